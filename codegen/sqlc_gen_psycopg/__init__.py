@@ -1,0 +1,1 @@
+"""sqlc process plugin that generates typed psycopg 3 code."""
