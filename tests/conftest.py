@@ -62,3 +62,11 @@ def conn(database_url: str) -> Iterator[psycopg.Connection[tuple[object, ...]]]:
     with psycopg.connect(database_url) as connection:
         yield connection
         connection.rollback()
+
+
+@pytest.fixture
+def empty_database_url(server_url: str) -> Iterator[str]:
+    """A fresh, empty database for one test (migrations, drift, locking tests)."""
+    name, url = create_database(server_url, None)
+    yield url
+    drop_database(server_url, name)

@@ -7,11 +7,13 @@ run reuses the cluster instead of running initdb again.
 from __future__ import annotations
 
 import os
+import subprocess
 import warnings
 from pathlib import Path
 from typing import Any
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+from plue_db.config import PROJECT_ROOT
+
 DEFAULT_DATA_DIR = PROJECT_ROOT / ".pgdata"
 
 
@@ -23,11 +25,11 @@ def data_dir() -> Path:
 def _server(keep_running: bool) -> Any:
     # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI); that is harmless.
     warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
-    import pgserver
+    from pgserver.postgres_server import get_server
 
     path = data_dir()
     path.parent.mkdir(parents=True, exist_ok=True)
-    return pgserver.get_server(path, cleanup_mode=None if keep_running else "stop")
+    return get_server(path, cleanup_mode=None if keep_running else "stop")
 
 
 def start(keep_running: bool = True) -> str:
@@ -39,9 +41,37 @@ def start(keep_running: bool = True) -> str:
     return str(_server(keep_running).get_uri())
 
 
-def stop() -> None:
-    """Stop the embedded server if it is running (used by ``plue-db down`` and tests)."""
-    _server(keep_running=True).cleanup()
+def is_running() -> bool:
+    """Whether a postmaster is alive for our data directory."""
+    pid_file = data_dir() / "postmaster.pid"
+    if not pid_file.exists():
+        return False
+    pid = int(pid_file.read_text().split("\n", 1)[0])
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def stop() -> bool:
+    """Stop the embedded server (``plue-db down``, restart tests); False if it was not running.
+
+    pgserver only stops a server when its last handle in a live process closes, and
+    never one started with ``keep_running``; ``pg_ctl stop`` works whoever started it.
+    """
+    if not is_running():
+        return False
+    # pgserver runs the cluster as the unprivileged "pgserver" user when we are root.
+    user = "pgserver" if os.geteuid() == 0 else None
+    subprocess.run(  # noqa: S603 - fixed argv, no shell
+        [str(bin_dir() / "pg_ctl"), "-D", str(data_dir()), "-m", "fast", "-w", "stop"],
+        check=True,
+        user=user,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    return True
 
 
 def bin_dir() -> Path:
