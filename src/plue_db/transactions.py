@@ -1,0 +1,81 @@
+"""Run several generated calls as one transaction, retrying the failures that ask for it.
+
+PostgreSQL aborts a transaction with a serialization failure (SERIALIZABLE / REPEATABLE
+READ conflicts) or a deadlock and expects the client to run it again from the start;
+both are safe to retry because nothing of the aborted attempt was written. Any other
+error rolls back and propagates at once.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from typing import Any, LiteralString, TypeVar
+
+import psycopg
+from psycopg import IsolationLevel, errors, pq
+from psycopg_pool import ConnectionPool
+
+T = TypeVar("T")
+RETRYABLE = (errors.SerializationFailure, errors.DeadlockDetected)
+_jitter = random.SystemRandom()
+
+
+# Set per transaction, never on the connection, so a pooled connection keeps its defaults.
+_SET_ISOLATION: dict[IsolationLevel, LiteralString] = {
+    IsolationLevel.READ_UNCOMMITTED: "SET TRANSACTION ISOLATION LEVEL READ UNCOMMITTED",
+    IsolationLevel.READ_COMMITTED: "SET TRANSACTION ISOLATION LEVEL READ COMMITTED",
+    IsolationLevel.REPEATABLE_READ: "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ",
+    IsolationLevel.SERIALIZABLE: "SET TRANSACTION ISOLATION LEVEL SERIALIZABLE",
+}
+
+
+def run_in_transaction(
+    source: ConnectionPool[Any] | psycopg.Connection[Any],
+    fn: Callable[[psycopg.Connection[Any]], T],
+    *,
+    isolation: IsolationLevel = IsolationLevel.READ_COMMITTED,
+    retries: int = 5,
+    backoff_s: float = 0.05,
+    max_backoff_s: float = 2.0,
+) -> T:
+    """Call ``fn(conn)`` inside one transaction and commit; return what it returns.
+
+    On a serialization failure or deadlock (also at COMMIT) the transaction is rolled
+    back and ``fn`` runs again, up to ``retries`` more times, sleeping a random time up
+    to ``backoff_s * 2**attempt`` (capped at ``max_backoff_s``) so that the colliding
+    transactions stop colliding. ``fn`` must therefore be safe to call again: do only
+    database work in it. A plain connection must not be inside a transaction already.
+    """
+    if retries < 0:
+        raise ValueError(f"retries must be >= 0, got {retries}")
+    if isinstance(source, psycopg.Connection) and (
+        source.autocommit or source.info.transaction_status != pq.TransactionStatus.IDLE
+    ):
+        raise ValueError(
+            "run_in_transaction needs a non-autocommit connection with no transaction open"
+        )
+    attempt = 0
+    while True:
+        try:
+            if isinstance(source, psycopg.Connection):
+                return _attempt(source, fn, isolation)
+            with source.connection() as conn:
+                return _attempt(conn, fn, isolation)
+        except RETRYABLE as exc:
+            if attempt >= retries:
+                exc.add_note(f"gave up after {attempt + 1} attempts")
+                raise
+            time.sleep(_jitter.uniform(0, min(max_backoff_s, backoff_s * 2**attempt)))
+            attempt += 1
+
+
+def _attempt(
+    conn: psycopg.Connection[Any],
+    fn: Callable[[psycopg.Connection[Any]], T],
+    isolation: IsolationLevel,
+) -> T:
+    with conn.transaction():
+        conn.execute(_SET_ISOLATION[isolation])
+        return fn(conn)

@@ -1,0 +1,172 @@
+"""run_in_transaction against a real deadlock and a real serialization failure.
+
+Both races start at a Barrier so the two transactions really overlap; each scenario
+also runs without retries to prove it does produce the error it claims to survive.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import psycopg
+import pytest
+from psycopg import IsolationLevel, errors
+
+from plue_db.pool import SyncPool, open_pool
+from plue_db.transactions import run_in_transaction
+
+Work = Callable[[psycopg.Connection[Any]], int]
+
+
+@pytest.fixture
+def pool(empty_database_url: str) -> Iterator[SyncPool]:
+    with psycopg.connect(empty_database_url, autocommit=True) as setup:
+        setup.execute("CREATE TABLE account (id int PRIMARY KEY, balance int NOT NULL)")
+        setup.execute("INSERT INTO account VALUES (1, 100), (2, 100)")
+        setup.execute("CREATE TABLE doctor (id int PRIMARY KEY, on_call bool NOT NULL)")
+        setup.execute("INSERT INTO doctor VALUES (1, true), (2, true)")
+    with open_pool(empty_database_url, min_size=2, max_size=4) as p:
+        yield p
+
+
+def race(pool: SyncPool, first: Work, second: Work, **options: Any) -> list[int]:
+    """Run two units of work at once, each through run_in_transaction."""
+
+    def run(fn: Work) -> int:
+        return run_in_transaction(pool, fn, **options)
+
+    with ThreadPoolExecutor(2) as executor:
+        futures = [executor.submit(run, fn) for fn in (first, second)]
+        return [f.result() for f in futures]
+
+
+def transfer(src: int, dst: int, barrier: threading.Barrier, attempts: list[int]) -> Work:
+    """Move 10 from src to dst, locking src first; meet the other thread in between."""
+
+    def work(conn: psycopg.Connection[Any]) -> int:
+        attempts.append(src)
+        conn.execute("UPDATE account SET balance = balance - 10 WHERE id = %s", (src,))
+        if len(attempts) <= 2:  # only the first attempts meet; a retry runs alone
+            barrier.wait(timeout=10)
+        conn.execute("UPDATE account SET balance = balance + 10 WHERE id = %s", (dst,))
+        return src
+
+    return work
+
+
+def balances(pool: SyncPool) -> list[tuple[int, int]]:
+    with pool.connection() as conn:
+        return conn.execute("SELECT id, balance FROM account ORDER BY id").fetchall()
+
+
+def test_deadlock_is_retried_and_both_transfers_apply(pool: SyncPool) -> None:
+    barrier, attempts = threading.Barrier(2), list[int]()
+    results = race(pool, transfer(1, 2, barrier, attempts), transfer(2, 1, barrier, attempts))
+    assert results == [1, 2]
+    assert len(attempts) == 3  # exactly one transaction was chosen as the deadlock victim
+    assert balances(pool) == [(1, 100), (2, 100)]
+
+
+def test_deadlock_without_retry_raises(pool: SyncPool) -> None:
+    barrier, attempts = threading.Barrier(2), list[int]()
+    with pytest.raises(errors.DeadlockDetected) as info:
+        race(
+            pool,
+            transfer(1, 2, barrier, attempts),
+            transfer(2, 1, barrier, attempts),
+            retries=0,
+        )
+    assert "gave up after 1 attempts" in (info.value.__notes__ or [])
+    assert sum(b for _, b in balances(pool)) == 200
+
+
+def go_off_call(doctor: int, barrier: threading.Barrier, attempts: list[int]) -> Work:
+    """Leave the rota if someone else is still on call: the classic write skew."""
+
+    def work(conn: psycopg.Connection[Any]) -> int:
+        attempts.append(doctor)
+        row = conn.execute("SELECT count(*) FROM doctor WHERE on_call").fetchone()
+        assert row is not None
+        if len(attempts) <= 2:
+            barrier.wait(timeout=10)
+        if row[0] < 2:
+            return 0
+        conn.execute("UPDATE doctor SET on_call = false WHERE id = %s", (doctor,))
+        return 1
+
+    return work
+
+
+def on_call(pool: SyncPool) -> list[int]:
+    with pool.connection() as conn:
+        return [r[0] for r in conn.execute("SELECT id FROM doctor WHERE on_call ORDER BY id")]
+
+
+def test_serialization_failure_is_retried_and_one_doctor_stays(pool: SyncPool) -> None:
+    barrier, attempts = threading.Barrier(2), list[int]()
+    results = race(
+        pool,
+        go_off_call(1, barrier, attempts),
+        go_off_call(2, barrier, attempts),
+        isolation=IsolationLevel.SERIALIZABLE,
+    )
+    assert sorted(results) == [0, 1]  # one left the rota; the retried one saw it and stayed
+    assert len(attempts) == 3
+    assert len(on_call(pool)) == 1
+
+
+def test_serializable_without_retry_raises(pool: SyncPool) -> None:
+    barrier, attempts = threading.Barrier(2), list[int]()
+    with pytest.raises(errors.SerializationFailure):
+        race(
+            pool,
+            go_off_call(1, barrier, attempts),
+            go_off_call(2, barrier, attempts),
+            isolation=IsolationLevel.SERIALIZABLE,
+            retries=0,
+        )
+    assert len(on_call(pool)) == 1
+
+
+def test_read_committed_lets_the_write_skew_through(pool: SyncPool) -> None:
+    """Negative control: without SERIALIZABLE both leave, so the test can see the race."""
+    barrier, attempts = threading.Barrier(2), list[int]()
+    results = race(pool, go_off_call(1, barrier, attempts), go_off_call(2, barrier, attempts))
+    assert results == [1, 1]
+    assert on_call(pool) == []
+
+
+def test_other_errors_propagate_at_once_and_roll_back(pool: SyncPool) -> None:
+    calls = list[int]()
+
+    def duplicate(conn: psycopg.Connection[Any]) -> int:
+        calls.append(1)
+        conn.execute("UPDATE account SET balance = 0 WHERE id = 1")
+        conn.execute("INSERT INTO account VALUES (2, 5)")
+        return 0
+
+    with pytest.raises(errors.UniqueViolation, match="account_pkey"):
+        run_in_transaction(pool, duplicate, retries=5)
+    assert calls == [1]
+    assert balances(pool) == [(1, 100), (2, 100)]
+
+
+def test_plain_connection_commits_once(empty_database_url: str, pool: SyncPool) -> None:
+    with psycopg.connect(empty_database_url) as conn:
+        moved = run_in_transaction(
+            conn,
+            lambda c: c.execute("UPDATE account SET balance = balance + 1").rowcount,
+            isolation=IsolationLevel.REPEATABLE_READ,
+        )
+    assert moved == 2
+    assert balances(pool) == [(1, 101), (2, 101)]
+
+
+def test_connection_already_in_a_transaction_is_refused(empty_database_url: str) -> None:
+    with psycopg.connect(empty_database_url) as conn:
+        conn.execute("SELECT 1")
+        with pytest.raises(ValueError, match="no transaction open"):
+            run_in_transaction(conn, lambda c: 1)
