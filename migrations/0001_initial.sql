@@ -364,6 +364,7 @@ CREATE TABLE milestones (
     created_at    timestamptz NOT NULL DEFAULT now(),
     updated_at    timestamptz NOT NULL DEFAULT now(),
     CONSTRAINT milestones_repository_title_key UNIQUE (repository_id, title),
+    CONSTRAINT milestones_id_repository_key UNIQUE (id, repository_id),
     CONSTRAINT milestones_closed_at_matches_state CHECK ((state = 'closed') = (closed_at IS NOT NULL))
 );
 CREATE INDEX idx_milestones_repo_state ON milestones (repository_id, state, due_date, id);
@@ -389,6 +390,8 @@ CREATE TABLE issues (
     updated_at    timestamptz NOT NULL DEFAULT now(),
     CONSTRAINT issues_repository_number_key UNIQUE (repository_id, issue_number),
     CONSTRAINT issues_id_repository_key UNIQUE (id, repository_id),
+    CONSTRAINT issues_milestone_same_repository FOREIGN KEY (milestone_id, repository_id)
+        REFERENCES milestones (id, repository_id) ON DELETE SET NULL (milestone_id),
     CONSTRAINT issues_closed_at_matches_state CHECK ((state = 'closed') = (closed_at IS NOT NULL))
 );
 CREATE INDEX idx_issues_repo_state ON issues (repository_id, state, created_at DESC, id DESC);
@@ -402,6 +405,7 @@ COMMENT ON TABLE issues IS 'An issue of a repository, numbered per repository.';
 COMMENT ON COLUMN issues.issue_number IS 'Per-repository number from get_next_issue_number().';
 COMMENT ON COLUMN issues.author_id IS 'NULL once the author account is deleted; the issue stays.';
 COMMENT ON COLUMN issues.closed_at IS 'Set exactly when state is closed.';
+COMMENT ON COLUMN issues.milestone_id IS 'A milestone of the same repository (checked by issues_milestone_same_repository).';
 
 CREATE TABLE comments (
     id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
