@@ -586,6 +586,10 @@ CREATE INDEX idx_landing_queue_repo_status ON landing_queue (repository_id, stat
 CREATE INDEX idx_landing_queue_change ON landing_queue (repository_id, change_id);
 CREATE INDEX idx_landing_queue_author ON landing_queue (author_id);
 CREATE INDEX idx_landing_queue_landed_by ON landing_queue (landed_by);
+CREATE UNIQUE INDEX landing_queue_open_change_key ON landing_queue (repository_id, change_id)
+    WHERE status NOT IN ('landed', 'abandoned');
+CREATE INDEX idx_landing_queue_queued ON landing_queue (repository_id, created_at, id)
+    WHERE status = 'queued';
 CREATE TRIGGER landing_queue_set_updated_at BEFORE UPDATE ON landing_queue
     FOR EACH ROW EXECUTE FUNCTION set_updated_at();
 
@@ -604,6 +608,7 @@ CREATE TABLE landing_reviews (
 );
 CREATE INDEX idx_landing_reviews_landing ON landing_reviews (landing_id, created_at, id);
 CREATE INDEX idx_landing_reviews_reviewer ON landing_reviews (reviewer_id);
+CREATE UNIQUE INDEX landing_reviews_landing_reviewer_key ON landing_reviews (landing_id, reviewer_id);
 CREATE TRIGGER landing_reviews_set_updated_at BEFORE UPDATE ON landing_reviews
     FOR EACH ROW EXECUTE FUNCTION set_updated_at();
 
@@ -784,6 +789,7 @@ CREATE TABLE changes (
 CREATE INDEX idx_changes_repo_created ON changes (repository_id, created_at DESC, id DESC);
 CREATE INDEX idx_changes_commit ON changes (repository_id, commit_id);
 CREATE INDEX idx_changes_author ON changes (author_id);
+CREATE INDEX idx_changes_parents ON changes USING gin (parent_change_ids);
 CREATE TRIGGER changes_set_updated_at BEFORE UPDATE ON changes
     FOR EACH ROW EXECUTE FUNCTION set_updated_at();
 
@@ -896,6 +902,8 @@ CREATE TABLE sessions (
     status            session_status NOT NULL DEFAULT 'active',
     token_count       bigint         NOT NULL DEFAULT 0
         CONSTRAINT sessions_token_count_non_negative CHECK (token_count >= 0),
+    message_count     integer        NOT NULL DEFAULT 0
+        CONSTRAINT sessions_message_count_non_negative CHECK (message_count >= 0),
     created_at        timestamptz    NOT NULL DEFAULT now(),
     updated_at        timestamptz    NOT NULL DEFAULT now()
 );
@@ -909,6 +917,7 @@ COMMENT ON TABLE sessions IS 'An AI-agent session: a conversation working in a d
 COMMENT ON COLUMN sessions.user_id IS 'Who started the session; NULL for system-started sessions.';
 COMMENT ON COLUMN sessions.parent_session_id IS 'Session this one was forked from.';
 COMMENT ON COLUMN sessions.token_count IS 'Running total of input + output tokens across the session.';
+COMMENT ON COLUMN sessions.message_count IS 'Messages appended so far: the next message position, bumped by the append itself so concurrent appends never collide.';
 
 CREATE TABLE messages (
     id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -923,6 +932,8 @@ CREATE TABLE messages (
     output_tokens bigint         NOT NULL DEFAULT 0
         CONSTRAINT messages_output_tokens_non_negative CHECK (output_tokens >= 0),
     error         text,
+    part_count    integer        NOT NULL DEFAULT 0
+        CONSTRAINT messages_part_count_non_negative CHECK (part_count >= 0),
     created_at    timestamptz    NOT NULL DEFAULT now(),
     updated_at    timestamptz    NOT NULL DEFAULT now()
 );
@@ -933,6 +944,7 @@ CREATE TRIGGER messages_set_updated_at BEFORE UPDATE ON messages
 COMMENT ON TABLE messages IS 'A message of an agent session, ordered by position.';
 COMMENT ON COLUMN messages.position IS '0-based order within the session; unique per session.';
 COMMENT ON COLUMN messages.model IS 'Model that produced an assistant message.';
+COMMENT ON COLUMN messages.part_count IS 'Parts appended so far: the next part position, bumped by the append itself.';
 
 CREATE TABLE parts (
     id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -1013,7 +1025,10 @@ CREATE TABLE workflow_runs (
     finished_at   timestamptz,
     created_at    timestamptz         NOT NULL DEFAULT now(),
     updated_at    timestamptz         NOT NULL DEFAULT now(),
-    CONSTRAINT workflow_runs_finished_after_start CHECK (finished_at IS NULL OR started_at IS NULL OR finished_at >= started_at)
+    CONSTRAINT workflow_runs_finished_after_start CHECK (finished_at IS NULL OR started_at IS NULL OR finished_at >= started_at),
+    CONSTRAINT workflow_runs_finished_iff_concluded CHECK (
+        (finished_at IS NOT NULL) = (status IN ('succeeded', 'failed', 'cancelled', 'timed_out'))),
+    CONSTRAINT workflow_runs_running_has_started CHECK (status <> 'running' OR started_at IS NOT NULL)
 );
 CREATE INDEX idx_workflow_runs_repo_status ON workflow_runs (repository_id, status, created_at DESC, id DESC);
 CREATE INDEX idx_workflow_runs_queued ON workflow_runs (created_at, id) WHERE status = 'queued';
@@ -1047,7 +1062,11 @@ CREATE TABLE workflow_steps (
     created_at  timestamptz          NOT NULL DEFAULT now(),
     updated_at  timestamptz          NOT NULL DEFAULT now(),
     CONSTRAINT workflow_steps_run_name_key UNIQUE (run_id, name),
-    CONSTRAINT workflow_steps_run_position_key UNIQUE (run_id, position)
+    CONSTRAINT workflow_steps_run_position_key UNIQUE (run_id, position),
+    CONSTRAINT workflow_steps_id_run_key UNIQUE (id, run_id),
+    CONSTRAINT workflow_steps_finished_iff_concluded CHECK (
+        (finished_at IS NOT NULL) = (status IN ('succeeded', 'failed', 'skipped', 'cancelled'))),
+    CONSTRAINT workflow_steps_running_has_started CHECK (status <> 'running' OR started_at IS NOT NULL)
 );
 CREATE TRIGGER workflow_steps_set_updated_at BEFORE UPDATE ON workflow_steps
     FOR EACH ROW EXECUTE FUNCTION set_updated_at();
@@ -1061,7 +1080,9 @@ CREATE TABLE workflow_logs (
     step_id    bigint      REFERENCES workflow_steps (id) ON DELETE CASCADE,
     stream     log_stream  NOT NULL DEFAULT 'stdout',
     content    text        NOT NULL,
-    created_at timestamptz NOT NULL DEFAULT now()
+    created_at timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT workflow_logs_step_of_run_fkey FOREIGN KEY (step_id, run_id)
+        REFERENCES workflow_steps (id, run_id) ON DELETE CASCADE
 );
 CREATE INDEX idx_workflow_logs_run ON workflow_logs (run_id, id);
 CREATE INDEX idx_workflow_logs_step ON workflow_logs (step_id, id);
