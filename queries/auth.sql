@@ -1,0 +1,133 @@
+-- Start a browser session. Only the sha256 (lower-case hex) of the cookie key is
+-- stored, so a database leak does not leak live sessions.
+-- name: CreateAuthSession :one
+INSERT INTO auth_sessions (user_id, session_key_hash, user_agent, expires_at)
+VALUES (sqlc.arg(user_id), sqlc.arg(session_key_hash), sqlc.arg(user_agent), sqlc.arg(expires_at))
+RETURNING *;
+
+-- The session behind a cookie, if it has not expired and its user may still sign in.
+-- name: GetValidAuthSession :one
+SELECT s.*
+FROM auth_sessions s
+JOIN users u ON u.id = s.user_id
+WHERE s.session_key_hash = sqlc.arg(session_key_hash)
+  AND s.expires_at > now()
+  AND u.is_active AND NOT u.prohibit_login;
+
+-- Sliding expiry without a write per request: extend a valid session to
+-- now() + ttl only when it expires within refresh_window. None when the session is
+-- invalid or not yet near expiry (then nothing is written).
+-- name: RefreshAuthSession :one
+UPDATE auth_sessions
+SET expires_at = now() + sqlc.arg(ttl)::interval
+WHERE session_key_hash = sqlc.arg(session_key_hash)
+  AND expires_at > now()
+  AND expires_at < now() + sqlc.arg(refresh_window)::interval
+RETURNING *;
+
+-- A user's live sessions, newest first (the "where you're signed in" page).
+-- name: ListUserAuthSessions :many
+SELECT * FROM auth_sessions
+WHERE user_id = sqlc.arg(user_id) AND expires_at > now()
+ORDER BY created_at DESC, id DESC;
+
+-- Sign out one session.
+-- name: DeleteAuthSession :execrows
+DELETE FROM auth_sessions WHERE session_key_hash = sqlc.arg(session_key_hash);
+
+-- Sign out everywhere (password change, account compromise).
+-- name: DeleteUserAuthSessions :execrows
+DELETE FROM auth_sessions WHERE user_id = sqlc.arg(user_id);
+
+-- Housekeeping: drop sessions that have expired.
+-- name: DeleteExpiredAuthSessions :execrows
+DELETE FROM auth_sessions WHERE expires_at <= now();
+
+-- Issue a Sign-In-With-Ethereum nonce for a wallet, valid for ttl. The address is
+-- stored lower-case so a checksummed address matches.
+-- name: CreateSiweNonce :one
+INSERT INTO siwe_nonces (nonce, wallet_address, expires_at)
+VALUES (sqlc.arg(nonce), lower(sqlc.arg(wallet_address)::text), now() + sqlc.arg(ttl)::interval)
+RETURNING *;
+
+-- Use a nonce exactly once, in one statement: only an unused, unexpired nonce
+-- issued for this wallet is consumed. Concurrent callers serialise on the row
+-- lock and re-check used_at, so exactly one gets the row; the rest get None.
+-- name: ConsumeSiweNonce :one
+UPDATE siwe_nonces
+SET used_at = now()
+WHERE nonce = sqlc.arg(nonce)
+  AND wallet_address = lower(sqlc.arg(wallet_address)::text)
+  AND used_at IS NULL
+  AND expires_at > now()
+RETURNING *;
+
+-- Housekeeping: drop expired nonces (used or not).
+-- name: DeleteExpiredSiweNonces :execrows
+DELETE FROM siwe_nonces WHERE expires_at <= now();
+
+-- Create a personal access token. Pass the sha256 hex of the token and its last
+-- eight characters; the token itself is shown to the user once and never stored.
+-- name: CreateAccessToken :one
+INSERT INTO access_tokens (user_id, name, token_hash, token_last_eight, scopes, expires_at)
+VALUES (
+    sqlc.arg(user_id), sqlc.arg(name), sqlc.arg(token_hash), sqlc.arg(token_last_eight),
+    sqlc.arg(scopes)::text[], sqlc.narg(expires_at)
+)
+RETURNING *;
+
+-- name: GetAccessToken :one
+SELECT * FROM access_tokens WHERE id = sqlc.arg(id) AND user_id = sqlc.arg(user_id);
+
+-- Authenticate an API request: the token with this hash, if not revoked, not
+-- expired and its user may sign in; stamps last_used_at in the same statement.
+-- name: ValidateAccessToken :one
+UPDATE access_tokens t
+SET last_used_at = now()
+FROM users u
+WHERE t.token_hash = sqlc.arg(token_hash)
+  AND t.revoked_at IS NULL
+  AND (t.expires_at IS NULL OR t.expires_at > now())
+  AND u.id = t.user_id
+  AND u.is_active AND NOT u.prohibit_login
+RETURNING t.*;
+
+-- A user's tokens (revoked ones included, for the audit view), newest first.
+-- name: ListAccessTokens :many
+SELECT * FROM access_tokens
+WHERE user_id = sqlc.arg(user_id)
+ORDER BY created_at DESC, id DESC;
+
+-- Revoke a token of this user; None if it is not theirs or already revoked.
+-- name: RevokeAccessToken :one
+UPDATE access_tokens SET revoked_at = now()
+WHERE id = sqlc.arg(id) AND user_id = sqlc.arg(user_id) AND revoked_at IS NULL
+RETURNING *;
+
+-- Add an SSH public key. fingerprint is the OpenSSH "SHA256:..." form.
+-- name: AddSshKey :one
+INSERT INTO ssh_keys (user_id, name, fingerprint, public_key, key_type)
+VALUES (sqlc.arg(user_id), sqlc.arg(name), sqlc.arg(fingerprint), sqlc.arg(public_key), sqlc.arg(key_type))
+RETURNING *;
+
+-- name: GetSshKeyByFingerprint :one
+SELECT * FROM ssh_keys WHERE fingerprint = sqlc.arg(fingerprint);
+
+-- The SSH server's login check: the key with this fingerprint if its owner may
+-- sign in; stamps last_used_at in the same statement.
+-- name: AuthenticateSshKey :one
+UPDATE ssh_keys k
+SET last_used_at = now()
+FROM users u
+WHERE k.fingerprint = sqlc.arg(fingerprint)
+  AND u.id = k.user_id
+  AND u.is_active AND NOT u.prohibit_login
+RETURNING k.*;
+
+-- A user's keys in the order they were added.
+-- name: ListSshKeys :many
+SELECT * FROM ssh_keys WHERE user_id = sqlc.arg(user_id) ORDER BY created_at, id;
+
+-- Remove a key of this user (0 rows if it is not theirs).
+-- name: DeleteSshKey :execrows
+DELETE FROM ssh_keys WHERE id = sqlc.arg(id) AND user_id = sqlc.arg(user_id);
