@@ -1,0 +1,150 @@
+"""Rendering the model to Python source with jinja2, then formatting it with ruff."""
+
+from __future__ import annotations
+
+import subprocess
+import tempfile
+from pathlib import Path
+
+import jinja2
+from ruff.__main__ import find_ruff_bin  # type: ignore[import-untyped]
+
+from sqlc_gen_psycopg.errors import GenerationError
+from sqlc_gen_psycopg.model import Module, Package
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+def docstring(text: str) -> str:
+    """Text safe inside a triple-quoted docstring."""
+    return text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"').rstrip('"')
+
+
+def pystr(text: str) -> str:
+    """A one-line Python string literal."""
+    return repr(text)
+
+
+def pystr_body(text: str) -> str:
+    """The body of a triple-quoted literal holding SQL exactly (backslashes, quotes)."""
+    body = text.replace("\\", "\\\\").replace('"""', '""\\"')
+    return body[:-1] + '\\"' if body.endswith('"') else body
+
+
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        autoescape=False,  # noqa: S701 - we render Python source, not HTML
+    )
+    env.filters.update(docstring=docstring, pystr=pystr, pystr_body=pystr_body)
+    return env
+
+
+def query_imports(pkg: Package, module: Module, *, aio: bool) -> list[str]:
+    lines = {"from typing import Any", "import psycopg"}
+    cmds = {fn.cmd for fn in module.functions}
+    if cmds & {":one", ":many", ":batchone", ":batchmany", ":exec", ":execrows", ":execresult"}:
+        lines.add("from psycopg.rows import tuple_row")
+    if ":many" in cmds:
+        lines.add("import itertools")
+        lines.add(f"from collections.abc import {'AsyncIterator' if aio else 'Iterator'}")
+    if cmds & {":copyfrom", ":batchexec", ":batchone", ":batchmany"}:
+        lines.add("from collections.abc import Iterable")
+    if ":execresult" in cmds:
+        lines.add(f"from {pkg.name}._types import ExecResult")
+    lines.update(module.imports)
+    if aio:
+        lines.add(f"from {pkg.name} import {module.stem} as q")
+    else:
+        lines.add("from typing import Final, LiteralString")
+        if any(fn.row_class or fn.params_class for fn in module.functions):
+            lines.add("from dataclasses import dataclass")
+    return sorted(lines)
+
+
+def render(pkg: Package) -> dict[str, str]:
+    env = environment()
+    files: dict[str, str] = {
+        "__init__.py": render_init(env, pkg, aio=False),
+        "models.py": env.get_template("models.py.j2").render(pkg=pkg),
+        "enums.py": env.get_template("enums.py.j2").render(pkg=pkg),
+        "_types.py": env.get_template("_types.py.j2").render(pkg=pkg),
+        "py.typed": "",
+    }
+    for module in pkg.modules:
+        files[f"{module.stem}.py"] = env.get_template("queries.py.j2").render(
+            pkg=pkg,
+            module=module,
+            aio=False,
+            sql_prefix="",
+            row_prefix="",
+            imports=query_imports(pkg, module, aio=False),
+        )
+        if pkg.emit_async:
+            files[f"aio/{module.stem}.py"] = env.get_template("aio_queries.py.j2").render(
+                pkg=pkg,
+                module=module,
+                aio=True,
+                sql_prefix="q.",
+                row_prefix="q.",
+                imports=query_imports(pkg, module, aio=True),
+            )
+    if pkg.emit_async:
+        files["aio/__init__.py"] = render_init(env, pkg, aio=True)
+    for module in pkg.modules:
+        if any(fn.cmd == ":many" for fn in module.functions):
+            for name in (f"{module.stem}.py", f"aio/{module.stem}.py"):
+                if name in files:
+                    files[name] += "\n\n_CURSOR_IDS = itertools.count()\n"
+    return format_sources(files)
+
+
+def render_init(env: jinja2.Environment, pkg: Package, *, aio: bool) -> str:
+    exports = {
+        m.stem: sorted(
+            name
+            for fn in m.functions
+            for name in ((fn.name, f"iter_{fn.name}") if fn.cmd == ":many" else (fn.name,))
+        )
+        for m in pkg.modules
+    }
+    all_names = sorted([m.stem for m in pkg.modules] + [n for v in exports.values() for n in v])
+    base = f"{pkg.name}.aio" if aio else pkg.name
+    doc = (
+        f"Async twins of {pkg.name}'s query functions (psycopg.AsyncConnection)."
+        if aio
+        else "Typed query functions generated from queries/*.sql by sqlc-gen-psycopg."
+    )
+    return env.get_template("init.py.j2").render(
+        pkg=pkg, base=base, exports=exports, all_names=all_names, doc=doc
+    )
+
+
+def format_sources(files: dict[str, str]) -> dict[str, str]:
+    """Sort imports and format with ruff, using the project's ruff settings when present."""
+    ruff = find_ruff_bin()
+    config = Path("pyproject.toml")
+    config_args = ["--config", str(config.resolve())] if config.is_file() else []
+    with tempfile.TemporaryDirectory(prefix="sqlc-gen-psycopg-") as tmp:
+        root = Path(tmp)
+        for name, text in files.items():
+            path = root / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
+        steps = (
+            [ruff, "check", "--quiet", "--no-cache", "--select=I,F401", "--fix", *config_args, "."],
+            [ruff, "format", "--quiet", "--no-cache", *config_args, "."],
+        )
+        for command in steps:
+            done = subprocess.run(command, cwd=root, capture_output=True, text=True, check=False)  # noqa: S603
+            if done.returncode != 0:
+                raise GenerationError(
+                    "generated code failed to format (a bug in sqlc-gen-psycopg):\n"
+                    + done.stdout
+                    + done.stderr
+                )
+        return {name: (root / name).read_text() for name in files}

@@ -1,0 +1,76 @@
+"""What sqlc's catalog leaves out, read from schema.sql with a real SQL parser (pglast).
+
+sqlc names composite types and domains but sends neither their fields nor their base
+type, and it reports user-defined functions as never returning NULL. We parse the
+schema files ourselves for exactly those facts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pglast
+from pglast import ast
+
+from sqlc_gen_psycopg.errors import GenerationError
+
+
+@dataclass(frozen=True, slots=True)
+class SqlType:
+    """A PostgreSQL type reference as written in SQL: name plus array dimensions."""
+
+    name: str
+    array_dims: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class CompositeField:
+    name: str
+    type: SqlType
+    not_null: bool
+
+
+@dataclass(slots=True)
+class SchemaInfo:
+    domains: dict[str, SqlType] = field(default_factory=dict)
+    composites: dict[str, tuple[CompositeField, ...]] = field(default_factory=dict)
+    functions: dict[str, SqlType] = field(default_factory=dict)
+
+
+def type_from_node(node: Any) -> SqlType:
+    """A pglast TypeName node as (qualified name, dims); schema qualification dropped."""
+    names = [n.sval for n in node.names]
+    return SqlType(name=names[-1], array_dims=len(node.arrayBounds or ()))
+
+
+def read_schema(paths: list[Path]) -> SchemaInfo:
+    info = SchemaInfo()
+    for path in paths:
+        files = sorted(path.glob("*.sql")) if path.is_dir() else [path]
+        for file in files:
+            _read_file(file, info)
+    return info
+
+
+def _read_file(file: Path, info: SchemaInfo) -> None:
+    try:
+        statements = pglast.parse_sql(file.read_text())
+    except pglast.parser.ParseError as exc:
+        raise GenerationError(f"{file}: cannot parse schema: {exc}") from exc
+    for raw in statements:
+        stmt = raw.stmt
+        if isinstance(stmt, ast.CreateDomainStmt):
+            info.domains[stmt.domainname[-1].sval] = type_from_node(stmt.typeName)
+        elif isinstance(stmt, ast.CompositeTypeStmt):
+            info.composites[stmt.typevar.relname] = tuple(
+                CompositeField(
+                    name=col.colname,
+                    type=type_from_node(col.typeName),
+                    not_null=bool(col.is_not_null),
+                )
+                for col in stmt.coldeflist or ()
+            )
+        elif isinstance(stmt, ast.CreateFunctionStmt) and stmt.returnType is not None:
+            info.functions[stmt.funcname[-1].sval] = type_from_node(stmt.returnType)
