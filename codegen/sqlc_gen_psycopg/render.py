@@ -67,6 +67,7 @@ def query_imports(pkg: Package, module: Module, *, aio: bool) -> list[str]:
 
 
 def render(pkg: Package) -> dict[str, str]:
+    """Every file of the package, keyed by path relative to the codegen ``out`` dir."""
     env = environment()
     files: dict[str, str] = {
         "__init__.py": render_init(env, pkg, aio=False),
@@ -100,7 +101,7 @@ def render(pkg: Package) -> dict[str, str]:
             for name in (f"{module.stem}.py", f"aio/{module.stem}.py"):
                 if name in files:
                     files[name] += "\n\n_CURSOR_IDS = itertools.count()\n"
-    return format_sources(files)
+    return format_sources(files, pkg.name)
 
 
 def render_init(env: jinja2.Environment, pkg: Package, *, aio: bool) -> str:
@@ -124,13 +125,17 @@ def render_init(env: jinja2.Environment, pkg: Package, *, aio: bool) -> str:
     )
 
 
-def format_sources(files: dict[str, str]) -> dict[str, str]:
-    """Sort imports and format with ruff, using the project's ruff settings when present."""
+def format_sources(files: dict[str, str], package: str) -> dict[str, str]:
+    """Sort imports and format with ruff, using the project's ruff settings when present.
+
+    Files are laid out under a directory named after the package, as in the project,
+    so ruff classifies the package's own imports as first-party the same way.
+    """
     ruff = find_ruff_bin()
     config = Path("pyproject.toml")
     config_args = ["--config", str(config.resolve())] if config.is_file() else []
     with tempfile.TemporaryDirectory(prefix="sqlc-gen-psycopg-") as tmp:
-        root = Path(tmp)
+        root = Path(tmp) / package
         for name, text in files.items():
             path = root / name
             path.parent.mkdir(parents=True, exist_ok=True)
