@@ -1,13 +1,3 @@
--- Landing queue: Phabricator-style landing requests for Jujutsu changes, their
--- reviews and inline comments.
---
--- Lifecycle (TransitionLandingRequest enforces it in the WHERE clause, so an
--- illegal move updates nothing and returns NULL):
---   pending -> in_review -> approved -> queued -> landing -> landed (MarkLandingLanded)
---   approved -> in_review (approval withdrawn), landing -> failed, failed -> queued,
---   queued/landing -> conflicted (RecordLandingConflicts), conflicted -> queued,
---   any open status -> abandoned, abandoned -> pending (reopen).
-
 -- Submit a change (and the stack below it) for landing. A change has at most one
 -- open request per repository (UniqueViolation otherwise).
 -- name: SubmitLandingRequest :one
@@ -59,9 +49,13 @@ SET title = sqlc.arg(title),
 WHERE id = sqlc.arg(id) AND status NOT IN ('landed', 'abandoned')
 RETURNING *;
 
--- Move a request to another status when the move is legal (see the lifecycle at
--- the top of this file); returns NULL and changes nothing otherwise. Landing and
--- conflicts have their own queries because they record more than the status.
+-- Move a landing request to another status when the move is legal; returns NULL
+-- and changes nothing otherwise. The lifecycle:
+--   pending -> in_review -> approved -> queued -> landing -> landed (MarkLandingLanded);
+--   approved -> in_review (approval withdrawn); landing -> failed -> queued (retry);
+--   queued/landing -> conflicted (RecordLandingConflicts) -> queued;
+--   any open status -> abandoned -> pending (reopen).
+-- Landing and conflicts have their own queries: they record more than the status.
 -- name: TransitionLandingRequest :one
 UPDATE landing_queue
 SET status = sqlc.arg(to_status)::landing_status
@@ -110,7 +104,7 @@ RETURNING *;
 -- name: MarkLandingLanded :one
 UPDATE landing_queue
 SET status = 'landed',
-    landed_commit_id = sqlc.arg(landed_commit_id),
+    landed_commit_id = sqlc.arg(landed_commit_id)::text,
     landed_by = sqlc.narg(landed_by),
     landed_at = now(),
     has_conflicts = false,
@@ -155,7 +149,7 @@ DELETE FROM landing_queue WHERE id = sqlc.arg(id);
 -- verdict replaces the first.
 -- name: UpsertLandingReview :one
 INSERT INTO landing_reviews (landing_id, reviewer_id, state, body)
-VALUES (sqlc.arg(landing_id), sqlc.arg(reviewer_id), sqlc.arg(state), sqlc.arg(body))
+VALUES (sqlc.arg(landing_id), sqlc.arg(reviewer_id)::bigint, sqlc.arg(state), sqlc.arg(body))
 ON CONFLICT (landing_id, reviewer_id) DO UPDATE
 SET state = EXCLUDED.state, body = EXCLUDED.body
 RETURNING *;
@@ -169,7 +163,7 @@ ORDER BY created_at, id;
 -- Withdraw a reviewer's review.
 -- name: DeleteLandingReview :execrows
 DELETE FROM landing_reviews
-WHERE landing_id = sqlc.arg(landing_id) AND reviewer_id = sqlc.arg(reviewer_id);
+WHERE landing_id = sqlc.arg(landing_id) AND reviewer_id = sqlc.arg(reviewer_id)::bigint;
 
 -- How many reviewers approve and how many request changes (the landing gate).
 -- name: CountLandingApprovals :one

@@ -25,7 +25,7 @@ WHERE base_repository_id = sqlc.arg(base_repository_id) AND pr_number = sqlc.arg
 -- name: GetOpenPullRequestForBranches :one
 SELECT * FROM pull_requests
 WHERE base_repository_id = sqlc.arg(base_repository_id)
-  AND head_repository_id = sqlc.arg(head_repository_id)
+  AND head_repository_id = sqlc.arg(head_repository_id)::bigint
   AND head_branch = sqlc.arg(head_branch)
   AND base_branch = sqlc.arg(base_branch)
   AND state = 'open'
@@ -75,8 +75,8 @@ RETURNING *;
 -- name: MergePullRequest :one
 UPDATE pull_requests
 SET state = 'merged',
-    merge_style = sqlc.arg(merge_style),
-    merged_commit_id = sqlc.arg(merged_commit_id),
+    merge_style = sqlc.arg(merge_style)::merge_style,
+    merged_commit_id = sqlc.arg(merged_commit_id)::text,
     merged_by = sqlc.narg(merged_by),
     merged_at = now(),
     closed_at = now()
