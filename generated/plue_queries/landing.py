@@ -17,7 +17,6 @@ from plue_queries import enums, models
 from plue_queries._types import JsonInput
 
 SUBMIT_LANDING_REQUEST: Final[LiteralString] = """-- name: SubmitLandingRequest :one
-
 INSERT INTO landing_queue (
     repository_id, change_id, title, description, author_id, target_bookmark, stack_change_ids
 ) VALUES (
@@ -124,7 +123,7 @@ RETURNING id, repository_id, change_id, title, description, author_id, target_bo
 MARK_LANDING_LANDED: Final[LiteralString] = """-- name: MarkLandingLanded :one
 UPDATE landing_queue
 SET status = 'landed',
-    landed_commit_id = $1,
+    landed_commit_id = $1::text,
     landed_by = $2,
     landed_at = now(),
     has_conflicts = false,
@@ -165,7 +164,7 @@ DELETE FROM landing_queue WHERE id = $1
 
 UPSERT_LANDING_REVIEW: Final[LiteralString] = """-- name: UpsertLandingReview :one
 INSERT INTO landing_reviews (landing_id, reviewer_id, state, body)
-VALUES ($1, $2, $3, $4)
+VALUES ($1, $2::bigint, $3, $4)
 ON CONFLICT (landing_id, reviewer_id) DO UPDATE
 SET state = EXCLUDED.state, body = EXCLUDED.body
 RETURNING id, landing_id, reviewer_id, state, body, created_at, updated_at
@@ -179,7 +178,7 @@ ORDER BY created_at, id
 
 DELETE_LANDING_REVIEW: Final[LiteralString] = """-- name: DeleteLandingReview :execrows
 DELETE FROM landing_reviews
-WHERE landing_id = $1 AND reviewer_id = $2
+WHERE landing_id = $1 AND reviewer_id = $2::bigint
 """
 
 COUNT_LANDING_APPROVALS: Final[LiteralString] = """-- name: CountLandingApprovals :one
@@ -262,16 +261,7 @@ def submit_landing_request(
     target_bookmark: str,
     stack_change_ids: list[str],
 ) -> models.LandingQueue | None:
-    """Landing queue: Phabricator-style landing requests for Jujutsu changes, their
-    reviews and inline comments.
-
-    Lifecycle (TransitionLandingRequest enforces it in the WHERE clause, so an
-    illegal move updates nothing and returns NULL):
-    pending -> in_review -> approved -> queued -> landing -> landed (MarkLandingLanded)
-    approved -> in_review (approval withdrawn), landing -> failed, failed -> queued,
-    queued/landing -> conflicted (RecordLandingConflicts), conflicted -> queued,
-    any open status -> abandoned, abandoned -> pending (reopen).
-    Submit a change (and the stack below it) for landing. A change has at most one
+    """Submit a change (and the stack below it) for landing. A change has at most one
     open request per repository (UniqueViolation otherwise)."""
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
         cur.execute(
@@ -522,9 +512,13 @@ def update_landing_request(
 def transition_landing_request(
     conn: psycopg.Connection[Any], *, to_status: enums.LandingStatus, id: int
 ) -> models.LandingQueue | None:
-    """Move a request to another status when the move is legal (see the lifecycle at
-    the top of this file); returns NULL and changes nothing otherwise. Landing and
-    conflicts have their own queries because they record more than the status."""
+    """Move a landing request to another status when the move is legal; returns NULL
+    and changes nothing otherwise. The lifecycle:
+    pending -> in_review -> approved -> queued -> landing -> landed (MarkLandingLanded);
+    approved -> in_review (approval withdrawn); landing -> failed -> queued (retry);
+    queued/landing -> conflicted (RecordLandingConflicts) -> queued;
+    any open status -> abandoned -> pending (reopen).
+    Landing and conflicts have their own queries: they record more than the status."""
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
         cur.execute(TRANSITION_LANDING_REQUEST, (to_status, id))
         r = cur.fetchone()
@@ -618,7 +612,7 @@ def clear_landing_conflicts(
 
 
 def mark_landing_landed(
-    conn: psycopg.Connection[Any], *, landed_commit_id: str | None, landed_by: int | None, id: int
+    conn: psycopg.Connection[Any], *, landed_commit_id: str, landed_by: int | None, id: int
 ) -> models.LandingQueue | None:
     """Finish a landing: only a request in status landing becomes landed, with the
     commit it landed as, who landed it and when. Returns NULL otherwise."""
@@ -791,7 +785,7 @@ def upsert_landing_review(
     conn: psycopg.Connection[Any],
     *,
     landing_id: int,
-    reviewer_id: int | None,
+    reviewer_id: int,
     state: enums.ReviewState,
     body: str,
 ) -> models.LandingReview | None:
@@ -840,7 +834,7 @@ def iter_list_landing_reviews(
 
 
 def delete_landing_review(
-    conn: psycopg.Connection[Any], *, landing_id: int, reviewer_id: int | None
+    conn: psycopg.Connection[Any], *, landing_id: int, reviewer_id: int
 ) -> int:
     """Withdraw a reviewer's review."""
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:

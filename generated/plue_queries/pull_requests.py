@@ -42,7 +42,7 @@ GET_OPEN_PULL_REQUEST_FOR_BRANCHES: Final[
 ] = """-- name: GetOpenPullRequestForBranches :one
 SELECT id, base_repository_id, pr_number, title, body, author_id, head_repository_id, head_branch, base_branch, state, merge_base, merge_style, merged_commit_id, merged_by, merged_at, closed_at, has_conflicts, additions, deletions, changed_files, created_at, updated_at FROM pull_requests
 WHERE base_repository_id = $1
-  AND head_repository_id = $2
+  AND head_repository_id = $2::bigint
   AND head_branch = $3
   AND base_branch = $4
   AND state = 'open'
@@ -98,8 +98,8 @@ RETURNING id, base_repository_id, pr_number, title, body, author_id, head_reposi
 MERGE_PULL_REQUEST: Final[LiteralString] = """-- name: MergePullRequest :one
 UPDATE pull_requests
 SET state = 'merged',
-    merge_style = $1,
-    merged_commit_id = $2,
+    merge_style = $1::merge_style,
+    merged_commit_id = $2::text,
     merged_by = $3,
     merged_at = now(),
     closed_at = now()
@@ -399,7 +399,7 @@ def get_open_pull_request_for_branches(
     conn: psycopg.Connection[Any],
     *,
     base_repository_id: int,
-    head_repository_id: int | None,
+    head_repository_id: int,
     head_branch: str,
     base_branch: str,
 ) -> models.PullRequest | None:
@@ -652,8 +652,8 @@ def update_pull_request_stats(
 def merge_pull_request(
     conn: psycopg.Connection[Any],
     *,
-    merge_style: enums.MergeStyle | None,
-    merged_commit_id: str | None,
+    merge_style: enums.MergeStyle,
+    merged_commit_id: str,
     merged_by: int | None,
     id: int,
 ) -> models.PullRequest | None:

@@ -28,16 +28,7 @@ async def submit_landing_request(
     target_bookmark: str,
     stack_change_ids: list[str],
 ) -> models.LandingQueue | None:
-    """Landing queue: Phabricator-style landing requests for Jujutsu changes, their
-    reviews and inline comments.
-
-    Lifecycle (TransitionLandingRequest enforces it in the WHERE clause, so an
-    illegal move updates nothing and returns NULL):
-    pending -> in_review -> approved -> queued -> landing -> landed (MarkLandingLanded)
-    approved -> in_review (approval withdrawn), landing -> failed, failed -> queued,
-    queued/landing -> conflicted (RecordLandingConflicts), conflicted -> queued,
-    any open status -> abandoned, abandoned -> pending (reopen).
-    Submit a change (and the stack below it) for landing. A change has at most one
+    """Submit a change (and the stack below it) for landing. A change has at most one
     open request per repository (UniqueViolation otherwise)."""
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(
@@ -290,9 +281,13 @@ async def update_landing_request(
 async def transition_landing_request(
     conn: psycopg.AsyncConnection[Any], *, to_status: enums.LandingStatus, id: int
 ) -> models.LandingQueue | None:
-    """Move a request to another status when the move is legal (see the lifecycle at
-    the top of this file); returns NULL and changes nothing otherwise. Landing and
-    conflicts have their own queries because they record more than the status."""
+    """Move a landing request to another status when the move is legal; returns NULL
+    and changes nothing otherwise. The lifecycle:
+    pending -> in_review -> approved -> queued -> landing -> landed (MarkLandingLanded);
+    approved -> in_review (approval withdrawn); landing -> failed -> queued (retry);
+    queued/landing -> conflicted (RecordLandingConflicts) -> queued;
+    any open status -> abandoned -> pending (reopen).
+    Landing and conflicts have their own queries: they record more than the status."""
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.TRANSITION_LANDING_REQUEST, (to_status, id))
         r = await cur.fetchone()
@@ -386,11 +381,7 @@ async def clear_landing_conflicts(
 
 
 async def mark_landing_landed(
-    conn: psycopg.AsyncConnection[Any],
-    *,
-    landed_commit_id: str | None,
-    landed_by: int | None,
-    id: int,
+    conn: psycopg.AsyncConnection[Any], *, landed_commit_id: str, landed_by: int | None, id: int
 ) -> models.LandingQueue | None:
     """Finish a landing: only a request in status landing becomes landed, with the
     commit it landed as, who landed it and when. Returns NULL otherwise."""
@@ -571,7 +562,7 @@ async def upsert_landing_review(
     conn: psycopg.AsyncConnection[Any],
     *,
     landing_id: int,
-    reviewer_id: int | None,
+    reviewer_id: int,
     state: enums.ReviewState,
     body: str,
 ) -> models.LandingReview | None:
@@ -620,7 +611,7 @@ async def iter_list_landing_reviews(
 
 
 async def delete_landing_review(
-    conn: psycopg.AsyncConnection[Any], *, landing_id: int, reviewer_id: int | None
+    conn: psycopg.AsyncConnection[Any], *, landing_id: int, reviewer_id: int
 ) -> int:
     """Withdraw a reviewer's review."""
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:

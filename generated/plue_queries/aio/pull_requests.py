@@ -152,7 +152,7 @@ async def get_open_pull_request_for_branches(
     conn: psycopg.AsyncConnection[Any],
     *,
     base_repository_id: int,
-    head_repository_id: int | None,
+    head_repository_id: int,
     head_branch: str,
     base_branch: str,
 ) -> models.PullRequest | None:
@@ -405,8 +405,8 @@ async def update_pull_request_stats(
 async def merge_pull_request(
     conn: psycopg.AsyncConnection[Any],
     *,
-    merge_style: enums.MergeStyle | None,
-    merged_commit_id: str | None,
+    merge_style: enums.MergeStyle,
+    merged_commit_id: str,
     merged_by: int | None,
     id: int,
 ) -> models.PullRequest | None:
