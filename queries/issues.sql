@@ -1,10 +1,3 @@
--- Issues: numbering, listing, state, comments, assignees, labels, dependencies,
--- subtasks, pins, mentions, reactions and history.
-
--- ---------------------------------------------------------------------------
--- Issues
--- ---------------------------------------------------------------------------
-
 -- Create an issue with the repository's next number in one statement: the number
 -- is taken by get_next_issue_number() under the repository row lock, and rolled
 -- back with the insert if the insert fails.
@@ -101,10 +94,6 @@ UPDATE issues SET milestone_id = sqlc.narg(milestone_id) WHERE id = sqlc.arg(id)
 -- name: DeleteIssue :execrows
 DELETE FROM issues WHERE id = $1;
 
--- ---------------------------------------------------------------------------
--- Comments
--- ---------------------------------------------------------------------------
-
 -- Add a comment to an issue.
 -- name: CreateComment :one
 INSERT INTO comments (issue_id, author_id, body)
@@ -135,10 +124,6 @@ RETURNING *;
 -- name: DeleteComment :execrows
 DELETE FROM comments WHERE id = $1;
 
--- ---------------------------------------------------------------------------
--- Assignees
--- ---------------------------------------------------------------------------
-
 -- Assign a user to an issue. Idempotent: returns 1 when newly assigned, 0 when the
 -- user already was.
 -- name: AddIssueAssignee :execrows
@@ -156,10 +141,6 @@ SELECT u.* FROM issue_assignees a
 JOIN users u ON u.id = a.user_id
 WHERE a.issue_id = $1
 ORDER BY lower(u.username);
-
--- ---------------------------------------------------------------------------
--- Labels
--- ---------------------------------------------------------------------------
 
 -- Define a label in a repository.
 -- name: CreateLabel :one
@@ -214,10 +195,6 @@ JOIN labels l ON l.id = il.label_id
 WHERE il.issue_id = $1
 ORDER BY l.name;
 
--- ---------------------------------------------------------------------------
--- Dependencies (blocker -> blocked)
--- ---------------------------------------------------------------------------
-
 -- Record that one issue blocks another. Idempotent (returns 0 when the edge
 -- exists); an issue blocking itself violates issue_dependencies_no_self_dependency.
 -- name: AddIssueDependency :execrows
@@ -243,10 +220,6 @@ SELECT i.* FROM issue_dependencies d
 JOIN issues i ON i.id = d.blocker_issue_id
 WHERE d.blocked_issue_id = sqlc.arg(blocked_issue_id)
 ORDER BY i.repository_id, i.issue_number;
-
--- ---------------------------------------------------------------------------
--- Subtasks (parent/child)
--- ---------------------------------------------------------------------------
 
 -- Make an issue a subtask of another, appended after the parent's existing
 -- subtasks. Adding the same pair again returns the existing row; a child that
@@ -277,10 +250,6 @@ ORDER BY s.position, s.child_issue_id;
 SELECT i.* FROM subtasks s
 JOIN issues i ON i.id = s.parent_issue_id
 WHERE s.child_issue_id = sqlc.arg(child_issue_id);
-
--- ---------------------------------------------------------------------------
--- Pinned issues
--- ---------------------------------------------------------------------------
 
 -- Pin an issue at the end of its repository's pinned list. Pinning a pinned issue
 -- returns its existing row unchanged; NULL when the issue does not exist.
@@ -342,10 +311,6 @@ JOIN issues i ON i.id = p.issue_id
 WHERE p.repository_id = $1
 ORDER BY p.position;
 
--- ---------------------------------------------------------------------------
--- Mentions
--- ---------------------------------------------------------------------------
-
 -- Record an @-mention of a user in an issue body (comment_id NULL) or a comment.
 -- name: CreateMention :one
 INSERT INTO mentions (issue_id, comment_id, mentioned_user_id, mentioned_by)
@@ -361,10 +326,6 @@ WHERE mentioned_user_id = sqlc.arg(mentioned_user_id)
        OR (created_at, id) < (sqlc.narg(before_created_at)::timestamptz, sqlc.narg(before_id)::bigint))
 ORDER BY created_at DESC, id DESC
 LIMIT sqlc.arg(page_size);
-
--- ---------------------------------------------------------------------------
--- Reactions
--- ---------------------------------------------------------------------------
 
 -- React with an emoji on exactly one of an issue or a comment. Idempotent: returns
 -- 1 when added, 0 when the user had already reacted so.
@@ -396,10 +357,6 @@ FROM reactions
 WHERE comment_id = sqlc.arg(comment_id)::bigint
 GROUP BY emoji
 ORDER BY reaction_count DESC, emoji;
-
--- ---------------------------------------------------------------------------
--- History (issue_events)
--- ---------------------------------------------------------------------------
 
 -- Append an event to an issue's history.
 -- name: CreateIssueEvent :one

@@ -1,5 +1,3 @@
--- Milestones: named goals grouping the issues of one repository.
-
 -- Create a milestone in a repository.
 -- name: CreateMilestone :one
 INSERT INTO milestones (repository_id, title, description, due_date)
