@@ -1,0 +1,419 @@
+"""Every escape we know of, tried against the read-only executor of the MCP ``query`` tool.
+
+Each attempt runs against three safe configurations (all layers; the server-side
+layers alone, without the statement guard; the guard alone is covered by the first)
+and must be refused with nothing changed. Two deliberately unsafe variants get the
+same attempts and must be caught escaping, which proves the checks can see an escape.
+
+The attempts run in a scratch database of their own (created on the server under
+test), because the unsafe variants really do create tables and delete rows; each test
+starts from freshly created tables.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from plue_db import readonly
+from plue_db.readonly import Limits, QueryError, QueryRefusedError, QueryResult, QueryTimeoutError
+from tests.conftest import create_database, drop_database
+
+PLAYGROUND = """
+DROP SCHEMA IF EXISTS public CASCADE;
+CREATE SCHEMA public;
+CREATE TABLE public.users (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, username text);
+INSERT INTO public.users (username) VALUES ('alice'), ('bob');
+CREATE SEQUENCE public.tickets;
+SELECT setval('public.tickets', 7);
+CREATE PROCEDURE public.add_user(name text) LANGUAGE sql
+    AS $$ INSERT INTO public.users (username) VALUES (name) $$;
+CREATE FUNCTION public.sneaky(name text) RETURNS bigint LANGUAGE sql
+    AS $$ INSERT INTO public.users (username) VALUES (name) RETURNING id $$;
+"""
+LIMITS = Limits(statement_timeout_ms=2000, lock_timeout_ms=500)
+Conn = psycopg.Connection[Any]
+Run = Callable[[str], QueryResult]
+
+
+@pytest.fixture(scope="module")
+def scratch_url(server_url: str) -> Iterator[str]:
+    name, url = create_database(server_url, None)
+    yield url
+    drop_database(server_url, name)
+
+
+@pytest.fixture(scope="module")
+def reader_url(scratch_url: str) -> str:
+    return readonly.ensure_reader_role(scratch_url)
+
+
+@pytest.fixture(scope="module")
+def executor(reader_url: str) -> Iterator[readonly.ReadonlyExecutor]:
+    ex = readonly.ReadonlyExecutor(reader_url, LIMITS)
+    yield ex
+    ex.close()
+
+
+@pytest.fixture
+def admin(scratch_url: str) -> Iterator[Conn]:
+    """A superuser connection to the scratch database, reset to the playground tables."""
+    with psycopg.connect(scratch_url, autocommit=True) as conn:
+        conn.execute(PLAYGROUND.encode())
+        yield conn
+
+
+@dataclass
+class Witnesses:
+    """Things outside the executor that an escape would disturb."""
+
+    victim: Conn
+    listener: Conn
+    marker: Path
+
+
+@pytest.fixture
+def witnesses(scratch_url: str, admin: Conn) -> Iterator[Witnesses]:
+    marker = Path(f"/tmp/plue_mcp_escape_{uuid.uuid4().hex}")
+    with (
+        psycopg.connect(scratch_url, autocommit=True) as victim,
+        psycopg.connect(scratch_url, autocommit=True) as listener,
+    ):
+        listener.execute("LISTEN plue_escape")
+        yield Witnesses(victim, listener, marker)
+    marker.unlink(missing_ok=True)
+
+
+def snapshot(admin: Conn) -> dict[str, object]:
+    """The visible state of the scratch database that no read may change."""
+    queries = {
+        "users": "SELECT string_agg(u::text, ';' ORDER BY id) FROM users u",
+        "relations": "SELECT string_agg(relname || ':' || relnatts, ',' ORDER BY relname)"
+        " FROM pg_class WHERE relnamespace = 'public'::regnamespace",
+        "sequence": "SELECT (last_value, is_called)::text FROM tickets",
+        "large_objects": "SELECT count(*) FROM pg_largeobject_metadata",
+        "advisory_locks": "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
+        " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+        "prepared_xacts": "SELECT count(*) FROM pg_prepared_xacts",
+    }
+    state: dict[str, object] = {}
+    for key, query in queries.items():
+        row = admin.execute(query.encode()).fetchone()
+        state[key] = None if row is None else row[0]
+    return state
+
+
+ESCAPES = {
+    "insert": "INSERT INTO users (username) VALUES ('mallory')",
+    "update": "UPDATE users SET username = 'mallory'",
+    "delete": "DELETE FROM users",
+    "truncate": "TRUNCATE users",
+    "create": "CREATE TABLE x (a int)",
+    "drop": "DROP TABLE users",
+    "alter": "ALTER TABLE users ADD COLUMN evil int",
+    "select_into": "SELECT * INTO stolen FROM users",
+    "commit_create": "COMMIT; CREATE TABLE x (a int)",
+    "commit_delete": "COMMIT; DELETE FROM users",
+    "rollback_insert": "ROLLBACK; INSERT INTO users (username) VALUES ('mallory')",
+    "select_drop": "SELECT 1; DROP TABLE users",
+    "writable_cte_delete": "WITH d AS (DELETE FROM users RETURNING *) SELECT * FROM d",
+    "writable_cte_insert": "WITH i AS (INSERT INTO users (username) VALUES ('m') RETURNING id)"
+    " SELECT id FROM i",
+    "set_read_write": "SET TRANSACTION READ WRITE",
+    "set_config_read_only": "SELECT set_config('transaction_read_only', 'off', false)",
+    "set_config_role": "SELECT set_config('role', 'postgres', false)",
+    "reset_role": "RESET ROLE",
+    "set_role": "SET ROLE postgres",
+    "session_authorization": "SET SESSION AUTHORIZATION postgres",
+    "copy_to_program": "COPY users TO PROGRAM 'touch {marker}'",
+    "terminate_backend": "SELECT pg_terminate_backend({victim_pid})",
+    "lo_import": "SELECT lo_import('/etc/passwd')",
+    "read_file": "SELECT pg_read_file('/etc/passwd')",
+    "call": "CALL add_user('mallory')",
+    "do": "DO $$ BEGIN INSERT INTO users (username) VALUES ('mallory'); END $$",
+    "volatile_function": "SELECT sneaky('mallory')",
+    "nextval": "SELECT nextval('tickets')",
+    "setval": "SELECT setval('tickets', 100)",
+    "lock_table": "LOCK TABLE users IN ACCESS EXCLUSIVE MODE",
+    "select_for_update": "SELECT * FROM users FOR UPDATE",
+    "notify": "NOTIFY plue_escape, 'x'",
+    "pg_notify": "SELECT pg_notify('plue_escape', 'x')",
+    "prepare_execute": "PREPARE p AS DELETE FROM users; EXECUTE p",
+    "prepare": "PREPARE p AS SELECT 1",
+    "vacuum": "VACUUM users",
+    "advisory_lock": "SELECT pg_advisory_lock(42)",
+}
+
+# A session advisory lock outlives ROLLBACK (DISCARD ALL releases it); a notification
+# is only sent on COMMIT. The witnesses prove neither survives the call.
+UNDONE_BY_RESET = {"advisory_lock", "pg_notify"}
+
+
+def attempt(run: Run, case: str, admin: Conn, witnesses: Witnesses) -> list[str]:
+    """Try one escape; return what went wrong (empty when it was refused and harmless)."""
+    text = ESCAPES[case].format(
+        marker=witnesses.marker, victim_pid=witnesses.victim.info.backend_pid
+    )
+    before = snapshot(admin)
+    problems = []
+    try:
+        run(text)
+        problems.append("not refused")
+    except QueryError as exc:
+        assert str(exc), "a refusal must say why"
+    after = snapshot(admin)
+    problems += [
+        f"{key} changed: {before[key]} -> {after[key]}"
+        for key in before
+        if before[key] != after[key]
+    ]
+    if witnesses.marker.exists():
+        problems.append(f"{witnesses.marker} was created")
+    try:
+        witnesses.victim.execute("SELECT 1")
+    except psycopg.OperationalError:
+        problems.append("another backend was terminated")
+    if list(witnesses.listener.notifies(timeout=0.2, stop_after=1)):
+        problems.append("a notification was delivered")
+    return problems
+
+
+def guarded(executor: readonly.ReadonlyExecutor) -> Run:
+    return executor.query
+
+
+@pytest.fixture
+def server_layers(reader_url: str) -> Iterator[Run]:
+    """The executor without its statement guard: role, READ ONLY, cursor, reset."""
+    with psycopg.connect(reader_url, autocommit=True) as conn:
+        yield lambda text: readonly.execute_readonly(conn, text, LIMITS)
+
+
+@pytest.fixture
+def unsafe_simple_protocol(scratch_url: str) -> Iterator[Run]:
+    """NEGATIVE CONTROL: BEGIN READ ONLY as the superuser, text sent as a simple query."""
+
+    def run(text: str) -> QueryResult:
+        try:
+            conn.execute("BEGIN READ ONLY")
+            cur = conn.execute(text.encode())
+            rows = cur.fetchall() if cur.description else []
+        except psycopg.Error as exc:
+            raise QueryError(str(exc)) from exc
+        finally:
+            conn.execute("ROLLBACK")
+        return QueryResult(columns=[], rows=[list(row) for row in rows])
+
+    with psycopg.connect(scratch_url, autocommit=True) as conn:
+        yield run
+
+
+@pytest.fixture
+def unsafe_set_role(scratch_url: str) -> Iterator[Run]:
+    """NEGATIVE CONTROL: every server-side layer, but as the superuser after SET ROLE reader."""
+    with psycopg.connect(scratch_url, autocommit=True, prepare_threshold=None) as conn:
+
+        def run(text: str) -> QueryResult:
+            conn.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(readonly.READER_ROLE)))
+            try:
+                return readonly.execute_readonly(conn, text, LIMITS)
+            finally:
+                conn.execute("RESET ROLE")
+
+        yield run
+
+
+@pytest.mark.parametrize("case", sorted(ESCAPES))
+def test_every_escape_is_refused_by_the_executor(
+    case: str, executor: readonly.ReadonlyExecutor, admin: Conn, witnesses: Witnesses
+) -> None:
+    assert attempt(guarded(executor), case, admin, witnesses) == []
+
+
+@pytest.mark.parametrize("case", sorted(ESCAPES))
+def test_every_escape_is_refused_by_the_server_layers_alone(
+    case: str, server_layers: Run, admin: Conn, witnesses: Witnesses
+) -> None:
+    """Without the guard two calls run, and only rollback and DISCARD ALL undo them."""
+    expected = ["not refused"] if case in UNDONE_BY_RESET else []
+    assert attempt(server_layers, case, admin, witnesses) == expected
+
+
+@pytest.mark.parametrize(
+    ("case", "seen"),
+    [
+        ("commit_create", "relations changed"),
+        ("commit_delete", "users changed"),
+        ("rollback_insert", "users changed"),
+        ("set_config_role", "not refused"),
+        ("copy_to_program", "was created"),
+        ("terminate_backend", "terminated"),
+        ("read_file", "not refused"),
+    ],
+)
+def test_negative_control_simple_protocol_as_superuser_escapes(
+    case: str, seen: str, unsafe_simple_protocol: Run, admin: Conn, witnesses: Witnesses
+) -> None:
+    problems = attempt(unsafe_simple_protocol, case, admin, witnesses)
+    assert any(seen in problem for problem in problems), problems
+
+
+def test_negative_control_set_role_escapes_through_set_config(
+    unsafe_set_role: Run, admin: Conn, witnesses: Witnesses
+) -> None:
+    """Why the reader must log in as itself: after SET ROLE the session user is still root."""
+    assert attempt(unsafe_set_role, "set_config_role", admin, witnesses) == ["not refused"]
+    assert unsafe_set_role("SELECT current_user").rows == [[readonly.READER_ROLE]]
+
+
+def test_guard_messages_name_what_is_wrong() -> None:
+    cases = {
+        "SELECT 1; SELECT 2": "exactly one statement; got 2",
+        "DELETE FROM users": "got DeleteStmt",
+        "WITH d AS (DELETE FROM users RETURNING *) SELECT * FROM d": "DeleteStmt",
+        "SELECT pg_catalog.set_config('role', 'postgres', false)": "set_config()",
+        "SELECT * FROM users FOR SHARE": "row locks",
+        "SELEC 1": "not valid SQL",
+        "SELECT * INTO t FROM users": "SELECT INTO",
+    }
+    for text, expected in cases.items():
+        with pytest.raises(QueryRefusedError) as caught:
+            readonly.check_statement(text)
+        assert expected in str(caught.value), (text, str(caught.value))
+    readonly.check_statement("WITH a AS (SELECT 1 AS n) SELECT n FROM a UNION VALUES (2)")
+
+
+def test_select_returns_columns_and_json_safe_rows(
+    executor: readonly.ReadonlyExecutor, admin: Conn
+) -> None:
+    result = executor.query(
+        "SELECT 1::int AS i, 1.50::numeric AS d, '\\x00ff'::bytea AS b,"
+        " '2024-02-29 12:00:00+00'::timestamptz AS ts, '2024-02-29'::date AS day,"
+        " 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'::uuid AS id, '{\"k\": [1, null]}'::jsonb AS j,"
+        " interval '90 minutes' AS span, '10.0.0.1'::inet AS ip, ARRAY[1, 2] AS arr,"
+        " NULL::text AS nothing, 'NaN'::float8 AS nan"
+    )
+    assert result.columns == [
+        "i", "d", "b", "ts", "day", "id", "j", "span", "ip", "arr", "nothing", "nan"
+    ]  # fmt: skip
+    row = result.rows[0]
+    assert row[:6] == [
+        1,
+        "1.50",
+        "\\x00ff",
+        row[3],
+        "2024-02-29",
+        "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11",
+    ]
+    assert str(row[3]).startswith("2024-02-29T") and str(row[3])[-6] in "+-"
+    assert row[6:] == [{"k": [1, None]}, "1:30:00", "10.0.0.1", [1, 2], None, "nan"]
+    assert json.loads(json.dumps(result.as_dict()))["row_count"] == 1
+    assert result.truncated is False
+    users = executor.query("SELECT username FROM users ORDER BY id")
+    assert users.rows == [["alice"], ["bob"]]
+
+
+def test_runaway_query_is_cut_off_by_the_timeout(executor: readonly.ReadonlyExecutor) -> None:
+    started = time.monotonic()
+    with pytest.raises(QueryTimeoutError, match="statement timeout"):
+        executor.query("SELECT pg_sleep(60)")
+    elapsed = time.monotonic() - started
+    assert 1.5 < elapsed < 5, elapsed
+    assert executor.query("SELECT 1 AS ok").rows == [[1]], "the pool serves again afterwards"
+
+
+def test_query_blocked_by_a_lock_fails_after_lock_timeout(
+    executor: readonly.ReadonlyExecutor, scratch_url: str, admin: Conn
+) -> None:
+    with psycopg.connect(scratch_url) as holder:
+        holder.execute("LOCK TABLE users IN ACCESS EXCLUSIVE MODE")
+        started = time.monotonic()
+        with pytest.raises(QueryTimeoutError, match="lock timeout"):
+            executor.query("SELECT count(*) FROM users")
+        assert time.monotonic() - started < 2
+        holder.rollback()
+
+
+def test_huge_result_is_capped_to_the_row_cap(executor: readonly.ReadonlyExecutor) -> None:
+    started = time.monotonic()
+    result = executor.query("SELECT generate_series(1, 1000000000) AS n")
+    assert time.monotonic() - started < 2
+    assert result.rows == [[n] for n in range(1, LIMITS.max_rows + 1)]
+    assert result.truncated is True
+    assert result.truncated_reason == f"row cap of {LIMITS.max_rows} rows"
+    exact = executor.query(f"SELECT generate_series(1, {LIMITS.max_rows}) AS n")
+    assert len(exact.rows) == LIMITS.max_rows and exact.truncated is False
+
+
+def test_wide_result_is_capped_by_size(scratch_url: str, reader_url: str) -> None:
+    small = readonly.ReadonlyExecutor(reader_url, Limits(max_bytes=10_000))
+    try:
+        result = small.query("SELECT repeat('x', 1000) AS wide FROM generate_series(1, 100)")
+    finally:
+        small.close()
+    assert result.truncated is True and result.truncated_reason == "size cap of 10000 bytes"
+    assert 0 < len(result.rows) < 100
+    assert len(json.dumps(result.rows)) <= 10_000
+
+
+def test_reader_role_creation_is_idempotent_and_race_safe(scratch_url: str) -> None:
+    role = f"plue_mcp_race_{uuid.uuid4().hex[:8]}"
+    barrier = threading.Barrier(8)
+    urls: list[str] = []
+    failures: list[BaseException] = []
+
+    def create() -> None:
+        barrier.wait()
+        try:
+            urls.append(readonly.ensure_reader_role(scratch_url, role))
+        except BaseException as exc:
+            failures.append(exc)
+
+    threads = [threading.Thread(target=create) for _ in range(8)]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert failures == []
+        assert len(urls) == 8 and len(set(urls)) == 1
+        with psycopg.connect(urls[0], autocommit=True) as conn:
+            row = conn.execute(
+                "SELECT current_user, current_setting('default_transaction_read_only'),"
+                " pg_has_role('pg_read_all_data', 'USAGE'), r.rolsuper"
+                " FROM pg_roles r WHERE r.rolname = current_user"
+            ).fetchone()
+        assert row == (role, "on", True, False)
+    finally:
+        with psycopg.connect(scratch_url, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
+
+
+def test_a_login_that_can_write_is_refused(scratch_url: str, admin: Conn) -> None:
+    with pytest.raises(readonly.ReaderSetupError, match="superuser"):
+        readonly.ReadonlyExecutor(scratch_url)
+    role = f"plue_mcp_writer_{uuid.uuid4().hex[:8]}"
+    admin.execute(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(role)))
+    try:
+        admin.execute(sql.SQL("GRANT INSERT ON users TO {}").format(sql.Identifier(role)))
+        with pytest.raises(readonly.ReaderSetupError, match=r"can write to table public\.users"):
+            readonly.ReadonlyExecutor(readonly.with_user(scratch_url, role))
+    finally:
+        admin.execute(sql.SQL("DROP OWNED BY {}").format(sql.Identifier(role)))
+        admin.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(role)))
+
+
+def test_limits_from_env_validates_and_names_the_variable() -> None:
+    assert Limits.from_env({"PLUE_MCP_MAX_ROWS": "20"}) == Limits(max_rows=20)
+    with pytest.raises(ValueError, match="PLUE_MCP_STATEMENT_TIMEOUT_MS"):
+        Limits.from_env({"PLUE_MCP_STATEMENT_TIMEOUT_MS": "five"})
