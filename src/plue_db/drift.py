@@ -1,0 +1,123 @@
+"""``plue-db check``: prove generated/, migrations/ and live databases match schema.sql.
+
+Three checks, each returning the problems it found as readable text (empty = passed):
+generated code is what sqlc produces now (``sqlc diff``); all migrations applied to an
+empty scratch database give the catalog of schema.sql applied to another; optionally a
+live database has that catalog too. Scratch databases live on the configured server and
+are dropped afterwards, whatever happens.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+
+from plue_db import catalog, config, generate
+from plue_db.migrate import MigrationError, migrate
+
+
+def check_generated() -> list[str]:
+    """Differences between generated/ and a fresh ``sqlc diff`` run (with its errors)."""
+    result = generate.sqlc("diff", capture=True)
+    if result.returncode == 0:
+        return []
+    output = (result.stdout + result.stderr).strip() or f"sqlc diff exited {result.returncode}"
+    return ["generated/ is not what `plue-db generate` produces now:\n" + output]
+
+
+def check_migrations(
+    server_url: str,
+    schema: Path = config.SCHEMA_PATH,
+    migrations: Path = config.MIGRATIONS_DIR,
+) -> list[str]:
+    """Objects that differ between schema.sql and all migrations, each on a fresh database."""
+    with scratch_database(server_url) as from_schema, scratch_database(server_url) as migrated:
+        load_schema(from_schema, schema)
+        migrate(migrated, migrations)
+        return compare(from_schema, migrated, ("schema.sql", "migrations"))
+
+
+def check_live(server_url: str, live_url: str, schema: Path = config.SCHEMA_PATH) -> list[str]:
+    """Objects that differ between schema.sql and the database at ``live_url``."""
+    with scratch_database(server_url) as from_schema:
+        load_schema(from_schema, schema)
+        return compare(from_schema, live_url, ("schema.sql", "live database"))
+
+
+def compare(left_url: str, right_url: str, labels: tuple[str, str]) -> list[str]:
+    with psycopg.connect(left_url) as left, psycopg.connect(right_url) as right:
+        pairs = catalog.differences(catalog.snapshot(left), catalog.snapshot(right))
+    return [describe(key, a, b, labels) for key, a, b in pairs]
+
+
+def describe(key: str, left: str, right: str, labels: tuple[str, str]) -> str:
+    """One difference as text: which side has the object, or both definitions."""
+    for side, here, there in ((labels[0], left, right), (labels[1], right, left)):
+        if not there:
+            return f"{key}: only in {side}" + (f": {here}" if here else "")
+    if "\n" in left or "\n" in right:
+        diff = difflib.unified_diff(
+            left.splitlines(), right.splitlines(), labels[0], labels[1], lineterm=""
+        )
+        return f"{key}: differs\n" + "\n".join("    " + line for line in diff)
+    width = max(len(label) for label in labels)
+    return f"{key}: differs\n    {labels[0]:<{width}}  {left}\n    {labels[1]:<{width}}  {right}"
+
+
+class SchemaError(Exception):
+    """schema.sql is missing or does not load into an empty database."""
+
+
+def load_schema(url: str, schema: Path) -> None:
+    if not schema.is_file():
+        raise SchemaError(f"{schema} does not exist")
+    with psycopg.connect(url, autocommit=True) as conn:
+        try:
+            conn.execute(schema.read_bytes())
+        except psycopg.Error as exc:
+            reason = exc.diag.message_primary or str(exc).strip()
+            raise SchemaError(f"{schema} does not load into an empty database: {reason}") from exc
+
+
+@contextmanager
+def scratch_database(server_url: str) -> Iterator[str]:
+    """A new empty database on the server, dropped on exit; yields its URL."""
+    name = f"plue_scratch_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    ident = sql.Identifier(name)
+    with psycopg.connect(server_url, autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {} TEMPLATE template0").format(ident))
+    try:
+        yield config.with_database(server_url, name)
+    finally:
+        with psycopg.connect(server_url, autocommit=True) as admin:
+            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(ident))
+
+
+def run_check(live_url: str | None = None) -> bool:
+    """Run every check, print a section per check, return whether all passed."""
+    server_url = config.database_url()
+    sections = [
+        ("generated/ matches the generator", check_generated),
+        ("migrations/ matches schema.sql", lambda: check_migrations(server_url)),
+    ]
+    if live_url is not None:
+        label = f"{config.redacted(live_url)} matches schema.sql"
+        sections.append((label, lambda: check_live(server_url, live_url)))
+    passed = True
+    for title, check in sections:
+        try:
+            problems = check()
+        except (MigrationError, SchemaError, psycopg.OperationalError, FileNotFoundError) as exc:
+            problems = [str(exc).strip()]
+        print(f"{'ok  ' if not problems else 'FAIL'} {title}")
+        for problem in problems:
+            print("  " + problem.replace("\n", "\n  "))
+        passed = passed and not problems
+    return passed
