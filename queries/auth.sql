@@ -76,6 +76,7 @@ VALUES (
 )
 RETURNING *;
 
+-- One of this user's tokens, for the token settings page (None if not theirs).
 -- name: GetAccessToken :one
 SELECT * FROM access_tokens WHERE id = sqlc.arg(id) AND user_id = sqlc.arg(user_id);
 
@@ -110,6 +111,7 @@ INSERT INTO ssh_keys (user_id, name, fingerprint, public_key, key_type)
 VALUES (sqlc.arg(user_id), sqlc.arg(name), sqlc.arg(fingerprint), sqlc.arg(public_key), sqlc.arg(key_type))
 RETURNING *;
 
+-- The key with this fingerprint, whoever owns it (e.g. to refuse a duplicate).
 -- name: GetSshKeyByFingerprint :one
 SELECT * FROM ssh_keys WHERE fingerprint = sqlc.arg(fingerprint);
 

@@ -8,11 +8,13 @@ ON CONFLICT DO NOTHING;
 -- name: UnstarRepository :execrows
 DELETE FROM stars WHERE user_id = sqlc.arg(user_id) AND repository_id = sqlc.arg(repository_id);
 
+-- Whether this user starred this repository (for the star button).
 -- name: IsRepositoryStarred :one
 SELECT EXISTS (
     SELECT 1 FROM stars WHERE user_id = sqlc.arg(user_id) AND repository_id = sqlc.arg(repository_id)
 ) AS starred;
 
+-- How many users starred a repository.
 -- name: CountStars :one
 SELECT count(*) AS star_count FROM stars WHERE repository_id = sqlc.arg(repository_id);
 
@@ -55,6 +57,7 @@ RETURNING *;
 -- name: UnwatchRepository :execrows
 DELETE FROM watches WHERE user_id = sqlc.arg(user_id) AND repository_id = sqlc.arg(repository_id);
 
+-- This user's watch on a repository, if any (for the watch button).
 -- name: GetWatch :one
 SELECT * FROM watches WHERE user_id = sqlc.arg(user_id) AND repository_id = sqlc.arg(repository_id);
 

@@ -7,6 +7,7 @@ VALUES (
 )
 RETURNING *;
 
+-- The repository with this id.
 -- name: GetRepositoryByID :one
 SELECT * FROM repositories WHERE id = sqlc.arg(id);
 
@@ -90,6 +91,7 @@ ON CONFLICT (repository_id, name)
 DO UPDATE SET commit_id = EXCLUDED.commit_id, pusher_id = EXCLUDED.pusher_id
 RETURNING *;
 
+-- A branch of a repository by exact name.
 -- name: GetBranch :one
 SELECT * FROM branches
 WHERE repository_id = sqlc.arg(repository_id) AND name = sqlc.arg(name);
@@ -103,6 +105,7 @@ WHERE repository_id = sqlc.arg(repository_id)
 ORDER BY name
 LIMIT sqlc.arg(page_size);
 
+-- Delete a branch; 0 when it did not exist.
 -- name: DeleteBranch :execrows
 DELETE FROM branches
 WHERE repository_id = sqlc.arg(repository_id) AND name = sqlc.arg(name);
@@ -164,6 +167,7 @@ ON CONFLICT (repository_id, name)
 DO UPDATE SET change_id = EXCLUDED.change_id, commit_id = EXCLUDED.commit_id
 RETURNING *;
 
+-- A bookmark of a repository by exact name.
 -- name: GetBookmark :one
 SELECT * FROM bookmarks
 WHERE repository_id = sqlc.arg(repository_id) AND name = sqlc.arg(name);
@@ -182,6 +186,7 @@ SELECT * FROM bookmarks
 WHERE repository_id = sqlc.arg(repository_id) AND change_id = sqlc.arg(change_id)
 ORDER BY name;
 
+-- Delete a bookmark; 0 when it did not exist.
 -- name: DeleteBookmark :execrows
 DELETE FROM bookmarks
 WHERE repository_id = sqlc.arg(repository_id) AND name = sqlc.arg(name);
@@ -198,6 +203,7 @@ INSERT INTO protected_branches (
 )
 RETURNING *;
 
+-- A protection rule by id.
 -- name: GetProtectedBranch :one
 SELECT * FROM protected_branches WHERE id = sqlc.arg(id);
 
@@ -232,5 +238,6 @@ SET pattern = sqlc.arg(pattern),
 WHERE id = sqlc.arg(id)
 RETURNING *;
 
+-- Delete a protection rule; 0 when it did not exist.
 -- name: DeleteProtectedBranch :execrows
 DELETE FROM protected_branches WHERE id = sqlc.arg(id);

@@ -8,6 +8,7 @@ VALUES (
 )
 RETURNING *;
 
+-- The user with this id.
 -- name: GetUserByID :one
 SELECT * FROM users WHERE id = sqlc.arg(id);
 

@@ -284,7 +284,7 @@ def create_access_token(
 def get_access_token(
     conn: psycopg.Connection[Any], *, id: int, user_id: int
 ) -> models.AccessToken | None:
-    """Run the GetAccessToken query."""
+    """One of this user's tokens, for the token settings page (None if not theirs)."""
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
         cur.execute(GET_ACCESS_TOKEN, (id, user_id))
         r = cur.fetchone()
@@ -356,7 +356,7 @@ def add_ssh_key(
 def get_ssh_key_by_fingerprint(
     conn: psycopg.Connection[Any], *, fingerprint: str
 ) -> models.SshKey | None:
-    """Run the GetSshKeyByFingerprint query."""
+    """The key with this fingerprint, whoever owns it (e.g. to refuse a duplicate)."""
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
         cur.execute(GET_SSH_KEY_BY_FINGERPRINT, (fingerprint,))
         r = cur.fetchone()

@@ -164,7 +164,7 @@ def unstar_repository(conn: psycopg.Connection[Any], *, user_id: int, repository
 def is_repository_starred(
     conn: psycopg.Connection[Any], *, user_id: int, repository_id: int
 ) -> bool | None:
-    """Run the IsRepositoryStarred query."""
+    """Whether this user starred this repository (for the star button)."""
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
         cur.execute(IS_REPOSITORY_STARRED, (user_id, repository_id))
         r = cur.fetchone()
@@ -172,7 +172,7 @@ def is_repository_starred(
 
 
 def count_stars(conn: psycopg.Connection[Any], *, repository_id: int) -> int | None:
-    """Run the CountStars query."""
+    """How many users starred a repository."""
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
         cur.execute(COUNT_STARS, (repository_id,))
         r = cur.fetchone()
@@ -287,7 +287,7 @@ def unwatch_repository(conn: psycopg.Connection[Any], *, user_id: int, repositor
 def get_watch(
     conn: psycopg.Connection[Any], *, user_id: int, repository_id: int
 ) -> models.Watch | None:
-    """Run the GetWatch query."""
+    """This user's watch on a repository, if any (for the watch button)."""
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
         cur.execute(GET_WATCH, (user_id, repository_id))
         r = cur.fetchone()

@@ -271,7 +271,7 @@ def create_repository(
 
 
 def get_repository_by_id(conn: psycopg.Connection[Any], *, id: int) -> models.Repository | None:
-    """Run the GetRepositoryByID query."""
+    """The repository with this id."""
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
         cur.execute(GET_REPOSITORY_BY_ID, (id,))
         r = cur.fetchone()
@@ -476,7 +476,7 @@ def upsert_branch(
 def get_branch(
     conn: psycopg.Connection[Any], *, repository_id: int, name: str
 ) -> models.Branch | None:
-    """Run the GetBranch query."""
+    """A branch of a repository by exact name."""
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
         cur.execute(GET_BRANCH, (repository_id, name))
         r = cur.fetchone()
@@ -517,7 +517,7 @@ def iter_list_branches(
 
 
 def delete_branch(conn: psycopg.Connection[Any], *, repository_id: int, name: str) -> int:
-    """Run the DeleteBranch query."""
+    """Delete a branch; 0 when it did not exist."""
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
         cur.execute(DELETE_BRANCH, (repository_id, name))
         return cur.rowcount
@@ -598,7 +598,7 @@ def upsert_bookmark(
 def get_bookmark(
     conn: psycopg.Connection[Any], *, repository_id: int, name: str
 ) -> models.Bookmark | None:
-    """Run the GetBookmark query."""
+    """A bookmark of a repository by exact name."""
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
         cur.execute(GET_BOOKMARK, (repository_id, name))
         r = cur.fetchone()
@@ -665,7 +665,7 @@ def iter_list_bookmarks_for_change(
 
 
 def delete_bookmark(conn: psycopg.Connection[Any], *, repository_id: int, name: str) -> int:
-    """Run the DeleteBookmark query."""
+    """Delete a bookmark; 0 when it did not exist."""
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
         cur.execute(DELETE_BOOKMARK, (repository_id, name))
         return cur.rowcount
@@ -705,7 +705,7 @@ def create_protected_branch(
 def get_protected_branch(
     conn: psycopg.Connection[Any], *, id: int
 ) -> models.ProtectedBranch | None:
-    """Run the GetProtectedBranch query."""
+    """A protection rule by id."""
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
         cur.execute(GET_PROTECTED_BRANCH, (id,))
         r = cur.fetchone()
@@ -783,7 +783,7 @@ def update_protected_branch(
 
 
 def delete_protected_branch(conn: psycopg.Connection[Any], *, id: int) -> int:
-    """Run the DeleteProtectedBranch query."""
+    """Delete a protection rule; 0 when it did not exist."""
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
         cur.execute(DELETE_PROTECTED_BRANCH, (id,))
         return cur.rowcount

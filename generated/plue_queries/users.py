@@ -179,7 +179,7 @@ def create_user(
 
 
 def get_user_by_id(conn: psycopg.Connection[Any], *, id: int) -> models.User | None:
-    """Run the GetUserByID query."""
+    """The user with this id."""
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
         cur.execute(GET_USER_BY_ID, (id,))
         r = cur.fetchone()

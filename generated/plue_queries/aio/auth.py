@@ -160,7 +160,7 @@ async def create_access_token(
 async def get_access_token(
     conn: psycopg.AsyncConnection[Any], *, id: int, user_id: int
 ) -> models.AccessToken | None:
-    """Run the GetAccessToken query."""
+    """One of this user's tokens, for the token settings page (None if not theirs)."""
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.GET_ACCESS_TOKEN, (id, user_id))
         r = await cur.fetchone()
@@ -234,7 +234,7 @@ async def add_ssh_key(
 async def get_ssh_key_by_fingerprint(
     conn: psycopg.AsyncConnection[Any], *, fingerprint: str
 ) -> models.SshKey | None:
-    """Run the GetSshKeyByFingerprint query."""
+    """The key with this fingerprint, whoever owns it (e.g. to refuse a duplicate)."""
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.GET_SSH_KEY_BY_FINGERPRINT, (fingerprint,))
         r = await cur.fetchone()

@@ -36,7 +36,7 @@ async def unstar_repository(
 async def is_repository_starred(
     conn: psycopg.AsyncConnection[Any], *, user_id: int, repository_id: int
 ) -> bool | None:
-    """Run the IsRepositoryStarred query."""
+    """Whether this user starred this repository (for the star button)."""
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.IS_REPOSITORY_STARRED, (user_id, repository_id))
         r = await cur.fetchone()
@@ -44,7 +44,7 @@ async def is_repository_starred(
 
 
 async def count_stars(conn: psycopg.AsyncConnection[Any], *, repository_id: int) -> int | None:
-    """Run the CountStars query."""
+    """How many users starred a repository."""
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.COUNT_STARS, (repository_id,))
         r = await cur.fetchone()
@@ -163,7 +163,7 @@ async def unwatch_repository(
 async def get_watch(
     conn: psycopg.AsyncConnection[Any], *, user_id: int, repository_id: int
 ) -> models.Watch | None:
-    """Run the GetWatch query."""
+    """This user's watch on a repository, if any (for the watch button)."""
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.GET_WATCH, (user_id, repository_id))
         r = await cur.fetchone()

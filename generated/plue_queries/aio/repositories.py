@@ -37,7 +37,7 @@ async def create_repository(
 async def get_repository_by_id(
     conn: psycopg.AsyncConnection[Any], *, id: int
 ) -> models.Repository | None:
-    """Run the GetRepositoryByID query."""
+    """The repository with this id."""
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.GET_REPOSITORY_BY_ID, (id,))
         r = await cur.fetchone()
@@ -245,7 +245,7 @@ async def upsert_branch(
 async def get_branch(
     conn: psycopg.AsyncConnection[Any], *, repository_id: int, name: str
 ) -> models.Branch | None:
-    """Run the GetBranch query."""
+    """A branch of a repository by exact name."""
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.GET_BRANCH, (repository_id, name))
         r = await cur.fetchone()
@@ -292,7 +292,7 @@ async def iter_list_branches(
 async def delete_branch(
     conn: psycopg.AsyncConnection[Any], *, repository_id: int, name: str
 ) -> int:
-    """Run the DeleteBranch query."""
+    """Delete a branch; 0 when it did not exist."""
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.DELETE_BRANCH, (repository_id, name))
         return cur.rowcount
@@ -373,7 +373,7 @@ async def upsert_bookmark(
 async def get_bookmark(
     conn: psycopg.AsyncConnection[Any], *, repository_id: int, name: str
 ) -> models.Bookmark | None:
-    """Run the GetBookmark query."""
+    """A bookmark of a repository by exact name."""
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.GET_BOOKMARK, (repository_id, name))
         r = await cur.fetchone()
@@ -450,7 +450,7 @@ async def iter_list_bookmarks_for_change(
 async def delete_bookmark(
     conn: psycopg.AsyncConnection[Any], *, repository_id: int, name: str
 ) -> int:
-    """Run the DeleteBookmark query."""
+    """Delete a bookmark; 0 when it did not exist."""
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.DELETE_BOOKMARK, (repository_id, name))
         return cur.rowcount
@@ -490,7 +490,7 @@ async def create_protected_branch(
 async def get_protected_branch(
     conn: psycopg.AsyncConnection[Any], *, id: int
 ) -> models.ProtectedBranch | None:
-    """Run the GetProtectedBranch query."""
+    """A protection rule by id."""
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.GET_PROTECTED_BRANCH, (id,))
         r = await cur.fetchone()
@@ -568,7 +568,7 @@ async def update_protected_branch(
 
 
 async def delete_protected_branch(conn: psycopg.AsyncConnection[Any], *, id: int) -> int:
-    """Run the DeleteProtectedBranch query."""
+    """Delete a protection rule; 0 when it did not exist."""
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.DELETE_PROTECTED_BRANCH, (id,))
         return cur.rowcount

@@ -38,7 +38,7 @@ async def create_user(
 
 
 async def get_user_by_id(conn: psycopg.AsyncConnection[Any], *, id: int) -> models.User | None:
-    """Run the GetUserByID query."""
+    """The user with this id."""
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.GET_USER_BY_ID, (id,))
         r = await cur.fetchone()

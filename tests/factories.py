@@ -1,0 +1,85 @@
+"""One-line test data through the generated query functions.
+
+Each factory fills every required field with realistic, unique values and lets a
+test override any of them by keyword, so a test states only what it cares about.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import itertools
+import secrets
+from typing import Any
+
+import psycopg
+from plue_queries import models, repositories, users
+
+_serial = itertools.count(1)
+
+
+def unique_name(prefix: str) -> str:
+    """A name no other factory call in this run (or an earlier run) has produced."""
+    return f"{prefix}{next(_serial)}-{secrets.token_hex(3)}"
+
+
+def wallet_address() -> str:
+    """A random Ethereum address in canonical lower-case form."""
+    return "0x" + secrets.token_hex(20)
+
+
+def sha256_hex(secret: str) -> str:
+    """How session keys and access tokens are stored: sha256, lower-case hex."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def ssh_fingerprint() -> str:
+    """A random OpenSSH SHA256 fingerprint (SHA256: + 43 unpadded base64 chars)."""
+    digest = base64.b64encode(secrets.token_bytes(32)).decode().rstrip("=")
+    return f"SHA256:{digest}"
+
+
+def change_id() -> str:
+    """A random full Jujutsu change id: 32 characters of reverse hex (k-z)."""
+    return "".join(chr(ord("z") - int(c, 16)) for c in secrets.token_hex(16))
+
+
+def commit_id() -> str:
+    """A random full SHA-1 commit id."""
+    return secrets.token_hex(20)
+
+
+def make_user(conn: psycopg.Connection[Any], **overrides: Any) -> models.User:
+    """A user with a unique username and email; override any create_user field."""
+    username = unique_name("user")
+    fields: dict[str, Any] = {
+        "username": username,
+        "email": f"{username}@example.com",
+        "display_name": username.title(),
+        "bio": "",
+        "avatar_url": None,
+        "wallet_address": None,
+        "is_admin": False,
+    }
+    fields.update(overrides)
+    user = users.create_user(conn, **fields)
+    assert user is not None
+    return user
+
+
+def make_repo(
+    conn: psycopg.Connection[Any], owner: models.User | None = None, **overrides: Any
+) -> models.Repository:
+    """A public repository (owned by a new user unless owner is given)."""
+    fields: dict[str, Any] = {
+        "owner_id": (owner or make_user(conn)).id,
+        "name": unique_name("repo"),
+        "description": "A repository made by a test",
+        "is_public": True,
+        "default_branch": "main",
+        "topics": [],
+    }
+    fields.update(overrides)
+    repo = repositories.create_repository(conn, **fields)
+    assert repo is not None
+    return repo
