@@ -1,0 +1,118 @@
+"""Database health at a glance: ``plue-db stats`` and the MCP ``db_stats`` tool.
+
+Only catalog and statistics views are read, so the numbers are cheap to get and
+safe to ask for on a busy production server. Row counts are the planner's
+estimates (``reltuples``, or the live-tuple count for a never-analysed table).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import psycopg
+
+from plue_db import config
+
+TABLE_SIZES = """
+SELECT c.relname,
+       CASE WHEN c.reltuples >= 0 THEN c.reltuples::bigint ELSE s.n_live_tup END,
+       pg_total_relation_size(c.oid),
+       pg_size_pretty(pg_total_relation_size(c.oid))
+FROM pg_class c
+LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid
+WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p')
+ORDER BY pg_total_relation_size(c.oid) DESC, c.relname
+"""
+
+DATABASE = """
+SELECT current_database(),
+       current_setting('server_version'),
+       extract(epoch FROM now() - pg_postmaster_start_time())::bigint,
+       pg_database_size(current_database()),
+       pg_size_pretty(pg_database_size(current_database())),
+       (SELECT round(blks_hit::numeric / nullif(blks_hit + blks_read, 0), 4)::float8
+        FROM pg_stat_database WHERE datname = current_database())
+"""
+
+CONNECTIONS = """
+SELECT coalesce(state, 'unknown'), count(*)
+FROM pg_stat_activity
+WHERE datname = current_database() AND backend_type = 'client backend'
+GROUP BY 1 ORDER BY 1
+"""
+
+LARGEST = 10
+
+
+def table_sizes(conn: psycopg.Connection[Any]) -> list[dict[str, Any]]:
+    """Every table in ``public``, largest first, with its row estimate and size."""
+    return [
+        {"table": name, "row_estimate": rows, "total_bytes": size, "total_size": pretty}
+        for name, rows, size, pretty in conn.execute(TABLE_SIZES).fetchall()
+    ]
+
+
+def collect(conn: psycopg.Connection[Any]) -> dict[str, Any]:
+    """Size, uptime, cache hit ratio, connections by state and the largest tables."""
+    row = conn.execute(DATABASE).fetchone()
+    assert row is not None
+    name, version, uptime, size, pretty, hit_ratio = row
+    tables = table_sizes(conn)
+    return {
+        "database": name,
+        "server_version": version,
+        "uptime_seconds": uptime,
+        "size_bytes": size,
+        "size": pretty,
+        "cache_hit_ratio": hit_ratio,
+        "connections": dict(conn.execute(CONNECTIONS).fetchall()),
+        "table_count": len(tables),
+        "row_estimate_total": sum(t["row_estimate"] or 0 for t in tables),
+        "largest_tables": tables[:LARGEST],
+    }
+
+
+def render_table(headers: list[str], rows: list[list[Any]]) -> str:
+    """Plain aligned columns; numbers right-aligned, text left-aligned."""
+    cells = [[str(v) for v in row] for row in rows]
+    widths = [max([len(h), *(len(r[i]) for r in cells)]) for i, h in enumerate(headers)]
+    numeric = [all(isinstance(row[i], int | float) for row in rows) for i in range(len(headers))]
+
+    def line(values: list[str]) -> str:
+        return "  ".join(
+            v.rjust(w) if num else v.ljust(w)
+            for v, w, num in zip(values, widths, numeric, strict=True)
+        ).rstrip()
+
+    rule = "  ".join("-" * w for w in widths)
+    return "\n".join([line(headers), rule, *(line(r) for r in cells)])
+
+
+def render(stats: dict[str, Any]) -> str:
+    """The stats as the text ``plue-db stats`` prints."""
+    ratio = stats["cache_hit_ratio"]
+    summary = [
+        ["database", stats["database"]],
+        ["server version", stats["server_version"]],
+        ["uptime", f"{stats['uptime_seconds'] // 3600}h {stats['uptime_seconds'] % 3600 // 60}m"],
+        ["size", stats["size"]],
+        ["cache hit ratio", "n/a" if ratio is None else f"{ratio:.2%}"],
+        ["tables", stats["table_count"]],
+        ["rows (estimate)", stats["row_estimate_total"]],
+    ]
+    connections = [[state, n] for state, n in stats["connections"].items()]
+    largest = [[t["table"], t["row_estimate"], t["total_size"]] for t in stats["largest_tables"]]
+    return "\n\n".join(
+        [
+            render_table(["metric", "value"], summary),
+            render_table(["connection state", "count"], connections),
+            render_table(["largest tables", "rows (est.)", "size"], largest),
+        ]
+    )
+
+
+def main() -> None:
+    """``plue-db stats``: print the stats of the configured database."""
+    with psycopg.connect(config.database_url()) as conn:
+        conn.read_only = True
+        print(render(collect(conn)))
