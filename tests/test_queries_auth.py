@@ -352,9 +352,9 @@ def test_expired_revoked_or_blocked_tokens_do_not_validate(conn: Conn) -> None:
 def test_token_constraints(conn: Conn) -> None:
     user = make_user(conn)
     new_token(conn, user, "deploy")
-    with pytest.raises(errors.UniqueViolation) as info, conn.transaction():
+    with pytest.raises(errors.UniqueViolation) as dup, conn.transaction():
         new_token(conn, user, "deploy")
-    assert info.value.diag.constraint_name == "access_tokens_user_name_key"
+    assert dup.value.diag.constraint_name == "access_tokens_user_name_key"
 
     def create(token_hash: str, last_eight: str, name: str) -> None:
         auth.create_access_token(
@@ -431,7 +431,7 @@ def test_ssh_key_constraints(conn: Conn) -> None:
     user = make_user(conn)
     key = new_ssh_key(conn, user)
     other = make_user(conn)
-    with pytest.raises(errors.UniqueViolation) as info, conn.transaction():
+    with pytest.raises(errors.UniqueViolation) as dup, conn.transaction():
         auth.add_ssh_key(
             conn,
             user_id=other.id,
@@ -440,7 +440,7 @@ def test_ssh_key_constraints(conn: Conn) -> None:
             public_key=key.public_key,
             key_type=key.key_type,
         )
-    assert info.value.diag.constraint_name == "idx_ssh_keys_fingerprint"
+    assert dup.value.diag.constraint_name == "idx_ssh_keys_fingerprint"
     with pytest.raises(errors.CheckViolation) as info, conn.transaction():
         auth.add_ssh_key(
             conn,
