@@ -13,7 +13,7 @@ import secrets
 from typing import Any
 
 import psycopg
-from plue_queries import models, repositories, users
+from plue_queries import issues, models, repositories, users
 
 _serial = itertools.count(1)
 
@@ -83,3 +83,34 @@ def make_repo(
     repo = repositories.create_repository(conn, **fields)
     assert repo is not None
     return repo
+
+
+def make_issue(
+    conn: psycopg.Connection[Any],
+    repo: models.Repository | None = None,
+    author: models.User | None = None,
+    **overrides: Any,
+) -> models.Issue:
+    """An open issue with the repository's next number (in a new repository unless
+    repo is given; authorless unless author is given)."""
+    fields: dict[str, Any] = {
+        "repository_id": (repo or make_repo(conn)).id,
+        "title": unique_name("Bookmark push fails "),
+        "body": "Running `jj git push` rejects the bookmark.",
+        "author_id": None if author is None else author.id,
+        "milestone_id": None,
+        "due_date": None,
+    }
+    fields.update(overrides)
+    issue = issues.create_issue(conn, **fields)
+    assert issue is not None
+    return issue
+
+
+def make_repo_with_issues(
+    conn: psycopg.Connection[Any], count: int, **repo_overrides: Any
+) -> tuple[models.Repository, list[models.Issue]]:
+    """A new repository holding issues #1..#count, all by one author."""
+    repo = make_repo(conn, **repo_overrides)
+    author = make_user(conn)
+    return repo, [make_issue(conn, repo, author) for _ in range(count)]

@@ -17,8 +17,6 @@ from plue_queries import enums, models
 from plue_queries._types import JsonInput
 
 CREATE_ISSUE: Final[LiteralString] = """-- name: CreateIssue :one
-
-
 INSERT INTO issues (repository_id, issue_number, title, body, author_id, milestone_id, due_date)
 VALUES (
     $1,
@@ -140,7 +138,6 @@ DELETE FROM issues WHERE id = $1
 """
 
 CREATE_COMMENT: Final[LiteralString] = """-- name: CreateComment :one
-
 INSERT INTO comments (issue_id, author_id, body)
 VALUES ($1, $2, $3)
 RETURNING id, issue_id, author_id, body, edited_at, created_at, updated_at
@@ -170,7 +167,6 @@ DELETE FROM comments WHERE id = $1
 """
 
 ADD_ISSUE_ASSIGNEE: Final[LiteralString] = """-- name: AddIssueAssignee :execrows
-
 INSERT INTO issue_assignees (issue_id, user_id, assigned_by)
 VALUES ($1, $2, $3)
 ON CONFLICT (issue_id, user_id) DO NOTHING
@@ -188,7 +184,6 @@ ORDER BY lower(u.username)
 """
 
 CREATE_LABEL: Final[LiteralString] = """-- name: CreateLabel :one
-
 INSERT INTO labels (repository_id, name, color, description)
 VALUES ($1, $2, $3, $4)
 RETURNING id, repository_id, name, color, description, created_at, updated_at
@@ -241,7 +236,6 @@ ORDER BY l.name
 """
 
 ADD_ISSUE_DEPENDENCY: Final[LiteralString] = """-- name: AddIssueDependency :execrows
-
 INSERT INTO issue_dependencies (blocker_issue_id, blocked_issue_id, created_by)
 VALUES ($1, $2, $3)
 ON CONFLICT (blocker_issue_id, blocked_issue_id) DO NOTHING
@@ -267,7 +261,6 @@ ORDER BY i.repository_id, i.issue_number
 """
 
 ADD_SUBTASK: Final[LiteralString] = """-- name: AddSubtask :one
-
 INSERT INTO subtasks (parent_issue_id, child_issue_id, position)
 SELECT $1, $2,
        coalesce(max(s.position) + 1, 0)
@@ -296,7 +289,6 @@ WHERE s.child_issue_id = $1
 """
 
 PIN_ISSUE: Final[LiteralString] = """-- name: PinIssue :one
-
 INSERT INTO pinned_issues (issue_id, repository_id, position, pinned_by)
 SELECT i.id, i.repository_id,
        coalesce((SELECT max(p.position) + 1 FROM pinned_issues p
@@ -365,7 +357,6 @@ ORDER BY p.position
 """
 
 CREATE_MENTION: Final[LiteralString] = """-- name: CreateMention :one
-
 INSERT INTO mentions (issue_id, comment_id, mentioned_user_id, mentioned_by)
 VALUES ($1, $2, $3, $4)
 RETURNING id, issue_id, comment_id, mentioned_user_id, mentioned_by, created_at
@@ -381,7 +372,6 @@ LIMIT $4
 """
 
 ADD_REACTION: Final[LiteralString] = """-- name: AddReaction :execrows
-
 INSERT INTO reactions (user_id, issue_id, comment_id, emoji)
 VALUES ($1, $2, $3, $4)
 ON CONFLICT DO NOTHING
@@ -430,7 +420,6 @@ class CountCommentReactionsRow:
 
 
 CREATE_ISSUE_EVENT: Final[LiteralString] = """-- name: CreateIssueEvent :one
-
 INSERT INTO issue_events (issue_id, actor_id, event_type, payload)
 VALUES ($1, $2, $3, $4)
 RETURNING id, issue_id, actor_id, event_type, payload, created_at
@@ -456,12 +445,7 @@ def create_issue(
     milestone_id: int | None,
     due_date: datetime.date | None,
 ) -> models.Issue | None:
-    """Issues: numbering, listing, state, comments, assignees, labels, dependencies,
-    subtasks, pins, mentions, reactions and history.
-    ---------------------------------------------------------------------------
-    Issues
-    ---------------------------------------------------------------------------
-    Create an issue with the repository's next number in one statement: the number
+    """Create an issue with the repository's next number in one statement: the number
     is taken by get_next_issue_number() under the repository row lock, and rolled
     back with the insert if the insert fails."""
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
@@ -819,10 +803,7 @@ def delete_issue(conn: psycopg.Connection[Any], *, id: int) -> int:
 def create_comment(
     conn: psycopg.Connection[Any], *, issue_id: int, author_id: int | None, body: str
 ) -> models.Comment | None:
-    """---------------------------------------------------------------------------
-    Comments
-    ---------------------------------------------------------------------------
-    Add a comment to an issue."""
+    """Add a comment to an issue."""
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
         cur.execute(CREATE_COMMENT, (issue_id, author_id, body))
         r = cur.fetchone()
@@ -894,10 +875,7 @@ def delete_comment(conn: psycopg.Connection[Any], *, id: int) -> int:
 def add_issue_assignee(
     conn: psycopg.Connection[Any], *, issue_id: int, user_id: int, assigned_by: int | None
 ) -> int:
-    """---------------------------------------------------------------------------
-    Assignees
-    ---------------------------------------------------------------------------
-    Assign a user to an issue. Idempotent: returns 1 when newly assigned, 0 when the
+    """Assign a user to an issue. Idempotent: returns 1 when newly assigned, 0 when the
     user already was."""
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
         cur.execute(ADD_ISSUE_ASSIGNEE, (issue_id, user_id, assigned_by))
@@ -939,10 +917,7 @@ def iter_list_issue_assignees(
 def create_label(
     conn: psycopg.Connection[Any], *, repository_id: int, name: str, color: str, description: str
 ) -> models.Label | None:
-    """---------------------------------------------------------------------------
-    Labels
-    ---------------------------------------------------------------------------
-    Define a label in a repository."""
+    """Define a label in a repository."""
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
         cur.execute(CREATE_LABEL, (repository_id, name, color, description))
         r = cur.fetchone()
@@ -1068,10 +1043,7 @@ def add_issue_dependency(
     blocked_issue_id: int,
     created_by: int | None,
 ) -> int:
-    """---------------------------------------------------------------------------
-    Dependencies (blocker -> blocked)
-    ---------------------------------------------------------------------------
-    Record that one issue blocks another. Idempotent (returns 0 when the edge
+    """Record that one issue blocks another. Idempotent (returns 0 when the edge
     exists); an issue blocking itself violates issue_dependencies_no_self_dependency."""
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
         cur.execute(ADD_ISSUE_DEPENDENCY, (blocker_issue_id, blocked_issue_id, created_by))
@@ -1202,10 +1174,7 @@ def iter_list_issue_blockers(
 def add_subtask(
     conn: psycopg.Connection[Any], *, parent_issue_id: int, child_issue_id: int
 ) -> models.Subtask | None:
-    """---------------------------------------------------------------------------
-    Subtasks (parent/child)
-    ---------------------------------------------------------------------------
-    Make an issue a subtask of another, appended after the parent's existing
+    """Make an issue a subtask of another, appended after the parent's existing
     subtasks. Adding the same pair again returns the existing row; a child that
     already has another parent violates subtasks_one_parent."""
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
@@ -1305,10 +1274,7 @@ def get_parent_issue(conn: psycopg.Connection[Any], *, child_issue_id: int) -> m
 def pin_issue(
     conn: psycopg.Connection[Any], *, pinned_by: int | None, issue_id: int
 ) -> models.PinnedIssue | None:
-    """---------------------------------------------------------------------------
-    Pinned issues
-    ---------------------------------------------------------------------------
-    Pin an issue at the end of its repository's pinned list. Pinning a pinned issue
+    """Pin an issue at the end of its repository's pinned list. Pinning a pinned issue
     returns its existing row unchanged; NULL when the issue does not exist."""
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
         cur.execute(PIN_ISSUE, (pinned_by, issue_id))
@@ -1415,10 +1381,7 @@ def create_mention(
     mentioned_user_id: int,
     mentioned_by: int | None,
 ) -> models.Mention | None:
-    """---------------------------------------------------------------------------
-    Mentions
-    ---------------------------------------------------------------------------
-    Record an @-mention of a user in an issue body (comment_id NULL) or a comment."""
+    """Record an @-mention of a user in an issue body (comment_id NULL) or a comment."""
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
         cur.execute(CREATE_MENTION, (issue_id, comment_id, mentioned_user_id, mentioned_by))
         r = cur.fetchone()
@@ -1476,10 +1439,7 @@ def add_reaction(
     comment_id: int | None,
     emoji: str,
 ) -> int:
-    """---------------------------------------------------------------------------
-    Reactions
-    ---------------------------------------------------------------------------
-    React with an emoji on exactly one of an issue or a comment. Idempotent: returns
+    """React with an emoji on exactly one of an issue or a comment. Idempotent: returns
     1 when added, 0 when the user had already reacted so."""
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
         cur.execute(ADD_REACTION, (user_id, issue_id, comment_id, emoji))
@@ -1562,10 +1522,7 @@ def create_issue_event(
     event_type: enums.IssueEventType,
     payload: JsonInput,
 ) -> models.IssueEvent | None:
-    """---------------------------------------------------------------------------
-    History (issue_events)
-    ---------------------------------------------------------------------------
-    Append an event to an issue's history."""
+    """Append an event to an issue's history."""
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
         cur.execute(CREATE_ISSUE_EVENT, (issue_id, actor_id, event_type, Jsonb(payload)))
         r = cur.fetchone()

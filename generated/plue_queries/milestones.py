@@ -15,7 +15,6 @@ from psycopg.rows import tuple_row
 from plue_queries import enums, models
 
 CREATE_MILESTONE: Final[LiteralString] = """-- name: CreateMilestone :one
-
 INSERT INTO milestones (repository_id, title, description, due_date)
 VALUES ($1, $2, $3, $4)
 RETURNING id, repository_id, title, description, state, due_date, closed_at, created_at, updated_at
@@ -105,8 +104,7 @@ def create_milestone(
     description: str,
     due_date: datetime.date | None,
 ) -> models.Milestone | None:
-    """Milestones: named goals grouping the issues of one repository.
-    Create a milestone in a repository."""
+    """Create a milestone in a repository."""
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
         cur.execute(CREATE_MILESTONE, (repository_id, title, description, due_date))
         r = cur.fetchone()

@@ -27,12 +27,7 @@ async def create_issue(
     milestone_id: int | None,
     due_date: datetime.date | None,
 ) -> models.Issue | None:
-    """Issues: numbering, listing, state, comments, assignees, labels, dependencies,
-    subtasks, pins, mentions, reactions and history.
-    ---------------------------------------------------------------------------
-    Issues
-    ---------------------------------------------------------------------------
-    Create an issue with the repository's next number in one statement: the number
+    """Create an issue with the repository's next number in one statement: the number
     is taken by get_next_issue_number() under the repository row lock, and rolled
     back with the insert if the insert fails."""
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
@@ -392,10 +387,7 @@ async def delete_issue(conn: psycopg.AsyncConnection[Any], *, id: int) -> int:
 async def create_comment(
     conn: psycopg.AsyncConnection[Any], *, issue_id: int, author_id: int | None, body: str
 ) -> models.Comment | None:
-    """---------------------------------------------------------------------------
-    Comments
-    ---------------------------------------------------------------------------
-    Add a comment to an issue."""
+    """Add a comment to an issue."""
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.CREATE_COMMENT, (issue_id, author_id, body))
         r = await cur.fetchone()
@@ -469,10 +461,7 @@ async def delete_comment(conn: psycopg.AsyncConnection[Any], *, id: int) -> int:
 async def add_issue_assignee(
     conn: psycopg.AsyncConnection[Any], *, issue_id: int, user_id: int, assigned_by: int | None
 ) -> int:
-    """---------------------------------------------------------------------------
-    Assignees
-    ---------------------------------------------------------------------------
-    Assign a user to an issue. Idempotent: returns 1 when newly assigned, 0 when the
+    """Assign a user to an issue. Idempotent: returns 1 when newly assigned, 0 when the
     user already was."""
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.ADD_ISSUE_ASSIGNEE, (issue_id, user_id, assigned_by))
@@ -523,10 +512,7 @@ async def create_label(
     color: str,
     description: str,
 ) -> models.Label | None:
-    """---------------------------------------------------------------------------
-    Labels
-    ---------------------------------------------------------------------------
-    Define a label in a repository."""
+    """Define a label in a repository."""
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.CREATE_LABEL, (repository_id, name, color, description))
         r = await cur.fetchone()
@@ -658,10 +644,7 @@ async def add_issue_dependency(
     blocked_issue_id: int,
     created_by: int | None,
 ) -> int:
-    """---------------------------------------------------------------------------
-    Dependencies (blocker -> blocked)
-    ---------------------------------------------------------------------------
-    Record that one issue blocks another. Idempotent (returns 0 when the edge
+    """Record that one issue blocks another. Idempotent (returns 0 when the edge
     exists); an issue blocking itself violates issue_dependencies_no_self_dependency."""
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.ADD_ISSUE_DEPENDENCY, (blocker_issue_id, blocked_issue_id, created_by))
@@ -792,10 +775,7 @@ async def iter_list_issue_blockers(
 async def add_subtask(
     conn: psycopg.AsyncConnection[Any], *, parent_issue_id: int, child_issue_id: int
 ) -> models.Subtask | None:
-    """---------------------------------------------------------------------------
-    Subtasks (parent/child)
-    ---------------------------------------------------------------------------
-    Make an issue a subtask of another, appended after the parent's existing
+    """Make an issue a subtask of another, appended after the parent's existing
     subtasks. Adding the same pair again returns the existing row; a child that
     already has another parent violates subtasks_one_parent."""
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
@@ -899,10 +879,7 @@ async def get_parent_issue(
 async def pin_issue(
     conn: psycopg.AsyncConnection[Any], *, pinned_by: int | None, issue_id: int
 ) -> models.PinnedIssue | None:
-    """---------------------------------------------------------------------------
-    Pinned issues
-    ---------------------------------------------------------------------------
-    Pin an issue at the end of its repository's pinned list. Pinning a pinned issue
+    """Pin an issue at the end of its repository's pinned list. Pinning a pinned issue
     returns its existing row unchanged; NULL when the issue does not exist."""
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.PIN_ISSUE, (pinned_by, issue_id))
@@ -1011,10 +988,7 @@ async def create_mention(
     mentioned_user_id: int,
     mentioned_by: int | None,
 ) -> models.Mention | None:
-    """---------------------------------------------------------------------------
-    Mentions
-    ---------------------------------------------------------------------------
-    Record an @-mention of a user in an issue body (comment_id NULL) or a comment."""
+    """Record an @-mention of a user in an issue body (comment_id NULL) or a comment."""
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.CREATE_MENTION, (issue_id, comment_id, mentioned_user_id, mentioned_by))
         r = await cur.fetchone()
@@ -1073,10 +1047,7 @@ async def add_reaction(
     comment_id: int | None,
     emoji: str,
 ) -> int:
-    """---------------------------------------------------------------------------
-    Reactions
-    ---------------------------------------------------------------------------
-    React with an emoji on exactly one of an issue or a comment. Idempotent: returns
+    """React with an emoji on exactly one of an issue or a comment. Idempotent: returns
     1 when added, 0 when the user had already reacted so."""
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.ADD_REACTION, (user_id, issue_id, comment_id, emoji))
@@ -1159,10 +1130,7 @@ async def create_issue_event(
     event_type: enums.IssueEventType,
     payload: JsonInput,
 ) -> models.IssueEvent | None:
-    """---------------------------------------------------------------------------
-    History (issue_events)
-    ---------------------------------------------------------------------------
-    Append an event to an issue's history."""
+    """Append an event to an issue's history."""
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.CREATE_ISSUE_EVENT, (issue_id, actor_id, event_type, Jsonb(payload)))
         r = await cur.fetchone()

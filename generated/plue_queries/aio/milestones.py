@@ -23,8 +23,7 @@ async def create_milestone(
     description: str,
     due_date: datetime.date | None,
 ) -> models.Milestone | None:
-    """Milestones: named goals grouping the issues of one repository.
-    Create a milestone in a repository."""
+    """Create a milestone in a repository."""
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.CREATE_MILESTONE, (repository_id, title, description, due_date))
         r = await cur.fetchone()
