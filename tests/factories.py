@@ -13,7 +13,7 @@ import secrets
 from typing import Any
 
 import psycopg
-from plue_queries import issues, models, repositories, users
+from plue_queries import agent, issues, models, repositories, users, workflows
 
 _serial = itertools.count(1)
 
@@ -83,6 +83,77 @@ def make_repo(
     repo = repositories.create_repository(conn, **fields)
     assert repo is not None
     return repo
+
+
+def make_workflow_definition(
+    conn: psycopg.Connection[Any], repo: models.Repository | None = None, **overrides: Any
+) -> models.WorkflowDefinition:
+    """An active two-step CI workflow (in a new repository unless repo is given)."""
+    name = unique_name("ci")
+    fields: dict[str, Any] = {
+        "repository_id": (repo or make_repo(conn)).id,
+        "name": name,
+        "file_path": f".plue/workflows/{name}.yml",
+        "triggers": [{"event": "push", "bookmarks": ["main"]}],
+        "plan": {
+            "steps": [
+                {"name": "build", "run": "zig build", "needs": []},
+                {"name": "test", "run": "zig build test", "needs": ["build"]},
+            ]
+        },
+        "is_active": True,
+    }
+    fields.update(overrides)
+    definition = workflows.upsert_workflow_definition(conn, **fields)
+    assert definition is not None
+    return definition
+
+
+def make_workflow_run(
+    conn: psycopg.Connection[Any],
+    definition: models.WorkflowDefinition | None = None,
+    **overrides: Any,
+) -> models.WorkflowRun:
+    """A queued push run of a workflow (a new one unless definition is given)."""
+    fields: dict[str, Any] = {
+        "definition_id": (definition or make_workflow_definition(conn)).id,
+        "trigger_event": "push",
+        "ref": "main",
+        "commit_id": commit_id(),
+        "inputs": {},
+        "triggered_by": None,
+    }
+    fields.update(overrides)
+    run = workflows.create_workflow_run(conn, **fields)
+    assert run is not None
+    return run
+
+
+def make_runner(conn: psycopg.Connection[Any], **overrides: Any) -> models.RunnerPool:
+    """A freshly registered idle runner with a unique name."""
+    fields: dict[str, Any] = {"name": unique_name("runner"), "labels": ["linux", "x64"]}
+    fields.update(overrides)
+    runner = workflows.upsert_runner(conn, **fields)
+    assert runner is not None
+    return runner
+
+
+def make_agent_session(conn: psycopg.Connection[Any], **overrides: Any) -> models.Session:
+    """An active agent session of a new user in a new repository."""
+    fields: dict[str, Any] = {
+        "parent_session_id": None,
+        "title": "Fix the flaky test",
+        "directory": "/home/agent/work",
+        "model": "claude-sonnet-4",
+    }
+    fields.update(overrides)
+    if "user_id" not in fields:
+        fields["user_id"] = make_user(conn).id
+    if "repository_id" not in fields:
+        fields["repository_id"] = make_repo(conn).id
+    session = agent.create_session(conn, **fields)
+    assert session is not None
+    return session
 
 
 def make_issue(
