@@ -123,17 +123,18 @@ class Builder:
             name, dims = normalise(base.name), dims + base.array_dims
         if name in self.enums:
             cls = f"enums.{naming.pascal(name)}"
-            if dims and result:
+            imports = {f"from {self.options.package} import enums"}
+            if dims > 1 and result:
                 raise GenerationError(
-                    f"{where}: arrays of enum {name} are returned by psycopg as text; "
+                    f"{where}: multi-dimensional arrays of enum {name} can't be decoded; "
                     f"cast the column to text[] (e.g. `col::text[]`)"
                 )
-            return PyType(
-                wrap_list(cls, dims),
-                frozenset({f"from {self.options.package} import enums"}),
-                load="" if dims else cls,
-                enum_name=name,
-            )
+            load = cls + "({})"
+            if dims:
+                # psycopg returns arrays of an unregistered enum as their text literal.
+                load = f"load_enum_array({cls}, {{}})"
+                imports.add(f"from {self.options.package}._types import load_enum_array")
+            return PyType(wrap_list(cls, dims), frozenset(imports), load=load, enum_name=name)
         if name in self.schema.composites:
             cls = f"models.{naming.pascal(name)}"
             return PyType(
@@ -426,9 +427,9 @@ class Builder:
         expr = f"r[{index}]"
         if py.load:
             expr = (
-                f"{py.load}(r[{index}])"
+                py.load.format(f"r[{index}]")
                 if not_null
-                else (f"None if r[{index}] is None else {py.load}(r[{index}])")
+                else f"None if r[{index}] is None else {py.load.format(f'r[{index}]')}"
             )
         return Slot(naming.identifier(raw_name, what), annotation, expr, type_, not_null, None, 1)
 
@@ -450,10 +451,10 @@ class Builder:
             i = start + offset
             if not py.load:
                 exprs.append(f"r[{i}]")
-            elif own.not_null and not nullable:
-                exprs.append(f"{py.load}(r[{i}])")
+            elif own.not_null:  # a nullable embed is guarded as a whole below
+                exprs.append(py.load.format(f"r[{i}]"))
             else:
-                exprs.append(f"None if r[{i}] is None else {py.load}(r[{i}])")
+                exprs.append(f"None if r[{i}] is None else {py.load.format(f'r[{i}]')}")
         width = len(table.columns)
         if all(e == f"r[{start + k}]" for k, e in enumerate(exprs)):
             build = f"{model}(*r[{start}:{start + width}])"

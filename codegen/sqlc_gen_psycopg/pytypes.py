@@ -54,7 +54,7 @@ def normalise(name: str) -> str:
 class PyType:
     """A Python annotation plus the imports it needs and how values cross the wire.
 
-    ``load`` is the name of a callable applied to each non-NULL value read (enums),
+    ``load`` is a format string applied to each non-NULL value read (``enums.X({})``),
     ``dump`` wraps each value written (json/jsonb); both empty for most types.
     """
 

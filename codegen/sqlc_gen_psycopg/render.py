@@ -125,6 +125,18 @@ def render_init(env: jinja2.Environment, pkg: Package, *, aio: bool) -> str:
     )
 
 
+def nearest_ruff_config(start: Path) -> Path | None:
+    """The ruff settings ruff itself would use for files under ``start`` (sqlc's cwd)."""
+    for folder in (start, *start.parents):
+        for name in ("ruff.toml", ".ruff.toml", "pyproject.toml"):
+            candidate = folder / name
+            if candidate.is_file() and (
+                name != "pyproject.toml" or "[tool.ruff" in candidate.read_text()
+            ):
+                return candidate
+    return None
+
+
 def format_sources(files: dict[str, str], package: str) -> dict[str, str]:
     """Sort imports and format with ruff, using the project's ruff settings when present.
 
@@ -132,8 +144,8 @@ def format_sources(files: dict[str, str], package: str) -> dict[str, str]:
     so ruff classifies the package's own imports as first-party the same way.
     """
     ruff = find_ruff_bin()
-    config = Path("pyproject.toml")
-    config_args = ["--config", str(config.resolve())] if config.is_file() else []
+    config = nearest_ruff_config(Path.cwd())
+    config_args = ["--config", str(config)] if config else []
     with tempfile.TemporaryDirectory(prefix="sqlc-gen-psycopg-") as tmp:
         root = Path(tmp) / package
         for name, text in files.items():

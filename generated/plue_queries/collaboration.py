@@ -39,9 +39,9 @@ SELECT u.id AS user_id, u.username, u.display_name, u.avatar_url, s.created_at A
 FROM stars s
 JOIN users u ON u.id = s.user_id
 WHERE s.repository_id = $1
-  AND ($2::bigint IS NULL
-       OR (s.created_at, s.user_id)
-          < ($3::timestamptz, $2::bigint))
+  AND (s.created_at, s.user_id)
+       < (COALESCE($2::timestamptz, 'infinity'),
+          COALESCE($3::bigint, 0))
 ORDER BY s.created_at DESC, s.user_id DESC
 LIMIT $4
 """
@@ -65,9 +65,9 @@ FROM stars s
 JOIN repositories r ON r.id = s.repository_id
 WHERE s.user_id = $1
   AND (r.is_public OR r.owner_id = $2::bigint)
-  AND ($3::bigint IS NULL
-       OR (s.created_at, s.repository_id)
-          < ($4::timestamptz, $3::bigint))
+  AND (s.created_at, s.repository_id)
+       < (COALESCE($3::timestamptz, 'infinity'),
+          COALESCE($4::bigint, 0))
 ORDER BY s.created_at DESC, s.repository_id DESC
 LIMIT $5
 """
@@ -112,9 +112,9 @@ JOIN users u ON u.id = w.user_id
 WHERE w.repository_id = $1
   AND w.mode = $2
   AND u.is_active
-  AND ($3::bigint IS NULL
-       OR (w.created_at, w.user_id)
-          < ($4::timestamptz, $3::bigint))
+  AND (w.created_at, w.user_id)
+       < (COALESCE($3::timestamptz, 'infinity'),
+          COALESCE($4::bigint, 0))
 ORDER BY w.created_at DESC, w.user_id DESC
 LIMIT $5
 """
@@ -183,14 +183,14 @@ def list_stargazers(
     conn: psycopg.Connection[Any],
     *,
     repository_id: int,
-    before_user_id: int | None,
     before_starred_at: datetime.datetime | None,
+    before_user_id: int | None,
     page_size: int,
 ) -> list[ListStargazersRow]:
     """Who starred a repository, most recent first, by keyset (cursor = last row's
     starred_at and user id; NULL for the first page)."""
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(LIST_STARGAZERS, (repository_id, before_user_id, before_starred_at, page_size))
+        cur.execute(LIST_STARGAZERS, (repository_id, before_starred_at, before_user_id, page_size))
         rows = cur.fetchall()
     return [ListStargazersRow(*r) for r in rows]
 
@@ -199,8 +199,8 @@ def iter_list_stargazers(
     conn: psycopg.Connection[Any],
     *,
     repository_id: int,
-    before_user_id: int | None,
     before_starred_at: datetime.datetime | None,
+    before_user_id: int | None,
     page_size: int,
     batch_size: int = 1000,
 ) -> Iterator[ListStargazersRow]:
@@ -214,7 +214,7 @@ def iter_list_stargazers(
         with psycopg.RawServerCursor(conn, name, row_factory=tuple_row) as cur:
             cur.itersize = batch_size
             cur.execute(
-                LIST_STARGAZERS, (repository_id, before_user_id, before_starred_at, page_size)
+                LIST_STARGAZERS, (repository_id, before_starred_at, before_user_id, page_size)
             )
             for r in cur:
                 yield ListStargazersRow(*r)
@@ -225,8 +225,8 @@ def list_starred_repositories(
     *,
     user_id: int,
     viewer_id: int | None,
-    before_repository_id: int | None,
     before_starred_at: datetime.datetime | None,
+    before_repository_id: int | None,
     page_size: int,
 ) -> list[ListStarredRepositoriesRow]:
     """Repositories a user starred, most recent first, by keyset. Private ones only
@@ -234,7 +234,7 @@ def list_starred_repositories(
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
         cur.execute(
             LIST_STARRED_REPOSITORIES,
-            (user_id, viewer_id, before_repository_id, before_starred_at, page_size),
+            (user_id, viewer_id, before_starred_at, before_repository_id, page_size),
         )
         rows = cur.fetchall()
     return [ListStarredRepositoriesRow(*r) for r in rows]
@@ -245,8 +245,8 @@ def iter_list_starred_repositories(
     *,
     user_id: int,
     viewer_id: int | None,
-    before_repository_id: int | None,
     before_starred_at: datetime.datetime | None,
+    before_repository_id: int | None,
     page_size: int,
     batch_size: int = 1000,
 ) -> Iterator[ListStarredRepositoriesRow]:
@@ -261,7 +261,7 @@ def iter_list_starred_repositories(
             cur.itersize = batch_size
             cur.execute(
                 LIST_STARRED_REPOSITORIES,
-                (user_id, viewer_id, before_repository_id, before_starred_at, page_size),
+                (user_id, viewer_id, before_starred_at, before_repository_id, page_size),
             )
             for r in cur:
                 yield ListStarredRepositoriesRow(*r)
@@ -307,15 +307,15 @@ def list_watchers(
     *,
     repository_id: int,
     mode: enums.WatchMode,
-    before_user_id: int | None,
     before_watched_at: datetime.datetime | None,
+    before_user_id: int | None,
     page_size: int,
 ) -> list[ListWatchersRow]:
     """Watchers with a given mode (e.g. 'watching' to fan out notifications), most
     recent first, by keyset on (watched_at, user id)."""
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
         cur.execute(
-            LIST_WATCHERS, (repository_id, mode, before_user_id, before_watched_at, page_size)
+            LIST_WATCHERS, (repository_id, mode, before_watched_at, before_user_id, page_size)
         )
         rows = cur.fetchall()
     return [ListWatchersRow(r[0], r[1], r[2], enums.WatchMode(r[3]), r[4]) for r in rows]
@@ -326,8 +326,8 @@ def iter_list_watchers(
     *,
     repository_id: int,
     mode: enums.WatchMode,
-    before_user_id: int | None,
     before_watched_at: datetime.datetime | None,
+    before_user_id: int | None,
     page_size: int,
     batch_size: int = 1000,
 ) -> Iterator[ListWatchersRow]:
@@ -341,7 +341,7 @@ def iter_list_watchers(
         with psycopg.RawServerCursor(conn, name, row_factory=tuple_row) as cur:
             cur.itersize = batch_size
             cur.execute(
-                LIST_WATCHERS, (repository_id, mode, before_user_id, before_watched_at, page_size)
+                LIST_WATCHERS, (repository_id, mode, before_watched_at, before_user_id, page_size)
             )
             for r in cur:
                 yield ListWatchersRow(r[0], r[1], r[2], enums.WatchMode(r[3]), r[4])

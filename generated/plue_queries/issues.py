@@ -219,8 +219,13 @@ DELETE FROM labels WHERE id = $1
 """
 
 ATTACH_LABEL: Final[LiteralString] = """-- name: AttachLabel :execrows
-INSERT INTO issue_labels (issue_id, label_id)
-VALUES ($1, $2)
+INSERT INTO issue_labels (issue_id, label_id, repository_id)
+VALUES (
+    $1,
+    $2,
+    coalesce((SELECT i.repository_id FROM issues i WHERE i.id = $1),
+             (SELECT l.repository_id FROM labels l WHERE l.id = $2))
+)
 ON CONFLICT (issue_id, label_id) DO NOTHING
 """
 
@@ -998,7 +1003,9 @@ def delete_label(conn: psycopg.Connection[Any], *, id: int) -> int:
 
 def attach_label(conn: psycopg.Connection[Any], *, issue_id: int, label_id: int) -> int:
     """Attach a label to an issue. Idempotent: returns 1 when newly attached, 0 when it
-    already was."""
+    already was. repository_id comes from the issue (or, for an unknown issue, the
+    label), so a label of another repository fails
+    issue_labels_label_same_repository and an unknown id fails its own foreign key."""
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
         cur.execute(ATTACH_LABEL, (issue_id, label_id))
         return cur.rowcount

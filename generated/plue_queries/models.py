@@ -273,6 +273,8 @@ class IssueLabel:
 
     issue_id: int
     label_id: int
+    repository_id: int
+    """The repository of both the issue and the label: a label never crosses repositories."""
     created_at: datetime.datetime
 
 

@@ -40,8 +40,9 @@ LIST_REPOSITORIES_BY_OWNER: Final[LiteralString] = """-- name: ListRepositoriesB
 SELECT id, owner_id, name, description, is_public, is_archived, default_branch, topics, next_issue_number, created_at, updated_at FROM repositories
 WHERE owner_id = $1
   AND (is_public OR $2::boolean)
-  AND ($3::bigint IS NULL
-       OR (created_at, id) < ($4::timestamptz, $3::bigint))
+  AND (created_at, id)
+       < (COALESCE($3::timestamptz, 'infinity'),
+          COALESCE($4::bigint, 0))
 ORDER BY created_at DESC, id DESC
 LIMIT $5
 """
@@ -49,8 +50,9 @@ LIMIT $5
 LIST_PUBLIC_REPOSITORIES: Final[LiteralString] = """-- name: ListPublicRepositories :many
 SELECT id, owner_id, name, description, is_public, is_archived, default_branch, topics, next_issue_number, created_at, updated_at FROM repositories
 WHERE is_public
-  AND ($1::bigint IS NULL
-       OR (created_at, id) < ($2::timestamptz, $1::bigint))
+  AND (created_at, id)
+       < (COALESCE($1::timestamptz, 'infinity'),
+          COALESCE($2::bigint, 0))
 ORDER BY created_at DESC, id DESC
 LIMIT $3
 """
@@ -61,8 +63,9 @@ LIST_PUBLIC_REPOSITORIES_BY_TOPIC: Final[
 SELECT id, owner_id, name, description, is_public, is_archived, default_branch, topics, next_issue_number, created_at, updated_at FROM repositories
 WHERE is_public
   AND topics @> ARRAY[lower($1::text)]
-  AND ($2::bigint IS NULL
-       OR (created_at, id) < ($3::timestamptz, $2::bigint))
+  AND (created_at, id)
+       < (COALESCE($2::timestamptz, 'infinity'),
+          COALESCE($3::bigint, 0))
 ORDER BY created_at DESC, id DESC
 LIMIT $4
 """
@@ -115,7 +118,7 @@ WHERE repository_id = $1 AND name = $2
 LIST_BRANCHES: Final[LiteralString] = """-- name: ListBranches :many
 SELECT id, repository_id, name, commit_id, pusher_id, created_at, updated_at FROM branches
 WHERE repository_id = $1
-  AND ($2::text IS NULL OR name > $2::text)
+  AND name > COALESCE($2::text, '')
 ORDER BY name
 LIMIT $3
 """
@@ -185,7 +188,7 @@ WHERE repository_id = $1 AND name = $2
 LIST_BOOKMARKS: Final[LiteralString] = """-- name: ListBookmarks :many
 SELECT id, repository_id, name, change_id, commit_id, created_at, updated_at FROM bookmarks
 WHERE repository_id = $1
-  AND ($2::text IS NULL OR name > $2::text)
+  AND name > COALESCE($2::text, '')
 ORDER BY name
 LIMIT $3
 """
@@ -293,8 +296,8 @@ def list_repositories_by_owner(
     *,
     owner_id: int,
     include_private: bool,
-    before_id: int | None,
     before_created_at: datetime.datetime | None,
+    before_id: int | None,
     page_size: int,
 ) -> list[models.Repository]:
     """An owner's repositories, newest first, by keyset (cursor = last row's
@@ -303,7 +306,7 @@ def list_repositories_by_owner(
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
         cur.execute(
             LIST_REPOSITORIES_BY_OWNER,
-            (owner_id, include_private, before_id, before_created_at, page_size),
+            (owner_id, include_private, before_created_at, before_id, page_size),
         )
         rows = cur.fetchall()
     return [models.Repository(*r) for r in rows]
@@ -314,8 +317,8 @@ def iter_list_repositories_by_owner(
     *,
     owner_id: int,
     include_private: bool,
-    before_id: int | None,
     before_created_at: datetime.datetime | None,
+    before_id: int | None,
     page_size: int,
     batch_size: int = 1000,
 ) -> Iterator[models.Repository]:
@@ -330,7 +333,7 @@ def iter_list_repositories_by_owner(
             cur.itersize = batch_size
             cur.execute(
                 LIST_REPOSITORIES_BY_OWNER,
-                (owner_id, include_private, before_id, before_created_at, page_size),
+                (owner_id, include_private, before_created_at, before_id, page_size),
             )
             for r in cur:
                 yield models.Repository(*r)
@@ -339,13 +342,13 @@ def iter_list_repositories_by_owner(
 def list_public_repositories(
     conn: psycopg.Connection[Any],
     *,
-    before_id: int | None,
     before_created_at: datetime.datetime | None,
+    before_id: int | None,
     page_size: int,
 ) -> list[models.Repository]:
     """The public catalogue, newest first, by keyset (backed by idx_repositories_public)."""
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(LIST_PUBLIC_REPOSITORIES, (before_id, before_created_at, page_size))
+        cur.execute(LIST_PUBLIC_REPOSITORIES, (before_created_at, before_id, page_size))
         rows = cur.fetchall()
     return [models.Repository(*r) for r in rows]
 
@@ -353,8 +356,8 @@ def list_public_repositories(
 def iter_list_public_repositories(
     conn: psycopg.Connection[Any],
     *,
-    before_id: int | None,
     before_created_at: datetime.datetime | None,
+    before_id: int | None,
     page_size: int,
     batch_size: int = 1000,
 ) -> Iterator[models.Repository]:
@@ -367,7 +370,7 @@ def iter_list_public_repositories(
         name = f"list_public_repositories_{next(_CURSOR_IDS)}"
         with psycopg.RawServerCursor(conn, name, row_factory=tuple_row) as cur:
             cur.itersize = batch_size
-            cur.execute(LIST_PUBLIC_REPOSITORIES, (before_id, before_created_at, page_size))
+            cur.execute(LIST_PUBLIC_REPOSITORIES, (before_created_at, before_id, page_size))
             for r in cur:
                 yield models.Repository(*r)
 
@@ -376,14 +379,14 @@ def list_public_repositories_by_topic(
     conn: psycopg.Connection[Any],
     *,
     topic: str,
-    before_id: int | None,
     before_created_at: datetime.datetime | None,
+    before_id: int | None,
     page_size: int,
 ) -> list[models.Repository]:
     """Public repositories tagged with a topic, newest first, by keyset."""
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
         cur.execute(
-            LIST_PUBLIC_REPOSITORIES_BY_TOPIC, (topic, before_id, before_created_at, page_size)
+            LIST_PUBLIC_REPOSITORIES_BY_TOPIC, (topic, before_created_at, before_id, page_size)
         )
         rows = cur.fetchall()
     return [models.Repository(*r) for r in rows]
@@ -393,8 +396,8 @@ def iter_list_public_repositories_by_topic(
     conn: psycopg.Connection[Any],
     *,
     topic: str,
-    before_id: int | None,
     before_created_at: datetime.datetime | None,
+    before_id: int | None,
     page_size: int,
     batch_size: int = 1000,
 ) -> Iterator[models.Repository]:
@@ -408,7 +411,7 @@ def iter_list_public_repositories_by_topic(
         with psycopg.RawServerCursor(conn, name, row_factory=tuple_row) as cur:
             cur.itersize = batch_size
             cur.execute(
-                LIST_PUBLIC_REPOSITORIES_BY_TOPIC, (topic, before_id, before_created_at, page_size)
+                LIST_PUBLIC_REPOSITORIES_BY_TOPIC, (topic, before_created_at, before_id, page_size)
             )
             for r in cur:
                 yield models.Repository(*r)

@@ -42,8 +42,9 @@ SELECT id, username, email, display_name, bio, avatar_url, wallet_address, is_ac
 LIST_USERS: Final[LiteralString] = """-- name: ListUsers :many
 SELECT id, username, email, display_name, bio, avatar_url, wallet_address, is_active, is_admin, prohibit_login, created_at, updated_at, last_login_at FROM users
 WHERE (NOT $1::boolean OR is_active)
-  AND ($2::bigint IS NULL
-       OR (created_at, id) < ($3::timestamptz, $2::bigint))
+  AND (created_at, id)
+       < (COALESCE($2::timestamptz, 'infinity'),
+          COALESCE($3::bigint, 0))
 ORDER BY created_at DESC, id DESC
 LIMIT $4
 """
@@ -214,14 +215,17 @@ def list_users(
     conn: psycopg.Connection[Any],
     *,
     only_active: bool,
-    before_id: int | None,
     before_created_at: datetime.datetime | None,
+    before_id: int | None,
     page_size: int,
 ) -> list[models.User]:
     """Users newest first, one page at a time: pass the last row's created_at and id
-    as the cursor (both NULL for the first page). Optionally only active users."""
+    as the cursor (both NULL for the first page). Optionally only active users.
+    A NULL cursor becomes ('infinity', 0) instead of an OR, so even a cached
+    generic plan keeps the row comparison as an index condition (an OR made deep
+    pages scan and discard every earlier row)."""
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(LIST_USERS, (only_active, before_id, before_created_at, page_size))
+        cur.execute(LIST_USERS, (only_active, before_created_at, before_id, page_size))
         rows = cur.fetchall()
     return [models.User(*r) for r in rows]
 
@@ -230,8 +234,8 @@ def iter_list_users(
     conn: psycopg.Connection[Any],
     *,
     only_active: bool,
-    before_id: int | None,
     before_created_at: datetime.datetime | None,
+    before_id: int | None,
     page_size: int,
     batch_size: int = 1000,
 ) -> Iterator[models.User]:
@@ -244,7 +248,7 @@ def iter_list_users(
         name = f"list_users_{next(_CURSOR_IDS)}"
         with psycopg.RawServerCursor(conn, name, row_factory=tuple_row) as cur:
             cur.itersize = batch_size
-            cur.execute(LIST_USERS, (only_active, before_id, before_created_at, page_size))
+            cur.execute(LIST_USERS, (only_active, before_created_at, before_id, page_size))
             for r in cur:
                 yield models.User(*r)
 

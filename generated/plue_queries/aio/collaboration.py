@@ -55,15 +55,15 @@ async def list_stargazers(
     conn: psycopg.AsyncConnection[Any],
     *,
     repository_id: int,
-    before_user_id: int | None,
     before_starred_at: datetime.datetime | None,
+    before_user_id: int | None,
     page_size: int,
 ) -> list[q.ListStargazersRow]:
     """Who starred a repository, most recent first, by keyset (cursor = last row's
     starred_at and user id; NULL for the first page)."""
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(
-            q.LIST_STARGAZERS, (repository_id, before_user_id, before_starred_at, page_size)
+            q.LIST_STARGAZERS, (repository_id, before_starred_at, before_user_id, page_size)
         )
         rows = await cur.fetchall()
     return [q.ListStargazersRow(*r) for r in rows]
@@ -73,8 +73,8 @@ async def iter_list_stargazers(
     conn: psycopg.AsyncConnection[Any],
     *,
     repository_id: int,
-    before_user_id: int | None,
     before_starred_at: datetime.datetime | None,
+    before_user_id: int | None,
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncIterator[q.ListStargazersRow]:
@@ -88,7 +88,7 @@ async def iter_list_stargazers(
         async with psycopg.AsyncRawServerCursor(conn, name, row_factory=tuple_row) as cur:
             cur.itersize = batch_size
             await cur.execute(
-                q.LIST_STARGAZERS, (repository_id, before_user_id, before_starred_at, page_size)
+                q.LIST_STARGAZERS, (repository_id, before_starred_at, before_user_id, page_size)
             )
             async for r in cur:
                 yield q.ListStargazersRow(*r)
@@ -99,8 +99,8 @@ async def list_starred_repositories(
     *,
     user_id: int,
     viewer_id: int | None,
-    before_repository_id: int | None,
     before_starred_at: datetime.datetime | None,
+    before_repository_id: int | None,
     page_size: int,
 ) -> list[q.ListStarredRepositoriesRow]:
     """Repositories a user starred, most recent first, by keyset. Private ones only
@@ -108,7 +108,7 @@ async def list_starred_repositories(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(
             q.LIST_STARRED_REPOSITORIES,
-            (user_id, viewer_id, before_repository_id, before_starred_at, page_size),
+            (user_id, viewer_id, before_starred_at, before_repository_id, page_size),
         )
         rows = await cur.fetchall()
     return [q.ListStarredRepositoriesRow(*r) for r in rows]
@@ -119,8 +119,8 @@ async def iter_list_starred_repositories(
     *,
     user_id: int,
     viewer_id: int | None,
-    before_repository_id: int | None,
     before_starred_at: datetime.datetime | None,
+    before_repository_id: int | None,
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncIterator[q.ListStarredRepositoriesRow]:
@@ -135,7 +135,7 @@ async def iter_list_starred_repositories(
             cur.itersize = batch_size
             await cur.execute(
                 q.LIST_STARRED_REPOSITORIES,
-                (user_id, viewer_id, before_repository_id, before_starred_at, page_size),
+                (user_id, viewer_id, before_starred_at, before_repository_id, page_size),
             )
             async for r in cur:
                 yield q.ListStarredRepositoriesRow(*r)
@@ -183,15 +183,15 @@ async def list_watchers(
     *,
     repository_id: int,
     mode: enums.WatchMode,
-    before_user_id: int | None,
     before_watched_at: datetime.datetime | None,
+    before_user_id: int | None,
     page_size: int,
 ) -> list[q.ListWatchersRow]:
     """Watchers with a given mode (e.g. 'watching' to fan out notifications), most
     recent first, by keyset on (watched_at, user id)."""
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(
-            q.LIST_WATCHERS, (repository_id, mode, before_user_id, before_watched_at, page_size)
+            q.LIST_WATCHERS, (repository_id, mode, before_watched_at, before_user_id, page_size)
         )
         rows = await cur.fetchall()
     return [q.ListWatchersRow(r[0], r[1], r[2], enums.WatchMode(r[3]), r[4]) for r in rows]
@@ -202,8 +202,8 @@ async def iter_list_watchers(
     *,
     repository_id: int,
     mode: enums.WatchMode,
-    before_user_id: int | None,
     before_watched_at: datetime.datetime | None,
+    before_user_id: int | None,
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncIterator[q.ListWatchersRow]:
@@ -217,7 +217,7 @@ async def iter_list_watchers(
         async with psycopg.AsyncRawServerCursor(conn, name, row_factory=tuple_row) as cur:
             cur.itersize = batch_size
             await cur.execute(
-                q.LIST_WATCHERS, (repository_id, mode, before_user_id, before_watched_at, page_size)
+                q.LIST_WATCHERS, (repository_id, mode, before_watched_at, before_user_id, page_size)
             )
             async for r in cur:
                 yield q.ListWatchersRow(r[0], r[1], r[2], enums.WatchMode(r[3]), r[4])

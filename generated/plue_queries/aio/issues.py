@@ -597,7 +597,9 @@ async def delete_label(conn: psycopg.AsyncConnection[Any], *, id: int) -> int:
 
 async def attach_label(conn: psycopg.AsyncConnection[Any], *, issue_id: int, label_id: int) -> int:
     """Attach a label to an issue. Idempotent: returns 1 when newly attached, 0 when it
-    already was."""
+    already was. repository_id comes from the issue (or, for an unknown issue, the
+    label), so a label of another repository fails
+    issue_labels_label_same_repository and an unknown id fails its own foreign key."""
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.ATTACH_LABEL, (issue_id, label_id))
         return cur.rowcount

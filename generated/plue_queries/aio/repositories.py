@@ -59,8 +59,8 @@ async def list_repositories_by_owner(
     *,
     owner_id: int,
     include_private: bool,
-    before_id: int | None,
     before_created_at: datetime.datetime | None,
+    before_id: int | None,
     page_size: int,
 ) -> list[models.Repository]:
     """An owner's repositories, newest first, by keyset (cursor = last row's
@@ -69,7 +69,7 @@ async def list_repositories_by_owner(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(
             q.LIST_REPOSITORIES_BY_OWNER,
-            (owner_id, include_private, before_id, before_created_at, page_size),
+            (owner_id, include_private, before_created_at, before_id, page_size),
         )
         rows = await cur.fetchall()
     return [models.Repository(*r) for r in rows]
@@ -80,8 +80,8 @@ async def iter_list_repositories_by_owner(
     *,
     owner_id: int,
     include_private: bool,
-    before_id: int | None,
     before_created_at: datetime.datetime | None,
+    before_id: int | None,
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncIterator[models.Repository]:
@@ -96,7 +96,7 @@ async def iter_list_repositories_by_owner(
             cur.itersize = batch_size
             await cur.execute(
                 q.LIST_REPOSITORIES_BY_OWNER,
-                (owner_id, include_private, before_id, before_created_at, page_size),
+                (owner_id, include_private, before_created_at, before_id, page_size),
             )
             async for r in cur:
                 yield models.Repository(*r)
@@ -105,13 +105,13 @@ async def iter_list_repositories_by_owner(
 async def list_public_repositories(
     conn: psycopg.AsyncConnection[Any],
     *,
-    before_id: int | None,
     before_created_at: datetime.datetime | None,
+    before_id: int | None,
     page_size: int,
 ) -> list[models.Repository]:
     """The public catalogue, newest first, by keyset (backed by idx_repositories_public)."""
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.LIST_PUBLIC_REPOSITORIES, (before_id, before_created_at, page_size))
+        await cur.execute(q.LIST_PUBLIC_REPOSITORIES, (before_created_at, before_id, page_size))
         rows = await cur.fetchall()
     return [models.Repository(*r) for r in rows]
 
@@ -119,8 +119,8 @@ async def list_public_repositories(
 async def iter_list_public_repositories(
     conn: psycopg.AsyncConnection[Any],
     *,
-    before_id: int | None,
     before_created_at: datetime.datetime | None,
+    before_id: int | None,
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncIterator[models.Repository]:
@@ -133,7 +133,7 @@ async def iter_list_public_repositories(
         name = f"list_public_repositories_{next(_CURSOR_IDS)}"
         async with psycopg.AsyncRawServerCursor(conn, name, row_factory=tuple_row) as cur:
             cur.itersize = batch_size
-            await cur.execute(q.LIST_PUBLIC_REPOSITORIES, (before_id, before_created_at, page_size))
+            await cur.execute(q.LIST_PUBLIC_REPOSITORIES, (before_created_at, before_id, page_size))
             async for r in cur:
                 yield models.Repository(*r)
 
@@ -142,14 +142,14 @@ async def list_public_repositories_by_topic(
     conn: psycopg.AsyncConnection[Any],
     *,
     topic: str,
-    before_id: int | None,
     before_created_at: datetime.datetime | None,
+    before_id: int | None,
     page_size: int,
 ) -> list[models.Repository]:
     """Public repositories tagged with a topic, newest first, by keyset."""
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(
-            q.LIST_PUBLIC_REPOSITORIES_BY_TOPIC, (topic, before_id, before_created_at, page_size)
+            q.LIST_PUBLIC_REPOSITORIES_BY_TOPIC, (topic, before_created_at, before_id, page_size)
         )
         rows = await cur.fetchall()
     return [models.Repository(*r) for r in rows]
@@ -159,8 +159,8 @@ async def iter_list_public_repositories_by_topic(
     conn: psycopg.AsyncConnection[Any],
     *,
     topic: str,
-    before_id: int | None,
     before_created_at: datetime.datetime | None,
+    before_id: int | None,
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncIterator[models.Repository]:
@@ -175,7 +175,7 @@ async def iter_list_public_repositories_by_topic(
             cur.itersize = batch_size
             await cur.execute(
                 q.LIST_PUBLIC_REPOSITORIES_BY_TOPIC,
-                (topic, before_id, before_created_at, page_size),
+                (topic, before_created_at, before_id, page_size),
             )
             async for r in cur:
                 yield models.Repository(*r)

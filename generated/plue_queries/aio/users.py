@@ -79,14 +79,17 @@ async def list_users(
     conn: psycopg.AsyncConnection[Any],
     *,
     only_active: bool,
-    before_id: int | None,
     before_created_at: datetime.datetime | None,
+    before_id: int | None,
     page_size: int,
 ) -> list[models.User]:
     """Users newest first, one page at a time: pass the last row's created_at and id
-    as the cursor (both NULL for the first page). Optionally only active users."""
+    as the cursor (both NULL for the first page). Optionally only active users.
+    A NULL cursor becomes ('infinity', 0) instead of an OR, so even a cached
+    generic plan keeps the row comparison as an index condition (an OR made deep
+    pages scan and discard every earlier row)."""
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.LIST_USERS, (only_active, before_id, before_created_at, page_size))
+        await cur.execute(q.LIST_USERS, (only_active, before_created_at, before_id, page_size))
         rows = await cur.fetchall()
     return [models.User(*r) for r in rows]
 
@@ -95,8 +98,8 @@ async def iter_list_users(
     conn: psycopg.AsyncConnection[Any],
     *,
     only_active: bool,
-    before_id: int | None,
     before_created_at: datetime.datetime | None,
+    before_id: int | None,
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncIterator[models.User]:
@@ -109,7 +112,7 @@ async def iter_list_users(
         name = f"list_users_{next(_CURSOR_IDS)}"
         async with psycopg.AsyncRawServerCursor(conn, name, row_factory=tuple_row) as cur:
             cur.itersize = batch_size
-            await cur.execute(q.LIST_USERS, (only_active, before_id, before_created_at, page_size))
+            await cur.execute(q.LIST_USERS, (only_active, before_created_at, before_id, page_size))
             async for r in cur:
                 yield models.User(*r)
 

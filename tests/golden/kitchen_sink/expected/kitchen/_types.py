@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Mapping, Sequence
-from typing import NamedTuple, TypeAlias
+from enum import StrEnum
+from typing import NamedTuple, TypeAlias, TypeVar
 
-JsonValue: TypeAlias = (
-    "dict[str, JsonValue] | list[JsonValue] | str | int | float | bool | None"
-)
+import psycopg
+from psycopg.pq import Format
+
+JsonValue: TypeAlias = "dict[str, JsonValue] | list[JsonValue] | str | int | float | bool | None"
 """A decoded json/jsonb value, as psycopg's json loader returns it."""
 
 Inet: TypeAlias = (
@@ -35,3 +37,20 @@ JsonInput: TypeAlias = (
     "Mapping[str, JsonInput] | Sequence[JsonInput] | str | int | float | bool | None"
 )
 """Anything psycopg can write as json/jsonb (read-only views, so typed dicts fit)."""
+
+
+_TEXT_ARRAY_OID = psycopg.postgres.types["text"].array_oid
+_TEXT_ARRAY = psycopg.postgres.adapters.get_loader(_TEXT_ARRAY_OID, Format.TEXT)
+E = TypeVar("E", bound=StrEnum)
+
+
+def load_enum_array(cls: type[E], raw: str | list[str]) -> list[E]:
+    """An enum[] value as a list of members.
+
+    psycopg returns an array of an enum type it hasn't registered as its text literal
+    (``{sad,ok}``); parse it with psycopg's own text-array loader.
+    """
+    if isinstance(raw, str):
+        assert _TEXT_ARRAY is not None
+        raw = _TEXT_ARRAY(_TEXT_ARRAY_OID).load(raw.encode())
+    return [cls(value) for value in raw]

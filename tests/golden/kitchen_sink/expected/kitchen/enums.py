@@ -12,3 +12,4 @@ class Mood(StrEnum):
     SAD = "sad"
     OK = "ok"
     HAPPY = "happy"
+    TR_S_BIEN = "très bien"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,34 +13,63 @@ import psycopg
 from psycopg.types.composite import CompositeInfo, register_composite
 
 from kitchen import enums
-from kitchen._types import Inet, JsonValue
+from kitchen._types import Cidr, Inet, JsonValue
 
 
 @dataclass(slots=True)
-class User:
-    """People."""
+class Kind:
+    """One column per type family the generator maps."""
 
     id: int
-    username: str
-    """Login name."""
-    wallet: str | None
-    m: enums.Mood
+    small: int
+    regular: int
+    big: int
+    amount: decimal.Decimal
+    ratio: float
+    precise: float
+    flag: bool
+    label: str
+    code: str
+    fixed: str
+    blob: bytes
+    ident: uuid.UUID
+    day: datetime.date
+    at_time: datetime.time
+    at_timetz: datetime.time
+    local_ts: datetime.datetime
+    ts: datetime.datetime
+    span: datetime.timedelta
+    doc: JsonValue
+    docb: JsonValue
+    addr: Inet
+    net: Cidr
     tags: list[str]
-    grid: list[list[int]] | None
-    p: Point2 | None
-    n: decimal.Decimal | None
-    ip: Inet | None
-    data: JsonValue | None
-    created_at: datetime.datetime
+    grid: list[list[int]]
+    feeling: enums.Mood
+    feelings: list[enums.Mood]
+    wallet: str
+    """A domain over text: maps to str."""
+    spot: Point2 | None
+    note: str | None
 
 
 @dataclass(slots=True)
-class Post:
-    """A row of the posts table."""
+class Owner:
+    """A row of the owners table."""
 
     id: int
-    user_id: int
-    title: str
+    class_: str
+    from_: str | None
+
+
+@dataclass(slots=True)
+class Pet:
+    """A row of the pets table."""
+
+    id: int
+    owner_id: int
+    name: str
+    feeling: enums.Mood
 
 
 @dataclass(slots=True)

@@ -3,119 +3,288 @@
 
 from __future__ import annotations
 
+import datetime
 import decimal
 import itertools
+import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Final, LiteralString
 
 import psycopg
 from psycopg.rows import tuple_row
+from psycopg.types.json import Json, Jsonb
 
 from kitchen import enums, models
-from kitchen._types import Inet
+from kitchen._types import Cidr, ExecResult, Inet, JsonInput, JsonValue, load_enum_array
 
-GET_USER: Final[LiteralString] = """-- name: GetUser :one
-SELECT id, username, wallet, m, tags, grid, p, n, ip, data, created_at FROM users WHERE id = $1
+INSERT_KIND: Final[LiteralString] = """-- name: InsertKind :one
+INSERT INTO kinds (small, regular, big, amount, ratio, precise, flag, label, code, fixed, blob,
+                   ident, day, at_time, at_timetz, local_ts, ts, span, doc, docb, addr, net,
+                   tags, grid, feeling, feelings, wallet, note)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
+        $20, $21, $22, $23, $24, $25, $26, $27, $28)
+RETURNING id, small, regular, big, amount, ratio, precise, flag, label, code, fixed, blob, ident, day, at_time, at_timetz, local_ts, ts, span, doc, docb, addr, net, tags, grid, feeling, feelings, wallet, spot, note
 """
 
-LIST_BY_IDS: Final[LiteralString] = """-- name: ListByIds :many
-SELECT id, username FROM users WHERE id = ANY($1::bigint[])
+GET_KIND: Final[LiteralString] = """-- name: GetKind :one
+SELECT id, small, regular, big, amount, ratio, precise, flag, label, code, fixed, blob, ident, day, at_time, at_timetz, local_ts, ts, span, doc, docb, addr, net, tags, grid, feeling, feelings, wallet, spot, note FROM kinds WHERE id = $1
+"""
+
+LIST_KINDS_BY_IDS: Final[LiteralString] = """-- name: ListKindsByIds :many
+SELECT id, label, feeling FROM kinds WHERE id = ANY($1::bigint[]) ORDER BY id
 """
 
 
 @dataclass(slots=True)
-class ListByIdsRow:
-    """A row of ListByIds."""
+class ListKindsByIdsRow:
+    """A row of ListKindsByIds."""
 
     id: int
-    username: str
+    label: str
+    feeling: enums.Mood
 
 
-AGG: Final[LiteralString] = """-- name: Agg :one
-SELECT max(username) AS mx, sum(id) AS s, count(*) AS c, array_agg(id) AS ids, (SELECT 1) AS sub, CASE WHEN id > 1 THEN 'a' END AS cs, p AS pt, ip, wallet, data->>'x' AS j, next_n(id) AS nn FROM users GROUP BY id, data
+COUNT_KINDS: Final[LiteralString] = """-- name: CountKinds :one
+SELECT count(*) FROM kinds
+"""
+
+KIND_STATS: Final[LiteralString] = """-- name: KindStats :one
+SELECT max(label) AS max_label, sum(big) AS total_big, sum(regular) AS total_regular,
+       avg(precise) AS mean_precise, count(*) AS n, array_agg(id ORDER BY id) AS ids,
+       min(ts) AS first_ts
+FROM kinds WHERE feeling = $1
 """
 
 
 @dataclass(slots=True)
-class AggRow:
-    """A row of Agg."""
+class KindStatsRow:
+    """A row of KindStats."""
 
-    mx: str | None
-    s: decimal.Decimal | None
-    c: int
+    max_label: str | None
+    total_big: decimal.Decimal | None
+    total_regular: int | None
+    mean_precise: float | None
+    n: int
     ids: list[int] | None
-    sub: int | None
-    cs: str | None
-    pt: models.Point2 | None
-    ip: Inet | None
-    wallet: str | None
-    j: str | None
-    nn: int | None
+    first_ts: datetime.datetime | None
 
 
-EMBED: Final[LiteralString] = """-- name: Embed :many
-SELECT u.id, u.username, u.wallet, u.m, u.tags, u.grid, u.p, u.n, u.ip, u.data, u.created_at, p.id, p.user_id, p.title FROM users u LEFT JOIN posts p ON p.user_id = u.id
+NULLABILITY_CASES: Final[LiteralString] = """-- name: NullabilityCases :one
+SELECT (SELECT max(k.id) FROM kinds k) AS scalar_sub,
+       CASE WHEN p.id > 10 THEN 'big' END AS no_else,
+       CASE WHEN p.id > 10 THEN 'big' ELSE 'small' END AS with_else,
+       k.docb -> 'a' AS json_path,
+       k.docb ->> 'a' AS json_text,
+       double_it(p.id) AS doubled,
+       coalesce(k.note, '') AS note_or_empty,
+       EXISTS (SELECT 1 FROM owners) AS any_owner,
+       count(*) OVER () AS total,
+       k.note AS "forced!",
+       p.name AS "maybe?"
+FROM pets p JOIN kinds k ON k.id = p.owner_id
+WHERE p.id = $1
 """
 
 
 @dataclass(slots=True)
-class EmbedRow:
-    """A row of Embed."""
+class NullabilityCasesRow:
+    """A row of NullabilityCases."""
 
-    users: models.User
-    posts: models.Post | None
-
-
-INS: Final[LiteralString] = """-- name: Ins :copyfrom
-INSERT INTO posts (user_id, title) VALUES ($1, $2)
-"""
-INS_COPY: Final[LiteralString] = 'COPY "posts" ("user_id", "title") FROM STDIN'
-
-
-@dataclass(slots=True)
-class InsParams:
-    """One row of input for ins."""
-
-    user_id: int
-    title: str
+    scalar_sub: int | None
+    no_else: str | None
+    with_else: str
+    json_path: JsonValue | None
+    json_text: str | None
+    doubled: int | None
+    note_or_empty: str
+    any_owner: bool
+    total: int
+    forced: str
+    maybe: str | None
 
 
-UPD: Final[LiteralString] = """-- name: Upd :execrows
-UPDATE users SET username = $1, wallet = $2 WHERE id = $3
+UNION_WITH_NULL: Final[LiteralString] = """-- name: UnionWithNull :many
+SELECT id FROM pets UNION ALL SELECT NULL::bigint ORDER BY 1
 """
 
-BAT: Final[LiteralString] = """-- name: Bat :batchexec
-DELETE FROM posts WHERE id = $1
+PETS_WITH_OWNERS: Final[LiteralString] = """-- name: PetsWithOwners :many
+SELECT o.id, o.class, o."from", p.id, p.owner_id, p.name, p.feeling
+FROM owners o LEFT JOIN pets p ON p.owner_id = o.id
+ORDER BY o.id, p.id
 """
 
 
 @dataclass(slots=True)
-class BatParams:
-    """One row of input for bat."""
+class PetsWithOwnersRow:
+    """A row of PetsWithOwners."""
+
+    owners: models.Owner
+    pets: models.Pet | None
+
+
+CREATE_OWNER: Final[LiteralString] = """-- name: CreateOwner :one
+INSERT INTO owners ("class", "from") VALUES ($1, $2) RETURNING id, class, "from"
+"""
+
+ODD_TEXT: Final[LiteralString] = """-- name: OddText :one
+SELECT '100% \\n "quoted" ''single'' $1 ""\"' || $1::text AS odd
+"""
+
+RENAME_PET: Final[LiteralString] = """-- name: RenamePet :execrows
+UPDATE pets SET name = $1 WHERE id = $2
+"""
+
+TOUCH_PETS: Final[LiteralString] = """-- name: TouchPets :execresult
+UPDATE pets SET feeling = $1
+"""
+
+DELETE_PET: Final[LiteralString] = """-- name: DeletePet :exec
+DELETE FROM pets WHERE id = $1
+"""
+
+COPY_PETS: Final[LiteralString] = """-- name: CopyPets :copyfrom
+INSERT INTO pets (owner_id, name, feeling) VALUES ($1, $2, $3)
+"""
+COPY_PETS_COPY: Final[LiteralString] = 'COPY "pets" ("owner_id", "name", "feeling") FROM STDIN'
+
+
+@dataclass(slots=True)
+class CopyPetsParams:
+    """One row of input for copy_pets."""
+
+    owner_id: int
+    name: str
+    feeling: enums.Mood
+
+
+ADD_PETS: Final[LiteralString] = """-- name: AddPets :batchexec
+INSERT INTO pets (owner_id, name) VALUES ($1, $2)
+"""
+
+
+@dataclass(slots=True)
+class AddPetsParams:
+    """One row of input for add_pets."""
+
+    owner_id: int
+    name: str
+
+
+GET_PETS_BATCH: Final[LiteralString] = """-- name: GetPetsBatch :batchone
+SELECT id, owner_id, name, feeling FROM pets WHERE id = $1
+"""
+
+
+@dataclass(slots=True)
+class GetPetsBatchParams:
+    """One row of input for get_pets_batch."""
 
     id: int
 
 
-UN: Final[LiteralString] = """-- name: Un :many
-SELECT id FROM users UNION SELECT NULL
+PETS_OF_OWNERS_BATCH: Final[LiteralString] = """-- name: PetsOfOwnersBatch :batchmany
+SELECT id, owner_id, name, feeling FROM pets WHERE owner_id = $1 ORDER BY id
 """
 
 
-def get_user(conn: psycopg.Connection[Any], *, id: int) -> models.User | None:
-    """Get one.
-    Second line."""
+@dataclass(slots=True)
+class PetsOfOwnersBatchParams:
+    """One row of input for pets_of_owners_batch."""
+
+    owner_id: int
+
+
+SET_DOC: Final[LiteralString] = """-- name: SetDoc :one
+UPDATE kinds SET docb = $1, doc = $3 WHERE id = $2 RETURNING docb, doc
+"""
+
+
+@dataclass(slots=True)
+class SetDocRow:
+    """A row of SetDoc."""
+
+    docb: JsonValue
+    doc: JsonValue
+
+
+def insert_kind(
+    conn: psycopg.Connection[Any],
+    *,
+    small: int,
+    regular: int,
+    big: int,
+    amount: decimal.Decimal,
+    ratio: float,
+    precise: float,
+    flag: bool,
+    label: str,
+    code: str,
+    fixed: str,
+    blob: bytes,
+    ident: uuid.UUID,
+    day: datetime.date,
+    at_time: datetime.time,
+    at_timetz: datetime.time,
+    local_ts: datetime.datetime,
+    ts: datetime.datetime,
+    span: datetime.timedelta,
+    doc: JsonInput,
+    docb: JsonInput,
+    addr: Inet,
+    net: Cidr,
+    tags: list[str],
+    grid: list[list[int]],
+    feeling: enums.Mood,
+    feelings: list[enums.Mood],
+    wallet: str,
+    note: str | None,
+) -> models.Kind | None:
+    """Insert one row of every type.
+    Returns the whole row, so the function returns the Kind model."""
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(GET_USER, (id,))
+        cur.execute(
+            INSERT_KIND,
+            (
+                small,
+                regular,
+                big,
+                amount,
+                ratio,
+                precise,
+                flag,
+                label,
+                code,
+                fixed,
+                blob,
+                ident,
+                day,
+                at_time,
+                at_timetz,
+                local_ts,
+                ts,
+                span,
+                Json(doc),
+                Jsonb(docb),
+                addr,
+                net,
+                tags,
+                grid,
+                feeling,
+                feelings,
+                wallet,
+                note,
+            ),
+        )
         r = cur.fetchone()
     return (
         None
         if r is None
-        else models.User(
+        else models.Kind(
             r[0],
             r[1],
             r[2],
-            enums.Mood(r[3]),
+            r[3],
             r[4],
             r[5],
             r[6],
@@ -123,158 +292,294 @@ def get_user(conn: psycopg.Connection[Any], *, id: int) -> models.User | None:
             r[8],
             r[9],
             r[10],
+            r[11],
+            r[12],
+            r[13],
+            r[14],
+            r[15],
+            r[16],
+            r[17],
+            r[18],
+            r[19],
+            r[20],
+            r[21],
+            r[22],
+            r[23],
+            r[24],
+            enums.Mood(r[25]),
+            load_enum_array(enums.Mood, r[26]),
+            r[27],
+            r[28],
+            r[29],
         )
     )
 
 
-def list_by_ids(conn: psycopg.Connection[Any], *, ids: list[int]) -> list[ListByIdsRow]:
-    """Run the ListByIds query."""
+def get_kind(conn: psycopg.Connection[Any], *, id: int) -> models.Kind | None:
+    """Run the GetKind query."""
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(LIST_BY_IDS, (ids,))
+        cur.execute(GET_KIND, (id,))
+        r = cur.fetchone()
+    return (
+        None
+        if r is None
+        else models.Kind(
+            r[0],
+            r[1],
+            r[2],
+            r[3],
+            r[4],
+            r[5],
+            r[6],
+            r[7],
+            r[8],
+            r[9],
+            r[10],
+            r[11],
+            r[12],
+            r[13],
+            r[14],
+            r[15],
+            r[16],
+            r[17],
+            r[18],
+            r[19],
+            r[20],
+            r[21],
+            r[22],
+            r[23],
+            r[24],
+            enums.Mood(r[25]),
+            load_enum_array(enums.Mood, r[26]),
+            r[27],
+            r[28],
+            r[29],
+        )
+    )
+
+
+def list_kinds_by_ids(conn: psycopg.Connection[Any], *, ids: list[int]) -> list[ListKindsByIdsRow]:
+    """Run the ListKindsByIds query."""
+    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
+        cur.execute(LIST_KINDS_BY_IDS, (ids,))
         rows = cur.fetchall()
-    return [ListByIdsRow(*r) for r in rows]
+    return [ListKindsByIdsRow(r[0], r[1], enums.Mood(r[2])) for r in rows]
 
 
-def iter_list_by_ids(
+def iter_list_kinds_by_ids(
     conn: psycopg.Connection[Any], *, ids: list[int], batch_size: int = 1000
-) -> Iterator[ListByIdsRow]:
-    """Stream list_by_ids through a server-side cursor, ``batch_size`` rows per fetch.
+) -> Iterator[ListKindsByIdsRow]:
+    """Stream list_kinds_by_ids through a server-side cursor, ``batch_size`` rows per fetch.
 
     The cursor lives in a transaction (a savepoint if one is already open) that ends
     when the iterator is exhausted or closed.
     """
     with conn.transaction():
-        name = f"list_by_ids_{next(_CURSOR_IDS)}"
+        name = f"list_kinds_by_ids_{next(_CURSOR_IDS)}"
         with psycopg.RawServerCursor(conn, name, row_factory=tuple_row) as cur:
             cur.itersize = batch_size
-            cur.execute(LIST_BY_IDS, (ids,))
+            cur.execute(LIST_KINDS_BY_IDS, (ids,))
             for r in cur:
-                yield ListByIdsRow(*r)
+                yield ListKindsByIdsRow(r[0], r[1], enums.Mood(r[2]))
 
 
-def agg(conn: psycopg.Connection[Any]) -> AggRow | None:
-    """Run the Agg query."""
+def count_kinds(conn: psycopg.Connection[Any]) -> int | None:
+    """Run the CountKinds query."""
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(AGG, ())
+        cur.execute(COUNT_KINDS, ())
         r = cur.fetchone()
-    return None if r is None else AggRow(*r)
+    return None if r is None else r[0]
 
 
-def embed(conn: psycopg.Connection[Any]) -> list[EmbedRow]:
-    """Run the Embed query."""
+def kind_stats(conn: psycopg.Connection[Any], *, feeling: enums.Mood) -> KindStatsRow | None:
+    """Run the KindStats query."""
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(EMBED, ())
+        cur.execute(KIND_STATS, (feeling,))
+        r = cur.fetchone()
+    return None if r is None else KindStatsRow(*r)
+
+
+def nullability_cases(conn: psycopg.Connection[Any], *, id: int) -> NullabilityCasesRow | None:
+    """Run the NullabilityCases query."""
+    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
+        cur.execute(NULLABILITY_CASES, (id,))
+        r = cur.fetchone()
+    return None if r is None else NullabilityCasesRow(*r)
+
+
+def union_with_null(conn: psycopg.Connection[Any]) -> list[int | None]:
+    """Run the UnionWithNull query."""
+    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
+        cur.execute(UNION_WITH_NULL, ())
+        rows = cur.fetchall()
+    return [r[0] for r in rows]
+
+
+def iter_union_with_null(
+    conn: psycopg.Connection[Any], *, batch_size: int = 1000
+) -> Iterator[int | None]:
+    """Stream union_with_null through a server-side cursor, ``batch_size`` rows per fetch.
+
+    The cursor lives in a transaction (a savepoint if one is already open) that ends
+    when the iterator is exhausted or closed.
+    """
+    with conn.transaction():
+        name = f"union_with_null_{next(_CURSOR_IDS)}"
+        with psycopg.RawServerCursor(conn, name, row_factory=tuple_row) as cur:
+            cur.itersize = batch_size
+            cur.execute(UNION_WITH_NULL, ())
+            for r in cur:
+                yield r[0]
+
+
+def pets_with_owners(conn: psycopg.Connection[Any]) -> list[PetsWithOwnersRow]:
+    """Run the PetsWithOwners query."""
+    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
+        cur.execute(PETS_WITH_OWNERS, ())
         rows = cur.fetchall()
     return [
-        EmbedRow(
-            models.User(
-                r[0],
-                r[1],
-                r[2],
-                enums.Mood(r[3]),
-                r[4],
-                r[5],
-                r[6],
-                r[7],
-                r[8],
-                r[9],
-                r[10],
-            ),
-            None if r[11] is None else models.Post(*r[11:14]),
+        PetsWithOwnersRow(
+            models.Owner(*r[0:3]),
+            None if r[3] is None else models.Pet(r[3], r[4], r[5], enums.Mood(r[6])),
         )
         for r in rows
     ]
 
 
-def iter_embed(
+def iter_pets_with_owners(
     conn: psycopg.Connection[Any], *, batch_size: int = 1000
-) -> Iterator[EmbedRow]:
-    """Stream embed through a server-side cursor, ``batch_size`` rows per fetch.
+) -> Iterator[PetsWithOwnersRow]:
+    """Stream pets_with_owners through a server-side cursor, ``batch_size`` rows per fetch.
 
     The cursor lives in a transaction (a savepoint if one is already open) that ends
     when the iterator is exhausted or closed.
     """
     with conn.transaction():
-        name = f"embed_{next(_CURSOR_IDS)}"
+        name = f"pets_with_owners_{next(_CURSOR_IDS)}"
         with psycopg.RawServerCursor(conn, name, row_factory=tuple_row) as cur:
             cur.itersize = batch_size
-            cur.execute(EMBED, ())
+            cur.execute(PETS_WITH_OWNERS, ())
             for r in cur:
-                yield EmbedRow(
-                    models.User(
-                        r[0],
-                        r[1],
-                        r[2],
-                        enums.Mood(r[3]),
-                        r[4],
-                        r[5],
-                        r[6],
-                        r[7],
-                        r[8],
-                        r[9],
-                        r[10],
-                    ),
-                    None if r[11] is None else models.Post(*r[11:14]),
+                yield PetsWithOwnersRow(
+                    models.Owner(*r[0:3]),
+                    None if r[3] is None else models.Pet(r[3], r[4], r[5], enums.Mood(r[6])),
                 )
 
 
-def ins(conn: psycopg.Connection[Any], rows: Iterable[InsParams]) -> int:
-    """Run the Ins query.
+def create_owner(
+    conn: psycopg.Connection[Any], *, class_: str, from_: str | None
+) -> models.Owner | None:
+    """Run the CreateOwner query."""
+    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
+        cur.execute(CREATE_OWNER, (class_, from_))
+        r = cur.fetchone()
+    return None if r is None else models.Owner(*r)
+
+
+def odd_text(conn: psycopg.Connection[Any], *, suffix: str) -> str | None | None:
+    """Percent signs, $ signs, quotes, backslashes and triple quotes stay literal."""
+    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
+        cur.execute(ODD_TEXT, (suffix,))
+        r = cur.fetchone()
+    return None if r is None else r[0]
+
+
+def rename_pet(conn: psycopg.Connection[Any], *, new_name: str, id: int) -> int:
+    """Run the RenamePet query."""
+    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
+        cur.execute(RENAME_PET, (new_name, id))
+        return cur.rowcount
+
+
+def touch_pets(conn: psycopg.Connection[Any], *, feeling: enums.Mood) -> ExecResult:
+    """Run the TouchPets query."""
+    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
+        cur.execute(TOUCH_PETS, (feeling,))
+        return ExecResult(cur.rowcount, cur.statusmessage or "")
+
+
+def delete_pet(conn: psycopg.Connection[Any], *, id: int) -> None:
+    """Run the DeletePet query."""
+    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
+        cur.execute(DELETE_PET, (id,))
+
+
+def copy_pets(conn: psycopg.Connection[Any], rows: Iterable[CopyPetsParams]) -> int:
+    """Run the CopyPets query.
 
     Writes all rows with COPY in one transaction (a savepoint if one is open):
     all of them or, on error, none. Returns the number of rows written.
     """
     with conn.transaction(), conn.cursor() as cur:
-        with cur.copy(INS_COPY) as copy:
+        with cur.copy(COPY_PETS_COPY) as copy:
             for p in rows:
-                copy.write_row((p.user_id, p.title))
+                copy.write_row((p.owner_id, p.name, p.feeling))
         return cur.rowcount
 
 
-def upd(
-    conn: psycopg.Connection[Any], *, new_name: str, wallet: str | None, id: int
-) -> int:
-    """Run the Upd query."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(UPD, (new_name, wallet, id))
-        return cur.rowcount
-
-
-def bat(conn: psycopg.Connection[Any], rows: Iterable[BatParams]) -> None:
-    """Run the Bat query.
+def add_pets(conn: psycopg.Connection[Any], rows: Iterable[AddPetsParams]) -> None:
+    """Run the AddPets query.
 
     Sends every row in pipeline mode, in one transaction: all run or none do.
     """
-    params = [(p.id,) for p in rows]
+    params = [(p.owner_id, p.name) for p in rows]
     if not params:
         return
     with conn.transaction(), psycopg.RawCursor(conn) as cur:
-        cur.executemany(BAT, params)
+        cur.executemany(ADD_PETS, params)
 
 
-def un(conn: psycopg.Connection[Any]) -> list[int | None]:
-    """Run the Un query."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(UN, ())
-        rows = cur.fetchall()
-    return [r[0] for r in rows]
+def get_pets_batch(
+    conn: psycopg.Connection[Any], rows: Iterable[GetPetsBatchParams]
+) -> list[models.Pet | None]:
+    """Run the GetPetsBatch query.
 
-
-def iter_un(
-    conn: psycopg.Connection[Any], *, batch_size: int = 1000
-) -> Iterator[int | None]:
-    """Stream un through a server-side cursor, ``batch_size`` rows per fetch.
-
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Sends every row in pipeline mode, in one transaction, and returns one result per
+    input row, in order.
     """
-    with conn.transaction():
-        name = f"un_{next(_CURSOR_IDS)}"
-        with psycopg.RawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            cur.execute(UN, ())
-            for r in cur:
-                yield r[0]
+    params = [(p.id,) for p in rows]
+    out: list[models.Pet | None] = []
+    if not params:
+        return out
+    with conn.transaction(), psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
+        cur.executemany(GET_PETS_BATCH, params, returning=True)
+        while True:
+            r = cur.fetchone()
+            out.append(None if r is None else models.Pet(r[0], r[1], r[2], enums.Mood(r[3])))
+            if not cur.nextset():
+                break
+    return out
+
+
+def pets_of_owners_batch(
+    conn: psycopg.Connection[Any], rows: Iterable[PetsOfOwnersBatchParams]
+) -> list[list[models.Pet]]:
+    """Run the PetsOfOwnersBatch query.
+
+    Sends every row in pipeline mode, in one transaction, and returns one result per
+    input row, in order.
+    """
+    params = [(p.owner_id,) for p in rows]
+    out: list[list[models.Pet]] = []
+    if not params:
+        return out
+    with conn.transaction(), psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
+        cur.executemany(PETS_OF_OWNERS_BATCH, params, returning=True)
+        while True:
+            out.append([models.Pet(r[0], r[1], r[2], enums.Mood(r[3])) for r in cur.fetchall()])
+            if not cur.nextset():
+                break
+    return out
+
+
+def set_doc(
+    conn: psycopg.Connection[Any], *, docb: JsonInput, id: int, doc: JsonInput | None
+) -> SetDocRow | None:
+    """Run the SetDoc query."""
+    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
+        cur.execute(SET_DOC, (Jsonb(docb), id, None if doc is None else Json(doc)))
+        r = cur.fetchone()
+    return None if r is None else SetDocRow(*r)
 
 
 _CURSOR_IDS = itertools.count()

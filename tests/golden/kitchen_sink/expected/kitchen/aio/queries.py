@@ -3,33 +3,99 @@
 
 from __future__ import annotations
 
+import datetime
+import decimal
 import itertools
+import uuid
 from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
 import psycopg
 from psycopg.rows import tuple_row
+from psycopg.types.json import Json, Jsonb
 
 from kitchen import enums, models
 from kitchen import queries as q
+from kitchen._types import Cidr, ExecResult, Inet, JsonInput, load_enum_array
 
 
-async def get_user(
-    conn: psycopg.AsyncConnection[Any], *, id: int
-) -> models.User | None:
-    """Get one.
-    Second line."""
+async def insert_kind(
+    conn: psycopg.AsyncConnection[Any],
+    *,
+    small: int,
+    regular: int,
+    big: int,
+    amount: decimal.Decimal,
+    ratio: float,
+    precise: float,
+    flag: bool,
+    label: str,
+    code: str,
+    fixed: str,
+    blob: bytes,
+    ident: uuid.UUID,
+    day: datetime.date,
+    at_time: datetime.time,
+    at_timetz: datetime.time,
+    local_ts: datetime.datetime,
+    ts: datetime.datetime,
+    span: datetime.timedelta,
+    doc: JsonInput,
+    docb: JsonInput,
+    addr: Inet,
+    net: Cidr,
+    tags: list[str],
+    grid: list[list[int]],
+    feeling: enums.Mood,
+    feelings: list[enums.Mood],
+    wallet: str,
+    note: str | None,
+) -> models.Kind | None:
+    """Insert one row of every type.
+    Returns the whole row, so the function returns the Kind model."""
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.GET_USER, (id,))
+        await cur.execute(
+            q.INSERT_KIND,
+            (
+                small,
+                regular,
+                big,
+                amount,
+                ratio,
+                precise,
+                flag,
+                label,
+                code,
+                fixed,
+                blob,
+                ident,
+                day,
+                at_time,
+                at_timetz,
+                local_ts,
+                ts,
+                span,
+                Json(doc),
+                Jsonb(docb),
+                addr,
+                net,
+                tags,
+                grid,
+                feeling,
+                feelings,
+                wallet,
+                note,
+            ),
+        )
         r = await cur.fetchone()
     return (
         None
         if r is None
-        else models.User(
+        else models.Kind(
             r[0],
             r[1],
             r[2],
-            enums.Mood(r[3]),
+            r[3],
             r[4],
             r[5],
             r[6],
@@ -37,166 +103,302 @@ async def get_user(
             r[8],
             r[9],
             r[10],
+            r[11],
+            r[12],
+            r[13],
+            r[14],
+            r[15],
+            r[16],
+            r[17],
+            r[18],
+            r[19],
+            r[20],
+            r[21],
+            r[22],
+            r[23],
+            r[24],
+            enums.Mood(r[25]),
+            load_enum_array(enums.Mood, r[26]),
+            r[27],
+            r[28],
+            r[29],
         )
     )
 
 
-async def list_by_ids(
-    conn: psycopg.AsyncConnection[Any], *, ids: list[int]
-) -> list[q.ListByIdsRow]:
-    """Run the ListByIds query."""
+async def get_kind(conn: psycopg.AsyncConnection[Any], *, id: int) -> models.Kind | None:
+    """Run the GetKind query."""
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.LIST_BY_IDS, (ids,))
+        await cur.execute(q.GET_KIND, (id,))
+        r = await cur.fetchone()
+    return (
+        None
+        if r is None
+        else models.Kind(
+            r[0],
+            r[1],
+            r[2],
+            r[3],
+            r[4],
+            r[5],
+            r[6],
+            r[7],
+            r[8],
+            r[9],
+            r[10],
+            r[11],
+            r[12],
+            r[13],
+            r[14],
+            r[15],
+            r[16],
+            r[17],
+            r[18],
+            r[19],
+            r[20],
+            r[21],
+            r[22],
+            r[23],
+            r[24],
+            enums.Mood(r[25]),
+            load_enum_array(enums.Mood, r[26]),
+            r[27],
+            r[28],
+            r[29],
+        )
+    )
+
+
+async def list_kinds_by_ids(
+    conn: psycopg.AsyncConnection[Any], *, ids: list[int]
+) -> list[q.ListKindsByIdsRow]:
+    """Run the ListKindsByIds query."""
+    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+        await cur.execute(q.LIST_KINDS_BY_IDS, (ids,))
         rows = await cur.fetchall()
-    return [q.ListByIdsRow(*r) for r in rows]
+    return [q.ListKindsByIdsRow(r[0], r[1], enums.Mood(r[2])) for r in rows]
 
 
-async def iter_list_by_ids(
+async def iter_list_kinds_by_ids(
     conn: psycopg.AsyncConnection[Any], *, ids: list[int], batch_size: int = 1000
-) -> AsyncIterator[q.ListByIdsRow]:
-    """Stream list_by_ids through a server-side cursor, ``batch_size`` rows per fetch.
+) -> AsyncIterator[q.ListKindsByIdsRow]:
+    """Stream list_kinds_by_ids through a server-side cursor, ``batch_size`` rows per fetch.
 
     The cursor lives in a transaction (a savepoint if one is already open) that ends
     when the iterator is exhausted or closed.
     """
     async with conn.transaction():
-        name = f"list_by_ids_{next(_CURSOR_IDS)}"
-        async with psycopg.AsyncRawServerCursor(
-            conn, name, row_factory=tuple_row
-        ) as cur:
+        name = f"list_kinds_by_ids_{next(_CURSOR_IDS)}"
+        async with psycopg.AsyncRawServerCursor(conn, name, row_factory=tuple_row) as cur:
             cur.itersize = batch_size
-            await cur.execute(q.LIST_BY_IDS, (ids,))
+            await cur.execute(q.LIST_KINDS_BY_IDS, (ids,))
             async for r in cur:
-                yield q.ListByIdsRow(*r)
+                yield q.ListKindsByIdsRow(r[0], r[1], enums.Mood(r[2]))
 
 
-async def agg(conn: psycopg.AsyncConnection[Any]) -> q.AggRow | None:
-    """Run the Agg query."""
+async def count_kinds(conn: psycopg.AsyncConnection[Any]) -> int | None:
+    """Run the CountKinds query."""
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.AGG, ())
+        await cur.execute(q.COUNT_KINDS, ())
         r = await cur.fetchone()
-    return None if r is None else q.AggRow(*r)
+    return None if r is None else r[0]
 
 
-async def embed(conn: psycopg.AsyncConnection[Any]) -> list[q.EmbedRow]:
-    """Run the Embed query."""
+async def kind_stats(
+    conn: psycopg.AsyncConnection[Any], *, feeling: enums.Mood
+) -> q.KindStatsRow | None:
+    """Run the KindStats query."""
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.EMBED, ())
+        await cur.execute(q.KIND_STATS, (feeling,))
+        r = await cur.fetchone()
+    return None if r is None else q.KindStatsRow(*r)
+
+
+async def nullability_cases(
+    conn: psycopg.AsyncConnection[Any], *, id: int
+) -> q.NullabilityCasesRow | None:
+    """Run the NullabilityCases query."""
+    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+        await cur.execute(q.NULLABILITY_CASES, (id,))
+        r = await cur.fetchone()
+    return None if r is None else q.NullabilityCasesRow(*r)
+
+
+async def union_with_null(conn: psycopg.AsyncConnection[Any]) -> list[int | None]:
+    """Run the UnionWithNull query."""
+    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+        await cur.execute(q.UNION_WITH_NULL, ())
+        rows = await cur.fetchall()
+    return [r[0] for r in rows]
+
+
+async def iter_union_with_null(
+    conn: psycopg.AsyncConnection[Any], *, batch_size: int = 1000
+) -> AsyncIterator[int | None]:
+    """Stream union_with_null through a server-side cursor, ``batch_size`` rows per fetch.
+
+    The cursor lives in a transaction (a savepoint if one is already open) that ends
+    when the iterator is exhausted or closed.
+    """
+    async with conn.transaction():
+        name = f"union_with_null_{next(_CURSOR_IDS)}"
+        async with psycopg.AsyncRawServerCursor(conn, name, row_factory=tuple_row) as cur:
+            cur.itersize = batch_size
+            await cur.execute(q.UNION_WITH_NULL, ())
+            async for r in cur:
+                yield r[0]
+
+
+async def pets_with_owners(conn: psycopg.AsyncConnection[Any]) -> list[q.PetsWithOwnersRow]:
+    """Run the PetsWithOwners query."""
+    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+        await cur.execute(q.PETS_WITH_OWNERS, ())
         rows = await cur.fetchall()
     return [
-        q.EmbedRow(
-            models.User(
-                r[0],
-                r[1],
-                r[2],
-                enums.Mood(r[3]),
-                r[4],
-                r[5],
-                r[6],
-                r[7],
-                r[8],
-                r[9],
-                r[10],
-            ),
-            None if r[11] is None else models.Post(*r[11:14]),
+        q.PetsWithOwnersRow(
+            models.Owner(*r[0:3]),
+            None if r[3] is None else models.Pet(r[3], r[4], r[5], enums.Mood(r[6])),
         )
         for r in rows
     ]
 
 
-async def iter_embed(
+async def iter_pets_with_owners(
     conn: psycopg.AsyncConnection[Any], *, batch_size: int = 1000
-) -> AsyncIterator[q.EmbedRow]:
-    """Stream embed through a server-side cursor, ``batch_size`` rows per fetch.
+) -> AsyncIterator[q.PetsWithOwnersRow]:
+    """Stream pets_with_owners through a server-side cursor, ``batch_size`` rows per fetch.
 
     The cursor lives in a transaction (a savepoint if one is already open) that ends
     when the iterator is exhausted or closed.
     """
     async with conn.transaction():
-        name = f"embed_{next(_CURSOR_IDS)}"
-        async with psycopg.AsyncRawServerCursor(
-            conn, name, row_factory=tuple_row
-        ) as cur:
+        name = f"pets_with_owners_{next(_CURSOR_IDS)}"
+        async with psycopg.AsyncRawServerCursor(conn, name, row_factory=tuple_row) as cur:
             cur.itersize = batch_size
-            await cur.execute(q.EMBED, ())
+            await cur.execute(q.PETS_WITH_OWNERS, ())
             async for r in cur:
-                yield q.EmbedRow(
-                    models.User(
-                        r[0],
-                        r[1],
-                        r[2],
-                        enums.Mood(r[3]),
-                        r[4],
-                        r[5],
-                        r[6],
-                        r[7],
-                        r[8],
-                        r[9],
-                        r[10],
-                    ),
-                    None if r[11] is None else models.Post(*r[11:14]),
+                yield q.PetsWithOwnersRow(
+                    models.Owner(*r[0:3]),
+                    None if r[3] is None else models.Pet(r[3], r[4], r[5], enums.Mood(r[6])),
                 )
 
 
-async def ins(conn: psycopg.AsyncConnection[Any], rows: Iterable[q.InsParams]) -> int:
-    """Run the Ins query.
+async def create_owner(
+    conn: psycopg.AsyncConnection[Any], *, class_: str, from_: str | None
+) -> models.Owner | None:
+    """Run the CreateOwner query."""
+    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+        await cur.execute(q.CREATE_OWNER, (class_, from_))
+        r = await cur.fetchone()
+    return None if r is None else models.Owner(*r)
+
+
+async def odd_text(conn: psycopg.AsyncConnection[Any], *, suffix: str) -> str | None | None:
+    """Percent signs, $ signs, quotes, backslashes and triple quotes stay literal."""
+    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+        await cur.execute(q.ODD_TEXT, (suffix,))
+        r = await cur.fetchone()
+    return None if r is None else r[0]
+
+
+async def rename_pet(conn: psycopg.AsyncConnection[Any], *, new_name: str, id: int) -> int:
+    """Run the RenamePet query."""
+    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+        await cur.execute(q.RENAME_PET, (new_name, id))
+        return cur.rowcount
+
+
+async def touch_pets(conn: psycopg.AsyncConnection[Any], *, feeling: enums.Mood) -> ExecResult:
+    """Run the TouchPets query."""
+    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+        await cur.execute(q.TOUCH_PETS, (feeling,))
+        return ExecResult(cur.rowcount, cur.statusmessage or "")
+
+
+async def delete_pet(conn: psycopg.AsyncConnection[Any], *, id: int) -> None:
+    """Run the DeletePet query."""
+    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+        await cur.execute(q.DELETE_PET, (id,))
+
+
+async def copy_pets(conn: psycopg.AsyncConnection[Any], rows: Iterable[q.CopyPetsParams]) -> int:
+    """Run the CopyPets query.
 
     Writes all rows with COPY in one transaction (a savepoint if one is open):
     all of them or, on error, none. Returns the number of rows written.
     """
     async with conn.transaction(), conn.cursor() as cur:
-        async with cur.copy(q.INS_COPY) as copy:
+        async with cur.copy(q.COPY_PETS_COPY) as copy:
             for p in rows:
-                await copy.write_row((p.user_id, p.title))
+                await copy.write_row((p.owner_id, p.name, p.feeling))
         return cur.rowcount
 
 
-async def upd(
-    conn: psycopg.AsyncConnection[Any], *, new_name: str, wallet: str | None, id: int
-) -> int:
-    """Run the Upd query."""
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.UPD, (new_name, wallet, id))
-        return cur.rowcount
-
-
-async def bat(conn: psycopg.AsyncConnection[Any], rows: Iterable[q.BatParams]) -> None:
-    """Run the Bat query.
+async def add_pets(conn: psycopg.AsyncConnection[Any], rows: Iterable[q.AddPetsParams]) -> None:
+    """Run the AddPets query.
 
     Sends every row in pipeline mode, in one transaction: all run or none do.
     """
-    params = [(p.id,) for p in rows]
+    params = [(p.owner_id, p.name) for p in rows]
     if not params:
         return
     async with conn.transaction(), psycopg.AsyncRawCursor(conn) as cur:
-        await cur.executemany(q.BAT, params)
+        await cur.executemany(q.ADD_PETS, params)
 
 
-async def un(conn: psycopg.AsyncConnection[Any]) -> list[int | None]:
-    """Run the Un query."""
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.UN, ())
-        rows = await cur.fetchall()
-    return [r[0] for r in rows]
+async def get_pets_batch(
+    conn: psycopg.AsyncConnection[Any], rows: Iterable[q.GetPetsBatchParams]
+) -> list[models.Pet | None]:
+    """Run the GetPetsBatch query.
 
-
-async def iter_un(
-    conn: psycopg.AsyncConnection[Any], *, batch_size: int = 1000
-) -> AsyncIterator[int | None]:
-    """Stream un through a server-side cursor, ``batch_size`` rows per fetch.
-
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Sends every row in pipeline mode, in one transaction, and returns one result per
+    input row, in order.
     """
-    async with conn.transaction():
-        name = f"un_{next(_CURSOR_IDS)}"
-        async with psycopg.AsyncRawServerCursor(
-            conn, name, row_factory=tuple_row
-        ) as cur:
-            cur.itersize = batch_size
-            await cur.execute(q.UN, ())
-            async for r in cur:
-                yield r[0]
+    params = [(p.id,) for p in rows]
+    out: list[models.Pet | None] = []
+    if not params:
+        return out
+    async with conn.transaction(), psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+        await cur.executemany(q.GET_PETS_BATCH, params, returning=True)
+        while True:
+            r = await cur.fetchone()
+            out.append(None if r is None else models.Pet(r[0], r[1], r[2], enums.Mood(r[3])))
+            if not cur.nextset():
+                break
+    return out
+
+
+async def pets_of_owners_batch(
+    conn: psycopg.AsyncConnection[Any], rows: Iterable[q.PetsOfOwnersBatchParams]
+) -> list[list[models.Pet]]:
+    """Run the PetsOfOwnersBatch query.
+
+    Sends every row in pipeline mode, in one transaction, and returns one result per
+    input row, in order.
+    """
+    params = [(p.owner_id,) for p in rows]
+    out: list[list[models.Pet]] = []
+    if not params:
+        return out
+    async with conn.transaction(), psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+        await cur.executemany(q.PETS_OF_OWNERS_BATCH, params, returning=True)
+        while True:
+            out.append(
+                [models.Pet(r[0], r[1], r[2], enums.Mood(r[3])) for r in await cur.fetchall()]
+            )
+            if not cur.nextset():
+                break
+    return out
+
+
+async def set_doc(
+    conn: psycopg.AsyncConnection[Any], *, docb: JsonInput, id: int, doc: JsonInput | None
+) -> q.SetDocRow | None:
+    """Run the SetDoc query."""
+    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+        await cur.execute(q.SET_DOC, (Jsonb(docb), id, None if doc is None else Json(doc)))
+        r = await cur.fetchone()
+    return None if r is None else q.SetDocRow(*r)
 
 
 _CURSOR_IDS = itertools.count()
