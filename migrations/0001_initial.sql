@@ -447,7 +447,8 @@ CREATE TABLE labels (
     description   text        NOT NULL DEFAULT '',
     created_at    timestamptz NOT NULL DEFAULT now(),
     updated_at    timestamptz NOT NULL DEFAULT now(),
-    CONSTRAINT labels_repository_name_key UNIQUE (repository_id, name)
+    CONSTRAINT labels_repository_name_key UNIQUE (repository_id, name),
+    CONSTRAINT labels_id_repository_key UNIQUE (id, repository_id)
 );
 CREATE TRIGGER labels_set_updated_at BEFORE UPDATE ON labels
     FOR EACH ROW EXECUTE FUNCTION set_updated_at();
@@ -456,14 +457,20 @@ COMMENT ON TABLE labels IS 'A label defined in a repository.';
 COMMENT ON COLUMN labels.color IS 'Lower-case #rrggbb.';
 
 CREATE TABLE issue_labels (
-    issue_id   bigint      NOT NULL REFERENCES issues (id) ON DELETE CASCADE,
-    label_id   bigint      NOT NULL REFERENCES labels (id) ON DELETE CASCADE,
-    created_at timestamptz NOT NULL DEFAULT now(),
-    PRIMARY KEY (issue_id, label_id)
+    issue_id      bigint      NOT NULL REFERENCES issues (id) ON DELETE CASCADE,
+    label_id      bigint      NOT NULL REFERENCES labels (id) ON DELETE CASCADE,
+    repository_id bigint      NOT NULL,
+    created_at    timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (issue_id, label_id),
+    CONSTRAINT issue_labels_issue_same_repository FOREIGN KEY (issue_id, repository_id)
+        REFERENCES issues (id, repository_id) ON DELETE CASCADE,
+    CONSTRAINT issue_labels_label_same_repository FOREIGN KEY (label_id, repository_id)
+        REFERENCES labels (id, repository_id) ON DELETE CASCADE
 );
 CREATE INDEX idx_issue_labels_label ON issue_labels (label_id);
 
 COMMENT ON TABLE issue_labels IS 'Labels attached to an issue.';
+COMMENT ON COLUMN issue_labels.repository_id IS 'The repository of both the issue and the label: a label never crosses repositories.';
 
 CREATE TABLE issue_dependencies (
     blocker_issue_id bigint      NOT NULL REFERENCES issues (id) ON DELETE CASCADE,

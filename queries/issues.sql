@@ -178,10 +178,17 @@ RETURNING *;
 DELETE FROM labels WHERE id = $1;
 
 -- Attach a label to an issue. Idempotent: returns 1 when newly attached, 0 when it
--- already was.
+-- already was. repository_id comes from the issue (or, for an unknown issue, the
+-- label), so a label of another repository fails
+-- issue_labels_label_same_repository and an unknown id fails its own foreign key.
 -- name: AttachLabel :execrows
-INSERT INTO issue_labels (issue_id, label_id)
-VALUES (sqlc.arg(issue_id), sqlc.arg(label_id))
+INSERT INTO issue_labels (issue_id, label_id, repository_id)
+VALUES (
+    sqlc.arg(issue_id),
+    sqlc.arg(label_id),
+    coalesce((SELECT i.repository_id FROM issues i WHERE i.id = sqlc.arg(issue_id)),
+             (SELECT l.repository_id FROM labels l WHERE l.id = sqlc.arg(label_id)))
+)
 ON CONFLICT (issue_id, label_id) DO NOTHING;
 
 -- Detach a label from an issue; returns 1 if it was attached.

@@ -406,6 +406,21 @@ def test_attach_detach_and_list_issue_labels(conn: Conn) -> None:
         issues.attach_label(conn, issue_id=issue.id, label_id=-1)
 
 
+def test_a_label_of_another_repository_cannot_be_attached(conn: Conn) -> None:
+    issue, stranger = make_issue(conn), make_issue(conn)
+    foreign = issues.create_label(
+        conn, repository_id=stranger.repository_id, name="bug", color="#ededed", description=""
+    )
+    assert foreign is not None
+    with (
+        pytest.raises(errors.ForeignKeyViolation, match="issue_labels_label_same_repository"),
+        conn.transaction(),
+    ):
+        issues.attach_label(conn, issue_id=issue.id, label_id=foreign.id)
+    with pytest.raises(errors.ForeignKeyViolation, match="issue_labels_issue_id_fkey"):
+        issues.attach_label(conn, issue_id=-1, label_id=foreign.id)
+
+
 # --- dependencies and subtasks --------------------------------------------
 
 
