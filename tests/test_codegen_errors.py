@@ -49,11 +49,11 @@ def generate(tmp_path: Path, queries: str, options: str = "{package: pkg}") -> s
 CASES = {
     "unknown column": (
         "-- name: Bad :one\nSELECT nope FROM users;\n",
-        ['queries.sql:2', 'column "nope" does not exist'],
+        ["queries.sql:2", 'column "nope" does not exist'],
     ),
     "unknown table": (
         "-- name: Bad :one\nSELECT id FROM nowhere;\n",
-        ['queries.sql:1', 'relation "nowhere" does not exist'],
+        ["queries.sql:1", 'relation "nowhere" does not exist'],
     ),
     "unnamed parameter": (
         "-- name: ByIds :many\nSELECT id FROM users WHERE id = ANY($1::bigint[]);\n",
