@@ -25,9 +25,9 @@ SELECT u.id AS user_id, u.username, u.display_name, u.avatar_url, s.created_at A
 FROM stars s
 JOIN users u ON u.id = s.user_id
 WHERE s.repository_id = sqlc.arg(repository_id)
-  AND (sqlc.narg(before_user_id)::bigint IS NULL
-       OR (s.created_at, s.user_id)
-          < (sqlc.narg(before_starred_at)::timestamptz, sqlc.narg(before_user_id)::bigint))
+  AND (s.created_at, s.user_id)
+       < (COALESCE(sqlc.narg(before_starred_at)::timestamptz, 'infinity'),
+          COALESCE(sqlc.narg(before_user_id)::bigint, 0))
 ORDER BY s.created_at DESC, s.user_id DESC
 LIMIT sqlc.arg(page_size);
 
@@ -40,9 +40,9 @@ FROM stars s
 JOIN repositories r ON r.id = s.repository_id
 WHERE s.user_id = sqlc.arg(user_id)
   AND (r.is_public OR r.owner_id = sqlc.narg(viewer_id)::bigint)
-  AND (sqlc.narg(before_repository_id)::bigint IS NULL
-       OR (s.created_at, s.repository_id)
-          < (sqlc.narg(before_starred_at)::timestamptz, sqlc.narg(before_repository_id)::bigint))
+  AND (s.created_at, s.repository_id)
+       < (COALESCE(sqlc.narg(before_starred_at)::timestamptz, 'infinity'),
+          COALESCE(sqlc.narg(before_repository_id)::bigint, 0))
 ORDER BY s.created_at DESC, s.repository_id DESC
 LIMIT sqlc.arg(page_size);
 
@@ -75,9 +75,9 @@ JOIN users u ON u.id = w.user_id
 WHERE w.repository_id = sqlc.arg(repository_id)
   AND w.mode = sqlc.arg(mode)
   AND u.is_active
-  AND (sqlc.narg(before_user_id)::bigint IS NULL
-       OR (w.created_at, w.user_id)
-          < (sqlc.narg(before_watched_at)::timestamptz, sqlc.narg(before_user_id)::bigint))
+  AND (w.created_at, w.user_id)
+       < (COALESCE(sqlc.narg(before_watched_at)::timestamptz, 'infinity'),
+          COALESCE(sqlc.narg(before_user_id)::bigint, 0))
 ORDER BY w.created_at DESC, w.user_id DESC
 LIMIT sqlc.arg(page_size);
 

@@ -26,8 +26,9 @@ WHERE lower(u.username) = lower(sqlc.arg(owner_username))
 SELECT * FROM repositories
 WHERE owner_id = sqlc.arg(owner_id)
   AND (is_public OR sqlc.arg(include_private)::boolean)
-  AND (sqlc.narg(before_id)::bigint IS NULL
-       OR (created_at, id) < (sqlc.narg(before_created_at)::timestamptz, sqlc.narg(before_id)::bigint))
+  AND (created_at, id)
+       < (COALESCE(sqlc.narg(before_created_at)::timestamptz, 'infinity'),
+          COALESCE(sqlc.narg(before_id)::bigint, 0))
 ORDER BY created_at DESC, id DESC
 LIMIT sqlc.arg(page_size);
 
@@ -35,8 +36,9 @@ LIMIT sqlc.arg(page_size);
 -- name: ListPublicRepositories :many
 SELECT * FROM repositories
 WHERE is_public
-  AND (sqlc.narg(before_id)::bigint IS NULL
-       OR (created_at, id) < (sqlc.narg(before_created_at)::timestamptz, sqlc.narg(before_id)::bigint))
+  AND (created_at, id)
+       < (COALESCE(sqlc.narg(before_created_at)::timestamptz, 'infinity'),
+          COALESCE(sqlc.narg(before_id)::bigint, 0))
 ORDER BY created_at DESC, id DESC
 LIMIT sqlc.arg(page_size);
 
@@ -45,8 +47,9 @@ LIMIT sqlc.arg(page_size);
 SELECT * FROM repositories
 WHERE is_public
   AND topics @> ARRAY[lower(sqlc.arg(topic)::text)]
-  AND (sqlc.narg(before_id)::bigint IS NULL
-       OR (created_at, id) < (sqlc.narg(before_created_at)::timestamptz, sqlc.narg(before_id)::bigint))
+  AND (created_at, id)
+       < (COALESCE(sqlc.narg(before_created_at)::timestamptz, 'infinity'),
+          COALESCE(sqlc.narg(before_id)::bigint, 0))
 ORDER BY created_at DESC, id DESC
 LIMIT sqlc.arg(page_size);
 
@@ -101,7 +104,7 @@ WHERE repository_id = sqlc.arg(repository_id) AND name = sqlc.arg(name);
 -- name: ListBranches :many
 SELECT * FROM branches
 WHERE repository_id = sqlc.arg(repository_id)
-  AND (sqlc.narg(after_name)::text IS NULL OR name > sqlc.narg(after_name)::text)
+  AND name > COALESCE(sqlc.narg(after_name)::text, '')
 ORDER BY name
 LIMIT sqlc.arg(page_size);
 
@@ -176,7 +179,7 @@ WHERE repository_id = sqlc.arg(repository_id) AND name = sqlc.arg(name);
 -- name: ListBookmarks :many
 SELECT * FROM bookmarks
 WHERE repository_id = sqlc.arg(repository_id)
-  AND (sqlc.narg(after_name)::text IS NULL OR name > sqlc.narg(after_name)::text)
+  AND name > COALESCE(sqlc.narg(after_name)::text, '')
 ORDER BY name
 LIMIT sqlc.arg(page_size);
 

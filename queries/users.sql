@@ -26,11 +26,15 @@ SELECT * FROM users WHERE lower(email) = lower(sqlc.arg(email));
 
 -- Users newest first, one page at a time: pass the last row's created_at and id
 -- as the cursor (both NULL for the first page). Optionally only active users.
+-- A NULL cursor becomes ('infinity', 0) instead of an OR, so even a cached
+-- generic plan keeps the row comparison as an index condition (an OR made deep
+-- pages scan and discard every earlier row).
 -- name: ListUsers :many
 SELECT * FROM users
 WHERE (NOT sqlc.arg(only_active)::boolean OR is_active)
-  AND (sqlc.narg(before_id)::bigint IS NULL
-       OR (created_at, id) < (sqlc.narg(before_created_at)::timestamptz, sqlc.narg(before_id)::bigint))
+  AND (created_at, id)
+       < (COALESCE(sqlc.narg(before_created_at)::timestamptz, 'infinity'),
+          COALESCE(sqlc.narg(before_id)::bigint, 0))
 ORDER BY created_at DESC, id DESC
 LIMIT sqlc.arg(page_size);
 
