@@ -10,7 +10,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from plue_db import config
+from plue_db import cli, config
 
 PLUE_DB = str(Path(sys.executable).parent / "plue-db")
 COMMANDS = ["up", "down", "migrate", "generate", "check", "demo", "stats", "mcp"]
@@ -33,10 +33,11 @@ def test_help_lists_every_command() -> None:
 
 
 @pytest.mark.parametrize("command", COMMANDS)
-def test_every_command_has_help(command: str) -> None:
-    result = plue_db(command, "--help")
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith(f"usage: plue-db {command}")
+def test_every_command_has_help(command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        cli.main([command, "--help"])
+    assert exited.value.code == 0
+    assert capsys.readouterr().out.startswith(f"usage: plue-db {command}")
 
 
 def test_migrate_applies_reports_and_is_idempotent(tmp_path: Path, empty_database_url: str) -> None:
