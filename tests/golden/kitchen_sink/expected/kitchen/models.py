@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime
 import decimal
 import uuid
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from typing import Any
 
 import psycopg
@@ -89,4 +89,4 @@ def register_composites(conn: psycopg.Connection[Any]) -> None:
     info = CompositeInfo.fetch(conn, "point2")
     if info is None:
         raise LookupError("composite type point2 does not exist in this database")
-    register_composite(info, conn, Point2)
+    register_composite(info, conn, Point2, make_sequence=astuple)
