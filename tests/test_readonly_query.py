@@ -279,7 +279,7 @@ def test_negative_control_set_role_escapes_through_set_config(
 def test_guard_messages_name_what_is_wrong() -> None:
     cases = {
         "SELECT 1; SELECT 2": "exactly one statement; got 2",
-        "DELETE FROM users": "got DeleteStmt",
+        "DELETE FROM users": "DeleteStmt is not allowed",
         "WITH d AS (DELETE FROM users RETURNING *) SELECT * FROM d": "DeleteStmt",
         "SELECT pg_catalog.set_config('role', 'postgres', false)": "set_config()",
         "SELECT * FROM users FOR SHARE": "row locks",

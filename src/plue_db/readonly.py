@@ -196,7 +196,7 @@ def check_statement(text: str) -> None:
     if not isinstance(root, pglast.ast.SelectStmt):
         kind = type(root).__name__
         raise QueryRefusedError(
-            f"only SELECT, VALUES, TABLE or WITH ... SELECT may run; got {kind}"
+            f"{kind} is not allowed: only SELECT, VALUES, TABLE or WITH ... SELECT may run"
         )
     if root.intoClause is not None:
         raise QueryRefusedError("SELECT INTO creates a table; it is not allowed")
@@ -392,7 +392,14 @@ class ReadonlyExecutor:
             reader_url,
             min_size=1,
             max_size=4,
-            kwargs={"autocommit": True, "prepare_threshold": None},
+            kwargs={
+                "autocommit": True,
+                "prepare_threshold": None,
+                "application_name": "plue-mcp",
+                # Session defaults for the fixed catalog queries; query() sets its own.
+                "options": f"-c statement_timeout={self.limits.statement_timeout_ms}"
+                f" -c lock_timeout={self.limits.lock_timeout_ms}",
+            },
             check=psycopg_pool.ConnectionPool.check_connection,
             open=False,
             name="plue-mcp-reader",

@@ -1,0 +1,210 @@
+"""The MCP server as a client sees it: started over stdio by the SDK's own client.
+
+Each test launches ``python -m plue_db.mcp_server`` against the test database (with
+schema.sql), so the tools are checked through the real protocol, process and login.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import mcp_types as types
+import psycopg
+import pytest
+from anyio.from_thread import BlockingPortal, start_blocking_portal
+from mcp.client.session import ClientSession
+from mcp.client.stdio import StdioServerParameters, stdio_client
+
+TOOLS = {"query", "list_tables", "describe_table", "find_user", "db_stats"}
+
+
+@asynccontextmanager
+async def connected(database_url: str) -> AsyncIterator[ClientSession]:
+    """Start the server as a subprocess and open an initialised client session to it."""
+    params = StdioServerParameters(
+        command=sys.executable,
+        args=["-m", "plue_db.mcp_server"],
+        env={"DATABASE_URL": database_url, "PLUE_MCP_STATEMENT_TIMEOUT_MS": "2000"},
+    )
+    async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
+        await session.initialize()
+        yield session
+
+
+@dataclass
+class Client:
+    """Synchronous calls into one server process shared by the module's tests."""
+
+    portal: BlockingPortal
+    session: ClientSession
+
+    def call(self, tool: str, **arguments: Any) -> types.CallToolResult:
+        result: types.CallToolResult = self.portal.call(self.session.call_tool, tool, arguments)
+        return result
+
+    def list_tools(self) -> types.ListToolsResult:
+        return self.portal.call(self.session.list_tools)
+
+
+@pytest.fixture(scope="module")
+def client(database_url: str) -> Iterator[Client]:
+    with (
+        start_blocking_portal() as portal,
+        portal.wrap_async_context_manager(connected(database_url)) as session,
+    ):
+        yield Client(portal, session)
+
+
+def structured(result: types.CallToolResult) -> dict[str, Any]:
+    assert not result.is_error, error_text(result)
+    assert isinstance(result.structured_content, dict)
+    return result.structured_content
+
+
+def error_text(result: types.CallToolResult) -> str:
+    return " ".join(block.text for block in result.content if isinstance(block, types.TextContent))
+
+
+@pytest.fixture
+def tester(database_url: str) -> Iterator[tuple[str, int]]:
+    """A committed user owning two repositories (the server sees only committed rows)."""
+    username = f"McpTester_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        row = conn.execute(
+            "INSERT INTO users (username, email) VALUES (%s, %s) RETURNING id",
+            (username, f"{username.lower()}@example.com"),
+        ).fetchone()
+        assert row is not None
+        for name in ("alpha", "beta"):
+            conn.execute(
+                "INSERT INTO repositories (owner_id, name) VALUES (%s, %s)", (row[0], name)
+            )
+        yield username, row[0]
+        conn.execute("DELETE FROM users WHERE id = %s", (row[0],))
+
+
+def test_lists_the_five_read_only_tools(client: Client) -> None:
+    tools = {tool.name: tool for tool in client.list_tools().tools}
+    assert set(tools) == TOOLS
+    assert tools["query"].input_schema["required"] == ["sql"]
+    assert tools["describe_table"].input_schema["required"] == ["table"]
+    assert all(t.annotations and t.annotations.read_only_hint for t in tools.values())
+
+
+def test_query_returns_columns_and_rows(client: Client, tester: tuple[str, int]) -> None:
+    username, user_id = tester
+    values = structured(client.call("query", sql="VALUES (1, 'one'), (2, 'two')"))
+    assert values["columns"] == ["column1", "column2"]
+    assert values["rows"] == [[1, "one"], [2, "two"]]
+    assert values["row_count"] == 2 and values["truncated"] is False
+    sql = f"SELECT id, username, created_at FROM users WHERE id = {user_id}"
+    users = structured(client.call("query", sql=sql))
+    assert users["columns"] == ["id", "username", "created_at"]
+    [[found_id, found_name, created_at]] = users["rows"]
+    assert (found_id, found_name) == (user_id, username)
+    assert isinstance(created_at, str) and created_at.startswith("20")
+
+
+def test_write_through_query_is_refused_and_nothing_is_written(
+    client: Client, database_url: str, tester: tuple[str, int]
+) -> None:
+    username, user_id = tester
+    attempts = [
+        "INSERT INTO users (username) VALUES ('mcp_mallory')",
+        f"UPDATE users SET username = 'mcp_mallory' WHERE id = {user_id}",
+        f"COMMIT; DELETE FROM users WHERE id = {user_id}",
+        f"WITH d AS (DELETE FROM repositories WHERE owner_id = {user_id} RETURNING 1)"
+        " SELECT * FROM d",
+        "SELECT set_config('transaction_read_only', 'off', false)",
+        "DROP TABLE repositories",
+        f"SELECT * FROM users WHERE id = {user_id} FOR UPDATE",
+    ]
+    for sql in attempts:
+        result = client.call("query", sql=sql)
+        assert result.is_error, sql
+        message = error_text(result)
+        assert "not allowed" in message or "exactly one statement" in message, message
+    with psycopg.connect(database_url) as conn:
+        row = conn.execute(
+            "SELECT u.username, (SELECT count(*) FROM repositories WHERE owner_id = u.id),"
+            " (SELECT count(*) FROM users WHERE username = 'mcp_mallory')"
+            " FROM users u WHERE u.id = %s",
+            (user_id,),
+        ).fetchone()
+    assert row == (username, 2, 0)
+
+
+def test_runaway_query_is_cut_off_by_the_timeout(client: Client) -> None:
+    started = time.monotonic()
+    runaway = client.call("query", sql="SELECT pg_sleep(60)")
+    elapsed = time.monotonic() - started
+    assert runaway.is_error
+    assert "statement timeout" in error_text(runaway)
+    assert elapsed < 5, elapsed
+    assert structured(client.call("query", sql="SELECT 42 AS answer"))["rows"] == [[42]]
+
+
+def test_huge_result_is_truncated(client: Client) -> None:
+    result = structured(client.call("query", sql="SELECT generate_series(1, 100000000)"))
+    assert result["row_count"] == 500 and result["truncated"] is True
+    assert result["rows"][-1] == [500]
+
+
+def test_unknown_table_gives_a_clear_error(client: Client) -> None:
+    result = client.call("describe_table", table="userz")
+    assert result.is_error
+    message = error_text(result)
+    assert "no table named 'userz' in schema 'public'" in message
+    assert "did you mean users" in message
+
+
+def test_describe_table_shows_columns_constraints_indexes_and_keys(client: Client) -> None:
+    info = structured(client.call("describe_table", table="repositories"))
+    assert info["table"] == "public.repositories"
+    columns = {c["name"]: c for c in info["columns"]}
+    assert columns["owner_id"]["type"] == "bigint" and columns["owner_id"]["nullable"] is False
+    assert columns["default_branch"]["default"] == "'main'::text"
+    assert columns["id"]["identity"] == "always"
+    kinds = {c["kind"] for c in info["constraints"]}
+    assert {"primary key", "foreign key", "check"} <= kinds
+    assert any(i["primary"] and i["unique"] for i in info["indexes"])
+    owner_key = next(fk for fk in info["foreign_keys"] if fk["columns"] == ["owner_id"])
+    assert owner_key["references"] == "users" and owner_key["referenced_columns"] == ["id"]
+    assert owner_key["on_delete"] == "cascade"
+
+
+def test_find_user_finds_a_user_case_insensitively(client: Client, tester: tuple[str, int]) -> None:
+    username, user_id = tester
+    user = structured(client.call("find_user", username=username.upper()))
+    assert (user["id"], user["username"], user["repositories"]) == (user_id, username, 2)
+    assert user["email"] == f"{username.lower()}@example.com"
+    missing = client.call("find_user", username="nobody_" + username)
+    assert missing.is_error and f"no user named 'nobody_{username}'" in error_text(missing)
+
+
+def test_list_tables_and_db_stats_return_sane_numbers(
+    client: Client, database_url: str, tester: tuple[str, int]
+) -> None:
+    tables = {t["table"]: t for t in structured(client.call("list_tables"))["tables"]}
+    assert {"users", "repositories"} <= set(tables)
+    assert tables["users"]["total_bytes"] > 0 and tables["users"]["row_estimate"] >= 0
+    stats = structured(client.call("db_stats"))
+    with psycopg.connect(database_url) as conn:
+        row = conn.execute(
+            "SELECT current_database(), current_setting('server_version'),"
+            " pg_database_size(current_database())"
+        ).fetchone()
+    assert row is not None
+    assert (stats["database"], stats["server_version"]) == row[:2]
+    assert 0.5 * row[2] < stats["size_bytes"] < 2 * row[2]
+    assert stats["cache_hit_ratio"] is None or 0 <= stats["cache_hit_ratio"] <= 1
+    assert stats["connections"].get("active", 0) >= 1
+    assert stats["uptime_seconds"] >= 0
+    assert stats["table_count"] == len(tables)
+    assert 0 < len(stats["largest_tables"]) <= 10
