@@ -575,11 +575,11 @@ def _one_run(
             f"claim run {queued.id} (no idle runner or no queued run)",
         )
         if (got.run_id, got.runner_id) != (queued.id, runner.id):
-            # Rolled back: the dispatcher handed out another run or runner (left over
-            # from elsewhere); the demo only works its own.
             raise DemoError(
-                f"claim: expected run {queued.id} for runner {runner.id}, "
-                f"got run {got.run_id} for runner {got.runner_id}"
+                f"claim run {queued.id}: the dispatcher handed out run {got.run_id} to runner "
+                f"{got.runner_id} instead (an older queued run or a fresher idle runner in this "
+                f"database); the demo works only its own runner {runner.id}, so it rolled the "
+                "claim back. Run the demo on a database without other queued runs"
             )
         return _some(
             workflows.start_workflow_run(c, id=queued.id, runner_id=runner.id),
