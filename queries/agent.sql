@@ -15,8 +15,9 @@ SELECT * FROM sessions WHERE id = sqlc.arg(id);
 SELECT * FROM sessions
 WHERE user_id = sqlc.arg(user_id)::bigint
   AND (sqlc.narg(status)::session_status IS NULL OR status = sqlc.narg(status)::session_status)
-  AND (sqlc.narg(before_id)::bigint IS NULL
-       OR (created_at, id) < (sqlc.narg(before_created_at)::timestamptz, sqlc.narg(before_id)::bigint))
+  AND (created_at, id)
+       < (COALESCE(sqlc.narg(before_created_at)::timestamptz, 'infinity'),
+          COALESCE(sqlc.narg(before_id)::bigint, 0))
 ORDER BY created_at DESC, id DESC
 LIMIT sqlc.arg(page_size);
 
@@ -67,7 +68,7 @@ SELECT * FROM messages WHERE id = sqlc.arg(id);
 -- name: ListSessionMessages :many
 SELECT * FROM messages
 WHERE session_id = sqlc.arg(session_id)
-  AND (sqlc.narg(after_position)::integer IS NULL OR position > sqlc.narg(after_position)::integer)
+  AND position > COALESCE(sqlc.narg(after_position)::integer, -1)
 ORDER BY position
 LIMIT sqlc.arg(page_size);
 

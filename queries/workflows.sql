@@ -25,7 +25,7 @@ WHERE repository_id = sqlc.arg(repository_id) AND name = sqlc.arg(name);
 SELECT * FROM workflow_definitions
 WHERE repository_id = sqlc.arg(repository_id)
   AND (NOT sqlc.arg(active_only)::boolean OR is_active)
-  AND (sqlc.narg(after_name)::text IS NULL OR name > sqlc.narg(after_name)::text)
+  AND name > COALESCE(sqlc.narg(after_name)::text, '')
 ORDER BY name
 LIMIT sqlc.arg(page_size);
 
@@ -112,8 +112,9 @@ FROM workflow_runs r
 LEFT JOIN workflow_definitions d ON d.id = r.definition_id
 WHERE r.repository_id = sqlc.arg(repository_id)
   AND (sqlc.narg(status)::workflow_run_status IS NULL OR r.status = sqlc.narg(status)::workflow_run_status)
-  AND (sqlc.narg(before_id)::bigint IS NULL
-       OR (r.created_at, r.id) < (sqlc.narg(before_created_at)::timestamptz, sqlc.narg(before_id)::bigint))
+  AND (r.created_at, r.id)
+       < (COALESCE(sqlc.narg(before_created_at)::timestamptz, 'infinity'),
+          COALESCE(sqlc.narg(before_id)::bigint, 0))
 ORDER BY r.created_at DESC, r.id DESC
 LIMIT sqlc.arg(page_size);
 
@@ -173,14 +174,14 @@ VALUES ($1, $2, $3, $4);
 -- A page of a run's log in output order, after the last line id seen.
 -- name: ListRunLogs :many
 SELECT * FROM workflow_logs
-WHERE run_id = sqlc.arg(run_id) AND (sqlc.narg(after_id)::bigint IS NULL OR id > sqlc.narg(after_id)::bigint)
+WHERE run_id = sqlc.arg(run_id) AND id > COALESCE(sqlc.narg(after_id)::bigint, 0)
 ORDER BY id
 LIMIT sqlc.arg(page_size);
 
 -- A page of one step's log in output order, after the last line id seen.
 -- name: ListStepLogs :many
 SELECT * FROM workflow_logs
-WHERE step_id = sqlc.arg(step_id) AND (sqlc.narg(after_id)::bigint IS NULL OR id > sqlc.narg(after_id)::bigint)
+WHERE step_id = sqlc.arg(step_id) AND id > COALESCE(sqlc.narg(after_id)::bigint, 0)
 ORDER BY id
 LIMIT sqlc.arg(page_size);
 

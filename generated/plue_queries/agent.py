@@ -31,8 +31,9 @@ LIST_USER_SESSIONS: Final[LiteralString] = """-- name: ListUserSessions :many
 SELECT id, user_id, repository_id, parent_session_id, title, directory, model, status, token_count, message_count, created_at, updated_at FROM sessions
 WHERE user_id = $1::bigint
   AND ($2::session_status IS NULL OR status = $2::session_status)
-  AND ($3::bigint IS NULL
-       OR (created_at, id) < ($4::timestamptz, $3::bigint))
+  AND (created_at, id)
+       < (COALESCE($3::timestamptz, 'infinity'),
+          COALESCE($4::bigint, 0))
 ORDER BY created_at DESC, id DESC
 LIMIT $5
 """
@@ -79,7 +80,7 @@ SELECT id, session_id, position, role, status, model, input_tokens, output_token
 LIST_SESSION_MESSAGES: Final[LiteralString] = """-- name: ListSessionMessages :many
 SELECT id, session_id, position, role, status, model, input_tokens, output_tokens, error, part_count, created_at, updated_at FROM messages
 WHERE session_id = $1
-  AND ($2::integer IS NULL OR position > $2::integer)
+  AND position > COALESCE($2::integer, -1)
 ORDER BY position
 LIMIT $3
 """
@@ -204,14 +205,14 @@ def list_user_sessions(
     *,
     user_id: int,
     status: enums.SessionStatus | None,
-    before_id: int | None,
     before_created_at: datetime.datetime | None,
+    before_id: int | None,
     page_size: int,
 ) -> list[models.Session]:
     """A user's sessions, newest first, optionally of one status; keyset-paginated on
     (created_at, id)."""
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(LIST_USER_SESSIONS, (user_id, status, before_id, before_created_at, page_size))
+        cur.execute(LIST_USER_SESSIONS, (user_id, status, before_created_at, before_id, page_size))
         rows = cur.fetchall()
     return [
         models.Session(
@@ -237,8 +238,8 @@ def iter_list_user_sessions(
     *,
     user_id: int,
     status: enums.SessionStatus | None,
-    before_id: int | None,
     before_created_at: datetime.datetime | None,
+    before_id: int | None,
     page_size: int,
     batch_size: int = 1000,
 ) -> Iterator[models.Session]:
@@ -252,7 +253,7 @@ def iter_list_user_sessions(
         with psycopg.RawServerCursor(conn, name, row_factory=tuple_row) as cur:
             cur.itersize = batch_size
             cur.execute(
-                LIST_USER_SESSIONS, (user_id, status, before_id, before_created_at, page_size)
+                LIST_USER_SESSIONS, (user_id, status, before_created_at, before_id, page_size)
             )
             for r in cur:
                 yield models.Session(

@@ -40,7 +40,7 @@ LIST_WORKFLOW_DEFINITIONS: Final[LiteralString] = """-- name: ListWorkflowDefini
 SELECT id, repository_id, name, file_path, triggers, plan, is_active, created_at, updated_at FROM workflow_definitions
 WHERE repository_id = $1
   AND (NOT $2::boolean OR is_active)
-  AND ($3::text IS NULL OR name > $3::text)
+  AND name > COALESCE($3::text, '')
 ORDER BY name
 LIMIT $4
 """
@@ -125,8 +125,9 @@ FROM workflow_runs r
 LEFT JOIN workflow_definitions d ON d.id = r.definition_id
 WHERE r.repository_id = $1
   AND ($2::workflow_run_status IS NULL OR r.status = $2::workflow_run_status)
-  AND ($3::bigint IS NULL
-       OR (r.created_at, r.id) < ($4::timestamptz, $3::bigint))
+  AND (r.created_at, r.id)
+       < (COALESCE($3::timestamptz, 'infinity'),
+          COALESCE($4::bigint, 0))
 ORDER BY r.created_at DESC, r.id DESC
 LIMIT $5
 """
@@ -227,14 +228,14 @@ class CopyWorkflowLogsParams:
 
 LIST_RUN_LOGS: Final[LiteralString] = """-- name: ListRunLogs :many
 SELECT id, run_id, step_id, stream, content, created_at FROM workflow_logs
-WHERE run_id = $1 AND ($2::bigint IS NULL OR id > $2::bigint)
+WHERE run_id = $1 AND id > COALESCE($2::bigint, 0)
 ORDER BY id
 LIMIT $3
 """
 
 LIST_STEP_LOGS: Final[LiteralString] = """-- name: ListStepLogs :many
 SELECT id, run_id, step_id, stream, content, created_at FROM workflow_logs
-WHERE step_id = $1 AND ($2::bigint IS NULL OR id > $2::bigint)
+WHERE step_id = $1 AND id > COALESCE($2::bigint, 0)
 ORDER BY id
 LIMIT $3
 """
@@ -558,8 +559,8 @@ def list_recent_workflow_runs(
     *,
     repository_id: int,
     status: enums.WorkflowRunStatus | None,
-    before_id: int | None,
     before_created_at: datetime.datetime | None,
+    before_id: int | None,
     page_size: int,
 ) -> list[ListRecentWorkflowRunsRow]:
     """A repository's runs, newest first, with the name of their workflow (NULL once
@@ -568,7 +569,7 @@ def list_recent_workflow_runs(
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
         cur.execute(
             LIST_RECENT_WORKFLOW_RUNS,
-            (repository_id, status, before_id, before_created_at, page_size),
+            (repository_id, status, before_created_at, before_id, page_size),
         )
         rows = cur.fetchall()
     return [
@@ -595,8 +596,8 @@ def iter_list_recent_workflow_runs(
     *,
     repository_id: int,
     status: enums.WorkflowRunStatus | None,
-    before_id: int | None,
     before_created_at: datetime.datetime | None,
+    before_id: int | None,
     page_size: int,
     batch_size: int = 1000,
 ) -> Iterator[ListRecentWorkflowRunsRow]:
@@ -611,7 +612,7 @@ def iter_list_recent_workflow_runs(
             cur.itersize = batch_size
             cur.execute(
                 LIST_RECENT_WORKFLOW_RUNS,
-                (repository_id, status, before_id, before_created_at, page_size),
+                (repository_id, status, before_created_at, before_id, page_size),
             )
             for r in cur:
                 yield ListRecentWorkflowRunsRow(

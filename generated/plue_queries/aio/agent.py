@@ -83,15 +83,15 @@ async def list_user_sessions(
     *,
     user_id: int,
     status: enums.SessionStatus | None,
-    before_id: int | None,
     before_created_at: datetime.datetime | None,
+    before_id: int | None,
     page_size: int,
 ) -> list[models.Session]:
     """A user's sessions, newest first, optionally of one status; keyset-paginated on
     (created_at, id)."""
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(
-            q.LIST_USER_SESSIONS, (user_id, status, before_id, before_created_at, page_size)
+            q.LIST_USER_SESSIONS, (user_id, status, before_created_at, before_id, page_size)
         )
         rows = await cur.fetchall()
     return [
@@ -118,8 +118,8 @@ async def iter_list_user_sessions(
     *,
     user_id: int,
     status: enums.SessionStatus | None,
-    before_id: int | None,
     before_created_at: datetime.datetime | None,
+    before_id: int | None,
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncIterator[models.Session]:
@@ -133,7 +133,7 @@ async def iter_list_user_sessions(
         async with psycopg.AsyncRawServerCursor(conn, name, row_factory=tuple_row) as cur:
             cur.itersize = batch_size
             await cur.execute(
-                q.LIST_USER_SESSIONS, (user_id, status, before_id, before_created_at, page_size)
+                q.LIST_USER_SESSIONS, (user_id, status, before_created_at, before_id, page_size)
             )
             async for r in cur:
                 yield models.Session(

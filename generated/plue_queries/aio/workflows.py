@@ -287,8 +287,8 @@ async def list_recent_workflow_runs(
     *,
     repository_id: int,
     status: enums.WorkflowRunStatus | None,
-    before_id: int | None,
     before_created_at: datetime.datetime | None,
+    before_id: int | None,
     page_size: int,
 ) -> list[q.ListRecentWorkflowRunsRow]:
     """A repository's runs, newest first, with the name of their workflow (NULL once
@@ -297,7 +297,7 @@ async def list_recent_workflow_runs(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(
             q.LIST_RECENT_WORKFLOW_RUNS,
-            (repository_id, status, before_id, before_created_at, page_size),
+            (repository_id, status, before_created_at, before_id, page_size),
         )
         rows = await cur.fetchall()
     return [
@@ -324,8 +324,8 @@ async def iter_list_recent_workflow_runs(
     *,
     repository_id: int,
     status: enums.WorkflowRunStatus | None,
-    before_id: int | None,
     before_created_at: datetime.datetime | None,
+    before_id: int | None,
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncIterator[q.ListRecentWorkflowRunsRow]:
@@ -340,7 +340,7 @@ async def iter_list_recent_workflow_runs(
             cur.itersize = batch_size
             await cur.execute(
                 q.LIST_RECENT_WORKFLOW_RUNS,
-                (repository_id, status, before_id, before_created_at, page_size),
+                (repository_id, status, before_created_at, before_id, page_size),
             )
             async for r in cur:
                 yield q.ListRecentWorkflowRunsRow(
