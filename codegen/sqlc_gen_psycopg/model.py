@@ -123,7 +123,7 @@ class Builder:
             name, dims = normalise(base.name), dims + base.array_dims
         if name in self.enums:
             cls = f"enums.{naming.pascal(name)}"
-            imports = {f"from {self.options.package} import enums"}
+            enum_imports = {f"from {self.options.package} import enums"}
             if dims > 1 and result:
                 raise GenerationError(
                     f"{where}: multi-dimensional arrays of enum {name} can't be decoded; "
@@ -133,8 +133,8 @@ class Builder:
             if dims:
                 # psycopg returns arrays of an unregistered enum as their text literal.
                 load = f"load_enum_array({cls}, {{}})"
-                imports.add(f"from {self.options.package}._types import load_enum_array")
-            return PyType(wrap_list(cls, dims), frozenset(imports), load=load, enum_name=name)
+                enum_imports.add(f"from {self.options.package}._types import load_enum_array")
+            return PyType(wrap_list(cls, dims), frozenset(enum_imports), load=load, enum_name=name)
         if name in self.schema.composites:
             cls = f"models.{naming.pascal(name)}"
             return PyType(

@@ -89,4 +89,4 @@ def register_composites(conn: psycopg.Connection[Any]) -> None:
     info = CompositeInfo.fetch(conn, "point2")
     if info is None:
         raise LookupError("composite type point2 does not exist in this database")
-    register_composite(info, conn, Point2, make_sequence=astuple)
+    register_composite(info, conn, Point2, make_sequence=lambda obj, _: astuple(obj))
