@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -14,6 +18,7 @@ from psycopg_pool import PoolTimeout
 
 from plue_db.pool import Timeouts, open_async_pool, open_pool
 
+PLUE_DB = str(Path(sys.executable).parent / "plue-db")
 FAST = Timeouts(statement_ms=300, lock_ms=200)
 
 
@@ -85,3 +90,44 @@ def test_async_pool_serves(empty_database_url: str) -> None:
             return await cur.fetchone()
 
     assert asyncio.run(scenario()) == ("200ms", 42)
+
+
+def test_pool_recovers_after_a_server_restart(tmp_path: Path) -> None:
+    """Stop and start a private embedded server (via plue-db down/up) under an open pool."""
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env["PLUE_DB_PGDATA"] = str(tmp_path / "pgdata")
+    (tmp_path / "migrations").mkdir()
+
+    def plue_db(command: str) -> str:
+        args = [command]
+        if command == "up":
+            args += ["--migrations-dir", str(tmp_path / "migrations")]
+        done = subprocess.run(
+            [PLUE_DB, *args], env=env, capture_output=True, text=True, check=True, timeout=120
+        )
+        return done.stdout.strip().splitlines()[-1]
+
+    url = plue_db("up")
+    try:
+        with open_pool(url, max_size=2, timeout=2.0, timeouts=Timeouts(connect_s=1)) as pool:
+            with pool.connection() as conn:
+                assert conn.execute("SELECT 1").fetchone() == (1,)
+            assert plue_db("down").startswith("stopped the embedded PostgreSQL")
+            started = time.monotonic()
+            with (
+                pytest.raises((psycopg.OperationalError, PoolTimeout)),
+                pool.connection() as conn,
+            ):
+                conn.execute("SELECT 1")
+            assert time.monotonic() - started < 5  # fails within its timeout, no hang
+            plue_db("up")
+            restarted = time.monotonic()
+            while True:
+                try:
+                    with pool.connection(timeout=1.0) as conn:
+                        assert conn.execute("SELECT 2").fetchone() == (2,)
+                    break
+                except (psycopg.OperationalError, PoolTimeout):
+                    assert time.monotonic() - restarted < 30, "pool did not recover in 30 s"
+    finally:
+        plue_db("down")
