@@ -6,9 +6,9 @@ pg_get_functiondef, pg_get_triggerdef, enum labels in order, comments), so two
 databases built differently can be compared object by object. System schemas,
 objects that belong to extensions and the migration runner's own table are left out.
 
-Why not diff ``pg_dump --schema-only``: its text orders objects by dependency and OID,
-so two databases built in a different order give noisy diffs that name no object, and a
-dump from the wheel's pg_dump 16 of a PostgreSQL 15 server differs in form again.
+Why not diff ``pg_dump --schema-only``: a column added by a migration comes last in the
+dumped CREATE TABLE, so a migrated database's dump differs from schema.sql's in form
+though not in meaning, and a text diff of two dumps names no object.
 """
 
 from __future__ import annotations
