@@ -142,9 +142,9 @@ class GetSessionTokenTotalsRow:
 def create_session(
     conn: psycopg.Connection[Any],
     *,
-    user_id: int | None,
-    repository_id: int | None,
-    parent_session_id: int | None,
+    user_id: int | None = None,
+    repository_id: int | None = None,
+    parent_session_id: int | None = None,
     title: str,
     directory: str,
     model: str,
@@ -204,9 +204,9 @@ def list_user_sessions(
     conn: psycopg.Connection[Any],
     *,
     user_id: int,
-    status: enums.SessionStatus | None,
-    before_created_at: datetime.datetime | None,
-    before_id: int | None,
+    status: enums.SessionStatus | None = None,
+    before_created_at: datetime.datetime | None = None,
+    before_id: int | None = None,
     page_size: int,
 ) -> list[models.Session]:
     """A user's sessions, newest first, optionally of one status; keyset-paginated on
@@ -237,9 +237,9 @@ def iter_list_user_sessions(
     conn: psycopg.Connection[Any],
     *,
     user_id: int,
-    status: enums.SessionStatus | None,
-    before_created_at: datetime.datetime | None,
-    before_id: int | None,
+    status: enums.SessionStatus | None = None,
+    before_created_at: datetime.datetime | None = None,
+    before_id: int | None = None,
     page_size: int,
     batch_size: int = 1000,
 ) -> Iterator[models.Session]:
@@ -347,7 +347,7 @@ def append_message(
     *,
     role: enums.MessageRole,
     status: enums.MessageStatus,
-    model: str | None,
+    model: str | None = None,
     session_id: int,
 ) -> models.Message | None:
     """Append a message at the session's next position. The position comes from the
@@ -403,7 +403,11 @@ def get_message(conn: psycopg.Connection[Any], *, id: int) -> models.Message | N
 
 
 def list_session_messages(
-    conn: psycopg.Connection[Any], *, session_id: int, after_position: int | None, page_size: int
+    conn: psycopg.Connection[Any],
+    *,
+    session_id: int,
+    after_position: int | None = None,
+    page_size: int,
 ) -> list[models.Message]:
     """A session's messages in order, after a position (pass NULL for the start)."""
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
@@ -432,7 +436,7 @@ def iter_list_session_messages(
     conn: psycopg.Connection[Any],
     *,
     session_id: int,
-    after_position: int | None,
+    after_position: int | None = None,
     page_size: int,
     batch_size: int = 1000,
 ) -> Iterator[models.Message]:
@@ -469,7 +473,7 @@ def finish_message(
     status: enums.MessageStatus,
     input_tokens: int,
     output_tokens: int,
-    error: str | None,
+    error: str | None = None,
     id: int,
 ) -> models.Message | None:
     """Record how a message ended (completed, failed, aborted) with its token usage

@@ -184,7 +184,7 @@ def upsert_change(
     description: str,
     author_name: str,
     author_email: str,
-    author_id: int | None,
+    author_id: int | None = None,
     parent_change_ids: list[str],
     is_empty: bool,
     has_conflict: bool,
@@ -237,8 +237,8 @@ def list_changes(
     conn: psycopg.Connection[Any],
     *,
     repository_id: int,
-    before_id: int | None,
-    before_created_at: datetime.datetime | None,
+    before_id: int | None = None,
+    before_created_at: datetime.datetime | None = None,
     page_size: int,
 ) -> list[models.Change]:
     """One page of a repository's changes, newest first. Pass the last row's
@@ -253,8 +253,8 @@ def iter_list_changes(
     conn: psycopg.Connection[Any],
     *,
     repository_id: int,
-    before_id: int | None,
-    before_created_at: datetime.datetime | None,
+    before_id: int | None = None,
+    before_created_at: datetime.datetime | None = None,
     page_size: int,
     batch_size: int = 1000,
 ) -> Iterator[models.Change]:
@@ -339,7 +339,7 @@ def upsert_file_tracker(
     repository_id: int,
     change_id: str,
     file_path: str,
-    old_path: str | None,
+    old_path: str | None = None,
     kind: enums.FileChangeKind,
     additions: int,
     deletions: int,
@@ -421,7 +421,7 @@ def append_jj_operation(
     operation_id: str,
     parent_operation_ids: list[str],
     description: str,
-    user_id: int | None,
+    user_id: int | None = None,
     metadata: JsonInput,
 ) -> models.JjOperation | None:
     """Append an operation to a repository's jj operation log. Importing the same
@@ -456,8 +456,8 @@ def list_jj_operations(
     conn: psycopg.Connection[Any],
     *,
     repository_id: int,
-    before_id: int | None,
-    before_created_at: datetime.datetime | None,
+    before_id: int | None = None,
+    before_created_at: datetime.datetime | None = None,
     page_size: int,
 ) -> list[models.JjOperation]:
     """One page of the operation log, most recent first (what `jj op log` shows).
@@ -472,8 +472,8 @@ def iter_list_jj_operations(
     conn: psycopg.Connection[Any],
     *,
     repository_id: int,
-    before_id: int | None,
-    before_created_at: datetime.datetime | None,
+    before_id: int | None = None,
+    before_created_at: datetime.datetime | None = None,
     page_size: int,
     batch_size: int = 1000,
 ) -> Iterator[models.JjOperation]:
@@ -499,9 +499,9 @@ def record_snapshot(
     repository_id: int,
     change_id: str,
     commit_id: str,
-    operation_id: str | None,
+    operation_id: str | None = None,
     description: str,
-    created_by: int | None,
+    created_by: int | None = None,
 ) -> models.SnapshotHistory | None:
     """Record a working-copy snapshot so the edit can be restored later."""
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
@@ -517,8 +517,8 @@ def list_snapshots(
     conn: psycopg.Connection[Any],
     *,
     repository_id: int,
-    before_id: int | None,
-    before_created_at: datetime.datetime | None,
+    before_id: int | None = None,
+    before_created_at: datetime.datetime | None = None,
     page_size: int,
 ) -> list[models.SnapshotHistory]:
     """One page of a repository's snapshots, latest first."""
@@ -532,8 +532,8 @@ def iter_list_snapshots(
     conn: psycopg.Connection[Any],
     *,
     repository_id: int,
-    before_id: int | None,
-    before_created_at: datetime.datetime | None,
+    before_id: int | None = None,
+    before_created_at: datetime.datetime | None = None,
     page_size: int,
     batch_size: int = 1000,
 ) -> Iterator[models.SnapshotHistory]:

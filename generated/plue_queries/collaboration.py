@@ -183,8 +183,8 @@ def list_stargazers(
     conn: psycopg.Connection[Any],
     *,
     repository_id: int,
-    before_starred_at: datetime.datetime | None,
-    before_user_id: int | None,
+    before_starred_at: datetime.datetime | None = None,
+    before_user_id: int | None = None,
     page_size: int,
 ) -> list[ListStargazersRow]:
     """Who starred a repository, most recent first, by keyset (cursor = last row's
@@ -199,8 +199,8 @@ def iter_list_stargazers(
     conn: psycopg.Connection[Any],
     *,
     repository_id: int,
-    before_starred_at: datetime.datetime | None,
-    before_user_id: int | None,
+    before_starred_at: datetime.datetime | None = None,
+    before_user_id: int | None = None,
     page_size: int,
     batch_size: int = 1000,
 ) -> Iterator[ListStargazersRow]:
@@ -224,9 +224,9 @@ def list_starred_repositories(
     conn: psycopg.Connection[Any],
     *,
     user_id: int,
-    viewer_id: int | None,
-    before_starred_at: datetime.datetime | None,
-    before_repository_id: int | None,
+    viewer_id: int | None = None,
+    before_starred_at: datetime.datetime | None = None,
+    before_repository_id: int | None = None,
     page_size: int,
 ) -> list[ListStarredRepositoriesRow]:
     """Repositories a user starred, most recent first, by keyset. Private ones only
@@ -244,9 +244,9 @@ def iter_list_starred_repositories(
     conn: psycopg.Connection[Any],
     *,
     user_id: int,
-    viewer_id: int | None,
-    before_starred_at: datetime.datetime | None,
-    before_repository_id: int | None,
+    viewer_id: int | None = None,
+    before_starred_at: datetime.datetime | None = None,
+    before_repository_id: int | None = None,
     page_size: int,
     batch_size: int = 1000,
 ) -> Iterator[ListStarredRepositoriesRow]:
@@ -307,8 +307,8 @@ def list_watchers(
     *,
     repository_id: int,
     mode: enums.WatchMode,
-    before_watched_at: datetime.datetime | None,
-    before_user_id: int | None,
+    before_watched_at: datetime.datetime | None = None,
+    before_user_id: int | None = None,
     page_size: int,
 ) -> list[ListWatchersRow]:
     """Watchers with a given mode (e.g. 'watching' to fan out notifications), most
@@ -326,8 +326,8 @@ def iter_list_watchers(
     *,
     repository_id: int,
     mode: enums.WatchMode,
-    before_watched_at: datetime.datetime | None,
-    before_user_id: int | None,
+    before_watched_at: datetime.datetime | None = None,
+    before_user_id: int | None = None,
     page_size: int,
     batch_size: int = 1000,
 ) -> Iterator[ListWatchersRow]:

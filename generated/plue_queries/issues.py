@@ -446,9 +446,9 @@ def create_issue(
     repository_id: int,
     title: str,
     body: str,
-    author_id: int | None,
-    milestone_id: int | None,
-    due_date: datetime.date | None,
+    author_id: int | None = None,
+    milestone_id: int | None = None,
+    due_date: datetime.date | None = None,
 ) -> models.Issue | None:
     """Create an issue with the repository's next number in one statement: the number
     is taken by get_next_issue_number() under the repository row lock, and rolled
@@ -533,11 +533,11 @@ def list_issues(
     *,
     repository_id: int,
     state: enums.IssueState,
-    label_id: int | None,
-    assignee_id: int | None,
-    milestone_id: int | None,
-    before_id: int | None,
-    before_created_at: datetime.datetime | None,
+    label_id: int | None = None,
+    assignee_id: int | None = None,
+    milestone_id: int | None = None,
+    before_id: int | None = None,
+    before_created_at: datetime.datetime | None = None,
     page_size: int,
 ) -> list[models.Issue]:
     """One page of a repository's issues in a state, newest first, optionally only those
@@ -582,11 +582,11 @@ def iter_list_issues(
     *,
     repository_id: int,
     state: enums.IssueState,
-    label_id: int | None,
-    assignee_id: int | None,
-    milestone_id: int | None,
-    before_id: int | None,
-    before_created_at: datetime.datetime | None,
+    label_id: int | None = None,
+    assignee_id: int | None = None,
+    milestone_id: int | None = None,
+    before_id: int | None = None,
+    before_created_at: datetime.datetime | None = None,
     page_size: int,
     batch_size: int = 1000,
 ) -> Iterator[models.Issue]:
@@ -668,7 +668,7 @@ def count_issues_by_state(
 
 
 def update_issue(
-    conn: psycopg.Connection[Any], *, title: str | None, body: str | None, id: int
+    conn: psycopg.Connection[Any], *, title: str | None = None, body: str | None = None, id: int
 ) -> models.Issue | None:
     """Change an issue's title and/or body; a NULL argument keeps the current value."""
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
@@ -745,7 +745,7 @@ def reopen_issue(conn: psycopg.Connection[Any], *, id: int) -> models.Issue | No
 
 
 def set_issue_due_date(
-    conn: psycopg.Connection[Any], *, due_date: datetime.date | None, id: int
+    conn: psycopg.Connection[Any], *, due_date: datetime.date | None = None, id: int
 ) -> models.Issue | None:
     """Set or clear (NULL) an issue's due date."""
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
@@ -772,7 +772,7 @@ def set_issue_due_date(
 
 
 def set_issue_milestone(
-    conn: psycopg.Connection[Any], *, milestone_id: int | None, id: int
+    conn: psycopg.Connection[Any], *, milestone_id: int | None = None, id: int
 ) -> models.Issue | None:
     """Put an issue in a milestone of its repository, or take it out (NULL)."""
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
@@ -806,7 +806,7 @@ def delete_issue(conn: psycopg.Connection[Any], *, id: int) -> int:
 
 
 def create_comment(
-    conn: psycopg.Connection[Any], *, issue_id: int, author_id: int | None, body: str
+    conn: psycopg.Connection[Any], *, issue_id: int, author_id: int | None = None, body: str
 ) -> models.Comment | None:
     """Add a comment to an issue."""
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
@@ -827,8 +827,8 @@ def list_comments(
     conn: psycopg.Connection[Any],
     *,
     issue_id: int,
-    after_id: int | None,
-    after_created_at: datetime.datetime | None,
+    after_id: int | None = None,
+    after_created_at: datetime.datetime | None = None,
     page_size: int,
 ) -> list[models.Comment]:
     """One page of an issue's comments, oldest first (conversation order). Keyset: pass
@@ -843,8 +843,8 @@ def iter_list_comments(
     conn: psycopg.Connection[Any],
     *,
     issue_id: int,
-    after_id: int | None,
-    after_created_at: datetime.datetime | None,
+    after_id: int | None = None,
+    after_created_at: datetime.datetime | None = None,
     page_size: int,
     batch_size: int = 1000,
 ) -> Iterator[models.Comment]:
@@ -878,7 +878,7 @@ def delete_comment(conn: psycopg.Connection[Any], *, id: int) -> int:
 
 
 def add_issue_assignee(
-    conn: psycopg.Connection[Any], *, issue_id: int, user_id: int, assigned_by: int | None
+    conn: psycopg.Connection[Any], *, issue_id: int, user_id: int, assigned_by: int | None = None
 ) -> int:
     """Assign a user to an issue. Idempotent: returns 1 when newly assigned, 0 when the
     user already was."""
@@ -948,7 +948,11 @@ def get_label_by_name(
 
 
 def list_labels(
-    conn: psycopg.Connection[Any], *, repository_id: int, after_name: str | None, page_size: int
+    conn: psycopg.Connection[Any],
+    *,
+    repository_id: int,
+    after_name: str | None = None,
+    page_size: int,
 ) -> list[models.Label]:
     """One page of a repository's labels by name. Keyset: pass the last name seen."""
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
@@ -961,7 +965,7 @@ def iter_list_labels(
     conn: psycopg.Connection[Any],
     *,
     repository_id: int,
-    after_name: str | None,
+    after_name: str | None = None,
     page_size: int,
     batch_size: int = 1000,
 ) -> Iterator[models.Label]:
@@ -982,9 +986,9 @@ def iter_list_labels(
 def update_label(
     conn: psycopg.Connection[Any],
     *,
-    name: str | None,
-    color: str | None,
-    description: str | None,
+    name: str | None = None,
+    color: str | None = None,
+    description: str | None = None,
     id: int,
 ) -> models.Label | None:
     """Rename or recolour a label; a NULL argument keeps the current value."""
@@ -1048,7 +1052,7 @@ def add_issue_dependency(
     *,
     blocker_issue_id: int,
     blocked_issue_id: int,
-    created_by: int | None,
+    created_by: int | None = None,
 ) -> int:
     """Record that one issue blocks another. Idempotent (returns 0 when the edge
     exists); an issue blocking itself violates issue_dependencies_no_self_dependency."""
@@ -1279,7 +1283,7 @@ def get_parent_issue(conn: psycopg.Connection[Any], *, child_issue_id: int) -> m
 
 
 def pin_issue(
-    conn: psycopg.Connection[Any], *, pinned_by: int | None, issue_id: int
+    conn: psycopg.Connection[Any], *, pinned_by: int | None = None, issue_id: int
 ) -> models.PinnedIssue | None:
     """Pin an issue at the end of its repository's pinned list. Pinning a pinned issue
     returns its existing row unchanged; NULL when the issue does not exist."""
@@ -1384,9 +1388,9 @@ def create_mention(
     conn: psycopg.Connection[Any],
     *,
     issue_id: int,
-    comment_id: int | None,
+    comment_id: int | None = None,
     mentioned_user_id: int,
-    mentioned_by: int | None,
+    mentioned_by: int | None = None,
 ) -> models.Mention | None:
     """Record an @-mention of a user in an issue body (comment_id NULL) or a comment."""
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
@@ -1399,8 +1403,8 @@ def list_mentions_for_user(
     conn: psycopg.Connection[Any],
     *,
     mentioned_user_id: int,
-    before_id: int | None,
-    before_created_at: datetime.datetime | None,
+    before_id: int | None = None,
+    before_created_at: datetime.datetime | None = None,
     page_size: int,
 ) -> list[models.Mention]:
     """One page of the mentions of a user, newest first (their notification feed).
@@ -1417,8 +1421,8 @@ def iter_list_mentions_for_user(
     conn: psycopg.Connection[Any],
     *,
     mentioned_user_id: int,
-    before_id: int | None,
-    before_created_at: datetime.datetime | None,
+    before_id: int | None = None,
+    before_created_at: datetime.datetime | None = None,
     page_size: int,
     batch_size: int = 1000,
 ) -> Iterator[models.Mention]:
@@ -1442,8 +1446,8 @@ def add_reaction(
     conn: psycopg.Connection[Any],
     *,
     user_id: int,
-    issue_id: int | None,
-    comment_id: int | None,
+    issue_id: int | None = None,
+    comment_id: int | None = None,
     emoji: str,
 ) -> int:
     """React with an emoji on exactly one of an issue or a comment. Idempotent: returns
@@ -1458,8 +1462,8 @@ def remove_reaction(
     *,
     user_id: int,
     emoji: str,
-    issue_id: int | None,
-    comment_id: int | None,
+    issue_id: int | None = None,
+    comment_id: int | None = None,
 ) -> int:
     """Take a reaction back from an issue or a comment; returns 1 if it existed."""
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
@@ -1525,7 +1529,7 @@ def create_issue_event(
     conn: psycopg.Connection[Any],
     *,
     issue_id: int,
-    actor_id: int | None,
+    actor_id: int | None = None,
     event_type: enums.IssueEventType,
     payload: JsonInput,
 ) -> models.IssueEvent | None:
@@ -1544,8 +1548,8 @@ def list_issue_events(
     conn: psycopg.Connection[Any],
     *,
     issue_id: int,
-    after_id: int | None,
-    after_created_at: datetime.datetime | None,
+    after_id: int | None = None,
+    after_created_at: datetime.datetime | None = None,
     page_size: int,
 ) -> list[models.IssueEvent]:
     """One page of an issue's history, oldest first. Keyset: pass the created_at and
@@ -1562,8 +1566,8 @@ def iter_list_issue_events(
     conn: psycopg.Connection[Any],
     *,
     issue_id: int,
-    after_id: int | None,
-    after_created_at: datetime.datetime | None,
+    after_id: int | None = None,
+    after_created_at: datetime.datetime | None = None,
     page_size: int,
     batch_size: int = 1000,
 ) -> Iterator[models.IssueEvent]:

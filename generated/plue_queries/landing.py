@@ -257,7 +257,7 @@ def submit_landing_request(
     change_id: str,
     title: str,
     description: str,
-    author_id: int | None,
+    author_id: int | None = None,
     target_bookmark: str,
     stack_change_ids: list[str],
 ) -> models.LandingQueue | None:
@@ -366,8 +366,8 @@ def list_landing_requests_by_status(
     *,
     repository_id: int,
     status: enums.LandingStatus,
-    before_id: int | None,
-    before_created_at: datetime.datetime | None,
+    before_id: int | None = None,
+    before_created_at: datetime.datetime | None = None,
     page_size: int,
 ) -> list[models.LandingQueue]:
     """One page of a repository's landing requests in a status, newest first. Pass the
@@ -406,8 +406,8 @@ def iter_list_landing_requests_by_status(
     *,
     repository_id: int,
     status: enums.LandingStatus,
-    before_id: int | None,
-    before_created_at: datetime.datetime | None,
+    before_id: int | None = None,
+    before_created_at: datetime.datetime | None = None,
     page_size: int,
     batch_size: int = 1000,
 ) -> Iterator[models.LandingQueue]:
@@ -612,7 +612,7 @@ def clear_landing_conflicts(
 
 
 def mark_landing_landed(
-    conn: psycopg.Connection[Any], *, landed_commit_id: str, landed_by: int | None, id: int
+    conn: psycopg.Connection[Any], *, landed_commit_id: str, landed_by: int | None = None, id: int
 ) -> models.LandingQueue | None:
     """Finish a landing: only a request in status landing becomes landed, with the
     commit it landed as, who landed it and when. Returns NULL otherwise."""
@@ -856,7 +856,7 @@ def create_landing_line_comment(
     conn: psycopg.Connection[Any],
     *,
     landing_id: int,
-    author_id: int | None,
+    author_id: int | None = None,
     file_path: str,
     line: int,
     side: enums.DiffSide,
@@ -956,7 +956,7 @@ def update_landing_line_comment(
 
 
 def resolve_landing_line_comment(
-    conn: psycopg.Connection[Any], *, resolved_by: int | None, id: int
+    conn: psycopg.Connection[Any], *, resolved_by: int | None = None, id: int
 ) -> models.LandingLineComment | None:
     """Mark a line comment resolved, by whom and when; NULL if it already was."""
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:

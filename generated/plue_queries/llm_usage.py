@@ -105,9 +105,9 @@ DELETE FROM llm_usage WHERE created_at < $1
 def record_llm_usage(
     conn: psycopg.Connection[Any],
     *,
-    user_id: int | None,
-    session_id: int | None,
-    workflow_run_id: int | None,
+    user_id: int | None = None,
+    session_id: int | None = None,
+    workflow_run_id: int | None = None,
     provider: str,
     model: str,
     input_tokens: int,
@@ -169,7 +169,7 @@ def llm_usage_by_day(
     *,
     since: datetime.datetime,
     until: datetime.datetime,
-    model: str | None,
+    model: str | None = None,
 ) -> list[LlmUsageByDayRow]:
     """Calls, tokens and cost per UTC day over [since, until), optionally of one model."""
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
@@ -183,7 +183,7 @@ def iter_llm_usage_by_day(
     *,
     since: datetime.datetime,
     until: datetime.datetime,
-    model: str | None,
+    model: str | None = None,
     batch_size: int = 1000,
 ) -> Iterator[LlmUsageByDayRow]:
     """Stream llm_usage_by_day through a server-side cursor, ``batch_size`` rows per fetch.
@@ -201,7 +201,7 @@ def iter_llm_usage_by_day(
 
 
 def llm_usage_for_session(
-    conn: psycopg.Connection[Any], *, session_id: int | None
+    conn: psycopg.Connection[Any], *, session_id: int | None = None
 ) -> LlmUsageForSessionRow | None:
     """Calls, tokens and cost of one agent session (zeros when it made no calls)."""
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
@@ -211,7 +211,7 @@ def llm_usage_for_session(
 
 
 def user_llm_cost_since(
-    conn: psycopg.Connection[Any], *, user_id: int | None, since: datetime.datetime
+    conn: psycopg.Connection[Any], *, user_id: int | None = None, since: datetime.datetime
 ) -> int | None:
     """A user's spend since a moment, for budget checks before the next call."""
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:

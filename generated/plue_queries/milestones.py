@@ -102,7 +102,7 @@ def create_milestone(
     repository_id: int,
     title: str,
     description: str,
-    due_date: datetime.date | None,
+    due_date: datetime.date | None = None,
 ) -> models.Milestone | None:
     """Create a milestone in a repository."""
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
@@ -152,8 +152,8 @@ def list_milestones_with_counts(
     *,
     repository_id: int,
     state: enums.IssueState,
-    after_id: int | None,
-    after_due_date: datetime.date | None,
+    after_id: int | None = None,
+    after_due_date: datetime.date | None = None,
     page_size: int,
 ) -> list[ListMilestonesWithCountsRow]:
     """One page of a repository's milestones in a state with their open and closed
@@ -178,8 +178,8 @@ def iter_list_milestones_with_counts(
     *,
     repository_id: int,
     state: enums.IssueState,
-    after_id: int | None,
-    after_due_date: datetime.date | None,
+    after_id: int | None = None,
+    after_due_date: datetime.date | None = None,
     page_size: int,
     batch_size: int = 1000,
 ) -> Iterator[ListMilestonesWithCountsRow]:
@@ -215,9 +215,9 @@ def iter_list_milestones_with_counts(
 def update_milestone(
     conn: psycopg.Connection[Any],
     *,
-    title: str | None,
-    description: str | None,
-    due_date: datetime.date | None,
+    title: str | None = None,
+    description: str | None = None,
+    due_date: datetime.date | None = None,
     id: int,
 ) -> models.Milestone | None:
     """Change a milestone's title, description or due date; a NULL title or description

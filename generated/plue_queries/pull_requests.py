@@ -272,8 +272,8 @@ def create_pull_request(
     base_repository_id: int,
     title: str,
     body: str,
-    author_id: int | None,
-    head_repository_id: int | None,
+    author_id: int | None = None,
+    head_repository_id: int | None = None,
     head_branch: str,
     base_branch: str,
 ) -> models.PullRequest | None:
@@ -446,8 +446,8 @@ def list_pull_requests_by_state(
     *,
     base_repository_id: int,
     state: enums.PrState,
-    before_id: int | None,
-    before_created_at: datetime.datetime | None,
+    before_id: int | None = None,
+    before_created_at: datetime.datetime | None = None,
     page_size: int,
 ) -> list[models.PullRequest]:
     """One page of a repository's pull requests in a state, newest first. Pass the
@@ -492,8 +492,8 @@ def iter_list_pull_requests_by_state(
     *,
     base_repository_id: int,
     state: enums.PrState,
-    before_id: int | None,
-    before_created_at: datetime.datetime | None,
+    before_id: int | None = None,
+    before_created_at: datetime.datetime | None = None,
     page_size: int,
     batch_size: int = 1000,
 ) -> Iterator[models.PullRequest]:
@@ -609,7 +609,7 @@ def update_pull_request_stats(
     deletions: int,
     changed_files: int,
     has_conflicts: bool,
-    merge_base: str | None,
+    merge_base: str | None = None,
     id: int,
 ) -> models.PullRequest | None:
     """Store the diff statistics and merge base computed for the current head."""
@@ -654,7 +654,7 @@ def merge_pull_request(
     *,
     merge_style: enums.MergeStyle,
     merged_commit_id: str,
-    merged_by: int | None,
+    merged_by: int | None = None,
     id: int,
 ) -> models.PullRequest | None:
     """Merge an open, conflict-free pull request, recording how, as which commit, by
@@ -773,9 +773,9 @@ def create_review(
     conn: psycopg.Connection[Any],
     *,
     pull_request_id: int,
-    reviewer_id: int | None,
+    reviewer_id: int | None = None,
     body: str,
-    commit_id: str | None,
+    commit_id: str | None = None,
 ) -> models.Review | None:
     """Start a review (state pending until submitted) against a head commit."""
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
@@ -877,12 +877,12 @@ def delete_review(conn: psycopg.Connection[Any], *, id: int) -> int:
 def create_review_comment(
     conn: psycopg.Connection[Any],
     *,
-    author_id: int | None,
+    author_id: int | None = None,
     file_path: str,
     line: int,
     side: enums.DiffSide,
     body: str,
-    in_reply_to_id: int | None,
+    in_reply_to_id: int | None = None,
     review_id: int,
 ) -> models.ReviewComment | None:
     """Add an inline comment to a review; the pull request is taken from the review,
@@ -1124,7 +1124,7 @@ def record_conflict(
     conn: psycopg.Connection[Any],
     *,
     repository_id: int,
-    pull_request_id: int | None,
+    pull_request_id: int | None = None,
     change_id: str,
     file_path: str,
     kind: enums.ConflictKind,
@@ -1148,7 +1148,7 @@ def record_conflict(
 
 
 def list_pull_request_conflicts(
-    conn: psycopg.Connection[Any], *, pull_request_id: int | None
+    conn: psycopg.Connection[Any], *, pull_request_id: int | None = None
 ) -> list[models.Conflict]:
     """The conflicts of a pull request by file; unresolved and resolved alike."""
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
@@ -1163,7 +1163,7 @@ def list_pull_request_conflicts(
 
 
 def iter_list_pull_request_conflicts(
-    conn: psycopg.Connection[Any], *, pull_request_id: int | None, batch_size: int = 1000
+    conn: psycopg.Connection[Any], *, pull_request_id: int | None = None, batch_size: int = 1000
 ) -> Iterator[models.Conflict]:
     """Stream list_pull_request_conflicts through a server-side cursor, ``batch_size`` rows per fetch.
 
@@ -1195,8 +1195,8 @@ def list_unresolved_conflicts(
     conn: psycopg.Connection[Any],
     *,
     repository_id: int,
-    before_id: int | None,
-    before_created_at: datetime.datetime | None,
+    before_id: int | None = None,
+    before_created_at: datetime.datetime | None = None,
     page_size: int,
 ) -> list[models.Conflict]:
     """One page of a repository's unresolved conflicts, newest first."""
@@ -1217,8 +1217,8 @@ def iter_list_unresolved_conflicts(
     conn: psycopg.Connection[Any],
     *,
     repository_id: int,
-    before_id: int | None,
-    before_created_at: datetime.datetime | None,
+    before_id: int | None = None,
+    before_created_at: datetime.datetime | None = None,
     page_size: int,
     batch_size: int = 1000,
 ) -> Iterator[models.Conflict]:
@@ -1251,7 +1251,7 @@ def iter_list_unresolved_conflicts(
 
 
 def resolve_conflict(
-    conn: psycopg.Connection[Any], *, resolved_by: int | None, id: int
+    conn: psycopg.Connection[Any], *, resolved_by: int | None = None, id: int
 ) -> models.Conflict | None:
     """Mark a conflict resolved, by whom and when; NULL if it already was."""
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
@@ -1267,7 +1267,7 @@ def resolve_conflict(
 
 
 def count_unresolved_pull_request_conflicts(
-    conn: psycopg.Connection[Any], *, pull_request_id: int | None
+    conn: psycopg.Connection[Any], *, pull_request_id: int | None = None
 ) -> int | None:
     """How many conflicts of a pull request are still unresolved (merge gate)."""
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:

@@ -296,8 +296,8 @@ def list_repositories_by_owner(
     *,
     owner_id: int,
     include_private: bool,
-    before_created_at: datetime.datetime | None,
-    before_id: int | None,
+    before_created_at: datetime.datetime | None = None,
+    before_id: int | None = None,
     page_size: int,
 ) -> list[models.Repository]:
     """An owner's repositories, newest first, by keyset (cursor = last row's
@@ -317,8 +317,8 @@ def iter_list_repositories_by_owner(
     *,
     owner_id: int,
     include_private: bool,
-    before_created_at: datetime.datetime | None,
-    before_id: int | None,
+    before_created_at: datetime.datetime | None = None,
+    before_id: int | None = None,
     page_size: int,
     batch_size: int = 1000,
 ) -> Iterator[models.Repository]:
@@ -342,8 +342,8 @@ def iter_list_repositories_by_owner(
 def list_public_repositories(
     conn: psycopg.Connection[Any],
     *,
-    before_created_at: datetime.datetime | None,
-    before_id: int | None,
+    before_created_at: datetime.datetime | None = None,
+    before_id: int | None = None,
     page_size: int,
 ) -> list[models.Repository]:
     """The public catalogue, newest first, by keyset (backed by idx_repositories_public)."""
@@ -356,8 +356,8 @@ def list_public_repositories(
 def iter_list_public_repositories(
     conn: psycopg.Connection[Any],
     *,
-    before_created_at: datetime.datetime | None,
-    before_id: int | None,
+    before_created_at: datetime.datetime | None = None,
+    before_id: int | None = None,
     page_size: int,
     batch_size: int = 1000,
 ) -> Iterator[models.Repository]:
@@ -379,8 +379,8 @@ def list_public_repositories_by_topic(
     conn: psycopg.Connection[Any],
     *,
     topic: str,
-    before_created_at: datetime.datetime | None,
-    before_id: int | None,
+    before_created_at: datetime.datetime | None = None,
+    before_id: int | None = None,
     page_size: int,
 ) -> list[models.Repository]:
     """Public repositories tagged with a topic, newest first, by keyset."""
@@ -396,8 +396,8 @@ def iter_list_public_repositories_by_topic(
     conn: psycopg.Connection[Any],
     *,
     topic: str,
-    before_created_at: datetime.datetime | None,
-    before_id: int | None,
+    before_created_at: datetime.datetime | None = None,
+    before_id: int | None = None,
     page_size: int,
     batch_size: int = 1000,
 ) -> Iterator[models.Repository]:
@@ -467,7 +467,7 @@ def upsert_branch(
     repository_id: int,
     name: str,
     commit_id: str,
-    pusher_id: int | None,
+    pusher_id: int | None = None,
 ) -> models.Branch | None:
     """Record where a branch points after a push (creates it on first push)."""
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
@@ -487,7 +487,11 @@ def get_branch(
 
 
 def list_branches(
-    conn: psycopg.Connection[Any], *, repository_id: int, after_name: str | None, page_size: int
+    conn: psycopg.Connection[Any],
+    *,
+    repository_id: int,
+    after_name: str | None = None,
+    page_size: int,
 ) -> list[models.Branch]:
     """A repository's branches by name, by keyset: pass the last name seen (NULL for
     the first page)."""
@@ -501,7 +505,7 @@ def iter_list_branches(
     conn: psycopg.Connection[Any],
     *,
     repository_id: int,
-    after_name: str | None,
+    after_name: str | None = None,
     page_size: int,
     batch_size: int = 1000,
 ) -> Iterator[models.Branch]:
@@ -531,7 +535,7 @@ def rename_branch(
     *,
     from_name: str,
     to_name: str,
-    renamed_by: int | None,
+    renamed_by: int | None = None,
     repository_id: int,
 ) -> models.RenamedBranch | None:
     """Rename a branch in one statement: move the branch, move the repository's
@@ -589,7 +593,7 @@ def upsert_bookmark(
     repository_id: int,
     name: str,
     change_id: str,
-    commit_id: str | None,
+    commit_id: str | None = None,
 ) -> models.Bookmark | None:
     """Point a Jujutsu bookmark at a change (creates or moves it)."""
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
@@ -609,7 +613,11 @@ def get_bookmark(
 
 
 def list_bookmarks(
-    conn: psycopg.Connection[Any], *, repository_id: int, after_name: str | None, page_size: int
+    conn: psycopg.Connection[Any],
+    *,
+    repository_id: int,
+    after_name: str | None = None,
+    page_size: int,
 ) -> list[models.Bookmark]:
     """A repository's bookmarks by name, by keyset on the last name seen."""
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
@@ -622,7 +630,7 @@ def iter_list_bookmarks(
     conn: psycopg.Connection[Any],
     *,
     repository_id: int,
-    after_name: str | None,
+    after_name: str | None = None,
     page_size: int,
     batch_size: int = 1000,
 ) -> Iterator[models.Bookmark]:

@@ -162,11 +162,11 @@ def create_user(
     conn: psycopg.Connection[Any],
     *,
     username: str,
-    email: str | None,
+    email: str | None = None,
     display_name: str,
     bio: str,
-    avatar_url: str | None,
-    wallet_address: str | None,
+    avatar_url: str | None = None,
+    wallet_address: str | None = None,
     is_admin: bool,
 ) -> models.User | None:
     """Create an account. The username keeps its case for display but must be unique
@@ -215,8 +215,8 @@ def list_users(
     conn: psycopg.Connection[Any],
     *,
     only_active: bool,
-    before_created_at: datetime.datetime | None,
-    before_id: int | None,
+    before_created_at: datetime.datetime | None = None,
+    before_id: int | None = None,
     page_size: int,
 ) -> list[models.User]:
     """Users newest first, one page at a time: pass the last row's created_at and id
@@ -234,8 +234,8 @@ def iter_list_users(
     conn: psycopg.Connection[Any],
     *,
     only_active: bool,
-    before_created_at: datetime.datetime | None,
-    before_id: int | None,
+    before_created_at: datetime.datetime | None = None,
+    before_id: int | None = None,
     page_size: int,
     batch_size: int = 1000,
 ) -> Iterator[models.User]:
@@ -254,7 +254,12 @@ def iter_list_users(
 
 
 def update_user_profile(
-    conn: psycopg.Connection[Any], *, display_name: str, bio: str, avatar_url: str | None, id: int
+    conn: psycopg.Connection[Any],
+    *,
+    display_name: str,
+    bio: str,
+    avatar_url: str | None = None,
+    id: int,
 ) -> models.User | None:
     """Replace the editable profile fields; None when the user does not exist."""
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
@@ -264,7 +269,7 @@ def update_user_profile(
 
 
 def set_user_wallet(
-    conn: psycopg.Connection[Any], *, wallet_address: str | None, id: int
+    conn: psycopg.Connection[Any], *, wallet_address: str | None = None, id: int
 ) -> models.User | None:
     """Link (or unlink with None) an Ethereum wallet; stored lower-case."""
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:

@@ -341,7 +341,7 @@ def list_workflow_definitions(
     *,
     repository_id: int,
     active_only: bool,
-    after_name: str | None,
+    after_name: str | None = None,
     page_size: int,
 ) -> list[models.WorkflowDefinition]:
     """A repository's workflow definitions by name, optionally only the active ones;
@@ -357,7 +357,7 @@ def iter_list_workflow_definitions(
     *,
     repository_id: int,
     active_only: bool,
-    after_name: str | None,
+    after_name: str | None = None,
     page_size: int,
     batch_size: int = 1000,
 ) -> Iterator[models.WorkflowDefinition]:
@@ -388,10 +388,10 @@ def create_workflow_run(
     conn: psycopg.Connection[Any],
     *,
     trigger_event: str,
-    ref: str | None,
-    commit_id: str | None,
+    ref: str | None = None,
+    commit_id: str | None = None,
     inputs: JsonInput,
-    triggered_by: int | None,
+    triggered_by: int | None = None,
     definition_id: int,
 ) -> models.WorkflowRun | None:
     """Queue a run of an active definition; the repository comes from the definition,
@@ -558,9 +558,9 @@ def list_recent_workflow_runs(
     conn: psycopg.Connection[Any],
     *,
     repository_id: int,
-    status: enums.WorkflowRunStatus | None,
-    before_created_at: datetime.datetime | None,
-    before_id: int | None,
+    status: enums.WorkflowRunStatus | None = None,
+    before_created_at: datetime.datetime | None = None,
+    before_id: int | None = None,
     page_size: int,
 ) -> list[ListRecentWorkflowRunsRow]:
     """A repository's runs, newest first, with the name of their workflow (NULL once
@@ -595,9 +595,9 @@ def iter_list_recent_workflow_runs(
     conn: psycopg.Connection[Any],
     *,
     repository_id: int,
-    status: enums.WorkflowRunStatus | None,
-    before_created_at: datetime.datetime | None,
-    before_id: int | None,
+    status: enums.WorkflowRunStatus | None = None,
+    before_created_at: datetime.datetime | None = None,
+    before_id: int | None = None,
     page_size: int,
     batch_size: int = 1000,
 ) -> Iterator[ListRecentWorkflowRunsRow]:
@@ -712,7 +712,7 @@ def finish_workflow_step(
     conn: psycopg.Connection[Any],
     *,
     conclusion: enums.WorkflowStepStatus,
-    exit_code: int | None,
+    exit_code: int | None = None,
     id: int,
 ) -> models.WorkflowStep | None:
     """Conclude a running step with its exit code; nothing comes back when it is not
@@ -826,7 +826,7 @@ def append_workflow_log(
     conn: psycopg.Connection[Any],
     *,
     run_id: int,
-    step_id: int | None,
+    step_id: int | None = None,
     stream: enums.LogStream,
     content: str,
 ) -> models.WorkflowLog | None:
@@ -857,7 +857,7 @@ def copy_workflow_logs(
 
 
 def list_run_logs(
-    conn: psycopg.Connection[Any], *, run_id: int, after_id: int | None, page_size: int
+    conn: psycopg.Connection[Any], *, run_id: int, after_id: int | None = None, page_size: int
 ) -> list[models.WorkflowLog]:
     """A page of a run's log in output order, after the last line id seen."""
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
@@ -870,7 +870,7 @@ def iter_list_run_logs(
     conn: psycopg.Connection[Any],
     *,
     run_id: int,
-    after_id: int | None,
+    after_id: int | None = None,
     page_size: int,
     batch_size: int = 1000,
 ) -> Iterator[models.WorkflowLog]:
@@ -889,7 +889,11 @@ def iter_list_run_logs(
 
 
 def list_step_logs(
-    conn: psycopg.Connection[Any], *, step_id: int | None, after_id: int | None, page_size: int
+    conn: psycopg.Connection[Any],
+    *,
+    step_id: int | None = None,
+    after_id: int | None = None,
+    page_size: int,
 ) -> list[models.WorkflowLog]:
     """A page of one step's log in output order, after the last line id seen."""
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
@@ -901,8 +905,8 @@ def list_step_logs(
 def iter_list_step_logs(
     conn: psycopg.Connection[Any],
     *,
-    step_id: int | None,
-    after_id: int | None,
+    step_id: int | None = None,
+    after_id: int | None = None,
     page_size: int,
     batch_size: int = 1000,
 ) -> Iterator[models.WorkflowLog]:

@@ -20,9 +20,9 @@ from plue_queries._types import JsonInput
 async def create_session(
     conn: psycopg.AsyncConnection[Any],
     *,
-    user_id: int | None,
-    repository_id: int | None,
-    parent_session_id: int | None,
+    user_id: int | None = None,
+    repository_id: int | None = None,
+    parent_session_id: int | None = None,
     title: str,
     directory: str,
     model: str,
@@ -82,9 +82,9 @@ async def list_user_sessions(
     conn: psycopg.AsyncConnection[Any],
     *,
     user_id: int,
-    status: enums.SessionStatus | None,
-    before_created_at: datetime.datetime | None,
-    before_id: int | None,
+    status: enums.SessionStatus | None = None,
+    before_created_at: datetime.datetime | None = None,
+    before_id: int | None = None,
     page_size: int,
 ) -> list[models.Session]:
     """A user's sessions, newest first, optionally of one status; keyset-paginated on
@@ -117,9 +117,9 @@ async def iter_list_user_sessions(
     conn: psycopg.AsyncConnection[Any],
     *,
     user_id: int,
-    status: enums.SessionStatus | None,
-    before_created_at: datetime.datetime | None,
-    before_id: int | None,
+    status: enums.SessionStatus | None = None,
+    before_created_at: datetime.datetime | None = None,
+    before_id: int | None = None,
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncIterator[models.Session]:
@@ -229,7 +229,7 @@ async def append_message(
     *,
     role: enums.MessageRole,
     status: enums.MessageStatus,
-    model: str | None,
+    model: str | None = None,
     session_id: int,
 ) -> models.Message | None:
     """Append a message at the session's next position. The position comes from the
@@ -288,7 +288,7 @@ async def list_session_messages(
     conn: psycopg.AsyncConnection[Any],
     *,
     session_id: int,
-    after_position: int | None,
+    after_position: int | None = None,
     page_size: int,
 ) -> list[models.Message]:
     """A session's messages in order, after a position (pass NULL for the start)."""
@@ -318,7 +318,7 @@ async def iter_list_session_messages(
     conn: psycopg.AsyncConnection[Any],
     *,
     session_id: int,
-    after_position: int | None,
+    after_position: int | None = None,
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncIterator[models.Message]:
@@ -355,7 +355,7 @@ async def finish_message(
     status: enums.MessageStatus,
     input_tokens: int,
     output_tokens: int,
-    error: str | None,
+    error: str | None = None,
     id: int,
 ) -> models.Message | None:
     """Record how a message ended (completed, failed, aborted) with its token usage

@@ -145,7 +145,7 @@ async def create_access_token(
     token_hash: str,
     token_last_eight: str,
     scopes: list[str],
-    expires_at: datetime.datetime | None,
+    expires_at: datetime.datetime | None = None,
 ) -> models.AccessToken | None:
     """Create a personal access token. Pass the sha256 hex of the token and its last
     eight characters; the token itself is shown to the user once and never stored."""

@@ -26,7 +26,7 @@ async def upsert_change(
     description: str,
     author_name: str,
     author_email: str,
-    author_id: int | None,
+    author_id: int | None = None,
     parent_change_ids: list[str],
     is_empty: bool,
     has_conflict: bool,
@@ -79,8 +79,8 @@ async def list_changes(
     conn: psycopg.AsyncConnection[Any],
     *,
     repository_id: int,
-    before_id: int | None,
-    before_created_at: datetime.datetime | None,
+    before_id: int | None = None,
+    before_created_at: datetime.datetime | None = None,
     page_size: int,
 ) -> list[models.Change]:
     """One page of a repository's changes, newest first. Pass the last row's
@@ -95,8 +95,8 @@ async def iter_list_changes(
     conn: psycopg.AsyncConnection[Any],
     *,
     repository_id: int,
-    before_id: int | None,
-    before_created_at: datetime.datetime | None,
+    before_id: int | None = None,
+    before_created_at: datetime.datetime | None = None,
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncIterator[models.Change]:
@@ -193,7 +193,7 @@ async def upsert_file_tracker(
     repository_id: int,
     change_id: str,
     file_path: str,
-    old_path: str | None,
+    old_path: str | None = None,
     kind: enums.FileChangeKind,
     additions: int,
     deletions: int,
@@ -279,7 +279,7 @@ async def append_jj_operation(
     operation_id: str,
     parent_operation_ids: list[str],
     description: str,
-    user_id: int | None,
+    user_id: int | None = None,
     metadata: JsonInput,
 ) -> models.JjOperation | None:
     """Append an operation to a repository's jj operation log. Importing the same
@@ -314,8 +314,8 @@ async def list_jj_operations(
     conn: psycopg.AsyncConnection[Any],
     *,
     repository_id: int,
-    before_id: int | None,
-    before_created_at: datetime.datetime | None,
+    before_id: int | None = None,
+    before_created_at: datetime.datetime | None = None,
     page_size: int,
 ) -> list[models.JjOperation]:
     """One page of the operation log, most recent first (what `jj op log` shows).
@@ -332,8 +332,8 @@ async def iter_list_jj_operations(
     conn: psycopg.AsyncConnection[Any],
     *,
     repository_id: int,
-    before_id: int | None,
-    before_created_at: datetime.datetime | None,
+    before_id: int | None = None,
+    before_created_at: datetime.datetime | None = None,
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncIterator[models.JjOperation]:
@@ -359,9 +359,9 @@ async def record_snapshot(
     repository_id: int,
     change_id: str,
     commit_id: str,
-    operation_id: str | None,
+    operation_id: str | None = None,
     description: str,
-    created_by: int | None,
+    created_by: int | None = None,
 ) -> models.SnapshotHistory | None:
     """Record a working-copy snapshot so the edit can be restored later."""
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
@@ -377,8 +377,8 @@ async def list_snapshots(
     conn: psycopg.AsyncConnection[Any],
     *,
     repository_id: int,
-    before_id: int | None,
-    before_created_at: datetime.datetime | None,
+    before_id: int | None = None,
+    before_created_at: datetime.datetime | None = None,
     page_size: int,
 ) -> list[models.SnapshotHistory]:
     """One page of a repository's snapshots, latest first."""
@@ -394,8 +394,8 @@ async def iter_list_snapshots(
     conn: psycopg.AsyncConnection[Any],
     *,
     repository_id: int,
-    before_id: int | None,
-    before_created_at: datetime.datetime | None,
+    before_id: int | None = None,
+    before_created_at: datetime.datetime | None = None,
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncIterator[models.SnapshotHistory]:

@@ -55,8 +55,8 @@ async def list_stargazers(
     conn: psycopg.AsyncConnection[Any],
     *,
     repository_id: int,
-    before_starred_at: datetime.datetime | None,
-    before_user_id: int | None,
+    before_starred_at: datetime.datetime | None = None,
+    before_user_id: int | None = None,
     page_size: int,
 ) -> list[q.ListStargazersRow]:
     """Who starred a repository, most recent first, by keyset (cursor = last row's
@@ -73,8 +73,8 @@ async def iter_list_stargazers(
     conn: psycopg.AsyncConnection[Any],
     *,
     repository_id: int,
-    before_starred_at: datetime.datetime | None,
-    before_user_id: int | None,
+    before_starred_at: datetime.datetime | None = None,
+    before_user_id: int | None = None,
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncIterator[q.ListStargazersRow]:
@@ -98,9 +98,9 @@ async def list_starred_repositories(
     conn: psycopg.AsyncConnection[Any],
     *,
     user_id: int,
-    viewer_id: int | None,
-    before_starred_at: datetime.datetime | None,
-    before_repository_id: int | None,
+    viewer_id: int | None = None,
+    before_starred_at: datetime.datetime | None = None,
+    before_repository_id: int | None = None,
     page_size: int,
 ) -> list[q.ListStarredRepositoriesRow]:
     """Repositories a user starred, most recent first, by keyset. Private ones only
@@ -118,9 +118,9 @@ async def iter_list_starred_repositories(
     conn: psycopg.AsyncConnection[Any],
     *,
     user_id: int,
-    viewer_id: int | None,
-    before_starred_at: datetime.datetime | None,
-    before_repository_id: int | None,
+    viewer_id: int | None = None,
+    before_starred_at: datetime.datetime | None = None,
+    before_repository_id: int | None = None,
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncIterator[q.ListStarredRepositoriesRow]:
@@ -183,8 +183,8 @@ async def list_watchers(
     *,
     repository_id: int,
     mode: enums.WatchMode,
-    before_watched_at: datetime.datetime | None,
-    before_user_id: int | None,
+    before_watched_at: datetime.datetime | None = None,
+    before_user_id: int | None = None,
     page_size: int,
 ) -> list[q.ListWatchersRow]:
     """Watchers with a given mode (e.g. 'watching' to fan out notifications), most
@@ -202,8 +202,8 @@ async def iter_list_watchers(
     *,
     repository_id: int,
     mode: enums.WatchMode,
-    before_watched_at: datetime.datetime | None,
-    before_user_id: int | None,
+    before_watched_at: datetime.datetime | None = None,
+    before_user_id: int | None = None,
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncIterator[q.ListWatchersRow]:

@@ -21,10 +21,10 @@ async def upsert_commit_status(
     commit_sha: str,
     context: str,
     state: enums.CommitState,
-    target_url: str | None,
+    target_url: str | None = None,
     description: str,
-    creator_id: int | None,
-    workflow_run_id: int | None,
+    creator_id: int | None = None,
+    workflow_run_id: int | None = None,
 ) -> models.CommitStatus | None:
     """Report the status of one check (context) on a commit. There is one current
     status per repository, commit and context: reporting again replaces it."""

@@ -23,9 +23,9 @@ async def create_issue(
     repository_id: int,
     title: str,
     body: str,
-    author_id: int | None,
-    milestone_id: int | None,
-    due_date: datetime.date | None,
+    author_id: int | None = None,
+    milestone_id: int | None = None,
+    due_date: datetime.date | None = None,
 ) -> models.Issue | None:
     """Create an issue with the repository's next number in one statement: the number
     is taken by get_next_issue_number() under the repository row lock, and rolled
@@ -112,11 +112,11 @@ async def list_issues(
     *,
     repository_id: int,
     state: enums.IssueState,
-    label_id: int | None,
-    assignee_id: int | None,
-    milestone_id: int | None,
-    before_id: int | None,
-    before_created_at: datetime.datetime | None,
+    label_id: int | None = None,
+    assignee_id: int | None = None,
+    milestone_id: int | None = None,
+    before_id: int | None = None,
+    before_created_at: datetime.datetime | None = None,
     page_size: int,
 ) -> list[models.Issue]:
     """One page of a repository's issues in a state, newest first, optionally only those
@@ -161,11 +161,11 @@ async def iter_list_issues(
     *,
     repository_id: int,
     state: enums.IssueState,
-    label_id: int | None,
-    assignee_id: int | None,
-    milestone_id: int | None,
-    before_id: int | None,
-    before_created_at: datetime.datetime | None,
+    label_id: int | None = None,
+    assignee_id: int | None = None,
+    milestone_id: int | None = None,
+    before_id: int | None = None,
+    before_created_at: datetime.datetime | None = None,
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncIterator[models.Issue]:
@@ -247,7 +247,11 @@ async def count_issues_by_state(
 
 
 async def update_issue(
-    conn: psycopg.AsyncConnection[Any], *, title: str | None, body: str | None, id: int
+    conn: psycopg.AsyncConnection[Any],
+    *,
+    title: str | None = None,
+    body: str | None = None,
+    id: int,
 ) -> models.Issue | None:
     """Change an issue's title and/or body; a NULL argument keeps the current value."""
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
@@ -324,7 +328,7 @@ async def reopen_issue(conn: psycopg.AsyncConnection[Any], *, id: int) -> models
 
 
 async def set_issue_due_date(
-    conn: psycopg.AsyncConnection[Any], *, due_date: datetime.date | None, id: int
+    conn: psycopg.AsyncConnection[Any], *, due_date: datetime.date | None = None, id: int
 ) -> models.Issue | None:
     """Set or clear (NULL) an issue's due date."""
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
@@ -351,7 +355,7 @@ async def set_issue_due_date(
 
 
 async def set_issue_milestone(
-    conn: psycopg.AsyncConnection[Any], *, milestone_id: int | None, id: int
+    conn: psycopg.AsyncConnection[Any], *, milestone_id: int | None = None, id: int
 ) -> models.Issue | None:
     """Put an issue in a milestone of its repository, or take it out (NULL)."""
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
@@ -385,7 +389,7 @@ async def delete_issue(conn: psycopg.AsyncConnection[Any], *, id: int) -> int:
 
 
 async def create_comment(
-    conn: psycopg.AsyncConnection[Any], *, issue_id: int, author_id: int | None, body: str
+    conn: psycopg.AsyncConnection[Any], *, issue_id: int, author_id: int | None = None, body: str
 ) -> models.Comment | None:
     """Add a comment to an issue."""
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
@@ -406,8 +410,8 @@ async def list_comments(
     conn: psycopg.AsyncConnection[Any],
     *,
     issue_id: int,
-    after_id: int | None,
-    after_created_at: datetime.datetime | None,
+    after_id: int | None = None,
+    after_created_at: datetime.datetime | None = None,
     page_size: int,
 ) -> list[models.Comment]:
     """One page of an issue's comments, oldest first (conversation order). Keyset: pass
@@ -422,8 +426,8 @@ async def iter_list_comments(
     conn: psycopg.AsyncConnection[Any],
     *,
     issue_id: int,
-    after_id: int | None,
-    after_created_at: datetime.datetime | None,
+    after_id: int | None = None,
+    after_created_at: datetime.datetime | None = None,
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncIterator[models.Comment]:
@@ -459,7 +463,11 @@ async def delete_comment(conn: psycopg.AsyncConnection[Any], *, id: int) -> int:
 
 
 async def add_issue_assignee(
-    conn: psycopg.AsyncConnection[Any], *, issue_id: int, user_id: int, assigned_by: int | None
+    conn: psycopg.AsyncConnection[Any],
+    *,
+    issue_id: int,
+    user_id: int,
+    assigned_by: int | None = None,
 ) -> int:
     """Assign a user to an issue. Idempotent: returns 1 when newly assigned, 0 when the
     user already was."""
@@ -541,7 +549,7 @@ async def list_labels(
     conn: psycopg.AsyncConnection[Any],
     *,
     repository_id: int,
-    after_name: str | None,
+    after_name: str | None = None,
     page_size: int,
 ) -> list[models.Label]:
     """One page of a repository's labels by name. Keyset: pass the last name seen."""
@@ -555,7 +563,7 @@ async def iter_list_labels(
     conn: psycopg.AsyncConnection[Any],
     *,
     repository_id: int,
-    after_name: str | None,
+    after_name: str | None = None,
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncIterator[models.Label]:
@@ -576,9 +584,9 @@ async def iter_list_labels(
 async def update_label(
     conn: psycopg.AsyncConnection[Any],
     *,
-    name: str | None,
-    color: str | None,
-    description: str | None,
+    name: str | None = None,
+    color: str | None = None,
+    description: str | None = None,
     id: int,
 ) -> models.Label | None:
     """Rename or recolour a label; a NULL argument keeps the current value."""
@@ -644,7 +652,7 @@ async def add_issue_dependency(
     *,
     blocker_issue_id: int,
     blocked_issue_id: int,
-    created_by: int | None,
+    created_by: int | None = None,
 ) -> int:
     """Record that one issue blocks another. Idempotent (returns 0 when the edge
     exists); an issue blocking itself violates issue_dependencies_no_self_dependency."""
@@ -879,7 +887,7 @@ async def get_parent_issue(
 
 
 async def pin_issue(
-    conn: psycopg.AsyncConnection[Any], *, pinned_by: int | None, issue_id: int
+    conn: psycopg.AsyncConnection[Any], *, pinned_by: int | None = None, issue_id: int
 ) -> models.PinnedIssue | None:
     """Pin an issue at the end of its repository's pinned list. Pinning a pinned issue
     returns its existing row unchanged; NULL when the issue does not exist."""
@@ -986,9 +994,9 @@ async def create_mention(
     conn: psycopg.AsyncConnection[Any],
     *,
     issue_id: int,
-    comment_id: int | None,
+    comment_id: int | None = None,
     mentioned_user_id: int,
-    mentioned_by: int | None,
+    mentioned_by: int | None = None,
 ) -> models.Mention | None:
     """Record an @-mention of a user in an issue body (comment_id NULL) or a comment."""
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
@@ -1001,8 +1009,8 @@ async def list_mentions_for_user(
     conn: psycopg.AsyncConnection[Any],
     *,
     mentioned_user_id: int,
-    before_id: int | None,
-    before_created_at: datetime.datetime | None,
+    before_id: int | None = None,
+    before_created_at: datetime.datetime | None = None,
     page_size: int,
 ) -> list[models.Mention]:
     """One page of the mentions of a user, newest first (their notification feed).
@@ -1019,8 +1027,8 @@ async def iter_list_mentions_for_user(
     conn: psycopg.AsyncConnection[Any],
     *,
     mentioned_user_id: int,
-    before_id: int | None,
-    before_created_at: datetime.datetime | None,
+    before_id: int | None = None,
+    before_created_at: datetime.datetime | None = None,
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncIterator[models.Mention]:
@@ -1045,8 +1053,8 @@ async def add_reaction(
     conn: psycopg.AsyncConnection[Any],
     *,
     user_id: int,
-    issue_id: int | None,
-    comment_id: int | None,
+    issue_id: int | None = None,
+    comment_id: int | None = None,
     emoji: str,
 ) -> int:
     """React with an emoji on exactly one of an issue or a comment. Idempotent: returns
@@ -1061,8 +1069,8 @@ async def remove_reaction(
     *,
     user_id: int,
     emoji: str,
-    issue_id: int | None,
-    comment_id: int | None,
+    issue_id: int | None = None,
+    comment_id: int | None = None,
 ) -> int:
     """Take a reaction back from an issue or a comment; returns 1 if it existed."""
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
@@ -1128,7 +1136,7 @@ async def create_issue_event(
     conn: psycopg.AsyncConnection[Any],
     *,
     issue_id: int,
-    actor_id: int | None,
+    actor_id: int | None = None,
     event_type: enums.IssueEventType,
     payload: JsonInput,
 ) -> models.IssueEvent | None:
@@ -1147,8 +1155,8 @@ async def list_issue_events(
     conn: psycopg.AsyncConnection[Any],
     *,
     issue_id: int,
-    after_id: int | None,
-    after_created_at: datetime.datetime | None,
+    after_id: int | None = None,
+    after_created_at: datetime.datetime | None = None,
     page_size: int,
 ) -> list[models.IssueEvent]:
     """One page of an issue's history, oldest first. Keyset: pass the created_at and
@@ -1165,8 +1173,8 @@ async def iter_list_issue_events(
     conn: psycopg.AsyncConnection[Any],
     *,
     issue_id: int,
-    after_id: int | None,
-    after_created_at: datetime.datetime | None,
+    after_id: int | None = None,
+    after_created_at: datetime.datetime | None = None,
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncIterator[models.IssueEvent]:

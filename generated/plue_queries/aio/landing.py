@@ -24,7 +24,7 @@ async def submit_landing_request(
     change_id: str,
     title: str,
     description: str,
-    author_id: int | None,
+    author_id: int | None = None,
     target_bookmark: str,
     stack_change_ids: list[str],
 ) -> models.LandingQueue | None:
@@ -135,8 +135,8 @@ async def list_landing_requests_by_status(
     *,
     repository_id: int,
     status: enums.LandingStatus,
-    before_id: int | None,
-    before_created_at: datetime.datetime | None,
+    before_id: int | None = None,
+    before_created_at: datetime.datetime | None = None,
     page_size: int,
 ) -> list[models.LandingQueue]:
     """One page of a repository's landing requests in a status, newest first. Pass the
@@ -175,8 +175,8 @@ async def iter_list_landing_requests_by_status(
     *,
     repository_id: int,
     status: enums.LandingStatus,
-    before_id: int | None,
-    before_created_at: datetime.datetime | None,
+    before_id: int | None = None,
+    before_created_at: datetime.datetime | None = None,
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncIterator[models.LandingQueue]:
@@ -381,7 +381,11 @@ async def clear_landing_conflicts(
 
 
 async def mark_landing_landed(
-    conn: psycopg.AsyncConnection[Any], *, landed_commit_id: str, landed_by: int | None, id: int
+    conn: psycopg.AsyncConnection[Any],
+    *,
+    landed_commit_id: str,
+    landed_by: int | None = None,
+    id: int,
 ) -> models.LandingQueue | None:
     """Finish a landing: only a request in status landing becomes landed, with the
     commit it landed as, who landed it and when. Returns NULL otherwise."""
@@ -633,7 +637,7 @@ async def create_landing_line_comment(
     conn: psycopg.AsyncConnection[Any],
     *,
     landing_id: int,
-    author_id: int | None,
+    author_id: int | None = None,
     file_path: str,
     line: int,
     side: enums.DiffSide,
@@ -733,7 +737,7 @@ async def update_landing_line_comment(
 
 
 async def resolve_landing_line_comment(
-    conn: psycopg.AsyncConnection[Any], *, resolved_by: int | None, id: int
+    conn: psycopg.AsyncConnection[Any], *, resolved_by: int | None = None, id: int
 ) -> models.LandingLineComment | None:
     """Mark a line comment resolved, by whom and when; NULL if it already was."""
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:

@@ -18,9 +18,9 @@ from plue_queries import models
 async def record_llm_usage(
     conn: psycopg.AsyncConnection[Any],
     *,
-    user_id: int | None,
-    session_id: int | None,
-    workflow_run_id: int | None,
+    user_id: int | None = None,
+    session_id: int | None = None,
+    workflow_run_id: int | None = None,
     provider: str,
     model: str,
     input_tokens: int,
@@ -82,7 +82,7 @@ async def llm_usage_by_day(
     *,
     since: datetime.datetime,
     until: datetime.datetime,
-    model: str | None,
+    model: str | None = None,
 ) -> list[q.LlmUsageByDayRow]:
     """Calls, tokens and cost per UTC day over [since, until), optionally of one model."""
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
@@ -96,7 +96,7 @@ async def iter_llm_usage_by_day(
     *,
     since: datetime.datetime,
     until: datetime.datetime,
-    model: str | None,
+    model: str | None = None,
     batch_size: int = 1000,
 ) -> AsyncIterator[q.LlmUsageByDayRow]:
     """Stream llm_usage_by_day through a server-side cursor, ``batch_size`` rows per fetch.
@@ -114,7 +114,7 @@ async def iter_llm_usage_by_day(
 
 
 async def llm_usage_for_session(
-    conn: psycopg.AsyncConnection[Any], *, session_id: int | None
+    conn: psycopg.AsyncConnection[Any], *, session_id: int | None = None
 ) -> q.LlmUsageForSessionRow | None:
     """Calls, tokens and cost of one agent session (zeros when it made no calls)."""
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
@@ -124,7 +124,7 @@ async def llm_usage_for_session(
 
 
 async def user_llm_cost_since(
-    conn: psycopg.AsyncConnection[Any], *, user_id: int | None, since: datetime.datetime
+    conn: psycopg.AsyncConnection[Any], *, user_id: int | None = None, since: datetime.datetime
 ) -> int | None:
     """A user's spend since a moment, for budget checks before the next call."""
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:

@@ -21,7 +21,7 @@ async def create_milestone(
     repository_id: int,
     title: str,
     description: str,
-    due_date: datetime.date | None,
+    due_date: datetime.date | None = None,
 ) -> models.Milestone | None:
     """Create a milestone in a repository."""
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
@@ -71,8 +71,8 @@ async def list_milestones_with_counts(
     *,
     repository_id: int,
     state: enums.IssueState,
-    after_id: int | None,
-    after_due_date: datetime.date | None,
+    after_id: int | None = None,
+    after_due_date: datetime.date | None = None,
     page_size: int,
 ) -> list[q.ListMilestonesWithCountsRow]:
     """One page of a repository's milestones in a state with their open and closed
@@ -98,8 +98,8 @@ async def iter_list_milestones_with_counts(
     *,
     repository_id: int,
     state: enums.IssueState,
-    after_id: int | None,
-    after_due_date: datetime.date | None,
+    after_id: int | None = None,
+    after_due_date: datetime.date | None = None,
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncIterator[q.ListMilestonesWithCountsRow]:
@@ -135,9 +135,9 @@ async def iter_list_milestones_with_counts(
 async def update_milestone(
     conn: psycopg.AsyncConnection[Any],
     *,
-    title: str | None,
-    description: str | None,
-    due_date: datetime.date | None,
+    title: str | None = None,
+    description: str | None = None,
+    due_date: datetime.date | None = None,
     id: int,
 ) -> models.Milestone | None:
     """Change a milestone's title, description or due date; a NULL title or description

@@ -23,8 +23,8 @@ async def create_pull_request(
     base_repository_id: int,
     title: str,
     body: str,
-    author_id: int | None,
-    head_repository_id: int | None,
+    author_id: int | None = None,
+    head_repository_id: int | None = None,
     head_branch: str,
     base_branch: str,
 ) -> models.PullRequest | None:
@@ -199,8 +199,8 @@ async def list_pull_requests_by_state(
     *,
     base_repository_id: int,
     state: enums.PrState,
-    before_id: int | None,
-    before_created_at: datetime.datetime | None,
+    before_id: int | None = None,
+    before_created_at: datetime.datetime | None = None,
     page_size: int,
 ) -> list[models.PullRequest]:
     """One page of a repository's pull requests in a state, newest first. Pass the
@@ -245,8 +245,8 @@ async def iter_list_pull_requests_by_state(
     *,
     base_repository_id: int,
     state: enums.PrState,
-    before_id: int | None,
-    before_created_at: datetime.datetime | None,
+    before_id: int | None = None,
+    before_created_at: datetime.datetime | None = None,
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncIterator[models.PullRequest]:
@@ -362,7 +362,7 @@ async def update_pull_request_stats(
     deletions: int,
     changed_files: int,
     has_conflicts: bool,
-    merge_base: str | None,
+    merge_base: str | None = None,
     id: int,
 ) -> models.PullRequest | None:
     """Store the diff statistics and merge base computed for the current head."""
@@ -407,7 +407,7 @@ async def merge_pull_request(
     *,
     merge_style: enums.MergeStyle,
     merged_commit_id: str,
-    merged_by: int | None,
+    merged_by: int | None = None,
     id: int,
 ) -> models.PullRequest | None:
     """Merge an open, conflict-free pull request, recording how, as which commit, by
@@ -530,9 +530,9 @@ async def create_review(
     conn: psycopg.AsyncConnection[Any],
     *,
     pull_request_id: int,
-    reviewer_id: int | None,
+    reviewer_id: int | None = None,
     body: str,
-    commit_id: str | None,
+    commit_id: str | None = None,
 ) -> models.Review | None:
     """Start a review (state pending until submitted) against a head commit."""
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
@@ -636,12 +636,12 @@ async def delete_review(conn: psycopg.AsyncConnection[Any], *, id: int) -> int:
 async def create_review_comment(
     conn: psycopg.AsyncConnection[Any],
     *,
-    author_id: int | None,
+    author_id: int | None = None,
     file_path: str,
     line: int,
     side: enums.DiffSide,
     body: str,
-    in_reply_to_id: int | None,
+    in_reply_to_id: int | None = None,
     review_id: int,
 ) -> models.ReviewComment | None:
     """Add an inline comment to a review; the pull request is taken from the review,
@@ -885,7 +885,7 @@ async def record_conflict(
     conn: psycopg.AsyncConnection[Any],
     *,
     repository_id: int,
-    pull_request_id: int | None,
+    pull_request_id: int | None = None,
     change_id: str,
     file_path: str,
     kind: enums.ConflictKind,
@@ -909,7 +909,7 @@ async def record_conflict(
 
 
 async def list_pull_request_conflicts(
-    conn: psycopg.AsyncConnection[Any], *, pull_request_id: int | None
+    conn: psycopg.AsyncConnection[Any], *, pull_request_id: int | None = None
 ) -> list[models.Conflict]:
     """The conflicts of a pull request by file; unresolved and resolved alike."""
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
@@ -924,7 +924,10 @@ async def list_pull_request_conflicts(
 
 
 async def iter_list_pull_request_conflicts(
-    conn: psycopg.AsyncConnection[Any], *, pull_request_id: int | None, batch_size: int = 1000
+    conn: psycopg.AsyncConnection[Any],
+    *,
+    pull_request_id: int | None = None,
+    batch_size: int = 1000,
 ) -> AsyncIterator[models.Conflict]:
     """Stream list_pull_request_conflicts through a server-side cursor, ``batch_size`` rows per fetch.
 
@@ -956,8 +959,8 @@ async def list_unresolved_conflicts(
     conn: psycopg.AsyncConnection[Any],
     *,
     repository_id: int,
-    before_id: int | None,
-    before_created_at: datetime.datetime | None,
+    before_id: int | None = None,
+    before_created_at: datetime.datetime | None = None,
     page_size: int,
 ) -> list[models.Conflict]:
     """One page of a repository's unresolved conflicts, newest first."""
@@ -978,8 +981,8 @@ async def iter_list_unresolved_conflicts(
     conn: psycopg.AsyncConnection[Any],
     *,
     repository_id: int,
-    before_id: int | None,
-    before_created_at: datetime.datetime | None,
+    before_id: int | None = None,
+    before_created_at: datetime.datetime | None = None,
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncIterator[models.Conflict]:
@@ -1013,7 +1016,7 @@ async def iter_list_unresolved_conflicts(
 
 
 async def resolve_conflict(
-    conn: psycopg.AsyncConnection[Any], *, resolved_by: int | None, id: int
+    conn: psycopg.AsyncConnection[Any], *, resolved_by: int | None = None, id: int
 ) -> models.Conflict | None:
     """Mark a conflict resolved, by whom and when; NULL if it already was."""
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
@@ -1029,7 +1032,7 @@ async def resolve_conflict(
 
 
 async def count_unresolved_pull_request_conflicts(
-    conn: psycopg.AsyncConnection[Any], *, pull_request_id: int | None
+    conn: psycopg.AsyncConnection[Any], *, pull_request_id: int | None = None
 ) -> int | None:
     """How many conflicts of a pull request are still unresolved (merge gate)."""
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:

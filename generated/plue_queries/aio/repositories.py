@@ -59,8 +59,8 @@ async def list_repositories_by_owner(
     *,
     owner_id: int,
     include_private: bool,
-    before_created_at: datetime.datetime | None,
-    before_id: int | None,
+    before_created_at: datetime.datetime | None = None,
+    before_id: int | None = None,
     page_size: int,
 ) -> list[models.Repository]:
     """An owner's repositories, newest first, by keyset (cursor = last row's
@@ -80,8 +80,8 @@ async def iter_list_repositories_by_owner(
     *,
     owner_id: int,
     include_private: bool,
-    before_created_at: datetime.datetime | None,
-    before_id: int | None,
+    before_created_at: datetime.datetime | None = None,
+    before_id: int | None = None,
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncIterator[models.Repository]:
@@ -105,8 +105,8 @@ async def iter_list_repositories_by_owner(
 async def list_public_repositories(
     conn: psycopg.AsyncConnection[Any],
     *,
-    before_created_at: datetime.datetime | None,
-    before_id: int | None,
+    before_created_at: datetime.datetime | None = None,
+    before_id: int | None = None,
     page_size: int,
 ) -> list[models.Repository]:
     """The public catalogue, newest first, by keyset (backed by idx_repositories_public)."""
@@ -119,8 +119,8 @@ async def list_public_repositories(
 async def iter_list_public_repositories(
     conn: psycopg.AsyncConnection[Any],
     *,
-    before_created_at: datetime.datetime | None,
-    before_id: int | None,
+    before_created_at: datetime.datetime | None = None,
+    before_id: int | None = None,
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncIterator[models.Repository]:
@@ -142,8 +142,8 @@ async def list_public_repositories_by_topic(
     conn: psycopg.AsyncConnection[Any],
     *,
     topic: str,
-    before_created_at: datetime.datetime | None,
-    before_id: int | None,
+    before_created_at: datetime.datetime | None = None,
+    before_id: int | None = None,
     page_size: int,
 ) -> list[models.Repository]:
     """Public repositories tagged with a topic, newest first, by keyset."""
@@ -159,8 +159,8 @@ async def iter_list_public_repositories_by_topic(
     conn: psycopg.AsyncConnection[Any],
     *,
     topic: str,
-    before_created_at: datetime.datetime | None,
-    before_id: int | None,
+    before_created_at: datetime.datetime | None = None,
+    before_id: int | None = None,
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncIterator[models.Repository]:
@@ -233,7 +233,7 @@ async def upsert_branch(
     repository_id: int,
     name: str,
     commit_id: str,
-    pusher_id: int | None,
+    pusher_id: int | None = None,
 ) -> models.Branch | None:
     """Record where a branch points after a push (creates it on first push)."""
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
@@ -256,7 +256,7 @@ async def list_branches(
     conn: psycopg.AsyncConnection[Any],
     *,
     repository_id: int,
-    after_name: str | None,
+    after_name: str | None = None,
     page_size: int,
 ) -> list[models.Branch]:
     """A repository's branches by name, by keyset: pass the last name seen (NULL for
@@ -271,7 +271,7 @@ async def iter_list_branches(
     conn: psycopg.AsyncConnection[Any],
     *,
     repository_id: int,
-    after_name: str | None,
+    after_name: str | None = None,
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncIterator[models.Branch]:
@@ -303,7 +303,7 @@ async def rename_branch(
     *,
     from_name: str,
     to_name: str,
-    renamed_by: int | None,
+    renamed_by: int | None = None,
     repository_id: int,
 ) -> models.RenamedBranch | None:
     """Rename a branch in one statement: move the branch, move the repository's
@@ -361,7 +361,7 @@ async def upsert_bookmark(
     repository_id: int,
     name: str,
     change_id: str,
-    commit_id: str | None,
+    commit_id: str | None = None,
 ) -> models.Bookmark | None:
     """Point a Jujutsu bookmark at a change (creates or moves it)."""
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
@@ -384,7 +384,7 @@ async def list_bookmarks(
     conn: psycopg.AsyncConnection[Any],
     *,
     repository_id: int,
-    after_name: str | None,
+    after_name: str | None = None,
     page_size: int,
 ) -> list[models.Bookmark]:
     """A repository's bookmarks by name, by keyset on the last name seen."""
@@ -398,7 +398,7 @@ async def iter_list_bookmarks(
     conn: psycopg.AsyncConnection[Any],
     *,
     repository_id: int,
-    after_name: str | None,
+    after_name: str | None = None,
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncIterator[models.Bookmark]:

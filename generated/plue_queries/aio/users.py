@@ -19,11 +19,11 @@ async def create_user(
     conn: psycopg.AsyncConnection[Any],
     *,
     username: str,
-    email: str | None,
+    email: str | None = None,
     display_name: str,
     bio: str,
-    avatar_url: str | None,
-    wallet_address: str | None,
+    avatar_url: str | None = None,
+    wallet_address: str | None = None,
     is_admin: bool,
 ) -> models.User | None:
     """Create an account. The username keeps its case for display but must be unique
@@ -79,8 +79,8 @@ async def list_users(
     conn: psycopg.AsyncConnection[Any],
     *,
     only_active: bool,
-    before_created_at: datetime.datetime | None,
-    before_id: int | None,
+    before_created_at: datetime.datetime | None = None,
+    before_id: int | None = None,
     page_size: int,
 ) -> list[models.User]:
     """Users newest first, one page at a time: pass the last row's created_at and id
@@ -98,8 +98,8 @@ async def iter_list_users(
     conn: psycopg.AsyncConnection[Any],
     *,
     only_active: bool,
-    before_created_at: datetime.datetime | None,
-    before_id: int | None,
+    before_created_at: datetime.datetime | None = None,
+    before_id: int | None = None,
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncIterator[models.User]:
@@ -122,7 +122,7 @@ async def update_user_profile(
     *,
     display_name: str,
     bio: str,
-    avatar_url: str | None,
+    avatar_url: str | None = None,
     id: int,
 ) -> models.User | None:
     """Replace the editable profile fields; None when the user does not exist."""
@@ -133,7 +133,7 @@ async def update_user_profile(
 
 
 async def set_user_wallet(
-    conn: psycopg.AsyncConnection[Any], *, wallet_address: str | None, id: int
+    conn: psycopg.AsyncConnection[Any], *, wallet_address: str | None = None, id: int
 ) -> models.User | None:
     """Link (or unlink with None) an Ethereum wallet; stored lower-case."""
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:

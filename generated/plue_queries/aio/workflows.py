@@ -63,7 +63,7 @@ async def list_workflow_definitions(
     *,
     repository_id: int,
     active_only: bool,
-    after_name: str | None,
+    after_name: str | None = None,
     page_size: int,
 ) -> list[models.WorkflowDefinition]:
     """A repository's workflow definitions by name, optionally only the active ones;
@@ -81,7 +81,7 @@ async def iter_list_workflow_definitions(
     *,
     repository_id: int,
     active_only: bool,
-    after_name: str | None,
+    after_name: str | None = None,
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncIterator[models.WorkflowDefinition]:
@@ -112,10 +112,10 @@ async def create_workflow_run(
     conn: psycopg.AsyncConnection[Any],
     *,
     trigger_event: str,
-    ref: str | None,
-    commit_id: str | None,
+    ref: str | None = None,
+    commit_id: str | None = None,
     inputs: JsonInput,
-    triggered_by: int | None,
+    triggered_by: int | None = None,
     definition_id: int,
 ) -> models.WorkflowRun | None:
     """Queue a run of an active definition; the repository comes from the definition,
@@ -286,9 +286,9 @@ async def list_recent_workflow_runs(
     conn: psycopg.AsyncConnection[Any],
     *,
     repository_id: int,
-    status: enums.WorkflowRunStatus | None,
-    before_created_at: datetime.datetime | None,
-    before_id: int | None,
+    status: enums.WorkflowRunStatus | None = None,
+    before_created_at: datetime.datetime | None = None,
+    before_id: int | None = None,
     page_size: int,
 ) -> list[q.ListRecentWorkflowRunsRow]:
     """A repository's runs, newest first, with the name of their workflow (NULL once
@@ -323,9 +323,9 @@ async def iter_list_recent_workflow_runs(
     conn: psycopg.AsyncConnection[Any],
     *,
     repository_id: int,
-    status: enums.WorkflowRunStatus | None,
-    before_created_at: datetime.datetime | None,
-    before_id: int | None,
+    status: enums.WorkflowRunStatus | None = None,
+    before_created_at: datetime.datetime | None = None,
+    before_id: int | None = None,
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncIterator[q.ListRecentWorkflowRunsRow]:
@@ -447,7 +447,7 @@ async def finish_workflow_step(
     conn: psycopg.AsyncConnection[Any],
     *,
     conclusion: enums.WorkflowStepStatus,
-    exit_code: int | None,
+    exit_code: int | None = None,
     id: int,
 ) -> models.WorkflowStep | None:
     """Conclude a running step with its exit code; nothing comes back when it is not
@@ -565,7 +565,7 @@ async def append_workflow_log(
     conn: psycopg.AsyncConnection[Any],
     *,
     run_id: int,
-    step_id: int | None,
+    step_id: int | None = None,
     stream: enums.LogStream,
     content: str,
 ) -> models.WorkflowLog | None:
@@ -596,7 +596,7 @@ async def copy_workflow_logs(
 
 
 async def list_run_logs(
-    conn: psycopg.AsyncConnection[Any], *, run_id: int, after_id: int | None, page_size: int
+    conn: psycopg.AsyncConnection[Any], *, run_id: int, after_id: int | None = None, page_size: int
 ) -> list[models.WorkflowLog]:
     """A page of a run's log in output order, after the last line id seen."""
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
@@ -609,7 +609,7 @@ async def iter_list_run_logs(
     conn: psycopg.AsyncConnection[Any],
     *,
     run_id: int,
-    after_id: int | None,
+    after_id: int | None = None,
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncIterator[models.WorkflowLog]:
@@ -628,7 +628,11 @@ async def iter_list_run_logs(
 
 
 async def list_step_logs(
-    conn: psycopg.AsyncConnection[Any], *, step_id: int | None, after_id: int | None, page_size: int
+    conn: psycopg.AsyncConnection[Any],
+    *,
+    step_id: int | None = None,
+    after_id: int | None = None,
+    page_size: int,
 ) -> list[models.WorkflowLog]:
     """A page of one step's log in output order, after the last line id seen."""
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
@@ -640,8 +644,8 @@ async def list_step_logs(
 async def iter_list_step_logs(
     conn: psycopg.AsyncConnection[Any],
     *,
-    step_id: int | None,
-    after_id: int | None,
+    step_id: int | None = None,
+    after_id: int | None = None,
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncIterator[models.WorkflowLog]:

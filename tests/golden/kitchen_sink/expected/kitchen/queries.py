@@ -238,7 +238,7 @@ def insert_kind(
     feeling: enums.Mood,
     feelings: list[enums.Mood],
     wallet: str,
-    note: str | None,
+    note: str | None = None,
 ) -> models.Kind | None:
     """Insert one row of every type.
     Returns the whole row, so the function returns the Kind model."""
@@ -467,7 +467,7 @@ def iter_pets_with_owners(
 
 
 def create_owner(
-    conn: psycopg.Connection[Any], *, class_: str, from_: str | None
+    conn: psycopg.Connection[Any], *, class_: str, from_: str | None = None
 ) -> models.Owner | None:
     """Run the CreateOwner query."""
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
@@ -573,7 +573,7 @@ def pets_of_owners_batch(
 
 
 def set_doc(
-    conn: psycopg.Connection[Any], *, docb: JsonInput, id: int, doc: JsonInput | None
+    conn: psycopg.Connection[Any], *, docb: JsonInput, id: int, doc: JsonInput | None = None
 ) -> SetDocRow | None:
     """Run the SetDoc query."""
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:

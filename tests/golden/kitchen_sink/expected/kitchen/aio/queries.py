@@ -49,7 +49,7 @@ async def insert_kind(
     feeling: enums.Mood,
     feelings: list[enums.Mood],
     wallet: str,
-    note: str | None,
+    note: str | None = None,
 ) -> models.Kind | None:
     """Insert one row of every type.
     Returns the whole row, so the function returns the Kind model."""
@@ -284,7 +284,7 @@ async def iter_pets_with_owners(
 
 
 async def create_owner(
-    conn: psycopg.AsyncConnection[Any], *, class_: str, from_: str | None
+    conn: psycopg.AsyncConnection[Any], *, class_: str, from_: str | None = None
 ) -> models.Owner | None:
     """Run the CreateOwner query."""
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
@@ -392,7 +392,7 @@ async def pets_of_owners_batch(
 
 
 async def set_doc(
-    conn: psycopg.AsyncConnection[Any], *, docb: JsonInput, id: int, doc: JsonInput | None
+    conn: psycopg.AsyncConnection[Any], *, docb: JsonInput, id: int, doc: JsonInput | None = None
 ) -> q.SetDocRow | None:
     """Run the SetDoc query."""
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
