@@ -184,6 +184,36 @@ def test_demo_refuses_to_work_a_run_that_is_not_its_own(
     assert db.execute("SELECT count(*) FROM runner_pool WHERE status <> 'idle'").fetchone() == (0,)
 
 
+def test_run_returns_what_it_made(demo_url: str) -> None:
+    """run(conn) is the demo without printing: its result is what the tests build on."""
+    migrate.migrate(demo_url)
+    lines: list[str] = []
+    with psycopg.connect(demo_url) as conn:
+        result = demo.run(conn, say=lines.append)
+    assert lines[0] == f"demo run {result.suffix}"
+    assert result.nonce.used_at is None  # as issued; consumed in the next transaction
+    assert result.second_consume is None
+    assert result.user.wallet_address == result.nonce.wallet_address
+    assert result.reviewer.username == f"bob-{result.suffix}"
+    assert result.repository.name == f"plue-{result.suffix}"
+    assert [(i.issue_number, i.state) for i in result.issues] == [
+        (1, "open"),
+        (2, "closed"),
+        (3, "open"),
+    ]
+    assert (result.landing.status, result.landing.landed_by) == ("landed", result.user.id)
+    assert [(r.run.status, [s.status for s in r.steps], r.log_lines) for r in result.runs] == [
+        ("succeeded", ["succeeded"] * 3, 9),
+        ("failed", ["succeeded", "failed", "skipped"], 8),
+    ]
+    assert [(u.model, u.cost_micro_usd) for u in result.usage] == [
+        ("claude-sonnet-4", 235_500),
+        ("claude-haiku-3.5", 34_500),
+        ("gpt-4.1-mini", 16_000),
+    ]
+    assert result.started_at == result.nonce.created_at
+
+
 def test_format_table_aligns_numbers_right_and_marks_missing_values() -> None:
     text = demo.format_table(["name", "n"], [["alpha", 5], ["b", 120], [None, 7]])
     assert text.split("\n") == [

@@ -162,11 +162,7 @@ def format_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> st
 
 
 def _cell(value: object) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).strftime("%H:%M:%S")
-    return str(value)
+    return "-" if value is None else str(value)
 
 
 def _is_number(value: object) -> bool:
