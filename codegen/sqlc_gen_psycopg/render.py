@@ -20,6 +20,13 @@ def docstring(text: str) -> str:
     return text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"').rstrip('"')
 
 
+def docstring_closed(text: str) -> str:
+    """A docstring body followed directly by the closing quotes: multi-line ones end on
+    a line of their own (PEP 257); ruff format then fixes the indentation."""
+    body = docstring(text)
+    return f"{body}\n" if "\n" in body else body
+
+
 def pystr(text: str) -> str:
     """A one-line Python string literal."""
     return repr(text)
@@ -40,7 +47,12 @@ def environment() -> jinja2.Environment:
         keep_trailing_newline=True,
         autoescape=False,  # noqa: S701 - we render Python source, not HTML
     )
-    env.filters.update(docstring=docstring, pystr=pystr, pystr_body=pystr_body)
+    env.filters.update(
+        docstring=docstring,
+        docstring_closed=docstring_closed,
+        pystr=pystr,
+        pystr_body=pystr_body,
+    )
     return env
 
 

@@ -210,7 +210,8 @@ def list_user_sessions(
     page_size: int,
 ) -> list[models.Session]:
     """A user's sessions, newest first, optionally of one status; keyset-paginated on
-    (created_at, id)."""
+    (created_at, id).
+    """
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
         cur.execute(LIST_USER_SESSIONS, (user_id, status, before_created_at, before_id, page_size))
         rows = cur.fetchall()
@@ -328,7 +329,8 @@ def update_session_title(
 
 def add_session_tokens(conn: psycopg.Connection[Any], *, tokens: int, id: int) -> int | None:
     """Add tokens to a session's running total in place, so concurrent writers never
-    lose an increment; returns the new total."""
+    lose an increment; returns the new total.
+    """
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
         cur.execute(ADD_SESSION_TOKENS, (tokens, id))
         r = cur.fetchone()
@@ -353,7 +355,8 @@ def append_message(
     """Append a message at the session's next position. The position comes from the
     session's message_count, bumped by the same statement under the session's row
     lock, so concurrent appends get consecutive positions and never collide.
-    Nothing comes back when the session does not exist."""
+    Nothing comes back when the session does not exist.
+    """
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
         cur.execute(APPEND_MESSAGE, (role, status, model, session_id))
         r = cur.fetchone()
@@ -477,7 +480,8 @@ def finish_message(
     id: int,
 ) -> models.Message | None:
     """Record how a message ended (completed, failed, aborted) with its token usage
-    and, for a failure, the error."""
+    and, for a failure, the error.
+    """
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
         cur.execute(FINISH_MESSAGE, (status, input_tokens, output_tokens, error, id))
         r = cur.fetchone()
@@ -533,7 +537,8 @@ def append_part(
 ) -> models.Part | None:
     """Append a part at the message's next position, taken from the message's
     part_count in the same statement (as AppendMessage does for messages).
-    Nothing comes back when the message does not exist."""
+    Nothing comes back when the message does not exist.
+    """
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
         cur.execute(APPEND_PART, (kind, Jsonb(content), message_id))
         r = cur.fetchone()

@@ -150,7 +150,8 @@ def create_auth_session(
     expires_at: datetime.datetime,
 ) -> models.AuthSession | None:
     """Start a browser session. Only the sha256 (lower-case hex) of the cookie key is
-    stored, so a database leak does not leak live sessions."""
+    stored, so a database leak does not leak live sessions.
+    """
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
         cur.execute(CREATE_AUTH_SESSION, (user_id, session_key_hash, user_agent, expires_at))
         r = cur.fetchone()
@@ -176,7 +177,8 @@ def refresh_auth_session(
 ) -> models.AuthSession | None:
     """Sliding expiry without a write per request: extend a valid session to
     now() + ttl only when it expires within refresh_window. None when the session is
-    invalid or not yet near expiry (then nothing is written)."""
+    invalid or not yet near expiry (then nothing is written).
+    """
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
         cur.execute(REFRESH_AUTH_SESSION, (ttl, session_key_hash, refresh_window))
         r = cur.fetchone()
@@ -235,7 +237,8 @@ def create_siwe_nonce(
     conn: psycopg.Connection[Any], *, nonce: str, wallet_address: str, ttl: datetime.timedelta
 ) -> models.SiweNonce | None:
     """Issue a Sign-In-With-Ethereum nonce for a wallet, valid for ttl. The address is
-    stored lower-case so a checksummed address matches."""
+    stored lower-case so a checksummed address matches.
+    """
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
         cur.execute(CREATE_SIWE_NONCE, (nonce, wallet_address, ttl))
         r = cur.fetchone()
@@ -247,7 +250,8 @@ def consume_siwe_nonce(
 ) -> models.SiweNonce | None:
     """Use a nonce exactly once, in one statement: only an unused, unexpired nonce
     issued for this wallet is consumed. Concurrent callers serialise on the row
-    lock and re-check used_at, so exactly one gets the row; the rest get None."""
+    lock and re-check used_at, so exactly one gets the row; the rest get None.
+    """
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
         cur.execute(CONSUME_SIWE_NONCE, (nonce, wallet_address))
         r = cur.fetchone()
@@ -272,7 +276,8 @@ def create_access_token(
     expires_at: datetime.datetime | None = None,
 ) -> models.AccessToken | None:
     """Create a personal access token. Pass the sha256 hex of the token and its last
-    eight characters; the token itself is shown to the user once and never stored."""
+    eight characters; the token itself is shown to the user once and never stored.
+    """
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
         cur.execute(
             CREATE_ACCESS_TOKEN, (user_id, name, token_hash, token_last_eight, scopes, expires_at)
@@ -295,7 +300,8 @@ def validate_access_token(
     conn: psycopg.Connection[Any], *, token_hash: str
 ) -> models.AccessToken | None:
     """Authenticate an API request: the token with this hash, if not revoked, not
-    expired and its user may sign in; stamps last_used_at in the same statement."""
+    expired and its user may sign in; stamps last_used_at in the same statement.
+    """
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
         cur.execute(VALIDATE_ACCESS_TOKEN, (token_hash,))
         r = cur.fetchone()
@@ -367,7 +373,8 @@ def authenticate_ssh_key(
     conn: psycopg.Connection[Any], *, fingerprint: str
 ) -> models.SshKey | None:
     """The SSH server's login check: the key with this fingerprint if its owner may
-    sign in; stamps last_used_at in the same statement."""
+    sign in; stamps last_used_at in the same statement.
+    """
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
         cur.execute(AUTHENTICATE_SSH_KEY, (fingerprint,))
         r = cur.fetchone()

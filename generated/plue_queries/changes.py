@@ -191,7 +191,8 @@ def upsert_change(
     authored_at: datetime.datetime,
 ) -> models.Change | None:
     """Record a Jujutsu change as jj reports it. A change keeps its change_id across
-    rewrites, so seeing it again updates the commit, description, parents and flags."""
+    rewrites, so seeing it again updates the commit, description, parents and flags.
+    """
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
         cur.execute(
             UPSERT_CHANGE,
@@ -242,7 +243,8 @@ def list_changes(
     page_size: int,
 ) -> list[models.Change]:
     """One page of a repository's changes, newest first. Pass the last row's
-    created_at and id to get the next page."""
+    created_at and id to get the next page.
+    """
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
         cur.execute(LIST_CHANGES, (repository_id, before_id, before_created_at, page_size))
         rows = cur.fetchall()
@@ -345,7 +347,8 @@ def upsert_file_tracker(
     deletions: int,
 ) -> models.FileTracker | None:
     """Record one file touched by a change with its diff stats; recording the same
-    path again (after a rewrite) replaces the stats."""
+    path again (after a rewrite) replaces the stats.
+    """
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
         cur.execute(
             UPSERT_FILE_TRACKER,
@@ -425,7 +428,8 @@ def append_jj_operation(
     metadata: JsonInput,
 ) -> models.JjOperation | None:
     """Append an operation to a repository's jj operation log. Importing the same
-    operation twice is harmless: the second call inserts nothing and returns NULL."""
+    operation twice is harmless: the second call inserts nothing and returns NULL.
+    """
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
         cur.execute(
             APPEND_JJ_OPERATION,
@@ -461,7 +465,8 @@ def list_jj_operations(
     page_size: int,
 ) -> list[models.JjOperation]:
     """One page of the operation log, most recent first (what `jj op log` shows).
-    Pass the last row's created_at and id to get the next page."""
+    Pass the last row's created_at and id to get the next page.
+    """
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
         cur.execute(LIST_JJ_OPERATIONS, (repository_id, before_id, before_created_at, page_size))
         rows = cur.fetchall()

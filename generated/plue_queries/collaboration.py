@@ -188,7 +188,8 @@ def list_stargazers(
     page_size: int,
 ) -> list[ListStargazersRow]:
     """Who starred a repository, most recent first, by keyset (cursor = last row's
-    starred_at and user id; NULL for the first page)."""
+    starred_at and user id; NULL for the first page).
+    """
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
         cur.execute(LIST_STARGAZERS, (repository_id, before_starred_at, before_user_id, page_size))
         rows = cur.fetchall()
@@ -230,7 +231,8 @@ def list_starred_repositories(
     page_size: int,
 ) -> list[ListStarredRepositoriesRow]:
     """Repositories a user starred, most recent first, by keyset. Private ones only
-    show to their owner (viewer_id)."""
+    show to their owner (viewer_id).
+    """
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
         cur.execute(
             LIST_STARRED_REPOSITORIES,
@@ -312,7 +314,8 @@ def list_watchers(
     page_size: int,
 ) -> list[ListWatchersRow]:
     """Watchers with a given mode (e.g. 'watching' to fan out notifications), most
-    recent first, by keyset on (watched_at, user id)."""
+    recent first, by keyset on (watched_at, user id).
+    """
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
         cur.execute(
             LIST_WATCHERS, (repository_id, mode, before_watched_at, before_user_id, page_size)

@@ -83,7 +83,8 @@ def upsert_commit_status(
     workflow_run_id: int | None = None,
 ) -> models.CommitStatus | None:
     """Report the status of one check (context) on a commit. There is one current
-    status per repository, commit and context: reporting again replaces it."""
+    status per repository, commit and context: reporting again replaces it.
+    """
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
         cur.execute(
             UPSERT_COMMIT_STATUS,
@@ -157,7 +158,8 @@ def get_combined_commit_status(
 ) -> GetCombinedCommitStatusRow | None:
     """The combined state of a commit: failure if any check failed or errored,
     otherwise pending if any check is pending or none has reported, otherwise
-    success; with the number of checks in each state."""
+    success; with the number of checks in each state.
+    """
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
         cur.execute(GET_COMBINED_COMMIT_STATUS, (repository_id, commit_sha))
         r = cur.fetchone()

@@ -262,7 +262,8 @@ def submit_landing_request(
     stack_change_ids: list[str],
 ) -> models.LandingQueue | None:
     """Submit a change (and the stack below it) for landing. A change has at most one
-    open request per repository (UniqueViolation otherwise)."""
+    open request per repository (UniqueViolation otherwise).
+    """
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
         cur.execute(
             SUBMIT_LANDING_REQUEST,
@@ -371,7 +372,8 @@ def list_landing_requests_by_status(
     page_size: int,
 ) -> list[models.LandingQueue]:
     """One page of a repository's landing requests in a status, newest first. Pass the
-    last row's created_at and id to get the next page."""
+    last row's created_at and id to get the next page.
+    """
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
         cur.execute(
             LIST_LANDING_REQUESTS_BY_STATUS,
@@ -481,7 +483,8 @@ def update_landing_request(
     id: int,
 ) -> models.LandingQueue | None:
     """Edit the title, description and stack of an open request (the change was
-    rewritten or its stack changed). Returns NULL once landed or abandoned."""
+    rewritten or its stack changed). Returns NULL once landed or abandoned.
+    """
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
         cur.execute(UPDATE_LANDING_REQUEST, (title, description, stack_change_ids, id))
         r = cur.fetchone()
@@ -518,7 +521,8 @@ def transition_landing_request(
     approved -> in_review (approval withdrawn); landing -> failed -> queued (retry);
     queued/landing -> conflicted (RecordLandingConflicts) -> queued;
     any open status -> abandoned -> pending (reopen).
-    Landing and conflicts have their own queries: they record more than the status."""
+    Landing and conflicts have their own queries: they record more than the status.
+    """
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
         cur.execute(TRANSITION_LANDING_REQUEST, (to_status, id))
         r = cur.fetchone()
@@ -551,7 +555,8 @@ def record_landing_conflicts(
 ) -> models.LandingQueue | None:
     """Record the conflicts found by a rebase attempt. A queued or landing request
     becomes conflicted; a request still in review just carries the flag. Returns
-    NULL for a landed or abandoned request."""
+    NULL for a landed or abandoned request.
+    """
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
         cur.execute(RECORD_LANDING_CONFLICTS, (Jsonb(conflict_info), id))
         r = cur.fetchone()
@@ -583,7 +588,8 @@ def clear_landing_conflicts(
     conn: psycopg.Connection[Any], *, id: int
 ) -> models.LandingQueue | None:
     """Clear the conflicts of a request once they are resolved; a conflicted request
-    goes back to the queue."""
+    goes back to the queue.
+    """
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
         cur.execute(CLEAR_LANDING_CONFLICTS, (id,))
         r = cur.fetchone()
@@ -615,7 +621,8 @@ def mark_landing_landed(
     conn: psycopg.Connection[Any], *, landed_commit_id: str, landed_by: int | None = None, id: int
 ) -> models.LandingQueue | None:
     """Finish a landing: only a request in status landing becomes landed, with the
-    commit it landed as, who landed it and when. Returns NULL otherwise."""
+    commit it landed as, who landed it and when. Returns NULL otherwise.
+    """
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
         cur.execute(MARK_LANDING_LANDED, (landed_commit_id, landed_by, id))
         r = cur.fetchone()
@@ -647,7 +654,8 @@ def list_next_landable(
     conn: psycopg.Connection[Any], *, repository_id: int, max_count: int
 ) -> list[models.LandingQueue]:
     """The next queued, conflict-free requests of a repository in queue order (oldest
-    submission first), without claiming them."""
+    submission first), without claiming them.
+    """
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
         cur.execute(LIST_NEXT_LANDABLE, (repository_id, max_count))
         rows = cur.fetchall()
@@ -713,7 +721,8 @@ def claim_next_landable(
 ) -> list[models.LandingQueue]:
     """Claim up to max_count queued requests of a repository for landing, in queue
     order: each request is handed to exactly one lander even under concurrency
-    (ids picked with SKIP LOCKED in a materialized CTE, then updated)."""
+    (ids picked with SKIP LOCKED in a materialized CTE, then updated).
+    """
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
         cur.execute(CLAIM_NEXT_LANDABLE, (repository_id, max_count))
         rows = cur.fetchall()
@@ -790,7 +799,8 @@ def upsert_landing_review(
     body: str,
 ) -> models.LandingReview | None:
     """Record a reviewer's verdict; a reviewer has one review per request, so a second
-    verdict replaces the first."""
+    verdict replaces the first.
+    """
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
         cur.execute(UPSERT_LANDING_REVIEW, (landing_id, reviewer_id, state, body))
         r = cur.fetchone()
@@ -897,7 +907,8 @@ def list_landing_line_comments(
     conn: psycopg.Connection[Any], *, landing_id: int
 ) -> list[models.LandingLineComment]:
     """The line comments of a landing request in reading order: by file, line, then
-    creation."""
+    creation.
+    """
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
         cur.execute(LIST_LANDING_LINE_COMMENTS, (landing_id,))
         rows = cur.fetchall()

@@ -159,7 +159,8 @@ def list_milestones_with_counts(
     """One page of a repository's milestones in a state with their open and closed
     issue counts, soonest due first and undated last. Keyset: pass the due_date
     (possibly NULL) and id of the last row of the previous page; after_id NULL
-    starts from the beginning."""
+    starts from the beginning.
+    """
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
         cur.execute(
             LIST_MILESTONES_WITH_COUNTS, (repository_id, state, after_id, after_due_date, page_size)
@@ -221,7 +222,8 @@ def update_milestone(
     id: int,
 ) -> models.Milestone | None:
     """Change a milestone's title, description or due date; a NULL title or description
-    keeps the current value, while due_date is always set (NULL clears it)."""
+    keeps the current value, while due_date is always set (NULL clears it).
+    """
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
         cur.execute(UPDATE_MILESTONE, (title, description, due_date, id))
         r = cur.fetchone()

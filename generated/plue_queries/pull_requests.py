@@ -278,7 +278,8 @@ def create_pull_request(
     base_branch: str,
 ) -> models.PullRequest | None:
     """Open a pull request; its number comes from the base repository's shared
-    issue/PR counter, so numbers never collide under concurrency."""
+    issue/PR counter, so numbers never collide under concurrency.
+    """
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
         cur.execute(
             CREATE_PULL_REQUEST,
@@ -404,7 +405,8 @@ def get_open_pull_request_for_branches(
     base_branch: str,
 ) -> models.PullRequest | None:
     """The open pull request from a head branch into a base branch, if any (to avoid
-    opening a duplicate)."""
+    opening a duplicate).
+    """
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
         cur.execute(
             GET_OPEN_PULL_REQUEST_FOR_BRANCHES,
@@ -451,7 +453,8 @@ def list_pull_requests_by_state(
     page_size: int,
 ) -> list[models.PullRequest]:
     """One page of a repository's pull requests in a state, newest first. Pass the
-    last row's created_at and id to get the next page."""
+    last row's created_at and id to get the next page.
+    """
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
         cur.execute(
             LIST_PULL_REQUESTS_BY_STATE,
@@ -568,7 +571,8 @@ def update_pull_request(
     conn: psycopg.Connection[Any], *, title: str, body: str, base_branch: str, id: int
 ) -> models.PullRequest | None:
     """Edit the title, body and target branch of an open pull request; NULL once it
-    is closed or merged."""
+    is closed or merged.
+    """
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
         cur.execute(UPDATE_PULL_REQUEST, (title, body, base_branch, id))
         r = cur.fetchone()
@@ -658,7 +662,8 @@ def merge_pull_request(
     id: int,
 ) -> models.PullRequest | None:
     """Merge an open, conflict-free pull request, recording how, as which commit, by
-    whom and when. Returns NULL (and changes nothing) otherwise."""
+    whom and when. Returns NULL (and changes nothing) otherwise.
+    """
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
         cur.execute(MERGE_PULL_REQUEST, (merge_style, merged_commit_id, merged_by, id))
         r = cur.fetchone()
@@ -846,7 +851,8 @@ def submit_review(
 
 def dismiss_review(conn: psycopg.Connection[Any], *, id: int) -> models.Review | None:
     """Dismiss a submitted review (e.g. after new commits); NULL if it was pending or
-    already dismissed."""
+    already dismissed.
+    """
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
         cur.execute(DISMISS_REVIEW, (id,))
         r = cur.fetchone()
@@ -886,7 +892,8 @@ def create_review_comment(
     review_id: int,
 ) -> models.ReviewComment | None:
     """Add an inline comment to a review; the pull request is taken from the review,
-    so the two can never disagree. NULL if the review does not exist."""
+    so the two can never disagree. NULL if the review does not exist.
+    """
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
         cur.execute(
             CREATE_REVIEW_COMMENT,
@@ -944,7 +951,8 @@ def list_review_comments_by_pull_request(
     conn: psycopg.Connection[Any], *, pull_request_id: int
 ) -> list[models.ReviewComment]:
     """All inline comments of a pull request in reading order: by file, line, then
-    creation."""
+    creation.
+    """
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
         cur.execute(LIST_REVIEW_COMMENTS_BY_PULL_REQUEST, (pull_request_id,))
         rows = cur.fetchall()
@@ -1131,7 +1139,8 @@ def record_conflict(
     details: JsonInput,
 ) -> models.Conflict | None:
     """Record a conflicted file of a change (one row per repository, change and file);
-    recording it again refreshes the details and reopens it if it was resolved."""
+    recording it again refreshes the details and reopens it if it was resolved.
+    """
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
         cur.execute(
             RECORD_CONFLICT,

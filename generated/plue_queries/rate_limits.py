@@ -48,7 +48,8 @@ def hit_rate_limit(
     """Count one hit against a key in the fixed window containing now(), in one
     upsert: the first hit creates the window's row, later ones increment it in
     place, so concurrent hits are never lost. Returns the window's new count and
-    start (the window ends at window_start + window_size)."""
+    start (the window ends at window_start + window_size).
+    """
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
         cur.execute(HIT_RATE_LIMIT, (key, window_size))
         r = cur.fetchone()

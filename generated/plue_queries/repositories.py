@@ -302,7 +302,8 @@ def list_repositories_by_owner(
 ) -> list[models.Repository]:
     """An owner's repositories, newest first, by keyset (cursor = last row's
     created_at and id; NULL for the first page). Private ones only when
-    include_private (the owner looking at their own list)."""
+    include_private (the owner looking at their own list).
+    """
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
         cur.execute(
             LIST_REPOSITORIES_BY_OWNER,
@@ -447,7 +448,8 @@ def set_repository_topics(
     conn: psycopg.Connection[Any], *, topics: list[str], id: int
 ) -> models.Repository | None:
     """Replace the topics, normalised: trimmed, lower-cased, blanks and duplicates
-    dropped, sorted."""
+    dropped, sorted.
+    """
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
         cur.execute(SET_REPOSITORY_TOPICS, (topics, id))
         r = cur.fetchone()
@@ -494,7 +496,8 @@ def list_branches(
     page_size: int,
 ) -> list[models.Branch]:
     """A repository's branches by name, by keyset: pass the last name seen (NULL for
-    the first page)."""
+    the first page).
+    """
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
         cur.execute(LIST_BRANCHES, (repository_id, after_name, page_size))
         rows = cur.fetchall()
@@ -540,7 +543,8 @@ def rename_branch(
 ) -> models.RenamedBranch | None:
     """Rename a branch in one statement: move the branch, move the repository's
     default branch if it was this one, and record the rename so old links resolve.
-    None when there is no branch from_name; UniqueViolation when to_name exists."""
+    None when there is no branch from_name; UniqueViolation when to_name exists.
+    """
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
         cur.execute(RENAME_BRANCH, (from_name, to_name, renamed_by, repository_id))
         r = cur.fetchone()
@@ -553,7 +557,8 @@ def resolve_branch_name(
     """Follow renames from an old branch name to its current name: each step takes
     the first rename of that name made after the previous step, so a rename back
     (a -> b -> a) ends where it should and chains always terminate. Returns the
-    name itself when it was never renamed."""
+    name itself when it was never renamed.
+    """
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
         cur.execute(RESOLVE_BRANCH_NAME, (name, repository_id))
         r = cur.fetchone()
@@ -755,7 +760,8 @@ def match_protected_branch(
 ) -> models.ProtectedBranch | None:
     """The rule that governs a branch: the highest-priority rule whose pattern
     matches the name, where * in a pattern matches any run of characters and every
-    other character (including % and _) matches only itself. None = unprotected."""
+    other character (including % and _) matches only itself. None = unprotected.
+    """
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
         cur.execute(MATCH_PROTECTED_BRANCH, (repository_id, branch_name))
         r = cur.fetchone()

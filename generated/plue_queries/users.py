@@ -170,7 +170,8 @@ def create_user(
     is_admin: bool,
 ) -> models.User | None:
     """Create an account. The username keeps its case for display but must be unique
-    case-insensitively; the wallet address is stored lower-case (canonical form)."""
+    case-insensitively; the wallet address is stored lower-case (canonical form).
+    """
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
         cur.execute(
             CREATE_USER, (username, email, display_name, bio, avatar_url, wallet_address, is_admin)
@@ -223,7 +224,8 @@ def list_users(
     as the cursor (both NULL for the first page). Optionally only active users.
     A NULL cursor becomes ('infinity', 0) instead of an OR, so even a cached
     generic plan keeps the row comparison as an index condition (an OR made deep
-    pages scan and discard every earlier row)."""
+    pages scan and discard every earlier row).
+    """
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
         cur.execute(LIST_USERS, (only_active, before_created_at, before_id, page_size))
         rows = cur.fetchall()
@@ -290,7 +292,8 @@ def set_user_account_flags(
 
 def record_user_login(conn: psycopg.Connection[Any], *, id: int) -> models.User | None:
     """Stamp a successful sign-in. Only users allowed to sign in (active, not
-    prohibited) are stamped: None means the login must be refused."""
+    prohibited) are stamped: None means the login must be refused.
+    """
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
         cur.execute(RECORD_USER_LOGIN, (id,))
         r = cur.fetchone()
@@ -299,7 +302,8 @@ def record_user_login(conn: psycopg.Connection[Any], *, id: int) -> models.User 
 
 def delete_user(conn: psycopg.Connection[Any], *, id: int) -> int:
     """Delete an account with everything it owns (repositories, keys, sessions);
-    issues and comments it wrote stay, with the author set to NULL."""
+    issues and comments it wrote stay, with the author set to NULL.
+    """
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
         cur.execute(DELETE_USER, (id,))
         return cur.rowcount
@@ -309,7 +313,8 @@ def get_user_with_repository_names(
     conn: psycopg.Connection[Any], *, include_private: bool, id: int
 ) -> GetUserWithRepositoryNamesRow | None:
     """A user's profile header: the user and the names of their repositories, sorted
-    (private ones only when include_private, e.g. for the owner themself)."""
+    (private ones only when include_private, e.g. for the owner themself).
+    """
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
         cur.execute(GET_USER_WITH_REPOSITORY_NAMES, (include_private, id))
         r = cur.fetchone()
@@ -379,7 +384,8 @@ def set_primary_email_address(
     """Make a verified address the user's primary one, in one statement: the old
     primary is cleared first (the CTE is forced to run before the final UPDATE, so
     the one-primary index never sees two), and users.email mirrors the new primary.
-    None when the address is not the user's or is not verified."""
+    None when the address is not the user's or is not verified.
+    """
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
         cur.execute(SET_PRIMARY_EMAIL_ADDRESS, (email_id, user_id))
         r = cur.fetchone()

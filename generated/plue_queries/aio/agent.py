@@ -88,7 +88,8 @@ async def list_user_sessions(
     page_size: int,
 ) -> list[models.Session]:
     """A user's sessions, newest first, optionally of one status; keyset-paginated on
-    (created_at, id)."""
+    (created_at, id).
+    """
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(
             q.LIST_USER_SESSIONS, (user_id, status, before_created_at, before_id, page_size)
@@ -210,7 +211,8 @@ async def add_session_tokens(
     conn: psycopg.AsyncConnection[Any], *, tokens: int, id: int
 ) -> int | None:
     """Add tokens to a session's running total in place, so concurrent writers never
-    lose an increment; returns the new total."""
+    lose an increment; returns the new total.
+    """
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.ADD_SESSION_TOKENS, (tokens, id))
         r = await cur.fetchone()
@@ -235,7 +237,8 @@ async def append_message(
     """Append a message at the session's next position. The position comes from the
     session's message_count, bumped by the same statement under the session's row
     lock, so concurrent appends get consecutive positions and never collide.
-    Nothing comes back when the session does not exist."""
+    Nothing comes back when the session does not exist.
+    """
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.APPEND_MESSAGE, (role, status, model, session_id))
         r = await cur.fetchone()
@@ -359,7 +362,8 @@ async def finish_message(
     id: int,
 ) -> models.Message | None:
     """Record how a message ended (completed, failed, aborted) with its token usage
-    and, for a failure, the error."""
+    and, for a failure, the error.
+    """
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.FINISH_MESSAGE, (status, input_tokens, output_tokens, error, id))
         r = await cur.fetchone()
@@ -415,7 +419,8 @@ async def append_part(
 ) -> models.Part | None:
     """Append a part at the message's next position, taken from the message's
     part_count in the same statement (as AppendMessage does for messages).
-    Nothing comes back when the message does not exist."""
+    Nothing comes back when the message does not exist.
+    """
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.APPEND_PART, (kind, Jsonb(content), message_id))
         r = await cur.fetchone()

@@ -24,7 +24,8 @@ async def create_auth_session(
     expires_at: datetime.datetime,
 ) -> models.AuthSession | None:
     """Start a browser session. Only the sha256 (lower-case hex) of the cookie key is
-    stored, so a database leak does not leak live sessions."""
+    stored, so a database leak does not leak live sessions.
+    """
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(
             q.CREATE_AUTH_SESSION, (user_id, session_key_hash, user_agent, expires_at)
@@ -52,7 +53,8 @@ async def refresh_auth_session(
 ) -> models.AuthSession | None:
     """Sliding expiry without a write per request: extend a valid session to
     now() + ttl only when it expires within refresh_window. None when the session is
-    invalid or not yet near expiry (then nothing is written)."""
+    invalid or not yet near expiry (then nothing is written).
+    """
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.REFRESH_AUTH_SESSION, (ttl, session_key_hash, refresh_window))
         r = await cur.fetchone()
@@ -111,7 +113,8 @@ async def create_siwe_nonce(
     conn: psycopg.AsyncConnection[Any], *, nonce: str, wallet_address: str, ttl: datetime.timedelta
 ) -> models.SiweNonce | None:
     """Issue a Sign-In-With-Ethereum nonce for a wallet, valid for ttl. The address is
-    stored lower-case so a checksummed address matches."""
+    stored lower-case so a checksummed address matches.
+    """
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.CREATE_SIWE_NONCE, (nonce, wallet_address, ttl))
         r = await cur.fetchone()
@@ -123,7 +126,8 @@ async def consume_siwe_nonce(
 ) -> models.SiweNonce | None:
     """Use a nonce exactly once, in one statement: only an unused, unexpired nonce
     issued for this wallet is consumed. Concurrent callers serialise on the row
-    lock and re-check used_at, so exactly one gets the row; the rest get None."""
+    lock and re-check used_at, so exactly one gets the row; the rest get None.
+    """
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.CONSUME_SIWE_NONCE, (nonce, wallet_address))
         r = await cur.fetchone()
@@ -148,7 +152,8 @@ async def create_access_token(
     expires_at: datetime.datetime | None = None,
 ) -> models.AccessToken | None:
     """Create a personal access token. Pass the sha256 hex of the token and its last
-    eight characters; the token itself is shown to the user once and never stored."""
+    eight characters; the token itself is shown to the user once and never stored.
+    """
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(
             q.CREATE_ACCESS_TOKEN, (user_id, name, token_hash, token_last_eight, scopes, expires_at)
@@ -171,7 +176,8 @@ async def validate_access_token(
     conn: psycopg.AsyncConnection[Any], *, token_hash: str
 ) -> models.AccessToken | None:
     """Authenticate an API request: the token with this hash, if not revoked, not
-    expired and its user may sign in; stamps last_used_at in the same statement."""
+    expired and its user may sign in; stamps last_used_at in the same statement.
+    """
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.VALIDATE_ACCESS_TOKEN, (token_hash,))
         r = await cur.fetchone()
@@ -245,7 +251,8 @@ async def authenticate_ssh_key(
     conn: psycopg.AsyncConnection[Any], *, fingerprint: str
 ) -> models.SshKey | None:
     """The SSH server's login check: the key with this fingerprint if its owner may
-    sign in; stamps last_used_at in the same statement."""
+    sign in; stamps last_used_at in the same statement.
+    """
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.AUTHENTICATE_SSH_KEY, (fingerprint,))
         r = await cur.fetchone()

@@ -33,7 +33,8 @@ async def upsert_change(
     authored_at: datetime.datetime,
 ) -> models.Change | None:
     """Record a Jujutsu change as jj reports it. A change keeps its change_id across
-    rewrites, so seeing it again updates the commit, description, parents and flags."""
+    rewrites, so seeing it again updates the commit, description, parents and flags.
+    """
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(
             q.UPSERT_CHANGE,
@@ -84,7 +85,8 @@ async def list_changes(
     page_size: int,
 ) -> list[models.Change]:
     """One page of a repository's changes, newest first. Pass the last row's
-    created_at and id to get the next page."""
+    created_at and id to get the next page.
+    """
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.LIST_CHANGES, (repository_id, before_id, before_created_at, page_size))
         rows = await cur.fetchall()
@@ -199,7 +201,8 @@ async def upsert_file_tracker(
     deletions: int,
 ) -> models.FileTracker | None:
     """Record one file touched by a change with its diff stats; recording the same
-    path again (after a rewrite) replaces the stats."""
+    path again (after a rewrite) replaces the stats.
+    """
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(
             q.UPSERT_FILE_TRACKER,
@@ -283,7 +286,8 @@ async def append_jj_operation(
     metadata: JsonInput,
 ) -> models.JjOperation | None:
     """Append an operation to a repository's jj operation log. Importing the same
-    operation twice is harmless: the second call inserts nothing and returns NULL."""
+    operation twice is harmless: the second call inserts nothing and returns NULL.
+    """
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(
             q.APPEND_JJ_OPERATION,
@@ -319,7 +323,8 @@ async def list_jj_operations(
     page_size: int,
 ) -> list[models.JjOperation]:
     """One page of the operation log, most recent first (what `jj op log` shows).
-    Pass the last row's created_at and id to get the next page."""
+    Pass the last row's created_at and id to get the next page.
+    """
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(
             q.LIST_JJ_OPERATIONS, (repository_id, before_id, before_created_at, page_size)

@@ -60,7 +60,8 @@ async def list_stargazers(
     page_size: int,
 ) -> list[q.ListStargazersRow]:
     """Who starred a repository, most recent first, by keyset (cursor = last row's
-    starred_at and user id; NULL for the first page)."""
+    starred_at and user id; NULL for the first page).
+    """
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(
             q.LIST_STARGAZERS, (repository_id, before_starred_at, before_user_id, page_size)
@@ -104,7 +105,8 @@ async def list_starred_repositories(
     page_size: int,
 ) -> list[q.ListStarredRepositoriesRow]:
     """Repositories a user starred, most recent first, by keyset. Private ones only
-    show to their owner (viewer_id)."""
+    show to their owner (viewer_id).
+    """
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(
             q.LIST_STARRED_REPOSITORIES,
@@ -188,7 +190,8 @@ async def list_watchers(
     page_size: int,
 ) -> list[q.ListWatchersRow]:
     """Watchers with a given mode (e.g. 'watching' to fan out notifications), most
-    recent first, by keyset on (watched_at, user id)."""
+    recent first, by keyset on (watched_at, user id).
+    """
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(
             q.LIST_WATCHERS, (repository_id, mode, before_watched_at, before_user_id, page_size)

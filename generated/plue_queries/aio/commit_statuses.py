@@ -27,7 +27,8 @@ async def upsert_commit_status(
     workflow_run_id: int | None = None,
 ) -> models.CommitStatus | None:
     """Report the status of one check (context) on a commit. There is one current
-    status per repository, commit and context: reporting again replaces it."""
+    status per repository, commit and context: reporting again replaces it.
+    """
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(
             q.UPSERT_COMMIT_STATUS,
@@ -105,7 +106,8 @@ async def get_combined_commit_status(
 ) -> q.GetCombinedCommitStatusRow | None:
     """The combined state of a commit: failure if any check failed or errored,
     otherwise pending if any check is pending or none has reported, otherwise
-    success; with the number of checks in each state."""
+    success; with the number of checks in each state.
+    """
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.GET_COMBINED_COMMIT_STATUS, (repository_id, commit_sha))
         r = await cur.fetchone()

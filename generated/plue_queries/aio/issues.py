@@ -29,7 +29,8 @@ async def create_issue(
 ) -> models.Issue | None:
     """Create an issue with the repository's next number in one statement: the number
     is taken by get_next_issue_number() under the repository row lock, and rolled
-    back with the insert if the insert fails."""
+    back with the insert if the insert fails.
+    """
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(
             q.CREATE_ISSUE, (repository_id, title, body, author_id, milestone_id, due_date)
@@ -121,7 +122,8 @@ async def list_issues(
 ) -> list[models.Issue]:
     """One page of a repository's issues in a state, newest first, optionally only those
     carrying a label, assigned to a user, or in a milestone. Keyset pagination: pass
-    the created_at and id of the last row of the previous page."""
+    the created_at and id of the last row of the previous page.
+    """
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(
             q.LIST_ISSUES,
@@ -415,7 +417,8 @@ async def list_comments(
     page_size: int,
 ) -> list[models.Comment]:
     """One page of an issue's comments, oldest first (conversation order). Keyset: pass
-    the created_at and id of the last comment of the previous page."""
+    the created_at and id of the last comment of the previous page.
+    """
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.LIST_COMMENTS, (issue_id, after_id, after_created_at, page_size))
         rows = await cur.fetchall()
@@ -470,7 +473,8 @@ async def add_issue_assignee(
     assigned_by: int | None = None,
 ) -> int:
     """Assign a user to an issue. Idempotent: returns 1 when newly assigned, 0 when the
-    user already was."""
+    user already was.
+    """
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.ADD_ISSUE_ASSIGNEE, (issue_id, user_id, assigned_by))
         return cur.rowcount
@@ -607,7 +611,8 @@ async def attach_label(conn: psycopg.AsyncConnection[Any], *, issue_id: int, lab
     """Attach a label to an issue. Idempotent: returns 1 when newly attached, 0 when it
     already was. repository_id comes from the issue (or, for an unknown issue, the
     label), so a label of another repository fails
-    issue_labels_label_same_repository and an unknown id fails its own foreign key."""
+    issue_labels_label_same_repository and an unknown id fails its own foreign key.
+    """
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.ATTACH_LABEL, (issue_id, label_id))
         return cur.rowcount
@@ -655,7 +660,8 @@ async def add_issue_dependency(
     created_by: int | None = None,
 ) -> int:
     """Record that one issue blocks another. Idempotent (returns 0 when the edge
-    exists); an issue blocking itself violates issue_dependencies_no_self_dependency."""
+    exists); an issue blocking itself violates issue_dependencies_no_self_dependency.
+    """
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.ADD_ISSUE_DEPENDENCY, (blocker_issue_id, blocked_issue_id, created_by))
         return cur.rowcount
@@ -787,7 +793,8 @@ async def add_subtask(
 ) -> models.Subtask | None:
     """Make an issue a subtask of another, appended after the parent's existing
     subtasks. Adding the same pair again returns the existing row; a child that
-    already has another parent violates subtasks_one_parent."""
+    already has another parent violates subtasks_one_parent.
+    """
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.ADD_SUBTASK, (parent_issue_id, child_issue_id))
         r = await cur.fetchone()
@@ -890,7 +897,8 @@ async def pin_issue(
     conn: psycopg.AsyncConnection[Any], *, pinned_by: int | None = None, issue_id: int
 ) -> models.PinnedIssue | None:
     """Pin an issue at the end of its repository's pinned list. Pinning a pinned issue
-    returns its existing row unchanged; NULL when the issue does not exist."""
+    returns its existing row unchanged; NULL when the issue does not exist.
+    """
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.PIN_ISSUE, (pinned_by, issue_id))
         r = await cur.fetchone()
@@ -910,7 +918,8 @@ async def move_pinned_issue(
     """Move a pinned issue to a 0-based position (clamped to the end), renumbering the
     repository's pins 0..n-1 in one statement (the unique position constraint is
     checked at statement end). Returns the pins in their new order; empty when the
-    issue is not pinned."""
+    issue is not pinned.
+    """
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.MOVE_PINNED_ISSUE, (issue_id, position))
         rows = await cur.fetchall()
@@ -1014,7 +1023,8 @@ async def list_mentions_for_user(
     page_size: int,
 ) -> list[models.Mention]:
     """One page of the mentions of a user, newest first (their notification feed).
-    Keyset: pass the created_at and id of the last mention of the previous page."""
+    Keyset: pass the created_at and id of the last mention of the previous page.
+    """
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(
             q.LIST_MENTIONS_FOR_USER, (mentioned_user_id, before_id, before_created_at, page_size)
@@ -1058,7 +1068,8 @@ async def add_reaction(
     emoji: str,
 ) -> int:
     """React with an emoji on exactly one of an issue or a comment. Idempotent: returns
-    1 when added, 0 when the user had already reacted so."""
+    1 when added, 0 when the user had already reacted so.
+    """
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.ADD_REACTION, (user_id, issue_id, comment_id, emoji))
         return cur.rowcount
@@ -1160,7 +1171,8 @@ async def list_issue_events(
     page_size: int,
 ) -> list[models.IssueEvent]:
     """One page of an issue's history, oldest first. Keyset: pass the created_at and
-    id of the last event of the previous page."""
+    id of the last event of the previous page.
+    """
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.LIST_ISSUE_EVENTS, (issue_id, after_id, after_created_at, page_size))
         rows = await cur.fetchall()

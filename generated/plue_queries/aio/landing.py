@@ -29,7 +29,8 @@ async def submit_landing_request(
     stack_change_ids: list[str],
 ) -> models.LandingQueue | None:
     """Submit a change (and the stack below it) for landing. A change has at most one
-    open request per repository (UniqueViolation otherwise)."""
+    open request per repository (UniqueViolation otherwise).
+    """
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(
             q.SUBMIT_LANDING_REQUEST,
@@ -140,7 +141,8 @@ async def list_landing_requests_by_status(
     page_size: int,
 ) -> list[models.LandingQueue]:
     """One page of a repository's landing requests in a status, newest first. Pass the
-    last row's created_at and id to get the next page."""
+    last row's created_at and id to get the next page.
+    """
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(
             q.LIST_LANDING_REQUESTS_BY_STATUS,
@@ -250,7 +252,8 @@ async def update_landing_request(
     id: int,
 ) -> models.LandingQueue | None:
     """Edit the title, description and stack of an open request (the change was
-    rewritten or its stack changed). Returns NULL once landed or abandoned."""
+    rewritten or its stack changed). Returns NULL once landed or abandoned.
+    """
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.UPDATE_LANDING_REQUEST, (title, description, stack_change_ids, id))
         r = await cur.fetchone()
@@ -287,7 +290,8 @@ async def transition_landing_request(
     approved -> in_review (approval withdrawn); landing -> failed -> queued (retry);
     queued/landing -> conflicted (RecordLandingConflicts) -> queued;
     any open status -> abandoned -> pending (reopen).
-    Landing and conflicts have their own queries: they record more than the status."""
+    Landing and conflicts have their own queries: they record more than the status.
+    """
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.TRANSITION_LANDING_REQUEST, (to_status, id))
         r = await cur.fetchone()
@@ -320,7 +324,8 @@ async def record_landing_conflicts(
 ) -> models.LandingQueue | None:
     """Record the conflicts found by a rebase attempt. A queued or landing request
     becomes conflicted; a request still in review just carries the flag. Returns
-    NULL for a landed or abandoned request."""
+    NULL for a landed or abandoned request.
+    """
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.RECORD_LANDING_CONFLICTS, (Jsonb(conflict_info), id))
         r = await cur.fetchone()
@@ -352,7 +357,8 @@ async def clear_landing_conflicts(
     conn: psycopg.AsyncConnection[Any], *, id: int
 ) -> models.LandingQueue | None:
     """Clear the conflicts of a request once they are resolved; a conflicted request
-    goes back to the queue."""
+    goes back to the queue.
+    """
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.CLEAR_LANDING_CONFLICTS, (id,))
         r = await cur.fetchone()
@@ -388,7 +394,8 @@ async def mark_landing_landed(
     id: int,
 ) -> models.LandingQueue | None:
     """Finish a landing: only a request in status landing becomes landed, with the
-    commit it landed as, who landed it and when. Returns NULL otherwise."""
+    commit it landed as, who landed it and when. Returns NULL otherwise.
+    """
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.MARK_LANDING_LANDED, (landed_commit_id, landed_by, id))
         r = await cur.fetchone()
@@ -420,7 +427,8 @@ async def list_next_landable(
     conn: psycopg.AsyncConnection[Any], *, repository_id: int, max_count: int
 ) -> list[models.LandingQueue]:
     """The next queued, conflict-free requests of a repository in queue order (oldest
-    submission first), without claiming them."""
+    submission first), without claiming them.
+    """
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.LIST_NEXT_LANDABLE, (repository_id, max_count))
         rows = await cur.fetchall()
@@ -490,7 +498,8 @@ async def claim_next_landable(
 ) -> list[models.LandingQueue]:
     """Claim up to max_count queued requests of a repository for landing, in queue
     order: each request is handed to exactly one lander even under concurrency
-    (ids picked with SKIP LOCKED in a materialized CTE, then updated)."""
+    (ids picked with SKIP LOCKED in a materialized CTE, then updated).
+    """
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.CLAIM_NEXT_LANDABLE, (repository_id, max_count))
         rows = await cur.fetchall()
@@ -571,7 +580,8 @@ async def upsert_landing_review(
     body: str,
 ) -> models.LandingReview | None:
     """Record a reviewer's verdict; a reviewer has one review per request, so a second
-    verdict replaces the first."""
+    verdict replaces the first.
+    """
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.UPSERT_LANDING_REVIEW, (landing_id, reviewer_id, state, body))
         r = await cur.fetchone()
@@ -678,7 +688,8 @@ async def list_landing_line_comments(
     conn: psycopg.AsyncConnection[Any], *, landing_id: int
 ) -> list[models.LandingLineComment]:
     """The line comments of a landing request in reading order: by file, line, then
-    creation."""
+    creation.
+    """
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.LIST_LANDING_LINE_COMMENTS, (landing_id,))
         rows = await cur.fetchall()

@@ -78,7 +78,8 @@ async def list_milestones_with_counts(
     """One page of a repository's milestones in a state with their open and closed
     issue counts, soonest due first and undated last. Keyset: pass the due_date
     (possibly NULL) and id of the last row of the previous page; after_id NULL
-    starts from the beginning."""
+    starts from the beginning.
+    """
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(
             q.LIST_MILESTONES_WITH_COUNTS,
@@ -141,7 +142,8 @@ async def update_milestone(
     id: int,
 ) -> models.Milestone | None:
     """Change a milestone's title, description or due date; a NULL title or description
-    keeps the current value, while due_date is always set (NULL clears it)."""
+    keeps the current value, while due_date is always set (NULL clears it).
+    """
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.UPDATE_MILESTONE, (title, description, due_date, id))
         r = await cur.fetchone()

@@ -29,7 +29,8 @@ async def create_pull_request(
     base_branch: str,
 ) -> models.PullRequest | None:
     """Open a pull request; its number comes from the base repository's shared
-    issue/PR counter, so numbers never collide under concurrency."""
+    issue/PR counter, so numbers never collide under concurrency.
+    """
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(
             q.CREATE_PULL_REQUEST,
@@ -157,7 +158,8 @@ async def get_open_pull_request_for_branches(
     base_branch: str,
 ) -> models.PullRequest | None:
     """The open pull request from a head branch into a base branch, if any (to avoid
-    opening a duplicate)."""
+    opening a duplicate).
+    """
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(
             q.GET_OPEN_PULL_REQUEST_FOR_BRANCHES,
@@ -204,7 +206,8 @@ async def list_pull_requests_by_state(
     page_size: int,
 ) -> list[models.PullRequest]:
     """One page of a repository's pull requests in a state, newest first. Pass the
-    last row's created_at and id to get the next page."""
+    last row's created_at and id to get the next page.
+    """
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(
             q.LIST_PULL_REQUESTS_BY_STATE,
@@ -321,7 +324,8 @@ async def update_pull_request(
     conn: psycopg.AsyncConnection[Any], *, title: str, body: str, base_branch: str, id: int
 ) -> models.PullRequest | None:
     """Edit the title, body and target branch of an open pull request; NULL once it
-    is closed or merged."""
+    is closed or merged.
+    """
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.UPDATE_PULL_REQUEST, (title, body, base_branch, id))
         r = await cur.fetchone()
@@ -411,7 +415,8 @@ async def merge_pull_request(
     id: int,
 ) -> models.PullRequest | None:
     """Merge an open, conflict-free pull request, recording how, as which commit, by
-    whom and when. Returns NULL (and changes nothing) otherwise."""
+    whom and when. Returns NULL (and changes nothing) otherwise.
+    """
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.MERGE_PULL_REQUEST, (merge_style, merged_commit_id, merged_by, id))
         r = await cur.fetchone()
@@ -605,7 +610,8 @@ async def submit_review(
 
 async def dismiss_review(conn: psycopg.AsyncConnection[Any], *, id: int) -> models.Review | None:
     """Dismiss a submitted review (e.g. after new commits); NULL if it was pending or
-    already dismissed."""
+    already dismissed.
+    """
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.DISMISS_REVIEW, (id,))
         r = await cur.fetchone()
@@ -645,7 +651,8 @@ async def create_review_comment(
     review_id: int,
 ) -> models.ReviewComment | None:
     """Add an inline comment to a review; the pull request is taken from the review,
-    so the two can never disagree. NULL if the review does not exist."""
+    so the two can never disagree. NULL if the review does not exist.
+    """
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(
             q.CREATE_REVIEW_COMMENT,
@@ -705,7 +712,8 @@ async def list_review_comments_by_pull_request(
     conn: psycopg.AsyncConnection[Any], *, pull_request_id: int
 ) -> list[models.ReviewComment]:
     """All inline comments of a pull request in reading order: by file, line, then
-    creation."""
+    creation.
+    """
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.LIST_REVIEW_COMMENTS_BY_PULL_REQUEST, (pull_request_id,))
         rows = await cur.fetchall()
@@ -892,7 +900,8 @@ async def record_conflict(
     details: JsonInput,
 ) -> models.Conflict | None:
     """Record a conflicted file of a change (one row per repository, change and file);
-    recording it again refreshes the details and reopens it if it was resolved."""
+    recording it again refreshes the details and reopens it if it was resolved.
+    """
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(
             q.RECORD_CONFLICT,

@@ -65,7 +65,8 @@ async def list_repositories_by_owner(
 ) -> list[models.Repository]:
     """An owner's repositories, newest first, by keyset (cursor = last row's
     created_at and id; NULL for the first page). Private ones only when
-    include_private (the owner looking at their own list)."""
+    include_private (the owner looking at their own list).
+    """
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(
             q.LIST_REPOSITORIES_BY_OWNER,
@@ -213,7 +214,8 @@ async def set_repository_topics(
     conn: psycopg.AsyncConnection[Any], *, topics: list[str], id: int
 ) -> models.Repository | None:
     """Replace the topics, normalised: trimmed, lower-cased, blanks and duplicates
-    dropped, sorted."""
+    dropped, sorted.
+    """
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.SET_REPOSITORY_TOPICS, (topics, id))
         r = await cur.fetchone()
@@ -260,7 +262,8 @@ async def list_branches(
     page_size: int,
 ) -> list[models.Branch]:
     """A repository's branches by name, by keyset: pass the last name seen (NULL for
-    the first page)."""
+    the first page).
+    """
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.LIST_BRANCHES, (repository_id, after_name, page_size))
         rows = await cur.fetchall()
@@ -308,7 +311,8 @@ async def rename_branch(
 ) -> models.RenamedBranch | None:
     """Rename a branch in one statement: move the branch, move the repository's
     default branch if it was this one, and record the rename so old links resolve.
-    None when there is no branch from_name; UniqueViolation when to_name exists."""
+    None when there is no branch from_name; UniqueViolation when to_name exists.
+    """
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.RENAME_BRANCH, (from_name, to_name, renamed_by, repository_id))
         r = await cur.fetchone()
@@ -321,7 +325,8 @@ async def resolve_branch_name(
     """Follow renames from an old branch name to its current name: each step takes
     the first rename of that name made after the previous step, so a rename back
     (a -> b -> a) ends where it should and chains always terminate. Returns the
-    name itself when it was never renamed."""
+    name itself when it was never renamed.
+    """
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.RESOLVE_BRANCH_NAME, (name, repository_id))
         r = await cur.fetchone()
@@ -529,7 +534,8 @@ async def match_protected_branch(
 ) -> models.ProtectedBranch | None:
     """The rule that governs a branch: the highest-priority rule whose pattern
     matches the name, where * in a pattern matches any run of characters and every
-    other character (including % and _) matches only itself. None = unprotected."""
+    other character (including % and _) matches only itself. None = unprotected.
+    """
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.MATCH_PROTECTED_BRANCH, (repository_id, branch_name))
         r = await cur.fetchone()

@@ -27,7 +27,8 @@ async def create_user(
     is_admin: bool,
 ) -> models.User | None:
     """Create an account. The username keeps its case for display but must be unique
-    case-insensitively; the wallet address is stored lower-case (canonical form)."""
+    case-insensitively; the wallet address is stored lower-case (canonical form).
+    """
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(
             q.CREATE_USER,
@@ -87,7 +88,8 @@ async def list_users(
     as the cursor (both NULL for the first page). Optionally only active users.
     A NULL cursor becomes ('infinity', 0) instead of an OR, so even a cached
     generic plan keeps the row comparison as an index condition (an OR made deep
-    pages scan and discard every earlier row)."""
+    pages scan and discard every earlier row).
+    """
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.LIST_USERS, (only_active, before_created_at, before_id, page_size))
         rows = await cur.fetchall()
@@ -159,7 +161,8 @@ async def set_user_account_flags(
 
 async def record_user_login(conn: psycopg.AsyncConnection[Any], *, id: int) -> models.User | None:
     """Stamp a successful sign-in. Only users allowed to sign in (active, not
-    prohibited) are stamped: None means the login must be refused."""
+    prohibited) are stamped: None means the login must be refused.
+    """
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.RECORD_USER_LOGIN, (id,))
         r = await cur.fetchone()
@@ -168,7 +171,8 @@ async def record_user_login(conn: psycopg.AsyncConnection[Any], *, id: int) -> m
 
 async def delete_user(conn: psycopg.AsyncConnection[Any], *, id: int) -> int:
     """Delete an account with everything it owns (repositories, keys, sessions);
-    issues and comments it wrote stay, with the author set to NULL."""
+    issues and comments it wrote stay, with the author set to NULL.
+    """
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.DELETE_USER, (id,))
         return cur.rowcount
@@ -178,7 +182,8 @@ async def get_user_with_repository_names(
     conn: psycopg.AsyncConnection[Any], *, include_private: bool, id: int
 ) -> q.GetUserWithRepositoryNamesRow | None:
     """A user's profile header: the user and the names of their repositories, sorted
-    (private ones only when include_private, e.g. for the owner themself)."""
+    (private ones only when include_private, e.g. for the owner themself).
+    """
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.GET_USER_WITH_REPOSITORY_NAMES, (include_private, id))
         r = await cur.fetchone()
@@ -248,7 +253,8 @@ async def set_primary_email_address(
     """Make a verified address the user's primary one, in one statement: the old
     primary is cleared first (the CTE is forced to run before the final UPDATE, so
     the one-primary index never sees two), and users.email mirrors the new primary.
-    None when the address is not the user's or is not verified."""
+    None when the address is not the user's or is not verified.
+    """
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.SET_PRIMARY_EMAIL_ADDRESS, (email_id, user_id))
         r = await cur.fetchone()

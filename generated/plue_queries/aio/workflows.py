@@ -28,7 +28,8 @@ async def upsert_workflow_definition(
     is_active: bool,
 ) -> models.WorkflowDefinition | None:
     """Create or replace a repository's workflow by name, as found when its file is
-    (re)read; the id and the run history stay attached to the same name."""
+    (re)read; the id and the run history stay attached to the same name.
+    """
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(
             q.UPSERT_WORKFLOW_DEFINITION,
@@ -67,7 +68,8 @@ async def list_workflow_definitions(
     page_size: int,
 ) -> list[models.WorkflowDefinition]:
     """A repository's workflow definitions by name, optionally only the active ones;
-    keyset-paginated on the name (pass the last name seen as after_name)."""
+    keyset-paginated on the name (pass the last name seen as after_name).
+    """
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(
             q.LIST_WORKFLOW_DEFINITIONS, (repository_id, active_only, after_name, page_size)
@@ -120,7 +122,8 @@ async def create_workflow_run(
 ) -> models.WorkflowRun | None:
     """Queue a run of an active definition; the repository comes from the definition,
     so a run can never point at another repository's workflow. Returns nothing when
-    the definition does not exist or is inactive."""
+    the definition does not exist or is inactive.
+    """
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(
             q.CREATE_WORKFLOW_RUN,
@@ -185,7 +188,8 @@ async def claim_workflow_run(
     is picked in its own MATERIALIZED CTE with FOR UPDATE SKIP LOCKED, so concurrent
     dispatchers never get the same run or the same runner. The run stays queued
     (with its runner set) until the runner starts it. Nothing comes back when
-    either no run is waiting or no runner with a recent heartbeat is idle."""
+    either no run is waiting or no runner with a recent heartbeat is idle.
+    """
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.CLAIM_WORKFLOW_RUN, (max_heartbeat_age,))
         r = await cur.fetchone()
@@ -196,7 +200,8 @@ async def start_workflow_run(
     conn: psycopg.AsyncConnection[Any], *, id: int, runner_id: int
 ) -> models.WorkflowRun | None:
     """The claiming runner starts its run. Guarded: only a queued run held by this
-    runner starts, so a stale or foreign runner gets nothing back."""
+    runner starts, so a stale or foreign runner gets nothing back.
+    """
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.START_WORKFLOW_RUN, (id, runner_id))
         r = await cur.fetchone()
@@ -227,7 +232,8 @@ async def finish_workflow_run(
 ) -> models.WorkflowRun | None:
     """Conclude a running run (succeeded, failed, cancelled or timed_out). Nothing
     comes back when the run is not running; a non-final conclusion is rejected by
-    the workflow_runs_finished_iff_concluded check."""
+    the workflow_runs_finished_iff_concluded check.
+    """
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.FINISH_WORKFLOW_RUN, (conclusion, id))
         r = await cur.fetchone()
@@ -293,7 +299,8 @@ async def list_recent_workflow_runs(
 ) -> list[q.ListRecentWorkflowRunsRow]:
     """A repository's runs, newest first, with the name of their workflow (NULL once
     the definition is deleted), optionally of one status; keyset-paginated on
-    (created_at, id)."""
+    (created_at, id).
+    """
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(
             q.LIST_RECENT_WORKFLOW_RUNS,
@@ -451,7 +458,8 @@ async def finish_workflow_step(
     id: int,
 ) -> models.WorkflowStep | None:
     """Conclude a running step with its exit code; nothing comes back when it is not
-    running, and a non-final status is rejected by workflow_steps_finished_iff_concluded."""
+    running, and a non-final status is rejected by workflow_steps_finished_iff_concluded.
+    """
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.FINISH_WORKFLOW_STEP, (conclusion, exit_code, id))
         r = await cur.fetchone()
@@ -667,7 +675,8 @@ async def upsert_runner(
     conn: psycopg.AsyncConnection[Any], *, name: str, labels: list[str]
 ) -> models.RunnerPool | None:
     """Register a runner, or record its heartbeat (and new labels) when it is known.
-    A runner that was reaped as offline comes back idle; any other status is kept."""
+    A runner that was reaped as offline comes back idle; any other status is kept.
+    """
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.UPSERT_RUNNER, (name, labels))
         r = await cur.fetchone()
@@ -710,7 +719,8 @@ async def reap_stale_runners(
     """Stop handing runs to a runner (e.g. before an upgrade); it keeps its current run.
     Mark runners without a recent heartbeat offline and deal with what they held,
     in one statement: a claimed run they never started goes back to the queue, a
-    run they were executing times out."""
+    run they were executing times out.
+    """
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.REAP_STALE_RUNNERS, (max_heartbeat_age,))
         r = await cur.fetchone()

@@ -241,7 +241,8 @@ def insert_kind(
     note: str | None = None,
 ) -> models.Kind | None:
     """Insert one row of every type.
-    Returns the whole row, so the function returns the Kind model."""
+    Returns the whole row, so the function returns the Kind model.
+    """
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
         cur.execute(
             INSERT_KIND,

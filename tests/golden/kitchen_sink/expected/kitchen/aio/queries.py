@@ -52,7 +52,8 @@ async def insert_kind(
     note: str | None = None,
 ) -> models.Kind | None:
     """Insert one row of every type.
-    Returns the whole row, so the function returns the Kind model."""
+    Returns the whole row, so the function returns the Kind model.
+    """
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(
             q.INSERT_KIND,
