@@ -1,0 +1,204 @@
+"""Commit status queries against a real PostgreSQL: one status per commit and
+context, the combined state, and upserts racing each other."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import psycopg
+import pytest
+from plue_queries import commit_statuses, models
+from plue_queries.enums import CommitState
+from psycopg import errors
+
+from tests.factories import commit_id, make_repo
+
+State = CommitState
+
+
+def make_commit_status(
+    conn: psycopg.Connection[Any], repo: models.Repository | None = None, **overrides: Any
+) -> models.CommitStatus:
+    """A successful ci/build status on a fresh commit (in a new repository unless given)."""
+    repo = repo or make_repo(conn)
+    fields: dict[str, Any] = {
+        "repository_id": repo.id,
+        "commit_sha": commit_id(),
+        "context": "ci/build",
+        "state": State.SUCCESS,
+        "target_url": "https://ci.example.com/runs/1",
+        "description": "Build passed",
+        "creator_id": repo.owner_id,
+        "workflow_run_id": None,
+    }
+    fields.update(overrides)
+    status = commit_statuses.upsert_commit_status(conn, **fields)
+    assert status is not None
+    return status
+
+
+def test_upsert_replaces_the_status_of_a_context(conn: psycopg.Connection[Any]) -> None:
+    repo = make_repo(conn)
+    sha = commit_id()
+    first = make_commit_status(conn, repo, commit_sha=sha, state=State.PENDING, description="")
+    assert (first.state, first.context, first.commit_sha) == (State.PENDING, "ci/build", sha)
+    second = make_commit_status(
+        conn, repo, commit_sha=sha, state=State.FAILURE, target_url=None, description="2 failed"
+    )
+    assert second.id == first.id
+    assert (second.state, second.target_url, second.description) == (
+        State.FAILURE,
+        None,
+        "2 failed",
+    )
+    lint = make_commit_status(conn, repo, commit_sha=sha, context="ci/lint")
+    listed = commit_statuses.list_commit_statuses(conn, repository_id=repo.id, commit_sha=sha)
+    assert listed == [second, lint]
+
+
+def test_statuses_are_per_repository(conn: psycopg.Connection[Any]) -> None:
+    sha = commit_id()
+    mine = make_commit_status(conn, commit_sha=sha)
+    theirs = make_commit_status(conn, commit_sha=sha, state=State.ERROR)
+    assert mine.id != theirs.id
+    listed = commit_statuses.list_commit_statuses(
+        conn, repository_id=mine.repository_id, commit_sha=sha
+    )
+    assert listed == [mine]
+
+
+@pytest.mark.parametrize(
+    ("states", "combined"),
+    [
+        ((), State.PENDING),
+        ((State.SUCCESS,), State.SUCCESS),
+        ((State.SUCCESS, State.SUCCESS, State.SUCCESS), State.SUCCESS),
+        ((State.SUCCESS, State.PENDING), State.PENDING),
+        ((State.SUCCESS, State.PENDING, State.FAILURE), State.FAILURE),
+        ((State.PENDING, State.ERROR), State.FAILURE),
+        ((State.ERROR,), State.FAILURE),
+    ],
+)
+def test_combined_state(
+    conn: psycopg.Connection[Any], states: tuple[State, ...], combined: State
+) -> None:
+    repo = make_repo(conn)
+    sha = commit_id()
+    for n, state in enumerate(states):
+        make_commit_status(conn, repo, commit_sha=sha, context=f"check/{n}", state=state)
+    make_commit_status(conn, repo, state=State.FAILURE)  # another commit: not counted
+    row = commit_statuses.get_combined_commit_status(conn, repository_id=repo.id, commit_sha=sha)
+    assert row is not None
+    assert row.state is combined
+    assert (row.total, row.successes, row.pending, row.failures) == (
+        len(states),
+        states.count(State.SUCCESS),
+        states.count(State.PENDING),
+        states.count(State.FAILURE) + states.count(State.ERROR),
+    )
+
+
+def test_delete_one_context(conn: psycopg.Connection[Any]) -> None:
+    status = make_commit_status(conn, state=State.FAILURE)
+    key: dict[str, Any] = {"repository_id": status.repository_id, "commit_sha": status.commit_sha}
+    assert commit_statuses.delete_commit_status(conn, **key, context="ci/build") == 1
+    assert commit_statuses.delete_commit_status(conn, **key, context="ci/build") == 0
+    assert commit_statuses.list_commit_statuses(conn, **key) == []
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "error"),
+    [
+        ("commit_sha", "HEAD", errors.CheckViolation),
+        ("context", " ", errors.CheckViolation),
+        ("state", "green", errors.InvalidTextRepresentation),
+        ("repository_id", 987654321, errors.ForeignKeyViolation),
+        ("workflow_run_id", 987654321, errors.ForeignKeyViolation),
+    ],
+)
+def test_upsert_rejects_bad_input(
+    conn: psycopg.Connection[Any], field: str, value: Any, error: type[Exception]
+) -> None:
+    with pytest.raises(error):
+        make_commit_status(conn, **{field: value})
+
+
+REPORTERS = 16
+
+
+def naive_upsert(conn: psycopg.Connection[Any], repo_id: int, sha: str, state: State) -> None:
+    """Look, then insert or update: what UpsertCommitStatus must not be."""
+    with conn.transaction():
+        found = conn.execute(
+            "SELECT id FROM commit_statuses"
+            " WHERE repository_id = %s AND commit_sha = %s AND context = 'ci/build'",
+            (repo_id, sha),
+        ).fetchone()
+        conn.execute("SELECT pg_sleep(0.02)")
+        if found is None:
+            conn.execute(
+                "INSERT INTO commit_statuses (repository_id, commit_sha, context, state)"
+                " VALUES (%s, %s, 'ci/build', %s)",
+                (repo_id, sha, state),
+            )
+        else:
+            conn.execute("UPDATE commit_statuses SET state = %s WHERE id = %s", (state, found[0]))
+
+
+def real_upsert(conn: psycopg.Connection[Any], repo_id: int, sha: str, state: State) -> None:
+    make_commit_status(
+        conn,
+        repository_id=repo_id,
+        commit_sha=sha,
+        state=state,
+        target_url=None,
+        creator_id=None,
+    )
+
+
+def race_reporters(
+    database_url: str, report: Callable[[psycopg.Connection[Any], int, str, State], None]
+) -> tuple[list[BaseException], int]:
+    """REPORTERS threads report the same commit and context at once; return the
+    errors they hit and how many rows exist afterwards."""
+    with psycopg.connect(database_url) as setup:
+        repo = make_repo(setup)
+    sha = commit_id()
+    barrier = threading.Barrier(REPORTERS)
+    failures: list[BaseException] = []
+
+    def worker(n: int) -> None:
+        try:
+            with psycopg.connect(database_url, autocommit=True) as conn:
+                barrier.wait()
+                report(conn, repo.id, sha, State.SUCCESS if n % 2 else State.PENDING)
+        except BaseException as exc:  # reported to the caller, never swallowed
+            failures.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(REPORTERS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    with psycopg.connect(database_url) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM commit_statuses WHERE repository_id = %s AND commit_sha = %s",
+            (repo.id, sha),
+        ).fetchone()
+    assert row is not None
+    return failures, row[0]
+
+
+def test_concurrent_reports_leave_one_row_and_no_errors(database_url: str) -> None:
+    failures, rows = race_reporters(database_url, real_upsert)
+    assert failures == []
+    assert rows == 1
+
+
+def test_negative_control_look_then_insert_collides(database_url: str) -> None:
+    failures, rows = race_reporters(database_url, naive_upsert)
+    assert rows == 1
+    assert failures, "the race was not observed: the test cannot see it"
+    assert all(isinstance(f, errors.UniqueViolation) for f in failures)
