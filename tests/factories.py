@@ -7,13 +7,26 @@ test override any of them by keyword, so a test states only what it cares about.
 from __future__ import annotations
 
 import base64
+import datetime
 import hashlib
 import itertools
 import secrets
 from typing import Any
 
 import psycopg
-from plue_queries import agent, issues, models, repositories, users, workflows
+from plue_queries import (
+    agent,
+    changes,
+    commit_statuses,
+    issues,
+    landing,
+    models,
+    pull_requests,
+    repositories,
+    users,
+    workflows,
+)
+from plue_queries.enums import CommitState
 
 _serial = itertools.count(1)
 
@@ -185,3 +198,88 @@ def make_repo_with_issues(
     repo = make_repo(conn, **repo_overrides)
     author = make_user(conn)
     return repo, [make_issue(conn, repo, author) for _ in range(count)]
+
+
+def make_landing_request(
+    conn: psycopg.Connection[Any], repo: models.Repository | None = None, **overrides: Any
+) -> models.LandingQueue:
+    """A pending landing request for a fresh change (in a new repository unless given)."""
+    repo = repo or make_repo(conn)
+    fields: dict[str, Any] = {
+        "repository_id": repo.id,
+        "change_id": change_id(),
+        "title": "Teach the parser about trailing commas",
+        "description": "",
+        "author_id": repo.owner_id,
+        "target_bookmark": "main",
+        "stack_change_ids": [],
+    }
+    fields.update(overrides)
+    request = landing.submit_landing_request(conn, **fields)
+    assert request is not None
+    return request
+
+
+def make_pull_request(
+    conn: psycopg.Connection[Any], repo: models.Repository | None = None, **overrides: Any
+) -> models.PullRequest:
+    """An open pull request from a feature branch into main (in a new repository unless given)."""
+    repo = repo or make_repo(conn)
+    fields: dict[str, Any] = {
+        "base_repository_id": repo.id,
+        "title": "Add a --json flag to the log command",
+        "body": "",
+        "author_id": repo.owner_id,
+        "head_repository_id": repo.id,
+        "head_branch": "feature/json-log",
+        "base_branch": "main",
+    }
+    fields.update(overrides)
+    pr = pull_requests.create_pull_request(conn, **fields)
+    assert pr is not None
+    return pr
+
+
+def make_change(
+    conn: psycopg.Connection[Any], repo: models.Repository | None = None, **overrides: Any
+) -> models.Change:
+    """A recorded jj change with a fresh change and commit id (in a new repository unless given)."""
+    repo = repo or make_repo(conn)
+    fields: dict[str, Any] = {
+        "repository_id": repo.id,
+        "change_id": change_id(),
+        "commit_id": commit_id(),
+        "description": "parser: accept trailing commas",
+        "author_name": "Ada Lovelace",
+        "author_email": "ada@example.com",
+        "author_id": None,
+        "parent_change_ids": [],
+        "is_empty": False,
+        "has_conflict": False,
+        "authored_at": datetime.datetime(2026, 1, 2, 3, 4, 5, tzinfo=datetime.UTC),
+    }
+    fields.update(overrides)
+    change = changes.upsert_change(conn, **fields)
+    assert change is not None
+    return change
+
+
+def make_commit_status(
+    conn: psycopg.Connection[Any], repo: models.Repository | None = None, **overrides: Any
+) -> models.CommitStatus:
+    """A successful ci/build status on a fresh commit (in a new repository unless given)."""
+    repo = repo or make_repo(conn)
+    fields: dict[str, Any] = {
+        "repository_id": repo.id,
+        "commit_sha": commit_id(),
+        "context": "ci/build",
+        "state": CommitState.SUCCESS,
+        "target_url": "https://ci.example.com/runs/1",
+        "description": "Build passed",
+        "creator_id": repo.owner_id,
+        "workflow_run_id": None,
+    }
+    fields.update(overrides)
+    status = commit_statuses.upsert_commit_status(conn, **fields)
+    assert status is not None
+    return status

@@ -13,31 +13,7 @@ from plue_queries import changes, models
 from plue_queries.enums import FileChangeKind
 from psycopg import errors
 
-from tests.factories import change_id, commit_id, make_repo, make_user
-
-
-def make_change(
-    conn: psycopg.Connection[Any], repo: models.Repository | None = None, **overrides: Any
-) -> models.Change:
-    """A recorded jj change with a fresh change and commit id (in a new repository unless given)."""
-    repo = repo or make_repo(conn)
-    fields: dict[str, Any] = {
-        "repository_id": repo.id,
-        "change_id": change_id(),
-        "commit_id": commit_id(),
-        "description": "parser: accept trailing commas",
-        "author_name": "Ada Lovelace",
-        "author_email": "ada@example.com",
-        "author_id": None,
-        "parent_change_ids": [],
-        "is_empty": False,
-        "has_conflict": False,
-        "authored_at": datetime.datetime(2026, 1, 2, 3, 4, 5, tzinfo=datetime.UTC),
-    }
-    fields.update(overrides)
-    change = changes.upsert_change(conn, **fields)
-    assert change is not None
-    return change
+from tests.factories import change_id, commit_id, make_change, make_repo, make_user
 
 
 def operation_id() -> str:

@@ -9,34 +9,13 @@ from typing import Any
 
 import psycopg
 import pytest
-from plue_queries import commit_statuses, models
+from plue_queries import commit_statuses
 from plue_queries.enums import CommitState
 from psycopg import errors
 
-from tests.factories import commit_id, make_repo
+from tests.factories import commit_id, make_commit_status, make_repo
 
 State = CommitState
-
-
-def make_commit_status(
-    conn: psycopg.Connection[Any], repo: models.Repository | None = None, **overrides: Any
-) -> models.CommitStatus:
-    """A successful ci/build status on a fresh commit (in a new repository unless given)."""
-    repo = repo or make_repo(conn)
-    fields: dict[str, Any] = {
-        "repository_id": repo.id,
-        "commit_sha": commit_id(),
-        "context": "ci/build",
-        "state": State.SUCCESS,
-        "target_url": "https://ci.example.com/runs/1",
-        "description": "Build passed",
-        "creator_id": repo.owner_id,
-        "workflow_run_id": None,
-    }
-    fields.update(overrides)
-    status = commit_statuses.upsert_commit_status(conn, **fields)
-    assert status is not None
-    return status
 
 
 def test_upsert_replaces_the_status_of_a_context(conn: psycopg.Connection[Any]) -> None:

@@ -13,29 +13,9 @@ from plue_queries import landing, models
 from plue_queries.enums import DiffSide, LandingStatus, ReviewState
 from psycopg import errors
 
-from tests.factories import change_id, commit_id, make_repo, make_user
+from tests.factories import change_id, commit_id, make_landing_request, make_repo, make_user
 
 Status = LandingStatus
-
-
-def make_landing_request(
-    conn: psycopg.Connection[Any], repo: models.Repository | None = None, **overrides: Any
-) -> models.LandingQueue:
-    """A pending landing request for a fresh change (in a new repository unless given)."""
-    repo = repo or make_repo(conn)
-    fields: dict[str, Any] = {
-        "repository_id": repo.id,
-        "change_id": change_id(),
-        "title": "Teach the parser about trailing commas",
-        "description": "",
-        "author_id": repo.owner_id,
-        "target_bookmark": "main",
-        "stack_change_ids": [],
-    }
-    fields.update(overrides)
-    request = landing.submit_landing_request(conn, **fields)
-    assert request is not None
-    return request
 
 
 def move(conn: psycopg.Connection[Any], request_id: int, *path: Status) -> models.LandingQueue:

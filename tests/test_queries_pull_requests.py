@@ -12,27 +12,7 @@ from plue_queries import models, pull_requests
 from plue_queries.enums import ConflictKind, DiffSide, MergeStyle, PrState, ReviewState
 from psycopg import errors
 
-from tests.factories import change_id, commit_id, make_repo, make_user
-
-
-def make_pull_request(
-    conn: psycopg.Connection[Any], repo: models.Repository | None = None, **overrides: Any
-) -> models.PullRequest:
-    """An open pull request from a feature branch into main (in a new repository unless given)."""
-    repo = repo or make_repo(conn)
-    fields: dict[str, Any] = {
-        "base_repository_id": repo.id,
-        "title": "Add a --json flag to the log command",
-        "body": "",
-        "author_id": repo.owner_id,
-        "head_repository_id": repo.id,
-        "head_branch": "feature/json-log",
-        "base_branch": "main",
-    }
-    fields.update(overrides)
-    pr = pull_requests.create_pull_request(conn, **fields)
-    assert pr is not None
-    return pr
+from tests.factories import change_id, commit_id, make_pull_request, make_repo, make_user
 
 
 def make_review(
