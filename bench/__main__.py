@@ -1,0 +1,174 @@
+"""``python -m bench``: every benchmark of plue-db in one run, in a scratch database.
+
+Prints a Markdown table (the one in bench/README.md) and writes a PNG chart.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import dataclasses
+import os
+import random
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from bench import bulk, harness, latency, report, seed, statements
+from bench.harness import WorkloadResult
+from bench.scratch import scratch_database
+from plue_db import config
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """How much to measure: the default run, or ``--quick`` for a smoke run."""
+
+    size: seed.Size
+    rounds: int
+    bulk_rounds: int
+    lookup_ops: int
+    list_ops: int
+    write_ops: int
+    threaded_ops: int
+    bulk_rows: int
+    single_sample: int
+    small_writes: int
+
+
+FULL = Plan(seed.FULL, 24, 3, 300, 150, 150, 800, 100_000, 300, 1_000)
+QUICK = Plan(seed.QUICK, 2, 1, 10, 5, 5, 16, 500, 20, 50)
+
+
+def main(argv: Sequence[str] | None = None, log: Callable[[str], None] = print) -> str:
+    """Run everything; return (and print) the Markdown results."""
+    args = _parser().parse_args(argv)
+    plan = QUICK if args.quick else FULL
+    if args.rounds:
+        plan = dataclasses.replace(plan, rounds=args.rounds)
+    server = args.server_url or config.database_url()
+    started = time.perf_counter()
+    with scratch_database(server) as url:
+        log(f"seeding {plan.size} ...")
+        seeded = seed.seed(url, plan.size, random.Random(20250601))
+        results, pairs = _measure(url, seeded, plan, log)
+    text = "\n\n".join(
+        [report.table(results), report.comparisons(pairs), _machine(server, plan, started)]
+    )
+    log(text)
+    chart = (
+        Path(args.chart) if args.chart else RESULTS / ("quick.png" if args.quick else "bench.png")
+    )
+    report.chart(results, chart)
+    log(f"chart written to {chart}")
+    return text
+
+
+def _measure(
+    url: str, seeded: seed.Seeded, plan: Plan, log: Callable[[str], None]
+) -> tuple[list[WorkloadResult], list[tuple[str, float]]]:
+    rng = random.Random(1)
+    lookup = statements.point_lookup(seeded, rng, 2000)
+    page = statements.list_page(seeded, 10)
+    comment = statements.insert_returning(seeded, rng, 2000)
+    new_issue = statements.create_issue(seeded, rng, 2000)
+    results: list[WorkloadResult] = []
+    # Commits skip the WAL flush here (~4 ms on this disk), which would bury the
+    # client's cost; the bulk section below runs at the default settings.
+    with latency.connect(_no_sync_commit(url)) as c:
+        for workload in (
+            latency.single(c, lookup, plan.lookup_ops),
+            latency.single(c, page, plan.list_ops),
+            latency.single(c, comment, plan.write_ops),
+            latency.single(c, new_issue, plan.write_ops),
+            latency.concurrent(c, lookup, plan.threaded_ops),
+            latency.concurrent(c, new_issue, plan.threaded_ops),
+        ):
+            results.append(harness.run(workload, plan.rounds, log))
+    with psycopg.connect(url, autocommit=True) as conn:
+        for workload in (
+            bulk.log_ingestion(conn, seeded, plan.bulk_rows, plan.single_sample),
+            bulk.small_writes(conn, seeded, plan.small_writes),
+        ):
+            results.append(harness.run(workload, plan.bulk_rounds, log))
+    return results, _pairs(results)
+
+
+def _pairs(results: list[WorkloadResult]) -> list[tuple[str, float]]:
+    """The ratios the targets are stated in, each taken within a round."""
+    out = []
+    for w in results[:4]:
+        out += [
+            (f"{w.name}: generated / raw", w.paired_ratio(latency.GENERATED, latency.BASELINE)),
+            (f"{w.name}: A/A", w.paired_ratio(latency.AA, latency.BASELINE)),
+            (f"{w.name}: generated / pgbench", w.paired_ratio(latency.GENERATED, latency.PGBENCH)),
+            (
+                f"{w.name}: SQLAlchemy / generated",
+                w.paired_ratio(latency.SQLALCHEMY, latency.GENERATED),
+            ),
+            (
+                f"{w.name}: generated async / raw async",
+                w.paired_ratio(latency.GENERATED_ASYNC, latency.RAW_ASYNC),
+            ),
+            (f"{w.name}: asyncpg / raw async", w.paired_ratio(latency.ASYNCPG, latency.RAW_ASYNC)),
+        ]
+    for w in results[4:6]:
+        out.append(
+            (f"{w.name}: generated / raw", w.paired_ratio(latency.GENERATED, latency.BASELINE))
+        )
+    copy, batch = results[6], results[7]
+    out += [
+        (f"{copy.name}: executemany / :copyfrom", 1 / copy.cases[1].median_ratio),
+        (
+            f"{copy.name}: single inserts / :copyfrom",
+            copy.paired_ratio(copy.cases[2].label, copy.cases[1].label),
+        ),
+        (f"{batch.name}: loop / pipeline", 1 / batch.cases[1].median_ratio),
+    ]
+    return out
+
+
+def _no_sync_commit(url: str) -> str:
+    params = conninfo_to_dict(url)
+    params["options"] = f"{params.get('options', '')} -c synchronous_commit=off".strip()
+    return make_conninfo("", **params)
+
+
+def _machine(server: str, plan: Plan, started: float) -> str:
+    with psycopg.connect(server) as conn:
+        version = conn.execute("SELECT version()").fetchone()
+    cpu = "unknown CPU"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    return (
+        f"Machine: {os.cpu_count()} cores, {cpu}; server: "
+        f"{version[0] if version else '?'}; Python {sys.version.split()[0]}; "
+        f"{plan.rounds} rounds (bulk {plan.bulk_rounds}); run took "
+        f"{time.perf_counter() - started:.0f} s."
+    )
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    p.add_argument("--quick", action="store_true", help="tiny data and 2 rounds: a smoke run")
+    p.add_argument("--rounds", type=int, default=0, help="interleaved rounds (default 24)")
+    p.add_argument(
+        "--server-url",
+        help="server to create the scratch database on (default: DATABASE_URL or embedded PG16)",
+    )
+    p.add_argument("--chart", help="PNG path (default bench/results/bench.png)")
+    return p
+
+
+if __name__ == "__main__":
+    main()
