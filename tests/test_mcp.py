@@ -6,6 +6,7 @@ schema.sql), so the tools are checked through the real protocol, process and log
 
 from __future__ import annotations
 
+import subprocess
 import sys
 import time
 import uuid
@@ -21,17 +22,18 @@ from anyio.from_thread import BlockingPortal, start_blocking_portal
 from mcp.client.session import ClientSession
 from mcp.client.stdio import StdioServerParameters, stdio_client
 
+from plue_db import readonly, stats
+
 TOOLS = {"query", "list_tables", "describe_table", "find_user", "db_stats"}
 
 
+SERVER = ["-m", "plue_db.mcp_server"]
+
+
 @asynccontextmanager
-async def connected(database_url: str) -> AsyncIterator[ClientSession]:
+async def connected(env: dict[str, str]) -> AsyncIterator[ClientSession]:
     """Start the server as a subprocess and open an initialised client session to it."""
-    params = StdioServerParameters(
-        command=sys.executable,
-        args=["-m", "plue_db.mcp_server"],
-        env={"DATABASE_URL": database_url, "PLUE_MCP_STATEMENT_TIMEOUT_MS": "2000"},
-    )
+    params = StdioServerParameters(command=sys.executable, args=SERVER, env=env)
     async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
         await session.initialize()
         yield session
@@ -56,7 +58,9 @@ class Client:
 def client(database_url: str) -> Iterator[Client]:
     with (
         start_blocking_portal() as portal,
-        portal.wrap_async_context_manager(connected(database_url)) as session,
+        portal.wrap_async_context_manager(
+            connected({"DATABASE_URL": database_url, "PLUE_MCP_STATEMENT_TIMEOUT_MS": "2000"})
+        ) as session,
     ):
         yield Client(portal, session)
 
@@ -208,3 +212,48 @@ def test_list_tables_and_db_stats_return_sane_numbers(
     assert stats["uptime_seconds"] >= 0
     assert stats["table_count"] == len(tables)
     assert 0 < len(stats["largest_tables"]) <= 10
+
+
+def test_a_dedicated_reader_login_is_used_as_given(database_url: str) -> None:
+    """With PLUE_MCP_DATABASE_URL the server never touches DATABASE_URL (here unreachable)."""
+    env = {
+        "PLUE_MCP_DATABASE_URL": readonly.ensure_reader_role(database_url),
+        "DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none",
+    }
+
+    async def ask(session: ClientSession) -> types.CallToolResult:
+        return await session.call_tool("query", {"sql": "SELECT session_user::text"})
+
+    async def run() -> types.CallToolResult:
+        async with connected(env) as session:
+            return await ask(session)
+
+    with start_blocking_portal() as portal:
+        result = portal.call(run)
+    assert structured(result)["rows"] == [[readonly.READER_ROLE]]
+
+
+def test_an_unsafe_login_stops_the_server_with_a_clear_reason(database_url: str) -> None:
+    done = subprocess.run(
+        [sys.executable, *SERVER],
+        env={"PLUE_MCP_DATABASE_URL": database_url, "PATH": "/usr/bin:/bin"},
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert "login 'postgres' is a superuser" in done.stderr
+
+
+def test_stats_render_prints_readable_tables(conn: psycopg.Connection[Any]) -> None:
+    collected = stats.collect(conn)
+    text = stats.render(collected)
+    lines = text.splitlines()
+    assert lines[0].split() == ["metric", "value"]
+    assert any(line.startswith("database") and collected["database"] in line for line in lines)
+    largest = collected["largest_tables"][0]["table"]
+    assert any(line.split()[:1] == [largest] for line in lines)
+    assert "cache hit ratio" in text and "connection state" in text

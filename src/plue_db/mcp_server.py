@@ -25,7 +25,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import ToolAnnotations
 
 from plue_db import config, stats
-from plue_db.readonly import QueryError, ReadonlyExecutor, to_json
+from plue_db.readonly import QueryError, ReaderSetupError, ReadonlyExecutor, to_json
 
 READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True)
 
@@ -231,17 +231,26 @@ def _stdout_to_stderr() -> Iterator[None]:
         os.close(saved)
 
 
-def main() -> None:
-    """``plue-db mcp``: serve the tools on stdio until the client closes the pipe."""
+def main() -> int:
+    """``plue-db mcp``: serve the tools on stdio until the client closes the pipe.
+
+    Exits with 2 and a one-line reason on stderr when no safe read-only login is
+    available, rather than serving with one that could write.
+    """
     reader_url = os.environ.get("PLUE_MCP_DATABASE_URL", "").strip() or None
-    with _stdout_to_stderr():
-        admin_url = "" if reader_url else config.database_url()
-        executor = ReadonlyExecutor.from_config(admin_url, reader_url)
+    try:
+        with _stdout_to_stderr():
+            admin_url = "" if reader_url else config.database_url()
+            executor = ReadonlyExecutor.from_config(admin_url, reader_url)
+    except (ReaderSetupError, ValueError, psycopg.OperationalError) as exc:
+        print(f"plue-db mcp: {exc}", file=sys.stderr)
+        return 2
     try:
         build_server(executor).run("stdio")
     finally:
         executor.close()
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -388,29 +388,28 @@ class ReadonlyExecutor:
 
     def __init__(self, reader_url: str, limits: Limits | None = None) -> None:
         self.limits = limits or Limits()
+        settings: dict[str, Any] = {
+            "autocommit": True,
+            "prepare_threshold": None,
+            "application_name": "plue-mcp",
+            "connect_timeout": 10,
+            # Session defaults for the fixed catalog queries; query() sets its own.
+            "options": f"-c statement_timeout={self.limits.statement_timeout_ms}"
+            f" -c lock_timeout={self.limits.lock_timeout_ms}",
+        }
+        # One direct connection first: an unreachable server or an unsafe login fails
+        # here with the server's own words instead of as a pool timeout.
+        with psycopg.connect(reader_url, **settings) as conn:
+            verify_reader(conn)
         self._pool = psycopg_pool.ConnectionPool(
             reader_url,
             min_size=1,
             max_size=4,
-            kwargs={
-                "autocommit": True,
-                "prepare_threshold": None,
-                "application_name": "plue-mcp",
-                # Session defaults for the fixed catalog queries; query() sets its own.
-                "options": f"-c statement_timeout={self.limits.statement_timeout_ms}"
-                f" -c lock_timeout={self.limits.lock_timeout_ms}",
-            },
+            kwargs=settings,
             check=psycopg_pool.ConnectionPool.check_connection,
-            open=False,
+            open=True,
             name="plue-mcp-reader",
         )
-        self._pool.open(wait=True, timeout=15)
-        try:
-            with self._pool.connection() as conn:
-                verify_reader(conn)
-        except BaseException:
-            self._pool.close()
-            raise
 
     @classmethod
     def from_config(cls, admin_url: str, reader_url: str | None = None) -> ReadonlyExecutor:
