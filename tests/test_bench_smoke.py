@@ -1,0 +1,75 @@
+"""``python -m bench --quick`` end to end on the test server: the table, the chart, cleanup.
+
+Only the shape is checked (a row per workload and case, finite positive ratios, a PNG,
+the scratch database gone); timings on a shared machine are not assertions.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import psycopg
+
+from bench import latency
+from bench.__main__ import main
+
+SINGLE = [
+    latency.BASELINE,
+    latency.AA,
+    latency.GENERATED,
+    latency.GENERATED_ASYNC,
+    latency.RAW_ASYNC,
+    latency.ASYNCPG,
+    latency.SQLALCHEMY,
+    latency.PGBENCH,
+]
+THREADED = [latency.BASELINE, latency.AA, latency.GENERATED, latency.SQLALCHEMY, latency.PGBENCH]
+ROW = re.compile(
+    r"^\| (?P<workload>[^|]+) \| (?P<case>[^|]+) \| (?P<us>[\d,.]+) \| (?P<ratio>[\d.]+) \|"
+)
+
+
+def test_quick_run_prints_every_row_and_writes_a_chart(server_url: str, tmp_path: Path) -> None:
+    chart = tmp_path / "bench.png"
+    logged: list[str] = []
+
+    text = main(["--quick", "--server-url", server_url, "--chart", str(chart)], log=logged.append)
+
+    rows = [m.groupdict() for line in text.splitlines() if (m := ROW.match(line))]
+    cases_by_workload: dict[str, list[str]] = {}
+    for row in rows:
+        cases_by_workload.setdefault(row["workload"], []).append(row["case"])
+        assert float(row["us"].replace(",", "")) > 0
+        assert float(row["ratio"]) > 0
+    assert cases_by_workload == {
+        "point lookup (get_user_by_id)": SINGLE,
+        "50-row list (list_issues)": SINGLE,
+        "insert RETURNING (create_comment)": SINGLE,
+        "create-issue (create_issue)": SINGLE,
+        "point lookup (get_user_by_id), 8 threads": THREADED,
+        "create-issue (create_issue), 8 threads": THREADED,
+        "bulk: 500 log lines": [
+            "executemany, one transaction (baseline)",
+            "generated :copyfrom (copy_workflow_logs)",
+            "single autocommit INSERTs (20 sampled, per row)",
+        ],
+        "50 small writes (add_reaction)": [
+            "loop of generated calls, one transaction (baseline)",
+            "pipeline: executemany as :batchexec would (none declared)",
+            "loop of generated calls, autocommit each",
+        ],
+    }
+    baselines = [r for r in rows if "baseline" in r["case"]]
+    assert {float(r["ratio"]) for r in baselines} == {1.0}
+    assert "generated async / raw async" in text
+    assert "Machine:" in text
+    assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+    with psycopg.connect(server_url) as conn:
+        left = conn.execute(
+            "SELECT datname FROM pg_database WHERE datname LIKE %s",
+            (f"plue_bench_{os.getpid()}_%",),
+        ).fetchall()
+    assert left == []
