@@ -124,7 +124,8 @@ LIMIT sqlc.arg(max_count);
 
 -- Claim up to max_count queued requests of a repository for landing, in queue
 -- order: each request is handed to exactly one lander even under concurrency
--- (ids picked with SKIP LOCKED in a materialized CTE, then updated).
+-- (ids picked with SKIP LOCKED in a materialized CTE, then updated). Rows come
+-- back in queue order, which UPDATE ... RETURNING alone does not promise.
 -- name: ClaimNextLandable :many
 WITH picked AS MATERIALIZED (
     SELECT q.id FROM landing_queue AS q
@@ -134,12 +135,16 @@ WITH picked AS MATERIALIZED (
     ORDER BY q.created_at, q.id
     LIMIT sqlc.arg(max_count)
     FOR UPDATE SKIP LOCKED
+),
+claimed AS (
+    UPDATE landing_queue AS lq
+    SET status = 'landing'
+    FROM picked
+    WHERE lq.id = picked.id
+    RETURNING lq.*
 )
-UPDATE landing_queue AS lq
-SET status = 'landing'
-FROM picked
-WHERE lq.id = picked.id
-RETURNING lq.*;
+SELECT * FROM claimed
+ORDER BY created_at, id;
 
 -- Delete a landing request with its reviews and comments.
 -- name: DeleteLandingRequest :execrows

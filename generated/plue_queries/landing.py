@@ -14,7 +14,7 @@ from psycopg.rows import tuple_row
 from psycopg.types.json import Jsonb
 
 from plue_queries import enums, models
-from plue_queries._types import JsonInput
+from plue_queries._types import JsonInput, JsonValue
 
 SUBMIT_LANDING_REQUEST: Final[LiteralString] = """-- name: SubmitLandingRequest :one
 INSERT INTO landing_queue (
@@ -150,13 +150,40 @@ WITH picked AS MATERIALIZED (
     ORDER BY q.created_at, q.id
     LIMIT $2
     FOR UPDATE SKIP LOCKED
+),
+claimed AS (
+    UPDATE landing_queue AS lq
+    SET status = 'landing'
+    FROM picked
+    WHERE lq.id = picked.id
+    RETURNING lq.id, lq.repository_id, lq.change_id, lq.title, lq.description, lq.author_id, lq.target_bookmark, lq.stack_change_ids, lq.status, lq.has_conflicts, lq.conflict_info, lq.landed_commit_id, lq.landed_by, lq.landed_at, lq.created_at, lq.updated_at
 )
-UPDATE landing_queue AS lq
-SET status = 'landing'
-FROM picked
-WHERE lq.id = picked.id
-RETURNING lq.id, lq.repository_id, lq.change_id, lq.title, lq.description, lq.author_id, lq.target_bookmark, lq.stack_change_ids, lq.status, lq.has_conflicts, lq.conflict_info, lq.landed_commit_id, lq.landed_by, lq.landed_at, lq.created_at, lq.updated_at
+SELECT id, repository_id, change_id, title, description, author_id, target_bookmark, stack_change_ids, status, has_conflicts, conflict_info, landed_commit_id, landed_by, landed_at, created_at, updated_at FROM claimed
+ORDER BY created_at, id
 """
+
+
+@dataclass(slots=True)
+class ClaimNextLandableRow:
+    """A row of ClaimNextLandable."""
+
+    id: int
+    repository_id: int
+    change_id: str
+    title: str
+    description: str
+    author_id: int | None
+    target_bookmark: str
+    stack_change_ids: list[str]
+    status: enums.LandingStatus
+    has_conflicts: bool
+    conflict_info: JsonValue | None
+    landed_commit_id: str | None
+    landed_by: int | None
+    landed_at: datetime.datetime | None
+    created_at: datetime.datetime
+    updated_at: datetime.datetime
+
 
 DELETE_LANDING_REQUEST: Final[LiteralString] = """-- name: DeleteLandingRequest :execrows
 DELETE FROM landing_queue WHERE id = $1
@@ -718,16 +745,17 @@ def iter_list_next_landable(
 
 def claim_next_landable(
     conn: psycopg.Connection[Any], *, repository_id: int, max_count: int
-) -> list[models.LandingQueue]:
+) -> list[ClaimNextLandableRow]:
     """Claim up to max_count queued requests of a repository for landing, in queue
     order: each request is handed to exactly one lander even under concurrency
-    (ids picked with SKIP LOCKED in a materialized CTE, then updated).
+    (ids picked with SKIP LOCKED in a materialized CTE, then updated). Rows come
+    back in queue order, which UPDATE ... RETURNING alone does not promise.
     """
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
         cur.execute(CLAIM_NEXT_LANDABLE, (repository_id, max_count))
         rows = cur.fetchall()
     return [
-        models.LandingQueue(
+        ClaimNextLandableRow(
             r[0],
             r[1],
             r[2],
@@ -751,7 +779,7 @@ def claim_next_landable(
 
 def iter_claim_next_landable(
     conn: psycopg.Connection[Any], *, repository_id: int, max_count: int, batch_size: int = 1000
-) -> Iterator[models.LandingQueue]:
+) -> Iterator[ClaimNextLandableRow]:
     """Stream claim_next_landable through a server-side cursor, ``batch_size`` rows per fetch.
 
     The cursor lives in a transaction (a savepoint if one is already open) that ends
@@ -763,7 +791,7 @@ def iter_claim_next_landable(
             cur.itersize = batch_size
             cur.execute(CLAIM_NEXT_LANDABLE, (repository_id, max_count))
             for r in cur:
-                yield models.LandingQueue(
+                yield ClaimNextLandableRow(
                     r[0],
                     r[1],
                     r[2],

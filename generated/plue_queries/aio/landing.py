@@ -495,16 +495,17 @@ async def iter_list_next_landable(
 
 async def claim_next_landable(
     conn: psycopg.AsyncConnection[Any], *, repository_id: int, max_count: int
-) -> list[models.LandingQueue]:
+) -> list[q.ClaimNextLandableRow]:
     """Claim up to max_count queued requests of a repository for landing, in queue
     order: each request is handed to exactly one lander even under concurrency
-    (ids picked with SKIP LOCKED in a materialized CTE, then updated).
+    (ids picked with SKIP LOCKED in a materialized CTE, then updated). Rows come
+    back in queue order, which UPDATE ... RETURNING alone does not promise.
     """
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.CLAIM_NEXT_LANDABLE, (repository_id, max_count))
         rows = await cur.fetchall()
     return [
-        models.LandingQueue(
+        q.ClaimNextLandableRow(
             r[0],
             r[1],
             r[2],
@@ -532,7 +533,7 @@ async def iter_claim_next_landable(
     repository_id: int,
     max_count: int,
     batch_size: int = 1000,
-) -> AsyncIterator[models.LandingQueue]:
+) -> AsyncIterator[q.ClaimNextLandableRow]:
     """Stream claim_next_landable through a server-side cursor, ``batch_size`` rows per fetch.
 
     The cursor lives in a transaction (a savepoint if one is already open) that ends
@@ -544,7 +545,7 @@ async def iter_claim_next_landable(
             cur.itersize = batch_size
             await cur.execute(q.CLAIM_NEXT_LANDABLE, (repository_id, max_count))
             async for r in cur:
-                yield models.LandingQueue(
+                yield q.ClaimNextLandableRow(
                     r[0],
                     r[1],
                     r[2],
