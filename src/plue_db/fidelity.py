@@ -250,6 +250,11 @@ def expected_annotation(catalog: Catalog, oid: int, *, is_param: bool) -> str:
     return SCALARS.get(pg.name, f"<unmapped PostgreSQL type {pg.name}>")
 
 
+def type_name(catalog: Catalog, oid: int) -> str:
+    pg = catalog.types.get(oid)
+    return f"oid {oid}" if pg is None else pg.name
+
+
 def split_optional(annotation: str) -> tuple[str, bool]:
     """`enums.IssueState | None` -> ("IssueState", True): prefixes dropped, None split off."""
     bare = re.sub(r"\b[A-Za-z_]\w*\.", "", annotation.replace(" ", ""))
@@ -304,7 +309,7 @@ def compare(query: GeneratedQuery, server: ServerQuery, catalog: Catalog) -> lis
         if got != want:
             problems.append(
                 f"{where}: parameter ${i} {slot.name}: PostgreSQL type"
-                f" {catalog.types[oid].name} wants {want}, generated {slot.annotation}"
+                f" {type_name(catalog, oid)} wants {want}, generated {slot.annotation}"
             )
     generated = query.columns or ()
     if len(generated) != len(server.columns):
@@ -333,7 +338,7 @@ def compare_column(
     got, optional = split_optional(slot.annotation)
     if got != want:
         problems.append(
-            f"{at}: PostgreSQL type {catalog.types[column.type_oid].name} wants {want},"
+            f"{at}: PostgreSQL type {type_name(catalog, column.type_oid)} wants {want},"
             f" generated {slot.annotation}"
         )
     not_null = catalog.not_null.get((column.table_oid, column.table_col))
