@@ -156,7 +156,7 @@ def test_embed_on_nullable_side_is_none(kconn: psycopg.Connection[Any]) -> None:
 
 
 def test_odd_text_stays_literal(kconn: psycopg.Connection[Any]) -> None:
-    assert queries.odd_text(kconn, suffix="!") == "100% \\n \"quoted\" 'single' $1 \"\"\"!"
+    assert queries.odd_text(kconn, suffix="!") == '100% \\n "quoted" \'single\' $1 """!'
 
 
 def test_copyfrom_batch_and_streaming(kconn: psycopg.Connection[Any]) -> None:
