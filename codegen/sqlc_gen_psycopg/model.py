@@ -364,19 +364,30 @@ class Builder:
         return row.name, decode_expr(ROW_CLASS, slots), row
 
     def whole_table_model(self, query: Query, slots: list[Slot]) -> str | None:
+        """The model of the one table whose columns these are, in order, if any.
+
+        Columns read through a CTE (``WITH claimed AS (UPDATE ... RETURNING *) SELECT *
+        FROM claimed``) carry the CTE's name, so a source that isn't a table is matched
+        against every table's column list; only a unique match counts.
+        """
         if any(s.embed is not None for s in slots):
             return None
-        tables = {c.table.name for c in query.columns if c.table}
-        if len(tables) != 1 or any(c.table is None for c in query.columns):
+        sources = {c.table.name for c in query.columns if c.table}
+        if len(sources) != 1 or any(c.table is None for c in query.columns):
             return None
-        table = self.tables.get(next(iter(tables)))
-        if table is None or len(table.columns) != len(slots):
-            return None
-        for column, slot, own in zip(query.columns, slots, table.columns, strict=True):
-            own_type = self.sql_type(own)
-            if (column.name, slot.sql_type, slot.not_null) != (own.name, own_type, own.not_null):
-                return None
-        return self.model_names[table.name]
+        source = next(iter(sources))
+        candidates = [self.tables[source]] if source in self.tables else list(self.tables.values())
+        matches = [t for t in candidates if self.same_columns(query, slots, t)]
+        return self.model_names[matches[0].name] if len(matches) == 1 else None
+
+    def same_columns(self, query: Query, slots: list[Slot], table: Table) -> bool:
+        if len(table.columns) != len(slots):
+            return False
+        return all(
+            (column.name, slot.sql_type, slot.not_null)
+            == (own.name, self.sql_type(own), own.not_null)
+            for column, slot, own in zip(query.columns, slots, table.columns, strict=True)
+        )
 
     def slots(
         self, query: Query, facts: StatementFacts | None, where: str, module: Module

@@ -342,18 +342,6 @@ SELECT issue_id, repository_id, position, pinned_by, created_at FROM moved
 ORDER BY position
 """
 
-
-@dataclass(slots=True)
-class MovePinnedIssueRow:
-    """A row of MovePinnedIssue."""
-
-    issue_id: int
-    repository_id: int
-    position: int
-    pinned_by: int | None
-    created_at: datetime.datetime
-
-
 LIST_PINNED_ISSUES: Final[LiteralString] = """-- name: ListPinnedIssues :many
 SELECT i.id, i.repository_id, i.issue_number, i.title, i.body, i.state, i.author_id, i.milestone_id, i.due_date, i.closed_at, i.created_at, i.updated_at FROM pinned_issues p
 JOIN issues i ON i.id = p.issue_id
@@ -1310,7 +1298,7 @@ def unpin_issue(conn: psycopg.Connection[Any], *, issue_id: int) -> int:
 
 def move_pinned_issue(
     conn: psycopg.Connection[Any], *, issue_id: int, position: int
-) -> list[MovePinnedIssueRow]:
+) -> list[models.PinnedIssue]:
     """Move a pinned issue to a 0-based position (clamped to the end), renumbering the
     repository's pins 0..n-1 in one statement (the unique position constraint is
     checked at statement end). Returns the pins in their new order; empty when the
@@ -1319,12 +1307,12 @@ def move_pinned_issue(
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
         cur.execute(MOVE_PINNED_ISSUE, (issue_id, position))
         rows = cur.fetchall()
-    return [MovePinnedIssueRow(*r) for r in rows]
+    return [models.PinnedIssue(*r) for r in rows]
 
 
 def iter_move_pinned_issue(
     conn: psycopg.Connection[Any], *, issue_id: int, position: int, batch_size: int = 1000
-) -> Iterator[MovePinnedIssueRow]:
+) -> Iterator[models.PinnedIssue]:
     """Stream move_pinned_issue through a server-side cursor, ``batch_size`` rows per fetch.
 
     The cursor lives in a transaction (a savepoint if one is already open) that ends
@@ -1336,7 +1324,7 @@ def iter_move_pinned_issue(
             cur.itersize = batch_size
             cur.execute(MOVE_PINNED_ISSUE, (issue_id, position))
             for r in cur:
-                yield MovePinnedIssueRow(*r)
+                yield models.PinnedIssue(*r)
 
 
 def list_pinned_issues(conn: psycopg.Connection[Any], *, repository_id: int) -> list[models.Issue]:

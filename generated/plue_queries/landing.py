@@ -14,7 +14,7 @@ from psycopg.rows import tuple_row
 from psycopg.types.json import Jsonb
 
 from plue_queries import enums, models
-from plue_queries._types import JsonInput, JsonValue
+from plue_queries._types import JsonInput
 
 SUBMIT_LANDING_REQUEST: Final[LiteralString] = """-- name: SubmitLandingRequest :one
 INSERT INTO landing_queue (
@@ -161,29 +161,6 @@ claimed AS (
 SELECT id, repository_id, change_id, title, description, author_id, target_bookmark, stack_change_ids, status, has_conflicts, conflict_info, landed_commit_id, landed_by, landed_at, created_at, updated_at FROM claimed
 ORDER BY created_at, id
 """
-
-
-@dataclass(slots=True)
-class ClaimNextLandableRow:
-    """A row of ClaimNextLandable."""
-
-    id: int
-    repository_id: int
-    change_id: str
-    title: str
-    description: str
-    author_id: int | None
-    target_bookmark: str
-    stack_change_ids: list[str]
-    status: enums.LandingStatus
-    has_conflicts: bool
-    conflict_info: JsonValue | None
-    landed_commit_id: str | None
-    landed_by: int | None
-    landed_at: datetime.datetime | None
-    created_at: datetime.datetime
-    updated_at: datetime.datetime
-
 
 DELETE_LANDING_REQUEST: Final[LiteralString] = """-- name: DeleteLandingRequest :execrows
 DELETE FROM landing_queue WHERE id = $1
@@ -745,7 +722,7 @@ def iter_list_next_landable(
 
 def claim_next_landable(
     conn: psycopg.Connection[Any], *, repository_id: int, max_count: int
-) -> list[ClaimNextLandableRow]:
+) -> list[models.LandingQueue]:
     """Claim up to max_count queued requests of a repository for landing, in queue
     order: each request is handed to exactly one lander even under concurrency
     (ids picked with SKIP LOCKED in a materialized CTE, then updated). Rows come
@@ -755,7 +732,7 @@ def claim_next_landable(
         cur.execute(CLAIM_NEXT_LANDABLE, (repository_id, max_count))
         rows = cur.fetchall()
     return [
-        ClaimNextLandableRow(
+        models.LandingQueue(
             r[0],
             r[1],
             r[2],
@@ -779,7 +756,7 @@ def claim_next_landable(
 
 def iter_claim_next_landable(
     conn: psycopg.Connection[Any], *, repository_id: int, max_count: int, batch_size: int = 1000
-) -> Iterator[ClaimNextLandableRow]:
+) -> Iterator[models.LandingQueue]:
     """Stream claim_next_landable through a server-side cursor, ``batch_size`` rows per fetch.
 
     The cursor lives in a transaction (a savepoint if one is already open) that ends
@@ -791,7 +768,7 @@ def iter_claim_next_landable(
             cur.itersize = batch_size
             cur.execute(CLAIM_NEXT_LANDABLE, (repository_id, max_count))
             for r in cur:
-                yield ClaimNextLandableRow(
+                yield models.LandingQueue(
                     r[0],
                     r[1],
                     r[2],

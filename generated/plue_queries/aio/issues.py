@@ -914,7 +914,7 @@ async def unpin_issue(conn: psycopg.AsyncConnection[Any], *, issue_id: int) -> i
 
 async def move_pinned_issue(
     conn: psycopg.AsyncConnection[Any], *, issue_id: int, position: int
-) -> list[q.MovePinnedIssueRow]:
+) -> list[models.PinnedIssue]:
     """Move a pinned issue to a 0-based position (clamped to the end), renumbering the
     repository's pins 0..n-1 in one statement (the unique position constraint is
     checked at statement end). Returns the pins in their new order; empty when the
@@ -923,12 +923,12 @@ async def move_pinned_issue(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.MOVE_PINNED_ISSUE, (issue_id, position))
         rows = await cur.fetchall()
-    return [q.MovePinnedIssueRow(*r) for r in rows]
+    return [models.PinnedIssue(*r) for r in rows]
 
 
 async def iter_move_pinned_issue(
     conn: psycopg.AsyncConnection[Any], *, issue_id: int, position: int, batch_size: int = 1000
-) -> AsyncIterator[q.MovePinnedIssueRow]:
+) -> AsyncIterator[models.PinnedIssue]:
     """Stream move_pinned_issue through a server-side cursor, ``batch_size`` rows per fetch.
 
     The cursor lives in a transaction (a savepoint if one is already open) that ends
@@ -940,7 +940,7 @@ async def iter_move_pinned_issue(
             cur.itersize = batch_size
             await cur.execute(q.MOVE_PINNED_ISSUE, (issue_id, position))
             async for r in cur:
-                yield q.MovePinnedIssueRow(*r)
+                yield models.PinnedIssue(*r)
 
 
 async def list_pinned_issues(

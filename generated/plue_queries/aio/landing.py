@@ -495,7 +495,7 @@ async def iter_list_next_landable(
 
 async def claim_next_landable(
     conn: psycopg.AsyncConnection[Any], *, repository_id: int, max_count: int
-) -> list[q.ClaimNextLandableRow]:
+) -> list[models.LandingQueue]:
     """Claim up to max_count queued requests of a repository for landing, in queue
     order: each request is handed to exactly one lander even under concurrency
     (ids picked with SKIP LOCKED in a materialized CTE, then updated). Rows come
@@ -505,7 +505,7 @@ async def claim_next_landable(
         await cur.execute(q.CLAIM_NEXT_LANDABLE, (repository_id, max_count))
         rows = await cur.fetchall()
     return [
-        q.ClaimNextLandableRow(
+        models.LandingQueue(
             r[0],
             r[1],
             r[2],
@@ -533,7 +533,7 @@ async def iter_claim_next_landable(
     repository_id: int,
     max_count: int,
     batch_size: int = 1000,
-) -> AsyncIterator[q.ClaimNextLandableRow]:
+) -> AsyncIterator[models.LandingQueue]:
     """Stream claim_next_landable through a server-side cursor, ``batch_size`` rows per fetch.
 
     The cursor lives in a transaction (a savepoint if one is already open) that ends
@@ -545,7 +545,7 @@ async def iter_claim_next_landable(
             cur.itersize = batch_size
             await cur.execute(q.CLAIM_NEXT_LANDABLE, (repository_id, max_count))
             async for r in cur:
-                yield q.ClaimNextLandableRow(
+                yield models.LandingQueue(
                     r[0],
                     r[1],
                     r[2],
