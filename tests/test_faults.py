@@ -7,6 +7,7 @@ an error the caller can act on (never hangs), and the pool heals without help.
 
 from __future__ import annotations
 
+import math
 import shutil
 import tempfile
 import threading
@@ -29,6 +30,7 @@ WORKERS = 8
 FAULT_SECONDS = 10.0
 KILL_EVERY_S = 0.05
 PROBE_TIMEOUT_S = 0.2
+POOL_TIMEOUT_S = 5.0
 
 
 @pytest.fixture(scope="module")
@@ -178,6 +180,16 @@ def _first_success_after(pool: SyncPool, started: float) -> float:
             continue
 
 
+def _all_served_after(ledgers: list[Ledger], started: float, limit_s: float) -> float:
+    """Seconds from ``started`` until every worker has had a call succeed again
+    (infinity if one has not within ``limit_s``)."""
+    while not all(ledger.last_success > started for ledger in ledgers):
+        if time.monotonic() - started > limit_s:
+            return math.inf
+        time.sleep(0.01)
+    return max(ledger.last_success for ledger in ledgers) - started
+
+
 def _found(conn: psycopg.Connection[Any], table: str, ids: list[int]) -> int:
     query = psycopg.sql.SQL("SELECT count(*) FROM {} WHERE id = ANY(%s)").format(
         psycopg.sql.Identifier(table)
@@ -197,14 +209,16 @@ def test_killed_backends_lose_no_acknowledged_write(fault_database_url: str) -> 
             definition = make_workflow_definition(setup, repo)
             ledgers.append(Ledger(repo_id=repo.id, definition_id=definition.id))
     done = threading.Event()
-    with open_pool(fault_database_url, min_size=WORKERS, max_size=WORKERS, timeout=5.0) as pool:
+    with open_pool(
+        fault_database_url, min_size=WORKERS, max_size=WORKERS, timeout=POOL_TIMEOUT_S
+    ) as pool:
         threads = [threading.Thread(target=_work, args=(pool, ledger, done)) for ledger in ledgers]
         for thread in threads:
             thread.start()
         killed = _kill_backends(fault_database_url, time.monotonic() + FAULT_SECONDS)
         faults_stopped = time.monotonic()
         recovery_s = _first_success_after(pool, faults_stopped)
-        time.sleep(0.5)
+        all_served_s = _all_served_after(ledgers, faults_stopped, POOL_TIMEOUT_S + 1.0)
         done.set()
         for thread in threads:
             thread.join(timeout=30)
@@ -216,8 +230,10 @@ def test_killed_backends_lose_no_acknowledged_write(fault_database_url: str) -> 
     acknowledged = sum(ledger.acknowledged for ledger in ledgers)
     assert killed > 0 and failures, "the faults never hit the workload"
     assert attempted == acknowledged + len(failures)
-    assert all(ledger.last_success > faults_stopped for ledger in ledgers)
     assert recovery_s < 1.0
+    # A worker caught in the pool's check backoff during the storm may still wait,
+    # but never past its own pool timeout.
+    assert all_served_s < POOL_TIMEOUT_S + 1.0
 
     with psycopg.connect(fault_database_url) as check:
         wanted = {
@@ -246,7 +262,8 @@ def test_killed_backends_lose_no_acknowledged_write(fault_database_url: str) -> 
     print(
         f"\nkilled backends: {killed}; calls attempted {attempted}, acknowledged "
         f"{acknowledged}, found {sum(found.values()) - found['workflow_steps']}, failed "
-        f"{len(failures)}; recovery {recovery_s * 1000:.0f} ms"
+        f"{len(failures)}; pool serving again after {recovery_s * 1000:.0f} ms,"
+        f" every worker after {all_served_s * 1000:.0f} ms"
     )
 
 
@@ -277,6 +294,7 @@ def _timed_call(pool: SyncPool) -> tuple[bool, float]:
 
 
 @pytest.mark.slow
+@pytest.mark.filterwarnings("ignore:XDG_RUNTIME_DIR")  # pgserver's platformdirs, harmless
 def test_pool_recovers_from_a_server_restart(throwaway_server: tuple[Path, Any]) -> None:
     from pgserver.postgres_server import get_server
 
