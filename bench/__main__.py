@@ -108,6 +108,7 @@ def _pairs(results: list[WorkloadResult]) -> list[tuple[str, float]]:
         out += [
             (f"{w.name}: generated / raw", w.paired_ratio(latency.GENERATED, latency.BASELINE)),
             (f"{w.name}: A/A", w.paired_ratio(latency.AA, latency.BASELINE)),
+            (f"{w.name}: proposed / raw", w.paired_ratio(latency.PROPOSED, latency.BASELINE)),
             (f"{w.name}: generated / pgbench", w.paired_ratio(latency.GENERATED, latency.PGBENCH)),
             (
                 f"{w.name}: SQLAlchemy / generated",

@@ -16,6 +16,7 @@ from plue_queries import enums, issues, models, users
 from plue_queries.aio import issues as aissues
 from plue_queries.aio import users as ausers
 
+from bench import proposal
 from bench.seed import Seeded
 
 Args = tuple[Any, ...]
@@ -35,6 +36,8 @@ class Statement:
     """The generated function's keyword names, in ``$n`` order."""
     argsets: list[Args]
     """Arguments of successive calls, in ``$n`` order; timers cycle through them."""
+    proposed_decode: Callable[[Row], object] | None = None
+    """The decoder the proposed template would generate (bench/proposal.py), if different."""
     pgbench_sets: dict[int, str] = field(default_factory=dict)
     """``$n`` -> a pgbench ``\\set`` expression drawing that argument per transaction."""
 
@@ -94,6 +97,7 @@ def list_page(seeded: Seeded, count: int) -> Statement:
             "page_size",
         ),
         decode=issue_from_row,
+        proposed_decode=proposal.issue_from_row,
         argsets=[args] * count,
     )
 
@@ -128,6 +132,7 @@ def create_issue(seeded: Seeded, rng: random.Random, count: int) -> Statement:
         acall=aissues.create_issue,
         names=("repository_id", "title", "body", "author_id", "milestone_id", "due_date"),
         decode=issue_from_row,
+        proposed_decode=proposal.issue_from_row,
         argsets=[
             (
                 rng.randint(1, s.repositories),

@@ -19,13 +19,21 @@ SINGLE = [
     latency.BASELINE,
     latency.AA,
     latency.GENERATED,
+    latency.PROPOSED,
     latency.GENERATED_ASYNC,
     latency.RAW_ASYNC,
     latency.ASYNCPG,
     latency.SQLALCHEMY,
     latency.PGBENCH,
 ]
-THREADED = [latency.BASELINE, latency.AA, latency.GENERATED, latency.SQLALCHEMY, latency.PGBENCH]
+THREADED = [
+    latency.BASELINE,
+    latency.AA,
+    latency.GENERATED,
+    latency.PROPOSED,
+    latency.SQLALCHEMY,
+    latency.PGBENCH,
+]
 ROW = re.compile(
     r"^\| (?P<workload>[^|]+) \| (?P<case>[^|]+) \| (?P<us>[\d,.]+) \| (?P<ratio>[\d.]+) \|"
 )
