@@ -220,3 +220,37 @@ def test_async_twins(kitchen_url: str) -> None:
 
     with psycopg.connect(kitchen_url) as sync_conn:
         asyncio.run(scenario())
+
+
+def test_reused_cursors_are_per_thread_and_per_connection(kitchen_url: str) -> None:
+    """Threads sharing one connection each get their own row back, every time; a thread
+    moving between connections reads from the one it passes."""
+    import threading
+
+    with psycopg.connect(kitchen_url, autocommit=True) as shared:
+        owners = [queries.create_owner(shared, class_=f"t{i}", from_=None) for i in range(8)]
+        ids = [o.id for o in owners if o is not None]
+        barrier = threading.Barrier(len(ids))
+        wrong: list[tuple[int, int | None]] = []
+
+        def worker(owner_id: int) -> None:
+            barrier.wait(timeout=10)
+            for _ in range(200):
+                got = queries.get_owner(shared, id=owner_id)
+                if got is None or got.id != owner_id:
+                    wrong.append((owner_id, None if got is None else got.id))
+
+        threads = [threading.Thread(target=worker, args=(i,)) for i in ids]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=60)
+        assert wrong == []
+        with psycopg.connect(kitchen_url) as other:
+            mine = queries.create_owner(other, class_="uncommitted", from_=None)
+            assert mine is not None
+            assert queries.get_owner(other, id=mine.id) == mine
+            assert queries.get_owner(shared, id=mine.id) is None  # not visible there
+            other.rollback()
+        for owner_id in ids:
+            queries.delete_owner(shared, id=owner_id)

@@ -69,6 +69,8 @@ def query_imports(pkg: Package, module: Module, *, aio: bool) -> list[str]:
     if ":execresult" in cmds:
         lines.add(f"from {pkg.name}._types import ExecResult")
     lines.update(module.imports)
+    if not aio and cmds & {":one", ":exec", ":execrows", ":execresult"}:
+        lines.add(f"from {pkg.name}._cursors import thread_cursor")
     if aio:
         lines.add(f"from {pkg.name} import {module.stem} as q")
     else:
@@ -86,6 +88,7 @@ def render(pkg: Package) -> dict[str, str]:
         "models.py": env.get_template("models.py.j2").render(pkg=pkg),
         "enums.py": env.get_template("enums.py.j2").render(pkg=pkg),
         "_types.py": env.get_template("_types.py.j2").render(pkg=pkg),
+        "_cursors.py": env.get_template("_cursors.py.j2").render(pkg=pkg),
         "py.typed": "",
     }
     for module in pkg.modules:

@@ -14,6 +14,7 @@ from psycopg.rows import tuple_row
 from psycopg.types.json import Jsonb
 
 from plue_queries import enums, models
+from plue_queries._cursors import thread_cursor
 from plue_queries._types import JsonInput
 
 CREATE_SESSION: Final[LiteralString] = """-- name: CreateSession :one
@@ -150,11 +151,11 @@ def create_session(
     model: str,
 ) -> models.Session | None:
     """Start an agent session working in a directory with one model."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(
-            CREATE_SESSION, (user_id, repository_id, parent_session_id, title, directory, model)
-        )
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(
+        CREATE_SESSION, (user_id, repository_id, parent_session_id, title, directory, model)
+    )
+    r = cur.fetchone()
     return (
         None
         if r is None
@@ -177,9 +178,9 @@ def create_session(
 
 def get_session(conn: psycopg.Connection[Any], *, id: int) -> models.Session | None:
     """An agent session by id."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(GET_SESSION, (id,))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(GET_SESSION, (id,))
+    r = cur.fetchone()
     return (
         None
         if r is None
@@ -277,9 +278,9 @@ def update_session_status(
     conn: psycopg.Connection[Any], *, status: enums.SessionStatus, id: int
 ) -> models.Session | None:
     """Move a session to another status (idle, completed, failed, aborted, active)."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(UPDATE_SESSION_STATUS, (status, id))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(UPDATE_SESSION_STATUS, (status, id))
+    r = cur.fetchone()
     return (
         None
         if r is None
@@ -304,9 +305,9 @@ def update_session_title(
     conn: psycopg.Connection[Any], *, title: str, id: int
 ) -> models.Session | None:
     """Rename a session."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(UPDATE_SESSION_TITLE, (title, id))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(UPDATE_SESSION_TITLE, (title, id))
+    r = cur.fetchone()
     return (
         None
         if r is None
@@ -331,17 +332,17 @@ def add_session_tokens(conn: psycopg.Connection[Any], *, tokens: int, id: int) -
     """Add tokens to a session's running total in place, so concurrent writers never
     lose an increment; returns the new total.
     """
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(ADD_SESSION_TOKENS, (tokens, id))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(ADD_SESSION_TOKENS, (tokens, id))
+    r = cur.fetchone()
     return None if r is None else r[0]
 
 
 def delete_session(conn: psycopg.Connection[Any], *, id: int) -> int:
     """Delete a session with its messages and parts."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(DELETE_SESSION, (id,))
-        return cur.rowcount
+    cur = thread_cursor(conn)
+    cur.execute(DELETE_SESSION, (id,))
+    return cur.rowcount
 
 
 def append_message(
@@ -357,9 +358,9 @@ def append_message(
     lock, so concurrent appends get consecutive positions and never collide.
     Nothing comes back when the session does not exist.
     """
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(APPEND_MESSAGE, (role, status, model, session_id))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(APPEND_MESSAGE, (role, status, model, session_id))
+    r = cur.fetchone()
     return (
         None
         if r is None
@@ -382,9 +383,9 @@ def append_message(
 
 def get_message(conn: psycopg.Connection[Any], *, id: int) -> models.Message | None:
     """A message by id."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(GET_MESSAGE, (id,))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(GET_MESSAGE, (id,))
+    r = cur.fetchone()
     return (
         None
         if r is None
@@ -482,9 +483,9 @@ def finish_message(
     """Record how a message ended (completed, failed, aborted) with its token usage
     and, for a failure, the error.
     """
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(FINISH_MESSAGE, (status, input_tokens, output_tokens, error, id))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(FINISH_MESSAGE, (status, input_tokens, output_tokens, error, id))
+    r = cur.fetchone()
     return (
         None
         if r is None
@@ -509,9 +510,9 @@ def update_message_status(
     conn: psycopg.Connection[Any], *, status: enums.MessageStatus, id: int
 ) -> models.Message | None:
     """Mark a message as streaming or back to pending without touching its usage."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(UPDATE_MESSAGE_STATUS, (status, id))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(UPDATE_MESSAGE_STATUS, (status, id))
+    r = cur.fetchone()
     return (
         None
         if r is None
@@ -539,9 +540,9 @@ def append_part(
     part_count in the same statement (as AppendMessage does for messages).
     Nothing comes back when the message does not exist.
     """
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(APPEND_PART, (kind, Jsonb(content), message_id))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(APPEND_PART, (kind, Jsonb(content), message_id))
+    r = cur.fetchone()
     return (
         None if r is None else models.Part(r[0], r[1], r[2], enums.PartKind(r[3]), r[4], r[5], r[6])
     )
@@ -551,9 +552,9 @@ def update_part_content(
     conn: psycopg.Connection[Any], *, content: JsonInput, id: int
 ) -> models.Part | None:
     """Replace a part's payload, e.g. as streamed text grows or a tool call completes."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(UPDATE_PART_CONTENT, (Jsonb(content), id))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(UPDATE_PART_CONTENT, (Jsonb(content), id))
+    r = cur.fetchone()
     return (
         None if r is None else models.Part(r[0], r[1], r[2], enums.PartKind(r[3]), r[4], r[5], r[6])
     )
@@ -588,9 +589,9 @@ def get_session_token_totals(
     conn: psycopg.Connection[Any], *, session_id: int
 ) -> GetSessionTokenTotalsRow | None:
     """Token totals of a session from its messages: what the model read and wrote."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(GET_SESSION_TOKEN_TOTALS, (session_id,))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(GET_SESSION_TOKEN_TOTALS, (session_id,))
+    r = cur.fetchone()
     return None if r is None else GetSessionTokenTotalsRow(*r)
 
 

@@ -12,6 +12,7 @@ import psycopg
 from psycopg.rows import tuple_row
 
 from plue_queries import models
+from plue_queries._cursors import thread_cursor
 
 CREATE_AUTH_SESSION: Final[LiteralString] = """-- name: CreateAuthSession :one
 INSERT INTO auth_sessions (user_id, session_key_hash, user_agent, expires_at)
@@ -152,9 +153,9 @@ def create_auth_session(
     """Start a browser session. Only the sha256 (lower-case hex) of the cookie key is
     stored, so a database leak does not leak live sessions.
     """
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(CREATE_AUTH_SESSION, (user_id, session_key_hash, user_agent, expires_at))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(CREATE_AUTH_SESSION, (user_id, session_key_hash, user_agent, expires_at))
+    r = cur.fetchone()
     return None if r is None else models.AuthSession(*r)
 
 
@@ -162,9 +163,9 @@ def get_valid_auth_session(
     conn: psycopg.Connection[Any], *, session_key_hash: str
 ) -> models.AuthSession | None:
     """The session behind a cookie, if it has not expired and its user may still sign in."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(GET_VALID_AUTH_SESSION, (session_key_hash,))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(GET_VALID_AUTH_SESSION, (session_key_hash,))
+    r = cur.fetchone()
     return None if r is None else models.AuthSession(*r)
 
 
@@ -179,9 +180,9 @@ def refresh_auth_session(
     now() + ttl only when it expires within refresh_window. None when the session is
     invalid or not yet near expiry (then nothing is written).
     """
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(REFRESH_AUTH_SESSION, (ttl, session_key_hash, refresh_window))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(REFRESH_AUTH_SESSION, (ttl, session_key_hash, refresh_window))
+    r = cur.fetchone()
     return None if r is None else models.AuthSession(*r)
 
 
@@ -214,23 +215,23 @@ def iter_list_user_auth_sessions(
 
 def delete_auth_session(conn: psycopg.Connection[Any], *, session_key_hash: str) -> int:
     """Sign out one session."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(DELETE_AUTH_SESSION, (session_key_hash,))
-        return cur.rowcount
+    cur = thread_cursor(conn)
+    cur.execute(DELETE_AUTH_SESSION, (session_key_hash,))
+    return cur.rowcount
 
 
 def delete_user_auth_sessions(conn: psycopg.Connection[Any], *, user_id: int) -> int:
     """Sign out everywhere (password change, account compromise)."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(DELETE_USER_AUTH_SESSIONS, (user_id,))
-        return cur.rowcount
+    cur = thread_cursor(conn)
+    cur.execute(DELETE_USER_AUTH_SESSIONS, (user_id,))
+    return cur.rowcount
 
 
 def delete_expired_auth_sessions(conn: psycopg.Connection[Any]) -> int:
     """Housekeeping: drop sessions that have expired."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(DELETE_EXPIRED_AUTH_SESSIONS, ())
-        return cur.rowcount
+    cur = thread_cursor(conn)
+    cur.execute(DELETE_EXPIRED_AUTH_SESSIONS, ())
+    return cur.rowcount
 
 
 def create_siwe_nonce(
@@ -239,9 +240,9 @@ def create_siwe_nonce(
     """Issue a Sign-In-With-Ethereum nonce for a wallet, valid for ttl. The address is
     stored lower-case so a checksummed address matches.
     """
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(CREATE_SIWE_NONCE, (nonce, wallet_address, ttl))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(CREATE_SIWE_NONCE, (nonce, wallet_address, ttl))
+    r = cur.fetchone()
     return None if r is None else models.SiweNonce(*r)
 
 
@@ -252,17 +253,17 @@ def consume_siwe_nonce(
     issued for this wallet is consumed. Concurrent callers serialise on the row
     lock and re-check used_at, so exactly one gets the row; the rest get None.
     """
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(CONSUME_SIWE_NONCE, (nonce, wallet_address))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(CONSUME_SIWE_NONCE, (nonce, wallet_address))
+    r = cur.fetchone()
     return None if r is None else models.SiweNonce(*r)
 
 
 def delete_expired_siwe_nonces(conn: psycopg.Connection[Any]) -> int:
     """Housekeeping: drop expired nonces (used or not)."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(DELETE_EXPIRED_SIWE_NONCES, ())
-        return cur.rowcount
+    cur = thread_cursor(conn)
+    cur.execute(DELETE_EXPIRED_SIWE_NONCES, ())
+    return cur.rowcount
 
 
 def create_access_token(
@@ -278,11 +279,11 @@ def create_access_token(
     """Create a personal access token. Pass the sha256 hex of the token and its last
     eight characters; the token itself is shown to the user once and never stored.
     """
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(
-            CREATE_ACCESS_TOKEN, (user_id, name, token_hash, token_last_eight, scopes, expires_at)
-        )
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(
+        CREATE_ACCESS_TOKEN, (user_id, name, token_hash, token_last_eight, scopes, expires_at)
+    )
+    r = cur.fetchone()
     return None if r is None else models.AccessToken(*r)
 
 
@@ -290,9 +291,9 @@ def get_access_token(
     conn: psycopg.Connection[Any], *, id: int, user_id: int
 ) -> models.AccessToken | None:
     """One of this user's tokens, for the token settings page (None if not theirs)."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(GET_ACCESS_TOKEN, (id, user_id))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(GET_ACCESS_TOKEN, (id, user_id))
+    r = cur.fetchone()
     return None if r is None else models.AccessToken(*r)
 
 
@@ -302,9 +303,9 @@ def validate_access_token(
     """Authenticate an API request: the token with this hash, if not revoked, not
     expired and its user may sign in; stamps last_used_at in the same statement.
     """
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(VALIDATE_ACCESS_TOKEN, (token_hash,))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(VALIDATE_ACCESS_TOKEN, (token_hash,))
+    r = cur.fetchone()
     return None if r is None else models.AccessToken(*r)
 
 
@@ -337,9 +338,9 @@ def revoke_access_token(
     conn: psycopg.Connection[Any], *, id: int, user_id: int
 ) -> models.AccessToken | None:
     """Revoke a token of this user; None if it is not theirs or already revoked."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(REVOKE_ACCESS_TOKEN, (id, user_id))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(REVOKE_ACCESS_TOKEN, (id, user_id))
+    r = cur.fetchone()
     return None if r is None else models.AccessToken(*r)
 
 
@@ -353,9 +354,9 @@ def add_ssh_key(
     key_type: str,
 ) -> models.SshKey | None:
     """Add an SSH public key. fingerprint is the OpenSSH "SHA256:..." form."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(ADD_SSH_KEY, (user_id, name, fingerprint, public_key, key_type))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(ADD_SSH_KEY, (user_id, name, fingerprint, public_key, key_type))
+    r = cur.fetchone()
     return None if r is None else models.SshKey(*r)
 
 
@@ -363,9 +364,9 @@ def get_ssh_key_by_fingerprint(
     conn: psycopg.Connection[Any], *, fingerprint: str
 ) -> models.SshKey | None:
     """The key with this fingerprint, whoever owns it (e.g. to refuse a duplicate)."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(GET_SSH_KEY_BY_FINGERPRINT, (fingerprint,))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(GET_SSH_KEY_BY_FINGERPRINT, (fingerprint,))
+    r = cur.fetchone()
     return None if r is None else models.SshKey(*r)
 
 
@@ -375,9 +376,9 @@ def authenticate_ssh_key(
     """The SSH server's login check: the key with this fingerprint if its owner may
     sign in; stamps last_used_at in the same statement.
     """
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(AUTHENTICATE_SSH_KEY, (fingerprint,))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(AUTHENTICATE_SSH_KEY, (fingerprint,))
+    r = cur.fetchone()
     return None if r is None else models.SshKey(*r)
 
 
@@ -408,9 +409,9 @@ def iter_list_ssh_keys(
 
 def delete_ssh_key(conn: psycopg.Connection[Any], *, id: int, user_id: int) -> int:
     """Remove a key of this user (0 rows if it is not theirs)."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(DELETE_SSH_KEY, (id, user_id))
-        return cur.rowcount
+    cur = thread_cursor(conn)
+    cur.execute(DELETE_SSH_KEY, (id, user_id))
+    return cur.rowcount
 
 
 _CURSOR_IDS = itertools.count()

@@ -14,6 +14,7 @@ from psycopg.rows import tuple_row
 from psycopg.types.json import Jsonb
 
 from plue_queries import enums, models
+from plue_queries._cursors import thread_cursor
 from plue_queries._types import JsonInput
 
 UPSERT_CHANGE: Final[LiteralString] = """-- name: UpsertChange :one
@@ -193,24 +194,24 @@ def upsert_change(
     """Record a Jujutsu change as jj reports it. A change keeps its change_id across
     rewrites, so seeing it again updates the commit, description, parents and flags.
     """
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(
-            UPSERT_CHANGE,
-            (
-                repository_id,
-                change_id,
-                commit_id,
-                description,
-                author_name,
-                author_email,
-                author_id,
-                parent_change_ids,
-                is_empty,
-                has_conflict,
-                authored_at,
-            ),
-        )
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(
+        UPSERT_CHANGE,
+        (
+            repository_id,
+            change_id,
+            commit_id,
+            description,
+            author_name,
+            author_email,
+            author_id,
+            parent_change_ids,
+            is_empty,
+            has_conflict,
+            authored_at,
+        ),
+    )
+    r = cur.fetchone()
     return None if r is None else models.Change(*r)
 
 
@@ -218,9 +219,9 @@ def get_change_by_change_id(
     conn: psycopg.Connection[Any], *, repository_id: int, change_id: str
 ) -> models.Change | None:
     """A change of a repository by its jj change id."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(GET_CHANGE_BY_CHANGE_ID, (repository_id, change_id))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(GET_CHANGE_BY_CHANGE_ID, (repository_id, change_id))
+    r = cur.fetchone()
     return None if r is None else models.Change(*r)
 
 
@@ -228,9 +229,9 @@ def get_change_by_commit_id(
     conn: psycopg.Connection[Any], *, repository_id: int, commit_id: str
 ) -> models.Change | None:
     """The change currently held by a commit."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(GET_CHANGE_BY_COMMIT_ID, (repository_id, commit_id))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(GET_CHANGE_BY_COMMIT_ID, (repository_id, commit_id))
+    r = cur.fetchone()
     return None if r is None else models.Change(*r)
 
 
@@ -330,9 +331,9 @@ def iter_list_change_children(
 
 def delete_change(conn: psycopg.Connection[Any], *, repository_id: int, change_id: str) -> int:
     """Forget a change (abandoned in jj)."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(DELETE_CHANGE, (repository_id, change_id))
-        return cur.rowcount
+    cur = thread_cursor(conn)
+    cur.execute(DELETE_CHANGE, (repository_id, change_id))
+    return cur.rowcount
 
 
 def upsert_file_tracker(
@@ -349,12 +350,12 @@ def upsert_file_tracker(
     """Record one file touched by a change with its diff stats; recording the same
     path again (after a rewrite) replaces the stats.
     """
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(
-            UPSERT_FILE_TRACKER,
-            (repository_id, change_id, file_path, old_path, kind, additions, deletions),
-        )
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(
+        UPSERT_FILE_TRACKER,
+        (repository_id, change_id, file_path, old_path, kind, additions, deletions),
+    )
+    r = cur.fetchone()
     return (
         None
         if r is None
@@ -402,9 +403,9 @@ def summarize_file_trackers(
     conn: psycopg.Connection[Any], *, repository_id: int, change_id: str
 ) -> SummarizeFileTrackersRow | None:
     """Diff totals of a change: files touched, lines added and deleted."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(SUMMARIZE_FILE_TRACKERS, (repository_id, change_id))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(SUMMARIZE_FILE_TRACKERS, (repository_id, change_id))
+    r = cur.fetchone()
     return None if r is None else SummarizeFileTrackersRow(*r)
 
 
@@ -412,9 +413,9 @@ def delete_file_trackers(
     conn: psycopg.Connection[Any], *, repository_id: int, change_id: str
 ) -> int:
     """Drop a change's file records before recording them afresh after a rewrite."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(DELETE_FILE_TRACKERS, (repository_id, change_id))
-        return cur.rowcount
+    cur = thread_cursor(conn)
+    cur.execute(DELETE_FILE_TRACKERS, (repository_id, change_id))
+    return cur.rowcount
 
 
 def append_jj_operation(
@@ -430,19 +431,12 @@ def append_jj_operation(
     """Append an operation to a repository's jj operation log. Importing the same
     operation twice is harmless: the second call inserts nothing and returns NULL.
     """
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(
-            APPEND_JJ_OPERATION,
-            (
-                repository_id,
-                operation_id,
-                parent_operation_ids,
-                description,
-                user_id,
-                Jsonb(metadata),
-            ),
-        )
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(
+        APPEND_JJ_OPERATION,
+        (repository_id, operation_id, parent_operation_ids, description, user_id, Jsonb(metadata)),
+    )
+    r = cur.fetchone()
     return None if r is None else models.JjOperation(*r)
 
 
@@ -450,9 +444,9 @@ def get_jj_operation(
     conn: psycopg.Connection[Any], *, repository_id: int, operation_id: str
 ) -> models.JjOperation | None:
     """One operation of a repository's log by its jj operation id."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(GET_JJ_OPERATION, (repository_id, operation_id))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(GET_JJ_OPERATION, (repository_id, operation_id))
+    r = cur.fetchone()
     return None if r is None else models.JjOperation(*r)
 
 
@@ -509,12 +503,12 @@ def record_snapshot(
     created_by: int | None = None,
 ) -> models.SnapshotHistory | None:
     """Record a working-copy snapshot so the edit can be restored later."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(
-            RECORD_SNAPSHOT,
-            (repository_id, change_id, commit_id, operation_id, description, created_by),
-        )
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(
+        RECORD_SNAPSHOT,
+        (repository_id, change_id, commit_id, operation_id, description, created_by),
+    )
+    r = cur.fetchone()
     return None if r is None else models.SnapshotHistory(*r)
 
 

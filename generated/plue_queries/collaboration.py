@@ -13,6 +13,7 @@ import psycopg
 from psycopg.rows import tuple_row
 
 from plue_queries import enums, models
+from plue_queries._cursors import thread_cursor
 
 STAR_REPOSITORY: Final[LiteralString] = """-- name: StarRepository :execrows
 INSERT INTO stars (user_id, repository_id)
@@ -149,33 +150,33 @@ class GetRepositorySocialCountsRow:
 
 def star_repository(conn: psycopg.Connection[Any], *, user_id: int, repository_id: int) -> int:
     """Star a repository. Idempotent: 1 when newly starred, 0 when already starred."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(STAR_REPOSITORY, (user_id, repository_id))
-        return cur.rowcount
+    cur = thread_cursor(conn)
+    cur.execute(STAR_REPOSITORY, (user_id, repository_id))
+    return cur.rowcount
 
 
 def unstar_repository(conn: psycopg.Connection[Any], *, user_id: int, repository_id: int) -> int:
     """Unstar; 0 when it was not starred."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(UNSTAR_REPOSITORY, (user_id, repository_id))
-        return cur.rowcount
+    cur = thread_cursor(conn)
+    cur.execute(UNSTAR_REPOSITORY, (user_id, repository_id))
+    return cur.rowcount
 
 
 def is_repository_starred(
     conn: psycopg.Connection[Any], *, user_id: int, repository_id: int
 ) -> bool | None:
     """Whether this user starred this repository (for the star button)."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(IS_REPOSITORY_STARRED, (user_id, repository_id))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(IS_REPOSITORY_STARRED, (user_id, repository_id))
+    r = cur.fetchone()
     return None if r is None else r[0]
 
 
 def count_stars(conn: psycopg.Connection[Any], *, repository_id: int) -> int | None:
     """How many users starred a repository."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(COUNT_STARS, (repository_id,))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(COUNT_STARS, (repository_id,))
+    r = cur.fetchone()
     return None if r is None else r[0]
 
 
@@ -273,34 +274,34 @@ def watch_repository(
     conn: psycopg.Connection[Any], *, user_id: int, repository_id: int, mode: enums.WatchMode
 ) -> models.Watch | None:
     """Watch a repository with a mode, or change the mode of an existing watch."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(WATCH_REPOSITORY, (user_id, repository_id, mode))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(WATCH_REPOSITORY, (user_id, repository_id, mode))
+    r = cur.fetchone()
     return None if r is None else models.Watch(r[0], r[1], enums.WatchMode(r[2]), r[3], r[4])
 
 
 def unwatch_repository(conn: psycopg.Connection[Any], *, user_id: int, repository_id: int) -> int:
     """Stop watching; 0 when there was no watch."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(UNWATCH_REPOSITORY, (user_id, repository_id))
-        return cur.rowcount
+    cur = thread_cursor(conn)
+    cur.execute(UNWATCH_REPOSITORY, (user_id, repository_id))
+    return cur.rowcount
 
 
 def get_watch(
     conn: psycopg.Connection[Any], *, user_id: int, repository_id: int
 ) -> models.Watch | None:
     """This user's watch on a repository, if any (for the watch button)."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(GET_WATCH, (user_id, repository_id))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(GET_WATCH, (user_id, repository_id))
+    r = cur.fetchone()
     return None if r is None else models.Watch(r[0], r[1], enums.WatchMode(r[2]), r[3], r[4])
 
 
 def count_watchers(conn: psycopg.Connection[Any], *, repository_id: int) -> int | None:
     """Watchers shown on the repository page (ignoring ones don't count)."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(COUNT_WATCHERS, (repository_id,))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(COUNT_WATCHERS, (repository_id,))
+    r = cur.fetchone()
     return None if r is None else r[0]
 
 
@@ -354,9 +355,9 @@ def get_repository_social_counts(
     conn: psycopg.Connection[Any], *, repository_id: int
 ) -> GetRepositorySocialCountsRow | None:
     """Star and watcher counts for a repository header, in one round trip."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(GET_REPOSITORY_SOCIAL_COUNTS, (repository_id,))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(GET_REPOSITORY_SOCIAL_COUNTS, (repository_id,))
+    r = cur.fetchone()
     return None if r is None else GetRepositorySocialCountsRow(*r)
 
 

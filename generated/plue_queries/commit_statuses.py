@@ -12,6 +12,7 @@ import psycopg
 from psycopg.rows import tuple_row
 
 from plue_queries import enums, models
+from plue_queries._cursors import thread_cursor
 
 UPSERT_COMMIT_STATUS: Final[LiteralString] = """-- name: UpsertCommitStatus :one
 INSERT INTO commit_statuses (
@@ -85,21 +86,21 @@ def upsert_commit_status(
     """Report the status of one check (context) on a commit. There is one current
     status per repository, commit and context: reporting again replaces it.
     """
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(
-            UPSERT_COMMIT_STATUS,
-            (
-                repository_id,
-                commit_sha,
-                context,
-                state,
-                target_url,
-                description,
-                creator_id,
-                workflow_run_id,
-            ),
-        )
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(
+        UPSERT_COMMIT_STATUS,
+        (
+            repository_id,
+            commit_sha,
+            context,
+            state,
+            target_url,
+            description,
+            creator_id,
+            workflow_run_id,
+        ),
+    )
+    r = cur.fetchone()
     return (
         None
         if r is None
@@ -160,9 +161,9 @@ def get_combined_commit_status(
     otherwise pending if any check is pending or none has reported, otherwise
     success; with the number of checks in each state.
     """
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(GET_COMBINED_COMMIT_STATUS, (repository_id, commit_sha))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(GET_COMBINED_COMMIT_STATUS, (repository_id, commit_sha))
+    r = cur.fetchone()
     return (
         None
         if r is None
@@ -174,9 +175,9 @@ def delete_commit_status(
     conn: psycopg.Connection[Any], *, repository_id: int, commit_sha: str, context: str
 ) -> int:
     """Remove one context's status from a commit (a check that no longer applies)."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(DELETE_COMMIT_STATUS, (repository_id, commit_sha, context))
-        return cur.rowcount
+    cur = thread_cursor(conn)
+    cur.execute(DELETE_COMMIT_STATUS, (repository_id, commit_sha, context))
+    return cur.rowcount
 
 
 _CURSOR_IDS = itertools.count()

@@ -14,6 +14,7 @@ from psycopg.rows import tuple_row
 from psycopg.types.json import Jsonb
 
 from plue_queries import enums, models
+from plue_queries._cursors import thread_cursor
 from plue_queries._types import JsonInput
 
 CREATE_ISSUE: Final[LiteralString] = """-- name: CreateIssue :one
@@ -442,9 +443,9 @@ def create_issue(
     is taken by get_next_issue_number() under the repository row lock, and rolled
     back with the insert if the insert fails.
     """
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(CREATE_ISSUE, (repository_id, title, body, author_id, milestone_id, due_date))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(CREATE_ISSUE, (repository_id, title, body, author_id, milestone_id, due_date))
+    r = cur.fetchone()
     return (
         None
         if r is None
@@ -467,9 +468,9 @@ def create_issue(
 
 def get_issue(conn: psycopg.Connection[Any], *, id: int) -> models.Issue | None:
     """Fetch an issue by its surrogate id."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(GET_ISSUE, (id,))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(GET_ISSUE, (id,))
+    r = cur.fetchone()
     return (
         None
         if r is None
@@ -494,9 +495,9 @@ def get_issue_by_number(
     conn: psycopg.Connection[Any], *, repository_id: int, issue_number: int
 ) -> models.Issue | None:
     """Fetch an issue by the number users see (#42 of a repository)."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(GET_ISSUE_BY_NUMBER, (repository_id, issue_number))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(GET_ISSUE_BY_NUMBER, (repository_id, issue_number))
+    r = cur.fetchone()
     return (
         None
         if r is None
@@ -623,9 +624,9 @@ def get_issue_with_labels(
     conn: psycopg.Connection[Any], *, id: int
 ) -> GetIssueWithLabelsRow | None:
     """An issue together with the names of its labels, sorted, for an issue page header."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(GET_ISSUE_WITH_LABELS, (id,))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(GET_ISSUE_WITH_LABELS, (id,))
+    r = cur.fetchone()
     return (
         None
         if r is None
@@ -651,9 +652,9 @@ def count_issues_by_state(
     conn: psycopg.Connection[Any], *, repository_id: int
 ) -> CountIssuesByStateRow | None:
     """How many issues of a repository are open and closed (the tab counters)."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(COUNT_ISSUES_BY_STATE, (repository_id,))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(COUNT_ISSUES_BY_STATE, (repository_id,))
+    r = cur.fetchone()
     return None if r is None else CountIssuesByStateRow(*r)
 
 
@@ -661,9 +662,9 @@ def update_issue(
     conn: psycopg.Connection[Any], *, title: str | None = None, body: str | None = None, id: int
 ) -> models.Issue | None:
     """Change an issue's title and/or body; a NULL argument keeps the current value."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(UPDATE_ISSUE, (title, body, id))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(UPDATE_ISSUE, (title, body, id))
+    r = cur.fetchone()
     return (
         None
         if r is None
@@ -686,9 +687,9 @@ def update_issue(
 
 def close_issue(conn: psycopg.Connection[Any], *, id: int) -> models.Issue | None:
     """Close an issue. Closing a closed issue keeps its original closed_at."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(CLOSE_ISSUE, (id,))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(CLOSE_ISSUE, (id,))
+    r = cur.fetchone()
     return (
         None
         if r is None
@@ -711,9 +712,9 @@ def close_issue(conn: psycopg.Connection[Any], *, id: int) -> models.Issue | Non
 
 def reopen_issue(conn: psycopg.Connection[Any], *, id: int) -> models.Issue | None:
     """Reopen an issue, clearing closed_at."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(REOPEN_ISSUE, (id,))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(REOPEN_ISSUE, (id,))
+    r = cur.fetchone()
     return (
         None
         if r is None
@@ -738,9 +739,9 @@ def set_issue_due_date(
     conn: psycopg.Connection[Any], *, due_date: datetime.date | None = None, id: int
 ) -> models.Issue | None:
     """Set or clear (NULL) an issue's due date."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(SET_ISSUE_DUE_DATE, (due_date, id))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(SET_ISSUE_DUE_DATE, (due_date, id))
+    r = cur.fetchone()
     return (
         None
         if r is None
@@ -765,9 +766,9 @@ def set_issue_milestone(
     conn: psycopg.Connection[Any], *, milestone_id: int | None = None, id: int
 ) -> models.Issue | None:
     """Put an issue in a milestone of its repository, or take it out (NULL)."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(SET_ISSUE_MILESTONE, (milestone_id, id))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(SET_ISSUE_MILESTONE, (milestone_id, id))
+    r = cur.fetchone()
     return (
         None
         if r is None
@@ -790,26 +791,26 @@ def set_issue_milestone(
 
 def delete_issue(conn: psycopg.Connection[Any], *, id: int) -> int:
     """Delete an issue and everything hanging off it; returns 1 if it existed."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(DELETE_ISSUE, (id,))
-        return cur.rowcount
+    cur = thread_cursor(conn)
+    cur.execute(DELETE_ISSUE, (id,))
+    return cur.rowcount
 
 
 def create_comment(
     conn: psycopg.Connection[Any], *, issue_id: int, author_id: int | None = None, body: str
 ) -> models.Comment | None:
     """Add a comment to an issue."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(CREATE_COMMENT, (issue_id, author_id, body))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(CREATE_COMMENT, (issue_id, author_id, body))
+    r = cur.fetchone()
     return None if r is None else models.Comment(*r)
 
 
 def get_comment(conn: psycopg.Connection[Any], *, id: int) -> models.Comment | None:
     """Fetch one comment."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(GET_COMMENT, (id,))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(GET_COMMENT, (id,))
+    r = cur.fetchone()
     return None if r is None else models.Comment(*r)
 
 
@@ -855,17 +856,17 @@ def iter_list_comments(
 
 def edit_comment(conn: psycopg.Connection[Any], *, body: str, id: int) -> models.Comment | None:
     """Edit a comment's body and record when a person edited it."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(EDIT_COMMENT, (body, id))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(EDIT_COMMENT, (body, id))
+    r = cur.fetchone()
     return None if r is None else models.Comment(*r)
 
 
 def delete_comment(conn: psycopg.Connection[Any], *, id: int) -> int:
     """Delete a comment; returns 1 if it existed."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(DELETE_COMMENT, (id,))
-        return cur.rowcount
+    cur = thread_cursor(conn)
+    cur.execute(DELETE_COMMENT, (id,))
+    return cur.rowcount
 
 
 def add_issue_assignee(
@@ -874,16 +875,16 @@ def add_issue_assignee(
     """Assign a user to an issue. Idempotent: returns 1 when newly assigned, 0 when the
     user already was.
     """
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(ADD_ISSUE_ASSIGNEE, (issue_id, user_id, assigned_by))
-        return cur.rowcount
+    cur = thread_cursor(conn)
+    cur.execute(ADD_ISSUE_ASSIGNEE, (issue_id, user_id, assigned_by))
+    return cur.rowcount
 
 
 def remove_issue_assignee(conn: psycopg.Connection[Any], *, issue_id: int, user_id: int) -> int:
     """Unassign a user; returns 1 if they were assigned."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(REMOVE_ISSUE_ASSIGNEE, (issue_id, user_id))
-        return cur.rowcount
+    cur = thread_cursor(conn)
+    cur.execute(REMOVE_ISSUE_ASSIGNEE, (issue_id, user_id))
+    return cur.rowcount
 
 
 def list_issue_assignees(conn: psycopg.Connection[Any], *, issue_id: int) -> list[models.User]:
@@ -915,17 +916,17 @@ def create_label(
     conn: psycopg.Connection[Any], *, repository_id: int, name: str, color: str, description: str
 ) -> models.Label | None:
     """Define a label in a repository."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(CREATE_LABEL, (repository_id, name, color, description))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(CREATE_LABEL, (repository_id, name, color, description))
+    r = cur.fetchone()
     return None if r is None else models.Label(*r)
 
 
 def get_label(conn: psycopg.Connection[Any], *, id: int) -> models.Label | None:
     """Fetch a label by id."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(GET_LABEL, (id,))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(GET_LABEL, (id,))
+    r = cur.fetchone()
     return None if r is None else models.Label(*r)
 
 
@@ -933,9 +934,9 @@ def get_label_by_name(
     conn: psycopg.Connection[Any], *, repository_id: int, name: str
 ) -> models.Label | None:
     """Fetch a label by its name within a repository."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(GET_LABEL_BY_NAME, (repository_id, name))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(GET_LABEL_BY_NAME, (repository_id, name))
+    r = cur.fetchone()
     return None if r is None else models.Label(*r)
 
 
@@ -984,17 +985,17 @@ def update_label(
     id: int,
 ) -> models.Label | None:
     """Rename or recolour a label; a NULL argument keeps the current value."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(UPDATE_LABEL, (name, color, description, id))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(UPDATE_LABEL, (name, color, description, id))
+    r = cur.fetchone()
     return None if r is None else models.Label(*r)
 
 
 def delete_label(conn: psycopg.Connection[Any], *, id: int) -> int:
     """Delete a label (detaching it from every issue); returns 1 if it existed."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(DELETE_LABEL, (id,))
-        return cur.rowcount
+    cur = thread_cursor(conn)
+    cur.execute(DELETE_LABEL, (id,))
+    return cur.rowcount
 
 
 def attach_label(conn: psycopg.Connection[Any], *, issue_id: int, label_id: int) -> int:
@@ -1003,16 +1004,16 @@ def attach_label(conn: psycopg.Connection[Any], *, issue_id: int, label_id: int)
     label), so a label of another repository fails
     issue_labels_label_same_repository and an unknown id fails its own foreign key.
     """
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(ATTACH_LABEL, (issue_id, label_id))
-        return cur.rowcount
+    cur = thread_cursor(conn)
+    cur.execute(ATTACH_LABEL, (issue_id, label_id))
+    return cur.rowcount
 
 
 def detach_label(conn: psycopg.Connection[Any], *, issue_id: int, label_id: int) -> int:
     """Detach a label from an issue; returns 1 if it was attached."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(DETACH_LABEL, (issue_id, label_id))
-        return cur.rowcount
+    cur = thread_cursor(conn)
+    cur.execute(DETACH_LABEL, (issue_id, label_id))
+    return cur.rowcount
 
 
 def list_issue_labels(conn: psycopg.Connection[Any], *, issue_id: int) -> list[models.Label]:
@@ -1050,18 +1051,18 @@ def add_issue_dependency(
     """Record that one issue blocks another. Idempotent (returns 0 when the edge
     exists); an issue blocking itself violates issue_dependencies_no_self_dependency.
     """
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(ADD_ISSUE_DEPENDENCY, (blocker_issue_id, blocked_issue_id, created_by))
-        return cur.rowcount
+    cur = thread_cursor(conn)
+    cur.execute(ADD_ISSUE_DEPENDENCY, (blocker_issue_id, blocked_issue_id, created_by))
+    return cur.rowcount
 
 
 def remove_issue_dependency(
     conn: psycopg.Connection[Any], *, blocker_issue_id: int, blocked_issue_id: int
 ) -> int:
     """Remove a dependency edge; returns 1 if it existed."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(REMOVE_ISSUE_DEPENDENCY, (blocker_issue_id, blocked_issue_id))
-        return cur.rowcount
+    cur = thread_cursor(conn)
+    cur.execute(REMOVE_ISSUE_DEPENDENCY, (blocker_issue_id, blocked_issue_id))
+    return cur.rowcount
 
 
 def list_issues_blocked_by(
@@ -1183,9 +1184,9 @@ def add_subtask(
     subtasks. Adding the same pair again returns the existing row; a child that
     already has another parent violates subtasks_one_parent.
     """
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(ADD_SUBTASK, (parent_issue_id, child_issue_id))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(ADD_SUBTASK, (parent_issue_id, child_issue_id))
+    r = cur.fetchone()
     return None if r is None else models.Subtask(*r)
 
 
@@ -1193,9 +1194,9 @@ def remove_subtask(
     conn: psycopg.Connection[Any], *, parent_issue_id: int, child_issue_id: int
 ) -> int:
     """Detach a subtask from its parent; returns 1 if it was attached."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(REMOVE_SUBTASK, (parent_issue_id, child_issue_id))
-        return cur.rowcount
+    cur = thread_cursor(conn)
+    cur.execute(REMOVE_SUBTASK, (parent_issue_id, child_issue_id))
+    return cur.rowcount
 
 
 def list_subtasks(conn: psycopg.Connection[Any], *, parent_issue_id: int) -> list[models.Issue]:
@@ -1254,9 +1255,9 @@ def iter_list_subtasks(
 
 def get_parent_issue(conn: psycopg.Connection[Any], *, child_issue_id: int) -> models.Issue | None:
     """The parent of a subtask, if it has one."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(GET_PARENT_ISSUE, (child_issue_id,))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(GET_PARENT_ISSUE, (child_issue_id,))
+    r = cur.fetchone()
     return (
         None
         if r is None
@@ -1283,17 +1284,17 @@ def pin_issue(
     """Pin an issue at the end of its repository's pinned list. Pinning a pinned issue
     returns its existing row unchanged; NULL when the issue does not exist.
     """
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(PIN_ISSUE, (pinned_by, issue_id))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(PIN_ISSUE, (pinned_by, issue_id))
+    r = cur.fetchone()
     return None if r is None else models.PinnedIssue(*r)
 
 
 def unpin_issue(conn: psycopg.Connection[Any], *, issue_id: int) -> int:
     """Unpin an issue; returns 1 if it was pinned. The others keep their order."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(UNPIN_ISSUE, (issue_id,))
-        return cur.rowcount
+    cur = thread_cursor(conn)
+    cur.execute(UNPIN_ISSUE, (issue_id,))
+    return cur.rowcount
 
 
 def move_pinned_issue(
@@ -1390,9 +1391,9 @@ def create_mention(
     mentioned_by: int | None = None,
 ) -> models.Mention | None:
     """Record an @-mention of a user in an issue body (comment_id NULL) or a comment."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(CREATE_MENTION, (issue_id, comment_id, mentioned_user_id, mentioned_by))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(CREATE_MENTION, (issue_id, comment_id, mentioned_user_id, mentioned_by))
+    r = cur.fetchone()
     return None if r is None else models.Mention(*r)
 
 
@@ -1451,9 +1452,9 @@ def add_reaction(
     """React with an emoji on exactly one of an issue or a comment. Idempotent: returns
     1 when added, 0 when the user had already reacted so.
     """
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(ADD_REACTION, (user_id, issue_id, comment_id, emoji))
-        return cur.rowcount
+    cur = thread_cursor(conn)
+    cur.execute(ADD_REACTION, (user_id, issue_id, comment_id, emoji))
+    return cur.rowcount
 
 
 def remove_reaction(
@@ -1465,9 +1466,9 @@ def remove_reaction(
     comment_id: int | None = None,
 ) -> int:
     """Take a reaction back from an issue or a comment; returns 1 if it existed."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(REMOVE_REACTION, (user_id, emoji, issue_id, comment_id))
-        return cur.rowcount
+    cur = thread_cursor(conn)
+    cur.execute(REMOVE_REACTION, (user_id, emoji, issue_id, comment_id))
+    return cur.rowcount
 
 
 def count_issue_reactions(
@@ -1533,9 +1534,9 @@ def create_issue_event(
     payload: JsonInput,
 ) -> models.IssueEvent | None:
     """Append an event to an issue's history."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(CREATE_ISSUE_EVENT, (issue_id, actor_id, event_type, Jsonb(payload)))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(CREATE_ISSUE_EVENT, (issue_id, actor_id, event_type, Jsonb(payload)))
+    r = cur.fetchone()
     return (
         None
         if r is None

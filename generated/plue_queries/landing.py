@@ -14,6 +14,7 @@ from psycopg.rows import tuple_row
 from psycopg.types.json import Jsonb
 
 from plue_queries import enums, models
+from plue_queries._cursors import thread_cursor
 from plue_queries._types import JsonInput
 
 SUBMIT_LANDING_REQUEST: Final[LiteralString] = """-- name: SubmitLandingRequest :one
@@ -268,20 +269,20 @@ def submit_landing_request(
     """Submit a change (and the stack below it) for landing. A change has at most one
     open request per repository (UniqueViolation otherwise).
     """
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(
-            SUBMIT_LANDING_REQUEST,
-            (
-                repository_id,
-                change_id,
-                title,
-                description,
-                author_id,
-                target_bookmark,
-                stack_change_ids,
-            ),
-        )
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(
+        SUBMIT_LANDING_REQUEST,
+        (
+            repository_id,
+            change_id,
+            title,
+            description,
+            author_id,
+            target_bookmark,
+            stack_change_ids,
+        ),
+    )
+    r = cur.fetchone()
     return (
         None
         if r is None
@@ -308,9 +309,9 @@ def submit_landing_request(
 
 def get_landing_request(conn: psycopg.Connection[Any], *, id: int) -> models.LandingQueue | None:
     """A landing request by id."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(GET_LANDING_REQUEST, (id,))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(GET_LANDING_REQUEST, (id,))
+    r = cur.fetchone()
     return (
         None
         if r is None
@@ -339,9 +340,9 @@ def get_open_landing_request_for_change(
     conn: psycopg.Connection[Any], *, repository_id: int, change_id: str
 ) -> models.LandingQueue | None:
     """The open (not landed, not abandoned) landing request of a change, if any."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(GET_OPEN_LANDING_REQUEST_FOR_CHANGE, (repository_id, change_id))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(GET_OPEN_LANDING_REQUEST_FOR_CHANGE, (repository_id, change_id))
+    r = cur.fetchone()
     return (
         None
         if r is None
@@ -489,9 +490,9 @@ def update_landing_request(
     """Edit the title, description and stack of an open request (the change was
     rewritten or its stack changed). Returns NULL once landed or abandoned.
     """
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(UPDATE_LANDING_REQUEST, (title, description, stack_change_ids, id))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(UPDATE_LANDING_REQUEST, (title, description, stack_change_ids, id))
+    r = cur.fetchone()
     return (
         None
         if r is None
@@ -527,9 +528,9 @@ def transition_landing_request(
     any open status -> abandoned -> pending (reopen).
     Landing and conflicts have their own queries: they record more than the status.
     """
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(TRANSITION_LANDING_REQUEST, (to_status, id))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(TRANSITION_LANDING_REQUEST, (to_status, id))
+    r = cur.fetchone()
     return (
         None
         if r is None
@@ -561,9 +562,9 @@ def record_landing_conflicts(
     becomes conflicted; a request still in review just carries the flag. Returns
     NULL for a landed or abandoned request.
     """
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(RECORD_LANDING_CONFLICTS, (Jsonb(conflict_info), id))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(RECORD_LANDING_CONFLICTS, (Jsonb(conflict_info), id))
+    r = cur.fetchone()
     return (
         None
         if r is None
@@ -594,9 +595,9 @@ def clear_landing_conflicts(
     """Clear the conflicts of a request once they are resolved; a conflicted request
     goes back to the queue.
     """
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(CLEAR_LANDING_CONFLICTS, (id,))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(CLEAR_LANDING_CONFLICTS, (id,))
+    r = cur.fetchone()
     return (
         None
         if r is None
@@ -627,9 +628,9 @@ def mark_landing_landed(
     """Finish a landing: only a request in status landing becomes landed, with the
     commit it landed as, who landed it and when. Returns NULL otherwise.
     """
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(MARK_LANDING_LANDED, (landed_commit_id, landed_by, id))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(MARK_LANDING_LANDED, (landed_commit_id, landed_by, id))
+    r = cur.fetchone()
     return (
         None
         if r is None
@@ -790,9 +791,9 @@ def iter_claim_next_landable(
 
 def delete_landing_request(conn: psycopg.Connection[Any], *, id: int) -> int:
     """Delete a landing request with its reviews and comments."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(DELETE_LANDING_REQUEST, (id,))
-        return cur.rowcount
+    cur = thread_cursor(conn)
+    cur.execute(DELETE_LANDING_REQUEST, (id,))
+    return cur.rowcount
 
 
 def upsert_landing_review(
@@ -806,9 +807,9 @@ def upsert_landing_review(
     """Record a reviewer's verdict; a reviewer has one review per request, so a second
     verdict replaces the first.
     """
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(UPSERT_LANDING_REVIEW, (landing_id, reviewer_id, state, body))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(UPSERT_LANDING_REVIEW, (landing_id, reviewer_id, state, body))
+    r = cur.fetchone()
     return (
         None
         if r is None
@@ -852,18 +853,18 @@ def delete_landing_review(
     conn: psycopg.Connection[Any], *, landing_id: int, reviewer_id: int
 ) -> int:
     """Withdraw a reviewer's review."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(DELETE_LANDING_REVIEW, (landing_id, reviewer_id))
-        return cur.rowcount
+    cur = thread_cursor(conn)
+    cur.execute(DELETE_LANDING_REVIEW, (landing_id, reviewer_id))
+    return cur.rowcount
 
 
 def count_landing_approvals(
     conn: psycopg.Connection[Any], *, landing_id: int
 ) -> CountLandingApprovalsRow | None:
     """How many reviewers approve and how many request changes (the landing gate)."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(COUNT_LANDING_APPROVALS, (landing_id,))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(COUNT_LANDING_APPROVALS, (landing_id,))
+    r = cur.fetchone()
     return None if r is None else CountLandingApprovalsRow(*r)
 
 
@@ -878,11 +879,9 @@ def create_landing_line_comment(
     body: str,
 ) -> models.LandingLineComment | None:
     """Comment on one line of a landing request's diff."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(
-            CREATE_LANDING_LINE_COMMENT, (landing_id, author_id, file_path, line, side, body)
-        )
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(CREATE_LANDING_LINE_COMMENT, (landing_id, author_id, file_path, line, side, body))
+    r = cur.fetchone()
     return (
         None
         if r is None
@@ -896,9 +895,9 @@ def get_landing_line_comment(
     conn: psycopg.Connection[Any], *, id: int
 ) -> models.LandingLineComment | None:
     """A line comment by id."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(GET_LANDING_LINE_COMMENT, (id,))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(GET_LANDING_LINE_COMMENT, (id,))
+    r = cur.fetchone()
     return (
         None
         if r is None
@@ -959,9 +958,9 @@ def update_landing_line_comment(
     conn: psycopg.Connection[Any], *, body: str, id: int
 ) -> models.LandingLineComment | None:
     """Edit a line comment's text."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(UPDATE_LANDING_LINE_COMMENT, (body, id))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(UPDATE_LANDING_LINE_COMMENT, (body, id))
+    r = cur.fetchone()
     return (
         None
         if r is None
@@ -975,9 +974,9 @@ def resolve_landing_line_comment(
     conn: psycopg.Connection[Any], *, resolved_by: int | None = None, id: int
 ) -> models.LandingLineComment | None:
     """Mark a line comment resolved, by whom and when; NULL if it already was."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(RESOLVE_LANDING_LINE_COMMENT, (resolved_by, id))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(RESOLVE_LANDING_LINE_COMMENT, (resolved_by, id))
+    r = cur.fetchone()
     return (
         None
         if r is None
@@ -991,9 +990,9 @@ def unresolve_landing_line_comment(
     conn: psycopg.Connection[Any], *, id: int
 ) -> models.LandingLineComment | None:
     """Reopen a resolved line comment; NULL if it was not resolved."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(UNRESOLVE_LANDING_LINE_COMMENT, (id,))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(UNRESOLVE_LANDING_LINE_COMMENT, (id,))
+    r = cur.fetchone()
     return (
         None
         if r is None
@@ -1007,17 +1006,17 @@ def count_unresolved_landing_line_comments(
     conn: psycopg.Connection[Any], *, landing_id: int
 ) -> int | None:
     """How many line comments of a request are still unresolved (blocks landing)."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(COUNT_UNRESOLVED_LANDING_LINE_COMMENTS, (landing_id,))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(COUNT_UNRESOLVED_LANDING_LINE_COMMENTS, (landing_id,))
+    r = cur.fetchone()
     return None if r is None else r[0]
 
 
 def delete_landing_line_comment(conn: psycopg.Connection[Any], *, id: int) -> int:
     """Delete a line comment."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(DELETE_LANDING_LINE_COMMENT, (id,))
-        return cur.rowcount
+    cur = thread_cursor(conn)
+    cur.execute(DELETE_LANDING_LINE_COMMENT, (id,))
+    return cur.rowcount
 
 
 _CURSOR_IDS = itertools.count()

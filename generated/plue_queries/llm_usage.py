@@ -13,6 +13,7 @@ import psycopg
 from psycopg.rows import tuple_row
 
 from plue_queries import models
+from plue_queries._cursors import thread_cursor
 
 RECORD_LLM_USAGE: Final[LiteralString] = """-- name: RecordLlmUsage :one
 INSERT INTO llm_usage (user_id, session_id, workflow_run_id, provider, model,
@@ -115,21 +116,21 @@ def record_llm_usage(
     cost_micro_usd: int,
 ) -> models.LlmUsage | None:
     """Record one LLM call's usage and cost, linked to the session or run it served."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(
-            RECORD_LLM_USAGE,
-            (
-                user_id,
-                session_id,
-                workflow_run_id,
-                provider,
-                model,
-                input_tokens,
-                output_tokens,
-                cost_micro_usd,
-            ),
-        )
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(
+        RECORD_LLM_USAGE,
+        (
+            user_id,
+            session_id,
+            workflow_run_id,
+            provider,
+            model,
+            input_tokens,
+            output_tokens,
+            cost_micro_usd,
+        ),
+    )
+    r = cur.fetchone()
     return None if r is None else models.LlmUsage(*r)
 
 
@@ -204,9 +205,9 @@ def llm_usage_for_session(
     conn: psycopg.Connection[Any], *, session_id: int | None = None
 ) -> LlmUsageForSessionRow | None:
     """Calls, tokens and cost of one agent session (zeros when it made no calls)."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(LLM_USAGE_FOR_SESSION, (session_id,))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(LLM_USAGE_FOR_SESSION, (session_id,))
+    r = cur.fetchone()
     return None if r is None else LlmUsageForSessionRow(*r)
 
 
@@ -214,17 +215,17 @@ def user_llm_cost_since(
     conn: psycopg.Connection[Any], *, user_id: int | None = None, since: datetime.datetime
 ) -> int | None:
     """A user's spend since a moment, for budget checks before the next call."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(USER_LLM_COST_SINCE, (user_id, since))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(USER_LLM_COST_SINCE, (user_id, since))
+    r = cur.fetchone()
     return None if r is None else r[0]
 
 
 def delete_llm_usage_before(conn: psycopg.Connection[Any], *, before: datetime.datetime) -> int:
     """Retention: drop usage records older than a cutoff."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(DELETE_LLM_USAGE_BEFORE, (before,))
-        return cur.rowcount
+    cur = thread_cursor(conn)
+    cur.execute(DELETE_LLM_USAGE_BEFORE, (before,))
+    return cur.rowcount
 
 
 _CURSOR_IDS = itertools.count()

@@ -13,6 +13,7 @@ import psycopg
 from psycopg.rows import tuple_row
 
 from plue_queries import enums, models
+from plue_queries._cursors import thread_cursor
 
 CREATE_MILESTONE: Final[LiteralString] = """-- name: CreateMilestone :one
 INSERT INTO milestones (repository_id, title, description, due_date)
@@ -105,9 +106,9 @@ def create_milestone(
     due_date: datetime.date | None = None,
 ) -> models.Milestone | None:
     """Create a milestone in a repository."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(CREATE_MILESTONE, (repository_id, title, description, due_date))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(CREATE_MILESTONE, (repository_id, title, description, due_date))
+    r = cur.fetchone()
     return (
         None
         if r is None
@@ -119,9 +120,9 @@ def create_milestone(
 
 def get_milestone(conn: psycopg.Connection[Any], *, id: int) -> models.Milestone | None:
     """Fetch a milestone by id."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(GET_MILESTONE, (id,))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(GET_MILESTONE, (id,))
+    r = cur.fetchone()
     return (
         None
         if r is None
@@ -135,9 +136,9 @@ def get_milestone_by_title(
     conn: psycopg.Connection[Any], *, repository_id: int, title: str
 ) -> models.Milestone | None:
     """Fetch a milestone by its title within a repository."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(GET_MILESTONE_BY_TITLE, (repository_id, title))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(GET_MILESTONE_BY_TITLE, (repository_id, title))
+    r = cur.fetchone()
     return (
         None
         if r is None
@@ -224,9 +225,9 @@ def update_milestone(
     """Change a milestone's title, description or due date; a NULL title or description
     keeps the current value, while due_date is always set (NULL clears it).
     """
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(UPDATE_MILESTONE, (title, description, due_date, id))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(UPDATE_MILESTONE, (title, description, due_date, id))
+    r = cur.fetchone()
     return (
         None
         if r is None
@@ -238,9 +239,9 @@ def update_milestone(
 
 def close_milestone(conn: psycopg.Connection[Any], *, id: int) -> models.Milestone | None:
     """Close a milestone. Closing a closed milestone keeps its original closed_at."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(CLOSE_MILESTONE, (id,))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(CLOSE_MILESTONE, (id,))
+    r = cur.fetchone()
     return (
         None
         if r is None
@@ -252,9 +253,9 @@ def close_milestone(conn: psycopg.Connection[Any], *, id: int) -> models.Milesto
 
 def reopen_milestone(conn: psycopg.Connection[Any], *, id: int) -> models.Milestone | None:
     """Reopen a milestone, clearing closed_at."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(REOPEN_MILESTONE, (id,))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(REOPEN_MILESTONE, (id,))
+    r = cur.fetchone()
     return (
         None
         if r is None
@@ -266,9 +267,9 @@ def reopen_milestone(conn: psycopg.Connection[Any], *, id: int) -> models.Milest
 
 def delete_milestone(conn: psycopg.Connection[Any], *, id: int) -> int:
     """Delete a milestone; its issues stay, without a milestone. Returns 1 if it existed."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(DELETE_MILESTONE, (id,))
-        return cur.rowcount
+    cur = thread_cursor(conn)
+    cur.execute(DELETE_MILESTONE, (id,))
+    return cur.rowcount
 
 
 _CURSOR_IDS = itertools.count()

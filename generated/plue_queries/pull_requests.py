@@ -14,6 +14,7 @@ from psycopg.rows import tuple_row
 from psycopg.types.json import Jsonb
 
 from plue_queries import enums, models
+from plue_queries._cursors import thread_cursor
 from plue_queries._types import JsonInput
 
 CREATE_PULL_REQUEST: Final[LiteralString] = """-- name: CreatePullRequest :one
@@ -280,20 +281,12 @@ def create_pull_request(
     """Open a pull request; its number comes from the base repository's shared
     issue/PR counter, so numbers never collide under concurrency.
     """
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(
-            CREATE_PULL_REQUEST,
-            (
-                base_repository_id,
-                title,
-                body,
-                author_id,
-                head_repository_id,
-                head_branch,
-                base_branch,
-            ),
-        )
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(
+        CREATE_PULL_REQUEST,
+        (base_repository_id, title, body, author_id, head_repository_id, head_branch, base_branch),
+    )
+    r = cur.fetchone()
     return (
         None
         if r is None
@@ -326,9 +319,9 @@ def create_pull_request(
 
 def get_pull_request(conn: psycopg.Connection[Any], *, id: int) -> models.PullRequest | None:
     """A pull request by id."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(GET_PULL_REQUEST, (id,))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(GET_PULL_REQUEST, (id,))
+    r = cur.fetchone()
     return (
         None
         if r is None
@@ -363,9 +356,9 @@ def get_pull_request_by_number(
     conn: psycopg.Connection[Any], *, base_repository_id: int, pr_number: int
 ) -> models.PullRequest | None:
     """A pull request by its number in the base repository (what URLs carry)."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(GET_PULL_REQUEST_BY_NUMBER, (base_repository_id, pr_number))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(GET_PULL_REQUEST_BY_NUMBER, (base_repository_id, pr_number))
+    r = cur.fetchone()
     return (
         None
         if r is None
@@ -407,12 +400,12 @@ def get_open_pull_request_for_branches(
     """The open pull request from a head branch into a base branch, if any (to avoid
     opening a duplicate).
     """
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(
-            GET_OPEN_PULL_REQUEST_FOR_BRANCHES,
-            (base_repository_id, head_repository_id, head_branch, base_branch),
-        )
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(
+        GET_OPEN_PULL_REQUEST_FOR_BRANCHES,
+        (base_repository_id, head_repository_id, head_branch, base_branch),
+    )
+    r = cur.fetchone()
     return (
         None
         if r is None
@@ -573,9 +566,9 @@ def update_pull_request(
     """Edit the title, body and target branch of an open pull request; NULL once it
     is closed or merged.
     """
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(UPDATE_PULL_REQUEST, (title, body, base_branch, id))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(UPDATE_PULL_REQUEST, (title, body, base_branch, id))
+    r = cur.fetchone()
     return (
         None
         if r is None
@@ -617,12 +610,12 @@ def update_pull_request_stats(
     id: int,
 ) -> models.PullRequest | None:
     """Store the diff statistics and merge base computed for the current head."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(
-            UPDATE_PULL_REQUEST_STATS,
-            (additions, deletions, changed_files, has_conflicts, merge_base, id),
-        )
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(
+        UPDATE_PULL_REQUEST_STATS,
+        (additions, deletions, changed_files, has_conflicts, merge_base, id),
+    )
+    r = cur.fetchone()
     return (
         None
         if r is None
@@ -664,9 +657,9 @@ def merge_pull_request(
     """Merge an open, conflict-free pull request, recording how, as which commit, by
     whom and when. Returns NULL (and changes nothing) otherwise.
     """
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(MERGE_PULL_REQUEST, (merge_style, merged_commit_id, merged_by, id))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(MERGE_PULL_REQUEST, (merge_style, merged_commit_id, merged_by, id))
+    r = cur.fetchone()
     return (
         None
         if r is None
@@ -699,9 +692,9 @@ def merge_pull_request(
 
 def close_pull_request(conn: psycopg.Connection[Any], *, id: int) -> models.PullRequest | None:
     """Close an open pull request without merging; NULL unless it was open."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(CLOSE_PULL_REQUEST, (id,))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(CLOSE_PULL_REQUEST, (id,))
+    r = cur.fetchone()
     return (
         None
         if r is None
@@ -734,9 +727,9 @@ def close_pull_request(conn: psycopg.Connection[Any], *, id: int) -> models.Pull
 
 def reopen_pull_request(conn: psycopg.Connection[Any], *, id: int) -> models.PullRequest | None:
     """Reopen a closed (not merged) pull request; NULL otherwise."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(REOPEN_PULL_REQUEST, (id,))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(REOPEN_PULL_REQUEST, (id,))
+    r = cur.fetchone()
     return (
         None
         if r is None
@@ -769,9 +762,9 @@ def reopen_pull_request(conn: psycopg.Connection[Any], *, id: int) -> models.Pul
 
 def delete_pull_request(conn: psycopg.Connection[Any], *, id: int) -> int:
     """Delete a pull request with its reviews, comments and conflicts."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(DELETE_PULL_REQUEST, (id,))
-        return cur.rowcount
+    cur = thread_cursor(conn)
+    cur.execute(DELETE_PULL_REQUEST, (id,))
+    return cur.rowcount
 
 
 def create_review(
@@ -783,9 +776,9 @@ def create_review(
     commit_id: str | None = None,
 ) -> models.Review | None:
     """Start a review (state pending until submitted) against a head commit."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(CREATE_REVIEW, (pull_request_id, reviewer_id, body, commit_id))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(CREATE_REVIEW, (pull_request_id, reviewer_id, body, commit_id))
+    r = cur.fetchone()
     return (
         None
         if r is None
@@ -795,9 +788,9 @@ def create_review(
 
 def get_review(conn: psycopg.Connection[Any], *, id: int) -> models.Review | None:
     """A review by id."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(GET_REVIEW, (id,))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(GET_REVIEW, (id,))
+    r = cur.fetchone()
     return (
         None
         if r is None
@@ -839,9 +832,9 @@ def submit_review(
     conn: psycopg.Connection[Any], *, state: enums.ReviewState, body: str, id: int
 ) -> models.Review | None:
     """Submit a pending review with its verdict; NULL if it was already submitted."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(SUBMIT_REVIEW, (state, body, id))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(SUBMIT_REVIEW, (state, body, id))
+    r = cur.fetchone()
     return (
         None
         if r is None
@@ -853,9 +846,9 @@ def dismiss_review(conn: psycopg.Connection[Any], *, id: int) -> models.Review |
     """Dismiss a submitted review (e.g. after new commits); NULL if it was pending or
     already dismissed.
     """
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(DISMISS_REVIEW, (id,))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(DISMISS_REVIEW, (id,))
+    r = cur.fetchone()
     return (
         None
         if r is None
@@ -867,17 +860,17 @@ def count_review_verdicts(
     conn: psycopg.Connection[Any], *, pull_request_id: int
 ) -> CountReviewVerdictsRow | None:
     """How many distinct reviewers currently approve or request changes."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(COUNT_REVIEW_VERDICTS, (pull_request_id,))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(COUNT_REVIEW_VERDICTS, (pull_request_id,))
+    r = cur.fetchone()
     return None if r is None else CountReviewVerdictsRow(*r)
 
 
 def delete_review(conn: psycopg.Connection[Any], *, id: int) -> int:
     """Delete a review with its comments."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(DELETE_REVIEW, (id,))
-        return cur.rowcount
+    cur = thread_cursor(conn)
+    cur.execute(DELETE_REVIEW, (id,))
+    return cur.rowcount
 
 
 def create_review_comment(
@@ -894,12 +887,11 @@ def create_review_comment(
     """Add an inline comment to a review; the pull request is taken from the review,
     so the two can never disagree. NULL if the review does not exist.
     """
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(
-            CREATE_REVIEW_COMMENT,
-            (author_id, file_path, line, side, body, in_reply_to_id, review_id),
-        )
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(
+        CREATE_REVIEW_COMMENT, (author_id, file_path, line, side, body, in_reply_to_id, review_id)
+    )
+    r = cur.fetchone()
     return (
         None
         if r is None
@@ -923,9 +915,9 @@ def create_review_comment(
 
 def get_review_comment(conn: psycopg.Connection[Any], *, id: int) -> models.ReviewComment | None:
     """A review comment by id."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(GET_REVIEW_COMMENT, (id,))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(GET_REVIEW_COMMENT, (id,))
+    r = cur.fetchone()
     return (
         None
         if r is None
@@ -1069,9 +1061,9 @@ def update_review_comment(
     conn: psycopg.Connection[Any], *, body: str, id: int
 ) -> models.ReviewComment | None:
     """Edit an inline comment's text."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(UPDATE_REVIEW_COMMENT, (body, id))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(UPDATE_REVIEW_COMMENT, (body, id))
+    r = cur.fetchone()
     return (
         None
         if r is None
@@ -1097,9 +1089,9 @@ def set_review_comment_resolved(
     conn: psycopg.Connection[Any], *, is_resolved: bool, id: int
 ) -> models.ReviewComment | None:
     """Resolve or reopen an inline comment thread; NULL if it already had that state."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(SET_REVIEW_COMMENT_RESOLVED, (is_resolved, id))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(SET_REVIEW_COMMENT_RESOLVED, (is_resolved, id))
+    r = cur.fetchone()
     return (
         None
         if r is None
@@ -1123,9 +1115,9 @@ def set_review_comment_resolved(
 
 def delete_review_comment(conn: psycopg.Connection[Any], *, id: int) -> int:
     """Delete an inline comment and its replies."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(DELETE_REVIEW_COMMENT, (id,))
-        return cur.rowcount
+    cur = thread_cursor(conn)
+    cur.execute(DELETE_REVIEW_COMMENT, (id,))
+    return cur.rowcount
 
 
 def record_conflict(
@@ -1141,12 +1133,12 @@ def record_conflict(
     """Record a conflicted file of a change (one row per repository, change and file);
     recording it again refreshes the details and reopens it if it was resolved.
     """
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(
-            RECORD_CONFLICT,
-            (repository_id, pull_request_id, change_id, file_path, kind, Jsonb(details)),
-        )
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(
+        RECORD_CONFLICT,
+        (repository_id, pull_request_id, change_id, file_path, kind, Jsonb(details)),
+    )
+    r = cur.fetchone()
     return (
         None
         if r is None
@@ -1263,9 +1255,9 @@ def resolve_conflict(
     conn: psycopg.Connection[Any], *, resolved_by: int | None = None, id: int
 ) -> models.Conflict | None:
     """Mark a conflict resolved, by whom and when; NULL if it already was."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(RESOLVE_CONFLICT, (resolved_by, id))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(RESOLVE_CONFLICT, (resolved_by, id))
+    r = cur.fetchone()
     return (
         None
         if r is None
@@ -1279,9 +1271,9 @@ def count_unresolved_pull_request_conflicts(
     conn: psycopg.Connection[Any], *, pull_request_id: int | None = None
 ) -> int | None:
     """How many conflicts of a pull request are still unresolved (merge gate)."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(COUNT_UNRESOLVED_PULL_REQUEST_CONFLICTS, (pull_request_id,))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(COUNT_UNRESOLVED_PULL_REQUEST_CONFLICTS, (pull_request_id,))
+    r = cur.fetchone()
     return None if r is None else r[0]
 
 

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from typing import Any, Final, LiteralString
 
 import psycopg
-from psycopg.rows import tuple_row
+
+from plue_queries._cursors import thread_cursor
 
 HIT_RATE_LIMIT: Final[LiteralString] = """-- name: HitRateLimit :one
 INSERT INTO rate_limits (key, window_start, count)
@@ -50,9 +51,9 @@ def hit_rate_limit(
     place, so concurrent hits are never lost. Returns the window's new count and
     start (the window ends at window_start + window_size).
     """
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(HIT_RATE_LIMIT, (key, window_size))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(HIT_RATE_LIMIT, (key, window_size))
+    r = cur.fetchone()
     return None if r is None else HitRateLimitRow(*r)
 
 
@@ -60,21 +61,21 @@ def get_rate_limit_count(
     conn: psycopg.Connection[Any], *, key: str, window_size: datetime.timedelta
 ) -> int | None:
     """The count of a key in the window containing now() (0 when it had no hits)."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(GET_RATE_LIMIT_COUNT, (key, window_size))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(GET_RATE_LIMIT_COUNT, (key, window_size))
+    r = cur.fetchone()
     return None if r is None else r[0]
 
 
 def reset_rate_limit(conn: psycopg.Connection[Any], *, key: str) -> int:
     """Forget every window of a key, e.g. after a successful login."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(RESET_RATE_LIMIT, (key,))
-        return cur.rowcount
+    cur = thread_cursor(conn)
+    cur.execute(RESET_RATE_LIMIT, (key,))
+    return cur.rowcount
 
 
 def delete_expired_rate_limits(conn: psycopg.Connection[Any], *, before: datetime.datetime) -> int:
     """Drop windows that started before a cutoff (older than the longest window in use)."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(DELETE_EXPIRED_RATE_LIMITS, (before,))
-        return cur.rowcount
+    cur = thread_cursor(conn)
+    cur.execute(DELETE_EXPIRED_RATE_LIMITS, (before,))
+    return cur.rowcount

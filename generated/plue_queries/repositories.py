@@ -12,6 +12,7 @@ import psycopg
 from psycopg.rows import tuple_row
 
 from plue_queries import models
+from plue_queries._cursors import thread_cursor
 
 CREATE_REPOSITORY: Final[LiteralString] = """-- name: CreateRepository :one
 INSERT INTO repositories (owner_id, name, description, is_public, default_branch, topics)
@@ -265,19 +266,17 @@ def create_repository(
     topics: list[str],
 ) -> models.Repository | None:
     """Create a repository; the name must be unique per owner, case-insensitively."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(
-            CREATE_REPOSITORY, (owner_id, name, description, is_public, default_branch, topics)
-        )
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(CREATE_REPOSITORY, (owner_id, name, description, is_public, default_branch, topics))
+    r = cur.fetchone()
     return None if r is None else models.Repository(*r)
 
 
 def get_repository_by_id(conn: psycopg.Connection[Any], *, id: int) -> models.Repository | None:
     """The repository with this id."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(GET_REPOSITORY_BY_ID, (id,))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(GET_REPOSITORY_BY_ID, (id,))
+    r = cur.fetchone()
     return None if r is None else models.Repository(*r)
 
 
@@ -285,9 +284,9 @@ def get_repository_by_owner_and_name(
     conn: psycopg.Connection[Any], *, owner_username: str, name: str
 ) -> models.Repository | None:
     """Resolve an "owner/name" URL, both parts case-insensitively."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(GET_REPOSITORY_BY_OWNER_AND_NAME, (owner_username, name))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(GET_REPOSITORY_BY_OWNER_AND_NAME, (owner_username, name))
+    r = cur.fetchone()
     return None if r is None else models.Repository(*r)
 
 
@@ -428,9 +427,9 @@ def update_repository(
     id: int,
 ) -> models.Repository | None:
     """Replace the settings a repository admin can edit."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(UPDATE_REPOSITORY, (description, is_public, is_archived, default_branch, id))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(UPDATE_REPOSITORY, (description, is_public, is_archived, default_branch, id))
+    r = cur.fetchone()
     return None if r is None else models.Repository(*r)
 
 
@@ -438,9 +437,9 @@ def rename_repository(
     conn: psycopg.Connection[Any], *, name: str, id: int
 ) -> models.Repository | None:
     """Rename a repository (unique per owner, case-insensitively)."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(RENAME_REPOSITORY, (name, id))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(RENAME_REPOSITORY, (name, id))
+    r = cur.fetchone()
     return None if r is None else models.Repository(*r)
 
 
@@ -450,17 +449,17 @@ def set_repository_topics(
     """Replace the topics, normalised: trimmed, lower-cased, blanks and duplicates
     dropped, sorted.
     """
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(SET_REPOSITORY_TOPICS, (topics, id))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(SET_REPOSITORY_TOPICS, (topics, id))
+    r = cur.fetchone()
     return None if r is None else models.Repository(*r)
 
 
 def delete_repository(conn: psycopg.Connection[Any], *, id: int) -> int:
     """Delete a repository and everything it owns (issues, branches, runs...)."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(DELETE_REPOSITORY, (id,))
-        return cur.rowcount
+    cur = thread_cursor(conn)
+    cur.execute(DELETE_REPOSITORY, (id,))
+    return cur.rowcount
 
 
 def upsert_branch(
@@ -472,9 +471,9 @@ def upsert_branch(
     pusher_id: int | None = None,
 ) -> models.Branch | None:
     """Record where a branch points after a push (creates it on first push)."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(UPSERT_BRANCH, (repository_id, name, commit_id, pusher_id))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(UPSERT_BRANCH, (repository_id, name, commit_id, pusher_id))
+    r = cur.fetchone()
     return None if r is None else models.Branch(*r)
 
 
@@ -482,9 +481,9 @@ def get_branch(
     conn: psycopg.Connection[Any], *, repository_id: int, name: str
 ) -> models.Branch | None:
     """A branch of a repository by exact name."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(GET_BRANCH, (repository_id, name))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(GET_BRANCH, (repository_id, name))
+    r = cur.fetchone()
     return None if r is None else models.Branch(*r)
 
 
@@ -528,9 +527,9 @@ def iter_list_branches(
 
 def delete_branch(conn: psycopg.Connection[Any], *, repository_id: int, name: str) -> int:
     """Delete a branch; 0 when it did not exist."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(DELETE_BRANCH, (repository_id, name))
-        return cur.rowcount
+    cur = thread_cursor(conn)
+    cur.execute(DELETE_BRANCH, (repository_id, name))
+    return cur.rowcount
 
 
 def rename_branch(
@@ -545,9 +544,9 @@ def rename_branch(
     default branch if it was this one, and record the rename so old links resolve.
     None when there is no branch from_name; UniqueViolation when to_name exists.
     """
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(RENAME_BRANCH, (from_name, to_name, renamed_by, repository_id))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(RENAME_BRANCH, (from_name, to_name, renamed_by, repository_id))
+    r = cur.fetchone()
     return None if r is None else models.RenamedBranch(*r)
 
 
@@ -559,9 +558,9 @@ def resolve_branch_name(
     (a -> b -> a) ends where it should and chains always terminate. Returns the
     name itself when it was never renamed.
     """
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(RESOLVE_BRANCH_NAME, (name, repository_id))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(RESOLVE_BRANCH_NAME, (name, repository_id))
+    r = cur.fetchone()
     return None if r is None else r[0]
 
 
@@ -601,9 +600,9 @@ def upsert_bookmark(
     commit_id: str | None = None,
 ) -> models.Bookmark | None:
     """Point a Jujutsu bookmark at a change (creates or moves it)."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(UPSERT_BOOKMARK, (repository_id, name, change_id, commit_id))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(UPSERT_BOOKMARK, (repository_id, name, change_id, commit_id))
+    r = cur.fetchone()
     return None if r is None else models.Bookmark(*r)
 
 
@@ -611,9 +610,9 @@ def get_bookmark(
     conn: psycopg.Connection[Any], *, repository_id: int, name: str
 ) -> models.Bookmark | None:
     """A bookmark of a repository by exact name."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(GET_BOOKMARK, (repository_id, name))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(GET_BOOKMARK, (repository_id, name))
+    r = cur.fetchone()
     return None if r is None else models.Bookmark(*r)
 
 
@@ -682,9 +681,9 @@ def iter_list_bookmarks_for_change(
 
 def delete_bookmark(conn: psycopg.Connection[Any], *, repository_id: int, name: str) -> int:
     """Delete a bookmark; 0 when it did not exist."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(DELETE_BOOKMARK, (repository_id, name))
-        return cur.rowcount
+    cur = thread_cursor(conn)
+    cur.execute(DELETE_BOOKMARK, (repository_id, name))
+    return cur.rowcount
 
 
 def create_protected_branch(
@@ -700,21 +699,21 @@ def create_protected_branch(
     force_push_allowlist_user_ids: list[int],
 ) -> models.ProtectedBranch | None:
     """Add a branch protection rule (pattern: a name or a glob with *)."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(
-            CREATE_PROTECTED_BRANCH,
-            (
-                repository_id,
-                pattern,
-                priority,
-                required_approvals,
-                enable_push,
-                push_allowlist_user_ids,
-                enable_force_push,
-                force_push_allowlist_user_ids,
-            ),
-        )
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(
+        CREATE_PROTECTED_BRANCH,
+        (
+            repository_id,
+            pattern,
+            priority,
+            required_approvals,
+            enable_push,
+            push_allowlist_user_ids,
+            enable_force_push,
+            force_push_allowlist_user_ids,
+        ),
+    )
+    r = cur.fetchone()
     return None if r is None else models.ProtectedBranch(*r)
 
 
@@ -722,9 +721,9 @@ def get_protected_branch(
     conn: psycopg.Connection[Any], *, id: int
 ) -> models.ProtectedBranch | None:
     """A protection rule by id."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(GET_PROTECTED_BRANCH, (id,))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(GET_PROTECTED_BRANCH, (id,))
+    r = cur.fetchone()
     return None if r is None else models.ProtectedBranch(*r)
 
 
@@ -762,9 +761,9 @@ def match_protected_branch(
     matches the name, where * in a pattern matches any run of characters and every
     other character (including % and _) matches only itself. None = unprotected.
     """
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(MATCH_PROTECTED_BRANCH, (repository_id, branch_name))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(MATCH_PROTECTED_BRANCH, (repository_id, branch_name))
+    r = cur.fetchone()
     return None if r is None else models.ProtectedBranch(*r)
 
 
@@ -781,29 +780,29 @@ def update_protected_branch(
     id: int,
 ) -> models.ProtectedBranch | None:
     """Replace a rule's settings."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(
-            UPDATE_PROTECTED_BRANCH,
-            (
-                pattern,
-                priority,
-                required_approvals,
-                enable_push,
-                push_allowlist_user_ids,
-                enable_force_push,
-                force_push_allowlist_user_ids,
-                id,
-            ),
-        )
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(
+        UPDATE_PROTECTED_BRANCH,
+        (
+            pattern,
+            priority,
+            required_approvals,
+            enable_push,
+            push_allowlist_user_ids,
+            enable_force_push,
+            force_push_allowlist_user_ids,
+            id,
+        ),
+    )
+    r = cur.fetchone()
     return None if r is None else models.ProtectedBranch(*r)
 
 
 def delete_protected_branch(conn: psycopg.Connection[Any], *, id: int) -> int:
     """Delete a protection rule; 0 when it did not exist."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(DELETE_PROTECTED_BRANCH, (id,))
-        return cur.rowcount
+    cur = thread_cursor(conn)
+    cur.execute(DELETE_PROTECTED_BRANCH, (id,))
+    return cur.rowcount
 
 
 _CURSOR_IDS = itertools.count()

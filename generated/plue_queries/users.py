@@ -13,6 +13,7 @@ import psycopg
 from psycopg.rows import tuple_row
 
 from plue_queries import models
+from plue_queries._cursors import thread_cursor
 
 CREATE_USER: Final[LiteralString] = """-- name: CreateUser :one
 INSERT INTO users (username, email, display_name, bio, avatar_url, wallet_address, is_admin)
@@ -172,43 +173,43 @@ def create_user(
     """Create an account. The username keeps its case for display but must be unique
     case-insensitively; the wallet address is stored lower-case (canonical form).
     """
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(
-            CREATE_USER, (username, email, display_name, bio, avatar_url, wallet_address, is_admin)
-        )
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(
+        CREATE_USER, (username, email, display_name, bio, avatar_url, wallet_address, is_admin)
+    )
+    r = cur.fetchone()
     return None if r is None else models.User(*r)
 
 
 def get_user_by_id(conn: psycopg.Connection[Any], *, id: int) -> models.User | None:
     """The user with this id."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(GET_USER_BY_ID, (id,))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(GET_USER_BY_ID, (id,))
+    r = cur.fetchone()
     return None if r is None else models.User(*r)
 
 
 def get_user_by_username(conn: psycopg.Connection[Any], *, username: str) -> models.User | None:
     """Look a user up by name, case-insensitively (backed by users_username_lower_key)."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(GET_USER_BY_USERNAME, (username,))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(GET_USER_BY_USERNAME, (username,))
+    r = cur.fetchone()
     return None if r is None else models.User(*r)
 
 
 def get_user_by_wallet(conn: psycopg.Connection[Any], *, wallet_address: str) -> models.User | None:
     """Look a user up by Ethereum address; accepts any case (e.g. EIP-55 checksummed)."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(GET_USER_BY_WALLET, (wallet_address,))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(GET_USER_BY_WALLET, (wallet_address,))
+    r = cur.fetchone()
     return None if r is None else models.User(*r)
 
 
 def get_user_by_email(conn: psycopg.Connection[Any], *, email: str) -> models.User | None:
     """Look a user up by contact email, case-insensitively."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(GET_USER_BY_EMAIL, (email,))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(GET_USER_BY_EMAIL, (email,))
+    r = cur.fetchone()
     return None if r is None else models.User(*r)
 
 
@@ -264,9 +265,9 @@ def update_user_profile(
     id: int,
 ) -> models.User | None:
     """Replace the editable profile fields; None when the user does not exist."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(UPDATE_USER_PROFILE, (display_name, bio, avatar_url, id))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(UPDATE_USER_PROFILE, (display_name, bio, avatar_url, id))
+    r = cur.fetchone()
     return None if r is None else models.User(*r)
 
 
@@ -274,9 +275,9 @@ def set_user_wallet(
     conn: psycopg.Connection[Any], *, wallet_address: str | None = None, id: int
 ) -> models.User | None:
     """Link (or unlink with None) an Ethereum wallet; stored lower-case."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(SET_USER_WALLET, (wallet_address, id))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(SET_USER_WALLET, (wallet_address, id))
+    r = cur.fetchone()
     return None if r is None else models.User(*r)
 
 
@@ -284,9 +285,9 @@ def set_user_account_flags(
     conn: psycopg.Connection[Any], *, is_active: bool, is_admin: bool, prohibit_login: bool, id: int
 ) -> models.User | None:
     """Admin switches: deactivate, grant admin, block sign-in."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(SET_USER_ACCOUNT_FLAGS, (is_active, is_admin, prohibit_login, id))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(SET_USER_ACCOUNT_FLAGS, (is_active, is_admin, prohibit_login, id))
+    r = cur.fetchone()
     return None if r is None else models.User(*r)
 
 
@@ -294,9 +295,9 @@ def record_user_login(conn: psycopg.Connection[Any], *, id: int) -> models.User 
     """Stamp a successful sign-in. Only users allowed to sign in (active, not
     prohibited) are stamped: None means the login must be refused.
     """
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(RECORD_USER_LOGIN, (id,))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(RECORD_USER_LOGIN, (id,))
+    r = cur.fetchone()
     return None if r is None else models.User(*r)
 
 
@@ -304,9 +305,9 @@ def delete_user(conn: psycopg.Connection[Any], *, id: int) -> int:
     """Delete an account with everything it owns (repositories, keys, sessions);
     issues and comments it wrote stay, with the author set to NULL.
     """
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(DELETE_USER, (id,))
-        return cur.rowcount
+    cur = thread_cursor(conn)
+    cur.execute(DELETE_USER, (id,))
+    return cur.rowcount
 
 
 def get_user_with_repository_names(
@@ -315,9 +316,9 @@ def get_user_with_repository_names(
     """A user's profile header: the user and the names of their repositories, sorted
     (private ones only when include_private, e.g. for the owner themself).
     """
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(GET_USER_WITH_REPOSITORY_NAMES, (include_private, id))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(GET_USER_WITH_REPOSITORY_NAMES, (include_private, id))
+    r = cur.fetchone()
     return None if r is None else GetUserWithRepositoryNamesRow(*r)
 
 
@@ -325,9 +326,9 @@ def add_email_address(
     conn: psycopg.Connection[Any], *, user_id: int, email: str, is_verified: bool
 ) -> models.EmailAddress | None:
     """Add an address to a user (not primary; see SetPrimaryEmailAddress)."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(ADD_EMAIL_ADDRESS, (user_id, email, is_verified))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(ADD_EMAIL_ADDRESS, (user_id, email, is_verified))
+    r = cur.fetchone()
     return None if r is None else models.EmailAddress(*r)
 
 
@@ -335,9 +336,9 @@ def get_email_address_by_email(
     conn: psycopg.Connection[Any], *, email: str
 ) -> models.EmailAddress | None:
     """Who owns an address, case-insensitively."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(GET_EMAIL_ADDRESS_BY_EMAIL, (email,))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(GET_EMAIL_ADDRESS_BY_EMAIL, (email,))
+    r = cur.fetchone()
     return None if r is None else models.EmailAddress(*r)
 
 
@@ -372,9 +373,9 @@ def verify_email_address(
     conn: psycopg.Connection[Any], *, id: int, user_id: int
 ) -> models.EmailAddress | None:
     """Mark an address verified (after the user followed the link we mailed)."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(VERIFY_EMAIL_ADDRESS, (id, user_id))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(VERIFY_EMAIL_ADDRESS, (id, user_id))
+    r = cur.fetchone()
     return None if r is None else models.EmailAddress(*r)
 
 
@@ -386,17 +387,17 @@ def set_primary_email_address(
     the one-primary index never sees two), and users.email mirrors the new primary.
     None when the address is not the user's or is not verified.
     """
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(SET_PRIMARY_EMAIL_ADDRESS, (email_id, user_id))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(SET_PRIMARY_EMAIL_ADDRESS, (email_id, user_id))
+    r = cur.fetchone()
     return None if r is None else models.EmailAddress(*r)
 
 
 def delete_email_address(conn: psycopg.Connection[Any], *, id: int, user_id: int) -> int:
     """Remove an address; the primary one cannot be removed (0 rows)."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(DELETE_EMAIL_ADDRESS, (id, user_id))
-        return cur.rowcount
+    cur = thread_cursor(conn)
+    cur.execute(DELETE_EMAIL_ADDRESS, (id, user_id))
+    return cur.rowcount
 
 
 _CURSOR_IDS = itertools.count()

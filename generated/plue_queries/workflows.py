@@ -14,6 +14,7 @@ from psycopg.rows import tuple_row
 from psycopg.types.json import Jsonb
 
 from plue_queries import enums, models
+from plue_queries._cursors import thread_cursor
 from plue_queries._types import JsonInput
 
 UPSERT_WORKFLOW_DEFINITION: Final[LiteralString] = """-- name: UpsertWorkflowDefinition :one
@@ -308,12 +309,12 @@ def upsert_workflow_definition(
     """Create or replace a repository's workflow by name, as found when its file is
     (re)read; the id and the run history stay attached to the same name.
     """
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(
-            UPSERT_WORKFLOW_DEFINITION,
-            (repository_id, name, file_path, Jsonb(triggers), Jsonb(plan), is_active),
-        )
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(
+        UPSERT_WORKFLOW_DEFINITION,
+        (repository_id, name, file_path, Jsonb(triggers), Jsonb(plan), is_active),
+    )
+    r = cur.fetchone()
     return None if r is None else models.WorkflowDefinition(*r)
 
 
@@ -321,9 +322,9 @@ def get_workflow_definition(
     conn: psycopg.Connection[Any], *, id: int
 ) -> models.WorkflowDefinition | None:
     """A workflow definition by id."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(GET_WORKFLOW_DEFINITION, (id,))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(GET_WORKFLOW_DEFINITION, (id,))
+    r = cur.fetchone()
     return None if r is None else models.WorkflowDefinition(*r)
 
 
@@ -331,9 +332,9 @@ def get_workflow_definition_by_name(
     conn: psycopg.Connection[Any], *, repository_id: int, name: str
 ) -> models.WorkflowDefinition | None:
     """A repository's workflow definition by its name."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(GET_WORKFLOW_DEFINITION_BY_NAME, (repository_id, name))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(GET_WORKFLOW_DEFINITION_BY_NAME, (repository_id, name))
+    r = cur.fetchone()
     return None if r is None else models.WorkflowDefinition(*r)
 
 
@@ -381,9 +382,9 @@ def iter_list_workflow_definitions(
 
 def delete_workflow_definition(conn: psycopg.Connection[Any], *, id: int) -> int:
     """Remove a workflow definition; its past runs keep existing without it."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(DELETE_WORKFLOW_DEFINITION, (id,))
-        return cur.rowcount
+    cur = thread_cursor(conn)
+    cur.execute(DELETE_WORKFLOW_DEFINITION, (id,))
+    return cur.rowcount
 
 
 def create_workflow_run(
@@ -400,12 +401,12 @@ def create_workflow_run(
     so a run can never point at another repository's workflow. Returns nothing when
     the definition does not exist or is inactive.
     """
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(
-            CREATE_WORKFLOW_RUN,
-            (trigger_event, ref, commit_id, Jsonb(inputs), triggered_by, definition_id),
-        )
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(
+        CREATE_WORKFLOW_RUN,
+        (trigger_event, ref, commit_id, Jsonb(inputs), triggered_by, definition_id),
+    )
+    r = cur.fetchone()
     return (
         None
         if r is None
@@ -430,9 +431,9 @@ def create_workflow_run(
 
 def get_workflow_run(conn: psycopg.Connection[Any], *, id: int) -> models.WorkflowRun | None:
     """A workflow run by id."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(GET_WORKFLOW_RUN, (id,))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(GET_WORKFLOW_RUN, (id,))
+    r = cur.fetchone()
     return (
         None
         if r is None
@@ -464,9 +465,9 @@ def claim_workflow_run(
     (with its runner set) until the runner starts it. Nothing comes back when
     either no run is waiting or no runner with a recent heartbeat is idle.
     """
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(CLAIM_WORKFLOW_RUN, (max_heartbeat_age,))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(CLAIM_WORKFLOW_RUN, (max_heartbeat_age,))
+    r = cur.fetchone()
     return None if r is None else ClaimWorkflowRunRow(*r)
 
 
@@ -476,9 +477,9 @@ def start_workflow_run(
     """The claiming runner starts its run. Guarded: only a queued run held by this
     runner starts, so a stale or foreign runner gets nothing back.
     """
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(START_WORKFLOW_RUN, (id, runner_id))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(START_WORKFLOW_RUN, (id, runner_id))
+    r = cur.fetchone()
     return (
         None
         if r is None
@@ -508,9 +509,9 @@ def finish_workflow_run(
     comes back when the run is not running; a non-final conclusion is rejected by
     the workflow_runs_finished_iff_concluded check.
     """
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(FINISH_WORKFLOW_RUN, (conclusion, id))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(FINISH_WORKFLOW_RUN, (conclusion, id))
+    r = cur.fetchone()
     return (
         None
         if r is None
@@ -535,9 +536,9 @@ def finish_workflow_run(
 
 def cancel_workflow_run(conn: psycopg.Connection[Any], *, id: int) -> models.WorkflowRun | None:
     """Cancel a run that has not concluded yet (queued or running)."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(CANCEL_WORKFLOW_RUN, (id,))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(CANCEL_WORKFLOW_RUN, (id,))
+    r = cur.fetchone()
     return (
         None
         if r is None
@@ -669,9 +670,9 @@ def create_workflow_step(
     conn: psycopg.Connection[Any], *, run_id: int, name: str, position: int, depends_on: list[str]
 ) -> models.WorkflowStep | None:
     """Add a step to a run (a node of its plan), pending."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(CREATE_WORKFLOW_STEP, (run_id, name, position, depends_on))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(CREATE_WORKFLOW_STEP, (run_id, name, position, depends_on))
+    r = cur.fetchone()
     return (
         None
         if r is None
@@ -693,9 +694,9 @@ def create_workflow_step(
 
 def start_workflow_step(conn: psycopg.Connection[Any], *, id: int) -> models.WorkflowStep | None:
     """Start a pending step; nothing comes back when it is not pending."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(START_WORKFLOW_STEP, (id,))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(START_WORKFLOW_STEP, (id,))
+    r = cur.fetchone()
     return (
         None
         if r is None
@@ -725,9 +726,9 @@ def finish_workflow_step(
     """Conclude a running step with its exit code; nothing comes back when it is not
     running, and a non-final status is rejected by workflow_steps_finished_iff_concluded.
     """
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(FINISH_WORKFLOW_STEP, (conclusion, exit_code, id))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(FINISH_WORKFLOW_STEP, (conclusion, exit_code, id))
+    r = cur.fetchone()
     return (
         None
         if r is None
@@ -749,9 +750,9 @@ def finish_workflow_step(
 
 def skip_workflow_step(conn: psycopg.Connection[Any], *, id: int) -> models.WorkflowStep | None:
     """Skip a step that never started (a dependency failed)."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(SKIP_WORKFLOW_STEP, (id,))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(SKIP_WORKFLOW_STEP, (id,))
+    r = cur.fetchone()
     return (
         None
         if r is None
@@ -773,9 +774,9 @@ def skip_workflow_step(conn: psycopg.Connection[Any], *, id: int) -> models.Work
 
 def cancel_workflow_steps(conn: psycopg.Connection[Any], *, run_id: int) -> int:
     """Cancel every unfinished step of a run, e.g. together with CancelWorkflowRun."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(CANCEL_WORKFLOW_STEPS, (run_id,))
-        return cur.rowcount
+    cur = thread_cursor(conn)
+    cur.execute(CANCEL_WORKFLOW_STEPS, (run_id,))
+    return cur.rowcount
 
 
 def list_workflow_steps(conn: psycopg.Connection[Any], *, run_id: int) -> list[models.WorkflowStep]:
@@ -839,9 +840,9 @@ def append_workflow_log(
     content: str,
 ) -> models.WorkflowLog | None:
     """Append one log line to a run (step_id NULL for run-level output)."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(APPEND_WORKFLOW_LOG, (run_id, step_id, stream, content))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(APPEND_WORKFLOW_LOG, (run_id, step_id, stream, content))
+    r = cur.fetchone()
     return (
         None
         if r is None
@@ -938,9 +939,9 @@ def upsert_runner(
     """Register a runner, or record its heartbeat (and new labels) when it is known.
     A runner that was reaped as offline comes back idle; any other status is kept.
     """
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(UPSERT_RUNNER, (name, labels))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(UPSERT_RUNNER, (name, labels))
+    r = cur.fetchone()
     return (
         None
         if r is None
@@ -950,9 +951,9 @@ def upsert_runner(
 
 def get_runner(conn: psycopg.Connection[Any], *, id: int) -> models.RunnerPool | None:
     """A runner by id."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(GET_RUNNER, (id,))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(GET_RUNNER, (id,))
+    r = cur.fetchone()
     return (
         None
         if r is None
@@ -962,9 +963,9 @@ def get_runner(conn: psycopg.Connection[Any], *, id: int) -> models.RunnerPool |
 
 def release_runner(conn: psycopg.Connection[Any], *, id: int) -> models.RunnerPool | None:
     """A busy runner is done with its run and goes back to the idle pool."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(RELEASE_RUNNER, (id,))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(RELEASE_RUNNER, (id,))
+    r = cur.fetchone()
     return (
         None
         if r is None
@@ -980,17 +981,17 @@ def reap_stale_runners(
     in one statement: a claimed run they never started goes back to the queue, a
     run they were executing times out.
     """
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(REAP_STALE_RUNNERS, (max_heartbeat_age,))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(REAP_STALE_RUNNERS, (max_heartbeat_age,))
+    r = cur.fetchone()
     return None if r is None else ReapStaleRunnersRow(*r)
 
 
 def delete_runner(conn: psycopg.Connection[Any], *, id: int) -> int:
     """Remove a runner from the registry."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(DELETE_RUNNER, (id,))
-        return cur.rowcount
+    cur = thread_cursor(conn)
+    cur.execute(DELETE_RUNNER, (id,))
+    return cur.rowcount
 
 
 _CURSOR_IDS = itertools.count()

@@ -76,3 +76,9 @@ SELECT * FROM pets WHERE owner_id = $1 ORDER BY id;
 
 -- name: SetDoc :one
 UPDATE kinds SET docb = $1, doc = sqlc.narg(doc) WHERE id = $2 RETURNING docb, doc;
+
+-- name: GetOwner :one
+SELECT * FROM owners WHERE id = $1;
+
+-- name: DeleteOwner :exec
+DELETE FROM owners WHERE id = $1;

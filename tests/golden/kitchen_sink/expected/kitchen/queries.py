@@ -16,6 +16,7 @@ from psycopg.rows import tuple_row
 from psycopg.types.json import Json, Jsonb
 
 from kitchen import enums, models
+from kitchen._cursors import thread_cursor
 from kitchen._types import Cidr, ExecResult, Inet, JsonInput, JsonValue, load_enum_array
 
 INSERT_KIND: Final[LiteralString] = """-- name: InsertKind :one
@@ -208,6 +209,15 @@ class SetDocRow:
     doc: JsonValue
 
 
+GET_OWNER: Final[LiteralString] = """-- name: GetOwner :one
+SELECT id, class, "from" FROM owners WHERE id = $1
+"""
+
+DELETE_OWNER: Final[LiteralString] = """-- name: DeleteOwner :exec
+DELETE FROM owners WHERE id = $1
+"""
+
+
 def insert_kind(
     conn: psycopg.Connection[Any],
     *,
@@ -243,41 +253,41 @@ def insert_kind(
     """Insert one row of every type.
     Returns the whole row, so the function returns the Kind model.
     """
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(
-            INSERT_KIND,
-            (
-                small,
-                regular,
-                big,
-                amount,
-                ratio,
-                precise,
-                flag,
-                label,
-                code,
-                fixed,
-                blob,
-                ident,
-                day,
-                at_time,
-                at_timetz,
-                local_ts,
-                ts,
-                span,
-                Json(doc),
-                Jsonb(docb),
-                addr,
-                net,
-                tags,
-                grid,
-                feeling,
-                feelings,
-                wallet,
-                note,
-            ),
-        )
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(
+        INSERT_KIND,
+        (
+            small,
+            regular,
+            big,
+            amount,
+            ratio,
+            precise,
+            flag,
+            label,
+            code,
+            fixed,
+            blob,
+            ident,
+            day,
+            at_time,
+            at_timetz,
+            local_ts,
+            ts,
+            span,
+            Json(doc),
+            Jsonb(docb),
+            addr,
+            net,
+            tags,
+            grid,
+            feeling,
+            feelings,
+            wallet,
+            note,
+        ),
+    )
+    r = cur.fetchone()
     return (
         None
         if r is None
@@ -318,9 +328,9 @@ def insert_kind(
 
 def get_kind(conn: psycopg.Connection[Any], *, id: int) -> models.Kind | None:
     """Run the GetKind query."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(GET_KIND, (id,))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(GET_KIND, (id,))
+    r = cur.fetchone()
     return (
         None
         if r is None
@@ -386,25 +396,25 @@ def iter_list_kinds_by_ids(
 
 def count_kinds(conn: psycopg.Connection[Any]) -> int | None:
     """Run the CountKinds query."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(COUNT_KINDS, ())
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(COUNT_KINDS, ())
+    r = cur.fetchone()
     return None if r is None else r[0]
 
 
 def kind_stats(conn: psycopg.Connection[Any], *, feeling: enums.Mood) -> KindStatsRow | None:
     """Run the KindStats query."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(KIND_STATS, (feeling,))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(KIND_STATS, (feeling,))
+    r = cur.fetchone()
     return None if r is None else KindStatsRow(*r)
 
 
 def nullability_cases(conn: psycopg.Connection[Any], *, id: int) -> NullabilityCasesRow | None:
     """Run the NullabilityCases query."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(NULLABILITY_CASES, (id,))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(NULLABILITY_CASES, (id,))
+    r = cur.fetchone()
     return None if r is None else NullabilityCasesRow(*r)
 
 
@@ -471,38 +481,38 @@ def create_owner(
     conn: psycopg.Connection[Any], *, class_: str, from_: str | None = None
 ) -> models.Owner | None:
     """Run the CreateOwner query."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(CREATE_OWNER, (class_, from_))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(CREATE_OWNER, (class_, from_))
+    r = cur.fetchone()
     return None if r is None else models.Owner(*r)
 
 
 def odd_text(conn: psycopg.Connection[Any], *, suffix: str) -> str | None | None:
     """Percent signs, $ signs, quotes, backslashes and triple quotes stay literal."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(ODD_TEXT, (suffix,))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(ODD_TEXT, (suffix,))
+    r = cur.fetchone()
     return None if r is None else r[0]
 
 
 def rename_pet(conn: psycopg.Connection[Any], *, new_name: str, id: int) -> int:
     """Run the RenamePet query."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(RENAME_PET, (new_name, id))
-        return cur.rowcount
+    cur = thread_cursor(conn)
+    cur.execute(RENAME_PET, (new_name, id))
+    return cur.rowcount
 
 
 def touch_pets(conn: psycopg.Connection[Any], *, feeling: enums.Mood) -> ExecResult:
     """Run the TouchPets query."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(TOUCH_PETS, (feeling,))
-        return ExecResult(cur.rowcount, cur.statusmessage or "")
+    cur = thread_cursor(conn)
+    cur.execute(TOUCH_PETS, (feeling,))
+    return ExecResult(cur.rowcount, cur.statusmessage or "")
 
 
 def delete_pet(conn: psycopg.Connection[Any], *, id: int) -> None:
     """Run the DeletePet query."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(DELETE_PET, (id,))
+    cur = thread_cursor(conn)
+    cur.execute(DELETE_PET, (id,))
 
 
 def copy_pets(conn: psycopg.Connection[Any], rows: Iterable[CopyPetsParams]) -> int:
@@ -577,10 +587,24 @@ def set_doc(
     conn: psycopg.Connection[Any], *, docb: JsonInput, id: int, doc: JsonInput | None = None
 ) -> SetDocRow | None:
     """Run the SetDoc query."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(SET_DOC, (Jsonb(docb), id, None if doc is None else Json(doc)))
-        r = cur.fetchone()
+    cur = thread_cursor(conn)
+    cur.execute(SET_DOC, (Jsonb(docb), id, None if doc is None else Json(doc)))
+    r = cur.fetchone()
     return None if r is None else SetDocRow(*r)
+
+
+def get_owner(conn: psycopg.Connection[Any], *, id: int) -> models.Owner | None:
+    """Run the GetOwner query."""
+    cur = thread_cursor(conn)
+    cur.execute(GET_OWNER, (id,))
+    r = cur.fetchone()
+    return None if r is None else models.Owner(*r)
+
+
+def delete_owner(conn: psycopg.Connection[Any], *, id: int) -> None:
+    """Run the DeleteOwner query."""
+    cur = thread_cursor(conn)
+    cur.execute(DELETE_OWNER, (id,))
 
 
 _CURSOR_IDS = itertools.count()

@@ -402,4 +402,18 @@ async def set_doc(
     return None if r is None else q.SetDocRow(*r)
 
 
+async def get_owner(conn: psycopg.AsyncConnection[Any], *, id: int) -> models.Owner | None:
+    """Run the GetOwner query."""
+    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+        await cur.execute(q.GET_OWNER, (id,))
+        r = await cur.fetchone()
+    return None if r is None else models.Owner(*r)
+
+
+async def delete_owner(conn: psycopg.AsyncConnection[Any], *, id: int) -> None:
+    """Run the DeleteOwner query."""
+    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+        await cur.execute(q.DELETE_OWNER, (id,))
+
+
 _CURSOR_IDS = itertools.count()
