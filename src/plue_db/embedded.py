@@ -6,6 +6,7 @@ run reuses the cluster instead of running initdb again.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import subprocess
 import warnings
@@ -75,7 +76,11 @@ def stop() -> bool:
 
 
 def bin_dir() -> Path:
-    """The PostgreSQL 16 client binaries shipped in the wheel (pg_dump, pgbench, psql)."""
-    import pgserver
+    """The PostgreSQL 16 client binaries shipped in the wheel (pg_dump, pgbench, psql).
 
-    return Path(pgserver.__file__).parent / "pginstall" / "bin"
+    Found without importing pgserver, whose import alone warns about XDG_RUNTIME_DIR.
+    """
+    spec = importlib.util.find_spec("pgserver")
+    if spec is None or spec.origin is None:
+        raise FileNotFoundError("the pgserver package is not installed; run `make venv`")
+    return Path(spec.origin).parent / "pginstall" / "bin"
