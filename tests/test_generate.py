@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from plue_db import drift
 from plue_db.generate import generate
 
 CONFIG = """version: "2"
@@ -41,6 +42,19 @@ def test_generate_runs_the_plugin_from_the_venv(tmp_path: Path) -> None:
     assert generate(root) == 0
     module = (root / "out" / "tiny" / "notes.py").read_text()
     assert "def get_note(" in module
+
+
+def test_check_reports_a_hand_edited_generated_file(tmp_path: Path) -> None:
+    root = project(tmp_path, "-- name: GetNote :one\nSELECT id, body FROM note WHERE id = $1;\n")
+    assert generate(root) == 0
+    assert drift.check_generated(root) == []
+    edited = root / "out" / "tiny" / "notes.py"
+    edited.write_text(edited.read_text() + "# edited by hand\n")
+    problems = drift.check_generated(root)
+    assert len(problems) == 1
+    assert problems[0].startswith("generated/ is not what `plue-db generate` produces now:")
+    assert "out/tiny/notes.py" in problems[0]
+    assert "-# edited by hand" in problems[0]
 
 
 def test_generate_passes_sqlc_errors_through(

@@ -12,7 +12,7 @@ from __future__ import annotations
 import difflib
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -23,9 +23,9 @@ from plue_db import catalog, config, generate
 from plue_db.migrate import MigrationError, migrate
 
 
-def check_generated() -> list[str]:
+def check_generated(root: Path = config.PROJECT_ROOT) -> list[str]:
     """Differences between generated/ and a fresh ``sqlc diff`` run (with its errors)."""
-    result = generate.sqlc("diff", capture=True)
+    result = generate.sqlc("diff", root=root, capture=True)
     if result.returncode == 0:
         return []
     output = (result.stdout + result.stderr).strip() or f"sqlc diff exited {result.returncode}"
@@ -103,7 +103,7 @@ def scratch_database(server_url: str) -> Iterator[str]:
 def run_check(live_url: str | None = None) -> bool:
     """Run every check, print a section per check, return whether all passed."""
     server_url = config.database_url()
-    sections = [
+    sections: list[tuple[str, Callable[[], list[str]]]] = [
         ("generated/ matches the generator", check_generated),
         ("migrations/ matches schema.sql", lambda: check_migrations(server_url)),
     ]
