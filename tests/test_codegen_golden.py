@@ -47,7 +47,8 @@ def test_expected_output_passes_ruff_and_mypy_strict(fixture: str) -> None:
         done = subprocess.run(
             [*mypy, "-p", package],
             cwd=expected,
-            env={"MYPYPATH": str(expected), "PATH": str(BIN)},
+            # Hand-written modules a fixture's overrides import live beside expected/.
+            env={"MYPYPATH": f"{expected}:{GOLDEN / fixture}", "PATH": str(BIN)},
             capture_output=True,
             text=True,
             check=False,

@@ -22,8 +22,11 @@ import pytest
 from tests.conftest import create_database, drop_database
 
 FIXTURE = Path(__file__).parent / "golden" / "kitchen_sink"
-sys.path.insert(0, str(FIXTURE / "expected"))
+OPTIONS = Path(__file__).parent / "golden" / "options"
+sys.path[:0] = [str(FIXTURE / "expected"), str(OPTIONS / "expected"), str(OPTIONS)]
 
+import tuned  # noqa: E402
+import tuned_types  # noqa: E402
 from kitchen import aio, enums, models, queries  # noqa: E402
 
 UTC = datetime.UTC
@@ -254,3 +257,19 @@ def test_reused_cursors_are_per_thread_and_per_connection(kitchen_url: str) -> N
             other.rollback()
         for owner_id in ids:
             queries.delete_owner(shared, id=owner_id)
+
+
+def test_options_overrides_rename_and_no_async(server_url: str) -> None:
+    assert not (OPTIONS / "expected" / "tuned" / "aio").exists()
+    name, url = create_database(server_url, (OPTIONS / "schema.sql").read_text())
+    try:
+        with psycopg.connect(url) as conn:
+            profile: tuned_types.Profile = {"name": "Ada", "languages": ["zig", "python"]}
+            money = tuned_types.Money(Decimal("10.50"))
+            person = tuned.queries.create_person(conn, profile=profile, balance=money)
+            assert isinstance(person, tuned.models.Person)
+            assert person.profile == profile and person.balance == money
+            assert person.settings is None
+            assert tuned.queries.list_people(conn) == [person]
+    finally:
+        drop_database(server_url, name)

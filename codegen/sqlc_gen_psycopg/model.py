@@ -111,16 +111,21 @@ class Builder:
         return SqlType(normalise(column.type_name), column.array_dims if column.is_array else 0)
 
     def py_type(self, type_: SqlType, where: str, *, column_key: str = "", result: bool) -> PyType:
-        override = self.options.by_column.get(column_key) or self.options.by_db_type.get(type_.name)
-        if override is not None:
-            imports = frozenset({f"import {override.module}"} if override.module else ())
-            return PyType(wrap_list(override.python_type, type_.array_dims), imports)
         name, dims = type_.name, type_.array_dims
         seen: set[str] = set()
         while name in self.schema.domains and name not in seen:
             seen.add(name)
             base = self.schema.domains[name]
             name, dims = normalise(base.name), dims + base.array_dims
+        override = self.options.by_column.get(column_key) or self.options.by_db_type.get(
+            type_.name, self.options.by_db_type.get(name)
+        )
+        if override is not None:
+            imports = frozenset({f"import {override.module}"} if override.module else ())
+            # The annotation changes; how psycopg must be handed the value does not.
+            scalar = SCALARS.get(name)
+            dump = scalar.dump if scalar and not dims else ""
+            return PyType(wrap_list(override.python_type, type_.array_dims), imports, dump=dump)
         if name in self.enums:
             cls = f"enums.{naming.pascal(name)}"
             enum_imports = {f"from {self.options.package} import enums"}
