@@ -39,8 +39,9 @@ LIMIT 1;
 -- name: ListChanges :many
 SELECT * FROM changes
 WHERE repository_id = sqlc.arg(repository_id)
-  AND (sqlc.narg(before_id)::bigint IS NULL
-       OR (created_at, id) < (sqlc.narg(before_created_at)::timestamptz, sqlc.narg(before_id)::bigint))
+  AND (created_at, id)
+       < (COALESCE(sqlc.narg(before_created_at)::timestamptz, 'infinity'),
+          COALESCE(sqlc.narg(before_id)::bigint, 9223372036854775807))
 ORDER BY created_at DESC, id DESC
 LIMIT sqlc.arg(page_size);
 
@@ -121,8 +122,9 @@ WHERE repository_id = sqlc.arg(repository_id) AND operation_id = sqlc.arg(operat
 -- name: ListJjOperations :many
 SELECT * FROM jj_operations
 WHERE repository_id = sqlc.arg(repository_id)
-  AND (sqlc.narg(before_id)::bigint IS NULL
-       OR (created_at, id) < (sqlc.narg(before_created_at)::timestamptz, sqlc.narg(before_id)::bigint))
+  AND (created_at, id)
+       < (COALESCE(sqlc.narg(before_created_at)::timestamptz, 'infinity'),
+          COALESCE(sqlc.narg(before_id)::bigint, 9223372036854775807))
 ORDER BY created_at DESC, id DESC
 LIMIT sqlc.arg(page_size);
 
@@ -139,8 +141,9 @@ RETURNING *;
 -- name: ListSnapshots :many
 SELECT * FROM snapshot_history
 WHERE repository_id = sqlc.arg(repository_id)
-  AND (sqlc.narg(before_id)::bigint IS NULL
-       OR (created_at, id) < (sqlc.narg(before_created_at)::timestamptz, sqlc.narg(before_id)::bigint))
+  AND (created_at, id)
+       < (COALESCE(sqlc.narg(before_created_at)::timestamptz, 'infinity'),
+          COALESCE(sqlc.narg(before_id)::bigint, 9223372036854775807))
 ORDER BY created_at DESC, id DESC
 LIMIT sqlc.arg(page_size);
 

@@ -36,8 +36,9 @@ WHERE i.repository_id = sqlc.arg(repository_id)
         SELECT 1 FROM issue_assignees ia
         WHERE ia.issue_id = i.id AND ia.user_id = sqlc.narg(assignee_id)::bigint))
   AND (sqlc.narg(milestone_id)::bigint IS NULL OR i.milestone_id = sqlc.narg(milestone_id)::bigint)
-  AND (sqlc.narg(before_id)::bigint IS NULL
-       OR (i.created_at, i.id) < (sqlc.narg(before_created_at)::timestamptz, sqlc.narg(before_id)::bigint))
+  AND (i.created_at, i.id)
+       < (COALESCE(sqlc.narg(before_created_at)::timestamptz, 'infinity'),
+          COALESCE(sqlc.narg(before_id)::bigint, 9223372036854775807))
 ORDER BY i.created_at DESC, i.id DESC
 LIMIT sqlc.arg(page_size);
 
@@ -109,8 +110,9 @@ SELECT * FROM comments WHERE id = $1;
 -- name: ListComments :many
 SELECT * FROM comments
 WHERE issue_id = sqlc.arg(issue_id)
-  AND (sqlc.narg(after_id)::bigint IS NULL
-       OR (created_at, id) > (sqlc.narg(after_created_at)::timestamptz, sqlc.narg(after_id)::bigint))
+  AND (created_at, id)
+       > (COALESCE(sqlc.narg(after_created_at)::timestamptz, '-infinity'),
+          COALESCE(sqlc.narg(after_id)::bigint, 0))
 ORDER BY created_at, id
 LIMIT sqlc.arg(page_size);
 
@@ -160,7 +162,7 @@ SELECT * FROM labels WHERE repository_id = $1 AND name = $2;
 -- name: ListLabels :many
 SELECT * FROM labels
 WHERE repository_id = sqlc.arg(repository_id)
-  AND (sqlc.narg(after_name)::text IS NULL OR name > sqlc.narg(after_name)::text)
+  AND name > COALESCE(sqlc.narg(after_name)::text, '')
 ORDER BY name
 LIMIT sqlc.arg(page_size);
 
@@ -329,8 +331,9 @@ RETURNING *;
 -- name: ListMentionsForUser :many
 SELECT * FROM mentions
 WHERE mentioned_user_id = sqlc.arg(mentioned_user_id)
-  AND (sqlc.narg(before_id)::bigint IS NULL
-       OR (created_at, id) < (sqlc.narg(before_created_at)::timestamptz, sqlc.narg(before_id)::bigint))
+  AND (created_at, id)
+       < (COALESCE(sqlc.narg(before_created_at)::timestamptz, 'infinity'),
+          COALESCE(sqlc.narg(before_id)::bigint, 9223372036854775807))
 ORDER BY created_at DESC, id DESC
 LIMIT sqlc.arg(page_size);
 
@@ -376,7 +379,8 @@ RETURNING *;
 -- name: ListIssueEvents :many
 SELECT * FROM issue_events
 WHERE issue_id = sqlc.arg(issue_id)
-  AND (sqlc.narg(after_id)::bigint IS NULL
-       OR (created_at, id) > (sqlc.narg(after_created_at)::timestamptz, sqlc.narg(after_id)::bigint))
+  AND (created_at, id)
+       > (COALESCE(sqlc.narg(after_created_at)::timestamptz, '-infinity'),
+          COALESCE(sqlc.narg(after_id)::bigint, 0))
 ORDER BY created_at, id
 LIMIT sqlc.arg(page_size);

@@ -26,8 +26,9 @@ WHERE repository_id = sqlc.arg(repository_id)
 SELECT * FROM landing_queue
 WHERE repository_id = sqlc.arg(repository_id)
   AND status = sqlc.arg(status)
-  AND (sqlc.narg(before_id)::bigint IS NULL
-       OR (created_at, id) < (sqlc.narg(before_created_at)::timestamptz, sqlc.narg(before_id)::bigint))
+  AND (created_at, id)
+       < (COALESCE(sqlc.narg(before_created_at)::timestamptz, 'infinity'),
+          COALESCE(sqlc.narg(before_id)::bigint, 9223372036854775807))
 ORDER BY created_at DESC, id DESC
 LIMIT sqlc.arg(page_size);
 

@@ -38,8 +38,9 @@ LIMIT 1;
 SELECT * FROM pull_requests
 WHERE base_repository_id = sqlc.arg(base_repository_id)
   AND state = sqlc.arg(state)
-  AND (sqlc.narg(before_id)::bigint IS NULL
-       OR (created_at, id) < (sqlc.narg(before_created_at)::timestamptz, sqlc.narg(before_id)::bigint))
+  AND (created_at, id)
+       < (COALESCE(sqlc.narg(before_created_at)::timestamptz, 'infinity'),
+          COALESCE(sqlc.narg(before_id)::bigint, 9223372036854775807))
 ORDER BY created_at DESC, id DESC
 LIMIT sqlc.arg(page_size);
 
@@ -215,8 +216,9 @@ ORDER BY file_path, id;
 SELECT * FROM conflicts
 WHERE repository_id = sqlc.arg(repository_id)
   AND resolved_at IS NULL
-  AND (sqlc.narg(before_id)::bigint IS NULL
-       OR (created_at, id) < (sqlc.narg(before_created_at)::timestamptz, sqlc.narg(before_id)::bigint))
+  AND (created_at, id)
+       < (COALESCE(sqlc.narg(before_created_at)::timestamptz, 'infinity'),
+          COALESCE(sqlc.narg(before_id)::bigint, 9223372036854775807))
 ORDER BY created_at DESC, id DESC
 LIMIT sqlc.arg(page_size);
 

@@ -55,8 +55,9 @@ LIMIT 1
 LIST_CHANGES: Final[LiteralString] = """-- name: ListChanges :many
 SELECT id, repository_id, change_id, commit_id, description, author_name, author_email, author_id, parent_change_ids, is_empty, has_conflict, authored_at, created_at, updated_at FROM changes
 WHERE repository_id = $1
-  AND ($2::bigint IS NULL
-       OR (created_at, id) < ($3::timestamptz, $2::bigint))
+  AND (created_at, id)
+       < (COALESCE($2::timestamptz, 'infinity'),
+          COALESCE($3::bigint, 9223372036854775807))
 ORDER BY created_at DESC, id DESC
 LIMIT $4
 """
@@ -144,8 +145,9 @@ WHERE repository_id = $1 AND operation_id = $2
 LIST_JJ_OPERATIONS: Final[LiteralString] = """-- name: ListJjOperations :many
 SELECT id, repository_id, operation_id, parent_operation_ids, description, user_id, metadata, created_at FROM jj_operations
 WHERE repository_id = $1
-  AND ($2::bigint IS NULL
-       OR (created_at, id) < ($3::timestamptz, $2::bigint))
+  AND (created_at, id)
+       < (COALESCE($2::timestamptz, 'infinity'),
+          COALESCE($3::bigint, 9223372036854775807))
 ORDER BY created_at DESC, id DESC
 LIMIT $4
 """
@@ -162,8 +164,9 @@ RETURNING id, repository_id, change_id, commit_id, operation_id, description, cr
 LIST_SNAPSHOTS: Final[LiteralString] = """-- name: ListSnapshots :many
 SELECT id, repository_id, change_id, commit_id, operation_id, description, created_by, created_at FROM snapshot_history
 WHERE repository_id = $1
-  AND ($2::bigint IS NULL
-       OR (created_at, id) < ($3::timestamptz, $2::bigint))
+  AND (created_at, id)
+       < (COALESCE($2::timestamptz, 'infinity'),
+          COALESCE($3::bigint, 9223372036854775807))
 ORDER BY created_at DESC, id DESC
 LIMIT $4
 """
@@ -239,15 +242,15 @@ def list_changes(
     conn: psycopg.Connection[Any],
     *,
     repository_id: int,
-    before_id: int | None = None,
     before_created_at: datetime.datetime | None = None,
+    before_id: int | None = None,
     page_size: int,
 ) -> list[models.Change]:
     """One page of a repository's changes, newest first. Pass the last row's
     created_at and id to get the next page.
     """
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(LIST_CHANGES, (repository_id, before_id, before_created_at, page_size))
+        cur.execute(LIST_CHANGES, (repository_id, before_created_at, before_id, page_size))
         rows = cur.fetchall()
     return [models.Change(*r) for r in rows]
 
@@ -256,8 +259,8 @@ def iter_list_changes(
     conn: psycopg.Connection[Any],
     *,
     repository_id: int,
-    before_id: int | None = None,
     before_created_at: datetime.datetime | None = None,
+    before_id: int | None = None,
     page_size: int,
     batch_size: int = 1000,
 ) -> Iterator[models.Change]:
@@ -270,7 +273,7 @@ def iter_list_changes(
         name = f"list_changes_{next(_CURSOR_IDS)}"
         with psycopg.RawServerCursor(conn, name, row_factory=tuple_row) as cur:
             cur.itersize = batch_size
-            cur.execute(LIST_CHANGES, (repository_id, before_id, before_created_at, page_size))
+            cur.execute(LIST_CHANGES, (repository_id, before_created_at, before_id, page_size))
             for r in cur:
                 yield models.Change(*r)
 
@@ -454,15 +457,15 @@ def list_jj_operations(
     conn: psycopg.Connection[Any],
     *,
     repository_id: int,
-    before_id: int | None = None,
     before_created_at: datetime.datetime | None = None,
+    before_id: int | None = None,
     page_size: int,
 ) -> list[models.JjOperation]:
     """One page of the operation log, most recent first (what `jj op log` shows).
     Pass the last row's created_at and id to get the next page.
     """
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(LIST_JJ_OPERATIONS, (repository_id, before_id, before_created_at, page_size))
+        cur.execute(LIST_JJ_OPERATIONS, (repository_id, before_created_at, before_id, page_size))
         rows = cur.fetchall()
     return [models.JjOperation(*r) for r in rows]
 
@@ -471,8 +474,8 @@ def iter_list_jj_operations(
     conn: psycopg.Connection[Any],
     *,
     repository_id: int,
-    before_id: int | None = None,
     before_created_at: datetime.datetime | None = None,
+    before_id: int | None = None,
     page_size: int,
     batch_size: int = 1000,
 ) -> Iterator[models.JjOperation]:
@@ -486,7 +489,7 @@ def iter_list_jj_operations(
         with psycopg.RawServerCursor(conn, name, row_factory=tuple_row) as cur:
             cur.itersize = batch_size
             cur.execute(
-                LIST_JJ_OPERATIONS, (repository_id, before_id, before_created_at, page_size)
+                LIST_JJ_OPERATIONS, (repository_id, before_created_at, before_id, page_size)
             )
             for r in cur:
                 yield models.JjOperation(*r)
@@ -516,13 +519,13 @@ def list_snapshots(
     conn: psycopg.Connection[Any],
     *,
     repository_id: int,
-    before_id: int | None = None,
     before_created_at: datetime.datetime | None = None,
+    before_id: int | None = None,
     page_size: int,
 ) -> list[models.SnapshotHistory]:
     """One page of a repository's snapshots, latest first."""
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(LIST_SNAPSHOTS, (repository_id, before_id, before_created_at, page_size))
+        cur.execute(LIST_SNAPSHOTS, (repository_id, before_created_at, before_id, page_size))
         rows = cur.fetchall()
     return [models.SnapshotHistory(*r) for r in rows]
 
@@ -531,8 +534,8 @@ def iter_list_snapshots(
     conn: psycopg.Connection[Any],
     *,
     repository_id: int,
-    before_id: int | None = None,
     before_created_at: datetime.datetime | None = None,
+    before_id: int | None = None,
     page_size: int,
     batch_size: int = 1000,
 ) -> Iterator[models.SnapshotHistory]:
@@ -545,7 +548,7 @@ def iter_list_snapshots(
         name = f"list_snapshots_{next(_CURSOR_IDS)}"
         with psycopg.RawServerCursor(conn, name, row_factory=tuple_row) as cur:
             cur.itersize = batch_size
-            cur.execute(LIST_SNAPSHOTS, (repository_id, before_id, before_created_at, page_size))
+            cur.execute(LIST_SNAPSHOTS, (repository_id, before_created_at, before_id, page_size))
             for r in cur:
                 yield models.SnapshotHistory(*r)
 

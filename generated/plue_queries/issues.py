@@ -50,8 +50,9 @@ WHERE i.repository_id = $1
         SELECT 1 FROM issue_assignees ia
         WHERE ia.issue_id = i.id AND ia.user_id = $4::bigint))
   AND ($5::bigint IS NULL OR i.milestone_id = $5::bigint)
-  AND ($6::bigint IS NULL
-       OR (i.created_at, i.id) < ($7::timestamptz, $6::bigint))
+  AND (i.created_at, i.id)
+       < (COALESCE($6::timestamptz, 'infinity'),
+          COALESCE($7::bigint, 9223372036854775807))
 ORDER BY i.created_at DESC, i.id DESC
 LIMIT $8
 """
@@ -151,8 +152,9 @@ SELECT id, issue_id, author_id, body, edited_at, created_at, updated_at FROM com
 LIST_COMMENTS: Final[LiteralString] = """-- name: ListComments :many
 SELECT id, issue_id, author_id, body, edited_at, created_at, updated_at FROM comments
 WHERE issue_id = $1
-  AND ($2::bigint IS NULL
-       OR (created_at, id) > ($3::timestamptz, $2::bigint))
+  AND (created_at, id)
+       > (COALESCE($2::timestamptz, '-infinity'),
+          COALESCE($3::bigint, 0))
 ORDER BY created_at, id
 LIMIT $4
 """
@@ -201,7 +203,7 @@ SELECT id, repository_id, name, color, description, created_at, updated_at FROM 
 LIST_LABELS: Final[LiteralString] = """-- name: ListLabels :many
 SELECT id, repository_id, name, color, description, created_at, updated_at FROM labels
 WHERE repository_id = $1
-  AND ($2::text IS NULL OR name > $2::text)
+  AND name > COALESCE($2::text, '')
 ORDER BY name
 LIMIT $3
 """
@@ -359,8 +361,9 @@ RETURNING id, issue_id, comment_id, mentioned_user_id, mentioned_by, created_at
 LIST_MENTIONS_FOR_USER: Final[LiteralString] = """-- name: ListMentionsForUser :many
 SELECT id, issue_id, comment_id, mentioned_user_id, mentioned_by, created_at FROM mentions
 WHERE mentioned_user_id = $1
-  AND ($2::bigint IS NULL
-       OR (created_at, id) < ($3::timestamptz, $2::bigint))
+  AND (created_at, id)
+       < (COALESCE($2::timestamptz, 'infinity'),
+          COALESCE($3::bigint, 9223372036854775807))
 ORDER BY created_at DESC, id DESC
 LIMIT $4
 """
@@ -422,8 +425,9 @@ RETURNING id, issue_id, actor_id, event_type, payload, created_at
 LIST_ISSUE_EVENTS: Final[LiteralString] = """-- name: ListIssueEvents :many
 SELECT id, issue_id, actor_id, event_type, payload, created_at FROM issue_events
 WHERE issue_id = $1
-  AND ($2::bigint IS NULL
-       OR (created_at, id) > ($3::timestamptz, $2::bigint))
+  AND (created_at, id)
+       > (COALESCE($2::timestamptz, '-infinity'),
+          COALESCE($3::bigint, 0))
 ORDER BY created_at, id
 LIMIT $4
 """
@@ -526,8 +530,8 @@ def list_issues(
     label_id: int | None = None,
     assignee_id: int | None = None,
     milestone_id: int | None = None,
-    before_id: int | None = None,
     before_created_at: datetime.datetime | None = None,
+    before_id: int | None = None,
     page_size: int,
 ) -> list[models.Issue]:
     """One page of a repository's issues in a state, newest first, optionally only those
@@ -543,8 +547,8 @@ def list_issues(
                 label_id,
                 assignee_id,
                 milestone_id,
-                before_id,
                 before_created_at,
+                before_id,
                 page_size,
             ),
         )
@@ -576,8 +580,8 @@ def iter_list_issues(
     label_id: int | None = None,
     assignee_id: int | None = None,
     milestone_id: int | None = None,
-    before_id: int | None = None,
     before_created_at: datetime.datetime | None = None,
+    before_id: int | None = None,
     page_size: int,
     batch_size: int = 1000,
 ) -> Iterator[models.Issue]:
@@ -598,8 +602,8 @@ def iter_list_issues(
                     label_id,
                     assignee_id,
                     milestone_id,
-                    before_id,
                     before_created_at,
+                    before_id,
                     page_size,
                 ),
             )
@@ -818,15 +822,15 @@ def list_comments(
     conn: psycopg.Connection[Any],
     *,
     issue_id: int,
-    after_id: int | None = None,
     after_created_at: datetime.datetime | None = None,
+    after_id: int | None = None,
     page_size: int,
 ) -> list[models.Comment]:
     """One page of an issue's comments, oldest first (conversation order). Keyset: pass
     the created_at and id of the last comment of the previous page.
     """
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(LIST_COMMENTS, (issue_id, after_id, after_created_at, page_size))
+        cur.execute(LIST_COMMENTS, (issue_id, after_created_at, after_id, page_size))
         rows = cur.fetchall()
     return [models.Comment(*r) for r in rows]
 
@@ -835,8 +839,8 @@ def iter_list_comments(
     conn: psycopg.Connection[Any],
     *,
     issue_id: int,
-    after_id: int | None = None,
     after_created_at: datetime.datetime | None = None,
+    after_id: int | None = None,
     page_size: int,
     batch_size: int = 1000,
 ) -> Iterator[models.Comment]:
@@ -849,7 +853,7 @@ def iter_list_comments(
         name = f"list_comments_{next(_CURSOR_IDS)}"
         with psycopg.RawServerCursor(conn, name, row_factory=tuple_row) as cur:
             cur.itersize = batch_size
-            cur.execute(LIST_COMMENTS, (issue_id, after_id, after_created_at, page_size))
+            cur.execute(LIST_COMMENTS, (issue_id, after_created_at, after_id, page_size))
             for r in cur:
                 yield models.Comment(*r)
 
@@ -1401,8 +1405,8 @@ def list_mentions_for_user(
     conn: psycopg.Connection[Any],
     *,
     mentioned_user_id: int,
-    before_id: int | None = None,
     before_created_at: datetime.datetime | None = None,
+    before_id: int | None = None,
     page_size: int,
 ) -> list[models.Mention]:
     """One page of the mentions of a user, newest first (their notification feed).
@@ -1410,7 +1414,7 @@ def list_mentions_for_user(
     """
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
         cur.execute(
-            LIST_MENTIONS_FOR_USER, (mentioned_user_id, before_id, before_created_at, page_size)
+            LIST_MENTIONS_FOR_USER, (mentioned_user_id, before_created_at, before_id, page_size)
         )
         rows = cur.fetchall()
     return [models.Mention(*r) for r in rows]
@@ -1420,8 +1424,8 @@ def iter_list_mentions_for_user(
     conn: psycopg.Connection[Any],
     *,
     mentioned_user_id: int,
-    before_id: int | None = None,
     before_created_at: datetime.datetime | None = None,
+    before_id: int | None = None,
     page_size: int,
     batch_size: int = 1000,
 ) -> Iterator[models.Mention]:
@@ -1435,7 +1439,7 @@ def iter_list_mentions_for_user(
         with psycopg.RawServerCursor(conn, name, row_factory=tuple_row) as cur:
             cur.itersize = batch_size
             cur.execute(
-                LIST_MENTIONS_FOR_USER, (mentioned_user_id, before_id, before_created_at, page_size)
+                LIST_MENTIONS_FOR_USER, (mentioned_user_id, before_created_at, before_id, page_size)
             )
             for r in cur:
                 yield models.Mention(*r)
@@ -1548,15 +1552,15 @@ def list_issue_events(
     conn: psycopg.Connection[Any],
     *,
     issue_id: int,
-    after_id: int | None = None,
     after_created_at: datetime.datetime | None = None,
+    after_id: int | None = None,
     page_size: int,
 ) -> list[models.IssueEvent]:
     """One page of an issue's history, oldest first. Keyset: pass the created_at and
     id of the last event of the previous page.
     """
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(LIST_ISSUE_EVENTS, (issue_id, after_id, after_created_at, page_size))
+        cur.execute(LIST_ISSUE_EVENTS, (issue_id, after_created_at, after_id, page_size))
         rows = cur.fetchall()
     return [
         models.IssueEvent(r[0], r[1], r[2], enums.IssueEventType(r[3]), r[4], r[5]) for r in rows
@@ -1567,8 +1571,8 @@ def iter_list_issue_events(
     conn: psycopg.Connection[Any],
     *,
     issue_id: int,
-    after_id: int | None = None,
     after_created_at: datetime.datetime | None = None,
+    after_id: int | None = None,
     page_size: int,
     batch_size: int = 1000,
 ) -> Iterator[models.IssueEvent]:
@@ -1581,7 +1585,7 @@ def iter_list_issue_events(
         name = f"list_issue_events_{next(_CURSOR_IDS)}"
         with psycopg.RawServerCursor(conn, name, row_factory=tuple_row) as cur:
             cur.itersize = batch_size
-            cur.execute(LIST_ISSUE_EVENTS, (issue_id, after_id, after_created_at, page_size))
+            cur.execute(LIST_ISSUE_EVENTS, (issue_id, after_created_at, after_id, page_size))
             for r in cur:
                 yield models.IssueEvent(r[0], r[1], r[2], enums.IssueEventType(r[3]), r[4], r[5])
 

@@ -46,8 +46,9 @@ LIST_LANDING_REQUESTS_BY_STATUS: Final[
 SELECT id, repository_id, change_id, title, description, author_id, target_bookmark, stack_change_ids, status, has_conflicts, conflict_info, landed_commit_id, landed_by, landed_at, created_at, updated_at FROM landing_queue
 WHERE repository_id = $1
   AND status = $2
-  AND ($3::bigint IS NULL
-       OR (created_at, id) < ($4::timestamptz, $3::bigint))
+  AND (created_at, id)
+       < (COALESCE($3::timestamptz, 'infinity'),
+          COALESCE($4::bigint, 9223372036854775807))
 ORDER BY created_at DESC, id DESC
 LIMIT $5
 """
@@ -372,8 +373,8 @@ def list_landing_requests_by_status(
     *,
     repository_id: int,
     status: enums.LandingStatus,
-    before_id: int | None = None,
     before_created_at: datetime.datetime | None = None,
+    before_id: int | None = None,
     page_size: int,
 ) -> list[models.LandingQueue]:
     """One page of a repository's landing requests in a status, newest first. Pass the
@@ -382,7 +383,7 @@ def list_landing_requests_by_status(
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
         cur.execute(
             LIST_LANDING_REQUESTS_BY_STATUS,
-            (repository_id, status, before_id, before_created_at, page_size),
+            (repository_id, status, before_created_at, before_id, page_size),
         )
         rows = cur.fetchall()
     return [
@@ -413,8 +414,8 @@ def iter_list_landing_requests_by_status(
     *,
     repository_id: int,
     status: enums.LandingStatus,
-    before_id: int | None = None,
     before_created_at: datetime.datetime | None = None,
+    before_id: int | None = None,
     page_size: int,
     batch_size: int = 1000,
 ) -> Iterator[models.LandingQueue]:
@@ -429,7 +430,7 @@ def iter_list_landing_requests_by_status(
             cur.itersize = batch_size
             cur.execute(
                 LIST_LANDING_REQUESTS_BY_STATUS,
-                (repository_id, status, before_id, before_created_at, page_size),
+                (repository_id, status, before_created_at, before_id, page_size),
             )
             for r in cur:
                 yield models.LandingQueue(

@@ -55,8 +55,9 @@ LIST_PULL_REQUESTS_BY_STATE: Final[LiteralString] = """-- name: ListPullRequests
 SELECT id, base_repository_id, pr_number, title, body, author_id, head_repository_id, head_branch, base_branch, state, merge_base, merge_style, merged_commit_id, merged_by, merged_at, closed_at, has_conflicts, additions, deletions, changed_files, created_at, updated_at FROM pull_requests
 WHERE base_repository_id = $1
   AND state = $2
-  AND ($3::bigint IS NULL
-       OR (created_at, id) < ($4::timestamptz, $3::bigint))
+  AND (created_at, id)
+       < (COALESCE($3::timestamptz, 'infinity'),
+          COALESCE($4::bigint, 9223372036854775807))
 ORDER BY created_at DESC, id DESC
 LIMIT $5
 """
@@ -246,8 +247,9 @@ LIST_UNRESOLVED_CONFLICTS: Final[LiteralString] = """-- name: ListUnresolvedConf
 SELECT id, repository_id, pull_request_id, change_id, file_path, kind, details, resolved_by, resolved_at, created_at, updated_at FROM conflicts
 WHERE repository_id = $1
   AND resolved_at IS NULL
-  AND ($2::bigint IS NULL
-       OR (created_at, id) < ($3::timestamptz, $2::bigint))
+  AND (created_at, id)
+       < (COALESCE($2::timestamptz, 'infinity'),
+          COALESCE($3::bigint, 9223372036854775807))
 ORDER BY created_at DESC, id DESC
 LIMIT $4
 """
@@ -441,8 +443,8 @@ def list_pull_requests_by_state(
     *,
     base_repository_id: int,
     state: enums.PrState,
-    before_id: int | None = None,
     before_created_at: datetime.datetime | None = None,
+    before_id: int | None = None,
     page_size: int,
 ) -> list[models.PullRequest]:
     """One page of a repository's pull requests in a state, newest first. Pass the
@@ -451,7 +453,7 @@ def list_pull_requests_by_state(
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
         cur.execute(
             LIST_PULL_REQUESTS_BY_STATE,
-            (base_repository_id, state, before_id, before_created_at, page_size),
+            (base_repository_id, state, before_created_at, before_id, page_size),
         )
         rows = cur.fetchall()
     return [
@@ -488,8 +490,8 @@ def iter_list_pull_requests_by_state(
     *,
     base_repository_id: int,
     state: enums.PrState,
-    before_id: int | None = None,
     before_created_at: datetime.datetime | None = None,
+    before_id: int | None = None,
     page_size: int,
     batch_size: int = 1000,
 ) -> Iterator[models.PullRequest]:
@@ -504,7 +506,7 @@ def iter_list_pull_requests_by_state(
             cur.itersize = batch_size
             cur.execute(
                 LIST_PULL_REQUESTS_BY_STATE,
-                (base_repository_id, state, before_id, before_created_at, page_size),
+                (base_repository_id, state, before_created_at, before_id, page_size),
             )
             for r in cur:
                 yield models.PullRequest(
@@ -1196,14 +1198,14 @@ def list_unresolved_conflicts(
     conn: psycopg.Connection[Any],
     *,
     repository_id: int,
-    before_id: int | None = None,
     before_created_at: datetime.datetime | None = None,
+    before_id: int | None = None,
     page_size: int,
 ) -> list[models.Conflict]:
     """One page of a repository's unresolved conflicts, newest first."""
     with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
         cur.execute(
-            LIST_UNRESOLVED_CONFLICTS, (repository_id, before_id, before_created_at, page_size)
+            LIST_UNRESOLVED_CONFLICTS, (repository_id, before_created_at, before_id, page_size)
         )
         rows = cur.fetchall()
     return [
@@ -1218,8 +1220,8 @@ def iter_list_unresolved_conflicts(
     conn: psycopg.Connection[Any],
     *,
     repository_id: int,
-    before_id: int | None = None,
     before_created_at: datetime.datetime | None = None,
+    before_id: int | None = None,
     page_size: int,
     batch_size: int = 1000,
 ) -> Iterator[models.Conflict]:
@@ -1233,7 +1235,7 @@ def iter_list_unresolved_conflicts(
         with psycopg.RawServerCursor(conn, name, row_factory=tuple_row) as cur:
             cur.itersize = batch_size
             cur.execute(
-                LIST_UNRESOLVED_CONFLICTS, (repository_id, before_id, before_created_at, page_size)
+                LIST_UNRESOLVED_CONFLICTS, (repository_id, before_created_at, before_id, page_size)
             )
             for r in cur:
                 yield models.Conflict(

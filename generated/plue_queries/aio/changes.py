@@ -80,15 +80,15 @@ async def list_changes(
     conn: psycopg.AsyncConnection[Any],
     *,
     repository_id: int,
-    before_id: int | None = None,
     before_created_at: datetime.datetime | None = None,
+    before_id: int | None = None,
     page_size: int,
 ) -> list[models.Change]:
     """One page of a repository's changes, newest first. Pass the last row's
     created_at and id to get the next page.
     """
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.LIST_CHANGES, (repository_id, before_id, before_created_at, page_size))
+        await cur.execute(q.LIST_CHANGES, (repository_id, before_created_at, before_id, page_size))
         rows = await cur.fetchall()
     return [models.Change(*r) for r in rows]
 
@@ -97,8 +97,8 @@ async def iter_list_changes(
     conn: psycopg.AsyncConnection[Any],
     *,
     repository_id: int,
-    before_id: int | None = None,
     before_created_at: datetime.datetime | None = None,
+    before_id: int | None = None,
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncIterator[models.Change]:
@@ -112,7 +112,7 @@ async def iter_list_changes(
         async with psycopg.AsyncRawServerCursor(conn, name, row_factory=tuple_row) as cur:
             cur.itersize = batch_size
             await cur.execute(
-                q.LIST_CHANGES, (repository_id, before_id, before_created_at, page_size)
+                q.LIST_CHANGES, (repository_id, before_created_at, before_id, page_size)
             )
             async for r in cur:
                 yield models.Change(*r)
@@ -318,8 +318,8 @@ async def list_jj_operations(
     conn: psycopg.AsyncConnection[Any],
     *,
     repository_id: int,
-    before_id: int | None = None,
     before_created_at: datetime.datetime | None = None,
+    before_id: int | None = None,
     page_size: int,
 ) -> list[models.JjOperation]:
     """One page of the operation log, most recent first (what `jj op log` shows).
@@ -327,7 +327,7 @@ async def list_jj_operations(
     """
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(
-            q.LIST_JJ_OPERATIONS, (repository_id, before_id, before_created_at, page_size)
+            q.LIST_JJ_OPERATIONS, (repository_id, before_created_at, before_id, page_size)
         )
         rows = await cur.fetchall()
     return [models.JjOperation(*r) for r in rows]
@@ -337,8 +337,8 @@ async def iter_list_jj_operations(
     conn: psycopg.AsyncConnection[Any],
     *,
     repository_id: int,
-    before_id: int | None = None,
     before_created_at: datetime.datetime | None = None,
+    before_id: int | None = None,
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncIterator[models.JjOperation]:
@@ -352,7 +352,7 @@ async def iter_list_jj_operations(
         async with psycopg.AsyncRawServerCursor(conn, name, row_factory=tuple_row) as cur:
             cur.itersize = batch_size
             await cur.execute(
-                q.LIST_JJ_OPERATIONS, (repository_id, before_id, before_created_at, page_size)
+                q.LIST_JJ_OPERATIONS, (repository_id, before_created_at, before_id, page_size)
             )
             async for r in cur:
                 yield models.JjOperation(*r)
@@ -382,14 +382,14 @@ async def list_snapshots(
     conn: psycopg.AsyncConnection[Any],
     *,
     repository_id: int,
-    before_id: int | None = None,
     before_created_at: datetime.datetime | None = None,
+    before_id: int | None = None,
     page_size: int,
 ) -> list[models.SnapshotHistory]:
     """One page of a repository's snapshots, latest first."""
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(
-            q.LIST_SNAPSHOTS, (repository_id, before_id, before_created_at, page_size)
+            q.LIST_SNAPSHOTS, (repository_id, before_created_at, before_id, page_size)
         )
         rows = await cur.fetchall()
     return [models.SnapshotHistory(*r) for r in rows]
@@ -399,8 +399,8 @@ async def iter_list_snapshots(
     conn: psycopg.AsyncConnection[Any],
     *,
     repository_id: int,
-    before_id: int | None = None,
     before_created_at: datetime.datetime | None = None,
+    before_id: int | None = None,
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncIterator[models.SnapshotHistory]:
@@ -414,7 +414,7 @@ async def iter_list_snapshots(
         async with psycopg.AsyncRawServerCursor(conn, name, row_factory=tuple_row) as cur:
             cur.itersize = batch_size
             await cur.execute(
-                q.LIST_SNAPSHOTS, (repository_id, before_id, before_created_at, page_size)
+                q.LIST_SNAPSHOTS, (repository_id, before_created_at, before_id, page_size)
             )
             async for r in cur:
                 yield models.SnapshotHistory(*r)

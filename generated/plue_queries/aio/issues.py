@@ -116,8 +116,8 @@ async def list_issues(
     label_id: int | None = None,
     assignee_id: int | None = None,
     milestone_id: int | None = None,
-    before_id: int | None = None,
     before_created_at: datetime.datetime | None = None,
+    before_id: int | None = None,
     page_size: int,
 ) -> list[models.Issue]:
     """One page of a repository's issues in a state, newest first, optionally only those
@@ -133,8 +133,8 @@ async def list_issues(
                 label_id,
                 assignee_id,
                 milestone_id,
-                before_id,
                 before_created_at,
+                before_id,
                 page_size,
             ),
         )
@@ -166,8 +166,8 @@ async def iter_list_issues(
     label_id: int | None = None,
     assignee_id: int | None = None,
     milestone_id: int | None = None,
-    before_id: int | None = None,
     before_created_at: datetime.datetime | None = None,
+    before_id: int | None = None,
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncIterator[models.Issue]:
@@ -188,8 +188,8 @@ async def iter_list_issues(
                     label_id,
                     assignee_id,
                     milestone_id,
-                    before_id,
                     before_created_at,
+                    before_id,
                     page_size,
                 ),
             )
@@ -412,15 +412,15 @@ async def list_comments(
     conn: psycopg.AsyncConnection[Any],
     *,
     issue_id: int,
-    after_id: int | None = None,
     after_created_at: datetime.datetime | None = None,
+    after_id: int | None = None,
     page_size: int,
 ) -> list[models.Comment]:
     """One page of an issue's comments, oldest first (conversation order). Keyset: pass
     the created_at and id of the last comment of the previous page.
     """
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.LIST_COMMENTS, (issue_id, after_id, after_created_at, page_size))
+        await cur.execute(q.LIST_COMMENTS, (issue_id, after_created_at, after_id, page_size))
         rows = await cur.fetchall()
     return [models.Comment(*r) for r in rows]
 
@@ -429,8 +429,8 @@ async def iter_list_comments(
     conn: psycopg.AsyncConnection[Any],
     *,
     issue_id: int,
-    after_id: int | None = None,
     after_created_at: datetime.datetime | None = None,
+    after_id: int | None = None,
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncIterator[models.Comment]:
@@ -443,7 +443,7 @@ async def iter_list_comments(
         name = f"list_comments_{next(_CURSOR_IDS)}"
         async with psycopg.AsyncRawServerCursor(conn, name, row_factory=tuple_row) as cur:
             cur.itersize = batch_size
-            await cur.execute(q.LIST_COMMENTS, (issue_id, after_id, after_created_at, page_size))
+            await cur.execute(q.LIST_COMMENTS, (issue_id, after_created_at, after_id, page_size))
             async for r in cur:
                 yield models.Comment(*r)
 
@@ -1018,8 +1018,8 @@ async def list_mentions_for_user(
     conn: psycopg.AsyncConnection[Any],
     *,
     mentioned_user_id: int,
-    before_id: int | None = None,
     before_created_at: datetime.datetime | None = None,
+    before_id: int | None = None,
     page_size: int,
 ) -> list[models.Mention]:
     """One page of the mentions of a user, newest first (their notification feed).
@@ -1027,7 +1027,7 @@ async def list_mentions_for_user(
     """
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(
-            q.LIST_MENTIONS_FOR_USER, (mentioned_user_id, before_id, before_created_at, page_size)
+            q.LIST_MENTIONS_FOR_USER, (mentioned_user_id, before_created_at, before_id, page_size)
         )
         rows = await cur.fetchall()
     return [models.Mention(*r) for r in rows]
@@ -1037,8 +1037,8 @@ async def iter_list_mentions_for_user(
     conn: psycopg.AsyncConnection[Any],
     *,
     mentioned_user_id: int,
-    before_id: int | None = None,
     before_created_at: datetime.datetime | None = None,
+    before_id: int | None = None,
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncIterator[models.Mention]:
@@ -1053,7 +1053,7 @@ async def iter_list_mentions_for_user(
             cur.itersize = batch_size
             await cur.execute(
                 q.LIST_MENTIONS_FOR_USER,
-                (mentioned_user_id, before_id, before_created_at, page_size),
+                (mentioned_user_id, before_created_at, before_id, page_size),
             )
             async for r in cur:
                 yield models.Mention(*r)
@@ -1166,15 +1166,15 @@ async def list_issue_events(
     conn: psycopg.AsyncConnection[Any],
     *,
     issue_id: int,
-    after_id: int | None = None,
     after_created_at: datetime.datetime | None = None,
+    after_id: int | None = None,
     page_size: int,
 ) -> list[models.IssueEvent]:
     """One page of an issue's history, oldest first. Keyset: pass the created_at and
     id of the last event of the previous page.
     """
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.LIST_ISSUE_EVENTS, (issue_id, after_id, after_created_at, page_size))
+        await cur.execute(q.LIST_ISSUE_EVENTS, (issue_id, after_created_at, after_id, page_size))
         rows = await cur.fetchall()
     return [
         models.IssueEvent(r[0], r[1], r[2], enums.IssueEventType(r[3]), r[4], r[5]) for r in rows
@@ -1185,8 +1185,8 @@ async def iter_list_issue_events(
     conn: psycopg.AsyncConnection[Any],
     *,
     issue_id: int,
-    after_id: int | None = None,
     after_created_at: datetime.datetime | None = None,
+    after_id: int | None = None,
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncIterator[models.IssueEvent]:
@@ -1200,7 +1200,7 @@ async def iter_list_issue_events(
         async with psycopg.AsyncRawServerCursor(conn, name, row_factory=tuple_row) as cur:
             cur.itersize = batch_size
             await cur.execute(
-                q.LIST_ISSUE_EVENTS, (issue_id, after_id, after_created_at, page_size)
+                q.LIST_ISSUE_EVENTS, (issue_id, after_created_at, after_id, page_size)
             )
             async for r in cur:
                 yield models.IssueEvent(r[0], r[1], r[2], enums.IssueEventType(r[3]), r[4], r[5])

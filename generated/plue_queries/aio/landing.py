@@ -136,8 +136,8 @@ async def list_landing_requests_by_status(
     *,
     repository_id: int,
     status: enums.LandingStatus,
-    before_id: int | None = None,
     before_created_at: datetime.datetime | None = None,
+    before_id: int | None = None,
     page_size: int,
 ) -> list[models.LandingQueue]:
     """One page of a repository's landing requests in a status, newest first. Pass the
@@ -146,7 +146,7 @@ async def list_landing_requests_by_status(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(
             q.LIST_LANDING_REQUESTS_BY_STATUS,
-            (repository_id, status, before_id, before_created_at, page_size),
+            (repository_id, status, before_created_at, before_id, page_size),
         )
         rows = await cur.fetchall()
     return [
@@ -177,8 +177,8 @@ async def iter_list_landing_requests_by_status(
     *,
     repository_id: int,
     status: enums.LandingStatus,
-    before_id: int | None = None,
     before_created_at: datetime.datetime | None = None,
+    before_id: int | None = None,
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncIterator[models.LandingQueue]:
@@ -193,7 +193,7 @@ async def iter_list_landing_requests_by_status(
             cur.itersize = batch_size
             await cur.execute(
                 q.LIST_LANDING_REQUESTS_BY_STATUS,
-                (repository_id, status, before_id, before_created_at, page_size),
+                (repository_id, status, before_created_at, before_id, page_size),
             )
             async for r in cur:
                 yield models.LandingQueue(

@@ -201,8 +201,8 @@ async def list_pull_requests_by_state(
     *,
     base_repository_id: int,
     state: enums.PrState,
-    before_id: int | None = None,
     before_created_at: datetime.datetime | None = None,
+    before_id: int | None = None,
     page_size: int,
 ) -> list[models.PullRequest]:
     """One page of a repository's pull requests in a state, newest first. Pass the
@@ -211,7 +211,7 @@ async def list_pull_requests_by_state(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(
             q.LIST_PULL_REQUESTS_BY_STATE,
-            (base_repository_id, state, before_id, before_created_at, page_size),
+            (base_repository_id, state, before_created_at, before_id, page_size),
         )
         rows = await cur.fetchall()
     return [
@@ -248,8 +248,8 @@ async def iter_list_pull_requests_by_state(
     *,
     base_repository_id: int,
     state: enums.PrState,
-    before_id: int | None = None,
     before_created_at: datetime.datetime | None = None,
+    before_id: int | None = None,
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncIterator[models.PullRequest]:
@@ -264,7 +264,7 @@ async def iter_list_pull_requests_by_state(
             cur.itersize = batch_size
             await cur.execute(
                 q.LIST_PULL_REQUESTS_BY_STATE,
-                (base_repository_id, state, before_id, before_created_at, page_size),
+                (base_repository_id, state, before_created_at, before_id, page_size),
             )
             async for r in cur:
                 yield models.PullRequest(
@@ -968,14 +968,14 @@ async def list_unresolved_conflicts(
     conn: psycopg.AsyncConnection[Any],
     *,
     repository_id: int,
-    before_id: int | None = None,
     before_created_at: datetime.datetime | None = None,
+    before_id: int | None = None,
     page_size: int,
 ) -> list[models.Conflict]:
     """One page of a repository's unresolved conflicts, newest first."""
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(
-            q.LIST_UNRESOLVED_CONFLICTS, (repository_id, before_id, before_created_at, page_size)
+            q.LIST_UNRESOLVED_CONFLICTS, (repository_id, before_created_at, before_id, page_size)
         )
         rows = await cur.fetchall()
     return [
@@ -990,8 +990,8 @@ async def iter_list_unresolved_conflicts(
     conn: psycopg.AsyncConnection[Any],
     *,
     repository_id: int,
-    before_id: int | None = None,
     before_created_at: datetime.datetime | None = None,
+    before_id: int | None = None,
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncIterator[models.Conflict]:
@@ -1006,7 +1006,7 @@ async def iter_list_unresolved_conflicts(
             cur.itersize = batch_size
             await cur.execute(
                 q.LIST_UNRESOLVED_CONFLICTS,
-                (repository_id, before_id, before_created_at, page_size),
+                (repository_id, before_created_at, before_id, page_size),
             )
             async for r in cur:
                 yield models.Conflict(
