@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime
 import os
 import subprocess
 import sys
@@ -34,6 +35,20 @@ def test_pool_serves_with_configured_timeouts(empty_database_url: str) -> None:
     assert row[0] == "300ms"
     assert row[1] == "200ms"
     assert row[2] == conninfo_to_dict(empty_database_url)["dbname"]
+
+
+def test_naive_datetimes_mean_utc_on_pooled_connections(empty_database_url: str) -> None:
+    """PostgreSQL reads a naive datetime sent for timestamptz in the session TimeZone;
+    the pool pins it to UTC, whatever the server's default (checked against a plain
+    connection set to Asia/Tokyo, where the same value means 9 hours earlier)."""
+    naive = datetime.datetime(2026, 11, 22, 12, 0)
+    as_utc = naive.replace(tzinfo=datetime.UTC)
+    with open_pool(empty_database_url) as pool, pool.connection() as conn:
+        row = conn.execute("SELECT %s::timestamptz", (naive,)).fetchone()
+    assert row is not None and row[0] == as_utc and row[0].utcoffset() == datetime.timedelta(0)
+    with psycopg.connect(empty_database_url, options="-c TimeZone=Asia/Tokyo") as tokyo:
+        other = tokyo.execute("SELECT %s::timestamptz", (naive,)).fetchone()
+    assert other is not None and other[0] == as_utc - datetime.timedelta(hours=9)
 
 
 def test_long_query_is_cut_off_by_statement_timeout(empty_database_url: str) -> None:

@@ -51,6 +51,15 @@ def check_live(server_url: str, live_url: str, schema: Path = config.SCHEMA_PATH
         return compare(from_schema, live_url, ("schema.sql", "live database"))
 
 
+def check_fidelity(server_url: str, schema: Path = config.SCHEMA_PATH) -> list[str]:
+    """Queries whose generated Python types disagree with what PostgreSQL reports."""
+    from plue_db import fidelity  # imports the generated package; only this check needs it
+
+    with scratch_database(server_url) as from_schema:
+        load_schema(from_schema, schema)
+        return fidelity.check(from_schema)
+
+
 def compare(left_url: str, right_url: str, labels: tuple[str, str]) -> list[str]:
     with psycopg.connect(left_url) as left, psycopg.connect(right_url) as right:
         pairs = catalog.differences(catalog.snapshot(left), catalog.snapshot(right))
@@ -106,6 +115,7 @@ def run_check(live_url: str | None = None) -> bool:
     sections: list[tuple[str, Callable[[], list[str]]]] = [
         ("generated/ matches the generator", check_generated),
         ("migrations/ matches schema.sql", lambda: check_migrations(server_url)),
+        ("generated types match PostgreSQL's (PREPARE)", lambda: check_fidelity(server_url)),
     ]
     if live_url is not None:
         label = f"{config.redacted(live_url)} matches schema.sql"

@@ -64,10 +64,15 @@ class PoolSettings:
     max_idle: float = 600.0
     reconnect_timeout: float = 300.0
     timeouts: Timeouts = Timeouts()
+    # Naive datetimes sent for timestamptz are read in the session TimeZone; pinning it
+    # makes them mean UTC on every server, and timestamptz values come back in UTC.
+    timezone: str = "UTC"
 
     def pool_kwargs(self) -> dict[str, Any]:
+        connection = self.timeouts.connection_kwargs()
+        connection["options"] += f" -c TimeZone={self.timezone}"
         return {
-            "kwargs": self.timeouts.connection_kwargs(),
+            "kwargs": connection,
             "min_size": self.min_size,
             "max_size": self.max_size,
             "timeout": self.timeout,
@@ -87,6 +92,7 @@ class PoolOptions(TypedDict, total=False):
     max_idle: float
     reconnect_timeout: float
     timeouts: Timeouts
+    timezone: str
 
 
 def open_pool(url: str | None = None, **options: Unpack[PoolOptions]) -> SyncPool:
