@@ -54,7 +54,7 @@ def proposed_op(st: Statement) -> Op:
 def sqlalchemy_op(st: Statement) -> Op:
     """SQLAlchemy 2 Core ``text()``, the shape the official sqlc Python plugin generates."""
     stmt = sqlalchemy.text(placeholders.sqlalchemy_style(st.sql))
-    keys = [f"p{i + 1}" for i in range(len(st.names))]
+    keys = [f"p{n}" for n in sorted(set(placeholders.numbers(st.sql)))]
     decode = st.decode
     if st.many:
         return lambda conn, a, kw: [

@@ -1,13 +1,15 @@
 """A prototype of the generated-function shape proposed to the generator's owner.
 
-The generated functions open a new ``RawCursor`` per call; creating one (its
-Transformer and adapters map) is a fixed cost on every lookup, and ``StrEnum(value)``
-is a slow Python-level call paid per enum column per row. This module measures the
-two changes proposed for codegen/…/templates/function.py.j2, without editing it:
+The generated sync ``:one``/``:exec*`` functions already reuse one cursor per thread
+(plue_queries/_cursors.py, a single-entry slot). What this prototype adds, to be
+measured before it goes into codegen/…/templates/function.py.j2:
 
-* one ``RawCursor`` per (thread, connection), kept in a thread-local weak map, so
-  threads sharing a connection never share a cursor's result state;
-* enum columns decoded through a value→member dict built once per enum type.
+* ``:many`` functions reuse the cursor too (they still open one per call);
+* a cursor per (thread, connection) in a thread-local weak map rather than a single
+  slot, so a thread that alternates pooled connections keeps hitting the cache;
+* enum columns decoded through a value→member dict built once per enum type:
+  ``IssueState(value)`` is a Python-level ``EnumType.__call__`` costing ~1.8 µs per
+  row here, the dict lookup ~0.1 µs.
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ the same dataclass the generated function returns, and the arguments of each cal
 
 from __future__ import annotations
 
+import inspect
 import random
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -32,8 +33,6 @@ class Statement:
     """The generated sync function, called as ``call(conn, **kwargs)``."""
     acall: Callable[..., Awaitable[object]]
     decode: Callable[[Row], object]
-    names: tuple[str, ...]
-    """The generated function's keyword names, in ``$n`` order."""
     argsets: list[Args]
     """Arguments of successive calls, in ``$n`` order; timers cycle through them."""
     proposed_decode: Callable[[Row], object] | None = None
@@ -42,8 +41,14 @@ class Statement:
     """``$n`` -> a pgbench ``\\set`` expression drawing that argument per transaction."""
 
     def calls(self) -> list[tuple[Args, dict[str, Any]]]:
-        """Each call's positional arguments (for raw clients) beside its keywords."""
-        return [(a, dict(zip(self.names, a, strict=True))) for a in self.argsets]
+        """Each call's positional arguments (for raw clients) beside its keywords.
+
+        The generated signature lists its keywords in ``$n`` order, so the names are
+        read from it rather than restated here.
+        """
+        params = inspect.signature(self.call).parameters.values()
+        names = [p.name for p in params if p.kind is inspect.Parameter.KEYWORD_ONLY]
+        return [(a, dict(zip(names, a, strict=True))) for a in self.argsets]
 
 
 def issue_from_row(r: Row) -> models.Issue:
@@ -70,7 +75,6 @@ def point_lookup(seeded: Seeded, rng: random.Random, count: int) -> Statement:
         many=False,
         call=users.get_user_by_id,
         acall=ausers.get_user_by_id,
-        names=("id",),
         decode=user_from_row,
         argsets=[(rng.randint(1, n),) for _ in range(count)],
         pgbench_sets={1: f"random(1, {n})"},
@@ -86,16 +90,6 @@ def list_page(seeded: Seeded, count: int) -> Statement:
         many=True,
         call=issues.list_issues,
         acall=aissues.list_issues,
-        names=(
-            "repository_id",
-            "state",
-            "label_id",
-            "assignee_id",
-            "milestone_id",
-            "before_id",
-            "before_created_at",
-            "page_size",
-        ),
         decode=issue_from_row,
         proposed_decode=proposal.issue_from_row,
         argsets=[args] * count,
@@ -111,7 +105,6 @@ def insert_returning(seeded: Seeded, rng: random.Random, count: int) -> Statemen
         many=False,
         call=issues.create_comment,
         acall=aissues.create_comment,
-        names=("issue_id", "author_id", "body"),
         decode=comment_from_row,
         argsets=[
             (rng.randint(1, s.issues), rng.randint(1, s.users), "Looks good to me.")
@@ -130,7 +123,6 @@ def create_issue(seeded: Seeded, rng: random.Random, count: int) -> Statement:
         many=False,
         call=issues.create_issue,
         acall=aissues.create_issue,
-        names=("repository_id", "title", "body", "author_id", "milestone_id", "due_date"),
         decode=issue_from_row,
         proposed_decode=proposal.issue_from_row,
         argsets=[
