@@ -41,10 +41,12 @@ class Plan:
     bulk_rows: int
     single_sample: int
     small_writes: int
+    round_budget: float
+    """Seconds one round of a latency workload may take before it runs fewer ops."""
 
 
-FULL = Plan(seed.FULL, 24, 3, 300, 150, 150, 800, 100_000, 300, 1_000)
-QUICK = Plan(seed.QUICK, 2, 1, 10, 5, 5, 16, 500, 20, 50)
+FULL = Plan(seed.FULL, 24, 3, 300, 150, 150, 800, 100_000, 300, 1_000, 1.0)
+QUICK = Plan(seed.QUICK, 2, 1, 10, 5, 5, 16, 500, 20, 50, 0.5)
 
 
 def main(argv: Sequence[str] | None = None, log: Callable[[str], None] = print) -> str:
@@ -91,7 +93,7 @@ def _measure(
             latency.concurrent(c, lookup, plan.threaded_ops),
             latency.concurrent(c, new_issue, plan.threaded_ops),
         ):
-            results.append(harness.run(workload, plan.rounds, log))
+            results.append(harness.run(workload, plan.rounds, log, plan.round_budget))
     with psycopg.connect(url, autocommit=True) as conn:
         for workload in (
             bulk.log_ingestion(conn, seeded, plan.bulk_rows, plan.single_sample),

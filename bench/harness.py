@@ -78,20 +78,37 @@ class WorkloadResult:
         return statistics.median(n / d for n, d in zip(num, den, strict=True))
 
 
-def run(workload: Workload, rounds: int, log: Callable[[str], None] = print) -> WorkloadResult:
-    """Warm every case up once, then time ``rounds`` interleaved rounds."""
+WARMUP_OPS = 12
+"""Enough calls for psycopg to prepare a statement (5) and the server to settle its
+plan choice (5 custom plans, then maybe the generic one), so rounds see steady state."""
+
+
+def run(
+    workload: Workload,
+    rounds: int,
+    log: Callable[[str], None] = print,
+    round_budget: float | None = None,
+) -> WorkloadResult:
+    """Warm every case up, then time ``rounds`` interleaved rounds.
+
+    With ``round_budget`` (seconds), fewer than ``workload.ops`` ops per case are run
+    when the warm-up shows a round would take longer (a slow plan must not make the
+    run take an hour); never fewer than 3.
+    """
     cases = list(workload.cases)
-    for case in cases:
-        case.timer(max(1, workload.ops // 4))
+    warm = [case.timer(min(workload.ops, WARMUP_OPS)) for case in cases]
+    ops = workload.ops
+    if round_budget is not None:
+        ops = max(3, min(ops, int(round_budget / sum(warm))))
     results = [CaseResult(c.label) for c in cases]
     for r in range(rounds):
         shift = r % len(cases)
         order = list(range(len(cases)))[shift:] + list(range(len(cases)))[:shift]
         seconds = [0.0] * len(cases)
         for i in order:
-            seconds[i] = cases[i].timer(workload.ops)
+            seconds[i] = cases[i].timer(ops)
         for result, s in zip(results, seconds, strict=True):
             result.seconds.append(s)
             result.ratios.append(s / seconds[0])
-    log(f"  {workload.name}: {rounds} rounds x {workload.ops} ops done")
-    return WorkloadResult(workload.name, workload.ops, rounds, results)
+    log(f"  {workload.name}: {rounds} rounds x {ops} ops done")
+    return WorkloadResult(workload.name, ops, rounds, results)

@@ -11,15 +11,15 @@ from bench.harness import WorkloadResult
 def table(results: Sequence[WorkloadResult]) -> str:
     """One row per case: median µs per op, and the median in-round ratio to the baseline."""
     lines = [
-        "| workload | case | µs/op (median) | x baseline (median) | IQR of ratio |",
-        "|---|---|---:|---:|---:|",
+        "| workload | case | µs/op (median) | x baseline (median) | IQR of ratio | ops/round |",
+        "|---|---|---:|---:|---:|---:|",
     ]
     for w in results:
         for c in w.cases:
             low, high = c.ratio_spread
             lines.append(
                 f"| {w.name} | {c.label} | {c.median_us:,.1f} | {c.median_ratio:.2f} "
-                f"| {low:.2f}-{high:.2f} |"
+                f"| {low:.2f}-{high:.2f} | {w.ops:,} |"
             )
     return "\n".join(lines)
 
