@@ -410,3 +410,42 @@ def test_seeded_forge_is_consistent(forge_conn: Conn) -> None:
         " (SELECT count(*) FROM issues WHERE repository_id = 1)"
     ).fetchone()
     assert counts == (SIZE.issues, SIZE.comments, SIZE.log_lines, SIZE.users, SIZE.issues // 10)
+
+
+def _skipped_by_next_claim(conn: Conn, backlog: int) -> int:
+    """Claim ``backlog`` runs without starting them, then count what the next claim skips."""
+    conn.execute(
+        "INSERT INTO workflow_runs (repository_id, definition_id, trigger_event)"
+        " SELECT 1, 1, 'plan-test' FROM generate_series(1, %s)",
+        (2 * backlog,),
+    )
+    conn.execute(
+        "INSERT INTO runner_pool (name) SELECT 'plan-test-' || g FROM generate_series(1, %s) g",
+        (2 * backlog,),
+    )
+    conn.execute("ANALYZE workflow_runs")
+    for _ in range(backlog):
+        assert workflows.claim_workflow_run(conn, max_heartbeat_age=datetime.timedelta(hours=1))
+    with psycopg.RawCursor(conn) as cur:
+        explain = sql.SQL("EXPLAIN (ANALYZE, FORMAT JSON) {}").format(
+            sql.SQL(workflows.CLAIM_WORKFLOW_RUN)
+        )
+        plan = _top(cur.execute(explain, [datetime.timedelta(hours=1)]).fetchone())
+    queue_scans = [n for n in nodes(plan) if n.get("Index Name") == "idx_workflow_runs_queued"]
+    assert len(queue_scans) == 1, json.dumps(plan, indent=1)
+    return int(queue_scans[0].get("Rows Removed by Filter", 0))
+
+
+def test_claim_skips_no_claimed_runs(forge_conn: Conn) -> None:
+    """Claimed runs stay queued until started: the queue index must not hold them."""
+    assert _skipped_by_next_claim(forge_conn, backlog=100) == 0
+
+
+def test_negative_control_queue_index_with_claimed_runs_makes_claims_skip(forge_conn: Conn) -> None:
+    forge_conn.execute("DROP INDEX idx_workflow_runs_queued")
+    forge_conn.execute(
+        "CREATE INDEX idx_workflow_runs_queued ON workflow_runs (created_at, id)"
+        " WHERE status = 'queued'"
+    )
+
+    assert _skipped_by_next_claim(forge_conn, backlog=100) == 100
