@@ -45,6 +45,7 @@ class EnumClass:
     name: str
     doc: str
     members: tuple[tuple[str, str], ...]
+    by_value: str  # name of the value -> member dict rows are decoded through
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +135,8 @@ class Builder:
                     f"{where}: multi-dimensional arrays of enum {name} can't be decoded; "
                     f"cast the column to text[] (e.g. `col::text[]`)"
                 )
-            load = cls + "({})"
+            # A dict lookup is ~20x cheaper per row than calling the enum class.
+            load = f"enums.{enum_lookup(name)}[{{}}]"
             if dims:
                 # psycopg returns arrays of an unregistered enum as their text literal.
                 load = f"load_enum_array({cls}, {{}})"
@@ -175,6 +177,7 @@ class Builder:
                 name=naming.pascal(e.name),
                 doc=e.comment or f"Values of the PostgreSQL enum type {e.name}.",
                 members=self.enum_members(e.name, e.values),
+                by_value=enum_lookup(e.name),
             )
             for e in self.request.enums
         )
@@ -501,6 +504,11 @@ class Slot:
     not_null: bool
     embed: str | None
     width: int
+
+
+def enum_lookup(type_name: str) -> str:
+    """Name of the generated value -> member dict of an enum type (``ISSUE_STATE_BY_VALUE``)."""
+    return f"{naming.constant(type_name)}_BY_VALUE"
 
 
 def decode_expr(cls: str, slots: list[Slot]) -> str:

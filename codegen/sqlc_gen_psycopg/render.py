@@ -69,7 +69,7 @@ def query_imports(pkg: Package, module: Module, *, aio: bool) -> list[str]:
     if ":execresult" in cmds:
         lines.add(f"from {pkg.name}._types import ExecResult")
     lines.update(module.imports)
-    if not aio and cmds & {":one", ":exec", ":execrows", ":execresult"}:
+    if not aio and cmds & {":one", ":many", ":exec", ":execrows", ":execresult"}:
         lines.add(f"from {pkg.name}._cursors import thread_cursor")
     if aio:
         lines.add(f"from {pkg.name} import {module.stem} as q")

@@ -167,7 +167,7 @@ def create_session(
             r[4],
             r[5],
             r[6],
-            enums.SessionStatus(r[7]),
+            enums.SESSION_STATUS_BY_VALUE[r[7]],
             r[8],
             r[9],
             r[10],
@@ -192,7 +192,7 @@ def get_session(conn: psycopg.Connection[Any], *, id: int) -> models.Session | N
             r[4],
             r[5],
             r[6],
-            enums.SessionStatus(r[7]),
+            enums.SESSION_STATUS_BY_VALUE[r[7]],
             r[8],
             r[9],
             r[10],
@@ -213,9 +213,8 @@ def list_user_sessions(
     """A user's sessions, newest first, optionally of one status; keyset-paginated on
     (created_at, id).
     """
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(LIST_USER_SESSIONS, (user_id, status, before_created_at, before_id, page_size))
-        rows = cur.fetchall()
+    cur = thread_cursor(conn)
+    cur.execute(LIST_USER_SESSIONS, (user_id, status, before_created_at, before_id, page_size))
     return [
         models.Session(
             r[0],
@@ -225,13 +224,13 @@ def list_user_sessions(
             r[4],
             r[5],
             r[6],
-            enums.SessionStatus(r[7]),
+            enums.SESSION_STATUS_BY_VALUE[r[7]],
             r[8],
             r[9],
             r[10],
             r[11],
         )
-        for r in rows
+        for r in cur.fetchall()
     ]
 
 
@@ -266,7 +265,7 @@ def iter_list_user_sessions(
                     r[4],
                     r[5],
                     r[6],
-                    enums.SessionStatus(r[7]),
+                    enums.SESSION_STATUS_BY_VALUE[r[7]],
                     r[8],
                     r[9],
                     r[10],
@@ -292,7 +291,7 @@ def update_session_status(
             r[4],
             r[5],
             r[6],
-            enums.SessionStatus(r[7]),
+            enums.SESSION_STATUS_BY_VALUE[r[7]],
             r[8],
             r[9],
             r[10],
@@ -319,7 +318,7 @@ def update_session_title(
             r[4],
             r[5],
             r[6],
-            enums.SessionStatus(r[7]),
+            enums.SESSION_STATUS_BY_VALUE[r[7]],
             r[8],
             r[9],
             r[10],
@@ -368,8 +367,8 @@ def append_message(
             r[0],
             r[1],
             r[2],
-            enums.MessageRole(r[3]),
-            enums.MessageStatus(r[4]),
+            enums.MESSAGE_ROLE_BY_VALUE[r[3]],
+            enums.MESSAGE_STATUS_BY_VALUE[r[4]],
             r[5],
             r[6],
             r[7],
@@ -393,8 +392,8 @@ def get_message(conn: psycopg.Connection[Any], *, id: int) -> models.Message | N
             r[0],
             r[1],
             r[2],
-            enums.MessageRole(r[3]),
-            enums.MessageStatus(r[4]),
+            enums.MESSAGE_ROLE_BY_VALUE[r[3]],
+            enums.MESSAGE_STATUS_BY_VALUE[r[4]],
             r[5],
             r[6],
             r[7],
@@ -414,16 +413,15 @@ def list_session_messages(
     page_size: int,
 ) -> list[models.Message]:
     """A session's messages in order, after a position (pass NULL for the start)."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(LIST_SESSION_MESSAGES, (session_id, after_position, page_size))
-        rows = cur.fetchall()
+    cur = thread_cursor(conn)
+    cur.execute(LIST_SESSION_MESSAGES, (session_id, after_position, page_size))
     return [
         models.Message(
             r[0],
             r[1],
             r[2],
-            enums.MessageRole(r[3]),
-            enums.MessageStatus(r[4]),
+            enums.MESSAGE_ROLE_BY_VALUE[r[3]],
+            enums.MESSAGE_STATUS_BY_VALUE[r[4]],
             r[5],
             r[6],
             r[7],
@@ -432,7 +430,7 @@ def list_session_messages(
             r[10],
             r[11],
         )
-        for r in rows
+        for r in cur.fetchall()
     ]
 
 
@@ -459,8 +457,8 @@ def iter_list_session_messages(
                     r[0],
                     r[1],
                     r[2],
-                    enums.MessageRole(r[3]),
-                    enums.MessageStatus(r[4]),
+                    enums.MESSAGE_ROLE_BY_VALUE[r[3]],
+                    enums.MESSAGE_STATUS_BY_VALUE[r[4]],
                     r[5],
                     r[6],
                     r[7],
@@ -493,8 +491,8 @@ def finish_message(
             r[0],
             r[1],
             r[2],
-            enums.MessageRole(r[3]),
-            enums.MessageStatus(r[4]),
+            enums.MESSAGE_ROLE_BY_VALUE[r[3]],
+            enums.MESSAGE_STATUS_BY_VALUE[r[4]],
             r[5],
             r[6],
             r[7],
@@ -520,8 +518,8 @@ def update_message_status(
             r[0],
             r[1],
             r[2],
-            enums.MessageRole(r[3]),
-            enums.MessageStatus(r[4]),
+            enums.MESSAGE_ROLE_BY_VALUE[r[3]],
+            enums.MESSAGE_STATUS_BY_VALUE[r[4]],
             r[5],
             r[6],
             r[7],
@@ -544,7 +542,9 @@ def append_part(
     cur.execute(APPEND_PART, (kind, Jsonb(content), message_id))
     r = cur.fetchone()
     return (
-        None if r is None else models.Part(r[0], r[1], r[2], enums.PartKind(r[3]), r[4], r[5], r[6])
+        None
+        if r is None
+        else models.Part(r[0], r[1], r[2], enums.PART_KIND_BY_VALUE[r[3]], r[4], r[5], r[6])
     )
 
 
@@ -556,16 +556,20 @@ def update_part_content(
     cur.execute(UPDATE_PART_CONTENT, (Jsonb(content), id))
     r = cur.fetchone()
     return (
-        None if r is None else models.Part(r[0], r[1], r[2], enums.PartKind(r[3]), r[4], r[5], r[6])
+        None
+        if r is None
+        else models.Part(r[0], r[1], r[2], enums.PART_KIND_BY_VALUE[r[3]], r[4], r[5], r[6])
     )
 
 
 def list_message_parts(conn: psycopg.Connection[Any], *, message_id: int) -> list[models.Part]:
     """The parts of a message in order."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(LIST_MESSAGE_PARTS, (message_id,))
-        rows = cur.fetchall()
-    return [models.Part(r[0], r[1], r[2], enums.PartKind(r[3]), r[4], r[5], r[6]) for r in rows]
+    cur = thread_cursor(conn)
+    cur.execute(LIST_MESSAGE_PARTS, (message_id,))
+    return [
+        models.Part(r[0], r[1], r[2], enums.PART_KIND_BY_VALUE[r[3]], r[4], r[5], r[6])
+        for r in cur.fetchall()
+    ]
 
 
 def iter_list_message_parts(
@@ -582,7 +586,9 @@ def iter_list_message_parts(
             cur.itersize = batch_size
             cur.execute(LIST_MESSAGE_PARTS, (message_id,))
             for r in cur:
-                yield models.Part(r[0], r[1], r[2], enums.PartKind(r[3]), r[4], r[5], r[6])
+                yield models.Part(
+                    r[0], r[1], r[2], enums.PART_KIND_BY_VALUE[r[3]], r[4], r[5], r[6]
+                )
 
 
 def get_session_token_totals(

@@ -190,10 +190,9 @@ def list_user_auth_sessions(
     conn: psycopg.Connection[Any], *, user_id: int
 ) -> list[models.AuthSession]:
     """A user's live sessions, newest first (the "where you're signed in" page)."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(LIST_USER_AUTH_SESSIONS, (user_id,))
-        rows = cur.fetchall()
-    return [models.AuthSession(*r) for r in rows]
+    cur = thread_cursor(conn)
+    cur.execute(LIST_USER_AUTH_SESSIONS, (user_id,))
+    return [models.AuthSession(*r) for r in cur.fetchall()]
 
 
 def iter_list_user_auth_sessions(
@@ -311,10 +310,9 @@ def validate_access_token(
 
 def list_access_tokens(conn: psycopg.Connection[Any], *, user_id: int) -> list[models.AccessToken]:
     """A user's tokens (revoked ones included, for the audit view), newest first."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(LIST_ACCESS_TOKENS, (user_id,))
-        rows = cur.fetchall()
-    return [models.AccessToken(*r) for r in rows]
+    cur = thread_cursor(conn)
+    cur.execute(LIST_ACCESS_TOKENS, (user_id,))
+    return [models.AccessToken(*r) for r in cur.fetchall()]
 
 
 def iter_list_access_tokens(
@@ -384,10 +382,9 @@ def authenticate_ssh_key(
 
 def list_ssh_keys(conn: psycopg.Connection[Any], *, user_id: int) -> list[models.SshKey]:
     """A user's keys in the order they were added."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(LIST_SSH_KEYS, (user_id,))
-        rows = cur.fetchall()
-    return [models.SshKey(*r) for r in rows]
+    cur = thread_cursor(conn)
+    cur.execute(LIST_SSH_KEYS, (user_id,))
+    return [models.SshKey(*r) for r in cur.fetchall()]
 
 
 def iter_list_ssh_keys(

@@ -249,10 +249,9 @@ def list_changes(
     """One page of a repository's changes, newest first. Pass the last row's
     created_at and id to get the next page.
     """
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(LIST_CHANGES, (repository_id, before_created_at, before_id, page_size))
-        rows = cur.fetchall()
-    return [models.Change(*r) for r in rows]
+    cur = thread_cursor(conn)
+    cur.execute(LIST_CHANGES, (repository_id, before_created_at, before_id, page_size))
+    return [models.Change(*r) for r in cur.fetchall()]
 
 
 def iter_list_changes(
@@ -282,10 +281,9 @@ def list_change_parents(
     conn: psycopg.Connection[Any], *, repository_id: int, change_id: str
 ) -> list[models.Change]:
     """The recorded parents of a change, in jj's parent order."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(LIST_CHANGE_PARENTS, (repository_id, change_id))
-        rows = cur.fetchall()
-    return [models.Change(*r) for r in rows]
+    cur = thread_cursor(conn)
+    cur.execute(LIST_CHANGE_PARENTS, (repository_id, change_id))
+    return [models.Change(*r) for r in cur.fetchall()]
 
 
 def iter_list_change_parents(
@@ -309,10 +307,9 @@ def list_change_children(
     conn: psycopg.Connection[Any], *, repository_id: int, change_id: str
 ) -> list[models.Change]:
     """The recorded children of a change (changes listing it as a parent), oldest first."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(LIST_CHANGE_CHILDREN, (repository_id, change_id))
-        rows = cur.fetchall()
-    return [models.Change(*r) for r in rows]
+    cur = thread_cursor(conn)
+    cur.execute(LIST_CHANGE_CHILDREN, (repository_id, change_id))
+    return [models.Change(*r) for r in cur.fetchall()]
 
 
 def iter_list_change_children(
@@ -363,7 +360,7 @@ def upsert_file_tracker(
         None
         if r is None
         else models.FileTracker(
-            r[0], r[1], r[2], r[3], r[4], enums.FileChangeKind(r[5]), r[6], r[7], r[8]
+            r[0], r[1], r[2], r[3], r[4], enums.FILE_CHANGE_KIND_BY_VALUE[r[5]], r[6], r[7], r[8]
         )
     )
 
@@ -372,14 +369,13 @@ def list_file_trackers(
     conn: psycopg.Connection[Any], *, repository_id: int, change_id: str
 ) -> list[models.FileTracker]:
     """The files touched by a change, by path."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(LIST_FILE_TRACKERS, (repository_id, change_id))
-        rows = cur.fetchall()
+    cur = thread_cursor(conn)
+    cur.execute(LIST_FILE_TRACKERS, (repository_id, change_id))
     return [
         models.FileTracker(
-            r[0], r[1], r[2], r[3], r[4], enums.FileChangeKind(r[5]), r[6], r[7], r[8]
+            r[0], r[1], r[2], r[3], r[4], enums.FILE_CHANGE_KIND_BY_VALUE[r[5]], r[6], r[7], r[8]
         )
-        for r in rows
+        for r in cur.fetchall()
     ]
 
 
@@ -398,7 +394,15 @@ def iter_list_file_trackers(
             cur.execute(LIST_FILE_TRACKERS, (repository_id, change_id))
             for r in cur:
                 yield models.FileTracker(
-                    r[0], r[1], r[2], r[3], r[4], enums.FileChangeKind(r[5]), r[6], r[7], r[8]
+                    r[0],
+                    r[1],
+                    r[2],
+                    r[3],
+                    r[4],
+                    enums.FILE_CHANGE_KIND_BY_VALUE[r[5]],
+                    r[6],
+                    r[7],
+                    r[8],
                 )
 
 
@@ -464,10 +468,9 @@ def list_jj_operations(
     """One page of the operation log, most recent first (what `jj op log` shows).
     Pass the last row's created_at and id to get the next page.
     """
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(LIST_JJ_OPERATIONS, (repository_id, before_created_at, before_id, page_size))
-        rows = cur.fetchall()
-    return [models.JjOperation(*r) for r in rows]
+    cur = thread_cursor(conn)
+    cur.execute(LIST_JJ_OPERATIONS, (repository_id, before_created_at, before_id, page_size))
+    return [models.JjOperation(*r) for r in cur.fetchall()]
 
 
 def iter_list_jj_operations(
@@ -524,10 +527,9 @@ def list_snapshots(
     page_size: int,
 ) -> list[models.SnapshotHistory]:
     """One page of a repository's snapshots, latest first."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(LIST_SNAPSHOTS, (repository_id, before_created_at, before_id, page_size))
-        rows = cur.fetchall()
-    return [models.SnapshotHistory(*r) for r in rows]
+    cur = thread_cursor(conn)
+    cur.execute(LIST_SNAPSHOTS, (repository_id, before_created_at, before_id, page_size))
+    return [models.SnapshotHistory(*r) for r in cur.fetchall()]
 
 
 def iter_list_snapshots(
@@ -557,10 +559,9 @@ def list_change_snapshots(
     conn: psycopg.Connection[Any], *, repository_id: int, change_id: str, page_size: int
 ) -> list[models.SnapshotHistory]:
     """The latest snapshots of one change, latest first."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(LIST_CHANGE_SNAPSHOTS, (repository_id, change_id, page_size))
-        rows = cur.fetchall()
-    return [models.SnapshotHistory(*r) for r in rows]
+    cur = thread_cursor(conn)
+    cur.execute(LIST_CHANGE_SNAPSHOTS, (repository_id, change_id, page_size))
+    return [models.SnapshotHistory(*r) for r in cur.fetchall()]
 
 
 def iter_list_change_snapshots(

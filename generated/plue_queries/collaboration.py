@@ -191,10 +191,9 @@ def list_stargazers(
     """Who starred a repository, most recent first, by keyset (cursor = last row's
     starred_at and user id; NULL for the first page).
     """
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(LIST_STARGAZERS, (repository_id, before_starred_at, before_user_id, page_size))
-        rows = cur.fetchall()
-    return [ListStargazersRow(*r) for r in rows]
+    cur = thread_cursor(conn)
+    cur.execute(LIST_STARGAZERS, (repository_id, before_starred_at, before_user_id, page_size))
+    return [ListStargazersRow(*r) for r in cur.fetchall()]
 
 
 def iter_list_stargazers(
@@ -234,13 +233,12 @@ def list_starred_repositories(
     """Repositories a user starred, most recent first, by keyset. Private ones only
     show to their owner (viewer_id).
     """
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(
-            LIST_STARRED_REPOSITORIES,
-            (user_id, viewer_id, before_starred_at, before_repository_id, page_size),
-        )
-        rows = cur.fetchall()
-    return [ListStarredRepositoriesRow(*r) for r in rows]
+    cur = thread_cursor(conn)
+    cur.execute(
+        LIST_STARRED_REPOSITORIES,
+        (user_id, viewer_id, before_starred_at, before_repository_id, page_size),
+    )
+    return [ListStarredRepositoriesRow(*r) for r in cur.fetchall()]
 
 
 def iter_list_starred_repositories(
@@ -277,7 +275,9 @@ def watch_repository(
     cur = thread_cursor(conn)
     cur.execute(WATCH_REPOSITORY, (user_id, repository_id, mode))
     r = cur.fetchone()
-    return None if r is None else models.Watch(r[0], r[1], enums.WatchMode(r[2]), r[3], r[4])
+    return (
+        None if r is None else models.Watch(r[0], r[1], enums.WATCH_MODE_BY_VALUE[r[2]], r[3], r[4])
+    )
 
 
 def unwatch_repository(conn: psycopg.Connection[Any], *, user_id: int, repository_id: int) -> int:
@@ -294,7 +294,9 @@ def get_watch(
     cur = thread_cursor(conn)
     cur.execute(GET_WATCH, (user_id, repository_id))
     r = cur.fetchone()
-    return None if r is None else models.Watch(r[0], r[1], enums.WatchMode(r[2]), r[3], r[4])
+    return (
+        None if r is None else models.Watch(r[0], r[1], enums.WATCH_MODE_BY_VALUE[r[2]], r[3], r[4])
+    )
 
 
 def count_watchers(conn: psycopg.Connection[Any], *, repository_id: int) -> int | None:
@@ -317,12 +319,12 @@ def list_watchers(
     """Watchers with a given mode (e.g. 'watching' to fan out notifications), most
     recent first, by keyset on (watched_at, user id).
     """
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(
-            LIST_WATCHERS, (repository_id, mode, before_watched_at, before_user_id, page_size)
-        )
-        rows = cur.fetchall()
-    return [ListWatchersRow(r[0], r[1], r[2], enums.WatchMode(r[3]), r[4]) for r in rows]
+    cur = thread_cursor(conn)
+    cur.execute(LIST_WATCHERS, (repository_id, mode, before_watched_at, before_user_id, page_size))
+    return [
+        ListWatchersRow(r[0], r[1], r[2], enums.WATCH_MODE_BY_VALUE[r[3]], r[4])
+        for r in cur.fetchall()
+    ]
 
 
 def iter_list_watchers(
@@ -348,7 +350,7 @@ def iter_list_watchers(
                 LIST_WATCHERS, (repository_id, mode, before_watched_at, before_user_id, page_size)
             )
             for r in cur:
-                yield ListWatchersRow(r[0], r[1], r[2], enums.WatchMode(r[3]), r[4])
+                yield ListWatchersRow(r[0], r[1], r[2], enums.WATCH_MODE_BY_VALUE[r[3]], r[4])
 
 
 def get_repository_social_counts(

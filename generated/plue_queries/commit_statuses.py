@@ -105,7 +105,17 @@ def upsert_commit_status(
         None
         if r is None
         else models.CommitStatus(
-            r[0], r[1], r[2], r[3], enums.CommitState(r[4]), r[5], r[6], r[7], r[8], r[9], r[10]
+            r[0],
+            r[1],
+            r[2],
+            r[3],
+            enums.COMMIT_STATE_BY_VALUE[r[4]],
+            r[5],
+            r[6],
+            r[7],
+            r[8],
+            r[9],
+            r[10],
         )
     )
 
@@ -114,14 +124,23 @@ def list_commit_statuses(
     conn: psycopg.Connection[Any], *, repository_id: int, commit_sha: str
 ) -> list[models.CommitStatus]:
     """The current statuses of a commit, one per context, by context name."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(LIST_COMMIT_STATUSES, (repository_id, commit_sha))
-        rows = cur.fetchall()
+    cur = thread_cursor(conn)
+    cur.execute(LIST_COMMIT_STATUSES, (repository_id, commit_sha))
     return [
         models.CommitStatus(
-            r[0], r[1], r[2], r[3], enums.CommitState(r[4]), r[5], r[6], r[7], r[8], r[9], r[10]
+            r[0],
+            r[1],
+            r[2],
+            r[3],
+            enums.COMMIT_STATE_BY_VALUE[r[4]],
+            r[5],
+            r[6],
+            r[7],
+            r[8],
+            r[9],
+            r[10],
         )
-        for r in rows
+        for r in cur.fetchall()
     ]
 
 
@@ -144,7 +163,7 @@ def iter_list_commit_statuses(
                     r[1],
                     r[2],
                     r[3],
-                    enums.CommitState(r[4]),
+                    enums.COMMIT_STATE_BY_VALUE[r[4]],
                     r[5],
                     r[6],
                     r[7],
@@ -167,7 +186,7 @@ def get_combined_commit_status(
     return (
         None
         if r is None
-        else GetCombinedCommitStatusRow(enums.CommitState(r[0]), r[1], r[2], r[3], r[4])
+        else GetCombinedCommitStatusRow(enums.COMMIT_STATE_BY_VALUE[r[0]], r[1], r[2], r[3], r[4])
     )
 
 

@@ -459,7 +459,7 @@ def create_issue(
             r[2],
             r[3],
             r[4],
-            enums.IssueState(r[5]),
+            enums.ISSUE_STATE_BY_VALUE[r[5]],
             r[6],
             r[7],
             r[8],
@@ -484,7 +484,7 @@ def get_issue(conn: psycopg.Connection[Any], *, id: int) -> models.Issue | None:
             r[2],
             r[3],
             r[4],
-            enums.IssueState(r[5]),
+            enums.ISSUE_STATE_BY_VALUE[r[5]],
             r[6],
             r[7],
             r[8],
@@ -511,7 +511,7 @@ def get_issue_by_number(
             r[2],
             r[3],
             r[4],
-            enums.IssueState(r[5]),
+            enums.ISSUE_STATE_BY_VALUE[r[5]],
             r[6],
             r[7],
             r[8],
@@ -538,21 +538,20 @@ def list_issues(
     carrying a label, assigned to a user, or in a milestone. Keyset pagination: pass
     the created_at and id of the last row of the previous page.
     """
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(
-            LIST_ISSUES,
-            (
-                repository_id,
-                state,
-                label_id,
-                assignee_id,
-                milestone_id,
-                before_created_at,
-                before_id,
-                page_size,
-            ),
-        )
-        rows = cur.fetchall()
+    cur = thread_cursor(conn)
+    cur.execute(
+        LIST_ISSUES,
+        (
+            repository_id,
+            state,
+            label_id,
+            assignee_id,
+            milestone_id,
+            before_created_at,
+            before_id,
+            page_size,
+        ),
+    )
     return [
         models.Issue(
             r[0],
@@ -560,7 +559,7 @@ def list_issues(
             r[2],
             r[3],
             r[4],
-            enums.IssueState(r[5]),
+            enums.ISSUE_STATE_BY_VALUE[r[5]],
             r[6],
             r[7],
             r[8],
@@ -568,7 +567,7 @@ def list_issues(
             r[10],
             r[11],
         )
-        for r in rows
+        for r in cur.fetchall()
     ]
 
 
@@ -614,7 +613,7 @@ def iter_list_issues(
                     r[2],
                     r[3],
                     r[4],
-                    enums.IssueState(r[5]),
+                    enums.ISSUE_STATE_BY_VALUE[r[5]],
                     r[6],
                     r[7],
                     r[8],
@@ -640,7 +639,7 @@ def get_issue_with_labels(
             r[2],
             r[3],
             r[4],
-            enums.IssueState(r[5]),
+            enums.ISSUE_STATE_BY_VALUE[r[5]],
             r[6],
             r[7],
             r[8],
@@ -678,7 +677,7 @@ def update_issue(
             r[2],
             r[3],
             r[4],
-            enums.IssueState(r[5]),
+            enums.ISSUE_STATE_BY_VALUE[r[5]],
             r[6],
             r[7],
             r[8],
@@ -703,7 +702,7 @@ def close_issue(conn: psycopg.Connection[Any], *, id: int) -> models.Issue | Non
             r[2],
             r[3],
             r[4],
-            enums.IssueState(r[5]),
+            enums.ISSUE_STATE_BY_VALUE[r[5]],
             r[6],
             r[7],
             r[8],
@@ -728,7 +727,7 @@ def reopen_issue(conn: psycopg.Connection[Any], *, id: int) -> models.Issue | No
             r[2],
             r[3],
             r[4],
-            enums.IssueState(r[5]),
+            enums.ISSUE_STATE_BY_VALUE[r[5]],
             r[6],
             r[7],
             r[8],
@@ -755,7 +754,7 @@ def set_issue_due_date(
             r[2],
             r[3],
             r[4],
-            enums.IssueState(r[5]),
+            enums.ISSUE_STATE_BY_VALUE[r[5]],
             r[6],
             r[7],
             r[8],
@@ -782,7 +781,7 @@ def set_issue_milestone(
             r[2],
             r[3],
             r[4],
-            enums.IssueState(r[5]),
+            enums.ISSUE_STATE_BY_VALUE[r[5]],
             r[6],
             r[7],
             r[8],
@@ -829,10 +828,9 @@ def list_comments(
     """One page of an issue's comments, oldest first (conversation order). Keyset: pass
     the created_at and id of the last comment of the previous page.
     """
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(LIST_COMMENTS, (issue_id, after_created_at, after_id, page_size))
-        rows = cur.fetchall()
-    return [models.Comment(*r) for r in rows]
+    cur = thread_cursor(conn)
+    cur.execute(LIST_COMMENTS, (issue_id, after_created_at, after_id, page_size))
+    return [models.Comment(*r) for r in cur.fetchall()]
 
 
 def iter_list_comments(
@@ -893,10 +891,9 @@ def remove_issue_assignee(conn: psycopg.Connection[Any], *, issue_id: int, user_
 
 def list_issue_assignees(conn: psycopg.Connection[Any], *, issue_id: int) -> list[models.User]:
     """The users assigned to an issue, by username."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(LIST_ISSUE_ASSIGNEES, (issue_id,))
-        rows = cur.fetchall()
-    return [models.User(*r) for r in rows]
+    cur = thread_cursor(conn)
+    cur.execute(LIST_ISSUE_ASSIGNEES, (issue_id,))
+    return [models.User(*r) for r in cur.fetchall()]
 
 
 def iter_list_issue_assignees(
@@ -952,10 +949,9 @@ def list_labels(
     page_size: int,
 ) -> list[models.Label]:
     """One page of a repository's labels by name. Keyset: pass the last name seen."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(LIST_LABELS, (repository_id, after_name, page_size))
-        rows = cur.fetchall()
-    return [models.Label(*r) for r in rows]
+    cur = thread_cursor(conn)
+    cur.execute(LIST_LABELS, (repository_id, after_name, page_size))
+    return [models.Label(*r) for r in cur.fetchall()]
 
 
 def iter_list_labels(
@@ -1022,10 +1018,9 @@ def detach_label(conn: psycopg.Connection[Any], *, issue_id: int, label_id: int)
 
 def list_issue_labels(conn: psycopg.Connection[Any], *, issue_id: int) -> list[models.Label]:
     """The labels on an issue, by name."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(LIST_ISSUE_LABELS, (issue_id,))
-        rows = cur.fetchall()
-    return [models.Label(*r) for r in rows]
+    cur = thread_cursor(conn)
+    cur.execute(LIST_ISSUE_LABELS, (issue_id,))
+    return [models.Label(*r) for r in cur.fetchall()]
 
 
 def iter_list_issue_labels(
@@ -1073,9 +1068,8 @@ def list_issues_blocked_by(
     conn: psycopg.Connection[Any], *, blocker_issue_id: int
 ) -> list[models.Issue]:
     """The issues that this issue blocks."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(LIST_ISSUES_BLOCKED_BY, (blocker_issue_id,))
-        rows = cur.fetchall()
+    cur = thread_cursor(conn)
+    cur.execute(LIST_ISSUES_BLOCKED_BY, (blocker_issue_id,))
     return [
         models.Issue(
             r[0],
@@ -1083,7 +1077,7 @@ def list_issues_blocked_by(
             r[2],
             r[3],
             r[4],
-            enums.IssueState(r[5]),
+            enums.ISSUE_STATE_BY_VALUE[r[5]],
             r[6],
             r[7],
             r[8],
@@ -1091,7 +1085,7 @@ def list_issues_blocked_by(
             r[10],
             r[11],
         )
-        for r in rows
+        for r in cur.fetchall()
     ]
 
 
@@ -1115,7 +1109,7 @@ def iter_list_issues_blocked_by(
                     r[2],
                     r[3],
                     r[4],
-                    enums.IssueState(r[5]),
+                    enums.ISSUE_STATE_BY_VALUE[r[5]],
                     r[6],
                     r[7],
                     r[8],
@@ -1129,9 +1123,8 @@ def list_issue_blockers(
     conn: psycopg.Connection[Any], *, blocked_issue_id: int
 ) -> list[models.Issue]:
     """The issues that block this issue (what must be done first)."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(LIST_ISSUE_BLOCKERS, (blocked_issue_id,))
-        rows = cur.fetchall()
+    cur = thread_cursor(conn)
+    cur.execute(LIST_ISSUE_BLOCKERS, (blocked_issue_id,))
     return [
         models.Issue(
             r[0],
@@ -1139,7 +1132,7 @@ def list_issue_blockers(
             r[2],
             r[3],
             r[4],
-            enums.IssueState(r[5]),
+            enums.ISSUE_STATE_BY_VALUE[r[5]],
             r[6],
             r[7],
             r[8],
@@ -1147,7 +1140,7 @@ def list_issue_blockers(
             r[10],
             r[11],
         )
-        for r in rows
+        for r in cur.fetchall()
     ]
 
 
@@ -1171,7 +1164,7 @@ def iter_list_issue_blockers(
                     r[2],
                     r[3],
                     r[4],
-                    enums.IssueState(r[5]),
+                    enums.ISSUE_STATE_BY_VALUE[r[5]],
                     r[6],
                     r[7],
                     r[8],
@@ -1205,9 +1198,8 @@ def remove_subtask(
 
 def list_subtasks(conn: psycopg.Connection[Any], *, parent_issue_id: int) -> list[models.Issue]:
     """The subtasks of an issue, in their order."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(LIST_SUBTASKS, (parent_issue_id,))
-        rows = cur.fetchall()
+    cur = thread_cursor(conn)
+    cur.execute(LIST_SUBTASKS, (parent_issue_id,))
     return [
         models.Issue(
             r[0],
@@ -1215,7 +1207,7 @@ def list_subtasks(conn: psycopg.Connection[Any], *, parent_issue_id: int) -> lis
             r[2],
             r[3],
             r[4],
-            enums.IssueState(r[5]),
+            enums.ISSUE_STATE_BY_VALUE[r[5]],
             r[6],
             r[7],
             r[8],
@@ -1223,7 +1215,7 @@ def list_subtasks(conn: psycopg.Connection[Any], *, parent_issue_id: int) -> lis
             r[10],
             r[11],
         )
-        for r in rows
+        for r in cur.fetchall()
     ]
 
 
@@ -1247,7 +1239,7 @@ def iter_list_subtasks(
                     r[2],
                     r[3],
                     r[4],
-                    enums.IssueState(r[5]),
+                    enums.ISSUE_STATE_BY_VALUE[r[5]],
                     r[6],
                     r[7],
                     r[8],
@@ -1271,7 +1263,7 @@ def get_parent_issue(conn: psycopg.Connection[Any], *, child_issue_id: int) -> m
             r[2],
             r[3],
             r[4],
-            enums.IssueState(r[5]),
+            enums.ISSUE_STATE_BY_VALUE[r[5]],
             r[6],
             r[7],
             r[8],
@@ -1309,10 +1301,9 @@ def move_pinned_issue(
     checked at statement end). Returns the pins in their new order; empty when the
     issue is not pinned.
     """
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(MOVE_PINNED_ISSUE, (issue_id, position))
-        rows = cur.fetchall()
-    return [models.PinnedIssue(*r) for r in rows]
+    cur = thread_cursor(conn)
+    cur.execute(MOVE_PINNED_ISSUE, (issue_id, position))
+    return [models.PinnedIssue(*r) for r in cur.fetchall()]
 
 
 def iter_move_pinned_issue(
@@ -1334,9 +1325,8 @@ def iter_move_pinned_issue(
 
 def list_pinned_issues(conn: psycopg.Connection[Any], *, repository_id: int) -> list[models.Issue]:
     """A repository's pinned issues in display order."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(LIST_PINNED_ISSUES, (repository_id,))
-        rows = cur.fetchall()
+    cur = thread_cursor(conn)
+    cur.execute(LIST_PINNED_ISSUES, (repository_id,))
     return [
         models.Issue(
             r[0],
@@ -1344,7 +1334,7 @@ def list_pinned_issues(conn: psycopg.Connection[Any], *, repository_id: int) -> 
             r[2],
             r[3],
             r[4],
-            enums.IssueState(r[5]),
+            enums.ISSUE_STATE_BY_VALUE[r[5]],
             r[6],
             r[7],
             r[8],
@@ -1352,7 +1342,7 @@ def list_pinned_issues(conn: psycopg.Connection[Any], *, repository_id: int) -> 
             r[10],
             r[11],
         )
-        for r in rows
+        for r in cur.fetchall()
     ]
 
 
@@ -1376,7 +1366,7 @@ def iter_list_pinned_issues(
                     r[2],
                     r[3],
                     r[4],
-                    enums.IssueState(r[5]),
+                    enums.ISSUE_STATE_BY_VALUE[r[5]],
                     r[6],
                     r[7],
                     r[8],
@@ -1412,12 +1402,11 @@ def list_mentions_for_user(
     """One page of the mentions of a user, newest first (their notification feed).
     Keyset: pass the created_at and id of the last mention of the previous page.
     """
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(
-            LIST_MENTIONS_FOR_USER, (mentioned_user_id, before_created_at, before_id, page_size)
-        )
-        rows = cur.fetchall()
-    return [models.Mention(*r) for r in rows]
+    cur = thread_cursor(conn)
+    cur.execute(
+        LIST_MENTIONS_FOR_USER, (mentioned_user_id, before_created_at, before_id, page_size)
+    )
+    return [models.Mention(*r) for r in cur.fetchall()]
 
 
 def iter_list_mentions_for_user(
@@ -1479,10 +1468,9 @@ def count_issue_reactions(
     conn: psycopg.Connection[Any], *, issue_id: int
 ) -> list[CountIssueReactionsRow]:
     """Reaction counts on an issue, grouped by emoji, most used first."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(COUNT_ISSUE_REACTIONS, (issue_id,))
-        rows = cur.fetchall()
-    return [CountIssueReactionsRow(*r) for r in rows]
+    cur = thread_cursor(conn)
+    cur.execute(COUNT_ISSUE_REACTIONS, (issue_id,))
+    return [CountIssueReactionsRow(*r) for r in cur.fetchall()]
 
 
 def iter_count_issue_reactions(
@@ -1506,10 +1494,9 @@ def count_comment_reactions(
     conn: psycopg.Connection[Any], *, comment_id: int
 ) -> list[CountCommentReactionsRow]:
     """Reaction counts on a comment, grouped by emoji, most used first."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(COUNT_COMMENT_REACTIONS, (comment_id,))
-        rows = cur.fetchall()
-    return [CountCommentReactionsRow(*r) for r in rows]
+    cur = thread_cursor(conn)
+    cur.execute(COUNT_COMMENT_REACTIONS, (comment_id,))
+    return [CountCommentReactionsRow(*r) for r in cur.fetchall()]
 
 
 def iter_count_comment_reactions(
@@ -1544,7 +1531,7 @@ def create_issue_event(
     return (
         None
         if r is None
-        else models.IssueEvent(r[0], r[1], r[2], enums.IssueEventType(r[3]), r[4], r[5])
+        else models.IssueEvent(r[0], r[1], r[2], enums.ISSUE_EVENT_TYPE_BY_VALUE[r[3]], r[4], r[5])
     )
 
 
@@ -1559,11 +1546,11 @@ def list_issue_events(
     """One page of an issue's history, oldest first. Keyset: pass the created_at and
     id of the last event of the previous page.
     """
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(LIST_ISSUE_EVENTS, (issue_id, after_created_at, after_id, page_size))
-        rows = cur.fetchall()
+    cur = thread_cursor(conn)
+    cur.execute(LIST_ISSUE_EVENTS, (issue_id, after_created_at, after_id, page_size))
     return [
-        models.IssueEvent(r[0], r[1], r[2], enums.IssueEventType(r[3]), r[4], r[5]) for r in rows
+        models.IssueEvent(r[0], r[1], r[2], enums.ISSUE_EVENT_TYPE_BY_VALUE[r[3]], r[4], r[5])
+        for r in cur.fetchall()
     ]
 
 
@@ -1587,7 +1574,9 @@ def iter_list_issue_events(
             cur.itersize = batch_size
             cur.execute(LIST_ISSUE_EVENTS, (issue_id, after_created_at, after_id, page_size))
             for r in cur:
-                yield models.IssueEvent(r[0], r[1], r[2], enums.IssueEventType(r[3]), r[4], r[5])
+                yield models.IssueEvent(
+                    r[0], r[1], r[2], enums.ISSUE_EVENT_TYPE_BY_VALUE[r[3]], r[4], r[5]
+                )
 
 
 _CURSOR_IDS = itertools.count()

@@ -296,7 +296,7 @@ def submit_landing_request(
             r[5],
             r[6],
             r[7],
-            enums.LandingStatus(r[8]),
+            enums.LANDING_STATUS_BY_VALUE[r[8]],
             r[9],
             r[10],
             r[11],
@@ -325,7 +325,7 @@ def get_landing_request(conn: psycopg.Connection[Any], *, id: int) -> models.Lan
             r[5],
             r[6],
             r[7],
-            enums.LandingStatus(r[8]),
+            enums.LANDING_STATUS_BY_VALUE[r[8]],
             r[9],
             r[10],
             r[11],
@@ -356,7 +356,7 @@ def get_open_landing_request_for_change(
             r[5],
             r[6],
             r[7],
-            enums.LandingStatus(r[8]),
+            enums.LANDING_STATUS_BY_VALUE[r[8]],
             r[9],
             r[10],
             r[11],
@@ -380,12 +380,11 @@ def list_landing_requests_by_status(
     """One page of a repository's landing requests in a status, newest first. Pass the
     last row's created_at and id to get the next page.
     """
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(
-            LIST_LANDING_REQUESTS_BY_STATUS,
-            (repository_id, status, before_created_at, before_id, page_size),
-        )
-        rows = cur.fetchall()
+    cur = thread_cursor(conn)
+    cur.execute(
+        LIST_LANDING_REQUESTS_BY_STATUS,
+        (repository_id, status, before_created_at, before_id, page_size),
+    )
     return [
         models.LandingQueue(
             r[0],
@@ -396,7 +395,7 @@ def list_landing_requests_by_status(
             r[5],
             r[6],
             r[7],
-            enums.LandingStatus(r[8]),
+            enums.LANDING_STATUS_BY_VALUE[r[8]],
             r[9],
             r[10],
             r[11],
@@ -405,7 +404,7 @@ def list_landing_requests_by_status(
             r[14],
             r[15],
         )
-        for r in rows
+        for r in cur.fetchall()
     ]
 
 
@@ -442,7 +441,7 @@ def iter_list_landing_requests_by_status(
                     r[5],
                     r[6],
                     r[7],
-                    enums.LandingStatus(r[8]),
+                    enums.LANDING_STATUS_BY_VALUE[r[8]],
                     r[9],
                     r[10],
                     r[11],
@@ -457,10 +456,12 @@ def count_landing_requests_by_status(
     conn: psycopg.Connection[Any], *, repository_id: int
 ) -> list[CountLandingRequestsByStatusRow]:
     """Count a repository's landing requests per status (for the queue dashboard)."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(COUNT_LANDING_REQUESTS_BY_STATUS, (repository_id,))
-        rows = cur.fetchall()
-    return [CountLandingRequestsByStatusRow(enums.LandingStatus(r[0]), r[1]) for r in rows]
+    cur = thread_cursor(conn)
+    cur.execute(COUNT_LANDING_REQUESTS_BY_STATUS, (repository_id,))
+    return [
+        CountLandingRequestsByStatusRow(enums.LANDING_STATUS_BY_VALUE[r[0]], r[1])
+        for r in cur.fetchall()
+    ]
 
 
 def iter_count_landing_requests_by_status(
@@ -477,7 +478,7 @@ def iter_count_landing_requests_by_status(
             cur.itersize = batch_size
             cur.execute(COUNT_LANDING_REQUESTS_BY_STATUS, (repository_id,))
             for r in cur:
-                yield CountLandingRequestsByStatusRow(enums.LandingStatus(r[0]), r[1])
+                yield CountLandingRequestsByStatusRow(enums.LANDING_STATUS_BY_VALUE[r[0]], r[1])
 
 
 def update_landing_request(
@@ -506,7 +507,7 @@ def update_landing_request(
             r[5],
             r[6],
             r[7],
-            enums.LandingStatus(r[8]),
+            enums.LANDING_STATUS_BY_VALUE[r[8]],
             r[9],
             r[10],
             r[11],
@@ -544,7 +545,7 @@ def transition_landing_request(
             r[5],
             r[6],
             r[7],
-            enums.LandingStatus(r[8]),
+            enums.LANDING_STATUS_BY_VALUE[r[8]],
             r[9],
             r[10],
             r[11],
@@ -578,7 +579,7 @@ def record_landing_conflicts(
             r[5],
             r[6],
             r[7],
-            enums.LandingStatus(r[8]),
+            enums.LANDING_STATUS_BY_VALUE[r[8]],
             r[9],
             r[10],
             r[11],
@@ -611,7 +612,7 @@ def clear_landing_conflicts(
             r[5],
             r[6],
             r[7],
-            enums.LandingStatus(r[8]),
+            enums.LANDING_STATUS_BY_VALUE[r[8]],
             r[9],
             r[10],
             r[11],
@@ -644,7 +645,7 @@ def mark_landing_landed(
             r[5],
             r[6],
             r[7],
-            enums.LandingStatus(r[8]),
+            enums.LANDING_STATUS_BY_VALUE[r[8]],
             r[9],
             r[10],
             r[11],
@@ -662,9 +663,8 @@ def list_next_landable(
     """The next queued, conflict-free requests of a repository in queue order (oldest
     submission first), without claiming them.
     """
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(LIST_NEXT_LANDABLE, (repository_id, max_count))
-        rows = cur.fetchall()
+    cur = thread_cursor(conn)
+    cur.execute(LIST_NEXT_LANDABLE, (repository_id, max_count))
     return [
         models.LandingQueue(
             r[0],
@@ -675,7 +675,7 @@ def list_next_landable(
             r[5],
             r[6],
             r[7],
-            enums.LandingStatus(r[8]),
+            enums.LANDING_STATUS_BY_VALUE[r[8]],
             r[9],
             r[10],
             r[11],
@@ -684,7 +684,7 @@ def list_next_landable(
             r[14],
             r[15],
         )
-        for r in rows
+        for r in cur.fetchall()
     ]
 
 
@@ -711,7 +711,7 @@ def iter_list_next_landable(
                     r[5],
                     r[6],
                     r[7],
-                    enums.LandingStatus(r[8]),
+                    enums.LANDING_STATUS_BY_VALUE[r[8]],
                     r[9],
                     r[10],
                     r[11],
@@ -730,9 +730,8 @@ def claim_next_landable(
     (ids picked with SKIP LOCKED in a materialized CTE, then updated). Rows come
     back in queue order, which UPDATE ... RETURNING alone does not promise.
     """
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(CLAIM_NEXT_LANDABLE, (repository_id, max_count))
-        rows = cur.fetchall()
+    cur = thread_cursor(conn)
+    cur.execute(CLAIM_NEXT_LANDABLE, (repository_id, max_count))
     return [
         models.LandingQueue(
             r[0],
@@ -743,7 +742,7 @@ def claim_next_landable(
             r[5],
             r[6],
             r[7],
-            enums.LandingStatus(r[8]),
+            enums.LANDING_STATUS_BY_VALUE[r[8]],
             r[9],
             r[10],
             r[11],
@@ -752,7 +751,7 @@ def claim_next_landable(
             r[14],
             r[15],
         )
-        for r in rows
+        for r in cur.fetchall()
     ]
 
 
@@ -779,7 +778,7 @@ def iter_claim_next_landable(
                     r[5],
                     r[6],
                     r[7],
-                    enums.LandingStatus(r[8]),
+                    enums.LANDING_STATUS_BY_VALUE[r[8]],
                     r[9],
                     r[10],
                     r[11],
@@ -814,7 +813,9 @@ def upsert_landing_review(
     return (
         None
         if r is None
-        else models.LandingReview(r[0], r[1], r[2], enums.ReviewState(r[3]), r[4], r[5], r[6])
+        else models.LandingReview(
+            r[0], r[1], r[2], enums.REVIEW_STATE_BY_VALUE[r[3]], r[4], r[5], r[6]
+        )
     )
 
 
@@ -822,12 +823,11 @@ def list_landing_reviews(
     conn: psycopg.Connection[Any], *, landing_id: int
 ) -> list[models.LandingReview]:
     """The reviews of a landing request, oldest first."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(LIST_LANDING_REVIEWS, (landing_id,))
-        rows = cur.fetchall()
+    cur = thread_cursor(conn)
+    cur.execute(LIST_LANDING_REVIEWS, (landing_id,))
     return [
-        models.LandingReview(r[0], r[1], r[2], enums.ReviewState(r[3]), r[4], r[5], r[6])
-        for r in rows
+        models.LandingReview(r[0], r[1], r[2], enums.REVIEW_STATE_BY_VALUE[r[3]], r[4], r[5], r[6])
+        for r in cur.fetchall()
     ]
 
 
@@ -846,7 +846,7 @@ def iter_list_landing_reviews(
             cur.execute(LIST_LANDING_REVIEWS, (landing_id,))
             for r in cur:
                 yield models.LandingReview(
-                    r[0], r[1], r[2], enums.ReviewState(r[3]), r[4], r[5], r[6]
+                    r[0], r[1], r[2], enums.REVIEW_STATE_BY_VALUE[r[3]], r[4], r[5], r[6]
                 )
 
 
@@ -887,7 +887,18 @@ def create_landing_line_comment(
         None
         if r is None
         else models.LandingLineComment(
-            r[0], r[1], r[2], r[3], r[4], enums.DiffSide(r[5]), r[6], r[7], r[8], r[9], r[10], r[11]
+            r[0],
+            r[1],
+            r[2],
+            r[3],
+            r[4],
+            enums.DIFF_SIDE_BY_VALUE[r[5]],
+            r[6],
+            r[7],
+            r[8],
+            r[9],
+            r[10],
+            r[11],
         )
     )
 
@@ -903,7 +914,18 @@ def get_landing_line_comment(
         None
         if r is None
         else models.LandingLineComment(
-            r[0], r[1], r[2], r[3], r[4], enums.DiffSide(r[5]), r[6], r[7], r[8], r[9], r[10], r[11]
+            r[0],
+            r[1],
+            r[2],
+            r[3],
+            r[4],
+            enums.DIFF_SIDE_BY_VALUE[r[5]],
+            r[6],
+            r[7],
+            r[8],
+            r[9],
+            r[10],
+            r[11],
         )
     )
 
@@ -914,14 +936,24 @@ def list_landing_line_comments(
     """The line comments of a landing request in reading order: by file, line, then
     creation.
     """
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(LIST_LANDING_LINE_COMMENTS, (landing_id,))
-        rows = cur.fetchall()
+    cur = thread_cursor(conn)
+    cur.execute(LIST_LANDING_LINE_COMMENTS, (landing_id,))
     return [
         models.LandingLineComment(
-            r[0], r[1], r[2], r[3], r[4], enums.DiffSide(r[5]), r[6], r[7], r[8], r[9], r[10], r[11]
+            r[0],
+            r[1],
+            r[2],
+            r[3],
+            r[4],
+            enums.DIFF_SIDE_BY_VALUE[r[5]],
+            r[6],
+            r[7],
+            r[8],
+            r[9],
+            r[10],
+            r[11],
         )
-        for r in rows
+        for r in cur.fetchall()
     ]
 
 
@@ -945,7 +977,7 @@ def iter_list_landing_line_comments(
                     r[2],
                     r[3],
                     r[4],
-                    enums.DiffSide(r[5]),
+                    enums.DIFF_SIDE_BY_VALUE[r[5]],
                     r[6],
                     r[7],
                     r[8],
@@ -966,7 +998,18 @@ def update_landing_line_comment(
         None
         if r is None
         else models.LandingLineComment(
-            r[0], r[1], r[2], r[3], r[4], enums.DiffSide(r[5]), r[6], r[7], r[8], r[9], r[10], r[11]
+            r[0],
+            r[1],
+            r[2],
+            r[3],
+            r[4],
+            enums.DIFF_SIDE_BY_VALUE[r[5]],
+            r[6],
+            r[7],
+            r[8],
+            r[9],
+            r[10],
+            r[11],
         )
     )
 
@@ -982,7 +1025,18 @@ def resolve_landing_line_comment(
         None
         if r is None
         else models.LandingLineComment(
-            r[0], r[1], r[2], r[3], r[4], enums.DiffSide(r[5]), r[6], r[7], r[8], r[9], r[10], r[11]
+            r[0],
+            r[1],
+            r[2],
+            r[3],
+            r[4],
+            enums.DIFF_SIDE_BY_VALUE[r[5]],
+            r[6],
+            r[7],
+            r[8],
+            r[9],
+            r[10],
+            r[11],
         )
     )
 
@@ -998,7 +1052,18 @@ def unresolve_landing_line_comment(
         None
         if r is None
         else models.LandingLineComment(
-            r[0], r[1], r[2], r[3], r[4], enums.DiffSide(r[5]), r[6], r[7], r[8], r[9], r[10], r[11]
+            r[0],
+            r[1],
+            r[2],
+            r[3],
+            r[4],
+            enums.DIFF_SIDE_BY_VALUE[r[5]],
+            r[6],
+            r[7],
+            r[8],
+            r[9],
+            r[10],
+            r[11],
         )
     )
 

@@ -138,10 +138,9 @@ def llm_usage_by_model(
     conn: psycopg.Connection[Any], *, since: datetime.datetime, until: datetime.datetime
 ) -> list[LlmUsageByModelRow]:
     """Calls, tokens and cost per model over [since, until), biggest spender first."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(LLM_USAGE_BY_MODEL, (since, until))
-        rows = cur.fetchall()
-    return [LlmUsageByModelRow(*r) for r in rows]
+    cur = thread_cursor(conn)
+    cur.execute(LLM_USAGE_BY_MODEL, (since, until))
+    return [LlmUsageByModelRow(*r) for r in cur.fetchall()]
 
 
 def iter_llm_usage_by_model(
@@ -173,10 +172,9 @@ def llm_usage_by_day(
     model: str | None = None,
 ) -> list[LlmUsageByDayRow]:
     """Calls, tokens and cost per UTC day over [since, until), optionally of one model."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(LLM_USAGE_BY_DAY, (since, until, model))
-        rows = cur.fetchall()
-    return [LlmUsageByDayRow(*r) for r in rows]
+    cur = thread_cursor(conn)
+    cur.execute(LLM_USAGE_BY_DAY, (since, until, model))
+    return [LlmUsageByDayRow(*r) for r in cur.fetchall()]
 
 
 def iter_llm_usage_by_day(

@@ -113,7 +113,7 @@ def create_milestone(
         None
         if r is None
         else models.Milestone(
-            r[0], r[1], r[2], r[3], enums.IssueState(r[4]), r[5], r[6], r[7], r[8]
+            r[0], r[1], r[2], r[3], enums.ISSUE_STATE_BY_VALUE[r[4]], r[5], r[6], r[7], r[8]
         )
     )
 
@@ -127,7 +127,7 @@ def get_milestone(conn: psycopg.Connection[Any], *, id: int) -> models.Milestone
         None
         if r is None
         else models.Milestone(
-            r[0], r[1], r[2], r[3], enums.IssueState(r[4]), r[5], r[6], r[7], r[8]
+            r[0], r[1], r[2], r[3], enums.ISSUE_STATE_BY_VALUE[r[4]], r[5], r[6], r[7], r[8]
         )
     )
 
@@ -143,7 +143,7 @@ def get_milestone_by_title(
         None
         if r is None
         else models.Milestone(
-            r[0], r[1], r[2], r[3], enums.IssueState(r[4]), r[5], r[6], r[7], r[8]
+            r[0], r[1], r[2], r[3], enums.ISSUE_STATE_BY_VALUE[r[4]], r[5], r[6], r[7], r[8]
         )
     )
 
@@ -162,16 +162,25 @@ def list_milestones_with_counts(
     (possibly NULL) and id of the last row of the previous page; after_id NULL
     starts from the beginning.
     """
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(
-            LIST_MILESTONES_WITH_COUNTS, (repository_id, state, after_id, after_due_date, page_size)
-        )
-        rows = cur.fetchall()
+    cur = thread_cursor(conn)
+    cur.execute(
+        LIST_MILESTONES_WITH_COUNTS, (repository_id, state, after_id, after_due_date, page_size)
+    )
     return [
         ListMilestonesWithCountsRow(
-            r[0], r[1], r[2], r[3], enums.IssueState(r[4]), r[5], r[6], r[7], r[8], r[9], r[10]
+            r[0],
+            r[1],
+            r[2],
+            r[3],
+            enums.ISSUE_STATE_BY_VALUE[r[4]],
+            r[5],
+            r[6],
+            r[7],
+            r[8],
+            r[9],
+            r[10],
         )
-        for r in rows
+        for r in cur.fetchall()
     ]
 
 
@@ -204,7 +213,7 @@ def iter_list_milestones_with_counts(
                     r[1],
                     r[2],
                     r[3],
-                    enums.IssueState(r[4]),
+                    enums.ISSUE_STATE_BY_VALUE[r[4]],
                     r[5],
                     r[6],
                     r[7],
@@ -232,7 +241,7 @@ def update_milestone(
         None
         if r is None
         else models.Milestone(
-            r[0], r[1], r[2], r[3], enums.IssueState(r[4]), r[5], r[6], r[7], r[8]
+            r[0], r[1], r[2], r[3], enums.ISSUE_STATE_BY_VALUE[r[4]], r[5], r[6], r[7], r[8]
         )
     )
 
@@ -246,7 +255,7 @@ def close_milestone(conn: psycopg.Connection[Any], *, id: int) -> models.Milesto
         None
         if r is None
         else models.Milestone(
-            r[0], r[1], r[2], r[3], enums.IssueState(r[4]), r[5], r[6], r[7], r[8]
+            r[0], r[1], r[2], r[3], enums.ISSUE_STATE_BY_VALUE[r[4]], r[5], r[6], r[7], r[8]
         )
     )
 
@@ -260,7 +269,7 @@ def reopen_milestone(conn: psycopg.Connection[Any], *, id: int) -> models.Milest
         None
         if r is None
         else models.Milestone(
-            r[0], r[1], r[2], r[3], enums.IssueState(r[4]), r[5], r[6], r[7], r[8]
+            r[0], r[1], r[2], r[3], enums.ISSUE_STATE_BY_VALUE[r[4]], r[5], r[6], r[7], r[8]
         )
     )
 

@@ -302,9 +302,9 @@ def create_pull_request(
             r[6],
             r[7],
             r[8],
-            enums.PrState(r[9]),
+            enums.PR_STATE_BY_VALUE[r[9]],
             r[10],
-            None if r[11] is None else enums.MergeStyle(r[11]),
+            None if r[11] is None else enums.MERGE_STYLE_BY_VALUE[r[11]],
             r[12],
             r[13],
             r[14],
@@ -337,9 +337,9 @@ def get_pull_request(conn: psycopg.Connection[Any], *, id: int) -> models.PullRe
             r[6],
             r[7],
             r[8],
-            enums.PrState(r[9]),
+            enums.PR_STATE_BY_VALUE[r[9]],
             r[10],
-            None if r[11] is None else enums.MergeStyle(r[11]),
+            None if r[11] is None else enums.MERGE_STYLE_BY_VALUE[r[11]],
             r[12],
             r[13],
             r[14],
@@ -374,9 +374,9 @@ def get_pull_request_by_number(
             r[6],
             r[7],
             r[8],
-            enums.PrState(r[9]),
+            enums.PR_STATE_BY_VALUE[r[9]],
             r[10],
-            None if r[11] is None else enums.MergeStyle(r[11]),
+            None if r[11] is None else enums.MERGE_STYLE_BY_VALUE[r[11]],
             r[12],
             r[13],
             r[14],
@@ -421,9 +421,9 @@ def get_open_pull_request_for_branches(
             r[6],
             r[7],
             r[8],
-            enums.PrState(r[9]),
+            enums.PR_STATE_BY_VALUE[r[9]],
             r[10],
-            None if r[11] is None else enums.MergeStyle(r[11]),
+            None if r[11] is None else enums.MERGE_STYLE_BY_VALUE[r[11]],
             r[12],
             r[13],
             r[14],
@@ -450,12 +450,11 @@ def list_pull_requests_by_state(
     """One page of a repository's pull requests in a state, newest first. Pass the
     last row's created_at and id to get the next page.
     """
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(
-            LIST_PULL_REQUESTS_BY_STATE,
-            (base_repository_id, state, before_created_at, before_id, page_size),
-        )
-        rows = cur.fetchall()
+    cur = thread_cursor(conn)
+    cur.execute(
+        LIST_PULL_REQUESTS_BY_STATE,
+        (base_repository_id, state, before_created_at, before_id, page_size),
+    )
     return [
         models.PullRequest(
             r[0],
@@ -467,9 +466,9 @@ def list_pull_requests_by_state(
             r[6],
             r[7],
             r[8],
-            enums.PrState(r[9]),
+            enums.PR_STATE_BY_VALUE[r[9]],
             r[10],
-            None if r[11] is None else enums.MergeStyle(r[11]),
+            None if r[11] is None else enums.MERGE_STYLE_BY_VALUE[r[11]],
             r[12],
             r[13],
             r[14],
@@ -481,7 +480,7 @@ def list_pull_requests_by_state(
             r[20],
             r[21],
         )
-        for r in rows
+        for r in cur.fetchall()
     ]
 
 
@@ -519,9 +518,9 @@ def iter_list_pull_requests_by_state(
                     r[6],
                     r[7],
                     r[8],
-                    enums.PrState(r[9]),
+                    enums.PR_STATE_BY_VALUE[r[9]],
                     r[10],
-                    None if r[11] is None else enums.MergeStyle(r[11]),
+                    None if r[11] is None else enums.MERGE_STYLE_BY_VALUE[r[11]],
                     r[12],
                     r[13],
                     r[14],
@@ -539,10 +538,11 @@ def count_pull_requests_by_state(
     conn: psycopg.Connection[Any], *, base_repository_id: int
 ) -> list[CountPullRequestsByStateRow]:
     """How many pull requests a repository has in each state (tab counters)."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(COUNT_PULL_REQUESTS_BY_STATE, (base_repository_id,))
-        rows = cur.fetchall()
-    return [CountPullRequestsByStateRow(enums.PrState(r[0]), r[1]) for r in rows]
+    cur = thread_cursor(conn)
+    cur.execute(COUNT_PULL_REQUESTS_BY_STATE, (base_repository_id,))
+    return [
+        CountPullRequestsByStateRow(enums.PR_STATE_BY_VALUE[r[0]], r[1]) for r in cur.fetchall()
+    ]
 
 
 def iter_count_pull_requests_by_state(
@@ -559,7 +559,7 @@ def iter_count_pull_requests_by_state(
             cur.itersize = batch_size
             cur.execute(COUNT_PULL_REQUESTS_BY_STATE, (base_repository_id,))
             for r in cur:
-                yield CountPullRequestsByStateRow(enums.PrState(r[0]), r[1])
+                yield CountPullRequestsByStateRow(enums.PR_STATE_BY_VALUE[r[0]], r[1])
 
 
 def update_pull_request(
@@ -584,9 +584,9 @@ def update_pull_request(
             r[6],
             r[7],
             r[8],
-            enums.PrState(r[9]),
+            enums.PR_STATE_BY_VALUE[r[9]],
             r[10],
-            None if r[11] is None else enums.MergeStyle(r[11]),
+            None if r[11] is None else enums.MERGE_STYLE_BY_VALUE[r[11]],
             r[12],
             r[13],
             r[14],
@@ -631,9 +631,9 @@ def update_pull_request_stats(
             r[6],
             r[7],
             r[8],
-            enums.PrState(r[9]),
+            enums.PR_STATE_BY_VALUE[r[9]],
             r[10],
-            None if r[11] is None else enums.MergeStyle(r[11]),
+            None if r[11] is None else enums.MERGE_STYLE_BY_VALUE[r[11]],
             r[12],
             r[13],
             r[14],
@@ -675,9 +675,9 @@ def merge_pull_request(
             r[6],
             r[7],
             r[8],
-            enums.PrState(r[9]),
+            enums.PR_STATE_BY_VALUE[r[9]],
             r[10],
-            None if r[11] is None else enums.MergeStyle(r[11]),
+            None if r[11] is None else enums.MERGE_STYLE_BY_VALUE[r[11]],
             r[12],
             r[13],
             r[14],
@@ -710,9 +710,9 @@ def close_pull_request(conn: psycopg.Connection[Any], *, id: int) -> models.Pull
             r[6],
             r[7],
             r[8],
-            enums.PrState(r[9]),
+            enums.PR_STATE_BY_VALUE[r[9]],
             r[10],
-            None if r[11] is None else enums.MergeStyle(r[11]),
+            None if r[11] is None else enums.MERGE_STYLE_BY_VALUE[r[11]],
             r[12],
             r[13],
             r[14],
@@ -745,9 +745,9 @@ def reopen_pull_request(conn: psycopg.Connection[Any], *, id: int) -> models.Pul
             r[6],
             r[7],
             r[8],
-            enums.PrState(r[9]),
+            enums.PR_STATE_BY_VALUE[r[9]],
             r[10],
-            None if r[11] is None else enums.MergeStyle(r[11]),
+            None if r[11] is None else enums.MERGE_STYLE_BY_VALUE[r[11]],
             r[12],
             r[13],
             r[14],
@@ -784,7 +784,9 @@ def create_review(
     return (
         None
         if r is None
-        else models.Review(r[0], r[1], r[2], enums.ReviewState(r[3]), r[4], r[5], r[6], r[7], r[8])
+        else models.Review(
+            r[0], r[1], r[2], enums.REVIEW_STATE_BY_VALUE[r[3]], r[4], r[5], r[6], r[7], r[8]
+        )
     )
 
 
@@ -796,18 +798,21 @@ def get_review(conn: psycopg.Connection[Any], *, id: int) -> models.Review | Non
     return (
         None
         if r is None
-        else models.Review(r[0], r[1], r[2], enums.ReviewState(r[3]), r[4], r[5], r[6], r[7], r[8])
+        else models.Review(
+            r[0], r[1], r[2], enums.REVIEW_STATE_BY_VALUE[r[3]], r[4], r[5], r[6], r[7], r[8]
+        )
     )
 
 
 def list_reviews(conn: psycopg.Connection[Any], *, pull_request_id: int) -> list[models.Review]:
     """The reviews of a pull request, oldest first."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(LIST_REVIEWS, (pull_request_id,))
-        rows = cur.fetchall()
+    cur = thread_cursor(conn)
+    cur.execute(LIST_REVIEWS, (pull_request_id,))
     return [
-        models.Review(r[0], r[1], r[2], enums.ReviewState(r[3]), r[4], r[5], r[6], r[7], r[8])
-        for r in rows
+        models.Review(
+            r[0], r[1], r[2], enums.REVIEW_STATE_BY_VALUE[r[3]], r[4], r[5], r[6], r[7], r[8]
+        )
+        for r in cur.fetchall()
     ]
 
 
@@ -826,7 +831,15 @@ def iter_list_reviews(
             cur.execute(LIST_REVIEWS, (pull_request_id,))
             for r in cur:
                 yield models.Review(
-                    r[0], r[1], r[2], enums.ReviewState(r[3]), r[4], r[5], r[6], r[7], r[8]
+                    r[0],
+                    r[1],
+                    r[2],
+                    enums.REVIEW_STATE_BY_VALUE[r[3]],
+                    r[4],
+                    r[5],
+                    r[6],
+                    r[7],
+                    r[8],
                 )
 
 
@@ -840,7 +853,9 @@ def submit_review(
     return (
         None
         if r is None
-        else models.Review(r[0], r[1], r[2], enums.ReviewState(r[3]), r[4], r[5], r[6], r[7], r[8])
+        else models.Review(
+            r[0], r[1], r[2], enums.REVIEW_STATE_BY_VALUE[r[3]], r[4], r[5], r[6], r[7], r[8]
+        )
     )
 
 
@@ -854,7 +869,9 @@ def dismiss_review(conn: psycopg.Connection[Any], *, id: int) -> models.Review |
     return (
         None
         if r is None
-        else models.Review(r[0], r[1], r[2], enums.ReviewState(r[3]), r[4], r[5], r[6], r[7], r[8])
+        else models.Review(
+            r[0], r[1], r[2], enums.REVIEW_STATE_BY_VALUE[r[3]], r[4], r[5], r[6], r[7], r[8]
+        )
     )
 
 
@@ -904,7 +921,7 @@ def create_review_comment(
             r[3],
             r[4],
             r[5],
-            enums.DiffSide(r[6]),
+            enums.DIFF_SIDE_BY_VALUE[r[6]],
             r[7],
             r[8],
             r[9],
@@ -930,7 +947,7 @@ def get_review_comment(conn: psycopg.Connection[Any], *, id: int) -> models.Revi
             r[3],
             r[4],
             r[5],
-            enums.DiffSide(r[6]),
+            enums.DIFF_SIDE_BY_VALUE[r[6]],
             r[7],
             r[8],
             r[9],
@@ -947,9 +964,8 @@ def list_review_comments_by_pull_request(
     """All inline comments of a pull request in reading order: by file, line, then
     creation.
     """
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(LIST_REVIEW_COMMENTS_BY_PULL_REQUEST, (pull_request_id,))
-        rows = cur.fetchall()
+    cur = thread_cursor(conn)
+    cur.execute(LIST_REVIEW_COMMENTS_BY_PULL_REQUEST, (pull_request_id,))
     return [
         models.ReviewComment(
             r[0],
@@ -958,7 +974,7 @@ def list_review_comments_by_pull_request(
             r[3],
             r[4],
             r[5],
-            enums.DiffSide(r[6]),
+            enums.DIFF_SIDE_BY_VALUE[r[6]],
             r[7],
             r[8],
             r[9],
@@ -966,7 +982,7 @@ def list_review_comments_by_pull_request(
             r[11],
             r[12],
         )
-        for r in rows
+        for r in cur.fetchall()
     ]
 
 
@@ -991,7 +1007,7 @@ def iter_list_review_comments_by_pull_request(
                     r[3],
                     r[4],
                     r[5],
-                    enums.DiffSide(r[6]),
+                    enums.DIFF_SIDE_BY_VALUE[r[6]],
                     r[7],
                     r[8],
                     r[9],
@@ -1005,9 +1021,8 @@ def list_review_comments_by_review(
     conn: psycopg.Connection[Any], *, review_id: int
 ) -> list[models.ReviewComment]:
     """The comments of one review, in creation order."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(LIST_REVIEW_COMMENTS_BY_REVIEW, (review_id,))
-        rows = cur.fetchall()
+    cur = thread_cursor(conn)
+    cur.execute(LIST_REVIEW_COMMENTS_BY_REVIEW, (review_id,))
     return [
         models.ReviewComment(
             r[0],
@@ -1016,7 +1031,7 @@ def list_review_comments_by_review(
             r[3],
             r[4],
             r[5],
-            enums.DiffSide(r[6]),
+            enums.DIFF_SIDE_BY_VALUE[r[6]],
             r[7],
             r[8],
             r[9],
@@ -1024,7 +1039,7 @@ def list_review_comments_by_review(
             r[11],
             r[12],
         )
-        for r in rows
+        for r in cur.fetchall()
     ]
 
 
@@ -1049,7 +1064,7 @@ def iter_list_review_comments_by_review(
                     r[3],
                     r[4],
                     r[5],
-                    enums.DiffSide(r[6]),
+                    enums.DIFF_SIDE_BY_VALUE[r[6]],
                     r[7],
                     r[8],
                     r[9],
@@ -1076,7 +1091,7 @@ def update_review_comment(
             r[3],
             r[4],
             r[5],
-            enums.DiffSide(r[6]),
+            enums.DIFF_SIDE_BY_VALUE[r[6]],
             r[7],
             r[8],
             r[9],
@@ -1104,7 +1119,7 @@ def set_review_comment_resolved(
             r[3],
             r[4],
             r[5],
-            enums.DiffSide(r[6]),
+            enums.DIFF_SIDE_BY_VALUE[r[6]],
             r[7],
             r[8],
             r[9],
@@ -1145,7 +1160,17 @@ def record_conflict(
         None
         if r is None
         else models.Conflict(
-            r[0], r[1], r[2], r[3], r[4], enums.ConflictKind(r[5]), r[6], r[7], r[8], r[9], r[10]
+            r[0],
+            r[1],
+            r[2],
+            r[3],
+            r[4],
+            enums.CONFLICT_KIND_BY_VALUE[r[5]],
+            r[6],
+            r[7],
+            r[8],
+            r[9],
+            r[10],
         )
     )
 
@@ -1154,14 +1179,23 @@ def list_pull_request_conflicts(
     conn: psycopg.Connection[Any], *, pull_request_id: int | None = None
 ) -> list[models.Conflict]:
     """The conflicts of a pull request by file; unresolved and resolved alike."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(LIST_PULL_REQUEST_CONFLICTS, (pull_request_id,))
-        rows = cur.fetchall()
+    cur = thread_cursor(conn)
+    cur.execute(LIST_PULL_REQUEST_CONFLICTS, (pull_request_id,))
     return [
         models.Conflict(
-            r[0], r[1], r[2], r[3], r[4], enums.ConflictKind(r[5]), r[6], r[7], r[8], r[9], r[10]
+            r[0],
+            r[1],
+            r[2],
+            r[3],
+            r[4],
+            enums.CONFLICT_KIND_BY_VALUE[r[5]],
+            r[6],
+            r[7],
+            r[8],
+            r[9],
+            r[10],
         )
-        for r in rows
+        for r in cur.fetchall()
     ]
 
 
@@ -1185,7 +1219,7 @@ def iter_list_pull_request_conflicts(
                     r[2],
                     r[3],
                     r[4],
-                    enums.ConflictKind(r[5]),
+                    enums.CONFLICT_KIND_BY_VALUE[r[5]],
                     r[6],
                     r[7],
                     r[8],
@@ -1203,16 +1237,23 @@ def list_unresolved_conflicts(
     page_size: int,
 ) -> list[models.Conflict]:
     """One page of a repository's unresolved conflicts, newest first."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(
-            LIST_UNRESOLVED_CONFLICTS, (repository_id, before_created_at, before_id, page_size)
-        )
-        rows = cur.fetchall()
+    cur = thread_cursor(conn)
+    cur.execute(LIST_UNRESOLVED_CONFLICTS, (repository_id, before_created_at, before_id, page_size))
     return [
         models.Conflict(
-            r[0], r[1], r[2], r[3], r[4], enums.ConflictKind(r[5]), r[6], r[7], r[8], r[9], r[10]
+            r[0],
+            r[1],
+            r[2],
+            r[3],
+            r[4],
+            enums.CONFLICT_KIND_BY_VALUE[r[5]],
+            r[6],
+            r[7],
+            r[8],
+            r[9],
+            r[10],
         )
-        for r in rows
+        for r in cur.fetchall()
     ]
 
 
@@ -1244,7 +1285,7 @@ def iter_list_unresolved_conflicts(
                     r[2],
                     r[3],
                     r[4],
-                    enums.ConflictKind(r[5]),
+                    enums.CONFLICT_KIND_BY_VALUE[r[5]],
                     r[6],
                     r[7],
                     r[8],
@@ -1264,7 +1305,17 @@ def resolve_conflict(
         None
         if r is None
         else models.Conflict(
-            r[0], r[1], r[2], r[3], r[4], enums.ConflictKind(r[5]), r[6], r[7], r[8], r[9], r[10]
+            r[0],
+            r[1],
+            r[2],
+            r[3],
+            r[4],
+            enums.CONFLICT_KIND_BY_VALUE[r[5]],
+            r[6],
+            r[7],
+            r[8],
+            r[9],
+            r[10],
         )
     )
 

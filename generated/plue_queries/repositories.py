@@ -303,13 +303,12 @@ def list_repositories_by_owner(
     created_at and id; NULL for the first page). Private ones only when
     include_private (the owner looking at their own list).
     """
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(
-            LIST_REPOSITORIES_BY_OWNER,
-            (owner_id, include_private, before_created_at, before_id, page_size),
-        )
-        rows = cur.fetchall()
-    return [models.Repository(*r) for r in rows]
+    cur = thread_cursor(conn)
+    cur.execute(
+        LIST_REPOSITORIES_BY_OWNER,
+        (owner_id, include_private, before_created_at, before_id, page_size),
+    )
+    return [models.Repository(*r) for r in cur.fetchall()]
 
 
 def iter_list_repositories_by_owner(
@@ -347,10 +346,9 @@ def list_public_repositories(
     page_size: int,
 ) -> list[models.Repository]:
     """The public catalogue, newest first, by keyset (backed by idx_repositories_public)."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(LIST_PUBLIC_REPOSITORIES, (before_created_at, before_id, page_size))
-        rows = cur.fetchall()
-    return [models.Repository(*r) for r in rows]
+    cur = thread_cursor(conn)
+    cur.execute(LIST_PUBLIC_REPOSITORIES, (before_created_at, before_id, page_size))
+    return [models.Repository(*r) for r in cur.fetchall()]
 
 
 def iter_list_public_repositories(
@@ -384,12 +382,9 @@ def list_public_repositories_by_topic(
     page_size: int,
 ) -> list[models.Repository]:
     """Public repositories tagged with a topic, newest first, by keyset."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(
-            LIST_PUBLIC_REPOSITORIES_BY_TOPIC, (topic, before_created_at, before_id, page_size)
-        )
-        rows = cur.fetchall()
-    return [models.Repository(*r) for r in rows]
+    cur = thread_cursor(conn)
+    cur.execute(LIST_PUBLIC_REPOSITORIES_BY_TOPIC, (topic, before_created_at, before_id, page_size))
+    return [models.Repository(*r) for r in cur.fetchall()]
 
 
 def iter_list_public_repositories_by_topic(
@@ -497,10 +492,9 @@ def list_branches(
     """A repository's branches by name, by keyset: pass the last name seen (NULL for
     the first page).
     """
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(LIST_BRANCHES, (repository_id, after_name, page_size))
-        rows = cur.fetchall()
-    return [models.Branch(*r) for r in rows]
+    cur = thread_cursor(conn)
+    cur.execute(LIST_BRANCHES, (repository_id, after_name, page_size))
+    return [models.Branch(*r) for r in cur.fetchall()]
 
 
 def iter_list_branches(
@@ -568,10 +562,9 @@ def list_renamed_branches(
     conn: psycopg.Connection[Any], *, repository_id: int
 ) -> list[models.RenamedBranch]:
     """Renames of a repository's branches, newest first."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(LIST_RENAMED_BRANCHES, (repository_id,))
-        rows = cur.fetchall()
-    return [models.RenamedBranch(*r) for r in rows]
+    cur = thread_cursor(conn)
+    cur.execute(LIST_RENAMED_BRANCHES, (repository_id,))
+    return [models.RenamedBranch(*r) for r in cur.fetchall()]
 
 
 def iter_list_renamed_branches(
@@ -624,10 +617,9 @@ def list_bookmarks(
     page_size: int,
 ) -> list[models.Bookmark]:
     """A repository's bookmarks by name, by keyset on the last name seen."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(LIST_BOOKMARKS, (repository_id, after_name, page_size))
-        rows = cur.fetchall()
-    return [models.Bookmark(*r) for r in rows]
+    cur = thread_cursor(conn)
+    cur.execute(LIST_BOOKMARKS, (repository_id, after_name, page_size))
+    return [models.Bookmark(*r) for r in cur.fetchall()]
 
 
 def iter_list_bookmarks(
@@ -656,10 +648,9 @@ def list_bookmarks_for_change(
     conn: psycopg.Connection[Any], *, repository_id: int, change_id: str
 ) -> list[models.Bookmark]:
     """Bookmarks pointing at a change (to label it in the log)."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(LIST_BOOKMARKS_FOR_CHANGE, (repository_id, change_id))
-        rows = cur.fetchall()
-    return [models.Bookmark(*r) for r in rows]
+    cur = thread_cursor(conn)
+    cur.execute(LIST_BOOKMARKS_FOR_CHANGE, (repository_id, change_id))
+    return [models.Bookmark(*r) for r in cur.fetchall()]
 
 
 def iter_list_bookmarks_for_change(
@@ -731,10 +722,9 @@ def list_protected_branches(
     conn: psycopg.Connection[Any], *, repository_id: int
 ) -> list[models.ProtectedBranch]:
     """A repository's rules in the order they are applied: highest priority first."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(LIST_PROTECTED_BRANCHES, (repository_id,))
-        rows = cur.fetchall()
-    return [models.ProtectedBranch(*r) for r in rows]
+    cur = thread_cursor(conn)
+    cur.execute(LIST_PROTECTED_BRANCHES, (repository_id,))
+    return [models.ProtectedBranch(*r) for r in cur.fetchall()]
 
 
 def iter_list_protected_branches(

@@ -227,10 +227,9 @@ def list_users(
     generic plan keeps the row comparison as an index condition (an OR made deep
     pages scan and discard every earlier row).
     """
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(LIST_USERS, (only_active, before_created_at, before_id, page_size))
-        rows = cur.fetchall()
-    return [models.User(*r) for r in rows]
+    cur = thread_cursor(conn)
+    cur.execute(LIST_USERS, (only_active, before_created_at, before_id, page_size))
+    return [models.User(*r) for r in cur.fetchall()]
 
 
 def iter_list_users(
@@ -346,10 +345,9 @@ def list_email_addresses(
     conn: psycopg.Connection[Any], *, user_id: int
 ) -> list[models.EmailAddress]:
     """A user's addresses, primary first, then in the order they were added."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(LIST_EMAIL_ADDRESSES, (user_id,))
-        rows = cur.fetchall()
-    return [models.EmailAddress(*r) for r in rows]
+    cur = thread_cursor(conn)
+    cur.execute(LIST_EMAIL_ADDRESSES, (user_id,))
+    return [models.EmailAddress(*r) for r in cur.fetchall()]
 
 
 def iter_list_email_addresses(

@@ -349,10 +349,9 @@ def list_workflow_definitions(
     """A repository's workflow definitions by name, optionally only the active ones;
     keyset-paginated on the name (pass the last name seen as after_name).
     """
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(LIST_WORKFLOW_DEFINITIONS, (repository_id, active_only, after_name, page_size))
-        rows = cur.fetchall()
-    return [models.WorkflowDefinition(*r) for r in rows]
+    cur = thread_cursor(conn)
+    cur.execute(LIST_WORKFLOW_DEFINITIONS, (repository_id, active_only, after_name, page_size))
+    return [models.WorkflowDefinition(*r) for r in cur.fetchall()]
 
 
 def iter_list_workflow_definitions(
@@ -418,7 +417,7 @@ def create_workflow_run(
             r[4],
             r[5],
             r[6],
-            enums.WorkflowRunStatus(r[7]),
+            enums.WORKFLOW_RUN_STATUS_BY_VALUE[r[7]],
             r[8],
             r[9],
             r[10],
@@ -445,7 +444,7 @@ def get_workflow_run(conn: psycopg.Connection[Any], *, id: int) -> models.Workfl
             r[4],
             r[5],
             r[6],
-            enums.WorkflowRunStatus(r[7]),
+            enums.WORKFLOW_RUN_STATUS_BY_VALUE[r[7]],
             r[8],
             r[9],
             r[10],
@@ -491,7 +490,7 @@ def start_workflow_run(
             r[4],
             r[5],
             r[6],
-            enums.WorkflowRunStatus(r[7]),
+            enums.WORKFLOW_RUN_STATUS_BY_VALUE[r[7]],
             r[8],
             r[9],
             r[10],
@@ -523,7 +522,7 @@ def finish_workflow_run(
             r[4],
             r[5],
             r[6],
-            enums.WorkflowRunStatus(r[7]),
+            enums.WORKFLOW_RUN_STATUS_BY_VALUE[r[7]],
             r[8],
             r[9],
             r[10],
@@ -550,7 +549,7 @@ def cancel_workflow_run(conn: psycopg.Connection[Any], *, id: int) -> models.Wor
             r[4],
             r[5],
             r[6],
-            enums.WorkflowRunStatus(r[7]),
+            enums.WORKFLOW_RUN_STATUS_BY_VALUE[r[7]],
             r[8],
             r[9],
             r[10],
@@ -574,12 +573,10 @@ def list_recent_workflow_runs(
     the definition is deleted), optionally of one status; keyset-paginated on
     (created_at, id).
     """
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(
-            LIST_RECENT_WORKFLOW_RUNS,
-            (repository_id, status, before_created_at, before_id, page_size),
-        )
-        rows = cur.fetchall()
+    cur = thread_cursor(conn)
+    cur.execute(
+        LIST_RECENT_WORKFLOW_RUNS, (repository_id, status, before_created_at, before_id, page_size)
+    )
     return [
         ListRecentWorkflowRunsRow(
             r[0],
@@ -588,14 +585,14 @@ def list_recent_workflow_runs(
             r[3],
             r[4],
             r[5],
-            enums.WorkflowRunStatus(r[6]),
+            enums.WORKFLOW_RUN_STATUS_BY_VALUE[r[6]],
             r[7],
             r[8],
             r[9],
             r[10],
             r[11],
         )
-        for r in rows
+        for r in cur.fetchall()
     ]
 
 
@@ -630,7 +627,7 @@ def iter_list_recent_workflow_runs(
                     r[3],
                     r[4],
                     r[5],
-                    enums.WorkflowRunStatus(r[6]),
+                    enums.WORKFLOW_RUN_STATUS_BY_VALUE[r[6]],
                     r[7],
                     r[8],
                     r[9],
@@ -643,10 +640,12 @@ def count_workflow_runs_by_status(
     conn: psycopg.Connection[Any], *, repository_id: int
 ) -> list[CountWorkflowRunsByStatusRow]:
     """How many runs a repository has in each status (statuses without runs are absent)."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(COUNT_WORKFLOW_RUNS_BY_STATUS, (repository_id,))
-        rows = cur.fetchall()
-    return [CountWorkflowRunsByStatusRow(enums.WorkflowRunStatus(r[0]), r[1]) for r in rows]
+    cur = thread_cursor(conn)
+    cur.execute(COUNT_WORKFLOW_RUNS_BY_STATUS, (repository_id,))
+    return [
+        CountWorkflowRunsByStatusRow(enums.WORKFLOW_RUN_STATUS_BY_VALUE[r[0]], r[1])
+        for r in cur.fetchall()
+    ]
 
 
 def iter_count_workflow_runs_by_status(
@@ -663,7 +662,7 @@ def iter_count_workflow_runs_by_status(
             cur.itersize = batch_size
             cur.execute(COUNT_WORKFLOW_RUNS_BY_STATUS, (repository_id,))
             for r in cur:
-                yield CountWorkflowRunsByStatusRow(enums.WorkflowRunStatus(r[0]), r[1])
+                yield CountWorkflowRunsByStatusRow(enums.WORKFLOW_RUN_STATUS_BY_VALUE[r[0]], r[1])
 
 
 def create_workflow_step(
@@ -682,7 +681,7 @@ def create_workflow_step(
             r[2],
             r[3],
             r[4],
-            enums.WorkflowStepStatus(r[5]),
+            enums.WORKFLOW_STEP_STATUS_BY_VALUE[r[5]],
             r[6],
             r[7],
             r[8],
@@ -706,7 +705,7 @@ def start_workflow_step(conn: psycopg.Connection[Any], *, id: int) -> models.Wor
             r[2],
             r[3],
             r[4],
-            enums.WorkflowStepStatus(r[5]),
+            enums.WORKFLOW_STEP_STATUS_BY_VALUE[r[5]],
             r[6],
             r[7],
             r[8],
@@ -738,7 +737,7 @@ def finish_workflow_step(
             r[2],
             r[3],
             r[4],
-            enums.WorkflowStepStatus(r[5]),
+            enums.WORKFLOW_STEP_STATUS_BY_VALUE[r[5]],
             r[6],
             r[7],
             r[8],
@@ -762,7 +761,7 @@ def skip_workflow_step(conn: psycopg.Connection[Any], *, id: int) -> models.Work
             r[2],
             r[3],
             r[4],
-            enums.WorkflowStepStatus(r[5]),
+            enums.WORKFLOW_STEP_STATUS_BY_VALUE[r[5]],
             r[6],
             r[7],
             r[8],
@@ -781,9 +780,8 @@ def cancel_workflow_steps(conn: psycopg.Connection[Any], *, run_id: int) -> int:
 
 def list_workflow_steps(conn: psycopg.Connection[Any], *, run_id: int) -> list[models.WorkflowStep]:
     """The steps of a run in plan order."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(LIST_WORKFLOW_STEPS, (run_id,))
-        rows = cur.fetchall()
+    cur = thread_cursor(conn)
+    cur.execute(LIST_WORKFLOW_STEPS, (run_id,))
     return [
         models.WorkflowStep(
             r[0],
@@ -791,14 +789,14 @@ def list_workflow_steps(conn: psycopg.Connection[Any], *, run_id: int) -> list[m
             r[2],
             r[3],
             r[4],
-            enums.WorkflowStepStatus(r[5]),
+            enums.WORKFLOW_STEP_STATUS_BY_VALUE[r[5]],
             r[6],
             r[7],
             r[8],
             r[9],
             r[10],
         )
-        for r in rows
+        for r in cur.fetchall()
     ]
 
 
@@ -822,7 +820,7 @@ def iter_list_workflow_steps(
                     r[2],
                     r[3],
                     r[4],
-                    enums.WorkflowStepStatus(r[5]),
+                    enums.WORKFLOW_STEP_STATUS_BY_VALUE[r[5]],
                     r[6],
                     r[7],
                     r[8],
@@ -846,7 +844,7 @@ def append_workflow_log(
     return (
         None
         if r is None
-        else models.WorkflowLog(r[0], r[1], r[2], enums.LogStream(r[3]), r[4], r[5])
+        else models.WorkflowLog(r[0], r[1], r[2], enums.LOG_STREAM_BY_VALUE[r[3]], r[4], r[5])
     )
 
 
@@ -869,10 +867,12 @@ def list_run_logs(
     conn: psycopg.Connection[Any], *, run_id: int, after_id: int | None = None, page_size: int
 ) -> list[models.WorkflowLog]:
     """A page of a run's log in output order, after the last line id seen."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(LIST_RUN_LOGS, (run_id, after_id, page_size))
-        rows = cur.fetchall()
-    return [models.WorkflowLog(r[0], r[1], r[2], enums.LogStream(r[3]), r[4], r[5]) for r in rows]
+    cur = thread_cursor(conn)
+    cur.execute(LIST_RUN_LOGS, (run_id, after_id, page_size))
+    return [
+        models.WorkflowLog(r[0], r[1], r[2], enums.LOG_STREAM_BY_VALUE[r[3]], r[4], r[5])
+        for r in cur.fetchall()
+    ]
 
 
 def iter_list_run_logs(
@@ -894,7 +894,9 @@ def iter_list_run_logs(
             cur.itersize = batch_size
             cur.execute(LIST_RUN_LOGS, (run_id, after_id, page_size))
             for r in cur:
-                yield models.WorkflowLog(r[0], r[1], r[2], enums.LogStream(r[3]), r[4], r[5])
+                yield models.WorkflowLog(
+                    r[0], r[1], r[2], enums.LOG_STREAM_BY_VALUE[r[3]], r[4], r[5]
+                )
 
 
 def list_step_logs(
@@ -905,10 +907,12 @@ def list_step_logs(
     page_size: int,
 ) -> list[models.WorkflowLog]:
     """A page of one step's log in output order, after the last line id seen."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(LIST_STEP_LOGS, (step_id, after_id, page_size))
-        rows = cur.fetchall()
-    return [models.WorkflowLog(r[0], r[1], r[2], enums.LogStream(r[3]), r[4], r[5]) for r in rows]
+    cur = thread_cursor(conn)
+    cur.execute(LIST_STEP_LOGS, (step_id, after_id, page_size))
+    return [
+        models.WorkflowLog(r[0], r[1], r[2], enums.LOG_STREAM_BY_VALUE[r[3]], r[4], r[5])
+        for r in cur.fetchall()
+    ]
 
 
 def iter_list_step_logs(
@@ -930,7 +934,9 @@ def iter_list_step_logs(
             cur.itersize = batch_size
             cur.execute(LIST_STEP_LOGS, (step_id, after_id, page_size))
             for r in cur:
-                yield models.WorkflowLog(r[0], r[1], r[2], enums.LogStream(r[3]), r[4], r[5])
+                yield models.WorkflowLog(
+                    r[0], r[1], r[2], enums.LOG_STREAM_BY_VALUE[r[3]], r[4], r[5]
+                )
 
 
 def upsert_runner(
@@ -945,7 +951,9 @@ def upsert_runner(
     return (
         None
         if r is None
-        else models.RunnerPool(r[0], r[1], r[2], enums.RunnerStatus(r[3]), r[4], r[5], r[6], r[7])
+        else models.RunnerPool(
+            r[0], r[1], r[2], enums.RUNNER_STATUS_BY_VALUE[r[3]], r[4], r[5], r[6], r[7]
+        )
     )
 
 
@@ -957,7 +965,9 @@ def get_runner(conn: psycopg.Connection[Any], *, id: int) -> models.RunnerPool |
     return (
         None
         if r is None
-        else models.RunnerPool(r[0], r[1], r[2], enums.RunnerStatus(r[3]), r[4], r[5], r[6], r[7])
+        else models.RunnerPool(
+            r[0], r[1], r[2], enums.RUNNER_STATUS_BY_VALUE[r[3]], r[4], r[5], r[6], r[7]
+        )
     )
 
 
@@ -969,7 +979,9 @@ def release_runner(conn: psycopg.Connection[Any], *, id: int) -> models.RunnerPo
     return (
         None
         if r is None
-        else models.RunnerPool(r[0], r[1], r[2], enums.RunnerStatus(r[3]), r[4], r[5], r[6], r[7])
+        else models.RunnerPool(
+            r[0], r[1], r[2], enums.RUNNER_STATUS_BY_VALUE[r[3]], r[4], r[5], r[6], r[7]
+        )
     )
 
 

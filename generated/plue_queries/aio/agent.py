@@ -44,7 +44,7 @@ async def create_session(
             r[4],
             r[5],
             r[6],
-            enums.SessionStatus(r[7]),
+            enums.SESSION_STATUS_BY_VALUE[r[7]],
             r[8],
             r[9],
             r[10],
@@ -69,7 +69,7 @@ async def get_session(conn: psycopg.AsyncConnection[Any], *, id: int) -> models.
             r[4],
             r[5],
             r[6],
-            enums.SessionStatus(r[7]),
+            enums.SESSION_STATUS_BY_VALUE[r[7]],
             r[8],
             r[9],
             r[10],
@@ -104,7 +104,7 @@ async def list_user_sessions(
             r[4],
             r[5],
             r[6],
-            enums.SessionStatus(r[7]),
+            enums.SESSION_STATUS_BY_VALUE[r[7]],
             r[8],
             r[9],
             r[10],
@@ -145,7 +145,7 @@ async def iter_list_user_sessions(
                     r[4],
                     r[5],
                     r[6],
-                    enums.SessionStatus(r[7]),
+                    enums.SESSION_STATUS_BY_VALUE[r[7]],
                     r[8],
                     r[9],
                     r[10],
@@ -171,7 +171,7 @@ async def update_session_status(
             r[4],
             r[5],
             r[6],
-            enums.SessionStatus(r[7]),
+            enums.SESSION_STATUS_BY_VALUE[r[7]],
             r[8],
             r[9],
             r[10],
@@ -198,7 +198,7 @@ async def update_session_title(
             r[4],
             r[5],
             r[6],
-            enums.SessionStatus(r[7]),
+            enums.SESSION_STATUS_BY_VALUE[r[7]],
             r[8],
             r[9],
             r[10],
@@ -249,8 +249,8 @@ async def append_message(
             r[0],
             r[1],
             r[2],
-            enums.MessageRole(r[3]),
-            enums.MessageStatus(r[4]),
+            enums.MESSAGE_ROLE_BY_VALUE[r[3]],
+            enums.MESSAGE_STATUS_BY_VALUE[r[4]],
             r[5],
             r[6],
             r[7],
@@ -274,8 +274,8 @@ async def get_message(conn: psycopg.AsyncConnection[Any], *, id: int) -> models.
             r[0],
             r[1],
             r[2],
-            enums.MessageRole(r[3]),
-            enums.MessageStatus(r[4]),
+            enums.MESSAGE_ROLE_BY_VALUE[r[3]],
+            enums.MESSAGE_STATUS_BY_VALUE[r[4]],
             r[5],
             r[6],
             r[7],
@@ -303,8 +303,8 @@ async def list_session_messages(
             r[0],
             r[1],
             r[2],
-            enums.MessageRole(r[3]),
-            enums.MessageStatus(r[4]),
+            enums.MESSAGE_ROLE_BY_VALUE[r[3]],
+            enums.MESSAGE_STATUS_BY_VALUE[r[4]],
             r[5],
             r[6],
             r[7],
@@ -340,8 +340,8 @@ async def iter_list_session_messages(
                     r[0],
                     r[1],
                     r[2],
-                    enums.MessageRole(r[3]),
-                    enums.MessageStatus(r[4]),
+                    enums.MESSAGE_ROLE_BY_VALUE[r[3]],
+                    enums.MESSAGE_STATUS_BY_VALUE[r[4]],
                     r[5],
                     r[6],
                     r[7],
@@ -374,8 +374,8 @@ async def finish_message(
             r[0],
             r[1],
             r[2],
-            enums.MessageRole(r[3]),
-            enums.MessageStatus(r[4]),
+            enums.MESSAGE_ROLE_BY_VALUE[r[3]],
+            enums.MESSAGE_STATUS_BY_VALUE[r[4]],
             r[5],
             r[6],
             r[7],
@@ -401,8 +401,8 @@ async def update_message_status(
             r[0],
             r[1],
             r[2],
-            enums.MessageRole(r[3]),
-            enums.MessageStatus(r[4]),
+            enums.MESSAGE_ROLE_BY_VALUE[r[3]],
+            enums.MESSAGE_STATUS_BY_VALUE[r[4]],
             r[5],
             r[6],
             r[7],
@@ -425,7 +425,9 @@ async def append_part(
         await cur.execute(q.APPEND_PART, (kind, Jsonb(content), message_id))
         r = await cur.fetchone()
     return (
-        None if r is None else models.Part(r[0], r[1], r[2], enums.PartKind(r[3]), r[4], r[5], r[6])
+        None
+        if r is None
+        else models.Part(r[0], r[1], r[2], enums.PART_KIND_BY_VALUE[r[3]], r[4], r[5], r[6])
     )
 
 
@@ -437,7 +439,9 @@ async def update_part_content(
         await cur.execute(q.UPDATE_PART_CONTENT, (Jsonb(content), id))
         r = await cur.fetchone()
     return (
-        None if r is None else models.Part(r[0], r[1], r[2], enums.PartKind(r[3]), r[4], r[5], r[6])
+        None
+        if r is None
+        else models.Part(r[0], r[1], r[2], enums.PART_KIND_BY_VALUE[r[3]], r[4], r[5], r[6])
     )
 
 
@@ -448,7 +452,10 @@ async def list_message_parts(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.LIST_MESSAGE_PARTS, (message_id,))
         rows = await cur.fetchall()
-    return [models.Part(r[0], r[1], r[2], enums.PartKind(r[3]), r[4], r[5], r[6]) for r in rows]
+    return [
+        models.Part(r[0], r[1], r[2], enums.PART_KIND_BY_VALUE[r[3]], r[4], r[5], r[6])
+        for r in rows
+    ]
 
 
 async def iter_list_message_parts(
@@ -465,7 +472,9 @@ async def iter_list_message_parts(
             cur.itersize = batch_size
             await cur.execute(q.LIST_MESSAGE_PARTS, (message_id,))
             async for r in cur:
-                yield models.Part(r[0], r[1], r[2], enums.PartKind(r[3]), r[4], r[5], r[6])
+                yield models.Part(
+                    r[0], r[1], r[2], enums.PART_KIND_BY_VALUE[r[3]], r[4], r[5], r[6]
+                )
 
 
 async def get_session_token_totals(

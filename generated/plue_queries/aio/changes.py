@@ -213,7 +213,7 @@ async def upsert_file_tracker(
         None
         if r is None
         else models.FileTracker(
-            r[0], r[1], r[2], r[3], r[4], enums.FileChangeKind(r[5]), r[6], r[7], r[8]
+            r[0], r[1], r[2], r[3], r[4], enums.FILE_CHANGE_KIND_BY_VALUE[r[5]], r[6], r[7], r[8]
         )
     )
 
@@ -227,7 +227,7 @@ async def list_file_trackers(
         rows = await cur.fetchall()
     return [
         models.FileTracker(
-            r[0], r[1], r[2], r[3], r[4], enums.FileChangeKind(r[5]), r[6], r[7], r[8]
+            r[0], r[1], r[2], r[3], r[4], enums.FILE_CHANGE_KIND_BY_VALUE[r[5]], r[6], r[7], r[8]
         )
         for r in rows
     ]
@@ -252,7 +252,15 @@ async def iter_list_file_trackers(
             await cur.execute(q.LIST_FILE_TRACKERS, (repository_id, change_id))
             async for r in cur:
                 yield models.FileTracker(
-                    r[0], r[1], r[2], r[3], r[4], enums.FileChangeKind(r[5]), r[6], r[7], r[8]
+                    r[0],
+                    r[1],
+                    r[2],
+                    r[3],
+                    r[4],
+                    enums.FILE_CHANGE_KIND_BY_VALUE[r[5]],
+                    r[6],
+                    r[7],
+                    r[8],
                 )
 
 

@@ -150,7 +150,9 @@ async def watch_repository(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.WATCH_REPOSITORY, (user_id, repository_id, mode))
         r = await cur.fetchone()
-    return None if r is None else models.Watch(r[0], r[1], enums.WatchMode(r[2]), r[3], r[4])
+    return (
+        None if r is None else models.Watch(r[0], r[1], enums.WATCH_MODE_BY_VALUE[r[2]], r[3], r[4])
+    )
 
 
 async def unwatch_repository(
@@ -169,7 +171,9 @@ async def get_watch(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.GET_WATCH, (user_id, repository_id))
         r = await cur.fetchone()
-    return None if r is None else models.Watch(r[0], r[1], enums.WatchMode(r[2]), r[3], r[4])
+    return (
+        None if r is None else models.Watch(r[0], r[1], enums.WATCH_MODE_BY_VALUE[r[2]], r[3], r[4])
+    )
 
 
 async def count_watchers(conn: psycopg.AsyncConnection[Any], *, repository_id: int) -> int | None:
@@ -197,7 +201,9 @@ async def list_watchers(
             q.LIST_WATCHERS, (repository_id, mode, before_watched_at, before_user_id, page_size)
         )
         rows = await cur.fetchall()
-    return [q.ListWatchersRow(r[0], r[1], r[2], enums.WatchMode(r[3]), r[4]) for r in rows]
+    return [
+        q.ListWatchersRow(r[0], r[1], r[2], enums.WATCH_MODE_BY_VALUE[r[3]], r[4]) for r in rows
+    ]
 
 
 async def iter_list_watchers(
@@ -223,7 +229,7 @@ async def iter_list_watchers(
                 q.LIST_WATCHERS, (repository_id, mode, before_watched_at, before_user_id, page_size)
             )
             async for r in cur:
-                yield q.ListWatchersRow(r[0], r[1], r[2], enums.WatchMode(r[3]), r[4])
+                yield q.ListWatchersRow(r[0], r[1], r[2], enums.WATCH_MODE_BY_VALUE[r[3]], r[4])
 
 
 async def get_repository_social_counts(

@@ -48,7 +48,17 @@ async def upsert_commit_status(
         None
         if r is None
         else models.CommitStatus(
-            r[0], r[1], r[2], r[3], enums.CommitState(r[4]), r[5], r[6], r[7], r[8], r[9], r[10]
+            r[0],
+            r[1],
+            r[2],
+            r[3],
+            enums.COMMIT_STATE_BY_VALUE[r[4]],
+            r[5],
+            r[6],
+            r[7],
+            r[8],
+            r[9],
+            r[10],
         )
     )
 
@@ -62,7 +72,17 @@ async def list_commit_statuses(
         rows = await cur.fetchall()
     return [
         models.CommitStatus(
-            r[0], r[1], r[2], r[3], enums.CommitState(r[4]), r[5], r[6], r[7], r[8], r[9], r[10]
+            r[0],
+            r[1],
+            r[2],
+            r[3],
+            enums.COMMIT_STATE_BY_VALUE[r[4]],
+            r[5],
+            r[6],
+            r[7],
+            r[8],
+            r[9],
+            r[10],
         )
         for r in rows
     ]
@@ -91,7 +111,7 @@ async def iter_list_commit_statuses(
                     r[1],
                     r[2],
                     r[3],
-                    enums.CommitState(r[4]),
+                    enums.COMMIT_STATE_BY_VALUE[r[4]],
                     r[5],
                     r[6],
                     r[7],
@@ -114,7 +134,7 @@ async def get_combined_commit_status(
     return (
         None
         if r is None
-        else q.GetCombinedCommitStatusRow(enums.CommitState(r[0]), r[1], r[2], r[3], r[4])
+        else q.GetCombinedCommitStatusRow(enums.COMMIT_STATE_BY_VALUE[r[0]], r[1], r[2], r[3], r[4])
     )
 
 

@@ -45,7 +45,7 @@ async def create_issue(
             r[2],
             r[3],
             r[4],
-            enums.IssueState(r[5]),
+            enums.ISSUE_STATE_BY_VALUE[r[5]],
             r[6],
             r[7],
             r[8],
@@ -70,7 +70,7 @@ async def get_issue(conn: psycopg.AsyncConnection[Any], *, id: int) -> models.Is
             r[2],
             r[3],
             r[4],
-            enums.IssueState(r[5]),
+            enums.ISSUE_STATE_BY_VALUE[r[5]],
             r[6],
             r[7],
             r[8],
@@ -97,7 +97,7 @@ async def get_issue_by_number(
             r[2],
             r[3],
             r[4],
-            enums.IssueState(r[5]),
+            enums.ISSUE_STATE_BY_VALUE[r[5]],
             r[6],
             r[7],
             r[8],
@@ -146,7 +146,7 @@ async def list_issues(
             r[2],
             r[3],
             r[4],
-            enums.IssueState(r[5]),
+            enums.ISSUE_STATE_BY_VALUE[r[5]],
             r[6],
             r[7],
             r[8],
@@ -200,7 +200,7 @@ async def iter_list_issues(
                     r[2],
                     r[3],
                     r[4],
-                    enums.IssueState(r[5]),
+                    enums.ISSUE_STATE_BY_VALUE[r[5]],
                     r[6],
                     r[7],
                     r[8],
@@ -226,7 +226,7 @@ async def get_issue_with_labels(
             r[2],
             r[3],
             r[4],
-            enums.IssueState(r[5]),
+            enums.ISSUE_STATE_BY_VALUE[r[5]],
             r[6],
             r[7],
             r[8],
@@ -268,7 +268,7 @@ async def update_issue(
             r[2],
             r[3],
             r[4],
-            enums.IssueState(r[5]),
+            enums.ISSUE_STATE_BY_VALUE[r[5]],
             r[6],
             r[7],
             r[8],
@@ -293,7 +293,7 @@ async def close_issue(conn: psycopg.AsyncConnection[Any], *, id: int) -> models.
             r[2],
             r[3],
             r[4],
-            enums.IssueState(r[5]),
+            enums.ISSUE_STATE_BY_VALUE[r[5]],
             r[6],
             r[7],
             r[8],
@@ -318,7 +318,7 @@ async def reopen_issue(conn: psycopg.AsyncConnection[Any], *, id: int) -> models
             r[2],
             r[3],
             r[4],
-            enums.IssueState(r[5]),
+            enums.ISSUE_STATE_BY_VALUE[r[5]],
             r[6],
             r[7],
             r[8],
@@ -345,7 +345,7 @@ async def set_issue_due_date(
             r[2],
             r[3],
             r[4],
-            enums.IssueState(r[5]),
+            enums.ISSUE_STATE_BY_VALUE[r[5]],
             r[6],
             r[7],
             r[8],
@@ -372,7 +372,7 @@ async def set_issue_milestone(
             r[2],
             r[3],
             r[4],
-            enums.IssueState(r[5]),
+            enums.ISSUE_STATE_BY_VALUE[r[5]],
             r[6],
             r[7],
             r[8],
@@ -690,7 +690,7 @@ async def list_issues_blocked_by(
             r[2],
             r[3],
             r[4],
-            enums.IssueState(r[5]),
+            enums.ISSUE_STATE_BY_VALUE[r[5]],
             r[6],
             r[7],
             r[8],
@@ -722,7 +722,7 @@ async def iter_list_issues_blocked_by(
                     r[2],
                     r[3],
                     r[4],
-                    enums.IssueState(r[5]),
+                    enums.ISSUE_STATE_BY_VALUE[r[5]],
                     r[6],
                     r[7],
                     r[8],
@@ -746,7 +746,7 @@ async def list_issue_blockers(
             r[2],
             r[3],
             r[4],
-            enums.IssueState(r[5]),
+            enums.ISSUE_STATE_BY_VALUE[r[5]],
             r[6],
             r[7],
             r[8],
@@ -778,7 +778,7 @@ async def iter_list_issue_blockers(
                     r[2],
                     r[3],
                     r[4],
-                    enums.IssueState(r[5]),
+                    enums.ISSUE_STATE_BY_VALUE[r[5]],
                     r[6],
                     r[7],
                     r[8],
@@ -824,7 +824,7 @@ async def list_subtasks(
             r[2],
             r[3],
             r[4],
-            enums.IssueState(r[5]),
+            enums.ISSUE_STATE_BY_VALUE[r[5]],
             r[6],
             r[7],
             r[8],
@@ -856,7 +856,7 @@ async def iter_list_subtasks(
                     r[2],
                     r[3],
                     r[4],
-                    enums.IssueState(r[5]),
+                    enums.ISSUE_STATE_BY_VALUE[r[5]],
                     r[6],
                     r[7],
                     r[8],
@@ -882,7 +882,7 @@ async def get_parent_issue(
             r[2],
             r[3],
             r[4],
-            enums.IssueState(r[5]),
+            enums.ISSUE_STATE_BY_VALUE[r[5]],
             r[6],
             r[7],
             r[8],
@@ -957,7 +957,7 @@ async def list_pinned_issues(
             r[2],
             r[3],
             r[4],
-            enums.IssueState(r[5]),
+            enums.ISSUE_STATE_BY_VALUE[r[5]],
             r[6],
             r[7],
             r[8],
@@ -989,7 +989,7 @@ async def iter_list_pinned_issues(
                     r[2],
                     r[3],
                     r[4],
-                    enums.IssueState(r[5]),
+                    enums.ISSUE_STATE_BY_VALUE[r[5]],
                     r[6],
                     r[7],
                     r[8],
@@ -1158,7 +1158,7 @@ async def create_issue_event(
     return (
         None
         if r is None
-        else models.IssueEvent(r[0], r[1], r[2], enums.IssueEventType(r[3]), r[4], r[5])
+        else models.IssueEvent(r[0], r[1], r[2], enums.ISSUE_EVENT_TYPE_BY_VALUE[r[3]], r[4], r[5])
     )
 
 
@@ -1177,7 +1177,8 @@ async def list_issue_events(
         await cur.execute(q.LIST_ISSUE_EVENTS, (issue_id, after_created_at, after_id, page_size))
         rows = await cur.fetchall()
     return [
-        models.IssueEvent(r[0], r[1], r[2], enums.IssueEventType(r[3]), r[4], r[5]) for r in rows
+        models.IssueEvent(r[0], r[1], r[2], enums.ISSUE_EVENT_TYPE_BY_VALUE[r[3]], r[4], r[5])
+        for r in rows
     ]
 
 
@@ -1203,7 +1204,9 @@ async def iter_list_issue_events(
                 q.LIST_ISSUE_EVENTS, (issue_id, after_created_at, after_id, page_size)
             )
             async for r in cur:
-                yield models.IssueEvent(r[0], r[1], r[2], enums.IssueEventType(r[3]), r[4], r[5])
+                yield models.IssueEvent(
+                    r[0], r[1], r[2], enums.ISSUE_EVENT_TYPE_BY_VALUE[r[3]], r[4], r[5]
+                )
 
 
 _CURSOR_IDS = itertools.count()

@@ -57,7 +57,7 @@ async def submit_landing_request(
             r[5],
             r[6],
             r[7],
-            enums.LandingStatus(r[8]),
+            enums.LANDING_STATUS_BY_VALUE[r[8]],
             r[9],
             r[10],
             r[11],
@@ -88,7 +88,7 @@ async def get_landing_request(
             r[5],
             r[6],
             r[7],
-            enums.LandingStatus(r[8]),
+            enums.LANDING_STATUS_BY_VALUE[r[8]],
             r[9],
             r[10],
             r[11],
@@ -119,7 +119,7 @@ async def get_open_landing_request_for_change(
             r[5],
             r[6],
             r[7],
-            enums.LandingStatus(r[8]),
+            enums.LANDING_STATUS_BY_VALUE[r[8]],
             r[9],
             r[10],
             r[11],
@@ -159,7 +159,7 @@ async def list_landing_requests_by_status(
             r[5],
             r[6],
             r[7],
-            enums.LandingStatus(r[8]),
+            enums.LANDING_STATUS_BY_VALUE[r[8]],
             r[9],
             r[10],
             r[11],
@@ -205,7 +205,7 @@ async def iter_list_landing_requests_by_status(
                     r[5],
                     r[6],
                     r[7],
-                    enums.LandingStatus(r[8]),
+                    enums.LANDING_STATUS_BY_VALUE[r[8]],
                     r[9],
                     r[10],
                     r[11],
@@ -223,7 +223,9 @@ async def count_landing_requests_by_status(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.COUNT_LANDING_REQUESTS_BY_STATUS, (repository_id,))
         rows = await cur.fetchall()
-    return [q.CountLandingRequestsByStatusRow(enums.LandingStatus(r[0]), r[1]) for r in rows]
+    return [
+        q.CountLandingRequestsByStatusRow(enums.LANDING_STATUS_BY_VALUE[r[0]], r[1]) for r in rows
+    ]
 
 
 async def iter_count_landing_requests_by_status(
@@ -240,7 +242,7 @@ async def iter_count_landing_requests_by_status(
             cur.itersize = batch_size
             await cur.execute(q.COUNT_LANDING_REQUESTS_BY_STATUS, (repository_id,))
             async for r in cur:
-                yield q.CountLandingRequestsByStatusRow(enums.LandingStatus(r[0]), r[1])
+                yield q.CountLandingRequestsByStatusRow(enums.LANDING_STATUS_BY_VALUE[r[0]], r[1])
 
 
 async def update_landing_request(
@@ -269,7 +271,7 @@ async def update_landing_request(
             r[5],
             r[6],
             r[7],
-            enums.LandingStatus(r[8]),
+            enums.LANDING_STATUS_BY_VALUE[r[8]],
             r[9],
             r[10],
             r[11],
@@ -307,7 +309,7 @@ async def transition_landing_request(
             r[5],
             r[6],
             r[7],
-            enums.LandingStatus(r[8]),
+            enums.LANDING_STATUS_BY_VALUE[r[8]],
             r[9],
             r[10],
             r[11],
@@ -341,7 +343,7 @@ async def record_landing_conflicts(
             r[5],
             r[6],
             r[7],
-            enums.LandingStatus(r[8]),
+            enums.LANDING_STATUS_BY_VALUE[r[8]],
             r[9],
             r[10],
             r[11],
@@ -374,7 +376,7 @@ async def clear_landing_conflicts(
             r[5],
             r[6],
             r[7],
-            enums.LandingStatus(r[8]),
+            enums.LANDING_STATUS_BY_VALUE[r[8]],
             r[9],
             r[10],
             r[11],
@@ -411,7 +413,7 @@ async def mark_landing_landed(
             r[5],
             r[6],
             r[7],
-            enums.LandingStatus(r[8]),
+            enums.LANDING_STATUS_BY_VALUE[r[8]],
             r[9],
             r[10],
             r[11],
@@ -442,7 +444,7 @@ async def list_next_landable(
             r[5],
             r[6],
             r[7],
-            enums.LandingStatus(r[8]),
+            enums.LANDING_STATUS_BY_VALUE[r[8]],
             r[9],
             r[10],
             r[11],
@@ -482,7 +484,7 @@ async def iter_list_next_landable(
                     r[5],
                     r[6],
                     r[7],
-                    enums.LandingStatus(r[8]),
+                    enums.LANDING_STATUS_BY_VALUE[r[8]],
                     r[9],
                     r[10],
                     r[11],
@@ -514,7 +516,7 @@ async def claim_next_landable(
             r[5],
             r[6],
             r[7],
-            enums.LandingStatus(r[8]),
+            enums.LANDING_STATUS_BY_VALUE[r[8]],
             r[9],
             r[10],
             r[11],
@@ -554,7 +556,7 @@ async def iter_claim_next_landable(
                     r[5],
                     r[6],
                     r[7],
-                    enums.LandingStatus(r[8]),
+                    enums.LANDING_STATUS_BY_VALUE[r[8]],
                     r[9],
                     r[10],
                     r[11],
@@ -589,7 +591,9 @@ async def upsert_landing_review(
     return (
         None
         if r is None
-        else models.LandingReview(r[0], r[1], r[2], enums.ReviewState(r[3]), r[4], r[5], r[6])
+        else models.LandingReview(
+            r[0], r[1], r[2], enums.REVIEW_STATE_BY_VALUE[r[3]], r[4], r[5], r[6]
+        )
     )
 
 
@@ -601,7 +605,7 @@ async def list_landing_reviews(
         await cur.execute(q.LIST_LANDING_REVIEWS, (landing_id,))
         rows = await cur.fetchall()
     return [
-        models.LandingReview(r[0], r[1], r[2], enums.ReviewState(r[3]), r[4], r[5], r[6])
+        models.LandingReview(r[0], r[1], r[2], enums.REVIEW_STATE_BY_VALUE[r[3]], r[4], r[5], r[6])
         for r in rows
     ]
 
@@ -621,7 +625,7 @@ async def iter_list_landing_reviews(
             await cur.execute(q.LIST_LANDING_REVIEWS, (landing_id,))
             async for r in cur:
                 yield models.LandingReview(
-                    r[0], r[1], r[2], enums.ReviewState(r[3]), r[4], r[5], r[6]
+                    r[0], r[1], r[2], enums.REVIEW_STATE_BY_VALUE[r[3]], r[4], r[5], r[6]
                 )
 
 
@@ -664,7 +668,18 @@ async def create_landing_line_comment(
         None
         if r is None
         else models.LandingLineComment(
-            r[0], r[1], r[2], r[3], r[4], enums.DiffSide(r[5]), r[6], r[7], r[8], r[9], r[10], r[11]
+            r[0],
+            r[1],
+            r[2],
+            r[3],
+            r[4],
+            enums.DIFF_SIDE_BY_VALUE[r[5]],
+            r[6],
+            r[7],
+            r[8],
+            r[9],
+            r[10],
+            r[11],
         )
     )
 
@@ -680,7 +695,18 @@ async def get_landing_line_comment(
         None
         if r is None
         else models.LandingLineComment(
-            r[0], r[1], r[2], r[3], r[4], enums.DiffSide(r[5]), r[6], r[7], r[8], r[9], r[10], r[11]
+            r[0],
+            r[1],
+            r[2],
+            r[3],
+            r[4],
+            enums.DIFF_SIDE_BY_VALUE[r[5]],
+            r[6],
+            r[7],
+            r[8],
+            r[9],
+            r[10],
+            r[11],
         )
     )
 
@@ -696,7 +722,18 @@ async def list_landing_line_comments(
         rows = await cur.fetchall()
     return [
         models.LandingLineComment(
-            r[0], r[1], r[2], r[3], r[4], enums.DiffSide(r[5]), r[6], r[7], r[8], r[9], r[10], r[11]
+            r[0],
+            r[1],
+            r[2],
+            r[3],
+            r[4],
+            enums.DIFF_SIDE_BY_VALUE[r[5]],
+            r[6],
+            r[7],
+            r[8],
+            r[9],
+            r[10],
+            r[11],
         )
         for r in rows
     ]
@@ -722,7 +759,7 @@ async def iter_list_landing_line_comments(
                     r[2],
                     r[3],
                     r[4],
-                    enums.DiffSide(r[5]),
+                    enums.DIFF_SIDE_BY_VALUE[r[5]],
                     r[6],
                     r[7],
                     r[8],
@@ -743,7 +780,18 @@ async def update_landing_line_comment(
         None
         if r is None
         else models.LandingLineComment(
-            r[0], r[1], r[2], r[3], r[4], enums.DiffSide(r[5]), r[6], r[7], r[8], r[9], r[10], r[11]
+            r[0],
+            r[1],
+            r[2],
+            r[3],
+            r[4],
+            enums.DIFF_SIDE_BY_VALUE[r[5]],
+            r[6],
+            r[7],
+            r[8],
+            r[9],
+            r[10],
+            r[11],
         )
     )
 
@@ -759,7 +807,18 @@ async def resolve_landing_line_comment(
         None
         if r is None
         else models.LandingLineComment(
-            r[0], r[1], r[2], r[3], r[4], enums.DiffSide(r[5]), r[6], r[7], r[8], r[9], r[10], r[11]
+            r[0],
+            r[1],
+            r[2],
+            r[3],
+            r[4],
+            enums.DIFF_SIDE_BY_VALUE[r[5]],
+            r[6],
+            r[7],
+            r[8],
+            r[9],
+            r[10],
+            r[11],
         )
     )
 
@@ -775,7 +834,18 @@ async def unresolve_landing_line_comment(
         None
         if r is None
         else models.LandingLineComment(
-            r[0], r[1], r[2], r[3], r[4], enums.DiffSide(r[5]), r[6], r[7], r[8], r[9], r[10], r[11]
+            r[0],
+            r[1],
+            r[2],
+            r[3],
+            r[4],
+            enums.DIFF_SIDE_BY_VALUE[r[5]],
+            r[6],
+            r[7],
+            r[8],
+            r[9],
+            r[10],
+            r[11],
         )
     )
 

@@ -31,7 +31,7 @@ async def create_milestone(
         None
         if r is None
         else models.Milestone(
-            r[0], r[1], r[2], r[3], enums.IssueState(r[4]), r[5], r[6], r[7], r[8]
+            r[0], r[1], r[2], r[3], enums.ISSUE_STATE_BY_VALUE[r[4]], r[5], r[6], r[7], r[8]
         )
     )
 
@@ -45,7 +45,7 @@ async def get_milestone(conn: psycopg.AsyncConnection[Any], *, id: int) -> model
         None
         if r is None
         else models.Milestone(
-            r[0], r[1], r[2], r[3], enums.IssueState(r[4]), r[5], r[6], r[7], r[8]
+            r[0], r[1], r[2], r[3], enums.ISSUE_STATE_BY_VALUE[r[4]], r[5], r[6], r[7], r[8]
         )
     )
 
@@ -61,7 +61,7 @@ async def get_milestone_by_title(
         None
         if r is None
         else models.Milestone(
-            r[0], r[1], r[2], r[3], enums.IssueState(r[4]), r[5], r[6], r[7], r[8]
+            r[0], r[1], r[2], r[3], enums.ISSUE_STATE_BY_VALUE[r[4]], r[5], r[6], r[7], r[8]
         )
     )
 
@@ -88,7 +88,17 @@ async def list_milestones_with_counts(
         rows = await cur.fetchall()
     return [
         q.ListMilestonesWithCountsRow(
-            r[0], r[1], r[2], r[3], enums.IssueState(r[4]), r[5], r[6], r[7], r[8], r[9], r[10]
+            r[0],
+            r[1],
+            r[2],
+            r[3],
+            enums.ISSUE_STATE_BY_VALUE[r[4]],
+            r[5],
+            r[6],
+            r[7],
+            r[8],
+            r[9],
+            r[10],
         )
         for r in rows
     ]
@@ -123,7 +133,7 @@ async def iter_list_milestones_with_counts(
                     r[1],
                     r[2],
                     r[3],
-                    enums.IssueState(r[4]),
+                    enums.ISSUE_STATE_BY_VALUE[r[4]],
                     r[5],
                     r[6],
                     r[7],
@@ -151,7 +161,7 @@ async def update_milestone(
         None
         if r is None
         else models.Milestone(
-            r[0], r[1], r[2], r[3], enums.IssueState(r[4]), r[5], r[6], r[7], r[8]
+            r[0], r[1], r[2], r[3], enums.ISSUE_STATE_BY_VALUE[r[4]], r[5], r[6], r[7], r[8]
         )
     )
 
@@ -167,7 +177,7 @@ async def close_milestone(
         None
         if r is None
         else models.Milestone(
-            r[0], r[1], r[2], r[3], enums.IssueState(r[4]), r[5], r[6], r[7], r[8]
+            r[0], r[1], r[2], r[3], enums.ISSUE_STATE_BY_VALUE[r[4]], r[5], r[6], r[7], r[8]
         )
     )
 
@@ -183,7 +193,7 @@ async def reopen_milestone(
         None
         if r is None
         else models.Milestone(
-            r[0], r[1], r[2], r[3], enums.IssueState(r[4]), r[5], r[6], r[7], r[8]
+            r[0], r[1], r[2], r[3], enums.ISSUE_STATE_BY_VALUE[r[4]], r[5], r[6], r[7], r[8]
         )
     )
 

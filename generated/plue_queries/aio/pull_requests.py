@@ -58,9 +58,9 @@ async def create_pull_request(
             r[6],
             r[7],
             r[8],
-            enums.PrState(r[9]),
+            enums.PR_STATE_BY_VALUE[r[9]],
             r[10],
-            None if r[11] is None else enums.MergeStyle(r[11]),
+            None if r[11] is None else enums.MERGE_STYLE_BY_VALUE[r[11]],
             r[12],
             r[13],
             r[14],
@@ -95,9 +95,9 @@ async def get_pull_request(
             r[6],
             r[7],
             r[8],
-            enums.PrState(r[9]),
+            enums.PR_STATE_BY_VALUE[r[9]],
             r[10],
-            None if r[11] is None else enums.MergeStyle(r[11]),
+            None if r[11] is None else enums.MERGE_STYLE_BY_VALUE[r[11]],
             r[12],
             r[13],
             r[14],
@@ -132,9 +132,9 @@ async def get_pull_request_by_number(
             r[6],
             r[7],
             r[8],
-            enums.PrState(r[9]),
+            enums.PR_STATE_BY_VALUE[r[9]],
             r[10],
-            None if r[11] is None else enums.MergeStyle(r[11]),
+            None if r[11] is None else enums.MERGE_STYLE_BY_VALUE[r[11]],
             r[12],
             r[13],
             r[14],
@@ -179,9 +179,9 @@ async def get_open_pull_request_for_branches(
             r[6],
             r[7],
             r[8],
-            enums.PrState(r[9]),
+            enums.PR_STATE_BY_VALUE[r[9]],
             r[10],
-            None if r[11] is None else enums.MergeStyle(r[11]),
+            None if r[11] is None else enums.MERGE_STYLE_BY_VALUE[r[11]],
             r[12],
             r[13],
             r[14],
@@ -225,9 +225,9 @@ async def list_pull_requests_by_state(
             r[6],
             r[7],
             r[8],
-            enums.PrState(r[9]),
+            enums.PR_STATE_BY_VALUE[r[9]],
             r[10],
-            None if r[11] is None else enums.MergeStyle(r[11]),
+            None if r[11] is None else enums.MERGE_STYLE_BY_VALUE[r[11]],
             r[12],
             r[13],
             r[14],
@@ -277,9 +277,9 @@ async def iter_list_pull_requests_by_state(
                     r[6],
                     r[7],
                     r[8],
-                    enums.PrState(r[9]),
+                    enums.PR_STATE_BY_VALUE[r[9]],
                     r[10],
-                    None if r[11] is None else enums.MergeStyle(r[11]),
+                    None if r[11] is None else enums.MERGE_STYLE_BY_VALUE[r[11]],
                     r[12],
                     r[13],
                     r[14],
@@ -300,7 +300,7 @@ async def count_pull_requests_by_state(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.COUNT_PULL_REQUESTS_BY_STATE, (base_repository_id,))
         rows = await cur.fetchall()
-    return [q.CountPullRequestsByStateRow(enums.PrState(r[0]), r[1]) for r in rows]
+    return [q.CountPullRequestsByStateRow(enums.PR_STATE_BY_VALUE[r[0]], r[1]) for r in rows]
 
 
 async def iter_count_pull_requests_by_state(
@@ -317,7 +317,7 @@ async def iter_count_pull_requests_by_state(
             cur.itersize = batch_size
             await cur.execute(q.COUNT_PULL_REQUESTS_BY_STATE, (base_repository_id,))
             async for r in cur:
-                yield q.CountPullRequestsByStateRow(enums.PrState(r[0]), r[1])
+                yield q.CountPullRequestsByStateRow(enums.PR_STATE_BY_VALUE[r[0]], r[1])
 
 
 async def update_pull_request(
@@ -342,9 +342,9 @@ async def update_pull_request(
             r[6],
             r[7],
             r[8],
-            enums.PrState(r[9]),
+            enums.PR_STATE_BY_VALUE[r[9]],
             r[10],
-            None if r[11] is None else enums.MergeStyle(r[11]),
+            None if r[11] is None else enums.MERGE_STYLE_BY_VALUE[r[11]],
             r[12],
             r[13],
             r[14],
@@ -389,9 +389,9 @@ async def update_pull_request_stats(
             r[6],
             r[7],
             r[8],
-            enums.PrState(r[9]),
+            enums.PR_STATE_BY_VALUE[r[9]],
             r[10],
-            None if r[11] is None else enums.MergeStyle(r[11]),
+            None if r[11] is None else enums.MERGE_STYLE_BY_VALUE[r[11]],
             r[12],
             r[13],
             r[14],
@@ -433,9 +433,9 @@ async def merge_pull_request(
             r[6],
             r[7],
             r[8],
-            enums.PrState(r[9]),
+            enums.PR_STATE_BY_VALUE[r[9]],
             r[10],
-            None if r[11] is None else enums.MergeStyle(r[11]),
+            None if r[11] is None else enums.MERGE_STYLE_BY_VALUE[r[11]],
             r[12],
             r[13],
             r[14],
@@ -470,9 +470,9 @@ async def close_pull_request(
             r[6],
             r[7],
             r[8],
-            enums.PrState(r[9]),
+            enums.PR_STATE_BY_VALUE[r[9]],
             r[10],
-            None if r[11] is None else enums.MergeStyle(r[11]),
+            None if r[11] is None else enums.MERGE_STYLE_BY_VALUE[r[11]],
             r[12],
             r[13],
             r[14],
@@ -507,9 +507,9 @@ async def reopen_pull_request(
             r[6],
             r[7],
             r[8],
-            enums.PrState(r[9]),
+            enums.PR_STATE_BY_VALUE[r[9]],
             r[10],
-            None if r[11] is None else enums.MergeStyle(r[11]),
+            None if r[11] is None else enums.MERGE_STYLE_BY_VALUE[r[11]],
             r[12],
             r[13],
             r[14],
@@ -546,7 +546,9 @@ async def create_review(
     return (
         None
         if r is None
-        else models.Review(r[0], r[1], r[2], enums.ReviewState(r[3]), r[4], r[5], r[6], r[7], r[8])
+        else models.Review(
+            r[0], r[1], r[2], enums.REVIEW_STATE_BY_VALUE[r[3]], r[4], r[5], r[6], r[7], r[8]
+        )
     )
 
 
@@ -558,7 +560,9 @@ async def get_review(conn: psycopg.AsyncConnection[Any], *, id: int) -> models.R
     return (
         None
         if r is None
-        else models.Review(r[0], r[1], r[2], enums.ReviewState(r[3]), r[4], r[5], r[6], r[7], r[8])
+        else models.Review(
+            r[0], r[1], r[2], enums.REVIEW_STATE_BY_VALUE[r[3]], r[4], r[5], r[6], r[7], r[8]
+        )
     )
 
 
@@ -570,7 +574,9 @@ async def list_reviews(
         await cur.execute(q.LIST_REVIEWS, (pull_request_id,))
         rows = await cur.fetchall()
     return [
-        models.Review(r[0], r[1], r[2], enums.ReviewState(r[3]), r[4], r[5], r[6], r[7], r[8])
+        models.Review(
+            r[0], r[1], r[2], enums.REVIEW_STATE_BY_VALUE[r[3]], r[4], r[5], r[6], r[7], r[8]
+        )
         for r in rows
     ]
 
@@ -590,7 +596,15 @@ async def iter_list_reviews(
             await cur.execute(q.LIST_REVIEWS, (pull_request_id,))
             async for r in cur:
                 yield models.Review(
-                    r[0], r[1], r[2], enums.ReviewState(r[3]), r[4], r[5], r[6], r[7], r[8]
+                    r[0],
+                    r[1],
+                    r[2],
+                    enums.REVIEW_STATE_BY_VALUE[r[3]],
+                    r[4],
+                    r[5],
+                    r[6],
+                    r[7],
+                    r[8],
                 )
 
 
@@ -604,7 +618,9 @@ async def submit_review(
     return (
         None
         if r is None
-        else models.Review(r[0], r[1], r[2], enums.ReviewState(r[3]), r[4], r[5], r[6], r[7], r[8])
+        else models.Review(
+            r[0], r[1], r[2], enums.REVIEW_STATE_BY_VALUE[r[3]], r[4], r[5], r[6], r[7], r[8]
+        )
     )
 
 
@@ -618,7 +634,9 @@ async def dismiss_review(conn: psycopg.AsyncConnection[Any], *, id: int) -> mode
     return (
         None
         if r is None
-        else models.Review(r[0], r[1], r[2], enums.ReviewState(r[3]), r[4], r[5], r[6], r[7], r[8])
+        else models.Review(
+            r[0], r[1], r[2], enums.REVIEW_STATE_BY_VALUE[r[3]], r[4], r[5], r[6], r[7], r[8]
+        )
     )
 
 
@@ -669,7 +687,7 @@ async def create_review_comment(
             r[3],
             r[4],
             r[5],
-            enums.DiffSide(r[6]),
+            enums.DIFF_SIDE_BY_VALUE[r[6]],
             r[7],
             r[8],
             r[9],
@@ -697,7 +715,7 @@ async def get_review_comment(
             r[3],
             r[4],
             r[5],
-            enums.DiffSide(r[6]),
+            enums.DIFF_SIDE_BY_VALUE[r[6]],
             r[7],
             r[8],
             r[9],
@@ -725,7 +743,7 @@ async def list_review_comments_by_pull_request(
             r[3],
             r[4],
             r[5],
-            enums.DiffSide(r[6]),
+            enums.DIFF_SIDE_BY_VALUE[r[6]],
             r[7],
             r[8],
             r[9],
@@ -758,7 +776,7 @@ async def iter_list_review_comments_by_pull_request(
                     r[3],
                     r[4],
                     r[5],
-                    enums.DiffSide(r[6]),
+                    enums.DIFF_SIDE_BY_VALUE[r[6]],
                     r[7],
                     r[8],
                     r[9],
@@ -783,7 +801,7 @@ async def list_review_comments_by_review(
             r[3],
             r[4],
             r[5],
-            enums.DiffSide(r[6]),
+            enums.DIFF_SIDE_BY_VALUE[r[6]],
             r[7],
             r[8],
             r[9],
@@ -816,7 +834,7 @@ async def iter_list_review_comments_by_review(
                     r[3],
                     r[4],
                     r[5],
-                    enums.DiffSide(r[6]),
+                    enums.DIFF_SIDE_BY_VALUE[r[6]],
                     r[7],
                     r[8],
                     r[9],
@@ -843,7 +861,7 @@ async def update_review_comment(
             r[3],
             r[4],
             r[5],
-            enums.DiffSide(r[6]),
+            enums.DIFF_SIDE_BY_VALUE[r[6]],
             r[7],
             r[8],
             r[9],
@@ -871,7 +889,7 @@ async def set_review_comment_resolved(
             r[3],
             r[4],
             r[5],
-            enums.DiffSide(r[6]),
+            enums.DIFF_SIDE_BY_VALUE[r[6]],
             r[7],
             r[8],
             r[9],
@@ -912,7 +930,17 @@ async def record_conflict(
         None
         if r is None
         else models.Conflict(
-            r[0], r[1], r[2], r[3], r[4], enums.ConflictKind(r[5]), r[6], r[7], r[8], r[9], r[10]
+            r[0],
+            r[1],
+            r[2],
+            r[3],
+            r[4],
+            enums.CONFLICT_KIND_BY_VALUE[r[5]],
+            r[6],
+            r[7],
+            r[8],
+            r[9],
+            r[10],
         )
     )
 
@@ -926,7 +954,17 @@ async def list_pull_request_conflicts(
         rows = await cur.fetchall()
     return [
         models.Conflict(
-            r[0], r[1], r[2], r[3], r[4], enums.ConflictKind(r[5]), r[6], r[7], r[8], r[9], r[10]
+            r[0],
+            r[1],
+            r[2],
+            r[3],
+            r[4],
+            enums.CONFLICT_KIND_BY_VALUE[r[5]],
+            r[6],
+            r[7],
+            r[8],
+            r[9],
+            r[10],
         )
         for r in rows
     ]
@@ -955,7 +993,7 @@ async def iter_list_pull_request_conflicts(
                     r[2],
                     r[3],
                     r[4],
-                    enums.ConflictKind(r[5]),
+                    enums.CONFLICT_KIND_BY_VALUE[r[5]],
                     r[6],
                     r[7],
                     r[8],
@@ -980,7 +1018,17 @@ async def list_unresolved_conflicts(
         rows = await cur.fetchall()
     return [
         models.Conflict(
-            r[0], r[1], r[2], r[3], r[4], enums.ConflictKind(r[5]), r[6], r[7], r[8], r[9], r[10]
+            r[0],
+            r[1],
+            r[2],
+            r[3],
+            r[4],
+            enums.CONFLICT_KIND_BY_VALUE[r[5]],
+            r[6],
+            r[7],
+            r[8],
+            r[9],
+            r[10],
         )
         for r in rows
     ]
@@ -1015,7 +1063,7 @@ async def iter_list_unresolved_conflicts(
                     r[2],
                     r[3],
                     r[4],
-                    enums.ConflictKind(r[5]),
+                    enums.CONFLICT_KIND_BY_VALUE[r[5]],
                     r[6],
                     r[7],
                     r[8],
@@ -1035,7 +1083,17 @@ async def resolve_conflict(
         None
         if r is None
         else models.Conflict(
-            r[0], r[1], r[2], r[3], r[4], enums.ConflictKind(r[5]), r[6], r[7], r[8], r[9], r[10]
+            r[0],
+            r[1],
+            r[2],
+            r[3],
+            r[4],
+            enums.CONFLICT_KIND_BY_VALUE[r[5]],
+            r[6],
+            r[7],
+            r[8],
+            r[9],
+            r[10],
         )
     )
 

@@ -141,7 +141,7 @@ async def create_workflow_run(
             r[4],
             r[5],
             r[6],
-            enums.WorkflowRunStatus(r[7]),
+            enums.WORKFLOW_RUN_STATUS_BY_VALUE[r[7]],
             r[8],
             r[9],
             r[10],
@@ -170,7 +170,7 @@ async def get_workflow_run(
             r[4],
             r[5],
             r[6],
-            enums.WorkflowRunStatus(r[7]),
+            enums.WORKFLOW_RUN_STATUS_BY_VALUE[r[7]],
             r[8],
             r[9],
             r[10],
@@ -216,7 +216,7 @@ async def start_workflow_run(
             r[4],
             r[5],
             r[6],
-            enums.WorkflowRunStatus(r[7]),
+            enums.WORKFLOW_RUN_STATUS_BY_VALUE[r[7]],
             r[8],
             r[9],
             r[10],
@@ -248,7 +248,7 @@ async def finish_workflow_run(
             r[4],
             r[5],
             r[6],
-            enums.WorkflowRunStatus(r[7]),
+            enums.WORKFLOW_RUN_STATUS_BY_VALUE[r[7]],
             r[8],
             r[9],
             r[10],
@@ -277,7 +277,7 @@ async def cancel_workflow_run(
             r[4],
             r[5],
             r[6],
-            enums.WorkflowRunStatus(r[7]),
+            enums.WORKFLOW_RUN_STATUS_BY_VALUE[r[7]],
             r[8],
             r[9],
             r[10],
@@ -315,7 +315,7 @@ async def list_recent_workflow_runs(
             r[3],
             r[4],
             r[5],
-            enums.WorkflowRunStatus(r[6]),
+            enums.WORKFLOW_RUN_STATUS_BY_VALUE[r[6]],
             r[7],
             r[8],
             r[9],
@@ -357,7 +357,7 @@ async def iter_list_recent_workflow_runs(
                     r[3],
                     r[4],
                     r[5],
-                    enums.WorkflowRunStatus(r[6]),
+                    enums.WORKFLOW_RUN_STATUS_BY_VALUE[r[6]],
                     r[7],
                     r[8],
                     r[9],
@@ -373,7 +373,9 @@ async def count_workflow_runs_by_status(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.COUNT_WORKFLOW_RUNS_BY_STATUS, (repository_id,))
         rows = await cur.fetchall()
-    return [q.CountWorkflowRunsByStatusRow(enums.WorkflowRunStatus(r[0]), r[1]) for r in rows]
+    return [
+        q.CountWorkflowRunsByStatusRow(enums.WORKFLOW_RUN_STATUS_BY_VALUE[r[0]], r[1]) for r in rows
+    ]
 
 
 async def iter_count_workflow_runs_by_status(
@@ -390,7 +392,7 @@ async def iter_count_workflow_runs_by_status(
             cur.itersize = batch_size
             await cur.execute(q.COUNT_WORKFLOW_RUNS_BY_STATUS, (repository_id,))
             async for r in cur:
-                yield q.CountWorkflowRunsByStatusRow(enums.WorkflowRunStatus(r[0]), r[1])
+                yield q.CountWorkflowRunsByStatusRow(enums.WORKFLOW_RUN_STATUS_BY_VALUE[r[0]], r[1])
 
 
 async def create_workflow_step(
@@ -414,7 +416,7 @@ async def create_workflow_step(
             r[2],
             r[3],
             r[4],
-            enums.WorkflowStepStatus(r[5]),
+            enums.WORKFLOW_STEP_STATUS_BY_VALUE[r[5]],
             r[6],
             r[7],
             r[8],
@@ -440,7 +442,7 @@ async def start_workflow_step(
             r[2],
             r[3],
             r[4],
-            enums.WorkflowStepStatus(r[5]),
+            enums.WORKFLOW_STEP_STATUS_BY_VALUE[r[5]],
             r[6],
             r[7],
             r[8],
@@ -472,7 +474,7 @@ async def finish_workflow_step(
             r[2],
             r[3],
             r[4],
-            enums.WorkflowStepStatus(r[5]),
+            enums.WORKFLOW_STEP_STATUS_BY_VALUE[r[5]],
             r[6],
             r[7],
             r[8],
@@ -498,7 +500,7 @@ async def skip_workflow_step(
             r[2],
             r[3],
             r[4],
-            enums.WorkflowStepStatus(r[5]),
+            enums.WORKFLOW_STEP_STATUS_BY_VALUE[r[5]],
             r[6],
             r[7],
             r[8],
@@ -529,7 +531,7 @@ async def list_workflow_steps(
             r[2],
             r[3],
             r[4],
-            enums.WorkflowStepStatus(r[5]),
+            enums.WORKFLOW_STEP_STATUS_BY_VALUE[r[5]],
             r[6],
             r[7],
             r[8],
@@ -560,7 +562,7 @@ async def iter_list_workflow_steps(
                     r[2],
                     r[3],
                     r[4],
-                    enums.WorkflowStepStatus(r[5]),
+                    enums.WORKFLOW_STEP_STATUS_BY_VALUE[r[5]],
                     r[6],
                     r[7],
                     r[8],
@@ -584,7 +586,7 @@ async def append_workflow_log(
     return (
         None
         if r is None
-        else models.WorkflowLog(r[0], r[1], r[2], enums.LogStream(r[3]), r[4], r[5])
+        else models.WorkflowLog(r[0], r[1], r[2], enums.LOG_STREAM_BY_VALUE[r[3]], r[4], r[5])
     )
 
 
@@ -610,7 +612,10 @@ async def list_run_logs(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.LIST_RUN_LOGS, (run_id, after_id, page_size))
         rows = await cur.fetchall()
-    return [models.WorkflowLog(r[0], r[1], r[2], enums.LogStream(r[3]), r[4], r[5]) for r in rows]
+    return [
+        models.WorkflowLog(r[0], r[1], r[2], enums.LOG_STREAM_BY_VALUE[r[3]], r[4], r[5])
+        for r in rows
+    ]
 
 
 async def iter_list_run_logs(
@@ -632,7 +637,9 @@ async def iter_list_run_logs(
             cur.itersize = batch_size
             await cur.execute(q.LIST_RUN_LOGS, (run_id, after_id, page_size))
             async for r in cur:
-                yield models.WorkflowLog(r[0], r[1], r[2], enums.LogStream(r[3]), r[4], r[5])
+                yield models.WorkflowLog(
+                    r[0], r[1], r[2], enums.LOG_STREAM_BY_VALUE[r[3]], r[4], r[5]
+                )
 
 
 async def list_step_logs(
@@ -646,7 +653,10 @@ async def list_step_logs(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.LIST_STEP_LOGS, (step_id, after_id, page_size))
         rows = await cur.fetchall()
-    return [models.WorkflowLog(r[0], r[1], r[2], enums.LogStream(r[3]), r[4], r[5]) for r in rows]
+    return [
+        models.WorkflowLog(r[0], r[1], r[2], enums.LOG_STREAM_BY_VALUE[r[3]], r[4], r[5])
+        for r in rows
+    ]
 
 
 async def iter_list_step_logs(
@@ -668,7 +678,9 @@ async def iter_list_step_logs(
             cur.itersize = batch_size
             await cur.execute(q.LIST_STEP_LOGS, (step_id, after_id, page_size))
             async for r in cur:
-                yield models.WorkflowLog(r[0], r[1], r[2], enums.LogStream(r[3]), r[4], r[5])
+                yield models.WorkflowLog(
+                    r[0], r[1], r[2], enums.LOG_STREAM_BY_VALUE[r[3]], r[4], r[5]
+                )
 
 
 async def upsert_runner(
@@ -683,7 +695,9 @@ async def upsert_runner(
     return (
         None
         if r is None
-        else models.RunnerPool(r[0], r[1], r[2], enums.RunnerStatus(r[3]), r[4], r[5], r[6], r[7])
+        else models.RunnerPool(
+            r[0], r[1], r[2], enums.RUNNER_STATUS_BY_VALUE[r[3]], r[4], r[5], r[6], r[7]
+        )
     )
 
 
@@ -695,7 +709,9 @@ async def get_runner(conn: psycopg.AsyncConnection[Any], *, id: int) -> models.R
     return (
         None
         if r is None
-        else models.RunnerPool(r[0], r[1], r[2], enums.RunnerStatus(r[3]), r[4], r[5], r[6], r[7])
+        else models.RunnerPool(
+            r[0], r[1], r[2], enums.RUNNER_STATUS_BY_VALUE[r[3]], r[4], r[5], r[6], r[7]
+        )
     )
 
 
@@ -709,7 +725,9 @@ async def release_runner(
     return (
         None
         if r is None
-        else models.RunnerPool(r[0], r[1], r[2], enums.RunnerStatus(r[3]), r[4], r[5], r[6], r[7])
+        else models.RunnerPool(
+            r[0], r[1], r[2], enums.RUNNER_STATUS_BY_VALUE[r[3]], r[4], r[5], r[6], r[7]
+        )
     )
 
 

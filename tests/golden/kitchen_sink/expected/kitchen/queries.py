@@ -317,7 +317,7 @@ def insert_kind(
             r[22],
             r[23],
             r[24],
-            enums.Mood(r[25]),
+            enums.MOOD_BY_VALUE[r[25]],
             load_enum_array(enums.Mood, r[26]),
             r[27],
             r[28],
@@ -360,7 +360,7 @@ def get_kind(conn: psycopg.Connection[Any], *, id: int) -> models.Kind | None:
             r[22],
             r[23],
             r[24],
-            enums.Mood(r[25]),
+            enums.MOOD_BY_VALUE[r[25]],
             load_enum_array(enums.Mood, r[26]),
             r[27],
             r[28],
@@ -371,10 +371,9 @@ def get_kind(conn: psycopg.Connection[Any], *, id: int) -> models.Kind | None:
 
 def list_kinds_by_ids(conn: psycopg.Connection[Any], *, ids: list[int]) -> list[ListKindsByIdsRow]:
     """Run the ListKindsByIds query."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(LIST_KINDS_BY_IDS, (ids,))
-        rows = cur.fetchall()
-    return [ListKindsByIdsRow(r[0], r[1], enums.Mood(r[2])) for r in rows]
+    cur = thread_cursor(conn)
+    cur.execute(LIST_KINDS_BY_IDS, (ids,))
+    return [ListKindsByIdsRow(r[0], r[1], enums.MOOD_BY_VALUE[r[2]]) for r in cur.fetchall()]
 
 
 def iter_list_kinds_by_ids(
@@ -391,7 +390,7 @@ def iter_list_kinds_by_ids(
             cur.itersize = batch_size
             cur.execute(LIST_KINDS_BY_IDS, (ids,))
             for r in cur:
-                yield ListKindsByIdsRow(r[0], r[1], enums.Mood(r[2]))
+                yield ListKindsByIdsRow(r[0], r[1], enums.MOOD_BY_VALUE[r[2]])
 
 
 def count_kinds(conn: psycopg.Connection[Any]) -> int | None:
@@ -420,10 +419,9 @@ def nullability_cases(conn: psycopg.Connection[Any], *, id: int) -> NullabilityC
 
 def union_with_null(conn: psycopg.Connection[Any]) -> list[int | None]:
     """Run the UnionWithNull query."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(UNION_WITH_NULL, ())
-        rows = cur.fetchall()
-    return [r[0] for r in rows]
+    cur = thread_cursor(conn)
+    cur.execute(UNION_WITH_NULL, ())
+    return [r[0] for r in cur.fetchall()]
 
 
 def iter_union_with_null(
@@ -445,15 +443,14 @@ def iter_union_with_null(
 
 def pets_with_owners(conn: psycopg.Connection[Any]) -> list[PetsWithOwnersRow]:
     """Run the PetsWithOwners query."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(PETS_WITH_OWNERS, ())
-        rows = cur.fetchall()
+    cur = thread_cursor(conn)
+    cur.execute(PETS_WITH_OWNERS, ())
     return [
         PetsWithOwnersRow(
             models.Owner(*r[0:3]),
-            None if r[3] is None else models.Pet(r[3], r[4], r[5], enums.Mood(r[6])),
+            None if r[3] is None else models.Pet(r[3], r[4], r[5], enums.MOOD_BY_VALUE[r[6]]),
         )
-        for r in rows
+        for r in cur.fetchall()
     ]
 
 
@@ -473,7 +470,9 @@ def iter_pets_with_owners(
             for r in cur:
                 yield PetsWithOwnersRow(
                     models.Owner(*r[0:3]),
-                    None if r[3] is None else models.Pet(r[3], r[4], r[5], enums.Mood(r[6])),
+                    None
+                    if r[3] is None
+                    else models.Pet(r[3], r[4], r[5], enums.MOOD_BY_VALUE[r[6]]),
                 )
 
 
@@ -556,7 +555,9 @@ def get_pets_batch(
         cur.executemany(GET_PETS_BATCH, params, returning=True)
         while True:
             r = cur.fetchone()
-            out.append(None if r is None else models.Pet(r[0], r[1], r[2], enums.Mood(r[3])))
+            out.append(
+                None if r is None else models.Pet(r[0], r[1], r[2], enums.MOOD_BY_VALUE[r[3]])
+            )
             if not cur.nextset():
                 break
     return out
@@ -577,7 +578,9 @@ def pets_of_owners_batch(
     with conn.transaction(), psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
         cur.executemany(PETS_OF_OWNERS_BATCH, params, returning=True)
         while True:
-            out.append([models.Pet(r[0], r[1], r[2], enums.Mood(r[3])) for r in cur.fetchall()])
+            out.append(
+                [models.Pet(r[0], r[1], r[2], enums.MOOD_BY_VALUE[r[3]]) for r in cur.fetchall()]
+            )
             if not cur.nextset():
                 break
     return out

@@ -43,10 +43,9 @@ def create_person(
 
 def list_people(conn: psycopg.Connection[Any]) -> list[models.Person]:
     """Run the ListPeople query."""
-    with psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.execute(LIST_PEOPLE, ())
-        rows = cur.fetchall()
-    return [models.Person(*r) for r in rows]
+    cur = thread_cursor(conn)
+    cur.execute(LIST_PEOPLE, ())
+    return [models.Person(*r) for r in cur.fetchall()]
 
 
 def iter_list_people(

@@ -118,7 +118,7 @@ async def insert_kind(
             r[22],
             r[23],
             r[24],
-            enums.Mood(r[25]),
+            enums.MOOD_BY_VALUE[r[25]],
             load_enum_array(enums.Mood, r[26]),
             r[27],
             r[28],
@@ -161,7 +161,7 @@ async def get_kind(conn: psycopg.AsyncConnection[Any], *, id: int) -> models.Kin
             r[22],
             r[23],
             r[24],
-            enums.Mood(r[25]),
+            enums.MOOD_BY_VALUE[r[25]],
             load_enum_array(enums.Mood, r[26]),
             r[27],
             r[28],
@@ -177,7 +177,7 @@ async def list_kinds_by_ids(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.LIST_KINDS_BY_IDS, (ids,))
         rows = await cur.fetchall()
-    return [q.ListKindsByIdsRow(r[0], r[1], enums.Mood(r[2])) for r in rows]
+    return [q.ListKindsByIdsRow(r[0], r[1], enums.MOOD_BY_VALUE[r[2]]) for r in rows]
 
 
 async def iter_list_kinds_by_ids(
@@ -194,7 +194,7 @@ async def iter_list_kinds_by_ids(
             cur.itersize = batch_size
             await cur.execute(q.LIST_KINDS_BY_IDS, (ids,))
             async for r in cur:
-                yield q.ListKindsByIdsRow(r[0], r[1], enums.Mood(r[2]))
+                yield q.ListKindsByIdsRow(r[0], r[1], enums.MOOD_BY_VALUE[r[2]])
 
 
 async def count_kinds(conn: psycopg.AsyncConnection[Any]) -> int | None:
@@ -258,7 +258,7 @@ async def pets_with_owners(conn: psycopg.AsyncConnection[Any]) -> list[q.PetsWit
     return [
         q.PetsWithOwnersRow(
             models.Owner(*r[0:3]),
-            None if r[3] is None else models.Pet(r[3], r[4], r[5], enums.Mood(r[6])),
+            None if r[3] is None else models.Pet(r[3], r[4], r[5], enums.MOOD_BY_VALUE[r[6]]),
         )
         for r in rows
     ]
@@ -280,7 +280,9 @@ async def iter_pets_with_owners(
             async for r in cur:
                 yield q.PetsWithOwnersRow(
                     models.Owner(*r[0:3]),
-                    None if r[3] is None else models.Pet(r[3], r[4], r[5], enums.Mood(r[6])),
+                    None
+                    if r[3] is None
+                    else models.Pet(r[3], r[4], r[5], enums.MOOD_BY_VALUE[r[6]]),
                 )
 
 
@@ -363,7 +365,9 @@ async def get_pets_batch(
         await cur.executemany(q.GET_PETS_BATCH, params, returning=True)
         while True:
             r = await cur.fetchone()
-            out.append(None if r is None else models.Pet(r[0], r[1], r[2], enums.Mood(r[3])))
+            out.append(
+                None if r is None else models.Pet(r[0], r[1], r[2], enums.MOOD_BY_VALUE[r[3]])
+            )
             if not cur.nextset():
                 break
     return out
@@ -385,7 +389,10 @@ async def pets_of_owners_batch(
         await cur.executemany(q.PETS_OF_OWNERS_BATCH, params, returning=True)
         while True:
             out.append(
-                [models.Pet(r[0], r[1], r[2], enums.Mood(r[3])) for r in await cur.fetchall()]
+                [
+                    models.Pet(r[0], r[1], r[2], enums.MOOD_BY_VALUE[r[3]])
+                    for r in await cur.fetchall()
+                ]
             )
             if not cur.nextset():
                 break
