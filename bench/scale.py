@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import datetime
 import os
 import platform
@@ -150,6 +151,7 @@ class PageRow:
     page: str
     table_rows: tuple[int, int]
     list_rows: tuple[int, int]
+    page_rows: tuple[int, int]
     small_us: float
     large_us: float
     ratio: float
@@ -166,20 +168,23 @@ class Throughput:
         return self.operations / self.seconds
 
 
-def _walk(conn: Conn, query: ListQuery) -> tuple[int, Kwargs]:
-    """The list's length and the cursor of the page in its middle."""
+def _walk(conn: Conn, query: ListQuery, page_size: int) -> tuple[int, Kwargs]:
+    """The list's length and a deep cursor: half-way down, yet a full page from the end."""
+    chunk = 1_000
     cursors: list[Kwargs] = [{}]
     total = 0
     while True:
-        page = query.function(conn, **query.filters, **cursors[-1], page_size=1_000)
+        page = query.function(conn, **query.filters, **cursors[-1], page_size=chunk)
         total += len(page)
-        if len(page) < 1_000:
+        if len(page) < chunk:
             break
         cursors.append(query.next_page(page[-1]))
-    middle = total // 2
-    row = query.function(conn, **query.filters, **cursors[middle // 1_000], page_size=1_000)
-    offset = middle % 1_000
-    return total, query.next_page(row[offset - 1]) if offset else cursors[middle // 1_000]
+    skip = min(total // 2, max(0, total - page_size))
+    start = cursors[skip // chunk]
+    if skip % chunk == 0:
+        return total, start
+    page = query.function(conn, **query.filters, **start, page_size=chunk)
+    return total, query.next_page(page[skip % chunk - 1])
 
 
 def _timer(conn: Conn, query: ListQuery, kwargs: Kwargs) -> harness.Timer:
@@ -200,20 +205,17 @@ def measure_pages(
     for query in LISTS:
         lengths, deep, counts = [], [], []
         for forge in (small, large):
-            length, cursor = _walk(forge.conn, query)
+            length, cursor = _walk(forge.conn, query, plan.page_size)
             lengths.append(length)
             deep.append(cursor)
             counts.append(_count(forge.conn, query.table))
         for page, cursors in (("first", [{}, {}]), ("deep", deep)):
-            cases = [
-                Case(
-                    f"scale {forge.scale}",
-                    _timer(
-                        forge.conn, query, {**query.filters, **cursor, "page_size": plan.page_size}
-                    ),
-                )
+            calls = [
+                (forge, {**query.filters, **cursor, "page_size": plan.page_size})
                 for forge, cursor in zip((small, large), cursors, strict=True)
             ]
+            returned = tuple(len(query.function(f.conn, **kwargs)) for f, kwargs in calls)
+            cases = [Case(f"scale {f.scale}", _timer(f.conn, query, kw)) for f, kw in calls]
             result = harness.run(
                 Workload(f"{query.name}, {page} page", plan.page_ops, cases), plan.rounds, log
             )
@@ -223,6 +225,7 @@ def measure_pages(
                     page,
                     (counts[0], counts[1]),
                     (lengths[0], lengths[1]),
+                    (returned[0], returned[1]),
                     result.cases[0].median_us,
                     result.cases[1].median_us,
                     result.cases[1].median_ratio,
@@ -321,18 +324,23 @@ def machine(conn: Conn) -> str:
     )
 
 
+def _pair(counts: tuple[int, int]) -> str:
+    """One number when both sides returned as many rows, else "small → large"."""
+    return f"{counts[0]}" if counts[0] == counts[1] else f"{counts[0]} → {counts[1]}"
+
+
 def render(
     rows: Sequence[PageRow], throughputs: Sequence[Throughput], seeding: Sequence[str]
 ) -> str:
     lines = [
-        "| list | page | table rows (small → large) | list rows | small µs | large µs "
-        "| large / small |",
-        "|---|---|---|---|---:|---:|---:|",
+        "| list | page | table rows (small → large) | list rows | page rows | small µs "
+        "| large µs | large / small |",
+        "|---|---|---|---|---|---:|---:|---:|",
     ]
     for r in rows:
         lines.append(
             f"| {r.query} | {r.page} | {r.table_rows[0]:,} → {r.table_rows[1]:,} "
-            f"| {r.list_rows[0]:,} → {r.list_rows[1]:,} | {r.small_us:,.0f} "
+            f"| {r.list_rows[0]:,} → {r.list_rows[1]:,} | {_pair(r.page_rows)} | {r.small_us:,.0f} "
             f"| {r.large_us:,.0f} | {r.ratio:.2f}x |"
         )
     lines += ["", "| throughput | operations | seconds | per second |", "|---|---:|---:|---:|"]
@@ -351,11 +359,18 @@ def main(argv: Sequence[str] | None = None, log: Callable[[str], None] = print) 
     server = args.server_url or config.database_url()
     with contextlib.ExitStack() as stack:
         forges, seeding = [], []
-        for scale in (plan.small, plan.large):
+        large_size = forge_seed.ForgeSize.at(plan.large)
+        # Same accounts and repositories, 1/100 of the content: every hot list then
+        # has more than two pages on both sides, so both pages are full pages.
+        small_size = dataclasses.replace(
+            forge_seed.ForgeSize.at(plan.small),
+            users=large_size.users,
+            repositories=large_size.repositories,
+        )
+        for scale, size in ((plan.small, small_size), (plan.large, large_size)):
             url = stack.enter_context(scratch_database(server))
             log(f"seeding scale {scale} ...")
-            report = forge_seed.seed_forge(url, forge_seed.ForgeSize.at(scale))
-            size = report.size
+            report = forge_seed.seed_forge(url, size)
             seeding.append(
                 f"Seeded scale {scale}: {size.users:,} users, {size.repositories:,} repositories, "
                 f"{size.issues:,} issues, {size.comments:,} comments, {size.log_lines:,} log "
@@ -365,7 +380,7 @@ def main(argv: Sequence[str] | None = None, log: Callable[[str], None] = print) 
             conn = stack.enter_context(psycopg.connect(url, autocommit=True))
             forges.append(Forge(scale, url, conn))
         small, large = forges
-        spread = min(100, forge_seed.ForgeSize.at(plan.large).repositories)
+        spread = min(100, large_size.repositories)
         seeding.insert(0, f"Machine: {machine(large.conn)}.")
         rows = measure_pages(small, large, plan, log)
         log("claims and issue creation ...")

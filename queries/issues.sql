@@ -29,13 +29,15 @@ SELECT * FROM issues WHERE repository_id = $1 AND issue_number = $2;
 SELECT * FROM issues i
 WHERE i.repository_id = sqlc.arg(repository_id)
   AND i.state = sqlc.arg(state)
-  AND (sqlc.narg(label_id)::bigint IS NULL OR EXISTS (
+  -- Not "x IS NULL OR ...": generic plans then expect ~no rows and sort the whole list.
+  AND CASE WHEN sqlc.narg(label_id)::bigint IS NULL THEN true ELSE EXISTS (
         SELECT 1 FROM issue_labels il
-        WHERE il.issue_id = i.id AND il.label_id = sqlc.narg(label_id)::bigint))
-  AND (sqlc.narg(assignee_id)::bigint IS NULL OR EXISTS (
+        WHERE il.issue_id = i.id AND il.label_id = sqlc.narg(label_id)::bigint) END
+  AND CASE WHEN sqlc.narg(assignee_id)::bigint IS NULL THEN true ELSE EXISTS (
         SELECT 1 FROM issue_assignees ia
-        WHERE ia.issue_id = i.id AND ia.user_id = sqlc.narg(assignee_id)::bigint))
-  AND (sqlc.narg(milestone_id)::bigint IS NULL OR i.milestone_id = sqlc.narg(milestone_id)::bigint)
+        WHERE ia.issue_id = i.id AND ia.user_id = sqlc.narg(assignee_id)::bigint) END
+  AND COALESCE(i.milestone_id = sqlc.narg(milestone_id)::bigint,
+               sqlc.narg(milestone_id)::bigint IS NULL)
   AND (i.created_at, i.id)
        < (COALESCE(sqlc.narg(before_created_at)::timestamptz, 'infinity'),
           COALESCE(sqlc.narg(before_id)::bigint, 9223372036854775807))

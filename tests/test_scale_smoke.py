@@ -17,7 +17,7 @@ from bench.scale import main
 
 PAGE = re.compile(
     r"^\| (?P<query>[^|]+) \| (?P<page>first|deep) \| [\d,]+ → [\d,]+ \| (?P<rows>[\d,]+) → "
-    r"[\d,]+ \| [\d,]+ \| [\d,]+ \| (?P<ratio>[\d.]+)x \|$"
+    r"[\d,]+ \| [\d →]+ \| [\d,]+ \| [\d,]+ \| (?P<ratio>[\d.]+)x \|$"
 )
 THROUGHPUT = re.compile(r"^\| (?P<label>[^|]+) \| (?P<ops>[\d,]+) \| [\d.]+ \| [\d,]+ \|$")
 

@@ -43,13 +43,15 @@ LIST_ISSUES: Final[LiteralString] = """-- name: ListIssues :many
 SELECT id, repository_id, issue_number, title, body, state, author_id, milestone_id, due_date, closed_at, created_at, updated_at FROM issues i
 WHERE i.repository_id = $1
   AND i.state = $2
-  AND ($3::bigint IS NULL OR EXISTS (
+  -- Not "x IS NULL OR ...": generic plans then expect ~no rows and sort the whole list.
+  AND CASE WHEN $3::bigint IS NULL THEN true ELSE EXISTS (
         SELECT 1 FROM issue_labels il
-        WHERE il.issue_id = i.id AND il.label_id = $3::bigint))
-  AND ($4::bigint IS NULL OR EXISTS (
+        WHERE il.issue_id = i.id AND il.label_id = $3::bigint) END
+  AND CASE WHEN $4::bigint IS NULL THEN true ELSE EXISTS (
         SELECT 1 FROM issue_assignees ia
-        WHERE ia.issue_id = i.id AND ia.user_id = $4::bigint))
-  AND ($5::bigint IS NULL OR i.milestone_id = $5::bigint)
+        WHERE ia.issue_id = i.id AND ia.user_id = $4::bigint) END
+  AND COALESCE(i.milestone_id = $5::bigint,
+               $5::bigint IS NULL)
   AND (i.created_at, i.id)
        < (COALESCE($6::timestamptz, 'infinity'),
           COALESCE($7::bigint, 9223372036854775807))
