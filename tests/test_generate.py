@@ -66,3 +66,31 @@ def test_generate_passes_sqlc_errors_through(
     assert "queries/notes.sql:2:" in err
     assert 'column "nope" does not exist' in err
     assert not (root / "out").exists()
+
+
+def test_generate_removes_modules_of_deleted_query_files(tmp_path: Path) -> None:
+    root = project(tmp_path, "-- name: GetNote :one\nSELECT id, body FROM note WHERE id = $1;\n")
+    (root / "queries" / "extra.sql").write_text(
+        "-- name: CountNotes :one\nSELECT count(*) FROM note;\n"
+    )
+    assert generate(root) == 0
+    assert (root / "out" / "tiny" / "extra.py").exists()
+    (root / "queries" / "extra.sql").unlink()
+    problems = drift.check_generated(root)
+    assert len(problems) == 1 and "out/tiny/extra.py (committed)" in problems[0]
+    assert generate(root) == 0
+    assert not (root / "out" / "tiny" / "extra.py").exists()
+    assert not (root / "out" / "tiny" / "aio" / "extra.py").exists()
+    assert "count_notes" not in (root / "out" / "tiny" / "__init__.py").read_text()
+    assert drift.check_generated(root) == []
+
+
+def test_failed_generation_leaves_generated_files_alone(tmp_path: Path) -> None:
+    root = project(tmp_path, "-- name: GetNote :one\nSELECT id, body FROM note WHERE id = $1;\n")
+    assert generate(root) == 0
+    before = (root / "out" / "tiny" / "notes.py").read_text()
+    (root / "queries" / "notes.sql").write_text("-- name: GetNote :one\nSELECT nope FROM note;\n")
+    assert generate(root) != 0
+    assert (root / "out" / "tiny" / "notes.py").read_text() == before
+    problems = drift.check_generated(root)
+    assert len(problems) == 1 and 'column "nope" does not exist' in problems[0]

@@ -1,8 +1,8 @@
 """``plue-db check``: prove generated/, migrations/ and live databases match schema.sql.
 
-Three checks, each returning the problems it found as readable text (empty = passed):
-generated code is what sqlc produces now (``sqlc diff``); all migrations applied to an
-empty scratch database give the catalog of schema.sql applied to another; optionally a
+Each check returns the problems it found as readable text (empty = passed): generated
+code is what the generator produces now (no stale files either); all migrations applied
+to an empty scratch database give the catalog of schema.sql applied to another; optionally a
 live database has that catalog too. Scratch databases live on the configured server and
 are dropped afterwards, whatever happens.
 """
@@ -24,12 +24,30 @@ from plue_db.migrate import MigrationError, migrate
 
 
 def check_generated(root: Path = config.PROJECT_ROOT) -> list[str]:
-    """Differences between generated/ and a fresh ``sqlc diff`` run (with its errors)."""
-    result = generate.sqlc("diff", root=root, capture=True)
-    if result.returncode == 0:
+    """How generated/ differs from what the generator writes now: changed, missing and
+    stale files, each with a unified diff (or sqlc's errors if generation fails)."""
+    try:
+        fresh = generate.fresh_output(root)
+    except generate.GenerationError as exc:
+        return [f"the generator fails on schema.sql / queries/:\n{exc}"]
+    packages = {path.parent for path in fresh if path.name == "models.py"}
+    current = generate.package_files(root, packages)
+    diffs = [
+        "".join(
+            difflib.unified_diff(
+                current.get(path, "").splitlines(keepends=True),
+                fresh.get(path, "").splitlines(keepends=True),
+                fromfile=f"{path} (committed)" if path in current else "/dev/null",
+                tofile=f"{path} (generated now)" if path in fresh else "/dev/null",
+            )
+        )
+        or f"{path}: differs"
+        for path in sorted(set(fresh) | set(current))
+        if fresh.get(path) != current.get(path)
+    ]
+    if not diffs:
         return []
-    output = (result.stdout + result.stderr).strip() or f"sqlc diff exited {result.returncode}"
-    return ["generated/ is not what `plue-db generate` produces now:\n" + output]
+    return ["generated/ is not what `plue-db generate` produces now:\n" + "\n".join(diffs)]
 
 
 def check_migrations(
