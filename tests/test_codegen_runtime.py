@@ -273,3 +273,41 @@ def test_options_overrides_rename_and_no_async(server_url: str) -> None:
             assert tuned.queries.list_people(conn) == [person]
     finally:
         drop_database(server_url, name)
+
+
+def test_batchexec_is_atomic(kconn: psycopg.Connection[Any]) -> None:
+    owner = queries.create_owner(kconn, class_="batch", from_=None)
+    assert owner is not None
+    queries.add_pets(kconn, [queries.AddPetsParams(owner.id, f"p{i}") for i in range(3)])
+    pets = queries.pets_of_owners_batch(kconn, [queries.PetsOfOwnersBatchParams(owner.id)])[0]
+    renames = [queries.RenamePetsParams(new_name=f"r{p.id}", id=p.id) for p in pets]
+    queries.rename_pets(kconn, renames)
+    after = queries.pets_of_owners_batch(kconn, [queries.PetsOfOwnersBatchParams(owner.id)])[0]
+    assert [p.name for p in after] == [f"r{p.id}" for p in pets]
+    with pytest.raises(psycopg.errors.NotNullViolation):
+        queries.rename_pets(
+            kconn,
+            [
+                queries.RenamePetsParams("first", pets[0].id),
+                queries.RenamePetsParams(None, pets[1].id),  # type: ignore[arg-type]
+            ],
+        )
+    final = queries.pets_of_owners_batch(kconn, [queries.PetsOfOwnersBatchParams(owner.id)])[0]
+    assert [p.name for p in final] == [f"r{p.id}" for p in pets]  # the first rename undone too
+
+
+def test_enum_value_unknown_to_the_code_fails_clearly(kitchen_url: str) -> None:
+    with psycopg.connect(kitchen_url, autocommit=True) as conn:
+        conn.execute("ALTER TYPE mood ADD VALUE IF NOT EXISTS 'grumpy'")
+        owner = queries.create_owner(conn, class_="moody", from_=None)
+        assert owner is not None
+        conn.execute(
+            "INSERT INTO pets (owner_id, name, feeling) VALUES (%s, 'x', 'grumpy')", (owner.id,)
+        )
+        try:
+            with pytest.raises(
+                ValueError, match="'grumpy' is not a value of the PostgreSQL enum mood"
+            ):
+                queries.pets_of_owners_batch(conn, [queries.PetsOfOwnersBatchParams(owner.id)])
+        finally:
+            conn.execute("DELETE FROM pets WHERE owner_id = %s", (owner.id,))

@@ -46,6 +46,7 @@ class EnumClass:
     doc: str
     members: tuple[tuple[str, str], ...]
     by_value: str  # name of the value -> member dict rows are decoded through
+    sql_name: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +179,7 @@ class Builder:
                 doc=e.comment or f"Values of the PostgreSQL enum type {e.name}.",
                 members=self.enum_members(e.name, e.values),
                 by_value=enum_lookup(e.name),
+                sql_name=e.name,
             )
             for e in self.request.enums
         )

@@ -8,7 +8,24 @@ decode rows through it, which costs a fraction of calling the class.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Final
+from typing import Final, Generic, TypeVar
+
+E = TypeVar("E", bound=StrEnum)
+
+
+class ByValue(dict[str, E], Generic[E]):
+    """SQL value -> member, failing clearly on a value this code doesn't know (the
+    database has an enum value added after generation: run ``plue-db generate``)."""
+
+    def __init__(self, enum: type[E], sql_type: str) -> None:
+        super().__init__((member.value, member) for member in enum)
+        self.sql_type = sql_type
+
+    def __missing__(self, value: str) -> E:
+        raise ValueError(
+            f"{value!r} is not a value of the PostgreSQL enum {self.sql_type} known to "
+            "this generated code; regenerate it"
+        )
 
 
 class IssueState(StrEnum):
@@ -18,7 +35,7 @@ class IssueState(StrEnum):
     CLOSED = "closed"
 
 
-ISSUE_STATE_BY_VALUE: Final[dict[str, IssueState]] = {m.value: m for m in IssueState}
+ISSUE_STATE_BY_VALUE: Final = ByValue(IssueState, "issue_state")
 
 
 class IssueEventType(StrEnum):
@@ -44,7 +61,7 @@ class IssueEventType(StrEnum):
     DEPENDENCY_REMOVED = "dependency_removed"
 
 
-ISSUE_EVENT_TYPE_BY_VALUE: Final[dict[str, IssueEventType]] = {m.value: m for m in IssueEventType}
+ISSUE_EVENT_TYPE_BY_VALUE: Final = ByValue(IssueEventType, "issue_event_type")
 
 
 class LandingStatus(StrEnum):
@@ -61,7 +78,7 @@ class LandingStatus(StrEnum):
     ABANDONED = "abandoned"
 
 
-LANDING_STATUS_BY_VALUE: Final[dict[str, LandingStatus]] = {m.value: m for m in LandingStatus}
+LANDING_STATUS_BY_VALUE: Final = ByValue(LandingStatus, "landing_status")
 
 
 class ReviewState(StrEnum):
@@ -74,7 +91,7 @@ class ReviewState(StrEnum):
     DISMISSED = "dismissed"
 
 
-REVIEW_STATE_BY_VALUE: Final[dict[str, ReviewState]] = {m.value: m for m in ReviewState}
+REVIEW_STATE_BY_VALUE: Final = ByValue(ReviewState, "review_state")
 
 
 class DiffSide(StrEnum):
@@ -84,7 +101,7 @@ class DiffSide(StrEnum):
     RIGHT = "right"
 
 
-DIFF_SIDE_BY_VALUE: Final[dict[str, DiffSide]] = {m.value: m for m in DiffSide}
+DIFF_SIDE_BY_VALUE: Final = ByValue(DiffSide, "diff_side")
 
 
 class PrState(StrEnum):
@@ -95,7 +112,7 @@ class PrState(StrEnum):
     MERGED = "merged"
 
 
-PR_STATE_BY_VALUE: Final[dict[str, PrState]] = {m.value: m for m in PrState}
+PR_STATE_BY_VALUE: Final = ByValue(PrState, "pr_state")
 
 
 class MergeStyle(StrEnum):
@@ -106,7 +123,7 @@ class MergeStyle(StrEnum):
     REBASE = "rebase"
 
 
-MERGE_STYLE_BY_VALUE: Final[dict[str, MergeStyle]] = {m.value: m for m in MergeStyle}
+MERGE_STYLE_BY_VALUE: Final = ByValue(MergeStyle, "merge_style")
 
 
 class ConflictKind(StrEnum):
@@ -119,7 +136,7 @@ class ConflictKind(StrEnum):
     OTHER = "other"
 
 
-CONFLICT_KIND_BY_VALUE: Final[dict[str, ConflictKind]] = {m.value: m for m in ConflictKind}
+CONFLICT_KIND_BY_VALUE: Final = ByValue(ConflictKind, "conflict_kind")
 
 
 class FileChangeKind(StrEnum):
@@ -131,7 +148,7 @@ class FileChangeKind(StrEnum):
     RENAMED = "renamed"
 
 
-FILE_CHANGE_KIND_BY_VALUE: Final[dict[str, FileChangeKind]] = {m.value: m for m in FileChangeKind}
+FILE_CHANGE_KIND_BY_VALUE: Final = ByValue(FileChangeKind, "file_change_kind")
 
 
 class WatchMode(StrEnum):
@@ -142,7 +159,7 @@ class WatchMode(StrEnum):
     IGNORING = "ignoring"
 
 
-WATCH_MODE_BY_VALUE: Final[dict[str, WatchMode]] = {m.value: m for m in WatchMode}
+WATCH_MODE_BY_VALUE: Final = ByValue(WatchMode, "watch_mode")
 
 
 class SessionStatus(StrEnum):
@@ -155,7 +172,7 @@ class SessionStatus(StrEnum):
     ABORTED = "aborted"
 
 
-SESSION_STATUS_BY_VALUE: Final[dict[str, SessionStatus]] = {m.value: m for m in SessionStatus}
+SESSION_STATUS_BY_VALUE: Final = ByValue(SessionStatus, "session_status")
 
 
 class MessageRole(StrEnum):
@@ -167,7 +184,7 @@ class MessageRole(StrEnum):
     TOOL = "tool"
 
 
-MESSAGE_ROLE_BY_VALUE: Final[dict[str, MessageRole]] = {m.value: m for m in MessageRole}
+MESSAGE_ROLE_BY_VALUE: Final = ByValue(MessageRole, "message_role")
 
 
 class MessageStatus(StrEnum):
@@ -180,7 +197,7 @@ class MessageStatus(StrEnum):
     ABORTED = "aborted"
 
 
-MESSAGE_STATUS_BY_VALUE: Final[dict[str, MessageStatus]] = {m.value: m for m in MessageStatus}
+MESSAGE_STATUS_BY_VALUE: Final = ByValue(MessageStatus, "message_status")
 
 
 class PartKind(StrEnum):
@@ -193,7 +210,7 @@ class PartKind(StrEnum):
     FILE = "file"
 
 
-PART_KIND_BY_VALUE: Final[dict[str, PartKind]] = {m.value: m for m in PartKind}
+PART_KIND_BY_VALUE: Final = ByValue(PartKind, "part_kind")
 
 
 class WorkflowRunStatus(StrEnum):
@@ -207,9 +224,7 @@ class WorkflowRunStatus(StrEnum):
     TIMED_OUT = "timed_out"
 
 
-WORKFLOW_RUN_STATUS_BY_VALUE: Final[dict[str, WorkflowRunStatus]] = {
-    m.value: m for m in WorkflowRunStatus
-}
+WORKFLOW_RUN_STATUS_BY_VALUE: Final = ByValue(WorkflowRunStatus, "workflow_run_status")
 
 
 class WorkflowStepStatus(StrEnum):
@@ -223,9 +238,7 @@ class WorkflowStepStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
-WORKFLOW_STEP_STATUS_BY_VALUE: Final[dict[str, WorkflowStepStatus]] = {
-    m.value: m for m in WorkflowStepStatus
-}
+WORKFLOW_STEP_STATUS_BY_VALUE: Final = ByValue(WorkflowStepStatus, "workflow_step_status")
 
 
 class LogStream(StrEnum):
@@ -236,7 +249,7 @@ class LogStream(StrEnum):
     SYSTEM = "system"
 
 
-LOG_STREAM_BY_VALUE: Final[dict[str, LogStream]] = {m.value: m for m in LogStream}
+LOG_STREAM_BY_VALUE: Final = ByValue(LogStream, "log_stream")
 
 
 class RunnerStatus(StrEnum):
@@ -248,7 +261,7 @@ class RunnerStatus(StrEnum):
     OFFLINE = "offline"
 
 
-RUNNER_STATUS_BY_VALUE: Final[dict[str, RunnerStatus]] = {m.value: m for m in RunnerStatus}
+RUNNER_STATUS_BY_VALUE: Final = ByValue(RunnerStatus, "runner_status")
 
 
 class CommitState(StrEnum):
@@ -260,4 +273,4 @@ class CommitState(StrEnum):
     ERROR = "error"
 
 
-COMMIT_STATE_BY_VALUE: Final[dict[str, CommitState]] = {m.value: m for m in CommitState}
+COMMIT_STATE_BY_VALUE: Final = ByValue(CommitState, "commit_state")

@@ -82,3 +82,6 @@ SELECT * FROM owners WHERE id = $1;
 
 -- name: DeleteOwner :exec
 DELETE FROM owners WHERE id = $1;
+
+-- name: RenamePets :batchexec
+UPDATE pets SET name = sqlc.arg(new_name) WHERE id = sqlc.arg(id);

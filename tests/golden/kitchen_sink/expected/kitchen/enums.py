@@ -8,7 +8,24 @@ decode rows through it, which costs a fraction of calling the class.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Final
+from typing import Final, Generic, TypeVar
+
+E = TypeVar("E", bound=StrEnum)
+
+
+class ByValue(dict[str, E], Generic[E]):
+    """SQL value -> member, failing clearly on a value this code doesn't know (the
+    database has an enum value added after generation: run ``plue-db generate``)."""
+
+    def __init__(self, enum: type[E], sql_type: str) -> None:
+        super().__init__((member.value, member) for member in enum)
+        self.sql_type = sql_type
+
+    def __missing__(self, value: str) -> E:
+        raise ValueError(
+            f"{value!r} is not a value of the PostgreSQL enum {self.sql_type} known to "
+            "this generated code; regenerate it"
+        )
 
 
 class Mood(StrEnum):
@@ -20,4 +37,4 @@ class Mood(StrEnum):
     TR_S_BIEN = "très bien"
 
 
-MOOD_BY_VALUE: Final[dict[str, Mood]] = {m.value: m for m in Mood}
+MOOD_BY_VALUE: Final = ByValue(Mood, "mood")

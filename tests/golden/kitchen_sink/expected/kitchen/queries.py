@@ -217,6 +217,18 @@ DELETE_OWNER: Final[LiteralString] = """-- name: DeleteOwner :exec
 DELETE FROM owners WHERE id = $1
 """
 
+RENAME_PETS: Final[LiteralString] = """-- name: RenamePets :batchexec
+UPDATE pets SET name = $1 WHERE id = $2
+"""
+
+
+@dataclass(slots=True)
+class RenamePetsParams:
+    """One row of input for rename_pets."""
+
+    new_name: str
+    id: int
+
 
 def insert_kind(
     conn: psycopg.Connection[Any],
@@ -608,6 +620,18 @@ def delete_owner(conn: psycopg.Connection[Any], *, id: int) -> None:
     """Run the DeleteOwner query."""
     cur = thread_cursor(conn)
     cur.execute(DELETE_OWNER, (id,))
+
+
+def rename_pets(conn: psycopg.Connection[Any], rows: Iterable[RenamePetsParams]) -> None:
+    """Run the RenamePets query.
+
+    Sends every row in pipeline mode, in one transaction: all run or none do.
+    """
+    params = [(p.new_name, p.id) for p in rows]
+    if not params:
+        return
+    with conn.transaction(), psycopg.RawCursor(conn) as cur:
+        cur.executemany(RENAME_PETS, params)
 
 
 _CURSOR_IDS = itertools.count()

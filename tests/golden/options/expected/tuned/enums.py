@@ -6,3 +6,23 @@ decode rows through it, which costs a fraction of calling the class.
 """
 
 from __future__ import annotations
+
+from enum import StrEnum
+from typing import Generic, TypeVar
+
+E = TypeVar("E", bound=StrEnum)
+
+
+class ByValue(dict[str, E], Generic[E]):
+    """SQL value -> member, failing clearly on a value this code doesn't know (the
+    database has an enum value added after generation: run ``plue-db generate``)."""
+
+    def __init__(self, enum: type[E], sql_type: str) -> None:
+        super().__init__((member.value, member) for member in enum)
+        self.sql_type = sql_type
+
+    def __missing__(self, value: str) -> E:
+        raise ValueError(
+            f"{value!r} is not a value of the PostgreSQL enum {self.sql_type} known to "
+            "this generated code; regenerate it"
+        )

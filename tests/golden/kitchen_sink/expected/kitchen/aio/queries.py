@@ -423,4 +423,18 @@ async def delete_owner(conn: psycopg.AsyncConnection[Any], *, id: int) -> None:
         await cur.execute(q.DELETE_OWNER, (id,))
 
 
+async def rename_pets(
+    conn: psycopg.AsyncConnection[Any], rows: Iterable[q.RenamePetsParams]
+) -> None:
+    """Run the RenamePets query.
+
+    Sends every row in pipeline mode, in one transaction: all run or none do.
+    """
+    params = [(p.new_name, p.id) for p in rows]
+    if not params:
+        return
+    async with conn.transaction(), psycopg.AsyncRawCursor(conn) as cur:
+        await cur.executemany(q.RENAME_PETS, params)
+
+
 _CURSOR_IDS = itertools.count()
