@@ -195,6 +195,15 @@ VALUES (
 )
 ON CONFLICT (issue_id, label_id) DO NOTHING;
 
+-- Attach several labels at once (e.g. the labels chosen when filing an issue), sent in
+-- pipeline mode in one transaction: all attach or, on any error, none. Already
+-- attached pairs are skipped, as in AttachLabel.
+-- name: AttachLabels :batchexec
+INSERT INTO issue_labels (issue_id, label_id, repository_id)
+SELECT sqlc.arg(issue_id), sqlc.arg(label_id), i.repository_id
+FROM issues i WHERE i.id = sqlc.arg(issue_id)
+ON CONFLICT (issue_id, label_id) DO NOTHING;
+
 -- Detach a label from an issue; returns 1 if it was attached.
 -- name: DetachLabel :execrows
 DELETE FROM issue_labels WHERE issue_id = $1 AND label_id = $2;

@@ -421,6 +421,31 @@ def test_a_label_of_another_repository_cannot_be_attached(conn: Conn) -> None:
         issues.attach_label(conn, issue_id=-1, label_id=foreign.id)
 
 
+def test_attach_labels_in_one_batch_all_or_nothing(conn: Conn) -> None:
+    issue, stranger = make_issue(conn), make_issue(conn)
+    mine = [
+        issues.create_label(
+            conn, repository_id=issue.repository_id, name=n, color="#ededed", description=""
+        )
+        for n in ("a", "b", "c")
+    ]
+    ids = [label.id for label in mine if label is not None]
+    batch = issues.AttachLabelsParams
+    issues.attach_labels(conn, [batch(issue.id, ids[0]), batch(issue.id, ids[1])])
+    issues.attach_labels(conn, [batch(issue.id, ids[1]), batch(issue.id, ids[2])])  # b again
+    assert [lb.id for lb in issues.list_issue_labels(conn, issue_id=issue.id)] == ids
+    foreign = issues.create_label(
+        conn, repository_id=stranger.repository_id, name="x", color="#ededed", description=""
+    )
+    assert foreign is not None
+    detached = issues.detach_label(conn, issue_id=issue.id, label_id=ids[2])
+    assert detached == 1
+    with pytest.raises(errors.ForeignKeyViolation, match="issue_labels_label_same_repository"):
+        issues.attach_labels(conn, [batch(issue.id, ids[2]), batch(issue.id, foreign.id)])
+    assert [lb.id for lb in issues.list_issue_labels(conn, issue_id=issue.id)] == ids[:2]
+    issues.attach_labels(conn, [])
+
+
 # --- dependencies and subtasks --------------------------------------------
 
 

@@ -16,8 +16,10 @@ TEMPLATES = Path(__file__).parent / "templates"
 
 
 def docstring(text: str) -> str:
-    """Text safe inside a triple-quoted docstring."""
-    return text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"').rstrip('"')
+    """Text safe inside a triple-quoted docstring at the 4-space level (every docstring
+    we emit is), continuation lines indented to match."""
+    safe = text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"').rstrip('"')
+    return safe.replace("\n", "\n    ")
 
 
 def docstring_closed(text: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime
 import itertools
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Final, LiteralString
 
@@ -233,6 +233,22 @@ VALUES (
 )
 ON CONFLICT (issue_id, label_id) DO NOTHING
 """
+
+ATTACH_LABELS: Final[LiteralString] = """-- name: AttachLabels :batchexec
+INSERT INTO issue_labels (issue_id, label_id, repository_id)
+SELECT $1, $2, i.repository_id
+FROM issues i WHERE i.id = $1
+ON CONFLICT (issue_id, label_id) DO NOTHING
+"""
+
+
+@dataclass(slots=True)
+class AttachLabelsParams:
+    """One row of input for attach_labels."""
+
+    issue_id: int
+    label_id: int
+
 
 DETACH_LABEL: Final[LiteralString] = """-- name: DetachLabel :execrows
 DELETE FROM issue_labels WHERE issue_id = $1 AND label_id = $2
@@ -1009,6 +1025,20 @@ def attach_label(conn: psycopg.Connection[Any], *, issue_id: int, label_id: int)
     cur = thread_cursor(conn)
     cur.execute(ATTACH_LABEL, (issue_id, label_id))
     return cur.rowcount
+
+
+def attach_labels(conn: psycopg.Connection[Any], rows: Iterable[AttachLabelsParams]) -> None:
+    """Attach several labels at once (e.g. the labels chosen when filing an issue), sent in
+    pipeline mode in one transaction: all attach or, on any error, none. Already
+    attached pairs are skipped, as in AttachLabel.
+
+    Sends every row in pipeline mode, in one transaction: all run or none do.
+    """
+    params = [(p.issue_id, p.label_id) for p in rows]
+    if not params:
+        return
+    with conn.transaction(), psycopg.RawCursor(conn) as cur:
+        cur.executemany(ATTACH_LABELS, params)
 
 
 def detach_label(conn: psycopg.Connection[Any], *, issue_id: int, label_id: int) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime
 import itertools
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
 import psycopg
@@ -616,6 +616,22 @@ async def attach_label(conn: psycopg.AsyncConnection[Any], *, issue_id: int, lab
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.ATTACH_LABEL, (issue_id, label_id))
         return cur.rowcount
+
+
+async def attach_labels(
+    conn: psycopg.AsyncConnection[Any], rows: Iterable[q.AttachLabelsParams]
+) -> None:
+    """Attach several labels at once (e.g. the labels chosen when filing an issue), sent in
+    pipeline mode in one transaction: all attach or, on any error, none. Already
+    attached pairs are skipped, as in AttachLabel.
+
+    Sends every row in pipeline mode, in one transaction: all run or none do.
+    """
+    params = [(p.issue_id, p.label_id) for p in rows]
+    if not params:
+        return
+    async with conn.transaction(), psycopg.AsyncRawCursor(conn) as cur:
+        await cur.executemany(q.ATTACH_LABELS, params)
 
 
 async def detach_label(conn: psycopg.AsyncConnection[Any], *, issue_id: int, label_id: int) -> int:
