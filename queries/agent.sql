@@ -14,7 +14,9 @@ SELECT * FROM sessions WHERE id = sqlc.arg(id);
 -- name: ListUserSessions :many
 SELECT * FROM sessions
 WHERE user_id = sqlc.arg(user_id)::bigint
-  AND (sqlc.narg(status)::session_status IS NULL OR status = sqlc.narg(status)::session_status)
+  -- status is NOT NULL, so COALESCE(narg, status) = "any status" (unlike "$n IS NULL OR
+  -- ...", it keeps generic plans reading the index in order).
+  AND status = COALESCE(sqlc.narg(status)::session_status, status)
   AND (created_at, id)
        < (COALESCE(sqlc.narg(before_created_at)::timestamptz, 'infinity'),
           COALESCE(sqlc.narg(before_id)::bigint, 0))

@@ -27,7 +27,7 @@ SELECT date_trunc('day', created_at AT TIME ZONE 'UTC')::date AS day,
        COALESCE(sum(cost_micro_usd), 0)::bigint AS cost_micro_usd
 FROM llm_usage
 WHERE created_at >= sqlc.arg(since) AND created_at < sqlc.arg(until)
-  AND (sqlc.narg(model)::text IS NULL OR model = sqlc.narg(model)::text)
+  AND model = COALESCE(sqlc.narg(model)::text, model)  -- NOT NULL column: NULL = any
 GROUP BY day
 ORDER BY day;
 

@@ -31,7 +31,9 @@ SELECT id, user_id, repository_id, parent_session_id, title, directory, model, s
 LIST_USER_SESSIONS: Final[LiteralString] = """-- name: ListUserSessions :many
 SELECT id, user_id, repository_id, parent_session_id, title, directory, model, status, token_count, message_count, created_at, updated_at FROM sessions
 WHERE user_id = $1::bigint
-  AND ($2::session_status IS NULL OR status = $2::session_status)
+  -- status is NOT NULL, so COALESCE(narg, status) = "any status" (unlike "$n IS NULL OR
+  -- ...", it keeps generic plans reading the index in order).
+  AND status = COALESCE($2::session_status, status)
   AND (created_at, id)
        < (COALESCE($3::timestamptz, 'infinity'),
           COALESCE($4::bigint, 0))

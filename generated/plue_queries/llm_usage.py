@@ -55,7 +55,7 @@ SELECT date_trunc('day', created_at AT TIME ZONE 'UTC')::date AS day,
        COALESCE(sum(cost_micro_usd), 0)::bigint AS cost_micro_usd
 FROM llm_usage
 WHERE created_at >= $1 AND created_at < $2
-  AND ($3::text IS NULL OR model = $3::text)
+  AND model = COALESCE($3::text, model)  -- NOT NULL column: NULL = any
 GROUP BY day
 ORDER BY day
 """
