@@ -60,3 +60,15 @@ def test_expected_output_passes_ruff_and_mypy_strict(fixture: str) -> None:
 def test_project_package_is_up_to_date() -> None:
     """generated/ is exactly what schema.sql + queries/ produce now, with no stale files."""
     assert drift.check_generated() == []
+
+
+def test_project_package_passes_ruff_and_mypy_strict() -> None:
+    root = Path(__file__).resolve().parents[1]
+    package = root / "generated" / "plue_queries"
+    for command in (
+        [str(BIN / "ruff"), "check", str(package)],
+        [str(BIN / "ruff"), "format", "--check", str(package)],
+        [sys.executable, "-m", "mypy", "--strict", "--cache-dir", "/dev/null", str(package)],
+    ):
+        done = subprocess.run(command, cwd=root, capture_output=True, text=True, check=False)
+        assert done.returncode == 0, done.stdout + done.stderr
