@@ -311,3 +311,13 @@ def test_enum_value_unknown_to_the_code_fails_clearly(kitchen_url: str) -> None:
                 queries.pets_of_owners_batch(conn, [queries.PetsOfOwnersBatchParams(owner.id)])
         finally:
             conn.execute("DELETE FROM pets WHERE owner_id = %s", (owner.id,))
+
+
+def test_composite_type_round_trips(kconn: psycopg.Connection[Any]) -> None:
+    kind = queries.insert_kind(kconn, **kind_values())
+    assert kind is not None
+    spot = models.Point2(x=1.5, y=-2.0)
+    assert queries.set_spot(kconn, spot=spot, id=kind.id) == spot
+    read = queries.get_kind(kconn, id=kind.id)
+    assert read is not None and read.spot == spot and isinstance(read.spot, models.Point2)
+    assert queries.set_spot(kconn, spot=None, id=kind.id) is None

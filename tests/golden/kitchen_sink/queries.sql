@@ -85,3 +85,6 @@ DELETE FROM owners WHERE id = $1;
 
 -- name: RenamePets :batchexec
 UPDATE pets SET name = sqlc.arg(new_name) WHERE id = sqlc.arg(id);
+
+-- name: SetSpot :one
+UPDATE kinds SET spot = sqlc.narg(spot) WHERE id = sqlc.arg(id) RETURNING spot;

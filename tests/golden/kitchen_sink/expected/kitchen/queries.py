@@ -230,6 +230,11 @@ class RenamePetsParams:
     id: int
 
 
+SET_SPOT: Final[LiteralString] = """-- name: SetSpot :one
+UPDATE kinds SET spot = $1 WHERE id = $2 RETURNING spot
+"""
+
+
 def insert_kind(
     conn: psycopg.Connection[Any],
     *,
@@ -498,7 +503,7 @@ def create_owner(
     return None if r is None else models.Owner(*r)
 
 
-def odd_text(conn: psycopg.Connection[Any], *, suffix: str) -> str | None | None:
+def odd_text(conn: psycopg.Connection[Any], *, suffix: str) -> str | None:
     """Percent signs, $ signs, quotes, backslashes and triple quotes stay literal."""
     cur = thread_cursor(conn)
     cur.execute(ODD_TEXT, (suffix,))
@@ -632,6 +637,16 @@ def rename_pets(conn: psycopg.Connection[Any], rows: Iterable[RenamePetsParams])
         return
     with conn.transaction(), psycopg.RawCursor(conn) as cur:
         cur.executemany(RENAME_PETS, params)
+
+
+def set_spot(
+    conn: psycopg.Connection[Any], *, spot: models.Point2 | None = None, id: int
+) -> models.Point2 | None:
+    """Run the SetSpot query."""
+    cur = thread_cursor(conn)
+    cur.execute(SET_SPOT, (spot, id))
+    r = cur.fetchone()
+    return None if r is None else r[0]
 
 
 _CURSOR_IDS = itertools.count()

@@ -25,6 +25,7 @@ from kitchen.aio.queries import (
     rename_pet,
     rename_pets,
     set_doc,
+    set_spot,
     touch_pets,
     union_with_null,
 )
@@ -53,6 +54,7 @@ __all__ = [
     "rename_pet",
     "rename_pets",
     "set_doc",
+    "set_spot",
     "touch_pets",
     "union_with_null",
 ]

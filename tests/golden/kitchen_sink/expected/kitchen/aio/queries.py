@@ -296,7 +296,7 @@ async def create_owner(
     return None if r is None else models.Owner(*r)
 
 
-async def odd_text(conn: psycopg.AsyncConnection[Any], *, suffix: str) -> str | None | None:
+async def odd_text(conn: psycopg.AsyncConnection[Any], *, suffix: str) -> str | None:
     """Percent signs, $ signs, quotes, backslashes and triple quotes stay literal."""
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.ODD_TEXT, (suffix,))
@@ -435,6 +435,16 @@ async def rename_pets(
         return
     async with conn.transaction(), psycopg.AsyncRawCursor(conn) as cur:
         await cur.executemany(q.RENAME_PETS, params)
+
+
+async def set_spot(
+    conn: psycopg.AsyncConnection[Any], *, spot: models.Point2 | None = None, id: int
+) -> models.Point2 | None:
+    """Run the SetSpot query."""
+    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+        await cur.execute(q.SET_SPOT, (spot, id))
+        r = await cur.fetchone()
+    return None if r is None else r[0]
 
 
 _CURSOR_IDS = itertools.count()
