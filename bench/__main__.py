@@ -110,7 +110,6 @@ def _pairs(results: list[WorkloadResult]) -> list[tuple[str, float]]:
         out += [
             (f"{w.name}: generated / raw", w.paired_ratio(latency.GENERATED, latency.BASELINE)),
             (f"{w.name}: A/A", w.paired_ratio(latency.AA, latency.BASELINE)),
-            (f"{w.name}: proposed / raw", w.paired_ratio(latency.PROPOSED, latency.BASELINE)),
             (f"{w.name}: generated / pgbench", w.paired_ratio(latency.GENERATED, latency.PGBENCH)),
             (
                 f"{w.name}: SQLAlchemy / generated",
@@ -126,15 +125,27 @@ def _pairs(results: list[WorkloadResult]) -> list[tuple[str, float]]:
         out.append(
             (f"{w.name}: generated / raw", w.paired_ratio(latency.GENERATED, latency.BASELINE))
         )
-    copy, batch = results[6], results[7]
-    out += [
-        (f"{copy.name}: executemany / :copyfrom", 1 / copy.cases[1].median_ratio),
-        (
-            f"{copy.name}: single inserts / :copyfrom",
-            copy.paired_ratio(copy.cases[2].label, copy.cases[1].label),
-        ),
-        (f"{batch.name}: loop / pipeline", 1 / batch.cases[1].median_ratio),
-    ]
+    return out + _bulk_pairs(results[6], results[7])
+
+
+def _bulk_pairs(copy: WorkloadResult, batch: WorkloadResult) -> list[tuple[str, float]]:
+    """How much faster COPY and the pipeline are, and where a log row's time goes."""
+
+    def pair(w: WorkloadResult, label: str, numerator: str, denominator: str) -> None:
+        out.append((f"{w.name}: {label}", w.paired_ratio(numerator, denominator)))
+
+    out: list[tuple[str, float]] = []
+    pair(copy, "executemany / :copyfrom", bulk.EXECUTEMANY, bulk.COPYFROM)
+    pair(copy, "single inserts / :copyfrom", copy.cases[2].label, bulk.COPYFROM)
+    pair(copy, "executemany / :copyfrom, step_id NULL", bulk.EXECUTEMANY_NULL, bulk.COPYFROM_NULL)
+    pair(copy, ":copyfrom (text) / binary COPY", bulk.COPYFROM, bulk.BINARY_COPY)
+    for table in (bulk.NO_FK, bulk.BARE):
+        into = bulk.stripped(table)
+        pair(copy, f"executemany / text COPY, {into}", f"executemany {into}", f"text COPY {into}")
+        pair(copy, f":copyfrom / text COPY {into}", bulk.COPYFROM, f"text COPY {into}")
+        pair(copy, f"text / binary COPY {into}", f"text COPY {into}", f"binary COPY {into}")
+    pair(batch, "loop / :batchexec", bulk.LOOP, bulk.BATCHEXEC)
+    pair(batch, "autocommit loop / :batchexec", bulk.LOOP_AUTOCOMMIT, bulk.BATCHEXEC)
     return out
 
 

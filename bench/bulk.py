@@ -1,8 +1,11 @@
 """Bulk and batched writes at PostgreSQL's default settings (every commit waits for WAL).
 
 Log ingestion: 100,000 lines through the generated ``:copyfrom`` vs ``executemany`` vs
-single autocommitted INSERTs (timed on a sample and extrapolated per row). Small
-writes: 1,000 reactions through pipeline mode vs a loop of the generated function.
+single autocommitted INSERTs (timed on a sample and extrapolated per row), and, to see
+where a row's time goes, the same with ``step_id`` NULL (one foreign-key check fewer),
+through binary COPY, and into stripped copies of the table (no foreign keys; no keys,
+indexes or identity at all). Small writes: 1,000 label attachments through the
+generated ``:batchexec`` vs loops of the generated ``:execrows``.
 """
 
 from __future__ import annotations
@@ -14,13 +17,36 @@ from typing import Any
 
 import psycopg
 from plue_queries import enums, issues, workflows
+from psycopg import sql
+from psycopg.abc import Query
 
 from bench import placeholders
 from bench.harness import Case, Timer, Workload
 from bench.seed import Seeded
 
 INSERT_LOG = placeholders.format_style(workflows.COPY_WORKFLOW_LOGS)
-ADD_REACTION = issues.ADD_REACTION
+NO_FK = "bench_logs_no_fk"
+"""workflow_logs with its identity, primary key and indexes, without foreign keys."""
+BARE = "bench_logs_bare"
+"""workflow_logs' data columns only: no identity, key, index or foreign key."""
+LOG_COLUMNS = sql.SQL("(run_id, step_id, stream, content)")
+BINARY_TYPES = ["int8", "int8", "text", "text"]
+"""An enum's binary form is its label's bytes, so ``text`` dumps ``log_stream`` too."""
+
+COPYFROM = "generated :copyfrom (copy_workflow_logs)"
+EXECUTEMANY = "executemany, one transaction (baseline)"
+SINGLE = "single autocommit INSERTs"
+EXECUTEMANY_NULL = "executemany, one transaction, step_id NULL"
+COPYFROM_NULL = "generated :copyfrom, step_id NULL"
+BINARY_COPY = "raw binary COPY (set_types)"
+LOOP = "loop of attach_label, one transaction (baseline)"
+BATCHEXEC = "generated :batchexec (attach_labels)"
+LOOP_AUTOCOMMIT = "loop of attach_label, autocommit each"
+
+
+def stripped(table: str) -> str:
+    """Case label for a write into one of the stripped copies of workflow_logs."""
+    return f"into {'no-FK' if table == NO_FK else 'bare'} copy"
 
 
 def _per_row(run: Callable[[int], None]) -> Timer:
@@ -32,78 +58,139 @@ def _per_row(run: Callable[[int], None]) -> Timer:
     return timer
 
 
+def _create_stripped_copies(conn: psycopg.Connection[Any]) -> None:
+    """``CREATE TABLE ... LIKE`` never copies foreign keys; the bare one drops the rest."""
+    no_fk, bare = sql.Identifier(NO_FK), sql.Identifier(BARE)
+    conn.execute(
+        sql.SQL(
+            "CREATE TABLE {} (LIKE workflow_logs INCLUDING DEFAULTS INCLUDING IDENTITY"
+            " INCLUDING INDEXES)"
+        ).format(no_fk)
+    )
+    conn.execute(sql.SQL("CREATE TABLE {} (LIKE workflow_logs INCLUDING DEFAULTS)").format(bare))
+    conn.execute(sql.SQL("ALTER TABLE {} DROP COLUMN id").format(bare))
+
+
 def log_ingestion(
     conn: psycopg.Connection[Any], seeded: Seeded, rows: int, single_sample: int
 ) -> Workload:
     """Seconds per log line written; executemany is the baseline. ``conn`` autocommits."""
+    _create_stripped_copies(conn)
     lines = [f"step 3/7: compiling module {i % 211} ... ok" for i in range(rows)]
-    run_id, step_id = seeded.run_id, seeded.step_id
+    run_id = seeded.run_id
 
-    def copyfrom(n: int) -> None:
-        params = (
-            workflows.CopyWorkflowLogsParams(run_id, step_id, enums.LogStream.STDOUT, c)
-            for c in lines[:n]
+    def copyfrom(step_id: int | None) -> Timer:
+        def run(n: int) -> None:
+            params = (
+                workflows.CopyWorkflowLogsParams(run_id, step_id, enums.LogStream.STDOUT, c)
+                for c in lines[:n]
+            )
+            assert workflows.copy_workflow_logs(conn, params) == n
+
+        return _per_row(run)
+
+    def raw_copy(table: str, binary: bool) -> Timer:
+        fmt = sql.SQL(" (FORMAT BINARY)" if binary else "")
+        statement = sql.SQL("COPY {} {} FROM STDIN{}").format(
+            sql.Identifier(table), LOG_COLUMNS, fmt
         )
-        assert workflows.copy_workflow_logs(conn, params) == n
 
-    def executemany(n: int) -> None:
-        with conn.transaction(), conn.cursor() as cur:
-            cur.executemany(INSERT_LOG, [(run_id, step_id, "stdout", c) for c in lines[:n]])
+        def run(n: int) -> None:
+            with conn.transaction(), conn.cursor() as cur, cur.copy(statement) as copy:
+                if binary:
+                    copy.set_types(BINARY_TYPES)
+                for c in lines[:n]:
+                    copy.write_row((run_id, seeded.step_id, enums.LogStream.STDOUT, c))
 
-    def single(n: int) -> None:
-        for c in lines[:n]:
-            conn.execute(INSERT_LOG, (run_id, step_id, "stdout", c))
+        return _per_row(run)
 
-    def single_timer(n: int) -> float:
-        return _per_row(single)(min(n, single_sample))
+    def executemany(insert: Query, step_id: int | None) -> Timer:
+        def run(n: int) -> None:
+            with conn.transaction(), conn.cursor() as cur:
+                cur.executemany(insert, [(run_id, step_id, "stdout", c) for c in lines[:n]])
 
+        return _per_row(run)
+
+    def single(n: int) -> float:
+        sample = lines[: min(n, single_sample)]
+        start = time.perf_counter()
+        for c in sample:
+            conn.execute(INSERT_LOG, (run_id, seeded.step_id, "stdout", c))
+        return (time.perf_counter() - start) / len(sample)
+
+    def insert_into(table: str) -> sql.Composed:
+        return sql.SQL("INSERT INTO {} {} VALUES (%s, %s, %s, %s)").format(
+            sql.Identifier(table), LOG_COLUMNS
+        )
+
+    step = seeded.step_id
     return Workload(
         f"bulk: {rows:,} log lines",
         rows,
         [
-            Case("executemany, one transaction (baseline)", _per_row(executemany)),
-            Case("generated :copyfrom (copy_workflow_logs)", _per_row(copyfrom)),
-            Case(f"single autocommit INSERTs ({single_sample} sampled, per row)", single_timer),
+            Case(EXECUTEMANY, executemany(INSERT_LOG, step)),
+            Case(COPYFROM, copyfrom(step)),
+            Case(f"{SINGLE} ({single_sample} sampled, per row)", single),
+            Case(EXECUTEMANY_NULL, executemany(INSERT_LOG, None)),
+            Case(COPYFROM_NULL, copyfrom(None)),
+            Case(BINARY_COPY, raw_copy("workflow_logs", binary=True)),
+            *[
+                c
+                for table in (NO_FK, BARE)
+                for c in (
+                    Case(f"executemany {stripped(table)}", executemany(insert_into(table), step)),
+                    Case(f"text COPY {stripped(table)}", raw_copy(table, binary=False)),
+                    Case(f"binary COPY {stripped(table)}", raw_copy(table, binary=True)),
+                )
+            ],
         ],
     )
 
 
-def small_writes(conn: psycopg.Connection[Any], seeded: Seeded, writes: int) -> Workload:
-    """Seconds per reaction added (``conn`` autocommits).
+def _attached(conn: psycopg.Connection[Any]) -> int:
+    row = conn.execute("SELECT count(*) FROM issue_labels").fetchone()
+    assert row is not None
+    return int(row[0])
 
-    A loop of the generated :execrows in one transaction is the baseline. No query is
-    declared :batchexec, so the pipeline case runs what the :batchexec template runs
-    (RawCursor.executemany in a transaction).
-    """
-    users, total_issues = seeded.size.users, seeded.size.issues
+
+def small_writes(conn: psycopg.Connection[Any], seeded: Seeded, writes: int) -> Workload:
+    """Seconds per label attached (``conn`` autocommits); every pair is new, so no row is
+    skipped by ON CONFLICT. A loop of the generated :execrows in one transaction is the
+    baseline."""
+    issue_ids, label_ids = seeded.hot_issue_ids, seeded.label_ids
     keys = itertools.count()
 
-    def fresh(n: int) -> list[tuple[Any, ...]]:
-        """Never-used (user, issue) pairs, so no INSERT is skipped by ON CONFLICT."""
-        out = []
-        for k in itertools.islice(keys, n):
-            out.append((k // total_issues % users + 1, k % total_issues + 1, None, "+1"))
-        return out
+    def fresh(n: int) -> list[issues.AttachLabelsParams]:
+        return [
+            issues.AttachLabelsParams(
+                issue_ids[k // len(label_ids) % len(issue_ids)], label_ids[k % len(label_ids)]
+            )
+            for k in itertools.islice(keys, n)
+        ]
 
     def loop_autocommit(n: int) -> None:
-        for u, i, c, e in fresh(n):
-            issues.add_reaction(conn, user_id=u, issue_id=i, comment_id=c, emoji=e)
+        for p in fresh(n):
+            assert issues.attach_label(conn, issue_id=p.issue_id, label_id=p.label_id) == 1
 
     def loop(n: int) -> None:
         with conn.transaction():
             loop_autocommit(n)
 
-    def pipeline(n: int) -> None:
-        params = fresh(n)
-        with conn.transaction(), psycopg.RawCursor(conn) as cur:
-            cur.executemany(ADD_REACTION, params)
+    def batchexec(n: int) -> float:
+        """Timed alone; then checked, since INSERT ... SELECT could silently insert nothing."""
+        params, before = fresh(n), _attached(conn)
+        start = time.perf_counter()
+        issues.attach_labels(conn, params)
+        elapsed = time.perf_counter() - start
+        assert _attached(conn) == before + n, "attach_labels skipped rows"
+        return elapsed / n
 
     return Workload(
-        f"{writes:,} small writes (add_reaction)",
+        f"{writes:,} small writes (attach labels)",
         writes,
         [
-            Case("loop of generated calls, one transaction (baseline)", _per_row(loop)),
-            Case("pipeline: executemany as :batchexec would (none declared)", _per_row(pipeline)),
-            Case("loop of generated calls, autocommit each", _per_row(loop_autocommit)),
+            Case(LOOP, _per_row(loop)),
+            Case(BATCHEXEC, batchexec),
+            Case(LOOP_AUTOCOMMIT, _per_row(loop_autocommit)),
         ],
     )

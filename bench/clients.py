@@ -19,7 +19,7 @@ import asyncpg
 import psycopg
 import sqlalchemy
 
-from bench import placeholders, proposal
+from bench import placeholders
 from bench.harness import Timer
 from bench.statements import Args, Statement
 
@@ -44,11 +44,6 @@ def raw_psycopg_op(st: Statement) -> Op:
         return None if row is None else decode(row)
 
     return one
-
-
-def proposed_op(st: Statement) -> Op:
-    """The shape proposed for the generated functions (bench/proposal.py)."""
-    return proposal.op(st.sql, st.many, st.proposed_decode or st.decode)
 
 
 def sqlalchemy_op(st: Statement) -> Op:

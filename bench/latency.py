@@ -25,7 +25,6 @@ from bench.statements import Statement
 BASELINE = "raw psycopg conn.execute (baseline)"
 AA = "raw psycopg conn.execute (A/A control)"
 GENERATED = "generated sync"
-PROPOSED = "proposed template: cached cursor, enum map"
 GENERATED_ASYNC = "generated async"
 RAW_ASYNC = "raw psycopg async"
 ASYNCPG = "asyncpg"
@@ -111,7 +110,6 @@ def single(c: Connections, st: Statement, ops: int) -> Workload:
             Case(BASELINE, clients.sequential(c.sync, clients.raw_psycopg_op(st), calls)),
             Case(AA, clients.sequential(c.sync, clients.raw_psycopg_op(st), calls)),
             Case(GENERATED, clients.sequential(c.sync, clients.generated_op(st), calls)),
-            Case(PROPOSED, clients.sequential(c.sync, clients.proposed_op(st), calls)),
             Case(
                 GENERATED_ASYNC,
                 clients.awaited(c.loop, c.aio, clients.generated_async_op(st), calls),
@@ -141,7 +139,6 @@ def concurrent(c: Connections, st: Statement, ops: int) -> Workload:
             Case(BASELINE, pooled(clients.raw_psycopg_op(st))),
             Case(AA, pooled(clients.raw_psycopg_op(st))),
             Case(GENERATED, pooled(clients.generated_op(st))),
-            Case(PROPOSED, pooled(clients.proposed_op(st))),
             Case(
                 SQLALCHEMY,
                 clients.threaded(

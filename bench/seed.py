@@ -23,10 +23,12 @@ class Size:
     repositories: int
     issues: int
     comments: int
+    labels: int
+    """Labels of the hot repository: with its issues, the pairs that small writes attach."""
 
 
-FULL = Size(users=10_000, repositories=1_000, issues=100_000, comments=50_000)
-QUICK = Size(users=500, repositories=20, issues=4_000, comments=2_000)
+FULL = Size(users=10_000, repositories=1_000, issues=100_000, comments=50_000, labels=1_000)
+QUICK = Size(users=500, repositories=20, issues=4_000, comments=2_000, labels=50)
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,10 +40,14 @@ class Seeded:
     """A repository with many open issues, whose newest 50 form the list page."""
     run_id: int
     step_id: int
+    hot_issue_ids: tuple[int, ...]
+    label_ids: tuple[int, ...]
+    """The hot repository's labels, none attached yet."""
 
 
 def seed(url: str, size: Size, rng: random.Random) -> Seeded:
-    """Load users, repositories, issues (a tenth in one hot repository) and comments."""
+    """Load users, repositories, issues (a tenth in one hot repository), comments and the
+    hot repository's labels."""
     with psycopg.connect(url) as conn:
         # The rows are consistent by construction; skipping the per-row foreign-key
         # triggers (as pg_restore --disable-triggers does) makes COPY ~10x faster.
@@ -50,12 +56,16 @@ def seed(url: str, size: Size, rng: random.Random) -> Seeded:
         _copy_repositories(conn, size)
         _copy_issues(conn, size, rng)
         _copy_comments(conn, size, rng)
+        _copy_labels(conn, size)
         conn.commit()
         run_id, step_id = _workflow_run(conn)
         conn.commit()
+        hot_issues = conn.execute("SELECT id FROM issues WHERE repository_id = 1 ORDER BY id")
+        hot_issue_ids = tuple(r[0] for r in hot_issues)
+        label_ids = tuple(r[0] for r in conn.execute("SELECT id FROM labels ORDER BY id"))
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE")
-    return Seeded(size, hot_repository_id=1, run_id=run_id, step_id=step_id)
+    return Seeded(size, 1, run_id, step_id, hot_issue_ids, label_ids)
 
 
 def _ago(rng: random.Random, days: int) -> datetime.datetime:
@@ -139,6 +149,13 @@ def _copy_comments(
                     _ago(rng, 900),
                 )
             )
+
+
+def _copy_labels(conn: psycopg.Connection[tuple[object, ...]], size: Size) -> None:
+    """All in the hot repository: a label attaches only to issues of its own repository."""
+    with conn.cursor().copy("COPY labels (repository_id, name) FROM STDIN") as copy:
+        for i in range(1, size.labels + 1):
+            copy.write_row((1, f"label-{i}"))
 
 
 def _workflow_run(conn: psycopg.Connection[tuple[object, ...]]) -> tuple[int, int]:

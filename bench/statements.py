@@ -17,7 +17,6 @@ from plue_queries import enums, issues, models, users
 from plue_queries.aio import issues as aissues
 from plue_queries.aio import users as ausers
 
-from bench import proposal
 from bench.seed import Seeded
 
 Args = tuple[Any, ...]
@@ -35,8 +34,6 @@ class Statement:
     decode: Callable[[Row], object]
     argsets: list[Args]
     """Arguments of successive calls, in ``$n`` order; timers cycle through them."""
-    proposed_decode: Callable[[Row], object] | None = None
-    """The decoder the proposed template would generate (bench/proposal.py), if different."""
     pgbench_sets: dict[int, str] = field(default_factory=dict)
     """``$n`` -> a pgbench ``\\set`` expression drawing that argument per transaction."""
 
@@ -52,9 +49,21 @@ class Statement:
 
 
 def issue_from_row(r: Row) -> models.Issue:
-    """What hand-written code does to get an Issue: positional, the enum converted."""
+    """What hand-written code does to get an Issue: positional, the enum looked up in the
+    same value->member dict the generated code uses."""
     return models.Issue(
-        r[0], r[1], r[2], r[3], r[4], enums.IssueState(r[5]), r[6], r[7], r[8], r[9], r[10], r[11]
+        r[0],
+        r[1],
+        r[2],
+        r[3],
+        r[4],
+        enums.ISSUE_STATE_BY_VALUE[r[5]],
+        r[6],
+        r[7],
+        r[8],
+        r[9],
+        r[10],
+        r[11],
     )
 
 
@@ -91,7 +100,6 @@ def list_page(seeded: Seeded, count: int) -> Statement:
         call=issues.list_issues,
         acall=aissues.list_issues,
         decode=issue_from_row,
-        proposed_decode=proposal.issue_from_row,
         argsets=[args] * count,
     )
 
@@ -124,7 +132,6 @@ def create_issue(seeded: Seeded, rng: random.Random, count: int) -> Statement:
         call=issues.create_issue,
         acall=aissues.create_issue,
         decode=issue_from_row,
-        proposed_decode=proposal.issue_from_row,
         argsets=[
             (
                 rng.randint(1, s.repositories),

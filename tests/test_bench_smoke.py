@@ -12,14 +12,13 @@ from pathlib import Path
 
 import psycopg
 
-from bench import latency
+from bench import bulk, latency
 from bench.__main__ import main
 
 SINGLE = [
     latency.BASELINE,
     latency.AA,
     latency.GENERATED,
-    latency.PROPOSED,
     latency.GENERATED_ASYNC,
     latency.RAW_ASYNC,
     latency.ASYNCPG,
@@ -30,7 +29,6 @@ THREADED = [
     latency.BASELINE,
     latency.AA,
     latency.GENERATED,
-    latency.PROPOSED,
     latency.SQLALCHEMY,
     latency.PGBENCH,
 ]
@@ -59,19 +57,26 @@ def test_quick_run_prints_every_row_and_writes_a_chart(server_url: str, tmp_path
         "point lookup (get_user_by_id), 8 threads": THREADED,
         "create-issue (create_issue), 8 threads": THREADED,
         "bulk: 500 log lines": [
-            "executemany, one transaction (baseline)",
-            "generated :copyfrom (copy_workflow_logs)",
-            "single autocommit INSERTs (20 sampled, per row)",
+            bulk.EXECUTEMANY,
+            bulk.COPYFROM,
+            f"{bulk.SINGLE} (20 sampled, per row)",
+            bulk.EXECUTEMANY_NULL,
+            bulk.COPYFROM_NULL,
+            bulk.BINARY_COPY,
+            "executemany into no-FK copy",
+            "text COPY into no-FK copy",
+            "binary COPY into no-FK copy",
+            "executemany into bare copy",
+            "text COPY into bare copy",
+            "binary COPY into bare copy",
         ],
-        "50 small writes (add_reaction)": [
-            "loop of generated calls, one transaction (baseline)",
-            "pipeline: executemany as :batchexec would (none declared)",
-            "loop of generated calls, autocommit each",
-        ],
+        "50 small writes (attach labels)": [bulk.LOOP, bulk.BATCHEXEC, bulk.LOOP_AUTOCOMMIT],
     }
     baselines = [r for r in rows if "baseline" in r["case"]]
     assert {float(r["ratio"]) for r in baselines} == {1.0}
     assert "generated async / raw async" in text
+    assert "executemany / :copyfrom" in text
+    assert "loop / :batchexec" in text
     assert "Machine:" in text
     assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
