@@ -8,6 +8,7 @@ never see each other's data.
 from __future__ import annotations
 
 import os
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +20,15 @@ from plue_db import config
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = ROOT / "schema.sql"
+GOLDEN = Path(__file__).parent / "golden"
+
+# The golden fixtures' generated packages (kitchen, tuned) and the hand-written module
+# an override points at, importable by the runtime tests (mypy: mypy_path in pyproject).
+sys.path[:0] = [
+    str(GOLDEN / "kitchen_sink" / "expected"),
+    str(GOLDEN / "options" / "expected"),
+    str(GOLDEN / "options"),
+]
 
 
 @pytest.fixture(scope="session")

@@ -9,26 +9,21 @@ from __future__ import annotations
 import asyncio
 import datetime
 import ipaddress
-import sys
 import uuid
 from collections.abc import Iterator
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
+import tuned
+import tuned_types
+from kitchen import aio, enums, models, queries
 
-from tests.conftest import create_database, drop_database
+from tests.conftest import GOLDEN, create_database, drop_database
 
-FIXTURE = Path(__file__).parent / "golden" / "kitchen_sink"
-OPTIONS = Path(__file__).parent / "golden" / "options"
-sys.path[:0] = [str(FIXTURE / "expected"), str(OPTIONS / "expected"), str(OPTIONS)]
-
-import tuned  # noqa: E402
-import tuned_types  # noqa: E402
-from kitchen import aio, enums, models, queries  # noqa: E402
-
+FIXTURE = GOLDEN / "kitchen_sink"
+OPTIONS = GOLDEN / "options"
 UTC = datetime.UTC
 
 
