@@ -94,31 +94,27 @@ def render(pkg: Package) -> dict[str, str]:
         "py.typed": "",
     }
     for module in pkg.modules:
-        files[f"{module.stem}.py"] = env.get_template("queries.py.j2").render(
-            pkg=pkg,
-            module=module,
-            aio=False,
-            sql_prefix="",
-            row_prefix="",
-            imports=query_imports(pkg, module, aio=False),
-        )
+        files[f"{module.stem}.py"] = render_module(env, pkg, module, aio=False)
         if pkg.emit_async:
-            files[f"aio/{module.stem}.py"] = env.get_template("aio_queries.py.j2").render(
-                pkg=pkg,
-                module=module,
-                aio=True,
-                sql_prefix="q.",
-                row_prefix="q.",
-                imports=query_imports(pkg, module, aio=True),
-            )
+            files[f"aio/{module.stem}.py"] = render_module(env, pkg, module, aio=True)
     if pkg.emit_async:
         files["aio/__init__.py"] = render_init(env, pkg, aio=True)
-    for module in pkg.modules:
-        if any(fn.cmd == ":many" for fn in module.functions):
-            for name in (f"{module.stem}.py", f"aio/{module.stem}.py"):
-                if name in files:
-                    files[name] += "\n\n_CURSOR_IDS = itertools.count()\n"
     return format_sources(files, pkg.name)
+
+
+def render_module(env: jinja2.Environment, pkg: Package, module: Module, *, aio: bool) -> str:
+    """A query module; the async twin reads SQL constants and row classes from the sync one."""
+    template = "aio_queries.py.j2" if aio else "queries.py.j2"
+    prefix = "q." if aio else ""
+    return env.get_template(template).render(
+        pkg=pkg,
+        module=module,
+        aio=aio,
+        sql_prefix=prefix,
+        row_prefix=prefix,
+        imports=query_imports(pkg, module, aio=aio),
+        streams=any(fn.cmd == ":many" for fn in module.functions),
+    )
 
 
 def render_init(env: jinja2.Environment, pkg: Package, *, aio: bool) -> str:
