@@ -198,10 +198,15 @@ ON CONFLICT (issue_id, label_id) DO NOTHING;
 -- Attach several labels at once (e.g. the labels chosen when filing an issue), sent in
 -- pipeline mode in one transaction: all attach or, on any error, none. Already
 -- attached pairs are skipped, as in AttachLabel.
+-- An unknown issue or label fails its foreign key (the whole batch with it).
 -- name: AttachLabels :batchexec
 INSERT INTO issue_labels (issue_id, label_id, repository_id)
-SELECT sqlc.arg(issue_id), sqlc.arg(label_id), i.repository_id
-FROM issues i WHERE i.id = sqlc.arg(issue_id)
+VALUES (
+    sqlc.arg(issue_id),
+    sqlc.arg(label_id),
+    coalesce((SELECT i.repository_id FROM issues i WHERE i.id = sqlc.arg(issue_id)),
+             (SELECT l.repository_id FROM labels l WHERE l.id = sqlc.arg(label_id)))
+)
 ON CONFLICT (issue_id, label_id) DO NOTHING;
 
 -- Detach a label from an issue; returns 1 if it was attached.

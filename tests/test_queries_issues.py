@@ -7,7 +7,6 @@ commits on its own connections and cleans up after itself.
 from __future__ import annotations
 
 import datetime
-import threading
 from collections.abc import Callable
 from typing import Any, cast
 
@@ -17,6 +16,7 @@ from plue_queries import issues, milestones, models
 from plue_queries.enums import IssueEventType, IssueState
 from psycopg import errors
 
+from tests.concurrency import run_on_connections
 from tests.factories import make_issue, make_repo, make_repo_with_issues, make_user
 
 Conn = psycopg.Connection[Any]
@@ -443,6 +443,8 @@ def test_attach_labels_in_one_batch_all_or_nothing(conn: Conn) -> None:
     with pytest.raises(errors.ForeignKeyViolation, match="issue_labels_label_same_repository"):
         issues.attach_labels(conn, [batch(issue.id, ids[2]), batch(issue.id, foreign.id)])
     assert [lb.id for lb in issues.list_issue_labels(conn, issue_id=issue.id)] == ids[:2]
+    with pytest.raises(errors.ForeignKeyViolation, match="issue_labels_issue_id_fkey"):
+        issues.attach_labels(conn, [batch(-1, ids[0])])
     issues.attach_labels(conn, [])
 
 
@@ -723,32 +725,21 @@ def hammer(
         owner = make_user(setup)
         repo_ids = [make_repo(setup, owner).id for _ in range(2)]
         setup.commit()
-    barrier = threading.Barrier(THREADS)
-    failures: list[BaseException] = []
-    collisions = [0] * THREADS
 
-    def work(slot: int) -> None:
-        try:
-            with psycopg.connect(database_url) as conn:
-                barrier.wait()
-                for n in range(PER_THREAD):
-                    for repo_id in repo_ids:
-                        try:
-                            create(conn, repo_id, f"thread {slot} issue {n}")
-                            conn.commit()
-                        except errors.UniqueViolation:
-                            conn.rollback()
-                            collisions[slot] += 1
-        except BaseException as exc:  # surfaced by the main thread below
-            failures.append(exc)
+    def work(conn: Conn, slot: int) -> int:
+        collisions = 0
+        for n in range(PER_THREAD):
+            for repo_id in repo_ids:
+                try:
+                    create(conn, repo_id, f"thread {slot} issue {n}")
+                    conn.commit()
+                except errors.UniqueViolation:
+                    conn.rollback()
+                    collisions += 1
+        return collisions
 
-    threads = [threading.Thread(target=work, args=(slot,)) for slot in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
     try:
-        assert failures == []
+        collisions = run_on_connections(database_url, THREADS, work, autocommit=False)
         with psycopg.connect(database_url) as check:
             rows = check.execute(
                 "SELECT repository_id, issue_number FROM issues"

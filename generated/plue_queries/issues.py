@@ -236,8 +236,12 @@ ON CONFLICT (issue_id, label_id) DO NOTHING
 
 ATTACH_LABELS: Final[LiteralString] = """-- name: AttachLabels :batchexec
 INSERT INTO issue_labels (issue_id, label_id, repository_id)
-SELECT $1, $2, i.repository_id
-FROM issues i WHERE i.id = $1
+VALUES (
+    $1,
+    $2,
+    coalesce((SELECT i.repository_id FROM issues i WHERE i.id = $1),
+             (SELECT l.repository_id FROM labels l WHERE l.id = $2))
+)
 ON CONFLICT (issue_id, label_id) DO NOTHING
 """
 
@@ -1031,6 +1035,7 @@ def attach_labels(conn: psycopg.Connection[Any], rows: Iterable[AttachLabelsPara
     """Attach several labels at once (e.g. the labels chosen when filing an issue), sent in
     pipeline mode in one transaction: all attach or, on any error, none. Already
     attached pairs are skipped, as in AttachLabel.
+    An unknown issue or label fails its foreign key (the whole batch with it).
 
     Sends every row in pipeline mode, in one transaction: all run or none do.
     """

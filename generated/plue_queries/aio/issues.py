@@ -624,6 +624,7 @@ async def attach_labels(
     """Attach several labels at once (e.g. the labels chosen when filing an issue), sent in
     pipeline mode in one transaction: all attach or, on any error, none. Already
     attached pairs are skipped, as in AttachLabel.
+    An unknown issue or label fails its foreign key (the whole batch with it).
 
     Sends every row in pipeline mode, in one transaction: all run or none do.
     """
