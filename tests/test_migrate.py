@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import psycopg
@@ -11,6 +9,7 @@ import pytest
 from psycopg import sql
 
 from plue_db.migrate import TABLE, MigrationError, migrate
+from tests.concurrency import run_together
 
 FIRST = "CREATE TABLE author (id bigint PRIMARY KEY, name text NOT NULL);\n"
 SECOND = (
@@ -156,14 +155,11 @@ def test_concurrent_migrators_apply_each_file_exactly_once(
         for n in range(1, 6)
     }
     migrations = write(tmp_path / "m", files)
-    barrier = threading.Barrier(4)
 
-    def run() -> list[str]:
-        barrier.wait(timeout=10)
+    def run(_: int) -> list[str]:
         return [m.name for m in migrate(empty_database_url, migrations)]
 
-    with ThreadPoolExecutor(4) as executor:
-        results = [f.result() for f in [executor.submit(run) for _ in range(4)]]
+    results = run_together(4, run)
     assert sorted(name for result in results for name in result) == sorted(files)
     with psycopg.connect(empty_database_url) as conn:
         runs = conn.execute("SELECT step FROM runs ORDER BY step").fetchall()

@@ -3,7 +3,6 @@ positions (raced by real threads), parts with jsonb payloads, and token totals."
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 import psycopg
@@ -12,6 +11,7 @@ from plue_queries import agent, models
 from plue_queries.enums import MessageRole, MessageStatus, PartKind, SessionStatus
 from psycopg import errors
 
+from tests.concurrency import run_on_connections
 from tests.factories import make_agent_session, make_user
 
 
@@ -204,29 +204,13 @@ def test_concurrent_appends_get_positions_exactly_0_to_n(database_url: str) -> N
     """8 threads x 25 appends to one session: positions exactly 0..199, no collision."""
     with psycopg.connect(database_url, autocommit=True) as setup:
         session = make_agent_session(setup, user_id=None, repository_id=None)
-    barrier = threading.Barrier(APPENDERS)
-    failures: list[BaseException] = []
-    positions: list[int] = []
-    lock = threading.Lock()
 
-    def worker() -> None:
-        try:
-            with psycopg.connect(database_url, autocommit=True) as conn:
-                barrier.wait()
-                for _ in range(EACH):
-                    got = append(conn, session.id).position
-                    with lock:
-                        positions.append(got)
-        except BaseException as exc:  # reported below, never swallowed
-            failures.append(exc)
+    def worker(conn: psycopg.Connection[Any], _: int) -> list[int]:
+        return [append(conn, session.id).position for _ in range(EACH)]
 
-    threads = [threading.Thread(target=worker) for _ in range(APPENDERS)]
     try:
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        assert failures == []
+        appended = run_on_connections(database_url, APPENDERS, worker)
+        positions = [position for mine in appended for position in mine]
         assert sorted(positions) == list(range(APPENDERS * EACH))
         with psycopg.connect(database_url) as check:
             stored = agent.list_session_messages(

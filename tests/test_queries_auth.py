@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime
 import secrets
 import threading
-from collections.abc import Callable
 from typing import Any
 
 import psycopg
@@ -13,6 +12,7 @@ import pytest
 from plue_queries import auth, models, users
 from psycopg import errors, sql
 
+from tests.concurrency import run_on_connections
 from tests.factories import make_user, sha256_hex, ssh_fingerprint, wallet_address
 
 Conn = psycopg.Connection[Any]
@@ -213,35 +213,6 @@ def test_nonce_format_and_uniqueness(conn: Conn) -> None:
         auth.create_siwe_nonce(conn, nonce=taken.nonce, wallet_address=wallet, ttl=HOUR)
 
 
-def race(database_url: str, workers: int, attempt: Callable[[Conn], bool]) -> int:
-    """Run attempt on `workers` threads, each with its own autocommit connection,
-    released together by a barrier; return how many attempts reported success."""
-    barrier = threading.Barrier(workers)
-    wins: list[bool] = []
-    failures: list[BaseException] = []
-    lock = threading.Lock()
-
-    def worker() -> None:
-        try:
-            with psycopg.connect(database_url, autocommit=True) as own:
-                barrier.wait(timeout=30)
-                won = attempt(own)
-            with lock:
-                wins.append(won)
-        except BaseException as exc:  # surfaced below: a worker must not die silently
-            with lock:
-                failures.append(exc)
-
-    threads = [threading.Thread(target=worker) for _ in range(workers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not failures, failures
-    assert len(wins) == workers
-    return sum(wins)
-
-
 def committed_nonce(database_url: str) -> tuple[str, str]:
     wallet = wallet_address()
     with psycopg.connect(database_url, autocommit=True) as setup:
@@ -257,17 +228,13 @@ def test_concurrent_consumers_of_one_nonce_exactly_one_wins(
     wallet's address, which must never succeed."""
     nonce, wallet = committed_nonce(database_url)
     other = wallet_address()
-    attempts = iter(range(workers))
-    lock = threading.Lock()
 
-    def consume(own: Conn) -> bool:
-        with lock:
-            n = next(attempts)
+    def consume(own: Conn, n: int) -> bool:
         if n % 2:
             assert auth.consume_siwe_nonce(own, nonce=nonce, wallet_address=other) is None
         return auth.consume_siwe_nonce(own, nonce=nonce, wallet_address=wallet) is not None
 
-    assert race(database_url, workers, consume) == 1
+    assert sum(run_on_connections(database_url, workers, consume)) == 1
     with psycopg.connect(database_url) as check:
         row = check.execute(
             "SELECT used_at IS NOT NULL FROM siwe_nonces WHERE nonce = %s", (nonce,)
@@ -283,7 +250,7 @@ def test_negative_control_select_then_update_lets_many_consume(database_url: str
     workers = 32
     all_read = threading.Barrier(workers)
 
-    def naive_consume(own: Conn) -> bool:
+    def naive_consume(own: Conn, _: int) -> bool:
         row = own.execute(
             "SELECT used_at IS NULL AND expires_at > now() FROM siwe_nonces"
             " WHERE nonce = %s AND wallet_address = %s",
@@ -295,7 +262,7 @@ def test_negative_control_select_then_update_lets_many_consume(database_url: str
         own.execute("UPDATE siwe_nonces SET used_at = now() WHERE nonce = %s", (nonce,))
         return True
 
-    assert race(database_url, workers, naive_consume) == workers
+    assert sum(run_on_connections(database_url, workers, naive_consume)) == workers
 
 
 # --- access tokens -----------------------------------------------------------

@@ -3,7 +3,6 @@ context, the combined state, and upserts racing each other."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -13,6 +12,7 @@ from plue_queries import commit_statuses
 from plue_queries.enums import CommitState
 from psycopg import errors
 
+from tests.concurrency import run_on_connections
 from tests.factories import commit_id, make_commit_status, make_repo
 
 State = CommitState
@@ -139,35 +139,28 @@ def real_upsert(conn: psycopg.Connection[Any], repo_id: int, sha: str, state: St
 
 def race_reporters(
     database_url: str, report: Callable[[psycopg.Connection[Any], int, str, State], None]
-) -> tuple[list[BaseException], int]:
+) -> tuple[list[psycopg.Error], int]:
     """REPORTERS threads report the same commit and context at once; return the
     errors they hit and how many rows exist afterwards."""
     with psycopg.connect(database_url) as setup:
         repo = make_repo(setup)
     sha = commit_id()
-    barrier = threading.Barrier(REPORTERS)
-    failures: list[BaseException] = []
 
-    def worker(n: int) -> None:
+    def report_once(conn: psycopg.Connection[Any], n: int) -> psycopg.Error | None:
         try:
-            with psycopg.connect(database_url, autocommit=True) as conn:
-                barrier.wait()
-                report(conn, repo.id, sha, State.SUCCESS if n % 2 else State.PENDING)
-        except BaseException as exc:  # reported to the caller, never swallowed
-            failures.append(exc)
+            report(conn, repo.id, sha, State.SUCCESS if n % 2 else State.PENDING)
+        except psycopg.Error as exc:  # the caller judges these: the naive upsert collides
+            return exc
+        return None
 
-    threads = [threading.Thread(target=worker, args=(n,)) for n in range(REPORTERS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    outcomes = run_on_connections(database_url, REPORTERS, report_once)
     with psycopg.connect(database_url) as conn:
         row = conn.execute(
             "SELECT count(*) FROM commit_statuses WHERE repository_id = %s AND commit_sha = %s",
             (repo.id, sha),
         ).fetchone()
     assert row is not None
-    return failures, row[0]
+    return [exc for exc in outcomes if exc is not None], row[0]
 
 
 def test_concurrent_reports_leave_one_row_and_no_errors(database_url: str) -> None:

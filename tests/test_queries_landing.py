@@ -4,7 +4,6 @@ comments."""
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 import psycopg
@@ -13,6 +12,7 @@ from plue_queries import landing, models
 from plue_queries.enums import DiffSide, LandingStatus, ReviewState
 from psycopg import errors
 
+from tests.concurrency import run_on_connections
 from tests.factories import change_id, commit_id, make_landing_request, make_repo, make_user
 
 Status = LandingStatus
@@ -460,31 +460,15 @@ def claim_concurrently(database_url: str, claim: Any) -> tuple[list[int], list[i
             r = make_landing_request(setup, repo)
             move(setup, r.id, Status.IN_REVIEW, Status.APPROVED, Status.QUEUED)
             queued.append(r.id)
-    barrier = threading.Barrier(CLAIMERS)
-    claimed: list[int] = []
-    lock = threading.Lock()
-    failures: list[BaseException] = []
 
-    def worker() -> None:
-        try:
-            with psycopg.connect(database_url, autocommit=True) as conn:
-                barrier.wait()
-                while True:
-                    got = claim(conn, repo.id)
-                    if not got:
-                        return
-                    with lock:
-                        claimed.extend(got)
-        except BaseException as exc:  # reported below, never swallowed
-            failures.append(exc)
+    def drain(conn: psycopg.Connection[Any], _: int) -> list[int]:
+        mine: list[int] = []
+        while got := claim(conn, repo.id):
+            mine.extend(got)
+        return mine
 
-    threads = [threading.Thread(target=worker) for _ in range(CLAIMERS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert failures == []
-    return queued, claimed
+    claimed = run_on_connections(database_url, CLAIMERS, drain)
+    return queued, [request_id for mine in claimed for request_id in mine]
 
 
 def test_concurrent_claims_hand_out_each_request_exactly_once(database_url: str) -> None:

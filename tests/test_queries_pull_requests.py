@@ -3,7 +3,6 @@ keyset pages, reviews, inline comments and conflicts."""
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 import psycopg
@@ -12,6 +11,7 @@ from plue_queries import models, pull_requests
 from plue_queries.enums import ConflictKind, DiffSide, MergeStyle, PrState, ReviewState
 from psycopg import errors
 
+from tests.concurrency import run_on_connections
 from tests.factories import change_id, commit_id, make_pull_request, make_repo, make_user
 
 
@@ -422,24 +422,12 @@ PER_THREAD = 10
 def test_concurrent_creates_number_each_repository_one_to_n(database_url: str) -> None:
     with psycopg.connect(database_url) as setup:
         repos = [make_repo(setup), make_repo(setup)]
-    barrier = threading.Barrier(THREADS)
-    failures: list[BaseException] = []
 
-    def worker(index: int) -> None:
-        try:
-            with psycopg.connect(database_url, autocommit=True) as conn:
-                barrier.wait()
-                for i in range(PER_THREAD):
-                    make_pull_request(conn, repos[(index + i) % 2])
-        except BaseException as exc:  # reported below, never swallowed
-            failures.append(exc)
+    def worker(conn: psycopg.Connection[Any], index: int) -> None:
+        for i in range(PER_THREAD):
+            make_pull_request(conn, repos[(index + i) % 2])
 
-    threads = [threading.Thread(target=worker, args=(n,)) for n in range(THREADS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert failures == []
+    run_on_connections(database_url, THREADS, worker)
     with psycopg.connect(database_url) as conn:
         for repo in repos:
             rows = conn.execute(

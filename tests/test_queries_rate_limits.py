@@ -14,6 +14,7 @@ import pytest
 from plue_queries import rate_limits
 from psycopg import errors
 
+from tests.concurrency import run_on_connections
 from tests.factories import unique_name
 
 MINUTE = datetime.timedelta(minutes=1)
@@ -84,24 +85,12 @@ HITS = 100
 
 def hammer(database_url: str, key: str, one_hit: Callable[[psycopg.Connection[Any]], Any]) -> None:
     """THREADS threads, each on its own connection, HITS hits each, from one barrier."""
-    barrier = threading.Barrier(THREADS)
-    failures: list[BaseException] = []
 
-    def worker() -> None:
-        try:
-            with psycopg.connect(database_url, autocommit=True) as conn:
-                barrier.wait()
-                for _ in range(HITS):
-                    one_hit(conn)
-        except BaseException as exc:  # reported below, never swallowed
-            failures.append(exc)
+    def worker(conn: psycopg.Connection[Any], _: int) -> None:
+        for _ in range(HITS):
+            one_hit(conn)
 
-    threads = [threading.Thread(target=worker) for _ in range(THREADS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert failures == []
+    run_on_connections(database_url, THREADS, worker)
 
 
 def stored_total(database_url: str, key: str) -> int:

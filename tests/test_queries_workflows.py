@@ -8,7 +8,6 @@ import datetime
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
 from typing import Any
 
 import psycopg
@@ -17,6 +16,7 @@ from plue_queries import models, workflows
 from plue_queries.enums import LogStream, RunnerStatus, WorkflowRunStatus, WorkflowStepStatus
 from psycopg import errors
 
+from tests.concurrency import run_on_connections
 from tests.factories import (
     make_repo,
     make_runner,
@@ -258,27 +258,6 @@ def cleanup(database_url: str, repository_id: int, runner_ids: set[int]) -> None
         conn.execute("DELETE FROM repositories WHERE id = %s", (repository_id,))
 
 
-def race(database_url: str, work: Callable[[psycopg.Connection[Any]], None]) -> None:
-    """Run `work` on WORKERS threads, each with its own connection, from one barrier."""
-    barrier = threading.Barrier(WORKERS)
-    failures: list[BaseException] = []
-
-    def worker() -> None:
-        try:
-            with psycopg.connect(database_url, autocommit=True) as conn:
-                barrier.wait()
-                work(conn)
-        except BaseException as exc:  # reported below, never swallowed
-            failures.append(exc)
-
-    threads = [threading.Thread(target=worker) for _ in range(WORKERS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert failures == []
-
-
 def double_claims(claims: list[tuple[int, int]]) -> list[int]:
     """Run ids handed out more than once."""
     return [run for run, n in Counter(run for run, _ in claims).items() if n > 1]
@@ -294,7 +273,7 @@ def test_concurrent_claims_hand_out_each_run_and_runner_exactly_once(
     claims: list[tuple[int, int]] = []
     lock = threading.Lock()
 
-    def work(conn: psycopg.Connection[Any]) -> None:
+    def work(conn: psycopg.Connection[Any], _: int) -> None:
         while True:
             claim = workflows.claim_workflow_run(conn, max_heartbeat_age=WARM)
             if claim is None:
@@ -322,7 +301,7 @@ def test_concurrent_claims_hand_out_each_run_and_runner_exactly_once(
             )
 
     try:
-        race(database_url, work)
+        run_on_connections(database_url, WORKERS, work)
         assert double_claims(claims) == []
         assert {run for run, _ in claims} == runs
         assert len(claims) == RUNS
@@ -354,19 +333,18 @@ def naive_claim(conn: psycopg.Connection[Any], runner_id: int) -> int | None:
 def test_naive_claim_double_claims_under_the_same_load(database_url: str) -> None:
     """Negative control: the same race and check catch a naive claim."""
     runs, pool, repository_id = seed_runs_and_runners(database_url, WORKERS)
-    free = list(pool)
+    runner_ids = list(pool)
     claims: list[tuple[int, int]] = []
     lock = threading.Lock()
 
-    def work(conn: psycopg.Connection[Any]) -> None:
-        with lock:
-            runner_id = free.pop()
+    def work(conn: psycopg.Connection[Any], n: int) -> None:
+        runner_id = runner_ids[n]
         while (run_id := naive_claim(conn, runner_id)) is not None:
             with lock:
                 claims.append((run_id, runner_id))
 
     try:
-        race(database_url, work)
+        run_on_connections(database_url, WORKERS, work)
         assert {run for run, _ in claims} == runs
         assert double_claims(claims) != []
         assert len(claims) > RUNS

@@ -13,7 +13,6 @@ starts from freshly created tables.
 from __future__ import annotations
 
 import json
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -27,6 +26,7 @@ from psycopg import sql
 
 from plue_db import readonly
 from plue_db.readonly import Limits, QueryError, QueryRefusedError, QueryResult, QueryTimeoutError
+from tests.concurrency import run_together
 from tests.conftest import create_database, drop_database
 
 PLAYGROUND = """
@@ -368,24 +368,8 @@ def test_wide_result_is_capped_by_size(scratch_url: str, reader_url: str) -> Non
 
 def test_reader_role_creation_is_idempotent_and_race_safe(scratch_url: str) -> None:
     role = f"plue_mcp_race_{uuid.uuid4().hex[:8]}"
-    barrier = threading.Barrier(8)
-    urls: list[str] = []
-    failures: list[BaseException] = []
-
-    def create() -> None:
-        barrier.wait()
-        try:
-            urls.append(readonly.ensure_reader_role(scratch_url, role))
-        except BaseException as exc:
-            failures.append(exc)
-
-    threads = [threading.Thread(target=create) for _ in range(8)]
     try:
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        assert failures == []
+        urls = run_together(8, lambda _: readonly.ensure_reader_role(scratch_url, role))
         assert len(urls) == 8 and len(set(urls)) == 1
         with psycopg.connect(urls[0], autocommit=True) as conn:
             row = conn.execute(

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import psycopg
@@ -17,6 +16,7 @@ from psycopg import IsolationLevel, errors
 
 from plue_db.pool import SyncPool, open_pool
 from plue_db.transactions import run_in_transaction
+from tests.concurrency import run_together
 
 Work = Callable[[psycopg.Connection[Any]], int]
 
@@ -35,12 +35,8 @@ def pool(empty_database_url: str) -> Iterator[SyncPool]:
 def race(pool: SyncPool, first: Work, second: Work, **options: Any) -> list[int]:
     """Run two units of work at once, each through run_in_transaction."""
 
-    def run(fn: Work) -> int:
-        return run_in_transaction(pool, fn, **options)
-
-    with ThreadPoolExecutor(2) as executor:
-        futures = [executor.submit(run, fn) for fn in (first, second)]
-        return [f.result() for f in futures]
+    works = (first, second)
+    return run_together(2, lambda n: run_in_transaction(pool, works[n], **options))
 
 
 def transfer(src: int, dst: int, barrier: threading.Barrier, attempts: list[int]) -> Work:
