@@ -12,6 +12,25 @@ BIN = Path(sys.executable).parent
 GOLDEN = Path(__file__).parent / "golden"
 
 
+def sqlc_config(queries: str, out: str, options: str) -> str:
+    """An sqlc.yaml running our plugin on schema.sql and ``queries`` into ``out``."""
+    return f"""version: "2"
+plugins:
+  - name: psycopg
+    process:
+      cmd: sqlc-gen-psycopg
+      format: json
+sql:
+  - engine: postgresql
+    schema: schema.sql
+    queries: {queries}
+    codegen:
+      - plugin: psycopg
+        out: {out}
+        options: {options}
+"""
+
+
 def run_sqlc(workdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """``sqlc generate`` (or another subcommand) in ``workdir``, plugin on PATH."""
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.codegen_support import run_sqlc
+from tests.codegen_support import run_sqlc, sqlc_config
 
 SCHEMA = """
 CREATE TYPE mood AS ENUM ('sad', 'ok');
@@ -17,29 +17,12 @@ CREATE TABLE users (
 );
 """
 
-CONFIG = """
-version: "2"
-plugins:
-  - name: psycopg
-    process:
-      cmd: sqlc-gen-psycopg
-      format: json
-sql:
-  - engine: postgresql
-    schema: schema.sql
-    queries: queries.sql
-    codegen:
-      - plugin: psycopg
-        out: out/pkg
-        options: {options}
-"""
-
 
 def generate(tmp_path: Path, queries: str, options: str = "{package: pkg}") -> str:
     """Run generation expecting failure; return stderr after checking nothing was written."""
     (tmp_path / "schema.sql").write_text(SCHEMA)
     (tmp_path / "queries.sql").write_text(queries)
-    (tmp_path / "sqlc.yaml").write_text(CONFIG.format(options=options))
+    (tmp_path / "sqlc.yaml").write_text(sqlc_config("queries.sql", "out/pkg", options))
     done = run_sqlc(tmp_path)
     assert done.returncode != 0, "generation should have failed"
     assert not (tmp_path / "out").exists(), "a failed generation must write nothing"

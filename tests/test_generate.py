@@ -8,27 +8,11 @@ import pytest
 
 from plue_db import drift
 from plue_db.generate import generate
-
-CONFIG = """version: "2"
-plugins:
-  - name: psycopg
-    process:
-      cmd: sqlc-gen-psycopg
-      format: json
-sql:
-  - engine: postgresql
-    schema: schema.sql
-    queries: queries
-    codegen:
-      - plugin: psycopg
-        out: out/tiny
-        options:
-          package: tiny
-"""
+from tests.codegen_support import sqlc_config
 
 
 def project(root: Path, query: str) -> Path:
-    (root / "sqlc.yaml").write_text(CONFIG)
+    (root / "sqlc.yaml").write_text(sqlc_config("queries", "out/tiny", "{package: tiny}"))
     (root / "schema.sql").write_text(
         "CREATE TABLE note (id bigint PRIMARY KEY, body text NOT NULL);\n"
     )
