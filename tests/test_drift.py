@@ -10,7 +10,18 @@ import pytest
 from plue_db import catalog, drift
 from plue_db.migrate import MigrationError, migrate
 
-SCHEMA = """
+# The updated_at trigger, written once: the schema and its last migration share it.
+TOUCH = """
+CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    NEW.updated_at := now();
+    RETURN NEW;
+END $$;
+CREATE TRIGGER person_touch BEFORE UPDATE ON person FOR EACH ROW EXECUTE FUNCTION touch();
+"""
+
+SCHEMA = (
+    """
 CREATE TYPE mood AS ENUM ('calm', 'busy');
 COMMENT ON TYPE mood IS 'How a person feels.';
 
@@ -23,14 +34,9 @@ CREATE TABLE person (
 );
 COMMENT ON COLUMN person.name IS 'Display name.';
 CREATE UNIQUE INDEX person_name_lower ON person (lower(name));
-
-CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    NEW.updated_at := now();
-    RETURN NEW;
-END $$;
-CREATE TRIGGER person_touch BEFORE UPDATE ON person FOR EACH ROW EXECUTE FUNCTION touch();
 """
+    + TOUCH
+)
 
 # The same schema, reached in three steps the way a project grows.
 MIGRATIONS = {
@@ -50,14 +56,7 @@ CREATE UNIQUE INDEX person_name_lower ON person (lower(name));
 COMMENT ON TYPE mood IS 'How a person feels.';
 COMMENT ON COLUMN person.name IS 'Display name.';
 """,
-    "0003_touch.sql": """
-CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    NEW.updated_at := now();
-    RETURN NEW;
-END $$;
-CREATE TRIGGER person_touch BEFORE UPDATE ON person FOR EACH ROW EXECUTE FUNCTION touch();
-""",
+    "0003_touch.sql": TOUCH,
 }
 
 
