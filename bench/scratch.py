@@ -1,35 +1,20 @@
 """A throw-away database for one benchmark run: created with schema.sql, always dropped.
 
 The benchmark writes (inserts, COPY, created issues), so it never runs in a database
-someone else uses.
+someone else uses. Named ``plue_bench_*`` so the smoke tests can check none is left.
 """
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import psycopg
-from psycopg import sql
-
 from plue_db import config
+from plue_db.scratch import scratch_database as _scratch
 
 
 @contextmanager
 def scratch_database(server_url: str) -> Iterator[str]:
     """Yield the URL of a fresh database holding schema.sql; drop it on the way out."""
-    name = f"plue_bench_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(server_url, autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        url = config.with_database(server_url, name)
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute(config.SCHEMA_PATH.read_bytes())
+    with _scratch(server_url, prefix="plue_bench", schema=config.SCHEMA_PATH) as url:
         yield url
-    finally:
-        with psycopg.connect(server_url, autocommit=True) as admin:
-            admin.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )

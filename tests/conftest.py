@@ -7,16 +7,16 @@ never see each other's data.
 
 from __future__ import annotations
 
-import os
 import sys
-import uuid
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import psycopg
 import pytest
 
 from plue_db import config
+from plue_db.scratch import scratch_database
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = ROOT / "schema.sql"
@@ -37,33 +37,16 @@ def server_url() -> str:
     return config.database_url()
 
 
-def create_database(server_url: str, schema_sql: str | None) -> tuple[str, str]:
-    """Create a uniquely named database, optionally load a schema; return (name, url)."""
-    name = f"plue_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(server_url, autocommit=True) as admin:
-        admin.execute(psycopg.sql.SQL("CREATE DATABASE {}").format(psycopg.sql.Identifier(name)))
-    url = config.with_database(server_url, name)
-    if schema_sql is not None:
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute(schema_sql.encode())
-    return name, url
-
-
-def drop_database(server_url: str, name: str) -> None:
-    with psycopg.connect(server_url, autocommit=True) as admin:
-        admin.execute(
-            psycopg.sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                psycopg.sql.Identifier(name)
-            )
-        )
+def fresh_database(server_url: str, schema: Path | None = None) -> AbstractContextManager[str]:
+    """A uniquely named database for tests, with ``schema`` loaded; dropped on exit."""
+    return scratch_database(server_url, prefix="plue_test", schema=schema)
 
 
 @pytest.fixture(scope="session")
 def database_url(server_url: str) -> Iterator[str]:
     """A fresh database with schema.sql applied, shared by the whole run."""
-    name, url = create_database(server_url, SCHEMA.read_text())
-    yield url
-    drop_database(server_url, name)
+    with fresh_database(server_url, SCHEMA) as url:
+        yield url
 
 
 @pytest.fixture
@@ -77,6 +60,5 @@ def conn(database_url: str) -> Iterator[psycopg.Connection[tuple[object, ...]]]:
 @pytest.fixture
 def empty_database_url(server_url: str) -> Iterator[str]:
     """A fresh, empty database for one test (migrations, drift, locking tests)."""
-    name, url = create_database(server_url, None)
-    yield url
-    drop_database(server_url, name)
+    with fresh_database(server_url) as url:
+        yield url

@@ -20,7 +20,7 @@ import tuned
 import tuned_types
 from kitchen import aio, enums, models, queries
 
-from tests.conftest import GOLDEN, create_database, drop_database
+from tests.conftest import GOLDEN, fresh_database
 
 FIXTURE = GOLDEN / "kitchen_sink"
 OPTIONS = GOLDEN / "options"
@@ -29,9 +29,8 @@ UTC = datetime.UTC
 
 @pytest.fixture(scope="module")
 def kitchen_url(server_url: str) -> Iterator[str]:
-    name, url = create_database(server_url, (FIXTURE / "schema.sql").read_text())
-    yield url
-    drop_database(server_url, name)
+    with fresh_database(server_url, FIXTURE / "schema.sql") as url:
+        yield url
 
 
 @pytest.fixture
@@ -256,18 +255,14 @@ def test_reused_cursors_are_per_thread_and_per_connection(kitchen_url: str) -> N
 
 def test_options_overrides_rename_and_no_async(server_url: str) -> None:
     assert not (OPTIONS / "expected" / "tuned" / "aio").exists()
-    name, url = create_database(server_url, (OPTIONS / "schema.sql").read_text())
-    try:
-        with psycopg.connect(url) as conn:
-            profile: tuned_types.Profile = {"name": "Ada", "languages": ["zig", "python"]}
-            money = tuned_types.Money(Decimal("10.50"))
-            person = tuned.queries.create_person(conn, profile=profile, balance=money)
-            assert isinstance(person, tuned.models.Person)
-            assert person.profile == profile and person.balance == money
-            assert person.settings is None
-            assert tuned.queries.list_people(conn) == [person]
-    finally:
-        drop_database(server_url, name)
+    with fresh_database(server_url, OPTIONS / "schema.sql") as url, psycopg.connect(url) as conn:
+        profile: tuned_types.Profile = {"name": "Ada", "languages": ["zig", "python"]}
+        money = tuned_types.Money(Decimal("10.50"))
+        person = tuned.queries.create_person(conn, profile=profile, balance=money)
+        assert isinstance(person, tuned.models.Person)
+        assert person.profile == profile and person.balance == money
+        assert person.settings is None
+        assert tuned.queries.list_people(conn) == [person]
 
 
 def test_batchexec_is_atomic(kconn: psycopg.Connection[Any]) -> None:

@@ -9,6 +9,7 @@ import pytest
 
 from plue_db import catalog, drift
 from plue_db.migrate import MigrationError, migrate
+from plue_db.scratch import scratch_database
 
 # The updated_at trigger, written once: the schema and its last migration share it.
 TOUCH = """
@@ -84,10 +85,8 @@ def test_matching_migrations_pass(project: tuple[Path, Path], server_url: str) -
 def test_snapshot_sees_every_kind_of_object(server_url: str, tmp_path: Path) -> None:
     schema = tmp_path / "schema.sql"
     schema.write_text(SCHEMA)
-    with drift.scratch_database(server_url) as url:
-        drift.load_schema(url, schema)
-        with psycopg.connect(url) as conn:
-            objects = catalog.snapshot(conn)
+    with scratch_database(server_url, schema=schema) as url, psycopg.connect(url) as conn:
+        objects = catalog.snapshot(conn)
     assert objects["enum mood"] == "'calm', 'busy'"
     assert objects["column person.mood"] == "mood NOT NULL DEFAULT 'calm'::mood"
     assert objects["column person.id"] == "bigint NOT NULL GENERATED ALWAYS AS IDENTITY"
@@ -162,7 +161,7 @@ def test_live_database_with_a_hand_added_enum_value(
 
 
 def test_scratch_databases_are_dropped(server_url: str) -> None:
-    with drift.scratch_database(server_url) as url, psycopg.connect(url) as conn:
+    with scratch_database(server_url) as url, psycopg.connect(url) as conn:
         name = conn.info.dbname
     with psycopg.connect(server_url) as admin:
         left = admin.execute("SELECT count(*) FROM pg_database WHERE datname = %s", (name,))

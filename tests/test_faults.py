@@ -23,7 +23,7 @@ from plue_queries import enums, issues, models, workflows
 from psycopg import errors
 
 from plue_db.pool import SyncPool, Timeouts, open_pool
-from tests.conftest import SCHEMA, create_database, drop_database
+from tests.conftest import SCHEMA, fresh_database
 from tests.factories import make_issue, make_repo, make_user, make_workflow_definition
 
 WORKERS = 8
@@ -36,9 +36,8 @@ POOL_TIMEOUT_S = 5.0
 @pytest.fixture(scope="module")
 def fault_database_url(server_url: str) -> Iterator[str]:
     """A database of its own, so the killer may end every other backend in it."""
-    name, url = create_database(server_url, SCHEMA.read_text())
-    yield url
-    drop_database(server_url, name)
+    with fresh_database(server_url, SCHEMA) as url:
+        yield url
 
 
 @dataclass

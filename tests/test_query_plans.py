@@ -27,7 +27,7 @@ from plue_queries.enums import IssueState, LandingStatus, PrState
 from psycopg import sql
 
 from bench import forge_seed
-from tests.conftest import SCHEMA, create_database, drop_database
+from tests.conftest import SCHEMA, fresh_database
 
 Conn = psycopg.Connection[tuple[object, ...]]
 Plan = Mapping[str, Any]
@@ -273,12 +273,9 @@ UNINDEXED: LiteralString = "SELECT id FROM issues WHERE body = $1 LIMIT 50"
 @pytest.fixture(scope="module")
 def forge(server_url: str) -> Iterator[str]:
     """A database holding a small seeded forge, ANALYZEd, for this module only."""
-    name, url = create_database(server_url, SCHEMA.read_text())
-    try:
+    with fresh_database(server_url, SCHEMA) as url:
         forge_seed.seed_forge(url, SIZE)
         yield url
-    finally:
-        drop_database(server_url, name)
 
 
 @pytest.fixture

@@ -27,7 +27,7 @@ from psycopg import sql
 from plue_db import readonly
 from plue_db.readonly import Limits, QueryError, QueryRefusedError, QueryResult, QueryTimeoutError
 from tests.concurrency import run_together
-from tests.conftest import create_database, drop_database
+from tests.conftest import fresh_database
 
 PLAYGROUND = """
 DROP SCHEMA IF EXISTS public CASCADE;
@@ -48,9 +48,8 @@ Run = Callable[[str], QueryResult]
 
 @pytest.fixture(scope="module")
 def scratch_url(server_url: str) -> Iterator[str]:
-    name, url = create_database(server_url, None)
-    yield url
-    drop_database(server_url, name)
+    with fresh_database(server_url) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

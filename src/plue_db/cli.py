@@ -16,8 +16,8 @@ import psycopg
 from psycopg_pool import PoolTimeout
 
 from plue_db import config, drift
-from plue_db.drift import SchemaError
 from plue_db.migrate import MigrationError, migrate
+from plue_db.scratch import SchemaError
 
 Command = Callable[[argparse.Namespace], int]
 

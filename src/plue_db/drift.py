@@ -10,17 +10,14 @@ are dropped afterwards, whatever happens.
 from __future__ import annotations
 
 import difflib
-import os
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
-from psycopg import sql
 
 from plue_db import catalog, config, generate
 from plue_db.migrate import MigrationError, migrate
+from plue_db.scratch import SchemaError, scratch_database
 
 
 def check_generated(root: Path = config.PROJECT_ROOT) -> list[str]:
@@ -56,16 +53,17 @@ def check_migrations(
     migrations: Path = config.MIGRATIONS_DIR,
 ) -> list[str]:
     """Objects that differ between schema.sql and all migrations, each on a fresh database."""
-    with scratch_database(server_url) as from_schema, scratch_database(server_url) as migrated:
-        load_schema(from_schema, schema)
+    with (
+        scratch_database(server_url, schema=schema) as from_schema,
+        scratch_database(server_url) as migrated,
+    ):
         migrate(migrated, migrations)
         return compare(from_schema, migrated, ("schema.sql", "migrations"))
 
 
 def check_live(server_url: str, live_url: str, schema: Path = config.SCHEMA_PATH) -> list[str]:
     """Objects that differ between schema.sql and the database at ``live_url``."""
-    with scratch_database(server_url) as from_schema:
-        load_schema(from_schema, schema)
+    with scratch_database(server_url, schema=schema) as from_schema:
         return compare(from_schema, live_url, ("schema.sql", "live database"))
 
 
@@ -73,8 +71,7 @@ def check_fidelity(server_url: str, schema: Path = config.SCHEMA_PATH) -> list[s
     """Queries whose generated Python types disagree with what PostgreSQL reports."""
     from plue_db import fidelity  # imports the generated package; only this check needs it
 
-    with scratch_database(server_url) as from_schema:
-        load_schema(from_schema, schema)
+    with scratch_database(server_url, schema=schema) as from_schema:
         return fidelity.check(from_schema)
 
 
@@ -96,35 +93,6 @@ def describe(key: str, left: str, right: str, labels: tuple[str, str]) -> str:
         return f"{key}: differs\n" + "\n".join("    " + line for line in diff)
     width = max(len(label) for label in labels)
     return f"{key}: differs\n    {labels[0]:<{width}}  {left}\n    {labels[1]:<{width}}  {right}"
-
-
-class SchemaError(Exception):
-    """schema.sql is missing or does not load into an empty database."""
-
-
-def load_schema(url: str, schema: Path) -> None:
-    if not schema.is_file():
-        raise SchemaError(f"{schema} does not exist")
-    with psycopg.connect(url, autocommit=True) as conn:
-        try:
-            conn.execute(schema.read_bytes())
-        except psycopg.Error as exc:
-            reason = exc.diag.message_primary or str(exc).strip()
-            raise SchemaError(f"{schema} does not load into an empty database: {reason}") from exc
-
-
-@contextmanager
-def scratch_database(server_url: str) -> Iterator[str]:
-    """A new empty database on the server, dropped on exit; yields its URL."""
-    name = f"plue_scratch_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    ident = sql.Identifier(name)
-    with psycopg.connect(server_url, autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {} TEMPLATE template0").format(ident))
-    try:
-        yield config.with_database(server_url, name)
-    finally:
-        with psycopg.connect(server_url, autocommit=True) as admin:
-            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(ident))
 
 
 def run_check(live_url: str | None = None) -> bool:
