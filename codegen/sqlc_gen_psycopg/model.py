@@ -221,16 +221,19 @@ class Builder:
             members[member] = value
         return tuple(members.items())
 
+    def model_field(self, py: PyType, imports: set[str]) -> str:
+        """A field annotation as written inside models.py, collecting what it imports
+        (models.py refers to its own classes unqualified and never imports itself)."""
+        own = f"from {self.options.package} import models"
+        imports.update(i for i in py.imports if i != own)
+        return py.annotation.replace("models.", "")
+
     def composite_model(self, name: str, imports: set[str]) -> DataClass:
         fields = []
         for item in self.schema.composites[name]:
             where = f"schema: composite type {name}, field {item.name}"
             type_ = SqlType(normalise(item.type.name), item.type.array_dims)
-            py = self.py_type(type_, where, result=True)
-            imports.update(i for i in py.imports if not i.endswith((" enums", " models")))
-            if py.enum_name:
-                imports.add(f"from {self.options.package} import enums")
-            annotation = py.annotation.replace("models.", "")
+            annotation = self.model_field(self.py_type(type_, where, result=True), imports)
             fields.append(Field(naming.identifier(item.name, where), f"{annotation} | None"))
         doc = f"The PostgreSQL composite type {name} (register with register_composites)."
         return DataClass(naming.pascal(name), doc, tuple(fields))
@@ -245,10 +248,7 @@ class Builder:
                 column_key=f"{table.name}.{column.name}",
                 result=True,
             )
-            imports.update(i for i in py.imports if not i.endswith((" enums", " models")))
-            if py.enum_name:
-                imports.add(f"from {self.options.package} import enums")
-            annotation = py.annotation.replace("models.", "")
+            annotation = self.model_field(py, imports)
             annotation = annotation if column.not_null else f"{annotation} | None"
             fields.append(Field(naming.identifier(column.name, where), annotation, column.comment))
         doc = table.comment or f"A row of the {table.name} table."
@@ -445,13 +445,7 @@ class Builder:
         )
         module.imports.update(py.imports)
         annotation = py.annotation if not_null else f"{py.annotation} | None"
-        expr = f"r[{index}]"
-        if py.load:
-            expr = (
-                py.load.format(f"r[{index}]")
-                if not_null
-                else f"None if r[{index}] is None else {py.load.format(f'r[{index}]')}"
-            )
+        expr = load_expr(py, index, not_null)
         return Slot(naming.identifier(raw_name, what), annotation, expr, type_, not_null, None, 1)
 
     def embed_slot(
@@ -466,16 +460,14 @@ class Builder:
         nullable = facts is not None and any(
             facts.alias_tables.get(alias, alias) == table.name for alias in facts.nullable_relations
         )
-        exprs = []
-        for offset, own in enumerate(table.columns):
-            py = self.py_type(self.sql_type(own), f"{where}: {table.name}.{own.name}", result=True)
-            i = start + offset
-            if not py.load:
-                exprs.append(f"r[{i}]")
-            elif own.not_null:  # a nullable embed is guarded as a whole below
-                exprs.append(py.load.format(f"r[{i}]"))
-            else:
-                exprs.append(f"None if r[{i}] is None else {py.load.format(f'r[{i}]')}")
+        exprs = [  # a nullable embed is guarded as a whole below
+            load_expr(
+                self.py_type(self.sql_type(own), f"{where}: {table.name}.{own.name}", result=True),
+                start + offset,
+                own.not_null,
+            )
+            for offset, own in enumerate(table.columns)
+        ]
         width = len(table.columns)
         if all(e == f"r[{start + k}]" for k, e in enumerate(exprs)):
             build = f"{model}(*r[{start}:{start + width}])"
@@ -506,6 +498,15 @@ class Slot:
     not_null: bool
     embed: str | None
     width: int
+
+
+def load_expr(py: PyType, index: int, not_null: bool) -> str:
+    """How the generated code reads column ``index`` of row ``r`` (enums need a lookup)."""
+    value = f"r[{index}]"
+    if not py.load:
+        return value
+    loaded = py.load.format(value)
+    return loaded if not_null else f"None if {value} is None else {loaded}"
 
 
 def enum_lookup(type_name: str) -> str:
