@@ -1,13 +1,18 @@
 """The ``plue-db`` command: run the embedded server, migrate, generate, check, demo, debug.
 
-User errors (a bad migration, an unreachable server, a missing file) print one line to
-stderr and exit 1; a traceback means a bug in plue-db.
+User errors (a bad migration, a malformed or unreachable DATABASE_URL, a login without
+privileges, an unusable PLUE_DB_PGDATA) print one line to stderr naming the problem and
+the fix, and exit 1; a traceback means a bug in plue-db. Every such line is scrubbed of
+the passwords of every connection string in play (plue_db.dsn), because libpq's
+messages can quote them.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
+import re
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -15,7 +20,8 @@ from pathlib import Path
 import psycopg
 from psycopg_pool import PoolTimeout
 
-from plue_db import config, drift
+from plue_db import config, drift, dsn
+from plue_db.embedded import EmbeddedError
 from plue_db.migrate import MigrationError, migrate
 from plue_db.scratch import SchemaError
 
@@ -32,15 +38,12 @@ def cmd_up(args: argparse.Namespace) -> int:
 def cmd_down(args: argparse.Namespace) -> int:
     from plue_db import embedded
 
-    if embedded.stop():
-        print(f"stopped the embedded PostgreSQL in {embedded.data_dir()}")
-    else:
-        print(f"the embedded PostgreSQL in {embedded.data_dir()} is not running")
+    print(embedded.stop())
     return 0
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
-    url = args.database_url or config.database_url()
+    url = _database_url_option(args) or config.database_url()
     _report_migrations(url, args.migrations_dir, dry_run=args.dry_run)
     return 0
 
@@ -60,7 +63,19 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    return 0 if drift.run_check(args.database_url) else 1
+    return 0 if drift.run_check(_database_url_option(args)) else 1
+
+
+def cmd_mcp(args: argparse.Namespace) -> int:
+    reader_url = os.environ.get(READER_URL, "").strip()
+    if reader_url:
+        dsn.validate(reader_url, READER_URL)
+    return delegate("mcp_server")(args)
+
+
+def _database_url_option(args: argparse.Namespace) -> str | None:
+    url: str | None = args.database_url
+    return dsn.validate(url, "--database-url") if url else None
 
 
 def delegate(module: str) -> Command:
@@ -121,18 +136,62 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--database-url", help="also compare this live database to schema.sql")
     add("demo", delegate("demo"), "walk through Plue on the embedded database and print tables")
     add("stats", delegate("stats"), "print database statistics")
-    add("mcp", delegate("mcp_server"), "serve the MCP debug tools over stdio")
+    add("mcp", cmd_mcp, "serve the MCP debug tools over stdio")
     return parser
 
+
+READER_URL = "PLUE_MCP_DATABASE_URL"
 
 # Failures the user can fix: they get one line, not a traceback.
 USER_ERRORS: tuple[type[Exception], ...] = (
     MigrationError,
     SchemaError,
+    dsn.DsnError,
+    EmbeddedError,
     psycopg.OperationalError,
+    psycopg.errors.InsufficientPrivilege,
     PoolTimeout,
     FileNotFoundError,
 )
+
+# What to do about a failed connection, by what libpq or the server said.
+CONNECTION_HINTS = tuple(
+    (re.compile(pattern, re.IGNORECASE), hint)
+    for pattern, hint in (
+        ("password authentication failed", "check the user name and password in {source}"),
+        ('role ".*" does not exist', "check the user name in {source}"),
+        ("not permitted to log in", "use a login role in {source}"),
+        ('database ".*" does not exist', "create the database or fix its name in {source}"),
+        ("permission denied", "the login in {source} lacks a privilege; use one that has it"),
+        ("is the server running|timeout expired", "start the server or fix {source}'s host/port"),
+        ("resolve host|translate host", "fix the host in {source}"),
+    )
+)
+
+
+def describe(exc: Exception, args: argparse.Namespace) -> str:
+    """One line for a user error: what went wrong, what to do, and no password."""
+    source = _url_source(args)
+    if isinstance(exc, psycopg.errors.InsufficientPrivilege):
+        message = f"{exc.diag.message_primary}; the login in {source} lacks this privilege: "
+        message += "use the database owner's login or GRANT it"
+    else:
+        message = str(exc)
+    if isinstance(exc, psycopg.OperationalError):
+        hint = next((h for pattern, h in CONNECTION_HINTS if pattern.search(message)), None)
+        if hint:
+            message = f"{message.rstrip()} ({hint.format(source=source)})"
+    urls = [os.environ.get(name, "") for name in ("DATABASE_URL", READER_URL)]
+    urls.append(getattr(args, "database_url", None) or "")
+    return " ".join(dsn.scrub(message, urls).split())
+
+
+def _url_source(args: argparse.Namespace) -> str:
+    if getattr(args, "database_url", None):
+        return "--database-url"
+    if os.environ.get("DATABASE_URL", "").strip():
+        return "DATABASE_URL"
+    return "the embedded server's URL"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -140,8 +199,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code: int = args.handler(args)
     except USER_ERRORS as exc:
-        message = " ".join(str(exc).split())
-        print(f"plue-db {args.command}: {message}", file=sys.stderr)
+        print(f"plue-db {args.command}: {describe(exc, args)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

@@ -1,6 +1,8 @@
 """Where plue-db connects and where its source files live.
 
-The server is DATABASE_URL if set, the embedded PostgreSQL 16 otherwise.
+The server is DATABASE_URL if set, the embedded PostgreSQL 16 otherwise. DATABASE_URL
+is checked by plue_db.dsn before use, so a malformed one fails with a message that
+names it and never echoes its password.
 """
 
 from __future__ import annotations
@@ -8,16 +10,22 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from plue_db import dsn
+from plue_db.dsn import redacted as redacted  # the name callers print DSNs with
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SCHEMA_PATH = PROJECT_ROOT / "schema.sql"
 MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
 
 
 def database_url() -> str:
-    """The server to use. Starts the embedded server on first use when DATABASE_URL is unset."""
+    """The server to use. Starts the embedded server on first use when DATABASE_URL is unset.
+
+    Raises ``dsn.DsnError`` if DATABASE_URL is set but malformed.
+    """
     url = os.environ.get("DATABASE_URL", "").strip()
     if url:
-        return url
+        return dsn.validate(url, "DATABASE_URL")
     from plue_db import embedded
 
     return embedded.start(keep_running=True)
@@ -31,12 +39,3 @@ def with_database(url: str, dbname: str) -> str:
     params["dbname"] = dbname
     return make_conninfo("", **params)
 
-
-def redacted(url: str) -> str:
-    """``url`` without its password, safe to print in messages."""
-    from psycopg.conninfo import conninfo_to_dict, make_conninfo
-
-    params = conninfo_to_dict(url)
-    if "password" in params:
-        params["password"] = "***"  # noqa: S105 - a mask, not a credential
-    return make_conninfo("", **params)

@@ -7,11 +7,16 @@ run reuses the cluster instead of running initdb again.
 from __future__ import annotations
 
 import importlib.util
+import logging
 import os
 import subprocess
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+import psutil
 
 from plue_db.config import PROJECT_ROOT
 
@@ -21,6 +26,10 @@ DEFAULT_DATA_DIR = PROJECT_ROOT / ".pgdata"
 def data_dir() -> Path:
     """Where the embedded cluster lives; PLUE_DB_PGDATA overrides the project default."""
     return Path(os.environ.get("PLUE_DB_PGDATA", str(DEFAULT_DATA_DIR))).resolve()
+
+
+class EmbeddedError(Exception):
+    """The embedded server cannot start or stop for a reason the user can fix; names the path."""
 
 
 def _server(keep_running: bool) -> Any:
@@ -37,42 +46,141 @@ def start(keep_running: bool = True) -> str:
     """Start (or attach to) the embedded server and return its connection URL.
 
     ``keep_running=True`` leaves the server up after this process exits, which is what
-    ``plue-db up`` wants; tests pass False so the last user stops it.
+    ``plue-db up`` wants; tests pass False so the last user stops it. Raises
+    EmbeddedError, with the tool's own last words, when the data directory is unusable.
     """
-    return str(_server(keep_running).get_uri())
+    path = data_dir()
+    _check_layout(path)
+    pid = _pid_in_file(path)
+    if pid is not None and psutil.pid_exists(pid) and not _is_postmaster_of(pid, path):
+        raise EmbeddedError(
+            f"{path / 'postmaster.pid'} is stale: pid {pid} is another process, not this "
+            "server; run `plue-db down` to remove the stale file"
+        )
+    with _tool_errors() as errors:
+        try:
+            return str(_server(keep_running).get_uri())
+        except OSError as exc:
+            raise EmbeddedError(
+                f"cannot use {exc.filename or path} for the embedded server: {exc.strerror}; {_FIX}"
+            ) from exc
+        except subprocess.CalledProcessError as exc:
+            tool = Path(str(exc.cmd[0])).name
+            said = errors.last_line() or f"exit status {exc.returncode}"
+            raise EmbeddedError(f"{tool} failed for {path}: {said}; {_FIX}") from exc
+
+
+_FIX = "point PLUE_DB_PGDATA at a writable directory that is new, empty or a plue-db cluster"
+
+
+def _check_layout(path: Path) -> None:
+    """A data directory must be a directory, and so must its nearest existing ancestor."""
+    if path.exists() and not path.is_dir():
+        raise EmbeddedError(f"{path} is a file, not a data directory; {_FIX}")
+    ancestor = next(p for p in path.parents if p.exists())
+    if not ancestor.is_dir():
+        raise EmbeddedError(f"{path} is under {ancestor}, which is a file; {_FIX}")
+
+
+class _ToolErrors(logging.Handler):
+    """Keeps pgserver's failure logs (initdb/pg_ctl output) off the terminal, for one line."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.outputs: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        # pgserver logs a failed command with its captured stderr as the last argument.
+        if isinstance(record.args, tuple) and record.args and isinstance(record.args[-1], str):
+            self.outputs.append(record.args[-1])
+
+    def last_line(self) -> str:
+        """The tool's error line (initdb follows it with hints), else its last line."""
+        lines = [line.strip() for out in self.outputs for line in out.splitlines()]
+        lines = [line for line in lines if line]
+        errors = [line for line in lines if "error:" in line.lower()]
+        return (errors or lines or [""])[-1]
+
+
+@contextmanager
+def _tool_errors() -> Iterator[_ToolErrors]:
+    logger = logging.getLogger("pgserver")
+    handler = _ToolErrors()
+    logger.addHandler(handler)
+    propagate, logger.propagate = logger.propagate, False
+    try:
+        yield handler
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = propagate
+
+
+def _pid_in_file(path: Path) -> int | None:
+    """The pid postmaster.pid names, or None without one; EmbeddedError if it is garbage."""
+    pid_file = path / "postmaster.pid"
+    try:
+        first = pid_file.read_text().split("\n", 1)[0].strip()
+    except FileNotFoundError:
+        return None
+    if not first.isdigit():
+        raise EmbeddedError(f"{pid_file} does not start with a pid; remove it if no server runs")
+    return int(first)
+
+
+def _is_postmaster_of(pid: int, path: Path) -> bool:
+    """Whether ``pid`` is a PostgreSQL server for ``path`` (postgres chdirs into its data dir).
+
+    A pid file outlives its server; after a reboot its pid may be any other process,
+    which ``pg_ctl stop`` would signal without asking.
+    """
+    try:
+        process = psutil.Process(pid)
+        return process.name().startswith("postgres") and Path(process.cwd()).resolve() == path
+    except psutil.NoSuchProcess:
+        return False
+    except psutil.AccessDenied:
+        return True  # another user's process: we could not signal it either way
 
 
 def is_running() -> bool:
     """Whether a postmaster is alive for our data directory."""
-    pid_file = data_dir() / "postmaster.pid"
-    if not pid_file.exists():
-        return False
-    pid = int(pid_file.read_text().split("\n", 1)[0])
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
+    path = data_dir()
+    pid = _pid_in_file(path)
+    return pid is not None and _is_postmaster_of(pid, path)
 
 
-def stop() -> bool:
-    """Stop the embedded server (``plue-db down``, restart tests); False if it was not running.
+def stop() -> str:
+    """Stop the embedded server (``plue-db down``, restart tests); says what it did.
 
     pgserver only stops a server when its last handle in a live process closes, and
     never one started with ``keep_running``; ``pg_ctl stop`` works whoever started it.
+    A postmaster.pid naming a process that is not this server is removed, and nothing
+    is signalled.
     """
-    if not is_running():
-        return False
+    path = data_dir()
+    pid = _pid_in_file(path)
+    if pid is None:
+        return f"the embedded PostgreSQL in {path} is not running"
+    if not _is_postmaster_of(pid, path):
+        (path / "postmaster.pid").unlink()
+        return (
+            f"the embedded PostgreSQL in {path} is not running; removed its stale "
+            f"postmaster.pid (pid {pid} is not this server, and was left alone)"
+        )
     # pgserver runs the cluster as the unprivileged "pgserver" user when we are root.
     user = "pgserver" if os.geteuid() == 0 else None
-    subprocess.run(  # noqa: S603 - fixed argv, no shell
-        [str(bin_dir() / "pg_ctl"), "-D", str(data_dir()), "-m", "fast", "-w", "stop"],
-        check=True,
-        user=user,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    return True
+    try:
+        subprocess.run(  # noqa: S603 - fixed argv, no shell
+            [str(bin_dir() / "pg_ctl"), "-D", str(path), "-m", "fast", "-w", "stop"],
+            check=True,
+            user=user,
+            capture_output=True,
+            text=True,
+        )
+    except subprocess.CalledProcessError as exc:
+        said = exc.stderr.strip().splitlines()[-1:] or [f"exit status {exc.returncode}"]
+        raise EmbeddedError(f"pg_ctl stop failed for {path}: {said[0]}") from exc
+    return f"stopped the embedded PostgreSQL in {path}"
 
 
 def bin_dir() -> Path:
