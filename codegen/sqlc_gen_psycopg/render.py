@@ -64,10 +64,12 @@ def query_imports(pkg: Package, module: Module, *, aio: bool) -> list[str]:
     if cmds & {":one", ":many", ":batchone", ":batchmany", ":exec", ":execrows", ":execresult"}:
         lines.add("from psycopg.rows import tuple_row")
     if ":many" in cmds:
-        lines.add("import itertools")
-        lines.add(f"from collections.abc import {'AsyncIterator' if aio else 'Iterator'}")
+        stream = "AsyncServerStream" if aio else "ServerStream"
+        lines.add(f"from {pkg.name}._streams import {stream}")
+        lines.add(f"from collections.abc import {'AsyncGenerator' if aio else 'Generator'}")
     if cmds & {":copyfrom", ":batchexec", ":batchone", ":batchmany"}:
         lines.add("from collections.abc import Iterable")
+        lines.add(f"from {pkg.name}._atomic import {'atomic_async' if aio else 'atomic'}")
     if ":execresult" in cmds:
         lines.add(f"from {pkg.name}._types import ExecResult")
     lines.update(module.imports)
@@ -91,6 +93,8 @@ def render(pkg: Package) -> dict[str, str]:
         "enums.py": env.get_template("enums.py.j2").render(pkg=pkg),
         "_types.py": env.get_template("_types.py.j2").render(pkg=pkg),
         "_cursors.py": env.get_template("_cursors.py.j2").render(pkg=pkg),
+        "_streams.py": env.get_template("_streams.py.j2").render(pkg=pkg),
+        "_atomic.py": env.get_template("_atomic.py.j2").render(pkg=pkg),
         "py.typed": "",
     }
     for module in pkg.modules:
@@ -113,7 +117,6 @@ def render_module(env: jinja2.Environment, pkg: Package, module: Module, *, aio:
         sql_prefix=prefix,
         row_prefix=prefix,
         imports=query_imports(pkg, module, aio=aio),
-        streams=any(fn.cmd == ":many" for fn in module.functions),
     )
 
 

@@ -4,17 +4,16 @@
 from __future__ import annotations
 
 import datetime
-import itertools
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import dataclass
 from typing import Any, Final, LiteralString
 
 import psycopg
-from psycopg.rows import tuple_row
 from psycopg.types.json import Jsonb
 
 from plue_queries import enums, models
 from plue_queries._cursors import thread_cursor
+from plue_queries._streams import ServerStream
 from plue_queries._types import JsonInput
 
 CREATE_SESSION: Final[LiteralString] = """-- name: CreateSession :one
@@ -245,20 +244,19 @@ def iter_list_user_sessions(
     before_id: int | None = None,
     page_size: int,
     batch_size: int = 1000,
-) -> Iterator[models.Session]:
+) -> Generator[models.Session, None, None]:
     """Stream list_user_sessions through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.closing``) before the transaction ends.
     """
-    with conn.transaction():
-        name = f"list_user_sessions_{next(_CURSOR_IDS)}"
-        with psycopg.RawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            cur.execute(
-                LIST_USER_SESSIONS, (user_id, status, before_created_at, before_id, page_size)
-            )
-            for r in cur:
+    with ServerStream(conn, "list_user_sessions", batch_size) as stream:
+        stream.execute(
+            LIST_USER_SESSIONS, (user_id, status, before_created_at, before_id, page_size)
+        )
+        while rows := stream.fetch():
+            for r in rows:
                 yield models.Session(
                     r[0],
                     r[1],
@@ -443,18 +441,17 @@ def iter_list_session_messages(
     after_position: int | None = None,
     page_size: int,
     batch_size: int = 1000,
-) -> Iterator[models.Message]:
+) -> Generator[models.Message, None, None]:
     """Stream list_session_messages through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.closing``) before the transaction ends.
     """
-    with conn.transaction():
-        name = f"list_session_messages_{next(_CURSOR_IDS)}"
-        with psycopg.RawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            cur.execute(LIST_SESSION_MESSAGES, (session_id, after_position, page_size))
-            for r in cur:
+    with ServerStream(conn, "list_session_messages", batch_size) as stream:
+        stream.execute(LIST_SESSION_MESSAGES, (session_id, after_position, page_size))
+        while rows := stream.fetch():
+            for r in rows:
                 yield models.Message(
                     r[0],
                     r[1],
@@ -576,18 +573,17 @@ def list_message_parts(conn: psycopg.Connection[Any], *, message_id: int) -> lis
 
 def iter_list_message_parts(
     conn: psycopg.Connection[Any], *, message_id: int, batch_size: int = 1000
-) -> Iterator[models.Part]:
+) -> Generator[models.Part, None, None]:
     """Stream list_message_parts through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.closing``) before the transaction ends.
     """
-    with conn.transaction():
-        name = f"list_message_parts_{next(_CURSOR_IDS)}"
-        with psycopg.RawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            cur.execute(LIST_MESSAGE_PARTS, (message_id,))
-            for r in cur:
+    with ServerStream(conn, "list_message_parts", batch_size) as stream:
+        stream.execute(LIST_MESSAGE_PARTS, (message_id,))
+        while rows := stream.fetch():
+            for r in rows:
                 yield models.Part(
                     r[0], r[1], r[2], enums.PART_KIND_BY_VALUE[r[3]], r[4], r[5], r[6]
                 )
@@ -601,6 +597,3 @@ def get_session_token_totals(
     cur.execute(GET_SESSION_TOKEN_TOTALS, (session_id,))
     r = cur.fetchone()
     return None if r is None else GetSessionTokenTotalsRow(*r)
-
-
-_CURSOR_IDS = itertools.count()

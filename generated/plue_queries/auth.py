@@ -4,37 +4,37 @@
 from __future__ import annotations
 
 import datetime
-import itertools
-from collections.abc import Iterator
+from collections.abc import Generator
 from typing import Any, Final, LiteralString
 
 import psycopg
-from psycopg.rows import tuple_row
 
 from plue_queries import models
 from plue_queries._cursors import thread_cursor
+from plue_queries._streams import ServerStream
 
 CREATE_AUTH_SESSION: Final[LiteralString] = """-- name: CreateAuthSession :one
 INSERT INTO auth_sessions (user_id, session_key_hash, user_agent, expires_at)
-VALUES ($1, $2, $3, $4)
+SELECT $1, $2, $3, $4
+WHERE user_may_sign_in($1)
 RETURNING id, user_id, session_key_hash, user_agent, expires_at, created_at, updated_at
 """
 
 GET_VALID_AUTH_SESSION: Final[LiteralString] = """-- name: GetValidAuthSession :one
-SELECT s.id, s.user_id, s.session_key_hash, s.user_agent, s.expires_at, s.created_at, s.updated_at
-FROM auth_sessions s
-JOIN users u ON u.id = s.user_id
-WHERE s.session_key_hash = $1
-  AND s.expires_at > now()
-  AND u.is_active AND NOT u.prohibit_login
+SELECT id, user_id, session_key_hash, user_agent, expires_at, created_at, updated_at FROM auth_sessions
+WHERE session_key_hash = $1
+  AND expires_at > now()
+  AND user_may_sign_in(user_id)
 """
 
 REFRESH_AUTH_SESSION: Final[LiteralString] = """-- name: RefreshAuthSession :one
 UPDATE auth_sessions
 SET expires_at = now() + $1::interval
-WHERE session_key_hash = $2
+WHERE check_session_refresh($1::interval, $2::interval)
+  AND session_key_hash = $3
   AND expires_at > now()
-  AND expires_at < now() + $3::interval
+  AND expires_at < now() + $2::interval
+  AND user_may_sign_in(user_id)
 RETURNING id, user_id, session_key_hash, user_agent, expires_at, created_at, updated_at
 """
 
@@ -58,7 +58,8 @@ DELETE FROM auth_sessions WHERE expires_at <= now()
 
 CREATE_SIWE_NONCE: Final[LiteralString] = """-- name: CreateSiweNonce :one
 INSERT INTO siwe_nonces (nonce, wallet_address, expires_at)
-VALUES ($1, lower($2::text), now() + $3::interval)
+SELECT $1, lower($2::text), now() + $3::interval
+WHERE wallet_may_sign_in($2::text)
 RETURNING id, nonce, wallet_address, expires_at, used_at, created_at
 """
 
@@ -69,6 +70,7 @@ WHERE nonce = $1
   AND wallet_address = lower($2::text)
   AND used_at IS NULL
   AND expires_at > now()
+  AND wallet_may_sign_in(wallet_address)
 RETURNING id, nonce, wallet_address, expires_at, used_at, created_at
 """
 
@@ -78,10 +80,9 @@ DELETE FROM siwe_nonces WHERE expires_at <= now()
 
 CREATE_ACCESS_TOKEN: Final[LiteralString] = """-- name: CreateAccessToken :one
 INSERT INTO access_tokens (user_id, name, token_hash, token_last_eight, scopes, expires_at)
-VALUES (
-    $1, $2, $3, $4,
-    $5::text[], $6
-)
+SELECT $1, $2, $3, $4,
+       $5::text[], $6
+WHERE user_may_sign_in($1)
 RETURNING id, user_id, name, token_hash, token_last_eight, scopes, expires_at, last_used_at, revoked_at, created_at, updated_at
 """
 
@@ -90,15 +91,13 @@ SELECT id, user_id, name, token_hash, token_last_eight, scopes, expires_at, last
 """
 
 VALIDATE_ACCESS_TOKEN: Final[LiteralString] = """-- name: ValidateAccessToken :one
-UPDATE access_tokens t
+UPDATE access_tokens
 SET last_used_at = now()
-FROM users u
-WHERE t.token_hash = $1
-  AND t.revoked_at IS NULL
-  AND (t.expires_at IS NULL OR t.expires_at > now())
-  AND u.id = t.user_id
-  AND u.is_active AND NOT u.prohibit_login
-RETURNING t.id, t.user_id, t.name, t.token_hash, t.token_last_eight, t.scopes, t.expires_at, t.last_used_at, t.revoked_at, t.created_at, t.updated_at
+WHERE token_hash = $1
+  AND revoked_at IS NULL
+  AND (expires_at IS NULL OR expires_at > now())
+  AND user_may_sign_in(user_id)
+RETURNING id, user_id, name, token_hash, token_last_eight, scopes, expires_at, last_used_at, revoked_at, created_at, updated_at
 """
 
 LIST_ACCESS_TOKENS: Final[LiteralString] = """-- name: ListAccessTokens :many
@@ -115,7 +114,8 @@ RETURNING id, user_id, name, token_hash, token_last_eight, scopes, expires_at, l
 
 ADD_SSH_KEY: Final[LiteralString] = """-- name: AddSshKey :one
 INSERT INTO ssh_keys (user_id, name, fingerprint, public_key, key_type)
-VALUES ($1, $2, $3, $4, $5)
+SELECT $1, $2, $3, $4, $5
+WHERE user_may_sign_in($1)
 RETURNING id, user_id, name, fingerprint, public_key, key_type, last_used_at, created_at, updated_at
 """
 
@@ -124,13 +124,11 @@ SELECT id, user_id, name, fingerprint, public_key, key_type, last_used_at, creat
 """
 
 AUTHENTICATE_SSH_KEY: Final[LiteralString] = """-- name: AuthenticateSshKey :one
-UPDATE ssh_keys k
+UPDATE ssh_keys
 SET last_used_at = now()
-FROM users u
-WHERE k.fingerprint = $1
-  AND u.id = k.user_id
-  AND u.is_active AND NOT u.prohibit_login
-RETURNING k.id, k.user_id, k.name, k.fingerprint, k.public_key, k.key_type, k.last_used_at, k.created_at, k.updated_at
+WHERE fingerprint = $1
+  AND user_may_sign_in(user_id)
+RETURNING id, user_id, name, fingerprint, public_key, key_type, last_used_at, created_at, updated_at
 """
 
 LIST_SSH_KEYS: Final[LiteralString] = """-- name: ListSshKeys :many
@@ -151,7 +149,9 @@ def create_auth_session(
     expires_at: datetime.datetime,
 ) -> models.AuthSession | None:
     """Start a browser session. Only the sha256 (lower-case hex) of the cookie key is
-    stored, so a database leak does not leak live sessions.
+    stored, so a database leak does not leak live sessions. None (nothing written)
+    when the user may not sign in or does not exist; an expires_at not after now()
+    violates auth_sessions_expiry_after_creation.
     """
     cur = thread_cursor(conn)
     cur.execute(CREATE_AUTH_SESSION, (user_id, session_key_hash, user_agent, expires_at))
@@ -173,15 +173,17 @@ def refresh_auth_session(
     conn: psycopg.Connection[Any],
     *,
     ttl: datetime.timedelta,
-    session_key_hash: str,
     refresh_window: datetime.timedelta,
+    session_key_hash: str,
 ) -> models.AuthSession | None:
-    """Sliding expiry without a write per request: extend a valid session to
-    now() + ttl only when it expires within refresh_window. None when the session is
-    invalid or not yet near expiry (then nothing is written).
+    """Sliding expiry without a write per request: extend a valid session (unexpired,
+    its user may sign in) to now() + ttl only when it expires within refresh_window.
+    None when the session is invalid or not yet near expiry (then nothing is written).
+    Unless 0 < refresh_window < ttl <= 365 days, check_session_refresh() raises
+    InvalidParameterValue naming the argument, whatever the session.
     """
     cur = thread_cursor(conn)
-    cur.execute(REFRESH_AUTH_SESSION, (ttl, session_key_hash, refresh_window))
+    cur.execute(REFRESH_AUTH_SESSION, (ttl, refresh_window, session_key_hash))
     r = cur.fetchone()
     return None if r is None else models.AuthSession(*r)
 
@@ -197,18 +199,17 @@ def list_user_auth_sessions(
 
 def iter_list_user_auth_sessions(
     conn: psycopg.Connection[Any], *, user_id: int, batch_size: int = 1000
-) -> Iterator[models.AuthSession]:
+) -> Generator[models.AuthSession, None, None]:
     """Stream list_user_auth_sessions through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.closing``) before the transaction ends.
     """
-    with conn.transaction():
-        name = f"list_user_auth_sessions_{next(_CURSOR_IDS)}"
-        with psycopg.RawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            cur.execute(LIST_USER_AUTH_SESSIONS, (user_id,))
-            for r in cur:
+    with ServerStream(conn, "list_user_auth_sessions", batch_size) as stream:
+        stream.execute(LIST_USER_AUTH_SESSIONS, (user_id,))
+        while rows := stream.fetch():
+            for r in rows:
                 yield models.AuthSession(*r)
 
 
@@ -237,7 +238,10 @@ def create_siwe_nonce(
     conn: psycopg.Connection[Any], *, nonce: str, wallet_address: str, ttl: datetime.timedelta
 ) -> models.SiweNonce | None:
     """Issue a Sign-In-With-Ethereum nonce for a wallet, valid for ttl. The address is
-    stored lower-case so a checksummed address matches.
+    stored lower-case so a checksummed address matches. None (nothing written) when
+    the wallet belongs to an account that may not sign in (wallet_may_sign_in); an
+    unknown wallet gets one (it may sign up). A ttl that is not positive violates
+    siwe_nonces_expiry_after_creation.
     """
     cur = thread_cursor(conn)
     cur.execute(CREATE_SIWE_NONCE, (nonce, wallet_address, ttl))
@@ -249,8 +253,9 @@ def consume_siwe_nonce(
     conn: psycopg.Connection[Any], *, nonce: str, wallet_address: str
 ) -> models.SiweNonce | None:
     """Use a nonce exactly once, in one statement: only an unused, unexpired nonce
-    issued for this wallet is consumed. Concurrent callers serialise on the row
-    lock and re-check used_at, so exactly one gets the row; the rest get None.
+    issued for this wallet, whose account (if any) may sign in, is consumed.
+    Concurrent callers serialise on the row lock and re-check used_at, so exactly
+    one gets the row; the rest get None.
     """
     cur = thread_cursor(conn)
     cur.execute(CONSUME_SIWE_NONCE, (nonce, wallet_address))
@@ -277,6 +282,8 @@ def create_access_token(
 ) -> models.AccessToken | None:
     """Create a personal access token. Pass the sha256 hex of the token and its last
     eight characters; the token itself is shown to the user once and never stored.
+    None (nothing written) when the user may not sign in or does not exist; an
+    expires_at not after now() violates access_tokens_expiry_after_creation.
     """
     cur = thread_cursor(conn)
     cur.execute(
@@ -317,18 +324,17 @@ def list_access_tokens(conn: psycopg.Connection[Any], *, user_id: int) -> list[m
 
 def iter_list_access_tokens(
     conn: psycopg.Connection[Any], *, user_id: int, batch_size: int = 1000
-) -> Iterator[models.AccessToken]:
+) -> Generator[models.AccessToken, None, None]:
     """Stream list_access_tokens through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.closing``) before the transaction ends.
     """
-    with conn.transaction():
-        name = f"list_access_tokens_{next(_CURSOR_IDS)}"
-        with psycopg.RawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            cur.execute(LIST_ACCESS_TOKENS, (user_id,))
-            for r in cur:
+    with ServerStream(conn, "list_access_tokens", batch_size) as stream:
+        stream.execute(LIST_ACCESS_TOKENS, (user_id,))
+        while rows := stream.fetch():
+            for r in rows:
                 yield models.AccessToken(*r)
 
 
@@ -351,7 +357,9 @@ def add_ssh_key(
     public_key: str,
     key_type: str,
 ) -> models.SshKey | None:
-    """Add an SSH public key. fingerprint is the OpenSSH "SHA256:..." form."""
+    """Add an SSH public key. fingerprint is the OpenSSH "SHA256:..." form. None
+    (nothing written) when the user may not sign in or does not exist.
+    """
     cur = thread_cursor(conn)
     cur.execute(ADD_SSH_KEY, (user_id, name, fingerprint, public_key, key_type))
     r = cur.fetchone()
@@ -389,18 +397,17 @@ def list_ssh_keys(conn: psycopg.Connection[Any], *, user_id: int) -> list[models
 
 def iter_list_ssh_keys(
     conn: psycopg.Connection[Any], *, user_id: int, batch_size: int = 1000
-) -> Iterator[models.SshKey]:
+) -> Generator[models.SshKey, None, None]:
     """Stream list_ssh_keys through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.closing``) before the transaction ends.
     """
-    with conn.transaction():
-        name = f"list_ssh_keys_{next(_CURSOR_IDS)}"
-        with psycopg.RawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            cur.execute(LIST_SSH_KEYS, (user_id,))
-            for r in cur:
+    with ServerStream(conn, "list_ssh_keys", batch_size) as stream:
+        stream.execute(LIST_SSH_KEYS, (user_id,))
+        while rows := stream.fetch():
+            for r in rows:
                 yield models.SshKey(*r)
 
 
@@ -409,6 +416,3 @@ def delete_ssh_key(conn: psycopg.Connection[Any], *, id: int, user_id: int) -> i
     cur = thread_cursor(conn)
     cur.execute(DELETE_SSH_KEY, (id, user_id))
     return cur.rowcount
-
-
-_CURSOR_IDS = itertools.count()

@@ -4,17 +4,16 @@
 from __future__ import annotations
 
 import datetime
-import itertools
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import dataclass
 from typing import Any, Final, LiteralString
 
 import psycopg
-from psycopg.rows import tuple_row
 from psycopg.types.json import Jsonb
 
 from plue_queries import enums, models
 from plue_queries._cursors import thread_cursor
+from plue_queries._streams import ServerStream
 from plue_queries._types import JsonInput
 
 UPSERT_CHANGE: Final[LiteralString] = """-- name: UpsertChange :one
@@ -262,18 +261,17 @@ def iter_list_changes(
     before_id: int | None = None,
     page_size: int,
     batch_size: int = 1000,
-) -> Iterator[models.Change]:
+) -> Generator[models.Change, None, None]:
     """Stream list_changes through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.closing``) before the transaction ends.
     """
-    with conn.transaction():
-        name = f"list_changes_{next(_CURSOR_IDS)}"
-        with psycopg.RawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            cur.execute(LIST_CHANGES, (repository_id, before_created_at, before_id, page_size))
-            for r in cur:
+    with ServerStream(conn, "list_changes", batch_size) as stream:
+        stream.execute(LIST_CHANGES, (repository_id, before_created_at, before_id, page_size))
+        while rows := stream.fetch():
+            for r in rows:
                 yield models.Change(*r)
 
 
@@ -288,18 +286,17 @@ def list_change_parents(
 
 def iter_list_change_parents(
     conn: psycopg.Connection[Any], *, repository_id: int, change_id: str, batch_size: int = 1000
-) -> Iterator[models.Change]:
+) -> Generator[models.Change, None, None]:
     """Stream list_change_parents through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.closing``) before the transaction ends.
     """
-    with conn.transaction():
-        name = f"list_change_parents_{next(_CURSOR_IDS)}"
-        with psycopg.RawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            cur.execute(LIST_CHANGE_PARENTS, (repository_id, change_id))
-            for r in cur:
+    with ServerStream(conn, "list_change_parents", batch_size) as stream:
+        stream.execute(LIST_CHANGE_PARENTS, (repository_id, change_id))
+        while rows := stream.fetch():
+            for r in rows:
                 yield models.Change(*r)
 
 
@@ -314,18 +311,17 @@ def list_change_children(
 
 def iter_list_change_children(
     conn: psycopg.Connection[Any], *, repository_id: int, change_id: str, batch_size: int = 1000
-) -> Iterator[models.Change]:
+) -> Generator[models.Change, None, None]:
     """Stream list_change_children through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.closing``) before the transaction ends.
     """
-    with conn.transaction():
-        name = f"list_change_children_{next(_CURSOR_IDS)}"
-        with psycopg.RawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            cur.execute(LIST_CHANGE_CHILDREN, (repository_id, change_id))
-            for r in cur:
+    with ServerStream(conn, "list_change_children", batch_size) as stream:
+        stream.execute(LIST_CHANGE_CHILDREN, (repository_id, change_id))
+        while rows := stream.fetch():
+            for r in rows:
                 yield models.Change(*r)
 
 
@@ -381,18 +377,17 @@ def list_file_trackers(
 
 def iter_list_file_trackers(
     conn: psycopg.Connection[Any], *, repository_id: int, change_id: str, batch_size: int = 1000
-) -> Iterator[models.FileTracker]:
+) -> Generator[models.FileTracker, None, None]:
     """Stream list_file_trackers through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.closing``) before the transaction ends.
     """
-    with conn.transaction():
-        name = f"list_file_trackers_{next(_CURSOR_IDS)}"
-        with psycopg.RawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            cur.execute(LIST_FILE_TRACKERS, (repository_id, change_id))
-            for r in cur:
+    with ServerStream(conn, "list_file_trackers", batch_size) as stream:
+        stream.execute(LIST_FILE_TRACKERS, (repository_id, change_id))
+        while rows := stream.fetch():
+            for r in rows:
                 yield models.FileTracker(
                     r[0],
                     r[1],
@@ -481,20 +476,17 @@ def iter_list_jj_operations(
     before_id: int | None = None,
     page_size: int,
     batch_size: int = 1000,
-) -> Iterator[models.JjOperation]:
+) -> Generator[models.JjOperation, None, None]:
     """Stream list_jj_operations through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.closing``) before the transaction ends.
     """
-    with conn.transaction():
-        name = f"list_jj_operations_{next(_CURSOR_IDS)}"
-        with psycopg.RawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            cur.execute(
-                LIST_JJ_OPERATIONS, (repository_id, before_created_at, before_id, page_size)
-            )
-            for r in cur:
+    with ServerStream(conn, "list_jj_operations", batch_size) as stream:
+        stream.execute(LIST_JJ_OPERATIONS, (repository_id, before_created_at, before_id, page_size))
+        while rows := stream.fetch():
+            for r in rows:
                 yield models.JjOperation(*r)
 
 
@@ -540,18 +532,17 @@ def iter_list_snapshots(
     before_id: int | None = None,
     page_size: int,
     batch_size: int = 1000,
-) -> Iterator[models.SnapshotHistory]:
+) -> Generator[models.SnapshotHistory, None, None]:
     """Stream list_snapshots through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.closing``) before the transaction ends.
     """
-    with conn.transaction():
-        name = f"list_snapshots_{next(_CURSOR_IDS)}"
-        with psycopg.RawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            cur.execute(LIST_SNAPSHOTS, (repository_id, before_created_at, before_id, page_size))
-            for r in cur:
+    with ServerStream(conn, "list_snapshots", batch_size) as stream:
+        stream.execute(LIST_SNAPSHOTS, (repository_id, before_created_at, before_id, page_size))
+        while rows := stream.fetch():
+            for r in rows:
                 yield models.SnapshotHistory(*r)
 
 
@@ -571,19 +562,15 @@ def iter_list_change_snapshots(
     change_id: str,
     page_size: int,
     batch_size: int = 1000,
-) -> Iterator[models.SnapshotHistory]:
+) -> Generator[models.SnapshotHistory, None, None]:
     """Stream list_change_snapshots through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.closing``) before the transaction ends.
     """
-    with conn.transaction():
-        name = f"list_change_snapshots_{next(_CURSOR_IDS)}"
-        with psycopg.RawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            cur.execute(LIST_CHANGE_SNAPSHOTS, (repository_id, change_id, page_size))
-            for r in cur:
+    with ServerStream(conn, "list_change_snapshots", batch_size) as stream:
+        stream.execute(LIST_CHANGE_SNAPSHOTS, (repository_id, change_id, page_size))
+        while rows := stream.fetch():
+            for r in rows:
                 yield models.SnapshotHistory(*r)
-
-
-_CURSOR_IDS = itertools.count()

@@ -4,16 +4,15 @@
 from __future__ import annotations
 
 import datetime
-import itertools
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import dataclass
 from typing import Any, Final, LiteralString
 
 import psycopg
-from psycopg.rows import tuple_row
 
 from plue_queries import enums, models
 from plue_queries._cursors import thread_cursor
+from plue_queries._streams import ServerStream
 
 STAR_REPOSITORY: Final[LiteralString] = """-- name: StarRepository :execrows
 INSERT INTO stars (user_id, repository_id)
@@ -204,20 +203,19 @@ def iter_list_stargazers(
     before_user_id: int | None = None,
     page_size: int,
     batch_size: int = 1000,
-) -> Iterator[ListStargazersRow]:
+) -> Generator[ListStargazersRow, None, None]:
     """Stream list_stargazers through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.closing``) before the transaction ends.
     """
-    with conn.transaction():
-        name = f"list_stargazers_{next(_CURSOR_IDS)}"
-        with psycopg.RawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            cur.execute(
-                LIST_STARGAZERS, (repository_id, before_starred_at, before_user_id, page_size)
-            )
-            for r in cur:
+    with ServerStream(conn, "list_stargazers", batch_size) as stream:
+        stream.execute(
+            LIST_STARGAZERS, (repository_id, before_starred_at, before_user_id, page_size)
+        )
+        while rows := stream.fetch():
+            for r in rows:
                 yield ListStargazersRow(*r)
 
 
@@ -250,21 +248,20 @@ def iter_list_starred_repositories(
     before_repository_id: int | None = None,
     page_size: int,
     batch_size: int = 1000,
-) -> Iterator[ListStarredRepositoriesRow]:
+) -> Generator[ListStarredRepositoriesRow, None, None]:
     """Stream list_starred_repositories through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.closing``) before the transaction ends.
     """
-    with conn.transaction():
-        name = f"list_starred_repositories_{next(_CURSOR_IDS)}"
-        with psycopg.RawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            cur.execute(
-                LIST_STARRED_REPOSITORIES,
-                (user_id, viewer_id, before_starred_at, before_repository_id, page_size),
-            )
-            for r in cur:
+    with ServerStream(conn, "list_starred_repositories", batch_size) as stream:
+        stream.execute(
+            LIST_STARRED_REPOSITORIES,
+            (user_id, viewer_id, before_starred_at, before_repository_id, page_size),
+        )
+        while rows := stream.fetch():
+            for r in rows:
                 yield ListStarredRepositoriesRow(*r)
 
 
@@ -336,20 +333,19 @@ def iter_list_watchers(
     before_user_id: int | None = None,
     page_size: int,
     batch_size: int = 1000,
-) -> Iterator[ListWatchersRow]:
+) -> Generator[ListWatchersRow, None, None]:
     """Stream list_watchers through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.closing``) before the transaction ends.
     """
-    with conn.transaction():
-        name = f"list_watchers_{next(_CURSOR_IDS)}"
-        with psycopg.RawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            cur.execute(
-                LIST_WATCHERS, (repository_id, mode, before_watched_at, before_user_id, page_size)
-            )
-            for r in cur:
+    with ServerStream(conn, "list_watchers", batch_size) as stream:
+        stream.execute(
+            LIST_WATCHERS, (repository_id, mode, before_watched_at, before_user_id, page_size)
+        )
+        while rows := stream.fetch():
+            for r in rows:
                 yield ListWatchersRow(r[0], r[1], r[2], enums.WATCH_MODE_BY_VALUE[r[3]], r[4])
 
 
@@ -361,6 +357,3 @@ def get_repository_social_counts(
     cur.execute(GET_REPOSITORY_SOCIAL_COUNTS, (repository_id,))
     r = cur.fetchone()
     return None if r is None else GetRepositorySocialCountsRow(*r)
-
-
-_CURSOR_IDS = itertools.count()

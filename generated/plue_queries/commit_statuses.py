@@ -3,16 +3,15 @@
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import dataclass
 from typing import Any, Final, LiteralString
 
 import psycopg
-from psycopg.rows import tuple_row
 
 from plue_queries import enums, models
 from plue_queries._cursors import thread_cursor
+from plue_queries._streams import ServerStream
 
 UPSERT_COMMIT_STATUS: Final[LiteralString] = """-- name: UpsertCommitStatus :one
 INSERT INTO commit_statuses (
@@ -146,18 +145,17 @@ def list_commit_statuses(
 
 def iter_list_commit_statuses(
     conn: psycopg.Connection[Any], *, repository_id: int, commit_sha: str, batch_size: int = 1000
-) -> Iterator[models.CommitStatus]:
+) -> Generator[models.CommitStatus, None, None]:
     """Stream list_commit_statuses through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.closing``) before the transaction ends.
     """
-    with conn.transaction():
-        name = f"list_commit_statuses_{next(_CURSOR_IDS)}"
-        with psycopg.RawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            cur.execute(LIST_COMMIT_STATUSES, (repository_id, commit_sha))
-            for r in cur:
+    with ServerStream(conn, "list_commit_statuses", batch_size) as stream:
+        stream.execute(LIST_COMMIT_STATUSES, (repository_id, commit_sha))
+        while rows := stream.fetch():
+            for r in rows:
                 yield models.CommitStatus(
                     r[0],
                     r[1],
@@ -197,6 +195,3 @@ def delete_commit_status(
     cur = thread_cursor(conn)
     cur.execute(DELETE_COMMIT_STATUS, (repository_id, commit_sha, context))
     return cur.rowcount
-
-
-_CURSOR_IDS = itertools.count()

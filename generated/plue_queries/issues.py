@@ -4,17 +4,17 @@
 from __future__ import annotations
 
 import datetime
-import itertools
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable
 from dataclasses import dataclass
 from typing import Any, Final, LiteralString
 
 import psycopg
-from psycopg.rows import tuple_row
 from psycopg.types.json import Jsonb
 
 from plue_queries import enums, models
+from plue_queries._atomic import atomic
 from plue_queries._cursors import thread_cursor
+from plue_queries._streams import ServerStream
 from plue_queries._types import JsonInput
 
 CREATE_ISSUE: Final[LiteralString] = """-- name: CreateIssue :one
@@ -605,30 +605,29 @@ def iter_list_issues(
     before_id: int | None = None,
     page_size: int,
     batch_size: int = 1000,
-) -> Iterator[models.Issue]:
+) -> Generator[models.Issue, None, None]:
     """Stream list_issues through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.closing``) before the transaction ends.
     """
-    with conn.transaction():
-        name = f"list_issues_{next(_CURSOR_IDS)}"
-        with psycopg.RawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            cur.execute(
-                LIST_ISSUES,
-                (
-                    repository_id,
-                    state,
-                    label_id,
-                    assignee_id,
-                    milestone_id,
-                    before_created_at,
-                    before_id,
-                    page_size,
-                ),
-            )
-            for r in cur:
+    with ServerStream(conn, "list_issues", batch_size) as stream:
+        stream.execute(
+            LIST_ISSUES,
+            (
+                repository_id,
+                state,
+                label_id,
+                assignee_id,
+                milestone_id,
+                before_created_at,
+                before_id,
+                page_size,
+            ),
+        )
+        while rows := stream.fetch():
+            for r in rows:
                 yield models.Issue(
                     r[0],
                     r[1],
@@ -863,18 +862,17 @@ def iter_list_comments(
     after_id: int | None = None,
     page_size: int,
     batch_size: int = 1000,
-) -> Iterator[models.Comment]:
+) -> Generator[models.Comment, None, None]:
     """Stream list_comments through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.closing``) before the transaction ends.
     """
-    with conn.transaction():
-        name = f"list_comments_{next(_CURSOR_IDS)}"
-        with psycopg.RawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            cur.execute(LIST_COMMENTS, (issue_id, after_created_at, after_id, page_size))
-            for r in cur:
+    with ServerStream(conn, "list_comments", batch_size) as stream:
+        stream.execute(LIST_COMMENTS, (issue_id, after_created_at, after_id, page_size))
+        while rows := stream.fetch():
+            for r in rows:
                 yield models.Comment(*r)
 
 
@@ -920,18 +918,17 @@ def list_issue_assignees(conn: psycopg.Connection[Any], *, issue_id: int) -> lis
 
 def iter_list_issue_assignees(
     conn: psycopg.Connection[Any], *, issue_id: int, batch_size: int = 1000
-) -> Iterator[models.User]:
+) -> Generator[models.User, None, None]:
     """Stream list_issue_assignees through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.closing``) before the transaction ends.
     """
-    with conn.transaction():
-        name = f"list_issue_assignees_{next(_CURSOR_IDS)}"
-        with psycopg.RawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            cur.execute(LIST_ISSUE_ASSIGNEES, (issue_id,))
-            for r in cur:
+    with ServerStream(conn, "list_issue_assignees", batch_size) as stream:
+        stream.execute(LIST_ISSUE_ASSIGNEES, (issue_id,))
+        while rows := stream.fetch():
+            for r in rows:
                 yield models.User(*r)
 
 
@@ -983,18 +980,17 @@ def iter_list_labels(
     after_name: str | None = None,
     page_size: int,
     batch_size: int = 1000,
-) -> Iterator[models.Label]:
+) -> Generator[models.Label, None, None]:
     """Stream list_labels through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.closing``) before the transaction ends.
     """
-    with conn.transaction():
-        name = f"list_labels_{next(_CURSOR_IDS)}"
-        with psycopg.RawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            cur.execute(LIST_LABELS, (repository_id, after_name, page_size))
-            for r in cur:
+    with ServerStream(conn, "list_labels", batch_size) as stream:
+        stream.execute(LIST_LABELS, (repository_id, after_name, page_size))
+        while rows := stream.fetch():
+            for r in rows:
                 yield models.Label(*r)
 
 
@@ -1037,12 +1033,13 @@ def attach_labels(conn: psycopg.Connection[Any], rows: Iterable[AttachLabelsPara
     attached pairs are skipped, as in AttachLabel.
     An unknown issue or label fails its foreign key (the whole batch with it).
 
-    Sends every row in pipeline mode, in one transaction: all run or none do.
+    Sends every row in pipeline mode: all run or none do (a savepoint in an open
+    transaction, else its own; see ``plue_queries._atomic``).
     """
     params = [(p.issue_id, p.label_id) for p in rows]
     if not params:
         return
-    with conn.transaction(), psycopg.RawCursor(conn) as cur:
+    with atomic(conn), psycopg.RawCursor(conn) as cur:
         cur.executemany(ATTACH_LABELS, params)
 
 
@@ -1062,18 +1059,17 @@ def list_issue_labels(conn: psycopg.Connection[Any], *, issue_id: int) -> list[m
 
 def iter_list_issue_labels(
     conn: psycopg.Connection[Any], *, issue_id: int, batch_size: int = 1000
-) -> Iterator[models.Label]:
+) -> Generator[models.Label, None, None]:
     """Stream list_issue_labels through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.closing``) before the transaction ends.
     """
-    with conn.transaction():
-        name = f"list_issue_labels_{next(_CURSOR_IDS)}"
-        with psycopg.RawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            cur.execute(LIST_ISSUE_LABELS, (issue_id,))
-            for r in cur:
+    with ServerStream(conn, "list_issue_labels", batch_size) as stream:
+        stream.execute(LIST_ISSUE_LABELS, (issue_id,))
+        while rows := stream.fetch():
+            for r in rows:
                 yield models.Label(*r)
 
 
@@ -1128,18 +1124,17 @@ def list_issues_blocked_by(
 
 def iter_list_issues_blocked_by(
     conn: psycopg.Connection[Any], *, blocker_issue_id: int, batch_size: int = 1000
-) -> Iterator[models.Issue]:
+) -> Generator[models.Issue, None, None]:
     """Stream list_issues_blocked_by through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.closing``) before the transaction ends.
     """
-    with conn.transaction():
-        name = f"list_issues_blocked_by_{next(_CURSOR_IDS)}"
-        with psycopg.RawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            cur.execute(LIST_ISSUES_BLOCKED_BY, (blocker_issue_id,))
-            for r in cur:
+    with ServerStream(conn, "list_issues_blocked_by", batch_size) as stream:
+        stream.execute(LIST_ISSUES_BLOCKED_BY, (blocker_issue_id,))
+        while rows := stream.fetch():
+            for r in rows:
                 yield models.Issue(
                     r[0],
                     r[1],
@@ -1183,18 +1178,17 @@ def list_issue_blockers(
 
 def iter_list_issue_blockers(
     conn: psycopg.Connection[Any], *, blocked_issue_id: int, batch_size: int = 1000
-) -> Iterator[models.Issue]:
+) -> Generator[models.Issue, None, None]:
     """Stream list_issue_blockers through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.closing``) before the transaction ends.
     """
-    with conn.transaction():
-        name = f"list_issue_blockers_{next(_CURSOR_IDS)}"
-        with psycopg.RawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            cur.execute(LIST_ISSUE_BLOCKERS, (blocked_issue_id,))
-            for r in cur:
+    with ServerStream(conn, "list_issue_blockers", batch_size) as stream:
+        stream.execute(LIST_ISSUE_BLOCKERS, (blocked_issue_id,))
+        while rows := stream.fetch():
+            for r in rows:
                 yield models.Issue(
                     r[0],
                     r[1],
@@ -1258,18 +1252,17 @@ def list_subtasks(conn: psycopg.Connection[Any], *, parent_issue_id: int) -> lis
 
 def iter_list_subtasks(
     conn: psycopg.Connection[Any], *, parent_issue_id: int, batch_size: int = 1000
-) -> Iterator[models.Issue]:
+) -> Generator[models.Issue, None, None]:
     """Stream list_subtasks through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.closing``) before the transaction ends.
     """
-    with conn.transaction():
-        name = f"list_subtasks_{next(_CURSOR_IDS)}"
-        with psycopg.RawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            cur.execute(LIST_SUBTASKS, (parent_issue_id,))
-            for r in cur:
+    with ServerStream(conn, "list_subtasks", batch_size) as stream:
+        stream.execute(LIST_SUBTASKS, (parent_issue_id,))
+        while rows := stream.fetch():
+            for r in rows:
                 yield models.Issue(
                     r[0],
                     r[1],
@@ -1345,18 +1338,17 @@ def move_pinned_issue(
 
 def iter_move_pinned_issue(
     conn: psycopg.Connection[Any], *, issue_id: int, position: int, batch_size: int = 1000
-) -> Iterator[models.PinnedIssue]:
+) -> Generator[models.PinnedIssue, None, None]:
     """Stream move_pinned_issue through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.closing``) before the transaction ends.
     """
-    with conn.transaction():
-        name = f"move_pinned_issue_{next(_CURSOR_IDS)}"
-        with psycopg.RawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            cur.execute(MOVE_PINNED_ISSUE, (issue_id, position))
-            for r in cur:
+    with ServerStream(conn, "move_pinned_issue", batch_size) as stream:
+        stream.execute(MOVE_PINNED_ISSUE, (issue_id, position))
+        while rows := stream.fetch():
+            for r in rows:
                 yield models.PinnedIssue(*r)
 
 
@@ -1385,18 +1377,17 @@ def list_pinned_issues(conn: psycopg.Connection[Any], *, repository_id: int) -> 
 
 def iter_list_pinned_issues(
     conn: psycopg.Connection[Any], *, repository_id: int, batch_size: int = 1000
-) -> Iterator[models.Issue]:
+) -> Generator[models.Issue, None, None]:
     """Stream list_pinned_issues through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.closing``) before the transaction ends.
     """
-    with conn.transaction():
-        name = f"list_pinned_issues_{next(_CURSOR_IDS)}"
-        with psycopg.RawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            cur.execute(LIST_PINNED_ISSUES, (repository_id,))
-            for r in cur:
+    with ServerStream(conn, "list_pinned_issues", batch_size) as stream:
+        stream.execute(LIST_PINNED_ISSUES, (repository_id,))
+        while rows := stream.fetch():
+            for r in rows:
                 yield models.Issue(
                     r[0],
                     r[1],
@@ -1454,20 +1445,19 @@ def iter_list_mentions_for_user(
     before_id: int | None = None,
     page_size: int,
     batch_size: int = 1000,
-) -> Iterator[models.Mention]:
+) -> Generator[models.Mention, None, None]:
     """Stream list_mentions_for_user through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.closing``) before the transaction ends.
     """
-    with conn.transaction():
-        name = f"list_mentions_for_user_{next(_CURSOR_IDS)}"
-        with psycopg.RawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            cur.execute(
-                LIST_MENTIONS_FOR_USER, (mentioned_user_id, before_created_at, before_id, page_size)
-            )
-            for r in cur:
+    with ServerStream(conn, "list_mentions_for_user", batch_size) as stream:
+        stream.execute(
+            LIST_MENTIONS_FOR_USER, (mentioned_user_id, before_created_at, before_id, page_size)
+        )
+        while rows := stream.fetch():
+            for r in rows:
                 yield models.Mention(*r)
 
 
@@ -1512,18 +1502,17 @@ def count_issue_reactions(
 
 def iter_count_issue_reactions(
     conn: psycopg.Connection[Any], *, issue_id: int, batch_size: int = 1000
-) -> Iterator[CountIssueReactionsRow]:
+) -> Generator[CountIssueReactionsRow, None, None]:
     """Stream count_issue_reactions through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.closing``) before the transaction ends.
     """
-    with conn.transaction():
-        name = f"count_issue_reactions_{next(_CURSOR_IDS)}"
-        with psycopg.RawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            cur.execute(COUNT_ISSUE_REACTIONS, (issue_id,))
-            for r in cur:
+    with ServerStream(conn, "count_issue_reactions", batch_size) as stream:
+        stream.execute(COUNT_ISSUE_REACTIONS, (issue_id,))
+        while rows := stream.fetch():
+            for r in rows:
                 yield CountIssueReactionsRow(*r)
 
 
@@ -1538,18 +1527,17 @@ def count_comment_reactions(
 
 def iter_count_comment_reactions(
     conn: psycopg.Connection[Any], *, comment_id: int, batch_size: int = 1000
-) -> Iterator[CountCommentReactionsRow]:
+) -> Generator[CountCommentReactionsRow, None, None]:
     """Stream count_comment_reactions through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.closing``) before the transaction ends.
     """
-    with conn.transaction():
-        name = f"count_comment_reactions_{next(_CURSOR_IDS)}"
-        with psycopg.RawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            cur.execute(COUNT_COMMENT_REACTIONS, (comment_id,))
-            for r in cur:
+    with ServerStream(conn, "count_comment_reactions", batch_size) as stream:
+        stream.execute(COUNT_COMMENT_REACTIONS, (comment_id,))
+        while rows := stream.fetch():
+            for r in rows:
                 yield CountCommentReactionsRow(*r)
 
 
@@ -1599,21 +1587,17 @@ def iter_list_issue_events(
     after_id: int | None = None,
     page_size: int,
     batch_size: int = 1000,
-) -> Iterator[models.IssueEvent]:
+) -> Generator[models.IssueEvent, None, None]:
     """Stream list_issue_events through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.closing``) before the transaction ends.
     """
-    with conn.transaction():
-        name = f"list_issue_events_{next(_CURSOR_IDS)}"
-        with psycopg.RawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            cur.execute(LIST_ISSUE_EVENTS, (issue_id, after_created_at, after_id, page_size))
-            for r in cur:
+    with ServerStream(conn, "list_issue_events", batch_size) as stream:
+        stream.execute(LIST_ISSUE_EVENTS, (issue_id, after_created_at, after_id, page_size))
+        while rows := stream.fetch():
+            for r in rows:
                 yield models.IssueEvent(
                     r[0], r[1], r[2], enums.ISSUE_EVENT_TYPE_BY_VALUE[r[3]], r[4], r[5]
                 )
-
-
-_CURSOR_IDS = itertools.count()

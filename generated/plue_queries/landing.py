@@ -4,17 +4,16 @@
 from __future__ import annotations
 
 import datetime
-import itertools
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import dataclass
 from typing import Any, Final, LiteralString
 
 import psycopg
-from psycopg.rows import tuple_row
 from psycopg.types.json import Jsonb
 
 from plue_queries import enums, models
 from plue_queries._cursors import thread_cursor
+from plue_queries._streams import ServerStream
 from plue_queries._types import JsonInput
 
 SUBMIT_LANDING_REQUEST: Final[LiteralString] = """-- name: SubmitLandingRequest :one
@@ -417,21 +416,20 @@ def iter_list_landing_requests_by_status(
     before_id: int | None = None,
     page_size: int,
     batch_size: int = 1000,
-) -> Iterator[models.LandingQueue]:
+) -> Generator[models.LandingQueue, None, None]:
     """Stream list_landing_requests_by_status through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.closing``) before the transaction ends.
     """
-    with conn.transaction():
-        name = f"list_landing_requests_by_status_{next(_CURSOR_IDS)}"
-        with psycopg.RawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            cur.execute(
-                LIST_LANDING_REQUESTS_BY_STATUS,
-                (repository_id, status, before_created_at, before_id, page_size),
-            )
-            for r in cur:
+    with ServerStream(conn, "list_landing_requests_by_status", batch_size) as stream:
+        stream.execute(
+            LIST_LANDING_REQUESTS_BY_STATUS,
+            (repository_id, status, before_created_at, before_id, page_size),
+        )
+        while rows := stream.fetch():
+            for r in rows:
                 yield models.LandingQueue(
                     r[0],
                     r[1],
@@ -466,18 +464,17 @@ def count_landing_requests_by_status(
 
 def iter_count_landing_requests_by_status(
     conn: psycopg.Connection[Any], *, repository_id: int, batch_size: int = 1000
-) -> Iterator[CountLandingRequestsByStatusRow]:
+) -> Generator[CountLandingRequestsByStatusRow, None, None]:
     """Stream count_landing_requests_by_status through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.closing``) before the transaction ends.
     """
-    with conn.transaction():
-        name = f"count_landing_requests_by_status_{next(_CURSOR_IDS)}"
-        with psycopg.RawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            cur.execute(COUNT_LANDING_REQUESTS_BY_STATUS, (repository_id,))
-            for r in cur:
+    with ServerStream(conn, "count_landing_requests_by_status", batch_size) as stream:
+        stream.execute(COUNT_LANDING_REQUESTS_BY_STATUS, (repository_id,))
+        while rows := stream.fetch():
+            for r in rows:
                 yield CountLandingRequestsByStatusRow(enums.LANDING_STATUS_BY_VALUE[r[0]], r[1])
 
 
@@ -690,18 +687,17 @@ def list_next_landable(
 
 def iter_list_next_landable(
     conn: psycopg.Connection[Any], *, repository_id: int, max_count: int, batch_size: int = 1000
-) -> Iterator[models.LandingQueue]:
+) -> Generator[models.LandingQueue, None, None]:
     """Stream list_next_landable through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.closing``) before the transaction ends.
     """
-    with conn.transaction():
-        name = f"list_next_landable_{next(_CURSOR_IDS)}"
-        with psycopg.RawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            cur.execute(LIST_NEXT_LANDABLE, (repository_id, max_count))
-            for r in cur:
+    with ServerStream(conn, "list_next_landable", batch_size) as stream:
+        stream.execute(LIST_NEXT_LANDABLE, (repository_id, max_count))
+        while rows := stream.fetch():
+            for r in rows:
                 yield models.LandingQueue(
                     r[0],
                     r[1],
@@ -757,18 +753,17 @@ def claim_next_landable(
 
 def iter_claim_next_landable(
     conn: psycopg.Connection[Any], *, repository_id: int, max_count: int, batch_size: int = 1000
-) -> Iterator[models.LandingQueue]:
+) -> Generator[models.LandingQueue, None, None]:
     """Stream claim_next_landable through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.closing``) before the transaction ends.
     """
-    with conn.transaction():
-        name = f"claim_next_landable_{next(_CURSOR_IDS)}"
-        with psycopg.RawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            cur.execute(CLAIM_NEXT_LANDABLE, (repository_id, max_count))
-            for r in cur:
+    with ServerStream(conn, "claim_next_landable", batch_size) as stream:
+        stream.execute(CLAIM_NEXT_LANDABLE, (repository_id, max_count))
+        while rows := stream.fetch():
+            for r in rows:
                 yield models.LandingQueue(
                     r[0],
                     r[1],
@@ -833,18 +828,17 @@ def list_landing_reviews(
 
 def iter_list_landing_reviews(
     conn: psycopg.Connection[Any], *, landing_id: int, batch_size: int = 1000
-) -> Iterator[models.LandingReview]:
+) -> Generator[models.LandingReview, None, None]:
     """Stream list_landing_reviews through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.closing``) before the transaction ends.
     """
-    with conn.transaction():
-        name = f"list_landing_reviews_{next(_CURSOR_IDS)}"
-        with psycopg.RawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            cur.execute(LIST_LANDING_REVIEWS, (landing_id,))
-            for r in cur:
+    with ServerStream(conn, "list_landing_reviews", batch_size) as stream:
+        stream.execute(LIST_LANDING_REVIEWS, (landing_id,))
+        while rows := stream.fetch():
+            for r in rows:
                 yield models.LandingReview(
                     r[0], r[1], r[2], enums.REVIEW_STATE_BY_VALUE[r[3]], r[4], r[5], r[6]
                 )
@@ -959,18 +953,17 @@ def list_landing_line_comments(
 
 def iter_list_landing_line_comments(
     conn: psycopg.Connection[Any], *, landing_id: int, batch_size: int = 1000
-) -> Iterator[models.LandingLineComment]:
+) -> Generator[models.LandingLineComment, None, None]:
     """Stream list_landing_line_comments through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.closing``) before the transaction ends.
     """
-    with conn.transaction():
-        name = f"list_landing_line_comments_{next(_CURSOR_IDS)}"
-        with psycopg.RawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            cur.execute(LIST_LANDING_LINE_COMMENTS, (landing_id,))
-            for r in cur:
+    with ServerStream(conn, "list_landing_line_comments", batch_size) as stream:
+        stream.execute(LIST_LANDING_LINE_COMMENTS, (landing_id,))
+        while rows := stream.fetch():
+            for r in rows:
                 yield models.LandingLineComment(
                     r[0],
                     r[1],
@@ -1083,6 +1076,3 @@ def delete_landing_line_comment(conn: psycopg.Connection[Any], *, id: int) -> in
     cur = thread_cursor(conn)
     cur.execute(DELETE_LANDING_LINE_COMMENT, (id,))
     return cur.rowcount
-
-
-_CURSOR_IDS = itertools.count()

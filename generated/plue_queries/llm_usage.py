@@ -4,16 +4,15 @@
 from __future__ import annotations
 
 import datetime
-import itertools
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import dataclass
 from typing import Any, Final, LiteralString
 
 import psycopg
-from psycopg.rows import tuple_row
 
 from plue_queries import models
 from plue_queries._cursors import thread_cursor
+from plue_queries._streams import ServerStream
 
 RECORD_LLM_USAGE: Final[LiteralString] = """-- name: RecordLlmUsage :one
 INSERT INTO llm_usage (user_id, session_id, workflow_run_id, provider, model,
@@ -149,18 +148,17 @@ def iter_llm_usage_by_model(
     since: datetime.datetime,
     until: datetime.datetime,
     batch_size: int = 1000,
-) -> Iterator[LlmUsageByModelRow]:
+) -> Generator[LlmUsageByModelRow, None, None]:
     """Stream llm_usage_by_model through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.closing``) before the transaction ends.
     """
-    with conn.transaction():
-        name = f"llm_usage_by_model_{next(_CURSOR_IDS)}"
-        with psycopg.RawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            cur.execute(LLM_USAGE_BY_MODEL, (since, until))
-            for r in cur:
+    with ServerStream(conn, "llm_usage_by_model", batch_size) as stream:
+        stream.execute(LLM_USAGE_BY_MODEL, (since, until))
+        while rows := stream.fetch():
+            for r in rows:
                 yield LlmUsageByModelRow(*r)
 
 
@@ -184,18 +182,17 @@ def iter_llm_usage_by_day(
     until: datetime.datetime,
     model: str | None = None,
     batch_size: int = 1000,
-) -> Iterator[LlmUsageByDayRow]:
+) -> Generator[LlmUsageByDayRow, None, None]:
     """Stream llm_usage_by_day through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.closing``) before the transaction ends.
     """
-    with conn.transaction():
-        name = f"llm_usage_by_day_{next(_CURSOR_IDS)}"
-        with psycopg.RawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            cur.execute(LLM_USAGE_BY_DAY, (since, until, model))
-            for r in cur:
+    with ServerStream(conn, "llm_usage_by_day", batch_size) as stream:
+        stream.execute(LLM_USAGE_BY_DAY, (since, until, model))
+        while rows := stream.fetch():
+            for r in rows:
                 yield LlmUsageByDayRow(*r)
 
 
@@ -224,6 +221,3 @@ def delete_llm_usage_before(conn: psycopg.Connection[Any], *, before: datetime.d
     cur = thread_cursor(conn)
     cur.execute(DELETE_LLM_USAGE_BEFORE, (before,))
     return cur.rowcount
-
-
-_CURSOR_IDS = itertools.count()

@@ -4,16 +4,15 @@
 from __future__ import annotations
 
 import datetime
-import itertools
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import dataclass
 from typing import Any, Final, LiteralString
 
 import psycopg
-from psycopg.rows import tuple_row
 
 from plue_queries import enums, models
 from plue_queries._cursors import thread_cursor
+from plue_queries._streams import ServerStream
 
 CREATE_MILESTONE: Final[LiteralString] = """-- name: CreateMilestone :one
 INSERT INTO milestones (repository_id, title, description, due_date)
@@ -193,21 +192,19 @@ def iter_list_milestones_with_counts(
     after_due_date: datetime.date | None = None,
     page_size: int,
     batch_size: int = 1000,
-) -> Iterator[ListMilestonesWithCountsRow]:
+) -> Generator[ListMilestonesWithCountsRow, None, None]:
     """Stream list_milestones_with_counts through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.closing``) before the transaction ends.
     """
-    with conn.transaction():
-        name = f"list_milestones_with_counts_{next(_CURSOR_IDS)}"
-        with psycopg.RawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            cur.execute(
-                LIST_MILESTONES_WITH_COUNTS,
-                (repository_id, state, after_id, after_due_date, page_size),
-            )
-            for r in cur:
+    with ServerStream(conn, "list_milestones_with_counts", batch_size) as stream:
+        stream.execute(
+            LIST_MILESTONES_WITH_COUNTS, (repository_id, state, after_id, after_due_date, page_size)
+        )
+        while rows := stream.fetch():
+            for r in rows:
                 yield ListMilestonesWithCountsRow(
                     r[0],
                     r[1],
@@ -279,6 +276,3 @@ def delete_milestone(conn: psycopg.Connection[Any], *, id: int) -> int:
     cur = thread_cursor(conn)
     cur.execute(DELETE_MILESTONE, (id,))
     return cur.rowcount
-
-
-_CURSOR_IDS = itertools.count()

@@ -737,10 +737,12 @@ class LlmUsage:
 
 @dataclass(slots=True)
 class RateLimit:
-    """Fixed-window request counters, incremented with one upsert."""
+    """Fixed-window request counters, incremented with one upsert; one row per key, window size and window."""
 
     key: str
     """What is limited, e.g. 'api:user:42' or 'login:ip:203.0.113.7'."""
+    window_size: datetime.timedelta
+    """Length of the window; part of the key, so a minute and an hour limit on one key count apart."""
     window_start: datetime.datetime
     """Start of the fixed window the hits fall in."""
     count: int

@@ -4,17 +4,16 @@
 from __future__ import annotations
 
 import datetime
-import itertools
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import dataclass
 from typing import Any, Final, LiteralString
 
 import psycopg
-from psycopg.rows import tuple_row
 from psycopg.types.json import Jsonb
 
 from plue_queries import enums, models
 from plue_queries._cursors import thread_cursor
+from plue_queries._streams import ServerStream
 from plue_queries._types import JsonInput
 
 CREATE_PULL_REQUEST: Final[LiteralString] = """-- name: CreatePullRequest :one
@@ -493,21 +492,20 @@ def iter_list_pull_requests_by_state(
     before_id: int | None = None,
     page_size: int,
     batch_size: int = 1000,
-) -> Iterator[models.PullRequest]:
+) -> Generator[models.PullRequest, None, None]:
     """Stream list_pull_requests_by_state through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.closing``) before the transaction ends.
     """
-    with conn.transaction():
-        name = f"list_pull_requests_by_state_{next(_CURSOR_IDS)}"
-        with psycopg.RawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            cur.execute(
-                LIST_PULL_REQUESTS_BY_STATE,
-                (base_repository_id, state, before_created_at, before_id, page_size),
-            )
-            for r in cur:
+    with ServerStream(conn, "list_pull_requests_by_state", batch_size) as stream:
+        stream.execute(
+            LIST_PULL_REQUESTS_BY_STATE,
+            (base_repository_id, state, before_created_at, before_id, page_size),
+        )
+        while rows := stream.fetch():
+            for r in rows:
                 yield models.PullRequest(
                     r[0],
                     r[1],
@@ -547,18 +545,17 @@ def count_pull_requests_by_state(
 
 def iter_count_pull_requests_by_state(
     conn: psycopg.Connection[Any], *, base_repository_id: int, batch_size: int = 1000
-) -> Iterator[CountPullRequestsByStateRow]:
+) -> Generator[CountPullRequestsByStateRow, None, None]:
     """Stream count_pull_requests_by_state through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.closing``) before the transaction ends.
     """
-    with conn.transaction():
-        name = f"count_pull_requests_by_state_{next(_CURSOR_IDS)}"
-        with psycopg.RawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            cur.execute(COUNT_PULL_REQUESTS_BY_STATE, (base_repository_id,))
-            for r in cur:
+    with ServerStream(conn, "count_pull_requests_by_state", batch_size) as stream:
+        stream.execute(COUNT_PULL_REQUESTS_BY_STATE, (base_repository_id,))
+        while rows := stream.fetch():
+            for r in rows:
                 yield CountPullRequestsByStateRow(enums.PR_STATE_BY_VALUE[r[0]], r[1])
 
 
@@ -818,18 +815,17 @@ def list_reviews(conn: psycopg.Connection[Any], *, pull_request_id: int) -> list
 
 def iter_list_reviews(
     conn: psycopg.Connection[Any], *, pull_request_id: int, batch_size: int = 1000
-) -> Iterator[models.Review]:
+) -> Generator[models.Review, None, None]:
     """Stream list_reviews through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.closing``) before the transaction ends.
     """
-    with conn.transaction():
-        name = f"list_reviews_{next(_CURSOR_IDS)}"
-        with psycopg.RawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            cur.execute(LIST_REVIEWS, (pull_request_id,))
-            for r in cur:
+    with ServerStream(conn, "list_reviews", batch_size) as stream:
+        stream.execute(LIST_REVIEWS, (pull_request_id,))
+        while rows := stream.fetch():
+            for r in rows:
                 yield models.Review(
                     r[0],
                     r[1],
@@ -988,18 +984,17 @@ def list_review_comments_by_pull_request(
 
 def iter_list_review_comments_by_pull_request(
     conn: psycopg.Connection[Any], *, pull_request_id: int, batch_size: int = 1000
-) -> Iterator[models.ReviewComment]:
+) -> Generator[models.ReviewComment, None, None]:
     """Stream list_review_comments_by_pull_request through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.closing``) before the transaction ends.
     """
-    with conn.transaction():
-        name = f"list_review_comments_by_pull_request_{next(_CURSOR_IDS)}"
-        with psycopg.RawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            cur.execute(LIST_REVIEW_COMMENTS_BY_PULL_REQUEST, (pull_request_id,))
-            for r in cur:
+    with ServerStream(conn, "list_review_comments_by_pull_request", batch_size) as stream:
+        stream.execute(LIST_REVIEW_COMMENTS_BY_PULL_REQUEST, (pull_request_id,))
+        while rows := stream.fetch():
+            for r in rows:
                 yield models.ReviewComment(
                     r[0],
                     r[1],
@@ -1045,18 +1040,17 @@ def list_review_comments_by_review(
 
 def iter_list_review_comments_by_review(
     conn: psycopg.Connection[Any], *, review_id: int, batch_size: int = 1000
-) -> Iterator[models.ReviewComment]:
+) -> Generator[models.ReviewComment, None, None]:
     """Stream list_review_comments_by_review through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.closing``) before the transaction ends.
     """
-    with conn.transaction():
-        name = f"list_review_comments_by_review_{next(_CURSOR_IDS)}"
-        with psycopg.RawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            cur.execute(LIST_REVIEW_COMMENTS_BY_REVIEW, (review_id,))
-            for r in cur:
+    with ServerStream(conn, "list_review_comments_by_review", batch_size) as stream:
+        stream.execute(LIST_REVIEW_COMMENTS_BY_REVIEW, (review_id,))
+        while rows := stream.fetch():
+            for r in rows:
                 yield models.ReviewComment(
                     r[0],
                     r[1],
@@ -1201,18 +1195,17 @@ def list_pull_request_conflicts(
 
 def iter_list_pull_request_conflicts(
     conn: psycopg.Connection[Any], *, pull_request_id: int | None = None, batch_size: int = 1000
-) -> Iterator[models.Conflict]:
+) -> Generator[models.Conflict, None, None]:
     """Stream list_pull_request_conflicts through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.closing``) before the transaction ends.
     """
-    with conn.transaction():
-        name = f"list_pull_request_conflicts_{next(_CURSOR_IDS)}"
-        with psycopg.RawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            cur.execute(LIST_PULL_REQUEST_CONFLICTS, (pull_request_id,))
-            for r in cur:
+    with ServerStream(conn, "list_pull_request_conflicts", batch_size) as stream:
+        stream.execute(LIST_PULL_REQUEST_CONFLICTS, (pull_request_id,))
+        while rows := stream.fetch():
+            for r in rows:
                 yield models.Conflict(
                     r[0],
                     r[1],
@@ -1265,20 +1258,19 @@ def iter_list_unresolved_conflicts(
     before_id: int | None = None,
     page_size: int,
     batch_size: int = 1000,
-) -> Iterator[models.Conflict]:
+) -> Generator[models.Conflict, None, None]:
     """Stream list_unresolved_conflicts through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.closing``) before the transaction ends.
     """
-    with conn.transaction():
-        name = f"list_unresolved_conflicts_{next(_CURSOR_IDS)}"
-        with psycopg.RawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            cur.execute(
-                LIST_UNRESOLVED_CONFLICTS, (repository_id, before_created_at, before_id, page_size)
-            )
-            for r in cur:
+    with ServerStream(conn, "list_unresolved_conflicts", batch_size) as stream:
+        stream.execute(
+            LIST_UNRESOLVED_CONFLICTS, (repository_id, before_created_at, before_id, page_size)
+        )
+        while rows := stream.fetch():
+            for r in rows:
                 yield models.Conflict(
                     r[0],
                     r[1],
@@ -1328,6 +1320,3 @@ def count_unresolved_pull_request_conflicts(
     cur.execute(COUNT_UNRESOLVED_PULL_REQUEST_CONFLICTS, (pull_request_id,))
     r = cur.fetchone()
     return None if r is None else r[0]
-
-
-_CURSOR_IDS = itertools.count()

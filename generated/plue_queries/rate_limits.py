@@ -12,9 +12,12 @@ import psycopg
 from plue_queries._cursors import thread_cursor
 
 HIT_RATE_LIMIT: Final[LiteralString] = """-- name: HitRateLimit :one
-INSERT INTO rate_limits (key, window_start, count)
-VALUES ($1, date_bin($2::interval, now(), timestamptz '2000-01-01 00:00:00+00'), 1)
-ON CONFLICT (key, window_start) DO UPDATE SET count = rate_limits.count + 1
+INSERT INTO rate_limits (key, window_size, window_start, count)
+VALUES (
+    $1, rate_limit_window($2::interval),
+    date_bin(rate_limit_window($2::interval), now(), timestamptz '2000-01-01 00:00:00+00'), 1
+)
+ON CONFLICT (key, window_size, window_start) DO UPDATE SET count = rate_limits.count + 1
 RETURNING count, window_start
 """
 
@@ -31,7 +34,8 @@ GET_RATE_LIMIT_COUNT: Final[LiteralString] = """-- name: GetRateLimitCount :one
 SELECT COALESCE(max(count), 0)::bigint AS count
 FROM rate_limits
 WHERE key = $1
-  AND window_start = date_bin($2::interval, now(), timestamptz '2000-01-01 00:00:00+00')
+  AND window_size = rate_limit_window($2::interval)
+  AND window_start = date_bin(rate_limit_window($2::interval), now(), timestamptz '2000-01-01 00:00:00+00')
 """
 
 RESET_RATE_LIMIT: Final[LiteralString] = """-- name: ResetRateLimit :execrows
@@ -39,17 +43,19 @@ DELETE FROM rate_limits WHERE key = $1
 """
 
 DELETE_EXPIRED_RATE_LIMITS: Final[LiteralString] = """-- name: DeleteExpiredRateLimits :execrows
-DELETE FROM rate_limits WHERE window_start < $1
+DELETE FROM rate_limits WHERE window_start + window_size <= now()
 """
 
 
 def hit_rate_limit(
     conn: psycopg.Connection[Any], *, key: str, window_size: datetime.timedelta
 ) -> HitRateLimitRow | None:
-    """Count one hit against a key in the fixed window containing now(), in one
-    upsert: the first hit creates the window's row, later ones increment it in
-    place, so concurrent hits are never lost. Returns the window's new count and
-    start (the window ends at window_start + window_size).
+    """Count one hit against a key in the fixed window of this size containing now(),
+    in one upsert: the first hit creates the window's row, later ones increment it
+    in place, so concurrent hits are never lost. Each window size has its own row,
+    so a minute, an hour and a day limit on one key count independently. Returns
+    the window's new count and start (the window ends at window_start + window_size).
+    A window_size that is not positive or has months raises InvalidParameterValue.
     """
     cur = thread_cursor(conn)
     cur.execute(HIT_RATE_LIMIT, (key, window_size))
@@ -60,7 +66,9 @@ def hit_rate_limit(
 def get_rate_limit_count(
     conn: psycopg.Connection[Any], *, key: str, window_size: datetime.timedelta
 ) -> int | None:
-    """The count of a key in the window containing now() (0 when it had no hits)."""
+    """The count of a key in the window of this size containing now() (0 when it had no
+    hits); window_size is checked as in HitRateLimit.
+    """
     cur = thread_cursor(conn)
     cur.execute(GET_RATE_LIMIT_COUNT, (key, window_size))
     r = cur.fetchone()
@@ -68,14 +76,18 @@ def get_rate_limit_count(
 
 
 def reset_rate_limit(conn: psycopg.Connection[Any], *, key: str) -> int:
-    """Forget every window of a key, e.g. after a successful login."""
+    """Forget every window of a key, of every size, e.g. after a successful login."""
     cur = thread_cursor(conn)
     cur.execute(RESET_RATE_LIMIT, (key,))
     return cur.rowcount
 
 
-def delete_expired_rate_limits(conn: psycopg.Connection[Any], *, before: datetime.datetime) -> int:
-    """Drop windows that started before a cutoff (older than the longest window in use)."""
+def delete_expired_rate_limits(conn: psycopg.Connection[Any]) -> int:
+    """Housekeeping: drop windows that have ended, each by its own size, so no caller
+    can cut a long window short. A sequential scan, on purpose: the table holds only
+    live windows and those that ended since the last run, and `window_start +
+    window_size` can't be indexed (timestamptz + interval depends on the TimeZone).
+    """
     cur = thread_cursor(conn)
-    cur.execute(DELETE_EXPIRED_RATE_LIMITS, (before,))
+    cur.execute(DELETE_EXPIRED_RATE_LIMITS, ())
     return cur.rowcount

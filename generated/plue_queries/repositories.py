@@ -4,15 +4,14 @@
 from __future__ import annotations
 
 import datetime
-import itertools
-from collections.abc import Iterator
+from collections.abc import Generator
 from typing import Any, Final, LiteralString
 
 import psycopg
-from psycopg.rows import tuple_row
 
 from plue_queries import models
 from plue_queries._cursors import thread_cursor
+from plue_queries._streams import ServerStream
 
 CREATE_REPOSITORY: Final[LiteralString] = """-- name: CreateRepository :one
 INSERT INTO repositories (owner_id, name, description, is_public, default_branch, topics)
@@ -320,21 +319,20 @@ def iter_list_repositories_by_owner(
     before_id: int | None = None,
     page_size: int,
     batch_size: int = 1000,
-) -> Iterator[models.Repository]:
+) -> Generator[models.Repository, None, None]:
     """Stream list_repositories_by_owner through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.closing``) before the transaction ends.
     """
-    with conn.transaction():
-        name = f"list_repositories_by_owner_{next(_CURSOR_IDS)}"
-        with psycopg.RawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            cur.execute(
-                LIST_REPOSITORIES_BY_OWNER,
-                (owner_id, include_private, before_created_at, before_id, page_size),
-            )
-            for r in cur:
+    with ServerStream(conn, "list_repositories_by_owner", batch_size) as stream:
+        stream.execute(
+            LIST_REPOSITORIES_BY_OWNER,
+            (owner_id, include_private, before_created_at, before_id, page_size),
+        )
+        while rows := stream.fetch():
+            for r in rows:
                 yield models.Repository(*r)
 
 
@@ -358,18 +356,17 @@ def iter_list_public_repositories(
     before_id: int | None = None,
     page_size: int,
     batch_size: int = 1000,
-) -> Iterator[models.Repository]:
+) -> Generator[models.Repository, None, None]:
     """Stream list_public_repositories through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.closing``) before the transaction ends.
     """
-    with conn.transaction():
-        name = f"list_public_repositories_{next(_CURSOR_IDS)}"
-        with psycopg.RawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            cur.execute(LIST_PUBLIC_REPOSITORIES, (before_created_at, before_id, page_size))
-            for r in cur:
+    with ServerStream(conn, "list_public_repositories", batch_size) as stream:
+        stream.execute(LIST_PUBLIC_REPOSITORIES, (before_created_at, before_id, page_size))
+        while rows := stream.fetch():
+            for r in rows:
                 yield models.Repository(*r)
 
 
@@ -395,20 +392,19 @@ def iter_list_public_repositories_by_topic(
     before_id: int | None = None,
     page_size: int,
     batch_size: int = 1000,
-) -> Iterator[models.Repository]:
+) -> Generator[models.Repository, None, None]:
     """Stream list_public_repositories_by_topic through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.closing``) before the transaction ends.
     """
-    with conn.transaction():
-        name = f"list_public_repositories_by_topic_{next(_CURSOR_IDS)}"
-        with psycopg.RawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            cur.execute(
-                LIST_PUBLIC_REPOSITORIES_BY_TOPIC, (topic, before_created_at, before_id, page_size)
-            )
-            for r in cur:
+    with ServerStream(conn, "list_public_repositories_by_topic", batch_size) as stream:
+        stream.execute(
+            LIST_PUBLIC_REPOSITORIES_BY_TOPIC, (topic, before_created_at, before_id, page_size)
+        )
+        while rows := stream.fetch():
+            for r in rows:
                 yield models.Repository(*r)
 
 
@@ -504,18 +500,17 @@ def iter_list_branches(
     after_name: str | None = None,
     page_size: int,
     batch_size: int = 1000,
-) -> Iterator[models.Branch]:
+) -> Generator[models.Branch, None, None]:
     """Stream list_branches through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.closing``) before the transaction ends.
     """
-    with conn.transaction():
-        name = f"list_branches_{next(_CURSOR_IDS)}"
-        with psycopg.RawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            cur.execute(LIST_BRANCHES, (repository_id, after_name, page_size))
-            for r in cur:
+    with ServerStream(conn, "list_branches", batch_size) as stream:
+        stream.execute(LIST_BRANCHES, (repository_id, after_name, page_size))
+        while rows := stream.fetch():
+            for r in rows:
                 yield models.Branch(*r)
 
 
@@ -569,18 +564,17 @@ def list_renamed_branches(
 
 def iter_list_renamed_branches(
     conn: psycopg.Connection[Any], *, repository_id: int, batch_size: int = 1000
-) -> Iterator[models.RenamedBranch]:
+) -> Generator[models.RenamedBranch, None, None]:
     """Stream list_renamed_branches through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.closing``) before the transaction ends.
     """
-    with conn.transaction():
-        name = f"list_renamed_branches_{next(_CURSOR_IDS)}"
-        with psycopg.RawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            cur.execute(LIST_RENAMED_BRANCHES, (repository_id,))
-            for r in cur:
+    with ServerStream(conn, "list_renamed_branches", batch_size) as stream:
+        stream.execute(LIST_RENAMED_BRANCHES, (repository_id,))
+        while rows := stream.fetch():
+            for r in rows:
                 yield models.RenamedBranch(*r)
 
 
@@ -629,18 +623,17 @@ def iter_list_bookmarks(
     after_name: str | None = None,
     page_size: int,
     batch_size: int = 1000,
-) -> Iterator[models.Bookmark]:
+) -> Generator[models.Bookmark, None, None]:
     """Stream list_bookmarks through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.closing``) before the transaction ends.
     """
-    with conn.transaction():
-        name = f"list_bookmarks_{next(_CURSOR_IDS)}"
-        with psycopg.RawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            cur.execute(LIST_BOOKMARKS, (repository_id, after_name, page_size))
-            for r in cur:
+    with ServerStream(conn, "list_bookmarks", batch_size) as stream:
+        stream.execute(LIST_BOOKMARKS, (repository_id, after_name, page_size))
+        while rows := stream.fetch():
+            for r in rows:
                 yield models.Bookmark(*r)
 
 
@@ -655,18 +648,17 @@ def list_bookmarks_for_change(
 
 def iter_list_bookmarks_for_change(
     conn: psycopg.Connection[Any], *, repository_id: int, change_id: str, batch_size: int = 1000
-) -> Iterator[models.Bookmark]:
+) -> Generator[models.Bookmark, None, None]:
     """Stream list_bookmarks_for_change through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.closing``) before the transaction ends.
     """
-    with conn.transaction():
-        name = f"list_bookmarks_for_change_{next(_CURSOR_IDS)}"
-        with psycopg.RawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            cur.execute(LIST_BOOKMARKS_FOR_CHANGE, (repository_id, change_id))
-            for r in cur:
+    with ServerStream(conn, "list_bookmarks_for_change", batch_size) as stream:
+        stream.execute(LIST_BOOKMARKS_FOR_CHANGE, (repository_id, change_id))
+        while rows := stream.fetch():
+            for r in rows:
                 yield models.Bookmark(*r)
 
 
@@ -729,18 +721,17 @@ def list_protected_branches(
 
 def iter_list_protected_branches(
     conn: psycopg.Connection[Any], *, repository_id: int, batch_size: int = 1000
-) -> Iterator[models.ProtectedBranch]:
+) -> Generator[models.ProtectedBranch, None, None]:
     """Stream list_protected_branches through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.closing``) before the transaction ends.
     """
-    with conn.transaction():
-        name = f"list_protected_branches_{next(_CURSOR_IDS)}"
-        with psycopg.RawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            cur.execute(LIST_PROTECTED_BRANCHES, (repository_id,))
-            for r in cur:
+    with ServerStream(conn, "list_protected_branches", batch_size) as stream:
+        stream.execute(LIST_PROTECTED_BRANCHES, (repository_id,))
+        while rows := stream.fetch():
+            for r in rows:
                 yield models.ProtectedBranch(*r)
 
 
@@ -793,6 +784,3 @@ def delete_protected_branch(conn: psycopg.Connection[Any], *, id: int) -> int:
     cur = thread_cursor(conn)
     cur.execute(DELETE_PROTECTED_BRANCH, (id,))
     return cur.rowcount
-
-
-_CURSOR_IDS = itertools.count()

@@ -4,16 +4,15 @@
 from __future__ import annotations
 
 import datetime
-import itertools
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import dataclass
 from typing import Any, Final, LiteralString
 
 import psycopg
-from psycopg.rows import tuple_row
 
 from plue_queries import models
 from plue_queries._cursors import thread_cursor
+from plue_queries._streams import ServerStream
 
 CREATE_USER: Final[LiteralString] = """-- name: CreateUser :one
 INSERT INTO users (username, email, display_name, bio, avatar_url, wallet_address, is_admin)
@@ -240,18 +239,17 @@ def iter_list_users(
     before_id: int | None = None,
     page_size: int,
     batch_size: int = 1000,
-) -> Iterator[models.User]:
+) -> Generator[models.User, None, None]:
     """Stream list_users through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.closing``) before the transaction ends.
     """
-    with conn.transaction():
-        name = f"list_users_{next(_CURSOR_IDS)}"
-        with psycopg.RawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            cur.execute(LIST_USERS, (only_active, before_created_at, before_id, page_size))
-            for r in cur:
+    with ServerStream(conn, "list_users", batch_size) as stream:
+        stream.execute(LIST_USERS, (only_active, before_created_at, before_id, page_size))
+        while rows := stream.fetch():
+            for r in rows:
                 yield models.User(*r)
 
 
@@ -352,18 +350,17 @@ def list_email_addresses(
 
 def iter_list_email_addresses(
     conn: psycopg.Connection[Any], *, user_id: int, batch_size: int = 1000
-) -> Iterator[models.EmailAddress]:
+) -> Generator[models.EmailAddress, None, None]:
     """Stream list_email_addresses through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.closing``) before the transaction ends.
     """
-    with conn.transaction():
-        name = f"list_email_addresses_{next(_CURSOR_IDS)}"
-        with psycopg.RawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            cur.execute(LIST_EMAIL_ADDRESSES, (user_id,))
-            for r in cur:
+    with ServerStream(conn, "list_email_addresses", batch_size) as stream:
+        stream.execute(LIST_EMAIL_ADDRESSES, (user_id,))
+        while rows := stream.fetch():
+            for r in rows:
                 yield models.EmailAddress(*r)
 
 
@@ -396,6 +393,3 @@ def delete_email_address(conn: psycopg.Connection[Any], *, id: int, user_id: int
     cur = thread_cursor(conn)
     cur.execute(DELETE_EMAIL_ADDRESS, (id, user_id))
     return cur.rowcount
-
-
-_CURSOR_IDS = itertools.count()

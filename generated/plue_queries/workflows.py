@@ -4,17 +4,17 @@
 from __future__ import annotations
 
 import datetime
-import itertools
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable
 from dataclasses import dataclass
 from typing import Any, Final, LiteralString
 
 import psycopg
-from psycopg.rows import tuple_row
 from psycopg.types.json import Jsonb
 
 from plue_queries import enums, models
+from plue_queries._atomic import atomic
 from plue_queries._cursors import thread_cursor
+from plue_queries._streams import ServerStream
 from plue_queries._types import JsonInput
 
 UPSERT_WORKFLOW_DEFINITION: Final[LiteralString] = """-- name: UpsertWorkflowDefinition :one
@@ -362,20 +362,19 @@ def iter_list_workflow_definitions(
     after_name: str | None = None,
     page_size: int,
     batch_size: int = 1000,
-) -> Iterator[models.WorkflowDefinition]:
+) -> Generator[models.WorkflowDefinition, None, None]:
     """Stream list_workflow_definitions through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.closing``) before the transaction ends.
     """
-    with conn.transaction():
-        name = f"list_workflow_definitions_{next(_CURSOR_IDS)}"
-        with psycopg.RawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            cur.execute(
-                LIST_WORKFLOW_DEFINITIONS, (repository_id, active_only, after_name, page_size)
-            )
-            for r in cur:
+    with ServerStream(conn, "list_workflow_definitions", batch_size) as stream:
+        stream.execute(
+            LIST_WORKFLOW_DEFINITIONS, (repository_id, active_only, after_name, page_size)
+        )
+        while rows := stream.fetch():
+            for r in rows:
                 yield models.WorkflowDefinition(*r)
 
 
@@ -605,21 +604,20 @@ def iter_list_recent_workflow_runs(
     before_id: int | None = None,
     page_size: int,
     batch_size: int = 1000,
-) -> Iterator[ListRecentWorkflowRunsRow]:
+) -> Generator[ListRecentWorkflowRunsRow, None, None]:
     """Stream list_recent_workflow_runs through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.closing``) before the transaction ends.
     """
-    with conn.transaction():
-        name = f"list_recent_workflow_runs_{next(_CURSOR_IDS)}"
-        with psycopg.RawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            cur.execute(
-                LIST_RECENT_WORKFLOW_RUNS,
-                (repository_id, status, before_created_at, before_id, page_size),
-            )
-            for r in cur:
+    with ServerStream(conn, "list_recent_workflow_runs", batch_size) as stream:
+        stream.execute(
+            LIST_RECENT_WORKFLOW_RUNS,
+            (repository_id, status, before_created_at, before_id, page_size),
+        )
+        while rows := stream.fetch():
+            for r in rows:
                 yield ListRecentWorkflowRunsRow(
                     r[0],
                     r[1],
@@ -650,18 +648,17 @@ def count_workflow_runs_by_status(
 
 def iter_count_workflow_runs_by_status(
     conn: psycopg.Connection[Any], *, repository_id: int, batch_size: int = 1000
-) -> Iterator[CountWorkflowRunsByStatusRow]:
+) -> Generator[CountWorkflowRunsByStatusRow, None, None]:
     """Stream count_workflow_runs_by_status through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.closing``) before the transaction ends.
     """
-    with conn.transaction():
-        name = f"count_workflow_runs_by_status_{next(_CURSOR_IDS)}"
-        with psycopg.RawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            cur.execute(COUNT_WORKFLOW_RUNS_BY_STATUS, (repository_id,))
-            for r in cur:
+    with ServerStream(conn, "count_workflow_runs_by_status", batch_size) as stream:
+        stream.execute(COUNT_WORKFLOW_RUNS_BY_STATUS, (repository_id,))
+        while rows := stream.fetch():
+            for r in rows:
                 yield CountWorkflowRunsByStatusRow(enums.WORKFLOW_RUN_STATUS_BY_VALUE[r[0]], r[1])
 
 
@@ -802,18 +799,17 @@ def list_workflow_steps(conn: psycopg.Connection[Any], *, run_id: int) -> list[m
 
 def iter_list_workflow_steps(
     conn: psycopg.Connection[Any], *, run_id: int, batch_size: int = 1000
-) -> Iterator[models.WorkflowStep]:
+) -> Generator[models.WorkflowStep, None, None]:
     """Stream list_workflow_steps through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.closing``) before the transaction ends.
     """
-    with conn.transaction():
-        name = f"list_workflow_steps_{next(_CURSOR_IDS)}"
-        with psycopg.RawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            cur.execute(LIST_WORKFLOW_STEPS, (run_id,))
-            for r in cur:
+    with ServerStream(conn, "list_workflow_steps", batch_size) as stream:
+        stream.execute(LIST_WORKFLOW_STEPS, (run_id,))
+        while rows := stream.fetch():
+            for r in rows:
                 yield models.WorkflowStep(
                     r[0],
                     r[1],
@@ -853,10 +849,11 @@ def copy_workflow_logs(
 ) -> int:
     """Bulk log ingestion through COPY: many lines in one round trip, in order.
 
-    Writes all rows with COPY in one transaction (a savepoint if one is open):
-    all of them or, on error, none. Returns the number of rows written.
+    Writes all rows with COPY, all of them or, on error, none (a savepoint in an open
+    transaction, else its own; see ``plue_queries._atomic``). Returns the number
+    of rows written.
     """
-    with conn.transaction(), conn.cursor() as cur:
+    with atomic(conn), conn.cursor() as cur:
         with cur.copy(COPY_WORKFLOW_LOGS_COPY) as copy:
             for p in rows:
                 copy.write_row((p.run_id, p.step_id, p.stream, p.content))
@@ -882,18 +879,17 @@ def iter_list_run_logs(
     after_id: int | None = None,
     page_size: int,
     batch_size: int = 1000,
-) -> Iterator[models.WorkflowLog]:
+) -> Generator[models.WorkflowLog, None, None]:
     """Stream list_run_logs through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.closing``) before the transaction ends.
     """
-    with conn.transaction():
-        name = f"list_run_logs_{next(_CURSOR_IDS)}"
-        with psycopg.RawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            cur.execute(LIST_RUN_LOGS, (run_id, after_id, page_size))
-            for r in cur:
+    with ServerStream(conn, "list_run_logs", batch_size) as stream:
+        stream.execute(LIST_RUN_LOGS, (run_id, after_id, page_size))
+        while rows := stream.fetch():
+            for r in rows:
                 yield models.WorkflowLog(
                     r[0], r[1], r[2], enums.LOG_STREAM_BY_VALUE[r[3]], r[4], r[5]
                 )
@@ -922,18 +918,17 @@ def iter_list_step_logs(
     after_id: int | None = None,
     page_size: int,
     batch_size: int = 1000,
-) -> Iterator[models.WorkflowLog]:
+) -> Generator[models.WorkflowLog, None, None]:
     """Stream list_step_logs through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.closing``) before the transaction ends.
     """
-    with conn.transaction():
-        name = f"list_step_logs_{next(_CURSOR_IDS)}"
-        with psycopg.RawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            cur.execute(LIST_STEP_LOGS, (step_id, after_id, page_size))
-            for r in cur:
+    with ServerStream(conn, "list_step_logs", batch_size) as stream:
+        stream.execute(LIST_STEP_LOGS, (step_id, after_id, page_size))
+        while rows := stream.fetch():
+            for r in rows:
                 yield models.WorkflowLog(
                     r[0], r[1], r[2], enums.LOG_STREAM_BY_VALUE[r[3]], r[4], r[5]
                 )
@@ -1004,6 +999,3 @@ def delete_runner(conn: psycopg.Connection[Any], *, id: int) -> int:
     cur = thread_cursor(conn)
     cur.execute(DELETE_RUNNER, (id,))
     return cur.rowcount
-
-
-_CURSOR_IDS = itertools.count()

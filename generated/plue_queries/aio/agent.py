@@ -4,8 +4,7 @@
 from __future__ import annotations
 
 import datetime
-import itertools
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 import psycopg
@@ -14,6 +13,7 @@ from psycopg.types.json import Jsonb
 
 from plue_queries import agent as q
 from plue_queries import enums, models
+from plue_queries._streams import AsyncServerStream
 from plue_queries._types import JsonInput
 
 
@@ -123,20 +123,19 @@ async def iter_list_user_sessions(
     before_id: int | None = None,
     page_size: int,
     batch_size: int = 1000,
-) -> AsyncIterator[models.Session]:
+) -> AsyncGenerator[models.Session, None]:
     """Stream list_user_sessions through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.aclosing``) before the transaction ends.
     """
-    async with conn.transaction():
-        name = f"list_user_sessions_{next(_CURSOR_IDS)}"
-        async with psycopg.AsyncRawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            await cur.execute(
-                q.LIST_USER_SESSIONS, (user_id, status, before_created_at, before_id, page_size)
-            )
-            async for r in cur:
+    async with AsyncServerStream(conn, "list_user_sessions", batch_size) as stream:
+        await stream.execute(
+            q.LIST_USER_SESSIONS, (user_id, status, before_created_at, before_id, page_size)
+        )
+        while rows := await stream.fetch():
+            for r in rows:
                 yield models.Session(
                     r[0],
                     r[1],
@@ -324,18 +323,17 @@ async def iter_list_session_messages(
     after_position: int | None = None,
     page_size: int,
     batch_size: int = 1000,
-) -> AsyncIterator[models.Message]:
+) -> AsyncGenerator[models.Message, None]:
     """Stream list_session_messages through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.aclosing``) before the transaction ends.
     """
-    async with conn.transaction():
-        name = f"list_session_messages_{next(_CURSOR_IDS)}"
-        async with psycopg.AsyncRawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            await cur.execute(q.LIST_SESSION_MESSAGES, (session_id, after_position, page_size))
-            async for r in cur:
+    async with AsyncServerStream(conn, "list_session_messages", batch_size) as stream:
+        await stream.execute(q.LIST_SESSION_MESSAGES, (session_id, after_position, page_size))
+        while rows := await stream.fetch():
+            for r in rows:
                 yield models.Message(
                     r[0],
                     r[1],
@@ -460,18 +458,17 @@ async def list_message_parts(
 
 async def iter_list_message_parts(
     conn: psycopg.AsyncConnection[Any], *, message_id: int, batch_size: int = 1000
-) -> AsyncIterator[models.Part]:
+) -> AsyncGenerator[models.Part, None]:
     """Stream list_message_parts through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.aclosing``) before the transaction ends.
     """
-    async with conn.transaction():
-        name = f"list_message_parts_{next(_CURSOR_IDS)}"
-        async with psycopg.AsyncRawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            await cur.execute(q.LIST_MESSAGE_PARTS, (message_id,))
-            async for r in cur:
+    async with AsyncServerStream(conn, "list_message_parts", batch_size) as stream:
+        await stream.execute(q.LIST_MESSAGE_PARTS, (message_id,))
+        while rows := await stream.fetch():
+            for r in rows:
                 yield models.Part(
                     r[0], r[1], r[2], enums.PART_KIND_BY_VALUE[r[3]], r[4], r[5], r[6]
                 )
@@ -485,6 +482,3 @@ async def get_session_token_totals(
         await cur.execute(q.GET_SESSION_TOKEN_TOTALS, (session_id,))
         r = await cur.fetchone()
     return None if r is None else q.GetSessionTokenTotalsRow(*r)
-
-
-_CURSOR_IDS = itertools.count()

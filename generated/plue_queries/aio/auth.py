@@ -4,8 +4,7 @@
 from __future__ import annotations
 
 import datetime
-import itertools
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 import psycopg
@@ -13,6 +12,7 @@ from psycopg.rows import tuple_row
 
 from plue_queries import auth as q
 from plue_queries import models
+from plue_queries._streams import AsyncServerStream
 
 
 async def create_auth_session(
@@ -24,7 +24,9 @@ async def create_auth_session(
     expires_at: datetime.datetime,
 ) -> models.AuthSession | None:
     """Start a browser session. Only the sha256 (lower-case hex) of the cookie key is
-    stored, so a database leak does not leak live sessions.
+    stored, so a database leak does not leak live sessions. None (nothing written)
+    when the user may not sign in or does not exist; an expires_at not after now()
+    violates auth_sessions_expiry_after_creation.
     """
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(
@@ -48,15 +50,17 @@ async def refresh_auth_session(
     conn: psycopg.AsyncConnection[Any],
     *,
     ttl: datetime.timedelta,
-    session_key_hash: str,
     refresh_window: datetime.timedelta,
+    session_key_hash: str,
 ) -> models.AuthSession | None:
-    """Sliding expiry without a write per request: extend a valid session to
-    now() + ttl only when it expires within refresh_window. None when the session is
-    invalid or not yet near expiry (then nothing is written).
+    """Sliding expiry without a write per request: extend a valid session (unexpired,
+    its user may sign in) to now() + ttl only when it expires within refresh_window.
+    None when the session is invalid or not yet near expiry (then nothing is written).
+    Unless 0 < refresh_window < ttl <= 365 days, check_session_refresh() raises
+    InvalidParameterValue naming the argument, whatever the session.
     """
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.REFRESH_AUTH_SESSION, (ttl, session_key_hash, refresh_window))
+        await cur.execute(q.REFRESH_AUTH_SESSION, (ttl, refresh_window, session_key_hash))
         r = await cur.fetchone()
     return None if r is None else models.AuthSession(*r)
 
@@ -73,18 +77,17 @@ async def list_user_auth_sessions(
 
 async def iter_list_user_auth_sessions(
     conn: psycopg.AsyncConnection[Any], *, user_id: int, batch_size: int = 1000
-) -> AsyncIterator[models.AuthSession]:
+) -> AsyncGenerator[models.AuthSession, None]:
     """Stream list_user_auth_sessions through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.aclosing``) before the transaction ends.
     """
-    async with conn.transaction():
-        name = f"list_user_auth_sessions_{next(_CURSOR_IDS)}"
-        async with psycopg.AsyncRawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            await cur.execute(q.LIST_USER_AUTH_SESSIONS, (user_id,))
-            async for r in cur:
+    async with AsyncServerStream(conn, "list_user_auth_sessions", batch_size) as stream:
+        await stream.execute(q.LIST_USER_AUTH_SESSIONS, (user_id,))
+        while rows := await stream.fetch():
+            for r in rows:
                 yield models.AuthSession(*r)
 
 
@@ -113,7 +116,10 @@ async def create_siwe_nonce(
     conn: psycopg.AsyncConnection[Any], *, nonce: str, wallet_address: str, ttl: datetime.timedelta
 ) -> models.SiweNonce | None:
     """Issue a Sign-In-With-Ethereum nonce for a wallet, valid for ttl. The address is
-    stored lower-case so a checksummed address matches.
+    stored lower-case so a checksummed address matches. None (nothing written) when
+    the wallet belongs to an account that may not sign in (wallet_may_sign_in); an
+    unknown wallet gets one (it may sign up). A ttl that is not positive violates
+    siwe_nonces_expiry_after_creation.
     """
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.CREATE_SIWE_NONCE, (nonce, wallet_address, ttl))
@@ -125,8 +131,9 @@ async def consume_siwe_nonce(
     conn: psycopg.AsyncConnection[Any], *, nonce: str, wallet_address: str
 ) -> models.SiweNonce | None:
     """Use a nonce exactly once, in one statement: only an unused, unexpired nonce
-    issued for this wallet is consumed. Concurrent callers serialise on the row
-    lock and re-check used_at, so exactly one gets the row; the rest get None.
+    issued for this wallet, whose account (if any) may sign in, is consumed.
+    Concurrent callers serialise on the row lock and re-check used_at, so exactly
+    one gets the row; the rest get None.
     """
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.CONSUME_SIWE_NONCE, (nonce, wallet_address))
@@ -153,6 +160,8 @@ async def create_access_token(
 ) -> models.AccessToken | None:
     """Create a personal access token. Pass the sha256 hex of the token and its last
     eight characters; the token itself is shown to the user once and never stored.
+    None (nothing written) when the user may not sign in or does not exist; an
+    expires_at not after now() violates access_tokens_expiry_after_creation.
     """
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(
@@ -196,18 +205,17 @@ async def list_access_tokens(
 
 async def iter_list_access_tokens(
     conn: psycopg.AsyncConnection[Any], *, user_id: int, batch_size: int = 1000
-) -> AsyncIterator[models.AccessToken]:
+) -> AsyncGenerator[models.AccessToken, None]:
     """Stream list_access_tokens through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.aclosing``) before the transaction ends.
     """
-    async with conn.transaction():
-        name = f"list_access_tokens_{next(_CURSOR_IDS)}"
-        async with psycopg.AsyncRawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            await cur.execute(q.LIST_ACCESS_TOKENS, (user_id,))
-            async for r in cur:
+    async with AsyncServerStream(conn, "list_access_tokens", batch_size) as stream:
+        await stream.execute(q.LIST_ACCESS_TOKENS, (user_id,))
+        while rows := await stream.fetch():
+            for r in rows:
                 yield models.AccessToken(*r)
 
 
@@ -230,7 +238,9 @@ async def add_ssh_key(
     public_key: str,
     key_type: str,
 ) -> models.SshKey | None:
-    """Add an SSH public key. fingerprint is the OpenSSH "SHA256:..." form."""
+    """Add an SSH public key. fingerprint is the OpenSSH "SHA256:..." form. None
+    (nothing written) when the user may not sign in or does not exist.
+    """
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.ADD_SSH_KEY, (user_id, name, fingerprint, public_key, key_type))
         r = await cur.fetchone()
@@ -269,18 +279,17 @@ async def list_ssh_keys(conn: psycopg.AsyncConnection[Any], *, user_id: int) -> 
 
 async def iter_list_ssh_keys(
     conn: psycopg.AsyncConnection[Any], *, user_id: int, batch_size: int = 1000
-) -> AsyncIterator[models.SshKey]:
+) -> AsyncGenerator[models.SshKey, None]:
     """Stream list_ssh_keys through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.aclosing``) before the transaction ends.
     """
-    async with conn.transaction():
-        name = f"list_ssh_keys_{next(_CURSOR_IDS)}"
-        async with psycopg.AsyncRawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            await cur.execute(q.LIST_SSH_KEYS, (user_id,))
-            async for r in cur:
+    async with AsyncServerStream(conn, "list_ssh_keys", batch_size) as stream:
+        await stream.execute(q.LIST_SSH_KEYS, (user_id,))
+        while rows := await stream.fetch():
+            for r in rows:
                 yield models.SshKey(*r)
 
 
@@ -289,6 +298,3 @@ async def delete_ssh_key(conn: psycopg.AsyncConnection[Any], *, id: int, user_id
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.DELETE_SSH_KEY, (id, user_id))
         return cur.rowcount
-
-
-_CURSOR_IDS = itertools.count()

@@ -4,8 +4,7 @@
 from __future__ import annotations
 
 import datetime
-import itertools
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 import psycopg
@@ -14,6 +13,7 @@ from psycopg.types.json import Jsonb
 
 from plue_queries import changes as q
 from plue_queries import enums, models
+from plue_queries._streams import AsyncServerStream
 from plue_queries._types import JsonInput
 
 
@@ -101,20 +101,19 @@ async def iter_list_changes(
     before_id: int | None = None,
     page_size: int,
     batch_size: int = 1000,
-) -> AsyncIterator[models.Change]:
+) -> AsyncGenerator[models.Change, None]:
     """Stream list_changes through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.aclosing``) before the transaction ends.
     """
-    async with conn.transaction():
-        name = f"list_changes_{next(_CURSOR_IDS)}"
-        async with psycopg.AsyncRawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            await cur.execute(
-                q.LIST_CHANGES, (repository_id, before_created_at, before_id, page_size)
-            )
-            async for r in cur:
+    async with AsyncServerStream(conn, "list_changes", batch_size) as stream:
+        await stream.execute(
+            q.LIST_CHANGES, (repository_id, before_created_at, before_id, page_size)
+        )
+        while rows := await stream.fetch():
+            for r in rows:
                 yield models.Change(*r)
 
 
@@ -134,18 +133,17 @@ async def iter_list_change_parents(
     repository_id: int,
     change_id: str,
     batch_size: int = 1000,
-) -> AsyncIterator[models.Change]:
+) -> AsyncGenerator[models.Change, None]:
     """Stream list_change_parents through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.aclosing``) before the transaction ends.
     """
-    async with conn.transaction():
-        name = f"list_change_parents_{next(_CURSOR_IDS)}"
-        async with psycopg.AsyncRawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            await cur.execute(q.LIST_CHANGE_PARENTS, (repository_id, change_id))
-            async for r in cur:
+    async with AsyncServerStream(conn, "list_change_parents", batch_size) as stream:
+        await stream.execute(q.LIST_CHANGE_PARENTS, (repository_id, change_id))
+        while rows := await stream.fetch():
+            for r in rows:
                 yield models.Change(*r)
 
 
@@ -165,18 +163,17 @@ async def iter_list_change_children(
     repository_id: int,
     change_id: str,
     batch_size: int = 1000,
-) -> AsyncIterator[models.Change]:
+) -> AsyncGenerator[models.Change, None]:
     """Stream list_change_children through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.aclosing``) before the transaction ends.
     """
-    async with conn.transaction():
-        name = f"list_change_children_{next(_CURSOR_IDS)}"
-        async with psycopg.AsyncRawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            await cur.execute(q.LIST_CHANGE_CHILDREN, (repository_id, change_id))
-            async for r in cur:
+    async with AsyncServerStream(conn, "list_change_children", batch_size) as stream:
+        await stream.execute(q.LIST_CHANGE_CHILDREN, (repository_id, change_id))
+        while rows := await stream.fetch():
+            for r in rows:
                 yield models.Change(*r)
 
 
@@ -239,18 +236,17 @@ async def iter_list_file_trackers(
     repository_id: int,
     change_id: str,
     batch_size: int = 1000,
-) -> AsyncIterator[models.FileTracker]:
+) -> AsyncGenerator[models.FileTracker, None]:
     """Stream list_file_trackers through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.aclosing``) before the transaction ends.
     """
-    async with conn.transaction():
-        name = f"list_file_trackers_{next(_CURSOR_IDS)}"
-        async with psycopg.AsyncRawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            await cur.execute(q.LIST_FILE_TRACKERS, (repository_id, change_id))
-            async for r in cur:
+    async with AsyncServerStream(conn, "list_file_trackers", batch_size) as stream:
+        await stream.execute(q.LIST_FILE_TRACKERS, (repository_id, change_id))
+        while rows := await stream.fetch():
+            for r in rows:
                 yield models.FileTracker(
                     r[0],
                     r[1],
@@ -349,20 +345,19 @@ async def iter_list_jj_operations(
     before_id: int | None = None,
     page_size: int,
     batch_size: int = 1000,
-) -> AsyncIterator[models.JjOperation]:
+) -> AsyncGenerator[models.JjOperation, None]:
     """Stream list_jj_operations through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.aclosing``) before the transaction ends.
     """
-    async with conn.transaction():
-        name = f"list_jj_operations_{next(_CURSOR_IDS)}"
-        async with psycopg.AsyncRawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            await cur.execute(
-                q.LIST_JJ_OPERATIONS, (repository_id, before_created_at, before_id, page_size)
-            )
-            async for r in cur:
+    async with AsyncServerStream(conn, "list_jj_operations", batch_size) as stream:
+        await stream.execute(
+            q.LIST_JJ_OPERATIONS, (repository_id, before_created_at, before_id, page_size)
+        )
+        while rows := await stream.fetch():
+            for r in rows:
                 yield models.JjOperation(*r)
 
 
@@ -411,20 +406,19 @@ async def iter_list_snapshots(
     before_id: int | None = None,
     page_size: int,
     batch_size: int = 1000,
-) -> AsyncIterator[models.SnapshotHistory]:
+) -> AsyncGenerator[models.SnapshotHistory, None]:
     """Stream list_snapshots through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.aclosing``) before the transaction ends.
     """
-    async with conn.transaction():
-        name = f"list_snapshots_{next(_CURSOR_IDS)}"
-        async with psycopg.AsyncRawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            await cur.execute(
-                q.LIST_SNAPSHOTS, (repository_id, before_created_at, before_id, page_size)
-            )
-            async for r in cur:
+    async with AsyncServerStream(conn, "list_snapshots", batch_size) as stream:
+        await stream.execute(
+            q.LIST_SNAPSHOTS, (repository_id, before_created_at, before_id, page_size)
+        )
+        while rows := await stream.fetch():
+            for r in rows:
                 yield models.SnapshotHistory(*r)
 
 
@@ -445,19 +439,15 @@ async def iter_list_change_snapshots(
     change_id: str,
     page_size: int,
     batch_size: int = 1000,
-) -> AsyncIterator[models.SnapshotHistory]:
+) -> AsyncGenerator[models.SnapshotHistory, None]:
     """Stream list_change_snapshots through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.aclosing``) before the transaction ends.
     """
-    async with conn.transaction():
-        name = f"list_change_snapshots_{next(_CURSOR_IDS)}"
-        async with psycopg.AsyncRawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            await cur.execute(q.LIST_CHANGE_SNAPSHOTS, (repository_id, change_id, page_size))
-            async for r in cur:
+    async with AsyncServerStream(conn, "list_change_snapshots", batch_size) as stream:
+        await stream.execute(q.LIST_CHANGE_SNAPSHOTS, (repository_id, change_id, page_size))
+        while rows := await stream.fetch():
+            for r in rows:
                 yield models.SnapshotHistory(*r)
-
-
-_CURSOR_IDS = itertools.count()

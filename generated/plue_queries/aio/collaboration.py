@@ -4,8 +4,7 @@
 from __future__ import annotations
 
 import datetime
-import itertools
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 import psycopg
@@ -13,6 +12,7 @@ from psycopg.rows import tuple_row
 
 from plue_queries import collaboration as q
 from plue_queries import enums, models
+from plue_queries._streams import AsyncServerStream
 
 
 async def star_repository(
@@ -78,20 +78,19 @@ async def iter_list_stargazers(
     before_user_id: int | None = None,
     page_size: int,
     batch_size: int = 1000,
-) -> AsyncIterator[q.ListStargazersRow]:
+) -> AsyncGenerator[q.ListStargazersRow, None]:
     """Stream list_stargazers through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.aclosing``) before the transaction ends.
     """
-    async with conn.transaction():
-        name = f"list_stargazers_{next(_CURSOR_IDS)}"
-        async with psycopg.AsyncRawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            await cur.execute(
-                q.LIST_STARGAZERS, (repository_id, before_starred_at, before_user_id, page_size)
-            )
-            async for r in cur:
+    async with AsyncServerStream(conn, "list_stargazers", batch_size) as stream:
+        await stream.execute(
+            q.LIST_STARGAZERS, (repository_id, before_starred_at, before_user_id, page_size)
+        )
+        while rows := await stream.fetch():
+            for r in rows:
                 yield q.ListStargazersRow(*r)
 
 
@@ -125,21 +124,20 @@ async def iter_list_starred_repositories(
     before_repository_id: int | None = None,
     page_size: int,
     batch_size: int = 1000,
-) -> AsyncIterator[q.ListStarredRepositoriesRow]:
+) -> AsyncGenerator[q.ListStarredRepositoriesRow, None]:
     """Stream list_starred_repositories through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.aclosing``) before the transaction ends.
     """
-    async with conn.transaction():
-        name = f"list_starred_repositories_{next(_CURSOR_IDS)}"
-        async with psycopg.AsyncRawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            await cur.execute(
-                q.LIST_STARRED_REPOSITORIES,
-                (user_id, viewer_id, before_starred_at, before_repository_id, page_size),
-            )
-            async for r in cur:
+    async with AsyncServerStream(conn, "list_starred_repositories", batch_size) as stream:
+        await stream.execute(
+            q.LIST_STARRED_REPOSITORIES,
+            (user_id, viewer_id, before_starred_at, before_repository_id, page_size),
+        )
+        while rows := await stream.fetch():
+            for r in rows:
                 yield q.ListStarredRepositoriesRow(*r)
 
 
@@ -215,20 +213,19 @@ async def iter_list_watchers(
     before_user_id: int | None = None,
     page_size: int,
     batch_size: int = 1000,
-) -> AsyncIterator[q.ListWatchersRow]:
+) -> AsyncGenerator[q.ListWatchersRow, None]:
     """Stream list_watchers through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.aclosing``) before the transaction ends.
     """
-    async with conn.transaction():
-        name = f"list_watchers_{next(_CURSOR_IDS)}"
-        async with psycopg.AsyncRawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            await cur.execute(
-                q.LIST_WATCHERS, (repository_id, mode, before_watched_at, before_user_id, page_size)
-            )
-            async for r in cur:
+    async with AsyncServerStream(conn, "list_watchers", batch_size) as stream:
+        await stream.execute(
+            q.LIST_WATCHERS, (repository_id, mode, before_watched_at, before_user_id, page_size)
+        )
+        while rows := await stream.fetch():
+            for r in rows:
                 yield q.ListWatchersRow(r[0], r[1], r[2], enums.WATCH_MODE_BY_VALUE[r[3]], r[4])
 
 
@@ -240,6 +237,3 @@ async def get_repository_social_counts(
         await cur.execute(q.GET_REPOSITORY_SOCIAL_COUNTS, (repository_id,))
         r = await cur.fetchone()
     return None if r is None else q.GetRepositorySocialCountsRow(*r)
-
-
-_CURSOR_IDS = itertools.count()

@@ -3,8 +3,7 @@
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 import psycopg
@@ -12,6 +11,7 @@ from psycopg.rows import tuple_row
 
 from plue_queries import commit_statuses as q
 from plue_queries import enums, models
+from plue_queries._streams import AsyncServerStream
 
 
 async def upsert_commit_status(
@@ -94,18 +94,17 @@ async def iter_list_commit_statuses(
     repository_id: int,
     commit_sha: str,
     batch_size: int = 1000,
-) -> AsyncIterator[models.CommitStatus]:
+) -> AsyncGenerator[models.CommitStatus, None]:
     """Stream list_commit_statuses through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.aclosing``) before the transaction ends.
     """
-    async with conn.transaction():
-        name = f"list_commit_statuses_{next(_CURSOR_IDS)}"
-        async with psycopg.AsyncRawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            await cur.execute(q.LIST_COMMIT_STATUSES, (repository_id, commit_sha))
-            async for r in cur:
+    async with AsyncServerStream(conn, "list_commit_statuses", batch_size) as stream:
+        await stream.execute(q.LIST_COMMIT_STATUSES, (repository_id, commit_sha))
+        while rows := await stream.fetch():
+            for r in rows:
                 yield models.CommitStatus(
                     r[0],
                     r[1],
@@ -145,6 +144,3 @@ async def delete_commit_status(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.DELETE_COMMIT_STATUS, (repository_id, commit_sha, context))
         return cur.rowcount
-
-
-_CURSOR_IDS = itertools.count()

@@ -4,8 +4,7 @@
 from __future__ import annotations
 
 import datetime
-import itertools
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncGenerator, Iterable
 from typing import Any
 
 import psycopg
@@ -14,6 +13,8 @@ from psycopg.types.json import Jsonb
 
 from plue_queries import enums, models
 from plue_queries import issues as q
+from plue_queries._atomic import atomic_async
+from plue_queries._streams import AsyncServerStream
 from plue_queries._types import JsonInput
 
 
@@ -170,30 +171,29 @@ async def iter_list_issues(
     before_id: int | None = None,
     page_size: int,
     batch_size: int = 1000,
-) -> AsyncIterator[models.Issue]:
+) -> AsyncGenerator[models.Issue, None]:
     """Stream list_issues through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.aclosing``) before the transaction ends.
     """
-    async with conn.transaction():
-        name = f"list_issues_{next(_CURSOR_IDS)}"
-        async with psycopg.AsyncRawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            await cur.execute(
-                q.LIST_ISSUES,
-                (
-                    repository_id,
-                    state,
-                    label_id,
-                    assignee_id,
-                    milestone_id,
-                    before_created_at,
-                    before_id,
-                    page_size,
-                ),
-            )
-            async for r in cur:
+    async with AsyncServerStream(conn, "list_issues", batch_size) as stream:
+        await stream.execute(
+            q.LIST_ISSUES,
+            (
+                repository_id,
+                state,
+                label_id,
+                assignee_id,
+                milestone_id,
+                before_created_at,
+                before_id,
+                page_size,
+            ),
+        )
+        while rows := await stream.fetch():
+            for r in rows:
                 yield models.Issue(
                     r[0],
                     r[1],
@@ -433,18 +433,17 @@ async def iter_list_comments(
     after_id: int | None = None,
     page_size: int,
     batch_size: int = 1000,
-) -> AsyncIterator[models.Comment]:
+) -> AsyncGenerator[models.Comment, None]:
     """Stream list_comments through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.aclosing``) before the transaction ends.
     """
-    async with conn.transaction():
-        name = f"list_comments_{next(_CURSOR_IDS)}"
-        async with psycopg.AsyncRawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            await cur.execute(q.LIST_COMMENTS, (issue_id, after_created_at, after_id, page_size))
-            async for r in cur:
+    async with AsyncServerStream(conn, "list_comments", batch_size) as stream:
+        await stream.execute(q.LIST_COMMENTS, (issue_id, after_created_at, after_id, page_size))
+        while rows := await stream.fetch():
+            for r in rows:
                 yield models.Comment(*r)
 
 
@@ -501,18 +500,17 @@ async def list_issue_assignees(
 
 async def iter_list_issue_assignees(
     conn: psycopg.AsyncConnection[Any], *, issue_id: int, batch_size: int = 1000
-) -> AsyncIterator[models.User]:
+) -> AsyncGenerator[models.User, None]:
     """Stream list_issue_assignees through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.aclosing``) before the transaction ends.
     """
-    async with conn.transaction():
-        name = f"list_issue_assignees_{next(_CURSOR_IDS)}"
-        async with psycopg.AsyncRawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            await cur.execute(q.LIST_ISSUE_ASSIGNEES, (issue_id,))
-            async for r in cur:
+    async with AsyncServerStream(conn, "list_issue_assignees", batch_size) as stream:
+        await stream.execute(q.LIST_ISSUE_ASSIGNEES, (issue_id,))
+        while rows := await stream.fetch():
+            for r in rows:
                 yield models.User(*r)
 
 
@@ -570,18 +568,17 @@ async def iter_list_labels(
     after_name: str | None = None,
     page_size: int,
     batch_size: int = 1000,
-) -> AsyncIterator[models.Label]:
+) -> AsyncGenerator[models.Label, None]:
     """Stream list_labels through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.aclosing``) before the transaction ends.
     """
-    async with conn.transaction():
-        name = f"list_labels_{next(_CURSOR_IDS)}"
-        async with psycopg.AsyncRawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            await cur.execute(q.LIST_LABELS, (repository_id, after_name, page_size))
-            async for r in cur:
+    async with AsyncServerStream(conn, "list_labels", batch_size) as stream:
+        await stream.execute(q.LIST_LABELS, (repository_id, after_name, page_size))
+        while rows := await stream.fetch():
+            for r in rows:
                 yield models.Label(*r)
 
 
@@ -626,12 +623,13 @@ async def attach_labels(
     attached pairs are skipped, as in AttachLabel.
     An unknown issue or label fails its foreign key (the whole batch with it).
 
-    Sends every row in pipeline mode, in one transaction: all run or none do.
+    Sends every row in pipeline mode: all run or none do (a savepoint in an open
+    transaction, else its own; see ``plue_queries._atomic``).
     """
     params = [(p.issue_id, p.label_id) for p in rows]
     if not params:
         return
-    async with conn.transaction(), psycopg.AsyncRawCursor(conn) as cur:
+    async with atomic_async(conn), psycopg.AsyncRawCursor(conn) as cur:
         await cur.executemany(q.ATTACH_LABELS, params)
 
 
@@ -654,18 +652,17 @@ async def list_issue_labels(
 
 async def iter_list_issue_labels(
     conn: psycopg.AsyncConnection[Any], *, issue_id: int, batch_size: int = 1000
-) -> AsyncIterator[models.Label]:
+) -> AsyncGenerator[models.Label, None]:
     """Stream list_issue_labels through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.aclosing``) before the transaction ends.
     """
-    async with conn.transaction():
-        name = f"list_issue_labels_{next(_CURSOR_IDS)}"
-        async with psycopg.AsyncRawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            await cur.execute(q.LIST_ISSUE_LABELS, (issue_id,))
-            async for r in cur:
+    async with AsyncServerStream(conn, "list_issue_labels", batch_size) as stream:
+        await stream.execute(q.LIST_ISSUE_LABELS, (issue_id,))
+        while rows := await stream.fetch():
+            for r in rows:
                 yield models.Label(*r)
 
 
@@ -721,18 +718,17 @@ async def list_issues_blocked_by(
 
 async def iter_list_issues_blocked_by(
     conn: psycopg.AsyncConnection[Any], *, blocker_issue_id: int, batch_size: int = 1000
-) -> AsyncIterator[models.Issue]:
+) -> AsyncGenerator[models.Issue, None]:
     """Stream list_issues_blocked_by through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.aclosing``) before the transaction ends.
     """
-    async with conn.transaction():
-        name = f"list_issues_blocked_by_{next(_CURSOR_IDS)}"
-        async with psycopg.AsyncRawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            await cur.execute(q.LIST_ISSUES_BLOCKED_BY, (blocker_issue_id,))
-            async for r in cur:
+    async with AsyncServerStream(conn, "list_issues_blocked_by", batch_size) as stream:
+        await stream.execute(q.LIST_ISSUES_BLOCKED_BY, (blocker_issue_id,))
+        while rows := await stream.fetch():
+            for r in rows:
                 yield models.Issue(
                     r[0],
                     r[1],
@@ -777,18 +773,17 @@ async def list_issue_blockers(
 
 async def iter_list_issue_blockers(
     conn: psycopg.AsyncConnection[Any], *, blocked_issue_id: int, batch_size: int = 1000
-) -> AsyncIterator[models.Issue]:
+) -> AsyncGenerator[models.Issue, None]:
     """Stream list_issue_blockers through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.aclosing``) before the transaction ends.
     """
-    async with conn.transaction():
-        name = f"list_issue_blockers_{next(_CURSOR_IDS)}"
-        async with psycopg.AsyncRawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            await cur.execute(q.LIST_ISSUE_BLOCKERS, (blocked_issue_id,))
-            async for r in cur:
+    async with AsyncServerStream(conn, "list_issue_blockers", batch_size) as stream:
+        await stream.execute(q.LIST_ISSUE_BLOCKERS, (blocked_issue_id,))
+        while rows := await stream.fetch():
+            for r in rows:
                 yield models.Issue(
                     r[0],
                     r[1],
@@ -855,18 +850,17 @@ async def list_subtasks(
 
 async def iter_list_subtasks(
     conn: psycopg.AsyncConnection[Any], *, parent_issue_id: int, batch_size: int = 1000
-) -> AsyncIterator[models.Issue]:
+) -> AsyncGenerator[models.Issue, None]:
     """Stream list_subtasks through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.aclosing``) before the transaction ends.
     """
-    async with conn.transaction():
-        name = f"list_subtasks_{next(_CURSOR_IDS)}"
-        async with psycopg.AsyncRawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            await cur.execute(q.LIST_SUBTASKS, (parent_issue_id,))
-            async for r in cur:
+    async with AsyncServerStream(conn, "list_subtasks", batch_size) as stream:
+        await stream.execute(q.LIST_SUBTASKS, (parent_issue_id,))
+        while rows := await stream.fetch():
+            for r in rows:
                 yield models.Issue(
                     r[0],
                     r[1],
@@ -945,18 +939,17 @@ async def move_pinned_issue(
 
 async def iter_move_pinned_issue(
     conn: psycopg.AsyncConnection[Any], *, issue_id: int, position: int, batch_size: int = 1000
-) -> AsyncIterator[models.PinnedIssue]:
+) -> AsyncGenerator[models.PinnedIssue, None]:
     """Stream move_pinned_issue through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.aclosing``) before the transaction ends.
     """
-    async with conn.transaction():
-        name = f"move_pinned_issue_{next(_CURSOR_IDS)}"
-        async with psycopg.AsyncRawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            await cur.execute(q.MOVE_PINNED_ISSUE, (issue_id, position))
-            async for r in cur:
+    async with AsyncServerStream(conn, "move_pinned_issue", batch_size) as stream:
+        await stream.execute(q.MOVE_PINNED_ISSUE, (issue_id, position))
+        while rows := await stream.fetch():
+            for r in rows:
                 yield models.PinnedIssue(*r)
 
 
@@ -988,18 +981,17 @@ async def list_pinned_issues(
 
 async def iter_list_pinned_issues(
     conn: psycopg.AsyncConnection[Any], *, repository_id: int, batch_size: int = 1000
-) -> AsyncIterator[models.Issue]:
+) -> AsyncGenerator[models.Issue, None]:
     """Stream list_pinned_issues through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.aclosing``) before the transaction ends.
     """
-    async with conn.transaction():
-        name = f"list_pinned_issues_{next(_CURSOR_IDS)}"
-        async with psycopg.AsyncRawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            await cur.execute(q.LIST_PINNED_ISSUES, (repository_id,))
-            async for r in cur:
+    async with AsyncServerStream(conn, "list_pinned_issues", batch_size) as stream:
+        await stream.execute(q.LIST_PINNED_ISSUES, (repository_id,))
+        while rows := await stream.fetch():
+            for r in rows:
                 yield models.Issue(
                     r[0],
                     r[1],
@@ -1058,21 +1050,19 @@ async def iter_list_mentions_for_user(
     before_id: int | None = None,
     page_size: int,
     batch_size: int = 1000,
-) -> AsyncIterator[models.Mention]:
+) -> AsyncGenerator[models.Mention, None]:
     """Stream list_mentions_for_user through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.aclosing``) before the transaction ends.
     """
-    async with conn.transaction():
-        name = f"list_mentions_for_user_{next(_CURSOR_IDS)}"
-        async with psycopg.AsyncRawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            await cur.execute(
-                q.LIST_MENTIONS_FOR_USER,
-                (mentioned_user_id, before_created_at, before_id, page_size),
-            )
-            async for r in cur:
+    async with AsyncServerStream(conn, "list_mentions_for_user", batch_size) as stream:
+        await stream.execute(
+            q.LIST_MENTIONS_FOR_USER, (mentioned_user_id, before_created_at, before_id, page_size)
+        )
+        while rows := await stream.fetch():
+            for r in rows:
                 yield models.Mention(*r)
 
 
@@ -1118,18 +1108,17 @@ async def count_issue_reactions(
 
 async def iter_count_issue_reactions(
     conn: psycopg.AsyncConnection[Any], *, issue_id: int, batch_size: int = 1000
-) -> AsyncIterator[q.CountIssueReactionsRow]:
+) -> AsyncGenerator[q.CountIssueReactionsRow, None]:
     """Stream count_issue_reactions through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.aclosing``) before the transaction ends.
     """
-    async with conn.transaction():
-        name = f"count_issue_reactions_{next(_CURSOR_IDS)}"
-        async with psycopg.AsyncRawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            await cur.execute(q.COUNT_ISSUE_REACTIONS, (issue_id,))
-            async for r in cur:
+    async with AsyncServerStream(conn, "count_issue_reactions", batch_size) as stream:
+        await stream.execute(q.COUNT_ISSUE_REACTIONS, (issue_id,))
+        while rows := await stream.fetch():
+            for r in rows:
                 yield q.CountIssueReactionsRow(*r)
 
 
@@ -1145,18 +1134,17 @@ async def count_comment_reactions(
 
 async def iter_count_comment_reactions(
     conn: psycopg.AsyncConnection[Any], *, comment_id: int, batch_size: int = 1000
-) -> AsyncIterator[q.CountCommentReactionsRow]:
+) -> AsyncGenerator[q.CountCommentReactionsRow, None]:
     """Stream count_comment_reactions through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.aclosing``) before the transaction ends.
     """
-    async with conn.transaction():
-        name = f"count_comment_reactions_{next(_CURSOR_IDS)}"
-        async with psycopg.AsyncRawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            await cur.execute(q.COUNT_COMMENT_REACTIONS, (comment_id,))
-            async for r in cur:
+    async with AsyncServerStream(conn, "count_comment_reactions", batch_size) as stream:
+        await stream.execute(q.COUNT_COMMENT_REACTIONS, (comment_id,))
+        while rows := await stream.fetch():
+            for r in rows:
                 yield q.CountCommentReactionsRow(*r)
 
 
@@ -1207,23 +1195,17 @@ async def iter_list_issue_events(
     after_id: int | None = None,
     page_size: int,
     batch_size: int = 1000,
-) -> AsyncIterator[models.IssueEvent]:
+) -> AsyncGenerator[models.IssueEvent, None]:
     """Stream list_issue_events through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.aclosing``) before the transaction ends.
     """
-    async with conn.transaction():
-        name = f"list_issue_events_{next(_CURSOR_IDS)}"
-        async with psycopg.AsyncRawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            await cur.execute(
-                q.LIST_ISSUE_EVENTS, (issue_id, after_created_at, after_id, page_size)
-            )
-            async for r in cur:
+    async with AsyncServerStream(conn, "list_issue_events", batch_size) as stream:
+        await stream.execute(q.LIST_ISSUE_EVENTS, (issue_id, after_created_at, after_id, page_size))
+        while rows := await stream.fetch():
+            for r in rows:
                 yield models.IssueEvent(
                     r[0], r[1], r[2], enums.ISSUE_EVENT_TYPE_BY_VALUE[r[3]], r[4], r[5]
                 )
-
-
-_CURSOR_IDS = itertools.count()

@@ -4,8 +4,7 @@
 from __future__ import annotations
 
 import datetime
-import itertools
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 import psycopg
@@ -14,6 +13,7 @@ from psycopg.types.json import Jsonb
 
 from plue_queries import enums, models
 from plue_queries import landing as q
+from plue_queries._streams import AsyncServerStream
 from plue_queries._types import JsonInput
 
 
@@ -181,21 +181,20 @@ async def iter_list_landing_requests_by_status(
     before_id: int | None = None,
     page_size: int,
     batch_size: int = 1000,
-) -> AsyncIterator[models.LandingQueue]:
+) -> AsyncGenerator[models.LandingQueue, None]:
     """Stream list_landing_requests_by_status through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.aclosing``) before the transaction ends.
     """
-    async with conn.transaction():
-        name = f"list_landing_requests_by_status_{next(_CURSOR_IDS)}"
-        async with psycopg.AsyncRawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            await cur.execute(
-                q.LIST_LANDING_REQUESTS_BY_STATUS,
-                (repository_id, status, before_created_at, before_id, page_size),
-            )
-            async for r in cur:
+    async with AsyncServerStream(conn, "list_landing_requests_by_status", batch_size) as stream:
+        await stream.execute(
+            q.LIST_LANDING_REQUESTS_BY_STATUS,
+            (repository_id, status, before_created_at, before_id, page_size),
+        )
+        while rows := await stream.fetch():
+            for r in rows:
                 yield models.LandingQueue(
                     r[0],
                     r[1],
@@ -230,18 +229,17 @@ async def count_landing_requests_by_status(
 
 async def iter_count_landing_requests_by_status(
     conn: psycopg.AsyncConnection[Any], *, repository_id: int, batch_size: int = 1000
-) -> AsyncIterator[q.CountLandingRequestsByStatusRow]:
+) -> AsyncGenerator[q.CountLandingRequestsByStatusRow, None]:
     """Stream count_landing_requests_by_status through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.aclosing``) before the transaction ends.
     """
-    async with conn.transaction():
-        name = f"count_landing_requests_by_status_{next(_CURSOR_IDS)}"
-        async with psycopg.AsyncRawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            await cur.execute(q.COUNT_LANDING_REQUESTS_BY_STATUS, (repository_id,))
-            async for r in cur:
+    async with AsyncServerStream(conn, "count_landing_requests_by_status", batch_size) as stream:
+        await stream.execute(q.COUNT_LANDING_REQUESTS_BY_STATUS, (repository_id,))
+        while rows := await stream.fetch():
+            for r in rows:
                 yield q.CountLandingRequestsByStatusRow(enums.LANDING_STATUS_BY_VALUE[r[0]], r[1])
 
 
@@ -463,18 +461,17 @@ async def iter_list_next_landable(
     repository_id: int,
     max_count: int,
     batch_size: int = 1000,
-) -> AsyncIterator[models.LandingQueue]:
+) -> AsyncGenerator[models.LandingQueue, None]:
     """Stream list_next_landable through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.aclosing``) before the transaction ends.
     """
-    async with conn.transaction():
-        name = f"list_next_landable_{next(_CURSOR_IDS)}"
-        async with psycopg.AsyncRawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            await cur.execute(q.LIST_NEXT_LANDABLE, (repository_id, max_count))
-            async for r in cur:
+    async with AsyncServerStream(conn, "list_next_landable", batch_size) as stream:
+        await stream.execute(q.LIST_NEXT_LANDABLE, (repository_id, max_count))
+        while rows := await stream.fetch():
+            for r in rows:
                 yield models.LandingQueue(
                     r[0],
                     r[1],
@@ -535,18 +532,17 @@ async def iter_claim_next_landable(
     repository_id: int,
     max_count: int,
     batch_size: int = 1000,
-) -> AsyncIterator[models.LandingQueue]:
+) -> AsyncGenerator[models.LandingQueue, None]:
     """Stream claim_next_landable through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.aclosing``) before the transaction ends.
     """
-    async with conn.transaction():
-        name = f"claim_next_landable_{next(_CURSOR_IDS)}"
-        async with psycopg.AsyncRawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            await cur.execute(q.CLAIM_NEXT_LANDABLE, (repository_id, max_count))
-            async for r in cur:
+    async with AsyncServerStream(conn, "claim_next_landable", batch_size) as stream:
+        await stream.execute(q.CLAIM_NEXT_LANDABLE, (repository_id, max_count))
+        while rows := await stream.fetch():
+            for r in rows:
                 yield models.LandingQueue(
                     r[0],
                     r[1],
@@ -612,18 +608,17 @@ async def list_landing_reviews(
 
 async def iter_list_landing_reviews(
     conn: psycopg.AsyncConnection[Any], *, landing_id: int, batch_size: int = 1000
-) -> AsyncIterator[models.LandingReview]:
+) -> AsyncGenerator[models.LandingReview, None]:
     """Stream list_landing_reviews through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.aclosing``) before the transaction ends.
     """
-    async with conn.transaction():
-        name = f"list_landing_reviews_{next(_CURSOR_IDS)}"
-        async with psycopg.AsyncRawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            await cur.execute(q.LIST_LANDING_REVIEWS, (landing_id,))
-            async for r in cur:
+    async with AsyncServerStream(conn, "list_landing_reviews", batch_size) as stream:
+        await stream.execute(q.LIST_LANDING_REVIEWS, (landing_id,))
+        while rows := await stream.fetch():
+            for r in rows:
                 yield models.LandingReview(
                     r[0], r[1], r[2], enums.REVIEW_STATE_BY_VALUE[r[3]], r[4], r[5], r[6]
                 )
@@ -741,18 +736,17 @@ async def list_landing_line_comments(
 
 async def iter_list_landing_line_comments(
     conn: psycopg.AsyncConnection[Any], *, landing_id: int, batch_size: int = 1000
-) -> AsyncIterator[models.LandingLineComment]:
+) -> AsyncGenerator[models.LandingLineComment, None]:
     """Stream list_landing_line_comments through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.aclosing``) before the transaction ends.
     """
-    async with conn.transaction():
-        name = f"list_landing_line_comments_{next(_CURSOR_IDS)}"
-        async with psycopg.AsyncRawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            await cur.execute(q.LIST_LANDING_LINE_COMMENTS, (landing_id,))
-            async for r in cur:
+    async with AsyncServerStream(conn, "list_landing_line_comments", batch_size) as stream:
+        await stream.execute(q.LIST_LANDING_LINE_COMMENTS, (landing_id,))
+        while rows := await stream.fetch():
+            for r in rows:
                 yield models.LandingLineComment(
                     r[0],
                     r[1],
@@ -865,6 +859,3 @@ async def delete_landing_line_comment(conn: psycopg.AsyncConnection[Any], *, id:
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.DELETE_LANDING_LINE_COMMENT, (id,))
         return cur.rowcount
-
-
-_CURSOR_IDS = itertools.count()

@@ -4,8 +4,7 @@
 from __future__ import annotations
 
 import datetime
-import itertools
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 import psycopg
@@ -13,6 +12,7 @@ from psycopg.rows import tuple_row
 
 from plue_queries import llm_usage as q
 from plue_queries import models
+from plue_queries._streams import AsyncServerStream
 
 
 async def record_llm_usage(
@@ -62,18 +62,17 @@ async def iter_llm_usage_by_model(
     since: datetime.datetime,
     until: datetime.datetime,
     batch_size: int = 1000,
-) -> AsyncIterator[q.LlmUsageByModelRow]:
+) -> AsyncGenerator[q.LlmUsageByModelRow, None]:
     """Stream llm_usage_by_model through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.aclosing``) before the transaction ends.
     """
-    async with conn.transaction():
-        name = f"llm_usage_by_model_{next(_CURSOR_IDS)}"
-        async with psycopg.AsyncRawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            await cur.execute(q.LLM_USAGE_BY_MODEL, (since, until))
-            async for r in cur:
+    async with AsyncServerStream(conn, "llm_usage_by_model", batch_size) as stream:
+        await stream.execute(q.LLM_USAGE_BY_MODEL, (since, until))
+        while rows := await stream.fetch():
+            for r in rows:
                 yield q.LlmUsageByModelRow(*r)
 
 
@@ -98,18 +97,17 @@ async def iter_llm_usage_by_day(
     until: datetime.datetime,
     model: str | None = None,
     batch_size: int = 1000,
-) -> AsyncIterator[q.LlmUsageByDayRow]:
+) -> AsyncGenerator[q.LlmUsageByDayRow, None]:
     """Stream llm_usage_by_day through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.aclosing``) before the transaction ends.
     """
-    async with conn.transaction():
-        name = f"llm_usage_by_day_{next(_CURSOR_IDS)}"
-        async with psycopg.AsyncRawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            await cur.execute(q.LLM_USAGE_BY_DAY, (since, until, model))
-            async for r in cur:
+    async with AsyncServerStream(conn, "llm_usage_by_day", batch_size) as stream:
+        await stream.execute(q.LLM_USAGE_BY_DAY, (since, until, model))
+        while rows := await stream.fetch():
+            for r in rows:
                 yield q.LlmUsageByDayRow(*r)
 
 
@@ -140,6 +138,3 @@ async def delete_llm_usage_before(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.DELETE_LLM_USAGE_BEFORE, (before,))
         return cur.rowcount
-
-
-_CURSOR_IDS = itertools.count()

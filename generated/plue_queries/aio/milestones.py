@@ -4,8 +4,7 @@
 from __future__ import annotations
 
 import datetime
-import itertools
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 import psycopg
@@ -13,6 +12,7 @@ from psycopg.rows import tuple_row
 
 from plue_queries import enums, models
 from plue_queries import milestones as q
+from plue_queries._streams import AsyncServerStream
 
 
 async def create_milestone(
@@ -113,21 +113,20 @@ async def iter_list_milestones_with_counts(
     after_due_date: datetime.date | None = None,
     page_size: int,
     batch_size: int = 1000,
-) -> AsyncIterator[q.ListMilestonesWithCountsRow]:
+) -> AsyncGenerator[q.ListMilestonesWithCountsRow, None]:
     """Stream list_milestones_with_counts through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.aclosing``) before the transaction ends.
     """
-    async with conn.transaction():
-        name = f"list_milestones_with_counts_{next(_CURSOR_IDS)}"
-        async with psycopg.AsyncRawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            await cur.execute(
-                q.LIST_MILESTONES_WITH_COUNTS,
-                (repository_id, state, after_id, after_due_date, page_size),
-            )
-            async for r in cur:
+    async with AsyncServerStream(conn, "list_milestones_with_counts", batch_size) as stream:
+        await stream.execute(
+            q.LIST_MILESTONES_WITH_COUNTS,
+            (repository_id, state, after_id, after_due_date, page_size),
+        )
+        while rows := await stream.fetch():
+            for r in rows:
                 yield q.ListMilestonesWithCountsRow(
                     r[0],
                     r[1],
@@ -203,6 +202,3 @@ async def delete_milestone(conn: psycopg.AsyncConnection[Any], *, id: int) -> in
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.DELETE_MILESTONE, (id,))
         return cur.rowcount
-
-
-_CURSOR_IDS = itertools.count()

@@ -4,8 +4,7 @@
 from __future__ import annotations
 
 import datetime
-import itertools
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 import psycopg
@@ -14,6 +13,7 @@ from psycopg.types.json import Jsonb
 
 from plue_queries import enums, models
 from plue_queries import pull_requests as q
+from plue_queries._streams import AsyncServerStream
 from plue_queries._types import JsonInput
 
 
@@ -252,21 +252,20 @@ async def iter_list_pull_requests_by_state(
     before_id: int | None = None,
     page_size: int,
     batch_size: int = 1000,
-) -> AsyncIterator[models.PullRequest]:
+) -> AsyncGenerator[models.PullRequest, None]:
     """Stream list_pull_requests_by_state through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.aclosing``) before the transaction ends.
     """
-    async with conn.transaction():
-        name = f"list_pull_requests_by_state_{next(_CURSOR_IDS)}"
-        async with psycopg.AsyncRawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            await cur.execute(
-                q.LIST_PULL_REQUESTS_BY_STATE,
-                (base_repository_id, state, before_created_at, before_id, page_size),
-            )
-            async for r in cur:
+    async with AsyncServerStream(conn, "list_pull_requests_by_state", batch_size) as stream:
+        await stream.execute(
+            q.LIST_PULL_REQUESTS_BY_STATE,
+            (base_repository_id, state, before_created_at, before_id, page_size),
+        )
+        while rows := await stream.fetch():
+            for r in rows:
                 yield models.PullRequest(
                     r[0],
                     r[1],
@@ -305,18 +304,17 @@ async def count_pull_requests_by_state(
 
 async def iter_count_pull_requests_by_state(
     conn: psycopg.AsyncConnection[Any], *, base_repository_id: int, batch_size: int = 1000
-) -> AsyncIterator[q.CountPullRequestsByStateRow]:
+) -> AsyncGenerator[q.CountPullRequestsByStateRow, None]:
     """Stream count_pull_requests_by_state through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.aclosing``) before the transaction ends.
     """
-    async with conn.transaction():
-        name = f"count_pull_requests_by_state_{next(_CURSOR_IDS)}"
-        async with psycopg.AsyncRawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            await cur.execute(q.COUNT_PULL_REQUESTS_BY_STATE, (base_repository_id,))
-            async for r in cur:
+    async with AsyncServerStream(conn, "count_pull_requests_by_state", batch_size) as stream:
+        await stream.execute(q.COUNT_PULL_REQUESTS_BY_STATE, (base_repository_id,))
+        while rows := await stream.fetch():
+            for r in rows:
                 yield q.CountPullRequestsByStateRow(enums.PR_STATE_BY_VALUE[r[0]], r[1])
 
 
@@ -583,18 +581,17 @@ async def list_reviews(
 
 async def iter_list_reviews(
     conn: psycopg.AsyncConnection[Any], *, pull_request_id: int, batch_size: int = 1000
-) -> AsyncIterator[models.Review]:
+) -> AsyncGenerator[models.Review, None]:
     """Stream list_reviews through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.aclosing``) before the transaction ends.
     """
-    async with conn.transaction():
-        name = f"list_reviews_{next(_CURSOR_IDS)}"
-        async with psycopg.AsyncRawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            await cur.execute(q.LIST_REVIEWS, (pull_request_id,))
-            async for r in cur:
+    async with AsyncServerStream(conn, "list_reviews", batch_size) as stream:
+        await stream.execute(q.LIST_REVIEWS, (pull_request_id,))
+        while rows := await stream.fetch():
+            for r in rows:
                 yield models.Review(
                     r[0],
                     r[1],
@@ -757,18 +754,19 @@ async def list_review_comments_by_pull_request(
 
 async def iter_list_review_comments_by_pull_request(
     conn: psycopg.AsyncConnection[Any], *, pull_request_id: int, batch_size: int = 1000
-) -> AsyncIterator[models.ReviewComment]:
+) -> AsyncGenerator[models.ReviewComment, None]:
     """Stream list_review_comments_by_pull_request through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.aclosing``) before the transaction ends.
     """
-    async with conn.transaction():
-        name = f"list_review_comments_by_pull_request_{next(_CURSOR_IDS)}"
-        async with psycopg.AsyncRawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            await cur.execute(q.LIST_REVIEW_COMMENTS_BY_PULL_REQUEST, (pull_request_id,))
-            async for r in cur:
+    async with AsyncServerStream(
+        conn, "list_review_comments_by_pull_request", batch_size
+    ) as stream:
+        await stream.execute(q.LIST_REVIEW_COMMENTS_BY_PULL_REQUEST, (pull_request_id,))
+        while rows := await stream.fetch():
+            for r in rows:
                 yield models.ReviewComment(
                     r[0],
                     r[1],
@@ -815,18 +813,17 @@ async def list_review_comments_by_review(
 
 async def iter_list_review_comments_by_review(
     conn: psycopg.AsyncConnection[Any], *, review_id: int, batch_size: int = 1000
-) -> AsyncIterator[models.ReviewComment]:
+) -> AsyncGenerator[models.ReviewComment, None]:
     """Stream list_review_comments_by_review through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.aclosing``) before the transaction ends.
     """
-    async with conn.transaction():
-        name = f"list_review_comments_by_review_{next(_CURSOR_IDS)}"
-        async with psycopg.AsyncRawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            await cur.execute(q.LIST_REVIEW_COMMENTS_BY_REVIEW, (review_id,))
-            async for r in cur:
+    async with AsyncServerStream(conn, "list_review_comments_by_review", batch_size) as stream:
+        await stream.execute(q.LIST_REVIEW_COMMENTS_BY_REVIEW, (review_id,))
+        while rows := await stream.fetch():
+            for r in rows:
                 yield models.ReviewComment(
                     r[0],
                     r[1],
@@ -975,18 +972,17 @@ async def iter_list_pull_request_conflicts(
     *,
     pull_request_id: int | None = None,
     batch_size: int = 1000,
-) -> AsyncIterator[models.Conflict]:
+) -> AsyncGenerator[models.Conflict, None]:
     """Stream list_pull_request_conflicts through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.aclosing``) before the transaction ends.
     """
-    async with conn.transaction():
-        name = f"list_pull_request_conflicts_{next(_CURSOR_IDS)}"
-        async with psycopg.AsyncRawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            await cur.execute(q.LIST_PULL_REQUEST_CONFLICTS, (pull_request_id,))
-            async for r in cur:
+    async with AsyncServerStream(conn, "list_pull_request_conflicts", batch_size) as stream:
+        await stream.execute(q.LIST_PULL_REQUEST_CONFLICTS, (pull_request_id,))
+        while rows := await stream.fetch():
+            for r in rows:
                 yield models.Conflict(
                     r[0],
                     r[1],
@@ -1042,21 +1038,19 @@ async def iter_list_unresolved_conflicts(
     before_id: int | None = None,
     page_size: int,
     batch_size: int = 1000,
-) -> AsyncIterator[models.Conflict]:
+) -> AsyncGenerator[models.Conflict, None]:
     """Stream list_unresolved_conflicts through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.aclosing``) before the transaction ends.
     """
-    async with conn.transaction():
-        name = f"list_unresolved_conflicts_{next(_CURSOR_IDS)}"
-        async with psycopg.AsyncRawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            await cur.execute(
-                q.LIST_UNRESOLVED_CONFLICTS,
-                (repository_id, before_created_at, before_id, page_size),
-            )
-            async for r in cur:
+    async with AsyncServerStream(conn, "list_unresolved_conflicts", batch_size) as stream:
+        await stream.execute(
+            q.LIST_UNRESOLVED_CONFLICTS, (repository_id, before_created_at, before_id, page_size)
+        )
+        while rows := await stream.fetch():
+            for r in rows:
                 yield models.Conflict(
                     r[0],
                     r[1],
@@ -1106,6 +1100,3 @@ async def count_unresolved_pull_request_conflicts(
         await cur.execute(q.COUNT_UNRESOLVED_PULL_REQUEST_CONFLICTS, (pull_request_id,))
         r = await cur.fetchone()
     return None if r is None else r[0]
-
-
-_CURSOR_IDS = itertools.count()

@@ -15,10 +15,12 @@ from plue_queries import rate_limits as q
 async def hit_rate_limit(
     conn: psycopg.AsyncConnection[Any], *, key: str, window_size: datetime.timedelta
 ) -> q.HitRateLimitRow | None:
-    """Count one hit against a key in the fixed window containing now(), in one
-    upsert: the first hit creates the window's row, later ones increment it in
-    place, so concurrent hits are never lost. Returns the window's new count and
-    start (the window ends at window_start + window_size).
+    """Count one hit against a key in the fixed window of this size containing now(),
+    in one upsert: the first hit creates the window's row, later ones increment it
+    in place, so concurrent hits are never lost. Each window size has its own row,
+    so a minute, an hour and a day limit on one key count independently. Returns
+    the window's new count and start (the window ends at window_start + window_size).
+    A window_size that is not positive or has months raises InvalidParameterValue.
     """
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.HIT_RATE_LIMIT, (key, window_size))
@@ -29,7 +31,9 @@ async def hit_rate_limit(
 async def get_rate_limit_count(
     conn: psycopg.AsyncConnection[Any], *, key: str, window_size: datetime.timedelta
 ) -> int | None:
-    """The count of a key in the window containing now() (0 when it had no hits)."""
+    """The count of a key in the window of this size containing now() (0 when it had no
+    hits); window_size is checked as in HitRateLimit.
+    """
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.GET_RATE_LIMIT_COUNT, (key, window_size))
         r = await cur.fetchone()
@@ -37,16 +41,18 @@ async def get_rate_limit_count(
 
 
 async def reset_rate_limit(conn: psycopg.AsyncConnection[Any], *, key: str) -> int:
-    """Forget every window of a key, e.g. after a successful login."""
+    """Forget every window of a key, of every size, e.g. after a successful login."""
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.RESET_RATE_LIMIT, (key,))
         return cur.rowcount
 
 
-async def delete_expired_rate_limits(
-    conn: psycopg.AsyncConnection[Any], *, before: datetime.datetime
-) -> int:
-    """Drop windows that started before a cutoff (older than the longest window in use)."""
+async def delete_expired_rate_limits(conn: psycopg.AsyncConnection[Any]) -> int:
+    """Housekeeping: drop windows that have ended, each by its own size, so no caller
+    can cut a long window short. A sequential scan, on purpose: the table holds only
+    live windows and those that ended since the last run, and `window_start +
+    window_size` can't be indexed (timestamptz + interval depends on the TimeZone).
+    """
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.DELETE_EXPIRED_RATE_LIMITS, (before,))
+        await cur.execute(q.DELETE_EXPIRED_RATE_LIMITS, ())
         return cur.rowcount

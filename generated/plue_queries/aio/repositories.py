@@ -4,8 +4,7 @@
 from __future__ import annotations
 
 import datetime
-import itertools
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 import psycopg
@@ -13,6 +12,7 @@ from psycopg.rows import tuple_row
 
 from plue_queries import models
 from plue_queries import repositories as q
+from plue_queries._streams import AsyncServerStream
 
 
 async def create_repository(
@@ -85,21 +85,20 @@ async def iter_list_repositories_by_owner(
     before_id: int | None = None,
     page_size: int,
     batch_size: int = 1000,
-) -> AsyncIterator[models.Repository]:
+) -> AsyncGenerator[models.Repository, None]:
     """Stream list_repositories_by_owner through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.aclosing``) before the transaction ends.
     """
-    async with conn.transaction():
-        name = f"list_repositories_by_owner_{next(_CURSOR_IDS)}"
-        async with psycopg.AsyncRawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            await cur.execute(
-                q.LIST_REPOSITORIES_BY_OWNER,
-                (owner_id, include_private, before_created_at, before_id, page_size),
-            )
-            async for r in cur:
+    async with AsyncServerStream(conn, "list_repositories_by_owner", batch_size) as stream:
+        await stream.execute(
+            q.LIST_REPOSITORIES_BY_OWNER,
+            (owner_id, include_private, before_created_at, before_id, page_size),
+        )
+        while rows := await stream.fetch():
+            for r in rows:
                 yield models.Repository(*r)
 
 
@@ -124,18 +123,17 @@ async def iter_list_public_repositories(
     before_id: int | None = None,
     page_size: int,
     batch_size: int = 1000,
-) -> AsyncIterator[models.Repository]:
+) -> AsyncGenerator[models.Repository, None]:
     """Stream list_public_repositories through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.aclosing``) before the transaction ends.
     """
-    async with conn.transaction():
-        name = f"list_public_repositories_{next(_CURSOR_IDS)}"
-        async with psycopg.AsyncRawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            await cur.execute(q.LIST_PUBLIC_REPOSITORIES, (before_created_at, before_id, page_size))
-            async for r in cur:
+    async with AsyncServerStream(conn, "list_public_repositories", batch_size) as stream:
+        await stream.execute(q.LIST_PUBLIC_REPOSITORIES, (before_created_at, before_id, page_size))
+        while rows := await stream.fetch():
+            for r in rows:
                 yield models.Repository(*r)
 
 
@@ -164,21 +162,19 @@ async def iter_list_public_repositories_by_topic(
     before_id: int | None = None,
     page_size: int,
     batch_size: int = 1000,
-) -> AsyncIterator[models.Repository]:
+) -> AsyncGenerator[models.Repository, None]:
     """Stream list_public_repositories_by_topic through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.aclosing``) before the transaction ends.
     """
-    async with conn.transaction():
-        name = f"list_public_repositories_by_topic_{next(_CURSOR_IDS)}"
-        async with psycopg.AsyncRawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            await cur.execute(
-                q.LIST_PUBLIC_REPOSITORIES_BY_TOPIC,
-                (topic, before_created_at, before_id, page_size),
-            )
-            async for r in cur:
+    async with AsyncServerStream(conn, "list_public_repositories_by_topic", batch_size) as stream:
+        await stream.execute(
+            q.LIST_PUBLIC_REPOSITORIES_BY_TOPIC, (topic, before_created_at, before_id, page_size)
+        )
+        while rows := await stream.fetch():
+            for r in rows:
                 yield models.Repository(*r)
 
 
@@ -277,18 +273,17 @@ async def iter_list_branches(
     after_name: str | None = None,
     page_size: int,
     batch_size: int = 1000,
-) -> AsyncIterator[models.Branch]:
+) -> AsyncGenerator[models.Branch, None]:
     """Stream list_branches through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.aclosing``) before the transaction ends.
     """
-    async with conn.transaction():
-        name = f"list_branches_{next(_CURSOR_IDS)}"
-        async with psycopg.AsyncRawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            await cur.execute(q.LIST_BRANCHES, (repository_id, after_name, page_size))
-            async for r in cur:
+    async with AsyncServerStream(conn, "list_branches", batch_size) as stream:
+        await stream.execute(q.LIST_BRANCHES, (repository_id, after_name, page_size))
+        while rows := await stream.fetch():
+            for r in rows:
                 yield models.Branch(*r)
 
 
@@ -345,18 +340,17 @@ async def list_renamed_branches(
 
 async def iter_list_renamed_branches(
     conn: psycopg.AsyncConnection[Any], *, repository_id: int, batch_size: int = 1000
-) -> AsyncIterator[models.RenamedBranch]:
+) -> AsyncGenerator[models.RenamedBranch, None]:
     """Stream list_renamed_branches through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.aclosing``) before the transaction ends.
     """
-    async with conn.transaction():
-        name = f"list_renamed_branches_{next(_CURSOR_IDS)}"
-        async with psycopg.AsyncRawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            await cur.execute(q.LIST_RENAMED_BRANCHES, (repository_id,))
-            async for r in cur:
+    async with AsyncServerStream(conn, "list_renamed_branches", batch_size) as stream:
+        await stream.execute(q.LIST_RENAMED_BRANCHES, (repository_id,))
+        while rows := await stream.fetch():
+            for r in rows:
                 yield models.RenamedBranch(*r)
 
 
@@ -406,18 +400,17 @@ async def iter_list_bookmarks(
     after_name: str | None = None,
     page_size: int,
     batch_size: int = 1000,
-) -> AsyncIterator[models.Bookmark]:
+) -> AsyncGenerator[models.Bookmark, None]:
     """Stream list_bookmarks through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.aclosing``) before the transaction ends.
     """
-    async with conn.transaction():
-        name = f"list_bookmarks_{next(_CURSOR_IDS)}"
-        async with psycopg.AsyncRawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            await cur.execute(q.LIST_BOOKMARKS, (repository_id, after_name, page_size))
-            async for r in cur:
+    async with AsyncServerStream(conn, "list_bookmarks", batch_size) as stream:
+        await stream.execute(q.LIST_BOOKMARKS, (repository_id, after_name, page_size))
+        while rows := await stream.fetch():
+            for r in rows:
                 yield models.Bookmark(*r)
 
 
@@ -437,18 +430,17 @@ async def iter_list_bookmarks_for_change(
     repository_id: int,
     change_id: str,
     batch_size: int = 1000,
-) -> AsyncIterator[models.Bookmark]:
+) -> AsyncGenerator[models.Bookmark, None]:
     """Stream list_bookmarks_for_change through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.aclosing``) before the transaction ends.
     """
-    async with conn.transaction():
-        name = f"list_bookmarks_for_change_{next(_CURSOR_IDS)}"
-        async with psycopg.AsyncRawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            await cur.execute(q.LIST_BOOKMARKS_FOR_CHANGE, (repository_id, change_id))
-            async for r in cur:
+    async with AsyncServerStream(conn, "list_bookmarks_for_change", batch_size) as stream:
+        await stream.execute(q.LIST_BOOKMARKS_FOR_CHANGE, (repository_id, change_id))
+        while rows := await stream.fetch():
+            for r in rows:
                 yield models.Bookmark(*r)
 
 
@@ -514,18 +506,17 @@ async def list_protected_branches(
 
 async def iter_list_protected_branches(
     conn: psycopg.AsyncConnection[Any], *, repository_id: int, batch_size: int = 1000
-) -> AsyncIterator[models.ProtectedBranch]:
+) -> AsyncGenerator[models.ProtectedBranch, None]:
     """Stream list_protected_branches through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.aclosing``) before the transaction ends.
     """
-    async with conn.transaction():
-        name = f"list_protected_branches_{next(_CURSOR_IDS)}"
-        async with psycopg.AsyncRawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            await cur.execute(q.LIST_PROTECTED_BRANCHES, (repository_id,))
-            async for r in cur:
+    async with AsyncServerStream(conn, "list_protected_branches", batch_size) as stream:
+        await stream.execute(q.LIST_PROTECTED_BRANCHES, (repository_id,))
+        while rows := await stream.fetch():
+            for r in rows:
                 yield models.ProtectedBranch(*r)
 
 
@@ -578,6 +569,3 @@ async def delete_protected_branch(conn: psycopg.AsyncConnection[Any], *, id: int
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.DELETE_PROTECTED_BRANCH, (id,))
         return cur.rowcount
-
-
-_CURSOR_IDS = itertools.count()

@@ -4,8 +4,7 @@
 from __future__ import annotations
 
 import datetime
-import itertools
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 import psycopg
@@ -13,6 +12,7 @@ from psycopg.rows import tuple_row
 
 from plue_queries import models
 from plue_queries import users as q
+from plue_queries._streams import AsyncServerStream
 
 
 async def create_user(
@@ -104,18 +104,17 @@ async def iter_list_users(
     before_id: int | None = None,
     page_size: int,
     batch_size: int = 1000,
-) -> AsyncIterator[models.User]:
+) -> AsyncGenerator[models.User, None]:
     """Stream list_users through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.aclosing``) before the transaction ends.
     """
-    async with conn.transaction():
-        name = f"list_users_{next(_CURSOR_IDS)}"
-        async with psycopg.AsyncRawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            await cur.execute(q.LIST_USERS, (only_active, before_created_at, before_id, page_size))
-            async for r in cur:
+    async with AsyncServerStream(conn, "list_users", batch_size) as stream:
+        await stream.execute(q.LIST_USERS, (only_active, before_created_at, before_id, page_size))
+        while rows := await stream.fetch():
+            for r in rows:
                 yield models.User(*r)
 
 
@@ -222,18 +221,17 @@ async def list_email_addresses(
 
 async def iter_list_email_addresses(
     conn: psycopg.AsyncConnection[Any], *, user_id: int, batch_size: int = 1000
-) -> AsyncIterator[models.EmailAddress]:
+) -> AsyncGenerator[models.EmailAddress, None]:
     """Stream list_email_addresses through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.aclosing``) before the transaction ends.
     """
-    async with conn.transaction():
-        name = f"list_email_addresses_{next(_CURSOR_IDS)}"
-        async with psycopg.AsyncRawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            await cur.execute(q.LIST_EMAIL_ADDRESSES, (user_id,))
-            async for r in cur:
+    async with AsyncServerStream(conn, "list_email_addresses", batch_size) as stream:
+        await stream.execute(q.LIST_EMAIL_ADDRESSES, (user_id,))
+        while rows := await stream.fetch():
+            for r in rows:
                 yield models.EmailAddress(*r)
 
 
@@ -266,6 +264,3 @@ async def delete_email_address(conn: psycopg.AsyncConnection[Any], *, id: int, u
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.DELETE_EMAIL_ADDRESS, (id, user_id))
         return cur.rowcount
-
-
-_CURSOR_IDS = itertools.count()

@@ -4,8 +4,7 @@
 from __future__ import annotations
 
 import datetime
-import itertools
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncGenerator, Iterable
 from typing import Any
 
 import psycopg
@@ -14,6 +13,8 @@ from psycopg.types.json import Jsonb
 
 from plue_queries import enums, models
 from plue_queries import workflows as q
+from plue_queries._atomic import atomic_async
+from plue_queries._streams import AsyncServerStream
 from plue_queries._types import JsonInput
 
 
@@ -86,20 +87,19 @@ async def iter_list_workflow_definitions(
     after_name: str | None = None,
     page_size: int,
     batch_size: int = 1000,
-) -> AsyncIterator[models.WorkflowDefinition]:
+) -> AsyncGenerator[models.WorkflowDefinition, None]:
     """Stream list_workflow_definitions through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.aclosing``) before the transaction ends.
     """
-    async with conn.transaction():
-        name = f"list_workflow_definitions_{next(_CURSOR_IDS)}"
-        async with psycopg.AsyncRawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            await cur.execute(
-                q.LIST_WORKFLOW_DEFINITIONS, (repository_id, active_only, after_name, page_size)
-            )
-            async for r in cur:
+    async with AsyncServerStream(conn, "list_workflow_definitions", batch_size) as stream:
+        await stream.execute(
+            q.LIST_WORKFLOW_DEFINITIONS, (repository_id, active_only, after_name, page_size)
+        )
+        while rows := await stream.fetch():
+            for r in rows:
                 yield models.WorkflowDefinition(*r)
 
 
@@ -335,21 +335,20 @@ async def iter_list_recent_workflow_runs(
     before_id: int | None = None,
     page_size: int,
     batch_size: int = 1000,
-) -> AsyncIterator[q.ListRecentWorkflowRunsRow]:
+) -> AsyncGenerator[q.ListRecentWorkflowRunsRow, None]:
     """Stream list_recent_workflow_runs through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.aclosing``) before the transaction ends.
     """
-    async with conn.transaction():
-        name = f"list_recent_workflow_runs_{next(_CURSOR_IDS)}"
-        async with psycopg.AsyncRawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            await cur.execute(
-                q.LIST_RECENT_WORKFLOW_RUNS,
-                (repository_id, status, before_created_at, before_id, page_size),
-            )
-            async for r in cur:
+    async with AsyncServerStream(conn, "list_recent_workflow_runs", batch_size) as stream:
+        await stream.execute(
+            q.LIST_RECENT_WORKFLOW_RUNS,
+            (repository_id, status, before_created_at, before_id, page_size),
+        )
+        while rows := await stream.fetch():
+            for r in rows:
                 yield q.ListRecentWorkflowRunsRow(
                     r[0],
                     r[1],
@@ -380,18 +379,17 @@ async def count_workflow_runs_by_status(
 
 async def iter_count_workflow_runs_by_status(
     conn: psycopg.AsyncConnection[Any], *, repository_id: int, batch_size: int = 1000
-) -> AsyncIterator[q.CountWorkflowRunsByStatusRow]:
+) -> AsyncGenerator[q.CountWorkflowRunsByStatusRow, None]:
     """Stream count_workflow_runs_by_status through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.aclosing``) before the transaction ends.
     """
-    async with conn.transaction():
-        name = f"count_workflow_runs_by_status_{next(_CURSOR_IDS)}"
-        async with psycopg.AsyncRawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            await cur.execute(q.COUNT_WORKFLOW_RUNS_BY_STATUS, (repository_id,))
-            async for r in cur:
+    async with AsyncServerStream(conn, "count_workflow_runs_by_status", batch_size) as stream:
+        await stream.execute(q.COUNT_WORKFLOW_RUNS_BY_STATUS, (repository_id,))
+        while rows := await stream.fetch():
+            for r in rows:
                 yield q.CountWorkflowRunsByStatusRow(enums.WORKFLOW_RUN_STATUS_BY_VALUE[r[0]], r[1])
 
 
@@ -544,18 +542,17 @@ async def list_workflow_steps(
 
 async def iter_list_workflow_steps(
     conn: psycopg.AsyncConnection[Any], *, run_id: int, batch_size: int = 1000
-) -> AsyncIterator[models.WorkflowStep]:
+) -> AsyncGenerator[models.WorkflowStep, None]:
     """Stream list_workflow_steps through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.aclosing``) before the transaction ends.
     """
-    async with conn.transaction():
-        name = f"list_workflow_steps_{next(_CURSOR_IDS)}"
-        async with psycopg.AsyncRawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            await cur.execute(q.LIST_WORKFLOW_STEPS, (run_id,))
-            async for r in cur:
+    async with AsyncServerStream(conn, "list_workflow_steps", batch_size) as stream:
+        await stream.execute(q.LIST_WORKFLOW_STEPS, (run_id,))
+        while rows := await stream.fetch():
+            for r in rows:
                 yield models.WorkflowStep(
                     r[0],
                     r[1],
@@ -595,10 +592,11 @@ async def copy_workflow_logs(
 ) -> int:
     """Bulk log ingestion through COPY: many lines in one round trip, in order.
 
-    Writes all rows with COPY in one transaction (a savepoint if one is open):
-    all of them or, on error, none. Returns the number of rows written.
+    Writes all rows with COPY, all of them or, on error, none (a savepoint in an open
+    transaction, else its own; see ``plue_queries._atomic``). Returns the number
+    of rows written.
     """
-    async with conn.transaction(), conn.cursor() as cur:
+    async with atomic_async(conn), conn.cursor() as cur:
         async with cur.copy(q.COPY_WORKFLOW_LOGS_COPY) as copy:
             for p in rows:
                 await copy.write_row((p.run_id, p.step_id, p.stream, p.content))
@@ -625,18 +623,17 @@ async def iter_list_run_logs(
     after_id: int | None = None,
     page_size: int,
     batch_size: int = 1000,
-) -> AsyncIterator[models.WorkflowLog]:
+) -> AsyncGenerator[models.WorkflowLog, None]:
     """Stream list_run_logs through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.aclosing``) before the transaction ends.
     """
-    async with conn.transaction():
-        name = f"list_run_logs_{next(_CURSOR_IDS)}"
-        async with psycopg.AsyncRawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            await cur.execute(q.LIST_RUN_LOGS, (run_id, after_id, page_size))
-            async for r in cur:
+    async with AsyncServerStream(conn, "list_run_logs", batch_size) as stream:
+        await stream.execute(q.LIST_RUN_LOGS, (run_id, after_id, page_size))
+        while rows := await stream.fetch():
+            for r in rows:
                 yield models.WorkflowLog(
                     r[0], r[1], r[2], enums.LOG_STREAM_BY_VALUE[r[3]], r[4], r[5]
                 )
@@ -666,18 +663,17 @@ async def iter_list_step_logs(
     after_id: int | None = None,
     page_size: int,
     batch_size: int = 1000,
-) -> AsyncIterator[models.WorkflowLog]:
+) -> AsyncGenerator[models.WorkflowLog, None]:
     """Stream list_step_logs through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``plue_queries._streams``). Read it to the end or close it
+    (``contextlib.aclosing``) before the transaction ends.
     """
-    async with conn.transaction():
-        name = f"list_step_logs_{next(_CURSOR_IDS)}"
-        async with psycopg.AsyncRawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            await cur.execute(q.LIST_STEP_LOGS, (step_id, after_id, page_size))
-            async for r in cur:
+    async with AsyncServerStream(conn, "list_step_logs", batch_size) as stream:
+        await stream.execute(q.LIST_STEP_LOGS, (step_id, after_id, page_size))
+        while rows := await stream.fetch():
+            for r in rows:
                 yield models.WorkflowLog(
                     r[0], r[1], r[2], enums.LOG_STREAM_BY_VALUE[r[3]], r[4], r[5]
                 )
@@ -750,6 +746,3 @@ async def delete_runner(conn: psycopg.AsyncConnection[Any], *, id: int) -> int:
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.DELETE_RUNNER, (id,))
         return cur.rowcount
-
-
-_CURSOR_IDS = itertools.count()

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import datetime
 import decimal
-import itertools
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable
 from dataclasses import dataclass
 from typing import Any, Final, LiteralString
 
@@ -16,7 +15,9 @@ from psycopg.rows import tuple_row
 from psycopg.types.json import Json, Jsonb
 
 from kitchen import enums, models
+from kitchen._atomic import atomic
 from kitchen._cursors import thread_cursor
+from kitchen._streams import ServerStream
 from kitchen._types import Cidr, ExecResult, Inet, JsonInput, JsonValue, load_enum_array
 
 INSERT_KIND: Final[LiteralString] = """-- name: InsertKind :one
@@ -395,18 +396,17 @@ def list_kinds_by_ids(conn: psycopg.Connection[Any], *, ids: list[int]) -> list[
 
 def iter_list_kinds_by_ids(
     conn: psycopg.Connection[Any], *, ids: list[int], batch_size: int = 1000
-) -> Iterator[ListKindsByIdsRow]:
+) -> Generator[ListKindsByIdsRow, None, None]:
     """Stream list_kinds_by_ids through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``kitchen._streams``). Read it to the end or close it
+    (``contextlib.closing``) before the transaction ends.
     """
-    with conn.transaction():
-        name = f"list_kinds_by_ids_{next(_CURSOR_IDS)}"
-        with psycopg.RawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            cur.execute(LIST_KINDS_BY_IDS, (ids,))
-            for r in cur:
+    with ServerStream(conn, "list_kinds_by_ids", batch_size) as stream:
+        stream.execute(LIST_KINDS_BY_IDS, (ids,))
+        while rows := stream.fetch():
+            for r in rows:
                 yield ListKindsByIdsRow(r[0], r[1], enums.MOOD_BY_VALUE[r[2]])
 
 
@@ -443,18 +443,17 @@ def union_with_null(conn: psycopg.Connection[Any]) -> list[int | None]:
 
 def iter_union_with_null(
     conn: psycopg.Connection[Any], *, batch_size: int = 1000
-) -> Iterator[int | None]:
+) -> Generator[int | None, None, None]:
     """Stream union_with_null through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``kitchen._streams``). Read it to the end or close it
+    (``contextlib.closing``) before the transaction ends.
     """
-    with conn.transaction():
-        name = f"union_with_null_{next(_CURSOR_IDS)}"
-        with psycopg.RawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            cur.execute(UNION_WITH_NULL, ())
-            for r in cur:
+    with ServerStream(conn, "union_with_null", batch_size) as stream:
+        stream.execute(UNION_WITH_NULL, ())
+        while rows := stream.fetch():
+            for r in rows:
                 yield r[0]
 
 
@@ -473,18 +472,17 @@ def pets_with_owners(conn: psycopg.Connection[Any]) -> list[PetsWithOwnersRow]:
 
 def iter_pets_with_owners(
     conn: psycopg.Connection[Any], *, batch_size: int = 1000
-) -> Iterator[PetsWithOwnersRow]:
+) -> Generator[PetsWithOwnersRow, None, None]:
     """Stream pets_with_owners through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``kitchen._streams``). Read it to the end or close it
+    (``contextlib.closing``) before the transaction ends.
     """
-    with conn.transaction():
-        name = f"pets_with_owners_{next(_CURSOR_IDS)}"
-        with psycopg.RawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            cur.execute(PETS_WITH_OWNERS, ())
-            for r in cur:
+    with ServerStream(conn, "pets_with_owners", batch_size) as stream:
+        stream.execute(PETS_WITH_OWNERS, ())
+        while rows := stream.fetch():
+            for r in rows:
                 yield PetsWithOwnersRow(
                     models.Owner(*r[0:3]),
                     None
@@ -534,10 +532,11 @@ def delete_pet(conn: psycopg.Connection[Any], *, id: int) -> None:
 def copy_pets(conn: psycopg.Connection[Any], rows: Iterable[CopyPetsParams]) -> int:
     """Run the CopyPets query.
 
-    Writes all rows with COPY in one transaction (a savepoint if one is open):
-    all of them or, on error, none. Returns the number of rows written.
+    Writes all rows with COPY, all of them or, on error, none (a savepoint in an open
+    transaction, else its own; see ``kitchen._atomic``). Returns the number
+    of rows written.
     """
-    with conn.transaction(), conn.cursor() as cur:
+    with atomic(conn), conn.cursor() as cur:
         with cur.copy(COPY_PETS_COPY) as copy:
             for p in rows:
                 copy.write_row((p.owner_id, p.name, p.feeling))
@@ -547,12 +546,13 @@ def copy_pets(conn: psycopg.Connection[Any], rows: Iterable[CopyPetsParams]) -> 
 def add_pets(conn: psycopg.Connection[Any], rows: Iterable[AddPetsParams]) -> None:
     """Run the AddPets query.
 
-    Sends every row in pipeline mode, in one transaction: all run or none do.
+    Sends every row in pipeline mode: all run or none do (a savepoint in an open
+    transaction, else its own; see ``kitchen._atomic``).
     """
     params = [(p.owner_id, p.name) for p in rows]
     if not params:
         return
-    with conn.transaction(), psycopg.RawCursor(conn) as cur:
+    with atomic(conn), psycopg.RawCursor(conn) as cur:
         cur.executemany(ADD_PETS, params)
 
 
@@ -561,14 +561,14 @@ def get_pets_batch(
 ) -> list[models.Pet | None]:
     """Run the GetPetsBatch query.
 
-    Sends every row in pipeline mode, in one transaction, and returns one result per
-    input row, in order.
+    Sends every row in pipeline mode, all or nothing (see ``kitchen._atomic``),
+    and returns one result per input row, in order.
     """
     params = [(p.id,) for p in rows]
     out: list[models.Pet | None] = []
     if not params:
         return out
-    with conn.transaction(), psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
+    with atomic(conn), psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
         cur.executemany(GET_PETS_BATCH, params, returning=True)
         while True:
             r = cur.fetchone()
@@ -585,14 +585,14 @@ def pets_of_owners_batch(
 ) -> list[list[models.Pet]]:
     """Run the PetsOfOwnersBatch query.
 
-    Sends every row in pipeline mode, in one transaction, and returns one result per
-    input row, in order.
+    Sends every row in pipeline mode, all or nothing (see ``kitchen._atomic``),
+    and returns one result per input row, in order.
     """
     params = [(p.owner_id,) for p in rows]
     out: list[list[models.Pet]] = []
     if not params:
         return out
-    with conn.transaction(), psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
+    with atomic(conn), psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
         cur.executemany(PETS_OF_OWNERS_BATCH, params, returning=True)
         while True:
             out.append(
@@ -630,12 +630,13 @@ def delete_owner(conn: psycopg.Connection[Any], *, id: int) -> None:
 def rename_pets(conn: psycopg.Connection[Any], rows: Iterable[RenamePetsParams]) -> None:
     """Run the RenamePets query.
 
-    Sends every row in pipeline mode, in one transaction: all run or none do.
+    Sends every row in pipeline mode: all run or none do (a savepoint in an open
+    transaction, else its own; see ``kitchen._atomic``).
     """
     params = [(p.new_name, p.id) for p in rows]
     if not params:
         return
-    with conn.transaction(), psycopg.RawCursor(conn) as cur:
+    with atomic(conn), psycopg.RawCursor(conn) as cur:
         cur.executemany(RENAME_PETS, params)
 
 
@@ -647,6 +648,3 @@ def set_spot(
     cur.execute(SET_SPOT, (spot, id))
     r = cur.fetchone()
     return None if r is None else r[0]
-
-
-_CURSOR_IDS = itertools.count()

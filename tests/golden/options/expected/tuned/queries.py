@@ -3,17 +3,16 @@
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Iterator
+from collections.abc import Generator
 from typing import Any, Final, LiteralString
 
 import psycopg
 import tuned_types
-from psycopg.rows import tuple_row
 from psycopg.types.json import Jsonb
 
 from tuned import models
 from tuned._cursors import thread_cursor
+from tuned._streams import ServerStream
 from tuned._types import JsonInput
 
 CREATE_PERSON: Final[LiteralString] = """-- name: CreatePerson :one
@@ -50,19 +49,15 @@ def list_people(conn: psycopg.Connection[Any]) -> list[models.Person]:
 
 def iter_list_people(
     conn: psycopg.Connection[Any], *, batch_size: int = 1000
-) -> Iterator[models.Person]:
+) -> Generator[models.Person, None, None]:
     """Stream list_people through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``tuned._streams``). Read it to the end or close it
+    (``contextlib.closing``) before the transaction ends.
     """
-    with conn.transaction():
-        name = f"list_people_{next(_CURSOR_IDS)}"
-        with psycopg.RawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            cur.execute(LIST_PEOPLE, ())
-            for r in cur:
+    with ServerStream(conn, "list_people", batch_size) as stream:
+        stream.execute(LIST_PEOPLE, ())
+        while rows := stream.fetch():
+            for r in rows:
                 yield models.Person(*r)
-
-
-_CURSOR_IDS = itertools.count()

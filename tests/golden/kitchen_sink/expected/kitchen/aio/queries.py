@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import datetime
 import decimal
-import itertools
 import uuid
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncGenerator, Iterable
 from typing import Any
 
 import psycopg
@@ -16,6 +15,8 @@ from psycopg.types.json import Json, Jsonb
 
 from kitchen import enums, models
 from kitchen import queries as q
+from kitchen._atomic import atomic_async
+from kitchen._streams import AsyncServerStream
 from kitchen._types import Cidr, ExecResult, Inet, JsonInput, load_enum_array
 
 
@@ -182,18 +183,17 @@ async def list_kinds_by_ids(
 
 async def iter_list_kinds_by_ids(
     conn: psycopg.AsyncConnection[Any], *, ids: list[int], batch_size: int = 1000
-) -> AsyncIterator[q.ListKindsByIdsRow]:
+) -> AsyncGenerator[q.ListKindsByIdsRow, None]:
     """Stream list_kinds_by_ids through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``kitchen._streams``). Read it to the end or close it
+    (``contextlib.aclosing``) before the transaction ends.
     """
-    async with conn.transaction():
-        name = f"list_kinds_by_ids_{next(_CURSOR_IDS)}"
-        async with psycopg.AsyncRawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            await cur.execute(q.LIST_KINDS_BY_IDS, (ids,))
-            async for r in cur:
+    async with AsyncServerStream(conn, "list_kinds_by_ids", batch_size) as stream:
+        await stream.execute(q.LIST_KINDS_BY_IDS, (ids,))
+        while rows := await stream.fetch():
+            for r in rows:
                 yield q.ListKindsByIdsRow(r[0], r[1], enums.MOOD_BY_VALUE[r[2]])
 
 
@@ -235,18 +235,17 @@ async def union_with_null(conn: psycopg.AsyncConnection[Any]) -> list[int | None
 
 async def iter_union_with_null(
     conn: psycopg.AsyncConnection[Any], *, batch_size: int = 1000
-) -> AsyncIterator[int | None]:
+) -> AsyncGenerator[int | None, None]:
     """Stream union_with_null through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``kitchen._streams``). Read it to the end or close it
+    (``contextlib.aclosing``) before the transaction ends.
     """
-    async with conn.transaction():
-        name = f"union_with_null_{next(_CURSOR_IDS)}"
-        async with psycopg.AsyncRawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            await cur.execute(q.UNION_WITH_NULL, ())
-            async for r in cur:
+    async with AsyncServerStream(conn, "union_with_null", batch_size) as stream:
+        await stream.execute(q.UNION_WITH_NULL, ())
+        while rows := await stream.fetch():
+            for r in rows:
                 yield r[0]
 
 
@@ -266,18 +265,17 @@ async def pets_with_owners(conn: psycopg.AsyncConnection[Any]) -> list[q.PetsWit
 
 async def iter_pets_with_owners(
     conn: psycopg.AsyncConnection[Any], *, batch_size: int = 1000
-) -> AsyncIterator[q.PetsWithOwnersRow]:
+) -> AsyncGenerator[q.PetsWithOwnersRow, None]:
     """Stream pets_with_owners through a server-side cursor, ``batch_size`` rows per fetch.
 
-    The cursor lives in a transaction (a savepoint if one is already open) that ends
-    when the iterator is exhausted or closed.
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``kitchen._streams``). Read it to the end or close it
+    (``contextlib.aclosing``) before the transaction ends.
     """
-    async with conn.transaction():
-        name = f"pets_with_owners_{next(_CURSOR_IDS)}"
-        async with psycopg.AsyncRawServerCursor(conn, name, row_factory=tuple_row) as cur:
-            cur.itersize = batch_size
-            await cur.execute(q.PETS_WITH_OWNERS, ())
-            async for r in cur:
+    async with AsyncServerStream(conn, "pets_with_owners", batch_size) as stream:
+        await stream.execute(q.PETS_WITH_OWNERS, ())
+        while rows := await stream.fetch():
+            for r in rows:
                 yield q.PetsWithOwnersRow(
                     models.Owner(*r[0:3]),
                     None
@@ -327,10 +325,11 @@ async def delete_pet(conn: psycopg.AsyncConnection[Any], *, id: int) -> None:
 async def copy_pets(conn: psycopg.AsyncConnection[Any], rows: Iterable[q.CopyPetsParams]) -> int:
     """Run the CopyPets query.
 
-    Writes all rows with COPY in one transaction (a savepoint if one is open):
-    all of them or, on error, none. Returns the number of rows written.
+    Writes all rows with COPY, all of them or, on error, none (a savepoint in an open
+    transaction, else its own; see ``kitchen._atomic``). Returns the number
+    of rows written.
     """
-    async with conn.transaction(), conn.cursor() as cur:
+    async with atomic_async(conn), conn.cursor() as cur:
         async with cur.copy(q.COPY_PETS_COPY) as copy:
             for p in rows:
                 await copy.write_row((p.owner_id, p.name, p.feeling))
@@ -340,12 +339,13 @@ async def copy_pets(conn: psycopg.AsyncConnection[Any], rows: Iterable[q.CopyPet
 async def add_pets(conn: psycopg.AsyncConnection[Any], rows: Iterable[q.AddPetsParams]) -> None:
     """Run the AddPets query.
 
-    Sends every row in pipeline mode, in one transaction: all run or none do.
+    Sends every row in pipeline mode: all run or none do (a savepoint in an open
+    transaction, else its own; see ``kitchen._atomic``).
     """
     params = [(p.owner_id, p.name) for p in rows]
     if not params:
         return
-    async with conn.transaction(), psycopg.AsyncRawCursor(conn) as cur:
+    async with atomic_async(conn), psycopg.AsyncRawCursor(conn) as cur:
         await cur.executemany(q.ADD_PETS, params)
 
 
@@ -354,14 +354,14 @@ async def get_pets_batch(
 ) -> list[models.Pet | None]:
     """Run the GetPetsBatch query.
 
-    Sends every row in pipeline mode, in one transaction, and returns one result per
-    input row, in order.
+    Sends every row in pipeline mode, all or nothing (see ``kitchen._atomic``),
+    and returns one result per input row, in order.
     """
     params = [(p.id,) for p in rows]
     out: list[models.Pet | None] = []
     if not params:
         return out
-    async with conn.transaction(), psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with atomic_async(conn), psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.executemany(q.GET_PETS_BATCH, params, returning=True)
         while True:
             r = await cur.fetchone()
@@ -378,14 +378,14 @@ async def pets_of_owners_batch(
 ) -> list[list[models.Pet]]:
     """Run the PetsOfOwnersBatch query.
 
-    Sends every row in pipeline mode, in one transaction, and returns one result per
-    input row, in order.
+    Sends every row in pipeline mode, all or nothing (see ``kitchen._atomic``),
+    and returns one result per input row, in order.
     """
     params = [(p.owner_id,) for p in rows]
     out: list[list[models.Pet]] = []
     if not params:
         return out
-    async with conn.transaction(), psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with atomic_async(conn), psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.executemany(q.PETS_OF_OWNERS_BATCH, params, returning=True)
         while True:
             out.append(
@@ -428,12 +428,13 @@ async def rename_pets(
 ) -> None:
     """Run the RenamePets query.
 
-    Sends every row in pipeline mode, in one transaction: all run or none do.
+    Sends every row in pipeline mode: all run or none do (a savepoint in an open
+    transaction, else its own; see ``kitchen._atomic``).
     """
     params = [(p.new_name, p.id) for p in rows]
     if not params:
         return
-    async with conn.transaction(), psycopg.AsyncRawCursor(conn) as cur:
+    async with atomic_async(conn), psycopg.AsyncRawCursor(conn) as cur:
         await cur.executemany(q.RENAME_PETS, params)
 
 
@@ -445,6 +446,3 @@ async def set_spot(
         await cur.execute(q.SET_SPOT, (spot, id))
         r = await cur.fetchone()
     return None if r is None else r[0]
-
-
-_CURSOR_IDS = itertools.count()
