@@ -136,7 +136,7 @@ def test_changed_function_body_is_shown_as_a_diff(
 
 def test_broken_migration_is_reported(project: tuple[Path, Path], server_url: str) -> None:
     with pytest.raises(
-        MigrationError, match=r"0004_drift\.sql: relation \"nobody\" does not exist"
+        MigrationError, match=r"0004_drift\.sql:1: relation \"nobody\" does not exist"
     ):
         drift_with(project, server_url, "ALTER TABLE nobody ADD COLUMN x int;")
 

@@ -1,13 +1,16 @@
-"""Apply migrations/NNNN_name.sql in order, each once, each in its own transaction.
+"""Apply migrations/NNNN_name.sql in order, each once, each entirely or not at all.
 
 Why our own migration runner: yoyo-migrations 9 (the obvious library) records a hash
 of the migration's *id*, not of its contents, so an applied file edited afterwards goes
 unnoticed; it serialises migrators with a row in a lock table that a crashed process
 leaves behind (until ``yoyo break-lock``), where a session advisory lock is released by
 PostgreSQL itself; and it splits SQL files into statements with its own parser. The
-rules we need fit in this module: a sha256 checksum per applied file, checked before
-anything runs; ``pg_advisory_lock`` around the whole run; one transaction per file,
-sent as one simple-protocol query so PostgreSQL parses it.
+rules we need fit in this module and migration_parse: a sha256 checksum per applied
+file, checked before anything runs; ``pg_advisory_lock`` around the whole run; every
+pending file parsed (by PostgreSQL's parser) and refused if it controls transactions,
+before any runs; one transaction per file, or, for a file marked no-transaction, one per
+statement with the progress recorded, so a failure halfway is resumed, never hidden.
+Each statement goes through the extended protocol, which runs exactly one statement.
 """
 
 from __future__ import annotations
@@ -20,26 +23,35 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from psycopg import sql
+from psycopg import errors, sql
 
 from plue_db import config
+from plue_db.migration_parse import MigrationError as MigrationError
+from plue_db.migration_parse import ParsedMigration, Statement, line_at, parse
 
 TABLE = "plue_schema_migrations"
 FILE_NAME = re.compile(r"^(\d{4})_([a-z0-9][a-z0-9_]*)\.sql$")
 # pg_advisory_lock key shared by every migrator of any plue database ("plue" in ASCII).
 LOCK_KEY = 0x706C7565
+# The checksum of a partly applied no-transaction file: not a sha256, so an older
+# plue-db (which knows no statements_done) refuses the row instead of skipping the file.
+PARTIAL = "partial"
 
 _CREATE_TABLE = sql.SQL(
-    """CREATE TABLE IF NOT EXISTS {} (
+    """CREATE TABLE IF NOT EXISTS {table} (
     name text PRIMARY KEY,
     checksum text NOT NULL,
     applied_at timestamptz NOT NULL DEFAULT now()
-)"""
-).format(sql.Identifier(TABLE))
-
-
-class MigrationError(Exception):
-    """A migration set or run that cannot proceed; the message names the file."""
+);
+ALTER TABLE {table} ADD COLUMN IF NOT EXISTS statements_done text[]"""
+).format(table=sql.Identifier(TABLE))
+# NULL statements_done: applied entirely. Otherwise the checksums of the statements of
+# a no-transaction file committed so far, in order.
+_RECORD = sql.SQL(
+    """INSERT INTO {table} (name, checksum, statements_done) VALUES (%s, %s, %s)
+ON CONFLICT (name) DO UPDATE SET checksum = EXCLUDED.checksum,
+    statements_done = EXCLUDED.statements_done, applied_at = now()"""
+).format(table=sql.Identifier(TABLE))
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +60,14 @@ class Migration:
     path: Path
     sql: bytes
     checksum: str
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """A migration's row: applied entirely (``statements_done`` None) or partly."""
+
+    checksum: str
+    statements_done: tuple[str, ...] | None = None
 
 
 def discover(directory: Path = config.MIGRATIONS_DIR) -> list[Migration]:
@@ -74,42 +94,97 @@ def discover(directory: Path = config.MIGRATIONS_DIR) -> list[Migration]:
     return migrations
 
 
-def applied(conn: psycopg.Connection[Any]) -> dict[str, str]:
-    """name -> checksum of the migrations recorded in the database (empty if none yet)."""
+def applied(conn: psycopg.Connection[Any]) -> dict[str, Record]:
+    """name -> record of the migrations begun in the database (empty if none yet)."""
     exists = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (TABLE,)).fetchone()
     if exists is None or not exists[0]:
         return {}
-    query = sql.SQL("SELECT name, checksum FROM {}").format(sql.Identifier(TABLE))
-    return {name: checksum for name, checksum in conn.execute(query)}
+    # Through to_jsonb, so a dry run also reads a table made before statements_done.
+    query = sql.SQL("SELECT name, checksum, to_jsonb(m) -> 'statements_done' FROM {} m").format(
+        sql.Identifier(TABLE)
+    )
+    return {
+        name: Record(checksum, None if done is None else tuple(done))
+        for name, checksum, done in conn.execute(query)
+    }
 
 
-def pending(migrations: Sequence[Migration], done: dict[str, str]) -> list[Migration]:
-    """What is left to run, after checking the applied ones are unchanged and present."""
+def pending(migrations: Sequence[Migration], done: dict[str, Record]) -> list[Migration]:
+    """What is left to run (a partly applied file first), after checking the applied
+    ones are unchanged and present."""
     by_name = {m.name: m for m in migrations}
-    for name, checksum in sorted(done.items()):
+    for name, record in sorted(done.items()):
         if name not in by_name:
-            raise MigrationError(f"{name} is recorded as applied but its file is missing")
-        if by_name[name].checksum != checksum:
+            state = "applied" if record.statements_done is None else "partly applied"
+            raise MigrationError(f"{name} is recorded as {state} but its file is missing")
+        if record.statements_done is None and by_name[name].checksum != record.checksum:
             raise MigrationError(
                 f"{by_name[name].path} was changed after it was applied "
-                f"(checksum {checksum[:12]}… recorded, {by_name[name].checksum[:12]}… now); "
-                "add a new migration instead of editing an applied one"
+                f"(checksum {record.checksum[:12]}… recorded, {by_name[name].checksum[:12]}… "
+                "now); add a new migration instead of editing an applied one"
             )
-    todo = [m for m in migrations if m.name not in done]
-    last_done = max(done, default="")
+    complete = {name for name, record in done.items() if record.statements_done is None}
+    todo = [m for m in migrations if m.name not in complete]
+    last_begun = max(done, default="")
     for migration in todo:
-        if migration.name < last_done:
+        if migration.name < last_begun:
             raise MigrationError(
-                f"{migration.path} is new but sorts before the applied {last_done}; "
+                f"{migration.path} is new but sorts before the applied {last_begun}; "
                 "renumber it after the last applied migration"
             )
     return todo
 
 
+@dataclass(frozen=True, slots=True)
+class _Step:
+    """A pending migration, parsed, with how many statements already committed."""
+
+    migration: Migration
+    parsed: ParsedMigration
+    done: int
+
+
+def _plan(migrations: Sequence[Migration], conn: psycopg.Connection[Any]) -> list[_Step]:
+    """Every pending file parsed and checked, so a refusal comes before anything runs."""
+    records = applied(conn)
+    steps = []
+    for migration in pending(migrations, records):
+        parsed = parse(migration.path, migration.sql)
+        record = records.get(migration.name)
+        done = () if record is None or record.statements_done is None else record.statements_done
+        _check_resumable(migration, parsed, done)
+        steps.append(_Step(migration, parsed, len(done)))
+    return steps
+
+
+def _check_resumable(migration: Migration, parsed: ParsedMigration, done: tuple[str, ...]) -> None:
+    """A partly applied file may change only after its committed statements."""
+    if not done:
+        return
+    state = f"{migration.name} is partly applied (statements 1-{len(done)} committed)"
+    if parsed.transactional:
+        raise MigrationError(
+            f"{migration.path}: {state} as a no-transaction migration but no longer starts "
+            "with '-- plue-db: no-transaction'; restore that first line"
+        )
+    if len(parsed.statements) < len(done):
+        raise MigrationError(
+            f"{migration.path}: {state} but now has {len(parsed.statements)} statements; "
+            "restore the committed ones"
+        )
+    for statement, checksum in zip(parsed.statements, done, strict=False):
+        if statement.checksum != checksum:
+            raise MigrationError(
+                f"{migration.path}:{statement.line}: statement {statement.number} was changed "
+                f"after it was committed; {state}: only statements after "
+                f"{len(done)} may change"
+            )
+
+
 def migrate(
     url: str, directory: Path = config.MIGRATIONS_DIR, *, dry_run: bool = False
 ) -> list[Migration]:
-    """Apply the pending migrations (or, with ``dry_run``, only report them).
+    """Apply the pending migrations (or, with ``dry_run``, only check and report them).
 
     Returns the migrations applied (or that would be). Holds a session advisory lock
     for the whole run, so concurrent migrators apply each file exactly once.
@@ -117,42 +192,118 @@ def migrate(
     migrations = discover(directory)
     with psycopg.connect(url, autocommit=True) as conn:
         if dry_run:
-            return pending(migrations, applied(conn))
+            return [step.migration for step in _plan(migrations, conn)]
         conn.execute("SELECT pg_advisory_lock(%s)", (LOCK_KEY,))
         try:
             conn.execute(_CREATE_TABLE)
-            todo = pending(migrations, applied(conn))
-            for migration in todo:
-                _apply(conn, migration)
-            return todo
+            steps = _plan(migrations, conn)
+            for step in steps:
+                if step.parsed.transactional:
+                    _apply_in_one_transaction(conn, step)
+                else:
+                    _apply_statement_by_statement(conn, step)
+            return [step.migration for step in steps]
         finally:
             if not conn.closed:
                 conn.execute("SELECT pg_advisory_unlock(%s)", (LOCK_KEY,))
 
 
-def _apply(conn: psycopg.Connection[Any], migration: Migration) -> None:
-    record = sql.SQL("INSERT INTO {} (name, checksum) VALUES (%s, %s)").format(
-        sql.Identifier(TABLE)
-    )
+def _apply_in_one_transaction(conn: psycopg.Connection[Any], step: _Step) -> None:
+    migration, statement = step.migration, None
     try:
         with conn.transaction():
-            conn.execute(migration.sql)
-            conn.execute(record, (migration.name, migration.checksum))
+            for statement in step.parsed.statements:
+                _execute(conn, statement)
+            conn.execute(_RECORD, (migration.name, migration.checksum, None))
     except psycopg.Error as exc:
+        outcome = (
+            f"rolled back: nothing of {migration.name} was applied"
+            if not conn.broken
+            else f"connection lost: {migration.name} was applied entirely or not at all; "
+            "rerun to find out and finish"
+        )
         raise MigrationError(
-            f"{migration.path}{_line_of(exc, migration.sql)}: {_message(exc)} "
-            "(rolled back; earlier migrations stay applied)"
+            f"{_where(migration, statement, exc)} ({outcome}; earlier migrations stay applied)"
         ) from exc
 
 
-def _message(exc: psycopg.Error) -> str:
-    return exc.diag.message_primary or str(exc).strip()
+def _apply_statement_by_statement(conn: psycopg.Connection[Any], step: _Step) -> None:
+    """Commit each statement with its progress record; on failure, say what ran."""
+    migration, statements = step.migration, step.parsed.statements
+    for statement in statements[step.done :]:
+        done = [s.checksum for s in statements[: statement.number]]
+        try:
+            _commit(conn, statement, (migration.name, PARTIAL, done))
+        except _StatementError as failed:
+            raise MigrationError(
+                f"{_where(migration, statement, failed.error)} (no-transaction migration: "
+                f"{statement.number - 1} of its {len(statements)} statements are committed; "
+                f"statement {statement.number} {failed.outcome}; fix the cause and rerun: "
+                "it resumes after the last committed statement, which must stay unchanged)"
+            ) from failed.error
+    conn.execute(_RECORD, (migration.name, migration.checksum, None))
 
 
-def _line_of(exc: psycopg.Error, text: bytes) -> str:
-    """':LINE' for errors PostgreSQL located in the file, else ''."""
+class _StatementError(Exception):
+    """A statement of a no-transaction file failed; ``outcome`` says what it left."""
+
+    def __init__(self, error: psycopg.Error, outcome: str) -> None:
+        super().__init__(outcome)
+        self.error = error
+        self.outcome = outcome
+
+
+def _commit(conn: psycopg.Connection[Any], statement: Statement, record: tuple[Any, ...]) -> None:
+    """Run ``statement`` and its progress record in one transaction; if PostgreSQL
+    refuses the statement inside a transaction block (CREATE INDEX CONCURRENTLY,
+    VACUUM, ALTER SYSTEM), that transaction did nothing, so run it alone, then record
+    it. DO and CALL are never run alone: their code could COMMIT halfway."""
+    rolled_back = "was rolled back"
+    try:
+        with conn.transaction():
+            _execute(conn, statement)
+            conn.execute(_RECORD, record)
+        return
+    except errors.ActiveSqlTransaction as exc:
+        if statement.procedural:
+            raise _StatementError(exc, rolled_back) from exc
+    except psycopg.Error as exc:
+        raise _StatementError(exc, _lost_or(conn, rolled_back)) from exc
+    try:
+        _execute(conn, statement)
+    except psycopg.Error as exc:
+        partial = (
+            "ran outside a transaction and may have left partial effects (a failed "
+            "CREATE INDEX CONCURRENTLY leaves an INVALID index: drop it before rerunning)"
+        )
+        raise _StatementError(exc, _lost_or(conn, partial)) from exc
+    try:
+        conn.execute(_RECORD, record)
+    except psycopg.Error as exc:
+        unrecorded = "committed, but its progress was not recorded: the rerun repeats it"
+        raise _StatementError(exc, _lost_or(conn, unrecorded)) from exc
+
+
+def _lost_or(conn: psycopg.Connection[Any], outcome: str) -> str:
+    """``outcome``, unless the connection died and the server's verdict is unknown."""
+    if conn.broken:
+        return "lost its connection, so whether it committed is unknown"
+    return outcome
+
+
+def _execute(conn: psycopg.Connection[Any], statement: Statement) -> None:
+    # binary=True makes psycopg use the extended protocol, which refuses more than one
+    # statement: whatever the split, one message can never smuggle in a second one.
+    psycopg.RawCursor(conn).execute(statement.text.encode(), binary=True)
+
+
+def _where(migration: Migration, statement: Statement | None, exc: psycopg.Error) -> str:
+    """'path:LINE: reason', LINE where PostgreSQL located the error, else the statement's."""
+    message = exc.diag.message_primary or str(exc).strip()
+    if statement is None:
+        return f"{migration.path}: {message}"
     position = exc.diag.statement_position
-    if not position:
-        return ""
-    prefix = text.decode(errors="replace")[: int(position) - 1]
-    return f":{prefix.count(chr(10)) + 1}"
+    line = statement.line
+    if position:
+        line += line_at(statement.text, int(position) - 1) - 1
+    return f"{migration.path}:{line}: {message}"
