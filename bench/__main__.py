@@ -98,6 +98,7 @@ def _measure(
         for workload in (
             bulk.log_ingestion(conn, seeded, plan.bulk_rows, plan.single_sample),
             bulk.small_writes(conn, seeded, plan.small_writes),
+            bulk.streaming(conn, seeded, plan.bulk_rows),
         ):
             results.append(harness.run(workload, plan.bulk_rounds, log))
     return results, _pairs(results)
@@ -125,7 +126,7 @@ def _pairs(results: list[WorkloadResult]) -> list[tuple[str, float]]:
         out.append(
             (f"{w.name}: generated / raw", w.paired_ratio(latency.GENERATED, latency.BASELINE))
         )
-    return out + _bulk_pairs(results[6], results[7])
+    return out + _bulk_pairs(results[6], results[7]) + _stream_pairs(results[8])
 
 
 def _bulk_pairs(copy: WorkloadResult, batch: WorkloadResult) -> list[tuple[str, float]]:
@@ -147,6 +148,18 @@ def _bulk_pairs(copy: WorkloadResult, batch: WorkloadResult) -> list[tuple[str, 
     pair(batch, "loop / :batchexec", bulk.LOOP, bulk.BATCHEXEC)
     pair(batch, "autocommit loop / :batchexec", bulk.LOOP_AUTOCOMMIT, bulk.BATCHEXEC)
     return out
+
+
+def _stream_pairs(stream: WorkloadResult) -> list[tuple[str, float]]:
+    """What a generated stream costs over a raw server-side cursor, in and out of a
+    transaction (WITH HOLD)."""
+    return [
+        (f"{stream.name}: {label} / raw", stream.paired_ratio(case, bulk.RAW_STREAM))
+        for label, case in (
+            ("generated in a transaction", bulk.STREAM_IN_TX),
+            ("generated WITH HOLD", bulk.STREAM_HOLD),
+        )
+    ]
 
 
 def _no_sync_commit(url: str) -> str:

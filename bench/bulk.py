@@ -5,7 +5,8 @@ single autocommitted INSERTs (timed on a sample and extrapolated per row), and, 
 where a row's time goes, the same with ``step_id`` NULL (one foreign-key check fewer),
 through binary COPY, and into stripped copies of the table (no foreign keys; no keys,
 indexes or identity at all). Small writes: 1,000 label attachments through the
-generated ``:batchexec`` vs loops of the generated ``:execrows``.
+generated ``:batchexec`` vs loops of the generated ``:execrows``. Streaming: the log
+read back through the generated ``iter_*`` vs a raw psycopg server-side cursor.
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ from collections.abc import Callable
 from typing import Any
 
 import psycopg
-from plue_queries import enums, issues, workflows
+from plue_queries import enums, issues, models, workflows
 from psycopg import sql
 from psycopg.abc import Query
+from psycopg.rows import tuple_row
 
 from bench import placeholders
 from bench.harness import Case, Timer, Workload
@@ -192,5 +194,47 @@ def small_writes(conn: psycopg.Connection[Any], seeded: Seeded, writes: int) -> 
             Case(LOOP, _per_row(loop)),
             Case(BATCHEXEC, batchexec),
             Case(LOOP_AUTOCOMMIT, _per_row(loop_autocommit)),
+        ],
+    )
+
+
+RAW_STREAM = "raw psycopg server cursor in a transaction (baseline)"
+STREAM_IN_TX = "generated iter_list_run_logs in the caller's transaction"
+STREAM_HOLD = "generated iter_list_run_logs, autocommit (WITH HOLD)"
+
+
+def streaming(conn: psycopg.Connection[Any], seeded: Seeded, rows: int) -> Workload:
+    """Seconds per log line read through a server-side cursor, 1,000 rows per fetch, each
+    decoded into the same model. ``conn`` autocommits, so the generated stream outside a
+    transaction declares its cursor WITH HOLD (the server computes the result first)."""
+    run_id = seeded.run_id
+
+    def raw(n: int) -> None:
+        with (
+            conn.transaction(),
+            psycopg.RawServerCursor(conn, "bench_stream", row_factory=tuple_row) as cur,
+        ):
+            cur.itersize = 1000
+            cur.execute(workflows.LIST_RUN_LOGS, (run_id, None, n))
+            got = [
+                models.WorkflowLog(r[0], r[1], r[2], enums.LOG_STREAM_BY_VALUE[r[3]], r[4], r[5])
+                for r in cur
+            ]
+        assert len(got) == n
+
+    def generated(n: int) -> None:
+        assert len(list(workflows.iter_list_run_logs(conn, run_id=run_id, page_size=n))) == n
+
+    def in_transaction(n: int) -> None:
+        with conn.transaction():
+            generated(n)
+
+    return Workload(
+        f"stream {rows:,} log lines",
+        rows,
+        [
+            Case(RAW_STREAM, _per_row(raw)),
+            Case(STREAM_IN_TX, _per_row(in_transaction)),
+            Case(STREAM_HOLD, _per_row(generated)),
         ],
     )

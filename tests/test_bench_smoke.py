@@ -71,12 +71,14 @@ def test_quick_run_prints_every_row_and_writes_a_chart(server_url: str, tmp_path
             "binary COPY into bare copy",
         ],
         "50 small writes (attach labels)": [bulk.LOOP, bulk.BATCHEXEC, bulk.LOOP_AUTOCOMMIT],
+        "stream 500 log lines": [bulk.RAW_STREAM, bulk.STREAM_IN_TX, bulk.STREAM_HOLD],
     }
     baselines = [r for r in rows if "baseline" in r["case"]]
     assert {float(r["ratio"]) for r in baselines} == {1.0}
     assert "generated async / raw async" in text
     assert "executemany / :copyfrom" in text
     assert "loop / :batchexec" in text
+    assert "stream 500 log lines: generated WITH HOLD / raw" in text
     assert "Machine:" in text
     assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
