@@ -80,21 +80,27 @@ def scrub(message: str, dsns: Iterable[str]) -> str:
     for dsn in dsns:
         message = message.replace(dsn, redacted(dsn))
     hidden: set[str] = set().union(*(secrets(d) for d in dsns))
-    # Up to two characters are too common to hunt for ('u' in 'user "u"'): those are
-    # masked only where libpq quotes exactly them.
+    # Up to two characters are too common to hunt for ('u' in 'user "u"').
     for secret in sorted(hidden, key=len, reverse=True):
         if len(secret) > 2:
             message = message.replace(secret, MASK)
 
     def mask(match: re.Match[str]) -> str:
-        quoted = match[0][1:-1]
-        leaks = any(
-            quoted == s or (len(quoted) > 2 and quoted in s) or (len(s) > 2 and s in quoted)
-            for s in hidden
-        )
+        leaks = any(_overlap(match[0][1:-1], secret) for secret in hidden)
         return f'"{MASK}"' if leaks else match[0]
 
     return _QUOTED.sub(mask, message)
+
+
+def _overlap(quoted: str, secret: str) -> bool:
+    """Whether a quoted fragment shares three characters in a row with ``secret``.
+
+    libpq quotes a misparsed host or value, which can hold part of a password with a
+    neighbour (``'zzword@127.0.0.1'``); short ones only count when they are all of it.
+    """
+    if len(quoted) < 3 or len(secret) < 3:
+        return quoted == secret
+    return any(secret[i : i + 3] in quoted for i in range(len(secret) - 2))
 
 
 def validate(dsn: str, source: str) -> str:
