@@ -11,6 +11,7 @@ import psycopg
 import pytest
 from plue_queries import auth, models, users
 from psycopg import errors, sql
+from psycopg.rows import TupleRow
 
 from tests.concurrency import run_on_connections
 from tests.factories import make_user, sha256_hex, ssh_fingerprint, wallet_address
@@ -95,15 +96,11 @@ def test_session_key_must_be_a_sha256_hex_digest(conn: Conn, bad: str) -> None:
     assert info.value.diag.constraint_name == "auth_sessions_session_key_hash_sha256"
 
 
-def test_session_for_unknown_user_is_a_foreign_key_violation(conn: Conn) -> None:
-    with pytest.raises(errors.ForeignKeyViolation), conn.transaction():
-        auth.create_auth_session(
-            conn,
-            user_id=-1,
-            session_key_hash=sha256_hex("k"),
-            user_agent="",
-            expires_at=db_now(conn) + DAY,
-        )
+def test_session_for_an_already_past_expiry_is_a_check_violation(conn: Conn) -> None:
+    user = make_user(conn)
+    with pytest.raises(errors.CheckViolation) as info, conn.transaction():
+        new_session(conn, user, datetime.timedelta(0))
+    assert info.value.diag.constraint_name == "auth_sessions_expiry_after_creation"
 
 
 def test_refresh_extends_only_sessions_near_expiry(conn: Conn) -> None:
@@ -132,6 +129,92 @@ def test_refresh_extends_only_sessions_near_expiry(conn: Conn) -> None:
         is None
     )
     assert auth.get_valid_auth_session(conn, session_key_hash=expired_hash) is None
+
+
+MONTH = datetime.timedelta(days=30)
+
+# RefreshAuthSession before issue 9: no bounds on ttl or refresh_window, no user rule.
+OLD_REFRESH = """UPDATE auth_sessions SET expires_at = now() + $1::interval
+WHERE session_key_hash = $2 AND expires_at > now() AND expires_at < now() + $3::interval
+RETURNING id"""
+
+
+def old_refresh(
+    conn: Conn,
+    *,
+    session_key_hash: str,
+    ttl: datetime.timedelta,
+    refresh_window: datetime.timedelta,
+) -> object | None:
+    """The unsafe variant, called like the generated function."""
+    cur = psycopg.RawCursor[TupleRow](conn)
+    return cur.execute(OLD_REFRESH, (ttl, session_key_hash, refresh_window)).fetchone()
+
+
+BAD_REFRESHES = [
+    pytest.param(MONTH, datetime.timedelta(0), "refresh_window must be positive", id="zero-window"),
+    pytest.param(MONTH, -HOUR, "refresh_window must be positive", id="negative-window"),
+    pytest.param(
+        -MONTH, HOUR, r"ttl \(-30 days\) must be longer than refresh_window", id="negative-ttl"
+    ),
+    pytest.param(
+        HOUR, HOUR, r"ttl \(01:00:00\) must be longer than refresh_window", id="ttl=window"
+    ),
+    pytest.param(366 * DAY, HOUR, "ttl must be at most 365 days, got 366 days", id="huge-ttl"),
+]
+
+
+def assert_refresh_refused(
+    conn: Conn,
+    refresh: Any,
+    ttl: datetime.timedelta,
+    refresh_window: datetime.timedelta,
+    message: str,
+) -> None:
+    """A bad ttl/refresh_window raises InvalidParameterValue naming the argument and
+    writes nothing, for a session due for refresh and for an unknown one alike; ten
+    calls in a row, so server-side prepared (generic) plans are covered too."""
+    user = make_user(conn)
+    key_hash, session = new_session(conn, user, datetime.timedelta(minutes=10))
+    # An old session, so a negative ttl clears auth_sessions_expiry_after_creation.
+    backdate(conn, "auth_sessions", session.id, 40 * DAY)
+    conn.execute(
+        "UPDATE auth_sessions SET expires_at = now() + interval '10 minutes' WHERE id = %s",
+        (session.id,),
+    )
+    before = auth.get_valid_auth_session(conn, session_key_hash=key_hash)
+    assert before is not None
+    for hashed in [key_hash] * 10 + [sha256_hex("no such session")]:
+        with pytest.raises(errors.InvalidParameterValue, match=message), conn.transaction():
+            refresh(conn, session_key_hash=hashed, ttl=ttl, refresh_window=refresh_window)
+    assert auth.get_valid_auth_session(conn, session_key_hash=key_hash) == before
+
+
+@pytest.mark.parametrize(("ttl", "refresh_window", "message"), BAD_REFRESHES)
+def test_refresh_refuses_bad_bounds_and_writes_nothing(
+    conn: Conn, ttl: datetime.timedelta, refresh_window: datetime.timedelta, message: str
+) -> None:
+    assert_refresh_refused(conn, auth.refresh_auth_session, ttl, refresh_window, message)
+
+
+@pytest.mark.parametrize(("ttl", "refresh_window", "message"), BAD_REFRESHES)
+def test_negative_control_old_refresh_accepts_bad_bounds(
+    conn: Conn, ttl: datetime.timedelta, refresh_window: datetime.timedelta, message: str
+) -> None:
+    """The query before issue 9 fails the same check for every bad pair: it raises
+    nothing (it either writes the absurd expiry or silently matches no row)."""
+    with pytest.raises(pytest.fail.Exception, match="DID NOT RAISE"):
+        assert_refresh_refused(conn, old_refresh, ttl, refresh_window, message)
+
+
+def test_refresh_bounds_are_inclusive_at_365_days(conn: Conn) -> None:
+    user = make_user(conn)
+    key_hash, _ = new_session(conn, user, datetime.timedelta(minutes=10))
+    year = 365 * DAY
+    refreshed = auth.refresh_auth_session(
+        conn, session_key_hash=key_hash, ttl=year, refresh_window=HOUR
+    )
+    assert refreshed is not None and refreshed.expires_at == db_now(conn) + year
 
 
 def test_list_delete_and_expire_sessions(conn: Conn) -> None:
@@ -311,7 +394,8 @@ def test_token_is_stored_as_hash_and_validates_with_touch(conn: Conn) -> None:
 
 def test_expired_revoked_or_blocked_tokens_do_not_validate(conn: Conn) -> None:
     user = make_user(conn)
-    expired_token, _ = new_token(conn, user, "old", expires_at=db_now(conn) - HOUR)
+    expired_token, expired = new_token(conn, user, "old", expires_at=db_now(conn) + HOUR)
+    backdate(conn, "access_tokens", expired.id, 2 * HOUR)
     assert auth.validate_access_token(conn, token_hash=sha256_hex(expired_token)) is None
 
     token, created = new_token(conn, user, "revoke-me", expires_at=db_now(conn) + DAY)
@@ -355,6 +439,9 @@ def test_token_constraints(conn: Conn) -> None:
     with pytest.raises(errors.CheckViolation) as info, conn.transaction():
         create(sha256_hex("t"), "12345678", "  ")
     assert info.value.diag.constraint_name == "access_tokens_name_not_empty"
+    with pytest.raises(errors.CheckViolation) as info, conn.transaction():
+        new_token(conn, user, "born-expired", expires_at=db_now(conn))
+    assert info.value.diag.constraint_name == "access_tokens_expiry_after_creation"
 
 
 def test_list_tokens_newest_first_including_revoked(conn: Conn) -> None:
