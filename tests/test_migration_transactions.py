@@ -381,3 +381,41 @@ def test_concurrent_migrators_run_each_no_transaction_statement_once(
     assert scalar(
         empty_database_url, "SELECT string_agg(step::text, ',' ORDER BY step) FROM runs"
     ) == ("0,1,2,3")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "CREATE TABLE a ();\nSELECT pg_advisory_unlock_all();\n",
+            "0001_x.sql: released the migration lock (pg_advisory_unlock_all(), DISCARD ALL, "
+            "...), which lets another migrator run the same files; remove that from the "
+            "migration (rolled back: nothing of 0001_x.sql was applied)",
+        ),
+        (
+            MARKER + "CREATE TABLE a ();\nSELECT pg_advisory_unlock_all();\n",
+            "0001_x.sql:3: released the migration lock (pg_advisory_unlock_all(), DISCARD ALL, "
+            "...), which lets another migrator run the same files; remove that from the "
+            "migration (no-transaction migration: 1 of its 2 statements are committed; "
+            "statement 2 was rolled back;",
+        ),
+        (
+            MARKER + "CREATE TABLE a ();\nDISCARD ALL;\n",
+            "0001_x.sql:3: released the migration lock (pg_advisory_unlock_all(), DISCARD ALL, "
+            "...), which lets another migrator run the same files; remove that from the "
+            "migration (no-transaction migration: 1 of its 2 statements are committed; "
+            "statement 2 committed, but its progress was not recorded: the rerun repeats it;",
+        ),
+    ],
+    ids=["transactional", "no-transaction", "no-transaction-discard"],
+)
+def test_a_migration_that_releases_the_lock_is_not_recorded(
+    tmp_path: Path, empty_database_url: str, text: str, expected: str
+) -> None:
+    migrations = write(tmp_path / "m", {"0001_x.sql": text})
+    with pytest.raises(MigrationError) as info:
+        migrate(empty_database_url, migrations)
+    assert expected in str(info.value)
+    record = bookkeeping(empty_database_url).get("0001_x.sql")
+    assert record is None or record[0] == PARTIAL  # never recorded as applied
+    assert tables(empty_database_url) == (["a", TABLE] if text.startswith(MARKER) else [TABLE])

@@ -52,6 +52,10 @@ _RECORD = sql.SQL(
 ON CONFLICT (name) DO UPDATE SET checksum = EXCLUDED.checksum,
     statements_done = EXCLUDED.statements_done, applied_at = now()"""
 ).format(table=sql.Identifier(TABLE))
+# pg_advisory_lock(bigint) shows in pg_locks as classid (high half), objid (low half), 1.
+_LOCK_HELD = """SELECT EXISTS (SELECT FROM pg_locks WHERE locktype = 'advisory'
+    AND pid = pg_backend_pid() AND granted AND objsubid = 1
+    AND (classid::bigint << 32 | objid::bigint) = %s)"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,7 +218,11 @@ def _apply_in_one_transaction(conn: psycopg.Connection[Any], step: _Step) -> Non
         with conn.transaction():
             for statement in step.parsed.statements:
                 _execute(conn, statement)
-            conn.execute(_RECORD, (migration.name, migration.checksum, None))
+            _record(conn, migration, None)
+    except _LockReleasedError as exc:
+        raise MigrationError(
+            f"{migration.path}: {exc} (rolled back: nothing of {migration.name} was applied)"
+        ) from exc
     except psycopg.Error as exc:
         outcome = (
             f"rolled back: nothing of {migration.name} was applied"
@@ -231,9 +239,8 @@ def _apply_statement_by_statement(conn: psycopg.Connection[Any], step: _Step) ->
     """Commit each statement with its progress record; on failure, say what ran."""
     migration, statements = step.migration, step.parsed.statements
     for statement in statements[step.done :]:
-        done = [s.checksum for s in statements[: statement.number]]
         try:
-            _commit(conn, statement, (migration.name, PARTIAL, done))
+            _commit(conn, migration, statements[: statement.number])
         except _StatementError as failed:
             raise MigrationError(
                 f"{_where(migration, statement, failed.error)} (no-transaction migration: "
@@ -241,29 +248,52 @@ def _apply_statement_by_statement(conn: psycopg.Connection[Any], step: _Step) ->
                 f"statement {statement.number} {failed.outcome}; fix the cause and rerun: "
                 "it resumes after the last committed statement, which must stay unchanged)"
             ) from failed.error
-    conn.execute(_RECORD, (migration.name, migration.checksum, None))
+    _record(conn, migration, None)
+
+
+class _LockReleasedError(Exception):
+    """A migration released the runner's advisory lock, letting other migrators in."""
+
+
+def _record(
+    conn: psycopg.Connection[Any], migration: Migration, done: Sequence[Statement] | None
+) -> None:
+    """Record ``migration`` as applied (``done`` None) or as these statements committed,
+    but only while this session still holds the migration lock."""
+    held = conn.execute(_LOCK_HELD, (LOCK_KEY,)).fetchone()
+    if held is None or not held[0]:
+        raise _LockReleasedError(
+            "released the migration lock (pg_advisory_unlock_all(), DISCARD ALL, ...), "
+            "which lets another migrator run the same files; remove that from the migration"
+        )
+    if done is None:
+        conn.execute(_RECORD, (migration.name, migration.checksum, None))
+    else:
+        conn.execute(_RECORD, (migration.name, PARTIAL, [s.checksum for s in done]))
 
 
 class _StatementError(Exception):
     """A statement of a no-transaction file failed; ``outcome`` says what it left."""
 
-    def __init__(self, error: psycopg.Error, outcome: str) -> None:
+    def __init__(self, error: Exception, outcome: str) -> None:
         super().__init__(outcome)
         self.error = error
         self.outcome = outcome
 
 
-def _commit(conn: psycopg.Connection[Any], statement: Statement, record: tuple[Any, ...]) -> None:
-    """Run ``statement`` and its progress record in one transaction; if PostgreSQL
+def _commit(conn: psycopg.Connection[Any], migration: Migration, done: Sequence[Statement]) -> None:
+    """Run the last of ``done`` and its progress record in one transaction; if PostgreSQL
     refuses the statement inside a transaction block (CREATE INDEX CONCURRENTLY,
     VACUUM, ALTER SYSTEM), that transaction did nothing, so run it alone, then record
     it. DO and CALL are never run alone: their code could COMMIT halfway."""
-    rolled_back = "was rolled back"
+    statement, rolled_back = done[-1], "was rolled back"
     try:
         with conn.transaction():
             _execute(conn, statement)
-            conn.execute(_RECORD, record)
+            _record(conn, migration, done)
         return
+    except _LockReleasedError as exc:
+        raise _StatementError(exc, rolled_back) from exc
     except errors.ActiveSqlTransaction as exc:
         if statement.procedural:
             raise _StatementError(exc, rolled_back) from exc
@@ -278,8 +308,8 @@ def _commit(conn: psycopg.Connection[Any], statement: Statement, record: tuple[A
         )
         raise _StatementError(exc, _lost_or(conn, partial)) from exc
     try:
-        conn.execute(_RECORD, record)
-    except psycopg.Error as exc:
+        _record(conn, migration, done)
+    except (psycopg.Error, _LockReleasedError) as exc:
         unrecorded = "committed, but its progress was not recorded: the rerun repeats it"
         raise _StatementError(exc, _lost_or(conn, unrecorded)) from exc
 
@@ -297,12 +327,15 @@ def _execute(conn: psycopg.Connection[Any], statement: Statement) -> None:
     psycopg.RawCursor(conn).execute(statement.text.encode(), binary=True)
 
 
-def _where(migration: Migration, statement: Statement | None, exc: psycopg.Error) -> str:
+def _where(migration: Migration, statement: Statement | None, exc: Exception) -> str:
     """'path:LINE: reason', LINE where PostgreSQL located the error, else the statement's."""
-    message = exc.diag.message_primary or str(exc).strip()
+    if not isinstance(exc, psycopg.Error):
+        message, position = str(exc), None
+    else:
+        message = exc.diag.message_primary or str(exc).strip()
+        position = exc.diag.statement_position
     if statement is None:
         return f"{migration.path}: {message}"
-    position = exc.diag.statement_position
     line = statement.line
     if position:
         line += line_at(statement.text, int(position) - 1) - 1
