@@ -418,6 +418,13 @@ def test_down_with_a_stale_pid_file_leaves_the_other_process_alone(
     assert not (data_dir / "postmaster.pid").exists()
 
 
+def test_down_with_a_garbage_pid_file_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "postmaster.pid").write_text("not a pid\n")
+    result = plue_db("down", env={"PLUE_DB_PGDATA": str(tmp_path)})
+    assert_one_line(result, "down", "postmaster.pid does not start with a pid", hidden=())
+    assert (tmp_path / "postmaster.pid").read_text() == "not a pid\n"
+
+
 def test_up_with_a_stale_pid_file_says_so_and_starts_nothing(
     stale_pid_dir: tuple[Path, subprocess.Popen[bytes]],
 ) -> None:

@@ -142,13 +142,6 @@ def _is_postmaster_of(pid: int, path: Path) -> bool:
         return True  # another user's process: we could not signal it either way
 
 
-def is_running() -> bool:
-    """Whether a postmaster is alive for our data directory."""
-    path = data_dir()
-    pid = _pid_in_file(path)
-    return pid is not None and _is_postmaster_of(pid, path)
-
-
 def stop() -> str:
     """Stop the embedded server (``plue-db down``, restart tests); says what it did.
 
