@@ -419,3 +419,41 @@ def test_a_migration_that_releases_the_lock_is_not_recorded(
     record = bookkeeping(empty_database_url).get("0001_x.sql")
     assert record is None or record[0] == PARTIAL  # never recorded as applied
     assert tables(empty_database_url) == (["a", TABLE] if text.startswith(MARKER) else [TABLE])
+
+
+def schema_of(url: str, table: str) -> object:
+    return scalar(
+        url, f"SELECT relnamespace::regnamespace::text FROM pg_class WHERE relname = '{table}'"
+    )
+
+
+def test_session_settings_do_not_leak_into_the_next_file(
+    tmp_path: Path, empty_database_url: str
+) -> None:
+    migrations = write(
+        tmp_path / "m",
+        {
+            "0001_elsewhere.sql": "CREATE SCHEMA elsewhere;\nSET search_path = elsewhere;\n"
+            "CREATE TABLE inside ();\n",
+            "0002_next.sql": "CREATE TABLE outside ();\n",
+        },
+    )
+    migrate(empty_database_url, migrations)
+    assert schema_of(empty_database_url, "inside") == "elsewhere"
+    assert schema_of(empty_database_url, "outside") == "public"
+
+
+def test_resumed_no_transaction_file_replays_its_committed_settings(
+    tmp_path: Path, empty_database_url: str
+) -> None:
+    text = (
+        MARKER + "CREATE SCHEMA elsewhere;\nSET search_path = elsewhere;\n"
+        "CREATE TABLE first ();\nINSERT INTO nosuch VALUES (1);\nCREATE TABLE second ();\n"
+    )
+    migrations = write(tmp_path / "m", {"0001_elsewhere.sql": text})
+    with pytest.raises(MigrationError, match=r"0001_elsewhere\.sql:5: relation \"nosuch\""):
+        migrate(empty_database_url, migrations)
+    write(migrations, {"0001_elsewhere.sql": text.replace("INSERT INTO nosuch VALUES (1)", "")})
+    migrate(empty_database_url, migrations)
+    assert schema_of(empty_database_url, "first") == "elsewhere"
+    assert schema_of(empty_database_url, "second") == "elsewhere"

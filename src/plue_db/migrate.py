@@ -46,15 +46,19 @@ _CREATE_TABLE = sql.SQL(
 ALTER TABLE {table} ADD COLUMN IF NOT EXISTS statements_done text[]"""
 ).format(table=sql.Identifier(TABLE))
 # NULL statements_done: applied entirely. Otherwise the checksums of the statements of
-# a no-transaction file committed so far, in order.
+# a no-transaction file committed so far, in order. {table} is schema-qualified (see
+# _ledger): a migration's SET search_path must not move or break the bookkeeping.
 _RECORD = sql.SQL(
     """INSERT INTO {table} (name, checksum, statements_done) VALUES (%s, %s, %s)
 ON CONFLICT (name) DO UPDATE SET checksum = EXCLUDED.checksum,
     statements_done = EXCLUDED.statements_done, applied_at = now()"""
-).format(table=sql.Identifier(TABLE))
+)
+# What a migration's SET, SET ROLE or SET SESSION AUTHORIZATION left: undone after each
+# file, so it cannot change where or as whom the next file runs.
+_RESET_SESSION = b"RESET SESSION AUTHORIZATION; RESET ROLE; RESET ALL"
 # pg_advisory_lock(bigint) shows in pg_locks as classid (high half), objid (low half), 1.
-_LOCK_HELD = """SELECT EXISTS (SELECT FROM pg_locks WHERE locktype = 'advisory'
-    AND pid = pg_backend_pid() AND granted AND objsubid = 1
+_LOCK_HELD = """SELECT EXISTS (SELECT FROM pg_catalog.pg_locks WHERE locktype = 'advisory'
+    AND pid = pg_catalog.pg_backend_pid() AND granted AND objsubid = 1
     AND (classid::bigint << 32 | objid::bigint) = %s)"""
 
 
@@ -200,25 +204,39 @@ def migrate(
         conn.execute("SELECT pg_advisory_lock(%s)", (LOCK_KEY,))
         try:
             conn.execute(_CREATE_TABLE)
+            ledger = _ledger(conn)
             steps = _plan(migrations, conn)
             for step in steps:
                 if step.parsed.transactional:
-                    _apply_in_one_transaction(conn, step)
+                    _apply_in_one_transaction(conn, step, ledger)
                 else:
-                    _apply_statement_by_statement(conn, step)
+                    _apply_statement_by_statement(conn, step, ledger)
+                conn.execute(_RESET_SESSION)
             return [step.migration for step in steps]
         finally:
             if not conn.closed:
                 conn.execute("SELECT pg_advisory_unlock(%s)", (LOCK_KEY,))
 
 
-def _apply_in_one_transaction(conn: psycopg.Connection[Any], step: _Step) -> None:
+def _ledger(conn: psycopg.Connection[Any]) -> sql.Composed:
+    """The INSERT that records progress, into the bookkeeping table where it is now."""
+    row = conn.execute(
+        "SELECT relnamespace::regnamespace::text FROM pg_class WHERE oid = to_regclass(%s)",
+        (TABLE,),
+    ).fetchone()
+    assert row is not None  # created just before, under the lock
+    return _RECORD.format(table=sql.Identifier(row[0], TABLE))
+
+
+def _apply_in_one_transaction(
+    conn: psycopg.Connection[Any], step: _Step, ledger: sql.Composed
+) -> None:
     migration, statement = step.migration, None
     try:
         with conn.transaction():
             for statement in step.parsed.statements:
                 _execute(conn, statement)
-            _record(conn, migration, None)
+            _record(conn, ledger, migration, None)
     except _LockReleasedError as exc:
         raise MigrationError(
             f"{migration.path}: {exc} (rolled back: nothing of {migration.name} was applied)"
@@ -235,12 +253,23 @@ def _apply_in_one_transaction(conn: psycopg.Connection[Any], step: _Step) -> Non
         ) from exc
 
 
-def _apply_statement_by_statement(conn: psycopg.Connection[Any], step: _Step) -> None:
+def _apply_statement_by_statement(
+    conn: psycopg.Connection[Any], step: _Step, ledger: sql.Composed
+) -> None:
     """Commit each statement with its progress record; on failure, say what ran."""
     migration, statements = step.migration, step.parsed.statements
+    for statement in statements[: step.done]:
+        if statement.session:  # resuming: the committed SETs shape what follows
+            try:
+                _execute(conn, statement)
+            except psycopg.Error as exc:
+                raise MigrationError(
+                    f"{_where(migration, statement, exc)} (replaying committed statement "
+                    f"{statement.number} to resume {migration.name}; nothing else ran)"
+                ) from exc
     for statement in statements[step.done :]:
         try:
-            _commit(conn, migration, statements[: statement.number])
+            _commit(conn, ledger, migration, statements[: statement.number])
         except _StatementError as failed:
             raise MigrationError(
                 f"{_where(migration, statement, failed.error)} (no-transaction migration: "
@@ -248,7 +277,7 @@ def _apply_statement_by_statement(conn: psycopg.Connection[Any], step: _Step) ->
                 f"statement {statement.number} {failed.outcome}; fix the cause and rerun: "
                 "it resumes after the last committed statement, which must stay unchanged)"
             ) from failed.error
-    _record(conn, migration, None)
+    _record(conn, ledger, migration, None)
 
 
 class _LockReleasedError(Exception):
@@ -256,7 +285,10 @@ class _LockReleasedError(Exception):
 
 
 def _record(
-    conn: psycopg.Connection[Any], migration: Migration, done: Sequence[Statement] | None
+    conn: psycopg.Connection[Any],
+    ledger: sql.Composed,
+    migration: Migration,
+    done: Sequence[Statement] | None,
 ) -> None:
     """Record ``migration`` as applied (``done`` None) or as these statements committed,
     but only while this session still holds the migration lock."""
@@ -267,9 +299,9 @@ def _record(
             "which lets another migrator run the same files; remove that from the migration"
         )
     if done is None:
-        conn.execute(_RECORD, (migration.name, migration.checksum, None))
+        conn.execute(ledger, (migration.name, migration.checksum, None))
     else:
-        conn.execute(_RECORD, (migration.name, PARTIAL, [s.checksum for s in done]))
+        conn.execute(ledger, (migration.name, PARTIAL, [s.checksum for s in done]))
 
 
 class _StatementError(Exception):
@@ -281,7 +313,12 @@ class _StatementError(Exception):
         self.outcome = outcome
 
 
-def _commit(conn: psycopg.Connection[Any], migration: Migration, done: Sequence[Statement]) -> None:
+def _commit(
+    conn: psycopg.Connection[Any],
+    ledger: sql.Composed,
+    migration: Migration,
+    done: Sequence[Statement],
+) -> None:
     """Run the last of ``done`` and its progress record in one transaction; if PostgreSQL
     refuses the statement inside a transaction block (CREATE INDEX CONCURRENTLY,
     VACUUM, ALTER SYSTEM), that transaction did nothing, so run it alone, then record
@@ -290,7 +327,7 @@ def _commit(conn: psycopg.Connection[Any], migration: Migration, done: Sequence[
     try:
         with conn.transaction():
             _execute(conn, statement)
-            _record(conn, migration, done)
+            _record(conn, ledger, migration, done)
         return
     except _LockReleasedError as exc:
         raise _StatementError(exc, rolled_back) from exc
@@ -308,7 +345,7 @@ def _commit(conn: psycopg.Connection[Any], migration: Migration, done: Sequence[
         )
         raise _StatementError(exc, _lost_or(conn, partial)) from exc
     try:
-        _record(conn, migration, done)
+        _record(conn, ledger, migration, done)
     except (psycopg.Error, _LockReleasedError) as exc:
         unrecorded = "committed, but its progress was not recorded: the rerun repeats it"
         raise _StatementError(exc, _lost_or(conn, unrecorded)) from exc

@@ -39,6 +39,7 @@ class Statement:
     text: str
     checksum: str  # sha256 of text: what a partly applied file must keep unchanged
     procedural: bool  # DO or CALL
+    session: bool  # SET or RESET: replayed when a partly applied file resumes
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +82,8 @@ def parse(path: Path, content: bytes) -> ParsedMigration:
             )
         checksum = hashlib.sha256(body.encode()).hexdigest()
         procedural = isinstance(raw.stmt, _PROCEDURAL)
-        statements.append(Statement(number, line, body, checksum, procedural))
+        session = isinstance(raw.stmt, ast.VariableSetStmt)
+        statements.append(Statement(number, line, body, checksum, procedural, session))
     return ParsedMigration(transactional, tuple(statements))
 
 
