@@ -8,6 +8,11 @@ its module behind. We therefore generate into a scratch copy of the project firs
 gives the complete expected output (or sqlc's file:line errors, with nothing written),
 which ``generate`` then mirrors into the project, stale files removed, and which the
 drift check compares against.
+
+The scratch copy is also where sqlc gets its database-backed analysis (plue_db.analysis):
+its sqlc config points at scratch databases on the embedded PostgreSQL 16 that hold the
+schema, so parameter and column types are PostgreSQL's own. The committed config stays
+static and usable by a plain ``sqlc generate``.
 """
 
 from __future__ import annotations
@@ -20,6 +25,9 @@ import tempfile
 from pathlib import Path
 
 from plue_db import config
+from plue_db.analysis import ConfigError, analysis_databases
+from plue_db.embedded import EmbeddedError
+from plue_db.scratch import SchemaError
 
 VENV_BIN = Path(sys.executable).parent
 # Not inputs to generation; never copied into the scratch project.
@@ -30,17 +38,22 @@ SKIP = shutil.ignore_patterns(
 
 
 class GenerationError(Exception):
-    """sqlc (or the plugin) refused the schema or queries; the message is sqlc's output."""
+    """sqlc (or the plugin) refused the schema or queries, the schema does not load, or the
+    embedded server is unusable; the message is sqlc's output or names the file at fault."""
 
 
 def sqlc(
-    *args: str, root: Path = config.PROJECT_ROOT, capture: bool = False
+    *args: str,
+    root: Path = config.PROJECT_ROOT,
+    capture: bool = False,
+    extra_env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run ``sqlc <args>`` in ``root`` (where sqlc.yaml is); never raises on a non-zero exit."""
     binary = VENV_BIN / "sqlc"
     if not binary.exists():
         raise FileNotFoundError(f"sqlc is not installed at {binary}; run `make venv` first")
-    env = {**os.environ, "PATH": os.pathsep.join([str(VENV_BIN), os.environ.get("PATH", "")])}
+    path = os.pathsep.join([str(VENV_BIN), os.environ.get("PATH", "")])
+    env = {**os.environ, **(extra_env or {}), "PATH": path}
     return subprocess.run(  # noqa: S603 - fixed argv, no shell
         [str(binary), *args],
         cwd=root,
@@ -80,7 +93,11 @@ def fresh_output(root: Path = config.PROJECT_ROOT) -> dict[Path, str]:
         shutil.copytree(root, scratch, ignore=SKIP)
         for package in package_dirs(scratch):  # start from nothing: no stale files
             shutil.rmtree(scratch / package)
-        done = sqlc("generate", root=scratch, capture=True)
+        try:
+            with analysis_databases(root, scratch) as uris:
+                done = sqlc("generate", root=scratch, capture=True, extra_env=uris)
+        except (ConfigError, SchemaError, EmbeddedError) as exc:
+            raise GenerationError(str(exc)) from exc
         if done.returncode != 0:
             raise GenerationError((done.stdout + done.stderr).strip())
         return package_files(scratch, package_dirs(scratch))
