@@ -154,7 +154,7 @@ WITH RECURSIVE chain (name, renamed_at, rename_id, depth) AS (
         LIMIT 1
     ) AS step
 )
-SELECT name::text AS current_name FROM chain ORDER BY depth DESC LIMIT 1;
+SELECT name::text AS "current_name!" FROM chain ORDER BY depth DESC LIMIT 1;
 
 -- Renames of a repository's branches, newest first.
 -- name: ListRenamedBranches :many

@@ -1,24 +1,38 @@
 """Static facts about a query's result columns that sqlc gets wrong or leaves open.
 
-sqlc reports every function call, aggregate and subquery as NOT NULL and many types as
-``any``. We parse the query text sqlc sends (``*`` already expanded) with pglast and
-walk each output expression: may it be NULL, and what is its type? The answers are
-conservative: ``None`` means "can't tell", and the caller then keeps sqlc's verdict
-for nullability and rejects the column if sqlc had no type either.
+sqlc reports every expression as NOT NULL (even with its database-backed analysis) and,
+without a database, many types as ``any``. We parse the query text sqlc sends (``*``
+already expanded) with pglast and walk each output expression: may it be NULL, and what
+is its type? Nullability is always decided, and "non-null" only when proven: a NOT NULL
+column outside an outer join's nullable side, a literal, or functions and operators
+from the curated lists in ``nullability`` over non-null inputs. Anything else may be
+NULL. A type of ``None`` means "can't tell": the caller keeps sqlc's type, and rejects
+the column if sqlc had none either.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import reduce
 from typing import Any
 
 import pglast
 from pglast import ast, enums
 
+from sqlc_gen_psycopg.nullability import (
+    INTEGER_TYPES,
+    NULL_TOLERANT_FUNCTIONS,
+    NULLABLE_SQL_VALUE_FUNCTIONS,
+    STRICT_FUNCTIONS,
+    STRICT_OPERATORS,
+    WINDOW_FUNCTIONS,
+)
 from sqlc_gen_psycopg.pytypes import normalise
 from sqlc_gen_psycopg.schema_info import SchemaInfo, SqlType, type_from_node
 
 # Aggregates that return NULL over zero rows (or all-NULL input); count never does.
+# Their result type is inferred here; their nullability needs no list (not proven
+# non-null, so nullable).
 NULL_ON_EMPTY_AGGREGATES = frozenset(
     {
         "sum", "avg", "min", "max", "array_agg", "string_agg", "json_agg", "jsonb_agg",
@@ -28,15 +42,28 @@ NULL_ON_EMPTY_AGGREGATES = frozenset(
         "covar_pop", "covar_samp", "regr_avgx", "regr_avgy", "range_agg",
     }
 )  # fmt: skip
-NEVER_NULL_FUNCTIONS = frozenset(
-    {
-        "count", "now", "gen_random_uuid", "row_number", "rank", "dense_rank", "ntile",
-        "percent_rank", "cume_dist", "clock_timestamp", "statement_timestamp",
-        "transaction_timestamp", "random", "pg_backend_pid", "current_database",
-    }
-)  # fmt: skip
 JSON_OPERATORS = frozenset({"->", "->>", "#>", "#>>"})
 JSON_TEXT_OPERATORS = frozenset({"->>", "#>>"})
+COMPARISON_OPERATORS = frozenset({"=", "<>", "!=", "<", ">", "<=", ">=", "~", "~*", "!~", "!~*"})
+BOOLEAN_KINDS = frozenset(
+    {
+        enums.A_Expr_Kind.AEXPR_LIKE, enums.A_Expr_Kind.AEXPR_ILIKE,
+        enums.A_Expr_Kind.AEXPR_SIMILAR, enums.A_Expr_Kind.AEXPR_IN,
+        enums.A_Expr_Kind.AEXPR_OP_ANY, enums.A_Expr_Kind.AEXPR_OP_ALL,
+        enums.A_Expr_Kind.AEXPR_BETWEEN, enums.A_Expr_Kind.AEXPR_NOT_BETWEEN,
+        enums.A_Expr_Kind.AEXPR_BETWEEN_SYM, enums.A_Expr_Kind.AEXPR_NOT_BETWEEN_SYM,
+        enums.A_Expr_Kind.AEXPR_DISTINCT, enums.A_Expr_Kind.AEXPR_NOT_DISTINCT,
+    }
+)  # fmt: skip
+# Strict over their operands (like a listed operator), whatever operator they name.
+STRICT_KINDS = frozenset(
+    {
+        enums.A_Expr_Kind.AEXPR_LIKE, enums.A_Expr_Kind.AEXPR_ILIKE,
+        enums.A_Expr_Kind.AEXPR_SIMILAR, enums.A_Expr_Kind.AEXPR_IN,
+        enums.A_Expr_Kind.AEXPR_BETWEEN, enums.A_Expr_Kind.AEXPR_NOT_BETWEEN,
+        enums.A_Expr_Kind.AEXPR_BETWEEN_SYM, enums.A_Expr_Kind.AEXPR_NOT_BETWEEN_SYM,
+    }
+)  # fmt: skip
 
 # pglast node class name -> Analyser method giving (may be NULL?, type) for it.
 EXPRESSION_HANDLERS = {
@@ -52,9 +79,14 @@ EXPRESSION_HANDLERS = {
     "NullTest": "null_test_facts",
     "BooleanTest": "boolean_test_facts",
     "SQLValueFunction": "sqlvalue_function_facts",
+    "MinMaxExpr": "min_max_expr_facts",
+    "A_ArrayExpr": "array_expr_facts",
+    "CollateClause": "collate_clause_facts",
 }
 
-Relation = dict[str, tuple[SqlType | None, bool | None]]  # column -> (type, not_null)
+Relation = dict[str, tuple[SqlType | None, bool]]  # column -> (type, not_null)
+Facts = tuple[bool, SqlType | None]  # (may be NULL?, type)
+UNKNOWN: Facts = (True, None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +94,7 @@ class TargetFacts:
     """What inference found for one output column."""
 
     name: str | None
-    nullable: bool | None
+    nullable: bool
     type: SqlType | None
     is_aggregate: bool
 
@@ -71,28 +103,38 @@ class TargetFacts:
 class Scope:
     """Relations visible to an expression, and which of them an outer join may null out."""
 
-    relations: dict[str, Relation] = field(default_factory=dict)
+    relations: dict[str, Relation] = field(default_factory=dict)  # in FROM, by alias
+    ctes: dict[str, Relation] = field(default_factory=dict)  # WITH, usable in FROM
     nullable: set[str] = field(default_factory=set)
     parent: Scope | None = None
 
-    def lookup(self, qualifier: str | None, column: str) -> tuple[SqlType | None, bool | None]:
+    def lookup(self, qualifier: str | None, column: str) -> tuple[SqlType | None, bool]:
+        """(type, NOT NULL?) of a column reference; a column we can't place may be NULL."""
         scope: Scope | None = self
         while scope is not None:
             if qualifier is not None:
                 if qualifier in scope.relations:
-                    type_, not_null = scope.relations[qualifier].get(column, (None, None))
-                    return type_, False if qualifier in scope.nullable else not_null
+                    type_, not_null = scope.relations[qualifier].get(column, (None, False))
+                    return type_, not_null and qualifier not in scope.nullable
             else:
                 hits = [
                     (alias, rel[column]) for alias, rel in scope.relations.items() if column in rel
                 ]
                 if len(hits) == 1:
                     alias, (type_, not_null) = hits[0]
-                    return type_, False if alias in scope.nullable else not_null
-                if hits:
-                    return None, None
+                    return type_, not_null and alias not in scope.nullable
+                if hits:  # ambiguous, or merged by JOIN ... USING
+                    return None, False
             scope = scope.parent
-        return None, None
+        return None, False
+
+    def cte(self, name: str) -> Relation | None:
+        scope: Scope | None = self
+        while scope is not None:
+            if name in scope.ctes:
+                return scope.ctes[name]
+            scope = scope.parent
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,11 +186,17 @@ class Analyser:
             right = self.select_targets(stmt.rarg, Scope(parent=scope), {})
             return [merge_branches(a, b) for a, b in zip(left, right, strict=False)]
         if stmt.valuesLists:
-            first = [self.expr_facts(v, scope) for v in stmt.valuesLists[0]]
-            return [TargetFacts(None, n, t, False) for n, t in first]
+            rows = [
+                [TargetFacts(None, *self.expr_facts(v, scope), False) for v in row]
+                for row in stmt.valuesLists
+            ]
+            return [reduce(merge_branches, column) for column in zip(*rows, strict=False)]
         self.add_with(stmt.withClause, scope)
         for item in stmt.fromClause or ():
             self.add_range(item, scope, alias_tables, nullable=False)
+        if any(isinstance(g, ast.GroupingSet) for g in stmt.groupClause or ()):
+            # ROLLUP/CUBE/GROUPING SETS rows hold NULL for the columns they group away.
+            scope.nullable.update(scope.relations)
         return [self.target(t, scope) for t in stmt.targetList or ()]
 
     def target(self, res: Any, scope: Scope) -> TargetFacts:
@@ -165,8 +213,7 @@ class Analyser:
             ):
                 name = res.name or column_name_of(res.val)
                 if name:
-                    not_null = None if facts.nullable is None else not facts.nullable
-                    relation[name] = (facts.type, not_null)
+                    relation[name] = (facts.type, not facts.nullable)
         return relation
 
     def output_targets(self, stmt: Any) -> tuple[Any, ...]:
@@ -178,18 +225,18 @@ class Analyser:
         for cte in (with_clause.ctes if with_clause else None) or ():
             query = cte.ctequery
             if isinstance(query, ast.SelectStmt):
-                scope.relations[cte.ctename] = self.relation_of(query, scope)
+                scope.ctes[cte.ctename] = self.relation_of(query, scope)
             elif returning(query):
                 inner = Scope(parent=scope)
                 self.add_range(query.relation, inner, {}, nullable=False)
-                scope.relations[cte.ctename] = {
+                scope.ctes[cte.ctename] = {
                     (res.name or column_name_of(res.val) or ""): self.inverted(res.val, inner)
                     for res in returning(query)
                 }
 
-    def inverted(self, node: Any, scope: Scope) -> tuple[SqlType | None, bool | None]:
+    def inverted(self, node: Any, scope: Scope) -> tuple[SqlType | None, bool]:
         nullable, type_ = self.expr_facts(node, scope)
-        return type_, None if nullable is None else not nullable
+        return type_, not nullable
 
     def add_range(
         self, item: Any, scope: Scope, alias_tables: dict[str, str], *, nullable: bool
@@ -197,7 +244,7 @@ class Analyser:
         kind = type(item).__name__
         if kind == "RangeVar":
             alias = item.alias.aliasname if item.alias else item.relname
-            relation = scope.relations.get(item.relname)  # a CTE of that name wins
+            relation = scope.cte(item.relname)  # a CTE of that name wins
             if relation is None:
                 relation = self.tables.get(item.relname, {})
                 alias_tables[alias] = item.relname
@@ -215,48 +262,64 @@ class Analyser:
             self.add_range(item.larg, scope, alias_tables, nullable=left_null)
             self.add_range(item.rarg, scope, alias_tables, nullable=right_null)
         elif kind == "RangeFunction" and item.alias:
-            scope.relations[item.alias.aliasname] = {}
+            # unnest() and friends: known names, values that may be NULL.
+            names = [c.sval for c in item.alias.colnames or ()] or [item.alias.aliasname]
+            scope.relations[item.alias.aliasname] = {name: (None, False) for name in names}
 
     # -- expressions: (may be NULL?, type) ------------------------------------------
-    def expr_facts(self, node: Any, scope: Scope) -> tuple[bool | None, SqlType | None]:
+    def expr_facts(self, node: Any, scope: Scope) -> Facts:
         method = EXPRESSION_HANDLERS.get(type(node).__name__)
         if method is None:
-            return None, None
-        result: tuple[bool | None, SqlType | None] = getattr(self, method)(node, scope)
+            return UNKNOWN
+        result: Facts = getattr(self, method)(node, scope)
         return result
 
-    def a_const_facts(self, node: Any, scope: Scope) -> tuple[bool | None, SqlType | None]:
+    def strict_over(self, nodes: Any, scope: Scope) -> bool:
+        """May a strict function or operator over ``nodes`` be NULL? Only if one may."""
+        return any(self.expr_facts(n, scope)[0] for n in nodes)
+
+    def a_const_facts(self, node: Any, scope: Scope) -> Facts:
         if node.isnull:
-            return True, None
+            return UNKNOWN
         kinds = {"String": "text", "Integer": "int4", "Float": "numeric", "Boolean": "bool"}
         kind = kinds.get(type(node.val).__name__)
         return False, SqlType(kind) if kind else None
 
-    def type_cast_facts(self, node: Any, scope: Scope) -> tuple[bool | None, SqlType | None]:
+    def type_cast_facts(self, node: Any, scope: Scope) -> Facts:
         nullable, _ = self.expr_facts(node.arg, scope)
         cast = type_from_node(node.typeName)
         return nullable, SqlType(normalise(cast.name), cast.array_dims)
 
-    def column_ref_facts(self, node: Any, scope: Scope) -> tuple[bool | None, SqlType | None]:
+    def collate_clause_facts(self, node: Any, scope: Scope) -> Facts:
+        return self.expr_facts(node.arg, scope)
+
+    def column_ref_facts(self, node: Any, scope: Scope) -> Facts:
         fields: list[str] = [f.sval for f in node.fields if isinstance(f, ast.String)]
         if len(fields) != len(node.fields) or not fields:
-            return None, None
+            return UNKNOWN
         qualifier = fields[-2] if len(fields) >= 2 else None
         type_, not_null = scope.lookup(qualifier, fields[-1])
-        return (None if not_null is None else not not_null), type_
+        return not not_null, type_
 
-    def func_call_facts(self, node: Any, scope: Scope) -> tuple[bool | None, SqlType | None]:
+    def func_call_facts(self, node: Any, scope: Scope) -> Facts:
         name = node.funcname[-1].sval.lower()
         args = [self.expr_facts(a, scope) for a in node.args or ()]
-        arg_type = args[0][1] if args else None
-        type_ = self.function_type(name, arg_type)
-        if node.over is not None and name not in NEVER_NULL_FUNCTIONS:
-            return True, type_
-        if name in NEVER_NULL_FUNCTIONS:
-            return False, type_
-        if name in NULL_ON_EMPTY_AGGREGATES or name in self.schema.functions:
-            return True, type_
-        return strict_nullability([n for n, _ in args]), type_
+        type_ = self.function_type(name, args[0][1] if args else None)
+        return self.call_nullable(node, name, args), type_
+
+    def call_nullable(self, node: Any, name: str, args: list[Facts]) -> bool:
+        """A call is non-null only if it is a listed built-in over non-null arguments."""
+        qualifier = [n.sval for n in node.funcname[:-1]]
+        if qualifier not in ([], ["pg_catalog"]) or name in self.schema.functions:
+            return True  # a user function: anything may come back
+        if node.over is not None and name not in WINDOW_FUNCTIONS:
+            return True
+        if name in NULL_TOLERANT_FUNCTIONS:
+            return False
+        if name == "substring":
+            pattern = len(args) < 2 or args[1][1] is None or args[1][1].name not in INTEGER_TYPES
+            return pattern or any(n for n, _ in args)
+        return name not in STRICT_FUNCTIONS or any(n for n, _ in args)
 
     def function_type(self, name: str, arg: SqlType | None) -> SqlType | None:
         if name in self.schema.functions:
@@ -285,75 +348,79 @@ class Analyser:
             return SqlType("float8" if arg.name in ("float4", "float8") else "numeric")
         return None
 
-    def coalesce_expr_facts(self, node: Any, scope: Scope) -> tuple[bool | None, SqlType | None]:
+    def coalesce_expr_facts(self, node: Any, scope: Scope) -> Facts:
         args = [self.expr_facts(a, scope) for a in node.args]
-        nulls = [n for n, _ in args]
-        nullable = False if False in nulls else (True if all(nulls) else None)
-        return nullable, next((t for _, t in args if t is not None), None)
+        return all(n for n, _ in args), next((t for _, t in args if t is not None), None)
 
-    def sub_link_facts(self, node: Any, scope: Scope) -> tuple[bool | None, SqlType | None]:
+    def min_max_expr_facts(self, node: Any, scope: Scope) -> Facts:
+        """GREATEST/LEAST skip NULLs: NULL only when every argument is."""
+        return self.coalesce_expr_facts(node, scope)
+
+    def array_expr_facts(self, node: Any, scope: Scope) -> Facts:
+        """``ARRAY[...]`` is an array even of NULLs (its elements' nullability is not typed)."""
+        types = [self.expr_facts(e, scope)[1] for e in node.elements or ()]
+        inner = next((t for t in types if t is not None), None)
+        return False, SqlType(inner.name, inner.array_dims + 1) if inner else None
+
+    def sub_link_facts(self, node: Any, scope: Scope) -> Facts:
         kind = node.subLinkType
         if kind == enums.SubLinkType.EXISTS_SUBLINK:
             return False, SqlType("bool")
         if kind in (enums.SubLinkType.EXPR_SUBLINK, enums.SubLinkType.ARRAY_SUBLINK):
             relation = self.relation_of(node.subselect, scope)
-            inner = next(iter(relation.values()), (None, None))[0] if len(relation) == 1 else None
-            if kind == enums.SubLinkType.ARRAY_SUBLINK:
-                array = SqlType(inner.name, inner.array_dims + 1) if inner else None
-                return False, array
-            return True, inner
-        return None, SqlType("bool")
+            inner = next(iter(relation.values()), (None, False))[0] if len(relation) == 1 else None
+            if kind == enums.SubLinkType.ARRAY_SUBLINK:  # no rows: an empty array
+                return False, SqlType(inner.name, inner.array_dims + 1) if inner else None
+            return True, inner  # no rows: NULL
+        return True, SqlType("bool")  # IN/ANY/ALL (subquery): NULL when a NULL decides
 
-    def case_expr_facts(self, node: Any, scope: Scope) -> tuple[bool | None, SqlType | None]:
+    def case_expr_facts(self, node: Any, scope: Scope) -> Facts:
         branches = [self.expr_facts(w.result, scope) for w in node.args]
         if node.defresult is not None:
             branches.append(self.expr_facts(node.defresult, scope))
-        nulls = [n for n, _ in branches]
-        if node.defresult is None or True in nulls:
-            nullable: bool | None = True
-        else:
-            nullable = False if all(n is False for n in nulls) else None
+        nullable = node.defresult is None or any(n for n, _ in branches)
         types = [t for _, t in branches if t is not None]
         typed = [t for t in types if t.name != "text"] or types
         return nullable, typed[0] if typed else None
 
-    def a_expr_facts(self, node: Any, scope: Scope) -> tuple[bool | None, SqlType | None]:
+    def a_expr_facts(self, node: Any, scope: Scope) -> Facts:
         op = node.name[-1].sval if node.name else ""
-        if node.kind == enums.A_Expr_Kind.AEXPR_NULLIF:
+        kind = node.kind
+        if kind == enums.A_Expr_Kind.AEXPR_NULLIF:
             return True, self.expr_facts(node.lexpr, scope)[1]
         if op in JSON_OPERATORS:
             left_type = self.expr_facts(node.lexpr, scope)[1]
-            if op in JSON_TEXT_OPERATORS:
-                return True, SqlType("text")
-            return True, left_type
-        sides = [self.expr_facts(s, scope) for s in (node.lexpr, node.rexpr) if s is not None]
-        if op in ("=", "<>", "<", ">", "<=", ">=", "~", "~*", "!~", "!~*") or node.kind in (
-            enums.A_Expr_Kind.AEXPR_LIKE,
-            enums.A_Expr_Kind.AEXPR_ILIKE,
-            enums.A_Expr_Kind.AEXPR_IN,
-            enums.A_Expr_Kind.AEXPR_OP_ANY,
-            enums.A_Expr_Kind.AEXPR_BETWEEN,
+            return True, SqlType("text") if op in JSON_TEXT_OPERATORS else left_type
+        operands = [node.lexpr] if node.lexpr is not None else []
+        operands += list(node.rexpr) if isinstance(node.rexpr, tuple) else [node.rexpr]
+        boolean = kind in BOOLEAN_KINDS or op in COMPARISON_OPERATORS
+        if kind in (enums.A_Expr_Kind.AEXPR_DISTINCT, enums.A_Expr_Kind.AEXPR_NOT_DISTINCT):
+            nullable = False
+        elif kind in STRICT_KINDS or (
+            kind == enums.A_Expr_Kind.AEXPR_OP and op in STRICT_OPERATORS
         ):
-            return strict_nullability([n for n, _ in sides]), SqlType("bool")
+            nullable = self.strict_over(operands, scope)
+        else:  # = ANY(array) and unlisted operators
+            nullable = True
+        if boolean:
+            return nullable, SqlType("bool")
         if op == "||":
-            return strict_nullability([n for n, _ in sides]), next(
-                (t for _, t in sides if t is not None and t.array_dims), SqlType("text")
+            types = [self.expr_facts(n, scope)[1] for n in operands]
+            return nullable, next(
+                (t for t in types if t is not None and t.array_dims), SqlType("text")
             )
-        return strict_nullability([n for n, _ in sides]), None
+        return nullable, None
 
-    def bool_expr_facts(self, node: Any, scope: Scope) -> tuple[bool | None, SqlType | None]:
-        nulls = [self.expr_facts(a, scope)[0] for a in node.args]
-        return strict_nullability(nulls), SqlType("bool")
+    def bool_expr_facts(self, node: Any, scope: Scope) -> Facts:
+        return self.strict_over(node.args, scope), SqlType("bool")
 
-    def null_test_facts(self, node: Any, scope: Scope) -> tuple[bool | None, SqlType | None]:
+    def null_test_facts(self, node: Any, scope: Scope) -> Facts:
         return False, SqlType("bool")
 
-    def boolean_test_facts(self, node: Any, scope: Scope) -> tuple[bool | None, SqlType | None]:
+    def boolean_test_facts(self, node: Any, scope: Scope) -> Facts:
         return False, SqlType("bool")
 
-    def sqlvalue_function_facts(
-        self, node: Any, scope: Scope
-    ) -> tuple[bool | None, SqlType | None]:
+    def sqlvalue_function_facts(self, node: Any, scope: Scope) -> Facts:
         op = enums.SQLValueFunctionOp
         types = {
             op.SVFOP_CURRENT_DATE: "date",
@@ -362,7 +429,7 @@ class Analyser:
             op.SVFOP_LOCALTIMESTAMP: "timestamp",
             op.SVFOP_LOCALTIMESTAMP_N: "timestamp",
         }
-        return False, SqlType(types.get(node.op, "text"))
+        return node.op in NULLABLE_SQL_VALUE_FUNCTIONS, SqlType(types.get(node.op, "text"))
 
 
 def returning(stmt: Any) -> tuple[Any, ...]:
@@ -371,24 +438,11 @@ def returning(stmt: Any) -> tuple[Any, ...]:
     return tuple(clause.exprs or ()) if clause is not None else ()
 
 
-def strict_nullability(nulls: list[bool | None]) -> bool | None:
-    """NULL in, NULL out (true of almost every operator and builtin function)."""
-    if True in nulls:
-        return True
-    if nulls and all(n is False for n in nulls):
-        return False
-    return None
-
-
 def merge_branches(a: TargetFacts, b: TargetFacts) -> TargetFacts:
-    """A UNION column may be NULL if any branch may; its name and type come from the first."""
-    if a.nullable is True or b.nullable is True:
-        nullable: bool | None = True
-    elif a.nullable is False and b.nullable is False:
-        nullable = False
-    else:
-        nullable = None
-    return TargetFacts(a.name, nullable, a.type or b.type, a.is_aggregate or b.is_aggregate)
+    """A UNION (or VALUES) column may be NULL if any branch may; name and type come first."""
+    return TargetFacts(
+        a.name, a.nullable or b.nullable, a.type or b.type, a.is_aggregate or b.is_aggregate
+    )
 
 
 def is_aggregate_call(node: Any) -> bool:

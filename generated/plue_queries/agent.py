@@ -14,7 +14,7 @@ from psycopg.types.json import Jsonb
 from plue_queries import enums, models
 from plue_queries._cursors import thread_cursor
 from plue_queries._streams import ServerStream
-from plue_queries._types import JsonInput
+from plue_queries._types import JsonInput, NoRowError
 
 CREATE_SESSION: Final[LiteralString] = """-- name: CreateSession :one
 INSERT INTO sessions (user_id, repository_id, parent_session_id, title, directory, model)
@@ -150,31 +150,30 @@ def create_session(
     title: str,
     directory: str,
     model: str,
-) -> models.Session | None:
+) -> models.Session:
     """Start an agent session working in a directory with one model."""
     cur = thread_cursor(conn)
     cur.execute(
         CREATE_SESSION, (user_id, repository_id, parent_session_id, title, directory, model)
     )
     r = cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.Session(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            r[5],
-            r[6],
-            enums.SESSION_STATUS_BY_VALUE[r[7]],
-            r[8],
-            r[9],
-            r[10],
-            r[11],
-        )
+    if r is None:
+        raise NoRowError("create_session")
+    row: models.Session = models.Session(
+        r[0],
+        r[1],
+        r[2],
+        r[3],
+        r[4],
+        r[5],
+        r[6],
+        enums.SESSION_STATUS_BY_VALUE[r[7]],
+        r[8],
+        r[9],
+        r[10],
+        r[11],
     )
+    return row
 
 
 def get_session(conn: psycopg.Connection[Any], *, id: int) -> models.Session | None:
@@ -591,9 +590,12 @@ def iter_list_message_parts(
 
 def get_session_token_totals(
     conn: psycopg.Connection[Any], *, session_id: int
-) -> GetSessionTokenTotalsRow | None:
+) -> GetSessionTokenTotalsRow:
     """Token totals of a session from its messages: what the model read and wrote."""
     cur = thread_cursor(conn)
     cur.execute(GET_SESSION_TOKEN_TOTALS, (session_id,))
     r = cur.fetchone()
-    return None if r is None else GetSessionTokenTotalsRow(*r)
+    if r is None:
+        raise NoRowError("get_session_token_totals")
+    row: GetSessionTokenTotalsRow = GetSessionTokenTotalsRow(*r)
+    return row

@@ -14,7 +14,7 @@ from psycopg.types.json import Jsonb
 from plue_queries import enums, models
 from plue_queries._cursors import thread_cursor
 from plue_queries._streams import ServerStream
-from plue_queries._types import JsonInput
+from plue_queries._types import JsonInput, NoRowError
 
 UPSERT_CHANGE: Final[LiteralString] = """-- name: UpsertChange :one
 INSERT INTO changes (
@@ -192,7 +192,7 @@ def upsert_change(
     is_empty: bool,
     has_conflict: bool,
     authored_at: datetime.datetime,
-) -> models.Change | None:
+) -> models.Change:
     """Record a Jujutsu change as jj reports it. A change keeps its change_id across
     rewrites, so seeing it again updates the commit, description, parents and flags.
     """
@@ -214,7 +214,10 @@ def upsert_change(
         ),
     )
     r = cur.fetchone()
-    return None if r is None else models.Change(*r)
+    if r is None:
+        raise NoRowError("upsert_change")
+    row: models.Change = models.Change(*r)
+    return row
 
 
 def get_change_by_change_id(
@@ -342,7 +345,7 @@ def upsert_file_tracker(
     kind: enums.FileChangeKind,
     additions: int,
     deletions: int,
-) -> models.FileTracker | None:
+) -> models.FileTracker:
     """Record one file touched by a change with its diff stats; recording the same
     path again (after a rewrite) replaces the stats.
     """
@@ -352,13 +355,12 @@ def upsert_file_tracker(
         (repository_id, change_id, file_path, old_path, kind, additions, deletions),
     )
     r = cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.FileTracker(
-            r[0], r[1], r[2], r[3], r[4], enums.FILE_CHANGE_KIND_BY_VALUE[r[5]], r[6], r[7], r[8]
-        )
+    if r is None:
+        raise NoRowError("upsert_file_tracker")
+    row: models.FileTracker = models.FileTracker(
+        r[0], r[1], r[2], r[3], r[4], enums.FILE_CHANGE_KIND_BY_VALUE[r[5]], r[6], r[7], r[8]
     )
+    return row
 
 
 def list_file_trackers(
@@ -403,12 +405,15 @@ def iter_list_file_trackers(
 
 def summarize_file_trackers(
     conn: psycopg.Connection[Any], *, repository_id: int, change_id: str
-) -> SummarizeFileTrackersRow | None:
+) -> SummarizeFileTrackersRow:
     """Diff totals of a change: files touched, lines added and deleted."""
     cur = thread_cursor(conn)
     cur.execute(SUMMARIZE_FILE_TRACKERS, (repository_id, change_id))
     r = cur.fetchone()
-    return None if r is None else SummarizeFileTrackersRow(*r)
+    if r is None:
+        raise NoRowError("summarize_file_trackers")
+    row: SummarizeFileTrackersRow = SummarizeFileTrackersRow(*r)
+    return row
 
 
 def delete_file_trackers(
@@ -499,7 +504,7 @@ def record_snapshot(
     operation_id: str | None = None,
     description: str,
     created_by: int | None = None,
-) -> models.SnapshotHistory | None:
+) -> models.SnapshotHistory:
     """Record a working-copy snapshot so the edit can be restored later."""
     cur = thread_cursor(conn)
     cur.execute(
@@ -507,7 +512,10 @@ def record_snapshot(
         (repository_id, change_id, commit_id, operation_id, description, created_by),
     )
     r = cur.fetchone()
-    return None if r is None else models.SnapshotHistory(*r)
+    if r is None:
+        raise NoRowError("record_snapshot")
+    row: models.SnapshotHistory = models.SnapshotHistory(*r)
+    return row
 
 
 def list_snapshots(

@@ -13,6 +13,7 @@ import psycopg
 from plue_queries import enums, models
 from plue_queries._cursors import thread_cursor
 from plue_queries._streams import ServerStream
+from plue_queries._types import NoRowError
 
 STAR_REPOSITORY: Final[LiteralString] = """-- name: StarRepository :execrows
 INSERT INTO stars (user_id, repository_id)
@@ -163,20 +164,26 @@ def unstar_repository(conn: psycopg.Connection[Any], *, user_id: int, repository
 
 def is_repository_starred(
     conn: psycopg.Connection[Any], *, user_id: int, repository_id: int
-) -> bool | None:
+) -> bool:
     """Whether this user starred this repository (for the star button)."""
     cur = thread_cursor(conn)
     cur.execute(IS_REPOSITORY_STARRED, (user_id, repository_id))
     r = cur.fetchone()
-    return None if r is None else r[0]
+    if r is None:
+        raise NoRowError("is_repository_starred")
+    row: bool = r[0]
+    return row
 
 
-def count_stars(conn: psycopg.Connection[Any], *, repository_id: int) -> int | None:
+def count_stars(conn: psycopg.Connection[Any], *, repository_id: int) -> int:
     """How many users starred a repository."""
     cur = thread_cursor(conn)
     cur.execute(COUNT_STARS, (repository_id,))
     r = cur.fetchone()
-    return None if r is None else r[0]
+    if r is None:
+        raise NoRowError("count_stars")
+    row: int = r[0]
+    return row
 
 
 def list_stargazers(
@@ -267,14 +274,15 @@ def iter_list_starred_repositories(
 
 def watch_repository(
     conn: psycopg.Connection[Any], *, user_id: int, repository_id: int, mode: enums.WatchMode
-) -> models.Watch | None:
+) -> models.Watch:
     """Watch a repository with a mode, or change the mode of an existing watch."""
     cur = thread_cursor(conn)
     cur.execute(WATCH_REPOSITORY, (user_id, repository_id, mode))
     r = cur.fetchone()
-    return (
-        None if r is None else models.Watch(r[0], r[1], enums.WATCH_MODE_BY_VALUE[r[2]], r[3], r[4])
-    )
+    if r is None:
+        raise NoRowError("watch_repository")
+    row: models.Watch = models.Watch(r[0], r[1], enums.WATCH_MODE_BY_VALUE[r[2]], r[3], r[4])
+    return row
 
 
 def unwatch_repository(conn: psycopg.Connection[Any], *, user_id: int, repository_id: int) -> int:
@@ -296,12 +304,15 @@ def get_watch(
     )
 
 
-def count_watchers(conn: psycopg.Connection[Any], *, repository_id: int) -> int | None:
+def count_watchers(conn: psycopg.Connection[Any], *, repository_id: int) -> int:
     """Watchers shown on the repository page (ignoring ones don't count)."""
     cur = thread_cursor(conn)
     cur.execute(COUNT_WATCHERS, (repository_id,))
     r = cur.fetchone()
-    return None if r is None else r[0]
+    if r is None:
+        raise NoRowError("count_watchers")
+    row: int = r[0]
+    return row
 
 
 def list_watchers(
@@ -351,9 +362,12 @@ def iter_list_watchers(
 
 def get_repository_social_counts(
     conn: psycopg.Connection[Any], *, repository_id: int
-) -> GetRepositorySocialCountsRow | None:
+) -> GetRepositorySocialCountsRow:
     """Star and watcher counts for a repository header, in one round trip."""
     cur = thread_cursor(conn)
     cur.execute(GET_REPOSITORY_SOCIAL_COUNTS, (repository_id,))
     r = cur.fetchone()
-    return None if r is None else GetRepositorySocialCountsRow(*r)
+    if r is None:
+        raise NoRowError("get_repository_social_counts")
+    row: GetRepositorySocialCountsRow = GetRepositorySocialCountsRow(*r)
+    return row

@@ -12,6 +12,7 @@ import psycopg
 from plue_queries import enums, models
 from plue_queries._cursors import thread_cursor
 from plue_queries._streams import ServerStream
+from plue_queries._types import NoRowError
 
 UPSERT_COMMIT_STATUS: Final[LiteralString] = """-- name: UpsertCommitStatus :one
 INSERT INTO commit_statuses (
@@ -81,7 +82,7 @@ def upsert_commit_status(
     description: str,
     creator_id: int | None = None,
     workflow_run_id: int | None = None,
-) -> models.CommitStatus | None:
+) -> models.CommitStatus:
     """Report the status of one check (context) on a commit. There is one current
     status per repository, commit and context: reporting again replaces it.
     """
@@ -100,23 +101,22 @@ def upsert_commit_status(
         ),
     )
     r = cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.CommitStatus(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            enums.COMMIT_STATE_BY_VALUE[r[4]],
-            r[5],
-            r[6],
-            r[7],
-            r[8],
-            r[9],
-            r[10],
-        )
+    if r is None:
+        raise NoRowError("upsert_commit_status")
+    row: models.CommitStatus = models.CommitStatus(
+        r[0],
+        r[1],
+        r[2],
+        r[3],
+        enums.COMMIT_STATE_BY_VALUE[r[4]],
+        r[5],
+        r[6],
+        r[7],
+        r[8],
+        r[9],
+        r[10],
     )
+    return row
 
 
 def list_commit_statuses(
@@ -173,7 +173,7 @@ def iter_list_commit_statuses(
 
 def get_combined_commit_status(
     conn: psycopg.Connection[Any], *, repository_id: int, commit_sha: str
-) -> GetCombinedCommitStatusRow | None:
+) -> GetCombinedCommitStatusRow:
     """The combined state of a commit: failure if any check failed or errored,
     otherwise pending if any check is pending or none has reported, otherwise
     success; with the number of checks in each state.
@@ -181,11 +181,12 @@ def get_combined_commit_status(
     cur = thread_cursor(conn)
     cur.execute(GET_COMBINED_COMMIT_STATUS, (repository_id, commit_sha))
     r = cur.fetchone()
-    return (
-        None
-        if r is None
-        else GetCombinedCommitStatusRow(enums.COMMIT_STATE_BY_VALUE[r[0]], r[1], r[2], r[3], r[4])
+    if r is None:
+        raise NoRowError("get_combined_commit_status")
+    row: GetCombinedCommitStatusRow = GetCombinedCommitStatusRow(
+        enums.COMMIT_STATE_BY_VALUE[r[0]], r[1], r[2], r[3], r[4]
     )
+    return row
 
 
 def delete_commit_status(

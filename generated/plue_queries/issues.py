@@ -15,7 +15,7 @@ from plue_queries import enums, models
 from plue_queries._atomic import atomic
 from plue_queries._cursors import thread_cursor
 from plue_queries._streams import ServerStream
-from plue_queries._types import JsonInput
+from plue_queries._types import JsonInput, NoRowError
 
 CREATE_ISSUE: Final[LiteralString] = """-- name: CreateIssue :one
 INSERT INTO issues (repository_id, issue_number, title, body, author_id, milestone_id, due_date)
@@ -464,7 +464,7 @@ def create_issue(
     author_id: int | None = None,
     milestone_id: int | None = None,
     due_date: datetime.date | None = None,
-) -> models.Issue | None:
+) -> models.Issue:
     """Create an issue with the repository's next number in one statement: the number
     is taken by get_next_issue_number() under the repository row lock, and rolled
     back with the insert if the insert fails.
@@ -472,24 +472,23 @@ def create_issue(
     cur = thread_cursor(conn)
     cur.execute(CREATE_ISSUE, (repository_id, title, body, author_id, milestone_id, due_date))
     r = cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.Issue(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            enums.ISSUE_STATE_BY_VALUE[r[5]],
-            r[6],
-            r[7],
-            r[8],
-            r[9],
-            r[10],
-            r[11],
-        )
+    if r is None:
+        raise NoRowError("create_issue")
+    row: models.Issue = models.Issue(
+        r[0],
+        r[1],
+        r[2],
+        r[3],
+        r[4],
+        enums.ISSUE_STATE_BY_VALUE[r[5]],
+        r[6],
+        r[7],
+        r[8],
+        r[9],
+        r[10],
+        r[11],
     )
+    return row
 
 
 def get_issue(conn: psycopg.Connection[Any], *, id: int) -> models.Issue | None:
@@ -674,12 +673,15 @@ def get_issue_with_labels(
 
 def count_issues_by_state(
     conn: psycopg.Connection[Any], *, repository_id: int
-) -> CountIssuesByStateRow | None:
+) -> CountIssuesByStateRow:
     """How many issues of a repository are open and closed (the tab counters)."""
     cur = thread_cursor(conn)
     cur.execute(COUNT_ISSUES_BY_STATE, (repository_id,))
     r = cur.fetchone()
-    return None if r is None else CountIssuesByStateRow(*r)
+    if r is None:
+        raise NoRowError("count_issues_by_state")
+    row: CountIssuesByStateRow = CountIssuesByStateRow(*r)
+    return row
 
 
 def update_issue(
@@ -822,12 +824,15 @@ def delete_issue(conn: psycopg.Connection[Any], *, id: int) -> int:
 
 def create_comment(
     conn: psycopg.Connection[Any], *, issue_id: int, author_id: int | None = None, body: str
-) -> models.Comment | None:
+) -> models.Comment:
     """Add a comment to an issue."""
     cur = thread_cursor(conn)
     cur.execute(CREATE_COMMENT, (issue_id, author_id, body))
     r = cur.fetchone()
-    return None if r is None else models.Comment(*r)
+    if r is None:
+        raise NoRowError("create_comment")
+    row: models.Comment = models.Comment(*r)
+    return row
 
 
 def get_comment(conn: psycopg.Connection[Any], *, id: int) -> models.Comment | None:
@@ -934,12 +939,15 @@ def iter_list_issue_assignees(
 
 def create_label(
     conn: psycopg.Connection[Any], *, repository_id: int, name: str, color: str, description: str
-) -> models.Label | None:
+) -> models.Label:
     """Define a label in a repository."""
     cur = thread_cursor(conn)
     cur.execute(CREATE_LABEL, (repository_id, name, color, description))
     r = cur.fetchone()
-    return None if r is None else models.Label(*r)
+    if r is None:
+        raise NoRowError("create_label")
+    row: models.Label = models.Label(*r)
+    return row
 
 
 def get_label(conn: psycopg.Connection[Any], *, id: int) -> models.Label | None:
@@ -1411,12 +1419,15 @@ def create_mention(
     comment_id: int | None = None,
     mentioned_user_id: int,
     mentioned_by: int | None = None,
-) -> models.Mention | None:
+) -> models.Mention:
     """Record an @-mention of a user in an issue body (comment_id NULL) or a comment."""
     cur = thread_cursor(conn)
     cur.execute(CREATE_MENTION, (issue_id, comment_id, mentioned_user_id, mentioned_by))
     r = cur.fetchone()
-    return None if r is None else models.Mention(*r)
+    if r is None:
+        raise NoRowError("create_mention")
+    row: models.Mention = models.Mention(*r)
+    return row
 
 
 def list_mentions_for_user(
@@ -1548,16 +1559,17 @@ def create_issue_event(
     actor_id: int | None = None,
     event_type: enums.IssueEventType,
     payload: JsonInput,
-) -> models.IssueEvent | None:
+) -> models.IssueEvent:
     """Append an event to an issue's history."""
     cur = thread_cursor(conn)
     cur.execute(CREATE_ISSUE_EVENT, (issue_id, actor_id, event_type, Jsonb(payload)))
     r = cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.IssueEvent(r[0], r[1], r[2], enums.ISSUE_EVENT_TYPE_BY_VALUE[r[3]], r[4], r[5])
+    if r is None:
+        raise NoRowError("create_issue_event")
+    row: models.IssueEvent = models.IssueEvent(
+        r[0], r[1], r[2], enums.ISSUE_EVENT_TYPE_BY_VALUE[r[3]], r[4], r[5]
     )
+    return row
 
 
 def list_issue_events(

@@ -14,7 +14,7 @@ from psycopg.types.json import Jsonb
 from plue_queries import enums, models
 from plue_queries._cursors import thread_cursor
 from plue_queries._streams import ServerStream
-from plue_queries._types import JsonInput
+from plue_queries._types import JsonInput, NoRowError
 
 SUBMIT_LANDING_REQUEST: Final[LiteralString] = """-- name: SubmitLandingRequest :one
 INSERT INTO landing_queue (
@@ -265,7 +265,7 @@ def submit_landing_request(
     author_id: int | None = None,
     target_bookmark: str,
     stack_change_ids: list[str],
-) -> models.LandingQueue | None:
+) -> models.LandingQueue:
     """Submit a change (and the stack below it) for landing. A change has at most one
     open request per repository (UniqueViolation otherwise).
     """
@@ -283,28 +283,27 @@ def submit_landing_request(
         ),
     )
     r = cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.LandingQueue(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            r[5],
-            r[6],
-            r[7],
-            enums.LANDING_STATUS_BY_VALUE[r[8]],
-            r[9],
-            r[10],
-            r[11],
-            r[12],
-            r[13],
-            r[14],
-            r[15],
-        )
+    if r is None:
+        raise NoRowError("submit_landing_request")
+    row: models.LandingQueue = models.LandingQueue(
+        r[0],
+        r[1],
+        r[2],
+        r[3],
+        r[4],
+        r[5],
+        r[6],
+        r[7],
+        enums.LANDING_STATUS_BY_VALUE[r[8]],
+        r[9],
+        r[10],
+        r[11],
+        r[12],
+        r[13],
+        r[14],
+        r[15],
     )
+    return row
 
 
 def get_landing_request(conn: psycopg.Connection[Any], *, id: int) -> models.LandingQueue | None:
@@ -798,20 +797,19 @@ def upsert_landing_review(
     reviewer_id: int,
     state: enums.ReviewState,
     body: str,
-) -> models.LandingReview | None:
+) -> models.LandingReview:
     """Record a reviewer's verdict; a reviewer has one review per request, so a second
     verdict replaces the first.
     """
     cur = thread_cursor(conn)
     cur.execute(UPSERT_LANDING_REVIEW, (landing_id, reviewer_id, state, body))
     r = cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.LandingReview(
-            r[0], r[1], r[2], enums.REVIEW_STATE_BY_VALUE[r[3]], r[4], r[5], r[6]
-        )
+    if r is None:
+        raise NoRowError("upsert_landing_review")
+    row: models.LandingReview = models.LandingReview(
+        r[0], r[1], r[2], enums.REVIEW_STATE_BY_VALUE[r[3]], r[4], r[5], r[6]
     )
+    return row
 
 
 def list_landing_reviews(
@@ -855,12 +853,15 @@ def delete_landing_review(
 
 def count_landing_approvals(
     conn: psycopg.Connection[Any], *, landing_id: int
-) -> CountLandingApprovalsRow | None:
+) -> CountLandingApprovalsRow:
     """How many reviewers approve and how many request changes (the landing gate)."""
     cur = thread_cursor(conn)
     cur.execute(COUNT_LANDING_APPROVALS, (landing_id,))
     r = cur.fetchone()
-    return None if r is None else CountLandingApprovalsRow(*r)
+    if r is None:
+        raise NoRowError("count_landing_approvals")
+    row: CountLandingApprovalsRow = CountLandingApprovalsRow(*r)
+    return row
 
 
 def create_landing_line_comment(
@@ -872,29 +873,28 @@ def create_landing_line_comment(
     line: int,
     side: enums.DiffSide,
     body: str,
-) -> models.LandingLineComment | None:
+) -> models.LandingLineComment:
     """Comment on one line of a landing request's diff."""
     cur = thread_cursor(conn)
     cur.execute(CREATE_LANDING_LINE_COMMENT, (landing_id, author_id, file_path, line, side, body))
     r = cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.LandingLineComment(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            enums.DIFF_SIDE_BY_VALUE[r[5]],
-            r[6],
-            r[7],
-            r[8],
-            r[9],
-            r[10],
-            r[11],
-        )
+    if r is None:
+        raise NoRowError("create_landing_line_comment")
+    row: models.LandingLineComment = models.LandingLineComment(
+        r[0],
+        r[1],
+        r[2],
+        r[3],
+        r[4],
+        enums.DIFF_SIDE_BY_VALUE[r[5]],
+        r[6],
+        r[7],
+        r[8],
+        r[9],
+        r[10],
+        r[11],
     )
+    return row
 
 
 def get_landing_line_comment(
@@ -1063,12 +1063,15 @@ def unresolve_landing_line_comment(
 
 def count_unresolved_landing_line_comments(
     conn: psycopg.Connection[Any], *, landing_id: int
-) -> int | None:
+) -> int:
     """How many line comments of a request are still unresolved (blocks landing)."""
     cur = thread_cursor(conn)
     cur.execute(COUNT_UNRESOLVED_LANDING_LINE_COMMENTS, (landing_id,))
     r = cur.fetchone()
-    return None if r is None else r[0]
+    if r is None:
+        raise NoRowError("count_unresolved_landing_line_comments")
+    row: int = r[0]
+    return row
 
 
 def delete_landing_line_comment(conn: psycopg.Connection[Any], *, id: int) -> int:

@@ -13,6 +13,7 @@ import psycopg
 from plue_queries import models
 from plue_queries._cursors import thread_cursor
 from plue_queries._streams import ServerStream
+from plue_queries._types import NoRowError
 
 RECORD_LLM_USAGE: Final[LiteralString] = """-- name: RecordLlmUsage :one
 INSERT INTO llm_usage (user_id, session_id, workflow_run_id, provider, model,
@@ -113,7 +114,7 @@ def record_llm_usage(
     input_tokens: int,
     output_tokens: int,
     cost_micro_usd: int,
-) -> models.LlmUsage | None:
+) -> models.LlmUsage:
     """Record one LLM call's usage and cost, linked to the session or run it served."""
     cur = thread_cursor(conn)
     cur.execute(
@@ -130,7 +131,10 @@ def record_llm_usage(
         ),
     )
     r = cur.fetchone()
-    return None if r is None else models.LlmUsage(*r)
+    if r is None:
+        raise NoRowError("record_llm_usage")
+    row: models.LlmUsage = models.LlmUsage(*r)
+    return row
 
 
 def llm_usage_by_model(
@@ -198,22 +202,28 @@ def iter_llm_usage_by_day(
 
 def llm_usage_for_session(
     conn: psycopg.Connection[Any], *, session_id: int | None = None
-) -> LlmUsageForSessionRow | None:
+) -> LlmUsageForSessionRow:
     """Calls, tokens and cost of one agent session (zeros when it made no calls)."""
     cur = thread_cursor(conn)
     cur.execute(LLM_USAGE_FOR_SESSION, (session_id,))
     r = cur.fetchone()
-    return None if r is None else LlmUsageForSessionRow(*r)
+    if r is None:
+        raise NoRowError("llm_usage_for_session")
+    row: LlmUsageForSessionRow = LlmUsageForSessionRow(*r)
+    return row
 
 
 def user_llm_cost_since(
     conn: psycopg.Connection[Any], *, user_id: int | None = None, since: datetime.datetime
-) -> int | None:
+) -> int:
     """A user's spend since a moment, for budget checks before the next call."""
     cur = thread_cursor(conn)
     cur.execute(USER_LLM_COST_SINCE, (user_id, since))
     r = cur.fetchone()
-    return None if r is None else r[0]
+    if r is None:
+        raise NoRowError("user_llm_cost_since")
+    row: int = r[0]
+    return row
 
 
 def delete_llm_usage_before(conn: psycopg.Connection[Any], *, before: datetime.datetime) -> int:

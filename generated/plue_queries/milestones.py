@@ -13,6 +13,7 @@ import psycopg
 from plue_queries import enums, models
 from plue_queries._cursors import thread_cursor
 from plue_queries._streams import ServerStream
+from plue_queries._types import NoRowError
 
 CREATE_MILESTONE: Final[LiteralString] = """-- name: CreateMilestone :one
 INSERT INTO milestones (repository_id, title, description, due_date)
@@ -103,18 +104,17 @@ def create_milestone(
     title: str,
     description: str,
     due_date: datetime.date | None = None,
-) -> models.Milestone | None:
+) -> models.Milestone:
     """Create a milestone in a repository."""
     cur = thread_cursor(conn)
     cur.execute(CREATE_MILESTONE, (repository_id, title, description, due_date))
     r = cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.Milestone(
-            r[0], r[1], r[2], r[3], enums.ISSUE_STATE_BY_VALUE[r[4]], r[5], r[6], r[7], r[8]
-        )
+    if r is None:
+        raise NoRowError("create_milestone")
+    row: models.Milestone = models.Milestone(
+        r[0], r[1], r[2], r[3], enums.ISSUE_STATE_BY_VALUE[r[4]], r[5], r[6], r[7], r[8]
     )
+    return row
 
 
 def get_milestone(conn: psycopg.Connection[Any], *, id: int) -> models.Milestone | None:

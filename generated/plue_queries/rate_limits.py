@@ -10,6 +10,7 @@ from typing import Any, Final, LiteralString
 import psycopg
 
 from plue_queries._cursors import thread_cursor
+from plue_queries._types import NoRowError
 
 HIT_RATE_LIMIT: Final[LiteralString] = """-- name: HitRateLimit :one
 INSERT INTO rate_limits (key, window_size, window_start, count)
@@ -49,7 +50,7 @@ DELETE FROM rate_limits WHERE window_start + window_size <= now()
 
 def hit_rate_limit(
     conn: psycopg.Connection[Any], *, key: str, window_size: datetime.timedelta
-) -> HitRateLimitRow | None:
+) -> HitRateLimitRow:
     """Count one hit against a key in the fixed window of this size containing now(),
     in one upsert: the first hit creates the window's row, later ones increment it
     in place, so concurrent hits are never lost. Each window size has its own row,
@@ -60,19 +61,25 @@ def hit_rate_limit(
     cur = thread_cursor(conn)
     cur.execute(HIT_RATE_LIMIT, (key, window_size))
     r = cur.fetchone()
-    return None if r is None else HitRateLimitRow(*r)
+    if r is None:
+        raise NoRowError("hit_rate_limit")
+    row: HitRateLimitRow = HitRateLimitRow(*r)
+    return row
 
 
 def get_rate_limit_count(
     conn: psycopg.Connection[Any], *, key: str, window_size: datetime.timedelta
-) -> int | None:
+) -> int:
     """The count of a key in the window of this size containing now() (0 when it had no
     hits); window_size is checked as in HitRateLimit.
     """
     cur = thread_cursor(conn)
     cur.execute(GET_RATE_LIMIT_COUNT, (key, window_size))
     r = cur.fetchone()
-    return None if r is None else r[0]
+    if r is None:
+        raise NoRowError("get_rate_limit_count")
+    row: int = r[0]
+    return row
 
 
 def reset_rate_limit(conn: psycopg.Connection[Any], *, key: str) -> int:

@@ -12,6 +12,7 @@ import psycopg
 from plue_queries import models
 from plue_queries._cursors import thread_cursor
 from plue_queries._streams import ServerStream
+from plue_queries._types import NoRowError
 
 CREATE_REPOSITORY: Final[LiteralString] = """-- name: CreateRepository :one
 INSERT INTO repositories (owner_id, name, description, is_public, default_branch, topics)
@@ -163,7 +164,7 @@ WITH RECURSIVE chain (name, renamed_at, rename_id, depth) AS (
         LIMIT 1
     ) AS step
 )
-SELECT name::text AS current_name FROM chain ORDER BY depth DESC LIMIT 1
+SELECT name::text AS "current_name!" FROM chain ORDER BY depth DESC LIMIT 1
 """
 
 LIST_RENAMED_BRANCHES: Final[LiteralString] = """-- name: ListRenamedBranches :many
@@ -263,12 +264,15 @@ def create_repository(
     is_public: bool,
     default_branch: str,
     topics: list[str],
-) -> models.Repository | None:
+) -> models.Repository:
     """Create a repository; the name must be unique per owner, case-insensitively."""
     cur = thread_cursor(conn)
     cur.execute(CREATE_REPOSITORY, (owner_id, name, description, is_public, default_branch, topics))
     r = cur.fetchone()
-    return None if r is None else models.Repository(*r)
+    if r is None:
+        raise NoRowError("create_repository")
+    row: models.Repository = models.Repository(*r)
+    return row
 
 
 def get_repository_by_id(conn: psycopg.Connection[Any], *, id: int) -> models.Repository | None:
@@ -460,12 +464,15 @@ def upsert_branch(
     name: str,
     commit_id: str,
     pusher_id: int | None = None,
-) -> models.Branch | None:
+) -> models.Branch:
     """Record where a branch points after a push (creates it on first push)."""
     cur = thread_cursor(conn)
     cur.execute(UPSERT_BRANCH, (repository_id, name, commit_id, pusher_id))
     r = cur.fetchone()
-    return None if r is None else models.Branch(*r)
+    if r is None:
+        raise NoRowError("upsert_branch")
+    row: models.Branch = models.Branch(*r)
+    return row
 
 
 def get_branch(
@@ -585,12 +592,15 @@ def upsert_bookmark(
     name: str,
     change_id: str,
     commit_id: str | None = None,
-) -> models.Bookmark | None:
+) -> models.Bookmark:
     """Point a Jujutsu bookmark at a change (creates or moves it)."""
     cur = thread_cursor(conn)
     cur.execute(UPSERT_BOOKMARK, (repository_id, name, change_id, commit_id))
     r = cur.fetchone()
-    return None if r is None else models.Bookmark(*r)
+    if r is None:
+        raise NoRowError("upsert_bookmark")
+    row: models.Bookmark = models.Bookmark(*r)
+    return row
 
 
 def get_bookmark(
@@ -680,7 +690,7 @@ def create_protected_branch(
     push_allowlist_user_ids: list[int],
     enable_force_push: bool,
     force_push_allowlist_user_ids: list[int],
-) -> models.ProtectedBranch | None:
+) -> models.ProtectedBranch:
     """Add a branch protection rule (pattern: a name or a glob with *)."""
     cur = thread_cursor(conn)
     cur.execute(
@@ -697,7 +707,10 @@ def create_protected_branch(
         ),
     )
     r = cur.fetchone()
-    return None if r is None else models.ProtectedBranch(*r)
+    if r is None:
+        raise NoRowError("create_protected_branch")
+    row: models.ProtectedBranch = models.ProtectedBranch(*r)
+    return row
 
 
 def get_protected_branch(

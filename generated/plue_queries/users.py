@@ -13,6 +13,7 @@ import psycopg
 from plue_queries import models
 from plue_queries._cursors import thread_cursor
 from plue_queries._streams import ServerStream
+from plue_queries._types import NoRowError
 
 CREATE_USER: Final[LiteralString] = """-- name: CreateUser :one
 INSERT INTO users (username, email, display_name, bio, avatar_url, wallet_address, is_admin)
@@ -168,7 +169,7 @@ def create_user(
     avatar_url: str | None = None,
     wallet_address: str | None = None,
     is_admin: bool,
-) -> models.User | None:
+) -> models.User:
     """Create an account. The username keeps its case for display but must be unique
     case-insensitively; the wallet address is stored lower-case (canonical form).
     """
@@ -177,7 +178,10 @@ def create_user(
         CREATE_USER, (username, email, display_name, bio, avatar_url, wallet_address, is_admin)
     )
     r = cur.fetchone()
-    return None if r is None else models.User(*r)
+    if r is None:
+        raise NoRowError("create_user")
+    row: models.User = models.User(*r)
+    return row
 
 
 def get_user_by_id(conn: psycopg.Connection[Any], *, id: int) -> models.User | None:
@@ -321,12 +325,15 @@ def get_user_with_repository_names(
 
 def add_email_address(
     conn: psycopg.Connection[Any], *, user_id: int, email: str, is_verified: bool
-) -> models.EmailAddress | None:
+) -> models.EmailAddress:
     """Add an address to a user (not primary; see SetPrimaryEmailAddress)."""
     cur = thread_cursor(conn)
     cur.execute(ADD_EMAIL_ADDRESS, (user_id, email, is_verified))
     r = cur.fetchone()
-    return None if r is None else models.EmailAddress(*r)
+    if r is None:
+        raise NoRowError("add_email_address")
+    row: models.EmailAddress = models.EmailAddress(*r)
+    return row
 
 
 def get_email_address_by_email(

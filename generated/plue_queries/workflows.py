@@ -15,7 +15,7 @@ from plue_queries import enums, models
 from plue_queries._atomic import atomic
 from plue_queries._cursors import thread_cursor
 from plue_queries._streams import ServerStream
-from plue_queries._types import JsonInput
+from plue_queries._types import JsonInput, NoRowError
 
 UPSERT_WORKFLOW_DEFINITION: Final[LiteralString] = """-- name: UpsertWorkflowDefinition :one
 INSERT INTO workflow_definitions (repository_id, name, file_path, triggers, plan, is_active)
@@ -305,7 +305,7 @@ def upsert_workflow_definition(
     triggers: JsonInput,
     plan: JsonInput,
     is_active: bool,
-) -> models.WorkflowDefinition | None:
+) -> models.WorkflowDefinition:
     """Create or replace a repository's workflow by name, as found when its file is
     (re)read; the id and the run history stay attached to the same name.
     """
@@ -315,7 +315,10 @@ def upsert_workflow_definition(
         (repository_id, name, file_path, Jsonb(triggers), Jsonb(plan), is_active),
     )
     r = cur.fetchone()
-    return None if r is None else models.WorkflowDefinition(*r)
+    if r is None:
+        raise NoRowError("upsert_workflow_definition")
+    row: models.WorkflowDefinition = models.WorkflowDefinition(*r)
+    return row
 
 
 def get_workflow_definition(
@@ -664,28 +667,27 @@ def iter_count_workflow_runs_by_status(
 
 def create_workflow_step(
     conn: psycopg.Connection[Any], *, run_id: int, name: str, position: int, depends_on: list[str]
-) -> models.WorkflowStep | None:
+) -> models.WorkflowStep:
     """Add a step to a run (a node of its plan), pending."""
     cur = thread_cursor(conn)
     cur.execute(CREATE_WORKFLOW_STEP, (run_id, name, position, depends_on))
     r = cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.WorkflowStep(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            enums.WORKFLOW_STEP_STATUS_BY_VALUE[r[5]],
-            r[6],
-            r[7],
-            r[8],
-            r[9],
-            r[10],
-        )
+    if r is None:
+        raise NoRowError("create_workflow_step")
+    row: models.WorkflowStep = models.WorkflowStep(
+        r[0],
+        r[1],
+        r[2],
+        r[3],
+        r[4],
+        enums.WORKFLOW_STEP_STATUS_BY_VALUE[r[5]],
+        r[6],
+        r[7],
+        r[8],
+        r[9],
+        r[10],
     )
+    return row
 
 
 def start_workflow_step(conn: psycopg.Connection[Any], *, id: int) -> models.WorkflowStep | None:
@@ -832,16 +834,17 @@ def append_workflow_log(
     step_id: int | None = None,
     stream: enums.LogStream,
     content: str,
-) -> models.WorkflowLog | None:
+) -> models.WorkflowLog:
     """Append one log line to a run (step_id NULL for run-level output)."""
     cur = thread_cursor(conn)
     cur.execute(APPEND_WORKFLOW_LOG, (run_id, step_id, stream, content))
     r = cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.WorkflowLog(r[0], r[1], r[2], enums.LOG_STREAM_BY_VALUE[r[3]], r[4], r[5])
+    if r is None:
+        raise NoRowError("append_workflow_log")
+    row: models.WorkflowLog = models.WorkflowLog(
+        r[0], r[1], r[2], enums.LOG_STREAM_BY_VALUE[r[3]], r[4], r[5]
     )
+    return row
 
 
 def copy_workflow_logs(
@@ -936,20 +939,19 @@ def iter_list_step_logs(
 
 def upsert_runner(
     conn: psycopg.Connection[Any], *, name: str, labels: list[str]
-) -> models.RunnerPool | None:
+) -> models.RunnerPool:
     """Register a runner, or record its heartbeat (and new labels) when it is known.
     A runner that was reaped as offline comes back idle; any other status is kept.
     """
     cur = thread_cursor(conn)
     cur.execute(UPSERT_RUNNER, (name, labels))
     r = cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.RunnerPool(
-            r[0], r[1], r[2], enums.RUNNER_STATUS_BY_VALUE[r[3]], r[4], r[5], r[6], r[7]
-        )
+    if r is None:
+        raise NoRowError("upsert_runner")
+    row: models.RunnerPool = models.RunnerPool(
+        r[0], r[1], r[2], enums.RUNNER_STATUS_BY_VALUE[r[3]], r[4], r[5], r[6], r[7]
     )
+    return row
 
 
 def get_runner(conn: psycopg.Connection[Any], *, id: int) -> models.RunnerPool | None:
@@ -982,7 +984,7 @@ def release_runner(conn: psycopg.Connection[Any], *, id: int) -> models.RunnerPo
 
 def reap_stale_runners(
     conn: psycopg.Connection[Any], *, max_heartbeat_age: datetime.timedelta
-) -> ReapStaleRunnersRow | None:
+) -> ReapStaleRunnersRow:
     """Stop handing runs to a runner (e.g. before an upgrade); it keeps its current run.
     Mark runners without a recent heartbeat offline and deal with what they held,
     in one statement: a claimed run they never started goes back to the queue, a
@@ -991,7 +993,10 @@ def reap_stale_runners(
     cur = thread_cursor(conn)
     cur.execute(REAP_STALE_RUNNERS, (max_heartbeat_age,))
     r = cur.fetchone()
-    return None if r is None else ReapStaleRunnersRow(*r)
+    if r is None:
+        raise NoRowError("reap_stale_runners")
+    row: ReapStaleRunnersRow = ReapStaleRunnersRow(*r)
+    return row
 
 
 def delete_runner(conn: psycopg.Connection[Any], *, id: int) -> int:

@@ -14,7 +14,7 @@ from psycopg.types.json import Jsonb
 from plue_queries import agent as q
 from plue_queries import enums, models
 from plue_queries._streams import AsyncServerStream
-from plue_queries._types import JsonInput
+from plue_queries._types import JsonInput, NoRowError
 
 
 async def create_session(
@@ -26,31 +26,30 @@ async def create_session(
     title: str,
     directory: str,
     model: str,
-) -> models.Session | None:
+) -> models.Session:
     """Start an agent session working in a directory with one model."""
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(
             q.CREATE_SESSION, (user_id, repository_id, parent_session_id, title, directory, model)
         )
         r = await cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.Session(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            r[5],
-            r[6],
-            enums.SESSION_STATUS_BY_VALUE[r[7]],
-            r[8],
-            r[9],
-            r[10],
-            r[11],
-        )
+    if r is None:
+        raise NoRowError("create_session")
+    row: models.Session = models.Session(
+        r[0],
+        r[1],
+        r[2],
+        r[3],
+        r[4],
+        r[5],
+        r[6],
+        enums.SESSION_STATUS_BY_VALUE[r[7]],
+        r[8],
+        r[9],
+        r[10],
+        r[11],
     )
+    return row
 
 
 async def get_session(conn: psycopg.AsyncConnection[Any], *, id: int) -> models.Session | None:
@@ -476,9 +475,12 @@ async def iter_list_message_parts(
 
 async def get_session_token_totals(
     conn: psycopg.AsyncConnection[Any], *, session_id: int
-) -> q.GetSessionTokenTotalsRow | None:
+) -> q.GetSessionTokenTotalsRow:
     """Token totals of a session from its messages: what the model read and wrote."""
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.GET_SESSION_TOKEN_TOTALS, (session_id,))
         r = await cur.fetchone()
-    return None if r is None else q.GetSessionTokenTotalsRow(*r)
+    if r is None:
+        raise NoRowError("get_session_token_totals")
+    row: q.GetSessionTokenTotalsRow = q.GetSessionTokenTotalsRow(*r)
+    return row

@@ -14,7 +14,7 @@ from psycopg.types.json import Jsonb
 from plue_queries import changes as q
 from plue_queries import enums, models
 from plue_queries._streams import AsyncServerStream
-from plue_queries._types import JsonInput
+from plue_queries._types import JsonInput, NoRowError
 
 
 async def upsert_change(
@@ -31,7 +31,7 @@ async def upsert_change(
     is_empty: bool,
     has_conflict: bool,
     authored_at: datetime.datetime,
-) -> models.Change | None:
+) -> models.Change:
     """Record a Jujutsu change as jj reports it. A change keeps its change_id across
     rewrites, so seeing it again updates the commit, description, parents and flags.
     """
@@ -53,7 +53,10 @@ async def upsert_change(
             ),
         )
         r = await cur.fetchone()
-    return None if r is None else models.Change(*r)
+    if r is None:
+        raise NoRowError("upsert_change")
+    row: models.Change = models.Change(*r)
+    return row
 
 
 async def get_change_by_change_id(
@@ -196,7 +199,7 @@ async def upsert_file_tracker(
     kind: enums.FileChangeKind,
     additions: int,
     deletions: int,
-) -> models.FileTracker | None:
+) -> models.FileTracker:
     """Record one file touched by a change with its diff stats; recording the same
     path again (after a rewrite) replaces the stats.
     """
@@ -206,13 +209,12 @@ async def upsert_file_tracker(
             (repository_id, change_id, file_path, old_path, kind, additions, deletions),
         )
         r = await cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.FileTracker(
-            r[0], r[1], r[2], r[3], r[4], enums.FILE_CHANGE_KIND_BY_VALUE[r[5]], r[6], r[7], r[8]
-        )
+    if r is None:
+        raise NoRowError("upsert_file_tracker")
+    row: models.FileTracker = models.FileTracker(
+        r[0], r[1], r[2], r[3], r[4], enums.FILE_CHANGE_KIND_BY_VALUE[r[5]], r[6], r[7], r[8]
     )
+    return row
 
 
 async def list_file_trackers(
@@ -262,12 +264,15 @@ async def iter_list_file_trackers(
 
 async def summarize_file_trackers(
     conn: psycopg.AsyncConnection[Any], *, repository_id: int, change_id: str
-) -> q.SummarizeFileTrackersRow | None:
+) -> q.SummarizeFileTrackersRow:
     """Diff totals of a change: files touched, lines added and deleted."""
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.SUMMARIZE_FILE_TRACKERS, (repository_id, change_id))
         r = await cur.fetchone()
-    return None if r is None else q.SummarizeFileTrackersRow(*r)
+    if r is None:
+        raise NoRowError("summarize_file_trackers")
+    row: q.SummarizeFileTrackersRow = q.SummarizeFileTrackersRow(*r)
+    return row
 
 
 async def delete_file_trackers(
@@ -370,7 +375,7 @@ async def record_snapshot(
     operation_id: str | None = None,
     description: str,
     created_by: int | None = None,
-) -> models.SnapshotHistory | None:
+) -> models.SnapshotHistory:
     """Record a working-copy snapshot so the edit can be restored later."""
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(
@@ -378,7 +383,10 @@ async def record_snapshot(
             (repository_id, change_id, commit_id, operation_id, description, created_by),
         )
         r = await cur.fetchone()
-    return None if r is None else models.SnapshotHistory(*r)
+    if r is None:
+        raise NoRowError("record_snapshot")
+    row: models.SnapshotHistory = models.SnapshotHistory(*r)
+    return row
 
 
 async def list_snapshots(

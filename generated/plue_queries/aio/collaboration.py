@@ -13,6 +13,7 @@ from psycopg.rows import tuple_row
 from plue_queries import collaboration as q
 from plue_queries import enums, models
 from plue_queries._streams import AsyncServerStream
+from plue_queries._types import NoRowError
 
 
 async def star_repository(
@@ -35,20 +36,26 @@ async def unstar_repository(
 
 async def is_repository_starred(
     conn: psycopg.AsyncConnection[Any], *, user_id: int, repository_id: int
-) -> bool | None:
+) -> bool:
     """Whether this user starred this repository (for the star button)."""
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.IS_REPOSITORY_STARRED, (user_id, repository_id))
         r = await cur.fetchone()
-    return None if r is None else r[0]
+    if r is None:
+        raise NoRowError("is_repository_starred")
+    row: bool = r[0]
+    return row
 
 
-async def count_stars(conn: psycopg.AsyncConnection[Any], *, repository_id: int) -> int | None:
+async def count_stars(conn: psycopg.AsyncConnection[Any], *, repository_id: int) -> int:
     """How many users starred a repository."""
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.COUNT_STARS, (repository_id,))
         r = await cur.fetchone()
-    return None if r is None else r[0]
+    if r is None:
+        raise NoRowError("count_stars")
+    row: int = r[0]
+    return row
 
 
 async def list_stargazers(
@@ -143,14 +150,15 @@ async def iter_list_starred_repositories(
 
 async def watch_repository(
     conn: psycopg.AsyncConnection[Any], *, user_id: int, repository_id: int, mode: enums.WatchMode
-) -> models.Watch | None:
+) -> models.Watch:
     """Watch a repository with a mode, or change the mode of an existing watch."""
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.WATCH_REPOSITORY, (user_id, repository_id, mode))
         r = await cur.fetchone()
-    return (
-        None if r is None else models.Watch(r[0], r[1], enums.WATCH_MODE_BY_VALUE[r[2]], r[3], r[4])
-    )
+    if r is None:
+        raise NoRowError("watch_repository")
+    row: models.Watch = models.Watch(r[0], r[1], enums.WATCH_MODE_BY_VALUE[r[2]], r[3], r[4])
+    return row
 
 
 async def unwatch_repository(
@@ -174,12 +182,15 @@ async def get_watch(
     )
 
 
-async def count_watchers(conn: psycopg.AsyncConnection[Any], *, repository_id: int) -> int | None:
+async def count_watchers(conn: psycopg.AsyncConnection[Any], *, repository_id: int) -> int:
     """Watchers shown on the repository page (ignoring ones don't count)."""
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.COUNT_WATCHERS, (repository_id,))
         r = await cur.fetchone()
-    return None if r is None else r[0]
+    if r is None:
+        raise NoRowError("count_watchers")
+    row: int = r[0]
+    return row
 
 
 async def list_watchers(
@@ -231,9 +242,12 @@ async def iter_list_watchers(
 
 async def get_repository_social_counts(
     conn: psycopg.AsyncConnection[Any], *, repository_id: int
-) -> q.GetRepositorySocialCountsRow | None:
+) -> q.GetRepositorySocialCountsRow:
     """Star and watcher counts for a repository header, in one round trip."""
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.GET_REPOSITORY_SOCIAL_COUNTS, (repository_id,))
         r = await cur.fetchone()
-    return None if r is None else q.GetRepositorySocialCountsRow(*r)
+    if r is None:
+        raise NoRowError("get_repository_social_counts")
+    row: q.GetRepositorySocialCountsRow = q.GetRepositorySocialCountsRow(*r)
+    return row

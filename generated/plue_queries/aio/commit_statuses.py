@@ -12,6 +12,7 @@ from psycopg.rows import tuple_row
 from plue_queries import commit_statuses as q
 from plue_queries import enums, models
 from plue_queries._streams import AsyncServerStream
+from plue_queries._types import NoRowError
 
 
 async def upsert_commit_status(
@@ -25,7 +26,7 @@ async def upsert_commit_status(
     description: str,
     creator_id: int | None = None,
     workflow_run_id: int | None = None,
-) -> models.CommitStatus | None:
+) -> models.CommitStatus:
     """Report the status of one check (context) on a commit. There is one current
     status per repository, commit and context: reporting again replaces it.
     """
@@ -44,23 +45,22 @@ async def upsert_commit_status(
             ),
         )
         r = await cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.CommitStatus(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            enums.COMMIT_STATE_BY_VALUE[r[4]],
-            r[5],
-            r[6],
-            r[7],
-            r[8],
-            r[9],
-            r[10],
-        )
+    if r is None:
+        raise NoRowError("upsert_commit_status")
+    row: models.CommitStatus = models.CommitStatus(
+        r[0],
+        r[1],
+        r[2],
+        r[3],
+        enums.COMMIT_STATE_BY_VALUE[r[4]],
+        r[5],
+        r[6],
+        r[7],
+        r[8],
+        r[9],
+        r[10],
     )
+    return row
 
 
 async def list_commit_statuses(
@@ -122,7 +122,7 @@ async def iter_list_commit_statuses(
 
 async def get_combined_commit_status(
     conn: psycopg.AsyncConnection[Any], *, repository_id: int, commit_sha: str
-) -> q.GetCombinedCommitStatusRow | None:
+) -> q.GetCombinedCommitStatusRow:
     """The combined state of a commit: failure if any check failed or errored,
     otherwise pending if any check is pending or none has reported, otherwise
     success; with the number of checks in each state.
@@ -130,11 +130,12 @@ async def get_combined_commit_status(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.GET_COMBINED_COMMIT_STATUS, (repository_id, commit_sha))
         r = await cur.fetchone()
-    return (
-        None
-        if r is None
-        else q.GetCombinedCommitStatusRow(enums.COMMIT_STATE_BY_VALUE[r[0]], r[1], r[2], r[3], r[4])
+    if r is None:
+        raise NoRowError("get_combined_commit_status")
+    row: q.GetCombinedCommitStatusRow = q.GetCombinedCommitStatusRow(
+        enums.COMMIT_STATE_BY_VALUE[r[0]], r[1], r[2], r[3], r[4]
     )
+    return row
 
 
 async def delete_commit_status(

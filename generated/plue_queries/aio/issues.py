@@ -15,7 +15,7 @@ from plue_queries import enums, models
 from plue_queries import issues as q
 from plue_queries._atomic import atomic_async
 from plue_queries._streams import AsyncServerStream
-from plue_queries._types import JsonInput
+from plue_queries._types import JsonInput, NoRowError
 
 
 async def create_issue(
@@ -27,7 +27,7 @@ async def create_issue(
     author_id: int | None = None,
     milestone_id: int | None = None,
     due_date: datetime.date | None = None,
-) -> models.Issue | None:
+) -> models.Issue:
     """Create an issue with the repository's next number in one statement: the number
     is taken by get_next_issue_number() under the repository row lock, and rolled
     back with the insert if the insert fails.
@@ -37,24 +37,23 @@ async def create_issue(
             q.CREATE_ISSUE, (repository_id, title, body, author_id, milestone_id, due_date)
         )
         r = await cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.Issue(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            enums.ISSUE_STATE_BY_VALUE[r[5]],
-            r[6],
-            r[7],
-            r[8],
-            r[9],
-            r[10],
-            r[11],
-        )
+    if r is None:
+        raise NoRowError("create_issue")
+    row: models.Issue = models.Issue(
+        r[0],
+        r[1],
+        r[2],
+        r[3],
+        r[4],
+        enums.ISSUE_STATE_BY_VALUE[r[5]],
+        r[6],
+        r[7],
+        r[8],
+        r[9],
+        r[10],
+        r[11],
     )
+    return row
 
 
 async def get_issue(conn: psycopg.AsyncConnection[Any], *, id: int) -> models.Issue | None:
@@ -240,12 +239,15 @@ async def get_issue_with_labels(
 
 async def count_issues_by_state(
     conn: psycopg.AsyncConnection[Any], *, repository_id: int
-) -> q.CountIssuesByStateRow | None:
+) -> q.CountIssuesByStateRow:
     """How many issues of a repository are open and closed (the tab counters)."""
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.COUNT_ISSUES_BY_STATE, (repository_id,))
         r = await cur.fetchone()
-    return None if r is None else q.CountIssuesByStateRow(*r)
+    if r is None:
+        raise NoRowError("count_issues_by_state")
+    row: q.CountIssuesByStateRow = q.CountIssuesByStateRow(*r)
+    return row
 
 
 async def update_issue(
@@ -392,12 +394,15 @@ async def delete_issue(conn: psycopg.AsyncConnection[Any], *, id: int) -> int:
 
 async def create_comment(
     conn: psycopg.AsyncConnection[Any], *, issue_id: int, author_id: int | None = None, body: str
-) -> models.Comment | None:
+) -> models.Comment:
     """Add a comment to an issue."""
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.CREATE_COMMENT, (issue_id, author_id, body))
         r = await cur.fetchone()
-    return None if r is None else models.Comment(*r)
+    if r is None:
+        raise NoRowError("create_comment")
+    row: models.Comment = models.Comment(*r)
+    return row
 
 
 async def get_comment(conn: psycopg.AsyncConnection[Any], *, id: int) -> models.Comment | None:
@@ -521,12 +526,15 @@ async def create_label(
     name: str,
     color: str,
     description: str,
-) -> models.Label | None:
+) -> models.Label:
     """Define a label in a repository."""
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.CREATE_LABEL, (repository_id, name, color, description))
         r = await cur.fetchone()
-    return None if r is None else models.Label(*r)
+    if r is None:
+        raise NoRowError("create_label")
+    row: models.Label = models.Label(*r)
+    return row
 
 
 async def get_label(conn: psycopg.AsyncConnection[Any], *, id: int) -> models.Label | None:
@@ -1015,12 +1023,15 @@ async def create_mention(
     comment_id: int | None = None,
     mentioned_user_id: int,
     mentioned_by: int | None = None,
-) -> models.Mention | None:
+) -> models.Mention:
     """Record an @-mention of a user in an issue body (comment_id NULL) or a comment."""
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.CREATE_MENTION, (issue_id, comment_id, mentioned_user_id, mentioned_by))
         r = await cur.fetchone()
-    return None if r is None else models.Mention(*r)
+    if r is None:
+        raise NoRowError("create_mention")
+    row: models.Mention = models.Mention(*r)
+    return row
 
 
 async def list_mentions_for_user(
@@ -1155,16 +1166,17 @@ async def create_issue_event(
     actor_id: int | None = None,
     event_type: enums.IssueEventType,
     payload: JsonInput,
-) -> models.IssueEvent | None:
+) -> models.IssueEvent:
     """Append an event to an issue's history."""
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.CREATE_ISSUE_EVENT, (issue_id, actor_id, event_type, Jsonb(payload)))
         r = await cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.IssueEvent(r[0], r[1], r[2], enums.ISSUE_EVENT_TYPE_BY_VALUE[r[3]], r[4], r[5])
+    if r is None:
+        raise NoRowError("create_issue_event")
+    row: models.IssueEvent = models.IssueEvent(
+        r[0], r[1], r[2], enums.ISSUE_EVENT_TYPE_BY_VALUE[r[3]], r[4], r[5]
     )
+    return row
 
 
 async def list_issue_events(

@@ -14,7 +14,7 @@ from psycopg.types.json import Jsonb
 from plue_queries import enums, models
 from plue_queries import landing as q
 from plue_queries._streams import AsyncServerStream
-from plue_queries._types import JsonInput
+from plue_queries._types import JsonInput, NoRowError
 
 
 async def submit_landing_request(
@@ -27,7 +27,7 @@ async def submit_landing_request(
     author_id: int | None = None,
     target_bookmark: str,
     stack_change_ids: list[str],
-) -> models.LandingQueue | None:
+) -> models.LandingQueue:
     """Submit a change (and the stack below it) for landing. A change has at most one
     open request per repository (UniqueViolation otherwise).
     """
@@ -45,28 +45,27 @@ async def submit_landing_request(
             ),
         )
         r = await cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.LandingQueue(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            r[5],
-            r[6],
-            r[7],
-            enums.LANDING_STATUS_BY_VALUE[r[8]],
-            r[9],
-            r[10],
-            r[11],
-            r[12],
-            r[13],
-            r[14],
-            r[15],
-        )
+    if r is None:
+        raise NoRowError("submit_landing_request")
+    row: models.LandingQueue = models.LandingQueue(
+        r[0],
+        r[1],
+        r[2],
+        r[3],
+        r[4],
+        r[5],
+        r[6],
+        r[7],
+        enums.LANDING_STATUS_BY_VALUE[r[8]],
+        r[9],
+        r[10],
+        r[11],
+        r[12],
+        r[13],
+        r[14],
+        r[15],
     )
+    return row
 
 
 async def get_landing_request(
@@ -577,20 +576,19 @@ async def upsert_landing_review(
     reviewer_id: int,
     state: enums.ReviewState,
     body: str,
-) -> models.LandingReview | None:
+) -> models.LandingReview:
     """Record a reviewer's verdict; a reviewer has one review per request, so a second
     verdict replaces the first.
     """
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.UPSERT_LANDING_REVIEW, (landing_id, reviewer_id, state, body))
         r = await cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.LandingReview(
-            r[0], r[1], r[2], enums.REVIEW_STATE_BY_VALUE[r[3]], r[4], r[5], r[6]
-        )
+    if r is None:
+        raise NoRowError("upsert_landing_review")
+    row: models.LandingReview = models.LandingReview(
+        r[0], r[1], r[2], enums.REVIEW_STATE_BY_VALUE[r[3]], r[4], r[5], r[6]
     )
+    return row
 
 
 async def list_landing_reviews(
@@ -635,12 +633,15 @@ async def delete_landing_review(
 
 async def count_landing_approvals(
     conn: psycopg.AsyncConnection[Any], *, landing_id: int
-) -> q.CountLandingApprovalsRow | None:
+) -> q.CountLandingApprovalsRow:
     """How many reviewers approve and how many request changes (the landing gate)."""
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.COUNT_LANDING_APPROVALS, (landing_id,))
         r = await cur.fetchone()
-    return None if r is None else q.CountLandingApprovalsRow(*r)
+    if r is None:
+        raise NoRowError("count_landing_approvals")
+    row: q.CountLandingApprovalsRow = q.CountLandingApprovalsRow(*r)
+    return row
 
 
 async def create_landing_line_comment(
@@ -652,31 +653,30 @@ async def create_landing_line_comment(
     line: int,
     side: enums.DiffSide,
     body: str,
-) -> models.LandingLineComment | None:
+) -> models.LandingLineComment:
     """Comment on one line of a landing request's diff."""
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(
             q.CREATE_LANDING_LINE_COMMENT, (landing_id, author_id, file_path, line, side, body)
         )
         r = await cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.LandingLineComment(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            enums.DIFF_SIDE_BY_VALUE[r[5]],
-            r[6],
-            r[7],
-            r[8],
-            r[9],
-            r[10],
-            r[11],
-        )
+    if r is None:
+        raise NoRowError("create_landing_line_comment")
+    row: models.LandingLineComment = models.LandingLineComment(
+        r[0],
+        r[1],
+        r[2],
+        r[3],
+        r[4],
+        enums.DIFF_SIDE_BY_VALUE[r[5]],
+        r[6],
+        r[7],
+        r[8],
+        r[9],
+        r[10],
+        r[11],
     )
+    return row
 
 
 async def get_landing_line_comment(
@@ -846,12 +846,15 @@ async def unresolve_landing_line_comment(
 
 async def count_unresolved_landing_line_comments(
     conn: psycopg.AsyncConnection[Any], *, landing_id: int
-) -> int | None:
+) -> int:
     """How many line comments of a request are still unresolved (blocks landing)."""
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.COUNT_UNRESOLVED_LANDING_LINE_COMMENTS, (landing_id,))
         r = await cur.fetchone()
-    return None if r is None else r[0]
+    if r is None:
+        raise NoRowError("count_unresolved_landing_line_comments")
+    row: int = r[0]
+    return row
 
 
 async def delete_landing_line_comment(conn: psycopg.AsyncConnection[Any], *, id: int) -> int:

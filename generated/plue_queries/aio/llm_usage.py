@@ -13,6 +13,7 @@ from psycopg.rows import tuple_row
 from plue_queries import llm_usage as q
 from plue_queries import models
 from plue_queries._streams import AsyncServerStream
+from plue_queries._types import NoRowError
 
 
 async def record_llm_usage(
@@ -26,7 +27,7 @@ async def record_llm_usage(
     input_tokens: int,
     output_tokens: int,
     cost_micro_usd: int,
-) -> models.LlmUsage | None:
+) -> models.LlmUsage:
     """Record one LLM call's usage and cost, linked to the session or run it served."""
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(
@@ -43,7 +44,10 @@ async def record_llm_usage(
             ),
         )
         r = await cur.fetchone()
-    return None if r is None else models.LlmUsage(*r)
+    if r is None:
+        raise NoRowError("record_llm_usage")
+    row: models.LlmUsage = models.LlmUsage(*r)
+    return row
 
 
 async def llm_usage_by_model(
@@ -113,22 +117,28 @@ async def iter_llm_usage_by_day(
 
 async def llm_usage_for_session(
     conn: psycopg.AsyncConnection[Any], *, session_id: int | None = None
-) -> q.LlmUsageForSessionRow | None:
+) -> q.LlmUsageForSessionRow:
     """Calls, tokens and cost of one agent session (zeros when it made no calls)."""
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.LLM_USAGE_FOR_SESSION, (session_id,))
         r = await cur.fetchone()
-    return None if r is None else q.LlmUsageForSessionRow(*r)
+    if r is None:
+        raise NoRowError("llm_usage_for_session")
+    row: q.LlmUsageForSessionRow = q.LlmUsageForSessionRow(*r)
+    return row
 
 
 async def user_llm_cost_since(
     conn: psycopg.AsyncConnection[Any], *, user_id: int | None = None, since: datetime.datetime
-) -> int | None:
+) -> int:
     """A user's spend since a moment, for budget checks before the next call."""
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.USER_LLM_COST_SINCE, (user_id, since))
         r = await cur.fetchone()
-    return None if r is None else r[0]
+    if r is None:
+        raise NoRowError("user_llm_cost_since")
+    row: int = r[0]
+    return row
 
 
 async def delete_llm_usage_before(

@@ -13,6 +13,7 @@ from psycopg.rows import tuple_row
 from plue_queries import enums, models
 from plue_queries import milestones as q
 from plue_queries._streams import AsyncServerStream
+from plue_queries._types import NoRowError
 
 
 async def create_milestone(
@@ -22,18 +23,17 @@ async def create_milestone(
     title: str,
     description: str,
     due_date: datetime.date | None = None,
-) -> models.Milestone | None:
+) -> models.Milestone:
     """Create a milestone in a repository."""
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.CREATE_MILESTONE, (repository_id, title, description, due_date))
         r = await cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.Milestone(
-            r[0], r[1], r[2], r[3], enums.ISSUE_STATE_BY_VALUE[r[4]], r[5], r[6], r[7], r[8]
-        )
+    if r is None:
+        raise NoRowError("create_milestone")
+    row: models.Milestone = models.Milestone(
+        r[0], r[1], r[2], r[3], enums.ISSUE_STATE_BY_VALUE[r[4]], r[5], r[6], r[7], r[8]
     )
+    return row
 
 
 async def get_milestone(conn: psycopg.AsyncConnection[Any], *, id: int) -> models.Milestone | None:

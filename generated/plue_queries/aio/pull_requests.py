@@ -14,7 +14,7 @@ from psycopg.types.json import Jsonb
 from plue_queries import enums, models
 from plue_queries import pull_requests as q
 from plue_queries._streams import AsyncServerStream
-from plue_queries._types import JsonInput
+from plue_queries._types import JsonInput, NoRowError
 
 
 async def create_pull_request(
@@ -27,7 +27,7 @@ async def create_pull_request(
     head_repository_id: int | None = None,
     head_branch: str,
     base_branch: str,
-) -> models.PullRequest | None:
+) -> models.PullRequest:
     """Open a pull request; its number comes from the base repository's shared
     issue/PR counter, so numbers never collide under concurrency.
     """
@@ -45,34 +45,33 @@ async def create_pull_request(
             ),
         )
         r = await cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.PullRequest(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            r[5],
-            r[6],
-            r[7],
-            r[8],
-            enums.PR_STATE_BY_VALUE[r[9]],
-            r[10],
-            None if r[11] is None else enums.MERGE_STYLE_BY_VALUE[r[11]],
-            r[12],
-            r[13],
-            r[14],
-            r[15],
-            r[16],
-            r[17],
-            r[18],
-            r[19],
-            r[20],
-            r[21],
-        )
+    if r is None:
+        raise NoRowError("create_pull_request")
+    row: models.PullRequest = models.PullRequest(
+        r[0],
+        r[1],
+        r[2],
+        r[3],
+        r[4],
+        r[5],
+        r[6],
+        r[7],
+        r[8],
+        enums.PR_STATE_BY_VALUE[r[9]],
+        r[10],
+        None if r[11] is None else enums.MERGE_STYLE_BY_VALUE[r[11]],
+        r[12],
+        r[13],
+        r[14],
+        r[15],
+        r[16],
+        r[17],
+        r[18],
+        r[19],
+        r[20],
+        r[21],
     )
+    return row
 
 
 async def get_pull_request(
@@ -536,18 +535,17 @@ async def create_review(
     reviewer_id: int | None = None,
     body: str,
     commit_id: str | None = None,
-) -> models.Review | None:
+) -> models.Review:
     """Start a review (state pending until submitted) against a head commit."""
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.CREATE_REVIEW, (pull_request_id, reviewer_id, body, commit_id))
         r = await cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.Review(
-            r[0], r[1], r[2], enums.REVIEW_STATE_BY_VALUE[r[3]], r[4], r[5], r[6], r[7], r[8]
-        )
+    if r is None:
+        raise NoRowError("create_review")
+    row: models.Review = models.Review(
+        r[0], r[1], r[2], enums.REVIEW_STATE_BY_VALUE[r[3]], r[4], r[5], r[6], r[7], r[8]
     )
+    return row
 
 
 async def get_review(conn: psycopg.AsyncConnection[Any], *, id: int) -> models.Review | None:
@@ -639,12 +637,15 @@ async def dismiss_review(conn: psycopg.AsyncConnection[Any], *, id: int) -> mode
 
 async def count_review_verdicts(
     conn: psycopg.AsyncConnection[Any], *, pull_request_id: int
-) -> q.CountReviewVerdictsRow | None:
+) -> q.CountReviewVerdictsRow:
     """How many distinct reviewers currently approve or request changes."""
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.COUNT_REVIEW_VERDICTS, (pull_request_id,))
         r = await cur.fetchone()
-    return None if r is None else q.CountReviewVerdictsRow(*r)
+    if r is None:
+        raise NoRowError("count_review_verdicts")
+    row: q.CountReviewVerdictsRow = q.CountReviewVerdictsRow(*r)
+    return row
 
 
 async def delete_review(conn: psycopg.AsyncConnection[Any], *, id: int) -> int:
@@ -913,7 +914,7 @@ async def record_conflict(
     file_path: str,
     kind: enums.ConflictKind,
     details: JsonInput,
-) -> models.Conflict | None:
+) -> models.Conflict:
     """Record a conflicted file of a change (one row per repository, change and file);
     recording it again refreshes the details and reopens it if it was resolved.
     """
@@ -923,23 +924,22 @@ async def record_conflict(
             (repository_id, pull_request_id, change_id, file_path, kind, Jsonb(details)),
         )
         r = await cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.Conflict(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            enums.CONFLICT_KIND_BY_VALUE[r[5]],
-            r[6],
-            r[7],
-            r[8],
-            r[9],
-            r[10],
-        )
+    if r is None:
+        raise NoRowError("record_conflict")
+    row: models.Conflict = models.Conflict(
+        r[0],
+        r[1],
+        r[2],
+        r[3],
+        r[4],
+        enums.CONFLICT_KIND_BY_VALUE[r[5]],
+        r[6],
+        r[7],
+        r[8],
+        r[9],
+        r[10],
     )
+    return row
 
 
 async def list_pull_request_conflicts(
@@ -1094,9 +1094,12 @@ async def resolve_conflict(
 
 async def count_unresolved_pull_request_conflicts(
     conn: psycopg.AsyncConnection[Any], *, pull_request_id: int | None = None
-) -> int | None:
+) -> int:
     """How many conflicts of a pull request are still unresolved (merge gate)."""
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.COUNT_UNRESOLVED_PULL_REQUEST_CONFLICTS, (pull_request_id,))
         r = await cur.fetchone()
-    return None if r is None else r[0]
+    if r is None:
+        raise NoRowError("count_unresolved_pull_request_conflicts")
+    row: int = r[0]
+    return row

@@ -10,11 +10,12 @@ import psycopg
 from psycopg.rows import tuple_row
 
 from plue_queries import rate_limits as q
+from plue_queries._types import NoRowError
 
 
 async def hit_rate_limit(
     conn: psycopg.AsyncConnection[Any], *, key: str, window_size: datetime.timedelta
-) -> q.HitRateLimitRow | None:
+) -> q.HitRateLimitRow:
     """Count one hit against a key in the fixed window of this size containing now(),
     in one upsert: the first hit creates the window's row, later ones increment it
     in place, so concurrent hits are never lost. Each window size has its own row,
@@ -25,19 +26,25 @@ async def hit_rate_limit(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.HIT_RATE_LIMIT, (key, window_size))
         r = await cur.fetchone()
-    return None if r is None else q.HitRateLimitRow(*r)
+    if r is None:
+        raise NoRowError("hit_rate_limit")
+    row: q.HitRateLimitRow = q.HitRateLimitRow(*r)
+    return row
 
 
 async def get_rate_limit_count(
     conn: psycopg.AsyncConnection[Any], *, key: str, window_size: datetime.timedelta
-) -> int | None:
+) -> int:
     """The count of a key in the window of this size containing now() (0 when it had no
     hits); window_size is checked as in HitRateLimit.
     """
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.GET_RATE_LIMIT_COUNT, (key, window_size))
         r = await cur.fetchone()
-    return None if r is None else r[0]
+    if r is None:
+        raise NoRowError("get_rate_limit_count")
+    row: int = r[0]
+    return row
 
 
 async def reset_rate_limit(conn: psycopg.AsyncConnection[Any], *, key: str) -> int:

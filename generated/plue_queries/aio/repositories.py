@@ -13,6 +13,7 @@ from psycopg.rows import tuple_row
 from plue_queries import models
 from plue_queries import repositories as q
 from plue_queries._streams import AsyncServerStream
+from plue_queries._types import NoRowError
 
 
 async def create_repository(
@@ -24,14 +25,17 @@ async def create_repository(
     is_public: bool,
     default_branch: str,
     topics: list[str],
-) -> models.Repository | None:
+) -> models.Repository:
     """Create a repository; the name must be unique per owner, case-insensitively."""
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(
             q.CREATE_REPOSITORY, (owner_id, name, description, is_public, default_branch, topics)
         )
         r = await cur.fetchone()
-    return None if r is None else models.Repository(*r)
+    if r is None:
+        raise NoRowError("create_repository")
+    row: models.Repository = models.Repository(*r)
+    return row
 
 
 async def get_repository_by_id(
@@ -232,12 +236,15 @@ async def upsert_branch(
     name: str,
     commit_id: str,
     pusher_id: int | None = None,
-) -> models.Branch | None:
+) -> models.Branch:
     """Record where a branch points after a push (creates it on first push)."""
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.UPSERT_BRANCH, (repository_id, name, commit_id, pusher_id))
         r = await cur.fetchone()
-    return None if r is None else models.Branch(*r)
+    if r is None:
+        raise NoRowError("upsert_branch")
+    row: models.Branch = models.Branch(*r)
+    return row
 
 
 async def get_branch(
@@ -361,12 +368,15 @@ async def upsert_bookmark(
     name: str,
     change_id: str,
     commit_id: str | None = None,
-) -> models.Bookmark | None:
+) -> models.Bookmark:
     """Point a Jujutsu bookmark at a change (creates or moves it)."""
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.UPSERT_BOOKMARK, (repository_id, name, change_id, commit_id))
         r = await cur.fetchone()
-    return None if r is None else models.Bookmark(*r)
+    if r is None:
+        raise NoRowError("upsert_bookmark")
+    row: models.Bookmark = models.Bookmark(*r)
+    return row
 
 
 async def get_bookmark(
@@ -464,7 +474,7 @@ async def create_protected_branch(
     push_allowlist_user_ids: list[int],
     enable_force_push: bool,
     force_push_allowlist_user_ids: list[int],
-) -> models.ProtectedBranch | None:
+) -> models.ProtectedBranch:
     """Add a branch protection rule (pattern: a name or a glob with *)."""
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(
@@ -481,7 +491,10 @@ async def create_protected_branch(
             ),
         )
         r = await cur.fetchone()
-    return None if r is None else models.ProtectedBranch(*r)
+    if r is None:
+        raise NoRowError("create_protected_branch")
+    row: models.ProtectedBranch = models.ProtectedBranch(*r)
+    return row
 
 
 async def get_protected_branch(

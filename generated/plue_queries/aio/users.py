@@ -13,6 +13,7 @@ from psycopg.rows import tuple_row
 from plue_queries import models
 from plue_queries import users as q
 from plue_queries._streams import AsyncServerStream
+from plue_queries._types import NoRowError
 
 
 async def create_user(
@@ -25,7 +26,7 @@ async def create_user(
     avatar_url: str | None = None,
     wallet_address: str | None = None,
     is_admin: bool,
-) -> models.User | None:
+) -> models.User:
     """Create an account. The username keeps its case for display but must be unique
     case-insensitively; the wallet address is stored lower-case (canonical form).
     """
@@ -35,7 +36,10 @@ async def create_user(
             (username, email, display_name, bio, avatar_url, wallet_address, is_admin),
         )
         r = await cur.fetchone()
-    return None if r is None else models.User(*r)
+    if r is None:
+        raise NoRowError("create_user")
+    row: models.User = models.User(*r)
+    return row
 
 
 async def get_user_by_id(conn: psycopg.AsyncConnection[Any], *, id: int) -> models.User | None:
@@ -191,12 +195,15 @@ async def get_user_with_repository_names(
 
 async def add_email_address(
     conn: psycopg.AsyncConnection[Any], *, user_id: int, email: str, is_verified: bool
-) -> models.EmailAddress | None:
+) -> models.EmailAddress:
     """Add an address to a user (not primary; see SetPrimaryEmailAddress)."""
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.ADD_EMAIL_ADDRESS, (user_id, email, is_verified))
         r = await cur.fetchone()
-    return None if r is None else models.EmailAddress(*r)
+    if r is None:
+        raise NoRowError("add_email_address")
+    row: models.EmailAddress = models.EmailAddress(*r)
+    return row
 
 
 async def get_email_address_by_email(

@@ -15,7 +15,7 @@ from plue_queries import enums, models
 from plue_queries import workflows as q
 from plue_queries._atomic import atomic_async
 from plue_queries._streams import AsyncServerStream
-from plue_queries._types import JsonInput
+from plue_queries._types import JsonInput, NoRowError
 
 
 async def upsert_workflow_definition(
@@ -27,7 +27,7 @@ async def upsert_workflow_definition(
     triggers: JsonInput,
     plan: JsonInput,
     is_active: bool,
-) -> models.WorkflowDefinition | None:
+) -> models.WorkflowDefinition:
     """Create or replace a repository's workflow by name, as found when its file is
     (re)read; the id and the run history stay attached to the same name.
     """
@@ -37,7 +37,10 @@ async def upsert_workflow_definition(
             (repository_id, name, file_path, Jsonb(triggers), Jsonb(plan), is_active),
         )
         r = await cur.fetchone()
-    return None if r is None else models.WorkflowDefinition(*r)
+    if r is None:
+        raise NoRowError("upsert_workflow_definition")
+    row: models.WorkflowDefinition = models.WorkflowDefinition(*r)
+    return row
 
 
 async def get_workflow_definition(
@@ -400,28 +403,27 @@ async def create_workflow_step(
     name: str,
     position: int,
     depends_on: list[str],
-) -> models.WorkflowStep | None:
+) -> models.WorkflowStep:
     """Add a step to a run (a node of its plan), pending."""
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.CREATE_WORKFLOW_STEP, (run_id, name, position, depends_on))
         r = await cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.WorkflowStep(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            enums.WORKFLOW_STEP_STATUS_BY_VALUE[r[5]],
-            r[6],
-            r[7],
-            r[8],
-            r[9],
-            r[10],
-        )
+    if r is None:
+        raise NoRowError("create_workflow_step")
+    row: models.WorkflowStep = models.WorkflowStep(
+        r[0],
+        r[1],
+        r[2],
+        r[3],
+        r[4],
+        enums.WORKFLOW_STEP_STATUS_BY_VALUE[r[5]],
+        r[6],
+        r[7],
+        r[8],
+        r[9],
+        r[10],
     )
+    return row
 
 
 async def start_workflow_step(
@@ -575,16 +577,17 @@ async def append_workflow_log(
     step_id: int | None = None,
     stream: enums.LogStream,
     content: str,
-) -> models.WorkflowLog | None:
+) -> models.WorkflowLog:
     """Append one log line to a run (step_id NULL for run-level output)."""
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.APPEND_WORKFLOW_LOG, (run_id, step_id, stream, content))
         r = await cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.WorkflowLog(r[0], r[1], r[2], enums.LOG_STREAM_BY_VALUE[r[3]], r[4], r[5])
+    if r is None:
+        raise NoRowError("append_workflow_log")
+    row: models.WorkflowLog = models.WorkflowLog(
+        r[0], r[1], r[2], enums.LOG_STREAM_BY_VALUE[r[3]], r[4], r[5]
     )
+    return row
 
 
 async def copy_workflow_logs(
@@ -681,20 +684,19 @@ async def iter_list_step_logs(
 
 async def upsert_runner(
     conn: psycopg.AsyncConnection[Any], *, name: str, labels: list[str]
-) -> models.RunnerPool | None:
+) -> models.RunnerPool:
     """Register a runner, or record its heartbeat (and new labels) when it is known.
     A runner that was reaped as offline comes back idle; any other status is kept.
     """
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.UPSERT_RUNNER, (name, labels))
         r = await cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.RunnerPool(
-            r[0], r[1], r[2], enums.RUNNER_STATUS_BY_VALUE[r[3]], r[4], r[5], r[6], r[7]
-        )
+    if r is None:
+        raise NoRowError("upsert_runner")
+    row: models.RunnerPool = models.RunnerPool(
+        r[0], r[1], r[2], enums.RUNNER_STATUS_BY_VALUE[r[3]], r[4], r[5], r[6], r[7]
     )
+    return row
 
 
 async def get_runner(conn: psycopg.AsyncConnection[Any], *, id: int) -> models.RunnerPool | None:
@@ -729,7 +731,7 @@ async def release_runner(
 
 async def reap_stale_runners(
     conn: psycopg.AsyncConnection[Any], *, max_heartbeat_age: datetime.timedelta
-) -> q.ReapStaleRunnersRow | None:
+) -> q.ReapStaleRunnersRow:
     """Stop handing runs to a runner (e.g. before an upgrade); it keeps its current run.
     Mark runners without a recent heartbeat offline and deal with what they held,
     in one statement: a claimed run they never started goes back to the queue, a
@@ -738,7 +740,10 @@ async def reap_stale_runners(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.REAP_STALE_RUNNERS, (max_heartbeat_age,))
         r = await cur.fetchone()
-    return None if r is None else q.ReapStaleRunnersRow(*r)
+    if r is None:
+        raise NoRowError("reap_stale_runners")
+    row: q.ReapStaleRunnersRow = q.ReapStaleRunnersRow(*r)
+    return row
 
 
 async def delete_runner(conn: psycopg.AsyncConnection[Any], *, id: int) -> int:
