@@ -74,10 +74,10 @@ def analysis_databases(root: Path, scratch: Path) -> Iterator[dict[str, str]]:
     its own scratch database with the entry's schema loaded.
 
     Yields the environment variables the rewritten config reads its uris from; the
-    databases are dropped on exit, whatever happens. Schema files are read from
-    ``root`` so that an error names the user's file.
+    databases are dropped on exit, whatever happens. The config and schema files are
+    read from ``root`` so that an error names the user's file.
     """
-    path = config_path(scratch)
+    path = config_path(root)
     settings = read_config(path)
     server = embedded.start(keep_running=True)
     env: dict[str, str] = {}
@@ -92,5 +92,5 @@ def analysis_databases(root: Path, scratch: Path) -> Iterator[dict[str, str]]:
             # sqlc expands ${VAR} in the uri; a literal uri could hold a '$' of its own.
             entry["database"] = {"uri": "${" + variable + "}"}
             env[variable] = url
-        path.write_text(json.dumps(settings, indent=2))  # JSON is YAML: any name fits
+        (scratch / path.name).write_text(json.dumps(settings, indent=2))  # JSON is YAML
         yield env
