@@ -13,7 +13,7 @@ from pathlib import PurePosixPath
 from sqlc_gen_psycopg import naming
 from sqlc_gen_psycopg.errors import GenerationError
 from sqlc_gen_psycopg.inference import Analyser, Relation, StatementFacts, TargetFacts
-from sqlc_gen_psycopg.options import Options
+from sqlc_gen_psycopg.options import Options, Override
 from sqlc_gen_psycopg.protocol import Column, Query, Request, Table
 from sqlc_gen_psycopg.pytypes import SCALARS, UNRESOLVED, PyType, normalise, wrap_list
 from sqlc_gen_psycopg.schema_info import SchemaInfo, SqlType
@@ -50,11 +50,27 @@ class EnumClass:
 
 
 @dataclass(frozen=True, slots=True)
+class DbType:
+    """A value's PostgreSQL type, kept for the manifest (what `plue-db check` compares):
+    as sqlc named it (schema-qualified when sqlc qualifies it; inference's name when that
+    replaced sqlc's guess), the base type the annotation maps from (domains resolved),
+    and the python_type of the override that replaced the annotation, if any."""
+
+    name: str
+    array_dims: int
+    base: str
+    base_array_dims: int
+    override: str
+
+
+@dataclass(frozen=True, slots=True)
 class Param:
     name: str
     annotation: str
     dump: str  # wrapper psycopg needs for the value (``Jsonb`` for jsonb), or ""
     nullable: bool
+    db_type: DbType
+    source: str  # ``table.column`` the parameter is compared with or written to, or ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +87,7 @@ class Function:
     row_class: DataClass | None
     params_class: DataClass | None
     copy_sql: str = ""
+    columns: tuple[Slot, ...] = ()  # every result column, for the manifest
 
 
 @dataclass(slots=True)
@@ -112,16 +129,36 @@ class Builder:
     def sql_type(self, column: Column) -> SqlType:
         return SqlType(normalise(column.type_name), column.array_dims if column.is_array else 0)
 
-    def py_type(self, type_: SqlType, where: str, *, column_key: str = "", result: bool) -> PyType:
+    def base_type(self, type_: SqlType) -> SqlType:
+        """The type with domains resolved to their base type."""
         name, dims = type_.name, type_.array_dims
         seen: set[str] = set()
         while name in self.schema.domains and name not in seen:
             seen.add(name)
             base = self.schema.domains[name]
             name, dims = normalise(base.name), dims + base.array_dims
-        override = self.options.by_column.get(column_key) or self.options.by_db_type.get(
-            type_.name, self.options.by_db_type.get(name)
+        return SqlType(name, dims)
+
+    def override_for(self, type_: SqlType, base: str, column_key: str) -> Override | None:
+        return self.options.by_column.get(column_key) or self.options.by_db_type.get(
+            type_.name, self.options.by_db_type.get(base)
         )
+
+    def db_type(self, type_: SqlType, named: str, column_key: str) -> DbType:
+        base = self.base_type(type_)
+        override = self.override_for(type_, base.name, column_key)
+        return DbType(
+            named or type_.name,
+            type_.array_dims,
+            base.name,
+            base.array_dims,
+            override.python_type if override else "",
+        )
+
+    def py_type(self, type_: SqlType, where: str, *, column_key: str = "", result: bool) -> PyType:
+        base = self.base_type(type_)
+        name, dims = base.name, base.array_dims
+        override = self.override_for(type_, name, column_key)
         if override is not None:
             imports = frozenset({f"import {override.module}"} if override.module else ())
             # The annotation changes; how psycopg must be handed the value does not.
@@ -268,13 +305,14 @@ class Builder:
             f"Run the {query.name} query."
         )
         returns, decode, row_class = "", "", None
+        columns: tuple[Slot, ...] = ()
         if query.columns:
             if query.cmd not in (":one", ":many", ":batchone", ":batchmany"):
                 raise GenerationError(
                     f"{where}: {query.cmd} discards the rows this query returns; "
                     f"use :one or :many, or drop RETURNING"
                 )
-            returns, decode, row_class = self.result(query, where, module)
+            returns, decode, row_class, columns = self.result(query, where, module)
         elif query.cmd in (":one", ":many", ":batchone", ":batchmany"):
             raise GenerationError(f"{where}: {query.cmd} needs a query that returns rows")
         params_class = None
@@ -300,6 +338,7 @@ class Builder:
             row_class=row_class,
             params_class=params_class,
             copy_sql=copy_sql,
+            columns=columns,
         )
 
     def params(self, query: Query, where: str, module: Module) -> tuple[Param, ...]:
@@ -335,7 +374,9 @@ class Builder:
                 module.imports.discard(f"from {self.options.package}._types import JsonValue")
                 module.imports.add(f"from {self.options.package}._types import JsonInput")
                 annotation = annotation.replace("JsonValue", "JsonInput")
-            out.append(Param(name, annotation, py.dump, not col.not_null))
+            db_type = self.db_type(self.sql_type(col), sqlc_type_name(col), key)
+            source = f"{table}.{col.original_name or col.name}" if table else ""
+            out.append(Param(name, annotation, py.dump, not col.not_null, db_type, source))
         return tuple(out)
 
     def copy_sql(self, query: Query, where: str) -> str:
@@ -350,17 +391,19 @@ class Builder:
         schema = f"{quote_ident(table.schema)}." if table.schema else ""
         return f"COPY {schema}{quote_ident(table.name)} ({quoted}) FROM STDIN"
 
-    def result(self, query: Query, where: str, module: Module) -> tuple[str, str, DataClass | None]:
+    def result(
+        self, query: Query, where: str, module: Module
+    ) -> tuple[str, str, DataClass | None, tuple[Slot, ...]]:
         facts = self.analyser.statement(query.text)
         slots = self.slots(query, facts, where, module)
         table_model = self.whole_table_model(query, slots)
         if table_model is not None:
             module.imports.add(f"from {self.options.package} import models")
             annotation = f"models.{table_model}"
-            return annotation, decode_expr(annotation, slots), None
+            return annotation, decode_expr(annotation, slots), None, tuple(slots)
         if len(slots) == 1 and slots[0].embed is None:
             slot = slots[0]
-            return slot.annotation, slot.expr, None
+            return slot.annotation, slot.expr, None, tuple(slots)
         fields: list[Field] = []
         seen: set[str] = set()
         for slot in slots:
@@ -371,7 +414,7 @@ class Builder:
             seen.add(slot.field)
             fields.append(Field(slot.field, slot.annotation))
         row = DataClass(f"{naming.pascal(query.name)}Row", f"A row of {query.name}.", tuple(fields))
-        return row.name, decode_expr(ROW_CLASS, slots), row
+        return row.name, decode_expr(ROW_CLASS, slots), row, tuple(slots)
 
     def whole_table_model(self, query: Query, slots: list[Slot]) -> str | None:
         """The model of the one table whose columns these are, in order, if any.
@@ -446,7 +489,11 @@ class Builder:
         module.imports.update(py.imports)
         annotation = py.annotation if not_null else f"{py.annotation} | None"
         expr = load_expr(py, index, not_null)
-        return Slot(naming.identifier(raw_name, what), annotation, expr, type_, not_null, None, 1)
+        key = f"{table}.{column.original_name or raw_name}"
+        named = sqlc_type_name(column) if type_ == self.sql_type(column) else type_.name
+        db_type = self.db_type(type_, named, key)
+        field_name = naming.identifier(raw_name, what)
+        return Slot(field_name, annotation, expr, type_, not_null, None, 1, column.name, db_type)
 
     def embed_slot(
         self, column: Column, facts: StatementFacts | None, start: int, where: str, module: Module
@@ -484,7 +531,20 @@ class Builder:
             build = f"None if r[{probe}] is None else {build}"
             annotation = f"{model} | None"
         field_name = naming.identifier(column.name or table.name, where)
-        return Slot(field_name, annotation, build, None, not nullable, table.name, width)
+        parts = tuple(self.embedded_column(table, own, where) for own in table.columns)
+        return Slot(
+            field_name, annotation, build, None, not nullable, table.name, width, "", None, parts
+        )
+
+    def embedded_column(self, table: Table, own: Column, where: str) -> Slot:
+        """One column of an embedded table as the manifest lists it (its model's field)."""
+        key = f"{table.name}.{own.name}"
+        type_ = self.sql_type(own)
+        py = self.py_type(type_, f"{where}: {key}", column_key=key, result=True)
+        annotation = py.annotation if own.not_null else f"{py.annotation} | None"
+        db_type = self.db_type(type_, sqlc_type_name(own), key)
+        field_name = naming.identifier(own.name, where)
+        return Slot(field_name, annotation, "", type_, own.not_null, None, 1, own.name, db_type)
 
 
 @dataclass(frozen=True, slots=True)
@@ -498,6 +558,14 @@ class Slot:
     not_null: bool
     embed: str | None
     width: int
+    column: str = ""  # the column's name as sqlc sent it (``total!``); "" for an embed
+    db_type: DbType | None = None  # None for an embed, whose columns are its parts
+    parts: tuple[Slot, ...] = ()  # an embed's columns
+
+
+def sqlc_type_name(column: Column) -> str:
+    """A column's type as sqlc named it, schema-qualified when sqlc qualifies it."""
+    return f"{column.type_schema}.{column.type_name}" if column.type_schema else column.type_name
 
 
 def load_expr(py: PyType, index: int, not_null: bool) -> str:

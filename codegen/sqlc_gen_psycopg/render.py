@@ -10,6 +10,8 @@ import jinja2
 from ruff.__main__ import find_ruff_bin  # type: ignore[import-untyped]
 
 from sqlc_gen_psycopg.errors import GenerationError
+from sqlc_gen_psycopg.manifest import FILE_NAME as MANIFEST_FILE
+from sqlc_gen_psycopg.manifest import manifest
 from sqlc_gen_psycopg.model import Module, Package
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -85,7 +87,8 @@ def query_imports(pkg: Package, module: Module, *, aio: bool) -> list[str]:
 
 
 def render(pkg: Package) -> dict[str, str]:
-    """Every file of the package, keyed by path relative to the codegen ``out`` dir."""
+    """Every file of the package, keyed by path relative to the codegen ``out`` dir, and
+    the manifest of what it holds."""
     env = environment()
     files: dict[str, str] = {
         "__init__.py": render_init(env, pkg, aio=False),
@@ -103,7 +106,7 @@ def render(pkg: Package) -> dict[str, str]:
             files[f"aio/{module.stem}.py"] = render_module(env, pkg, module, aio=True)
     if pkg.emit_async:
         files["aio/__init__.py"] = render_init(env, pkg, aio=True)
-    return format_sources(files, pkg.name)
+    return {**format_sources(files, pkg.name), MANIFEST_FILE: manifest(pkg)}
 
 
 def render_module(env: jinja2.Environment, pkg: Package, module: Module, *, aio: bool) -> str:

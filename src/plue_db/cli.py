@@ -63,7 +63,12 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    return 0 if drift.run_check(_database_url_option(args)) else 1
+    url = _database_url_option(args)
+    if args.sqlc_yaml is None:
+        return 0 if drift.run_check(url) else 1
+    from plue_db import fidelity
+
+    return 0 if fidelity.run_check(args.sqlc_yaml, url) else 1
 
 
 def cmd_mcp(args: argparse.Namespace) -> int:
@@ -133,7 +138,17 @@ def build_parser() -> argparse.ArgumentParser:
         "prove generated/ is fresh and migrations/ (and optionally a live database) "
         "match schema.sql",
     )
-    check.add_argument("--database-url", help="also compare this live database to schema.sql")
+    check.add_argument(
+        "--database-url",
+        help="also compare this live database to schema.sql (with --sqlc-yaml: compare the "
+        "generated types with this database, which has that project's schema)",
+    )
+    check.add_argument(
+        "--sqlc-yaml",
+        type=Path,
+        help="check only the generated types of the project this sqlc.yaml describes (any "
+        "project using sqlc-gen-psycopg), against its schema in a scratch database",
+    )
     add("demo", delegate("demo"), "walk through Plue on the embedded database and print tables")
     add("stats", delegate("stats"), "print database statistics")
     add("mcp", cmd_mcp, "serve the MCP debug tools over stdio")

@@ -1,88 +1,174 @@
-"""Type fidelity: PostgreSQL's own description of every generated query vs the Python.
+"""Type fidelity: the generator's manifest vs PostgreSQL's own description of each query.
 
-The generator reads types from sqlc's static analysis; the server is the authority.
-For each query in plue_queries this PREPAREs the SQL (with schema.sql applied), reads
-the parameter and result types PostgreSQL infers, and compares them with the generated
-annotations: parameter count and types, result column count, names and types, and, for
-columns that come straight from a table, nullability against pg_attribute.attnotnull.
+sqlc-gen-psycopg writes manifest.json beside every package it generates: for each
+function its SQL, and for each parameter and result column the PostgreSQL type its
+annotation was made from and whether it may be NULL. This PREPAREs every function's SQL
+on a database with the project's schema and compares what PostgreSQL reports: parameter
+and column count, column names, types (domains resolved to their base type, arrays as
+arrays), and, for columns that come straight from a table, nullability against
+pg_attribute.attnotnull. COPY can't be PREPAREd: a :copyfrom's target columns are
+compared with the table's catalog instead (its INSERT is PREPAREd like any query).
+
+Usable by any project that uses the plugin: everything it needs is named by sqlc.yaml.
+Whether each type's annotation is right is the generator's table (one truth); that the
+values really are instances of their annotations is checked at run time by
+plue_db.runtime_types.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import importlib
-import inspect
-import keyword
-import pkgutil
-import re
+import json
 from collections.abc import Iterator
-from types import ModuleType
+from pathlib import Path
 from typing import Any
 
 import pglast
 import psycopg
+import yaml
 from pglast import ast
 from pglast.enums import JoinType
 
-PACKAGE = "plue_queries"
-NOT_QUERY_MODULES = frozenset({"models", "enums", "_types"})
-SQL_NAME = re.compile(r"--\s*name:\s*(\w+)\s+:(\w+)")
-# Positional arguments that are not SQL parameters.
-PLUMBING = frozenset({"conn", "batch_size"})
-# sqlc commands whose functions return rows.
-ROW_COMMANDS = frozenset({"one", "many", "batchone", "batchmany"})
+from plue_db import config
+from plue_db.scratch import SchemaError, load_schema, scratch_database
 
-# PostgreSQL base type -> the Python annotation the generator promises (module prefix
-# dropped: "datetime.datetime" and "enums.IssueState" compare as "datetime", "IssueState").
-SCALARS: dict[str, str] = {
-    "int2": "int",
-    "int4": "int",
-    "int8": "int",
-    "oid": "int",
-    "numeric": "Decimal",
-    "float4": "float",
-    "float8": "float",
-    "text": "str",
-    "varchar": "str",
-    "bpchar": "str",
-    "name": "str",
-    "citext": "str",
-    "bool": "bool",
-    "bytea": "bytes",
-    "uuid": "UUID",
-    "date": "date",
-    "time": "time",
-    "timetz": "time",
-    "timestamp": "datetime",
-    "timestamptz": "datetime",
-    "interval": "timedelta",
-    "inet": "Inet",
-    "cidr": "Cidr",
-}
-JSON_TYPES = frozenset({"json", "jsonb"})
+PLUGIN = "sqlc-gen-psycopg"
+MANIFEST = "manifest.json"
+
+
+class ProjectError(Exception):
+    """sqlc.yaml or a manifest can't be read: one message naming the file at fault."""
+
+
+# ---- the generated side: manifest.json -------------------------------------------
 
 
 @dataclasses.dataclass(frozen=True)
-class Slot:
-    """One generated parameter or result field: its name and annotation as written.
+class Value:
+    """A parameter or result column as the generator describes it.
 
-    name is None for a query returning one bare column (no field to name), where a
-    :one's `| None` also means "no row", so it says nothing about the column.
+    name is the parameter's name, or the column's name as PostgreSQL labels it (the
+    alias with any `!`/`?`); base is the PostgreSQL type the annotation was made from,
+    domains resolved.
     """
 
-    name: str | None
+    name: str
     annotation: str
+    nullable: bool
+    base: str
+    is_array: bool
+
+    @property
+    def type_text(self) -> str:
+        return f"{self.base}[]" if self.is_array else self.base
 
 
 @dataclasses.dataclass(frozen=True)
-class GeneratedQuery:
-    """What the generated code claims about one query; columns is None for :exec*."""
+class GeneratedFunction:
+    """One manifest entry; columns has sqlc.embed fields expanded into their columns."""
 
     module: str
     name: str
+    command: str
     sql: str
-    params: tuple[Slot, ...]
-    columns: tuple[Slot, ...] | None
+    copy_sql: str | None
+    params: tuple[Value, ...]
+    columns: tuple[Value, ...]
+
+    @property
+    def where(self) -> str:
+        return f"{self.module}.{self.name}"
+
+
+def read_manifest(path: Path) -> list[GeneratedFunction]:
+    """Every function a manifest.json lists."""
+    try:
+        document = json.loads(path.read_text())
+        return [function_from(entry) for entry in document["functions"]]
+    except FileNotFoundError:
+        raise ProjectError(
+            f"{path}: no manifest; regenerate the package with {PLUGIN} (`sqlc generate`)"
+        ) from None
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ProjectError(f"{path}: not a {PLUGIN} manifest ({exc!r})") from exc
+
+
+def function_from(entry: dict[str, Any]) -> GeneratedFunction:
+    return GeneratedFunction(
+        module=entry["module"],
+        name=entry["name"],
+        command=entry["command"],
+        sql=entry["sql"],
+        copy_sql=entry["copy_sql"],
+        params=tuple(value_from(p, p["name"]) for p in entry["params"]),
+        columns=tuple(flatten(entry["columns"])),
+    )
+
+
+def flatten(columns: list[dict[str, Any]]) -> Iterator[Value]:
+    for column in columns:
+        if column["embed"] is None:
+            yield value_from(column, column["name"])
+        else:
+            yield from flatten(column["columns"])
+
+
+def value_from(entry: dict[str, Any], name: str) -> Value:
+    type_ = entry["type"]
+    return Value(
+        name, entry["annotation"], entry["nullable"], type_["base"], type_["base_array_dims"] > 0
+    )
+
+
+# ---- sqlc.yaml: where the schema and the manifests are ---------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Target:
+    """One `sql:` entry of sqlc.yaml that our plugin generates: its schema files and
+    the manifest of each package generated from it."""
+
+    schema: tuple[Path, ...]
+    manifests: tuple[Path, ...]
+
+
+def targets(sqlc_yaml: Path) -> list[Target]:
+    """The sql entries of sqlc.yaml whose codegen runs sqlc-gen-psycopg."""
+    try:
+        document = yaml.safe_load(sqlc_yaml.read_text())
+    except (OSError, yaml.YAMLError) as exc:
+        raise ProjectError(f"{sqlc_yaml}: can't read it: {exc}") from exc
+    if not isinstance(document, dict):
+        raise ProjectError(f"{sqlc_yaml}: not an sqlc configuration")
+    ours = {
+        plugin.get("name")
+        for plugin in document.get("plugins") or []
+        if Path(str((plugin.get("process") or {}).get("cmd", ""))).name == PLUGIN
+    }
+    root = sqlc_yaml.parent
+    found = []
+    for entry in document.get("sql") or []:
+        outs = [c["out"] for c in entry.get("codegen") or [] if c.get("plugin") in ours]
+        if outs:
+            schema = entry.get("schema")
+            paths = schema if isinstance(schema, list) else [schema]
+            found.append(
+                Target(
+                    tuple(root / str(p) for p in paths if p),
+                    tuple(root / str(out) / MANIFEST for out in outs),
+                )
+            )
+    if not found:
+        raise ProjectError(f"{sqlc_yaml}: no codegen entry uses the {PLUGIN} plugin")
+    return found
+
+
+def schema_files(paths: tuple[Path, ...]) -> list[Path]:
+    """Schema files in the order sqlc reads them (a directory: its *.sql, sorted)."""
+    return [f for p in paths for f in (sorted(p.glob("*.sql")) if p.is_dir() else [p])]
+
+
+# ---- the server side -------------------------------------------------------------
 
 
 @dataclasses.dataclass(frozen=True)
@@ -119,77 +205,20 @@ class Catalog:
     tables: dict[int, str]
     not_null: dict[tuple[int, int], bool]
 
+    def base(self, oid: int) -> tuple[str, bool]:
+        """(base type name, is an array) of a type: domains resolved, as the generator does."""
+        pg = self.types.get(oid)
+        if pg is None:
+            return f"<unknown type oid {oid}>", False
+        if pg.kind == "d":
+            return self.base(pg.base)
+        if pg.element and pg.name.startswith("_"):
+            return self.base(pg.element)[0], True
+        return pg.name, False
 
-# ---- the generated side ----------------------------------------------------------
-
-
-def query_modules() -> Iterator[ModuleType]:
-    """Every module of plue_queries (and its async twins) that holds queries."""
-    package = importlib.import_module(PACKAGE)
-    for info in pkgutil.walk_packages(package.__path__, f"{PACKAGE}."):
-        if not info.ispkg and info.name.rsplit(".", 1)[1] not in NOT_QUERY_MODULES:
-            yield importlib.import_module(info.name)
-
-
-def generated_queries(module: ModuleType) -> Iterator[GeneratedQuery]:
-    """Each `-- name:` SQL constant with its function's annotations; an async twin
-    (plue_queries.aio.x) runs the SQL constants of its sync module plue_queries.x."""
-    short = module.__name__.removeprefix(f"{PACKAGE}.")
-    sql_module = importlib.import_module(module.__name__.replace(".aio.", ".", 1))
-    for constant, sql in vars(sql_module).items():
-        match = SQL_NAME.match(sql) if isinstance(sql, str) and constant.isupper() else None
-        if match is None:
-            continue
-        function = getattr(module, constant.lower(), None)
-        if function is None:
-            raise LookupError(f"{short}.{match[1]}: no function {constant.lower()}()")
-        yield describe_function(short, match[1], match[2], sql, function, module)
-
-
-def describe_function(
-    module_name: str, query: str, command: str, sql: str, function: Any, module: ModuleType
-) -> GeneratedQuery:
-    """Read parameters and result fields from a generated function's annotations."""
-    signature = inspect.signature(function)
-    params = [p for name, p in signature.parameters.items() if name not in PLUMBING]
-    if [p.name for p in params] == ["rows"]:  # :copyfrom / :batch*: one Params dataclass
-        params_class = dataclass_named(item_name(str(params[0].annotation)), module)
-        if params_class is None:
-            raise TypeError(f"{module_name}.{query}: rows is not an Iterable of a dataclass")
-        slots = fields_of(params_class)
-    else:
-        slots = tuple(Slot(p.name, str(p.annotation)) for p in params)
-    if command not in ROW_COMMANDS:
-        return GeneratedQuery(module_name, query, sql, slots, None)
-    returned = str(signature.return_annotation)
-    item = item_name(returned)
-    row_class = dataclass_named(item, module)
-    if row_class is not None:
-        columns = fields_of(row_class)
-    else:  # a single column comes back bare; :one adds `| None` for "no row"
-        columns = (Slot(None, item if command == "many" else returned),)
-    return GeneratedQuery(module_name, query, sql, slots, columns)
-
-
-def item_name(annotation: str) -> str:
-    """`list[X]` -> `X`, `X | None` (a :one) -> `X`, `Iterable[X]` -> `X`."""
-    inner = re.sub(r"^(list|Iterable)\[(.*)\]$", r"\2", annotation.strip())
-    return inner if inner != annotation else inner.removesuffix(" | None")
-
-
-def dataclass_named(name: str, module: ModuleType) -> type[Any] | None:
-    """The dataclass `models.User` / `q.FooRow` / `FooParams` names in module, else None."""
-    target: Any = module
-    for part in name.split("."):
-        target = getattr(target, part, None)
-    return target if isinstance(target, type) and dataclasses.is_dataclass(target) else None
-
-
-def fields_of(cls: type[Any]) -> tuple[Slot, ...]:
-    return tuple(Slot(f.name, str(f.type)) for f in dataclasses.fields(cls))
-
-
-# ---- the server side -------------------------------------------------------------
+    def base_text(self, oid: int) -> str:
+        name, is_array = self.base(oid)
+        return f"{name}[]" if is_array else name
 
 
 def read_catalog(conn: psycopg.Connection[Any]) -> Catalog:
@@ -231,35 +260,106 @@ def describe_on_server(conn: psycopg.Connection[Any], sql: str) -> ServerQuery:
     )
 
 
+def copy_target_types(conn: psycopg.Connection[Any], copy_sql: str) -> tuple[str, dict[str, int]]:
+    """The table a COPY ... FROM STDIN writes and the type oid of each of its columns."""
+    [raw] = pglast.parse_sql(copy_sql)
+    assert isinstance(raw.stmt, ast.CopyStmt) and raw.stmt.relation is not None
+    relation = raw.stmt.relation
+    rows = conn.execute(
+        "SELECT a.attname::text, a.atttypid::int8 FROM pg_attribute a"
+        " JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace"
+        " WHERE c.relname = %s AND n.nspname = coalesce(%s, current_schema())"
+        " AND a.attnum > 0 AND NOT a.attisdropped",
+        (relation.relname, relation.schemaname),
+    ).fetchall()
+    return relation.relname, dict(rows)
+
+
 # ---- the comparison --------------------------------------------------------------
 
 
-def expected_annotation(catalog: Catalog, oid: int, *, is_param: bool) -> str:
-    """The Python type (module prefixes dropped, no `| None`) promised for a PG type."""
-    pg = catalog.types.get(oid)
-    if pg is None:
-        return f"<unknown type oid {oid}>"
-    if pg.element and pg.name.startswith("_"):
-        return f"list[{expected_annotation(catalog, pg.element, is_param=is_param)}]"
-    if pg.kind == "d":
-        return expected_annotation(catalog, pg.base, is_param=is_param)
-    if pg.kind in {"e", "c"}:
-        return "".join(part.capitalize() for part in pg.name.split("_"))
-    if pg.name in JSON_TYPES:
-        return "JsonInput" if is_param else "JsonValue"
-    return SCALARS.get(pg.name, f"<unmapped PostgreSQL type {pg.name}>")
+def compare(function: GeneratedFunction, server: ServerQuery, catalog: Catalog) -> list[str]:
+    """Every disagreement between the manifest and PostgreSQL, one line each."""
+    where = function.where
+    problems: list[str] = []
+    if len(function.params) != len(server.param_oids):
+        problems.append(
+            f"{where}: PostgreSQL sees {len(server.param_oids)} parameters,"
+            f" the function takes {len(function.params)}"
+        )
+    for i, (param, oid) in enumerate(zip(function.params, server.param_oids, strict=False), 1):
+        problems.extend(compare_type(f"{where}: parameter ${i} {param.name}", param, oid, catalog))
+    if len(function.columns) != len(server.columns):
+        problems.append(
+            f"{where}: PostgreSQL returns {len(server.columns)} columns,"
+            f" the generated row has {len(function.columns)}"
+        )
+    nullable_tables = outer_joined_tables(function.sql) if server.columns else frozenset()
+    for value, column in zip(function.columns, server.columns, strict=False):
+        problems.extend(compare_column(where, value, column, catalog, nullable_tables))
+    return problems
 
 
-def type_name(catalog: Catalog, oid: int) -> str:
-    pg = catalog.types.get(oid)
-    return f"oid {oid}" if pg is None else pg.name
+def compare_type(at: str, value: Value, oid: int, catalog: Catalog) -> list[str]:
+    if catalog.base(oid) == (value.base, value.is_array):
+        return []
+    return [
+        f"{at}: PostgreSQL type {catalog.base_text(oid)}, generated {value.annotation}"
+        f" from {value.type_text}"
+    ]
 
 
-def split_optional(annotation: str) -> tuple[str, bool]:
-    """`enums.IssueState | None` -> ("IssueState", True): prefixes dropped, None split off."""
-    bare = re.sub(r"\b[A-Za-z_]\w*\.", "", annotation.replace(" ", ""))
-    parts = [p for p in bare.split("|") if p != "None"]
-    return "|".join(parts), len(parts) != bare.count("|") + 1
+def compare_column(
+    where: str,
+    value: Value,
+    column: ServerColumn,
+    catalog: Catalog,
+    nullable_tables: frozenset[str],
+) -> list[str]:
+    at = f"{where}: column {column.name}"
+    problems: list[str] = []
+    if value.name != column.name:
+        problems.append(f"{at}: the manifest names it {value.name}")
+    problems.extend(compare_type(at, value, column.type_oid, catalog))
+    not_null = catalog.not_null.get((column.table_oid, column.table_col))
+    if not_null is None:  # an expression: PostgreSQL does not say whether it can be NULL
+        return problems
+    if column.name.endswith(("!", "?")):  # `AS "x!"`: the developer's word, not a table's
+        return problems
+    table = catalog.tables[column.table_oid]
+    if not not_null and not value.nullable:
+        problems.append(
+            f"{at}: {table}.{column.name} is nullable, generated non-optional {value.annotation}"
+        )
+    if not_null and value.nullable and table not in nullable_tables:
+        problems.append(
+            f"{at}: {table}.{column.name} is NOT NULL and no outer join can null it,"
+            f" generated {value.annotation}"
+        )
+    return problems
+
+
+def compare_copy(
+    function: GeneratedFunction, table: str, columns: dict[str, int], catalog: Catalog
+) -> list[str]:
+    """A :copyfrom's parameters, in order, against its COPY target columns' types."""
+    assert function.copy_sql is not None
+    [raw] = pglast.parse_sql(function.copy_sql)
+    assert isinstance(raw.stmt, ast.CopyStmt)
+    names = [node.sval for node in raw.stmt.attlist or ()]
+    where = f"{function.where}: COPY"
+    if not columns:
+        return [f"{where}: table {table} does not exist"]
+    if len(names) != len(function.params):
+        return [f"{where}: copies {len(names)} columns, the function takes {len(function.params)}"]
+    problems: list[str] = []
+    for name, param in zip(names, function.params, strict=True):
+        oid = columns.get(name)
+        if oid is None:
+            problems.append(f"{where}: table {table} has no column {name}")
+        else:
+            problems.extend(compare_type(f"{where} column {table}.{name}", param, oid, catalog))
+    return problems
 
 
 def outer_joined_tables(sql: str) -> frozenset[str]:
@@ -288,96 +388,61 @@ def walk(node: Any) -> Iterator[Any]:
             yield from walk(getattr(node, attribute))
 
 
-def field_name(column: str) -> str:
-    """The field name the generator derives from a column name (`total!` -> `total`)."""
-    name = column.rstrip("!?")
-    return f"{name}_" if keyword.iskeyword(name) else name
-
-
-def compare(query: GeneratedQuery, server: ServerQuery, catalog: Catalog) -> list[str]:
-    """Every disagreement between the generated code and PostgreSQL, one line each."""
-    where = f"{query.module}.{query.name}"
-    problems: list[str] = []
-    if len(query.params) != len(server.param_oids):
-        problems.append(
-            f"{where}: PostgreSQL sees {len(server.param_oids)} parameters,"
-            f" the function takes {len(query.params)}"
-        )
-    for i, (slot, oid) in enumerate(zip(query.params, server.param_oids, strict=False), 1):
-        want = expected_annotation(catalog, oid, is_param=True)
-        got, _ = split_optional(slot.annotation)
-        if got != want:
-            problems.append(
-                f"{where}: parameter ${i} {slot.name}: PostgreSQL type"
-                f" {type_name(catalog, oid)} wants {want}, generated {slot.annotation}"
-            )
-    generated = query.columns or ()
-    if len(generated) != len(server.columns):
-        problems.append(
-            f"{where}: PostgreSQL returns {len(server.columns)} columns,"
-            f" the generated row has {len(generated)}"
-        )
-    nullable_tables = outer_joined_tables(query.sql) if server.columns else frozenset()
-    for slot, column in zip(generated, server.columns, strict=False):
-        problems.extend(compare_column(where, slot, column, catalog, nullable_tables))
-    return problems
-
-
-def compare_column(
-    where: str,
-    slot: Slot,
-    column: ServerColumn,
-    catalog: Catalog,
-    nullable_tables: frozenset[str],
-) -> list[str]:
-    problems: list[str] = []
-    at = f"{where}: column {column.name}"
-    if slot.name is not None and field_name(column.name) != slot.name:
-        problems.append(f"{at}: generated field is named {slot.name}")
-    want = expected_annotation(catalog, column.type_oid, is_param=False)
-    got, optional = split_optional(slot.annotation)
-    if got != want:
-        problems.append(
-            f"{at}: PostgreSQL type {type_name(catalog, column.type_oid)} wants {want},"
-            f" generated {slot.annotation}"
-        )
-    not_null = catalog.not_null.get((column.table_oid, column.table_col))
-    if not_null is None:  # an expression: PostgreSQL does not say whether it can be NULL
-        return problems
-    table = catalog.tables[column.table_oid]
-    if not not_null and not optional:
-        problems.append(
-            f"{at}: {table}.{column.name} is nullable, generated non-optional {slot.annotation}"
-        )
-    if not_null and optional and table not in nullable_tables and slot.name is not None:
-        problems.append(
-            f"{at}: {table}.{column.name} is NOT NULL and no outer join can null it,"
-            f" generated {slot.annotation}"
-        )
-    return problems
-
-
-def check_queries(conn: psycopg.Connection[Any], queries: list[GeneratedQuery]) -> list[str]:
+def check_functions(conn: psycopg.Connection[Any], functions: list[GeneratedFunction]) -> list[str]:
+    """Problems found comparing these functions with the database at conn (autocommit)."""
     catalog = read_catalog(conn)
     problems: list[str] = []
-    for query in queries:
+    for function in functions:
         try:
-            server = describe_on_server(conn, query.sql)
+            server = describe_on_server(conn, function.sql)
         except psycopg.Error as error:
-            problems.append(f"{query.module}.{query.name}: PostgreSQL rejects the SQL: {error}")
+            problems.append(f"{function.where}: PostgreSQL rejects the SQL: {error}")
             continue
-        problems.extend(compare(query, server, catalog))
+        problems.extend(compare(function, server, catalog))
+        if function.copy_sql is not None:
+            table, columns = copy_target_types(conn, function.copy_sql)
+            problems.extend(compare_copy(function, table, columns, catalog))
     return problems
 
 
-def all_generated_queries() -> list[GeneratedQuery]:
-    return [query for module in query_modules() for query in generated_queries(module)]
-
-
-def check(conninfo: str) -> list[str]:
-    """Problems found comparing every generated query with PostgreSQL (empty: all agree).
-
-    The database at conninfo must have schema.sql applied; nothing is written to it.
-    """
+def check(conninfo: str, sqlc_yaml: Path = config.PROJECT_ROOT / "sqlc.yaml") -> list[str]:
+    """Problems found comparing every manifest sqlc.yaml names with the database at
+    conninfo, which must already have the schema applied; nothing is written to it."""
+    functions = [
+        f for target in targets(sqlc_yaml) for m in target.manifests for f in read_manifest(m)
+    ]
     with psycopg.connect(conninfo, autocommit=True) as conn:
-        return check_queries(conn, all_generated_queries())
+        return check_functions(conn, functions)
+
+
+def check_project(sqlc_yaml: Path, server_url: str) -> list[str]:
+    """The whole check for any project using the plugin: each sql entry's schema files
+    loaded into a scratch database on server_url, its manifests compared with it."""
+    problems: list[str] = []
+    for target in targets(sqlc_yaml):
+        functions = [f for m in target.manifests for f in read_manifest(m)]
+        with scratch_database(server_url, prefix="plue_fidelity") as url:
+            for schema in schema_files(target.schema):
+                load_schema(url, schema)
+            with psycopg.connect(url, autocommit=True) as conn:
+                problems.extend(check_functions(conn, functions))
+    return problems
+
+
+def run_check(sqlc_yaml: Path, database_url: str | None) -> bool:
+    """`plue-db check --sqlc-yaml`: print the result like the other checks; passed?
+
+    With database_url, that database (which has the project's schema) is the judge;
+    otherwise a scratch database on the configured server.
+    """
+    try:
+        if database_url is None:
+            problems = check_project(sqlc_yaml, config.database_url())
+        else:
+            problems = check(database_url, sqlc_yaml)
+    except (ProjectError, SchemaError) as exc:
+        problems = [str(exc)]
+    print(f"{'ok  ' if not problems else 'FAIL'} {sqlc_yaml}: generated types match PostgreSQL's")
+    for problem in problems:
+        print("  " + problem.replace("\n", "\n  "))
+    return not problems
