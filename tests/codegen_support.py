@@ -12,8 +12,10 @@ BIN = Path(sys.executable).parent
 GOLDEN = Path(__file__).parent / "golden"
 
 
-def sqlc_config(queries: str, out: str, options: str) -> str:
-    """An sqlc.yaml running our plugin on schema.sql and ``queries`` into ``out``."""
+def sqlc_config(queries: str, out: str, options: str, database_uri: str = "") -> str:
+    """An sqlc.yaml running our plugin on schema.sql and ``queries`` into ``out``; with a
+    ``database_uri``, sqlc takes types from that server (its database-backed analysis)."""
+    database = f"\n    database:\n      uri: {database_uri}" if database_uri else ""
     return f"""version: "2"
 plugins:
   - name: psycopg
@@ -23,7 +25,7 @@ plugins:
 sql:
   - engine: postgresql
     schema: schema.sql
-    queries: {queries}
+    queries: {queries}{database}
     codegen:
       - plugin: psycopg
         out: {out}

@@ -44,7 +44,7 @@ NULL_ON_EMPTY_AGGREGATES = frozenset(
 )  # fmt: skip
 JSON_OPERATORS = frozenset({"->", "->>", "#>", "#>>"})
 JSON_TEXT_OPERATORS = frozenset({"->>", "#>>"})
-COMPARISON_OPERATORS = frozenset({"=", "<>", "!=", "<", ">", "<=", ">=", "~", "~*", "!~", "!~*"})
+COMPARISON_OPERATORS = frozenset({"=", "<>", "<", ">", "<=", ">=", "~", "~*", "!~", "!~*"})
 BOOLEAN_KINDS = frozenset(
     {
         enums.A_Expr_Kind.AEXPR_LIKE, enums.A_Expr_Kind.AEXPR_ILIKE,
@@ -81,7 +81,8 @@ EXPRESSION_HANDLERS = {
     "SQLValueFunction": "sqlvalue_function_facts",
     "MinMaxExpr": "min_max_expr_facts",
     "A_ArrayExpr": "array_expr_facts",
-    "CollateClause": "collate_clause_facts",
+    "CollateClause": "wrapped_facts",
+    "NamedArgExpr": "wrapped_facts",
 }
 
 Relation = dict[str, tuple[SqlType | None, bool]]  # column -> (type, not_null)
@@ -203,18 +204,19 @@ class Analyser:
         nullable, type_ = self.expr_facts(res.val, scope)
         return TargetFacts(res.name, nullable, type_, is_aggregate_call(res.val))
 
-    def relation_of(self, stmt: Any, scope: Scope) -> Relation:
-        """Output columns of a subquery or CTE, as a relation for the outer scope."""
-        relation: Relation = {}
-        if isinstance(stmt, ast.SelectStmt):
-            inner = Scope(parent=scope)
-            for facts, res in zip(
-                self.select_targets(stmt, inner, {}), self.output_targets(stmt), strict=False
-            ):
-                name = res.name or column_name_of(res.val)
-                if name:
-                    relation[name] = (facts.type, not facts.nullable)
-        return relation
+    def relation_of(self, stmt: Any, scope: Scope, aliases: Any = None) -> Relation:
+        """Output columns of a subquery or CTE, as a relation for the outer scope;
+        column aliases (``AS s(a, b)``, ``WITH c(a, b)``) rename them in order."""
+        if not isinstance(stmt, ast.SelectStmt):
+            return {}
+        facts = self.select_targets(stmt, Scope(parent=scope), {})
+        names = [res.name or column_name_of(res.val) for res in self.output_targets(stmt)]
+        names += [None] * (len(facts) - len(names))
+        for index, alias in enumerate((aliases or ())[: len(names)]):
+            names[index] = alias.sval
+        return {
+            name: (f.type, not f.nullable) for name, f in zip(names, facts, strict=False) if name
+        }
 
     def output_targets(self, stmt: Any) -> tuple[Any, ...]:
         while stmt.op != enums.SetOperation.SETOP_NONE:
@@ -225,7 +227,7 @@ class Analyser:
         for cte in (with_clause.ctes if with_clause else None) or ():
             query = cte.ctequery
             if isinstance(query, ast.SelectStmt):
-                scope.ctes[cte.ctename] = self.relation_of(query, scope)
+                scope.ctes[cte.ctename] = self.relation_of(query, scope, cte.aliascolnames)
             elif returning(query):
                 inner = Scope(parent=scope)
                 self.add_range(query.relation, inner, {}, nullable=False)
@@ -252,7 +254,9 @@ class Analyser:
             if nullable:
                 scope.nullable.add(alias)
         elif kind == "RangeSubselect" and item.alias:
-            scope.relations[item.alias.aliasname] = self.relation_of(item.subquery, scope)
+            scope.relations[item.alias.aliasname] = self.relation_of(
+                item.subquery, scope, item.alias.colnames
+            )
             if nullable:
                 scope.nullable.add(item.alias.aliasname)
         elif kind == "JoinExpr":
@@ -290,7 +294,8 @@ class Analyser:
         cast = type_from_node(node.typeName)
         return nullable, SqlType(normalise(cast.name), cast.array_dims)
 
-    def collate_clause_facts(self, node: Any, scope: Scope) -> Facts:
+    def wrapped_facts(self, node: Any, scope: Scope) -> Facts:
+        """``x COLLATE "C"`` and ``name => x`` are x."""
         return self.expr_facts(node.arg, scope)
 
     def column_ref_facts(self, node: Any, scope: Scope) -> Facts:
@@ -316,9 +321,10 @@ class Analyser:
             return True
         if name in NULL_TOLERANT_FUNCTIONS:
             return False
-        if name == "substring":
-            pattern = len(args) < 2 or args[1][1] is None or args[1][1].name not in INTEGER_TYPES
-            return pattern or any(n for n, _ in args)
+        if name == "substring" and (
+            len(args) < 2 or args[1][1] is None or args[1][1].name not in INTEGER_TYPES
+        ):
+            return True
         return name not in STRICT_FUNCTIONS or any(n for n, _ in args)
 
     def function_type(self, name: str, arg: SqlType | None) -> SqlType | None:

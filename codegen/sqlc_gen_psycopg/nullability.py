@@ -29,7 +29,7 @@ STRICT_FUNCTIONS = frozenset(
         "lower", "upper", "initcap", "length", "char_length", "character_length",
         "octet_length", "bit_length", "btrim", "ltrim", "rtrim", "replace", "translate",
         "left", "right", "lpad", "rpad", "repeat", "reverse", "strpos", "position",
-        "starts_with", "split_part", "overlay", "concat_ws", "md5", "quote_ident",
+        "starts_with", "split_part", "substring", "overlay", "concat_ws", "md5", "quote_ident",
         "quote_literal", "to_hex", "regexp_replace", "normalize", "string_to_array",
         "array_to_string", "encode",
         "similar_to_escape",  # what ``x SIMILAR TO pattern`` calls on its pattern
@@ -60,17 +60,18 @@ WINDOW_FUNCTIONS = frozenset(
     {"count", "row_number", "rank", "dense_rank", "percent_rank", "cume_dist", "ntile"}
 )
 
-# ``substring(s, from_int [, for_int])`` is listed; ``substring(s FROM pattern)`` returns
-# NULL when the pattern does not match, so a non-integer second argument is not.
+# ``substring(s, from_int [, for_int])`` is strict; ``substring(s FROM pattern)`` returns
+# NULL when the pattern does not match, so it needs an integer second argument.
 INTEGER_TYPES = frozenset({"int2", "int4", "int8"})
 
 # Strict operators that never return NULL for non-NULL operands, whatever the types
 # they are applied to. Not here: JSON ``->``/``->>``/``#>``/``#>>`` (missing key) and
-# ``= ANY(array)`` (NULL when no element matches and one is NULL).
+# ``= ANY(array)`` (NULL when no element matches and one is NULL). The parser spells
+# ``!=`` as ``<>``; sqlc takes a prefix ``@`` for a parameter, so abs is ``abs()``.
 STRICT_OPERATORS = frozenset(
     {
-        "+", "-", "*", "/", "%", "^", "@", "|/", "&", "|", "#", "<<", ">>",
-        "=", "<>", "!=", "<", ">", "<=", ">=",
+        "+", "-", "*", "/", "%", "^", "|/", "&", "|", "#", "<<", ">>",
+        "=", "<>", "<", ">", "<=", ">=",
         "||", "~", "~*", "!~", "!~*", "~~", "!~~", "~~*", "!~~*",
         "@>", "<@", "&&", "?",
     }
