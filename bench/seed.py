@@ -169,7 +169,6 @@ def _workflow_run(conn: psycopg.Connection[tuple[object, ...]]) -> tuple[int, in
         plan={"steps": [{"name": "test", "run": "make test"}]},
         is_active=True,
     )
-    assert definition is not None
     run = workflows.create_workflow_run(
         conn,
         trigger_event="push",
@@ -183,5 +182,4 @@ def _workflow_run(conn: psycopg.Connection[tuple[object, ...]]) -> tuple[int, in
     step = workflows.create_workflow_step(
         conn, run_id=run.id, name="test", position=0, depends_on=[]
     )
-    assert step is not None
     return run.id, step.id

@@ -76,7 +76,6 @@ def make_user(conn: psycopg.Connection[Any], **overrides: Any) -> models.User:
     }
     fields.update(overrides)
     user = users.create_user(conn, **fields)
-    assert user is not None
     return user
 
 
@@ -94,7 +93,6 @@ def make_repo(
     }
     fields.update(overrides)
     repo = repositories.create_repository(conn, **fields)
-    assert repo is not None
     return repo
 
 
@@ -118,7 +116,6 @@ def make_workflow_definition(
     }
     fields.update(overrides)
     definition = workflows.upsert_workflow_definition(conn, **fields)
-    assert definition is not None
     return definition
 
 
@@ -147,7 +144,6 @@ def make_runner(conn: psycopg.Connection[Any], **overrides: Any) -> models.Runne
     fields: dict[str, Any] = {"name": unique_name("runner"), "labels": ["linux", "x64"]}
     fields.update(overrides)
     runner = workflows.upsert_runner(conn, **fields)
-    assert runner is not None
     return runner
 
 
@@ -165,7 +161,6 @@ def make_agent_session(conn: psycopg.Connection[Any], **overrides: Any) -> model
     if "repository_id" not in fields:
         fields["repository_id"] = make_repo(conn).id
     session = agent.create_session(conn, **fields)
-    assert session is not None
     return session
 
 
@@ -187,7 +182,6 @@ def make_issue(
     }
     fields.update(overrides)
     issue = issues.create_issue(conn, **fields)
-    assert issue is not None
     return issue
 
 
@@ -216,7 +210,6 @@ def make_landing_request(
     }
     fields.update(overrides)
     request = landing.submit_landing_request(conn, **fields)
-    assert request is not None
     return request
 
 
@@ -236,7 +229,6 @@ def make_pull_request(
     }
     fields.update(overrides)
     pr = pull_requests.create_pull_request(conn, **fields)
-    assert pr is not None
     return pr
 
 
@@ -260,7 +252,6 @@ def make_change(
     }
     fields.update(overrides)
     change = changes.upsert_change(conn, **fields)
-    assert change is not None
     return change
 
 
@@ -281,5 +272,4 @@ def make_commit_status(
     }
     fields.update(overrides)
     status = commit_statuses.upsert_commit_status(conn, **fields)
-    assert status is not None
     return status

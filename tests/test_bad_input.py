@@ -170,7 +170,6 @@ def test_naive_datetime_is_read_in_the_session_time_zone(conn: Conn) -> None:
         output_tokens=2,
         cost_micro_usd=3,
     )
-    assert usage is not None
     utc_wall = usage.created_at.astimezone(datetime.UTC).replace(tzinfo=None)
     tokyo_wall = usage.created_at.astimezone(zoneinfo.ZoneInfo("Asia/Tokyo")).replace(tzinfo=None)
     cursor = psycopg.RawCursor(conn)

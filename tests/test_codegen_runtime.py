@@ -307,7 +307,9 @@ def test_composite_type_round_trips(kconn: psycopg.Connection[Any]) -> None:
     kind = queries.insert_kind(kconn, **kind_values())
     assert kind is not None
     spot = models.Point2(x=1.5, y=-2.0)
-    assert queries.set_spot(kconn, spot=spot, id=kind.id) == spot
+    assert queries.set_spot(kconn, spot=spot, id=kind.id) == queries.SetSpotRow(spot)
     read = queries.get_kind(kconn, id=kind.id)
     assert read is not None and read.spot == spot and isinstance(read.spot, models.Point2)
-    assert queries.set_spot(kconn, spot=None, id=kind.id) is None
+    # One nullable column: NULL comes in a row, so None means only "no such kind".
+    assert queries.set_spot(kconn, spot=None, id=kind.id) == queries.SetSpotRow(None)
+    assert queries.set_spot(kconn, spot=spot, id=-1) is None

@@ -71,7 +71,6 @@ def _new_issue(conn: psycopg.Connection[Any], ledger: Ledger) -> Callable[[], No
         milestone_id=None,
         due_date=None,
     )
-    assert issue is not None
     return lambda: ledger.issue_ids.append(issue.id)
 
 
@@ -81,7 +80,6 @@ def _new_comment(conn: psycopg.Connection[Any], ledger: Ledger) -> Callable[[], 
     comment = issues.create_comment(
         conn, issue_id=ledger.issue_ids[-1], author_id=None, body="Seen it too."
     )
-    assert comment is not None
     return lambda: ledger.comment_ids.append(comment.id)
 
 
@@ -100,7 +98,6 @@ def _new_run(conn: psycopg.Connection[Any], ledger: Ledger) -> Callable[[], None
     step = workflows.create_workflow_step(
         conn, run_id=run.id, name="build", position=0, depends_on=[]
     )
-    assert step is not None
 
     def record() -> None:
         ledger.run_ids.append(run.id)
@@ -119,7 +116,6 @@ def _new_log(conn: psycopg.Connection[Any], ledger: Ledger) -> Callable[[], None
         stream=enums.LogStream.STDOUT,
         content="compiling plue-db",
     )
-    assert line is not None
     return lambda: ledger.log_ids.append(line.id)
 
 

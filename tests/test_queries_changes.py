@@ -124,7 +124,6 @@ def test_file_trackers_upsert_list_summarize_delete(conn: psycopg.Connection[Any
         made = changes.upsert_file_tracker(
             conn, **key, file_path=path, old_path=old, kind=kind, additions=adds, deletions=dels
         )
-        assert made is not None
         return made
 
     track("src/z.rs", FileChangeKind.ADDED, 30, 0)
@@ -136,11 +135,9 @@ def test_file_trackers_upsert_list_summarize_delete(conn: psycopg.Connection[Any
     assert [f.file_path for f in listed] == ["docs/new.md", "src/a.rs", "src/z.rs"]
     assert listed[1] == again
     summary = changes.summarize_file_trackers(conn, **key)
-    assert summary is not None
     assert (summary.files, summary.additions, summary.deletions) == (3, 41, 6)
     assert changes.delete_file_trackers(conn, **key) == 3
     empty = changes.summarize_file_trackers(conn, **key)
-    assert empty is not None
     assert (empty.files, empty.additions, empty.deletions) == (0, 0, 0)
 
 
@@ -254,7 +251,6 @@ def test_snapshots_record_and_list_latest(conn: psycopg.Connection[Any]) -> None
             description=f"snapshot {n}",
             created_by=agent.id,
         )
-        assert snap is not None
         recorded.append(snap)
     assert recorded[0].operation_id is None and recorded[0].created_by == agent.id
     latest = changes.list_snapshots(

@@ -69,7 +69,6 @@ def test_combined_state(
         make_commit_status(conn, repo, commit_sha=sha, context=f"check/{n}", state=state)
     make_commit_status(conn, repo, state=State.FAILURE)  # another commit: not counted
     row = commit_statuses.get_combined_commit_status(conn, repository_id=repo.id, commit_sha=sha)
-    assert row is not None
     assert row.state is combined
     assert (row.total, row.successes, row.pending, row.failures) == (
         len(states),

@@ -70,7 +70,6 @@ def test_create_issue_stores_every_field(conn: Conn) -> None:
     milestone = milestones.create_milestone(
         conn, repository_id=repo.id, title="v1.0", description="", due_date=None
     )
-    assert milestone is not None
     issue = issues.create_issue(
         conn,
         repository_id=repo.id,
@@ -80,7 +79,6 @@ def test_create_issue_stores_every_field(conn: Conn) -> None:
         milestone_id=milestone.id,
         due_date=datetime.date(2030, 1, 31),
     )
-    assert issue is not None
     assert issues.get_issue(conn, id=issue.id) == issue
     assert (issue.title, issue.body) == (
         "Crash on empty bookmark",
@@ -114,7 +112,6 @@ def test_issue_milestone_must_be_of_the_same_repository(conn: Conn) -> None:
     foreign = milestones.create_milestone(
         conn, repository_id=other.id, title="Other's", description="", due_date=None
     )
-    assert foreign is not None
     with (
         pytest.raises(errors.ForeignKeyViolation, match="issues_milestone_same_repository"),
         conn.transaction(),
@@ -166,12 +163,10 @@ def test_list_issues_filters_by_state_label_assignee_and_milestone(conn: Conn) -
     bug = issues.create_label(
         conn, repository_id=repo.id, name="bug", color="#d73a4a", description=""
     )
-    assert bug is not None
     dev = make_user(conn)
     milestone = milestones.create_milestone(
         conn, repository_id=repo.id, title="Beta", description="", due_date=None
     )
-    assert milestone is not None
     issues.attach_label(conn, issue_id=made[0].id, label_id=bug.id)
     issues.attach_label(conn, issue_id=made[2].id, label_id=bug.id)
     issues.add_issue_assignee(conn, issue_id=made[2].id, user_id=dev.id, assigned_by=None)
@@ -203,7 +198,6 @@ def test_get_issue_with_labels_sorts_names_and_gives_empty_list(conn: Conn) -> N
         label = issues.create_label(
             conn, repository_id=repo.id, name=name, color="#ededed", description=""
         )
-        assert label is not None
         issues.attach_label(conn, issue_id=labelled.id, label_id=label.id)
 
     row = issues.get_issue_with_labels(conn, id=labelled.id)
@@ -219,7 +213,6 @@ def test_count_issues_by_state(conn: Conn) -> None:
     repo, made = make_repo_with_issues(conn, 4)
     issues.close_issue(conn, id=made[1].id)
     counts = issues.count_issues_by_state(conn, repository_id=repo.id)
-    assert counts is not None
     assert (counts.open_count, counts.closed_count) == (3, 1)
     none = issues.count_issues_by_state(conn, repository_id=make_repo(conn).id)
     assert none is not None and (none.open_count, none.closed_count) == (0, 0)
@@ -262,7 +255,6 @@ def test_set_and_clear_due_date_and_milestone(conn: Conn) -> None:
     milestone = milestones.create_milestone(
         conn, repository_id=repo.id, title="GA", description="", due_date=None
     )
-    assert milestone is not None
     dated = issues.set_issue_due_date(conn, due_date=datetime.date(2031, 2, 3), id=issue.id)
     assert dated is not None and dated.due_date == datetime.date(2031, 2, 3)
     undated = issues.set_issue_due_date(conn, due_date=None, id=issue.id)
@@ -276,7 +268,6 @@ def test_set_and_clear_due_date_and_milestone(conn: Conn) -> None:
 def test_delete_issue_cascades_to_its_comments(conn: Conn) -> None:
     issue = make_issue(conn)
     comment = issues.create_comment(conn, issue_id=issue.id, author_id=None, body="me too")
-    assert comment is not None
     assert issues.delete_issue(conn, id=issue.id) == 1
     assert issues.delete_issue(conn, id=issue.id) == 0
     assert issues.get_issue(conn, id=issue.id) is None
@@ -294,7 +285,6 @@ def test_comments_crud_and_keyset_pages_oldest_first(conn: Conn) -> None:
         comment = issues.create_comment(
             conn, issue_id=issue.id, author_id=author.id, body=f"comment {n}"
         )
-        assert comment is not None
         made.append(comment)
     assert made[0].edited_at is None
     assert issues.get_comment(conn, id=made[0].id) == made[0]
@@ -392,7 +382,6 @@ def test_attach_detach_and_list_issue_labels(conn: Conn) -> None:
         label = issues.create_label(
             conn, repository_id=repo.id, name=name, color="#ededed", description=""
         )
-        assert label is not None
         made[name] = label
     assert issues.attach_label(conn, issue_id=issue.id, label_id=made["ui"].id) == 1
     assert issues.attach_label(conn, issue_id=issue.id, label_id=made["ui"].id) == 0
@@ -411,7 +400,6 @@ def test_a_label_of_another_repository_cannot_be_attached(conn: Conn) -> None:
     foreign = issues.create_label(
         conn, repository_id=stranger.repository_id, name="bug", color="#ededed", description=""
     )
-    assert foreign is not None
     with (
         pytest.raises(errors.ForeignKeyViolation, match="issue_labels_label_same_repository"),
         conn.transaction(),
@@ -437,7 +425,6 @@ def test_attach_labels_in_one_batch_all_or_nothing(conn: Conn) -> None:
     foreign = issues.create_label(
         conn, repository_id=stranger.repository_id, name="x", color="#ededed", description=""
     )
-    assert foreign is not None
     detached = issues.detach_label(conn, issue_id=issue.id, label_id=ids[2])
     assert detached == 1
     with pytest.raises(errors.ForeignKeyViolation, match="issue_labels_label_same_repository"):
@@ -559,7 +546,6 @@ def test_mentions_feed_for_a_user_pages_newest_first(conn: Conn) -> None:
     issue = make_issue(conn)
     mentioned, mentioner = make_user(conn), make_user(conn)
     comment = issues.create_comment(conn, issue_id=issue.id, author_id=mentioner.id, body="@you")
-    assert comment is not None
     made = []
     for comment_id in (None, comment.id, comment.id):
         mention = issues.create_mention(
@@ -569,7 +555,6 @@ def test_mentions_feed_for_a_user_pages_newest_first(conn: Conn) -> None:
             mentioned_user_id=mentioned.id,
             mentioned_by=mentioner.id,
         )
-        assert mention is not None
         made.append(mention)
     issues.create_mention(
         conn, issue_id=issue.id, comment_id=None, mentioned_user_id=mentioner.id, mentioned_by=None
@@ -594,7 +579,6 @@ def test_mentions_feed_for_a_user_pages_newest_first(conn: Conn) -> None:
 def test_reactions_on_issues_and_comments(conn: Conn) -> None:
     issue = make_issue(conn)
     comment = issues.create_comment(conn, issue_id=issue.id, author_id=None, body="LGTM")
-    assert comment is not None
     ann, bob, cid = make_user(conn), make_user(conn), make_user(conn)
 
     def react(user: models.User, emoji: str, on_comment: bool = False) -> int:
@@ -633,7 +617,6 @@ def test_reactions_on_issues_and_comments(conn: Conn) -> None:
 def test_a_reaction_needs_exactly_one_target(conn: Conn) -> None:
     issue = make_issue(conn)
     comment = issues.create_comment(conn, issue_id=issue.id, author_id=None, body="+1")
-    assert comment is not None
     user = make_user(conn)
     for issue_id, comment_id in ((issue.id, comment.id), (None, None)):
         with pytest.raises(errors.CheckViolation, match="reactions_one_target"), conn.transaction():

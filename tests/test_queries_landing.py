@@ -307,7 +307,6 @@ def test_one_review_per_reviewer_and_approval_counts(conn: psycopg.Connection[An
         state=ReviewState.CHANGES_REQUESTED,
         body="Please add a test",
     )
-    assert first is not None
     again = landing.upsert_landing_review(
         conn,
         landing_id=request.id,
@@ -315,7 +314,6 @@ def test_one_review_per_reviewer_and_approval_counts(conn: psycopg.Connection[An
         state=ReviewState.APPROVED,
         body="Thanks",
     )
-    assert again is not None
     assert (again.id, again.state, again.body) == (first.id, ReviewState.APPROVED, "Thanks")
     landing.upsert_landing_review(
         conn, landing_id=request.id, reviewer_id=bob.id, state=ReviewState.APPROVED, body=""
@@ -330,11 +328,9 @@ def test_one_review_per_reviewer_and_approval_counts(conn: psycopg.Connection[An
     reviews = landing.list_landing_reviews(conn, landing_id=request.id)
     assert [r.reviewer_id for r in reviews] == [alice.id, bob.id, carol.id]
     counts = landing.count_landing_approvals(conn, landing_id=request.id)
-    assert counts is not None
     assert (counts.approvals, counts.changes_requested) == (2, 1)
     assert landing.delete_landing_review(conn, landing_id=request.id, reviewer_id=carol.id) == 1
     counts = landing.count_landing_approvals(conn, landing_id=request.id)
-    assert counts is not None
     assert (counts.approvals, counts.changes_requested) == (2, 0)
 
 
@@ -362,7 +358,6 @@ def test_line_comments_crud_ordering_and_resolution(conn: psycopg.Connection[Any
             side=side,
             body=f"{path}:{line}",
         )
-        assert made is not None
         return made
 
     c1 = comment("src/b.rs", 10)

@@ -37,7 +37,6 @@ def record(
     }
     fields.update(overrides)
     usage = llm_usage.record_llm_usage(conn, **fields)
-    assert usage is not None
     if at is None:
         return usage
     conn.execute("UPDATE llm_usage SET created_at = %s WHERE id = %s", (at, usage.id))

@@ -21,7 +21,6 @@ def make_review(
     review = pull_requests.create_review(
         conn, pull_request_id=pr.id, reviewer_id=reviewer.id, body="", commit_id=commit_id()
     )
-    assert review is not None
     return review
 
 
@@ -258,7 +257,6 @@ def test_reviews_submit_dismiss_and_verdict_counts(conn: psycopg.Connection[Any]
     b2 = make_review(conn, pr, bob)
     pull_requests.submit_review(conn, state=ReviewState.APPROVED, body="Still", id=b2.id)
     verdicts = pull_requests.count_review_verdicts(conn, pull_request_id=pr.id)
-    assert verdicts is not None
     assert (verdicts.approvals, verdicts.changes_requested) == (1, 1)
 
     dismissed = pull_requests.dismiss_review(conn, id=a1.id)
@@ -267,7 +265,6 @@ def test_reviews_submit_dismiss_and_verdict_counts(conn: psycopg.Connection[Any]
     pending = make_review(conn, pr, alice)
     assert pull_requests.dismiss_review(conn, id=pending.id) is None
     verdicts = pull_requests.count_review_verdicts(conn, pull_request_id=pr.id)
-    assert verdicts is not None
     assert (verdicts.approvals, verdicts.changes_requested) == (1, 0)
     listed = pull_requests.list_reviews(conn, pull_request_id=pr.id)
     assert [r.id for r in listed] == [a1.id, b1.id, b2.id, pending.id]
@@ -367,7 +364,6 @@ def test_conflicts_record_refresh_resolve_and_list(conn: psycopg.Connection[Any]
             kind=kind,
             details=details,
         )
-        assert made is not None
         return made
 
     b = record("src/b.rs", ConflictKind.CONTENT, {"hunks": 2})

@@ -200,7 +200,6 @@ def test_branch_upsert_moves_and_lists_by_name(conn: Conn) -> None:
     moved = repositories.upsert_branch(
         conn, repository_id=repo.id, name="main", commit_id=second, pusher_id=None
     )
-    assert moved is not None
     assert (moved.id, moved.commit_id, moved.pusher_id) == (created.id, second, None)
 
     for name in ["feature/b", "feature/a", "dev"]:
@@ -353,7 +352,6 @@ def protect(conn: Conn, repo: models.Repository, pattern: str, priority: int) ->
         enable_force_push=False,
         force_push_allowlist_user_ids=[],
     )
-    assert rule is not None
     return rule.id
 
 

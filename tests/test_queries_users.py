@@ -262,7 +262,6 @@ def test_at_most_one_primary_address_per_user(conn: Conn) -> None:
     a = users.add_email_address(
         conn, user_id=user.id, email=f"p1-{user.username}@x.test", is_verified=True
     )
-    assert a is not None
     users.set_primary_email_address(conn, user_id=user.id, email_id=a.id)
     with pytest.raises(errors.UniqueViolation) as info, conn.transaction():
         conn.execute(

@@ -400,7 +400,6 @@ def make_steps(conn: psycopg.Connection[Any], run_id: int) -> list[models.Workfl
         step = workflows.create_workflow_step(
             conn, run_id=run_id, name=name, position=position, depends_on=needs
         )
-        assert step is not None
         steps.append(step)
     return steps
 

@@ -164,7 +164,6 @@ def test_bigint_counters_round_trip_to_their_bounds(
         conn, provider="p", model=model, input_tokens=tokens[0], output_tokens=tokens[1],
         cost_micro_usd=tokens[2],
     )  # fmt: skip
-    assert row is not None
     assert (row.input_tokens, row.output_tokens, row.cost_micro_usd, row.model) == (*tokens, model)
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
 from sqlc_gen_psycopg import naming
+from sqlc_gen_psycopg.cardinality import always_one_row
 from sqlc_gen_psycopg.errors import GenerationError
 from sqlc_gen_psycopg.inference import Analyser, Relation, StatementFacts, TargetFacts
 from sqlc_gen_psycopg.options import Options, Override
@@ -24,6 +25,7 @@ COMMANDS = frozenset(
 )  # fmt: skip
 ROW_CLASS = "__ROW__"  # stands for the row dataclass in ``decode``; the template qualifies it
 BATCH_COMMANDS = frozenset({":copyfrom", ":batchexec", ":batchone", ":batchmany"})
+SINGLE_ROW_COMMANDS = frozenset({":one", ":batchone"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +90,7 @@ class Function:
     params_class: DataClass | None
     copy_sql: str = ""
     columns: tuple[Slot, ...] = ()  # every result column, for the manifest
+    always_row: bool = False  # :one/:batchone that returns a row for any data (cardinality)
 
 
 @dataclass(slots=True)
@@ -306,13 +309,16 @@ class Builder:
         )
         returns, decode, row_class = "", "", None
         columns: tuple[Slot, ...] = ()
+        always_row = query.cmd in SINGLE_ROW_COMMANDS and always_one_row(query.text)
         if query.columns:
             if query.cmd not in (":one", ":many", ":batchone", ":batchmany"):
                 raise GenerationError(
                     f"{where}: {query.cmd} discards the rows this query returns; "
                     f"use :one or :many, or drop RETURNING"
                 )
-            returns, decode, row_class, columns = self.result(query, where, module)
+            returns, decode, row_class, columns = self.result(
+                query, where, module, always_row=always_row
+            )
         elif query.cmd in (":one", ":many", ":batchone", ":batchmany"):
             raise GenerationError(f"{where}: {query.cmd} needs a query that returns rows")
         params_class = None
@@ -339,6 +345,7 @@ class Builder:
             params_class=params_class,
             copy_sql=copy_sql,
             columns=columns,
+            always_row=always_row,
         )
 
     def params(self, query: Query, where: str, module: Module) -> tuple[Param, ...]:
@@ -392,8 +399,15 @@ class Builder:
         return f"COPY {schema}{quote_ident(table.name)} ({quoted}) FROM STDIN"
 
     def result(
-        self, query: Query, where: str, module: Module
+        self, query: Query, where: str, module: Module, *, always_row: bool
     ) -> tuple[str, str, DataClass | None, tuple[Slot, ...]]:
+        """The annotation of one row, how ``r`` decodes into it, its Row class if any,
+        and the result columns.
+
+        A single column is returned bare, except a nullable one from a :one/:batchone
+        that may find no row: there None would mean both "no row" and NULL, so it gets
+        a one-field Row class instead.
+        """
         facts = self.analyser.statement(query.text)
         slots = self.slots(query, facts, where, module)
         table_model = self.whole_table_model(query, slots)
@@ -401,7 +415,12 @@ class Builder:
             module.imports.add(f"from {self.options.package} import models")
             annotation = f"models.{table_model}"
             return annotation, decode_expr(annotation, slots), None, tuple(slots)
-        if len(slots) == 1 and slots[0].embed is None:
+        ambiguous_none = query.cmd in SINGLE_ROW_COMMANDS and not always_row
+        if (
+            len(slots) == 1
+            and slots[0].embed is None
+            and not (ambiguous_none and not slots[0].not_null)
+        ):
             slot = slots[0]
             return slot.annotation, slot.expr, None, tuple(slots)
         fields: list[Field] = []

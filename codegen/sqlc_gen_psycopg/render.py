@@ -74,6 +74,8 @@ def query_imports(pkg: Package, module: Module, *, aio: bool) -> list[str]:
         lines.add(f"from {pkg.name}._atomic import {'atomic_async' if aio else 'atomic'}")
     if ":execresult" in cmds:
         lines.add(f"from {pkg.name}._types import ExecResult")
+    if any(fn.always_row for fn in module.functions):
+        lines.add(f"from {pkg.name}._types import NoRowError")
     lines.update(module.imports)
     if not aio and cmds & {":one", ":many", ":exec", ":execrows", ":execresult"}:
         lines.add(f"from {pkg.name}._cursors import thread_cursor")

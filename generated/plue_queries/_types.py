@@ -30,10 +30,11 @@ Cidr: TypeAlias = ipaddress.IPv4Network | ipaddress.IPv6Network
 class NoRowError(psycopg.errors.NoDataFound):
     """A query whose result always has one row returned none.
 
-    Generated functions for an INSERT ... VALUES ... RETURNING of one row, or an
-    aggregate without GROUP BY, are typed to return a row, not ``| None``. PostgreSQL can
-    still return nothing when a BEFORE trigger returns NULL or a rule rewrites the
-    statement; rather than return None where the type says it can't, they raise this.
+    Functions for queries that return exactly one row for any data (an INSERT of one
+    VALUES row with RETURNING, an aggregate without GROUP BY, a SELECT without FROM) are
+    typed to return a row, not ``| None``. PostgreSQL can still return nothing when a
+    BEFORE trigger returns NULL or a rule rewrites the statement; rather than return
+    None where the type says it can't, they raise this.
     """
 
     def __init__(self, function: str) -> None:

@@ -255,18 +255,15 @@ def _sign_in(conn: psycopg.Connection[Any], say: Say, suffix: str) -> _SignIn:
         user = users.get_user_by_wallet(c, wallet_address=presented)
         created = user is None
         if user is None:
-            user = _some(
-                users.create_user(
-                    c,
-                    username=f"alice-{suffix}",
-                    email=None,
-                    display_name="Alice",
-                    bio="Signed in with a wallet",
-                    avatar_url=None,
-                    wallet_address=presented,
-                    is_admin=False,
-                ),
-                "create user for wallet",
+            user = users.create_user(
+                c,
+                username=f"alice-{suffix}",
+                email=None,
+                display_name="Alice",
+                bio="Signed in with a wallet",
+                avatar_url=None,
+                wallet_address=presented,
+                is_admin=False,
             )
         _some(users.record_user_login(c, id=user.id), f"sign-in of {user.username}")
         return used, user, created
@@ -320,30 +317,24 @@ def _repository(
     say("\n== 2. A reviewer and a repository ==")
 
     def create(c: psycopg.Connection[Any]) -> tuple[models.User, models.Repository]:
-        reviewer = _some(
-            users.create_user(
-                c,
-                username=f"bob-{suffix}",
-                email=f"bob-{suffix}@example.com",
-                display_name="Bob",
-                bio="",
-                avatar_url=None,
-                wallet_address=None,
-                is_admin=False,
-            ),
-            "create reviewer",
+        reviewer = users.create_user(
+            c,
+            username=f"bob-{suffix}",
+            email=f"bob-{suffix}@example.com",
+            display_name="Bob",
+            bio="",
+            avatar_url=None,
+            wallet_address=None,
+            is_admin=False,
         )
-        repo = _some(
-            repositories.create_repository(
-                c,
-                owner_id=owner.id,
-                name=f"plue-{suffix}",
-                description="A forge on Jujutsu",
-                is_public=True,
-                default_branch="main",
-                topics=["jujutsu", "forge"],
-            ),
-            "create repository",
+        repo = repositories.create_repository(
+            c,
+            owner_id=owner.id,
+            name=f"plue-{suffix}",
+            description="A forge on Jujutsu",
+            is_public=True,
+            default_branch="main",
+            topics=["jujutsu", "forge"],
         )
         return reviewer, repo
 
@@ -360,12 +351,7 @@ def _issues(
 
     def create_labels(c: psycopg.Connection[Any]) -> dict[str, int]:
         made = (
-            _some(
-                issues.create_label(
-                    c, repository_id=repo.id, name=name, color=color, description=text
-                ),
-                f"create label {name}",
-            )
+            issues.create_label(c, repository_id=repo.id, name=name, color=color, description=text)
             for name, color, text in LABELS
         )
         return {label.name: label.id for label in made}
@@ -404,17 +390,14 @@ def _create_issue(
 ) -> models.Issue:
     """An issue with its labels and comments: one unit, numbered by the database."""
     title, body, label_names, comments = spec
-    issue = _some(
-        issues.create_issue(
-            conn,
-            repository_id=repo.id,
-            title=title,
-            body=body,
-            author_id=people["alice"],
-            milestone_id=None,
-            due_date=None,
-        ),
-        f"create issue {title!r}",
+    issue = issues.create_issue(
+        conn,
+        repository_id=repo.id,
+        title=title,
+        body=body,
+        author_id=people["alice"],
+        milestone_id=None,
+        due_date=None,
     )
     for name in label_names:
         issues.attach_label(conn, issue_id=issue.id, label_id=labels[name])
@@ -434,18 +417,15 @@ def _landing(
     change = _change_id()
 
     def submit(c: psycopg.Connection[Any]) -> models.LandingQueue:
-        request = _some(
-            landing.submit_landing_request(
-                c,
-                repository_id=repo.id,
-                change_id=change,
-                title="Rebase conflicted changes before requeueing",
-                description="Fixes #1",
-                author_id=author.id,
-                target_bookmark="main",
-                stack_change_ids=[change],
-            ),
-            "submit landing request",
+        request = landing.submit_landing_request(
+            c,
+            repository_id=repo.id,
+            change_id=change,
+            title="Rebase conflicted changes before requeueing",
+            description="Fixes #1",
+            author_id=author.id,
+            target_bookmark="main",
+            stack_change_ids=[change],
         )
         return _transition(c, request, LandingStatus.IN_REVIEW)
 
@@ -453,15 +433,12 @@ def _landing(
     say(f"  request {request.id} for change {change[:12]} is {request.status}")
 
     def review(c: psycopg.Connection[Any]) -> models.LandingQueue:
-        _some(
-            landing.upsert_landing_review(
-                c,
-                landing_id=request.id,
-                reviewer_id=reviewer.id,
-                state=ReviewState.APPROVED,
-                body="Looks good; the retry now rebases first.",
-            ),
-            "review landing request",
+        landing.upsert_landing_review(
+            c,
+            landing_id=request.id,
+            reviewer_id=reviewer.id,
+            state=ReviewState.APPROVED,
+            body="Looks good; the retry now rebases first.",
         )
         return _transition(c, _transition(c, request, LandingStatus.APPROVED), LandingStatus.QUEUED)
 
@@ -503,25 +480,19 @@ def _workflows(
     say("\n== 5. Workflow runs claimed by a runner, with steps and logs ==")
     definition = run_in_transaction(
         conn,
-        lambda c: _some(
-            workflows.upsert_workflow_definition(
-                c,
-                repository_id=repo.id,
-                name="ci",
-                file_path=".plue/workflows/ci.py",
-                triggers=[{"event": "push", "bookmarks": ["main"]}, {"event": "landing_request"}],
-                plan=PLAN,
-                is_active=True,
-            ),
-            "define workflow ci",
+        lambda c: workflows.upsert_workflow_definition(
+            c,
+            repository_id=repo.id,
+            name="ci",
+            file_path=".plue/workflows/ci.py",
+            triggers=[{"event": "push", "bookmarks": ["main"]}, {"event": "landing_request"}],
+            plan=PLAN,
+            is_active=True,
         ),
     )
     runner = run_in_transaction(
         conn,
-        lambda c: _some(
-            workflows.upsert_runner(c, name=f"runner-{suffix}", labels=["linux", "x64"]),
-            "register runner",
-        ),
+        lambda c: workflows.upsert_runner(c, name=f"runner-{suffix}", labels=["linux", "x64"]),
     )
     say(f"  workflow {definition.name} (id {definition.id})")
     say(f"  runner {runner.name} registered, {runner.status}")
@@ -553,11 +524,8 @@ def _one_run(
             f"queue a {trigger} run",
         )
         steps = [
-            _some(
-                workflows.create_workflow_step(
-                    c, run_id=queued.id, name=step["name"], position=i, depends_on=step["needs"]
-                ),
-                f"add step {step['name']}",
+            workflows.create_workflow_step(
+                c, run_id=queued.id, name=step["name"], position=i, depends_on=step["needs"]
             )
             for i, step in enumerate(PLAN["steps"])
         ]
@@ -656,19 +624,16 @@ def _record_usage(
         total = 0
         for i, (provider, model, tokens_in, tokens_out) in enumerate(LLM_CALLS):
             price_in, price_out = PRICES[model]
-            usage = _some(
-                llm_usage.record_llm_usage(
-                    c,
-                    user_id=user.id,
-                    session_id=None,
-                    workflow_run_id=runs[i % len(runs)].run.id,
-                    provider=provider,
-                    model=model,
-                    input_tokens=tokens_in,
-                    output_tokens=tokens_out,
-                    cost_micro_usd=tokens_in * price_in + tokens_out * price_out,
-                ),
-                f"record {model} usage",
+            usage = llm_usage.record_llm_usage(
+                c,
+                user_id=user.id,
+                session_id=None,
+                workflow_run_id=runs[i % len(runs)].run.id,
+                provider=provider,
+                model=model,
+                input_tokens=tokens_in,
+                output_tokens=tokens_out,
+                cost_micro_usd=tokens_in * price_in + tokens_out * price_out,
             )
             total += usage.cost_micro_usd
         return total

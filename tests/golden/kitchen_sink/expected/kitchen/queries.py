@@ -18,7 +18,7 @@ from kitchen import enums, models
 from kitchen._atomic import atomic
 from kitchen._cursors import thread_cursor
 from kitchen._streams import ServerStream
-from kitchen._types import Cidr, ExecResult, Inet, JsonInput, JsonValue, load_enum_array
+from kitchen._types import Cidr, ExecResult, Inet, JsonInput, JsonValue, NoRowError, load_enum_array
 
 INSERT_KIND: Final[LiteralString] = """-- name: InsertKind :one
 INSERT INTO kinds (small, regular, big, amount, ratio, precise, flag, label, code, fixed, blob,
@@ -236,6 +236,13 @@ UPDATE kinds SET spot = $1 WHERE id = $2 RETURNING spot
 """
 
 
+@dataclass(slots=True)
+class SetSpotRow:
+    """A row of SetSpot."""
+
+    spot: models.Point2 | None
+
+
 def insert_kind(
     conn: psycopg.Connection[Any],
     *,
@@ -267,7 +274,7 @@ def insert_kind(
     feelings: list[enums.Mood],
     wallet: str,
     note: str | None = None,
-) -> models.Kind | None:
+) -> models.Kind:
     """Insert one row of every type.
     Returns the whole row, so the function returns the Kind model.
     """
@@ -306,42 +313,41 @@ def insert_kind(
         ),
     )
     r = cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.Kind(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            r[5],
-            r[6],
-            r[7],
-            r[8],
-            r[9],
-            r[10],
-            r[11],
-            r[12],
-            r[13],
-            r[14],
-            r[15],
-            r[16],
-            r[17],
-            r[18],
-            r[19],
-            r[20],
-            r[21],
-            r[22],
-            r[23],
-            r[24],
-            enums.MOOD_BY_VALUE[r[25]],
-            load_enum_array(enums.Mood, r[26]),
-            r[27],
-            r[28],
-            r[29],
-        )
+    if r is None:
+        raise NoRowError("insert_kind")
+    row: models.Kind = models.Kind(
+        r[0],
+        r[1],
+        r[2],
+        r[3],
+        r[4],
+        r[5],
+        r[6],
+        r[7],
+        r[8],
+        r[9],
+        r[10],
+        r[11],
+        r[12],
+        r[13],
+        r[14],
+        r[15],
+        r[16],
+        r[17],
+        r[18],
+        r[19],
+        r[20],
+        r[21],
+        r[22],
+        r[23],
+        r[24],
+        enums.MOOD_BY_VALUE[r[25]],
+        load_enum_array(enums.Mood, r[26]),
+        r[27],
+        r[28],
+        r[29],
     )
+    return row
 
 
 def get_kind(conn: psycopg.Connection[Any], *, id: int) -> models.Kind | None:
@@ -410,20 +416,26 @@ def iter_list_kinds_by_ids(
                 yield ListKindsByIdsRow(r[0], r[1], enums.MOOD_BY_VALUE[r[2]])
 
 
-def count_kinds(conn: psycopg.Connection[Any]) -> int | None:
+def count_kinds(conn: psycopg.Connection[Any]) -> int:
     """Run the CountKinds query."""
     cur = thread_cursor(conn)
     cur.execute(COUNT_KINDS, ())
     r = cur.fetchone()
-    return None if r is None else r[0]
+    if r is None:
+        raise NoRowError("count_kinds")
+    row: int = r[0]
+    return row
 
 
-def kind_stats(conn: psycopg.Connection[Any], *, feeling: enums.Mood) -> KindStatsRow | None:
+def kind_stats(conn: psycopg.Connection[Any], *, feeling: enums.Mood) -> KindStatsRow:
     """Run the KindStats query."""
     cur = thread_cursor(conn)
     cur.execute(KIND_STATS, (feeling,))
     r = cur.fetchone()
-    return None if r is None else KindStatsRow(*r)
+    if r is None:
+        raise NoRowError("kind_stats")
+    row: KindStatsRow = KindStatsRow(*r)
+    return row
 
 
 def nullability_cases(conn: psycopg.Connection[Any], *, id: int) -> NullabilityCasesRow | None:
@@ -493,12 +505,15 @@ def iter_pets_with_owners(
 
 def create_owner(
     conn: psycopg.Connection[Any], *, class_: str, from_: str | None = None
-) -> models.Owner | None:
+) -> models.Owner:
     """Run the CreateOwner query."""
     cur = thread_cursor(conn)
     cur.execute(CREATE_OWNER, (class_, from_))
     r = cur.fetchone()
-    return None if r is None else models.Owner(*r)
+    if r is None:
+        raise NoRowError("create_owner")
+    row: models.Owner = models.Owner(*r)
+    return row
 
 
 def odd_text(conn: psycopg.Connection[Any], *, suffix: str) -> str | None:
@@ -506,7 +521,10 @@ def odd_text(conn: psycopg.Connection[Any], *, suffix: str) -> str | None:
     cur = thread_cursor(conn)
     cur.execute(ODD_TEXT, (suffix,))
     r = cur.fetchone()
-    return None if r is None else r[0]
+    if r is None:
+        raise NoRowError("odd_text")
+    row: str | None = r[0]
+    return row
 
 
 def rename_pet(conn: psycopg.Connection[Any], *, new_name: str, id: int) -> int:
@@ -642,9 +660,9 @@ def rename_pets(conn: psycopg.Connection[Any], rows: Iterable[RenamePetsParams])
 
 def set_spot(
     conn: psycopg.Connection[Any], *, spot: models.Point2 | None = None, id: int
-) -> models.Point2 | None:
+) -> SetSpotRow | None:
     """Run the SetSpot query."""
     cur = thread_cursor(conn)
     cur.execute(SET_SPOT, (spot, id))
     r = cur.fetchone()
-    return None if r is None else r[0]
+    return None if r is None else SetSpotRow(*r)

@@ -9,6 +9,7 @@ from enum import StrEnum
 from typing import NamedTuple, TypeAlias, TypeVar
 
 import psycopg
+import psycopg.errors
 from psycopg.pq import Format
 
 JsonValue: TypeAlias = "dict[str, JsonValue] | list[JsonValue] | str | int | float | bool | None"
@@ -24,6 +25,24 @@ Inet: TypeAlias = (
 
 Cidr: TypeAlias = ipaddress.IPv4Network | ipaddress.IPv6Network
 """A cidr value."""
+
+
+class NoRowError(psycopg.errors.NoDataFound):
+    """A query whose result always has one row returned none.
+
+    Functions for queries that return exactly one row for any data (an INSERT of one
+    VALUES row with RETURNING, an aggregate without GROUP BY, a SELECT without FROM) are
+    typed to return a row, not ``| None``. PostgreSQL can still return nothing when a
+    BEFORE trigger returns NULL or a rule rewrites the statement; rather than return
+    None where the type says it can't, they raise this.
+    """
+
+    def __init__(self, function: str) -> None:
+        super().__init__(
+            f"{function}: the query always returns one row, but PostgreSQL returned none"
+            " (a BEFORE trigger returning NULL or a rule may have discarded it)"
+        )
+        self.function = function
 
 
 class ExecResult(NamedTuple):

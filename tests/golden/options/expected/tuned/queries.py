@@ -13,7 +13,7 @@ from psycopg.types.json import Jsonb
 from tuned import models
 from tuned._cursors import thread_cursor
 from tuned._streams import ServerStream
-from tuned._types import JsonInput
+from tuned._types import JsonInput, NoRowError
 
 CREATE_PERSON: Final[LiteralString] = """-- name: CreatePerson :one
 INSERT INTO people (profile, settings, balance) VALUES ($1, $2, $3) RETURNING id, profile, settings, balance
@@ -30,14 +30,17 @@ def create_person(
     profile: tuned_types.Profile,
     settings: JsonInput | None = None,
     balance: tuned_types.Money,
-) -> models.Person | None:
+) -> models.Person:
     """Run the CreatePerson query."""
     cur = thread_cursor(conn)
     cur.execute(
         CREATE_PERSON, (Jsonb(profile), None if settings is None else Jsonb(settings), balance)
     )
     r = cur.fetchone()
-    return None if r is None else models.Person(*r)
+    if r is None:
+        raise NoRowError("create_person")
+    row: models.Person = models.Person(*r)
+    return row
 
 
 def list_people(conn: psycopg.Connection[Any]) -> list[models.Person]:

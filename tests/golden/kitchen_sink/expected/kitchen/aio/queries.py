@@ -17,7 +17,7 @@ from kitchen import enums, models
 from kitchen import queries as q
 from kitchen._atomic import atomic_async
 from kitchen._streams import AsyncServerStream
-from kitchen._types import Cidr, ExecResult, Inet, JsonInput, load_enum_array
+from kitchen._types import Cidr, ExecResult, Inet, JsonInput, NoRowError, load_enum_array
 
 
 async def insert_kind(
@@ -51,7 +51,7 @@ async def insert_kind(
     feelings: list[enums.Mood],
     wallet: str,
     note: str | None = None,
-) -> models.Kind | None:
+) -> models.Kind:
     """Insert one row of every type.
     Returns the whole row, so the function returns the Kind model.
     """
@@ -90,42 +90,41 @@ async def insert_kind(
             ),
         )
         r = await cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.Kind(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            r[5],
-            r[6],
-            r[7],
-            r[8],
-            r[9],
-            r[10],
-            r[11],
-            r[12],
-            r[13],
-            r[14],
-            r[15],
-            r[16],
-            r[17],
-            r[18],
-            r[19],
-            r[20],
-            r[21],
-            r[22],
-            r[23],
-            r[24],
-            enums.MOOD_BY_VALUE[r[25]],
-            load_enum_array(enums.Mood, r[26]),
-            r[27],
-            r[28],
-            r[29],
-        )
+    if r is None:
+        raise NoRowError("insert_kind")
+    row: models.Kind = models.Kind(
+        r[0],
+        r[1],
+        r[2],
+        r[3],
+        r[4],
+        r[5],
+        r[6],
+        r[7],
+        r[8],
+        r[9],
+        r[10],
+        r[11],
+        r[12],
+        r[13],
+        r[14],
+        r[15],
+        r[16],
+        r[17],
+        r[18],
+        r[19],
+        r[20],
+        r[21],
+        r[22],
+        r[23],
+        r[24],
+        enums.MOOD_BY_VALUE[r[25]],
+        load_enum_array(enums.Mood, r[26]),
+        r[27],
+        r[28],
+        r[29],
     )
+    return row
 
 
 async def get_kind(conn: psycopg.AsyncConnection[Any], *, id: int) -> models.Kind | None:
@@ -197,22 +196,26 @@ async def iter_list_kinds_by_ids(
                 yield q.ListKindsByIdsRow(r[0], r[1], enums.MOOD_BY_VALUE[r[2]])
 
 
-async def count_kinds(conn: psycopg.AsyncConnection[Any]) -> int | None:
+async def count_kinds(conn: psycopg.AsyncConnection[Any]) -> int:
     """Run the CountKinds query."""
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.COUNT_KINDS, ())
         r = await cur.fetchone()
-    return None if r is None else r[0]
+    if r is None:
+        raise NoRowError("count_kinds")
+    row: int = r[0]
+    return row
 
 
-async def kind_stats(
-    conn: psycopg.AsyncConnection[Any], *, feeling: enums.Mood
-) -> q.KindStatsRow | None:
+async def kind_stats(conn: psycopg.AsyncConnection[Any], *, feeling: enums.Mood) -> q.KindStatsRow:
     """Run the KindStats query."""
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.KIND_STATS, (feeling,))
         r = await cur.fetchone()
-    return None if r is None else q.KindStatsRow(*r)
+    if r is None:
+        raise NoRowError("kind_stats")
+    row: q.KindStatsRow = q.KindStatsRow(*r)
+    return row
 
 
 async def nullability_cases(
@@ -286,12 +289,15 @@ async def iter_pets_with_owners(
 
 async def create_owner(
     conn: psycopg.AsyncConnection[Any], *, class_: str, from_: str | None = None
-) -> models.Owner | None:
+) -> models.Owner:
     """Run the CreateOwner query."""
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.CREATE_OWNER, (class_, from_))
         r = await cur.fetchone()
-    return None if r is None else models.Owner(*r)
+    if r is None:
+        raise NoRowError("create_owner")
+    row: models.Owner = models.Owner(*r)
+    return row
 
 
 async def odd_text(conn: psycopg.AsyncConnection[Any], *, suffix: str) -> str | None:
@@ -299,7 +305,10 @@ async def odd_text(conn: psycopg.AsyncConnection[Any], *, suffix: str) -> str | 
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.ODD_TEXT, (suffix,))
         r = await cur.fetchone()
-    return None if r is None else r[0]
+    if r is None:
+        raise NoRowError("odd_text")
+    row: str | None = r[0]
+    return row
 
 
 async def rename_pet(conn: psycopg.AsyncConnection[Any], *, new_name: str, id: int) -> int:
@@ -440,9 +449,9 @@ async def rename_pets(
 
 async def set_spot(
     conn: psycopg.AsyncConnection[Any], *, spot: models.Point2 | None = None, id: int
-) -> models.Point2 | None:
+) -> q.SetSpotRow | None:
     """Run the SetSpot query."""
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.SET_SPOT, (spot, id))
         r = await cur.fetchone()
-    return None if r is None else r[0]
+    return None if r is None else q.SetSpotRow(*r)
