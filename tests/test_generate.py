@@ -181,3 +181,28 @@ def test_a_project_without_sqlc_config_is_named(
     assert generate(root) != 0
     assert f"no sqlc configuration in {tmp_path}" in capfd.readouterr().err
     assert own_analysis_databases() == []
+
+
+def test_each_sql_entry_is_analysed_on_its_own_schema(tmp_path: Path) -> None:
+    """Two packages from two schemas: each entry gets its own database (…_A, …_B), so one
+    query over a same-named column of another type gets that schema's answer."""
+    span = "-- name: Span :one\nSELECT created - created AS span FROM stamped WHERE id = $1;\n"
+    stamped_project(tmp_path, span)
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "schema.sql").write_text(
+        "CREATE TABLE stamped (id bigint PRIMARY KEY, created date NOT NULL);\n"
+    )
+    (tmp_path / "other" / "notes.sql").write_text(span)
+    second = sqlc_config("other/notes.sql", "out/other", "{package: other}").split("sql:\n")[1]
+    config = (tmp_path / "sqlc.yaml").read_text() + second.replace("schema.sql", "other/schema.sql")
+    (tmp_path / "sqlc.yaml").write_text(config)
+    files = fresh_output(tmp_path)
+    assert "-> datetime.timedelta" in files[Path("out/tiny/notes.py")]  # timestamptz - timestamptz
+    assert "-> int" in files[Path("out/other/notes.py")]  # date - date
+    (tmp_path / "scratch").mkdir()
+    with analysis_databases(tmp_path, tmp_path / "scratch") as uris:
+        assert sorted(uris) == ["PLUE_DB_ANALYSIS_URI_A", "PLUE_DB_ANALYSIS_URI_B"]
+        with psycopg.connect(uris["PLUE_DB_ANALYSIS_URI_B"]) as conn:
+            created = "SELECT atttypid::regtype::text FROM pg_attribute"
+            created += " WHERE attrelid = 'stamped'::regclass AND attname = 'created'"
+            assert conn.execute(created).fetchone() == ("date",)
