@@ -1,0 +1,136 @@
+"""Is a value what its annotation promises? The run-time half of type fidelity.
+
+`plue-db check` proves each generated type is the one PostgreSQL reports; this proves the
+values psycopg hands back really are instances of the annotations made from them, by
+walking a returned value against ``typing.get_type_hints`` of the generated function
+(and recursively of each dataclass). Checks are exact where Python's subclassing would
+hide a lie: a datetime is not a date, a bool is not an int, a str is not a StrEnum.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import types
+import typing
+from collections.abc import Callable, Generator, Iterator
+from typing import Any, get_args, get_origin
+
+
+class Json:
+    """Stands for the package's recursive JSON aliases (``JsonValue``, ``JsonInput``),
+    which are strings at run time and can't be evaluated, let alone joined with ``|``."""
+
+
+JSON_SCALARS = (str, int, float, bool, type(None))
+
+
+class Checker:
+    """Mismatches between values and annotations of one generated package.
+
+    ``namespace`` is its ``_types`` module's names, which annotations may use without
+    their own module importing them (``JsonInput`` needs ``Mapping``).
+    """
+
+    def __init__(self, namespace: dict[str, Any]) -> None:
+        self.namespace = {**namespace, "JsonValue": Json, "JsonInput": Json}
+
+    def hints(self, annotated: Any) -> dict[str, Any]:
+        """``typing.get_type_hints``, resolved in the package's alias namespace."""
+        return typing.get_type_hints(annotated, localns=self.namespace)
+
+    def returned(self, function: Callable[..., Any], value: object, where: str) -> list[str]:
+        """Mismatches of a function's result against its return annotation; for a
+        generator function, ``value`` is the list of what it yielded."""
+        hint = self.hints(function)["return"]
+        if get_origin(hint) in (Generator, Iterator):
+            hint = types.GenericAlias(list, get_args(hint)[:1])
+        return self.mismatches(value, hint, where)
+
+    def mismatches(self, value: object, hint: Any, where: str) -> list[str]:
+        """Every place in value that is not an instance of hint, one line each."""
+        origin = get_origin(hint)
+        if hint is Any:
+            return []
+        if hint is Json:
+            return json_mismatches(value, where)
+        if hint is None or hint is type(None):
+            return [] if value is None else [f"{where}: {value!r} is not None"]
+        if origin in (typing.Union, types.UnionType):
+            reports = [self.mismatches(value, arm, where) for arm in get_args(hint)]
+            if any(not report for report in reports):
+                return []
+            shaped = [
+                r
+                for r, arm in zip(reports, get_args(hint), strict=True)
+                if shape(arm) is type(value)
+            ]
+            if len(shaped) == 1:  # the arm the value was meant for: say what inside is wrong
+                return shaped[0]
+            return [f"{where}: {describe(value)} is none of {format_hint(hint)}"]
+        if origin is list:
+            if type(value) is not list:
+                return [f"{where}: {describe(value)} is not a list"]
+            [item] = get_args(hint)
+            return [
+                p for i, v in enumerate(value) for p in self.mismatches(v, item, f"{where}[{i}]")
+            ]
+        if origin is dict:
+            key_hint, item_hint = get_args(hint)
+            if type(value) is not dict:
+                return [f"{where}: {describe(value)} is not a dict"]
+            return [
+                p
+                for k, v in value.items()
+                for p in (
+                    *self.mismatches(k, key_hint, f"{where} key {k!r}"),
+                    *self.mismatches(v, item_hint, f"{where}[{k!r}]"),
+                )
+            ]
+        if isinstance(hint, type):
+            return self.instance(value, hint, where)
+        raise TypeError(f"{where}: no rule for the annotation {hint!r}")
+
+    def instance(self, value: object, cls: type, where: str) -> list[str]:
+        """value is exactly a cls (enum members: of that enum); a dataclass field by field."""
+        if type(value) is not cls:
+            return [f"{where}: {describe(value)} is not a {cls.__module__}.{cls.__qualname__}"]
+        if issubclass(cls, enum.Enum) or not dataclasses.is_dataclass(cls):
+            return []
+        hints = self.hints(cls)
+        return [
+            p
+            for f in dataclasses.fields(cls)
+            for p in self.mismatches(getattr(value, f.name), hints[f.name], f"{where}.{f.name}")
+        ]
+
+
+def shape(hint: Any) -> Any:
+    """The class a value of hint is an instance of (``list[int]`` -> list)."""
+    return get_origin(hint) or hint
+
+
+def json_mismatches(value: object, where: str) -> list[str]:
+    """What psycopg's json loader returns: dicts with str keys, lists, and scalars."""
+    if type(value) is dict:
+        return [
+            p
+            for k, v in value.items()
+            for p in ([] if type(k) is str else [f"{where}: JSON key {k!r} is not a str"])
+            + json_mismatches(v, f"{where}[{k!r}]")
+        ]
+    if type(value) is list:
+        return [p for i, v in enumerate(value) for p in json_mismatches(v, f"{where}[{i}]")]
+    if type(value) in JSON_SCALARS:
+        return []
+    return [f"{where}: {describe(value)} is not a JSON value"]
+
+
+def describe(value: object) -> str:
+    shown = repr(value)
+    shown = shown if len(shown) <= 60 else shown[:57] + "..."
+    return f"{shown} ({type(value).__module__}.{type(value).__qualname__})"
+
+
+def format_hint(hint: Any) -> str:
+    return str(hint).replace("typing.", "")
