@@ -62,5 +62,5 @@ def tree(root: Path) -> dict[str, str]:
     return {
         str(p.relative_to(root)): p.read_text()
         for p in sorted(root.rglob("*"))
-        if p.is_file() and p.suffix in (".py", ".typed")
+        if p.is_file() and p.suffix in (".py", ".typed", ".json")
     }
