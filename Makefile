@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: venv demo test lint typecheck generate check pytest bench clean
+.PHONY: venv system-packages demo test lint typecheck generate check pytest bench clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -13,6 +13,10 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 venv: $(STAMP)
+
+# pgbouncer, Patroni, etcd (Debian) for the scale-out tests and bench; installed as root only.
+system-packages:
+	.ci/system-packages
 
 demo: $(STAMP)
 	$(BIN)/plue-db up
@@ -31,12 +35,12 @@ typecheck: $(STAMP)
 check: $(STAMP)
 	$(BIN)/plue-db check
 
-pytest: $(STAMP)
+pytest: $(STAMP) system-packages
 	$(BIN)/python -m tests.run_suites
 
 test: lint typecheck check pytest
 
-bench: $(STAMP)
+bench: $(STAMP) system-packages
 	$(BIN)/python -m bench
 
 clean:
