@@ -17,7 +17,7 @@ from contextlib import suppress
 from urllib.parse import unquote
 
 import psycopg
-from psycopg.conninfo import conninfo_to_dict
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 MASK = "***"
 
@@ -101,6 +101,15 @@ def _overlap(quoted: str, secret: str) -> bool:
     if len(quoted) < 3 or len(secret) < 3:
         return quoted == secret
     return any(secret[i : i + 3] in quoted for i in range(len(secret) - 2))
+
+
+def with_params(dsn: str, **params: str | int) -> str:
+    """``dsn`` with ``params`` set (another database, port, application_name...).
+
+    The one place plue-db rewrites a connection string: libpq's own parser and printer
+    (psycopg.conninfo), so URLs, keyword strings and multi-host lists all come out right.
+    """
+    return make_conninfo(dsn, **params)
 
 
 def validate(dsn: str, source: str) -> str:
