@@ -452,11 +452,11 @@ STATE: dict[str, tuple[LiteralString, Callable[[World], dict[str, Any]]]] = {
 
 
 def kwargs_for(
-    entry: dict[str, Any], function: Callable[..., Any], world: World, checker: Checker
+    entry: dict[str, Any], module: types.ModuleType, world: World, checker: Checker
 ) -> dict[str, Any]:
-    """Keyword arguments for one function: overrides, then the world's row of the table
+    """Values for one function's parameters: overrides, then the world's row of the table
     the parameter meets, then its name, then None where allowed, else a plain value."""
-    hints = checker.hints(function)
+    hints = checker.hints(getattr(module, entry["params_class"] or entry["name"]))
     target = INSERT_TARGET.search(entry["sql"])
     inserted = target[1] if target else None
     kwargs: dict[str, Any] = {}
@@ -519,6 +519,20 @@ class Sweep:
     called: set[str] = dataclasses.field(default_factory=set)
 
 
+def call(
+    function: Callable[..., Any],
+    conn: Any,
+    entry: dict[str, Any],
+    module: types.ModuleType,
+    kwargs: dict[str, Any],
+) -> Any:
+    """Call with keywords, or (:batchone/:batchmany) with one row of its Params class,
+    whose class lives in the sync module."""
+    if entry["params_class"]:
+        return function(conn, [getattr(module, entry["params_class"])(**kwargs)])
+    return function(conn, **kwargs)
+
+
 def state_for(name: str, world: World) -> tuple[LiteralString, dict[str, Any]] | None:
     """The statement (and its parameters) that sets up what function name acts on."""
     if name not in STATE:
@@ -533,7 +547,10 @@ def read_entries() -> list[dict[str, Any]]:
 
 
 def produced_something(value: object) -> bool:
-    return value is not None and value != []
+    """Some non-None value: a list counts when it holds one (rows, or a batch's results)."""
+    if isinstance(value, list):
+        return any(produced_something(v) for v in value)
+    return value is not None
 
 
 def sweep_sync(conn: Conn, world: World, checker: Checker) -> Sweep:
@@ -543,14 +560,14 @@ def sweep_sync(conn: Conn, world: World, checker: Checker) -> Sweep:
         names = [entry["name"]] + (["iter_" + entry["name"]] if entry["command"] == ":many" else [])
         for name in names:
             function = getattr(module, name)
-            kwargs = kwargs_for(entry, getattr(module, entry["name"]), world, checker)
+            kwargs = kwargs_for(entry, module, world, checker)
             where = f"{entry['module']}.{name}"
             found.called.add(where)
             try:
                 with conn.transaction(force_rollback=True):
                     if state := state_for(entry["name"], world):
                         conn.execute(*state)
-                    result = function(conn, **kwargs)
+                    result = call(function, conn, entry, module, kwargs)
                     value = list(result) if inspect.isgenerator(result) else result
             except psycopg.Error as exc:
                 found.errors.append(f"{where}({kwargs}): {type(exc).__name__}: {exc}")
@@ -567,9 +584,7 @@ async def sweep_async(url: str, world: World, checker: Checker) -> Sweep:
         for entry in read_entries():
             module = importlib.import_module(f"plue_queries.aio.{entry['module']}")
             function = getattr(module, entry["name"])
-            sync = getattr(
-                importlib.import_module(f"plue_queries.{entry['module']}"), entry["name"]
-            )
+            sync = importlib.import_module(f"plue_queries.{entry['module']}")
             kwargs = kwargs_for(entry, sync, world, checker)
             where = f"aio.{entry['module']}.{entry['name']}"
             found.called.add(where)
@@ -577,7 +592,7 @@ async def sweep_async(url: str, world: World, checker: Checker) -> Sweep:
                 async with conn.transaction(force_rollback=True):
                     if state := state_for(entry["name"], world):
                         await conn.execute(*state)
-                    value = await function(conn, **kwargs)
+                    value = await call(function, conn, entry, sync, kwargs)
             except psycopg.Error as exc:
                 found.errors.append(f"{where}: {type(exc).__name__}: {exc}")
                 continue

@@ -285,3 +285,26 @@ def test_check_names_a_project_without_the_plugin_or_manifest(
     other = run_check("--sqlc-yaml", str(sqlc_yaml), server_url=server_url)
     assert other.returncode == 1
     assert f"{sqlc_yaml}: no codegen entry uses the sqlc-gen-psycopg plugin" in other.stdout
+
+
+OUR_PLUGIN = "plugins: [{name: p, process: {cmd: sqlc-gen-psycopg}}]\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("- just a list", "not an sqlc version 2 configuration"),
+        (OUR_PLUGIN + "sql: [{codegen: [{plugin: p}]}]", "configuration (KeyError('out'))"),
+        (OUR_PLUGIN + "sql: [{codegen: [{plugin: p, out: o}]}]", "names no schema"),
+        ("sql: [", "can't read it"),
+    ],
+)
+def test_unusable_sqlc_yaml_is_one_message_naming_it(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    sqlc_yaml = tmp_path / "sqlc.yaml"
+    sqlc_yaml.write_text(text)
+    with pytest.raises(fidelity.ProjectError) as caught:
+        fidelity.targets(sqlc_yaml)
+    assert str(caught.value).startswith(f"{sqlc_yaml}: ")
+    assert message in str(caught.value)

@@ -138,29 +138,32 @@ def targets(sqlc_yaml: Path) -> list[Target]:
         document = yaml.safe_load(sqlc_yaml.read_text())
     except (OSError, yaml.YAMLError) as exc:
         raise ProjectError(f"{sqlc_yaml}: can't read it: {exc}") from exc
-    if not isinstance(document, dict):
-        raise ProjectError(f"{sqlc_yaml}: not an sqlc configuration")
+    try:
+        found = list(read_targets(document, sqlc_yaml.parent))
+    except (AttributeError, KeyError, TypeError) as exc:
+        raise ProjectError(f"{sqlc_yaml}: not an sqlc version 2 configuration ({exc!r})") from exc
+    if not found:
+        raise ProjectError(f"{sqlc_yaml}: no codegen entry uses the {PLUGIN} plugin")
+    if any(not target.schema for target in found):
+        raise ProjectError(f"{sqlc_yaml}: an sql entry using {PLUGIN} names no schema")
+    return found
+
+
+def read_targets(document: Any, root: Path) -> Iterator[Target]:
     ours = {
         plugin.get("name")
         for plugin in document.get("plugins") or []
         if Path(str((plugin.get("process") or {}).get("cmd", ""))).name == PLUGIN
     }
-    root = sqlc_yaml.parent
-    found = []
     for entry in document.get("sql") or []:
         outs = [c["out"] for c in entry.get("codegen") or [] if c.get("plugin") in ours]
         if outs:
             schema = entry.get("schema")
             paths = schema if isinstance(schema, list) else [schema]
-            found.append(
-                Target(
-                    tuple(root / str(p) for p in paths if p),
-                    tuple(root / str(out) / MANIFEST for out in outs),
-                )
+            yield Target(
+                tuple(root / str(p) for p in paths if p),
+                tuple(root / str(out) / MANIFEST for out in outs),
             )
-    if not found:
-        raise ProjectError(f"{sqlc_yaml}: no codegen entry uses the {PLUGIN} plugin")
-    return found
 
 
 def schema_files(paths: tuple[Path, ...]) -> list[Path]:
