@@ -13,7 +13,7 @@ import dataclasses
 import enum
 import types
 import typing
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator
 from typing import Any, get_args, get_origin
 
 
@@ -41,9 +41,9 @@ class Checker:
 
     def returned(self, function: Callable[..., Any], value: object, where: str) -> list[str]:
         """Mismatches of a function's result against its return annotation; for a
-        generator function, ``value`` is the list of what it yielded."""
+        (sync or async) generator function, ``value`` is the list of what it yielded."""
         hint = self.hints(function)["return"]
-        if get_origin(hint) in (Generator, Iterator):
+        if get_origin(hint) in (Generator, Iterator, AsyncGenerator, AsyncIterator):
             hint = types.GenericAlias(list, get_args(hint)[:1])
         return self.mismatches(value, hint, where)
 
