@@ -60,7 +60,7 @@ def retype(
 def probe(
     sql: str, params: tuple[fidelity.Value, ...], columns: tuple[fidelity.Value, ...]
 ) -> fidelity.GeneratedFunction:
-    return fidelity.GeneratedFunction("t", "probe", ":many", sql, None, params, columns)
+    return fidelity.GeneratedFunction("t", "probe", sql, None, params, columns)
 
 
 def value(

@@ -69,7 +69,6 @@ class GeneratedFunction:
 
     module: str
     name: str
-    command: str
     sql: str
     copy_sql: str | None
     params: tuple[Value, ...]
@@ -97,7 +96,6 @@ def function_from(entry: dict[str, Any]) -> GeneratedFunction:
     return GeneratedFunction(
         module=entry["module"],
         name=entry["name"],
-        command=entry["command"],
         sql=entry["sql"],
         copy_sql=entry["copy_sql"],
         params=tuple(value_from(p, p["name"]) for p in entry["params"]),
