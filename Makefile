@@ -7,9 +7,12 @@ export PATH := $(abspath $(BIN)):$(PATH)
 
 .PHONY: venv system-packages demo test lint typecheck generate check pytest bench clean
 
-$(STAMP): pyproject.toml
+# plue-db pulls the plugin in from ./codegen (a local reference, never PyPI); the
+# second step makes that install editable, which pip refuses to do in the same command.
+$(STAMP): pyproject.toml codegen/pyproject.toml
 	python3 -m venv $(VENV)
 	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	$(BIN)/pip install --quiet --no-deps -e ./codegen
 	touch $(STAMP)
 
 venv: $(STAMP)
