@@ -7,6 +7,7 @@ so sqlc writes nothing.
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -17,19 +18,38 @@ from sqlc_gen_psycopg.protocol import encode_response, parse_request
 from sqlc_gen_psycopg.render import render
 from sqlc_gen_psycopg.schema_info import read_schema
 
+NOT_JSON = (
+    "the input is not sqlc's JSON generate request: run this plugin from sqlc, with "
+    "`format: json` in its `plugins:` entry of sqlc.yaml (sqlc's default is protobuf)"
+)
+
 
 def generate(data: bytes) -> dict[str, str]:
     """The whole pipeline, for tests and for main()."""
-    request = parse_request(data)
+    try:
+        request = parse_request(data)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise GenerationError(NOT_JSON) from exc
     options = parse_options(request.options)
     schema = read_schema([Path(p) for p in request.schema_files])
     package = Builder(request, options, schema).build()
     return render(package)
 
 
+def read_request() -> bytes:
+    """stdin, refused in one line unless it can be sqlc's JSON: protobuf (``format``
+    left out) is binary, and a terminal means someone ran the script by hand."""
+    if sys.stdin.isatty():
+        raise GenerationError(NOT_JSON)
+    data = sys.stdin.buffer.read()
+    if not data.lstrip().startswith(b"{"):
+        raise GenerationError(NOT_JSON)
+    return data
+
+
 def main() -> None:
     try:
-        files = generate(sys.stdin.buffer.read())
+        files = generate(read_request())
     except GenerationError as exc:
         sys.stderr.write(f"sqlc-gen-psycopg: {exc}\n")
         sys.exit(1)
