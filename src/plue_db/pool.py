@@ -5,6 +5,8 @@ a runaway query or a query stuck behind another transaction's lock fails with a
 PostgreSQL error (``QueryCanceled`` / ``LockNotAvailable``) instead of hanging the
 caller. Connections are checked before they are handed out, so a pool outlives
 terminated backends and server restarts (psycopg_pool reconnects with backoff).
+Behind a transaction-mode pooler (``transaction_pooler=True``) the server applies
+the timeouts instead; see plue_db.pooler.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import psycopg
 from psycopg.rows import TupleRow
 from psycopg_pool import AsyncConnectionPool, ConnectionPool, PoolTimeout
 
-from plue_db import config
+from plue_db import config, pooler
 
 SyncPool = ConnectionPool[psycopg.Connection[TupleRow]]
 AsyncPool = AsyncConnectionPool[psycopg.AsyncConnection[TupleRow]]
@@ -31,16 +33,17 @@ class Timeouts:
     lock_ms: int = 5_000
     idle_in_transaction_ms: int = 60_000
 
+    def by_setting(self) -> dict[str, int]:
+        """The server settings these limits become, in milliseconds."""
+        return {
+            "statement_timeout": self.statement_ms,
+            "lock_timeout": self.lock_ms,
+            "idle_in_transaction_session_timeout": self.idle_in_transaction_ms,
+        }
+
     def connection_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for ``psycopg.connect`` that set these limits at login."""
-        options = " ".join(
-            f"-c {name}={value}"
-            for name, value in (
-                ("statement_timeout", self.statement_ms),
-                ("lock_timeout", self.lock_ms),
-                ("idle_in_transaction_session_timeout", self.idle_in_transaction_ms),
-            )
-        )
+        options = " ".join(f"-c {name}={value}" for name, value in self.by_setting().items())
         return {
             "connect_timeout": self.connect_s,
             "options": options,
@@ -67,10 +70,16 @@ class PoolSettings:
     # Naive datetimes sent for timestamptz are read in the session TimeZone; pinning it
     # makes them mean UTC on every server, and timestamptz values come back in UTC.
     timezone: str = "UTC"
+    # Behind pgbouncer in transaction mode: no prepared statements, no startup options
+    # (see plue_db.pooler; the server must apply the timeouts, checked at open).
+    transaction_pooler: bool = False
 
     def pool_kwargs(self) -> dict[str, Any]:
         connection = self.timeouts.connection_kwargs()
-        connection["options"] += f" -c TimeZone={self.timezone}"
+        if self.transaction_pooler:
+            connection = pooler.connection_kwargs(connection)
+        else:
+            connection["options"] += f" -c TimeZone={self.timezone}"
         return {
             "kwargs": connection,
             "min_size": self.min_size,
@@ -93,6 +102,7 @@ class PoolOptions(TypedDict, total=False):
     reconnect_timeout: float
     timeouts: Timeouts
     timezone: str
+    transaction_pooler: bool
 
 
 def open_pool(url: str | None = None, **options: Unpack[PoolOptions]) -> SyncPool:
@@ -105,15 +115,22 @@ def open_pool(url: str | None = None, **options: Unpack[PoolOptions]) -> SyncPoo
     pool: SyncPool = ConnectionPool(
         target,
         check=ConnectionPool.check_connection,
+        configure=pooler.configure(settings.timezone) if settings.transaction_pooler else None,
         name="plue-db",
         open=True,
         **settings.pool_kwargs(),
     )
     try:
         pool.wait(timeout=settings.timeout)
+        if settings.transaction_pooler:
+            with pool.connection() as conn:
+                pooler.check_server_settings(conn, settings.timeouts.by_setting())
     except PoolTimeout as exc:
         pool.close()
         raise _unreachable(target, settings.timeout) from exc
+    except pooler.PoolerSettingsError:
+        pool.close()
+        raise
     return pool
 
 
@@ -124,6 +141,9 @@ async def open_async_pool(url: str | None = None, **options: Unpack[PoolOptions]
     pool: AsyncPool = AsyncConnectionPool(
         target,
         check=AsyncConnectionPool.check_connection,
+        configure=(
+            pooler.configure_async(settings.timezone) if settings.transaction_pooler else None
+        ),
         name="plue-db-async",
         open=False,
         **settings.pool_kwargs(),
@@ -131,9 +151,15 @@ async def open_async_pool(url: str | None = None, **options: Unpack[PoolOptions]
     await pool.open()
     try:
         await pool.wait(timeout=settings.timeout)
+        if settings.transaction_pooler:
+            async with pool.connection() as conn:
+                await pooler.check_server_settings_async(conn, settings.timeouts.by_setting())
     except PoolTimeout as exc:
         await pool.close()
         raise _unreachable(target, settings.timeout) from exc
+    except pooler.PoolerSettingsError:
+        await pool.close()
+        raise
     return pool
 
 

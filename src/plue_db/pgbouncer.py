@@ -1,0 +1,149 @@
+"""A local pgbouncer in front of a server, for tests, benchmarks and trying things out.
+
+It is the distribution's pgbouncer (Debian's package), run as the unprivileged server
+user (pgbouncer refuses root) on a free loopback port, with a config of its own in a
+temporary directory: every database of the server behind it, trust authentication
+for the server's user, and the pool mode asked for. It is stopped, and its directory
+removed, when the ``with`` block ends, whatever happens.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from plue_db import service_user
+
+
+class PgbouncerError(RuntimeError):
+    """pgbouncer is not installed or did not start; the message says which and why."""
+
+
+@dataclass(frozen=True, slots=True)
+class Pgbouncer:
+    """A running pgbouncer: where it listens and what it says."""
+
+    port: int
+    log: Path
+    server_url: str
+
+    def url(self, database_url: str | None = None) -> str:
+        """``database_url`` (default: the server's) reached through this pgbouncer."""
+        params = conninfo_to_dict(database_url or self.server_url)
+        params.update(host="127.0.0.1", port=str(self.port))
+        params.pop("hostaddr", None)
+        return make_conninfo("", **params)
+
+    def version(self) -> str:
+        """``pgbouncer --version``'s first line (``PgBouncer 1.18.0``)."""
+        return _executable_version()
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def running(
+    server_url: str, *, pool_mode: str = "transaction", pool_size: int = 2
+) -> Iterator[Pgbouncer]:
+    """Start pgbouncer in front of ``server_url``; stop it when the block ends.
+
+    ``pool_size`` server connections per database and user serve any number of clients.
+    Raises PgbouncerError if pgbouncer is missing or does not come up within 5 s.
+    """
+    executable = shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"
+    if not Path(executable).exists():
+        raise PgbouncerError(
+            "pgbouncer is not installed; `make system-packages` installs Debian's (as root)"
+        )
+    server = conninfo_to_dict(server_url)
+    workdir = Path(tempfile.mkdtemp(prefix="plue-pgbouncer-"))
+    port = free_port()
+    log = workdir / "pgbouncer.log"
+    try:
+        _write_config(workdir, server, port, pool_mode, pool_size)
+        service_user.hand_over(workdir)
+        process = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
+            [executable, str(workdir / "pgbouncer.ini")],
+            user=service_user.name(),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            _wait_listening(process, port, log)
+            yield Pgbouncer(port=port, log=log, server_url=server_url)
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _write_config(
+    workdir: Path, server: dict[str, Any], port: int, pool_mode: str, pool_size: int
+) -> None:
+    user = server.get("user") or "postgres"
+    target = " ".join(
+        f"{key}={server[key]}" for key in ("host", "port", "password") if server.get(key)
+    )
+    (workdir / "userlist.txt").write_text(f'"{user}" ""\n')
+    (workdir / "pgbouncer.ini").write_text(
+        f"""[databases]
+* = {target}
+
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = {port}
+unix_socket_dir =
+auth_type = trust
+auth_file = {workdir / "userlist.txt"}
+pool_mode = {pool_mode}
+default_pool_size = {pool_size}
+max_client_conn = 500
+logfile = {workdir / "pgbouncer.log"}
+pidfile = {workdir / "pgbouncer.pid"}
+"""
+    )
+
+
+def _wait_listening(process: subprocess.Popen[bytes], port: int, log: Path) -> None:
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            said = log.read_text().strip().splitlines()[-1:] if log.exists() else []
+            raise PgbouncerError(
+                f"pgbouncer exited with status {process.returncode} at start: "
+                + (said[0] if said else "no log written")
+            )
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise PgbouncerError(f"pgbouncer did not listen on 127.0.0.1:{port} within 5 s (log: {log})")
+
+
+def _executable_version() -> str:
+    executable = shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"
+    out = subprocess.run(  # noqa: S603 - fixed argv, no shell
+        [executable, "--version"], capture_output=True, text=True, check=True
+    )
+    return out.stdout.splitlines()[0]
