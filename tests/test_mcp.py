@@ -22,7 +22,7 @@ from anyio.from_thread import BlockingPortal, start_blocking_portal
 from mcp.client.session import ClientSession
 from mcp.client.stdio import StdioServerParameters, stdio_client
 
-from plue_db import readonly, stats
+from plue_db import reader_role, stats
 
 TOOLS = {"query", "list_tables", "describe_table", "find_user", "db_stats"}
 
@@ -146,7 +146,9 @@ def test_write_through_query_is_refused_and_nothing_is_written(
 
 def test_runaway_query_is_cut_off_by_the_timeout(client: Client) -> None:
     started = time.monotonic()
-    runaway = client.call("query", sql="SELECT pg_sleep(60)")
+    runaway = client.call(
+        "query", sql="SELECT count(*) FROM generate_series(1, 1e5) a, generate_series(1, 1e5) b"
+    )
     elapsed = time.monotonic() - started
     assert runaway.is_error
     assert "statement timeout" in error_text(runaway)
@@ -158,6 +160,24 @@ def test_huge_result_is_truncated(client: Client) -> None:
     result = structured(client.call("query", sql="SELECT generate_series(1, 100000000)"))
     assert result["row_count"] == 500 and result["truncated"] is True
     assert result["rows"][-1] == [500]
+
+
+def test_bad_input_to_every_tool_gets_a_message_naming_it(client: Client) -> None:
+    """Not the SDK's bare "Error executing tool <name>": the message says what is wrong."""
+    cases = [
+        ("query", {"sql": "SELECT 1\x00; DROP TABLE users"}, "the query contains a NUL byte"),
+        ("query", {"sql": "SELECT " + "+".join(["1"] * 20_000)}, "too deeply nested or complex"),
+        ("query", {"sql": "SELECT pg_advisory_xact_lock(1)"}, "pg_advisory_xact_lock(bigint)"),
+        ("query", {"sql": "SELECT txid_current()"}, "txid_current() is not allowed"),
+        ("query", {"sql": "SELECT rolpassword FROM pg_authid"}, "permission denied for table"),
+        ("describe_table", {"table": "users\x00"}, "table contains a NUL byte"),
+        ("find_user", {"username": "a\x00b"}, "username contains a NUL byte"),
+    ]
+    for tool, arguments, expected in cases:
+        result = client.call(tool, **arguments)
+        assert result.is_error, (tool, arguments)
+        assert expected in error_text(result), (tool, error_text(result))
+    assert structured(client.call("query", sql="SELECT 1 AS still_serving"))["rows"] == [[1]]
 
 
 def test_unknown_table_gives_a_clear_error(client: Client) -> None:
@@ -209,6 +229,7 @@ def test_list_tables_and_db_stats_return_sane_numbers(
     assert 0.5 * row[2] < stats["size_bytes"] < 2 * row[2]
     assert stats["cache_hit_ratio"] is None or 0 <= stats["cache_hit_ratio"] <= 1
     assert stats["connections"].get("active", 0) >= 1
+    assert stats["connections"].get("not visible", 0) >= 1  # this test's own superuser session
     assert stats["uptime_seconds"] >= 0
     assert stats["table_count"] == len(tables)
     assert 0 < len(stats["largest_tables"]) <= 10
@@ -217,7 +238,7 @@ def test_list_tables_and_db_stats_return_sane_numbers(
 def test_a_dedicated_reader_login_is_used_as_given(database_url: str) -> None:
     """With PLUE_MCP_DATABASE_URL the server never touches DATABASE_URL (here unreachable)."""
     env = {
-        "PLUE_MCP_DATABASE_URL": readonly.ensure_reader_role(database_url),
+        "PLUE_MCP_DATABASE_URL": reader_role.ensure_reader_role(database_url),
         "DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none",
     }
 
@@ -230,7 +251,7 @@ def test_a_dedicated_reader_login_is_used_as_given(database_url: str) -> None:
 
     with start_blocking_portal() as portal:
         result = portal.call(run)
-    assert structured(result)["rows"] == [[readonly.READER_ROLE]]
+    assert structured(result)["rows"] == [[reader_role.READER_ROLE]]
 
 
 def test_an_unsafe_login_stops_the_server_with_a_clear_reason(database_url: str) -> None:

@@ -13,9 +13,12 @@ starts from freshly created tables.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,7 +27,8 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from plue_db import readonly
+from plue_db import reader_role, readonly, sql_guard
+from plue_db.migrate import LOCK_KEY
 from plue_db.readonly import Limits, QueryError, QueryRefusedError, QueryResult, QueryTimeoutError
 from tests.concurrency import run_together
 from tests.conftest import fresh_database
@@ -40,7 +44,10 @@ CREATE PROCEDURE public.add_user(name text) LANGUAGE sql
     AS $$ INSERT INTO public.users (username) VALUES (name) $$;
 CREATE FUNCTION public.sneaky(name text) RETURNS bigint LANGUAGE sql
     AS $$ INSERT INTO public.users (username) VALUES (name) RETURNING id $$;
+CREATE FUNCTION public.bump(a int, b int) RETURNS int VOLATILE LANGUAGE sql AS 'SELECT a + b';
+CREATE OPERATOR public.|+| (LEFTARG = int, RIGHTARG = int, FUNCTION = public.bump);
 """
+DEEP = "SELECT " + "+".join(["1"] * 20_001)  # the issue's 20,000-term expression
 LIMITS = Limits(statement_timeout_ms=2000, lock_timeout_ms=500)
 Conn = psycopg.Connection[Any]
 Run = Callable[[str], QueryResult]
@@ -54,7 +61,7 @@ def scratch_url(server_url: str) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def reader_url(scratch_url: str) -> str:
-    return readonly.ensure_reader_role(scratch_url)
+    return reader_role.ensure_reader_role(scratch_url)
 
 
 @pytest.fixture(scope="module")
@@ -66,9 +73,11 @@ def executor(reader_url: str) -> Iterator[readonly.ReadonlyExecutor]:
 
 @pytest.fixture
 def admin(scratch_url: str) -> Iterator[Conn]:
-    """A superuser connection to the scratch database, reset to the playground tables."""
+    """A superuser connection to the scratch database, reset to the playground tables
+    (the schema is new, so the reader's grants are renewed, as a server start does)."""
     with psycopg.connect(scratch_url, autocommit=True) as conn:
         conn.execute(PLAYGROUND.encode())
+        reader_role.ensure_reader_role(scratch_url)
         yield conn
 
 
@@ -151,11 +160,25 @@ ESCAPES = {
     "prepare": "PREPARE p AS SELECT 1",
     "vacuum": "VACUUM users",
     "advisory_lock": "SELECT pg_advisory_lock(42)",
+    "advisory_xact_lock": "SELECT pg_advisory_xact_lock(42)",
+    "txid_current": "SELECT txid_current()",
+    "pg_current_xact_id": "SELECT pg_current_xact_id()",
+    "pg_sleep": "SELECT pg_sleep(0.01)",
 }
 
-# A session advisory lock outlives ROLLBACK (DISCARD ALL releases it); a notification
-# is only sent on COMMIT. The witnesses prove neither survives the call.
-UNDONE_BY_RESET = {"advisory_lock", "pg_notify"}
+# Calls only the statement guard refuses. A session advisory lock outlives ROLLBACK
+# (DISCARD ALL releases it); a notification is only sent on COMMIT; a transaction lock
+# holds for the call; an xid is consumed; a sleep lasts up to the timeout. The witnesses
+# prove none outlives the call; test_advisory_lock_cannot_stall_the_migrator shows why
+# the guard must still refuse them.
+NOT_REFUSED_BY_SERVER = {
+    "advisory_lock",
+    "pg_notify",
+    "advisory_xact_lock",
+    "txid_current",
+    "pg_current_xact_id",
+    "pg_sleep",
+}
 
 
 def attempt(run: Run, case: str, admin: Conn, witnesses: Witnesses) -> list[str]:
@@ -223,7 +246,7 @@ def unsafe_set_role(scratch_url: str) -> Iterator[Run]:
     with psycopg.connect(scratch_url, autocommit=True, prepare_threshold=None) as conn:
 
         def run(text: str) -> QueryResult:
-            conn.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(readonly.READER_ROLE)))
+            conn.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(reader_role.READER_ROLE)))
             try:
                 return readonly.execute_readonly(conn, text, LIMITS)
             finally:
@@ -244,7 +267,7 @@ def test_every_escape_is_refused_by_the_server_layers_alone(
     case: str, server_layers: Run, admin: Conn, witnesses: Witnesses
 ) -> None:
     """Without the guard two calls run, and only rollback and DISCARD ALL undo them."""
-    expected = ["not refused"] if case in UNDONE_BY_RESET else []
+    expected = ["not refused"] if case in NOT_REFUSED_BY_SERVER else []
     assert attempt(server_layers, case, admin, witnesses) == expected
 
 
@@ -272,7 +295,7 @@ def test_negative_control_set_role_escapes_through_set_config(
 ) -> None:
     """Why the reader must log in as itself: after SET ROLE the session user is still root."""
     assert attempt(unsafe_set_role, "set_config_role", admin, witnesses) == ["not refused"]
-    assert unsafe_set_role("SELECT current_user").rows == [[readonly.READER_ROLE]]
+    assert unsafe_set_role("SELECT current_user").rows == [[reader_role.READER_ROLE]]
 
 
 def test_guard_messages_name_what_is_wrong() -> None:
@@ -280,16 +303,87 @@ def test_guard_messages_name_what_is_wrong() -> None:
         "SELECT 1; SELECT 2": "exactly one statement; got 2",
         "DELETE FROM users": "DeleteStmt is not allowed",
         "WITH d AS (DELETE FROM users RETURNING *) SELECT * FROM d": "DeleteStmt",
-        "SELECT pg_catalog.set_config('role', 'postgres', false)": "set_config()",
         "SELECT * FROM users FOR SHARE": "row locks",
         "SELEC 1": "not valid SQL",
         "SELECT * INTO t FROM users": "SELECT INTO",
+        "": "the query is empty",
+        "SELECT 'a\x00b'": "NUL byte (\\x00) at character 9",
+        "SELECT '\ud800'": "lone surrogate at character 8",
+        "SELECT '" + "x" * 100_000 + "'": "at most 100000 are accepted",
+        DEEP: "statement too deeply nested or complex: 40002 tokens",
     }
     for text, expected in cases.items():
         with pytest.raises(QueryRefusedError) as caught:
-            readonly.check_statement(text)
+            sql_guard.check_statement(text)
         assert expected in str(caught.value), (text, str(caught.value))
-    readonly.check_statement("WITH a AS (SELECT 1 AS n) SELECT n FROM a UNION VALUES (2)")
+    assert sql_guard.check_statement("SELECT 1 ; -- done").text == "SELECT 1"
+
+
+def test_negative_control_parsing_a_deep_expression_unbounded_crashes() -> None:
+    """Why the guard counts tokens before parsing: pglast recurses per operator and a
+    30,000-term sum kills the process (no exception to catch)."""
+    deeper = "SELECT " + "+".join(["1"] * 30_000)
+    code = f"import pglast; pglast.parse_sql({deeper!r})"
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, timeout=120, check=False
+    )
+    assert done.returncode < 0, done.returncode  # killed by a signal (SIGSEGV)
+
+
+REFUSED_CALLS = {
+    "SELECT pg_catalog.set_config('role', 'postgres', false)": "set_config(text,text,boolean)",
+    "SELECT pg_advisory_xact_lock(42)": "function pg_advisory_xact_lock(bigint) is not allowed",
+    "SELECT * FROM pg_try_advisory_xact_lock(42)": "pg_try_advisory_xact_lock(bigint)",
+    "SELECT txid_current()": "txid_current() is not allowed: PostgreSQL marks it parallel unsafe",
+    "SELECT pg_current_xact_id()": "pg_current_xact_id() is not allowed",
+    "SELECT pg_sleep(0.01)": "pg_sleep(double precision) is not allowed: PostgreSQL marks it vol",
+    "SELECT nextval('tickets')": "nextval(regclass)",
+    "SELECT lo_creat(-1)": "lo_creat(integer)",
+    "SELECT pg_notify('plue_escape', 'x')": "pg_notify(text,text)",
+    "SELECT count(*) FROM users WHERE id = sneaky('m')": "function sneaky(text)",
+    "SELECT 1 |+| 2": "operator |+| calls bump(integer,integer), which is not allowed",
+}
+
+
+def test_calls_are_refused_by_what_postgres_says_about_them(
+    executor: readonly.ReadonlyExecutor, admin: Conn
+) -> None:
+    for text, expected in REFUSED_CALLS.items():
+        with pytest.raises(QueryRefusedError) as caught:
+            executor.query(text)
+        assert expected in str(caught.value), (text, str(caught.value))
+    harmless = executor.query(
+        "SELECT random() < 2, now() <= clock_timestamp(), pg_relation_size('users') > 0,"
+        " count(*), current_schema() FROM users"
+    )
+    assert harmless.rows == [[True, True, True, 2, "public"]]
+
+
+def test_advisory_lock_cannot_stall_the_migrator(
+    executor: readonly.ReadonlyExecutor, server_layers: Run, scratch_url: str, admin: Conn
+) -> None:
+    """The issue's attack: hold the migrator's lock key while sleeping. NEGATIVE CONTROL:
+    the server-side layers alone let it through, and the migrator is seen blocked."""
+    text = f"SELECT pg_advisory_xact_lock({LOCK_KEY}), pg_sleep(1)"
+
+    def migrator_blocked(run: Run) -> bool:
+        blocked = False
+        with ThreadPoolExecutor(1) as pool, psycopg.connect(scratch_url, autocommit=True) as m:
+            future = pool.submit(run, text)
+            while not future.done():
+                row = m.execute("SELECT pg_try_advisory_lock(%s)", (LOCK_KEY,)).fetchone()
+                if row == (True,):
+                    m.execute("SELECT pg_advisory_unlock(%s)", (LOCK_KEY,))
+                blocked = blocked or row == (False,)
+                time.sleep(0.02)
+            try:
+                future.result()
+            except QueryRefusedError as exc:
+                assert "pg_advisory_xact_lock(bigint) is not allowed" in str(exc)
+        return blocked
+
+    assert migrator_blocked(executor.query) is False
+    assert migrator_blocked(server_layers) is True
 
 
 def test_select_returns_columns_and_json_safe_rows(
@@ -325,7 +419,7 @@ def test_select_returns_columns_and_json_safe_rows(
 def test_runaway_query_is_cut_off_by_the_timeout(executor: readonly.ReadonlyExecutor) -> None:
     started = time.monotonic()
     with pytest.raises(QueryTimeoutError, match="statement timeout"):
-        executor.query("SELECT pg_sleep(60)")
+        executor.query("SELECT count(*) FROM generate_series(1, 1e5) a, generate_series(1, 1e5) b")
     elapsed = time.monotonic() - started
     assert 1.5 < elapsed < 5, elapsed
     assert executor.query("SELECT 1 AS ok").rows == [[1]], "the pool serves again afterwards"
@@ -368,7 +462,7 @@ def test_wide_result_is_capped_by_size(scratch_url: str, reader_url: str) -> Non
 def test_reader_role_creation_is_idempotent_and_race_safe(scratch_url: str) -> None:
     role = f"plue_mcp_race_{uuid.uuid4().hex[:8]}"
     try:
-        urls = run_together(8, lambda _: readonly.ensure_reader_role(scratch_url, role))
+        urls = run_together(8, lambda _: reader_role.ensure_reader_role(scratch_url, role))
         assert len(urls) == 8 and len(set(urls)) == 1
         with psycopg.connect(urls[0], autocommit=True) as conn:
             row = conn.execute(
@@ -376,21 +470,22 @@ def test_reader_role_creation_is_idempotent_and_race_safe(scratch_url: str) -> N
                 " pg_has_role('pg_read_all_data', 'USAGE'), r.rolsuper"
                 " FROM pg_roles r WHERE r.rolname = current_user"
             ).fetchone()
-        assert row == (role, "on", True, False)
+        assert row == (role, "on", False, False)
     finally:
         with psycopg.connect(scratch_url, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP OWNED BY {}").format(sql.Identifier(role)))
             conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
 
 
 def test_a_login_that_can_write_is_refused(scratch_url: str, admin: Conn) -> None:
-    with pytest.raises(readonly.ReaderSetupError, match="superuser"):
+    with pytest.raises(reader_role.ReaderSetupError, match="superuser"):
         readonly.ReadonlyExecutor(scratch_url)
     role = f"plue_mcp_writer_{uuid.uuid4().hex[:8]}"
     admin.execute(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(role)))
     try:
         admin.execute(sql.SQL("GRANT INSERT ON users TO {}").format(sql.Identifier(role)))
-        with pytest.raises(readonly.ReaderSetupError, match=r"can write to table public\.users"):
-            readonly.ReadonlyExecutor(readonly.with_user(scratch_url, role))
+        with pytest.raises(reader_role.ReaderSetupError, match=r"can write to table public\.users"):
+            readonly.ReadonlyExecutor(reader_role.with_user(scratch_url, role))
     finally:
         admin.execute(sql.SQL("DROP OWNED BY {}").format(sql.Identifier(role)))
         admin.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(role)))

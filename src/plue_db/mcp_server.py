@@ -5,9 +5,14 @@ It speaks stdio (the client starts it as a subprocess) and offers read-only tool
 tool runs as the read-only login of plue_db.readonly; ``query`` also goes through
 all of that module's layers, because its SQL comes from a model or a person.
 
+Every failure a caller can cause (bad SQL, a refusal, a NUL byte in a name, a server
+error) reaches the client as one message naming what is at fault: an exception the SDK
+does not know would reach it only as "Error executing tool <name>".
+
 Configuration: PLUE_MCP_DATABASE_URL, a login that can only read; without it the
-server creates ``plue_mcp_reader`` through DATABASE_URL (or the embedded server).
-Limits: PLUE_MCP_STATEMENT_TIMEOUT_MS, PLUE_MCP_MAX_ROWS, PLUE_MCP_MAX_BYTES.
+server creates or downgrades ``plue_mcp_reader`` through DATABASE_URL (or the embedded
+server). Limits: PLUE_MCP_STATEMENT_TIMEOUT_MS, PLUE_MCP_MAX_ROWS, PLUE_MCP_MAX_BYTES,
+PLUE_MCP_MAX_CONCURRENT.
 """
 
 from __future__ import annotations
@@ -25,7 +30,9 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import ToolAnnotations
 
 from plue_db import config, stats
-from plue_db.readonly import QueryError, ReaderSetupError, ReadonlyExecutor, to_json
+from plue_db.reader_role import ReaderSetupError
+from plue_db.readonly import QueryError, ReadonlyExecutor, to_json
+from plue_db.sql_guard import require_text
 
 READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True)
 
@@ -168,6 +175,18 @@ def lookup_user(conn: psycopg.Connection[Any], username: str) -> dict[str, Any]:
     return {name: to_json(value) for name, value in zip(columns, row, strict=True)}
 
 
+@contextmanager
+def _reported(tool: str) -> Iterator[None]:
+    """Turn a refusal or a server error into the ToolError the client reads."""
+    try:
+        yield
+    except QueryError as exc:
+        raise ToolError(str(exc)) from exc
+    except psycopg.Error as exc:
+        reason = exc.diag.message_primary or str(exc).strip()
+        raise ToolError(f"{tool} failed: PostgreSQL error: {reason}") from exc
+
+
 def build_server(executor: ReadonlyExecutor) -> MCPServer[Any]:
     """The MCP server with its five tools, all reading through ``executor``."""
     server: MCPServer[Any] = MCPServer(
@@ -182,33 +201,35 @@ def build_server(executor: ReadonlyExecutor) -> MCPServer[Any]:
         Runs in a read-only transaction with a statement timeout; at most a capped
         number of rows come back, and `truncated` says whether more existed.
         """
-        try:
+        with _reported("query"):
             return executor.query(sql).as_dict()
-        except QueryError as exc:
-            raise ToolError(str(exc)) from exc
 
     @server.tool(annotations=READ_ONLY)
     def list_tables() -> dict[str, Any]:
         """Tables in the public schema with row estimates and total sizes, largest first."""
-        with executor.connection() as conn:
+        with _reported("list_tables"), executor.connection() as conn:
             return {"tables": stats.table_sizes(conn)}
 
     @server.tool(annotations=READ_ONLY)
     def describe_table(table: str) -> dict[str, Any]:
         """Columns (type, nullable, default, comment), constraints, indexes and foreign keys."""
-        with executor.connection() as conn:
-            return describe(conn, table)
+        with _reported("describe_table"):
+            require_text("table", table)
+            with executor.connection() as conn:
+                return describe(conn, table)
 
     @server.tool(annotations=READ_ONLY)
     def find_user(username: str) -> dict[str, Any]:
         """Look a user up by username, case-insensitively, with their repository count."""
-        with executor.connection() as conn:
-            return lookup_user(conn, username)
+        with _reported("find_user"):
+            require_text("username", username)
+            with executor.connection() as conn:
+                return lookup_user(conn, username)
 
     @server.tool(annotations=READ_ONLY)
     def db_stats() -> dict[str, Any]:
         """Database size, uptime, version, cache hit ratio, connections and largest tables."""
-        with executor.connection() as conn:
+        with _reported("db_stats"), executor.connection() as conn:
             return stats.collect(conn)
 
     return server

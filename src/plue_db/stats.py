@@ -3,6 +3,20 @@
 Only catalog and statistics views are read, so the numbers are cheap to get and
 safe to ask for on a busy production server. Row counts are the planner's
 estimates (``reltuples``, or the live-tuple count for a never-analysed table).
+
+Every number is an aggregate: no query text, role name or setting is ever selected.
+Who reads them, and why:
+
+- MCP ``db_stats`` reads as the MCP reader, which is not a member of
+  ``pg_read_all_stats``: PostgreSQL shows another role's session state only together
+  with its query text, so those sessions are counted as ``not visible`` instead of by
+  state (PostgreSQL hides even their type, so a background worker busy in this
+  database counts there too). A security-definer view could count them by state, but
+  would be a new object owned by a superuser in the application's database, for one
+  number.
+- ``plue-db stats`` reads as the DATABASE_URL login, the operator's own, in a read-only
+  session. Its SQL is fixed in this module, so it cannot be steered past these
+  aggregates; going through the reader instead would make a read command create roles.
 """
 
 from __future__ import annotations
@@ -35,9 +49,10 @@ SELECT current_database(),
 """
 
 CONNECTIONS = """
-SELECT coalesce(state, 'unknown'), count(*)
+SELECT coalesce(state, 'not visible'), count(*)
 FROM pg_stat_activity
-WHERE datname = current_database() AND backend_type = 'client backend'
+WHERE datname = current_database()
+  AND coalesce(backend_type, 'client backend') = 'client backend'  -- NULL: hidden from us
 GROUP BY 1 ORDER BY 1
 """
 
