@@ -1,24 +1,62 @@
-"""Turning SQL names into Python names: snake_case functions, PascalCase classes."""
+"""Turning SQL names into Python names that are valid, unambiguous and stable.
+
+Names follow sqlc's Go generator where it has a rule (an unnamed parameter is
+``dollar_1``, an unnamed column ``column_1``, a clash gets ``_2``), adjusted to Python:
+words split the way a reader would (``GetBooksByIDs`` -> ``get_books_by_ids``), and a
+name Python or the generated code already uses gets a trailing underscore (``from_``,
+``list_``). Everything here is a pure function of its input and of fixed word lists,
+so the same SQL gives the same names on every Python version.
+"""
 
 from __future__ import annotations
 
+import builtins
 import keyword
 import re
+import unicodedata
+from collections.abc import Iterable
 
 from sqlc_gen_psycopg.errors import GenerationError
 
+# Soft keywords are legal names, but `_`, `case` and `match` read as syntax and have
+# always been escaped; `type` is not (the commonest column name of all, and a legal
+# field and parameter). Fixed here so a newer Python doesn't change the output.
+KEYWORDS = frozenset(keyword.kwlist) | {"_", "case", "match"}
+BUILTINS = frozenset(name for name in dir(builtins) if not name.startswith("_"))
+# Builtins written in the annotations of dataclass fields: a field of that name earlier
+# in the class would hide them from the annotations after it (mypy: not a valid type).
+ANNOTATION_BUILTINS = frozenset({"bool", "bytes", "dict", "float", "int", "list", "str", "tuple"})
+# Names a generated function's signature or body binds besides its parameters.
+SIGNATURE_NAMES = frozenset({"conn", "rows", "batch_size", "cur", "r", "row", "stream"})
+DEFAULT_INITIALISMS = ("id",)
+
+_PLURAL_INITIALISM = re.compile(r"([A-Z]{2,})s(?![a-z])")  # IDs, URLs, PRs
 _WORD_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
-_NOT_IDENT = re.compile(r"[^0-9a-zA-Z_]+")
+_NOT_IDENT = re.compile(r"\W+")  # Unicode-aware: letters of any script are kept
+_NOT_ALNUM = re.compile(r"[\W_]+")
 
 
 def snake(name: str) -> str:
-    """``GetUserByID`` -> ``get_user_by_id``; ``ListIssuesV2`` -> ``list_issues_v2``."""
+    """``GetBooksByIDs`` -> ``get_books_by_ids``; ``HTTPServer`` -> ``http_server``.
+
+    A run of capitals is one word, with the ``s`` of its plural; digits stay with the
+    word before them (``ListIssuesV2`` -> ``list_issues_v2``).
+    """
+    name = _PLURAL_INITIALISM.sub(lambda m: m.group(1) + "S", name)
     return _NOT_IDENT.sub("_", _WORD_BOUNDARY.sub("_", name)).strip("_").lower()
 
 
-def pascal(name: str) -> str:
-    """``issue_state`` -> ``IssueState``."""
-    return "".join(part[:1].upper() + part[1:] for part in re.split(r"[^0-9a-zA-Z]+", name))
+def pascal(name: str, initialisms: Iterable[str] = DEFAULT_INITIALISMS) -> str:
+    """``issue_state`` -> ``IssueState``; ``app_id`` -> ``AppID`` (``id`` an initialism).
+
+    Only the first letter of each part changes, so a CamelCase name keeps its capitals
+    (``GetUserByID`` stays); a lower-case part listed in ``initialisms`` is all capitals.
+    """
+    upper = {word.lower() for word in initialisms}
+    return "".join(
+        part.upper() if part in upper else part[:1].upper() + part[1:]
+        for part in _NOT_ALNUM.split(name)
+    )
 
 
 def singular(word: str) -> str:
@@ -32,21 +70,41 @@ def singular(word: str) -> str:
     return word[:-1]
 
 
-def model_name(table: str) -> str:
+def model_name(table: str, initialisms: Iterable[str] = DEFAULT_INITIALISMS) -> str:
+    """A table's class name: its last word singular, in PascalCase (``app_ids`` -> ``AppID``)."""
     parts = table.split("_")
-    return pascal("_".join([*parts[:-1], singular(parts[-1])]))
+    return pascal("_".join([*parts[:-1], singular(parts[-1])]), initialisms)
 
 
-def identifier(name: str, what: str) -> str:
-    """A safe Python identifier for a SQL name; keywords get a trailing underscore."""
-    ident = _NOT_IDENT.sub("_", name).strip("_").lower() if not name.isidentifier() else name
-    if ident and ident[0].isdigit():
+def python_name(name: str) -> str:
+    """The Python spelling of a SQL name, or "" when nothing usable is left.
+
+    Identifiers are kept as they are (NFKC-normalised, as Python reads them); anything
+    else becomes lower-case words joined by ``_``. A leading digit gets ``_``; leading
+    double underscores shrink to one, since Python mangles ``__x`` inside a class.
+    """
+    name = unicodedata.normalize("NFKC", name)
+    ident = name if name.isidentifier() else _NOT_IDENT.sub("_", name).strip("_").lower()
+    if ident[:1].isdigit():
         ident = f"_{ident}"
-    if not ident.isidentifier():
+    if ident.startswith("__") and ident.strip("_"):
+        ident = "_" + ident.lstrip("_")
+    return ident if ident.isidentifier() else ""
+
+
+def escape(name: str, reserved: frozenset[str] = frozenset()) -> str:
+    """``name`` with trailing underscores until it is neither a keyword nor reserved."""
+    while name in KEYWORDS or name in reserved:
+        name += "_"
+    return name
+
+
+def identifier(name: str, what: str, reserved: frozenset[str] = frozenset()) -> str:
+    """A Python name for a SQL name that must have one (``what`` names it in the error)."""
+    ident = python_name(name)
+    if not ident:
         raise GenerationError(f"{what}: cannot make a Python name from {name!r}; alias it")
-    if keyword.iskeyword(ident) or keyword.issoftkeyword(ident):
-        ident += "_"
-    return ident
+    return escape(ident, reserved)
 
 
 def constant(name: str) -> str:
@@ -54,5 +112,50 @@ def constant(name: str) -> str:
 
 
 def enum_member(value: str) -> str:
-    member = _NOT_IDENT.sub("_", value).strip("_").upper() or "EMPTY"
+    """The member name of an enum value: its words in capitals (``in progress`` ->
+    ``IN_PROGRESS``), ``V_`` before a digit (``1st`` -> ``V_1ST``), and a value with no
+    letter or digit spelt out by its characters' Unicode names (``#`` -> ``NUMBER_SIGN``,
+    ``''`` -> ``EMPTY``). Distinct values may still meet (``a-b``, ``a b``): see ``Scope``.
+    """
+    value = unicodedata.normalize("NFKC", value)
+    member = _NOT_IDENT.sub("_", value).strip("_").upper()
+    if not member and value:
+        spelt = "_".join(unicodedata.name(ch, f"U{ord(ch):04X}") for ch in value)
+        member = _NOT_ALNUM.sub("_", spelt).strip("_")
+    member = member or "EMPTY"
     return f"V_{member}" if member[0].isdigit() else member
+
+
+def fallback_parameter(number: int) -> str:
+    """sqlc's name for a parameter it can't name after a column: ``$3`` -> ``dollar_3``."""
+    return f"dollar_{number}"
+
+
+def fallback_column(position: int) -> str:
+    """sqlc's name for a result column without one (``SELECT 1``), counted from 1."""
+    return f"column_{position}"
+
+
+class Scope:
+    """One Python namespace being filled (a module, a class, a signature).
+
+    ``claim`` hands out the wanted name or, when something already holds it, the first
+    free numbered one (``id``, ``id_2``; ``Pet``, ``Pet2`` with an empty separator), as
+    sqlc's Go generator numbers clashing fields. ``holder`` says who holds a name, so a
+    caller in strict mode can refuse the clash with a message naming both.
+    """
+
+    def __init__(self, separator: str = "_") -> None:
+        self._holders: dict[str, str] = {}
+        self._separator = separator
+
+    def holder(self, name: str) -> str | None:
+        return self._holders.get(name)
+
+    def claim(self, wanted: str, holder: str) -> str:
+        name, number = wanted, 1
+        while name in self._holders:
+            number += 1
+            name = f"{wanted}{self._separator}{number}"
+        self._holders[name] = holder
+        return name

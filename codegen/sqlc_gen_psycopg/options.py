@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlc_gen_psycopg.errors import GenerationError
+from sqlc_gen_psycopg.naming import DEFAULT_INITIALISMS
 from sqlc_gen_psycopg.pytypes import normalise
 
 
@@ -29,9 +30,13 @@ class Options:
     by_db_type: dict[str, Override] = field(default_factory=dict)
     by_column: dict[str, Override] = field(default_factory=dict)
     rename: dict[str, str] = field(default_factory=dict)
+    # Refuse what would need a fallback name or a guess (unnamed or clashing parameters
+    # and columns, enum values without a name of their own, rows an :exec discards).
+    strict_names: bool = False
+    initialisms: tuple[str, ...] = DEFAULT_INITIALISMS
 
 
-KNOWN = {"package", "emit_async", "overrides", "rename"}
+KNOWN = {"package", "emit_async", "overrides", "rename", "strict_names", "initialisms"}
 
 
 def parse_options(raw: dict[str, Any]) -> Options:
@@ -59,8 +64,29 @@ def parse_options(raw: dict[str, Any]) -> Options:
             raise GenerationError(f"sqlc.yaml: override {item!r} needs 'db_type' or 'column'")
     return Options(
         package=package,
-        emit_async=bool(raw.get("emit_async", True)),
+        emit_async=flag(raw, "emit_async", default=True),
         by_db_type=by_db_type,
         by_column=by_column,
         rename={str(k): str(v) for k, v in (raw.get("rename") or {}).items()},
+        strict_names=flag(raw, "strict_names", default=False),
+        initialisms=initialisms(raw.get("initialisms", list(DEFAULT_INITIALISMS))),
     )
+
+
+def flag(raw: dict[str, Any], name: str, *, default: bool) -> bool:
+    value = raw.get(name, default)
+    if not isinstance(value, bool):
+        raise GenerationError(f"sqlc.yaml: option {name!r} must be true or false, not {value!r}")
+    return value
+
+
+def initialisms(value: object) -> tuple[str, ...]:
+    """Lower-case words written in capitals in class names (``app_id`` -> ``AppID``)."""
+    if not isinstance(value, list) or not all(
+        isinstance(word, str) and word.isascii() and word.isalnum() for word in value
+    ):
+        raise GenerationError(
+            f"sqlc.yaml: option 'initialisms' must be a list of words such as [id, url], "
+            f"not {value!r}"
+        )
+    return tuple(word.lower() for word in value)

@@ -1,0 +1,180 @@
+"""Naming rules of the generator, table-driven (pure functions; the golden fixtures
+under tests/golden/ show the same rules end to end through sqlc and PostgreSQL)."""
+
+from __future__ import annotations
+
+import keyword
+
+import pytest
+from sqlc_gen_psycopg import naming
+from sqlc_gen_psycopg.errors import GenerationError
+from sqlc_gen_psycopg.options import parse_options
+
+SNAKE = [
+    ("GetUserByID", "get_user_by_id"),
+    ("GetBooksByIDs", "get_books_by_ids"),
+    ("HTTPServer", "http_server"),
+    ("ID", "id"),
+    ("IDs", "ids"),
+    ("ListPRsForRepo", "list_prs_for_repo"),
+    ("GetIDsByURL", "get_ids_by_url"),
+    ("IDsAndURLs", "ids_and_urls"),
+    ("HTTPSServer", "https_server"),
+    ("GetBooksByIDSorted", "get_books_by_id_sorted"),  # capital S starts a word
+    ("ListIssuesV2", "list_issues_v2"),
+    ("Sha256Hash", "sha256_hash"),
+    ("GetAThing", "get_a_thing"),
+    ("get_user", "get_user"),
+    ("List", "list"),
+    ("Get-User by id", "get_user_by_id"),
+]
+
+
+@pytest.mark.parametrize(("name", "expected"), SNAKE)
+def test_snake(name: str, expected: str) -> None:
+    assert naming.snake(name) == expected
+
+
+PASCAL = [
+    ("issue_state", (), "IssueState"),
+    ("app_id", ("id",), "AppID"),
+    ("app_id", (), "AppId"),
+    ("api_url", ("api", "url"), "APIURL"),
+    ("GetUserByID", ("id",), "GetUserByID"),  # CamelCase keeps its capitals
+    ("identity", ("id",), "Identity"),  # whole parts only
+    ("mood-kind", (), "MoodKind"),
+]
+
+
+@pytest.mark.parametrize(("name", "initialisms", "expected"), PASCAL)
+def test_pascal(name: str, initialisms: tuple[str, ...], expected: str) -> None:
+    assert naming.pascal(name, initialisms) == expected
+
+
+@pytest.mark.parametrize(
+    ("table", "expected"),
+    [("repositories", "Repository"), ("app_ids", "AppID"), ("statuses", "Status")],
+)
+def test_model_name(table: str, expected: str) -> None:
+    assert naming.model_name(table) == expected
+
+
+PYTHON_NAMES = [
+    ("user_id", "user_id"),
+    ("Name", "Name"),
+    ("new notes", "new_notes"),
+    ("3p%", "_3p"),
+    ("__secret", "_secret"),  # Python would mangle __secret inside a class
+    ("__init__", "_init__"),
+    ("naïve", "naïve"),
+    ("ﬁle", "file"),  # NFKC, as Python itself reads identifiers
+    ("%", ""),
+    ("", ""),
+]
+
+
+@pytest.mark.parametrize(("name", "expected"), PYTHON_NAMES)
+def test_python_name(name: str, expected: str) -> None:
+    assert naming.python_name(name) == expected
+
+
+@pytest.mark.parametrize(
+    ("name", "reserved", "expected"),
+    [
+        ("from", frozenset(), "from_"),
+        ("match", frozenset(), "match_"),
+        ("_", frozenset(), "__"),
+        ("type", frozenset(), "type"),  # legal everywhere, and the commonest column name
+        ("id", frozenset(), "id"),
+        ("list", naming.BUILTINS, "list_"),
+        ("conn", naming.SIGNATURE_NAMES, "conn_"),
+        ("list_", naming.BUILTINS | {"list_"}, "list__"),
+    ],
+)
+def test_escape(name: str, reserved: frozenset[str], expected: str) -> None:
+    assert naming.escape(name, reserved) == expected
+
+
+def test_keywords_are_fixed_not_the_running_pythons() -> None:
+    assert set(keyword.kwlist) <= naming.KEYWORDS
+    assert "type" not in naming.KEYWORDS and {"_", "case", "match"} <= naming.KEYWORDS
+
+
+def test_identifier_without_a_usable_name_names_the_culprit() -> None:
+    with pytest.raises(GenerationError, match=r"query X: column 2: cannot make .* '\?\?'"):
+        naming.identifier("??", "query X: column 2")
+
+
+ENUM_MEMBERS = [
+    ("open", "OPEN"),
+    ("in progress", "IN_PROGRESS"),
+    ("in-progress", "IN_PROGRESS"),
+    ("1st", "V_1ST"),
+    ("#", "NUMBER_SIGN"),
+    ("*", "ASTERISK"),
+    ("-", "HYPHEN_MINUS"),
+    ("<=", "LESS_THAN_SIGN_EQUALS_SIGN"),
+    ("", "EMPTY"),
+    ("café", "CAFÉ"),
+    ("_x_", "X"),
+]
+
+
+@pytest.mark.parametrize(("value", "expected"), ENUM_MEMBERS)
+def test_enum_member(value: str, expected: str) -> None:
+    assert naming.enum_member(value) == expected
+
+
+def test_enum_values_never_collapse_through_a_scope() -> None:
+    values = ["#", "*", "-", "in progress", "in-progress", "in_progress", "1st", "", " ", "A"]
+    scope = naming.Scope()
+    members = [scope.claim(naming.enum_member(v), v) for v in values]
+    assert members == [
+        "NUMBER_SIGN",
+        "ASTERISK",
+        "HYPHEN_MINUS",
+        "IN_PROGRESS",
+        "IN_PROGRESS_2",
+        "IN_PROGRESS_3",
+        "V_1ST",
+        "EMPTY",
+        "SPACE",
+        "A",
+    ]
+    assert all(m.isidentifier() and not keyword.iskeyword(m) for m in members)
+
+
+def test_scope_numbers_clashes_like_sqlc() -> None:
+    scope = naming.Scope()
+    assert [scope.claim("id", f"${n}") for n in (1, 2, 3)] == ["id", "id_2", "id_3"]
+    assert scope.claim("id_2", "$4") == "id_2_2"  # a real id_2 never takes a suffix's place
+    assert scope.holder("id_2") == "$2" and scope.holder("name") is None
+    classes = naming.Scope(separator="")
+    assert [classes.claim("Pet", w) for w in ("table pets", "type pet")] == ["Pet", "Pet2"]
+
+
+def test_fallbacks_are_sqlcs() -> None:
+    assert naming.fallback_parameter(3) == "dollar_3"
+    assert naming.fallback_column(1) == "column_1"
+
+
+def test_options_strict_names_and_initialisms() -> None:
+    default = parse_options({"package": "pkg"})
+    assert default.strict_names is False and default.initialisms == ("id",)
+    tuned = parse_options({"package": "pkg", "strict_names": True, "initialisms": ["ID", "url"]})
+    assert tuned.strict_names is True and tuned.initialisms == ("id", "url")
+    assert parse_options({"package": "pkg", "initialisms": []}).initialisms == ()
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ({"strict_names": "yes"}, "option 'strict_names' must be true or false, not 'yes'"),
+        ({"emit_async": "false"}, "option 'emit_async' must be true or false, not 'false'"),
+        ({"initialisms": "id"}, "option 'initialisms' must be a list of words"),
+        ({"initialisms": ["i d"]}, "option 'initialisms' must be a list of words"),
+    ],
+)
+def test_bad_option_values_are_named(raw: dict[str, object], message: str) -> None:
+    with pytest.raises(GenerationError, match=message):
+        parse_options({"package": "pkg", **raw})
