@@ -2,8 +2,15 @@
 
 PostgreSQL aborts a transaction with a serialization failure (SERIALIZABLE / REPEATABLE
 READ conflicts) or a deadlock and expects the client to run it again from the start;
-both are safe to retry because nothing of the aborted attempt was written. Any other
-error rolls back and propagates at once.
+both are safe to retry because nothing of the aborted attempt was written.
+
+A connection lost (server crash, failover, terminated backend) is safe to retry only
+before COMMIT was sent: a transaction never commits without it. Once COMMIT is in
+flight the client cannot know the outcome: the server may have committed and died
+before answering, or committed locally and been cut off while waiting for a
+synchronous standby. Running the work again could then write it twice, so that case
+raises :class:`CommitOutcomeUnknown` and is never retried. Any other error rolls back
+and propagates at once.
 """
 
 from __future__ import annotations
@@ -20,6 +27,23 @@ from psycopg_pool import ConnectionPool
 T = TypeVar("T")
 RETRYABLE = (errors.SerializationFailure, errors.DeadlockDetected)
 _jitter = random.SystemRandom()
+
+
+class CommitOutcomeUnknown(psycopg.OperationalError):
+    """The connection was lost while COMMIT was in flight: the work may or may not have
+    been committed, and it was not run again.
+
+    Look before redoing it (read back what it wrote, or give the write an idempotency
+    key) or report the outcome as unknown. ``__cause__`` is the connection error.
+    """
+
+
+class _LostBeforeCommitError(Exception):
+    """The connection broke while ``fn`` ran, before COMMIT was sent: nothing committed."""
+
+    def __init__(self, error: psycopg.OperationalError) -> None:
+        super().__init__(str(error))
+        self.error = error
 
 
 # Set per transaction, never on the connection, so a pooled connection keeps its defaults.
@@ -47,6 +71,13 @@ def run_in_transaction(
     to ``backoff_s * 2**attempt`` (capped at ``max_backoff_s``) so that the colliding
     transactions stop colliding. ``fn`` must therefore be safe to call again: do only
     database work in it. A plain connection must not be inside a transaction already.
+
+    With a pool, a connection lost while ``fn`` runs (before COMMIT) is retried the same
+    way on another connection (after a failover, the pool's check and a multi-host DSN
+    find the new primary). A connection lost during COMMIT raises
+    :class:`CommitOutcomeUnknown`, never retried. With a plain connection a lost
+    connection is not retried (there is no other): its ``psycopg.OperationalError``
+    propagates, or ``CommitOutcomeUnknown`` if COMMIT was in flight.
     """
     if retries < 0:
         raise ValueError(f"retries must be >= 0, got {retries}")
@@ -63,12 +94,18 @@ def run_in_transaction(
                 return _attempt(source, fn, isolation)
             with source.connection() as conn:
                 return _attempt(conn, fn, isolation)
+        except _LostBeforeCommitError as lost:
+            if isinstance(source, psycopg.Connection) or attempt >= retries:
+                lost.error.add_note(
+                    f"connection lost before COMMIT; gave up after {attempt + 1} attempts"
+                )
+                raise lost.error from None
         except RETRYABLE as exc:
             if attempt >= retries:
                 exc.add_note(f"gave up after {attempt + 1} attempts")
                 raise
-            time.sleep(_jitter.uniform(0, min(max_backoff_s, backoff_s * 2**attempt)))
-            attempt += 1
+        time.sleep(_jitter.uniform(0, min(max_backoff_s, backoff_s * 2**attempt)))
+        attempt += 1
 
 
 def _attempt(
@@ -76,6 +113,20 @@ def _attempt(
     fn: Callable[[psycopg.Connection[Any]], T],
     isolation: IsolationLevel,
 ) -> T:
-    with conn.transaction():
-        conn.execute(_SET_ISOLATION[isolation])
-        return fn(conn)
+    committing = False
+    try:
+        with conn.transaction():
+            conn.execute(_SET_ISOLATION[isolation])
+            result = fn(conn)
+            committing = True  # leaving the block sends COMMIT
+    except psycopg.OperationalError as exc:
+        if not conn.broken:
+            raise
+        if committing:
+            raise CommitOutcomeUnknown(
+                f"the connection to {conn.info.host}:{conn.info.port} was lost while COMMIT"
+                " was in flight: the transaction may or may not have committed, and was not"
+                " run again"
+            ) from exc
+        raise _LostBeforeCommitError(exc) from exc
+    return result
