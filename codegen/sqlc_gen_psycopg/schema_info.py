@@ -7,6 +7,7 @@ schema files ourselves for exactly those facts.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,16 +48,51 @@ def type_from_node(node: Any) -> SqlType:
 
 def read_schema(paths: list[Path]) -> SchemaInfo:
     info = SchemaInfo()
-    for path in paths:
-        files = sorted(path.glob("*.sql")) if path.is_dir() else [path]
-        for file in files:
-            _read_file(file, info)
+    for file in schema_files(paths):
+        _read_file(file, info)
     return info
+
+
+def schema_files(paths: list[Path]) -> list[Path]:
+    """The files sqlc 1.31 reads for ``schema:``: each listed file, or a folder's
+    entries in name order (not recursive), keeping only ``*.sql`` that are not hidden
+    and not golang-migrate ``*.down.sql``."""
+    files = [f for p in paths for f in (sorted(p.iterdir()) if p.is_dir() else [p])]
+    return [
+        f
+        for f in files
+        if f.name.endswith(".sql")
+        and not f.name.startswith(".")
+        and not f.name.endswith(".down.sql")
+    ]
+
+
+ROLLBACK_MARKERS = (
+    "-- +goose down",
+    "-- +migrate down",
+    "---- create above / drop below ----",
+    "-- migrate:down",
+)
+# A line that is a psql meta-command (``\connect db``, ``\restrict KEY`` as pg_dump
+# 17.6/16.10/15.14 and later write): sqlc 1.31 drops exactly these, column 0 only.
+PSQL_META_COMMAND = re.compile(r"\\[A-Za-z!?;].*")
+
+
+def as_sqlc_reads(text: str) -> str:
+    """Schema text as sqlc 1.31 parses it: a migration's rollback section (goose,
+    sql-migrate, tern, dbmate markers) cut off, psql meta-command lines blanked (so
+    parse errors keep their line numbers). Anything sqlc still rejects is its error."""
+    lines = text.split("\n")  # as Go's line scanner: only \n ends a line
+    for index, line in enumerate(lines):
+        if line.lower().startswith(ROLLBACK_MARKERS):
+            lines = lines[:index]
+            break
+    return "\n".join("" if PSQL_META_COMMAND.fullmatch(line) else line for line in lines)
 
 
 def _read_file(file: Path, info: SchemaInfo) -> None:
     try:
-        statements = pglast.parse_sql(file.read_text())
+        statements = pglast.parse_sql(as_sqlc_reads(file.read_text()))
     except pglast.parser.ParseError as exc:
         raise GenerationError(f"{file}: cannot parse schema: {exc}") from exc
     for raw in statements:
