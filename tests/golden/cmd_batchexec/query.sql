@@ -1,0 +1,2 @@
+-- name: SetBios :batchexec
+UPDATE authors SET bio = $1 WHERE id = $2;

@@ -1,0 +1,2 @@
+-- name: DeleteAuthorsNamed :execresult
+DELETE FROM authors WHERE name = $1;

@@ -1,0 +1,2 @@
+-- name: Del :one
+DELETE FROM users WHERE id = $1;

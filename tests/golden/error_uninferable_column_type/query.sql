@@ -1,0 +1,2 @@
+-- name: Nothing :one
+SELECT NULL AS nothing FROM users;

@@ -1,0 +1,2 @@
+-- name: Echo :one
+SELECT id FROM users WHERE sqlc.arg(anything) IS NULL;

@@ -1,0 +1,6 @@
+CREATE TABLE events (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    payload jsonb NOT NULL,
+    raw json,
+    extra jsonb
+);

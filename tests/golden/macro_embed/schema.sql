@@ -1,0 +1,11 @@
+CREATE TABLE authors (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    name text NOT NULL,
+    bio text
+);
+
+CREATE TABLE books (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    author_id bigint NOT NULL REFERENCES authors (id),
+    title text NOT NULL
+);

@@ -1,0 +1,3 @@
+-- No aio/ package is written.
+-- name: GetAuthor :one
+SELECT * FROM authors WHERE id = $1;

@@ -1,0 +1,2 @@
+-- name: GetPerson :one
+SELECT * FROM people WHERE id = $1;
