@@ -16,6 +16,9 @@ import typing
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator
 from typing import Any, get_args, get_origin
 
+from psycopg.types.multirange import Multirange
+from psycopg.types.range import Range
+
 
 class Json:
     """Stands for the package's recursive JSON aliases (``JsonValue``, ``JsonInput``),
@@ -86,6 +89,25 @@ class Checker:
                     *self.mismatches(k, key_hint, f"{where} key {k!r}"),
                     *self.mismatches(v, item_hint, f"{where}[{k!r}]"),
                 )
+            ]
+        if origin is tuple:  # tuple[T, ...], as psycopg returns a record
+            item, _ = get_args(hint)
+            if type(value) is not tuple:
+                return [f"{where}: {describe(value)} is not a tuple"]
+            return [
+                p for i, v in enumerate(value) for p in self.mismatches(v, item, f"{where}[{i}]")
+            ]
+        if origin in (Range, Multirange):
+            if type(value) is not origin:
+                return [f"{where}: {describe(value)} is not a {origin.__qualname__}"]
+            [item] = get_args(hint)
+            ranges = list(value) if isinstance(value, Multirange) else [value]
+            return [  # unbounded ends are None whatever the element type
+                p
+                for i, r in enumerate(ranges)
+                for end in ("lower", "upper")
+                if getattr(r, end) is not None
+                for p in self.mismatches(getattr(r, end), item, f"{where}[{i}].{end}")
             ]
         if isinstance(hint, type):
             return self.instance(value, hint, where)
