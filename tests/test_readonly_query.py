@@ -416,6 +416,18 @@ def test_select_returns_columns_and_json_safe_rows(
     assert users.rows == [["alice"], ["bob"]]
 
 
+def test_ordering_survives_and_undecodable_values_are_named(
+    executor: readonly.ReadonlyExecutor, admin: Conn
+) -> None:
+    """The size-bounding wrapper keeps the statement's order; a value psycopg cannot
+    load (an infinite timestamp) gets a message that says what to do."""
+    ordered = executor.query("SELECT n FROM generate_series(1, 600) n ORDER BY n DESC")
+    assert ordered.rows[:3] == [[600], [599], [598]] and len(ordered.rows) == LIMITS.max_rows
+    with pytest.raises(QueryError, match=r"cannot be read: .*infinity.*; cast it to text"):
+        executor.query("SELECT 'infinity'::timestamptz AS forever")
+    assert executor.query("SELECT 'infinity'::timestamptz::text").rows == [["infinity"]]
+
+
 def test_runaway_query_is_cut_off_by_the_timeout(executor: readonly.ReadonlyExecutor) -> None:
     started = time.monotonic()
     with pytest.raises(QueryTimeoutError, match="statement timeout"):

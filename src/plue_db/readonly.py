@@ -140,7 +140,7 @@ def to_json(value: object) -> JsonValue:
 
 
 def _explain(exc: psycopg.Error) -> QueryError:
-    """Turn a server error into the caller's error, keeping PostgreSQL's own words."""
+    """Turn a server (or decoding) error into the caller's error, keeping its own words."""
     text = str(exc).strip()
     if isinstance(exc, errors.QueryCanceled | errors.LockNotAvailable):
         return QueryTimeoutError(f"query cancelled by its time limit: {text}")
@@ -152,6 +152,8 @@ def _explain(exc: psycopg.Error) -> QueryError:
     )
     if isinstance(exc, refusals) or "multiple commands" in text:
         return QueryRefusedError(f"refused by PostgreSQL: {text}")
+    if isinstance(exc, psycopg.DataError) and exc.sqlstate is None:  # raised by a loader
+        return QueryError(f"a value in the result cannot be read: {text}; cast it to text")
     return QueryError(f"PostgreSQL error: {text}")
 
 
