@@ -22,7 +22,7 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from bench import bulk, harness, latency, report, seed, statements
 from bench.harness import WorkloadResult
 from bench.scratch import scratch_database
-from plue_db import config
+from plue_db import servers
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -55,7 +55,7 @@ def main(argv: Sequence[str] | None = None, log: Callable[[str], None] = print) 
     plan = QUICK if args.quick else FULL
     if args.rounds:
         plan = dataclasses.replace(plan, rounds=args.rounds)
-    server = args.server_url or config.database_url()
+    server = args.server_url or servers.database_url()
     started = time.perf_counter()
     with scratch_database(server) as url:
         log(f"seeding {plan.size} ...")

@@ -30,7 +30,7 @@ from plue_queries import workflows
 from plue_queries.enums import LogStream
 from psycopg import sql
 
-from plue_db import config
+from plue_db import config, servers
 
 NOW = datetime.datetime(2025, 6, 1, tzinfo=datetime.UTC)
 SPAN = datetime.timedelta(days=3 * 365)
@@ -470,7 +470,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         size = ForgeSize.at(args.scale)
     except ValueError as exc:
         parser.error(str(exc))
-    server = config.database_url()
+    server = servers.database_url()
     with psycopg.connect(server, autocommit=True) as admin:
         admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(args.database)))
     url = config.with_database(server, args.database)

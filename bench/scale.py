@@ -37,7 +37,7 @@ from plue_queries.enums import IssueState, LandingStatus, PrState
 from bench import forge_seed, harness
 from bench.harness import Case, Workload
 from bench.scratch import scratch_database
-from plue_db import config
+from plue_db import servers
 
 Conn = psycopg.Connection[Any]
 Kwargs = Mapping[str, object]
@@ -356,7 +356,7 @@ def main(argv: Sequence[str] | None = None, log: Callable[[str], None] = print) 
     parser.add_argument("--server-url", help="default: DATABASE_URL or the embedded server")
     args = parser.parse_args(argv)
     plan = QUICK if args.quick else FULL
-    server = args.server_url or config.database_url()
+    server = args.server_url or servers.database_url()
     with contextlib.ExitStack() as stack:
         forges, seeding = [], []
         large_size = forge_seed.ForgeSize.at(plan.large)

@@ -15,7 +15,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from plue_db import config
+from plue_db import servers
 from plue_db.scratch import scratch_database
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -34,7 +34,7 @@ sys.path[:0] = [
 @pytest.fixture(scope="session")
 def server_url() -> str:
     """The server under test (maintenance database)."""
-    return config.database_url()
+    return servers.database_url()
 
 
 def fresh_database(server_url: str, schema: Path | None = None) -> AbstractContextManager[str]:

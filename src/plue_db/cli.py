@@ -20,30 +20,42 @@ from pathlib import Path
 import psycopg
 from psycopg_pool import PoolTimeout
 
-from plue_db import config, drift, dsn
+from plue_db import config, drift, dsn, servers
 from plue_db.embedded import EmbeddedError
 from plue_db.migrate import MigrationError, migrate
+from plue_db.replicas import ReplicaError
 from plue_db.scratch import SchemaError
 
 Command = Callable[[argparse.Namespace], int]
 
 
 def cmd_up(args: argparse.Namespace) -> int:
-    url = config.database_url()
+    url = servers.database_url()
     _report_migrations(url, args.migrations_dir, dry_run=False)
     print(url)
+    if args.replicas:
+        if config.database_url_setting():
+            raise EmbeddedError(
+                "--replicas starts replicas of the embedded server; unset DATABASE_URL"
+            )
+        from plue_db import embedded_replicas
+
+        urls = embedded_replicas.start(args.replicas, url)
+        print(f"{config.REPLICA_URLS}={' '.join(urls)}")
     return 0
 
 
 def cmd_down(args: argparse.Namespace) -> int:
-    from plue_db import embedded
+    from plue_db import embedded, embedded_replicas
 
+    for line in embedded_replicas.stop():
+        print(line)
     print(embedded.stop())
     return 0
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
-    url = _database_url_option(args) or config.database_url()
+    url = _database_url_option(args) or servers.database_url()
     _report_migrations(url, args.migrations_dir, dry_run=args.dry_run)
     return 0
 
@@ -114,15 +126,21 @@ def build_parser() -> argparse.ArgumentParser:
             help="folder of NNNN_name.sql files (default: %(default)s)",
         )
 
-    migrations_dir(
-        add(
-            "up",
-            cmd_up,
-            "start the embedded server (unless DATABASE_URL is set), migrate, "
-            "print the connection URL",
-        )
+    up = add(
+        "up",
+        cmd_up,
+        "start the embedded server (unless DATABASE_URL is set), migrate, print the connection URL",
     )
-    add("down", cmd_down, "stop the embedded server")
+    migrations_dir(up)
+    up.add_argument(
+        "--replicas",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also run N streaming replicas of the embedded server and print "
+        "PLUE_DB_REPLICA_URLS=... (reads are routed to them)",
+    )
+    add("down", cmd_down, "stop the embedded server and its replicas")
     migrating = add("migrate", cmd_migrate, "apply pending migrations, each in its own transaction")
     migrating.add_argument(
         "--dry-run", action="store_true", help="list what would run; change nothing"
@@ -163,6 +181,7 @@ USER_ERRORS: tuple[type[Exception], ...] = (
     SchemaError,
     dsn.DsnError,
     EmbeddedError,
+    ReplicaError,
     psycopg.OperationalError,
     psycopg.errors.InsufficientPrivilege,
     PoolTimeout,

@@ -31,7 +31,7 @@ from plue_queries.enums import (
 )
 from psycopg import IsolationLevel
 
-from plue_db import config, migrate
+from plue_db import config, migrate, servers
 from plue_db.transactions import run_in_transaction
 
 T = TypeVar("T")
@@ -737,7 +737,7 @@ def _tables(
 
 def main() -> int:
     """``plue-db demo``: migrate the configured database if needed, then run the demo."""
-    url = config.database_url()
+    url = servers.database_url()
     print(f"database: {config.redacted(url)}")
     applied = migrate.migrate(url)
     print(f"migrations applied now: {', '.join(m.name for m in applied) or 'none (up to date)'}")

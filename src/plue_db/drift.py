@@ -17,7 +17,7 @@ from pathlib import Path
 
 import psycopg
 
-from plue_db import catalog, config, generate
+from plue_db import catalog, config, generate, servers
 from plue_db.migrate import MigrationError, migrate
 from plue_db.scratch import SchemaError, scratch_database
 
@@ -99,7 +99,7 @@ def describe(key: str, left: str, right: str, labels: tuple[str, str]) -> str:
 
 def run_check(live_url: str | None = None) -> bool:
     """Run every check, print a section per check, return whether all passed."""
-    server_url = config.database_url()
+    server_url = servers.database_url()
     sections: list[tuple[str, Callable[[], list[str]]]] = [
         ("generated/ matches the generator", check_generated),
         ("migrations/ matches schema.sql", lambda: check_migrations(server_url)),

@@ -29,7 +29,7 @@ import yaml
 from pglast import ast
 from pglast.enums import JoinType
 
-from plue_db import config
+from plue_db import config, servers
 from plue_db.scratch import SchemaError, load_schema, scratch_database
 
 PLUGIN = "sqlc-gen-psycopg"
@@ -438,7 +438,7 @@ def run_check(sqlc_yaml: Path, database_url: str | None) -> bool:
     """
     try:
         if database_url is None:
-            problems = check_project(sqlc_yaml, config.database_url())
+            problems = check_project(sqlc_yaml, servers.database_url())
         else:
             problems = check(database_url, sqlc_yaml)
     except (ProjectError, SchemaError) as exc:

@@ -29,7 +29,7 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import ToolAnnotations
 
-from plue_db import config, stats
+from plue_db import servers, stats
 from plue_db.reader_role import ReaderSetupError
 from plue_db.readonly import QueryError, ReadonlyExecutor, to_json
 from plue_db.sql_guard import require_text
@@ -261,7 +261,7 @@ def main() -> int:
     reader_url = os.environ.get("PLUE_MCP_DATABASE_URL", "").strip() or None
     try:
         with _stdout_to_stderr():
-            admin_url = "" if reader_url else config.database_url()
+            admin_url = "" if reader_url else servers.database_url()
             executor = ReadonlyExecutor.from_config(admin_url, reader_url)
     except (ReaderSetupError, ValueError, psycopg.OperationalError) as exc:
         print(f"plue-db mcp: {exc}", file=sys.stderr)

@@ -18,7 +18,7 @@ import psycopg
 from psycopg.rows import TupleRow
 from psycopg_pool import AsyncConnectionPool, ConnectionPool, PoolTimeout
 
-from plue_db import config, pooler
+from plue_db import config, pooler, servers
 
 SyncPool = ConnectionPool[psycopg.Connection[TupleRow]]
 AsyncPool = AsyncConnectionPool[psycopg.AsyncConnection[TupleRow]]
@@ -111,7 +111,7 @@ def open_pool(url: str | None = None, **options: Unpack[PoolOptions]) -> SyncPoo
     Raises ``PoolTimeout`` naming the server if no connection opens within the timeout.
     """
     settings = PoolSettings(**options)
-    target = url or config.database_url()
+    target = url or servers.database_url()
     pool: SyncPool = ConnectionPool(
         target,
         check=ConnectionPool.check_connection,
@@ -137,7 +137,7 @@ def open_pool(url: str | None = None, **options: Unpack[PoolOptions]) -> SyncPoo
 async def open_async_pool(url: str | None = None, **options: Unpack[PoolOptions]) -> AsyncPool:
     """The asyncio twin of :func:`open_pool`, with the same settings."""
     settings = PoolSettings(**options)
-    target = url or config.database_url()
+    target = url or servers.database_url()
     pool: AsyncPool = AsyncConnectionPool(
         target,
         check=AsyncConnectionPool.check_connection,

@@ -23,6 +23,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote
 
 import psycopg
 from psycopg import sql
@@ -89,10 +90,21 @@ class Node:
     data_dir: Path
     port: int
 
+    @classmethod
+    def existing(cls, name: str, data_dir: Path) -> Node:
+        """A node created earlier: its port is the last one postgresql.conf sets."""
+        ports = [
+            line.split("=", 1)[1].strip().strip("'")
+            for line in (data_dir / "postgresql.conf").read_text().splitlines()
+            if line.startswith("port =")
+        ]
+        if not ports or not ports[-1].isdigit():
+            raise ReplicaError(f"{data_dir}/postgresql.conf sets no port; remove {data_dir}")
+        return cls(name, data_dir, int(ports[-1]))
+
     def url(self, dbname: str = "postgres") -> str:
-        return psycopg.conninfo.make_conninfo(
-            host="127.0.0.1", port=self.port, user=SUPERUSER, dbname=dbname
-        )
+        """A postgresql:// URL (the form PLUE_DB_REPLICA_URLS takes)."""
+        return f"postgresql://{SUPERUSER}@127.0.0.1:{self.port}/{quote(dbname, safe='')}"
 
     def configure(self, settings: dict[str, str]) -> None:
         """Append settings to postgresql.conf (later lines win); applied at next start."""
@@ -231,7 +243,6 @@ def _listen(node: Node) -> dict[str, str]:
         "listen_addresses": "127.0.0.1",
         "port": str(node.port),
         "unix_socket_directories": str(node.data_dir),
-        "max_connections": "50",
     }
 
 

@@ -25,7 +25,7 @@ from typing import Any
 
 import psycopg
 
-from plue_db import config
+from plue_db import servers
 
 TABLE_SIZES = """
 SELECT c.relname,
@@ -128,6 +128,6 @@ def render(stats: dict[str, Any]) -> str:
 
 def main() -> None:
     """``plue-db stats``: print the stats of the configured database."""
-    with psycopg.connect(config.database_url()) as conn:
+    with psycopg.connect(servers.database_url()) as conn:
         conn.read_only = True
         print(render(collect(conn)))
