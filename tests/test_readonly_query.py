@@ -428,10 +428,50 @@ def test_ordering_survives_and_undecodable_values_are_named(
     assert executor.query("SELECT 'infinity'::timestamptz::text").rows == [["infinity"]]
 
 
+RUNAWAY = "SELECT count(*) FROM generate_series(1, 1e5) a, generate_series(1, 1e5) b"
+
+
+def most_queries_at_once(reader_url: str, scratch_url: str, max_concurrent: int) -> int:
+    """Start four runaway queries together through an executor allowing
+    ``max_concurrent``; return the most seen running at once in pg_stat_activity."""
+    limits = Limits(statement_timeout_ms=1500, max_concurrent=max_concurrent)
+    executor = readonly.ReadonlyExecutor(reader_url, limits)
+    seen = 0
+
+    def call(_: int) -> str:
+        try:
+            executor.query(RUNAWAY)
+        except QueryError as exc:
+            return type(exc).__name__
+        return "finished"
+
+    try:
+        with ThreadPoolExecutor(1) as pool, psycopg.connect(scratch_url, autocommit=True) as admin:
+            calls = pool.submit(run_together, 4, call)
+            while not calls.done():
+                row = admin.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                    " AND usename = %s AND state = 'active' AND query LIKE 'FETCH%%'",
+                    (reader_role.READER_ROLE,),
+                ).fetchone()
+                seen = max(seen, row[0] if row else 0)
+                time.sleep(0.05)
+            assert set(calls.result()) <= {"QueryTimeoutError", "QueryRefusedError"}
+    finally:
+        executor.close()
+    return seen
+
+
+def test_at_most_max_concurrent_queries_run_at_once(reader_url: str, scratch_url: str) -> None:
+    """NEGATIVE CONTROL: allowing four, four are seen, so the check can see them."""
+    assert most_queries_at_once(reader_url, scratch_url, 2) == 2
+    assert most_queries_at_once(reader_url, scratch_url, 4) == 4
+
+
 def test_runaway_query_is_cut_off_by_the_timeout(executor: readonly.ReadonlyExecutor) -> None:
     started = time.monotonic()
     with pytest.raises(QueryTimeoutError, match="statement timeout"):
-        executor.query("SELECT count(*) FROM generate_series(1, 1e5) a, generate_series(1, 1e5) b")
+        executor.query(RUNAWAY)
     elapsed = time.monotonic() - started
     assert 1.5 < elapsed < 5, elapsed
     assert executor.query("SELECT 1 AS ok").rows == [[1]], "the pool serves again afterwards"
