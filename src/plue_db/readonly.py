@@ -200,7 +200,9 @@ def execute_readonly(conn: psycopg.Connection[Any], text: str, limits: Limits) -
     ``conn`` must be in autocommit mode: the transaction is opened here explicitly so
     its read-only mode and local timeouts are set before the untrusted text arrives.
     The text is first declared as it is (a cursor that is never fetched, for its column
-    names and PostgreSQL's own refusals), then declared again inside ``bounded``.
+    names and PostgreSQL's own refusals), then declared again inside ``bounded``. The
+    first declaration also proves the text is one complete statement (its parentheses,
+    quotes and comments closed), so splicing it between parentheses cannot change it.
     """
     if not conn.autocommit:
         raise ValueError("execute_readonly needs an autocommit connection")
