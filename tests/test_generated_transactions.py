@@ -18,8 +18,8 @@ from typing import Any, Literal
 import psycopg
 import pytest
 from plue_queries import aio, issues, models, users, workflows
-from plue_queries._streams import StreamEndedError
 from plue_queries.enums import LogStream
+from plue_queries.types import StreamEndedError
 from psycopg.rows import tuple_row
 
 from plue_db.pool import open_async_pool, open_pool

@@ -205,7 +205,7 @@ def test_a_discarded_insert_raises_instead_of_returning_none(
         "CREATE FUNCTION skip() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NULL; END$$;"
         " CREATE TRIGGER skip BEFORE INSERT ON things FOR EACH ROW EXECUTE FUNCTION skip()"
     )
-    errors = importlib.import_module("onerow._types")
+    errors = importlib.import_module("onerow.types")
     with pytest.raises(errors.NoRowError, match="create_thing: the query always returns one row"):
         pkg.create_thing(db, name="ghost", note=None)
     with pytest.raises(psycopg.errors.NoDataFound, match="create_things"):

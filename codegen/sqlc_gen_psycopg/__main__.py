@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from sqlc_gen_psycopg.errors import GenerationError
-from sqlc_gen_psycopg.model import Builder
+from sqlc_gen_psycopg.model.build import Builder
 from sqlc_gen_psycopg.options import parse_options
 from sqlc_gen_psycopg.protocol import encode_response, parse_request
 from sqlc_gen_psycopg.render import render

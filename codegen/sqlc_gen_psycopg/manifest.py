@@ -11,7 +11,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlc_gen_psycopg.model import DbType, Function, Module, Package, Param, Slot
+from sqlc_gen_psycopg.model.package import Function, Module, Package, Param
+from sqlc_gen_psycopg.model.results import Column, DbType
+from sqlc_gen_psycopg.model.types import Scope
 
 FILE_NAME = "manifest.json"
 FORMAT = 1  # bump when an entry changes meaning
@@ -19,7 +21,11 @@ FORMAT = 1  # bump when an entry changes meaning
 
 def manifest(pkg: Package) -> str:
     functions = sorted(
-        (function_entry(module, fn) for module in pkg.modules for fn in module.functions),
+        (
+            function_entry(module, fn, Scope(pkg.name, pkg.module_name(module.stem)))
+            for module in pkg.modules
+            for fn in module.functions
+        ),
         key=lambda entry: (entry["module"], entry["name"]),
     )
     document = {
@@ -54,48 +60,50 @@ def compact(value: Any) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False)
 
 
-def function_entry(module: Module, fn: Function) -> dict[str, Any]:
-    """One function: where it lives, its SQL, and every value crossing its boundary."""
+def function_entry(module: Module, fn: Function, scope: Scope) -> dict[str, Any]:
+    """One function: where it lives, its SQL, and every value crossing its boundary;
+    annotations as its sync module writes them."""
+    result = fn.result
     return {
         "name": fn.name,
         "module": module.stem,
         "source": module.source,
         "query": fn.query_name,
-        "command": fn.cmd,
-        "sql_constant": fn.constant,
+        "command": fn.command.value,
+        "sql_constant": fn.constant.name,
         "sql": fn.sql,
         "copy_sql": fn.copy_sql or None,
-        "returns": fn.returns or None,
-        "row_class": fn.row_class.name if fn.row_class else None,
+        "returns": result.ref.text(scope) if result else None,
+        "row_class": result.row_class.name if result and result.row_class else None,
         "params_class": fn.params_class.name if fn.params_class else None,
-        "params": [param_entry(p) for p in fn.params],
-        "columns": [column_entry(slot) for slot in fn.columns],
+        "params": [param_entry(p, scope) for p in fn.params],
+        "columns": [column_entry(c, scope) for c in result.columns] if result else [],
     }
 
 
-def param_entry(param: Param) -> dict[str, Any]:
+def param_entry(param: Param, scope: Scope) -> dict[str, Any]:
     return {
         "name": param.name,
-        "annotation": param.annotation,
+        "annotation": param.ref.text(scope),
         "nullable": param.nullable,
         "source": param.source or None,
         **type_entry(param.db_type),
     }
 
 
-def column_entry(slot: Slot) -> dict[str, Any]:
+def column_entry(column: Column, scope: Scope) -> dict[str, Any]:
     """A result column; an embed lists its table's columns under ``columns``."""
     entry: dict[str, Any] = {
-        "field": slot.field,
-        "annotation": slot.annotation,
-        "nullable": not slot.not_null,
-        "embed": slot.embed,
+        "field": column.field,
+        "annotation": column.ref.text(scope),
+        "nullable": not column.not_null,
+        "embed": column.embed,
     }
-    if slot.db_type is None:
-        entry["columns"] = [column_entry(part) for part in slot.parts]
+    if column.db_type is None:
+        entry["columns"] = [column_entry(part, scope) for part in column.parts]
     else:
-        entry["name"] = slot.column
-        entry.update(type_entry(slot.db_type))
+        entry["name"] = column.name
+        entry.update(type_entry(column.db_type))
     return entry
 
 

@@ -1,4 +1,5 @@
-"""Rendering the model to Python source with jinja2, then formatting it with ruff."""
+"""Rendering the model to Python source with jinja2 (templates only print), then
+formatting it with ruff."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ from pathlib import Path
 import jinja2
 from ruff.__main__ import find_ruff_bin  # type: ignore[import-untyped]
 
+from sqlc_gen_psycopg import imports
 from sqlc_gen_psycopg.errors import GenerationError
 from sqlc_gen_psycopg.manifest import FILE_NAME as MANIFEST_FILE
 from sqlc_gen_psycopg.manifest import manifest
-from sqlc_gen_psycopg.model import Module, Package
+from sqlc_gen_psycopg.model.package import ASYNC, SYNC, Flavor, Module, Package
+from sqlc_gen_psycopg.model.types import Scope, Symbol, TypeRef
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -42,6 +45,13 @@ def pystr_body(text: str) -> str:
     return body[:-1] + '\\"' if body.endswith('"') else body
 
 
+@jinja2.pass_context
+def py(context: jinja2.runtime.Context, item: Symbol | TypeRef) -> str:
+    """A symbol or annotation as written in the module being rendered."""
+    scope: Scope = context["scope"]
+    return item.text(scope)
+
+
 def environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
@@ -56,83 +66,63 @@ def environment() -> jinja2.Environment:
         docstring_closed=docstring_closed,
         pystr=pystr,
         pystr_body=pystr_body,
+        py=py,
     )
     return env
 
 
-def query_imports(pkg: Package, module: Module, *, aio: bool) -> list[str]:
-    lines = {"from typing import Any", "import psycopg"}
-    cmds = {fn.cmd for fn in module.functions}
-    if cmds & {":one", ":many", ":batchone", ":batchmany", ":exec", ":execrows", ":execresult"}:
-        lines.add("from psycopg.rows import tuple_row")
-    if ":many" in cmds:
-        stream = "AsyncServerStream" if aio else "ServerStream"
-        lines.add(f"from {pkg.name}._streams import {stream}")
-        lines.add(f"from collections.abc import {'AsyncGenerator' if aio else 'Generator'}")
-    if cmds & {":copyfrom", ":batchexec", ":batchone", ":batchmany"}:
-        lines.add("from collections.abc import Iterable")
-        lines.add(f"from {pkg.name}._atomic import {'atomic_async' if aio else 'atomic'}")
-    if ":execresult" in cmds:
-        lines.add(f"from {pkg.name}._types import ExecResult")
-    if any(fn.always_row for fn in module.functions):
-        lines.add(f"from {pkg.name}._types import NoRowError")
-    lines.update(module.imports)
-    if not aio and cmds & {":one", ":many", ":exec", ":execrows", ":execresult"}:
-        lines.add(f"from {pkg.name}._cursors import thread_cursor")
-    if aio:
-        lines.add(f"from {pkg.name} import {module.stem} as q")
-    else:
-        lines.add("from typing import Final, LiteralString")
-        if any(fn.row_class or fn.params_class for fn in module.functions):
-            lines.add("from dataclasses import dataclass")
-    return sorted(lines)
+STATIC = ("types.py", "_types.py", "_cursors.py", "_streams.py", "_atomic.py")
 
 
 def render(pkg: Package) -> dict[str, str]:
     """Every file of the package, keyed by path relative to the codegen ``out`` dir, and
     the manifest of what it holds."""
     env = environment()
+    models_scope = Scope(pkg.name, f"{pkg.name}.models")
     files: dict[str, str] = {
         "__init__.py": render_init(env, pkg, aio=False),
-        "models.py": env.get_template("models.py.j2").render(pkg=pkg),
-        "enums.py": env.get_template("enums.py.j2").render(pkg=pkg),
-        "_types.py": env.get_template("_types.py.j2").render(pkg=pkg),
-        "_cursors.py": env.get_template("_cursors.py.j2").render(pkg=pkg),
-        "_streams.py": env.get_template("_streams.py.j2").render(pkg=pkg),
-        "_atomic.py": env.get_template("_atomic.py.j2").render(pkg=pkg),
+        "models.py": env.get_template("models.py.j2").render(
+            pkg=pkg, scope=models_scope, imports=imports.models_module(pkg, models_scope)
+        ),
+        "enums.py": env.get_template("enums.py.j2").render(
+            pkg=pkg, imports=imports.enums_module(pkg, Scope(pkg.name, f"{pkg.name}.enums"))
+        ),
+        **{name: env.get_template(f"{name}.j2").render(pkg=pkg) for name in STATIC},
         "py.typed": "",
     }
     for module in pkg.modules:
-        files[f"{module.stem}.py"] = render_module(env, pkg, module, aio=False)
+        files[f"{module.stem}.py"] = render_module(env, pkg, module, SYNC)
         if pkg.emit_async:
-            files[f"aio/{module.stem}.py"] = render_module(env, pkg, module, aio=True)
+            files[f"aio/{module.stem}.py"] = render_module(env, pkg, module, ASYNC)
     if pkg.emit_async:
         files["aio/__init__.py"] = render_init(env, pkg, aio=True)
     return {**format_sources(files, pkg.name), MANIFEST_FILE: manifest(pkg)}
 
 
-def render_module(env: jinja2.Environment, pkg: Package, module: Module, *, aio: bool) -> str:
-    """A query module; the async twin reads SQL constants and row classes from the sync one."""
-    template = "aio_queries.py.j2" if aio else "queries.py.j2"
-    prefix = "q." if aio else ""
+def module_scope(pkg: Package, module: Module, flavor: Flavor) -> Scope:
+    """Where a query module is written; the async twin reads SQL constants and row
+    classes from its sync module as ``q``."""
+    sync = pkg.module_name(module.stem)
+    if flavor.aio:
+        return Scope(pkg.name, pkg.module_name(module.stem, aio=True), {sync: "q"})
+    return Scope(pkg.name, sync)
+
+
+def render_module(env: jinja2.Environment, pkg: Package, module: Module, flavor: Flavor) -> str:
+    template = "aio_queries.py.j2" if flavor.aio else "queries.py.j2"
+    scope = module_scope(pkg, module, flavor)
     return env.get_template(template).render(
         pkg=pkg,
         module=module,
-        aio=aio,
-        sql_prefix=prefix,
-        row_prefix=prefix,
-        imports=query_imports(pkg, module, aio=aio),
+        flavor=flavor,
+        scope=scope,
+        imports=imports.query_module(module, flavor, scope),
     )
 
 
 def render_init(env: jinja2.Environment, pkg: Package, *, aio: bool) -> str:
     exports = {
-        m.stem: sorted(
-            name
-            for fn in m.functions
-            for name in ((fn.name, f"iter_{fn.name}") if fn.cmd == ":many" else (fn.name,))
-        )
-        for m in pkg.modules
+        m.stem: sorted(name for fn in m.functions for name in fn.exported) for m in pkg.modules
     }
     all_names = sorted([m.stem for m in pkg.modules] + [n for v in exports.values() for n in v])
     base = f"{pkg.name}.aio" if aio else pkg.name
@@ -174,7 +164,19 @@ def format_sources(files: dict[str, str], package: str) -> dict[str, str]:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text)
         steps = (
-            [ruff, "check", "--quiet", "--no-cache", "--select=I,F401", "--fix", *config_args, "."],
+            # Imports come from the model: ruff only sorts them, and an unused or a
+            # missing name (F401, F821) is a bug that fails generation.
+            [
+                ruff,
+                "check",
+                "--quiet",
+                "--no-cache",
+                "--select=I,F401,F821",
+                "--fix",
+                "--unfixable=F401",
+                *config_args,
+                ".",
+            ],
             [ruff, "format", "--quiet", "--no-cache", *config_args, "."],
         )
         for command in steps:

@@ -29,13 +29,11 @@ import psycopg
 from psycopg import pq, sql
 from psycopg.rows import TupleRow, tuple_row
 
+from plue_queries.types import StreamEndedError
+
 _IDS = itertools.count(1)
 _EXISTS: LiteralString = "SELECT 1 FROM pg_catalog.pg_cursors WHERE name = $1"
 _USABLE = (pq.TransactionStatus.IDLE, pq.TransactionStatus.INTRANS)
-
-
-class StreamEndedError(psycopg.ProgrammingError):
-    """A stream was read after the transaction holding its cursor had ended."""
 
 
 class _Stream:

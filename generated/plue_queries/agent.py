@@ -14,7 +14,7 @@ from psycopg.types.json import Jsonb
 from plue_queries import enums, models
 from plue_queries._cursors import thread_cursor
 from plue_queries._streams import ServerStream
-from plue_queries._types import JsonInput, NoRowError
+from plue_queries.types import JsonInput, NoRowError
 
 CREATE_SESSION: Final[LiteralString] = """-- name: CreateSession :one
 INSERT INTO sessions (user_id, repository_id, parent_session_id, title, directory, model)
@@ -159,20 +159,7 @@ def create_session(
     r = cur.fetchone()
     if r is None:
         raise NoRowError("create_session")
-    row: models.Session = models.Session(
-        r[0],
-        r[1],
-        r[2],
-        r[3],
-        r[4],
-        r[5],
-        r[6],
-        enums.SESSION_STATUS_BY_VALUE[r[7]],
-        r[8],
-        r[9],
-        r[10],
-        r[11],
-    )
+    row: models.Session = models.load_session(r)
     return row
 
 
@@ -181,24 +168,7 @@ def get_session(conn: psycopg.Connection[Any], *, id: int) -> models.Session | N
     cur = thread_cursor(conn)
     cur.execute(GET_SESSION, (id,))
     r = cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.Session(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            r[5],
-            r[6],
-            enums.SESSION_STATUS_BY_VALUE[r[7]],
-            r[8],
-            r[9],
-            r[10],
-            r[11],
-        )
-    )
+    return None if r is None else models.load_session(r)
 
 
 def list_user_sessions(
@@ -215,23 +185,7 @@ def list_user_sessions(
     """
     cur = thread_cursor(conn)
     cur.execute(LIST_USER_SESSIONS, (user_id, status, before_created_at, before_id, page_size))
-    return [
-        models.Session(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            r[5],
-            r[6],
-            enums.SESSION_STATUS_BY_VALUE[r[7]],
-            r[8],
-            r[9],
-            r[10],
-            r[11],
-        )
-        for r in cur.fetchall()
-    ]
+    return [models.load_session(r) for r in cur.fetchall()]
 
 
 def iter_list_user_sessions(
@@ -256,20 +210,7 @@ def iter_list_user_sessions(
         )
         while rows := stream.fetch():
             for r in rows:
-                yield models.Session(
-                    r[0],
-                    r[1],
-                    r[2],
-                    r[3],
-                    r[4],
-                    r[5],
-                    r[6],
-                    enums.SESSION_STATUS_BY_VALUE[r[7]],
-                    r[8],
-                    r[9],
-                    r[10],
-                    r[11],
-                )
+                yield models.load_session(r)
 
 
 def update_session_status(
@@ -279,24 +220,7 @@ def update_session_status(
     cur = thread_cursor(conn)
     cur.execute(UPDATE_SESSION_STATUS, (status, id))
     r = cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.Session(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            r[5],
-            r[6],
-            enums.SESSION_STATUS_BY_VALUE[r[7]],
-            r[8],
-            r[9],
-            r[10],
-            r[11],
-        )
-    )
+    return None if r is None else models.load_session(r)
 
 
 def update_session_title(
@@ -306,24 +230,7 @@ def update_session_title(
     cur = thread_cursor(conn)
     cur.execute(UPDATE_SESSION_TITLE, (title, id))
     r = cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.Session(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            r[5],
-            r[6],
-            enums.SESSION_STATUS_BY_VALUE[r[7]],
-            r[8],
-            r[9],
-            r[10],
-            r[11],
-        )
-    )
+    return None if r is None else models.load_session(r)
 
 
 def add_session_tokens(conn: psycopg.Connection[Any], *, tokens: int, id: int) -> int | None:
@@ -359,24 +266,7 @@ def append_message(
     cur = thread_cursor(conn)
     cur.execute(APPEND_MESSAGE, (role, status, model, session_id))
     r = cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.Message(
-            r[0],
-            r[1],
-            r[2],
-            enums.MESSAGE_ROLE_BY_VALUE[r[3]],
-            enums.MESSAGE_STATUS_BY_VALUE[r[4]],
-            r[5],
-            r[6],
-            r[7],
-            r[8],
-            r[9],
-            r[10],
-            r[11],
-        )
-    )
+    return None if r is None else models.load_message(r)
 
 
 def get_message(conn: psycopg.Connection[Any], *, id: int) -> models.Message | None:
@@ -384,24 +274,7 @@ def get_message(conn: psycopg.Connection[Any], *, id: int) -> models.Message | N
     cur = thread_cursor(conn)
     cur.execute(GET_MESSAGE, (id,))
     r = cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.Message(
-            r[0],
-            r[1],
-            r[2],
-            enums.MESSAGE_ROLE_BY_VALUE[r[3]],
-            enums.MESSAGE_STATUS_BY_VALUE[r[4]],
-            r[5],
-            r[6],
-            r[7],
-            r[8],
-            r[9],
-            r[10],
-            r[11],
-        )
-    )
+    return None if r is None else models.load_message(r)
 
 
 def list_session_messages(
@@ -414,23 +287,7 @@ def list_session_messages(
     """A session's messages in order, after a position (pass NULL for the start)."""
     cur = thread_cursor(conn)
     cur.execute(LIST_SESSION_MESSAGES, (session_id, after_position, page_size))
-    return [
-        models.Message(
-            r[0],
-            r[1],
-            r[2],
-            enums.MESSAGE_ROLE_BY_VALUE[r[3]],
-            enums.MESSAGE_STATUS_BY_VALUE[r[4]],
-            r[5],
-            r[6],
-            r[7],
-            r[8],
-            r[9],
-            r[10],
-            r[11],
-        )
-        for r in cur.fetchall()
-    ]
+    return [models.load_message(r) for r in cur.fetchall()]
 
 
 def iter_list_session_messages(
@@ -451,20 +308,7 @@ def iter_list_session_messages(
         stream.execute(LIST_SESSION_MESSAGES, (session_id, after_position, page_size))
         while rows := stream.fetch():
             for r in rows:
-                yield models.Message(
-                    r[0],
-                    r[1],
-                    r[2],
-                    enums.MESSAGE_ROLE_BY_VALUE[r[3]],
-                    enums.MESSAGE_STATUS_BY_VALUE[r[4]],
-                    r[5],
-                    r[6],
-                    r[7],
-                    r[8],
-                    r[9],
-                    r[10],
-                    r[11],
-                )
+                yield models.load_message(r)
 
 
 def finish_message(
@@ -482,24 +326,7 @@ def finish_message(
     cur = thread_cursor(conn)
     cur.execute(FINISH_MESSAGE, (status, input_tokens, output_tokens, error, id))
     r = cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.Message(
-            r[0],
-            r[1],
-            r[2],
-            enums.MESSAGE_ROLE_BY_VALUE[r[3]],
-            enums.MESSAGE_STATUS_BY_VALUE[r[4]],
-            r[5],
-            r[6],
-            r[7],
-            r[8],
-            r[9],
-            r[10],
-            r[11],
-        )
-    )
+    return None if r is None else models.load_message(r)
 
 
 def update_message_status(
@@ -509,24 +336,7 @@ def update_message_status(
     cur = thread_cursor(conn)
     cur.execute(UPDATE_MESSAGE_STATUS, (status, id))
     r = cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.Message(
-            r[0],
-            r[1],
-            r[2],
-            enums.MESSAGE_ROLE_BY_VALUE[r[3]],
-            enums.MESSAGE_STATUS_BY_VALUE[r[4]],
-            r[5],
-            r[6],
-            r[7],
-            r[8],
-            r[9],
-            r[10],
-            r[11],
-        )
-    )
+    return None if r is None else models.load_message(r)
 
 
 def append_part(
@@ -539,11 +349,7 @@ def append_part(
     cur = thread_cursor(conn)
     cur.execute(APPEND_PART, (kind, Jsonb(content), message_id))
     r = cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.Part(r[0], r[1], r[2], enums.PART_KIND_BY_VALUE[r[3]], r[4], r[5], r[6])
-    )
+    return None if r is None else models.load_part(r)
 
 
 def update_part_content(
@@ -553,21 +359,14 @@ def update_part_content(
     cur = thread_cursor(conn)
     cur.execute(UPDATE_PART_CONTENT, (Jsonb(content), id))
     r = cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.Part(r[0], r[1], r[2], enums.PART_KIND_BY_VALUE[r[3]], r[4], r[5], r[6])
-    )
+    return None if r is None else models.load_part(r)
 
 
 def list_message_parts(conn: psycopg.Connection[Any], *, message_id: int) -> list[models.Part]:
     """The parts of a message in order."""
     cur = thread_cursor(conn)
     cur.execute(LIST_MESSAGE_PARTS, (message_id,))
-    return [
-        models.Part(r[0], r[1], r[2], enums.PART_KIND_BY_VALUE[r[3]], r[4], r[5], r[6])
-        for r in cur.fetchall()
-    ]
+    return [models.load_part(r) for r in cur.fetchall()]
 
 
 def iter_list_message_parts(
@@ -583,9 +382,7 @@ def iter_list_message_parts(
         stream.execute(LIST_MESSAGE_PARTS, (message_id,))
         while rows := stream.fetch():
             for r in rows:
-                yield models.Part(
-                    r[0], r[1], r[2], enums.PART_KIND_BY_VALUE[r[3]], r[4], r[5], r[6]
-                )
+                yield models.load_part(r)
 
 
 def get_session_token_totals(

@@ -156,7 +156,7 @@ def create_auth_session(
     cur = thread_cursor(conn)
     cur.execute(CREATE_AUTH_SESSION, (user_id, session_key_hash, user_agent, expires_at))
     r = cur.fetchone()
-    return None if r is None else models.AuthSession(*r)
+    return None if r is None else models.load_auth_session(r)
 
 
 def get_valid_auth_session(
@@ -166,7 +166,7 @@ def get_valid_auth_session(
     cur = thread_cursor(conn)
     cur.execute(GET_VALID_AUTH_SESSION, (session_key_hash,))
     r = cur.fetchone()
-    return None if r is None else models.AuthSession(*r)
+    return None if r is None else models.load_auth_session(r)
 
 
 def refresh_auth_session(
@@ -185,7 +185,7 @@ def refresh_auth_session(
     cur = thread_cursor(conn)
     cur.execute(REFRESH_AUTH_SESSION, (ttl, refresh_window, session_key_hash))
     r = cur.fetchone()
-    return None if r is None else models.AuthSession(*r)
+    return None if r is None else models.load_auth_session(r)
 
 
 def list_user_auth_sessions(
@@ -194,7 +194,7 @@ def list_user_auth_sessions(
     """A user's live sessions, newest first (the "where you're signed in" page)."""
     cur = thread_cursor(conn)
     cur.execute(LIST_USER_AUTH_SESSIONS, (user_id,))
-    return [models.AuthSession(*r) for r in cur.fetchall()]
+    return [models.load_auth_session(r) for r in cur.fetchall()]
 
 
 def iter_list_user_auth_sessions(
@@ -210,7 +210,7 @@ def iter_list_user_auth_sessions(
         stream.execute(LIST_USER_AUTH_SESSIONS, (user_id,))
         while rows := stream.fetch():
             for r in rows:
-                yield models.AuthSession(*r)
+                yield models.load_auth_session(r)
 
 
 def delete_auth_session(conn: psycopg.Connection[Any], *, session_key_hash: str) -> int:
@@ -246,7 +246,7 @@ def create_siwe_nonce(
     cur = thread_cursor(conn)
     cur.execute(CREATE_SIWE_NONCE, (nonce, wallet_address, ttl))
     r = cur.fetchone()
-    return None if r is None else models.SiweNonce(*r)
+    return None if r is None else models.load_siwe_nonce(r)
 
 
 def consume_siwe_nonce(
@@ -260,7 +260,7 @@ def consume_siwe_nonce(
     cur = thread_cursor(conn)
     cur.execute(CONSUME_SIWE_NONCE, (nonce, wallet_address))
     r = cur.fetchone()
-    return None if r is None else models.SiweNonce(*r)
+    return None if r is None else models.load_siwe_nonce(r)
 
 
 def delete_expired_siwe_nonces(conn: psycopg.Connection[Any]) -> int:
@@ -290,7 +290,7 @@ def create_access_token(
         CREATE_ACCESS_TOKEN, (user_id, name, token_hash, token_last_eight, scopes, expires_at)
     )
     r = cur.fetchone()
-    return None if r is None else models.AccessToken(*r)
+    return None if r is None else models.load_access_token(r)
 
 
 def get_access_token(
@@ -300,7 +300,7 @@ def get_access_token(
     cur = thread_cursor(conn)
     cur.execute(GET_ACCESS_TOKEN, (id, user_id))
     r = cur.fetchone()
-    return None if r is None else models.AccessToken(*r)
+    return None if r is None else models.load_access_token(r)
 
 
 def validate_access_token(
@@ -312,14 +312,14 @@ def validate_access_token(
     cur = thread_cursor(conn)
     cur.execute(VALIDATE_ACCESS_TOKEN, (token_hash,))
     r = cur.fetchone()
-    return None if r is None else models.AccessToken(*r)
+    return None if r is None else models.load_access_token(r)
 
 
 def list_access_tokens(conn: psycopg.Connection[Any], *, user_id: int) -> list[models.AccessToken]:
     """A user's tokens (revoked ones included, for the audit view), newest first."""
     cur = thread_cursor(conn)
     cur.execute(LIST_ACCESS_TOKENS, (user_id,))
-    return [models.AccessToken(*r) for r in cur.fetchall()]
+    return [models.load_access_token(r) for r in cur.fetchall()]
 
 
 def iter_list_access_tokens(
@@ -335,7 +335,7 @@ def iter_list_access_tokens(
         stream.execute(LIST_ACCESS_TOKENS, (user_id,))
         while rows := stream.fetch():
             for r in rows:
-                yield models.AccessToken(*r)
+                yield models.load_access_token(r)
 
 
 def revoke_access_token(
@@ -345,7 +345,7 @@ def revoke_access_token(
     cur = thread_cursor(conn)
     cur.execute(REVOKE_ACCESS_TOKEN, (id, user_id))
     r = cur.fetchone()
-    return None if r is None else models.AccessToken(*r)
+    return None if r is None else models.load_access_token(r)
 
 
 def add_ssh_key(
@@ -363,7 +363,7 @@ def add_ssh_key(
     cur = thread_cursor(conn)
     cur.execute(ADD_SSH_KEY, (user_id, name, fingerprint, public_key, key_type))
     r = cur.fetchone()
-    return None if r is None else models.SshKey(*r)
+    return None if r is None else models.load_ssh_key(r)
 
 
 def get_ssh_key_by_fingerprint(
@@ -373,7 +373,7 @@ def get_ssh_key_by_fingerprint(
     cur = thread_cursor(conn)
     cur.execute(GET_SSH_KEY_BY_FINGERPRINT, (fingerprint,))
     r = cur.fetchone()
-    return None if r is None else models.SshKey(*r)
+    return None if r is None else models.load_ssh_key(r)
 
 
 def authenticate_ssh_key(
@@ -385,14 +385,14 @@ def authenticate_ssh_key(
     cur = thread_cursor(conn)
     cur.execute(AUTHENTICATE_SSH_KEY, (fingerprint,))
     r = cur.fetchone()
-    return None if r is None else models.SshKey(*r)
+    return None if r is None else models.load_ssh_key(r)
 
 
 def list_ssh_keys(conn: psycopg.Connection[Any], *, user_id: int) -> list[models.SshKey]:
     """A user's keys in the order they were added."""
     cur = thread_cursor(conn)
     cur.execute(LIST_SSH_KEYS, (user_id,))
-    return [models.SshKey(*r) for r in cur.fetchall()]
+    return [models.load_ssh_key(r) for r in cur.fetchall()]
 
 
 def iter_list_ssh_keys(
@@ -408,7 +408,7 @@ def iter_list_ssh_keys(
         stream.execute(LIST_SSH_KEYS, (user_id,))
         while rows := stream.fetch():
             for r in rows:
-                yield models.SshKey(*r)
+                yield models.load_ssh_key(r)
 
 
 def delete_ssh_key(conn: psycopg.Connection[Any], *, id: int, user_id: int) -> int:

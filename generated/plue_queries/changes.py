@@ -14,7 +14,7 @@ from psycopg.types.json import Jsonb
 from plue_queries import enums, models
 from plue_queries._cursors import thread_cursor
 from plue_queries._streams import ServerStream
-from plue_queries._types import JsonInput, NoRowError
+from plue_queries.types import JsonInput, NoRowError
 
 UPSERT_CHANGE: Final[LiteralString] = """-- name: UpsertChange :one
 INSERT INTO changes (
@@ -216,7 +216,7 @@ def upsert_change(
     r = cur.fetchone()
     if r is None:
         raise NoRowError("upsert_change")
-    row: models.Change = models.Change(*r)
+    row: models.Change = models.load_change(r)
     return row
 
 
@@ -227,7 +227,7 @@ def get_change_by_change_id(
     cur = thread_cursor(conn)
     cur.execute(GET_CHANGE_BY_CHANGE_ID, (repository_id, change_id))
     r = cur.fetchone()
-    return None if r is None else models.Change(*r)
+    return None if r is None else models.load_change(r)
 
 
 def get_change_by_commit_id(
@@ -237,7 +237,7 @@ def get_change_by_commit_id(
     cur = thread_cursor(conn)
     cur.execute(GET_CHANGE_BY_COMMIT_ID, (repository_id, commit_id))
     r = cur.fetchone()
-    return None if r is None else models.Change(*r)
+    return None if r is None else models.load_change(r)
 
 
 def list_changes(
@@ -253,7 +253,7 @@ def list_changes(
     """
     cur = thread_cursor(conn)
     cur.execute(LIST_CHANGES, (repository_id, before_created_at, before_id, page_size))
-    return [models.Change(*r) for r in cur.fetchall()]
+    return [models.load_change(r) for r in cur.fetchall()]
 
 
 def iter_list_changes(
@@ -275,7 +275,7 @@ def iter_list_changes(
         stream.execute(LIST_CHANGES, (repository_id, before_created_at, before_id, page_size))
         while rows := stream.fetch():
             for r in rows:
-                yield models.Change(*r)
+                yield models.load_change(r)
 
 
 def list_change_parents(
@@ -284,7 +284,7 @@ def list_change_parents(
     """The recorded parents of a change, in jj's parent order."""
     cur = thread_cursor(conn)
     cur.execute(LIST_CHANGE_PARENTS, (repository_id, change_id))
-    return [models.Change(*r) for r in cur.fetchall()]
+    return [models.load_change(r) for r in cur.fetchall()]
 
 
 def iter_list_change_parents(
@@ -300,7 +300,7 @@ def iter_list_change_parents(
         stream.execute(LIST_CHANGE_PARENTS, (repository_id, change_id))
         while rows := stream.fetch():
             for r in rows:
-                yield models.Change(*r)
+                yield models.load_change(r)
 
 
 def list_change_children(
@@ -309,7 +309,7 @@ def list_change_children(
     """The recorded children of a change (changes listing it as a parent), oldest first."""
     cur = thread_cursor(conn)
     cur.execute(LIST_CHANGE_CHILDREN, (repository_id, change_id))
-    return [models.Change(*r) for r in cur.fetchall()]
+    return [models.load_change(r) for r in cur.fetchall()]
 
 
 def iter_list_change_children(
@@ -325,7 +325,7 @@ def iter_list_change_children(
         stream.execute(LIST_CHANGE_CHILDREN, (repository_id, change_id))
         while rows := stream.fetch():
             for r in rows:
-                yield models.Change(*r)
+                yield models.load_change(r)
 
 
 def delete_change(conn: psycopg.Connection[Any], *, repository_id: int, change_id: str) -> int:
@@ -357,9 +357,7 @@ def upsert_file_tracker(
     r = cur.fetchone()
     if r is None:
         raise NoRowError("upsert_file_tracker")
-    row: models.FileTracker = models.FileTracker(
-        r[0], r[1], r[2], r[3], r[4], enums.FILE_CHANGE_KIND_BY_VALUE[r[5]], r[6], r[7], r[8]
-    )
+    row: models.FileTracker = models.load_file_tracker(r)
     return row
 
 
@@ -369,12 +367,7 @@ def list_file_trackers(
     """The files touched by a change, by path."""
     cur = thread_cursor(conn)
     cur.execute(LIST_FILE_TRACKERS, (repository_id, change_id))
-    return [
-        models.FileTracker(
-            r[0], r[1], r[2], r[3], r[4], enums.FILE_CHANGE_KIND_BY_VALUE[r[5]], r[6], r[7], r[8]
-        )
-        for r in cur.fetchall()
-    ]
+    return [models.load_file_tracker(r) for r in cur.fetchall()]
 
 
 def iter_list_file_trackers(
@@ -390,17 +383,7 @@ def iter_list_file_trackers(
         stream.execute(LIST_FILE_TRACKERS, (repository_id, change_id))
         while rows := stream.fetch():
             for r in rows:
-                yield models.FileTracker(
-                    r[0],
-                    r[1],
-                    r[2],
-                    r[3],
-                    r[4],
-                    enums.FILE_CHANGE_KIND_BY_VALUE[r[5]],
-                    r[6],
-                    r[7],
-                    r[8],
-                )
+                yield models.load_file_tracker(r)
 
 
 def summarize_file_trackers(
@@ -444,7 +427,7 @@ def append_jj_operation(
         (repository_id, operation_id, parent_operation_ids, description, user_id, Jsonb(metadata)),
     )
     r = cur.fetchone()
-    return None if r is None else models.JjOperation(*r)
+    return None if r is None else models.load_jj_operation(r)
 
 
 def get_jj_operation(
@@ -454,7 +437,7 @@ def get_jj_operation(
     cur = thread_cursor(conn)
     cur.execute(GET_JJ_OPERATION, (repository_id, operation_id))
     r = cur.fetchone()
-    return None if r is None else models.JjOperation(*r)
+    return None if r is None else models.load_jj_operation(r)
 
 
 def list_jj_operations(
@@ -470,7 +453,7 @@ def list_jj_operations(
     """
     cur = thread_cursor(conn)
     cur.execute(LIST_JJ_OPERATIONS, (repository_id, before_created_at, before_id, page_size))
-    return [models.JjOperation(*r) for r in cur.fetchall()]
+    return [models.load_jj_operation(r) for r in cur.fetchall()]
 
 
 def iter_list_jj_operations(
@@ -492,7 +475,7 @@ def iter_list_jj_operations(
         stream.execute(LIST_JJ_OPERATIONS, (repository_id, before_created_at, before_id, page_size))
         while rows := stream.fetch():
             for r in rows:
-                yield models.JjOperation(*r)
+                yield models.load_jj_operation(r)
 
 
 def record_snapshot(
@@ -514,7 +497,7 @@ def record_snapshot(
     r = cur.fetchone()
     if r is None:
         raise NoRowError("record_snapshot")
-    row: models.SnapshotHistory = models.SnapshotHistory(*r)
+    row: models.SnapshotHistory = models.load_snapshot_history(r)
     return row
 
 
@@ -529,7 +512,7 @@ def list_snapshots(
     """One page of a repository's snapshots, latest first."""
     cur = thread_cursor(conn)
     cur.execute(LIST_SNAPSHOTS, (repository_id, before_created_at, before_id, page_size))
-    return [models.SnapshotHistory(*r) for r in cur.fetchall()]
+    return [models.load_snapshot_history(r) for r in cur.fetchall()]
 
 
 def iter_list_snapshots(
@@ -551,7 +534,7 @@ def iter_list_snapshots(
         stream.execute(LIST_SNAPSHOTS, (repository_id, before_created_at, before_id, page_size))
         while rows := stream.fetch():
             for r in rows:
-                yield models.SnapshotHistory(*r)
+                yield models.load_snapshot_history(r)
 
 
 def list_change_snapshots(
@@ -560,7 +543,7 @@ def list_change_snapshots(
     """The latest snapshots of one change, latest first."""
     cur = thread_cursor(conn)
     cur.execute(LIST_CHANGE_SNAPSHOTS, (repository_id, change_id, page_size))
-    return [models.SnapshotHistory(*r) for r in cur.fetchall()]
+    return [models.load_snapshot_history(r) for r in cur.fetchall()]
 
 
 def iter_list_change_snapshots(
@@ -581,4 +564,4 @@ def iter_list_change_snapshots(
         stream.execute(LIST_CHANGE_SNAPSHOTS, (repository_id, change_id, page_size))
         while rows := stream.fetch():
             for r in rows:
-                yield models.SnapshotHistory(*r)
+                yield models.load_snapshot_history(r)

@@ -13,7 +13,7 @@ import psycopg
 from plue_queries import enums, models
 from plue_queries._cursors import thread_cursor
 from plue_queries._streams import ServerStream
-from plue_queries._types import NoRowError
+from plue_queries.types import NoRowError
 
 STAR_REPOSITORY: Final[LiteralString] = """-- name: StarRepository :execrows
 INSERT INTO stars (user_id, repository_id)
@@ -281,7 +281,7 @@ def watch_repository(
     r = cur.fetchone()
     if r is None:
         raise NoRowError("watch_repository")
-    row: models.Watch = models.Watch(r[0], r[1], enums.WATCH_MODE_BY_VALUE[r[2]], r[3], r[4])
+    row: models.Watch = models.load_watch(r)
     return row
 
 
@@ -299,9 +299,7 @@ def get_watch(
     cur = thread_cursor(conn)
     cur.execute(GET_WATCH, (user_id, repository_id))
     r = cur.fetchone()
-    return (
-        None if r is None else models.Watch(r[0], r[1], enums.WATCH_MODE_BY_VALUE[r[2]], r[3], r[4])
-    )
+    return None if r is None else models.load_watch(r)
 
 
 def count_watchers(conn: psycopg.Connection[Any], *, repository_id: int) -> int:

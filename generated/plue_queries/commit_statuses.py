@@ -12,7 +12,7 @@ import psycopg
 from plue_queries import enums, models
 from plue_queries._cursors import thread_cursor
 from plue_queries._streams import ServerStream
-from plue_queries._types import NoRowError
+from plue_queries.types import NoRowError
 
 UPSERT_COMMIT_STATUS: Final[LiteralString] = """-- name: UpsertCommitStatus :one
 INSERT INTO commit_statuses (
@@ -103,19 +103,7 @@ def upsert_commit_status(
     r = cur.fetchone()
     if r is None:
         raise NoRowError("upsert_commit_status")
-    row: models.CommitStatus = models.CommitStatus(
-        r[0],
-        r[1],
-        r[2],
-        r[3],
-        enums.COMMIT_STATE_BY_VALUE[r[4]],
-        r[5],
-        r[6],
-        r[7],
-        r[8],
-        r[9],
-        r[10],
-    )
+    row: models.CommitStatus = models.load_commit_status(r)
     return row
 
 
@@ -125,22 +113,7 @@ def list_commit_statuses(
     """The current statuses of a commit, one per context, by context name."""
     cur = thread_cursor(conn)
     cur.execute(LIST_COMMIT_STATUSES, (repository_id, commit_sha))
-    return [
-        models.CommitStatus(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            enums.COMMIT_STATE_BY_VALUE[r[4]],
-            r[5],
-            r[6],
-            r[7],
-            r[8],
-            r[9],
-            r[10],
-        )
-        for r in cur.fetchall()
-    ]
+    return [models.load_commit_status(r) for r in cur.fetchall()]
 
 
 def iter_list_commit_statuses(
@@ -156,19 +129,7 @@ def iter_list_commit_statuses(
         stream.execute(LIST_COMMIT_STATUSES, (repository_id, commit_sha))
         while rows := stream.fetch():
             for r in rows:
-                yield models.CommitStatus(
-                    r[0],
-                    r[1],
-                    r[2],
-                    r[3],
-                    enums.COMMIT_STATE_BY_VALUE[r[4]],
-                    r[5],
-                    r[6],
-                    r[7],
-                    r[8],
-                    r[9],
-                    r[10],
-                )
+                yield models.load_commit_status(r)
 
 
 def get_combined_commit_status(

@@ -15,7 +15,7 @@ from plue_queries import enums, models
 from plue_queries._atomic import atomic
 from plue_queries._cursors import thread_cursor
 from plue_queries._streams import ServerStream
-from plue_queries._types import JsonInput, NoRowError
+from plue_queries.types import JsonInput, NoRowError
 
 CREATE_ISSUE: Final[LiteralString] = """-- name: CreateIssue :one
 INSERT INTO issues (repository_id, issue_number, title, body, author_id, milestone_id, due_date)
@@ -474,20 +474,7 @@ def create_issue(
     r = cur.fetchone()
     if r is None:
         raise NoRowError("create_issue")
-    row: models.Issue = models.Issue(
-        r[0],
-        r[1],
-        r[2],
-        r[3],
-        r[4],
-        enums.ISSUE_STATE_BY_VALUE[r[5]],
-        r[6],
-        r[7],
-        r[8],
-        r[9],
-        r[10],
-        r[11],
-    )
+    row: models.Issue = models.load_issue(r)
     return row
 
 
@@ -496,24 +483,7 @@ def get_issue(conn: psycopg.Connection[Any], *, id: int) -> models.Issue | None:
     cur = thread_cursor(conn)
     cur.execute(GET_ISSUE, (id,))
     r = cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.Issue(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            enums.ISSUE_STATE_BY_VALUE[r[5]],
-            r[6],
-            r[7],
-            r[8],
-            r[9],
-            r[10],
-            r[11],
-        )
-    )
+    return None if r is None else models.load_issue(r)
 
 
 def get_issue_by_number(
@@ -523,24 +493,7 @@ def get_issue_by_number(
     cur = thread_cursor(conn)
     cur.execute(GET_ISSUE_BY_NUMBER, (repository_id, issue_number))
     r = cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.Issue(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            enums.ISSUE_STATE_BY_VALUE[r[5]],
-            r[6],
-            r[7],
-            r[8],
-            r[9],
-            r[10],
-            r[11],
-        )
-    )
+    return None if r is None else models.load_issue(r)
 
 
 def list_issues(
@@ -573,23 +526,7 @@ def list_issues(
             page_size,
         ),
     )
-    return [
-        models.Issue(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            enums.ISSUE_STATE_BY_VALUE[r[5]],
-            r[6],
-            r[7],
-            r[8],
-            r[9],
-            r[10],
-            r[11],
-        )
-        for r in cur.fetchall()
-    ]
+    return [models.load_issue(r) for r in cur.fetchall()]
 
 
 def iter_list_issues(
@@ -627,20 +564,7 @@ def iter_list_issues(
         )
         while rows := stream.fetch():
             for r in rows:
-                yield models.Issue(
-                    r[0],
-                    r[1],
-                    r[2],
-                    r[3],
-                    r[4],
-                    enums.ISSUE_STATE_BY_VALUE[r[5]],
-                    r[6],
-                    r[7],
-                    r[8],
-                    r[9],
-                    r[10],
-                    r[11],
-                )
+                yield models.load_issue(r)
 
 
 def get_issue_with_labels(
@@ -691,24 +615,7 @@ def update_issue(
     cur = thread_cursor(conn)
     cur.execute(UPDATE_ISSUE, (title, body, id))
     r = cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.Issue(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            enums.ISSUE_STATE_BY_VALUE[r[5]],
-            r[6],
-            r[7],
-            r[8],
-            r[9],
-            r[10],
-            r[11],
-        )
-    )
+    return None if r is None else models.load_issue(r)
 
 
 def close_issue(conn: psycopg.Connection[Any], *, id: int) -> models.Issue | None:
@@ -716,24 +623,7 @@ def close_issue(conn: psycopg.Connection[Any], *, id: int) -> models.Issue | Non
     cur = thread_cursor(conn)
     cur.execute(CLOSE_ISSUE, (id,))
     r = cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.Issue(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            enums.ISSUE_STATE_BY_VALUE[r[5]],
-            r[6],
-            r[7],
-            r[8],
-            r[9],
-            r[10],
-            r[11],
-        )
-    )
+    return None if r is None else models.load_issue(r)
 
 
 def reopen_issue(conn: psycopg.Connection[Any], *, id: int) -> models.Issue | None:
@@ -741,24 +631,7 @@ def reopen_issue(conn: psycopg.Connection[Any], *, id: int) -> models.Issue | No
     cur = thread_cursor(conn)
     cur.execute(REOPEN_ISSUE, (id,))
     r = cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.Issue(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            enums.ISSUE_STATE_BY_VALUE[r[5]],
-            r[6],
-            r[7],
-            r[8],
-            r[9],
-            r[10],
-            r[11],
-        )
-    )
+    return None if r is None else models.load_issue(r)
 
 
 def set_issue_due_date(
@@ -768,24 +641,7 @@ def set_issue_due_date(
     cur = thread_cursor(conn)
     cur.execute(SET_ISSUE_DUE_DATE, (due_date, id))
     r = cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.Issue(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            enums.ISSUE_STATE_BY_VALUE[r[5]],
-            r[6],
-            r[7],
-            r[8],
-            r[9],
-            r[10],
-            r[11],
-        )
-    )
+    return None if r is None else models.load_issue(r)
 
 
 def set_issue_milestone(
@@ -795,24 +651,7 @@ def set_issue_milestone(
     cur = thread_cursor(conn)
     cur.execute(SET_ISSUE_MILESTONE, (milestone_id, id))
     r = cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.Issue(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            enums.ISSUE_STATE_BY_VALUE[r[5]],
-            r[6],
-            r[7],
-            r[8],
-            r[9],
-            r[10],
-            r[11],
-        )
-    )
+    return None if r is None else models.load_issue(r)
 
 
 def delete_issue(conn: psycopg.Connection[Any], *, id: int) -> int:
@@ -831,7 +670,7 @@ def create_comment(
     r = cur.fetchone()
     if r is None:
         raise NoRowError("create_comment")
-    row: models.Comment = models.Comment(*r)
+    row: models.Comment = models.load_comment(r)
     return row
 
 
@@ -840,7 +679,7 @@ def get_comment(conn: psycopg.Connection[Any], *, id: int) -> models.Comment | N
     cur = thread_cursor(conn)
     cur.execute(GET_COMMENT, (id,))
     r = cur.fetchone()
-    return None if r is None else models.Comment(*r)
+    return None if r is None else models.load_comment(r)
 
 
 def list_comments(
@@ -856,7 +695,7 @@ def list_comments(
     """
     cur = thread_cursor(conn)
     cur.execute(LIST_COMMENTS, (issue_id, after_created_at, after_id, page_size))
-    return [models.Comment(*r) for r in cur.fetchall()]
+    return [models.load_comment(r) for r in cur.fetchall()]
 
 
 def iter_list_comments(
@@ -878,7 +717,7 @@ def iter_list_comments(
         stream.execute(LIST_COMMENTS, (issue_id, after_created_at, after_id, page_size))
         while rows := stream.fetch():
             for r in rows:
-                yield models.Comment(*r)
+                yield models.load_comment(r)
 
 
 def edit_comment(conn: psycopg.Connection[Any], *, body: str, id: int) -> models.Comment | None:
@@ -886,7 +725,7 @@ def edit_comment(conn: psycopg.Connection[Any], *, body: str, id: int) -> models
     cur = thread_cursor(conn)
     cur.execute(EDIT_COMMENT, (body, id))
     r = cur.fetchone()
-    return None if r is None else models.Comment(*r)
+    return None if r is None else models.load_comment(r)
 
 
 def delete_comment(conn: psycopg.Connection[Any], *, id: int) -> int:
@@ -918,7 +757,7 @@ def list_issue_assignees(conn: psycopg.Connection[Any], *, issue_id: int) -> lis
     """The users assigned to an issue, by username."""
     cur = thread_cursor(conn)
     cur.execute(LIST_ISSUE_ASSIGNEES, (issue_id,))
-    return [models.User(*r) for r in cur.fetchall()]
+    return [models.load_user(r) for r in cur.fetchall()]
 
 
 def iter_list_issue_assignees(
@@ -934,7 +773,7 @@ def iter_list_issue_assignees(
         stream.execute(LIST_ISSUE_ASSIGNEES, (issue_id,))
         while rows := stream.fetch():
             for r in rows:
-                yield models.User(*r)
+                yield models.load_user(r)
 
 
 def create_label(
@@ -946,7 +785,7 @@ def create_label(
     r = cur.fetchone()
     if r is None:
         raise NoRowError("create_label")
-    row: models.Label = models.Label(*r)
+    row: models.Label = models.load_label(r)
     return row
 
 
@@ -955,7 +794,7 @@ def get_label(conn: psycopg.Connection[Any], *, id: int) -> models.Label | None:
     cur = thread_cursor(conn)
     cur.execute(GET_LABEL, (id,))
     r = cur.fetchone()
-    return None if r is None else models.Label(*r)
+    return None if r is None else models.load_label(r)
 
 
 def get_label_by_name(
@@ -965,7 +804,7 @@ def get_label_by_name(
     cur = thread_cursor(conn)
     cur.execute(GET_LABEL_BY_NAME, (repository_id, name))
     r = cur.fetchone()
-    return None if r is None else models.Label(*r)
+    return None if r is None else models.load_label(r)
 
 
 def list_labels(
@@ -978,7 +817,7 @@ def list_labels(
     """One page of a repository's labels by name. Keyset: pass the last name seen."""
     cur = thread_cursor(conn)
     cur.execute(LIST_LABELS, (repository_id, after_name, page_size))
-    return [models.Label(*r) for r in cur.fetchall()]
+    return [models.load_label(r) for r in cur.fetchall()]
 
 
 def iter_list_labels(
@@ -999,7 +838,7 @@ def iter_list_labels(
         stream.execute(LIST_LABELS, (repository_id, after_name, page_size))
         while rows := stream.fetch():
             for r in rows:
-                yield models.Label(*r)
+                yield models.load_label(r)
 
 
 def update_label(
@@ -1014,7 +853,7 @@ def update_label(
     cur = thread_cursor(conn)
     cur.execute(UPDATE_LABEL, (name, color, description, id))
     r = cur.fetchone()
-    return None if r is None else models.Label(*r)
+    return None if r is None else models.load_label(r)
 
 
 def delete_label(conn: psycopg.Connection[Any], *, id: int) -> int:
@@ -1062,7 +901,7 @@ def list_issue_labels(conn: psycopg.Connection[Any], *, issue_id: int) -> list[m
     """The labels on an issue, by name."""
     cur = thread_cursor(conn)
     cur.execute(LIST_ISSUE_LABELS, (issue_id,))
-    return [models.Label(*r) for r in cur.fetchall()]
+    return [models.load_label(r) for r in cur.fetchall()]
 
 
 def iter_list_issue_labels(
@@ -1078,7 +917,7 @@ def iter_list_issue_labels(
         stream.execute(LIST_ISSUE_LABELS, (issue_id,))
         while rows := stream.fetch():
             for r in rows:
-                yield models.Label(*r)
+                yield models.load_label(r)
 
 
 def add_issue_dependency(
@@ -1111,23 +950,7 @@ def list_issues_blocked_by(
     """The issues that this issue blocks."""
     cur = thread_cursor(conn)
     cur.execute(LIST_ISSUES_BLOCKED_BY, (blocker_issue_id,))
-    return [
-        models.Issue(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            enums.ISSUE_STATE_BY_VALUE[r[5]],
-            r[6],
-            r[7],
-            r[8],
-            r[9],
-            r[10],
-            r[11],
-        )
-        for r in cur.fetchall()
-    ]
+    return [models.load_issue(r) for r in cur.fetchall()]
 
 
 def iter_list_issues_blocked_by(
@@ -1143,20 +966,7 @@ def iter_list_issues_blocked_by(
         stream.execute(LIST_ISSUES_BLOCKED_BY, (blocker_issue_id,))
         while rows := stream.fetch():
             for r in rows:
-                yield models.Issue(
-                    r[0],
-                    r[1],
-                    r[2],
-                    r[3],
-                    r[4],
-                    enums.ISSUE_STATE_BY_VALUE[r[5]],
-                    r[6],
-                    r[7],
-                    r[8],
-                    r[9],
-                    r[10],
-                    r[11],
-                )
+                yield models.load_issue(r)
 
 
 def list_issue_blockers(
@@ -1165,23 +975,7 @@ def list_issue_blockers(
     """The issues that block this issue (what must be done first)."""
     cur = thread_cursor(conn)
     cur.execute(LIST_ISSUE_BLOCKERS, (blocked_issue_id,))
-    return [
-        models.Issue(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            enums.ISSUE_STATE_BY_VALUE[r[5]],
-            r[6],
-            r[7],
-            r[8],
-            r[9],
-            r[10],
-            r[11],
-        )
-        for r in cur.fetchall()
-    ]
+    return [models.load_issue(r) for r in cur.fetchall()]
 
 
 def iter_list_issue_blockers(
@@ -1197,20 +991,7 @@ def iter_list_issue_blockers(
         stream.execute(LIST_ISSUE_BLOCKERS, (blocked_issue_id,))
         while rows := stream.fetch():
             for r in rows:
-                yield models.Issue(
-                    r[0],
-                    r[1],
-                    r[2],
-                    r[3],
-                    r[4],
-                    enums.ISSUE_STATE_BY_VALUE[r[5]],
-                    r[6],
-                    r[7],
-                    r[8],
-                    r[9],
-                    r[10],
-                    r[11],
-                )
+                yield models.load_issue(r)
 
 
 def add_subtask(
@@ -1223,7 +1004,7 @@ def add_subtask(
     cur = thread_cursor(conn)
     cur.execute(ADD_SUBTASK, (parent_issue_id, child_issue_id))
     r = cur.fetchone()
-    return None if r is None else models.Subtask(*r)
+    return None if r is None else models.load_subtask(r)
 
 
 def remove_subtask(
@@ -1239,23 +1020,7 @@ def list_subtasks(conn: psycopg.Connection[Any], *, parent_issue_id: int) -> lis
     """The subtasks of an issue, in their order."""
     cur = thread_cursor(conn)
     cur.execute(LIST_SUBTASKS, (parent_issue_id,))
-    return [
-        models.Issue(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            enums.ISSUE_STATE_BY_VALUE[r[5]],
-            r[6],
-            r[7],
-            r[8],
-            r[9],
-            r[10],
-            r[11],
-        )
-        for r in cur.fetchall()
-    ]
+    return [models.load_issue(r) for r in cur.fetchall()]
 
 
 def iter_list_subtasks(
@@ -1271,20 +1036,7 @@ def iter_list_subtasks(
         stream.execute(LIST_SUBTASKS, (parent_issue_id,))
         while rows := stream.fetch():
             for r in rows:
-                yield models.Issue(
-                    r[0],
-                    r[1],
-                    r[2],
-                    r[3],
-                    r[4],
-                    enums.ISSUE_STATE_BY_VALUE[r[5]],
-                    r[6],
-                    r[7],
-                    r[8],
-                    r[9],
-                    r[10],
-                    r[11],
-                )
+                yield models.load_issue(r)
 
 
 def get_parent_issue(conn: psycopg.Connection[Any], *, child_issue_id: int) -> models.Issue | None:
@@ -1292,24 +1044,7 @@ def get_parent_issue(conn: psycopg.Connection[Any], *, child_issue_id: int) -> m
     cur = thread_cursor(conn)
     cur.execute(GET_PARENT_ISSUE, (child_issue_id,))
     r = cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.Issue(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            enums.ISSUE_STATE_BY_VALUE[r[5]],
-            r[6],
-            r[7],
-            r[8],
-            r[9],
-            r[10],
-            r[11],
-        )
-    )
+    return None if r is None else models.load_issue(r)
 
 
 def pin_issue(
@@ -1321,7 +1056,7 @@ def pin_issue(
     cur = thread_cursor(conn)
     cur.execute(PIN_ISSUE, (pinned_by, issue_id))
     r = cur.fetchone()
-    return None if r is None else models.PinnedIssue(*r)
+    return None if r is None else models.load_pinned_issue(r)
 
 
 def unpin_issue(conn: psycopg.Connection[Any], *, issue_id: int) -> int:
@@ -1341,7 +1076,7 @@ def move_pinned_issue(
     """
     cur = thread_cursor(conn)
     cur.execute(MOVE_PINNED_ISSUE, (issue_id, position))
-    return [models.PinnedIssue(*r) for r in cur.fetchall()]
+    return [models.load_pinned_issue(r) for r in cur.fetchall()]
 
 
 def iter_move_pinned_issue(
@@ -1357,30 +1092,14 @@ def iter_move_pinned_issue(
         stream.execute(MOVE_PINNED_ISSUE, (issue_id, position))
         while rows := stream.fetch():
             for r in rows:
-                yield models.PinnedIssue(*r)
+                yield models.load_pinned_issue(r)
 
 
 def list_pinned_issues(conn: psycopg.Connection[Any], *, repository_id: int) -> list[models.Issue]:
     """A repository's pinned issues in display order."""
     cur = thread_cursor(conn)
     cur.execute(LIST_PINNED_ISSUES, (repository_id,))
-    return [
-        models.Issue(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            enums.ISSUE_STATE_BY_VALUE[r[5]],
-            r[6],
-            r[7],
-            r[8],
-            r[9],
-            r[10],
-            r[11],
-        )
-        for r in cur.fetchall()
-    ]
+    return [models.load_issue(r) for r in cur.fetchall()]
 
 
 def iter_list_pinned_issues(
@@ -1396,20 +1115,7 @@ def iter_list_pinned_issues(
         stream.execute(LIST_PINNED_ISSUES, (repository_id,))
         while rows := stream.fetch():
             for r in rows:
-                yield models.Issue(
-                    r[0],
-                    r[1],
-                    r[2],
-                    r[3],
-                    r[4],
-                    enums.ISSUE_STATE_BY_VALUE[r[5]],
-                    r[6],
-                    r[7],
-                    r[8],
-                    r[9],
-                    r[10],
-                    r[11],
-                )
+                yield models.load_issue(r)
 
 
 def create_mention(
@@ -1426,7 +1132,7 @@ def create_mention(
     r = cur.fetchone()
     if r is None:
         raise NoRowError("create_mention")
-    row: models.Mention = models.Mention(*r)
+    row: models.Mention = models.load_mention(r)
     return row
 
 
@@ -1445,7 +1151,7 @@ def list_mentions_for_user(
     cur.execute(
         LIST_MENTIONS_FOR_USER, (mentioned_user_id, before_created_at, before_id, page_size)
     )
-    return [models.Mention(*r) for r in cur.fetchall()]
+    return [models.load_mention(r) for r in cur.fetchall()]
 
 
 def iter_list_mentions_for_user(
@@ -1469,7 +1175,7 @@ def iter_list_mentions_for_user(
         )
         while rows := stream.fetch():
             for r in rows:
-                yield models.Mention(*r)
+                yield models.load_mention(r)
 
 
 def add_reaction(
@@ -1566,9 +1272,7 @@ def create_issue_event(
     r = cur.fetchone()
     if r is None:
         raise NoRowError("create_issue_event")
-    row: models.IssueEvent = models.IssueEvent(
-        r[0], r[1], r[2], enums.ISSUE_EVENT_TYPE_BY_VALUE[r[3]], r[4], r[5]
-    )
+    row: models.IssueEvent = models.load_issue_event(r)
     return row
 
 
@@ -1585,10 +1289,7 @@ def list_issue_events(
     """
     cur = thread_cursor(conn)
     cur.execute(LIST_ISSUE_EVENTS, (issue_id, after_created_at, after_id, page_size))
-    return [
-        models.IssueEvent(r[0], r[1], r[2], enums.ISSUE_EVENT_TYPE_BY_VALUE[r[3]], r[4], r[5])
-        for r in cur.fetchall()
-    ]
+    return [models.load_issue_event(r) for r in cur.fetchall()]
 
 
 def iter_list_issue_events(
@@ -1610,6 +1311,4 @@ def iter_list_issue_events(
         stream.execute(LIST_ISSUE_EVENTS, (issue_id, after_created_at, after_id, page_size))
         while rows := stream.fetch():
             for r in rows:
-                yield models.IssueEvent(
-                    r[0], r[1], r[2], enums.ISSUE_EVENT_TYPE_BY_VALUE[r[3]], r[4], r[5]
-                )
+                yield models.load_issue_event(r)

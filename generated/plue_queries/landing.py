@@ -14,7 +14,7 @@ from psycopg.types.json import Jsonb
 from plue_queries import enums, models
 from plue_queries._cursors import thread_cursor
 from plue_queries._streams import ServerStream
-from plue_queries._types import JsonInput, NoRowError
+from plue_queries.types import JsonInput, NoRowError
 
 SUBMIT_LANDING_REQUEST: Final[LiteralString] = """-- name: SubmitLandingRequest :one
 INSERT INTO landing_queue (
@@ -285,24 +285,7 @@ def submit_landing_request(
     r = cur.fetchone()
     if r is None:
         raise NoRowError("submit_landing_request")
-    row: models.LandingQueue = models.LandingQueue(
-        r[0],
-        r[1],
-        r[2],
-        r[3],
-        r[4],
-        r[5],
-        r[6],
-        r[7],
-        enums.LANDING_STATUS_BY_VALUE[r[8]],
-        r[9],
-        r[10],
-        r[11],
-        r[12],
-        r[13],
-        r[14],
-        r[15],
-    )
+    row: models.LandingQueue = models.load_landing_queue(r)
     return row
 
 
@@ -311,28 +294,7 @@ def get_landing_request(conn: psycopg.Connection[Any], *, id: int) -> models.Lan
     cur = thread_cursor(conn)
     cur.execute(GET_LANDING_REQUEST, (id,))
     r = cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.LandingQueue(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            r[5],
-            r[6],
-            r[7],
-            enums.LANDING_STATUS_BY_VALUE[r[8]],
-            r[9],
-            r[10],
-            r[11],
-            r[12],
-            r[13],
-            r[14],
-            r[15],
-        )
-    )
+    return None if r is None else models.load_landing_queue(r)
 
 
 def get_open_landing_request_for_change(
@@ -342,28 +304,7 @@ def get_open_landing_request_for_change(
     cur = thread_cursor(conn)
     cur.execute(GET_OPEN_LANDING_REQUEST_FOR_CHANGE, (repository_id, change_id))
     r = cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.LandingQueue(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            r[5],
-            r[6],
-            r[7],
-            enums.LANDING_STATUS_BY_VALUE[r[8]],
-            r[9],
-            r[10],
-            r[11],
-            r[12],
-            r[13],
-            r[14],
-            r[15],
-        )
-    )
+    return None if r is None else models.load_landing_queue(r)
 
 
 def list_landing_requests_by_status(
@@ -383,27 +324,7 @@ def list_landing_requests_by_status(
         LIST_LANDING_REQUESTS_BY_STATUS,
         (repository_id, status, before_created_at, before_id, page_size),
     )
-    return [
-        models.LandingQueue(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            r[5],
-            r[6],
-            r[7],
-            enums.LANDING_STATUS_BY_VALUE[r[8]],
-            r[9],
-            r[10],
-            r[11],
-            r[12],
-            r[13],
-            r[14],
-            r[15],
-        )
-        for r in cur.fetchall()
-    ]
+    return [models.load_landing_queue(r) for r in cur.fetchall()]
 
 
 def iter_list_landing_requests_by_status(
@@ -429,24 +350,7 @@ def iter_list_landing_requests_by_status(
         )
         while rows := stream.fetch():
             for r in rows:
-                yield models.LandingQueue(
-                    r[0],
-                    r[1],
-                    r[2],
-                    r[3],
-                    r[4],
-                    r[5],
-                    r[6],
-                    r[7],
-                    enums.LANDING_STATUS_BY_VALUE[r[8]],
-                    r[9],
-                    r[10],
-                    r[11],
-                    r[12],
-                    r[13],
-                    r[14],
-                    r[15],
-                )
+                yield models.load_landing_queue(r)
 
 
 def count_landing_requests_by_status(
@@ -491,28 +395,7 @@ def update_landing_request(
     cur = thread_cursor(conn)
     cur.execute(UPDATE_LANDING_REQUEST, (title, description, stack_change_ids, id))
     r = cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.LandingQueue(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            r[5],
-            r[6],
-            r[7],
-            enums.LANDING_STATUS_BY_VALUE[r[8]],
-            r[9],
-            r[10],
-            r[11],
-            r[12],
-            r[13],
-            r[14],
-            r[15],
-        )
-    )
+    return None if r is None else models.load_landing_queue(r)
 
 
 def transition_landing_request(
@@ -529,28 +412,7 @@ def transition_landing_request(
     cur = thread_cursor(conn)
     cur.execute(TRANSITION_LANDING_REQUEST, (to_status, id))
     r = cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.LandingQueue(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            r[5],
-            r[6],
-            r[7],
-            enums.LANDING_STATUS_BY_VALUE[r[8]],
-            r[9],
-            r[10],
-            r[11],
-            r[12],
-            r[13],
-            r[14],
-            r[15],
-        )
-    )
+    return None if r is None else models.load_landing_queue(r)
 
 
 def record_landing_conflicts(
@@ -563,28 +425,7 @@ def record_landing_conflicts(
     cur = thread_cursor(conn)
     cur.execute(RECORD_LANDING_CONFLICTS, (Jsonb(conflict_info), id))
     r = cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.LandingQueue(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            r[5],
-            r[6],
-            r[7],
-            enums.LANDING_STATUS_BY_VALUE[r[8]],
-            r[9],
-            r[10],
-            r[11],
-            r[12],
-            r[13],
-            r[14],
-            r[15],
-        )
-    )
+    return None if r is None else models.load_landing_queue(r)
 
 
 def clear_landing_conflicts(
@@ -596,28 +437,7 @@ def clear_landing_conflicts(
     cur = thread_cursor(conn)
     cur.execute(CLEAR_LANDING_CONFLICTS, (id,))
     r = cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.LandingQueue(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            r[5],
-            r[6],
-            r[7],
-            enums.LANDING_STATUS_BY_VALUE[r[8]],
-            r[9],
-            r[10],
-            r[11],
-            r[12],
-            r[13],
-            r[14],
-            r[15],
-        )
-    )
+    return None if r is None else models.load_landing_queue(r)
 
 
 def mark_landing_landed(
@@ -629,28 +449,7 @@ def mark_landing_landed(
     cur = thread_cursor(conn)
     cur.execute(MARK_LANDING_LANDED, (landed_commit_id, landed_by, id))
     r = cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.LandingQueue(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            r[5],
-            r[6],
-            r[7],
-            enums.LANDING_STATUS_BY_VALUE[r[8]],
-            r[9],
-            r[10],
-            r[11],
-            r[12],
-            r[13],
-            r[14],
-            r[15],
-        )
-    )
+    return None if r is None else models.load_landing_queue(r)
 
 
 def list_next_landable(
@@ -661,27 +460,7 @@ def list_next_landable(
     """
     cur = thread_cursor(conn)
     cur.execute(LIST_NEXT_LANDABLE, (repository_id, max_count))
-    return [
-        models.LandingQueue(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            r[5],
-            r[6],
-            r[7],
-            enums.LANDING_STATUS_BY_VALUE[r[8]],
-            r[9],
-            r[10],
-            r[11],
-            r[12],
-            r[13],
-            r[14],
-            r[15],
-        )
-        for r in cur.fetchall()
-    ]
+    return [models.load_landing_queue(r) for r in cur.fetchall()]
 
 
 def iter_list_next_landable(
@@ -697,24 +476,7 @@ def iter_list_next_landable(
         stream.execute(LIST_NEXT_LANDABLE, (repository_id, max_count))
         while rows := stream.fetch():
             for r in rows:
-                yield models.LandingQueue(
-                    r[0],
-                    r[1],
-                    r[2],
-                    r[3],
-                    r[4],
-                    r[5],
-                    r[6],
-                    r[7],
-                    enums.LANDING_STATUS_BY_VALUE[r[8]],
-                    r[9],
-                    r[10],
-                    r[11],
-                    r[12],
-                    r[13],
-                    r[14],
-                    r[15],
-                )
+                yield models.load_landing_queue(r)
 
 
 def claim_next_landable(
@@ -727,27 +489,7 @@ def claim_next_landable(
     """
     cur = thread_cursor(conn)
     cur.execute(CLAIM_NEXT_LANDABLE, (repository_id, max_count))
-    return [
-        models.LandingQueue(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            r[5],
-            r[6],
-            r[7],
-            enums.LANDING_STATUS_BY_VALUE[r[8]],
-            r[9],
-            r[10],
-            r[11],
-            r[12],
-            r[13],
-            r[14],
-            r[15],
-        )
-        for r in cur.fetchall()
-    ]
+    return [models.load_landing_queue(r) for r in cur.fetchall()]
 
 
 def iter_claim_next_landable(
@@ -763,24 +505,7 @@ def iter_claim_next_landable(
         stream.execute(CLAIM_NEXT_LANDABLE, (repository_id, max_count))
         while rows := stream.fetch():
             for r in rows:
-                yield models.LandingQueue(
-                    r[0],
-                    r[1],
-                    r[2],
-                    r[3],
-                    r[4],
-                    r[5],
-                    r[6],
-                    r[7],
-                    enums.LANDING_STATUS_BY_VALUE[r[8]],
-                    r[9],
-                    r[10],
-                    r[11],
-                    r[12],
-                    r[13],
-                    r[14],
-                    r[15],
-                )
+                yield models.load_landing_queue(r)
 
 
 def delete_landing_request(conn: psycopg.Connection[Any], *, id: int) -> int:
@@ -806,9 +531,7 @@ def upsert_landing_review(
     r = cur.fetchone()
     if r is None:
         raise NoRowError("upsert_landing_review")
-    row: models.LandingReview = models.LandingReview(
-        r[0], r[1], r[2], enums.REVIEW_STATE_BY_VALUE[r[3]], r[4], r[5], r[6]
-    )
+    row: models.LandingReview = models.load_landing_review(r)
     return row
 
 
@@ -818,10 +541,7 @@ def list_landing_reviews(
     """The reviews of a landing request, oldest first."""
     cur = thread_cursor(conn)
     cur.execute(LIST_LANDING_REVIEWS, (landing_id,))
-    return [
-        models.LandingReview(r[0], r[1], r[2], enums.REVIEW_STATE_BY_VALUE[r[3]], r[4], r[5], r[6])
-        for r in cur.fetchall()
-    ]
+    return [models.load_landing_review(r) for r in cur.fetchall()]
 
 
 def iter_list_landing_reviews(
@@ -837,9 +557,7 @@ def iter_list_landing_reviews(
         stream.execute(LIST_LANDING_REVIEWS, (landing_id,))
         while rows := stream.fetch():
             for r in rows:
-                yield models.LandingReview(
-                    r[0], r[1], r[2], enums.REVIEW_STATE_BY_VALUE[r[3]], r[4], r[5], r[6]
-                )
+                yield models.load_landing_review(r)
 
 
 def delete_landing_review(
@@ -880,20 +598,7 @@ def create_landing_line_comment(
     r = cur.fetchone()
     if r is None:
         raise NoRowError("create_landing_line_comment")
-    row: models.LandingLineComment = models.LandingLineComment(
-        r[0],
-        r[1],
-        r[2],
-        r[3],
-        r[4],
-        enums.DIFF_SIDE_BY_VALUE[r[5]],
-        r[6],
-        r[7],
-        r[8],
-        r[9],
-        r[10],
-        r[11],
-    )
+    row: models.LandingLineComment = models.load_landing_line_comment(r)
     return row
 
 
@@ -904,24 +609,7 @@ def get_landing_line_comment(
     cur = thread_cursor(conn)
     cur.execute(GET_LANDING_LINE_COMMENT, (id,))
     r = cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.LandingLineComment(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            enums.DIFF_SIDE_BY_VALUE[r[5]],
-            r[6],
-            r[7],
-            r[8],
-            r[9],
-            r[10],
-            r[11],
-        )
-    )
+    return None if r is None else models.load_landing_line_comment(r)
 
 
 def list_landing_line_comments(
@@ -932,23 +620,7 @@ def list_landing_line_comments(
     """
     cur = thread_cursor(conn)
     cur.execute(LIST_LANDING_LINE_COMMENTS, (landing_id,))
-    return [
-        models.LandingLineComment(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            enums.DIFF_SIDE_BY_VALUE[r[5]],
-            r[6],
-            r[7],
-            r[8],
-            r[9],
-            r[10],
-            r[11],
-        )
-        for r in cur.fetchall()
-    ]
+    return [models.load_landing_line_comment(r) for r in cur.fetchall()]
 
 
 def iter_list_landing_line_comments(
@@ -964,20 +636,7 @@ def iter_list_landing_line_comments(
         stream.execute(LIST_LANDING_LINE_COMMENTS, (landing_id,))
         while rows := stream.fetch():
             for r in rows:
-                yield models.LandingLineComment(
-                    r[0],
-                    r[1],
-                    r[2],
-                    r[3],
-                    r[4],
-                    enums.DIFF_SIDE_BY_VALUE[r[5]],
-                    r[6],
-                    r[7],
-                    r[8],
-                    r[9],
-                    r[10],
-                    r[11],
-                )
+                yield models.load_landing_line_comment(r)
 
 
 def update_landing_line_comment(
@@ -987,24 +646,7 @@ def update_landing_line_comment(
     cur = thread_cursor(conn)
     cur.execute(UPDATE_LANDING_LINE_COMMENT, (body, id))
     r = cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.LandingLineComment(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            enums.DIFF_SIDE_BY_VALUE[r[5]],
-            r[6],
-            r[7],
-            r[8],
-            r[9],
-            r[10],
-            r[11],
-        )
-    )
+    return None if r is None else models.load_landing_line_comment(r)
 
 
 def resolve_landing_line_comment(
@@ -1014,24 +656,7 @@ def resolve_landing_line_comment(
     cur = thread_cursor(conn)
     cur.execute(RESOLVE_LANDING_LINE_COMMENT, (resolved_by, id))
     r = cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.LandingLineComment(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            enums.DIFF_SIDE_BY_VALUE[r[5]],
-            r[6],
-            r[7],
-            r[8],
-            r[9],
-            r[10],
-            r[11],
-        )
-    )
+    return None if r is None else models.load_landing_line_comment(r)
 
 
 def unresolve_landing_line_comment(
@@ -1041,24 +666,7 @@ def unresolve_landing_line_comment(
     cur = thread_cursor(conn)
     cur.execute(UNRESOLVE_LANDING_LINE_COMMENT, (id,))
     r = cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.LandingLineComment(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            enums.DIFF_SIDE_BY_VALUE[r[5]],
-            r[6],
-            r[7],
-            r[8],
-            r[9],
-            r[10],
-            r[11],
-        )
-    )
+    return None if r is None else models.load_landing_line_comment(r)
 
 
 def count_unresolved_landing_line_comments(

@@ -13,7 +13,7 @@ import psycopg
 from plue_queries import models
 from plue_queries._cursors import thread_cursor
 from plue_queries._streams import ServerStream
-from plue_queries._types import NoRowError
+from plue_queries.types import NoRowError
 
 RECORD_LLM_USAGE: Final[LiteralString] = """-- name: RecordLlmUsage :one
 INSERT INTO llm_usage (user_id, session_id, workflow_run_id, provider, model,
@@ -133,7 +133,7 @@ def record_llm_usage(
     r = cur.fetchone()
     if r is None:
         raise NoRowError("record_llm_usage")
-    row: models.LlmUsage = models.LlmUsage(*r)
+    row: models.LlmUsage = models.load_llm_usage(r)
     return row
 
 

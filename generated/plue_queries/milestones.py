@@ -13,7 +13,7 @@ import psycopg
 from plue_queries import enums, models
 from plue_queries._cursors import thread_cursor
 from plue_queries._streams import ServerStream
-from plue_queries._types import NoRowError
+from plue_queries.types import NoRowError
 
 CREATE_MILESTONE: Final[LiteralString] = """-- name: CreateMilestone :one
 INSERT INTO milestones (repository_id, title, description, due_date)
@@ -111,9 +111,7 @@ def create_milestone(
     r = cur.fetchone()
     if r is None:
         raise NoRowError("create_milestone")
-    row: models.Milestone = models.Milestone(
-        r[0], r[1], r[2], r[3], enums.ISSUE_STATE_BY_VALUE[r[4]], r[5], r[6], r[7], r[8]
-    )
+    row: models.Milestone = models.load_milestone(r)
     return row
 
 
@@ -122,13 +120,7 @@ def get_milestone(conn: psycopg.Connection[Any], *, id: int) -> models.Milestone
     cur = thread_cursor(conn)
     cur.execute(GET_MILESTONE, (id,))
     r = cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.Milestone(
-            r[0], r[1], r[2], r[3], enums.ISSUE_STATE_BY_VALUE[r[4]], r[5], r[6], r[7], r[8]
-        )
-    )
+    return None if r is None else models.load_milestone(r)
 
 
 def get_milestone_by_title(
@@ -138,13 +130,7 @@ def get_milestone_by_title(
     cur = thread_cursor(conn)
     cur.execute(GET_MILESTONE_BY_TITLE, (repository_id, title))
     r = cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.Milestone(
-            r[0], r[1], r[2], r[3], enums.ISSUE_STATE_BY_VALUE[r[4]], r[5], r[6], r[7], r[8]
-        )
-    )
+    return None if r is None else models.load_milestone(r)
 
 
 def list_milestones_with_counts(
@@ -234,13 +220,7 @@ def update_milestone(
     cur = thread_cursor(conn)
     cur.execute(UPDATE_MILESTONE, (title, description, due_date, id))
     r = cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.Milestone(
-            r[0], r[1], r[2], r[3], enums.ISSUE_STATE_BY_VALUE[r[4]], r[5], r[6], r[7], r[8]
-        )
-    )
+    return None if r is None else models.load_milestone(r)
 
 
 def close_milestone(conn: psycopg.Connection[Any], *, id: int) -> models.Milestone | None:
@@ -248,13 +228,7 @@ def close_milestone(conn: psycopg.Connection[Any], *, id: int) -> models.Milesto
     cur = thread_cursor(conn)
     cur.execute(CLOSE_MILESTONE, (id,))
     r = cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.Milestone(
-            r[0], r[1], r[2], r[3], enums.ISSUE_STATE_BY_VALUE[r[4]], r[5], r[6], r[7], r[8]
-        )
-    )
+    return None if r is None else models.load_milestone(r)
 
 
 def reopen_milestone(conn: psycopg.Connection[Any], *, id: int) -> models.Milestone | None:
@@ -262,13 +236,7 @@ def reopen_milestone(conn: psycopg.Connection[Any], *, id: int) -> models.Milest
     cur = thread_cursor(conn)
     cur.execute(REOPEN_MILESTONE, (id,))
     r = cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.Milestone(
-            r[0], r[1], r[2], r[3], enums.ISSUE_STATE_BY_VALUE[r[4]], r[5], r[6], r[7], r[8]
-        )
-    )
+    return None if r is None else models.load_milestone(r)
 
 
 def delete_milestone(conn: psycopg.Connection[Any], *, id: int) -> int:

@@ -14,7 +14,7 @@ from psycopg.types.json import Jsonb
 from plue_queries import enums, models
 from plue_queries._cursors import thread_cursor
 from plue_queries._streams import ServerStream
-from plue_queries._types import JsonInput, NoRowError
+from plue_queries.types import JsonInput, NoRowError
 
 CREATE_PULL_REQUEST: Final[LiteralString] = """-- name: CreatePullRequest :one
 INSERT INTO pull_requests (
@@ -290,30 +290,7 @@ def create_pull_request(
     r = cur.fetchone()
     if r is None:
         raise NoRowError("create_pull_request")
-    row: models.PullRequest = models.PullRequest(
-        r[0],
-        r[1],
-        r[2],
-        r[3],
-        r[4],
-        r[5],
-        r[6],
-        r[7],
-        r[8],
-        enums.PR_STATE_BY_VALUE[r[9]],
-        r[10],
-        None if r[11] is None else enums.MERGE_STYLE_BY_VALUE[r[11]],
-        r[12],
-        r[13],
-        r[14],
-        r[15],
-        r[16],
-        r[17],
-        r[18],
-        r[19],
-        r[20],
-        r[21],
-    )
+    row: models.PullRequest = models.load_pull_request(r)
     return row
 
 
@@ -322,34 +299,7 @@ def get_pull_request(conn: psycopg.Connection[Any], *, id: int) -> models.PullRe
     cur = thread_cursor(conn)
     cur.execute(GET_PULL_REQUEST, (id,))
     r = cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.PullRequest(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            r[5],
-            r[6],
-            r[7],
-            r[8],
-            enums.PR_STATE_BY_VALUE[r[9]],
-            r[10],
-            None if r[11] is None else enums.MERGE_STYLE_BY_VALUE[r[11]],
-            r[12],
-            r[13],
-            r[14],
-            r[15],
-            r[16],
-            r[17],
-            r[18],
-            r[19],
-            r[20],
-            r[21],
-        )
-    )
+    return None if r is None else models.load_pull_request(r)
 
 
 def get_pull_request_by_number(
@@ -359,34 +309,7 @@ def get_pull_request_by_number(
     cur = thread_cursor(conn)
     cur.execute(GET_PULL_REQUEST_BY_NUMBER, (base_repository_id, pr_number))
     r = cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.PullRequest(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            r[5],
-            r[6],
-            r[7],
-            r[8],
-            enums.PR_STATE_BY_VALUE[r[9]],
-            r[10],
-            None if r[11] is None else enums.MERGE_STYLE_BY_VALUE[r[11]],
-            r[12],
-            r[13],
-            r[14],
-            r[15],
-            r[16],
-            r[17],
-            r[18],
-            r[19],
-            r[20],
-            r[21],
-        )
-    )
+    return None if r is None else models.load_pull_request(r)
 
 
 def get_open_pull_request_for_branches(
@@ -406,34 +329,7 @@ def get_open_pull_request_for_branches(
         (base_repository_id, head_repository_id, head_branch, base_branch),
     )
     r = cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.PullRequest(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            r[5],
-            r[6],
-            r[7],
-            r[8],
-            enums.PR_STATE_BY_VALUE[r[9]],
-            r[10],
-            None if r[11] is None else enums.MERGE_STYLE_BY_VALUE[r[11]],
-            r[12],
-            r[13],
-            r[14],
-            r[15],
-            r[16],
-            r[17],
-            r[18],
-            r[19],
-            r[20],
-            r[21],
-        )
-    )
+    return None if r is None else models.load_pull_request(r)
 
 
 def list_pull_requests_by_state(
@@ -453,33 +349,7 @@ def list_pull_requests_by_state(
         LIST_PULL_REQUESTS_BY_STATE,
         (base_repository_id, state, before_created_at, before_id, page_size),
     )
-    return [
-        models.PullRequest(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            r[5],
-            r[6],
-            r[7],
-            r[8],
-            enums.PR_STATE_BY_VALUE[r[9]],
-            r[10],
-            None if r[11] is None else enums.MERGE_STYLE_BY_VALUE[r[11]],
-            r[12],
-            r[13],
-            r[14],
-            r[15],
-            r[16],
-            r[17],
-            r[18],
-            r[19],
-            r[20],
-            r[21],
-        )
-        for r in cur.fetchall()
-    ]
+    return [models.load_pull_request(r) for r in cur.fetchall()]
 
 
 def iter_list_pull_requests_by_state(
@@ -505,30 +375,7 @@ def iter_list_pull_requests_by_state(
         )
         while rows := stream.fetch():
             for r in rows:
-                yield models.PullRequest(
-                    r[0],
-                    r[1],
-                    r[2],
-                    r[3],
-                    r[4],
-                    r[5],
-                    r[6],
-                    r[7],
-                    r[8],
-                    enums.PR_STATE_BY_VALUE[r[9]],
-                    r[10],
-                    None if r[11] is None else enums.MERGE_STYLE_BY_VALUE[r[11]],
-                    r[12],
-                    r[13],
-                    r[14],
-                    r[15],
-                    r[16],
-                    r[17],
-                    r[18],
-                    r[19],
-                    r[20],
-                    r[21],
-                )
+                yield models.load_pull_request(r)
 
 
 def count_pull_requests_by_state(
@@ -567,34 +414,7 @@ def update_pull_request(
     cur = thread_cursor(conn)
     cur.execute(UPDATE_PULL_REQUEST, (title, body, base_branch, id))
     r = cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.PullRequest(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            r[5],
-            r[6],
-            r[7],
-            r[8],
-            enums.PR_STATE_BY_VALUE[r[9]],
-            r[10],
-            None if r[11] is None else enums.MERGE_STYLE_BY_VALUE[r[11]],
-            r[12],
-            r[13],
-            r[14],
-            r[15],
-            r[16],
-            r[17],
-            r[18],
-            r[19],
-            r[20],
-            r[21],
-        )
-    )
+    return None if r is None else models.load_pull_request(r)
 
 
 def update_pull_request_stats(
@@ -614,34 +434,7 @@ def update_pull_request_stats(
         (additions, deletions, changed_files, has_conflicts, merge_base, id),
     )
     r = cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.PullRequest(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            r[5],
-            r[6],
-            r[7],
-            r[8],
-            enums.PR_STATE_BY_VALUE[r[9]],
-            r[10],
-            None if r[11] is None else enums.MERGE_STYLE_BY_VALUE[r[11]],
-            r[12],
-            r[13],
-            r[14],
-            r[15],
-            r[16],
-            r[17],
-            r[18],
-            r[19],
-            r[20],
-            r[21],
-        )
-    )
+    return None if r is None else models.load_pull_request(r)
 
 
 def merge_pull_request(
@@ -658,34 +451,7 @@ def merge_pull_request(
     cur = thread_cursor(conn)
     cur.execute(MERGE_PULL_REQUEST, (merge_style, merged_commit_id, merged_by, id))
     r = cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.PullRequest(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            r[5],
-            r[6],
-            r[7],
-            r[8],
-            enums.PR_STATE_BY_VALUE[r[9]],
-            r[10],
-            None if r[11] is None else enums.MERGE_STYLE_BY_VALUE[r[11]],
-            r[12],
-            r[13],
-            r[14],
-            r[15],
-            r[16],
-            r[17],
-            r[18],
-            r[19],
-            r[20],
-            r[21],
-        )
-    )
+    return None if r is None else models.load_pull_request(r)
 
 
 def close_pull_request(conn: psycopg.Connection[Any], *, id: int) -> models.PullRequest | None:
@@ -693,34 +459,7 @@ def close_pull_request(conn: psycopg.Connection[Any], *, id: int) -> models.Pull
     cur = thread_cursor(conn)
     cur.execute(CLOSE_PULL_REQUEST, (id,))
     r = cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.PullRequest(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            r[5],
-            r[6],
-            r[7],
-            r[8],
-            enums.PR_STATE_BY_VALUE[r[9]],
-            r[10],
-            None if r[11] is None else enums.MERGE_STYLE_BY_VALUE[r[11]],
-            r[12],
-            r[13],
-            r[14],
-            r[15],
-            r[16],
-            r[17],
-            r[18],
-            r[19],
-            r[20],
-            r[21],
-        )
-    )
+    return None if r is None else models.load_pull_request(r)
 
 
 def reopen_pull_request(conn: psycopg.Connection[Any], *, id: int) -> models.PullRequest | None:
@@ -728,34 +467,7 @@ def reopen_pull_request(conn: psycopg.Connection[Any], *, id: int) -> models.Pul
     cur = thread_cursor(conn)
     cur.execute(REOPEN_PULL_REQUEST, (id,))
     r = cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.PullRequest(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            r[5],
-            r[6],
-            r[7],
-            r[8],
-            enums.PR_STATE_BY_VALUE[r[9]],
-            r[10],
-            None if r[11] is None else enums.MERGE_STYLE_BY_VALUE[r[11]],
-            r[12],
-            r[13],
-            r[14],
-            r[15],
-            r[16],
-            r[17],
-            r[18],
-            r[19],
-            r[20],
-            r[21],
-        )
-    )
+    return None if r is None else models.load_pull_request(r)
 
 
 def delete_pull_request(conn: psycopg.Connection[Any], *, id: int) -> int:
@@ -779,9 +491,7 @@ def create_review(
     r = cur.fetchone()
     if r is None:
         raise NoRowError("create_review")
-    row: models.Review = models.Review(
-        r[0], r[1], r[2], enums.REVIEW_STATE_BY_VALUE[r[3]], r[4], r[5], r[6], r[7], r[8]
-    )
+    row: models.Review = models.load_review(r)
     return row
 
 
@@ -790,25 +500,14 @@ def get_review(conn: psycopg.Connection[Any], *, id: int) -> models.Review | Non
     cur = thread_cursor(conn)
     cur.execute(GET_REVIEW, (id,))
     r = cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.Review(
-            r[0], r[1], r[2], enums.REVIEW_STATE_BY_VALUE[r[3]], r[4], r[5], r[6], r[7], r[8]
-        )
-    )
+    return None if r is None else models.load_review(r)
 
 
 def list_reviews(conn: psycopg.Connection[Any], *, pull_request_id: int) -> list[models.Review]:
     """The reviews of a pull request, oldest first."""
     cur = thread_cursor(conn)
     cur.execute(LIST_REVIEWS, (pull_request_id,))
-    return [
-        models.Review(
-            r[0], r[1], r[2], enums.REVIEW_STATE_BY_VALUE[r[3]], r[4], r[5], r[6], r[7], r[8]
-        )
-        for r in cur.fetchall()
-    ]
+    return [models.load_review(r) for r in cur.fetchall()]
 
 
 def iter_list_reviews(
@@ -824,17 +523,7 @@ def iter_list_reviews(
         stream.execute(LIST_REVIEWS, (pull_request_id,))
         while rows := stream.fetch():
             for r in rows:
-                yield models.Review(
-                    r[0],
-                    r[1],
-                    r[2],
-                    enums.REVIEW_STATE_BY_VALUE[r[3]],
-                    r[4],
-                    r[5],
-                    r[6],
-                    r[7],
-                    r[8],
-                )
+                yield models.load_review(r)
 
 
 def submit_review(
@@ -844,13 +533,7 @@ def submit_review(
     cur = thread_cursor(conn)
     cur.execute(SUBMIT_REVIEW, (state, body, id))
     r = cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.Review(
-            r[0], r[1], r[2], enums.REVIEW_STATE_BY_VALUE[r[3]], r[4], r[5], r[6], r[7], r[8]
-        )
-    )
+    return None if r is None else models.load_review(r)
 
 
 def dismiss_review(conn: psycopg.Connection[Any], *, id: int) -> models.Review | None:
@@ -860,13 +543,7 @@ def dismiss_review(conn: psycopg.Connection[Any], *, id: int) -> models.Review |
     cur = thread_cursor(conn)
     cur.execute(DISMISS_REVIEW, (id,))
     r = cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.Review(
-            r[0], r[1], r[2], enums.REVIEW_STATE_BY_VALUE[r[3]], r[4], r[5], r[6], r[7], r[8]
-        )
-    )
+    return None if r is None else models.load_review(r)
 
 
 def count_review_verdicts(
@@ -908,25 +585,7 @@ def create_review_comment(
         CREATE_REVIEW_COMMENT, (author_id, file_path, line, side, body, in_reply_to_id, review_id)
     )
     r = cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.ReviewComment(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            r[5],
-            enums.DIFF_SIDE_BY_VALUE[r[6]],
-            r[7],
-            r[8],
-            r[9],
-            r[10],
-            r[11],
-            r[12],
-        )
-    )
+    return None if r is None else models.load_review_comment(r)
 
 
 def get_review_comment(conn: psycopg.Connection[Any], *, id: int) -> models.ReviewComment | None:
@@ -934,25 +593,7 @@ def get_review_comment(conn: psycopg.Connection[Any], *, id: int) -> models.Revi
     cur = thread_cursor(conn)
     cur.execute(GET_REVIEW_COMMENT, (id,))
     r = cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.ReviewComment(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            r[5],
-            enums.DIFF_SIDE_BY_VALUE[r[6]],
-            r[7],
-            r[8],
-            r[9],
-            r[10],
-            r[11],
-            r[12],
-        )
-    )
+    return None if r is None else models.load_review_comment(r)
 
 
 def list_review_comments_by_pull_request(
@@ -963,24 +604,7 @@ def list_review_comments_by_pull_request(
     """
     cur = thread_cursor(conn)
     cur.execute(LIST_REVIEW_COMMENTS_BY_PULL_REQUEST, (pull_request_id,))
-    return [
-        models.ReviewComment(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            r[5],
-            enums.DIFF_SIDE_BY_VALUE[r[6]],
-            r[7],
-            r[8],
-            r[9],
-            r[10],
-            r[11],
-            r[12],
-        )
-        for r in cur.fetchall()
-    ]
+    return [models.load_review_comment(r) for r in cur.fetchall()]
 
 
 def iter_list_review_comments_by_pull_request(
@@ -996,21 +620,7 @@ def iter_list_review_comments_by_pull_request(
         stream.execute(LIST_REVIEW_COMMENTS_BY_PULL_REQUEST, (pull_request_id,))
         while rows := stream.fetch():
             for r in rows:
-                yield models.ReviewComment(
-                    r[0],
-                    r[1],
-                    r[2],
-                    r[3],
-                    r[4],
-                    r[5],
-                    enums.DIFF_SIDE_BY_VALUE[r[6]],
-                    r[7],
-                    r[8],
-                    r[9],
-                    r[10],
-                    r[11],
-                    r[12],
-                )
+                yield models.load_review_comment(r)
 
 
 def list_review_comments_by_review(
@@ -1019,24 +629,7 @@ def list_review_comments_by_review(
     """The comments of one review, in creation order."""
     cur = thread_cursor(conn)
     cur.execute(LIST_REVIEW_COMMENTS_BY_REVIEW, (review_id,))
-    return [
-        models.ReviewComment(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            r[5],
-            enums.DIFF_SIDE_BY_VALUE[r[6]],
-            r[7],
-            r[8],
-            r[9],
-            r[10],
-            r[11],
-            r[12],
-        )
-        for r in cur.fetchall()
-    ]
+    return [models.load_review_comment(r) for r in cur.fetchall()]
 
 
 def iter_list_review_comments_by_review(
@@ -1052,21 +645,7 @@ def iter_list_review_comments_by_review(
         stream.execute(LIST_REVIEW_COMMENTS_BY_REVIEW, (review_id,))
         while rows := stream.fetch():
             for r in rows:
-                yield models.ReviewComment(
-                    r[0],
-                    r[1],
-                    r[2],
-                    r[3],
-                    r[4],
-                    r[5],
-                    enums.DIFF_SIDE_BY_VALUE[r[6]],
-                    r[7],
-                    r[8],
-                    r[9],
-                    r[10],
-                    r[11],
-                    r[12],
-                )
+                yield models.load_review_comment(r)
 
 
 def update_review_comment(
@@ -1076,25 +655,7 @@ def update_review_comment(
     cur = thread_cursor(conn)
     cur.execute(UPDATE_REVIEW_COMMENT, (body, id))
     r = cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.ReviewComment(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            r[5],
-            enums.DIFF_SIDE_BY_VALUE[r[6]],
-            r[7],
-            r[8],
-            r[9],
-            r[10],
-            r[11],
-            r[12],
-        )
-    )
+    return None if r is None else models.load_review_comment(r)
 
 
 def set_review_comment_resolved(
@@ -1104,25 +665,7 @@ def set_review_comment_resolved(
     cur = thread_cursor(conn)
     cur.execute(SET_REVIEW_COMMENT_RESOLVED, (is_resolved, id))
     r = cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.ReviewComment(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            r[5],
-            enums.DIFF_SIDE_BY_VALUE[r[6]],
-            r[7],
-            r[8],
-            r[9],
-            r[10],
-            r[11],
-            r[12],
-        )
-    )
+    return None if r is None else models.load_review_comment(r)
 
 
 def delete_review_comment(conn: psycopg.Connection[Any], *, id: int) -> int:
@@ -1153,19 +696,7 @@ def record_conflict(
     r = cur.fetchone()
     if r is None:
         raise NoRowError("record_conflict")
-    row: models.Conflict = models.Conflict(
-        r[0],
-        r[1],
-        r[2],
-        r[3],
-        r[4],
-        enums.CONFLICT_KIND_BY_VALUE[r[5]],
-        r[6],
-        r[7],
-        r[8],
-        r[9],
-        r[10],
-    )
+    row: models.Conflict = models.load_conflict(r)
     return row
 
 
@@ -1175,22 +706,7 @@ def list_pull_request_conflicts(
     """The conflicts of a pull request by file; unresolved and resolved alike."""
     cur = thread_cursor(conn)
     cur.execute(LIST_PULL_REQUEST_CONFLICTS, (pull_request_id,))
-    return [
-        models.Conflict(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            enums.CONFLICT_KIND_BY_VALUE[r[5]],
-            r[6],
-            r[7],
-            r[8],
-            r[9],
-            r[10],
-        )
-        for r in cur.fetchall()
-    ]
+    return [models.load_conflict(r) for r in cur.fetchall()]
 
 
 def iter_list_pull_request_conflicts(
@@ -1206,19 +722,7 @@ def iter_list_pull_request_conflicts(
         stream.execute(LIST_PULL_REQUEST_CONFLICTS, (pull_request_id,))
         while rows := stream.fetch():
             for r in rows:
-                yield models.Conflict(
-                    r[0],
-                    r[1],
-                    r[2],
-                    r[3],
-                    r[4],
-                    enums.CONFLICT_KIND_BY_VALUE[r[5]],
-                    r[6],
-                    r[7],
-                    r[8],
-                    r[9],
-                    r[10],
-                )
+                yield models.load_conflict(r)
 
 
 def list_unresolved_conflicts(
@@ -1232,22 +736,7 @@ def list_unresolved_conflicts(
     """One page of a repository's unresolved conflicts, newest first."""
     cur = thread_cursor(conn)
     cur.execute(LIST_UNRESOLVED_CONFLICTS, (repository_id, before_created_at, before_id, page_size))
-    return [
-        models.Conflict(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            enums.CONFLICT_KIND_BY_VALUE[r[5]],
-            r[6],
-            r[7],
-            r[8],
-            r[9],
-            r[10],
-        )
-        for r in cur.fetchall()
-    ]
+    return [models.load_conflict(r) for r in cur.fetchall()]
 
 
 def iter_list_unresolved_conflicts(
@@ -1271,19 +760,7 @@ def iter_list_unresolved_conflicts(
         )
         while rows := stream.fetch():
             for r in rows:
-                yield models.Conflict(
-                    r[0],
-                    r[1],
-                    r[2],
-                    r[3],
-                    r[4],
-                    enums.CONFLICT_KIND_BY_VALUE[r[5]],
-                    r[6],
-                    r[7],
-                    r[8],
-                    r[9],
-                    r[10],
-                )
+                yield models.load_conflict(r)
 
 
 def resolve_conflict(
@@ -1293,23 +770,7 @@ def resolve_conflict(
     cur = thread_cursor(conn)
     cur.execute(RESOLVE_CONFLICT, (resolved_by, id))
     r = cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.Conflict(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            enums.CONFLICT_KIND_BY_VALUE[r[5]],
-            r[6],
-            r[7],
-            r[8],
-            r[9],
-            r[10],
-        )
-    )
+    return None if r is None else models.load_conflict(r)
 
 
 def count_unresolved_pull_request_conflicts(

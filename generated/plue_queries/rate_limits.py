@@ -10,7 +10,7 @@ from typing import Any, Final, LiteralString
 import psycopg
 
 from plue_queries._cursors import thread_cursor
-from plue_queries._types import NoRowError
+from plue_queries.types import NoRowError
 
 HIT_RATE_LIMIT: Final[LiteralString] = """-- name: HitRateLimit :one
 INSERT INTO rate_limits (key, window_size, window_start, count)

@@ -12,7 +12,7 @@ import psycopg
 from plue_queries import models
 from plue_queries._cursors import thread_cursor
 from plue_queries._streams import ServerStream
-from plue_queries._types import NoRowError
+from plue_queries.types import NoRowError
 
 CREATE_REPOSITORY: Final[LiteralString] = """-- name: CreateRepository :one
 INSERT INTO repositories (owner_id, name, description, is_public, default_branch, topics)
@@ -271,7 +271,7 @@ def create_repository(
     r = cur.fetchone()
     if r is None:
         raise NoRowError("create_repository")
-    row: models.Repository = models.Repository(*r)
+    row: models.Repository = models.load_repository(r)
     return row
 
 
@@ -280,7 +280,7 @@ def get_repository_by_id(conn: psycopg.Connection[Any], *, id: int) -> models.Re
     cur = thread_cursor(conn)
     cur.execute(GET_REPOSITORY_BY_ID, (id,))
     r = cur.fetchone()
-    return None if r is None else models.Repository(*r)
+    return None if r is None else models.load_repository(r)
 
 
 def get_repository_by_owner_and_name(
@@ -290,7 +290,7 @@ def get_repository_by_owner_and_name(
     cur = thread_cursor(conn)
     cur.execute(GET_REPOSITORY_BY_OWNER_AND_NAME, (owner_username, name))
     r = cur.fetchone()
-    return None if r is None else models.Repository(*r)
+    return None if r is None else models.load_repository(r)
 
 
 def list_repositories_by_owner(
@@ -311,7 +311,7 @@ def list_repositories_by_owner(
         LIST_REPOSITORIES_BY_OWNER,
         (owner_id, include_private, before_created_at, before_id, page_size),
     )
-    return [models.Repository(*r) for r in cur.fetchall()]
+    return [models.load_repository(r) for r in cur.fetchall()]
 
 
 def iter_list_repositories_by_owner(
@@ -337,7 +337,7 @@ def iter_list_repositories_by_owner(
         )
         while rows := stream.fetch():
             for r in rows:
-                yield models.Repository(*r)
+                yield models.load_repository(r)
 
 
 def list_public_repositories(
@@ -350,7 +350,7 @@ def list_public_repositories(
     """The public catalogue, newest first, by keyset (backed by idx_repositories_public)."""
     cur = thread_cursor(conn)
     cur.execute(LIST_PUBLIC_REPOSITORIES, (before_created_at, before_id, page_size))
-    return [models.Repository(*r) for r in cur.fetchall()]
+    return [models.load_repository(r) for r in cur.fetchall()]
 
 
 def iter_list_public_repositories(
@@ -371,7 +371,7 @@ def iter_list_public_repositories(
         stream.execute(LIST_PUBLIC_REPOSITORIES, (before_created_at, before_id, page_size))
         while rows := stream.fetch():
             for r in rows:
-                yield models.Repository(*r)
+                yield models.load_repository(r)
 
 
 def list_public_repositories_by_topic(
@@ -385,7 +385,7 @@ def list_public_repositories_by_topic(
     """Public repositories tagged with a topic, newest first, by keyset."""
     cur = thread_cursor(conn)
     cur.execute(LIST_PUBLIC_REPOSITORIES_BY_TOPIC, (topic, before_created_at, before_id, page_size))
-    return [models.Repository(*r) for r in cur.fetchall()]
+    return [models.load_repository(r) for r in cur.fetchall()]
 
 
 def iter_list_public_repositories_by_topic(
@@ -409,7 +409,7 @@ def iter_list_public_repositories_by_topic(
         )
         while rows := stream.fetch():
             for r in rows:
-                yield models.Repository(*r)
+                yield models.load_repository(r)
 
 
 def update_repository(
@@ -425,7 +425,7 @@ def update_repository(
     cur = thread_cursor(conn)
     cur.execute(UPDATE_REPOSITORY, (description, is_public, is_archived, default_branch, id))
     r = cur.fetchone()
-    return None if r is None else models.Repository(*r)
+    return None if r is None else models.load_repository(r)
 
 
 def rename_repository(
@@ -435,7 +435,7 @@ def rename_repository(
     cur = thread_cursor(conn)
     cur.execute(RENAME_REPOSITORY, (name, id))
     r = cur.fetchone()
-    return None if r is None else models.Repository(*r)
+    return None if r is None else models.load_repository(r)
 
 
 def set_repository_topics(
@@ -447,7 +447,7 @@ def set_repository_topics(
     cur = thread_cursor(conn)
     cur.execute(SET_REPOSITORY_TOPICS, (topics, id))
     r = cur.fetchone()
-    return None if r is None else models.Repository(*r)
+    return None if r is None else models.load_repository(r)
 
 
 def delete_repository(conn: psycopg.Connection[Any], *, id: int) -> int:
@@ -471,7 +471,7 @@ def upsert_branch(
     r = cur.fetchone()
     if r is None:
         raise NoRowError("upsert_branch")
-    row: models.Branch = models.Branch(*r)
+    row: models.Branch = models.load_branch(r)
     return row
 
 
@@ -482,7 +482,7 @@ def get_branch(
     cur = thread_cursor(conn)
     cur.execute(GET_BRANCH, (repository_id, name))
     r = cur.fetchone()
-    return None if r is None else models.Branch(*r)
+    return None if r is None else models.load_branch(r)
 
 
 def list_branches(
@@ -497,7 +497,7 @@ def list_branches(
     """
     cur = thread_cursor(conn)
     cur.execute(LIST_BRANCHES, (repository_id, after_name, page_size))
-    return [models.Branch(*r) for r in cur.fetchall()]
+    return [models.load_branch(r) for r in cur.fetchall()]
 
 
 def iter_list_branches(
@@ -518,7 +518,7 @@ def iter_list_branches(
         stream.execute(LIST_BRANCHES, (repository_id, after_name, page_size))
         while rows := stream.fetch():
             for r in rows:
-                yield models.Branch(*r)
+                yield models.load_branch(r)
 
 
 def delete_branch(conn: psycopg.Connection[Any], *, repository_id: int, name: str) -> int:
@@ -543,7 +543,7 @@ def rename_branch(
     cur = thread_cursor(conn)
     cur.execute(RENAME_BRANCH, (from_name, to_name, renamed_by, repository_id))
     r = cur.fetchone()
-    return None if r is None else models.RenamedBranch(*r)
+    return None if r is None else models.load_renamed_branch(r)
 
 
 def resolve_branch_name(
@@ -566,7 +566,7 @@ def list_renamed_branches(
     """Renames of a repository's branches, newest first."""
     cur = thread_cursor(conn)
     cur.execute(LIST_RENAMED_BRANCHES, (repository_id,))
-    return [models.RenamedBranch(*r) for r in cur.fetchall()]
+    return [models.load_renamed_branch(r) for r in cur.fetchall()]
 
 
 def iter_list_renamed_branches(
@@ -582,7 +582,7 @@ def iter_list_renamed_branches(
         stream.execute(LIST_RENAMED_BRANCHES, (repository_id,))
         while rows := stream.fetch():
             for r in rows:
-                yield models.RenamedBranch(*r)
+                yield models.load_renamed_branch(r)
 
 
 def upsert_bookmark(
@@ -599,7 +599,7 @@ def upsert_bookmark(
     r = cur.fetchone()
     if r is None:
         raise NoRowError("upsert_bookmark")
-    row: models.Bookmark = models.Bookmark(*r)
+    row: models.Bookmark = models.load_bookmark(r)
     return row
 
 
@@ -610,7 +610,7 @@ def get_bookmark(
     cur = thread_cursor(conn)
     cur.execute(GET_BOOKMARK, (repository_id, name))
     r = cur.fetchone()
-    return None if r is None else models.Bookmark(*r)
+    return None if r is None else models.load_bookmark(r)
 
 
 def list_bookmarks(
@@ -623,7 +623,7 @@ def list_bookmarks(
     """A repository's bookmarks by name, by keyset on the last name seen."""
     cur = thread_cursor(conn)
     cur.execute(LIST_BOOKMARKS, (repository_id, after_name, page_size))
-    return [models.Bookmark(*r) for r in cur.fetchall()]
+    return [models.load_bookmark(r) for r in cur.fetchall()]
 
 
 def iter_list_bookmarks(
@@ -644,7 +644,7 @@ def iter_list_bookmarks(
         stream.execute(LIST_BOOKMARKS, (repository_id, after_name, page_size))
         while rows := stream.fetch():
             for r in rows:
-                yield models.Bookmark(*r)
+                yield models.load_bookmark(r)
 
 
 def list_bookmarks_for_change(
@@ -653,7 +653,7 @@ def list_bookmarks_for_change(
     """Bookmarks pointing at a change (to label it in the log)."""
     cur = thread_cursor(conn)
     cur.execute(LIST_BOOKMARKS_FOR_CHANGE, (repository_id, change_id))
-    return [models.Bookmark(*r) for r in cur.fetchall()]
+    return [models.load_bookmark(r) for r in cur.fetchall()]
 
 
 def iter_list_bookmarks_for_change(
@@ -669,7 +669,7 @@ def iter_list_bookmarks_for_change(
         stream.execute(LIST_BOOKMARKS_FOR_CHANGE, (repository_id, change_id))
         while rows := stream.fetch():
             for r in rows:
-                yield models.Bookmark(*r)
+                yield models.load_bookmark(r)
 
 
 def delete_bookmark(conn: psycopg.Connection[Any], *, repository_id: int, name: str) -> int:
@@ -709,7 +709,7 @@ def create_protected_branch(
     r = cur.fetchone()
     if r is None:
         raise NoRowError("create_protected_branch")
-    row: models.ProtectedBranch = models.ProtectedBranch(*r)
+    row: models.ProtectedBranch = models.load_protected_branch(r)
     return row
 
 
@@ -720,7 +720,7 @@ def get_protected_branch(
     cur = thread_cursor(conn)
     cur.execute(GET_PROTECTED_BRANCH, (id,))
     r = cur.fetchone()
-    return None if r is None else models.ProtectedBranch(*r)
+    return None if r is None else models.load_protected_branch(r)
 
 
 def list_protected_branches(
@@ -729,7 +729,7 @@ def list_protected_branches(
     """A repository's rules in the order they are applied: highest priority first."""
     cur = thread_cursor(conn)
     cur.execute(LIST_PROTECTED_BRANCHES, (repository_id,))
-    return [models.ProtectedBranch(*r) for r in cur.fetchall()]
+    return [models.load_protected_branch(r) for r in cur.fetchall()]
 
 
 def iter_list_protected_branches(
@@ -745,7 +745,7 @@ def iter_list_protected_branches(
         stream.execute(LIST_PROTECTED_BRANCHES, (repository_id,))
         while rows := stream.fetch():
             for r in rows:
-                yield models.ProtectedBranch(*r)
+                yield models.load_protected_branch(r)
 
 
 def match_protected_branch(
@@ -758,7 +758,7 @@ def match_protected_branch(
     cur = thread_cursor(conn)
     cur.execute(MATCH_PROTECTED_BRANCH, (repository_id, branch_name))
     r = cur.fetchone()
-    return None if r is None else models.ProtectedBranch(*r)
+    return None if r is None else models.load_protected_branch(r)
 
 
 def update_protected_branch(
@@ -789,7 +789,7 @@ def update_protected_branch(
         ),
     )
     r = cur.fetchone()
-    return None if r is None else models.ProtectedBranch(*r)
+    return None if r is None else models.load_protected_branch(r)
 
 
 def delete_protected_branch(conn: psycopg.Connection[Any], *, id: int) -> int:

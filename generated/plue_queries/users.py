@@ -13,7 +13,7 @@ import psycopg
 from plue_queries import models
 from plue_queries._cursors import thread_cursor
 from plue_queries._streams import ServerStream
-from plue_queries._types import NoRowError
+from plue_queries.types import NoRowError
 
 CREATE_USER: Final[LiteralString] = """-- name: CreateUser :one
 INSERT INTO users (username, email, display_name, bio, avatar_url, wallet_address, is_admin)
@@ -180,7 +180,7 @@ def create_user(
     r = cur.fetchone()
     if r is None:
         raise NoRowError("create_user")
-    row: models.User = models.User(*r)
+    row: models.User = models.load_user(r)
     return row
 
 
@@ -189,7 +189,7 @@ def get_user_by_id(conn: psycopg.Connection[Any], *, id: int) -> models.User | N
     cur = thread_cursor(conn)
     cur.execute(GET_USER_BY_ID, (id,))
     r = cur.fetchone()
-    return None if r is None else models.User(*r)
+    return None if r is None else models.load_user(r)
 
 
 def get_user_by_username(conn: psycopg.Connection[Any], *, username: str) -> models.User | None:
@@ -197,7 +197,7 @@ def get_user_by_username(conn: psycopg.Connection[Any], *, username: str) -> mod
     cur = thread_cursor(conn)
     cur.execute(GET_USER_BY_USERNAME, (username,))
     r = cur.fetchone()
-    return None if r is None else models.User(*r)
+    return None if r is None else models.load_user(r)
 
 
 def get_user_by_wallet(conn: psycopg.Connection[Any], *, wallet_address: str) -> models.User | None:
@@ -205,7 +205,7 @@ def get_user_by_wallet(conn: psycopg.Connection[Any], *, wallet_address: str) ->
     cur = thread_cursor(conn)
     cur.execute(GET_USER_BY_WALLET, (wallet_address,))
     r = cur.fetchone()
-    return None if r is None else models.User(*r)
+    return None if r is None else models.load_user(r)
 
 
 def get_user_by_email(conn: psycopg.Connection[Any], *, email: str) -> models.User | None:
@@ -213,7 +213,7 @@ def get_user_by_email(conn: psycopg.Connection[Any], *, email: str) -> models.Us
     cur = thread_cursor(conn)
     cur.execute(GET_USER_BY_EMAIL, (email,))
     r = cur.fetchone()
-    return None if r is None else models.User(*r)
+    return None if r is None else models.load_user(r)
 
 
 def list_users(
@@ -232,7 +232,7 @@ def list_users(
     """
     cur = thread_cursor(conn)
     cur.execute(LIST_USERS, (only_active, before_created_at, before_id, page_size))
-    return [models.User(*r) for r in cur.fetchall()]
+    return [models.load_user(r) for r in cur.fetchall()]
 
 
 def iter_list_users(
@@ -254,7 +254,7 @@ def iter_list_users(
         stream.execute(LIST_USERS, (only_active, before_created_at, before_id, page_size))
         while rows := stream.fetch():
             for r in rows:
-                yield models.User(*r)
+                yield models.load_user(r)
 
 
 def update_user_profile(
@@ -269,7 +269,7 @@ def update_user_profile(
     cur = thread_cursor(conn)
     cur.execute(UPDATE_USER_PROFILE, (display_name, bio, avatar_url, id))
     r = cur.fetchone()
-    return None if r is None else models.User(*r)
+    return None if r is None else models.load_user(r)
 
 
 def set_user_wallet(
@@ -279,7 +279,7 @@ def set_user_wallet(
     cur = thread_cursor(conn)
     cur.execute(SET_USER_WALLET, (wallet_address, id))
     r = cur.fetchone()
-    return None if r is None else models.User(*r)
+    return None if r is None else models.load_user(r)
 
 
 def set_user_account_flags(
@@ -289,7 +289,7 @@ def set_user_account_flags(
     cur = thread_cursor(conn)
     cur.execute(SET_USER_ACCOUNT_FLAGS, (is_active, is_admin, prohibit_login, id))
     r = cur.fetchone()
-    return None if r is None else models.User(*r)
+    return None if r is None else models.load_user(r)
 
 
 def record_user_login(conn: psycopg.Connection[Any], *, id: int) -> models.User | None:
@@ -299,7 +299,7 @@ def record_user_login(conn: psycopg.Connection[Any], *, id: int) -> models.User 
     cur = thread_cursor(conn)
     cur.execute(RECORD_USER_LOGIN, (id,))
     r = cur.fetchone()
-    return None if r is None else models.User(*r)
+    return None if r is None else models.load_user(r)
 
 
 def delete_user(conn: psycopg.Connection[Any], *, id: int) -> int:
@@ -332,7 +332,7 @@ def add_email_address(
     r = cur.fetchone()
     if r is None:
         raise NoRowError("add_email_address")
-    row: models.EmailAddress = models.EmailAddress(*r)
+    row: models.EmailAddress = models.load_email_address(r)
     return row
 
 
@@ -343,7 +343,7 @@ def get_email_address_by_email(
     cur = thread_cursor(conn)
     cur.execute(GET_EMAIL_ADDRESS_BY_EMAIL, (email,))
     r = cur.fetchone()
-    return None if r is None else models.EmailAddress(*r)
+    return None if r is None else models.load_email_address(r)
 
 
 def list_email_addresses(
@@ -352,7 +352,7 @@ def list_email_addresses(
     """A user's addresses, primary first, then in the order they were added."""
     cur = thread_cursor(conn)
     cur.execute(LIST_EMAIL_ADDRESSES, (user_id,))
-    return [models.EmailAddress(*r) for r in cur.fetchall()]
+    return [models.load_email_address(r) for r in cur.fetchall()]
 
 
 def iter_list_email_addresses(
@@ -368,7 +368,7 @@ def iter_list_email_addresses(
         stream.execute(LIST_EMAIL_ADDRESSES, (user_id,))
         while rows := stream.fetch():
             for r in rows:
-                yield models.EmailAddress(*r)
+                yield models.load_email_address(r)
 
 
 def verify_email_address(
@@ -378,7 +378,7 @@ def verify_email_address(
     cur = thread_cursor(conn)
     cur.execute(VERIFY_EMAIL_ADDRESS, (id, user_id))
     r = cur.fetchone()
-    return None if r is None else models.EmailAddress(*r)
+    return None if r is None else models.load_email_address(r)
 
 
 def set_primary_email_address(
@@ -392,7 +392,7 @@ def set_primary_email_address(
     cur = thread_cursor(conn)
     cur.execute(SET_PRIMARY_EMAIL_ADDRESS, (email_id, user_id))
     r = cur.fetchone()
-    return None if r is None else models.EmailAddress(*r)
+    return None if r is None else models.load_email_address(r)
 
 
 def delete_email_address(conn: psycopg.Connection[Any], *, id: int, user_id: int) -> int:

@@ -15,7 +15,7 @@ from plue_queries import enums, models
 from plue_queries._atomic import atomic
 from plue_queries._cursors import thread_cursor
 from plue_queries._streams import ServerStream
-from plue_queries._types import JsonInput, NoRowError
+from plue_queries.types import JsonInput, NoRowError
 
 UPSERT_WORKFLOW_DEFINITION: Final[LiteralString] = """-- name: UpsertWorkflowDefinition :one
 INSERT INTO workflow_definitions (repository_id, name, file_path, triggers, plan, is_active)
@@ -317,7 +317,7 @@ def upsert_workflow_definition(
     r = cur.fetchone()
     if r is None:
         raise NoRowError("upsert_workflow_definition")
-    row: models.WorkflowDefinition = models.WorkflowDefinition(*r)
+    row: models.WorkflowDefinition = models.load_workflow_definition(r)
     return row
 
 
@@ -328,7 +328,7 @@ def get_workflow_definition(
     cur = thread_cursor(conn)
     cur.execute(GET_WORKFLOW_DEFINITION, (id,))
     r = cur.fetchone()
-    return None if r is None else models.WorkflowDefinition(*r)
+    return None if r is None else models.load_workflow_definition(r)
 
 
 def get_workflow_definition_by_name(
@@ -338,7 +338,7 @@ def get_workflow_definition_by_name(
     cur = thread_cursor(conn)
     cur.execute(GET_WORKFLOW_DEFINITION_BY_NAME, (repository_id, name))
     r = cur.fetchone()
-    return None if r is None else models.WorkflowDefinition(*r)
+    return None if r is None else models.load_workflow_definition(r)
 
 
 def list_workflow_definitions(
@@ -354,7 +354,7 @@ def list_workflow_definitions(
     """
     cur = thread_cursor(conn)
     cur.execute(LIST_WORKFLOW_DEFINITIONS, (repository_id, active_only, after_name, page_size))
-    return [models.WorkflowDefinition(*r) for r in cur.fetchall()]
+    return [models.load_workflow_definition(r) for r in cur.fetchall()]
 
 
 def iter_list_workflow_definitions(
@@ -378,7 +378,7 @@ def iter_list_workflow_definitions(
         )
         while rows := stream.fetch():
             for r in rows:
-                yield models.WorkflowDefinition(*r)
+                yield models.load_workflow_definition(r)
 
 
 def delete_workflow_definition(conn: psycopg.Connection[Any], *, id: int) -> int:
@@ -408,26 +408,7 @@ def create_workflow_run(
         (trigger_event, ref, commit_id, Jsonb(inputs), triggered_by, definition_id),
     )
     r = cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.WorkflowRun(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            r[5],
-            r[6],
-            enums.WORKFLOW_RUN_STATUS_BY_VALUE[r[7]],
-            r[8],
-            r[9],
-            r[10],
-            r[11],
-            r[12],
-            r[13],
-        )
-    )
+    return None if r is None else models.load_workflow_run(r)
 
 
 def get_workflow_run(conn: psycopg.Connection[Any], *, id: int) -> models.WorkflowRun | None:
@@ -435,26 +416,7 @@ def get_workflow_run(conn: psycopg.Connection[Any], *, id: int) -> models.Workfl
     cur = thread_cursor(conn)
     cur.execute(GET_WORKFLOW_RUN, (id,))
     r = cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.WorkflowRun(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            r[5],
-            r[6],
-            enums.WORKFLOW_RUN_STATUS_BY_VALUE[r[7]],
-            r[8],
-            r[9],
-            r[10],
-            r[11],
-            r[12],
-            r[13],
-        )
-    )
+    return None if r is None else models.load_workflow_run(r)
 
 
 def claim_workflow_run(
@@ -481,26 +443,7 @@ def start_workflow_run(
     cur = thread_cursor(conn)
     cur.execute(START_WORKFLOW_RUN, (id, runner_id))
     r = cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.WorkflowRun(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            r[5],
-            r[6],
-            enums.WORKFLOW_RUN_STATUS_BY_VALUE[r[7]],
-            r[8],
-            r[9],
-            r[10],
-            r[11],
-            r[12],
-            r[13],
-        )
-    )
+    return None if r is None else models.load_workflow_run(r)
 
 
 def finish_workflow_run(
@@ -513,26 +456,7 @@ def finish_workflow_run(
     cur = thread_cursor(conn)
     cur.execute(FINISH_WORKFLOW_RUN, (conclusion, id))
     r = cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.WorkflowRun(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            r[5],
-            r[6],
-            enums.WORKFLOW_RUN_STATUS_BY_VALUE[r[7]],
-            r[8],
-            r[9],
-            r[10],
-            r[11],
-            r[12],
-            r[13],
-        )
-    )
+    return None if r is None else models.load_workflow_run(r)
 
 
 def cancel_workflow_run(conn: psycopg.Connection[Any], *, id: int) -> models.WorkflowRun | None:
@@ -540,26 +464,7 @@ def cancel_workflow_run(conn: psycopg.Connection[Any], *, id: int) -> models.Wor
     cur = thread_cursor(conn)
     cur.execute(CANCEL_WORKFLOW_RUN, (id,))
     r = cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.WorkflowRun(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            r[5],
-            r[6],
-            enums.WORKFLOW_RUN_STATUS_BY_VALUE[r[7]],
-            r[8],
-            r[9],
-            r[10],
-            r[11],
-            r[12],
-            r[13],
-        )
-    )
+    return None if r is None else models.load_workflow_run(r)
 
 
 def list_recent_workflow_runs(
@@ -674,19 +579,7 @@ def create_workflow_step(
     r = cur.fetchone()
     if r is None:
         raise NoRowError("create_workflow_step")
-    row: models.WorkflowStep = models.WorkflowStep(
-        r[0],
-        r[1],
-        r[2],
-        r[3],
-        r[4],
-        enums.WORKFLOW_STEP_STATUS_BY_VALUE[r[5]],
-        r[6],
-        r[7],
-        r[8],
-        r[9],
-        r[10],
-    )
+    row: models.WorkflowStep = models.load_workflow_step(r)
     return row
 
 
@@ -695,23 +588,7 @@ def start_workflow_step(conn: psycopg.Connection[Any], *, id: int) -> models.Wor
     cur = thread_cursor(conn)
     cur.execute(START_WORKFLOW_STEP, (id,))
     r = cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.WorkflowStep(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            enums.WORKFLOW_STEP_STATUS_BY_VALUE[r[5]],
-            r[6],
-            r[7],
-            r[8],
-            r[9],
-            r[10],
-        )
-    )
+    return None if r is None else models.load_workflow_step(r)
 
 
 def finish_workflow_step(
@@ -727,23 +604,7 @@ def finish_workflow_step(
     cur = thread_cursor(conn)
     cur.execute(FINISH_WORKFLOW_STEP, (conclusion, exit_code, id))
     r = cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.WorkflowStep(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            enums.WORKFLOW_STEP_STATUS_BY_VALUE[r[5]],
-            r[6],
-            r[7],
-            r[8],
-            r[9],
-            r[10],
-        )
-    )
+    return None if r is None else models.load_workflow_step(r)
 
 
 def skip_workflow_step(conn: psycopg.Connection[Any], *, id: int) -> models.WorkflowStep | None:
@@ -751,23 +612,7 @@ def skip_workflow_step(conn: psycopg.Connection[Any], *, id: int) -> models.Work
     cur = thread_cursor(conn)
     cur.execute(SKIP_WORKFLOW_STEP, (id,))
     r = cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.WorkflowStep(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            enums.WORKFLOW_STEP_STATUS_BY_VALUE[r[5]],
-            r[6],
-            r[7],
-            r[8],
-            r[9],
-            r[10],
-        )
-    )
+    return None if r is None else models.load_workflow_step(r)
 
 
 def cancel_workflow_steps(conn: psycopg.Connection[Any], *, run_id: int) -> int:
@@ -781,22 +626,7 @@ def list_workflow_steps(conn: psycopg.Connection[Any], *, run_id: int) -> list[m
     """The steps of a run in plan order."""
     cur = thread_cursor(conn)
     cur.execute(LIST_WORKFLOW_STEPS, (run_id,))
-    return [
-        models.WorkflowStep(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            enums.WORKFLOW_STEP_STATUS_BY_VALUE[r[5]],
-            r[6],
-            r[7],
-            r[8],
-            r[9],
-            r[10],
-        )
-        for r in cur.fetchall()
-    ]
+    return [models.load_workflow_step(r) for r in cur.fetchall()]
 
 
 def iter_list_workflow_steps(
@@ -812,19 +642,7 @@ def iter_list_workflow_steps(
         stream.execute(LIST_WORKFLOW_STEPS, (run_id,))
         while rows := stream.fetch():
             for r in rows:
-                yield models.WorkflowStep(
-                    r[0],
-                    r[1],
-                    r[2],
-                    r[3],
-                    r[4],
-                    enums.WORKFLOW_STEP_STATUS_BY_VALUE[r[5]],
-                    r[6],
-                    r[7],
-                    r[8],
-                    r[9],
-                    r[10],
-                )
+                yield models.load_workflow_step(r)
 
 
 def append_workflow_log(
@@ -841,9 +659,7 @@ def append_workflow_log(
     r = cur.fetchone()
     if r is None:
         raise NoRowError("append_workflow_log")
-    row: models.WorkflowLog = models.WorkflowLog(
-        r[0], r[1], r[2], enums.LOG_STREAM_BY_VALUE[r[3]], r[4], r[5]
-    )
+    row: models.WorkflowLog = models.load_workflow_log(r)
     return row
 
 
@@ -869,10 +685,7 @@ def list_run_logs(
     """A page of a run's log in output order, after the last line id seen."""
     cur = thread_cursor(conn)
     cur.execute(LIST_RUN_LOGS, (run_id, after_id, page_size))
-    return [
-        models.WorkflowLog(r[0], r[1], r[2], enums.LOG_STREAM_BY_VALUE[r[3]], r[4], r[5])
-        for r in cur.fetchall()
-    ]
+    return [models.load_workflow_log(r) for r in cur.fetchall()]
 
 
 def iter_list_run_logs(
@@ -893,9 +706,7 @@ def iter_list_run_logs(
         stream.execute(LIST_RUN_LOGS, (run_id, after_id, page_size))
         while rows := stream.fetch():
             for r in rows:
-                yield models.WorkflowLog(
-                    r[0], r[1], r[2], enums.LOG_STREAM_BY_VALUE[r[3]], r[4], r[5]
-                )
+                yield models.load_workflow_log(r)
 
 
 def list_step_logs(
@@ -908,10 +719,7 @@ def list_step_logs(
     """A page of one step's log in output order, after the last line id seen."""
     cur = thread_cursor(conn)
     cur.execute(LIST_STEP_LOGS, (step_id, after_id, page_size))
-    return [
-        models.WorkflowLog(r[0], r[1], r[2], enums.LOG_STREAM_BY_VALUE[r[3]], r[4], r[5])
-        for r in cur.fetchall()
-    ]
+    return [models.load_workflow_log(r) for r in cur.fetchall()]
 
 
 def iter_list_step_logs(
@@ -932,9 +740,7 @@ def iter_list_step_logs(
         stream.execute(LIST_STEP_LOGS, (step_id, after_id, page_size))
         while rows := stream.fetch():
             for r in rows:
-                yield models.WorkflowLog(
-                    r[0], r[1], r[2], enums.LOG_STREAM_BY_VALUE[r[3]], r[4], r[5]
-                )
+                yield models.load_workflow_log(r)
 
 
 def upsert_runner(
@@ -948,9 +754,7 @@ def upsert_runner(
     r = cur.fetchone()
     if r is None:
         raise NoRowError("upsert_runner")
-    row: models.RunnerPool = models.RunnerPool(
-        r[0], r[1], r[2], enums.RUNNER_STATUS_BY_VALUE[r[3]], r[4], r[5], r[6], r[7]
-    )
+    row: models.RunnerPool = models.load_runner_pool(r)
     return row
 
 
@@ -959,13 +763,7 @@ def get_runner(conn: psycopg.Connection[Any], *, id: int) -> models.RunnerPool |
     cur = thread_cursor(conn)
     cur.execute(GET_RUNNER, (id,))
     r = cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.RunnerPool(
-            r[0], r[1], r[2], enums.RUNNER_STATUS_BY_VALUE[r[3]], r[4], r[5], r[6], r[7]
-        )
-    )
+    return None if r is None else models.load_runner_pool(r)
 
 
 def release_runner(conn: psycopg.Connection[Any], *, id: int) -> models.RunnerPool | None:
@@ -973,13 +771,7 @@ def release_runner(conn: psycopg.Connection[Any], *, id: int) -> models.RunnerPo
     cur = thread_cursor(conn)
     cur.execute(RELEASE_RUNNER, (id,))
     r = cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.RunnerPool(
-            r[0], r[1], r[2], enums.RUNNER_STATUS_BY_VALUE[r[3]], r[4], r[5], r[6], r[7]
-        )
-    )
+    return None if r is None else models.load_runner_pool(r)
 
 
 def reap_stale_runners(

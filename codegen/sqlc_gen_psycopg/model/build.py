@@ -1,115 +1,61 @@
-"""The intermediate model: what to generate, decided once, rendered by templates.
-
-Everything the templates need is computed here (names, annotations, how each row is
-decoded, which parameters are wrapped), so templates stay free of logic and every
-check that can fail runs before a single file is written.
-"""
+"""Building the model from sqlc's request: every decision, and every check that can fail,
+happens here, before a single file is written."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from sqlc_gen_psycopg import naming
 from sqlc_gen_psycopg.cardinality import always_one_row
 from sqlc_gen_psycopg.errors import GenerationError
 from sqlc_gen_psycopg.inference import Analyser, Relation, StatementFacts, TargetFacts
+from sqlc_gen_psycopg.model.commands import Command
+from sqlc_gen_psycopg.model.package import EnumClass, Function, Model, Module, Package, Param
+from sqlc_gen_psycopg.model.results import (
+    Column,
+    DataClass,
+    DbType,
+    Embed,
+    EnumArrayLoad,
+    EnumLookup,
+    Field,
+    Loader,
+    ModelResult,
+    Result,
+    RowResult,
+    ScalarResult,
+    Value,
+)
+from sqlc_gen_psycopg.model.types import (
+    Symbol,
+    TypeRef,
+    builtin,
+    from_import,
+    in_package,
+    list_of,
+    ref,
+    verbatim,
+)
 from sqlc_gen_psycopg.options import Options, Override
-from sqlc_gen_psycopg.protocol import Column, Query, Request, Table
-from sqlc_gen_psycopg.pytypes import SCALARS, UNRESOLVED, PyType, normalise, wrap_list
+from sqlc_gen_psycopg.protocol import Column as SqlcColumn
+from sqlc_gen_psycopg.protocol import Query, Request, Table
+from sqlc_gen_psycopg.pytypes import SCALARS, UNRESOLVED, PyType, normalise
 from sqlc_gen_psycopg.schema_info import SchemaInfo, SqlType
 
-COMMANDS = frozenset(
-    {":one", ":many", ":exec", ":execrows", ":execresult", ":copyfrom", ":batchexec",
-     ":batchone", ":batchmany"}
-)  # fmt: skip
-ROW_CLASS = "__ROW__"  # stands for the row dataclass in ``decode``; the template qualifies it
-BATCH_COMMANDS = frozenset({":copyfrom", ":batchexec", ":batchone", ":batchmany"})
-SINGLE_ROW_COMMANDS = frozenset({":one", ":batchone"})
+JSON_VALUE = from_import(".types", "JsonValue")
+JSON_INPUT = from_import(".types", "JsonInput")  # what json parameters accept
+LOAD_ENUM_ARRAY = from_import("._types", "load_enum_array")
 
 
 @dataclass(frozen=True, slots=True)
-class Field:
-    name: str
-    annotation: str
-    doc: str = ""
+class Mapped:
+    """A PostgreSQL type in Python: its annotation, how a read value is loaded (enums),
+    and the wrapper psycopg needs to be handed a written one (json)."""
 
-
-@dataclass(frozen=True, slots=True)
-class DataClass:
-    name: str
-    doc: str
-    fields: tuple[Field, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class EnumClass:
-    name: str
-    doc: str
-    members: tuple[tuple[str, str], ...]
-    by_value: str  # name of the value -> member dict rows are decoded through
-    sql_name: str
-
-
-@dataclass(frozen=True, slots=True)
-class DbType:
-    """A value's PostgreSQL type, kept for the manifest (what `plue-db check` compares):
-    as sqlc named it (schema-qualified when sqlc qualifies it; inference's name when that
-    replaced sqlc's guess), the base type the annotation maps from (domains resolved),
-    and the python_type of the override that replaced the annotation, if any."""
-
-    name: str
-    array_dims: int
-    base: str
-    base_array_dims: int
-    override: str
-
-
-@dataclass(frozen=True, slots=True)
-class Param:
-    name: str
-    annotation: str
-    dump: str  # wrapper psycopg needs for the value (``Jsonb`` for jsonb), or ""
-    nullable: bool
-    db_type: DbType
-    source: str  # ``table.column`` the parameter is compared with or written to, or ""
-
-
-@dataclass(frozen=True, slots=True)
-class Function:
-    name: str
-    query_name: str
-    cmd: str
-    constant: str
-    sql: str
-    doc: str
-    params: tuple[Param, ...]
-    returns: str  # annotation of one decoded row, "" when the query returns no rows
-    decode: str  # expression turning tuple ``r`` into the row, "" when no rows
-    row_class: DataClass | None
-    params_class: DataClass | None
-    copy_sql: str = ""
-    columns: tuple[Slot, ...] = ()  # every result column, for the manifest
-    always_row: bool = False  # :one/:batchone that returns a row for any data (cardinality)
-
-
-@dataclass(slots=True)
-class Module:
-    stem: str
-    source: str
-    functions: list[Function] = field(default_factory=list)
-    imports: set[str] = field(default_factory=set)
-
-
-@dataclass(frozen=True, slots=True)
-class Package:
-    name: str
-    models: tuple[DataClass, ...]
-    composites: tuple[tuple[str, DataClass], ...]  # (SQL type name, dataclass)
-    enums: tuple[EnumClass, ...]
-    modules: tuple[Module, ...]
-    models_imports: frozenset[str]
-    emit_async: bool
+    ref: TypeRef
+    loader: Loader | None = None
+    dump: Symbol | None = None
 
 
 class Builder:
@@ -129,7 +75,7 @@ class Builder:
         self.analyser = Analyser(relations, schema)
 
     # -- types --------------------------------------------------------------------------
-    def sql_type(self, column: Column) -> SqlType:
+    def sql_type(self, column: SqlcColumn) -> SqlType:
         return SqlType(normalise(column.type_name), column.array_dims if column.is_array else 0)
 
     def base_type(self, type_: SqlType) -> SqlType:
@@ -158,58 +104,49 @@ class Builder:
             override.python_type if override else "",
         )
 
-    def py_type(self, type_: SqlType, where: str, *, column_key: str = "", result: bool) -> PyType:
+    def mapped(self, type_: SqlType, where: str, *, column_key: str = "", result: bool) -> Mapped:
         base = self.base_type(type_)
         name, dims = base.name, base.array_dims
+        scalar = SCALARS.get(name)
         override = self.override_for(type_, name, column_key)
         if override is not None:
-            imports = frozenset({f"import {override.module}"} if override.module else ())
             # The annotation changes; how psycopg must be handed the value does not.
-            scalar = SCALARS.get(name)
-            dump = scalar.dump if scalar and not dims else ""
-            return PyType(wrap_list(override.python_type, type_.array_dims), imports, dump=dump)
+            annotation = ref(verbatim(override.python_type, override.module))
+            dump = dump_symbol(scalar) if scalar and not dims else None
+            return Mapped(list_of(annotation, type_.array_dims), dump=dump)
         if name in self.enums:
-            cls = f"enums.{naming.pascal(name)}"
-            enum_imports = {f"from {self.options.package} import enums"}
-            if dims > 1 and result:
-                raise GenerationError(
-                    f"{where}: multi-dimensional arrays of enum {name} can't be decoded; "
-                    f"cast the column to text[] (e.g. `col::text[]`)"
-                )
-            # A dict lookup is ~20x cheaper per row than calling the enum class.
-            load = f"enums.{enum_lookup(name)}[{{}}]"
-            if dims:
-                # psycopg returns arrays of an unregistered enum as their text literal.
-                load = f"load_enum_array({cls}, {{}})"
-                enum_imports.add(f"from {self.options.package}._types import load_enum_array")
-            return PyType(wrap_list(cls, dims), frozenset(enum_imports), load=load, enum_name=name)
+            return self.enum_type(name, dims, where, result=result)
         if name in self.schema.composites:
-            cls = f"models.{naming.pascal(name)}"
-            return PyType(
-                wrap_list(cls, dims), frozenset({f"from {self.options.package} import models"})
-            )
+            return Mapped(list_of(ref(in_package(".models", naming.pascal(name))), dims))
         if name in self.request.composite_type_names:
             raise GenerationError(
                 f"{where}: composite type {name} is not defined by CREATE TYPE ... AS in the "
                 f"schema files sqlc.yaml lists, so its fields are unknown"
             )
-        scalar = SCALARS.get(name)
         if scalar is None or name in UNRESOLVED:
             raise GenerationError(
                 f"{where}: PostgreSQL type {type_.name or '(unknown)'!r} can't be inferred "
                 f"statically; add a cast, e.g. `... ::text` or `sqlc.arg(name)::bigint`"
             )
-        imports = frozenset(i.format(package=self.options.package) for i in scalar.imports)
-        annotation = wrap_list(scalar.annotation, dims)
-        dump = scalar.dump if not dims else ""
-        return PyType(annotation, imports, load=scalar.load, dump=dump)
+        return Mapped(list_of(scalar_ref(scalar), dims), dump=None if dims else dump_symbol(scalar))
+
+    def enum_type(self, name: str, dims: int, where: str, *, result: bool) -> Mapped:
+        cls = in_package(".enums", naming.pascal(name))
+        if dims > 1 and result:
+            raise GenerationError(
+                f"{where}: multi-dimensional arrays of enum {name} can't be decoded; "
+                f"cast the column to text[] (e.g. `col::text[]`)"
+            )
+        loader: Loader = EnumLookup(in_package(".enums", enum_lookup(name)))
+        if dims:
+            loader = EnumArrayLoad(LOAD_ENUM_ARRAY, cls)
+        return Mapped(list_of(ref(cls), dims), loader)
 
     # -- package ------------------------------------------------------------------------
     def build(self) -> Package:
-        models_imports: set[str] = set()
-        models = tuple(self.table_model(t, models_imports) for t in self.request.tables)
+        models = tuple(self.table_model(t) for t in self.request.tables)
         composites = tuple(
-            (name, self.composite_model(name, models_imports))
+            (name, self.composite_model(name))
             for name in self.request.composite_type_names
             if name in self.schema.composites
         )
@@ -223,29 +160,29 @@ class Builder:
             )
             for e in self.request.enums
         )
-        modules: dict[str, Module] = {}
+        functions: dict[str, list[Function]] = {}
+        sources: dict[str, str] = {}
         seen: dict[str, str] = {}
         for query in self.request.queries:
-            stem = PurePosixPath(query.filename).stem
-            module = modules.setdefault(
-                stem, Module(stem=naming.identifier(stem, query.filename), source=query.filename)
-            )
-            fn = self.function(query, module)
-            where = f"{query.filename}: query {query.name}"
-            for name in (fn.name, f"iter_{fn.name}"):
+            stem = naming.identifier(PurePosixPath(query.filename).stem, query.filename)
+            sources.setdefault(stem, query.filename)
+            fn = self.function(query, stem)
+            for name in fn.exported:
                 if name in seen:
                     raise GenerationError(
-                        f"{where}: function name {name} clashes with query {seen[name]}"
+                        f"{query.filename}: query {query.name}: function name {name} clashes "
+                        f"with query {seen[name]}"
                     )
                 seen[name] = query.name
-            module.functions.append(fn)
+            functions.setdefault(stem, []).append(fn)
         return Package(
             name=self.options.package,
             models=models,
             composites=composites,
             enums=enums,
-            modules=tuple(modules[k] for k in sorted(modules)),
-            models_imports=frozenset(models_imports),
+            modules=tuple(
+                Module(stem, sources[stem], tuple(functions[stem])) for stem in sorted(functions)
+            ),
             emit_async=self.options.emit_async,
         )
 
@@ -261,94 +198,80 @@ class Builder:
             members[member] = value
         return tuple(members.items())
 
-    def model_field(self, py: PyType, imports: set[str]) -> str:
-        """A field annotation as written inside models.py, collecting what it imports
-        (models.py refers to its own classes unqualified and never imports itself)."""
-        own = f"from {self.options.package} import models"
-        imports.update(i for i in py.imports if i != own)
-        return py.annotation.replace("models.", "")
-
-    def composite_model(self, name: str, imports: set[str]) -> DataClass:
+    def composite_model(self, name: str) -> DataClass:
         fields = []
         for item in self.schema.composites[name]:
             where = f"schema: composite type {name}, field {item.name}"
             type_ = SqlType(normalise(item.type.name), item.type.array_dims)
-            annotation = self.model_field(self.py_type(type_, where, result=True), imports)
-            fields.append(Field(naming.identifier(item.name, where), f"{annotation} | None"))
+            annotation = self.mapped(type_, where, result=True).ref.or_none()
+            fields.append(Field(naming.identifier(item.name, where), annotation))
         doc = f"The PostgreSQL composite type {name} (register with register_composites)."
-        return DataClass(naming.pascal(name), doc, tuple(fields))
+        return DataClass(in_package(".models", naming.pascal(name)), doc, tuple(fields))
 
-    def table_model(self, table: Table, imports: set[str]) -> DataClass:
-        fields = []
-        for column in table.columns:
+    def table_model(self, table: Table) -> Model:
+        fields: list[Field] = []
+        values: list[Value] = []
+        for index, column in enumerate(table.columns):
             where = f"schema: column {table.name}.{column.name}"
-            py = self.py_type(
+            mapped = self.mapped(
                 self.sql_type(column),
                 where,
                 column_key=f"{table.name}.{column.name}",
                 result=True,
             )
-            annotation = self.model_field(py, imports)
-            annotation = annotation if column.not_null else f"{annotation} | None"
-            fields.append(Field(naming.identifier(column.name, where), annotation, column.comment))
+            name = naming.identifier(column.name, where)
+            fields.append(Field(name, mapped.ref.or_none(not column.not_null), column.comment))
+            values.append(Value(index, mapped.loader, column.not_null))
+        name = self.model_names[table.name]
         doc = table.comment or f"A row of the {table.name} table."
-        return DataClass(self.model_names[table.name], doc, tuple(fields))
+        return Model(
+            DataClass(in_package(".models", name), doc, tuple(fields)),
+            model_decoder(name),
+            tuple(values),
+        )
 
     # -- queries ------------------------------------------------------------------------
-    def function(self, query: Query, module: Module) -> Function:
+    def function(self, query: Query, stem: str) -> Function:
         where = f"{query.filename}: query {query.name}"
-        if query.cmd not in COMMANDS:
-            raise GenerationError(
-                f"{where}: unknown command {query.cmd}; use one of {', '.join(sorted(COMMANDS))}"
-            )
+        command = Command.parse(query.cmd, where)
         fn_name = naming.identifier(naming.snake(query.name), where)
-        params = self.params(query, where, module)
-        sql = f"-- name: {query.name} {query.cmd}\n{query.text}\n"
+        params = self.params(query, where)
         doc = "\n".join(c.strip() for c in query.comments).strip() or (
             f"Run the {query.name} query."
         )
-        returns, decode, row_class = "", "", None
-        columns: tuple[Slot, ...] = ()
-        always_row = query.cmd in SINGLE_ROW_COMMANDS and always_one_row(query.text)
+        always_row = command.single_row and always_one_row(query.text)
+        result: Result | None = None
         if query.columns:
-            if query.cmd not in (":one", ":many", ":batchone", ":batchmany"):
+            if not command.returns_rows:
                 raise GenerationError(
                     f"{where}: {query.cmd} discards the rows this query returns; "
                     f"use :one or :many, or drop RETURNING"
                 )
-            returns, decode, row_class, columns = self.result(
-                query, where, module, always_row=always_row
-            )
-        elif query.cmd in (":one", ":many", ":batchone", ":batchmany"):
+            result = self.result(query, where, stem, command, always_row=always_row)
+        elif command.returns_rows:
             raise GenerationError(f"{where}: {query.cmd} needs a query that returns rows")
         params_class = None
-        copy_sql = ""
-        if query.cmd in BATCH_COMMANDS:
+        if command.batch:
             params_class = DataClass(
-                f"{naming.pascal(query.name)}Params",
+                in_package(f".{stem}", f"{naming.pascal(query.name)}Params"),
                 f"One row of input for {fn_name}.",
-                tuple(Field(p.name, p.annotation) for p in params),
+                tuple(Field(p.name, p.ref) for p in params),
             )
-        if query.cmd == ":copyfrom":
-            copy_sql = self.copy_sql(query, where)
         return Function(
             name=fn_name,
             query_name=query.name,
-            cmd=query.cmd,
-            constant=naming.constant(query.name),
-            sql=sql,
+            command=command,
+            constant=in_package(f".{stem}", naming.constant(query.name)),
+            sql=f"-- name: {query.name} {query.cmd}\n{query.text}\n",
             doc=doc,
             params=params,
-            returns=returns,
-            decode=decode,
-            row_class=row_class,
+            result=result,
             params_class=params_class,
-            copy_sql=copy_sql,
-            columns=columns,
+            copy_sql=self.copy_sql(query, where) if command is Command.COPYFROM else "",
             always_row=always_row,
         )
 
-    def params(self, query: Query, where: str, module: Module) -> tuple[Param, ...]:
+    def params(self, query: Query, where: str) -> tuple[Param, ...]:
         out: list[Param] = []
         names: dict[str, int] = {}
         for p in sorted(query.params, key=lambda p: p.number):
@@ -368,22 +291,18 @@ class Builder:
             names[name] = p.number
             table = col.table.name if col.table else ""
             key = f"{table}.{col.original_name or col.name}"
-            py = self.py_type(
+            mapped = self.mapped(
                 self.sql_type(col),
                 f"{where}: parameter ${p.number} ({name})",
                 column_key=key,
                 result=False,
             )
-            module.imports.update(py.imports)
-            annotation = py.annotation if col.not_null else f"{py.annotation} | None"
-            if py.dump:
-                module.imports.add(f"from psycopg.types.json import {py.dump}")
-                module.imports.discard(f"from {self.options.package}._types import JsonValue")
-                module.imports.add(f"from {self.options.package}._types import JsonInput")
-                annotation = annotation.replace("JsonValue", "JsonInput")
+            annotation = mapped.ref.or_none(not col.not_null)
+            if mapped.dump is not None:
+                annotation = annotation.with_symbol(JSON_VALUE, JSON_INPUT)
             db_type = self.db_type(self.sql_type(col), sqlc_type_name(col), key)
             source = f"{table}.{col.original_name or col.name}" if table else ""
-            out.append(Param(name, annotation, py.dump, not col.not_null, db_type, source))
+            out.append(Param(name, annotation, mapped.dump, not col.not_null, db_type, source))
         return tuple(out)
 
     def copy_sql(self, query: Query, where: str) -> str:
@@ -399,88 +318,88 @@ class Builder:
         return f"COPY {schema}{quote_ident(table.name)} ({quoted}) FROM STDIN"
 
     def result(
-        self, query: Query, where: str, module: Module, *, always_row: bool
-    ) -> tuple[str, str, DataClass | None, tuple[Slot, ...]]:
-        """The annotation of one row, how ``r`` decodes into it, its Row class if any,
-        and the result columns.
+        self, query: Query, where: str, stem: str, command: Command, *, always_row: bool
+    ) -> Result:
+        """How the rows come back: a table's model, a bare column, or a Row class.
 
         A single column is returned bare, except a nullable one from a :one/:batchone
         that may find no row: there None would mean both "no row" and NULL, so it gets
         a one-field Row class instead.
         """
         facts = self.analyser.statement(query.text)
-        slots = self.slots(query, facts, where, module)
-        table_model = self.whole_table_model(query, slots)
+        columns = self.columns(query, facts, where)
+        table_model = self.whole_table_model(query, columns)
         if table_model is not None:
-            module.imports.add(f"from {self.options.package} import models")
-            annotation = f"models.{table_model}"
-            return annotation, decode_expr(annotation, slots), None, tuple(slots)
-        ambiguous_none = query.cmd in SINGLE_ROW_COMMANDS and not always_row
+            return ModelResult(
+                ref(in_package(".models", table_model)), model_decoder(table_model), columns
+            )
+        ambiguous_none = command.single_row and not always_row
         if (
-            len(slots) == 1
-            and slots[0].embed is None
-            and not (ambiguous_none and not slots[0].not_null)
+            len(columns) == 1
+            and columns[0].embed is None
+            and not (ambiguous_none and not columns[0].not_null)
         ):
-            slot = slots[0]
-            return slot.annotation, slot.expr, None, tuple(slots)
+            return ScalarResult(columns[0])
         fields: list[Field] = []
         seen: set[str] = set()
-        for slot in slots:
-            if slot.field in seen:
+        for column in columns:
+            if column.field in seen:
                 raise GenerationError(
-                    f"{where}: two result columns are named {slot.field!r}; alias one of them"
+                    f"{where}: two result columns are named {column.field!r}; alias one of them"
                 )
-            seen.add(slot.field)
-            fields.append(Field(slot.field, slot.annotation))
-        row = DataClass(f"{naming.pascal(query.name)}Row", f"A row of {query.name}.", tuple(fields))
-        return row.name, decode_expr(ROW_CLASS, slots), row, tuple(slots)
+            seen.add(column.field)
+            fields.append(Field(column.field, column.ref))
+        row = DataClass(
+            in_package(f".{stem}", f"{naming.pascal(query.name)}Row"),
+            f"A row of {query.name}.",
+            tuple(fields),
+        )
+        return RowResult(row, columns)
 
-    def whole_table_model(self, query: Query, slots: list[Slot]) -> str | None:
+    def whole_table_model(self, query: Query, columns: tuple[Column, ...]) -> str | None:
         """The model of the one table whose columns these are, in order, if any.
 
         Columns read through a CTE (``WITH claimed AS (UPDATE ... RETURNING *) SELECT *
         FROM claimed``) carry the CTE's name, so a source that isn't a table is matched
         against every table's column list; only a unique match counts.
         """
-        if any(s.embed is not None for s in slots):
+        if any(c.embed is not None for c in columns):
             return None
         sources = {c.table.name for c in query.columns if c.table}
         if len(sources) != 1 or any(c.table is None for c in query.columns):
             return None
         source = next(iter(sources))
         candidates = [self.tables[source]] if source in self.tables else list(self.tables.values())
-        matches = [t for t in candidates if self.same_columns(query, slots, t)]
+        matches = [t for t in candidates if self.same_columns(query, columns, t)]
         return self.model_names[matches[0].name] if len(matches) == 1 else None
 
-    def same_columns(self, query: Query, slots: list[Slot], table: Table) -> bool:
-        if len(table.columns) != len(slots):
+    def same_columns(self, query: Query, columns: tuple[Column, ...], table: Table) -> bool:
+        if len(table.columns) != len(columns):
             return False
         return all(
-            (column.name, slot.sql_type, slot.not_null)
+            (sqlc.name, column.sql_type, column.not_null)
             == (own.name, self.sql_type(own), own.not_null)
-            for column, slot, own in zip(query.columns, slots, table.columns, strict=True)
+            for sqlc, column, own in zip(query.columns, columns, table.columns, strict=True)
         )
 
-    def slots(
-        self, query: Query, facts: StatementFacts | None, where: str, module: Module
-    ) -> list[Slot]:
+    def columns(self, query: Query, facts: StatementFacts | None, where: str) -> tuple[Column, ...]:
         targets = list(facts.targets) if facts else []
-        slots: list[Slot] = []
+        out: list[Column] = []
         position = 0
         for column in query.columns:
             if column.embed_table is not None:
-                slot = self.embed_slot(column, facts, position, where, module)
-                position += slot.width
+                embed = self.embed_column(column, facts, position, where)
+                position += len(embed.parts)
+                out.append(embed)
             else:
                 target = targets[position] if position < len(targets) else None
-                slot = self.column_slot(column, target, position, where, module)
+                out.append(self.value_column(column, target, position, where))
                 position += 1
-            slots.append(slot)
-        return slots
+        return tuple(out)
 
-    def column_slot(
-        self, column: Column, target: TargetFacts | None, index: int, where: str, module: Module
-    ) -> Slot:
+    def value_column(
+        self, column: SqlcColumn, target: TargetFacts | None, index: int, where: str
+    ) -> Column:
         raw_name = column.name
         override: bool | None = None
         if raw_name.endswith(("!", "?")):
@@ -502,44 +421,31 @@ class Builder:
         if override is not None:
             not_null = override
         table = column.table.name if column.table else ""
-        py = self.py_type(
-            type_, what, column_key=f"{table}.{column.original_name or raw_name}", result=True
-        )
-        module.imports.update(py.imports)
-        annotation = py.annotation if not_null else f"{py.annotation} | None"
-        expr = load_expr(py, index, not_null)
         key = f"{table}.{column.original_name or raw_name}"
+        mapped = self.mapped(type_, what, column_key=key, result=True)
         named = sqlc_type_name(column) if type_ == self.sql_type(column) else type_.name
-        db_type = self.db_type(type_, named, key)
-        field_name = naming.identifier(raw_name, what)
-        return Slot(field_name, annotation, expr, type_, not_null, None, 1, column.name, db_type)
+        return Column(
+            field=naming.identifier(raw_name, what),
+            ref=mapped.ref.or_none(not not_null),
+            value=Value(index, mapped.loader, not_null),
+            not_null=not_null,
+            name=column.name,
+            db_type=self.db_type(type_, named, key),
+            sql_type=type_,
+        )
 
-    def embed_slot(
-        self, column: Column, facts: StatementFacts | None, start: int, where: str, module: Module
-    ) -> Slot:
+    def embed_column(
+        self, column: SqlcColumn, facts: StatementFacts | None, start: int, where: str
+    ) -> Column:
         assert column.embed_table is not None
         table = self.tables.get(column.embed_table.name)
         if table is None:
             raise GenerationError(f"{where}: sqlc.embed of unknown table {column.embed_table.name}")
-        model = f"models.{self.model_names[table.name]}"
-        module.imports.add(f"from {self.options.package} import models")
+        model = self.model_names[table.name]
         nullable = facts is not None and any(
             facts.alias_tables.get(alias, alias) == table.name for alias in facts.nullable_relations
         )
-        exprs = [  # a nullable embed is guarded as a whole below
-            load_expr(
-                self.py_type(self.sql_type(own), f"{where}: {table.name}.{own.name}", result=True),
-                start + offset,
-                own.not_null,
-            )
-            for offset, own in enumerate(table.columns)
-        ]
-        width = len(table.columns)
-        if all(e == f"r[{start + k}]" for k, e in enumerate(exprs)):
-            build = f"{model}(*r[{start}:{start + width}])"
-        else:
-            build = f"{model}({', '.join(exprs)})"
-        annotation = model
+        probe = None
         if nullable:
             probe = next((start + k for k, c in enumerate(table.columns) if c.not_null), None)
             if probe is None:
@@ -547,64 +453,61 @@ class Builder:
                     f"{where}: sqlc.embed({table.name}) on the nullable side of an outer join "
                     f"needs a NOT NULL column to tell a missing row from a row of NULLs"
                 )
-            build = f"None if r[{probe}] is None else {build}"
-            annotation = f"{model} | None"
-        field_name = naming.identifier(column.name or table.name, where)
-        parts = tuple(self.embedded_column(table, own, where) for own in table.columns)
-        return Slot(
-            field_name, annotation, build, None, not nullable, table.name, width, "", None, parts
+        return Column(
+            field=naming.identifier(column.name or table.name, where),
+            ref=ref(in_package(".models", model), optional=nullable),
+            value=Embed(model_decoder(model), start, len(table.columns), probe),
+            not_null=not nullable,
+            embed=table.name,
+            parts=tuple(self.embedded_column(table, own, where) for own in table.columns),
         )
 
-    def embedded_column(self, table: Table, own: Column, where: str) -> Slot:
+    def embedded_column(self, table: Table, own: SqlcColumn, where: str) -> Column:
         """One column of an embedded table as the manifest lists it (its model's field)."""
         key = f"{table.name}.{own.name}"
         type_ = self.sql_type(own)
-        py = self.py_type(type_, f"{where}: {key}", column_key=key, result=True)
-        annotation = py.annotation if own.not_null else f"{py.annotation} | None"
-        db_type = self.db_type(type_, sqlc_type_name(own), key)
-        field_name = naming.identifier(own.name, where)
-        return Slot(field_name, annotation, "", type_, own.not_null, None, 1, own.name, db_type)
+        mapped = self.mapped(type_, f"{where}: {key}", column_key=key, result=True)
+        return Column(
+            field=naming.identifier(own.name, where),
+            ref=mapped.ref.or_none(not own.not_null),
+            value=Value(0, mapped.loader, own.not_null),
+            not_null=own.not_null,
+            name=own.name,
+            db_type=self.db_type(type_, sqlc_type_name(own), key),
+            sql_type=type_,
+        )
 
 
-@dataclass(frozen=True, slots=True)
-class Slot:
-    """One field of a result row: a column, or an embedded table spanning ``width`` columns."""
-
-    field: str
-    annotation: str
-    expr: str
-    sql_type: SqlType | None
-    not_null: bool
-    embed: str | None
-    width: int
-    column: str = ""  # the column's name as sqlc sent it (``total!``); "" for an embed
-    db_type: DbType | None = None  # None for an embed, whose columns are its parts
-    parts: tuple[Slot, ...] = ()  # an embed's columns
+def scalar_ref(py: PyType) -> TypeRef:
+    """pytypes' annotation as a symbol: builtin, ``import module`` + the annotation as
+    written (``datetime.date``), or a helper of the package's public ``types`` module."""
+    if not py.imports:
+        return ref(builtin(py.annotation))
+    (line,) = py.imports
+    if line.startswith("import "):
+        return ref(verbatim(py.annotation, line.removeprefix("import ")))
+    module = line.removeprefix("from ").split(" import ")[0]
+    return ref(from_import(module.replace("{package}._types", ".types"), py.annotation))
 
 
-def sqlc_type_name(column: Column) -> str:
+def dump_symbol(py: PyType) -> Symbol | None:
+    """The psycopg wrapper a written value needs (``Jsonb``), if any."""
+    return from_import("psycopg.types.json", py.dump) if py.dump else None
+
+
+def model_decoder(model: str) -> Symbol:
+    """``models.load_issue``: the row decoder generated next to the ``Issue`` model."""
+    return in_package(".models", f"load_{naming.snake(model)}")
+
+
+def sqlc_type_name(column: SqlcColumn) -> str:
     """A column's type as sqlc named it, schema-qualified when sqlc qualifies it."""
     return f"{column.type_schema}.{column.type_name}" if column.type_schema else column.type_name
-
-
-def load_expr(py: PyType, index: int, not_null: bool) -> str:
-    """How the generated code reads column ``index`` of row ``r`` (enums need a lookup)."""
-    value = f"r[{index}]"
-    if not py.load:
-        return value
-    loaded = py.load.format(value)
-    return loaded if not_null else f"None if {value} is None else {loaded}"
 
 
 def enum_lookup(type_name: str) -> str:
     """Name of the generated value -> member dict of an enum type (``ISSUE_STATE_BY_VALUE``)."""
     return f"{naming.constant(type_name)}_BY_VALUE"
-
-
-def decode_expr(cls: str, slots: list[Slot]) -> str:
-    if all(s.expr == f"r[{i}]" for i, s in enumerate(slots)) and all(s.width == 1 for s in slots):
-        return f"{cls}(*r)"
-    return f"{cls}({', '.join(s.expr for s in slots)})"
 
 
 def quote_ident(name: str) -> str:

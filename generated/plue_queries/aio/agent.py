@@ -14,7 +14,7 @@ from psycopg.types.json import Jsonb
 from plue_queries import agent as q
 from plue_queries import enums, models
 from plue_queries._streams import AsyncServerStream
-from plue_queries._types import JsonInput, NoRowError
+from plue_queries.types import JsonInput, NoRowError
 
 
 async def create_session(
@@ -35,20 +35,7 @@ async def create_session(
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("create_session")
-    row: models.Session = models.Session(
-        r[0],
-        r[1],
-        r[2],
-        r[3],
-        r[4],
-        r[5],
-        r[6],
-        enums.SESSION_STATUS_BY_VALUE[r[7]],
-        r[8],
-        r[9],
-        r[10],
-        r[11],
-    )
+    row: models.Session = models.load_session(r)
     return row
 
 
@@ -57,24 +44,7 @@ async def get_session(conn: psycopg.AsyncConnection[Any], *, id: int) -> models.
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.GET_SESSION, (id,))
         r = await cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.Session(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            r[5],
-            r[6],
-            enums.SESSION_STATUS_BY_VALUE[r[7]],
-            r[8],
-            r[9],
-            r[10],
-            r[11],
-        )
-    )
+    return None if r is None else models.load_session(r)
 
 
 async def list_user_sessions(
@@ -94,23 +64,7 @@ async def list_user_sessions(
             q.LIST_USER_SESSIONS, (user_id, status, before_created_at, before_id, page_size)
         )
         rows = await cur.fetchall()
-    return [
-        models.Session(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            r[5],
-            r[6],
-            enums.SESSION_STATUS_BY_VALUE[r[7]],
-            r[8],
-            r[9],
-            r[10],
-            r[11],
-        )
-        for r in rows
-    ]
+    return [models.load_session(r) for r in rows]
 
 
 async def iter_list_user_sessions(
@@ -135,20 +89,7 @@ async def iter_list_user_sessions(
         )
         while rows := await stream.fetch():
             for r in rows:
-                yield models.Session(
-                    r[0],
-                    r[1],
-                    r[2],
-                    r[3],
-                    r[4],
-                    r[5],
-                    r[6],
-                    enums.SESSION_STATUS_BY_VALUE[r[7]],
-                    r[8],
-                    r[9],
-                    r[10],
-                    r[11],
-                )
+                yield models.load_session(r)
 
 
 async def update_session_status(
@@ -158,24 +99,7 @@ async def update_session_status(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.UPDATE_SESSION_STATUS, (status, id))
         r = await cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.Session(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            r[5],
-            r[6],
-            enums.SESSION_STATUS_BY_VALUE[r[7]],
-            r[8],
-            r[9],
-            r[10],
-            r[11],
-        )
-    )
+    return None if r is None else models.load_session(r)
 
 
 async def update_session_title(
@@ -185,24 +109,7 @@ async def update_session_title(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.UPDATE_SESSION_TITLE, (title, id))
         r = await cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.Session(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            r[5],
-            r[6],
-            enums.SESSION_STATUS_BY_VALUE[r[7]],
-            r[8],
-            r[9],
-            r[10],
-            r[11],
-        )
-    )
+    return None if r is None else models.load_session(r)
 
 
 async def add_session_tokens(
@@ -240,24 +147,7 @@ async def append_message(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.APPEND_MESSAGE, (role, status, model, session_id))
         r = await cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.Message(
-            r[0],
-            r[1],
-            r[2],
-            enums.MESSAGE_ROLE_BY_VALUE[r[3]],
-            enums.MESSAGE_STATUS_BY_VALUE[r[4]],
-            r[5],
-            r[6],
-            r[7],
-            r[8],
-            r[9],
-            r[10],
-            r[11],
-        )
-    )
+    return None if r is None else models.load_message(r)
 
 
 async def get_message(conn: psycopg.AsyncConnection[Any], *, id: int) -> models.Message | None:
@@ -265,24 +155,7 @@ async def get_message(conn: psycopg.AsyncConnection[Any], *, id: int) -> models.
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.GET_MESSAGE, (id,))
         r = await cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.Message(
-            r[0],
-            r[1],
-            r[2],
-            enums.MESSAGE_ROLE_BY_VALUE[r[3]],
-            enums.MESSAGE_STATUS_BY_VALUE[r[4]],
-            r[5],
-            r[6],
-            r[7],
-            r[8],
-            r[9],
-            r[10],
-            r[11],
-        )
-    )
+    return None if r is None else models.load_message(r)
 
 
 async def list_session_messages(
@@ -296,23 +169,7 @@ async def list_session_messages(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.LIST_SESSION_MESSAGES, (session_id, after_position, page_size))
         rows = await cur.fetchall()
-    return [
-        models.Message(
-            r[0],
-            r[1],
-            r[2],
-            enums.MESSAGE_ROLE_BY_VALUE[r[3]],
-            enums.MESSAGE_STATUS_BY_VALUE[r[4]],
-            r[5],
-            r[6],
-            r[7],
-            r[8],
-            r[9],
-            r[10],
-            r[11],
-        )
-        for r in rows
-    ]
+    return [models.load_message(r) for r in rows]
 
 
 async def iter_list_session_messages(
@@ -333,20 +190,7 @@ async def iter_list_session_messages(
         await stream.execute(q.LIST_SESSION_MESSAGES, (session_id, after_position, page_size))
         while rows := await stream.fetch():
             for r in rows:
-                yield models.Message(
-                    r[0],
-                    r[1],
-                    r[2],
-                    enums.MESSAGE_ROLE_BY_VALUE[r[3]],
-                    enums.MESSAGE_STATUS_BY_VALUE[r[4]],
-                    r[5],
-                    r[6],
-                    r[7],
-                    r[8],
-                    r[9],
-                    r[10],
-                    r[11],
-                )
+                yield models.load_message(r)
 
 
 async def finish_message(
@@ -364,24 +208,7 @@ async def finish_message(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.FINISH_MESSAGE, (status, input_tokens, output_tokens, error, id))
         r = await cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.Message(
-            r[0],
-            r[1],
-            r[2],
-            enums.MESSAGE_ROLE_BY_VALUE[r[3]],
-            enums.MESSAGE_STATUS_BY_VALUE[r[4]],
-            r[5],
-            r[6],
-            r[7],
-            r[8],
-            r[9],
-            r[10],
-            r[11],
-        )
-    )
+    return None if r is None else models.load_message(r)
 
 
 async def update_message_status(
@@ -391,24 +218,7 @@ async def update_message_status(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.UPDATE_MESSAGE_STATUS, (status, id))
         r = await cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.Message(
-            r[0],
-            r[1],
-            r[2],
-            enums.MESSAGE_ROLE_BY_VALUE[r[3]],
-            enums.MESSAGE_STATUS_BY_VALUE[r[4]],
-            r[5],
-            r[6],
-            r[7],
-            r[8],
-            r[9],
-            r[10],
-            r[11],
-        )
-    )
+    return None if r is None else models.load_message(r)
 
 
 async def append_part(
@@ -421,11 +231,7 @@ async def append_part(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.APPEND_PART, (kind, Jsonb(content), message_id))
         r = await cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.Part(r[0], r[1], r[2], enums.PART_KIND_BY_VALUE[r[3]], r[4], r[5], r[6])
-    )
+    return None if r is None else models.load_part(r)
 
 
 async def update_part_content(
@@ -435,11 +241,7 @@ async def update_part_content(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.UPDATE_PART_CONTENT, (Jsonb(content), id))
         r = await cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.Part(r[0], r[1], r[2], enums.PART_KIND_BY_VALUE[r[3]], r[4], r[5], r[6])
-    )
+    return None if r is None else models.load_part(r)
 
 
 async def list_message_parts(
@@ -449,10 +251,7 @@ async def list_message_parts(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.LIST_MESSAGE_PARTS, (message_id,))
         rows = await cur.fetchall()
-    return [
-        models.Part(r[0], r[1], r[2], enums.PART_KIND_BY_VALUE[r[3]], r[4], r[5], r[6])
-        for r in rows
-    ]
+    return [models.load_part(r) for r in rows]
 
 
 async def iter_list_message_parts(
@@ -468,9 +267,7 @@ async def iter_list_message_parts(
         await stream.execute(q.LIST_MESSAGE_PARTS, (message_id,))
         while rows := await stream.fetch():
             for r in rows:
-                yield models.Part(
-                    r[0], r[1], r[2], enums.PART_KIND_BY_VALUE[r[3]], r[4], r[5], r[6]
-                )
+                yield models.load_part(r)
 
 
 async def get_session_token_totals(

@@ -33,7 +33,7 @@ async def create_auth_session(
             q.CREATE_AUTH_SESSION, (user_id, session_key_hash, user_agent, expires_at)
         )
         r = await cur.fetchone()
-    return None if r is None else models.AuthSession(*r)
+    return None if r is None else models.load_auth_session(r)
 
 
 async def get_valid_auth_session(
@@ -43,7 +43,7 @@ async def get_valid_auth_session(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.GET_VALID_AUTH_SESSION, (session_key_hash,))
         r = await cur.fetchone()
-    return None if r is None else models.AuthSession(*r)
+    return None if r is None else models.load_auth_session(r)
 
 
 async def refresh_auth_session(
@@ -62,7 +62,7 @@ async def refresh_auth_session(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.REFRESH_AUTH_SESSION, (ttl, refresh_window, session_key_hash))
         r = await cur.fetchone()
-    return None if r is None else models.AuthSession(*r)
+    return None if r is None else models.load_auth_session(r)
 
 
 async def list_user_auth_sessions(
@@ -72,7 +72,7 @@ async def list_user_auth_sessions(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.LIST_USER_AUTH_SESSIONS, (user_id,))
         rows = await cur.fetchall()
-    return [models.AuthSession(*r) for r in rows]
+    return [models.load_auth_session(r) for r in rows]
 
 
 async def iter_list_user_auth_sessions(
@@ -88,7 +88,7 @@ async def iter_list_user_auth_sessions(
         await stream.execute(q.LIST_USER_AUTH_SESSIONS, (user_id,))
         while rows := await stream.fetch():
             for r in rows:
-                yield models.AuthSession(*r)
+                yield models.load_auth_session(r)
 
 
 async def delete_auth_session(conn: psycopg.AsyncConnection[Any], *, session_key_hash: str) -> int:
@@ -124,7 +124,7 @@ async def create_siwe_nonce(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.CREATE_SIWE_NONCE, (nonce, wallet_address, ttl))
         r = await cur.fetchone()
-    return None if r is None else models.SiweNonce(*r)
+    return None if r is None else models.load_siwe_nonce(r)
 
 
 async def consume_siwe_nonce(
@@ -138,7 +138,7 @@ async def consume_siwe_nonce(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.CONSUME_SIWE_NONCE, (nonce, wallet_address))
         r = await cur.fetchone()
-    return None if r is None else models.SiweNonce(*r)
+    return None if r is None else models.load_siwe_nonce(r)
 
 
 async def delete_expired_siwe_nonces(conn: psycopg.AsyncConnection[Any]) -> int:
@@ -168,7 +168,7 @@ async def create_access_token(
             q.CREATE_ACCESS_TOKEN, (user_id, name, token_hash, token_last_eight, scopes, expires_at)
         )
         r = await cur.fetchone()
-    return None if r is None else models.AccessToken(*r)
+    return None if r is None else models.load_access_token(r)
 
 
 async def get_access_token(
@@ -178,7 +178,7 @@ async def get_access_token(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.GET_ACCESS_TOKEN, (id, user_id))
         r = await cur.fetchone()
-    return None if r is None else models.AccessToken(*r)
+    return None if r is None else models.load_access_token(r)
 
 
 async def validate_access_token(
@@ -190,7 +190,7 @@ async def validate_access_token(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.VALIDATE_ACCESS_TOKEN, (token_hash,))
         r = await cur.fetchone()
-    return None if r is None else models.AccessToken(*r)
+    return None if r is None else models.load_access_token(r)
 
 
 async def list_access_tokens(
@@ -200,7 +200,7 @@ async def list_access_tokens(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.LIST_ACCESS_TOKENS, (user_id,))
         rows = await cur.fetchall()
-    return [models.AccessToken(*r) for r in rows]
+    return [models.load_access_token(r) for r in rows]
 
 
 async def iter_list_access_tokens(
@@ -216,7 +216,7 @@ async def iter_list_access_tokens(
         await stream.execute(q.LIST_ACCESS_TOKENS, (user_id,))
         while rows := await stream.fetch():
             for r in rows:
-                yield models.AccessToken(*r)
+                yield models.load_access_token(r)
 
 
 async def revoke_access_token(
@@ -226,7 +226,7 @@ async def revoke_access_token(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.REVOKE_ACCESS_TOKEN, (id, user_id))
         r = await cur.fetchone()
-    return None if r is None else models.AccessToken(*r)
+    return None if r is None else models.load_access_token(r)
 
 
 async def add_ssh_key(
@@ -244,7 +244,7 @@ async def add_ssh_key(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.ADD_SSH_KEY, (user_id, name, fingerprint, public_key, key_type))
         r = await cur.fetchone()
-    return None if r is None else models.SshKey(*r)
+    return None if r is None else models.load_ssh_key(r)
 
 
 async def get_ssh_key_by_fingerprint(
@@ -254,7 +254,7 @@ async def get_ssh_key_by_fingerprint(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.GET_SSH_KEY_BY_FINGERPRINT, (fingerprint,))
         r = await cur.fetchone()
-    return None if r is None else models.SshKey(*r)
+    return None if r is None else models.load_ssh_key(r)
 
 
 async def authenticate_ssh_key(
@@ -266,7 +266,7 @@ async def authenticate_ssh_key(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.AUTHENTICATE_SSH_KEY, (fingerprint,))
         r = await cur.fetchone()
-    return None if r is None else models.SshKey(*r)
+    return None if r is None else models.load_ssh_key(r)
 
 
 async def list_ssh_keys(conn: psycopg.AsyncConnection[Any], *, user_id: int) -> list[models.SshKey]:
@@ -274,7 +274,7 @@ async def list_ssh_keys(conn: psycopg.AsyncConnection[Any], *, user_id: int) -> 
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.LIST_SSH_KEYS, (user_id,))
         rows = await cur.fetchall()
-    return [models.SshKey(*r) for r in rows]
+    return [models.load_ssh_key(r) for r in rows]
 
 
 async def iter_list_ssh_keys(
@@ -290,7 +290,7 @@ async def iter_list_ssh_keys(
         await stream.execute(q.LIST_SSH_KEYS, (user_id,))
         while rows := await stream.fetch():
             for r in rows:
-                yield models.SshKey(*r)
+                yield models.load_ssh_key(r)
 
 
 async def delete_ssh_key(conn: psycopg.AsyncConnection[Any], *, id: int, user_id: int) -> int:

@@ -14,7 +14,7 @@ from psycopg.types.json import Jsonb
 from plue_queries import changes as q
 from plue_queries import enums, models
 from plue_queries._streams import AsyncServerStream
-from plue_queries._types import JsonInput, NoRowError
+from plue_queries.types import JsonInput, NoRowError
 
 
 async def upsert_change(
@@ -55,7 +55,7 @@ async def upsert_change(
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("upsert_change")
-    row: models.Change = models.Change(*r)
+    row: models.Change = models.load_change(r)
     return row
 
 
@@ -66,7 +66,7 @@ async def get_change_by_change_id(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.GET_CHANGE_BY_CHANGE_ID, (repository_id, change_id))
         r = await cur.fetchone()
-    return None if r is None else models.Change(*r)
+    return None if r is None else models.load_change(r)
 
 
 async def get_change_by_commit_id(
@@ -76,7 +76,7 @@ async def get_change_by_commit_id(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.GET_CHANGE_BY_COMMIT_ID, (repository_id, commit_id))
         r = await cur.fetchone()
-    return None if r is None else models.Change(*r)
+    return None if r is None else models.load_change(r)
 
 
 async def list_changes(
@@ -93,7 +93,7 @@ async def list_changes(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.LIST_CHANGES, (repository_id, before_created_at, before_id, page_size))
         rows = await cur.fetchall()
-    return [models.Change(*r) for r in rows]
+    return [models.load_change(r) for r in rows]
 
 
 async def iter_list_changes(
@@ -117,7 +117,7 @@ async def iter_list_changes(
         )
         while rows := await stream.fetch():
             for r in rows:
-                yield models.Change(*r)
+                yield models.load_change(r)
 
 
 async def list_change_parents(
@@ -127,7 +127,7 @@ async def list_change_parents(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.LIST_CHANGE_PARENTS, (repository_id, change_id))
         rows = await cur.fetchall()
-    return [models.Change(*r) for r in rows]
+    return [models.load_change(r) for r in rows]
 
 
 async def iter_list_change_parents(
@@ -147,7 +147,7 @@ async def iter_list_change_parents(
         await stream.execute(q.LIST_CHANGE_PARENTS, (repository_id, change_id))
         while rows := await stream.fetch():
             for r in rows:
-                yield models.Change(*r)
+                yield models.load_change(r)
 
 
 async def list_change_children(
@@ -157,7 +157,7 @@ async def list_change_children(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.LIST_CHANGE_CHILDREN, (repository_id, change_id))
         rows = await cur.fetchall()
-    return [models.Change(*r) for r in rows]
+    return [models.load_change(r) for r in rows]
 
 
 async def iter_list_change_children(
@@ -177,7 +177,7 @@ async def iter_list_change_children(
         await stream.execute(q.LIST_CHANGE_CHILDREN, (repository_id, change_id))
         while rows := await stream.fetch():
             for r in rows:
-                yield models.Change(*r)
+                yield models.load_change(r)
 
 
 async def delete_change(
@@ -211,9 +211,7 @@ async def upsert_file_tracker(
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("upsert_file_tracker")
-    row: models.FileTracker = models.FileTracker(
-        r[0], r[1], r[2], r[3], r[4], enums.FILE_CHANGE_KIND_BY_VALUE[r[5]], r[6], r[7], r[8]
-    )
+    row: models.FileTracker = models.load_file_tracker(r)
     return row
 
 
@@ -224,12 +222,7 @@ async def list_file_trackers(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.LIST_FILE_TRACKERS, (repository_id, change_id))
         rows = await cur.fetchall()
-    return [
-        models.FileTracker(
-            r[0], r[1], r[2], r[3], r[4], enums.FILE_CHANGE_KIND_BY_VALUE[r[5]], r[6], r[7], r[8]
-        )
-        for r in rows
-    ]
+    return [models.load_file_tracker(r) for r in rows]
 
 
 async def iter_list_file_trackers(
@@ -249,17 +242,7 @@ async def iter_list_file_trackers(
         await stream.execute(q.LIST_FILE_TRACKERS, (repository_id, change_id))
         while rows := await stream.fetch():
             for r in rows:
-                yield models.FileTracker(
-                    r[0],
-                    r[1],
-                    r[2],
-                    r[3],
-                    r[4],
-                    enums.FILE_CHANGE_KIND_BY_VALUE[r[5]],
-                    r[6],
-                    r[7],
-                    r[8],
-                )
+                yield models.load_file_tracker(r)
 
 
 async def summarize_file_trackers(
@@ -310,7 +293,7 @@ async def append_jj_operation(
             ),
         )
         r = await cur.fetchone()
-    return None if r is None else models.JjOperation(*r)
+    return None if r is None else models.load_jj_operation(r)
 
 
 async def get_jj_operation(
@@ -320,7 +303,7 @@ async def get_jj_operation(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.GET_JJ_OPERATION, (repository_id, operation_id))
         r = await cur.fetchone()
-    return None if r is None else models.JjOperation(*r)
+    return None if r is None else models.load_jj_operation(r)
 
 
 async def list_jj_operations(
@@ -339,7 +322,7 @@ async def list_jj_operations(
             q.LIST_JJ_OPERATIONS, (repository_id, before_created_at, before_id, page_size)
         )
         rows = await cur.fetchall()
-    return [models.JjOperation(*r) for r in rows]
+    return [models.load_jj_operation(r) for r in rows]
 
 
 async def iter_list_jj_operations(
@@ -363,7 +346,7 @@ async def iter_list_jj_operations(
         )
         while rows := await stream.fetch():
             for r in rows:
-                yield models.JjOperation(*r)
+                yield models.load_jj_operation(r)
 
 
 async def record_snapshot(
@@ -385,7 +368,7 @@ async def record_snapshot(
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("record_snapshot")
-    row: models.SnapshotHistory = models.SnapshotHistory(*r)
+    row: models.SnapshotHistory = models.load_snapshot_history(r)
     return row
 
 
@@ -403,7 +386,7 @@ async def list_snapshots(
             q.LIST_SNAPSHOTS, (repository_id, before_created_at, before_id, page_size)
         )
         rows = await cur.fetchall()
-    return [models.SnapshotHistory(*r) for r in rows]
+    return [models.load_snapshot_history(r) for r in rows]
 
 
 async def iter_list_snapshots(
@@ -427,7 +410,7 @@ async def iter_list_snapshots(
         )
         while rows := await stream.fetch():
             for r in rows:
-                yield models.SnapshotHistory(*r)
+                yield models.load_snapshot_history(r)
 
 
 async def list_change_snapshots(
@@ -437,7 +420,7 @@ async def list_change_snapshots(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.LIST_CHANGE_SNAPSHOTS, (repository_id, change_id, page_size))
         rows = await cur.fetchall()
-    return [models.SnapshotHistory(*r) for r in rows]
+    return [models.load_snapshot_history(r) for r in rows]
 
 
 async def iter_list_change_snapshots(
@@ -458,4 +441,4 @@ async def iter_list_change_snapshots(
         await stream.execute(q.LIST_CHANGE_SNAPSHOTS, (repository_id, change_id, page_size))
         while rows := await stream.fetch():
             for r in rows:
-                yield models.SnapshotHistory(*r)
+                yield models.load_snapshot_history(r)

@@ -13,7 +13,7 @@ from psycopg.rows import tuple_row
 from plue_queries import collaboration as q
 from plue_queries import enums, models
 from plue_queries._streams import AsyncServerStream
-from plue_queries._types import NoRowError
+from plue_queries.types import NoRowError
 
 
 async def star_repository(
@@ -157,7 +157,7 @@ async def watch_repository(
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("watch_repository")
-    row: models.Watch = models.Watch(r[0], r[1], enums.WATCH_MODE_BY_VALUE[r[2]], r[3], r[4])
+    row: models.Watch = models.load_watch(r)
     return row
 
 
@@ -177,9 +177,7 @@ async def get_watch(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.GET_WATCH, (user_id, repository_id))
         r = await cur.fetchone()
-    return (
-        None if r is None else models.Watch(r[0], r[1], enums.WATCH_MODE_BY_VALUE[r[2]], r[3], r[4])
-    )
+    return None if r is None else models.load_watch(r)
 
 
 async def count_watchers(conn: psycopg.AsyncConnection[Any], *, repository_id: int) -> int:

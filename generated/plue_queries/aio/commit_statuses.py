@@ -12,7 +12,7 @@ from psycopg.rows import tuple_row
 from plue_queries import commit_statuses as q
 from plue_queries import enums, models
 from plue_queries._streams import AsyncServerStream
-from plue_queries._types import NoRowError
+from plue_queries.types import NoRowError
 
 
 async def upsert_commit_status(
@@ -47,19 +47,7 @@ async def upsert_commit_status(
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("upsert_commit_status")
-    row: models.CommitStatus = models.CommitStatus(
-        r[0],
-        r[1],
-        r[2],
-        r[3],
-        enums.COMMIT_STATE_BY_VALUE[r[4]],
-        r[5],
-        r[6],
-        r[7],
-        r[8],
-        r[9],
-        r[10],
-    )
+    row: models.CommitStatus = models.load_commit_status(r)
     return row
 
 
@@ -70,22 +58,7 @@ async def list_commit_statuses(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.LIST_COMMIT_STATUSES, (repository_id, commit_sha))
         rows = await cur.fetchall()
-    return [
-        models.CommitStatus(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            enums.COMMIT_STATE_BY_VALUE[r[4]],
-            r[5],
-            r[6],
-            r[7],
-            r[8],
-            r[9],
-            r[10],
-        )
-        for r in rows
-    ]
+    return [models.load_commit_status(r) for r in rows]
 
 
 async def iter_list_commit_statuses(
@@ -105,19 +78,7 @@ async def iter_list_commit_statuses(
         await stream.execute(q.LIST_COMMIT_STATUSES, (repository_id, commit_sha))
         while rows := await stream.fetch():
             for r in rows:
-                yield models.CommitStatus(
-                    r[0],
-                    r[1],
-                    r[2],
-                    r[3],
-                    enums.COMMIT_STATE_BY_VALUE[r[4]],
-                    r[5],
-                    r[6],
-                    r[7],
-                    r[8],
-                    r[9],
-                    r[10],
-                )
+                yield models.load_commit_status(r)
 
 
 async def get_combined_commit_status(

@@ -15,7 +15,7 @@ from plue_queries import enums, models
 from plue_queries import issues as q
 from plue_queries._atomic import atomic_async
 from plue_queries._streams import AsyncServerStream
-from plue_queries._types import JsonInput, NoRowError
+from plue_queries.types import JsonInput, NoRowError
 
 
 async def create_issue(
@@ -39,20 +39,7 @@ async def create_issue(
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("create_issue")
-    row: models.Issue = models.Issue(
-        r[0],
-        r[1],
-        r[2],
-        r[3],
-        r[4],
-        enums.ISSUE_STATE_BY_VALUE[r[5]],
-        r[6],
-        r[7],
-        r[8],
-        r[9],
-        r[10],
-        r[11],
-    )
+    row: models.Issue = models.load_issue(r)
     return row
 
 
@@ -61,24 +48,7 @@ async def get_issue(conn: psycopg.AsyncConnection[Any], *, id: int) -> models.Is
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.GET_ISSUE, (id,))
         r = await cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.Issue(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            enums.ISSUE_STATE_BY_VALUE[r[5]],
-            r[6],
-            r[7],
-            r[8],
-            r[9],
-            r[10],
-            r[11],
-        )
-    )
+    return None if r is None else models.load_issue(r)
 
 
 async def get_issue_by_number(
@@ -88,24 +58,7 @@ async def get_issue_by_number(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.GET_ISSUE_BY_NUMBER, (repository_id, issue_number))
         r = await cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.Issue(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            enums.ISSUE_STATE_BY_VALUE[r[5]],
-            r[6],
-            r[7],
-            r[8],
-            r[9],
-            r[10],
-            r[11],
-        )
-    )
+    return None if r is None else models.load_issue(r)
 
 
 async def list_issues(
@@ -139,23 +92,7 @@ async def list_issues(
             ),
         )
         rows = await cur.fetchall()
-    return [
-        models.Issue(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            enums.ISSUE_STATE_BY_VALUE[r[5]],
-            r[6],
-            r[7],
-            r[8],
-            r[9],
-            r[10],
-            r[11],
-        )
-        for r in rows
-    ]
+    return [models.load_issue(r) for r in rows]
 
 
 async def iter_list_issues(
@@ -193,20 +130,7 @@ async def iter_list_issues(
         )
         while rows := await stream.fetch():
             for r in rows:
-                yield models.Issue(
-                    r[0],
-                    r[1],
-                    r[2],
-                    r[3],
-                    r[4],
-                    enums.ISSUE_STATE_BY_VALUE[r[5]],
-                    r[6],
-                    r[7],
-                    r[8],
-                    r[9],
-                    r[10],
-                    r[11],
-                )
+                yield models.load_issue(r)
 
 
 async def get_issue_with_labels(
@@ -261,24 +185,7 @@ async def update_issue(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.UPDATE_ISSUE, (title, body, id))
         r = await cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.Issue(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            enums.ISSUE_STATE_BY_VALUE[r[5]],
-            r[6],
-            r[7],
-            r[8],
-            r[9],
-            r[10],
-            r[11],
-        )
-    )
+    return None if r is None else models.load_issue(r)
 
 
 async def close_issue(conn: psycopg.AsyncConnection[Any], *, id: int) -> models.Issue | None:
@@ -286,24 +193,7 @@ async def close_issue(conn: psycopg.AsyncConnection[Any], *, id: int) -> models.
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.CLOSE_ISSUE, (id,))
         r = await cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.Issue(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            enums.ISSUE_STATE_BY_VALUE[r[5]],
-            r[6],
-            r[7],
-            r[8],
-            r[9],
-            r[10],
-            r[11],
-        )
-    )
+    return None if r is None else models.load_issue(r)
 
 
 async def reopen_issue(conn: psycopg.AsyncConnection[Any], *, id: int) -> models.Issue | None:
@@ -311,24 +201,7 @@ async def reopen_issue(conn: psycopg.AsyncConnection[Any], *, id: int) -> models
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.REOPEN_ISSUE, (id,))
         r = await cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.Issue(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            enums.ISSUE_STATE_BY_VALUE[r[5]],
-            r[6],
-            r[7],
-            r[8],
-            r[9],
-            r[10],
-            r[11],
-        )
-    )
+    return None if r is None else models.load_issue(r)
 
 
 async def set_issue_due_date(
@@ -338,24 +211,7 @@ async def set_issue_due_date(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.SET_ISSUE_DUE_DATE, (due_date, id))
         r = await cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.Issue(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            enums.ISSUE_STATE_BY_VALUE[r[5]],
-            r[6],
-            r[7],
-            r[8],
-            r[9],
-            r[10],
-            r[11],
-        )
-    )
+    return None if r is None else models.load_issue(r)
 
 
 async def set_issue_milestone(
@@ -365,24 +221,7 @@ async def set_issue_milestone(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.SET_ISSUE_MILESTONE, (milestone_id, id))
         r = await cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.Issue(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            enums.ISSUE_STATE_BY_VALUE[r[5]],
-            r[6],
-            r[7],
-            r[8],
-            r[9],
-            r[10],
-            r[11],
-        )
-    )
+    return None if r is None else models.load_issue(r)
 
 
 async def delete_issue(conn: psycopg.AsyncConnection[Any], *, id: int) -> int:
@@ -401,7 +240,7 @@ async def create_comment(
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("create_comment")
-    row: models.Comment = models.Comment(*r)
+    row: models.Comment = models.load_comment(r)
     return row
 
 
@@ -410,7 +249,7 @@ async def get_comment(conn: psycopg.AsyncConnection[Any], *, id: int) -> models.
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.GET_COMMENT, (id,))
         r = await cur.fetchone()
-    return None if r is None else models.Comment(*r)
+    return None if r is None else models.load_comment(r)
 
 
 async def list_comments(
@@ -427,7 +266,7 @@ async def list_comments(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.LIST_COMMENTS, (issue_id, after_created_at, after_id, page_size))
         rows = await cur.fetchall()
-    return [models.Comment(*r) for r in rows]
+    return [models.load_comment(r) for r in rows]
 
 
 async def iter_list_comments(
@@ -449,7 +288,7 @@ async def iter_list_comments(
         await stream.execute(q.LIST_COMMENTS, (issue_id, after_created_at, after_id, page_size))
         while rows := await stream.fetch():
             for r in rows:
-                yield models.Comment(*r)
+                yield models.load_comment(r)
 
 
 async def edit_comment(
@@ -459,7 +298,7 @@ async def edit_comment(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.EDIT_COMMENT, (body, id))
         r = await cur.fetchone()
-    return None if r is None else models.Comment(*r)
+    return None if r is None else models.load_comment(r)
 
 
 async def delete_comment(conn: psycopg.AsyncConnection[Any], *, id: int) -> int:
@@ -500,7 +339,7 @@ async def list_issue_assignees(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.LIST_ISSUE_ASSIGNEES, (issue_id,))
         rows = await cur.fetchall()
-    return [models.User(*r) for r in rows]
+    return [models.load_user(r) for r in rows]
 
 
 async def iter_list_issue_assignees(
@@ -516,7 +355,7 @@ async def iter_list_issue_assignees(
         await stream.execute(q.LIST_ISSUE_ASSIGNEES, (issue_id,))
         while rows := await stream.fetch():
             for r in rows:
-                yield models.User(*r)
+                yield models.load_user(r)
 
 
 async def create_label(
@@ -533,7 +372,7 @@ async def create_label(
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("create_label")
-    row: models.Label = models.Label(*r)
+    row: models.Label = models.load_label(r)
     return row
 
 
@@ -542,7 +381,7 @@ async def get_label(conn: psycopg.AsyncConnection[Any], *, id: int) -> models.La
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.GET_LABEL, (id,))
         r = await cur.fetchone()
-    return None if r is None else models.Label(*r)
+    return None if r is None else models.load_label(r)
 
 
 async def get_label_by_name(
@@ -552,7 +391,7 @@ async def get_label_by_name(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.GET_LABEL_BY_NAME, (repository_id, name))
         r = await cur.fetchone()
-    return None if r is None else models.Label(*r)
+    return None if r is None else models.load_label(r)
 
 
 async def list_labels(
@@ -566,7 +405,7 @@ async def list_labels(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.LIST_LABELS, (repository_id, after_name, page_size))
         rows = await cur.fetchall()
-    return [models.Label(*r) for r in rows]
+    return [models.load_label(r) for r in rows]
 
 
 async def iter_list_labels(
@@ -587,7 +426,7 @@ async def iter_list_labels(
         await stream.execute(q.LIST_LABELS, (repository_id, after_name, page_size))
         while rows := await stream.fetch():
             for r in rows:
-                yield models.Label(*r)
+                yield models.load_label(r)
 
 
 async def update_label(
@@ -602,7 +441,7 @@ async def update_label(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.UPDATE_LABEL, (name, color, description, id))
         r = await cur.fetchone()
-    return None if r is None else models.Label(*r)
+    return None if r is None else models.load_label(r)
 
 
 async def delete_label(conn: psycopg.AsyncConnection[Any], *, id: int) -> int:
@@ -655,7 +494,7 @@ async def list_issue_labels(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.LIST_ISSUE_LABELS, (issue_id,))
         rows = await cur.fetchall()
-    return [models.Label(*r) for r in rows]
+    return [models.load_label(r) for r in rows]
 
 
 async def iter_list_issue_labels(
@@ -671,7 +510,7 @@ async def iter_list_issue_labels(
         await stream.execute(q.LIST_ISSUE_LABELS, (issue_id,))
         while rows := await stream.fetch():
             for r in rows:
-                yield models.Label(*r)
+                yield models.load_label(r)
 
 
 async def add_issue_dependency(
@@ -705,23 +544,7 @@ async def list_issues_blocked_by(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.LIST_ISSUES_BLOCKED_BY, (blocker_issue_id,))
         rows = await cur.fetchall()
-    return [
-        models.Issue(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            enums.ISSUE_STATE_BY_VALUE[r[5]],
-            r[6],
-            r[7],
-            r[8],
-            r[9],
-            r[10],
-            r[11],
-        )
-        for r in rows
-    ]
+    return [models.load_issue(r) for r in rows]
 
 
 async def iter_list_issues_blocked_by(
@@ -737,20 +560,7 @@ async def iter_list_issues_blocked_by(
         await stream.execute(q.LIST_ISSUES_BLOCKED_BY, (blocker_issue_id,))
         while rows := await stream.fetch():
             for r in rows:
-                yield models.Issue(
-                    r[0],
-                    r[1],
-                    r[2],
-                    r[3],
-                    r[4],
-                    enums.ISSUE_STATE_BY_VALUE[r[5]],
-                    r[6],
-                    r[7],
-                    r[8],
-                    r[9],
-                    r[10],
-                    r[11],
-                )
+                yield models.load_issue(r)
 
 
 async def list_issue_blockers(
@@ -760,23 +570,7 @@ async def list_issue_blockers(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.LIST_ISSUE_BLOCKERS, (blocked_issue_id,))
         rows = await cur.fetchall()
-    return [
-        models.Issue(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            enums.ISSUE_STATE_BY_VALUE[r[5]],
-            r[6],
-            r[7],
-            r[8],
-            r[9],
-            r[10],
-            r[11],
-        )
-        for r in rows
-    ]
+    return [models.load_issue(r) for r in rows]
 
 
 async def iter_list_issue_blockers(
@@ -792,20 +586,7 @@ async def iter_list_issue_blockers(
         await stream.execute(q.LIST_ISSUE_BLOCKERS, (blocked_issue_id,))
         while rows := await stream.fetch():
             for r in rows:
-                yield models.Issue(
-                    r[0],
-                    r[1],
-                    r[2],
-                    r[3],
-                    r[4],
-                    enums.ISSUE_STATE_BY_VALUE[r[5]],
-                    r[6],
-                    r[7],
-                    r[8],
-                    r[9],
-                    r[10],
-                    r[11],
-                )
+                yield models.load_issue(r)
 
 
 async def add_subtask(
@@ -818,7 +599,7 @@ async def add_subtask(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.ADD_SUBTASK, (parent_issue_id, child_issue_id))
         r = await cur.fetchone()
-    return None if r is None else models.Subtask(*r)
+    return None if r is None else models.load_subtask(r)
 
 
 async def remove_subtask(
@@ -837,23 +618,7 @@ async def list_subtasks(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.LIST_SUBTASKS, (parent_issue_id,))
         rows = await cur.fetchall()
-    return [
-        models.Issue(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            enums.ISSUE_STATE_BY_VALUE[r[5]],
-            r[6],
-            r[7],
-            r[8],
-            r[9],
-            r[10],
-            r[11],
-        )
-        for r in rows
-    ]
+    return [models.load_issue(r) for r in rows]
 
 
 async def iter_list_subtasks(
@@ -869,20 +634,7 @@ async def iter_list_subtasks(
         await stream.execute(q.LIST_SUBTASKS, (parent_issue_id,))
         while rows := await stream.fetch():
             for r in rows:
-                yield models.Issue(
-                    r[0],
-                    r[1],
-                    r[2],
-                    r[3],
-                    r[4],
-                    enums.ISSUE_STATE_BY_VALUE[r[5]],
-                    r[6],
-                    r[7],
-                    r[8],
-                    r[9],
-                    r[10],
-                    r[11],
-                )
+                yield models.load_issue(r)
 
 
 async def get_parent_issue(
@@ -892,24 +644,7 @@ async def get_parent_issue(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.GET_PARENT_ISSUE, (child_issue_id,))
         r = await cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.Issue(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            enums.ISSUE_STATE_BY_VALUE[r[5]],
-            r[6],
-            r[7],
-            r[8],
-            r[9],
-            r[10],
-            r[11],
-        )
-    )
+    return None if r is None else models.load_issue(r)
 
 
 async def pin_issue(
@@ -921,7 +656,7 @@ async def pin_issue(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.PIN_ISSUE, (pinned_by, issue_id))
         r = await cur.fetchone()
-    return None if r is None else models.PinnedIssue(*r)
+    return None if r is None else models.load_pinned_issue(r)
 
 
 async def unpin_issue(conn: psycopg.AsyncConnection[Any], *, issue_id: int) -> int:
@@ -942,7 +677,7 @@ async def move_pinned_issue(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.MOVE_PINNED_ISSUE, (issue_id, position))
         rows = await cur.fetchall()
-    return [models.PinnedIssue(*r) for r in rows]
+    return [models.load_pinned_issue(r) for r in rows]
 
 
 async def iter_move_pinned_issue(
@@ -958,7 +693,7 @@ async def iter_move_pinned_issue(
         await stream.execute(q.MOVE_PINNED_ISSUE, (issue_id, position))
         while rows := await stream.fetch():
             for r in rows:
-                yield models.PinnedIssue(*r)
+                yield models.load_pinned_issue(r)
 
 
 async def list_pinned_issues(
@@ -968,23 +703,7 @@ async def list_pinned_issues(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.LIST_PINNED_ISSUES, (repository_id,))
         rows = await cur.fetchall()
-    return [
-        models.Issue(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            enums.ISSUE_STATE_BY_VALUE[r[5]],
-            r[6],
-            r[7],
-            r[8],
-            r[9],
-            r[10],
-            r[11],
-        )
-        for r in rows
-    ]
+    return [models.load_issue(r) for r in rows]
 
 
 async def iter_list_pinned_issues(
@@ -1000,20 +719,7 @@ async def iter_list_pinned_issues(
         await stream.execute(q.LIST_PINNED_ISSUES, (repository_id,))
         while rows := await stream.fetch():
             for r in rows:
-                yield models.Issue(
-                    r[0],
-                    r[1],
-                    r[2],
-                    r[3],
-                    r[4],
-                    enums.ISSUE_STATE_BY_VALUE[r[5]],
-                    r[6],
-                    r[7],
-                    r[8],
-                    r[9],
-                    r[10],
-                    r[11],
-                )
+                yield models.load_issue(r)
 
 
 async def create_mention(
@@ -1030,7 +736,7 @@ async def create_mention(
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("create_mention")
-    row: models.Mention = models.Mention(*r)
+    row: models.Mention = models.load_mention(r)
     return row
 
 
@@ -1050,7 +756,7 @@ async def list_mentions_for_user(
             q.LIST_MENTIONS_FOR_USER, (mentioned_user_id, before_created_at, before_id, page_size)
         )
         rows = await cur.fetchall()
-    return [models.Mention(*r) for r in rows]
+    return [models.load_mention(r) for r in rows]
 
 
 async def iter_list_mentions_for_user(
@@ -1074,7 +780,7 @@ async def iter_list_mentions_for_user(
         )
         while rows := await stream.fetch():
             for r in rows:
-                yield models.Mention(*r)
+                yield models.load_mention(r)
 
 
 async def add_reaction(
@@ -1173,9 +879,7 @@ async def create_issue_event(
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("create_issue_event")
-    row: models.IssueEvent = models.IssueEvent(
-        r[0], r[1], r[2], enums.ISSUE_EVENT_TYPE_BY_VALUE[r[3]], r[4], r[5]
-    )
+    row: models.IssueEvent = models.load_issue_event(r)
     return row
 
 
@@ -1193,10 +897,7 @@ async def list_issue_events(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.LIST_ISSUE_EVENTS, (issue_id, after_created_at, after_id, page_size))
         rows = await cur.fetchall()
-    return [
-        models.IssueEvent(r[0], r[1], r[2], enums.ISSUE_EVENT_TYPE_BY_VALUE[r[3]], r[4], r[5])
-        for r in rows
-    ]
+    return [models.load_issue_event(r) for r in rows]
 
 
 async def iter_list_issue_events(
@@ -1218,6 +919,4 @@ async def iter_list_issue_events(
         await stream.execute(q.LIST_ISSUE_EVENTS, (issue_id, after_created_at, after_id, page_size))
         while rows := await stream.fetch():
             for r in rows:
-                yield models.IssueEvent(
-                    r[0], r[1], r[2], enums.ISSUE_EVENT_TYPE_BY_VALUE[r[3]], r[4], r[5]
-                )
+                yield models.load_issue_event(r)

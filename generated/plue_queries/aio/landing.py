@@ -14,7 +14,7 @@ from psycopg.types.json import Jsonb
 from plue_queries import enums, models
 from plue_queries import landing as q
 from plue_queries._streams import AsyncServerStream
-from plue_queries._types import JsonInput, NoRowError
+from plue_queries.types import JsonInput, NoRowError
 
 
 async def submit_landing_request(
@@ -47,24 +47,7 @@ async def submit_landing_request(
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("submit_landing_request")
-    row: models.LandingQueue = models.LandingQueue(
-        r[0],
-        r[1],
-        r[2],
-        r[3],
-        r[4],
-        r[5],
-        r[6],
-        r[7],
-        enums.LANDING_STATUS_BY_VALUE[r[8]],
-        r[9],
-        r[10],
-        r[11],
-        r[12],
-        r[13],
-        r[14],
-        r[15],
-    )
+    row: models.LandingQueue = models.load_landing_queue(r)
     return row
 
 
@@ -75,28 +58,7 @@ async def get_landing_request(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.GET_LANDING_REQUEST, (id,))
         r = await cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.LandingQueue(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            r[5],
-            r[6],
-            r[7],
-            enums.LANDING_STATUS_BY_VALUE[r[8]],
-            r[9],
-            r[10],
-            r[11],
-            r[12],
-            r[13],
-            r[14],
-            r[15],
-        )
-    )
+    return None if r is None else models.load_landing_queue(r)
 
 
 async def get_open_landing_request_for_change(
@@ -106,28 +68,7 @@ async def get_open_landing_request_for_change(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.GET_OPEN_LANDING_REQUEST_FOR_CHANGE, (repository_id, change_id))
         r = await cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.LandingQueue(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            r[5],
-            r[6],
-            r[7],
-            enums.LANDING_STATUS_BY_VALUE[r[8]],
-            r[9],
-            r[10],
-            r[11],
-            r[12],
-            r[13],
-            r[14],
-            r[15],
-        )
-    )
+    return None if r is None else models.load_landing_queue(r)
 
 
 async def list_landing_requests_by_status(
@@ -148,27 +89,7 @@ async def list_landing_requests_by_status(
             (repository_id, status, before_created_at, before_id, page_size),
         )
         rows = await cur.fetchall()
-    return [
-        models.LandingQueue(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            r[5],
-            r[6],
-            r[7],
-            enums.LANDING_STATUS_BY_VALUE[r[8]],
-            r[9],
-            r[10],
-            r[11],
-            r[12],
-            r[13],
-            r[14],
-            r[15],
-        )
-        for r in rows
-    ]
+    return [models.load_landing_queue(r) for r in rows]
 
 
 async def iter_list_landing_requests_by_status(
@@ -194,24 +115,7 @@ async def iter_list_landing_requests_by_status(
         )
         while rows := await stream.fetch():
             for r in rows:
-                yield models.LandingQueue(
-                    r[0],
-                    r[1],
-                    r[2],
-                    r[3],
-                    r[4],
-                    r[5],
-                    r[6],
-                    r[7],
-                    enums.LANDING_STATUS_BY_VALUE[r[8]],
-                    r[9],
-                    r[10],
-                    r[11],
-                    r[12],
-                    r[13],
-                    r[14],
-                    r[15],
-                )
+                yield models.load_landing_queue(r)
 
 
 async def count_landing_requests_by_status(
@@ -256,28 +160,7 @@ async def update_landing_request(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.UPDATE_LANDING_REQUEST, (title, description, stack_change_ids, id))
         r = await cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.LandingQueue(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            r[5],
-            r[6],
-            r[7],
-            enums.LANDING_STATUS_BY_VALUE[r[8]],
-            r[9],
-            r[10],
-            r[11],
-            r[12],
-            r[13],
-            r[14],
-            r[15],
-        )
-    )
+    return None if r is None else models.load_landing_queue(r)
 
 
 async def transition_landing_request(
@@ -294,28 +177,7 @@ async def transition_landing_request(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.TRANSITION_LANDING_REQUEST, (to_status, id))
         r = await cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.LandingQueue(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            r[5],
-            r[6],
-            r[7],
-            enums.LANDING_STATUS_BY_VALUE[r[8]],
-            r[9],
-            r[10],
-            r[11],
-            r[12],
-            r[13],
-            r[14],
-            r[15],
-        )
-    )
+    return None if r is None else models.load_landing_queue(r)
 
 
 async def record_landing_conflicts(
@@ -328,28 +190,7 @@ async def record_landing_conflicts(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.RECORD_LANDING_CONFLICTS, (Jsonb(conflict_info), id))
         r = await cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.LandingQueue(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            r[5],
-            r[6],
-            r[7],
-            enums.LANDING_STATUS_BY_VALUE[r[8]],
-            r[9],
-            r[10],
-            r[11],
-            r[12],
-            r[13],
-            r[14],
-            r[15],
-        )
-    )
+    return None if r is None else models.load_landing_queue(r)
 
 
 async def clear_landing_conflicts(
@@ -361,28 +202,7 @@ async def clear_landing_conflicts(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.CLEAR_LANDING_CONFLICTS, (id,))
         r = await cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.LandingQueue(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            r[5],
-            r[6],
-            r[7],
-            enums.LANDING_STATUS_BY_VALUE[r[8]],
-            r[9],
-            r[10],
-            r[11],
-            r[12],
-            r[13],
-            r[14],
-            r[15],
-        )
-    )
+    return None if r is None else models.load_landing_queue(r)
 
 
 async def mark_landing_landed(
@@ -398,28 +218,7 @@ async def mark_landing_landed(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.MARK_LANDING_LANDED, (landed_commit_id, landed_by, id))
         r = await cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.LandingQueue(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            r[5],
-            r[6],
-            r[7],
-            enums.LANDING_STATUS_BY_VALUE[r[8]],
-            r[9],
-            r[10],
-            r[11],
-            r[12],
-            r[13],
-            r[14],
-            r[15],
-        )
-    )
+    return None if r is None else models.load_landing_queue(r)
 
 
 async def list_next_landable(
@@ -431,27 +230,7 @@ async def list_next_landable(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.LIST_NEXT_LANDABLE, (repository_id, max_count))
         rows = await cur.fetchall()
-    return [
-        models.LandingQueue(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            r[5],
-            r[6],
-            r[7],
-            enums.LANDING_STATUS_BY_VALUE[r[8]],
-            r[9],
-            r[10],
-            r[11],
-            r[12],
-            r[13],
-            r[14],
-            r[15],
-        )
-        for r in rows
-    ]
+    return [models.load_landing_queue(r) for r in rows]
 
 
 async def iter_list_next_landable(
@@ -471,24 +250,7 @@ async def iter_list_next_landable(
         await stream.execute(q.LIST_NEXT_LANDABLE, (repository_id, max_count))
         while rows := await stream.fetch():
             for r in rows:
-                yield models.LandingQueue(
-                    r[0],
-                    r[1],
-                    r[2],
-                    r[3],
-                    r[4],
-                    r[5],
-                    r[6],
-                    r[7],
-                    enums.LANDING_STATUS_BY_VALUE[r[8]],
-                    r[9],
-                    r[10],
-                    r[11],
-                    r[12],
-                    r[13],
-                    r[14],
-                    r[15],
-                )
+                yield models.load_landing_queue(r)
 
 
 async def claim_next_landable(
@@ -502,27 +264,7 @@ async def claim_next_landable(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.CLAIM_NEXT_LANDABLE, (repository_id, max_count))
         rows = await cur.fetchall()
-    return [
-        models.LandingQueue(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            r[5],
-            r[6],
-            r[7],
-            enums.LANDING_STATUS_BY_VALUE[r[8]],
-            r[9],
-            r[10],
-            r[11],
-            r[12],
-            r[13],
-            r[14],
-            r[15],
-        )
-        for r in rows
-    ]
+    return [models.load_landing_queue(r) for r in rows]
 
 
 async def iter_claim_next_landable(
@@ -542,24 +284,7 @@ async def iter_claim_next_landable(
         await stream.execute(q.CLAIM_NEXT_LANDABLE, (repository_id, max_count))
         while rows := await stream.fetch():
             for r in rows:
-                yield models.LandingQueue(
-                    r[0],
-                    r[1],
-                    r[2],
-                    r[3],
-                    r[4],
-                    r[5],
-                    r[6],
-                    r[7],
-                    enums.LANDING_STATUS_BY_VALUE[r[8]],
-                    r[9],
-                    r[10],
-                    r[11],
-                    r[12],
-                    r[13],
-                    r[14],
-                    r[15],
-                )
+                yield models.load_landing_queue(r)
 
 
 async def delete_landing_request(conn: psycopg.AsyncConnection[Any], *, id: int) -> int:
@@ -585,9 +310,7 @@ async def upsert_landing_review(
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("upsert_landing_review")
-    row: models.LandingReview = models.LandingReview(
-        r[0], r[1], r[2], enums.REVIEW_STATE_BY_VALUE[r[3]], r[4], r[5], r[6]
-    )
+    row: models.LandingReview = models.load_landing_review(r)
     return row
 
 
@@ -598,10 +321,7 @@ async def list_landing_reviews(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.LIST_LANDING_REVIEWS, (landing_id,))
         rows = await cur.fetchall()
-    return [
-        models.LandingReview(r[0], r[1], r[2], enums.REVIEW_STATE_BY_VALUE[r[3]], r[4], r[5], r[6])
-        for r in rows
-    ]
+    return [models.load_landing_review(r) for r in rows]
 
 
 async def iter_list_landing_reviews(
@@ -617,9 +337,7 @@ async def iter_list_landing_reviews(
         await stream.execute(q.LIST_LANDING_REVIEWS, (landing_id,))
         while rows := await stream.fetch():
             for r in rows:
-                yield models.LandingReview(
-                    r[0], r[1], r[2], enums.REVIEW_STATE_BY_VALUE[r[3]], r[4], r[5], r[6]
-                )
+                yield models.load_landing_review(r)
 
 
 async def delete_landing_review(
@@ -662,20 +380,7 @@ async def create_landing_line_comment(
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("create_landing_line_comment")
-    row: models.LandingLineComment = models.LandingLineComment(
-        r[0],
-        r[1],
-        r[2],
-        r[3],
-        r[4],
-        enums.DIFF_SIDE_BY_VALUE[r[5]],
-        r[6],
-        r[7],
-        r[8],
-        r[9],
-        r[10],
-        r[11],
-    )
+    row: models.LandingLineComment = models.load_landing_line_comment(r)
     return row
 
 
@@ -686,24 +391,7 @@ async def get_landing_line_comment(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.GET_LANDING_LINE_COMMENT, (id,))
         r = await cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.LandingLineComment(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            enums.DIFF_SIDE_BY_VALUE[r[5]],
-            r[6],
-            r[7],
-            r[8],
-            r[9],
-            r[10],
-            r[11],
-        )
-    )
+    return None if r is None else models.load_landing_line_comment(r)
 
 
 async def list_landing_line_comments(
@@ -715,23 +403,7 @@ async def list_landing_line_comments(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.LIST_LANDING_LINE_COMMENTS, (landing_id,))
         rows = await cur.fetchall()
-    return [
-        models.LandingLineComment(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            enums.DIFF_SIDE_BY_VALUE[r[5]],
-            r[6],
-            r[7],
-            r[8],
-            r[9],
-            r[10],
-            r[11],
-        )
-        for r in rows
-    ]
+    return [models.load_landing_line_comment(r) for r in rows]
 
 
 async def iter_list_landing_line_comments(
@@ -747,20 +419,7 @@ async def iter_list_landing_line_comments(
         await stream.execute(q.LIST_LANDING_LINE_COMMENTS, (landing_id,))
         while rows := await stream.fetch():
             for r in rows:
-                yield models.LandingLineComment(
-                    r[0],
-                    r[1],
-                    r[2],
-                    r[3],
-                    r[4],
-                    enums.DIFF_SIDE_BY_VALUE[r[5]],
-                    r[6],
-                    r[7],
-                    r[8],
-                    r[9],
-                    r[10],
-                    r[11],
-                )
+                yield models.load_landing_line_comment(r)
 
 
 async def update_landing_line_comment(
@@ -770,24 +429,7 @@ async def update_landing_line_comment(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.UPDATE_LANDING_LINE_COMMENT, (body, id))
         r = await cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.LandingLineComment(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            enums.DIFF_SIDE_BY_VALUE[r[5]],
-            r[6],
-            r[7],
-            r[8],
-            r[9],
-            r[10],
-            r[11],
-        )
-    )
+    return None if r is None else models.load_landing_line_comment(r)
 
 
 async def resolve_landing_line_comment(
@@ -797,24 +439,7 @@ async def resolve_landing_line_comment(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.RESOLVE_LANDING_LINE_COMMENT, (resolved_by, id))
         r = await cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.LandingLineComment(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            enums.DIFF_SIDE_BY_VALUE[r[5]],
-            r[6],
-            r[7],
-            r[8],
-            r[9],
-            r[10],
-            r[11],
-        )
-    )
+    return None if r is None else models.load_landing_line_comment(r)
 
 
 async def unresolve_landing_line_comment(
@@ -824,24 +449,7 @@ async def unresolve_landing_line_comment(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.UNRESOLVE_LANDING_LINE_COMMENT, (id,))
         r = await cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.LandingLineComment(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            enums.DIFF_SIDE_BY_VALUE[r[5]],
-            r[6],
-            r[7],
-            r[8],
-            r[9],
-            r[10],
-            r[11],
-        )
-    )
+    return None if r is None else models.load_landing_line_comment(r)
 
 
 async def count_unresolved_landing_line_comments(

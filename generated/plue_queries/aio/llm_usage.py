@@ -13,7 +13,7 @@ from psycopg.rows import tuple_row
 from plue_queries import llm_usage as q
 from plue_queries import models
 from plue_queries._streams import AsyncServerStream
-from plue_queries._types import NoRowError
+from plue_queries.types import NoRowError
 
 
 async def record_llm_usage(
@@ -46,7 +46,7 @@ async def record_llm_usage(
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("record_llm_usage")
-    row: models.LlmUsage = models.LlmUsage(*r)
+    row: models.LlmUsage = models.load_llm_usage(r)
     return row
 
 

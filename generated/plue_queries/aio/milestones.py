@@ -13,7 +13,7 @@ from psycopg.rows import tuple_row
 from plue_queries import enums, models
 from plue_queries import milestones as q
 from plue_queries._streams import AsyncServerStream
-from plue_queries._types import NoRowError
+from plue_queries.types import NoRowError
 
 
 async def create_milestone(
@@ -30,9 +30,7 @@ async def create_milestone(
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("create_milestone")
-    row: models.Milestone = models.Milestone(
-        r[0], r[1], r[2], r[3], enums.ISSUE_STATE_BY_VALUE[r[4]], r[5], r[6], r[7], r[8]
-    )
+    row: models.Milestone = models.load_milestone(r)
     return row
 
 
@@ -41,13 +39,7 @@ async def get_milestone(conn: psycopg.AsyncConnection[Any], *, id: int) -> model
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.GET_MILESTONE, (id,))
         r = await cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.Milestone(
-            r[0], r[1], r[2], r[3], enums.ISSUE_STATE_BY_VALUE[r[4]], r[5], r[6], r[7], r[8]
-        )
-    )
+    return None if r is None else models.load_milestone(r)
 
 
 async def get_milestone_by_title(
@@ -57,13 +49,7 @@ async def get_milestone_by_title(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.GET_MILESTONE_BY_TITLE, (repository_id, title))
         r = await cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.Milestone(
-            r[0], r[1], r[2], r[3], enums.ISSUE_STATE_BY_VALUE[r[4]], r[5], r[6], r[7], r[8]
-        )
-    )
+    return None if r is None else models.load_milestone(r)
 
 
 async def list_milestones_with_counts(
@@ -156,13 +142,7 @@ async def update_milestone(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.UPDATE_MILESTONE, (title, description, due_date, id))
         r = await cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.Milestone(
-            r[0], r[1], r[2], r[3], enums.ISSUE_STATE_BY_VALUE[r[4]], r[5], r[6], r[7], r[8]
-        )
-    )
+    return None if r is None else models.load_milestone(r)
 
 
 async def close_milestone(
@@ -172,13 +152,7 @@ async def close_milestone(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.CLOSE_MILESTONE, (id,))
         r = await cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.Milestone(
-            r[0], r[1], r[2], r[3], enums.ISSUE_STATE_BY_VALUE[r[4]], r[5], r[6], r[7], r[8]
-        )
-    )
+    return None if r is None else models.load_milestone(r)
 
 
 async def reopen_milestone(
@@ -188,13 +162,7 @@ async def reopen_milestone(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.REOPEN_MILESTONE, (id,))
         r = await cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.Milestone(
-            r[0], r[1], r[2], r[3], enums.ISSUE_STATE_BY_VALUE[r[4]], r[5], r[6], r[7], r[8]
-        )
-    )
+    return None if r is None else models.load_milestone(r)
 
 
 async def delete_milestone(conn: psycopg.AsyncConnection[Any], *, id: int) -> int:

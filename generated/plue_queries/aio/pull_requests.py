@@ -14,7 +14,7 @@ from psycopg.types.json import Jsonb
 from plue_queries import enums, models
 from plue_queries import pull_requests as q
 from plue_queries._streams import AsyncServerStream
-from plue_queries._types import JsonInput, NoRowError
+from plue_queries.types import JsonInput, NoRowError
 
 
 async def create_pull_request(
@@ -47,30 +47,7 @@ async def create_pull_request(
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("create_pull_request")
-    row: models.PullRequest = models.PullRequest(
-        r[0],
-        r[1],
-        r[2],
-        r[3],
-        r[4],
-        r[5],
-        r[6],
-        r[7],
-        r[8],
-        enums.PR_STATE_BY_VALUE[r[9]],
-        r[10],
-        None if r[11] is None else enums.MERGE_STYLE_BY_VALUE[r[11]],
-        r[12],
-        r[13],
-        r[14],
-        r[15],
-        r[16],
-        r[17],
-        r[18],
-        r[19],
-        r[20],
-        r[21],
-    )
+    row: models.PullRequest = models.load_pull_request(r)
     return row
 
 
@@ -81,34 +58,7 @@ async def get_pull_request(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.GET_PULL_REQUEST, (id,))
         r = await cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.PullRequest(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            r[5],
-            r[6],
-            r[7],
-            r[8],
-            enums.PR_STATE_BY_VALUE[r[9]],
-            r[10],
-            None if r[11] is None else enums.MERGE_STYLE_BY_VALUE[r[11]],
-            r[12],
-            r[13],
-            r[14],
-            r[15],
-            r[16],
-            r[17],
-            r[18],
-            r[19],
-            r[20],
-            r[21],
-        )
-    )
+    return None if r is None else models.load_pull_request(r)
 
 
 async def get_pull_request_by_number(
@@ -118,34 +68,7 @@ async def get_pull_request_by_number(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.GET_PULL_REQUEST_BY_NUMBER, (base_repository_id, pr_number))
         r = await cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.PullRequest(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            r[5],
-            r[6],
-            r[7],
-            r[8],
-            enums.PR_STATE_BY_VALUE[r[9]],
-            r[10],
-            None if r[11] is None else enums.MERGE_STYLE_BY_VALUE[r[11]],
-            r[12],
-            r[13],
-            r[14],
-            r[15],
-            r[16],
-            r[17],
-            r[18],
-            r[19],
-            r[20],
-            r[21],
-        )
-    )
+    return None if r is None else models.load_pull_request(r)
 
 
 async def get_open_pull_request_for_branches(
@@ -165,34 +88,7 @@ async def get_open_pull_request_for_branches(
             (base_repository_id, head_repository_id, head_branch, base_branch),
         )
         r = await cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.PullRequest(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            r[5],
-            r[6],
-            r[7],
-            r[8],
-            enums.PR_STATE_BY_VALUE[r[9]],
-            r[10],
-            None if r[11] is None else enums.MERGE_STYLE_BY_VALUE[r[11]],
-            r[12],
-            r[13],
-            r[14],
-            r[15],
-            r[16],
-            r[17],
-            r[18],
-            r[19],
-            r[20],
-            r[21],
-        )
-    )
+    return None if r is None else models.load_pull_request(r)
 
 
 async def list_pull_requests_by_state(
@@ -213,33 +109,7 @@ async def list_pull_requests_by_state(
             (base_repository_id, state, before_created_at, before_id, page_size),
         )
         rows = await cur.fetchall()
-    return [
-        models.PullRequest(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            r[5],
-            r[6],
-            r[7],
-            r[8],
-            enums.PR_STATE_BY_VALUE[r[9]],
-            r[10],
-            None if r[11] is None else enums.MERGE_STYLE_BY_VALUE[r[11]],
-            r[12],
-            r[13],
-            r[14],
-            r[15],
-            r[16],
-            r[17],
-            r[18],
-            r[19],
-            r[20],
-            r[21],
-        )
-        for r in rows
-    ]
+    return [models.load_pull_request(r) for r in rows]
 
 
 async def iter_list_pull_requests_by_state(
@@ -265,30 +135,7 @@ async def iter_list_pull_requests_by_state(
         )
         while rows := await stream.fetch():
             for r in rows:
-                yield models.PullRequest(
-                    r[0],
-                    r[1],
-                    r[2],
-                    r[3],
-                    r[4],
-                    r[5],
-                    r[6],
-                    r[7],
-                    r[8],
-                    enums.PR_STATE_BY_VALUE[r[9]],
-                    r[10],
-                    None if r[11] is None else enums.MERGE_STYLE_BY_VALUE[r[11]],
-                    r[12],
-                    r[13],
-                    r[14],
-                    r[15],
-                    r[16],
-                    r[17],
-                    r[18],
-                    r[19],
-                    r[20],
-                    r[21],
-                )
+                yield models.load_pull_request(r)
 
 
 async def count_pull_requests_by_state(
@@ -326,34 +173,7 @@ async def update_pull_request(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.UPDATE_PULL_REQUEST, (title, body, base_branch, id))
         r = await cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.PullRequest(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            r[5],
-            r[6],
-            r[7],
-            r[8],
-            enums.PR_STATE_BY_VALUE[r[9]],
-            r[10],
-            None if r[11] is None else enums.MERGE_STYLE_BY_VALUE[r[11]],
-            r[12],
-            r[13],
-            r[14],
-            r[15],
-            r[16],
-            r[17],
-            r[18],
-            r[19],
-            r[20],
-            r[21],
-        )
-    )
+    return None if r is None else models.load_pull_request(r)
 
 
 async def update_pull_request_stats(
@@ -373,34 +193,7 @@ async def update_pull_request_stats(
             (additions, deletions, changed_files, has_conflicts, merge_base, id),
         )
         r = await cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.PullRequest(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            r[5],
-            r[6],
-            r[7],
-            r[8],
-            enums.PR_STATE_BY_VALUE[r[9]],
-            r[10],
-            None if r[11] is None else enums.MERGE_STYLE_BY_VALUE[r[11]],
-            r[12],
-            r[13],
-            r[14],
-            r[15],
-            r[16],
-            r[17],
-            r[18],
-            r[19],
-            r[20],
-            r[21],
-        )
-    )
+    return None if r is None else models.load_pull_request(r)
 
 
 async def merge_pull_request(
@@ -417,34 +210,7 @@ async def merge_pull_request(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.MERGE_PULL_REQUEST, (merge_style, merged_commit_id, merged_by, id))
         r = await cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.PullRequest(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            r[5],
-            r[6],
-            r[7],
-            r[8],
-            enums.PR_STATE_BY_VALUE[r[9]],
-            r[10],
-            None if r[11] is None else enums.MERGE_STYLE_BY_VALUE[r[11]],
-            r[12],
-            r[13],
-            r[14],
-            r[15],
-            r[16],
-            r[17],
-            r[18],
-            r[19],
-            r[20],
-            r[21],
-        )
-    )
+    return None if r is None else models.load_pull_request(r)
 
 
 async def close_pull_request(
@@ -454,34 +220,7 @@ async def close_pull_request(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.CLOSE_PULL_REQUEST, (id,))
         r = await cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.PullRequest(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            r[5],
-            r[6],
-            r[7],
-            r[8],
-            enums.PR_STATE_BY_VALUE[r[9]],
-            r[10],
-            None if r[11] is None else enums.MERGE_STYLE_BY_VALUE[r[11]],
-            r[12],
-            r[13],
-            r[14],
-            r[15],
-            r[16],
-            r[17],
-            r[18],
-            r[19],
-            r[20],
-            r[21],
-        )
-    )
+    return None if r is None else models.load_pull_request(r)
 
 
 async def reopen_pull_request(
@@ -491,34 +230,7 @@ async def reopen_pull_request(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.REOPEN_PULL_REQUEST, (id,))
         r = await cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.PullRequest(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            r[5],
-            r[6],
-            r[7],
-            r[8],
-            enums.PR_STATE_BY_VALUE[r[9]],
-            r[10],
-            None if r[11] is None else enums.MERGE_STYLE_BY_VALUE[r[11]],
-            r[12],
-            r[13],
-            r[14],
-            r[15],
-            r[16],
-            r[17],
-            r[18],
-            r[19],
-            r[20],
-            r[21],
-        )
-    )
+    return None if r is None else models.load_pull_request(r)
 
 
 async def delete_pull_request(conn: psycopg.AsyncConnection[Any], *, id: int) -> int:
@@ -542,9 +254,7 @@ async def create_review(
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("create_review")
-    row: models.Review = models.Review(
-        r[0], r[1], r[2], enums.REVIEW_STATE_BY_VALUE[r[3]], r[4], r[5], r[6], r[7], r[8]
-    )
+    row: models.Review = models.load_review(r)
     return row
 
 
@@ -553,13 +263,7 @@ async def get_review(conn: psycopg.AsyncConnection[Any], *, id: int) -> models.R
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.GET_REVIEW, (id,))
         r = await cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.Review(
-            r[0], r[1], r[2], enums.REVIEW_STATE_BY_VALUE[r[3]], r[4], r[5], r[6], r[7], r[8]
-        )
-    )
+    return None if r is None else models.load_review(r)
 
 
 async def list_reviews(
@@ -569,12 +273,7 @@ async def list_reviews(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.LIST_REVIEWS, (pull_request_id,))
         rows = await cur.fetchall()
-    return [
-        models.Review(
-            r[0], r[1], r[2], enums.REVIEW_STATE_BY_VALUE[r[3]], r[4], r[5], r[6], r[7], r[8]
-        )
-        for r in rows
-    ]
+    return [models.load_review(r) for r in rows]
 
 
 async def iter_list_reviews(
@@ -590,17 +289,7 @@ async def iter_list_reviews(
         await stream.execute(q.LIST_REVIEWS, (pull_request_id,))
         while rows := await stream.fetch():
             for r in rows:
-                yield models.Review(
-                    r[0],
-                    r[1],
-                    r[2],
-                    enums.REVIEW_STATE_BY_VALUE[r[3]],
-                    r[4],
-                    r[5],
-                    r[6],
-                    r[7],
-                    r[8],
-                )
+                yield models.load_review(r)
 
 
 async def submit_review(
@@ -610,13 +299,7 @@ async def submit_review(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.SUBMIT_REVIEW, (state, body, id))
         r = await cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.Review(
-            r[0], r[1], r[2], enums.REVIEW_STATE_BY_VALUE[r[3]], r[4], r[5], r[6], r[7], r[8]
-        )
-    )
+    return None if r is None else models.load_review(r)
 
 
 async def dismiss_review(conn: psycopg.AsyncConnection[Any], *, id: int) -> models.Review | None:
@@ -626,13 +309,7 @@ async def dismiss_review(conn: psycopg.AsyncConnection[Any], *, id: int) -> mode
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.DISMISS_REVIEW, (id,))
         r = await cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.Review(
-            r[0], r[1], r[2], enums.REVIEW_STATE_BY_VALUE[r[3]], r[4], r[5], r[6], r[7], r[8]
-        )
-    )
+    return None if r is None else models.load_review(r)
 
 
 async def count_review_verdicts(
@@ -675,25 +352,7 @@ async def create_review_comment(
             (author_id, file_path, line, side, body, in_reply_to_id, review_id),
         )
         r = await cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.ReviewComment(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            r[5],
-            enums.DIFF_SIDE_BY_VALUE[r[6]],
-            r[7],
-            r[8],
-            r[9],
-            r[10],
-            r[11],
-            r[12],
-        )
-    )
+    return None if r is None else models.load_review_comment(r)
 
 
 async def get_review_comment(
@@ -703,25 +362,7 @@ async def get_review_comment(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.GET_REVIEW_COMMENT, (id,))
         r = await cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.ReviewComment(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            r[5],
-            enums.DIFF_SIDE_BY_VALUE[r[6]],
-            r[7],
-            r[8],
-            r[9],
-            r[10],
-            r[11],
-            r[12],
-        )
-    )
+    return None if r is None else models.load_review_comment(r)
 
 
 async def list_review_comments_by_pull_request(
@@ -733,24 +374,7 @@ async def list_review_comments_by_pull_request(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.LIST_REVIEW_COMMENTS_BY_PULL_REQUEST, (pull_request_id,))
         rows = await cur.fetchall()
-    return [
-        models.ReviewComment(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            r[5],
-            enums.DIFF_SIDE_BY_VALUE[r[6]],
-            r[7],
-            r[8],
-            r[9],
-            r[10],
-            r[11],
-            r[12],
-        )
-        for r in rows
-    ]
+    return [models.load_review_comment(r) for r in rows]
 
 
 async def iter_list_review_comments_by_pull_request(
@@ -768,21 +392,7 @@ async def iter_list_review_comments_by_pull_request(
         await stream.execute(q.LIST_REVIEW_COMMENTS_BY_PULL_REQUEST, (pull_request_id,))
         while rows := await stream.fetch():
             for r in rows:
-                yield models.ReviewComment(
-                    r[0],
-                    r[1],
-                    r[2],
-                    r[3],
-                    r[4],
-                    r[5],
-                    enums.DIFF_SIDE_BY_VALUE[r[6]],
-                    r[7],
-                    r[8],
-                    r[9],
-                    r[10],
-                    r[11],
-                    r[12],
-                )
+                yield models.load_review_comment(r)
 
 
 async def list_review_comments_by_review(
@@ -792,24 +402,7 @@ async def list_review_comments_by_review(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.LIST_REVIEW_COMMENTS_BY_REVIEW, (review_id,))
         rows = await cur.fetchall()
-    return [
-        models.ReviewComment(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            r[5],
-            enums.DIFF_SIDE_BY_VALUE[r[6]],
-            r[7],
-            r[8],
-            r[9],
-            r[10],
-            r[11],
-            r[12],
-        )
-        for r in rows
-    ]
+    return [models.load_review_comment(r) for r in rows]
 
 
 async def iter_list_review_comments_by_review(
@@ -825,21 +418,7 @@ async def iter_list_review_comments_by_review(
         await stream.execute(q.LIST_REVIEW_COMMENTS_BY_REVIEW, (review_id,))
         while rows := await stream.fetch():
             for r in rows:
-                yield models.ReviewComment(
-                    r[0],
-                    r[1],
-                    r[2],
-                    r[3],
-                    r[4],
-                    r[5],
-                    enums.DIFF_SIDE_BY_VALUE[r[6]],
-                    r[7],
-                    r[8],
-                    r[9],
-                    r[10],
-                    r[11],
-                    r[12],
-                )
+                yield models.load_review_comment(r)
 
 
 async def update_review_comment(
@@ -849,25 +428,7 @@ async def update_review_comment(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.UPDATE_REVIEW_COMMENT, (body, id))
         r = await cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.ReviewComment(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            r[5],
-            enums.DIFF_SIDE_BY_VALUE[r[6]],
-            r[7],
-            r[8],
-            r[9],
-            r[10],
-            r[11],
-            r[12],
-        )
-    )
+    return None if r is None else models.load_review_comment(r)
 
 
 async def set_review_comment_resolved(
@@ -877,25 +438,7 @@ async def set_review_comment_resolved(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.SET_REVIEW_COMMENT_RESOLVED, (is_resolved, id))
         r = await cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.ReviewComment(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            r[5],
-            enums.DIFF_SIDE_BY_VALUE[r[6]],
-            r[7],
-            r[8],
-            r[9],
-            r[10],
-            r[11],
-            r[12],
-        )
-    )
+    return None if r is None else models.load_review_comment(r)
 
 
 async def delete_review_comment(conn: psycopg.AsyncConnection[Any], *, id: int) -> int:
@@ -926,19 +469,7 @@ async def record_conflict(
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("record_conflict")
-    row: models.Conflict = models.Conflict(
-        r[0],
-        r[1],
-        r[2],
-        r[3],
-        r[4],
-        enums.CONFLICT_KIND_BY_VALUE[r[5]],
-        r[6],
-        r[7],
-        r[8],
-        r[9],
-        r[10],
-    )
+    row: models.Conflict = models.load_conflict(r)
     return row
 
 
@@ -949,22 +480,7 @@ async def list_pull_request_conflicts(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.LIST_PULL_REQUEST_CONFLICTS, (pull_request_id,))
         rows = await cur.fetchall()
-    return [
-        models.Conflict(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            enums.CONFLICT_KIND_BY_VALUE[r[5]],
-            r[6],
-            r[7],
-            r[8],
-            r[9],
-            r[10],
-        )
-        for r in rows
-    ]
+    return [models.load_conflict(r) for r in rows]
 
 
 async def iter_list_pull_request_conflicts(
@@ -983,19 +499,7 @@ async def iter_list_pull_request_conflicts(
         await stream.execute(q.LIST_PULL_REQUEST_CONFLICTS, (pull_request_id,))
         while rows := await stream.fetch():
             for r in rows:
-                yield models.Conflict(
-                    r[0],
-                    r[1],
-                    r[2],
-                    r[3],
-                    r[4],
-                    enums.CONFLICT_KIND_BY_VALUE[r[5]],
-                    r[6],
-                    r[7],
-                    r[8],
-                    r[9],
-                    r[10],
-                )
+                yield models.load_conflict(r)
 
 
 async def list_unresolved_conflicts(
@@ -1012,22 +516,7 @@ async def list_unresolved_conflicts(
             q.LIST_UNRESOLVED_CONFLICTS, (repository_id, before_created_at, before_id, page_size)
         )
         rows = await cur.fetchall()
-    return [
-        models.Conflict(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            enums.CONFLICT_KIND_BY_VALUE[r[5]],
-            r[6],
-            r[7],
-            r[8],
-            r[9],
-            r[10],
-        )
-        for r in rows
-    ]
+    return [models.load_conflict(r) for r in rows]
 
 
 async def iter_list_unresolved_conflicts(
@@ -1051,19 +540,7 @@ async def iter_list_unresolved_conflicts(
         )
         while rows := await stream.fetch():
             for r in rows:
-                yield models.Conflict(
-                    r[0],
-                    r[1],
-                    r[2],
-                    r[3],
-                    r[4],
-                    enums.CONFLICT_KIND_BY_VALUE[r[5]],
-                    r[6],
-                    r[7],
-                    r[8],
-                    r[9],
-                    r[10],
-                )
+                yield models.load_conflict(r)
 
 
 async def resolve_conflict(
@@ -1073,23 +550,7 @@ async def resolve_conflict(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.RESOLVE_CONFLICT, (resolved_by, id))
         r = await cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.Conflict(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            enums.CONFLICT_KIND_BY_VALUE[r[5]],
-            r[6],
-            r[7],
-            r[8],
-            r[9],
-            r[10],
-        )
-    )
+    return None if r is None else models.load_conflict(r)
 
 
 async def count_unresolved_pull_request_conflicts(

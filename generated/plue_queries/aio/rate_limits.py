@@ -10,7 +10,7 @@ import psycopg
 from psycopg.rows import tuple_row
 
 from plue_queries import rate_limits as q
-from plue_queries._types import NoRowError
+from plue_queries.types import NoRowError
 
 
 async def hit_rate_limit(

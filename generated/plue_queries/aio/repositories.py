@@ -13,7 +13,7 @@ from psycopg.rows import tuple_row
 from plue_queries import models
 from plue_queries import repositories as q
 from plue_queries._streams import AsyncServerStream
-from plue_queries._types import NoRowError
+from plue_queries.types import NoRowError
 
 
 async def create_repository(
@@ -34,7 +34,7 @@ async def create_repository(
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("create_repository")
-    row: models.Repository = models.Repository(*r)
+    row: models.Repository = models.load_repository(r)
     return row
 
 
@@ -45,7 +45,7 @@ async def get_repository_by_id(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.GET_REPOSITORY_BY_ID, (id,))
         r = await cur.fetchone()
-    return None if r is None else models.Repository(*r)
+    return None if r is None else models.load_repository(r)
 
 
 async def get_repository_by_owner_and_name(
@@ -55,7 +55,7 @@ async def get_repository_by_owner_and_name(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.GET_REPOSITORY_BY_OWNER_AND_NAME, (owner_username, name))
         r = await cur.fetchone()
-    return None if r is None else models.Repository(*r)
+    return None if r is None else models.load_repository(r)
 
 
 async def list_repositories_by_owner(
@@ -77,7 +77,7 @@ async def list_repositories_by_owner(
             (owner_id, include_private, before_created_at, before_id, page_size),
         )
         rows = await cur.fetchall()
-    return [models.Repository(*r) for r in rows]
+    return [models.load_repository(r) for r in rows]
 
 
 async def iter_list_repositories_by_owner(
@@ -103,7 +103,7 @@ async def iter_list_repositories_by_owner(
         )
         while rows := await stream.fetch():
             for r in rows:
-                yield models.Repository(*r)
+                yield models.load_repository(r)
 
 
 async def list_public_repositories(
@@ -117,7 +117,7 @@ async def list_public_repositories(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.LIST_PUBLIC_REPOSITORIES, (before_created_at, before_id, page_size))
         rows = await cur.fetchall()
-    return [models.Repository(*r) for r in rows]
+    return [models.load_repository(r) for r in rows]
 
 
 async def iter_list_public_repositories(
@@ -138,7 +138,7 @@ async def iter_list_public_repositories(
         await stream.execute(q.LIST_PUBLIC_REPOSITORIES, (before_created_at, before_id, page_size))
         while rows := await stream.fetch():
             for r in rows:
-                yield models.Repository(*r)
+                yield models.load_repository(r)
 
 
 async def list_public_repositories_by_topic(
@@ -155,7 +155,7 @@ async def list_public_repositories_by_topic(
             q.LIST_PUBLIC_REPOSITORIES_BY_TOPIC, (topic, before_created_at, before_id, page_size)
         )
         rows = await cur.fetchall()
-    return [models.Repository(*r) for r in rows]
+    return [models.load_repository(r) for r in rows]
 
 
 async def iter_list_public_repositories_by_topic(
@@ -179,7 +179,7 @@ async def iter_list_public_repositories_by_topic(
         )
         while rows := await stream.fetch():
             for r in rows:
-                yield models.Repository(*r)
+                yield models.load_repository(r)
 
 
 async def update_repository(
@@ -197,7 +197,7 @@ async def update_repository(
             q.UPDATE_REPOSITORY, (description, is_public, is_archived, default_branch, id)
         )
         r = await cur.fetchone()
-    return None if r is None else models.Repository(*r)
+    return None if r is None else models.load_repository(r)
 
 
 async def rename_repository(
@@ -207,7 +207,7 @@ async def rename_repository(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.RENAME_REPOSITORY, (name, id))
         r = await cur.fetchone()
-    return None if r is None else models.Repository(*r)
+    return None if r is None else models.load_repository(r)
 
 
 async def set_repository_topics(
@@ -219,7 +219,7 @@ async def set_repository_topics(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.SET_REPOSITORY_TOPICS, (topics, id))
         r = await cur.fetchone()
-    return None if r is None else models.Repository(*r)
+    return None if r is None else models.load_repository(r)
 
 
 async def delete_repository(conn: psycopg.AsyncConnection[Any], *, id: int) -> int:
@@ -243,7 +243,7 @@ async def upsert_branch(
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("upsert_branch")
-    row: models.Branch = models.Branch(*r)
+    row: models.Branch = models.load_branch(r)
     return row
 
 
@@ -254,7 +254,7 @@ async def get_branch(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.GET_BRANCH, (repository_id, name))
         r = await cur.fetchone()
-    return None if r is None else models.Branch(*r)
+    return None if r is None else models.load_branch(r)
 
 
 async def list_branches(
@@ -270,7 +270,7 @@ async def list_branches(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.LIST_BRANCHES, (repository_id, after_name, page_size))
         rows = await cur.fetchall()
-    return [models.Branch(*r) for r in rows]
+    return [models.load_branch(r) for r in rows]
 
 
 async def iter_list_branches(
@@ -291,7 +291,7 @@ async def iter_list_branches(
         await stream.execute(q.LIST_BRANCHES, (repository_id, after_name, page_size))
         while rows := await stream.fetch():
             for r in rows:
-                yield models.Branch(*r)
+                yield models.load_branch(r)
 
 
 async def delete_branch(
@@ -318,7 +318,7 @@ async def rename_branch(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.RENAME_BRANCH, (from_name, to_name, renamed_by, repository_id))
         r = await cur.fetchone()
-    return None if r is None else models.RenamedBranch(*r)
+    return None if r is None else models.load_renamed_branch(r)
 
 
 async def resolve_branch_name(
@@ -342,7 +342,7 @@ async def list_renamed_branches(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.LIST_RENAMED_BRANCHES, (repository_id,))
         rows = await cur.fetchall()
-    return [models.RenamedBranch(*r) for r in rows]
+    return [models.load_renamed_branch(r) for r in rows]
 
 
 async def iter_list_renamed_branches(
@@ -358,7 +358,7 @@ async def iter_list_renamed_branches(
         await stream.execute(q.LIST_RENAMED_BRANCHES, (repository_id,))
         while rows := await stream.fetch():
             for r in rows:
-                yield models.RenamedBranch(*r)
+                yield models.load_renamed_branch(r)
 
 
 async def upsert_bookmark(
@@ -375,7 +375,7 @@ async def upsert_bookmark(
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("upsert_bookmark")
-    row: models.Bookmark = models.Bookmark(*r)
+    row: models.Bookmark = models.load_bookmark(r)
     return row
 
 
@@ -386,7 +386,7 @@ async def get_bookmark(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.GET_BOOKMARK, (repository_id, name))
         r = await cur.fetchone()
-    return None if r is None else models.Bookmark(*r)
+    return None if r is None else models.load_bookmark(r)
 
 
 async def list_bookmarks(
@@ -400,7 +400,7 @@ async def list_bookmarks(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.LIST_BOOKMARKS, (repository_id, after_name, page_size))
         rows = await cur.fetchall()
-    return [models.Bookmark(*r) for r in rows]
+    return [models.load_bookmark(r) for r in rows]
 
 
 async def iter_list_bookmarks(
@@ -421,7 +421,7 @@ async def iter_list_bookmarks(
         await stream.execute(q.LIST_BOOKMARKS, (repository_id, after_name, page_size))
         while rows := await stream.fetch():
             for r in rows:
-                yield models.Bookmark(*r)
+                yield models.load_bookmark(r)
 
 
 async def list_bookmarks_for_change(
@@ -431,7 +431,7 @@ async def list_bookmarks_for_change(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.LIST_BOOKMARKS_FOR_CHANGE, (repository_id, change_id))
         rows = await cur.fetchall()
-    return [models.Bookmark(*r) for r in rows]
+    return [models.load_bookmark(r) for r in rows]
 
 
 async def iter_list_bookmarks_for_change(
@@ -451,7 +451,7 @@ async def iter_list_bookmarks_for_change(
         await stream.execute(q.LIST_BOOKMARKS_FOR_CHANGE, (repository_id, change_id))
         while rows := await stream.fetch():
             for r in rows:
-                yield models.Bookmark(*r)
+                yield models.load_bookmark(r)
 
 
 async def delete_bookmark(
@@ -493,7 +493,7 @@ async def create_protected_branch(
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("create_protected_branch")
-    row: models.ProtectedBranch = models.ProtectedBranch(*r)
+    row: models.ProtectedBranch = models.load_protected_branch(r)
     return row
 
 
@@ -504,7 +504,7 @@ async def get_protected_branch(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.GET_PROTECTED_BRANCH, (id,))
         r = await cur.fetchone()
-    return None if r is None else models.ProtectedBranch(*r)
+    return None if r is None else models.load_protected_branch(r)
 
 
 async def list_protected_branches(
@@ -514,7 +514,7 @@ async def list_protected_branches(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.LIST_PROTECTED_BRANCHES, (repository_id,))
         rows = await cur.fetchall()
-    return [models.ProtectedBranch(*r) for r in rows]
+    return [models.load_protected_branch(r) for r in rows]
 
 
 async def iter_list_protected_branches(
@@ -530,7 +530,7 @@ async def iter_list_protected_branches(
         await stream.execute(q.LIST_PROTECTED_BRANCHES, (repository_id,))
         while rows := await stream.fetch():
             for r in rows:
-                yield models.ProtectedBranch(*r)
+                yield models.load_protected_branch(r)
 
 
 async def match_protected_branch(
@@ -543,7 +543,7 @@ async def match_protected_branch(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.MATCH_PROTECTED_BRANCH, (repository_id, branch_name))
         r = await cur.fetchone()
-    return None if r is None else models.ProtectedBranch(*r)
+    return None if r is None else models.load_protected_branch(r)
 
 
 async def update_protected_branch(
@@ -574,7 +574,7 @@ async def update_protected_branch(
             ),
         )
         r = await cur.fetchone()
-    return None if r is None else models.ProtectedBranch(*r)
+    return None if r is None else models.load_protected_branch(r)
 
 
 async def delete_protected_branch(conn: psycopg.AsyncConnection[Any], *, id: int) -> int:

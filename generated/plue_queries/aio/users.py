@@ -13,7 +13,7 @@ from psycopg.rows import tuple_row
 from plue_queries import models
 from plue_queries import users as q
 from plue_queries._streams import AsyncServerStream
-from plue_queries._types import NoRowError
+from plue_queries.types import NoRowError
 
 
 async def create_user(
@@ -38,7 +38,7 @@ async def create_user(
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("create_user")
-    row: models.User = models.User(*r)
+    row: models.User = models.load_user(r)
     return row
 
 
@@ -47,7 +47,7 @@ async def get_user_by_id(conn: psycopg.AsyncConnection[Any], *, id: int) -> mode
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.GET_USER_BY_ID, (id,))
         r = await cur.fetchone()
-    return None if r is None else models.User(*r)
+    return None if r is None else models.load_user(r)
 
 
 async def get_user_by_username(
@@ -57,7 +57,7 @@ async def get_user_by_username(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.GET_USER_BY_USERNAME, (username,))
         r = await cur.fetchone()
-    return None if r is None else models.User(*r)
+    return None if r is None else models.load_user(r)
 
 
 async def get_user_by_wallet(
@@ -67,7 +67,7 @@ async def get_user_by_wallet(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.GET_USER_BY_WALLET, (wallet_address,))
         r = await cur.fetchone()
-    return None if r is None else models.User(*r)
+    return None if r is None else models.load_user(r)
 
 
 async def get_user_by_email(
@@ -77,7 +77,7 @@ async def get_user_by_email(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.GET_USER_BY_EMAIL, (email,))
         r = await cur.fetchone()
-    return None if r is None else models.User(*r)
+    return None if r is None else models.load_user(r)
 
 
 async def list_users(
@@ -97,7 +97,7 @@ async def list_users(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.LIST_USERS, (only_active, before_created_at, before_id, page_size))
         rows = await cur.fetchall()
-    return [models.User(*r) for r in rows]
+    return [models.load_user(r) for r in rows]
 
 
 async def iter_list_users(
@@ -119,7 +119,7 @@ async def iter_list_users(
         await stream.execute(q.LIST_USERS, (only_active, before_created_at, before_id, page_size))
         while rows := await stream.fetch():
             for r in rows:
-                yield models.User(*r)
+                yield models.load_user(r)
 
 
 async def update_user_profile(
@@ -134,7 +134,7 @@ async def update_user_profile(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.UPDATE_USER_PROFILE, (display_name, bio, avatar_url, id))
         r = await cur.fetchone()
-    return None if r is None else models.User(*r)
+    return None if r is None else models.load_user(r)
 
 
 async def set_user_wallet(
@@ -144,7 +144,7 @@ async def set_user_wallet(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.SET_USER_WALLET, (wallet_address, id))
         r = await cur.fetchone()
-    return None if r is None else models.User(*r)
+    return None if r is None else models.load_user(r)
 
 
 async def set_user_account_flags(
@@ -159,7 +159,7 @@ async def set_user_account_flags(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.SET_USER_ACCOUNT_FLAGS, (is_active, is_admin, prohibit_login, id))
         r = await cur.fetchone()
-    return None if r is None else models.User(*r)
+    return None if r is None else models.load_user(r)
 
 
 async def record_user_login(conn: psycopg.AsyncConnection[Any], *, id: int) -> models.User | None:
@@ -169,7 +169,7 @@ async def record_user_login(conn: psycopg.AsyncConnection[Any], *, id: int) -> m
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.RECORD_USER_LOGIN, (id,))
         r = await cur.fetchone()
-    return None if r is None else models.User(*r)
+    return None if r is None else models.load_user(r)
 
 
 async def delete_user(conn: psycopg.AsyncConnection[Any], *, id: int) -> int:
@@ -202,7 +202,7 @@ async def add_email_address(
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("add_email_address")
-    row: models.EmailAddress = models.EmailAddress(*r)
+    row: models.EmailAddress = models.load_email_address(r)
     return row
 
 
@@ -213,7 +213,7 @@ async def get_email_address_by_email(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.GET_EMAIL_ADDRESS_BY_EMAIL, (email,))
         r = await cur.fetchone()
-    return None if r is None else models.EmailAddress(*r)
+    return None if r is None else models.load_email_address(r)
 
 
 async def list_email_addresses(
@@ -223,7 +223,7 @@ async def list_email_addresses(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.LIST_EMAIL_ADDRESSES, (user_id,))
         rows = await cur.fetchall()
-    return [models.EmailAddress(*r) for r in rows]
+    return [models.load_email_address(r) for r in rows]
 
 
 async def iter_list_email_addresses(
@@ -239,7 +239,7 @@ async def iter_list_email_addresses(
         await stream.execute(q.LIST_EMAIL_ADDRESSES, (user_id,))
         while rows := await stream.fetch():
             for r in rows:
-                yield models.EmailAddress(*r)
+                yield models.load_email_address(r)
 
 
 async def verify_email_address(
@@ -249,7 +249,7 @@ async def verify_email_address(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.VERIFY_EMAIL_ADDRESS, (id, user_id))
         r = await cur.fetchone()
-    return None if r is None else models.EmailAddress(*r)
+    return None if r is None else models.load_email_address(r)
 
 
 async def set_primary_email_address(
@@ -263,7 +263,7 @@ async def set_primary_email_address(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.SET_PRIMARY_EMAIL_ADDRESS, (email_id, user_id))
         r = await cur.fetchone()
-    return None if r is None else models.EmailAddress(*r)
+    return None if r is None else models.load_email_address(r)
 
 
 async def delete_email_address(conn: psycopg.AsyncConnection[Any], *, id: int, user_id: int) -> int:

@@ -15,7 +15,7 @@ from plue_queries import enums, models
 from plue_queries import workflows as q
 from plue_queries._atomic import atomic_async
 from plue_queries._streams import AsyncServerStream
-from plue_queries._types import JsonInput, NoRowError
+from plue_queries.types import JsonInput, NoRowError
 
 
 async def upsert_workflow_definition(
@@ -39,7 +39,7 @@ async def upsert_workflow_definition(
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("upsert_workflow_definition")
-    row: models.WorkflowDefinition = models.WorkflowDefinition(*r)
+    row: models.WorkflowDefinition = models.load_workflow_definition(r)
     return row
 
 
@@ -50,7 +50,7 @@ async def get_workflow_definition(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.GET_WORKFLOW_DEFINITION, (id,))
         r = await cur.fetchone()
-    return None if r is None else models.WorkflowDefinition(*r)
+    return None if r is None else models.load_workflow_definition(r)
 
 
 async def get_workflow_definition_by_name(
@@ -60,7 +60,7 @@ async def get_workflow_definition_by_name(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.GET_WORKFLOW_DEFINITION_BY_NAME, (repository_id, name))
         r = await cur.fetchone()
-    return None if r is None else models.WorkflowDefinition(*r)
+    return None if r is None else models.load_workflow_definition(r)
 
 
 async def list_workflow_definitions(
@@ -79,7 +79,7 @@ async def list_workflow_definitions(
             q.LIST_WORKFLOW_DEFINITIONS, (repository_id, active_only, after_name, page_size)
         )
         rows = await cur.fetchall()
-    return [models.WorkflowDefinition(*r) for r in rows]
+    return [models.load_workflow_definition(r) for r in rows]
 
 
 async def iter_list_workflow_definitions(
@@ -103,7 +103,7 @@ async def iter_list_workflow_definitions(
         )
         while rows := await stream.fetch():
             for r in rows:
-                yield models.WorkflowDefinition(*r)
+                yield models.load_workflow_definition(r)
 
 
 async def delete_workflow_definition(conn: psycopg.AsyncConnection[Any], *, id: int) -> int:
@@ -133,26 +133,7 @@ async def create_workflow_run(
             (trigger_event, ref, commit_id, Jsonb(inputs), triggered_by, definition_id),
         )
         r = await cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.WorkflowRun(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            r[5],
-            r[6],
-            enums.WORKFLOW_RUN_STATUS_BY_VALUE[r[7]],
-            r[8],
-            r[9],
-            r[10],
-            r[11],
-            r[12],
-            r[13],
-        )
-    )
+    return None if r is None else models.load_workflow_run(r)
 
 
 async def get_workflow_run(
@@ -162,26 +143,7 @@ async def get_workflow_run(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.GET_WORKFLOW_RUN, (id,))
         r = await cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.WorkflowRun(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            r[5],
-            r[6],
-            enums.WORKFLOW_RUN_STATUS_BY_VALUE[r[7]],
-            r[8],
-            r[9],
-            r[10],
-            r[11],
-            r[12],
-            r[13],
-        )
-    )
+    return None if r is None else models.load_workflow_run(r)
 
 
 async def claim_workflow_run(
@@ -208,26 +170,7 @@ async def start_workflow_run(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.START_WORKFLOW_RUN, (id, runner_id))
         r = await cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.WorkflowRun(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            r[5],
-            r[6],
-            enums.WORKFLOW_RUN_STATUS_BY_VALUE[r[7]],
-            r[8],
-            r[9],
-            r[10],
-            r[11],
-            r[12],
-            r[13],
-        )
-    )
+    return None if r is None else models.load_workflow_run(r)
 
 
 async def finish_workflow_run(
@@ -240,26 +183,7 @@ async def finish_workflow_run(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.FINISH_WORKFLOW_RUN, (conclusion, id))
         r = await cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.WorkflowRun(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            r[5],
-            r[6],
-            enums.WORKFLOW_RUN_STATUS_BY_VALUE[r[7]],
-            r[8],
-            r[9],
-            r[10],
-            r[11],
-            r[12],
-            r[13],
-        )
-    )
+    return None if r is None else models.load_workflow_run(r)
 
 
 async def cancel_workflow_run(
@@ -269,26 +193,7 @@ async def cancel_workflow_run(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.CANCEL_WORKFLOW_RUN, (id,))
         r = await cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.WorkflowRun(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            r[5],
-            r[6],
-            enums.WORKFLOW_RUN_STATUS_BY_VALUE[r[7]],
-            r[8],
-            r[9],
-            r[10],
-            r[11],
-            r[12],
-            r[13],
-        )
-    )
+    return None if r is None else models.load_workflow_run(r)
 
 
 async def list_recent_workflow_runs(
@@ -410,19 +315,7 @@ async def create_workflow_step(
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("create_workflow_step")
-    row: models.WorkflowStep = models.WorkflowStep(
-        r[0],
-        r[1],
-        r[2],
-        r[3],
-        r[4],
-        enums.WORKFLOW_STEP_STATUS_BY_VALUE[r[5]],
-        r[6],
-        r[7],
-        r[8],
-        r[9],
-        r[10],
-    )
+    row: models.WorkflowStep = models.load_workflow_step(r)
     return row
 
 
@@ -433,23 +326,7 @@ async def start_workflow_step(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.START_WORKFLOW_STEP, (id,))
         r = await cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.WorkflowStep(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            enums.WORKFLOW_STEP_STATUS_BY_VALUE[r[5]],
-            r[6],
-            r[7],
-            r[8],
-            r[9],
-            r[10],
-        )
-    )
+    return None if r is None else models.load_workflow_step(r)
 
 
 async def finish_workflow_step(
@@ -465,23 +342,7 @@ async def finish_workflow_step(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.FINISH_WORKFLOW_STEP, (conclusion, exit_code, id))
         r = await cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.WorkflowStep(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            enums.WORKFLOW_STEP_STATUS_BY_VALUE[r[5]],
-            r[6],
-            r[7],
-            r[8],
-            r[9],
-            r[10],
-        )
-    )
+    return None if r is None else models.load_workflow_step(r)
 
 
 async def skip_workflow_step(
@@ -491,23 +352,7 @@ async def skip_workflow_step(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.SKIP_WORKFLOW_STEP, (id,))
         r = await cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.WorkflowStep(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            enums.WORKFLOW_STEP_STATUS_BY_VALUE[r[5]],
-            r[6],
-            r[7],
-            r[8],
-            r[9],
-            r[10],
-        )
-    )
+    return None if r is None else models.load_workflow_step(r)
 
 
 async def cancel_workflow_steps(conn: psycopg.AsyncConnection[Any], *, run_id: int) -> int:
@@ -524,22 +369,7 @@ async def list_workflow_steps(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.LIST_WORKFLOW_STEPS, (run_id,))
         rows = await cur.fetchall()
-    return [
-        models.WorkflowStep(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            enums.WORKFLOW_STEP_STATUS_BY_VALUE[r[5]],
-            r[6],
-            r[7],
-            r[8],
-            r[9],
-            r[10],
-        )
-        for r in rows
-    ]
+    return [models.load_workflow_step(r) for r in rows]
 
 
 async def iter_list_workflow_steps(
@@ -555,19 +385,7 @@ async def iter_list_workflow_steps(
         await stream.execute(q.LIST_WORKFLOW_STEPS, (run_id,))
         while rows := await stream.fetch():
             for r in rows:
-                yield models.WorkflowStep(
-                    r[0],
-                    r[1],
-                    r[2],
-                    r[3],
-                    r[4],
-                    enums.WORKFLOW_STEP_STATUS_BY_VALUE[r[5]],
-                    r[6],
-                    r[7],
-                    r[8],
-                    r[9],
-                    r[10],
-                )
+                yield models.load_workflow_step(r)
 
 
 async def append_workflow_log(
@@ -584,9 +402,7 @@ async def append_workflow_log(
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("append_workflow_log")
-    row: models.WorkflowLog = models.WorkflowLog(
-        r[0], r[1], r[2], enums.LOG_STREAM_BY_VALUE[r[3]], r[4], r[5]
-    )
+    row: models.WorkflowLog = models.load_workflow_log(r)
     return row
 
 
@@ -613,10 +429,7 @@ async def list_run_logs(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.LIST_RUN_LOGS, (run_id, after_id, page_size))
         rows = await cur.fetchall()
-    return [
-        models.WorkflowLog(r[0], r[1], r[2], enums.LOG_STREAM_BY_VALUE[r[3]], r[4], r[5])
-        for r in rows
-    ]
+    return [models.load_workflow_log(r) for r in rows]
 
 
 async def iter_list_run_logs(
@@ -637,9 +450,7 @@ async def iter_list_run_logs(
         await stream.execute(q.LIST_RUN_LOGS, (run_id, after_id, page_size))
         while rows := await stream.fetch():
             for r in rows:
-                yield models.WorkflowLog(
-                    r[0], r[1], r[2], enums.LOG_STREAM_BY_VALUE[r[3]], r[4], r[5]
-                )
+                yield models.load_workflow_log(r)
 
 
 async def list_step_logs(
@@ -653,10 +464,7 @@ async def list_step_logs(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.LIST_STEP_LOGS, (step_id, after_id, page_size))
         rows = await cur.fetchall()
-    return [
-        models.WorkflowLog(r[0], r[1], r[2], enums.LOG_STREAM_BY_VALUE[r[3]], r[4], r[5])
-        for r in rows
-    ]
+    return [models.load_workflow_log(r) for r in rows]
 
 
 async def iter_list_step_logs(
@@ -677,9 +485,7 @@ async def iter_list_step_logs(
         await stream.execute(q.LIST_STEP_LOGS, (step_id, after_id, page_size))
         while rows := await stream.fetch():
             for r in rows:
-                yield models.WorkflowLog(
-                    r[0], r[1], r[2], enums.LOG_STREAM_BY_VALUE[r[3]], r[4], r[5]
-                )
+                yield models.load_workflow_log(r)
 
 
 async def upsert_runner(
@@ -693,9 +499,7 @@ async def upsert_runner(
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("upsert_runner")
-    row: models.RunnerPool = models.RunnerPool(
-        r[0], r[1], r[2], enums.RUNNER_STATUS_BY_VALUE[r[3]], r[4], r[5], r[6], r[7]
-    )
+    row: models.RunnerPool = models.load_runner_pool(r)
     return row
 
 
@@ -704,13 +508,7 @@ async def get_runner(conn: psycopg.AsyncConnection[Any], *, id: int) -> models.R
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.GET_RUNNER, (id,))
         r = await cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.RunnerPool(
-            r[0], r[1], r[2], enums.RUNNER_STATUS_BY_VALUE[r[3]], r[4], r[5], r[6], r[7]
-        )
-    )
+    return None if r is None else models.load_runner_pool(r)
 
 
 async def release_runner(
@@ -720,13 +518,7 @@ async def release_runner(
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.RELEASE_RUNNER, (id,))
         r = await cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.RunnerPool(
-            r[0], r[1], r[2], enums.RUNNER_STATUS_BY_VALUE[r[3]], r[4], r[5], r[6], r[7]
-        )
-    )
+    return None if r is None else models.load_runner_pool(r)
 
 
 async def reap_stale_runners(

@@ -34,7 +34,7 @@ class Mood(StrEnum):
     SAD = "sad"
     OK = "ok"
     HAPPY = "happy"
-    TR_S_BIEN = "très bien"
+    TRÈS_BIEN = "très bien"
 
 
 MOOD_BY_VALUE: Final = ByValue(Mood, "mood")

@@ -18,7 +18,7 @@ from kitchen import enums, models
 from kitchen._atomic import atomic
 from kitchen._cursors import thread_cursor
 from kitchen._streams import ServerStream
-from kitchen._types import Cidr, ExecResult, Inet, JsonInput, JsonValue, NoRowError, load_enum_array
+from kitchen.types import Cidr, ExecResult, Inet, JsonInput, JsonValue, NoRowError
 
 INSERT_KIND: Final[LiteralString] = """-- name: InsertKind :one
 INSERT INTO kinds (small, regular, big, amount, ratio, precise, flag, label, code, fixed, blob,
@@ -315,38 +315,7 @@ def insert_kind(
     r = cur.fetchone()
     if r is None:
         raise NoRowError("insert_kind")
-    row: models.Kind = models.Kind(
-        r[0],
-        r[1],
-        r[2],
-        r[3],
-        r[4],
-        r[5],
-        r[6],
-        r[7],
-        r[8],
-        r[9],
-        r[10],
-        r[11],
-        r[12],
-        r[13],
-        r[14],
-        r[15],
-        r[16],
-        r[17],
-        r[18],
-        r[19],
-        r[20],
-        r[21],
-        r[22],
-        r[23],
-        r[24],
-        enums.MOOD_BY_VALUE[r[25]],
-        load_enum_array(enums.Mood, r[26]),
-        r[27],
-        r[28],
-        r[29],
-    )
+    row: models.Kind = models.load_kind(r)
     return row
 
 
@@ -355,42 +324,7 @@ def get_kind(conn: psycopg.Connection[Any], *, id: int) -> models.Kind | None:
     cur = thread_cursor(conn)
     cur.execute(GET_KIND, (id,))
     r = cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.Kind(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            r[5],
-            r[6],
-            r[7],
-            r[8],
-            r[9],
-            r[10],
-            r[11],
-            r[12],
-            r[13],
-            r[14],
-            r[15],
-            r[16],
-            r[17],
-            r[18],
-            r[19],
-            r[20],
-            r[21],
-            r[22],
-            r[23],
-            r[24],
-            enums.MOOD_BY_VALUE[r[25]],
-            load_enum_array(enums.Mood, r[26]),
-            r[27],
-            r[28],
-            r[29],
-        )
-    )
+    return None if r is None else models.load_kind(r)
 
 
 def list_kinds_by_ids(conn: psycopg.Connection[Any], *, ids: list[int]) -> list[ListKindsByIdsRow]:
@@ -475,8 +409,7 @@ def pets_with_owners(conn: psycopg.Connection[Any]) -> list[PetsWithOwnersRow]:
     cur.execute(PETS_WITH_OWNERS, ())
     return [
         PetsWithOwnersRow(
-            models.Owner(*r[0:3]),
-            None if r[3] is None else models.Pet(r[3], r[4], r[5], enums.MOOD_BY_VALUE[r[6]]),
+            models.load_owner(r[0:3]), None if r[3] is None else models.load_pet(r[3:7])
         )
         for r in cur.fetchall()
     ]
@@ -496,10 +429,7 @@ def iter_pets_with_owners(
         while rows := stream.fetch():
             for r in rows:
                 yield PetsWithOwnersRow(
-                    models.Owner(*r[0:3]),
-                    None
-                    if r[3] is None
-                    else models.Pet(r[3], r[4], r[5], enums.MOOD_BY_VALUE[r[6]]),
+                    models.load_owner(r[0:3]), None if r[3] is None else models.load_pet(r[3:7])
                 )
 
 
@@ -512,7 +442,7 @@ def create_owner(
     r = cur.fetchone()
     if r is None:
         raise NoRowError("create_owner")
-    row: models.Owner = models.Owner(*r)
+    row: models.Owner = models.load_owner(r)
     return row
 
 
@@ -590,9 +520,7 @@ def get_pets_batch(
         cur.executemany(GET_PETS_BATCH, params, returning=True)
         while True:
             r = cur.fetchone()
-            out.append(
-                None if r is None else models.Pet(r[0], r[1], r[2], enums.MOOD_BY_VALUE[r[3]])
-            )
+            out.append(None if r is None else models.load_pet(r))
             if not cur.nextset():
                 break
     return out
@@ -613,9 +541,7 @@ def pets_of_owners_batch(
     with atomic(conn), psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
         cur.executemany(PETS_OF_OWNERS_BATCH, params, returning=True)
         while True:
-            out.append(
-                [models.Pet(r[0], r[1], r[2], enums.MOOD_BY_VALUE[r[3]]) for r in cur.fetchall()]
-            )
+            out.append([models.load_pet(r) for r in cur.fetchall()])
             if not cur.nextset():
                 break
     return out
@@ -636,7 +562,7 @@ def get_owner(conn: psycopg.Connection[Any], *, id: int) -> models.Owner | None:
     cur = thread_cursor(conn)
     cur.execute(GET_OWNER, (id,))
     r = cur.fetchone()
-    return None if r is None else models.Owner(*r)
+    return None if r is None else models.load_owner(r)
 
 
 def delete_owner(conn: psycopg.Connection[Any], *, id: int) -> None:

@@ -13,7 +13,7 @@ from psycopg.types.json import Jsonb
 from tuned import models
 from tuned._cursors import thread_cursor
 from tuned._streams import ServerStream
-from tuned._types import JsonInput, NoRowError
+from tuned.types import JsonInput, NoRowError
 
 CREATE_PERSON: Final[LiteralString] = """-- name: CreatePerson :one
 INSERT INTO people (profile, settings, balance) VALUES ($1, $2, $3) RETURNING id, profile, settings, balance
@@ -39,7 +39,7 @@ def create_person(
     r = cur.fetchone()
     if r is None:
         raise NoRowError("create_person")
-    row: models.Person = models.Person(*r)
+    row: models.Person = models.load_person(r)
     return row
 
 
@@ -47,7 +47,7 @@ def list_people(conn: psycopg.Connection[Any]) -> list[models.Person]:
     """Run the ListPeople query."""
     cur = thread_cursor(conn)
     cur.execute(LIST_PEOPLE, ())
-    return [models.Person(*r) for r in cur.fetchall()]
+    return [models.load_person(r) for r in cur.fetchall()]
 
 
 def iter_list_people(
@@ -63,4 +63,4 @@ def iter_list_people(
         stream.execute(LIST_PEOPLE, ())
         while rows := stream.fetch():
             for r in rows:
-                yield models.Person(*r)
+                yield models.load_person(r)

@@ -17,7 +17,7 @@ from kitchen import enums, models
 from kitchen import queries as q
 from kitchen._atomic import atomic_async
 from kitchen._streams import AsyncServerStream
-from kitchen._types import Cidr, ExecResult, Inet, JsonInput, NoRowError, load_enum_array
+from kitchen.types import Cidr, ExecResult, Inet, JsonInput, NoRowError
 
 
 async def insert_kind(
@@ -92,38 +92,7 @@ async def insert_kind(
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("insert_kind")
-    row: models.Kind = models.Kind(
-        r[0],
-        r[1],
-        r[2],
-        r[3],
-        r[4],
-        r[5],
-        r[6],
-        r[7],
-        r[8],
-        r[9],
-        r[10],
-        r[11],
-        r[12],
-        r[13],
-        r[14],
-        r[15],
-        r[16],
-        r[17],
-        r[18],
-        r[19],
-        r[20],
-        r[21],
-        r[22],
-        r[23],
-        r[24],
-        enums.MOOD_BY_VALUE[r[25]],
-        load_enum_array(enums.Mood, r[26]),
-        r[27],
-        r[28],
-        r[29],
-    )
+    row: models.Kind = models.load_kind(r)
     return row
 
 
@@ -132,42 +101,7 @@ async def get_kind(conn: psycopg.AsyncConnection[Any], *, id: int) -> models.Kin
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.GET_KIND, (id,))
         r = await cur.fetchone()
-    return (
-        None
-        if r is None
-        else models.Kind(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            r[5],
-            r[6],
-            r[7],
-            r[8],
-            r[9],
-            r[10],
-            r[11],
-            r[12],
-            r[13],
-            r[14],
-            r[15],
-            r[16],
-            r[17],
-            r[18],
-            r[19],
-            r[20],
-            r[21],
-            r[22],
-            r[23],
-            r[24],
-            enums.MOOD_BY_VALUE[r[25]],
-            load_enum_array(enums.Mood, r[26]),
-            r[27],
-            r[28],
-            r[29],
-        )
-    )
+    return None if r is None else models.load_kind(r)
 
 
 async def list_kinds_by_ids(
@@ -259,8 +193,7 @@ async def pets_with_owners(conn: psycopg.AsyncConnection[Any]) -> list[q.PetsWit
         rows = await cur.fetchall()
     return [
         q.PetsWithOwnersRow(
-            models.Owner(*r[0:3]),
-            None if r[3] is None else models.Pet(r[3], r[4], r[5], enums.MOOD_BY_VALUE[r[6]]),
+            models.load_owner(r[0:3]), None if r[3] is None else models.load_pet(r[3:7])
         )
         for r in rows
     ]
@@ -280,10 +213,7 @@ async def iter_pets_with_owners(
         while rows := await stream.fetch():
             for r in rows:
                 yield q.PetsWithOwnersRow(
-                    models.Owner(*r[0:3]),
-                    None
-                    if r[3] is None
-                    else models.Pet(r[3], r[4], r[5], enums.MOOD_BY_VALUE[r[6]]),
+                    models.load_owner(r[0:3]), None if r[3] is None else models.load_pet(r[3:7])
                 )
 
 
@@ -296,7 +226,7 @@ async def create_owner(
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("create_owner")
-    row: models.Owner = models.Owner(*r)
+    row: models.Owner = models.load_owner(r)
     return row
 
 
@@ -374,9 +304,7 @@ async def get_pets_batch(
         await cur.executemany(q.GET_PETS_BATCH, params, returning=True)
         while True:
             r = await cur.fetchone()
-            out.append(
-                None if r is None else models.Pet(r[0], r[1], r[2], enums.MOOD_BY_VALUE[r[3]])
-            )
+            out.append(None if r is None else models.load_pet(r))
             if not cur.nextset():
                 break
     return out
@@ -397,12 +325,7 @@ async def pets_of_owners_batch(
     async with atomic_async(conn), psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.executemany(q.PETS_OF_OWNERS_BATCH, params, returning=True)
         while True:
-            out.append(
-                [
-                    models.Pet(r[0], r[1], r[2], enums.MOOD_BY_VALUE[r[3]])
-                    for r in await cur.fetchall()
-                ]
-            )
+            out.append([models.load_pet(r) for r in await cur.fetchall()])
             if not cur.nextset():
                 break
     return out
@@ -423,7 +346,7 @@ async def get_owner(conn: psycopg.AsyncConnection[Any], *, id: int) -> models.Ow
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.GET_OWNER, (id,))
         r = await cur.fetchone()
-    return None if r is None else models.Owner(*r)
+    return None if r is None else models.load_owner(r)
 
 
 async def delete_owner(conn: psycopg.AsyncConnection[Any], *, id: int) -> None:

@@ -1,0 +1,114 @@
+"""Imports computed from the finished model, as sqlc's Go generator does in importer.go.
+
+Each generated file's imports are the symbols its model uses (annotations, decoders,
+wrappers) plus the runtime helpers its commands print, resolved in that file's
+``Scope``. Nothing is collected while the model is built, and nothing is pruned
+afterwards: render.py makes ruff fail generation on an unused or a missing name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+from sqlc_gen_psycopg.model.commands import Command
+from sqlc_gen_psycopg.model.package import Flavor, Function, Module, Package
+from sqlc_gen_psycopg.model.types import Import, Scope, Symbol, attribute, from_import
+
+ANY = from_import("typing", "Any")
+DATACLASS = from_import("dataclasses", "dataclass")
+FINAL = from_import("typing", "Final")
+GENERIC = from_import("typing", "Generic")
+TYPE_VAR = from_import("typing", "TypeVar")
+LITERAL_STRING = from_import("typing", "LiteralString")
+ITERABLE = from_import("collections.abc", "Iterable")
+SEQUENCE = from_import("collections.abc", "Sequence")
+TUPLE_ROW = from_import("psycopg.rows", "tuple_row")
+THREAD_CURSOR = from_import("._cursors", "thread_cursor")
+NO_ROW = from_import(".types", "NoRowError")
+COMPOSITE_RUNTIME = (
+    ANY,
+    from_import("dataclasses", "astuple"),
+    attribute("psycopg", "Connection"),
+    from_import("psycopg.types.composite", "CompositeInfo"),
+    from_import("psycopg.types.composite", "register_composite"),
+)
+SINGLE_STATEMENT = (Command.ONE, Command.MANY, Command.EXEC, Command.EXECROWS, Command.EXECRESULT)
+
+
+def lines(symbols: Iterable[Symbol], scope: Scope) -> list[str]:
+    """Sorted import statements for ``symbols`` as written in ``scope``."""
+    needed: set[Import] = set()
+    for symbol in symbols:
+        found = symbol.import_(scope)
+        if found is not None:
+            needed.add(found)
+    return sorted(i.line() for i in needed)
+
+
+def command_runtime(fn: Function, flavor: Flavor) -> Iterator[Symbol]:
+    """The helpers the template of ``fn``'s command prints in ``flavor``."""
+    command = fn.command
+    if command in SINGLE_STATEMENT:
+        if flavor.aio:
+            yield from (flavor.raw_cursor, TUPLE_ROW)
+        else:
+            yield THREAD_CURSOR
+    if command.streams:
+        yield flavor.stream
+        yield from flavor.generator(fn.row).symbols()
+    if command.batch:
+        yield from (ITERABLE, flavor.atomic)
+        assert fn.params_class is not None
+        yield fn.params_class.symbol
+    if command in (Command.BATCHEXEC, Command.BATCHONE, Command.BATCHMANY):
+        yield flavor.raw_cursor
+    if command in (Command.BATCHONE, Command.BATCHMANY):
+        yield TUPLE_ROW
+    if fn.always_row:
+        yield NO_ROW
+
+
+def function_symbols(fn: Function, flavor: Flavor) -> Iterator[Symbol]:
+    """Every name ``fn``'s function text uses in a module of ``flavor``."""
+    yield from flavor.connection.symbols()
+    yield fn.constant
+    yield from fn.returns.symbols()
+    for param in fn.params:
+        yield from param.symbols()
+    if fn.result is not None:
+        yield from fn.result.symbols()
+    yield from command_runtime(fn, flavor)
+
+
+def module_symbols(module: Module, flavor: Flavor) -> Iterator[Symbol]:
+    """A query module: its functions, and in the sync one the constants and classes."""
+    for fn in module.functions:
+        yield from function_symbols(fn, flavor)
+    if not flavor.aio:
+        yield from (FINAL, LITERAL_STRING)
+        for cls in module.classes():
+            yield DATACLASS
+            yield from cls.symbols()
+
+
+def query_module(module: Module, flavor: Flavor, scope: Scope) -> list[str]:
+    return lines(module_symbols(module, flavor), scope)
+
+
+def models_module(pkg: Package, scope: Scope) -> list[str]:
+    symbols: list[Symbol] = []
+    for model in pkg.models:
+        symbols.extend((DATACLASS, SEQUENCE, ANY))
+        symbols.extend(model.symbols())
+    for _, cls in pkg.composites:
+        symbols.extend((DATACLASS, *COMPOSITE_RUNTIME))
+        symbols.extend(cls.symbols())
+    return lines(symbols, scope)
+
+
+def enums_module(pkg: Package, scope: Scope) -> list[str]:
+    """``ByValue`` always; ``Final`` for the lookup dicts when there are enums."""
+    symbols = [from_import("enum", "StrEnum"), GENERIC, TYPE_VAR]
+    if pkg.enums:
+        symbols.append(FINAL)
+    return lines(symbols, scope)

@@ -1,0 +1,47 @@
+"""The sqlc commands (``-- name: X :one``) and what each one implies for generated code."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from sqlc_gen_psycopg.errors import GenerationError
+
+
+class Command(StrEnum):
+    ONE = ":one"
+    MANY = ":many"
+    EXEC = ":exec"
+    EXECROWS = ":execrows"
+    EXECRESULT = ":execresult"
+    COPYFROM = ":copyfrom"
+    BATCHEXEC = ":batchexec"
+    BATCHONE = ":batchone"
+    BATCHMANY = ":batchmany"
+
+    @classmethod
+    def parse(cls, text: str, where: str) -> Command:
+        try:
+            return cls(text)
+        except ValueError:
+            known = ", ".join(sorted(c.value for c in cls))
+            raise GenerationError(f"{where}: unknown command {text}; use one of {known}") from None
+
+    @property
+    def returns_rows(self) -> bool:
+        """Its function hands back decoded rows (the query must return some)."""
+        return self in (Command.ONE, Command.MANY, Command.BATCHONE, Command.BATCHMANY)
+
+    @property
+    def single_row(self) -> bool:
+        """Each execution yields at most one row: ``None`` means "no row"."""
+        return self in (Command.ONE, Command.BATCHONE)
+
+    @property
+    def batch(self) -> bool:
+        """Its function takes an iterable of ``<Query>Params`` rows, all or nothing."""
+        return self in (Command.COPYFROM, Command.BATCHEXEC, Command.BATCHONE, Command.BATCHMANY)
+
+    @property
+    def streams(self) -> bool:
+        """It also gets an ``iter_<name>`` twin reading through a server-side cursor."""
+        return self is Command.MANY

@@ -1,0 +1,223 @@
+"""The generated package as a model: modules of functions, models, enums, and the sync
+and async flavors the query modules are printed in."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from sqlc_gen_psycopg.model.commands import Command
+from sqlc_gen_psycopg.model.results import DataClass, DbType, Result, Value, passes_through
+from sqlc_gen_psycopg.model.types import (
+    INT,
+    NONE,
+    Scope,
+    Symbol,
+    TypeRef,
+    attribute,
+    from_import,
+    list_of,
+    ref,
+)
+
+ANY = ref(from_import("typing", "Any"))
+
+
+@dataclass(frozen=True, slots=True)
+class Flavor:
+    """What differs between a sync query module and its async twin."""
+
+    aio: bool
+    def_: str
+    await_: str
+    with_: str
+    connection: TypeRef
+    raw_cursor: Symbol
+    stream: Symbol
+    atomic: Symbol
+    closing: str
+
+    def generator(self, item: TypeRef) -> TypeRef:
+        if self.aio:
+            return ref(from_import("collections.abc", "AsyncGenerator"), item, NONE)
+        return ref(from_import("collections.abc", "Generator"), item, NONE, NONE)
+
+
+SYNC = Flavor(
+    aio=False,
+    def_="def",
+    await_="",
+    with_="with",
+    connection=ref(attribute("psycopg", "Connection"), ANY),
+    raw_cursor=attribute("psycopg", "RawCursor"),
+    stream=from_import("._streams", "ServerStream"),
+    atomic=from_import("._atomic", "atomic"),
+    closing="closing",
+)
+ASYNC = Flavor(
+    aio=True,
+    def_="async def",
+    await_="await ",
+    with_="async with",
+    connection=ref(attribute("psycopg", "AsyncConnection"), ANY),
+    raw_cursor=attribute("psycopg", "AsyncRawCursor"),
+    stream=from_import("._streams", "AsyncServerStream"),
+    atomic=from_import("._atomic", "atomic_async"),
+    closing="aclosing",
+)
+EXEC_RESULT = ref(from_import(".types", "ExecResult"))
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    name: str
+    ref: TypeRef
+    dump: Symbol | None  # wrapper psycopg needs for the value (``Jsonb`` for jsonb)
+    nullable: bool
+    db_type: DbType
+    source: str  # ``table.column`` the parameter is compared with or written to, or ""
+
+    def arg(self, scope: Scope, prefix: str) -> str:
+        """The value as passed to psycopg (``Jsonb(x)``; None stays None)."""
+        value = f"{prefix}{self.name}"
+        if self.dump is None:
+            return value
+        wrapped = f"{self.dump.text(scope)}({value})"
+        return f"None if {value} is None else {wrapped}" if self.nullable else wrapped
+
+    def symbols(self) -> Iterator[Symbol]:
+        yield from self.ref.symbols()
+        if self.dump is not None:
+            yield self.dump
+
+
+@dataclass(frozen=True, slots=True)
+class Function:
+    name: str
+    query_name: str
+    command: Command
+    constant: Symbol  # the SQL constant, in the sync module
+    sql: str
+    doc: str
+    params: tuple[Param, ...]
+    result: Result | None  # None when the command returns no rows
+    params_class: DataClass | None
+    copy_sql: str = ""
+    always_row: bool = False  # :one/:batchone that returns a row for any data (cardinality)
+
+    @property
+    def row(self) -> TypeRef:
+        """One decoded row (``None`` for commands without rows)."""
+        return self.result.ref if self.result is not None else NONE
+
+    @property
+    def item(self) -> TypeRef:
+        """What one execution of a single-row command yields."""
+        return self.row.or_none(not self.always_row)
+
+    @property
+    def returns(self) -> TypeRef:
+        """The main function's return annotation."""
+        match self.command:
+            case Command.ONE:
+                return self.item
+            case Command.MANY:
+                return list_of(self.row)
+            case Command.EXECROWS | Command.COPYFROM:
+                return INT
+            case Command.EXECRESULT:
+                return EXEC_RESULT
+            case Command.BATCHONE:
+                return list_of(self.item)
+            case Command.BATCHMANY:
+                return list_of(self.row, 2)
+            case _:
+                return NONE
+
+    @property
+    def classes(self) -> tuple[DataClass, ...]:
+        """The Row and Params dataclasses defined next to the function."""
+        row_class = self.result.row_class if self.result is not None else None
+        return tuple(c for c in (row_class, self.params_class) if c is not None)
+
+    @property
+    def exported(self) -> tuple[str, ...]:
+        """The names this function adds to its module (``iter_`` twins of streams)."""
+        return (self.name, f"iter_{self.name}") if self.command.streams else (self.name,)
+
+    def signature(self, scope: Scope) -> str:
+        """Keyword-only parameters after ``conn``; those that may be NULL default to None."""
+        parts = [
+            f"{p.name}: {p.ref.text(scope)}" + (" = None" if p.nullable else "")
+            for p in self.params
+        ]
+        return "".join(f", {'*, ' if i == 0 else ''}{part}" for i, part in enumerate(parts))
+
+    def args(self, scope: Scope, prefix: str = "") -> str:
+        """The parameters as the tuple handed to psycopg."""
+        values = [p.arg(scope, prefix) for p in self.params]
+        return f"({values[0]},)" if len(values) == 1 else f"({', '.join(values)})"
+
+    def decode(self, scope: Scope) -> str:
+        """The expression turning tuple ``r`` into one row."""
+        assert self.result is not None, f"{self.name}: {self.command} decodes no rows"
+        return self.result.decode(scope)
+
+
+@dataclass(frozen=True, slots=True)
+class Module:
+    stem: str
+    source: str
+    functions: tuple[Function, ...]
+
+    def classes(self) -> Iterator[DataClass]:
+        for fn in self.functions:
+            yield from fn.classes
+
+
+@dataclass(frozen=True, slots=True)
+class Model:
+    """A table's dataclass and its row decoder ``load_<model>`` in models.py."""
+
+    cls: DataClass
+    decoder: Symbol
+    values: tuple[Value, ...]
+
+    @property
+    def star(self) -> bool:
+        """The row is the fields exactly as psycopg returns them: ``Cls(*r)``."""
+        return passes_through(self.values)
+
+    def arguments(self, scope: Scope) -> tuple[tuple[str, str], ...]:
+        """Each constructor argument and the field it fills."""
+        return tuple(
+            (value.expr(scope), item.name)
+            for value, item in zip(self.values, self.cls.fields, strict=True)
+        )
+
+    def symbols(self) -> Iterator[Symbol]:
+        yield from self.cls.symbols()
+        for value in self.values:
+            yield from value.symbols()
+
+
+@dataclass(frozen=True, slots=True)
+class EnumClass:
+    name: str
+    doc: str
+    members: tuple[tuple[str, str], ...]
+    by_value: str  # name of the value -> member dict rows are decoded through
+    sql_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Package:
+    name: str
+    models: tuple[Model, ...]
+    composites: tuple[tuple[str, DataClass], ...]  # (SQL type name, dataclass)
+    enums: tuple[EnumClass, ...]
+    modules: tuple[Module, ...]
+    emit_async: bool
+
+    def module_name(self, stem: str, *, aio: bool = False) -> str:
+        return f"{self.name}.aio.{stem}" if aio else f"{self.name}.{stem}"

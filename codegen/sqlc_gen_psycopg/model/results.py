@@ -1,0 +1,232 @@
+"""How generated code turns a tuple row ``r`` into Python values.
+
+A ``Value`` reads one column (through an enum lookup when it needs one), an
+``Embed`` hands its slice of the row to its model's decoder, and a ``Result`` knows
+the annotation of one decoded row and the expression that decodes it. Expressions are
+made here, in a ``Scope``, so templates print them and decide nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from sqlc_gen_psycopg.model.types import Scope, Symbol, TypeRef
+from sqlc_gen_psycopg.schema_info import SqlType
+
+
+@dataclass(frozen=True, slots=True)
+class EnumLookup:
+    """An enum column: ``enums.ISSUE_STATE_BY_VALUE[value]`` (a dict lookup is ~20x
+    cheaper per row than calling the enum class)."""
+
+    by_value: Symbol
+
+    def expr(self, value: str, scope: Scope) -> str:
+        return f"{self.by_value.text(scope)}[{value}]"
+
+    def symbols(self) -> Iterator[Symbol]:
+        yield self.by_value
+
+
+@dataclass(frozen=True, slots=True)
+class EnumArrayLoad:
+    """An enum[] column, which psycopg returns as its text literal when the enum type
+    isn't registered: ``load_enum_array(enums.Mood, value)``."""
+
+    function: Symbol
+    enum: Symbol
+
+    def expr(self, value: str, scope: Scope) -> str:
+        return f"{self.function.text(scope)}({self.enum.text(scope)}, {value})"
+
+    def symbols(self) -> Iterator[Symbol]:
+        yield from (self.function, self.enum)
+
+
+Loader = EnumLookup | EnumArrayLoad
+
+
+@dataclass(frozen=True, slots=True)
+class Value:
+    """Column ``index`` of the row; ``loader`` None when psycopg's value is the result."""
+
+    index: int
+    loader: Loader | None
+    not_null: bool
+
+    @property
+    def passthrough(self) -> bool:
+        return self.loader is None
+
+    def expr(self, scope: Scope) -> str:
+        value = f"r[{self.index}]"
+        if self.loader is None:
+            return value
+        loaded = self.loader.expr(value, scope)
+        return loaded if self.not_null else f"None if {value} is None else {loaded}"
+
+    def symbols(self) -> Iterator[Symbol]:
+        if self.loader is not None:
+            yield from self.loader.symbols()
+
+
+@dataclass(frozen=True, slots=True)
+class Embed:
+    """An ``sqlc.embed(table)``: ``width`` columns from ``start`` decoded by the table's
+    model decoder; on an outer join's nullable side, None when the NOT NULL column at
+    ``probe`` is NULL."""
+
+    decoder: Symbol
+    start: int
+    width: int
+    probe: int | None
+
+    @property
+    def passthrough(self) -> bool:
+        return False
+
+    def expr(self, scope: Scope) -> str:
+        call = f"{self.decoder.text(scope)}(r[{self.start}:{self.start + self.width}])"
+        return call if self.probe is None else f"None if r[{self.probe}] is None else {call}"
+
+    def symbols(self) -> Iterator[Symbol]:
+        yield self.decoder
+
+
+@dataclass(frozen=True, slots=True)
+class DbType:
+    """A value's PostgreSQL type, kept for the manifest (what `plue-db check` compares):
+    as sqlc named it (schema-qualified when sqlc qualifies it; inference's name when that
+    replaced sqlc's guess), the base type the annotation maps from (domains resolved),
+    and the python_type of the override that replaced the annotation, if any."""
+
+    name: str
+    array_dims: int
+    base: str
+    base_array_dims: int
+    override: str
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """One field of a result row: a column, or an embedded table (its columns in
+    ``parts``), with what the manifest records about it."""
+
+    field: str
+    ref: TypeRef
+    value: Value | Embed
+    not_null: bool
+    embed: str | None = None  # the embedded table
+    name: str = ""  # the column's name as sqlc sent it (``total!``); "" for an embed
+    db_type: DbType | None = None  # None for an embed, whose columns are its parts
+    sql_type: SqlType | None = None  # the type the annotation was made from; None for an embed
+    parts: tuple[Column, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    name: str
+    ref: TypeRef
+    doc: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class DataClass:
+    """A generated ``@dataclass(slots=True)``, and the symbol other modules use for it."""
+
+    symbol: Symbol
+    doc: str
+    fields: tuple[Field, ...]
+
+    @property
+    def name(self) -> str:
+        return self.symbol.name
+
+    def symbols(self) -> Iterator[Symbol]:
+        for item in self.fields:
+            yield from item.ref.symbols()
+
+
+def passes_through(values: tuple[Value | Embed, ...]) -> bool:
+    """The row holds exactly these fields as psycopg returns them (``Cls(*r)`` works)."""
+    return all(
+        isinstance(v, Value) and v.passthrough and v.index == i for i, v in enumerate(values)
+    )
+
+
+def constructor(cls: Symbol, values: tuple[Value | Embed, ...], scope: Scope) -> str:
+    """``Cls(*r)`` when the row passes through, else positional arguments (keyword
+    arguments cost about twice as much per row; see docs/generated-api.md)."""
+    if passes_through(values):
+        return f"{cls.text(scope)}(*r)"
+    return f"{cls.text(scope)}({', '.join(v.expr(scope) for v in values)})"
+
+
+@dataclass(frozen=True, slots=True)
+class ModelResult:
+    """Rows that are exactly one table's columns: its model, via ``models.load_x(r)``."""
+
+    ref: TypeRef
+    decoder: Symbol
+    columns: tuple[Column, ...]
+
+    @property
+    def row_class(self) -> None:
+        return None
+
+    def decode(self, scope: Scope) -> str:
+        return f"{self.decoder.text(scope)}(r)"
+
+    def symbols(self) -> Iterator[Symbol]:
+        yield from self.ref.symbols()
+        yield self.decoder
+
+
+@dataclass(frozen=True, slots=True)
+class ScalarResult:
+    """One column, returned bare."""
+
+    column: Column
+
+    @property
+    def ref(self) -> TypeRef:
+        return self.column.ref
+
+    @property
+    def columns(self) -> tuple[Column, ...]:
+        return (self.column,)
+
+    @property
+    def row_class(self) -> None:
+        return None
+
+    def decode(self, scope: Scope) -> str:
+        return self.column.value.expr(scope)
+
+    def symbols(self) -> Iterator[Symbol]:
+        yield from self.ref.symbols()
+        yield from self.column.value.symbols()
+
+
+@dataclass(frozen=True, slots=True)
+class RowResult:
+    """Any other shape: a ``<Query>Row`` dataclass defined next to the function."""
+
+    row_class: DataClass
+    columns: tuple[Column, ...]
+
+    @property
+    def ref(self) -> TypeRef:
+        return TypeRef(self.row_class.symbol)
+
+    def decode(self, scope: Scope) -> str:
+        return constructor(self.row_class.symbol, tuple(c.value for c in self.columns), scope)
+
+    def symbols(self) -> Iterator[Symbol]:
+        yield self.row_class.symbol
+        for column in self.columns:
+            yield from column.value.symbols()
+
+
+Result = ModelResult | ScalarResult | RowResult

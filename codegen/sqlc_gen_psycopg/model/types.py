@@ -1,0 +1,151 @@
+"""Python names and types as the generated code spells them, each knowing its import.
+
+A ``Symbol`` is one name and the module defining it; a ``TypeRef`` an annotation built
+from symbols. Neither is text until printed in a ``Scope`` (the module being written),
+because the spelling depends on where it is written: ``models.Issue`` in a query
+module is ``Issue`` inside models.py, and the async twin reaches its sync module's
+classes through ``q.``. Imports are derived from the symbols a module's model uses
+(imports.py), never collected while the model is built.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from enum import Enum
+
+
+class Style(Enum):
+    """How a symbol is brought into scope and written."""
+
+    BUILTIN = "builtin"  # ``int``: no import
+    ATTRIBUTE = "attribute"  # ``import datetime`` -> ``datetime.date``
+    FROM = "from"  # ``from typing import Any`` -> ``Any``
+    SUBMODULE = "submodule"  # ``from pkg import models`` -> ``models.Issue``
+    VERBATIM = "verbatim"  # ``import tuned_types`` -> the text as given (an override)
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Import:
+    """One import statement: ``import module`` or ``from module import name [as alias]``."""
+
+    module: str
+    name: str = ""
+    alias: str = ""
+
+    def line(self) -> str:
+        if not self.name:
+            return f"import {self.module}"
+        alias = f" as {self.alias}" if self.alias else ""
+        return f"from {self.module} import {self.name}{alias}"
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """The module being written: its dotted name, and aliases it imports modules under."""
+
+    package: str
+    module: str
+    aliases: Mapping[str, str] = field(default_factory=dict)
+
+    def resolve(self, module: str) -> str:
+        """A package-relative module (``.models``) as an absolute one."""
+        return f"{self.package}{module}" if module.startswith(".") else module
+
+
+@dataclass(frozen=True, slots=True)
+class Symbol:
+    """A name generated code uses. ``module`` starting with ``.`` is package-relative."""
+
+    module: str
+    name: str
+    style: Style
+
+    def text(self, scope: Scope) -> str:
+        module = scope.resolve(self.module)
+        if self.style in (Style.BUILTIN, Style.FROM, Style.VERBATIM) or module == scope.module:
+            return self.name
+        if self.style is Style.ATTRIBUTE:
+            return f"{module}.{self.name}"
+        return f"{scope.aliases.get(module, module.rpartition('.')[2])}.{self.name}"
+
+    def import_(self, scope: Scope) -> Import | None:
+        """The import this symbol needs in ``scope``, None for builtins and own names."""
+        module = scope.resolve(self.module)
+        if self.style is Style.BUILTIN or module == scope.module:
+            return None
+        if self.style is Style.FROM:
+            return Import(module, self.name)
+        if self.style is Style.SUBMODULE:
+            parent, _, stem = module.rpartition(".")
+            return Import(parent, stem, scope.aliases.get(module, ""))
+        return Import(module)
+
+
+def builtin(name: str) -> Symbol:
+    return Symbol("", name, Style.BUILTIN)
+
+
+def attribute(module: str, name: str) -> Symbol:
+    return Symbol(module, name, Style.ATTRIBUTE)
+
+
+def from_import(module: str, name: str) -> Symbol:
+    return Symbol(module, name, Style.FROM)
+
+
+def in_package(module: str, name: str) -> Symbol:
+    """A name defined in one of the generated package's modules (``.models``)."""
+    return Symbol(module, name, Style.SUBMODULE)
+
+
+def verbatim(text: str, module: str) -> Symbol:
+    """A user's type text (an override), needing ``import module`` if module is set."""
+    return Symbol(module, text, Style.VERBATIM if module else Style.BUILTIN)
+
+
+@dataclass(frozen=True, slots=True)
+class TypeRef:
+    """An annotation: a symbol, its type arguments (``list[...]``), and ``| None``."""
+
+    symbol: Symbol
+    args: tuple[TypeRef, ...] = ()
+    optional: bool = False
+
+    def text(self, scope: Scope) -> str:
+        base = self.symbol.text(scope)
+        if self.args:
+            base += "[" + ", ".join(arg.text(scope) for arg in self.args) + "]"
+        return f"{base} | None" if self.optional else base
+
+    def symbols(self) -> Iterator[Symbol]:
+        yield self.symbol
+        for arg in self.args:
+            yield from arg.symbols()
+
+    def or_none(self, optional: bool = True) -> TypeRef:
+        return replace(self, optional=self.optional or optional)
+
+    def with_symbol(self, old: Symbol, new: Symbol) -> TypeRef:
+        """The same annotation with ``old`` replaced by ``new`` wherever it appears."""
+        return TypeRef(
+            new if self.symbol == old else self.symbol,
+            tuple(arg.with_symbol(old, new) for arg in self.args),
+            self.optional,
+        )
+
+
+def ref(symbol: Symbol, *args: TypeRef, optional: bool = False) -> TypeRef:
+    return TypeRef(symbol, args, optional)
+
+
+LIST = builtin("list")
+INT = ref(builtin("int"))
+NONE = ref(builtin("None"))
+STR = ref(builtin("str"))
+
+
+def list_of(item: TypeRef, dims: int = 1) -> TypeRef:
+    for _ in range(dims):
+        item = ref(LIST, item)
+    return item
