@@ -1,0 +1,190 @@
+"""The generator's typed model, table-driven: command properties, how symbols and
+annotations are spelled (and imported) in each module, how results decode a row, and
+the imports computed from a finished module."""
+
+from __future__ import annotations
+
+import pytest
+from sqlc_gen_psycopg import imports
+from sqlc_gen_psycopg.errors import GenerationError
+from sqlc_gen_psycopg.model.commands import Command
+from sqlc_gen_psycopg.model.package import ASYNC, SYNC, Function, Module
+from sqlc_gen_psycopg.model.results import (
+    Column,
+    DataClass,
+    Embed,
+    EnumLookup,
+    Field,
+    ModelResult,
+    RowResult,
+    Value,
+)
+from sqlc_gen_psycopg.model.types import (
+    INT,
+    Scope,
+    Symbol,
+    attribute,
+    builtin,
+    from_import,
+    in_package,
+    list_of,
+    ref,
+    verbatim,
+)
+
+QUERIES = Scope("pkg", "pkg.issues")
+MODELS = Scope("pkg", "pkg.models")
+TWIN = Scope("pkg", "pkg.aio.issues", {"pkg.issues": "q"})
+
+COMMANDS = [
+    # command, returns_rows, single_row, batch, streams
+    (":one", True, True, False, False),
+    (":many", True, False, False, True),
+    (":exec", False, False, False, False),
+    (":execrows", False, False, False, False),
+    (":execresult", False, False, False, False),
+    (":copyfrom", False, False, True, False),
+    (":batchexec", False, False, True, False),
+    (":batchone", True, True, True, False),
+    (":batchmany", True, False, True, False),
+]
+
+
+@pytest.mark.parametrize(("text", "rows", "single", "batch", "streams"), COMMANDS)
+def test_command_properties(
+    text: str, rows: bool, single: bool, batch: bool, streams: bool
+) -> None:
+    command = Command.parse(text, "q.sql: query X")
+    assert (command.returns_rows, command.single_row, command.batch, command.streams) == (
+        rows,
+        single,
+        batch,
+        streams,
+    )
+
+
+def test_unknown_command_names_the_query_and_the_known_ones() -> None:
+    with pytest.raises(GenerationError, match=r"q.sql: query X: unknown command :two; use one of"):
+        Command.parse(":two", "q.sql: query X")
+
+
+ISSUE = in_package(".models", "Issue")
+SYMBOLS = [
+    # symbol, scope, text, import line (None: no import)
+    (builtin("int"), QUERIES, "int", None),
+    (attribute("datetime", "date"), QUERIES, "datetime.date", "import datetime"),
+    (from_import(".types", "JsonValue"), QUERIES, "JsonValue", "from pkg.types import JsonValue"),
+    (ISSUE, QUERIES, "models.Issue", "from pkg import models"),
+    (ISSUE, MODELS, "Issue", None),  # models.py names its own classes bare
+    (in_package(".issues", "GetRow"), QUERIES, "GetRow", None),
+    (in_package(".issues", "GetRow"), TWIN, "q.GetRow", "from pkg import issues as q"),
+    (verbatim("tuned.Money", "tuned"), QUERIES, "tuned.Money", "import tuned"),
+    (verbatim("int", ""), QUERIES, "int", None),
+]
+
+
+@pytest.mark.parametrize(("symbol", "scope", "text", "line"), SYMBOLS)
+def test_symbols_are_spelled_and_imported_per_module(
+    symbol: Symbol, scope: Scope, text: str, line: str | None
+) -> None:
+    found = symbol.import_(scope)
+    assert (symbol.text(scope), found.line() if found else None) == (text, line)
+
+
+def test_type_refs_nest_and_add_none_once() -> None:
+    nested = list_of(ref(ISSUE), 2).or_none()
+    assert nested.text(QUERIES) == "list[list[models.Issue]] | None"
+    assert nested.or_none().text(MODELS) == "list[list[Issue]] | None"
+    assert INT.or_none(False).text(QUERIES) == "int"
+
+
+STATE = EnumLookup(in_package(".enums", "STATE_BY_VALUE"))
+VALUES = [
+    # value, decoding expression in a query module
+    (Value(0, None, True), "r[0]"),
+    (Value(3, STATE, True), "enums.STATE_BY_VALUE[r[3]]"),
+    (Value(3, STATE, False), "None if r[3] is None else enums.STATE_BY_VALUE[r[3]]"),
+    (Embed(in_package(".models", "load_user"), 2, 4, None), "models.load_user(r[2:6])"),
+    (
+        Embed(in_package(".models", "load_user"), 2, 4, 2),
+        "None if r[2] is None else models.load_user(r[2:6])",
+    ),
+]
+
+
+@pytest.mark.parametrize(("value", "expr"), VALUES)
+def test_values_decode_their_part_of_the_row(value: Value | Embed, expr: str) -> None:
+    assert value.expr(QUERIES) == expr
+
+
+def column(name: str, value: Value | Embed, annotation: str = "int") -> Column:
+    return Column(name, ref(builtin(annotation)), value, True)
+
+
+def row_function(command: Command, *values: Value) -> Function:
+    row = DataClass(
+        in_package(".issues", "GetRow"),
+        "A row.",
+        tuple(Field(f"c{i}", INT) for i in range(len(values))),
+    )
+    columns = tuple(column(f"c{i}", v) for i, v in enumerate(values))
+    return Function(
+        name="get",
+        query_name="Get",
+        command=command,
+        constant=in_package(".issues", "GET"),
+        sql="SELECT 1",
+        doc="Get.",
+        params=(),
+        result=RowResult(row, columns),
+        params_class=None,
+    )
+
+
+def test_a_row_that_passes_through_is_unpacked_otherwise_built_positionally() -> None:
+    plain = row_function(Command.MANY, Value(0, None, True), Value(1, None, True))
+    assert plain.decode(QUERIES) == "GetRow(*r)"
+    assert plain.decode(TWIN) == "q.GetRow(*r)"
+    mixed = row_function(Command.MANY, Value(0, None, True), Value(1, STATE, True))
+    assert mixed.decode(QUERIES) == "GetRow(r[0], enums.STATE_BY_VALUE[r[1]])"
+
+
+def test_return_annotations_follow_the_command() -> None:
+    one = row_function(Command.ONE, Value(0, None, True))
+    assert one.returns.text(QUERIES) == "GetRow | None"
+    assert row_function(Command.MANY, Value(0, None, True)).returns.text(TWIN) == "list[q.GetRow]"
+    batch = row_function(Command.BATCHMANY, Value(0, None, True))
+    assert batch.returns.text(QUERIES) == "list[list[GetRow]]"
+
+
+def test_model_result_decodes_through_the_models_decoder() -> None:
+    result = ModelResult(ref(ISSUE), in_package(".models", "load_issue"), ())
+    assert (result.ref.text(QUERIES), result.decode(QUERIES)) == (
+        "models.Issue",
+        "models.load_issue(r)",
+    )
+
+
+def test_imports_are_what_the_module_uses() -> None:
+    """A sync :many with an enum column: the cursor, the stream, the generator, the
+    enums module; the async twin reaches the row class through ``q``. Nothing else
+    (no ExecResult, no NoRowError, no json wrapper)."""
+    fn = row_function(Command.MANY, Value(0, None, True), Value(1, STATE, True))
+    module = Module("issues", "issues.sql", (fn,))
+    sync = imports.query_module(module, SYNC, QUERIES)
+    assert sync == [
+        "from collections.abc import Generator",
+        "from dataclasses import dataclass",
+        "from pkg import enums",
+        "from pkg._cursors import thread_cursor",
+        "from pkg._streams import ServerStream",
+        "from typing import Any",
+        "from typing import Final",
+        "from typing import LiteralString",
+        "import psycopg",
+    ]
+    twin = imports.query_module(module, ASYNC, TWIN)
+    assert "from pkg import issues as q" in twin
+    assert "from pkg._streams import AsyncServerStream" in twin
+    assert "from psycopg.rows import tuple_row" in twin
+    assert not any("dataclass" in line or "Final" in line for line in twin)
