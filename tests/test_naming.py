@@ -3,7 +3,9 @@ under tests/golden/ show the same rules end to end through sqlc and PostgreSQL).
 
 from __future__ import annotations
 
+import ast
 import keyword
+from pathlib import Path
 
 import pytest
 from sqlc_gen_psycopg import naming
@@ -178,3 +180,17 @@ def test_options_strict_names_and_initialisms() -> None:
 def test_bad_option_values_are_named(raw: dict[str, object], message: str) -> None:
     with pytest.raises(GenerationError, match=message):
         parse_options({"package": "pkg", **raw})
+
+
+def test_module_names_cover_every_import_of_generated_code() -> None:
+    """Negative control built in: the check finds imports, so a missing name would fail."""
+    root = Path(__file__).resolve().parents[1] / "generated" / "plue_queries"
+    imported: set[str] = set()
+    for path in root.rglob("*.py"):
+        if path.name == "__init__.py":  # re-exports the query functions themselves
+            continue
+        for node in ast.parse(path.read_text()).body:
+            if isinstance(node, ast.Import | ast.ImportFrom):
+                imported.update((a.asname or a.name).split(".")[0] for a in node.names)
+    assert {"datetime", "psycopg", "models", "Any"} <= imported
+    assert imported - naming.MODULE_NAMES == set()

@@ -26,8 +26,24 @@ BUILTINS = frozenset(name for name in dir(builtins) if not name.startswith("_"))
 # Builtins written in the annotations of dataclass fields: a field of that name earlier
 # in the class would hide them from the annotations after it (mypy: not a valid type).
 ANNOTATION_BUILTINS = frozenset({"bool", "bytes", "dict", "float", "int", "list", "str", "tuple"})
+# Names generated modules bind at module level (imports, helpers): a query function or
+# class of that name would hide them (tests/test_naming.py checks the list is complete).
+MODULE_NAMES = frozenset(
+    {
+        "annotations", "aio", "Any", "AsyncGenerator", "AsyncIterator", "AsyncServerStream",
+        "astuple", "asynccontextmanager", "atomic", "atomic_async", "ByValue", "Cidr",
+        "CompositeInfo", "contextmanager", "dataclass", "datetime", "decimal", "E", "enums",
+        "ExecResult", "Final", "Format", "Generator", "Generic", "Inet", "ipaddress",
+        "Iterable", "Iterator", "itertools", "Json", "JsonInput", "Jsonb", "JsonValue",
+        "LiteralString", "load_enum_array", "Mapping", "models", "NamedTuple", "NoRowError",
+        "pq", "psycopg", "q", "ReadOnlyConnectionError", "register_composite", "Sequence",
+        "ServerStream", "sql",
+        "StreamEndedError", "StrEnum", "thread_cursor", "threading", "tuple_row", "TupleRow",
+        "TypeAlias", "types", "TypeVar", "uuid",
+    }
+)  # fmt: skip
 # Names a generated function's signature or body binds besides its parameters.
-SIGNATURE_NAMES = frozenset({"conn", "rows", "batch_size", "cur", "r", "row", "stream"})
+SIGNATURE_NAMES = MODULE_NAMES | {"conn", "rows", "batch_size", "cur", "r", "row", "stream"}
 DEFAULT_INITIALISMS = ("id",)
 
 _PLURAL_INITIALISM = re.compile(r"([A-Z]{2,})s(?![a-z])")  # IDs, URLs, PRs
