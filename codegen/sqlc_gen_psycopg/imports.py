@@ -25,6 +25,7 @@ SEQUENCE = from_import("collections.abc", "Sequence")
 TUPLE_ROW = from_import("psycopg.rows", "tuple_row")
 THREAD_CURSOR = from_import("._cursors", "thread_cursor")
 NO_ROW = from_import(".types", "NoRowError")
+READ_ONLY_ERROR = from_import(".types", "ReadOnlyConnectionError")
 COMPOSITE_RUNTIME = (
     ANY,
     from_import("dataclasses", "astuple"),
@@ -66,6 +67,8 @@ def command_runtime(fn: Function, flavor: Flavor) -> Iterator[Symbol]:
         yield TUPLE_ROW
     if fn.always_row:
         yield NO_ROW
+    if not fn.access.read_only:
+        yield READ_ONLY_ERROR
 
 
 def function_symbols(fn: Function, flavor: Flavor) -> Iterator[Symbol]:
@@ -84,8 +87,9 @@ def module_symbols(module: Module, flavor: Flavor) -> Iterator[Symbol]:
     """A query module: its functions, and in the sync one the constants and classes."""
     for fn in module.functions:
         yield from function_symbols(fn, flavor)
+    yield FINAL  # READ_ONLY_FUNCTIONS
     if not flavor.aio:
-        yield from (FINAL, LITERAL_STRING)
+        yield LITERAL_STRING
         for cls in module.classes():
             yield DATACLASS
             yield from cls.symbols()

@@ -78,6 +78,8 @@ def function_entry(module: Module, fn: Function, scope: Scope) -> dict[str, Any]
         "params_class": fn.params_class.name if fn.params_class else None,
         "params": [param_entry(p, scope) for p in fn.params],
         "columns": [column_entry(c, scope) for c in result.columns] if result else [],
+        "read_only": fn.access.read_only,
+        "write_reason": fn.access.reason or None,
     }
 
 

@@ -38,6 +38,8 @@ class SchemaInfo:
     domains: dict[str, SqlType] = field(default_factory=dict)
     composites: dict[str, tuple[CompositeField, ...]] = field(default_factory=dict)
     functions: dict[str, SqlType] = field(default_factory=dict)
+    # name -> volatility of each overload ("volatile" unless declared), for access.py
+    volatility: dict[str, frozenset[str]] = field(default_factory=dict)
 
 
 def type_from_node(node: Any) -> SqlType:
@@ -109,4 +111,14 @@ def _read_file(file: Path, info: SchemaInfo) -> None:
                 for col in stmt.coldeflist or ()
             )
         elif isinstance(stmt, ast.CreateFunctionStmt) and stmt.returnType is not None:
-            info.functions[stmt.funcname[-1].sval] = type_from_node(stmt.returnType)
+            name = stmt.funcname[-1].sval
+            info.functions[name] = type_from_node(stmt.returnType)
+            info.volatility[name] = info.volatility.get(name, frozenset()) | {_volatility(stmt)}
+
+
+def _volatility(stmt: ast.CreateFunctionStmt) -> str:
+    """STABLE, IMMUTABLE or (PostgreSQL's default) VOLATILE, in lower case."""
+    for option in stmt.options or ():
+        if option.defname == "volatility":
+            return str(option.arg.sval).lower()
+    return "volatile"

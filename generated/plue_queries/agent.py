@@ -14,7 +14,7 @@ from psycopg.types.json import Jsonb
 from plue_queries import enums, models
 from plue_queries._cursors import thread_cursor
 from plue_queries._streams import ServerStream
-from plue_queries.types import JsonInput, NoRowError
+from plue_queries.types import JsonInput, NoRowError, ReadOnlyConnectionError
 
 CREATE_SESSION: Final[LiteralString] = """-- name: CreateSession :one
 INSERT INTO sessions (user_id, repository_id, parent_session_id, title, directory, model)
@@ -141,6 +141,23 @@ class GetSessionTokenTotalsRow:
     output_tokens: int
 
 
+# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
+# refuse a read-only connection (``conn.read_only``) before sending anything.
+READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
+    {
+        "get_message",
+        "get_session",
+        "get_session_token_totals",
+        "iter_list_message_parts",
+        "iter_list_session_messages",
+        "iter_list_user_sessions",
+        "list_message_parts",
+        "list_session_messages",
+        "list_user_sessions",
+    }
+)
+
+
 def create_session(
     conn: psycopg.Connection[Any],
     *,
@@ -152,6 +169,9 @@ def create_session(
     model: str,
 ) -> models.Session:
     """Start an agent session working in a directory with one model."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("create_session", "INSERT")
+
     cur = thread_cursor(conn)
     cur.execute(
         CREATE_SESSION, (user_id, repository_id, parent_session_id, title, directory, model)
@@ -165,6 +185,7 @@ def create_session(
 
 def get_session(conn: psycopg.Connection[Any], *, id: int) -> models.Session | None:
     """An agent session by id."""
+
     cur = thread_cursor(conn)
     cur.execute(GET_SESSION, (id,))
     r = cur.fetchone()
@@ -183,6 +204,7 @@ def list_user_sessions(
     """A user's sessions, newest first, optionally of one status; keyset-paginated on
     (created_at, id).
     """
+
     cur = thread_cursor(conn)
     cur.execute(LIST_USER_SESSIONS, (user_id, status, before_created_at, before_id, page_size))
     return [models.load_session(r) for r in cur.fetchall()]
@@ -204,6 +226,7 @@ def iter_list_user_sessions(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.closing``) before the transaction ends.
     """
+
     with ServerStream(conn, "list_user_sessions", batch_size) as stream:
         stream.execute(
             LIST_USER_SESSIONS, (user_id, status, before_created_at, before_id, page_size)
@@ -217,6 +240,9 @@ def update_session_status(
     conn: psycopg.Connection[Any], *, status: enums.SessionStatus, id: int
 ) -> models.Session | None:
     """Move a session to another status (idle, completed, failed, aborted, active)."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("update_session_status", "UPDATE")
+
     cur = thread_cursor(conn)
     cur.execute(UPDATE_SESSION_STATUS, (status, id))
     r = cur.fetchone()
@@ -227,6 +253,9 @@ def update_session_title(
     conn: psycopg.Connection[Any], *, title: str, id: int
 ) -> models.Session | None:
     """Rename a session."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("update_session_title", "UPDATE")
+
     cur = thread_cursor(conn)
     cur.execute(UPDATE_SESSION_TITLE, (title, id))
     r = cur.fetchone()
@@ -237,6 +266,9 @@ def add_session_tokens(conn: psycopg.Connection[Any], *, tokens: int, id: int) -
     """Add tokens to a session's running total in place, so concurrent writers never
     lose an increment; returns the new total.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("add_session_tokens", "UPDATE")
+
     cur = thread_cursor(conn)
     cur.execute(ADD_SESSION_TOKENS, (tokens, id))
     r = cur.fetchone()
@@ -245,6 +277,9 @@ def add_session_tokens(conn: psycopg.Connection[Any], *, tokens: int, id: int) -
 
 def delete_session(conn: psycopg.Connection[Any], *, id: int) -> int:
     """Delete a session with its messages and parts."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("delete_session", "DELETE")
+
     cur = thread_cursor(conn)
     cur.execute(DELETE_SESSION, (id,))
     return cur.rowcount
@@ -263,6 +298,9 @@ def append_message(
     lock, so concurrent appends get consecutive positions and never collide.
     Nothing comes back when the session does not exist.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("append_message", "INSERT")
+
     cur = thread_cursor(conn)
     cur.execute(APPEND_MESSAGE, (role, status, model, session_id))
     r = cur.fetchone()
@@ -271,6 +309,7 @@ def append_message(
 
 def get_message(conn: psycopg.Connection[Any], *, id: int) -> models.Message | None:
     """A message by id."""
+
     cur = thread_cursor(conn)
     cur.execute(GET_MESSAGE, (id,))
     r = cur.fetchone()
@@ -285,6 +324,7 @@ def list_session_messages(
     page_size: int,
 ) -> list[models.Message]:
     """A session's messages in order, after a position (pass NULL for the start)."""
+
     cur = thread_cursor(conn)
     cur.execute(LIST_SESSION_MESSAGES, (session_id, after_position, page_size))
     return [models.load_message(r) for r in cur.fetchall()]
@@ -304,6 +344,7 @@ def iter_list_session_messages(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.closing``) before the transaction ends.
     """
+
     with ServerStream(conn, "list_session_messages", batch_size) as stream:
         stream.execute(LIST_SESSION_MESSAGES, (session_id, after_position, page_size))
         while rows := stream.fetch():
@@ -323,6 +364,9 @@ def finish_message(
     """Record how a message ended (completed, failed, aborted) with its token usage
     and, for a failure, the error.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("finish_message", "UPDATE")
+
     cur = thread_cursor(conn)
     cur.execute(FINISH_MESSAGE, (status, input_tokens, output_tokens, error, id))
     r = cur.fetchone()
@@ -333,6 +377,9 @@ def update_message_status(
     conn: psycopg.Connection[Any], *, status: enums.MessageStatus, id: int
 ) -> models.Message | None:
     """Mark a message as streaming or back to pending without touching its usage."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("update_message_status", "UPDATE")
+
     cur = thread_cursor(conn)
     cur.execute(UPDATE_MESSAGE_STATUS, (status, id))
     r = cur.fetchone()
@@ -346,6 +393,9 @@ def append_part(
     part_count in the same statement (as AppendMessage does for messages).
     Nothing comes back when the message does not exist.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("append_part", "INSERT")
+
     cur = thread_cursor(conn)
     cur.execute(APPEND_PART, (kind, Jsonb(content), message_id))
     r = cur.fetchone()
@@ -356,6 +406,9 @@ def update_part_content(
     conn: psycopg.Connection[Any], *, content: JsonInput, id: int
 ) -> models.Part | None:
     """Replace a part's payload, e.g. as streamed text grows or a tool call completes."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("update_part_content", "UPDATE")
+
     cur = thread_cursor(conn)
     cur.execute(UPDATE_PART_CONTENT, (Jsonb(content), id))
     r = cur.fetchone()
@@ -364,6 +417,7 @@ def update_part_content(
 
 def list_message_parts(conn: psycopg.Connection[Any], *, message_id: int) -> list[models.Part]:
     """The parts of a message in order."""
+
     cur = thread_cursor(conn)
     cur.execute(LIST_MESSAGE_PARTS, (message_id,))
     return [models.load_part(r) for r in cur.fetchall()]
@@ -378,6 +432,7 @@ def iter_list_message_parts(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.closing``) before the transaction ends.
     """
+
     with ServerStream(conn, "list_message_parts", batch_size) as stream:
         stream.execute(LIST_MESSAGE_PARTS, (message_id,))
         while rows := stream.fetch():
@@ -389,6 +444,7 @@ def get_session_token_totals(
     conn: psycopg.Connection[Any], *, session_id: int
 ) -> GetSessionTokenTotalsRow:
     """Token totals of a session from its messages: what the model read and wrote."""
+
     cur = thread_cursor(conn)
     cur.execute(GET_SESSION_TOKEN_TOTALS, (session_id,))
     r = cur.fetchone()

@@ -12,6 +12,7 @@ import psycopg
 from plue_queries import models
 from plue_queries._cursors import thread_cursor
 from plue_queries._streams import ServerStream
+from plue_queries.types import ReadOnlyConnectionError
 
 CREATE_AUTH_SESSION: Final[LiteralString] = """-- name: CreateAuthSession :one
 INSERT INTO auth_sessions (user_id, session_key_hash, user_agent, expires_at)
@@ -139,6 +140,22 @@ DELETE_SSH_KEY: Final[LiteralString] = """-- name: DeleteSshKey :execrows
 DELETE FROM ssh_keys WHERE id = $1 AND user_id = $2
 """
 
+# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
+# refuse a read-only connection (``conn.read_only``) before sending anything.
+READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
+    {
+        "get_access_token",
+        "get_ssh_key_by_fingerprint",
+        "get_valid_auth_session",
+        "iter_list_access_tokens",
+        "iter_list_ssh_keys",
+        "iter_list_user_auth_sessions",
+        "list_access_tokens",
+        "list_ssh_keys",
+        "list_user_auth_sessions",
+    }
+)
+
 
 def create_auth_session(
     conn: psycopg.Connection[Any],
@@ -153,6 +170,9 @@ def create_auth_session(
     when the user may not sign in or does not exist; an expires_at not after now()
     violates auth_sessions_expiry_after_creation.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("create_auth_session", "INSERT")
+
     cur = thread_cursor(conn)
     cur.execute(CREATE_AUTH_SESSION, (user_id, session_key_hash, user_agent, expires_at))
     r = cur.fetchone()
@@ -163,6 +183,7 @@ def get_valid_auth_session(
     conn: psycopg.Connection[Any], *, session_key_hash: str
 ) -> models.AuthSession | None:
     """The session behind a cookie, if it has not expired and its user may still sign in."""
+
     cur = thread_cursor(conn)
     cur.execute(GET_VALID_AUTH_SESSION, (session_key_hash,))
     r = cur.fetchone()
@@ -182,6 +203,9 @@ def refresh_auth_session(
     Unless 0 < refresh_window < ttl <= 365 days, check_session_refresh() raises
     InvalidParameterValue naming the argument, whatever the session.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("refresh_auth_session", "UPDATE")
+
     cur = thread_cursor(conn)
     cur.execute(REFRESH_AUTH_SESSION, (ttl, refresh_window, session_key_hash))
     r = cur.fetchone()
@@ -192,6 +216,7 @@ def list_user_auth_sessions(
     conn: psycopg.Connection[Any], *, user_id: int
 ) -> list[models.AuthSession]:
     """A user's live sessions, newest first (the "where you're signed in" page)."""
+
     cur = thread_cursor(conn)
     cur.execute(LIST_USER_AUTH_SESSIONS, (user_id,))
     return [models.load_auth_session(r) for r in cur.fetchall()]
@@ -206,6 +231,7 @@ def iter_list_user_auth_sessions(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.closing``) before the transaction ends.
     """
+
     with ServerStream(conn, "list_user_auth_sessions", batch_size) as stream:
         stream.execute(LIST_USER_AUTH_SESSIONS, (user_id,))
         while rows := stream.fetch():
@@ -215,6 +241,9 @@ def iter_list_user_auth_sessions(
 
 def delete_auth_session(conn: psycopg.Connection[Any], *, session_key_hash: str) -> int:
     """Sign out one session."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("delete_auth_session", "DELETE")
+
     cur = thread_cursor(conn)
     cur.execute(DELETE_AUTH_SESSION, (session_key_hash,))
     return cur.rowcount
@@ -222,6 +251,9 @@ def delete_auth_session(conn: psycopg.Connection[Any], *, session_key_hash: str)
 
 def delete_user_auth_sessions(conn: psycopg.Connection[Any], *, user_id: int) -> int:
     """Sign out everywhere (password change, account compromise)."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("delete_user_auth_sessions", "DELETE")
+
     cur = thread_cursor(conn)
     cur.execute(DELETE_USER_AUTH_SESSIONS, (user_id,))
     return cur.rowcount
@@ -229,6 +261,9 @@ def delete_user_auth_sessions(conn: psycopg.Connection[Any], *, user_id: int) ->
 
 def delete_expired_auth_sessions(conn: psycopg.Connection[Any]) -> int:
     """Housekeeping: drop sessions that have expired."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("delete_expired_auth_sessions", "DELETE")
+
     cur = thread_cursor(conn)
     cur.execute(DELETE_EXPIRED_AUTH_SESSIONS, ())
     return cur.rowcount
@@ -243,6 +278,9 @@ def create_siwe_nonce(
     unknown wallet gets one (it may sign up). A ttl that is not positive violates
     siwe_nonces_expiry_after_creation.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("create_siwe_nonce", "INSERT")
+
     cur = thread_cursor(conn)
     cur.execute(CREATE_SIWE_NONCE, (nonce, wallet_address, ttl))
     r = cur.fetchone()
@@ -257,6 +295,9 @@ def consume_siwe_nonce(
     Concurrent callers serialise on the row lock and re-check used_at, so exactly
     one gets the row; the rest get None.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("consume_siwe_nonce", "UPDATE")
+
     cur = thread_cursor(conn)
     cur.execute(CONSUME_SIWE_NONCE, (nonce, wallet_address))
     r = cur.fetchone()
@@ -265,6 +306,9 @@ def consume_siwe_nonce(
 
 def delete_expired_siwe_nonces(conn: psycopg.Connection[Any]) -> int:
     """Housekeeping: drop expired nonces (used or not)."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("delete_expired_siwe_nonces", "DELETE")
+
     cur = thread_cursor(conn)
     cur.execute(DELETE_EXPIRED_SIWE_NONCES, ())
     return cur.rowcount
@@ -285,6 +329,9 @@ def create_access_token(
     None (nothing written) when the user may not sign in or does not exist; an
     expires_at not after now() violates access_tokens_expiry_after_creation.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("create_access_token", "INSERT")
+
     cur = thread_cursor(conn)
     cur.execute(
         CREATE_ACCESS_TOKEN, (user_id, name, token_hash, token_last_eight, scopes, expires_at)
@@ -297,6 +344,7 @@ def get_access_token(
     conn: psycopg.Connection[Any], *, id: int, user_id: int
 ) -> models.AccessToken | None:
     """One of this user's tokens, for the token settings page (None if not theirs)."""
+
     cur = thread_cursor(conn)
     cur.execute(GET_ACCESS_TOKEN, (id, user_id))
     r = cur.fetchone()
@@ -309,6 +357,9 @@ def validate_access_token(
     """Authenticate an API request: the token with this hash, if not revoked, not
     expired and its user may sign in; stamps last_used_at in the same statement.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("validate_access_token", "UPDATE")
+
     cur = thread_cursor(conn)
     cur.execute(VALIDATE_ACCESS_TOKEN, (token_hash,))
     r = cur.fetchone()
@@ -317,6 +368,7 @@ def validate_access_token(
 
 def list_access_tokens(conn: psycopg.Connection[Any], *, user_id: int) -> list[models.AccessToken]:
     """A user's tokens (revoked ones included, for the audit view), newest first."""
+
     cur = thread_cursor(conn)
     cur.execute(LIST_ACCESS_TOKENS, (user_id,))
     return [models.load_access_token(r) for r in cur.fetchall()]
@@ -331,6 +383,7 @@ def iter_list_access_tokens(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.closing``) before the transaction ends.
     """
+
     with ServerStream(conn, "list_access_tokens", batch_size) as stream:
         stream.execute(LIST_ACCESS_TOKENS, (user_id,))
         while rows := stream.fetch():
@@ -342,6 +395,9 @@ def revoke_access_token(
     conn: psycopg.Connection[Any], *, id: int, user_id: int
 ) -> models.AccessToken | None:
     """Revoke a token of this user; None if it is not theirs or already revoked."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("revoke_access_token", "UPDATE")
+
     cur = thread_cursor(conn)
     cur.execute(REVOKE_ACCESS_TOKEN, (id, user_id))
     r = cur.fetchone()
@@ -360,6 +416,9 @@ def add_ssh_key(
     """Add an SSH public key. fingerprint is the OpenSSH "SHA256:..." form. None
     (nothing written) when the user may not sign in or does not exist.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("add_ssh_key", "INSERT")
+
     cur = thread_cursor(conn)
     cur.execute(ADD_SSH_KEY, (user_id, name, fingerprint, public_key, key_type))
     r = cur.fetchone()
@@ -370,6 +429,7 @@ def get_ssh_key_by_fingerprint(
     conn: psycopg.Connection[Any], *, fingerprint: str
 ) -> models.SshKey | None:
     """The key with this fingerprint, whoever owns it (e.g. to refuse a duplicate)."""
+
     cur = thread_cursor(conn)
     cur.execute(GET_SSH_KEY_BY_FINGERPRINT, (fingerprint,))
     r = cur.fetchone()
@@ -382,6 +442,9 @@ def authenticate_ssh_key(
     """The SSH server's login check: the key with this fingerprint if its owner may
     sign in; stamps last_used_at in the same statement.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("authenticate_ssh_key", "UPDATE")
+
     cur = thread_cursor(conn)
     cur.execute(AUTHENTICATE_SSH_KEY, (fingerprint,))
     r = cur.fetchone()
@@ -390,6 +453,7 @@ def authenticate_ssh_key(
 
 def list_ssh_keys(conn: psycopg.Connection[Any], *, user_id: int) -> list[models.SshKey]:
     """A user's keys in the order they were added."""
+
     cur = thread_cursor(conn)
     cur.execute(LIST_SSH_KEYS, (user_id,))
     return [models.load_ssh_key(r) for r in cur.fetchall()]
@@ -404,6 +468,7 @@ def iter_list_ssh_keys(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.closing``) before the transaction ends.
     """
+
     with ServerStream(conn, "list_ssh_keys", batch_size) as stream:
         stream.execute(LIST_SSH_KEYS, (user_id,))
         while rows := stream.fetch():
@@ -413,6 +478,9 @@ def iter_list_ssh_keys(
 
 def delete_ssh_key(conn: psycopg.Connection[Any], *, id: int, user_id: int) -> int:
     """Remove a key of this user (0 rows if it is not theirs)."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("delete_ssh_key", "DELETE")
+
     cur = thread_cursor(conn)
     cur.execute(DELETE_SSH_KEY, (id, user_id))
     return cur.rowcount

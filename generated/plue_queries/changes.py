@@ -14,7 +14,7 @@ from psycopg.types.json import Jsonb
 from plue_queries import enums, models
 from plue_queries._cursors import thread_cursor
 from plue_queries._streams import ServerStream
-from plue_queries.types import JsonInput, NoRowError
+from plue_queries.types import JsonInput, NoRowError, ReadOnlyConnectionError
 
 UPSERT_CHANGE: Final[LiteralString] = """-- name: UpsertChange :one
 INSERT INTO changes (
@@ -177,6 +177,31 @@ ORDER BY created_at DESC, id DESC
 LIMIT $3
 """
 
+# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
+# refuse a read-only connection (``conn.read_only``) before sending anything.
+READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
+    {
+        "get_change_by_change_id",
+        "get_change_by_commit_id",
+        "get_jj_operation",
+        "iter_list_change_children",
+        "iter_list_change_parents",
+        "iter_list_change_snapshots",
+        "iter_list_changes",
+        "iter_list_file_trackers",
+        "iter_list_jj_operations",
+        "iter_list_snapshots",
+        "list_change_children",
+        "list_change_parents",
+        "list_change_snapshots",
+        "list_changes",
+        "list_file_trackers",
+        "list_jj_operations",
+        "list_snapshots",
+        "summarize_file_trackers",
+    }
+)
+
 
 def upsert_change(
     conn: psycopg.Connection[Any],
@@ -196,6 +221,9 @@ def upsert_change(
     """Record a Jujutsu change as jj reports it. A change keeps its change_id across
     rewrites, so seeing it again updates the commit, description, parents and flags.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("upsert_change", "INSERT")
+
     cur = thread_cursor(conn)
     cur.execute(
         UPSERT_CHANGE,
@@ -224,6 +252,7 @@ def get_change_by_change_id(
     conn: psycopg.Connection[Any], *, repository_id: int, change_id: str
 ) -> models.Change | None:
     """A change of a repository by its jj change id."""
+
     cur = thread_cursor(conn)
     cur.execute(GET_CHANGE_BY_CHANGE_ID, (repository_id, change_id))
     r = cur.fetchone()
@@ -234,6 +263,7 @@ def get_change_by_commit_id(
     conn: psycopg.Connection[Any], *, repository_id: int, commit_id: str
 ) -> models.Change | None:
     """The change currently held by a commit."""
+
     cur = thread_cursor(conn)
     cur.execute(GET_CHANGE_BY_COMMIT_ID, (repository_id, commit_id))
     r = cur.fetchone()
@@ -251,6 +281,7 @@ def list_changes(
     """One page of a repository's changes, newest first. Pass the last row's
     created_at and id to get the next page.
     """
+
     cur = thread_cursor(conn)
     cur.execute(LIST_CHANGES, (repository_id, before_created_at, before_id, page_size))
     return [models.load_change(r) for r in cur.fetchall()]
@@ -271,6 +302,7 @@ def iter_list_changes(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.closing``) before the transaction ends.
     """
+
     with ServerStream(conn, "list_changes", batch_size) as stream:
         stream.execute(LIST_CHANGES, (repository_id, before_created_at, before_id, page_size))
         while rows := stream.fetch():
@@ -282,6 +314,7 @@ def list_change_parents(
     conn: psycopg.Connection[Any], *, repository_id: int, change_id: str
 ) -> list[models.Change]:
     """The recorded parents of a change, in jj's parent order."""
+
     cur = thread_cursor(conn)
     cur.execute(LIST_CHANGE_PARENTS, (repository_id, change_id))
     return [models.load_change(r) for r in cur.fetchall()]
@@ -296,6 +329,7 @@ def iter_list_change_parents(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.closing``) before the transaction ends.
     """
+
     with ServerStream(conn, "list_change_parents", batch_size) as stream:
         stream.execute(LIST_CHANGE_PARENTS, (repository_id, change_id))
         while rows := stream.fetch():
@@ -307,6 +341,7 @@ def list_change_children(
     conn: psycopg.Connection[Any], *, repository_id: int, change_id: str
 ) -> list[models.Change]:
     """The recorded children of a change (changes listing it as a parent), oldest first."""
+
     cur = thread_cursor(conn)
     cur.execute(LIST_CHANGE_CHILDREN, (repository_id, change_id))
     return [models.load_change(r) for r in cur.fetchall()]
@@ -321,6 +356,7 @@ def iter_list_change_children(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.closing``) before the transaction ends.
     """
+
     with ServerStream(conn, "list_change_children", batch_size) as stream:
         stream.execute(LIST_CHANGE_CHILDREN, (repository_id, change_id))
         while rows := stream.fetch():
@@ -330,6 +366,9 @@ def iter_list_change_children(
 
 def delete_change(conn: psycopg.Connection[Any], *, repository_id: int, change_id: str) -> int:
     """Forget a change (abandoned in jj)."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("delete_change", "DELETE")
+
     cur = thread_cursor(conn)
     cur.execute(DELETE_CHANGE, (repository_id, change_id))
     return cur.rowcount
@@ -349,6 +388,9 @@ def upsert_file_tracker(
     """Record one file touched by a change with its diff stats; recording the same
     path again (after a rewrite) replaces the stats.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("upsert_file_tracker", "INSERT")
+
     cur = thread_cursor(conn)
     cur.execute(
         UPSERT_FILE_TRACKER,
@@ -365,6 +407,7 @@ def list_file_trackers(
     conn: psycopg.Connection[Any], *, repository_id: int, change_id: str
 ) -> list[models.FileTracker]:
     """The files touched by a change, by path."""
+
     cur = thread_cursor(conn)
     cur.execute(LIST_FILE_TRACKERS, (repository_id, change_id))
     return [models.load_file_tracker(r) for r in cur.fetchall()]
@@ -379,6 +422,7 @@ def iter_list_file_trackers(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.closing``) before the transaction ends.
     """
+
     with ServerStream(conn, "list_file_trackers", batch_size) as stream:
         stream.execute(LIST_FILE_TRACKERS, (repository_id, change_id))
         while rows := stream.fetch():
@@ -390,6 +434,7 @@ def summarize_file_trackers(
     conn: psycopg.Connection[Any], *, repository_id: int, change_id: str
 ) -> SummarizeFileTrackersRow:
     """Diff totals of a change: files touched, lines added and deleted."""
+
     cur = thread_cursor(conn)
     cur.execute(SUMMARIZE_FILE_TRACKERS, (repository_id, change_id))
     r = cur.fetchone()
@@ -403,6 +448,9 @@ def delete_file_trackers(
     conn: psycopg.Connection[Any], *, repository_id: int, change_id: str
 ) -> int:
     """Drop a change's file records before recording them afresh after a rewrite."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("delete_file_trackers", "DELETE")
+
     cur = thread_cursor(conn)
     cur.execute(DELETE_FILE_TRACKERS, (repository_id, change_id))
     return cur.rowcount
@@ -421,6 +469,9 @@ def append_jj_operation(
     """Append an operation to a repository's jj operation log. Importing the same
     operation twice is harmless: the second call inserts nothing and returns NULL.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("append_jj_operation", "INSERT")
+
     cur = thread_cursor(conn)
     cur.execute(
         APPEND_JJ_OPERATION,
@@ -434,6 +485,7 @@ def get_jj_operation(
     conn: psycopg.Connection[Any], *, repository_id: int, operation_id: str
 ) -> models.JjOperation | None:
     """One operation of a repository's log by its jj operation id."""
+
     cur = thread_cursor(conn)
     cur.execute(GET_JJ_OPERATION, (repository_id, operation_id))
     r = cur.fetchone()
@@ -451,6 +503,7 @@ def list_jj_operations(
     """One page of the operation log, most recent first (what `jj op log` shows).
     Pass the last row's created_at and id to get the next page.
     """
+
     cur = thread_cursor(conn)
     cur.execute(LIST_JJ_OPERATIONS, (repository_id, before_created_at, before_id, page_size))
     return [models.load_jj_operation(r) for r in cur.fetchall()]
@@ -471,6 +524,7 @@ def iter_list_jj_operations(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.closing``) before the transaction ends.
     """
+
     with ServerStream(conn, "list_jj_operations", batch_size) as stream:
         stream.execute(LIST_JJ_OPERATIONS, (repository_id, before_created_at, before_id, page_size))
         while rows := stream.fetch():
@@ -489,6 +543,9 @@ def record_snapshot(
     created_by: int | None = None,
 ) -> models.SnapshotHistory:
     """Record a working-copy snapshot so the edit can be restored later."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("record_snapshot", "INSERT")
+
     cur = thread_cursor(conn)
     cur.execute(
         RECORD_SNAPSHOT,
@@ -510,6 +567,7 @@ def list_snapshots(
     page_size: int,
 ) -> list[models.SnapshotHistory]:
     """One page of a repository's snapshots, latest first."""
+
     cur = thread_cursor(conn)
     cur.execute(LIST_SNAPSHOTS, (repository_id, before_created_at, before_id, page_size))
     return [models.load_snapshot_history(r) for r in cur.fetchall()]
@@ -530,6 +588,7 @@ def iter_list_snapshots(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.closing``) before the transaction ends.
     """
+
     with ServerStream(conn, "list_snapshots", batch_size) as stream:
         stream.execute(LIST_SNAPSHOTS, (repository_id, before_created_at, before_id, page_size))
         while rows := stream.fetch():
@@ -541,6 +600,7 @@ def list_change_snapshots(
     conn: psycopg.Connection[Any], *, repository_id: int, change_id: str, page_size: int
 ) -> list[models.SnapshotHistory]:
     """The latest snapshots of one change, latest first."""
+
     cur = thread_cursor(conn)
     cur.execute(LIST_CHANGE_SNAPSHOTS, (repository_id, change_id, page_size))
     return [models.load_snapshot_history(r) for r in cur.fetchall()]
@@ -560,6 +620,7 @@ def iter_list_change_snapshots(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.closing``) before the transaction ends.
     """
+
     with ServerStream(conn, "list_change_snapshots", batch_size) as stream:
         stream.execute(LIST_CHANGE_SNAPSHOTS, (repository_id, change_id, page_size))
         while rows := stream.fetch():

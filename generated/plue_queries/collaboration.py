@@ -13,7 +13,7 @@ import psycopg
 from plue_queries import enums, models
 from plue_queries._cursors import thread_cursor
 from plue_queries._streams import ServerStream
-from plue_queries.types import NoRowError
+from plue_queries.types import NoRowError, ReadOnlyConnectionError
 
 STAR_REPOSITORY: Final[LiteralString] = """-- name: StarRepository :execrows
 INSERT INTO stars (user_id, repository_id)
@@ -148,8 +148,30 @@ class GetRepositorySocialCountsRow:
     watcher_count: int
 
 
+# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
+# refuse a read-only connection (``conn.read_only``) before sending anything.
+READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
+    {
+        "count_stars",
+        "count_watchers",
+        "get_repository_social_counts",
+        "get_watch",
+        "is_repository_starred",
+        "iter_list_stargazers",
+        "iter_list_starred_repositories",
+        "iter_list_watchers",
+        "list_stargazers",
+        "list_starred_repositories",
+        "list_watchers",
+    }
+)
+
+
 def star_repository(conn: psycopg.Connection[Any], *, user_id: int, repository_id: int) -> int:
     """Star a repository. Idempotent: 1 when newly starred, 0 when already starred."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("star_repository", "INSERT")
+
     cur = thread_cursor(conn)
     cur.execute(STAR_REPOSITORY, (user_id, repository_id))
     return cur.rowcount
@@ -157,6 +179,9 @@ def star_repository(conn: psycopg.Connection[Any], *, user_id: int, repository_i
 
 def unstar_repository(conn: psycopg.Connection[Any], *, user_id: int, repository_id: int) -> int:
     """Unstar; 0 when it was not starred."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("unstar_repository", "DELETE")
+
     cur = thread_cursor(conn)
     cur.execute(UNSTAR_REPOSITORY, (user_id, repository_id))
     return cur.rowcount
@@ -166,6 +191,7 @@ def is_repository_starred(
     conn: psycopg.Connection[Any], *, user_id: int, repository_id: int
 ) -> bool:
     """Whether this user starred this repository (for the star button)."""
+
     cur = thread_cursor(conn)
     cur.execute(IS_REPOSITORY_STARRED, (user_id, repository_id))
     r = cur.fetchone()
@@ -177,6 +203,7 @@ def is_repository_starred(
 
 def count_stars(conn: psycopg.Connection[Any], *, repository_id: int) -> int:
     """How many users starred a repository."""
+
     cur = thread_cursor(conn)
     cur.execute(COUNT_STARS, (repository_id,))
     r = cur.fetchone()
@@ -197,6 +224,7 @@ def list_stargazers(
     """Who starred a repository, most recent first, by keyset (cursor = last row's
     starred_at and user id; NULL for the first page).
     """
+
     cur = thread_cursor(conn)
     cur.execute(LIST_STARGAZERS, (repository_id, before_starred_at, before_user_id, page_size))
     return [ListStargazersRow(*r) for r in cur.fetchall()]
@@ -217,6 +245,7 @@ def iter_list_stargazers(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.closing``) before the transaction ends.
     """
+
     with ServerStream(conn, "list_stargazers", batch_size) as stream:
         stream.execute(
             LIST_STARGAZERS, (repository_id, before_starred_at, before_user_id, page_size)
@@ -238,6 +267,7 @@ def list_starred_repositories(
     """Repositories a user starred, most recent first, by keyset. Private ones only
     show to their owner (viewer_id).
     """
+
     cur = thread_cursor(conn)
     cur.execute(
         LIST_STARRED_REPOSITORIES,
@@ -262,6 +292,7 @@ def iter_list_starred_repositories(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.closing``) before the transaction ends.
     """
+
     with ServerStream(conn, "list_starred_repositories", batch_size) as stream:
         stream.execute(
             LIST_STARRED_REPOSITORIES,
@@ -276,6 +307,9 @@ def watch_repository(
     conn: psycopg.Connection[Any], *, user_id: int, repository_id: int, mode: enums.WatchMode
 ) -> models.Watch:
     """Watch a repository with a mode, or change the mode of an existing watch."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("watch_repository", "INSERT")
+
     cur = thread_cursor(conn)
     cur.execute(WATCH_REPOSITORY, (user_id, repository_id, mode))
     r = cur.fetchone()
@@ -287,6 +321,9 @@ def watch_repository(
 
 def unwatch_repository(conn: psycopg.Connection[Any], *, user_id: int, repository_id: int) -> int:
     """Stop watching; 0 when there was no watch."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("unwatch_repository", "DELETE")
+
     cur = thread_cursor(conn)
     cur.execute(UNWATCH_REPOSITORY, (user_id, repository_id))
     return cur.rowcount
@@ -296,6 +333,7 @@ def get_watch(
     conn: psycopg.Connection[Any], *, user_id: int, repository_id: int
 ) -> models.Watch | None:
     """This user's watch on a repository, if any (for the watch button)."""
+
     cur = thread_cursor(conn)
     cur.execute(GET_WATCH, (user_id, repository_id))
     r = cur.fetchone()
@@ -304,6 +342,7 @@ def get_watch(
 
 def count_watchers(conn: psycopg.Connection[Any], *, repository_id: int) -> int:
     """Watchers shown on the repository page (ignoring ones don't count)."""
+
     cur = thread_cursor(conn)
     cur.execute(COUNT_WATCHERS, (repository_id,))
     r = cur.fetchone()
@@ -325,6 +364,7 @@ def list_watchers(
     """Watchers with a given mode (e.g. 'watching' to fan out notifications), most
     recent first, by keyset on (watched_at, user id).
     """
+
     cur = thread_cursor(conn)
     cur.execute(LIST_WATCHERS, (repository_id, mode, before_watched_at, before_user_id, page_size))
     return [
@@ -349,6 +389,7 @@ def iter_list_watchers(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.closing``) before the transaction ends.
     """
+
     with ServerStream(conn, "list_watchers", batch_size) as stream:
         stream.execute(
             LIST_WATCHERS, (repository_id, mode, before_watched_at, before_user_id, page_size)
@@ -362,6 +403,7 @@ def get_repository_social_counts(
     conn: psycopg.Connection[Any], *, repository_id: int
 ) -> GetRepositorySocialCountsRow:
     """Star and watcher counts for a repository header, in one round trip."""
+
     cur = thread_cursor(conn)
     cur.execute(GET_REPOSITORY_SOCIAL_COUNTS, (repository_id,))
     r = cur.fetchone()

@@ -12,7 +12,7 @@ import psycopg
 from plue_queries import enums, models
 from plue_queries._cursors import thread_cursor
 from plue_queries._streams import ServerStream
-from plue_queries.types import NoRowError
+from plue_queries.types import NoRowError, ReadOnlyConnectionError
 
 UPSERT_COMMIT_STATUS: Final[LiteralString] = """-- name: UpsertCommitStatus :one
 INSERT INTO commit_statuses (
@@ -70,6 +70,16 @@ WHERE repository_id = $1
   AND context = $3
 """
 
+# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
+# refuse a read-only connection (``conn.read_only``) before sending anything.
+READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
+    {
+        "get_combined_commit_status",
+        "iter_list_commit_statuses",
+        "list_commit_statuses",
+    }
+)
+
 
 def upsert_commit_status(
     conn: psycopg.Connection[Any],
@@ -86,6 +96,9 @@ def upsert_commit_status(
     """Report the status of one check (context) on a commit. There is one current
     status per repository, commit and context: reporting again replaces it.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("upsert_commit_status", "INSERT")
+
     cur = thread_cursor(conn)
     cur.execute(
         UPSERT_COMMIT_STATUS,
@@ -111,6 +124,7 @@ def list_commit_statuses(
     conn: psycopg.Connection[Any], *, repository_id: int, commit_sha: str
 ) -> list[models.CommitStatus]:
     """The current statuses of a commit, one per context, by context name."""
+
     cur = thread_cursor(conn)
     cur.execute(LIST_COMMIT_STATUSES, (repository_id, commit_sha))
     return [models.load_commit_status(r) for r in cur.fetchall()]
@@ -125,6 +139,7 @@ def iter_list_commit_statuses(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.closing``) before the transaction ends.
     """
+
     with ServerStream(conn, "list_commit_statuses", batch_size) as stream:
         stream.execute(LIST_COMMIT_STATUSES, (repository_id, commit_sha))
         while rows := stream.fetch():
@@ -139,6 +154,7 @@ def get_combined_commit_status(
     otherwise pending if any check is pending or none has reported, otherwise
     success; with the number of checks in each state.
     """
+
     cur = thread_cursor(conn)
     cur.execute(GET_COMBINED_COMMIT_STATUS, (repository_id, commit_sha))
     r = cur.fetchone()
@@ -154,6 +170,9 @@ def delete_commit_status(
     conn: psycopg.Connection[Any], *, repository_id: int, commit_sha: str, context: str
 ) -> int:
     """Remove one context's status from a commit (a check that no longer applies)."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("delete_commit_status", "DELETE")
+
     cur = thread_cursor(conn)
     cur.execute(DELETE_COMMIT_STATUS, (repository_id, commit_sha, context))
     return cur.rowcount

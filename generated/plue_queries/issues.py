@@ -15,7 +15,7 @@ from plue_queries import enums, models
 from plue_queries._atomic import atomic
 from plue_queries._cursors import thread_cursor
 from plue_queries._streams import ServerStream
-from plue_queries.types import JsonInput, NoRowError
+from plue_queries.types import JsonInput, NoRowError, ReadOnlyConnectionError
 
 CREATE_ISSUE: Final[LiteralString] = """-- name: CreateIssue :one
 INSERT INTO issues (repository_id, issue_number, title, body, author_id, milestone_id, due_date)
@@ -454,6 +454,47 @@ ORDER BY created_at, id
 LIMIT $4
 """
 
+# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
+# refuse a read-only connection (``conn.read_only``) before sending anything.
+READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
+    {
+        "count_comment_reactions",
+        "count_issue_reactions",
+        "count_issues_by_state",
+        "get_comment",
+        "get_issue",
+        "get_issue_by_number",
+        "get_issue_with_labels",
+        "get_label",
+        "get_label_by_name",
+        "get_parent_issue",
+        "iter_count_comment_reactions",
+        "iter_count_issue_reactions",
+        "iter_list_comments",
+        "iter_list_issue_assignees",
+        "iter_list_issue_blockers",
+        "iter_list_issue_events",
+        "iter_list_issue_labels",
+        "iter_list_issues",
+        "iter_list_issues_blocked_by",
+        "iter_list_labels",
+        "iter_list_mentions_for_user",
+        "iter_list_pinned_issues",
+        "iter_list_subtasks",
+        "list_comments",
+        "list_issue_assignees",
+        "list_issue_blockers",
+        "list_issue_events",
+        "list_issue_labels",
+        "list_issues",
+        "list_issues_blocked_by",
+        "list_labels",
+        "list_mentions_for_user",
+        "list_pinned_issues",
+        "list_subtasks",
+    }
+)
+
 
 def create_issue(
     conn: psycopg.Connection[Any],
@@ -469,6 +510,9 @@ def create_issue(
     is taken by get_next_issue_number() under the repository row lock, and rolled
     back with the insert if the insert fails.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("create_issue", "INSERT")
+
     cur = thread_cursor(conn)
     cur.execute(CREATE_ISSUE, (repository_id, title, body, author_id, milestone_id, due_date))
     r = cur.fetchone()
@@ -480,6 +524,7 @@ def create_issue(
 
 def get_issue(conn: psycopg.Connection[Any], *, id: int) -> models.Issue | None:
     """Fetch an issue by its surrogate id."""
+
     cur = thread_cursor(conn)
     cur.execute(GET_ISSUE, (id,))
     r = cur.fetchone()
@@ -490,6 +535,7 @@ def get_issue_by_number(
     conn: psycopg.Connection[Any], *, repository_id: int, issue_number: int
 ) -> models.Issue | None:
     """Fetch an issue by the number users see (#42 of a repository)."""
+
     cur = thread_cursor(conn)
     cur.execute(GET_ISSUE_BY_NUMBER, (repository_id, issue_number))
     r = cur.fetchone()
@@ -512,6 +558,7 @@ def list_issues(
     carrying a label, assigned to a user, or in a milestone. Keyset pagination: pass
     the created_at and id of the last row of the previous page.
     """
+
     cur = thread_cursor(conn)
     cur.execute(
         LIST_ISSUES,
@@ -548,6 +595,7 @@ def iter_list_issues(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.closing``) before the transaction ends.
     """
+
     with ServerStream(conn, "list_issues", batch_size) as stream:
         stream.execute(
             LIST_ISSUES,
@@ -571,6 +619,7 @@ def get_issue_with_labels(
     conn: psycopg.Connection[Any], *, id: int
 ) -> GetIssueWithLabelsRow | None:
     """An issue together with the names of its labels, sorted, for an issue page header."""
+
     cur = thread_cursor(conn)
     cur.execute(GET_ISSUE_WITH_LABELS, (id,))
     r = cur.fetchone()
@@ -599,6 +648,7 @@ def count_issues_by_state(
     conn: psycopg.Connection[Any], *, repository_id: int
 ) -> CountIssuesByStateRow:
     """How many issues of a repository are open and closed (the tab counters)."""
+
     cur = thread_cursor(conn)
     cur.execute(COUNT_ISSUES_BY_STATE, (repository_id,))
     r = cur.fetchone()
@@ -612,6 +662,9 @@ def update_issue(
     conn: psycopg.Connection[Any], *, title: str | None = None, body: str | None = None, id: int
 ) -> models.Issue | None:
     """Change an issue's title and/or body; a NULL argument keeps the current value."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("update_issue", "UPDATE")
+
     cur = thread_cursor(conn)
     cur.execute(UPDATE_ISSUE, (title, body, id))
     r = cur.fetchone()
@@ -620,6 +673,9 @@ def update_issue(
 
 def close_issue(conn: psycopg.Connection[Any], *, id: int) -> models.Issue | None:
     """Close an issue. Closing a closed issue keeps its original closed_at."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("close_issue", "UPDATE")
+
     cur = thread_cursor(conn)
     cur.execute(CLOSE_ISSUE, (id,))
     r = cur.fetchone()
@@ -628,6 +684,9 @@ def close_issue(conn: psycopg.Connection[Any], *, id: int) -> models.Issue | Non
 
 def reopen_issue(conn: psycopg.Connection[Any], *, id: int) -> models.Issue | None:
     """Reopen an issue, clearing closed_at."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("reopen_issue", "UPDATE")
+
     cur = thread_cursor(conn)
     cur.execute(REOPEN_ISSUE, (id,))
     r = cur.fetchone()
@@ -638,6 +697,9 @@ def set_issue_due_date(
     conn: psycopg.Connection[Any], *, due_date: datetime.date | None = None, id: int
 ) -> models.Issue | None:
     """Set or clear (NULL) an issue's due date."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("set_issue_due_date", "UPDATE")
+
     cur = thread_cursor(conn)
     cur.execute(SET_ISSUE_DUE_DATE, (due_date, id))
     r = cur.fetchone()
@@ -648,6 +710,9 @@ def set_issue_milestone(
     conn: psycopg.Connection[Any], *, milestone_id: int | None = None, id: int
 ) -> models.Issue | None:
     """Put an issue in a milestone of its repository, or take it out (NULL)."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("set_issue_milestone", "UPDATE")
+
     cur = thread_cursor(conn)
     cur.execute(SET_ISSUE_MILESTONE, (milestone_id, id))
     r = cur.fetchone()
@@ -656,6 +721,9 @@ def set_issue_milestone(
 
 def delete_issue(conn: psycopg.Connection[Any], *, id: int) -> int:
     """Delete an issue and everything hanging off it; returns 1 if it existed."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("delete_issue", "DELETE")
+
     cur = thread_cursor(conn)
     cur.execute(DELETE_ISSUE, (id,))
     return cur.rowcount
@@ -665,6 +733,9 @@ def create_comment(
     conn: psycopg.Connection[Any], *, issue_id: int, author_id: int | None = None, body: str
 ) -> models.Comment:
     """Add a comment to an issue."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("create_comment", "INSERT")
+
     cur = thread_cursor(conn)
     cur.execute(CREATE_COMMENT, (issue_id, author_id, body))
     r = cur.fetchone()
@@ -676,6 +747,7 @@ def create_comment(
 
 def get_comment(conn: psycopg.Connection[Any], *, id: int) -> models.Comment | None:
     """Fetch one comment."""
+
     cur = thread_cursor(conn)
     cur.execute(GET_COMMENT, (id,))
     r = cur.fetchone()
@@ -693,6 +765,7 @@ def list_comments(
     """One page of an issue's comments, oldest first (conversation order). Keyset: pass
     the created_at and id of the last comment of the previous page.
     """
+
     cur = thread_cursor(conn)
     cur.execute(LIST_COMMENTS, (issue_id, after_created_at, after_id, page_size))
     return [models.load_comment(r) for r in cur.fetchall()]
@@ -713,6 +786,7 @@ def iter_list_comments(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.closing``) before the transaction ends.
     """
+
     with ServerStream(conn, "list_comments", batch_size) as stream:
         stream.execute(LIST_COMMENTS, (issue_id, after_created_at, after_id, page_size))
         while rows := stream.fetch():
@@ -722,6 +796,9 @@ def iter_list_comments(
 
 def edit_comment(conn: psycopg.Connection[Any], *, body: str, id: int) -> models.Comment | None:
     """Edit a comment's body and record when a person edited it."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("edit_comment", "UPDATE")
+
     cur = thread_cursor(conn)
     cur.execute(EDIT_COMMENT, (body, id))
     r = cur.fetchone()
@@ -730,6 +807,9 @@ def edit_comment(conn: psycopg.Connection[Any], *, body: str, id: int) -> models
 
 def delete_comment(conn: psycopg.Connection[Any], *, id: int) -> int:
     """Delete a comment; returns 1 if it existed."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("delete_comment", "DELETE")
+
     cur = thread_cursor(conn)
     cur.execute(DELETE_COMMENT, (id,))
     return cur.rowcount
@@ -741,6 +821,9 @@ def add_issue_assignee(
     """Assign a user to an issue. Idempotent: returns 1 when newly assigned, 0 when the
     user already was.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("add_issue_assignee", "INSERT")
+
     cur = thread_cursor(conn)
     cur.execute(ADD_ISSUE_ASSIGNEE, (issue_id, user_id, assigned_by))
     return cur.rowcount
@@ -748,6 +831,9 @@ def add_issue_assignee(
 
 def remove_issue_assignee(conn: psycopg.Connection[Any], *, issue_id: int, user_id: int) -> int:
     """Unassign a user; returns 1 if they were assigned."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("remove_issue_assignee", "DELETE")
+
     cur = thread_cursor(conn)
     cur.execute(REMOVE_ISSUE_ASSIGNEE, (issue_id, user_id))
     return cur.rowcount
@@ -755,6 +841,7 @@ def remove_issue_assignee(conn: psycopg.Connection[Any], *, issue_id: int, user_
 
 def list_issue_assignees(conn: psycopg.Connection[Any], *, issue_id: int) -> list[models.User]:
     """The users assigned to an issue, by username."""
+
     cur = thread_cursor(conn)
     cur.execute(LIST_ISSUE_ASSIGNEES, (issue_id,))
     return [models.load_user(r) for r in cur.fetchall()]
@@ -769,6 +856,7 @@ def iter_list_issue_assignees(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.closing``) before the transaction ends.
     """
+
     with ServerStream(conn, "list_issue_assignees", batch_size) as stream:
         stream.execute(LIST_ISSUE_ASSIGNEES, (issue_id,))
         while rows := stream.fetch():
@@ -780,6 +868,9 @@ def create_label(
     conn: psycopg.Connection[Any], *, repository_id: int, name: str, color: str, description: str
 ) -> models.Label:
     """Define a label in a repository."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("create_label", "INSERT")
+
     cur = thread_cursor(conn)
     cur.execute(CREATE_LABEL, (repository_id, name, color, description))
     r = cur.fetchone()
@@ -791,6 +882,7 @@ def create_label(
 
 def get_label(conn: psycopg.Connection[Any], *, id: int) -> models.Label | None:
     """Fetch a label by id."""
+
     cur = thread_cursor(conn)
     cur.execute(GET_LABEL, (id,))
     r = cur.fetchone()
@@ -801,6 +893,7 @@ def get_label_by_name(
     conn: psycopg.Connection[Any], *, repository_id: int, name: str
 ) -> models.Label | None:
     """Fetch a label by its name within a repository."""
+
     cur = thread_cursor(conn)
     cur.execute(GET_LABEL_BY_NAME, (repository_id, name))
     r = cur.fetchone()
@@ -815,6 +908,7 @@ def list_labels(
     page_size: int,
 ) -> list[models.Label]:
     """One page of a repository's labels by name. Keyset: pass the last name seen."""
+
     cur = thread_cursor(conn)
     cur.execute(LIST_LABELS, (repository_id, after_name, page_size))
     return [models.load_label(r) for r in cur.fetchall()]
@@ -834,6 +928,7 @@ def iter_list_labels(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.closing``) before the transaction ends.
     """
+
     with ServerStream(conn, "list_labels", batch_size) as stream:
         stream.execute(LIST_LABELS, (repository_id, after_name, page_size))
         while rows := stream.fetch():
@@ -850,6 +945,9 @@ def update_label(
     id: int,
 ) -> models.Label | None:
     """Rename or recolour a label; a NULL argument keeps the current value."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("update_label", "UPDATE")
+
     cur = thread_cursor(conn)
     cur.execute(UPDATE_LABEL, (name, color, description, id))
     r = cur.fetchone()
@@ -858,6 +956,9 @@ def update_label(
 
 def delete_label(conn: psycopg.Connection[Any], *, id: int) -> int:
     """Delete a label (detaching it from every issue); returns 1 if it existed."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("delete_label", "DELETE")
+
     cur = thread_cursor(conn)
     cur.execute(DELETE_LABEL, (id,))
     return cur.rowcount
@@ -869,6 +970,9 @@ def attach_label(conn: psycopg.Connection[Any], *, issue_id: int, label_id: int)
     label), so a label of another repository fails
     issue_labels_label_same_repository and an unknown id fails its own foreign key.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("attach_label", "INSERT")
+
     cur = thread_cursor(conn)
     cur.execute(ATTACH_LABEL, (issue_id, label_id))
     return cur.rowcount
@@ -883,6 +987,9 @@ def attach_labels(conn: psycopg.Connection[Any], rows: Iterable[AttachLabelsPara
     Sends every row in pipeline mode: all run or none do (a savepoint in an open
     transaction, else its own; see ``plue_queries._atomic``).
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("attach_labels", "INSERT")
+
     params = [(p.issue_id, p.label_id) for p in rows]
     if not params:
         return
@@ -892,6 +999,9 @@ def attach_labels(conn: psycopg.Connection[Any], rows: Iterable[AttachLabelsPara
 
 def detach_label(conn: psycopg.Connection[Any], *, issue_id: int, label_id: int) -> int:
     """Detach a label from an issue; returns 1 if it was attached."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("detach_label", "DELETE")
+
     cur = thread_cursor(conn)
     cur.execute(DETACH_LABEL, (issue_id, label_id))
     return cur.rowcount
@@ -899,6 +1009,7 @@ def detach_label(conn: psycopg.Connection[Any], *, issue_id: int, label_id: int)
 
 def list_issue_labels(conn: psycopg.Connection[Any], *, issue_id: int) -> list[models.Label]:
     """The labels on an issue, by name."""
+
     cur = thread_cursor(conn)
     cur.execute(LIST_ISSUE_LABELS, (issue_id,))
     return [models.load_label(r) for r in cur.fetchall()]
@@ -913,6 +1024,7 @@ def iter_list_issue_labels(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.closing``) before the transaction ends.
     """
+
     with ServerStream(conn, "list_issue_labels", batch_size) as stream:
         stream.execute(LIST_ISSUE_LABELS, (issue_id,))
         while rows := stream.fetch():
@@ -930,6 +1042,9 @@ def add_issue_dependency(
     """Record that one issue blocks another. Idempotent (returns 0 when the edge
     exists); an issue blocking itself violates issue_dependencies_no_self_dependency.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("add_issue_dependency", "INSERT")
+
     cur = thread_cursor(conn)
     cur.execute(ADD_ISSUE_DEPENDENCY, (blocker_issue_id, blocked_issue_id, created_by))
     return cur.rowcount
@@ -939,6 +1054,9 @@ def remove_issue_dependency(
     conn: psycopg.Connection[Any], *, blocker_issue_id: int, blocked_issue_id: int
 ) -> int:
     """Remove a dependency edge; returns 1 if it existed."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("remove_issue_dependency", "DELETE")
+
     cur = thread_cursor(conn)
     cur.execute(REMOVE_ISSUE_DEPENDENCY, (blocker_issue_id, blocked_issue_id))
     return cur.rowcount
@@ -948,6 +1066,7 @@ def list_issues_blocked_by(
     conn: psycopg.Connection[Any], *, blocker_issue_id: int
 ) -> list[models.Issue]:
     """The issues that this issue blocks."""
+
     cur = thread_cursor(conn)
     cur.execute(LIST_ISSUES_BLOCKED_BY, (blocker_issue_id,))
     return [models.load_issue(r) for r in cur.fetchall()]
@@ -962,6 +1081,7 @@ def iter_list_issues_blocked_by(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.closing``) before the transaction ends.
     """
+
     with ServerStream(conn, "list_issues_blocked_by", batch_size) as stream:
         stream.execute(LIST_ISSUES_BLOCKED_BY, (blocker_issue_id,))
         while rows := stream.fetch():
@@ -973,6 +1093,7 @@ def list_issue_blockers(
     conn: psycopg.Connection[Any], *, blocked_issue_id: int
 ) -> list[models.Issue]:
     """The issues that block this issue (what must be done first)."""
+
     cur = thread_cursor(conn)
     cur.execute(LIST_ISSUE_BLOCKERS, (blocked_issue_id,))
     return [models.load_issue(r) for r in cur.fetchall()]
@@ -987,6 +1108,7 @@ def iter_list_issue_blockers(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.closing``) before the transaction ends.
     """
+
     with ServerStream(conn, "list_issue_blockers", batch_size) as stream:
         stream.execute(LIST_ISSUE_BLOCKERS, (blocked_issue_id,))
         while rows := stream.fetch():
@@ -1001,6 +1123,9 @@ def add_subtask(
     subtasks. Adding the same pair again returns the existing row; a child that
     already has another parent violates subtasks_one_parent.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("add_subtask", "INSERT")
+
     cur = thread_cursor(conn)
     cur.execute(ADD_SUBTASK, (parent_issue_id, child_issue_id))
     r = cur.fetchone()
@@ -1011,6 +1136,9 @@ def remove_subtask(
     conn: psycopg.Connection[Any], *, parent_issue_id: int, child_issue_id: int
 ) -> int:
     """Detach a subtask from its parent; returns 1 if it was attached."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("remove_subtask", "DELETE")
+
     cur = thread_cursor(conn)
     cur.execute(REMOVE_SUBTASK, (parent_issue_id, child_issue_id))
     return cur.rowcount
@@ -1018,6 +1146,7 @@ def remove_subtask(
 
 def list_subtasks(conn: psycopg.Connection[Any], *, parent_issue_id: int) -> list[models.Issue]:
     """The subtasks of an issue, in their order."""
+
     cur = thread_cursor(conn)
     cur.execute(LIST_SUBTASKS, (parent_issue_id,))
     return [models.load_issue(r) for r in cur.fetchall()]
@@ -1032,6 +1161,7 @@ def iter_list_subtasks(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.closing``) before the transaction ends.
     """
+
     with ServerStream(conn, "list_subtasks", batch_size) as stream:
         stream.execute(LIST_SUBTASKS, (parent_issue_id,))
         while rows := stream.fetch():
@@ -1041,6 +1171,7 @@ def iter_list_subtasks(
 
 def get_parent_issue(conn: psycopg.Connection[Any], *, child_issue_id: int) -> models.Issue | None:
     """The parent of a subtask, if it has one."""
+
     cur = thread_cursor(conn)
     cur.execute(GET_PARENT_ISSUE, (child_issue_id,))
     r = cur.fetchone()
@@ -1053,6 +1184,9 @@ def pin_issue(
     """Pin an issue at the end of its repository's pinned list. Pinning a pinned issue
     returns its existing row unchanged; NULL when the issue does not exist.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("pin_issue", "INSERT")
+
     cur = thread_cursor(conn)
     cur.execute(PIN_ISSUE, (pinned_by, issue_id))
     r = cur.fetchone()
@@ -1061,6 +1195,9 @@ def pin_issue(
 
 def unpin_issue(conn: psycopg.Connection[Any], *, issue_id: int) -> int:
     """Unpin an issue; returns 1 if it was pinned. The others keep their order."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("unpin_issue", "DELETE")
+
     cur = thread_cursor(conn)
     cur.execute(UNPIN_ISSUE, (issue_id,))
     return cur.rowcount
@@ -1074,6 +1211,9 @@ def move_pinned_issue(
     checked at statement end). Returns the pins in their new order; empty when the
     issue is not pinned.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("move_pinned_issue", "a data-modifying WITH (UPDATE)")
+
     cur = thread_cursor(conn)
     cur.execute(MOVE_PINNED_ISSUE, (issue_id, position))
     return [models.load_pinned_issue(r) for r in cur.fetchall()]
@@ -1088,6 +1228,9 @@ def iter_move_pinned_issue(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.closing``) before the transaction ends.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("move_pinned_issue", "a data-modifying WITH (UPDATE)")
+
     with ServerStream(conn, "move_pinned_issue", batch_size) as stream:
         stream.execute(MOVE_PINNED_ISSUE, (issue_id, position))
         while rows := stream.fetch():
@@ -1097,6 +1240,7 @@ def iter_move_pinned_issue(
 
 def list_pinned_issues(conn: psycopg.Connection[Any], *, repository_id: int) -> list[models.Issue]:
     """A repository's pinned issues in display order."""
+
     cur = thread_cursor(conn)
     cur.execute(LIST_PINNED_ISSUES, (repository_id,))
     return [models.load_issue(r) for r in cur.fetchall()]
@@ -1111,6 +1255,7 @@ def iter_list_pinned_issues(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.closing``) before the transaction ends.
     """
+
     with ServerStream(conn, "list_pinned_issues", batch_size) as stream:
         stream.execute(LIST_PINNED_ISSUES, (repository_id,))
         while rows := stream.fetch():
@@ -1127,6 +1272,9 @@ def create_mention(
     mentioned_by: int | None = None,
 ) -> models.Mention:
     """Record an @-mention of a user in an issue body (comment_id NULL) or a comment."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("create_mention", "INSERT")
+
     cur = thread_cursor(conn)
     cur.execute(CREATE_MENTION, (issue_id, comment_id, mentioned_user_id, mentioned_by))
     r = cur.fetchone()
@@ -1147,6 +1295,7 @@ def list_mentions_for_user(
     """One page of the mentions of a user, newest first (their notification feed).
     Keyset: pass the created_at and id of the last mention of the previous page.
     """
+
     cur = thread_cursor(conn)
     cur.execute(
         LIST_MENTIONS_FOR_USER, (mentioned_user_id, before_created_at, before_id, page_size)
@@ -1169,6 +1318,7 @@ def iter_list_mentions_for_user(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.closing``) before the transaction ends.
     """
+
     with ServerStream(conn, "list_mentions_for_user", batch_size) as stream:
         stream.execute(
             LIST_MENTIONS_FOR_USER, (mentioned_user_id, before_created_at, before_id, page_size)
@@ -1189,6 +1339,9 @@ def add_reaction(
     """React with an emoji on exactly one of an issue or a comment. Idempotent: returns
     1 when added, 0 when the user had already reacted so.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("add_reaction", "INSERT")
+
     cur = thread_cursor(conn)
     cur.execute(ADD_REACTION, (user_id, issue_id, comment_id, emoji))
     return cur.rowcount
@@ -1203,6 +1356,9 @@ def remove_reaction(
     comment_id: int | None = None,
 ) -> int:
     """Take a reaction back from an issue or a comment; returns 1 if it existed."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("remove_reaction", "DELETE")
+
     cur = thread_cursor(conn)
     cur.execute(REMOVE_REACTION, (user_id, emoji, issue_id, comment_id))
     return cur.rowcount
@@ -1212,6 +1368,7 @@ def count_issue_reactions(
     conn: psycopg.Connection[Any], *, issue_id: int
 ) -> list[CountIssueReactionsRow]:
     """Reaction counts on an issue, grouped by emoji, most used first."""
+
     cur = thread_cursor(conn)
     cur.execute(COUNT_ISSUE_REACTIONS, (issue_id,))
     return [CountIssueReactionsRow(*r) for r in cur.fetchall()]
@@ -1226,6 +1383,7 @@ def iter_count_issue_reactions(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.closing``) before the transaction ends.
     """
+
     with ServerStream(conn, "count_issue_reactions", batch_size) as stream:
         stream.execute(COUNT_ISSUE_REACTIONS, (issue_id,))
         while rows := stream.fetch():
@@ -1237,6 +1395,7 @@ def count_comment_reactions(
     conn: psycopg.Connection[Any], *, comment_id: int
 ) -> list[CountCommentReactionsRow]:
     """Reaction counts on a comment, grouped by emoji, most used first."""
+
     cur = thread_cursor(conn)
     cur.execute(COUNT_COMMENT_REACTIONS, (comment_id,))
     return [CountCommentReactionsRow(*r) for r in cur.fetchall()]
@@ -1251,6 +1410,7 @@ def iter_count_comment_reactions(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.closing``) before the transaction ends.
     """
+
     with ServerStream(conn, "count_comment_reactions", batch_size) as stream:
         stream.execute(COUNT_COMMENT_REACTIONS, (comment_id,))
         while rows := stream.fetch():
@@ -1267,6 +1427,9 @@ def create_issue_event(
     payload: JsonInput,
 ) -> models.IssueEvent:
     """Append an event to an issue's history."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("create_issue_event", "INSERT")
+
     cur = thread_cursor(conn)
     cur.execute(CREATE_ISSUE_EVENT, (issue_id, actor_id, event_type, Jsonb(payload)))
     r = cur.fetchone()
@@ -1287,6 +1450,7 @@ def list_issue_events(
     """One page of an issue's history, oldest first. Keyset: pass the created_at and
     id of the last event of the previous page.
     """
+
     cur = thread_cursor(conn)
     cur.execute(LIST_ISSUE_EVENTS, (issue_id, after_created_at, after_id, page_size))
     return [models.load_issue_event(r) for r in cur.fetchall()]
@@ -1307,6 +1471,7 @@ def iter_list_issue_events(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.closing``) before the transaction ends.
     """
+
     with ServerStream(conn, "list_issue_events", batch_size) as stream:
         stream.execute(LIST_ISSUE_EVENTS, (issue_id, after_created_at, after_id, page_size))
         while rows := stream.fetch():

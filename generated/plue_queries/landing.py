@@ -14,7 +14,7 @@ from psycopg.types.json import Jsonb
 from plue_queries import enums, models
 from plue_queries._cursors import thread_cursor
 from plue_queries._streams import ServerStream
-from plue_queries.types import JsonInput, NoRowError
+from plue_queries.types import JsonInput, NoRowError, ReadOnlyConnectionError
 
 SUBMIT_LANDING_REQUEST: Final[LiteralString] = """-- name: SubmitLandingRequest :one
 INSERT INTO landing_queue (
@@ -254,6 +254,28 @@ DELETE_LANDING_LINE_COMMENT: Final[LiteralString] = """-- name: DeleteLandingLin
 DELETE FROM landing_line_comments WHERE id = $1
 """
 
+# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
+# refuse a read-only connection (``conn.read_only``) before sending anything.
+READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
+    {
+        "count_landing_approvals",
+        "count_landing_requests_by_status",
+        "count_unresolved_landing_line_comments",
+        "get_landing_line_comment",
+        "get_landing_request",
+        "get_open_landing_request_for_change",
+        "iter_count_landing_requests_by_status",
+        "iter_list_landing_line_comments",
+        "iter_list_landing_requests_by_status",
+        "iter_list_landing_reviews",
+        "iter_list_next_landable",
+        "list_landing_line_comments",
+        "list_landing_requests_by_status",
+        "list_landing_reviews",
+        "list_next_landable",
+    }
+)
+
 
 def submit_landing_request(
     conn: psycopg.Connection[Any],
@@ -269,6 +291,9 @@ def submit_landing_request(
     """Submit a change (and the stack below it) for landing. A change has at most one
     open request per repository (UniqueViolation otherwise).
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("submit_landing_request", "INSERT")
+
     cur = thread_cursor(conn)
     cur.execute(
         SUBMIT_LANDING_REQUEST,
@@ -291,6 +316,7 @@ def submit_landing_request(
 
 def get_landing_request(conn: psycopg.Connection[Any], *, id: int) -> models.LandingQueue | None:
     """A landing request by id."""
+
     cur = thread_cursor(conn)
     cur.execute(GET_LANDING_REQUEST, (id,))
     r = cur.fetchone()
@@ -301,6 +327,7 @@ def get_open_landing_request_for_change(
     conn: psycopg.Connection[Any], *, repository_id: int, change_id: str
 ) -> models.LandingQueue | None:
     """The open (not landed, not abandoned) landing request of a change, if any."""
+
     cur = thread_cursor(conn)
     cur.execute(GET_OPEN_LANDING_REQUEST_FOR_CHANGE, (repository_id, change_id))
     r = cur.fetchone()
@@ -319,6 +346,7 @@ def list_landing_requests_by_status(
     """One page of a repository's landing requests in a status, newest first. Pass the
     last row's created_at and id to get the next page.
     """
+
     cur = thread_cursor(conn)
     cur.execute(
         LIST_LANDING_REQUESTS_BY_STATUS,
@@ -343,6 +371,7 @@ def iter_list_landing_requests_by_status(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.closing``) before the transaction ends.
     """
+
     with ServerStream(conn, "list_landing_requests_by_status", batch_size) as stream:
         stream.execute(
             LIST_LANDING_REQUESTS_BY_STATUS,
@@ -357,6 +386,7 @@ def count_landing_requests_by_status(
     conn: psycopg.Connection[Any], *, repository_id: int
 ) -> list[CountLandingRequestsByStatusRow]:
     """Count a repository's landing requests per status (for the queue dashboard)."""
+
     cur = thread_cursor(conn)
     cur.execute(COUNT_LANDING_REQUESTS_BY_STATUS, (repository_id,))
     return [
@@ -374,6 +404,7 @@ def iter_count_landing_requests_by_status(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.closing``) before the transaction ends.
     """
+
     with ServerStream(conn, "count_landing_requests_by_status", batch_size) as stream:
         stream.execute(COUNT_LANDING_REQUESTS_BY_STATUS, (repository_id,))
         while rows := stream.fetch():
@@ -392,6 +423,9 @@ def update_landing_request(
     """Edit the title, description and stack of an open request (the change was
     rewritten or its stack changed). Returns NULL once landed or abandoned.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("update_landing_request", "UPDATE")
+
     cur = thread_cursor(conn)
     cur.execute(UPDATE_LANDING_REQUEST, (title, description, stack_change_ids, id))
     r = cur.fetchone()
@@ -409,6 +443,9 @@ def transition_landing_request(
     any open status -> abandoned -> pending (reopen).
     Landing and conflicts have their own queries: they record more than the status.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("transition_landing_request", "UPDATE")
+
     cur = thread_cursor(conn)
     cur.execute(TRANSITION_LANDING_REQUEST, (to_status, id))
     r = cur.fetchone()
@@ -422,6 +459,9 @@ def record_landing_conflicts(
     becomes conflicted; a request still in review just carries the flag. Returns
     NULL for a landed or abandoned request.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("record_landing_conflicts", "UPDATE")
+
     cur = thread_cursor(conn)
     cur.execute(RECORD_LANDING_CONFLICTS, (Jsonb(conflict_info), id))
     r = cur.fetchone()
@@ -434,6 +474,9 @@ def clear_landing_conflicts(
     """Clear the conflicts of a request once they are resolved; a conflicted request
     goes back to the queue.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("clear_landing_conflicts", "UPDATE")
+
     cur = thread_cursor(conn)
     cur.execute(CLEAR_LANDING_CONFLICTS, (id,))
     r = cur.fetchone()
@@ -446,6 +489,9 @@ def mark_landing_landed(
     """Finish a landing: only a request in status landing becomes landed, with the
     commit it landed as, who landed it and when. Returns NULL otherwise.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("mark_landing_landed", "UPDATE")
+
     cur = thread_cursor(conn)
     cur.execute(MARK_LANDING_LANDED, (landed_commit_id, landed_by, id))
     r = cur.fetchone()
@@ -458,6 +504,7 @@ def list_next_landable(
     """The next queued, conflict-free requests of a repository in queue order (oldest
     submission first), without claiming them.
     """
+
     cur = thread_cursor(conn)
     cur.execute(LIST_NEXT_LANDABLE, (repository_id, max_count))
     return [models.load_landing_queue(r) for r in cur.fetchall()]
@@ -472,6 +519,7 @@ def iter_list_next_landable(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.closing``) before the transaction ends.
     """
+
     with ServerStream(conn, "list_next_landable", batch_size) as stream:
         stream.execute(LIST_NEXT_LANDABLE, (repository_id, max_count))
         while rows := stream.fetch():
@@ -487,6 +535,9 @@ def claim_next_landable(
     (ids picked with SKIP LOCKED in a materialized CTE, then updated). Rows come
     back in queue order, which UPDATE ... RETURNING alone does not promise.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("claim_next_landable", "a data-modifying WITH (UPDATE)")
+
     cur = thread_cursor(conn)
     cur.execute(CLAIM_NEXT_LANDABLE, (repository_id, max_count))
     return [models.load_landing_queue(r) for r in cur.fetchall()]
@@ -501,6 +552,9 @@ def iter_claim_next_landable(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.closing``) before the transaction ends.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("claim_next_landable", "a data-modifying WITH (UPDATE)")
+
     with ServerStream(conn, "claim_next_landable", batch_size) as stream:
         stream.execute(CLAIM_NEXT_LANDABLE, (repository_id, max_count))
         while rows := stream.fetch():
@@ -510,6 +564,9 @@ def iter_claim_next_landable(
 
 def delete_landing_request(conn: psycopg.Connection[Any], *, id: int) -> int:
     """Delete a landing request with its reviews and comments."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("delete_landing_request", "DELETE")
+
     cur = thread_cursor(conn)
     cur.execute(DELETE_LANDING_REQUEST, (id,))
     return cur.rowcount
@@ -526,6 +583,9 @@ def upsert_landing_review(
     """Record a reviewer's verdict; a reviewer has one review per request, so a second
     verdict replaces the first.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("upsert_landing_review", "INSERT")
+
     cur = thread_cursor(conn)
     cur.execute(UPSERT_LANDING_REVIEW, (landing_id, reviewer_id, state, body))
     r = cur.fetchone()
@@ -539,6 +599,7 @@ def list_landing_reviews(
     conn: psycopg.Connection[Any], *, landing_id: int
 ) -> list[models.LandingReview]:
     """The reviews of a landing request, oldest first."""
+
     cur = thread_cursor(conn)
     cur.execute(LIST_LANDING_REVIEWS, (landing_id,))
     return [models.load_landing_review(r) for r in cur.fetchall()]
@@ -553,6 +614,7 @@ def iter_list_landing_reviews(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.closing``) before the transaction ends.
     """
+
     with ServerStream(conn, "list_landing_reviews", batch_size) as stream:
         stream.execute(LIST_LANDING_REVIEWS, (landing_id,))
         while rows := stream.fetch():
@@ -564,6 +626,9 @@ def delete_landing_review(
     conn: psycopg.Connection[Any], *, landing_id: int, reviewer_id: int
 ) -> int:
     """Withdraw a reviewer's review."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("delete_landing_review", "DELETE")
+
     cur = thread_cursor(conn)
     cur.execute(DELETE_LANDING_REVIEW, (landing_id, reviewer_id))
     return cur.rowcount
@@ -573,6 +638,7 @@ def count_landing_approvals(
     conn: psycopg.Connection[Any], *, landing_id: int
 ) -> CountLandingApprovalsRow:
     """How many reviewers approve and how many request changes (the landing gate)."""
+
     cur = thread_cursor(conn)
     cur.execute(COUNT_LANDING_APPROVALS, (landing_id,))
     r = cur.fetchone()
@@ -593,6 +659,9 @@ def create_landing_line_comment(
     body: str,
 ) -> models.LandingLineComment:
     """Comment on one line of a landing request's diff."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("create_landing_line_comment", "INSERT")
+
     cur = thread_cursor(conn)
     cur.execute(CREATE_LANDING_LINE_COMMENT, (landing_id, author_id, file_path, line, side, body))
     r = cur.fetchone()
@@ -606,6 +675,7 @@ def get_landing_line_comment(
     conn: psycopg.Connection[Any], *, id: int
 ) -> models.LandingLineComment | None:
     """A line comment by id."""
+
     cur = thread_cursor(conn)
     cur.execute(GET_LANDING_LINE_COMMENT, (id,))
     r = cur.fetchone()
@@ -618,6 +688,7 @@ def list_landing_line_comments(
     """The line comments of a landing request in reading order: by file, line, then
     creation.
     """
+
     cur = thread_cursor(conn)
     cur.execute(LIST_LANDING_LINE_COMMENTS, (landing_id,))
     return [models.load_landing_line_comment(r) for r in cur.fetchall()]
@@ -632,6 +703,7 @@ def iter_list_landing_line_comments(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.closing``) before the transaction ends.
     """
+
     with ServerStream(conn, "list_landing_line_comments", batch_size) as stream:
         stream.execute(LIST_LANDING_LINE_COMMENTS, (landing_id,))
         while rows := stream.fetch():
@@ -643,6 +715,9 @@ def update_landing_line_comment(
     conn: psycopg.Connection[Any], *, body: str, id: int
 ) -> models.LandingLineComment | None:
     """Edit a line comment's text."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("update_landing_line_comment", "UPDATE")
+
     cur = thread_cursor(conn)
     cur.execute(UPDATE_LANDING_LINE_COMMENT, (body, id))
     r = cur.fetchone()
@@ -653,6 +728,9 @@ def resolve_landing_line_comment(
     conn: psycopg.Connection[Any], *, resolved_by: int | None = None, id: int
 ) -> models.LandingLineComment | None:
     """Mark a line comment resolved, by whom and when; NULL if it already was."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("resolve_landing_line_comment", "UPDATE")
+
     cur = thread_cursor(conn)
     cur.execute(RESOLVE_LANDING_LINE_COMMENT, (resolved_by, id))
     r = cur.fetchone()
@@ -663,6 +741,9 @@ def unresolve_landing_line_comment(
     conn: psycopg.Connection[Any], *, id: int
 ) -> models.LandingLineComment | None:
     """Reopen a resolved line comment; NULL if it was not resolved."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("unresolve_landing_line_comment", "UPDATE")
+
     cur = thread_cursor(conn)
     cur.execute(UNRESOLVE_LANDING_LINE_COMMENT, (id,))
     r = cur.fetchone()
@@ -673,6 +754,7 @@ def count_unresolved_landing_line_comments(
     conn: psycopg.Connection[Any], *, landing_id: int
 ) -> int:
     """How many line comments of a request are still unresolved (blocks landing)."""
+
     cur = thread_cursor(conn)
     cur.execute(COUNT_UNRESOLVED_LANDING_LINE_COMMENTS, (landing_id,))
     r = cur.fetchone()
@@ -684,6 +766,9 @@ def count_unresolved_landing_line_comments(
 
 def delete_landing_line_comment(conn: psycopg.Connection[Any], *, id: int) -> int:
     """Delete a line comment."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("delete_landing_line_comment", "DELETE")
+
     cur = thread_cursor(conn)
     cur.execute(DELETE_LANDING_LINE_COMMENT, (id,))
     return cur.rowcount

@@ -13,7 +13,7 @@ import psycopg
 from plue_queries import models
 from plue_queries._cursors import thread_cursor
 from plue_queries._streams import ServerStream
-from plue_queries.types import NoRowError
+from plue_queries.types import NoRowError, ReadOnlyConnectionError
 
 RECORD_LLM_USAGE: Final[LiteralString] = """-- name: RecordLlmUsage :one
 INSERT INTO llm_usage (user_id, session_id, workflow_run_id, provider, model,
@@ -102,6 +102,19 @@ DELETE_LLM_USAGE_BEFORE: Final[LiteralString] = """-- name: DeleteLlmUsageBefore
 DELETE FROM llm_usage WHERE created_at < $1
 """
 
+# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
+# refuse a read-only connection (``conn.read_only``) before sending anything.
+READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
+    {
+        "iter_llm_usage_by_day",
+        "iter_llm_usage_by_model",
+        "llm_usage_by_day",
+        "llm_usage_by_model",
+        "llm_usage_for_session",
+        "user_llm_cost_since",
+    }
+)
+
 
 def record_llm_usage(
     conn: psycopg.Connection[Any],
@@ -116,6 +129,9 @@ def record_llm_usage(
     cost_micro_usd: int,
 ) -> models.LlmUsage:
     """Record one LLM call's usage and cost, linked to the session or run it served."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("record_llm_usage", "INSERT")
+
     cur = thread_cursor(conn)
     cur.execute(
         RECORD_LLM_USAGE,
@@ -141,6 +157,7 @@ def llm_usage_by_model(
     conn: psycopg.Connection[Any], *, since: datetime.datetime, until: datetime.datetime
 ) -> list[LlmUsageByModelRow]:
     """Calls, tokens and cost per model over [since, until), biggest spender first."""
+
     cur = thread_cursor(conn)
     cur.execute(LLM_USAGE_BY_MODEL, (since, until))
     return [LlmUsageByModelRow(*r) for r in cur.fetchall()]
@@ -159,6 +176,7 @@ def iter_llm_usage_by_model(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.closing``) before the transaction ends.
     """
+
     with ServerStream(conn, "llm_usage_by_model", batch_size) as stream:
         stream.execute(LLM_USAGE_BY_MODEL, (since, until))
         while rows := stream.fetch():
@@ -174,6 +192,7 @@ def llm_usage_by_day(
     model: str | None = None,
 ) -> list[LlmUsageByDayRow]:
     """Calls, tokens and cost per UTC day over [since, until), optionally of one model."""
+
     cur = thread_cursor(conn)
     cur.execute(LLM_USAGE_BY_DAY, (since, until, model))
     return [LlmUsageByDayRow(*r) for r in cur.fetchall()]
@@ -193,6 +212,7 @@ def iter_llm_usage_by_day(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.closing``) before the transaction ends.
     """
+
     with ServerStream(conn, "llm_usage_by_day", batch_size) as stream:
         stream.execute(LLM_USAGE_BY_DAY, (since, until, model))
         while rows := stream.fetch():
@@ -204,6 +224,7 @@ def llm_usage_for_session(
     conn: psycopg.Connection[Any], *, session_id: int | None = None
 ) -> LlmUsageForSessionRow:
     """Calls, tokens and cost of one agent session (zeros when it made no calls)."""
+
     cur = thread_cursor(conn)
     cur.execute(LLM_USAGE_FOR_SESSION, (session_id,))
     r = cur.fetchone()
@@ -217,6 +238,7 @@ def user_llm_cost_since(
     conn: psycopg.Connection[Any], *, user_id: int | None = None, since: datetime.datetime
 ) -> int:
     """A user's spend since a moment, for budget checks before the next call."""
+
     cur = thread_cursor(conn)
     cur.execute(USER_LLM_COST_SINCE, (user_id, since))
     r = cur.fetchone()
@@ -228,6 +250,9 @@ def user_llm_cost_since(
 
 def delete_llm_usage_before(conn: psycopg.Connection[Any], *, before: datetime.datetime) -> int:
     """Retention: drop usage records older than a cutoff."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("delete_llm_usage_before", "DELETE")
+
     cur = thread_cursor(conn)
     cur.execute(DELETE_LLM_USAGE_BEFORE, (before,))
     return cur.rowcount

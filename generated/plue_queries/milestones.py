@@ -13,7 +13,7 @@ import psycopg
 from plue_queries import enums, models
 from plue_queries._cursors import thread_cursor
 from plue_queries._streams import ServerStream
-from plue_queries.types import NoRowError
+from plue_queries.types import NoRowError, ReadOnlyConnectionError
 
 CREATE_MILESTONE: Final[LiteralString] = """-- name: CreateMilestone :one
 INSERT INTO milestones (repository_id, title, description, due_date)
@@ -96,6 +96,17 @@ DELETE_MILESTONE: Final[LiteralString] = """-- name: DeleteMilestone :execrows
 DELETE FROM milestones WHERE id = $1
 """
 
+# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
+# refuse a read-only connection (``conn.read_only``) before sending anything.
+READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
+    {
+        "get_milestone",
+        "get_milestone_by_title",
+        "iter_list_milestones_with_counts",
+        "list_milestones_with_counts",
+    }
+)
+
 
 def create_milestone(
     conn: psycopg.Connection[Any],
@@ -106,6 +117,9 @@ def create_milestone(
     due_date: datetime.date | None = None,
 ) -> models.Milestone:
     """Create a milestone in a repository."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("create_milestone", "INSERT")
+
     cur = thread_cursor(conn)
     cur.execute(CREATE_MILESTONE, (repository_id, title, description, due_date))
     r = cur.fetchone()
@@ -117,6 +131,7 @@ def create_milestone(
 
 def get_milestone(conn: psycopg.Connection[Any], *, id: int) -> models.Milestone | None:
     """Fetch a milestone by id."""
+
     cur = thread_cursor(conn)
     cur.execute(GET_MILESTONE, (id,))
     r = cur.fetchone()
@@ -127,6 +142,7 @@ def get_milestone_by_title(
     conn: psycopg.Connection[Any], *, repository_id: int, title: str
 ) -> models.Milestone | None:
     """Fetch a milestone by its title within a repository."""
+
     cur = thread_cursor(conn)
     cur.execute(GET_MILESTONE_BY_TITLE, (repository_id, title))
     r = cur.fetchone()
@@ -147,6 +163,7 @@ def list_milestones_with_counts(
     (possibly NULL) and id of the last row of the previous page; after_id NULL
     starts from the beginning.
     """
+
     cur = thread_cursor(conn)
     cur.execute(
         LIST_MILESTONES_WITH_COUNTS, (repository_id, state, after_id, after_due_date, page_size)
@@ -185,6 +202,7 @@ def iter_list_milestones_with_counts(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.closing``) before the transaction ends.
     """
+
     with ServerStream(conn, "list_milestones_with_counts", batch_size) as stream:
         stream.execute(
             LIST_MILESTONES_WITH_COUNTS, (repository_id, state, after_id, after_due_date, page_size)
@@ -217,6 +235,9 @@ def update_milestone(
     """Change a milestone's title, description or due date; a NULL title or description
     keeps the current value, while due_date is always set (NULL clears it).
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("update_milestone", "UPDATE")
+
     cur = thread_cursor(conn)
     cur.execute(UPDATE_MILESTONE, (title, description, due_date, id))
     r = cur.fetchone()
@@ -225,6 +246,9 @@ def update_milestone(
 
 def close_milestone(conn: psycopg.Connection[Any], *, id: int) -> models.Milestone | None:
     """Close a milestone. Closing a closed milestone keeps its original closed_at."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("close_milestone", "UPDATE")
+
     cur = thread_cursor(conn)
     cur.execute(CLOSE_MILESTONE, (id,))
     r = cur.fetchone()
@@ -233,6 +257,9 @@ def close_milestone(conn: psycopg.Connection[Any], *, id: int) -> models.Milesto
 
 def reopen_milestone(conn: psycopg.Connection[Any], *, id: int) -> models.Milestone | None:
     """Reopen a milestone, clearing closed_at."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("reopen_milestone", "UPDATE")
+
     cur = thread_cursor(conn)
     cur.execute(REOPEN_MILESTONE, (id,))
     r = cur.fetchone()
@@ -241,6 +268,9 @@ def reopen_milestone(conn: psycopg.Connection[Any], *, id: int) -> models.Milest
 
 def delete_milestone(conn: psycopg.Connection[Any], *, id: int) -> int:
     """Delete a milestone; its issues stay, without a milestone. Returns 1 if it existed."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("delete_milestone", "DELETE")
+
     cur = thread_cursor(conn)
     cur.execute(DELETE_MILESTONE, (id,))
     return cur.rowcount

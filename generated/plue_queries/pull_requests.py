@@ -14,7 +14,7 @@ from psycopg.types.json import Jsonb
 from plue_queries import enums, models
 from plue_queries._cursors import thread_cursor
 from plue_queries._streams import ServerStream
-from plue_queries.types import JsonInput, NoRowError
+from plue_queries.types import JsonInput, NoRowError, ReadOnlyConnectionError
 
 CREATE_PULL_REQUEST: Final[LiteralString] = """-- name: CreatePullRequest :one
 INSERT INTO pull_requests (
@@ -267,6 +267,34 @@ FROM conflicts
 WHERE pull_request_id = $1 AND resolved_at IS NULL
 """
 
+# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
+# refuse a read-only connection (``conn.read_only``) before sending anything.
+READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
+    {
+        "count_pull_requests_by_state",
+        "count_review_verdicts",
+        "count_unresolved_pull_request_conflicts",
+        "get_open_pull_request_for_branches",
+        "get_pull_request",
+        "get_pull_request_by_number",
+        "get_review",
+        "get_review_comment",
+        "iter_count_pull_requests_by_state",
+        "iter_list_pull_request_conflicts",
+        "iter_list_pull_requests_by_state",
+        "iter_list_review_comments_by_pull_request",
+        "iter_list_review_comments_by_review",
+        "iter_list_reviews",
+        "iter_list_unresolved_conflicts",
+        "list_pull_request_conflicts",
+        "list_pull_requests_by_state",
+        "list_review_comments_by_pull_request",
+        "list_review_comments_by_review",
+        "list_reviews",
+        "list_unresolved_conflicts",
+    }
+)
+
 
 def create_pull_request(
     conn: psycopg.Connection[Any],
@@ -282,6 +310,9 @@ def create_pull_request(
     """Open a pull request; its number comes from the base repository's shared
     issue/PR counter, so numbers never collide under concurrency.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("create_pull_request", "INSERT")
+
     cur = thread_cursor(conn)
     cur.execute(
         CREATE_PULL_REQUEST,
@@ -296,6 +327,7 @@ def create_pull_request(
 
 def get_pull_request(conn: psycopg.Connection[Any], *, id: int) -> models.PullRequest | None:
     """A pull request by id."""
+
     cur = thread_cursor(conn)
     cur.execute(GET_PULL_REQUEST, (id,))
     r = cur.fetchone()
@@ -306,6 +338,7 @@ def get_pull_request_by_number(
     conn: psycopg.Connection[Any], *, base_repository_id: int, pr_number: int
 ) -> models.PullRequest | None:
     """A pull request by its number in the base repository (what URLs carry)."""
+
     cur = thread_cursor(conn)
     cur.execute(GET_PULL_REQUEST_BY_NUMBER, (base_repository_id, pr_number))
     r = cur.fetchone()
@@ -323,6 +356,7 @@ def get_open_pull_request_for_branches(
     """The open pull request from a head branch into a base branch, if any (to avoid
     opening a duplicate).
     """
+
     cur = thread_cursor(conn)
     cur.execute(
         GET_OPEN_PULL_REQUEST_FOR_BRANCHES,
@@ -344,6 +378,7 @@ def list_pull_requests_by_state(
     """One page of a repository's pull requests in a state, newest first. Pass the
     last row's created_at and id to get the next page.
     """
+
     cur = thread_cursor(conn)
     cur.execute(
         LIST_PULL_REQUESTS_BY_STATE,
@@ -368,6 +403,7 @@ def iter_list_pull_requests_by_state(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.closing``) before the transaction ends.
     """
+
     with ServerStream(conn, "list_pull_requests_by_state", batch_size) as stream:
         stream.execute(
             LIST_PULL_REQUESTS_BY_STATE,
@@ -382,6 +418,7 @@ def count_pull_requests_by_state(
     conn: psycopg.Connection[Any], *, base_repository_id: int
 ) -> list[CountPullRequestsByStateRow]:
     """How many pull requests a repository has in each state (tab counters)."""
+
     cur = thread_cursor(conn)
     cur.execute(COUNT_PULL_REQUESTS_BY_STATE, (base_repository_id,))
     return [
@@ -398,6 +435,7 @@ def iter_count_pull_requests_by_state(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.closing``) before the transaction ends.
     """
+
     with ServerStream(conn, "count_pull_requests_by_state", batch_size) as stream:
         stream.execute(COUNT_PULL_REQUESTS_BY_STATE, (base_repository_id,))
         while rows := stream.fetch():
@@ -411,6 +449,9 @@ def update_pull_request(
     """Edit the title, body and target branch of an open pull request; NULL once it
     is closed or merged.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("update_pull_request", "UPDATE")
+
     cur = thread_cursor(conn)
     cur.execute(UPDATE_PULL_REQUEST, (title, body, base_branch, id))
     r = cur.fetchone()
@@ -428,6 +469,9 @@ def update_pull_request_stats(
     id: int,
 ) -> models.PullRequest | None:
     """Store the diff statistics and merge base computed for the current head."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("update_pull_request_stats", "UPDATE")
+
     cur = thread_cursor(conn)
     cur.execute(
         UPDATE_PULL_REQUEST_STATS,
@@ -448,6 +492,9 @@ def merge_pull_request(
     """Merge an open, conflict-free pull request, recording how, as which commit, by
     whom and when. Returns NULL (and changes nothing) otherwise.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("merge_pull_request", "UPDATE")
+
     cur = thread_cursor(conn)
     cur.execute(MERGE_PULL_REQUEST, (merge_style, merged_commit_id, merged_by, id))
     r = cur.fetchone()
@@ -456,6 +503,9 @@ def merge_pull_request(
 
 def close_pull_request(conn: psycopg.Connection[Any], *, id: int) -> models.PullRequest | None:
     """Close an open pull request without merging; NULL unless it was open."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("close_pull_request", "UPDATE")
+
     cur = thread_cursor(conn)
     cur.execute(CLOSE_PULL_REQUEST, (id,))
     r = cur.fetchone()
@@ -464,6 +514,9 @@ def close_pull_request(conn: psycopg.Connection[Any], *, id: int) -> models.Pull
 
 def reopen_pull_request(conn: psycopg.Connection[Any], *, id: int) -> models.PullRequest | None:
     """Reopen a closed (not merged) pull request; NULL otherwise."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("reopen_pull_request", "UPDATE")
+
     cur = thread_cursor(conn)
     cur.execute(REOPEN_PULL_REQUEST, (id,))
     r = cur.fetchone()
@@ -472,6 +525,9 @@ def reopen_pull_request(conn: psycopg.Connection[Any], *, id: int) -> models.Pul
 
 def delete_pull_request(conn: psycopg.Connection[Any], *, id: int) -> int:
     """Delete a pull request with its reviews, comments and conflicts."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("delete_pull_request", "DELETE")
+
     cur = thread_cursor(conn)
     cur.execute(DELETE_PULL_REQUEST, (id,))
     return cur.rowcount
@@ -486,6 +542,9 @@ def create_review(
     commit_id: str | None = None,
 ) -> models.Review:
     """Start a review (state pending until submitted) against a head commit."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("create_review", "INSERT")
+
     cur = thread_cursor(conn)
     cur.execute(CREATE_REVIEW, (pull_request_id, reviewer_id, body, commit_id))
     r = cur.fetchone()
@@ -497,6 +556,7 @@ def create_review(
 
 def get_review(conn: psycopg.Connection[Any], *, id: int) -> models.Review | None:
     """A review by id."""
+
     cur = thread_cursor(conn)
     cur.execute(GET_REVIEW, (id,))
     r = cur.fetchone()
@@ -505,6 +565,7 @@ def get_review(conn: psycopg.Connection[Any], *, id: int) -> models.Review | Non
 
 def list_reviews(conn: psycopg.Connection[Any], *, pull_request_id: int) -> list[models.Review]:
     """The reviews of a pull request, oldest first."""
+
     cur = thread_cursor(conn)
     cur.execute(LIST_REVIEWS, (pull_request_id,))
     return [models.load_review(r) for r in cur.fetchall()]
@@ -519,6 +580,7 @@ def iter_list_reviews(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.closing``) before the transaction ends.
     """
+
     with ServerStream(conn, "list_reviews", batch_size) as stream:
         stream.execute(LIST_REVIEWS, (pull_request_id,))
         while rows := stream.fetch():
@@ -530,6 +592,9 @@ def submit_review(
     conn: psycopg.Connection[Any], *, state: enums.ReviewState, body: str, id: int
 ) -> models.Review | None:
     """Submit a pending review with its verdict; NULL if it was already submitted."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("submit_review", "UPDATE")
+
     cur = thread_cursor(conn)
     cur.execute(SUBMIT_REVIEW, (state, body, id))
     r = cur.fetchone()
@@ -540,6 +605,9 @@ def dismiss_review(conn: psycopg.Connection[Any], *, id: int) -> models.Review |
     """Dismiss a submitted review (e.g. after new commits); NULL if it was pending or
     already dismissed.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("dismiss_review", "UPDATE")
+
     cur = thread_cursor(conn)
     cur.execute(DISMISS_REVIEW, (id,))
     r = cur.fetchone()
@@ -550,6 +618,7 @@ def count_review_verdicts(
     conn: psycopg.Connection[Any], *, pull_request_id: int
 ) -> CountReviewVerdictsRow:
     """How many distinct reviewers currently approve or request changes."""
+
     cur = thread_cursor(conn)
     cur.execute(COUNT_REVIEW_VERDICTS, (pull_request_id,))
     r = cur.fetchone()
@@ -561,6 +630,9 @@ def count_review_verdicts(
 
 def delete_review(conn: psycopg.Connection[Any], *, id: int) -> int:
     """Delete a review with its comments."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("delete_review", "DELETE")
+
     cur = thread_cursor(conn)
     cur.execute(DELETE_REVIEW, (id,))
     return cur.rowcount
@@ -580,6 +652,9 @@ def create_review_comment(
     """Add an inline comment to a review; the pull request is taken from the review,
     so the two can never disagree. NULL if the review does not exist.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("create_review_comment", "INSERT")
+
     cur = thread_cursor(conn)
     cur.execute(
         CREATE_REVIEW_COMMENT, (author_id, file_path, line, side, body, in_reply_to_id, review_id)
@@ -590,6 +665,7 @@ def create_review_comment(
 
 def get_review_comment(conn: psycopg.Connection[Any], *, id: int) -> models.ReviewComment | None:
     """A review comment by id."""
+
     cur = thread_cursor(conn)
     cur.execute(GET_REVIEW_COMMENT, (id,))
     r = cur.fetchone()
@@ -602,6 +678,7 @@ def list_review_comments_by_pull_request(
     """All inline comments of a pull request in reading order: by file, line, then
     creation.
     """
+
     cur = thread_cursor(conn)
     cur.execute(LIST_REVIEW_COMMENTS_BY_PULL_REQUEST, (pull_request_id,))
     return [models.load_review_comment(r) for r in cur.fetchall()]
@@ -616,6 +693,7 @@ def iter_list_review_comments_by_pull_request(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.closing``) before the transaction ends.
     """
+
     with ServerStream(conn, "list_review_comments_by_pull_request", batch_size) as stream:
         stream.execute(LIST_REVIEW_COMMENTS_BY_PULL_REQUEST, (pull_request_id,))
         while rows := stream.fetch():
@@ -627,6 +705,7 @@ def list_review_comments_by_review(
     conn: psycopg.Connection[Any], *, review_id: int
 ) -> list[models.ReviewComment]:
     """The comments of one review, in creation order."""
+
     cur = thread_cursor(conn)
     cur.execute(LIST_REVIEW_COMMENTS_BY_REVIEW, (review_id,))
     return [models.load_review_comment(r) for r in cur.fetchall()]
@@ -641,6 +720,7 @@ def iter_list_review_comments_by_review(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.closing``) before the transaction ends.
     """
+
     with ServerStream(conn, "list_review_comments_by_review", batch_size) as stream:
         stream.execute(LIST_REVIEW_COMMENTS_BY_REVIEW, (review_id,))
         while rows := stream.fetch():
@@ -652,6 +732,9 @@ def update_review_comment(
     conn: psycopg.Connection[Any], *, body: str, id: int
 ) -> models.ReviewComment | None:
     """Edit an inline comment's text."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("update_review_comment", "UPDATE")
+
     cur = thread_cursor(conn)
     cur.execute(UPDATE_REVIEW_COMMENT, (body, id))
     r = cur.fetchone()
@@ -662,6 +745,9 @@ def set_review_comment_resolved(
     conn: psycopg.Connection[Any], *, is_resolved: bool, id: int
 ) -> models.ReviewComment | None:
     """Resolve or reopen an inline comment thread; NULL if it already had that state."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("set_review_comment_resolved", "UPDATE")
+
     cur = thread_cursor(conn)
     cur.execute(SET_REVIEW_COMMENT_RESOLVED, (is_resolved, id))
     r = cur.fetchone()
@@ -670,6 +756,9 @@ def set_review_comment_resolved(
 
 def delete_review_comment(conn: psycopg.Connection[Any], *, id: int) -> int:
     """Delete an inline comment and its replies."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("delete_review_comment", "DELETE")
+
     cur = thread_cursor(conn)
     cur.execute(DELETE_REVIEW_COMMENT, (id,))
     return cur.rowcount
@@ -688,6 +777,9 @@ def record_conflict(
     """Record a conflicted file of a change (one row per repository, change and file);
     recording it again refreshes the details and reopens it if it was resolved.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("record_conflict", "INSERT")
+
     cur = thread_cursor(conn)
     cur.execute(
         RECORD_CONFLICT,
@@ -704,6 +796,7 @@ def list_pull_request_conflicts(
     conn: psycopg.Connection[Any], *, pull_request_id: int | None = None
 ) -> list[models.Conflict]:
     """The conflicts of a pull request by file; unresolved and resolved alike."""
+
     cur = thread_cursor(conn)
     cur.execute(LIST_PULL_REQUEST_CONFLICTS, (pull_request_id,))
     return [models.load_conflict(r) for r in cur.fetchall()]
@@ -718,6 +811,7 @@ def iter_list_pull_request_conflicts(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.closing``) before the transaction ends.
     """
+
     with ServerStream(conn, "list_pull_request_conflicts", batch_size) as stream:
         stream.execute(LIST_PULL_REQUEST_CONFLICTS, (pull_request_id,))
         while rows := stream.fetch():
@@ -734,6 +828,7 @@ def list_unresolved_conflicts(
     page_size: int,
 ) -> list[models.Conflict]:
     """One page of a repository's unresolved conflicts, newest first."""
+
     cur = thread_cursor(conn)
     cur.execute(LIST_UNRESOLVED_CONFLICTS, (repository_id, before_created_at, before_id, page_size))
     return [models.load_conflict(r) for r in cur.fetchall()]
@@ -754,6 +849,7 @@ def iter_list_unresolved_conflicts(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.closing``) before the transaction ends.
     """
+
     with ServerStream(conn, "list_unresolved_conflicts", batch_size) as stream:
         stream.execute(
             LIST_UNRESOLVED_CONFLICTS, (repository_id, before_created_at, before_id, page_size)
@@ -767,6 +863,9 @@ def resolve_conflict(
     conn: psycopg.Connection[Any], *, resolved_by: int | None = None, id: int
 ) -> models.Conflict | None:
     """Mark a conflict resolved, by whom and when; NULL if it already was."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("resolve_conflict", "UPDATE")
+
     cur = thread_cursor(conn)
     cur.execute(RESOLVE_CONFLICT, (resolved_by, id))
     r = cur.fetchone()
@@ -777,6 +876,7 @@ def count_unresolved_pull_request_conflicts(
     conn: psycopg.Connection[Any], *, pull_request_id: int | None = None
 ) -> int:
     """How many conflicts of a pull request are still unresolved (merge gate)."""
+
     cur = thread_cursor(conn)
     cur.execute(COUNT_UNRESOLVED_PULL_REQUEST_CONFLICTS, (pull_request_id,))
     r = cur.fetchone()

@@ -10,7 +10,7 @@ from typing import Any, Final, LiteralString
 import psycopg
 
 from plue_queries._cursors import thread_cursor
-from plue_queries.types import NoRowError
+from plue_queries.types import NoRowError, ReadOnlyConnectionError
 
 HIT_RATE_LIMIT: Final[LiteralString] = """-- name: HitRateLimit :one
 INSERT INTO rate_limits (key, window_size, window_start, count)
@@ -47,6 +47,14 @@ DELETE_EXPIRED_RATE_LIMITS: Final[LiteralString] = """-- name: DeleteExpiredRate
 DELETE FROM rate_limits WHERE window_start + window_size <= now()
 """
 
+# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
+# refuse a read-only connection (``conn.read_only``) before sending anything.
+READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
+    {
+        "get_rate_limit_count",
+    }
+)
+
 
 def hit_rate_limit(
     conn: psycopg.Connection[Any], *, key: str, window_size: datetime.timedelta
@@ -58,6 +66,9 @@ def hit_rate_limit(
     the window's new count and start (the window ends at window_start + window_size).
     A window_size that is not positive or has months raises InvalidParameterValue.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("hit_rate_limit", "INSERT")
+
     cur = thread_cursor(conn)
     cur.execute(HIT_RATE_LIMIT, (key, window_size))
     r = cur.fetchone()
@@ -73,6 +84,7 @@ def get_rate_limit_count(
     """The count of a key in the window of this size containing now() (0 when it had no
     hits); window_size is checked as in HitRateLimit.
     """
+
     cur = thread_cursor(conn)
     cur.execute(GET_RATE_LIMIT_COUNT, (key, window_size))
     r = cur.fetchone()
@@ -84,6 +96,9 @@ def get_rate_limit_count(
 
 def reset_rate_limit(conn: psycopg.Connection[Any], *, key: str) -> int:
     """Forget every window of a key, of every size, e.g. after a successful login."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("reset_rate_limit", "DELETE")
+
     cur = thread_cursor(conn)
     cur.execute(RESET_RATE_LIMIT, (key,))
     return cur.rowcount
@@ -95,6 +110,9 @@ def delete_expired_rate_limits(conn: psycopg.Connection[Any]) -> int:
     live windows and those that ended since the last run, and `window_start +
     window_size` can't be indexed (timestamptz + interval depends on the TimeZone).
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("delete_expired_rate_limits", "DELETE")
+
     cur = thread_cursor(conn)
     cur.execute(DELETE_EXPIRED_RATE_LIMITS, ())
     return cur.rowcount

@@ -12,7 +12,7 @@ import psycopg
 from plue_queries import models
 from plue_queries._cursors import thread_cursor
 from plue_queries._streams import ServerStream
-from plue_queries.types import NoRowError
+from plue_queries.types import NoRowError, ReadOnlyConnectionError
 
 CREATE_REPOSITORY: Final[LiteralString] = """-- name: CreateRepository :one
 INSERT INTO repositories (owner_id, name, description, is_public, default_branch, topics)
@@ -254,6 +254,36 @@ DELETE_PROTECTED_BRANCH: Final[LiteralString] = """-- name: DeleteProtectedBranc
 DELETE FROM protected_branches WHERE id = $1
 """
 
+# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
+# refuse a read-only connection (``conn.read_only``) before sending anything.
+READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
+    {
+        "get_bookmark",
+        "get_branch",
+        "get_protected_branch",
+        "get_repository_by_id",
+        "get_repository_by_owner_and_name",
+        "iter_list_bookmarks",
+        "iter_list_bookmarks_for_change",
+        "iter_list_branches",
+        "iter_list_protected_branches",
+        "iter_list_public_repositories",
+        "iter_list_public_repositories_by_topic",
+        "iter_list_renamed_branches",
+        "iter_list_repositories_by_owner",
+        "list_bookmarks",
+        "list_bookmarks_for_change",
+        "list_branches",
+        "list_protected_branches",
+        "list_public_repositories",
+        "list_public_repositories_by_topic",
+        "list_renamed_branches",
+        "list_repositories_by_owner",
+        "match_protected_branch",
+        "resolve_branch_name",
+    }
+)
+
 
 def create_repository(
     conn: psycopg.Connection[Any],
@@ -266,6 +296,9 @@ def create_repository(
     topics: list[str],
 ) -> models.Repository:
     """Create a repository; the name must be unique per owner, case-insensitively."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("create_repository", "INSERT")
+
     cur = thread_cursor(conn)
     cur.execute(CREATE_REPOSITORY, (owner_id, name, description, is_public, default_branch, topics))
     r = cur.fetchone()
@@ -277,6 +310,7 @@ def create_repository(
 
 def get_repository_by_id(conn: psycopg.Connection[Any], *, id: int) -> models.Repository | None:
     """The repository with this id."""
+
     cur = thread_cursor(conn)
     cur.execute(GET_REPOSITORY_BY_ID, (id,))
     r = cur.fetchone()
@@ -287,6 +321,7 @@ def get_repository_by_owner_and_name(
     conn: psycopg.Connection[Any], *, owner_username: str, name: str
 ) -> models.Repository | None:
     """Resolve an "owner/name" URL, both parts case-insensitively."""
+
     cur = thread_cursor(conn)
     cur.execute(GET_REPOSITORY_BY_OWNER_AND_NAME, (owner_username, name))
     r = cur.fetchone()
@@ -306,6 +341,7 @@ def list_repositories_by_owner(
     created_at and id; NULL for the first page). Private ones only when
     include_private (the owner looking at their own list).
     """
+
     cur = thread_cursor(conn)
     cur.execute(
         LIST_REPOSITORIES_BY_OWNER,
@@ -330,6 +366,7 @@ def iter_list_repositories_by_owner(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.closing``) before the transaction ends.
     """
+
     with ServerStream(conn, "list_repositories_by_owner", batch_size) as stream:
         stream.execute(
             LIST_REPOSITORIES_BY_OWNER,
@@ -348,6 +385,7 @@ def list_public_repositories(
     page_size: int,
 ) -> list[models.Repository]:
     """The public catalogue, newest first, by keyset (backed by idx_repositories_public)."""
+
     cur = thread_cursor(conn)
     cur.execute(LIST_PUBLIC_REPOSITORIES, (before_created_at, before_id, page_size))
     return [models.load_repository(r) for r in cur.fetchall()]
@@ -367,6 +405,7 @@ def iter_list_public_repositories(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.closing``) before the transaction ends.
     """
+
     with ServerStream(conn, "list_public_repositories", batch_size) as stream:
         stream.execute(LIST_PUBLIC_REPOSITORIES, (before_created_at, before_id, page_size))
         while rows := stream.fetch():
@@ -383,6 +422,7 @@ def list_public_repositories_by_topic(
     page_size: int,
 ) -> list[models.Repository]:
     """Public repositories tagged with a topic, newest first, by keyset."""
+
     cur = thread_cursor(conn)
     cur.execute(LIST_PUBLIC_REPOSITORIES_BY_TOPIC, (topic, before_created_at, before_id, page_size))
     return [models.load_repository(r) for r in cur.fetchall()]
@@ -403,6 +443,7 @@ def iter_list_public_repositories_by_topic(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.closing``) before the transaction ends.
     """
+
     with ServerStream(conn, "list_public_repositories_by_topic", batch_size) as stream:
         stream.execute(
             LIST_PUBLIC_REPOSITORIES_BY_TOPIC, (topic, before_created_at, before_id, page_size)
@@ -422,6 +463,9 @@ def update_repository(
     id: int,
 ) -> models.Repository | None:
     """Replace the settings a repository admin can edit."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("update_repository", "UPDATE")
+
     cur = thread_cursor(conn)
     cur.execute(UPDATE_REPOSITORY, (description, is_public, is_archived, default_branch, id))
     r = cur.fetchone()
@@ -432,6 +476,9 @@ def rename_repository(
     conn: psycopg.Connection[Any], *, name: str, id: int
 ) -> models.Repository | None:
     """Rename a repository (unique per owner, case-insensitively)."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("rename_repository", "UPDATE")
+
     cur = thread_cursor(conn)
     cur.execute(RENAME_REPOSITORY, (name, id))
     r = cur.fetchone()
@@ -444,6 +491,9 @@ def set_repository_topics(
     """Replace the topics, normalised: trimmed, lower-cased, blanks and duplicates
     dropped, sorted.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("set_repository_topics", "UPDATE")
+
     cur = thread_cursor(conn)
     cur.execute(SET_REPOSITORY_TOPICS, (topics, id))
     r = cur.fetchone()
@@ -452,6 +502,9 @@ def set_repository_topics(
 
 def delete_repository(conn: psycopg.Connection[Any], *, id: int) -> int:
     """Delete a repository and everything it owns (issues, branches, runs...)."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("delete_repository", "DELETE")
+
     cur = thread_cursor(conn)
     cur.execute(DELETE_REPOSITORY, (id,))
     return cur.rowcount
@@ -466,6 +519,9 @@ def upsert_branch(
     pusher_id: int | None = None,
 ) -> models.Branch:
     """Record where a branch points after a push (creates it on first push)."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("upsert_branch", "INSERT")
+
     cur = thread_cursor(conn)
     cur.execute(UPSERT_BRANCH, (repository_id, name, commit_id, pusher_id))
     r = cur.fetchone()
@@ -479,6 +535,7 @@ def get_branch(
     conn: psycopg.Connection[Any], *, repository_id: int, name: str
 ) -> models.Branch | None:
     """A branch of a repository by exact name."""
+
     cur = thread_cursor(conn)
     cur.execute(GET_BRANCH, (repository_id, name))
     r = cur.fetchone()
@@ -495,6 +552,7 @@ def list_branches(
     """A repository's branches by name, by keyset: pass the last name seen (NULL for
     the first page).
     """
+
     cur = thread_cursor(conn)
     cur.execute(LIST_BRANCHES, (repository_id, after_name, page_size))
     return [models.load_branch(r) for r in cur.fetchall()]
@@ -514,6 +572,7 @@ def iter_list_branches(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.closing``) before the transaction ends.
     """
+
     with ServerStream(conn, "list_branches", batch_size) as stream:
         stream.execute(LIST_BRANCHES, (repository_id, after_name, page_size))
         while rows := stream.fetch():
@@ -523,6 +582,9 @@ def iter_list_branches(
 
 def delete_branch(conn: psycopg.Connection[Any], *, repository_id: int, name: str) -> int:
     """Delete a branch; 0 when it did not exist."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("delete_branch", "DELETE")
+
     cur = thread_cursor(conn)
     cur.execute(DELETE_BRANCH, (repository_id, name))
     return cur.rowcount
@@ -540,6 +602,9 @@ def rename_branch(
     default branch if it was this one, and record the rename so old links resolve.
     None when there is no branch from_name; UniqueViolation when to_name exists.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("rename_branch", "INSERT")
+
     cur = thread_cursor(conn)
     cur.execute(RENAME_BRANCH, (from_name, to_name, renamed_by, repository_id))
     r = cur.fetchone()
@@ -554,6 +619,7 @@ def resolve_branch_name(
     (a -> b -> a) ends where it should and chains always terminate. Returns the
     name itself when it was never renamed.
     """
+
     cur = thread_cursor(conn)
     cur.execute(RESOLVE_BRANCH_NAME, (name, repository_id))
     r = cur.fetchone()
@@ -564,6 +630,7 @@ def list_renamed_branches(
     conn: psycopg.Connection[Any], *, repository_id: int
 ) -> list[models.RenamedBranch]:
     """Renames of a repository's branches, newest first."""
+
     cur = thread_cursor(conn)
     cur.execute(LIST_RENAMED_BRANCHES, (repository_id,))
     return [models.load_renamed_branch(r) for r in cur.fetchall()]
@@ -578,6 +645,7 @@ def iter_list_renamed_branches(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.closing``) before the transaction ends.
     """
+
     with ServerStream(conn, "list_renamed_branches", batch_size) as stream:
         stream.execute(LIST_RENAMED_BRANCHES, (repository_id,))
         while rows := stream.fetch():
@@ -594,6 +662,9 @@ def upsert_bookmark(
     commit_id: str | None = None,
 ) -> models.Bookmark:
     """Point a Jujutsu bookmark at a change (creates or moves it)."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("upsert_bookmark", "INSERT")
+
     cur = thread_cursor(conn)
     cur.execute(UPSERT_BOOKMARK, (repository_id, name, change_id, commit_id))
     r = cur.fetchone()
@@ -607,6 +678,7 @@ def get_bookmark(
     conn: psycopg.Connection[Any], *, repository_id: int, name: str
 ) -> models.Bookmark | None:
     """A bookmark of a repository by exact name."""
+
     cur = thread_cursor(conn)
     cur.execute(GET_BOOKMARK, (repository_id, name))
     r = cur.fetchone()
@@ -621,6 +693,7 @@ def list_bookmarks(
     page_size: int,
 ) -> list[models.Bookmark]:
     """A repository's bookmarks by name, by keyset on the last name seen."""
+
     cur = thread_cursor(conn)
     cur.execute(LIST_BOOKMARKS, (repository_id, after_name, page_size))
     return [models.load_bookmark(r) for r in cur.fetchall()]
@@ -640,6 +713,7 @@ def iter_list_bookmarks(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.closing``) before the transaction ends.
     """
+
     with ServerStream(conn, "list_bookmarks", batch_size) as stream:
         stream.execute(LIST_BOOKMARKS, (repository_id, after_name, page_size))
         while rows := stream.fetch():
@@ -651,6 +725,7 @@ def list_bookmarks_for_change(
     conn: psycopg.Connection[Any], *, repository_id: int, change_id: str
 ) -> list[models.Bookmark]:
     """Bookmarks pointing at a change (to label it in the log)."""
+
     cur = thread_cursor(conn)
     cur.execute(LIST_BOOKMARKS_FOR_CHANGE, (repository_id, change_id))
     return [models.load_bookmark(r) for r in cur.fetchall()]
@@ -665,6 +740,7 @@ def iter_list_bookmarks_for_change(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.closing``) before the transaction ends.
     """
+
     with ServerStream(conn, "list_bookmarks_for_change", batch_size) as stream:
         stream.execute(LIST_BOOKMARKS_FOR_CHANGE, (repository_id, change_id))
         while rows := stream.fetch():
@@ -674,6 +750,9 @@ def iter_list_bookmarks_for_change(
 
 def delete_bookmark(conn: psycopg.Connection[Any], *, repository_id: int, name: str) -> int:
     """Delete a bookmark; 0 when it did not exist."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("delete_bookmark", "DELETE")
+
     cur = thread_cursor(conn)
     cur.execute(DELETE_BOOKMARK, (repository_id, name))
     return cur.rowcount
@@ -692,6 +771,9 @@ def create_protected_branch(
     force_push_allowlist_user_ids: list[int],
 ) -> models.ProtectedBranch:
     """Add a branch protection rule (pattern: a name or a glob with *)."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("create_protected_branch", "INSERT")
+
     cur = thread_cursor(conn)
     cur.execute(
         CREATE_PROTECTED_BRANCH,
@@ -717,6 +799,7 @@ def get_protected_branch(
     conn: psycopg.Connection[Any], *, id: int
 ) -> models.ProtectedBranch | None:
     """A protection rule by id."""
+
     cur = thread_cursor(conn)
     cur.execute(GET_PROTECTED_BRANCH, (id,))
     r = cur.fetchone()
@@ -727,6 +810,7 @@ def list_protected_branches(
     conn: psycopg.Connection[Any], *, repository_id: int
 ) -> list[models.ProtectedBranch]:
     """A repository's rules in the order they are applied: highest priority first."""
+
     cur = thread_cursor(conn)
     cur.execute(LIST_PROTECTED_BRANCHES, (repository_id,))
     return [models.load_protected_branch(r) for r in cur.fetchall()]
@@ -741,6 +825,7 @@ def iter_list_protected_branches(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.closing``) before the transaction ends.
     """
+
     with ServerStream(conn, "list_protected_branches", batch_size) as stream:
         stream.execute(LIST_PROTECTED_BRANCHES, (repository_id,))
         while rows := stream.fetch():
@@ -755,6 +840,7 @@ def match_protected_branch(
     matches the name, where * in a pattern matches any run of characters and every
     other character (including % and _) matches only itself. None = unprotected.
     """
+
     cur = thread_cursor(conn)
     cur.execute(MATCH_PROTECTED_BRANCH, (repository_id, branch_name))
     r = cur.fetchone()
@@ -774,6 +860,9 @@ def update_protected_branch(
     id: int,
 ) -> models.ProtectedBranch | None:
     """Replace a rule's settings."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("update_protected_branch", "UPDATE")
+
     cur = thread_cursor(conn)
     cur.execute(
         UPDATE_PROTECTED_BRANCH,
@@ -794,6 +883,9 @@ def update_protected_branch(
 
 def delete_protected_branch(conn: psycopg.Connection[Any], *, id: int) -> int:
     """Delete a protection rule; 0 when it did not exist."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("delete_protected_branch", "DELETE")
+
     cur = thread_cursor(conn)
     cur.execute(DELETE_PROTECTED_BRANCH, (id,))
     return cur.rowcount

@@ -13,7 +13,7 @@ import psycopg
 from plue_queries import models
 from plue_queries._cursors import thread_cursor
 from plue_queries._streams import ServerStream
-from plue_queries.types import NoRowError
+from plue_queries.types import NoRowError, ReadOnlyConnectionError
 
 CREATE_USER: Final[LiteralString] = """-- name: CreateUser :one
 INSERT INTO users (username, email, display_name, bio, avatar_url, wallet_address, is_admin)
@@ -158,6 +158,23 @@ DELETE FROM email_addresses
 WHERE id = $1 AND user_id = $2 AND NOT is_primary
 """
 
+# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
+# refuse a read-only connection (``conn.read_only``) before sending anything.
+READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
+    {
+        "get_email_address_by_email",
+        "get_user_by_email",
+        "get_user_by_id",
+        "get_user_by_username",
+        "get_user_by_wallet",
+        "get_user_with_repository_names",
+        "iter_list_email_addresses",
+        "iter_list_users",
+        "list_email_addresses",
+        "list_users",
+    }
+)
+
 
 def create_user(
     conn: psycopg.Connection[Any],
@@ -173,6 +190,9 @@ def create_user(
     """Create an account. The username keeps its case for display but must be unique
     case-insensitively; the wallet address is stored lower-case (canonical form).
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("create_user", "INSERT")
+
     cur = thread_cursor(conn)
     cur.execute(
         CREATE_USER, (username, email, display_name, bio, avatar_url, wallet_address, is_admin)
@@ -186,6 +206,7 @@ def create_user(
 
 def get_user_by_id(conn: psycopg.Connection[Any], *, id: int) -> models.User | None:
     """The user with this id."""
+
     cur = thread_cursor(conn)
     cur.execute(GET_USER_BY_ID, (id,))
     r = cur.fetchone()
@@ -194,6 +215,7 @@ def get_user_by_id(conn: psycopg.Connection[Any], *, id: int) -> models.User | N
 
 def get_user_by_username(conn: psycopg.Connection[Any], *, username: str) -> models.User | None:
     """Look a user up by name, case-insensitively (backed by users_username_lower_key)."""
+
     cur = thread_cursor(conn)
     cur.execute(GET_USER_BY_USERNAME, (username,))
     r = cur.fetchone()
@@ -202,6 +224,7 @@ def get_user_by_username(conn: psycopg.Connection[Any], *, username: str) -> mod
 
 def get_user_by_wallet(conn: psycopg.Connection[Any], *, wallet_address: str) -> models.User | None:
     """Look a user up by Ethereum address; accepts any case (e.g. EIP-55 checksummed)."""
+
     cur = thread_cursor(conn)
     cur.execute(GET_USER_BY_WALLET, (wallet_address,))
     r = cur.fetchone()
@@ -210,6 +233,7 @@ def get_user_by_wallet(conn: psycopg.Connection[Any], *, wallet_address: str) ->
 
 def get_user_by_email(conn: psycopg.Connection[Any], *, email: str) -> models.User | None:
     """Look a user up by contact email, case-insensitively."""
+
     cur = thread_cursor(conn)
     cur.execute(GET_USER_BY_EMAIL, (email,))
     r = cur.fetchone()
@@ -230,6 +254,7 @@ def list_users(
     generic plan keeps the row comparison as an index condition (an OR made deep
     pages scan and discard every earlier row).
     """
+
     cur = thread_cursor(conn)
     cur.execute(LIST_USERS, (only_active, before_created_at, before_id, page_size))
     return [models.load_user(r) for r in cur.fetchall()]
@@ -250,6 +275,7 @@ def iter_list_users(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.closing``) before the transaction ends.
     """
+
     with ServerStream(conn, "list_users", batch_size) as stream:
         stream.execute(LIST_USERS, (only_active, before_created_at, before_id, page_size))
         while rows := stream.fetch():
@@ -266,6 +292,9 @@ def update_user_profile(
     id: int,
 ) -> models.User | None:
     """Replace the editable profile fields; None when the user does not exist."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("update_user_profile", "UPDATE")
+
     cur = thread_cursor(conn)
     cur.execute(UPDATE_USER_PROFILE, (display_name, bio, avatar_url, id))
     r = cur.fetchone()
@@ -276,6 +305,9 @@ def set_user_wallet(
     conn: psycopg.Connection[Any], *, wallet_address: str | None = None, id: int
 ) -> models.User | None:
     """Link (or unlink with None) an Ethereum wallet; stored lower-case."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("set_user_wallet", "UPDATE")
+
     cur = thread_cursor(conn)
     cur.execute(SET_USER_WALLET, (wallet_address, id))
     r = cur.fetchone()
@@ -286,6 +318,9 @@ def set_user_account_flags(
     conn: psycopg.Connection[Any], *, is_active: bool, is_admin: bool, prohibit_login: bool, id: int
 ) -> models.User | None:
     """Admin switches: deactivate, grant admin, block sign-in."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("set_user_account_flags", "UPDATE")
+
     cur = thread_cursor(conn)
     cur.execute(SET_USER_ACCOUNT_FLAGS, (is_active, is_admin, prohibit_login, id))
     r = cur.fetchone()
@@ -296,6 +331,9 @@ def record_user_login(conn: psycopg.Connection[Any], *, id: int) -> models.User 
     """Stamp a successful sign-in. Only users allowed to sign in (active, not
     prohibited) are stamped: None means the login must be refused.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("record_user_login", "UPDATE")
+
     cur = thread_cursor(conn)
     cur.execute(RECORD_USER_LOGIN, (id,))
     r = cur.fetchone()
@@ -306,6 +344,9 @@ def delete_user(conn: psycopg.Connection[Any], *, id: int) -> int:
     """Delete an account with everything it owns (repositories, keys, sessions);
     issues and comments it wrote stay, with the author set to NULL.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("delete_user", "DELETE")
+
     cur = thread_cursor(conn)
     cur.execute(DELETE_USER, (id,))
     return cur.rowcount
@@ -317,6 +358,7 @@ def get_user_with_repository_names(
     """A user's profile header: the user and the names of their repositories, sorted
     (private ones only when include_private, e.g. for the owner themself).
     """
+
     cur = thread_cursor(conn)
     cur.execute(GET_USER_WITH_REPOSITORY_NAMES, (include_private, id))
     r = cur.fetchone()
@@ -327,6 +369,9 @@ def add_email_address(
     conn: psycopg.Connection[Any], *, user_id: int, email: str, is_verified: bool
 ) -> models.EmailAddress:
     """Add an address to a user (not primary; see SetPrimaryEmailAddress)."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("add_email_address", "INSERT")
+
     cur = thread_cursor(conn)
     cur.execute(ADD_EMAIL_ADDRESS, (user_id, email, is_verified))
     r = cur.fetchone()
@@ -340,6 +385,7 @@ def get_email_address_by_email(
     conn: psycopg.Connection[Any], *, email: str
 ) -> models.EmailAddress | None:
     """Who owns an address, case-insensitively."""
+
     cur = thread_cursor(conn)
     cur.execute(GET_EMAIL_ADDRESS_BY_EMAIL, (email,))
     r = cur.fetchone()
@@ -350,6 +396,7 @@ def list_email_addresses(
     conn: psycopg.Connection[Any], *, user_id: int
 ) -> list[models.EmailAddress]:
     """A user's addresses, primary first, then in the order they were added."""
+
     cur = thread_cursor(conn)
     cur.execute(LIST_EMAIL_ADDRESSES, (user_id,))
     return [models.load_email_address(r) for r in cur.fetchall()]
@@ -364,6 +411,7 @@ def iter_list_email_addresses(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.closing``) before the transaction ends.
     """
+
     with ServerStream(conn, "list_email_addresses", batch_size) as stream:
         stream.execute(LIST_EMAIL_ADDRESSES, (user_id,))
         while rows := stream.fetch():
@@ -375,6 +423,9 @@ def verify_email_address(
     conn: psycopg.Connection[Any], *, id: int, user_id: int
 ) -> models.EmailAddress | None:
     """Mark an address verified (after the user followed the link we mailed)."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("verify_email_address", "UPDATE")
+
     cur = thread_cursor(conn)
     cur.execute(VERIFY_EMAIL_ADDRESS, (id, user_id))
     r = cur.fetchone()
@@ -389,6 +440,9 @@ def set_primary_email_address(
     the one-primary index never sees two), and users.email mirrors the new primary.
     None when the address is not the user's or is not verified.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("set_primary_email_address", "UPDATE")
+
     cur = thread_cursor(conn)
     cur.execute(SET_PRIMARY_EMAIL_ADDRESS, (email_id, user_id))
     r = cur.fetchone()
@@ -397,6 +451,9 @@ def set_primary_email_address(
 
 def delete_email_address(conn: psycopg.Connection[Any], *, id: int, user_id: int) -> int:
     """Remove an address; the primary one cannot be removed (0 rows)."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("delete_email_address", "DELETE")
+
     cur = thread_cursor(conn)
     cur.execute(DELETE_EMAIL_ADDRESS, (id, user_id))
     return cur.rowcount

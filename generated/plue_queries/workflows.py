@@ -15,7 +15,7 @@ from plue_queries import enums, models
 from plue_queries._atomic import atomic
 from plue_queries._cursors import thread_cursor
 from plue_queries._streams import ServerStream
-from plue_queries.types import JsonInput, NoRowError
+from plue_queries.types import JsonInput, NoRowError, ReadOnlyConnectionError
 
 UPSERT_WORKFLOW_DEFINITION: Final[LiteralString] = """-- name: UpsertWorkflowDefinition :one
 INSERT INTO workflow_definitions (repository_id, name, file_path, triggers, plan, is_active)
@@ -223,7 +223,7 @@ class CopyWorkflowLogsParams:
 
     run_id: int
     step_id: int | None
-    stream: enums.LogStream
+    stream_: enums.LogStream
     content: str
 
 
@@ -295,6 +295,29 @@ DELETE_RUNNER: Final[LiteralString] = """-- name: DeleteRunner :execrows
 DELETE FROM runner_pool WHERE id = $1
 """
 
+# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
+# refuse a read-only connection (``conn.read_only``) before sending anything.
+READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
+    {
+        "count_workflow_runs_by_status",
+        "get_runner",
+        "get_workflow_definition",
+        "get_workflow_definition_by_name",
+        "get_workflow_run",
+        "iter_count_workflow_runs_by_status",
+        "iter_list_recent_workflow_runs",
+        "iter_list_run_logs",
+        "iter_list_step_logs",
+        "iter_list_workflow_definitions",
+        "iter_list_workflow_steps",
+        "list_recent_workflow_runs",
+        "list_run_logs",
+        "list_step_logs",
+        "list_workflow_definitions",
+        "list_workflow_steps",
+    }
+)
+
 
 def upsert_workflow_definition(
     conn: psycopg.Connection[Any],
@@ -309,6 +332,9 @@ def upsert_workflow_definition(
     """Create or replace a repository's workflow by name, as found when its file is
     (re)read; the id and the run history stay attached to the same name.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("upsert_workflow_definition", "INSERT")
+
     cur = thread_cursor(conn)
     cur.execute(
         UPSERT_WORKFLOW_DEFINITION,
@@ -325,6 +351,7 @@ def get_workflow_definition(
     conn: psycopg.Connection[Any], *, id: int
 ) -> models.WorkflowDefinition | None:
     """A workflow definition by id."""
+
     cur = thread_cursor(conn)
     cur.execute(GET_WORKFLOW_DEFINITION, (id,))
     r = cur.fetchone()
@@ -335,6 +362,7 @@ def get_workflow_definition_by_name(
     conn: psycopg.Connection[Any], *, repository_id: int, name: str
 ) -> models.WorkflowDefinition | None:
     """A repository's workflow definition by its name."""
+
     cur = thread_cursor(conn)
     cur.execute(GET_WORKFLOW_DEFINITION_BY_NAME, (repository_id, name))
     r = cur.fetchone()
@@ -352,6 +380,7 @@ def list_workflow_definitions(
     """A repository's workflow definitions by name, optionally only the active ones;
     keyset-paginated on the name (pass the last name seen as after_name).
     """
+
     cur = thread_cursor(conn)
     cur.execute(LIST_WORKFLOW_DEFINITIONS, (repository_id, active_only, after_name, page_size))
     return [models.load_workflow_definition(r) for r in cur.fetchall()]
@@ -372,6 +401,7 @@ def iter_list_workflow_definitions(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.closing``) before the transaction ends.
     """
+
     with ServerStream(conn, "list_workflow_definitions", batch_size) as stream:
         stream.execute(
             LIST_WORKFLOW_DEFINITIONS, (repository_id, active_only, after_name, page_size)
@@ -383,6 +413,9 @@ def iter_list_workflow_definitions(
 
 def delete_workflow_definition(conn: psycopg.Connection[Any], *, id: int) -> int:
     """Remove a workflow definition; its past runs keep existing without it."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("delete_workflow_definition", "DELETE")
+
     cur = thread_cursor(conn)
     cur.execute(DELETE_WORKFLOW_DEFINITION, (id,))
     return cur.rowcount
@@ -402,6 +435,9 @@ def create_workflow_run(
     so a run can never point at another repository's workflow. Returns nothing when
     the definition does not exist or is inactive.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("create_workflow_run", "INSERT")
+
     cur = thread_cursor(conn)
     cur.execute(
         CREATE_WORKFLOW_RUN,
@@ -413,6 +449,7 @@ def create_workflow_run(
 
 def get_workflow_run(conn: psycopg.Connection[Any], *, id: int) -> models.WorkflowRun | None:
     """A workflow run by id."""
+
     cur = thread_cursor(conn)
     cur.execute(GET_WORKFLOW_RUN, (id,))
     r = cur.fetchone()
@@ -428,6 +465,9 @@ def claim_workflow_run(
     (with its runner set) until the runner starts it. Nothing comes back when
     either no run is waiting or no runner with a recent heartbeat is idle.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("claim_workflow_run", "a data-modifying WITH (UPDATE)")
+
     cur = thread_cursor(conn)
     cur.execute(CLAIM_WORKFLOW_RUN, (max_heartbeat_age,))
     r = cur.fetchone()
@@ -440,6 +480,9 @@ def start_workflow_run(
     """The claiming runner starts its run. Guarded: only a queued run held by this
     runner starts, so a stale or foreign runner gets nothing back.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("start_workflow_run", "UPDATE")
+
     cur = thread_cursor(conn)
     cur.execute(START_WORKFLOW_RUN, (id, runner_id))
     r = cur.fetchone()
@@ -453,6 +496,9 @@ def finish_workflow_run(
     comes back when the run is not running; a non-final conclusion is rejected by
     the workflow_runs_finished_iff_concluded check.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("finish_workflow_run", "UPDATE")
+
     cur = thread_cursor(conn)
     cur.execute(FINISH_WORKFLOW_RUN, (conclusion, id))
     r = cur.fetchone()
@@ -461,6 +507,9 @@ def finish_workflow_run(
 
 def cancel_workflow_run(conn: psycopg.Connection[Any], *, id: int) -> models.WorkflowRun | None:
     """Cancel a run that has not concluded yet (queued or running)."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("cancel_workflow_run", "UPDATE")
+
     cur = thread_cursor(conn)
     cur.execute(CANCEL_WORKFLOW_RUN, (id,))
     r = cur.fetchone()
@@ -480,6 +529,7 @@ def list_recent_workflow_runs(
     the definition is deleted), optionally of one status; keyset-paginated on
     (created_at, id).
     """
+
     cur = thread_cursor(conn)
     cur.execute(
         LIST_RECENT_WORKFLOW_RUNS, (repository_id, status, before_created_at, before_id, page_size)
@@ -519,6 +569,7 @@ def iter_list_recent_workflow_runs(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.closing``) before the transaction ends.
     """
+
     with ServerStream(conn, "list_recent_workflow_runs", batch_size) as stream:
         stream.execute(
             LIST_RECENT_WORKFLOW_RUNS,
@@ -546,6 +597,7 @@ def count_workflow_runs_by_status(
     conn: psycopg.Connection[Any], *, repository_id: int
 ) -> list[CountWorkflowRunsByStatusRow]:
     """How many runs a repository has in each status (statuses without runs are absent)."""
+
     cur = thread_cursor(conn)
     cur.execute(COUNT_WORKFLOW_RUNS_BY_STATUS, (repository_id,))
     return [
@@ -563,6 +615,7 @@ def iter_count_workflow_runs_by_status(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.closing``) before the transaction ends.
     """
+
     with ServerStream(conn, "count_workflow_runs_by_status", batch_size) as stream:
         stream.execute(COUNT_WORKFLOW_RUNS_BY_STATUS, (repository_id,))
         while rows := stream.fetch():
@@ -574,6 +627,9 @@ def create_workflow_step(
     conn: psycopg.Connection[Any], *, run_id: int, name: str, position: int, depends_on: list[str]
 ) -> models.WorkflowStep:
     """Add a step to a run (a node of its plan), pending."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("create_workflow_step", "INSERT")
+
     cur = thread_cursor(conn)
     cur.execute(CREATE_WORKFLOW_STEP, (run_id, name, position, depends_on))
     r = cur.fetchone()
@@ -585,6 +641,9 @@ def create_workflow_step(
 
 def start_workflow_step(conn: psycopg.Connection[Any], *, id: int) -> models.WorkflowStep | None:
     """Start a pending step; nothing comes back when it is not pending."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("start_workflow_step", "UPDATE")
+
     cur = thread_cursor(conn)
     cur.execute(START_WORKFLOW_STEP, (id,))
     r = cur.fetchone()
@@ -601,6 +660,9 @@ def finish_workflow_step(
     """Conclude a running step with its exit code; nothing comes back when it is not
     running, and a non-final status is rejected by workflow_steps_finished_iff_concluded.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("finish_workflow_step", "UPDATE")
+
     cur = thread_cursor(conn)
     cur.execute(FINISH_WORKFLOW_STEP, (conclusion, exit_code, id))
     r = cur.fetchone()
@@ -609,6 +671,9 @@ def finish_workflow_step(
 
 def skip_workflow_step(conn: psycopg.Connection[Any], *, id: int) -> models.WorkflowStep | None:
     """Skip a step that never started (a dependency failed)."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("skip_workflow_step", "UPDATE")
+
     cur = thread_cursor(conn)
     cur.execute(SKIP_WORKFLOW_STEP, (id,))
     r = cur.fetchone()
@@ -617,6 +682,9 @@ def skip_workflow_step(conn: psycopg.Connection[Any], *, id: int) -> models.Work
 
 def cancel_workflow_steps(conn: psycopg.Connection[Any], *, run_id: int) -> int:
     """Cancel every unfinished step of a run, e.g. together with CancelWorkflowRun."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("cancel_workflow_steps", "UPDATE")
+
     cur = thread_cursor(conn)
     cur.execute(CANCEL_WORKFLOW_STEPS, (run_id,))
     return cur.rowcount
@@ -624,6 +692,7 @@ def cancel_workflow_steps(conn: psycopg.Connection[Any], *, run_id: int) -> int:
 
 def list_workflow_steps(conn: psycopg.Connection[Any], *, run_id: int) -> list[models.WorkflowStep]:
     """The steps of a run in plan order."""
+
     cur = thread_cursor(conn)
     cur.execute(LIST_WORKFLOW_STEPS, (run_id,))
     return [models.load_workflow_step(r) for r in cur.fetchall()]
@@ -638,6 +707,7 @@ def iter_list_workflow_steps(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.closing``) before the transaction ends.
     """
+
     with ServerStream(conn, "list_workflow_steps", batch_size) as stream:
         stream.execute(LIST_WORKFLOW_STEPS, (run_id,))
         while rows := stream.fetch():
@@ -650,12 +720,15 @@ def append_workflow_log(
     *,
     run_id: int,
     step_id: int | None = None,
-    stream: enums.LogStream,
+    stream_: enums.LogStream,
     content: str,
 ) -> models.WorkflowLog:
     """Append one log line to a run (step_id NULL for run-level output)."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("append_workflow_log", "INSERT")
+
     cur = thread_cursor(conn)
-    cur.execute(APPEND_WORKFLOW_LOG, (run_id, step_id, stream, content))
+    cur.execute(APPEND_WORKFLOW_LOG, (run_id, step_id, stream_, content))
     r = cur.fetchone()
     if r is None:
         raise NoRowError("append_workflow_log")
@@ -672,10 +745,13 @@ def copy_workflow_logs(
     transaction, else its own; see ``plue_queries._atomic``). Returns the number
     of rows written.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("copy_workflow_logs", "COPY")
+
     with atomic(conn), conn.cursor() as cur:
         with cur.copy(COPY_WORKFLOW_LOGS_COPY) as copy:
             for p in rows:
-                copy.write_row((p.run_id, p.step_id, p.stream, p.content))
+                copy.write_row((p.run_id, p.step_id, p.stream_, p.content))
         return cur.rowcount
 
 
@@ -683,6 +759,7 @@ def list_run_logs(
     conn: psycopg.Connection[Any], *, run_id: int, after_id: int | None = None, page_size: int
 ) -> list[models.WorkflowLog]:
     """A page of a run's log in output order, after the last line id seen."""
+
     cur = thread_cursor(conn)
     cur.execute(LIST_RUN_LOGS, (run_id, after_id, page_size))
     return [models.load_workflow_log(r) for r in cur.fetchall()]
@@ -702,6 +779,7 @@ def iter_list_run_logs(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.closing``) before the transaction ends.
     """
+
     with ServerStream(conn, "list_run_logs", batch_size) as stream:
         stream.execute(LIST_RUN_LOGS, (run_id, after_id, page_size))
         while rows := stream.fetch():
@@ -717,6 +795,7 @@ def list_step_logs(
     page_size: int,
 ) -> list[models.WorkflowLog]:
     """A page of one step's log in output order, after the last line id seen."""
+
     cur = thread_cursor(conn)
     cur.execute(LIST_STEP_LOGS, (step_id, after_id, page_size))
     return [models.load_workflow_log(r) for r in cur.fetchall()]
@@ -736,6 +815,7 @@ def iter_list_step_logs(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.closing``) before the transaction ends.
     """
+
     with ServerStream(conn, "list_step_logs", batch_size) as stream:
         stream.execute(LIST_STEP_LOGS, (step_id, after_id, page_size))
         while rows := stream.fetch():
@@ -749,6 +829,9 @@ def upsert_runner(
     """Register a runner, or record its heartbeat (and new labels) when it is known.
     A runner that was reaped as offline comes back idle; any other status is kept.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("upsert_runner", "INSERT")
+
     cur = thread_cursor(conn)
     cur.execute(UPSERT_RUNNER, (name, labels))
     r = cur.fetchone()
@@ -760,6 +843,7 @@ def upsert_runner(
 
 def get_runner(conn: psycopg.Connection[Any], *, id: int) -> models.RunnerPool | None:
     """A runner by id."""
+
     cur = thread_cursor(conn)
     cur.execute(GET_RUNNER, (id,))
     r = cur.fetchone()
@@ -768,6 +852,9 @@ def get_runner(conn: psycopg.Connection[Any], *, id: int) -> models.RunnerPool |
 
 def release_runner(conn: psycopg.Connection[Any], *, id: int) -> models.RunnerPool | None:
     """A busy runner is done with its run and goes back to the idle pool."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("release_runner", "UPDATE")
+
     cur = thread_cursor(conn)
     cur.execute(RELEASE_RUNNER, (id,))
     r = cur.fetchone()
@@ -782,6 +869,9 @@ def reap_stale_runners(
     in one statement: a claimed run they never started goes back to the queue, a
     run they were executing times out.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("reap_stale_runners", "a data-modifying WITH (UPDATE)")
+
     cur = thread_cursor(conn)
     cur.execute(REAP_STALE_RUNNERS, (max_heartbeat_age,))
     r = cur.fetchone()
@@ -793,6 +883,9 @@ def reap_stale_runners(
 
 def delete_runner(conn: psycopg.Connection[Any], *, id: int) -> int:
     """Remove a runner from the registry."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("delete_runner", "DELETE")
+
     cur = thread_cursor(conn)
     cur.execute(DELETE_RUNNER, (id,))
     return cur.rowcount

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from sqlc_gen_psycopg import naming
+from sqlc_gen_psycopg.access import Access, classify
 from sqlc_gen_psycopg.cardinality import always_one_row
 from sqlc_gen_psycopg.errors import GenerationError
 from sqlc_gen_psycopg.inference import Analyser, Relation, StatementFacts, TargetFacts
@@ -269,6 +270,9 @@ class Builder:
             params_class=params_class,
             copy_sql=self.copy_sql(query, where) if command is Command.COPYFROM else "",
             always_row=always_row,
+            access=Access(False, "COPY")
+            if command is Command.COPYFROM
+            else classify(query.text, self.schema.volatility),
         )
 
     def params(self, query: Query, where: str) -> tuple[Param, ...]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from sqlc_gen_psycopg.access import UNCLASSIFIED, Access
 from sqlc_gen_psycopg.model.commands import Command
 from sqlc_gen_psycopg.model.results import DataClass, DbType, Result, Value, passes_through
 from sqlc_gen_psycopg.model.types import (
@@ -104,6 +105,7 @@ class Function:
     params_class: DataClass | None
     copy_sql: str = ""
     always_row: bool = False  # :one/:batchone that returns a row for any data (cardinality)
+    access: Access = UNCLASSIFIED  # may it run on a replica (access.py)
 
     @property
     def row(self) -> TypeRef:
@@ -173,6 +175,11 @@ class Module:
     def classes(self) -> Iterator[DataClass]:
         for fn in self.functions:
             yield from fn.classes
+
+    @property
+    def read_only_names(self) -> list[str]:
+        """Every read-only function this module defines (``iter_*`` streams included)."""
+        return sorted(name for fn in self.functions if fn.access.read_only for name in fn.exported)
 
 
 @dataclass(frozen=True, slots=True)

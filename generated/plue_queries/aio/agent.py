@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import AsyncGenerator
-from typing import Any
+from typing import Any, Final
 
 import psycopg
 from psycopg.rows import tuple_row
@@ -14,7 +14,23 @@ from psycopg.types.json import Jsonb
 from plue_queries import agent as q
 from plue_queries import enums, models
 from plue_queries._streams import AsyncServerStream
-from plue_queries.types import JsonInput, NoRowError
+from plue_queries.types import JsonInput, NoRowError, ReadOnlyConnectionError
+
+# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
+# refuse a read-only connection (``conn.read_only``) before sending anything.
+READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
+    {
+        "get_message",
+        "get_session",
+        "get_session_token_totals",
+        "iter_list_message_parts",
+        "iter_list_session_messages",
+        "iter_list_user_sessions",
+        "list_message_parts",
+        "list_session_messages",
+        "list_user_sessions",
+    }
+)
 
 
 async def create_session(
@@ -28,6 +44,9 @@ async def create_session(
     model: str,
 ) -> models.Session:
     """Start an agent session working in a directory with one model."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("create_session", "INSERT")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(
             q.CREATE_SESSION, (user_id, repository_id, parent_session_id, title, directory, model)
@@ -41,6 +60,7 @@ async def create_session(
 
 async def get_session(conn: psycopg.AsyncConnection[Any], *, id: int) -> models.Session | None:
     """An agent session by id."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.GET_SESSION, (id,))
         r = await cur.fetchone()
@@ -59,6 +79,7 @@ async def list_user_sessions(
     """A user's sessions, newest first, optionally of one status; keyset-paginated on
     (created_at, id).
     """
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(
             q.LIST_USER_SESSIONS, (user_id, status, before_created_at, before_id, page_size)
@@ -83,6 +104,7 @@ async def iter_list_user_sessions(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.aclosing``) before the transaction ends.
     """
+
     async with AsyncServerStream(conn, "list_user_sessions", batch_size) as stream:
         await stream.execute(
             q.LIST_USER_SESSIONS, (user_id, status, before_created_at, before_id, page_size)
@@ -96,6 +118,9 @@ async def update_session_status(
     conn: psycopg.AsyncConnection[Any], *, status: enums.SessionStatus, id: int
 ) -> models.Session | None:
     """Move a session to another status (idle, completed, failed, aborted, active)."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("update_session_status", "UPDATE")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.UPDATE_SESSION_STATUS, (status, id))
         r = await cur.fetchone()
@@ -106,6 +131,9 @@ async def update_session_title(
     conn: psycopg.AsyncConnection[Any], *, title: str, id: int
 ) -> models.Session | None:
     """Rename a session."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("update_session_title", "UPDATE")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.UPDATE_SESSION_TITLE, (title, id))
         r = await cur.fetchone()
@@ -118,6 +146,9 @@ async def add_session_tokens(
     """Add tokens to a session's running total in place, so concurrent writers never
     lose an increment; returns the new total.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("add_session_tokens", "UPDATE")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.ADD_SESSION_TOKENS, (tokens, id))
         r = await cur.fetchone()
@@ -126,6 +157,9 @@ async def add_session_tokens(
 
 async def delete_session(conn: psycopg.AsyncConnection[Any], *, id: int) -> int:
     """Delete a session with its messages and parts."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("delete_session", "DELETE")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.DELETE_SESSION, (id,))
         return cur.rowcount
@@ -144,6 +178,9 @@ async def append_message(
     lock, so concurrent appends get consecutive positions and never collide.
     Nothing comes back when the session does not exist.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("append_message", "INSERT")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.APPEND_MESSAGE, (role, status, model, session_id))
         r = await cur.fetchone()
@@ -152,6 +189,7 @@ async def append_message(
 
 async def get_message(conn: psycopg.AsyncConnection[Any], *, id: int) -> models.Message | None:
     """A message by id."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.GET_MESSAGE, (id,))
         r = await cur.fetchone()
@@ -166,6 +204,7 @@ async def list_session_messages(
     page_size: int,
 ) -> list[models.Message]:
     """A session's messages in order, after a position (pass NULL for the start)."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.LIST_SESSION_MESSAGES, (session_id, after_position, page_size))
         rows = await cur.fetchall()
@@ -186,6 +225,7 @@ async def iter_list_session_messages(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.aclosing``) before the transaction ends.
     """
+
     async with AsyncServerStream(conn, "list_session_messages", batch_size) as stream:
         await stream.execute(q.LIST_SESSION_MESSAGES, (session_id, after_position, page_size))
         while rows := await stream.fetch():
@@ -205,6 +245,9 @@ async def finish_message(
     """Record how a message ended (completed, failed, aborted) with its token usage
     and, for a failure, the error.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("finish_message", "UPDATE")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.FINISH_MESSAGE, (status, input_tokens, output_tokens, error, id))
         r = await cur.fetchone()
@@ -215,6 +258,9 @@ async def update_message_status(
     conn: psycopg.AsyncConnection[Any], *, status: enums.MessageStatus, id: int
 ) -> models.Message | None:
     """Mark a message as streaming or back to pending without touching its usage."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("update_message_status", "UPDATE")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.UPDATE_MESSAGE_STATUS, (status, id))
         r = await cur.fetchone()
@@ -228,6 +274,9 @@ async def append_part(
     part_count in the same statement (as AppendMessage does for messages).
     Nothing comes back when the message does not exist.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("append_part", "INSERT")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.APPEND_PART, (kind, Jsonb(content), message_id))
         r = await cur.fetchone()
@@ -238,6 +287,9 @@ async def update_part_content(
     conn: psycopg.AsyncConnection[Any], *, content: JsonInput, id: int
 ) -> models.Part | None:
     """Replace a part's payload, e.g. as streamed text grows or a tool call completes."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("update_part_content", "UPDATE")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.UPDATE_PART_CONTENT, (Jsonb(content), id))
         r = await cur.fetchone()
@@ -248,6 +300,7 @@ async def list_message_parts(
     conn: psycopg.AsyncConnection[Any], *, message_id: int
 ) -> list[models.Part]:
     """The parts of a message in order."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.LIST_MESSAGE_PARTS, (message_id,))
         rows = await cur.fetchall()
@@ -263,6 +316,7 @@ async def iter_list_message_parts(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.aclosing``) before the transaction ends.
     """
+
     async with AsyncServerStream(conn, "list_message_parts", batch_size) as stream:
         await stream.execute(q.LIST_MESSAGE_PARTS, (message_id,))
         while rows := await stream.fetch():
@@ -274,6 +328,7 @@ async def get_session_token_totals(
     conn: psycopg.AsyncConnection[Any], *, session_id: int
 ) -> q.GetSessionTokenTotalsRow:
     """Token totals of a session from its messages: what the model read and wrote."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.GET_SESSION_TOKEN_TOTALS, (session_id,))
         r = await cur.fetchone()

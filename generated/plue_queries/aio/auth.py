@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import AsyncGenerator
-from typing import Any
+from typing import Any, Final
 
 import psycopg
 from psycopg.rows import tuple_row
@@ -13,6 +13,23 @@ from psycopg.rows import tuple_row
 from plue_queries import auth as q
 from plue_queries import models
 from plue_queries._streams import AsyncServerStream
+from plue_queries.types import ReadOnlyConnectionError
+
+# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
+# refuse a read-only connection (``conn.read_only``) before sending anything.
+READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
+    {
+        "get_access_token",
+        "get_ssh_key_by_fingerprint",
+        "get_valid_auth_session",
+        "iter_list_access_tokens",
+        "iter_list_ssh_keys",
+        "iter_list_user_auth_sessions",
+        "list_access_tokens",
+        "list_ssh_keys",
+        "list_user_auth_sessions",
+    }
+)
 
 
 async def create_auth_session(
@@ -28,6 +45,9 @@ async def create_auth_session(
     when the user may not sign in or does not exist; an expires_at not after now()
     violates auth_sessions_expiry_after_creation.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("create_auth_session", "INSERT")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(
             q.CREATE_AUTH_SESSION, (user_id, session_key_hash, user_agent, expires_at)
@@ -40,6 +60,7 @@ async def get_valid_auth_session(
     conn: psycopg.AsyncConnection[Any], *, session_key_hash: str
 ) -> models.AuthSession | None:
     """The session behind a cookie, if it has not expired and its user may still sign in."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.GET_VALID_AUTH_SESSION, (session_key_hash,))
         r = await cur.fetchone()
@@ -59,6 +80,9 @@ async def refresh_auth_session(
     Unless 0 < refresh_window < ttl <= 365 days, check_session_refresh() raises
     InvalidParameterValue naming the argument, whatever the session.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("refresh_auth_session", "UPDATE")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.REFRESH_AUTH_SESSION, (ttl, refresh_window, session_key_hash))
         r = await cur.fetchone()
@@ -69,6 +93,7 @@ async def list_user_auth_sessions(
     conn: psycopg.AsyncConnection[Any], *, user_id: int
 ) -> list[models.AuthSession]:
     """A user's live sessions, newest first (the "where you're signed in" page)."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.LIST_USER_AUTH_SESSIONS, (user_id,))
         rows = await cur.fetchall()
@@ -84,6 +109,7 @@ async def iter_list_user_auth_sessions(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.aclosing``) before the transaction ends.
     """
+
     async with AsyncServerStream(conn, "list_user_auth_sessions", batch_size) as stream:
         await stream.execute(q.LIST_USER_AUTH_SESSIONS, (user_id,))
         while rows := await stream.fetch():
@@ -93,6 +119,9 @@ async def iter_list_user_auth_sessions(
 
 async def delete_auth_session(conn: psycopg.AsyncConnection[Any], *, session_key_hash: str) -> int:
     """Sign out one session."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("delete_auth_session", "DELETE")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.DELETE_AUTH_SESSION, (session_key_hash,))
         return cur.rowcount
@@ -100,6 +129,9 @@ async def delete_auth_session(conn: psycopg.AsyncConnection[Any], *, session_key
 
 async def delete_user_auth_sessions(conn: psycopg.AsyncConnection[Any], *, user_id: int) -> int:
     """Sign out everywhere (password change, account compromise)."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("delete_user_auth_sessions", "DELETE")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.DELETE_USER_AUTH_SESSIONS, (user_id,))
         return cur.rowcount
@@ -107,6 +139,9 @@ async def delete_user_auth_sessions(conn: psycopg.AsyncConnection[Any], *, user_
 
 async def delete_expired_auth_sessions(conn: psycopg.AsyncConnection[Any]) -> int:
     """Housekeeping: drop sessions that have expired."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("delete_expired_auth_sessions", "DELETE")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.DELETE_EXPIRED_AUTH_SESSIONS, ())
         return cur.rowcount
@@ -121,6 +156,9 @@ async def create_siwe_nonce(
     unknown wallet gets one (it may sign up). A ttl that is not positive violates
     siwe_nonces_expiry_after_creation.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("create_siwe_nonce", "INSERT")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.CREATE_SIWE_NONCE, (nonce, wallet_address, ttl))
         r = await cur.fetchone()
@@ -135,6 +173,9 @@ async def consume_siwe_nonce(
     Concurrent callers serialise on the row lock and re-check used_at, so exactly
     one gets the row; the rest get None.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("consume_siwe_nonce", "UPDATE")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.CONSUME_SIWE_NONCE, (nonce, wallet_address))
         r = await cur.fetchone()
@@ -143,6 +184,9 @@ async def consume_siwe_nonce(
 
 async def delete_expired_siwe_nonces(conn: psycopg.AsyncConnection[Any]) -> int:
     """Housekeeping: drop expired nonces (used or not)."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("delete_expired_siwe_nonces", "DELETE")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.DELETE_EXPIRED_SIWE_NONCES, ())
         return cur.rowcount
@@ -163,6 +207,9 @@ async def create_access_token(
     None (nothing written) when the user may not sign in or does not exist; an
     expires_at not after now() violates access_tokens_expiry_after_creation.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("create_access_token", "INSERT")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(
             q.CREATE_ACCESS_TOKEN, (user_id, name, token_hash, token_last_eight, scopes, expires_at)
@@ -175,6 +222,7 @@ async def get_access_token(
     conn: psycopg.AsyncConnection[Any], *, id: int, user_id: int
 ) -> models.AccessToken | None:
     """One of this user's tokens, for the token settings page (None if not theirs)."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.GET_ACCESS_TOKEN, (id, user_id))
         r = await cur.fetchone()
@@ -187,6 +235,9 @@ async def validate_access_token(
     """Authenticate an API request: the token with this hash, if not revoked, not
     expired and its user may sign in; stamps last_used_at in the same statement.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("validate_access_token", "UPDATE")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.VALIDATE_ACCESS_TOKEN, (token_hash,))
         r = await cur.fetchone()
@@ -197,6 +248,7 @@ async def list_access_tokens(
     conn: psycopg.AsyncConnection[Any], *, user_id: int
 ) -> list[models.AccessToken]:
     """A user's tokens (revoked ones included, for the audit view), newest first."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.LIST_ACCESS_TOKENS, (user_id,))
         rows = await cur.fetchall()
@@ -212,6 +264,7 @@ async def iter_list_access_tokens(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.aclosing``) before the transaction ends.
     """
+
     async with AsyncServerStream(conn, "list_access_tokens", batch_size) as stream:
         await stream.execute(q.LIST_ACCESS_TOKENS, (user_id,))
         while rows := await stream.fetch():
@@ -223,6 +276,9 @@ async def revoke_access_token(
     conn: psycopg.AsyncConnection[Any], *, id: int, user_id: int
 ) -> models.AccessToken | None:
     """Revoke a token of this user; None if it is not theirs or already revoked."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("revoke_access_token", "UPDATE")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.REVOKE_ACCESS_TOKEN, (id, user_id))
         r = await cur.fetchone()
@@ -241,6 +297,9 @@ async def add_ssh_key(
     """Add an SSH public key. fingerprint is the OpenSSH "SHA256:..." form. None
     (nothing written) when the user may not sign in or does not exist.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("add_ssh_key", "INSERT")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.ADD_SSH_KEY, (user_id, name, fingerprint, public_key, key_type))
         r = await cur.fetchone()
@@ -251,6 +310,7 @@ async def get_ssh_key_by_fingerprint(
     conn: psycopg.AsyncConnection[Any], *, fingerprint: str
 ) -> models.SshKey | None:
     """The key with this fingerprint, whoever owns it (e.g. to refuse a duplicate)."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.GET_SSH_KEY_BY_FINGERPRINT, (fingerprint,))
         r = await cur.fetchone()
@@ -263,6 +323,9 @@ async def authenticate_ssh_key(
     """The SSH server's login check: the key with this fingerprint if its owner may
     sign in; stamps last_used_at in the same statement.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("authenticate_ssh_key", "UPDATE")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.AUTHENTICATE_SSH_KEY, (fingerprint,))
         r = await cur.fetchone()
@@ -271,6 +334,7 @@ async def authenticate_ssh_key(
 
 async def list_ssh_keys(conn: psycopg.AsyncConnection[Any], *, user_id: int) -> list[models.SshKey]:
     """A user's keys in the order they were added."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.LIST_SSH_KEYS, (user_id,))
         rows = await cur.fetchall()
@@ -286,6 +350,7 @@ async def iter_list_ssh_keys(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.aclosing``) before the transaction ends.
     """
+
     async with AsyncServerStream(conn, "list_ssh_keys", batch_size) as stream:
         await stream.execute(q.LIST_SSH_KEYS, (user_id,))
         while rows := await stream.fetch():
@@ -295,6 +360,9 @@ async def iter_list_ssh_keys(
 
 async def delete_ssh_key(conn: psycopg.AsyncConnection[Any], *, id: int, user_id: int) -> int:
     """Remove a key of this user (0 rows if it is not theirs)."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("delete_ssh_key", "DELETE")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.DELETE_SSH_KEY, (id, user_id))
         return cur.rowcount

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import AsyncGenerator
-from typing import Any
+from typing import Any, Final
 
 import psycopg
 from psycopg.rows import tuple_row
@@ -14,7 +14,32 @@ from psycopg.types.json import Jsonb
 from plue_queries import changes as q
 from plue_queries import enums, models
 from plue_queries._streams import AsyncServerStream
-from plue_queries.types import JsonInput, NoRowError
+from plue_queries.types import JsonInput, NoRowError, ReadOnlyConnectionError
+
+# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
+# refuse a read-only connection (``conn.read_only``) before sending anything.
+READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
+    {
+        "get_change_by_change_id",
+        "get_change_by_commit_id",
+        "get_jj_operation",
+        "iter_list_change_children",
+        "iter_list_change_parents",
+        "iter_list_change_snapshots",
+        "iter_list_changes",
+        "iter_list_file_trackers",
+        "iter_list_jj_operations",
+        "iter_list_snapshots",
+        "list_change_children",
+        "list_change_parents",
+        "list_change_snapshots",
+        "list_changes",
+        "list_file_trackers",
+        "list_jj_operations",
+        "list_snapshots",
+        "summarize_file_trackers",
+    }
+)
 
 
 async def upsert_change(
@@ -35,6 +60,9 @@ async def upsert_change(
     """Record a Jujutsu change as jj reports it. A change keeps its change_id across
     rewrites, so seeing it again updates the commit, description, parents and flags.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("upsert_change", "INSERT")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(
             q.UPSERT_CHANGE,
@@ -63,6 +91,7 @@ async def get_change_by_change_id(
     conn: psycopg.AsyncConnection[Any], *, repository_id: int, change_id: str
 ) -> models.Change | None:
     """A change of a repository by its jj change id."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.GET_CHANGE_BY_CHANGE_ID, (repository_id, change_id))
         r = await cur.fetchone()
@@ -73,6 +102,7 @@ async def get_change_by_commit_id(
     conn: psycopg.AsyncConnection[Any], *, repository_id: int, commit_id: str
 ) -> models.Change | None:
     """The change currently held by a commit."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.GET_CHANGE_BY_COMMIT_ID, (repository_id, commit_id))
         r = await cur.fetchone()
@@ -90,6 +120,7 @@ async def list_changes(
     """One page of a repository's changes, newest first. Pass the last row's
     created_at and id to get the next page.
     """
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.LIST_CHANGES, (repository_id, before_created_at, before_id, page_size))
         rows = await cur.fetchall()
@@ -111,6 +142,7 @@ async def iter_list_changes(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.aclosing``) before the transaction ends.
     """
+
     async with AsyncServerStream(conn, "list_changes", batch_size) as stream:
         await stream.execute(
             q.LIST_CHANGES, (repository_id, before_created_at, before_id, page_size)
@@ -124,6 +156,7 @@ async def list_change_parents(
     conn: psycopg.AsyncConnection[Any], *, repository_id: int, change_id: str
 ) -> list[models.Change]:
     """The recorded parents of a change, in jj's parent order."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.LIST_CHANGE_PARENTS, (repository_id, change_id))
         rows = await cur.fetchall()
@@ -143,6 +176,7 @@ async def iter_list_change_parents(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.aclosing``) before the transaction ends.
     """
+
     async with AsyncServerStream(conn, "list_change_parents", batch_size) as stream:
         await stream.execute(q.LIST_CHANGE_PARENTS, (repository_id, change_id))
         while rows := await stream.fetch():
@@ -154,6 +188,7 @@ async def list_change_children(
     conn: psycopg.AsyncConnection[Any], *, repository_id: int, change_id: str
 ) -> list[models.Change]:
     """The recorded children of a change (changes listing it as a parent), oldest first."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.LIST_CHANGE_CHILDREN, (repository_id, change_id))
         rows = await cur.fetchall()
@@ -173,6 +208,7 @@ async def iter_list_change_children(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.aclosing``) before the transaction ends.
     """
+
     async with AsyncServerStream(conn, "list_change_children", batch_size) as stream:
         await stream.execute(q.LIST_CHANGE_CHILDREN, (repository_id, change_id))
         while rows := await stream.fetch():
@@ -184,6 +220,9 @@ async def delete_change(
     conn: psycopg.AsyncConnection[Any], *, repository_id: int, change_id: str
 ) -> int:
     """Forget a change (abandoned in jj)."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("delete_change", "DELETE")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.DELETE_CHANGE, (repository_id, change_id))
         return cur.rowcount
@@ -203,6 +242,9 @@ async def upsert_file_tracker(
     """Record one file touched by a change with its diff stats; recording the same
     path again (after a rewrite) replaces the stats.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("upsert_file_tracker", "INSERT")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(
             q.UPSERT_FILE_TRACKER,
@@ -219,6 +261,7 @@ async def list_file_trackers(
     conn: psycopg.AsyncConnection[Any], *, repository_id: int, change_id: str
 ) -> list[models.FileTracker]:
     """The files touched by a change, by path."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.LIST_FILE_TRACKERS, (repository_id, change_id))
         rows = await cur.fetchall()
@@ -238,6 +281,7 @@ async def iter_list_file_trackers(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.aclosing``) before the transaction ends.
     """
+
     async with AsyncServerStream(conn, "list_file_trackers", batch_size) as stream:
         await stream.execute(q.LIST_FILE_TRACKERS, (repository_id, change_id))
         while rows := await stream.fetch():
@@ -249,6 +293,7 @@ async def summarize_file_trackers(
     conn: psycopg.AsyncConnection[Any], *, repository_id: int, change_id: str
 ) -> q.SummarizeFileTrackersRow:
     """Diff totals of a change: files touched, lines added and deleted."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.SUMMARIZE_FILE_TRACKERS, (repository_id, change_id))
         r = await cur.fetchone()
@@ -262,6 +307,9 @@ async def delete_file_trackers(
     conn: psycopg.AsyncConnection[Any], *, repository_id: int, change_id: str
 ) -> int:
     """Drop a change's file records before recording them afresh after a rewrite."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("delete_file_trackers", "DELETE")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.DELETE_FILE_TRACKERS, (repository_id, change_id))
         return cur.rowcount
@@ -280,6 +328,9 @@ async def append_jj_operation(
     """Append an operation to a repository's jj operation log. Importing the same
     operation twice is harmless: the second call inserts nothing and returns NULL.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("append_jj_operation", "INSERT")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(
             q.APPEND_JJ_OPERATION,
@@ -300,6 +351,7 @@ async def get_jj_operation(
     conn: psycopg.AsyncConnection[Any], *, repository_id: int, operation_id: str
 ) -> models.JjOperation | None:
     """One operation of a repository's log by its jj operation id."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.GET_JJ_OPERATION, (repository_id, operation_id))
         r = await cur.fetchone()
@@ -317,6 +369,7 @@ async def list_jj_operations(
     """One page of the operation log, most recent first (what `jj op log` shows).
     Pass the last row's created_at and id to get the next page.
     """
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(
             q.LIST_JJ_OPERATIONS, (repository_id, before_created_at, before_id, page_size)
@@ -340,6 +393,7 @@ async def iter_list_jj_operations(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.aclosing``) before the transaction ends.
     """
+
     async with AsyncServerStream(conn, "list_jj_operations", batch_size) as stream:
         await stream.execute(
             q.LIST_JJ_OPERATIONS, (repository_id, before_created_at, before_id, page_size)
@@ -360,6 +414,9 @@ async def record_snapshot(
     created_by: int | None = None,
 ) -> models.SnapshotHistory:
     """Record a working-copy snapshot so the edit can be restored later."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("record_snapshot", "INSERT")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(
             q.RECORD_SNAPSHOT,
@@ -381,6 +438,7 @@ async def list_snapshots(
     page_size: int,
 ) -> list[models.SnapshotHistory]:
     """One page of a repository's snapshots, latest first."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(
             q.LIST_SNAPSHOTS, (repository_id, before_created_at, before_id, page_size)
@@ -404,6 +462,7 @@ async def iter_list_snapshots(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.aclosing``) before the transaction ends.
     """
+
     async with AsyncServerStream(conn, "list_snapshots", batch_size) as stream:
         await stream.execute(
             q.LIST_SNAPSHOTS, (repository_id, before_created_at, before_id, page_size)
@@ -417,6 +476,7 @@ async def list_change_snapshots(
     conn: psycopg.AsyncConnection[Any], *, repository_id: int, change_id: str, page_size: int
 ) -> list[models.SnapshotHistory]:
     """The latest snapshots of one change, latest first."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.LIST_CHANGE_SNAPSHOTS, (repository_id, change_id, page_size))
         rows = await cur.fetchall()
@@ -437,6 +497,7 @@ async def iter_list_change_snapshots(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.aclosing``) before the transaction ends.
     """
+
     async with AsyncServerStream(conn, "list_change_snapshots", batch_size) as stream:
         await stream.execute(q.LIST_CHANGE_SNAPSHOTS, (repository_id, change_id, page_size))
         while rows := await stream.fetch():

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import AsyncGenerator
-from typing import Any
+from typing import Any, Final
 
 import psycopg
 from psycopg.rows import tuple_row
@@ -13,13 +13,34 @@ from psycopg.rows import tuple_row
 from plue_queries import collaboration as q
 from plue_queries import enums, models
 from plue_queries._streams import AsyncServerStream
-from plue_queries.types import NoRowError
+from plue_queries.types import NoRowError, ReadOnlyConnectionError
+
+# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
+# refuse a read-only connection (``conn.read_only``) before sending anything.
+READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
+    {
+        "count_stars",
+        "count_watchers",
+        "get_repository_social_counts",
+        "get_watch",
+        "is_repository_starred",
+        "iter_list_stargazers",
+        "iter_list_starred_repositories",
+        "iter_list_watchers",
+        "list_stargazers",
+        "list_starred_repositories",
+        "list_watchers",
+    }
+)
 
 
 async def star_repository(
     conn: psycopg.AsyncConnection[Any], *, user_id: int, repository_id: int
 ) -> int:
     """Star a repository. Idempotent: 1 when newly starred, 0 when already starred."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("star_repository", "INSERT")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.STAR_REPOSITORY, (user_id, repository_id))
         return cur.rowcount
@@ -29,6 +50,9 @@ async def unstar_repository(
     conn: psycopg.AsyncConnection[Any], *, user_id: int, repository_id: int
 ) -> int:
     """Unstar; 0 when it was not starred."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("unstar_repository", "DELETE")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.UNSTAR_REPOSITORY, (user_id, repository_id))
         return cur.rowcount
@@ -38,6 +62,7 @@ async def is_repository_starred(
     conn: psycopg.AsyncConnection[Any], *, user_id: int, repository_id: int
 ) -> bool:
     """Whether this user starred this repository (for the star button)."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.IS_REPOSITORY_STARRED, (user_id, repository_id))
         r = await cur.fetchone()
@@ -49,6 +74,7 @@ async def is_repository_starred(
 
 async def count_stars(conn: psycopg.AsyncConnection[Any], *, repository_id: int) -> int:
     """How many users starred a repository."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.COUNT_STARS, (repository_id,))
         r = await cur.fetchone()
@@ -69,6 +95,7 @@ async def list_stargazers(
     """Who starred a repository, most recent first, by keyset (cursor = last row's
     starred_at and user id; NULL for the first page).
     """
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(
             q.LIST_STARGAZERS, (repository_id, before_starred_at, before_user_id, page_size)
@@ -92,6 +119,7 @@ async def iter_list_stargazers(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.aclosing``) before the transaction ends.
     """
+
     async with AsyncServerStream(conn, "list_stargazers", batch_size) as stream:
         await stream.execute(
             q.LIST_STARGAZERS, (repository_id, before_starred_at, before_user_id, page_size)
@@ -113,6 +141,7 @@ async def list_starred_repositories(
     """Repositories a user starred, most recent first, by keyset. Private ones only
     show to their owner (viewer_id).
     """
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(
             q.LIST_STARRED_REPOSITORIES,
@@ -138,6 +167,7 @@ async def iter_list_starred_repositories(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.aclosing``) before the transaction ends.
     """
+
     async with AsyncServerStream(conn, "list_starred_repositories", batch_size) as stream:
         await stream.execute(
             q.LIST_STARRED_REPOSITORIES,
@@ -152,6 +182,9 @@ async def watch_repository(
     conn: psycopg.AsyncConnection[Any], *, user_id: int, repository_id: int, mode: enums.WatchMode
 ) -> models.Watch:
     """Watch a repository with a mode, or change the mode of an existing watch."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("watch_repository", "INSERT")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.WATCH_REPOSITORY, (user_id, repository_id, mode))
         r = await cur.fetchone()
@@ -165,6 +198,9 @@ async def unwatch_repository(
     conn: psycopg.AsyncConnection[Any], *, user_id: int, repository_id: int
 ) -> int:
     """Stop watching; 0 when there was no watch."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("unwatch_repository", "DELETE")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.UNWATCH_REPOSITORY, (user_id, repository_id))
         return cur.rowcount
@@ -174,6 +210,7 @@ async def get_watch(
     conn: psycopg.AsyncConnection[Any], *, user_id: int, repository_id: int
 ) -> models.Watch | None:
     """This user's watch on a repository, if any (for the watch button)."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.GET_WATCH, (user_id, repository_id))
         r = await cur.fetchone()
@@ -182,6 +219,7 @@ async def get_watch(
 
 async def count_watchers(conn: psycopg.AsyncConnection[Any], *, repository_id: int) -> int:
     """Watchers shown on the repository page (ignoring ones don't count)."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.COUNT_WATCHERS, (repository_id,))
         r = await cur.fetchone()
@@ -203,6 +241,7 @@ async def list_watchers(
     """Watchers with a given mode (e.g. 'watching' to fan out notifications), most
     recent first, by keyset on (watched_at, user id).
     """
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(
             q.LIST_WATCHERS, (repository_id, mode, before_watched_at, before_user_id, page_size)
@@ -229,6 +268,7 @@ async def iter_list_watchers(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.aclosing``) before the transaction ends.
     """
+
     async with AsyncServerStream(conn, "list_watchers", batch_size) as stream:
         await stream.execute(
             q.LIST_WATCHERS, (repository_id, mode, before_watched_at, before_user_id, page_size)
@@ -242,6 +282,7 @@ async def get_repository_social_counts(
     conn: psycopg.AsyncConnection[Any], *, repository_id: int
 ) -> q.GetRepositorySocialCountsRow:
     """Star and watcher counts for a repository header, in one round trip."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.GET_REPOSITORY_SOCIAL_COUNTS, (repository_id,))
         r = await cur.fetchone()

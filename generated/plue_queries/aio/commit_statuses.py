@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
-from typing import Any
+from typing import Any, Final
 
 import psycopg
 from psycopg.rows import tuple_row
@@ -12,7 +12,17 @@ from psycopg.rows import tuple_row
 from plue_queries import commit_statuses as q
 from plue_queries import enums, models
 from plue_queries._streams import AsyncServerStream
-from plue_queries.types import NoRowError
+from plue_queries.types import NoRowError, ReadOnlyConnectionError
+
+# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
+# refuse a read-only connection (``conn.read_only``) before sending anything.
+READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
+    {
+        "get_combined_commit_status",
+        "iter_list_commit_statuses",
+        "list_commit_statuses",
+    }
+)
 
 
 async def upsert_commit_status(
@@ -30,6 +40,9 @@ async def upsert_commit_status(
     """Report the status of one check (context) on a commit. There is one current
     status per repository, commit and context: reporting again replaces it.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("upsert_commit_status", "INSERT")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(
             q.UPSERT_COMMIT_STATUS,
@@ -55,6 +68,7 @@ async def list_commit_statuses(
     conn: psycopg.AsyncConnection[Any], *, repository_id: int, commit_sha: str
 ) -> list[models.CommitStatus]:
     """The current statuses of a commit, one per context, by context name."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.LIST_COMMIT_STATUSES, (repository_id, commit_sha))
         rows = await cur.fetchall()
@@ -74,6 +88,7 @@ async def iter_list_commit_statuses(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.aclosing``) before the transaction ends.
     """
+
     async with AsyncServerStream(conn, "list_commit_statuses", batch_size) as stream:
         await stream.execute(q.LIST_COMMIT_STATUSES, (repository_id, commit_sha))
         while rows := await stream.fetch():
@@ -88,6 +103,7 @@ async def get_combined_commit_status(
     otherwise pending if any check is pending or none has reported, otherwise
     success; with the number of checks in each state.
     """
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.GET_COMBINED_COMMIT_STATUS, (repository_id, commit_sha))
         r = await cur.fetchone()
@@ -103,6 +119,9 @@ async def delete_commit_status(
     conn: psycopg.AsyncConnection[Any], *, repository_id: int, commit_sha: str, context: str
 ) -> int:
     """Remove one context's status from a commit (a check that no longer applies)."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("delete_commit_status", "DELETE")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.DELETE_COMMIT_STATUS, (repository_id, commit_sha, context))
         return cur.rowcount

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import AsyncGenerator, Iterable
-from typing import Any
+from typing import Any, Final
 
 import psycopg
 from psycopg.rows import tuple_row
@@ -15,7 +15,48 @@ from plue_queries import enums, models
 from plue_queries import issues as q
 from plue_queries._atomic import atomic_async
 from plue_queries._streams import AsyncServerStream
-from plue_queries.types import JsonInput, NoRowError
+from plue_queries.types import JsonInput, NoRowError, ReadOnlyConnectionError
+
+# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
+# refuse a read-only connection (``conn.read_only``) before sending anything.
+READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
+    {
+        "count_comment_reactions",
+        "count_issue_reactions",
+        "count_issues_by_state",
+        "get_comment",
+        "get_issue",
+        "get_issue_by_number",
+        "get_issue_with_labels",
+        "get_label",
+        "get_label_by_name",
+        "get_parent_issue",
+        "iter_count_comment_reactions",
+        "iter_count_issue_reactions",
+        "iter_list_comments",
+        "iter_list_issue_assignees",
+        "iter_list_issue_blockers",
+        "iter_list_issue_events",
+        "iter_list_issue_labels",
+        "iter_list_issues",
+        "iter_list_issues_blocked_by",
+        "iter_list_labels",
+        "iter_list_mentions_for_user",
+        "iter_list_pinned_issues",
+        "iter_list_subtasks",
+        "list_comments",
+        "list_issue_assignees",
+        "list_issue_blockers",
+        "list_issue_events",
+        "list_issue_labels",
+        "list_issues",
+        "list_issues_blocked_by",
+        "list_labels",
+        "list_mentions_for_user",
+        "list_pinned_issues",
+        "list_subtasks",
+    }
+)
 
 
 async def create_issue(
@@ -32,6 +73,9 @@ async def create_issue(
     is taken by get_next_issue_number() under the repository row lock, and rolled
     back with the insert if the insert fails.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("create_issue", "INSERT")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(
             q.CREATE_ISSUE, (repository_id, title, body, author_id, milestone_id, due_date)
@@ -45,6 +89,7 @@ async def create_issue(
 
 async def get_issue(conn: psycopg.AsyncConnection[Any], *, id: int) -> models.Issue | None:
     """Fetch an issue by its surrogate id."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.GET_ISSUE, (id,))
         r = await cur.fetchone()
@@ -55,6 +100,7 @@ async def get_issue_by_number(
     conn: psycopg.AsyncConnection[Any], *, repository_id: int, issue_number: int
 ) -> models.Issue | None:
     """Fetch an issue by the number users see (#42 of a repository)."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.GET_ISSUE_BY_NUMBER, (repository_id, issue_number))
         r = await cur.fetchone()
@@ -77,6 +123,7 @@ async def list_issues(
     carrying a label, assigned to a user, or in a milestone. Keyset pagination: pass
     the created_at and id of the last row of the previous page.
     """
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(
             q.LIST_ISSUES,
@@ -114,6 +161,7 @@ async def iter_list_issues(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.aclosing``) before the transaction ends.
     """
+
     async with AsyncServerStream(conn, "list_issues", batch_size) as stream:
         await stream.execute(
             q.LIST_ISSUES,
@@ -137,6 +185,7 @@ async def get_issue_with_labels(
     conn: psycopg.AsyncConnection[Any], *, id: int
 ) -> q.GetIssueWithLabelsRow | None:
     """An issue together with the names of its labels, sorted, for an issue page header."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.GET_ISSUE_WITH_LABELS, (id,))
         r = await cur.fetchone()
@@ -165,6 +214,7 @@ async def count_issues_by_state(
     conn: psycopg.AsyncConnection[Any], *, repository_id: int
 ) -> q.CountIssuesByStateRow:
     """How many issues of a repository are open and closed (the tab counters)."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.COUNT_ISSUES_BY_STATE, (repository_id,))
         r = await cur.fetchone()
@@ -182,6 +232,9 @@ async def update_issue(
     id: int,
 ) -> models.Issue | None:
     """Change an issue's title and/or body; a NULL argument keeps the current value."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("update_issue", "UPDATE")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.UPDATE_ISSUE, (title, body, id))
         r = await cur.fetchone()
@@ -190,6 +243,9 @@ async def update_issue(
 
 async def close_issue(conn: psycopg.AsyncConnection[Any], *, id: int) -> models.Issue | None:
     """Close an issue. Closing a closed issue keeps its original closed_at."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("close_issue", "UPDATE")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.CLOSE_ISSUE, (id,))
         r = await cur.fetchone()
@@ -198,6 +254,9 @@ async def close_issue(conn: psycopg.AsyncConnection[Any], *, id: int) -> models.
 
 async def reopen_issue(conn: psycopg.AsyncConnection[Any], *, id: int) -> models.Issue | None:
     """Reopen an issue, clearing closed_at."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("reopen_issue", "UPDATE")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.REOPEN_ISSUE, (id,))
         r = await cur.fetchone()
@@ -208,6 +267,9 @@ async def set_issue_due_date(
     conn: psycopg.AsyncConnection[Any], *, due_date: datetime.date | None = None, id: int
 ) -> models.Issue | None:
     """Set or clear (NULL) an issue's due date."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("set_issue_due_date", "UPDATE")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.SET_ISSUE_DUE_DATE, (due_date, id))
         r = await cur.fetchone()
@@ -218,6 +280,9 @@ async def set_issue_milestone(
     conn: psycopg.AsyncConnection[Any], *, milestone_id: int | None = None, id: int
 ) -> models.Issue | None:
     """Put an issue in a milestone of its repository, or take it out (NULL)."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("set_issue_milestone", "UPDATE")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.SET_ISSUE_MILESTONE, (milestone_id, id))
         r = await cur.fetchone()
@@ -226,6 +291,9 @@ async def set_issue_milestone(
 
 async def delete_issue(conn: psycopg.AsyncConnection[Any], *, id: int) -> int:
     """Delete an issue and everything hanging off it; returns 1 if it existed."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("delete_issue", "DELETE")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.DELETE_ISSUE, (id,))
         return cur.rowcount
@@ -235,6 +303,9 @@ async def create_comment(
     conn: psycopg.AsyncConnection[Any], *, issue_id: int, author_id: int | None = None, body: str
 ) -> models.Comment:
     """Add a comment to an issue."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("create_comment", "INSERT")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.CREATE_COMMENT, (issue_id, author_id, body))
         r = await cur.fetchone()
@@ -246,6 +317,7 @@ async def create_comment(
 
 async def get_comment(conn: psycopg.AsyncConnection[Any], *, id: int) -> models.Comment | None:
     """Fetch one comment."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.GET_COMMENT, (id,))
         r = await cur.fetchone()
@@ -263,6 +335,7 @@ async def list_comments(
     """One page of an issue's comments, oldest first (conversation order). Keyset: pass
     the created_at and id of the last comment of the previous page.
     """
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.LIST_COMMENTS, (issue_id, after_created_at, after_id, page_size))
         rows = await cur.fetchall()
@@ -284,6 +357,7 @@ async def iter_list_comments(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.aclosing``) before the transaction ends.
     """
+
     async with AsyncServerStream(conn, "list_comments", batch_size) as stream:
         await stream.execute(q.LIST_COMMENTS, (issue_id, after_created_at, after_id, page_size))
         while rows := await stream.fetch():
@@ -295,6 +369,9 @@ async def edit_comment(
     conn: psycopg.AsyncConnection[Any], *, body: str, id: int
 ) -> models.Comment | None:
     """Edit a comment's body and record when a person edited it."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("edit_comment", "UPDATE")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.EDIT_COMMENT, (body, id))
         r = await cur.fetchone()
@@ -303,6 +380,9 @@ async def edit_comment(
 
 async def delete_comment(conn: psycopg.AsyncConnection[Any], *, id: int) -> int:
     """Delete a comment; returns 1 if it existed."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("delete_comment", "DELETE")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.DELETE_COMMENT, (id,))
         return cur.rowcount
@@ -318,6 +398,9 @@ async def add_issue_assignee(
     """Assign a user to an issue. Idempotent: returns 1 when newly assigned, 0 when the
     user already was.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("add_issue_assignee", "INSERT")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.ADD_ISSUE_ASSIGNEE, (issue_id, user_id, assigned_by))
         return cur.rowcount
@@ -327,6 +410,9 @@ async def remove_issue_assignee(
     conn: psycopg.AsyncConnection[Any], *, issue_id: int, user_id: int
 ) -> int:
     """Unassign a user; returns 1 if they were assigned."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("remove_issue_assignee", "DELETE")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.REMOVE_ISSUE_ASSIGNEE, (issue_id, user_id))
         return cur.rowcount
@@ -336,6 +422,7 @@ async def list_issue_assignees(
     conn: psycopg.AsyncConnection[Any], *, issue_id: int
 ) -> list[models.User]:
     """The users assigned to an issue, by username."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.LIST_ISSUE_ASSIGNEES, (issue_id,))
         rows = await cur.fetchall()
@@ -351,6 +438,7 @@ async def iter_list_issue_assignees(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.aclosing``) before the transaction ends.
     """
+
     async with AsyncServerStream(conn, "list_issue_assignees", batch_size) as stream:
         await stream.execute(q.LIST_ISSUE_ASSIGNEES, (issue_id,))
         while rows := await stream.fetch():
@@ -367,6 +455,9 @@ async def create_label(
     description: str,
 ) -> models.Label:
     """Define a label in a repository."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("create_label", "INSERT")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.CREATE_LABEL, (repository_id, name, color, description))
         r = await cur.fetchone()
@@ -378,6 +469,7 @@ async def create_label(
 
 async def get_label(conn: psycopg.AsyncConnection[Any], *, id: int) -> models.Label | None:
     """Fetch a label by id."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.GET_LABEL, (id,))
         r = await cur.fetchone()
@@ -388,6 +480,7 @@ async def get_label_by_name(
     conn: psycopg.AsyncConnection[Any], *, repository_id: int, name: str
 ) -> models.Label | None:
     """Fetch a label by its name within a repository."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.GET_LABEL_BY_NAME, (repository_id, name))
         r = await cur.fetchone()
@@ -402,6 +495,7 @@ async def list_labels(
     page_size: int,
 ) -> list[models.Label]:
     """One page of a repository's labels by name. Keyset: pass the last name seen."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.LIST_LABELS, (repository_id, after_name, page_size))
         rows = await cur.fetchall()
@@ -422,6 +516,7 @@ async def iter_list_labels(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.aclosing``) before the transaction ends.
     """
+
     async with AsyncServerStream(conn, "list_labels", batch_size) as stream:
         await stream.execute(q.LIST_LABELS, (repository_id, after_name, page_size))
         while rows := await stream.fetch():
@@ -438,6 +533,9 @@ async def update_label(
     id: int,
 ) -> models.Label | None:
     """Rename or recolour a label; a NULL argument keeps the current value."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("update_label", "UPDATE")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.UPDATE_LABEL, (name, color, description, id))
         r = await cur.fetchone()
@@ -446,6 +544,9 @@ async def update_label(
 
 async def delete_label(conn: psycopg.AsyncConnection[Any], *, id: int) -> int:
     """Delete a label (detaching it from every issue); returns 1 if it existed."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("delete_label", "DELETE")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.DELETE_LABEL, (id,))
         return cur.rowcount
@@ -457,6 +558,9 @@ async def attach_label(conn: psycopg.AsyncConnection[Any], *, issue_id: int, lab
     label), so a label of another repository fails
     issue_labels_label_same_repository and an unknown id fails its own foreign key.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("attach_label", "INSERT")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.ATTACH_LABEL, (issue_id, label_id))
         return cur.rowcount
@@ -473,6 +577,9 @@ async def attach_labels(
     Sends every row in pipeline mode: all run or none do (a savepoint in an open
     transaction, else its own; see ``plue_queries._atomic``).
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("attach_labels", "INSERT")
+
     params = [(p.issue_id, p.label_id) for p in rows]
     if not params:
         return
@@ -482,6 +589,9 @@ async def attach_labels(
 
 async def detach_label(conn: psycopg.AsyncConnection[Any], *, issue_id: int, label_id: int) -> int:
     """Detach a label from an issue; returns 1 if it was attached."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("detach_label", "DELETE")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.DETACH_LABEL, (issue_id, label_id))
         return cur.rowcount
@@ -491,6 +601,7 @@ async def list_issue_labels(
     conn: psycopg.AsyncConnection[Any], *, issue_id: int
 ) -> list[models.Label]:
     """The labels on an issue, by name."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.LIST_ISSUE_LABELS, (issue_id,))
         rows = await cur.fetchall()
@@ -506,6 +617,7 @@ async def iter_list_issue_labels(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.aclosing``) before the transaction ends.
     """
+
     async with AsyncServerStream(conn, "list_issue_labels", batch_size) as stream:
         await stream.execute(q.LIST_ISSUE_LABELS, (issue_id,))
         while rows := await stream.fetch():
@@ -523,6 +635,9 @@ async def add_issue_dependency(
     """Record that one issue blocks another. Idempotent (returns 0 when the edge
     exists); an issue blocking itself violates issue_dependencies_no_self_dependency.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("add_issue_dependency", "INSERT")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.ADD_ISSUE_DEPENDENCY, (blocker_issue_id, blocked_issue_id, created_by))
         return cur.rowcount
@@ -532,6 +647,9 @@ async def remove_issue_dependency(
     conn: psycopg.AsyncConnection[Any], *, blocker_issue_id: int, blocked_issue_id: int
 ) -> int:
     """Remove a dependency edge; returns 1 if it existed."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("remove_issue_dependency", "DELETE")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.REMOVE_ISSUE_DEPENDENCY, (blocker_issue_id, blocked_issue_id))
         return cur.rowcount
@@ -541,6 +659,7 @@ async def list_issues_blocked_by(
     conn: psycopg.AsyncConnection[Any], *, blocker_issue_id: int
 ) -> list[models.Issue]:
     """The issues that this issue blocks."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.LIST_ISSUES_BLOCKED_BY, (blocker_issue_id,))
         rows = await cur.fetchall()
@@ -556,6 +675,7 @@ async def iter_list_issues_blocked_by(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.aclosing``) before the transaction ends.
     """
+
     async with AsyncServerStream(conn, "list_issues_blocked_by", batch_size) as stream:
         await stream.execute(q.LIST_ISSUES_BLOCKED_BY, (blocker_issue_id,))
         while rows := await stream.fetch():
@@ -567,6 +687,7 @@ async def list_issue_blockers(
     conn: psycopg.AsyncConnection[Any], *, blocked_issue_id: int
 ) -> list[models.Issue]:
     """The issues that block this issue (what must be done first)."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.LIST_ISSUE_BLOCKERS, (blocked_issue_id,))
         rows = await cur.fetchall()
@@ -582,6 +703,7 @@ async def iter_list_issue_blockers(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.aclosing``) before the transaction ends.
     """
+
     async with AsyncServerStream(conn, "list_issue_blockers", batch_size) as stream:
         await stream.execute(q.LIST_ISSUE_BLOCKERS, (blocked_issue_id,))
         while rows := await stream.fetch():
@@ -596,6 +718,9 @@ async def add_subtask(
     subtasks. Adding the same pair again returns the existing row; a child that
     already has another parent violates subtasks_one_parent.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("add_subtask", "INSERT")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.ADD_SUBTASK, (parent_issue_id, child_issue_id))
         r = await cur.fetchone()
@@ -606,6 +731,9 @@ async def remove_subtask(
     conn: psycopg.AsyncConnection[Any], *, parent_issue_id: int, child_issue_id: int
 ) -> int:
     """Detach a subtask from its parent; returns 1 if it was attached."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("remove_subtask", "DELETE")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.REMOVE_SUBTASK, (parent_issue_id, child_issue_id))
         return cur.rowcount
@@ -615,6 +743,7 @@ async def list_subtasks(
     conn: psycopg.AsyncConnection[Any], *, parent_issue_id: int
 ) -> list[models.Issue]:
     """The subtasks of an issue, in their order."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.LIST_SUBTASKS, (parent_issue_id,))
         rows = await cur.fetchall()
@@ -630,6 +759,7 @@ async def iter_list_subtasks(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.aclosing``) before the transaction ends.
     """
+
     async with AsyncServerStream(conn, "list_subtasks", batch_size) as stream:
         await stream.execute(q.LIST_SUBTASKS, (parent_issue_id,))
         while rows := await stream.fetch():
@@ -641,6 +771,7 @@ async def get_parent_issue(
     conn: psycopg.AsyncConnection[Any], *, child_issue_id: int
 ) -> models.Issue | None:
     """The parent of a subtask, if it has one."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.GET_PARENT_ISSUE, (child_issue_id,))
         r = await cur.fetchone()
@@ -653,6 +784,9 @@ async def pin_issue(
     """Pin an issue at the end of its repository's pinned list. Pinning a pinned issue
     returns its existing row unchanged; NULL when the issue does not exist.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("pin_issue", "INSERT")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.PIN_ISSUE, (pinned_by, issue_id))
         r = await cur.fetchone()
@@ -661,6 +795,9 @@ async def pin_issue(
 
 async def unpin_issue(conn: psycopg.AsyncConnection[Any], *, issue_id: int) -> int:
     """Unpin an issue; returns 1 if it was pinned. The others keep their order."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("unpin_issue", "DELETE")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.UNPIN_ISSUE, (issue_id,))
         return cur.rowcount
@@ -674,6 +811,9 @@ async def move_pinned_issue(
     checked at statement end). Returns the pins in their new order; empty when the
     issue is not pinned.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("move_pinned_issue", "a data-modifying WITH (UPDATE)")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.MOVE_PINNED_ISSUE, (issue_id, position))
         rows = await cur.fetchall()
@@ -689,6 +829,9 @@ async def iter_move_pinned_issue(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.aclosing``) before the transaction ends.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("move_pinned_issue", "a data-modifying WITH (UPDATE)")
+
     async with AsyncServerStream(conn, "move_pinned_issue", batch_size) as stream:
         await stream.execute(q.MOVE_PINNED_ISSUE, (issue_id, position))
         while rows := await stream.fetch():
@@ -700,6 +843,7 @@ async def list_pinned_issues(
     conn: psycopg.AsyncConnection[Any], *, repository_id: int
 ) -> list[models.Issue]:
     """A repository's pinned issues in display order."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.LIST_PINNED_ISSUES, (repository_id,))
         rows = await cur.fetchall()
@@ -715,6 +859,7 @@ async def iter_list_pinned_issues(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.aclosing``) before the transaction ends.
     """
+
     async with AsyncServerStream(conn, "list_pinned_issues", batch_size) as stream:
         await stream.execute(q.LIST_PINNED_ISSUES, (repository_id,))
         while rows := await stream.fetch():
@@ -731,6 +876,9 @@ async def create_mention(
     mentioned_by: int | None = None,
 ) -> models.Mention:
     """Record an @-mention of a user in an issue body (comment_id NULL) or a comment."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("create_mention", "INSERT")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.CREATE_MENTION, (issue_id, comment_id, mentioned_user_id, mentioned_by))
         r = await cur.fetchone()
@@ -751,6 +899,7 @@ async def list_mentions_for_user(
     """One page of the mentions of a user, newest first (their notification feed).
     Keyset: pass the created_at and id of the last mention of the previous page.
     """
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(
             q.LIST_MENTIONS_FOR_USER, (mentioned_user_id, before_created_at, before_id, page_size)
@@ -774,6 +923,7 @@ async def iter_list_mentions_for_user(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.aclosing``) before the transaction ends.
     """
+
     async with AsyncServerStream(conn, "list_mentions_for_user", batch_size) as stream:
         await stream.execute(
             q.LIST_MENTIONS_FOR_USER, (mentioned_user_id, before_created_at, before_id, page_size)
@@ -794,6 +944,9 @@ async def add_reaction(
     """React with an emoji on exactly one of an issue or a comment. Idempotent: returns
     1 when added, 0 when the user had already reacted so.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("add_reaction", "INSERT")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.ADD_REACTION, (user_id, issue_id, comment_id, emoji))
         return cur.rowcount
@@ -808,6 +961,9 @@ async def remove_reaction(
     comment_id: int | None = None,
 ) -> int:
     """Take a reaction back from an issue or a comment; returns 1 if it existed."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("remove_reaction", "DELETE")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.REMOVE_REACTION, (user_id, emoji, issue_id, comment_id))
         return cur.rowcount
@@ -817,6 +973,7 @@ async def count_issue_reactions(
     conn: psycopg.AsyncConnection[Any], *, issue_id: int
 ) -> list[q.CountIssueReactionsRow]:
     """Reaction counts on an issue, grouped by emoji, most used first."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.COUNT_ISSUE_REACTIONS, (issue_id,))
         rows = await cur.fetchall()
@@ -832,6 +989,7 @@ async def iter_count_issue_reactions(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.aclosing``) before the transaction ends.
     """
+
     async with AsyncServerStream(conn, "count_issue_reactions", batch_size) as stream:
         await stream.execute(q.COUNT_ISSUE_REACTIONS, (issue_id,))
         while rows := await stream.fetch():
@@ -843,6 +1001,7 @@ async def count_comment_reactions(
     conn: psycopg.AsyncConnection[Any], *, comment_id: int
 ) -> list[q.CountCommentReactionsRow]:
     """Reaction counts on a comment, grouped by emoji, most used first."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.COUNT_COMMENT_REACTIONS, (comment_id,))
         rows = await cur.fetchall()
@@ -858,6 +1017,7 @@ async def iter_count_comment_reactions(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.aclosing``) before the transaction ends.
     """
+
     async with AsyncServerStream(conn, "count_comment_reactions", batch_size) as stream:
         await stream.execute(q.COUNT_COMMENT_REACTIONS, (comment_id,))
         while rows := await stream.fetch():
@@ -874,6 +1034,9 @@ async def create_issue_event(
     payload: JsonInput,
 ) -> models.IssueEvent:
     """Append an event to an issue's history."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("create_issue_event", "INSERT")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.CREATE_ISSUE_EVENT, (issue_id, actor_id, event_type, Jsonb(payload)))
         r = await cur.fetchone()
@@ -894,6 +1057,7 @@ async def list_issue_events(
     """One page of an issue's history, oldest first. Keyset: pass the created_at and
     id of the last event of the previous page.
     """
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.LIST_ISSUE_EVENTS, (issue_id, after_created_at, after_id, page_size))
         rows = await cur.fetchall()
@@ -915,6 +1079,7 @@ async def iter_list_issue_events(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.aclosing``) before the transaction ends.
     """
+
     async with AsyncServerStream(conn, "list_issue_events", batch_size) as stream:
         await stream.execute(q.LIST_ISSUE_EVENTS, (issue_id, after_created_at, after_id, page_size))
         while rows := await stream.fetch():

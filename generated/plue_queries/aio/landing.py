@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import AsyncGenerator
-from typing import Any
+from typing import Any, Final
 
 import psycopg
 from psycopg.rows import tuple_row
@@ -14,7 +14,29 @@ from psycopg.types.json import Jsonb
 from plue_queries import enums, models
 from plue_queries import landing as q
 from plue_queries._streams import AsyncServerStream
-from plue_queries.types import JsonInput, NoRowError
+from plue_queries.types import JsonInput, NoRowError, ReadOnlyConnectionError
+
+# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
+# refuse a read-only connection (``conn.read_only``) before sending anything.
+READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
+    {
+        "count_landing_approvals",
+        "count_landing_requests_by_status",
+        "count_unresolved_landing_line_comments",
+        "get_landing_line_comment",
+        "get_landing_request",
+        "get_open_landing_request_for_change",
+        "iter_count_landing_requests_by_status",
+        "iter_list_landing_line_comments",
+        "iter_list_landing_requests_by_status",
+        "iter_list_landing_reviews",
+        "iter_list_next_landable",
+        "list_landing_line_comments",
+        "list_landing_requests_by_status",
+        "list_landing_reviews",
+        "list_next_landable",
+    }
+)
 
 
 async def submit_landing_request(
@@ -31,6 +53,9 @@ async def submit_landing_request(
     """Submit a change (and the stack below it) for landing. A change has at most one
     open request per repository (UniqueViolation otherwise).
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("submit_landing_request", "INSERT")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(
             q.SUBMIT_LANDING_REQUEST,
@@ -55,6 +80,7 @@ async def get_landing_request(
     conn: psycopg.AsyncConnection[Any], *, id: int
 ) -> models.LandingQueue | None:
     """A landing request by id."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.GET_LANDING_REQUEST, (id,))
         r = await cur.fetchone()
@@ -65,6 +91,7 @@ async def get_open_landing_request_for_change(
     conn: psycopg.AsyncConnection[Any], *, repository_id: int, change_id: str
 ) -> models.LandingQueue | None:
     """The open (not landed, not abandoned) landing request of a change, if any."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.GET_OPEN_LANDING_REQUEST_FOR_CHANGE, (repository_id, change_id))
         r = await cur.fetchone()
@@ -83,6 +110,7 @@ async def list_landing_requests_by_status(
     """One page of a repository's landing requests in a status, newest first. Pass the
     last row's created_at and id to get the next page.
     """
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(
             q.LIST_LANDING_REQUESTS_BY_STATUS,
@@ -108,6 +136,7 @@ async def iter_list_landing_requests_by_status(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.aclosing``) before the transaction ends.
     """
+
     async with AsyncServerStream(conn, "list_landing_requests_by_status", batch_size) as stream:
         await stream.execute(
             q.LIST_LANDING_REQUESTS_BY_STATUS,
@@ -122,6 +151,7 @@ async def count_landing_requests_by_status(
     conn: psycopg.AsyncConnection[Any], *, repository_id: int
 ) -> list[q.CountLandingRequestsByStatusRow]:
     """Count a repository's landing requests per status (for the queue dashboard)."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.COUNT_LANDING_REQUESTS_BY_STATUS, (repository_id,))
         rows = await cur.fetchall()
@@ -139,6 +169,7 @@ async def iter_count_landing_requests_by_status(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.aclosing``) before the transaction ends.
     """
+
     async with AsyncServerStream(conn, "count_landing_requests_by_status", batch_size) as stream:
         await stream.execute(q.COUNT_LANDING_REQUESTS_BY_STATUS, (repository_id,))
         while rows := await stream.fetch():
@@ -157,6 +188,9 @@ async def update_landing_request(
     """Edit the title, description and stack of an open request (the change was
     rewritten or its stack changed). Returns NULL once landed or abandoned.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("update_landing_request", "UPDATE")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.UPDATE_LANDING_REQUEST, (title, description, stack_change_ids, id))
         r = await cur.fetchone()
@@ -174,6 +208,9 @@ async def transition_landing_request(
     any open status -> abandoned -> pending (reopen).
     Landing and conflicts have their own queries: they record more than the status.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("transition_landing_request", "UPDATE")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.TRANSITION_LANDING_REQUEST, (to_status, id))
         r = await cur.fetchone()
@@ -187,6 +224,9 @@ async def record_landing_conflicts(
     becomes conflicted; a request still in review just carries the flag. Returns
     NULL for a landed or abandoned request.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("record_landing_conflicts", "UPDATE")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.RECORD_LANDING_CONFLICTS, (Jsonb(conflict_info), id))
         r = await cur.fetchone()
@@ -199,6 +239,9 @@ async def clear_landing_conflicts(
     """Clear the conflicts of a request once they are resolved; a conflicted request
     goes back to the queue.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("clear_landing_conflicts", "UPDATE")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.CLEAR_LANDING_CONFLICTS, (id,))
         r = await cur.fetchone()
@@ -215,6 +258,9 @@ async def mark_landing_landed(
     """Finish a landing: only a request in status landing becomes landed, with the
     commit it landed as, who landed it and when. Returns NULL otherwise.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("mark_landing_landed", "UPDATE")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.MARK_LANDING_LANDED, (landed_commit_id, landed_by, id))
         r = await cur.fetchone()
@@ -227,6 +273,7 @@ async def list_next_landable(
     """The next queued, conflict-free requests of a repository in queue order (oldest
     submission first), without claiming them.
     """
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.LIST_NEXT_LANDABLE, (repository_id, max_count))
         rows = await cur.fetchall()
@@ -246,6 +293,7 @@ async def iter_list_next_landable(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.aclosing``) before the transaction ends.
     """
+
     async with AsyncServerStream(conn, "list_next_landable", batch_size) as stream:
         await stream.execute(q.LIST_NEXT_LANDABLE, (repository_id, max_count))
         while rows := await stream.fetch():
@@ -261,6 +309,9 @@ async def claim_next_landable(
     (ids picked with SKIP LOCKED in a materialized CTE, then updated). Rows come
     back in queue order, which UPDATE ... RETURNING alone does not promise.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("claim_next_landable", "a data-modifying WITH (UPDATE)")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.CLAIM_NEXT_LANDABLE, (repository_id, max_count))
         rows = await cur.fetchall()
@@ -280,6 +331,9 @@ async def iter_claim_next_landable(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.aclosing``) before the transaction ends.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("claim_next_landable", "a data-modifying WITH (UPDATE)")
+
     async with AsyncServerStream(conn, "claim_next_landable", batch_size) as stream:
         await stream.execute(q.CLAIM_NEXT_LANDABLE, (repository_id, max_count))
         while rows := await stream.fetch():
@@ -289,6 +343,9 @@ async def iter_claim_next_landable(
 
 async def delete_landing_request(conn: psycopg.AsyncConnection[Any], *, id: int) -> int:
     """Delete a landing request with its reviews and comments."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("delete_landing_request", "DELETE")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.DELETE_LANDING_REQUEST, (id,))
         return cur.rowcount
@@ -305,6 +362,9 @@ async def upsert_landing_review(
     """Record a reviewer's verdict; a reviewer has one review per request, so a second
     verdict replaces the first.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("upsert_landing_review", "INSERT")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.UPSERT_LANDING_REVIEW, (landing_id, reviewer_id, state, body))
         r = await cur.fetchone()
@@ -318,6 +378,7 @@ async def list_landing_reviews(
     conn: psycopg.AsyncConnection[Any], *, landing_id: int
 ) -> list[models.LandingReview]:
     """The reviews of a landing request, oldest first."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.LIST_LANDING_REVIEWS, (landing_id,))
         rows = await cur.fetchall()
@@ -333,6 +394,7 @@ async def iter_list_landing_reviews(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.aclosing``) before the transaction ends.
     """
+
     async with AsyncServerStream(conn, "list_landing_reviews", batch_size) as stream:
         await stream.execute(q.LIST_LANDING_REVIEWS, (landing_id,))
         while rows := await stream.fetch():
@@ -344,6 +406,9 @@ async def delete_landing_review(
     conn: psycopg.AsyncConnection[Any], *, landing_id: int, reviewer_id: int
 ) -> int:
     """Withdraw a reviewer's review."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("delete_landing_review", "DELETE")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.DELETE_LANDING_REVIEW, (landing_id, reviewer_id))
         return cur.rowcount
@@ -353,6 +418,7 @@ async def count_landing_approvals(
     conn: psycopg.AsyncConnection[Any], *, landing_id: int
 ) -> q.CountLandingApprovalsRow:
     """How many reviewers approve and how many request changes (the landing gate)."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.COUNT_LANDING_APPROVALS, (landing_id,))
         r = await cur.fetchone()
@@ -373,6 +439,9 @@ async def create_landing_line_comment(
     body: str,
 ) -> models.LandingLineComment:
     """Comment on one line of a landing request's diff."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("create_landing_line_comment", "INSERT")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(
             q.CREATE_LANDING_LINE_COMMENT, (landing_id, author_id, file_path, line, side, body)
@@ -388,6 +457,7 @@ async def get_landing_line_comment(
     conn: psycopg.AsyncConnection[Any], *, id: int
 ) -> models.LandingLineComment | None:
     """A line comment by id."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.GET_LANDING_LINE_COMMENT, (id,))
         r = await cur.fetchone()
@@ -400,6 +470,7 @@ async def list_landing_line_comments(
     """The line comments of a landing request in reading order: by file, line, then
     creation.
     """
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.LIST_LANDING_LINE_COMMENTS, (landing_id,))
         rows = await cur.fetchall()
@@ -415,6 +486,7 @@ async def iter_list_landing_line_comments(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.aclosing``) before the transaction ends.
     """
+
     async with AsyncServerStream(conn, "list_landing_line_comments", batch_size) as stream:
         await stream.execute(q.LIST_LANDING_LINE_COMMENTS, (landing_id,))
         while rows := await stream.fetch():
@@ -426,6 +498,9 @@ async def update_landing_line_comment(
     conn: psycopg.AsyncConnection[Any], *, body: str, id: int
 ) -> models.LandingLineComment | None:
     """Edit a line comment's text."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("update_landing_line_comment", "UPDATE")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.UPDATE_LANDING_LINE_COMMENT, (body, id))
         r = await cur.fetchone()
@@ -436,6 +511,9 @@ async def resolve_landing_line_comment(
     conn: psycopg.AsyncConnection[Any], *, resolved_by: int | None = None, id: int
 ) -> models.LandingLineComment | None:
     """Mark a line comment resolved, by whom and when; NULL if it already was."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("resolve_landing_line_comment", "UPDATE")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.RESOLVE_LANDING_LINE_COMMENT, (resolved_by, id))
         r = await cur.fetchone()
@@ -446,6 +524,9 @@ async def unresolve_landing_line_comment(
     conn: psycopg.AsyncConnection[Any], *, id: int
 ) -> models.LandingLineComment | None:
     """Reopen a resolved line comment; NULL if it was not resolved."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("unresolve_landing_line_comment", "UPDATE")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.UNRESOLVE_LANDING_LINE_COMMENT, (id,))
         r = await cur.fetchone()
@@ -456,6 +537,7 @@ async def count_unresolved_landing_line_comments(
     conn: psycopg.AsyncConnection[Any], *, landing_id: int
 ) -> int:
     """How many line comments of a request are still unresolved (blocks landing)."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.COUNT_UNRESOLVED_LANDING_LINE_COMMENTS, (landing_id,))
         r = await cur.fetchone()
@@ -467,6 +549,9 @@ async def count_unresolved_landing_line_comments(
 
 async def delete_landing_line_comment(conn: psycopg.AsyncConnection[Any], *, id: int) -> int:
     """Delete a line comment."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("delete_landing_line_comment", "DELETE")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.DELETE_LANDING_LINE_COMMENT, (id,))
         return cur.rowcount

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import AsyncGenerator
-from typing import Any
+from typing import Any, Final
 
 import psycopg
 from psycopg.rows import tuple_row
@@ -13,7 +13,20 @@ from psycopg.rows import tuple_row
 from plue_queries import llm_usage as q
 from plue_queries import models
 from plue_queries._streams import AsyncServerStream
-from plue_queries.types import NoRowError
+from plue_queries.types import NoRowError, ReadOnlyConnectionError
+
+# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
+# refuse a read-only connection (``conn.read_only``) before sending anything.
+READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
+    {
+        "iter_llm_usage_by_day",
+        "iter_llm_usage_by_model",
+        "llm_usage_by_day",
+        "llm_usage_by_model",
+        "llm_usage_for_session",
+        "user_llm_cost_since",
+    }
+)
 
 
 async def record_llm_usage(
@@ -29,6 +42,9 @@ async def record_llm_usage(
     cost_micro_usd: int,
 ) -> models.LlmUsage:
     """Record one LLM call's usage and cost, linked to the session or run it served."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("record_llm_usage", "INSERT")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(
             q.RECORD_LLM_USAGE,
@@ -54,6 +70,7 @@ async def llm_usage_by_model(
     conn: psycopg.AsyncConnection[Any], *, since: datetime.datetime, until: datetime.datetime
 ) -> list[q.LlmUsageByModelRow]:
     """Calls, tokens and cost per model over [since, until), biggest spender first."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.LLM_USAGE_BY_MODEL, (since, until))
         rows = await cur.fetchall()
@@ -73,6 +90,7 @@ async def iter_llm_usage_by_model(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.aclosing``) before the transaction ends.
     """
+
     async with AsyncServerStream(conn, "llm_usage_by_model", batch_size) as stream:
         await stream.execute(q.LLM_USAGE_BY_MODEL, (since, until))
         while rows := await stream.fetch():
@@ -88,6 +106,7 @@ async def llm_usage_by_day(
     model: str | None = None,
 ) -> list[q.LlmUsageByDayRow]:
     """Calls, tokens and cost per UTC day over [since, until), optionally of one model."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.LLM_USAGE_BY_DAY, (since, until, model))
         rows = await cur.fetchall()
@@ -108,6 +127,7 @@ async def iter_llm_usage_by_day(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.aclosing``) before the transaction ends.
     """
+
     async with AsyncServerStream(conn, "llm_usage_by_day", batch_size) as stream:
         await stream.execute(q.LLM_USAGE_BY_DAY, (since, until, model))
         while rows := await stream.fetch():
@@ -119,6 +139,7 @@ async def llm_usage_for_session(
     conn: psycopg.AsyncConnection[Any], *, session_id: int | None = None
 ) -> q.LlmUsageForSessionRow:
     """Calls, tokens and cost of one agent session (zeros when it made no calls)."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.LLM_USAGE_FOR_SESSION, (session_id,))
         r = await cur.fetchone()
@@ -132,6 +153,7 @@ async def user_llm_cost_since(
     conn: psycopg.AsyncConnection[Any], *, user_id: int | None = None, since: datetime.datetime
 ) -> int:
     """A user's spend since a moment, for budget checks before the next call."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.USER_LLM_COST_SINCE, (user_id, since))
         r = await cur.fetchone()
@@ -145,6 +167,9 @@ async def delete_llm_usage_before(
     conn: psycopg.AsyncConnection[Any], *, before: datetime.datetime
 ) -> int:
     """Retention: drop usage records older than a cutoff."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("delete_llm_usage_before", "DELETE")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.DELETE_LLM_USAGE_BEFORE, (before,))
         return cur.rowcount

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import AsyncGenerator
-from typing import Any
+from typing import Any, Final
 
 import psycopg
 from psycopg.rows import tuple_row
@@ -13,7 +13,18 @@ from psycopg.rows import tuple_row
 from plue_queries import enums, models
 from plue_queries import milestones as q
 from plue_queries._streams import AsyncServerStream
-from plue_queries.types import NoRowError
+from plue_queries.types import NoRowError, ReadOnlyConnectionError
+
+# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
+# refuse a read-only connection (``conn.read_only``) before sending anything.
+READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
+    {
+        "get_milestone",
+        "get_milestone_by_title",
+        "iter_list_milestones_with_counts",
+        "list_milestones_with_counts",
+    }
+)
 
 
 async def create_milestone(
@@ -25,6 +36,9 @@ async def create_milestone(
     due_date: datetime.date | None = None,
 ) -> models.Milestone:
     """Create a milestone in a repository."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("create_milestone", "INSERT")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.CREATE_MILESTONE, (repository_id, title, description, due_date))
         r = await cur.fetchone()
@@ -36,6 +50,7 @@ async def create_milestone(
 
 async def get_milestone(conn: psycopg.AsyncConnection[Any], *, id: int) -> models.Milestone | None:
     """Fetch a milestone by id."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.GET_MILESTONE, (id,))
         r = await cur.fetchone()
@@ -46,6 +61,7 @@ async def get_milestone_by_title(
     conn: psycopg.AsyncConnection[Any], *, repository_id: int, title: str
 ) -> models.Milestone | None:
     """Fetch a milestone by its title within a repository."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.GET_MILESTONE_BY_TITLE, (repository_id, title))
         r = await cur.fetchone()
@@ -66,6 +82,7 @@ async def list_milestones_with_counts(
     (possibly NULL) and id of the last row of the previous page; after_id NULL
     starts from the beginning.
     """
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(
             q.LIST_MILESTONES_WITH_COUNTS,
@@ -106,6 +123,7 @@ async def iter_list_milestones_with_counts(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.aclosing``) before the transaction ends.
     """
+
     async with AsyncServerStream(conn, "list_milestones_with_counts", batch_size) as stream:
         await stream.execute(
             q.LIST_MILESTONES_WITH_COUNTS,
@@ -139,6 +157,9 @@ async def update_milestone(
     """Change a milestone's title, description or due date; a NULL title or description
     keeps the current value, while due_date is always set (NULL clears it).
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("update_milestone", "UPDATE")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.UPDATE_MILESTONE, (title, description, due_date, id))
         r = await cur.fetchone()
@@ -149,6 +170,9 @@ async def close_milestone(
     conn: psycopg.AsyncConnection[Any], *, id: int
 ) -> models.Milestone | None:
     """Close a milestone. Closing a closed milestone keeps its original closed_at."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("close_milestone", "UPDATE")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.CLOSE_MILESTONE, (id,))
         r = await cur.fetchone()
@@ -159,6 +183,9 @@ async def reopen_milestone(
     conn: psycopg.AsyncConnection[Any], *, id: int
 ) -> models.Milestone | None:
     """Reopen a milestone, clearing closed_at."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("reopen_milestone", "UPDATE")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.REOPEN_MILESTONE, (id,))
         r = await cur.fetchone()
@@ -167,6 +194,9 @@ async def reopen_milestone(
 
 async def delete_milestone(conn: psycopg.AsyncConnection[Any], *, id: int) -> int:
     """Delete a milestone; its issues stay, without a milestone. Returns 1 if it existed."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("delete_milestone", "DELETE")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.DELETE_MILESTONE, (id,))
         return cur.rowcount

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import AsyncGenerator
-from typing import Any
+from typing import Any, Final
 
 import psycopg
 from psycopg.rows import tuple_row
@@ -14,7 +14,35 @@ from psycopg.types.json import Jsonb
 from plue_queries import enums, models
 from plue_queries import pull_requests as q
 from plue_queries._streams import AsyncServerStream
-from plue_queries.types import JsonInput, NoRowError
+from plue_queries.types import JsonInput, NoRowError, ReadOnlyConnectionError
+
+# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
+# refuse a read-only connection (``conn.read_only``) before sending anything.
+READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
+    {
+        "count_pull_requests_by_state",
+        "count_review_verdicts",
+        "count_unresolved_pull_request_conflicts",
+        "get_open_pull_request_for_branches",
+        "get_pull_request",
+        "get_pull_request_by_number",
+        "get_review",
+        "get_review_comment",
+        "iter_count_pull_requests_by_state",
+        "iter_list_pull_request_conflicts",
+        "iter_list_pull_requests_by_state",
+        "iter_list_review_comments_by_pull_request",
+        "iter_list_review_comments_by_review",
+        "iter_list_reviews",
+        "iter_list_unresolved_conflicts",
+        "list_pull_request_conflicts",
+        "list_pull_requests_by_state",
+        "list_review_comments_by_pull_request",
+        "list_review_comments_by_review",
+        "list_reviews",
+        "list_unresolved_conflicts",
+    }
+)
 
 
 async def create_pull_request(
@@ -31,6 +59,9 @@ async def create_pull_request(
     """Open a pull request; its number comes from the base repository's shared
     issue/PR counter, so numbers never collide under concurrency.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("create_pull_request", "INSERT")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(
             q.CREATE_PULL_REQUEST,
@@ -55,6 +86,7 @@ async def get_pull_request(
     conn: psycopg.AsyncConnection[Any], *, id: int
 ) -> models.PullRequest | None:
     """A pull request by id."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.GET_PULL_REQUEST, (id,))
         r = await cur.fetchone()
@@ -65,6 +97,7 @@ async def get_pull_request_by_number(
     conn: psycopg.AsyncConnection[Any], *, base_repository_id: int, pr_number: int
 ) -> models.PullRequest | None:
     """A pull request by its number in the base repository (what URLs carry)."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.GET_PULL_REQUEST_BY_NUMBER, (base_repository_id, pr_number))
         r = await cur.fetchone()
@@ -82,6 +115,7 @@ async def get_open_pull_request_for_branches(
     """The open pull request from a head branch into a base branch, if any (to avoid
     opening a duplicate).
     """
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(
             q.GET_OPEN_PULL_REQUEST_FOR_BRANCHES,
@@ -103,6 +137,7 @@ async def list_pull_requests_by_state(
     """One page of a repository's pull requests in a state, newest first. Pass the
     last row's created_at and id to get the next page.
     """
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(
             q.LIST_PULL_REQUESTS_BY_STATE,
@@ -128,6 +163,7 @@ async def iter_list_pull_requests_by_state(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.aclosing``) before the transaction ends.
     """
+
     async with AsyncServerStream(conn, "list_pull_requests_by_state", batch_size) as stream:
         await stream.execute(
             q.LIST_PULL_REQUESTS_BY_STATE,
@@ -142,6 +178,7 @@ async def count_pull_requests_by_state(
     conn: psycopg.AsyncConnection[Any], *, base_repository_id: int
 ) -> list[q.CountPullRequestsByStateRow]:
     """How many pull requests a repository has in each state (tab counters)."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.COUNT_PULL_REQUESTS_BY_STATE, (base_repository_id,))
         rows = await cur.fetchall()
@@ -157,6 +194,7 @@ async def iter_count_pull_requests_by_state(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.aclosing``) before the transaction ends.
     """
+
     async with AsyncServerStream(conn, "count_pull_requests_by_state", batch_size) as stream:
         await stream.execute(q.COUNT_PULL_REQUESTS_BY_STATE, (base_repository_id,))
         while rows := await stream.fetch():
@@ -170,6 +208,9 @@ async def update_pull_request(
     """Edit the title, body and target branch of an open pull request; NULL once it
     is closed or merged.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("update_pull_request", "UPDATE")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.UPDATE_PULL_REQUEST, (title, body, base_branch, id))
         r = await cur.fetchone()
@@ -187,6 +228,9 @@ async def update_pull_request_stats(
     id: int,
 ) -> models.PullRequest | None:
     """Store the diff statistics and merge base computed for the current head."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("update_pull_request_stats", "UPDATE")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(
             q.UPDATE_PULL_REQUEST_STATS,
@@ -207,6 +251,9 @@ async def merge_pull_request(
     """Merge an open, conflict-free pull request, recording how, as which commit, by
     whom and when. Returns NULL (and changes nothing) otherwise.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("merge_pull_request", "UPDATE")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.MERGE_PULL_REQUEST, (merge_style, merged_commit_id, merged_by, id))
         r = await cur.fetchone()
@@ -217,6 +264,9 @@ async def close_pull_request(
     conn: psycopg.AsyncConnection[Any], *, id: int
 ) -> models.PullRequest | None:
     """Close an open pull request without merging; NULL unless it was open."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("close_pull_request", "UPDATE")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.CLOSE_PULL_REQUEST, (id,))
         r = await cur.fetchone()
@@ -227,6 +277,9 @@ async def reopen_pull_request(
     conn: psycopg.AsyncConnection[Any], *, id: int
 ) -> models.PullRequest | None:
     """Reopen a closed (not merged) pull request; NULL otherwise."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("reopen_pull_request", "UPDATE")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.REOPEN_PULL_REQUEST, (id,))
         r = await cur.fetchone()
@@ -235,6 +288,9 @@ async def reopen_pull_request(
 
 async def delete_pull_request(conn: psycopg.AsyncConnection[Any], *, id: int) -> int:
     """Delete a pull request with its reviews, comments and conflicts."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("delete_pull_request", "DELETE")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.DELETE_PULL_REQUEST, (id,))
         return cur.rowcount
@@ -249,6 +305,9 @@ async def create_review(
     commit_id: str | None = None,
 ) -> models.Review:
     """Start a review (state pending until submitted) against a head commit."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("create_review", "INSERT")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.CREATE_REVIEW, (pull_request_id, reviewer_id, body, commit_id))
         r = await cur.fetchone()
@@ -260,6 +319,7 @@ async def create_review(
 
 async def get_review(conn: psycopg.AsyncConnection[Any], *, id: int) -> models.Review | None:
     """A review by id."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.GET_REVIEW, (id,))
         r = await cur.fetchone()
@@ -270,6 +330,7 @@ async def list_reviews(
     conn: psycopg.AsyncConnection[Any], *, pull_request_id: int
 ) -> list[models.Review]:
     """The reviews of a pull request, oldest first."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.LIST_REVIEWS, (pull_request_id,))
         rows = await cur.fetchall()
@@ -285,6 +346,7 @@ async def iter_list_reviews(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.aclosing``) before the transaction ends.
     """
+
     async with AsyncServerStream(conn, "list_reviews", batch_size) as stream:
         await stream.execute(q.LIST_REVIEWS, (pull_request_id,))
         while rows := await stream.fetch():
@@ -296,6 +358,9 @@ async def submit_review(
     conn: psycopg.AsyncConnection[Any], *, state: enums.ReviewState, body: str, id: int
 ) -> models.Review | None:
     """Submit a pending review with its verdict; NULL if it was already submitted."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("submit_review", "UPDATE")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.SUBMIT_REVIEW, (state, body, id))
         r = await cur.fetchone()
@@ -306,6 +371,9 @@ async def dismiss_review(conn: psycopg.AsyncConnection[Any], *, id: int) -> mode
     """Dismiss a submitted review (e.g. after new commits); NULL if it was pending or
     already dismissed.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("dismiss_review", "UPDATE")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.DISMISS_REVIEW, (id,))
         r = await cur.fetchone()
@@ -316,6 +384,7 @@ async def count_review_verdicts(
     conn: psycopg.AsyncConnection[Any], *, pull_request_id: int
 ) -> q.CountReviewVerdictsRow:
     """How many distinct reviewers currently approve or request changes."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.COUNT_REVIEW_VERDICTS, (pull_request_id,))
         r = await cur.fetchone()
@@ -327,6 +396,9 @@ async def count_review_verdicts(
 
 async def delete_review(conn: psycopg.AsyncConnection[Any], *, id: int) -> int:
     """Delete a review with its comments."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("delete_review", "DELETE")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.DELETE_REVIEW, (id,))
         return cur.rowcount
@@ -346,6 +418,9 @@ async def create_review_comment(
     """Add an inline comment to a review; the pull request is taken from the review,
     so the two can never disagree. NULL if the review does not exist.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("create_review_comment", "INSERT")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(
             q.CREATE_REVIEW_COMMENT,
@@ -359,6 +434,7 @@ async def get_review_comment(
     conn: psycopg.AsyncConnection[Any], *, id: int
 ) -> models.ReviewComment | None:
     """A review comment by id."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.GET_REVIEW_COMMENT, (id,))
         r = await cur.fetchone()
@@ -371,6 +447,7 @@ async def list_review_comments_by_pull_request(
     """All inline comments of a pull request in reading order: by file, line, then
     creation.
     """
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.LIST_REVIEW_COMMENTS_BY_PULL_REQUEST, (pull_request_id,))
         rows = await cur.fetchall()
@@ -386,6 +463,7 @@ async def iter_list_review_comments_by_pull_request(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.aclosing``) before the transaction ends.
     """
+
     async with AsyncServerStream(
         conn, "list_review_comments_by_pull_request", batch_size
     ) as stream:
@@ -399,6 +477,7 @@ async def list_review_comments_by_review(
     conn: psycopg.AsyncConnection[Any], *, review_id: int
 ) -> list[models.ReviewComment]:
     """The comments of one review, in creation order."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.LIST_REVIEW_COMMENTS_BY_REVIEW, (review_id,))
         rows = await cur.fetchall()
@@ -414,6 +493,7 @@ async def iter_list_review_comments_by_review(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.aclosing``) before the transaction ends.
     """
+
     async with AsyncServerStream(conn, "list_review_comments_by_review", batch_size) as stream:
         await stream.execute(q.LIST_REVIEW_COMMENTS_BY_REVIEW, (review_id,))
         while rows := await stream.fetch():
@@ -425,6 +505,9 @@ async def update_review_comment(
     conn: psycopg.AsyncConnection[Any], *, body: str, id: int
 ) -> models.ReviewComment | None:
     """Edit an inline comment's text."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("update_review_comment", "UPDATE")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.UPDATE_REVIEW_COMMENT, (body, id))
         r = await cur.fetchone()
@@ -435,6 +518,9 @@ async def set_review_comment_resolved(
     conn: psycopg.AsyncConnection[Any], *, is_resolved: bool, id: int
 ) -> models.ReviewComment | None:
     """Resolve or reopen an inline comment thread; NULL if it already had that state."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("set_review_comment_resolved", "UPDATE")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.SET_REVIEW_COMMENT_RESOLVED, (is_resolved, id))
         r = await cur.fetchone()
@@ -443,6 +529,9 @@ async def set_review_comment_resolved(
 
 async def delete_review_comment(conn: psycopg.AsyncConnection[Any], *, id: int) -> int:
     """Delete an inline comment and its replies."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("delete_review_comment", "DELETE")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.DELETE_REVIEW_COMMENT, (id,))
         return cur.rowcount
@@ -461,6 +550,9 @@ async def record_conflict(
     """Record a conflicted file of a change (one row per repository, change and file);
     recording it again refreshes the details and reopens it if it was resolved.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("record_conflict", "INSERT")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(
             q.RECORD_CONFLICT,
@@ -477,6 +569,7 @@ async def list_pull_request_conflicts(
     conn: psycopg.AsyncConnection[Any], *, pull_request_id: int | None = None
 ) -> list[models.Conflict]:
     """The conflicts of a pull request by file; unresolved and resolved alike."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.LIST_PULL_REQUEST_CONFLICTS, (pull_request_id,))
         rows = await cur.fetchall()
@@ -495,6 +588,7 @@ async def iter_list_pull_request_conflicts(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.aclosing``) before the transaction ends.
     """
+
     async with AsyncServerStream(conn, "list_pull_request_conflicts", batch_size) as stream:
         await stream.execute(q.LIST_PULL_REQUEST_CONFLICTS, (pull_request_id,))
         while rows := await stream.fetch():
@@ -511,6 +605,7 @@ async def list_unresolved_conflicts(
     page_size: int,
 ) -> list[models.Conflict]:
     """One page of a repository's unresolved conflicts, newest first."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(
             q.LIST_UNRESOLVED_CONFLICTS, (repository_id, before_created_at, before_id, page_size)
@@ -534,6 +629,7 @@ async def iter_list_unresolved_conflicts(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.aclosing``) before the transaction ends.
     """
+
     async with AsyncServerStream(conn, "list_unresolved_conflicts", batch_size) as stream:
         await stream.execute(
             q.LIST_UNRESOLVED_CONFLICTS, (repository_id, before_created_at, before_id, page_size)
@@ -547,6 +643,9 @@ async def resolve_conflict(
     conn: psycopg.AsyncConnection[Any], *, resolved_by: int | None = None, id: int
 ) -> models.Conflict | None:
     """Mark a conflict resolved, by whom and when; NULL if it already was."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("resolve_conflict", "UPDATE")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.RESOLVE_CONFLICT, (resolved_by, id))
         r = await cur.fetchone()
@@ -557,6 +656,7 @@ async def count_unresolved_pull_request_conflicts(
     conn: psycopg.AsyncConnection[Any], *, pull_request_id: int | None = None
 ) -> int:
     """How many conflicts of a pull request are still unresolved (merge gate)."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.COUNT_UNRESOLVED_PULL_REQUEST_CONFLICTS, (pull_request_id,))
         r = await cur.fetchone()

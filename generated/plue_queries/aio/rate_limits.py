@@ -4,13 +4,21 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any
+from typing import Any, Final
 
 import psycopg
 from psycopg.rows import tuple_row
 
 from plue_queries import rate_limits as q
-from plue_queries.types import NoRowError
+from plue_queries.types import NoRowError, ReadOnlyConnectionError
+
+# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
+# refuse a read-only connection (``conn.read_only``) before sending anything.
+READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
+    {
+        "get_rate_limit_count",
+    }
+)
 
 
 async def hit_rate_limit(
@@ -23,6 +31,9 @@ async def hit_rate_limit(
     the window's new count and start (the window ends at window_start + window_size).
     A window_size that is not positive or has months raises InvalidParameterValue.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("hit_rate_limit", "INSERT")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.HIT_RATE_LIMIT, (key, window_size))
         r = await cur.fetchone()
@@ -38,6 +49,7 @@ async def get_rate_limit_count(
     """The count of a key in the window of this size containing now() (0 when it had no
     hits); window_size is checked as in HitRateLimit.
     """
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.GET_RATE_LIMIT_COUNT, (key, window_size))
         r = await cur.fetchone()
@@ -49,6 +61,9 @@ async def get_rate_limit_count(
 
 async def reset_rate_limit(conn: psycopg.AsyncConnection[Any], *, key: str) -> int:
     """Forget every window of a key, of every size, e.g. after a successful login."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("reset_rate_limit", "DELETE")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.RESET_RATE_LIMIT, (key,))
         return cur.rowcount
@@ -60,6 +75,9 @@ async def delete_expired_rate_limits(conn: psycopg.AsyncConnection[Any]) -> int:
     live windows and those that ended since the last run, and `window_start +
     window_size` can't be indexed (timestamptz + interval depends on the TimeZone).
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("delete_expired_rate_limits", "DELETE")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.DELETE_EXPIRED_RATE_LIMITS, ())
         return cur.rowcount

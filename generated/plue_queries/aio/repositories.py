@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import AsyncGenerator
-from typing import Any
+from typing import Any, Final
 
 import psycopg
 from psycopg.rows import tuple_row
@@ -13,7 +13,37 @@ from psycopg.rows import tuple_row
 from plue_queries import models
 from plue_queries import repositories as q
 from plue_queries._streams import AsyncServerStream
-from plue_queries.types import NoRowError
+from plue_queries.types import NoRowError, ReadOnlyConnectionError
+
+# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
+# refuse a read-only connection (``conn.read_only``) before sending anything.
+READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
+    {
+        "get_bookmark",
+        "get_branch",
+        "get_protected_branch",
+        "get_repository_by_id",
+        "get_repository_by_owner_and_name",
+        "iter_list_bookmarks",
+        "iter_list_bookmarks_for_change",
+        "iter_list_branches",
+        "iter_list_protected_branches",
+        "iter_list_public_repositories",
+        "iter_list_public_repositories_by_topic",
+        "iter_list_renamed_branches",
+        "iter_list_repositories_by_owner",
+        "list_bookmarks",
+        "list_bookmarks_for_change",
+        "list_branches",
+        "list_protected_branches",
+        "list_public_repositories",
+        "list_public_repositories_by_topic",
+        "list_renamed_branches",
+        "list_repositories_by_owner",
+        "match_protected_branch",
+        "resolve_branch_name",
+    }
+)
 
 
 async def create_repository(
@@ -27,6 +57,9 @@ async def create_repository(
     topics: list[str],
 ) -> models.Repository:
     """Create a repository; the name must be unique per owner, case-insensitively."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("create_repository", "INSERT")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(
             q.CREATE_REPOSITORY, (owner_id, name, description, is_public, default_branch, topics)
@@ -42,6 +75,7 @@ async def get_repository_by_id(
     conn: psycopg.AsyncConnection[Any], *, id: int
 ) -> models.Repository | None:
     """The repository with this id."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.GET_REPOSITORY_BY_ID, (id,))
         r = await cur.fetchone()
@@ -52,6 +86,7 @@ async def get_repository_by_owner_and_name(
     conn: psycopg.AsyncConnection[Any], *, owner_username: str, name: str
 ) -> models.Repository | None:
     """Resolve an "owner/name" URL, both parts case-insensitively."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.GET_REPOSITORY_BY_OWNER_AND_NAME, (owner_username, name))
         r = await cur.fetchone()
@@ -71,6 +106,7 @@ async def list_repositories_by_owner(
     created_at and id; NULL for the first page). Private ones only when
     include_private (the owner looking at their own list).
     """
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(
             q.LIST_REPOSITORIES_BY_OWNER,
@@ -96,6 +132,7 @@ async def iter_list_repositories_by_owner(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.aclosing``) before the transaction ends.
     """
+
     async with AsyncServerStream(conn, "list_repositories_by_owner", batch_size) as stream:
         await stream.execute(
             q.LIST_REPOSITORIES_BY_OWNER,
@@ -114,6 +151,7 @@ async def list_public_repositories(
     page_size: int,
 ) -> list[models.Repository]:
     """The public catalogue, newest first, by keyset (backed by idx_repositories_public)."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.LIST_PUBLIC_REPOSITORIES, (before_created_at, before_id, page_size))
         rows = await cur.fetchall()
@@ -134,6 +172,7 @@ async def iter_list_public_repositories(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.aclosing``) before the transaction ends.
     """
+
     async with AsyncServerStream(conn, "list_public_repositories", batch_size) as stream:
         await stream.execute(q.LIST_PUBLIC_REPOSITORIES, (before_created_at, before_id, page_size))
         while rows := await stream.fetch():
@@ -150,6 +189,7 @@ async def list_public_repositories_by_topic(
     page_size: int,
 ) -> list[models.Repository]:
     """Public repositories tagged with a topic, newest first, by keyset."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(
             q.LIST_PUBLIC_REPOSITORIES_BY_TOPIC, (topic, before_created_at, before_id, page_size)
@@ -173,6 +213,7 @@ async def iter_list_public_repositories_by_topic(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.aclosing``) before the transaction ends.
     """
+
     async with AsyncServerStream(conn, "list_public_repositories_by_topic", batch_size) as stream:
         await stream.execute(
             q.LIST_PUBLIC_REPOSITORIES_BY_TOPIC, (topic, before_created_at, before_id, page_size)
@@ -192,6 +233,9 @@ async def update_repository(
     id: int,
 ) -> models.Repository | None:
     """Replace the settings a repository admin can edit."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("update_repository", "UPDATE")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(
             q.UPDATE_REPOSITORY, (description, is_public, is_archived, default_branch, id)
@@ -204,6 +248,9 @@ async def rename_repository(
     conn: psycopg.AsyncConnection[Any], *, name: str, id: int
 ) -> models.Repository | None:
     """Rename a repository (unique per owner, case-insensitively)."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("rename_repository", "UPDATE")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.RENAME_REPOSITORY, (name, id))
         r = await cur.fetchone()
@@ -216,6 +263,9 @@ async def set_repository_topics(
     """Replace the topics, normalised: trimmed, lower-cased, blanks and duplicates
     dropped, sorted.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("set_repository_topics", "UPDATE")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.SET_REPOSITORY_TOPICS, (topics, id))
         r = await cur.fetchone()
@@ -224,6 +274,9 @@ async def set_repository_topics(
 
 async def delete_repository(conn: psycopg.AsyncConnection[Any], *, id: int) -> int:
     """Delete a repository and everything it owns (issues, branches, runs...)."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("delete_repository", "DELETE")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.DELETE_REPOSITORY, (id,))
         return cur.rowcount
@@ -238,6 +291,9 @@ async def upsert_branch(
     pusher_id: int | None = None,
 ) -> models.Branch:
     """Record where a branch points after a push (creates it on first push)."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("upsert_branch", "INSERT")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.UPSERT_BRANCH, (repository_id, name, commit_id, pusher_id))
         r = await cur.fetchone()
@@ -251,6 +307,7 @@ async def get_branch(
     conn: psycopg.AsyncConnection[Any], *, repository_id: int, name: str
 ) -> models.Branch | None:
     """A branch of a repository by exact name."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.GET_BRANCH, (repository_id, name))
         r = await cur.fetchone()
@@ -267,6 +324,7 @@ async def list_branches(
     """A repository's branches by name, by keyset: pass the last name seen (NULL for
     the first page).
     """
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.LIST_BRANCHES, (repository_id, after_name, page_size))
         rows = await cur.fetchall()
@@ -287,6 +345,7 @@ async def iter_list_branches(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.aclosing``) before the transaction ends.
     """
+
     async with AsyncServerStream(conn, "list_branches", batch_size) as stream:
         await stream.execute(q.LIST_BRANCHES, (repository_id, after_name, page_size))
         while rows := await stream.fetch():
@@ -298,6 +357,9 @@ async def delete_branch(
     conn: psycopg.AsyncConnection[Any], *, repository_id: int, name: str
 ) -> int:
     """Delete a branch; 0 when it did not exist."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("delete_branch", "DELETE")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.DELETE_BRANCH, (repository_id, name))
         return cur.rowcount
@@ -315,6 +377,9 @@ async def rename_branch(
     default branch if it was this one, and record the rename so old links resolve.
     None when there is no branch from_name; UniqueViolation when to_name exists.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("rename_branch", "INSERT")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.RENAME_BRANCH, (from_name, to_name, renamed_by, repository_id))
         r = await cur.fetchone()
@@ -329,6 +394,7 @@ async def resolve_branch_name(
     (a -> b -> a) ends where it should and chains always terminate. Returns the
     name itself when it was never renamed.
     """
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.RESOLVE_BRANCH_NAME, (name, repository_id))
         r = await cur.fetchone()
@@ -339,6 +405,7 @@ async def list_renamed_branches(
     conn: psycopg.AsyncConnection[Any], *, repository_id: int
 ) -> list[models.RenamedBranch]:
     """Renames of a repository's branches, newest first."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.LIST_RENAMED_BRANCHES, (repository_id,))
         rows = await cur.fetchall()
@@ -354,6 +421,7 @@ async def iter_list_renamed_branches(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.aclosing``) before the transaction ends.
     """
+
     async with AsyncServerStream(conn, "list_renamed_branches", batch_size) as stream:
         await stream.execute(q.LIST_RENAMED_BRANCHES, (repository_id,))
         while rows := await stream.fetch():
@@ -370,6 +438,9 @@ async def upsert_bookmark(
     commit_id: str | None = None,
 ) -> models.Bookmark:
     """Point a Jujutsu bookmark at a change (creates or moves it)."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("upsert_bookmark", "INSERT")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.UPSERT_BOOKMARK, (repository_id, name, change_id, commit_id))
         r = await cur.fetchone()
@@ -383,6 +454,7 @@ async def get_bookmark(
     conn: psycopg.AsyncConnection[Any], *, repository_id: int, name: str
 ) -> models.Bookmark | None:
     """A bookmark of a repository by exact name."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.GET_BOOKMARK, (repository_id, name))
         r = await cur.fetchone()
@@ -397,6 +469,7 @@ async def list_bookmarks(
     page_size: int,
 ) -> list[models.Bookmark]:
     """A repository's bookmarks by name, by keyset on the last name seen."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.LIST_BOOKMARKS, (repository_id, after_name, page_size))
         rows = await cur.fetchall()
@@ -417,6 +490,7 @@ async def iter_list_bookmarks(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.aclosing``) before the transaction ends.
     """
+
     async with AsyncServerStream(conn, "list_bookmarks", batch_size) as stream:
         await stream.execute(q.LIST_BOOKMARKS, (repository_id, after_name, page_size))
         while rows := await stream.fetch():
@@ -428,6 +502,7 @@ async def list_bookmarks_for_change(
     conn: psycopg.AsyncConnection[Any], *, repository_id: int, change_id: str
 ) -> list[models.Bookmark]:
     """Bookmarks pointing at a change (to label it in the log)."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.LIST_BOOKMARKS_FOR_CHANGE, (repository_id, change_id))
         rows = await cur.fetchall()
@@ -447,6 +522,7 @@ async def iter_list_bookmarks_for_change(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.aclosing``) before the transaction ends.
     """
+
     async with AsyncServerStream(conn, "list_bookmarks_for_change", batch_size) as stream:
         await stream.execute(q.LIST_BOOKMARKS_FOR_CHANGE, (repository_id, change_id))
         while rows := await stream.fetch():
@@ -458,6 +534,9 @@ async def delete_bookmark(
     conn: psycopg.AsyncConnection[Any], *, repository_id: int, name: str
 ) -> int:
     """Delete a bookmark; 0 when it did not exist."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("delete_bookmark", "DELETE")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.DELETE_BOOKMARK, (repository_id, name))
         return cur.rowcount
@@ -476,6 +555,9 @@ async def create_protected_branch(
     force_push_allowlist_user_ids: list[int],
 ) -> models.ProtectedBranch:
     """Add a branch protection rule (pattern: a name or a glob with *)."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("create_protected_branch", "INSERT")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(
             q.CREATE_PROTECTED_BRANCH,
@@ -501,6 +583,7 @@ async def get_protected_branch(
     conn: psycopg.AsyncConnection[Any], *, id: int
 ) -> models.ProtectedBranch | None:
     """A protection rule by id."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.GET_PROTECTED_BRANCH, (id,))
         r = await cur.fetchone()
@@ -511,6 +594,7 @@ async def list_protected_branches(
     conn: psycopg.AsyncConnection[Any], *, repository_id: int
 ) -> list[models.ProtectedBranch]:
     """A repository's rules in the order they are applied: highest priority first."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.LIST_PROTECTED_BRANCHES, (repository_id,))
         rows = await cur.fetchall()
@@ -526,6 +610,7 @@ async def iter_list_protected_branches(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.aclosing``) before the transaction ends.
     """
+
     async with AsyncServerStream(conn, "list_protected_branches", batch_size) as stream:
         await stream.execute(q.LIST_PROTECTED_BRANCHES, (repository_id,))
         while rows := await stream.fetch():
@@ -540,6 +625,7 @@ async def match_protected_branch(
     matches the name, where * in a pattern matches any run of characters and every
     other character (including % and _) matches only itself. None = unprotected.
     """
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.MATCH_PROTECTED_BRANCH, (repository_id, branch_name))
         r = await cur.fetchone()
@@ -559,6 +645,9 @@ async def update_protected_branch(
     id: int,
 ) -> models.ProtectedBranch | None:
     """Replace a rule's settings."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("update_protected_branch", "UPDATE")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(
             q.UPDATE_PROTECTED_BRANCH,
@@ -579,6 +668,9 @@ async def update_protected_branch(
 
 async def delete_protected_branch(conn: psycopg.AsyncConnection[Any], *, id: int) -> int:
     """Delete a protection rule; 0 when it did not exist."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("delete_protected_branch", "DELETE")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.DELETE_PROTECTED_BRANCH, (id,))
         return cur.rowcount

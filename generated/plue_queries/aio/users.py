@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import AsyncGenerator
-from typing import Any
+from typing import Any, Final
 
 import psycopg
 from psycopg.rows import tuple_row
@@ -13,7 +13,24 @@ from psycopg.rows import tuple_row
 from plue_queries import models
 from plue_queries import users as q
 from plue_queries._streams import AsyncServerStream
-from plue_queries.types import NoRowError
+from plue_queries.types import NoRowError, ReadOnlyConnectionError
+
+# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
+# refuse a read-only connection (``conn.read_only``) before sending anything.
+READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
+    {
+        "get_email_address_by_email",
+        "get_user_by_email",
+        "get_user_by_id",
+        "get_user_by_username",
+        "get_user_by_wallet",
+        "get_user_with_repository_names",
+        "iter_list_email_addresses",
+        "iter_list_users",
+        "list_email_addresses",
+        "list_users",
+    }
+)
 
 
 async def create_user(
@@ -30,6 +47,9 @@ async def create_user(
     """Create an account. The username keeps its case for display but must be unique
     case-insensitively; the wallet address is stored lower-case (canonical form).
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("create_user", "INSERT")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(
             q.CREATE_USER,
@@ -44,6 +64,7 @@ async def create_user(
 
 async def get_user_by_id(conn: psycopg.AsyncConnection[Any], *, id: int) -> models.User | None:
     """The user with this id."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.GET_USER_BY_ID, (id,))
         r = await cur.fetchone()
@@ -54,6 +75,7 @@ async def get_user_by_username(
     conn: psycopg.AsyncConnection[Any], *, username: str
 ) -> models.User | None:
     """Look a user up by name, case-insensitively (backed by users_username_lower_key)."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.GET_USER_BY_USERNAME, (username,))
         r = await cur.fetchone()
@@ -64,6 +86,7 @@ async def get_user_by_wallet(
     conn: psycopg.AsyncConnection[Any], *, wallet_address: str
 ) -> models.User | None:
     """Look a user up by Ethereum address; accepts any case (e.g. EIP-55 checksummed)."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.GET_USER_BY_WALLET, (wallet_address,))
         r = await cur.fetchone()
@@ -74,6 +97,7 @@ async def get_user_by_email(
     conn: psycopg.AsyncConnection[Any], *, email: str
 ) -> models.User | None:
     """Look a user up by contact email, case-insensitively."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.GET_USER_BY_EMAIL, (email,))
         r = await cur.fetchone()
@@ -94,6 +118,7 @@ async def list_users(
     generic plan keeps the row comparison as an index condition (an OR made deep
     pages scan and discard every earlier row).
     """
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.LIST_USERS, (only_active, before_created_at, before_id, page_size))
         rows = await cur.fetchall()
@@ -115,6 +140,7 @@ async def iter_list_users(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.aclosing``) before the transaction ends.
     """
+
     async with AsyncServerStream(conn, "list_users", batch_size) as stream:
         await stream.execute(q.LIST_USERS, (only_active, before_created_at, before_id, page_size))
         while rows := await stream.fetch():
@@ -131,6 +157,9 @@ async def update_user_profile(
     id: int,
 ) -> models.User | None:
     """Replace the editable profile fields; None when the user does not exist."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("update_user_profile", "UPDATE")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.UPDATE_USER_PROFILE, (display_name, bio, avatar_url, id))
         r = await cur.fetchone()
@@ -141,6 +170,9 @@ async def set_user_wallet(
     conn: psycopg.AsyncConnection[Any], *, wallet_address: str | None = None, id: int
 ) -> models.User | None:
     """Link (or unlink with None) an Ethereum wallet; stored lower-case."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("set_user_wallet", "UPDATE")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.SET_USER_WALLET, (wallet_address, id))
         r = await cur.fetchone()
@@ -156,6 +188,9 @@ async def set_user_account_flags(
     id: int,
 ) -> models.User | None:
     """Admin switches: deactivate, grant admin, block sign-in."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("set_user_account_flags", "UPDATE")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.SET_USER_ACCOUNT_FLAGS, (is_active, is_admin, prohibit_login, id))
         r = await cur.fetchone()
@@ -166,6 +201,9 @@ async def record_user_login(conn: psycopg.AsyncConnection[Any], *, id: int) -> m
     """Stamp a successful sign-in. Only users allowed to sign in (active, not
     prohibited) are stamped: None means the login must be refused.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("record_user_login", "UPDATE")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.RECORD_USER_LOGIN, (id,))
         r = await cur.fetchone()
@@ -176,6 +214,9 @@ async def delete_user(conn: psycopg.AsyncConnection[Any], *, id: int) -> int:
     """Delete an account with everything it owns (repositories, keys, sessions);
     issues and comments it wrote stay, with the author set to NULL.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("delete_user", "DELETE")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.DELETE_USER, (id,))
         return cur.rowcount
@@ -187,6 +228,7 @@ async def get_user_with_repository_names(
     """A user's profile header: the user and the names of their repositories, sorted
     (private ones only when include_private, e.g. for the owner themself).
     """
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.GET_USER_WITH_REPOSITORY_NAMES, (include_private, id))
         r = await cur.fetchone()
@@ -197,6 +239,9 @@ async def add_email_address(
     conn: psycopg.AsyncConnection[Any], *, user_id: int, email: str, is_verified: bool
 ) -> models.EmailAddress:
     """Add an address to a user (not primary; see SetPrimaryEmailAddress)."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("add_email_address", "INSERT")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.ADD_EMAIL_ADDRESS, (user_id, email, is_verified))
         r = await cur.fetchone()
@@ -210,6 +255,7 @@ async def get_email_address_by_email(
     conn: psycopg.AsyncConnection[Any], *, email: str
 ) -> models.EmailAddress | None:
     """Who owns an address, case-insensitively."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.GET_EMAIL_ADDRESS_BY_EMAIL, (email,))
         r = await cur.fetchone()
@@ -220,6 +266,7 @@ async def list_email_addresses(
     conn: psycopg.AsyncConnection[Any], *, user_id: int
 ) -> list[models.EmailAddress]:
     """A user's addresses, primary first, then in the order they were added."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.LIST_EMAIL_ADDRESSES, (user_id,))
         rows = await cur.fetchall()
@@ -235,6 +282,7 @@ async def iter_list_email_addresses(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.aclosing``) before the transaction ends.
     """
+
     async with AsyncServerStream(conn, "list_email_addresses", batch_size) as stream:
         await stream.execute(q.LIST_EMAIL_ADDRESSES, (user_id,))
         while rows := await stream.fetch():
@@ -246,6 +294,9 @@ async def verify_email_address(
     conn: psycopg.AsyncConnection[Any], *, id: int, user_id: int
 ) -> models.EmailAddress | None:
     """Mark an address verified (after the user followed the link we mailed)."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("verify_email_address", "UPDATE")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.VERIFY_EMAIL_ADDRESS, (id, user_id))
         r = await cur.fetchone()
@@ -260,6 +311,9 @@ async def set_primary_email_address(
     the one-primary index never sees two), and users.email mirrors the new primary.
     None when the address is not the user's or is not verified.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("set_primary_email_address", "UPDATE")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.SET_PRIMARY_EMAIL_ADDRESS, (email_id, user_id))
         r = await cur.fetchone()
@@ -268,6 +322,9 @@ async def set_primary_email_address(
 
 async def delete_email_address(conn: psycopg.AsyncConnection[Any], *, id: int, user_id: int) -> int:
     """Remove an address; the primary one cannot be removed (0 rows)."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("delete_email_address", "DELETE")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.DELETE_EMAIL_ADDRESS, (id, user_id))
         return cur.rowcount

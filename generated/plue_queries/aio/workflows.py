@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import AsyncGenerator, Iterable
-from typing import Any
+from typing import Any, Final
 
 import psycopg
 from psycopg.rows import tuple_row
@@ -15,7 +15,30 @@ from plue_queries import enums, models
 from plue_queries import workflows as q
 from plue_queries._atomic import atomic_async
 from plue_queries._streams import AsyncServerStream
-from plue_queries.types import JsonInput, NoRowError
+from plue_queries.types import JsonInput, NoRowError, ReadOnlyConnectionError
+
+# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
+# refuse a read-only connection (``conn.read_only``) before sending anything.
+READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
+    {
+        "count_workflow_runs_by_status",
+        "get_runner",
+        "get_workflow_definition",
+        "get_workflow_definition_by_name",
+        "get_workflow_run",
+        "iter_count_workflow_runs_by_status",
+        "iter_list_recent_workflow_runs",
+        "iter_list_run_logs",
+        "iter_list_step_logs",
+        "iter_list_workflow_definitions",
+        "iter_list_workflow_steps",
+        "list_recent_workflow_runs",
+        "list_run_logs",
+        "list_step_logs",
+        "list_workflow_definitions",
+        "list_workflow_steps",
+    }
+)
 
 
 async def upsert_workflow_definition(
@@ -31,6 +54,9 @@ async def upsert_workflow_definition(
     """Create or replace a repository's workflow by name, as found when its file is
     (re)read; the id and the run history stay attached to the same name.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("upsert_workflow_definition", "INSERT")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(
             q.UPSERT_WORKFLOW_DEFINITION,
@@ -47,6 +73,7 @@ async def get_workflow_definition(
     conn: psycopg.AsyncConnection[Any], *, id: int
 ) -> models.WorkflowDefinition | None:
     """A workflow definition by id."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.GET_WORKFLOW_DEFINITION, (id,))
         r = await cur.fetchone()
@@ -57,6 +84,7 @@ async def get_workflow_definition_by_name(
     conn: psycopg.AsyncConnection[Any], *, repository_id: int, name: str
 ) -> models.WorkflowDefinition | None:
     """A repository's workflow definition by its name."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.GET_WORKFLOW_DEFINITION_BY_NAME, (repository_id, name))
         r = await cur.fetchone()
@@ -74,6 +102,7 @@ async def list_workflow_definitions(
     """A repository's workflow definitions by name, optionally only the active ones;
     keyset-paginated on the name (pass the last name seen as after_name).
     """
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(
             q.LIST_WORKFLOW_DEFINITIONS, (repository_id, active_only, after_name, page_size)
@@ -97,6 +126,7 @@ async def iter_list_workflow_definitions(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.aclosing``) before the transaction ends.
     """
+
     async with AsyncServerStream(conn, "list_workflow_definitions", batch_size) as stream:
         await stream.execute(
             q.LIST_WORKFLOW_DEFINITIONS, (repository_id, active_only, after_name, page_size)
@@ -108,6 +138,9 @@ async def iter_list_workflow_definitions(
 
 async def delete_workflow_definition(conn: psycopg.AsyncConnection[Any], *, id: int) -> int:
     """Remove a workflow definition; its past runs keep existing without it."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("delete_workflow_definition", "DELETE")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.DELETE_WORKFLOW_DEFINITION, (id,))
         return cur.rowcount
@@ -127,6 +160,9 @@ async def create_workflow_run(
     so a run can never point at another repository's workflow. Returns nothing when
     the definition does not exist or is inactive.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("create_workflow_run", "INSERT")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(
             q.CREATE_WORKFLOW_RUN,
@@ -140,6 +176,7 @@ async def get_workflow_run(
     conn: psycopg.AsyncConnection[Any], *, id: int
 ) -> models.WorkflowRun | None:
     """A workflow run by id."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.GET_WORKFLOW_RUN, (id,))
         r = await cur.fetchone()
@@ -155,6 +192,9 @@ async def claim_workflow_run(
     (with its runner set) until the runner starts it. Nothing comes back when
     either no run is waiting or no runner with a recent heartbeat is idle.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("claim_workflow_run", "a data-modifying WITH (UPDATE)")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.CLAIM_WORKFLOW_RUN, (max_heartbeat_age,))
         r = await cur.fetchone()
@@ -167,6 +207,9 @@ async def start_workflow_run(
     """The claiming runner starts its run. Guarded: only a queued run held by this
     runner starts, so a stale or foreign runner gets nothing back.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("start_workflow_run", "UPDATE")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.START_WORKFLOW_RUN, (id, runner_id))
         r = await cur.fetchone()
@@ -180,6 +223,9 @@ async def finish_workflow_run(
     comes back when the run is not running; a non-final conclusion is rejected by
     the workflow_runs_finished_iff_concluded check.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("finish_workflow_run", "UPDATE")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.FINISH_WORKFLOW_RUN, (conclusion, id))
         r = await cur.fetchone()
@@ -190,6 +236,9 @@ async def cancel_workflow_run(
     conn: psycopg.AsyncConnection[Any], *, id: int
 ) -> models.WorkflowRun | None:
     """Cancel a run that has not concluded yet (queued or running)."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("cancel_workflow_run", "UPDATE")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.CANCEL_WORKFLOW_RUN, (id,))
         r = await cur.fetchone()
@@ -209,6 +258,7 @@ async def list_recent_workflow_runs(
     the definition is deleted), optionally of one status; keyset-paginated on
     (created_at, id).
     """
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(
             q.LIST_RECENT_WORKFLOW_RUNS,
@@ -250,6 +300,7 @@ async def iter_list_recent_workflow_runs(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.aclosing``) before the transaction ends.
     """
+
     async with AsyncServerStream(conn, "list_recent_workflow_runs", batch_size) as stream:
         await stream.execute(
             q.LIST_RECENT_WORKFLOW_RUNS,
@@ -277,6 +328,7 @@ async def count_workflow_runs_by_status(
     conn: psycopg.AsyncConnection[Any], *, repository_id: int
 ) -> list[q.CountWorkflowRunsByStatusRow]:
     """How many runs a repository has in each status (statuses without runs are absent)."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.COUNT_WORKFLOW_RUNS_BY_STATUS, (repository_id,))
         rows = await cur.fetchall()
@@ -294,6 +346,7 @@ async def iter_count_workflow_runs_by_status(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.aclosing``) before the transaction ends.
     """
+
     async with AsyncServerStream(conn, "count_workflow_runs_by_status", batch_size) as stream:
         await stream.execute(q.COUNT_WORKFLOW_RUNS_BY_STATUS, (repository_id,))
         while rows := await stream.fetch():
@@ -310,6 +363,9 @@ async def create_workflow_step(
     depends_on: list[str],
 ) -> models.WorkflowStep:
     """Add a step to a run (a node of its plan), pending."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("create_workflow_step", "INSERT")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.CREATE_WORKFLOW_STEP, (run_id, name, position, depends_on))
         r = await cur.fetchone()
@@ -323,6 +379,9 @@ async def start_workflow_step(
     conn: psycopg.AsyncConnection[Any], *, id: int
 ) -> models.WorkflowStep | None:
     """Start a pending step; nothing comes back when it is not pending."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("start_workflow_step", "UPDATE")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.START_WORKFLOW_STEP, (id,))
         r = await cur.fetchone()
@@ -339,6 +398,9 @@ async def finish_workflow_step(
     """Conclude a running step with its exit code; nothing comes back when it is not
     running, and a non-final status is rejected by workflow_steps_finished_iff_concluded.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("finish_workflow_step", "UPDATE")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.FINISH_WORKFLOW_STEP, (conclusion, exit_code, id))
         r = await cur.fetchone()
@@ -349,6 +411,9 @@ async def skip_workflow_step(
     conn: psycopg.AsyncConnection[Any], *, id: int
 ) -> models.WorkflowStep | None:
     """Skip a step that never started (a dependency failed)."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("skip_workflow_step", "UPDATE")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.SKIP_WORKFLOW_STEP, (id,))
         r = await cur.fetchone()
@@ -357,6 +422,9 @@ async def skip_workflow_step(
 
 async def cancel_workflow_steps(conn: psycopg.AsyncConnection[Any], *, run_id: int) -> int:
     """Cancel every unfinished step of a run, e.g. together with CancelWorkflowRun."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("cancel_workflow_steps", "UPDATE")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.CANCEL_WORKFLOW_STEPS, (run_id,))
         return cur.rowcount
@@ -366,6 +434,7 @@ async def list_workflow_steps(
     conn: psycopg.AsyncConnection[Any], *, run_id: int
 ) -> list[models.WorkflowStep]:
     """The steps of a run in plan order."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.LIST_WORKFLOW_STEPS, (run_id,))
         rows = await cur.fetchall()
@@ -381,6 +450,7 @@ async def iter_list_workflow_steps(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.aclosing``) before the transaction ends.
     """
+
     async with AsyncServerStream(conn, "list_workflow_steps", batch_size) as stream:
         await stream.execute(q.LIST_WORKFLOW_STEPS, (run_id,))
         while rows := await stream.fetch():
@@ -393,12 +463,15 @@ async def append_workflow_log(
     *,
     run_id: int,
     step_id: int | None = None,
-    stream: enums.LogStream,
+    stream_: enums.LogStream,
     content: str,
 ) -> models.WorkflowLog:
     """Append one log line to a run (step_id NULL for run-level output)."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("append_workflow_log", "INSERT")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.APPEND_WORKFLOW_LOG, (run_id, step_id, stream, content))
+        await cur.execute(q.APPEND_WORKFLOW_LOG, (run_id, step_id, stream_, content))
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("append_workflow_log")
@@ -415,10 +488,13 @@ async def copy_workflow_logs(
     transaction, else its own; see ``plue_queries._atomic``). Returns the number
     of rows written.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("copy_workflow_logs", "COPY")
+
     async with atomic_async(conn), conn.cursor() as cur:
         async with cur.copy(q.COPY_WORKFLOW_LOGS_COPY) as copy:
             for p in rows:
-                await copy.write_row((p.run_id, p.step_id, p.stream, p.content))
+                await copy.write_row((p.run_id, p.step_id, p.stream_, p.content))
         return cur.rowcount
 
 
@@ -426,6 +502,7 @@ async def list_run_logs(
     conn: psycopg.AsyncConnection[Any], *, run_id: int, after_id: int | None = None, page_size: int
 ) -> list[models.WorkflowLog]:
     """A page of a run's log in output order, after the last line id seen."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.LIST_RUN_LOGS, (run_id, after_id, page_size))
         rows = await cur.fetchall()
@@ -446,6 +523,7 @@ async def iter_list_run_logs(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.aclosing``) before the transaction ends.
     """
+
     async with AsyncServerStream(conn, "list_run_logs", batch_size) as stream:
         await stream.execute(q.LIST_RUN_LOGS, (run_id, after_id, page_size))
         while rows := await stream.fetch():
@@ -461,6 +539,7 @@ async def list_step_logs(
     page_size: int,
 ) -> list[models.WorkflowLog]:
     """A page of one step's log in output order, after the last line id seen."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.LIST_STEP_LOGS, (step_id, after_id, page_size))
         rows = await cur.fetchall()
@@ -481,6 +560,7 @@ async def iter_list_step_logs(
     (see ``plue_queries._streams``). Read it to the end or close it
     (``contextlib.aclosing``) before the transaction ends.
     """
+
     async with AsyncServerStream(conn, "list_step_logs", batch_size) as stream:
         await stream.execute(q.LIST_STEP_LOGS, (step_id, after_id, page_size))
         while rows := await stream.fetch():
@@ -494,6 +574,9 @@ async def upsert_runner(
     """Register a runner, or record its heartbeat (and new labels) when it is known.
     A runner that was reaped as offline comes back idle; any other status is kept.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("upsert_runner", "INSERT")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.UPSERT_RUNNER, (name, labels))
         r = await cur.fetchone()
@@ -505,6 +588,7 @@ async def upsert_runner(
 
 async def get_runner(conn: psycopg.AsyncConnection[Any], *, id: int) -> models.RunnerPool | None:
     """A runner by id."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.GET_RUNNER, (id,))
         r = await cur.fetchone()
@@ -515,6 +599,9 @@ async def release_runner(
     conn: psycopg.AsyncConnection[Any], *, id: int
 ) -> models.RunnerPool | None:
     """A busy runner is done with its run and goes back to the idle pool."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("release_runner", "UPDATE")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.RELEASE_RUNNER, (id,))
         r = await cur.fetchone()
@@ -529,6 +616,9 @@ async def reap_stale_runners(
     in one statement: a claimed run they never started goes back to the queue, a
     run they were executing times out.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("reap_stale_runners", "a data-modifying WITH (UPDATE)")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.REAP_STALE_RUNNERS, (max_heartbeat_age,))
         r = await cur.fetchone()
@@ -540,6 +630,9 @@ async def reap_stale_runners(
 
 async def delete_runner(conn: psycopg.AsyncConnection[Any], *, id: int) -> int:
     """Remove a runner from the registry."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("delete_runner", "DELETE")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.DELETE_RUNNER, (id,))
         return cur.rowcount

@@ -12,7 +12,7 @@ import psycopg
 from array_types import models
 from array_types._cursors import thread_cursor
 from array_types._streams import ServerStream
-from array_types.types import NoRowError
+from array_types.types import NoRowError, ReadOnlyConnectionError
 
 CREATE_POST: Final[LiteralString] = """-- name: CreatePost :one
 INSERT INTO posts (tags, scores, grid) VALUES ($1, $2, $3) RETURNING id, tags, scores, grid
@@ -35,6 +35,17 @@ POSTS_BY_IDS: Final[LiteralString] = """-- name: PostsByIds :many
 SELECT id FROM posts WHERE id = ANY($1::bigint[])
 """
 
+# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
+# refuse a read-only connection (``conn.read_only``) before sending anything.
+READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
+    {
+        "iter_posts_by_ids",
+        "iter_posts_tagged",
+        "posts_by_ids",
+        "posts_tagged",
+    }
+)
+
 
 def create_post(
     conn: psycopg.Connection[Any],
@@ -44,6 +55,9 @@ def create_post(
     grid: list[list[int]] | None = None,
 ) -> models.Post:
     """Run the CreatePost query."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("create_post", "INSERT")
+
     cur = thread_cursor(conn)
     cur.execute(CREATE_POST, (tags, scores, grid))
     r = cur.fetchone()
@@ -55,6 +69,7 @@ def create_post(
 
 def posts_tagged(conn: psycopg.Connection[Any], *, wanted: list[str]) -> list[PostsTaggedRow]:
     """Run the PostsTagged query."""
+
     cur = thread_cursor(conn)
     cur.execute(POSTS_TAGGED, (wanted,))
     return [PostsTaggedRow(*r) for r in cur.fetchall()]
@@ -69,6 +84,7 @@ def iter_posts_tagged(
     (see ``array_types._streams``). Read it to the end or close it
     (``contextlib.closing``) before the transaction ends.
     """
+
     with ServerStream(conn, "posts_tagged", batch_size) as stream:
         stream.execute(POSTS_TAGGED, (wanted,))
         while rows := stream.fetch():
@@ -78,6 +94,7 @@ def iter_posts_tagged(
 
 def posts_by_ids(conn: psycopg.Connection[Any], *, ids: list[int]) -> list[int]:
     """Run the PostsByIds query."""
+
     cur = thread_cursor(conn)
     cur.execute(POSTS_BY_IDS, (ids,))
     return [r[0] for r in cur.fetchall()]
@@ -92,6 +109,7 @@ def iter_posts_by_ids(
     (see ``array_types._streams``). Read it to the end or close it
     (``contextlib.closing``) before the transaction ends.
     """
+
     with ServerStream(conn, "posts_by_ids", batch_size) as stream:
         stream.execute(POSTS_BY_IDS, (ids,))
         while rows := stream.fetch():

@@ -10,6 +10,7 @@ from typing import Any, Final, LiteralString
 import psycopg
 
 from cmd_batchexec._atomic import atomic
+from cmd_batchexec.types import ReadOnlyConnectionError
 
 SET_BIOS: Final[LiteralString] = """-- name: SetBios :batchexec
 UPDATE authors SET bio = $1 WHERE id = $2
@@ -24,12 +25,20 @@ class SetBiosParams:
     id: int
 
 
+# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
+# refuse a read-only connection (``conn.read_only``) before sending anything.
+READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset()
+
+
 def set_bios(conn: psycopg.Connection[Any], rows: Iterable[SetBiosParams]) -> None:
     """Run the SetBios query.
 
     Sends every row in pipeline mode: all run or none do (a savepoint in an open
     transaction, else its own; see ``cmd_batchexec._atomic``).
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("set_bios", "UPDATE")
+
     params = [(p.bio, p.id) for p in rows]
     if not params:
         return

@@ -25,6 +25,15 @@ class ListAuthorsByNameParams:
     name: str
 
 
+# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
+# refuse a read-only connection (``conn.read_only``) before sending anything.
+READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
+    {
+        "list_authors_by_name",
+    }
+)
+
+
 def list_authors_by_name(
     conn: psycopg.Connection[Any], rows: Iterable[ListAuthorsByNameParams]
 ) -> list[list[models.Author]]:
@@ -33,6 +42,7 @@ def list_authors_by_name(
     Sends every row in pipeline mode, all or nothing (see ``cmd_batchmany._atomic``),
     and returns one result per input row, in order.
     """
+
     params = [(p.name,) for p in rows]
     out: list[list[models.Author]] = []
     if not params:

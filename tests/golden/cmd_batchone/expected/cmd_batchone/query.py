@@ -12,7 +12,7 @@ from psycopg.rows import tuple_row
 
 from cmd_batchone import models
 from cmd_batchone._atomic import atomic
-from cmd_batchone.types import NoRowError
+from cmd_batchone.types import NoRowError, ReadOnlyConnectionError
 
 GET_AUTHORS: Final[LiteralString] = """-- name: GetAuthors :batchone
 SELECT id, name, bio FROM authors WHERE id = $1
@@ -38,6 +38,15 @@ class InsertAuthorsParams:
     name: str
 
 
+# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
+# refuse a read-only connection (``conn.read_only``) before sending anything.
+READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
+    {
+        "get_authors",
+    }
+)
+
+
 def get_authors(
     conn: psycopg.Connection[Any], rows: Iterable[GetAuthorsParams]
 ) -> list[models.Author | None]:
@@ -46,6 +55,7 @@ def get_authors(
     Sends every row in pipeline mode, all or nothing (see ``cmd_batchone._atomic``),
     and returns one result per input row, in order.
     """
+
     params = [(p.id,) for p in rows]
     out: list[models.Author | None] = []
     if not params:
@@ -66,6 +76,9 @@ def insert_authors(conn: psycopg.Connection[Any], rows: Iterable[InsertAuthorsPa
     Sends every row in pipeline mode, all or nothing (see ``cmd_batchone._atomic``),
     and returns one result per input row, in order.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("insert_authors", "INSERT")
+
     params = [(p.name,) for p in rows]
     out: list[int] = []
     if not params:

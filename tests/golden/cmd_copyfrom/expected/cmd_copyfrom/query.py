@@ -10,6 +10,7 @@ from typing import Any, Final, LiteralString
 import psycopg
 
 from cmd_copyfrom._atomic import atomic
+from cmd_copyfrom.types import ReadOnlyConnectionError
 
 COPY_AUTHORS: Final[LiteralString] = """-- name: CopyAuthors :copyfrom
 INSERT INTO authors (name, bio) VALUES ($1, $2)
@@ -25,6 +26,11 @@ class CopyAuthorsParams:
     bio: str | None
 
 
+# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
+# refuse a read-only connection (``conn.read_only``) before sending anything.
+READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset()
+
+
 def copy_authors(conn: psycopg.Connection[Any], rows: Iterable[CopyAuthorsParams]) -> int:
     """Run the CopyAuthors query.
 
@@ -32,6 +38,9 @@ def copy_authors(conn: psycopg.Connection[Any], rows: Iterable[CopyAuthorsParams
     transaction, else its own; see ``cmd_copyfrom._atomic``). Returns the number
     of rows written.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("copy_authors", "COPY")
+
     with atomic(conn), conn.cursor() as cur:
         with cur.copy(COPY_AUTHORS_COPY) as copy:
             for p in rows:

@@ -8,13 +8,21 @@ from typing import Any, Final, LiteralString
 import psycopg
 
 from cmd_exec._cursors import thread_cursor
+from cmd_exec.types import ReadOnlyConnectionError
 
 DELETE_AUTHOR: Final[LiteralString] = """-- name: DeleteAuthor :exec
 DELETE FROM authors WHERE id = $1
 """
 
+# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
+# refuse a read-only connection (``conn.read_only``) before sending anything.
+READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset()
+
 
 def delete_author(conn: psycopg.Connection[Any], *, id: int) -> None:
     """Run the DeleteAuthor query."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("delete_author", "DELETE")
+
     cur = thread_cursor(conn)
     cur.execute(DELETE_AUTHOR, (id,))

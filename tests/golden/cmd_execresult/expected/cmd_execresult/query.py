@@ -8,15 +8,22 @@ from typing import Any, Final, LiteralString
 import psycopg
 
 from cmd_execresult._cursors import thread_cursor
-from cmd_execresult.types import ExecResult
+from cmd_execresult.types import ExecResult, ReadOnlyConnectionError
 
 DELETE_AUTHORS_NAMED: Final[LiteralString] = """-- name: DeleteAuthorsNamed :execresult
 DELETE FROM authors WHERE name = $1
 """
 
+# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
+# refuse a read-only connection (``conn.read_only``) before sending anything.
+READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset()
+
 
 def delete_authors_named(conn: psycopg.Connection[Any], *, name: str) -> ExecResult:
     """Run the DeleteAuthorsNamed query."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("delete_authors_named", "DELETE")
+
     cur = thread_cursor(conn)
     cur.execute(DELETE_AUTHORS_NAMED, (name,))
     return ExecResult(cur.rowcount, cur.statusmessage or "")

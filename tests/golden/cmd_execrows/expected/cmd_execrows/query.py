@@ -8,14 +8,22 @@ from typing import Any, Final, LiteralString
 import psycopg
 
 from cmd_execrows._cursors import thread_cursor
+from cmd_execrows.types import ReadOnlyConnectionError
 
 UPDATE_BIO: Final[LiteralString] = """-- name: UpdateBio :execrows
 UPDATE authors SET bio = $1 WHERE id = $2
 """
 
+# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
+# refuse a read-only connection (``conn.read_only``) before sending anything.
+READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset()
+
 
 def update_bio(conn: psycopg.Connection[Any], *, bio: str | None = None, id: int) -> int:
     """Run the UpdateBio query."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("update_bio", "UPDATE")
+
     cur = thread_cursor(conn)
     cur.execute(UPDATE_BIO, (bio, id))
     return cur.rowcount

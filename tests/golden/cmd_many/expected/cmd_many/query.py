@@ -34,8 +34,23 @@ class ListBiosRow:
     name: str
 
 
+# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
+# refuse a read-only connection (``conn.read_only``) before sending anything.
+READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
+    {
+        "iter_list_author_names",
+        "iter_list_authors",
+        "iter_list_bios",
+        "list_author_names",
+        "list_authors",
+        "list_bios",
+    }
+)
+
+
 def list_authors(conn: psycopg.Connection[Any]) -> list[models.Author]:
     """Run the ListAuthors query."""
+
     cur = thread_cursor(conn)
     cur.execute(LIST_AUTHORS, ())
     return [models.load_author(r) for r in cur.fetchall()]
@@ -50,6 +65,7 @@ def iter_list_authors(
     (see ``cmd_many._streams``). Read it to the end or close it
     (``contextlib.closing``) before the transaction ends.
     """
+
     with ServerStream(conn, "list_authors", batch_size) as stream:
         stream.execute(LIST_AUTHORS, ())
         while rows := stream.fetch():
@@ -59,6 +75,7 @@ def iter_list_authors(
 
 def list_author_names(conn: psycopg.Connection[Any]) -> list[str]:
     """Run the ListAuthorNames query."""
+
     cur = thread_cursor(conn)
     cur.execute(LIST_AUTHOR_NAMES, ())
     return [r[0] for r in cur.fetchall()]
@@ -73,6 +90,7 @@ def iter_list_author_names(
     (see ``cmd_many._streams``). Read it to the end or close it
     (``contextlib.closing``) before the transaction ends.
     """
+
     with ServerStream(conn, "list_author_names", batch_size) as stream:
         stream.execute(LIST_AUTHOR_NAMES, ())
         while rows := stream.fetch():
@@ -82,6 +100,7 @@ def iter_list_author_names(
 
 def list_bios(conn: psycopg.Connection[Any]) -> list[ListBiosRow]:
     """Not the table's columns in table order: a Row class."""
+
     cur = thread_cursor(conn)
     cur.execute(LIST_BIOS, ())
     return [ListBiosRow(*r) for r in cur.fetchall()]
@@ -96,6 +115,7 @@ def iter_list_bios(
     (see ``cmd_many._streams``). Read it to the end or close it
     (``contextlib.closing``) before the transaction ends.
     """
+
     with ServerStream(conn, "list_bios", batch_size) as stream:
         stream.execute(LIST_BIOS, ())
         while rows := stream.fetch():

@@ -9,7 +9,7 @@ import psycopg
 
 from cmd_one import models
 from cmd_one._cursors import thread_cursor
-from cmd_one.types import NoRowError
+from cmd_one.types import NoRowError, ReadOnlyConnectionError
 
 GET_AUTHOR: Final[LiteralString] = """-- name: GetAuthor :one
 SELECT id, name, bio FROM authors WHERE id = $1
@@ -23,9 +23,19 @@ GET_AUTHOR_NAME: Final[LiteralString] = """-- name: GetAuthorName :one
 SELECT name FROM authors WHERE id = $1
 """
 
+# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
+# refuse a read-only connection (``conn.read_only``) before sending anything.
+READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
+    {
+        "get_author",
+        "get_author_name",
+    }
+)
+
 
 def get_author(conn: psycopg.Connection[Any], *, id: int) -> models.Author | None:
     """One author by id, or None."""
+
     cur = thread_cursor(conn)
     cur.execute(GET_AUTHOR, (id,))
     r = cur.fetchone()
@@ -36,6 +46,9 @@ def create_author(
     conn: psycopg.Connection[Any], *, name: str, bio: str | None = None
 ) -> models.Author:
     """An INSERT of one row with RETURNING always returns it: no `| None`."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("create_author", "INSERT")
+
     cur = thread_cursor(conn)
     cur.execute(CREATE_AUTHOR, (name, bio))
     r = cur.fetchone()
@@ -47,6 +60,7 @@ def create_author(
 
 def get_author_name(conn: psycopg.Connection[Any], *, id: int) -> str | None:
     """A single column comes back bare."""
+
     cur = thread_cursor(conn)
     cur.execute(GET_AUTHOR_NAME, (id,))
     r = cur.fetchone()

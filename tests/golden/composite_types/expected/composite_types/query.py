@@ -9,6 +9,7 @@ import psycopg
 
 from composite_types import models
 from composite_types._cursors import thread_cursor
+from composite_types.types import ReadOnlyConnectionError
 
 GET_PLACE: Final[LiteralString] = """-- name: GetPlace :one
 SELECT id, name, location FROM places WHERE id = $1
@@ -18,9 +19,18 @@ MOVE_PLACE: Final[LiteralString] = """-- name: MovePlace :exec
 UPDATE places SET location = $1 WHERE id = $2
 """
 
+# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
+# refuse a read-only connection (``conn.read_only``) before sending anything.
+READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
+    {
+        "get_place",
+    }
+)
+
 
 def get_place(conn: psycopg.Connection[Any], *, id: int) -> models.Place | None:
     """Run the GetPlace query."""
+
     cur = thread_cursor(conn)
     cur.execute(GET_PLACE, (id,))
     r = cur.fetchone()
@@ -31,5 +41,8 @@ def move_place(
     conn: psycopg.Connection[Any], *, location: models.Point2 | None = None, id: int
 ) -> None:
     """Run the MovePlace query."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("move_place", "UPDATE")
+
     cur = thread_cursor(conn)
     cur.execute(MOVE_PLACE, (location, id))

@@ -10,7 +10,7 @@ import psycopg
 
 from domain_types import models
 from domain_types._cursors import thread_cursor
-from domain_types.types import NoRowError
+from domain_types.types import NoRowError, ReadOnlyConnectionError
 
 SUBSCRIBE: Final[LiteralString] = """-- name: Subscribe :one
 INSERT INTO subscribers (address, weight) VALUES ($1, $2) RETURNING id, address, weight
@@ -29,10 +29,22 @@ class SubscriberByAddressRow:
     weight: int | None
 
 
+# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
+# refuse a read-only connection (``conn.read_only``) before sending anything.
+READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
+    {
+        "subscriber_by_address",
+    }
+)
+
+
 def subscribe(
     conn: psycopg.Connection[Any], *, address: str, weight: int | None = None
 ) -> models.Subscriber:
     """Run the Subscribe query."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("subscribe", "INSERT")
+
     cur = thread_cursor(conn)
     cur.execute(SUBSCRIBE, (address, weight))
     r = cur.fetchone()
@@ -46,6 +58,7 @@ def subscriber_by_address(
     conn: psycopg.Connection[Any], *, address: str
 ) -> SubscriberByAddressRow | None:
     """Run the SubscriberByAddress query."""
+
     cur = thread_cursor(conn)
     cur.execute(SUBSCRIBER_BY_ADDRESS, (address,))
     r = cur.fetchone()

@@ -12,7 +12,7 @@ import psycopg
 from enum_types import enums, models
 from enum_types._cursors import thread_cursor
 from enum_types._streams import ServerStream
-from enum_types.types import NoRowError
+from enum_types.types import NoRowError, ReadOnlyConnectionError
 
 CREATE_TICKET: Final[LiteralString] = """-- name: CreateTicket :one
 INSERT INTO tickets (status) VALUES ($1) RETURNING id, status, history
@@ -35,9 +35,22 @@ TICKET_STATUS: Final[LiteralString] = """-- name: TicketStatus :one
 SELECT status FROM tickets WHERE id = $1
 """
 
+# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
+# refuse a read-only connection (``conn.read_only``) before sending anything.
+READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
+    {
+        "iter_tickets_in",
+        "ticket_status",
+        "tickets_in",
+    }
+)
+
 
 def create_ticket(conn: psycopg.Connection[Any], *, status: enums.Status) -> models.Ticket:
     """Run the CreateTicket query."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("create_ticket", "INSERT")
+
     cur = thread_cursor(conn)
     cur.execute(CREATE_TICKET, (status,))
     r = cur.fetchone()
@@ -51,6 +64,7 @@ def tickets_in(
     conn: psycopg.Connection[Any], *, statuses: list[enums.Status]
 ) -> list[TicketsInRow]:
     """Run the TicketsIn query."""
+
     cur = thread_cursor(conn)
     cur.execute(TICKETS_IN, (statuses,))
     return [TicketsInRow(r[0], enums.STATUS_BY_VALUE[r[1]]) for r in cur.fetchall()]
@@ -65,6 +79,7 @@ def iter_tickets_in(
     (see ``enum_types._streams``). Read it to the end or close it
     (``contextlib.closing``) before the transaction ends.
     """
+
     with ServerStream(conn, "tickets_in", batch_size) as stream:
         stream.execute(TICKETS_IN, (statuses,))
         while rows := stream.fetch():
@@ -74,6 +89,7 @@ def iter_tickets_in(
 
 def ticket_status(conn: psycopg.Connection[Any], *, id: int) -> enums.Status | None:
     """Run the TicketStatus query."""
+
     cur = thread_cursor(conn)
     cur.execute(TICKET_STATUS, (id,))
     r = cur.fetchone()

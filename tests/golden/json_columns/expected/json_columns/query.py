@@ -13,7 +13,7 @@ from psycopg.types.json import Json, Jsonb
 from json_columns import models
 from json_columns._cursors import thread_cursor
 from json_columns._streams import ServerStream
-from json_columns.types import JsonInput, NoRowError
+from json_columns.types import JsonInput, NoRowError, ReadOnlyConnectionError
 
 RECORD_EVENT: Final[LiteralString] = """-- name: RecordEvent :one
 INSERT INTO events (payload, raw, extra) VALUES ($1, $2, $3) RETURNING id, payload, raw, extra
@@ -32,6 +32,16 @@ class EventKindsRow:
     kind: str | None
 
 
+# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
+# refuse a read-only connection (``conn.read_only``) before sending anything.
+READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
+    {
+        "event_kinds",
+        "iter_event_kinds",
+    }
+)
+
+
 def record_event(
     conn: psycopg.Connection[Any],
     *,
@@ -40,6 +50,9 @@ def record_event(
     extra: JsonInput | None = None,
 ) -> models.Event:
     """Run the RecordEvent query."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("record_event", "INSERT")
+
     cur = thread_cursor(conn)
     cur.execute(
         RECORD_EVENT,
@@ -58,6 +71,7 @@ def record_event(
 
 def event_kinds(conn: psycopg.Connection[Any], *, filter: JsonInput) -> list[EventKindsRow]:
     """Run the EventKinds query."""
+
     cur = thread_cursor(conn)
     cur.execute(EVENT_KINDS, (Jsonb(filter),))
     return [EventKindsRow(*r) for r in cur.fetchall()]
@@ -72,6 +86,7 @@ def iter_event_kinds(
     (see ``json_columns._streams``). Read it to the end or close it
     (``contextlib.closing``) before the transaction ends.
     """
+
     with ServerStream(conn, "event_kinds", batch_size) as stream:
         stream.execute(EVENT_KINDS, (Jsonb(filter),))
         while rows := stream.fetch():

@@ -18,7 +18,15 @@ from kitchen import enums, models
 from kitchen._atomic import atomic
 from kitchen._cursors import thread_cursor
 from kitchen._streams import ServerStream
-from kitchen.types import Cidr, ExecResult, Inet, JsonInput, JsonValue, NoRowError
+from kitchen.types import (
+    Cidr,
+    ExecResult,
+    Inet,
+    JsonInput,
+    JsonValue,
+    NoRowError,
+    ReadOnlyConnectionError,
+)
 
 INSERT_KIND: Final[LiteralString] = """-- name: InsertKind :one
 INSERT INTO kinds (small, regular, big, amount, ratio, precise, flag, label, code, fixed, blob,
@@ -243,6 +251,28 @@ class SetSpotRow:
     spot: models.Point2 | None
 
 
+# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
+# refuse a read-only connection (``conn.read_only``) before sending anything.
+READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
+    {
+        "count_kinds",
+        "get_kind",
+        "get_owner",
+        "get_pets_batch",
+        "iter_list_kinds_by_ids",
+        "iter_pets_with_owners",
+        "iter_union_with_null",
+        "kind_stats",
+        "list_kinds_by_ids",
+        "nullability_cases",
+        "odd_text",
+        "pets_of_owners_batch",
+        "pets_with_owners",
+        "union_with_null",
+    }
+)
+
+
 def insert_kind(
     conn: psycopg.Connection[Any],
     *,
@@ -278,6 +308,9 @@ def insert_kind(
     """Insert one row of every type.
     Returns the whole row, so the function returns the Kind model.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("insert_kind", "INSERT")
+
     cur = thread_cursor(conn)
     cur.execute(
         INSERT_KIND,
@@ -321,6 +354,7 @@ def insert_kind(
 
 def get_kind(conn: psycopg.Connection[Any], *, id: int) -> models.Kind | None:
     """Run the GetKind query."""
+
     cur = thread_cursor(conn)
     cur.execute(GET_KIND, (id,))
     r = cur.fetchone()
@@ -329,6 +363,7 @@ def get_kind(conn: psycopg.Connection[Any], *, id: int) -> models.Kind | None:
 
 def list_kinds_by_ids(conn: psycopg.Connection[Any], *, ids: list[int]) -> list[ListKindsByIdsRow]:
     """Run the ListKindsByIds query."""
+
     cur = thread_cursor(conn)
     cur.execute(LIST_KINDS_BY_IDS, (ids,))
     return [ListKindsByIdsRow(r[0], r[1], enums.MOOD_BY_VALUE[r[2]]) for r in cur.fetchall()]
@@ -343,6 +378,7 @@ def iter_list_kinds_by_ids(
     (see ``kitchen._streams``). Read it to the end or close it
     (``contextlib.closing``) before the transaction ends.
     """
+
     with ServerStream(conn, "list_kinds_by_ids", batch_size) as stream:
         stream.execute(LIST_KINDS_BY_IDS, (ids,))
         while rows := stream.fetch():
@@ -352,6 +388,7 @@ def iter_list_kinds_by_ids(
 
 def count_kinds(conn: psycopg.Connection[Any]) -> int:
     """Run the CountKinds query."""
+
     cur = thread_cursor(conn)
     cur.execute(COUNT_KINDS, ())
     r = cur.fetchone()
@@ -363,6 +400,7 @@ def count_kinds(conn: psycopg.Connection[Any]) -> int:
 
 def kind_stats(conn: psycopg.Connection[Any], *, feeling: enums.Mood) -> KindStatsRow:
     """Run the KindStats query."""
+
     cur = thread_cursor(conn)
     cur.execute(KIND_STATS, (feeling,))
     r = cur.fetchone()
@@ -374,6 +412,7 @@ def kind_stats(conn: psycopg.Connection[Any], *, feeling: enums.Mood) -> KindSta
 
 def nullability_cases(conn: psycopg.Connection[Any], *, id: int) -> NullabilityCasesRow | None:
     """Run the NullabilityCases query."""
+
     cur = thread_cursor(conn)
     cur.execute(NULLABILITY_CASES, (id,))
     r = cur.fetchone()
@@ -382,6 +421,7 @@ def nullability_cases(conn: psycopg.Connection[Any], *, id: int) -> NullabilityC
 
 def union_with_null(conn: psycopg.Connection[Any]) -> list[int | None]:
     """Run the UnionWithNull query."""
+
     cur = thread_cursor(conn)
     cur.execute(UNION_WITH_NULL, ())
     return [r[0] for r in cur.fetchall()]
@@ -396,6 +436,7 @@ def iter_union_with_null(
     (see ``kitchen._streams``). Read it to the end or close it
     (``contextlib.closing``) before the transaction ends.
     """
+
     with ServerStream(conn, "union_with_null", batch_size) as stream:
         stream.execute(UNION_WITH_NULL, ())
         while rows := stream.fetch():
@@ -405,6 +446,7 @@ def iter_union_with_null(
 
 def pets_with_owners(conn: psycopg.Connection[Any]) -> list[PetsWithOwnersRow]:
     """Run the PetsWithOwners query."""
+
     cur = thread_cursor(conn)
     cur.execute(PETS_WITH_OWNERS, ())
     return [
@@ -424,6 +466,7 @@ def iter_pets_with_owners(
     (see ``kitchen._streams``). Read it to the end or close it
     (``contextlib.closing``) before the transaction ends.
     """
+
     with ServerStream(conn, "pets_with_owners", batch_size) as stream:
         stream.execute(PETS_WITH_OWNERS, ())
         while rows := stream.fetch():
@@ -437,6 +480,9 @@ def create_owner(
     conn: psycopg.Connection[Any], *, class_: str, from_: str | None = None
 ) -> models.Owner:
     """Run the CreateOwner query."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("create_owner", "INSERT")
+
     cur = thread_cursor(conn)
     cur.execute(CREATE_OWNER, (class_, from_))
     r = cur.fetchone()
@@ -448,6 +494,7 @@ def create_owner(
 
 def odd_text(conn: psycopg.Connection[Any], *, suffix: str) -> str | None:
     """Percent signs, $ signs, quotes, backslashes and triple quotes stay literal."""
+
     cur = thread_cursor(conn)
     cur.execute(ODD_TEXT, (suffix,))
     r = cur.fetchone()
@@ -459,6 +506,9 @@ def odd_text(conn: psycopg.Connection[Any], *, suffix: str) -> str | None:
 
 def rename_pet(conn: psycopg.Connection[Any], *, new_name: str, id: int) -> int:
     """Run the RenamePet query."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("rename_pet", "UPDATE")
+
     cur = thread_cursor(conn)
     cur.execute(RENAME_PET, (new_name, id))
     return cur.rowcount
@@ -466,6 +516,9 @@ def rename_pet(conn: psycopg.Connection[Any], *, new_name: str, id: int) -> int:
 
 def touch_pets(conn: psycopg.Connection[Any], *, feeling: enums.Mood) -> ExecResult:
     """Run the TouchPets query."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("touch_pets", "UPDATE")
+
     cur = thread_cursor(conn)
     cur.execute(TOUCH_PETS, (feeling,))
     return ExecResult(cur.rowcount, cur.statusmessage or "")
@@ -473,6 +526,9 @@ def touch_pets(conn: psycopg.Connection[Any], *, feeling: enums.Mood) -> ExecRes
 
 def delete_pet(conn: psycopg.Connection[Any], *, id: int) -> None:
     """Run the DeletePet query."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("delete_pet", "DELETE")
+
     cur = thread_cursor(conn)
     cur.execute(DELETE_PET, (id,))
 
@@ -484,6 +540,9 @@ def copy_pets(conn: psycopg.Connection[Any], rows: Iterable[CopyPetsParams]) -> 
     transaction, else its own; see ``kitchen._atomic``). Returns the number
     of rows written.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("copy_pets", "COPY")
+
     with atomic(conn), conn.cursor() as cur:
         with cur.copy(COPY_PETS_COPY) as copy:
             for p in rows:
@@ -497,6 +556,9 @@ def add_pets(conn: psycopg.Connection[Any], rows: Iterable[AddPetsParams]) -> No
     Sends every row in pipeline mode: all run or none do (a savepoint in an open
     transaction, else its own; see ``kitchen._atomic``).
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("add_pets", "INSERT")
+
     params = [(p.owner_id, p.name) for p in rows]
     if not params:
         return
@@ -512,6 +574,7 @@ def get_pets_batch(
     Sends every row in pipeline mode, all or nothing (see ``kitchen._atomic``),
     and returns one result per input row, in order.
     """
+
     params = [(p.id,) for p in rows]
     out: list[models.Pet | None] = []
     if not params:
@@ -534,6 +597,7 @@ def pets_of_owners_batch(
     Sends every row in pipeline mode, all or nothing (see ``kitchen._atomic``),
     and returns one result per input row, in order.
     """
+
     params = [(p.owner_id,) for p in rows]
     out: list[list[models.Pet]] = []
     if not params:
@@ -551,6 +615,9 @@ def set_doc(
     conn: psycopg.Connection[Any], *, docb: JsonInput, id: int, doc: JsonInput | None = None
 ) -> SetDocRow | None:
     """Run the SetDoc query."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("set_doc", "UPDATE")
+
     cur = thread_cursor(conn)
     cur.execute(SET_DOC, (Jsonb(docb), id, None if doc is None else Json(doc)))
     r = cur.fetchone()
@@ -559,6 +626,7 @@ def set_doc(
 
 def get_owner(conn: psycopg.Connection[Any], *, id: int) -> models.Owner | None:
     """Run the GetOwner query."""
+
     cur = thread_cursor(conn)
     cur.execute(GET_OWNER, (id,))
     r = cur.fetchone()
@@ -567,6 +635,9 @@ def get_owner(conn: psycopg.Connection[Any], *, id: int) -> models.Owner | None:
 
 def delete_owner(conn: psycopg.Connection[Any], *, id: int) -> None:
     """Run the DeleteOwner query."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("delete_owner", "DELETE")
+
     cur = thread_cursor(conn)
     cur.execute(DELETE_OWNER, (id,))
 
@@ -577,6 +648,9 @@ def rename_pets(conn: psycopg.Connection[Any], rows: Iterable[RenamePetsParams])
     Sends every row in pipeline mode: all run or none do (a savepoint in an open
     transaction, else its own; see ``kitchen._atomic``).
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("rename_pets", "UPDATE")
+
     params = [(p.new_name, p.id) for p in rows]
     if not params:
         return
@@ -588,6 +662,9 @@ def set_spot(
     conn: psycopg.Connection[Any], *, spot: models.Point2 | None = None, id: int
 ) -> SetSpotRow | None:
     """Run the SetSpot query."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("set_spot", "UPDATE")
+
     cur = thread_cursor(conn)
     cur.execute(SET_SPOT, (spot, id))
     r = cur.fetchone()

@@ -33,6 +33,17 @@ AUTHORS_BY_IDS: Final[LiteralString] = """-- name: AuthorsByIds :many
 SELECT id, name, bio FROM authors WHERE id = ANY($1::bigint[])
 """
 
+# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
+# refuse a read-only connection (``conn.read_only``) before sending anything.
+READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
+    {
+        "authors_by_ids",
+        "iter_authors_by_ids",
+        "iter_page_authors",
+        "page_authors",
+    }
+)
+
 
 def page_authors(
     conn: psycopg.Connection[Any], *, after_id: int, skip_name: str, page_size: int
@@ -40,6 +51,7 @@ def page_authors(
     """Keyset pagination with named parameters, in both spellings sqlc accepts. LIMIT's
     parameter is cast: static sqlc says integer where PostgreSQL says bigint.
     """
+
     cur = thread_cursor(conn)
     cur.execute(PAGE_AUTHORS, (after_id, skip_name, page_size))
     return [PageAuthorsRow(*r) for r in cur.fetchall()]
@@ -59,6 +71,7 @@ def iter_page_authors(
     (see ``macro_arg._streams``). Read it to the end or close it
     (``contextlib.closing``) before the transaction ends.
     """
+
     with ServerStream(conn, "page_authors", batch_size) as stream:
         stream.execute(PAGE_AUTHORS, (after_id, skip_name, page_size))
         while rows := stream.fetch():
@@ -68,6 +81,7 @@ def iter_page_authors(
 
 def authors_by_ids(conn: psycopg.Connection[Any], *, ids: list[int]) -> list[models.Author]:
     """Run the AuthorsByIds query."""
+
     cur = thread_cursor(conn)
     cur.execute(AUTHORS_BY_IDS, (ids,))
     return [models.load_author(r) for r in cur.fetchall()]
@@ -82,6 +96,7 @@ def iter_authors_by_ids(
     (see ``macro_arg._streams``). Read it to the end or close it
     (``contextlib.closing``) before the transaction ends.
     """
+
     with ServerStream(conn, "authors_by_ids", batch_size) as stream:
         stream.execute(AUTHORS_BY_IDS, (ids,))
         while rows := stream.fetch():

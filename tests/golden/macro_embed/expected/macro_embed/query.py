@@ -43,8 +43,21 @@ class AuthorsWithBooksRow:
     books: models.Book | None
 
 
+# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
+# refuse a read-only connection (``conn.read_only``) before sending anything.
+READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
+    {
+        "authors_with_books",
+        "books_with_authors",
+        "iter_authors_with_books",
+        "iter_books_with_authors",
+    }
+)
+
+
 def books_with_authors(conn: psycopg.Connection[Any]) -> list[BooksWithAuthorsRow]:
     """Run the BooksWithAuthors query."""
+
     cur = thread_cursor(conn)
     cur.execute(BOOKS_WITH_AUTHORS, ())
     return [
@@ -62,6 +75,7 @@ def iter_books_with_authors(
     (see ``macro_embed._streams``). Read it to the end or close it
     (``contextlib.closing``) before the transaction ends.
     """
+
     with ServerStream(conn, "books_with_authors", batch_size) as stream:
         stream.execute(BOOKS_WITH_AUTHORS, ())
         while rows := stream.fetch():
@@ -71,6 +85,7 @@ def iter_books_with_authors(
 
 def authors_with_books(conn: psycopg.Connection[Any]) -> list[AuthorsWithBooksRow]:
     """The embedded book is on the nullable side of the outer join."""
+
     cur = thread_cursor(conn)
     cur.execute(AUTHORS_WITH_BOOKS, ())
     return [
@@ -90,6 +105,7 @@ def iter_authors_with_books(
     (see ``macro_embed._streams``). Read it to the end or close it
     (``contextlib.closing``) before the transaction ends.
     """
+
     with ServerStream(conn, "authors_with_books", batch_size) as stream:
         stream.execute(AUTHORS_WITH_BOOKS, ())
         while rows := stream.fetch():

@@ -11,6 +11,7 @@ import psycopg
 from macro_narg import models
 from macro_narg._cursors import thread_cursor
 from macro_narg._streams import ServerStream
+from macro_narg.types import ReadOnlyConnectionError
 
 SEARCH_AUTHORS: Final[LiteralString] = """-- name: SearchAuthors :many
 SELECT id, name, bio FROM authors
@@ -22,6 +23,15 @@ SET_BIO: Final[LiteralString] = """-- name: SetBio :exec
 UPDATE authors SET bio = $1 WHERE id = $2
 """
 
+# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
+# refuse a read-only connection (``conn.read_only``) before sending anything.
+READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
+    {
+        "iter_search_authors",
+        "search_authors",
+    }
+)
+
 
 def search_authors(
     conn: psycopg.Connection[Any], *, name: str | None = None
@@ -29,6 +39,7 @@ def search_authors(
     """A filter that is off when its argument is None; the same narg used twice is one
     parameter.
     """
+
     cur = thread_cursor(conn)
     cur.execute(SEARCH_AUTHORS, (name,))
     return [models.load_author(r) for r in cur.fetchall()]
@@ -43,6 +54,7 @@ def iter_search_authors(
     (see ``macro_narg._streams``). Read it to the end or close it
     (``contextlib.closing``) before the transaction ends.
     """
+
     with ServerStream(conn, "search_authors", batch_size) as stream:
         stream.execute(SEARCH_AUTHORS, (name,))
         while rows := stream.fetch():
@@ -52,5 +64,8 @@ def iter_search_authors(
 
 def set_bio(conn: psycopg.Connection[Any], *, bio: str | None = None, id: int) -> None:
     """Run the SetBio query."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("set_bio", "UPDATE")
+
     cur = thread_cursor(conn)
     cur.execute(SET_BIO, (bio, id))

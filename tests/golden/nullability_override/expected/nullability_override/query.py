@@ -30,9 +30,20 @@ NAMES_MAYBE: Final[LiteralString] = """-- name: NamesMaybe :many
 SELECT name AS "name?" FROM authors
 """
 
+# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
+# refuse a read-only connection (``conn.read_only``) before sending anything.
+READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
+    {
+        "author_stats",
+        "iter_names_maybe",
+        "names_maybe",
+    }
+)
+
 
 def author_stats(conn: psycopg.Connection[Any]) -> AuthorStatsRow:
     """`!` promises a value where the generator can't prove it, `?` admits NULL."""
+
     cur = thread_cursor(conn)
     cur.execute(AUTHOR_STATS, ())
     r = cur.fetchone()
@@ -44,6 +55,7 @@ def author_stats(conn: psycopg.Connection[Any]) -> AuthorStatsRow:
 
 def names_maybe(conn: psycopg.Connection[Any]) -> list[str | None]:
     """Run the NamesMaybe query."""
+
     cur = thread_cursor(conn)
     cur.execute(NAMES_MAYBE, ())
     return [r[0] for r in cur.fetchall()]
@@ -58,6 +70,7 @@ def iter_names_maybe(
     (see ``nullability_override._streams``). Read it to the end or close it
     (``contextlib.closing``) before the transaction ends.
     """
+
     with ServerStream(conn, "names_maybe", batch_size) as stream:
         stream.execute(NAMES_MAYBE, ())
         while rows := stream.fetch():

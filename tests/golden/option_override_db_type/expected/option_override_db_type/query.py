@@ -21,9 +21,20 @@ PRICES_ABOVE: Final[LiteralString] = """-- name: PricesAbove :many
 SELECT id FROM prices WHERE amount > $1
 """
 
+# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
+# refuse a read-only connection (``conn.read_only``) before sending anything.
+READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
+    {
+        "get_price",
+        "iter_prices_above",
+        "prices_above",
+    }
+)
+
 
 def get_price(conn: psycopg.Connection[Any], *, id: int) -> models.Price | None:
     """Run the GetPrice query."""
+
     cur = thread_cursor(conn)
     cur.execute(GET_PRICE, (id,))
     r = cur.fetchone()
@@ -32,6 +43,7 @@ def get_price(conn: psycopg.Connection[Any], *, id: int) -> models.Price | None:
 
 def prices_above(conn: psycopg.Connection[Any], *, amount: decimal.Decimal) -> list[int]:
     """Run the PricesAbove query."""
+
     cur = thread_cursor(conn)
     cur.execute(PRICES_ABOVE, (amount,))
     return [r[0] for r in cur.fetchall()]
@@ -46,6 +58,7 @@ def iter_prices_above(
     (see ``option_override_db_type._streams``). Read it to the end or close it
     (``contextlib.closing``) before the transaction ends.
     """
+
     with ServerStream(conn, "prices_above", batch_size) as stream:
         stream.execute(PRICES_ABOVE, (amount,))
         while rows := stream.fetch():

@@ -13,7 +13,7 @@ from psycopg.types.json import Jsonb
 from tuned import models
 from tuned._cursors import thread_cursor
 from tuned._streams import ServerStream
-from tuned.types import JsonInput, NoRowError
+from tuned.types import JsonInput, NoRowError, ReadOnlyConnectionError
 
 CREATE_PERSON: Final[LiteralString] = """-- name: CreatePerson :one
 INSERT INTO people (profile, settings, balance) VALUES ($1, $2, $3) RETURNING id, profile, settings, balance
@@ -22,6 +22,15 @@ INSERT INTO people (profile, settings, balance) VALUES ($1, $2, $3) RETURNING id
 LIST_PEOPLE: Final[LiteralString] = """-- name: ListPeople :many
 SELECT id, profile, settings, balance FROM people ORDER BY id
 """
+
+# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
+# refuse a read-only connection (``conn.read_only``) before sending anything.
+READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
+    {
+        "iter_list_people",
+        "list_people",
+    }
+)
 
 
 def create_person(
@@ -32,6 +41,9 @@ def create_person(
     balance: tuned_types.Money,
 ) -> models.Person:
     """Run the CreatePerson query."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("create_person", "INSERT")
+
     cur = thread_cursor(conn)
     cur.execute(
         CREATE_PERSON, (Jsonb(profile), None if settings is None else Jsonb(settings), balance)
@@ -45,6 +57,7 @@ def create_person(
 
 def list_people(conn: psycopg.Connection[Any]) -> list[models.Person]:
     """Run the ListPeople query."""
+
     cur = thread_cursor(conn)
     cur.execute(LIST_PEOPLE, ())
     return [models.load_person(r) for r in cur.fetchall()]
@@ -59,6 +72,7 @@ def iter_list_people(
     (see ``tuned._streams``). Read it to the end or close it
     (``contextlib.closing``) before the transaction ends.
     """
+
     with ServerStream(conn, "list_people", batch_size) as stream:
         stream.execute(LIST_PEOPLE, ())
         while rows := stream.fetch():

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
-from typing import Any
+from typing import Any, Final
 
 import psycopg
 from psycopg.rows import tuple_row
@@ -12,7 +12,18 @@ from psycopg.rows import tuple_row
 from array_types import models
 from array_types import query as q
 from array_types._streams import AsyncServerStream
-from array_types.types import NoRowError
+from array_types.types import NoRowError, ReadOnlyConnectionError
+
+# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
+# refuse a read-only connection (``conn.read_only``) before sending anything.
+READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
+    {
+        "iter_posts_by_ids",
+        "iter_posts_tagged",
+        "posts_by_ids",
+        "posts_tagged",
+    }
+)
 
 
 async def create_post(
@@ -23,6 +34,9 @@ async def create_post(
     grid: list[list[int]] | None = None,
 ) -> models.Post:
     """Run the CreatePost query."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("create_post", "INSERT")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.CREATE_POST, (tags, scores, grid))
         r = await cur.fetchone()
@@ -36,6 +50,7 @@ async def posts_tagged(
     conn: psycopg.AsyncConnection[Any], *, wanted: list[str]
 ) -> list[q.PostsTaggedRow]:
     """Run the PostsTagged query."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.POSTS_TAGGED, (wanted,))
         rows = await cur.fetchall()
@@ -51,6 +66,7 @@ async def iter_posts_tagged(
     (see ``array_types._streams``). Read it to the end or close it
     (``contextlib.aclosing``) before the transaction ends.
     """
+
     async with AsyncServerStream(conn, "posts_tagged", batch_size) as stream:
         await stream.execute(q.POSTS_TAGGED, (wanted,))
         while rows := await stream.fetch():
@@ -60,6 +76,7 @@ async def iter_posts_tagged(
 
 async def posts_by_ids(conn: psycopg.AsyncConnection[Any], *, ids: list[int]) -> list[int]:
     """Run the PostsByIds query."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.POSTS_BY_IDS, (ids,))
         rows = await cur.fetchall()
@@ -75,6 +92,7 @@ async def iter_posts_by_ids(
     (see ``array_types._streams``). Read it to the end or close it
     (``contextlib.aclosing``) before the transaction ends.
     """
+
     async with AsyncServerStream(conn, "posts_by_ids", batch_size) as stream:
         await stream.execute(q.POSTS_BY_IDS, (ids,))
         while rows := await stream.fetch():

@@ -4,12 +4,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Final
 
 import psycopg
 
 from cmd_batchexec import query as q
 from cmd_batchexec._atomic import atomic_async
+from cmd_batchexec.types import ReadOnlyConnectionError
+
+# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
+# refuse a read-only connection (``conn.read_only``) before sending anything.
+READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset()
 
 
 async def set_bios(conn: psycopg.AsyncConnection[Any], rows: Iterable[q.SetBiosParams]) -> None:
@@ -18,6 +23,9 @@ async def set_bios(conn: psycopg.AsyncConnection[Any], rows: Iterable[q.SetBiosP
     Sends every row in pipeline mode: all run or none do (a savepoint in an open
     transaction, else its own; see ``cmd_batchexec._atomic``).
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("set_bios", "UPDATE")
+
     params = [(p.bio, p.id) for p in rows]
     if not params:
         return

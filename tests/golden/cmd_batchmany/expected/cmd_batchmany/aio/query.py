@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Final
 
 import psycopg
 from psycopg.rows import tuple_row
@@ -12,6 +12,14 @@ from psycopg.rows import tuple_row
 from cmd_batchmany import models
 from cmd_batchmany import query as q
 from cmd_batchmany._atomic import atomic_async
+
+# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
+# refuse a read-only connection (``conn.read_only``) before sending anything.
+READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
+    {
+        "list_authors_by_name",
+    }
+)
 
 
 async def list_authors_by_name(
@@ -22,6 +30,7 @@ async def list_authors_by_name(
     Sends every row in pipeline mode, all or nothing (see ``cmd_batchmany._atomic``),
     and returns one result per input row, in order.
     """
+
     params = [(p.name,) for p in rows]
     out: list[list[models.Author]] = []
     if not params:

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Final
 
 import psycopg
 from psycopg.rows import tuple_row
@@ -12,7 +12,15 @@ from psycopg.rows import tuple_row
 from cmd_batchone import models
 from cmd_batchone import query as q
 from cmd_batchone._atomic import atomic_async
-from cmd_batchone.types import NoRowError
+from cmd_batchone.types import NoRowError, ReadOnlyConnectionError
+
+# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
+# refuse a read-only connection (``conn.read_only``) before sending anything.
+READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
+    {
+        "get_authors",
+    }
+)
 
 
 async def get_authors(
@@ -23,6 +31,7 @@ async def get_authors(
     Sends every row in pipeline mode, all or nothing (see ``cmd_batchone._atomic``),
     and returns one result per input row, in order.
     """
+
     params = [(p.id,) for p in rows]
     out: list[models.Author | None] = []
     if not params:
@@ -45,6 +54,9 @@ async def insert_authors(
     Sends every row in pipeline mode, all or nothing (see ``cmd_batchone._atomic``),
     and returns one result per input row, in order.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("insert_authors", "INSERT")
+
     params = [(p.name,) for p in rows]
     out: list[int] = []
     if not params:

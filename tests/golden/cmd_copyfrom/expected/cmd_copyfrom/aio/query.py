@@ -4,12 +4,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Final
 
 import psycopg
 
 from cmd_copyfrom import query as q
 from cmd_copyfrom._atomic import atomic_async
+from cmd_copyfrom.types import ReadOnlyConnectionError
+
+# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
+# refuse a read-only connection (``conn.read_only``) before sending anything.
+READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset()
 
 
 async def copy_authors(
@@ -21,6 +26,9 @@ async def copy_authors(
     transaction, else its own; see ``cmd_copyfrom._atomic``). Returns the number
     of rows written.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("copy_authors", "COPY")
+
     async with atomic_async(conn), conn.cursor() as cur:
         async with cur.copy(q.COPY_AUTHORS_COPY) as copy:
             for p in rows:

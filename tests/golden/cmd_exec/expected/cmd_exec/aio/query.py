@@ -3,15 +3,23 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 import psycopg
 from psycopg.rows import tuple_row
 
 from cmd_exec import query as q
+from cmd_exec.types import ReadOnlyConnectionError
+
+# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
+# refuse a read-only connection (``conn.read_only``) before sending anything.
+READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset()
 
 
 async def delete_author(conn: psycopg.AsyncConnection[Any], *, id: int) -> None:
     """Run the DeleteAuthor query."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("delete_author", "DELETE")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.DELETE_AUTHOR, (id,))

@@ -3,17 +3,24 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 import psycopg
 from psycopg.rows import tuple_row
 
 from cmd_execresult import query as q
-from cmd_execresult.types import ExecResult
+from cmd_execresult.types import ExecResult, ReadOnlyConnectionError
+
+# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
+# refuse a read-only connection (``conn.read_only``) before sending anything.
+READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset()
 
 
 async def delete_authors_named(conn: psycopg.AsyncConnection[Any], *, name: str) -> ExecResult:
     """Run the DeleteAuthorsNamed query."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("delete_authors_named", "DELETE")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.DELETE_AUTHORS_NAMED, (name,))
         return ExecResult(cur.rowcount, cur.statusmessage or "")

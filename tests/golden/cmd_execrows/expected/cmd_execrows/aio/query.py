@@ -3,16 +3,24 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 import psycopg
 from psycopg.rows import tuple_row
 
 from cmd_execrows import query as q
+from cmd_execrows.types import ReadOnlyConnectionError
+
+# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
+# refuse a read-only connection (``conn.read_only``) before sending anything.
+READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset()
 
 
 async def update_bio(conn: psycopg.AsyncConnection[Any], *, bio: str | None = None, id: int) -> int:
     """Run the UpdateBio query."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("update_bio", "UPDATE")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.UPDATE_BIO, (bio, id))
         return cur.rowcount

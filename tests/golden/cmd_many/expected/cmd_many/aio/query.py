@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
-from typing import Any
+from typing import Any, Final
 
 import psycopg
 from psycopg.rows import tuple_row
@@ -13,9 +13,23 @@ from cmd_many import models
 from cmd_many import query as q
 from cmd_many._streams import AsyncServerStream
 
+# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
+# refuse a read-only connection (``conn.read_only``) before sending anything.
+READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
+    {
+        "iter_list_author_names",
+        "iter_list_authors",
+        "iter_list_bios",
+        "list_author_names",
+        "list_authors",
+        "list_bios",
+    }
+)
+
 
 async def list_authors(conn: psycopg.AsyncConnection[Any]) -> list[models.Author]:
     """Run the ListAuthors query."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.LIST_AUTHORS, ())
         rows = await cur.fetchall()
@@ -31,6 +45,7 @@ async def iter_list_authors(
     (see ``cmd_many._streams``). Read it to the end or close it
     (``contextlib.aclosing``) before the transaction ends.
     """
+
     async with AsyncServerStream(conn, "list_authors", batch_size) as stream:
         await stream.execute(q.LIST_AUTHORS, ())
         while rows := await stream.fetch():
@@ -40,6 +55,7 @@ async def iter_list_authors(
 
 async def list_author_names(conn: psycopg.AsyncConnection[Any]) -> list[str]:
     """Run the ListAuthorNames query."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.LIST_AUTHOR_NAMES, ())
         rows = await cur.fetchall()
@@ -55,6 +71,7 @@ async def iter_list_author_names(
     (see ``cmd_many._streams``). Read it to the end or close it
     (``contextlib.aclosing``) before the transaction ends.
     """
+
     async with AsyncServerStream(conn, "list_author_names", batch_size) as stream:
         await stream.execute(q.LIST_AUTHOR_NAMES, ())
         while rows := await stream.fetch():
@@ -64,6 +81,7 @@ async def iter_list_author_names(
 
 async def list_bios(conn: psycopg.AsyncConnection[Any]) -> list[q.ListBiosRow]:
     """Not the table's columns in table order: a Row class."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.LIST_BIOS, ())
         rows = await cur.fetchall()
@@ -79,6 +97,7 @@ async def iter_list_bios(
     (see ``cmd_many._streams``). Read it to the end or close it
     (``contextlib.aclosing``) before the transaction ends.
     """
+
     async with AsyncServerStream(conn, "list_bios", batch_size) as stream:
         await stream.execute(q.LIST_BIOS, ())
         while rows := await stream.fetch():

@@ -3,18 +3,28 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 import psycopg
 from psycopg.rows import tuple_row
 
 from cmd_one import models
 from cmd_one import query as q
-from cmd_one.types import NoRowError
+from cmd_one.types import NoRowError, ReadOnlyConnectionError
+
+# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
+# refuse a read-only connection (``conn.read_only``) before sending anything.
+READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
+    {
+        "get_author",
+        "get_author_name",
+    }
+)
 
 
 async def get_author(conn: psycopg.AsyncConnection[Any], *, id: int) -> models.Author | None:
     """One author by id, or None."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.GET_AUTHOR, (id,))
         r = await cur.fetchone()
@@ -25,6 +35,9 @@ async def create_author(
     conn: psycopg.AsyncConnection[Any], *, name: str, bio: str | None = None
 ) -> models.Author:
     """An INSERT of one row with RETURNING always returns it: no `| None`."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("create_author", "INSERT")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.CREATE_AUTHOR, (name, bio))
         r = await cur.fetchone()
@@ -36,6 +49,7 @@ async def create_author(
 
 async def get_author_name(conn: psycopg.AsyncConnection[Any], *, id: int) -> str | None:
     """A single column comes back bare."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.GET_AUTHOR_NAME, (id,))
         r = await cur.fetchone()

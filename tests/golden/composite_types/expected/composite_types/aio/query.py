@@ -3,17 +3,27 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 import psycopg
 from psycopg.rows import tuple_row
 
 from composite_types import models
 from composite_types import query as q
+from composite_types.types import ReadOnlyConnectionError
+
+# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
+# refuse a read-only connection (``conn.read_only``) before sending anything.
+READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
+    {
+        "get_place",
+    }
+)
 
 
 async def get_place(conn: psycopg.AsyncConnection[Any], *, id: int) -> models.Place | None:
     """Run the GetPlace query."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.GET_PLACE, (id,))
         r = await cur.fetchone()
@@ -24,5 +34,8 @@ async def move_place(
     conn: psycopg.AsyncConnection[Any], *, location: models.Point2 | None = None, id: int
 ) -> None:
     """Run the MovePlace query."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("move_place", "UPDATE")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.MOVE_PLACE, (location, id))

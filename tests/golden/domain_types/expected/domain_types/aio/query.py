@@ -3,20 +3,31 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 import psycopg
 from psycopg.rows import tuple_row
 
 from domain_types import models
 from domain_types import query as q
-from domain_types.types import NoRowError
+from domain_types.types import NoRowError, ReadOnlyConnectionError
+
+# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
+# refuse a read-only connection (``conn.read_only``) before sending anything.
+READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
+    {
+        "subscriber_by_address",
+    }
+)
 
 
 async def subscribe(
     conn: psycopg.AsyncConnection[Any], *, address: str, weight: int | None = None
 ) -> models.Subscriber:
     """Run the Subscribe query."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("subscribe", "INSERT")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.SUBSCRIBE, (address, weight))
         r = await cur.fetchone()
@@ -30,6 +41,7 @@ async def subscriber_by_address(
     conn: psycopg.AsyncConnection[Any], *, address: str
 ) -> q.SubscriberByAddressRow | None:
     """Run the SubscriberByAddress query."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.SUBSCRIBER_BY_ADDRESS, (address,))
         r = await cur.fetchone()

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
-from typing import Any
+from typing import Any, Final
 
 import psycopg
 from psycopg.rows import tuple_row
@@ -12,13 +12,26 @@ from psycopg.rows import tuple_row
 from enum_types import enums, models
 from enum_types import query as q
 from enum_types._streams import AsyncServerStream
-from enum_types.types import NoRowError
+from enum_types.types import NoRowError, ReadOnlyConnectionError
+
+# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
+# refuse a read-only connection (``conn.read_only``) before sending anything.
+READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
+    {
+        "iter_tickets_in",
+        "ticket_status",
+        "tickets_in",
+    }
+)
 
 
 async def create_ticket(
     conn: psycopg.AsyncConnection[Any], *, status: enums.Status
 ) -> models.Ticket:
     """Run the CreateTicket query."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("create_ticket", "INSERT")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.CREATE_TICKET, (status,))
         r = await cur.fetchone()
@@ -32,6 +45,7 @@ async def tickets_in(
     conn: psycopg.AsyncConnection[Any], *, statuses: list[enums.Status]
 ) -> list[q.TicketsInRow]:
     """Run the TicketsIn query."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.TICKETS_IN, (statuses,))
         rows = await cur.fetchall()
@@ -47,6 +61,7 @@ async def iter_tickets_in(
     (see ``enum_types._streams``). Read it to the end or close it
     (``contextlib.aclosing``) before the transaction ends.
     """
+
     async with AsyncServerStream(conn, "tickets_in", batch_size) as stream:
         await stream.execute(q.TICKETS_IN, (statuses,))
         while rows := await stream.fetch():
@@ -56,6 +71,7 @@ async def iter_tickets_in(
 
 async def ticket_status(conn: psycopg.AsyncConnection[Any], *, id: int) -> enums.Status | None:
     """Run the TicketStatus query."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.TICKET_STATUS, (id,))
         r = await cur.fetchone()

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
-from typing import Any
+from typing import Any, Final
 
 import psycopg
 from psycopg.rows import tuple_row
@@ -13,7 +13,16 @@ from psycopg.types.json import Json, Jsonb
 from json_columns import models
 from json_columns import query as q
 from json_columns._streams import AsyncServerStream
-from json_columns.types import JsonInput, NoRowError
+from json_columns.types import JsonInput, NoRowError, ReadOnlyConnectionError
+
+# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
+# refuse a read-only connection (``conn.read_only``) before sending anything.
+READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
+    {
+        "event_kinds",
+        "iter_event_kinds",
+    }
+)
 
 
 async def record_event(
@@ -24,6 +33,9 @@ async def record_event(
     extra: JsonInput | None = None,
 ) -> models.Event:
     """Run the RecordEvent query."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("record_event", "INSERT")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(
             q.RECORD_EVENT,
@@ -44,6 +56,7 @@ async def event_kinds(
     conn: psycopg.AsyncConnection[Any], *, filter: JsonInput
 ) -> list[q.EventKindsRow]:
     """Run the EventKinds query."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.EVENT_KINDS, (Jsonb(filter),))
         rows = await cur.fetchall()
@@ -59,6 +72,7 @@ async def iter_event_kinds(
     (see ``json_columns._streams``). Read it to the end or close it
     (``contextlib.aclosing``) before the transaction ends.
     """
+
     async with AsyncServerStream(conn, "event_kinds", batch_size) as stream:
         await stream.execute(q.EVENT_KINDS, (Jsonb(filter),))
         while rows := await stream.fetch():

@@ -7,7 +7,7 @@ import datetime
 import decimal
 import uuid
 from collections.abc import AsyncGenerator, Iterable
-from typing import Any
+from typing import Any, Final
 
 import psycopg
 from psycopg.rows import tuple_row
@@ -17,7 +17,28 @@ from kitchen import enums, models
 from kitchen import queries as q
 from kitchen._atomic import atomic_async
 from kitchen._streams import AsyncServerStream
-from kitchen.types import Cidr, ExecResult, Inet, JsonInput, NoRowError
+from kitchen.types import Cidr, ExecResult, Inet, JsonInput, NoRowError, ReadOnlyConnectionError
+
+# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
+# refuse a read-only connection (``conn.read_only``) before sending anything.
+READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
+    {
+        "count_kinds",
+        "get_kind",
+        "get_owner",
+        "get_pets_batch",
+        "iter_list_kinds_by_ids",
+        "iter_pets_with_owners",
+        "iter_union_with_null",
+        "kind_stats",
+        "list_kinds_by_ids",
+        "nullability_cases",
+        "odd_text",
+        "pets_of_owners_batch",
+        "pets_with_owners",
+        "union_with_null",
+    }
+)
 
 
 async def insert_kind(
@@ -55,6 +76,9 @@ async def insert_kind(
     """Insert one row of every type.
     Returns the whole row, so the function returns the Kind model.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("insert_kind", "INSERT")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(
             q.INSERT_KIND,
@@ -98,6 +122,7 @@ async def insert_kind(
 
 async def get_kind(conn: psycopg.AsyncConnection[Any], *, id: int) -> models.Kind | None:
     """Run the GetKind query."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.GET_KIND, (id,))
         r = await cur.fetchone()
@@ -108,6 +133,7 @@ async def list_kinds_by_ids(
     conn: psycopg.AsyncConnection[Any], *, ids: list[int]
 ) -> list[q.ListKindsByIdsRow]:
     """Run the ListKindsByIds query."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.LIST_KINDS_BY_IDS, (ids,))
         rows = await cur.fetchall()
@@ -123,6 +149,7 @@ async def iter_list_kinds_by_ids(
     (see ``kitchen._streams``). Read it to the end or close it
     (``contextlib.aclosing``) before the transaction ends.
     """
+
     async with AsyncServerStream(conn, "list_kinds_by_ids", batch_size) as stream:
         await stream.execute(q.LIST_KINDS_BY_IDS, (ids,))
         while rows := await stream.fetch():
@@ -132,6 +159,7 @@ async def iter_list_kinds_by_ids(
 
 async def count_kinds(conn: psycopg.AsyncConnection[Any]) -> int:
     """Run the CountKinds query."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.COUNT_KINDS, ())
         r = await cur.fetchone()
@@ -143,6 +171,7 @@ async def count_kinds(conn: psycopg.AsyncConnection[Any]) -> int:
 
 async def kind_stats(conn: psycopg.AsyncConnection[Any], *, feeling: enums.Mood) -> q.KindStatsRow:
     """Run the KindStats query."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.KIND_STATS, (feeling,))
         r = await cur.fetchone()
@@ -156,6 +185,7 @@ async def nullability_cases(
     conn: psycopg.AsyncConnection[Any], *, id: int
 ) -> q.NullabilityCasesRow | None:
     """Run the NullabilityCases query."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.NULLABILITY_CASES, (id,))
         r = await cur.fetchone()
@@ -164,6 +194,7 @@ async def nullability_cases(
 
 async def union_with_null(conn: psycopg.AsyncConnection[Any]) -> list[int | None]:
     """Run the UnionWithNull query."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.UNION_WITH_NULL, ())
         rows = await cur.fetchall()
@@ -179,6 +210,7 @@ async def iter_union_with_null(
     (see ``kitchen._streams``). Read it to the end or close it
     (``contextlib.aclosing``) before the transaction ends.
     """
+
     async with AsyncServerStream(conn, "union_with_null", batch_size) as stream:
         await stream.execute(q.UNION_WITH_NULL, ())
         while rows := await stream.fetch():
@@ -188,6 +220,7 @@ async def iter_union_with_null(
 
 async def pets_with_owners(conn: psycopg.AsyncConnection[Any]) -> list[q.PetsWithOwnersRow]:
     """Run the PetsWithOwners query."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.PETS_WITH_OWNERS, ())
         rows = await cur.fetchall()
@@ -208,6 +241,7 @@ async def iter_pets_with_owners(
     (see ``kitchen._streams``). Read it to the end or close it
     (``contextlib.aclosing``) before the transaction ends.
     """
+
     async with AsyncServerStream(conn, "pets_with_owners", batch_size) as stream:
         await stream.execute(q.PETS_WITH_OWNERS, ())
         while rows := await stream.fetch():
@@ -221,6 +255,9 @@ async def create_owner(
     conn: psycopg.AsyncConnection[Any], *, class_: str, from_: str | None = None
 ) -> models.Owner:
     """Run the CreateOwner query."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("create_owner", "INSERT")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.CREATE_OWNER, (class_, from_))
         r = await cur.fetchone()
@@ -232,6 +269,7 @@ async def create_owner(
 
 async def odd_text(conn: psycopg.AsyncConnection[Any], *, suffix: str) -> str | None:
     """Percent signs, $ signs, quotes, backslashes and triple quotes stay literal."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.ODD_TEXT, (suffix,))
         r = await cur.fetchone()
@@ -243,6 +281,9 @@ async def odd_text(conn: psycopg.AsyncConnection[Any], *, suffix: str) -> str | 
 
 async def rename_pet(conn: psycopg.AsyncConnection[Any], *, new_name: str, id: int) -> int:
     """Run the RenamePet query."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("rename_pet", "UPDATE")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.RENAME_PET, (new_name, id))
         return cur.rowcount
@@ -250,6 +291,9 @@ async def rename_pet(conn: psycopg.AsyncConnection[Any], *, new_name: str, id: i
 
 async def touch_pets(conn: psycopg.AsyncConnection[Any], *, feeling: enums.Mood) -> ExecResult:
     """Run the TouchPets query."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("touch_pets", "UPDATE")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.TOUCH_PETS, (feeling,))
         return ExecResult(cur.rowcount, cur.statusmessage or "")
@@ -257,6 +301,9 @@ async def touch_pets(conn: psycopg.AsyncConnection[Any], *, feeling: enums.Mood)
 
 async def delete_pet(conn: psycopg.AsyncConnection[Any], *, id: int) -> None:
     """Run the DeletePet query."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("delete_pet", "DELETE")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.DELETE_PET, (id,))
 
@@ -268,6 +315,9 @@ async def copy_pets(conn: psycopg.AsyncConnection[Any], rows: Iterable[q.CopyPet
     transaction, else its own; see ``kitchen._atomic``). Returns the number
     of rows written.
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("copy_pets", "COPY")
+
     async with atomic_async(conn), conn.cursor() as cur:
         async with cur.copy(q.COPY_PETS_COPY) as copy:
             for p in rows:
@@ -281,6 +331,9 @@ async def add_pets(conn: psycopg.AsyncConnection[Any], rows: Iterable[q.AddPetsP
     Sends every row in pipeline mode: all run or none do (a savepoint in an open
     transaction, else its own; see ``kitchen._atomic``).
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("add_pets", "INSERT")
+
     params = [(p.owner_id, p.name) for p in rows]
     if not params:
         return
@@ -296,6 +349,7 @@ async def get_pets_batch(
     Sends every row in pipeline mode, all or nothing (see ``kitchen._atomic``),
     and returns one result per input row, in order.
     """
+
     params = [(p.id,) for p in rows]
     out: list[models.Pet | None] = []
     if not params:
@@ -318,6 +372,7 @@ async def pets_of_owners_batch(
     Sends every row in pipeline mode, all or nothing (see ``kitchen._atomic``),
     and returns one result per input row, in order.
     """
+
     params = [(p.owner_id,) for p in rows]
     out: list[list[models.Pet]] = []
     if not params:
@@ -335,6 +390,9 @@ async def set_doc(
     conn: psycopg.AsyncConnection[Any], *, docb: JsonInput, id: int, doc: JsonInput | None = None
 ) -> q.SetDocRow | None:
     """Run the SetDoc query."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("set_doc", "UPDATE")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.SET_DOC, (Jsonb(docb), id, None if doc is None else Json(doc)))
         r = await cur.fetchone()
@@ -343,6 +401,7 @@ async def set_doc(
 
 async def get_owner(conn: psycopg.AsyncConnection[Any], *, id: int) -> models.Owner | None:
     """Run the GetOwner query."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.GET_OWNER, (id,))
         r = await cur.fetchone()
@@ -351,6 +410,9 @@ async def get_owner(conn: psycopg.AsyncConnection[Any], *, id: int) -> models.Ow
 
 async def delete_owner(conn: psycopg.AsyncConnection[Any], *, id: int) -> None:
     """Run the DeleteOwner query."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("delete_owner", "DELETE")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.DELETE_OWNER, (id,))
 
@@ -363,6 +425,9 @@ async def rename_pets(
     Sends every row in pipeline mode: all run or none do (a savepoint in an open
     transaction, else its own; see ``kitchen._atomic``).
     """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("rename_pets", "UPDATE")
+
     params = [(p.new_name, p.id) for p in rows]
     if not params:
         return
@@ -374,6 +439,9 @@ async def set_spot(
     conn: psycopg.AsyncConnection[Any], *, spot: models.Point2 | None = None, id: int
 ) -> q.SetSpotRow | None:
     """Run the SetSpot query."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("set_spot", "UPDATE")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.SET_SPOT, (spot, id))
         r = await cur.fetchone()

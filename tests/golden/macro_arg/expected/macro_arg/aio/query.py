@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
-from typing import Any
+from typing import Any, Final
 
 import psycopg
 from psycopg.rows import tuple_row
@@ -13,6 +13,17 @@ from macro_arg import models
 from macro_arg import query as q
 from macro_arg._streams import AsyncServerStream
 
+# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
+# refuse a read-only connection (``conn.read_only``) before sending anything.
+READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
+    {
+        "authors_by_ids",
+        "iter_authors_by_ids",
+        "iter_page_authors",
+        "page_authors",
+    }
+)
+
 
 async def page_authors(
     conn: psycopg.AsyncConnection[Any], *, after_id: int, skip_name: str, page_size: int
@@ -20,6 +31,7 @@ async def page_authors(
     """Keyset pagination with named parameters, in both spellings sqlc accepts. LIMIT's
     parameter is cast: static sqlc says integer where PostgreSQL says bigint.
     """
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.PAGE_AUTHORS, (after_id, skip_name, page_size))
         rows = await cur.fetchall()
@@ -40,6 +52,7 @@ async def iter_page_authors(
     (see ``macro_arg._streams``). Read it to the end or close it
     (``contextlib.aclosing``) before the transaction ends.
     """
+
     async with AsyncServerStream(conn, "page_authors", batch_size) as stream:
         await stream.execute(q.PAGE_AUTHORS, (after_id, skip_name, page_size))
         while rows := await stream.fetch():
@@ -51,6 +64,7 @@ async def authors_by_ids(
     conn: psycopg.AsyncConnection[Any], *, ids: list[int]
 ) -> list[models.Author]:
     """Run the AuthorsByIds query."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.AUTHORS_BY_IDS, (ids,))
         rows = await cur.fetchall()
@@ -66,6 +80,7 @@ async def iter_authors_by_ids(
     (see ``macro_arg._streams``). Read it to the end or close it
     (``contextlib.aclosing``) before the transaction ends.
     """
+
     async with AsyncServerStream(conn, "authors_by_ids", batch_size) as stream:
         await stream.execute(q.AUTHORS_BY_IDS, (ids,))
         while rows := await stream.fetch():

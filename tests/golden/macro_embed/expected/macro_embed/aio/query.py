@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
-from typing import Any
+from typing import Any, Final
 
 import psycopg
 from psycopg.rows import tuple_row
@@ -13,9 +13,21 @@ from macro_embed import models
 from macro_embed import query as q
 from macro_embed._streams import AsyncServerStream
 
+# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
+# refuse a read-only connection (``conn.read_only``) before sending anything.
+READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
+    {
+        "authors_with_books",
+        "books_with_authors",
+        "iter_authors_with_books",
+        "iter_books_with_authors",
+    }
+)
+
 
 async def books_with_authors(conn: psycopg.AsyncConnection[Any]) -> list[q.BooksWithAuthorsRow]:
     """Run the BooksWithAuthors query."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.BOOKS_WITH_AUTHORS, ())
         rows = await cur.fetchall()
@@ -33,6 +45,7 @@ async def iter_books_with_authors(
     (see ``macro_embed._streams``). Read it to the end or close it
     (``contextlib.aclosing``) before the transaction ends.
     """
+
     async with AsyncServerStream(conn, "books_with_authors", batch_size) as stream:
         await stream.execute(q.BOOKS_WITH_AUTHORS, ())
         while rows := await stream.fetch():
@@ -42,6 +55,7 @@ async def iter_books_with_authors(
 
 async def authors_with_books(conn: psycopg.AsyncConnection[Any]) -> list[q.AuthorsWithBooksRow]:
     """The embedded book is on the nullable side of the outer join."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.AUTHORS_WITH_BOOKS, ())
         rows = await cur.fetchall()
@@ -62,6 +76,7 @@ async def iter_authors_with_books(
     (see ``macro_embed._streams``). Read it to the end or close it
     (``contextlib.aclosing``) before the transaction ends.
     """
+
     async with AsyncServerStream(conn, "authors_with_books", batch_size) as stream:
         await stream.execute(q.AUTHORS_WITH_BOOKS, ())
         while rows := await stream.fetch():

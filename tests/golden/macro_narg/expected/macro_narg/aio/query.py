@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
-from typing import Any
+from typing import Any, Final
 
 import psycopg
 from psycopg.rows import tuple_row
@@ -12,6 +12,16 @@ from psycopg.rows import tuple_row
 from macro_narg import models
 from macro_narg import query as q
 from macro_narg._streams import AsyncServerStream
+from macro_narg.types import ReadOnlyConnectionError
+
+# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
+# refuse a read-only connection (``conn.read_only``) before sending anything.
+READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
+    {
+        "iter_search_authors",
+        "search_authors",
+    }
+)
 
 
 async def search_authors(
@@ -20,6 +30,7 @@ async def search_authors(
     """A filter that is off when its argument is None; the same narg used twice is one
     parameter.
     """
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.SEARCH_AUTHORS, (name,))
         rows = await cur.fetchall()
@@ -35,6 +46,7 @@ async def iter_search_authors(
     (see ``macro_narg._streams``). Read it to the end or close it
     (``contextlib.aclosing``) before the transaction ends.
     """
+
     async with AsyncServerStream(conn, "search_authors", batch_size) as stream:
         await stream.execute(q.SEARCH_AUTHORS, (name,))
         while rows := await stream.fetch():
@@ -44,5 +56,8 @@ async def iter_search_authors(
 
 async def set_bio(conn: psycopg.AsyncConnection[Any], *, bio: str | None = None, id: int) -> None:
     """Run the SetBio query."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("set_bio", "UPDATE")
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.SET_BIO, (bio, id))

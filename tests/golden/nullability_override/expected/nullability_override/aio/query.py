@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
-from typing import Any
+from typing import Any, Final
 
 import psycopg
 from psycopg.rows import tuple_row
@@ -13,9 +13,20 @@ from nullability_override import query as q
 from nullability_override._streams import AsyncServerStream
 from nullability_override.types import NoRowError
 
+# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
+# refuse a read-only connection (``conn.read_only``) before sending anything.
+READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
+    {
+        "author_stats",
+        "iter_names_maybe",
+        "names_maybe",
+    }
+)
+
 
 async def author_stats(conn: psycopg.AsyncConnection[Any]) -> q.AuthorStatsRow:
     """`!` promises a value where the generator can't prove it, `?` admits NULL."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.AUTHOR_STATS, ())
         r = await cur.fetchone()
@@ -27,6 +38,7 @@ async def author_stats(conn: psycopg.AsyncConnection[Any]) -> q.AuthorStatsRow:
 
 async def names_maybe(conn: psycopg.AsyncConnection[Any]) -> list[str | None]:
     """Run the NamesMaybe query."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.NAMES_MAYBE, ())
         rows = await cur.fetchall()
@@ -42,6 +54,7 @@ async def iter_names_maybe(
     (see ``nullability_override._streams``). Read it to the end or close it
     (``contextlib.aclosing``) before the transaction ends.
     """
+
     async with AsyncServerStream(conn, "names_maybe", batch_size) as stream:
         await stream.execute(q.NAMES_MAYBE, ())
         while rows := await stream.fetch():

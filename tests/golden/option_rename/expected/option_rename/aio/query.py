@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 import psycopg
 from psycopg.rows import tuple_row
@@ -11,9 +11,18 @@ from psycopg.rows import tuple_row
 from option_rename import models
 from option_rename import query as q
 
+# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
+# refuse a read-only connection (``conn.read_only``) before sending anything.
+READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
+    {
+        "get_person",
+    }
+)
+
 
 async def get_person(conn: psycopg.AsyncConnection[Any], *, id: int) -> models.Person | None:
     """Run the GetPerson query."""
+
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
         await cur.execute(q.GET_PERSON, (id,))
         r = await cur.fetchone()
