@@ -183,6 +183,8 @@ def test_unreachable_server_names_the_fix_and_hides_the_password() -> None:
     for argv, env in (
         (("migrate", "--database-url", url), {}),
         (("stats",), {"DATABASE_URL": url}),
+        (("mcp",), {"DATABASE_URL": url, "PLUE_MCP_DATABASE_URL": None}),
+        (("mcp",), {"PLUE_MCP_DATABASE_URL": url}),
     ):
         result = plue_db(*argv, env=env)
         assert_one_line(

@@ -29,7 +29,7 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import ToolAnnotations
 
-from plue_db import servers, stats
+from plue_db import dsn, servers, stats
 from plue_db.reader_role import ReaderSetupError
 from plue_db.readonly import QueryError, ReadonlyExecutor, to_json
 from plue_db.sql_guard import require_text
@@ -256,15 +256,17 @@ def main() -> int:
     """``plue-db mcp``: serve the tools on stdio until the client closes the pipe.
 
     Exits with 2 and a one-line reason on stderr when no safe read-only login is
-    available, rather than serving with one that could write.
+    available, rather than serving with one that could write. A server that can't be
+    reached propagates to the CLI, which words it as one scrubbed line like every command.
     """
     reader_url = os.environ.get("PLUE_MCP_DATABASE_URL", "").strip() or None
     try:
         with _stdout_to_stderr():
             admin_url = "" if reader_url else servers.database_url()
             executor = ReadonlyExecutor.from_config(admin_url, reader_url)
-    except (ReaderSetupError, ValueError, psycopg.OperationalError) as exc:
-        print(f"plue-db mcp: {exc}", file=sys.stderr)
+    except (ReaderSetupError, ValueError) as exc:
+        urls = [os.environ.get("DATABASE_URL", ""), reader_url or ""]
+        print(f"plue-db mcp: {' '.join(dsn.scrub(str(exc), urls).split())}", file=sys.stderr)
         return 2
     try:
         build_server(executor).run("stdio")
