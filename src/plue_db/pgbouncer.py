@@ -79,7 +79,7 @@ def running(
         service_user.hand_over(workdir)
         process = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
             [executable, str(workdir / "pgbouncer.ini")],
-            user=service_user.name(),
+            **service_user.process_kwargs(),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )

@@ -11,6 +11,7 @@ import os
 import pwd
 import subprocess
 from pathlib import Path
+from typing import Any
 
 USER = "pgserver"
 
@@ -26,6 +27,15 @@ def name() -> str | None:
             ["/usr/sbin/useradd", "--system", "-s", "/bin/bash", USER], check=True
         )
     return USER
+
+
+def process_kwargs() -> dict[str, Any]:
+    """``subprocess`` keyword arguments that drop to the server user, groups included
+    (``user=`` alone keeps root's group, and with it root's group permissions)."""
+    user = name()
+    if user is None:
+        return {}
+    return {"user": user, "group": pwd.getpwnam(user).pw_gid, "extra_groups": []}
 
 
 def hand_over(path: Path) -> None:
