@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import datetime
-import hashlib
 import itertools
 import secrets
 from typing import Any
@@ -28,6 +27,12 @@ from plue_queries import (
 )
 from plue_queries.enums import CommitState
 
+# Defined once in plue_db.values (the demo makes them too); re-exported for the tests.
+from plue_db.values import change_id as change_id
+from plue_db.values import commit_id as commit_id
+from plue_db.values import sha256_hex as sha256_hex
+from plue_db.values import wallet_address as wallet_address
+
 _serial = itertools.count(1)
 
 
@@ -36,30 +41,10 @@ def unique_name(prefix: str) -> str:
     return f"{prefix}{next(_serial)}-{secrets.token_hex(3)}"
 
 
-def wallet_address() -> str:
-    """A random Ethereum address in canonical lower-case form."""
-    return "0x" + secrets.token_hex(20)
-
-
-def sha256_hex(secret: str) -> str:
-    """How session keys and access tokens are stored: sha256, lower-case hex."""
-    return hashlib.sha256(secret.encode()).hexdigest()
-
-
 def ssh_fingerprint() -> str:
     """A random OpenSSH SHA256 fingerprint (SHA256: + 43 unpadded base64 chars)."""
     digest = base64.b64encode(secrets.token_bytes(32)).decode().rstrip("=")
     return f"SHA256:{digest}"
-
-
-def change_id() -> str:
-    """A random full Jujutsu change id: 32 characters of reverse hex (k-z)."""
-    return "".join(chr(ord("z") - int(c, 16)) for c in secrets.token_hex(16))
-
-
-def commit_id() -> str:
-    """A random full SHA-1 commit id."""
-    return secrets.token_hex(20)
 
 
 def make_user(conn: psycopg.Connection[Any], **overrides: Any) -> models.User:

@@ -15,7 +15,9 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from plue_db import demo, migrate
+from plue_db import migrate
+from plue_db.demo import scenario
+from plue_db.values import sha256_hex
 
 Conn = psycopg.Connection[tuple[Any, ...]]
 
@@ -57,17 +59,17 @@ def find(conn: Conn, needles: Sequence[str]) -> set[tuple[str, str, str]]:
 
 
 @pytest.fixture
-def demo_run(empty_database_url: str) -> Iterator[tuple[Conn, demo.DemoResult]]:
+def demo_run(empty_database_url: str) -> Iterator[tuple[Conn, scenario.DemoResult]]:
     """A migrated database after one full demo run, and what the demo handed out."""
     migrate.migrate(empty_database_url)
     with psycopg.connect(empty_database_url) as conn:
-        result = demo.run(conn, say=lambda _: None)
+        result = scenario.run(conn, say=lambda _: None)
         yield conn, result
         conn.rollback()
 
 
 def test_no_plaintext_session_key_or_access_token_is_stored(
-    demo_run: tuple[Conn, demo.DemoResult],
+    demo_run: tuple[Conn, scenario.DemoResult],
 ) -> None:
     conn, result = demo_run
     columns = {(t, c) for t, c, _ in text_columns(conn)}
@@ -83,25 +85,24 @@ def test_no_plaintext_session_key_or_access_token_is_stored(
         ("users", "bio"),
     } <= columns
     assert len(columns) > 100
-    key, token = result.session_key, result.access_token
-    assert result.secrets == (key, token)
+    key, token = result.credentials
     assert len(key) >= 32 and len(token) >= 32
 
-    assert find(conn, result.secrets) == set()
+    assert find(conn, result.credentials) == set()
     # What is stored instead: the sha256 digests, exactly where they belong.
-    assert find(conn, [demo.sha256_hex(key), demo.sha256_hex(token)]) == {
-        ("auth_sessions", "session_key_hash", demo.sha256_hex(key)),
-        ("access_tokens", "token_hash", demo.sha256_hex(token)),
+    assert find(conn, [sha256_hex(key), sha256_hex(token)]) == {
+        ("auth_sessions", "session_key_hash", sha256_hex(key)),
+        ("access_tokens", "token_hash", sha256_hex(token)),
     }
-    assert result.session.session_key_hash == demo.sha256_hex(key)
+    assert result.session.session_key_hash == sha256_hex(key)
 
 
 def test_scan_finds_a_planted_secret_in_every_kind_of_column(
-    demo_run: tuple[Conn, demo.DemoResult],
+    demo_run: tuple[Conn, scenario.DemoResult],
 ) -> None:
     """Negative control: a secret written in plain text is found, whatever the type."""
     conn, result = demo_run
-    key, token = result.secrets
+    key, token = result.credentials
     conn.execute(
         "UPDATE users SET bio = %s WHERE id = %s", (f"my token is {token}!", result.user.id)
     )
@@ -119,7 +120,7 @@ def test_scan_finds_a_planted_secret_in_every_kind_of_column(
             f"d:{key}",
         ),
     )
-    assert find(conn, result.secrets) == {
+    assert find(conn, result.credentials) == {
         ("users", "bio", token),
         ("leak_probe", "v", key),
         ("leak_probe", "b", token),

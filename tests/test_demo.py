@@ -16,7 +16,10 @@ import psycopg
 import pytest
 from plue_queries import workflows
 
-from plue_db import demo, migrate
+from plue_db import migrate
+from plue_db.demo import scenario
+from plue_db.demo.tables import format_table
+from plue_db.values import sha256_hex
 from tests import factories
 
 ISSUES_TABLE = [
@@ -33,7 +36,7 @@ COST_TABLE = [
 
 @pytest.fixture
 def demo_url(empty_database_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
-    """An empty database that demo.main() is pointed at through DATABASE_URL."""
+    """An empty database that scenario.main() is pointed at through DATABASE_URL."""
     monkeypatch.setenv("DATABASE_URL", empty_database_url)
     return empty_database_url
 
@@ -65,9 +68,9 @@ def suffix_of(out: str) -> str:
 def test_demo_runs_twice_and_prints_this_runs_tables(
     demo_url: str, db: psycopg.Connection[tuple[Any, ...]], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert demo.main() == 0
+    assert scenario.main() == 0
     first = capsys.readouterr().out
-    assert demo.main() == 0
+    assert scenario.main() == 0
     second = capsys.readouterr().out
 
     assert "migrations applied now: 0001_initial.sql" in first
@@ -168,7 +171,7 @@ def test_demo_refuses_to_work_a_run_that_is_not_its_own(
         assert foreign is not None
         conn.commit()
 
-    assert demo.main() == 1
+    assert scenario.main() == 1
     err = capsys.readouterr().err
     assert f"the dispatcher handed out run {foreign.id} to runner" in err
     assert "rolled the claim back" in err
@@ -188,7 +191,7 @@ def test_run_returns_what_it_made(demo_url: str) -> None:
     migrate.migrate(demo_url)
     lines: list[str] = []
     with psycopg.connect(demo_url) as conn:
-        result = demo.run(conn, say=lines.append)
+        result = scenario.run(conn, say=lines.append)
     assert lines[0] == f"demo run {result.suffix}"
     assert result.nonce.used_at is None  # as issued; consumed in the next transaction
     assert result.second_consume is None
@@ -211,10 +214,13 @@ def test_run_returns_what_it_made(demo_url: str) -> None:
         ("gpt-4.1-mini", 16_000),
     ]
     assert result.started_at == result.nonce.created_at
+    # What sign-in handed the user is what the database holds the digests of.
+    assert result.session.session_key_hash == sha256_hex(result.credentials.session_key)
+    assert result.credentials.access_token.startswith("plue_")
 
 
 def test_format_table_aligns_numbers_right_and_marks_missing_values() -> None:
-    text = demo.format_table(["name", "n"], [["alpha", 5], ["b", 120], [None, 7]])
+    text = format_table(["name", "n"], [["alpha", 5], ["b", 120], [None, 7]])
     assert text.split("\n") == [
         "name     n",
         "-----  ---",
@@ -222,4 +228,14 @@ def test_format_table_aligns_numbers_right_and_marks_missing_values() -> None:
         "b      120",
         "-        7",
     ]
-    assert demo.format_table(["a", "b"], []).split("\n") == ["a  b", "-  -", "(no rows)"]
+    assert format_table(["a", "b"], []).split("\n") == ["a  b", "-  -", "(no rows)"]
+
+
+def test_format_table_counts_floats_as_numbers_and_bools_as_text() -> None:
+    text = format_table(["ratio", "ok"], [[0.5, True], [12.25, False]])
+    assert text.split("\n") == [
+        "ratio  ok",
+        "-----  -----",
+        "  0.5  True",
+        "12.25  False",
+    ]

@@ -167,7 +167,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="check only the generated types of the project this sqlc.yaml describes (any "
         "project using sqlc-gen-psycopg), against its schema in a scratch database",
     )
-    add("demo", delegate("demo"), "walk through Plue on the embedded database and print tables")
+    add(
+        "demo",
+        delegate("demo.scenario"),
+        "walk through Plue on the embedded database and print tables",
+    )
     add("stats", delegate("stats"), "print database statistics")
     add("mcp", cmd_mcp, "serve the MCP debug tools over stdio")
     return parser

@@ -26,6 +26,7 @@ from typing import Any
 import psycopg
 
 from plue_db import servers
+from plue_db.demo.tables import format_table
 
 TABLE_SIZES = """
 SELECT c.relname,
@@ -87,22 +88,6 @@ def collect(conn: psycopg.Connection[Any]) -> dict[str, Any]:
     }
 
 
-def render_table(headers: list[str], rows: list[list[Any]]) -> str:
-    """Plain aligned columns; numbers right-aligned, text left-aligned."""
-    cells = [[str(v) for v in row] for row in rows]
-    widths = [max([len(h), *(len(r[i]) for r in cells)]) for i, h in enumerate(headers)]
-    numeric = [all(isinstance(row[i], int | float) for row in rows) for i in range(len(headers))]
-
-    def line(values: list[str]) -> str:
-        return "  ".join(
-            v.rjust(w) if num else v.ljust(w)
-            for v, w, num in zip(values, widths, numeric, strict=True)
-        ).rstrip()
-
-    rule = "  ".join("-" * w for w in widths)
-    return "\n".join([line(headers), rule, *(line(r) for r in cells)])
-
-
 def render(stats: dict[str, Any]) -> str:
     """The stats as the text ``plue-db stats`` prints."""
     ratio = stats["cache_hit_ratio"]
@@ -119,9 +104,9 @@ def render(stats: dict[str, Any]) -> str:
     largest = [[t["table"], t["row_estimate"], t["total_size"]] for t in stats["largest_tables"]]
     return "\n\n".join(
         [
-            render_table(["metric", "value"], summary),
-            render_table(["connection state", "count"], connections),
-            render_table(["largest tables", "rows (est.)", "size"], largest),
+            format_table(["metric", "value"], summary),
+            format_table(["connection state", "count"], connections),
+            format_table(["largest tables", "rows (est.)", "size"], largest),
         ]
     )
 
