@@ -17,12 +17,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from psycopg.conninfo import conninfo_to_dict
 
 from bench import bulk, harness, latency, report, seed, statements
 from bench.harness import WorkloadResult
 from bench.scratch import scratch_database
-from plue_db import servers
+from plue_db import dsn, servers
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -163,9 +163,8 @@ def _stream_pairs(stream: WorkloadResult) -> list[tuple[str, float]]:
 
 
 def _no_sync_commit(url: str) -> str:
-    params = conninfo_to_dict(url)
-    params["options"] = f"{params.get('options', '')} -c synchronous_commit=off".strip()
-    return make_conninfo("", **params)
+    options = conninfo_to_dict(url).get("options") or ""
+    return dsn.with_params(url, options=f"{options} -c synchronous_commit=off".strip())
 
 
 def _machine(server: str, plan: Plan, started: float) -> str:

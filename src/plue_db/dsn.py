@@ -103,13 +103,14 @@ def _overlap(quoted: str, secret: str) -> bool:
     return any(secret[i : i + 3] in quoted for i in range(len(secret) - 2))
 
 
-def with_params(dsn: str, **params: str | int) -> str:
-    """``dsn`` with ``params`` set (another database, port, application_name...).
+def with_params(dsn: str, **params: str | int | None) -> str:
+    """``dsn`` with ``params`` set (another database, port, application_name...); a
+    parameter given as None is removed (another user without the old password).
 
     The one place plue-db rewrites a connection string: libpq's own parser and printer
     (psycopg.conninfo), so URLs, keyword strings and multi-host lists all come out right.
     """
-    return make_conninfo(dsn, **params)
+    return make_conninfo("", **{**conninfo_to_dict(dsn), **params})
 
 
 def validate(dsn: str, source: str) -> str:

@@ -21,7 +21,8 @@ from typing import Any
 
 import psycopg
 from psycopg import errors, sql
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from plue_db import dsn
 
 READER_ROLE = "plue_mcp_reader"
 SCHEMA = "public"
@@ -57,10 +58,7 @@ class ReaderSetupError(Exception):
 
 def with_user(url: str, user: str) -> str:
     """The same server and database as ``url``, logging in as ``user`` (no password)."""
-    params = conninfo_to_dict(url)
-    params.pop("password", None)
-    params["user"] = user
-    return make_conninfo("", **params)
+    return dsn.with_params(url, user=user, password=None)
 
 
 RACE_ERRORS = (errors.DuplicateObject, errors.UniqueViolation, errors.InternalError_)
