@@ -1,4 +1,4 @@
-"""The ``plue-db`` command: run the embedded server, migrate, generate, check, demo, debug.
+"""The ``plue-db`` command: run the embedded server, migrate, generate, check, demo, docs, debug.
 
 User errors (a bad migration, a malformed or unreachable DATABASE_URL, a login without
 privileges, an unusable PLUE_DB_PGDATA) print one line to stderr naming the problem and
@@ -20,10 +20,11 @@ from pathlib import Path
 import psycopg
 from psycopg_pool import PoolTimeout
 
-from plue_db import config, drift, dsn, servers
+from plue_db import config, drift, dsn, schema_picture, servers
 from plue_db.embedded import EmbeddedError
 from plue_db.migrate import MigrationError, migrate
 from plue_db.replicas import ReplicaError
+from plue_db.schema_picture import SchemaPictureError
 from plue_db.scratch import SchemaError
 
 Command = Callable[[argparse.Namespace], int]
@@ -81,6 +82,10 @@ def cmd_check(args: argparse.Namespace) -> int:
     from plue_db import fidelity
 
     return 0 if fidelity.run_check(args.sqlc_yaml, url) else 1
+
+
+def cmd_docs(args: argparse.Namespace) -> int:
+    return schema_picture.main(args.output)
 
 
 def cmd_mcp(args: argparse.Namespace) -> int:
@@ -173,6 +178,15 @@ def build_parser() -> argparse.ArgumentParser:
         "walk through Plue on the embedded database and print tables",
     )
     add("stats", delegate("stats"), "print database statistics")
+    docs = add(
+        "docs", cmd_docs, "draw schema.sql's tables by domain, with their foreign keys (Mermaid)"
+    )
+    docs.add_argument(
+        "--output",
+        type=Path,
+        default=schema_picture.DOC_PATH,
+        help="the Markdown file to write (default: %(default)s)",
+    )
     add("mcp", cmd_mcp, "serve the MCP debug tools over stdio")
     return parser
 
@@ -183,6 +197,7 @@ READER_URL = "PLUE_MCP_DATABASE_URL"
 USER_ERRORS: tuple[type[Exception], ...] = (
     MigrationError,
     SchemaError,
+    SchemaPictureError,
     dsn.DsnError,
     EmbeddedError,
     ReplicaError,
