@@ -26,8 +26,9 @@ BUILTINS = frozenset(name for name in dir(builtins) if not name.startswith("_"))
 # Builtins written in the annotations of dataclass fields: a field of that name earlier
 # in the class would hide them from the annotations after it (mypy: not a valid type).
 ANNOTATION_BUILTINS = frozenset({"bool", "bytes", "dict", "float", "int", "list", "str", "tuple"})
-# Names generated modules bind at module level (imports, helpers): a query function or
-# class of that name would hide them (tests/test_naming.py checks the list is complete).
+# Names generated modules bind at module level (imports, helpers, READ_ONLY_FUNCTIONS,
+# which plue_db.routing reads): a query function, SQL constant or class of that name
+# would hide them (tests/test_naming.py checks the imports are all listed).
 MODULE_NAMES = frozenset(
     {
         "annotations", "aio", "Any", "AsyncGenerator", "AsyncIterator", "AsyncServerStream",
@@ -36,7 +37,8 @@ MODULE_NAMES = frozenset(
         "ExecResult", "Final", "Format", "Generator", "Generic", "Inet", "ipaddress",
         "Iterable", "Iterator", "itertools", "Json", "JsonInput", "Jsonb", "JsonValue",
         "LiteralString", "load_enum_array", "Mapping", "models", "NamedTuple", "NoRowError",
-        "pq", "psycopg", "q", "ReadOnlyConnectionError", "register_composite", "Sequence",
+        "pq", "psycopg", "q", "READ_ONLY_FUNCTIONS", "ReadOnlyConnectionError",
+        "register_composite", "Sequence",
         "ServerStream", "sql",
         "StreamEndedError", "StrEnum", "thread_cursor", "threading", "tuple_row", "TupleRow",
         "TypeAlias", "types", "TypeVar", "uuid",
@@ -124,7 +126,9 @@ def identifier(name: str, what: str, reserved: frozenset[str] = frozenset()) -> 
 
 
 def constant(name: str) -> str:
-    return snake(name).upper()
+    """``GetUser`` -> ``GET_USER``, escaped where it would hide a module-level name
+    (a query ``ReadOnlyFunctions`` gets ``READ_ONLY_FUNCTIONS_``)."""
+    return escape(snake(name).upper(), MODULE_NAMES)
 
 
 def enum_member(value: str) -> str:
@@ -158,11 +162,13 @@ class Scope:
     ``claim`` hands out the wanted name or, when something already holds it, the first
     free numbered one (``id``, ``id_2``; ``Pet``, ``Pet2`` with an empty separator), as
     sqlc's Go generator numbers clashing fields. ``holder`` says who holds a name, so a
-    caller in strict mode can refuse the clash with a message naming both.
+    caller in strict mode can refuse the clash with a message naming both. ``reserved``
+    names are held from the start (a class ``Exception`` would hide the builtin, so a
+    table ``exceptions`` gets ``Exception2``, which stays CapWords).
     """
 
-    def __init__(self, separator: str = "_") -> None:
-        self._holders: dict[str, str] = {}
+    def __init__(self, separator: str = "_", reserved: frozenset[str] = frozenset()) -> None:
+        self._holders: dict[str, str] = {name: f"the Python name {name}" for name in reserved}
         self._separator = separator
 
     def holder(self, name: str) -> str | None:
