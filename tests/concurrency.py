@@ -1,7 +1,7 @@
 """Race plumbing shared by the concurrency tests.
 
-DESIGN.md asks every race test to release real threads together at a Barrier and to
-surface what a worker raised instead of letting the thread die silently. This is that
+A race test means something only if real threads start together (a Barrier) and
+what a worker raised reaches the test instead of dying with its thread. This is that
 harness once, so each test keeps only the work it races and the outcome it checks.
 """
 

@@ -1,7 +1,8 @@
 """Run one untrusted SELECT without letting it write or exhaust us: the engine of MCP ``query``.
 
-Read-only is not one switch (DESIGN.md §7), so several layers each stop the escapes
-we know of, and a hole in one is caught by the next:
+Read-only is not one switch (inside ``BEGIN READ ONLY``, a text sent through the simple
+query protocol may hold ``COMMIT; CREATE TABLE ...`` and it runs), so several layers each
+stop the escapes we know of, and a hole in one is caught by the next:
 
 1. plue_db.sql_guard parses the text and accepts exactly one plain query, and refuses
    any function PostgreSQL marks volatile or parallel unsafe. It exists for clear
