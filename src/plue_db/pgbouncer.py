@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from psycopg.conninfo import conninfo_to_dict
 
-from plue_db import service_user
+from plue_db import dsn, replicas, service_user
 
 
 class PgbouncerError(RuntimeError):
@@ -39,21 +39,11 @@ class Pgbouncer:
 
     def url(self, database_url: str | None = None) -> str:
         """``database_url`` (default: the server's) reached through this pgbouncer."""
-        params = conninfo_to_dict(database_url or self.server_url)
-        params.update(host="127.0.0.1", port=str(self.port))
-        params.pop("hostaddr", None)
-        return make_conninfo("", **params)
+        return dsn.with_params(database_url or self.server_url, host="127.0.0.1", port=self.port)
 
     def version(self) -> str:
         """``pgbouncer --version``'s first line (``PgBouncer 1.18.0``)."""
         return _executable_version()
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @contextmanager
@@ -72,7 +62,7 @@ def running(
         )
     server = conninfo_to_dict(server_url)
     workdir = Path(tempfile.mkdtemp(prefix="plue-pgbouncer-"))
-    port = free_port()
+    port = replicas.free_port()
     log = workdir / "pgbouncer.log"
     try:
         _write_config(workdir, server, port, pool_mode, pool_size)
