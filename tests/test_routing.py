@@ -81,18 +81,14 @@ def test_read_your_writes_waits_a_bounded_time_then_falls_back(
         # Negative control: a plain read on a replica does not see the write yet.
         with router.reader() as conn:
             assert where(conn)[0] and users.get_user_by_id(conn, id=user_id) is None
-        short = Router(
-            router.primary, router.replicas, RoutingSettings(wait_s=0.2), router._open_replica
-        )
+        short = router.with_settings(RoutingSettings(wait_s=0.2))
         started = time.monotonic()
         with short.reader(after=mark) as conn:
             waited = time.monotonic() - started
             assert not where(conn)[0]  # fell back to the primary
             assert users.get_user_by_id(conn, id=user_id) is not None
         assert 0.2 <= waited < 0.2 + 0.5, waited
-        patient = Router(
-            router.primary, router.replicas, RoutingSettings(wait_s=3.0), router._open_replica
-        )
+        patient = router.with_settings(RoutingSettings(wait_s=3.0))
         started = time.monotonic()
         with patient.reader(after=router.position()) as conn:
             waited = time.monotonic() - started
@@ -112,18 +108,14 @@ def test_a_lagging_replica_is_skipped(router: Router, cluster: replicas.Cluster)
     try:
         add_user(router, "lag-maker")
         time.sleep(1.0)  # the slow replica holds a commit older than max_lag_s
-        strict = Router(
-            router.primary, router.replicas, RoutingSettings(max_lag_s=0.5, lag_check_s=0.0),
-            router._open_replica,
-        )  # fmt: skip
+        strict = router.with_settings(RoutingSettings(max_lag_s=0.5, lag_check_s=0.0))
         ports = set()
         for _ in range(6):
             with strict.reader() as conn:
                 ports.add(where(conn)[1])
         assert ports == {fast.port}
         # Control: with a lenient bound the slow replica serves again.
-        lenient = Router(router.primary, router.replicas, RoutingSettings(max_lag_s=60.0,
-                         lag_check_s=0.0), router._open_replica)  # fmt: skip
+        lenient = router.with_settings(RoutingSettings(max_lag_s=60.0, lag_check_s=0.0))
         seen = set()
         for _ in range(6):
             with lenient.reader() as conn:

@@ -14,6 +14,10 @@ commit and pass it as ``reader(after=...)``; the reader waits up to ``wait_s`` f
 replica to replay that far, then falls back to the primary. A replica that cannot be
 reached is skipped for ``retry_s`` and then probed again; once it answers, it serves
 reads again.
+
+Which replica, how stale, how long to wait and when to retry a dead one are decided by
+:class:`Policy`, shared with the asyncio twin (plue_db.routing_async); the routers only
+do the I/O.
 """
 
 from __future__ import annotations
@@ -24,28 +28,32 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from typing import Any, TypeVar, Unpack
+from dataclasses import dataclass
+from typing import Any, Generic, LiteralString, TypeVar, Unpack
 
 import psycopg
 from psycopg.pq import TransactionStatus
 from psycopg.rows import TupleRow
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from plue_db import config, servers
+from plue_db import config, pooler, servers
 from plue_db.pool import PoolOptions, PoolSettings, SyncPool, open_pool
 
 Conn = psycopg.Connection[TupleRow]
 T = TypeVar("T")
+P = TypeVar("P")
 
 # Replay lag in seconds: 0 when everything received is replayed, else the age of the
 # last replayed commit (an idle primary must not make a current replica look late).
-LAG_SQL = """
+LAG_SQL: LiteralString = """
 SELECT CASE WHEN pg_last_wal_receive_lsn() IS NOT DISTINCT FROM pg_last_wal_replay_lsn()
             THEN 0
             ELSE extract(epoch FROM now() - pg_last_xact_replay_timestamp()) END::float8
 """
-REPLAYED_SQL = "SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn"
+REPLAYED_SQL: LiteralString = "SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn"
+POSITION_SQL: LiteralString = "SELECT pg_current_wal_lsn()::text"
+PROBE_SQL: LiteralString = "SELECT 1"
+PROBE_TIMEOUT_S = 1  # a readmission probe gives up on a replica after this
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,16 +67,18 @@ class RoutingSettings:
     checkout_s: float = 1.0  # longest wait for a replica connection before skipping it
 
 
+DEFAULT_ROUTING = RoutingSettings()
+
+
 @dataclass(slots=True)
-class Replica:
-    """One replica's pool and what the router last learnt about it."""
+class Replica(Generic[P]):
+    """One replica's pool (sync or async) and what the router last learnt about it."""
 
     url: str
-    pool: SyncPool
-    down_until: float = 0.0  # monotonic time before which it is not tried
+    pool: P
+    down_until: float = 0.0  # monotonic time before which it is not tried; 0 = up
     lag_s: float = 0.0
     lag_at: float = float("-inf")
-    lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def name(self) -> str:
@@ -79,21 +89,123 @@ class NoPositionError(ValueError):
     """``after`` is not a WAL position (``router.position()`` returns one)."""
 
 
+class Policy(Generic[P]):
+    """The routing decisions, free of I/O: which replicas to try and in what order, when
+    to measure lag and what is too much, how long to wait for a position, when a dead
+    replica is tried again. Safe to share between threads (and tasks)."""
+
+    def __init__(self, replicas: Sequence[Replica[P]], settings: RoutingSettings) -> None:
+        self.replicas = list(replicas)
+        self.settings = settings
+        self._turn = itertools.count()
+        self._lock = threading.Lock()  # held only for bookkeeping, never across I/O
+
+    def with_settings(self, settings: RoutingSettings) -> Policy[P]:
+        """The same replicas (and what is known about them) under other settings."""
+        return Policy(self.replicas, settings)
+
+    def candidates(self) -> Iterator[tuple[Replica[P], bool]]:
+        """Replicas worth trying now, round-robin, each with whether it must be probed
+        (and given a fresh pool) first: it was down and its retry time has come. One
+        caller gets the probe; the others skip it until the next retry time."""
+        if not self.replicas:
+            return
+        start = next(self._turn)
+        count = len(self.replicas)
+        for k in range(count):
+            replica = self.replicas[(start + k) % count]
+            if not replica.down_until:
+                yield replica, False
+                continue
+            with self._lock:
+                now = time.monotonic()
+                due = bool(replica.down_until) and now >= replica.down_until
+                if due:
+                    replica.down_until = now + self.settings.retry_s
+            if due:
+                yield replica, True
+            elif not replica.down_until:  # readmitted meanwhile by another caller
+                yield replica, False
+
+    def lag_due(self, replica: Replica[P]) -> bool:
+        return time.monotonic() - replica.lag_at >= self.settings.lag_check_s
+
+    def record_lag(self, replica: Replica[P], row: tuple[Any, ...] | None) -> None:
+        replica.lag_s = float(row[0] if row and row[0] is not None else 0.0)
+        replica.lag_at = time.monotonic()
+
+    def too_far_behind(self, replica: Replica[P]) -> bool:
+        return replica.lag_s > self.settings.max_lag_s
+
+    def catch_up_pauses(self) -> Iterator[float]:
+        """Pauses between checks of a replica's replay position (1 ms doubling to
+        20 ms), ending when the next one would pass ``wait_s``."""
+        deadline, pause = time.monotonic() + self.settings.wait_s, 0.001
+        while time.monotonic() + pause <= deadline:
+            yield pause
+            pause = min(pause * 2, 0.02)
+
+    def mark_down(self, replica: Replica[P]) -> None:
+        with self._lock:
+            replica.down_until = time.monotonic() + self.settings.retry_s
+
+    def readmit(self, replica: Replica[P], pool: P) -> P:
+        """Put a replica that answered its probe back in service on ``pool``; returns
+        the old pool, for the caller to close."""
+        with self._lock:
+            old, replica.pool = replica.pool, pool
+            replica.down_until, replica.lag_at = 0.0, float("-inf")
+        return old
+
+
+def check_position(after: str | None) -> None:
+    """Raise NoPositionError unless ``after`` is None or a WAL position."""
+    if after is None:
+        return
+    high, _, low = after.partition("/")
+    hexdigits = set("0123456789abcdefABCDEF")
+    if not (high and low and set(high + low) <= hexdigits and len(high + low) <= 16):
+        raise NoPositionError(f"after={after!r} is not a WAL position like '0/3000060'")
+
+
+def is_read_only(function: Callable[..., Any]) -> bool:
+    """Whether a generated function may run on a replica: its module's
+    ``READ_ONLY_FUNCTIONS`` (written by the generator) names it."""
+    module = sys.modules.get(function.__module__)
+    names: frozenset[str] = getattr(module, "READ_ONLY_FUNCTIONS", frozenset())
+    return function.__name__ in names
+
+
+def position_of(row: tuple[Any, ...] | None) -> str:
+    assert row is not None, "pg_current_wal_lsn() returns a row"
+    return str(row[0])
+
+
+def replayed(row: tuple[Any, ...] | None) -> bool:
+    return bool(row and row[0])
+
+
 class Router:
     """A primary pool and replica pools; see the module docstring for the rules."""
 
     def __init__(
         self,
         primary: SyncPool,
-        replicas: Sequence[Replica],
-        settings: RoutingSettings,
+        policy: Policy[SyncPool],
         open_replica: Callable[[str], SyncPool],
     ) -> None:
         self.primary = primary
-        self.replicas = list(replicas)
-        self.settings = settings
+        self.policy = policy
         self._open_replica = open_replica
-        self._turn = itertools.count()
+
+    @property
+    def replicas(self) -> list[Replica[SyncPool]]:
+        return self.policy.replicas
+
+    def with_settings(self, settings: RoutingSettings) -> Router:
+        """A router on the same pools under other settings (a stricter lag bound for one
+        page, a longer read-your-writes wait); closing either closes both."""
+        return Router(self.primary, self.policy.with_settings(settings), self._open_replica)
 
     def connection(self, timeout: float | None = None) -> Any:
         """A primary connection: ``primary.connection()`` itself, one transaction."""
@@ -102,9 +214,7 @@ class Router:
     def position(self) -> str:
         """The primary's current WAL position, for ``reader(after=...)`` after a commit."""
         with self.primary.connection() as conn:
-            row = conn.execute("SELECT pg_current_wal_lsn()::text").fetchone()
-        assert row is not None
-        return str(row[0])
+            return position_of(conn.execute(POSITION_SQL).fetchone())
 
     @contextmanager
     def reader(self, *, after: str | None = None) -> Iterator[Conn]:
@@ -113,12 +223,13 @@ class Router:
         With ``after`` (from :meth:`position`), only a replica that has replayed that
         far within ``wait_s`` is used.
         """
-        if after is not None and not _is_lsn(after):
-            raise NoPositionError(f"after={after!r} is not a WAL position like '0/3000060'")
-        for replica in self._rotation():
+        check_position(after)
+        for replica, probe in self.policy.candidates():
+            if probe and not self._readmit(replica):
+                continue
             entered = False
             try:
-                with replica.pool.connection(self.settings.checkout_s) as conn:
+                with replica.pool.connection(self.policy.settings.checkout_s) as conn:
                     if not self._fresh(replica, conn, after):
                         conn.rollback()
                         continue
@@ -128,7 +239,7 @@ class Router:
             except (PoolTimeout, psycopg.OperationalError):
                 if entered:
                     raise  # the caller's work failed; it is theirs to retry
-                self._mark_down(replica)
+                self.policy.mark_down(replica)
         with self._primary_reader() as conn:
             yield conn
 
@@ -149,57 +260,32 @@ class Router:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    # -- choosing a replica -----------------------------------------------------------
-    def _rotation(self) -> Iterator[Replica]:
-        """Replicas worth trying now, round-robin; a down one past its retry time is
-        probed (and its pool rebuilt) first."""
-        if not self.replicas:
-            return
-        start = next(self._turn)
-        now = time.monotonic()
-        for k in range(len(self.replicas)):
-            replica = self.replicas[(start + k) % len(self.replicas)]
-            if replica.down_until and (now < replica.down_until or not self._readmit(replica)):
-                continue
-            yield replica
-
-    def _fresh(self, replica: Replica, conn: Conn, after: str | None) -> bool:
-        now = time.monotonic()
-        if now - replica.lag_at >= self.settings.lag_check_s:
-            row = conn.execute(LAG_SQL).fetchone()
-            replica.lag_s, replica.lag_at = float(row[0] if row else 0.0), now
-        if replica.lag_s > self.settings.max_lag_s:
+    def _fresh(self, replica: Replica[SyncPool], conn: Conn, after: str | None) -> bool:
+        if self.policy.lag_due(replica):
+            self.policy.record_lag(replica, conn.execute(LAG_SQL).fetchone())
+        if self.policy.too_far_behind(replica):
             return False
         if after is None:
             return True
-        deadline, pause = now + self.settings.wait_s, 0.001
-        while True:
-            row = conn.execute(REPLAYED_SQL, [after]).fetchone()
-            if row and row[0]:
-                return True
-            if time.monotonic() + pause > deadline:
+        pauses = self.policy.catch_up_pauses()
+        while not replayed(conn.execute(REPLAYED_SQL, [after]).fetchone()):
+            pause = next(pauses, None)
+            if pause is None:
                 return False
             time.sleep(pause)
-            pause = min(pause * 2, 0.02)
+        return True
 
-    def _mark_down(self, replica: Replica) -> None:
-        replica.down_until = time.monotonic() + self.settings.retry_s
-
-    def _readmit(self, replica: Replica) -> bool:
+    def _readmit(self, replica: Replica[SyncPool]) -> bool:
         """Probe a replica that was down; if it answers, give it a fresh pool."""
-        with replica.lock:
-            if not replica.down_until:
-                return True
-            try:
-                with psycopg.connect(replica.url, connect_timeout=1, autocommit=True) as probe:
-                    probe.execute("SELECT 1")
-            except psycopg.OperationalError:
-                self._mark_down(replica)
-                return False
-            replica.pool.close(timeout=0)
-            replica.pool = self._open_replica(replica.url)
-            replica.down_until, replica.lag_at = 0.0, float("-inf")
-            return True
+        try:
+            with psycopg.connect(
+                replica.url, connect_timeout=PROBE_TIMEOUT_S, autocommit=True
+            ) as probe:
+                probe.execute(PROBE_SQL)
+        except psycopg.OperationalError:
+            return False  # candidates() already pushed its retry time on
+        self.policy.readmit(replica, self._open_replica(replica.url)).close(timeout=0)
+        return True
 
     @contextmanager
     def _primary_reader(self) -> Iterator[Conn]:
@@ -227,29 +313,24 @@ def _unmark(conn: Conn) -> None:
         conn.close()
 
 
-def _is_lsn(text: str) -> bool:
-    high, _, low = text.partition("/")
-    hexdigits = set("0123456789abcdefABCDEF")
-    return bool(high and low) and set(high + low) <= hexdigits and len(high + low) <= 16
+def replica_configure(settings: PoolSettings) -> Callable[[Conn], None]:
+    """A replica pool's ``configure``: what the primary pool's does (TimeZone by SET
+    behind a transaction-mode pooler), then read-only."""
+    set_timezone = pooler.configure(settings.timezone) if settings.transaction_pooler else None
 
+    def configure(conn: Conn) -> None:
+        if set_timezone is not None:
+            set_timezone(conn)
+        conn.read_only = True
 
-def is_read_only(function: Callable[..., Any]) -> bool:
-    """Whether a generated function may run on a replica: its module's
-    ``READ_ONLY_FUNCTIONS`` (written by the generator) names it."""
-    module = sys.modules.get(function.__module__)
-    names: frozenset[str] = getattr(module, "READ_ONLY_FUNCTIONS", frozenset())
-    return function.__name__ in names
-
-
-def _mark_read_only(conn: Conn) -> None:
-    conn.read_only = True
+    return configure
 
 
 def open_router(
     url: str | None = None,
     replica_urls: Sequence[str] | None = None,
     *,
-    routing: RoutingSettings = RoutingSettings(),
+    routing: RoutingSettings = DEFAULT_ROUTING,
     **options: Unpack[PoolOptions],
 ) -> Router:
     """A router over the primary at ``url`` (default: the configured server; a libpq
@@ -258,8 +339,9 @@ def open_router(
     or the replicas ``plue-db up --replicas N`` started).
 
     The primary pool is :func:`plue_db.pool.open_pool` with ``options``; replica pools
-    use the same sizes and timeouts, and their connections are read-only. A replica that
-    is down at start is skipped until it answers.
+    use the same settings (sizes, timeouts, ``transaction_pooler``), and their
+    connections are read-only. A replica that is down at start is skipped until it
+    answers.
     """
     settings = PoolSettings(**options)
     replica_urls = servers.replica_urls() if replica_urls is None else list(replica_urls)
@@ -268,7 +350,7 @@ def open_router(
         return ConnectionPool(
             replica_url,
             check=ConnectionPool.check_connection,
-            configure=_mark_read_only,
+            configure=replica_configure(settings),
             name="plue-db-replica",
             open=True,
             **settings.pool_kwargs(),
@@ -276,4 +358,4 @@ def open_router(
 
     primary = open_pool(url, **options)
     replicas = [Replica(u, open_replica(u)) for u in replica_urls]
-    return Router(primary, replicas, routing, open_replica)
+    return Router(primary, Policy(replicas, routing), open_replica)
