@@ -137,31 +137,26 @@ def _execute_step(
     """Run (or skip) one step in one transaction; return the log lines it wrote."""
     if exit_code is None:
         require(workflows.skip_workflow_step(conn, id=step.id), f"skip step {step.name}")
-        workflows.append_workflow_log(
-            conn,
-            run_id=run.id,
-            step_id=step.id,
-            stream_=LogStream.SYSTEM,
-            content=f"skipped {step.name}: a step it needs failed",
-        )
-        return 1
-    require(workflows.start_workflow_step(conn, id=step.id), f"start step {step.name}")
-    output = [
-        workflows.CopyWorkflowLogsParams(run.id, step.id, LogStream.STDOUT, f"{step.name}: {text}")
-        for text in ("starting", "working", "done")
-    ]
-    if exit_code:
-        output.append(
-            workflows.CopyWorkflowLogsParams(
-                run.id, step.id, LogStream.STDERR, f"{step.name}: 1 failed, 41 passed"
-            )
-        )
-    written = workflows.copy_workflow_logs(conn, output)
-    status = WorkflowStepStatus.FAILED if exit_code else WorkflowStepStatus.SUCCEEDED
-    require(
-        workflows.finish_workflow_step(conn, conclusion=status, exit_code=exit_code, id=step.id),
-        f"finish step {step.name}",
+        lines = [(LogStream.SYSTEM, f"skipped {step.name}: a step it needs failed")]
+    else:
+        require(workflows.start_workflow_step(conn, id=step.id), f"start step {step.name}")
+        lines = [
+            (LogStream.STDOUT, f"{step.name}: {text}") for text in ("starting", "working", "done")
+        ]
+        if exit_code:
+            lines.append((LogStream.STDERR, f"{step.name}: 1 failed, 41 passed"))
+    written = workflows.copy_workflow_logs(
+        conn,
+        [workflows.CopyWorkflowLogsParams(run.id, step.id, stream, text) for stream, text in lines],
     )
+    if exit_code is not None:
+        status = WorkflowStepStatus.FAILED if exit_code else WorkflowStepStatus.SUCCEEDED
+        require(
+            workflows.finish_workflow_step(
+                conn, conclusion=status, exit_code=exit_code, id=step.id
+            ),
+            f"finish step {step.name}",
+        )
     return written
 
 
