@@ -4,7 +4,9 @@ Reads land on replicas (pg_is_in_recovery), writes on the primary; read-your-wri
 waits a bounded time under 1 s of injected replay lag and then falls back; a lagging
 replica is skipped, a stopped one skipped and later readmitted; a write function on a
 reader fails before it is sent. Without replicas, readers are primary connections
-marked read-only, and the primary pool gets its connections back unmarked.
+marked read-only, and the primary pool gets its connections back unmarked. Behind
+pgbouncer in transaction mode, replica pools prepare nothing and pin TimeZone as the
+primary pool does.
 """
 
 from __future__ import annotations
@@ -16,12 +18,23 @@ import psycopg
 import pytest
 from plue_queries import issues, users
 from plue_queries.types import ReadOnlyConnectionError
+from psycopg_pool import ConnectionPool
 
 from plue_db import replicas
-from plue_db.routing import NoPositionError, Router, RoutingSettings, is_read_only, open_router
-from tests.replica_fixtures import DBNAME, cluster
+from plue_db.pool import PoolSettings
+from plue_db.routing import (
+    NoPositionError,
+    Policy,
+    Replica,
+    Router,
+    RoutingSettings,
+    is_read_only,
+    open_router,
+    replica_configure,
+)
+from tests.replica_fixtures import DBNAME, SERVER_TIMEOUTS, SERVER_ZONE, bouncers, cluster
 
-__all__ = ["cluster"]
+__all__ = ["bouncers", "cluster"]
 
 INTRANS = psycopg.pq.TransactionStatus.INTRANS
 
@@ -172,3 +185,47 @@ def test_without_replicas_readers_are_read_only_primary_connections(database_url
                 conn, username="after-reader", display_name="", bio="", is_admin=False
             )
             conn.execute("DELETE FROM users WHERE id = %s", [user.id])
+
+
+def _pooled_reads(router: Router, user_id: int) -> set[str]:
+    """Twelve readers, each six calls of one generated read: the pool's two client
+    connections take turns on pgbouncer's one server connection, so a client that
+    prepares finds the other's ``_pg3_0`` there. Returns the TimeZones seen."""
+    zones = set()
+    for _ in range(12):
+        with router.reader() as conn:
+            assert where(conn)[0]
+            row = conn.execute("SELECT current_setting('TimeZone')").fetchone()
+            zones.add(str(row[0]) if row else "")
+            for _ in range(6):
+                assert users.get_user_by_id(conn, id=user_id) is not None
+    return zones
+
+
+def test_replica_pools_honour_transaction_pooler(
+    cluster: replicas.Cluster, bouncers: tuple[str, str]
+) -> None:
+    to_primary, to_replica = bouncers
+    with open_router(
+        to_primary, [to_replica], transaction_pooler=True, timeouts=SERVER_TIMEOUTS,
+        min_size=2, max_size=2,
+    ) as router:  # fmt: skip
+        user_id = add_user(router, "pooled")
+        replicas.wait_replayed(cluster.primary.url(), cluster.replicas[0].url())
+        assert _pooled_reads(router, user_id) == {"UTC"}
+        with router.reader() as conn:
+            assert conn.prepare_threshold is None and conn.read_only is True
+        # Control: the server's own zone is what a connection gets without the pool's SET.
+        with psycopg.connect(to_replica, prepare_threshold=None) as plain:
+            assert plain.execute("SHOW TimeZone").fetchone() == (SERVER_ZONE,)
+        # Negative control: a replica pool that prepares fails through the same pgbouncer.
+        preparing = ConnectionPool(
+            to_replica, min_size=2, max_size=2, configure=replica_configure(PoolSettings()),
+            kwargs={"prepare_threshold": 5}, name="preparing", open=True,
+        )  # fmt: skip
+        with preparing:
+            preparing.wait()
+            naive = Router(router.primary, Policy([Replica(to_replica, preparing)],
+                           RoutingSettings()), router._open_replica)  # fmt: skip
+            with pytest.raises(psycopg.errors.DuplicatePreparedStatement, match="_pg3_0"):
+                _pooled_reads(naive, user_id)
