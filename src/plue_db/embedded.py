@@ -16,8 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import psutil
-
+from plue_db import extras
 from plue_db.config import PROJECT_ROOT
 
 DEFAULT_DATA_DIR = PROJECT_ROOT / ".pgdata"
@@ -49,6 +48,9 @@ def start(keep_running: bool = True) -> str:
     ``plue-db up`` wants; tests pass False so the last user stops it. Raises
     EmbeddedError, with the tool's own last words, when the data directory is unusable.
     """
+    extras.require("embedded")
+    import psutil
+
     path = data_dir()
     _check_layout(path)
     pid = _pid_in_file(path)
@@ -133,6 +135,8 @@ def _is_postmaster_of(pid: int, path: Path) -> bool:
     A pid file outlives its server; after a reboot its pid may be any other process,
     which ``pg_ctl stop`` would signal without asking.
     """
+    import psutil  # the embedded extra, checked by start() and stop()
+
     try:
         process = psutil.Process(pid)
         return process.name().startswith("postgres") and Path(process.cwd()).resolve() == path
@@ -150,6 +154,7 @@ def stop() -> str:
     A postmaster.pid naming a process that is not this server is removed, and nothing
     is signalled.
     """
+    extras.require("embedded")
     path = data_dir()
     pid = _pid_in_file(path)
     if pid is None:

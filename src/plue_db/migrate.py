@@ -25,7 +25,7 @@ from typing import Any
 import psycopg
 from psycopg import errors, sql
 
-from plue_db import config
+from plue_db import config, extras
 from plue_db.migration_parse import MigrationError as MigrationError
 from plue_db.migration_parse import ParsedMigration, Statement, line_at, parse
 
@@ -197,6 +197,7 @@ def migrate(
     Returns the migrations applied (or that would be). Holds a session advisory lock
     for the whole run, so concurrent migrators apply each file exactly once.
     """
+    extras.require("migrate")  # before anything is read or written
     migrations = discover(directory)
     with psycopg.connect(url, autocommit=True) as conn:
         if dry_run:

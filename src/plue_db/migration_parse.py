@@ -19,13 +19,8 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-import pglast
-from pglast import ast, parser
-
 NO_TRANSACTION = "-- plue-db: no-transaction"
 _DIRECTIVE = "plue-db:"
-# Statements that run procedural code, which may COMMIT when not inside a transaction block.
-_PROCEDURAL = (ast.DoStmt, ast.CallStmt)
 
 
 class MigrationError(Exception):
@@ -56,6 +51,9 @@ def line_at(text: str, offset: int) -> int:
 def parse(path: Path, content: bytes) -> ParsedMigration:
     """The statements of one migration file; MigrationError names file and line of
     anything refused (bad encoding, syntax, transaction control, unknown directive)."""
+    import pglast  # the migrate extra: imported only here, so the runtime stays light
+    from pglast import ast, parser
+
     try:
         text = content.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -81,7 +79,8 @@ def parse(path: Path, content: bytes) -> ParsedMigration:
                 f"one, start the file with the line {NO_TRANSACTION!r} (docs/migrations.md)"
             )
         checksum = hashlib.sha256(body.encode()).hexdigest()
-        procedural = isinstance(raw.stmt, _PROCEDURAL)
+        # procedural code may COMMIT when not inside a transaction block
+        procedural = isinstance(raw.stmt, ast.DoStmt | ast.CallStmt)
         session = isinstance(raw.stmt, ast.VariableSetStmt)
         statements.append(Statement(number, line, body, checksum, procedural, session))
     return ParsedMigration(transactional, tuple(statements))
@@ -90,6 +89,8 @@ def parse(path: Path, content: bytes) -> ParsedMigration:
 def _check_directives(path: Path, text: str, transactional: bool) -> None:
     """Refuse a ``-- plue-db:`` comment that is not the marker on the first line: a
     misspelt or misplaced directive must not be silently ignored."""
+    from pglast import parser
+
     for token in parser.scan(text):
         if token.name != "SQL_COMMENT":
             continue

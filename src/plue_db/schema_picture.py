@@ -14,16 +14,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import pglast
-from pglast import ast, parser
-from pglast.enums import AlterTableType, ConstrType
+from typing import TYPE_CHECKING
 
 from plue_db import config
 from plue_db.migration_parse import line_at
 
 DOC_PATH = config.PROJECT_ROOT / "docs" / "schema.md"
 SECTION = re.compile(r"^-- -{20,}\n-- (?P<title>.+)\n-- -{20,}$", re.MULTILINE)
+
+if TYPE_CHECKING:  # pglast is imported where it runs: the CLI imports this without it
+    from pglast import ast
 
 
 class SchemaPictureError(Exception):
@@ -50,6 +50,10 @@ class Schema:
 
 def read_schema(path: Path = config.SCHEMA_PATH) -> Schema:
     """The tables of ``path`` under the section comment above each, and their foreign keys."""
+    import pglast
+    from pglast import ast, parser
+    from pglast.enums import AlterTableType
+
     text = path.read_text()
     try:
         statements = pglast.parse_sql(text)
@@ -82,6 +86,8 @@ def read_schema(path: Path = config.SCHEMA_PATH) -> Schema:
 
 
 def _create_foreign_keys(stmt: ast.CreateStmt) -> list[ForeignKey]:
+    from pglast import ast
+
     table = stmt.relation.relname
     keys = []
     for element in stmt.tableElts or ():
@@ -97,6 +103,9 @@ def _create_foreign_keys(stmt: ast.CreateStmt) -> list[ForeignKey]:
 
 
 def _is_foreign_key(node: object) -> bool:
+    from pglast import ast
+    from pglast.enums import ConstrType
+
     return isinstance(node, ast.Constraint) and node.contype == ConstrType.CONSTR_FOREIGN
 
 
