@@ -22,13 +22,19 @@ Work = Callable[[psycopg.Connection[Any]], int]
 
 
 @pytest.fixture
-def pool(empty_database_url: str) -> Iterator[SyncPool]:
+def race_url(empty_database_url: str) -> str:
+    """Two accounts of 100 and two doctors on call (also tests/test_transactions_async.py)."""
     with psycopg.connect(empty_database_url, autocommit=True) as setup:
         setup.execute("CREATE TABLE account (id int PRIMARY KEY, balance int NOT NULL)")
         setup.execute("INSERT INTO account VALUES (1, 100), (2, 100)")
         setup.execute("CREATE TABLE doctor (id int PRIMARY KEY, on_call bool NOT NULL)")
         setup.execute("INSERT INTO doctor VALUES (1, true), (2, true)")
-    with open_pool(empty_database_url, min_size=2, max_size=4) as p:
+    return empty_database_url
+
+
+@pytest.fixture
+def pool(race_url: str) -> Iterator[SyncPool]:
+    with open_pool(race_url, min_size=2, max_size=4) as p:
         yield p
 
 
@@ -53,20 +59,20 @@ def transfer(src: int, dst: int, barrier: threading.Barrier, attempts: list[int]
     return work
 
 
-def balances(pool: SyncPool) -> list[tuple[int, int]]:
-    with pool.connection() as conn:
+def balances(url: str) -> list[tuple[int, int]]:
+    with psycopg.connect(url) as conn:
         return conn.execute("SELECT id, balance FROM account ORDER BY id").fetchall()
 
 
-def test_deadlock_is_retried_and_both_transfers_apply(pool: SyncPool) -> None:
+def test_deadlock_is_retried_and_both_transfers_apply(pool: SyncPool, race_url: str) -> None:
     barrier, attempts = threading.Barrier(2), list[int]()
     results = race(pool, transfer(1, 2, barrier, attempts), transfer(2, 1, barrier, attempts))
     assert results == [1, 2]
     assert len(attempts) == 3  # exactly one transaction was chosen as the deadlock victim
-    assert balances(pool) == [(1, 100), (2, 100)]
+    assert balances(race_url) == [(1, 100), (2, 100)]
 
 
-def test_deadlock_without_retry_raises(pool: SyncPool) -> None:
+def test_deadlock_without_retry_raises(pool: SyncPool, race_url: str) -> None:
     barrier, attempts = threading.Barrier(2), list[int]()
     with pytest.raises(errors.DeadlockDetected) as info:
         race(
@@ -76,7 +82,7 @@ def test_deadlock_without_retry_raises(pool: SyncPool) -> None:
             retries=0,
         )
     assert "gave up after 1 attempts" in (info.value.__notes__ or [])
-    assert sum(b for _, b in balances(pool)) == 200
+    assert sum(b for _, b in balances(race_url)) == 200
 
 
 def go_off_call(doctor: int, barrier: threading.Barrier, attempts: list[int]) -> Work:
@@ -96,12 +102,14 @@ def go_off_call(doctor: int, barrier: threading.Barrier, attempts: list[int]) ->
     return work
 
 
-def on_call(pool: SyncPool) -> list[int]:
-    with pool.connection() as conn:
+def on_call(url: str) -> list[int]:
+    with psycopg.connect(url) as conn:
         return [r[0] for r in conn.execute("SELECT id FROM doctor WHERE on_call ORDER BY id")]
 
 
-def test_serialization_failure_is_retried_and_one_doctor_stays(pool: SyncPool) -> None:
+def test_serialization_failure_is_retried_and_one_doctor_stays(
+    pool: SyncPool, race_url: str
+) -> None:
     barrier, attempts = threading.Barrier(2), list[int]()
     results = race(
         pool,
@@ -111,10 +119,10 @@ def test_serialization_failure_is_retried_and_one_doctor_stays(pool: SyncPool) -
     )
     assert sorted(results) == [0, 1]  # one left the rota; the retried one saw it and stayed
     assert len(attempts) == 3
-    assert len(on_call(pool)) == 1
+    assert len(on_call(race_url)) == 1
 
 
-def test_serializable_without_retry_raises(pool: SyncPool) -> None:
+def test_serializable_without_retry_raises(pool: SyncPool, race_url: str) -> None:
     barrier, attempts = threading.Barrier(2), list[int]()
     with pytest.raises(errors.SerializationFailure):
         race(
@@ -124,18 +132,18 @@ def test_serializable_without_retry_raises(pool: SyncPool) -> None:
             isolation=IsolationLevel.SERIALIZABLE,
             retries=0,
         )
-    assert len(on_call(pool)) == 1
+    assert len(on_call(race_url)) == 1
 
 
-def test_read_committed_lets_the_write_skew_through(pool: SyncPool) -> None:
+def test_read_committed_lets_the_write_skew_through(pool: SyncPool, race_url: str) -> None:
     """Negative control: without SERIALIZABLE both leave, so the test can see the race."""
     barrier, attempts = threading.Barrier(2), list[int]()
     results = race(pool, go_off_call(1, barrier, attempts), go_off_call(2, barrier, attempts))
     assert results == [1, 1]
-    assert on_call(pool) == []
+    assert on_call(race_url) == []
 
 
-def test_other_errors_propagate_at_once_and_roll_back(pool: SyncPool) -> None:
+def test_other_errors_propagate_at_once_and_roll_back(pool: SyncPool, race_url: str) -> None:
     calls = list[int]()
 
     def duplicate(conn: psycopg.Connection[Any]) -> int:
@@ -147,18 +155,18 @@ def test_other_errors_propagate_at_once_and_roll_back(pool: SyncPool) -> None:
     with pytest.raises(errors.UniqueViolation, match="account_pkey"):
         run_in_transaction(pool, duplicate, retries=5)
     assert calls == [1]
-    assert balances(pool) == [(1, 100), (2, 100)]
+    assert balances(race_url) == [(1, 100), (2, 100)]
 
 
-def test_plain_connection_commits_once(empty_database_url: str, pool: SyncPool) -> None:
-    with psycopg.connect(empty_database_url) as conn:
+def test_plain_connection_commits_once(race_url: str) -> None:
+    with psycopg.connect(race_url) as conn:
         moved = run_in_transaction(
             conn,
             lambda c: c.execute("UPDATE account SET balance = balance + 1").rowcount,
             isolation=IsolationLevel.REPEATABLE_READ,
         )
     assert moved == 2
-    assert balances(pool) == [(1, 101), (2, 101)]
+    assert balances(race_url) == [(1, 101), (2, 101)]
 
 
 def test_connection_already_in_a_transaction_is_refused(empty_database_url: str) -> None:

@@ -11,18 +11,22 @@ before answering, or committed locally and been cut off while waiting for a
 synchronous standby. Running the work again could then write it twice, so that case
 raises :class:`CommitOutcomeUnknown` and is never retried. Any other error rolls back
 and propagates at once.
+
+:func:`run_in_transaction_async` is the asyncio twin; both loops ask one :class:`_Retry`
+what to do after a failure, so the rules cannot drift apart.
 """
 
 from __future__ import annotations
 
+import asyncio
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, LiteralString, TypeVar
 
 import psycopg
 from psycopg import IsolationLevel, errors, pq
-from psycopg_pool import ConnectionPool
+from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
 T = TypeVar("T")
 RETRYABLE = (errors.SerializationFailure, errors.DeadlockDetected)
@@ -44,6 +48,10 @@ class _LostBeforeCommitError(Exception):
     def __init__(self, error: psycopg.OperationalError) -> None:
         super().__init__(str(error))
         self.error = error
+
+
+# What ends an attempt and may run ``fn`` again (_Retry decides).
+_RETRIED = (_LostBeforeCommitError, *RETRYABLE)
 
 
 # Set per transaction, never on the connection, so a pooled connection keeps its defaults.
@@ -79,33 +87,82 @@ def run_in_transaction(
     connection is not retried (there is no other): its ``psycopg.OperationalError``
     propagates, or ``CommitOutcomeUnknown`` if COMMIT was in flight.
     """
-    if retries < 0:
-        raise ValueError(f"retries must be >= 0, got {retries}")
-    if isinstance(source, psycopg.Connection) and (
-        source.autocommit or source.info.transaction_status != pq.TransactionStatus.IDLE
-    ):
-        raise ValueError(
-            "run_in_transaction needs a non-autocommit connection with no transaction open"
-        )
-    attempt = 0
+    plain = isinstance(source, psycopg.Connection)
+    retry = _Retry(retries, backoff_s, max_backoff_s, reconnect=not plain, conn=source)
     while True:
         try:
             if isinstance(source, psycopg.Connection):
                 return _attempt(source, fn, isolation)
             with source.connection() as conn:
                 return _attempt(conn, fn, isolation)
-        except _LostBeforeCommitError as lost:
-            if isinstance(source, psycopg.Connection) or attempt >= retries:
-                lost.error.add_note(
-                    f"connection lost before COMMIT; gave up after {attempt + 1} attempts"
+        except _RETRIED as exc:
+            time.sleep(retry.pause_after(exc))
+
+
+async def run_in_transaction_async(
+    source: AsyncConnectionPool[Any] | psycopg.AsyncConnection[Any],
+    fn: Callable[[psycopg.AsyncConnection[Any]], Awaitable[T]],
+    *,
+    isolation: IsolationLevel = IsolationLevel.READ_COMMITTED,
+    retries: int = 5,
+    backoff_s: float = 0.05,
+    max_backoff_s: float = 2.0,
+) -> T:
+    """The asyncio twin of :func:`run_in_transaction`: ``await fn(conn)`` in one
+    transaction, with the same retry rules; the pause between attempts is an
+    ``asyncio.sleep``, so other tasks run meanwhile."""
+    plain = isinstance(source, psycopg.AsyncConnection)
+    retry = _Retry(retries, backoff_s, max_backoff_s, reconnect=not plain, conn=source)
+    while True:
+        try:
+            if isinstance(source, psycopg.AsyncConnection):
+                return await _attempt_async(source, fn, isolation)
+            async with source.connection() as conn:
+                return await _attempt_async(conn, fn, isolation)
+        except _RETRIED as exc:
+            await asyncio.sleep(retry.pause_after(exc))
+
+
+class _Retry:
+    """The retry decisions both twins share: which failure runs ``fn`` again, and after
+    how long a pause."""
+
+    def __init__(
+        self,
+        retries: int,
+        backoff_s: float,
+        max_backoff_s: float,
+        *,
+        reconnect: bool,
+        conn: object,
+    ) -> None:
+        if retries < 0:
+            raise ValueError(f"retries must be >= 0, got {retries}")
+        if isinstance(conn, psycopg.BaseConnection) and (
+            conn.autocommit or conn.info.transaction_status != pq.TransactionStatus.IDLE
+        ):
+            raise ValueError(
+                "run_in_transaction needs a non-autocommit connection with no transaction open"
+            )
+        self.retries, self.backoff_s, self.max_backoff_s = retries, backoff_s, max_backoff_s
+        self.reconnect = reconnect  # a pool has another connection; a plain one has not
+        self.attempt = 0
+
+    def pause_after(self, exc: Exception) -> float:
+        """Seconds to wait before running ``fn`` again after ``exc``; raises what the
+        caller must see instead when ``exc`` may not be retried (any more)."""
+        if isinstance(exc, _LostBeforeCommitError):
+            if not self.reconnect or self.attempt >= self.retries:
+                exc.error.add_note(
+                    f"connection lost before COMMIT; gave up after {self.attempt + 1} attempts"
                 )
-                raise lost.error from None
-        except RETRYABLE as exc:
-            if attempt >= retries:
-                exc.add_note(f"gave up after {attempt + 1} attempts")
-                raise
-        time.sleep(_jitter.uniform(0, min(max_backoff_s, backoff_s * 2**attempt)))
-        attempt += 1
+                raise exc.error from None
+        elif self.attempt >= self.retries:
+            exc.add_note(f"gave up after {self.attempt + 1} attempts")
+            raise exc
+        pause = _jitter.uniform(0, min(self.max_backoff_s, self.backoff_s * 2**self.attempt))
+        self.attempt += 1
+        return pause
 
 
 def _attempt(
@@ -122,11 +179,37 @@ def _attempt(
     except psycopg.OperationalError as exc:
         if not conn.broken:
             raise
-        if committing:
-            raise CommitOutcomeUnknown(
-                f"the connection to {conn.info.host}:{conn.info.port} was lost while COMMIT"
-                " was in flight: the transaction may or may not have committed, and was not"
-                " run again"
-            ) from exc
-        raise _LostBeforeCommitError(exc) from exc
+        raise _lost(conn, exc, committing) from exc
     return result
+
+
+async def _attempt_async(
+    conn: psycopg.AsyncConnection[Any],
+    fn: Callable[[psycopg.AsyncConnection[Any]], Awaitable[T]],
+    isolation: IsolationLevel,
+) -> T:
+    committing = False
+    try:
+        async with conn.transaction():
+            await conn.execute(_SET_ISOLATION[isolation])
+            result = await fn(conn)
+            committing = True  # leaving the block sends COMMIT
+    except psycopg.OperationalError as exc:
+        if not conn.broken:
+            raise
+        raise _lost(conn, exc, committing) from exc
+    return result
+
+
+def _lost(
+    conn: psycopg.BaseConnection[Any], exc: psycopg.OperationalError, committing: bool
+) -> Exception:
+    """What an attempt raises when its connection broke with ``exc``: lost before COMMIT
+    (retryable) or with COMMIT in flight (never retried)."""
+    if committing:
+        return CommitOutcomeUnknown(
+            f"the connection to {conn.info.host}:{conn.info.port} was lost while COMMIT"
+            " was in flight: the transaction may or may not have committed, and was not"
+            " run again"
+        )
+    return _LostBeforeCommitError(exc)
