@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import pytest
 from sqlc_gen_psycopg import imports
+from sqlc_gen_psycopg.access import READ_ONLY
+from sqlc_gen_psycopg.cursors import Cursor
 from sqlc_gen_psycopg.errors import GenerationError
 from sqlc_gen_psycopg.model.commands import Command
 from sqlc_gen_psycopg.model.package import ASYNC, SYNC, Function, Module
@@ -138,6 +140,8 @@ def row_function(command: Command, *values: Value) -> Function:
         params=(),
         result=RowResult(row, columns),
         params_class=None,
+        cursor=Cursor.ANY if command.streams else Cursor.NONE,
+        access=READ_ONLY,
     )
 
 
@@ -187,4 +191,5 @@ def test_imports_are_what_the_module_uses() -> None:
     assert "from pkg import issues as q" in twin
     assert "from pkg._streams import AsyncServerStream" in twin
     assert "from psycopg.rows import tuple_row" in twin
-    assert not any("dataclass" in line or "Final" in line for line in twin)
+    assert "from typing import Final" in twin  # READ_ONLY_FUNCTIONS
+    assert not any("dataclass" in line for line in twin)

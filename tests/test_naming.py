@@ -153,6 +153,10 @@ def test_scope_numbers_clashes_like_sqlc() -> None:
     assert scope.holder("id_2") == "$2" and scope.holder("name") is None
     classes = naming.Scope(separator="")
     assert [classes.claim("Pet", w) for w in ("table pets", "type pet")] == ["Pet", "Pet2"]
+    builtins = naming.Scope(separator="", reserved=frozenset({"Exception"}))
+    assert builtins.holder("Exception") == "the Python name Exception"
+    assert builtins.claim("Exception", "table exceptions") == "Exception2"
+    assert builtins.claim("Pet", "table pets") == "Pet"  # control: only reserved names move
 
 
 def test_fallbacks_are_sqlcs() -> None:

@@ -15,7 +15,6 @@ import decimal
 import ipaddress
 import os
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import psycopg
@@ -28,9 +27,8 @@ from psycopg.types import TypeInfo
 from psycopg.types.hstore import register_hstore
 from sqlc_gen_psycopg import pytypes
 
-from plue_db import embedded
 from plue_db.runtime_types import Checker
-from tests.run_suites import LOCAL_SERVER
+from tests.extensions import servers_with
 
 NAMESPACE: dict[str, Any] = {
     "psycopg": psycopg,
@@ -180,26 +178,6 @@ def test_annotation_is_what_psycopg_returns(
     assert holds(value, annotation) == []
     if sql_type.endswith("[]"):  # a parameter array is a list, whatever psycopg reads
         assert described(sql_type, result=False).startswith("list[")
-
-
-def servers_with(extension: str) -> Iterator[str]:
-    """Every reachable server that can CREATE EXTENSION ``extension``."""
-    candidates = [embedded.start(keep_running=True), LOCAL_SERVER]
-    candidates += [os.environ["DATABASE_URL"]] if os.environ.get("DATABASE_URL") else []
-    for url in dict.fromkeys(candidates):
-        try:
-            with psycopg.connect(url, connect_timeout=2) as conn:
-                row = conn.execute(
-                    "SELECT 1 FROM pg_available_extensions WHERE name = %s", (extension,)
-                ).fetchone()
-                if extension == "xml":
-                    row = conn.execute("SELECT xml_is_well_formed('<a/>')").fetchone()
-        except psycopg.errors.FeatureNotSupported:
-            continue  # xml on a server built without libxml
-        except psycopg.OperationalError:
-            continue
-        if row is not None:
-            yield url
 
 
 @pytest.mark.parametrize(

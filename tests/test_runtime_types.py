@@ -5,8 +5,7 @@ Then every :one and :many function of plue_queries (and each iter_* stream, and 
 async twin) runs with arguments taken from that world, each call in a savepoint that is
 rolled back, and every returned value is walked against ``typing.get_type_hints`` of the
 function (plue_db.runtime_types). A sweep over empty results proves little, so the test
-also asserts that every function produced a non-None value, except a short allow-list,
-each with its reason.
+also asserts that every function produced a non-None value.
 """
 
 from __future__ import annotations
@@ -71,15 +70,6 @@ MANIFEST = ROOT / "generated/plue_queries/manifest.json"
 READS = frozenset({":one", ":many", ":batchone", ":batchmany"})
 NOW = datetime.datetime.now(datetime.UTC)
 Conn = psycopg.Connection[Any]
-
-# Functions no seeded call makes return a value, each with the reason. Both are streams
-# the generator should not emit: PostgreSQL refuses DECLARE CURSOR over a statement whose
-# WITH modifies data, so they always raise FeatureNotSupported.
-NOT_COVERED: dict[str, str] = {
-    "issues.iter_move_pinned_issue": "DECLARE CURSOR over a data-modifying WITH (generator bug)",
-    "landing.iter_claim_next_landable": "DECLARE CURSOR over a data-modifying WITH (generator bug)",
-}
-
 
 @dataclasses.dataclass
 class World:
@@ -554,8 +544,8 @@ def produced_something(value: object) -> bool:
 
 
 def function_names(entry: dict[str, Any]) -> list[str]:
-    """The function, and for :many its iter_ stream."""
-    return [entry["name"]] + (["iter_" + entry["name"]] if entry["command"] == ":many" else [])
+    """The function, and its iter_ stream if it has one."""
+    return [entry["name"]] + ([entry["stream"]] if entry["stream"] else [])
 
 
 def sweep_sync(conn: Conn, world: World, checker: Checker) -> Sweep:
@@ -636,16 +626,15 @@ def sync_sweep(seeded: tuple[str, World], checker: Checker) -> Sweep:
 
 def test_every_read_function_returns_instances_of_its_annotation(sync_sweep: Sweep) -> None:
     assert sync_sweep.mismatches == []
-    assert {error.split("(")[0] for error in sync_sweep.errors} == set(NOT_COVERED)
+    assert sync_sweep.errors == []
     entries = read_entries()
     assert len(entries) > 200
-    assert len(sync_sweep.called) == len(entries) + sum(e["command"] == ":many" for e in entries)
+    assert len(sync_sweep.called) == len(entries) + sum(bool(e["stream"]) for e in entries)
 
 
 def test_every_read_function_returned_a_value(sync_sweep: Sweep) -> None:
-    """Not vacuous: each function (and stream) produced a non-None, non-empty result,
-    except the allow-list; a function newly covered must leave the allow-list."""
-    assert sync_sweep.called - sync_sweep.produced == set(NOT_COVERED)
+    """Not vacuous: each function (and stream) produced a non-None, non-empty result."""
+    assert sync_sweep.called - sync_sweep.produced == set()
 
 
 def test_async_twins_return_instances_of_their_annotations(
@@ -653,12 +642,11 @@ def test_async_twins_return_instances_of_their_annotations(
 ) -> None:
     url, world = seeded
     found = asyncio.run(sweep_async(url, world, checker))
-    twins = {f"aio.{where}" for where in NOT_COVERED}
     assert found.mismatches == []
-    assert {error.split("(")[0] for error in found.errors} == twins
-    assert found.called - found.produced == twins
+    assert found.errors == []
+    assert found.called - found.produced == set()
     entries = read_entries()
-    assert len(found.called) == len(entries) + sum(e["command"] == ":many" for e in entries)
+    assert len(found.called) == len(entries) + sum(bool(e["stream"]) for e in entries)
 
 
 # ---- negative controls: each rule of the checker sees a lie ------------------------

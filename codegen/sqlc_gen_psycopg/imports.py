@@ -54,7 +54,7 @@ def command_runtime(fn: Function, flavor: Flavor) -> Iterator[Symbol]:
             yield from (flavor.raw_cursor, TUPLE_ROW)
         else:
             yield THREAD_CURSOR
-    if command.streams:
+    if fn.streams:
         yield flavor.stream
         yield from flavor.generator(fn.row).symbols()
     if command.batch:

@@ -70,6 +70,7 @@ def function_entry(module: Module, fn: Function, scope: Scope) -> dict[str, Any]
         "source": module.source,
         "query": fn.query_name,
         "command": fn.command.value,
+        "stream": f"iter_{fn.name}" if fn.streams else None,
         "sql_constant": fn.constant.name,
         "sql": fn.sql,
         "copy_sql": fn.copy_sql or None,

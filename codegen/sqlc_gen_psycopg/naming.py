@@ -44,8 +44,11 @@ MODULE_NAMES = frozenset(
         "TypeAlias", "types", "TypeVar", "uuid",
     }
 )  # fmt: skip
-# Names a generated function's signature or body binds besides its parameters.
-SIGNATURE_NAMES = MODULE_NAMES | {"conn", "rows", "batch_size", "cur", "r", "row", "stream"}
+# Names a generated function's signature or body binds besides its parameters; an
+# ``iter_*`` twin also binds ``stream`` (only there, so ``stream`` stays a parameter name
+# of every other function).
+SIGNATURE_NAMES = MODULE_NAMES | {"conn", "rows", "batch_size", "cur", "r", "row"}
+STREAM_SIGNATURE_NAMES = SIGNATURE_NAMES | {"stream"}
 DEFAULT_INITIALISMS = ("id",)
 
 _PLURAL_INITIALISM = re.compile(r"([A-Z]{2,})s(?![a-z])")  # IDs, URLs, PRs

@@ -10,6 +10,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlc_gen_psycopg.model.types import (
+    Scope,
+    Symbol,
+    TypeRef,
+    attribute,
+    builtin,
+    from_import,
+)
+
 ALIASES: dict[str, str] = {
     "smallint": "int2",
     "smallserial": "int2",
@@ -59,28 +68,40 @@ def normalise(name: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class PyType:
-    """A Python annotation plus the imports it needs and how values cross the wire.
+    """A Python type as the model's symbols (which know their imports), its type
+    arguments (``Range`` of ``datetime.date``), and the psycopg wrapper each written
+    value needs (``Jsonb`` for jsonb; empty for most types)."""
 
-    ``args`` are its type arguments (``Range`` of ``datetime.date``); ``load`` is a
-    format string applied to each non-NULL value read (``enums.X({})``), ``dump`` wraps
-    each value written (json/jsonb); both empty for most types.
-    """
-
-    annotation: str
-    imports: frozenset[str] = frozenset()
-    load: str = ""
-    dump: str = ""
-    enum_name: str = ""
+    symbol: Symbol
     args: tuple[PyType, ...] = ()
+    dump: str = ""
+    optional: bool = False
+
+    def ref(self) -> TypeRef:
+        return TypeRef(self.symbol, tuple(arg.ref() for arg in self.args), self.optional)
 
     def text(self) -> str:
-        """The annotation as written: ``psycopg.types.range.Range[datetime.date]``."""
-        if not self.args:
-            return self.annotation
-        return f"{self.annotation}[{', '.join(arg.text() for arg in self.args)}]"
+        """The annotation as written outside the package: ``psycopg.types.range.Range[int]``."""
+        return self.ref().text(Scope("", ""))
 
 
-DATETIME = frozenset({"import datetime"})
+def plain(name: str, *args: PyType, optional: bool = False) -> PyType:
+    """A builtin (``int``, ``dict[str, str | None]``)."""
+    return PyType(builtin(name), args, optional=optional)
+
+
+def stdlib(module: str, name: str) -> PyType:
+    """``import module`` and ``module.name`` (``datetime.date``)."""
+    return PyType(attribute(module, name))
+
+
+def helper(name: str, dump: str = "") -> PyType:
+    """A type of the generated package's public ``types`` module (``JsonValue``)."""
+    return PyType(from_import(".types", name), dump=dump)
+
+
+# What psycopg returns for a type it has no loader for: the text PostgreSQL sends.
+TEXT = plain("str")
 
 # Built-in types psycopg knows (so it loads their arrays as lists) but has no loader
 # for: it hands over the text PostgreSQL sends (``money`` as ``$1,234.50``, ``void``
@@ -96,28 +117,26 @@ BUILTIN_TEXT = frozenset(
 
 # Every built-in type psycopg loads, by the Python type it loads it as.
 SCALARS: dict[str, PyType] = {
-    **{t: PyType("int") for t in ("int2", "int4", "int8", "oid")},
-    "numeric": PyType("decimal.Decimal", frozenset({"import decimal"})),
-    "float4": PyType("float"),
-    "float8": PyType("float"),
-    "bool": PyType("bool"),
-    "bytea": PyType("bytes"),
-    "uuid": PyType("uuid.UUID", frozenset({"import uuid"})),
-    "date": PyType("datetime.date", DATETIME),
-    "time": PyType("datetime.time", DATETIME),
-    "timetz": PyType("datetime.time", DATETIME),
-    "timestamp": PyType("datetime.datetime", DATETIME),
-    "timestamptz": PyType("datetime.datetime", DATETIME),
-    "interval": PyType("datetime.timedelta", DATETIME),
-    "json": PyType("JsonValue", frozenset({"from {package}._types import JsonValue"}), dump="Json"),
-    "jsonb": PyType(
-        "JsonValue", frozenset({"from {package}._types import JsonValue"}), dump="Jsonb"
-    ),
-    "inet": PyType("Inet", frozenset({"from {package}._types import Inet"})),
-    "cidr": PyType("Cidr", frozenset({"from {package}._types import Cidr"})),
+    **{t: plain("int") for t in ("int2", "int4", "int8", "oid")},
+    "numeric": stdlib("decimal", "Decimal"),
+    "float4": plain("float"),
+    "float8": plain("float"),
+    "bool": plain("bool"),
+    "bytea": plain("bytes"),
+    "uuid": stdlib("uuid", "UUID"),
+    "date": stdlib("datetime", "date"),
+    "time": stdlib("datetime", "time"),
+    "timetz": stdlib("datetime", "time"),
+    "timestamp": stdlib("datetime", "datetime"),
+    "timestamptz": stdlib("datetime", "datetime"),
+    "interval": stdlib("datetime", "timedelta"),
+    "json": helper("JsonValue", dump="Json"),
+    "jsonb": helper("JsonValue", dump="Jsonb"),
+    "inet": helper("Inet"),
+    "cidr": helper("Cidr"),
     # An anonymous row (``SELECT row(a, b)``): psycopg splits it into its fields' text.
-    "record": PyType("tuple[str | None, ...]"),
-    **{t: PyType("str") for t in BUILTIN_TEXT},
+    "record": plain("tuple", plain("str", optional=True), plain("...")),
+    **{t: TEXT for t in BUILTIN_TEXT},
 }
 
 # Range type -> element type, multirange -> range: psycopg's Range / Multirange of the
@@ -138,15 +157,12 @@ MULTIRANGES: dict[str, str] = {
     "tsmultirange": "tsrange",
     "tstzmultirange": "tstzrange",
 }
-RANGE = "psycopg.types.range"
-MULTIRANGE = "psycopg.types.multirange"
+RANGE = attribute("psycopg.types.range", "Range")
+MULTIRANGE = attribute("psycopg.types.multirange", "Multirange")
 
 # Extension types whose loader (arrays included) one documented call registers per
 # connection: psycopg.types.hstore.register_hstore(TypeInfo.fetch(conn, "hstore"), conn).
-REGISTERED: dict[str, PyType] = {"hstore": PyType("dict[str, str | None]")}
-
-# What psycopg returns for a type it doesn't know: the text PostgreSQL sends.
-TEXT = PyType("str")
+REGISTERED: dict[str, PyType] = {"hstore": plain("dict", TEXT, plain("str", optional=True))}
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,10 +194,7 @@ def describe(name: str, dims: int, *, result: bool) -> Described | None:
 def element(name: str) -> PyType | None:
     """The type psycopg loads a value of ``name`` as, if it knows ``name``."""
     if name in RANGES:
-        return PyType(
-            f"{RANGE}.Range", frozenset({f"import {RANGE}"}), args=(SCALARS[RANGES[name]],)
-        )
+        return PyType(RANGE, (SCALARS[RANGES[name]],))
     if name in MULTIRANGES:
-        item = SCALARS[RANGES[MULTIRANGES[name]]]
-        return PyType(f"{MULTIRANGE}.Multirange", frozenset({f"import {MULTIRANGE}"}), args=(item,))
+        return PyType(MULTIRANGE, (SCALARS[RANGES[MULTIRANGES[name]]],))
     return SCALARS.get(name) or REGISTERED.get(name)

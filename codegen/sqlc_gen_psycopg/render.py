@@ -15,6 +15,7 @@ from sqlc_gen_psycopg.errors import GenerationError
 from sqlc_gen_psycopg.manifest import FILE_NAME as MANIFEST_FILE
 from sqlc_gen_psycopg.manifest import manifest
 from sqlc_gen_psycopg.model.package import ASYNC, SYNC, Flavor, Module, Package
+from sqlc_gen_psycopg.model.results import private_aliases
 from sqlc_gen_psycopg.model.types import Scope, Symbol, TypeRef
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -78,7 +79,10 @@ def render(pkg: Package) -> dict[str, str]:
     """Every file of the package, keyed by path relative to the codegen ``out`` dir, and
     the manifest of what it holds."""
     env = environment()
-    models_scope = Scope(pkg.name, f"{pkg.name}.models")
+    models_scope = private_aliases(
+        [*(m.cls for m in pkg.models), *(cls for _, cls in pkg.composites)],
+        Scope(pkg.name, f"{pkg.name}.models"),
+    )
     files: dict[str, str] = {
         "__init__.py": render_init(env, pkg, aio=False),
         "models.py": env.get_template("models.py.j2").render(
@@ -105,7 +109,7 @@ def module_scope(pkg: Package, module: Module, flavor: Flavor) -> Scope:
     sync = pkg.module_name(module.stem)
     if flavor.aio:
         return Scope(pkg.name, pkg.module_name(module.stem, aio=True), {sync: "q"})
-    return Scope(pkg.name, sync)
+    return private_aliases(module.classes(), Scope(pkg.name, sync))
 
 
 def render_module(env: jinja2.Environment, pkg: Package, module: Module, flavor: Flavor) -> str:

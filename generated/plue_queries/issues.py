@@ -1219,25 +1219,6 @@ def move_pinned_issue(
     return [models.load_pinned_issue(r) for r in cur.fetchall()]
 
 
-def iter_move_pinned_issue(
-    conn: psycopg.Connection[Any], *, issue_id: int, position: int, batch_size: int = 1000
-) -> Generator[models.PinnedIssue, None, None]:
-    """Stream move_pinned_issue through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
-    if conn.read_only:
-        raise ReadOnlyConnectionError("move_pinned_issue", "a data-modifying WITH (UPDATE)")
-
-    with ServerStream(conn, "move_pinned_issue", batch_size) as stream:
-        stream.execute(MOVE_PINNED_ISSUE, (issue_id, position))
-        while rows := stream.fetch():
-            for r in rows:
-                yield models.load_pinned_issue(r)
-
-
 def list_pinned_issues(conn: psycopg.Connection[Any], *, repository_id: int) -> list[models.Issue]:
     """A repository's pinned issues in display order."""
 

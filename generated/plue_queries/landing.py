@@ -543,25 +543,6 @@ def claim_next_landable(
     return [models.load_landing_queue(r) for r in cur.fetchall()]
 
 
-def iter_claim_next_landable(
-    conn: psycopg.Connection[Any], *, repository_id: int, max_count: int, batch_size: int = 1000
-) -> Generator[models.LandingQueue, None, None]:
-    """Stream claim_next_landable through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
-    if conn.read_only:
-        raise ReadOnlyConnectionError("claim_next_landable", "a data-modifying WITH (UPDATE)")
-
-    with ServerStream(conn, "claim_next_landable", batch_size) as stream:
-        stream.execute(CLAIM_NEXT_LANDABLE, (repository_id, max_count))
-        while rows := stream.fetch():
-            for r in rows:
-                yield models.load_landing_queue(r)
-
-
 def delete_landing_request(conn: psycopg.Connection[Any], *, id: int) -> int:
     """Delete a landing request with its reviews and comments."""
     if conn.read_only:

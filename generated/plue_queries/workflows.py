@@ -223,7 +223,7 @@ class CopyWorkflowLogsParams:
 
     run_id: int
     step_id: int | None
-    stream_: enums.LogStream
+    stream: enums.LogStream
     content: str
 
 
@@ -720,7 +720,7 @@ def append_workflow_log(
     *,
     run_id: int,
     step_id: int | None = None,
-    stream_: enums.LogStream,
+    stream: enums.LogStream,
     content: str,
 ) -> models.WorkflowLog:
     """Append one log line to a run (step_id NULL for run-level output)."""
@@ -728,7 +728,7 @@ def append_workflow_log(
         raise ReadOnlyConnectionError("append_workflow_log", "INSERT")
 
     cur = thread_cursor(conn)
-    cur.execute(APPEND_WORKFLOW_LOG, (run_id, step_id, stream_, content))
+    cur.execute(APPEND_WORKFLOW_LOG, (run_id, step_id, stream, content))
     r = cur.fetchone()
     if r is None:
         raise NoRowError("append_workflow_log")
@@ -751,7 +751,7 @@ def copy_workflow_logs(
     with atomic(conn), conn.cursor() as cur:
         with cur.copy(COPY_WORKFLOW_LOGS_COPY) as copy:
             for p in rows:
-                copy.write_row((p.run_id, p.step_id, p.stream_, p.content))
+                copy.write_row((p.run_id, p.step_id, p.stream, p.content))
         return cur.rowcount
 
 

@@ -73,6 +73,7 @@ class GeneratedFunction:
     copy_sql: str | None
     params: tuple[Value, ...]
     columns: tuple[Value, ...]
+    returns_rows: bool = True  # False for :exec* and :copyfrom, which discard any rows
 
     @property
     def where(self) -> str:
@@ -100,6 +101,7 @@ def function_from(entry: dict[str, Any]) -> GeneratedFunction:
         copy_sql=entry["copy_sql"],
         params=tuple(value_from(p, p["name"]) for p in entry["params"]),
         columns=tuple(flatten(entry["columns"])),
+        returns_rows=entry["command"] in (":one", ":many", ":batchone", ":batchmany"),
     )
 
 
@@ -290,7 +292,7 @@ def compare(function: GeneratedFunction, server: ServerQuery, catalog: Catalog) 
         )
     for i, (param, oid) in enumerate(zip(function.params, server.param_oids, strict=False), 1):
         problems.extend(compare_type(f"{where}: parameter ${i} {param.name}", param, oid, catalog))
-    if len(function.columns) != len(server.columns):
+    if function.returns_rows and len(function.columns) != len(server.columns):
         problems.append(
             f"{where}: PostgreSQL returns {len(server.columns)} columns,"
             f" the generated row has {len(function.columns)}"
@@ -319,7 +321,7 @@ def compare_column(
 ) -> list[str]:
     at = f"{where}: column {column.name}"
     problems: list[str] = []
-    if value.name != column.name:
+    if value.name and value.name != column.name:  # "": unnamed, PostgreSQL's ?column?
         problems.append(f"{at}: the manifest names it {value.name}")
     problems.extend(compare_type(at, value, column.type_oid, catalog))
     not_null = catalog.not_null.get((column.table_oid, column.table_col))

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import psycopg
 from psycopg import sql
+from sqlc_gen_psycopg.schema_info import as_sqlc_reads
 
 from plue_db import config
 
@@ -24,12 +25,15 @@ class SchemaError(Exception):
 
 
 def load_schema(url: str, schema: Path) -> None:
-    """Run a schema file (several statements) in the database at ``url``."""
+    """Run a schema file (several statements) in the database at ``url``, as sqlc reads
+    it: psql meta-commands (pg_dump's ``\\restrict``, ``\\connect``), which the server
+    can't run, blanked and a migration's rollback section cut off."""
     if not schema.is_file():
         raise SchemaError(f"{schema} does not exist")
+    text = as_sqlc_reads(schema.read_text(encoding="utf-8"))
     with psycopg.connect(url, autocommit=True) as conn:
         try:
-            conn.execute(schema.read_bytes())
+            conn.execute(text.encode())
         except psycopg.Error as exc:
             reason = exc.diag.message_primary or str(exc).strip()
             raise SchemaError(f"{schema} does not load into an empty database: {reason}") from exc

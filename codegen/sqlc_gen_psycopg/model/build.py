@@ -3,16 +3,24 @@ happens here, before a single file is written."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
 
-from sqlc_gen_psycopg import naming
+from sqlc_gen_psycopg import naming, pytypes
 from sqlc_gen_psycopg.access import Access, classify
 from sqlc_gen_psycopg.cardinality import always_one_row
+from sqlc_gen_psycopg.cursors import Cursor, cursor_for
 from sqlc_gen_psycopg.errors import GenerationError
 from sqlc_gen_psycopg.inference import Analyser, Relation, StatementFacts, TargetFacts
 from sqlc_gen_psycopg.model.commands import Command
-from sqlc_gen_psycopg.model.package import EnumClass, Function, Model, Module, Package, Param
+from sqlc_gen_psycopg.model.package import (
+    EnumClass,
+    Function,
+    Model,
+    Module,
+    Package,
+    Param,
+)
 from sqlc_gen_psycopg.model.results import (
     Column,
     DataClass,
@@ -31,7 +39,6 @@ from sqlc_gen_psycopg.model.results import (
 from sqlc_gen_psycopg.model.types import (
     Symbol,
     TypeRef,
-    builtin,
     from_import,
     in_package,
     list_of,
@@ -41,7 +48,7 @@ from sqlc_gen_psycopg.model.types import (
 from sqlc_gen_psycopg.options import Options, Override
 from sqlc_gen_psycopg.protocol import Column as SqlcColumn
 from sqlc_gen_psycopg.protocol import Query, Request, Table
-from sqlc_gen_psycopg.pytypes import SCALARS, UNRESOLVED, PyType, normalise
+from sqlc_gen_psycopg.pytypes import UNRESOLVED, PyType, normalise
 from sqlc_gen_psycopg.schema_info import SchemaInfo, SqlType
 
 JSON_VALUE = from_import(".types", "JsonValue")
@@ -66,14 +73,40 @@ class Builder:
         self.schema = schema
         self.enums = {e.name: e for e in request.enums}
         self.tables = {t.name: t for t in request.tables}
+        self.classes = naming.Scope(separator="", reserved=naming.BUILTINS | naming.MODULE_NAMES)
         self.model_names = {
-            t.name: options.rename.get(t.name, naming.model_name(t.name)) for t in request.tables
+            t.name: self.class_name(
+                options.rename.get(t.name) or naming.model_name(t.name, options.initialisms),
+                f"table {t.name}",
+            )
+            for t in request.tables
+        }
+        self.composite_names = {
+            name: self.class_name(
+                naming.pascal(name, options.initialisms), f"composite type {name}"
+            )
+            for name in request.composite_type_names
+        }
+        self.enum_names = {
+            e.name: self.class_name(naming.pascal(e.name, options.initialisms), f"enum {e.name}")
+            for e in request.enums
         }
         relations: dict[str, Relation] = {
             t.name: {c.name: (self.sql_type(c), c.not_null) for c in t.columns}
             for t in request.tables
         }
         self.analyser = Analyser(relations, schema)
+
+    def class_name(self, wanted: str, holder: str) -> str:
+        """A class name unique in the package (models, enums and Row classes never share
+        one, nor a builtin or a name generated modules import)."""
+        other = self.classes.holder(wanted)
+        if other is not None and self.options.strict_names:
+            raise GenerationError(
+                f"{holder} and {other} both become the class {wanted}; rename one "
+                f"(option rename, or another query name)"
+            )
+        return self.classes.claim(wanted, holder)
 
     # -- types --------------------------------------------------------------------------
     def sql_type(self, column: SqlcColumn) -> SqlType:
@@ -108,31 +141,37 @@ class Builder:
     def mapped(self, type_: SqlType, where: str, *, column_key: str = "", result: bool) -> Mapped:
         base = self.base_type(type_)
         name, dims = base.name, base.array_dims
-        scalar = SCALARS.get(name)
         override = self.override_for(type_, name, column_key)
         if override is not None:
             # The annotation changes; how psycopg must be handed the value does not.
             annotation = ref(verbatim(override.python_type, override.module))
+            scalar = pytypes.element(name)
             dump = dump_symbol(scalar) if scalar and not dims else None
             return Mapped(list_of(annotation, type_.array_dims), dump=dump)
         if name in self.enums:
             return self.enum_type(name, dims, where, result=result)
         if name in self.schema.composites:
-            return Mapped(list_of(ref(in_package(".models", naming.pascal(name))), dims))
+            return Mapped(list_of(ref(in_package(".models", self.composite_names[name])), dims))
         if name in self.request.composite_type_names:
             raise GenerationError(
                 f"{where}: composite type {name} is not defined by CREATE TYPE ... AS in the "
                 f"schema files sqlc.yaml lists, so its fields are unknown"
             )
-        if scalar is None or name in UNRESOLVED:
+        described = pytypes.describe(name, dims, result=result)
+        if described is None:
             raise GenerationError(
                 f"{where}: PostgreSQL type {type_.name or '(unknown)'!r} can't be inferred "
-                f"statically; add a cast, e.g. `... ::text` or `sqlc.arg(name)::bigint`"
+                f"statically; add a cast, e.g. `... ::text` or `sqlc.arg(name)::bigint`, "
+                f"or an override of the column in sqlc.yaml"
             )
-        return Mapped(list_of(scalar_ref(scalar), dims), dump=None if dims else dump_symbol(scalar))
+        element = described.element
+        return Mapped(
+            list_of(element.ref(), described.dims),
+            dump=None if described.dims else dump_symbol(element),
+        )
 
     def enum_type(self, name: str, dims: int, where: str, *, result: bool) -> Mapped:
-        cls = in_package(".enums", naming.pascal(name))
+        cls = in_package(".enums", self.enum_names[name])
         if dims > 1 and result:
             raise GenerationError(
                 f"{where}: multi-dimensional arrays of enum {name} can't be decoded; "
@@ -153,7 +192,7 @@ class Builder:
         )
         enums = tuple(
             EnumClass(
-                name=naming.pascal(e.name),
+                name=self.enum_names[e.name],
                 doc=e.comment or f"Values of the PostgreSQL enum type {e.name}.",
                 members=self.enum_members(e.name, e.values),
                 by_value=enum_lookup(e.name),
@@ -188,16 +227,18 @@ class Builder:
         )
 
     def enum_members(self, type_name: str, values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
-        members: dict[str, str] = {}
+        scope = naming.Scope()
+        members: list[tuple[str, str]] = []
         for value in values:
             member = naming.enum_member(value)
-            if member in members:
+            other = scope.holder(member)
+            if other is not None and self.options.strict_names:
                 raise GenerationError(
-                    f"enum {type_name}: values {members[member]!r} and {value!r} both become "
+                    f"enum {type_name}: values {other!r} and {value!r} both become "
                     f"the Python name {member}"
                 )
-            members[member] = value
-        return tuple(members.items())
+            members.append((scope.claim(member, value), value))
+        return tuple(members)
 
     def composite_model(self, name: str) -> DataClass:
         fields = []
@@ -205,9 +246,9 @@ class Builder:
             where = f"schema: composite type {name}, field {item.name}"
             type_ = SqlType(normalise(item.type.name), item.type.array_dims)
             annotation = self.mapped(type_, where, result=True).ref.or_none()
-            fields.append(Field(naming.identifier(item.name, where), annotation))
+            fields.append(Field(self.field_name(item.name, where), annotation))
         doc = f"The PostgreSQL composite type {name} (register with register_composites)."
-        return DataClass(in_package(".models", naming.pascal(name)), doc, tuple(fields))
+        return DataClass(in_package(".models", self.composite_names[name]), doc, tuple(fields))
 
     def table_model(self, table: Table) -> Model:
         fields: list[Field] = []
@@ -220,7 +261,7 @@ class Builder:
                 column_key=f"{table.name}.{column.name}",
                 result=True,
             )
-            name = naming.identifier(column.name, where)
+            name = self.field_name(column.name, where)
             fields.append(Field(name, mapped.ref.or_none(not column.not_null), column.comment))
             values.append(Value(index, mapped.loader, column.not_null))
         name = self.model_names[table.name]
@@ -231,30 +272,45 @@ class Builder:
             tuple(values),
         )
 
+    def field_name(self, column: str, where: str) -> str:
+        """A table's or composite type's column as a dataclass field: its own name,
+        escaped where it would hide a builtin the class's annotations use."""
+        return naming.identifier(column, where, naming.ANNOTATION_BUILTINS)
+
     # -- queries ------------------------------------------------------------------------
     def function(self, query: Query, stem: str) -> Function:
         where = f"{query.filename}: query {query.name}"
         command = Command.parse(query.cmd, where)
-        fn_name = naming.identifier(naming.snake(query.name), where)
-        params = self.params(query, where)
+        fn_name = naming.identifier(
+            naming.snake(query.name), where, naming.BUILTINS | naming.MODULE_NAMES
+        )
+        fallbacks: list[str] = []  # names sqlc's rules made up, told in the docstring
+        cursor = cursor_for(query.text) if command.streams else Cursor.NONE
+        streams = cursor is not Cursor.NONE
+        reserved = naming.STREAM_SIGNATURE_NAMES if streams else naming.SIGNATURE_NAMES
+        params = self.params(query, where, fallbacks, reserved)
+        always_row = command.single_row and always_one_row(query.text)
+        result: Result | None = None
+        if command.returns_rows:
+            result = self.result(query, where, stem, command, fallbacks, always_row=always_row)
+        elif query.columns and self.options.strict_names:
+            raise GenerationError(
+                f"{where}: {query.cmd} discards the rows this query returns; "
+                f"use :one or :many, or drop RETURNING"
+            )
         doc = "\n".join(c.strip() for c in query.comments).strip() or (
             f"Run the {query.name} query."
         )
-        always_row = command.single_row and always_one_row(query.text)
-        result: Result | None = None
-        if query.columns:
-            if not command.returns_rows:
-                raise GenerationError(
-                    f"{where}: {query.cmd} discards the rows this query returns; "
-                    f"use :one or :many, or drop RETURNING"
-                )
-            result = self.result(query, where, stem, command, always_row=always_row)
-        elif command.returns_rows:
-            raise GenerationError(f"{where}: {query.cmd} needs a query that returns rows")
+        if fallbacks:
+            names = ", ".join(fallbacks)
+            doc += f"\n\nNames made up by sqlc's rules (choose with sqlc.arg() or AS): {names}."
         params_class = None
         if command.batch:
             params_class = DataClass(
-                in_package(f".{stem}", f"{naming.pascal(query.name)}Params"),
+                in_package(
+                    f".{stem}",
+                    self.class_name(f"{naming.pascal(query.name)}Params", where),
+                ),
                 f"One row of input for {fn_name}.",
                 tuple(Field(p.name, p.ref) for p in params),
             )
@@ -270,29 +326,45 @@ class Builder:
             params_class=params_class,
             copy_sql=self.copy_sql(query, where) if command is Command.COPYFROM else "",
             always_row=always_row,
+            cursor=cursor,
             access=Access(False, "COPY")
             if command is Command.COPYFROM
             else classify(query.text, self.schema.volatility),
         )
 
-    def params(self, query: Query, where: str) -> tuple[Param, ...]:
-        out: list[Param] = []
-        names: dict[str, int] = {}
-        for p in sorted(query.params, key=lambda p: p.number):
-            col = p.column
-            raw_name = col.name
-            if not raw_name:
+    def params(
+        self, query: Query, where: str, fallbacks: list[str], reserved: frozenset[str]
+    ) -> tuple[Param, ...]:
+        """Parameters named as sqlc's Go generator names them: after the column they meet,
+        else ``dollar_N``; a clash numbered (``id``, ``id_2``), sqlc.arg() names first;
+        ``reserved`` (names the function binds) escaped."""
+        ordered = sorted(query.params, key=lambda p: (not p.column.is_named_param, p.number))
+        scope = naming.Scope()
+        names: dict[int, str] = {}
+        for p in ordered:
+            what = f"{where}: parameter ${p.number}"
+            wanted = naming.python_name(p.column.name)
+            if not wanted and self.options.strict_names:
                 raise GenerationError(
-                    f"{where}: parameter ${p.number} has no name; "
+                    f"{what} has no name; "
                     f"name it with sqlc.arg(name) (e.g. `ANY(sqlc.arg(ids)::bigint[])`)"
                 )
-            name = naming.identifier(raw_name, f"{where}: parameter ${p.number}")
-            if name in names:
+            made_up = not wanted
+            wanted = naming.escape(wanted or naming.fallback_parameter(p.number), reserved)
+            other = scope.holder(wanted)
+            if other is not None and self.options.strict_names:
+                first, second = sorted((other, f"${p.number}"))
                 raise GenerationError(
-                    f"{where}: parameters ${names[name]} and ${p.number} are both named "
-                    f"{name!r}; give them distinct names with sqlc.arg(...)"
+                    f"{where}: parameters {first} and {second} are both named "
+                    f"{wanted!r}; give them distinct names with sqlc.arg(...)"
                 )
-            names[name] = p.number
+            names[p.number] = scope.claim(wanted, f"${p.number}")
+            if made_up or names[p.number] != wanted:
+                fallbacks.append(f"{names[p.number]} for ${p.number}")
+        out: list[Param] = []
+        for p in sorted(query.params, key=lambda p: p.number):
+            col = p.column
+            name = names[p.number]
             table = col.table.name if col.table else ""
             key = f"{table}.{col.original_name or col.name}"
             mapped = self.mapped(
@@ -322,7 +394,14 @@ class Builder:
         return f"COPY {schema}{quote_ident(table.name)} ({quoted}) FROM STDIN"
 
     def result(
-        self, query: Query, where: str, stem: str, command: Command, *, always_row: bool
+        self,
+        query: Query,
+        where: str,
+        stem: str,
+        command: Command,
+        fallbacks: list[str],
+        *,
+        always_row: bool,
     ) -> Result:
         """How the rows come back: a table's model, a bare column, or a Row class.
 
@@ -330,12 +409,16 @@ class Builder:
         that may find no row: there None would mean both "no row" and NULL, so it gets
         a one-field Row class instead.
         """
+        if not query.columns and self.options.strict_names:
+            raise GenerationError(f"{where}: {query.cmd} needs a query that returns columns")
         facts = self.analyser.statement(query.text)
-        columns = self.columns(query, facts, where)
+        columns = self.columns(query, facts, where, fallbacks)
         table_model = self.whole_table_model(query, columns)
         if table_model is not None:
             return ModelResult(
-                ref(in_package(".models", table_model)), model_decoder(table_model), columns
+                ref(in_package(".models", table_model)),
+                model_decoder(table_model),
+                columns,
             )
         ambiguous_none = command.single_row and not always_row
         if (
@@ -344,19 +427,13 @@ class Builder:
             and not (ambiguous_none and not columns[0].not_null)
         ):
             return ScalarResult(columns[0])
-        fields: list[Field] = []
-        seen: set[str] = set()
-        for column in columns:
-            if column.field in seen:
-                raise GenerationError(
-                    f"{where}: two result columns are named {column.field!r}; alias one of them"
-                )
-            seen.add(column.field)
-            fields.append(Field(column.field, column.ref))
+        fields = tuple(Field(column.field, column.ref) for column in columns)
         row = DataClass(
-            in_package(f".{stem}", f"{naming.pascal(query.name)}Row"),
-            f"A row of {query.name}.",
-            tuple(fields),
+            in_package(f".{stem}", self.class_name(f"{naming.pascal(query.name)}Row", where)),
+            f"A row of {query.name}."
+            if fields
+            else f"A row of {query.name}, which has no columns.",
+            fields,
         )
         return RowResult(row, columns)
 
@@ -386,19 +463,38 @@ class Builder:
             for sqlc, column, own in zip(query.columns, columns, table.columns, strict=True)
         )
 
-    def columns(self, query: Query, facts: StatementFacts | None, where: str) -> tuple[Column, ...]:
+    def columns(
+        self,
+        query: Query,
+        facts: StatementFacts | None,
+        where: str,
+        fallbacks: list[str],
+    ) -> tuple[Column, ...]:
+        """The result columns, their fields named like sqlc's Go generator names them:
+        an unnamed one ``column_N`` (its position), a clash numbered (``id``, ``id_2``)."""
         targets = list(facts.targets) if facts else []
         out: list[Column] = []
+        scope = naming.Scope()
         position = 0
-        for column in query.columns:
+        for number, column in enumerate(query.columns, start=1):
             if column.embed_table is not None:
-                embed = self.embed_column(column, facts, position, where)
-                position += len(embed.parts)
-                out.append(embed)
+                built = self.embed_column(column, facts, position, where)
+                position += len(built.parts)
+                wanted = built.field
             else:
                 target = targets[position] if position < len(targets) else None
-                out.append(self.value_column(column, target, position, where))
+                built = self.value_column(column, target, position, where)
                 position += 1
+                wanted = built.field or naming.fallback_column(number)
+            other = scope.holder(wanted)
+            if other is not None and self.options.strict_names:
+                raise GenerationError(
+                    f"{where}: two result columns are named {wanted!r}; alias one of them"
+                )
+            field = scope.claim(wanted, column.name)
+            if field != built.field or not built.field:
+                fallbacks.append(f"{field} for column {number}")
+            out.append(replace(built, field=field))
         return tuple(out)
 
     def value_column(
@@ -410,7 +506,10 @@ class Builder:
             override = raw_name.endswith("!")
             raw_name = raw_name[:-1]
         what = f"{where}: column {raw_name or index + 1}"
-        if not raw_name or raw_name == "?column?":
+        if raw_name == "?column?":  # PostgreSQL's label for an unnamed column
+            raw_name = ""
+        field = naming.escape(naming.python_name(raw_name), naming.ANNOTATION_BUILTINS)
+        if not field and self.options.strict_names:
             raise GenerationError(f"{what}: has no name; give it an alias (`AS name`)")
         type_ = self.sql_type(column)
         if (
@@ -429,7 +528,7 @@ class Builder:
         mapped = self.mapped(type_, what, column_key=key, result=True)
         named = sqlc_type_name(column) if type_ == self.sql_type(column) else type_.name
         return Column(
-            field=naming.identifier(raw_name, what),
+            field=field,
             ref=mapped.ref.or_none(not not_null),
             value=Value(index, mapped.loader, not_null),
             not_null=not_null,
@@ -480,18 +579,6 @@ class Builder:
             db_type=self.db_type(type_, sqlc_type_name(own), key),
             sql_type=type_,
         )
-
-
-def scalar_ref(py: PyType) -> TypeRef:
-    """pytypes' annotation as a symbol: builtin, ``import module`` + the annotation as
-    written (``datetime.date``), or a helper of the package's public ``types`` module."""
-    if not py.imports:
-        return ref(builtin(py.annotation))
-    (line,) = py.imports
-    if line.startswith("import "):
-        return ref(verbatim(py.annotation, line.removeprefix("import ")))
-    module = line.removeprefix("from ").split(" import ")[0]
-    return ref(from_import(module.replace("{package}._types", ".types"), py.annotation))
 
 
 def dump_symbol(py: PyType) -> Symbol | None:

@@ -43,5 +43,6 @@ class Command(StrEnum):
 
     @property
     def streams(self) -> bool:
-        """It also gets an ``iter_<name>`` twin reading through a server-side cursor."""
+        """It may also get an ``iter_<name>`` twin reading through a server-side cursor
+        (when PostgreSQL can DECLARE one over its statement: cursors.py)."""
         return self is Command.MANY

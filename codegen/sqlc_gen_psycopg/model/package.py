@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from sqlc_gen_psycopg.access import UNCLASSIFIED, Access
+from sqlc_gen_psycopg.cursors import Cursor
 from sqlc_gen_psycopg.model.commands import Command
 from sqlc_gen_psycopg.model.results import DataClass, DbType, Result, Value, passes_through
 from sqlc_gen_psycopg.model.types import (
@@ -106,6 +107,18 @@ class Function:
     copy_sql: str = ""
     always_row: bool = False  # :one/:batchone that returns a row for any data (cardinality)
     access: Access = UNCLASSIFIED  # may it run on a replica (access.py)
+    cursor: Cursor = Cursor.NONE  # the server-side cursor an iter_* twin can use (cursors.py)
+
+    @property
+    def streams(self) -> bool:
+        """It also gets an ``iter_<name>`` twin (a :many that PostgreSQL can DECLARE)."""
+        return self.cursor is not Cursor.NONE
+
+    @property
+    def stream_arguments(self) -> str:
+        """The stream's arguments: a locking query's cursor can't be WITH HOLD."""
+        holdable = "" if self.cursor is Cursor.ANY else ", holdable=False"
+        return f'conn, "{self.name}", batch_size{holdable}'
 
     @property
     def row(self) -> TypeRef:
@@ -145,7 +158,7 @@ class Function:
     @property
     def exported(self) -> tuple[str, ...]:
         """The names this function adds to its module (``iter_`` twins of streams)."""
-        return (self.name, f"iter_{self.name}") if self.command.streams else (self.name,)
+        return (self.name, f"iter_{self.name}") if self.streams else (self.name,)
 
     def signature(self, scope: Scope) -> str:
         """Keyword-only parameters after ``conn``; those that may be NULL default to None."""

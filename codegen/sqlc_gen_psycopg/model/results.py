@@ -8,8 +8,8 @@ made here, in a ``Scope``, so templates print them and decide nothing.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
 
 from sqlc_gen_psycopg.model.types import Scope, Symbol, TypeRef
 from sqlc_gen_psycopg.schema_info import SqlType
@@ -146,6 +146,21 @@ class DataClass:
     def symbols(self) -> Iterator[Symbol]:
         for item in self.fields:
             yield from item.ref.symbols()
+
+
+def private_aliases(classes: Iterable[DataClass], scope: Scope) -> Scope:
+    """``scope`` with a private alias (``import datetime as _datetime``) for each module
+    a field name would hide from the annotations after it in its class body: a field
+    ``datetime`` before one typed ``datetime.date`` makes that annotation the field."""
+    aliases = dict(scope.aliases)
+    for cls in classes:
+        fields = {item.name for item in cls.fields}
+        for item in cls.fields:
+            for symbol in item.ref.symbols():
+                if symbol.binds(scope) in fields and symbol.module != scope.module:
+                    module = scope.resolve(symbol.module)
+                    aliases[module] = "_" + module.replace(".", "_")
+    return replace(scope, aliases=aliases)
 
 
 def passes_through(values: tuple[Value | Embed, ...]) -> bool:

@@ -34,15 +34,17 @@ class Import:
     alias: str = ""
 
     def line(self) -> str:
-        if not self.name:
-            return f"import {self.module}"
         alias = f" as {self.alias}" if self.alias else ""
+        if not self.name:
+            return f"import {self.module}{alias}"
         return f"from {self.module} import {self.name}{alias}"
 
 
 @dataclass(frozen=True, slots=True)
 class Scope:
-    """The module being written: its dotted name, and aliases it imports modules under."""
+    """The module being written: its dotted name, and aliases it imports modules under
+    (the async twin's ``q``; ``_datetime`` where a dataclass field named ``datetime``
+    would hide the module from the annotations after it)."""
 
     package: str
     module: str
@@ -66,8 +68,14 @@ class Symbol:
         if self.style in (Style.BUILTIN, Style.FROM, Style.VERBATIM) or module == scope.module:
             return self.name
         if self.style is Style.ATTRIBUTE:
-            return f"{module}.{self.name}"
+            return f"{scope.aliases.get(module, module)}.{self.name}"
         return f"{scope.aliases.get(module, module.rpartition('.')[2])}.{self.name}"
+
+    def binds(self, scope: Scope) -> str:
+        """The name the symbol's import binds in ``scope`` (``datetime`` for
+        ``datetime.date``, ``models`` for ``models.Issue``), "" when it binds none."""
+        text = self.text(scope)
+        return text.partition(".")[0] if self.style in (Style.ATTRIBUTE, Style.SUBMODULE) else ""
 
     def import_(self, scope: Scope) -> Import | None:
         """The import this symbol needs in ``scope``, None for builtins and own names."""
@@ -79,6 +87,8 @@ class Symbol:
         if self.style is Style.SUBMODULE:
             parent, _, stem = module.rpartition(".")
             return Import(parent, stem, scope.aliases.get(module, ""))
+        if self.style is Style.ATTRIBUTE:
+            return Import(module, "", scope.aliases.get(module, ""))
         return Import(module)
 
 

@@ -820,25 +820,6 @@ async def move_pinned_issue(
     return [models.load_pinned_issue(r) for r in rows]
 
 
-async def iter_move_pinned_issue(
-    conn: psycopg.AsyncConnection[Any], *, issue_id: int, position: int, batch_size: int = 1000
-) -> AsyncGenerator[models.PinnedIssue, None]:
-    """Stream move_pinned_issue through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.aclosing``) before the transaction ends.
-    """
-    if conn.read_only:
-        raise ReadOnlyConnectionError("move_pinned_issue", "a data-modifying WITH (UPDATE)")
-
-    async with AsyncServerStream(conn, "move_pinned_issue", batch_size) as stream:
-        await stream.execute(q.MOVE_PINNED_ISSUE, (issue_id, position))
-        while rows := await stream.fetch():
-            for r in rows:
-                yield models.load_pinned_issue(r)
-
-
 async def list_pinned_issues(
     conn: psycopg.AsyncConnection[Any], *, repository_id: int
 ) -> list[models.Issue]:

@@ -318,29 +318,6 @@ async def claim_next_landable(
     return [models.load_landing_queue(r) for r in rows]
 
 
-async def iter_claim_next_landable(
-    conn: psycopg.AsyncConnection[Any],
-    *,
-    repository_id: int,
-    max_count: int,
-    batch_size: int = 1000,
-) -> AsyncGenerator[models.LandingQueue, None]:
-    """Stream claim_next_landable through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.aclosing``) before the transaction ends.
-    """
-    if conn.read_only:
-        raise ReadOnlyConnectionError("claim_next_landable", "a data-modifying WITH (UPDATE)")
-
-    async with AsyncServerStream(conn, "claim_next_landable", batch_size) as stream:
-        await stream.execute(q.CLAIM_NEXT_LANDABLE, (repository_id, max_count))
-        while rows := await stream.fetch():
-            for r in rows:
-                yield models.load_landing_queue(r)
-
-
 async def delete_landing_request(conn: psycopg.AsyncConnection[Any], *, id: int) -> int:
     """Delete a landing request with its reviews and comments."""
     if conn.read_only:

@@ -463,7 +463,7 @@ async def append_workflow_log(
     *,
     run_id: int,
     step_id: int | None = None,
-    stream_: enums.LogStream,
+    stream: enums.LogStream,
     content: str,
 ) -> models.WorkflowLog:
     """Append one log line to a run (step_id NULL for run-level output)."""
@@ -471,7 +471,7 @@ async def append_workflow_log(
         raise ReadOnlyConnectionError("append_workflow_log", "INSERT")
 
     async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.APPEND_WORKFLOW_LOG, (run_id, step_id, stream_, content))
+        await cur.execute(q.APPEND_WORKFLOW_LOG, (run_id, step_id, stream, content))
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("append_workflow_log")
@@ -494,7 +494,7 @@ async def copy_workflow_logs(
     async with atomic_async(conn), conn.cursor() as cur:
         async with cur.copy(q.COPY_WORKFLOW_LOGS_COPY) as copy:
             for p in rows:
-                await copy.write_row((p.run_id, p.step_id, p.stream_, p.content))
+                await copy.write_row((p.run_id, p.step_id, p.stream, p.content))
         return cur.rowcount
 
 

@@ -88,3 +88,19 @@ UPDATE pets SET name = sqlc.arg(new_name) WHERE id = sqlc.arg(id);
 
 -- name: SetSpot :one
 UPDATE kinds SET spot = sqlc.narg(spot) WHERE id = sqlc.arg(id) RETURNING spot;
+
+-- Locks its rows: its iter_ twin runs only inside a transaction (no WITH HOLD cursor).
+-- name: LockPetsOfOwner :many
+SELECT id, name FROM pets WHERE owner_id = $1 ORDER BY id FOR UPDATE;
+
+-- No iter_ twin: PostgreSQL can't DECLARE a cursor over UPDATE ... RETURNING.
+-- name: ShoutPetNames :many
+UPDATE pets SET name = upper(name) WHERE owner_id = $1 RETURNING id, name;
+
+-- No iter_ twin: nor over a data-modifying WITH.
+-- name: MovePets :many
+WITH moved AS (
+    UPDATE pets SET owner_id = sqlc.arg(to_owner) WHERE owner_id = sqlc.arg(from_owner)
+    RETURNING id
+)
+SELECT id FROM moved ORDER BY id;

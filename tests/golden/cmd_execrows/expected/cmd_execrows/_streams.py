@@ -10,7 +10,9 @@ A stream never begins, commits or rolls back anything, so leaving its loop early
 - On an autocommit connection outside any transaction the cursor is declared
   ``WITH HOLD``: PostgreSQL computes the whole result when it is declared and keeps
   it, server side, until the stream closes. Rows still reach the client
-  ``batch_size`` at a time.
+  ``batch_size`` at a time. PostgreSQL refuses WITH HOLD for a query with a locking
+  clause (FOR UPDATE, FOR SHARE): such a stream (``holdable=False``) raises
+  ``FeatureNotSupported`` naming its function there, before sending anything.
 
 Between fetches the caller's code runs, and may end the transaction (commit,
 rollback, the connection given back to its pool). So before every fetch after the
@@ -39,13 +41,21 @@ _USABLE = (pq.TransactionStatus.IDLE, pq.TransactionStatus.INTRANS)
 class _Stream:
     """What a stream decides; its sync and async subclasses only do the I/O."""
 
-    def __init__(self, conn: psycopg.BaseConnection[Any], label: str, batch_size: int) -> None:
+    def __init__(
+        self, conn: psycopg.BaseConnection[Any], label: str, batch_size: int, holdable: bool
+    ) -> None:
         if batch_size < 1:
             raise ValueError(f"iter_{label}: batch_size must be at least 1, got {batch_size}")
         self.label = label
         self.name = f"{label}_{next(_IDS)}"
         self.batch_size = batch_size
         self.hold = conn.autocommit and conn.info.transaction_status == pq.TransactionStatus.IDLE
+        if self.hold and not holdable:
+            raise psycopg.errors.FeatureNotSupported(
+                f"iter_{label}: its query locks rows (FOR UPDATE/SHARE), which PostgreSQL"
+                " can't do in a WITH HOLD cursor, the only kind outside a transaction on an"
+                " autocommit connection; call it inside conn.transaction()"
+            )
         self.open = False
         # True while no caller code has run since the last statement: the cursor is ours.
         self.fresh = True
@@ -84,8 +94,10 @@ class _Stream:
 class ServerStream(_Stream):
     """A server-side cursor read ``batch_size`` rows at a time on a sync connection."""
 
-    def __init__(self, conn: psycopg.Connection[Any], label: str, batch_size: int) -> None:
-        super().__init__(conn, label, batch_size)
+    def __init__(
+        self, conn: psycopg.Connection[Any], label: str, batch_size: int, holdable: bool = True
+    ) -> None:
+        super().__init__(conn, label, batch_size, holdable)
         self._cur = psycopg.RawCursor(conn, row_factory=tuple_row)
 
     def __enter__(self) -> ServerStream:
@@ -128,8 +140,10 @@ class ServerStream(_Stream):
 class AsyncServerStream(_Stream):
     """The asyncio twin of :class:`ServerStream`."""
 
-    def __init__(self, conn: psycopg.AsyncConnection[Any], label: str, batch_size: int) -> None:
-        super().__init__(conn, label, batch_size)
+    def __init__(
+        self, conn: psycopg.AsyncConnection[Any], label: str, batch_size: int, holdable: bool = True
+    ) -> None:
+        super().__init__(conn, label, batch_size, holdable)
         self._cur = psycopg.AsyncRawCursor(conn, row_factory=tuple_row)
 
     async def __aenter__(self) -> AsyncServerStream:

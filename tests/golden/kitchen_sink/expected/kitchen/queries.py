@@ -251,6 +251,40 @@ class SetSpotRow:
     spot: models.Point2 | None
 
 
+LOCK_PETS_OF_OWNER: Final[LiteralString] = """-- name: LockPetsOfOwner :many
+SELECT id, name FROM pets WHERE owner_id = $1 ORDER BY id FOR UPDATE
+"""
+
+
+@dataclass(slots=True)
+class LockPetsOfOwnerRow:
+    """A row of LockPetsOfOwner."""
+
+    id: int
+    name: str
+
+
+SHOUT_PET_NAMES: Final[LiteralString] = """-- name: ShoutPetNames :many
+UPDATE pets SET name = upper(name) WHERE owner_id = $1 RETURNING id, name
+"""
+
+
+@dataclass(slots=True)
+class ShoutPetNamesRow:
+    """A row of ShoutPetNames."""
+
+    id: int
+    name: str
+
+
+MOVE_PETS: Final[LiteralString] = """-- name: MovePets :many
+WITH moved AS (
+    UPDATE pets SET owner_id = $1 WHERE owner_id = $2
+    RETURNING id
+)
+SELECT id FROM moved ORDER BY id
+"""
+
 # Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
 # refuse a read-only connection (``conn.read_only``) before sending anything.
 READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
@@ -669,3 +703,52 @@ def set_spot(
     cur.execute(SET_SPOT, (spot, id))
     r = cur.fetchone()
     return None if r is None else SetSpotRow(*r)
+
+
+def lock_pets_of_owner(conn: psycopg.Connection[Any], *, owner_id: int) -> list[LockPetsOfOwnerRow]:
+    """Locks its rows: its iter_ twin runs only inside a transaction (no WITH HOLD cursor)."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("lock_pets_of_owner", "a locking clause (FOR UPDATE)")
+
+    cur = thread_cursor(conn)
+    cur.execute(LOCK_PETS_OF_OWNER, (owner_id,))
+    return [LockPetsOfOwnerRow(*r) for r in cur.fetchall()]
+
+
+def iter_lock_pets_of_owner(
+    conn: psycopg.Connection[Any], *, owner_id: int, batch_size: int = 1000
+) -> Generator[LockPetsOfOwnerRow, None, None]:
+    """Stream lock_pets_of_owner through a server-side cursor, ``batch_size`` rows per fetch.
+
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``kitchen._streams``). Read it to the end or close it
+    (``contextlib.closing``) before the transaction ends.
+    """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("lock_pets_of_owner", "a locking clause (FOR UPDATE)")
+
+    with ServerStream(conn, "lock_pets_of_owner", batch_size, holdable=False) as stream:
+        stream.execute(LOCK_PETS_OF_OWNER, (owner_id,))
+        while rows := stream.fetch():
+            for r in rows:
+                yield LockPetsOfOwnerRow(*r)
+
+
+def shout_pet_names(conn: psycopg.Connection[Any], *, owner_id: int) -> list[ShoutPetNamesRow]:
+    """No iter_ twin: PostgreSQL can't DECLARE a cursor over UPDATE ... RETURNING."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("shout_pet_names", "UPDATE")
+
+    cur = thread_cursor(conn)
+    cur.execute(SHOUT_PET_NAMES, (owner_id,))
+    return [ShoutPetNamesRow(*r) for r in cur.fetchall()]
+
+
+def move_pets(conn: psycopg.Connection[Any], *, to_owner: int, from_owner: int) -> list[int]:
+    """No iter_ twin: nor over a data-modifying WITH."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("move_pets", "a data-modifying WITH (UPDATE)")
+
+    cur = thread_cursor(conn)
+    cur.execute(MOVE_PETS, (to_owner, from_owner))
+    return [r[0] for r in cur.fetchall()]

@@ -446,3 +446,61 @@ async def set_spot(
         await cur.execute(q.SET_SPOT, (spot, id))
         r = await cur.fetchone()
     return None if r is None else q.SetSpotRow(*r)
+
+
+async def lock_pets_of_owner(
+    conn: psycopg.AsyncConnection[Any], *, owner_id: int
+) -> list[q.LockPetsOfOwnerRow]:
+    """Locks its rows: its iter_ twin runs only inside a transaction (no WITH HOLD cursor)."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("lock_pets_of_owner", "a locking clause (FOR UPDATE)")
+
+    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+        await cur.execute(q.LOCK_PETS_OF_OWNER, (owner_id,))
+        rows = await cur.fetchall()
+    return [q.LockPetsOfOwnerRow(*r) for r in rows]
+
+
+async def iter_lock_pets_of_owner(
+    conn: psycopg.AsyncConnection[Any], *, owner_id: int, batch_size: int = 1000
+) -> AsyncGenerator[q.LockPetsOfOwnerRow, None]:
+    """Stream lock_pets_of_owner through a server-side cursor, ``batch_size`` rows per fetch.
+
+    Opens no transaction: leaving the loop early never undoes the caller's work
+    (see ``kitchen._streams``). Read it to the end or close it
+    (``contextlib.aclosing``) before the transaction ends.
+    """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("lock_pets_of_owner", "a locking clause (FOR UPDATE)")
+
+    async with AsyncServerStream(conn, "lock_pets_of_owner", batch_size, holdable=False) as stream:
+        await stream.execute(q.LOCK_PETS_OF_OWNER, (owner_id,))
+        while rows := await stream.fetch():
+            for r in rows:
+                yield q.LockPetsOfOwnerRow(*r)
+
+
+async def shout_pet_names(
+    conn: psycopg.AsyncConnection[Any], *, owner_id: int
+) -> list[q.ShoutPetNamesRow]:
+    """No iter_ twin: PostgreSQL can't DECLARE a cursor over UPDATE ... RETURNING."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("shout_pet_names", "UPDATE")
+
+    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+        await cur.execute(q.SHOUT_PET_NAMES, (owner_id,))
+        rows = await cur.fetchall()
+    return [q.ShoutPetNamesRow(*r) for r in rows]
+
+
+async def move_pets(
+    conn: psycopg.AsyncConnection[Any], *, to_owner: int, from_owner: int
+) -> list[int]:
+    """No iter_ twin: nor over a data-modifying WITH."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError("move_pets", "a data-modifying WITH (UPDATE)")
+
+    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+        await cur.execute(q.MOVE_PETS, (to_owner, from_owner))
+        rows = await cur.fetchall()
+    return [r[0] for r in rows]

@@ -1,0 +1,5 @@
+-- name: AddCategory :one
+INSERT INTO categories (path, aliases) VALUES ($1, $2) RETURNING *;
+
+-- name: CategoriesUnder :many
+SELECT id, path FROM categories WHERE path <@ sqlc.arg(root)::ltree ORDER BY id;
