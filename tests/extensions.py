@@ -56,6 +56,6 @@ def skip_without(extension: str, server_url: str) -> None:
         return
     elsewhere = list(servers_with(extension))
     if not elsewhere and os.environ.get("CI") == "true":
-        pytest.fail(f"no reachable server has the {extension} extension")
+        pytest.fail(f"no reachable server has {extension}")
     where = f"; it runs on {', '.join(elsewhere)}" if elsewhere else ""
-    pytest.skip(f"this server has no {extension} extension{where}")
+    pytest.skip(f"this server lacks {extension}{where}")

@@ -36,7 +36,7 @@ def test_verdict_is_what_postgresql_declares(
     for hold in ("WITHOUT HOLD", "WITH HOLD"):
         try:
             with conn.transaction(force_rollback=True):
-                conn.execute(f"DECLARE c NO SCROLL CURSOR {hold} FOR {sql}")  # type: ignore[arg-type]
+                conn.execute(f"DECLARE c NO SCROLL CURSOR {hold} FOR {sql}".encode())
             outcomes.append(True)
         except (psycopg.errors.FeatureNotSupported, psycopg.errors.SyntaxError):
             outcomes.append(False)
