@@ -140,6 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
         "up",
         cmd_up,
         "start the embedded server (unless DATABASE_URL is set), migrate, print the connection URL",
+        ("migrate",),
     )
     migrations_dir(up)
     up.add_argument(
@@ -151,7 +152,12 @@ def build_parser() -> argparse.ArgumentParser:
         "PLUE_DB_REPLICA_URLS=... (reads are routed to them)",
     )
     add("down", cmd_down, "stop the embedded server and its replicas")
-    migrating = add("migrate", cmd_migrate, "apply pending migrations, each in its own transaction")
+    migrating = add(
+        "migrate",
+        cmd_migrate,
+        "apply pending migrations, each in its own transaction",
+        ("migrate",),
+    )
     migrating.add_argument(
         "--dry-run", action="store_true", help="list what would run; change nothing"
     )
@@ -182,6 +188,7 @@ def build_parser() -> argparse.ArgumentParser:
         "demo",
         delegate("demo.scenario"),
         "walk through Plue on the embedded database and print tables",
+        ("migrate",),
     )
     add("stats", delegate("stats"), "print database statistics")
     docs = add(
