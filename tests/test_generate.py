@@ -206,3 +206,20 @@ def test_each_sql_entry_is_analysed_on_its_own_schema(tmp_path: Path) -> None:
             created = "SELECT atttypid::regtype::text FROM pg_attribute"
             created += " WHERE attrelid = 'stamped'::regclass AND attname = 'created'"
             assert conn.execute(created).fetchone() == ("date",)
+
+
+def test_a_pg_dump_schema_loads_into_the_analysis_database(tmp_path: Path) -> None:
+    """pg_dump's psql meta-commands (\\restrict, \\connect) are blanked as sqlc blanks
+    them (scratch.load_schema via schema_info.as_sqlc_reads); the server can't run them."""
+    dump = (Path(__file__).parent / "golden/pg_dump_schema/schema.sql").read_text()
+    assert "\n\\restrict " in dump and "\n\\connect " in dump
+    stamped_project(tmp_path, "-- name: Slug :one\nSELECT slug FROM tickets WHERE id = $1;\n")
+    (tmp_path / "schema.sql").write_text(dump)
+    (tmp_path / "scratch").mkdir()
+    with (
+        analysis_databases(tmp_path, tmp_path / "scratch") as uris,
+        psycopg.connect(uris["PLUE_DB_ANALYSIS_URI_A"]) as conn,
+    ):
+        assert conn.execute("SELECT count(*) FROM public.tickets").fetchone() == (0,)
+        with pytest.raises(psycopg.errors.SyntaxError, match="restrict"):  # the control
+            conn.execute(dump.encode())
