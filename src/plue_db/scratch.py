@@ -15,7 +15,6 @@ from pathlib import Path
 
 import psycopg
 from psycopg import sql
-from sqlc_gen_psycopg.schema_info import as_sqlc_reads
 
 from plue_db import config
 
@@ -30,6 +29,10 @@ def load_schema(url: str, schema: Path) -> None:
     can't run, blanked and a migration's rollback section cut off."""
     if not schema.is_file():
         raise SchemaError(f"{schema} does not exist")
+    # the codegen extra: imported here so that the CLI, which imports this module for
+    # SchemaError, loads without it
+    from sqlc_gen_psycopg.schema_info import as_sqlc_reads
+
     text = as_sqlc_reads(schema.read_text(encoding="utf-8"))
     with psycopg.connect(url, autocommit=True) as conn:
         try:
