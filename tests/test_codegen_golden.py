@@ -162,11 +162,6 @@ def test_expected_output_uses_no_deprecated_api(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the enums module and the package docstring name `plue-db generate` and "
-    "queries/*.sql (templates/enums.py.j2, render.py); once fixed, drop this marker",
-)
 def test_expected_output_names_no_plue_command() -> None:
     text = {f"{f}/{n}": t for f in GENERATED for n, t in files_under(GOLDEN / f / EXPECTED).items()}
     assert [name for name, body in text.items() if "plue" in body.lower()] == []

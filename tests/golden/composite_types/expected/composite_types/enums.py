@@ -15,7 +15,7 @@ E = TypeVar("E", bound=StrEnum)
 
 class ByValue(dict[str, E], Generic[E]):
     """SQL value -> member, failing clearly on a value this code doesn't know (the
-    database has an enum value added after generation: run ``plue-db generate``)."""
+    database has an enum value added after generation: regenerate with sqlc)."""
 
     def __init__(self, enum: type[E], sql_type: str) -> None:
         super().__init__((member.value, member) for member in enum)
