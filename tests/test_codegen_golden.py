@@ -128,13 +128,11 @@ def test_expected_output_passes_mypy_strict(tmp_path: Path) -> None:
     assert "Success: no issues found" in done.stdout
 
 
-def pyright(tmp_path: Path, include: list[str], **rules: str) -> subprocess.CompletedProcess[str]:
+def pyright(tmp_path: Path, include: list[str]) -> subprocess.CompletedProcess[str]:
     """basedpyright in strict mode over ``include``, with the golden packages importable."""
     config = tmp_path / "pyrightconfig.json"
     settings = {"typeCheckingMode": "strict", "pythonVersion": "3.11"}
-    config.write_text(
-        json.dumps({**settings, **rules, "include": include, "extraPaths": search_path()})
-    )
+    config.write_text(json.dumps({**settings, "include": include, "extraPaths": search_path()}))
     return run(
         [str(BIN / "basedpyright"), "--project", str(config), "--pythonpath", sys.executable],
         tmp_path,
@@ -142,24 +140,9 @@ def pyright(tmp_path: Path, include: list[str], **rules: str) -> subprocess.Comp
 
 
 def test_expected_output_passes_pyright_strict(tmp_path: Path) -> None:
-    # reportDeprecated is the one strict rule relaxed: see the xfail test below.
-    done = pyright(
-        tmp_path, [str(GOLDEN / f / EXPECTED) for f in GENERATED], reportDeprecated="warning"
-    )
+    done = pyright(tmp_path, [str(GOLDEN / f / EXPECTED) for f in GENERATED])
     assert done.returncode == 0, done.stdout + done.stderr
     assert "0 errors" in done.stdout
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="templates/_atomic.py.j2 annotates @contextmanager functions as Iterator[None], "
-    "which typeshed deprecates (pyright strict: reportDeprecated); once fixed, drop this "
-    "marker and the relaxed rule above",
-)
-def test_expected_output_uses_no_deprecated_api(tmp_path: Path) -> None:
-    # One fixture: the static modules are the same in all of them.
-    done = pyright(tmp_path, [str(GOLDEN / "cmd_one" / EXPECTED)])
-    assert done.returncode == 0, done.stdout + done.stderr
 
 
 def test_expected_output_names_no_plue_command() -> None:

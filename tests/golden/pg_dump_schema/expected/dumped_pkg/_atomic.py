@@ -17,7 +17,7 @@ rows before the caller's own ``with pool.connection():`` block decides.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, Generator
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any, LiteralString
 
@@ -41,7 +41,7 @@ def _can_undo(conn: psycopg.BaseConnection[Any]) -> bool:
 
 
 @contextmanager
-def atomic(conn: psycopg.Connection[Any]) -> Iterator[None]:
+def atomic(conn: psycopg.Connection[Any]) -> Generator[None, None, None]:
     """Run the block in a savepoint of the open (or implicit) transaction, else in its own."""
     if _own_transaction(conn):
         with conn.transaction():
@@ -58,7 +58,7 @@ def atomic(conn: psycopg.Connection[Any]) -> Iterator[None]:
 
 
 @asynccontextmanager
-async def atomic_async(conn: psycopg.AsyncConnection[Any]) -> AsyncIterator[None]:
+async def atomic_async(conn: psycopg.AsyncConnection[Any]) -> AsyncGenerator[None, None]:
     """The asyncio twin of :func:`atomic`."""
     if _own_transaction(conn):
         async with conn.transaction():
