@@ -71,6 +71,7 @@ READS = frozenset({":one", ":many", ":batchone", ":batchmany"})
 NOW = datetime.datetime.now(datetime.UTC)
 Conn = psycopg.Connection[Any]
 
+
 @dataclasses.dataclass
 class World:
     """One seeded row per table (by table name), the user's wallet, and the parent of
