@@ -223,6 +223,8 @@ def clone_replica(
             "-C",
             "-S",
             name,
+            "-c",
+            "fast",  # the default spread checkpoint makes a busy primary's copy take minutes
             "-d",
             source,
         ],
