@@ -26,6 +26,7 @@ TUPLE_ROW = from_import("psycopg.rows", "tuple_row")
 THREAD_CURSOR = from_import("._cursors", "thread_cursor")
 NO_ROW = from_import(".types", "NoRowError")
 READ_ONLY_ERROR = from_import(".types", "ReadOnlyConnectionError")
+ROWCOUNT = from_import("._asyncpg", "rowcount")
 COMPOSITE_RUNTIME = (
     ANY,
     from_import("dataclasses", "astuple"),
@@ -46,8 +47,27 @@ def lines(symbols: Iterable[Symbol], scope: Scope) -> list[str]:
     return sorted(i.line() for i in needed)
 
 
+def asyncpg_runtime(fn: Function, flavor: Flavor) -> Iterator[Symbol]:
+    """The helpers asyncpg_function.py.j2 prints for ``fn``."""
+    command = fn.command
+    if command in (Command.EXECROWS, Command.EXECRESULT, Command.COPYFROM):
+        yield ROWCOUNT
+    if fn.streams:
+        yield flavor.stream
+        yield from flavor.generator(fn.row).symbols()
+    if command.batch:
+        yield from (ITERABLE, flavor.atomic)
+        assert fn.params_class is not None
+        yield fn.params_class.symbol
+    if fn.always_row:
+        yield NO_ROW
+
+
 def command_runtime(fn: Function, flavor: Flavor) -> Iterator[Symbol]:
     """The helpers the template of ``fn``'s command prints in ``flavor``."""
+    if flavor.driver == "asyncpg":
+        yield from asyncpg_runtime(fn, flavor)
+        return
     command = fn.command
     if command in SINGLE_STATEMENT:
         if flavor.aio:
@@ -77,7 +97,10 @@ def function_symbols(fn: Function, flavor: Flavor) -> Iterator[Symbol]:
     yield fn.constant
     yield from fn.returns.symbols()
     for param in fn.params:
-        yield from param.symbols()
+        if not fn.command.batch:  # batch functions take rows of the Params class instead
+            yield from param.ref.symbols()
+        if param.dump is not None and flavor.driver == "psycopg":
+            yield param.dump  # asyncpg's codecs encode json themselves (no Jsonb)
     if fn.result is not None:
         yield from fn.result.symbols()
     yield from command_runtime(fn, flavor)
@@ -87,7 +110,8 @@ def module_symbols(module: Module, flavor: Flavor) -> Iterator[Symbol]:
     """A query module: its functions, and in the sync one the constants and classes."""
     for fn in module.functions:
         yield from function_symbols(fn, flavor)
-    yield FINAL  # READ_ONLY_FUNCTIONS
+    if flavor.driver == "psycopg":
+        yield FINAL  # READ_ONLY_FUNCTIONS
     if not flavor.aio:
         yield LITERAL_STRING
         for cls in module.classes():

@@ -27,6 +27,8 @@ class Override:
 class Options:
     package: str
     emit_async: bool = True
+    # Also write ``package/asyncpg/``: the async functions over asyncpg (render.py).
+    emit_asyncpg: bool = False
     by_db_type: dict[str, Override] = field(default_factory=dict)
     by_column: dict[str, Override] = field(default_factory=dict)
     rename: dict[str, str] = field(default_factory=dict)
@@ -36,7 +38,15 @@ class Options:
     initialisms: tuple[str, ...] = DEFAULT_INITIALISMS
 
 
-KNOWN = {"package", "emit_async", "overrides", "rename", "strict_names", "initialisms"}
+KNOWN = {
+    "package",
+    "emit_async",
+    "emit_asyncpg",
+    "overrides",
+    "rename",
+    "strict_names",
+    "initialisms",
+}
 
 
 def parse_options(raw: dict[str, Any]) -> Options:
@@ -65,6 +75,7 @@ def parse_options(raw: dict[str, Any]) -> Options:
     return Options(
         package=package,
         emit_async=flag(raw, "emit_async", default=True),
+        emit_asyncpg=flag(raw, "emit_asyncpg", default=False),
         by_db_type=by_db_type,
         by_column=by_column,
         rename={str(k): str(v) for k, v in (raw.get("rename") or {}).items()},

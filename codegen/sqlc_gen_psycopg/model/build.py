@@ -14,6 +14,7 @@ from sqlc_gen_psycopg.errors import GenerationError
 from sqlc_gen_psycopg.inference import Analyser, Relation, StatementFacts, TargetFacts
 from sqlc_gen_psycopg.model.commands import Command
 from sqlc_gen_psycopg.model.package import (
+    CopyTarget,
     EnumClass,
     Function,
     Model,
@@ -224,6 +225,7 @@ class Builder:
                 Module(stem, sources[stem], tuple(functions[stem])) for stem in sorted(functions)
             ),
             emit_async=self.options.emit_async,
+            emit_asyncpg=self.options.emit_asyncpg,
         )
 
     def enum_members(self, type_name: str, values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
@@ -325,6 +327,7 @@ class Builder:
             result=result,
             params_class=params_class,
             copy_sql=self.copy_sql(query, where) if command is Command.COPYFROM else "",
+            copy_target=self.copy_target(query) if command is Command.COPYFROM else None,
             always_row=always_row,
             cursor=cursor,
             access=Access(False, "COPY")
@@ -382,16 +385,21 @@ class Builder:
         return tuple(out)
 
     def copy_sql(self, query: Query, where: str) -> str:
-        table = query.insert_into_table
-        if table is None:
+        if query.insert_into_table is None:
             raise GenerationError(
                 f"{where}: :copyfrom needs a one-row insert of parameters into a table, "
                 f"with its column list"
             )
-        columns = [p.column.original_name or p.column.name for p in query.params]
-        quoted = ", ".join(quote_ident(c) for c in columns)
-        schema = f"{quote_ident(table.schema)}." if table.schema else ""
-        return f"COPY {schema}{quote_ident(table.name)} ({quoted}) FROM STDIN"
+        target = self.copy_target(query)
+        quoted = ", ".join(quote_ident(c) for c in target.columns)
+        schema = f"{quote_ident(target.schema)}." if target.schema else ""
+        return f"COPY {schema}{quote_ident(target.table)} ({quoted}) FROM STDIN"
+
+    def copy_target(self, query: Query) -> CopyTarget:
+        table = query.insert_into_table
+        assert table is not None, "copy_sql checked it"
+        columns = tuple(p.column.original_name or p.column.name for p in query.params)
+        return CopyTarget(table.schema, table.name, columns)
 
     def result(
         self,

@@ -1,5 +1,5 @@
-"""The generated package as a model: modules of functions, models, enums, and the sync
-and async flavors the query modules are printed in."""
+"""The generated package as a model: modules of functions, models, enums, and the
+flavors the query modules are printed in (psycopg sync and async, asyncpg)."""
 
 from __future__ import annotations
 
@@ -27,9 +27,11 @@ ANY = ref(from_import("typing", "Any"))
 
 @dataclass(frozen=True, slots=True)
 class Flavor:
-    """What differs between a sync query module and its async twin."""
+    """What differs between a sync query module and its async twins."""
 
     aio: bool
+    driver: str  # "psycopg" or "asyncpg"
+    subpackage: str  # where its modules live: "" (the package), "aio", "asyncpg"
     def_: str
     await_: str
     with_: str
@@ -47,6 +49,8 @@ class Flavor:
 
 SYNC = Flavor(
     aio=False,
+    driver="psycopg",
+    subpackage="",
     def_="def",
     await_="",
     with_="with",
@@ -58,6 +62,8 @@ SYNC = Flavor(
 )
 ASYNC = Flavor(
     aio=True,
+    driver="psycopg",
+    subpackage="aio",
     def_="async def",
     await_="await ",
     with_="async with",
@@ -65,6 +71,22 @@ ASYNC = Flavor(
     raw_cursor=attribute("psycopg", "AsyncRawCursor"),
     stream=from_import("._streams", "AsyncServerStream"),
     atomic=from_import("._atomic", "atomic_async"),
+    closing="aclosing",
+)
+# asyncpg ships no type information: its functions take the package's own Protocol of
+# the connection methods they call (templates/_asyncpg.py.j2). It has no raw cursor;
+# the stream is asyncpg's own cursor, checked by ``stream_check``.
+ASYNCPG = Flavor(
+    aio=True,
+    driver="asyncpg",
+    subpackage="asyncpg",
+    def_="async def",
+    await_="await ",
+    with_="async with",
+    connection=ref(from_import("._asyncpg", "Connection")),
+    raw_cursor=from_import("._asyncpg", "Connection"),
+    stream=from_import("._asyncpg", "stream_check"),
+    atomic=from_import("._asyncpg", "atomic"),
     closing="aclosing",
 )
 EXEC_RESULT = ref(from_import(".types", "ExecResult"))
@@ -94,6 +116,15 @@ class Param:
 
 
 @dataclass(frozen=True, slots=True)
+class CopyTarget:
+    """The table and columns a :copyfrom writes, unquoted (asyncpg quotes them itself)."""
+
+    schema: str
+    table: str
+    columns: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Function:
     name: str
     query_name: str
@@ -105,6 +136,7 @@ class Function:
     result: Result | None  # None when the command returns no rows
     params_class: DataClass | None
     copy_sql: str = ""
+    copy_target: CopyTarget | None = None  # for :copyfrom
     always_row: bool = False  # :one/:batchone that returns a row for any data (cardinality)
     access: Access = UNCLASSIFIED  # may it run on a replica (access.py)
     cursor: Cursor = Cursor.NONE  # the server-side cursor an iter_* twin can use (cursors.py)
@@ -173,6 +205,16 @@ class Function:
         values = [p.arg(scope, prefix) for p in self.params]
         return f"({values[0]},)" if len(values) == 1 else f"({', '.join(values)})"
 
+    def positional(self, prefix: str = "") -> str:
+        """The parameters as asyncpg's ``*args`` (``a, b``), unwrapped: its codecs
+        encode json itself (``_asyncpg.init_connection``)."""
+        return ", ".join(f"{prefix}{p.name}" for p in self.params)
+
+    def record(self, prefix: str) -> str:
+        """The parameters as one tuple for asyncpg's executemany and COPY."""
+        values = self.positional(prefix)
+        return f"({values},)" if len(self.params) == 1 else f"({values})"
+
     def decode(self, scope: Scope) -> str:
         """The expression turning tuple ``r`` into one row."""
         assert self.result is not None, f"{self.name}: {self.command} decodes no rows"
@@ -238,6 +280,16 @@ class Package:
     enums: tuple[EnumClass, ...]
     modules: tuple[Module, ...]
     emit_async: bool
+    emit_asyncpg: bool = False
 
     def module_name(self, stem: str, *, aio: bool = False) -> str:
         return f"{self.name}.aio.{stem}" if aio else f"{self.name}.{stem}"
+
+    @property
+    def flavors(self) -> tuple[Flavor, ...]:
+        """The flavors its query modules are printed in, the sync one first."""
+        return (
+            SYNC,
+            *((ASYNC,) if self.emit_async else ()),
+            *((ASYNCPG,) if self.emit_asyncpg else ()),
+        )

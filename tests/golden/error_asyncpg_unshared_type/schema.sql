@@ -1,0 +1,4 @@
+CREATE TABLE bookings (
+    id bigserial PRIMARY KEY,
+    during tstzrange NOT NULL
+);
