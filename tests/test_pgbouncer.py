@@ -20,7 +20,7 @@ from typing import Any
 import psycopg
 import pytest
 from kitchen import aio, enums, queries
-from kitchen._streams import StreamEndedError
+from kitchen.types import StreamEndedError
 from psycopg import errors, sql
 from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import ConnectionPool
