@@ -22,10 +22,11 @@ TYPE_VAR = from_import("typing", "TypeVar")
 LITERAL_STRING = from_import("typing", "LiteralString")
 ITERABLE = from_import("collections.abc", "Iterable")
 SEQUENCE = from_import("collections.abc", "Sequence")
-TUPLE_ROW = from_import("psycopg.rows", "tuple_row")
 THREAD_CURSOR = from_import("._cursors", "thread_cursor")
 NO_ROW = from_import(".types", "NoRowError")
 READ_ONLY_ERROR = from_import(".types", "ReadOnlyConnectionError")
+RAISE_NAMED = from_import(".errors", "raise_named")
+INTEGRITY_ERROR = attribute("psycopg", "IntegrityError")
 ROWCOUNT = from_import("._asyncpg", "rowcount")
 COMPOSITE_RUNTIME = (
     ANY,
@@ -71,7 +72,7 @@ def command_runtime(fn: Function, flavor: Flavor) -> Iterator[Symbol]:
     command = fn.command
     if command in SINGLE_STATEMENT:
         if flavor.aio:
-            yield from (flavor.raw_cursor, TUPLE_ROW)
+            yield flavor.raw_cursor
         else:
             yield THREAD_CURSOR
     if fn.streams:
@@ -81,10 +82,10 @@ def command_runtime(fn: Function, flavor: Flavor) -> Iterator[Symbol]:
         yield from (ITERABLE, flavor.atomic)
         assert fn.params_class is not None
         yield fn.params_class.symbol
-    if command in (Command.BATCHEXEC, Command.BATCHONE, Command.BATCHMANY):
+    if command.batch:
         yield flavor.raw_cursor
-    if command in (Command.BATCHONE, Command.BATCHMANY):
-        yield TUPLE_ROW
+    if fn.translates_errors:
+        yield from (INTEGRITY_ERROR, RAISE_NAMED)
     if fn.always_row:
         yield NO_ROW
     if not fn.access.read_only:

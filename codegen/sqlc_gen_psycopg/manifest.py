@@ -37,7 +37,7 @@ def manifest(pkg: Package) -> str:
     return pretty(document, "") + "\n"
 
 
-ONE_LINE_ITEMS = frozenset({"params", "columns"})
+ONE_LINE_ITEMS = frozenset({"params", "columns", "constraints"})
 
 
 def pretty(value: Any, indent: str, *, one_line_items: bool = False) -> str:
@@ -80,6 +80,11 @@ def function_entry(module: Module, fn: Function, scope: Scope) -> dict[str, Any]
         "params": [param_entry(p, scope) for p in fn.params],
         "columns": [column_entry(c, scope) for c in result.columns] if result else [],
         "read_only": fn.access.read_only,
+        # what its statement can violate, each raised as ``class`` from <package>.errors
+        "constraints": [
+            {"name": v.constraint, "table": v.table, "kind": v.kind, "class": v.cls}
+            for v in fn.violations
+        ],
         "write_reason": fn.access.reason or None,
     }
 

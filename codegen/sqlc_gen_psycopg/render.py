@@ -72,7 +72,7 @@ def environment() -> jinja2.Environment:
     return env
 
 
-STATIC = ("types.py", "_types.py", "_cursors.py", "_streams.py", "_atomic.py")
+STATIC = ("types.py", "_types.py", "_cursors.py", "_streams.py", "_atomic.py", "errors.py")
 
 
 def render(pkg: Package) -> dict[str, str]:

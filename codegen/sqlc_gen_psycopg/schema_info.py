@@ -15,6 +15,7 @@ from typing import Any
 import pglast
 from pglast import ast
 
+from sqlc_gen_psycopg.constraints import Constraints
 from sqlc_gen_psycopg.errors import GenerationError
 
 
@@ -40,6 +41,8 @@ class SchemaInfo:
     functions: dict[str, SqlType] = field(default_factory=dict)
     # name -> volatility of each overload ("volatile" unless declared), for access.py
     volatility: dict[str, frozenset[str]] = field(default_factory=dict)
+    # unique, check, exclusion and foreign-key constraints, as PostgreSQL names them
+    constraints: Constraints = field(default_factory=Constraints)
 
 
 def type_from_node(node: Any) -> SqlType:
@@ -99,6 +102,7 @@ def _read_file(file: Path, info: SchemaInfo) -> None:
         raise GenerationError(f"{file}: cannot parse schema: {exc}") from exc
     for raw in statements:
         stmt = raw.stmt
+        info.constraints.read(stmt)
         if isinstance(stmt, ast.CreateDomainStmt):
             info.domains[stmt.domainname[-1].sval] = type_from_node(stmt.typeName)
         elif isinstance(stmt, ast.CompositeTypeStmt):

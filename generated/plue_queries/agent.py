@@ -14,6 +14,7 @@ from psycopg.types.json import Jsonb
 from plue_queries import enums, models
 from plue_queries._cursors import thread_cursor
 from plue_queries._streams import ServerStream
+from plue_queries.errors import raise_named
 from plue_queries.types import JsonInput, NoRowError, ReadOnlyConnectionError
 
 CREATE_SESSION: Final[LiteralString] = """-- name: CreateSession :one
@@ -168,14 +169,29 @@ def create_session(
     directory: str,
     model: str,
 ) -> models.Session:
-    """Start an agent session working in a directory with one model."""
+    """Start an agent session working in a directory with one model.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - SessionsDirectoryNotEmptyViolation: check sessions_directory_not_empty on sessions
+    - SessionsMessageCountNonNegativeViolation: check sessions_message_count_non_negative on sessions
+    - SessionsModelNotEmptyViolation: check sessions_model_not_empty on sessions
+    - SessionsParentSessionIDFkeyViolation: foreign key sessions_parent_session_id_fkey on sessions
+    - SessionsPkeyViolation: primary key sessions_pkey on sessions
+    - SessionsRepositoryIDFkeyViolation: foreign key sessions_repository_id_fkey on sessions
+    - SessionsTokenCountNonNegativeViolation: check sessions_token_count_non_negative on sessions
+    - SessionsUserIDFkeyViolation: foreign key sessions_user_id_fkey on sessions
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("create_session", "INSERT")
 
     cur = thread_cursor(conn)
-    cur.execute(
-        CREATE_SESSION, (user_id, repository_id, parent_session_id, title, directory, model)
-    )
+    try:
+        cur.execute(
+            CREATE_SESSION, (user_id, repository_id, parent_session_id, title, directory, model)
+        )
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     if r is None:
         raise NoRowError("create_session")
@@ -244,7 +260,11 @@ def update_session_status(
         raise ReadOnlyConnectionError("update_session_status", "UPDATE")
 
     cur = thread_cursor(conn)
-    cur.execute(UPDATE_SESSION_STATUS, (status, id))
+    try:
+        cur.execute(UPDATE_SESSION_STATUS, (status, id))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     return None if r is None else models.load_session(r)
 
@@ -257,7 +277,11 @@ def update_session_title(
         raise ReadOnlyConnectionError("update_session_title", "UPDATE")
 
     cur = thread_cursor(conn)
-    cur.execute(UPDATE_SESSION_TITLE, (title, id))
+    try:
+        cur.execute(UPDATE_SESSION_TITLE, (title, id))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     return None if r is None else models.load_session(r)
 
@@ -265,12 +289,19 @@ def update_session_title(
 def add_session_tokens(conn: psycopg.Connection[Any], *, tokens: int, id: int) -> int | None:
     """Add tokens to a session's running total in place, so concurrent writers never
     lose an increment; returns the new total.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - SessionsTokenCountNonNegativeViolation: check sessions_token_count_non_negative on sessions
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("add_session_tokens", "UPDATE")
 
     cur = thread_cursor(conn)
-    cur.execute(ADD_SESSION_TOKENS, (tokens, id))
+    try:
+        cur.execute(ADD_SESSION_TOKENS, (tokens, id))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     return None if r is None else r[0]
 
@@ -281,7 +312,11 @@ def delete_session(conn: psycopg.Connection[Any], *, id: int) -> int:
         raise ReadOnlyConnectionError("delete_session", "DELETE")
 
     cur = thread_cursor(conn)
-    cur.execute(DELETE_SESSION, (id,))
+    try:
+        cur.execute(DELETE_SESSION, (id,))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     return cur.rowcount
 
 
@@ -297,12 +332,26 @@ def append_message(
     session's message_count, bumped by the same statement under the session's row
     lock, so concurrent appends get consecutive positions and never collide.
     Nothing comes back when the session does not exist.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - IdxMessagesSessionViolation: unique idx_messages_session on messages
+    - MessagesInputTokensNonNegativeViolation: check messages_input_tokens_non_negative on messages
+    - MessagesOutputTokensNonNegativeViolation: check messages_output_tokens_non_negative on messages
+    - MessagesPartCountNonNegativeViolation: check messages_part_count_non_negative on messages
+    - MessagesPkeyViolation: primary key messages_pkey on messages
+    - MessagesPositionNonNegativeViolation: check messages_position_non_negative on messages
+    - MessagesSessionIDFkeyViolation: foreign key messages_session_id_fkey on messages
+    - SessionsMessageCountNonNegativeViolation: check sessions_message_count_non_negative on sessions
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("append_message", "INSERT")
 
     cur = thread_cursor(conn)
-    cur.execute(APPEND_MESSAGE, (role, status, model, session_id))
+    try:
+        cur.execute(APPEND_MESSAGE, (role, status, model, session_id))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     return None if r is None else models.load_message(r)
 
@@ -363,12 +412,20 @@ def finish_message(
 ) -> models.Message | None:
     """Record how a message ended (completed, failed, aborted) with its token usage
     and, for a failure, the error.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - MessagesInputTokensNonNegativeViolation: check messages_input_tokens_non_negative on messages
+    - MessagesOutputTokensNonNegativeViolation: check messages_output_tokens_non_negative on messages
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("finish_message", "UPDATE")
 
     cur = thread_cursor(conn)
-    cur.execute(FINISH_MESSAGE, (status, input_tokens, output_tokens, error, id))
+    try:
+        cur.execute(FINISH_MESSAGE, (status, input_tokens, output_tokens, error, id))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     return None if r is None else models.load_message(r)
 
@@ -381,7 +438,11 @@ def update_message_status(
         raise ReadOnlyConnectionError("update_message_status", "UPDATE")
 
     cur = thread_cursor(conn)
-    cur.execute(UPDATE_MESSAGE_STATUS, (status, id))
+    try:
+        cur.execute(UPDATE_MESSAGE_STATUS, (status, id))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     return None if r is None else models.load_message(r)
 
@@ -392,12 +453,23 @@ def append_part(
     """Append a part at the message's next position, taken from the message's
     part_count in the same statement (as AppendMessage does for messages).
     Nothing comes back when the message does not exist.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - MessagesPartCountNonNegativeViolation: check messages_part_count_non_negative on messages
+    - IdxPartsMessageViolation: unique idx_parts_message on parts
+    - PartsMessageIDFkeyViolation: foreign key parts_message_id_fkey on parts
+    - PartsPkeyViolation: primary key parts_pkey on parts
+    - PartsPositionNonNegativeViolation: check parts_position_non_negative on parts
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("append_part", "INSERT")
 
     cur = thread_cursor(conn)
-    cur.execute(APPEND_PART, (kind, Jsonb(content), message_id))
+    try:
+        cur.execute(APPEND_PART, (kind, Jsonb(content), message_id))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     return None if r is None else models.load_part(r)
 
@@ -410,7 +482,11 @@ def update_part_content(
         raise ReadOnlyConnectionError("update_part_content", "UPDATE")
 
     cur = thread_cursor(conn)
-    cur.execute(UPDATE_PART_CONTENT, (Jsonb(content), id))
+    try:
+        cur.execute(UPDATE_PART_CONTENT, (Jsonb(content), id))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     return None if r is None else models.load_part(r)
 

@@ -12,6 +12,7 @@ import psycopg
 from plue_queries import models
 from plue_queries._cursors import thread_cursor
 from plue_queries._streams import ServerStream
+from plue_queries.errors import raise_named
 from plue_queries.types import ReadOnlyConnectionError
 
 CREATE_AUTH_SESSION: Final[LiteralString] = """-- name: CreateAuthSession :one
@@ -169,12 +170,23 @@ def create_auth_session(
     stored, so a database leak does not leak live sessions. None (nothing written)
     when the user may not sign in or does not exist; an expires_at not after now()
     violates auth_sessions_expiry_after_creation.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - AuthSessionsExpiryAfterCreationViolation: check auth_sessions_expiry_after_creation on auth_sessions
+    - AuthSessionsPkeyViolation: primary key auth_sessions_pkey on auth_sessions
+    - AuthSessionsSessionKeyHashSha256Violation: check auth_sessions_session_key_hash_sha256 on auth_sessions
+    - AuthSessionsUserIDFkeyViolation: foreign key auth_sessions_user_id_fkey on auth_sessions
+    - IdxAuthSessionsKeyViolation: unique idx_auth_sessions_key on auth_sessions
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("create_auth_session", "INSERT")
 
     cur = thread_cursor(conn)
-    cur.execute(CREATE_AUTH_SESSION, (user_id, session_key_hash, user_agent, expires_at))
+    try:
+        cur.execute(CREATE_AUTH_SESSION, (user_id, session_key_hash, user_agent, expires_at))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     return None if r is None else models.load_auth_session(r)
 
@@ -202,12 +214,19 @@ def refresh_auth_session(
     None when the session is invalid or not yet near expiry (then nothing is written).
     Unless 0 < refresh_window < ttl <= 365 days, check_session_refresh() raises
     InvalidParameterValue naming the argument, whatever the session.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - AuthSessionsExpiryAfterCreationViolation: check auth_sessions_expiry_after_creation on auth_sessions
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("refresh_auth_session", "UPDATE")
 
     cur = thread_cursor(conn)
-    cur.execute(REFRESH_AUTH_SESSION, (ttl, refresh_window, session_key_hash))
+    try:
+        cur.execute(REFRESH_AUTH_SESSION, (ttl, refresh_window, session_key_hash))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     return None if r is None else models.load_auth_session(r)
 
@@ -245,7 +264,11 @@ def delete_auth_session(conn: psycopg.Connection[Any], *, session_key_hash: str)
         raise ReadOnlyConnectionError("delete_auth_session", "DELETE")
 
     cur = thread_cursor(conn)
-    cur.execute(DELETE_AUTH_SESSION, (session_key_hash,))
+    try:
+        cur.execute(DELETE_AUTH_SESSION, (session_key_hash,))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     return cur.rowcount
 
 
@@ -255,7 +278,11 @@ def delete_user_auth_sessions(conn: psycopg.Connection[Any], *, user_id: int) ->
         raise ReadOnlyConnectionError("delete_user_auth_sessions", "DELETE")
 
     cur = thread_cursor(conn)
-    cur.execute(DELETE_USER_AUTH_SESSIONS, (user_id,))
+    try:
+        cur.execute(DELETE_USER_AUTH_SESSIONS, (user_id,))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     return cur.rowcount
 
 
@@ -265,7 +292,11 @@ def delete_expired_auth_sessions(conn: psycopg.Connection[Any]) -> int:
         raise ReadOnlyConnectionError("delete_expired_auth_sessions", "DELETE")
 
     cur = thread_cursor(conn)
-    cur.execute(DELETE_EXPIRED_AUTH_SESSIONS, ())
+    try:
+        cur.execute(DELETE_EXPIRED_AUTH_SESSIONS, ())
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     return cur.rowcount
 
 
@@ -277,12 +308,23 @@ def create_siwe_nonce(
     the wallet belongs to an account that may not sign in (wallet_may_sign_in); an
     unknown wallet gets one (it may sign up). A ttl that is not positive violates
     siwe_nonces_expiry_after_creation.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - SiweNoncesExpiryAfterCreationViolation: check siwe_nonces_expiry_after_creation on siwe_nonces
+    - SiweNoncesNonceFormatViolation: check siwe_nonces_nonce_format on siwe_nonces
+    - SiweNoncesNonceKeyViolation: unique siwe_nonces_nonce_key on siwe_nonces
+    - SiweNoncesPkeyViolation: primary key siwe_nonces_pkey on siwe_nonces
+    - SiweNoncesWalletAddressCanonicalViolation: check siwe_nonces_wallet_address_canonical on siwe_nonces
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("create_siwe_nonce", "INSERT")
 
     cur = thread_cursor(conn)
-    cur.execute(CREATE_SIWE_NONCE, (nonce, wallet_address, ttl))
+    try:
+        cur.execute(CREATE_SIWE_NONCE, (nonce, wallet_address, ttl))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     return None if r is None else models.load_siwe_nonce(r)
 
@@ -299,7 +341,11 @@ def consume_siwe_nonce(
         raise ReadOnlyConnectionError("consume_siwe_nonce", "UPDATE")
 
     cur = thread_cursor(conn)
-    cur.execute(CONSUME_SIWE_NONCE, (nonce, wallet_address))
+    try:
+        cur.execute(CONSUME_SIWE_NONCE, (nonce, wallet_address))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     return None if r is None else models.load_siwe_nonce(r)
 
@@ -310,7 +356,11 @@ def delete_expired_siwe_nonces(conn: psycopg.Connection[Any]) -> int:
         raise ReadOnlyConnectionError("delete_expired_siwe_nonces", "DELETE")
 
     cur = thread_cursor(conn)
-    cur.execute(DELETE_EXPIRED_SIWE_NONCES, ())
+    try:
+        cur.execute(DELETE_EXPIRED_SIWE_NONCES, ())
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     return cur.rowcount
 
 
@@ -328,14 +378,28 @@ def create_access_token(
     eight characters; the token itself is shown to the user once and never stored.
     None (nothing written) when the user may not sign in or does not exist; an
     expires_at not after now() violates access_tokens_expiry_after_creation.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - AccessTokensExpiryAfterCreationViolation: check access_tokens_expiry_after_creation on access_tokens
+    - AccessTokensNameNotEmptyViolation: check access_tokens_name_not_empty on access_tokens
+    - AccessTokensPkeyViolation: primary key access_tokens_pkey on access_tokens
+    - AccessTokensTokenHashKeyViolation: unique access_tokens_token_hash_key on access_tokens
+    - AccessTokensTokenHashSha256Violation: check access_tokens_token_hash_sha256 on access_tokens
+    - AccessTokensTokenLastEightLengthViolation: check access_tokens_token_last_eight_length on access_tokens
+    - AccessTokensUserIDFkeyViolation: foreign key access_tokens_user_id_fkey on access_tokens
+    - AccessTokensUserNameKeyViolation: unique access_tokens_user_name_key on access_tokens
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("create_access_token", "INSERT")
 
     cur = thread_cursor(conn)
-    cur.execute(
-        CREATE_ACCESS_TOKEN, (user_id, name, token_hash, token_last_eight, scopes, expires_at)
-    )
+    try:
+        cur.execute(
+            CREATE_ACCESS_TOKEN, (user_id, name, token_hash, token_last_eight, scopes, expires_at)
+        )
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     return None if r is None else models.load_access_token(r)
 
@@ -361,7 +425,11 @@ def validate_access_token(
         raise ReadOnlyConnectionError("validate_access_token", "UPDATE")
 
     cur = thread_cursor(conn)
-    cur.execute(VALIDATE_ACCESS_TOKEN, (token_hash,))
+    try:
+        cur.execute(VALIDATE_ACCESS_TOKEN, (token_hash,))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     return None if r is None else models.load_access_token(r)
 
@@ -399,7 +467,11 @@ def revoke_access_token(
         raise ReadOnlyConnectionError("revoke_access_token", "UPDATE")
 
     cur = thread_cursor(conn)
-    cur.execute(REVOKE_ACCESS_TOKEN, (id, user_id))
+    try:
+        cur.execute(REVOKE_ACCESS_TOKEN, (id, user_id))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     return None if r is None else models.load_access_token(r)
 
@@ -415,12 +487,26 @@ def add_ssh_key(
 ) -> models.SshKey | None:
     """Add an SSH public key. fingerprint is the OpenSSH "SHA256:..." form. None
     (nothing written) when the user may not sign in or does not exist.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - IdxSshKeysFingerprintViolation: unique idx_ssh_keys_fingerprint on ssh_keys
+    - SshKeysFingerprintFormatViolation: check ssh_keys_fingerprint_format on ssh_keys
+    - SshKeysKeyTypeKnownViolation: check ssh_keys_key_type_known on ssh_keys
+    - SshKeysNameNotEmptyViolation: check ssh_keys_name_not_empty on ssh_keys
+    - SshKeysPkeyViolation: primary key ssh_keys_pkey on ssh_keys
+    - SshKeysPublicKeyNotEmptyViolation: check ssh_keys_public_key_not_empty on ssh_keys
+    - SshKeysUserIDFkeyViolation: foreign key ssh_keys_user_id_fkey on ssh_keys
+    - SshKeysUserNameKeyViolation: unique ssh_keys_user_name_key on ssh_keys
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("add_ssh_key", "INSERT")
 
     cur = thread_cursor(conn)
-    cur.execute(ADD_SSH_KEY, (user_id, name, fingerprint, public_key, key_type))
+    try:
+        cur.execute(ADD_SSH_KEY, (user_id, name, fingerprint, public_key, key_type))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     return None if r is None else models.load_ssh_key(r)
 
@@ -446,7 +532,11 @@ def authenticate_ssh_key(
         raise ReadOnlyConnectionError("authenticate_ssh_key", "UPDATE")
 
     cur = thread_cursor(conn)
-    cur.execute(AUTHENTICATE_SSH_KEY, (fingerprint,))
+    try:
+        cur.execute(AUTHENTICATE_SSH_KEY, (fingerprint,))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     return None if r is None else models.load_ssh_key(r)
 
@@ -482,5 +572,9 @@ def delete_ssh_key(conn: psycopg.Connection[Any], *, id: int, user_id: int) -> i
         raise ReadOnlyConnectionError("delete_ssh_key", "DELETE")
 
     cur = thread_cursor(conn)
-    cur.execute(DELETE_SSH_KEY, (id, user_id))
+    try:
+        cur.execute(DELETE_SSH_KEY, (id, user_id))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     return cur.rowcount

@@ -14,6 +14,7 @@ from psycopg.types.json import Jsonb
 from plue_queries import enums, models
 from plue_queries._cursors import thread_cursor
 from plue_queries._streams import ServerStream
+from plue_queries.errors import raise_named
 from plue_queries.types import JsonInput, NoRowError, ReadOnlyConnectionError
 
 UPSERT_CHANGE: Final[LiteralString] = """-- name: UpsertChange :one
@@ -220,27 +221,39 @@ def upsert_change(
 ) -> models.Change:
     """Record a Jujutsu change as jj reports it. A change keeps its change_id across
     rewrites, so seeing it again updates the commit, description, parents and flags.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - ChangesAuthorIDFkeyViolation: foreign key changes_author_id_fkey on changes
+    - ChangesChangeIDFormatViolation: check changes_change_id_format on changes
+    - ChangesCommitIDFormatViolation: check changes_commit_id_format on changes
+    - ChangesPkeyViolation: primary key changes_pkey on changes
+    - ChangesRepositoryChangeKeyViolation: unique changes_repository_change_key on changes
+    - ChangesRepositoryIDFkeyViolation: foreign key changes_repository_id_fkey on changes
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("upsert_change", "INSERT")
 
     cur = thread_cursor(conn)
-    cur.execute(
-        UPSERT_CHANGE,
-        (
-            repository_id,
-            change_id,
-            commit_id,
-            description,
-            author_name,
-            author_email,
-            author_id,
-            parent_change_ids,
-            is_empty,
-            has_conflict,
-            authored_at,
-        ),
-    )
+    try:
+        cur.execute(
+            UPSERT_CHANGE,
+            (
+                repository_id,
+                change_id,
+                commit_id,
+                description,
+                author_name,
+                author_email,
+                author_id,
+                parent_change_ids,
+                is_empty,
+                has_conflict,
+                authored_at,
+            ),
+        )
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     if r is None:
         raise NoRowError("upsert_change")
@@ -370,7 +383,11 @@ def delete_change(conn: psycopg.Connection[Any], *, repository_id: int, change_i
         raise ReadOnlyConnectionError("delete_change", "DELETE")
 
     cur = thread_cursor(conn)
-    cur.execute(DELETE_CHANGE, (repository_id, change_id))
+    try:
+        cur.execute(DELETE_CHANGE, (repository_id, change_id))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     return cur.rowcount
 
 
@@ -387,15 +404,29 @@ def upsert_file_tracker(
 ) -> models.FileTracker:
     """Record one file touched by a change with its diff stats; recording the same
     path again (after a rewrite) replaces the stats.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - FileTrackersAdditionsNonNegativeViolation: check file_trackers_additions_non_negative on file_trackers
+    - FileTrackersChangeIDFormatViolation: check file_trackers_change_id_format on file_trackers
+    - FileTrackersChangePathKeyViolation: unique file_trackers_change_path_key on file_trackers
+    - FileTrackersDeletionsNonNegativeViolation: check file_trackers_deletions_non_negative on file_trackers
+    - FileTrackersFilePathNotEmptyViolation: check file_trackers_file_path_not_empty on file_trackers
+    - FileTrackersOldPathIffRenamedViolation: check file_trackers_old_path_iff_renamed on file_trackers
+    - FileTrackersPkeyViolation: primary key file_trackers_pkey on file_trackers
+    - FileTrackersRepositoryIDFkeyViolation: foreign key file_trackers_repository_id_fkey on file_trackers
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("upsert_file_tracker", "INSERT")
 
     cur = thread_cursor(conn)
-    cur.execute(
-        UPSERT_FILE_TRACKER,
-        (repository_id, change_id, file_path, old_path, kind, additions, deletions),
-    )
+    try:
+        cur.execute(
+            UPSERT_FILE_TRACKER,
+            (repository_id, change_id, file_path, old_path, kind, additions, deletions),
+        )
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     if r is None:
         raise NoRowError("upsert_file_tracker")
@@ -452,7 +483,11 @@ def delete_file_trackers(
         raise ReadOnlyConnectionError("delete_file_trackers", "DELETE")
 
     cur = thread_cursor(conn)
-    cur.execute(DELETE_FILE_TRACKERS, (repository_id, change_id))
+    try:
+        cur.execute(DELETE_FILE_TRACKERS, (repository_id, change_id))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     return cur.rowcount
 
 
@@ -468,15 +503,33 @@ def append_jj_operation(
 ) -> models.JjOperation | None:
     """Append an operation to a repository's jj operation log. Importing the same
     operation twice is harmless: the second call inserts nothing and returns NULL.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - JjOperationsOperationIDFormatViolation: check jj_operations_operation_id_format on jj_operations
+    - JjOperationsPkeyViolation: primary key jj_operations_pkey on jj_operations
+    - JjOperationsRepositoryIDFkeyViolation: foreign key jj_operations_repository_id_fkey on jj_operations
+    - JjOperationsRepositoryOperationKeyViolation: unique jj_operations_repository_operation_key on jj_operations
+    - JjOperationsUserIDFkeyViolation: foreign key jj_operations_user_id_fkey on jj_operations
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("append_jj_operation", "INSERT")
 
     cur = thread_cursor(conn)
-    cur.execute(
-        APPEND_JJ_OPERATION,
-        (repository_id, operation_id, parent_operation_ids, description, user_id, Jsonb(metadata)),
-    )
+    try:
+        cur.execute(
+            APPEND_JJ_OPERATION,
+            (
+                repository_id,
+                operation_id,
+                parent_operation_ids,
+                description,
+                user_id,
+                Jsonb(metadata),
+            ),
+        )
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     return None if r is None else models.load_jj_operation(r)
 
@@ -542,15 +595,27 @@ def record_snapshot(
     description: str,
     created_by: int | None = None,
 ) -> models.SnapshotHistory:
-    """Record a working-copy snapshot so the edit can be restored later."""
+    """Record a working-copy snapshot so the edit can be restored later.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - SnapshotHistoryChangeIDFormatViolation: check snapshot_history_change_id_format on snapshot_history
+    - SnapshotHistoryCommitIDFormatViolation: check snapshot_history_commit_id_format on snapshot_history
+    - SnapshotHistoryCreatedByFkeyViolation: foreign key snapshot_history_created_by_fkey on snapshot_history
+    - SnapshotHistoryPkeyViolation: primary key snapshot_history_pkey on snapshot_history
+    - SnapshotHistoryRepositoryIDFkeyViolation: foreign key snapshot_history_repository_id_fkey on snapshot_history
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("record_snapshot", "INSERT")
 
     cur = thread_cursor(conn)
-    cur.execute(
-        RECORD_SNAPSHOT,
-        (repository_id, change_id, commit_id, operation_id, description, created_by),
-    )
+    try:
+        cur.execute(
+            RECORD_SNAPSHOT,
+            (repository_id, change_id, commit_id, operation_id, description, created_by),
+        )
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     if r is None:
         raise NoRowError("record_snapshot")

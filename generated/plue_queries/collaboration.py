@@ -13,6 +13,7 @@ import psycopg
 from plue_queries import enums, models
 from plue_queries._cursors import thread_cursor
 from plue_queries._streams import ServerStream
+from plue_queries.errors import raise_named
 from plue_queries.types import NoRowError, ReadOnlyConnectionError
 
 STAR_REPOSITORY: Final[LiteralString] = """-- name: StarRepository :execrows
@@ -168,12 +169,22 @@ READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
 
 
 def star_repository(conn: psycopg.Connection[Any], *, user_id: int, repository_id: int) -> int:
-    """Star a repository. Idempotent: 1 when newly starred, 0 when already starred."""
+    """Star a repository. Idempotent: 1 when newly starred, 0 when already starred.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - StarsPkeyViolation: primary key stars_pkey on stars
+    - StarsRepositoryIDFkeyViolation: foreign key stars_repository_id_fkey on stars
+    - StarsUserIDFkeyViolation: foreign key stars_user_id_fkey on stars
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("star_repository", "INSERT")
 
     cur = thread_cursor(conn)
-    cur.execute(STAR_REPOSITORY, (user_id, repository_id))
+    try:
+        cur.execute(STAR_REPOSITORY, (user_id, repository_id))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     return cur.rowcount
 
 
@@ -183,7 +194,11 @@ def unstar_repository(conn: psycopg.Connection[Any], *, user_id: int, repository
         raise ReadOnlyConnectionError("unstar_repository", "DELETE")
 
     cur = thread_cursor(conn)
-    cur.execute(UNSTAR_REPOSITORY, (user_id, repository_id))
+    try:
+        cur.execute(UNSTAR_REPOSITORY, (user_id, repository_id))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     return cur.rowcount
 
 
@@ -306,12 +321,22 @@ def iter_list_starred_repositories(
 def watch_repository(
     conn: psycopg.Connection[Any], *, user_id: int, repository_id: int, mode: enums.WatchMode
 ) -> models.Watch:
-    """Watch a repository with a mode, or change the mode of an existing watch."""
+    """Watch a repository with a mode, or change the mode of an existing watch.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - WatchesPkeyViolation: primary key watches_pkey on watches
+    - WatchesRepositoryIDFkeyViolation: foreign key watches_repository_id_fkey on watches
+    - WatchesUserIDFkeyViolation: foreign key watches_user_id_fkey on watches
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("watch_repository", "INSERT")
 
     cur = thread_cursor(conn)
-    cur.execute(WATCH_REPOSITORY, (user_id, repository_id, mode))
+    try:
+        cur.execute(WATCH_REPOSITORY, (user_id, repository_id, mode))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     if r is None:
         raise NoRowError("watch_repository")
@@ -325,7 +350,11 @@ def unwatch_repository(conn: psycopg.Connection[Any], *, user_id: int, repositor
         raise ReadOnlyConnectionError("unwatch_repository", "DELETE")
 
     cur = thread_cursor(conn)
-    cur.execute(UNWATCH_REPOSITORY, (user_id, repository_id))
+    try:
+        cur.execute(UNWATCH_REPOSITORY, (user_id, repository_id))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     return cur.rowcount
 
 

@@ -12,6 +12,7 @@ import psycopg
 from plue_queries import enums, models
 from plue_queries._cursors import thread_cursor
 from plue_queries._streams import ServerStream
+from plue_queries.errors import raise_named
 from plue_queries.types import NoRowError, ReadOnlyConnectionError
 
 UPSERT_COMMIT_STATUS: Final[LiteralString] = """-- name: UpsertCommitStatus :one
@@ -95,24 +96,37 @@ def upsert_commit_status(
 ) -> models.CommitStatus:
     """Report the status of one check (context) on a commit. There is one current
     status per repository, commit and context: reporting again replaces it.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - CommitStatusesCommitContextKeyViolation: unique commit_statuses_commit_context_key on commit_statuses
+    - CommitStatusesCommitShaFormatViolation: check commit_statuses_commit_sha_format on commit_statuses
+    - CommitStatusesContextNotEmptyViolation: check commit_statuses_context_not_empty on commit_statuses
+    - CommitStatusesCreatorIDFkeyViolation: foreign key commit_statuses_creator_id_fkey on commit_statuses
+    - CommitStatusesPkeyViolation: primary key commit_statuses_pkey on commit_statuses
+    - CommitStatusesRepositoryIDFkeyViolation: foreign key commit_statuses_repository_id_fkey on commit_statuses
+    - CommitStatusesWorkflowRunIDFkeyViolation: foreign key commit_statuses_workflow_run_id_fkey on commit_statuses
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("upsert_commit_status", "INSERT")
 
     cur = thread_cursor(conn)
-    cur.execute(
-        UPSERT_COMMIT_STATUS,
-        (
-            repository_id,
-            commit_sha,
-            context,
-            state,
-            target_url,
-            description,
-            creator_id,
-            workflow_run_id,
-        ),
-    )
+    try:
+        cur.execute(
+            UPSERT_COMMIT_STATUS,
+            (
+                repository_id,
+                commit_sha,
+                context,
+                state,
+                target_url,
+                description,
+                creator_id,
+                workflow_run_id,
+            ),
+        )
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     if r is None:
         raise NoRowError("upsert_commit_status")
@@ -174,5 +188,9 @@ def delete_commit_status(
         raise ReadOnlyConnectionError("delete_commit_status", "DELETE")
 
     cur = thread_cursor(conn)
-    cur.execute(DELETE_COMMIT_STATUS, (repository_id, commit_sha, context))
+    try:
+        cur.execute(DELETE_COMMIT_STATUS, (repository_id, commit_sha, context))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     return cur.rowcount

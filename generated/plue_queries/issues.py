@@ -13,8 +13,9 @@ from psycopg.types.json import Jsonb
 
 from plue_queries import enums, models
 from plue_queries._atomic import atomic
-from plue_queries._cursors import thread_cursor
+from plue_queries._cursors import new_cursor, thread_cursor
 from plue_queries._streams import ServerStream
+from plue_queries.errors import raise_named
 from plue_queries.types import JsonInput, NoRowError, ReadOnlyConnectionError
 
 CREATE_ISSUE: Final[LiteralString] = """-- name: CreateIssue :one
@@ -509,12 +510,28 @@ def create_issue(
     """Create an issue with the repository's next number in one statement: the number
     is taken by get_next_issue_number() under the repository row lock, and rolled
     back with the insert if the insert fails.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - IssuesAuthorIDFkeyViolation: foreign key issues_author_id_fkey on issues
+    - IssuesClosedAtMatchesStateViolation: check issues_closed_at_matches_state on issues
+    - IssuesIDRepositoryKeyViolation: unique issues_id_repository_key on issues
+    - IssuesIssueNumberPositiveViolation: check issues_issue_number_positive on issues
+    - IssuesMilestoneIDFkeyViolation: foreign key issues_milestone_id_fkey on issues
+    - IssuesMilestoneSameRepositoryViolation: foreign key issues_milestone_same_repository on issues
+    - IssuesPkeyViolation: primary key issues_pkey on issues
+    - IssuesRepositoryIDFkeyViolation: foreign key issues_repository_id_fkey on issues
+    - IssuesRepositoryNumberKeyViolation: unique issues_repository_number_key on issues
+    - IssuesTitleNotEmptyViolation: check issues_title_not_empty on issues
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("create_issue", "INSERT")
 
     cur = thread_cursor(conn)
-    cur.execute(CREATE_ISSUE, (repository_id, title, body, author_id, milestone_id, due_date))
+    try:
+        cur.execute(CREATE_ISSUE, (repository_id, title, body, author_id, milestone_id, due_date))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     if r is None:
         raise NoRowError("create_issue")
@@ -661,34 +678,58 @@ def count_issues_by_state(
 def update_issue(
     conn: psycopg.Connection[Any], *, title: str | None = None, body: str | None = None, id: int
 ) -> models.Issue | None:
-    """Change an issue's title and/or body; a NULL argument keeps the current value."""
+    """Change an issue's title and/or body; a NULL argument keeps the current value.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - IssuesTitleNotEmptyViolation: check issues_title_not_empty on issues
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("update_issue", "UPDATE")
 
     cur = thread_cursor(conn)
-    cur.execute(UPDATE_ISSUE, (title, body, id))
+    try:
+        cur.execute(UPDATE_ISSUE, (title, body, id))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     return None if r is None else models.load_issue(r)
 
 
 def close_issue(conn: psycopg.Connection[Any], *, id: int) -> models.Issue | None:
-    """Close an issue. Closing a closed issue keeps its original closed_at."""
+    """Close an issue. Closing a closed issue keeps its original closed_at.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - IssuesClosedAtMatchesStateViolation: check issues_closed_at_matches_state on issues
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("close_issue", "UPDATE")
 
     cur = thread_cursor(conn)
-    cur.execute(CLOSE_ISSUE, (id,))
+    try:
+        cur.execute(CLOSE_ISSUE, (id,))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     return None if r is None else models.load_issue(r)
 
 
 def reopen_issue(conn: psycopg.Connection[Any], *, id: int) -> models.Issue | None:
-    """Reopen an issue, clearing closed_at."""
+    """Reopen an issue, clearing closed_at.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - IssuesClosedAtMatchesStateViolation: check issues_closed_at_matches_state on issues
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("reopen_issue", "UPDATE")
 
     cur = thread_cursor(conn)
-    cur.execute(REOPEN_ISSUE, (id,))
+    try:
+        cur.execute(REOPEN_ISSUE, (id,))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     return None if r is None else models.load_issue(r)
 
@@ -701,7 +742,11 @@ def set_issue_due_date(
         raise ReadOnlyConnectionError("set_issue_due_date", "UPDATE")
 
     cur = thread_cursor(conn)
-    cur.execute(SET_ISSUE_DUE_DATE, (due_date, id))
+    try:
+        cur.execute(SET_ISSUE_DUE_DATE, (due_date, id))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     return None if r is None else models.load_issue(r)
 
@@ -709,12 +754,21 @@ def set_issue_due_date(
 def set_issue_milestone(
     conn: psycopg.Connection[Any], *, milestone_id: int | None = None, id: int
 ) -> models.Issue | None:
-    """Put an issue in a milestone of its repository, or take it out (NULL)."""
+    """Put an issue in a milestone of its repository, or take it out (NULL).
+
+    Raises, from plue_queries.errors, on a violation of:
+    - IssuesMilestoneIDFkeyViolation: foreign key issues_milestone_id_fkey on issues
+    - IssuesMilestoneSameRepositoryViolation: foreign key issues_milestone_same_repository on issues
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("set_issue_milestone", "UPDATE")
 
     cur = thread_cursor(conn)
-    cur.execute(SET_ISSUE_MILESTONE, (milestone_id, id))
+    try:
+        cur.execute(SET_ISSUE_MILESTONE, (milestone_id, id))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     return None if r is None else models.load_issue(r)
 
@@ -725,19 +779,34 @@ def delete_issue(conn: psycopg.Connection[Any], *, id: int) -> int:
         raise ReadOnlyConnectionError("delete_issue", "DELETE")
 
     cur = thread_cursor(conn)
-    cur.execute(DELETE_ISSUE, (id,))
+    try:
+        cur.execute(DELETE_ISSUE, (id,))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     return cur.rowcount
 
 
 def create_comment(
     conn: psycopg.Connection[Any], *, issue_id: int, author_id: int | None = None, body: str
 ) -> models.Comment:
-    """Add a comment to an issue."""
+    """Add a comment to an issue.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - CommentsAuthorIDFkeyViolation: foreign key comments_author_id_fkey on comments
+    - CommentsBodyNotEmptyViolation: check comments_body_not_empty on comments
+    - CommentsIssueIDFkeyViolation: foreign key comments_issue_id_fkey on comments
+    - CommentsPkeyViolation: primary key comments_pkey on comments
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("create_comment", "INSERT")
 
     cur = thread_cursor(conn)
-    cur.execute(CREATE_COMMENT, (issue_id, author_id, body))
+    try:
+        cur.execute(CREATE_COMMENT, (issue_id, author_id, body))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     if r is None:
         raise NoRowError("create_comment")
@@ -795,12 +864,20 @@ def iter_list_comments(
 
 
 def edit_comment(conn: psycopg.Connection[Any], *, body: str, id: int) -> models.Comment | None:
-    """Edit a comment's body and record when a person edited it."""
+    """Edit a comment's body and record when a person edited it.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - CommentsBodyNotEmptyViolation: check comments_body_not_empty on comments
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("edit_comment", "UPDATE")
 
     cur = thread_cursor(conn)
-    cur.execute(EDIT_COMMENT, (body, id))
+    try:
+        cur.execute(EDIT_COMMENT, (body, id))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     return None if r is None else models.load_comment(r)
 
@@ -811,7 +888,11 @@ def delete_comment(conn: psycopg.Connection[Any], *, id: int) -> int:
         raise ReadOnlyConnectionError("delete_comment", "DELETE")
 
     cur = thread_cursor(conn)
-    cur.execute(DELETE_COMMENT, (id,))
+    try:
+        cur.execute(DELETE_COMMENT, (id,))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     return cur.rowcount
 
 
@@ -820,12 +901,22 @@ def add_issue_assignee(
 ) -> int:
     """Assign a user to an issue. Idempotent: returns 1 when newly assigned, 0 when the
     user already was.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - IssueAssigneesAssignedByFkeyViolation: foreign key issue_assignees_assigned_by_fkey on issue_assignees
+    - IssueAssigneesIssueIDFkeyViolation: foreign key issue_assignees_issue_id_fkey on issue_assignees
+    - IssueAssigneesPkeyViolation: primary key issue_assignees_pkey on issue_assignees
+    - IssueAssigneesUserIDFkeyViolation: foreign key issue_assignees_user_id_fkey on issue_assignees
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("add_issue_assignee", "INSERT")
 
     cur = thread_cursor(conn)
-    cur.execute(ADD_ISSUE_ASSIGNEE, (issue_id, user_id, assigned_by))
+    try:
+        cur.execute(ADD_ISSUE_ASSIGNEE, (issue_id, user_id, assigned_by))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     return cur.rowcount
 
 
@@ -835,7 +926,11 @@ def remove_issue_assignee(conn: psycopg.Connection[Any], *, issue_id: int, user_
         raise ReadOnlyConnectionError("remove_issue_assignee", "DELETE")
 
     cur = thread_cursor(conn)
-    cur.execute(REMOVE_ISSUE_ASSIGNEE, (issue_id, user_id))
+    try:
+        cur.execute(REMOVE_ISSUE_ASSIGNEE, (issue_id, user_id))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     return cur.rowcount
 
 
@@ -867,12 +962,25 @@ def iter_list_issue_assignees(
 def create_label(
     conn: psycopg.Connection[Any], *, repository_id: int, name: str, color: str, description: str
 ) -> models.Label:
-    """Define a label in a repository."""
+    """Define a label in a repository.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - LabelsColorFormatViolation: check labels_color_format on labels
+    - LabelsIDRepositoryKeyViolation: unique labels_id_repository_key on labels
+    - LabelsNameNotEmptyViolation: check labels_name_not_empty on labels
+    - LabelsPkeyViolation: primary key labels_pkey on labels
+    - LabelsRepositoryIDFkeyViolation: foreign key labels_repository_id_fkey on labels
+    - LabelsRepositoryNameKeyViolation: unique labels_repository_name_key on labels
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("create_label", "INSERT")
 
     cur = thread_cursor(conn)
-    cur.execute(CREATE_LABEL, (repository_id, name, color, description))
+    try:
+        cur.execute(CREATE_LABEL, (repository_id, name, color, description))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     if r is None:
         raise NoRowError("create_label")
@@ -944,12 +1052,22 @@ def update_label(
     description: str | None = None,
     id: int,
 ) -> models.Label | None:
-    """Rename or recolour a label; a NULL argument keeps the current value."""
+    """Rename or recolour a label; a NULL argument keeps the current value.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - LabelsColorFormatViolation: check labels_color_format on labels
+    - LabelsNameNotEmptyViolation: check labels_name_not_empty on labels
+    - LabelsRepositoryNameKeyViolation: unique labels_repository_name_key on labels
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("update_label", "UPDATE")
 
     cur = thread_cursor(conn)
-    cur.execute(UPDATE_LABEL, (name, color, description, id))
+    try:
+        cur.execute(UPDATE_LABEL, (name, color, description, id))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     return None if r is None else models.load_label(r)
 
@@ -960,7 +1078,11 @@ def delete_label(conn: psycopg.Connection[Any], *, id: int) -> int:
         raise ReadOnlyConnectionError("delete_label", "DELETE")
 
     cur = thread_cursor(conn)
-    cur.execute(DELETE_LABEL, (id,))
+    try:
+        cur.execute(DELETE_LABEL, (id,))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     return cur.rowcount
 
 
@@ -969,12 +1091,23 @@ def attach_label(conn: psycopg.Connection[Any], *, issue_id: int, label_id: int)
     already was. repository_id comes from the issue (or, for an unknown issue, the
     label), so a label of another repository fails
     issue_labels_label_same_repository and an unknown id fails its own foreign key.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - IssueLabelsIssueIDFkeyViolation: foreign key issue_labels_issue_id_fkey on issue_labels
+    - IssueLabelsIssueSameRepositoryViolation: foreign key issue_labels_issue_same_repository on issue_labels
+    - IssueLabelsLabelIDFkeyViolation: foreign key issue_labels_label_id_fkey on issue_labels
+    - IssueLabelsLabelSameRepositoryViolation: foreign key issue_labels_label_same_repository on issue_labels
+    - IssueLabelsPkeyViolation: primary key issue_labels_pkey on issue_labels
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("attach_label", "INSERT")
 
     cur = thread_cursor(conn)
-    cur.execute(ATTACH_LABEL, (issue_id, label_id))
+    try:
+        cur.execute(ATTACH_LABEL, (issue_id, label_id))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     return cur.rowcount
 
 
@@ -983,6 +1116,13 @@ def attach_labels(conn: psycopg.Connection[Any], rows: Iterable[AttachLabelsPara
     pipeline mode in one transaction: all attach or, on any error, none. Already
     attached pairs are skipped, as in AttachLabel.
     An unknown issue or label fails its foreign key (the whole batch with it).
+
+    Raises, from plue_queries.errors, on a violation of:
+    - IssueLabelsIssueIDFkeyViolation: foreign key issue_labels_issue_id_fkey on issue_labels
+    - IssueLabelsIssueSameRepositoryViolation: foreign key issue_labels_issue_same_repository on issue_labels
+    - IssueLabelsLabelIDFkeyViolation: foreign key issue_labels_label_id_fkey on issue_labels
+    - IssueLabelsLabelSameRepositoryViolation: foreign key issue_labels_label_same_repository on issue_labels
+    - IssueLabelsPkeyViolation: primary key issue_labels_pkey on issue_labels
 
     Sends every row in pipeline mode: all run or none do (a savepoint in an open
     transaction, else its own; see ``plue_queries._atomic``).
@@ -993,8 +1133,12 @@ def attach_labels(conn: psycopg.Connection[Any], rows: Iterable[AttachLabelsPara
     params = [(p.issue_id, p.label_id) for p in rows]
     if not params:
         return
-    with atomic(conn), psycopg.RawCursor(conn) as cur:
-        cur.executemany(ATTACH_LABELS, params)
+    try:
+        with atomic(conn), new_cursor(conn) as cur:
+            cur.executemany(ATTACH_LABELS, params)
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
 
 
 def detach_label(conn: psycopg.Connection[Any], *, issue_id: int, label_id: int) -> int:
@@ -1003,7 +1147,11 @@ def detach_label(conn: psycopg.Connection[Any], *, issue_id: int, label_id: int)
         raise ReadOnlyConnectionError("detach_label", "DELETE")
 
     cur = thread_cursor(conn)
-    cur.execute(DETACH_LABEL, (issue_id, label_id))
+    try:
+        cur.execute(DETACH_LABEL, (issue_id, label_id))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     return cur.rowcount
 
 
@@ -1041,12 +1189,23 @@ def add_issue_dependency(
 ) -> int:
     """Record that one issue blocks another. Idempotent (returns 0 when the edge
     exists); an issue blocking itself violates issue_dependencies_no_self_dependency.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - IssueDependenciesBlockedIssueIDFkeyViolation: foreign key issue_dependencies_blocked_issue_id_fkey on issue_dependencies
+    - IssueDependenciesBlockerIssueIDFkeyViolation: foreign key issue_dependencies_blocker_issue_id_fkey on issue_dependencies
+    - IssueDependenciesCreatedByFkeyViolation: foreign key issue_dependencies_created_by_fkey on issue_dependencies
+    - IssueDependenciesNoSelfDependencyViolation: check issue_dependencies_no_self_dependency on issue_dependencies
+    - IssueDependenciesPkeyViolation: primary key issue_dependencies_pkey on issue_dependencies
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("add_issue_dependency", "INSERT")
 
     cur = thread_cursor(conn)
-    cur.execute(ADD_ISSUE_DEPENDENCY, (blocker_issue_id, blocked_issue_id, created_by))
+    try:
+        cur.execute(ADD_ISSUE_DEPENDENCY, (blocker_issue_id, blocked_issue_id, created_by))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     return cur.rowcount
 
 
@@ -1058,7 +1217,11 @@ def remove_issue_dependency(
         raise ReadOnlyConnectionError("remove_issue_dependency", "DELETE")
 
     cur = thread_cursor(conn)
-    cur.execute(REMOVE_ISSUE_DEPENDENCY, (blocker_issue_id, blocked_issue_id))
+    try:
+        cur.execute(REMOVE_ISSUE_DEPENDENCY, (blocker_issue_id, blocked_issue_id))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     return cur.rowcount
 
 
@@ -1122,12 +1285,24 @@ def add_subtask(
     """Make an issue a subtask of another, appended after the parent's existing
     subtasks. Adding the same pair again returns the existing row; a child that
     already has another parent violates subtasks_one_parent.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - SubtasksChildIssueIDFkeyViolation: foreign key subtasks_child_issue_id_fkey on subtasks
+    - SubtasksNotOwnParentViolation: check subtasks_not_own_parent on subtasks
+    - SubtasksOneParentViolation: unique subtasks_one_parent on subtasks
+    - SubtasksParentIssueIDFkeyViolation: foreign key subtasks_parent_issue_id_fkey on subtasks
+    - SubtasksPkeyViolation: primary key subtasks_pkey on subtasks
+    - SubtasksPositionNonNegativeViolation: check subtasks_position_non_negative on subtasks
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("add_subtask", "INSERT")
 
     cur = thread_cursor(conn)
-    cur.execute(ADD_SUBTASK, (parent_issue_id, child_issue_id))
+    try:
+        cur.execute(ADD_SUBTASK, (parent_issue_id, child_issue_id))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     return None if r is None else models.load_subtask(r)
 
@@ -1140,7 +1315,11 @@ def remove_subtask(
         raise ReadOnlyConnectionError("remove_subtask", "DELETE")
 
     cur = thread_cursor(conn)
-    cur.execute(REMOVE_SUBTASK, (parent_issue_id, child_issue_id))
+    try:
+        cur.execute(REMOVE_SUBTASK, (parent_issue_id, child_issue_id))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     return cur.rowcount
 
 
@@ -1183,12 +1362,23 @@ def pin_issue(
 ) -> models.PinnedIssue | None:
     """Pin an issue at the end of its repository's pinned list. Pinning a pinned issue
     returns its existing row unchanged; NULL when the issue does not exist.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - PinnedIssuesIssueFkeyViolation: foreign key pinned_issues_issue_fkey on pinned_issues
+    - PinnedIssuesPinnedByFkeyViolation: foreign key pinned_issues_pinned_by_fkey on pinned_issues
+    - PinnedIssuesPkeyViolation: primary key pinned_issues_pkey on pinned_issues
+    - PinnedIssuesPositionNonNegativeViolation: check pinned_issues_position_non_negative on pinned_issues
+    - PinnedIssuesRepositoryPositionKeyViolation: unique pinned_issues_repository_position_key on pinned_issues
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("pin_issue", "INSERT")
 
     cur = thread_cursor(conn)
-    cur.execute(PIN_ISSUE, (pinned_by, issue_id))
+    try:
+        cur.execute(PIN_ISSUE, (pinned_by, issue_id))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     return None if r is None else models.load_pinned_issue(r)
 
@@ -1199,7 +1389,11 @@ def unpin_issue(conn: psycopg.Connection[Any], *, issue_id: int) -> int:
         raise ReadOnlyConnectionError("unpin_issue", "DELETE")
 
     cur = thread_cursor(conn)
-    cur.execute(UNPIN_ISSUE, (issue_id,))
+    try:
+        cur.execute(UNPIN_ISSUE, (issue_id,))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     return cur.rowcount
 
 
@@ -1210,12 +1404,20 @@ def move_pinned_issue(
     repository's pins 0..n-1 in one statement (the unique position constraint is
     checked at statement end). Returns the pins in their new order; empty when the
     issue is not pinned.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - PinnedIssuesPositionNonNegativeViolation: check pinned_issues_position_non_negative on pinned_issues
+    - PinnedIssuesRepositoryPositionKeyViolation: unique pinned_issues_repository_position_key on pinned_issues
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("move_pinned_issue", "a data-modifying WITH (UPDATE)")
 
     cur = thread_cursor(conn)
-    cur.execute(MOVE_PINNED_ISSUE, (issue_id, position))
+    try:
+        cur.execute(MOVE_PINNED_ISSUE, (issue_id, position))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     return [models.load_pinned_issue(r) for r in cur.fetchall()]
 
 
@@ -1252,12 +1454,24 @@ def create_mention(
     mentioned_user_id: int,
     mentioned_by: int | None = None,
 ) -> models.Mention:
-    """Record an @-mention of a user in an issue body (comment_id NULL) or a comment."""
+    """Record an @-mention of a user in an issue body (comment_id NULL) or a comment.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - MentionsCommentIDFkeyViolation: foreign key mentions_comment_id_fkey on mentions
+    - MentionsIssueIDFkeyViolation: foreign key mentions_issue_id_fkey on mentions
+    - MentionsMentionedByFkeyViolation: foreign key mentions_mentioned_by_fkey on mentions
+    - MentionsMentionedUserIDFkeyViolation: foreign key mentions_mentioned_user_id_fkey on mentions
+    - MentionsPkeyViolation: primary key mentions_pkey on mentions
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("create_mention", "INSERT")
 
     cur = thread_cursor(conn)
-    cur.execute(CREATE_MENTION, (issue_id, comment_id, mentioned_user_id, mentioned_by))
+    try:
+        cur.execute(CREATE_MENTION, (issue_id, comment_id, mentioned_user_id, mentioned_by))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     if r is None:
         raise NoRowError("create_mention")
@@ -1319,12 +1533,26 @@ def add_reaction(
 ) -> int:
     """React with an emoji on exactly one of an issue or a comment. Idempotent: returns
     1 when added, 0 when the user had already reacted so.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - ReactionsCommentIDFkeyViolation: foreign key reactions_comment_id_fkey on reactions
+    - ReactionsCommentUserEmojiKeyViolation: unique reactions_comment_user_emoji_key on reactions
+    - ReactionsEmojiLengthViolation: check reactions_emoji_length on reactions
+    - ReactionsIssueIDFkeyViolation: foreign key reactions_issue_id_fkey on reactions
+    - ReactionsIssueUserEmojiKeyViolation: unique reactions_issue_user_emoji_key on reactions
+    - ReactionsOneTargetViolation: check reactions_one_target on reactions
+    - ReactionsPkeyViolation: primary key reactions_pkey on reactions
+    - ReactionsUserIDFkeyViolation: foreign key reactions_user_id_fkey on reactions
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("add_reaction", "INSERT")
 
     cur = thread_cursor(conn)
-    cur.execute(ADD_REACTION, (user_id, issue_id, comment_id, emoji))
+    try:
+        cur.execute(ADD_REACTION, (user_id, issue_id, comment_id, emoji))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     return cur.rowcount
 
 
@@ -1341,7 +1569,11 @@ def remove_reaction(
         raise ReadOnlyConnectionError("remove_reaction", "DELETE")
 
     cur = thread_cursor(conn)
-    cur.execute(REMOVE_REACTION, (user_id, emoji, issue_id, comment_id))
+    try:
+        cur.execute(REMOVE_REACTION, (user_id, emoji, issue_id, comment_id))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     return cur.rowcount
 
 
@@ -1407,12 +1639,22 @@ def create_issue_event(
     event_type: enums.IssueEventType,
     payload: JsonInput,
 ) -> models.IssueEvent:
-    """Append an event to an issue's history."""
+    """Append an event to an issue's history.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - IssueEventsActorIDFkeyViolation: foreign key issue_events_actor_id_fkey on issue_events
+    - IssueEventsIssueIDFkeyViolation: foreign key issue_events_issue_id_fkey on issue_events
+    - IssueEventsPkeyViolation: primary key issue_events_pkey on issue_events
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("create_issue_event", "INSERT")
 
     cur = thread_cursor(conn)
-    cur.execute(CREATE_ISSUE_EVENT, (issue_id, actor_id, event_type, Jsonb(payload)))
+    try:
+        cur.execute(CREATE_ISSUE_EVENT, (issue_id, actor_id, event_type, Jsonb(payload)))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     if r is None:
         raise NoRowError("create_issue_event")

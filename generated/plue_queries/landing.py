@@ -14,6 +14,7 @@ from psycopg.types.json import Jsonb
 from plue_queries import enums, models
 from plue_queries._cursors import thread_cursor
 from plue_queries._streams import ServerStream
+from plue_queries.errors import raise_named
 from plue_queries.types import JsonInput, NoRowError, ReadOnlyConnectionError
 
 SUBMIT_LANDING_REQUEST: Final[LiteralString] = """-- name: SubmitLandingRequest :one
@@ -290,23 +291,39 @@ def submit_landing_request(
 ) -> models.LandingQueue:
     """Submit a change (and the stack below it) for landing. A change has at most one
     open request per repository (UniqueViolation otherwise).
+
+    Raises, from plue_queries.errors, on a violation of:
+    - LandingQueueAuthorIDFkeyViolation: foreign key landing_queue_author_id_fkey on landing_queue
+    - LandingQueueChangeIDFormatViolation: check landing_queue_change_id_format on landing_queue
+    - LandingQueueLandedAtMatchesStatusViolation: check landing_queue_landed_at_matches_status on landing_queue
+    - LandingQueueLandedByFkeyViolation: foreign key landing_queue_landed_by_fkey on landing_queue
+    - LandingQueueLandedCommitIDFormatViolation: check landing_queue_landed_commit_id_format on landing_queue
+    - LandingQueueOpenChangeKeyViolation: unique landing_queue_open_change_key on landing_queue
+    - LandingQueuePkeyViolation: primary key landing_queue_pkey on landing_queue
+    - LandingQueueRepositoryIDFkeyViolation: foreign key landing_queue_repository_id_fkey on landing_queue
+    - LandingQueueTargetBookmarkNotEmptyViolation: check landing_queue_target_bookmark_not_empty on landing_queue
+    - LandingQueueTitleNotEmptyViolation: check landing_queue_title_not_empty on landing_queue
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("submit_landing_request", "INSERT")
 
     cur = thread_cursor(conn)
-    cur.execute(
-        SUBMIT_LANDING_REQUEST,
-        (
-            repository_id,
-            change_id,
-            title,
-            description,
-            author_id,
-            target_bookmark,
-            stack_change_ids,
-        ),
-    )
+    try:
+        cur.execute(
+            SUBMIT_LANDING_REQUEST,
+            (
+                repository_id,
+                change_id,
+                title,
+                description,
+                author_id,
+                target_bookmark,
+                stack_change_ids,
+            ),
+        )
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     if r is None:
         raise NoRowError("submit_landing_request")
@@ -422,12 +439,19 @@ def update_landing_request(
 ) -> models.LandingQueue | None:
     """Edit the title, description and stack of an open request (the change was
     rewritten or its stack changed). Returns NULL once landed or abandoned.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - LandingQueueTitleNotEmptyViolation: check landing_queue_title_not_empty on landing_queue
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("update_landing_request", "UPDATE")
 
     cur = thread_cursor(conn)
-    cur.execute(UPDATE_LANDING_REQUEST, (title, description, stack_change_ids, id))
+    try:
+        cur.execute(UPDATE_LANDING_REQUEST, (title, description, stack_change_ids, id))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     return None if r is None else models.load_landing_queue(r)
 
@@ -442,12 +466,20 @@ def transition_landing_request(
     queued/landing -> conflicted (RecordLandingConflicts) -> queued;
     any open status -> abandoned -> pending (reopen).
     Landing and conflicts have their own queries: they record more than the status.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - LandingQueueLandedAtMatchesStatusViolation: check landing_queue_landed_at_matches_status on landing_queue
+    - LandingQueueOpenChangeKeyViolation: unique landing_queue_open_change_key on landing_queue
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("transition_landing_request", "UPDATE")
 
     cur = thread_cursor(conn)
-    cur.execute(TRANSITION_LANDING_REQUEST, (to_status, id))
+    try:
+        cur.execute(TRANSITION_LANDING_REQUEST, (to_status, id))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     return None if r is None else models.load_landing_queue(r)
 
@@ -458,12 +490,20 @@ def record_landing_conflicts(
     """Record the conflicts found by a rebase attempt. A queued or landing request
     becomes conflicted; a request still in review just carries the flag. Returns
     NULL for a landed or abandoned request.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - LandingQueueLandedAtMatchesStatusViolation: check landing_queue_landed_at_matches_status on landing_queue
+    - LandingQueueOpenChangeKeyViolation: unique landing_queue_open_change_key on landing_queue
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("record_landing_conflicts", "UPDATE")
 
     cur = thread_cursor(conn)
-    cur.execute(RECORD_LANDING_CONFLICTS, (Jsonb(conflict_info), id))
+    try:
+        cur.execute(RECORD_LANDING_CONFLICTS, (Jsonb(conflict_info), id))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     return None if r is None else models.load_landing_queue(r)
 
@@ -473,12 +513,20 @@ def clear_landing_conflicts(
 ) -> models.LandingQueue | None:
     """Clear the conflicts of a request once they are resolved; a conflicted request
     goes back to the queue.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - LandingQueueLandedAtMatchesStatusViolation: check landing_queue_landed_at_matches_status on landing_queue
+    - LandingQueueOpenChangeKeyViolation: unique landing_queue_open_change_key on landing_queue
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("clear_landing_conflicts", "UPDATE")
 
     cur = thread_cursor(conn)
-    cur.execute(CLEAR_LANDING_CONFLICTS, (id,))
+    try:
+        cur.execute(CLEAR_LANDING_CONFLICTS, (id,))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     return None if r is None else models.load_landing_queue(r)
 
@@ -488,12 +536,22 @@ def mark_landing_landed(
 ) -> models.LandingQueue | None:
     """Finish a landing: only a request in status landing becomes landed, with the
     commit it landed as, who landed it and when. Returns NULL otherwise.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - LandingQueueLandedAtMatchesStatusViolation: check landing_queue_landed_at_matches_status on landing_queue
+    - LandingQueueLandedByFkeyViolation: foreign key landing_queue_landed_by_fkey on landing_queue
+    - LandingQueueLandedCommitIDFormatViolation: check landing_queue_landed_commit_id_format on landing_queue
+    - LandingQueueOpenChangeKeyViolation: unique landing_queue_open_change_key on landing_queue
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("mark_landing_landed", "UPDATE")
 
     cur = thread_cursor(conn)
-    cur.execute(MARK_LANDING_LANDED, (landed_commit_id, landed_by, id))
+    try:
+        cur.execute(MARK_LANDING_LANDED, (landed_commit_id, landed_by, id))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     return None if r is None else models.load_landing_queue(r)
 
@@ -534,12 +592,20 @@ def claim_next_landable(
     order: each request is handed to exactly one lander even under concurrency
     (ids picked with SKIP LOCKED in a materialized CTE, then updated). Rows come
     back in queue order, which UPDATE ... RETURNING alone does not promise.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - LandingQueueLandedAtMatchesStatusViolation: check landing_queue_landed_at_matches_status on landing_queue
+    - LandingQueueOpenChangeKeyViolation: unique landing_queue_open_change_key on landing_queue
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("claim_next_landable", "a data-modifying WITH (UPDATE)")
 
     cur = thread_cursor(conn)
-    cur.execute(CLAIM_NEXT_LANDABLE, (repository_id, max_count))
+    try:
+        cur.execute(CLAIM_NEXT_LANDABLE, (repository_id, max_count))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     return [models.load_landing_queue(r) for r in cur.fetchall()]
 
 
@@ -549,7 +615,11 @@ def delete_landing_request(conn: psycopg.Connection[Any], *, id: int) -> int:
         raise ReadOnlyConnectionError("delete_landing_request", "DELETE")
 
     cur = thread_cursor(conn)
-    cur.execute(DELETE_LANDING_REQUEST, (id,))
+    try:
+        cur.execute(DELETE_LANDING_REQUEST, (id,))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     return cur.rowcount
 
 
@@ -563,12 +633,22 @@ def upsert_landing_review(
 ) -> models.LandingReview:
     """Record a reviewer's verdict; a reviewer has one review per request, so a second
     verdict replaces the first.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - LandingReviewsLandingIDFkeyViolation: foreign key landing_reviews_landing_id_fkey on landing_reviews
+    - LandingReviewsLandingReviewerKeyViolation: unique landing_reviews_landing_reviewer_key on landing_reviews
+    - LandingReviewsPkeyViolation: primary key landing_reviews_pkey on landing_reviews
+    - LandingReviewsReviewerIDFkeyViolation: foreign key landing_reviews_reviewer_id_fkey on landing_reviews
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("upsert_landing_review", "INSERT")
 
     cur = thread_cursor(conn)
-    cur.execute(UPSERT_LANDING_REVIEW, (landing_id, reviewer_id, state, body))
+    try:
+        cur.execute(UPSERT_LANDING_REVIEW, (landing_id, reviewer_id, state, body))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     if r is None:
         raise NoRowError("upsert_landing_review")
@@ -611,7 +691,11 @@ def delete_landing_review(
         raise ReadOnlyConnectionError("delete_landing_review", "DELETE")
 
     cur = thread_cursor(conn)
-    cur.execute(DELETE_LANDING_REVIEW, (landing_id, reviewer_id))
+    try:
+        cur.execute(DELETE_LANDING_REVIEW, (landing_id, reviewer_id))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     return cur.rowcount
 
 
@@ -639,12 +723,29 @@ def create_landing_line_comment(
     side: enums.DiffSide,
     body: str,
 ) -> models.LandingLineComment:
-    """Comment on one line of a landing request's diff."""
+    """Comment on one line of a landing request's diff.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - LandingLineCommentsAuthorIDFkeyViolation: foreign key landing_line_comments_author_id_fkey on landing_line_comments
+    - LandingLineCommentsBodyNotEmptyViolation: check landing_line_comments_body_not_empty on landing_line_comments
+    - LandingLineCommentsFilePathNotEmptyViolation: check landing_line_comments_file_path_not_empty on landing_line_comments
+    - LandingLineCommentsLandingIDFkeyViolation: foreign key landing_line_comments_landing_id_fkey on landing_line_comments
+    - LandingLineCommentsLinePositiveViolation: check landing_line_comments_line_positive on landing_line_comments
+    - LandingLineCommentsPkeyViolation: primary key landing_line_comments_pkey on landing_line_comments
+    - LandingLineCommentsResolvedAtMatchesViolation: check landing_line_comments_resolved_at_matches on landing_line_comments
+    - LandingLineCommentsResolvedByFkeyViolation: foreign key landing_line_comments_resolved_by_fkey on landing_line_comments
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("create_landing_line_comment", "INSERT")
 
     cur = thread_cursor(conn)
-    cur.execute(CREATE_LANDING_LINE_COMMENT, (landing_id, author_id, file_path, line, side, body))
+    try:
+        cur.execute(
+            CREATE_LANDING_LINE_COMMENT, (landing_id, author_id, file_path, line, side, body)
+        )
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     if r is None:
         raise NoRowError("create_landing_line_comment")
@@ -695,12 +796,20 @@ def iter_list_landing_line_comments(
 def update_landing_line_comment(
     conn: psycopg.Connection[Any], *, body: str, id: int
 ) -> models.LandingLineComment | None:
-    """Edit a line comment's text."""
+    """Edit a line comment's text.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - LandingLineCommentsBodyNotEmptyViolation: check landing_line_comments_body_not_empty on landing_line_comments
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("update_landing_line_comment", "UPDATE")
 
     cur = thread_cursor(conn)
-    cur.execute(UPDATE_LANDING_LINE_COMMENT, (body, id))
+    try:
+        cur.execute(UPDATE_LANDING_LINE_COMMENT, (body, id))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     return None if r is None else models.load_landing_line_comment(r)
 
@@ -708,12 +817,21 @@ def update_landing_line_comment(
 def resolve_landing_line_comment(
     conn: psycopg.Connection[Any], *, resolved_by: int | None = None, id: int
 ) -> models.LandingLineComment | None:
-    """Mark a line comment resolved, by whom and when; NULL if it already was."""
+    """Mark a line comment resolved, by whom and when; NULL if it already was.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - LandingLineCommentsResolvedAtMatchesViolation: check landing_line_comments_resolved_at_matches on landing_line_comments
+    - LandingLineCommentsResolvedByFkeyViolation: foreign key landing_line_comments_resolved_by_fkey on landing_line_comments
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("resolve_landing_line_comment", "UPDATE")
 
     cur = thread_cursor(conn)
-    cur.execute(RESOLVE_LANDING_LINE_COMMENT, (resolved_by, id))
+    try:
+        cur.execute(RESOLVE_LANDING_LINE_COMMENT, (resolved_by, id))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     return None if r is None else models.load_landing_line_comment(r)
 
@@ -721,12 +839,21 @@ def resolve_landing_line_comment(
 def unresolve_landing_line_comment(
     conn: psycopg.Connection[Any], *, id: int
 ) -> models.LandingLineComment | None:
-    """Reopen a resolved line comment; NULL if it was not resolved."""
+    """Reopen a resolved line comment; NULL if it was not resolved.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - LandingLineCommentsResolvedAtMatchesViolation: check landing_line_comments_resolved_at_matches on landing_line_comments
+    - LandingLineCommentsResolvedByFkeyViolation: foreign key landing_line_comments_resolved_by_fkey on landing_line_comments
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("unresolve_landing_line_comment", "UPDATE")
 
     cur = thread_cursor(conn)
-    cur.execute(UNRESOLVE_LANDING_LINE_COMMENT, (id,))
+    try:
+        cur.execute(UNRESOLVE_LANDING_LINE_COMMENT, (id,))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     return None if r is None else models.load_landing_line_comment(r)
 
@@ -751,5 +878,9 @@ def delete_landing_line_comment(conn: psycopg.Connection[Any], *, id: int) -> in
         raise ReadOnlyConnectionError("delete_landing_line_comment", "DELETE")
 
     cur = thread_cursor(conn)
-    cur.execute(DELETE_LANDING_LINE_COMMENT, (id,))
+    try:
+        cur.execute(DELETE_LANDING_LINE_COMMENT, (id,))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     return cur.rowcount

@@ -13,6 +13,7 @@ import psycopg
 from plue_queries import models
 from plue_queries._cursors import thread_cursor
 from plue_queries._streams import ServerStream
+from plue_queries.errors import raise_named
 from plue_queries.types import NoRowError, ReadOnlyConnectionError
 
 RECORD_LLM_USAGE: Final[LiteralString] = """-- name: RecordLlmUsage :one
@@ -128,24 +129,39 @@ def record_llm_usage(
     output_tokens: int,
     cost_micro_usd: int,
 ) -> models.LlmUsage:
-    """Record one LLM call's usage and cost, linked to the session or run it served."""
+    """Record one LLM call's usage and cost, linked to the session or run it served.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - LlmUsageCostNonNegativeViolation: check llm_usage_cost_non_negative on llm_usage
+    - LlmUsageInputTokensNonNegativeViolation: check llm_usage_input_tokens_non_negative on llm_usage
+    - LlmUsageModelNotEmptyViolation: check llm_usage_model_not_empty on llm_usage
+    - LlmUsageOutputTokensNonNegativeViolation: check llm_usage_output_tokens_non_negative on llm_usage
+    - LlmUsagePkeyViolation: primary key llm_usage_pkey on llm_usage
+    - LlmUsageSessionIDFkeyViolation: foreign key llm_usage_session_id_fkey on llm_usage
+    - LlmUsageUserIDFkeyViolation: foreign key llm_usage_user_id_fkey on llm_usage
+    - LlmUsageWorkflowRunIDFkeyViolation: foreign key llm_usage_workflow_run_id_fkey on llm_usage
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("record_llm_usage", "INSERT")
 
     cur = thread_cursor(conn)
-    cur.execute(
-        RECORD_LLM_USAGE,
-        (
-            user_id,
-            session_id,
-            workflow_run_id,
-            provider,
-            model,
-            input_tokens,
-            output_tokens,
-            cost_micro_usd,
-        ),
-    )
+    try:
+        cur.execute(
+            RECORD_LLM_USAGE,
+            (
+                user_id,
+                session_id,
+                workflow_run_id,
+                provider,
+                model,
+                input_tokens,
+                output_tokens,
+                cost_micro_usd,
+            ),
+        )
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     if r is None:
         raise NoRowError("record_llm_usage")
@@ -254,5 +270,9 @@ def delete_llm_usage_before(conn: psycopg.Connection[Any], *, before: datetime.d
         raise ReadOnlyConnectionError("delete_llm_usage_before", "DELETE")
 
     cur = thread_cursor(conn)
-    cur.execute(DELETE_LLM_USAGE_BEFORE, (before,))
+    try:
+        cur.execute(DELETE_LLM_USAGE_BEFORE, (before,))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     return cur.rowcount

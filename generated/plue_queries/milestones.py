@@ -13,6 +13,7 @@ import psycopg
 from plue_queries import enums, models
 from plue_queries._cursors import thread_cursor
 from plue_queries._streams import ServerStream
+from plue_queries.errors import raise_named
 from plue_queries.types import NoRowError, ReadOnlyConnectionError
 
 CREATE_MILESTONE: Final[LiteralString] = """-- name: CreateMilestone :one
@@ -116,12 +117,25 @@ def create_milestone(
     description: str,
     due_date: datetime.date | None = None,
 ) -> models.Milestone:
-    """Create a milestone in a repository."""
+    """Create a milestone in a repository.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - MilestonesClosedAtMatchesStateViolation: check milestones_closed_at_matches_state on milestones
+    - MilestonesIDRepositoryKeyViolation: unique milestones_id_repository_key on milestones
+    - MilestonesPkeyViolation: primary key milestones_pkey on milestones
+    - MilestonesRepositoryIDFkeyViolation: foreign key milestones_repository_id_fkey on milestones
+    - MilestonesRepositoryTitleKeyViolation: unique milestones_repository_title_key on milestones
+    - MilestonesTitleNotEmptyViolation: check milestones_title_not_empty on milestones
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("create_milestone", "INSERT")
 
     cur = thread_cursor(conn)
-    cur.execute(CREATE_MILESTONE, (repository_id, title, description, due_date))
+    try:
+        cur.execute(CREATE_MILESTONE, (repository_id, title, description, due_date))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     if r is None:
         raise NoRowError("create_milestone")
@@ -234,34 +248,58 @@ def update_milestone(
 ) -> models.Milestone | None:
     """Change a milestone's title, description or due date; a NULL title or description
     keeps the current value, while due_date is always set (NULL clears it).
+
+    Raises, from plue_queries.errors, on a violation of:
+    - MilestonesRepositoryTitleKeyViolation: unique milestones_repository_title_key on milestones
+    - MilestonesTitleNotEmptyViolation: check milestones_title_not_empty on milestones
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("update_milestone", "UPDATE")
 
     cur = thread_cursor(conn)
-    cur.execute(UPDATE_MILESTONE, (title, description, due_date, id))
+    try:
+        cur.execute(UPDATE_MILESTONE, (title, description, due_date, id))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     return None if r is None else models.load_milestone(r)
 
 
 def close_milestone(conn: psycopg.Connection[Any], *, id: int) -> models.Milestone | None:
-    """Close a milestone. Closing a closed milestone keeps its original closed_at."""
+    """Close a milestone. Closing a closed milestone keeps its original closed_at.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - MilestonesClosedAtMatchesStateViolation: check milestones_closed_at_matches_state on milestones
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("close_milestone", "UPDATE")
 
     cur = thread_cursor(conn)
-    cur.execute(CLOSE_MILESTONE, (id,))
+    try:
+        cur.execute(CLOSE_MILESTONE, (id,))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     return None if r is None else models.load_milestone(r)
 
 
 def reopen_milestone(conn: psycopg.Connection[Any], *, id: int) -> models.Milestone | None:
-    """Reopen a milestone, clearing closed_at."""
+    """Reopen a milestone, clearing closed_at.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - MilestonesClosedAtMatchesStateViolation: check milestones_closed_at_matches_state on milestones
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("reopen_milestone", "UPDATE")
 
     cur = thread_cursor(conn)
-    cur.execute(REOPEN_MILESTONE, (id,))
+    try:
+        cur.execute(REOPEN_MILESTONE, (id,))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     return None if r is None else models.load_milestone(r)
 
@@ -272,5 +310,9 @@ def delete_milestone(conn: psycopg.Connection[Any], *, id: int) -> int:
         raise ReadOnlyConnectionError("delete_milestone", "DELETE")
 
     cur = thread_cursor(conn)
-    cur.execute(DELETE_MILESTONE, (id,))
+    try:
+        cur.execute(DELETE_MILESTONE, (id,))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     return cur.rowcount

@@ -14,6 +14,7 @@ from psycopg.types.json import Jsonb
 from plue_queries import enums, models
 from plue_queries._cursors import thread_cursor
 from plue_queries._streams import ServerStream
+from plue_queries.errors import raise_named
 from plue_queries.types import JsonInput, NoRowError, ReadOnlyConnectionError
 
 CREATE_PULL_REQUEST: Final[LiteralString] = """-- name: CreatePullRequest :one
@@ -309,15 +310,44 @@ def create_pull_request(
 ) -> models.PullRequest:
     """Open a pull request; its number comes from the base repository's shared
     issue/PR counter, so numbers never collide under concurrency.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - PullRequestsAdditionsNonNegativeViolation: check pull_requests_additions_non_negative on pull_requests
+    - PullRequestsAuthorIDFkeyViolation: foreign key pull_requests_author_id_fkey on pull_requests
+    - PullRequestsBaseBranchNotEmptyViolation: check pull_requests_base_branch_not_empty on pull_requests
+    - PullRequestsBaseNumberKeyViolation: unique pull_requests_base_number_key on pull_requests
+    - PullRequestsBaseRepositoryIDFkeyViolation: foreign key pull_requests_base_repository_id_fkey on pull_requests
+    - PullRequestsChangedFilesNonNegativeViolation: check pull_requests_changed_files_non_negative on pull_requests
+    - PullRequestsDeletionsNonNegativeViolation: check pull_requests_deletions_non_negative on pull_requests
+    - PullRequestsHeadBranchNotEmptyViolation: check pull_requests_head_branch_not_empty on pull_requests
+    - PullRequestsHeadRepositoryIDFkeyViolation: foreign key pull_requests_head_repository_id_fkey on pull_requests
+    - PullRequestsMergedAtMatchesStateViolation: check pull_requests_merged_at_matches_state on pull_requests
+    - PullRequestsMergedByFkeyViolation: foreign key pull_requests_merged_by_fkey on pull_requests
+    - PullRequestsMergedCommitIDFormatViolation: check pull_requests_merged_commit_id_format on pull_requests
+    - PullRequestsPkeyViolation: primary key pull_requests_pkey on pull_requests
+    - PullRequestsPrNumberPositiveViolation: check pull_requests_pr_number_positive on pull_requests
+    - PullRequestsTitleNotEmptyViolation: check pull_requests_title_not_empty on pull_requests
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("create_pull_request", "INSERT")
 
     cur = thread_cursor(conn)
-    cur.execute(
-        CREATE_PULL_REQUEST,
-        (base_repository_id, title, body, author_id, head_repository_id, head_branch, base_branch),
-    )
+    try:
+        cur.execute(
+            CREATE_PULL_REQUEST,
+            (
+                base_repository_id,
+                title,
+                body,
+                author_id,
+                head_repository_id,
+                head_branch,
+                base_branch,
+            ),
+        )
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     if r is None:
         raise NoRowError("create_pull_request")
@@ -448,12 +478,20 @@ def update_pull_request(
 ) -> models.PullRequest | None:
     """Edit the title, body and target branch of an open pull request; NULL once it
     is closed or merged.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - PullRequestsBaseBranchNotEmptyViolation: check pull_requests_base_branch_not_empty on pull_requests
+    - PullRequestsTitleNotEmptyViolation: check pull_requests_title_not_empty on pull_requests
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("update_pull_request", "UPDATE")
 
     cur = thread_cursor(conn)
-    cur.execute(UPDATE_PULL_REQUEST, (title, body, base_branch, id))
+    try:
+        cur.execute(UPDATE_PULL_REQUEST, (title, body, base_branch, id))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     return None if r is None else models.load_pull_request(r)
 
@@ -468,15 +506,25 @@ def update_pull_request_stats(
     merge_base: str | None = None,
     id: int,
 ) -> models.PullRequest | None:
-    """Store the diff statistics and merge base computed for the current head."""
+    """Store the diff statistics and merge base computed for the current head.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - PullRequestsAdditionsNonNegativeViolation: check pull_requests_additions_non_negative on pull_requests
+    - PullRequestsChangedFilesNonNegativeViolation: check pull_requests_changed_files_non_negative on pull_requests
+    - PullRequestsDeletionsNonNegativeViolation: check pull_requests_deletions_non_negative on pull_requests
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("update_pull_request_stats", "UPDATE")
 
     cur = thread_cursor(conn)
-    cur.execute(
-        UPDATE_PULL_REQUEST_STATS,
-        (additions, deletions, changed_files, has_conflicts, merge_base, id),
-    )
+    try:
+        cur.execute(
+            UPDATE_PULL_REQUEST_STATS,
+            (additions, deletions, changed_files, has_conflicts, merge_base, id),
+        )
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     return None if r is None else models.load_pull_request(r)
 
@@ -491,34 +539,59 @@ def merge_pull_request(
 ) -> models.PullRequest | None:
     """Merge an open, conflict-free pull request, recording how, as which commit, by
     whom and when. Returns NULL (and changes nothing) otherwise.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - PullRequestsMergedAtMatchesStateViolation: check pull_requests_merged_at_matches_state on pull_requests
+    - PullRequestsMergedByFkeyViolation: foreign key pull_requests_merged_by_fkey on pull_requests
+    - PullRequestsMergedCommitIDFormatViolation: check pull_requests_merged_commit_id_format on pull_requests
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("merge_pull_request", "UPDATE")
 
     cur = thread_cursor(conn)
-    cur.execute(MERGE_PULL_REQUEST, (merge_style, merged_commit_id, merged_by, id))
+    try:
+        cur.execute(MERGE_PULL_REQUEST, (merge_style, merged_commit_id, merged_by, id))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     return None if r is None else models.load_pull_request(r)
 
 
 def close_pull_request(conn: psycopg.Connection[Any], *, id: int) -> models.PullRequest | None:
-    """Close an open pull request without merging; NULL unless it was open."""
+    """Close an open pull request without merging; NULL unless it was open.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - PullRequestsMergedAtMatchesStateViolation: check pull_requests_merged_at_matches_state on pull_requests
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("close_pull_request", "UPDATE")
 
     cur = thread_cursor(conn)
-    cur.execute(CLOSE_PULL_REQUEST, (id,))
+    try:
+        cur.execute(CLOSE_PULL_REQUEST, (id,))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     return None if r is None else models.load_pull_request(r)
 
 
 def reopen_pull_request(conn: psycopg.Connection[Any], *, id: int) -> models.PullRequest | None:
-    """Reopen a closed (not merged) pull request; NULL otherwise."""
+    """Reopen a closed (not merged) pull request; NULL otherwise.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - PullRequestsMergedAtMatchesStateViolation: check pull_requests_merged_at_matches_state on pull_requests
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("reopen_pull_request", "UPDATE")
 
     cur = thread_cursor(conn)
-    cur.execute(REOPEN_PULL_REQUEST, (id,))
+    try:
+        cur.execute(REOPEN_PULL_REQUEST, (id,))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     return None if r is None else models.load_pull_request(r)
 
@@ -529,7 +602,11 @@ def delete_pull_request(conn: psycopg.Connection[Any], *, id: int) -> int:
         raise ReadOnlyConnectionError("delete_pull_request", "DELETE")
 
     cur = thread_cursor(conn)
-    cur.execute(DELETE_PULL_REQUEST, (id,))
+    try:
+        cur.execute(DELETE_PULL_REQUEST, (id,))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     return cur.rowcount
 
 
@@ -541,12 +618,22 @@ def create_review(
     body: str,
     commit_id: str | None = None,
 ) -> models.Review:
-    """Start a review (state pending until submitted) against a head commit."""
+    """Start a review (state pending until submitted) against a head commit.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - ReviewsPkeyViolation: primary key reviews_pkey on reviews
+    - ReviewsPullRequestIDFkeyViolation: foreign key reviews_pull_request_id_fkey on reviews
+    - ReviewsReviewerIDFkeyViolation: foreign key reviews_reviewer_id_fkey on reviews
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("create_review", "INSERT")
 
     cur = thread_cursor(conn)
-    cur.execute(CREATE_REVIEW, (pull_request_id, reviewer_id, body, commit_id))
+    try:
+        cur.execute(CREATE_REVIEW, (pull_request_id, reviewer_id, body, commit_id))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     if r is None:
         raise NoRowError("create_review")
@@ -596,7 +683,11 @@ def submit_review(
         raise ReadOnlyConnectionError("submit_review", "UPDATE")
 
     cur = thread_cursor(conn)
-    cur.execute(SUBMIT_REVIEW, (state, body, id))
+    try:
+        cur.execute(SUBMIT_REVIEW, (state, body, id))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     return None if r is None else models.load_review(r)
 
@@ -609,7 +700,11 @@ def dismiss_review(conn: psycopg.Connection[Any], *, id: int) -> models.Review |
         raise ReadOnlyConnectionError("dismiss_review", "UPDATE")
 
     cur = thread_cursor(conn)
-    cur.execute(DISMISS_REVIEW, (id,))
+    try:
+        cur.execute(DISMISS_REVIEW, (id,))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     return None if r is None else models.load_review(r)
 
@@ -634,7 +729,11 @@ def delete_review(conn: psycopg.Connection[Any], *, id: int) -> int:
         raise ReadOnlyConnectionError("delete_review", "DELETE")
 
     cur = thread_cursor(conn)
-    cur.execute(DELETE_REVIEW, (id,))
+    try:
+        cur.execute(DELETE_REVIEW, (id,))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     return cur.rowcount
 
 
@@ -651,14 +750,29 @@ def create_review_comment(
 ) -> models.ReviewComment | None:
     """Add an inline comment to a review; the pull request is taken from the review,
     so the two can never disagree. NULL if the review does not exist.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - ReviewCommentsAuthorIDFkeyViolation: foreign key review_comments_author_id_fkey on review_comments
+    - ReviewCommentsBodyNotEmptyViolation: check review_comments_body_not_empty on review_comments
+    - ReviewCommentsFilePathNotEmptyViolation: check review_comments_file_path_not_empty on review_comments
+    - ReviewCommentsInReplyToIDFkeyViolation: foreign key review_comments_in_reply_to_id_fkey on review_comments
+    - ReviewCommentsLinePositiveViolation: check review_comments_line_positive on review_comments
+    - ReviewCommentsPkeyViolation: primary key review_comments_pkey on review_comments
+    - ReviewCommentsPullRequestIDFkeyViolation: foreign key review_comments_pull_request_id_fkey on review_comments
+    - ReviewCommentsReviewIDFkeyViolation: foreign key review_comments_review_id_fkey on review_comments
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("create_review_comment", "INSERT")
 
     cur = thread_cursor(conn)
-    cur.execute(
-        CREATE_REVIEW_COMMENT, (author_id, file_path, line, side, body, in_reply_to_id, review_id)
-    )
+    try:
+        cur.execute(
+            CREATE_REVIEW_COMMENT,
+            (author_id, file_path, line, side, body, in_reply_to_id, review_id),
+        )
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     return None if r is None else models.load_review_comment(r)
 
@@ -731,12 +845,20 @@ def iter_list_review_comments_by_review(
 def update_review_comment(
     conn: psycopg.Connection[Any], *, body: str, id: int
 ) -> models.ReviewComment | None:
-    """Edit an inline comment's text."""
+    """Edit an inline comment's text.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - ReviewCommentsBodyNotEmptyViolation: check review_comments_body_not_empty on review_comments
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("update_review_comment", "UPDATE")
 
     cur = thread_cursor(conn)
-    cur.execute(UPDATE_REVIEW_COMMENT, (body, id))
+    try:
+        cur.execute(UPDATE_REVIEW_COMMENT, (body, id))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     return None if r is None else models.load_review_comment(r)
 
@@ -749,7 +871,11 @@ def set_review_comment_resolved(
         raise ReadOnlyConnectionError("set_review_comment_resolved", "UPDATE")
 
     cur = thread_cursor(conn)
-    cur.execute(SET_REVIEW_COMMENT_RESOLVED, (is_resolved, id))
+    try:
+        cur.execute(SET_REVIEW_COMMENT_RESOLVED, (is_resolved, id))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     return None if r is None else models.load_review_comment(r)
 
@@ -760,7 +886,11 @@ def delete_review_comment(conn: psycopg.Connection[Any], *, id: int) -> int:
         raise ReadOnlyConnectionError("delete_review_comment", "DELETE")
 
     cur = thread_cursor(conn)
-    cur.execute(DELETE_REVIEW_COMMENT, (id,))
+    try:
+        cur.execute(DELETE_REVIEW_COMMENT, (id,))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     return cur.rowcount
 
 
@@ -776,15 +906,28 @@ def record_conflict(
 ) -> models.Conflict:
     """Record a conflicted file of a change (one row per repository, change and file);
     recording it again refreshes the details and reopens it if it was resolved.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - ConflictsChangeFileKeyViolation: unique conflicts_change_file_key on conflicts
+    - ConflictsChangeIDFormatViolation: check conflicts_change_id_format on conflicts
+    - ConflictsFilePathNotEmptyViolation: check conflicts_file_path_not_empty on conflicts
+    - ConflictsPkeyViolation: primary key conflicts_pkey on conflicts
+    - ConflictsPullRequestIDFkeyViolation: foreign key conflicts_pull_request_id_fkey on conflicts
+    - ConflictsRepositoryIDFkeyViolation: foreign key conflicts_repository_id_fkey on conflicts
+    - ConflictsResolvedByFkeyViolation: foreign key conflicts_resolved_by_fkey on conflicts
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("record_conflict", "INSERT")
 
     cur = thread_cursor(conn)
-    cur.execute(
-        RECORD_CONFLICT,
-        (repository_id, pull_request_id, change_id, file_path, kind, Jsonb(details)),
-    )
+    try:
+        cur.execute(
+            RECORD_CONFLICT,
+            (repository_id, pull_request_id, change_id, file_path, kind, Jsonb(details)),
+        )
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     if r is None:
         raise NoRowError("record_conflict")
@@ -862,12 +1005,20 @@ def iter_list_unresolved_conflicts(
 def resolve_conflict(
     conn: psycopg.Connection[Any], *, resolved_by: int | None = None, id: int
 ) -> models.Conflict | None:
-    """Mark a conflict resolved, by whom and when; NULL if it already was."""
+    """Mark a conflict resolved, by whom and when; NULL if it already was.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - ConflictsResolvedByFkeyViolation: foreign key conflicts_resolved_by_fkey on conflicts
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("resolve_conflict", "UPDATE")
 
     cur = thread_cursor(conn)
-    cur.execute(RESOLVE_CONFLICT, (resolved_by, id))
+    try:
+        cur.execute(RESOLVE_CONFLICT, (resolved_by, id))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     return None if r is None else models.load_conflict(r)
 

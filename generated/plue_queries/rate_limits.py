@@ -10,6 +10,7 @@ from typing import Any, Final, LiteralString
 import psycopg
 
 from plue_queries._cursors import thread_cursor
+from plue_queries.errors import raise_named
 from plue_queries.types import NoRowError, ReadOnlyConnectionError
 
 HIT_RATE_LIMIT: Final[LiteralString] = """-- name: HitRateLimit :one
@@ -65,12 +66,22 @@ def hit_rate_limit(
     so a minute, an hour and a day limit on one key count independently. Returns
     the window's new count and start (the window ends at window_start + window_size).
     A window_size that is not positive or has months raises InvalidParameterValue.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - RateLimitsCountPositiveViolation: check rate_limits_count_positive on rate_limits
+    - RateLimitsKeyNotEmptyViolation: check rate_limits_key_not_empty on rate_limits
+    - RateLimitsPkeyViolation: primary key rate_limits_pkey on rate_limits
+    - RateLimitsWindowSizePositiveViolation: check rate_limits_window_size_positive on rate_limits
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("hit_rate_limit", "INSERT")
 
     cur = thread_cursor(conn)
-    cur.execute(HIT_RATE_LIMIT, (key, window_size))
+    try:
+        cur.execute(HIT_RATE_LIMIT, (key, window_size))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     if r is None:
         raise NoRowError("hit_rate_limit")
@@ -100,7 +111,11 @@ def reset_rate_limit(conn: psycopg.Connection[Any], *, key: str) -> int:
         raise ReadOnlyConnectionError("reset_rate_limit", "DELETE")
 
     cur = thread_cursor(conn)
-    cur.execute(RESET_RATE_LIMIT, (key,))
+    try:
+        cur.execute(RESET_RATE_LIMIT, (key,))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     return cur.rowcount
 
 
@@ -114,5 +129,9 @@ def delete_expired_rate_limits(conn: psycopg.Connection[Any]) -> int:
         raise ReadOnlyConnectionError("delete_expired_rate_limits", "DELETE")
 
     cur = thread_cursor(conn)
-    cur.execute(DELETE_EXPIRED_RATE_LIMITS, ())
+    try:
+        cur.execute(DELETE_EXPIRED_RATE_LIMITS, ())
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     return cur.rowcount

@@ -12,6 +12,7 @@ import psycopg
 from plue_queries import models
 from plue_queries._cursors import thread_cursor
 from plue_queries._streams import ServerStream
+from plue_queries.errors import raise_named
 from plue_queries.types import NoRowError, ReadOnlyConnectionError
 
 CREATE_REPOSITORY: Final[LiteralString] = """-- name: CreateRepository :one
@@ -295,12 +296,27 @@ def create_repository(
     default_branch: str,
     topics: list[str],
 ) -> models.Repository:
-    """Create a repository; the name must be unique per owner, case-insensitively."""
+    """Create a repository; the name must be unique per owner, case-insensitively.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - RepositoriesDefaultBranchNotEmptyViolation: check repositories_default_branch_not_empty on repositories
+    - RepositoriesNameFormatViolation: check repositories_name_format on repositories
+    - RepositoriesNextIssueNumberPositiveViolation: check repositories_next_issue_number_positive on repositories
+    - RepositoriesOwnerIDFkeyViolation: foreign key repositories_owner_id_fkey on repositories
+    - RepositoriesOwnerNameLowerKeyViolation: unique repositories_owner_name_lower_key on repositories
+    - RepositoriesPkeyViolation: primary key repositories_pkey on repositories
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("create_repository", "INSERT")
 
     cur = thread_cursor(conn)
-    cur.execute(CREATE_REPOSITORY, (owner_id, name, description, is_public, default_branch, topics))
+    try:
+        cur.execute(
+            CREATE_REPOSITORY, (owner_id, name, description, is_public, default_branch, topics)
+        )
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     if r is None:
         raise NoRowError("create_repository")
@@ -462,12 +478,20 @@ def update_repository(
     default_branch: str,
     id: int,
 ) -> models.Repository | None:
-    """Replace the settings a repository admin can edit."""
+    """Replace the settings a repository admin can edit.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - RepositoriesDefaultBranchNotEmptyViolation: check repositories_default_branch_not_empty on repositories
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("update_repository", "UPDATE")
 
     cur = thread_cursor(conn)
-    cur.execute(UPDATE_REPOSITORY, (description, is_public, is_archived, default_branch, id))
+    try:
+        cur.execute(UPDATE_REPOSITORY, (description, is_public, is_archived, default_branch, id))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     return None if r is None else models.load_repository(r)
 
@@ -475,12 +499,21 @@ def update_repository(
 def rename_repository(
     conn: psycopg.Connection[Any], *, name: str, id: int
 ) -> models.Repository | None:
-    """Rename a repository (unique per owner, case-insensitively)."""
+    """Rename a repository (unique per owner, case-insensitively).
+
+    Raises, from plue_queries.errors, on a violation of:
+    - RepositoriesNameFormatViolation: check repositories_name_format on repositories
+    - RepositoriesOwnerNameLowerKeyViolation: unique repositories_owner_name_lower_key on repositories
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("rename_repository", "UPDATE")
 
     cur = thread_cursor(conn)
-    cur.execute(RENAME_REPOSITORY, (name, id))
+    try:
+        cur.execute(RENAME_REPOSITORY, (name, id))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     return None if r is None else models.load_repository(r)
 
@@ -495,18 +528,30 @@ def set_repository_topics(
         raise ReadOnlyConnectionError("set_repository_topics", "UPDATE")
 
     cur = thread_cursor(conn)
-    cur.execute(SET_REPOSITORY_TOPICS, (topics, id))
+    try:
+        cur.execute(SET_REPOSITORY_TOPICS, (topics, id))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     return None if r is None else models.load_repository(r)
 
 
 def delete_repository(conn: psycopg.Connection[Any], *, id: int) -> int:
-    """Delete a repository and everything it owns (issues, branches, runs...)."""
+    """Delete a repository and everything it owns (issues, branches, runs...).
+
+    Raises, from plue_queries.errors, on a violation of:
+    - RunnerPoolClaimOnlyWhenBusyViolation: check runner_pool_claim_only_when_busy on runner_pool
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("delete_repository", "DELETE")
 
     cur = thread_cursor(conn)
-    cur.execute(DELETE_REPOSITORY, (id,))
+    try:
+        cur.execute(DELETE_REPOSITORY, (id,))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     return cur.rowcount
 
 
@@ -518,12 +563,25 @@ def upsert_branch(
     commit_id: str,
     pusher_id: int | None = None,
 ) -> models.Branch:
-    """Record where a branch points after a push (creates it on first push)."""
+    """Record where a branch points after a push (creates it on first push).
+
+    Raises, from plue_queries.errors, on a violation of:
+    - BranchesCommitIDFormatViolation: check branches_commit_id_format on branches
+    - BranchesNameNotEmptyViolation: check branches_name_not_empty on branches
+    - BranchesPkeyViolation: primary key branches_pkey on branches
+    - BranchesPusherIDFkeyViolation: foreign key branches_pusher_id_fkey on branches
+    - BranchesRepositoryIDFkeyViolation: foreign key branches_repository_id_fkey on branches
+    - BranchesRepositoryNameKeyViolation: unique branches_repository_name_key on branches
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("upsert_branch", "INSERT")
 
     cur = thread_cursor(conn)
-    cur.execute(UPSERT_BRANCH, (repository_id, name, commit_id, pusher_id))
+    try:
+        cur.execute(UPSERT_BRANCH, (repository_id, name, commit_id, pusher_id))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     if r is None:
         raise NoRowError("upsert_branch")
@@ -586,7 +644,11 @@ def delete_branch(conn: psycopg.Connection[Any], *, repository_id: int, name: st
         raise ReadOnlyConnectionError("delete_branch", "DELETE")
 
     cur = thread_cursor(conn)
-    cur.execute(DELETE_BRANCH, (repository_id, name))
+    try:
+        cur.execute(DELETE_BRANCH, (repository_id, name))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     return cur.rowcount
 
 
@@ -601,12 +663,27 @@ def rename_branch(
     """Rename a branch in one statement: move the branch, move the repository's
     default branch if it was this one, and record the rename so old links resolve.
     None when there is no branch from_name; UniqueViolation when to_name exists.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - BranchesNameNotEmptyViolation: check branches_name_not_empty on branches
+    - BranchesRepositoryNameKeyViolation: unique branches_repository_name_key on branches
+    - RenamedBranchesFromNameNotEmptyViolation: check renamed_branches_from_name_not_empty on renamed_branches
+    - RenamedBranchesNamesDifferViolation: check renamed_branches_names_differ on renamed_branches
+    - RenamedBranchesPkeyViolation: primary key renamed_branches_pkey on renamed_branches
+    - RenamedBranchesRenamedByFkeyViolation: foreign key renamed_branches_renamed_by_fkey on renamed_branches
+    - RenamedBranchesRepositoryIDFkeyViolation: foreign key renamed_branches_repository_id_fkey on renamed_branches
+    - RenamedBranchesToNameNotEmptyViolation: check renamed_branches_to_name_not_empty on renamed_branches
+    - RepositoriesDefaultBranchNotEmptyViolation: check repositories_default_branch_not_empty on repositories
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("rename_branch", "INSERT")
 
     cur = thread_cursor(conn)
-    cur.execute(RENAME_BRANCH, (from_name, to_name, renamed_by, repository_id))
+    try:
+        cur.execute(RENAME_BRANCH, (from_name, to_name, renamed_by, repository_id))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     return None if r is None else models.load_renamed_branch(r)
 
@@ -661,12 +738,25 @@ def upsert_bookmark(
     change_id: str,
     commit_id: str | None = None,
 ) -> models.Bookmark:
-    """Point a Jujutsu bookmark at a change (creates or moves it)."""
+    """Point a Jujutsu bookmark at a change (creates or moves it).
+
+    Raises, from plue_queries.errors, on a violation of:
+    - BookmarksChangeIDFormatViolation: check bookmarks_change_id_format on bookmarks
+    - BookmarksCommitIDFormatViolation: check bookmarks_commit_id_format on bookmarks
+    - BookmarksNameNotEmptyViolation: check bookmarks_name_not_empty on bookmarks
+    - BookmarksPkeyViolation: primary key bookmarks_pkey on bookmarks
+    - BookmarksRepositoryIDFkeyViolation: foreign key bookmarks_repository_id_fkey on bookmarks
+    - BookmarksRepositoryNameKeyViolation: unique bookmarks_repository_name_key on bookmarks
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("upsert_bookmark", "INSERT")
 
     cur = thread_cursor(conn)
-    cur.execute(UPSERT_BOOKMARK, (repository_id, name, change_id, commit_id))
+    try:
+        cur.execute(UPSERT_BOOKMARK, (repository_id, name, change_id, commit_id))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     if r is None:
         raise NoRowError("upsert_bookmark")
@@ -754,7 +844,11 @@ def delete_bookmark(conn: psycopg.Connection[Any], *, repository_id: int, name: 
         raise ReadOnlyConnectionError("delete_bookmark", "DELETE")
 
     cur = thread_cursor(conn)
-    cur.execute(DELETE_BOOKMARK, (repository_id, name))
+    try:
+        cur.execute(DELETE_BOOKMARK, (repository_id, name))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     return cur.rowcount
 
 
@@ -770,24 +864,37 @@ def create_protected_branch(
     enable_force_push: bool,
     force_push_allowlist_user_ids: list[int],
 ) -> models.ProtectedBranch:
-    """Add a branch protection rule (pattern: a name or a glob with *)."""
+    """Add a branch protection rule (pattern: a name or a glob with *).
+
+    Raises, from plue_queries.errors, on a violation of:
+    - ProtectedBranchesPatternNotEmptyViolation: check protected_branches_pattern_not_empty on protected_branches
+    - ProtectedBranchesPkeyViolation: primary key protected_branches_pkey on protected_branches
+    - ProtectedBranchesPriorityNonNegativeViolation: check protected_branches_priority_non_negative on protected_branches
+    - ProtectedBranchesRepositoryIDFkeyViolation: foreign key protected_branches_repository_id_fkey on protected_branches
+    - ProtectedBranchesRepositoryPatternKeyViolation: unique protected_branches_repository_pattern_key on protected_branches
+    - ProtectedBranchesRequiredApprovalsNonNegativeViolation: check protected_branches_required_approvals_non_negative on protected_branches
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("create_protected_branch", "INSERT")
 
     cur = thread_cursor(conn)
-    cur.execute(
-        CREATE_PROTECTED_BRANCH,
-        (
-            repository_id,
-            pattern,
-            priority,
-            required_approvals,
-            enable_push,
-            push_allowlist_user_ids,
-            enable_force_push,
-            force_push_allowlist_user_ids,
-        ),
-    )
+    try:
+        cur.execute(
+            CREATE_PROTECTED_BRANCH,
+            (
+                repository_id,
+                pattern,
+                priority,
+                required_approvals,
+                enable_push,
+                push_allowlist_user_ids,
+                enable_force_push,
+                force_push_allowlist_user_ids,
+            ),
+        )
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     if r is None:
         raise NoRowError("create_protected_branch")
@@ -859,24 +966,35 @@ def update_protected_branch(
     force_push_allowlist_user_ids: list[int],
     id: int,
 ) -> models.ProtectedBranch | None:
-    """Replace a rule's settings."""
+    """Replace a rule's settings.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - ProtectedBranchesPatternNotEmptyViolation: check protected_branches_pattern_not_empty on protected_branches
+    - ProtectedBranchesPriorityNonNegativeViolation: check protected_branches_priority_non_negative on protected_branches
+    - ProtectedBranchesRepositoryPatternKeyViolation: unique protected_branches_repository_pattern_key on protected_branches
+    - ProtectedBranchesRequiredApprovalsNonNegativeViolation: check protected_branches_required_approvals_non_negative on protected_branches
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("update_protected_branch", "UPDATE")
 
     cur = thread_cursor(conn)
-    cur.execute(
-        UPDATE_PROTECTED_BRANCH,
-        (
-            pattern,
-            priority,
-            required_approvals,
-            enable_push,
-            push_allowlist_user_ids,
-            enable_force_push,
-            force_push_allowlist_user_ids,
-            id,
-        ),
-    )
+    try:
+        cur.execute(
+            UPDATE_PROTECTED_BRANCH,
+            (
+                pattern,
+                priority,
+                required_approvals,
+                enable_push,
+                push_allowlist_user_ids,
+                enable_force_push,
+                force_push_allowlist_user_ids,
+                id,
+            ),
+        )
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     return None if r is None else models.load_protected_branch(r)
 
@@ -887,5 +1005,9 @@ def delete_protected_branch(conn: psycopg.Connection[Any], *, id: int) -> int:
         raise ReadOnlyConnectionError("delete_protected_branch", "DELETE")
 
     cur = thread_cursor(conn)
-    cur.execute(DELETE_PROTECTED_BRANCH, (id,))
+    try:
+        cur.execute(DELETE_PROTECTED_BRANCH, (id,))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     return cur.rowcount

@@ -13,6 +13,7 @@ import psycopg
 from plue_queries import models
 from plue_queries._cursors import thread_cursor
 from plue_queries._streams import ServerStream
+from plue_queries.errors import raise_named
 from plue_queries.types import NoRowError, ReadOnlyConnectionError
 
 CREATE_USER: Final[LiteralString] = """-- name: CreateUser :one
@@ -189,14 +190,27 @@ def create_user(
 ) -> models.User:
     """Create an account. The username keeps its case for display but must be unique
     case-insensitively; the wallet address is stored lower-case (canonical form).
+
+    Raises, from plue_queries.errors, on a violation of:
+    - UsersEmailFormatViolation: check users_email_format on users
+    - UsersEmailLowerKeyViolation: unique users_email_lower_key on users
+    - UsersPkeyViolation: primary key users_pkey on users
+    - UsersUsernameFormatViolation: check users_username_format on users
+    - UsersUsernameLowerKeyViolation: unique users_username_lower_key on users
+    - UsersWalletAddressCanonicalViolation: check users_wallet_address_canonical on users
+    - UsersWalletAddressKeyViolation: unique users_wallet_address_key on users
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("create_user", "INSERT")
 
     cur = thread_cursor(conn)
-    cur.execute(
-        CREATE_USER, (username, email, display_name, bio, avatar_url, wallet_address, is_admin)
-    )
+    try:
+        cur.execute(
+            CREATE_USER, (username, email, display_name, bio, avatar_url, wallet_address, is_admin)
+        )
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     if r is None:
         raise NoRowError("create_user")
@@ -296,7 +310,11 @@ def update_user_profile(
         raise ReadOnlyConnectionError("update_user_profile", "UPDATE")
 
     cur = thread_cursor(conn)
-    cur.execute(UPDATE_USER_PROFILE, (display_name, bio, avatar_url, id))
+    try:
+        cur.execute(UPDATE_USER_PROFILE, (display_name, bio, avatar_url, id))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     return None if r is None else models.load_user(r)
 
@@ -304,12 +322,21 @@ def update_user_profile(
 def set_user_wallet(
     conn: psycopg.Connection[Any], *, wallet_address: str | None = None, id: int
 ) -> models.User | None:
-    """Link (or unlink with None) an Ethereum wallet; stored lower-case."""
+    """Link (or unlink with None) an Ethereum wallet; stored lower-case.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - UsersWalletAddressCanonicalViolation: check users_wallet_address_canonical on users
+    - UsersWalletAddressKeyViolation: unique users_wallet_address_key on users
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("set_user_wallet", "UPDATE")
 
     cur = thread_cursor(conn)
-    cur.execute(SET_USER_WALLET, (wallet_address, id))
+    try:
+        cur.execute(SET_USER_WALLET, (wallet_address, id))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     return None if r is None else models.load_user(r)
 
@@ -322,7 +349,11 @@ def set_user_account_flags(
         raise ReadOnlyConnectionError("set_user_account_flags", "UPDATE")
 
     cur = thread_cursor(conn)
-    cur.execute(SET_USER_ACCOUNT_FLAGS, (is_active, is_admin, prohibit_login, id))
+    try:
+        cur.execute(SET_USER_ACCOUNT_FLAGS, (is_active, is_admin, prohibit_login, id))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     return None if r is None else models.load_user(r)
 
@@ -335,7 +366,11 @@ def record_user_login(conn: psycopg.Connection[Any], *, id: int) -> models.User 
         raise ReadOnlyConnectionError("record_user_login", "UPDATE")
 
     cur = thread_cursor(conn)
-    cur.execute(RECORD_USER_LOGIN, (id,))
+    try:
+        cur.execute(RECORD_USER_LOGIN, (id,))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     return None if r is None else models.load_user(r)
 
@@ -343,12 +378,19 @@ def record_user_login(conn: psycopg.Connection[Any], *, id: int) -> models.User 
 def delete_user(conn: psycopg.Connection[Any], *, id: int) -> int:
     """Delete an account with everything it owns (repositories, keys, sessions);
     issues and comments it wrote stay, with the author set to NULL.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - RunnerPoolClaimOnlyWhenBusyViolation: check runner_pool_claim_only_when_busy on runner_pool
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("delete_user", "DELETE")
 
     cur = thread_cursor(conn)
-    cur.execute(DELETE_USER, (id,))
+    try:
+        cur.execute(DELETE_USER, (id,))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     return cur.rowcount
 
 
@@ -368,12 +410,24 @@ def get_user_with_repository_names(
 def add_email_address(
     conn: psycopg.Connection[Any], *, user_id: int, email: str, is_verified: bool
 ) -> models.EmailAddress:
-    """Add an address to a user (not primary; see SetPrimaryEmailAddress)."""
+    """Add an address to a user (not primary; see SetPrimaryEmailAddress).
+
+    Raises, from plue_queries.errors, on a violation of:
+    - EmailAddressesEmailFormatViolation: check email_addresses_email_format on email_addresses
+    - EmailAddressesEmailLowerKeyViolation: unique email_addresses_email_lower_key on email_addresses
+    - EmailAddressesOnePrimaryPerUserViolation: unique email_addresses_one_primary_per_user on email_addresses
+    - EmailAddressesPkeyViolation: primary key email_addresses_pkey on email_addresses
+    - EmailAddressesUserIDFkeyViolation: foreign key email_addresses_user_id_fkey on email_addresses
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("add_email_address", "INSERT")
 
     cur = thread_cursor(conn)
-    cur.execute(ADD_EMAIL_ADDRESS, (user_id, email, is_verified))
+    try:
+        cur.execute(ADD_EMAIL_ADDRESS, (user_id, email, is_verified))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     if r is None:
         raise NoRowError("add_email_address")
@@ -427,7 +481,11 @@ def verify_email_address(
         raise ReadOnlyConnectionError("verify_email_address", "UPDATE")
 
     cur = thread_cursor(conn)
-    cur.execute(VERIFY_EMAIL_ADDRESS, (id, user_id))
+    try:
+        cur.execute(VERIFY_EMAIL_ADDRESS, (id, user_id))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     return None if r is None else models.load_email_address(r)
 
@@ -439,12 +497,21 @@ def set_primary_email_address(
     primary is cleared first (the CTE is forced to run before the final UPDATE, so
     the one-primary index never sees two), and users.email mirrors the new primary.
     None when the address is not the user's or is not verified.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - EmailAddressesOnePrimaryPerUserViolation: unique email_addresses_one_primary_per_user on email_addresses
+    - UsersEmailFormatViolation: check users_email_format on users
+    - UsersEmailLowerKeyViolation: unique users_email_lower_key on users
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("set_primary_email_address", "UPDATE")
 
     cur = thread_cursor(conn)
-    cur.execute(SET_PRIMARY_EMAIL_ADDRESS, (email_id, user_id))
+    try:
+        cur.execute(SET_PRIMARY_EMAIL_ADDRESS, (email_id, user_id))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     return None if r is None else models.load_email_address(r)
 
@@ -455,5 +522,9 @@ def delete_email_address(conn: psycopg.Connection[Any], *, id: int, user_id: int
         raise ReadOnlyConnectionError("delete_email_address", "DELETE")
 
     cur = thread_cursor(conn)
-    cur.execute(DELETE_EMAIL_ADDRESS, (id, user_id))
+    try:
+        cur.execute(DELETE_EMAIL_ADDRESS, (id, user_id))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     return cur.rowcount

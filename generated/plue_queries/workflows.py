@@ -13,8 +13,9 @@ from psycopg.types.json import Jsonb
 
 from plue_queries import enums, models
 from plue_queries._atomic import atomic
-from plue_queries._cursors import thread_cursor
+from plue_queries._cursors import new_cursor, thread_cursor
 from plue_queries._streams import ServerStream
+from plue_queries.errors import raise_named
 from plue_queries.types import JsonInput, NoRowError, ReadOnlyConnectionError
 
 UPSERT_WORKFLOW_DEFINITION: Final[LiteralString] = """-- name: UpsertWorkflowDefinition :one
@@ -331,15 +332,25 @@ def upsert_workflow_definition(
 ) -> models.WorkflowDefinition:
     """Create or replace a repository's workflow by name, as found when its file is
     (re)read; the id and the run history stay attached to the same name.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - WorkflowDefinitionsNameNotEmptyViolation: check workflow_definitions_name_not_empty on workflow_definitions
+    - WorkflowDefinitionsPkeyViolation: primary key workflow_definitions_pkey on workflow_definitions
+    - WorkflowDefinitionsRepositoryIDFkeyViolation: foreign key workflow_definitions_repository_id_fkey on workflow_definitions
+    - WorkflowDefinitionsRepositoryNameKeyViolation: unique workflow_definitions_repository_name_key on workflow_definitions
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("upsert_workflow_definition", "INSERT")
 
     cur = thread_cursor(conn)
-    cur.execute(
-        UPSERT_WORKFLOW_DEFINITION,
-        (repository_id, name, file_path, Jsonb(triggers), Jsonb(plan), is_active),
-    )
+    try:
+        cur.execute(
+            UPSERT_WORKFLOW_DEFINITION,
+            (repository_id, name, file_path, Jsonb(triggers), Jsonb(plan), is_active),
+        )
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     if r is None:
         raise NoRowError("upsert_workflow_definition")
@@ -417,7 +428,11 @@ def delete_workflow_definition(conn: psycopg.Connection[Any], *, id: int) -> int
         raise ReadOnlyConnectionError("delete_workflow_definition", "DELETE")
 
     cur = thread_cursor(conn)
-    cur.execute(DELETE_WORKFLOW_DEFINITION, (id,))
+    try:
+        cur.execute(DELETE_WORKFLOW_DEFINITION, (id,))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     return cur.rowcount
 
 
@@ -434,15 +449,31 @@ def create_workflow_run(
     """Queue a run of an active definition; the repository comes from the definition,
     so a run can never point at another repository's workflow. Returns nothing when
     the definition does not exist or is inactive.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - WorkflowRunsCommitIDFormatViolation: check workflow_runs_commit_id_format on workflow_runs
+    - WorkflowRunsDefinitionIDFkeyViolation: foreign key workflow_runs_definition_id_fkey on workflow_runs
+    - WorkflowRunsFinishedAfterStartViolation: check workflow_runs_finished_after_start on workflow_runs
+    - WorkflowRunsFinishedIffConcludedViolation: check workflow_runs_finished_iff_concluded on workflow_runs
+    - WorkflowRunsPkeyViolation: primary key workflow_runs_pkey on workflow_runs
+    - WorkflowRunsRepositoryIDFkeyViolation: foreign key workflow_runs_repository_id_fkey on workflow_runs
+    - WorkflowRunsRunnerIDFkeyViolation: foreign key workflow_runs_runner_id_fkey on workflow_runs
+    - WorkflowRunsRunningHasStartedViolation: check workflow_runs_running_has_started on workflow_runs
+    - WorkflowRunsTriggerEventNotEmptyViolation: check workflow_runs_trigger_event_not_empty on workflow_runs
+    - WorkflowRunsTriggeredByFkeyViolation: foreign key workflow_runs_triggered_by_fkey on workflow_runs
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("create_workflow_run", "INSERT")
 
     cur = thread_cursor(conn)
-    cur.execute(
-        CREATE_WORKFLOW_RUN,
-        (trigger_event, ref, commit_id, Jsonb(inputs), triggered_by, definition_id),
-    )
+    try:
+        cur.execute(
+            CREATE_WORKFLOW_RUN,
+            (trigger_event, ref, commit_id, Jsonb(inputs), triggered_by, definition_id),
+        )
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     return None if r is None else models.load_workflow_run(r)
 
@@ -464,12 +495,22 @@ def claim_workflow_run(
     dispatchers never get the same run or the same runner. The run stays queued
     (with its runner set) until the runner starts it. Nothing comes back when
     either no run is waiting or no runner with a recent heartbeat is idle.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - RunnerPoolClaimOnlyWhenBusyViolation: check runner_pool_claim_only_when_busy on runner_pool
+    - RunnerPoolClaimedRunFkeyViolation: foreign key runner_pool_claimed_run_fkey on runner_pool
+    - RunnerPoolClaimedRunKeyViolation: unique runner_pool_claimed_run_key on runner_pool
+    - WorkflowRunsRunnerIDFkeyViolation: foreign key workflow_runs_runner_id_fkey on workflow_runs
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("claim_workflow_run", "a data-modifying WITH (UPDATE)")
 
     cur = thread_cursor(conn)
-    cur.execute(CLAIM_WORKFLOW_RUN, (max_heartbeat_age,))
+    try:
+        cur.execute(CLAIM_WORKFLOW_RUN, (max_heartbeat_age,))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     return None if r is None else ClaimWorkflowRunRow(*r)
 
@@ -479,12 +520,21 @@ def start_workflow_run(
 ) -> models.WorkflowRun | None:
     """The claiming runner starts its run. Guarded: only a queued run held by this
     runner starts, so a stale or foreign runner gets nothing back.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - WorkflowRunsFinishedAfterStartViolation: check workflow_runs_finished_after_start on workflow_runs
+    - WorkflowRunsFinishedIffConcludedViolation: check workflow_runs_finished_iff_concluded on workflow_runs
+    - WorkflowRunsRunningHasStartedViolation: check workflow_runs_running_has_started on workflow_runs
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("start_workflow_run", "UPDATE")
 
     cur = thread_cursor(conn)
-    cur.execute(START_WORKFLOW_RUN, (id, runner_id))
+    try:
+        cur.execute(START_WORKFLOW_RUN, (id, runner_id))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     return None if r is None else models.load_workflow_run(r)
 
@@ -495,23 +545,42 @@ def finish_workflow_run(
     """Conclude a running run (succeeded, failed, cancelled or timed_out). Nothing
     comes back when the run is not running; a non-final conclusion is rejected by
     the workflow_runs_finished_iff_concluded check.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - WorkflowRunsFinishedAfterStartViolation: check workflow_runs_finished_after_start on workflow_runs
+    - WorkflowRunsFinishedIffConcludedViolation: check workflow_runs_finished_iff_concluded on workflow_runs
+    - WorkflowRunsRunningHasStartedViolation: check workflow_runs_running_has_started on workflow_runs
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("finish_workflow_run", "UPDATE")
 
     cur = thread_cursor(conn)
-    cur.execute(FINISH_WORKFLOW_RUN, (conclusion, id))
+    try:
+        cur.execute(FINISH_WORKFLOW_RUN, (conclusion, id))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     return None if r is None else models.load_workflow_run(r)
 
 
 def cancel_workflow_run(conn: psycopg.Connection[Any], *, id: int) -> models.WorkflowRun | None:
-    """Cancel a run that has not concluded yet (queued or running)."""
+    """Cancel a run that has not concluded yet (queued or running).
+
+    Raises, from plue_queries.errors, on a violation of:
+    - WorkflowRunsFinishedAfterStartViolation: check workflow_runs_finished_after_start on workflow_runs
+    - WorkflowRunsFinishedIffConcludedViolation: check workflow_runs_finished_iff_concluded on workflow_runs
+    - WorkflowRunsRunningHasStartedViolation: check workflow_runs_running_has_started on workflow_runs
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("cancel_workflow_run", "UPDATE")
 
     cur = thread_cursor(conn)
-    cur.execute(CANCEL_WORKFLOW_RUN, (id,))
+    try:
+        cur.execute(CANCEL_WORKFLOW_RUN, (id,))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     return None if r is None else models.load_workflow_run(r)
 
@@ -626,12 +695,28 @@ def iter_count_workflow_runs_by_status(
 def create_workflow_step(
     conn: psycopg.Connection[Any], *, run_id: int, name: str, position: int, depends_on: list[str]
 ) -> models.WorkflowStep:
-    """Add a step to a run (a node of its plan), pending."""
+    """Add a step to a run (a node of its plan), pending.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - WorkflowStepsFinishedIffConcludedViolation: check workflow_steps_finished_iff_concluded on workflow_steps
+    - WorkflowStepsIDRunKeyViolation: unique workflow_steps_id_run_key on workflow_steps
+    - WorkflowStepsNameNotEmptyViolation: check workflow_steps_name_not_empty on workflow_steps
+    - WorkflowStepsPkeyViolation: primary key workflow_steps_pkey on workflow_steps
+    - WorkflowStepsPositionNonNegativeViolation: check workflow_steps_position_non_negative on workflow_steps
+    - WorkflowStepsRunIDFkeyViolation: foreign key workflow_steps_run_id_fkey on workflow_steps
+    - WorkflowStepsRunNameKeyViolation: unique workflow_steps_run_name_key on workflow_steps
+    - WorkflowStepsRunPositionKeyViolation: unique workflow_steps_run_position_key on workflow_steps
+    - WorkflowStepsRunningHasStartedViolation: check workflow_steps_running_has_started on workflow_steps
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("create_workflow_step", "INSERT")
 
     cur = thread_cursor(conn)
-    cur.execute(CREATE_WORKFLOW_STEP, (run_id, name, position, depends_on))
+    try:
+        cur.execute(CREATE_WORKFLOW_STEP, (run_id, name, position, depends_on))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     if r is None:
         raise NoRowError("create_workflow_step")
@@ -640,12 +725,21 @@ def create_workflow_step(
 
 
 def start_workflow_step(conn: psycopg.Connection[Any], *, id: int) -> models.WorkflowStep | None:
-    """Start a pending step; nothing comes back when it is not pending."""
+    """Start a pending step; nothing comes back when it is not pending.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - WorkflowStepsFinishedIffConcludedViolation: check workflow_steps_finished_iff_concluded on workflow_steps
+    - WorkflowStepsRunningHasStartedViolation: check workflow_steps_running_has_started on workflow_steps
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("start_workflow_step", "UPDATE")
 
     cur = thread_cursor(conn)
-    cur.execute(START_WORKFLOW_STEP, (id,))
+    try:
+        cur.execute(START_WORKFLOW_STEP, (id,))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     return None if r is None else models.load_workflow_step(r)
 
@@ -659,34 +753,60 @@ def finish_workflow_step(
 ) -> models.WorkflowStep | None:
     """Conclude a running step with its exit code; nothing comes back when it is not
     running, and a non-final status is rejected by workflow_steps_finished_iff_concluded.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - WorkflowStepsFinishedIffConcludedViolation: check workflow_steps_finished_iff_concluded on workflow_steps
+    - WorkflowStepsRunningHasStartedViolation: check workflow_steps_running_has_started on workflow_steps
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("finish_workflow_step", "UPDATE")
 
     cur = thread_cursor(conn)
-    cur.execute(FINISH_WORKFLOW_STEP, (conclusion, exit_code, id))
+    try:
+        cur.execute(FINISH_WORKFLOW_STEP, (conclusion, exit_code, id))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     return None if r is None else models.load_workflow_step(r)
 
 
 def skip_workflow_step(conn: psycopg.Connection[Any], *, id: int) -> models.WorkflowStep | None:
-    """Skip a step that never started (a dependency failed)."""
+    """Skip a step that never started (a dependency failed).
+
+    Raises, from plue_queries.errors, on a violation of:
+    - WorkflowStepsFinishedIffConcludedViolation: check workflow_steps_finished_iff_concluded on workflow_steps
+    - WorkflowStepsRunningHasStartedViolation: check workflow_steps_running_has_started on workflow_steps
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("skip_workflow_step", "UPDATE")
 
     cur = thread_cursor(conn)
-    cur.execute(SKIP_WORKFLOW_STEP, (id,))
+    try:
+        cur.execute(SKIP_WORKFLOW_STEP, (id,))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     return None if r is None else models.load_workflow_step(r)
 
 
 def cancel_workflow_steps(conn: psycopg.Connection[Any], *, run_id: int) -> int:
-    """Cancel every unfinished step of a run, e.g. together with CancelWorkflowRun."""
+    """Cancel every unfinished step of a run, e.g. together with CancelWorkflowRun.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - WorkflowStepsFinishedIffConcludedViolation: check workflow_steps_finished_iff_concluded on workflow_steps
+    - WorkflowStepsRunningHasStartedViolation: check workflow_steps_running_has_started on workflow_steps
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("cancel_workflow_steps", "UPDATE")
 
     cur = thread_cursor(conn)
-    cur.execute(CANCEL_WORKFLOW_STEPS, (run_id,))
+    try:
+        cur.execute(CANCEL_WORKFLOW_STEPS, (run_id,))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     return cur.rowcount
 
 
@@ -723,12 +843,22 @@ def append_workflow_log(
     stream: enums.LogStream,
     content: str,
 ) -> models.WorkflowLog:
-    """Append one log line to a run (step_id NULL for run-level output)."""
+    """Append one log line to a run (step_id NULL for run-level output).
+
+    Raises, from plue_queries.errors, on a violation of:
+    - WorkflowLogsPkeyViolation: primary key workflow_logs_pkey on workflow_logs
+    - WorkflowLogsRunIDFkeyViolation: foreign key workflow_logs_run_id_fkey on workflow_logs
+    - WorkflowLogsStepOfRunFkeyViolation: foreign key workflow_logs_step_of_run_fkey on workflow_logs
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("append_workflow_log", "INSERT")
 
     cur = thread_cursor(conn)
-    cur.execute(APPEND_WORKFLOW_LOG, (run_id, step_id, stream, content))
+    try:
+        cur.execute(APPEND_WORKFLOW_LOG, (run_id, step_id, stream, content))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     if r is None:
         raise NoRowError("append_workflow_log")
@@ -741,6 +871,11 @@ def copy_workflow_logs(
 ) -> int:
     """Bulk log ingestion through COPY: many lines in one round trip, in order.
 
+    Raises, from plue_queries.errors, on a violation of:
+    - WorkflowLogsPkeyViolation: primary key workflow_logs_pkey on workflow_logs
+    - WorkflowLogsRunIDFkeyViolation: foreign key workflow_logs_run_id_fkey on workflow_logs
+    - WorkflowLogsStepOfRunFkeyViolation: foreign key workflow_logs_step_of_run_fkey on workflow_logs
+
     Writes all rows with COPY, all of them or, on error, none (a savepoint in an open
     transaction, else its own; see ``plue_queries._atomic``). Returns the number
     of rows written.
@@ -748,11 +883,15 @@ def copy_workflow_logs(
     if conn.read_only:
         raise ReadOnlyConnectionError("copy_workflow_logs", "COPY")
 
-    with atomic(conn), conn.cursor() as cur:
-        with cur.copy(COPY_WORKFLOW_LOGS_COPY) as copy:
-            for p in rows:
-                copy.write_row((p.run_id, p.step_id, p.stream, p.content))
-        return cur.rowcount
+    try:
+        with atomic(conn, "-- name: CopyWorkflowLogs :copyfrom"), new_cursor(conn) as cur:
+            with cur.copy(COPY_WORKFLOW_LOGS_COPY) as copy:
+                for p in rows:
+                    copy.write_row((p.run_id, p.step_id, p.stream, p.content))
+            return cur.rowcount
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
 
 
 def list_run_logs(
@@ -828,12 +967,24 @@ def upsert_runner(
 ) -> models.RunnerPool:
     """Register a runner, or record its heartbeat (and new labels) when it is known.
     A runner that was reaped as offline comes back idle; any other status is kept.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - RunnerPoolClaimOnlyWhenBusyViolation: check runner_pool_claim_only_when_busy on runner_pool
+    - RunnerPoolClaimedRunFkeyViolation: foreign key runner_pool_claimed_run_fkey on runner_pool
+    - RunnerPoolClaimedRunKeyViolation: unique runner_pool_claimed_run_key on runner_pool
+    - RunnerPoolNameKeyViolation: unique runner_pool_name_key on runner_pool
+    - RunnerPoolNameNotEmptyViolation: check runner_pool_name_not_empty on runner_pool
+    - RunnerPoolPkeyViolation: primary key runner_pool_pkey on runner_pool
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("upsert_runner", "INSERT")
 
     cur = thread_cursor(conn)
-    cur.execute(UPSERT_RUNNER, (name, labels))
+    try:
+        cur.execute(UPSERT_RUNNER, (name, labels))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     if r is None:
         raise NoRowError("upsert_runner")
@@ -851,12 +1002,22 @@ def get_runner(conn: psycopg.Connection[Any], *, id: int) -> models.RunnerPool |
 
 
 def release_runner(conn: psycopg.Connection[Any], *, id: int) -> models.RunnerPool | None:
-    """A busy runner is done with its run and goes back to the idle pool."""
+    """A busy runner is done with its run and goes back to the idle pool.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - RunnerPoolClaimOnlyWhenBusyViolation: check runner_pool_claim_only_when_busy on runner_pool
+    - RunnerPoolClaimedRunFkeyViolation: foreign key runner_pool_claimed_run_fkey on runner_pool
+    - RunnerPoolClaimedRunKeyViolation: unique runner_pool_claimed_run_key on runner_pool
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("release_runner", "UPDATE")
 
     cur = thread_cursor(conn)
-    cur.execute(RELEASE_RUNNER, (id,))
+    try:
+        cur.execute(RELEASE_RUNNER, (id,))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     return None if r is None else models.load_runner_pool(r)
 
@@ -868,12 +1029,25 @@ def reap_stale_runners(
     Mark runners without a recent heartbeat offline and deal with what they held,
     in one statement: a claimed run they never started goes back to the queue, a
     run they were executing times out.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - RunnerPoolClaimOnlyWhenBusyViolation: check runner_pool_claim_only_when_busy on runner_pool
+    - RunnerPoolClaimedRunFkeyViolation: foreign key runner_pool_claimed_run_fkey on runner_pool
+    - RunnerPoolClaimedRunKeyViolation: unique runner_pool_claimed_run_key on runner_pool
+    - WorkflowRunsFinishedAfterStartViolation: check workflow_runs_finished_after_start on workflow_runs
+    - WorkflowRunsFinishedIffConcludedViolation: check workflow_runs_finished_iff_concluded on workflow_runs
+    - WorkflowRunsRunnerIDFkeyViolation: foreign key workflow_runs_runner_id_fkey on workflow_runs
+    - WorkflowRunsRunningHasStartedViolation: check workflow_runs_running_has_started on workflow_runs
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("reap_stale_runners", "a data-modifying WITH (UPDATE)")
 
     cur = thread_cursor(conn)
-    cur.execute(REAP_STALE_RUNNERS, (max_heartbeat_age,))
+    try:
+        cur.execute(REAP_STALE_RUNNERS, (max_heartbeat_age,))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     if r is None:
         raise NoRowError("reap_stale_runners")
@@ -887,5 +1061,9 @@ def delete_runner(conn: psycopg.Connection[Any], *, id: int) -> int:
         raise ReadOnlyConnectionError("delete_runner", "DELETE")
 
     cur = thread_cursor(conn)
-    cur.execute(DELETE_RUNNER, (id,))
+    try:
+        cur.execute(DELETE_RUNNER, (id,))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     return cur.rowcount

@@ -9,6 +9,7 @@ from pathlib import PurePosixPath
 from sqlc_gen_psycopg import naming, pytypes
 from sqlc_gen_psycopg.access import Access, classify
 from sqlc_gen_psycopg.cardinality import always_one_row
+from sqlc_gen_psycopg.constraints import violated_by
 from sqlc_gen_psycopg.cursors import Cursor, cursor_for
 from sqlc_gen_psycopg.errors import GenerationError
 from sqlc_gen_psycopg.inference import Analyser, Relation, StatementFacts, TargetFacts
@@ -21,6 +22,7 @@ from sqlc_gen_psycopg.model.package import (
     Module,
     Package,
     Param,
+    Violation,
 )
 from sqlc_gen_psycopg.model.results import (
     Column,
@@ -97,6 +99,25 @@ class Builder:
             for t in request.tables
         }
         self.analyser = Analyser(relations, schema)
+        self.violations = self.violation_classes()
+
+    def violation_classes(self) -> dict[tuple[str, str], Violation]:
+        """One exception class per constraint, keyed by (table, constraint name): the
+        constraint's name in CamelCase plus ``Violation`` (``users_pkey`` ->
+        ``UsersPkeyViolation``), numbered when two tables use one name."""
+        scope = naming.Scope(separator="", reserved=naming.BUILTINS | ERRORS_MODULE_NAMES)
+        return {
+            (c.table, c.name): Violation(
+                scope.claim(
+                    violation_class(c.name, self.options.initialisms), f"{c.table}.{c.name}"
+                ),
+                c.name,
+                c.table,
+                c.kind.value,
+                c.kind.base,
+            )
+            for c in self.schema.constraints.all
+        }
 
     def class_name(self, wanted: str, holder: str) -> str:
         """A class name unique in the package (models, enums and Row classes never share
@@ -226,6 +247,7 @@ class Builder:
             ),
             emit_async=self.options.emit_async,
             emit_asyncpg=self.options.emit_asyncpg,
+            violations=tuple(self.violations.values()),
         )
 
     def enum_members(self, type_name: str, values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
@@ -306,6 +328,13 @@ class Builder:
         if fallbacks:
             names = ", ".join(fallbacks)
             doc += f"\n\nNames made up by sqlc's rules (choose with sqlc.arg() or AS): {names}."
+        violations = tuple(
+            self.violations[(c.table, c.name)]
+            for c in violated_by(query.text, self.schema.constraints)
+        )
+        if violations:
+            listed = "\n".join(f"- {v.describe()}" for v in violations)
+            doc += f"\n\nRaises, from {self.options.package}.errors, on a violation of:\n{listed}"
         params_class = None
         if command.batch:
             params_class = DataClass(
@@ -330,6 +359,7 @@ class Builder:
             copy_target=self.copy_target(query) if command is Command.COPYFROM else None,
             always_row=always_row,
             cursor=cursor,
+            violations=violations,
             access=Access(False, "COPY")
             if command is Command.COPYFROM
             else classify(query.text, self.schema.volatility),
@@ -587,6 +617,19 @@ class Builder:
             db_type=self.db_type(type_, sqlc_type_name(own), key),
             sql_type=type_,
         )
+
+
+# What the generated errors module binds besides its constraint classes.
+ERRORS_MODULE_NAMES = frozenset(
+    {"annotations", "ClassVar", "ConstraintViolation", "Final", "psycopg", "raise_named"}
+)
+
+
+def violation_class(constraint: str, initialisms: tuple[str, ...]) -> str:
+    """``users_username_lower_key`` -> ``UsersUsernameLowerKeyViolation``; a name that
+    doesn't start with a letter gets ``Constraint`` in front."""
+    wanted = naming.pascal(constraint, initialisms) + "Violation"
+    return wanted if wanted[0].isalpha() else f"Constraint{wanted}"
 
 
 def dump_symbol(py: PyType) -> Symbol | None:

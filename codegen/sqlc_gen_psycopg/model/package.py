@@ -55,7 +55,7 @@ SYNC = Flavor(
     await_="",
     with_="with",
     connection=ref(attribute("psycopg", "Connection"), ANY),
-    raw_cursor=attribute("psycopg", "RawCursor"),
+    raw_cursor=from_import("._cursors", "new_cursor"),
     stream=from_import("._streams", "ServerStream"),
     atomic=from_import("._atomic", "atomic"),
     closing="closing",
@@ -68,7 +68,7 @@ ASYNC = Flavor(
     await_="await ",
     with_="async with",
     connection=ref(attribute("psycopg", "AsyncConnection"), ANY),
-    raw_cursor=attribute("psycopg", "AsyncRawCursor"),
+    raw_cursor=from_import("._cursors", "new_async_cursor"),
     stream=from_import("._streams", "AsyncServerStream"),
     atomic=from_import("._atomic", "atomic_async"),
     closing="aclosing",
@@ -125,6 +125,21 @@ class CopyTarget:
 
 
 @dataclass(frozen=True, slots=True)
+class Violation:
+    """A constraint's exception class in the generated ``errors`` module: a subclass of
+    psycopg's ``base`` (``UniqueViolation``, ...) named after the constraint."""
+
+    cls: str
+    constraint: str
+    table: str
+    kind: str  # "unique", "primary key", "check", "exclusion", "foreign key"
+    base: str
+
+    def describe(self) -> str:
+        return f"{self.cls}: {self.kind} {self.constraint} on {self.table}"
+
+
+@dataclass(frozen=True, slots=True)
 class Function:
     name: str
     query_name: str
@@ -140,11 +155,18 @@ class Function:
     always_row: bool = False  # :one/:batchone that returns a row for any data (cardinality)
     access: Access = UNCLASSIFIED  # may it run on a replica (access.py)
     cursor: Cursor = Cursor.NONE  # the server-side cursor an iter_* twin can use (cursors.py)
+    violations: tuple[Violation, ...] = ()  # what its statement can violate (constraints.py)
 
     @property
     def streams(self) -> bool:
         """It also gets an ``iter_<name>`` twin (a :many that PostgreSQL can DECLARE)."""
         return self.cursor is not Cursor.NONE
+
+    @property
+    def translates_errors(self) -> bool:
+        """It re-raises constraint violations as the ``errors`` module's classes: every
+        function that may write (one a hot standby can run violates nothing)."""
+        return not self.access.read_only
 
     @property
     def stream_arguments(self) -> str:
@@ -281,6 +303,7 @@ class Package:
     modules: tuple[Module, ...]
     emit_async: bool
     emit_asyncpg: bool = False
+    violations: tuple[Violation, ...] = ()  # every constraint's class, for the errors module
 
     def module_name(self, stem: str, *, aio: bool = False) -> str:
         return f"{self.name}.aio.{stem}" if aio else f"{self.name}.{stem}"

@@ -8,12 +8,13 @@ from collections.abc import AsyncGenerator
 from typing import Any, Final
 
 import psycopg
-from psycopg.rows import tuple_row
 from psycopg.types.json import Jsonb
 
 from plue_queries import agent as q
 from plue_queries import enums, models
+from plue_queries._cursors import new_async_cursor
 from plue_queries._streams import AsyncServerStream
+from plue_queries.errors import raise_named
 from plue_queries.types import JsonInput, NoRowError, ReadOnlyConnectionError
 
 # Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
@@ -43,14 +44,30 @@ async def create_session(
     directory: str,
     model: str,
 ) -> models.Session:
-    """Start an agent session working in a directory with one model."""
+    """Start an agent session working in a directory with one model.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - SessionsDirectoryNotEmptyViolation: check sessions_directory_not_empty on sessions
+    - SessionsMessageCountNonNegativeViolation: check sessions_message_count_non_negative on sessions
+    - SessionsModelNotEmptyViolation: check sessions_model_not_empty on sessions
+    - SessionsParentSessionIDFkeyViolation: foreign key sessions_parent_session_id_fkey on sessions
+    - SessionsPkeyViolation: primary key sessions_pkey on sessions
+    - SessionsRepositoryIDFkeyViolation: foreign key sessions_repository_id_fkey on sessions
+    - SessionsTokenCountNonNegativeViolation: check sessions_token_count_non_negative on sessions
+    - SessionsUserIDFkeyViolation: foreign key sessions_user_id_fkey on sessions
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("create_session", "INSERT")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(
-            q.CREATE_SESSION, (user_id, repository_id, parent_session_id, title, directory, model)
-        )
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(
+                q.CREATE_SESSION,
+                (user_id, repository_id, parent_session_id, title, directory, model),
+            )
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("create_session")
@@ -61,7 +78,7 @@ async def create_session(
 async def get_session(conn: psycopg.AsyncConnection[Any], *, id: int) -> models.Session | None:
     """An agent session by id."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.GET_SESSION, (id,))
         r = await cur.fetchone()
     return None if r is None else models.load_session(r)
@@ -80,7 +97,7 @@ async def list_user_sessions(
     (created_at, id).
     """
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(
             q.LIST_USER_SESSIONS, (user_id, status, before_created_at, before_id, page_size)
         )
@@ -121,8 +138,12 @@ async def update_session_status(
     if conn.read_only:
         raise ReadOnlyConnectionError("update_session_status", "UPDATE")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.UPDATE_SESSION_STATUS, (status, id))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.UPDATE_SESSION_STATUS, (status, id))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     return None if r is None else models.load_session(r)
 
@@ -134,8 +155,12 @@ async def update_session_title(
     if conn.read_only:
         raise ReadOnlyConnectionError("update_session_title", "UPDATE")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.UPDATE_SESSION_TITLE, (title, id))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.UPDATE_SESSION_TITLE, (title, id))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     return None if r is None else models.load_session(r)
 
@@ -145,12 +170,19 @@ async def add_session_tokens(
 ) -> int | None:
     """Add tokens to a session's running total in place, so concurrent writers never
     lose an increment; returns the new total.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - SessionsTokenCountNonNegativeViolation: check sessions_token_count_non_negative on sessions
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("add_session_tokens", "UPDATE")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.ADD_SESSION_TOKENS, (tokens, id))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.ADD_SESSION_TOKENS, (tokens, id))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     return None if r is None else r[0]
 
@@ -160,8 +192,12 @@ async def delete_session(conn: psycopg.AsyncConnection[Any], *, id: int) -> int:
     if conn.read_only:
         raise ReadOnlyConnectionError("delete_session", "DELETE")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.DELETE_SESSION, (id,))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.DELETE_SESSION, (id,))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         return cur.rowcount
 
 
@@ -177,12 +213,26 @@ async def append_message(
     session's message_count, bumped by the same statement under the session's row
     lock, so concurrent appends get consecutive positions and never collide.
     Nothing comes back when the session does not exist.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - IdxMessagesSessionViolation: unique idx_messages_session on messages
+    - MessagesInputTokensNonNegativeViolation: check messages_input_tokens_non_negative on messages
+    - MessagesOutputTokensNonNegativeViolation: check messages_output_tokens_non_negative on messages
+    - MessagesPartCountNonNegativeViolation: check messages_part_count_non_negative on messages
+    - MessagesPkeyViolation: primary key messages_pkey on messages
+    - MessagesPositionNonNegativeViolation: check messages_position_non_negative on messages
+    - MessagesSessionIDFkeyViolation: foreign key messages_session_id_fkey on messages
+    - SessionsMessageCountNonNegativeViolation: check sessions_message_count_non_negative on sessions
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("append_message", "INSERT")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.APPEND_MESSAGE, (role, status, model, session_id))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.APPEND_MESSAGE, (role, status, model, session_id))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     return None if r is None else models.load_message(r)
 
@@ -190,7 +240,7 @@ async def append_message(
 async def get_message(conn: psycopg.AsyncConnection[Any], *, id: int) -> models.Message | None:
     """A message by id."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.GET_MESSAGE, (id,))
         r = await cur.fetchone()
     return None if r is None else models.load_message(r)
@@ -205,7 +255,7 @@ async def list_session_messages(
 ) -> list[models.Message]:
     """A session's messages in order, after a position (pass NULL for the start)."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.LIST_SESSION_MESSAGES, (session_id, after_position, page_size))
         rows = await cur.fetchall()
     return [models.load_message(r) for r in rows]
@@ -244,12 +294,20 @@ async def finish_message(
 ) -> models.Message | None:
     """Record how a message ended (completed, failed, aborted) with its token usage
     and, for a failure, the error.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - MessagesInputTokensNonNegativeViolation: check messages_input_tokens_non_negative on messages
+    - MessagesOutputTokensNonNegativeViolation: check messages_output_tokens_non_negative on messages
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("finish_message", "UPDATE")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.FINISH_MESSAGE, (status, input_tokens, output_tokens, error, id))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.FINISH_MESSAGE, (status, input_tokens, output_tokens, error, id))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     return None if r is None else models.load_message(r)
 
@@ -261,8 +319,12 @@ async def update_message_status(
     if conn.read_only:
         raise ReadOnlyConnectionError("update_message_status", "UPDATE")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.UPDATE_MESSAGE_STATUS, (status, id))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.UPDATE_MESSAGE_STATUS, (status, id))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     return None if r is None else models.load_message(r)
 
@@ -273,12 +335,23 @@ async def append_part(
     """Append a part at the message's next position, taken from the message's
     part_count in the same statement (as AppendMessage does for messages).
     Nothing comes back when the message does not exist.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - MessagesPartCountNonNegativeViolation: check messages_part_count_non_negative on messages
+    - IdxPartsMessageViolation: unique idx_parts_message on parts
+    - PartsMessageIDFkeyViolation: foreign key parts_message_id_fkey on parts
+    - PartsPkeyViolation: primary key parts_pkey on parts
+    - PartsPositionNonNegativeViolation: check parts_position_non_negative on parts
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("append_part", "INSERT")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.APPEND_PART, (kind, Jsonb(content), message_id))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.APPEND_PART, (kind, Jsonb(content), message_id))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     return None if r is None else models.load_part(r)
 
@@ -290,8 +363,12 @@ async def update_part_content(
     if conn.read_only:
         raise ReadOnlyConnectionError("update_part_content", "UPDATE")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.UPDATE_PART_CONTENT, (Jsonb(content), id))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.UPDATE_PART_CONTENT, (Jsonb(content), id))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     return None if r is None else models.load_part(r)
 
@@ -301,7 +378,7 @@ async def list_message_parts(
 ) -> list[models.Part]:
     """The parts of a message in order."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.LIST_MESSAGE_PARTS, (message_id,))
         rows = await cur.fetchall()
     return [models.load_part(r) for r in rows]
@@ -329,7 +406,7 @@ async def get_session_token_totals(
 ) -> q.GetSessionTokenTotalsRow:
     """Token totals of a session from its messages: what the model read and wrote."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.GET_SESSION_TOKEN_TOTALS, (session_id,))
         r = await cur.fetchone()
     if r is None:

@@ -8,11 +8,12 @@ from collections.abc import AsyncGenerator
 from typing import Any, Final
 
 import psycopg
-from psycopg.rows import tuple_row
 
 from plue_queries import auth as q
 from plue_queries import models
+from plue_queries._cursors import new_async_cursor
 from plue_queries._streams import AsyncServerStream
+from plue_queries.errors import raise_named
 from plue_queries.types import ReadOnlyConnectionError
 
 # Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
@@ -44,14 +45,25 @@ async def create_auth_session(
     stored, so a database leak does not leak live sessions. None (nothing written)
     when the user may not sign in or does not exist; an expires_at not after now()
     violates auth_sessions_expiry_after_creation.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - AuthSessionsExpiryAfterCreationViolation: check auth_sessions_expiry_after_creation on auth_sessions
+    - AuthSessionsPkeyViolation: primary key auth_sessions_pkey on auth_sessions
+    - AuthSessionsSessionKeyHashSha256Violation: check auth_sessions_session_key_hash_sha256 on auth_sessions
+    - AuthSessionsUserIDFkeyViolation: foreign key auth_sessions_user_id_fkey on auth_sessions
+    - IdxAuthSessionsKeyViolation: unique idx_auth_sessions_key on auth_sessions
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("create_auth_session", "INSERT")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(
-            q.CREATE_AUTH_SESSION, (user_id, session_key_hash, user_agent, expires_at)
-        )
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(
+                q.CREATE_AUTH_SESSION, (user_id, session_key_hash, user_agent, expires_at)
+            )
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     return None if r is None else models.load_auth_session(r)
 
@@ -61,7 +73,7 @@ async def get_valid_auth_session(
 ) -> models.AuthSession | None:
     """The session behind a cookie, if it has not expired and its user may still sign in."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.GET_VALID_AUTH_SESSION, (session_key_hash,))
         r = await cur.fetchone()
     return None if r is None else models.load_auth_session(r)
@@ -79,12 +91,19 @@ async def refresh_auth_session(
     None when the session is invalid or not yet near expiry (then nothing is written).
     Unless 0 < refresh_window < ttl <= 365 days, check_session_refresh() raises
     InvalidParameterValue naming the argument, whatever the session.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - AuthSessionsExpiryAfterCreationViolation: check auth_sessions_expiry_after_creation on auth_sessions
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("refresh_auth_session", "UPDATE")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.REFRESH_AUTH_SESSION, (ttl, refresh_window, session_key_hash))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.REFRESH_AUTH_SESSION, (ttl, refresh_window, session_key_hash))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     return None if r is None else models.load_auth_session(r)
 
@@ -94,7 +113,7 @@ async def list_user_auth_sessions(
 ) -> list[models.AuthSession]:
     """A user's live sessions, newest first (the "where you're signed in" page)."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.LIST_USER_AUTH_SESSIONS, (user_id,))
         rows = await cur.fetchall()
     return [models.load_auth_session(r) for r in rows]
@@ -122,8 +141,12 @@ async def delete_auth_session(conn: psycopg.AsyncConnection[Any], *, session_key
     if conn.read_only:
         raise ReadOnlyConnectionError("delete_auth_session", "DELETE")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.DELETE_AUTH_SESSION, (session_key_hash,))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.DELETE_AUTH_SESSION, (session_key_hash,))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         return cur.rowcount
 
 
@@ -132,8 +155,12 @@ async def delete_user_auth_sessions(conn: psycopg.AsyncConnection[Any], *, user_
     if conn.read_only:
         raise ReadOnlyConnectionError("delete_user_auth_sessions", "DELETE")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.DELETE_USER_AUTH_SESSIONS, (user_id,))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.DELETE_USER_AUTH_SESSIONS, (user_id,))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         return cur.rowcount
 
 
@@ -142,8 +169,12 @@ async def delete_expired_auth_sessions(conn: psycopg.AsyncConnection[Any]) -> in
     if conn.read_only:
         raise ReadOnlyConnectionError("delete_expired_auth_sessions", "DELETE")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.DELETE_EXPIRED_AUTH_SESSIONS, ())
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.DELETE_EXPIRED_AUTH_SESSIONS, ())
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         return cur.rowcount
 
 
@@ -155,12 +186,23 @@ async def create_siwe_nonce(
     the wallet belongs to an account that may not sign in (wallet_may_sign_in); an
     unknown wallet gets one (it may sign up). A ttl that is not positive violates
     siwe_nonces_expiry_after_creation.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - SiweNoncesExpiryAfterCreationViolation: check siwe_nonces_expiry_after_creation on siwe_nonces
+    - SiweNoncesNonceFormatViolation: check siwe_nonces_nonce_format on siwe_nonces
+    - SiweNoncesNonceKeyViolation: unique siwe_nonces_nonce_key on siwe_nonces
+    - SiweNoncesPkeyViolation: primary key siwe_nonces_pkey on siwe_nonces
+    - SiweNoncesWalletAddressCanonicalViolation: check siwe_nonces_wallet_address_canonical on siwe_nonces
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("create_siwe_nonce", "INSERT")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.CREATE_SIWE_NONCE, (nonce, wallet_address, ttl))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.CREATE_SIWE_NONCE, (nonce, wallet_address, ttl))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     return None if r is None else models.load_siwe_nonce(r)
 
@@ -176,8 +218,12 @@ async def consume_siwe_nonce(
     if conn.read_only:
         raise ReadOnlyConnectionError("consume_siwe_nonce", "UPDATE")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.CONSUME_SIWE_NONCE, (nonce, wallet_address))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.CONSUME_SIWE_NONCE, (nonce, wallet_address))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     return None if r is None else models.load_siwe_nonce(r)
 
@@ -187,8 +233,12 @@ async def delete_expired_siwe_nonces(conn: psycopg.AsyncConnection[Any]) -> int:
     if conn.read_only:
         raise ReadOnlyConnectionError("delete_expired_siwe_nonces", "DELETE")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.DELETE_EXPIRED_SIWE_NONCES, ())
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.DELETE_EXPIRED_SIWE_NONCES, ())
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         return cur.rowcount
 
 
@@ -206,14 +256,29 @@ async def create_access_token(
     eight characters; the token itself is shown to the user once and never stored.
     None (nothing written) when the user may not sign in or does not exist; an
     expires_at not after now() violates access_tokens_expiry_after_creation.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - AccessTokensExpiryAfterCreationViolation: check access_tokens_expiry_after_creation on access_tokens
+    - AccessTokensNameNotEmptyViolation: check access_tokens_name_not_empty on access_tokens
+    - AccessTokensPkeyViolation: primary key access_tokens_pkey on access_tokens
+    - AccessTokensTokenHashKeyViolation: unique access_tokens_token_hash_key on access_tokens
+    - AccessTokensTokenHashSha256Violation: check access_tokens_token_hash_sha256 on access_tokens
+    - AccessTokensTokenLastEightLengthViolation: check access_tokens_token_last_eight_length on access_tokens
+    - AccessTokensUserIDFkeyViolation: foreign key access_tokens_user_id_fkey on access_tokens
+    - AccessTokensUserNameKeyViolation: unique access_tokens_user_name_key on access_tokens
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("create_access_token", "INSERT")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(
-            q.CREATE_ACCESS_TOKEN, (user_id, name, token_hash, token_last_eight, scopes, expires_at)
-        )
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(
+                q.CREATE_ACCESS_TOKEN,
+                (user_id, name, token_hash, token_last_eight, scopes, expires_at),
+            )
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     return None if r is None else models.load_access_token(r)
 
@@ -223,7 +288,7 @@ async def get_access_token(
 ) -> models.AccessToken | None:
     """One of this user's tokens, for the token settings page (None if not theirs)."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.GET_ACCESS_TOKEN, (id, user_id))
         r = await cur.fetchone()
     return None if r is None else models.load_access_token(r)
@@ -238,8 +303,12 @@ async def validate_access_token(
     if conn.read_only:
         raise ReadOnlyConnectionError("validate_access_token", "UPDATE")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.VALIDATE_ACCESS_TOKEN, (token_hash,))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.VALIDATE_ACCESS_TOKEN, (token_hash,))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     return None if r is None else models.load_access_token(r)
 
@@ -249,7 +318,7 @@ async def list_access_tokens(
 ) -> list[models.AccessToken]:
     """A user's tokens (revoked ones included, for the audit view), newest first."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.LIST_ACCESS_TOKENS, (user_id,))
         rows = await cur.fetchall()
     return [models.load_access_token(r) for r in rows]
@@ -279,8 +348,12 @@ async def revoke_access_token(
     if conn.read_only:
         raise ReadOnlyConnectionError("revoke_access_token", "UPDATE")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.REVOKE_ACCESS_TOKEN, (id, user_id))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.REVOKE_ACCESS_TOKEN, (id, user_id))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     return None if r is None else models.load_access_token(r)
 
@@ -296,12 +369,26 @@ async def add_ssh_key(
 ) -> models.SshKey | None:
     """Add an SSH public key. fingerprint is the OpenSSH "SHA256:..." form. None
     (nothing written) when the user may not sign in or does not exist.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - IdxSshKeysFingerprintViolation: unique idx_ssh_keys_fingerprint on ssh_keys
+    - SshKeysFingerprintFormatViolation: check ssh_keys_fingerprint_format on ssh_keys
+    - SshKeysKeyTypeKnownViolation: check ssh_keys_key_type_known on ssh_keys
+    - SshKeysNameNotEmptyViolation: check ssh_keys_name_not_empty on ssh_keys
+    - SshKeysPkeyViolation: primary key ssh_keys_pkey on ssh_keys
+    - SshKeysPublicKeyNotEmptyViolation: check ssh_keys_public_key_not_empty on ssh_keys
+    - SshKeysUserIDFkeyViolation: foreign key ssh_keys_user_id_fkey on ssh_keys
+    - SshKeysUserNameKeyViolation: unique ssh_keys_user_name_key on ssh_keys
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("add_ssh_key", "INSERT")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.ADD_SSH_KEY, (user_id, name, fingerprint, public_key, key_type))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.ADD_SSH_KEY, (user_id, name, fingerprint, public_key, key_type))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     return None if r is None else models.load_ssh_key(r)
 
@@ -311,7 +398,7 @@ async def get_ssh_key_by_fingerprint(
 ) -> models.SshKey | None:
     """The key with this fingerprint, whoever owns it (e.g. to refuse a duplicate)."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.GET_SSH_KEY_BY_FINGERPRINT, (fingerprint,))
         r = await cur.fetchone()
     return None if r is None else models.load_ssh_key(r)
@@ -326,8 +413,12 @@ async def authenticate_ssh_key(
     if conn.read_only:
         raise ReadOnlyConnectionError("authenticate_ssh_key", "UPDATE")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.AUTHENTICATE_SSH_KEY, (fingerprint,))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.AUTHENTICATE_SSH_KEY, (fingerprint,))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     return None if r is None else models.load_ssh_key(r)
 
@@ -335,7 +426,7 @@ async def authenticate_ssh_key(
 async def list_ssh_keys(conn: psycopg.AsyncConnection[Any], *, user_id: int) -> list[models.SshKey]:
     """A user's keys in the order they were added."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.LIST_SSH_KEYS, (user_id,))
         rows = await cur.fetchall()
     return [models.load_ssh_key(r) for r in rows]
@@ -363,6 +454,10 @@ async def delete_ssh_key(conn: psycopg.AsyncConnection[Any], *, id: int, user_id
     if conn.read_only:
         raise ReadOnlyConnectionError("delete_ssh_key", "DELETE")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.DELETE_SSH_KEY, (id, user_id))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.DELETE_SSH_KEY, (id, user_id))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         return cur.rowcount

@@ -8,12 +8,13 @@ from collections.abc import AsyncGenerator
 from typing import Any, Final
 
 import psycopg
-from psycopg.rows import tuple_row
 from psycopg.types.json import Jsonb
 
 from plue_queries import changes as q
 from plue_queries import enums, models
+from plue_queries._cursors import new_async_cursor
 from plue_queries._streams import AsyncServerStream
+from plue_queries.errors import raise_named
 from plue_queries.types import JsonInput, NoRowError, ReadOnlyConnectionError
 
 # Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
@@ -59,27 +60,39 @@ async def upsert_change(
 ) -> models.Change:
     """Record a Jujutsu change as jj reports it. A change keeps its change_id across
     rewrites, so seeing it again updates the commit, description, parents and flags.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - ChangesAuthorIDFkeyViolation: foreign key changes_author_id_fkey on changes
+    - ChangesChangeIDFormatViolation: check changes_change_id_format on changes
+    - ChangesCommitIDFormatViolation: check changes_commit_id_format on changes
+    - ChangesPkeyViolation: primary key changes_pkey on changes
+    - ChangesRepositoryChangeKeyViolation: unique changes_repository_change_key on changes
+    - ChangesRepositoryIDFkeyViolation: foreign key changes_repository_id_fkey on changes
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("upsert_change", "INSERT")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(
-            q.UPSERT_CHANGE,
-            (
-                repository_id,
-                change_id,
-                commit_id,
-                description,
-                author_name,
-                author_email,
-                author_id,
-                parent_change_ids,
-                is_empty,
-                has_conflict,
-                authored_at,
-            ),
-        )
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(
+                q.UPSERT_CHANGE,
+                (
+                    repository_id,
+                    change_id,
+                    commit_id,
+                    description,
+                    author_name,
+                    author_email,
+                    author_id,
+                    parent_change_ids,
+                    is_empty,
+                    has_conflict,
+                    authored_at,
+                ),
+            )
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("upsert_change")
@@ -92,7 +105,7 @@ async def get_change_by_change_id(
 ) -> models.Change | None:
     """A change of a repository by its jj change id."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.GET_CHANGE_BY_CHANGE_ID, (repository_id, change_id))
         r = await cur.fetchone()
     return None if r is None else models.load_change(r)
@@ -103,7 +116,7 @@ async def get_change_by_commit_id(
 ) -> models.Change | None:
     """The change currently held by a commit."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.GET_CHANGE_BY_COMMIT_ID, (repository_id, commit_id))
         r = await cur.fetchone()
     return None if r is None else models.load_change(r)
@@ -121,7 +134,7 @@ async def list_changes(
     created_at and id to get the next page.
     """
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.LIST_CHANGES, (repository_id, before_created_at, before_id, page_size))
         rows = await cur.fetchall()
     return [models.load_change(r) for r in rows]
@@ -157,7 +170,7 @@ async def list_change_parents(
 ) -> list[models.Change]:
     """The recorded parents of a change, in jj's parent order."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.LIST_CHANGE_PARENTS, (repository_id, change_id))
         rows = await cur.fetchall()
     return [models.load_change(r) for r in rows]
@@ -189,7 +202,7 @@ async def list_change_children(
 ) -> list[models.Change]:
     """The recorded children of a change (changes listing it as a parent), oldest first."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.LIST_CHANGE_CHILDREN, (repository_id, change_id))
         rows = await cur.fetchall()
     return [models.load_change(r) for r in rows]
@@ -223,8 +236,12 @@ async def delete_change(
     if conn.read_only:
         raise ReadOnlyConnectionError("delete_change", "DELETE")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.DELETE_CHANGE, (repository_id, change_id))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.DELETE_CHANGE, (repository_id, change_id))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         return cur.rowcount
 
 
@@ -241,15 +258,29 @@ async def upsert_file_tracker(
 ) -> models.FileTracker:
     """Record one file touched by a change with its diff stats; recording the same
     path again (after a rewrite) replaces the stats.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - FileTrackersAdditionsNonNegativeViolation: check file_trackers_additions_non_negative on file_trackers
+    - FileTrackersChangeIDFormatViolation: check file_trackers_change_id_format on file_trackers
+    - FileTrackersChangePathKeyViolation: unique file_trackers_change_path_key on file_trackers
+    - FileTrackersDeletionsNonNegativeViolation: check file_trackers_deletions_non_negative on file_trackers
+    - FileTrackersFilePathNotEmptyViolation: check file_trackers_file_path_not_empty on file_trackers
+    - FileTrackersOldPathIffRenamedViolation: check file_trackers_old_path_iff_renamed on file_trackers
+    - FileTrackersPkeyViolation: primary key file_trackers_pkey on file_trackers
+    - FileTrackersRepositoryIDFkeyViolation: foreign key file_trackers_repository_id_fkey on file_trackers
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("upsert_file_tracker", "INSERT")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(
-            q.UPSERT_FILE_TRACKER,
-            (repository_id, change_id, file_path, old_path, kind, additions, deletions),
-        )
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(
+                q.UPSERT_FILE_TRACKER,
+                (repository_id, change_id, file_path, old_path, kind, additions, deletions),
+            )
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("upsert_file_tracker")
@@ -262,7 +293,7 @@ async def list_file_trackers(
 ) -> list[models.FileTracker]:
     """The files touched by a change, by path."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.LIST_FILE_TRACKERS, (repository_id, change_id))
         rows = await cur.fetchall()
     return [models.load_file_tracker(r) for r in rows]
@@ -294,7 +325,7 @@ async def summarize_file_trackers(
 ) -> q.SummarizeFileTrackersRow:
     """Diff totals of a change: files touched, lines added and deleted."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.SUMMARIZE_FILE_TRACKERS, (repository_id, change_id))
         r = await cur.fetchone()
     if r is None:
@@ -310,8 +341,12 @@ async def delete_file_trackers(
     if conn.read_only:
         raise ReadOnlyConnectionError("delete_file_trackers", "DELETE")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.DELETE_FILE_TRACKERS, (repository_id, change_id))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.DELETE_FILE_TRACKERS, (repository_id, change_id))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         return cur.rowcount
 
 
@@ -327,22 +362,33 @@ async def append_jj_operation(
 ) -> models.JjOperation | None:
     """Append an operation to a repository's jj operation log. Importing the same
     operation twice is harmless: the second call inserts nothing and returns NULL.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - JjOperationsOperationIDFormatViolation: check jj_operations_operation_id_format on jj_operations
+    - JjOperationsPkeyViolation: primary key jj_operations_pkey on jj_operations
+    - JjOperationsRepositoryIDFkeyViolation: foreign key jj_operations_repository_id_fkey on jj_operations
+    - JjOperationsRepositoryOperationKeyViolation: unique jj_operations_repository_operation_key on jj_operations
+    - JjOperationsUserIDFkeyViolation: foreign key jj_operations_user_id_fkey on jj_operations
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("append_jj_operation", "INSERT")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(
-            q.APPEND_JJ_OPERATION,
-            (
-                repository_id,
-                operation_id,
-                parent_operation_ids,
-                description,
-                user_id,
-                Jsonb(metadata),
-            ),
-        )
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(
+                q.APPEND_JJ_OPERATION,
+                (
+                    repository_id,
+                    operation_id,
+                    parent_operation_ids,
+                    description,
+                    user_id,
+                    Jsonb(metadata),
+                ),
+            )
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     return None if r is None else models.load_jj_operation(r)
 
@@ -352,7 +398,7 @@ async def get_jj_operation(
 ) -> models.JjOperation | None:
     """One operation of a repository's log by its jj operation id."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.GET_JJ_OPERATION, (repository_id, operation_id))
         r = await cur.fetchone()
     return None if r is None else models.load_jj_operation(r)
@@ -370,7 +416,7 @@ async def list_jj_operations(
     Pass the last row's created_at and id to get the next page.
     """
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(
             q.LIST_JJ_OPERATIONS, (repository_id, before_created_at, before_id, page_size)
         )
@@ -413,15 +459,27 @@ async def record_snapshot(
     description: str,
     created_by: int | None = None,
 ) -> models.SnapshotHistory:
-    """Record a working-copy snapshot so the edit can be restored later."""
+    """Record a working-copy snapshot so the edit can be restored later.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - SnapshotHistoryChangeIDFormatViolation: check snapshot_history_change_id_format on snapshot_history
+    - SnapshotHistoryCommitIDFormatViolation: check snapshot_history_commit_id_format on snapshot_history
+    - SnapshotHistoryCreatedByFkeyViolation: foreign key snapshot_history_created_by_fkey on snapshot_history
+    - SnapshotHistoryPkeyViolation: primary key snapshot_history_pkey on snapshot_history
+    - SnapshotHistoryRepositoryIDFkeyViolation: foreign key snapshot_history_repository_id_fkey on snapshot_history
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("record_snapshot", "INSERT")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(
-            q.RECORD_SNAPSHOT,
-            (repository_id, change_id, commit_id, operation_id, description, created_by),
-        )
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(
+                q.RECORD_SNAPSHOT,
+                (repository_id, change_id, commit_id, operation_id, description, created_by),
+            )
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("record_snapshot")
@@ -439,7 +497,7 @@ async def list_snapshots(
 ) -> list[models.SnapshotHistory]:
     """One page of a repository's snapshots, latest first."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(
             q.LIST_SNAPSHOTS, (repository_id, before_created_at, before_id, page_size)
         )
@@ -477,7 +535,7 @@ async def list_change_snapshots(
 ) -> list[models.SnapshotHistory]:
     """The latest snapshots of one change, latest first."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.LIST_CHANGE_SNAPSHOTS, (repository_id, change_id, page_size))
         rows = await cur.fetchall()
     return [models.load_snapshot_history(r) for r in rows]

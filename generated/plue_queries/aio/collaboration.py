@@ -8,11 +8,12 @@ from collections.abc import AsyncGenerator
 from typing import Any, Final
 
 import psycopg
-from psycopg.rows import tuple_row
 
 from plue_queries import collaboration as q
 from plue_queries import enums, models
+from plue_queries._cursors import new_async_cursor
 from plue_queries._streams import AsyncServerStream
+from plue_queries.errors import raise_named
 from plue_queries.types import NoRowError, ReadOnlyConnectionError
 
 # Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
@@ -37,12 +38,22 @@ READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
 async def star_repository(
     conn: psycopg.AsyncConnection[Any], *, user_id: int, repository_id: int
 ) -> int:
-    """Star a repository. Idempotent: 1 when newly starred, 0 when already starred."""
+    """Star a repository. Idempotent: 1 when newly starred, 0 when already starred.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - StarsPkeyViolation: primary key stars_pkey on stars
+    - StarsRepositoryIDFkeyViolation: foreign key stars_repository_id_fkey on stars
+    - StarsUserIDFkeyViolation: foreign key stars_user_id_fkey on stars
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("star_repository", "INSERT")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.STAR_REPOSITORY, (user_id, repository_id))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.STAR_REPOSITORY, (user_id, repository_id))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         return cur.rowcount
 
 
@@ -53,8 +64,12 @@ async def unstar_repository(
     if conn.read_only:
         raise ReadOnlyConnectionError("unstar_repository", "DELETE")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.UNSTAR_REPOSITORY, (user_id, repository_id))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.UNSTAR_REPOSITORY, (user_id, repository_id))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         return cur.rowcount
 
 
@@ -63,7 +78,7 @@ async def is_repository_starred(
 ) -> bool:
     """Whether this user starred this repository (for the star button)."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.IS_REPOSITORY_STARRED, (user_id, repository_id))
         r = await cur.fetchone()
     if r is None:
@@ -75,7 +90,7 @@ async def is_repository_starred(
 async def count_stars(conn: psycopg.AsyncConnection[Any], *, repository_id: int) -> int:
     """How many users starred a repository."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.COUNT_STARS, (repository_id,))
         r = await cur.fetchone()
     if r is None:
@@ -96,7 +111,7 @@ async def list_stargazers(
     starred_at and user id; NULL for the first page).
     """
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(
             q.LIST_STARGAZERS, (repository_id, before_starred_at, before_user_id, page_size)
         )
@@ -142,7 +157,7 @@ async def list_starred_repositories(
     show to their owner (viewer_id).
     """
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(
             q.LIST_STARRED_REPOSITORIES,
             (user_id, viewer_id, before_starred_at, before_repository_id, page_size),
@@ -181,12 +196,22 @@ async def iter_list_starred_repositories(
 async def watch_repository(
     conn: psycopg.AsyncConnection[Any], *, user_id: int, repository_id: int, mode: enums.WatchMode
 ) -> models.Watch:
-    """Watch a repository with a mode, or change the mode of an existing watch."""
+    """Watch a repository with a mode, or change the mode of an existing watch.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - WatchesPkeyViolation: primary key watches_pkey on watches
+    - WatchesRepositoryIDFkeyViolation: foreign key watches_repository_id_fkey on watches
+    - WatchesUserIDFkeyViolation: foreign key watches_user_id_fkey on watches
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("watch_repository", "INSERT")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.WATCH_REPOSITORY, (user_id, repository_id, mode))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.WATCH_REPOSITORY, (user_id, repository_id, mode))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("watch_repository")
@@ -201,8 +226,12 @@ async def unwatch_repository(
     if conn.read_only:
         raise ReadOnlyConnectionError("unwatch_repository", "DELETE")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.UNWATCH_REPOSITORY, (user_id, repository_id))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.UNWATCH_REPOSITORY, (user_id, repository_id))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         return cur.rowcount
 
 
@@ -211,7 +240,7 @@ async def get_watch(
 ) -> models.Watch | None:
     """This user's watch on a repository, if any (for the watch button)."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.GET_WATCH, (user_id, repository_id))
         r = await cur.fetchone()
     return None if r is None else models.load_watch(r)
@@ -220,7 +249,7 @@ async def get_watch(
 async def count_watchers(conn: psycopg.AsyncConnection[Any], *, repository_id: int) -> int:
     """Watchers shown on the repository page (ignoring ones don't count)."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.COUNT_WATCHERS, (repository_id,))
         r = await cur.fetchone()
     if r is None:
@@ -242,7 +271,7 @@ async def list_watchers(
     recent first, by keyset on (watched_at, user id).
     """
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(
             q.LIST_WATCHERS, (repository_id, mode, before_watched_at, before_user_id, page_size)
         )
@@ -283,7 +312,7 @@ async def get_repository_social_counts(
 ) -> q.GetRepositorySocialCountsRow:
     """Star and watcher counts for a repository header, in one round trip."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.GET_REPOSITORY_SOCIAL_COUNTS, (repository_id,))
         r = await cur.fetchone()
     if r is None:

@@ -7,11 +7,12 @@ from collections.abc import AsyncGenerator
 from typing import Any, Final
 
 import psycopg
-from psycopg.rows import tuple_row
 
 from plue_queries import commit_statuses as q
 from plue_queries import enums, models
+from plue_queries._cursors import new_async_cursor
 from plue_queries._streams import AsyncServerStream
+from plue_queries.errors import raise_named
 from plue_queries.types import NoRowError, ReadOnlyConnectionError
 
 # Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
@@ -39,24 +40,37 @@ async def upsert_commit_status(
 ) -> models.CommitStatus:
     """Report the status of one check (context) on a commit. There is one current
     status per repository, commit and context: reporting again replaces it.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - CommitStatusesCommitContextKeyViolation: unique commit_statuses_commit_context_key on commit_statuses
+    - CommitStatusesCommitShaFormatViolation: check commit_statuses_commit_sha_format on commit_statuses
+    - CommitStatusesContextNotEmptyViolation: check commit_statuses_context_not_empty on commit_statuses
+    - CommitStatusesCreatorIDFkeyViolation: foreign key commit_statuses_creator_id_fkey on commit_statuses
+    - CommitStatusesPkeyViolation: primary key commit_statuses_pkey on commit_statuses
+    - CommitStatusesRepositoryIDFkeyViolation: foreign key commit_statuses_repository_id_fkey on commit_statuses
+    - CommitStatusesWorkflowRunIDFkeyViolation: foreign key commit_statuses_workflow_run_id_fkey on commit_statuses
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("upsert_commit_status", "INSERT")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(
-            q.UPSERT_COMMIT_STATUS,
-            (
-                repository_id,
-                commit_sha,
-                context,
-                state,
-                target_url,
-                description,
-                creator_id,
-                workflow_run_id,
-            ),
-        )
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(
+                q.UPSERT_COMMIT_STATUS,
+                (
+                    repository_id,
+                    commit_sha,
+                    context,
+                    state,
+                    target_url,
+                    description,
+                    creator_id,
+                    workflow_run_id,
+                ),
+            )
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("upsert_commit_status")
@@ -69,7 +83,7 @@ async def list_commit_statuses(
 ) -> list[models.CommitStatus]:
     """The current statuses of a commit, one per context, by context name."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.LIST_COMMIT_STATUSES, (repository_id, commit_sha))
         rows = await cur.fetchall()
     return [models.load_commit_status(r) for r in rows]
@@ -104,7 +118,7 @@ async def get_combined_commit_status(
     success; with the number of checks in each state.
     """
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.GET_COMBINED_COMMIT_STATUS, (repository_id, commit_sha))
         r = await cur.fetchone()
     if r is None:
@@ -122,6 +136,10 @@ async def delete_commit_status(
     if conn.read_only:
         raise ReadOnlyConnectionError("delete_commit_status", "DELETE")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.DELETE_COMMIT_STATUS, (repository_id, commit_sha, context))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.DELETE_COMMIT_STATUS, (repository_id, commit_sha, context))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         return cur.rowcount

@@ -8,13 +8,14 @@ from collections.abc import AsyncGenerator, Iterable
 from typing import Any, Final
 
 import psycopg
-from psycopg.rows import tuple_row
 from psycopg.types.json import Jsonb
 
 from plue_queries import enums, models
 from plue_queries import issues as q
 from plue_queries._atomic import atomic_async
+from plue_queries._cursors import new_async_cursor
 from plue_queries._streams import AsyncServerStream
+from plue_queries.errors import raise_named
 from plue_queries.types import JsonInput, NoRowError, ReadOnlyConnectionError
 
 # Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
@@ -72,14 +73,30 @@ async def create_issue(
     """Create an issue with the repository's next number in one statement: the number
     is taken by get_next_issue_number() under the repository row lock, and rolled
     back with the insert if the insert fails.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - IssuesAuthorIDFkeyViolation: foreign key issues_author_id_fkey on issues
+    - IssuesClosedAtMatchesStateViolation: check issues_closed_at_matches_state on issues
+    - IssuesIDRepositoryKeyViolation: unique issues_id_repository_key on issues
+    - IssuesIssueNumberPositiveViolation: check issues_issue_number_positive on issues
+    - IssuesMilestoneIDFkeyViolation: foreign key issues_milestone_id_fkey on issues
+    - IssuesMilestoneSameRepositoryViolation: foreign key issues_milestone_same_repository on issues
+    - IssuesPkeyViolation: primary key issues_pkey on issues
+    - IssuesRepositoryIDFkeyViolation: foreign key issues_repository_id_fkey on issues
+    - IssuesRepositoryNumberKeyViolation: unique issues_repository_number_key on issues
+    - IssuesTitleNotEmptyViolation: check issues_title_not_empty on issues
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("create_issue", "INSERT")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(
-            q.CREATE_ISSUE, (repository_id, title, body, author_id, milestone_id, due_date)
-        )
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(
+                q.CREATE_ISSUE, (repository_id, title, body, author_id, milestone_id, due_date)
+            )
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("create_issue")
@@ -90,7 +107,7 @@ async def create_issue(
 async def get_issue(conn: psycopg.AsyncConnection[Any], *, id: int) -> models.Issue | None:
     """Fetch an issue by its surrogate id."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.GET_ISSUE, (id,))
         r = await cur.fetchone()
     return None if r is None else models.load_issue(r)
@@ -101,7 +118,7 @@ async def get_issue_by_number(
 ) -> models.Issue | None:
     """Fetch an issue by the number users see (#42 of a repository)."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.GET_ISSUE_BY_NUMBER, (repository_id, issue_number))
         r = await cur.fetchone()
     return None if r is None else models.load_issue(r)
@@ -124,7 +141,7 @@ async def list_issues(
     the created_at and id of the last row of the previous page.
     """
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(
             q.LIST_ISSUES,
             (
@@ -186,7 +203,7 @@ async def get_issue_with_labels(
 ) -> q.GetIssueWithLabelsRow | None:
     """An issue together with the names of its labels, sorted, for an issue page header."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.GET_ISSUE_WITH_LABELS, (id,))
         r = await cur.fetchone()
     return (
@@ -215,7 +232,7 @@ async def count_issues_by_state(
 ) -> q.CountIssuesByStateRow:
     """How many issues of a repository are open and closed (the tab counters)."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.COUNT_ISSUES_BY_STATE, (repository_id,))
         r = await cur.fetchone()
     if r is None:
@@ -231,34 +248,58 @@ async def update_issue(
     body: str | None = None,
     id: int,
 ) -> models.Issue | None:
-    """Change an issue's title and/or body; a NULL argument keeps the current value."""
+    """Change an issue's title and/or body; a NULL argument keeps the current value.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - IssuesTitleNotEmptyViolation: check issues_title_not_empty on issues
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("update_issue", "UPDATE")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.UPDATE_ISSUE, (title, body, id))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.UPDATE_ISSUE, (title, body, id))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     return None if r is None else models.load_issue(r)
 
 
 async def close_issue(conn: psycopg.AsyncConnection[Any], *, id: int) -> models.Issue | None:
-    """Close an issue. Closing a closed issue keeps its original closed_at."""
+    """Close an issue. Closing a closed issue keeps its original closed_at.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - IssuesClosedAtMatchesStateViolation: check issues_closed_at_matches_state on issues
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("close_issue", "UPDATE")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.CLOSE_ISSUE, (id,))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.CLOSE_ISSUE, (id,))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     return None if r is None else models.load_issue(r)
 
 
 async def reopen_issue(conn: psycopg.AsyncConnection[Any], *, id: int) -> models.Issue | None:
-    """Reopen an issue, clearing closed_at."""
+    """Reopen an issue, clearing closed_at.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - IssuesClosedAtMatchesStateViolation: check issues_closed_at_matches_state on issues
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("reopen_issue", "UPDATE")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.REOPEN_ISSUE, (id,))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.REOPEN_ISSUE, (id,))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     return None if r is None else models.load_issue(r)
 
@@ -270,8 +311,12 @@ async def set_issue_due_date(
     if conn.read_only:
         raise ReadOnlyConnectionError("set_issue_due_date", "UPDATE")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.SET_ISSUE_DUE_DATE, (due_date, id))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.SET_ISSUE_DUE_DATE, (due_date, id))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     return None if r is None else models.load_issue(r)
 
@@ -279,12 +324,21 @@ async def set_issue_due_date(
 async def set_issue_milestone(
     conn: psycopg.AsyncConnection[Any], *, milestone_id: int | None = None, id: int
 ) -> models.Issue | None:
-    """Put an issue in a milestone of its repository, or take it out (NULL)."""
+    """Put an issue in a milestone of its repository, or take it out (NULL).
+
+    Raises, from plue_queries.errors, on a violation of:
+    - IssuesMilestoneIDFkeyViolation: foreign key issues_milestone_id_fkey on issues
+    - IssuesMilestoneSameRepositoryViolation: foreign key issues_milestone_same_repository on issues
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("set_issue_milestone", "UPDATE")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.SET_ISSUE_MILESTONE, (milestone_id, id))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.SET_ISSUE_MILESTONE, (milestone_id, id))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     return None if r is None else models.load_issue(r)
 
@@ -294,20 +348,35 @@ async def delete_issue(conn: psycopg.AsyncConnection[Any], *, id: int) -> int:
     if conn.read_only:
         raise ReadOnlyConnectionError("delete_issue", "DELETE")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.DELETE_ISSUE, (id,))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.DELETE_ISSUE, (id,))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         return cur.rowcount
 
 
 async def create_comment(
     conn: psycopg.AsyncConnection[Any], *, issue_id: int, author_id: int | None = None, body: str
 ) -> models.Comment:
-    """Add a comment to an issue."""
+    """Add a comment to an issue.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - CommentsAuthorIDFkeyViolation: foreign key comments_author_id_fkey on comments
+    - CommentsBodyNotEmptyViolation: check comments_body_not_empty on comments
+    - CommentsIssueIDFkeyViolation: foreign key comments_issue_id_fkey on comments
+    - CommentsPkeyViolation: primary key comments_pkey on comments
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("create_comment", "INSERT")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.CREATE_COMMENT, (issue_id, author_id, body))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.CREATE_COMMENT, (issue_id, author_id, body))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("create_comment")
@@ -318,7 +387,7 @@ async def create_comment(
 async def get_comment(conn: psycopg.AsyncConnection[Any], *, id: int) -> models.Comment | None:
     """Fetch one comment."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.GET_COMMENT, (id,))
         r = await cur.fetchone()
     return None if r is None else models.load_comment(r)
@@ -336,7 +405,7 @@ async def list_comments(
     the created_at and id of the last comment of the previous page.
     """
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.LIST_COMMENTS, (issue_id, after_created_at, after_id, page_size))
         rows = await cur.fetchall()
     return [models.load_comment(r) for r in rows]
@@ -368,12 +437,20 @@ async def iter_list_comments(
 async def edit_comment(
     conn: psycopg.AsyncConnection[Any], *, body: str, id: int
 ) -> models.Comment | None:
-    """Edit a comment's body and record when a person edited it."""
+    """Edit a comment's body and record when a person edited it.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - CommentsBodyNotEmptyViolation: check comments_body_not_empty on comments
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("edit_comment", "UPDATE")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.EDIT_COMMENT, (body, id))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.EDIT_COMMENT, (body, id))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     return None if r is None else models.load_comment(r)
 
@@ -383,8 +460,12 @@ async def delete_comment(conn: psycopg.AsyncConnection[Any], *, id: int) -> int:
     if conn.read_only:
         raise ReadOnlyConnectionError("delete_comment", "DELETE")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.DELETE_COMMENT, (id,))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.DELETE_COMMENT, (id,))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         return cur.rowcount
 
 
@@ -397,12 +478,22 @@ async def add_issue_assignee(
 ) -> int:
     """Assign a user to an issue. Idempotent: returns 1 when newly assigned, 0 when the
     user already was.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - IssueAssigneesAssignedByFkeyViolation: foreign key issue_assignees_assigned_by_fkey on issue_assignees
+    - IssueAssigneesIssueIDFkeyViolation: foreign key issue_assignees_issue_id_fkey on issue_assignees
+    - IssueAssigneesPkeyViolation: primary key issue_assignees_pkey on issue_assignees
+    - IssueAssigneesUserIDFkeyViolation: foreign key issue_assignees_user_id_fkey on issue_assignees
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("add_issue_assignee", "INSERT")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.ADD_ISSUE_ASSIGNEE, (issue_id, user_id, assigned_by))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.ADD_ISSUE_ASSIGNEE, (issue_id, user_id, assigned_by))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         return cur.rowcount
 
 
@@ -413,8 +504,12 @@ async def remove_issue_assignee(
     if conn.read_only:
         raise ReadOnlyConnectionError("remove_issue_assignee", "DELETE")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.REMOVE_ISSUE_ASSIGNEE, (issue_id, user_id))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.REMOVE_ISSUE_ASSIGNEE, (issue_id, user_id))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         return cur.rowcount
 
 
@@ -423,7 +518,7 @@ async def list_issue_assignees(
 ) -> list[models.User]:
     """The users assigned to an issue, by username."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.LIST_ISSUE_ASSIGNEES, (issue_id,))
         rows = await cur.fetchall()
     return [models.load_user(r) for r in rows]
@@ -454,12 +549,25 @@ async def create_label(
     color: str,
     description: str,
 ) -> models.Label:
-    """Define a label in a repository."""
+    """Define a label in a repository.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - LabelsColorFormatViolation: check labels_color_format on labels
+    - LabelsIDRepositoryKeyViolation: unique labels_id_repository_key on labels
+    - LabelsNameNotEmptyViolation: check labels_name_not_empty on labels
+    - LabelsPkeyViolation: primary key labels_pkey on labels
+    - LabelsRepositoryIDFkeyViolation: foreign key labels_repository_id_fkey on labels
+    - LabelsRepositoryNameKeyViolation: unique labels_repository_name_key on labels
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("create_label", "INSERT")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.CREATE_LABEL, (repository_id, name, color, description))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.CREATE_LABEL, (repository_id, name, color, description))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("create_label")
@@ -470,7 +578,7 @@ async def create_label(
 async def get_label(conn: psycopg.AsyncConnection[Any], *, id: int) -> models.Label | None:
     """Fetch a label by id."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.GET_LABEL, (id,))
         r = await cur.fetchone()
     return None if r is None else models.load_label(r)
@@ -481,7 +589,7 @@ async def get_label_by_name(
 ) -> models.Label | None:
     """Fetch a label by its name within a repository."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.GET_LABEL_BY_NAME, (repository_id, name))
         r = await cur.fetchone()
     return None if r is None else models.load_label(r)
@@ -496,7 +604,7 @@ async def list_labels(
 ) -> list[models.Label]:
     """One page of a repository's labels by name. Keyset: pass the last name seen."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.LIST_LABELS, (repository_id, after_name, page_size))
         rows = await cur.fetchall()
     return [models.load_label(r) for r in rows]
@@ -532,12 +640,22 @@ async def update_label(
     description: str | None = None,
     id: int,
 ) -> models.Label | None:
-    """Rename or recolour a label; a NULL argument keeps the current value."""
+    """Rename or recolour a label; a NULL argument keeps the current value.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - LabelsColorFormatViolation: check labels_color_format on labels
+    - LabelsNameNotEmptyViolation: check labels_name_not_empty on labels
+    - LabelsRepositoryNameKeyViolation: unique labels_repository_name_key on labels
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("update_label", "UPDATE")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.UPDATE_LABEL, (name, color, description, id))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.UPDATE_LABEL, (name, color, description, id))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     return None if r is None else models.load_label(r)
 
@@ -547,8 +665,12 @@ async def delete_label(conn: psycopg.AsyncConnection[Any], *, id: int) -> int:
     if conn.read_only:
         raise ReadOnlyConnectionError("delete_label", "DELETE")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.DELETE_LABEL, (id,))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.DELETE_LABEL, (id,))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         return cur.rowcount
 
 
@@ -557,12 +679,23 @@ async def attach_label(conn: psycopg.AsyncConnection[Any], *, issue_id: int, lab
     already was. repository_id comes from the issue (or, for an unknown issue, the
     label), so a label of another repository fails
     issue_labels_label_same_repository and an unknown id fails its own foreign key.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - IssueLabelsIssueIDFkeyViolation: foreign key issue_labels_issue_id_fkey on issue_labels
+    - IssueLabelsIssueSameRepositoryViolation: foreign key issue_labels_issue_same_repository on issue_labels
+    - IssueLabelsLabelIDFkeyViolation: foreign key issue_labels_label_id_fkey on issue_labels
+    - IssueLabelsLabelSameRepositoryViolation: foreign key issue_labels_label_same_repository on issue_labels
+    - IssueLabelsPkeyViolation: primary key issue_labels_pkey on issue_labels
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("attach_label", "INSERT")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.ATTACH_LABEL, (issue_id, label_id))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.ATTACH_LABEL, (issue_id, label_id))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         return cur.rowcount
 
 
@@ -574,6 +707,13 @@ async def attach_labels(
     attached pairs are skipped, as in AttachLabel.
     An unknown issue or label fails its foreign key (the whole batch with it).
 
+    Raises, from plue_queries.errors, on a violation of:
+    - IssueLabelsIssueIDFkeyViolation: foreign key issue_labels_issue_id_fkey on issue_labels
+    - IssueLabelsIssueSameRepositoryViolation: foreign key issue_labels_issue_same_repository on issue_labels
+    - IssueLabelsLabelIDFkeyViolation: foreign key issue_labels_label_id_fkey on issue_labels
+    - IssueLabelsLabelSameRepositoryViolation: foreign key issue_labels_label_same_repository on issue_labels
+    - IssueLabelsPkeyViolation: primary key issue_labels_pkey on issue_labels
+
     Sends every row in pipeline mode: all run or none do (a savepoint in an open
     transaction, else its own; see ``plue_queries._atomic``).
     """
@@ -583,8 +723,12 @@ async def attach_labels(
     params = [(p.issue_id, p.label_id) for p in rows]
     if not params:
         return
-    async with atomic_async(conn), psycopg.AsyncRawCursor(conn) as cur:
-        await cur.executemany(q.ATTACH_LABELS, params)
+    try:
+        async with atomic_async(conn), new_async_cursor(conn) as cur:
+            await cur.executemany(q.ATTACH_LABELS, params)
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
 
 
 async def detach_label(conn: psycopg.AsyncConnection[Any], *, issue_id: int, label_id: int) -> int:
@@ -592,8 +736,12 @@ async def detach_label(conn: psycopg.AsyncConnection[Any], *, issue_id: int, lab
     if conn.read_only:
         raise ReadOnlyConnectionError("detach_label", "DELETE")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.DETACH_LABEL, (issue_id, label_id))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.DETACH_LABEL, (issue_id, label_id))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         return cur.rowcount
 
 
@@ -602,7 +750,7 @@ async def list_issue_labels(
 ) -> list[models.Label]:
     """The labels on an issue, by name."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.LIST_ISSUE_LABELS, (issue_id,))
         rows = await cur.fetchall()
     return [models.load_label(r) for r in rows]
@@ -634,12 +782,25 @@ async def add_issue_dependency(
 ) -> int:
     """Record that one issue blocks another. Idempotent (returns 0 when the edge
     exists); an issue blocking itself violates issue_dependencies_no_self_dependency.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - IssueDependenciesBlockedIssueIDFkeyViolation: foreign key issue_dependencies_blocked_issue_id_fkey on issue_dependencies
+    - IssueDependenciesBlockerIssueIDFkeyViolation: foreign key issue_dependencies_blocker_issue_id_fkey on issue_dependencies
+    - IssueDependenciesCreatedByFkeyViolation: foreign key issue_dependencies_created_by_fkey on issue_dependencies
+    - IssueDependenciesNoSelfDependencyViolation: check issue_dependencies_no_self_dependency on issue_dependencies
+    - IssueDependenciesPkeyViolation: primary key issue_dependencies_pkey on issue_dependencies
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("add_issue_dependency", "INSERT")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.ADD_ISSUE_DEPENDENCY, (blocker_issue_id, blocked_issue_id, created_by))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(
+                q.ADD_ISSUE_DEPENDENCY, (blocker_issue_id, blocked_issue_id, created_by)
+            )
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         return cur.rowcount
 
 
@@ -650,8 +811,12 @@ async def remove_issue_dependency(
     if conn.read_only:
         raise ReadOnlyConnectionError("remove_issue_dependency", "DELETE")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.REMOVE_ISSUE_DEPENDENCY, (blocker_issue_id, blocked_issue_id))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.REMOVE_ISSUE_DEPENDENCY, (blocker_issue_id, blocked_issue_id))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         return cur.rowcount
 
 
@@ -660,7 +825,7 @@ async def list_issues_blocked_by(
 ) -> list[models.Issue]:
     """The issues that this issue blocks."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.LIST_ISSUES_BLOCKED_BY, (blocker_issue_id,))
         rows = await cur.fetchall()
     return [models.load_issue(r) for r in rows]
@@ -688,7 +853,7 @@ async def list_issue_blockers(
 ) -> list[models.Issue]:
     """The issues that block this issue (what must be done first)."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.LIST_ISSUE_BLOCKERS, (blocked_issue_id,))
         rows = await cur.fetchall()
     return [models.load_issue(r) for r in rows]
@@ -717,12 +882,24 @@ async def add_subtask(
     """Make an issue a subtask of another, appended after the parent's existing
     subtasks. Adding the same pair again returns the existing row; a child that
     already has another parent violates subtasks_one_parent.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - SubtasksChildIssueIDFkeyViolation: foreign key subtasks_child_issue_id_fkey on subtasks
+    - SubtasksNotOwnParentViolation: check subtasks_not_own_parent on subtasks
+    - SubtasksOneParentViolation: unique subtasks_one_parent on subtasks
+    - SubtasksParentIssueIDFkeyViolation: foreign key subtasks_parent_issue_id_fkey on subtasks
+    - SubtasksPkeyViolation: primary key subtasks_pkey on subtasks
+    - SubtasksPositionNonNegativeViolation: check subtasks_position_non_negative on subtasks
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("add_subtask", "INSERT")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.ADD_SUBTASK, (parent_issue_id, child_issue_id))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.ADD_SUBTASK, (parent_issue_id, child_issue_id))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     return None if r is None else models.load_subtask(r)
 
@@ -734,8 +911,12 @@ async def remove_subtask(
     if conn.read_only:
         raise ReadOnlyConnectionError("remove_subtask", "DELETE")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.REMOVE_SUBTASK, (parent_issue_id, child_issue_id))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.REMOVE_SUBTASK, (parent_issue_id, child_issue_id))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         return cur.rowcount
 
 
@@ -744,7 +925,7 @@ async def list_subtasks(
 ) -> list[models.Issue]:
     """The subtasks of an issue, in their order."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.LIST_SUBTASKS, (parent_issue_id,))
         rows = await cur.fetchall()
     return [models.load_issue(r) for r in rows]
@@ -772,7 +953,7 @@ async def get_parent_issue(
 ) -> models.Issue | None:
     """The parent of a subtask, if it has one."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.GET_PARENT_ISSUE, (child_issue_id,))
         r = await cur.fetchone()
     return None if r is None else models.load_issue(r)
@@ -783,12 +964,23 @@ async def pin_issue(
 ) -> models.PinnedIssue | None:
     """Pin an issue at the end of its repository's pinned list. Pinning a pinned issue
     returns its existing row unchanged; NULL when the issue does not exist.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - PinnedIssuesIssueFkeyViolation: foreign key pinned_issues_issue_fkey on pinned_issues
+    - PinnedIssuesPinnedByFkeyViolation: foreign key pinned_issues_pinned_by_fkey on pinned_issues
+    - PinnedIssuesPkeyViolation: primary key pinned_issues_pkey on pinned_issues
+    - PinnedIssuesPositionNonNegativeViolation: check pinned_issues_position_non_negative on pinned_issues
+    - PinnedIssuesRepositoryPositionKeyViolation: unique pinned_issues_repository_position_key on pinned_issues
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("pin_issue", "INSERT")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.PIN_ISSUE, (pinned_by, issue_id))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.PIN_ISSUE, (pinned_by, issue_id))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     return None if r is None else models.load_pinned_issue(r)
 
@@ -798,8 +990,12 @@ async def unpin_issue(conn: psycopg.AsyncConnection[Any], *, issue_id: int) -> i
     if conn.read_only:
         raise ReadOnlyConnectionError("unpin_issue", "DELETE")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.UNPIN_ISSUE, (issue_id,))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.UNPIN_ISSUE, (issue_id,))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         return cur.rowcount
 
 
@@ -810,12 +1006,20 @@ async def move_pinned_issue(
     repository's pins 0..n-1 in one statement (the unique position constraint is
     checked at statement end). Returns the pins in their new order; empty when the
     issue is not pinned.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - PinnedIssuesPositionNonNegativeViolation: check pinned_issues_position_non_negative on pinned_issues
+    - PinnedIssuesRepositoryPositionKeyViolation: unique pinned_issues_repository_position_key on pinned_issues
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("move_pinned_issue", "a data-modifying WITH (UPDATE)")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.MOVE_PINNED_ISSUE, (issue_id, position))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.MOVE_PINNED_ISSUE, (issue_id, position))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         rows = await cur.fetchall()
     return [models.load_pinned_issue(r) for r in rows]
 
@@ -825,7 +1029,7 @@ async def list_pinned_issues(
 ) -> list[models.Issue]:
     """A repository's pinned issues in display order."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.LIST_PINNED_ISSUES, (repository_id,))
         rows = await cur.fetchall()
     return [models.load_issue(r) for r in rows]
@@ -856,12 +1060,26 @@ async def create_mention(
     mentioned_user_id: int,
     mentioned_by: int | None = None,
 ) -> models.Mention:
-    """Record an @-mention of a user in an issue body (comment_id NULL) or a comment."""
+    """Record an @-mention of a user in an issue body (comment_id NULL) or a comment.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - MentionsCommentIDFkeyViolation: foreign key mentions_comment_id_fkey on mentions
+    - MentionsIssueIDFkeyViolation: foreign key mentions_issue_id_fkey on mentions
+    - MentionsMentionedByFkeyViolation: foreign key mentions_mentioned_by_fkey on mentions
+    - MentionsMentionedUserIDFkeyViolation: foreign key mentions_mentioned_user_id_fkey on mentions
+    - MentionsPkeyViolation: primary key mentions_pkey on mentions
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("create_mention", "INSERT")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.CREATE_MENTION, (issue_id, comment_id, mentioned_user_id, mentioned_by))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(
+                q.CREATE_MENTION, (issue_id, comment_id, mentioned_user_id, mentioned_by)
+            )
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("create_mention")
@@ -881,7 +1099,7 @@ async def list_mentions_for_user(
     Keyset: pass the created_at and id of the last mention of the previous page.
     """
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(
             q.LIST_MENTIONS_FOR_USER, (mentioned_user_id, before_created_at, before_id, page_size)
         )
@@ -924,12 +1142,26 @@ async def add_reaction(
 ) -> int:
     """React with an emoji on exactly one of an issue or a comment. Idempotent: returns
     1 when added, 0 when the user had already reacted so.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - ReactionsCommentIDFkeyViolation: foreign key reactions_comment_id_fkey on reactions
+    - ReactionsCommentUserEmojiKeyViolation: unique reactions_comment_user_emoji_key on reactions
+    - ReactionsEmojiLengthViolation: check reactions_emoji_length on reactions
+    - ReactionsIssueIDFkeyViolation: foreign key reactions_issue_id_fkey on reactions
+    - ReactionsIssueUserEmojiKeyViolation: unique reactions_issue_user_emoji_key on reactions
+    - ReactionsOneTargetViolation: check reactions_one_target on reactions
+    - ReactionsPkeyViolation: primary key reactions_pkey on reactions
+    - ReactionsUserIDFkeyViolation: foreign key reactions_user_id_fkey on reactions
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("add_reaction", "INSERT")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.ADD_REACTION, (user_id, issue_id, comment_id, emoji))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.ADD_REACTION, (user_id, issue_id, comment_id, emoji))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         return cur.rowcount
 
 
@@ -945,8 +1177,12 @@ async def remove_reaction(
     if conn.read_only:
         raise ReadOnlyConnectionError("remove_reaction", "DELETE")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.REMOVE_REACTION, (user_id, emoji, issue_id, comment_id))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.REMOVE_REACTION, (user_id, emoji, issue_id, comment_id))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         return cur.rowcount
 
 
@@ -955,7 +1191,7 @@ async def count_issue_reactions(
 ) -> list[q.CountIssueReactionsRow]:
     """Reaction counts on an issue, grouped by emoji, most used first."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.COUNT_ISSUE_REACTIONS, (issue_id,))
         rows = await cur.fetchall()
     return [q.CountIssueReactionsRow(*r) for r in rows]
@@ -983,7 +1219,7 @@ async def count_comment_reactions(
 ) -> list[q.CountCommentReactionsRow]:
     """Reaction counts on a comment, grouped by emoji, most used first."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.COUNT_COMMENT_REACTIONS, (comment_id,))
         rows = await cur.fetchall()
     return [q.CountCommentReactionsRow(*r) for r in rows]
@@ -1014,12 +1250,24 @@ async def create_issue_event(
     event_type: enums.IssueEventType,
     payload: JsonInput,
 ) -> models.IssueEvent:
-    """Append an event to an issue's history."""
+    """Append an event to an issue's history.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - IssueEventsActorIDFkeyViolation: foreign key issue_events_actor_id_fkey on issue_events
+    - IssueEventsIssueIDFkeyViolation: foreign key issue_events_issue_id_fkey on issue_events
+    - IssueEventsPkeyViolation: primary key issue_events_pkey on issue_events
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("create_issue_event", "INSERT")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.CREATE_ISSUE_EVENT, (issue_id, actor_id, event_type, Jsonb(payload)))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(
+                q.CREATE_ISSUE_EVENT, (issue_id, actor_id, event_type, Jsonb(payload))
+            )
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("create_issue_event")
@@ -1039,7 +1287,7 @@ async def list_issue_events(
     id of the last event of the previous page.
     """
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.LIST_ISSUE_EVENTS, (issue_id, after_created_at, after_id, page_size))
         rows = await cur.fetchall()
     return [models.load_issue_event(r) for r in rows]

@@ -8,12 +8,13 @@ from collections.abc import AsyncGenerator
 from typing import Any, Final
 
 import psycopg
-from psycopg.rows import tuple_row
 from psycopg.types.json import Jsonb
 
 from plue_queries import enums, models
 from plue_queries import landing as q
+from plue_queries._cursors import new_async_cursor
 from plue_queries._streams import AsyncServerStream
+from plue_queries.errors import raise_named
 from plue_queries.types import JsonInput, NoRowError, ReadOnlyConnectionError
 
 # Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
@@ -52,23 +53,39 @@ async def submit_landing_request(
 ) -> models.LandingQueue:
     """Submit a change (and the stack below it) for landing. A change has at most one
     open request per repository (UniqueViolation otherwise).
+
+    Raises, from plue_queries.errors, on a violation of:
+    - LandingQueueAuthorIDFkeyViolation: foreign key landing_queue_author_id_fkey on landing_queue
+    - LandingQueueChangeIDFormatViolation: check landing_queue_change_id_format on landing_queue
+    - LandingQueueLandedAtMatchesStatusViolation: check landing_queue_landed_at_matches_status on landing_queue
+    - LandingQueueLandedByFkeyViolation: foreign key landing_queue_landed_by_fkey on landing_queue
+    - LandingQueueLandedCommitIDFormatViolation: check landing_queue_landed_commit_id_format on landing_queue
+    - LandingQueueOpenChangeKeyViolation: unique landing_queue_open_change_key on landing_queue
+    - LandingQueuePkeyViolation: primary key landing_queue_pkey on landing_queue
+    - LandingQueueRepositoryIDFkeyViolation: foreign key landing_queue_repository_id_fkey on landing_queue
+    - LandingQueueTargetBookmarkNotEmptyViolation: check landing_queue_target_bookmark_not_empty on landing_queue
+    - LandingQueueTitleNotEmptyViolation: check landing_queue_title_not_empty on landing_queue
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("submit_landing_request", "INSERT")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(
-            q.SUBMIT_LANDING_REQUEST,
-            (
-                repository_id,
-                change_id,
-                title,
-                description,
-                author_id,
-                target_bookmark,
-                stack_change_ids,
-            ),
-        )
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(
+                q.SUBMIT_LANDING_REQUEST,
+                (
+                    repository_id,
+                    change_id,
+                    title,
+                    description,
+                    author_id,
+                    target_bookmark,
+                    stack_change_ids,
+                ),
+            )
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("submit_landing_request")
@@ -81,7 +98,7 @@ async def get_landing_request(
 ) -> models.LandingQueue | None:
     """A landing request by id."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.GET_LANDING_REQUEST, (id,))
         r = await cur.fetchone()
     return None if r is None else models.load_landing_queue(r)
@@ -92,7 +109,7 @@ async def get_open_landing_request_for_change(
 ) -> models.LandingQueue | None:
     """The open (not landed, not abandoned) landing request of a change, if any."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.GET_OPEN_LANDING_REQUEST_FOR_CHANGE, (repository_id, change_id))
         r = await cur.fetchone()
     return None if r is None else models.load_landing_queue(r)
@@ -111,7 +128,7 @@ async def list_landing_requests_by_status(
     last row's created_at and id to get the next page.
     """
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(
             q.LIST_LANDING_REQUESTS_BY_STATUS,
             (repository_id, status, before_created_at, before_id, page_size),
@@ -152,7 +169,7 @@ async def count_landing_requests_by_status(
 ) -> list[q.CountLandingRequestsByStatusRow]:
     """Count a repository's landing requests per status (for the queue dashboard)."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.COUNT_LANDING_REQUESTS_BY_STATUS, (repository_id,))
         rows = await cur.fetchall()
     return [
@@ -187,12 +204,19 @@ async def update_landing_request(
 ) -> models.LandingQueue | None:
     """Edit the title, description and stack of an open request (the change was
     rewritten or its stack changed). Returns NULL once landed or abandoned.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - LandingQueueTitleNotEmptyViolation: check landing_queue_title_not_empty on landing_queue
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("update_landing_request", "UPDATE")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.UPDATE_LANDING_REQUEST, (title, description, stack_change_ids, id))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.UPDATE_LANDING_REQUEST, (title, description, stack_change_ids, id))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     return None if r is None else models.load_landing_queue(r)
 
@@ -207,12 +231,20 @@ async def transition_landing_request(
     queued/landing -> conflicted (RecordLandingConflicts) -> queued;
     any open status -> abandoned -> pending (reopen).
     Landing and conflicts have their own queries: they record more than the status.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - LandingQueueLandedAtMatchesStatusViolation: check landing_queue_landed_at_matches_status on landing_queue
+    - LandingQueueOpenChangeKeyViolation: unique landing_queue_open_change_key on landing_queue
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("transition_landing_request", "UPDATE")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.TRANSITION_LANDING_REQUEST, (to_status, id))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.TRANSITION_LANDING_REQUEST, (to_status, id))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     return None if r is None else models.load_landing_queue(r)
 
@@ -223,12 +255,20 @@ async def record_landing_conflicts(
     """Record the conflicts found by a rebase attempt. A queued or landing request
     becomes conflicted; a request still in review just carries the flag. Returns
     NULL for a landed or abandoned request.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - LandingQueueLandedAtMatchesStatusViolation: check landing_queue_landed_at_matches_status on landing_queue
+    - LandingQueueOpenChangeKeyViolation: unique landing_queue_open_change_key on landing_queue
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("record_landing_conflicts", "UPDATE")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.RECORD_LANDING_CONFLICTS, (Jsonb(conflict_info), id))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.RECORD_LANDING_CONFLICTS, (Jsonb(conflict_info), id))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     return None if r is None else models.load_landing_queue(r)
 
@@ -238,12 +278,20 @@ async def clear_landing_conflicts(
 ) -> models.LandingQueue | None:
     """Clear the conflicts of a request once they are resolved; a conflicted request
     goes back to the queue.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - LandingQueueLandedAtMatchesStatusViolation: check landing_queue_landed_at_matches_status on landing_queue
+    - LandingQueueOpenChangeKeyViolation: unique landing_queue_open_change_key on landing_queue
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("clear_landing_conflicts", "UPDATE")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.CLEAR_LANDING_CONFLICTS, (id,))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.CLEAR_LANDING_CONFLICTS, (id,))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     return None if r is None else models.load_landing_queue(r)
 
@@ -257,12 +305,22 @@ async def mark_landing_landed(
 ) -> models.LandingQueue | None:
     """Finish a landing: only a request in status landing becomes landed, with the
     commit it landed as, who landed it and when. Returns NULL otherwise.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - LandingQueueLandedAtMatchesStatusViolation: check landing_queue_landed_at_matches_status on landing_queue
+    - LandingQueueLandedByFkeyViolation: foreign key landing_queue_landed_by_fkey on landing_queue
+    - LandingQueueLandedCommitIDFormatViolation: check landing_queue_landed_commit_id_format on landing_queue
+    - LandingQueueOpenChangeKeyViolation: unique landing_queue_open_change_key on landing_queue
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("mark_landing_landed", "UPDATE")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.MARK_LANDING_LANDED, (landed_commit_id, landed_by, id))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.MARK_LANDING_LANDED, (landed_commit_id, landed_by, id))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     return None if r is None else models.load_landing_queue(r)
 
@@ -274,7 +332,7 @@ async def list_next_landable(
     submission first), without claiming them.
     """
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.LIST_NEXT_LANDABLE, (repository_id, max_count))
         rows = await cur.fetchall()
     return [models.load_landing_queue(r) for r in rows]
@@ -308,12 +366,20 @@ async def claim_next_landable(
     order: each request is handed to exactly one lander even under concurrency
     (ids picked with SKIP LOCKED in a materialized CTE, then updated). Rows come
     back in queue order, which UPDATE ... RETURNING alone does not promise.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - LandingQueueLandedAtMatchesStatusViolation: check landing_queue_landed_at_matches_status on landing_queue
+    - LandingQueueOpenChangeKeyViolation: unique landing_queue_open_change_key on landing_queue
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("claim_next_landable", "a data-modifying WITH (UPDATE)")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.CLAIM_NEXT_LANDABLE, (repository_id, max_count))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.CLAIM_NEXT_LANDABLE, (repository_id, max_count))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         rows = await cur.fetchall()
     return [models.load_landing_queue(r) for r in rows]
 
@@ -323,8 +389,12 @@ async def delete_landing_request(conn: psycopg.AsyncConnection[Any], *, id: int)
     if conn.read_only:
         raise ReadOnlyConnectionError("delete_landing_request", "DELETE")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.DELETE_LANDING_REQUEST, (id,))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.DELETE_LANDING_REQUEST, (id,))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         return cur.rowcount
 
 
@@ -338,12 +408,22 @@ async def upsert_landing_review(
 ) -> models.LandingReview:
     """Record a reviewer's verdict; a reviewer has one review per request, so a second
     verdict replaces the first.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - LandingReviewsLandingIDFkeyViolation: foreign key landing_reviews_landing_id_fkey on landing_reviews
+    - LandingReviewsLandingReviewerKeyViolation: unique landing_reviews_landing_reviewer_key on landing_reviews
+    - LandingReviewsPkeyViolation: primary key landing_reviews_pkey on landing_reviews
+    - LandingReviewsReviewerIDFkeyViolation: foreign key landing_reviews_reviewer_id_fkey on landing_reviews
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("upsert_landing_review", "INSERT")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.UPSERT_LANDING_REVIEW, (landing_id, reviewer_id, state, body))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.UPSERT_LANDING_REVIEW, (landing_id, reviewer_id, state, body))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("upsert_landing_review")
@@ -356,7 +436,7 @@ async def list_landing_reviews(
 ) -> list[models.LandingReview]:
     """The reviews of a landing request, oldest first."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.LIST_LANDING_REVIEWS, (landing_id,))
         rows = await cur.fetchall()
     return [models.load_landing_review(r) for r in rows]
@@ -386,8 +466,12 @@ async def delete_landing_review(
     if conn.read_only:
         raise ReadOnlyConnectionError("delete_landing_review", "DELETE")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.DELETE_LANDING_REVIEW, (landing_id, reviewer_id))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.DELETE_LANDING_REVIEW, (landing_id, reviewer_id))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         return cur.rowcount
 
 
@@ -396,7 +480,7 @@ async def count_landing_approvals(
 ) -> q.CountLandingApprovalsRow:
     """How many reviewers approve and how many request changes (the landing gate)."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.COUNT_LANDING_APPROVALS, (landing_id,))
         r = await cur.fetchone()
     if r is None:
@@ -415,14 +499,29 @@ async def create_landing_line_comment(
     side: enums.DiffSide,
     body: str,
 ) -> models.LandingLineComment:
-    """Comment on one line of a landing request's diff."""
+    """Comment on one line of a landing request's diff.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - LandingLineCommentsAuthorIDFkeyViolation: foreign key landing_line_comments_author_id_fkey on landing_line_comments
+    - LandingLineCommentsBodyNotEmptyViolation: check landing_line_comments_body_not_empty on landing_line_comments
+    - LandingLineCommentsFilePathNotEmptyViolation: check landing_line_comments_file_path_not_empty on landing_line_comments
+    - LandingLineCommentsLandingIDFkeyViolation: foreign key landing_line_comments_landing_id_fkey on landing_line_comments
+    - LandingLineCommentsLinePositiveViolation: check landing_line_comments_line_positive on landing_line_comments
+    - LandingLineCommentsPkeyViolation: primary key landing_line_comments_pkey on landing_line_comments
+    - LandingLineCommentsResolvedAtMatchesViolation: check landing_line_comments_resolved_at_matches on landing_line_comments
+    - LandingLineCommentsResolvedByFkeyViolation: foreign key landing_line_comments_resolved_by_fkey on landing_line_comments
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("create_landing_line_comment", "INSERT")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(
-            q.CREATE_LANDING_LINE_COMMENT, (landing_id, author_id, file_path, line, side, body)
-        )
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(
+                q.CREATE_LANDING_LINE_COMMENT, (landing_id, author_id, file_path, line, side, body)
+            )
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("create_landing_line_comment")
@@ -435,7 +534,7 @@ async def get_landing_line_comment(
 ) -> models.LandingLineComment | None:
     """A line comment by id."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.GET_LANDING_LINE_COMMENT, (id,))
         r = await cur.fetchone()
     return None if r is None else models.load_landing_line_comment(r)
@@ -448,7 +547,7 @@ async def list_landing_line_comments(
     creation.
     """
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.LIST_LANDING_LINE_COMMENTS, (landing_id,))
         rows = await cur.fetchall()
     return [models.load_landing_line_comment(r) for r in rows]
@@ -474,12 +573,20 @@ async def iter_list_landing_line_comments(
 async def update_landing_line_comment(
     conn: psycopg.AsyncConnection[Any], *, body: str, id: int
 ) -> models.LandingLineComment | None:
-    """Edit a line comment's text."""
+    """Edit a line comment's text.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - LandingLineCommentsBodyNotEmptyViolation: check landing_line_comments_body_not_empty on landing_line_comments
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("update_landing_line_comment", "UPDATE")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.UPDATE_LANDING_LINE_COMMENT, (body, id))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.UPDATE_LANDING_LINE_COMMENT, (body, id))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     return None if r is None else models.load_landing_line_comment(r)
 
@@ -487,12 +594,21 @@ async def update_landing_line_comment(
 async def resolve_landing_line_comment(
     conn: psycopg.AsyncConnection[Any], *, resolved_by: int | None = None, id: int
 ) -> models.LandingLineComment | None:
-    """Mark a line comment resolved, by whom and when; NULL if it already was."""
+    """Mark a line comment resolved, by whom and when; NULL if it already was.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - LandingLineCommentsResolvedAtMatchesViolation: check landing_line_comments_resolved_at_matches on landing_line_comments
+    - LandingLineCommentsResolvedByFkeyViolation: foreign key landing_line_comments_resolved_by_fkey on landing_line_comments
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("resolve_landing_line_comment", "UPDATE")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.RESOLVE_LANDING_LINE_COMMENT, (resolved_by, id))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.RESOLVE_LANDING_LINE_COMMENT, (resolved_by, id))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     return None if r is None else models.load_landing_line_comment(r)
 
@@ -500,12 +616,21 @@ async def resolve_landing_line_comment(
 async def unresolve_landing_line_comment(
     conn: psycopg.AsyncConnection[Any], *, id: int
 ) -> models.LandingLineComment | None:
-    """Reopen a resolved line comment; NULL if it was not resolved."""
+    """Reopen a resolved line comment; NULL if it was not resolved.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - LandingLineCommentsResolvedAtMatchesViolation: check landing_line_comments_resolved_at_matches on landing_line_comments
+    - LandingLineCommentsResolvedByFkeyViolation: foreign key landing_line_comments_resolved_by_fkey on landing_line_comments
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("unresolve_landing_line_comment", "UPDATE")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.UNRESOLVE_LANDING_LINE_COMMENT, (id,))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.UNRESOLVE_LANDING_LINE_COMMENT, (id,))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     return None if r is None else models.load_landing_line_comment(r)
 
@@ -515,7 +640,7 @@ async def count_unresolved_landing_line_comments(
 ) -> int:
     """How many line comments of a request are still unresolved (blocks landing)."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.COUNT_UNRESOLVED_LANDING_LINE_COMMENTS, (landing_id,))
         r = await cur.fetchone()
     if r is None:
@@ -529,6 +654,10 @@ async def delete_landing_line_comment(conn: psycopg.AsyncConnection[Any], *, id:
     if conn.read_only:
         raise ReadOnlyConnectionError("delete_landing_line_comment", "DELETE")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.DELETE_LANDING_LINE_COMMENT, (id,))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.DELETE_LANDING_LINE_COMMENT, (id,))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         return cur.rowcount

@@ -8,11 +8,12 @@ from collections.abc import AsyncGenerator
 from typing import Any, Final
 
 import psycopg
-from psycopg.rows import tuple_row
 
 from plue_queries import llm_usage as q
 from plue_queries import models
+from plue_queries._cursors import new_async_cursor
 from plue_queries._streams import AsyncServerStream
+from plue_queries.errors import raise_named
 from plue_queries.types import NoRowError, ReadOnlyConnectionError
 
 # Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
@@ -41,24 +42,39 @@ async def record_llm_usage(
     output_tokens: int,
     cost_micro_usd: int,
 ) -> models.LlmUsage:
-    """Record one LLM call's usage and cost, linked to the session or run it served."""
+    """Record one LLM call's usage and cost, linked to the session or run it served.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - LlmUsageCostNonNegativeViolation: check llm_usage_cost_non_negative on llm_usage
+    - LlmUsageInputTokensNonNegativeViolation: check llm_usage_input_tokens_non_negative on llm_usage
+    - LlmUsageModelNotEmptyViolation: check llm_usage_model_not_empty on llm_usage
+    - LlmUsageOutputTokensNonNegativeViolation: check llm_usage_output_tokens_non_negative on llm_usage
+    - LlmUsagePkeyViolation: primary key llm_usage_pkey on llm_usage
+    - LlmUsageSessionIDFkeyViolation: foreign key llm_usage_session_id_fkey on llm_usage
+    - LlmUsageUserIDFkeyViolation: foreign key llm_usage_user_id_fkey on llm_usage
+    - LlmUsageWorkflowRunIDFkeyViolation: foreign key llm_usage_workflow_run_id_fkey on llm_usage
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("record_llm_usage", "INSERT")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(
-            q.RECORD_LLM_USAGE,
-            (
-                user_id,
-                session_id,
-                workflow_run_id,
-                provider,
-                model,
-                input_tokens,
-                output_tokens,
-                cost_micro_usd,
-            ),
-        )
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(
+                q.RECORD_LLM_USAGE,
+                (
+                    user_id,
+                    session_id,
+                    workflow_run_id,
+                    provider,
+                    model,
+                    input_tokens,
+                    output_tokens,
+                    cost_micro_usd,
+                ),
+            )
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("record_llm_usage")
@@ -71,7 +87,7 @@ async def llm_usage_by_model(
 ) -> list[q.LlmUsageByModelRow]:
     """Calls, tokens and cost per model over [since, until), biggest spender first."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.LLM_USAGE_BY_MODEL, (since, until))
         rows = await cur.fetchall()
     return [q.LlmUsageByModelRow(*r) for r in rows]
@@ -107,7 +123,7 @@ async def llm_usage_by_day(
 ) -> list[q.LlmUsageByDayRow]:
     """Calls, tokens and cost per UTC day over [since, until), optionally of one model."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.LLM_USAGE_BY_DAY, (since, until, model))
         rows = await cur.fetchall()
     return [q.LlmUsageByDayRow(*r) for r in rows]
@@ -140,7 +156,7 @@ async def llm_usage_for_session(
 ) -> q.LlmUsageForSessionRow:
     """Calls, tokens and cost of one agent session (zeros when it made no calls)."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.LLM_USAGE_FOR_SESSION, (session_id,))
         r = await cur.fetchone()
     if r is None:
@@ -154,7 +170,7 @@ async def user_llm_cost_since(
 ) -> int:
     """A user's spend since a moment, for budget checks before the next call."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.USER_LLM_COST_SINCE, (user_id, since))
         r = await cur.fetchone()
     if r is None:
@@ -170,6 +186,10 @@ async def delete_llm_usage_before(
     if conn.read_only:
         raise ReadOnlyConnectionError("delete_llm_usage_before", "DELETE")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.DELETE_LLM_USAGE_BEFORE, (before,))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.DELETE_LLM_USAGE_BEFORE, (before,))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         return cur.rowcount

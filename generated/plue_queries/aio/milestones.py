@@ -8,11 +8,12 @@ from collections.abc import AsyncGenerator
 from typing import Any, Final
 
 import psycopg
-from psycopg.rows import tuple_row
 
 from plue_queries import enums, models
 from plue_queries import milestones as q
+from plue_queries._cursors import new_async_cursor
 from plue_queries._streams import AsyncServerStream
+from plue_queries.errors import raise_named
 from plue_queries.types import NoRowError, ReadOnlyConnectionError
 
 # Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
@@ -35,12 +36,25 @@ async def create_milestone(
     description: str,
     due_date: datetime.date | None = None,
 ) -> models.Milestone:
-    """Create a milestone in a repository."""
+    """Create a milestone in a repository.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - MilestonesClosedAtMatchesStateViolation: check milestones_closed_at_matches_state on milestones
+    - MilestonesIDRepositoryKeyViolation: unique milestones_id_repository_key on milestones
+    - MilestonesPkeyViolation: primary key milestones_pkey on milestones
+    - MilestonesRepositoryIDFkeyViolation: foreign key milestones_repository_id_fkey on milestones
+    - MilestonesRepositoryTitleKeyViolation: unique milestones_repository_title_key on milestones
+    - MilestonesTitleNotEmptyViolation: check milestones_title_not_empty on milestones
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("create_milestone", "INSERT")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.CREATE_MILESTONE, (repository_id, title, description, due_date))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.CREATE_MILESTONE, (repository_id, title, description, due_date))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("create_milestone")
@@ -51,7 +65,7 @@ async def create_milestone(
 async def get_milestone(conn: psycopg.AsyncConnection[Any], *, id: int) -> models.Milestone | None:
     """Fetch a milestone by id."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.GET_MILESTONE, (id,))
         r = await cur.fetchone()
     return None if r is None else models.load_milestone(r)
@@ -62,7 +76,7 @@ async def get_milestone_by_title(
 ) -> models.Milestone | None:
     """Fetch a milestone by its title within a repository."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.GET_MILESTONE_BY_TITLE, (repository_id, title))
         r = await cur.fetchone()
     return None if r is None else models.load_milestone(r)
@@ -83,7 +97,7 @@ async def list_milestones_with_counts(
     starts from the beginning.
     """
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(
             q.LIST_MILESTONES_WITH_COUNTS,
             (repository_id, state, after_id, after_due_date, page_size),
@@ -156,12 +170,20 @@ async def update_milestone(
 ) -> models.Milestone | None:
     """Change a milestone's title, description or due date; a NULL title or description
     keeps the current value, while due_date is always set (NULL clears it).
+
+    Raises, from plue_queries.errors, on a violation of:
+    - MilestonesRepositoryTitleKeyViolation: unique milestones_repository_title_key on milestones
+    - MilestonesTitleNotEmptyViolation: check milestones_title_not_empty on milestones
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("update_milestone", "UPDATE")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.UPDATE_MILESTONE, (title, description, due_date, id))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.UPDATE_MILESTONE, (title, description, due_date, id))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     return None if r is None else models.load_milestone(r)
 
@@ -169,12 +191,20 @@ async def update_milestone(
 async def close_milestone(
     conn: psycopg.AsyncConnection[Any], *, id: int
 ) -> models.Milestone | None:
-    """Close a milestone. Closing a closed milestone keeps its original closed_at."""
+    """Close a milestone. Closing a closed milestone keeps its original closed_at.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - MilestonesClosedAtMatchesStateViolation: check milestones_closed_at_matches_state on milestones
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("close_milestone", "UPDATE")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.CLOSE_MILESTONE, (id,))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.CLOSE_MILESTONE, (id,))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     return None if r is None else models.load_milestone(r)
 
@@ -182,12 +212,20 @@ async def close_milestone(
 async def reopen_milestone(
     conn: psycopg.AsyncConnection[Any], *, id: int
 ) -> models.Milestone | None:
-    """Reopen a milestone, clearing closed_at."""
+    """Reopen a milestone, clearing closed_at.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - MilestonesClosedAtMatchesStateViolation: check milestones_closed_at_matches_state on milestones
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("reopen_milestone", "UPDATE")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.REOPEN_MILESTONE, (id,))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.REOPEN_MILESTONE, (id,))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     return None if r is None else models.load_milestone(r)
 
@@ -197,6 +235,10 @@ async def delete_milestone(conn: psycopg.AsyncConnection[Any], *, id: int) -> in
     if conn.read_only:
         raise ReadOnlyConnectionError("delete_milestone", "DELETE")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.DELETE_MILESTONE, (id,))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.DELETE_MILESTONE, (id,))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         return cur.rowcount

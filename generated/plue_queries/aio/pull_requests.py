@@ -8,12 +8,13 @@ from collections.abc import AsyncGenerator
 from typing import Any, Final
 
 import psycopg
-from psycopg.rows import tuple_row
 from psycopg.types.json import Jsonb
 
 from plue_queries import enums, models
 from plue_queries import pull_requests as q
+from plue_queries._cursors import new_async_cursor
 from plue_queries._streams import AsyncServerStream
+from plue_queries.errors import raise_named
 from plue_queries.types import JsonInput, NoRowError, ReadOnlyConnectionError
 
 # Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
@@ -58,23 +59,44 @@ async def create_pull_request(
 ) -> models.PullRequest:
     """Open a pull request; its number comes from the base repository's shared
     issue/PR counter, so numbers never collide under concurrency.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - PullRequestsAdditionsNonNegativeViolation: check pull_requests_additions_non_negative on pull_requests
+    - PullRequestsAuthorIDFkeyViolation: foreign key pull_requests_author_id_fkey on pull_requests
+    - PullRequestsBaseBranchNotEmptyViolation: check pull_requests_base_branch_not_empty on pull_requests
+    - PullRequestsBaseNumberKeyViolation: unique pull_requests_base_number_key on pull_requests
+    - PullRequestsBaseRepositoryIDFkeyViolation: foreign key pull_requests_base_repository_id_fkey on pull_requests
+    - PullRequestsChangedFilesNonNegativeViolation: check pull_requests_changed_files_non_negative on pull_requests
+    - PullRequestsDeletionsNonNegativeViolation: check pull_requests_deletions_non_negative on pull_requests
+    - PullRequestsHeadBranchNotEmptyViolation: check pull_requests_head_branch_not_empty on pull_requests
+    - PullRequestsHeadRepositoryIDFkeyViolation: foreign key pull_requests_head_repository_id_fkey on pull_requests
+    - PullRequestsMergedAtMatchesStateViolation: check pull_requests_merged_at_matches_state on pull_requests
+    - PullRequestsMergedByFkeyViolation: foreign key pull_requests_merged_by_fkey on pull_requests
+    - PullRequestsMergedCommitIDFormatViolation: check pull_requests_merged_commit_id_format on pull_requests
+    - PullRequestsPkeyViolation: primary key pull_requests_pkey on pull_requests
+    - PullRequestsPrNumberPositiveViolation: check pull_requests_pr_number_positive on pull_requests
+    - PullRequestsTitleNotEmptyViolation: check pull_requests_title_not_empty on pull_requests
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("create_pull_request", "INSERT")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(
-            q.CREATE_PULL_REQUEST,
-            (
-                base_repository_id,
-                title,
-                body,
-                author_id,
-                head_repository_id,
-                head_branch,
-                base_branch,
-            ),
-        )
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(
+                q.CREATE_PULL_REQUEST,
+                (
+                    base_repository_id,
+                    title,
+                    body,
+                    author_id,
+                    head_repository_id,
+                    head_branch,
+                    base_branch,
+                ),
+            )
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("create_pull_request")
@@ -87,7 +109,7 @@ async def get_pull_request(
 ) -> models.PullRequest | None:
     """A pull request by id."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.GET_PULL_REQUEST, (id,))
         r = await cur.fetchone()
     return None if r is None else models.load_pull_request(r)
@@ -98,7 +120,7 @@ async def get_pull_request_by_number(
 ) -> models.PullRequest | None:
     """A pull request by its number in the base repository (what URLs carry)."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.GET_PULL_REQUEST_BY_NUMBER, (base_repository_id, pr_number))
         r = await cur.fetchone()
     return None if r is None else models.load_pull_request(r)
@@ -116,7 +138,7 @@ async def get_open_pull_request_for_branches(
     opening a duplicate).
     """
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(
             q.GET_OPEN_PULL_REQUEST_FOR_BRANCHES,
             (base_repository_id, head_repository_id, head_branch, base_branch),
@@ -138,7 +160,7 @@ async def list_pull_requests_by_state(
     last row's created_at and id to get the next page.
     """
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(
             q.LIST_PULL_REQUESTS_BY_STATE,
             (base_repository_id, state, before_created_at, before_id, page_size),
@@ -179,7 +201,7 @@ async def count_pull_requests_by_state(
 ) -> list[q.CountPullRequestsByStateRow]:
     """How many pull requests a repository has in each state (tab counters)."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.COUNT_PULL_REQUESTS_BY_STATE, (base_repository_id,))
         rows = await cur.fetchall()
     return [q.CountPullRequestsByStateRow(enums.PR_STATE_BY_VALUE[r[0]], r[1]) for r in rows]
@@ -207,12 +229,20 @@ async def update_pull_request(
 ) -> models.PullRequest | None:
     """Edit the title, body and target branch of an open pull request; NULL once it
     is closed or merged.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - PullRequestsBaseBranchNotEmptyViolation: check pull_requests_base_branch_not_empty on pull_requests
+    - PullRequestsTitleNotEmptyViolation: check pull_requests_title_not_empty on pull_requests
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("update_pull_request", "UPDATE")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.UPDATE_PULL_REQUEST, (title, body, base_branch, id))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.UPDATE_PULL_REQUEST, (title, body, base_branch, id))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     return None if r is None else models.load_pull_request(r)
 
@@ -227,15 +257,25 @@ async def update_pull_request_stats(
     merge_base: str | None = None,
     id: int,
 ) -> models.PullRequest | None:
-    """Store the diff statistics and merge base computed for the current head."""
+    """Store the diff statistics and merge base computed for the current head.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - PullRequestsAdditionsNonNegativeViolation: check pull_requests_additions_non_negative on pull_requests
+    - PullRequestsChangedFilesNonNegativeViolation: check pull_requests_changed_files_non_negative on pull_requests
+    - PullRequestsDeletionsNonNegativeViolation: check pull_requests_deletions_non_negative on pull_requests
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("update_pull_request_stats", "UPDATE")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(
-            q.UPDATE_PULL_REQUEST_STATS,
-            (additions, deletions, changed_files, has_conflicts, merge_base, id),
-        )
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(
+                q.UPDATE_PULL_REQUEST_STATS,
+                (additions, deletions, changed_files, has_conflicts, merge_base, id),
+            )
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     return None if r is None else models.load_pull_request(r)
 
@@ -250,12 +290,21 @@ async def merge_pull_request(
 ) -> models.PullRequest | None:
     """Merge an open, conflict-free pull request, recording how, as which commit, by
     whom and when. Returns NULL (and changes nothing) otherwise.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - PullRequestsMergedAtMatchesStateViolation: check pull_requests_merged_at_matches_state on pull_requests
+    - PullRequestsMergedByFkeyViolation: foreign key pull_requests_merged_by_fkey on pull_requests
+    - PullRequestsMergedCommitIDFormatViolation: check pull_requests_merged_commit_id_format on pull_requests
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("merge_pull_request", "UPDATE")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.MERGE_PULL_REQUEST, (merge_style, merged_commit_id, merged_by, id))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.MERGE_PULL_REQUEST, (merge_style, merged_commit_id, merged_by, id))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     return None if r is None else models.load_pull_request(r)
 
@@ -263,12 +312,20 @@ async def merge_pull_request(
 async def close_pull_request(
     conn: psycopg.AsyncConnection[Any], *, id: int
 ) -> models.PullRequest | None:
-    """Close an open pull request without merging; NULL unless it was open."""
+    """Close an open pull request without merging; NULL unless it was open.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - PullRequestsMergedAtMatchesStateViolation: check pull_requests_merged_at_matches_state on pull_requests
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("close_pull_request", "UPDATE")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.CLOSE_PULL_REQUEST, (id,))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.CLOSE_PULL_REQUEST, (id,))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     return None if r is None else models.load_pull_request(r)
 
@@ -276,12 +333,20 @@ async def close_pull_request(
 async def reopen_pull_request(
     conn: psycopg.AsyncConnection[Any], *, id: int
 ) -> models.PullRequest | None:
-    """Reopen a closed (not merged) pull request; NULL otherwise."""
+    """Reopen a closed (not merged) pull request; NULL otherwise.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - PullRequestsMergedAtMatchesStateViolation: check pull_requests_merged_at_matches_state on pull_requests
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("reopen_pull_request", "UPDATE")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.REOPEN_PULL_REQUEST, (id,))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.REOPEN_PULL_REQUEST, (id,))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     return None if r is None else models.load_pull_request(r)
 
@@ -291,8 +356,12 @@ async def delete_pull_request(conn: psycopg.AsyncConnection[Any], *, id: int) ->
     if conn.read_only:
         raise ReadOnlyConnectionError("delete_pull_request", "DELETE")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.DELETE_PULL_REQUEST, (id,))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.DELETE_PULL_REQUEST, (id,))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         return cur.rowcount
 
 
@@ -304,12 +373,22 @@ async def create_review(
     body: str,
     commit_id: str | None = None,
 ) -> models.Review:
-    """Start a review (state pending until submitted) against a head commit."""
+    """Start a review (state pending until submitted) against a head commit.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - ReviewsPkeyViolation: primary key reviews_pkey on reviews
+    - ReviewsPullRequestIDFkeyViolation: foreign key reviews_pull_request_id_fkey on reviews
+    - ReviewsReviewerIDFkeyViolation: foreign key reviews_reviewer_id_fkey on reviews
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("create_review", "INSERT")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.CREATE_REVIEW, (pull_request_id, reviewer_id, body, commit_id))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.CREATE_REVIEW, (pull_request_id, reviewer_id, body, commit_id))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("create_review")
@@ -320,7 +399,7 @@ async def create_review(
 async def get_review(conn: psycopg.AsyncConnection[Any], *, id: int) -> models.Review | None:
     """A review by id."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.GET_REVIEW, (id,))
         r = await cur.fetchone()
     return None if r is None else models.load_review(r)
@@ -331,7 +410,7 @@ async def list_reviews(
 ) -> list[models.Review]:
     """The reviews of a pull request, oldest first."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.LIST_REVIEWS, (pull_request_id,))
         rows = await cur.fetchall()
     return [models.load_review(r) for r in rows]
@@ -361,8 +440,12 @@ async def submit_review(
     if conn.read_only:
         raise ReadOnlyConnectionError("submit_review", "UPDATE")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.SUBMIT_REVIEW, (state, body, id))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.SUBMIT_REVIEW, (state, body, id))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     return None if r is None else models.load_review(r)
 
@@ -374,8 +457,12 @@ async def dismiss_review(conn: psycopg.AsyncConnection[Any], *, id: int) -> mode
     if conn.read_only:
         raise ReadOnlyConnectionError("dismiss_review", "UPDATE")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.DISMISS_REVIEW, (id,))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.DISMISS_REVIEW, (id,))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     return None if r is None else models.load_review(r)
 
@@ -385,7 +472,7 @@ async def count_review_verdicts(
 ) -> q.CountReviewVerdictsRow:
     """How many distinct reviewers currently approve or request changes."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.COUNT_REVIEW_VERDICTS, (pull_request_id,))
         r = await cur.fetchone()
     if r is None:
@@ -399,8 +486,12 @@ async def delete_review(conn: psycopg.AsyncConnection[Any], *, id: int) -> int:
     if conn.read_only:
         raise ReadOnlyConnectionError("delete_review", "DELETE")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.DELETE_REVIEW, (id,))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.DELETE_REVIEW, (id,))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         return cur.rowcount
 
 
@@ -417,15 +508,29 @@ async def create_review_comment(
 ) -> models.ReviewComment | None:
     """Add an inline comment to a review; the pull request is taken from the review,
     so the two can never disagree. NULL if the review does not exist.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - ReviewCommentsAuthorIDFkeyViolation: foreign key review_comments_author_id_fkey on review_comments
+    - ReviewCommentsBodyNotEmptyViolation: check review_comments_body_not_empty on review_comments
+    - ReviewCommentsFilePathNotEmptyViolation: check review_comments_file_path_not_empty on review_comments
+    - ReviewCommentsInReplyToIDFkeyViolation: foreign key review_comments_in_reply_to_id_fkey on review_comments
+    - ReviewCommentsLinePositiveViolation: check review_comments_line_positive on review_comments
+    - ReviewCommentsPkeyViolation: primary key review_comments_pkey on review_comments
+    - ReviewCommentsPullRequestIDFkeyViolation: foreign key review_comments_pull_request_id_fkey on review_comments
+    - ReviewCommentsReviewIDFkeyViolation: foreign key review_comments_review_id_fkey on review_comments
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("create_review_comment", "INSERT")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(
-            q.CREATE_REVIEW_COMMENT,
-            (author_id, file_path, line, side, body, in_reply_to_id, review_id),
-        )
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(
+                q.CREATE_REVIEW_COMMENT,
+                (author_id, file_path, line, side, body, in_reply_to_id, review_id),
+            )
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     return None if r is None else models.load_review_comment(r)
 
@@ -435,7 +540,7 @@ async def get_review_comment(
 ) -> models.ReviewComment | None:
     """A review comment by id."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.GET_REVIEW_COMMENT, (id,))
         r = await cur.fetchone()
     return None if r is None else models.load_review_comment(r)
@@ -448,7 +553,7 @@ async def list_review_comments_by_pull_request(
     creation.
     """
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.LIST_REVIEW_COMMENTS_BY_PULL_REQUEST, (pull_request_id,))
         rows = await cur.fetchall()
     return [models.load_review_comment(r) for r in rows]
@@ -478,7 +583,7 @@ async def list_review_comments_by_review(
 ) -> list[models.ReviewComment]:
     """The comments of one review, in creation order."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.LIST_REVIEW_COMMENTS_BY_REVIEW, (review_id,))
         rows = await cur.fetchall()
     return [models.load_review_comment(r) for r in rows]
@@ -504,12 +609,20 @@ async def iter_list_review_comments_by_review(
 async def update_review_comment(
     conn: psycopg.AsyncConnection[Any], *, body: str, id: int
 ) -> models.ReviewComment | None:
-    """Edit an inline comment's text."""
+    """Edit an inline comment's text.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - ReviewCommentsBodyNotEmptyViolation: check review_comments_body_not_empty on review_comments
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("update_review_comment", "UPDATE")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.UPDATE_REVIEW_COMMENT, (body, id))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.UPDATE_REVIEW_COMMENT, (body, id))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     return None if r is None else models.load_review_comment(r)
 
@@ -521,8 +634,12 @@ async def set_review_comment_resolved(
     if conn.read_only:
         raise ReadOnlyConnectionError("set_review_comment_resolved", "UPDATE")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.SET_REVIEW_COMMENT_RESOLVED, (is_resolved, id))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.SET_REVIEW_COMMENT_RESOLVED, (is_resolved, id))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     return None if r is None else models.load_review_comment(r)
 
@@ -532,8 +649,12 @@ async def delete_review_comment(conn: psycopg.AsyncConnection[Any], *, id: int) 
     if conn.read_only:
         raise ReadOnlyConnectionError("delete_review_comment", "DELETE")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.DELETE_REVIEW_COMMENT, (id,))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.DELETE_REVIEW_COMMENT, (id,))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         return cur.rowcount
 
 
@@ -549,15 +670,28 @@ async def record_conflict(
 ) -> models.Conflict:
     """Record a conflicted file of a change (one row per repository, change and file);
     recording it again refreshes the details and reopens it if it was resolved.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - ConflictsChangeFileKeyViolation: unique conflicts_change_file_key on conflicts
+    - ConflictsChangeIDFormatViolation: check conflicts_change_id_format on conflicts
+    - ConflictsFilePathNotEmptyViolation: check conflicts_file_path_not_empty on conflicts
+    - ConflictsPkeyViolation: primary key conflicts_pkey on conflicts
+    - ConflictsPullRequestIDFkeyViolation: foreign key conflicts_pull_request_id_fkey on conflicts
+    - ConflictsRepositoryIDFkeyViolation: foreign key conflicts_repository_id_fkey on conflicts
+    - ConflictsResolvedByFkeyViolation: foreign key conflicts_resolved_by_fkey on conflicts
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("record_conflict", "INSERT")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(
-            q.RECORD_CONFLICT,
-            (repository_id, pull_request_id, change_id, file_path, kind, Jsonb(details)),
-        )
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(
+                q.RECORD_CONFLICT,
+                (repository_id, pull_request_id, change_id, file_path, kind, Jsonb(details)),
+            )
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("record_conflict")
@@ -570,7 +704,7 @@ async def list_pull_request_conflicts(
 ) -> list[models.Conflict]:
     """The conflicts of a pull request by file; unresolved and resolved alike."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.LIST_PULL_REQUEST_CONFLICTS, (pull_request_id,))
         rows = await cur.fetchall()
     return [models.load_conflict(r) for r in rows]
@@ -606,7 +740,7 @@ async def list_unresolved_conflicts(
 ) -> list[models.Conflict]:
     """One page of a repository's unresolved conflicts, newest first."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(
             q.LIST_UNRESOLVED_CONFLICTS, (repository_id, before_created_at, before_id, page_size)
         )
@@ -642,12 +776,20 @@ async def iter_list_unresolved_conflicts(
 async def resolve_conflict(
     conn: psycopg.AsyncConnection[Any], *, resolved_by: int | None = None, id: int
 ) -> models.Conflict | None:
-    """Mark a conflict resolved, by whom and when; NULL if it already was."""
+    """Mark a conflict resolved, by whom and when; NULL if it already was.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - ConflictsResolvedByFkeyViolation: foreign key conflicts_resolved_by_fkey on conflicts
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("resolve_conflict", "UPDATE")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.RESOLVE_CONFLICT, (resolved_by, id))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.RESOLVE_CONFLICT, (resolved_by, id))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     return None if r is None else models.load_conflict(r)
 
@@ -657,7 +799,7 @@ async def count_unresolved_pull_request_conflicts(
 ) -> int:
     """How many conflicts of a pull request are still unresolved (merge gate)."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.COUNT_UNRESOLVED_PULL_REQUEST_CONFLICTS, (pull_request_id,))
         r = await cur.fetchone()
     if r is None:

@@ -7,9 +7,10 @@ import datetime
 from typing import Any, Final
 
 import psycopg
-from psycopg.rows import tuple_row
 
 from plue_queries import rate_limits as q
+from plue_queries._cursors import new_async_cursor
+from plue_queries.errors import raise_named
 from plue_queries.types import NoRowError, ReadOnlyConnectionError
 
 # Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
@@ -30,12 +31,22 @@ async def hit_rate_limit(
     so a minute, an hour and a day limit on one key count independently. Returns
     the window's new count and start (the window ends at window_start + window_size).
     A window_size that is not positive or has months raises InvalidParameterValue.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - RateLimitsCountPositiveViolation: check rate_limits_count_positive on rate_limits
+    - RateLimitsKeyNotEmptyViolation: check rate_limits_key_not_empty on rate_limits
+    - RateLimitsPkeyViolation: primary key rate_limits_pkey on rate_limits
+    - RateLimitsWindowSizePositiveViolation: check rate_limits_window_size_positive on rate_limits
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("hit_rate_limit", "INSERT")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.HIT_RATE_LIMIT, (key, window_size))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.HIT_RATE_LIMIT, (key, window_size))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("hit_rate_limit")
@@ -50,7 +61,7 @@ async def get_rate_limit_count(
     hits); window_size is checked as in HitRateLimit.
     """
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.GET_RATE_LIMIT_COUNT, (key, window_size))
         r = await cur.fetchone()
     if r is None:
@@ -64,8 +75,12 @@ async def reset_rate_limit(conn: psycopg.AsyncConnection[Any], *, key: str) -> i
     if conn.read_only:
         raise ReadOnlyConnectionError("reset_rate_limit", "DELETE")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.RESET_RATE_LIMIT, (key,))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.RESET_RATE_LIMIT, (key,))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         return cur.rowcount
 
 
@@ -78,6 +93,10 @@ async def delete_expired_rate_limits(conn: psycopg.AsyncConnection[Any]) -> int:
     if conn.read_only:
         raise ReadOnlyConnectionError("delete_expired_rate_limits", "DELETE")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.DELETE_EXPIRED_RATE_LIMITS, ())
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.DELETE_EXPIRED_RATE_LIMITS, ())
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         return cur.rowcount

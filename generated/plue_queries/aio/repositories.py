@@ -8,11 +8,12 @@ from collections.abc import AsyncGenerator
 from typing import Any, Final
 
 import psycopg
-from psycopg.rows import tuple_row
 
 from plue_queries import models
 from plue_queries import repositories as q
+from plue_queries._cursors import new_async_cursor
 from plue_queries._streams import AsyncServerStream
+from plue_queries.errors import raise_named
 from plue_queries.types import NoRowError, ReadOnlyConnectionError
 
 # Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
@@ -56,14 +57,28 @@ async def create_repository(
     default_branch: str,
     topics: list[str],
 ) -> models.Repository:
-    """Create a repository; the name must be unique per owner, case-insensitively."""
+    """Create a repository; the name must be unique per owner, case-insensitively.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - RepositoriesDefaultBranchNotEmptyViolation: check repositories_default_branch_not_empty on repositories
+    - RepositoriesNameFormatViolation: check repositories_name_format on repositories
+    - RepositoriesNextIssueNumberPositiveViolation: check repositories_next_issue_number_positive on repositories
+    - RepositoriesOwnerIDFkeyViolation: foreign key repositories_owner_id_fkey on repositories
+    - RepositoriesOwnerNameLowerKeyViolation: unique repositories_owner_name_lower_key on repositories
+    - RepositoriesPkeyViolation: primary key repositories_pkey on repositories
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("create_repository", "INSERT")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(
-            q.CREATE_REPOSITORY, (owner_id, name, description, is_public, default_branch, topics)
-        )
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(
+                q.CREATE_REPOSITORY,
+                (owner_id, name, description, is_public, default_branch, topics),
+            )
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("create_repository")
@@ -76,7 +91,7 @@ async def get_repository_by_id(
 ) -> models.Repository | None:
     """The repository with this id."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.GET_REPOSITORY_BY_ID, (id,))
         r = await cur.fetchone()
     return None if r is None else models.load_repository(r)
@@ -87,7 +102,7 @@ async def get_repository_by_owner_and_name(
 ) -> models.Repository | None:
     """Resolve an "owner/name" URL, both parts case-insensitively."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.GET_REPOSITORY_BY_OWNER_AND_NAME, (owner_username, name))
         r = await cur.fetchone()
     return None if r is None else models.load_repository(r)
@@ -107,7 +122,7 @@ async def list_repositories_by_owner(
     include_private (the owner looking at their own list).
     """
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(
             q.LIST_REPOSITORIES_BY_OWNER,
             (owner_id, include_private, before_created_at, before_id, page_size),
@@ -152,7 +167,7 @@ async def list_public_repositories(
 ) -> list[models.Repository]:
     """The public catalogue, newest first, by keyset (backed by idx_repositories_public)."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.LIST_PUBLIC_REPOSITORIES, (before_created_at, before_id, page_size))
         rows = await cur.fetchall()
     return [models.load_repository(r) for r in rows]
@@ -190,7 +205,7 @@ async def list_public_repositories_by_topic(
 ) -> list[models.Repository]:
     """Public repositories tagged with a topic, newest first, by keyset."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(
             q.LIST_PUBLIC_REPOSITORIES_BY_TOPIC, (topic, before_created_at, before_id, page_size)
         )
@@ -232,14 +247,22 @@ async def update_repository(
     default_branch: str,
     id: int,
 ) -> models.Repository | None:
-    """Replace the settings a repository admin can edit."""
+    """Replace the settings a repository admin can edit.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - RepositoriesDefaultBranchNotEmptyViolation: check repositories_default_branch_not_empty on repositories
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("update_repository", "UPDATE")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(
-            q.UPDATE_REPOSITORY, (description, is_public, is_archived, default_branch, id)
-        )
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(
+                q.UPDATE_REPOSITORY, (description, is_public, is_archived, default_branch, id)
+            )
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     return None if r is None else models.load_repository(r)
 
@@ -247,12 +270,21 @@ async def update_repository(
 async def rename_repository(
     conn: psycopg.AsyncConnection[Any], *, name: str, id: int
 ) -> models.Repository | None:
-    """Rename a repository (unique per owner, case-insensitively)."""
+    """Rename a repository (unique per owner, case-insensitively).
+
+    Raises, from plue_queries.errors, on a violation of:
+    - RepositoriesNameFormatViolation: check repositories_name_format on repositories
+    - RepositoriesOwnerNameLowerKeyViolation: unique repositories_owner_name_lower_key on repositories
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("rename_repository", "UPDATE")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.RENAME_REPOSITORY, (name, id))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.RENAME_REPOSITORY, (name, id))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     return None if r is None else models.load_repository(r)
 
@@ -266,19 +298,31 @@ async def set_repository_topics(
     if conn.read_only:
         raise ReadOnlyConnectionError("set_repository_topics", "UPDATE")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.SET_REPOSITORY_TOPICS, (topics, id))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.SET_REPOSITORY_TOPICS, (topics, id))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     return None if r is None else models.load_repository(r)
 
 
 async def delete_repository(conn: psycopg.AsyncConnection[Any], *, id: int) -> int:
-    """Delete a repository and everything it owns (issues, branches, runs...)."""
+    """Delete a repository and everything it owns (issues, branches, runs...).
+
+    Raises, from plue_queries.errors, on a violation of:
+    - RunnerPoolClaimOnlyWhenBusyViolation: check runner_pool_claim_only_when_busy on runner_pool
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("delete_repository", "DELETE")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.DELETE_REPOSITORY, (id,))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.DELETE_REPOSITORY, (id,))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         return cur.rowcount
 
 
@@ -290,12 +334,25 @@ async def upsert_branch(
     commit_id: str,
     pusher_id: int | None = None,
 ) -> models.Branch:
-    """Record where a branch points after a push (creates it on first push)."""
+    """Record where a branch points after a push (creates it on first push).
+
+    Raises, from plue_queries.errors, on a violation of:
+    - BranchesCommitIDFormatViolation: check branches_commit_id_format on branches
+    - BranchesNameNotEmptyViolation: check branches_name_not_empty on branches
+    - BranchesPkeyViolation: primary key branches_pkey on branches
+    - BranchesPusherIDFkeyViolation: foreign key branches_pusher_id_fkey on branches
+    - BranchesRepositoryIDFkeyViolation: foreign key branches_repository_id_fkey on branches
+    - BranchesRepositoryNameKeyViolation: unique branches_repository_name_key on branches
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("upsert_branch", "INSERT")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.UPSERT_BRANCH, (repository_id, name, commit_id, pusher_id))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.UPSERT_BRANCH, (repository_id, name, commit_id, pusher_id))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("upsert_branch")
@@ -308,7 +365,7 @@ async def get_branch(
 ) -> models.Branch | None:
     """A branch of a repository by exact name."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.GET_BRANCH, (repository_id, name))
         r = await cur.fetchone()
     return None if r is None else models.load_branch(r)
@@ -325,7 +382,7 @@ async def list_branches(
     the first page).
     """
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.LIST_BRANCHES, (repository_id, after_name, page_size))
         rows = await cur.fetchall()
     return [models.load_branch(r) for r in rows]
@@ -360,8 +417,12 @@ async def delete_branch(
     if conn.read_only:
         raise ReadOnlyConnectionError("delete_branch", "DELETE")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.DELETE_BRANCH, (repository_id, name))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.DELETE_BRANCH, (repository_id, name))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         return cur.rowcount
 
 
@@ -376,12 +437,27 @@ async def rename_branch(
     """Rename a branch in one statement: move the branch, move the repository's
     default branch if it was this one, and record the rename so old links resolve.
     None when there is no branch from_name; UniqueViolation when to_name exists.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - BranchesNameNotEmptyViolation: check branches_name_not_empty on branches
+    - BranchesRepositoryNameKeyViolation: unique branches_repository_name_key on branches
+    - RenamedBranchesFromNameNotEmptyViolation: check renamed_branches_from_name_not_empty on renamed_branches
+    - RenamedBranchesNamesDifferViolation: check renamed_branches_names_differ on renamed_branches
+    - RenamedBranchesPkeyViolation: primary key renamed_branches_pkey on renamed_branches
+    - RenamedBranchesRenamedByFkeyViolation: foreign key renamed_branches_renamed_by_fkey on renamed_branches
+    - RenamedBranchesRepositoryIDFkeyViolation: foreign key renamed_branches_repository_id_fkey on renamed_branches
+    - RenamedBranchesToNameNotEmptyViolation: check renamed_branches_to_name_not_empty on renamed_branches
+    - RepositoriesDefaultBranchNotEmptyViolation: check repositories_default_branch_not_empty on repositories
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("rename_branch", "INSERT")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.RENAME_BRANCH, (from_name, to_name, renamed_by, repository_id))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.RENAME_BRANCH, (from_name, to_name, renamed_by, repository_id))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     return None if r is None else models.load_renamed_branch(r)
 
@@ -395,7 +471,7 @@ async def resolve_branch_name(
     name itself when it was never renamed.
     """
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.RESOLVE_BRANCH_NAME, (name, repository_id))
         r = await cur.fetchone()
     return None if r is None else r[0]
@@ -406,7 +482,7 @@ async def list_renamed_branches(
 ) -> list[models.RenamedBranch]:
     """Renames of a repository's branches, newest first."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.LIST_RENAMED_BRANCHES, (repository_id,))
         rows = await cur.fetchall()
     return [models.load_renamed_branch(r) for r in rows]
@@ -437,12 +513,25 @@ async def upsert_bookmark(
     change_id: str,
     commit_id: str | None = None,
 ) -> models.Bookmark:
-    """Point a Jujutsu bookmark at a change (creates or moves it)."""
+    """Point a Jujutsu bookmark at a change (creates or moves it).
+
+    Raises, from plue_queries.errors, on a violation of:
+    - BookmarksChangeIDFormatViolation: check bookmarks_change_id_format on bookmarks
+    - BookmarksCommitIDFormatViolation: check bookmarks_commit_id_format on bookmarks
+    - BookmarksNameNotEmptyViolation: check bookmarks_name_not_empty on bookmarks
+    - BookmarksPkeyViolation: primary key bookmarks_pkey on bookmarks
+    - BookmarksRepositoryIDFkeyViolation: foreign key bookmarks_repository_id_fkey on bookmarks
+    - BookmarksRepositoryNameKeyViolation: unique bookmarks_repository_name_key on bookmarks
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("upsert_bookmark", "INSERT")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.UPSERT_BOOKMARK, (repository_id, name, change_id, commit_id))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.UPSERT_BOOKMARK, (repository_id, name, change_id, commit_id))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("upsert_bookmark")
@@ -455,7 +544,7 @@ async def get_bookmark(
 ) -> models.Bookmark | None:
     """A bookmark of a repository by exact name."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.GET_BOOKMARK, (repository_id, name))
         r = await cur.fetchone()
     return None if r is None else models.load_bookmark(r)
@@ -470,7 +559,7 @@ async def list_bookmarks(
 ) -> list[models.Bookmark]:
     """A repository's bookmarks by name, by keyset on the last name seen."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.LIST_BOOKMARKS, (repository_id, after_name, page_size))
         rows = await cur.fetchall()
     return [models.load_bookmark(r) for r in rows]
@@ -503,7 +592,7 @@ async def list_bookmarks_for_change(
 ) -> list[models.Bookmark]:
     """Bookmarks pointing at a change (to label it in the log)."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.LIST_BOOKMARKS_FOR_CHANGE, (repository_id, change_id))
         rows = await cur.fetchall()
     return [models.load_bookmark(r) for r in rows]
@@ -537,8 +626,12 @@ async def delete_bookmark(
     if conn.read_only:
         raise ReadOnlyConnectionError("delete_bookmark", "DELETE")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.DELETE_BOOKMARK, (repository_id, name))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.DELETE_BOOKMARK, (repository_id, name))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         return cur.rowcount
 
 
@@ -554,24 +647,37 @@ async def create_protected_branch(
     enable_force_push: bool,
     force_push_allowlist_user_ids: list[int],
 ) -> models.ProtectedBranch:
-    """Add a branch protection rule (pattern: a name or a glob with *)."""
+    """Add a branch protection rule (pattern: a name or a glob with *).
+
+    Raises, from plue_queries.errors, on a violation of:
+    - ProtectedBranchesPatternNotEmptyViolation: check protected_branches_pattern_not_empty on protected_branches
+    - ProtectedBranchesPkeyViolation: primary key protected_branches_pkey on protected_branches
+    - ProtectedBranchesPriorityNonNegativeViolation: check protected_branches_priority_non_negative on protected_branches
+    - ProtectedBranchesRepositoryIDFkeyViolation: foreign key protected_branches_repository_id_fkey on protected_branches
+    - ProtectedBranchesRepositoryPatternKeyViolation: unique protected_branches_repository_pattern_key on protected_branches
+    - ProtectedBranchesRequiredApprovalsNonNegativeViolation: check protected_branches_required_approvals_non_negative on protected_branches
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("create_protected_branch", "INSERT")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(
-            q.CREATE_PROTECTED_BRANCH,
-            (
-                repository_id,
-                pattern,
-                priority,
-                required_approvals,
-                enable_push,
-                push_allowlist_user_ids,
-                enable_force_push,
-                force_push_allowlist_user_ids,
-            ),
-        )
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(
+                q.CREATE_PROTECTED_BRANCH,
+                (
+                    repository_id,
+                    pattern,
+                    priority,
+                    required_approvals,
+                    enable_push,
+                    push_allowlist_user_ids,
+                    enable_force_push,
+                    force_push_allowlist_user_ids,
+                ),
+            )
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("create_protected_branch")
@@ -584,7 +690,7 @@ async def get_protected_branch(
 ) -> models.ProtectedBranch | None:
     """A protection rule by id."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.GET_PROTECTED_BRANCH, (id,))
         r = await cur.fetchone()
     return None if r is None else models.load_protected_branch(r)
@@ -595,7 +701,7 @@ async def list_protected_branches(
 ) -> list[models.ProtectedBranch]:
     """A repository's rules in the order they are applied: highest priority first."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.LIST_PROTECTED_BRANCHES, (repository_id,))
         rows = await cur.fetchall()
     return [models.load_protected_branch(r) for r in rows]
@@ -626,7 +732,7 @@ async def match_protected_branch(
     other character (including % and _) matches only itself. None = unprotected.
     """
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.MATCH_PROTECTED_BRANCH, (repository_id, branch_name))
         r = await cur.fetchone()
     return None if r is None else models.load_protected_branch(r)
@@ -644,24 +750,35 @@ async def update_protected_branch(
     force_push_allowlist_user_ids: list[int],
     id: int,
 ) -> models.ProtectedBranch | None:
-    """Replace a rule's settings."""
+    """Replace a rule's settings.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - ProtectedBranchesPatternNotEmptyViolation: check protected_branches_pattern_not_empty on protected_branches
+    - ProtectedBranchesPriorityNonNegativeViolation: check protected_branches_priority_non_negative on protected_branches
+    - ProtectedBranchesRepositoryPatternKeyViolation: unique protected_branches_repository_pattern_key on protected_branches
+    - ProtectedBranchesRequiredApprovalsNonNegativeViolation: check protected_branches_required_approvals_non_negative on protected_branches
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("update_protected_branch", "UPDATE")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(
-            q.UPDATE_PROTECTED_BRANCH,
-            (
-                pattern,
-                priority,
-                required_approvals,
-                enable_push,
-                push_allowlist_user_ids,
-                enable_force_push,
-                force_push_allowlist_user_ids,
-                id,
-            ),
-        )
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(
+                q.UPDATE_PROTECTED_BRANCH,
+                (
+                    pattern,
+                    priority,
+                    required_approvals,
+                    enable_push,
+                    push_allowlist_user_ids,
+                    enable_force_push,
+                    force_push_allowlist_user_ids,
+                    id,
+                ),
+            )
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     return None if r is None else models.load_protected_branch(r)
 
@@ -671,6 +788,10 @@ async def delete_protected_branch(conn: psycopg.AsyncConnection[Any], *, id: int
     if conn.read_only:
         raise ReadOnlyConnectionError("delete_protected_branch", "DELETE")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.DELETE_PROTECTED_BRANCH, (id,))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.DELETE_PROTECTED_BRANCH, (id,))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         return cur.rowcount

@@ -8,11 +8,12 @@ from collections.abc import AsyncGenerator
 from typing import Any, Final
 
 import psycopg
-from psycopg.rows import tuple_row
 
 from plue_queries import models
 from plue_queries import users as q
+from plue_queries._cursors import new_async_cursor
 from plue_queries._streams import AsyncServerStream
+from plue_queries.errors import raise_named
 from plue_queries.types import NoRowError, ReadOnlyConnectionError
 
 # Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
@@ -46,15 +47,28 @@ async def create_user(
 ) -> models.User:
     """Create an account. The username keeps its case for display but must be unique
     case-insensitively; the wallet address is stored lower-case (canonical form).
+
+    Raises, from plue_queries.errors, on a violation of:
+    - UsersEmailFormatViolation: check users_email_format on users
+    - UsersEmailLowerKeyViolation: unique users_email_lower_key on users
+    - UsersPkeyViolation: primary key users_pkey on users
+    - UsersUsernameFormatViolation: check users_username_format on users
+    - UsersUsernameLowerKeyViolation: unique users_username_lower_key on users
+    - UsersWalletAddressCanonicalViolation: check users_wallet_address_canonical on users
+    - UsersWalletAddressKeyViolation: unique users_wallet_address_key on users
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("create_user", "INSERT")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(
-            q.CREATE_USER,
-            (username, email, display_name, bio, avatar_url, wallet_address, is_admin),
-        )
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(
+                q.CREATE_USER,
+                (username, email, display_name, bio, avatar_url, wallet_address, is_admin),
+            )
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("create_user")
@@ -65,7 +79,7 @@ async def create_user(
 async def get_user_by_id(conn: psycopg.AsyncConnection[Any], *, id: int) -> models.User | None:
     """The user with this id."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.GET_USER_BY_ID, (id,))
         r = await cur.fetchone()
     return None if r is None else models.load_user(r)
@@ -76,7 +90,7 @@ async def get_user_by_username(
 ) -> models.User | None:
     """Look a user up by name, case-insensitively (backed by users_username_lower_key)."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.GET_USER_BY_USERNAME, (username,))
         r = await cur.fetchone()
     return None if r is None else models.load_user(r)
@@ -87,7 +101,7 @@ async def get_user_by_wallet(
 ) -> models.User | None:
     """Look a user up by Ethereum address; accepts any case (e.g. EIP-55 checksummed)."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.GET_USER_BY_WALLET, (wallet_address,))
         r = await cur.fetchone()
     return None if r is None else models.load_user(r)
@@ -98,7 +112,7 @@ async def get_user_by_email(
 ) -> models.User | None:
     """Look a user up by contact email, case-insensitively."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.GET_USER_BY_EMAIL, (email,))
         r = await cur.fetchone()
     return None if r is None else models.load_user(r)
@@ -119,7 +133,7 @@ async def list_users(
     pages scan and discard every earlier row).
     """
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.LIST_USERS, (only_active, before_created_at, before_id, page_size))
         rows = await cur.fetchall()
     return [models.load_user(r) for r in rows]
@@ -160,8 +174,12 @@ async def update_user_profile(
     if conn.read_only:
         raise ReadOnlyConnectionError("update_user_profile", "UPDATE")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.UPDATE_USER_PROFILE, (display_name, bio, avatar_url, id))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.UPDATE_USER_PROFILE, (display_name, bio, avatar_url, id))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     return None if r is None else models.load_user(r)
 
@@ -169,12 +187,21 @@ async def update_user_profile(
 async def set_user_wallet(
     conn: psycopg.AsyncConnection[Any], *, wallet_address: str | None = None, id: int
 ) -> models.User | None:
-    """Link (or unlink with None) an Ethereum wallet; stored lower-case."""
+    """Link (or unlink with None) an Ethereum wallet; stored lower-case.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - UsersWalletAddressCanonicalViolation: check users_wallet_address_canonical on users
+    - UsersWalletAddressKeyViolation: unique users_wallet_address_key on users
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("set_user_wallet", "UPDATE")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.SET_USER_WALLET, (wallet_address, id))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.SET_USER_WALLET, (wallet_address, id))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     return None if r is None else models.load_user(r)
 
@@ -191,8 +218,12 @@ async def set_user_account_flags(
     if conn.read_only:
         raise ReadOnlyConnectionError("set_user_account_flags", "UPDATE")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.SET_USER_ACCOUNT_FLAGS, (is_active, is_admin, prohibit_login, id))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.SET_USER_ACCOUNT_FLAGS, (is_active, is_admin, prohibit_login, id))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     return None if r is None else models.load_user(r)
 
@@ -204,8 +235,12 @@ async def record_user_login(conn: psycopg.AsyncConnection[Any], *, id: int) -> m
     if conn.read_only:
         raise ReadOnlyConnectionError("record_user_login", "UPDATE")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.RECORD_USER_LOGIN, (id,))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.RECORD_USER_LOGIN, (id,))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     return None if r is None else models.load_user(r)
 
@@ -213,12 +248,19 @@ async def record_user_login(conn: psycopg.AsyncConnection[Any], *, id: int) -> m
 async def delete_user(conn: psycopg.AsyncConnection[Any], *, id: int) -> int:
     """Delete an account with everything it owns (repositories, keys, sessions);
     issues and comments it wrote stay, with the author set to NULL.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - RunnerPoolClaimOnlyWhenBusyViolation: check runner_pool_claim_only_when_busy on runner_pool
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("delete_user", "DELETE")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.DELETE_USER, (id,))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.DELETE_USER, (id,))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         return cur.rowcount
 
 
@@ -229,7 +271,7 @@ async def get_user_with_repository_names(
     (private ones only when include_private, e.g. for the owner themself).
     """
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.GET_USER_WITH_REPOSITORY_NAMES, (include_private, id))
         r = await cur.fetchone()
     return None if r is None else q.GetUserWithRepositoryNamesRow(*r)
@@ -238,12 +280,24 @@ async def get_user_with_repository_names(
 async def add_email_address(
     conn: psycopg.AsyncConnection[Any], *, user_id: int, email: str, is_verified: bool
 ) -> models.EmailAddress:
-    """Add an address to a user (not primary; see SetPrimaryEmailAddress)."""
+    """Add an address to a user (not primary; see SetPrimaryEmailAddress).
+
+    Raises, from plue_queries.errors, on a violation of:
+    - EmailAddressesEmailFormatViolation: check email_addresses_email_format on email_addresses
+    - EmailAddressesEmailLowerKeyViolation: unique email_addresses_email_lower_key on email_addresses
+    - EmailAddressesOnePrimaryPerUserViolation: unique email_addresses_one_primary_per_user on email_addresses
+    - EmailAddressesPkeyViolation: primary key email_addresses_pkey on email_addresses
+    - EmailAddressesUserIDFkeyViolation: foreign key email_addresses_user_id_fkey on email_addresses
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("add_email_address", "INSERT")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.ADD_EMAIL_ADDRESS, (user_id, email, is_verified))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.ADD_EMAIL_ADDRESS, (user_id, email, is_verified))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("add_email_address")
@@ -256,7 +310,7 @@ async def get_email_address_by_email(
 ) -> models.EmailAddress | None:
     """Who owns an address, case-insensitively."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.GET_EMAIL_ADDRESS_BY_EMAIL, (email,))
         r = await cur.fetchone()
     return None if r is None else models.load_email_address(r)
@@ -267,7 +321,7 @@ async def list_email_addresses(
 ) -> list[models.EmailAddress]:
     """A user's addresses, primary first, then in the order they were added."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.LIST_EMAIL_ADDRESSES, (user_id,))
         rows = await cur.fetchall()
     return [models.load_email_address(r) for r in rows]
@@ -297,8 +351,12 @@ async def verify_email_address(
     if conn.read_only:
         raise ReadOnlyConnectionError("verify_email_address", "UPDATE")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.VERIFY_EMAIL_ADDRESS, (id, user_id))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.VERIFY_EMAIL_ADDRESS, (id, user_id))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     return None if r is None else models.load_email_address(r)
 
@@ -310,12 +368,21 @@ async def set_primary_email_address(
     primary is cleared first (the CTE is forced to run before the final UPDATE, so
     the one-primary index never sees two), and users.email mirrors the new primary.
     None when the address is not the user's or is not verified.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - EmailAddressesOnePrimaryPerUserViolation: unique email_addresses_one_primary_per_user on email_addresses
+    - UsersEmailFormatViolation: check users_email_format on users
+    - UsersEmailLowerKeyViolation: unique users_email_lower_key on users
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("set_primary_email_address", "UPDATE")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.SET_PRIMARY_EMAIL_ADDRESS, (email_id, user_id))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.SET_PRIMARY_EMAIL_ADDRESS, (email_id, user_id))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     return None if r is None else models.load_email_address(r)
 
@@ -325,6 +392,10 @@ async def delete_email_address(conn: psycopg.AsyncConnection[Any], *, id: int, u
     if conn.read_only:
         raise ReadOnlyConnectionError("delete_email_address", "DELETE")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.DELETE_EMAIL_ADDRESS, (id, user_id))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.DELETE_EMAIL_ADDRESS, (id, user_id))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         return cur.rowcount

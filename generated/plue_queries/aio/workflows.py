@@ -8,13 +8,14 @@ from collections.abc import AsyncGenerator, Iterable
 from typing import Any, Final
 
 import psycopg
-from psycopg.rows import tuple_row
 from psycopg.types.json import Jsonb
 
 from plue_queries import enums, models
 from plue_queries import workflows as q
 from plue_queries._atomic import atomic_async
+from plue_queries._cursors import new_async_cursor
 from plue_queries._streams import AsyncServerStream
+from plue_queries.errors import raise_named
 from plue_queries.types import JsonInput, NoRowError, ReadOnlyConnectionError
 
 # Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
@@ -53,15 +54,25 @@ async def upsert_workflow_definition(
 ) -> models.WorkflowDefinition:
     """Create or replace a repository's workflow by name, as found when its file is
     (re)read; the id and the run history stay attached to the same name.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - WorkflowDefinitionsNameNotEmptyViolation: check workflow_definitions_name_not_empty on workflow_definitions
+    - WorkflowDefinitionsPkeyViolation: primary key workflow_definitions_pkey on workflow_definitions
+    - WorkflowDefinitionsRepositoryIDFkeyViolation: foreign key workflow_definitions_repository_id_fkey on workflow_definitions
+    - WorkflowDefinitionsRepositoryNameKeyViolation: unique workflow_definitions_repository_name_key on workflow_definitions
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("upsert_workflow_definition", "INSERT")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(
-            q.UPSERT_WORKFLOW_DEFINITION,
-            (repository_id, name, file_path, Jsonb(triggers), Jsonb(plan), is_active),
-        )
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(
+                q.UPSERT_WORKFLOW_DEFINITION,
+                (repository_id, name, file_path, Jsonb(triggers), Jsonb(plan), is_active),
+            )
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("upsert_workflow_definition")
@@ -74,7 +85,7 @@ async def get_workflow_definition(
 ) -> models.WorkflowDefinition | None:
     """A workflow definition by id."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.GET_WORKFLOW_DEFINITION, (id,))
         r = await cur.fetchone()
     return None if r is None else models.load_workflow_definition(r)
@@ -85,7 +96,7 @@ async def get_workflow_definition_by_name(
 ) -> models.WorkflowDefinition | None:
     """A repository's workflow definition by its name."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.GET_WORKFLOW_DEFINITION_BY_NAME, (repository_id, name))
         r = await cur.fetchone()
     return None if r is None else models.load_workflow_definition(r)
@@ -103,7 +114,7 @@ async def list_workflow_definitions(
     keyset-paginated on the name (pass the last name seen as after_name).
     """
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(
             q.LIST_WORKFLOW_DEFINITIONS, (repository_id, active_only, after_name, page_size)
         )
@@ -141,8 +152,12 @@ async def delete_workflow_definition(conn: psycopg.AsyncConnection[Any], *, id: 
     if conn.read_only:
         raise ReadOnlyConnectionError("delete_workflow_definition", "DELETE")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.DELETE_WORKFLOW_DEFINITION, (id,))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.DELETE_WORKFLOW_DEFINITION, (id,))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         return cur.rowcount
 
 
@@ -159,15 +174,31 @@ async def create_workflow_run(
     """Queue a run of an active definition; the repository comes from the definition,
     so a run can never point at another repository's workflow. Returns nothing when
     the definition does not exist or is inactive.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - WorkflowRunsCommitIDFormatViolation: check workflow_runs_commit_id_format on workflow_runs
+    - WorkflowRunsDefinitionIDFkeyViolation: foreign key workflow_runs_definition_id_fkey on workflow_runs
+    - WorkflowRunsFinishedAfterStartViolation: check workflow_runs_finished_after_start on workflow_runs
+    - WorkflowRunsFinishedIffConcludedViolation: check workflow_runs_finished_iff_concluded on workflow_runs
+    - WorkflowRunsPkeyViolation: primary key workflow_runs_pkey on workflow_runs
+    - WorkflowRunsRepositoryIDFkeyViolation: foreign key workflow_runs_repository_id_fkey on workflow_runs
+    - WorkflowRunsRunnerIDFkeyViolation: foreign key workflow_runs_runner_id_fkey on workflow_runs
+    - WorkflowRunsRunningHasStartedViolation: check workflow_runs_running_has_started on workflow_runs
+    - WorkflowRunsTriggerEventNotEmptyViolation: check workflow_runs_trigger_event_not_empty on workflow_runs
+    - WorkflowRunsTriggeredByFkeyViolation: foreign key workflow_runs_triggered_by_fkey on workflow_runs
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("create_workflow_run", "INSERT")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(
-            q.CREATE_WORKFLOW_RUN,
-            (trigger_event, ref, commit_id, Jsonb(inputs), triggered_by, definition_id),
-        )
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(
+                q.CREATE_WORKFLOW_RUN,
+                (trigger_event, ref, commit_id, Jsonb(inputs), triggered_by, definition_id),
+            )
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     return None if r is None else models.load_workflow_run(r)
 
@@ -177,7 +208,7 @@ async def get_workflow_run(
 ) -> models.WorkflowRun | None:
     """A workflow run by id."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.GET_WORKFLOW_RUN, (id,))
         r = await cur.fetchone()
     return None if r is None else models.load_workflow_run(r)
@@ -191,12 +222,22 @@ async def claim_workflow_run(
     dispatchers never get the same run or the same runner. The run stays queued
     (with its runner set) until the runner starts it. Nothing comes back when
     either no run is waiting or no runner with a recent heartbeat is idle.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - RunnerPoolClaimOnlyWhenBusyViolation: check runner_pool_claim_only_when_busy on runner_pool
+    - RunnerPoolClaimedRunFkeyViolation: foreign key runner_pool_claimed_run_fkey on runner_pool
+    - RunnerPoolClaimedRunKeyViolation: unique runner_pool_claimed_run_key on runner_pool
+    - WorkflowRunsRunnerIDFkeyViolation: foreign key workflow_runs_runner_id_fkey on workflow_runs
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("claim_workflow_run", "a data-modifying WITH (UPDATE)")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.CLAIM_WORKFLOW_RUN, (max_heartbeat_age,))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.CLAIM_WORKFLOW_RUN, (max_heartbeat_age,))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     return None if r is None else q.ClaimWorkflowRunRow(*r)
 
@@ -206,12 +247,21 @@ async def start_workflow_run(
 ) -> models.WorkflowRun | None:
     """The claiming runner starts its run. Guarded: only a queued run held by this
     runner starts, so a stale or foreign runner gets nothing back.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - WorkflowRunsFinishedAfterStartViolation: check workflow_runs_finished_after_start on workflow_runs
+    - WorkflowRunsFinishedIffConcludedViolation: check workflow_runs_finished_iff_concluded on workflow_runs
+    - WorkflowRunsRunningHasStartedViolation: check workflow_runs_running_has_started on workflow_runs
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("start_workflow_run", "UPDATE")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.START_WORKFLOW_RUN, (id, runner_id))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.START_WORKFLOW_RUN, (id, runner_id))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     return None if r is None else models.load_workflow_run(r)
 
@@ -222,12 +272,21 @@ async def finish_workflow_run(
     """Conclude a running run (succeeded, failed, cancelled or timed_out). Nothing
     comes back when the run is not running; a non-final conclusion is rejected by
     the workflow_runs_finished_iff_concluded check.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - WorkflowRunsFinishedAfterStartViolation: check workflow_runs_finished_after_start on workflow_runs
+    - WorkflowRunsFinishedIffConcludedViolation: check workflow_runs_finished_iff_concluded on workflow_runs
+    - WorkflowRunsRunningHasStartedViolation: check workflow_runs_running_has_started on workflow_runs
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("finish_workflow_run", "UPDATE")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.FINISH_WORKFLOW_RUN, (conclusion, id))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.FINISH_WORKFLOW_RUN, (conclusion, id))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     return None if r is None else models.load_workflow_run(r)
 
@@ -235,12 +294,22 @@ async def finish_workflow_run(
 async def cancel_workflow_run(
     conn: psycopg.AsyncConnection[Any], *, id: int
 ) -> models.WorkflowRun | None:
-    """Cancel a run that has not concluded yet (queued or running)."""
+    """Cancel a run that has not concluded yet (queued or running).
+
+    Raises, from plue_queries.errors, on a violation of:
+    - WorkflowRunsFinishedAfterStartViolation: check workflow_runs_finished_after_start on workflow_runs
+    - WorkflowRunsFinishedIffConcludedViolation: check workflow_runs_finished_iff_concluded on workflow_runs
+    - WorkflowRunsRunningHasStartedViolation: check workflow_runs_running_has_started on workflow_runs
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("cancel_workflow_run", "UPDATE")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.CANCEL_WORKFLOW_RUN, (id,))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.CANCEL_WORKFLOW_RUN, (id,))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     return None if r is None else models.load_workflow_run(r)
 
@@ -259,7 +328,7 @@ async def list_recent_workflow_runs(
     (created_at, id).
     """
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(
             q.LIST_RECENT_WORKFLOW_RUNS,
             (repository_id, status, before_created_at, before_id, page_size),
@@ -329,7 +398,7 @@ async def count_workflow_runs_by_status(
 ) -> list[q.CountWorkflowRunsByStatusRow]:
     """How many runs a repository has in each status (statuses without runs are absent)."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.COUNT_WORKFLOW_RUNS_BY_STATUS, (repository_id,))
         rows = await cur.fetchall()
     return [
@@ -362,12 +431,28 @@ async def create_workflow_step(
     position: int,
     depends_on: list[str],
 ) -> models.WorkflowStep:
-    """Add a step to a run (a node of its plan), pending."""
+    """Add a step to a run (a node of its plan), pending.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - WorkflowStepsFinishedIffConcludedViolation: check workflow_steps_finished_iff_concluded on workflow_steps
+    - WorkflowStepsIDRunKeyViolation: unique workflow_steps_id_run_key on workflow_steps
+    - WorkflowStepsNameNotEmptyViolation: check workflow_steps_name_not_empty on workflow_steps
+    - WorkflowStepsPkeyViolation: primary key workflow_steps_pkey on workflow_steps
+    - WorkflowStepsPositionNonNegativeViolation: check workflow_steps_position_non_negative on workflow_steps
+    - WorkflowStepsRunIDFkeyViolation: foreign key workflow_steps_run_id_fkey on workflow_steps
+    - WorkflowStepsRunNameKeyViolation: unique workflow_steps_run_name_key on workflow_steps
+    - WorkflowStepsRunPositionKeyViolation: unique workflow_steps_run_position_key on workflow_steps
+    - WorkflowStepsRunningHasStartedViolation: check workflow_steps_running_has_started on workflow_steps
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("create_workflow_step", "INSERT")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.CREATE_WORKFLOW_STEP, (run_id, name, position, depends_on))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.CREATE_WORKFLOW_STEP, (run_id, name, position, depends_on))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("create_workflow_step")
@@ -378,12 +463,21 @@ async def create_workflow_step(
 async def start_workflow_step(
     conn: psycopg.AsyncConnection[Any], *, id: int
 ) -> models.WorkflowStep | None:
-    """Start a pending step; nothing comes back when it is not pending."""
+    """Start a pending step; nothing comes back when it is not pending.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - WorkflowStepsFinishedIffConcludedViolation: check workflow_steps_finished_iff_concluded on workflow_steps
+    - WorkflowStepsRunningHasStartedViolation: check workflow_steps_running_has_started on workflow_steps
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("start_workflow_step", "UPDATE")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.START_WORKFLOW_STEP, (id,))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.START_WORKFLOW_STEP, (id,))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     return None if r is None else models.load_workflow_step(r)
 
@@ -397,12 +491,20 @@ async def finish_workflow_step(
 ) -> models.WorkflowStep | None:
     """Conclude a running step with its exit code; nothing comes back when it is not
     running, and a non-final status is rejected by workflow_steps_finished_iff_concluded.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - WorkflowStepsFinishedIffConcludedViolation: check workflow_steps_finished_iff_concluded on workflow_steps
+    - WorkflowStepsRunningHasStartedViolation: check workflow_steps_running_has_started on workflow_steps
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("finish_workflow_step", "UPDATE")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.FINISH_WORKFLOW_STEP, (conclusion, exit_code, id))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.FINISH_WORKFLOW_STEP, (conclusion, exit_code, id))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     return None if r is None else models.load_workflow_step(r)
 
@@ -410,23 +512,41 @@ async def finish_workflow_step(
 async def skip_workflow_step(
     conn: psycopg.AsyncConnection[Any], *, id: int
 ) -> models.WorkflowStep | None:
-    """Skip a step that never started (a dependency failed)."""
+    """Skip a step that never started (a dependency failed).
+
+    Raises, from plue_queries.errors, on a violation of:
+    - WorkflowStepsFinishedIffConcludedViolation: check workflow_steps_finished_iff_concluded on workflow_steps
+    - WorkflowStepsRunningHasStartedViolation: check workflow_steps_running_has_started on workflow_steps
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("skip_workflow_step", "UPDATE")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.SKIP_WORKFLOW_STEP, (id,))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.SKIP_WORKFLOW_STEP, (id,))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     return None if r is None else models.load_workflow_step(r)
 
 
 async def cancel_workflow_steps(conn: psycopg.AsyncConnection[Any], *, run_id: int) -> int:
-    """Cancel every unfinished step of a run, e.g. together with CancelWorkflowRun."""
+    """Cancel every unfinished step of a run, e.g. together with CancelWorkflowRun.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - WorkflowStepsFinishedIffConcludedViolation: check workflow_steps_finished_iff_concluded on workflow_steps
+    - WorkflowStepsRunningHasStartedViolation: check workflow_steps_running_has_started on workflow_steps
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("cancel_workflow_steps", "UPDATE")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.CANCEL_WORKFLOW_STEPS, (run_id,))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.CANCEL_WORKFLOW_STEPS, (run_id,))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         return cur.rowcount
 
 
@@ -435,7 +555,7 @@ async def list_workflow_steps(
 ) -> list[models.WorkflowStep]:
     """The steps of a run in plan order."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.LIST_WORKFLOW_STEPS, (run_id,))
         rows = await cur.fetchall()
     return [models.load_workflow_step(r) for r in rows]
@@ -466,12 +586,22 @@ async def append_workflow_log(
     stream: enums.LogStream,
     content: str,
 ) -> models.WorkflowLog:
-    """Append one log line to a run (step_id NULL for run-level output)."""
+    """Append one log line to a run (step_id NULL for run-level output).
+
+    Raises, from plue_queries.errors, on a violation of:
+    - WorkflowLogsPkeyViolation: primary key workflow_logs_pkey on workflow_logs
+    - WorkflowLogsRunIDFkeyViolation: foreign key workflow_logs_run_id_fkey on workflow_logs
+    - WorkflowLogsStepOfRunFkeyViolation: foreign key workflow_logs_step_of_run_fkey on workflow_logs
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("append_workflow_log", "INSERT")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.APPEND_WORKFLOW_LOG, (run_id, step_id, stream, content))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.APPEND_WORKFLOW_LOG, (run_id, step_id, stream, content))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("append_workflow_log")
@@ -484,6 +614,11 @@ async def copy_workflow_logs(
 ) -> int:
     """Bulk log ingestion through COPY: many lines in one round trip, in order.
 
+    Raises, from plue_queries.errors, on a violation of:
+    - WorkflowLogsPkeyViolation: primary key workflow_logs_pkey on workflow_logs
+    - WorkflowLogsRunIDFkeyViolation: foreign key workflow_logs_run_id_fkey on workflow_logs
+    - WorkflowLogsStepOfRunFkeyViolation: foreign key workflow_logs_step_of_run_fkey on workflow_logs
+
     Writes all rows with COPY, all of them or, on error, none (a savepoint in an open
     transaction, else its own; see ``plue_queries._atomic``). Returns the number
     of rows written.
@@ -491,11 +626,18 @@ async def copy_workflow_logs(
     if conn.read_only:
         raise ReadOnlyConnectionError("copy_workflow_logs", "COPY")
 
-    async with atomic_async(conn), conn.cursor() as cur:
-        async with cur.copy(q.COPY_WORKFLOW_LOGS_COPY) as copy:
-            for p in rows:
-                await copy.write_row((p.run_id, p.step_id, p.stream, p.content))
-        return cur.rowcount
+    try:
+        async with (
+            atomic_async(conn, "-- name: CopyWorkflowLogs :copyfrom"),
+            new_async_cursor(conn) as cur,
+        ):
+            async with cur.copy(q.COPY_WORKFLOW_LOGS_COPY) as copy:
+                for p in rows:
+                    await copy.write_row((p.run_id, p.step_id, p.stream, p.content))
+            return cur.rowcount
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
 
 
 async def list_run_logs(
@@ -503,7 +645,7 @@ async def list_run_logs(
 ) -> list[models.WorkflowLog]:
     """A page of a run's log in output order, after the last line id seen."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.LIST_RUN_LOGS, (run_id, after_id, page_size))
         rows = await cur.fetchall()
     return [models.load_workflow_log(r) for r in rows]
@@ -540,7 +682,7 @@ async def list_step_logs(
 ) -> list[models.WorkflowLog]:
     """A page of one step's log in output order, after the last line id seen."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.LIST_STEP_LOGS, (step_id, after_id, page_size))
         rows = await cur.fetchall()
     return [models.load_workflow_log(r) for r in rows]
@@ -573,12 +715,24 @@ async def upsert_runner(
 ) -> models.RunnerPool:
     """Register a runner, or record its heartbeat (and new labels) when it is known.
     A runner that was reaped as offline comes back idle; any other status is kept.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - RunnerPoolClaimOnlyWhenBusyViolation: check runner_pool_claim_only_when_busy on runner_pool
+    - RunnerPoolClaimedRunFkeyViolation: foreign key runner_pool_claimed_run_fkey on runner_pool
+    - RunnerPoolClaimedRunKeyViolation: unique runner_pool_claimed_run_key on runner_pool
+    - RunnerPoolNameKeyViolation: unique runner_pool_name_key on runner_pool
+    - RunnerPoolNameNotEmptyViolation: check runner_pool_name_not_empty on runner_pool
+    - RunnerPoolPkeyViolation: primary key runner_pool_pkey on runner_pool
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("upsert_runner", "INSERT")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.UPSERT_RUNNER, (name, labels))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.UPSERT_RUNNER, (name, labels))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("upsert_runner")
@@ -589,7 +743,7 @@ async def upsert_runner(
 async def get_runner(conn: psycopg.AsyncConnection[Any], *, id: int) -> models.RunnerPool | None:
     """A runner by id."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.GET_RUNNER, (id,))
         r = await cur.fetchone()
     return None if r is None else models.load_runner_pool(r)
@@ -598,12 +752,22 @@ async def get_runner(conn: psycopg.AsyncConnection[Any], *, id: int) -> models.R
 async def release_runner(
     conn: psycopg.AsyncConnection[Any], *, id: int
 ) -> models.RunnerPool | None:
-    """A busy runner is done with its run and goes back to the idle pool."""
+    """A busy runner is done with its run and goes back to the idle pool.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - RunnerPoolClaimOnlyWhenBusyViolation: check runner_pool_claim_only_when_busy on runner_pool
+    - RunnerPoolClaimedRunFkeyViolation: foreign key runner_pool_claimed_run_fkey on runner_pool
+    - RunnerPoolClaimedRunKeyViolation: unique runner_pool_claimed_run_key on runner_pool
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("release_runner", "UPDATE")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.RELEASE_RUNNER, (id,))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.RELEASE_RUNNER, (id,))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     return None if r is None else models.load_runner_pool(r)
 
@@ -615,12 +779,25 @@ async def reap_stale_runners(
     Mark runners without a recent heartbeat offline and deal with what they held,
     in one statement: a claimed run they never started goes back to the queue, a
     run they were executing times out.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - RunnerPoolClaimOnlyWhenBusyViolation: check runner_pool_claim_only_when_busy on runner_pool
+    - RunnerPoolClaimedRunFkeyViolation: foreign key runner_pool_claimed_run_fkey on runner_pool
+    - RunnerPoolClaimedRunKeyViolation: unique runner_pool_claimed_run_key on runner_pool
+    - WorkflowRunsFinishedAfterStartViolation: check workflow_runs_finished_after_start on workflow_runs
+    - WorkflowRunsFinishedIffConcludedViolation: check workflow_runs_finished_iff_concluded on workflow_runs
+    - WorkflowRunsRunnerIDFkeyViolation: foreign key workflow_runs_runner_id_fkey on workflow_runs
+    - WorkflowRunsRunningHasStartedViolation: check workflow_runs_running_has_started on workflow_runs
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("reap_stale_runners", "a data-modifying WITH (UPDATE)")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.REAP_STALE_RUNNERS, (max_heartbeat_age,))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.REAP_STALE_RUNNERS, (max_heartbeat_age,))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("reap_stale_runners")
@@ -633,6 +810,10 @@ async def delete_runner(conn: psycopg.AsyncConnection[Any], *, id: int) -> int:
     if conn.read_only:
         raise ReadOnlyConnectionError("delete_runner", "DELETE")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.DELETE_RUNNER, (id,))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.DELETE_RUNNER, (id,))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         return cur.rowcount

@@ -12,6 +12,7 @@ import psycopg
 from array_types import models
 from array_types._cursors import thread_cursor
 from array_types._streams import ServerStream
+from array_types.errors import raise_named
 from array_types.types import NoRowError, ReadOnlyConnectionError
 
 CREATE_POST: Final[LiteralString] = """-- name: CreatePost :one
@@ -54,12 +55,20 @@ def create_post(
     scores: list[int] | None = None,
     grid: list[list[int]] | None = None,
 ) -> models.Post:
-    """Run the CreatePost query."""
+    """Run the CreatePost query.
+
+    Raises, from array_types.errors, on a violation of:
+    - PostsPkeyViolation: primary key posts_pkey on posts
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("create_post", "INSERT")
 
     cur = thread_cursor(conn)
-    cur.execute(CREATE_POST, (tags, scores, grid))
+    try:
+        cur.execute(CREATE_POST, (tags, scores, grid))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     if r is None:
         raise NoRowError("create_post")

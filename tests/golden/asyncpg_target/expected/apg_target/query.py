@@ -9,13 +9,13 @@ from dataclasses import dataclass
 from typing import Any, Final, LiteralString
 
 import psycopg
-from psycopg.rows import tuple_row
 from psycopg.types.json import Jsonb
 
 from apg_target import enums, models
 from apg_target._atomic import atomic
-from apg_target._cursors import thread_cursor
+from apg_target._cursors import new_cursor, thread_cursor
 from apg_target._streams import ServerStream
+from apg_target.errors import raise_named
 from apg_target.types import ExecResult, JsonInput, JsonValue, NoRowError, ReadOnlyConnectionError
 
 CREATE_AUTHOR: Final[LiteralString] = """-- name: CreateAuthor :one
@@ -196,9 +196,13 @@ def create_author(
         raise ReadOnlyConnectionError("create_author", "INSERT")
 
     cur = thread_cursor(conn)
-    cur.execute(
-        CREATE_AUTHOR, (name, mood, moods, None if profile is None else Jsonb(profile), tags)
-    )
+    try:
+        cur.execute(
+            CREATE_AUTHOR, (name, mood, moods, None if profile is None else Jsonb(profile), tags)
+        )
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     if r is None:
         raise NoRowError("create_author")
@@ -322,7 +326,11 @@ def touch_author(conn: psycopg.Connection[Any], *, id: int) -> None:
         raise ReadOnlyConnectionError("touch_author", "UPDATE")
 
     cur = thread_cursor(conn)
-    cur.execute(TOUCH_AUTHOR, (id,))
+    try:
+        cur.execute(TOUCH_AUTHOR, (id,))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
 
 
 def rename_authors(conn: psycopg.Connection[Any], *, new_name: str, old_name: str) -> int:
@@ -331,7 +339,11 @@ def rename_authors(conn: psycopg.Connection[Any], *, new_name: str, old_name: st
         raise ReadOnlyConnectionError("rename_authors", "UPDATE")
 
     cur = thread_cursor(conn)
-    cur.execute(RENAME_AUTHORS, (new_name, old_name))
+    try:
+        cur.execute(RENAME_AUTHORS, (new_name, old_name))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     return cur.rowcount
 
 
@@ -341,7 +353,11 @@ def delete_book(conn: psycopg.Connection[Any], *, id: int) -> ExecResult:
         raise ReadOnlyConnectionError("delete_book", "DELETE")
 
     cur = thread_cursor(conn)
-    cur.execute(DELETE_BOOK, (id,))
+    try:
+        cur.execute(DELETE_BOOK, (id,))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     return ExecResult(cur.rowcount, cur.statusmessage or "")
 
 
@@ -358,11 +374,17 @@ def copy_authors(conn: psycopg.Connection[Any], rows: Iterable[CopyAuthorsParams
     if conn.read_only:
         raise ReadOnlyConnectionError("copy_authors", "COPY")
 
-    with atomic(conn), conn.cursor() as cur:
-        with cur.copy(COPY_AUTHORS_COPY) as copy:
-            for p in rows:
-                copy.write_row((p.name, p.mood, None if p.profile is None else Jsonb(p.profile)))
-        return cur.rowcount
+    try:
+        with atomic(conn, "-- name: CopyAuthors :copyfrom"), new_cursor(conn) as cur:
+            with cur.copy(COPY_AUTHORS_COPY) as copy:
+                for p in rows:
+                    copy.write_row(
+                        (p.name, p.mood, None if p.profile is None else Jsonb(p.profile))
+                    )
+            return cur.rowcount
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
 
 
 def add_books(conn: psycopg.Connection[Any], rows: Iterable[AddBooksParams]) -> None:
@@ -382,8 +404,12 @@ def add_books(conn: psycopg.Connection[Any], rows: Iterable[AddBooksParams]) -> 
     params = [(p.author_id, p.title, p.price) for p in rows]
     if not params:
         return
-    with atomic(conn), psycopg.RawCursor(conn) as cur:
-        cur.executemany(ADD_BOOKS, params)
+    try:
+        with atomic(conn), new_cursor(conn) as cur:
+            cur.executemany(ADD_BOOKS, params)
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
 
 
 def add_book_returning(
@@ -406,15 +432,19 @@ def add_book_returning(
     out: list[models.Book] = []
     if not params:
         return out
-    with atomic(conn), psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.executemany(ADD_BOOK_RETURNING, params, returning=True)
-        while True:
-            r = cur.fetchone()
-            if r is None:
-                raise NoRowError("add_book_returning")
-            out.append(models.load_book(r))
-            if not cur.nextset():
-                break
+    try:
+        with atomic(conn), new_cursor(conn) as cur:
+            cur.executemany(ADD_BOOK_RETURNING, params, returning=True)
+            while True:
+                r = cur.fetchone()
+                if r is None:
+                    raise NoRowError("add_book_returning")
+                out.append(models.load_book(r))
+                if not cur.nextset():
+                    break
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     return out
 
 
@@ -431,7 +461,7 @@ def find_book_ids(
     out: list[int | None] = []
     if not params:
         return out
-    with atomic(conn), psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
+    with atomic(conn), new_cursor(conn) as cur:
         cur.executemany(FIND_BOOK_IDS, params, returning=True)
         while True:
             r = cur.fetchone()
@@ -454,7 +484,7 @@ def books_of_author(
     out: list[list[models.Book]] = []
     if not params:
         return out
-    with atomic(conn), psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
+    with atomic(conn), new_cursor(conn) as cur:
         cur.executemany(BOOKS_OF_AUTHOR, params, returning=True)
         while True:
             out.append([models.load_book(r) for r in cur.fetchall()])

@@ -10,6 +10,8 @@ from typing import Any, Final, LiteralString
 import psycopg
 
 from cmd_batchexec._atomic import atomic
+from cmd_batchexec._cursors import new_cursor
+from cmd_batchexec.errors import raise_named
 from cmd_batchexec.types import ReadOnlyConnectionError
 
 SET_BIOS: Final[LiteralString] = """-- name: SetBios :batchexec
@@ -42,5 +44,9 @@ def set_bios(conn: psycopg.Connection[Any], rows: Iterable[SetBiosParams]) -> No
     params = [(p.bio, p.id) for p in rows]
     if not params:
         return
-    with atomic(conn), psycopg.RawCursor(conn) as cur:
-        cur.executemany(SET_BIOS, params)
+    try:
+        with atomic(conn), new_cursor(conn) as cur:
+            cur.executemany(SET_BIOS, params)
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise

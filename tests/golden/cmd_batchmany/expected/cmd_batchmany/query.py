@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from typing import Any, Final, LiteralString
 
 import psycopg
-from psycopg.rows import tuple_row
 
 from cmd_batchmany import models
 from cmd_batchmany._atomic import atomic
+from cmd_batchmany._cursors import new_cursor
 
 LIST_AUTHORS_BY_NAME: Final[LiteralString] = """-- name: ListAuthorsByName :batchmany
 SELECT id, name, bio FROM authors WHERE name = $1 ORDER BY id
@@ -47,7 +47,7 @@ def list_authors_by_name(
     out: list[list[models.Author]] = []
     if not params:
         return out
-    with atomic(conn), psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
+    with atomic(conn), new_cursor(conn) as cur:
         cur.executemany(LIST_AUTHORS_BY_NAME, params, returning=True)
         while True:
             out.append([models.load_author(r) for r in cur.fetchall()])

@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from typing import Any, Final, LiteralString
 
 import psycopg
-from psycopg.rows import tuple_row
 
 from cmd_batchone import models
 from cmd_batchone._atomic import atomic
+from cmd_batchone._cursors import new_cursor
+from cmd_batchone.errors import raise_named
 from cmd_batchone.types import NoRowError, ReadOnlyConnectionError
 
 GET_AUTHORS: Final[LiteralString] = """-- name: GetAuthors :batchone
@@ -60,7 +61,7 @@ def get_authors(
     out: list[models.Author | None] = []
     if not params:
         return out
-    with atomic(conn), psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
+    with atomic(conn), new_cursor(conn) as cur:
         cur.executemany(GET_AUTHORS, params, returning=True)
         while True:
             r = cur.fetchone()
@@ -73,6 +74,9 @@ def get_authors(
 def insert_authors(conn: psycopg.Connection[Any], rows: Iterable[InsertAuthorsParams]) -> list[int]:
     """Run the InsertAuthors query.
 
+    Raises, from cmd_batchone.errors, on a violation of:
+    - AuthorsPkeyViolation: primary key authors_pkey on authors
+
     Sends every row in pipeline mode, all or nothing (see ``cmd_batchone._atomic``),
     and returns one result per input row, in order.
     """
@@ -83,13 +87,17 @@ def insert_authors(conn: psycopg.Connection[Any], rows: Iterable[InsertAuthorsPa
     out: list[int] = []
     if not params:
         return out
-    with atomic(conn), psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
-        cur.executemany(INSERT_AUTHORS, params, returning=True)
-        while True:
-            r = cur.fetchone()
-            if r is None:
-                raise NoRowError("insert_authors")
-            out.append(r[0])
-            if not cur.nextset():
-                break
+    try:
+        with atomic(conn), new_cursor(conn) as cur:
+            cur.executemany(INSERT_AUTHORS, params, returning=True)
+            while True:
+                r = cur.fetchone()
+                if r is None:
+                    raise NoRowError("insert_authors")
+                out.append(r[0])
+                if not cur.nextset():
+                    break
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     return out

@@ -10,6 +10,8 @@ from typing import Any, Final, LiteralString
 import psycopg
 
 from cmd_copyfrom._atomic import atomic
+from cmd_copyfrom._cursors import new_cursor
+from cmd_copyfrom.errors import raise_named
 from cmd_copyfrom.types import ReadOnlyConnectionError
 
 COPY_AUTHORS: Final[LiteralString] = """-- name: CopyAuthors :copyfrom
@@ -34,6 +36,9 @@ READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset()
 def copy_authors(conn: psycopg.Connection[Any], rows: Iterable[CopyAuthorsParams]) -> int:
     """Run the CopyAuthors query.
 
+    Raises, from cmd_copyfrom.errors, on a violation of:
+    - AuthorsPkeyViolation: primary key authors_pkey on authors
+
     Writes all rows with COPY, all of them or, on error, none (a savepoint in an open
     transaction, else its own; see ``cmd_copyfrom._atomic``). Returns the number
     of rows written.
@@ -41,8 +46,12 @@ def copy_authors(conn: psycopg.Connection[Any], rows: Iterable[CopyAuthorsParams
     if conn.read_only:
         raise ReadOnlyConnectionError("copy_authors", "COPY")
 
-    with atomic(conn), conn.cursor() as cur:
-        with cur.copy(COPY_AUTHORS_COPY) as copy:
-            for p in rows:
-                copy.write_row((p.name, p.bio))
-        return cur.rowcount
+    try:
+        with atomic(conn, "-- name: CopyAuthors :copyfrom"), new_cursor(conn) as cur:
+            with cur.copy(COPY_AUTHORS_COPY) as copy:
+                for p in rows:
+                    copy.write_row((p.name, p.bio))
+            return cur.rowcount
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise

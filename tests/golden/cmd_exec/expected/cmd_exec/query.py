@@ -8,6 +8,7 @@ from typing import Any, Final, LiteralString
 import psycopg
 
 from cmd_exec._cursors import thread_cursor
+from cmd_exec.errors import raise_named
 from cmd_exec.types import ReadOnlyConnectionError
 
 DELETE_AUTHOR: Final[LiteralString] = """-- name: DeleteAuthor :exec
@@ -25,4 +26,8 @@ def delete_author(conn: psycopg.Connection[Any], *, id: int) -> None:
         raise ReadOnlyConnectionError("delete_author", "DELETE")
 
     cur = thread_cursor(conn)
-    cur.execute(DELETE_AUTHOR, (id,))
+    try:
+        cur.execute(DELETE_AUTHOR, (id,))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise

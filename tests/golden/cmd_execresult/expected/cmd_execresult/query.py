@@ -8,6 +8,7 @@ from typing import Any, Final, LiteralString
 import psycopg
 
 from cmd_execresult._cursors import thread_cursor
+from cmd_execresult.errors import raise_named
 from cmd_execresult.types import ExecResult, ReadOnlyConnectionError
 
 DELETE_AUTHORS_NAMED: Final[LiteralString] = """-- name: DeleteAuthorsNamed :execresult
@@ -25,5 +26,9 @@ def delete_authors_named(conn: psycopg.Connection[Any], *, name: str) -> ExecRes
         raise ReadOnlyConnectionError("delete_authors_named", "DELETE")
 
     cur = thread_cursor(conn)
-    cur.execute(DELETE_AUTHORS_NAMED, (name,))
+    try:
+        cur.execute(DELETE_AUTHORS_NAMED, (name,))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     return ExecResult(cur.rowcount, cur.statusmessage or "")

@@ -8,6 +8,7 @@ from typing import Any, Final, LiteralString
 import psycopg
 
 from cmd_execrows._cursors import thread_cursor
+from cmd_execrows.errors import raise_named
 from cmd_execrows.types import ReadOnlyConnectionError
 
 UPDATE_BIO: Final[LiteralString] = """-- name: UpdateBio :execrows
@@ -25,5 +26,9 @@ def update_bio(conn: psycopg.Connection[Any], *, bio: str | None = None, id: int
         raise ReadOnlyConnectionError("update_bio", "UPDATE")
 
     cur = thread_cursor(conn)
-    cur.execute(UPDATE_BIO, (bio, id))
+    try:
+        cur.execute(UPDATE_BIO, (bio, id))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     return cur.rowcount

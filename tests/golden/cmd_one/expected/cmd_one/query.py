@@ -9,6 +9,7 @@ import psycopg
 
 from cmd_one import models
 from cmd_one._cursors import thread_cursor
+from cmd_one.errors import raise_named
 from cmd_one.types import NoRowError, ReadOnlyConnectionError
 
 GET_AUTHOR: Final[LiteralString] = """-- name: GetAuthor :one
@@ -45,12 +46,20 @@ def get_author(conn: psycopg.Connection[Any], *, id: int) -> models.Author | Non
 def create_author(
     conn: psycopg.Connection[Any], *, name: str, bio: str | None = None
 ) -> models.Author:
-    """An INSERT of one row with RETURNING always returns it: no `| None`."""
+    """An INSERT of one row with RETURNING always returns it: no `| None`.
+
+    Raises, from cmd_one.errors, on a violation of:
+    - AuthorsPkeyViolation: primary key authors_pkey on authors
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("create_author", "INSERT")
 
     cur = thread_cursor(conn)
-    cur.execute(CREATE_AUTHOR, (name, bio))
+    try:
+        cur.execute(CREATE_AUTHOR, (name, bio))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     if r is None:
         raise NoRowError("create_author")

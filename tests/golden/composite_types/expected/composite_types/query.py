@@ -9,6 +9,7 @@ import psycopg
 
 from composite_types import models
 from composite_types._cursors import thread_cursor
+from composite_types.errors import raise_named
 from composite_types.types import ReadOnlyConnectionError
 
 GET_PLACE: Final[LiteralString] = """-- name: GetPlace :one
@@ -45,4 +46,8 @@ def move_place(
         raise ReadOnlyConnectionError("move_place", "UPDATE")
 
     cur = thread_cursor(conn)
-    cur.execute(MOVE_PLACE, (location, id))
+    try:
+        cur.execute(MOVE_PLACE, (location, id))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise

@@ -10,6 +10,7 @@ import psycopg
 
 from domain_types import models
 from domain_types._cursors import thread_cursor
+from domain_types.errors import raise_named
 from domain_types.types import NoRowError, ReadOnlyConnectionError
 
 SUBSCRIBE: Final[LiteralString] = """-- name: Subscribe :one
@@ -41,12 +42,20 @@ READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
 def subscribe(
     conn: psycopg.Connection[Any], *, address: str, weight: int | None = None
 ) -> models.Subscriber:
-    """Run the Subscribe query."""
+    """Run the Subscribe query.
+
+    Raises, from domain_types.errors, on a violation of:
+    - SubscribersPkeyViolation: primary key subscribers_pkey on subscribers
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("subscribe", "INSERT")
 
     cur = thread_cursor(conn)
-    cur.execute(SUBSCRIBE, (address, weight))
+    try:
+        cur.execute(SUBSCRIBE, (address, weight))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     if r is None:
         raise NoRowError("subscribe")

@@ -12,6 +12,7 @@ import psycopg
 from enum_types import enums, models
 from enum_types._cursors import thread_cursor
 from enum_types._streams import ServerStream
+from enum_types.errors import raise_named
 from enum_types.types import NoRowError, ReadOnlyConnectionError
 
 CREATE_TICKET: Final[LiteralString] = """-- name: CreateTicket :one
@@ -47,12 +48,20 @@ READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
 
 
 def create_ticket(conn: psycopg.Connection[Any], *, status: enums.Status) -> models.Ticket:
-    """Run the CreateTicket query."""
+    """Run the CreateTicket query.
+
+    Raises, from enum_types.errors, on a violation of:
+    - TicketsPkeyViolation: primary key tickets_pkey on tickets
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("create_ticket", "INSERT")
 
     cur = thread_cursor(conn)
-    cur.execute(CREATE_TICKET, (status,))
+    try:
+        cur.execute(CREATE_TICKET, (status,))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     if r is None:
         raise NoRowError("create_ticket")

@@ -13,6 +13,7 @@ from psycopg.types.json import Json, Jsonb
 from json_columns import models
 from json_columns._cursors import thread_cursor
 from json_columns._streams import ServerStream
+from json_columns.errors import raise_named
 from json_columns.types import JsonInput, NoRowError, ReadOnlyConnectionError
 
 RECORD_EVENT: Final[LiteralString] = """-- name: RecordEvent :one
@@ -49,19 +50,27 @@ def record_event(
     raw: JsonInput | None = None,
     extra: JsonInput | None = None,
 ) -> models.Event:
-    """Run the RecordEvent query."""
+    """Run the RecordEvent query.
+
+    Raises, from json_columns.errors, on a violation of:
+    - EventsPkeyViolation: primary key events_pkey on events
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("record_event", "INSERT")
 
     cur = thread_cursor(conn)
-    cur.execute(
-        RECORD_EVENT,
-        (
-            Jsonb(payload),
-            None if raw is None else Json(raw),
-            None if extra is None else Jsonb(extra),
-        ),
-    )
+    try:
+        cur.execute(
+            RECORD_EVENT,
+            (
+                Jsonb(payload),
+                None if raw is None else Json(raw),
+                None if extra is None else Jsonb(extra),
+            ),
+        )
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     if r is None:
         raise NoRowError("record_event")

@@ -11,13 +11,13 @@ from dataclasses import dataclass
 from typing import Any, Final, LiteralString
 
 import psycopg
-from psycopg.rows import tuple_row
 from psycopg.types.json import Json, Jsonb
 
 from kitchen import enums, models
 from kitchen._atomic import atomic
-from kitchen._cursors import thread_cursor
+from kitchen._cursors import new_cursor, thread_cursor
 from kitchen._streams import ServerStream
+from kitchen.errors import raise_named
 from kitchen.types import (
     Cidr,
     ExecResult,
@@ -341,44 +341,51 @@ def insert_kind(
 ) -> models.Kind:
     """Insert one row of every type.
     Returns the whole row, so the function returns the Kind model.
+
+    Raises, from kitchen.errors, on a violation of:
+    - KindsPkeyViolation: primary key kinds_pkey on kinds
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("insert_kind", "INSERT")
 
     cur = thread_cursor(conn)
-    cur.execute(
-        INSERT_KIND,
-        (
-            small,
-            regular,
-            big,
-            amount,
-            ratio,
-            precise,
-            flag,
-            label,
-            code,
-            fixed,
-            blob,
-            ident,
-            day,
-            at_time,
-            at_timetz,
-            local_ts,
-            ts,
-            span,
-            Json(doc),
-            Jsonb(docb),
-            addr,
-            net,
-            tags,
-            grid,
-            feeling,
-            feelings,
-            wallet,
-            note,
-        ),
-    )
+    try:
+        cur.execute(
+            INSERT_KIND,
+            (
+                small,
+                regular,
+                big,
+                amount,
+                ratio,
+                precise,
+                flag,
+                label,
+                code,
+                fixed,
+                blob,
+                ident,
+                day,
+                at_time,
+                at_timetz,
+                local_ts,
+                ts,
+                span,
+                Json(doc),
+                Jsonb(docb),
+                addr,
+                net,
+                tags,
+                grid,
+                feeling,
+                feelings,
+                wallet,
+                note,
+            ),
+        )
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     if r is None:
         raise NoRowError("insert_kind")
@@ -513,12 +520,20 @@ def iter_pets_with_owners(
 def create_owner(
     conn: psycopg.Connection[Any], *, class_: str, from_: str | None = None
 ) -> models.Owner:
-    """Run the CreateOwner query."""
+    """Run the CreateOwner query.
+
+    Raises, from kitchen.errors, on a violation of:
+    - OwnersPkeyViolation: primary key owners_pkey on owners
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("create_owner", "INSERT")
 
     cur = thread_cursor(conn)
-    cur.execute(CREATE_OWNER, (class_, from_))
+    try:
+        cur.execute(CREATE_OWNER, (class_, from_))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     if r is None:
         raise NoRowError("create_owner")
@@ -544,7 +559,11 @@ def rename_pet(conn: psycopg.Connection[Any], *, new_name: str, id: int) -> int:
         raise ReadOnlyConnectionError("rename_pet", "UPDATE")
 
     cur = thread_cursor(conn)
-    cur.execute(RENAME_PET, (new_name, id))
+    try:
+        cur.execute(RENAME_PET, (new_name, id))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     return cur.rowcount
 
 
@@ -554,7 +573,11 @@ def touch_pets(conn: psycopg.Connection[Any], *, feeling: enums.Mood) -> ExecRes
         raise ReadOnlyConnectionError("touch_pets", "UPDATE")
 
     cur = thread_cursor(conn)
-    cur.execute(TOUCH_PETS, (feeling,))
+    try:
+        cur.execute(TOUCH_PETS, (feeling,))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     return ExecResult(cur.rowcount, cur.statusmessage or "")
 
 
@@ -564,11 +587,19 @@ def delete_pet(conn: psycopg.Connection[Any], *, id: int) -> None:
         raise ReadOnlyConnectionError("delete_pet", "DELETE")
 
     cur = thread_cursor(conn)
-    cur.execute(DELETE_PET, (id,))
+    try:
+        cur.execute(DELETE_PET, (id,))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
 
 
 def copy_pets(conn: psycopg.Connection[Any], rows: Iterable[CopyPetsParams]) -> int:
     """Run the CopyPets query.
+
+    Raises, from kitchen.errors, on a violation of:
+    - PetsOwnerIDFkeyViolation: foreign key pets_owner_id_fkey on pets
+    - PetsPkeyViolation: primary key pets_pkey on pets
 
     Writes all rows with COPY, all of them or, on error, none (a savepoint in an open
     transaction, else its own; see ``kitchen._atomic``). Returns the number
@@ -577,15 +608,23 @@ def copy_pets(conn: psycopg.Connection[Any], rows: Iterable[CopyPetsParams]) -> 
     if conn.read_only:
         raise ReadOnlyConnectionError("copy_pets", "COPY")
 
-    with atomic(conn), conn.cursor() as cur:
-        with cur.copy(COPY_PETS_COPY) as copy:
-            for p in rows:
-                copy.write_row((p.owner_id, p.name, p.feeling))
-        return cur.rowcount
+    try:
+        with atomic(conn, "-- name: CopyPets :copyfrom"), new_cursor(conn) as cur:
+            with cur.copy(COPY_PETS_COPY) as copy:
+                for p in rows:
+                    copy.write_row((p.owner_id, p.name, p.feeling))
+            return cur.rowcount
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
 
 
 def add_pets(conn: psycopg.Connection[Any], rows: Iterable[AddPetsParams]) -> None:
     """Run the AddPets query.
+
+    Raises, from kitchen.errors, on a violation of:
+    - PetsOwnerIDFkeyViolation: foreign key pets_owner_id_fkey on pets
+    - PetsPkeyViolation: primary key pets_pkey on pets
 
     Sends every row in pipeline mode: all run or none do (a savepoint in an open
     transaction, else its own; see ``kitchen._atomic``).
@@ -596,8 +635,12 @@ def add_pets(conn: psycopg.Connection[Any], rows: Iterable[AddPetsParams]) -> No
     params = [(p.owner_id, p.name) for p in rows]
     if not params:
         return
-    with atomic(conn), psycopg.RawCursor(conn) as cur:
-        cur.executemany(ADD_PETS, params)
+    try:
+        with atomic(conn), new_cursor(conn) as cur:
+            cur.executemany(ADD_PETS, params)
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
 
 
 def get_pets_batch(
@@ -613,7 +656,7 @@ def get_pets_batch(
     out: list[models.Pet | None] = []
     if not params:
         return out
-    with atomic(conn), psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
+    with atomic(conn), new_cursor(conn) as cur:
         cur.executemany(GET_PETS_BATCH, params, returning=True)
         while True:
             r = cur.fetchone()
@@ -636,7 +679,7 @@ def pets_of_owners_batch(
     out: list[list[models.Pet]] = []
     if not params:
         return out
-    with atomic(conn), psycopg.RawCursor(conn, row_factory=tuple_row) as cur:
+    with atomic(conn), new_cursor(conn) as cur:
         cur.executemany(PETS_OF_OWNERS_BATCH, params, returning=True)
         while True:
             out.append([models.load_pet(r) for r in cur.fetchall()])
@@ -653,7 +696,11 @@ def set_doc(
         raise ReadOnlyConnectionError("set_doc", "UPDATE")
 
     cur = thread_cursor(conn)
-    cur.execute(SET_DOC, (Jsonb(docb), id, None if doc is None else Json(doc)))
+    try:
+        cur.execute(SET_DOC, (Jsonb(docb), id, None if doc is None else Json(doc)))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     return None if r is None else SetDocRow(*r)
 
@@ -668,12 +715,20 @@ def get_owner(conn: psycopg.Connection[Any], *, id: int) -> models.Owner | None:
 
 
 def delete_owner(conn: psycopg.Connection[Any], *, id: int) -> None:
-    """Run the DeleteOwner query."""
+    """Run the DeleteOwner query.
+
+    Raises, from kitchen.errors, on a violation of:
+    - PetsOwnerIDFkeyViolation: foreign key pets_owner_id_fkey on pets
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("delete_owner", "DELETE")
 
     cur = thread_cursor(conn)
-    cur.execute(DELETE_OWNER, (id,))
+    try:
+        cur.execute(DELETE_OWNER, (id,))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
 
 
 def rename_pets(conn: psycopg.Connection[Any], rows: Iterable[RenamePetsParams]) -> None:
@@ -688,8 +743,12 @@ def rename_pets(conn: psycopg.Connection[Any], rows: Iterable[RenamePetsParams])
     params = [(p.new_name, p.id) for p in rows]
     if not params:
         return
-    with atomic(conn), psycopg.RawCursor(conn) as cur:
-        cur.executemany(RENAME_PETS, params)
+    try:
+        with atomic(conn), new_cursor(conn) as cur:
+            cur.executemany(RENAME_PETS, params)
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
 
 
 def set_spot(
@@ -700,7 +759,11 @@ def set_spot(
         raise ReadOnlyConnectionError("set_spot", "UPDATE")
 
     cur = thread_cursor(conn)
-    cur.execute(SET_SPOT, (spot, id))
+    try:
+        cur.execute(SET_SPOT, (spot, id))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     return None if r is None else SetSpotRow(*r)
 
@@ -711,7 +774,11 @@ def lock_pets_of_owner(conn: psycopg.Connection[Any], *, owner_id: int) -> list[
         raise ReadOnlyConnectionError("lock_pets_of_owner", "a locking clause (FOR UPDATE)")
 
     cur = thread_cursor(conn)
-    cur.execute(LOCK_PETS_OF_OWNER, (owner_id,))
+    try:
+        cur.execute(LOCK_PETS_OF_OWNER, (owner_id,))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     return [LockPetsOfOwnerRow(*r) for r in cur.fetchall()]
 
 
@@ -727,11 +794,15 @@ def iter_lock_pets_of_owner(
     if conn.read_only:
         raise ReadOnlyConnectionError("lock_pets_of_owner", "a locking clause (FOR UPDATE)")
 
-    with ServerStream(conn, "lock_pets_of_owner", batch_size, holdable=False) as stream:
-        stream.execute(LOCK_PETS_OF_OWNER, (owner_id,))
-        while rows := stream.fetch():
-            for r in rows:
-                yield LockPetsOfOwnerRow(*r)
+    try:
+        with ServerStream(conn, "lock_pets_of_owner", batch_size, holdable=False) as stream:
+            stream.execute(LOCK_PETS_OF_OWNER, (owner_id,))
+            while rows := stream.fetch():
+                for r in rows:
+                    yield LockPetsOfOwnerRow(*r)
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
 
 
 def shout_pet_names(conn: psycopg.Connection[Any], *, owner_id: int) -> list[ShoutPetNamesRow]:
@@ -740,15 +811,27 @@ def shout_pet_names(conn: psycopg.Connection[Any], *, owner_id: int) -> list[Sho
         raise ReadOnlyConnectionError("shout_pet_names", "UPDATE")
 
     cur = thread_cursor(conn)
-    cur.execute(SHOUT_PET_NAMES, (owner_id,))
+    try:
+        cur.execute(SHOUT_PET_NAMES, (owner_id,))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     return [ShoutPetNamesRow(*r) for r in cur.fetchall()]
 
 
 def move_pets(conn: psycopg.Connection[Any], *, to_owner: int, from_owner: int) -> list[int]:
-    """No iter_ twin: nor over a data-modifying WITH."""
+    """No iter_ twin: nor over a data-modifying WITH.
+
+    Raises, from kitchen.errors, on a violation of:
+    - PetsOwnerIDFkeyViolation: foreign key pets_owner_id_fkey on pets
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("move_pets", "a data-modifying WITH (UPDATE)")
 
     cur = thread_cursor(conn)
-    cur.execute(MOVE_PETS, (to_owner, from_owner))
+    try:
+        cur.execute(MOVE_PETS, (to_owner, from_owner))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     return [r[0] for r in cur.fetchall()]

@@ -11,6 +11,7 @@ import psycopg
 from macro_narg import models
 from macro_narg._cursors import thread_cursor
 from macro_narg._streams import ServerStream
+from macro_narg.errors import raise_named
 from macro_narg.types import ReadOnlyConnectionError
 
 SEARCH_AUTHORS: Final[LiteralString] = """-- name: SearchAuthors :many
@@ -68,4 +69,8 @@ def set_bio(conn: psycopg.Connection[Any], *, bio: str | None = None, id: int) -
         raise ReadOnlyConnectionError("set_bio", "UPDATE")
 
     cur = thread_cursor(conn)
-    cur.execute(SET_BIO, (bio, id))
+    try:
+        cur.execute(SET_BIO, (bio, id))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise

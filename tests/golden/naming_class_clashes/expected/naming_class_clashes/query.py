@@ -10,6 +10,7 @@ import psycopg
 
 from naming_class_clashes import models
 from naming_class_clashes._cursors import thread_cursor
+from naming_class_clashes.errors import raise_named
 from naming_class_clashes.types import NoRowError, ReadOnlyConnectionError
 
 GET_PET: Final[LiteralString] = """-- name: GetPet :one
@@ -65,12 +66,20 @@ def get_pet_row_note(conn: psycopg.Connection[Any], *, id: int) -> models.GetPet
 def add_pet(
     conn: psycopg.Connection[Any], *, name: str, card: models.Pet2 | None = None
 ) -> models.Pet:
-    """Run the AddPet query."""
+    """Run the AddPet query.
+
+    Raises, from naming_class_clashes.errors, on a violation of:
+    - PetsPkeyViolation: primary key pets_pkey on pets
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("add_pet", "INSERT")
 
     cur = thread_cursor(conn)
-    cur.execute(ADD_PET, (name, card))
+    try:
+        cur.execute(ADD_PET, (name, card))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     if r is None:
         raise NoRowError("add_pet")

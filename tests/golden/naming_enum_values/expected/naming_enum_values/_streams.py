@@ -20,6 +20,10 @@ first, and before closing, a stream asks whether its cursor still exists on the
 connection. If it does not, the stream sends nothing more: a further read raises
 ``StreamEndedError``, a close does nothing, and whoever holds the connection next
 is not disturbed.
+
+Tracing sees one statement per stream: the DECLARE, which holds the query with its
+``-- name:`` line, goes through the connection's own cursor factory (``_cursors``);
+the FETCHes, the existence checks and the CLOSE go through a plain ``RawCursor``.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ import psycopg
 from psycopg import pq, sql
 from psycopg.rows import TupleRow, tuple_row
 
+from naming_enum_values._cursors import new_async_cursor, new_cursor
 from naming_enum_values.types import StreamEndedError
 
 _IDS = itertools.count(1)
@@ -107,7 +112,8 @@ class ServerStream(_Stream):
         self.close()
 
     def execute(self, query: LiteralString, params: tuple[Any, ...] | None = None) -> None:
-        self._cur.execute(self.declare(query), params, prepare=False)
+        with new_cursor(self._cur.connection) as traced:
+            traced.execute(self.declare(query), params, prepare=False)
         self.open, self.fresh = True, True
 
     def fetch(self) -> list[TupleRow]:
@@ -153,7 +159,8 @@ class AsyncServerStream(_Stream):
         await self.close()
 
     async def execute(self, query: LiteralString, params: tuple[Any, ...] | None = None) -> None:
-        await self._cur.execute(self.declare(query), params, prepare=False)
+        async with new_async_cursor(self._cur.connection) as traced:
+            await traced.execute(self.declare(query), params, prepare=False)
         self.open, self.fresh = True, True
 
     async def fetch(self) -> list[TupleRow]:

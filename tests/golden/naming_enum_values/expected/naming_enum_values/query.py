@@ -11,6 +11,7 @@ import psycopg
 from naming_enum_values import enums, models
 from naming_enum_values._cursors import thread_cursor
 from naming_enum_values._streams import ServerStream
+from naming_enum_values.errors import raise_named
 from naming_enum_values.types import NoRowError, ReadOnlyConnectionError
 
 ADD_MARK: Final[LiteralString] = """-- name: AddMark :one
@@ -32,12 +33,20 @@ READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
 
 
 def add_mark(conn: psycopg.Connection[Any], *, mark: enums.Mark2) -> models.Mark:
-    """Run the AddMark query."""
+    """Run the AddMark query.
+
+    Raises, from naming_enum_values.errors, on a violation of:
+    - MarksPkeyViolation: primary key marks_pkey on marks
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("add_mark", "INSERT")
 
     cur = thread_cursor(conn)
-    cur.execute(ADD_MARK, (mark,))
+    try:
+        cur.execute(ADD_MARK, (mark,))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     if r is None:
         raise NoRowError("add_mark")

@@ -8,6 +8,7 @@ from typing import Any, Final, LiteralString
 import psycopg
 
 from naming_exec_discards_rows._cursors import thread_cursor
+from naming_exec_discards_rows.errors import raise_named
 from naming_exec_discards_rows.types import ExecResult, ReadOnlyConnectionError
 
 LOCK_JOBS: Final[LiteralString] = """-- name: LockJobs :exec
@@ -39,7 +40,11 @@ def lock_jobs(conn: psycopg.Connection[Any], *, pg_advisory_xact_lock: int) -> N
         )
 
     cur = thread_cursor(conn)
-    cur.execute(LOCK_JOBS, (pg_advisory_xact_lock,))
+    try:
+        cur.execute(LOCK_JOBS, (pg_advisory_xact_lock,))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
 
 
 def lock_jobs_counted(conn: psycopg.Connection[Any], *, pg_advisory_xact_lock: int) -> int:
@@ -50,7 +55,11 @@ def lock_jobs_counted(conn: psycopg.Connection[Any], *, pg_advisory_xact_lock: i
         )
 
     cur = thread_cursor(conn)
-    cur.execute(LOCK_JOBS_COUNTED, (pg_advisory_xact_lock,))
+    try:
+        cur.execute(LOCK_JOBS_COUNTED, (pg_advisory_xact_lock,))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     return cur.rowcount
 
 
@@ -62,14 +71,26 @@ def lock_jobs_result(conn: psycopg.Connection[Any], *, pg_advisory_xact_lock: in
         )
 
     cur = thread_cursor(conn)
-    cur.execute(LOCK_JOBS_RESULT, (pg_advisory_xact_lock,))
+    try:
+        cur.execute(LOCK_JOBS_RESULT, (pg_advisory_xact_lock,))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     return ExecResult(cur.rowcount, cur.statusmessage or "")
 
 
 def add_job(conn: psycopg.Connection[Any], *, name: str) -> None:
-    """Run the AddJob query."""
+    """Run the AddJob query.
+
+    Raises, from naming_exec_discards_rows.errors, on a violation of:
+    - JobsPkeyViolation: primary key jobs_pkey on jobs
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("add_job", "INSERT")
 
     cur = thread_cursor(conn)
-    cur.execute(ADD_JOB, (name,))
+    try:
+        cur.execute(ADD_JOB, (name,))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise

@@ -11,6 +11,7 @@ import psycopg
 from naming_module_constants import models
 from naming_module_constants._cursors import thread_cursor
 from naming_module_constants._streams import ServerStream
+from naming_module_constants.errors import raise_named
 from naming_module_constants.types import ReadOnlyConnectionError
 
 READ_ONLY_FUNCTIONS_: Final[LiteralString] = """-- name: ReadOnlyFunctions :many
@@ -71,9 +72,17 @@ def e(conn: psycopg.Connection[Any], *, id: int) -> str | None:
 
 
 def add_note(conn: psycopg.Connection[Any], *, body: str) -> None:
-    """Run the AddNote query."""
+    """Run the AddNote query.
+
+    Raises, from naming_module_constants.errors, on a violation of:
+    - NotesPkeyViolation: primary key notes_pkey on notes
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("add_note", "INSERT")
 
     cur = thread_cursor(conn)
-    cur.execute(ADD_NOTE, (body,))
+    try:
+        cur.execute(ADD_NOTE, (body,))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise

@@ -15,6 +15,7 @@ import psycopg
 from naming_python_reserved import models
 from naming_python_reserved._cursors import thread_cursor
 from naming_python_reserved._streams import ServerStream
+from naming_python_reserved.errors import raise_named
 from naming_python_reserved.types import NoRowError, ReadOnlyConnectionError
 
 LIST: Final[LiteralString] = """-- name: List :many
@@ -203,12 +204,20 @@ def add_event(
     __: str | None = None,
     _private: str | None = None,
 ) -> models.Event:
-    """Run the AddEvent query."""
+    """Run the AddEvent query.
+
+    Raises, from naming_python_reserved.errors, on a violation of:
+    - EventsPkeyViolation: primary key events_pkey on events
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("add_event", "INSERT")
 
     cur = thread_cursor(conn)
-    cur.execute(ADD_EVENT, (type, case_, __, _private))
+    try:
+        cur.execute(ADD_EVENT, (type, case_, __, _private))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     if r is None:
         raise NoRowError("add_event")

@@ -13,6 +13,13 @@ did not open:
 psycopg's ``conn.transaction()`` alone is not enough: on a non-autocommit connection
 with no transaction open yet it issues BEGIN ... COMMIT, which would commit the
 rows before the caller's own ``with pool.connection():`` block decides.
+
+Tracing sees one statement per call. The savepoint statements go through a plain
+``RawCursor``, which instrumentation of the connection's cursor factory does not see;
+a ``:batch*`` call's one traced statement is its ``executemany``. A ``:copyfrom``
+passes its ``-- name:`` line as ``mark``: its SAVEPOINT then goes through the
+connection's own cursor (opened inside its own transaction too, where it would
+otherwise have none), because ``cursor.copy()`` itself is not traced.
 """
 
 from __future__ import annotations
@@ -23,6 +30,8 @@ from typing import Any, LiteralString
 
 import psycopg
 from psycopg import pq
+
+from naming_select_star_join._cursors import new_async_cursor, new_cursor
 
 _SAVEPOINT: LiteralString = "SAVEPOINT sqlc_gen_psycopg_atomic"
 _RELEASE: LiteralString = "RELEASE SAVEPOINT sqlc_gen_psycopg_atomic"
@@ -40,35 +49,56 @@ def _can_undo(conn: psycopg.BaseConnection[Any]) -> bool:
     return not conn.closed and conn.info.transaction_status in _IN_TRANSACTION
 
 
+def _run(conn: psycopg.Connection[Any], statement: LiteralString, mark: LiteralString = "") -> None:
+    """Run ``statement``; a marked one (``mark`` a ``-- name:`` line) where tracing sees it."""
+    cursor = new_cursor(conn) if mark else psycopg.RawCursor(conn)
+    with cursor:
+        cursor.execute(mark + "\n" + statement if mark else statement, prepare=False)
+
+
+async def _run_async(
+    conn: psycopg.AsyncConnection[Any], statement: LiteralString, mark: LiteralString = ""
+) -> None:
+    cursor = new_async_cursor(conn) if mark else psycopg.AsyncRawCursor(conn)
+    async with cursor:
+        await cursor.execute(mark + "\n" + statement if mark else statement, prepare=False)
+
+
 @contextmanager
-def atomic(conn: psycopg.Connection[Any]) -> Generator[None, None, None]:
+def atomic(conn: psycopg.Connection[Any], mark: LiteralString = "") -> Generator[None, None, None]:
     """Run the block in a savepoint of the open (or implicit) transaction, else in its own."""
     if _own_transaction(conn):
         with conn.transaction():
+            if mark:
+                _run(conn, _SAVEPOINT, mark)  # COMMIT releases it
             yield
         return
-    conn.execute(_SAVEPOINT, prepare=False)
+    _run(conn, _SAVEPOINT, mark)
     try:
         yield
     except BaseException:
         if _can_undo(conn):
-            conn.execute(_UNDO, prepare=False)
+            _run(conn, _UNDO)
         raise
-    conn.execute(_RELEASE, prepare=False)
+    _run(conn, _RELEASE)
 
 
 @asynccontextmanager
-async def atomic_async(conn: psycopg.AsyncConnection[Any]) -> AsyncGenerator[None, None]:
+async def atomic_async(
+    conn: psycopg.AsyncConnection[Any], mark: LiteralString = ""
+) -> AsyncGenerator[None, None]:
     """The asyncio twin of :func:`atomic`."""
     if _own_transaction(conn):
         async with conn.transaction():
+            if mark:
+                await _run_async(conn, _SAVEPOINT, mark)
             yield
         return
-    await conn.execute(_SAVEPOINT, prepare=False)
+    await _run_async(conn, _SAVEPOINT, mark)
     try:
         yield
     except BaseException:
         if _can_undo(conn):
-            await conn.execute(_UNDO, prepare=False)
+            await _run_async(conn, _UNDO)
         raise
-    await conn.execute(_RELEASE, prepare=False)
+    await _run_async(conn, _RELEASE)

@@ -11,6 +11,7 @@ import psycopg
 
 from naming_unnamed_parameters._cursors import thread_cursor
 from naming_unnamed_parameters._streams import ServerStream
+from naming_unnamed_parameters.errors import raise_named
 from naming_unnamed_parameters.types import ReadOnlyConnectionError
 
 USERS_BY_IDS: Final[LiteralString] = """-- name: UsersByIDs :many
@@ -235,5 +236,9 @@ def rename_user(conn: psycopg.Connection[Any], *, name: str, id: int) -> int:
         raise ReadOnlyConnectionError("rename_user", "UPDATE")
 
     cur = thread_cursor(conn)
-    cur.execute(RENAME_USER, (name, id))
+    try:
+        cur.execute(RENAME_USER, (name, id))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     return cur.rowcount

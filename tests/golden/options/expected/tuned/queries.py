@@ -13,6 +13,7 @@ from psycopg.types.json import Jsonb
 from tuned import models
 from tuned._cursors import thread_cursor
 from tuned._streams import ServerStream
+from tuned.errors import raise_named
 from tuned.types import JsonInput, NoRowError, ReadOnlyConnectionError
 
 CREATE_PERSON: Final[LiteralString] = """-- name: CreatePerson :one
@@ -40,14 +41,22 @@ def create_person(
     settings: JsonInput | None = None,
     balance: tuned_types.Money,
 ) -> models.Person:
-    """Run the CreatePerson query."""
+    """Run the CreatePerson query.
+
+    Raises, from tuned.errors, on a violation of:
+    - PeoplePkeyViolation: primary key people_pkey on people
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("create_person", "INSERT")
 
     cur = thread_cursor(conn)
-    cur.execute(
-        CREATE_PERSON, (Jsonb(profile), None if settings is None else Jsonb(settings), balance)
-    )
+    try:
+        cur.execute(
+            CREATE_PERSON, (Jsonb(profile), None if settings is None else Jsonb(settings), balance)
+        )
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     if r is None:
         raise NoRowError("create_person")

@@ -12,6 +12,7 @@ import psycopg.types.range
 
 from dumped_pkg import enums, models
 from dumped_pkg._cursors import thread_cursor
+from dumped_pkg.errors import raise_named
 from dumped_pkg.types import NoRowError, ReadOnlyConnectionError
 
 GET_TICKET: Final[LiteralString] = """-- name: GetTicket :one
@@ -73,12 +74,21 @@ def open_ticket(
     price: models.MoneyAmount | None = None,
     open_during: psycopg.types.range.Range[datetime.datetime] | None = None,
 ) -> OpenTicketRow:
-    """Run the OpenTicket query."""
+    """Run the OpenTicket query.
+
+    Raises, from dumped_pkg.errors, on a violation of:
+    - TicketsPkeyViolation: primary key tickets_pkey on tickets
+    - TicketsSlugKeyViolation: unique tickets_slug_key on tickets
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("open_ticket", "INSERT")
 
     cur = thread_cursor(conn)
-    cur.execute(OPEN_TICKET, (slug, price, open_during))
+    try:
+        cur.execute(OPEN_TICKET, (slug, price, open_during))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     if r is None:
         raise NoRowError("open_ticket")

@@ -10,6 +10,7 @@ import psycopg
 
 from citext_pkg import models
 from citext_pkg._cursors import thread_cursor
+from citext_pkg.errors import raise_named
 from citext_pkg.types import NoRowError, ReadOnlyConnectionError
 
 ADD_ACCOUNT: Final[LiteralString] = """-- name: AddAccount :one
@@ -41,12 +42,21 @@ READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
 def add_account(
     conn: psycopg.Connection[Any], *, email: str, aliases: list[str] | None = None
 ) -> models.Account:
-    """Run the AddAccount query."""
+    """Run the AddAccount query.
+
+    Raises, from citext_pkg.errors, on a violation of:
+    - AccountsEmailKeyViolation: unique accounts_email_key on accounts
+    - AccountsPkeyViolation: primary key accounts_pkey on accounts
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("add_account", "INSERT")
 
     cur = thread_cursor(conn)
-    cur.execute(ADD_ACCOUNT, (email, aliases))
+    try:
+        cur.execute(ADD_ACCOUNT, (email, aliases))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     if r is None:
         raise NoRowError("add_account")

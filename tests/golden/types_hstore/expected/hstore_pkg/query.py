@@ -12,6 +12,7 @@ import psycopg
 from hstore_pkg import models
 from hstore_pkg._cursors import thread_cursor
 from hstore_pkg._streams import ServerStream
+from hstore_pkg.errors import raise_named
 from hstore_pkg.types import NoRowError, ReadOnlyConnectionError
 
 ADD_SETTING: Final[LiteralString] = """-- name: AddSetting :one
@@ -47,12 +48,20 @@ def add_setting(
     attrs: dict[str, str | None],
     history: list[dict[str, str | None]] | None = None,
 ) -> models.Setting:
-    """Run the AddSetting query."""
+    """Run the AddSetting query.
+
+    Raises, from hstore_pkg.errors, on a violation of:
+    - SettingsPkeyViolation: primary key settings_pkey on settings
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("add_setting", "INSERT")
 
     cur = thread_cursor(conn)
-    cur.execute(ADD_SETTING, (attrs, history))
+    try:
+        cur.execute(ADD_SETTING, (attrs, history))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     if r is None:
         raise NoRowError("add_setting")

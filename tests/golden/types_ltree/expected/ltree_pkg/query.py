@@ -12,6 +12,7 @@ import psycopg
 from ltree_pkg import models
 from ltree_pkg._cursors import thread_cursor
 from ltree_pkg._streams import ServerStream
+from ltree_pkg.errors import raise_named
 from ltree_pkg.types import NoRowError, ReadOnlyConnectionError
 
 ADD_CATEGORY: Final[LiteralString] = """-- name: AddCategory :one
@@ -44,12 +45,20 @@ READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
 def add_category(
     conn: psycopg.Connection[Any], *, path: str, aliases: list[str] | None = None
 ) -> models.Category:
-    """Run the AddCategory query."""
+    """Run the AddCategory query.
+
+    Raises, from ltree_pkg.errors, on a violation of:
+    - CategoriesPkeyViolation: primary key categories_pkey on categories
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("add_category", "INSERT")
 
     cur = thread_cursor(conn)
-    cur.execute(ADD_CATEGORY, (path, aliases))
+    try:
+        cur.execute(ADD_CATEGORY, (path, aliases))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     if r is None:
         raise NoRowError("add_category")

@@ -16,6 +16,7 @@ import psycopg.types.range
 from ranges_pkg import models
 from ranges_pkg._cursors import thread_cursor
 from ranges_pkg._streams import ServerStream
+from ranges_pkg.errors import raise_named
 from ranges_pkg.types import NoRowError, ReadOnlyConnectionError
 
 ADD_SPAN: Final[LiteralString] = """-- name: AddSpan :one
@@ -69,12 +70,20 @@ def add_span(
     mtz: psycopg.types.multirange.Multirange[datetime.datetime] | None = None,
     r4s: list[psycopg.types.range.Range[int]] | None = None,
 ) -> models.Span:
-    """Run the AddSpan query."""
+    """Run the AddSpan query.
+
+    Raises, from ranges_pkg.errors, on a violation of:
+    - SpansPkeyViolation: primary key spans_pkey on spans
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("add_span", "INSERT")
 
     cur = thread_cursor(conn)
-    cur.execute(ADD_SPAN, (r4, r8, rn, rd, rts, rtz, m4, m8, mn, md, mts, mtz, r4s))
+    try:
+        cur.execute(ADD_SPAN, (r4, r8, rn, rd, rts, rtz, m4, m8, mn, md, mts, mtz, r4s))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     if r is None:
         raise NoRowError("add_span")

@@ -12,6 +12,7 @@ import psycopg
 from text_pkg import models
 from text_pkg._cursors import thread_cursor
 from text_pkg._streams import ServerStream
+from text_pkg.errors import raise_named
 from text_pkg.types import NoRowError, ReadOnlyConnectionError
 
 ADD_SHAPE: Final[LiteralString] = """-- name: AddShape :one
@@ -67,12 +68,20 @@ def add_shape(
     lsn: str | None = None,
     pts: list[str] | None = None,
 ) -> models.Shape:
-    """Run the AddShape query."""
+    """Run the AddShape query.
+
+    Raises, from text_pkg.errors, on a violation of:
+    - ShapesPkeyViolation: primary key shapes_pkey on shapes
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("add_shape", "INSERT")
 
     cur = thread_cursor(conn)
-    cur.execute(ADD_SHAPE, (p, ln, ls, b, pa, pg, c, mac, mac8, tv, tq, bt, vb, mo, lsn, pts))
+    try:
+        cur.execute(ADD_SHAPE, (p, ln, ls, b, pa, pg, c, mac, mac8, tv, tq, bt, vb, mo, lsn, pts))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     if r is None:
         raise NoRowError("add_shape")
@@ -106,12 +115,20 @@ def iter_shapes_matching(
 
 
 def add_document(conn: psycopg.Connection[Any], *, body: str) -> models.Document:
-    """Run the AddDocument query."""
+    """Run the AddDocument query.
+
+    Raises, from text_pkg.errors, on a violation of:
+    - DocumentsPkeyViolation: primary key documents_pkey on documents
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("add_document", "INSERT")
 
     cur = thread_cursor(conn)
-    cur.execute(ADD_DOCUMENT, (body,))
+    try:
+        cur.execute(ADD_DOCUMENT, (body,))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     if r is None:
         raise NoRowError("add_document")

@@ -10,6 +10,7 @@ import psycopg
 
 from vector_pkg import models
 from vector_pkg._cursors import thread_cursor
+from vector_pkg.errors import raise_named
 from vector_pkg.types import NoRowError, ReadOnlyConnectionError
 
 ADD_EMBEDDING: Final[LiteralString] = """-- name: AddEmbedding :one
@@ -41,12 +42,20 @@ READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
 def add_embedding(
     conn: psycopg.Connection[Any], *, embedding: str, history: list[str] | None = None
 ) -> models.Embedding:
-    """Run the AddEmbedding query."""
+    """Run the AddEmbedding query.
+
+    Raises, from vector_pkg.errors, on a violation of:
+    - EmbeddingsPkeyViolation: primary key embeddings_pkey on embeddings
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("add_embedding", "INSERT")
 
     cur = thread_cursor(conn)
-    cur.execute(ADD_EMBEDDING, (embedding, history))
+    try:
+        cur.execute(ADD_EMBEDDING, (embedding, history))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     if r is None:
         raise NoRowError("add_embedding")

@@ -8,6 +8,7 @@ from typing import Any, Final, LiteralString
 import psycopg
 
 from unmapped_pkg._cursors import thread_cursor
+from unmapped_pkg.errors import raise_named
 from unmapped_pkg.types import ReadOnlyConnectionError
 
 ITEM_NAME: Final[LiteralString] = """-- name: ItemName :one
@@ -42,4 +43,8 @@ def rename_item(conn: psycopg.Connection[Any], *, id: int, name: str) -> None:
         raise ReadOnlyConnectionError("rename_item", "UPDATE")
 
     cur = thread_cursor(conn)
-    cur.execute(RENAME_ITEM, (id, name))
+    try:
+        cur.execute(RENAME_ITEM, (id, name))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise

@@ -7,11 +7,12 @@ from collections.abc import AsyncGenerator
 from typing import Any, Final
 
 import psycopg
-from psycopg.rows import tuple_row
 
 from array_types import models
 from array_types import query as q
+from array_types._cursors import new_async_cursor
 from array_types._streams import AsyncServerStream
+from array_types.errors import raise_named
 from array_types.types import NoRowError, ReadOnlyConnectionError
 
 # Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
@@ -33,12 +34,20 @@ async def create_post(
     scores: list[int] | None = None,
     grid: list[list[int]] | None = None,
 ) -> models.Post:
-    """Run the CreatePost query."""
+    """Run the CreatePost query.
+
+    Raises, from array_types.errors, on a violation of:
+    - PostsPkeyViolation: primary key posts_pkey on posts
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("create_post", "INSERT")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.CREATE_POST, (tags, scores, grid))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.CREATE_POST, (tags, scores, grid))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("create_post")
@@ -51,7 +60,7 @@ async def posts_tagged(
 ) -> list[q.PostsTaggedRow]:
     """Run the PostsTagged query."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.POSTS_TAGGED, (wanted,))
         rows = await cur.fetchall()
     return [q.PostsTaggedRow(*r) for r in rows]
@@ -77,7 +86,7 @@ async def iter_posts_tagged(
 async def posts_by_ids(conn: psycopg.AsyncConnection[Any], *, ids: list[int]) -> list[int]:
     """Run the PostsByIds query."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.POSTS_BY_IDS, (ids,))
         rows = await cur.fetchall()
     return [r[0] for r in rows]

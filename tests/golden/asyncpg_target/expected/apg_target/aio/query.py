@@ -7,13 +7,14 @@ from collections.abc import AsyncGenerator, Iterable
 from typing import Any, Final
 
 import psycopg
-from psycopg.rows import tuple_row
 from psycopg.types.json import Jsonb
 
 from apg_target import enums, models
 from apg_target import query as q
 from apg_target._atomic import atomic_async
+from apg_target._cursors import new_async_cursor
 from apg_target._streams import AsyncServerStream
+from apg_target.errors import raise_named
 from apg_target.types import ExecResult, JsonInput, NoRowError, ReadOnlyConnectionError
 
 # Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
@@ -54,10 +55,15 @@ async def create_author(
     if conn.read_only:
         raise ReadOnlyConnectionError("create_author", "INSERT")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(
-            q.CREATE_AUTHOR, (name, mood, moods, None if profile is None else Jsonb(profile), tags)
-        )
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(
+                q.CREATE_AUTHOR,
+                (name, mood, moods, None if profile is None else Jsonb(profile), tags),
+            )
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("create_author")
@@ -68,7 +74,7 @@ async def create_author(
 async def get_author(conn: psycopg.AsyncConnection[Any], *, id: int) -> models.Author | None:
     """Run the GetAuthor query."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.GET_AUTHOR, (id,))
         r = await cur.fetchone()
     return None if r is None else models.load_author(r)
@@ -79,7 +85,7 @@ async def list_authors(
 ) -> list[models.Author]:
     """Run the ListAuthors query."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.LIST_AUTHORS, (after_id, page_size))
         rows = await cur.fetchall()
     return [models.load_author(r) for r in rows]
@@ -105,7 +111,7 @@ async def iter_list_authors(
 async def count_authors(conn: psycopg.AsyncConnection[Any]) -> int:
     """Run the CountAuthors query."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.COUNT_AUTHORS, ())
         r = await cur.fetchone()
     if r is None:
@@ -119,7 +125,7 @@ async def author_profile(
 ) -> q.AuthorProfileRow | None:
     """Run the AuthorProfile query."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.AUTHOR_PROFILE, (id,))
         r = await cur.fetchone()
     return None if r is None else q.AuthorProfileRow(*r)
@@ -128,7 +134,7 @@ async def author_profile(
 async def books_with_authors(conn: psycopg.AsyncConnection[Any]) -> list[q.BooksWithAuthorsRow]:
     """Run the BooksWithAuthors query."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.BOOKS_WITH_AUTHORS, ())
         rows = await cur.fetchall()
     return [
@@ -156,7 +162,7 @@ async def iter_books_with_authors(
 async def book_titles(conn: psycopg.AsyncConnection[Any]) -> list[q.BookTitlesRow]:
     """Run the BookTitles query."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.BOOK_TITLES, ())
         rows = await cur.fetchall()
     return [q.BookTitlesRow(*r) for r in rows]
@@ -184,8 +190,12 @@ async def touch_author(conn: psycopg.AsyncConnection[Any], *, id: int) -> None:
     if conn.read_only:
         raise ReadOnlyConnectionError("touch_author", "UPDATE")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.TOUCH_AUTHOR, (id,))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.TOUCH_AUTHOR, (id,))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
 
 
 async def rename_authors(
@@ -195,8 +205,12 @@ async def rename_authors(
     if conn.read_only:
         raise ReadOnlyConnectionError("rename_authors", "UPDATE")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.RENAME_AUTHORS, (new_name, old_name))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.RENAME_AUTHORS, (new_name, old_name))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         return cur.rowcount
 
 
@@ -205,8 +219,12 @@ async def delete_book(conn: psycopg.AsyncConnection[Any], *, id: int) -> ExecRes
     if conn.read_only:
         raise ReadOnlyConnectionError("delete_book", "DELETE")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.DELETE_BOOK, (id,))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.DELETE_BOOK, (id,))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         return ExecResult(cur.rowcount, cur.statusmessage or "")
 
 
@@ -225,13 +243,20 @@ async def copy_authors(
     if conn.read_only:
         raise ReadOnlyConnectionError("copy_authors", "COPY")
 
-    async with atomic_async(conn), conn.cursor() as cur:
-        async with cur.copy(q.COPY_AUTHORS_COPY) as copy:
-            for p in rows:
-                await copy.write_row(
-                    (p.name, p.mood, None if p.profile is None else Jsonb(p.profile))
-                )
-        return cur.rowcount
+    try:
+        async with (
+            atomic_async(conn, "-- name: CopyAuthors :copyfrom"),
+            new_async_cursor(conn) as cur,
+        ):
+            async with cur.copy(q.COPY_AUTHORS_COPY) as copy:
+                for p in rows:
+                    await copy.write_row(
+                        (p.name, p.mood, None if p.profile is None else Jsonb(p.profile))
+                    )
+            return cur.rowcount
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
 
 
 async def add_books(conn: psycopg.AsyncConnection[Any], rows: Iterable[q.AddBooksParams]) -> None:
@@ -251,8 +276,12 @@ async def add_books(conn: psycopg.AsyncConnection[Any], rows: Iterable[q.AddBook
     params = [(p.author_id, p.title, p.price) for p in rows]
     if not params:
         return
-    async with atomic_async(conn), psycopg.AsyncRawCursor(conn) as cur:
-        await cur.executemany(q.ADD_BOOKS, params)
+    try:
+        async with atomic_async(conn), new_async_cursor(conn) as cur:
+            await cur.executemany(q.ADD_BOOKS, params)
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
 
 
 async def add_book_returning(
@@ -275,15 +304,19 @@ async def add_book_returning(
     out: list[models.Book] = []
     if not params:
         return out
-    async with atomic_async(conn), psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.executemany(q.ADD_BOOK_RETURNING, params, returning=True)
-        while True:
-            r = await cur.fetchone()
-            if r is None:
-                raise NoRowError("add_book_returning")
-            out.append(models.load_book(r))
-            if not cur.nextset():
-                break
+    try:
+        async with atomic_async(conn), new_async_cursor(conn) as cur:
+            await cur.executemany(q.ADD_BOOK_RETURNING, params, returning=True)
+            while True:
+                r = await cur.fetchone()
+                if r is None:
+                    raise NoRowError("add_book_returning")
+                out.append(models.load_book(r))
+                if not cur.nextset():
+                    break
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     return out
 
 
@@ -300,7 +333,7 @@ async def find_book_ids(
     out: list[int | None] = []
     if not params:
         return out
-    async with atomic_async(conn), psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with atomic_async(conn), new_async_cursor(conn) as cur:
         await cur.executemany(q.FIND_BOOK_IDS, params, returning=True)
         while True:
             r = await cur.fetchone()
@@ -323,7 +356,7 @@ async def books_of_author(
     out: list[list[models.Book]] = []
     if not params:
         return out
-    async with atomic_async(conn), psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with atomic_async(conn), new_async_cursor(conn) as cur:
         await cur.executemany(q.BOOKS_OF_AUTHOR, params, returning=True)
         while True:
             out.append([models.load_book(r) for r in await cur.fetchall()])

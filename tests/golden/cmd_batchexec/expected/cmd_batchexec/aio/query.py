@@ -10,6 +10,8 @@ import psycopg
 
 from cmd_batchexec import query as q
 from cmd_batchexec._atomic import atomic_async
+from cmd_batchexec._cursors import new_async_cursor
+from cmd_batchexec.errors import raise_named
 from cmd_batchexec.types import ReadOnlyConnectionError
 
 # Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
@@ -29,5 +31,9 @@ async def set_bios(conn: psycopg.AsyncConnection[Any], rows: Iterable[q.SetBiosP
     params = [(p.bio, p.id) for p in rows]
     if not params:
         return
-    async with atomic_async(conn), psycopg.AsyncRawCursor(conn) as cur:
-        await cur.executemany(q.SET_BIOS, params)
+    try:
+        async with atomic_async(conn), new_async_cursor(conn) as cur:
+            await cur.executemany(q.SET_BIOS, params)
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise

@@ -7,11 +7,11 @@ from collections.abc import Iterable
 from typing import Any, Final
 
 import psycopg
-from psycopg.rows import tuple_row
 
 from cmd_batchmany import models
 from cmd_batchmany import query as q
 from cmd_batchmany._atomic import atomic_async
+from cmd_batchmany._cursors import new_async_cursor
 
 # Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
 # refuse a read-only connection (``conn.read_only``) before sending anything.
@@ -35,7 +35,7 @@ async def list_authors_by_name(
     out: list[list[models.Author]] = []
     if not params:
         return out
-    async with atomic_async(conn), psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with atomic_async(conn), new_async_cursor(conn) as cur:
         await cur.executemany(q.LIST_AUTHORS_BY_NAME, params, returning=True)
         while True:
             out.append([models.load_author(r) for r in await cur.fetchall()])

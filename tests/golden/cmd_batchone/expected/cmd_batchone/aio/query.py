@@ -7,11 +7,12 @@ from collections.abc import Iterable
 from typing import Any, Final
 
 import psycopg
-from psycopg.rows import tuple_row
 
 from cmd_batchone import models
 from cmd_batchone import query as q
 from cmd_batchone._atomic import atomic_async
+from cmd_batchone._cursors import new_async_cursor
+from cmd_batchone.errors import raise_named
 from cmd_batchone.types import NoRowError, ReadOnlyConnectionError
 
 # Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
@@ -36,7 +37,7 @@ async def get_authors(
     out: list[models.Author | None] = []
     if not params:
         return out
-    async with atomic_async(conn), psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with atomic_async(conn), new_async_cursor(conn) as cur:
         await cur.executemany(q.GET_AUTHORS, params, returning=True)
         while True:
             r = await cur.fetchone()
@@ -51,6 +52,9 @@ async def insert_authors(
 ) -> list[int]:
     """Run the InsertAuthors query.
 
+    Raises, from cmd_batchone.errors, on a violation of:
+    - AuthorsPkeyViolation: primary key authors_pkey on authors
+
     Sends every row in pipeline mode, all or nothing (see ``cmd_batchone._atomic``),
     and returns one result per input row, in order.
     """
@@ -61,13 +65,17 @@ async def insert_authors(
     out: list[int] = []
     if not params:
         return out
-    async with atomic_async(conn), psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.executemany(q.INSERT_AUTHORS, params, returning=True)
-        while True:
-            r = await cur.fetchone()
-            if r is None:
-                raise NoRowError("insert_authors")
-            out.append(r[0])
-            if not cur.nextset():
-                break
+    try:
+        async with atomic_async(conn), new_async_cursor(conn) as cur:
+            await cur.executemany(q.INSERT_AUTHORS, params, returning=True)
+            while True:
+                r = await cur.fetchone()
+                if r is None:
+                    raise NoRowError("insert_authors")
+                out.append(r[0])
+                if not cur.nextset():
+                    break
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     return out

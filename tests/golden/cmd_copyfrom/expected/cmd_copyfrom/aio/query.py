@@ -10,6 +10,8 @@ import psycopg
 
 from cmd_copyfrom import query as q
 from cmd_copyfrom._atomic import atomic_async
+from cmd_copyfrom._cursors import new_async_cursor
+from cmd_copyfrom.errors import raise_named
 from cmd_copyfrom.types import ReadOnlyConnectionError
 
 # Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
@@ -22,6 +24,9 @@ async def copy_authors(
 ) -> int:
     """Run the CopyAuthors query.
 
+    Raises, from cmd_copyfrom.errors, on a violation of:
+    - AuthorsPkeyViolation: primary key authors_pkey on authors
+
     Writes all rows with COPY, all of them or, on error, none (a savepoint in an open
     transaction, else its own; see ``cmd_copyfrom._atomic``). Returns the number
     of rows written.
@@ -29,8 +34,15 @@ async def copy_authors(
     if conn.read_only:
         raise ReadOnlyConnectionError("copy_authors", "COPY")
 
-    async with atomic_async(conn), conn.cursor() as cur:
-        async with cur.copy(q.COPY_AUTHORS_COPY) as copy:
-            for p in rows:
-                await copy.write_row((p.name, p.bio))
-        return cur.rowcount
+    try:
+        async with (
+            atomic_async(conn, "-- name: CopyAuthors :copyfrom"),
+            new_async_cursor(conn) as cur,
+        ):
+            async with cur.copy(q.COPY_AUTHORS_COPY) as copy:
+                for p in rows:
+                    await copy.write_row((p.name, p.bio))
+            return cur.rowcount
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise

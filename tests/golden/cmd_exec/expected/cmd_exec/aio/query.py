@@ -6,9 +6,10 @@ from __future__ import annotations
 from typing import Any, Final
 
 import psycopg
-from psycopg.rows import tuple_row
 
 from cmd_exec import query as q
+from cmd_exec._cursors import new_async_cursor
+from cmd_exec.errors import raise_named
 from cmd_exec.types import ReadOnlyConnectionError
 
 # Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
@@ -21,5 +22,9 @@ async def delete_author(conn: psycopg.AsyncConnection[Any], *, id: int) -> None:
     if conn.read_only:
         raise ReadOnlyConnectionError("delete_author", "DELETE")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.DELETE_AUTHOR, (id,))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.DELETE_AUTHOR, (id,))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise

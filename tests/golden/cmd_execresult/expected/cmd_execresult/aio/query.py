@@ -6,9 +6,10 @@ from __future__ import annotations
 from typing import Any, Final
 
 import psycopg
-from psycopg.rows import tuple_row
 
 from cmd_execresult import query as q
+from cmd_execresult._cursors import new_async_cursor
+from cmd_execresult.errors import raise_named
 from cmd_execresult.types import ExecResult, ReadOnlyConnectionError
 
 # Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
@@ -21,6 +22,10 @@ async def delete_authors_named(conn: psycopg.AsyncConnection[Any], *, name: str)
     if conn.read_only:
         raise ReadOnlyConnectionError("delete_authors_named", "DELETE")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.DELETE_AUTHORS_NAMED, (name,))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.DELETE_AUTHORS_NAMED, (name,))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         return ExecResult(cur.rowcount, cur.statusmessage or "")

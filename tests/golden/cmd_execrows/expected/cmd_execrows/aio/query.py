@@ -6,9 +6,10 @@ from __future__ import annotations
 from typing import Any, Final
 
 import psycopg
-from psycopg.rows import tuple_row
 
 from cmd_execrows import query as q
+from cmd_execrows._cursors import new_async_cursor
+from cmd_execrows.errors import raise_named
 from cmd_execrows.types import ReadOnlyConnectionError
 
 # Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
@@ -21,6 +22,10 @@ async def update_bio(conn: psycopg.AsyncConnection[Any], *, bio: str | None = No
     if conn.read_only:
         raise ReadOnlyConnectionError("update_bio", "UPDATE")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.UPDATE_BIO, (bio, id))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.UPDATE_BIO, (bio, id))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         return cur.rowcount

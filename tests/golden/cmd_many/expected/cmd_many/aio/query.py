@@ -7,10 +7,10 @@ from collections.abc import AsyncGenerator
 from typing import Any, Final
 
 import psycopg
-from psycopg.rows import tuple_row
 
 from cmd_many import models
 from cmd_many import query as q
+from cmd_many._cursors import new_async_cursor
 from cmd_many._streams import AsyncServerStream
 
 # Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
@@ -30,7 +30,7 @@ READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
 async def list_authors(conn: psycopg.AsyncConnection[Any]) -> list[models.Author]:
     """Run the ListAuthors query."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.LIST_AUTHORS, ())
         rows = await cur.fetchall()
     return [models.load_author(r) for r in rows]
@@ -56,7 +56,7 @@ async def iter_list_authors(
 async def list_author_names(conn: psycopg.AsyncConnection[Any]) -> list[str]:
     """Run the ListAuthorNames query."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.LIST_AUTHOR_NAMES, ())
         rows = await cur.fetchall()
     return [r[0] for r in rows]
@@ -82,7 +82,7 @@ async def iter_list_author_names(
 async def list_bios(conn: psycopg.AsyncConnection[Any]) -> list[q.ListBiosRow]:
     """Not the table's columns in table order: a Row class."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.LIST_BIOS, ())
         rows = await cur.fetchall()
     return [q.ListBiosRow(*r) for r in rows]

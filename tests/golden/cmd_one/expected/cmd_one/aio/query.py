@@ -6,10 +6,11 @@ from __future__ import annotations
 from typing import Any, Final
 
 import psycopg
-from psycopg.rows import tuple_row
 
 from cmd_one import models
 from cmd_one import query as q
+from cmd_one._cursors import new_async_cursor
+from cmd_one.errors import raise_named
 from cmd_one.types import NoRowError, ReadOnlyConnectionError
 
 # Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
@@ -25,7 +26,7 @@ READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
 async def get_author(conn: psycopg.AsyncConnection[Any], *, id: int) -> models.Author | None:
     """One author by id, or None."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.GET_AUTHOR, (id,))
         r = await cur.fetchone()
     return None if r is None else models.load_author(r)
@@ -34,12 +35,20 @@ async def get_author(conn: psycopg.AsyncConnection[Any], *, id: int) -> models.A
 async def create_author(
     conn: psycopg.AsyncConnection[Any], *, name: str, bio: str | None = None
 ) -> models.Author:
-    """An INSERT of one row with RETURNING always returns it: no `| None`."""
+    """An INSERT of one row with RETURNING always returns it: no `| None`.
+
+    Raises, from cmd_one.errors, on a violation of:
+    - AuthorsPkeyViolation: primary key authors_pkey on authors
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("create_author", "INSERT")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.CREATE_AUTHOR, (name, bio))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.CREATE_AUTHOR, (name, bio))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("create_author")
@@ -50,7 +59,7 @@ async def create_author(
 async def get_author_name(conn: psycopg.AsyncConnection[Any], *, id: int) -> str | None:
     """A single column comes back bare."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.GET_AUTHOR_NAME, (id,))
         r = await cur.fetchone()
     return None if r is None else r[0]

@@ -6,10 +6,11 @@ from __future__ import annotations
 from typing import Any, Final
 
 import psycopg
-from psycopg.rows import tuple_row
 
 from composite_types import models
 from composite_types import query as q
+from composite_types._cursors import new_async_cursor
+from composite_types.errors import raise_named
 from composite_types.types import ReadOnlyConnectionError
 
 # Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
@@ -24,7 +25,7 @@ READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
 async def get_place(conn: psycopg.AsyncConnection[Any], *, id: int) -> models.Place | None:
     """Run the GetPlace query."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.GET_PLACE, (id,))
         r = await cur.fetchone()
     return None if r is None else models.load_place(r)
@@ -37,5 +38,9 @@ async def move_place(
     if conn.read_only:
         raise ReadOnlyConnectionError("move_place", "UPDATE")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.MOVE_PLACE, (location, id))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.MOVE_PLACE, (location, id))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise

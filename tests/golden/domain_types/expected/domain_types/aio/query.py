@@ -6,10 +6,11 @@ from __future__ import annotations
 from typing import Any, Final
 
 import psycopg
-from psycopg.rows import tuple_row
 
 from domain_types import models
 from domain_types import query as q
+from domain_types._cursors import new_async_cursor
+from domain_types.errors import raise_named
 from domain_types.types import NoRowError, ReadOnlyConnectionError
 
 # Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
@@ -24,12 +25,20 @@ READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
 async def subscribe(
     conn: psycopg.AsyncConnection[Any], *, address: str, weight: int | None = None
 ) -> models.Subscriber:
-    """Run the Subscribe query."""
+    """Run the Subscribe query.
+
+    Raises, from domain_types.errors, on a violation of:
+    - SubscribersPkeyViolation: primary key subscribers_pkey on subscribers
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("subscribe", "INSERT")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.SUBSCRIBE, (address, weight))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.SUBSCRIBE, (address, weight))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("subscribe")
@@ -42,7 +51,7 @@ async def subscriber_by_address(
 ) -> q.SubscriberByAddressRow | None:
     """Run the SubscriberByAddress query."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.SUBSCRIBER_BY_ADDRESS, (address,))
         r = await cur.fetchone()
     return None if r is None else q.SubscriberByAddressRow(*r)

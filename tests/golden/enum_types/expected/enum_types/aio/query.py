@@ -7,11 +7,12 @@ from collections.abc import AsyncGenerator
 from typing import Any, Final
 
 import psycopg
-from psycopg.rows import tuple_row
 
 from enum_types import enums, models
 from enum_types import query as q
+from enum_types._cursors import new_async_cursor
 from enum_types._streams import AsyncServerStream
+from enum_types.errors import raise_named
 from enum_types.types import NoRowError, ReadOnlyConnectionError
 
 # Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
@@ -28,12 +29,20 @@ READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
 async def create_ticket(
     conn: psycopg.AsyncConnection[Any], *, status: enums.Status
 ) -> models.Ticket:
-    """Run the CreateTicket query."""
+    """Run the CreateTicket query.
+
+    Raises, from enum_types.errors, on a violation of:
+    - TicketsPkeyViolation: primary key tickets_pkey on tickets
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("create_ticket", "INSERT")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.CREATE_TICKET, (status,))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.CREATE_TICKET, (status,))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("create_ticket")
@@ -46,7 +55,7 @@ async def tickets_in(
 ) -> list[q.TicketsInRow]:
     """Run the TicketsIn query."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.TICKETS_IN, (statuses,))
         rows = await cur.fetchall()
     return [q.TicketsInRow(r[0], enums.STATUS_BY_VALUE[r[1]]) for r in rows]
@@ -72,7 +81,7 @@ async def iter_tickets_in(
 async def ticket_status(conn: psycopg.AsyncConnection[Any], *, id: int) -> enums.Status | None:
     """Run the TicketStatus query."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.TICKET_STATUS, (id,))
         r = await cur.fetchone()
     return None if r is None else enums.STATUS_BY_VALUE[r[0]]

@@ -7,12 +7,13 @@ from collections.abc import AsyncGenerator
 from typing import Any, Final
 
 import psycopg
-from psycopg.rows import tuple_row
 from psycopg.types.json import Json, Jsonb
 
 from json_columns import models
 from json_columns import query as q
+from json_columns._cursors import new_async_cursor
 from json_columns._streams import AsyncServerStream
+from json_columns.errors import raise_named
 from json_columns.types import JsonInput, NoRowError, ReadOnlyConnectionError
 
 # Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
@@ -32,19 +33,27 @@ async def record_event(
     raw: JsonInput | None = None,
     extra: JsonInput | None = None,
 ) -> models.Event:
-    """Run the RecordEvent query."""
+    """Run the RecordEvent query.
+
+    Raises, from json_columns.errors, on a violation of:
+    - EventsPkeyViolation: primary key events_pkey on events
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("record_event", "INSERT")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(
-            q.RECORD_EVENT,
-            (
-                Jsonb(payload),
-                None if raw is None else Json(raw),
-                None if extra is None else Jsonb(extra),
-            ),
-        )
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(
+                q.RECORD_EVENT,
+                (
+                    Jsonb(payload),
+                    None if raw is None else Json(raw),
+                    None if extra is None else Jsonb(extra),
+                ),
+            )
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("record_event")
@@ -57,7 +66,7 @@ async def event_kinds(
 ) -> list[q.EventKindsRow]:
     """Run the EventKinds query."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.EVENT_KINDS, (Jsonb(filter),))
         rows = await cur.fetchall()
     return [q.EventKindsRow(*r) for r in rows]

@@ -10,13 +10,14 @@ from collections.abc import AsyncGenerator, Iterable
 from typing import Any, Final
 
 import psycopg
-from psycopg.rows import tuple_row
 from psycopg.types.json import Json, Jsonb
 
 from kitchen import enums, models
 from kitchen import queries as q
 from kitchen._atomic import atomic_async
+from kitchen._cursors import new_async_cursor
 from kitchen._streams import AsyncServerStream
+from kitchen.errors import raise_named
 from kitchen.types import Cidr, ExecResult, Inet, JsonInput, NoRowError, ReadOnlyConnectionError
 
 # Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
@@ -75,44 +76,51 @@ async def insert_kind(
 ) -> models.Kind:
     """Insert one row of every type.
     Returns the whole row, so the function returns the Kind model.
+
+    Raises, from kitchen.errors, on a violation of:
+    - KindsPkeyViolation: primary key kinds_pkey on kinds
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("insert_kind", "INSERT")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(
-            q.INSERT_KIND,
-            (
-                small,
-                regular,
-                big,
-                amount,
-                ratio,
-                precise,
-                flag,
-                label,
-                code,
-                fixed,
-                blob,
-                ident,
-                day,
-                at_time,
-                at_timetz,
-                local_ts,
-                ts,
-                span,
-                Json(doc),
-                Jsonb(docb),
-                addr,
-                net,
-                tags,
-                grid,
-                feeling,
-                feelings,
-                wallet,
-                note,
-            ),
-        )
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(
+                q.INSERT_KIND,
+                (
+                    small,
+                    regular,
+                    big,
+                    amount,
+                    ratio,
+                    precise,
+                    flag,
+                    label,
+                    code,
+                    fixed,
+                    blob,
+                    ident,
+                    day,
+                    at_time,
+                    at_timetz,
+                    local_ts,
+                    ts,
+                    span,
+                    Json(doc),
+                    Jsonb(docb),
+                    addr,
+                    net,
+                    tags,
+                    grid,
+                    feeling,
+                    feelings,
+                    wallet,
+                    note,
+                ),
+            )
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("insert_kind")
@@ -123,7 +131,7 @@ async def insert_kind(
 async def get_kind(conn: psycopg.AsyncConnection[Any], *, id: int) -> models.Kind | None:
     """Run the GetKind query."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.GET_KIND, (id,))
         r = await cur.fetchone()
     return None if r is None else models.load_kind(r)
@@ -134,7 +142,7 @@ async def list_kinds_by_ids(
 ) -> list[q.ListKindsByIdsRow]:
     """Run the ListKindsByIds query."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.LIST_KINDS_BY_IDS, (ids,))
         rows = await cur.fetchall()
     return [q.ListKindsByIdsRow(r[0], r[1], enums.MOOD_BY_VALUE[r[2]]) for r in rows]
@@ -160,7 +168,7 @@ async def iter_list_kinds_by_ids(
 async def count_kinds(conn: psycopg.AsyncConnection[Any]) -> int:
     """Run the CountKinds query."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.COUNT_KINDS, ())
         r = await cur.fetchone()
     if r is None:
@@ -172,7 +180,7 @@ async def count_kinds(conn: psycopg.AsyncConnection[Any]) -> int:
 async def kind_stats(conn: psycopg.AsyncConnection[Any], *, feeling: enums.Mood) -> q.KindStatsRow:
     """Run the KindStats query."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.KIND_STATS, (feeling,))
         r = await cur.fetchone()
     if r is None:
@@ -186,7 +194,7 @@ async def nullability_cases(
 ) -> q.NullabilityCasesRow | None:
     """Run the NullabilityCases query."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.NULLABILITY_CASES, (id,))
         r = await cur.fetchone()
     return None if r is None else q.NullabilityCasesRow(*r)
@@ -195,7 +203,7 @@ async def nullability_cases(
 async def union_with_null(conn: psycopg.AsyncConnection[Any]) -> list[int | None]:
     """Run the UnionWithNull query."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.UNION_WITH_NULL, ())
         rows = await cur.fetchall()
     return [r[0] for r in rows]
@@ -221,7 +229,7 @@ async def iter_union_with_null(
 async def pets_with_owners(conn: psycopg.AsyncConnection[Any]) -> list[q.PetsWithOwnersRow]:
     """Run the PetsWithOwners query."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.PETS_WITH_OWNERS, ())
         rows = await cur.fetchall()
     return [
@@ -254,12 +262,20 @@ async def iter_pets_with_owners(
 async def create_owner(
     conn: psycopg.AsyncConnection[Any], *, class_: str, from_: str | None = None
 ) -> models.Owner:
-    """Run the CreateOwner query."""
+    """Run the CreateOwner query.
+
+    Raises, from kitchen.errors, on a violation of:
+    - OwnersPkeyViolation: primary key owners_pkey on owners
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("create_owner", "INSERT")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.CREATE_OWNER, (class_, from_))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.CREATE_OWNER, (class_, from_))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("create_owner")
@@ -270,7 +286,7 @@ async def create_owner(
 async def odd_text(conn: psycopg.AsyncConnection[Any], *, suffix: str) -> str | None:
     """Percent signs, $ signs, quotes, backslashes and triple quotes stay literal."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.ODD_TEXT, (suffix,))
         r = await cur.fetchone()
     if r is None:
@@ -284,8 +300,12 @@ async def rename_pet(conn: psycopg.AsyncConnection[Any], *, new_name: str, id: i
     if conn.read_only:
         raise ReadOnlyConnectionError("rename_pet", "UPDATE")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.RENAME_PET, (new_name, id))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.RENAME_PET, (new_name, id))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         return cur.rowcount
 
 
@@ -294,8 +314,12 @@ async def touch_pets(conn: psycopg.AsyncConnection[Any], *, feeling: enums.Mood)
     if conn.read_only:
         raise ReadOnlyConnectionError("touch_pets", "UPDATE")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.TOUCH_PETS, (feeling,))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.TOUCH_PETS, (feeling,))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         return ExecResult(cur.rowcount, cur.statusmessage or "")
 
 
@@ -304,12 +328,20 @@ async def delete_pet(conn: psycopg.AsyncConnection[Any], *, id: int) -> None:
     if conn.read_only:
         raise ReadOnlyConnectionError("delete_pet", "DELETE")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.DELETE_PET, (id,))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.DELETE_PET, (id,))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
 
 
 async def copy_pets(conn: psycopg.AsyncConnection[Any], rows: Iterable[q.CopyPetsParams]) -> int:
     """Run the CopyPets query.
+
+    Raises, from kitchen.errors, on a violation of:
+    - PetsOwnerIDFkeyViolation: foreign key pets_owner_id_fkey on pets
+    - PetsPkeyViolation: primary key pets_pkey on pets
 
     Writes all rows with COPY, all of them or, on error, none (a savepoint in an open
     transaction, else its own; see ``kitchen._atomic``). Returns the number
@@ -318,15 +350,23 @@ async def copy_pets(conn: psycopg.AsyncConnection[Any], rows: Iterable[q.CopyPet
     if conn.read_only:
         raise ReadOnlyConnectionError("copy_pets", "COPY")
 
-    async with atomic_async(conn), conn.cursor() as cur:
-        async with cur.copy(q.COPY_PETS_COPY) as copy:
-            for p in rows:
-                await copy.write_row((p.owner_id, p.name, p.feeling))
-        return cur.rowcount
+    try:
+        async with atomic_async(conn, "-- name: CopyPets :copyfrom"), new_async_cursor(conn) as cur:
+            async with cur.copy(q.COPY_PETS_COPY) as copy:
+                for p in rows:
+                    await copy.write_row((p.owner_id, p.name, p.feeling))
+            return cur.rowcount
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
 
 
 async def add_pets(conn: psycopg.AsyncConnection[Any], rows: Iterable[q.AddPetsParams]) -> None:
     """Run the AddPets query.
+
+    Raises, from kitchen.errors, on a violation of:
+    - PetsOwnerIDFkeyViolation: foreign key pets_owner_id_fkey on pets
+    - PetsPkeyViolation: primary key pets_pkey on pets
 
     Sends every row in pipeline mode: all run or none do (a savepoint in an open
     transaction, else its own; see ``kitchen._atomic``).
@@ -337,8 +377,12 @@ async def add_pets(conn: psycopg.AsyncConnection[Any], rows: Iterable[q.AddPetsP
     params = [(p.owner_id, p.name) for p in rows]
     if not params:
         return
-    async with atomic_async(conn), psycopg.AsyncRawCursor(conn) as cur:
-        await cur.executemany(q.ADD_PETS, params)
+    try:
+        async with atomic_async(conn), new_async_cursor(conn) as cur:
+            await cur.executemany(q.ADD_PETS, params)
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
 
 
 async def get_pets_batch(
@@ -354,7 +398,7 @@ async def get_pets_batch(
     out: list[models.Pet | None] = []
     if not params:
         return out
-    async with atomic_async(conn), psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with atomic_async(conn), new_async_cursor(conn) as cur:
         await cur.executemany(q.GET_PETS_BATCH, params, returning=True)
         while True:
             r = await cur.fetchone()
@@ -377,7 +421,7 @@ async def pets_of_owners_batch(
     out: list[list[models.Pet]] = []
     if not params:
         return out
-    async with atomic_async(conn), psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with atomic_async(conn), new_async_cursor(conn) as cur:
         await cur.executemany(q.PETS_OF_OWNERS_BATCH, params, returning=True)
         while True:
             out.append([models.load_pet(r) for r in await cur.fetchall()])
@@ -393,8 +437,12 @@ async def set_doc(
     if conn.read_only:
         raise ReadOnlyConnectionError("set_doc", "UPDATE")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.SET_DOC, (Jsonb(docb), id, None if doc is None else Json(doc)))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.SET_DOC, (Jsonb(docb), id, None if doc is None else Json(doc)))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     return None if r is None else q.SetDocRow(*r)
 
@@ -402,19 +450,27 @@ async def set_doc(
 async def get_owner(conn: psycopg.AsyncConnection[Any], *, id: int) -> models.Owner | None:
     """Run the GetOwner query."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.GET_OWNER, (id,))
         r = await cur.fetchone()
     return None if r is None else models.load_owner(r)
 
 
 async def delete_owner(conn: psycopg.AsyncConnection[Any], *, id: int) -> None:
-    """Run the DeleteOwner query."""
+    """Run the DeleteOwner query.
+
+    Raises, from kitchen.errors, on a violation of:
+    - PetsOwnerIDFkeyViolation: foreign key pets_owner_id_fkey on pets
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("delete_owner", "DELETE")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.DELETE_OWNER, (id,))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.DELETE_OWNER, (id,))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
 
 
 async def rename_pets(
@@ -431,8 +487,12 @@ async def rename_pets(
     params = [(p.new_name, p.id) for p in rows]
     if not params:
         return
-    async with atomic_async(conn), psycopg.AsyncRawCursor(conn) as cur:
-        await cur.executemany(q.RENAME_PETS, params)
+    try:
+        async with atomic_async(conn), new_async_cursor(conn) as cur:
+            await cur.executemany(q.RENAME_PETS, params)
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
 
 
 async def set_spot(
@@ -442,8 +502,12 @@ async def set_spot(
     if conn.read_only:
         raise ReadOnlyConnectionError("set_spot", "UPDATE")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.SET_SPOT, (spot, id))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.SET_SPOT, (spot, id))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     return None if r is None else q.SetSpotRow(*r)
 
@@ -455,8 +519,12 @@ async def lock_pets_of_owner(
     if conn.read_only:
         raise ReadOnlyConnectionError("lock_pets_of_owner", "a locking clause (FOR UPDATE)")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.LOCK_PETS_OF_OWNER, (owner_id,))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.LOCK_PETS_OF_OWNER, (owner_id,))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         rows = await cur.fetchall()
     return [q.LockPetsOfOwnerRow(*r) for r in rows]
 
@@ -473,11 +541,17 @@ async def iter_lock_pets_of_owner(
     if conn.read_only:
         raise ReadOnlyConnectionError("lock_pets_of_owner", "a locking clause (FOR UPDATE)")
 
-    async with AsyncServerStream(conn, "lock_pets_of_owner", batch_size, holdable=False) as stream:
-        await stream.execute(q.LOCK_PETS_OF_OWNER, (owner_id,))
-        while rows := await stream.fetch():
-            for r in rows:
-                yield q.LockPetsOfOwnerRow(*r)
+    try:
+        async with AsyncServerStream(
+            conn, "lock_pets_of_owner", batch_size, holdable=False
+        ) as stream:
+            await stream.execute(q.LOCK_PETS_OF_OWNER, (owner_id,))
+            while rows := await stream.fetch():
+                for r in rows:
+                    yield q.LockPetsOfOwnerRow(*r)
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
 
 
 async def shout_pet_names(
@@ -487,8 +561,12 @@ async def shout_pet_names(
     if conn.read_only:
         raise ReadOnlyConnectionError("shout_pet_names", "UPDATE")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.SHOUT_PET_NAMES, (owner_id,))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.SHOUT_PET_NAMES, (owner_id,))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         rows = await cur.fetchall()
     return [q.ShoutPetNamesRow(*r) for r in rows]
 
@@ -496,11 +574,19 @@ async def shout_pet_names(
 async def move_pets(
     conn: psycopg.AsyncConnection[Any], *, to_owner: int, from_owner: int
 ) -> list[int]:
-    """No iter_ twin: nor over a data-modifying WITH."""
+    """No iter_ twin: nor over a data-modifying WITH.
+
+    Raises, from kitchen.errors, on a violation of:
+    - PetsOwnerIDFkeyViolation: foreign key pets_owner_id_fkey on pets
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("move_pets", "a data-modifying WITH (UPDATE)")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.MOVE_PETS, (to_owner, from_owner))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.MOVE_PETS, (to_owner, from_owner))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         rows = await cur.fetchall()
     return [r[0] for r in rows]

@@ -7,10 +7,10 @@ from collections.abc import AsyncGenerator
 from typing import Any, Final
 
 import psycopg
-from psycopg.rows import tuple_row
 
 from macro_arg import models
 from macro_arg import query as q
+from macro_arg._cursors import new_async_cursor
 from macro_arg._streams import AsyncServerStream
 
 # Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
@@ -32,7 +32,7 @@ async def page_authors(
     parameter is cast: static sqlc says integer where PostgreSQL says bigint.
     """
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.PAGE_AUTHORS, (after_id, skip_name, page_size))
         rows = await cur.fetchall()
     return [q.PageAuthorsRow(*r) for r in rows]
@@ -65,7 +65,7 @@ async def authors_by_ids(
 ) -> list[models.Author]:
     """Run the AuthorsByIds query."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.AUTHORS_BY_IDS, (ids,))
         rows = await cur.fetchall()
     return [models.load_author(r) for r in rows]

@@ -7,10 +7,10 @@ from collections.abc import AsyncGenerator
 from typing import Any, Final
 
 import psycopg
-from psycopg.rows import tuple_row
 
 from macro_embed import models
 from macro_embed import query as q
+from macro_embed._cursors import new_async_cursor
 from macro_embed._streams import AsyncServerStream
 
 # Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
@@ -28,7 +28,7 @@ READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
 async def books_with_authors(conn: psycopg.AsyncConnection[Any]) -> list[q.BooksWithAuthorsRow]:
     """Run the BooksWithAuthors query."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.BOOKS_WITH_AUTHORS, ())
         rows = await cur.fetchall()
     return [
@@ -56,7 +56,7 @@ async def iter_books_with_authors(
 async def authors_with_books(conn: psycopg.AsyncConnection[Any]) -> list[q.AuthorsWithBooksRow]:
     """The embedded book is on the nullable side of the outer join."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.AUTHORS_WITH_BOOKS, ())
         rows = await cur.fetchall()
     return [

@@ -7,11 +7,12 @@ from collections.abc import AsyncGenerator
 from typing import Any, Final
 
 import psycopg
-from psycopg.rows import tuple_row
 
 from macro_narg import models
 from macro_narg import query as q
+from macro_narg._cursors import new_async_cursor
 from macro_narg._streams import AsyncServerStream
+from macro_narg.errors import raise_named
 from macro_narg.types import ReadOnlyConnectionError
 
 # Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
@@ -31,7 +32,7 @@ async def search_authors(
     parameter.
     """
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.SEARCH_AUTHORS, (name,))
         rows = await cur.fetchall()
     return [models.load_author(r) for r in rows]
@@ -59,5 +60,9 @@ async def set_bio(conn: psycopg.AsyncConnection[Any], *, bio: str | None = None,
     if conn.read_only:
         raise ReadOnlyConnectionError("set_bio", "UPDATE")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.SET_BIO, (bio, id))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.SET_BIO, (bio, id))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise

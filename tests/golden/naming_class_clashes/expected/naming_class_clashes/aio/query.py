@@ -6,10 +6,11 @@ from __future__ import annotations
 from typing import Any, Final
 
 import psycopg
-from psycopg.rows import tuple_row
 
 from naming_class_clashes import models
 from naming_class_clashes import query as q
+from naming_class_clashes._cursors import new_async_cursor
+from naming_class_clashes.errors import raise_named
 from naming_class_clashes.types import NoRowError, ReadOnlyConnectionError
 
 # Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
@@ -25,7 +26,7 @@ READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
 async def get_pet(conn: psycopg.AsyncConnection[Any], *, id: int) -> q.GetPetRow2 | None:
     """Run the GetPet query."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.GET_PET, (id,))
         r = await cur.fetchone()
     return None if r is None else q.GetPetRow2(*r)
@@ -36,7 +37,7 @@ async def get_pet_row_note(
 ) -> models.GetPetRow | None:
     """Run the GetPetRowNote query."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.GET_PET_ROW_NOTE, (id,))
         r = await cur.fetchone()
     return None if r is None else models.load_get_pet_row(r)
@@ -45,12 +46,20 @@ async def get_pet_row_note(
 async def add_pet(
     conn: psycopg.AsyncConnection[Any], *, name: str, card: models.Pet2 | None = None
 ) -> models.Pet:
-    """Run the AddPet query."""
+    """Run the AddPet query.
+
+    Raises, from naming_class_clashes.errors, on a violation of:
+    - PetsPkeyViolation: primary key pets_pkey on pets
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("add_pet", "INSERT")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.ADD_PET, (name, card))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.ADD_PET, (name, card))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("add_pet")

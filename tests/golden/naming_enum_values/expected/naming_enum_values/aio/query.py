@@ -7,11 +7,12 @@ from collections.abc import AsyncGenerator
 from typing import Any, Final
 
 import psycopg
-from psycopg.rows import tuple_row
 
 from naming_enum_values import enums, models
 from naming_enum_values import query as q
+from naming_enum_values._cursors import new_async_cursor
 from naming_enum_values._streams import AsyncServerStream
+from naming_enum_values.errors import raise_named
 from naming_enum_values.types import NoRowError, ReadOnlyConnectionError
 
 # Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
@@ -25,12 +26,20 @@ READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
 
 
 async def add_mark(conn: psycopg.AsyncConnection[Any], *, mark: enums.Mark2) -> models.Mark:
-    """Run the AddMark query."""
+    """Run the AddMark query.
+
+    Raises, from naming_enum_values.errors, on a violation of:
+    - MarksPkeyViolation: primary key marks_pkey on marks
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("add_mark", "INSERT")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.ADD_MARK, (mark,))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.ADD_MARK, (mark,))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("add_mark")
@@ -41,7 +50,7 @@ async def add_mark(conn: psycopg.AsyncConnection[Any], *, mark: enums.Mark2) -> 
 async def list_marks(conn: psycopg.AsyncConnection[Any]) -> list[models.Mark]:
     """Run the ListMarks query."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.LIST_MARKS, ())
         rows = await cur.fetchall()
     return [models.load_mark(r) for r in rows]

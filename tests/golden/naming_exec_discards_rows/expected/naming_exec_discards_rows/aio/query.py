@@ -6,9 +6,10 @@ from __future__ import annotations
 from typing import Any, Final
 
 import psycopg
-from psycopg.rows import tuple_row
 
 from naming_exec_discards_rows import query as q
+from naming_exec_discards_rows._cursors import new_async_cursor
+from naming_exec_discards_rows.errors import raise_named
 from naming_exec_discards_rows.types import ExecResult, ReadOnlyConnectionError
 
 # Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
@@ -23,8 +24,12 @@ async def lock_jobs(conn: psycopg.AsyncConnection[Any], *, pg_advisory_xact_lock
             "lock_jobs", "calls pg_advisory_xact_lock(), not known to be read-only"
         )
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.LOCK_JOBS, (pg_advisory_xact_lock,))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.LOCK_JOBS, (pg_advisory_xact_lock,))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
 
 
 async def lock_jobs_counted(
@@ -36,8 +41,12 @@ async def lock_jobs_counted(
             "lock_jobs_counted", "calls pg_advisory_xact_lock(), not known to be read-only"
         )
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.LOCK_JOBS_COUNTED, (pg_advisory_xact_lock,))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.LOCK_JOBS_COUNTED, (pg_advisory_xact_lock,))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         return cur.rowcount
 
 
@@ -50,15 +59,27 @@ async def lock_jobs_result(
             "lock_jobs_result", "calls pg_advisory_xact_lock(), not known to be read-only"
         )
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.LOCK_JOBS_RESULT, (pg_advisory_xact_lock,))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.LOCK_JOBS_RESULT, (pg_advisory_xact_lock,))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         return ExecResult(cur.rowcount, cur.statusmessage or "")
 
 
 async def add_job(conn: psycopg.AsyncConnection[Any], *, name: str) -> None:
-    """Run the AddJob query."""
+    """Run the AddJob query.
+
+    Raises, from naming_exec_discards_rows.errors, on a violation of:
+    - JobsPkeyViolation: primary key jobs_pkey on jobs
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("add_job", "INSERT")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.ADD_JOB, (name,))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.ADD_JOB, (name,))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise

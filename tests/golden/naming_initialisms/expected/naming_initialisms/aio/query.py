@@ -7,10 +7,10 @@ from collections.abc import AsyncGenerator
 from typing import Any, Final
 
 import psycopg
-from psycopg.rows import tuple_row
 
 from naming_initialisms import models
 from naming_initialisms import query as q
+from naming_initialisms._cursors import new_async_cursor
 from naming_initialisms._streams import AsyncServerStream
 
 # Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
@@ -31,7 +31,7 @@ async def get_apps_by_ids(
 ) -> list[models.AppID]:
     """Run the GetAppsByIDs query."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.GET_APPS_BY_IDS, (ids,))
         rows = await cur.fetchall()
     return [models.load_app_id(r) for r in rows]
@@ -57,7 +57,7 @@ async def iter_get_apps_by_ids(
 async def http_server_urls(conn: psycopg.AsyncConnection[Any]) -> list[str]:
     """Run the HTTPServerURLs query."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.HTTP_SERVER_URLS, ())
         rows = await cur.fetchall()
     return [r[0] for r in rows]
@@ -83,7 +83,7 @@ async def iter_http_server_urls(
 async def id_(conn: psycopg.AsyncConnection[Any], *, home_url: str) -> int | None:
     """Run the ID query."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.ID, (home_url,))
         r = await cur.fetchone()
     return None if r is None else r[0]

@@ -7,11 +7,12 @@ from collections.abc import AsyncGenerator
 from typing import Any, Final
 
 import psycopg
-from psycopg.rows import tuple_row
 
 from naming_module_constants import models
 from naming_module_constants import query as q
+from naming_module_constants._cursors import new_async_cursor
 from naming_module_constants._streams import AsyncServerStream
+from naming_module_constants.errors import raise_named
 from naming_module_constants.types import ReadOnlyConnectionError
 
 # Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
@@ -28,7 +29,7 @@ READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
 async def read_only_functions(conn: psycopg.AsyncConnection[Any]) -> list[models.Note]:
     """Run the ReadOnlyFunctions query."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.READ_ONLY_FUNCTIONS_, ())
         rows = await cur.fetchall()
     return [models.load_note(r) for r in rows]
@@ -54,16 +55,24 @@ async def iter_read_only_functions(
 async def e(conn: psycopg.AsyncConnection[Any], *, id: int) -> str | None:
     """Run the E query."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.E_, (id,))
         r = await cur.fetchone()
     return None if r is None else r[0]
 
 
 async def add_note(conn: psycopg.AsyncConnection[Any], *, body: str) -> None:
-    """Run the AddNote query."""
+    """Run the AddNote query.
+
+    Raises, from naming_module_constants.errors, on a violation of:
+    - NotesPkeyViolation: primary key notes_pkey on notes
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("add_note", "INSERT")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.ADD_NOTE, (body,))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.ADD_NOTE, (body,))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise

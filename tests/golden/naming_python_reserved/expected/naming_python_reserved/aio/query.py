@@ -9,11 +9,12 @@ from collections.abc import AsyncGenerator
 from typing import Any, Final
 
 import psycopg
-from psycopg.rows import tuple_row
 
 from naming_python_reserved import models
 from naming_python_reserved import query as q
+from naming_python_reserved._cursors import new_async_cursor
 from naming_python_reserved._streams import AsyncServerStream
+from naming_python_reserved.errors import raise_named
 from naming_python_reserved.types import NoRowError, ReadOnlyConnectionError
 
 # Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
@@ -35,7 +36,7 @@ READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
 async def list_(conn: psycopg.AsyncConnection[Any]) -> list[models.Event]:
     """Run the List query."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.LIST, ())
         rows = await cur.fetchall()
     return [models.load_event(r) for r in rows]
@@ -63,7 +64,7 @@ async def filter_(
 ) -> list[q.FilterRow]:
     """Run the Filter query."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.FILTER, (type, match_))
         rows = await cur.fetchall()
     return [q.FilterRow(*r) for r in rows]
@@ -93,7 +94,7 @@ async def iter_filter_(
 async def type_(conn: psycopg.AsyncConnection[Any], *, id: int) -> str | None:
     """Run the Type query."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.TYPE, (id,))
         r = await cur.fetchone()
     return None if r is None else r[0]
@@ -110,7 +111,7 @@ async def datetime_(
 ) -> datetime.datetime | None:
     """Run the Datetime query."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.DATETIME, (conn_, rows_, batch_size_, class_, from_))
         r = await cur.fetchone()
     return None if r is None else r[0]
@@ -126,7 +127,7 @@ async def models_(
 ) -> list[q.ModelsRow]:
     """Run the Models query."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.MODELS, (models_, enums_, psycopg_, uuid_))
         rows = await cur.fetchall()
     return [q.ModelsRow(*r) for r in rows]
@@ -163,12 +164,20 @@ async def add_event(
     __: str | None = None,
     _private: str | None = None,
 ) -> models.Event:
-    """Run the AddEvent query."""
+    """Run the AddEvent query.
+
+    Raises, from naming_python_reserved.errors, on a violation of:
+    - EventsPkeyViolation: primary key events_pkey on events
+    """
     if conn.read_only:
         raise ReadOnlyConnectionError("add_event", "INSERT")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.ADD_EVENT, (type, case_, __, _private))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.ADD_EVENT, (type, case_, __, _private))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("add_event")

@@ -7,9 +7,9 @@ from collections.abc import AsyncGenerator
 from typing import Any, Final
 
 import psycopg
-from psycopg.rows import tuple_row
 
 from naming_select_star_join import query as q
+from naming_select_star_join._cursors import new_async_cursor
 from naming_select_star_join._streams import AsyncServerStream
 
 # Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
@@ -29,7 +29,7 @@ async def books_with_authors(conn: psycopg.AsyncConnection[Any]) -> list[q.Books
     Names made up by sqlc's rules (choose with sqlc.arg() or AS): id_2 for column 4, name_2 for column 5.
     """
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.BOOKS_WITH_AUTHORS, ())
         rows = await cur.fetchall()
     return [q.BooksWithAuthorsRow(*r) for r in rows]
@@ -58,7 +58,7 @@ async def self_join(conn: psycopg.AsyncConnection[Any], *, id: int) -> q.SelfJoi
     Names made up by sqlc's rules (choose with sqlc.arg() or AS): name_2 for column 2.
     """
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.SELF_JOIN, (id,))
         r = await cur.fetchone()
     return None if r is None else q.SelfJoinRow(*r)

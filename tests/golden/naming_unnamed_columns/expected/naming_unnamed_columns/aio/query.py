@@ -7,9 +7,9 @@ from collections.abc import AsyncGenerator
 from typing import Any, Final
 
 import psycopg
-from psycopg.rows import tuple_row
 
 from naming_unnamed_columns import query as q
+from naming_unnamed_columns._cursors import new_async_cursor
 from naming_unnamed_columns._streams import AsyncServerStream
 
 # Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
@@ -32,7 +32,7 @@ async def jobs_plus_one(conn: psycopg.AsyncConnection[Any]) -> list[q.JobsPlusOn
     Names made up by sqlc's rules (choose with sqlc.arg() or AS): column_1 for column 1, column_2 for column 2.
     """
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.JOBS_PLUS_ONE, ())
         rows = await cur.fetchall()
     return [q.JobsPlusOneRow(*r) for r in rows]
@@ -61,7 +61,7 @@ async def one_number(conn: psycopg.AsyncConnection[Any], *, id: int) -> int | No
     Names made up by sqlc's rules (choose with sqlc.arg() or AS): column_1 for column 1.
     """
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.ONE_NUMBER, (id,))
         r = await cur.fetchone()
     return None if r is None else r[0]
@@ -70,7 +70,7 @@ async def one_number(conn: psycopg.AsyncConnection[Any], *, id: int) -> int | No
 async def job_exists(conn: psycopg.AsyncConnection[Any], *, id: int) -> q.JobExistsRow | None:
     """Run the JobExists query."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.JOB_EXISTS, (id,))
         r = await cur.fetchone()
     return None if r is None else q.JobExistsRow(*r)
@@ -79,7 +79,7 @@ async def job_exists(conn: psycopg.AsyncConnection[Any], *, id: int) -> q.JobExi
 async def every_job(conn: psycopg.AsyncConnection[Any]) -> list[q.EveryJobRow]:
     """Run the EveryJob query."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.EVERY_JOB, ())
         rows = await cur.fetchall()
     return [q.EveryJobRow(*r) for r in rows]

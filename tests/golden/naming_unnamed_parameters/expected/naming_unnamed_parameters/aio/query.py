@@ -8,10 +8,11 @@ from collections.abc import AsyncGenerator
 from typing import Any, Final
 
 import psycopg
-from psycopg.rows import tuple_row
 
 from naming_unnamed_parameters import query as q
+from naming_unnamed_parameters._cursors import new_async_cursor
 from naming_unnamed_parameters._streams import AsyncServerStream
+from naming_unnamed_parameters.errors import raise_named
 from naming_unnamed_parameters.types import ReadOnlyConnectionError
 
 # Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
@@ -40,7 +41,7 @@ async def users_by_ids(conn: psycopg.AsyncConnection[Any], *, dollar_1: list[int
     Names made up by sqlc's rules (choose with sqlc.arg() or AS): dollar_1 for $1.
     """
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.USERS_BY_IDS, (dollar_1,))
         rows = await cur.fetchall()
     return [r[0] for r in rows]
@@ -69,7 +70,7 @@ async def users_from(conn: psycopg.AsyncConnection[Any], *, dollar_1: int) -> li
     Names made up by sqlc's rules (choose with sqlc.arg() or AS): dollar_1 for $1.
     """
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.USERS_FROM, (dollar_1,))
         rows = await cur.fetchall()
     return [r[0] for r in rows]
@@ -98,7 +99,7 @@ async def users_tagged(conn: psycopg.AsyncConnection[Any], *, dollar_1: list[str
     Names made up by sqlc's rules (choose with sqlc.arg() or AS): dollar_1 for $1.
     """
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.USERS_TAGGED, (dollar_1,))
         rows = await cur.fetchall()
     return [r[0] for r in rows]
@@ -129,7 +130,7 @@ async def users_since(
     Names made up by sqlc's rules (choose with sqlc.arg() or AS): dollar_1 for $1.
     """
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.USERS_SINCE, (dollar_1,))
         rows = await cur.fetchall()
     return [r[0] for r in rows]
@@ -158,7 +159,7 @@ async def users_between(conn: psycopg.AsyncConnection[Any], *, id: int, id_2: in
     Names made up by sqlc's rules (choose with sqlc.arg() or AS): id_2 for $2.
     """
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.USERS_BETWEEN, (id, id_2))
         rows = await cur.fetchall()
     return [r[0] for r in rows]
@@ -187,7 +188,7 @@ async def users_below(conn: psycopg.AsyncConnection[Any], *, id_2: int, id: int)
     Names made up by sqlc's rules (choose with sqlc.arg() or AS): id_2 for $1.
     """
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.USERS_BELOW, (id_2, id))
         rows = await cur.fetchall()
     return [r[0] for r in rows]
@@ -215,6 +216,10 @@ async def rename_user(conn: psycopg.AsyncConnection[Any], *, name: str, id: int)
     if conn.read_only:
         raise ReadOnlyConnectionError("rename_user", "UPDATE")
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
-        await cur.execute(q.RENAME_USER, (name, id))
+    async with new_async_cursor(conn) as cur:
+        try:
+            await cur.execute(q.RENAME_USER, (name, id))
+        except psycopg.IntegrityError as error:
+            raise_named(error)
+            raise
         return cur.rowcount

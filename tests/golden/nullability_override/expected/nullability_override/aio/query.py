@@ -7,9 +7,9 @@ from collections.abc import AsyncGenerator
 from typing import Any, Final
 
 import psycopg
-from psycopg.rows import tuple_row
 
 from nullability_override import query as q
+from nullability_override._cursors import new_async_cursor
 from nullability_override._streams import AsyncServerStream
 from nullability_override.types import NoRowError
 
@@ -27,7 +27,7 @@ READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
 async def author_stats(conn: psycopg.AsyncConnection[Any]) -> q.AuthorStatsRow:
     """`!` promises a value where the generator can't prove it, `?` admits NULL."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.AUTHOR_STATS, ())
         r = await cur.fetchone()
     if r is None:
@@ -39,7 +39,7 @@ async def author_stats(conn: psycopg.AsyncConnection[Any]) -> q.AuthorStatsRow:
 async def names_maybe(conn: psycopg.AsyncConnection[Any]) -> list[str | None]:
     """Run the NamesMaybe query."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.NAMES_MAYBE, ())
         rows = await cur.fetchall()
     return [r[0] for r in rows]

@@ -6,10 +6,10 @@ from __future__ import annotations
 from typing import Any, Final
 
 import psycopg
-from psycopg.rows import tuple_row
 
 from option_rename import models
 from option_rename import query as q
+from option_rename._cursors import new_async_cursor
 
 # Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
 # refuse a read-only connection (``conn.read_only``) before sending anything.
@@ -23,7 +23,7 @@ READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
 async def get_person(conn: psycopg.AsyncConnection[Any], *, id: int) -> models.Person | None:
     """Run the GetPerson query."""
 
-    async with psycopg.AsyncRawCursor(conn, row_factory=tuple_row) as cur:
+    async with new_async_cursor(conn) as cur:
         await cur.execute(q.GET_PERSON, (id,))
         r = await cur.fetchone()
     return None if r is None else models.load_person(r)
