@@ -19,7 +19,7 @@ from pathlib import Path
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
-from bench import bulk, harness, latency, report, seed, statements
+from bench import bulk, harness, latency, report, routing, seed, statements
 from bench.harness import WorkloadResult
 from bench.scratch import scratch_database
 from plue_db import dsn, servers
@@ -43,10 +43,12 @@ class Plan:
     small_writes: int
     round_budget: float
     """Seconds one round of a latency workload may take before it runs fewer ops."""
+    routing_ops: int
+    read_your_writes_ops: int
 
 
-FULL = Plan(seed.FULL, 24, 3, 300, 150, 150, 800, 100_000, 300, 1_000, 1.0)
-QUICK = Plan(seed.QUICK, 2, 1, 10, 5, 5, 16, 500, 20, 50, 0.5)
+FULL = Plan(seed.FULL, 24, 3, 300, 150, 150, 800, 100_000, 300, 1_000, 1.0, 300, 10)
+QUICK = Plan(seed.QUICK, 2, 1, 10, 5, 5, 16, 500, 20, 50, 0.5, 10, 2)
 
 
 def main(argv: Sequence[str] | None = None, log: Callable[[str], None] = print) -> str:
@@ -57,12 +59,24 @@ def main(argv: Sequence[str] | None = None, log: Callable[[str], None] = print) 
         plan = dataclasses.replace(plan, rounds=args.rounds)
     server = args.server_url or servers.database_url()
     started = time.perf_counter()
-    with scratch_database(server) as url:
-        log(f"seeding {plan.size} ...")
-        seeded = seed.seed(url, plan.size, random.Random(20250601))
-        results, pairs = _measure(url, seeded, plan, log)
+    results: list[WorkloadResult] = []
+    pairs: list[tuple[str, float]] = []
+    if not args.only_routing:
+        with scratch_database(server) as url:
+            log(f"seeding {plan.size} ...")
+            seeded = seed.seed(url, plan.size, random.Random(20250601))
+            results, pairs = _measure(url, seeded, plan, log)
+    routed, waits = _routing(plan, log)
+    results += routed
+    pairs += routing.overhead_pairs(routed[0])
     text = "\n\n".join(
-        [report.table(results), report.comparisons(pairs), _machine(server, plan, started)]
+        [
+            report.table(results),
+            report.comparisons(pairs),
+            waits,
+            routing.settings_note(),
+            _machine(server, plan, started),
+        ]
     )
     log(text)
     chart = (
@@ -102,6 +116,18 @@ def _measure(
         ):
             results.append(harness.run(workload, plan.bulk_rounds, log))
     return results, _pairs(results)
+
+
+def _routing(plan: Plan, log: Callable[[str], None]) -> tuple[list[WorkloadResult], str]:
+    """The routing workloads, on a primary and replicas of their own (bench/routing.py);
+    returns the overhead and read-your-writes results and the table of waits."""
+    log("starting a primary and three lagging replicas (wheel PostgreSQL 16) ...")
+    with routing.routes() as routes:
+        overhead = harness.run(routing.overhead(routes, plan.routing_ops), plan.rounds, log)
+        ryw = harness.run(
+            routing.read_your_writes(routes, plan.read_your_writes_ops), plan.rounds, log
+        )
+        return [overhead, ryw], routing.waits(ryw, routes.fallbacks)
 
 
 def _pairs(results: list[WorkloadResult]) -> list[tuple[str, float]]:
@@ -193,6 +219,11 @@ def _parser() -> argparse.ArgumentParser:
         help="server to create the scratch database on (default: DATABASE_URL or embedded PG16)",
     )
     p.add_argument("--chart", help="PNG path (default bench/results/bench.png)")
+    p.add_argument(
+        "--only-routing",
+        action="store_true",
+        help="only the routing workloads (their own primary and replicas, bench/routing.py)",
+    )
     return p
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import psycopg
 
-from bench import bulk, latency
+from bench import bulk, latency, routing
 from bench.__main__ import main
 
 SINGLE = [
@@ -72,6 +72,19 @@ def test_quick_run_prints_every_row_and_writes_a_chart(server_url: str, tmp_path
         ],
         "50 small writes (attach labels)": [bulk.LOOP, bulk.BATCHEXEC, bulk.LOOP_AUTOCOMMIT],
         "stream 500 log lines": [bulk.RAW_STREAM, bulk.STREAM_IN_TX, bulk.STREAM_HOLD],
+        "routing overhead: point lookup per checkout": [
+            routing.PLAIN,
+            routing.PLAIN_AA,
+            routing.ROUTER_CONNECTION,
+            routing.ROUTER_READER,
+            routing.PLAIN_REPLICA,
+            routing.REPLICA_READER,
+        ],
+        "read-your-writes: commit, then read it back": [
+            routing.STALE,
+            routing.STALE_AA,
+            *(routing.reader_after(lag) for lag in routing.LAGS_MS),
+        ],
     }
     baselines = [r for r in rows if "baseline" in r["case"]]
     assert {float(r["ratio"]) for r in baselines} == {1.0}
@@ -79,6 +92,12 @@ def test_quick_run_prints_every_row_and_writes_a_chart(server_url: str, tmp_path
     assert "executemany / :copyfrom" in text
     assert "loop / :batchexec" in text
     assert "stream 500 log lines: generated WITH HOLD / raw" in text
+    assert "router.reader(), no replicas / plain pool" in text
+    # 100 ms of apply delay is a floor the server enforces: the reader waited for it,
+    # on the replica (no fallback to the primary).
+    wait_row = re.escape(f"| {routing.reader_after(100)} | ") + r"([\d.-]+) \| 0 \|$"
+    waited = re.search(wait_row, text, re.MULTILINE)
+    assert waited is not None and float(waited[1]) > 50, text
     assert "Machine:" in text
     assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
