@@ -58,7 +58,7 @@ def connect(url: str) -> Iterator[Connections]:
         conn = stack.enter_context(psycopg.connect(url, autocommit=True))
         aconn = loop.run_until_complete(psycopg.AsyncConnection.connect(url, autocommit=True))
         stack.callback(lambda: loop.run_until_complete(aconn.close()))
-        apg = loop.run_until_complete(asyncpg.connect(**_asyncpg_params(url)))
+        apg = loop.run_until_complete(asyncpg.connect(**asyncpg_params(url)))
         stack.callback(lambda: loop.run_until_complete(apg.close()))
         engine = sqlalchemy.create_engine(
             "postgresql+psycopg://",
@@ -83,7 +83,7 @@ def connect(url: str) -> Iterator[Connections]:
         yield Connections(url, conn, aconn, apg, sa_conn, loop, pool, engine, executor)
 
 
-def _asyncpg_params(url: str) -> dict[str, Any]:
+def asyncpg_params(url: str) -> dict[str, Any]:
     """asyncpg's keywords for the libpq conninfo ``url`` (socket directory or TCP host)."""
     info = conninfo_to_dict(url)
     params: dict[str, Any] = {
