@@ -184,14 +184,3 @@ def test_expected_output_agrees_with_postgresql(fixture: str, server_url: str) -
 def test_project_package_is_up_to_date() -> None:
     """generated/ is exactly what schema.sql + queries/ produce now, with no stale files."""
     assert drift.check_generated() == []
-
-
-def test_project_package_passes_ruff_and_mypy_strict() -> None:
-    package = ROOT / "generated" / "plue_queries"
-    for command in (
-        [str(BIN / "ruff"), "check", str(package)],
-        [str(BIN / "ruff"), "format", "--check", str(package)],
-        [sys.executable, "-m", "mypy", "--strict", "--cache-dir", "/dev/null", str(package)],
-    ):
-        done = run(command, cwd=ROOT)
-        assert done.returncode == 0, done.stdout + done.stderr
