@@ -104,20 +104,17 @@ class Builder:
     def violation_classes(self) -> dict[tuple[str, str], Violation]:
         """One exception class per constraint, keyed by (table, constraint name): the
         constraint's name in CamelCase plus ``Violation`` (``users_pkey`` ->
-        ``UsersPkeyViolation``), numbered when two tables use one name."""
+        ``UsersPkeyViolation``); when another table's constraint has that name, the
+        table's name goes in front (``MembersNameNotEmptyViolation``)."""
         scope = naming.Scope(separator="", reserved=naming.BUILTINS | ERRORS_MODULE_NAMES)
-        return {
-            (c.table, c.name): Violation(
-                scope.claim(
-                    violation_class(c.name, self.options.initialisms), f"{c.table}.{c.name}"
-                ),
-                c.name,
-                c.table,
-                c.kind.value,
-                c.kind.base,
-            )
-            for c in self.schema.constraints.all
-        }
+        classes: dict[tuple[str, str], Violation] = {}
+        for c in self.schema.constraints.all:
+            wanted = violation_class(c.name, self.options.initialisms)
+            if scope.holder(wanted) is not None:  # another table's constraint of that name
+                wanted = violation_class(f"{c.table}_{c.name}", self.options.initialisms)
+            name = scope.claim(wanted, f"{c.table}.{c.name}")
+            classes[(c.table, c.name)] = Violation(name, c.name, c.table, c.kind.value, c.kind.base)
+        return classes
 
     def class_name(self, wanted: str, holder: str) -> str:
         """A class name unique in the package (models, enums and Row classes never share
