@@ -9,8 +9,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.paths import GOLDEN, ROOT
+
 BIN = Path(sys.executable).parent
-GOLDEN = Path(__file__).parent / "golden"
 
 
 def sqlc_config(queries: str, out: str, options: str, database_uri: str = "") -> str:
@@ -53,7 +54,7 @@ def copy_fixture(golden: Path, dest: Path) -> Path:
     The project's pyproject.toml goes alongside, so the plugin formats with the same
     ruff settings as in the repository.
     """
-    shutil.copy(GOLDEN.parents[1] / "pyproject.toml", dest / "pyproject.toml")
+    shutil.copy(ROOT / "pyproject.toml", dest / "pyproject.toml")
     target = dest / golden.name
     ignore = shutil.ignore_patterns(EXPECTED, EXPECTED_ERROR, "__pycache__")
     shutil.copytree(golden, target, ignore=ignore)

@@ -4,9 +4,10 @@ build scratch virtualenvs: they must test the versions everyone else runs."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
-LOCK = Path(__file__).resolve().parents[1] / "requirements" / "dev.lock"
+from tests.paths import ROOT
+
+LOCK = ROOT / "requirements" / "dev.lock"
 
 
 def canonical(name: str) -> str:

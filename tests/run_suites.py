@@ -1,8 +1,9 @@
 """Run the whole pytest suite against every server we can reach.
 
 Always against the embedded PostgreSQL 16; then, when a server answers at
-127.0.0.1:5432 (PostgreSQL 15 on this machine and in CI), against it too. Exits
-non-zero if any run fails or collects no tests (pytest's own exit code 5).
+127.0.0.1:5432 (PostgreSQL 15 on this machine and in CI), against it too, chosen with
+pytest's ``--server-url`` (tests/fix_server.py). Exits non-zero if any run fails or
+collects no tests (pytest's own exit code 5).
 """
 
 from __future__ import annotations
@@ -23,16 +24,16 @@ def local_server_answers() -> bool:
         return False
 
 
-def run(label: str, env: dict[str, str]) -> int:
+def run(label: str, env: dict[str, str], *options: str) -> int:
     print(f"\n=== pytest against {label} ===", flush=True)
-    return subprocess.call([sys.executable, "-m", "pytest", *sys.argv[1:]], env=env)
+    return subprocess.call([sys.executable, "-m", "pytest", *options, *sys.argv[1:]], env=env)
 
 
 def main() -> int:
     base = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     codes = [run("embedded PostgreSQL 16", base)]
     if local_server_answers():
-        codes.append(run(LOCAL_SERVER, {**base, "DATABASE_URL": LOCAL_SERVER}))
+        codes.append(run(LOCAL_SERVER, base, "--server-url", LOCAL_SERVER))
     else:
         print("no server at 127.0.0.1:5432; ran against the embedded server only")
     return max(codes)

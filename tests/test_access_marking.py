@@ -27,10 +27,8 @@ from sqlc_gen_psycopg.access import classify
 from sqlc_gen_psycopg.schema_info import read_schema
 
 from plue_db import replicas
-from tests.conftest import ROOT, SCHEMA
-from tests.replica_fixtures import DBNAME, cluster
-
-__all__ = ["cluster"]  # the fixture, imported for pytest
+from tests.fix_replicas import DBNAME
+from tests.paths import ROOT, SCHEMA
 
 MANIFEST = ROOT / "generated/plue_queries/manifest.json"
 

@@ -29,7 +29,8 @@ from plue_queries.types import NoRowError
 
 from bench.latency import asyncpg_params
 from plue_db.runtime_types import Checker
-from tests.conftest import SCHEMA, fresh_database
+from tests.fix_db import fresh_database
+from tests.paths import SCHEMA
 from tests.test_runtime_types import (
     World,
     call,

@@ -18,7 +18,6 @@ from plue_db import drift, fidelity
 from tests.codegen_support import (
     BIN,
     EXPECTED,
-    GOLDEN,
     check_golden,
     copy_fixture,
     files_under,
@@ -28,8 +27,8 @@ from tests.codegen_support import (
     tree_diff,
 )
 from tests.extensions import extensions_of, skip_without
+from tests.paths import GOLDEN, ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = golden_fixtures()
 GENERATED = successful_fixtures()
 

@@ -20,7 +20,8 @@ import tuned
 import tuned_types
 from kitchen import aio, enums, models, queries
 
-from tests.conftest import GOLDEN, fresh_database
+from tests.fix_db import fresh_database
+from tests.paths import GOLDEN
 
 FIXTURE = GOLDEN / "kitchen_sink"
 OPTIONS = GOLDEN / "options"

@@ -26,7 +26,7 @@ import pytest
 
 from plue_db.generate import generate
 from tests.codegen_support import run_sqlc, sqlc_config
-from tests.conftest import fresh_database
+from tests.fix_db import fresh_database
 
 PACKAGE = "expression_types"
 SCHEMA = (

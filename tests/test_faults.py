@@ -23,8 +23,9 @@ from plue_queries import enums, issues, models, workflows
 from psycopg import errors
 
 from plue_db.pool import SyncPool, Timeouts, open_pool
-from tests.conftest import SCHEMA, fresh_database
 from tests.factories import make_issue, make_repo, make_user, make_workflow_definition
+from tests.fix_db import fresh_database
+from tests.paths import SCHEMA
 
 WORKERS = 8
 FAULT_SECONDS = 10.0

@@ -23,8 +23,9 @@ from plue_queries.types import StreamEndedError
 from psycopg.rows import tuple_row
 
 from plue_db.pool import open_async_pool, open_pool
-from tests.conftest import SCHEMA, fresh_database
 from tests.factories import make_issue, make_user, make_workflow_run
+from tests.fix_db import fresh_database
+from tests.paths import SCHEMA
 
 Conn = psycopg.Connection[Any]
 AConn = psycopg.AsyncConnection[Any]

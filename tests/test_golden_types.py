@@ -22,8 +22,9 @@ from psycopg.types.multirange import Multirange
 from psycopg.types.range import Range
 
 from plue_db.runtime_types import Checker
-from tests.conftest import GOLDEN, fresh_database
 from tests.extensions import extensions_of, skip_without
+from tests.fix_db import fresh_database
+from tests.paths import GOLDEN
 
 UTC = datetime.UTC
 D = decimal.Decimal

@@ -22,8 +22,8 @@ from anyio.from_thread import start_blocking_portal
 from mcp.client.session import ClientSession
 
 from plue_db import reader_role
-from tests.conftest import ROOT
 from tests.memory_probe import peak_mb
+from tests.paths import ROOT
 from tests.test_mcp import Client, connected, structured
 
 BOUND_MB = 100

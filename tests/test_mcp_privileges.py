@@ -22,7 +22,7 @@ from psycopg import sql
 
 from plue_db import reader_role, readonly, stats
 from plue_db.readonly import Limits, QueryError, QueryResult
-from tests.conftest import fresh_database
+from tests.fix_db import fresh_database
 
 Conn = psycopg.Connection[Any]
 Run = Callable[[str], QueryResult]

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import ast
 import keyword
-from pathlib import Path
 
 import pytest
 from sqlc_gen_psycopg import naming
 from sqlc_gen_psycopg.errors import GenerationError
 from sqlc_gen_psycopg.options import parse_options
+
+from tests.paths import ROOT
 
 SNAKE = [
     ("GetUserByID", "get_user_by_id"),
@@ -188,7 +189,7 @@ def test_bad_option_values_are_named(raw: dict[str, object], message: str) -> No
 
 def test_module_names_cover_every_import_of_generated_code() -> None:
     """Negative control built in: the check finds imports, so a missing name would fail."""
-    root = Path(__file__).resolve().parents[1] / "generated" / "plue_queries"
+    root = ROOT / "generated" / "plue_queries"
     imported: set[str] = set()
     for path in root.rglob("*.py"):
         if path.name == "__init__.py":  # re-exports the query functions themselves

@@ -30,7 +30,7 @@ from psycopg.types.datetime import TimestampLoader, TimestamptzLoader
 from sqlc_gen_psycopg import nullability
 
 from tests.codegen_support import run_sqlc, sqlc_config
-from tests.conftest import fresh_database
+from tests.fix_db import fresh_database
 from tests.nullability_cases import (
     CASES,
     FUNCTION_EVIDENCE,

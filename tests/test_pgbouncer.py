@@ -27,7 +27,8 @@ from psycopg_pool import ConnectionPool
 
 from plue_db import pgbouncer, pooler
 from plue_db.pool import Timeouts, open_async_pool, open_pool
-from tests.conftest import GOLDEN, fresh_database
+from tests.fix_db import fresh_database
+from tests.paths import GOLDEN
 
 KITCHEN_SCHEMA = GOLDEN / "kitchen_sink" / "schema.sql"
 PREPARED: dict[str, Any] = {"prepare_threshold": 5}  # psycopg's default, spelled out

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import fresh_database
+from tests.fix_db import fresh_database
 from tests.lock import LOCK, locked
+from tests.paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 CODEGEN = ROOT / "codegen"
 
 SCHEMA = """

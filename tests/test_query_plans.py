@@ -27,7 +27,8 @@ from plue_queries.enums import IssueState, LandingStatus, PrState
 from psycopg import sql
 
 from bench import forge_seed
-from tests.conftest import SCHEMA, fresh_database
+from tests.fix_db import fresh_database
+from tests.paths import SCHEMA
 
 Conn = psycopg.Connection[tuple[object, ...]]
 Plan = Mapping[str, Any]

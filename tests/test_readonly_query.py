@@ -31,7 +31,7 @@ from plue_db import reader_role, readonly, sql_guard
 from plue_db.migrate import LOCK_KEY
 from plue_db.readonly import Limits, QueryError, QueryRefusedError, QueryResult, QueryTimeoutError
 from tests.concurrency import run_together
-from tests.conftest import fresh_database
+from tests.fix_db import fresh_database
 
 PLAYGROUND = """
 DROP SCHEMA IF EXISTS public CASCADE;

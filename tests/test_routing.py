@@ -32,9 +32,7 @@ from plue_db.routing import (
     open_router,
     replica_configure,
 )
-from tests.replica_fixtures import DBNAME, SERVER_TIMEOUTS, SERVER_ZONE, bouncers, cluster
-
-__all__ = ["bouncers", "cluster"]
+from tests.fix_replicas import DBNAME, SERVER_TIMEOUTS, SERVER_ZONE
 
 INTRANS = psycopg.pq.TransactionStatus.INTRANS
 

@@ -23,9 +23,7 @@ from plue_queries.types import ReadOnlyConnectionError
 from plue_db import replicas
 from plue_db.routing import NoPositionError, RoutingSettings
 from plue_db.routing_async import AsyncRouter, open_async_router
-from tests.replica_fixtures import DBNAME, SERVER_TIMEOUTS, SERVER_ZONE, bouncers, cluster
-
-__all__ = ["bouncers", "cluster"]
+from tests.fix_replicas import DBNAME, SERVER_TIMEOUTS, SERVER_ZONE
 
 INTRANS = psycopg.pq.TransactionStatus.INTRANS
 

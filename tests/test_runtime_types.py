@@ -23,7 +23,6 @@ import secrets
 import types
 import typing
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any, LiteralString
 
 import psycopg
@@ -63,9 +62,9 @@ from plue_queries.enums import (
 
 from plue_db.runtime_types import Checker
 from tests import factories
-from tests.conftest import SCHEMA, fresh_database
+from tests.fix_db import fresh_database
+from tests.paths import ROOT, SCHEMA
 
-ROOT = Path(__file__).resolve().parents[1]
 MANIFEST = ROOT / "generated/plue_queries/manifest.json"
 READS = frozenset({":one", ":many", ":batchone", ":batchmany"})
 NOW = datetime.datetime.now(datetime.UTC)

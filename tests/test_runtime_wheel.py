@@ -26,8 +26,9 @@ import pytest
 from packaging.requirements import Requirement
 
 from plue_db import extras
-from tests.conftest import ROOT, SCHEMA, fresh_database
+from tests.fix_db import fresh_database
 from tests.lock import LOCK, canonical
+from tests.paths import ROOT, SCHEMA
 
 PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
 DEPENDENCIES: list[str] = PROJECT["dependencies"]

@@ -11,7 +11,8 @@ import psycopg
 import pytest
 from kitchen import aio, queries
 
-from tests.conftest import GOLDEN, fresh_database
+from tests.fix_db import fresh_database
+from tests.paths import GOLDEN
 
 REFUSAL = r"^iter_lock_pets_of_owner: its query locks rows \(FOR UPDATE/SHARE\)"
 

@@ -22,9 +22,8 @@ import psycopg
 import pytest
 
 from plue_db import fidelity
+from tests.paths import GOLDEN, ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
-GOLDEN = Path(__file__).parent / "golden"
 PLUE_DB = str(Path(sys.executable).parent / "plue-db")
 Conn = psycopg.Connection[tuple[object, ...]]
 

@@ -1,6 +1,6 @@
 """A real primary with streaming replicas (the wheel's PostgreSQL 16), for replica tests.
 
-Import the fixtures into a test module (``from tests.replica_fixtures import cluster``);
+A pytest plugin (tests/conftest.py loads it): ``cluster`` is the primary and replicas,
 ``bouncers`` puts Debian's pgbouncer in transaction mode in front of the primary and a
 replica.
 The cluster is built once per module and always stopped afterwards; if it cannot be
@@ -17,7 +17,7 @@ from psycopg import sql
 
 from plue_db import pgbouncer, replicas
 from plue_db.pool import Timeouts
-from tests.conftest import SCHEMA
+from tests.paths import SCHEMA
 
 DBNAME = "plue"  # the database the fixture creates
 
