@@ -14,12 +14,11 @@ from contextlib import AbstractContextManager, nullcontext
 from typing import TypeVar, cast
 
 import psycopg
-from psycopg.rows import TupleRow
+
+from tests.fix_db import Conn
 
 T = TypeVar("T")
 R = TypeVar("R")
-
-Conn = psycopg.Connection[TupleRow]
 
 
 def _together(

@@ -4,10 +4,11 @@
   the embedded PostgreSQL 16), named in pytest's report header;
 - tests/fix_db.py: the session's database with schema.sql, a rolled-back ``conn`` on it,
   empty scratch databases, and the ``Conn``/``AConn`` aliases;
-- tests/fix_replicas.py: a primary with streaming replicas, and pgbouncer in front.
+- tests/fix_replicas.py: a primary with streaming replicas, and pgbouncer in front;
+- tests/fix_golden.py: the kitchen-sink golden package's database, connection and rows.
 
 The golden fixtures' generated packages are importable through pytest's ``pythonpath``
 setting (pyproject.toml).
 """
 
-pytest_plugins = ("tests.fix_server", "tests.fix_db", "tests.fix_replicas")
+pytest_plugins = ("tests.fix_server", "tests.fix_db", "tests.fix_replicas", "tests.fix_golden")

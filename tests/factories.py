@@ -12,7 +12,6 @@ import itertools
 import secrets
 from typing import Any
 
-import psycopg
 from plue_queries import (
     agent,
     changes,
@@ -32,6 +31,7 @@ from plue_db.values import change_id as change_id
 from plue_db.values import commit_id as commit_id
 from plue_db.values import sha256_hex as sha256_hex
 from plue_db.values import wallet_address as wallet_address
+from tests.fix_db import Conn
 
 _serial = itertools.count(1)
 
@@ -47,7 +47,7 @@ def ssh_fingerprint() -> str:
     return f"SHA256:{digest}"
 
 
-def make_user(conn: psycopg.Connection[Any], **overrides: Any) -> models.User:
+def make_user(conn: Conn, **overrides: Any) -> models.User:
     """A user with a unique username and email; override any create_user field."""
     username = unique_name("user")
     fields: dict[str, Any] = {
@@ -64,9 +64,7 @@ def make_user(conn: psycopg.Connection[Any], **overrides: Any) -> models.User:
     return user
 
 
-def make_repo(
-    conn: psycopg.Connection[Any], owner: models.User | None = None, **overrides: Any
-) -> models.Repository:
+def make_repo(conn: Conn, owner: models.User | None = None, **overrides: Any) -> models.Repository:
     """A public repository (owned by a new user unless owner is given)."""
     fields: dict[str, Any] = {
         "owner_id": (owner or make_user(conn)).id,
@@ -82,7 +80,7 @@ def make_repo(
 
 
 def make_workflow_definition(
-    conn: psycopg.Connection[Any], repo: models.Repository | None = None, **overrides: Any
+    conn: Conn, repo: models.Repository | None = None, **overrides: Any
 ) -> models.WorkflowDefinition:
     """An active two-step CI workflow (in a new repository unless repo is given)."""
     name = unique_name("ci")
@@ -105,7 +103,7 @@ def make_workflow_definition(
 
 
 def make_workflow_run(
-    conn: psycopg.Connection[Any],
+    conn: Conn,
     definition: models.WorkflowDefinition | None = None,
     **overrides: Any,
 ) -> models.WorkflowRun:
@@ -124,7 +122,7 @@ def make_workflow_run(
     return run
 
 
-def make_runner(conn: psycopg.Connection[Any], **overrides: Any) -> models.RunnerPool:
+def make_runner(conn: Conn, **overrides: Any) -> models.RunnerPool:
     """A freshly registered idle runner with a unique name."""
     fields: dict[str, Any] = {"name": unique_name("runner"), "labels": ["linux", "x64"]}
     fields.update(overrides)
@@ -132,7 +130,7 @@ def make_runner(conn: psycopg.Connection[Any], **overrides: Any) -> models.Runne
     return runner
 
 
-def make_agent_session(conn: psycopg.Connection[Any], **overrides: Any) -> models.Session:
+def make_agent_session(conn: Conn, **overrides: Any) -> models.Session:
     """An active agent session of a new user in a new repository."""
     fields: dict[str, Any] = {
         "parent_session_id": None,
@@ -150,7 +148,7 @@ def make_agent_session(conn: psycopg.Connection[Any], **overrides: Any) -> model
 
 
 def make_issue(
-    conn: psycopg.Connection[Any],
+    conn: Conn,
     repo: models.Repository | None = None,
     author: models.User | None = None,
     **overrides: Any,
@@ -171,7 +169,7 @@ def make_issue(
 
 
 def make_repo_with_issues(
-    conn: psycopg.Connection[Any], count: int, **repo_overrides: Any
+    conn: Conn, count: int, **repo_overrides: Any
 ) -> tuple[models.Repository, list[models.Issue]]:
     """A new repository holding issues #1..#count, all by one author."""
     repo = make_repo(conn, **repo_overrides)
@@ -180,7 +178,7 @@ def make_repo_with_issues(
 
 
 def make_landing_request(
-    conn: psycopg.Connection[Any], repo: models.Repository | None = None, **overrides: Any
+    conn: Conn, repo: models.Repository | None = None, **overrides: Any
 ) -> models.LandingQueue:
     """A pending landing request for a fresh change (in a new repository unless given)."""
     repo = repo or make_repo(conn)
@@ -199,7 +197,7 @@ def make_landing_request(
 
 
 def make_pull_request(
-    conn: psycopg.Connection[Any], repo: models.Repository | None = None, **overrides: Any
+    conn: Conn, repo: models.Repository | None = None, **overrides: Any
 ) -> models.PullRequest:
     """An open pull request from a feature branch into main (in a new repository unless given)."""
     repo = repo or make_repo(conn)
@@ -218,7 +216,7 @@ def make_pull_request(
 
 
 def make_change(
-    conn: psycopg.Connection[Any], repo: models.Repository | None = None, **overrides: Any
+    conn: Conn, repo: models.Repository | None = None, **overrides: Any
 ) -> models.Change:
     """A recorded jj change with a fresh change and commit id (in a new repository unless given)."""
     repo = repo or make_repo(conn)
@@ -241,7 +239,7 @@ def make_change(
 
 
 def make_commit_status(
-    conn: psycopg.Connection[Any], repo: models.Repository | None = None, **overrides: Any
+    conn: Conn, repo: models.Repository | None = None, **overrides: Any
 ) -> models.CommitStatus:
     """A successful ci/build status on a fresh commit (in a new repository unless given)."""
     repo = repo or make_repo(conn)

@@ -20,6 +20,7 @@ from typing import Any
 import psycopg
 
 from plue_db import readonly
+from tests.fix_db import Conn
 
 LIMITS = readonly.Limits(statement_timeout_ms=60_000)
 
@@ -39,7 +40,7 @@ def peak_mb(pid: int, action: Callable[[], Any]) -> float:
     return (_status_kb(pid, "VmHWM") - idle) / 1024
 
 
-def fetch_all(conn: psycopg.Connection[Any], text: str) -> list[Any]:
+def fetch_all(conn: Conn, text: str) -> list[Any]:
     """NEGATIVE CONTROL: the old path, every fetched row whole in memory."""
     conn.execute("BEGIN READ ONLY")
     try:

@@ -16,7 +16,6 @@ import asyncio
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
 
 import psycopg
 import pytest
@@ -27,6 +26,7 @@ from sqlc_gen_psycopg.access import classify
 from sqlc_gen_psycopg.schema_info import read_schema
 
 from plue_db import replicas
+from tests.fix_db import Conn
 from tests.fix_replicas import DBNAME
 from tests.paths import ROOT, SCHEMA
 
@@ -123,14 +123,14 @@ def test_statement_table_agrees_with_a_hot_standby(cluster: replicas.Cluster) ->
 
 
 @pytest.fixture
-def read_only_conn(database_url: str) -> Iterator[psycopg.Connection[Any]]:
+def read_only_conn(database_url: str) -> Iterator[Conn]:
     with psycopg.connect(database_url) as conn:
         conn.read_only = True
         yield conn
 
 
 def test_write_functions_refuse_a_read_only_connection_before_sending(
-    read_only_conn: psycopg.Connection[Any],
+    read_only_conn: Conn,
 ) -> None:
     conn = read_only_conn
     calls: dict[str, Callable[[], object]] = {
@@ -161,7 +161,7 @@ def test_write_functions_refuse_a_read_only_connection_before_sending(
 
 
 def test_write_functions_run_when_the_connection_is_not_read_only(
-    read_only_conn: psycopg.Connection[Any],
+    read_only_conn: Conn,
 ) -> None:
     """Positive control for the guard: the flag, not the function, refuses."""
     conn = read_only_conn

@@ -20,8 +20,7 @@ from plue_queries.enums import IssueEventType, WatchMode
 from psycopg import errors, sql
 
 from tests.factories import make_issue, make_repo, make_user, make_workflow_run
-
-Conn = psycopg.Connection[Any]
+from tests.fix_db import Conn
 
 
 def row_counts(conn: Conn, tables: tuple[str, ...]) -> dict[str, int]:

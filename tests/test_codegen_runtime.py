@@ -8,11 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime
-import ipaddress
-import uuid
-from collections.abc import Iterator
 from decimal import Decimal
-from typing import Any
 
 import psycopg
 import pytest
@@ -20,68 +16,19 @@ import tuned
 import tuned_types
 from kitchen import aio, enums, models, queries
 
-from tests.fix_db import fresh_database
+from tests.fix_db import Conn, fresh_database
+from tests.fix_golden import kind_values
 from tests.paths import GOLDEN
 
-FIXTURE = GOLDEN / "kitchen_sink"
 OPTIONS = GOLDEN / "options"
 UTC = datetime.UTC
 
 
-@pytest.fixture(scope="module")
-def kitchen_url(server_url: str) -> Iterator[str]:
-    with fresh_database(server_url, FIXTURE / "schema.sql") as url:
-        yield url
-
-
-@pytest.fixture
-def kconn(kitchen_url: str) -> Iterator[psycopg.Connection[Any]]:
-    with psycopg.connect(kitchen_url) as conn:
-        models.register_composites(conn)
-        yield conn
-        conn.rollback()
-
-
-def kind_values(**overrides: Any) -> dict[str, Any]:
-    values: dict[str, Any] = {
-        "small": -32768,
-        "regular": 2147483647,
-        "big": -9223372036854775808,
-        "amount": Decimal("12345678901234.123456"),
-        "ratio": 0.5,
-        "precise": 1e308,
-        "flag": True,
-        "label": "emoji 🦀, RTL שלום, NUL-free",
-        "code": "ABC-123",
-        "fixed": "xy ",
-        "blob": b"\x00\xff\x10binary",
-        "ident": uuid.UUID("12345678-1234-5678-1234-567812345678"),
-        "day": datetime.date(2026, 2, 28),
-        "at_time": datetime.time(23, 59, 59, 999999),
-        "at_timetz": datetime.time(1, 2, 3, tzinfo=datetime.timezone(datetime.timedelta(hours=2))),
-        "local_ts": datetime.datetime(2000, 1, 1, 12, 0),
-        "ts": datetime.datetime(2026, 11, 22, 10, 30, 15, 123456, tzinfo=UTC),
-        "span": datetime.timedelta(days=3, seconds=5, microseconds=7),
-        "doc": {"a": [1, 2, {"b": None}], "s": "x"},
-        "docb": {"nested": {"list": [True, False], "n": 1.5}},
-        "addr": ipaddress.ip_interface("192.168.1.10/24"),
-        "net": ipaddress.ip_network("10.0.0.0/8"),
-        "tags": ["a", "b c", 'd"e', "f,g"],
-        "grid": [[1, 2], [3, 4]],
-        "feeling": enums.Mood.TRÈS_BIEN if hasattr(enums.Mood, "TRÈS_BIEN") else enums.Mood.HAPPY,
-        "feelings": [enums.Mood.SAD, enums.Mood.OK],
-        "wallet": "0x" + "ab" * 20,
-        "note": None,
-    }
-    values.update(overrides)
-    return values
-
-
-def test_every_type_round_trips(kconn: psycopg.Connection[Any]) -> None:
+def test_every_type_round_trips(kitchen_conn: Conn) -> None:
     values = kind_values()
-    written = queries.insert_kind(kconn, **values)
+    written = queries.insert_kind(kitchen_conn, **values)
     assert written is not None
-    read = queries.get_kind(kconn, id=written.id)
+    read = queries.get_kind(kitchen_conn, id=written.id)
     assert read == written
     for name, value in values.items():
         assert getattr(read, name) == value, name
@@ -90,27 +37,27 @@ def test_every_type_round_trips(kconn: psycopg.Connection[Any]) -> None:
     assert read.spot is None
 
 
-def test_enum_with_non_identifier_value(kconn: psycopg.Connection[Any]) -> None:
+def test_enum_with_non_identifier_value(kitchen_conn: Conn) -> None:
     member = enums.Mood("très bien")
-    row = queries.insert_kind(kconn, **kind_values(feeling=member, feelings=[member]))
+    row = queries.insert_kind(kitchen_conn, **kind_values(feeling=member, feelings=[member]))
     assert row is not None
     assert row.feeling is member
     assert row.feelings == [member]
 
 
-def test_aggregates_are_null_on_no_rows(kconn: psycopg.Connection[Any]) -> None:
-    stats = queries.kind_stats(kconn, feeling=enums.Mood.SAD)
+def test_aggregates_are_null_on_no_rows(kitchen_conn: Conn) -> None:
+    stats = queries.kind_stats(kitchen_conn, feeling=enums.Mood.SAD)
     assert stats is not None
     assert stats.n == 0
     assert (stats.max_label, stats.total_big, stats.ids, stats.first_ts) == (None,) * 4
 
 
-def test_aggregate_types_follow_postgresql(kconn: psycopg.Connection[Any]) -> None:
+def test_aggregate_types_follow_postgresql(kitchen_conn: Conn) -> None:
     common = {"precise": 1.5, "feeling": enums.Mood.OK}
-    a = queries.insert_kind(kconn, **kind_values(big=2, regular=3, **common))
-    b = queries.insert_kind(kconn, **kind_values(big=5, regular=4, **common))
+    a = queries.insert_kind(kitchen_conn, **kind_values(big=2, regular=3, **common))
+    b = queries.insert_kind(kitchen_conn, **kind_values(big=5, regular=4, **common))
     assert a is not None and b is not None
-    stats = queries.kind_stats(kconn, feeling=enums.Mood.OK)
+    stats = queries.kind_stats(kitchen_conn, feeling=enums.Mood.OK)
     assert stats is not None
     assert stats.total_big == Decimal(7) and isinstance(stats.total_big, Decimal)
     assert stats.total_regular == 7 and isinstance(stats.total_regular, int)
@@ -119,21 +66,21 @@ def test_aggregate_types_follow_postgresql(kconn: psycopg.Connection[Any]) -> No
     assert stats.mean_precise == 1.5
 
 
-def test_nullability_corrections_hold(kconn: psycopg.Connection[Any]) -> None:
-    owner = queries.create_owner(kconn, class_="wizard", from_=None)
+def test_nullability_corrections_hold(kitchen_conn: Conn) -> None:
+    owner = queries.create_owner(kitchen_conn, class_="wizard", from_=None)
     assert owner is not None and owner.class_ == "wizard" and owner.from_ is None
-    kind = queries.insert_kind(kconn, **kind_values(note="n"))
+    kind = queries.insert_kind(kitchen_conn, **kind_values(note="n"))
     assert kind is not None
     # pets.owner_id joins kinds.id in NullabilityCases; make the ids meet.
-    with psycopg.RawCursor(kconn) as cur:
+    with psycopg.RawCursor(kitchen_conn) as cur:
         cur.execute("INSERT INTO owners (class) SELECT 'x' FROM generate_series(1, $1)", (kind.id,))
     pets = queries.copy_pets(
-        kconn, [queries.CopyPetsParams(owner_id=kind.id, name="rex", feeling=enums.Mood.OK)]
+        kitchen_conn, [queries.CopyPetsParams(owner_id=kind.id, name="rex", feeling=enums.Mood.OK)]
     )
     assert pets == 1
-    pet_id = queries.union_with_null(kconn)[0]
+    pet_id = queries.union_with_null(kitchen_conn)[0]
     assert pet_id is not None
-    row = queries.nullability_cases(kconn, id=pet_id)
+    row = queries.nullability_cases(kitchen_conn, id=pet_id)
     assert row is not None
     assert row.no_else is None and row.with_else == "small"
     assert row.json_path is None and row.json_text is None
@@ -141,65 +88,69 @@ def test_nullability_corrections_hold(kconn: psycopg.Connection[Any]) -> None:
     assert row.note_or_empty == "n" and row.forced == "n"
     assert row.any_owner is True and row.total == 1
     assert row.maybe == "rex"
-    assert queries.union_with_null(kconn)[-1] is None
+    assert queries.union_with_null(kitchen_conn)[-1] is None
 
 
-def test_embed_on_nullable_side_is_none(kconn: psycopg.Connection[Any]) -> None:
-    lonely = queries.create_owner(kconn, class_="lonely", from_="nowhere")
+def test_embed_on_nullable_side_is_none(kitchen_conn: Conn) -> None:
+    lonely = queries.create_owner(kitchen_conn, class_="lonely", from_="nowhere")
     assert lonely is not None
-    rows = [r for r in queries.pets_with_owners(kconn) if r.owners.id == lonely.id]
+    rows = [r for r in queries.pets_with_owners(kitchen_conn) if r.owners.id == lonely.id]
     assert len(rows) == 1
     assert rows[0].owners == lonely
     assert rows[0].pets is None
 
 
-def test_odd_text_stays_literal(kconn: psycopg.Connection[Any]) -> None:
-    assert queries.odd_text(kconn, suffix="!") == '100% \\n "quoted" \'single\' $1 """!'
+def test_odd_text_stays_literal(kitchen_conn: Conn) -> None:
+    assert queries.odd_text(kitchen_conn, suffix="!") == '100% \\n "quoted" \'single\' $1 """!'
 
 
-def test_copyfrom_batch_and_streaming(kconn: psycopg.Connection[Any]) -> None:
-    owner = queries.create_owner(kconn, class_="breeder", from_=None)
+def test_copyfrom_batch_and_streaming(kitchen_conn: Conn) -> None:
+    owner = queries.create_owner(kitchen_conn, class_="breeder", from_=None)
     assert owner is not None
     rows = [queries.CopyPetsParams(owner.id, f"pet {i}", enums.Mood.SAD) for i in range(2500)]
-    assert queries.copy_pets(kconn, rows) == 2500
-    queries.add_pets(kconn, [queries.AddPetsParams(owner.id, f"batch {i}") for i in range(10)])
-    mine = queries.pets_of_owners_batch(kconn, [queries.PetsOfOwnersBatchParams(owner.id)])
+    assert queries.copy_pets(kitchen_conn, rows) == 2500
+    queries.add_pets(
+        kitchen_conn, [queries.AddPetsParams(owner.id, f"batch {i}") for i in range(10)]
+    )
+    mine = queries.pets_of_owners_batch(kitchen_conn, [queries.PetsOfOwnersBatchParams(owner.id)])
     assert len(mine) == 1 and len(mine[0]) == 2510
     assert [p.name for p in mine[0][-10:]] == [f"batch {i}" for i in range(10)]
     first, last = mine[0][0], mine[0][-1]
     got = queries.get_pets_batch(
-        kconn, [queries.GetPetsBatchParams(first.id), queries.GetPetsBatchParams(-1),
+        kitchen_conn, [queries.GetPetsBatchParams(first.id), queries.GetPetsBatchParams(-1),
                 queries.GetPetsBatchParams(last.id)]
     )  # fmt: skip
     assert got == [first, None, last]
-    streamed = [r for r in queries.iter_pets_with_owners(kconn, batch_size=100)
+    streamed = [r for r in queries.iter_pets_with_owners(kitchen_conn, batch_size=100)
                 if r.owners.id == owner.id]  # fmt: skip
     assert len(streamed) == 2510
-    assert queries.rename_pet(kconn, new_name="renamed", id=first.id) == 1
-    assert queries.rename_pet(kconn, new_name="renamed", id=-1) == 0
-    result = queries.touch_pets(kconn, feeling=enums.Mood.HAPPY)
+    assert queries.rename_pet(kitchen_conn, new_name="renamed", id=first.id) == 1
+    assert queries.rename_pet(kitchen_conn, new_name="renamed", id=-1) == 0
+    result = queries.touch_pets(kitchen_conn, feeling=enums.Mood.HAPPY)
     assert result.rowcount >= 2510 and result.status.startswith("UPDATE")
-    queries.delete_pet(kconn, id=first.id)
-    assert queries.get_pets_batch(kconn, [queries.GetPetsBatchParams(first.id)]) == [None]
+    queries.delete_pet(kitchen_conn, id=first.id)
+    assert queries.get_pets_batch(kitchen_conn, [queries.GetPetsBatchParams(first.id)]) == [None]
 
 
-def test_copyfrom_is_all_or_nothing(kconn: psycopg.Connection[Any]) -> None:
-    before = len(queries.union_with_null(kconn))
+def test_copyfrom_is_all_or_nothing(kitchen_conn: Conn) -> None:
+    before = len(queries.union_with_null(kitchen_conn))
     rows = [queries.CopyPetsParams(owner_id=-42, name="orphan", feeling=enums.Mood.OK)]
     with pytest.raises(psycopg.errors.ForeignKeyViolation):
-        queries.copy_pets(kconn, rows)
-    assert len(queries.union_with_null(kconn)) == before
+        queries.copy_pets(kitchen_conn, rows)
+    assert len(queries.union_with_null(kitchen_conn)) == before
 
 
-def test_json_params_and_nulls(kconn: psycopg.Connection[Any]) -> None:
-    kind = queries.insert_kind(kconn, **kind_values())
+def test_json_params_and_nulls(kitchen_conn: Conn) -> None:
+    kind = queries.insert_kind(kitchen_conn, **kind_values())
     assert kind is not None
-    row = queries.set_doc(kconn, docb=[1, "two", {"3": None}], id=kind.id, doc="just a string")
+    row = queries.set_doc(
+        kitchen_conn, docb=[1, "two", {"3": None}], id=kind.id, doc="just a string"
+    )
     assert row is not None
     assert (row.docb, row.doc) == ([1, "two", {"3": None}], "just a string")
     # narg passes SQL NULL (not JSON null), which the NOT NULL column refuses.
     with pytest.raises(psycopg.errors.NotNullViolation):
-        queries.set_doc(kconn, docb=None, id=kind.id, doc=None)
+        queries.set_doc(kitchen_conn, docb=None, id=kind.id, doc=None)
 
 
 def test_async_twins(kitchen_url: str) -> None:
@@ -266,24 +217,30 @@ def test_options_overrides_rename_and_no_async(server_url: str) -> None:
         assert tuned.queries.list_people(conn) == [person]
 
 
-def test_batchexec_is_atomic(kconn: psycopg.Connection[Any]) -> None:
-    owner = queries.create_owner(kconn, class_="batch", from_=None)
+def test_batchexec_is_atomic(kitchen_conn: Conn) -> None:
+    owner = queries.create_owner(kitchen_conn, class_="batch", from_=None)
     assert owner is not None
-    queries.add_pets(kconn, [queries.AddPetsParams(owner.id, f"p{i}") for i in range(3)])
-    pets = queries.pets_of_owners_batch(kconn, [queries.PetsOfOwnersBatchParams(owner.id)])[0]
+    queries.add_pets(kitchen_conn, [queries.AddPetsParams(owner.id, f"p{i}") for i in range(3)])
+    pets = queries.pets_of_owners_batch(kitchen_conn, [queries.PetsOfOwnersBatchParams(owner.id)])[
+        0
+    ]
     renames = [queries.RenamePetsParams(new_name=f"r{p.id}", id=p.id) for p in pets]
-    queries.rename_pets(kconn, renames)
-    after = queries.pets_of_owners_batch(kconn, [queries.PetsOfOwnersBatchParams(owner.id)])[0]
+    queries.rename_pets(kitchen_conn, renames)
+    after = queries.pets_of_owners_batch(kitchen_conn, [queries.PetsOfOwnersBatchParams(owner.id)])[
+        0
+    ]
     assert [p.name for p in after] == [f"r{p.id}" for p in pets]
     with pytest.raises(psycopg.errors.NotNullViolation):
         queries.rename_pets(
-            kconn,
+            kitchen_conn,
             [
                 queries.RenamePetsParams("first", pets[0].id),
                 queries.RenamePetsParams(None, pets[1].id),  # type: ignore[arg-type]
             ],
         )
-    final = queries.pets_of_owners_batch(kconn, [queries.PetsOfOwnersBatchParams(owner.id)])[0]
+    final = queries.pets_of_owners_batch(kitchen_conn, [queries.PetsOfOwnersBatchParams(owner.id)])[
+        0
+    ]
     assert [p.name for p in final] == [f"r{p.id}" for p in pets]  # the first rename undone too
 
 
@@ -304,13 +261,13 @@ def test_enum_value_unknown_to_the_code_fails_clearly(kitchen_url: str) -> None:
             conn.execute("DELETE FROM pets WHERE owner_id = %s", (owner.id,))
 
 
-def test_composite_type_round_trips(kconn: psycopg.Connection[Any]) -> None:
-    kind = queries.insert_kind(kconn, **kind_values())
+def test_composite_type_round_trips(kitchen_conn: Conn) -> None:
+    kind = queries.insert_kind(kitchen_conn, **kind_values())
     assert kind is not None
     spot = models.Point2(x=1.5, y=-2.0)
-    assert queries.set_spot(kconn, spot=spot, id=kind.id) == queries.SetSpotRow(spot)
-    read = queries.get_kind(kconn, id=kind.id)
+    assert queries.set_spot(kitchen_conn, spot=spot, id=kind.id) == queries.SetSpotRow(spot)
+    read = queries.get_kind(kitchen_conn, id=kind.id)
     assert read is not None and read.spot == spot and isinstance(read.spot, models.Point2)
     # One nullable column: NULL comes in a row, so None means only "no such kind".
-    assert queries.set_spot(kconn, spot=None, id=kind.id) == queries.SetSpotRow(None)
-    assert queries.set_spot(kconn, spot=spot, id=-1) is None
+    assert queries.set_spot(kitchen_conn, spot=None, id=kind.id) == queries.SetSpotRow(None)
+    assert queries.set_spot(kitchen_conn, spot=spot, id=-1) is None

@@ -21,8 +21,8 @@ from psycopg import errors, sql
 from psycopg.rows import TupleRow
 
 from tests.factories import make_user, sha256_hex, ssh_fingerprint, wallet_address
+from tests.fix_db import Conn
 
-Conn = psycopg.Connection[Any]
 HOUR = datetime.timedelta(hours=1)
 MONTH = datetime.timedelta(days=30)
 NEAR_EXPIRY = datetime.timedelta(minutes=10)

@@ -9,7 +9,6 @@ of column, so a clean scan means something.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import Any
 
 import psycopg
 import pytest
@@ -18,8 +17,7 @@ from psycopg import sql
 from plue_db import migrate
 from plue_db.demo import scenario
 from plue_db.values import sha256_hex
-
-Conn = psycopg.Connection[tuple[Any, ...]]
+from tests.fix_db import Conn
 
 # Columns whose type (or domain base type, or array element type) holds text or bytes.
 TEXT_COLUMNS = """

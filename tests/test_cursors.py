@@ -3,11 +3,11 @@ verdict is checked against PostgreSQL's own DECLARE, in a transaction and WITH H
 
 from __future__ import annotations
 
-from typing import Any
-
 import psycopg
 import pytest
 from sqlc_gen_psycopg.cursors import Cursor, cursor_for
+
+from tests.fix_db import Conn
 
 CASES: list[tuple[str, Cursor]] = [
     ("SELECT relname FROM pg_class", Cursor.ANY),
@@ -27,9 +27,7 @@ CASES: list[tuple[str, Cursor]] = [
 
 
 @pytest.mark.parametrize(("sql", "expected"), CASES, ids=[c[0] for c in CASES])
-def test_verdict_is_what_postgresql_declares(
-    conn: psycopg.Connection[Any], sql: str, expected: Cursor
-) -> None:
+def test_verdict_is_what_postgresql_declares(conn: Conn, sql: str, expected: Cursor) -> None:
     assert cursor_for(sql) is expected
     conn.execute("CREATE TEMP TABLE IF NOT EXISTS probe (n int)")
     outcomes = []

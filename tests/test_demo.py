@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Any
 
 import psycopg
 import pytest
@@ -21,6 +20,7 @@ from plue_db.demo import scenario
 from plue_db.demo.tables import format_table
 from plue_db.values import sha256_hex
 from tests import factories
+from tests.fix_db import Conn
 
 ISSUES_TABLE = [
     ["#1", "Landing queue retries forever on conflicts", "open", "bug", "2"],
@@ -42,7 +42,7 @@ def demo_url(empty_database_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
 
 
 @pytest.fixture
-def db(demo_url: str) -> Iterator[psycopg.Connection[tuple[Any, ...]]]:
+def demo_conn(demo_url: str) -> Iterator[Conn]:
     with psycopg.connect(demo_url, autocommit=True) as conn:
         yield conn
 
@@ -66,7 +66,7 @@ def suffix_of(out: str) -> str:
 
 
 def test_demo_runs_twice_and_prints_this_runs_tables(
-    demo_url: str, db: psycopg.Connection[tuple[Any, ...]], capsys: pytest.CaptureFixture[str]
+    demo_url: str, demo_conn: Conn, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert scenario.main() == 0
     first = capsys.readouterr().out
@@ -93,7 +93,7 @@ def test_demo_runs_twice_and_prints_this_runs_tables(
 
     # What the database holds after both runs, per run.
     for s in suffixes:
-        wallet, nonces_used = db.execute(
+        wallet, nonces_used = demo_conn.execute(
             "SELECT u.wallet_address, count(n.*) FILTER (WHERE n.used_at IS NOT NULL) "
             "FROM users u JOIN siwe_nonces n ON n.wallet_address = u.wallet_address "
             "WHERE u.username = %s GROUP BY u.wallet_address",
@@ -101,20 +101,20 @@ def test_demo_runs_twice_and_prints_this_runs_tables(
         ).fetchone() or (None, None)
         assert wallet is not None and re.fullmatch(r"0x[0-9a-f]{40}", wallet)
         assert nonces_used == 1
-        numbers = db.execute(
+        numbers = demo_conn.execute(
             "SELECT array_agg(i.issue_number ORDER BY i.issue_number), max(r.next_issue_number) "
             "FROM issues i JOIN repositories r ON r.id = i.repository_id WHERE r.name = %s",
             (f"plue-{s}",),
         ).fetchone()
         assert numbers == ([1, 2, 3], 4)
-        landed = db.execute(
+        landed = demo_conn.execute(
             "SELECT q.status::text, array_agg(rv.state::text), count(rv.*) "
             "FROM landing_queue q JOIN repositories r ON r.id = q.repository_id "
             "JOIN landing_reviews rv ON rv.landing_id = q.id WHERE r.name = %s GROUP BY q.id",
             (f"plue-{s}",),
         ).fetchall()
         assert landed == [("landed", ["approved"], 1)]
-        runs_in_db = db.execute(
+        runs_in_db = demo_conn.execute(
             "SELECT w.status::text, p.name, p.status::text, p.claimed_run_id, "
             "  (SELECT array_agg(st.status::text ORDER BY st.position) "
             "     FROM workflow_steps st WHERE st.run_id = w.id), "
@@ -127,23 +127,23 @@ def test_demo_runs_twice_and_prints_this_runs_tables(
             ("succeeded", f"runner-{s}", "idle", None, ["succeeded"] * 3, 9),
             ("failed", f"runner-{s}", "idle", None, ["succeeded", "failed", "skipped"], 8),
         ]
-        usage = db.execute(
+        usage = demo_conn.execute(
             "SELECT count(*), sum(input_tokens), sum(output_tokens), sum(cost_micro_usd) "
             "FROM llm_usage l JOIN users u ON u.id = l.user_id WHERE u.username = %s",
             (f"alice-{s}",),
         ).fetchone()
         assert usage == (5, 75_500, 9_300, 286_000)
-    assert db.execute("SELECT count(*), sum(cost_micro_usd) FROM llm_usage").fetchone() == (
+    assert demo_conn.execute("SELECT count(*), sum(cost_micro_usd) FROM llm_usage").fetchone() == (
         10,
         572_000,
     )
-    assert db.execute("SELECT count(*) FROM workflow_runs WHERE status = 'queued'").fetchone() == (
-        0,
-    )
+    assert demo_conn.execute(
+        "SELECT count(*) FROM workflow_runs WHERE status = 'queued'"
+    ).fetchone() == (0,)
 
 
 def test_demo_refuses_to_work_a_run_that_is_not_its_own(
-    demo_url: str, db: psycopg.Connection[tuple[Any, ...]], capsys: pytest.CaptureFixture[str]
+    demo_url: str, demo_conn: Conn, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """An older queued run in the database is what the dispatcher hands out first: the
     demo says so, rolls its claim back and leaves that run untouched."""
@@ -175,15 +175,17 @@ def test_demo_refuses_to_work_a_run_that_is_not_its_own(
     err = capsys.readouterr().err
     assert f"the dispatcher handed out run {foreign.id} to runner" in err
     assert "rolled the claim back" in err
-    after = db.execute(
+    after = demo_conn.execute(
         "SELECT status::text, runner_id FROM workflow_runs WHERE id = %s", (foreign.id,)
     ).fetchone()
     assert after == ("queued", None)
     # The demo's own run was queued with its steps, and stays unclaimed too.
-    assert db.execute(
+    assert demo_conn.execute(
         "SELECT count(*) FROM workflow_runs WHERE runner_id IS NOT NULL OR status <> 'queued'"
     ).fetchone() == (0,)
-    assert db.execute("SELECT count(*) FROM runner_pool WHERE status <> 'idle'").fetchone() == (0,)
+    assert demo_conn.execute(
+        "SELECT count(*) FROM runner_pool WHERE status <> 'idle'"
+    ).fetchone() == (0,)
 
 
 def test_run_returns_what_it_made(demo_url: str) -> None:

@@ -26,14 +26,13 @@ import pytest
 
 from plue_db.generate import generate
 from tests.codegen_support import run_sqlc, sqlc_config
-from tests.fix_db import fresh_database
+from tests.fix_db import Conn, fresh_database
 
 PACKAGE = "expression_types"
 SCHEMA = (
     "CREATE TABLE t (id bigserial PRIMARY KEY, ts timestamptz NOT NULL, name text NOT NULL,"
     " tags text[] NOT NULL, rating smallint);\n"
 )
-Conn = psycopg.Connection[tuple[Any, ...]]
 
 
 @dataclass(frozen=True)
@@ -161,7 +160,7 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[dict[s
 
 
 @pytest.fixture(scope="module")
-def db(server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Conn]:
+def sample_row_conn(server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Conn]:
     """A database with the issue's table and one row (two tags, a rating)."""
     schema = tmp_path_factory.mktemp("schema") / "schema.sql"
     schema.write_text(SCHEMA)
@@ -190,33 +189,33 @@ def described(conn: Conn, sql: str) -> tuple[list[str], list[str]]:
 
 @pytest.mark.parametrize("column", COLUMNS, ids=lambda c: c.query)
 def test_column_type_is_postgres_own(
-    generated: tuple[dict[str, str], Any], db: Conn, column: Column
+    generated: tuple[dict[str, str], Any], sample_row_conn: Conn, column: Column
 ) -> None:
     found, module = generated
     assert found[column.query] == annotation_of(column.python)
     sql = getattr(module, _constant(column.query))
-    assert described(db, sql) == ([], [column.pg_type])
-    value = column_value(getattr(module, _function(column.query))(db))
+    assert described(sample_row_conn, sql) == ([], [column.pg_type])
+    value = column_value(getattr(module, _function(column.query))(sample_row_conn))
     assert value is not None  # one row, all inputs set: a None would prove nothing
     assert isinstance(value, column.python)
 
 
 @pytest.mark.parametrize("parameter", PARAMETERS, ids=lambda p: p.query)
 def test_parameter_type_is_postgres_own(
-    generated: tuple[dict[str, str], Any], db: Conn, parameter: Parameter
+    generated: tuple[dict[str, str], Any], sample_row_conn: Conn, parameter: Parameter
 ) -> None:
     found, module = generated
     (name,) = [key for key in found if key.startswith(parameter.query + ".")]
     assert found[name] == annotation_of(parameter.python)
     assert isinstance(parameter.value, parameter.python)
     sql = getattr(module, _constant(parameter.query))
-    assert described(db, sql) == ([parameter.pg_type], ["bigint"])
+    assert described(sample_row_conn, sql) == ([parameter.pg_type], ["bigint"])
     call = getattr(module, _function(parameter.query))
-    assert len(call(db, **{name.split(".")[1]: parameter.value})) == 1
+    assert len(call(sample_row_conn, **{name.split(".")[1]: parameter.value})) == 1
 
 
 def test_static_analysis_gets_them_wrong(
-    generated: tuple[dict[str, str], Any], db: Conn, tmp_path: Path
+    generated: tuple[dict[str, str], Any], sample_row_conn: Conn, tmp_path: Path
 ) -> None:
     """Negative control: without the database, sqlc's guesses are the issue's table, and
     the values PostgreSQL returns are not instances of them."""
@@ -229,7 +228,7 @@ def test_static_analysis_gets_them_wrong(
     assert {k: found[k] for k in STATIC_WRONG} == STATIC_WRONG
     module = generated[1]
     for column in typed:
-        value = column_value(getattr(module, _function(column.query))(db))
+        value = column_value(getattr(module, _function(column.query))(sample_row_conn))
         assert not isinstance(value, py_type(STATIC_WRONG[column.query])), column.query
 
 

@@ -22,7 +22,6 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
 
 import psycopg
 import pytest
@@ -31,6 +30,7 @@ from psycopg_pool import PoolTimeout
 from plue_db import replicas
 from plue_db.pool import SyncPool, open_pool
 from plue_db.transactions import CommitOutcomeUnknown, run_in_transaction
+from tests.fix_db import Conn
 
 WRITERS = 4
 TABLE = (
@@ -55,8 +55,8 @@ class Tally:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-def _insert(key: int) -> Callable[[psycopg.Connection[Any]], None]:
-    def work(conn: psycopg.Connection[Any]) -> None:
+def _insert(key: int) -> Callable[[Conn], None]:
+    def work(conn: Conn) -> None:
         conn.execute(INSERT, (key,))
 
     return work

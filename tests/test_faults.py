@@ -24,7 +24,7 @@ from psycopg import errors
 
 from plue_db.pool import SyncPool, Timeouts, open_pool
 from tests.factories import make_issue, make_repo, make_user, make_workflow_definition
-from tests.fix_db import fresh_database
+from tests.fix_db import Conn, fresh_database
 from tests.paths import SCHEMA
 
 WORKERS = 8
@@ -62,7 +62,7 @@ class Ledger:
         return sum(map(len, (self.issue_ids, self.comment_ids, self.run_ids, self.log_ids)))
 
 
-def _new_issue(conn: psycopg.Connection[Any], ledger: Ledger) -> Callable[[], None]:
+def _new_issue(conn: Conn, ledger: Ledger) -> Callable[[], None]:
     issue = issues.create_issue(
         conn,
         repository_id=ledger.repo_id,
@@ -75,7 +75,7 @@ def _new_issue(conn: psycopg.Connection[Any], ledger: Ledger) -> Callable[[], No
     return lambda: ledger.issue_ids.append(issue.id)
 
 
-def _new_comment(conn: psycopg.Connection[Any], ledger: Ledger) -> Callable[[], None]:
+def _new_comment(conn: Conn, ledger: Ledger) -> Callable[[], None]:
     if not ledger.issue_ids:
         return _new_issue(conn, ledger)
     comment = issues.create_comment(
@@ -84,7 +84,7 @@ def _new_comment(conn: psycopg.Connection[Any], ledger: Ledger) -> Callable[[], 
     return lambda: ledger.comment_ids.append(comment.id)
 
 
-def _new_run(conn: psycopg.Connection[Any], ledger: Ledger) -> Callable[[], None]:
+def _new_run(conn: Conn, ledger: Ledger) -> Callable[[], None]:
     """A run and its first step: one unit, committed together by the pool."""
     run = workflows.create_workflow_run(
         conn,
@@ -107,7 +107,7 @@ def _new_run(conn: psycopg.Connection[Any], ledger: Ledger) -> Callable[[], None
     return record
 
 
-def _new_log(conn: psycopg.Connection[Any], ledger: Ledger) -> Callable[[], None]:
+def _new_log(conn: Conn, ledger: Ledger) -> Callable[[], None]:
     if not ledger.run_ids:
         return _new_run(conn, ledger)
     line = workflows.append_workflow_log(
@@ -186,7 +186,7 @@ def _all_served_after(ledgers: list[Ledger], started: float, limit_s: float) -> 
     return max(ledger.last_success for ledger in ledgers) - started
 
 
-def _found(conn: psycopg.Connection[Any], table: str, ids: list[int]) -> int:
+def _found(conn: Conn, table: str, ids: list[int]) -> int:
     query = psycopg.sql.SQL("SELECT count(*) FROM {} WHERE id = ANY(%s)").format(
         psycopg.sql.Identifier(table)
     )

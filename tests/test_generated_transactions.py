@@ -24,11 +24,9 @@ from psycopg.rows import tuple_row
 
 from plue_db.pool import open_async_pool, open_pool
 from tests.factories import make_issue, make_user, make_workflow_run
-from tests.fix_db import fresh_database
+from tests.fix_db import AConn, Conn, fresh_database
 from tests.paths import SCHEMA
 
-Conn = psycopg.Connection[Any]
-AConn = psycopg.AsyncConnection[Any]
 Impl = Literal["generated", "legacy"]
 IMPLS: tuple[Impl, ...] = ("generated", "legacy")
 Exit = Literal["break", "return", "raise", "gc"]

@@ -23,7 +23,7 @@ from psycopg.types.range import Range
 
 from plue_db.runtime_types import Checker
 from tests.extensions import extensions_of, skip_without
-from tests.fix_db import fresh_database
+from tests.fix_db import Conn, fresh_database
 from tests.paths import GOLDEN
 
 UTC = datetime.UTC
@@ -115,9 +115,7 @@ def package(fixture: str) -> str:
 
 
 @pytest.fixture
-def fixture_conn(
-    request: pytest.FixtureRequest, server_url: str
-) -> Iterator[psycopg.Connection[Any]]:
+def fixture_conn(request: pytest.FixtureRequest, server_url: str) -> Iterator[Conn]:
     fixture: str = request.param
     schema = GOLDEN / fixture / "schema.sql"
     for extension in extensions_of(schema):
@@ -133,7 +131,7 @@ def fixture_conn(
 
 @pytest.mark.parametrize("fixture_conn", sorted(CASES), indirect=True)
 def test_every_type_round_trips_through_a_generated_one(
-    fixture_conn: psycopg.Connection[Any], request: pytest.FixtureRequest
+    fixture_conn: Conn, request: pytest.FixtureRequest
 ) -> None:
     fixture = request.node.callspec.params["fixture_conn"]
     name = package(fixture)

@@ -14,7 +14,6 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
 
 import psycopg
 import pytest
@@ -22,6 +21,7 @@ import pytest
 from plue_db import replicas
 from plue_db.pool import SyncPool, open_pool
 from plue_db.transactions import CommitOutcomeUnknown, run_in_transaction
+from tests.fix_db import Conn
 
 TABLE = "CREATE TABLE ledger (id bigint GENERATED ALWAYS AS IDENTITY, note text NOT NULL)"
 
@@ -40,10 +40,10 @@ def _notes(url: str, note: str) -> int:
     return int(row[0])
 
 
-def _write_then_die_once(note: str, calls: list[int]) -> Callable[[psycopg.Connection[Any]], str]:
+def _write_then_die_once(note: str, calls: list[int]) -> Callable[[Conn], str]:
     """Insert ``note``; on the first call the backend then terminates itself."""
 
-    def work(conn: psycopg.Connection[Any]) -> str:
+    def work(conn: Conn) -> str:
         calls.append(conn.info.backend_pid)
         conn.execute("INSERT INTO ledger (note) VALUES (%s)", (note,))
         if len(calls) == 1:
@@ -94,7 +94,7 @@ def _cut_off_waiting_commits(url: str, stop: threading.Event) -> None:
             time.sleep(0.01)
 
 
-def _naive_retry(pool: SyncPool, fn: Callable[[psycopg.Connection[Any]], str]) -> str:
+def _naive_retry(pool: SyncPool, fn: Callable[[Conn], str]) -> str:
     """What run_in_transaction must not be: any connection error means "run it again"."""
     while True:
         try:
@@ -104,11 +104,11 @@ def _naive_retry(pool: SyncPool, fn: Callable[[psycopg.Connection[Any]], str]) -
             continue
 
 
-def _write(note: str, calls: list[int]) -> Callable[[psycopg.Connection[Any]], str]:
+def _write(note: str, calls: list[int]) -> Callable[[Conn], str]:
     """Insert ``note``; attempts after the first commit without waiting for the standby
     (so the naive loop ends once it has written twice)."""
 
-    def work(conn: psycopg.Connection[Any]) -> str:
+    def work(conn: Conn) -> str:
         calls.append(conn.info.backend_pid)
         if len(calls) > 1:
             conn.execute("SET LOCAL synchronous_commit = local")

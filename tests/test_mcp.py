@@ -23,6 +23,7 @@ from mcp.client.session import ClientSession
 from mcp.client.stdio import StdioServerParameters, stdio_client
 
 from plue_db import reader_role, stats
+from tests.fix_db import Conn
 
 TOOLS = {"query", "list_tables", "describe_table", "find_user", "db_stats"}
 
@@ -269,7 +270,7 @@ def test_an_unsafe_login_stops_the_server_with_a_clear_reason(database_url: str)
     assert "login 'postgres' is a superuser" in done.stderr
 
 
-def test_stats_render_prints_readable_tables(conn: psycopg.Connection[Any]) -> None:
+def test_stats_render_prints_readable_tables(conn: Conn) -> None:
     collected = stats.collect(conn)
     text = stats.render(collected)
     lines = text.splitlines()

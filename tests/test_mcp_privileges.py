@@ -14,7 +14,6 @@ import json
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
 
 import psycopg
 import pytest
@@ -24,7 +23,6 @@ from plue_db import reader_role, readonly, stats
 from plue_db.readonly import Limits, QueryError, QueryResult
 from tests.fix_db import fresh_database
 
-Conn = psycopg.Connection[Any]
 Run = Callable[[str], QueryResult]
 LIMITS = Limits(statement_timeout_ms=3000)
 

@@ -30,7 +30,7 @@ from psycopg.types.datetime import TimestampLoader, TimestamptzLoader
 from sqlc_gen_psycopg import nullability
 
 from tests.codegen_support import run_sqlc, sqlc_config
-from tests.fix_db import fresh_database
+from tests.fix_db import Conn, fresh_database
 from tests.nullability_cases import (
     CASES,
     FUNCTION_EVIDENCE,
@@ -119,7 +119,7 @@ def runtime_class(module: types.ModuleType, annotation: str) -> type | None:
 
 
 def observe(
-    conn: psycopg.Connection[Any], module: types.ModuleType, function: str, case: Case
+    conn: Conn, module: types.ModuleType, function: str, case: Case
 ) -> tuple[list[object], list[bool]]:
     """The generated function's values, and PostgreSQL's own NULL test on the same query."""
     values: list[object] = getattr(module, function)(conn)
@@ -254,7 +254,7 @@ def test_every_listed_function_and_operator_has_evidence() -> None:
 
 
 def test_sql_value_functions_never_null_except_current_schema(
-    conn: psycopg.Connection[tuple[object, ...]],
+    conn: Conn,
 ) -> None:
     always = (
         "current_date, current_time, localtime, current_timestamp, localtimestamp,"

@@ -25,6 +25,7 @@ import pytest
 
 from plue_db.scratch import scratch_database
 from tests.codegen_support import run_sqlc, sqlc_config
+from tests.fix_db import Conn
 
 SCHEMA = """
 CREATE TABLE things (
@@ -109,7 +110,7 @@ def pkg(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModuleType]:
 
 
 @pytest.fixture
-def db(server_url: str, tmp_path: Path) -> Iterator[psycopg.Connection[Any]]:
+def scratch_conn(server_url: str, tmp_path: Path) -> Iterator[Conn]:
     schema = tmp_path / "schema.sql"
     schema.write_text(SCHEMA)
     with (
@@ -145,7 +146,7 @@ def test_only_queries_that_may_find_no_row_are_optional(pkg: ModuleType, query: 
 
 @pytest.mark.parametrize("query", SHAPES)
 def test_postgresql_agrees_with_the_annotation(
-    pkg: ModuleType, db: psycopg.Connection[Any], query: str
+    pkg: ModuleType, scratch_conn: Conn, query: str
 ) -> None:
     """Typed always-one-row: exactly one row on an empty and on a filled table. Typed
     ``| None``: some table state (here: empty, or after a conflicting row) gives none."""
@@ -154,60 +155,58 @@ def test_postgresql_agrees_with_the_annotation(
     counts = []
     for state in ("empty", "filled"):
         if state == "filled":
-            db.execute(
+            scratch_conn.execute(
                 "INSERT INTO things (name, note, score) VALUES ('u', 'x', 1), ('v', NULL, 2)"
             )
-        with db.transaction(force_rollback=True):
-            counts.append(len(db.execute(placeholders, params).fetchall()))
+        with scratch_conn.transaction(force_rollback=True):
+            counts.append(len(scratch_conn.execute(placeholders, params).fetchall()))
     if always:
         assert counts == [1, 1]
     else:
         assert 0 in counts, counts
 
 
-def test_always_row_functions_return_values_not_none(
-    pkg: ModuleType, db: psycopg.Connection[Any]
-) -> None:
+def test_always_row_functions_return_values_not_none(pkg: ModuleType, scratch_conn: Conn) -> None:
     assert returns(pkg, "CountThings") is int
     assert returns(pkg, "CountAndLatest") is pkg.CountAndLatestRow
     assert returns(pkg, "CreateThing") is importlib.import_module("onerow.models").Thing
-    assert pkg.count_things(db, score=0) == 0
-    assert pkg.total_score(db) == 0
-    empty = pkg.count_and_latest(db)
+    assert pkg.count_things(scratch_conn, score=0) == 0
+    assert pkg.total_score(scratch_conn) == 0
+    empty = pkg.count_and_latest(scratch_conn)
     assert (empty.n, empty.latest) == (0, None)  # max over no rows is NULL, in a row
-    thing = pkg.create_thing(db, name="first", note=None)
+    thing = pkg.create_thing(scratch_conn, name="first", note=None)
     assert thing.name == "first" and thing.note is None
-    assert pkg.upsert(db, name="first").score == 1
-    assert pkg.count_and_latest(db).latest == thing.id
+    assert pkg.upsert(scratch_conn, name="first").score == 1
+    assert pkg.count_and_latest(scratch_conn).latest == thing.id
     made = pkg.create_things(
-        db, [pkg.CreateThingsParams("b1", "n"), pkg.CreateThingsParams("b2", None)]
+        scratch_conn, [pkg.CreateThingsParams("b1", "n"), pkg.CreateThingsParams("b2", None)]
     )
     assert [t.name for t in made] == ["b1", "b2"]
 
 
 def test_a_single_nullable_column_tells_no_row_from_null(
-    pkg: ModuleType, db: psycopg.Connection[Any]
+    pkg: ModuleType, scratch_conn: Conn
 ) -> None:
     assert returns(pkg, "GetNote") == pkg.GetNoteRow | None
     assert returns(pkg, "GetName") == str | None  # NOT NULL column: None is only "no row"
-    silent = pkg.create_thing(db, name="silent", note=None)
-    assert pkg.get_note(db, id=-1) is None
-    assert pkg.get_note(db, id=silent.id) == pkg.GetNoteRow(note=None)
-    assert pkg.get_name(db, id=silent.id) == "silent"
+    silent = pkg.create_thing(scratch_conn, name="silent", note=None)
+    assert pkg.get_note(scratch_conn, id=-1) is None
+    assert pkg.get_note(scratch_conn, id=silent.id) == pkg.GetNoteRow(note=None)
+    assert pkg.get_name(scratch_conn, id=silent.id) == "silent"
 
 
 def test_a_discarded_insert_raises_instead_of_returning_none(
-    pkg: ModuleType, db: psycopg.Connection[Any]
+    pkg: ModuleType, scratch_conn: Conn
 ) -> None:
     """A BEFORE trigger returning NULL makes PostgreSQL skip the row: the function typed
     to return one raises NoRowError naming itself, and nothing is written."""
-    db.execute(
+    scratch_conn.execute(
         "CREATE FUNCTION skip() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NULL; END$$;"
         " CREATE TRIGGER skip BEFORE INSERT ON things FOR EACH ROW EXECUTE FUNCTION skip()"
     )
     errors = importlib.import_module("onerow.types")
     with pytest.raises(errors.NoRowError, match="create_thing: the query always returns one row"):
-        pkg.create_thing(db, name="ghost", note=None)
+        pkg.create_thing(scratch_conn, name="ghost", note=None)
     with pytest.raises(psycopg.errors.NoDataFound, match="create_things"):
-        pkg.create_things(db, [pkg.CreateThingsParams("g1", None)])
-    assert db.execute("SELECT count(*) FROM things").fetchone() == (0,)
+        pkg.create_things(scratch_conn, [pkg.CreateThingsParams("g1", None)])
+    assert scratch_conn.execute("SELECT count(*) FROM things").fetchone() == (0,)

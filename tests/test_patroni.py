@@ -21,6 +21,7 @@ from psycopg_pool import PoolTimeout
 from plue_db.pool import open_pool
 from plue_db.transactions import run_in_transaction
 from tests import patroni_cluster
+from tests.fix_db import Conn
 from tests.patroni_cluster import PatroniCluster
 
 
@@ -31,7 +32,7 @@ def patroni() -> Iterator[PatroniCluster]:
 
 
 def _insert(note: str) -> Any:
-    def work(conn: psycopg.Connection[Any]) -> tuple[int, bool]:
+    def work(conn: Conn) -> tuple[int, bool]:
         conn.execute("INSERT INTO notes (note) VALUES (%s)", (note,))
         row = conn.execute("SELECT inet_server_port(), pg_is_in_recovery()").fetchone()
         assert row is not None

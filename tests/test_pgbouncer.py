@@ -27,7 +27,7 @@ from psycopg_pool import ConnectionPool
 
 from plue_db import pgbouncer, pooler
 from plue_db.pool import Timeouts, open_async_pool, open_pool
-from tests.fix_db import fresh_database
+from tests.fix_db import Conn, fresh_database
 from tests.paths import GOLDEN
 
 KITCHEN_SCHEMA = GOLDEN / "kitchen_sink" / "schema.sql"
@@ -73,7 +73,7 @@ def _owner(url: str) -> int:
         return queries.create_owner(conn, class_="cat").id
 
 
-def _calls(conn: psycopg.Connection[Any], owner: int, times: int) -> None:
+def _calls(conn: Conn, owner: int, times: int) -> None:
     """``times`` transactions of one generated :one call, committed one by one."""
     for _ in range(times):
         owner_row = queries.get_owner(conn, id=owner)
@@ -130,7 +130,7 @@ def test_a_client_moved_to_another_server_connection(
         b.rollback()
 
 
-def _every_command_kind(conn: psycopg.Connection[Any], worker: int, round_: int) -> None:
+def _every_command_kind(conn: Conn, worker: int, round_: int) -> None:
     """One transaction using each kind of generated function, checked value by value."""
     owner = queries.create_owner(conn, class_=f"w{worker}", from_=f"r{round_}")  # :one
     assert queries.get_owner(conn, id=owner.id) == owner
@@ -164,7 +164,7 @@ def _every_command_kind(conn: psycopg.Connection[Any], worker: int, round_: int)
 
 
 def _run_workers(
-    pool: ConnectionPool[Any], body: Callable[[psycopg.Connection[Any], int, int], None]
+    pool: ConnectionPool[Any], body: Callable[[Conn, int, int], None]
 ) -> list[BaseException]:
     """THREADS threads, started together, each running ROUNDS transactions of ``body``."""
     start = threading.Barrier(THREADS)

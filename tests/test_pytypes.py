@@ -29,6 +29,7 @@ from sqlc_gen_psycopg import pytypes
 
 from plue_db.runtime_types import Checker
 from tests.extensions import servers_with
+from tests.fix_db import Conn
 
 NAMESPACE: dict[str, Any] = {
     "psycopg": psycopg,
@@ -150,7 +151,7 @@ def described(sql_type: str, *, result: bool) -> str:
     return text
 
 
-def read_and_write_back(conn: psycopg.Connection[Any], sql_type: str, literal: str) -> object:
+def read_and_write_back(conn: Conn, sql_type: str, literal: str) -> object:
     """The literal as psycopg reads it, checked to survive a write as a parameter."""
     cursor = psycopg.RawCursor(conn)
     value = cursor.execute(f"SELECT ({literal})::{sql_type}").fetchone()[0]  # type: ignore[index]
@@ -171,7 +172,7 @@ def holds(value: object, annotation: str) -> list[str]:
 
 @pytest.mark.parametrize(("sql_type", "literal", "annotation"), CASES, ids=[c[0] for c in CASES])
 def test_annotation_is_what_psycopg_returns(
-    conn: psycopg.Connection[Any], sql_type: str, literal: str, annotation: str
+    conn: Conn, sql_type: str, literal: str, annotation: str
 ) -> None:
     assert described(sql_type, result=True) == annotation
     value = read_and_write_back(conn, sql_type, literal)
@@ -207,7 +208,7 @@ def test_extension_types_are_what_psycopg_returns(
             assert holds(value, annotation) == [], server
 
 
-def test_hstore_without_its_registration_is_text(conn: psycopg.Connection[Any]) -> None:
+def test_hstore_without_its_registration_is_text(conn: Conn) -> None:
     """The negative control for the registration: without it psycopg returns text."""
     servers = list(servers_with("hstore"))
     if not servers:

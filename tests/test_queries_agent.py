@@ -13,10 +13,11 @@ from psycopg import errors
 
 from tests.concurrency import run_on_connections
 from tests.factories import make_agent_session, make_user
+from tests.fix_db import Conn
 
 
 def append(
-    conn: psycopg.Connection[Any],
+    conn: Conn,
     session_id: int,
     role: MessageRole = MessageRole.USER,
     model: str | None = None,
@@ -31,7 +32,7 @@ def append(
 # --- sessions -------------------------------------------------------------------------
 
 
-def test_create_and_get_session(conn: psycopg.Connection[Any]) -> None:
+def test_create_and_get_session(conn: Conn) -> None:
     parent = make_agent_session(conn)
     child = make_agent_session(
         conn, user_id=parent.user_id, parent_session_id=parent.id, title="Fork", model="gpt-5"
@@ -44,7 +45,7 @@ def test_create_and_get_session(conn: psycopg.Connection[Any]) -> None:
     assert system.user_id is None and system.repository_id is None
 
 
-def test_session_constraints_raise_typed_errors(conn: psycopg.Connection[Any]) -> None:
+def test_session_constraints_raise_typed_errors(conn: Conn) -> None:
     with pytest.raises(errors.ForeignKeyViolation), conn.transaction():
         make_agent_session(conn, user_id=-1)
     with (
@@ -57,7 +58,7 @@ def test_session_constraints_raise_typed_errors(conn: psycopg.Connection[Any]) -
 
 
 def test_list_user_sessions_pages_newest_first_and_filters_status(
-    conn: psycopg.Connection[Any],
+    conn: Conn,
 ) -> None:
     user = make_user(conn)
     made = [make_agent_session(conn, user_id=user.id, title=f"s{i}") for i in range(5)]
@@ -84,7 +85,7 @@ def test_list_user_sessions_pages_newest_first_and_filters_status(
     assert [s.title for s in page(SessionStatus.ACTIVE, active[-1])] == ["s1", "s0"]
 
 
-def test_update_status_and_title(conn: psycopg.Connection[Any]) -> None:
+def test_update_status_and_title(conn: Conn) -> None:
     session = make_agent_session(conn)
     idle = agent.update_session_status(conn, id=session.id, status=SessionStatus.IDLE)
     assert idle is not None and idle.status == SessionStatus.IDLE
@@ -97,7 +98,7 @@ def test_update_status_and_title(conn: psycopg.Connection[Any]) -> None:
         agent.update_session_status(conn, id=session.id, status=bogus)
 
 
-def test_add_session_tokens_returns_the_running_total(conn: psycopg.Connection[Any]) -> None:
+def test_add_session_tokens_returns_the_running_total(conn: Conn) -> None:
     session = make_agent_session(conn)
     assert agent.add_session_tokens(conn, id=session.id, tokens=1200) == 1200
     assert agent.add_session_tokens(conn, id=session.id, tokens=5_000_000_000) == 5_000_001_200
@@ -108,7 +109,7 @@ def test_add_session_tokens_returns_the_running_total(conn: psycopg.Connection[A
     assert now is not None and now.token_count == 5_000_001_200
 
 
-def test_delete_session_takes_its_messages_and_parts(conn: psycopg.Connection[Any]) -> None:
+def test_delete_session_takes_its_messages_and_parts(conn: Conn) -> None:
     session = make_agent_session(conn)
     message = append(conn, session.id)
     agent.append_part(conn, message_id=message.id, kind=PartKind.TEXT, content={"text": "hi"})
@@ -122,7 +123,7 @@ def test_delete_session_takes_its_messages_and_parts(conn: psycopg.Connection[An
 
 
 def test_messages_get_consecutive_positions_and_list_in_order(
-    conn: psycopg.Connection[Any],
+    conn: Conn,
 ) -> None:
     session = make_agent_session(conn)
     roles = [MessageRole.SYSTEM, MessageRole.USER, MessageRole.ASSISTANT, MessageRole.TOOL]
@@ -141,7 +142,7 @@ def test_messages_get_consecutive_positions_and_list_in_order(
     assert counted is not None and counted.message_count == 4
 
 
-def test_append_to_a_missing_session_returns_nothing(conn: psycopg.Connection[Any]) -> None:
+def test_append_to_a_missing_session_returns_nothing(conn: Conn) -> None:
     assert (
         agent.append_message(
             conn, session_id=-1, role=MessageRole.USER, status=MessageStatus.PENDING, model=None
@@ -150,7 +151,7 @@ def test_append_to_a_missing_session_returns_nothing(conn: psycopg.Connection[An
     )
 
 
-def test_finish_message_and_token_totals(conn: psycopg.Connection[Any]) -> None:
+def test_finish_message_and_token_totals(conn: Conn) -> None:
     session = make_agent_session(conn)
     assert agent.get_session_token_totals(conn, session_id=session.id) == (
         agent.GetSessionTokenTotalsRow(messages=0, input_tokens=0, output_tokens=0)
@@ -205,7 +206,7 @@ def test_concurrent_appends_get_positions_exactly_0_to_n(database_url: str) -> N
     with psycopg.connect(database_url, autocommit=True) as setup:
         session = make_agent_session(setup, user_id=None, repository_id=None)
 
-    def worker(conn: psycopg.Connection[Any], _: int) -> list[int]:
+    def worker(conn: Conn, _: int) -> list[int]:
         return [append(conn, session.id).position for _ in range(EACH)]
 
     try:
@@ -227,7 +228,7 @@ def test_concurrent_appends_get_positions_exactly_0_to_n(database_url: str) -> N
 # --- parts ----------------------------------------------------------------------------
 
 
-def test_parts_append_in_order_with_jsonb_payloads(conn: psycopg.Connection[Any]) -> None:
+def test_parts_append_in_order_with_jsonb_payloads(conn: Conn) -> None:
     message = append(conn, make_agent_session(conn).id, MessageRole.ASSISTANT)
     payloads: list[tuple[PartKind, Any]] = [
         (PartKind.REASONING, {"text": "Check the failing test first."}),
@@ -251,7 +252,7 @@ def test_parts_append_in_order_with_jsonb_payloads(conn: psycopg.Connection[Any]
 
 
 def test_a_nul_in_a_part_is_rejected_and_nothing_is_written(
-    conn: psycopg.Connection[Any],
+    conn: Conn,
 ) -> None:
     """jsonb cannot hold \\u0000: the append fails as a whole, the position is not used."""
     message = append(conn, make_agent_session(conn).id, MessageRole.TOOL)

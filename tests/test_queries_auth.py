@@ -15,8 +15,8 @@ from psycopg.rows import TupleRow
 
 from tests.concurrency import run_on_connections
 from tests.factories import make_user, sha256_hex, ssh_fingerprint, wallet_address
+from tests.fix_db import Conn
 
-Conn = psycopg.Connection[Any]
 HOUR = datetime.timedelta(hours=1)
 DAY = datetime.timedelta(days=1)
 

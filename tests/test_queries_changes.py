@@ -7,13 +7,13 @@ import datetime
 import secrets
 from typing import Any
 
-import psycopg
 import pytest
 from plue_queries import changes, models
 from plue_queries.enums import FileChangeKind
 from psycopg import errors
 
 from tests.factories import change_id, commit_id, make_change, make_repo, make_user
+from tests.fix_db import Conn
 
 
 def operation_id() -> str:
@@ -21,7 +21,7 @@ def operation_id() -> str:
     return secrets.token_hex(32)
 
 
-def test_upsert_inserts_then_follows_a_rewrite(conn: psycopg.Connection[Any]) -> None:
+def test_upsert_inserts_then_follows_a_rewrite(conn: Conn) -> None:
     repo = make_repo(conn)
     author = make_user(conn)
     first = make_change(conn, repo, author_id=author.id)
@@ -69,13 +69,13 @@ def test_upsert_inserts_then_follows_a_rewrite(conn: psycopg.Connection[Any]) ->
     ],
 )
 def test_upsert_rejects_bad_input(
-    conn: psycopg.Connection[Any], field: str, value: Any, error: type[Exception]
+    conn: Conn, field: str, value: Any, error: type[Exception]
 ) -> None:
     with pytest.raises(error):
         make_change(conn, **{field: value})
 
 
-def test_list_pages_newest_first(conn: psycopg.Connection[Any]) -> None:
+def test_list_pages_newest_first(conn: Conn) -> None:
     repo = make_repo(conn)
     made = [make_change(conn, repo) for _ in range(5)]
     make_change(conn)  # another repository
@@ -94,7 +94,7 @@ def test_list_pages_newest_first(conn: psycopg.Connection[Any]) -> None:
     assert seen == sorted((c.id for c in made), reverse=True)
 
 
-def test_parents_in_jj_order_and_children(conn: psycopg.Connection[Any]) -> None:
+def test_parents_in_jj_order_and_children(conn: Conn) -> None:
     repo = make_repo(conn)
     left, right = make_change(conn, repo), make_change(conn, repo)
     merge = make_change(conn, repo, parent_change_ids=[right.change_id, left.change_id])
@@ -106,7 +106,7 @@ def test_parents_in_jj_order_and_children(conn: psycopg.Connection[Any]) -> None
     assert changes.list_change_parents(conn, repository_id=repo.id, change_id=left.change_id) == []
 
 
-def test_delete_change(conn: psycopg.Connection[Any]) -> None:
+def test_delete_change(conn: Conn) -> None:
     change = make_change(conn)
     args: dict[str, Any] = {"repository_id": change.repository_id, "change_id": change.change_id}
     assert changes.delete_change(conn, **args) == 1
@@ -114,7 +114,7 @@ def test_delete_change(conn: psycopg.Connection[Any]) -> None:
     assert changes.delete_change(conn, **args) == 0
 
 
-def test_file_trackers_upsert_list_summarize_delete(conn: psycopg.Connection[Any]) -> None:
+def test_file_trackers_upsert_list_summarize_delete(conn: Conn) -> None:
     change = make_change(conn)
     key: dict[str, Any] = {"repository_id": change.repository_id, "change_id": change.change_id}
 
@@ -141,7 +141,7 @@ def test_file_trackers_upsert_list_summarize_delete(conn: psycopg.Connection[Any
     assert (empty.files, empty.additions, empty.deletions) == (0, 0, 0)
 
 
-def test_file_tracker_old_path_only_for_renames(conn: psycopg.Connection[Any]) -> None:
+def test_file_tracker_old_path_only_for_renames(conn: Conn) -> None:
     change = make_change(conn)
     with pytest.raises(errors.CheckViolation):
         changes.upsert_file_tracker(
@@ -156,7 +156,7 @@ def test_file_tracker_old_path_only_for_renames(conn: psycopg.Connection[Any]) -
         )
 
 
-def test_file_tracker_bad_kind_is_rejected_by_the_enum(conn: psycopg.Connection[Any]) -> None:
+def test_file_tracker_bad_kind_is_rejected_by_the_enum(conn: Conn) -> None:
     change = make_change(conn)
     with pytest.raises(errors.InvalidTextRepresentation):
         changes.upsert_file_tracker(
@@ -172,7 +172,7 @@ def test_file_tracker_bad_kind_is_rejected_by_the_enum(conn: psycopg.Connection[
 
 
 def test_operation_log_append_is_idempotent_and_pages_newest_first(
-    conn: psycopg.Connection[Any],
+    conn: Conn,
 ) -> None:
     repo = make_repo(conn)
     user = make_user(conn)
@@ -222,7 +222,7 @@ def test_operation_log_append_is_idempotent_and_pages_newest_first(
     assert seen == [o.id for o in reversed(ops)]
 
 
-def test_operation_id_must_be_hex(conn: psycopg.Connection[Any]) -> None:
+def test_operation_id_must_be_hex(conn: Conn) -> None:
     repo = make_repo(conn)
     with pytest.raises(errors.CheckViolation):
         changes.append_jj_operation(
@@ -236,7 +236,7 @@ def test_operation_id_must_be_hex(conn: psycopg.Connection[Any]) -> None:
         )
 
 
-def test_snapshots_record_and_list_latest(conn: psycopg.Connection[Any]) -> None:
+def test_snapshots_record_and_list_latest(conn: Conn) -> None:
     repo = make_repo(conn)
     agent = make_user(conn)
     change_a, change_b = change_id(), change_id()

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import cast
 
-import psycopg
 import pytest
 from plue_queries import collaboration, repositories
 from plue_queries.enums import WatchMode
 from psycopg import errors
 
 from tests.factories import make_repo, make_user
-
-Conn = psycopg.Connection[Any]
+from tests.fix_db import Conn
 
 
 def test_star_is_idempotent_and_counted(conn: Conn) -> None:

@@ -14,11 +14,12 @@ from psycopg import errors
 
 from tests.concurrency import run_on_connections
 from tests.factories import commit_id, make_commit_status, make_repo
+from tests.fix_db import Conn
 
 State = CommitState
 
 
-def test_upsert_replaces_the_status_of_a_context(conn: psycopg.Connection[Any]) -> None:
+def test_upsert_replaces_the_status_of_a_context(conn: Conn) -> None:
     repo = make_repo(conn)
     sha = commit_id()
     first = make_commit_status(conn, repo, commit_sha=sha, state=State.PENDING, description="")
@@ -37,7 +38,7 @@ def test_upsert_replaces_the_status_of_a_context(conn: psycopg.Connection[Any]) 
     assert listed == [second, lint]
 
 
-def test_statuses_are_per_repository(conn: psycopg.Connection[Any]) -> None:
+def test_statuses_are_per_repository(conn: Conn) -> None:
     sha = commit_id()
     mine = make_commit_status(conn, commit_sha=sha)
     theirs = make_commit_status(conn, commit_sha=sha, state=State.ERROR)
@@ -60,9 +61,7 @@ def test_statuses_are_per_repository(conn: psycopg.Connection[Any]) -> None:
         ((State.ERROR,), State.FAILURE),
     ],
 )
-def test_combined_state(
-    conn: psycopg.Connection[Any], states: tuple[State, ...], combined: State
-) -> None:
+def test_combined_state(conn: Conn, states: tuple[State, ...], combined: State) -> None:
     repo = make_repo(conn)
     sha = commit_id()
     for n, state in enumerate(states):
@@ -78,7 +77,7 @@ def test_combined_state(
     )
 
 
-def test_delete_one_context(conn: psycopg.Connection[Any]) -> None:
+def test_delete_one_context(conn: Conn) -> None:
     status = make_commit_status(conn, state=State.FAILURE)
     key: dict[str, Any] = {"repository_id": status.repository_id, "commit_sha": status.commit_sha}
     assert commit_statuses.delete_commit_status(conn, **key, context="ci/build") == 1
@@ -97,7 +96,7 @@ def test_delete_one_context(conn: psycopg.Connection[Any]) -> None:
     ],
 )
 def test_upsert_rejects_bad_input(
-    conn: psycopg.Connection[Any], field: str, value: Any, error: type[Exception]
+    conn: Conn, field: str, value: Any, error: type[Exception]
 ) -> None:
     with pytest.raises(error):
         make_commit_status(conn, **{field: value})
@@ -106,7 +105,7 @@ def test_upsert_rejects_bad_input(
 REPORTERS = 16
 
 
-def naive_upsert(conn: psycopg.Connection[Any], repo_id: int, sha: str, state: State) -> None:
+def naive_upsert(conn: Conn, repo_id: int, sha: str, state: State) -> None:
     """Look, then insert or update: what UpsertCommitStatus must not be."""
     with conn.transaction():
         found = conn.execute(
@@ -125,7 +124,7 @@ def naive_upsert(conn: psycopg.Connection[Any], repo_id: int, sha: str, state: S
             conn.execute("UPDATE commit_statuses SET state = %s WHERE id = %s", (state, found[0]))
 
 
-def real_upsert(conn: psycopg.Connection[Any], repo_id: int, sha: str, state: State) -> None:
+def real_upsert(conn: Conn, repo_id: int, sha: str, state: State) -> None:
     make_commit_status(
         conn,
         repository_id=repo_id,
@@ -137,7 +136,7 @@ def real_upsert(conn: psycopg.Connection[Any], repo_id: int, sha: str, state: St
 
 
 def race_reporters(
-    database_url: str, report: Callable[[psycopg.Connection[Any], int, str, State], None]
+    database_url: str, report: Callable[[Conn, int, str, State], None]
 ) -> tuple[list[psycopg.Error], int]:
     """REPORTERS threads report the same commit and context at once; return the
     errors they hit and how many rows exist afterwards."""
@@ -145,7 +144,7 @@ def race_reporters(
         repo = make_repo(setup)
     sha = commit_id()
 
-    def report_once(conn: psycopg.Connection[Any], n: int) -> psycopg.Error | None:
+    def report_once(conn: Conn, n: int) -> psycopg.Error | None:
         try:
             report(conn, repo.id, sha, State.SUCCESS if n % 2 else State.PENDING)
         except psycopg.Error as exc:  # the caller judges these: the naive upsert collides

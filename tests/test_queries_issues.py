@@ -18,8 +18,7 @@ from psycopg import errors
 
 from tests.concurrency import run_on_connections
 from tests.factories import make_issue, make_repo, make_repo_with_issues, make_user
-
-Conn = psycopg.Connection[Any]
+from tests.fix_db import Conn
 
 
 def numbers(rows: list[models.Issue]) -> list[int]:

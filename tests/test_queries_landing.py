@@ -14,11 +14,12 @@ from psycopg import errors
 
 from tests.concurrency import run_on_connections
 from tests.factories import change_id, commit_id, make_landing_request, make_repo, make_user
+from tests.fix_db import Conn
 
 Status = LandingStatus
 
 
-def move(conn: psycopg.Connection[Any], request_id: int, *path: Status) -> models.LandingQueue:
+def move(conn: Conn, request_id: int, *path: Status) -> models.LandingQueue:
     """Walk a request through legal transitions, failing loudly if one is refused."""
     row = None
     for status in path:
@@ -28,7 +29,7 @@ def move(conn: psycopg.Connection[Any], request_id: int, *path: Status) -> model
     return row
 
 
-def test_submit_returns_a_pending_request_with_its_stack(conn: psycopg.Connection[Any]) -> None:
+def test_submit_returns_a_pending_request_with_its_stack(conn: Conn) -> None:
     repo = make_repo(conn)
     below = [change_id(), change_id()]
     top = change_id()
@@ -50,7 +51,7 @@ def test_submit_returns_a_pending_request_with_its_stack(conn: psycopg.Connectio
     assert open_one == request
 
 
-def test_a_change_has_one_open_request(conn: psycopg.Connection[Any]) -> None:
+def test_a_change_has_one_open_request(conn: Conn) -> None:
     first = make_landing_request(conn)
     with pytest.raises(errors.UniqueViolation):
         landing.submit_landing_request(
@@ -65,7 +66,7 @@ def test_a_change_has_one_open_request(conn: psycopg.Connection[Any]) -> None:
         )
 
 
-def test_an_abandoned_change_can_be_submitted_again(conn: psycopg.Connection[Any]) -> None:
+def test_an_abandoned_change_can_be_submitted_again(conn: Conn) -> None:
     first = make_landing_request(conn)
     move(conn, first.id, Status.ABANDONED)
     again = landing.submit_landing_request(
@@ -94,14 +95,14 @@ def test_an_abandoned_change_can_be_submitted_again(conn: psycopg.Connection[Any
     ],
 )
 def test_submit_rejects_bad_input(
-    conn: psycopg.Connection[Any], field: str, value: Any, error: type[Exception]
+    conn: Conn, field: str, value: Any, error: type[Exception]
 ) -> None:
     with pytest.raises(error):
         make_landing_request(conn, **{field: value})
 
 
 def test_the_happy_path_lands_with_commit_lander_and_time(
-    conn: psycopg.Connection[Any],
+    conn: Conn,
 ) -> None:
     request = make_landing_request(conn)
     lander = make_user(conn)
@@ -147,7 +148,7 @@ def test_the_happy_path_lands_with_commit_lander_and_time(
     ],
 )
 def test_illegal_transitions_change_nothing(
-    conn: psycopg.Connection[Any], path: tuple[Status, ...], illegal: Status
+    conn: Conn, path: tuple[Status, ...], illegal: Status
 ) -> None:
     request = make_landing_request(conn)
     before = move(conn, request.id, *path) if path else request
@@ -156,7 +157,7 @@ def test_illegal_transitions_change_nothing(
 
 
 def test_failed_landing_can_be_retried_and_abandoned_reopened(
-    conn: psycopg.Connection[Any],
+    conn: Conn,
 ) -> None:
     request = make_landing_request(conn)
     path = (Status.IN_REVIEW, Status.APPROVED, Status.QUEUED, Status.LANDING, Status.FAILED)
@@ -166,11 +167,11 @@ def test_failed_landing_can_be_retried_and_abandoned_reopened(
     assert move(conn, request.id, Status.PENDING).status is Status.PENDING
 
 
-def test_transition_of_an_unknown_request_returns_none(conn: psycopg.Connection[Any]) -> None:
+def test_transition_of_an_unknown_request_returns_none(conn: Conn) -> None:
     assert landing.transition_landing_request(conn, to_status=Status.IN_REVIEW, id=-1) is None
 
 
-def test_bad_status_value_is_rejected_by_the_enum(conn: psycopg.Connection[Any]) -> None:
+def test_bad_status_value_is_rejected_by_the_enum(conn: Conn) -> None:
     request = make_landing_request(conn)
     with pytest.raises(errors.InvalidTextRepresentation):
         landing.transition_landing_request(
@@ -181,7 +182,7 @@ def test_bad_status_value_is_rejected_by_the_enum(conn: psycopg.Connection[Any])
 
 
 def test_conflicts_on_a_queued_request_mark_it_conflicted_and_clearing_requeues(
-    conn: psycopg.Connection[Any],
+    conn: Conn,
 ) -> None:
     request = make_landing_request(conn)
     move(conn, request.id, Status.IN_REVIEW, Status.APPROVED, Status.QUEUED)
@@ -198,7 +199,7 @@ def test_conflicts_on_a_queued_request_mark_it_conflicted_and_clearing_requeues(
     assert cleared.conflict_info is None
 
 
-def test_conflicts_during_review_keep_the_status(conn: psycopg.Connection[Any]) -> None:
+def test_conflicts_during_review_keep_the_status(conn: Conn) -> None:
     request = make_landing_request(conn)
     move(conn, request.id, Status.IN_REVIEW)
     flagged = landing.record_landing_conflicts(conn, conflict_info=["a.txt"], id=request.id)
@@ -209,7 +210,7 @@ def test_conflicts_during_review_keep_the_status(conn: psycopg.Connection[Any]) 
     assert (cleared.status, cleared.has_conflicts) == (Status.IN_REVIEW, False)
 
 
-def test_conflicts_cannot_be_recorded_on_a_closed_request(conn: psycopg.Connection[Any]) -> None:
+def test_conflicts_cannot_be_recorded_on_a_closed_request(conn: Conn) -> None:
     request = make_landing_request(conn)
     closed = move(conn, request.id, Status.ABANDONED)
     assert landing.record_landing_conflicts(conn, conflict_info={}, id=request.id) is None
@@ -217,7 +218,7 @@ def test_conflicts_cannot_be_recorded_on_a_closed_request(conn: psycopg.Connecti
     assert landing.get_landing_request(conn, id=request.id) == closed
 
 
-def test_update_edits_open_requests_only(conn: psycopg.Connection[Any]) -> None:
+def test_update_edits_open_requests_only(conn: Conn) -> None:
     request = make_landing_request(conn)
     stack = [change_id()]
     updated = landing.update_landing_request(
@@ -238,7 +239,7 @@ def test_update_edits_open_requests_only(conn: psycopg.Connection[Any]) -> None:
     )
 
 
-def test_list_by_status_pages_newest_first_without_gaps(conn: psycopg.Connection[Any]) -> None:
+def test_list_by_status_pages_newest_first_without_gaps(conn: Conn) -> None:
     repo = make_repo(conn)
     made = [make_landing_request(conn, repo) for _ in range(5)]
     other = make_landing_request(conn, repo)
@@ -266,7 +267,7 @@ def test_list_by_status_pages_newest_first_without_gaps(conn: psycopg.Connection
     assert [(c.status, c.total) for c in counts] == [(Status.PENDING, 5), (Status.IN_REVIEW, 1)]
 
 
-def test_next_landable_is_queue_order_without_conflicts(conn: psycopg.Connection[Any]) -> None:
+def test_next_landable_is_queue_order_without_conflicts(conn: Conn) -> None:
     repo = make_repo(conn)
     requests = [make_landing_request(conn, repo) for _ in range(4)]
     for r in requests:
@@ -285,7 +286,7 @@ def test_next_landable_is_queue_order_without_conflicts(conn: psycopg.Connection
     ] == [requests[3].id]
 
 
-def test_delete_removes_the_request_and_its_reviews(conn: psycopg.Connection[Any]) -> None:
+def test_delete_removes_the_request_and_its_reviews(conn: Conn) -> None:
     request = make_landing_request(conn)
     reviewer = make_user(conn)
     landing.upsert_landing_review(
@@ -297,7 +298,7 @@ def test_delete_removes_the_request_and_its_reviews(conn: psycopg.Connection[Any
     assert landing.delete_landing_request(conn, id=request.id) == 0
 
 
-def test_one_review_per_reviewer_and_approval_counts(conn: psycopg.Connection[Any]) -> None:
+def test_one_review_per_reviewer_and_approval_counts(conn: Conn) -> None:
     request = make_landing_request(conn)
     alice, bob, carol = make_user(conn), make_user(conn), make_user(conn)
     first = landing.upsert_landing_review(
@@ -335,7 +336,7 @@ def test_one_review_per_reviewer_and_approval_counts(conn: psycopg.Connection[An
 
 
 def test_review_of_unknown_request_is_a_foreign_key_violation(
-    conn: psycopg.Connection[Any],
+    conn: Conn,
 ) -> None:
     reviewer = make_user(conn)
     with pytest.raises(errors.ForeignKeyViolation):
@@ -344,7 +345,7 @@ def test_review_of_unknown_request_is_a_foreign_key_violation(
         )
 
 
-def test_line_comments_crud_ordering_and_resolution(conn: psycopg.Connection[Any]) -> None:
+def test_line_comments_crud_ordering_and_resolution(conn: Conn) -> None:
     request = make_landing_request(conn)
     author, resolver = make_user(conn), make_user(conn)
 
@@ -398,7 +399,7 @@ def test_line_comments_crud_ordering_and_resolution(conn: psycopg.Connection[Any
     [(0, "fine", errors.CheckViolation), (3, "  ", errors.CheckViolation)],
 )
 def test_line_comment_rejects_bad_values(
-    conn: psycopg.Connection[Any], line: int, body: str, error: type[Exception]
+    conn: Conn, line: int, body: str, error: type[Exception]
 ) -> None:
     request = make_landing_request(conn)
     with pytest.raises(error):
@@ -413,7 +414,7 @@ def test_line_comment_rejects_bad_values(
         )
 
 
-def test_line_comment_bad_side_is_rejected_by_the_enum(conn: psycopg.Connection[Any]) -> None:
+def test_line_comment_bad_side_is_rejected_by_the_enum(conn: Conn) -> None:
     request = make_landing_request(conn)
     with pytest.raises(errors.InvalidTextRepresentation):
         landing.create_landing_line_comment(
@@ -431,7 +432,7 @@ CLAIMERS = 16
 QUEUED = 120
 
 
-def naive_claim(conn: psycopg.Connection[Any], repository_id: int, max_count: int) -> list[int]:
+def naive_claim(conn: Conn, repository_id: int, max_count: int) -> list[int]:
     """SELECT-then-UPDATE without locks: what ClaimNextLandable must not be."""
     rows = conn.execute(
         "SELECT id FROM landing_queue WHERE repository_id = %s AND status = 'queued'"
@@ -456,7 +457,7 @@ def claim_concurrently(database_url: str, claim: Any) -> tuple[list[int], list[i
             move(setup, r.id, Status.IN_REVIEW, Status.APPROVED, Status.QUEUED)
             queued.append(r.id)
 
-    def drain(conn: psycopg.Connection[Any], _: int) -> list[int]:
+    def drain(conn: Conn, _: int) -> list[int]:
         mine: list[int] = []
         while got := claim(conn, repo.id):
             mine.extend(got)

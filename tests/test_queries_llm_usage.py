@@ -6,12 +6,12 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-import psycopg
 import pytest
 from plue_queries import llm_usage, models
 from psycopg import errors
 
 from tests.factories import make_agent_session, make_user, make_workflow_run
+from tests.fix_db import Conn
 
 UTC = datetime.UTC
 # Usage is placed in 2001 so that no other test's rows fall in the ranges queried here.
@@ -20,7 +20,7 @@ UNTIL = datetime.datetime(2001, 4, 1, tzinfo=UTC)
 
 
 def record(
-    conn: psycopg.Connection[Any],
+    conn: Conn,
     at: datetime.datetime | None = None,
     **overrides: Any,
 ) -> models.LlmUsage:
@@ -44,7 +44,7 @@ def record(
     return usage
 
 
-def test_record_links_the_call_to_its_session_and_run(conn: psycopg.Connection[Any]) -> None:
+def test_record_links_the_call_to_its_session_and_run(conn: Conn) -> None:
     session = make_agent_session(conn)
     run = make_workflow_run(conn)
     usage = record(
@@ -66,7 +66,7 @@ def test_record_links_the_call_to_its_session_and_run(conn: psycopg.Connection[A
     )
 
 
-def test_record_rejects_bad_values(conn: psycopg.Connection[Any]) -> None:
+def test_record_rejects_bad_values(conn: Conn) -> None:
     with (
         pytest.raises(errors.CheckViolation, match="input_tokens_non_negative"),
         conn.transaction(),
@@ -81,7 +81,7 @@ def test_record_rejects_bad_values(conn: psycopg.Connection[Any]) -> None:
         record(conn, session_id=-1)
 
 
-def test_usage_by_model_sums_within_the_range(conn: psycopg.Connection[Any]) -> None:
+def test_usage_by_model_sums_within_the_range(conn: Conn) -> None:
     march = datetime.datetime(2001, 3, 10, 12, tzinfo=UTC)
     record(conn, march, model="gpt-5", input_tokens=3_000_000_000, cost_micro_usd=9_000_000_000)
     record(conn, march, model="gpt-5", input_tokens=3_000_000_000, cost_micro_usd=9_000_000_000)
@@ -106,7 +106,7 @@ def test_usage_by_model_sums_within_the_range(conn: psycopg.Connection[Any]) -> 
 
 
 def test_usage_by_day_uses_utc_days_whatever_the_session_time_zone(
-    conn: psycopg.Connection[Any],
+    conn: Conn,
 ) -> None:
     conn.execute("SET TIME ZONE 'America/New_York'")
     record(conn, datetime.datetime(2001, 3, 4, 23, 30, tzinfo=UTC), cost_micro_usd=100)
@@ -125,7 +125,7 @@ def test_usage_by_day_uses_utc_days_whatever_the_session_time_zone(
     ]
 
 
-def test_usage_for_a_session_is_zero_until_it_calls(conn: psycopg.Connection[Any]) -> None:
+def test_usage_for_a_session_is_zero_until_it_calls(conn: Conn) -> None:
     session = make_agent_session(conn)
     other = make_agent_session(conn)
     assert llm_usage.llm_usage_for_session(conn, session_id=session.id) == (
@@ -142,7 +142,7 @@ def test_usage_for_a_session_is_zero_until_it_calls(conn: psycopg.Connection[Any
 
 
 def test_user_cost_since_counts_only_that_user_from_that_moment(
-    conn: psycopg.Connection[Any],
+    conn: Conn,
 ) -> None:
     user = make_user(conn)
     record(conn, datetime.datetime(2001, 3, 1, tzinfo=UTC), user_id=user.id, cost_micro_usd=1)
@@ -154,7 +154,7 @@ def test_user_cost_since_counts_only_that_user_from_that_moment(
     assert llm_usage.user_llm_cost_since(conn, user_id=user.id, since=UNTIL) == 0
 
 
-def test_delete_usage_before_a_cutoff(conn: psycopg.Connection[Any]) -> None:
+def test_delete_usage_before_a_cutoff(conn: Conn) -> None:
     old = record(conn, datetime.datetime(1999, 1, 1, tzinfo=UTC))
     kept = record(conn, datetime.datetime(2001, 3, 1, tzinfo=UTC))
     cutoff = datetime.datetime(2000, 1, 1, tzinfo=UTC)

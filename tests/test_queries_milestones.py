@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any
 
-import psycopg
 import pytest
 from plue_queries import issues, milestones, models
 from plue_queries.enums import IssueState
 from psycopg import errors
 
 from tests.factories import make_issue, make_repo, make_repo_with_issues
-
-Conn = psycopg.Connection[Any]
+from tests.fix_db import Conn
 
 
 def make_milestone(

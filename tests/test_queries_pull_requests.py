@@ -13,18 +13,17 @@ from psycopg import errors
 
 from tests.concurrency import run_on_connections
 from tests.factories import change_id, commit_id, make_pull_request, make_repo, make_user
+from tests.fix_db import Conn
 
 
-def make_review(
-    conn: psycopg.Connection[Any], pr: models.PullRequest, reviewer: models.User
-) -> models.Review:
+def make_review(conn: Conn, pr: models.PullRequest, reviewer: models.User) -> models.Review:
     review = pull_requests.create_review(
         conn, pull_request_id=pr.id, reviewer_id=reviewer.id, body="", commit_id=commit_id()
     )
     return review
 
 
-def test_create_numbers_per_repository_and_reads_back(conn: psycopg.Connection[Any]) -> None:
+def test_create_numbers_per_repository_and_reads_back(conn: Conn) -> None:
     repo, other = make_repo(conn), make_repo(conn)
     first, second = make_pull_request(conn, repo), make_pull_request(conn, repo)
     elsewhere = make_pull_request(conn, other)
@@ -43,7 +42,7 @@ def test_create_numbers_per_repository_and_reads_back(conn: psycopg.Connection[A
     )
 
 
-def test_open_pull_request_for_branches(conn: psycopg.Connection[Any]) -> None:
+def test_open_pull_request_for_branches(conn: Conn) -> None:
     repo = make_repo(conn)
     pr = make_pull_request(conn, repo, head_branch="topic")
     found = pull_requests.get_open_pull_request_for_branches(
@@ -77,13 +76,13 @@ def test_open_pull_request_for_branches(conn: psycopg.Connection[Any]) -> None:
     ],
 )
 def test_create_rejects_bad_input(
-    conn: psycopg.Connection[Any], field: str, value: Any, error: type[Exception]
+    conn: Conn, field: str, value: Any, error: type[Exception]
 ) -> None:
     with pytest.raises(error):
         make_pull_request(conn, **{field: value})
 
 
-def test_merge_records_how_and_only_once(conn: psycopg.Connection[Any]) -> None:
+def test_merge_records_how_and_only_once(conn: Conn) -> None:
     pr = make_pull_request(conn)
     merger = make_user(conn)
     sha = commit_id()
@@ -113,7 +112,7 @@ def test_merge_records_how_and_only_once(conn: psycopg.Connection[Any]) -> None:
     assert pull_requests.get_pull_request(conn, id=pr.id) == merged
 
 
-def test_merge_refuses_closed_and_conflicted(conn: psycopg.Connection[Any]) -> None:
+def test_merge_refuses_closed_and_conflicted(conn: Conn) -> None:
     closed = make_pull_request(conn)
     assert pull_requests.close_pull_request(conn, id=closed.id) is not None
     conflicted = make_pull_request(conn)
@@ -141,7 +140,7 @@ def test_merge_refuses_closed_and_conflicted(conn: psycopg.Connection[Any]) -> N
         assert current is not None and current.merged_at is None
 
 
-def test_merge_rejects_a_malformed_commit_id(conn: psycopg.Connection[Any]) -> None:
+def test_merge_rejects_a_malformed_commit_id(conn: Conn) -> None:
     pr = make_pull_request(conn)
     with pytest.raises(errors.CheckViolation):
         pull_requests.merge_pull_request(
@@ -149,7 +148,7 @@ def test_merge_rejects_a_malformed_commit_id(conn: psycopg.Connection[Any]) -> N
         )
 
 
-def test_close_and_reopen(conn: psycopg.Connection[Any]) -> None:
+def test_close_and_reopen(conn: Conn) -> None:
     pr = make_pull_request(conn)
     assert pull_requests.reopen_pull_request(conn, id=pr.id) is None
     closed = pull_requests.close_pull_request(conn, id=pr.id)
@@ -161,7 +160,7 @@ def test_close_and_reopen(conn: psycopg.Connection[Any]) -> None:
     assert (reopened.state, reopened.closed_at) == (PrState.OPEN, None)
 
 
-def test_update_and_stats(conn: psycopg.Connection[Any]) -> None:
+def test_update_and_stats(conn: Conn) -> None:
     pr = make_pull_request(conn)
     updated = pull_requests.update_pull_request(
         conn, title="Better", body="Why", base_branch="release", id=pr.id
@@ -197,7 +196,7 @@ def test_update_and_stats(conn: psycopg.Connection[Any]) -> None:
         )
 
 
-def test_update_refuses_a_closed_pull_request(conn: psycopg.Connection[Any]) -> None:
+def test_update_refuses_a_closed_pull_request(conn: Conn) -> None:
     pr = make_pull_request(conn)
     closed = pull_requests.close_pull_request(conn, id=pr.id)
     assert (
@@ -207,7 +206,7 @@ def test_update_refuses_a_closed_pull_request(conn: psycopg.Connection[Any]) -> 
     assert pull_requests.get_pull_request(conn, id=pr.id) == closed
 
 
-def test_list_by_state_pages_and_counts(conn: psycopg.Connection[Any]) -> None:
+def test_list_by_state_pages_and_counts(conn: Conn) -> None:
     repo = make_repo(conn)
     open_prs = [make_pull_request(conn, repo) for _ in range(5)]
     closed = make_pull_request(conn, repo)
@@ -232,7 +231,7 @@ def test_list_by_state_pages_and_counts(conn: psycopg.Connection[Any]) -> None:
     assert [(c.state, c.total) for c in counts] == [(PrState.OPEN, 5), (PrState.CLOSED, 1)]
 
 
-def test_delete_cascades_to_reviews(conn: psycopg.Connection[Any]) -> None:
+def test_delete_cascades_to_reviews(conn: Conn) -> None:
     pr = make_pull_request(conn)
     review = make_review(conn, pr, make_user(conn))
     assert pull_requests.delete_pull_request(conn, id=pr.id) == 1
@@ -240,7 +239,7 @@ def test_delete_cascades_to_reviews(conn: psycopg.Connection[Any]) -> None:
     assert pull_requests.delete_pull_request(conn, id=pr.id) == 0
 
 
-def test_reviews_submit_dismiss_and_verdict_counts(conn: psycopg.Connection[Any]) -> None:
+def test_reviews_submit_dismiss_and_verdict_counts(conn: Conn) -> None:
     pr = make_pull_request(conn)
     alice, bob = make_user(conn), make_user(conn)
     a1 = make_review(conn, pr, alice)
@@ -273,7 +272,7 @@ def test_reviews_submit_dismiss_and_verdict_counts(conn: psycopg.Connection[Any]
 
 
 def test_review_comments_take_the_pull_request_from_the_review(
-    conn: psycopg.Connection[Any],
+    conn: Conn,
 ) -> None:
     pr = make_pull_request(conn)
     author = make_user(conn)
@@ -332,7 +331,7 @@ def test_review_comments_take_the_pull_request_from_the_review(
     assert pull_requests.get_review_comment(conn, id=reply.id) is None, "replies go too"
 
 
-def test_review_comment_rejects_a_non_positive_line(conn: psycopg.Connection[Any]) -> None:
+def test_review_comment_rejects_a_non_positive_line(conn: Conn) -> None:
     pr = make_pull_request(conn)
     review = make_review(conn, pr, make_user(conn))
     with pytest.raises(errors.CheckViolation):
@@ -348,7 +347,7 @@ def test_review_comment_rejects_a_non_positive_line(conn: psycopg.Connection[Any
         )
 
 
-def test_conflicts_record_refresh_resolve_and_list(conn: psycopg.Connection[Any]) -> None:
+def test_conflicts_record_refresh_resolve_and_list(conn: Conn) -> None:
     repo = make_repo(conn)
     pr = make_pull_request(conn, repo)
     change = change_id()
@@ -397,7 +396,7 @@ def test_conflicts_record_refresh_resolve_and_list(conn: psycopg.Connection[Any]
     assert pull_requests.count_unresolved_pull_request_conflicts(conn, pull_request_id=pr.id) == 2
 
 
-def test_conflict_rejects_a_malformed_change_id(conn: psycopg.Connection[Any]) -> None:
+def test_conflict_rejects_a_malformed_change_id(conn: Conn) -> None:
     repo = make_repo(conn)
     with pytest.raises(errors.CheckViolation):
         pull_requests.record_conflict(
@@ -419,7 +418,7 @@ def test_concurrent_creates_number_each_repository_one_to_n(database_url: str) -
     with psycopg.connect(database_url) as setup:
         repos = [make_repo(setup), make_repo(setup)]
 
-    def worker(conn: psycopg.Connection[Any], index: int) -> None:
+    def worker(conn: Conn, index: int) -> None:
         for i in range(PER_THREAD):
             make_pull_request(conn, repos[(index + i) % 2])
 

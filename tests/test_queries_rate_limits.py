@@ -19,6 +19,7 @@ from psycopg.rows import TupleRow
 
 from tests.concurrency import run_on_connections
 from tests.factories import unique_name
+from tests.fix_db import Conn
 
 MINUTE = datetime.timedelta(minutes=1)
 HOUR = datetime.timedelta(hours=1)
@@ -28,12 +29,12 @@ MIDNIGHT = datetime.datetime(2025, 1, 1, 0, 0, 3, tzinfo=datetime.UTC)
 """An instant where the minute, hour and day windows all start at 00:00:00."""
 
 
-def hit(conn: psycopg.Connection[Any], key: str, window: datetime.timedelta = MINUTE) -> int:
+def hit(conn: Conn, key: str, window: datetime.timedelta = MINUTE) -> int:
     row = rate_limits.hit_rate_limit(conn, key=key, window_size=window)
     return row.count
 
 
-def test_hits_count_up_within_an_aligned_window(conn: psycopg.Connection[Any]) -> None:
+def test_hits_count_up_within_an_aligned_window(conn: Conn) -> None:
     key = unique_name("api:user:")
     assert [hit(conn, key) for _ in range(3)] == [1, 2, 3]
     row = rate_limits.hit_rate_limit(conn, key=key, window_size=MINUTE)
@@ -45,7 +46,7 @@ def test_hits_count_up_within_an_aligned_window(conn: psycopg.Connection[Any]) -
     assert rate_limits.get_rate_limit_count(conn, key=key, window_size=MINUTE) == 4
 
 
-def test_keys_and_window_sizes_are_counted_apart(conn: psycopg.Connection[Any]) -> None:
+def test_keys_and_window_sizes_are_counted_apart(conn: Conn) -> None:
     key, other = unique_name("login:ip:"), unique_name("login:ip:")
     assert [hit(conn, key, size) for _ in range(3) for size in SIZES] == [1, 1, 1, 2, 2, 2, 3, 3, 3]
     assert hit(conn, key) == 4
@@ -72,9 +73,7 @@ ON CONFLICT (key, window_start) DO UPDATE SET count = old_rate_limits.count + 1
 RETURNING count, window_start"""
 
 
-def pinned_hit(
-    conn: psycopg.Connection[Any], key: str, size: datetime.timedelta, text: str = PINNED_HIT
-) -> int:
+def pinned_hit(conn: Conn, key: str, size: datetime.timedelta, text: str = PINNED_HIT) -> int:
     """One hit at MIDNIGHT through the given SQL text; the window's new count."""
     row = psycopg.RawCursor[TupleRow](conn).execute(text, (key, size, MIDNIGHT)).fetchone()
     assert row is not None and row[1] == MIDNIGHT.replace(second=0)
@@ -82,7 +81,7 @@ def pinned_hit(
     return count
 
 
-def counts_at_shared_start(conn: psycopg.Connection[Any], text: str) -> list[int]:
+def counts_at_shared_start(conn: Conn, text: str) -> list[int]:
     """Three rounds of minute, hour and day hits on one key at an instant all three
     windows share; the count each hit returned."""
     key = unique_name("login:ip:")
@@ -92,11 +91,11 @@ def counts_at_shared_start(conn: psycopg.Connection[Any], text: str) -> list[int
 APART = [1, 1, 1, 2, 2, 2, 3, 3, 3]
 
 
-def test_window_sizes_starting_together_count_apart(conn: psycopg.Connection[Any]) -> None:
+def test_window_sizes_starting_together_count_apart(conn: Conn) -> None:
     assert counts_at_shared_start(conn, PINNED_HIT) == APART
 
 
-def test_negative_control_old_key_shares_one_count(conn: psycopg.Connection[Any]) -> None:
+def test_negative_control_old_key_shares_one_count(conn: Conn) -> None:
     """The old primary key (key, window_start) fails the same check: the three sizes
     count 1 to 9 in one row, as the issue reported."""
     conn.execute(OLD_TABLE)
@@ -112,7 +111,7 @@ def test_negative_control_old_key_shares_one_count(conn: psycopg.Connection[Any]
     ],
 )
 def test_a_window_size_that_is_not_positive_is_refused(
-    conn: psycopg.Connection[Any], size: datetime.timedelta, message: str
+    conn: Conn, size: datetime.timedelta, message: str
 ) -> None:
     key = unique_name("api:user:")
     for query in (rate_limits.hit_rate_limit, rate_limits.get_rate_limit_count):
@@ -122,7 +121,7 @@ def test_a_window_size_that_is_not_positive_is_refused(
     assert row == (0,)
 
 
-def test_a_window_size_in_months_is_refused(conn: psycopg.Connection[Any]) -> None:
+def test_a_window_size_in_months_is_refused(conn: Conn) -> None:
     """psycopg sends a timedelta in days, so months only come from SQL; the guard
     names window_size where date_bin would speak of a 'stride'."""
     with pytest.raises(errors.InvalidParameterValue, match="window_size must not contain months"):
@@ -134,7 +133,7 @@ def test_a_window_size_in_months_is_refused(conn: psycopg.Connection[Any]) -> No
         )
 
 
-def test_reset_forgets_every_window_of_a_key(conn: psycopg.Connection[Any]) -> None:
+def test_reset_forgets_every_window_of_a_key(conn: Conn) -> None:
     key, other = unique_name("login:user:"), unique_name("login:user:")
     for size in SIZES:
         hit(conn, key, size)
@@ -144,7 +143,7 @@ def test_reset_forgets_every_window_of_a_key(conn: psycopg.Connection[Any]) -> N
     assert rate_limits.get_rate_limit_count(conn, key=other, window_size=MINUTE) == 1
 
 
-def test_delete_expired_windows_each_by_its_own_size(conn: psycopg.Connection[Any]) -> None:
+def test_delete_expired_windows_each_by_its_own_size(conn: Conn) -> None:
     """An hour window and a day window that started 61 minutes ago: only the hour
     window has ended, so only it goes (a single cutoff would treat both alike)."""
     key = unique_name("api:user:")
@@ -167,7 +166,7 @@ def test_delete_expired_windows_each_by_its_own_size(conn: psycopg.Connection[An
     assert left == [(MINUTE, 1), (DAY, 8)]
 
 
-def test_an_empty_key_is_rejected(conn: psycopg.Connection[Any]) -> None:
+def test_an_empty_key_is_rejected(conn: Conn) -> None:
     with pytest.raises(errors.CheckViolation, match="rate_limits_key_not_empty"):
         hit(conn, "  ")
 
@@ -176,10 +175,10 @@ THREADS = 16
 HITS = 100
 
 
-def hammer(database_url: str, key: str, one_hit: Callable[[psycopg.Connection[Any]], Any]) -> None:
+def hammer(database_url: str, key: str, one_hit: Callable[[Conn], Any]) -> None:
     """THREADS threads, each on its own connection, HITS hits each, from one barrier."""
 
-    def worker(conn: psycopg.Connection[Any], _: int) -> None:
+    def worker(conn: Conn, _: int) -> None:
         for _ in range(HITS):
             one_hit(conn)
 
@@ -204,7 +203,7 @@ def test_concurrent_hits_are_never_lost(database_url: str) -> None:
     seen: dict[datetime.datetime, list[int]] = defaultdict(list)
     lock = threading.Lock()
 
-    def one_hit(conn: psycopg.Connection[Any]) -> None:
+    def one_hit(conn: Conn) -> None:
         row = rate_limits.hit_rate_limit(conn, key=key, window_size=DAY)
         with lock:
             seen[row.window_start].append(row.count)
@@ -224,7 +223,7 @@ def test_concurrent_hits_on_three_window_sizes_count_apart_exactly(database_url:
     seen: dict[datetime.timedelta, list[int]] = defaultdict(list)
     lock = threading.Lock()
 
-    def one_round(conn: psycopg.Connection[Any]) -> None:
+    def one_round(conn: Conn) -> None:
         for size in SIZES:
             count = pinned_hit(conn, key, size)
             with lock:
@@ -247,7 +246,7 @@ def test_naive_read_modify_write_loses_hits(database_url: str) -> None:
     under the same load, so the exact-1600 check above can see a race."""
     key = unique_name("race:")
 
-    def naive_hit(conn: psycopg.Connection[Any]) -> None:
+    def naive_hit(conn: Conn) -> None:
         row = conn.execute(
             "SELECT count FROM rate_limits WHERE key = %s AND window_size = %s"
             " AND window_start = date_bin(%s, now(), timestamptz '2000-01-01 00:00:00+00')",

@@ -3,16 +3,12 @@ bookmarks, branch protection and renames; plus get_next_issue_number's contract.
 
 from __future__ import annotations
 
-from typing import Any
-
-import psycopg
 import pytest
 from plue_queries import models, repositories
 from psycopg import errors
 
 from tests.factories import change_id, commit_id, make_repo, make_user, unique_name
-
-Conn = psycopg.Connection[Any]
+from tests.fix_db import Conn
 
 
 def test_create_repository_stores_fields_and_defaults(conn: Conn) -> None:

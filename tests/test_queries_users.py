@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any
 
-import psycopg
 import pytest
 from plue_queries import models, users
 from psycopg import errors
 
 from tests.factories import make_repo, make_user, unique_name, wallet_address
-
-Conn = psycopg.Connection[Any]
+from tests.fix_db import Conn
 
 
 def db_now(conn: Conn) -> datetime.datetime:

@@ -25,13 +25,14 @@ from tests.factories import (
     make_workflow_run,
     unique_name,
 )
+from tests.fix_db import Conn
 
 RunStatus = WorkflowRunStatus
 StepStatus = WorkflowStepStatus
 WARM = datetime.timedelta(minutes=1)
 
 
-def age_runner(conn: psycopg.Connection[Any], runner_id: int, minutes: int) -> None:
+def age_runner(conn: Conn, runner_id: int, minutes: int) -> None:
     """Pretend the runner's last heartbeat was that many minutes ago."""
     conn.execute(
         "UPDATE runner_pool SET last_heartbeat_at = now() - make_interval(mins => %s)"
@@ -40,7 +41,7 @@ def age_runner(conn: psycopg.Connection[Any], runner_id: int, minutes: int) -> N
     )
 
 
-def claimed(conn: psycopg.Connection[Any]) -> tuple[models.WorkflowRun, models.RunnerPool]:
+def claimed(conn: Conn) -> tuple[models.WorkflowRun, models.RunnerPool]:
     """Claim a run, then read back both rows as the database now has them."""
     claim = workflows.claim_workflow_run(conn, max_heartbeat_age=WARM)
     assert claim is not None
@@ -54,7 +55,7 @@ def claimed(conn: psycopg.Connection[Any]) -> tuple[models.WorkflowRun, models.R
 
 
 def test_upsert_definition_replaces_by_repository_and_name(
-    conn: psycopg.Connection[Any],
+    conn: Conn,
 ) -> None:
     first = make_workflow_definition(conn, name="ci")
     again = make_workflow_definition(
@@ -80,7 +81,7 @@ def test_upsert_definition_replaces_by_repository_and_name(
 
 
 def test_list_definitions_pages_by_name_and_filters_active(
-    conn: psycopg.Connection[Any],
+    conn: Conn,
 ) -> None:
     repo = make_repo(conn)
     for name in ["deploy", "build", "nightly", "audit"]:
@@ -99,7 +100,7 @@ def test_list_definitions_pages_by_name_and_filters_active(
     assert [d.name for d in active] == ["audit", "build", "deploy"]
 
 
-def test_delete_definition_keeps_its_runs(conn: psycopg.Connection[Any]) -> None:
+def test_delete_definition_keeps_its_runs(conn: Conn) -> None:
     run = make_workflow_run(conn)
     assert run.definition_id is not None
     assert workflows.delete_workflow_definition(conn, id=run.definition_id) == 1
@@ -108,7 +109,7 @@ def test_delete_definition_keeps_its_runs(conn: psycopg.Connection[Any]) -> None
     assert kept is not None and kept.definition_id is None
 
 
-def test_definition_constraints_raise_typed_errors(conn: psycopg.Connection[Any]) -> None:
+def test_definition_constraints_raise_typed_errors(conn: Conn) -> None:
     with pytest.raises(errors.CheckViolation), conn.transaction():
         make_workflow_definition(conn, name="  ")
     with pytest.raises(errors.ForeignKeyViolation), conn.transaction():
@@ -119,7 +120,7 @@ def test_definition_constraints_raise_typed_errors(conn: psycopg.Connection[Any]
 
 
 def test_create_run_is_queued_in_the_definitions_repository(
-    conn: psycopg.Connection[Any],
+    conn: Conn,
 ) -> None:
     user = make_user(conn)
     definition = make_workflow_definition(conn)
@@ -135,7 +136,7 @@ def test_create_run_is_queued_in_the_definitions_repository(
 
 
 def test_create_run_of_missing_or_inactive_definition_returns_nothing(
-    conn: psycopg.Connection[Any],
+    conn: Conn,
 ) -> None:
     inactive = make_workflow_definition(conn, is_active=False)
     args: dict[str, Any] = {
@@ -153,12 +154,12 @@ def test_create_run_of_missing_or_inactive_definition_returns_nothing(
     assert count == (0,)
 
 
-def test_create_run_rejects_a_malformed_commit_id(conn: psycopg.Connection[Any]) -> None:
+def test_create_run_rejects_a_malformed_commit_id(conn: Conn) -> None:
     with pytest.raises(errors.CheckViolation, match="workflow_runs_commit_id_format"):
         make_workflow_run(conn, commit_id="HEAD")
 
 
-def test_run_lifecycle_is_guarded(conn: psycopg.Connection[Any]) -> None:
+def test_run_lifecycle_is_guarded(conn: Conn) -> None:
     make_workflow_run(conn)
     runner = make_runner(conn)
     other = make_runner(conn)
@@ -177,7 +178,7 @@ def test_run_lifecycle_is_guarded(conn: psycopg.Connection[Any]) -> None:
     assert workflows.cancel_workflow_run(conn, id=run.id) is None
 
 
-def test_finish_with_a_non_final_status_is_rejected(conn: psycopg.Connection[Any]) -> None:
+def test_finish_with_a_non_final_status_is_rejected(conn: Conn) -> None:
     make_workflow_run(conn)
     make_runner(conn)
     run, runner = claimed(conn)
@@ -194,7 +195,7 @@ def test_finish_with_a_non_final_status_is_rejected(conn: psycopg.Connection[Any
     assert still is not None and still.status == RunStatus.RUNNING and still.finished_at is None
 
 
-def test_cancel_a_queued_run(conn: psycopg.Connection[Any]) -> None:
+def test_cancel_a_queued_run(conn: Conn) -> None:
     run = make_workflow_run(conn)
     cancelled = workflows.cancel_workflow_run(conn, id=run.id)
     assert cancelled is not None and cancelled.status == RunStatus.CANCELLED
@@ -205,7 +206,7 @@ def test_cancel_a_queued_run(conn: psycopg.Connection[Any]) -> None:
 
 
 def test_claim_pairs_the_oldest_run_with_a_warm_idle_runner(
-    conn: psycopg.Connection[Any],
+    conn: Conn,
 ) -> None:
     definition = make_workflow_definition(conn)
     first = make_workflow_run(conn, definition)
@@ -228,7 +229,7 @@ def test_claim_pairs_the_oldest_run_with_a_warm_idle_runner(
     assert workflows.claim_workflow_run(conn, max_heartbeat_age=WARM) is None
 
 
-def test_claim_without_a_runner_leaves_the_run_unclaimed(conn: psycopg.Connection[Any]) -> None:
+def test_claim_without_a_runner_leaves_the_run_unclaimed(conn: Conn) -> None:
     run = make_workflow_run(conn)
     busy = make_runner(conn)
     conn.execute("UPDATE runner_pool SET status = 'draining' WHERE id = %s", (busy.id,))
@@ -273,7 +274,7 @@ def test_concurrent_claims_hand_out_each_run_and_runner_exactly_once(
     claims: list[tuple[int, int]] = []
     lock = threading.Lock()
 
-    def work(conn: psycopg.Connection[Any], _: int) -> None:
+    def work(conn: Conn, _: int) -> None:
         while True:
             claim = workflows.claim_workflow_run(conn, max_heartbeat_age=WARM)
             if claim is None:
@@ -317,7 +318,7 @@ def test_concurrent_claims_hand_out_each_run_and_runner_exactly_once(
         cleanup(database_url, repository_id, pool)
 
 
-def naive_claim(conn: psycopg.Connection[Any], runner_id: int) -> int | None:
+def naive_claim(conn: Conn, runner_id: int) -> int | None:
     """SELECT-then-UPDATE without row locks or SKIP LOCKED: what ClaimWorkflowRun must
     not be."""
     row = conn.execute(
@@ -337,7 +338,7 @@ def test_naive_claim_double_claims_under_the_same_load(database_url: str) -> Non
     claims: list[tuple[int, int]] = []
     lock = threading.Lock()
 
-    def work(conn: psycopg.Connection[Any], n: int) -> None:
+    def work(conn: Conn, n: int) -> None:
         runner_id = runner_ids[n]
         while (run_id := naive_claim(conn, runner_id)) is not None:
             with lock:
@@ -355,7 +356,7 @@ def test_naive_claim_double_claims_under_the_same_load(database_url: str) -> Non
 # --- recent runs ----------------------------------------------------------------------
 
 
-def test_recent_runs_newest_first_with_definition_name(conn: psycopg.Connection[Any]) -> None:
+def test_recent_runs_newest_first_with_definition_name(conn: Conn) -> None:
     repo = make_repo(conn)
     build = make_workflow_definition(conn, repo, name="build")
     deploy = make_workflow_definition(conn, repo, name="deploy")
@@ -394,7 +395,7 @@ def test_recent_runs_newest_first_with_definition_name(conn: psycopg.Connection[
 # --- steps ----------------------------------------------------------------------------
 
 
-def make_steps(conn: psycopg.Connection[Any], run_id: int) -> list[models.WorkflowStep]:
+def make_steps(conn: Conn, run_id: int) -> list[models.WorkflowStep]:
     steps = []
     for position, name, needs in [(2, "deploy", ["test"]), (0, "build", []), (1, "test", [])]:
         step = workflows.create_workflow_step(
@@ -405,7 +406,7 @@ def make_steps(conn: psycopg.Connection[Any], run_id: int) -> list[models.Workfl
 
 
 def test_steps_list_in_plan_order_and_transitions_are_guarded(
-    conn: psycopg.Connection[Any],
+    conn: Conn,
 ) -> None:
     run = make_workflow_run(conn)
     deploy, build, _ = make_steps(conn, run.id)
@@ -440,7 +441,7 @@ def test_steps_list_in_plan_order_and_transitions_are_guarded(
     }
 
 
-def test_step_names_and_positions_are_unique_per_run(conn: psycopg.Connection[Any]) -> None:
+def test_step_names_and_positions_are_unique_per_run(conn: Conn) -> None:
     run = make_workflow_run(conn)
     make_steps(conn, run.id)
     with pytest.raises(errors.UniqueViolation, match="run_name_key"), conn.transaction():
@@ -452,7 +453,7 @@ def test_step_names_and_positions_are_unique_per_run(conn: psycopg.Connection[An
 # --- logs -----------------------------------------------------------------------------
 
 
-def test_logs_append_copy_and_page_by_line(conn: psycopg.Connection[Any]) -> None:
+def test_logs_append_copy_and_page_by_line(conn: Conn) -> None:
     run = make_workflow_run(conn)
     _, build, test = make_steps(conn, run.id)
     header = workflows.append_workflow_log(
@@ -489,7 +490,7 @@ def test_logs_append_copy_and_page_by_line(conn: psycopg.Connection[Any]) -> Non
     assert tail == [test_page[-1]]
 
 
-def test_log_of_a_step_of_another_run_is_rejected(conn: psycopg.Connection[Any]) -> None:
+def test_log_of_a_step_of_another_run_is_rejected(conn: Conn) -> None:
     run = make_workflow_run(conn)
     other = make_workflow_run(conn)
     _, build, _ = make_steps(conn, other.id)
@@ -499,7 +500,7 @@ def test_log_of_a_step_of_another_run_is_rejected(conn: psycopg.Connection[Any])
         )
 
 
-def test_copy_with_a_nul_byte_writes_nothing(conn: psycopg.Connection[Any]) -> None:
+def test_copy_with_a_nul_byte_writes_nothing(conn: Conn) -> None:
     run = make_workflow_run(conn)
     lines = [
         workflows.CopyWorkflowLogsParams(
@@ -515,7 +516,7 @@ def test_copy_with_a_nul_byte_writes_nothing(conn: psycopg.Connection[Any]) -> N
 # --- runner pool ----------------------------------------------------------------------
 
 
-def test_upsert_runner_registers_then_heartbeats(conn: psycopg.Connection[Any]) -> None:
+def test_upsert_runner_registers_then_heartbeats(conn: Conn) -> None:
     name = unique_name("runner")
     first = make_runner(conn, name=name, labels=["linux"])
     assert first.status == RunnerStatus.IDLE and first.claimed_run_id is None
@@ -530,7 +531,7 @@ def test_upsert_runner_registers_then_heartbeats(conn: psycopg.Connection[Any]) 
 
 
 def test_heartbeat_keeps_a_busy_runner_busy_and_release_frees_it(
-    conn: psycopg.Connection[Any],
+    conn: Conn,
 ) -> None:
     make_workflow_run(conn)
     make_runner(conn)
@@ -547,7 +548,7 @@ def test_heartbeat_keeps_a_busy_runner_busy_and_release_frees_it(
 
 
 def test_reap_requeues_unstarted_runs_and_times_out_running_ones(
-    conn: psycopg.Connection[Any],
+    conn: Conn,
 ) -> None:
     definition = make_workflow_definition(conn)
     unstarted = make_workflow_run(conn, definition)

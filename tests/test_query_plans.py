@@ -27,10 +27,9 @@ from plue_queries.enums import IssueState, LandingStatus, PrState
 from psycopg import sql
 
 from bench import forge_seed
-from tests.fix_db import fresh_database
+from tests.fix_db import Conn, fresh_database
 from tests.paths import SCHEMA
 
-Conn = psycopg.Connection[tuple[object, ...]]
 Plan = Mapping[str, Any]
 
 BIG_TABLES = frozenset(

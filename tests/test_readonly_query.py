@@ -21,7 +21,6 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import psycopg
 import pytest
@@ -31,7 +30,7 @@ from plue_db import reader_role, readonly, sql_guard
 from plue_db.migrate import LOCK_KEY
 from plue_db.readonly import Limits, QueryError, QueryRefusedError, QueryResult, QueryTimeoutError
 from tests.concurrency import run_together
-from tests.fix_db import fresh_database
+from tests.fix_db import Conn, fresh_database
 
 PLAYGROUND = """
 DROP SCHEMA IF EXISTS public CASCADE;
@@ -49,7 +48,6 @@ CREATE OPERATOR public.|+| (LEFTARG = int, RIGHTARG = int, FUNCTION = public.bum
 """
 DEEP = "SELECT " + "+".join(["1"] * 20_001)  # the issue's 20,000-term expression
 LIMITS = Limits(statement_timeout_ms=2000, lock_timeout_ms=500)
-Conn = psycopg.Connection[Any]
 Run = Callable[[str], QueryResult]
 
 

@@ -20,11 +20,9 @@ from plue_queries import agent, issues, llm_usage
 from plue_queries.enums import MessageRole, MessageStatus, PartKind
 
 from tests.factories import make_agent_session, make_issue
-from tests.test_codegen_runtime import kconn, kind_values, kitchen_url
+from tests.fix_db import Conn
+from tests.fix_golden import kind_values
 
-__all__ = ["kconn", "kitchen_url"]  # fixtures used here, defined there
-
-Conn = psycopg.Connection[Any]
 SURROGATES: tuple[Literal["Cs"]] = ("Cs",)
 PROPERTY = settings(
     max_examples=40,
@@ -104,12 +102,12 @@ KIND = st.fixed_dictionaries(
 
 @PROPERTY
 @given(values=KIND)
-def test_every_type_family_round_trips(kconn: Conn, values: dict[str, Any]) -> None:
+def test_every_type_family_round_trips(kitchen_conn: Conn, values: dict[str, Any]) -> None:
     if all(not row for row in values["grid"]):
         values["grid"] = []  # PostgreSQL has no array of empty arrays: '{{}}' is '{}'
-    written = queries.insert_kind(kconn, **kind_values(**values))
+    written = queries.insert_kind(kitchen_conn, **kind_values(**values))
     assert written is not None
-    read = queries.get_kind(kconn, id=written.id)
+    read = queries.get_kind(kitchen_conn, id=written.id)
     assert read == written  # what the INSERT returned and what a SELECT reads agree
     for name, value in values.items():
         if name == "docb":
@@ -182,13 +180,13 @@ def test_jsonb_payloads_round_trip(conn: Conn, content: Any) -> None:
     assert agent.list_message_parts(conn, message_id=message.id) == [part]
 
 
-def test_decimal_and_bounds_examples(kconn: Conn) -> None:
+def test_decimal_and_bounds_examples(kitchen_conn: Conn) -> None:
     """The edges hypothesis may not pick every run, pinned once."""
     edges = kind_values(
         small=-(2**15), regular=2**31 - 1, big=2**63 - 1, amount=Decimal("-99999999999999.999999"),
         precise=float("inf"), ratio=float("-inf"), blob=b"", tags=[], feelings=[],
         ts=datetime.datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=datetime.UTC),
     )  # fmt: skip
-    written = queries.insert_kind(kconn, **edges)
-    assert written is not None and queries.get_kind(kconn, id=written.id) == written
+    written = queries.insert_kind(kitchen_conn, **edges)
+    assert written is not None and queries.get_kind(kitchen_conn, id=written.id) == written
     assert written.amount == edges["amount"] and written.big == 2**63 - 1

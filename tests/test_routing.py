@@ -32,12 +32,13 @@ from plue_db.routing import (
     open_router,
     replica_configure,
 )
+from tests.fix_db import Conn
 from tests.fix_replicas import DBNAME, SERVER_TIMEOUTS, SERVER_ZONE
 
 INTRANS = psycopg.pq.TransactionStatus.INTRANS
 
 
-def where(conn: psycopg.Connection[tuple[object, ...]]) -> tuple[bool, int]:
+def where(conn: Conn) -> tuple[bool, int]:
     """(pg_is_in_recovery(), the port the server listens on) for this connection."""
     row = conn.execute("SELECT pg_is_in_recovery(), current_setting('port')::int").fetchone()
     assert row is not None

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 import psycopg
 import pytest
@@ -23,12 +22,13 @@ from plue_queries.types import ReadOnlyConnectionError
 from plue_db import replicas
 from plue_db.routing import NoPositionError, RoutingSettings
 from plue_db.routing_async import AsyncRouter, open_async_router
+from tests.fix_db import AConn
 from tests.fix_replicas import DBNAME, SERVER_TIMEOUTS, SERVER_ZONE
 
 INTRANS = psycopg.pq.TransactionStatus.INTRANS
 
 
-async def where(conn: psycopg.AsyncConnection[Any]) -> tuple[bool, int]:
+async def where(conn: AConn) -> tuple[bool, int]:
     """(pg_is_in_recovery(), the port the server listens on) for this connection."""
     cur = await conn.execute("SELECT pg_is_in_recovery(), current_setting('port')::int")
     row = await cur.fetchone()

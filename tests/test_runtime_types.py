@@ -62,13 +62,12 @@ from plue_queries.enums import (
 
 from plue_db.runtime_types import Checker
 from tests import factories
-from tests.fix_db import fresh_database
+from tests.fix_db import Conn, fresh_database
 from tests.paths import ROOT, SCHEMA
 
 MANIFEST = ROOT / "generated/plue_queries/manifest.json"
 READS = frozenset({":one", ":many", ":batchone", ":batchmany"})
 NOW = datetime.datetime.now(datetime.UTC)
-Conn = psycopg.Connection[Any]
 
 
 @dataclasses.dataclass

@@ -11,8 +11,7 @@ from plue_queries.enums import LogStream, MessageRole, MessageStatus, PartKind
 
 from plue_db.sanitize import REPLACEMENT, clean_json, clean_text
 from tests.factories import make_agent_session, make_workflow_run
-
-Conn = psycopg.Connection[Any]
+from tests.fix_db import Conn
 
 
 def test_clean_text_and_json() -> None:

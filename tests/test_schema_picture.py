@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
-from typing import Any
 
 import psycopg
 import pytest
@@ -13,6 +12,7 @@ import pytest
 from plue_db import cli, schema_picture
 from plue_db.schema_picture import ForeignKey, SchemaPictureError
 from plue_db.scratch import load_schema
+from tests.fix_db import Conn
 
 # Every way schema.sql spells a foreign key: a column's REFERENCES, a composite table
 # constraint, ALTER TABLE ... ADD CONSTRAINT, a self-reference; two keys to one table.
@@ -59,7 +59,7 @@ WHERE relnamespace = 'public'::regnamespace AND relkind IN ('r', 'p')
 """
 
 
-def catalog_picture(conn: psycopg.Connection[Any]) -> tuple[set[str], Counter[ForeignKey]]:
+def catalog_picture(conn: Conn) -> tuple[set[str], Counter[ForeignKey]]:
     """The tables and foreign keys PostgreSQL holds, in the picture's terms."""
     keys = Counter(
         ForeignKey(table, tuple(columns), references)
@@ -80,7 +80,7 @@ def test_docs_schema_md_is_current() -> None:
 
 
 def test_picture_holds_every_table_and_foreign_key_of_schema_sql(
-    conn: psycopg.Connection[Any],
+    conn: Conn,
 ) -> None:
     schema = schema_picture.read_schema()
     tables, keys = catalog_picture(conn)

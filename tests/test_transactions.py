@@ -17,8 +17,9 @@ from psycopg import IsolationLevel, errors
 from plue_db.pool import SyncPool, open_pool
 from plue_db.transactions import run_in_transaction
 from tests.concurrency import run_together
+from tests.fix_db import Conn
 
-Work = Callable[[psycopg.Connection[Any]], int]
+Work = Callable[[Conn], int]
 
 
 @pytest.fixture
@@ -48,7 +49,7 @@ def race(pool: SyncPool, first: Work, second: Work, **options: Any) -> list[int]
 def transfer(src: int, dst: int, barrier: threading.Barrier, attempts: list[int]) -> Work:
     """Move 10 from src to dst, locking src first; meet the other thread in between."""
 
-    def work(conn: psycopg.Connection[Any]) -> int:
+    def work(conn: Conn) -> int:
         attempts.append(src)
         conn.execute("UPDATE account SET balance = balance - 10 WHERE id = %s", (src,))
         if len(attempts) <= 2:  # only the first attempts meet; a retry runs alone
@@ -88,7 +89,7 @@ def test_deadlock_without_retry_raises(pool: SyncPool, race_url: str) -> None:
 def go_off_call(doctor: int, barrier: threading.Barrier, attempts: list[int]) -> Work:
     """Leave the rota if someone else is still on call: the classic write skew."""
 
-    def work(conn: psycopg.Connection[Any]) -> int:
+    def work(conn: Conn) -> int:
         attempts.append(doctor)
         row = conn.execute("SELECT count(*) FROM doctor WHERE on_call").fetchone()
         assert row is not None
@@ -146,7 +147,7 @@ def test_read_committed_lets_the_write_skew_through(pool: SyncPool, race_url: st
 def test_other_errors_propagate_at_once_and_roll_back(pool: SyncPool, race_url: str) -> None:
     calls = list[int]()
 
-    def duplicate(conn: psycopg.Connection[Any]) -> int:
+    def duplicate(conn: Conn) -> int:
         calls.append(1)
         conn.execute("UPDATE account SET balance = 0 WHERE id = 1")
         conn.execute("INSERT INTO account VALUES (2, 5)")

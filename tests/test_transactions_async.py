@@ -17,6 +17,7 @@ from psycopg import IsolationLevel, errors
 
 from plue_db.pool import open_async_pool
 from plue_db.transactions import CommitOutcomeUnknown, run_in_transaction_async
+from tests.fix_db import AConn
 from tests.test_lost_connections import (
     _cut_off_waiting_commits,
     _notes,
@@ -27,7 +28,7 @@ from tests.test_transactions import balances, on_call, race_url
 
 __all__ = ["ledger_url", "race_url", "stalled_primary"]  # fixtures shared with the sync tests
 
-AsyncWork = Callable[[psycopg.AsyncConnection[Any]], Awaitable[int]]
+AsyncWork = Callable[[AConn], Awaitable[int]]
 
 
 def race(
@@ -60,7 +61,7 @@ def transfers(attempts: list[int]) -> Callable[[asyncio.Barrier], tuple[AsyncWor
 
     def pair(barrier: asyncio.Barrier) -> tuple[AsyncWork, AsyncWork]:
         def transfer(src: int, dst: int) -> AsyncWork:
-            async def work(conn: psycopg.AsyncConnection[Any]) -> int:
+            async def work(conn: AConn) -> int:
                 attempts.append(src)
                 await conn.execute(
                     "UPDATE account SET balance = balance - 10 WHERE id = %s", (src,)
@@ -98,7 +99,7 @@ def doctors(attempts: list[int]) -> Callable[[asyncio.Barrier], tuple[AsyncWork,
 
     def pair(barrier: asyncio.Barrier) -> tuple[AsyncWork, AsyncWork]:
         def go_off_call(doctor: int) -> AsyncWork:
-            async def work(conn: psycopg.AsyncConnection[Any]) -> int:
+            async def work(conn: AConn) -> int:
                 attempts.append(doctor)
                 cur = await conn.execute("SELECT count(*) FROM doctor WHERE on_call")
                 row = await cur.fetchone()
@@ -140,7 +141,7 @@ def test_read_committed_lets_the_write_skew_through(race_url: str) -> None:
 def test_other_errors_propagate_at_once_and_roll_back(race_url: str) -> None:
     calls: list[int] = []
 
-    async def duplicate(conn: psycopg.AsyncConnection[Any]) -> int:
+    async def duplicate(conn: AConn) -> int:
         calls.append(1)
         await conn.execute("UPDATE account SET balance = 0 WHERE id = 1")
         await conn.execute("INSERT INTO account VALUES (2, 5)")
@@ -157,7 +158,7 @@ def test_other_errors_propagate_at_once_and_roll_back(race_url: str) -> None:
 
 
 def test_plain_connection_runs_at_the_isolation_asked_and_commits_once(race_url: str) -> None:
-    async def work(conn: psycopg.AsyncConnection[Any]) -> tuple[str, int]:
+    async def work(conn: AConn) -> tuple[str, int]:
         cur = await conn.execute("SHOW transaction_isolation")
         level = await cur.fetchone()
         moved = await conn.execute("UPDATE account SET balance = balance + 1")
@@ -190,7 +191,7 @@ def test_a_connection_that_cannot_own_the_transaction_is_refused(
 def write_then_die_once(note: str, calls: list[int]) -> AsyncWork:
     """Insert ``note``; on the first call the backend then terminates itself."""
 
-    async def work(conn: psycopg.AsyncConnection[Any]) -> int:
+    async def work(conn: AConn) -> int:
         calls.append(conn.info.backend_pid)
         await conn.execute("INSERT INTO ledger (note) VALUES (%s)", (note,))
         if len(calls) == 1:
@@ -235,7 +236,7 @@ def test_lost_during_commit_is_reported_never_rerun(stalled_primary: str) -> Non
     test's naive-retry control shows that it does)."""
     calls: list[int] = []
 
-    async def write(conn: psycopg.AsyncConnection[Any]) -> int:
+    async def write(conn: AConn) -> int:
         calls.append(conn.info.backend_pid)
         await conn.execute("INSERT INTO ledger (note) VALUES ('commit-async')")
         return 1

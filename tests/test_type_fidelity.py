@@ -22,10 +22,10 @@ import psycopg
 import pytest
 
 from plue_db import fidelity
+from tests.fix_db import Conn
 from tests.paths import GOLDEN, ROOT
 
 PLUE_DB = str(Path(sys.executable).parent / "plue-db")
-Conn = psycopg.Connection[tuple[object, ...]]
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +36,7 @@ def functions() -> list[fidelity.GeneratedFunction]:
 
 
 @pytest.fixture
-def db(database_url: str) -> Iterator[Conn]:
+def autocommit_conn(database_url: str) -> Iterator[Conn]:
     with psycopg.connect(database_url, autocommit=True) as connection:
         yield connection
 
@@ -103,42 +103,42 @@ def test_manifest_lists_every_generated_function_with_its_annotations(
 
 
 def test_control_int8_column_claimed_text_is_reported(
-    db: Conn, functions: list[fidelity.GeneratedFunction]
+    autocommit_conn: Conn, functions: list[fidelity.GeneratedFunction]
 ) -> None:
     function = find(functions, "get_user_by_id")
     wrong = dataclasses.replace(function, columns=retype(function.columns, "id", base="text"))
-    assert fidelity.check_functions(db, [wrong]) == [
+    assert fidelity.check_functions(autocommit_conn, [wrong]) == [
         "users.get_user_by_id: column id: PostgreSQL type int8, generated int from text"
     ]
 
 
 def test_control_nullable_column_claimed_non_optional_is_reported(
-    db: Conn, functions: list[fidelity.GeneratedFunction]
+    autocommit_conn: Conn, functions: list[fidelity.GeneratedFunction]
 ) -> None:
     function = find(functions, "get_user_by_id")
     wrong = dataclasses.replace(
         function, columns=retype(function.columns, "email", nullable=False, annotation="str")
     )
-    assert fidelity.check_functions(db, [wrong]) == [
+    assert fidelity.check_functions(autocommit_conn, [wrong]) == [
         "users.get_user_by_id: column email: users.email is nullable, generated non-optional str"
     ]
 
 
 def test_control_not_null_column_claimed_optional_without_outer_join_is_reported(
-    db: Conn, functions: list[fidelity.GeneratedFunction]
+    autocommit_conn: Conn, functions: list[fidelity.GeneratedFunction]
 ) -> None:
     function = find(functions, "get_user_by_id")
     wrong = dataclasses.replace(
         function,
         columns=retype(function.columns, "username", nullable=True, annotation="str | None"),
     )
-    assert fidelity.check_functions(db, [wrong]) == [
+    assert fidelity.check_functions(autocommit_conn, [wrong]) == [
         "users.get_user_by_id: column username: users.username is NOT NULL and no outer join"
         " can null it, generated str | None"
     ]
 
 
-def test_not_null_column_on_outer_joined_side_may_be_optional(db: Conn) -> None:
+def test_not_null_column_on_outer_joined_side_may_be_optional(autocommit_conn: Conn) -> None:
     """repositories.name is NOT NULL, but a LEFT JOIN can make it NULL."""
     sql = (
         "SELECT u.id, r.name FROM users u LEFT JOIN repositories r ON r.owner_id = u.id"
@@ -146,29 +146,31 @@ def test_not_null_column_on_outer_joined_side_may_be_optional(db: Conn) -> None:
     )
     columns = (value("id", "int8"), value("name", "text", nullable=True))
     function = probe(sql, (value("id", "int8"),), columns)
-    assert fidelity.check_functions(db, [function]) == []
+    assert fidelity.check_functions(autocommit_conn, [function]) == []
     inner = dataclasses.replace(function, sql=sql.replace("LEFT JOIN", "JOIN"))
-    assert fidelity.check_functions(db, [inner]) == [
+    assert fidelity.check_functions(autocommit_conn, [inner]) == [
         "t.probe: column name: repositories.name is NOT NULL and no outer join can null it,"
         " generated (annotation)"
     ]
 
 
 def test_control_parameter_count_type_and_column_name_are_reported(
-    db: Conn, functions: list[fidelity.GeneratedFunction]
+    autocommit_conn: Conn, functions: list[fidelity.GeneratedFunction]
 ) -> None:
     get = find(functions, "get_user_by_id")
     wrong_type = dataclasses.replace(get, params=retype(get.params, "id", base="int4"))
     missing = dataclasses.replace(get, params=())
     renamed = dataclasses.replace(get, columns=retype(get.columns, "username", name="login"))
-    assert fidelity.check_functions(db, [wrong_type, missing, renamed]) == [
+    assert fidelity.check_functions(autocommit_conn, [wrong_type, missing, renamed]) == [
         "users.get_user_by_id: parameter $1 id: PostgreSQL type int8, generated int from int4",
         "users.get_user_by_id: PostgreSQL sees 1 parameters, the function takes 0",
         "users.get_user_by_id: column username: the manifest names it login",
     ]
 
 
-def test_control_extra_column_and_array_and_domain_types_are_reported(db: Conn) -> None:
+def test_control_extra_column_and_array_and_domain_types_are_reported(
+    autocommit_conn: Conn,
+) -> None:
     sql = "SELECT $1::jsonb AS doc, $2::text[] AS tags, $3::bigint[] AS ids"
     params = (
         value("doc", "jsonb"),
@@ -177,12 +179,12 @@ def test_control_extra_column_and_array_and_domain_types_are_reported(db: Conn) 
     )
     right = tuple(dataclasses.replace(p, nullable=True) for p in params)
     function = probe(sql, params, right)
-    assert fidelity.check_functions(db, [function]) == []
+    assert fidelity.check_functions(autocommit_conn, [function]) == []
     wrong = dataclasses.replace(
         function,
         columns=(value("doc", "json"), value("tags", "text"), right[2], value("x", "int4")),
     )
-    assert fidelity.check_functions(db, [wrong]) == [
+    assert fidelity.check_functions(autocommit_conn, [wrong]) == [
         "t.probe: PostgreSQL returns 3 columns, the generated row has 4",
         "t.probe: column doc: PostgreSQL type jsonb, generated (annotation) from json",
         "t.probe: column tags: PostgreSQL type text[], generated (annotation) from text",
@@ -190,12 +192,12 @@ def test_control_extra_column_and_array_and_domain_types_are_reported(db: Conn) 
 
 
 def test_control_copy_target_columns_are_compared_with_the_table(
-    db: Conn, functions: list[fidelity.GeneratedFunction]
+    autocommit_conn: Conn, functions: list[fidelity.GeneratedFunction]
 ) -> None:
     """COPY can't be PREPAREd: its columns' types come from the table's catalog."""
     copy = find(functions, "copy_workflow_logs")
     assert copy.copy_sql is not None
-    assert fidelity.check_functions(db, [copy]) == []
+    assert fidelity.check_functions(autocommit_conn, [copy]) == []
     # The INSERT agrees (stream is text there), the COPY target column does not.
     mismatched_insert = (
         "INSERT INTO workflow_logs (run_id, step_id, stream, content)"
@@ -208,7 +210,7 @@ def test_control_copy_target_columns_are_compared_with_the_table(
     no_table = dataclasses.replace(
         copy, copy_sql=copy.copy_sql.replace('"workflow_logs"', '"logs"')
     )
-    assert fidelity.check_functions(db, [wrong_type, no_column, no_table]) == [
+    assert fidelity.check_functions(autocommit_conn, [wrong_type, no_column, no_table]) == [
         "workflows.copy_workflow_logs: COPY column workflow_logs.stream: PostgreSQL type"
         " log_stream, generated enums.LogStream from text",
         "workflows.copy_workflow_logs: COPY: table workflow_logs has no column body",
@@ -216,8 +218,10 @@ def test_control_copy_target_columns_are_compared_with_the_table(
     ]
 
 
-def test_sql_postgres_rejects_is_reported(db: Conn) -> None:
-    [problem] = fidelity.check_functions(db, [probe("SELECT no_such_column FROM users", (), ())])
+def test_sql_postgres_rejects_is_reported(autocommit_conn: Conn) -> None:
+    [problem] = fidelity.check_functions(
+        autocommit_conn, [probe("SELECT no_such_column FROM users", (), ())]
+    )
     assert problem.startswith("t.probe: PostgreSQL rejects the SQL:")
     assert "no_such_column" in problem
 
