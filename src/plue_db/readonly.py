@@ -35,10 +35,11 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, TypeAlias
+from typing import Any
 
 import psycopg
 import psycopg_pool
+from plue_queries.types import JsonValue
 from psycopg import errors, sql
 from psycopg.types.range import Range
 
@@ -46,8 +47,6 @@ from plue_db.reader_role import ensure_reader_role, verify_reader
 from plue_db.sql_guard import QueryError as QueryError
 from plue_db.sql_guard import QueryRefusedError as QueryRefusedError
 from plue_db.sql_guard import check_calls, check_statement
-
-JsonValue: TypeAlias = bool | int | float | str | list["JsonValue"] | dict[str, "JsonValue"] | None
 
 PROBE_CURSOR = "plue_mcp_probe"
 CURSOR_NAME = "plue_mcp_query"

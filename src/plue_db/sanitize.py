@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+# The JSON aliases are the generated package's public ones (plue_db ships with it; it
+# must never import plue_db back).
+from plue_queries.types import JsonInput
+
 NUL = "\x00"
 REPLACEMENT = "\N{REPLACEMENT CHARACTER}"
-
-JsonLike = Mapping[str, "JsonLike"] | Sequence["JsonLike"] | str | int | float | bool | None
 
 
 def clean_text(text: str, replacement: str = REPLACEMENT) -> str:
@@ -21,7 +23,7 @@ def clean_text(text: str, replacement: str = REPLACEMENT) -> str:
     return text.replace(NUL, replacement) if NUL in text else text
 
 
-def clean_json(value: JsonLike, replacement: str = REPLACEMENT) -> JsonLike:
+def clean_json(value: JsonInput, replacement: str = REPLACEMENT) -> JsonInput:
     """A JSON value with NUL replaced in every string and key, however deep."""
     if isinstance(value, str):
         return clean_text(value, replacement)
