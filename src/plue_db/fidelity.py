@@ -29,7 +29,7 @@ import yaml
 from pglast import ast
 from pglast.enums import JoinType
 
-from plue_db import config, servers
+from plue_db import config, pg_ast, servers
 from plue_db.scratch import SchemaError, load_schema, scratch_database
 
 PLUGIN = "sqlc-gen-psycopg"
@@ -368,7 +368,7 @@ def compare_copy(
 def outer_joined_tables(sql: str) -> frozenset[str]:
     """Tables on the nullable side of some outer join in the statement."""
     found: set[str] = set()
-    for node in walk(pglast.parse_sql(sql)):
+    for node in pg_ast.nodes(pglast.parse_sql(sql)):
         if isinstance(node, ast.JoinExpr):
             sides = {
                 JoinType.JOIN_LEFT: (node.rarg,),
@@ -376,19 +376,8 @@ def outer_joined_tables(sql: str) -> frozenset[str]:
                 JoinType.JOIN_FULL: (node.larg, node.rarg),
             }.get(node.jointype, ())
             for side in sides:
-                found.update(n.relname for n in walk(side) if isinstance(n, ast.RangeVar))
+                found.update(n.relname for n in pg_ast.nodes(side) if isinstance(n, ast.RangeVar))
     return frozenset(found)
-
-
-def walk(node: Any) -> Iterator[Any]:
-    """Every pglast node under node (inclusive)."""
-    if isinstance(node, (list, tuple)):
-        for item in node:
-            yield from walk(item)
-    elif isinstance(node, ast.Node):
-        yield node
-        for attribute in type(node).__slots__:
-            yield from walk(getattr(node, attribute))
 
 
 def check_functions(conn: psycopg.Connection[Any], functions: list[GeneratedFunction]) -> list[str]:

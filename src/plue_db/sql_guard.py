@@ -19,12 +19,13 @@ transaction, the statement timeout) bound those.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pglast
 import psycopg
+
+from plue_db import pg_ast
 
 MAX_QUERY_BYTES = 100_000
 MAX_TOKENS = 10_000
@@ -112,19 +113,6 @@ def require_text(what: str, value: str) -> None:
         ) from exc
 
 
-def _nodes(root: Any) -> Iterator[Any]:
-    """Every pglast AST node under ``root``, itself included (iterative: depth is bounded
-    by MAX_TOKENS, not by Python's recursion limit)."""
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, pglast.ast.Node):
-            yield node
-            stack.extend(getattr(node, name) for name in node)
-        elif isinstance(node, tuple | list):
-            stack.extend(node)
-
-
 def _name(parts: Any) -> tuple[str | None, str]:
     """``(schema, name)`` of a qualified name's String nodes (catalog names are ignored)."""
     names = [part.sval for part in parts]
@@ -171,7 +159,7 @@ def check_statement(text: str) -> Statement:
     if root.intoClause is not None:
         raise QueryRefusedError("SELECT INTO creates a table; it is not allowed")
     calls: list[Call] = []
-    for node in _nodes(root):
+    for node in pg_ast.nodes(root):
         name = type(node).__name__
         if name in WRITE_NODES:
             raise QueryRefusedError(
