@@ -1,6 +1,7 @@
 """``python -m bench``: every benchmark of plue-db in one run, in a scratch database.
 
-Prints a Markdown table (the one in bench/README.md) and writes a PNG chart.
+Prints a Markdown table (the one in bench/README.md) and writes a PNG chart; ``main``
+also returns what it measured, for tests/test_bench_smoke.py.
 """
 
 from __future__ import annotations
@@ -51,8 +52,20 @@ FULL = Plan(seed.FULL, 24, 3, 300, 150, 150, 800, 100_000, 300, 1_000, 1.0, 300,
 QUICK = Plan(seed.QUICK, 2, 1, 10, 5, 5, 16, 500, 20, 50, 0.5, 10, 2)
 
 
-def main(argv: Sequence[str] | None = None, log: Callable[[str], None] = print) -> str:
-    """Run everything; return (and print) the Markdown results."""
+@dataclass(frozen=True, slots=True)
+class BenchRun:
+    """A run's measurements and the Markdown printed from them."""
+
+    results: list[WorkloadResult]
+    pairs: list[tuple[str, float]]
+    """The named in-round ratios (label, ratio)."""
+    waits: list[routing.Wait]
+    text: str
+    chart: Path
+
+
+def main(argv: Sequence[str] | None = None, log: Callable[[str], None] = print) -> BenchRun:
+    """Run everything; print the Markdown results and return them with the measurements."""
     args = _parser().parse_args(argv)
     plan = QUICK if args.quick else FULL
     if args.rounds:
@@ -73,7 +86,7 @@ def main(argv: Sequence[str] | None = None, log: Callable[[str], None] = print) 
         [
             report.table(results),
             report.comparisons(pairs),
-            waits,
+            routing.waits_table(waits),
             routing.settings_note(),
             _machine(server, plan, started),
         ]
@@ -84,7 +97,7 @@ def main(argv: Sequence[str] | None = None, log: Callable[[str], None] = print) 
     )
     report.chart(results, chart)
     log(f"chart written to {chart}")
-    return text
+    return BenchRun(results, pairs, waits, text, chart)
 
 
 def _measure(
@@ -118,9 +131,11 @@ def _measure(
     return results, _pairs(results)
 
 
-def _routing(plan: Plan, log: Callable[[str], None]) -> tuple[list[WorkloadResult], str]:
+def _routing(
+    plan: Plan, log: Callable[[str], None]
+) -> tuple[list[WorkloadResult], list[routing.Wait]]:
     """The routing workloads, on a primary and replicas of their own (bench/routing.py);
-    returns the overhead and read-your-writes results and the table of waits."""
+    returns the overhead and read-your-writes results and the waits."""
     log("starting a primary and three lagging replicas (wheel PostgreSQL 16) ...")
     with routing.routes() as routes:
         overhead = harness.run(routing.overhead(routes, plan.routing_ops), plan.rounds, log)

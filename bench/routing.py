@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import psycopg
 from plue_queries import users
@@ -195,16 +195,36 @@ def overhead_pairs(w: WorkloadResult) -> list[tuple[str, float]]:
     ]
 
 
-def waits(w: WorkloadResult, fallbacks: dict[str, int]) -> str:
-    """The read-your-writes wait per lag: the median over rounds of (case - baseline),
-    in ms, and how many reads fell back to the primary."""
+class Wait(NamedTuple):
+    """One read-your-writes case: how long the reader waited and how often it fell back."""
+
+    label: str
+    wait_ms: float
+    """The median over rounds of (case - baseline)."""
+    fell_back: int
+    """Reads that went to the primary instead."""
+
+
+def waits(w: WorkloadResult, fallbacks: dict[str, int]) -> list[Wait]:
+    """The read-your-writes wait per lag, and how many reads fell back to the primary."""
     base = w.case(STALE).seconds
+    return [
+        Wait(
+            label,
+            statistics.median(
+                1e3 * (c - b) for c, b in zip(w.case(label).seconds, base, strict=True)
+            ),
+            fallbacks.get(label, 0),
+        )
+        for label in [STALE_AA, *(reader_after(lag) for lag in LAGS_MS)]
+    ]
+
+
+def waits_table(rows: list[Wait]) -> str:
+    """The waits as the Markdown table bench/README.md shows."""
     lines = [
         "| read-your-writes | wait, ms (median in-round difference) | fell back to the primary |",
         "|---|---:|---:|",
     ]
-    for label in [STALE_AA, *(reader_after(lag) for lag in LAGS_MS)]:
-        seconds = w.case(label).seconds
-        wait_ms = statistics.median(1e3 * (c - b) for c, b in zip(seconds, base, strict=True))
-        lines.append(f"| {label} | {wait_ms:.1f} | {fallbacks.get(label, 0)} |")
+    lines += [f"| {r.label} | {r.wait_ms:.1f} | {r.fell_back} |" for r in rows]
     return "\n".join(lines)
