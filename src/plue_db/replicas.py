@@ -28,9 +28,8 @@ from urllib.parse import quote
 import psycopg
 from psycopg import sql
 
-from plue_db import dsn, embedded
+from plue_db import dsn, embedded, service_user
 
-SYSTEM_USER = "pgserver"  # pgserver's own unprivileged account
 SUPERUSER = "postgres"
 
 
@@ -38,35 +37,31 @@ class ReplicaError(Exception):
     """A node could not be created, started, stopped or promoted; names the node and why."""
 
 
-def _as_user() -> str | None:
-    return SYSTEM_USER if os.geteuid() == 0 else None
-
-
 def _prepare_for_system_user(path: Path) -> None:
-    """Let the pgserver user use the binaries and own ``path`` (only needed as root)."""
+    """Let the server user use the binaries and own ``path`` (only needed as root)."""
     path.chmod(0o700)  # postgres refuses a data directory others can read
-    if _as_user() is None:
+    if service_user.name() is None:
         return
-    import pwd
     import warnings
 
     # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI); that is harmless.
     warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
-    from pgserver.utils import ensure_prefix_permissions, ensure_user_exists
+    from pgserver.utils import ensure_prefix_permissions
 
-    ensure_user_exists(SYSTEM_USER)
-    ensure_prefix_permissions(path)
     ensure_prefix_permissions(embedded.bin_dir())
-    entry = pwd.getpwnam(SYSTEM_USER)
-    os.chown(path, entry.pw_uid, entry.pw_gid)
+    service_user.hand_over(path)
 
 
 def _run(what: str, argv: Sequence[str]) -> str:
     """Run a wheel binary as the system user; ReplicaError with its last words on failure."""
     tool = str(embedded.bin_dir() / argv[0])
     try:
-        done = subprocess.run(  # noqa: S603 - fixed argv, no shell
-            [tool, *argv[1:]], check=True, capture_output=True, text=True, user=_as_user()
+        done: subprocess.CompletedProcess[str] = subprocess.run(  # noqa: S603 - fixed argv
+            [tool, *argv[1:]],
+            check=True,
+            capture_output=True,
+            text=True,
+            **service_user.process_kwargs(),
         )
     except subprocess.CalledProcessError as exc:
         lines = (exc.stderr or exc.stdout or "").strip().splitlines()
