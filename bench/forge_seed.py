@@ -9,6 +9,9 @@ spread at random, so list queries can be measured on a long list and a typical o
 Ids come out of fresh identity columns (1..N), which is why the target must be empty.
 
     python -m bench.forge_seed --scale 0.01 --database plue_forge
+
+Over 400 lines on purpose: one COPY generator per table in foreign-key order, sharing
+the id plan and the hot parents.
 """
 
 from __future__ import annotations

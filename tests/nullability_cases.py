@@ -1,7 +1,11 @@
 """The tables tests/test_nullability.py runs: expressions with the annotation the generator
 must give them, the schema and edge-value rows they run over, and PostgreSQL's evidence
 for every function and operator on the curated never-NULL lists (and against the
-look-alikes that do return NULL)."""
+look-alikes that do return NULL).
+
+Over 400 lines on purpose: it is data, one row per case, read as a table; the code that
+runs it is in tests/test_nullability.py.
+"""
 
 from __future__ import annotations
 

@@ -5,6 +5,9 @@ transaction the caller has open. Every scenario is played twice: with the genera
 function, which must pass, and with the shape the generator used to emit (the stream or
 the write wrapped in ``conn.transaction()``), which must fail the same check: the
 negative control that proves the check can see the defect.
+
+Over 400 lines on purpose: every scenario is written twice, the generated function and
+the old shape as its negative control, side by side.
 """
 
 from __future__ import annotations

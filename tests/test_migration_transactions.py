@@ -3,6 +3,9 @@ no-transaction) statement by statement with its progress recorded and resumed.
 
 Issue 9, defect 4: a file holding COMMIT used to be applied halfway while the error said
 "rolled back". The negative control runs the same check against that old runner.
+
+Over 400 lines on purpose: each scenario runs against the runner and against the old
+one, and they share their migration files and setup.
 """
 
 from __future__ import annotations

@@ -1,4 +1,8 @@
-"""queries/auth.sql against a real PostgreSQL: sessions, SIWE nonces, tokens, SSH keys."""
+"""queries/auth.sql against a real PostgreSQL: sessions, SIWE nonces, tokens, SSH keys.
+
+Over 400 lines on purpose: one module per queries/*.sql file, so a query's tests sit
+next to its siblings' and the module grows with the file.
+"""
 
 from __future__ import annotations
 

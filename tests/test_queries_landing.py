@@ -1,6 +1,10 @@
 """The landing queue queries against a real PostgreSQL: submission, the guarded
 status lifecycle, conflicts, landing, claims in queue order, reviews and line
-comments."""
+comments.
+
+Over 400 lines on purpose: one module per queries/*.sql file, so a query's tests sit
+next to its siblings' and the module grows with the file.
+"""
 
 from __future__ import annotations
 

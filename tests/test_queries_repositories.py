@@ -1,5 +1,9 @@
 """queries/repositories.sql against a real PostgreSQL: repositories, branches,
-bookmarks, branch protection and renames; plus get_next_issue_number's contract."""
+bookmarks, branch protection and renames; plus get_next_issue_number's contract.
+
+Over 400 lines on purpose: one module per queries/*.sql file, so a query's tests sit
+next to its siblings' and the module grows with the file.
+"""
 
 from __future__ import annotations
 

@@ -1,6 +1,10 @@
 """The workflow queries against a real PostgreSQL: definitions, runs and their guarded
 lifecycle, the atomic run + runner claim (with a naive control that double-claims),
-steps, logs (single append, COPY, keyset pages) and the runner pool."""
+steps, logs (single append, COPY, keyset pages) and the runner pool.
+
+Over 400 lines on purpose: one module per queries/*.sql file, so a query's tests sit
+next to its siblings' and the module grows with the file.
+"""
 
 from __future__ import annotations
 

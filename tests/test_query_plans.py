@@ -8,6 +8,9 @@ forge (thousands of rows, ANALYZEd): once with its values (custom plan) and once
 PREPAREd under ``plan_cache_mode = force_generic_plan``. A Seq Scan on a big table
 fails the test, and so does a keyset list whose cursor bound is not an index
 condition. Negative controls show the checker sees both faults.
+
+Over 400 lines on purpose: the list of hot queries with their arguments is most of it,
+and it must sit beside the plan checker and its controls.
 """
 
 from __future__ import annotations

@@ -6,6 +6,9 @@ async twin) runs with arguments taken from that world, each call in a savepoint 
 rolled back, and every returned value is walked against ``typing.get_type_hints`` of the
 function (plue_db.runtime_types). A sweep over empty results proves little, so the test
 also asserts that every function produced a non-None value.
+
+Over 400 lines on purpose: the seeded world (a row in every table, through the generated
+functions) is most of it, and the sweep needs all of it in one place.
 """
 
 from __future__ import annotations

@@ -8,6 +8,9 @@ column outside an outer join's nullable side, a literal, or functions and operat
 from the curated lists in ``nullability`` over non-null inputs. Anything else may be
 NULL. A type of ``None`` means "can't tell": the caller keeps sqlc's type, and rejects
 the column if sqlc had none either.
+
+Over 400 lines on purpose: one walk over an expression tree decides nullability and type
+together, a branch per node kind; split, each half would walk the tree again.
 """
 
 from __future__ import annotations

@@ -13,6 +13,10 @@ Usable by any project that uses the plugin: everything it needs is named by sqlc
 Whether each type's annotation is right is the generator's table (one truth); that the
 values really are instances of their annotations is checked at run time by
 plue_db.runtime_types.
+
+Over 400 lines on purpose: reading the manifest, describing each statement on the server
+and comparing the two work on the same records (GeneratedFunction, Value) and catalog
+reads; one module keeps the comparison readable top to bottom.
 """
 
 from __future__ import annotations
