@@ -384,6 +384,15 @@ def test_pgdata_on_a_read_only_filesystem(read_only_dir: Path, where: str) -> No
     assert list(read_only_dir.iterdir()) == []
 
 
+STRANGER = (
+    "import signal, time; signal.signal(signal.SIGINT, signal.SIG_DFL);"
+    " print('ready', flush=True); time.sleep(120)"
+)
+SYSTEM_PYTHON = (
+    "/usr/bin/python3"  # the venv's interpreter lives under /root, out of pgserver's reach
+)
+
+
 @pytest.fixture
 def stale_pid_dir() -> Iterator[tuple[Path, subprocess.Popen[bytes]]]:
     """A cluster whose postmaster.pid names a live process that is not PostgreSQL.
@@ -393,7 +402,15 @@ def stale_pid_dir() -> Iterator[tuple[Path, subprocess.Popen[bytes]]]:
     """
     with tempfile.TemporaryDirectory(prefix="plue_stale_") as name:
         data_dir = Path(name)
-        stranger = subprocess.Popen(["sleep", "120"], user=PG_USER)
+        # A shell started in the background inherits SIGINT ignored, and so would a plain
+        # `sleep`: the stranger restores the default, and says so before it is signalled.
+        stranger = subprocess.Popen(
+            [SYSTEM_PYTHON, "-c", STRANGER],
+            user=PG_USER,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+        )
+        assert stranger.stdout is not None and stranger.stdout.readline() == b"ready\n"
         try:
             (data_dir / "PG_VERSION").write_text("16\n")
             (data_dir / "postmaster.pid").write_text(f"{stranger.pid}\n{data_dir}\n")
