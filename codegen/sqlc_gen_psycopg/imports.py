@@ -28,6 +28,7 @@ READ_ONLY_ERROR = from_import(".types", "ReadOnlyConnectionError")
 RAISE_NAMED = from_import(".errors", "raise_named")
 INTEGRITY_ERROR = attribute("psycopg", "IntegrityError")
 ROWCOUNT = from_import("._asyncpg", "rowcount")
+ASYNCPG_RAISE_NAMED = from_import("._asyncpg", "raise_named")
 COMPOSITE_RUNTIME = (
     ANY,
     from_import("dataclasses", "astuple"),
@@ -60,6 +61,8 @@ def asyncpg_runtime(fn: Function, flavor: Flavor) -> Iterator[Symbol]:
         yield from (ITERABLE, flavor.atomic)
         assert fn.params_class is not None
         yield fn.params_class.symbol
+    if fn.translates_errors:
+        yield ASYNCPG_RAISE_NAMED
     if fn.always_row:
         yield NO_ROW
 

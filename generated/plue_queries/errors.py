@@ -11,6 +11,8 @@ maps to (``UniqueViolation``, ``CheckViolation``, ``ExclusionViolation``,
 the same diagnostics (``.diag``, ``.sqlstate``, ``.pgresult``); psycopg's original
 error is its ``__cause__``. A violation of a constraint this module does not know
 (created outside the schema files) is raised unchanged.
+The asyncpg target raises these classes too, each made a subclass of asyncpg's own
+class as well (``plue_queries._asyncpg.raise_named``).
 """
 
 from __future__ import annotations
@@ -3498,6 +3500,14 @@ _BY_CONSTRAINT: Final[
 }
 
 
+def violation_class(
+    sqlstate: str | None, table: str | None, constraint: str | None
+) -> type[ConstraintViolation] | None:
+    """The class of the violation PostgreSQL reported (SQLSTATE, table and constraint
+    name as in its error), or None if this module has none for it."""
+    return _BY_CONSTRAINT.get((sqlstate, table, constraint))
+
+
 def raise_named(error: psycopg.errors.IntegrityError) -> None:
     """Raise ``error`` as its constraint's class (from ``error``) when this module has
     one for it; return otherwise, for the caller to re-raise ``error`` itself.
@@ -3510,7 +3520,7 @@ def raise_named(error: psycopg.errors.IntegrityError) -> None:
             raise
     """
     diag = error.diag
-    named = _BY_CONSTRAINT.get((error.sqlstate, diag.table_name, diag.constraint_name))
+    named = violation_class(error.sqlstate, diag.table_name, diag.constraint_name)
     if named is None:
         return
     translated = named(*error.args)

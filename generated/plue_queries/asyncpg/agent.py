@@ -11,7 +11,7 @@ from collections.abc import AsyncGenerator
 
 from plue_queries import agent as q
 from plue_queries import enums, models
-from plue_queries._asyncpg import Connection, rowcount, stream_check
+from plue_queries._asyncpg import Connection, raise_named, rowcount, stream_check
 from plue_queries.types import JsonInput, NoRowError
 
 
@@ -37,9 +37,13 @@ async def create_session(
     - SessionsTokenCountNonNegativeViolation: check sessions_token_count_non_negative on sessions
     - SessionsUserIDFkeyViolation: foreign key sessions_user_id_fkey on sessions
     """
-    r = await conn.fetchrow(
-        q.CREATE_SESSION, user_id, repository_id, parent_session_id, title, directory, model
-    )
+    try:
+        r = await conn.fetchrow(
+            q.CREATE_SESSION, user_id, repository_id, parent_session_id, title, directory, model
+        )
+    except Exception as error:
+        raise_named(error)
+        raise
     if r is None:
         raise NoRowError("create_session")
     row: models.Session = models.load_session(r)
@@ -64,12 +68,10 @@ async def list_user_sessions(
     """A user's sessions, newest first, optionally of one status; keyset-paginated on
     (created_at, id).
     """
-    return [
-        models.load_session(r)
-        for r in await conn.fetch(
-            q.LIST_USER_SESSIONS, user_id, status, before_created_at, before_id, page_size
-        )
-    ]
+    rows = await conn.fetch(
+        q.LIST_USER_SESSIONS, user_id, status, before_created_at, before_id, page_size
+    )
+    return [models.load_session(r) for r in rows]
 
 
 async def iter_list_user_sessions(
@@ -88,29 +90,33 @@ async def iter_list_user_sessions(
     the caller's work (see ``plue_queries._asyncpg``).
     """
     stream_check(conn, "list_user_sessions", batch_size)
-    async for r in conn.cursor(
-        q.LIST_USER_SESSIONS,
-        user_id,
-        status,
-        before_created_at,
-        before_id,
-        page_size,
-        prefetch=batch_size,
-    ):
-        yield models.load_session(r)
+    cursor = await conn.cursor(
+        q.LIST_USER_SESSIONS, user_id, status, before_created_at, before_id, page_size
+    )
+    while rows := await cursor.fetch(batch_size):
+        for r in rows:
+            yield models.load_session(r)
 
 
 async def update_session_status(
     conn: Connection, *, status: enums.SessionStatus, id: int
 ) -> models.Session | None:
     """Move a session to another status (idle, completed, failed, aborted, active)."""
-    r = await conn.fetchrow(q.UPDATE_SESSION_STATUS, status, id)
+    try:
+        r = await conn.fetchrow(q.UPDATE_SESSION_STATUS, status, id)
+    except Exception as error:
+        raise_named(error)
+        raise
     return None if r is None else models.load_session(r)
 
 
 async def update_session_title(conn: Connection, *, title: str, id: int) -> models.Session | None:
     """Rename a session."""
-    r = await conn.fetchrow(q.UPDATE_SESSION_TITLE, title, id)
+    try:
+        r = await conn.fetchrow(q.UPDATE_SESSION_TITLE, title, id)
+    except Exception as error:
+        raise_named(error)
+        raise
     return None if r is None else models.load_session(r)
 
 
@@ -121,13 +127,22 @@ async def add_session_tokens(conn: Connection, *, tokens: int, id: int) -> int |
     Raises, from plue_queries.errors, on a violation of:
     - SessionsTokenCountNonNegativeViolation: check sessions_token_count_non_negative on sessions
     """
-    r = await conn.fetchrow(q.ADD_SESSION_TOKENS, tokens, id)
+    try:
+        r = await conn.fetchrow(q.ADD_SESSION_TOKENS, tokens, id)
+    except Exception as error:
+        raise_named(error)
+        raise
     return None if r is None else r[0]
 
 
 async def delete_session(conn: Connection, *, id: int) -> int:
     """Delete a session with its messages and parts."""
-    return rowcount(await conn.execute(q.DELETE_SESSION, id))
+    try:
+        status = await conn.execute(q.DELETE_SESSION, id)
+    except Exception as error:
+        raise_named(error)
+        raise
+    return rowcount(status)
 
 
 async def append_message(
@@ -153,7 +168,11 @@ async def append_message(
     - MessagesSessionIDFkeyViolation: foreign key messages_session_id_fkey on messages
     - SessionsMessageCountNonNegativeViolation: check sessions_message_count_non_negative on sessions
     """
-    r = await conn.fetchrow(q.APPEND_MESSAGE, role, status, model, session_id)
+    try:
+        r = await conn.fetchrow(q.APPEND_MESSAGE, role, status, model, session_id)
+    except Exception as error:
+        raise_named(error)
+        raise
     return None if r is None else models.load_message(r)
 
 
@@ -167,10 +186,8 @@ async def list_session_messages(
     conn: Connection, *, session_id: int, after_position: int | None = None, page_size: int
 ) -> list[models.Message]:
     """A session's messages in order, after a position (pass NULL for the start)."""
-    return [
-        models.load_message(r)
-        for r in await conn.fetch(q.LIST_SESSION_MESSAGES, session_id, after_position, page_size)
-    ]
+    rows = await conn.fetch(q.LIST_SESSION_MESSAGES, session_id, after_position, page_size)
+    return [models.load_message(r) for r in rows]
 
 
 async def iter_list_session_messages(
@@ -187,10 +204,10 @@ async def iter_list_session_messages(
     the caller's work (see ``plue_queries._asyncpg``).
     """
     stream_check(conn, "list_session_messages", batch_size)
-    async for r in conn.cursor(
-        q.LIST_SESSION_MESSAGES, session_id, after_position, page_size, prefetch=batch_size
-    ):
-        yield models.load_message(r)
+    cursor = await conn.cursor(q.LIST_SESSION_MESSAGES, session_id, after_position, page_size)
+    while rows := await cursor.fetch(batch_size):
+        for r in rows:
+            yield models.load_message(r)
 
 
 async def finish_message(
@@ -209,7 +226,11 @@ async def finish_message(
     - MessagesInputTokensNonNegativeViolation: check messages_input_tokens_non_negative on messages
     - MessagesOutputTokensNonNegativeViolation: check messages_output_tokens_non_negative on messages
     """
-    r = await conn.fetchrow(q.FINISH_MESSAGE, status, input_tokens, output_tokens, error, id)
+    try:
+        r = await conn.fetchrow(q.FINISH_MESSAGE, status, input_tokens, output_tokens, error, id)
+    except Exception as error:
+        raise_named(error)
+        raise
     return None if r is None else models.load_message(r)
 
 
@@ -217,7 +238,11 @@ async def update_message_status(
     conn: Connection, *, status: enums.MessageStatus, id: int
 ) -> models.Message | None:
     """Mark a message as streaming or back to pending without touching its usage."""
-    r = await conn.fetchrow(q.UPDATE_MESSAGE_STATUS, status, id)
+    try:
+        r = await conn.fetchrow(q.UPDATE_MESSAGE_STATUS, status, id)
+    except Exception as error:
+        raise_named(error)
+        raise
     return None if r is None else models.load_message(r)
 
 
@@ -235,7 +260,11 @@ async def append_part(
     - PartsPkeyViolation: primary key parts_pkey on parts
     - PartsPositionNonNegativeViolation: check parts_position_non_negative on parts
     """
-    r = await conn.fetchrow(q.APPEND_PART, kind, content, message_id)
+    try:
+        r = await conn.fetchrow(q.APPEND_PART, kind, content, message_id)
+    except Exception as error:
+        raise_named(error)
+        raise
     return None if r is None else models.load_part(r)
 
 
@@ -243,13 +272,18 @@ async def update_part_content(
     conn: Connection, *, content: JsonInput, id: int
 ) -> models.Part | None:
     """Replace a part's payload, e.g. as streamed text grows or a tool call completes."""
-    r = await conn.fetchrow(q.UPDATE_PART_CONTENT, content, id)
+    try:
+        r = await conn.fetchrow(q.UPDATE_PART_CONTENT, content, id)
+    except Exception as error:
+        raise_named(error)
+        raise
     return None if r is None else models.load_part(r)
 
 
 async def list_message_parts(conn: Connection, *, message_id: int) -> list[models.Part]:
     """The parts of a message in order."""
-    return [models.load_part(r) for r in await conn.fetch(q.LIST_MESSAGE_PARTS, message_id)]
+    rows = await conn.fetch(q.LIST_MESSAGE_PARTS, message_id)
+    return [models.load_part(r) for r in rows]
 
 
 async def iter_list_message_parts(
@@ -261,8 +295,10 @@ async def iter_list_message_parts(
     the caller's work (see ``plue_queries._asyncpg``).
     """
     stream_check(conn, "list_message_parts", batch_size)
-    async for r in conn.cursor(q.LIST_MESSAGE_PARTS, message_id, prefetch=batch_size):
-        yield models.load_part(r)
+    cursor = await conn.cursor(q.LIST_MESSAGE_PARTS, message_id)
+    while rows := await cursor.fetch(batch_size):
+        for r in rows:
+            yield models.load_part(r)
 
 
 async def get_session_token_totals(

@@ -11,7 +11,7 @@ from collections.abc import AsyncGenerator
 
 from plue_queries import auth as q
 from plue_queries import models
-from plue_queries._asyncpg import Connection, rowcount, stream_check
+from plue_queries._asyncpg import Connection, raise_named, rowcount, stream_check
 
 
 async def create_auth_session(
@@ -34,9 +34,13 @@ async def create_auth_session(
     - AuthSessionsUserIDFkeyViolation: foreign key auth_sessions_user_id_fkey on auth_sessions
     - IdxAuthSessionsKeyViolation: unique idx_auth_sessions_key on auth_sessions
     """
-    r = await conn.fetchrow(
-        q.CREATE_AUTH_SESSION, user_id, session_key_hash, user_agent, expires_at
-    )
+    try:
+        r = await conn.fetchrow(
+            q.CREATE_AUTH_SESSION, user_id, session_key_hash, user_agent, expires_at
+        )
+    except Exception as error:
+        raise_named(error)
+        raise
     return None if r is None else models.load_auth_session(r)
 
 
@@ -64,15 +68,18 @@ async def refresh_auth_session(
     Raises, from plue_queries.errors, on a violation of:
     - AuthSessionsExpiryAfterCreationViolation: check auth_sessions_expiry_after_creation on auth_sessions
     """
-    r = await conn.fetchrow(q.REFRESH_AUTH_SESSION, ttl, refresh_window, session_key_hash)
+    try:
+        r = await conn.fetchrow(q.REFRESH_AUTH_SESSION, ttl, refresh_window, session_key_hash)
+    except Exception as error:
+        raise_named(error)
+        raise
     return None if r is None else models.load_auth_session(r)
 
 
 async def list_user_auth_sessions(conn: Connection, *, user_id: int) -> list[models.AuthSession]:
     """A user's live sessions, newest first (the "where you're signed in" page)."""
-    return [
-        models.load_auth_session(r) for r in await conn.fetch(q.LIST_USER_AUTH_SESSIONS, user_id)
-    ]
+    rows = await conn.fetch(q.LIST_USER_AUTH_SESSIONS, user_id)
+    return [models.load_auth_session(r) for r in rows]
 
 
 async def iter_list_user_auth_sessions(
@@ -84,23 +91,40 @@ async def iter_list_user_auth_sessions(
     the caller's work (see ``plue_queries._asyncpg``).
     """
     stream_check(conn, "list_user_auth_sessions", batch_size)
-    async for r in conn.cursor(q.LIST_USER_AUTH_SESSIONS, user_id, prefetch=batch_size):
-        yield models.load_auth_session(r)
+    cursor = await conn.cursor(q.LIST_USER_AUTH_SESSIONS, user_id)
+    while rows := await cursor.fetch(batch_size):
+        for r in rows:
+            yield models.load_auth_session(r)
 
 
 async def delete_auth_session(conn: Connection, *, session_key_hash: str) -> int:
     """Sign out one session."""
-    return rowcount(await conn.execute(q.DELETE_AUTH_SESSION, session_key_hash))
+    try:
+        status = await conn.execute(q.DELETE_AUTH_SESSION, session_key_hash)
+    except Exception as error:
+        raise_named(error)
+        raise
+    return rowcount(status)
 
 
 async def delete_user_auth_sessions(conn: Connection, *, user_id: int) -> int:
     """Sign out everywhere (password change, account compromise)."""
-    return rowcount(await conn.execute(q.DELETE_USER_AUTH_SESSIONS, user_id))
+    try:
+        status = await conn.execute(q.DELETE_USER_AUTH_SESSIONS, user_id)
+    except Exception as error:
+        raise_named(error)
+        raise
+    return rowcount(status)
 
 
 async def delete_expired_auth_sessions(conn: Connection) -> int:
     """Housekeeping: drop sessions that have expired."""
-    return rowcount(await conn.execute(q.DELETE_EXPIRED_AUTH_SESSIONS))
+    try:
+        status = await conn.execute(q.DELETE_EXPIRED_AUTH_SESSIONS)
+    except Exception as error:
+        raise_named(error)
+        raise
+    return rowcount(status)
 
 
 async def create_siwe_nonce(
@@ -119,7 +143,11 @@ async def create_siwe_nonce(
     - SiweNoncesPkeyViolation: primary key siwe_nonces_pkey on siwe_nonces
     - SiweNoncesWalletAddressCanonicalViolation: check siwe_nonces_wallet_address_canonical on siwe_nonces
     """
-    r = await conn.fetchrow(q.CREATE_SIWE_NONCE, nonce, wallet_address, ttl)
+    try:
+        r = await conn.fetchrow(q.CREATE_SIWE_NONCE, nonce, wallet_address, ttl)
+    except Exception as error:
+        raise_named(error)
+        raise
     return None if r is None else models.load_siwe_nonce(r)
 
 
@@ -131,13 +159,22 @@ async def consume_siwe_nonce(
     Concurrent callers serialise on the row lock and re-check used_at, so exactly
     one gets the row; the rest get None.
     """
-    r = await conn.fetchrow(q.CONSUME_SIWE_NONCE, nonce, wallet_address)
+    try:
+        r = await conn.fetchrow(q.CONSUME_SIWE_NONCE, nonce, wallet_address)
+    except Exception as error:
+        raise_named(error)
+        raise
     return None if r is None else models.load_siwe_nonce(r)
 
 
 async def delete_expired_siwe_nonces(conn: Connection) -> int:
     """Housekeeping: drop expired nonces (used or not)."""
-    return rowcount(await conn.execute(q.DELETE_EXPIRED_SIWE_NONCES))
+    try:
+        status = await conn.execute(q.DELETE_EXPIRED_SIWE_NONCES)
+    except Exception as error:
+        raise_named(error)
+        raise
+    return rowcount(status)
 
 
 async def create_access_token(
@@ -165,9 +202,13 @@ async def create_access_token(
     - AccessTokensUserIDFkeyViolation: foreign key access_tokens_user_id_fkey on access_tokens
     - AccessTokensUserNameKeyViolation: unique access_tokens_user_name_key on access_tokens
     """
-    r = await conn.fetchrow(
-        q.CREATE_ACCESS_TOKEN, user_id, name, token_hash, token_last_eight, scopes, expires_at
-    )
+    try:
+        r = await conn.fetchrow(
+            q.CREATE_ACCESS_TOKEN, user_id, name, token_hash, token_last_eight, scopes, expires_at
+        )
+    except Exception as error:
+        raise_named(error)
+        raise
     return None if r is None else models.load_access_token(r)
 
 
@@ -181,13 +222,18 @@ async def validate_access_token(conn: Connection, *, token_hash: str) -> models.
     """Authenticate an API request: the token with this hash, if not revoked, not
     expired and its user may sign in; stamps last_used_at in the same statement.
     """
-    r = await conn.fetchrow(q.VALIDATE_ACCESS_TOKEN, token_hash)
+    try:
+        r = await conn.fetchrow(q.VALIDATE_ACCESS_TOKEN, token_hash)
+    except Exception as error:
+        raise_named(error)
+        raise
     return None if r is None else models.load_access_token(r)
 
 
 async def list_access_tokens(conn: Connection, *, user_id: int) -> list[models.AccessToken]:
     """A user's tokens (revoked ones included, for the audit view), newest first."""
-    return [models.load_access_token(r) for r in await conn.fetch(q.LIST_ACCESS_TOKENS, user_id)]
+    rows = await conn.fetch(q.LIST_ACCESS_TOKENS, user_id)
+    return [models.load_access_token(r) for r in rows]
 
 
 async def iter_list_access_tokens(
@@ -199,15 +245,21 @@ async def iter_list_access_tokens(
     the caller's work (see ``plue_queries._asyncpg``).
     """
     stream_check(conn, "list_access_tokens", batch_size)
-    async for r in conn.cursor(q.LIST_ACCESS_TOKENS, user_id, prefetch=batch_size):
-        yield models.load_access_token(r)
+    cursor = await conn.cursor(q.LIST_ACCESS_TOKENS, user_id)
+    while rows := await cursor.fetch(batch_size):
+        for r in rows:
+            yield models.load_access_token(r)
 
 
 async def revoke_access_token(
     conn: Connection, *, id: int, user_id: int
 ) -> models.AccessToken | None:
     """Revoke a token of this user; None if it is not theirs or already revoked."""
-    r = await conn.fetchrow(q.REVOKE_ACCESS_TOKEN, id, user_id)
+    try:
+        r = await conn.fetchrow(q.REVOKE_ACCESS_TOKEN, id, user_id)
+    except Exception as error:
+        raise_named(error)
+        raise
     return None if r is None else models.load_access_token(r)
 
 
@@ -227,7 +279,11 @@ async def add_ssh_key(
     - SshKeysUserIDFkeyViolation: foreign key ssh_keys_user_id_fkey on ssh_keys
     - SshKeysUserNameKeyViolation: unique ssh_keys_user_name_key on ssh_keys
     """
-    r = await conn.fetchrow(q.ADD_SSH_KEY, user_id, name, fingerprint, public_key, key_type)
+    try:
+        r = await conn.fetchrow(q.ADD_SSH_KEY, user_id, name, fingerprint, public_key, key_type)
+    except Exception as error:
+        raise_named(error)
+        raise
     return None if r is None else models.load_ssh_key(r)
 
 
@@ -241,13 +297,18 @@ async def authenticate_ssh_key(conn: Connection, *, fingerprint: str) -> models.
     """The SSH server's login check: the key with this fingerprint if its owner may
     sign in; stamps last_used_at in the same statement.
     """
-    r = await conn.fetchrow(q.AUTHENTICATE_SSH_KEY, fingerprint)
+    try:
+        r = await conn.fetchrow(q.AUTHENTICATE_SSH_KEY, fingerprint)
+    except Exception as error:
+        raise_named(error)
+        raise
     return None if r is None else models.load_ssh_key(r)
 
 
 async def list_ssh_keys(conn: Connection, *, user_id: int) -> list[models.SshKey]:
     """A user's keys in the order they were added."""
-    return [models.load_ssh_key(r) for r in await conn.fetch(q.LIST_SSH_KEYS, user_id)]
+    rows = await conn.fetch(q.LIST_SSH_KEYS, user_id)
+    return [models.load_ssh_key(r) for r in rows]
 
 
 async def iter_list_ssh_keys(
@@ -259,10 +320,17 @@ async def iter_list_ssh_keys(
     the caller's work (see ``plue_queries._asyncpg``).
     """
     stream_check(conn, "list_ssh_keys", batch_size)
-    async for r in conn.cursor(q.LIST_SSH_KEYS, user_id, prefetch=batch_size):
-        yield models.load_ssh_key(r)
+    cursor = await conn.cursor(q.LIST_SSH_KEYS, user_id)
+    while rows := await cursor.fetch(batch_size):
+        for r in rows:
+            yield models.load_ssh_key(r)
 
 
 async def delete_ssh_key(conn: Connection, *, id: int, user_id: int) -> int:
     """Remove a key of this user (0 rows if it is not theirs)."""
-    return rowcount(await conn.execute(q.DELETE_SSH_KEY, id, user_id))
+    try:
+        status = await conn.execute(q.DELETE_SSH_KEY, id, user_id)
+    except Exception as error:
+        raise_named(error)
+        raise
+    return rowcount(status)

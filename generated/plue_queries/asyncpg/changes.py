@@ -11,7 +11,7 @@ from collections.abc import AsyncGenerator
 
 from plue_queries import changes as q
 from plue_queries import enums, models
-from plue_queries._asyncpg import Connection, rowcount, stream_check
+from plue_queries._asyncpg import Connection, raise_named, rowcount, stream_check
 from plue_queries.types import JsonInput, NoRowError
 
 
@@ -41,20 +41,24 @@ async def upsert_change(
     - ChangesRepositoryChangeKeyViolation: unique changes_repository_change_key on changes
     - ChangesRepositoryIDFkeyViolation: foreign key changes_repository_id_fkey on changes
     """
-    r = await conn.fetchrow(
-        q.UPSERT_CHANGE,
-        repository_id,
-        change_id,
-        commit_id,
-        description,
-        author_name,
-        author_email,
-        author_id,
-        parent_change_ids,
-        is_empty,
-        has_conflict,
-        authored_at,
-    )
+    try:
+        r = await conn.fetchrow(
+            q.UPSERT_CHANGE,
+            repository_id,
+            change_id,
+            commit_id,
+            description,
+            author_name,
+            author_email,
+            author_id,
+            parent_change_ids,
+            is_empty,
+            has_conflict,
+            authored_at,
+        )
+    except Exception as error:
+        raise_named(error)
+        raise
     if r is None:
         raise NoRowError("upsert_change")
     row: models.Change = models.load_change(r)
@@ -88,12 +92,8 @@ async def list_changes(
     """One page of a repository's changes, newest first. Pass the last row's
     created_at and id to get the next page.
     """
-    return [
-        models.load_change(r)
-        for r in await conn.fetch(
-            q.LIST_CHANGES, repository_id, before_created_at, before_id, page_size
-        )
-    ]
+    rows = await conn.fetch(q.LIST_CHANGES, repository_id, before_created_at, before_id, page_size)
+    return [models.load_change(r) for r in rows]
 
 
 async def iter_list_changes(
@@ -111,20 +111,20 @@ async def iter_list_changes(
     the caller's work (see ``plue_queries._asyncpg``).
     """
     stream_check(conn, "list_changes", batch_size)
-    async for r in conn.cursor(
-        q.LIST_CHANGES, repository_id, before_created_at, before_id, page_size, prefetch=batch_size
-    ):
-        yield models.load_change(r)
+    cursor = await conn.cursor(
+        q.LIST_CHANGES, repository_id, before_created_at, before_id, page_size
+    )
+    while rows := await cursor.fetch(batch_size):
+        for r in rows:
+            yield models.load_change(r)
 
 
 async def list_change_parents(
     conn: Connection, *, repository_id: int, change_id: str
 ) -> list[models.Change]:
     """The recorded parents of a change, in jj's parent order."""
-    return [
-        models.load_change(r)
-        for r in await conn.fetch(q.LIST_CHANGE_PARENTS, repository_id, change_id)
-    ]
+    rows = await conn.fetch(q.LIST_CHANGE_PARENTS, repository_id, change_id)
+    return [models.load_change(r) for r in rows]
 
 
 async def iter_list_change_parents(
@@ -136,20 +136,18 @@ async def iter_list_change_parents(
     the caller's work (see ``plue_queries._asyncpg``).
     """
     stream_check(conn, "list_change_parents", batch_size)
-    async for r in conn.cursor(
-        q.LIST_CHANGE_PARENTS, repository_id, change_id, prefetch=batch_size
-    ):
-        yield models.load_change(r)
+    cursor = await conn.cursor(q.LIST_CHANGE_PARENTS, repository_id, change_id)
+    while rows := await cursor.fetch(batch_size):
+        for r in rows:
+            yield models.load_change(r)
 
 
 async def list_change_children(
     conn: Connection, *, repository_id: int, change_id: str
 ) -> list[models.Change]:
     """The recorded children of a change (changes listing it as a parent), oldest first."""
-    return [
-        models.load_change(r)
-        for r in await conn.fetch(q.LIST_CHANGE_CHILDREN, repository_id, change_id)
-    ]
+    rows = await conn.fetch(q.LIST_CHANGE_CHILDREN, repository_id, change_id)
+    return [models.load_change(r) for r in rows]
 
 
 async def iter_list_change_children(
@@ -161,15 +159,20 @@ async def iter_list_change_children(
     the caller's work (see ``plue_queries._asyncpg``).
     """
     stream_check(conn, "list_change_children", batch_size)
-    async for r in conn.cursor(
-        q.LIST_CHANGE_CHILDREN, repository_id, change_id, prefetch=batch_size
-    ):
-        yield models.load_change(r)
+    cursor = await conn.cursor(q.LIST_CHANGE_CHILDREN, repository_id, change_id)
+    while rows := await cursor.fetch(batch_size):
+        for r in rows:
+            yield models.load_change(r)
 
 
 async def delete_change(conn: Connection, *, repository_id: int, change_id: str) -> int:
     """Forget a change (abandoned in jj)."""
-    return rowcount(await conn.execute(q.DELETE_CHANGE, repository_id, change_id))
+    try:
+        status = await conn.execute(q.DELETE_CHANGE, repository_id, change_id)
+    except Exception as error:
+        raise_named(error)
+        raise
+    return rowcount(status)
 
 
 async def upsert_file_tracker(
@@ -196,16 +199,20 @@ async def upsert_file_tracker(
     - FileTrackersPkeyViolation: primary key file_trackers_pkey on file_trackers
     - FileTrackersRepositoryIDFkeyViolation: foreign key file_trackers_repository_id_fkey on file_trackers
     """
-    r = await conn.fetchrow(
-        q.UPSERT_FILE_TRACKER,
-        repository_id,
-        change_id,
-        file_path,
-        old_path,
-        kind,
-        additions,
-        deletions,
-    )
+    try:
+        r = await conn.fetchrow(
+            q.UPSERT_FILE_TRACKER,
+            repository_id,
+            change_id,
+            file_path,
+            old_path,
+            kind,
+            additions,
+            deletions,
+        )
+    except Exception as error:
+        raise_named(error)
+        raise
     if r is None:
         raise NoRowError("upsert_file_tracker")
     row: models.FileTracker = models.load_file_tracker(r)
@@ -216,10 +223,8 @@ async def list_file_trackers(
     conn: Connection, *, repository_id: int, change_id: str
 ) -> list[models.FileTracker]:
     """The files touched by a change, by path."""
-    return [
-        models.load_file_tracker(r)
-        for r in await conn.fetch(q.LIST_FILE_TRACKERS, repository_id, change_id)
-    ]
+    rows = await conn.fetch(q.LIST_FILE_TRACKERS, repository_id, change_id)
+    return [models.load_file_tracker(r) for r in rows]
 
 
 async def iter_list_file_trackers(
@@ -231,8 +236,10 @@ async def iter_list_file_trackers(
     the caller's work (see ``plue_queries._asyncpg``).
     """
     stream_check(conn, "list_file_trackers", batch_size)
-    async for r in conn.cursor(q.LIST_FILE_TRACKERS, repository_id, change_id, prefetch=batch_size):
-        yield models.load_file_tracker(r)
+    cursor = await conn.cursor(q.LIST_FILE_TRACKERS, repository_id, change_id)
+    while rows := await cursor.fetch(batch_size):
+        for r in rows:
+            yield models.load_file_tracker(r)
 
 
 async def summarize_file_trackers(
@@ -248,7 +255,12 @@ async def summarize_file_trackers(
 
 async def delete_file_trackers(conn: Connection, *, repository_id: int, change_id: str) -> int:
     """Drop a change's file records before recording them afresh after a rewrite."""
-    return rowcount(await conn.execute(q.DELETE_FILE_TRACKERS, repository_id, change_id))
+    try:
+        status = await conn.execute(q.DELETE_FILE_TRACKERS, repository_id, change_id)
+    except Exception as error:
+        raise_named(error)
+        raise
+    return rowcount(status)
 
 
 async def append_jj_operation(
@@ -271,15 +283,19 @@ async def append_jj_operation(
     - JjOperationsRepositoryOperationKeyViolation: unique jj_operations_repository_operation_key on jj_operations
     - JjOperationsUserIDFkeyViolation: foreign key jj_operations_user_id_fkey on jj_operations
     """
-    r = await conn.fetchrow(
-        q.APPEND_JJ_OPERATION,
-        repository_id,
-        operation_id,
-        parent_operation_ids,
-        description,
-        user_id,
-        metadata,
-    )
+    try:
+        r = await conn.fetchrow(
+            q.APPEND_JJ_OPERATION,
+            repository_id,
+            operation_id,
+            parent_operation_ids,
+            description,
+            user_id,
+            metadata,
+        )
+    except Exception as error:
+        raise_named(error)
+        raise
     return None if r is None else models.load_jj_operation(r)
 
 
@@ -302,12 +318,10 @@ async def list_jj_operations(
     """One page of the operation log, most recent first (what `jj op log` shows).
     Pass the last row's created_at and id to get the next page.
     """
-    return [
-        models.load_jj_operation(r)
-        for r in await conn.fetch(
-            q.LIST_JJ_OPERATIONS, repository_id, before_created_at, before_id, page_size
-        )
-    ]
+    rows = await conn.fetch(
+        q.LIST_JJ_OPERATIONS, repository_id, before_created_at, before_id, page_size
+    )
+    return [models.load_jj_operation(r) for r in rows]
 
 
 async def iter_list_jj_operations(
@@ -325,15 +339,12 @@ async def iter_list_jj_operations(
     the caller's work (see ``plue_queries._asyncpg``).
     """
     stream_check(conn, "list_jj_operations", batch_size)
-    async for r in conn.cursor(
-        q.LIST_JJ_OPERATIONS,
-        repository_id,
-        before_created_at,
-        before_id,
-        page_size,
-        prefetch=batch_size,
-    ):
-        yield models.load_jj_operation(r)
+    cursor = await conn.cursor(
+        q.LIST_JJ_OPERATIONS, repository_id, before_created_at, before_id, page_size
+    )
+    while rows := await cursor.fetch(batch_size):
+        for r in rows:
+            yield models.load_jj_operation(r)
 
 
 async def record_snapshot(
@@ -355,15 +366,19 @@ async def record_snapshot(
     - SnapshotHistoryPkeyViolation: primary key snapshot_history_pkey on snapshot_history
     - SnapshotHistoryRepositoryIDFkeyViolation: foreign key snapshot_history_repository_id_fkey on snapshot_history
     """
-    r = await conn.fetchrow(
-        q.RECORD_SNAPSHOT,
-        repository_id,
-        change_id,
-        commit_id,
-        operation_id,
-        description,
-        created_by,
-    )
+    try:
+        r = await conn.fetchrow(
+            q.RECORD_SNAPSHOT,
+            repository_id,
+            change_id,
+            commit_id,
+            operation_id,
+            description,
+            created_by,
+        )
+    except Exception as error:
+        raise_named(error)
+        raise
     if r is None:
         raise NoRowError("record_snapshot")
     row: models.SnapshotHistory = models.load_snapshot_history(r)
@@ -379,12 +394,10 @@ async def list_snapshots(
     page_size: int,
 ) -> list[models.SnapshotHistory]:
     """One page of a repository's snapshots, latest first."""
-    return [
-        models.load_snapshot_history(r)
-        for r in await conn.fetch(
-            q.LIST_SNAPSHOTS, repository_id, before_created_at, before_id, page_size
-        )
-    ]
+    rows = await conn.fetch(
+        q.LIST_SNAPSHOTS, repository_id, before_created_at, before_id, page_size
+    )
+    return [models.load_snapshot_history(r) for r in rows]
 
 
 async def iter_list_snapshots(
@@ -402,25 +415,20 @@ async def iter_list_snapshots(
     the caller's work (see ``plue_queries._asyncpg``).
     """
     stream_check(conn, "list_snapshots", batch_size)
-    async for r in conn.cursor(
-        q.LIST_SNAPSHOTS,
-        repository_id,
-        before_created_at,
-        before_id,
-        page_size,
-        prefetch=batch_size,
-    ):
-        yield models.load_snapshot_history(r)
+    cursor = await conn.cursor(
+        q.LIST_SNAPSHOTS, repository_id, before_created_at, before_id, page_size
+    )
+    while rows := await cursor.fetch(batch_size):
+        for r in rows:
+            yield models.load_snapshot_history(r)
 
 
 async def list_change_snapshots(
     conn: Connection, *, repository_id: int, change_id: str, page_size: int
 ) -> list[models.SnapshotHistory]:
     """The latest snapshots of one change, latest first."""
-    return [
-        models.load_snapshot_history(r)
-        for r in await conn.fetch(q.LIST_CHANGE_SNAPSHOTS, repository_id, change_id, page_size)
-    ]
+    rows = await conn.fetch(q.LIST_CHANGE_SNAPSHOTS, repository_id, change_id, page_size)
+    return [models.load_snapshot_history(r) for r in rows]
 
 
 async def iter_list_change_snapshots(
@@ -432,7 +440,7 @@ async def iter_list_change_snapshots(
     the caller's work (see ``plue_queries._asyncpg``).
     """
     stream_check(conn, "list_change_snapshots", batch_size)
-    async for r in conn.cursor(
-        q.LIST_CHANGE_SNAPSHOTS, repository_id, change_id, page_size, prefetch=batch_size
-    ):
-        yield models.load_snapshot_history(r)
+    cursor = await conn.cursor(q.LIST_CHANGE_SNAPSHOTS, repository_id, change_id, page_size)
+    while rows := await cursor.fetch(batch_size):
+        for r in rows:
+            yield models.load_snapshot_history(r)

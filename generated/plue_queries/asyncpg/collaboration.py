@@ -11,7 +11,7 @@ from collections.abc import AsyncGenerator
 
 from plue_queries import collaboration as q
 from plue_queries import enums, models
-from plue_queries._asyncpg import Connection, rowcount, stream_check
+from plue_queries._asyncpg import Connection, raise_named, rowcount, stream_check
 from plue_queries.types import NoRowError
 
 
@@ -23,12 +23,22 @@ async def star_repository(conn: Connection, *, user_id: int, repository_id: int)
     - StarsRepositoryIDFkeyViolation: foreign key stars_repository_id_fkey on stars
     - StarsUserIDFkeyViolation: foreign key stars_user_id_fkey on stars
     """
-    return rowcount(await conn.execute(q.STAR_REPOSITORY, user_id, repository_id))
+    try:
+        status = await conn.execute(q.STAR_REPOSITORY, user_id, repository_id)
+    except Exception as error:
+        raise_named(error)
+        raise
+    return rowcount(status)
 
 
 async def unstar_repository(conn: Connection, *, user_id: int, repository_id: int) -> int:
     """Unstar; 0 when it was not starred."""
-    return rowcount(await conn.execute(q.UNSTAR_REPOSITORY, user_id, repository_id))
+    try:
+        status = await conn.execute(q.UNSTAR_REPOSITORY, user_id, repository_id)
+    except Exception as error:
+        raise_named(error)
+        raise
+    return rowcount(status)
 
 
 async def is_repository_starred(conn: Connection, *, user_id: int, repository_id: int) -> bool:
@@ -60,12 +70,10 @@ async def list_stargazers(
     """Who starred a repository, most recent first, by keyset (cursor = last row's
     starred_at and user id; NULL for the first page).
     """
-    return [
-        q.ListStargazersRow(*r)
-        for r in await conn.fetch(
-            q.LIST_STARGAZERS, repository_id, before_starred_at, before_user_id, page_size
-        )
-    ]
+    rows = await conn.fetch(
+        q.LIST_STARGAZERS, repository_id, before_starred_at, before_user_id, page_size
+    )
+    return [q.ListStargazersRow(*r) for r in rows]
 
 
 async def iter_list_stargazers(
@@ -83,15 +91,12 @@ async def iter_list_stargazers(
     the caller's work (see ``plue_queries._asyncpg``).
     """
     stream_check(conn, "list_stargazers", batch_size)
-    async for r in conn.cursor(
-        q.LIST_STARGAZERS,
-        repository_id,
-        before_starred_at,
-        before_user_id,
-        page_size,
-        prefetch=batch_size,
-    ):
-        yield q.ListStargazersRow(*r)
+    cursor = await conn.cursor(
+        q.LIST_STARGAZERS, repository_id, before_starred_at, before_user_id, page_size
+    )
+    while rows := await cursor.fetch(batch_size):
+        for r in rows:
+            yield q.ListStargazersRow(*r)
 
 
 async def list_starred_repositories(
@@ -106,17 +111,15 @@ async def list_starred_repositories(
     """Repositories a user starred, most recent first, by keyset. Private ones only
     show to their owner (viewer_id).
     """
-    return [
-        q.ListStarredRepositoriesRow(*r)
-        for r in await conn.fetch(
-            q.LIST_STARRED_REPOSITORIES,
-            user_id,
-            viewer_id,
-            before_starred_at,
-            before_repository_id,
-            page_size,
-        )
-    ]
+    rows = await conn.fetch(
+        q.LIST_STARRED_REPOSITORIES,
+        user_id,
+        viewer_id,
+        before_starred_at,
+        before_repository_id,
+        page_size,
+    )
+    return [q.ListStarredRepositoriesRow(*r) for r in rows]
 
 
 async def iter_list_starred_repositories(
@@ -135,16 +138,17 @@ async def iter_list_starred_repositories(
     the caller's work (see ``plue_queries._asyncpg``).
     """
     stream_check(conn, "list_starred_repositories", batch_size)
-    async for r in conn.cursor(
+    cursor = await conn.cursor(
         q.LIST_STARRED_REPOSITORIES,
         user_id,
         viewer_id,
         before_starred_at,
         before_repository_id,
         page_size,
-        prefetch=batch_size,
-    ):
-        yield q.ListStarredRepositoriesRow(*r)
+    )
+    while rows := await cursor.fetch(batch_size):
+        for r in rows:
+            yield q.ListStarredRepositoriesRow(*r)
 
 
 async def watch_repository(
@@ -157,7 +161,11 @@ async def watch_repository(
     - WatchesRepositoryIDFkeyViolation: foreign key watches_repository_id_fkey on watches
     - WatchesUserIDFkeyViolation: foreign key watches_user_id_fkey on watches
     """
-    r = await conn.fetchrow(q.WATCH_REPOSITORY, user_id, repository_id, mode)
+    try:
+        r = await conn.fetchrow(q.WATCH_REPOSITORY, user_id, repository_id, mode)
+    except Exception as error:
+        raise_named(error)
+        raise
     if r is None:
         raise NoRowError("watch_repository")
     row: models.Watch = models.load_watch(r)
@@ -166,7 +174,12 @@ async def watch_repository(
 
 async def unwatch_repository(conn: Connection, *, user_id: int, repository_id: int) -> int:
     """Stop watching; 0 when there was no watch."""
-    return rowcount(await conn.execute(q.UNWATCH_REPOSITORY, user_id, repository_id))
+    try:
+        status = await conn.execute(q.UNWATCH_REPOSITORY, user_id, repository_id)
+    except Exception as error:
+        raise_named(error)
+        raise
+    return rowcount(status)
 
 
 async def get_watch(conn: Connection, *, user_id: int, repository_id: int) -> models.Watch | None:
@@ -196,11 +209,11 @@ async def list_watchers(
     """Watchers with a given mode (e.g. 'watching' to fan out notifications), most
     recent first, by keyset on (watched_at, user id).
     """
+    rows = await conn.fetch(
+        q.LIST_WATCHERS, repository_id, mode, before_watched_at, before_user_id, page_size
+    )
     return [
-        q.ListWatchersRow(r[0], r[1], r[2], enums.WATCH_MODE_BY_VALUE[r[3]], r[4])
-        for r in await conn.fetch(
-            q.LIST_WATCHERS, repository_id, mode, before_watched_at, before_user_id, page_size
-        )
+        q.ListWatchersRow(r[0], r[1], r[2], enums.WATCH_MODE_BY_VALUE[r[3]], r[4]) for r in rows
     ]
 
 
@@ -220,16 +233,12 @@ async def iter_list_watchers(
     the caller's work (see ``plue_queries._asyncpg``).
     """
     stream_check(conn, "list_watchers", batch_size)
-    async for r in conn.cursor(
-        q.LIST_WATCHERS,
-        repository_id,
-        mode,
-        before_watched_at,
-        before_user_id,
-        page_size,
-        prefetch=batch_size,
-    ):
-        yield q.ListWatchersRow(r[0], r[1], r[2], enums.WATCH_MODE_BY_VALUE[r[3]], r[4])
+    cursor = await conn.cursor(
+        q.LIST_WATCHERS, repository_id, mode, before_watched_at, before_user_id, page_size
+    )
+    while rows := await cursor.fetch(batch_size):
+        for r in rows:
+            yield q.ListWatchersRow(r[0], r[1], r[2], enums.WATCH_MODE_BY_VALUE[r[3]], r[4])
 
 
 async def get_repository_social_counts(

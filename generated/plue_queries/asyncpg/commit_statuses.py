@@ -10,7 +10,7 @@ from collections.abc import AsyncGenerator
 
 from plue_queries import commit_statuses as q
 from plue_queries import enums, models
-from plue_queries._asyncpg import Connection, rowcount, stream_check
+from plue_queries._asyncpg import Connection, raise_named, rowcount, stream_check
 from plue_queries.types import NoRowError
 
 
@@ -38,17 +38,21 @@ async def upsert_commit_status(
     - CommitStatusesRepositoryIDFkeyViolation: foreign key commit_statuses_repository_id_fkey on commit_statuses
     - CommitStatusesWorkflowRunIDFkeyViolation: foreign key commit_statuses_workflow_run_id_fkey on commit_statuses
     """
-    r = await conn.fetchrow(
-        q.UPSERT_COMMIT_STATUS,
-        repository_id,
-        commit_sha,
-        context,
-        state,
-        target_url,
-        description,
-        creator_id,
-        workflow_run_id,
-    )
+    try:
+        r = await conn.fetchrow(
+            q.UPSERT_COMMIT_STATUS,
+            repository_id,
+            commit_sha,
+            context,
+            state,
+            target_url,
+            description,
+            creator_id,
+            workflow_run_id,
+        )
+    except Exception as error:
+        raise_named(error)
+        raise
     if r is None:
         raise NoRowError("upsert_commit_status")
     row: models.CommitStatus = models.load_commit_status(r)
@@ -59,10 +63,8 @@ async def list_commit_statuses(
     conn: Connection, *, repository_id: int, commit_sha: str
 ) -> list[models.CommitStatus]:
     """The current statuses of a commit, one per context, by context name."""
-    return [
-        models.load_commit_status(r)
-        for r in await conn.fetch(q.LIST_COMMIT_STATUSES, repository_id, commit_sha)
-    ]
+    rows = await conn.fetch(q.LIST_COMMIT_STATUSES, repository_id, commit_sha)
+    return [models.load_commit_status(r) for r in rows]
 
 
 async def iter_list_commit_statuses(
@@ -74,10 +76,10 @@ async def iter_list_commit_statuses(
     the caller's work (see ``plue_queries._asyncpg``).
     """
     stream_check(conn, "list_commit_statuses", batch_size)
-    async for r in conn.cursor(
-        q.LIST_COMMIT_STATUSES, repository_id, commit_sha, prefetch=batch_size
-    ):
-        yield models.load_commit_status(r)
+    cursor = await conn.cursor(q.LIST_COMMIT_STATUSES, repository_id, commit_sha)
+    while rows := await cursor.fetch(batch_size):
+        for r in rows:
+            yield models.load_commit_status(r)
 
 
 async def get_combined_commit_status(
@@ -100,4 +102,9 @@ async def delete_commit_status(
     conn: Connection, *, repository_id: int, commit_sha: str, context: str
 ) -> int:
     """Remove one context's status from a commit (a check that no longer applies)."""
-    return rowcount(await conn.execute(q.DELETE_COMMIT_STATUS, repository_id, commit_sha, context))
+    try:
+        status = await conn.execute(q.DELETE_COMMIT_STATUS, repository_id, commit_sha, context)
+    except Exception as error:
+        raise_named(error)
+        raise
+    return rowcount(status)

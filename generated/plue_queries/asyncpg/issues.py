@@ -11,7 +11,7 @@ from collections.abc import AsyncGenerator, Iterable
 
 from plue_queries import enums, models
 from plue_queries import issues as q
-from plue_queries._asyncpg import Connection, atomic, rowcount, stream_check
+from plue_queries._asyncpg import Connection, atomic, raise_named, rowcount, stream_check
 from plue_queries.types import JsonInput, NoRowError
 
 
@@ -41,9 +41,13 @@ async def create_issue(
     - IssuesRepositoryNumberKeyViolation: unique issues_repository_number_key on issues
     - IssuesTitleNotEmptyViolation: check issues_title_not_empty on issues
     """
-    r = await conn.fetchrow(
-        q.CREATE_ISSUE, repository_id, title, body, author_id, milestone_id, due_date
-    )
+    try:
+        r = await conn.fetchrow(
+            q.CREATE_ISSUE, repository_id, title, body, author_id, milestone_id, due_date
+        )
+    except Exception as error:
+        raise_named(error)
+        raise
     if r is None:
         raise NoRowError("create_issue")
     row: models.Issue = models.load_issue(r)
@@ -80,20 +84,18 @@ async def list_issues(
     carrying a label, assigned to a user, or in a milestone. Keyset pagination: pass
     the created_at and id of the last row of the previous page.
     """
-    return [
-        models.load_issue(r)
-        for r in await conn.fetch(
-            q.LIST_ISSUES,
-            repository_id,
-            state,
-            label_id,
-            assignee_id,
-            milestone_id,
-            before_created_at,
-            before_id,
-            page_size,
-        )
-    ]
+    rows = await conn.fetch(
+        q.LIST_ISSUES,
+        repository_id,
+        state,
+        label_id,
+        assignee_id,
+        milestone_id,
+        before_created_at,
+        before_id,
+        page_size,
+    )
+    return [models.load_issue(r) for r in rows]
 
 
 async def iter_list_issues(
@@ -115,7 +117,7 @@ async def iter_list_issues(
     the caller's work (see ``plue_queries._asyncpg``).
     """
     stream_check(conn, "list_issues", batch_size)
-    async for r in conn.cursor(
+    cursor = await conn.cursor(
         q.LIST_ISSUES,
         repository_id,
         state,
@@ -125,9 +127,10 @@ async def iter_list_issues(
         before_created_at,
         before_id,
         page_size,
-        prefetch=batch_size,
-    ):
-        yield models.load_issue(r)
+    )
+    while rows := await cursor.fetch(batch_size):
+        for r in rows:
+            yield models.load_issue(r)
 
 
 async def get_issue_with_labels(conn: Connection, *, id: int) -> q.GetIssueWithLabelsRow | None:
@@ -171,7 +174,11 @@ async def update_issue(
     Raises, from plue_queries.errors, on a violation of:
     - IssuesTitleNotEmptyViolation: check issues_title_not_empty on issues
     """
-    r = await conn.fetchrow(q.UPDATE_ISSUE, title, body, id)
+    try:
+        r = await conn.fetchrow(q.UPDATE_ISSUE, title, body, id)
+    except Exception as error:
+        raise_named(error)
+        raise
     return None if r is None else models.load_issue(r)
 
 
@@ -181,7 +188,11 @@ async def close_issue(conn: Connection, *, id: int) -> models.Issue | None:
     Raises, from plue_queries.errors, on a violation of:
     - IssuesClosedAtMatchesStateViolation: check issues_closed_at_matches_state on issues
     """
-    r = await conn.fetchrow(q.CLOSE_ISSUE, id)
+    try:
+        r = await conn.fetchrow(q.CLOSE_ISSUE, id)
+    except Exception as error:
+        raise_named(error)
+        raise
     return None if r is None else models.load_issue(r)
 
 
@@ -191,7 +202,11 @@ async def reopen_issue(conn: Connection, *, id: int) -> models.Issue | None:
     Raises, from plue_queries.errors, on a violation of:
     - IssuesClosedAtMatchesStateViolation: check issues_closed_at_matches_state on issues
     """
-    r = await conn.fetchrow(q.REOPEN_ISSUE, id)
+    try:
+        r = await conn.fetchrow(q.REOPEN_ISSUE, id)
+    except Exception as error:
+        raise_named(error)
+        raise
     return None if r is None else models.load_issue(r)
 
 
@@ -199,7 +214,11 @@ async def set_issue_due_date(
     conn: Connection, *, due_date: datetime.date | None = None, id: int
 ) -> models.Issue | None:
     """Set or clear (NULL) an issue's due date."""
-    r = await conn.fetchrow(q.SET_ISSUE_DUE_DATE, due_date, id)
+    try:
+        r = await conn.fetchrow(q.SET_ISSUE_DUE_DATE, due_date, id)
+    except Exception as error:
+        raise_named(error)
+        raise
     return None if r is None else models.load_issue(r)
 
 
@@ -212,13 +231,22 @@ async def set_issue_milestone(
     - IssuesMilestoneIDFkeyViolation: foreign key issues_milestone_id_fkey on issues
     - IssuesMilestoneSameRepositoryViolation: foreign key issues_milestone_same_repository on issues
     """
-    r = await conn.fetchrow(q.SET_ISSUE_MILESTONE, milestone_id, id)
+    try:
+        r = await conn.fetchrow(q.SET_ISSUE_MILESTONE, milestone_id, id)
+    except Exception as error:
+        raise_named(error)
+        raise
     return None if r is None else models.load_issue(r)
 
 
 async def delete_issue(conn: Connection, *, id: int) -> int:
     """Delete an issue and everything hanging off it; returns 1 if it existed."""
-    return rowcount(await conn.execute(q.DELETE_ISSUE, id))
+    try:
+        status = await conn.execute(q.DELETE_ISSUE, id)
+    except Exception as error:
+        raise_named(error)
+        raise
+    return rowcount(status)
 
 
 async def create_comment(
@@ -232,7 +260,11 @@ async def create_comment(
     - CommentsIssueIDFkeyViolation: foreign key comments_issue_id_fkey on comments
     - CommentsPkeyViolation: primary key comments_pkey on comments
     """
-    r = await conn.fetchrow(q.CREATE_COMMENT, issue_id, author_id, body)
+    try:
+        r = await conn.fetchrow(q.CREATE_COMMENT, issue_id, author_id, body)
+    except Exception as error:
+        raise_named(error)
+        raise
     if r is None:
         raise NoRowError("create_comment")
     row: models.Comment = models.load_comment(r)
@@ -256,10 +288,8 @@ async def list_comments(
     """One page of an issue's comments, oldest first (conversation order). Keyset: pass
     the created_at and id of the last comment of the previous page.
     """
-    return [
-        models.load_comment(r)
-        for r in await conn.fetch(q.LIST_COMMENTS, issue_id, after_created_at, after_id, page_size)
-    ]
+    rows = await conn.fetch(q.LIST_COMMENTS, issue_id, after_created_at, after_id, page_size)
+    return [models.load_comment(r) for r in rows]
 
 
 async def iter_list_comments(
@@ -277,10 +307,10 @@ async def iter_list_comments(
     the caller's work (see ``plue_queries._asyncpg``).
     """
     stream_check(conn, "list_comments", batch_size)
-    async for r in conn.cursor(
-        q.LIST_COMMENTS, issue_id, after_created_at, after_id, page_size, prefetch=batch_size
-    ):
-        yield models.load_comment(r)
+    cursor = await conn.cursor(q.LIST_COMMENTS, issue_id, after_created_at, after_id, page_size)
+    while rows := await cursor.fetch(batch_size):
+        for r in rows:
+            yield models.load_comment(r)
 
 
 async def edit_comment(conn: Connection, *, body: str, id: int) -> models.Comment | None:
@@ -289,13 +319,22 @@ async def edit_comment(conn: Connection, *, body: str, id: int) -> models.Commen
     Raises, from plue_queries.errors, on a violation of:
     - CommentsBodyNotEmptyViolation: check comments_body_not_empty on comments
     """
-    r = await conn.fetchrow(q.EDIT_COMMENT, body, id)
+    try:
+        r = await conn.fetchrow(q.EDIT_COMMENT, body, id)
+    except Exception as error:
+        raise_named(error)
+        raise
     return None if r is None else models.load_comment(r)
 
 
 async def delete_comment(conn: Connection, *, id: int) -> int:
     """Delete a comment; returns 1 if it existed."""
-    return rowcount(await conn.execute(q.DELETE_COMMENT, id))
+    try:
+        status = await conn.execute(q.DELETE_COMMENT, id)
+    except Exception as error:
+        raise_named(error)
+        raise
+    return rowcount(status)
 
 
 async def add_issue_assignee(
@@ -310,17 +349,28 @@ async def add_issue_assignee(
     - IssueAssigneesPkeyViolation: primary key issue_assignees_pkey on issue_assignees
     - IssueAssigneesUserIDFkeyViolation: foreign key issue_assignees_user_id_fkey on issue_assignees
     """
-    return rowcount(await conn.execute(q.ADD_ISSUE_ASSIGNEE, issue_id, user_id, assigned_by))
+    try:
+        status = await conn.execute(q.ADD_ISSUE_ASSIGNEE, issue_id, user_id, assigned_by)
+    except Exception as error:
+        raise_named(error)
+        raise
+    return rowcount(status)
 
 
 async def remove_issue_assignee(conn: Connection, *, issue_id: int, user_id: int) -> int:
     """Unassign a user; returns 1 if they were assigned."""
-    return rowcount(await conn.execute(q.REMOVE_ISSUE_ASSIGNEE, issue_id, user_id))
+    try:
+        status = await conn.execute(q.REMOVE_ISSUE_ASSIGNEE, issue_id, user_id)
+    except Exception as error:
+        raise_named(error)
+        raise
+    return rowcount(status)
 
 
 async def list_issue_assignees(conn: Connection, *, issue_id: int) -> list[models.User]:
     """The users assigned to an issue, by username."""
-    return [models.load_user(r) for r in await conn.fetch(q.LIST_ISSUE_ASSIGNEES, issue_id)]
+    rows = await conn.fetch(q.LIST_ISSUE_ASSIGNEES, issue_id)
+    return [models.load_user(r) for r in rows]
 
 
 async def iter_list_issue_assignees(
@@ -332,8 +382,10 @@ async def iter_list_issue_assignees(
     the caller's work (see ``plue_queries._asyncpg``).
     """
     stream_check(conn, "list_issue_assignees", batch_size)
-    async for r in conn.cursor(q.LIST_ISSUE_ASSIGNEES, issue_id, prefetch=batch_size):
-        yield models.load_user(r)
+    cursor = await conn.cursor(q.LIST_ISSUE_ASSIGNEES, issue_id)
+    while rows := await cursor.fetch(batch_size):
+        for r in rows:
+            yield models.load_user(r)
 
 
 async def create_label(
@@ -349,7 +401,11 @@ async def create_label(
     - LabelsRepositoryIDFkeyViolation: foreign key labels_repository_id_fkey on labels
     - LabelsRepositoryNameKeyViolation: unique labels_repository_name_key on labels
     """
-    r = await conn.fetchrow(q.CREATE_LABEL, repository_id, name, color, description)
+    try:
+        r = await conn.fetchrow(q.CREATE_LABEL, repository_id, name, color, description)
+    except Exception as error:
+        raise_named(error)
+        raise
     if r is None:
         raise NoRowError("create_label")
     row: models.Label = models.load_label(r)
@@ -374,10 +430,8 @@ async def list_labels(
     conn: Connection, *, repository_id: int, after_name: str | None = None, page_size: int
 ) -> list[models.Label]:
     """One page of a repository's labels by name. Keyset: pass the last name seen."""
-    return [
-        models.load_label(r)
-        for r in await conn.fetch(q.LIST_LABELS, repository_id, after_name, page_size)
-    ]
+    rows = await conn.fetch(q.LIST_LABELS, repository_id, after_name, page_size)
+    return [models.load_label(r) for r in rows]
 
 
 async def iter_list_labels(
@@ -394,10 +448,10 @@ async def iter_list_labels(
     the caller's work (see ``plue_queries._asyncpg``).
     """
     stream_check(conn, "list_labels", batch_size)
-    async for r in conn.cursor(
-        q.LIST_LABELS, repository_id, after_name, page_size, prefetch=batch_size
-    ):
-        yield models.load_label(r)
+    cursor = await conn.cursor(q.LIST_LABELS, repository_id, after_name, page_size)
+    while rows := await cursor.fetch(batch_size):
+        for r in rows:
+            yield models.load_label(r)
 
 
 async def update_label(
@@ -415,13 +469,22 @@ async def update_label(
     - LabelsNameNotEmptyViolation: check labels_name_not_empty on labels
     - LabelsRepositoryNameKeyViolation: unique labels_repository_name_key on labels
     """
-    r = await conn.fetchrow(q.UPDATE_LABEL, name, color, description, id)
+    try:
+        r = await conn.fetchrow(q.UPDATE_LABEL, name, color, description, id)
+    except Exception as error:
+        raise_named(error)
+        raise
     return None if r is None else models.load_label(r)
 
 
 async def delete_label(conn: Connection, *, id: int) -> int:
     """Delete a label (detaching it from every issue); returns 1 if it existed."""
-    return rowcount(await conn.execute(q.DELETE_LABEL, id))
+    try:
+        status = await conn.execute(q.DELETE_LABEL, id)
+    except Exception as error:
+        raise_named(error)
+        raise
+    return rowcount(status)
 
 
 async def attach_label(conn: Connection, *, issue_id: int, label_id: int) -> int:
@@ -437,7 +500,12 @@ async def attach_label(conn: Connection, *, issue_id: int, label_id: int) -> int
     - IssueLabelsLabelSameRepositoryViolation: foreign key issue_labels_label_same_repository on issue_labels
     - IssueLabelsPkeyViolation: primary key issue_labels_pkey on issue_labels
     """
-    return rowcount(await conn.execute(q.ATTACH_LABEL, issue_id, label_id))
+    try:
+        status = await conn.execute(q.ATTACH_LABEL, issue_id, label_id)
+    except Exception as error:
+        raise_named(error)
+        raise
+    return rowcount(status)
 
 
 async def attach_labels(conn: Connection, rows: Iterable[q.AttachLabelsParams]) -> None:
@@ -459,18 +527,28 @@ async def attach_labels(conn: Connection, rows: Iterable[q.AttachLabelsParams]) 
     params = [(p.issue_id, p.label_id) for p in rows]
     if not params:
         return
-    async with atomic(conn):
-        await conn.executemany(q.ATTACH_LABELS, params)
+    try:
+        async with atomic(conn):
+            await conn.executemany(q.ATTACH_LABELS, params)
+    except Exception as error:
+        raise_named(error)
+        raise
 
 
 async def detach_label(conn: Connection, *, issue_id: int, label_id: int) -> int:
     """Detach a label from an issue; returns 1 if it was attached."""
-    return rowcount(await conn.execute(q.DETACH_LABEL, issue_id, label_id))
+    try:
+        status = await conn.execute(q.DETACH_LABEL, issue_id, label_id)
+    except Exception as error:
+        raise_named(error)
+        raise
+    return rowcount(status)
 
 
 async def list_issue_labels(conn: Connection, *, issue_id: int) -> list[models.Label]:
     """The labels on an issue, by name."""
-    return [models.load_label(r) for r in await conn.fetch(q.LIST_ISSUE_LABELS, issue_id)]
+    rows = await conn.fetch(q.LIST_ISSUE_LABELS, issue_id)
+    return [models.load_label(r) for r in rows]
 
 
 async def iter_list_issue_labels(
@@ -482,8 +560,10 @@ async def iter_list_issue_labels(
     the caller's work (see ``plue_queries._asyncpg``).
     """
     stream_check(conn, "list_issue_labels", batch_size)
-    async for r in conn.cursor(q.LIST_ISSUE_LABELS, issue_id, prefetch=batch_size):
-        yield models.load_label(r)
+    cursor = await conn.cursor(q.LIST_ISSUE_LABELS, issue_id)
+    while rows := await cursor.fetch(batch_size):
+        for r in rows:
+            yield models.load_label(r)
 
 
 async def add_issue_dependency(
@@ -499,25 +579,32 @@ async def add_issue_dependency(
     - IssueDependenciesNoSelfDependencyViolation: check issue_dependencies_no_self_dependency on issue_dependencies
     - IssueDependenciesPkeyViolation: primary key issue_dependencies_pkey on issue_dependencies
     """
-    return rowcount(
-        await conn.execute(q.ADD_ISSUE_DEPENDENCY, blocker_issue_id, blocked_issue_id, created_by)
-    )
+    try:
+        status = await conn.execute(
+            q.ADD_ISSUE_DEPENDENCY, blocker_issue_id, blocked_issue_id, created_by
+        )
+    except Exception as error:
+        raise_named(error)
+        raise
+    return rowcount(status)
 
 
 async def remove_issue_dependency(
     conn: Connection, *, blocker_issue_id: int, blocked_issue_id: int
 ) -> int:
     """Remove a dependency edge; returns 1 if it existed."""
-    return rowcount(
-        await conn.execute(q.REMOVE_ISSUE_DEPENDENCY, blocker_issue_id, blocked_issue_id)
-    )
+    try:
+        status = await conn.execute(q.REMOVE_ISSUE_DEPENDENCY, blocker_issue_id, blocked_issue_id)
+    except Exception as error:
+        raise_named(error)
+        raise
+    return rowcount(status)
 
 
 async def list_issues_blocked_by(conn: Connection, *, blocker_issue_id: int) -> list[models.Issue]:
     """The issues that this issue blocks."""
-    return [
-        models.load_issue(r) for r in await conn.fetch(q.LIST_ISSUES_BLOCKED_BY, blocker_issue_id)
-    ]
+    rows = await conn.fetch(q.LIST_ISSUES_BLOCKED_BY, blocker_issue_id)
+    return [models.load_issue(r) for r in rows]
 
 
 async def iter_list_issues_blocked_by(
@@ -529,13 +616,16 @@ async def iter_list_issues_blocked_by(
     the caller's work (see ``plue_queries._asyncpg``).
     """
     stream_check(conn, "list_issues_blocked_by", batch_size)
-    async for r in conn.cursor(q.LIST_ISSUES_BLOCKED_BY, blocker_issue_id, prefetch=batch_size):
-        yield models.load_issue(r)
+    cursor = await conn.cursor(q.LIST_ISSUES_BLOCKED_BY, blocker_issue_id)
+    while rows := await cursor.fetch(batch_size):
+        for r in rows:
+            yield models.load_issue(r)
 
 
 async def list_issue_blockers(conn: Connection, *, blocked_issue_id: int) -> list[models.Issue]:
     """The issues that block this issue (what must be done first)."""
-    return [models.load_issue(r) for r in await conn.fetch(q.LIST_ISSUE_BLOCKERS, blocked_issue_id)]
+    rows = await conn.fetch(q.LIST_ISSUE_BLOCKERS, blocked_issue_id)
+    return [models.load_issue(r) for r in rows]
 
 
 async def iter_list_issue_blockers(
@@ -547,8 +637,10 @@ async def iter_list_issue_blockers(
     the caller's work (see ``plue_queries._asyncpg``).
     """
     stream_check(conn, "list_issue_blockers", batch_size)
-    async for r in conn.cursor(q.LIST_ISSUE_BLOCKERS, blocked_issue_id, prefetch=batch_size):
-        yield models.load_issue(r)
+    cursor = await conn.cursor(q.LIST_ISSUE_BLOCKERS, blocked_issue_id)
+    while rows := await cursor.fetch(batch_size):
+        for r in rows:
+            yield models.load_issue(r)
 
 
 async def add_subtask(
@@ -566,18 +658,28 @@ async def add_subtask(
     - SubtasksPkeyViolation: primary key subtasks_pkey on subtasks
     - SubtasksPositionNonNegativeViolation: check subtasks_position_non_negative on subtasks
     """
-    r = await conn.fetchrow(q.ADD_SUBTASK, parent_issue_id, child_issue_id)
+    try:
+        r = await conn.fetchrow(q.ADD_SUBTASK, parent_issue_id, child_issue_id)
+    except Exception as error:
+        raise_named(error)
+        raise
     return None if r is None else models.load_subtask(r)
 
 
 async def remove_subtask(conn: Connection, *, parent_issue_id: int, child_issue_id: int) -> int:
     """Detach a subtask from its parent; returns 1 if it was attached."""
-    return rowcount(await conn.execute(q.REMOVE_SUBTASK, parent_issue_id, child_issue_id))
+    try:
+        status = await conn.execute(q.REMOVE_SUBTASK, parent_issue_id, child_issue_id)
+    except Exception as error:
+        raise_named(error)
+        raise
+    return rowcount(status)
 
 
 async def list_subtasks(conn: Connection, *, parent_issue_id: int) -> list[models.Issue]:
     """The subtasks of an issue, in their order."""
-    return [models.load_issue(r) for r in await conn.fetch(q.LIST_SUBTASKS, parent_issue_id)]
+    rows = await conn.fetch(q.LIST_SUBTASKS, parent_issue_id)
+    return [models.load_issue(r) for r in rows]
 
 
 async def iter_list_subtasks(
@@ -589,8 +691,10 @@ async def iter_list_subtasks(
     the caller's work (see ``plue_queries._asyncpg``).
     """
     stream_check(conn, "list_subtasks", batch_size)
-    async for r in conn.cursor(q.LIST_SUBTASKS, parent_issue_id, prefetch=batch_size):
-        yield models.load_issue(r)
+    cursor = await conn.cursor(q.LIST_SUBTASKS, parent_issue_id)
+    while rows := await cursor.fetch(batch_size):
+        for r in rows:
+            yield models.load_issue(r)
 
 
 async def get_parent_issue(conn: Connection, *, child_issue_id: int) -> models.Issue | None:
@@ -612,13 +716,22 @@ async def pin_issue(
     - PinnedIssuesPositionNonNegativeViolation: check pinned_issues_position_non_negative on pinned_issues
     - PinnedIssuesRepositoryPositionKeyViolation: unique pinned_issues_repository_position_key on pinned_issues
     """
-    r = await conn.fetchrow(q.PIN_ISSUE, pinned_by, issue_id)
+    try:
+        r = await conn.fetchrow(q.PIN_ISSUE, pinned_by, issue_id)
+    except Exception as error:
+        raise_named(error)
+        raise
     return None if r is None else models.load_pinned_issue(r)
 
 
 async def unpin_issue(conn: Connection, *, issue_id: int) -> int:
     """Unpin an issue; returns 1 if it was pinned. The others keep their order."""
-    return rowcount(await conn.execute(q.UNPIN_ISSUE, issue_id))
+    try:
+        status = await conn.execute(q.UNPIN_ISSUE, issue_id)
+    except Exception as error:
+        raise_named(error)
+        raise
+    return rowcount(status)
 
 
 async def move_pinned_issue(
@@ -633,15 +746,18 @@ async def move_pinned_issue(
     - PinnedIssuesPositionNonNegativeViolation: check pinned_issues_position_non_negative on pinned_issues
     - PinnedIssuesRepositoryPositionKeyViolation: unique pinned_issues_repository_position_key on pinned_issues
     """
-    return [
-        models.load_pinned_issue(r)
-        for r in await conn.fetch(q.MOVE_PINNED_ISSUE, issue_id, position)
-    ]
+    try:
+        rows = await conn.fetch(q.MOVE_PINNED_ISSUE, issue_id, position)
+    except Exception as error:
+        raise_named(error)
+        raise
+    return [models.load_pinned_issue(r) for r in rows]
 
 
 async def list_pinned_issues(conn: Connection, *, repository_id: int) -> list[models.Issue]:
     """A repository's pinned issues in display order."""
-    return [models.load_issue(r) for r in await conn.fetch(q.LIST_PINNED_ISSUES, repository_id)]
+    rows = await conn.fetch(q.LIST_PINNED_ISSUES, repository_id)
+    return [models.load_issue(r) for r in rows]
 
 
 async def iter_list_pinned_issues(
@@ -653,8 +769,10 @@ async def iter_list_pinned_issues(
     the caller's work (see ``plue_queries._asyncpg``).
     """
     stream_check(conn, "list_pinned_issues", batch_size)
-    async for r in conn.cursor(q.LIST_PINNED_ISSUES, repository_id, prefetch=batch_size):
-        yield models.load_issue(r)
+    cursor = await conn.cursor(q.LIST_PINNED_ISSUES, repository_id)
+    while rows := await cursor.fetch(batch_size):
+        for r in rows:
+            yield models.load_issue(r)
 
 
 async def create_mention(
@@ -674,7 +792,13 @@ async def create_mention(
     - MentionsMentionedUserIDFkeyViolation: foreign key mentions_mentioned_user_id_fkey on mentions
     - MentionsPkeyViolation: primary key mentions_pkey on mentions
     """
-    r = await conn.fetchrow(q.CREATE_MENTION, issue_id, comment_id, mentioned_user_id, mentioned_by)
+    try:
+        r = await conn.fetchrow(
+            q.CREATE_MENTION, issue_id, comment_id, mentioned_user_id, mentioned_by
+        )
+    except Exception as error:
+        raise_named(error)
+        raise
     if r is None:
         raise NoRowError("create_mention")
     row: models.Mention = models.load_mention(r)
@@ -692,12 +816,10 @@ async def list_mentions_for_user(
     """One page of the mentions of a user, newest first (their notification feed).
     Keyset: pass the created_at and id of the last mention of the previous page.
     """
-    return [
-        models.load_mention(r)
-        for r in await conn.fetch(
-            q.LIST_MENTIONS_FOR_USER, mentioned_user_id, before_created_at, before_id, page_size
-        )
-    ]
+    rows = await conn.fetch(
+        q.LIST_MENTIONS_FOR_USER, mentioned_user_id, before_created_at, before_id, page_size
+    )
+    return [models.load_mention(r) for r in rows]
 
 
 async def iter_list_mentions_for_user(
@@ -715,15 +837,12 @@ async def iter_list_mentions_for_user(
     the caller's work (see ``plue_queries._asyncpg``).
     """
     stream_check(conn, "list_mentions_for_user", batch_size)
-    async for r in conn.cursor(
-        q.LIST_MENTIONS_FOR_USER,
-        mentioned_user_id,
-        before_created_at,
-        before_id,
-        page_size,
-        prefetch=batch_size,
-    ):
-        yield models.load_mention(r)
+    cursor = await conn.cursor(
+        q.LIST_MENTIONS_FOR_USER, mentioned_user_id, before_created_at, before_id, page_size
+    )
+    while rows := await cursor.fetch(batch_size):
+        for r in rows:
+            yield models.load_mention(r)
 
 
 async def add_reaction(
@@ -747,7 +866,12 @@ async def add_reaction(
     - ReactionsPkeyViolation: primary key reactions_pkey on reactions
     - ReactionsUserIDFkeyViolation: foreign key reactions_user_id_fkey on reactions
     """
-    return rowcount(await conn.execute(q.ADD_REACTION, user_id, issue_id, comment_id, emoji))
+    try:
+        status = await conn.execute(q.ADD_REACTION, user_id, issue_id, comment_id, emoji)
+    except Exception as error:
+        raise_named(error)
+        raise
+    return rowcount(status)
 
 
 async def remove_reaction(
@@ -759,16 +883,20 @@ async def remove_reaction(
     comment_id: int | None = None,
 ) -> int:
     """Take a reaction back from an issue or a comment; returns 1 if it existed."""
-    return rowcount(await conn.execute(q.REMOVE_REACTION, user_id, emoji, issue_id, comment_id))
+    try:
+        status = await conn.execute(q.REMOVE_REACTION, user_id, emoji, issue_id, comment_id)
+    except Exception as error:
+        raise_named(error)
+        raise
+    return rowcount(status)
 
 
 async def count_issue_reactions(
     conn: Connection, *, issue_id: int
 ) -> list[q.CountIssueReactionsRow]:
     """Reaction counts on an issue, grouped by emoji, most used first."""
-    return [
-        q.CountIssueReactionsRow(*r) for r in await conn.fetch(q.COUNT_ISSUE_REACTIONS, issue_id)
-    ]
+    rows = await conn.fetch(q.COUNT_ISSUE_REACTIONS, issue_id)
+    return [q.CountIssueReactionsRow(*r) for r in rows]
 
 
 async def iter_count_issue_reactions(
@@ -780,18 +908,18 @@ async def iter_count_issue_reactions(
     the caller's work (see ``plue_queries._asyncpg``).
     """
     stream_check(conn, "count_issue_reactions", batch_size)
-    async for r in conn.cursor(q.COUNT_ISSUE_REACTIONS, issue_id, prefetch=batch_size):
-        yield q.CountIssueReactionsRow(*r)
+    cursor = await conn.cursor(q.COUNT_ISSUE_REACTIONS, issue_id)
+    while rows := await cursor.fetch(batch_size):
+        for r in rows:
+            yield q.CountIssueReactionsRow(*r)
 
 
 async def count_comment_reactions(
     conn: Connection, *, comment_id: int
 ) -> list[q.CountCommentReactionsRow]:
     """Reaction counts on a comment, grouped by emoji, most used first."""
-    return [
-        q.CountCommentReactionsRow(*r)
-        for r in await conn.fetch(q.COUNT_COMMENT_REACTIONS, comment_id)
-    ]
+    rows = await conn.fetch(q.COUNT_COMMENT_REACTIONS, comment_id)
+    return [q.CountCommentReactionsRow(*r) for r in rows]
 
 
 async def iter_count_comment_reactions(
@@ -803,8 +931,10 @@ async def iter_count_comment_reactions(
     the caller's work (see ``plue_queries._asyncpg``).
     """
     stream_check(conn, "count_comment_reactions", batch_size)
-    async for r in conn.cursor(q.COUNT_COMMENT_REACTIONS, comment_id, prefetch=batch_size):
-        yield q.CountCommentReactionsRow(*r)
+    cursor = await conn.cursor(q.COUNT_COMMENT_REACTIONS, comment_id)
+    while rows := await cursor.fetch(batch_size):
+        for r in rows:
+            yield q.CountCommentReactionsRow(*r)
 
 
 async def create_issue_event(
@@ -822,7 +952,11 @@ async def create_issue_event(
     - IssueEventsIssueIDFkeyViolation: foreign key issue_events_issue_id_fkey on issue_events
     - IssueEventsPkeyViolation: primary key issue_events_pkey on issue_events
     """
-    r = await conn.fetchrow(q.CREATE_ISSUE_EVENT, issue_id, actor_id, event_type, payload)
+    try:
+        r = await conn.fetchrow(q.CREATE_ISSUE_EVENT, issue_id, actor_id, event_type, payload)
+    except Exception as error:
+        raise_named(error)
+        raise
     if r is None:
         raise NoRowError("create_issue_event")
     row: models.IssueEvent = models.load_issue_event(r)
@@ -840,12 +974,8 @@ async def list_issue_events(
     """One page of an issue's history, oldest first. Keyset: pass the created_at and
     id of the last event of the previous page.
     """
-    return [
-        models.load_issue_event(r)
-        for r in await conn.fetch(
-            q.LIST_ISSUE_EVENTS, issue_id, after_created_at, after_id, page_size
-        )
-    ]
+    rows = await conn.fetch(q.LIST_ISSUE_EVENTS, issue_id, after_created_at, after_id, page_size)
+    return [models.load_issue_event(r) for r in rows]
 
 
 async def iter_list_issue_events(
@@ -863,7 +993,7 @@ async def iter_list_issue_events(
     the caller's work (see ``plue_queries._asyncpg``).
     """
     stream_check(conn, "list_issue_events", batch_size)
-    async for r in conn.cursor(
-        q.LIST_ISSUE_EVENTS, issue_id, after_created_at, after_id, page_size, prefetch=batch_size
-    ):
-        yield models.load_issue_event(r)
+    cursor = await conn.cursor(q.LIST_ISSUE_EVENTS, issue_id, after_created_at, after_id, page_size)
+    while rows := await cursor.fetch(batch_size):
+        for r in rows:
+            yield models.load_issue_event(r)

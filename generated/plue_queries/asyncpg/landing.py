@@ -11,7 +11,7 @@ from collections.abc import AsyncGenerator
 
 from plue_queries import enums, models
 from plue_queries import landing as q
-from plue_queries._asyncpg import Connection, rowcount, stream_check
+from plue_queries._asyncpg import Connection, raise_named, rowcount, stream_check
 from plue_queries.types import JsonInput, NoRowError
 
 
@@ -41,16 +41,20 @@ async def submit_landing_request(
     - LandingQueueTargetBookmarkNotEmptyViolation: check landing_queue_target_bookmark_not_empty on landing_queue
     - LandingQueueTitleNotEmptyViolation: check landing_queue_title_not_empty on landing_queue
     """
-    r = await conn.fetchrow(
-        q.SUBMIT_LANDING_REQUEST,
-        repository_id,
-        change_id,
-        title,
-        description,
-        author_id,
-        target_bookmark,
-        stack_change_ids,
-    )
+    try:
+        r = await conn.fetchrow(
+            q.SUBMIT_LANDING_REQUEST,
+            repository_id,
+            change_id,
+            title,
+            description,
+            author_id,
+            target_bookmark,
+            stack_change_ids,
+        )
+    except Exception as error:
+        raise_named(error)
+        raise
     if r is None:
         raise NoRowError("submit_landing_request")
     row: models.LandingQueue = models.load_landing_queue(r)
@@ -83,17 +87,15 @@ async def list_landing_requests_by_status(
     """One page of a repository's landing requests in a status, newest first. Pass the
     last row's created_at and id to get the next page.
     """
-    return [
-        models.load_landing_queue(r)
-        for r in await conn.fetch(
-            q.LIST_LANDING_REQUESTS_BY_STATUS,
-            repository_id,
-            status,
-            before_created_at,
-            before_id,
-            page_size,
-        )
-    ]
+    rows = await conn.fetch(
+        q.LIST_LANDING_REQUESTS_BY_STATUS,
+        repository_id,
+        status,
+        before_created_at,
+        before_id,
+        page_size,
+    )
+    return [models.load_landing_queue(r) for r in rows]
 
 
 async def iter_list_landing_requests_by_status(
@@ -112,25 +114,26 @@ async def iter_list_landing_requests_by_status(
     the caller's work (see ``plue_queries._asyncpg``).
     """
     stream_check(conn, "list_landing_requests_by_status", batch_size)
-    async for r in conn.cursor(
+    cursor = await conn.cursor(
         q.LIST_LANDING_REQUESTS_BY_STATUS,
         repository_id,
         status,
         before_created_at,
         before_id,
         page_size,
-        prefetch=batch_size,
-    ):
-        yield models.load_landing_queue(r)
+    )
+    while rows := await cursor.fetch(batch_size):
+        for r in rows:
+            yield models.load_landing_queue(r)
 
 
 async def count_landing_requests_by_status(
     conn: Connection, *, repository_id: int
 ) -> list[q.CountLandingRequestsByStatusRow]:
     """Count a repository's landing requests per status (for the queue dashboard)."""
+    rows = await conn.fetch(q.COUNT_LANDING_REQUESTS_BY_STATUS, repository_id)
     return [
-        q.CountLandingRequestsByStatusRow(enums.LANDING_STATUS_BY_VALUE[r[0]], r[1])
-        for r in await conn.fetch(q.COUNT_LANDING_REQUESTS_BY_STATUS, repository_id)
+        q.CountLandingRequestsByStatusRow(enums.LANDING_STATUS_BY_VALUE[r[0]], r[1]) for r in rows
     ]
 
 
@@ -143,10 +146,10 @@ async def iter_count_landing_requests_by_status(
     the caller's work (see ``plue_queries._asyncpg``).
     """
     stream_check(conn, "count_landing_requests_by_status", batch_size)
-    async for r in conn.cursor(
-        q.COUNT_LANDING_REQUESTS_BY_STATUS, repository_id, prefetch=batch_size
-    ):
-        yield q.CountLandingRequestsByStatusRow(enums.LANDING_STATUS_BY_VALUE[r[0]], r[1])
+    cursor = await conn.cursor(q.COUNT_LANDING_REQUESTS_BY_STATUS, repository_id)
+    while rows := await cursor.fetch(batch_size):
+        for r in rows:
+            yield q.CountLandingRequestsByStatusRow(enums.LANDING_STATUS_BY_VALUE[r[0]], r[1])
 
 
 async def update_landing_request(
@@ -158,7 +161,11 @@ async def update_landing_request(
     Raises, from plue_queries.errors, on a violation of:
     - LandingQueueTitleNotEmptyViolation: check landing_queue_title_not_empty on landing_queue
     """
-    r = await conn.fetchrow(q.UPDATE_LANDING_REQUEST, title, description, stack_change_ids, id)
+    try:
+        r = await conn.fetchrow(q.UPDATE_LANDING_REQUEST, title, description, stack_change_ids, id)
+    except Exception as error:
+        raise_named(error)
+        raise
     return None if r is None else models.load_landing_queue(r)
 
 
@@ -177,7 +184,11 @@ async def transition_landing_request(
     - LandingQueueLandedAtMatchesStatusViolation: check landing_queue_landed_at_matches_status on landing_queue
     - LandingQueueOpenChangeKeyViolation: unique landing_queue_open_change_key on landing_queue
     """
-    r = await conn.fetchrow(q.TRANSITION_LANDING_REQUEST, to_status, id)
+    try:
+        r = await conn.fetchrow(q.TRANSITION_LANDING_REQUEST, to_status, id)
+    except Exception as error:
+        raise_named(error)
+        raise
     return None if r is None else models.load_landing_queue(r)
 
 
@@ -192,7 +203,11 @@ async def record_landing_conflicts(
     - LandingQueueLandedAtMatchesStatusViolation: check landing_queue_landed_at_matches_status on landing_queue
     - LandingQueueOpenChangeKeyViolation: unique landing_queue_open_change_key on landing_queue
     """
-    r = await conn.fetchrow(q.RECORD_LANDING_CONFLICTS, conflict_info, id)
+    try:
+        r = await conn.fetchrow(q.RECORD_LANDING_CONFLICTS, conflict_info, id)
+    except Exception as error:
+        raise_named(error)
+        raise
     return None if r is None else models.load_landing_queue(r)
 
 
@@ -204,7 +219,11 @@ async def clear_landing_conflicts(conn: Connection, *, id: int) -> models.Landin
     - LandingQueueLandedAtMatchesStatusViolation: check landing_queue_landed_at_matches_status on landing_queue
     - LandingQueueOpenChangeKeyViolation: unique landing_queue_open_change_key on landing_queue
     """
-    r = await conn.fetchrow(q.CLEAR_LANDING_CONFLICTS, id)
+    try:
+        r = await conn.fetchrow(q.CLEAR_LANDING_CONFLICTS, id)
+    except Exception as error:
+        raise_named(error)
+        raise
     return None if r is None else models.load_landing_queue(r)
 
 
@@ -220,7 +239,11 @@ async def mark_landing_landed(
     - LandingQueueLandedCommitIDFormatViolation: check landing_queue_landed_commit_id_format on landing_queue
     - LandingQueueOpenChangeKeyViolation: unique landing_queue_open_change_key on landing_queue
     """
-    r = await conn.fetchrow(q.MARK_LANDING_LANDED, landed_commit_id, landed_by, id)
+    try:
+        r = await conn.fetchrow(q.MARK_LANDING_LANDED, landed_commit_id, landed_by, id)
+    except Exception as error:
+        raise_named(error)
+        raise
     return None if r is None else models.load_landing_queue(r)
 
 
@@ -230,10 +253,8 @@ async def list_next_landable(
     """The next queued, conflict-free requests of a repository in queue order (oldest
     submission first), without claiming them.
     """
-    return [
-        models.load_landing_queue(r)
-        for r in await conn.fetch(q.LIST_NEXT_LANDABLE, repository_id, max_count)
-    ]
+    rows = await conn.fetch(q.LIST_NEXT_LANDABLE, repository_id, max_count)
+    return [models.load_landing_queue(r) for r in rows]
 
 
 async def iter_list_next_landable(
@@ -245,8 +266,10 @@ async def iter_list_next_landable(
     the caller's work (see ``plue_queries._asyncpg``).
     """
     stream_check(conn, "list_next_landable", batch_size)
-    async for r in conn.cursor(q.LIST_NEXT_LANDABLE, repository_id, max_count, prefetch=batch_size):
-        yield models.load_landing_queue(r)
+    cursor = await conn.cursor(q.LIST_NEXT_LANDABLE, repository_id, max_count)
+    while rows := await cursor.fetch(batch_size):
+        for r in rows:
+            yield models.load_landing_queue(r)
 
 
 async def claim_next_landable(
@@ -261,15 +284,22 @@ async def claim_next_landable(
     - LandingQueueLandedAtMatchesStatusViolation: check landing_queue_landed_at_matches_status on landing_queue
     - LandingQueueOpenChangeKeyViolation: unique landing_queue_open_change_key on landing_queue
     """
-    return [
-        models.load_landing_queue(r)
-        for r in await conn.fetch(q.CLAIM_NEXT_LANDABLE, repository_id, max_count)
-    ]
+    try:
+        rows = await conn.fetch(q.CLAIM_NEXT_LANDABLE, repository_id, max_count)
+    except Exception as error:
+        raise_named(error)
+        raise
+    return [models.load_landing_queue(r) for r in rows]
 
 
 async def delete_landing_request(conn: Connection, *, id: int) -> int:
     """Delete a landing request with its reviews and comments."""
-    return rowcount(await conn.execute(q.DELETE_LANDING_REQUEST, id))
+    try:
+        status = await conn.execute(q.DELETE_LANDING_REQUEST, id)
+    except Exception as error:
+        raise_named(error)
+        raise
+    return rowcount(status)
 
 
 async def upsert_landing_review(
@@ -284,7 +314,11 @@ async def upsert_landing_review(
     - LandingReviewsPkeyViolation: primary key landing_reviews_pkey on landing_reviews
     - LandingReviewsReviewerIDFkeyViolation: foreign key landing_reviews_reviewer_id_fkey on landing_reviews
     """
-    r = await conn.fetchrow(q.UPSERT_LANDING_REVIEW, landing_id, reviewer_id, state, body)
+    try:
+        r = await conn.fetchrow(q.UPSERT_LANDING_REVIEW, landing_id, reviewer_id, state, body)
+    except Exception as error:
+        raise_named(error)
+        raise
     if r is None:
         raise NoRowError("upsert_landing_review")
     row: models.LandingReview = models.load_landing_review(r)
@@ -293,9 +327,8 @@ async def upsert_landing_review(
 
 async def list_landing_reviews(conn: Connection, *, landing_id: int) -> list[models.LandingReview]:
     """The reviews of a landing request, oldest first."""
-    return [
-        models.load_landing_review(r) for r in await conn.fetch(q.LIST_LANDING_REVIEWS, landing_id)
-    ]
+    rows = await conn.fetch(q.LIST_LANDING_REVIEWS, landing_id)
+    return [models.load_landing_review(r) for r in rows]
 
 
 async def iter_list_landing_reviews(
@@ -307,13 +340,20 @@ async def iter_list_landing_reviews(
     the caller's work (see ``plue_queries._asyncpg``).
     """
     stream_check(conn, "list_landing_reviews", batch_size)
-    async for r in conn.cursor(q.LIST_LANDING_REVIEWS, landing_id, prefetch=batch_size):
-        yield models.load_landing_review(r)
+    cursor = await conn.cursor(q.LIST_LANDING_REVIEWS, landing_id)
+    while rows := await cursor.fetch(batch_size):
+        for r in rows:
+            yield models.load_landing_review(r)
 
 
 async def delete_landing_review(conn: Connection, *, landing_id: int, reviewer_id: int) -> int:
     """Withdraw a reviewer's review."""
-    return rowcount(await conn.execute(q.DELETE_LANDING_REVIEW, landing_id, reviewer_id))
+    try:
+        status = await conn.execute(q.DELETE_LANDING_REVIEW, landing_id, reviewer_id)
+    except Exception as error:
+        raise_named(error)
+        raise
+    return rowcount(status)
 
 
 async def count_landing_approvals(
@@ -349,9 +389,13 @@ async def create_landing_line_comment(
     - LandingLineCommentsResolvedAtMatchesViolation: check landing_line_comments_resolved_at_matches on landing_line_comments
     - LandingLineCommentsResolvedByFkeyViolation: foreign key landing_line_comments_resolved_by_fkey on landing_line_comments
     """
-    r = await conn.fetchrow(
-        q.CREATE_LANDING_LINE_COMMENT, landing_id, author_id, file_path, line, side, body
-    )
+    try:
+        r = await conn.fetchrow(
+            q.CREATE_LANDING_LINE_COMMENT, landing_id, author_id, file_path, line, side, body
+        )
+    except Exception as error:
+        raise_named(error)
+        raise
     if r is None:
         raise NoRowError("create_landing_line_comment")
     row: models.LandingLineComment = models.load_landing_line_comment(r)
@@ -372,10 +416,8 @@ async def list_landing_line_comments(
     """The line comments of a landing request in reading order: by file, line, then
     creation.
     """
-    return [
-        models.load_landing_line_comment(r)
-        for r in await conn.fetch(q.LIST_LANDING_LINE_COMMENTS, landing_id)
-    ]
+    rows = await conn.fetch(q.LIST_LANDING_LINE_COMMENTS, landing_id)
+    return [models.load_landing_line_comment(r) for r in rows]
 
 
 async def iter_list_landing_line_comments(
@@ -387,8 +429,10 @@ async def iter_list_landing_line_comments(
     the caller's work (see ``plue_queries._asyncpg``).
     """
     stream_check(conn, "list_landing_line_comments", batch_size)
-    async for r in conn.cursor(q.LIST_LANDING_LINE_COMMENTS, landing_id, prefetch=batch_size):
-        yield models.load_landing_line_comment(r)
+    cursor = await conn.cursor(q.LIST_LANDING_LINE_COMMENTS, landing_id)
+    while rows := await cursor.fetch(batch_size):
+        for r in rows:
+            yield models.load_landing_line_comment(r)
 
 
 async def update_landing_line_comment(
@@ -399,7 +443,11 @@ async def update_landing_line_comment(
     Raises, from plue_queries.errors, on a violation of:
     - LandingLineCommentsBodyNotEmptyViolation: check landing_line_comments_body_not_empty on landing_line_comments
     """
-    r = await conn.fetchrow(q.UPDATE_LANDING_LINE_COMMENT, body, id)
+    try:
+        r = await conn.fetchrow(q.UPDATE_LANDING_LINE_COMMENT, body, id)
+    except Exception as error:
+        raise_named(error)
+        raise
     return None if r is None else models.load_landing_line_comment(r)
 
 
@@ -412,7 +460,11 @@ async def resolve_landing_line_comment(
     - LandingLineCommentsResolvedAtMatchesViolation: check landing_line_comments_resolved_at_matches on landing_line_comments
     - LandingLineCommentsResolvedByFkeyViolation: foreign key landing_line_comments_resolved_by_fkey on landing_line_comments
     """
-    r = await conn.fetchrow(q.RESOLVE_LANDING_LINE_COMMENT, resolved_by, id)
+    try:
+        r = await conn.fetchrow(q.RESOLVE_LANDING_LINE_COMMENT, resolved_by, id)
+    except Exception as error:
+        raise_named(error)
+        raise
     return None if r is None else models.load_landing_line_comment(r)
 
 
@@ -425,7 +477,11 @@ async def unresolve_landing_line_comment(
     - LandingLineCommentsResolvedAtMatchesViolation: check landing_line_comments_resolved_at_matches on landing_line_comments
     - LandingLineCommentsResolvedByFkeyViolation: foreign key landing_line_comments_resolved_by_fkey on landing_line_comments
     """
-    r = await conn.fetchrow(q.UNRESOLVE_LANDING_LINE_COMMENT, id)
+    try:
+        r = await conn.fetchrow(q.UNRESOLVE_LANDING_LINE_COMMENT, id)
+    except Exception as error:
+        raise_named(error)
+        raise
     return None if r is None else models.load_landing_line_comment(r)
 
 
@@ -440,4 +496,9 @@ async def count_unresolved_landing_line_comments(conn: Connection, *, landing_id
 
 async def delete_landing_line_comment(conn: Connection, *, id: int) -> int:
     """Delete a line comment."""
-    return rowcount(await conn.execute(q.DELETE_LANDING_LINE_COMMENT, id))
+    try:
+        status = await conn.execute(q.DELETE_LANDING_LINE_COMMENT, id)
+    except Exception as error:
+        raise_named(error)
+        raise
+    return rowcount(status)

@@ -11,7 +11,7 @@ from collections.abc import AsyncGenerator
 
 from plue_queries import llm_usage as q
 from plue_queries import models
-from plue_queries._asyncpg import Connection, rowcount, stream_check
+from plue_queries._asyncpg import Connection, raise_named, rowcount, stream_check
 from plue_queries.types import NoRowError
 
 
@@ -39,17 +39,21 @@ async def record_llm_usage(
     - LlmUsageUserIDFkeyViolation: foreign key llm_usage_user_id_fkey on llm_usage
     - LlmUsageWorkflowRunIDFkeyViolation: foreign key llm_usage_workflow_run_id_fkey on llm_usage
     """
-    r = await conn.fetchrow(
-        q.RECORD_LLM_USAGE,
-        user_id,
-        session_id,
-        workflow_run_id,
-        provider,
-        model,
-        input_tokens,
-        output_tokens,
-        cost_micro_usd,
-    )
+    try:
+        r = await conn.fetchrow(
+            q.RECORD_LLM_USAGE,
+            user_id,
+            session_id,
+            workflow_run_id,
+            provider,
+            model,
+            input_tokens,
+            output_tokens,
+            cost_micro_usd,
+        )
+    except Exception as error:
+        raise_named(error)
+        raise
     if r is None:
         raise NoRowError("record_llm_usage")
     row: models.LlmUsage = models.load_llm_usage(r)
@@ -60,7 +64,8 @@ async def llm_usage_by_model(
     conn: Connection, *, since: datetime.datetime, until: datetime.datetime
 ) -> list[q.LlmUsageByModelRow]:
     """Calls, tokens and cost per model over [since, until), biggest spender first."""
-    return [q.LlmUsageByModelRow(*r) for r in await conn.fetch(q.LLM_USAGE_BY_MODEL, since, until)]
+    rows = await conn.fetch(q.LLM_USAGE_BY_MODEL, since, until)
+    return [q.LlmUsageByModelRow(*r) for r in rows]
 
 
 async def iter_llm_usage_by_model(
@@ -72,8 +77,10 @@ async def iter_llm_usage_by_model(
     the caller's work (see ``plue_queries._asyncpg``).
     """
     stream_check(conn, "llm_usage_by_model", batch_size)
-    async for r in conn.cursor(q.LLM_USAGE_BY_MODEL, since, until, prefetch=batch_size):
-        yield q.LlmUsageByModelRow(*r)
+    cursor = await conn.cursor(q.LLM_USAGE_BY_MODEL, since, until)
+    while rows := await cursor.fetch(batch_size):
+        for r in rows:
+            yield q.LlmUsageByModelRow(*r)
 
 
 async def llm_usage_by_day(
@@ -84,9 +91,8 @@ async def llm_usage_by_day(
     model: str | None = None,
 ) -> list[q.LlmUsageByDayRow]:
     """Calls, tokens and cost per UTC day over [since, until), optionally of one model."""
-    return [
-        q.LlmUsageByDayRow(*r) for r in await conn.fetch(q.LLM_USAGE_BY_DAY, since, until, model)
-    ]
+    rows = await conn.fetch(q.LLM_USAGE_BY_DAY, since, until, model)
+    return [q.LlmUsageByDayRow(*r) for r in rows]
 
 
 async def iter_llm_usage_by_day(
@@ -103,8 +109,10 @@ async def iter_llm_usage_by_day(
     the caller's work (see ``plue_queries._asyncpg``).
     """
     stream_check(conn, "llm_usage_by_day", batch_size)
-    async for r in conn.cursor(q.LLM_USAGE_BY_DAY, since, until, model, prefetch=batch_size):
-        yield q.LlmUsageByDayRow(*r)
+    cursor = await conn.cursor(q.LLM_USAGE_BY_DAY, since, until, model)
+    while rows := await cursor.fetch(batch_size):
+        for r in rows:
+            yield q.LlmUsageByDayRow(*r)
 
 
 async def llm_usage_for_session(
@@ -131,4 +139,9 @@ async def user_llm_cost_since(
 
 async def delete_llm_usage_before(conn: Connection, *, before: datetime.datetime) -> int:
     """Retention: drop usage records older than a cutoff."""
-    return rowcount(await conn.execute(q.DELETE_LLM_USAGE_BEFORE, before))
+    try:
+        status = await conn.execute(q.DELETE_LLM_USAGE_BEFORE, before)
+    except Exception as error:
+        raise_named(error)
+        raise
+    return rowcount(status)

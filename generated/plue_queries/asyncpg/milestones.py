@@ -11,7 +11,7 @@ from collections.abc import AsyncGenerator
 
 from plue_queries import enums, models
 from plue_queries import milestones as q
-from plue_queries._asyncpg import Connection, rowcount, stream_check
+from plue_queries._asyncpg import Connection, raise_named, rowcount, stream_check
 from plue_queries.types import NoRowError
 
 
@@ -33,7 +33,11 @@ async def create_milestone(
     - MilestonesRepositoryTitleKeyViolation: unique milestones_repository_title_key on milestones
     - MilestonesTitleNotEmptyViolation: check milestones_title_not_empty on milestones
     """
-    r = await conn.fetchrow(q.CREATE_MILESTONE, repository_id, title, description, due_date)
+    try:
+        r = await conn.fetchrow(q.CREATE_MILESTONE, repository_id, title, description, due_date)
+    except Exception as error:
+        raise_named(error)
+        raise
     if r is None:
         raise NoRowError("create_milestone")
     row: models.Milestone = models.load_milestone(r)
@@ -68,6 +72,9 @@ async def list_milestones_with_counts(
     (possibly NULL) and id of the last row of the previous page; after_id NULL
     starts from the beginning.
     """
+    rows = await conn.fetch(
+        q.LIST_MILESTONES_WITH_COUNTS, repository_id, state, after_id, after_due_date, page_size
+    )
     return [
         q.ListMilestonesWithCountsRow(
             r[0],
@@ -82,9 +89,7 @@ async def list_milestones_with_counts(
             r[9],
             r[10],
         )
-        for r in await conn.fetch(
-            q.LIST_MILESTONES_WITH_COUNTS, repository_id, state, after_id, after_due_date, page_size
-        )
+        for r in rows
     ]
 
 
@@ -104,28 +109,24 @@ async def iter_list_milestones_with_counts(
     the caller's work (see ``plue_queries._asyncpg``).
     """
     stream_check(conn, "list_milestones_with_counts", batch_size)
-    async for r in conn.cursor(
-        q.LIST_MILESTONES_WITH_COUNTS,
-        repository_id,
-        state,
-        after_id,
-        after_due_date,
-        page_size,
-        prefetch=batch_size,
-    ):
-        yield q.ListMilestonesWithCountsRow(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            enums.ISSUE_STATE_BY_VALUE[r[4]],
-            r[5],
-            r[6],
-            r[7],
-            r[8],
-            r[9],
-            r[10],
-        )
+    cursor = await conn.cursor(
+        q.LIST_MILESTONES_WITH_COUNTS, repository_id, state, after_id, after_due_date, page_size
+    )
+    while rows := await cursor.fetch(batch_size):
+        for r in rows:
+            yield q.ListMilestonesWithCountsRow(
+                r[0],
+                r[1],
+                r[2],
+                r[3],
+                enums.ISSUE_STATE_BY_VALUE[r[4]],
+                r[5],
+                r[6],
+                r[7],
+                r[8],
+                r[9],
+                r[10],
+            )
 
 
 async def update_milestone(
@@ -143,7 +144,11 @@ async def update_milestone(
     - MilestonesRepositoryTitleKeyViolation: unique milestones_repository_title_key on milestones
     - MilestonesTitleNotEmptyViolation: check milestones_title_not_empty on milestones
     """
-    r = await conn.fetchrow(q.UPDATE_MILESTONE, title, description, due_date, id)
+    try:
+        r = await conn.fetchrow(q.UPDATE_MILESTONE, title, description, due_date, id)
+    except Exception as error:
+        raise_named(error)
+        raise
     return None if r is None else models.load_milestone(r)
 
 
@@ -153,7 +158,11 @@ async def close_milestone(conn: Connection, *, id: int) -> models.Milestone | No
     Raises, from plue_queries.errors, on a violation of:
     - MilestonesClosedAtMatchesStateViolation: check milestones_closed_at_matches_state on milestones
     """
-    r = await conn.fetchrow(q.CLOSE_MILESTONE, id)
+    try:
+        r = await conn.fetchrow(q.CLOSE_MILESTONE, id)
+    except Exception as error:
+        raise_named(error)
+        raise
     return None if r is None else models.load_milestone(r)
 
 
@@ -163,10 +172,19 @@ async def reopen_milestone(conn: Connection, *, id: int) -> models.Milestone | N
     Raises, from plue_queries.errors, on a violation of:
     - MilestonesClosedAtMatchesStateViolation: check milestones_closed_at_matches_state on milestones
     """
-    r = await conn.fetchrow(q.REOPEN_MILESTONE, id)
+    try:
+        r = await conn.fetchrow(q.REOPEN_MILESTONE, id)
+    except Exception as error:
+        raise_named(error)
+        raise
     return None if r is None else models.load_milestone(r)
 
 
 async def delete_milestone(conn: Connection, *, id: int) -> int:
     """Delete a milestone; its issues stay, without a milestone. Returns 1 if it existed."""
-    return rowcount(await conn.execute(q.DELETE_MILESTONE, id))
+    try:
+        status = await conn.execute(q.DELETE_MILESTONE, id)
+    except Exception as error:
+        raise_named(error)
+        raise
+    return rowcount(status)

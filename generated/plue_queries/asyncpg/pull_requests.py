@@ -11,7 +11,7 @@ from collections.abc import AsyncGenerator
 
 from plue_queries import enums, models
 from plue_queries import pull_requests as q
-from plue_queries._asyncpg import Connection, rowcount, stream_check
+from plue_queries._asyncpg import Connection, raise_named, rowcount, stream_check
 from plue_queries.types import JsonInput, NoRowError
 
 
@@ -46,16 +46,20 @@ async def create_pull_request(
     - PullRequestsPrNumberPositiveViolation: check pull_requests_pr_number_positive on pull_requests
     - PullRequestsTitleNotEmptyViolation: check pull_requests_title_not_empty on pull_requests
     """
-    r = await conn.fetchrow(
-        q.CREATE_PULL_REQUEST,
-        base_repository_id,
-        title,
-        body,
-        author_id,
-        head_repository_id,
-        head_branch,
-        base_branch,
-    )
+    try:
+        r = await conn.fetchrow(
+            q.CREATE_PULL_REQUEST,
+            base_repository_id,
+            title,
+            body,
+            author_id,
+            head_repository_id,
+            head_branch,
+            base_branch,
+        )
+    except Exception as error:
+        raise_named(error)
+        raise
     if r is None:
         raise NoRowError("create_pull_request")
     row: models.PullRequest = models.load_pull_request(r)
@@ -109,17 +113,15 @@ async def list_pull_requests_by_state(
     """One page of a repository's pull requests in a state, newest first. Pass the
     last row's created_at and id to get the next page.
     """
-    return [
-        models.load_pull_request(r)
-        for r in await conn.fetch(
-            q.LIST_PULL_REQUESTS_BY_STATE,
-            base_repository_id,
-            state,
-            before_created_at,
-            before_id,
-            page_size,
-        )
-    ]
+    rows = await conn.fetch(
+        q.LIST_PULL_REQUESTS_BY_STATE,
+        base_repository_id,
+        state,
+        before_created_at,
+        before_id,
+        page_size,
+    )
+    return [models.load_pull_request(r) for r in rows]
 
 
 async def iter_list_pull_requests_by_state(
@@ -138,26 +140,25 @@ async def iter_list_pull_requests_by_state(
     the caller's work (see ``plue_queries._asyncpg``).
     """
     stream_check(conn, "list_pull_requests_by_state", batch_size)
-    async for r in conn.cursor(
+    cursor = await conn.cursor(
         q.LIST_PULL_REQUESTS_BY_STATE,
         base_repository_id,
         state,
         before_created_at,
         before_id,
         page_size,
-        prefetch=batch_size,
-    ):
-        yield models.load_pull_request(r)
+    )
+    while rows := await cursor.fetch(batch_size):
+        for r in rows:
+            yield models.load_pull_request(r)
 
 
 async def count_pull_requests_by_state(
     conn: Connection, *, base_repository_id: int
 ) -> list[q.CountPullRequestsByStateRow]:
     """How many pull requests a repository has in each state (tab counters)."""
-    return [
-        q.CountPullRequestsByStateRow(enums.PR_STATE_BY_VALUE[r[0]], r[1])
-        for r in await conn.fetch(q.COUNT_PULL_REQUESTS_BY_STATE, base_repository_id)
-    ]
+    rows = await conn.fetch(q.COUNT_PULL_REQUESTS_BY_STATE, base_repository_id)
+    return [q.CountPullRequestsByStateRow(enums.PR_STATE_BY_VALUE[r[0]], r[1]) for r in rows]
 
 
 async def iter_count_pull_requests_by_state(
@@ -169,10 +170,10 @@ async def iter_count_pull_requests_by_state(
     the caller's work (see ``plue_queries._asyncpg``).
     """
     stream_check(conn, "count_pull_requests_by_state", batch_size)
-    async for r in conn.cursor(
-        q.COUNT_PULL_REQUESTS_BY_STATE, base_repository_id, prefetch=batch_size
-    ):
-        yield q.CountPullRequestsByStateRow(enums.PR_STATE_BY_VALUE[r[0]], r[1])
+    cursor = await conn.cursor(q.COUNT_PULL_REQUESTS_BY_STATE, base_repository_id)
+    while rows := await cursor.fetch(batch_size):
+        for r in rows:
+            yield q.CountPullRequestsByStateRow(enums.PR_STATE_BY_VALUE[r[0]], r[1])
 
 
 async def update_pull_request(
@@ -185,7 +186,11 @@ async def update_pull_request(
     - PullRequestsBaseBranchNotEmptyViolation: check pull_requests_base_branch_not_empty on pull_requests
     - PullRequestsTitleNotEmptyViolation: check pull_requests_title_not_empty on pull_requests
     """
-    r = await conn.fetchrow(q.UPDATE_PULL_REQUEST, title, body, base_branch, id)
+    try:
+        r = await conn.fetchrow(q.UPDATE_PULL_REQUEST, title, body, base_branch, id)
+    except Exception as error:
+        raise_named(error)
+        raise
     return None if r is None else models.load_pull_request(r)
 
 
@@ -206,15 +211,19 @@ async def update_pull_request_stats(
     - PullRequestsChangedFilesNonNegativeViolation: check pull_requests_changed_files_non_negative on pull_requests
     - PullRequestsDeletionsNonNegativeViolation: check pull_requests_deletions_non_negative on pull_requests
     """
-    r = await conn.fetchrow(
-        q.UPDATE_PULL_REQUEST_STATS,
-        additions,
-        deletions,
-        changed_files,
-        has_conflicts,
-        merge_base,
-        id,
-    )
+    try:
+        r = await conn.fetchrow(
+            q.UPDATE_PULL_REQUEST_STATS,
+            additions,
+            deletions,
+            changed_files,
+            has_conflicts,
+            merge_base,
+            id,
+        )
+    except Exception as error:
+        raise_named(error)
+        raise
     return None if r is None else models.load_pull_request(r)
 
 
@@ -234,7 +243,11 @@ async def merge_pull_request(
     - PullRequestsMergedByFkeyViolation: foreign key pull_requests_merged_by_fkey on pull_requests
     - PullRequestsMergedCommitIDFormatViolation: check pull_requests_merged_commit_id_format on pull_requests
     """
-    r = await conn.fetchrow(q.MERGE_PULL_REQUEST, merge_style, merged_commit_id, merged_by, id)
+    try:
+        r = await conn.fetchrow(q.MERGE_PULL_REQUEST, merge_style, merged_commit_id, merged_by, id)
+    except Exception as error:
+        raise_named(error)
+        raise
     return None if r is None else models.load_pull_request(r)
 
 
@@ -244,7 +257,11 @@ async def close_pull_request(conn: Connection, *, id: int) -> models.PullRequest
     Raises, from plue_queries.errors, on a violation of:
     - PullRequestsMergedAtMatchesStateViolation: check pull_requests_merged_at_matches_state on pull_requests
     """
-    r = await conn.fetchrow(q.CLOSE_PULL_REQUEST, id)
+    try:
+        r = await conn.fetchrow(q.CLOSE_PULL_REQUEST, id)
+    except Exception as error:
+        raise_named(error)
+        raise
     return None if r is None else models.load_pull_request(r)
 
 
@@ -254,13 +271,22 @@ async def reopen_pull_request(conn: Connection, *, id: int) -> models.PullReques
     Raises, from plue_queries.errors, on a violation of:
     - PullRequestsMergedAtMatchesStateViolation: check pull_requests_merged_at_matches_state on pull_requests
     """
-    r = await conn.fetchrow(q.REOPEN_PULL_REQUEST, id)
+    try:
+        r = await conn.fetchrow(q.REOPEN_PULL_REQUEST, id)
+    except Exception as error:
+        raise_named(error)
+        raise
     return None if r is None else models.load_pull_request(r)
 
 
 async def delete_pull_request(conn: Connection, *, id: int) -> int:
     """Delete a pull request with its reviews, comments and conflicts."""
-    return rowcount(await conn.execute(q.DELETE_PULL_REQUEST, id))
+    try:
+        status = await conn.execute(q.DELETE_PULL_REQUEST, id)
+    except Exception as error:
+        raise_named(error)
+        raise
+    return rowcount(status)
 
 
 async def create_review(
@@ -278,7 +304,11 @@ async def create_review(
     - ReviewsPullRequestIDFkeyViolation: foreign key reviews_pull_request_id_fkey on reviews
     - ReviewsReviewerIDFkeyViolation: foreign key reviews_reviewer_id_fkey on reviews
     """
-    r = await conn.fetchrow(q.CREATE_REVIEW, pull_request_id, reviewer_id, body, commit_id)
+    try:
+        r = await conn.fetchrow(q.CREATE_REVIEW, pull_request_id, reviewer_id, body, commit_id)
+    except Exception as error:
+        raise_named(error)
+        raise
     if r is None:
         raise NoRowError("create_review")
     row: models.Review = models.load_review(r)
@@ -293,7 +323,8 @@ async def get_review(conn: Connection, *, id: int) -> models.Review | None:
 
 async def list_reviews(conn: Connection, *, pull_request_id: int) -> list[models.Review]:
     """The reviews of a pull request, oldest first."""
-    return [models.load_review(r) for r in await conn.fetch(q.LIST_REVIEWS, pull_request_id)]
+    rows = await conn.fetch(q.LIST_REVIEWS, pull_request_id)
+    return [models.load_review(r) for r in rows]
 
 
 async def iter_list_reviews(
@@ -305,15 +336,21 @@ async def iter_list_reviews(
     the caller's work (see ``plue_queries._asyncpg``).
     """
     stream_check(conn, "list_reviews", batch_size)
-    async for r in conn.cursor(q.LIST_REVIEWS, pull_request_id, prefetch=batch_size):
-        yield models.load_review(r)
+    cursor = await conn.cursor(q.LIST_REVIEWS, pull_request_id)
+    while rows := await cursor.fetch(batch_size):
+        for r in rows:
+            yield models.load_review(r)
 
 
 async def submit_review(
     conn: Connection, *, state: enums.ReviewState, body: str, id: int
 ) -> models.Review | None:
     """Submit a pending review with its verdict; NULL if it was already submitted."""
-    r = await conn.fetchrow(q.SUBMIT_REVIEW, state, body, id)
+    try:
+        r = await conn.fetchrow(q.SUBMIT_REVIEW, state, body, id)
+    except Exception as error:
+        raise_named(error)
+        raise
     return None if r is None else models.load_review(r)
 
 
@@ -321,7 +358,11 @@ async def dismiss_review(conn: Connection, *, id: int) -> models.Review | None:
     """Dismiss a submitted review (e.g. after new commits); NULL if it was pending or
     already dismissed.
     """
-    r = await conn.fetchrow(q.DISMISS_REVIEW, id)
+    try:
+        r = await conn.fetchrow(q.DISMISS_REVIEW, id)
+    except Exception as error:
+        raise_named(error)
+        raise
     return None if r is None else models.load_review(r)
 
 
@@ -338,7 +379,12 @@ async def count_review_verdicts(
 
 async def delete_review(conn: Connection, *, id: int) -> int:
     """Delete a review with its comments."""
-    return rowcount(await conn.execute(q.DELETE_REVIEW, id))
+    try:
+        status = await conn.execute(q.DELETE_REVIEW, id)
+    except Exception as error:
+        raise_named(error)
+        raise
+    return rowcount(status)
 
 
 async def create_review_comment(
@@ -365,9 +411,20 @@ async def create_review_comment(
     - ReviewCommentsPullRequestIDFkeyViolation: foreign key review_comments_pull_request_id_fkey on review_comments
     - ReviewCommentsReviewIDFkeyViolation: foreign key review_comments_review_id_fkey on review_comments
     """
-    r = await conn.fetchrow(
-        q.CREATE_REVIEW_COMMENT, author_id, file_path, line, side, body, in_reply_to_id, review_id
-    )
+    try:
+        r = await conn.fetchrow(
+            q.CREATE_REVIEW_COMMENT,
+            author_id,
+            file_path,
+            line,
+            side,
+            body,
+            in_reply_to_id,
+            review_id,
+        )
+    except Exception as error:
+        raise_named(error)
+        raise
     return None if r is None else models.load_review_comment(r)
 
 
@@ -383,10 +440,8 @@ async def list_review_comments_by_pull_request(
     """All inline comments of a pull request in reading order: by file, line, then
     creation.
     """
-    return [
-        models.load_review_comment(r)
-        for r in await conn.fetch(q.LIST_REVIEW_COMMENTS_BY_PULL_REQUEST, pull_request_id)
-    ]
+    rows = await conn.fetch(q.LIST_REVIEW_COMMENTS_BY_PULL_REQUEST, pull_request_id)
+    return [models.load_review_comment(r) for r in rows]
 
 
 async def iter_list_review_comments_by_pull_request(
@@ -398,20 +453,18 @@ async def iter_list_review_comments_by_pull_request(
     the caller's work (see ``plue_queries._asyncpg``).
     """
     stream_check(conn, "list_review_comments_by_pull_request", batch_size)
-    async for r in conn.cursor(
-        q.LIST_REVIEW_COMMENTS_BY_PULL_REQUEST, pull_request_id, prefetch=batch_size
-    ):
-        yield models.load_review_comment(r)
+    cursor = await conn.cursor(q.LIST_REVIEW_COMMENTS_BY_PULL_REQUEST, pull_request_id)
+    while rows := await cursor.fetch(batch_size):
+        for r in rows:
+            yield models.load_review_comment(r)
 
 
 async def list_review_comments_by_review(
     conn: Connection, *, review_id: int
 ) -> list[models.ReviewComment]:
     """The comments of one review, in creation order."""
-    return [
-        models.load_review_comment(r)
-        for r in await conn.fetch(q.LIST_REVIEW_COMMENTS_BY_REVIEW, review_id)
-    ]
+    rows = await conn.fetch(q.LIST_REVIEW_COMMENTS_BY_REVIEW, review_id)
+    return [models.load_review_comment(r) for r in rows]
 
 
 async def iter_list_review_comments_by_review(
@@ -423,8 +476,10 @@ async def iter_list_review_comments_by_review(
     the caller's work (see ``plue_queries._asyncpg``).
     """
     stream_check(conn, "list_review_comments_by_review", batch_size)
-    async for r in conn.cursor(q.LIST_REVIEW_COMMENTS_BY_REVIEW, review_id, prefetch=batch_size):
-        yield models.load_review_comment(r)
+    cursor = await conn.cursor(q.LIST_REVIEW_COMMENTS_BY_REVIEW, review_id)
+    while rows := await cursor.fetch(batch_size):
+        for r in rows:
+            yield models.load_review_comment(r)
 
 
 async def update_review_comment(
@@ -435,7 +490,11 @@ async def update_review_comment(
     Raises, from plue_queries.errors, on a violation of:
     - ReviewCommentsBodyNotEmptyViolation: check review_comments_body_not_empty on review_comments
     """
-    r = await conn.fetchrow(q.UPDATE_REVIEW_COMMENT, body, id)
+    try:
+        r = await conn.fetchrow(q.UPDATE_REVIEW_COMMENT, body, id)
+    except Exception as error:
+        raise_named(error)
+        raise
     return None if r is None else models.load_review_comment(r)
 
 
@@ -443,13 +502,22 @@ async def set_review_comment_resolved(
     conn: Connection, *, is_resolved: bool, id: int
 ) -> models.ReviewComment | None:
     """Resolve or reopen an inline comment thread; NULL if it already had that state."""
-    r = await conn.fetchrow(q.SET_REVIEW_COMMENT_RESOLVED, is_resolved, id)
+    try:
+        r = await conn.fetchrow(q.SET_REVIEW_COMMENT_RESOLVED, is_resolved, id)
+    except Exception as error:
+        raise_named(error)
+        raise
     return None if r is None else models.load_review_comment(r)
 
 
 async def delete_review_comment(conn: Connection, *, id: int) -> int:
     """Delete an inline comment and its replies."""
-    return rowcount(await conn.execute(q.DELETE_REVIEW_COMMENT, id))
+    try:
+        status = await conn.execute(q.DELETE_REVIEW_COMMENT, id)
+    except Exception as error:
+        raise_named(error)
+        raise
+    return rowcount(status)
 
 
 async def record_conflict(
@@ -474,9 +542,13 @@ async def record_conflict(
     - ConflictsRepositoryIDFkeyViolation: foreign key conflicts_repository_id_fkey on conflicts
     - ConflictsResolvedByFkeyViolation: foreign key conflicts_resolved_by_fkey on conflicts
     """
-    r = await conn.fetchrow(
-        q.RECORD_CONFLICT, repository_id, pull_request_id, change_id, file_path, kind, details
-    )
+    try:
+        r = await conn.fetchrow(
+            q.RECORD_CONFLICT, repository_id, pull_request_id, change_id, file_path, kind, details
+        )
+    except Exception as error:
+        raise_named(error)
+        raise
     if r is None:
         raise NoRowError("record_conflict")
     row: models.Conflict = models.load_conflict(r)
@@ -487,10 +559,8 @@ async def list_pull_request_conflicts(
     conn: Connection, *, pull_request_id: int | None = None
 ) -> list[models.Conflict]:
     """The conflicts of a pull request by file; unresolved and resolved alike."""
-    return [
-        models.load_conflict(r)
-        for r in await conn.fetch(q.LIST_PULL_REQUEST_CONFLICTS, pull_request_id)
-    ]
+    rows = await conn.fetch(q.LIST_PULL_REQUEST_CONFLICTS, pull_request_id)
+    return [models.load_conflict(r) for r in rows]
 
 
 async def iter_list_pull_request_conflicts(
@@ -502,8 +572,10 @@ async def iter_list_pull_request_conflicts(
     the caller's work (see ``plue_queries._asyncpg``).
     """
     stream_check(conn, "list_pull_request_conflicts", batch_size)
-    async for r in conn.cursor(q.LIST_PULL_REQUEST_CONFLICTS, pull_request_id, prefetch=batch_size):
-        yield models.load_conflict(r)
+    cursor = await conn.cursor(q.LIST_PULL_REQUEST_CONFLICTS, pull_request_id)
+    while rows := await cursor.fetch(batch_size):
+        for r in rows:
+            yield models.load_conflict(r)
 
 
 async def list_unresolved_conflicts(
@@ -515,12 +587,10 @@ async def list_unresolved_conflicts(
     page_size: int,
 ) -> list[models.Conflict]:
     """One page of a repository's unresolved conflicts, newest first."""
-    return [
-        models.load_conflict(r)
-        for r in await conn.fetch(
-            q.LIST_UNRESOLVED_CONFLICTS, repository_id, before_created_at, before_id, page_size
-        )
-    ]
+    rows = await conn.fetch(
+        q.LIST_UNRESOLVED_CONFLICTS, repository_id, before_created_at, before_id, page_size
+    )
+    return [models.load_conflict(r) for r in rows]
 
 
 async def iter_list_unresolved_conflicts(
@@ -538,15 +608,12 @@ async def iter_list_unresolved_conflicts(
     the caller's work (see ``plue_queries._asyncpg``).
     """
     stream_check(conn, "list_unresolved_conflicts", batch_size)
-    async for r in conn.cursor(
-        q.LIST_UNRESOLVED_CONFLICTS,
-        repository_id,
-        before_created_at,
-        before_id,
-        page_size,
-        prefetch=batch_size,
-    ):
-        yield models.load_conflict(r)
+    cursor = await conn.cursor(
+        q.LIST_UNRESOLVED_CONFLICTS, repository_id, before_created_at, before_id, page_size
+    )
+    while rows := await cursor.fetch(batch_size):
+        for r in rows:
+            yield models.load_conflict(r)
 
 
 async def resolve_conflict(
@@ -557,7 +624,11 @@ async def resolve_conflict(
     Raises, from plue_queries.errors, on a violation of:
     - ConflictsResolvedByFkeyViolation: foreign key conflicts_resolved_by_fkey on conflicts
     """
-    r = await conn.fetchrow(q.RESOLVE_CONFLICT, resolved_by, id)
+    try:
+        r = await conn.fetchrow(q.RESOLVE_CONFLICT, resolved_by, id)
+    except Exception as error:
+        raise_named(error)
+        raise
     return None if r is None else models.load_conflict(r)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime
 
 from plue_queries import rate_limits as q
-from plue_queries._asyncpg import Connection, rowcount
+from plue_queries._asyncpg import Connection, raise_named, rowcount
 from plue_queries.types import NoRowError
 
 
@@ -29,7 +29,11 @@ async def hit_rate_limit(
     - RateLimitsPkeyViolation: primary key rate_limits_pkey on rate_limits
     - RateLimitsWindowSizePositiveViolation: check rate_limits_window_size_positive on rate_limits
     """
-    r = await conn.fetchrow(q.HIT_RATE_LIMIT, key, window_size)
+    try:
+        r = await conn.fetchrow(q.HIT_RATE_LIMIT, key, window_size)
+    except Exception as error:
+        raise_named(error)
+        raise
     if r is None:
         raise NoRowError("hit_rate_limit")
     row: q.HitRateLimitRow = q.HitRateLimitRow(*r)
@@ -51,7 +55,12 @@ async def get_rate_limit_count(
 
 async def reset_rate_limit(conn: Connection, *, key: str) -> int:
     """Forget every window of a key, of every size, e.g. after a successful login."""
-    return rowcount(await conn.execute(q.RESET_RATE_LIMIT, key))
+    try:
+        status = await conn.execute(q.RESET_RATE_LIMIT, key)
+    except Exception as error:
+        raise_named(error)
+        raise
+    return rowcount(status)
 
 
 async def delete_expired_rate_limits(conn: Connection) -> int:
@@ -60,4 +69,9 @@ async def delete_expired_rate_limits(conn: Connection) -> int:
     live windows and those that ended since the last run, and `window_start +
     window_size` can't be indexed (timestamptz + interval depends on the TimeZone).
     """
-    return rowcount(await conn.execute(q.DELETE_EXPIRED_RATE_LIMITS))
+    try:
+        status = await conn.execute(q.DELETE_EXPIRED_RATE_LIMITS)
+    except Exception as error:
+        raise_named(error)
+        raise
+    return rowcount(status)

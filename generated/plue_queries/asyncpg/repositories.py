@@ -11,7 +11,7 @@ from collections.abc import AsyncGenerator
 
 from plue_queries import models
 from plue_queries import repositories as q
-from plue_queries._asyncpg import Connection, rowcount, stream_check
+from plue_queries._asyncpg import Connection, raise_named, rowcount, stream_check
 from plue_queries.types import NoRowError
 
 
@@ -35,9 +35,13 @@ async def create_repository(
     - RepositoriesOwnerNameLowerKeyViolation: unique repositories_owner_name_lower_key on repositories
     - RepositoriesPkeyViolation: primary key repositories_pkey on repositories
     """
-    r = await conn.fetchrow(
-        q.CREATE_REPOSITORY, owner_id, name, description, is_public, default_branch, topics
-    )
+    try:
+        r = await conn.fetchrow(
+            q.CREATE_REPOSITORY, owner_id, name, description, is_public, default_branch, topics
+        )
+    except Exception as error:
+        raise_named(error)
+        raise
     if r is None:
         raise NoRowError("create_repository")
     row: models.Repository = models.load_repository(r)
@@ -71,17 +75,15 @@ async def list_repositories_by_owner(
     created_at and id; NULL for the first page). Private ones only when
     include_private (the owner looking at their own list).
     """
-    return [
-        models.load_repository(r)
-        for r in await conn.fetch(
-            q.LIST_REPOSITORIES_BY_OWNER,
-            owner_id,
-            include_private,
-            before_created_at,
-            before_id,
-            page_size,
-        )
-    ]
+    rows = await conn.fetch(
+        q.LIST_REPOSITORIES_BY_OWNER,
+        owner_id,
+        include_private,
+        before_created_at,
+        before_id,
+        page_size,
+    )
+    return [models.load_repository(r) for r in rows]
 
 
 async def iter_list_repositories_by_owner(
@@ -100,16 +102,17 @@ async def iter_list_repositories_by_owner(
     the caller's work (see ``plue_queries._asyncpg``).
     """
     stream_check(conn, "list_repositories_by_owner", batch_size)
-    async for r in conn.cursor(
+    cursor = await conn.cursor(
         q.LIST_REPOSITORIES_BY_OWNER,
         owner_id,
         include_private,
         before_created_at,
         before_id,
         page_size,
-        prefetch=batch_size,
-    ):
-        yield models.load_repository(r)
+    )
+    while rows := await cursor.fetch(batch_size):
+        for r in rows:
+            yield models.load_repository(r)
 
 
 async def list_public_repositories(
@@ -120,12 +123,8 @@ async def list_public_repositories(
     page_size: int,
 ) -> list[models.Repository]:
     """The public catalogue, newest first, by keyset (backed by idx_repositories_public)."""
-    return [
-        models.load_repository(r)
-        for r in await conn.fetch(
-            q.LIST_PUBLIC_REPOSITORIES, before_created_at, before_id, page_size
-        )
-    ]
+    rows = await conn.fetch(q.LIST_PUBLIC_REPOSITORIES, before_created_at, before_id, page_size)
+    return [models.load_repository(r) for r in rows]
 
 
 async def iter_list_public_repositories(
@@ -142,10 +141,10 @@ async def iter_list_public_repositories(
     the caller's work (see ``plue_queries._asyncpg``).
     """
     stream_check(conn, "list_public_repositories", batch_size)
-    async for r in conn.cursor(
-        q.LIST_PUBLIC_REPOSITORIES, before_created_at, before_id, page_size, prefetch=batch_size
-    ):
-        yield models.load_repository(r)
+    cursor = await conn.cursor(q.LIST_PUBLIC_REPOSITORIES, before_created_at, before_id, page_size)
+    while rows := await cursor.fetch(batch_size):
+        for r in rows:
+            yield models.load_repository(r)
 
 
 async def list_public_repositories_by_topic(
@@ -157,12 +156,10 @@ async def list_public_repositories_by_topic(
     page_size: int,
 ) -> list[models.Repository]:
     """Public repositories tagged with a topic, newest first, by keyset."""
-    return [
-        models.load_repository(r)
-        for r in await conn.fetch(
-            q.LIST_PUBLIC_REPOSITORIES_BY_TOPIC, topic, before_created_at, before_id, page_size
-        )
-    ]
+    rows = await conn.fetch(
+        q.LIST_PUBLIC_REPOSITORIES_BY_TOPIC, topic, before_created_at, before_id, page_size
+    )
+    return [models.load_repository(r) for r in rows]
 
 
 async def iter_list_public_repositories_by_topic(
@@ -180,15 +177,12 @@ async def iter_list_public_repositories_by_topic(
     the caller's work (see ``plue_queries._asyncpg``).
     """
     stream_check(conn, "list_public_repositories_by_topic", batch_size)
-    async for r in conn.cursor(
-        q.LIST_PUBLIC_REPOSITORIES_BY_TOPIC,
-        topic,
-        before_created_at,
-        before_id,
-        page_size,
-        prefetch=batch_size,
-    ):
-        yield models.load_repository(r)
+    cursor = await conn.cursor(
+        q.LIST_PUBLIC_REPOSITORIES_BY_TOPIC, topic, before_created_at, before_id, page_size
+    )
+    while rows := await cursor.fetch(batch_size):
+        for r in rows:
+            yield models.load_repository(r)
 
 
 async def update_repository(
@@ -205,9 +199,13 @@ async def update_repository(
     Raises, from plue_queries.errors, on a violation of:
     - RepositoriesDefaultBranchNotEmptyViolation: check repositories_default_branch_not_empty on repositories
     """
-    r = await conn.fetchrow(
-        q.UPDATE_REPOSITORY, description, is_public, is_archived, default_branch, id
-    )
+    try:
+        r = await conn.fetchrow(
+            q.UPDATE_REPOSITORY, description, is_public, is_archived, default_branch, id
+        )
+    except Exception as error:
+        raise_named(error)
+        raise
     return None if r is None else models.load_repository(r)
 
 
@@ -218,7 +216,11 @@ async def rename_repository(conn: Connection, *, name: str, id: int) -> models.R
     - RepositoriesNameFormatViolation: check repositories_name_format on repositories
     - RepositoriesOwnerNameLowerKeyViolation: unique repositories_owner_name_lower_key on repositories
     """
-    r = await conn.fetchrow(q.RENAME_REPOSITORY, name, id)
+    try:
+        r = await conn.fetchrow(q.RENAME_REPOSITORY, name, id)
+    except Exception as error:
+        raise_named(error)
+        raise
     return None if r is None else models.load_repository(r)
 
 
@@ -228,7 +230,11 @@ async def set_repository_topics(
     """Replace the topics, normalised: trimmed, lower-cased, blanks and duplicates
     dropped, sorted.
     """
-    r = await conn.fetchrow(q.SET_REPOSITORY_TOPICS, topics, id)
+    try:
+        r = await conn.fetchrow(q.SET_REPOSITORY_TOPICS, topics, id)
+    except Exception as error:
+        raise_named(error)
+        raise
     return None if r is None else models.load_repository(r)
 
 
@@ -238,7 +244,12 @@ async def delete_repository(conn: Connection, *, id: int) -> int:
     Raises, from plue_queries.errors, on a violation of:
     - RunnerPoolClaimOnlyWhenBusyViolation: check runner_pool_claim_only_when_busy on runner_pool
     """
-    return rowcount(await conn.execute(q.DELETE_REPOSITORY, id))
+    try:
+        status = await conn.execute(q.DELETE_REPOSITORY, id)
+    except Exception as error:
+        raise_named(error)
+        raise
+    return rowcount(status)
 
 
 async def upsert_branch(
@@ -254,7 +265,11 @@ async def upsert_branch(
     - BranchesRepositoryIDFkeyViolation: foreign key branches_repository_id_fkey on branches
     - BranchesRepositoryNameKeyViolation: unique branches_repository_name_key on branches
     """
-    r = await conn.fetchrow(q.UPSERT_BRANCH, repository_id, name, commit_id, pusher_id)
+    try:
+        r = await conn.fetchrow(q.UPSERT_BRANCH, repository_id, name, commit_id, pusher_id)
+    except Exception as error:
+        raise_named(error)
+        raise
     if r is None:
         raise NoRowError("upsert_branch")
     row: models.Branch = models.load_branch(r)
@@ -273,10 +288,8 @@ async def list_branches(
     """A repository's branches by name, by keyset: pass the last name seen (NULL for
     the first page).
     """
-    return [
-        models.load_branch(r)
-        for r in await conn.fetch(q.LIST_BRANCHES, repository_id, after_name, page_size)
-    ]
+    rows = await conn.fetch(q.LIST_BRANCHES, repository_id, after_name, page_size)
+    return [models.load_branch(r) for r in rows]
 
 
 async def iter_list_branches(
@@ -293,15 +306,20 @@ async def iter_list_branches(
     the caller's work (see ``plue_queries._asyncpg``).
     """
     stream_check(conn, "list_branches", batch_size)
-    async for r in conn.cursor(
-        q.LIST_BRANCHES, repository_id, after_name, page_size, prefetch=batch_size
-    ):
-        yield models.load_branch(r)
+    cursor = await conn.cursor(q.LIST_BRANCHES, repository_id, after_name, page_size)
+    while rows := await cursor.fetch(batch_size):
+        for r in rows:
+            yield models.load_branch(r)
 
 
 async def delete_branch(conn: Connection, *, repository_id: int, name: str) -> int:
     """Delete a branch; 0 when it did not exist."""
-    return rowcount(await conn.execute(q.DELETE_BRANCH, repository_id, name))
+    try:
+        status = await conn.execute(q.DELETE_BRANCH, repository_id, name)
+    except Exception as error:
+        raise_named(error)
+        raise
+    return rowcount(status)
 
 
 async def rename_branch(
@@ -327,7 +345,11 @@ async def rename_branch(
     - RenamedBranchesToNameNotEmptyViolation: check renamed_branches_to_name_not_empty on renamed_branches
     - RepositoriesDefaultBranchNotEmptyViolation: check repositories_default_branch_not_empty on repositories
     """
-    r = await conn.fetchrow(q.RENAME_BRANCH, from_name, to_name, renamed_by, repository_id)
+    try:
+        r = await conn.fetchrow(q.RENAME_BRANCH, from_name, to_name, renamed_by, repository_id)
+    except Exception as error:
+        raise_named(error)
+        raise
     return None if r is None else models.load_renamed_branch(r)
 
 
@@ -345,10 +367,8 @@ async def list_renamed_branches(
     conn: Connection, *, repository_id: int
 ) -> list[models.RenamedBranch]:
     """Renames of a repository's branches, newest first."""
-    return [
-        models.load_renamed_branch(r)
-        for r in await conn.fetch(q.LIST_RENAMED_BRANCHES, repository_id)
-    ]
+    rows = await conn.fetch(q.LIST_RENAMED_BRANCHES, repository_id)
+    return [models.load_renamed_branch(r) for r in rows]
 
 
 async def iter_list_renamed_branches(
@@ -360,8 +380,10 @@ async def iter_list_renamed_branches(
     the caller's work (see ``plue_queries._asyncpg``).
     """
     stream_check(conn, "list_renamed_branches", batch_size)
-    async for r in conn.cursor(q.LIST_RENAMED_BRANCHES, repository_id, prefetch=batch_size):
-        yield models.load_renamed_branch(r)
+    cursor = await conn.cursor(q.LIST_RENAMED_BRANCHES, repository_id)
+    while rows := await cursor.fetch(batch_size):
+        for r in rows:
+            yield models.load_renamed_branch(r)
 
 
 async def upsert_bookmark(
@@ -377,7 +399,11 @@ async def upsert_bookmark(
     - BookmarksRepositoryIDFkeyViolation: foreign key bookmarks_repository_id_fkey on bookmarks
     - BookmarksRepositoryNameKeyViolation: unique bookmarks_repository_name_key on bookmarks
     """
-    r = await conn.fetchrow(q.UPSERT_BOOKMARK, repository_id, name, change_id, commit_id)
+    try:
+        r = await conn.fetchrow(q.UPSERT_BOOKMARK, repository_id, name, change_id, commit_id)
+    except Exception as error:
+        raise_named(error)
+        raise
     if r is None:
         raise NoRowError("upsert_bookmark")
     row: models.Bookmark = models.load_bookmark(r)
@@ -396,10 +422,8 @@ async def list_bookmarks(
     conn: Connection, *, repository_id: int, after_name: str | None = None, page_size: int
 ) -> list[models.Bookmark]:
     """A repository's bookmarks by name, by keyset on the last name seen."""
-    return [
-        models.load_bookmark(r)
-        for r in await conn.fetch(q.LIST_BOOKMARKS, repository_id, after_name, page_size)
-    ]
+    rows = await conn.fetch(q.LIST_BOOKMARKS, repository_id, after_name, page_size)
+    return [models.load_bookmark(r) for r in rows]
 
 
 async def iter_list_bookmarks(
@@ -416,20 +440,18 @@ async def iter_list_bookmarks(
     the caller's work (see ``plue_queries._asyncpg``).
     """
     stream_check(conn, "list_bookmarks", batch_size)
-    async for r in conn.cursor(
-        q.LIST_BOOKMARKS, repository_id, after_name, page_size, prefetch=batch_size
-    ):
-        yield models.load_bookmark(r)
+    cursor = await conn.cursor(q.LIST_BOOKMARKS, repository_id, after_name, page_size)
+    while rows := await cursor.fetch(batch_size):
+        for r in rows:
+            yield models.load_bookmark(r)
 
 
 async def list_bookmarks_for_change(
     conn: Connection, *, repository_id: int, change_id: str
 ) -> list[models.Bookmark]:
     """Bookmarks pointing at a change (to label it in the log)."""
-    return [
-        models.load_bookmark(r)
-        for r in await conn.fetch(q.LIST_BOOKMARKS_FOR_CHANGE, repository_id, change_id)
-    ]
+    rows = await conn.fetch(q.LIST_BOOKMARKS_FOR_CHANGE, repository_id, change_id)
+    return [models.load_bookmark(r) for r in rows]
 
 
 async def iter_list_bookmarks_for_change(
@@ -441,15 +463,20 @@ async def iter_list_bookmarks_for_change(
     the caller's work (see ``plue_queries._asyncpg``).
     """
     stream_check(conn, "list_bookmarks_for_change", batch_size)
-    async for r in conn.cursor(
-        q.LIST_BOOKMARKS_FOR_CHANGE, repository_id, change_id, prefetch=batch_size
-    ):
-        yield models.load_bookmark(r)
+    cursor = await conn.cursor(q.LIST_BOOKMARKS_FOR_CHANGE, repository_id, change_id)
+    while rows := await cursor.fetch(batch_size):
+        for r in rows:
+            yield models.load_bookmark(r)
 
 
 async def delete_bookmark(conn: Connection, *, repository_id: int, name: str) -> int:
     """Delete a bookmark; 0 when it did not exist."""
-    return rowcount(await conn.execute(q.DELETE_BOOKMARK, repository_id, name))
+    try:
+        status = await conn.execute(q.DELETE_BOOKMARK, repository_id, name)
+    except Exception as error:
+        raise_named(error)
+        raise
+    return rowcount(status)
 
 
 async def create_protected_branch(
@@ -474,17 +501,21 @@ async def create_protected_branch(
     - ProtectedBranchesRepositoryPatternKeyViolation: unique protected_branches_repository_pattern_key on protected_branches
     - ProtectedBranchesRequiredApprovalsNonNegativeViolation: check protected_branches_required_approvals_non_negative on protected_branches
     """
-    r = await conn.fetchrow(
-        q.CREATE_PROTECTED_BRANCH,
-        repository_id,
-        pattern,
-        priority,
-        required_approvals,
-        enable_push,
-        push_allowlist_user_ids,
-        enable_force_push,
-        force_push_allowlist_user_ids,
-    )
+    try:
+        r = await conn.fetchrow(
+            q.CREATE_PROTECTED_BRANCH,
+            repository_id,
+            pattern,
+            priority,
+            required_approvals,
+            enable_push,
+            push_allowlist_user_ids,
+            enable_force_push,
+            force_push_allowlist_user_ids,
+        )
+    except Exception as error:
+        raise_named(error)
+        raise
     if r is None:
         raise NoRowError("create_protected_branch")
     row: models.ProtectedBranch = models.load_protected_branch(r)
@@ -501,10 +532,8 @@ async def list_protected_branches(
     conn: Connection, *, repository_id: int
 ) -> list[models.ProtectedBranch]:
     """A repository's rules in the order they are applied: highest priority first."""
-    return [
-        models.load_protected_branch(r)
-        for r in await conn.fetch(q.LIST_PROTECTED_BRANCHES, repository_id)
-    ]
+    rows = await conn.fetch(q.LIST_PROTECTED_BRANCHES, repository_id)
+    return [models.load_protected_branch(r) for r in rows]
 
 
 async def iter_list_protected_branches(
@@ -516,8 +545,10 @@ async def iter_list_protected_branches(
     the caller's work (see ``plue_queries._asyncpg``).
     """
     stream_check(conn, "list_protected_branches", batch_size)
-    async for r in conn.cursor(q.LIST_PROTECTED_BRANCHES, repository_id, prefetch=batch_size):
-        yield models.load_protected_branch(r)
+    cursor = await conn.cursor(q.LIST_PROTECTED_BRANCHES, repository_id)
+    while rows := await cursor.fetch(batch_size):
+        for r in rows:
+            yield models.load_protected_branch(r)
 
 
 async def match_protected_branch(
@@ -551,20 +582,29 @@ async def update_protected_branch(
     - ProtectedBranchesRepositoryPatternKeyViolation: unique protected_branches_repository_pattern_key on protected_branches
     - ProtectedBranchesRequiredApprovalsNonNegativeViolation: check protected_branches_required_approvals_non_negative on protected_branches
     """
-    r = await conn.fetchrow(
-        q.UPDATE_PROTECTED_BRANCH,
-        pattern,
-        priority,
-        required_approvals,
-        enable_push,
-        push_allowlist_user_ids,
-        enable_force_push,
-        force_push_allowlist_user_ids,
-        id,
-    )
+    try:
+        r = await conn.fetchrow(
+            q.UPDATE_PROTECTED_BRANCH,
+            pattern,
+            priority,
+            required_approvals,
+            enable_push,
+            push_allowlist_user_ids,
+            enable_force_push,
+            force_push_allowlist_user_ids,
+            id,
+        )
+    except Exception as error:
+        raise_named(error)
+        raise
     return None if r is None else models.load_protected_branch(r)
 
 
 async def delete_protected_branch(conn: Connection, *, id: int) -> int:
     """Delete a protection rule; 0 when it did not exist."""
-    return rowcount(await conn.execute(q.DELETE_PROTECTED_BRANCH, id))
+    try:
+        status = await conn.execute(q.DELETE_PROTECTED_BRANCH, id)
+    except Exception as error:
+        raise_named(error)
+        raise
+    return rowcount(status)

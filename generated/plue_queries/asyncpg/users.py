@@ -11,7 +11,7 @@ from collections.abc import AsyncGenerator
 
 from plue_queries import models
 from plue_queries import users as q
-from plue_queries._asyncpg import Connection, rowcount, stream_check
+from plue_queries._asyncpg import Connection, raise_named, rowcount, stream_check
 from plue_queries.types import NoRowError
 
 
@@ -38,9 +38,13 @@ async def create_user(
     - UsersWalletAddressCanonicalViolation: check users_wallet_address_canonical on users
     - UsersWalletAddressKeyViolation: unique users_wallet_address_key on users
     """
-    r = await conn.fetchrow(
-        q.CREATE_USER, username, email, display_name, bio, avatar_url, wallet_address, is_admin
-    )
+    try:
+        r = await conn.fetchrow(
+            q.CREATE_USER, username, email, display_name, bio, avatar_url, wallet_address, is_admin
+        )
+    except Exception as error:
+        raise_named(error)
+        raise
     if r is None:
         raise NoRowError("create_user")
     row: models.User = models.load_user(r)
@@ -85,12 +89,8 @@ async def list_users(
     generic plan keeps the row comparison as an index condition (an OR made deep
     pages scan and discard every earlier row).
     """
-    return [
-        models.load_user(r)
-        for r in await conn.fetch(
-            q.LIST_USERS, only_active, before_created_at, before_id, page_size
-        )
-    ]
+    rows = await conn.fetch(q.LIST_USERS, only_active, before_created_at, before_id, page_size)
+    return [models.load_user(r) for r in rows]
 
 
 async def iter_list_users(
@@ -108,17 +108,21 @@ async def iter_list_users(
     the caller's work (see ``plue_queries._asyncpg``).
     """
     stream_check(conn, "list_users", batch_size)
-    async for r in conn.cursor(
-        q.LIST_USERS, only_active, before_created_at, before_id, page_size, prefetch=batch_size
-    ):
-        yield models.load_user(r)
+    cursor = await conn.cursor(q.LIST_USERS, only_active, before_created_at, before_id, page_size)
+    while rows := await cursor.fetch(batch_size):
+        for r in rows:
+            yield models.load_user(r)
 
 
 async def update_user_profile(
     conn: Connection, *, display_name: str, bio: str, avatar_url: str | None = None, id: int
 ) -> models.User | None:
     """Replace the editable profile fields; None when the user does not exist."""
-    r = await conn.fetchrow(q.UPDATE_USER_PROFILE, display_name, bio, avatar_url, id)
+    try:
+        r = await conn.fetchrow(q.UPDATE_USER_PROFILE, display_name, bio, avatar_url, id)
+    except Exception as error:
+        raise_named(error)
+        raise
     return None if r is None else models.load_user(r)
 
 
@@ -131,7 +135,11 @@ async def set_user_wallet(
     - UsersWalletAddressCanonicalViolation: check users_wallet_address_canonical on users
     - UsersWalletAddressKeyViolation: unique users_wallet_address_key on users
     """
-    r = await conn.fetchrow(q.SET_USER_WALLET, wallet_address, id)
+    try:
+        r = await conn.fetchrow(q.SET_USER_WALLET, wallet_address, id)
+    except Exception as error:
+        raise_named(error)
+        raise
     return None if r is None else models.load_user(r)
 
 
@@ -139,7 +147,11 @@ async def set_user_account_flags(
     conn: Connection, *, is_active: bool, is_admin: bool, prohibit_login: bool, id: int
 ) -> models.User | None:
     """Admin switches: deactivate, grant admin, block sign-in."""
-    r = await conn.fetchrow(q.SET_USER_ACCOUNT_FLAGS, is_active, is_admin, prohibit_login, id)
+    try:
+        r = await conn.fetchrow(q.SET_USER_ACCOUNT_FLAGS, is_active, is_admin, prohibit_login, id)
+    except Exception as error:
+        raise_named(error)
+        raise
     return None if r is None else models.load_user(r)
 
 
@@ -147,7 +159,11 @@ async def record_user_login(conn: Connection, *, id: int) -> models.User | None:
     """Stamp a successful sign-in. Only users allowed to sign in (active, not
     prohibited) are stamped: None means the login must be refused.
     """
-    r = await conn.fetchrow(q.RECORD_USER_LOGIN, id)
+    try:
+        r = await conn.fetchrow(q.RECORD_USER_LOGIN, id)
+    except Exception as error:
+        raise_named(error)
+        raise
     return None if r is None else models.load_user(r)
 
 
@@ -158,7 +174,12 @@ async def delete_user(conn: Connection, *, id: int) -> int:
     Raises, from plue_queries.errors, on a violation of:
     - RunnerPoolClaimOnlyWhenBusyViolation: check runner_pool_claim_only_when_busy on runner_pool
     """
-    return rowcount(await conn.execute(q.DELETE_USER, id))
+    try:
+        status = await conn.execute(q.DELETE_USER, id)
+    except Exception as error:
+        raise_named(error)
+        raise
+    return rowcount(status)
 
 
 async def get_user_with_repository_names(
@@ -183,7 +204,11 @@ async def add_email_address(
     - EmailAddressesPkeyViolation: primary key email_addresses_pkey on email_addresses
     - EmailAddressesUserIDFkeyViolation: foreign key email_addresses_user_id_fkey on email_addresses
     """
-    r = await conn.fetchrow(q.ADD_EMAIL_ADDRESS, user_id, email, is_verified)
+    try:
+        r = await conn.fetchrow(q.ADD_EMAIL_ADDRESS, user_id, email, is_verified)
+    except Exception as error:
+        raise_named(error)
+        raise
     if r is None:
         raise NoRowError("add_email_address")
     row: models.EmailAddress = models.load_email_address(r)
@@ -198,7 +223,8 @@ async def get_email_address_by_email(conn: Connection, *, email: str) -> models.
 
 async def list_email_addresses(conn: Connection, *, user_id: int) -> list[models.EmailAddress]:
     """A user's addresses, primary first, then in the order they were added."""
-    return [models.load_email_address(r) for r in await conn.fetch(q.LIST_EMAIL_ADDRESSES, user_id)]
+    rows = await conn.fetch(q.LIST_EMAIL_ADDRESSES, user_id)
+    return [models.load_email_address(r) for r in rows]
 
 
 async def iter_list_email_addresses(
@@ -210,15 +236,21 @@ async def iter_list_email_addresses(
     the caller's work (see ``plue_queries._asyncpg``).
     """
     stream_check(conn, "list_email_addresses", batch_size)
-    async for r in conn.cursor(q.LIST_EMAIL_ADDRESSES, user_id, prefetch=batch_size):
-        yield models.load_email_address(r)
+    cursor = await conn.cursor(q.LIST_EMAIL_ADDRESSES, user_id)
+    while rows := await cursor.fetch(batch_size):
+        for r in rows:
+            yield models.load_email_address(r)
 
 
 async def verify_email_address(
     conn: Connection, *, id: int, user_id: int
 ) -> models.EmailAddress | None:
     """Mark an address verified (after the user followed the link we mailed)."""
-    r = await conn.fetchrow(q.VERIFY_EMAIL_ADDRESS, id, user_id)
+    try:
+        r = await conn.fetchrow(q.VERIFY_EMAIL_ADDRESS, id, user_id)
+    except Exception as error:
+        raise_named(error)
+        raise
     return None if r is None else models.load_email_address(r)
 
 
@@ -235,10 +267,19 @@ async def set_primary_email_address(
     - UsersEmailFormatViolation: check users_email_format on users
     - UsersEmailLowerKeyViolation: unique users_email_lower_key on users
     """
-    r = await conn.fetchrow(q.SET_PRIMARY_EMAIL_ADDRESS, email_id, user_id)
+    try:
+        r = await conn.fetchrow(q.SET_PRIMARY_EMAIL_ADDRESS, email_id, user_id)
+    except Exception as error:
+        raise_named(error)
+        raise
     return None if r is None else models.load_email_address(r)
 
 
 async def delete_email_address(conn: Connection, *, id: int, user_id: int) -> int:
     """Remove an address; the primary one cannot be removed (0 rows)."""
-    return rowcount(await conn.execute(q.DELETE_EMAIL_ADDRESS, id, user_id))
+    try:
+        status = await conn.execute(q.DELETE_EMAIL_ADDRESS, id, user_id)
+    except Exception as error:
+        raise_named(error)
+        raise
+    return rowcount(status)

@@ -11,7 +11,7 @@ from collections.abc import AsyncGenerator, Iterable
 
 from plue_queries import enums, models
 from plue_queries import workflows as q
-from plue_queries._asyncpg import Connection, atomic, rowcount, stream_check
+from plue_queries._asyncpg import Connection, atomic, raise_named, rowcount, stream_check
 from plue_queries.types import JsonInput, NoRowError
 
 
@@ -34,9 +34,13 @@ async def upsert_workflow_definition(
     - WorkflowDefinitionsRepositoryIDFkeyViolation: foreign key workflow_definitions_repository_id_fkey on workflow_definitions
     - WorkflowDefinitionsRepositoryNameKeyViolation: unique workflow_definitions_repository_name_key on workflow_definitions
     """
-    r = await conn.fetchrow(
-        q.UPSERT_WORKFLOW_DEFINITION, repository_id, name, file_path, triggers, plan, is_active
-    )
+    try:
+        r = await conn.fetchrow(
+            q.UPSERT_WORKFLOW_DEFINITION, repository_id, name, file_path, triggers, plan, is_active
+        )
+    except Exception as error:
+        raise_named(error)
+        raise
     if r is None:
         raise NoRowError("upsert_workflow_definition")
     row: models.WorkflowDefinition = models.load_workflow_definition(r)
@@ -68,12 +72,10 @@ async def list_workflow_definitions(
     """A repository's workflow definitions by name, optionally only the active ones;
     keyset-paginated on the name (pass the last name seen as after_name).
     """
-    return [
-        models.load_workflow_definition(r)
-        for r in await conn.fetch(
-            q.LIST_WORKFLOW_DEFINITIONS, repository_id, active_only, after_name, page_size
-        )
-    ]
+    rows = await conn.fetch(
+        q.LIST_WORKFLOW_DEFINITIONS, repository_id, active_only, after_name, page_size
+    )
+    return [models.load_workflow_definition(r) for r in rows]
 
 
 async def iter_list_workflow_definitions(
@@ -91,20 +93,22 @@ async def iter_list_workflow_definitions(
     the caller's work (see ``plue_queries._asyncpg``).
     """
     stream_check(conn, "list_workflow_definitions", batch_size)
-    async for r in conn.cursor(
-        q.LIST_WORKFLOW_DEFINITIONS,
-        repository_id,
-        active_only,
-        after_name,
-        page_size,
-        prefetch=batch_size,
-    ):
-        yield models.load_workflow_definition(r)
+    cursor = await conn.cursor(
+        q.LIST_WORKFLOW_DEFINITIONS, repository_id, active_only, after_name, page_size
+    )
+    while rows := await cursor.fetch(batch_size):
+        for r in rows:
+            yield models.load_workflow_definition(r)
 
 
 async def delete_workflow_definition(conn: Connection, *, id: int) -> int:
     """Remove a workflow definition; its past runs keep existing without it."""
-    return rowcount(await conn.execute(q.DELETE_WORKFLOW_DEFINITION, id))
+    try:
+        status = await conn.execute(q.DELETE_WORKFLOW_DEFINITION, id)
+    except Exception as error:
+        raise_named(error)
+        raise
+    return rowcount(status)
 
 
 async def create_workflow_run(
@@ -133,9 +137,19 @@ async def create_workflow_run(
     - WorkflowRunsTriggerEventNotEmptyViolation: check workflow_runs_trigger_event_not_empty on workflow_runs
     - WorkflowRunsTriggeredByFkeyViolation: foreign key workflow_runs_triggered_by_fkey on workflow_runs
     """
-    r = await conn.fetchrow(
-        q.CREATE_WORKFLOW_RUN, trigger_event, ref, commit_id, inputs, triggered_by, definition_id
-    )
+    try:
+        r = await conn.fetchrow(
+            q.CREATE_WORKFLOW_RUN,
+            trigger_event,
+            ref,
+            commit_id,
+            inputs,
+            triggered_by,
+            definition_id,
+        )
+    except Exception as error:
+        raise_named(error)
+        raise
     return None if r is None else models.load_workflow_run(r)
 
 
@@ -160,7 +174,11 @@ async def claim_workflow_run(
     - RunnerPoolClaimedRunKeyViolation: unique runner_pool_claimed_run_key on runner_pool
     - WorkflowRunsRunnerIDFkeyViolation: foreign key workflow_runs_runner_id_fkey on workflow_runs
     """
-    r = await conn.fetchrow(q.CLAIM_WORKFLOW_RUN, max_heartbeat_age)
+    try:
+        r = await conn.fetchrow(q.CLAIM_WORKFLOW_RUN, max_heartbeat_age)
+    except Exception as error:
+        raise_named(error)
+        raise
     return None if r is None else q.ClaimWorkflowRunRow(*r)
 
 
@@ -175,7 +193,11 @@ async def start_workflow_run(
     - WorkflowRunsFinishedIffConcludedViolation: check workflow_runs_finished_iff_concluded on workflow_runs
     - WorkflowRunsRunningHasStartedViolation: check workflow_runs_running_has_started on workflow_runs
     """
-    r = await conn.fetchrow(q.START_WORKFLOW_RUN, id, runner_id)
+    try:
+        r = await conn.fetchrow(q.START_WORKFLOW_RUN, id, runner_id)
+    except Exception as error:
+        raise_named(error)
+        raise
     return None if r is None else models.load_workflow_run(r)
 
 
@@ -191,7 +213,11 @@ async def finish_workflow_run(
     - WorkflowRunsFinishedIffConcludedViolation: check workflow_runs_finished_iff_concluded on workflow_runs
     - WorkflowRunsRunningHasStartedViolation: check workflow_runs_running_has_started on workflow_runs
     """
-    r = await conn.fetchrow(q.FINISH_WORKFLOW_RUN, conclusion, id)
+    try:
+        r = await conn.fetchrow(q.FINISH_WORKFLOW_RUN, conclusion, id)
+    except Exception as error:
+        raise_named(error)
+        raise
     return None if r is None else models.load_workflow_run(r)
 
 
@@ -203,7 +229,11 @@ async def cancel_workflow_run(conn: Connection, *, id: int) -> models.WorkflowRu
     - WorkflowRunsFinishedIffConcludedViolation: check workflow_runs_finished_iff_concluded on workflow_runs
     - WorkflowRunsRunningHasStartedViolation: check workflow_runs_running_has_started on workflow_runs
     """
-    r = await conn.fetchrow(q.CANCEL_WORKFLOW_RUN, id)
+    try:
+        r = await conn.fetchrow(q.CANCEL_WORKFLOW_RUN, id)
+    except Exception as error:
+        raise_named(error)
+        raise
     return None if r is None else models.load_workflow_run(r)
 
 
@@ -220,6 +250,9 @@ async def list_recent_workflow_runs(
     the definition is deleted), optionally of one status; keyset-paginated on
     (created_at, id).
     """
+    rows = await conn.fetch(
+        q.LIST_RECENT_WORKFLOW_RUNS, repository_id, status, before_created_at, before_id, page_size
+    )
     return [
         q.ListRecentWorkflowRunsRow(
             r[0],
@@ -235,14 +268,7 @@ async def list_recent_workflow_runs(
             r[10],
             r[11],
         )
-        for r in await conn.fetch(
-            q.LIST_RECENT_WORKFLOW_RUNS,
-            repository_id,
-            status,
-            before_created_at,
-            before_id,
-            page_size,
-        )
+        for r in rows
     ]
 
 
@@ -262,38 +288,34 @@ async def iter_list_recent_workflow_runs(
     the caller's work (see ``plue_queries._asyncpg``).
     """
     stream_check(conn, "list_recent_workflow_runs", batch_size)
-    async for r in conn.cursor(
-        q.LIST_RECENT_WORKFLOW_RUNS,
-        repository_id,
-        status,
-        before_created_at,
-        before_id,
-        page_size,
-        prefetch=batch_size,
-    ):
-        yield q.ListRecentWorkflowRunsRow(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            r[5],
-            enums.WORKFLOW_RUN_STATUS_BY_VALUE[r[6]],
-            r[7],
-            r[8],
-            r[9],
-            r[10],
-            r[11],
-        )
+    cursor = await conn.cursor(
+        q.LIST_RECENT_WORKFLOW_RUNS, repository_id, status, before_created_at, before_id, page_size
+    )
+    while rows := await cursor.fetch(batch_size):
+        for r in rows:
+            yield q.ListRecentWorkflowRunsRow(
+                r[0],
+                r[1],
+                r[2],
+                r[3],
+                r[4],
+                r[5],
+                enums.WORKFLOW_RUN_STATUS_BY_VALUE[r[6]],
+                r[7],
+                r[8],
+                r[9],
+                r[10],
+                r[11],
+            )
 
 
 async def count_workflow_runs_by_status(
     conn: Connection, *, repository_id: int
 ) -> list[q.CountWorkflowRunsByStatusRow]:
     """How many runs a repository has in each status (statuses without runs are absent)."""
+    rows = await conn.fetch(q.COUNT_WORKFLOW_RUNS_BY_STATUS, repository_id)
     return [
-        q.CountWorkflowRunsByStatusRow(enums.WORKFLOW_RUN_STATUS_BY_VALUE[r[0]], r[1])
-        for r in await conn.fetch(q.COUNT_WORKFLOW_RUNS_BY_STATUS, repository_id)
+        q.CountWorkflowRunsByStatusRow(enums.WORKFLOW_RUN_STATUS_BY_VALUE[r[0]], r[1]) for r in rows
     ]
 
 
@@ -306,8 +328,10 @@ async def iter_count_workflow_runs_by_status(
     the caller's work (see ``plue_queries._asyncpg``).
     """
     stream_check(conn, "count_workflow_runs_by_status", batch_size)
-    async for r in conn.cursor(q.COUNT_WORKFLOW_RUNS_BY_STATUS, repository_id, prefetch=batch_size):
-        yield q.CountWorkflowRunsByStatusRow(enums.WORKFLOW_RUN_STATUS_BY_VALUE[r[0]], r[1])
+    cursor = await conn.cursor(q.COUNT_WORKFLOW_RUNS_BY_STATUS, repository_id)
+    while rows := await cursor.fetch(batch_size):
+        for r in rows:
+            yield q.CountWorkflowRunsByStatusRow(enums.WORKFLOW_RUN_STATUS_BY_VALUE[r[0]], r[1])
 
 
 async def create_workflow_step(
@@ -326,7 +350,11 @@ async def create_workflow_step(
     - WorkflowStepsRunPositionKeyViolation: unique workflow_steps_run_position_key on workflow_steps
     - WorkflowStepsRunningHasStartedViolation: check workflow_steps_running_has_started on workflow_steps
     """
-    r = await conn.fetchrow(q.CREATE_WORKFLOW_STEP, run_id, name, position, depends_on)
+    try:
+        r = await conn.fetchrow(q.CREATE_WORKFLOW_STEP, run_id, name, position, depends_on)
+    except Exception as error:
+        raise_named(error)
+        raise
     if r is None:
         raise NoRowError("create_workflow_step")
     row: models.WorkflowStep = models.load_workflow_step(r)
@@ -340,7 +368,11 @@ async def start_workflow_step(conn: Connection, *, id: int) -> models.WorkflowSt
     - WorkflowStepsFinishedIffConcludedViolation: check workflow_steps_finished_iff_concluded on workflow_steps
     - WorkflowStepsRunningHasStartedViolation: check workflow_steps_running_has_started on workflow_steps
     """
-    r = await conn.fetchrow(q.START_WORKFLOW_STEP, id)
+    try:
+        r = await conn.fetchrow(q.START_WORKFLOW_STEP, id)
+    except Exception as error:
+        raise_named(error)
+        raise
     return None if r is None else models.load_workflow_step(r)
 
 
@@ -354,7 +386,11 @@ async def finish_workflow_step(
     - WorkflowStepsFinishedIffConcludedViolation: check workflow_steps_finished_iff_concluded on workflow_steps
     - WorkflowStepsRunningHasStartedViolation: check workflow_steps_running_has_started on workflow_steps
     """
-    r = await conn.fetchrow(q.FINISH_WORKFLOW_STEP, conclusion, exit_code, id)
+    try:
+        r = await conn.fetchrow(q.FINISH_WORKFLOW_STEP, conclusion, exit_code, id)
+    except Exception as error:
+        raise_named(error)
+        raise
     return None if r is None else models.load_workflow_step(r)
 
 
@@ -365,7 +401,11 @@ async def skip_workflow_step(conn: Connection, *, id: int) -> models.WorkflowSte
     - WorkflowStepsFinishedIffConcludedViolation: check workflow_steps_finished_iff_concluded on workflow_steps
     - WorkflowStepsRunningHasStartedViolation: check workflow_steps_running_has_started on workflow_steps
     """
-    r = await conn.fetchrow(q.SKIP_WORKFLOW_STEP, id)
+    try:
+        r = await conn.fetchrow(q.SKIP_WORKFLOW_STEP, id)
+    except Exception as error:
+        raise_named(error)
+        raise
     return None if r is None else models.load_workflow_step(r)
 
 
@@ -376,12 +416,18 @@ async def cancel_workflow_steps(conn: Connection, *, run_id: int) -> int:
     - WorkflowStepsFinishedIffConcludedViolation: check workflow_steps_finished_iff_concluded on workflow_steps
     - WorkflowStepsRunningHasStartedViolation: check workflow_steps_running_has_started on workflow_steps
     """
-    return rowcount(await conn.execute(q.CANCEL_WORKFLOW_STEPS, run_id))
+    try:
+        status = await conn.execute(q.CANCEL_WORKFLOW_STEPS, run_id)
+    except Exception as error:
+        raise_named(error)
+        raise
+    return rowcount(status)
 
 
 async def list_workflow_steps(conn: Connection, *, run_id: int) -> list[models.WorkflowStep]:
     """The steps of a run in plan order."""
-    return [models.load_workflow_step(r) for r in await conn.fetch(q.LIST_WORKFLOW_STEPS, run_id)]
+    rows = await conn.fetch(q.LIST_WORKFLOW_STEPS, run_id)
+    return [models.load_workflow_step(r) for r in rows]
 
 
 async def iter_list_workflow_steps(
@@ -393,8 +439,10 @@ async def iter_list_workflow_steps(
     the caller's work (see ``plue_queries._asyncpg``).
     """
     stream_check(conn, "list_workflow_steps", batch_size)
-    async for r in conn.cursor(q.LIST_WORKFLOW_STEPS, run_id, prefetch=batch_size):
-        yield models.load_workflow_step(r)
+    cursor = await conn.cursor(q.LIST_WORKFLOW_STEPS, run_id)
+    while rows := await cursor.fetch(batch_size):
+        for r in rows:
+            yield models.load_workflow_step(r)
 
 
 async def append_workflow_log(
@@ -412,7 +460,11 @@ async def append_workflow_log(
     - WorkflowLogsRunIDFkeyViolation: foreign key workflow_logs_run_id_fkey on workflow_logs
     - WorkflowLogsStepOfRunFkeyViolation: foreign key workflow_logs_step_of_run_fkey on workflow_logs
     """
-    r = await conn.fetchrow(q.APPEND_WORKFLOW_LOG, run_id, step_id, stream, content)
+    try:
+        r = await conn.fetchrow(q.APPEND_WORKFLOW_LOG, run_id, step_id, stream, content)
+    except Exception as error:
+        raise_named(error)
+        raise
     if r is None:
         raise NoRowError("append_workflow_log")
     row: models.WorkflowLog = models.load_workflow_log(r)
@@ -432,12 +484,16 @@ async def copy_workflow_logs(conn: Connection, rows: Iterable[q.CopyWorkflowLogs
     Returns the number of rows written.
     """
     records = [(p.run_id, p.step_id, p.stream, p.content) for p in rows]
-    async with atomic(conn):
-        status = await conn.copy_records_to_table(
-            "workflow_logs",
-            records=records,
-            columns=["run_id", "step_id", "stream", "content"],
-        )
+    try:
+        async with atomic(conn, "-- name: CopyWorkflowLogs :copyfrom"):
+            status = await conn.copy_records_to_table(
+                "workflow_logs",
+                records=records,
+                columns=["run_id", "step_id", "stream", "content"],
+            )
+    except Exception as error:
+        raise_named(error)
+        raise
     return rowcount(status)
 
 
@@ -445,10 +501,8 @@ async def list_run_logs(
     conn: Connection, *, run_id: int, after_id: int | None = None, page_size: int
 ) -> list[models.WorkflowLog]:
     """A page of a run's log in output order, after the last line id seen."""
-    return [
-        models.load_workflow_log(r)
-        for r in await conn.fetch(q.LIST_RUN_LOGS, run_id, after_id, page_size)
-    ]
+    rows = await conn.fetch(q.LIST_RUN_LOGS, run_id, after_id, page_size)
+    return [models.load_workflow_log(r) for r in rows]
 
 
 async def iter_list_run_logs(
@@ -465,18 +519,18 @@ async def iter_list_run_logs(
     the caller's work (see ``plue_queries._asyncpg``).
     """
     stream_check(conn, "list_run_logs", batch_size)
-    async for r in conn.cursor(q.LIST_RUN_LOGS, run_id, after_id, page_size, prefetch=batch_size):
-        yield models.load_workflow_log(r)
+    cursor = await conn.cursor(q.LIST_RUN_LOGS, run_id, after_id, page_size)
+    while rows := await cursor.fetch(batch_size):
+        for r in rows:
+            yield models.load_workflow_log(r)
 
 
 async def list_step_logs(
     conn: Connection, *, step_id: int | None = None, after_id: int | None = None, page_size: int
 ) -> list[models.WorkflowLog]:
     """A page of one step's log in output order, after the last line id seen."""
-    return [
-        models.load_workflow_log(r)
-        for r in await conn.fetch(q.LIST_STEP_LOGS, step_id, after_id, page_size)
-    ]
+    rows = await conn.fetch(q.LIST_STEP_LOGS, step_id, after_id, page_size)
+    return [models.load_workflow_log(r) for r in rows]
 
 
 async def iter_list_step_logs(
@@ -493,8 +547,10 @@ async def iter_list_step_logs(
     the caller's work (see ``plue_queries._asyncpg``).
     """
     stream_check(conn, "list_step_logs", batch_size)
-    async for r in conn.cursor(q.LIST_STEP_LOGS, step_id, after_id, page_size, prefetch=batch_size):
-        yield models.load_workflow_log(r)
+    cursor = await conn.cursor(q.LIST_STEP_LOGS, step_id, after_id, page_size)
+    while rows := await cursor.fetch(batch_size):
+        for r in rows:
+            yield models.load_workflow_log(r)
 
 
 async def upsert_runner(conn: Connection, *, name: str, labels: list[str]) -> models.RunnerPool:
@@ -509,7 +565,11 @@ async def upsert_runner(conn: Connection, *, name: str, labels: list[str]) -> mo
     - RunnerPoolNameNotEmptyViolation: check runner_pool_name_not_empty on runner_pool
     - RunnerPoolPkeyViolation: primary key runner_pool_pkey on runner_pool
     """
-    r = await conn.fetchrow(q.UPSERT_RUNNER, name, labels)
+    try:
+        r = await conn.fetchrow(q.UPSERT_RUNNER, name, labels)
+    except Exception as error:
+        raise_named(error)
+        raise
     if r is None:
         raise NoRowError("upsert_runner")
     row: models.RunnerPool = models.load_runner_pool(r)
@@ -530,7 +590,11 @@ async def release_runner(conn: Connection, *, id: int) -> models.RunnerPool | No
     - RunnerPoolClaimedRunFkeyViolation: foreign key runner_pool_claimed_run_fkey on runner_pool
     - RunnerPoolClaimedRunKeyViolation: unique runner_pool_claimed_run_key on runner_pool
     """
-    r = await conn.fetchrow(q.RELEASE_RUNNER, id)
+    try:
+        r = await conn.fetchrow(q.RELEASE_RUNNER, id)
+    except Exception as error:
+        raise_named(error)
+        raise
     return None if r is None else models.load_runner_pool(r)
 
 
@@ -551,7 +615,11 @@ async def reap_stale_runners(
     - WorkflowRunsRunnerIDFkeyViolation: foreign key workflow_runs_runner_id_fkey on workflow_runs
     - WorkflowRunsRunningHasStartedViolation: check workflow_runs_running_has_started on workflow_runs
     """
-    r = await conn.fetchrow(q.REAP_STALE_RUNNERS, max_heartbeat_age)
+    try:
+        r = await conn.fetchrow(q.REAP_STALE_RUNNERS, max_heartbeat_age)
+    except Exception as error:
+        raise_named(error)
+        raise
     if r is None:
         raise NoRowError("reap_stale_runners")
     row: q.ReapStaleRunnersRow = q.ReapStaleRunnersRow(*r)
@@ -560,4 +628,9 @@ async def reap_stale_runners(
 
 async def delete_runner(conn: Connection, *, id: int) -> int:
     """Remove a runner from the registry."""
-    return rowcount(await conn.execute(q.DELETE_RUNNER, id))
+    try:
+        status = await conn.execute(q.DELETE_RUNNER, id)
+    except Exception as error:
+        raise_named(error)
+        raise
+    return rowcount(status)

@@ -13,25 +13,49 @@ Transactions stay the caller's, as in the psycopg modules:
 - ``iter_*`` streams read asyncpg's cursor, which exists only inside a transaction:
   they run in the caller's and open none (leaving the loop early undoes nothing), and
   outside one they raise :class:`StreamNeedsTransactionError` before sending anything.
+
+Errors by name: a violation of a constraint ``apg_target.errors`` knows is raised
+as that class made a subclass of asyncpg's own class too (:func:`raise_named`), so
+``except errors.UsersPkeyViolation`` and ``except asyncpg.UniqueViolationError`` both
+catch it.
+
+Tracing (OpenTelemetry's asyncpg instrumentation wraps ``execute``, ``executemany``,
+``fetch*`` and the cursor's fetches): each call sends its own statement through those,
+so its span carries the ``-- name:`` line, and its bookkeeping (BEGIN, SAVEPOINT,
+RELEASE, ROLLBACK, COMMIT) through ``fetchmany``, which the instrumentation leaves
+alone. A ``:copyfrom`` or ``:batchone``/``:batchmany`` call, whose rows go through
+methods that are not traced or traced once per row, passes its ``-- name:`` line as
+``mark``: its first bookkeeping statement is then sent where tracing sees it.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncGenerator, AsyncIterable, Callable, Iterable, Sequence
+import types
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import Any, LiteralString, Protocol
+from typing import Any, Final, LiteralString, Protocol
 
 import psycopg.errors
+from psycopg.pq import DiagnosticField
+
+from apg_target import errors
 
 Record = Sequence[Any]
 """An ``asyncpg.Record`` as the generated decoders use it: indexed, sliced, unpacked."""
 
+_BEGIN: LiteralString = "BEGIN"
+_COMMIT: LiteralString = "COMMIT"
+_ROLLBACK: LiteralString = "ROLLBACK"
 _SAVEPOINT: LiteralString = "SAVEPOINT sqlc_gen_psycopg_atomic"
 _RELEASE: LiteralString = "RELEASE SAVEPOINT sqlc_gen_psycopg_atomic"
-_UNDO: LiteralString = (
-    "ROLLBACK TO SAVEPOINT sqlc_gen_psycopg_atomic; RELEASE SAVEPOINT sqlc_gen_psycopg_atomic"
-)
+_ROLLBACK_TO: LiteralString = "ROLLBACK TO SAVEPOINT sqlc_gen_psycopg_atomic"
+
+
+class Cursor(Protocol):
+    """What the generated ``iter_*`` functions call on asyncpg's cursor."""
+
+    async def fetch(self, n: int) -> list[Record]: ...
 
 
 class Connection(Protocol):
@@ -45,6 +69,8 @@ class Connection(Protocol):
 
     async def fetchrow(self, query: str, *args: Any) -> Record | None: ...
 
+    async def fetchmany(self, query: str, args: Iterable[Sequence[Any]]) -> list[Record]: ...
+
     async def copy_records_to_table(
         self,
         table_name: str,
@@ -54,9 +80,7 @@ class Connection(Protocol):
         schema_name: str | None = None,
     ) -> str: ...
 
-    def cursor(
-        self, query: str, *args: Any, prefetch: int | None = None
-    ) -> AsyncIterable[Record]: ...
+    def cursor(self, query: str, *args: Any) -> Awaitable[Cursor]: ...
 
     def transaction(self) -> AbstractAsyncContextManager[Any]: ...
 
@@ -109,21 +133,30 @@ def rowcount(status: str) -> int:
     return int(last) if last.isdigit() else 0
 
 
+async def _quiet(conn: Connection, statement: LiteralString) -> None:
+    """Run a bookkeeping statement where tracing does not see it (``fetchmany``)."""
+    await conn.fetchmany(statement, [()])
+
+
 @asynccontextmanager
-async def atomic(conn: Connection) -> AsyncGenerator[None, None]:
-    """Run the block in a savepoint of the open transaction, else in its own."""
-    if not conn.is_in_transaction():
-        async with conn.transaction():
-            yield
-        return
-    await conn.execute(_SAVEPOINT)
+async def atomic(conn: Connection, mark: LiteralString = "") -> AsyncGenerator[None, None]:
+    """Run the block in a savepoint of the open transaction, else in a transaction of
+    its own; ``mark`` (a ``-- name:`` line) is sent with its first statement, traced."""
+    own = not conn.is_in_transaction()
+    first = _BEGIN if own else _SAVEPOINT
+    if mark:
+        await conn.execute(mark + "\n" + first)
+    else:
+        await _quiet(conn, first)
     try:
         yield
     except BaseException:
         if not conn.is_closed() and conn.is_in_transaction():
-            await conn.execute(_UNDO)
+            await _quiet(conn, _ROLLBACK if own else _ROLLBACK_TO)
+            if not own:
+                await _quiet(conn, _RELEASE)
         raise
-    await conn.execute(_RELEASE)
+    await _quiet(conn, _COMMIT if own else _RELEASE)
 
 
 class StreamNeedsTransactionError(psycopg.errors.NoActiveSqlTransaction):
@@ -140,3 +173,61 @@ def stream_check(conn: Connection, label: str, batch_size: int) -> None:
             f"iter_{label}: asyncpg streams through a cursor, which needs a transaction;"
             " call it inside `async with conn.transaction():`"
         )
+
+
+# asyncpg's attribute for each field of PostgreSQL's report, so that a named class's
+# psycopg ``.diag`` reads what asyncpg received.
+_DIAGNOSTICS: Final = {
+    "severity": DiagnosticField.SEVERITY,
+    "severity_en": DiagnosticField.SEVERITY_NONLOCALIZED,
+    "sqlstate": DiagnosticField.SQLSTATE,
+    "message": DiagnosticField.MESSAGE_PRIMARY,
+    "detail": DiagnosticField.MESSAGE_DETAIL,
+    "hint": DiagnosticField.MESSAGE_HINT,
+    "schema_name": DiagnosticField.SCHEMA_NAME,
+    "table_name": DiagnosticField.TABLE_NAME,
+    "column_name": DiagnosticField.COLUMN_NAME,
+    "data_type_name": DiagnosticField.DATATYPE_NAME,
+    "constraint_name": DiagnosticField.CONSTRAINT_NAME,
+}
+_NAMED: dict[tuple[type[Exception], type[Exception]], type[errors.ConstraintViolation]] = {}
+
+
+def raise_named(error: Exception) -> None:
+    """Raise asyncpg's ``error`` as its constraint's class from ``apg_target.errors``
+    (from ``error``) when that module has one; return otherwise, for the caller to
+    re-raise ``error`` itself.
+
+    The class raised subclasses both the named class and ``error``'s own asyncpg class
+    (made once per pair), and carries asyncpg's attributes (``constraint_name``,
+    ``table_name``, ``detail``, ...) and the same fields as psycopg's ``.diag``.
+    """
+    named = errors.violation_class(
+        getattr(error, "sqlstate", None),
+        getattr(error, "table_name", None),
+        getattr(error, "constraint_name", None),
+    )
+    if named is None:
+        return
+    key = (named, type(error))
+    both = _NAMED.get(key) or _NAMED.setdefault(key, _subclass(named, type(error)))
+    translated = both(*error.args)
+    vars(translated).update(vars(error))
+    translated._info = {
+        field: str(value).encode()
+        for attribute, field in _DIAGNOSTICS.items()
+        if (value := getattr(error, attribute, None)) is not None
+    }
+    raise translated from error
+
+
+def _subclass(
+    named: type[errors.ConstraintViolation], driver: type[Exception]
+) -> type[errors.ConstraintViolation]:
+    def body(namespace: dict[str, Any]) -> None:
+        namespace.update(__module__=__name__, __doc__=f"{named.__doc__} (asyncpg)")
+
+    made: type[errors.ConstraintViolation] = types.new_class(
+        named.__name__, (named, driver), exec_body=body
+    )
+    return made

@@ -10,7 +10,7 @@ from collections.abc import AsyncGenerator, Iterable
 
 from apg_target import enums, models
 from apg_target import query as q
-from apg_target._asyncpg import Connection, atomic, rowcount, stream_check
+from apg_target._asyncpg import Connection, atomic, raise_named, rowcount, stream_check
 from apg_target.types import ExecResult, JsonInput, NoRowError
 
 
@@ -30,7 +30,11 @@ async def create_author(
     Raises, from apg_target.errors, on a violation of:
     - AuthorsPkeyViolation: primary key authors_pkey on authors
     """
-    r = await conn.fetchrow(q.CREATE_AUTHOR, name, mood, moods, profile, tags)
+    try:
+        r = await conn.fetchrow(q.CREATE_AUTHOR, name, mood, moods, profile, tags)
+    except Exception as error:
+        raise_named(error)
+        raise
     if r is None:
         raise NoRowError("create_author")
     row: models.Author = models.load_author(r)
@@ -45,7 +49,8 @@ async def get_author(conn: Connection, *, id: int) -> models.Author | None:
 
 async def list_authors(conn: Connection, *, after_id: int, page_size: int) -> list[models.Author]:
     """Run the ListAuthors query."""
-    return [models.load_author(r) for r in await conn.fetch(q.LIST_AUTHORS, after_id, page_size)]
+    rows = await conn.fetch(q.LIST_AUTHORS, after_id, page_size)
+    return [models.load_author(r) for r in rows]
 
 
 async def iter_list_authors(
@@ -57,8 +62,10 @@ async def iter_list_authors(
     the caller's work (see ``apg_target._asyncpg``).
     """
     stream_check(conn, "list_authors", batch_size)
-    async for r in conn.cursor(q.LIST_AUTHORS, after_id, page_size, prefetch=batch_size):
-        yield models.load_author(r)
+    cursor = await conn.cursor(q.LIST_AUTHORS, after_id, page_size)
+    while rows := await cursor.fetch(batch_size):
+        for r in rows:
+            yield models.load_author(r)
 
 
 async def count_authors(conn: Connection) -> int:
@@ -78,9 +85,9 @@ async def author_profile(conn: Connection, *, id: int) -> q.AuthorProfileRow | N
 
 async def books_with_authors(conn: Connection) -> list[q.BooksWithAuthorsRow]:
     """Run the BooksWithAuthors query."""
+    rows = await conn.fetch(q.BOOKS_WITH_AUTHORS)
     return [
-        q.BooksWithAuthorsRow(models.load_book(r[0:4]), models.load_author(r[4:12]))
-        for r in await conn.fetch(q.BOOKS_WITH_AUTHORS)
+        q.BooksWithAuthorsRow(models.load_book(r[0:4]), models.load_author(r[4:12])) for r in rows
     ]
 
 
@@ -93,13 +100,16 @@ async def iter_books_with_authors(
     the caller's work (see ``apg_target._asyncpg``).
     """
     stream_check(conn, "books_with_authors", batch_size)
-    async for r in conn.cursor(q.BOOKS_WITH_AUTHORS, prefetch=batch_size):
-        yield q.BooksWithAuthorsRow(models.load_book(r[0:4]), models.load_author(r[4:12]))
+    cursor = await conn.cursor(q.BOOKS_WITH_AUTHORS)
+    while rows := await cursor.fetch(batch_size):
+        for r in rows:
+            yield q.BooksWithAuthorsRow(models.load_book(r[0:4]), models.load_author(r[4:12]))
 
 
 async def book_titles(conn: Connection) -> list[q.BookTitlesRow]:
     """Run the BookTitles query."""
-    return [q.BookTitlesRow(*r) for r in await conn.fetch(q.BOOK_TITLES)]
+    rows = await conn.fetch(q.BOOK_TITLES)
+    return [q.BookTitlesRow(*r) for r in rows]
 
 
 async def iter_book_titles(
@@ -111,23 +121,38 @@ async def iter_book_titles(
     the caller's work (see ``apg_target._asyncpg``).
     """
     stream_check(conn, "book_titles", batch_size)
-    async for r in conn.cursor(q.BOOK_TITLES, prefetch=batch_size):
-        yield q.BookTitlesRow(*r)
+    cursor = await conn.cursor(q.BOOK_TITLES)
+    while rows := await cursor.fetch(batch_size):
+        for r in rows:
+            yield q.BookTitlesRow(*r)
 
 
 async def touch_author(conn: Connection, *, id: int) -> None:
     """Run the TouchAuthor query."""
-    await conn.execute(q.TOUCH_AUTHOR, id)
+    try:
+        await conn.execute(q.TOUCH_AUTHOR, id)
+    except Exception as error:
+        raise_named(error)
+        raise
 
 
 async def rename_authors(conn: Connection, *, new_name: str, old_name: str) -> int:
     """Run the RenameAuthors query."""
-    return rowcount(await conn.execute(q.RENAME_AUTHORS, new_name, old_name))
+    try:
+        status = await conn.execute(q.RENAME_AUTHORS, new_name, old_name)
+    except Exception as error:
+        raise_named(error)
+        raise
+    return rowcount(status)
 
 
 async def delete_book(conn: Connection, *, id: int) -> ExecResult:
     """Run the DeleteBook query."""
-    status = await conn.execute(q.DELETE_BOOK, id)
+    try:
+        status = await conn.execute(q.DELETE_BOOK, id)
+    except Exception as error:
+        raise_named(error)
+        raise
     return ExecResult(rowcount(status), status)
 
 
@@ -142,12 +167,16 @@ async def copy_authors(conn: Connection, rows: Iterable[q.CopyAuthorsParams]) ->
     Returns the number of rows written.
     """
     records = [(p.name, p.mood, p.profile) for p in rows]
-    async with atomic(conn):
-        status = await conn.copy_records_to_table(
-            "authors",
-            records=records,
-            columns=["name", "mood", "profile"],
-        )
+    try:
+        async with atomic(conn, "-- name: CopyAuthors :copyfrom"):
+            status = await conn.copy_records_to_table(
+                "authors",
+                records=records,
+                columns=["name", "mood", "profile"],
+            )
+    except Exception as error:
+        raise_named(error)
+        raise
     return rowcount(status)
 
 
@@ -165,8 +194,12 @@ async def add_books(conn: Connection, rows: Iterable[q.AddBooksParams]) -> None:
     params = [(p.author_id, p.title, p.price) for p in rows]
     if not params:
         return
-    async with atomic(conn):
-        await conn.executemany(q.ADD_BOOKS, params)
+    try:
+        async with atomic(conn):
+            await conn.executemany(q.ADD_BOOKS, params)
+    except Exception as error:
+        raise_named(error)
+        raise
 
 
 async def add_book_returning(
@@ -184,15 +217,20 @@ async def add_book_returning(
     in order.
     """
     out: list[models.Book] = []
-    params = list(rows)
+    params = [(p.author_id, p.title) for p in rows]
     if not params:
         return out
-    async with atomic(conn):
-        for p in params:
-            r = await conn.fetchrow(q.ADD_BOOK_RETURNING, p.author_id, p.title)
-            if r is None:
-                raise NoRowError("add_book_returning")
-            out.append(models.load_book(r))
+    try:
+        async with atomic(conn, "-- name: AddBookReturning :batchone"):
+            for p in params:
+                found = await conn.fetchmany(q.ADD_BOOK_RETURNING, [p])
+                if not found:
+                    raise NoRowError("add_book_returning")
+                r = found[0]
+                out.append(models.load_book(r))
+    except Exception as error:
+        raise_named(error)
+        raise
     return out
 
 
@@ -204,12 +242,13 @@ async def find_book_ids(conn: Connection, rows: Iterable[q.FindBookIDsParams]) -
     in order.
     """
     out: list[int | None] = []
-    params = list(rows)
+    params = [(p.title,) for p in rows]
     if not params:
         return out
-    async with atomic(conn):
+    async with atomic(conn, "-- name: FindBookIDs :batchone"):
         for p in params:
-            r = await conn.fetchrow(q.FIND_BOOK_IDS, p.title)
+            found = await conn.fetchmany(q.FIND_BOOK_IDS, [p])
+            r = found[0] if found else None
             out.append(None if r is None else r[0])
     return out
 
@@ -224,12 +263,11 @@ async def books_of_author(
     in order.
     """
     out: list[list[models.Book]] = []
-    params = list(rows)
+    params = [(p.author_id,) for p in rows]
     if not params:
         return out
-    async with atomic(conn):
+    async with atomic(conn, "-- name: BooksOfAuthor :batchmany"):
         for p in params:
-            out.append(
-                [models.load_book(r) for r in await conn.fetch(q.BOOKS_OF_AUTHOR, p.author_id)]
-            )
+            found = await conn.fetchmany(q.BOOKS_OF_AUTHOR, [p])
+            out.append([models.load_book(r) for r in found])
     return out
