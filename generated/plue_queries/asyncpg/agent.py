@@ -93,9 +93,12 @@ async def iter_list_user_sessions(
     cursor = await conn.cursor(
         q.LIST_USER_SESSIONS, user_id, status, before_created_at, before_id, page_size
     )
-    while rows := await cursor.fetch(batch_size):
+    while True:
+        rows = await cursor.fetch(batch_size)
         for r in rows:
             yield models.load_session(r)
+        if len(rows) < batch_size:
+            break
 
 
 async def update_session_status(
@@ -205,9 +208,12 @@ async def iter_list_session_messages(
     """
     stream_check(conn, "list_session_messages", batch_size)
     cursor = await conn.cursor(q.LIST_SESSION_MESSAGES, session_id, after_position, page_size)
-    while rows := await cursor.fetch(batch_size):
+    while True:
+        rows = await cursor.fetch(batch_size)
         for r in rows:
             yield models.load_message(r)
+        if len(rows) < batch_size:
+            break
 
 
 async def finish_message(
@@ -296,9 +302,12 @@ async def iter_list_message_parts(
     """
     stream_check(conn, "list_message_parts", batch_size)
     cursor = await conn.cursor(q.LIST_MESSAGE_PARTS, message_id)
-    while rows := await cursor.fetch(batch_size):
+    while True:
+        rows = await cursor.fetch(batch_size)
         for r in rows:
             yield models.load_part(r)
+        if len(rows) < batch_size:
+            break
 
 
 async def get_session_token_totals(

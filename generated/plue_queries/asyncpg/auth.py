@@ -92,9 +92,12 @@ async def iter_list_user_auth_sessions(
     """
     stream_check(conn, "list_user_auth_sessions", batch_size)
     cursor = await conn.cursor(q.LIST_USER_AUTH_SESSIONS, user_id)
-    while rows := await cursor.fetch(batch_size):
+    while True:
+        rows = await cursor.fetch(batch_size)
         for r in rows:
             yield models.load_auth_session(r)
+        if len(rows) < batch_size:
+            break
 
 
 async def delete_auth_session(conn: Connection, *, session_key_hash: str) -> int:
@@ -246,9 +249,12 @@ async def iter_list_access_tokens(
     """
     stream_check(conn, "list_access_tokens", batch_size)
     cursor = await conn.cursor(q.LIST_ACCESS_TOKENS, user_id)
-    while rows := await cursor.fetch(batch_size):
+    while True:
+        rows = await cursor.fetch(batch_size)
         for r in rows:
             yield models.load_access_token(r)
+        if len(rows) < batch_size:
+            break
 
 
 async def revoke_access_token(
@@ -321,9 +327,12 @@ async def iter_list_ssh_keys(
     """
     stream_check(conn, "list_ssh_keys", batch_size)
     cursor = await conn.cursor(q.LIST_SSH_KEYS, user_id)
-    while rows := await cursor.fetch(batch_size):
+    while True:
+        rows = await cursor.fetch(batch_size)
         for r in rows:
             yield models.load_ssh_key(r)
+        if len(rows) < batch_size:
+            break
 
 
 async def delete_ssh_key(conn: Connection, *, id: int, user_id: int) -> int:

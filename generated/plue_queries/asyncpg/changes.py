@@ -114,9 +114,12 @@ async def iter_list_changes(
     cursor = await conn.cursor(
         q.LIST_CHANGES, repository_id, before_created_at, before_id, page_size
     )
-    while rows := await cursor.fetch(batch_size):
+    while True:
+        rows = await cursor.fetch(batch_size)
         for r in rows:
             yield models.load_change(r)
+        if len(rows) < batch_size:
+            break
 
 
 async def list_change_parents(
@@ -137,9 +140,12 @@ async def iter_list_change_parents(
     """
     stream_check(conn, "list_change_parents", batch_size)
     cursor = await conn.cursor(q.LIST_CHANGE_PARENTS, repository_id, change_id)
-    while rows := await cursor.fetch(batch_size):
+    while True:
+        rows = await cursor.fetch(batch_size)
         for r in rows:
             yield models.load_change(r)
+        if len(rows) < batch_size:
+            break
 
 
 async def list_change_children(
@@ -160,9 +166,12 @@ async def iter_list_change_children(
     """
     stream_check(conn, "list_change_children", batch_size)
     cursor = await conn.cursor(q.LIST_CHANGE_CHILDREN, repository_id, change_id)
-    while rows := await cursor.fetch(batch_size):
+    while True:
+        rows = await cursor.fetch(batch_size)
         for r in rows:
             yield models.load_change(r)
+        if len(rows) < batch_size:
+            break
 
 
 async def delete_change(conn: Connection, *, repository_id: int, change_id: str) -> int:
@@ -237,9 +246,12 @@ async def iter_list_file_trackers(
     """
     stream_check(conn, "list_file_trackers", batch_size)
     cursor = await conn.cursor(q.LIST_FILE_TRACKERS, repository_id, change_id)
-    while rows := await cursor.fetch(batch_size):
+    while True:
+        rows = await cursor.fetch(batch_size)
         for r in rows:
             yield models.load_file_tracker(r)
+        if len(rows) < batch_size:
+            break
 
 
 async def summarize_file_trackers(
@@ -342,9 +354,12 @@ async def iter_list_jj_operations(
     cursor = await conn.cursor(
         q.LIST_JJ_OPERATIONS, repository_id, before_created_at, before_id, page_size
     )
-    while rows := await cursor.fetch(batch_size):
+    while True:
+        rows = await cursor.fetch(batch_size)
         for r in rows:
             yield models.load_jj_operation(r)
+        if len(rows) < batch_size:
+            break
 
 
 async def record_snapshot(
@@ -418,9 +433,12 @@ async def iter_list_snapshots(
     cursor = await conn.cursor(
         q.LIST_SNAPSHOTS, repository_id, before_created_at, before_id, page_size
     )
-    while rows := await cursor.fetch(batch_size):
+    while True:
+        rows = await cursor.fetch(batch_size)
         for r in rows:
             yield models.load_snapshot_history(r)
+        if len(rows) < batch_size:
+            break
 
 
 async def list_change_snapshots(
@@ -441,6 +459,9 @@ async def iter_list_change_snapshots(
     """
     stream_check(conn, "list_change_snapshots", batch_size)
     cursor = await conn.cursor(q.LIST_CHANGE_SNAPSHOTS, repository_id, change_id, page_size)
-    while rows := await cursor.fetch(batch_size):
+    while True:
+        rows = await cursor.fetch(batch_size)
         for r in rows:
             yield models.load_snapshot_history(r)
+        if len(rows) < batch_size:
+            break

@@ -94,9 +94,12 @@ async def iter_list_stargazers(
     cursor = await conn.cursor(
         q.LIST_STARGAZERS, repository_id, before_starred_at, before_user_id, page_size
     )
-    while rows := await cursor.fetch(batch_size):
+    while True:
+        rows = await cursor.fetch(batch_size)
         for r in rows:
             yield q.ListStargazersRow(*r)
+        if len(rows) < batch_size:
+            break
 
 
 async def list_starred_repositories(
@@ -146,9 +149,12 @@ async def iter_list_starred_repositories(
         before_repository_id,
         page_size,
     )
-    while rows := await cursor.fetch(batch_size):
+    while True:
+        rows = await cursor.fetch(batch_size)
         for r in rows:
             yield q.ListStarredRepositoriesRow(*r)
+        if len(rows) < batch_size:
+            break
 
 
 async def watch_repository(
@@ -236,9 +242,12 @@ async def iter_list_watchers(
     cursor = await conn.cursor(
         q.LIST_WATCHERS, repository_id, mode, before_watched_at, before_user_id, page_size
     )
-    while rows := await cursor.fetch(batch_size):
+    while True:
+        rows = await cursor.fetch(batch_size)
         for r in rows:
             yield q.ListWatchersRow(r[0], r[1], r[2], enums.WATCH_MODE_BY_VALUE[r[3]], r[4])
+        if len(rows) < batch_size:
+            break
 
 
 async def get_repository_social_counts(

@@ -77,9 +77,12 @@ async def iter_list_commit_statuses(
     """
     stream_check(conn, "list_commit_statuses", batch_size)
     cursor = await conn.cursor(q.LIST_COMMIT_STATUSES, repository_id, commit_sha)
-    while rows := await cursor.fetch(batch_size):
+    while True:
+        rows = await cursor.fetch(batch_size)
         for r in rows:
             yield models.load_commit_status(r)
+        if len(rows) < batch_size:
+            break
 
 
 async def get_combined_commit_status(

@@ -128,9 +128,12 @@ async def iter_list_issues(
         before_id,
         page_size,
     )
-    while rows := await cursor.fetch(batch_size):
+    while True:
+        rows = await cursor.fetch(batch_size)
         for r in rows:
             yield models.load_issue(r)
+        if len(rows) < batch_size:
+            break
 
 
 async def get_issue_with_labels(conn: Connection, *, id: int) -> q.GetIssueWithLabelsRow | None:
@@ -308,9 +311,12 @@ async def iter_list_comments(
     """
     stream_check(conn, "list_comments", batch_size)
     cursor = await conn.cursor(q.LIST_COMMENTS, issue_id, after_created_at, after_id, page_size)
-    while rows := await cursor.fetch(batch_size):
+    while True:
+        rows = await cursor.fetch(batch_size)
         for r in rows:
             yield models.load_comment(r)
+        if len(rows) < batch_size:
+            break
 
 
 async def edit_comment(conn: Connection, *, body: str, id: int) -> models.Comment | None:
@@ -383,9 +389,12 @@ async def iter_list_issue_assignees(
     """
     stream_check(conn, "list_issue_assignees", batch_size)
     cursor = await conn.cursor(q.LIST_ISSUE_ASSIGNEES, issue_id)
-    while rows := await cursor.fetch(batch_size):
+    while True:
+        rows = await cursor.fetch(batch_size)
         for r in rows:
             yield models.load_user(r)
+        if len(rows) < batch_size:
+            break
 
 
 async def create_label(
@@ -449,9 +458,12 @@ async def iter_list_labels(
     """
     stream_check(conn, "list_labels", batch_size)
     cursor = await conn.cursor(q.LIST_LABELS, repository_id, after_name, page_size)
-    while rows := await cursor.fetch(batch_size):
+    while True:
+        rows = await cursor.fetch(batch_size)
         for r in rows:
             yield models.load_label(r)
+        if len(rows) < batch_size:
+            break
 
 
 async def update_label(
@@ -561,9 +573,12 @@ async def iter_list_issue_labels(
     """
     stream_check(conn, "list_issue_labels", batch_size)
     cursor = await conn.cursor(q.LIST_ISSUE_LABELS, issue_id)
-    while rows := await cursor.fetch(batch_size):
+    while True:
+        rows = await cursor.fetch(batch_size)
         for r in rows:
             yield models.load_label(r)
+        if len(rows) < batch_size:
+            break
 
 
 async def add_issue_dependency(
@@ -617,9 +632,12 @@ async def iter_list_issues_blocked_by(
     """
     stream_check(conn, "list_issues_blocked_by", batch_size)
     cursor = await conn.cursor(q.LIST_ISSUES_BLOCKED_BY, blocker_issue_id)
-    while rows := await cursor.fetch(batch_size):
+    while True:
+        rows = await cursor.fetch(batch_size)
         for r in rows:
             yield models.load_issue(r)
+        if len(rows) < batch_size:
+            break
 
 
 async def list_issue_blockers(conn: Connection, *, blocked_issue_id: int) -> list[models.Issue]:
@@ -638,9 +656,12 @@ async def iter_list_issue_blockers(
     """
     stream_check(conn, "list_issue_blockers", batch_size)
     cursor = await conn.cursor(q.LIST_ISSUE_BLOCKERS, blocked_issue_id)
-    while rows := await cursor.fetch(batch_size):
+    while True:
+        rows = await cursor.fetch(batch_size)
         for r in rows:
             yield models.load_issue(r)
+        if len(rows) < batch_size:
+            break
 
 
 async def add_subtask(
@@ -692,9 +713,12 @@ async def iter_list_subtasks(
     """
     stream_check(conn, "list_subtasks", batch_size)
     cursor = await conn.cursor(q.LIST_SUBTASKS, parent_issue_id)
-    while rows := await cursor.fetch(batch_size):
+    while True:
+        rows = await cursor.fetch(batch_size)
         for r in rows:
             yield models.load_issue(r)
+        if len(rows) < batch_size:
+            break
 
 
 async def get_parent_issue(conn: Connection, *, child_issue_id: int) -> models.Issue | None:
@@ -770,9 +794,12 @@ async def iter_list_pinned_issues(
     """
     stream_check(conn, "list_pinned_issues", batch_size)
     cursor = await conn.cursor(q.LIST_PINNED_ISSUES, repository_id)
-    while rows := await cursor.fetch(batch_size):
+    while True:
+        rows = await cursor.fetch(batch_size)
         for r in rows:
             yield models.load_issue(r)
+        if len(rows) < batch_size:
+            break
 
 
 async def create_mention(
@@ -840,9 +867,12 @@ async def iter_list_mentions_for_user(
     cursor = await conn.cursor(
         q.LIST_MENTIONS_FOR_USER, mentioned_user_id, before_created_at, before_id, page_size
     )
-    while rows := await cursor.fetch(batch_size):
+    while True:
+        rows = await cursor.fetch(batch_size)
         for r in rows:
             yield models.load_mention(r)
+        if len(rows) < batch_size:
+            break
 
 
 async def add_reaction(
@@ -909,9 +939,12 @@ async def iter_count_issue_reactions(
     """
     stream_check(conn, "count_issue_reactions", batch_size)
     cursor = await conn.cursor(q.COUNT_ISSUE_REACTIONS, issue_id)
-    while rows := await cursor.fetch(batch_size):
+    while True:
+        rows = await cursor.fetch(batch_size)
         for r in rows:
             yield q.CountIssueReactionsRow(*r)
+        if len(rows) < batch_size:
+            break
 
 
 async def count_comment_reactions(
@@ -932,9 +965,12 @@ async def iter_count_comment_reactions(
     """
     stream_check(conn, "count_comment_reactions", batch_size)
     cursor = await conn.cursor(q.COUNT_COMMENT_REACTIONS, comment_id)
-    while rows := await cursor.fetch(batch_size):
+    while True:
+        rows = await cursor.fetch(batch_size)
         for r in rows:
             yield q.CountCommentReactionsRow(*r)
+        if len(rows) < batch_size:
+            break
 
 
 async def create_issue_event(
@@ -994,6 +1030,9 @@ async def iter_list_issue_events(
     """
     stream_check(conn, "list_issue_events", batch_size)
     cursor = await conn.cursor(q.LIST_ISSUE_EVENTS, issue_id, after_created_at, after_id, page_size)
-    while rows := await cursor.fetch(batch_size):
+    while True:
+        rows = await cursor.fetch(batch_size)
         for r in rows:
             yield models.load_issue_event(r)
+        if len(rows) < batch_size:
+            break

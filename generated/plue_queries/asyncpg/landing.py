@@ -122,9 +122,12 @@ async def iter_list_landing_requests_by_status(
         before_id,
         page_size,
     )
-    while rows := await cursor.fetch(batch_size):
+    while True:
+        rows = await cursor.fetch(batch_size)
         for r in rows:
             yield models.load_landing_queue(r)
+        if len(rows) < batch_size:
+            break
 
 
 async def count_landing_requests_by_status(
@@ -147,9 +150,12 @@ async def iter_count_landing_requests_by_status(
     """
     stream_check(conn, "count_landing_requests_by_status", batch_size)
     cursor = await conn.cursor(q.COUNT_LANDING_REQUESTS_BY_STATUS, repository_id)
-    while rows := await cursor.fetch(batch_size):
+    while True:
+        rows = await cursor.fetch(batch_size)
         for r in rows:
             yield q.CountLandingRequestsByStatusRow(enums.LANDING_STATUS_BY_VALUE[r[0]], r[1])
+        if len(rows) < batch_size:
+            break
 
 
 async def update_landing_request(
@@ -267,9 +273,12 @@ async def iter_list_next_landable(
     """
     stream_check(conn, "list_next_landable", batch_size)
     cursor = await conn.cursor(q.LIST_NEXT_LANDABLE, repository_id, max_count)
-    while rows := await cursor.fetch(batch_size):
+    while True:
+        rows = await cursor.fetch(batch_size)
         for r in rows:
             yield models.load_landing_queue(r)
+        if len(rows) < batch_size:
+            break
 
 
 async def claim_next_landable(
@@ -341,9 +350,12 @@ async def iter_list_landing_reviews(
     """
     stream_check(conn, "list_landing_reviews", batch_size)
     cursor = await conn.cursor(q.LIST_LANDING_REVIEWS, landing_id)
-    while rows := await cursor.fetch(batch_size):
+    while True:
+        rows = await cursor.fetch(batch_size)
         for r in rows:
             yield models.load_landing_review(r)
+        if len(rows) < batch_size:
+            break
 
 
 async def delete_landing_review(conn: Connection, *, landing_id: int, reviewer_id: int) -> int:
@@ -430,9 +442,12 @@ async def iter_list_landing_line_comments(
     """
     stream_check(conn, "list_landing_line_comments", batch_size)
     cursor = await conn.cursor(q.LIST_LANDING_LINE_COMMENTS, landing_id)
-    while rows := await cursor.fetch(batch_size):
+    while True:
+        rows = await cursor.fetch(batch_size)
         for r in rows:
             yield models.load_landing_line_comment(r)
+        if len(rows) < batch_size:
+            break
 
 
 async def update_landing_line_comment(

@@ -78,9 +78,12 @@ async def iter_llm_usage_by_model(
     """
     stream_check(conn, "llm_usage_by_model", batch_size)
     cursor = await conn.cursor(q.LLM_USAGE_BY_MODEL, since, until)
-    while rows := await cursor.fetch(batch_size):
+    while True:
+        rows = await cursor.fetch(batch_size)
         for r in rows:
             yield q.LlmUsageByModelRow(*r)
+        if len(rows) < batch_size:
+            break
 
 
 async def llm_usage_by_day(
@@ -110,9 +113,12 @@ async def iter_llm_usage_by_day(
     """
     stream_check(conn, "llm_usage_by_day", batch_size)
     cursor = await conn.cursor(q.LLM_USAGE_BY_DAY, since, until, model)
-    while rows := await cursor.fetch(batch_size):
+    while True:
+        rows = await cursor.fetch(batch_size)
         for r in rows:
             yield q.LlmUsageByDayRow(*r)
+        if len(rows) < batch_size:
+            break
 
 
 async def llm_usage_for_session(

@@ -112,7 +112,8 @@ async def iter_list_milestones_with_counts(
     cursor = await conn.cursor(
         q.LIST_MILESTONES_WITH_COUNTS, repository_id, state, after_id, after_due_date, page_size
     )
-    while rows := await cursor.fetch(batch_size):
+    while True:
+        rows = await cursor.fetch(batch_size)
         for r in rows:
             yield q.ListMilestonesWithCountsRow(
                 r[0],
@@ -127,6 +128,8 @@ async def iter_list_milestones_with_counts(
                 r[9],
                 r[10],
             )
+        if len(rows) < batch_size:
+            break
 
 
 async def update_milestone(

@@ -148,9 +148,12 @@ async def iter_list_pull_requests_by_state(
         before_id,
         page_size,
     )
-    while rows := await cursor.fetch(batch_size):
+    while True:
+        rows = await cursor.fetch(batch_size)
         for r in rows:
             yield models.load_pull_request(r)
+        if len(rows) < batch_size:
+            break
 
 
 async def count_pull_requests_by_state(
@@ -171,9 +174,12 @@ async def iter_count_pull_requests_by_state(
     """
     stream_check(conn, "count_pull_requests_by_state", batch_size)
     cursor = await conn.cursor(q.COUNT_PULL_REQUESTS_BY_STATE, base_repository_id)
-    while rows := await cursor.fetch(batch_size):
+    while True:
+        rows = await cursor.fetch(batch_size)
         for r in rows:
             yield q.CountPullRequestsByStateRow(enums.PR_STATE_BY_VALUE[r[0]], r[1])
+        if len(rows) < batch_size:
+            break
 
 
 async def update_pull_request(
@@ -337,9 +343,12 @@ async def iter_list_reviews(
     """
     stream_check(conn, "list_reviews", batch_size)
     cursor = await conn.cursor(q.LIST_REVIEWS, pull_request_id)
-    while rows := await cursor.fetch(batch_size):
+    while True:
+        rows = await cursor.fetch(batch_size)
         for r in rows:
             yield models.load_review(r)
+        if len(rows) < batch_size:
+            break
 
 
 async def submit_review(
@@ -454,9 +463,12 @@ async def iter_list_review_comments_by_pull_request(
     """
     stream_check(conn, "list_review_comments_by_pull_request", batch_size)
     cursor = await conn.cursor(q.LIST_REVIEW_COMMENTS_BY_PULL_REQUEST, pull_request_id)
-    while rows := await cursor.fetch(batch_size):
+    while True:
+        rows = await cursor.fetch(batch_size)
         for r in rows:
             yield models.load_review_comment(r)
+        if len(rows) < batch_size:
+            break
 
 
 async def list_review_comments_by_review(
@@ -477,9 +489,12 @@ async def iter_list_review_comments_by_review(
     """
     stream_check(conn, "list_review_comments_by_review", batch_size)
     cursor = await conn.cursor(q.LIST_REVIEW_COMMENTS_BY_REVIEW, review_id)
-    while rows := await cursor.fetch(batch_size):
+    while True:
+        rows = await cursor.fetch(batch_size)
         for r in rows:
             yield models.load_review_comment(r)
+        if len(rows) < batch_size:
+            break
 
 
 async def update_review_comment(
@@ -573,9 +588,12 @@ async def iter_list_pull_request_conflicts(
     """
     stream_check(conn, "list_pull_request_conflicts", batch_size)
     cursor = await conn.cursor(q.LIST_PULL_REQUEST_CONFLICTS, pull_request_id)
-    while rows := await cursor.fetch(batch_size):
+    while True:
+        rows = await cursor.fetch(batch_size)
         for r in rows:
             yield models.load_conflict(r)
+        if len(rows) < batch_size:
+            break
 
 
 async def list_unresolved_conflicts(
@@ -611,9 +629,12 @@ async def iter_list_unresolved_conflicts(
     cursor = await conn.cursor(
         q.LIST_UNRESOLVED_CONFLICTS, repository_id, before_created_at, before_id, page_size
     )
-    while rows := await cursor.fetch(batch_size):
+    while True:
+        rows = await cursor.fetch(batch_size)
         for r in rows:
             yield models.load_conflict(r)
+        if len(rows) < batch_size:
+            break
 
 
 async def resolve_conflict(

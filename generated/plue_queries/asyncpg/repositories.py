@@ -110,9 +110,12 @@ async def iter_list_repositories_by_owner(
         before_id,
         page_size,
     )
-    while rows := await cursor.fetch(batch_size):
+    while True:
+        rows = await cursor.fetch(batch_size)
         for r in rows:
             yield models.load_repository(r)
+        if len(rows) < batch_size:
+            break
 
 
 async def list_public_repositories(
@@ -142,9 +145,12 @@ async def iter_list_public_repositories(
     """
     stream_check(conn, "list_public_repositories", batch_size)
     cursor = await conn.cursor(q.LIST_PUBLIC_REPOSITORIES, before_created_at, before_id, page_size)
-    while rows := await cursor.fetch(batch_size):
+    while True:
+        rows = await cursor.fetch(batch_size)
         for r in rows:
             yield models.load_repository(r)
+        if len(rows) < batch_size:
+            break
 
 
 async def list_public_repositories_by_topic(
@@ -180,9 +186,12 @@ async def iter_list_public_repositories_by_topic(
     cursor = await conn.cursor(
         q.LIST_PUBLIC_REPOSITORIES_BY_TOPIC, topic, before_created_at, before_id, page_size
     )
-    while rows := await cursor.fetch(batch_size):
+    while True:
+        rows = await cursor.fetch(batch_size)
         for r in rows:
             yield models.load_repository(r)
+        if len(rows) < batch_size:
+            break
 
 
 async def update_repository(
@@ -307,9 +316,12 @@ async def iter_list_branches(
     """
     stream_check(conn, "list_branches", batch_size)
     cursor = await conn.cursor(q.LIST_BRANCHES, repository_id, after_name, page_size)
-    while rows := await cursor.fetch(batch_size):
+    while True:
+        rows = await cursor.fetch(batch_size)
         for r in rows:
             yield models.load_branch(r)
+        if len(rows) < batch_size:
+            break
 
 
 async def delete_branch(conn: Connection, *, repository_id: int, name: str) -> int:
@@ -381,9 +393,12 @@ async def iter_list_renamed_branches(
     """
     stream_check(conn, "list_renamed_branches", batch_size)
     cursor = await conn.cursor(q.LIST_RENAMED_BRANCHES, repository_id)
-    while rows := await cursor.fetch(batch_size):
+    while True:
+        rows = await cursor.fetch(batch_size)
         for r in rows:
             yield models.load_renamed_branch(r)
+        if len(rows) < batch_size:
+            break
 
 
 async def upsert_bookmark(
@@ -441,9 +456,12 @@ async def iter_list_bookmarks(
     """
     stream_check(conn, "list_bookmarks", batch_size)
     cursor = await conn.cursor(q.LIST_BOOKMARKS, repository_id, after_name, page_size)
-    while rows := await cursor.fetch(batch_size):
+    while True:
+        rows = await cursor.fetch(batch_size)
         for r in rows:
             yield models.load_bookmark(r)
+        if len(rows) < batch_size:
+            break
 
 
 async def list_bookmarks_for_change(
@@ -464,9 +482,12 @@ async def iter_list_bookmarks_for_change(
     """
     stream_check(conn, "list_bookmarks_for_change", batch_size)
     cursor = await conn.cursor(q.LIST_BOOKMARKS_FOR_CHANGE, repository_id, change_id)
-    while rows := await cursor.fetch(batch_size):
+    while True:
+        rows = await cursor.fetch(batch_size)
         for r in rows:
             yield models.load_bookmark(r)
+        if len(rows) < batch_size:
+            break
 
 
 async def delete_bookmark(conn: Connection, *, repository_id: int, name: str) -> int:
@@ -546,9 +567,12 @@ async def iter_list_protected_branches(
     """
     stream_check(conn, "list_protected_branches", batch_size)
     cursor = await conn.cursor(q.LIST_PROTECTED_BRANCHES, repository_id)
-    while rows := await cursor.fetch(batch_size):
+    while True:
+        rows = await cursor.fetch(batch_size)
         for r in rows:
             yield models.load_protected_branch(r)
+        if len(rows) < batch_size:
+            break
 
 
 async def match_protected_branch(

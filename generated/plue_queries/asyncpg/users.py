@@ -109,9 +109,12 @@ async def iter_list_users(
     """
     stream_check(conn, "list_users", batch_size)
     cursor = await conn.cursor(q.LIST_USERS, only_active, before_created_at, before_id, page_size)
-    while rows := await cursor.fetch(batch_size):
+    while True:
+        rows = await cursor.fetch(batch_size)
         for r in rows:
             yield models.load_user(r)
+        if len(rows) < batch_size:
+            break
 
 
 async def update_user_profile(
@@ -237,9 +240,12 @@ async def iter_list_email_addresses(
     """
     stream_check(conn, "list_email_addresses", batch_size)
     cursor = await conn.cursor(q.LIST_EMAIL_ADDRESSES, user_id)
-    while rows := await cursor.fetch(batch_size):
+    while True:
+        rows = await cursor.fetch(batch_size)
         for r in rows:
             yield models.load_email_address(r)
+        if len(rows) < batch_size:
+            break
 
 
 async def verify_email_address(

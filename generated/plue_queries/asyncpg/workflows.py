@@ -96,9 +96,12 @@ async def iter_list_workflow_definitions(
     cursor = await conn.cursor(
         q.LIST_WORKFLOW_DEFINITIONS, repository_id, active_only, after_name, page_size
     )
-    while rows := await cursor.fetch(batch_size):
+    while True:
+        rows = await cursor.fetch(batch_size)
         for r in rows:
             yield models.load_workflow_definition(r)
+        if len(rows) < batch_size:
+            break
 
 
 async def delete_workflow_definition(conn: Connection, *, id: int) -> int:
@@ -291,7 +294,8 @@ async def iter_list_recent_workflow_runs(
     cursor = await conn.cursor(
         q.LIST_RECENT_WORKFLOW_RUNS, repository_id, status, before_created_at, before_id, page_size
     )
-    while rows := await cursor.fetch(batch_size):
+    while True:
+        rows = await cursor.fetch(batch_size)
         for r in rows:
             yield q.ListRecentWorkflowRunsRow(
                 r[0],
@@ -307,6 +311,8 @@ async def iter_list_recent_workflow_runs(
                 r[10],
                 r[11],
             )
+        if len(rows) < batch_size:
+            break
 
 
 async def count_workflow_runs_by_status(
@@ -329,9 +335,12 @@ async def iter_count_workflow_runs_by_status(
     """
     stream_check(conn, "count_workflow_runs_by_status", batch_size)
     cursor = await conn.cursor(q.COUNT_WORKFLOW_RUNS_BY_STATUS, repository_id)
-    while rows := await cursor.fetch(batch_size):
+    while True:
+        rows = await cursor.fetch(batch_size)
         for r in rows:
             yield q.CountWorkflowRunsByStatusRow(enums.WORKFLOW_RUN_STATUS_BY_VALUE[r[0]], r[1])
+        if len(rows) < batch_size:
+            break
 
 
 async def create_workflow_step(
@@ -440,9 +449,12 @@ async def iter_list_workflow_steps(
     """
     stream_check(conn, "list_workflow_steps", batch_size)
     cursor = await conn.cursor(q.LIST_WORKFLOW_STEPS, run_id)
-    while rows := await cursor.fetch(batch_size):
+    while True:
+        rows = await cursor.fetch(batch_size)
         for r in rows:
             yield models.load_workflow_step(r)
+        if len(rows) < batch_size:
+            break
 
 
 async def append_workflow_log(
@@ -520,9 +532,12 @@ async def iter_list_run_logs(
     """
     stream_check(conn, "list_run_logs", batch_size)
     cursor = await conn.cursor(q.LIST_RUN_LOGS, run_id, after_id, page_size)
-    while rows := await cursor.fetch(batch_size):
+    while True:
+        rows = await cursor.fetch(batch_size)
         for r in rows:
             yield models.load_workflow_log(r)
+        if len(rows) < batch_size:
+            break
 
 
 async def list_step_logs(
@@ -548,9 +563,12 @@ async def iter_list_step_logs(
     """
     stream_check(conn, "list_step_logs", batch_size)
     cursor = await conn.cursor(q.LIST_STEP_LOGS, step_id, after_id, page_size)
-    while rows := await cursor.fetch(batch_size):
+    while True:
+        rows = await cursor.fetch(batch_size)
         for r in rows:
             yield models.load_workflow_log(r)
+        if len(rows) < batch_size:
+            break
 
 
 async def upsert_runner(conn: Connection, *, name: str, labels: list[str]) -> models.RunnerPool:

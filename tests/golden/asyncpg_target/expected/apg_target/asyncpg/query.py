@@ -63,9 +63,12 @@ async def iter_list_authors(
     """
     stream_check(conn, "list_authors", batch_size)
     cursor = await conn.cursor(q.LIST_AUTHORS, after_id, page_size)
-    while rows := await cursor.fetch(batch_size):
+    while True:
+        rows = await cursor.fetch(batch_size)
         for r in rows:
             yield models.load_author(r)
+        if len(rows) < batch_size:
+            break
 
 
 async def count_authors(conn: Connection) -> int:
@@ -101,9 +104,12 @@ async def iter_books_with_authors(
     """
     stream_check(conn, "books_with_authors", batch_size)
     cursor = await conn.cursor(q.BOOKS_WITH_AUTHORS)
-    while rows := await cursor.fetch(batch_size):
+    while True:
+        rows = await cursor.fetch(batch_size)
         for r in rows:
             yield q.BooksWithAuthorsRow(models.load_book(r[0:4]), models.load_author(r[4:12]))
+        if len(rows) < batch_size:
+            break
 
 
 async def book_titles(conn: Connection) -> list[q.BookTitlesRow]:
@@ -122,9 +128,12 @@ async def iter_book_titles(
     """
     stream_check(conn, "book_titles", batch_size)
     cursor = await conn.cursor(q.BOOK_TITLES)
-    while rows := await cursor.fetch(batch_size):
+    while True:
+        rows = await cursor.fetch(batch_size)
         for r in rows:
             yield q.BookTitlesRow(*r)
+        if len(rows) < batch_size:
+            break
 
 
 async def touch_author(conn: Connection, *, id: int) -> None:
