@@ -111,7 +111,7 @@ def test_types_come_from_the_database(tmp_path: Path) -> None:
     root = stamped_project(tmp_path / "db")
     assert generate(root) == 0
     module = (root / "out" / "tiny" / "notes.py").read_text()
-    assert "def note_age(conn: Conn, *, id: int) -> datetime.timedelta" in module
+    assert "def note_age(conn: psycopg.Connection[Any], *, id: int) -> datetime.timedelta" in module
     static = stamped_project(tmp_path / "static")  # negative control: plain sqlc, no database
     assert run_sqlc(static).returncode == 0
     assert "-> int" in (static / "out" / "tiny" / "notes.py").read_text()
