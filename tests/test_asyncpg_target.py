@@ -28,8 +28,11 @@ from plue_queries.enums import IssueState, LogStream
 from plue_queries.types import NoRowError
 
 from bench.latency import asyncpg_params
+from plue_db import replicas
 from plue_db.runtime_types import Checker
+from tests.factories import unique_name
 from tests.fix_db import fresh_database
+from tests.fix_replicas import DBNAME
 from tests.paths import SCHEMA
 from tests.test_runtime_types import (
     World,
@@ -351,3 +354,27 @@ def test_one_row_functions_raise_no_row_error_by_name(url: str) -> None:
             await conn.close()
 
     asyncio.run(go())
+
+
+def test_a_hot_standby_refuses_a_write_with_asyncpgs_error(cluster: replicas.Cluster) -> None:
+    """asyncpg has no read_only flag to refuse early: the standby refuses the write
+    itself, before writing anything. Control: the same call on the primary writes."""
+    username = unique_name("standby")
+
+    async def create(url: str) -> Any:
+        conn = await connect(url)
+        try:
+            return await apg.create_user(
+                conn, username=username, display_name="S", bio="", is_admin=False
+            )
+        finally:
+            await conn.close()
+
+    standby = cluster.replicas[0].url(DBNAME)
+    with pytest.raises(asyncpg.ReadOnlySQLTransactionError, match="read-only transaction"):
+        asyncio.run(create(standby))
+    with psycopg.connect(cluster.primary.url(DBNAME)) as primary:
+        found = primary.execute("SELECT count(*) FROM users WHERE username = %s", (username,))
+        assert found.fetchone() == (0,)
+    made = asyncio.run(create(cluster.primary.url(DBNAME)))
+    assert made.username == username
