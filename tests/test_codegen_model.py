@@ -190,6 +190,6 @@ def test_imports_are_what_the_module_uses() -> None:
     twin = imports.query_module(module, ASYNC, TWIN)
     assert "from pkg import issues as q" in twin
     assert "from pkg._streams import AsyncServerStream" in twin
-    assert "from psycopg.rows import tuple_row" in twin
+    assert "from pkg._cursors import new_async_cursor" in twin  # traced, kept raw
     assert "from typing import Final" in twin  # READ_ONLY_FUNCTIONS
     assert not any("dataclass" in line for line in twin)

@@ -31,17 +31,19 @@ ANNOTATION_BUILTINS = frozenset({"bool", "bytes", "dict", "float", "int", "list"
 # would hide them (tests/test_naming.py checks the imports are all listed).
 MODULE_NAMES = frozenset(
     {
-        "annotations", "aio", "Any", "AsyncGenerator", "AsyncIterator", "AsyncServerStream",
-        "astuple", "asynccontextmanager", "atomic", "atomic_async", "ByValue", "Cidr",
-        "CompositeInfo", "contextmanager", "dataclass", "datetime", "decimal", "E", "enums",
-        "ExecResult", "Final", "Format", "Generator", "Generic", "Inet", "ipaddress",
-        "Iterable", "Iterator", "itertools", "Json", "JsonInput", "Jsonb", "JsonValue",
-        "LiteralString", "load_enum_array", "Mapping", "models", "NamedTuple", "NoRowError",
-        "pq", "psycopg", "q", "READ_ONLY_FUNCTIONS", "ReadOnlyConnectionError",
-        "register_composite", "Sequence",
-        "ServerStream", "sql",
-        "StreamEndedError", "StrEnum", "thread_cursor", "threading", "tuple_row", "TupleRow",
-        "TypeAlias", "types", "TypeVar", "uuid",
+        "AbstractAsyncContextManager", "annotations", "aio", "Any", "AsyncGenerator",
+        "AsyncIterator", "AsyncServerStream", "astuple", "asynccontextmanager", "atomic",
+        "atomic_async", "Awaitable", "ByValue", "Callable", "cast", "Cidr", "ClassVar",
+        "CompositeInfo", "Connection", "contextmanager", "dataclass", "datetime", "decimal",
+        "DiagnosticField", "E", "enums", "errors", "ExecResult", "Final", "Format",
+        "Generator", "Generic", "Inet", "ipaddress", "Iterable", "Iterator", "itertools",
+        "json", "Json", "JsonInput", "Jsonb", "JsonValue", "LiteralString", "load_enum_array",
+        "Mapping", "models", "NamedTuple", "new_async_cursor", "new_cursor", "NoRowError",
+        "pq", "Protocol", "psycopg", "q", "raise_named", "RawCursorMixin",
+        "READ_ONLY_FUNCTIONS", "ReadOnlyConnectionError", "register_composite", "rowcount",
+        "Sequence", "ServerStream", "sql", "stream_check", "StreamEndedError", "StrEnum",
+        "thread_cursor", "threading", "tuple_row", "TupleRow", "TypeAlias", "types", "TypeVar",
+        "uuid",
     }
 )  # fmt: skip
 # Names a generated function's signature or body binds besides its parameters; an
