@@ -41,18 +41,18 @@ def _raw_class(
     and ``raw``: psycopg's Cursor, ClientCursor and RawCursor of the same kind)."""
     made = _RAW.get(factory)
     if made is None:
-        if issubclass(factory, RawCursorMixin):
-            made = factory
-        elif (
-            factory is not cursor
-            and issubclass(factory, cursor)
-            and not issubclass(factory, client)
-        ):
-            made = type(f"Raw{factory.__name__}", (RawCursorMixin, factory), {})
-        else:
-            made = raw
-        _RAW[factory] = made
+        made = _RAW[factory] = _make_raw(factory, cursor, client, raw)
     return made
+
+
+def _make_raw(
+    factory: type[Any], cursor: type[Any], client: type[Any], raw: type[Any]
+) -> type[Any]:
+    if issubclass(factory, RawCursorMixin):
+        return cast("type[Any]", factory)
+    if factory is not cursor and issubclass(factory, cursor) and not issubclass(factory, client):
+        return type(f"Raw{factory.__name__}", (RawCursorMixin, factory), {})
+    return raw
 
 
 def new_cursor(conn: psycopg.Connection[Any]) -> psycopg.RawCursor[TupleRow]:
