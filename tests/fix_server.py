@@ -40,6 +40,19 @@ def pytest_report_header(config: pytest.Config) -> str:
     return f"server under test: {dsn.redacted(url)} ({source})"
 
 
+# Fixtures that start PostgreSQL clusters of their own (streaming replicas of the wheel's
+# binaries, Patroni on Debian's 15): a test using one never touches the server under test.
+OWN_SERVER_FIXTURES = frozenset({"cluster", "patroni"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the tests that run on servers of their own, so that tests/run_suites.py runs
+    them once rather than once per server under test."""
+    for item in items:
+        if OWN_SERVER_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.own_servers)
+
+
 @pytest.fixture(scope="session")
 def server_url() -> str:
     """The server under test (its maintenance database)."""
