@@ -21,7 +21,8 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, LiteralString, TypeVar
 
 import psycopg
@@ -165,21 +166,34 @@ class _Retry:
         return pause
 
 
+class _Attempt:
+    """Whether the attempt reached COMMIT: decides what a lost connection means."""
+
+    committing = False
+
+
+@contextmanager
+def _losing(conn: psycopg.BaseConnection[Any]) -> Iterator[_Attempt]:
+    """Turns the connection breaking inside the block into :func:`_lost`'s error; the
+    sync and async attempts share it, so both read the same COMMIT marker."""
+    attempt = _Attempt()
+    try:
+        yield attempt
+    except psycopg.OperationalError as exc:
+        if not conn.broken:
+            raise
+        raise _lost(conn, exc, attempt.committing) from exc
+
+
 def _attempt(
     conn: psycopg.Connection[Any],
     fn: Callable[[psycopg.Connection[Any]], T],
     isolation: IsolationLevel,
 ) -> T:
-    committing = False
-    try:
-        with conn.transaction():
-            conn.execute(_SET_ISOLATION[isolation])
-            result = fn(conn)
-            committing = True  # leaving the block sends COMMIT
-    except psycopg.OperationalError as exc:
-        if not conn.broken:
-            raise
-        raise _lost(conn, exc, committing) from exc
+    with _losing(conn) as attempt, conn.transaction():
+        conn.execute(_SET_ISOLATION[isolation])
+        result = fn(conn)
+        attempt.committing = True  # leaving the block sends COMMIT
     return result
 
 
@@ -188,16 +202,11 @@ async def _attempt_async(
     fn: Callable[[psycopg.AsyncConnection[Any]], Awaitable[T]],
     isolation: IsolationLevel,
 ) -> T:
-    committing = False
-    try:
+    with _losing(conn) as attempt:
         async with conn.transaction():
             await conn.execute(_SET_ISOLATION[isolation])
             result = await fn(conn)
-            committing = True  # leaving the block sends COMMIT
-    except psycopg.OperationalError as exc:
-        if not conn.broken:
-            raise
-        raise _lost(conn, exc, committing) from exc
+            attempt.committing = True  # leaving the block sends COMMIT
     return result
 
 
