@@ -29,7 +29,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Generic, LiteralString, TypeVar, Unpack
+from typing import Any, Generic, LiteralString, Self, TypeVar, Unpack
 
 import psycopg
 from psycopg.pq import TransactionStatus
@@ -37,7 +37,7 @@ from psycopg.rows import TupleRow
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from plue_db import config, pooler, servers
-from plue_db.pool import PoolOptions, PoolSettings, SyncPool, open_pool
+from plue_db.pool import AsyncPool, PoolOptions, PoolSettings, SyncPool, open_pool
 
 Conn = psycopg.Connection[TupleRow]
 T = TypeVar("T")
@@ -185,31 +185,36 @@ def replayed(row: tuple[Any, ...] | None) -> bool:
     return bool(row and row[0])
 
 
-class Router:
-    """A primary pool and replica pools; see the module docstring for the rules."""
+PoolT = TypeVar("PoolT", bound=SyncPool | AsyncPool)
+OpenT = TypeVar("OpenT")
 
-    def __init__(
-        self,
-        primary: SyncPool,
-        policy: Policy[SyncPool],
-        open_replica: Callable[[str], SyncPool],
-    ) -> None:
+
+class RouterBase(Generic[PoolT, OpenT]):
+    """What the sync and async routers hold alike: the primary pool, the :class:`Policy`
+    over the replica pools, and how to open a pool for a replica that is back (``OpenT``:
+    a function, or for asyncio a coroutine function)."""
+
+    def __init__(self, primary: PoolT, policy: Policy[PoolT], open_replica: OpenT) -> None:
         self.primary = primary
         self.policy = policy
         self._open_replica = open_replica
 
     @property
-    def replicas(self) -> list[Replica[SyncPool]]:
+    def replicas(self) -> list[Replica[PoolT]]:
         return self.policy.replicas
 
-    def with_settings(self, settings: RoutingSettings) -> Router:
+    def with_settings(self, settings: RoutingSettings) -> Self:
         """A router on the same pools under other settings (a stricter lag bound for one
         page, a longer read-your-writes wait); closing either closes both."""
-        return Router(self.primary, self.policy.with_settings(settings), self._open_replica)
+        return type(self)(self.primary, self.policy.with_settings(settings), self._open_replica)
 
     def connection(self, timeout: float | None = None) -> Any:
         """A primary connection: ``primary.connection()`` itself, one transaction."""
         return self.primary.connection(timeout)
+
+
+class Router(RouterBase[SyncPool, Callable[[str], SyncPool]]):
+    """A primary pool and replica pools; see the module docstring for the rules."""
 
     def position(self) -> str:
         """The primary's current WAL position, for ``reader(after=...)`` after a commit."""
@@ -224,6 +229,8 @@ class Router:
         far within ``wait_s`` is used.
         """
         check_position(after)
+        # Deliberately the twin of AsyncRouter.reader (plue_db.routing_async), line for line but
+        # for await: the decisions are Policy's, only this I/O loop is written twice.
         for replica, probe in self.policy.candidates():
             if probe and not self._readmit(replica):
                 continue

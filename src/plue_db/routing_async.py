@@ -28,6 +28,7 @@ from plue_db.routing import (
     REPLAYED_SQL,
     Policy,
     Replica,
+    RouterBase,
     RoutingSettings,
     check_position,
     is_read_only,
@@ -39,30 +40,8 @@ AsyncConn = psycopg.AsyncConnection[TupleRow]
 T = TypeVar("T")
 
 
-class AsyncRouter:
+class AsyncRouter(RouterBase[AsyncPool, Callable[[str], Awaitable[AsyncPool]]]):
     """A primary pool and replica pools for asyncio; see plue_db.routing for the rules."""
-
-    def __init__(
-        self,
-        primary: AsyncPool,
-        policy: Policy[AsyncPool],
-        open_replica: Callable[[str], Awaitable[AsyncPool]],
-    ) -> None:
-        self.primary = primary
-        self.policy = policy
-        self._open_replica = open_replica
-
-    @property
-    def replicas(self) -> list[Replica[AsyncPool]]:
-        return self.policy.replicas
-
-    def with_settings(self, settings: RoutingSettings) -> AsyncRouter:
-        """A router on the same pools under other settings; closing either closes both."""
-        return AsyncRouter(self.primary, self.policy.with_settings(settings), self._open_replica)
-
-    def connection(self, timeout: float | None = None) -> Any:
-        """A primary connection: ``primary.connection()`` itself, one transaction."""
-        return self.primary.connection(timeout)
 
     async def position(self) -> str:
         """The primary's current WAL position, for ``reader(after=...)`` after a commit."""
@@ -73,6 +52,8 @@ class AsyncRouter:
     async def reader(self, *, after: str | None = None) -> AsyncIterator[AsyncConn]:
         """A read-only connection, one transaction: a current replica, else the primary."""
         check_position(after)
+        # Deliberately the twin of Router.reader (plue_db.routing), line for line but
+        # for await: the decisions are Policy's, only this I/O loop is written twice.
         for replica, probe in self.policy.candidates():
             if probe and not await self._readmit(replica):
                 continue
