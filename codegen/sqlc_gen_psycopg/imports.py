@@ -49,48 +49,40 @@ def lines(symbols: Iterable[Symbol], scope: Scope) -> list[str]:
     return sorted(i.line() for i in needed)
 
 
-def asyncpg_runtime(fn: Function, flavor: Flavor) -> Iterator[Symbol]:
-    """The helpers asyncpg_function.py.j2 prints for ``fn``."""
-    command = fn.command
-    if command in (Command.EXECROWS, Command.EXECRESULT, Command.COPYFROM):
-        yield ROWCOUNT
+def command_runtime(fn: Function, flavor: Flavor) -> Iterator[Symbol]:
+    """The helpers the template of ``fn``'s command prints in ``flavor``: those every
+    driver's templates print alike, then the driver's own."""
     if fn.streams:
         yield flavor.stream
         yield from flavor.generator(fn.row).symbols()
-    if command.batch:
+    if fn.command.batch:
         yield from (ITERABLE, flavor.atomic)
         assert fn.params_class is not None
         yield fn.params_class.symbol
-    if fn.translates_errors:
-        yield ASYNCPG_RAISE_NAMED
     if fn.always_row:
         yield NO_ROW
-
-
-def command_runtime(fn: Function, flavor: Flavor) -> Iterator[Symbol]:
-    """The helpers the template of ``fn``'s command prints in ``flavor``."""
     if flavor.driver == "asyncpg":
-        yield from asyncpg_runtime(fn, flavor)
-        return
-    command = fn.command
-    if command in SINGLE_STATEMENT:
-        if flavor.aio:
-            yield flavor.raw_cursor
-        else:
-            yield THREAD_CURSOR
-    if fn.streams:
-        yield flavor.stream
-        yield from flavor.generator(fn.row).symbols()
-    if command.batch:
-        yield from (ITERABLE, flavor.atomic)
-        assert fn.params_class is not None
-        yield fn.params_class.symbol
-    if command.batch:
+        yield from asyncpg_runtime(fn)
+    else:
+        yield from psycopg_runtime(fn, flavor)
+
+
+def asyncpg_runtime(fn: Function) -> Iterator[Symbol]:
+    """The helpers only asyncpg_function.py.j2 prints for ``fn``."""
+    if fn.command in (Command.EXECROWS, Command.EXECRESULT, Command.COPYFROM):
+        yield ROWCOUNT
+    if fn.translates_errors:
+        yield ASYNCPG_RAISE_NAMED
+
+
+def psycopg_runtime(fn: Function, flavor: Flavor) -> Iterator[Symbol]:
+    """The helpers only the psycopg templates print for ``fn``."""
+    if fn.command in SINGLE_STATEMENT:
+        yield flavor.raw_cursor if flavor.aio else THREAD_CURSOR
+    if fn.command.batch:
         yield flavor.raw_cursor
     if fn.translates_errors:
         yield from (INTEGRITY_ERROR, RAISE_NAMED)
-    if fn.always_row:
-        yield NO_ROW
     if not fn.access.read_only:
         yield READ_ONLY_ERROR
 
