@@ -73,6 +73,23 @@ def _owner(url: str) -> int:
         return queries.create_owner(conn, class_="cat").id
 
 
+@pytest.fixture
+def through_bouncer(kitchen_db: str, bouncer: pgbouncer.Pgbouncer) -> tuple[str, int]:
+    """The kitchen database's URL through a fresh pgbouncer, and an owner row to read."""
+    url = bouncer.url(kitchen_db)
+    return url, _owner(url)
+
+
+def prepared_fails_with(error: type[Exception]) -> pytest.MarkDecorator:
+    """Each case twice: with psycopg's prepared statements, failing with ``error``, and
+    without them, working."""
+    return pytest.mark.parametrize(
+        ("settings", "failure"),
+        [(PREPARED, error), (UNPREPARED, None)],
+        ids=["prepared-fails", "unprepared-works"],
+    )
+
+
 def _calls(conn: Conn, owner: int, times: int) -> None:
     """``times`` transactions of one generated :one call, committed one by one."""
     for _ in range(times):
@@ -81,20 +98,12 @@ def _calls(conn: Conn, owner: int, times: int) -> None:
         conn.commit()
 
 
-@pytest.mark.parametrize(
-    ("settings", "failure"),
-    [(PREPARED, errors.DuplicatePreparedStatement), (UNPREPARED, None)],
-    ids=["prepared-fails", "unprepared-works"],
-)
+@prepared_fails_with(errors.DuplicatePreparedStatement)
 def test_two_clients_on_one_server_connection(
-    kitchen_db: str,
-    bouncer: pgbouncer.Pgbouncer,
-    settings: dict[str, Any],
-    failure: type[Exception] | None,
+    through_bouncer: tuple[str, int], settings: dict[str, Any], failure: type[Exception] | None
 ) -> None:
     """A prepares ``_pg3_0`` on S1; B, on S1 after it, prepares its own ``_pg3_0``."""
-    url = bouncer.url(kitchen_db)
-    owner = _owner(url)
+    url, owner = through_bouncer
     with psycopg.connect(url, **settings) as a, psycopg.connect(url, **settings) as b:
         _calls(a, owner, 6)
         if failure is None:
@@ -105,20 +114,12 @@ def test_two_clients_on_one_server_connection(
                 _calls(b, owner, 6)
 
 
-@pytest.mark.parametrize(
-    ("settings", "failure"),
-    [(PREPARED, errors.InvalidSqlStatementName), (UNPREPARED, None)],
-    ids=["prepared-fails", "unprepared-works"],
-)
+@prepared_fails_with(errors.InvalidSqlStatementName)
 def test_a_client_moved_to_another_server_connection(
-    kitchen_db: str,
-    bouncer: pgbouncer.Pgbouncer,
-    settings: dict[str, Any],
-    failure: type[Exception] | None,
+    through_bouncer: tuple[str, int], settings: dict[str, Any], failure: type[Exception] | None
 ) -> None:
     """A prepares on S1; B holds S1 in a transaction; A's next call runs on S2."""
-    url = bouncer.url(kitchen_db)
-    owner = _owner(url)
+    url, owner = through_bouncer
     with psycopg.connect(url, **settings) as a, psycopg.connect(url) as b:
         _calls(a, owner, 6)
         b.execute("SELECT 1")  # B's transaction stays open, holding S1
