@@ -181,6 +181,8 @@ def test_leaving_a_stream_keeps_the_callers_writes(
 
 
 async def aleave_loop(impl: Impl, conn: AConn, how: Exit, run_id: int, user_id: int) -> None:
+    # Deliberately leave_loop's twin, line for line with await: each way of leaving
+    # a stream is spelled out for the async generator too, not derived from the sync one.
     if how == "gc":
         it = astream(impl, conn, run_id)
         await anext(it)
