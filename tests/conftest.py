@@ -5,10 +5,19 @@
 - tests/fix_db.py: the session's database with schema.sql, a rolled-back ``conn`` on it,
   empty scratch databases, and the ``Conn``/``AConn`` aliases;
 - tests/fix_replicas.py: a primary with streaming replicas, and pgbouncer in front;
-- tests/fix_golden.py: the kitchen-sink golden package's database, connection and rows.
+- tests/fix_golden.py: the kitchen-sink golden package's database, connection and rows;
+- tests/fix_world.py: a database with a row in every table, for the read-function sweeps;
+- tests/fix_reader.py: the MCP's read-only login and executor on a scratch database.
 
 The golden fixtures' generated packages are importable through pytest's ``pythonpath``
 setting (pyproject.toml).
 """
 
-pytest_plugins = ("tests.fix_server", "tests.fix_db", "tests.fix_replicas", "tests.fix_golden")
+pytest_plugins = (
+    "tests.fix_server",
+    "tests.fix_db",
+    "tests.fix_replicas",
+    "tests.fix_golden",
+    "tests.fix_world",
+    "tests.fix_reader",
+)

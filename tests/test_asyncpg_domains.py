@@ -11,9 +11,8 @@ asyncpg's plain class.
 
 from __future__ import annotations
 
-import asyncio
 import datetime
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from typing import Any
 
 import asyncpg
@@ -22,30 +21,8 @@ from plue_queries import asyncpg as apg
 from plue_queries import errors, workflows
 from plue_queries.enums import CommitState, IssueState, LogStream
 
-from bench.latency import asyncpg_params
+from tests.asyncpg_flows import run_rolled_back as run
 from tests.factories import change_id, commit_id, ssh_fingerprint, unique_name
-
-Flow = Callable[[Any], Awaitable[None]]
-
-
-class UndoError(Exception):
-    """Leaves the flow's transaction, rolling it back."""
-
-
-def run(url: str, flow: Flow) -> None:
-    async def go() -> None:
-        conn = await asyncpg.connect(**asyncpg_params(url))
-        try:
-            await apg.init_connection(conn)
-            async with conn.transaction():
-                await flow(conn)
-                raise UndoError
-        except UndoError:
-            pass
-        finally:
-            await conn.close()
-
-    asyncio.run(go())
 
 
 async def violates(

@@ -1,7 +1,7 @@
 """plue_queries.asyncpg, the asyncpg target, on a real server.
 
 Every read function of every domain module runs on the seeded world of
-tests/test_runtime_types.py through asyncpg: each value is an instance of the
+tests/fix_world.py through asyncpg: each value is an instance of the
 function's annotation (plue_db.runtime_types) and equals what the psycopg async twin
 returns for the same call. Then the transaction rules: :copyfrom and :batchexec are all
 or nothing in a savepoint of the caller's transaction (or their own), and an iter_*
@@ -15,56 +15,41 @@ import asyncio
 import dataclasses
 import importlib
 import inspect
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from functools import partial
 from typing import Any
 
 import asyncpg
 import psycopg
 import pytest
-from plue_queries import _types, issues, workflows
 from plue_queries import asyncpg as apg
+from plue_queries import issues, workflows
 from plue_queries.enums import IssueState, LogStream
 from plue_queries.types import NoRowError
 
 from bench.latency import asyncpg_params
 from plue_db import replicas
 from plue_db.runtime_types import Checker
+from tests.asyncpg_flows import UndoError, connect, run_rolled_back
 from tests.factories import unique_name
-from tests.fix_db import fresh_database
 from tests.fix_replicas import DBNAME
-from tests.paths import SCHEMA
+from tests.fix_world import World
+from tests.test_runtime_types import Sweep as PsycopgSweep
 from tests.test_runtime_types import (
-    World,
     call,
     function_names,
     kwargs_for,
-    produced_something,
     read_entries,
-    seed,
     state_for,
 )
 
 
-class UndoError(Exception):
-    """Raised to leave an asyncpg transaction block by rolling it back."""
-
-
 @dataclasses.dataclass
-class Sweep:
-    mismatches: list[str] = dataclasses.field(default_factory=list)
+class Sweep(PsycopgSweep):
+    """The psycopg sweep's findings, and where asyncpg's values differ from psycopg's."""
+
     differences: list[str] = dataclasses.field(default_factory=list)
-    errors: list[str] = dataclasses.field(default_factory=list)
-    called: set[str] = dataclasses.field(default_factory=set)
-    produced: set[str] = dataclasses.field(default_factory=set)
     compared: int = 0
-
-
-async def connect(url: str, *, init: bool = True) -> Any:
-    conn = await asyncpg.connect(**asyncpg_params(url))
-    if init:
-        await apg.init_connection(conn)
-    return conn
 
 
 async def rolled_back(conn: Any, state: Any, function: Any, *args: Any) -> Any:
@@ -109,11 +94,9 @@ async def sweep(url: str, world: World, checker: Checker, *, init: bool = True) 
                             apg_conn, state, partial(call, getattr(ours, name)), entry, sync, kwargs
                         )
                     except (asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-                        found.errors.append(f"{where}({kwargs}): {type(exc).__name__}: {exc}")
+                        found.failed(where, kwargs, exc)
                         continue
-                    found.mismatches.extend(checker.returned(getattr(ours, name), value, where))
-                    if produced_something(value):
-                        found.produced.add(where)
+                    found.returned(checker, getattr(ours, name), value, where)
                     # Writes, and the state statements (their triggers stamp updated_at),
                     # draw ids and now() anew per call: compare what plain reads return.
                     compared = name in sync.READ_ONLY_FUNCTIONS and not state
@@ -137,20 +120,6 @@ def psycopg_to_asyncpg(sql: str, params: dict[str, Any]) -> tuple[Any, ...]:
     for number, name in enumerate(names, start=1):
         sql = sql.replace(f"%({name})s", f"${number}")
     return (sql, *(params[name] for name in names))
-
-
-@pytest.fixture(scope="module")
-def checker() -> Checker:
-    return Checker(vars(_types))
-
-
-@pytest.fixture(scope="module")
-def seeded(server_url: str) -> Iterator[tuple[str, World]]:
-    with fresh_database(server_url, SCHEMA) as url:
-        with psycopg.connect(url) as conn:
-            conn.execute("SET TIME ZONE 'UTC'")
-            world = seed(conn)
-        yield url, world
 
 
 def test_every_read_function_returns_its_annotation_and_psycopgs_values(
@@ -331,29 +300,19 @@ def test_pool_init_sets_the_codecs(url: str, world: World) -> None:
 def test_one_row_functions_raise_no_row_error_by_name(url: str) -> None:
     """A :one typed to return a row raises NoRowError naming itself when none comes."""
 
-    async def go() -> None:
-        conn = await connect(url)
-        try:
-            async with conn.transaction():
-                await conn.execute(
-                    "CREATE FUNCTION pg_temp.drop_row() RETURNS trigger LANGUAGE plpgsql"
-                    " AS 'BEGIN RETURN NULL; END'"
-                )
-                await conn.execute(
-                    "CREATE TRIGGER drop_row BEFORE INSERT ON labels"
-                    " FOR EACH ROW EXECUTE FUNCTION pg_temp.drop_row()"
-                )
-                with pytest.raises(NoRowError, match="create_label"):
-                    await apg.create_label(
-                        conn, repository_id=1, name="n", color="#000000", description=""
-                    )
-                raise UndoError
-        except UndoError:
-            pass
-        finally:
-            await conn.close()
+    async def flow(conn: Any) -> None:
+        await conn.execute(
+            "CREATE FUNCTION pg_temp.drop_row() RETURNS trigger LANGUAGE plpgsql"
+            " AS 'BEGIN RETURN NULL; END'"
+        )
+        await conn.execute(
+            "CREATE TRIGGER drop_row BEFORE INSERT ON labels"
+            " FOR EACH ROW EXECUTE FUNCTION pg_temp.drop_row()"
+        )
+        with pytest.raises(NoRowError, match="create_label"):
+            await apg.create_label(conn, repository_id=1, name="n", color="#000000", description="")
 
-    asyncio.run(go())
+    run_rolled_back(url, flow)
 
 
 def test_a_hot_standby_refuses_a_write_with_asyncpgs_error(cluster: replicas.Cluster) -> None:

@@ -21,10 +21,15 @@ from psycopg import sql
 
 from plue_db import reader_role, readonly, stats
 from plue_db.readonly import Limits, QueryError, QueryResult
-from tests.fix_db import fresh_database
 
 Run = Callable[[str], QueryResult]
 LIMITS = Limits(statement_timeout_ms=3000)
+
+
+@pytest.fixture(scope="module")
+def reader_limits() -> Limits:
+    return LIMITS
+
 
 # Each read that would expose a secret, by what it exposes.
 SECRET_READS = {
@@ -52,12 +57,6 @@ class Secrets:
     def found_in(self, result: QueryResult) -> list[str]:
         text = json.dumps(result.rows)
         return [name for name, value in vars(self).items() if value in text]
-
-
-@pytest.fixture(scope="module")
-def scratch_url(server_url: str) -> Iterator[str]:
-    with fresh_database(server_url) as url:
-        yield url
 
 
 @pytest.fixture(scope="module")
@@ -125,18 +124,6 @@ def secrets(scratch_url: str) -> Iterator[Secrets]:
             )
             for role in (scram_role, md5_role):
                 admin.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(role)))
-
-
-@pytest.fixture(scope="module")
-def reader_url(scratch_url: str) -> str:
-    return reader_role.ensure_reader_role(scratch_url)
-
-
-@pytest.fixture(scope="module")
-def executor(reader_url: str) -> Iterator[readonly.ReadonlyExecutor]:
-    ex = readonly.ReadonlyExecutor(reader_url, LIMITS)
-    yield ex
-    ex.close()
 
 
 OLD_READER_PREFIX = "plue_mcp_old_"

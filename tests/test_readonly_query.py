@@ -33,7 +33,7 @@ from plue_db import reader_role, readonly, sql_guard
 from plue_db.migrate import LOCK_KEY
 from plue_db.readonly import Limits, QueryError, QueryRefusedError, QueryResult, QueryTimeoutError
 from tests.concurrency import run_together
-from tests.fix_db import Conn, fresh_database
+from tests.fix_db import Conn
 
 PLAYGROUND = """
 DROP SCHEMA IF EXISTS public CASCADE;
@@ -55,21 +55,8 @@ Run = Callable[[str], QueryResult]
 
 
 @pytest.fixture(scope="module")
-def scratch_url(server_url: str) -> Iterator[str]:
-    with fresh_database(server_url) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def reader_url(scratch_url: str) -> str:
-    return reader_role.ensure_reader_role(scratch_url)
-
-
-@pytest.fixture(scope="module")
-def executor(reader_url: str) -> Iterator[readonly.ReadonlyExecutor]:
-    ex = readonly.ReadonlyExecutor(reader_url, LIMITS)
-    yield ex
-    ex.close()
+def reader_limits() -> Limits:
+    return LIMITS
 
 
 @pytest.fixture
