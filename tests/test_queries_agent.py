@@ -3,6 +3,7 @@ positions (raced by real threads), parts with jsonb payloads, and token totals."
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import psycopg
@@ -14,6 +15,7 @@ from psycopg import errors
 from tests.concurrency import run_on_connections
 from tests.factories import make_agent_session, make_user
 from tests.fix_db import Conn
+from tests.keyset import after, first_pages
 
 
 def append(
@@ -67,17 +69,10 @@ def test_list_user_sessions_pages_newest_first_and_filters_status(
 
     def page(status: SessionStatus | None, before: models.Session | None) -> list[models.Session]:
         return agent.list_user_sessions(
-            conn,
-            user_id=user.id,
-            status=status,
-            before_id=before.id if before else None,
-            before_created_at=before.created_at if before else None,
-            page_size=2,
+            conn, user_id=user.id, status=status, page_size=2, **after(before)
         )
 
-    first = page(None, None)
-    second = page(None, first[-1])
-    third = page(None, second[-1])
+    first, second, third = first_pages(partial(page, None), 3)
     assert [s.title for s in first + second + third] == ["s4", "s3", "s2", "s1", "s0"]
     assert page(None, third[-1]) == []
     active = page(SessionStatus.ACTIVE, None)

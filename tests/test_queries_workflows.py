@@ -12,6 +12,7 @@ import datetime
 import threading
 import time
 from collections import Counter
+from functools import partial
 from typing import Any
 
 import psycopg
@@ -30,6 +31,7 @@ from tests.factories import (
     unique_name,
 )
 from tests.fix_db import Conn
+from tests.keyset import after, first_pages
 
 RunStatus = WorkflowRunStatus
 StepStatus = WorkflowStepStatus
@@ -372,17 +374,10 @@ def test_recent_runs_newest_first_with_definition_name(conn: Conn) -> None:
         status: RunStatus | None, before: workflows.ListRecentWorkflowRunsRow | None
     ) -> list[workflows.ListRecentWorkflowRunsRow]:
         return workflows.list_recent_workflow_runs(
-            conn,
-            repository_id=repo.id,
-            status=status,
-            before_id=before.id if before else None,
-            before_created_at=before.created_at if before else None,
-            page_size=2,
+            conn, repository_id=repo.id, status=status, page_size=2, **after(before)
         )
 
-    first = page(None, None)
-    second = page(None, first[-1])
-    third = page(None, second[-1])
+    first, second, third = first_pages(partial(page, None), 3)
     listed = first + second + third
     assert [r.id for r in listed] == [r.id for r in reversed(made)]
     assert [r.definition_name for r in listed] == ["build", None, "build", None, "build"]
