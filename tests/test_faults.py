@@ -23,7 +23,13 @@ from plue_queries import enums, issues, models, workflows
 from psycopg import errors
 
 from plue_db.pool import SyncPool, Timeouts, open_pool
-from tests.factories import make_issue, make_repo, make_user, make_workflow_definition
+from tests.factories import (
+    make_issue,
+    make_repo,
+    make_user,
+    make_workflow_definition,
+    make_workflow_run,
+)
 from tests.fix_db import Conn, fresh_database
 from tests.paths import SCHEMA
 
@@ -46,7 +52,7 @@ class Ledger:
     """What one worker saw: every acknowledged write by id, and every failure."""
 
     repo_id: int
-    definition_id: int
+    definition: models.WorkflowDefinition
     attempted: int = 0
     issue_ids: list[int] = field(default_factory=list)
     comment_ids: list[int] = field(default_factory=list)
@@ -86,16 +92,7 @@ def _new_comment(conn: Conn, ledger: Ledger) -> Callable[[], None]:
 
 def _new_run(conn: Conn, ledger: Ledger) -> Callable[[], None]:
     """A run and its first step: one unit, committed together by the pool."""
-    run = workflows.create_workflow_run(
-        conn,
-        trigger_event="push",
-        ref="main",
-        commit_id=None,
-        inputs={},
-        triggered_by=None,
-        definition_id=ledger.definition_id,
-    )
-    assert run is not None
+    run = make_workflow_run(conn, ledger.definition, commit_id=None)
     step = workflows.create_workflow_step(
         conn, run_id=run.id, name="build", position=0, depends_on=[]
     )
@@ -203,7 +200,7 @@ def test_killed_backends_lose_no_acknowledged_write(fault_database_url: str) -> 
         for _ in range(WORKERS):
             repo = make_repo(setup, owner)
             definition = make_workflow_definition(setup, repo)
-            ledgers.append(Ledger(repo_id=repo.id, definition_id=definition.id))
+            ledgers.append(Ledger(repo_id=repo.id, definition=definition))
     done = threading.Event()
     with open_pool(
         fault_database_url, min_size=WORKERS, max_size=WORKERS, timeout=POOL_TIMEOUT_S
