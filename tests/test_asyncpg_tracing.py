@@ -7,9 +7,10 @@ query's ``-- name:`` line (tests/golden/asyncpg_target has them all; Plue's
 create_user plus three lookups is the issue's case): :one, :many, :exec, :execrows,
 :execresult and :batchexec send their statement; :copyfrom, :batchone and :batchmany,
 whose rows go untraced or once per row, their marked BEGIN or SAVEPOINT, in the
-caller's transaction and in their own. An ``iter_*`` stream gives one span per cursor
-fetch of ``batch_size`` rows. Controls: the shapes before (rows through the cursor's
-iterator, a batch in ``conn.transaction()``) give a span per row and BEGIN/COMMIT spans.
+caller's transaction and in their own. An ``iter_*`` stream is one span, its DECLARE,
+however many fetches it takes. Controls: the shapes before (rows through the cursor's
+iterator, a batch in ``conn.transaction()``, fetches of asyncpg's cursor) give a span per
+row, BEGIN/COMMIT spans and a span per fetch.
 """
 
 from __future__ import annotations
@@ -156,18 +157,39 @@ def test_every_command_is_one_span(target_url: str, exporter: InMemorySpanExport
     run(target_url, session)
 
 
-def test_stream_is_one_span_per_fetch(target_url: str, exporter: InMemorySpanExporter) -> None:
+def test_stream_is_one_span(target_url: str, exporter: InMemorySpanExporter) -> None:
+    """An ``iter_*`` call is its DECLARE's span alone, however many fetches it takes
+    (asyncpg's query logger sees them: ``batch_size`` rows each, then the CLOSE);
+    control: asyncpg's own cursor, fetched the same way, is a span per fetch."""
+
     async def session(conn: Any) -> None:
+        sent: list[str] = []
         async with conn.transaction():
             records = [query.CopyAuthorsParams(f"s{n}", Mood.OK, None) for n in range(5)]
             await tapg.copy_authors(conn, records)
             first = await conn.fetchval("SELECT min(id) FROM authors WHERE name = 's0'")
             statements(exporter)
-            stream = tapg.iter_list_authors(conn, after_id=first - 1, page_size=5, batch_size=2)
-            assert [a.name async for a in stream] == [f"s{n}" for n in range(5)]
-            got = statements(exporter)
-            assert len(got) == 3  # 2 + 2 + 1 rows: the short fetch ends it
-            assert all(s.startswith(named("ListAuthors", ":many")) for s in got)
+            conn.add_query_logger(lambda logged: sent.append(logged.query))
+            for _ in range(2):  # the closed cursor's name is taken again
+                stream = tapg.iter_list_authors(conn, after_id=first - 1, page_size=5, batch_size=2)
+                assert [a.name async for a in stream] == [f"s{n}" for n in range(5)]
+                got = statements(exporter)
+                assert len(got) == 1, got
+                cursor = '"list_authors_ed620109_1"'
+                assert got[0].startswith(f"DECLARE {cursor} NO SCROLL CURSOR FOR ")
+                assert named("ListAuthors", ":many") in got[0]
+                await asyncio.sleep(0)  # asyncpg calls its loggers with call_soon
+                fetches = [s for s in sent if s.startswith("FETCH")]
+                assert fetches == [f"FETCH FORWARD 2 FROM {cursor}"] * 3  # 2 + 2 + 1 rows
+                assert sent[-1] == f"CLOSE {cursor}"
+                sent.clear()
+            assert await conn.fetchval("SELECT count(*) FROM pg_cursors WHERE name <> ''") == 0
+            statements(exporter)
+
+            old_shape = await conn.cursor(query.LIST_AUTHORS, first - 1, 5)
+            while len(await old_shape.fetch(2)) == 2:
+                pass
+            assert len(statements(exporter)) == 3
             raise_to_roll_back()
 
     with pytest.raises(RolledBackError):

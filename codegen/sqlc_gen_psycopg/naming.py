@@ -41,7 +41,7 @@ MODULE_NAMES = frozenset(
         "Mapping", "models", "NamedTuple", "new_async_cursor", "new_cursor", "NoRowError",
         "pq", "Protocol", "psycopg", "q", "raise_named", "RawCursorMixin",
         "READ_ONLY_FUNCTIONS", "ReadOnlyConnectionError", "register_composite", "rowcount",
-        "Sequence", "ServerStream", "sql", "stream_check", "StreamEndedError", "StrEnum",
+        "Sequence", "ServerStream", "sql", "StreamEndedError", "StrEnum",
         "thread_cursor", "threading", "tuple_row", "TupleRow", "TypeAlias", "types", "TypeVar",
         "uuid",
     }

@@ -3,6 +3,7 @@ flavors the query modules are printed in (psycopg sync and async, asyncpg)."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -75,7 +76,7 @@ ASYNC = Flavor(
 )
 # asyncpg ships no type information: its functions take the package's own Protocol of
 # the connection methods they call (templates/_asyncpg.py.j2). It has no raw cursor;
-# the stream is asyncpg's own cursor, checked by ``stream_check``.
+# the stream is ``_asyncpg.ServerStream``, a DECLAREd cursor read through fetchmany.
 ASYNCPG = Flavor(
     aio=True,
     driver="asyncpg",
@@ -85,7 +86,7 @@ ASYNCPG = Flavor(
     with_="async with",
     connection=ref(from_import("._asyncpg", "Connection")),
     raw_cursor=from_import("._asyncpg", "Connection"),
-    stream=from_import("._asyncpg", "stream_check"),
+    stream=from_import("._asyncpg", "ServerStream"),
     atomic=from_import("._asyncpg", "atomic"),
     closing="aclosing",
 )
@@ -173,6 +174,18 @@ class Function:
         """The stream's arguments: a locking query's cursor can't be WITH HOLD."""
         holdable = "" if self.cursor is Cursor.ANY else ", holdable=False"
         return f'conn, "{self.name}", batch_size{holdable}'
+
+    @property
+    def cursor_prefix(self) -> str:
+        """The asyncpg stream's cursor names, ``<name>_<hash of its SQL>_`` and a number.
+
+        asyncpg caches each FETCH statement with the columns of the first cursor it read,
+        so a name must only ever hold this query's rows (a name alone repeats across
+        modules); with the number it stays within PostgreSQL's 63 bytes.
+        """
+        digest = hashlib.sha256(self.sql.encode()).hexdigest()[:8]
+        head = self.name.encode()[:40].decode(errors="ignore")
+        return f"{head}_{digest}_"
 
     @property
     def row(self) -> TypeRef:

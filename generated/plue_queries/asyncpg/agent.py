@@ -11,7 +11,7 @@ from collections.abc import AsyncGenerator
 
 from plue_queries import agent as q
 from plue_queries import enums, models
-from plue_queries._asyncpg import Connection, raise_named, rowcount, stream_check
+from plue_queries._asyncpg import Connection, ServerStream, raise_named, rowcount
 from plue_queries.types import JsonInput, NoRowError
 
 
@@ -84,21 +84,18 @@ async def iter_list_user_sessions(
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncGenerator[models.Session, None]:
-    """Stream list_user_sessions through asyncpg's cursor, ``batch_size`` rows per fetch.
+    """Stream list_user_sessions through a server-side cursor, ``batch_size`` rows per fetch.
 
     Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg``).
+    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
     """
-    stream_check(conn, "list_user_sessions", batch_size)
-    cursor = await conn.cursor(
+    stream = ServerStream(conn, "list_user_sessions", "list_user_sessions_dbe8d0a5_", batch_size)
+    await stream.declare(
         q.LIST_USER_SESSIONS, user_id, status, before_created_at, before_id, page_size
     )
-    while True:
-        rows = await cursor.fetch(batch_size)
+    while rows := await stream.fetch():
         for r in rows:
             yield models.load_session(r)
-        if len(rows) < batch_size:
-            break
 
 
 async def update_session_status(
@@ -201,19 +198,18 @@ async def iter_list_session_messages(
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncGenerator[models.Message, None]:
-    """Stream list_session_messages through asyncpg's cursor, ``batch_size`` rows per fetch.
+    """Stream list_session_messages through a server-side cursor, ``batch_size`` rows per fetch.
 
     Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg``).
+    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
     """
-    stream_check(conn, "list_session_messages", batch_size)
-    cursor = await conn.cursor(q.LIST_SESSION_MESSAGES, session_id, after_position, page_size)
-    while True:
-        rows = await cursor.fetch(batch_size)
+    stream = ServerStream(
+        conn, "list_session_messages", "list_session_messages_8f559cca_", batch_size
+    )
+    await stream.declare(q.LIST_SESSION_MESSAGES, session_id, after_position, page_size)
+    while rows := await stream.fetch():
         for r in rows:
             yield models.load_message(r)
-        if len(rows) < batch_size:
-            break
 
 
 async def finish_message(
@@ -295,19 +291,16 @@ async def list_message_parts(conn: Connection, *, message_id: int) -> list[model
 async def iter_list_message_parts(
     conn: Connection, *, message_id: int, batch_size: int = 1000
 ) -> AsyncGenerator[models.Part, None]:
-    """Stream list_message_parts through asyncpg's cursor, ``batch_size`` rows per fetch.
+    """Stream list_message_parts through a server-side cursor, ``batch_size`` rows per fetch.
 
     Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg``).
+    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
     """
-    stream_check(conn, "list_message_parts", batch_size)
-    cursor = await conn.cursor(q.LIST_MESSAGE_PARTS, message_id)
-    while True:
-        rows = await cursor.fetch(batch_size)
+    stream = ServerStream(conn, "list_message_parts", "list_message_parts_e14bab0b_", batch_size)
+    await stream.declare(q.LIST_MESSAGE_PARTS, message_id)
+    while rows := await stream.fetch():
         for r in rows:
             yield models.load_part(r)
-        if len(rows) < batch_size:
-            break
 
 
 async def get_session_token_totals(

@@ -11,7 +11,7 @@ from collections.abc import AsyncGenerator
 
 from plue_queries import auth as q
 from plue_queries import models
-from plue_queries._asyncpg import Connection, raise_named, rowcount, stream_check
+from plue_queries._asyncpg import Connection, ServerStream, raise_named, rowcount
 
 
 async def create_auth_session(
@@ -85,19 +85,18 @@ async def list_user_auth_sessions(conn: Connection, *, user_id: int) -> list[mod
 async def iter_list_user_auth_sessions(
     conn: Connection, *, user_id: int, batch_size: int = 1000
 ) -> AsyncGenerator[models.AuthSession, None]:
-    """Stream list_user_auth_sessions through asyncpg's cursor, ``batch_size`` rows per fetch.
+    """Stream list_user_auth_sessions through a server-side cursor, ``batch_size`` rows per fetch.
 
     Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg``).
+    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
     """
-    stream_check(conn, "list_user_auth_sessions", batch_size)
-    cursor = await conn.cursor(q.LIST_USER_AUTH_SESSIONS, user_id)
-    while True:
-        rows = await cursor.fetch(batch_size)
+    stream = ServerStream(
+        conn, "list_user_auth_sessions", "list_user_auth_sessions_df33d491_", batch_size
+    )
+    await stream.declare(q.LIST_USER_AUTH_SESSIONS, user_id)
+    while rows := await stream.fetch():
         for r in rows:
             yield models.load_auth_session(r)
-        if len(rows) < batch_size:
-            break
 
 
 async def delete_auth_session(conn: Connection, *, session_key_hash: str) -> int:
@@ -242,19 +241,16 @@ async def list_access_tokens(conn: Connection, *, user_id: int) -> list[models.A
 async def iter_list_access_tokens(
     conn: Connection, *, user_id: int, batch_size: int = 1000
 ) -> AsyncGenerator[models.AccessToken, None]:
-    """Stream list_access_tokens through asyncpg's cursor, ``batch_size`` rows per fetch.
+    """Stream list_access_tokens through a server-side cursor, ``batch_size`` rows per fetch.
 
     Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg``).
+    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
     """
-    stream_check(conn, "list_access_tokens", batch_size)
-    cursor = await conn.cursor(q.LIST_ACCESS_TOKENS, user_id)
-    while True:
-        rows = await cursor.fetch(batch_size)
+    stream = ServerStream(conn, "list_access_tokens", "list_access_tokens_2bfc09a1_", batch_size)
+    await stream.declare(q.LIST_ACCESS_TOKENS, user_id)
+    while rows := await stream.fetch():
         for r in rows:
             yield models.load_access_token(r)
-        if len(rows) < batch_size:
-            break
 
 
 async def revoke_access_token(
@@ -320,19 +316,16 @@ async def list_ssh_keys(conn: Connection, *, user_id: int) -> list[models.SshKey
 async def iter_list_ssh_keys(
     conn: Connection, *, user_id: int, batch_size: int = 1000
 ) -> AsyncGenerator[models.SshKey, None]:
-    """Stream list_ssh_keys through asyncpg's cursor, ``batch_size`` rows per fetch.
+    """Stream list_ssh_keys through a server-side cursor, ``batch_size`` rows per fetch.
 
     Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg``).
+    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
     """
-    stream_check(conn, "list_ssh_keys", batch_size)
-    cursor = await conn.cursor(q.LIST_SSH_KEYS, user_id)
-    while True:
-        rows = await cursor.fetch(batch_size)
+    stream = ServerStream(conn, "list_ssh_keys", "list_ssh_keys_274b8380_", batch_size)
+    await stream.declare(q.LIST_SSH_KEYS, user_id)
+    while rows := await stream.fetch():
         for r in rows:
             yield models.load_ssh_key(r)
-        if len(rows) < batch_size:
-            break
 
 
 async def delete_ssh_key(conn: Connection, *, id: int, user_id: int) -> int:

@@ -11,7 +11,7 @@ from collections.abc import AsyncGenerator
 
 from plue_queries import changes as q
 from plue_queries import enums, models
-from plue_queries._asyncpg import Connection, raise_named, rowcount, stream_check
+from plue_queries._asyncpg import Connection, ServerStream, raise_named, rowcount
 from plue_queries.types import JsonInput, NoRowError
 
 
@@ -105,21 +105,16 @@ async def iter_list_changes(
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncGenerator[models.Change, None]:
-    """Stream list_changes through asyncpg's cursor, ``batch_size`` rows per fetch.
+    """Stream list_changes through a server-side cursor, ``batch_size`` rows per fetch.
 
     Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg``).
+    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
     """
-    stream_check(conn, "list_changes", batch_size)
-    cursor = await conn.cursor(
-        q.LIST_CHANGES, repository_id, before_created_at, before_id, page_size
-    )
-    while True:
-        rows = await cursor.fetch(batch_size)
+    stream = ServerStream(conn, "list_changes", "list_changes_dd7ddfb5_", batch_size)
+    await stream.declare(q.LIST_CHANGES, repository_id, before_created_at, before_id, page_size)
+    while rows := await stream.fetch():
         for r in rows:
             yield models.load_change(r)
-        if len(rows) < batch_size:
-            break
 
 
 async def list_change_parents(
@@ -133,19 +128,16 @@ async def list_change_parents(
 async def iter_list_change_parents(
     conn: Connection, *, repository_id: int, change_id: str, batch_size: int = 1000
 ) -> AsyncGenerator[models.Change, None]:
-    """Stream list_change_parents through asyncpg's cursor, ``batch_size`` rows per fetch.
+    """Stream list_change_parents through a server-side cursor, ``batch_size`` rows per fetch.
 
     Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg``).
+    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
     """
-    stream_check(conn, "list_change_parents", batch_size)
-    cursor = await conn.cursor(q.LIST_CHANGE_PARENTS, repository_id, change_id)
-    while True:
-        rows = await cursor.fetch(batch_size)
+    stream = ServerStream(conn, "list_change_parents", "list_change_parents_2db613eb_", batch_size)
+    await stream.declare(q.LIST_CHANGE_PARENTS, repository_id, change_id)
+    while rows := await stream.fetch():
         for r in rows:
             yield models.load_change(r)
-        if len(rows) < batch_size:
-            break
 
 
 async def list_change_children(
@@ -159,19 +151,18 @@ async def list_change_children(
 async def iter_list_change_children(
     conn: Connection, *, repository_id: int, change_id: str, batch_size: int = 1000
 ) -> AsyncGenerator[models.Change, None]:
-    """Stream list_change_children through asyncpg's cursor, ``batch_size`` rows per fetch.
+    """Stream list_change_children through a server-side cursor, ``batch_size`` rows per fetch.
 
     Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg``).
+    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
     """
-    stream_check(conn, "list_change_children", batch_size)
-    cursor = await conn.cursor(q.LIST_CHANGE_CHILDREN, repository_id, change_id)
-    while True:
-        rows = await cursor.fetch(batch_size)
+    stream = ServerStream(
+        conn, "list_change_children", "list_change_children_f04c7656_", batch_size
+    )
+    await stream.declare(q.LIST_CHANGE_CHILDREN, repository_id, change_id)
+    while rows := await stream.fetch():
         for r in rows:
             yield models.load_change(r)
-        if len(rows) < batch_size:
-            break
 
 
 async def delete_change(conn: Connection, *, repository_id: int, change_id: str) -> int:
@@ -239,19 +230,16 @@ async def list_file_trackers(
 async def iter_list_file_trackers(
     conn: Connection, *, repository_id: int, change_id: str, batch_size: int = 1000
 ) -> AsyncGenerator[models.FileTracker, None]:
-    """Stream list_file_trackers through asyncpg's cursor, ``batch_size`` rows per fetch.
+    """Stream list_file_trackers through a server-side cursor, ``batch_size`` rows per fetch.
 
     Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg``).
+    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
     """
-    stream_check(conn, "list_file_trackers", batch_size)
-    cursor = await conn.cursor(q.LIST_FILE_TRACKERS, repository_id, change_id)
-    while True:
-        rows = await cursor.fetch(batch_size)
+    stream = ServerStream(conn, "list_file_trackers", "list_file_trackers_1245b118_", batch_size)
+    await stream.declare(q.LIST_FILE_TRACKERS, repository_id, change_id)
+    while rows := await stream.fetch():
         for r in rows:
             yield models.load_file_tracker(r)
-        if len(rows) < batch_size:
-            break
 
 
 async def summarize_file_trackers(
@@ -345,21 +333,18 @@ async def iter_list_jj_operations(
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncGenerator[models.JjOperation, None]:
-    """Stream list_jj_operations through asyncpg's cursor, ``batch_size`` rows per fetch.
+    """Stream list_jj_operations through a server-side cursor, ``batch_size`` rows per fetch.
 
     Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg``).
+    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
     """
-    stream_check(conn, "list_jj_operations", batch_size)
-    cursor = await conn.cursor(
+    stream = ServerStream(conn, "list_jj_operations", "list_jj_operations_5d495484_", batch_size)
+    await stream.declare(
         q.LIST_JJ_OPERATIONS, repository_id, before_created_at, before_id, page_size
     )
-    while True:
-        rows = await cursor.fetch(batch_size)
+    while rows := await stream.fetch():
         for r in rows:
             yield models.load_jj_operation(r)
-        if len(rows) < batch_size:
-            break
 
 
 async def record_snapshot(
@@ -424,21 +409,16 @@ async def iter_list_snapshots(
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncGenerator[models.SnapshotHistory, None]:
-    """Stream list_snapshots through asyncpg's cursor, ``batch_size`` rows per fetch.
+    """Stream list_snapshots through a server-side cursor, ``batch_size`` rows per fetch.
 
     Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg``).
+    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
     """
-    stream_check(conn, "list_snapshots", batch_size)
-    cursor = await conn.cursor(
-        q.LIST_SNAPSHOTS, repository_id, before_created_at, before_id, page_size
-    )
-    while True:
-        rows = await cursor.fetch(batch_size)
+    stream = ServerStream(conn, "list_snapshots", "list_snapshots_e5e41710_", batch_size)
+    await stream.declare(q.LIST_SNAPSHOTS, repository_id, before_created_at, before_id, page_size)
+    while rows := await stream.fetch():
         for r in rows:
             yield models.load_snapshot_history(r)
-        if len(rows) < batch_size:
-            break
 
 
 async def list_change_snapshots(
@@ -452,16 +432,15 @@ async def list_change_snapshots(
 async def iter_list_change_snapshots(
     conn: Connection, *, repository_id: int, change_id: str, page_size: int, batch_size: int = 1000
 ) -> AsyncGenerator[models.SnapshotHistory, None]:
-    """Stream list_change_snapshots through asyncpg's cursor, ``batch_size`` rows per fetch.
+    """Stream list_change_snapshots through a server-side cursor, ``batch_size`` rows per fetch.
 
     Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg``).
+    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
     """
-    stream_check(conn, "list_change_snapshots", batch_size)
-    cursor = await conn.cursor(q.LIST_CHANGE_SNAPSHOTS, repository_id, change_id, page_size)
-    while True:
-        rows = await cursor.fetch(batch_size)
+    stream = ServerStream(
+        conn, "list_change_snapshots", "list_change_snapshots_9d4c9a56_", batch_size
+    )
+    await stream.declare(q.LIST_CHANGE_SNAPSHOTS, repository_id, change_id, page_size)
+    while rows := await stream.fetch():
         for r in rows:
             yield models.load_snapshot_history(r)
-        if len(rows) < batch_size:
-            break

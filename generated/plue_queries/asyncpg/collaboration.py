@@ -11,7 +11,7 @@ from collections.abc import AsyncGenerator
 
 from plue_queries import collaboration as q
 from plue_queries import enums, models
-from plue_queries._asyncpg import Connection, raise_named, rowcount, stream_check
+from plue_queries._asyncpg import Connection, ServerStream, raise_named, rowcount
 from plue_queries.types import NoRowError
 
 
@@ -85,21 +85,18 @@ async def iter_list_stargazers(
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncGenerator[q.ListStargazersRow, None]:
-    """Stream list_stargazers through asyncpg's cursor, ``batch_size`` rows per fetch.
+    """Stream list_stargazers through a server-side cursor, ``batch_size`` rows per fetch.
 
     Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg``).
+    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
     """
-    stream_check(conn, "list_stargazers", batch_size)
-    cursor = await conn.cursor(
+    stream = ServerStream(conn, "list_stargazers", "list_stargazers_c1a8683d_", batch_size)
+    await stream.declare(
         q.LIST_STARGAZERS, repository_id, before_starred_at, before_user_id, page_size
     )
-    while True:
-        rows = await cursor.fetch(batch_size)
+    while rows := await stream.fetch():
         for r in rows:
             yield q.ListStargazersRow(*r)
-        if len(rows) < batch_size:
-            break
 
 
 async def list_starred_repositories(
@@ -135,13 +132,15 @@ async def iter_list_starred_repositories(
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncGenerator[q.ListStarredRepositoriesRow, None]:
-    """Stream list_starred_repositories through asyncpg's cursor, ``batch_size`` rows per fetch.
+    """Stream list_starred_repositories through a server-side cursor, ``batch_size`` rows per fetch.
 
     Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg``).
+    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
     """
-    stream_check(conn, "list_starred_repositories", batch_size)
-    cursor = await conn.cursor(
+    stream = ServerStream(
+        conn, "list_starred_repositories", "list_starred_repositories_e33946a4_", batch_size
+    )
+    await stream.declare(
         q.LIST_STARRED_REPOSITORIES,
         user_id,
         viewer_id,
@@ -149,12 +148,9 @@ async def iter_list_starred_repositories(
         before_repository_id,
         page_size,
     )
-    while True:
-        rows = await cursor.fetch(batch_size)
+    while rows := await stream.fetch():
         for r in rows:
             yield q.ListStarredRepositoriesRow(*r)
-        if len(rows) < batch_size:
-            break
 
 
 async def watch_repository(
@@ -233,21 +229,18 @@ async def iter_list_watchers(
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncGenerator[q.ListWatchersRow, None]:
-    """Stream list_watchers through asyncpg's cursor, ``batch_size`` rows per fetch.
+    """Stream list_watchers through a server-side cursor, ``batch_size`` rows per fetch.
 
     Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg``).
+    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
     """
-    stream_check(conn, "list_watchers", batch_size)
-    cursor = await conn.cursor(
+    stream = ServerStream(conn, "list_watchers", "list_watchers_9f0143f1_", batch_size)
+    await stream.declare(
         q.LIST_WATCHERS, repository_id, mode, before_watched_at, before_user_id, page_size
     )
-    while True:
-        rows = await cursor.fetch(batch_size)
+    while rows := await stream.fetch():
         for r in rows:
             yield q.ListWatchersRow(r[0], r[1], r[2], enums.WATCH_MODE_BY_VALUE[r[3]], r[4])
-        if len(rows) < batch_size:
-            break
 
 
 async def get_repository_social_counts(

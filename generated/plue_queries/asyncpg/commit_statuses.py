@@ -10,7 +10,7 @@ from collections.abc import AsyncGenerator
 
 from plue_queries import commit_statuses as q
 from plue_queries import enums, models
-from plue_queries._asyncpg import Connection, raise_named, rowcount, stream_check
+from plue_queries._asyncpg import Connection, ServerStream, raise_named, rowcount
 from plue_queries.types import NoRowError
 
 
@@ -70,19 +70,18 @@ async def list_commit_statuses(
 async def iter_list_commit_statuses(
     conn: Connection, *, repository_id: int, commit_sha: str, batch_size: int = 1000
 ) -> AsyncGenerator[models.CommitStatus, None]:
-    """Stream list_commit_statuses through asyncpg's cursor, ``batch_size`` rows per fetch.
+    """Stream list_commit_statuses through a server-side cursor, ``batch_size`` rows per fetch.
 
     Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg``).
+    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
     """
-    stream_check(conn, "list_commit_statuses", batch_size)
-    cursor = await conn.cursor(q.LIST_COMMIT_STATUSES, repository_id, commit_sha)
-    while True:
-        rows = await cursor.fetch(batch_size)
+    stream = ServerStream(
+        conn, "list_commit_statuses", "list_commit_statuses_9725055e_", batch_size
+    )
+    await stream.declare(q.LIST_COMMIT_STATUSES, repository_id, commit_sha)
+    while rows := await stream.fetch():
         for r in rows:
             yield models.load_commit_status(r)
-        if len(rows) < batch_size:
-            break
 
 
 async def get_combined_commit_status(

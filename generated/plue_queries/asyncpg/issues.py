@@ -11,7 +11,7 @@ from collections.abc import AsyncGenerator, Iterable
 
 from plue_queries import enums, models
 from plue_queries import issues as q
-from plue_queries._asyncpg import Connection, atomic, raise_named, rowcount, stream_check
+from plue_queries._asyncpg import Connection, ServerStream, atomic, raise_named, rowcount
 from plue_queries.types import JsonInput, NoRowError
 
 
@@ -111,13 +111,13 @@ async def iter_list_issues(
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncGenerator[models.Issue, None]:
-    """Stream list_issues through asyncpg's cursor, ``batch_size`` rows per fetch.
+    """Stream list_issues through a server-side cursor, ``batch_size`` rows per fetch.
 
     Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg``).
+    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
     """
-    stream_check(conn, "list_issues", batch_size)
-    cursor = await conn.cursor(
+    stream = ServerStream(conn, "list_issues", "list_issues_b5cca2ab_", batch_size)
+    await stream.declare(
         q.LIST_ISSUES,
         repository_id,
         state,
@@ -128,12 +128,9 @@ async def iter_list_issues(
         before_id,
         page_size,
     )
-    while True:
-        rows = await cursor.fetch(batch_size)
+    while rows := await stream.fetch():
         for r in rows:
             yield models.load_issue(r)
-        if len(rows) < batch_size:
-            break
 
 
 async def get_issue_with_labels(conn: Connection, *, id: int) -> q.GetIssueWithLabelsRow | None:
@@ -304,19 +301,16 @@ async def iter_list_comments(
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncGenerator[models.Comment, None]:
-    """Stream list_comments through asyncpg's cursor, ``batch_size`` rows per fetch.
+    """Stream list_comments through a server-side cursor, ``batch_size`` rows per fetch.
 
     Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg``).
+    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
     """
-    stream_check(conn, "list_comments", batch_size)
-    cursor = await conn.cursor(q.LIST_COMMENTS, issue_id, after_created_at, after_id, page_size)
-    while True:
-        rows = await cursor.fetch(batch_size)
+    stream = ServerStream(conn, "list_comments", "list_comments_0db1b073_", batch_size)
+    await stream.declare(q.LIST_COMMENTS, issue_id, after_created_at, after_id, page_size)
+    while rows := await stream.fetch():
         for r in rows:
             yield models.load_comment(r)
-        if len(rows) < batch_size:
-            break
 
 
 async def edit_comment(conn: Connection, *, body: str, id: int) -> models.Comment | None:
@@ -382,19 +376,18 @@ async def list_issue_assignees(conn: Connection, *, issue_id: int) -> list[model
 async def iter_list_issue_assignees(
     conn: Connection, *, issue_id: int, batch_size: int = 1000
 ) -> AsyncGenerator[models.User, None]:
-    """Stream list_issue_assignees through asyncpg's cursor, ``batch_size`` rows per fetch.
+    """Stream list_issue_assignees through a server-side cursor, ``batch_size`` rows per fetch.
 
     Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg``).
+    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
     """
-    stream_check(conn, "list_issue_assignees", batch_size)
-    cursor = await conn.cursor(q.LIST_ISSUE_ASSIGNEES, issue_id)
-    while True:
-        rows = await cursor.fetch(batch_size)
+    stream = ServerStream(
+        conn, "list_issue_assignees", "list_issue_assignees_2efd6005_", batch_size
+    )
+    await stream.declare(q.LIST_ISSUE_ASSIGNEES, issue_id)
+    while rows := await stream.fetch():
         for r in rows:
             yield models.load_user(r)
-        if len(rows) < batch_size:
-            break
 
 
 async def create_label(
@@ -451,19 +444,16 @@ async def iter_list_labels(
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncGenerator[models.Label, None]:
-    """Stream list_labels through asyncpg's cursor, ``batch_size`` rows per fetch.
+    """Stream list_labels through a server-side cursor, ``batch_size`` rows per fetch.
 
     Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg``).
+    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
     """
-    stream_check(conn, "list_labels", batch_size)
-    cursor = await conn.cursor(q.LIST_LABELS, repository_id, after_name, page_size)
-    while True:
-        rows = await cursor.fetch(batch_size)
+    stream = ServerStream(conn, "list_labels", "list_labels_db46e27a_", batch_size)
+    await stream.declare(q.LIST_LABELS, repository_id, after_name, page_size)
+    while rows := await stream.fetch():
         for r in rows:
             yield models.load_label(r)
-        if len(rows) < batch_size:
-            break
 
 
 async def update_label(
@@ -566,19 +556,16 @@ async def list_issue_labels(conn: Connection, *, issue_id: int) -> list[models.L
 async def iter_list_issue_labels(
     conn: Connection, *, issue_id: int, batch_size: int = 1000
 ) -> AsyncGenerator[models.Label, None]:
-    """Stream list_issue_labels through asyncpg's cursor, ``batch_size`` rows per fetch.
+    """Stream list_issue_labels through a server-side cursor, ``batch_size`` rows per fetch.
 
     Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg``).
+    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
     """
-    stream_check(conn, "list_issue_labels", batch_size)
-    cursor = await conn.cursor(q.LIST_ISSUE_LABELS, issue_id)
-    while True:
-        rows = await cursor.fetch(batch_size)
+    stream = ServerStream(conn, "list_issue_labels", "list_issue_labels_b93fa941_", batch_size)
+    await stream.declare(q.LIST_ISSUE_LABELS, issue_id)
+    while rows := await stream.fetch():
         for r in rows:
             yield models.load_label(r)
-        if len(rows) < batch_size:
-            break
 
 
 async def add_issue_dependency(
@@ -625,19 +612,18 @@ async def list_issues_blocked_by(conn: Connection, *, blocker_issue_id: int) -> 
 async def iter_list_issues_blocked_by(
     conn: Connection, *, blocker_issue_id: int, batch_size: int = 1000
 ) -> AsyncGenerator[models.Issue, None]:
-    """Stream list_issues_blocked_by through asyncpg's cursor, ``batch_size`` rows per fetch.
+    """Stream list_issues_blocked_by through a server-side cursor, ``batch_size`` rows per fetch.
 
     Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg``).
+    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
     """
-    stream_check(conn, "list_issues_blocked_by", batch_size)
-    cursor = await conn.cursor(q.LIST_ISSUES_BLOCKED_BY, blocker_issue_id)
-    while True:
-        rows = await cursor.fetch(batch_size)
+    stream = ServerStream(
+        conn, "list_issues_blocked_by", "list_issues_blocked_by_d4c3d817_", batch_size
+    )
+    await stream.declare(q.LIST_ISSUES_BLOCKED_BY, blocker_issue_id)
+    while rows := await stream.fetch():
         for r in rows:
             yield models.load_issue(r)
-        if len(rows) < batch_size:
-            break
 
 
 async def list_issue_blockers(conn: Connection, *, blocked_issue_id: int) -> list[models.Issue]:
@@ -649,19 +635,16 @@ async def list_issue_blockers(conn: Connection, *, blocked_issue_id: int) -> lis
 async def iter_list_issue_blockers(
     conn: Connection, *, blocked_issue_id: int, batch_size: int = 1000
 ) -> AsyncGenerator[models.Issue, None]:
-    """Stream list_issue_blockers through asyncpg's cursor, ``batch_size`` rows per fetch.
+    """Stream list_issue_blockers through a server-side cursor, ``batch_size`` rows per fetch.
 
     Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg``).
+    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
     """
-    stream_check(conn, "list_issue_blockers", batch_size)
-    cursor = await conn.cursor(q.LIST_ISSUE_BLOCKERS, blocked_issue_id)
-    while True:
-        rows = await cursor.fetch(batch_size)
+    stream = ServerStream(conn, "list_issue_blockers", "list_issue_blockers_0b035563_", batch_size)
+    await stream.declare(q.LIST_ISSUE_BLOCKERS, blocked_issue_id)
+    while rows := await stream.fetch():
         for r in rows:
             yield models.load_issue(r)
-        if len(rows) < batch_size:
-            break
 
 
 async def add_subtask(
@@ -706,19 +689,16 @@ async def list_subtasks(conn: Connection, *, parent_issue_id: int) -> list[model
 async def iter_list_subtasks(
     conn: Connection, *, parent_issue_id: int, batch_size: int = 1000
 ) -> AsyncGenerator[models.Issue, None]:
-    """Stream list_subtasks through asyncpg's cursor, ``batch_size`` rows per fetch.
+    """Stream list_subtasks through a server-side cursor, ``batch_size`` rows per fetch.
 
     Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg``).
+    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
     """
-    stream_check(conn, "list_subtasks", batch_size)
-    cursor = await conn.cursor(q.LIST_SUBTASKS, parent_issue_id)
-    while True:
-        rows = await cursor.fetch(batch_size)
+    stream = ServerStream(conn, "list_subtasks", "list_subtasks_5045af3d_", batch_size)
+    await stream.declare(q.LIST_SUBTASKS, parent_issue_id)
+    while rows := await stream.fetch():
         for r in rows:
             yield models.load_issue(r)
-        if len(rows) < batch_size:
-            break
 
 
 async def get_parent_issue(conn: Connection, *, child_issue_id: int) -> models.Issue | None:
@@ -787,19 +767,16 @@ async def list_pinned_issues(conn: Connection, *, repository_id: int) -> list[mo
 async def iter_list_pinned_issues(
     conn: Connection, *, repository_id: int, batch_size: int = 1000
 ) -> AsyncGenerator[models.Issue, None]:
-    """Stream list_pinned_issues through asyncpg's cursor, ``batch_size`` rows per fetch.
+    """Stream list_pinned_issues through a server-side cursor, ``batch_size`` rows per fetch.
 
     Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg``).
+    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
     """
-    stream_check(conn, "list_pinned_issues", batch_size)
-    cursor = await conn.cursor(q.LIST_PINNED_ISSUES, repository_id)
-    while True:
-        rows = await cursor.fetch(batch_size)
+    stream = ServerStream(conn, "list_pinned_issues", "list_pinned_issues_6580a7c9_", batch_size)
+    await stream.declare(q.LIST_PINNED_ISSUES, repository_id)
+    while rows := await stream.fetch():
         for r in rows:
             yield models.load_issue(r)
-        if len(rows) < batch_size:
-            break
 
 
 async def create_mention(
@@ -858,21 +835,20 @@ async def iter_list_mentions_for_user(
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncGenerator[models.Mention, None]:
-    """Stream list_mentions_for_user through asyncpg's cursor, ``batch_size`` rows per fetch.
+    """Stream list_mentions_for_user through a server-side cursor, ``batch_size`` rows per fetch.
 
     Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg``).
+    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
     """
-    stream_check(conn, "list_mentions_for_user", batch_size)
-    cursor = await conn.cursor(
+    stream = ServerStream(
+        conn, "list_mentions_for_user", "list_mentions_for_user_7b071a34_", batch_size
+    )
+    await stream.declare(
         q.LIST_MENTIONS_FOR_USER, mentioned_user_id, before_created_at, before_id, page_size
     )
-    while True:
-        rows = await cursor.fetch(batch_size)
+    while rows := await stream.fetch():
         for r in rows:
             yield models.load_mention(r)
-        if len(rows) < batch_size:
-            break
 
 
 async def add_reaction(
@@ -932,19 +908,18 @@ async def count_issue_reactions(
 async def iter_count_issue_reactions(
     conn: Connection, *, issue_id: int, batch_size: int = 1000
 ) -> AsyncGenerator[q.CountIssueReactionsRow, None]:
-    """Stream count_issue_reactions through asyncpg's cursor, ``batch_size`` rows per fetch.
+    """Stream count_issue_reactions through a server-side cursor, ``batch_size`` rows per fetch.
 
     Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg``).
+    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
     """
-    stream_check(conn, "count_issue_reactions", batch_size)
-    cursor = await conn.cursor(q.COUNT_ISSUE_REACTIONS, issue_id)
-    while True:
-        rows = await cursor.fetch(batch_size)
+    stream = ServerStream(
+        conn, "count_issue_reactions", "count_issue_reactions_0deff756_", batch_size
+    )
+    await stream.declare(q.COUNT_ISSUE_REACTIONS, issue_id)
+    while rows := await stream.fetch():
         for r in rows:
             yield q.CountIssueReactionsRow(*r)
-        if len(rows) < batch_size:
-            break
 
 
 async def count_comment_reactions(
@@ -958,19 +933,18 @@ async def count_comment_reactions(
 async def iter_count_comment_reactions(
     conn: Connection, *, comment_id: int, batch_size: int = 1000
 ) -> AsyncGenerator[q.CountCommentReactionsRow, None]:
-    """Stream count_comment_reactions through asyncpg's cursor, ``batch_size`` rows per fetch.
+    """Stream count_comment_reactions through a server-side cursor, ``batch_size`` rows per fetch.
 
     Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg``).
+    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
     """
-    stream_check(conn, "count_comment_reactions", batch_size)
-    cursor = await conn.cursor(q.COUNT_COMMENT_REACTIONS, comment_id)
-    while True:
-        rows = await cursor.fetch(batch_size)
+    stream = ServerStream(
+        conn, "count_comment_reactions", "count_comment_reactions_57e37053_", batch_size
+    )
+    await stream.declare(q.COUNT_COMMENT_REACTIONS, comment_id)
+    while rows := await stream.fetch():
         for r in rows:
             yield q.CountCommentReactionsRow(*r)
-        if len(rows) < batch_size:
-            break
 
 
 async def create_issue_event(
@@ -1023,16 +997,13 @@ async def iter_list_issue_events(
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncGenerator[models.IssueEvent, None]:
-    """Stream list_issue_events through asyncpg's cursor, ``batch_size`` rows per fetch.
+    """Stream list_issue_events through a server-side cursor, ``batch_size`` rows per fetch.
 
     Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg``).
+    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
     """
-    stream_check(conn, "list_issue_events", batch_size)
-    cursor = await conn.cursor(q.LIST_ISSUE_EVENTS, issue_id, after_created_at, after_id, page_size)
-    while True:
-        rows = await cursor.fetch(batch_size)
+    stream = ServerStream(conn, "list_issue_events", "list_issue_events_fec7bb03_", batch_size)
+    await stream.declare(q.LIST_ISSUE_EVENTS, issue_id, after_created_at, after_id, page_size)
+    while rows := await stream.fetch():
         for r in rows:
             yield models.load_issue_event(r)
-        if len(rows) < batch_size:
-            break

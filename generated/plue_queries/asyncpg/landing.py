@@ -11,7 +11,7 @@ from collections.abc import AsyncGenerator
 
 from plue_queries import enums, models
 from plue_queries import landing as q
-from plue_queries._asyncpg import Connection, raise_named, rowcount, stream_check
+from plue_queries._asyncpg import Connection, ServerStream, raise_named, rowcount
 from plue_queries.types import JsonInput, NoRowError
 
 
@@ -108,13 +108,18 @@ async def iter_list_landing_requests_by_status(
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncGenerator[models.LandingQueue, None]:
-    """Stream list_landing_requests_by_status through asyncpg's cursor, ``batch_size`` rows per fetch.
+    """Stream list_landing_requests_by_status through a server-side cursor, ``batch_size`` rows per fetch.
 
     Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg``).
+    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
     """
-    stream_check(conn, "list_landing_requests_by_status", batch_size)
-    cursor = await conn.cursor(
+    stream = ServerStream(
+        conn,
+        "list_landing_requests_by_status",
+        "list_landing_requests_by_status_979beca6_",
+        batch_size,
+    )
+    await stream.declare(
         q.LIST_LANDING_REQUESTS_BY_STATUS,
         repository_id,
         status,
@@ -122,12 +127,9 @@ async def iter_list_landing_requests_by_status(
         before_id,
         page_size,
     )
-    while True:
-        rows = await cursor.fetch(batch_size)
+    while rows := await stream.fetch():
         for r in rows:
             yield models.load_landing_queue(r)
-        if len(rows) < batch_size:
-            break
 
 
 async def count_landing_requests_by_status(
@@ -143,19 +145,21 @@ async def count_landing_requests_by_status(
 async def iter_count_landing_requests_by_status(
     conn: Connection, *, repository_id: int, batch_size: int = 1000
 ) -> AsyncGenerator[q.CountLandingRequestsByStatusRow, None]:
-    """Stream count_landing_requests_by_status through asyncpg's cursor, ``batch_size`` rows per fetch.
+    """Stream count_landing_requests_by_status through a server-side cursor, ``batch_size`` rows per fetch.
 
     Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg``).
+    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
     """
-    stream_check(conn, "count_landing_requests_by_status", batch_size)
-    cursor = await conn.cursor(q.COUNT_LANDING_REQUESTS_BY_STATUS, repository_id)
-    while True:
-        rows = await cursor.fetch(batch_size)
+    stream = ServerStream(
+        conn,
+        "count_landing_requests_by_status",
+        "count_landing_requests_by_status_e44e2d07_",
+        batch_size,
+    )
+    await stream.declare(q.COUNT_LANDING_REQUESTS_BY_STATUS, repository_id)
+    while rows := await stream.fetch():
         for r in rows:
             yield q.CountLandingRequestsByStatusRow(enums.LANDING_STATUS_BY_VALUE[r[0]], r[1])
-        if len(rows) < batch_size:
-            break
 
 
 async def update_landing_request(
@@ -266,19 +270,16 @@ async def list_next_landable(
 async def iter_list_next_landable(
     conn: Connection, *, repository_id: int, max_count: int, batch_size: int = 1000
 ) -> AsyncGenerator[models.LandingQueue, None]:
-    """Stream list_next_landable through asyncpg's cursor, ``batch_size`` rows per fetch.
+    """Stream list_next_landable through a server-side cursor, ``batch_size`` rows per fetch.
 
     Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg``).
+    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
     """
-    stream_check(conn, "list_next_landable", batch_size)
-    cursor = await conn.cursor(q.LIST_NEXT_LANDABLE, repository_id, max_count)
-    while True:
-        rows = await cursor.fetch(batch_size)
+    stream = ServerStream(conn, "list_next_landable", "list_next_landable_3d0701b6_", batch_size)
+    await stream.declare(q.LIST_NEXT_LANDABLE, repository_id, max_count)
+    while rows := await stream.fetch():
         for r in rows:
             yield models.load_landing_queue(r)
-        if len(rows) < batch_size:
-            break
 
 
 async def claim_next_landable(
@@ -343,19 +344,18 @@ async def list_landing_reviews(conn: Connection, *, landing_id: int) -> list[mod
 async def iter_list_landing_reviews(
     conn: Connection, *, landing_id: int, batch_size: int = 1000
 ) -> AsyncGenerator[models.LandingReview, None]:
-    """Stream list_landing_reviews through asyncpg's cursor, ``batch_size`` rows per fetch.
+    """Stream list_landing_reviews through a server-side cursor, ``batch_size`` rows per fetch.
 
     Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg``).
+    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
     """
-    stream_check(conn, "list_landing_reviews", batch_size)
-    cursor = await conn.cursor(q.LIST_LANDING_REVIEWS, landing_id)
-    while True:
-        rows = await cursor.fetch(batch_size)
+    stream = ServerStream(
+        conn, "list_landing_reviews", "list_landing_reviews_c3f6d441_", batch_size
+    )
+    await stream.declare(q.LIST_LANDING_REVIEWS, landing_id)
+    while rows := await stream.fetch():
         for r in rows:
             yield models.load_landing_review(r)
-        if len(rows) < batch_size:
-            break
 
 
 async def delete_landing_review(conn: Connection, *, landing_id: int, reviewer_id: int) -> int:
@@ -435,19 +435,18 @@ async def list_landing_line_comments(
 async def iter_list_landing_line_comments(
     conn: Connection, *, landing_id: int, batch_size: int = 1000
 ) -> AsyncGenerator[models.LandingLineComment, None]:
-    """Stream list_landing_line_comments through asyncpg's cursor, ``batch_size`` rows per fetch.
+    """Stream list_landing_line_comments through a server-side cursor, ``batch_size`` rows per fetch.
 
     Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg``).
+    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
     """
-    stream_check(conn, "list_landing_line_comments", batch_size)
-    cursor = await conn.cursor(q.LIST_LANDING_LINE_COMMENTS, landing_id)
-    while True:
-        rows = await cursor.fetch(batch_size)
+    stream = ServerStream(
+        conn, "list_landing_line_comments", "list_landing_line_comments_59f6e14b_", batch_size
+    )
+    await stream.declare(q.LIST_LANDING_LINE_COMMENTS, landing_id)
+    while rows := await stream.fetch():
         for r in rows:
             yield models.load_landing_line_comment(r)
-        if len(rows) < batch_size:
-            break
 
 
 async def update_landing_line_comment(

@@ -11,7 +11,7 @@ from collections.abc import AsyncGenerator
 
 from plue_queries import llm_usage as q
 from plue_queries import models
-from plue_queries._asyncpg import Connection, raise_named, rowcount, stream_check
+from plue_queries._asyncpg import Connection, ServerStream, raise_named, rowcount
 from plue_queries.types import NoRowError
 
 
@@ -71,19 +71,16 @@ async def llm_usage_by_model(
 async def iter_llm_usage_by_model(
     conn: Connection, *, since: datetime.datetime, until: datetime.datetime, batch_size: int = 1000
 ) -> AsyncGenerator[q.LlmUsageByModelRow, None]:
-    """Stream llm_usage_by_model through asyncpg's cursor, ``batch_size`` rows per fetch.
+    """Stream llm_usage_by_model through a server-side cursor, ``batch_size`` rows per fetch.
 
     Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg``).
+    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
     """
-    stream_check(conn, "llm_usage_by_model", batch_size)
-    cursor = await conn.cursor(q.LLM_USAGE_BY_MODEL, since, until)
-    while True:
-        rows = await cursor.fetch(batch_size)
+    stream = ServerStream(conn, "llm_usage_by_model", "llm_usage_by_model_8292b70d_", batch_size)
+    await stream.declare(q.LLM_USAGE_BY_MODEL, since, until)
+    while rows := await stream.fetch():
         for r in rows:
             yield q.LlmUsageByModelRow(*r)
-        if len(rows) < batch_size:
-            break
 
 
 async def llm_usage_by_day(
@@ -106,19 +103,16 @@ async def iter_llm_usage_by_day(
     model: str | None = None,
     batch_size: int = 1000,
 ) -> AsyncGenerator[q.LlmUsageByDayRow, None]:
-    """Stream llm_usage_by_day through asyncpg's cursor, ``batch_size`` rows per fetch.
+    """Stream llm_usage_by_day through a server-side cursor, ``batch_size`` rows per fetch.
 
     Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg``).
+    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
     """
-    stream_check(conn, "llm_usage_by_day", batch_size)
-    cursor = await conn.cursor(q.LLM_USAGE_BY_DAY, since, until, model)
-    while True:
-        rows = await cursor.fetch(batch_size)
+    stream = ServerStream(conn, "llm_usage_by_day", "llm_usage_by_day_87bee600_", batch_size)
+    await stream.declare(q.LLM_USAGE_BY_DAY, since, until, model)
+    while rows := await stream.fetch():
         for r in rows:
             yield q.LlmUsageByDayRow(*r)
-        if len(rows) < batch_size:
-            break
 
 
 async def llm_usage_for_session(

@@ -11,7 +11,7 @@ from collections.abc import AsyncGenerator
 
 from plue_queries import enums, models
 from plue_queries import milestones as q
-from plue_queries._asyncpg import Connection, raise_named, rowcount, stream_check
+from plue_queries._asyncpg import Connection, ServerStream, raise_named, rowcount
 from plue_queries.types import NoRowError
 
 
@@ -103,17 +103,18 @@ async def iter_list_milestones_with_counts(
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncGenerator[q.ListMilestonesWithCountsRow, None]:
-    """Stream list_milestones_with_counts through asyncpg's cursor, ``batch_size`` rows per fetch.
+    """Stream list_milestones_with_counts through a server-side cursor, ``batch_size`` rows per fetch.
 
     Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg``).
+    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
     """
-    stream_check(conn, "list_milestones_with_counts", batch_size)
-    cursor = await conn.cursor(
+    stream = ServerStream(
+        conn, "list_milestones_with_counts", "list_milestones_with_counts_6d10e0e7_", batch_size
+    )
+    await stream.declare(
         q.LIST_MILESTONES_WITH_COUNTS, repository_id, state, after_id, after_due_date, page_size
     )
-    while True:
-        rows = await cursor.fetch(batch_size)
+    while rows := await stream.fetch():
         for r in rows:
             yield q.ListMilestonesWithCountsRow(
                 r[0],
@@ -128,8 +129,6 @@ async def iter_list_milestones_with_counts(
                 r[9],
                 r[10],
             )
-        if len(rows) < batch_size:
-            break
 
 
 async def update_milestone(

@@ -11,7 +11,7 @@ from collections.abc import AsyncGenerator
 
 from plue_queries import enums, models
 from plue_queries import pull_requests as q
-from plue_queries._asyncpg import Connection, raise_named, rowcount, stream_check
+from plue_queries._asyncpg import Connection, ServerStream, raise_named, rowcount
 from plue_queries.types import JsonInput, NoRowError
 
 
@@ -134,13 +134,15 @@ async def iter_list_pull_requests_by_state(
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncGenerator[models.PullRequest, None]:
-    """Stream list_pull_requests_by_state through asyncpg's cursor, ``batch_size`` rows per fetch.
+    """Stream list_pull_requests_by_state through a server-side cursor, ``batch_size`` rows per fetch.
 
     Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg``).
+    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
     """
-    stream_check(conn, "list_pull_requests_by_state", batch_size)
-    cursor = await conn.cursor(
+    stream = ServerStream(
+        conn, "list_pull_requests_by_state", "list_pull_requests_by_state_ddfcb7d6_", batch_size
+    )
+    await stream.declare(
         q.LIST_PULL_REQUESTS_BY_STATE,
         base_repository_id,
         state,
@@ -148,12 +150,9 @@ async def iter_list_pull_requests_by_state(
         before_id,
         page_size,
     )
-    while True:
-        rows = await cursor.fetch(batch_size)
+    while rows := await stream.fetch():
         for r in rows:
             yield models.load_pull_request(r)
-        if len(rows) < batch_size:
-            break
 
 
 async def count_pull_requests_by_state(
@@ -167,19 +166,18 @@ async def count_pull_requests_by_state(
 async def iter_count_pull_requests_by_state(
     conn: Connection, *, base_repository_id: int, batch_size: int = 1000
 ) -> AsyncGenerator[q.CountPullRequestsByStateRow, None]:
-    """Stream count_pull_requests_by_state through asyncpg's cursor, ``batch_size`` rows per fetch.
+    """Stream count_pull_requests_by_state through a server-side cursor, ``batch_size`` rows per fetch.
 
     Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg``).
+    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
     """
-    stream_check(conn, "count_pull_requests_by_state", batch_size)
-    cursor = await conn.cursor(q.COUNT_PULL_REQUESTS_BY_STATE, base_repository_id)
-    while True:
-        rows = await cursor.fetch(batch_size)
+    stream = ServerStream(
+        conn, "count_pull_requests_by_state", "count_pull_requests_by_state_7fec05d6_", batch_size
+    )
+    await stream.declare(q.COUNT_PULL_REQUESTS_BY_STATE, base_repository_id)
+    while rows := await stream.fetch():
         for r in rows:
             yield q.CountPullRequestsByStateRow(enums.PR_STATE_BY_VALUE[r[0]], r[1])
-        if len(rows) < batch_size:
-            break
 
 
 async def update_pull_request(
@@ -336,19 +334,16 @@ async def list_reviews(conn: Connection, *, pull_request_id: int) -> list[models
 async def iter_list_reviews(
     conn: Connection, *, pull_request_id: int, batch_size: int = 1000
 ) -> AsyncGenerator[models.Review, None]:
-    """Stream list_reviews through asyncpg's cursor, ``batch_size`` rows per fetch.
+    """Stream list_reviews through a server-side cursor, ``batch_size`` rows per fetch.
 
     Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg``).
+    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
     """
-    stream_check(conn, "list_reviews", batch_size)
-    cursor = await conn.cursor(q.LIST_REVIEWS, pull_request_id)
-    while True:
-        rows = await cursor.fetch(batch_size)
+    stream = ServerStream(conn, "list_reviews", "list_reviews_aa95e59e_", batch_size)
+    await stream.declare(q.LIST_REVIEWS, pull_request_id)
+    while rows := await stream.fetch():
         for r in rows:
             yield models.load_review(r)
-        if len(rows) < batch_size:
-            break
 
 
 async def submit_review(
@@ -456,19 +451,21 @@ async def list_review_comments_by_pull_request(
 async def iter_list_review_comments_by_pull_request(
     conn: Connection, *, pull_request_id: int, batch_size: int = 1000
 ) -> AsyncGenerator[models.ReviewComment, None]:
-    """Stream list_review_comments_by_pull_request through asyncpg's cursor, ``batch_size`` rows per fetch.
+    """Stream list_review_comments_by_pull_request through a server-side cursor, ``batch_size`` rows per fetch.
 
     Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg``).
+    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
     """
-    stream_check(conn, "list_review_comments_by_pull_request", batch_size)
-    cursor = await conn.cursor(q.LIST_REVIEW_COMMENTS_BY_PULL_REQUEST, pull_request_id)
-    while True:
-        rows = await cursor.fetch(batch_size)
+    stream = ServerStream(
+        conn,
+        "list_review_comments_by_pull_request",
+        "list_review_comments_by_pull_request_b2a7749d_",
+        batch_size,
+    )
+    await stream.declare(q.LIST_REVIEW_COMMENTS_BY_PULL_REQUEST, pull_request_id)
+    while rows := await stream.fetch():
         for r in rows:
             yield models.load_review_comment(r)
-        if len(rows) < batch_size:
-            break
 
 
 async def list_review_comments_by_review(
@@ -482,19 +479,21 @@ async def list_review_comments_by_review(
 async def iter_list_review_comments_by_review(
     conn: Connection, *, review_id: int, batch_size: int = 1000
 ) -> AsyncGenerator[models.ReviewComment, None]:
-    """Stream list_review_comments_by_review through asyncpg's cursor, ``batch_size`` rows per fetch.
+    """Stream list_review_comments_by_review through a server-side cursor, ``batch_size`` rows per fetch.
 
     Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg``).
+    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
     """
-    stream_check(conn, "list_review_comments_by_review", batch_size)
-    cursor = await conn.cursor(q.LIST_REVIEW_COMMENTS_BY_REVIEW, review_id)
-    while True:
-        rows = await cursor.fetch(batch_size)
+    stream = ServerStream(
+        conn,
+        "list_review_comments_by_review",
+        "list_review_comments_by_review_e8aabfd1_",
+        batch_size,
+    )
+    await stream.declare(q.LIST_REVIEW_COMMENTS_BY_REVIEW, review_id)
+    while rows := await stream.fetch():
         for r in rows:
             yield models.load_review_comment(r)
-        if len(rows) < batch_size:
-            break
 
 
 async def update_review_comment(
@@ -581,19 +580,18 @@ async def list_pull_request_conflicts(
 async def iter_list_pull_request_conflicts(
     conn: Connection, *, pull_request_id: int | None = None, batch_size: int = 1000
 ) -> AsyncGenerator[models.Conflict, None]:
-    """Stream list_pull_request_conflicts through asyncpg's cursor, ``batch_size`` rows per fetch.
+    """Stream list_pull_request_conflicts through a server-side cursor, ``batch_size`` rows per fetch.
 
     Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg``).
+    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
     """
-    stream_check(conn, "list_pull_request_conflicts", batch_size)
-    cursor = await conn.cursor(q.LIST_PULL_REQUEST_CONFLICTS, pull_request_id)
-    while True:
-        rows = await cursor.fetch(batch_size)
+    stream = ServerStream(
+        conn, "list_pull_request_conflicts", "list_pull_request_conflicts_86def198_", batch_size
+    )
+    await stream.declare(q.LIST_PULL_REQUEST_CONFLICTS, pull_request_id)
+    while rows := await stream.fetch():
         for r in rows:
             yield models.load_conflict(r)
-        if len(rows) < batch_size:
-            break
 
 
 async def list_unresolved_conflicts(
@@ -620,21 +618,20 @@ async def iter_list_unresolved_conflicts(
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncGenerator[models.Conflict, None]:
-    """Stream list_unresolved_conflicts through asyncpg's cursor, ``batch_size`` rows per fetch.
+    """Stream list_unresolved_conflicts through a server-side cursor, ``batch_size`` rows per fetch.
 
     Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg``).
+    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
     """
-    stream_check(conn, "list_unresolved_conflicts", batch_size)
-    cursor = await conn.cursor(
+    stream = ServerStream(
+        conn, "list_unresolved_conflicts", "list_unresolved_conflicts_d4b0cbf0_", batch_size
+    )
+    await stream.declare(
         q.LIST_UNRESOLVED_CONFLICTS, repository_id, before_created_at, before_id, page_size
     )
-    while True:
-        rows = await cursor.fetch(batch_size)
+    while rows := await stream.fetch():
         for r in rows:
             yield models.load_conflict(r)
-        if len(rows) < batch_size:
-            break
 
 
 async def resolve_conflict(

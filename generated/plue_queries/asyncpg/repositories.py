@@ -11,7 +11,7 @@ from collections.abc import AsyncGenerator
 
 from plue_queries import models
 from plue_queries import repositories as q
-from plue_queries._asyncpg import Connection, raise_named, rowcount, stream_check
+from plue_queries._asyncpg import Connection, ServerStream, raise_named, rowcount
 from plue_queries.types import NoRowError
 
 
@@ -96,13 +96,15 @@ async def iter_list_repositories_by_owner(
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncGenerator[models.Repository, None]:
-    """Stream list_repositories_by_owner through asyncpg's cursor, ``batch_size`` rows per fetch.
+    """Stream list_repositories_by_owner through a server-side cursor, ``batch_size`` rows per fetch.
 
     Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg``).
+    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
     """
-    stream_check(conn, "list_repositories_by_owner", batch_size)
-    cursor = await conn.cursor(
+    stream = ServerStream(
+        conn, "list_repositories_by_owner", "list_repositories_by_owner_5e953534_", batch_size
+    )
+    await stream.declare(
         q.LIST_REPOSITORIES_BY_OWNER,
         owner_id,
         include_private,
@@ -110,12 +112,9 @@ async def iter_list_repositories_by_owner(
         before_id,
         page_size,
     )
-    while True:
-        rows = await cursor.fetch(batch_size)
+    while rows := await stream.fetch():
         for r in rows:
             yield models.load_repository(r)
-        if len(rows) < batch_size:
-            break
 
 
 async def list_public_repositories(
@@ -138,19 +137,18 @@ async def iter_list_public_repositories(
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncGenerator[models.Repository, None]:
-    """Stream list_public_repositories through asyncpg's cursor, ``batch_size`` rows per fetch.
+    """Stream list_public_repositories through a server-side cursor, ``batch_size`` rows per fetch.
 
     Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg``).
+    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
     """
-    stream_check(conn, "list_public_repositories", batch_size)
-    cursor = await conn.cursor(q.LIST_PUBLIC_REPOSITORIES, before_created_at, before_id, page_size)
-    while True:
-        rows = await cursor.fetch(batch_size)
+    stream = ServerStream(
+        conn, "list_public_repositories", "list_public_repositories_a02a2cb5_", batch_size
+    )
+    await stream.declare(q.LIST_PUBLIC_REPOSITORIES, before_created_at, before_id, page_size)
+    while rows := await stream.fetch():
         for r in rows:
             yield models.load_repository(r)
-        if len(rows) < batch_size:
-            break
 
 
 async def list_public_repositories_by_topic(
@@ -177,21 +175,23 @@ async def iter_list_public_repositories_by_topic(
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncGenerator[models.Repository, None]:
-    """Stream list_public_repositories_by_topic through asyncpg's cursor, ``batch_size`` rows per fetch.
+    """Stream list_public_repositories_by_topic through a server-side cursor, ``batch_size`` rows per fetch.
 
     Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg``).
+    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
     """
-    stream_check(conn, "list_public_repositories_by_topic", batch_size)
-    cursor = await conn.cursor(
+    stream = ServerStream(
+        conn,
+        "list_public_repositories_by_topic",
+        "list_public_repositories_by_topic_face6891_",
+        batch_size,
+    )
+    await stream.declare(
         q.LIST_PUBLIC_REPOSITORIES_BY_TOPIC, topic, before_created_at, before_id, page_size
     )
-    while True:
-        rows = await cursor.fetch(batch_size)
+    while rows := await stream.fetch():
         for r in rows:
             yield models.load_repository(r)
-        if len(rows) < batch_size:
-            break
 
 
 async def update_repository(
@@ -309,19 +309,16 @@ async def iter_list_branches(
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncGenerator[models.Branch, None]:
-    """Stream list_branches through asyncpg's cursor, ``batch_size`` rows per fetch.
+    """Stream list_branches through a server-side cursor, ``batch_size`` rows per fetch.
 
     Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg``).
+    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
     """
-    stream_check(conn, "list_branches", batch_size)
-    cursor = await conn.cursor(q.LIST_BRANCHES, repository_id, after_name, page_size)
-    while True:
-        rows = await cursor.fetch(batch_size)
+    stream = ServerStream(conn, "list_branches", "list_branches_ed9ebf80_", batch_size)
+    await stream.declare(q.LIST_BRANCHES, repository_id, after_name, page_size)
+    while rows := await stream.fetch():
         for r in rows:
             yield models.load_branch(r)
-        if len(rows) < batch_size:
-            break
 
 
 async def delete_branch(conn: Connection, *, repository_id: int, name: str) -> int:
@@ -386,19 +383,18 @@ async def list_renamed_branches(
 async def iter_list_renamed_branches(
     conn: Connection, *, repository_id: int, batch_size: int = 1000
 ) -> AsyncGenerator[models.RenamedBranch, None]:
-    """Stream list_renamed_branches through asyncpg's cursor, ``batch_size`` rows per fetch.
+    """Stream list_renamed_branches through a server-side cursor, ``batch_size`` rows per fetch.
 
     Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg``).
+    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
     """
-    stream_check(conn, "list_renamed_branches", batch_size)
-    cursor = await conn.cursor(q.LIST_RENAMED_BRANCHES, repository_id)
-    while True:
-        rows = await cursor.fetch(batch_size)
+    stream = ServerStream(
+        conn, "list_renamed_branches", "list_renamed_branches_2e247a82_", batch_size
+    )
+    await stream.declare(q.LIST_RENAMED_BRANCHES, repository_id)
+    while rows := await stream.fetch():
         for r in rows:
             yield models.load_renamed_branch(r)
-        if len(rows) < batch_size:
-            break
 
 
 async def upsert_bookmark(
@@ -449,19 +445,16 @@ async def iter_list_bookmarks(
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncGenerator[models.Bookmark, None]:
-    """Stream list_bookmarks through asyncpg's cursor, ``batch_size`` rows per fetch.
+    """Stream list_bookmarks through a server-side cursor, ``batch_size`` rows per fetch.
 
     Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg``).
+    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
     """
-    stream_check(conn, "list_bookmarks", batch_size)
-    cursor = await conn.cursor(q.LIST_BOOKMARKS, repository_id, after_name, page_size)
-    while True:
-        rows = await cursor.fetch(batch_size)
+    stream = ServerStream(conn, "list_bookmarks", "list_bookmarks_59c908e0_", batch_size)
+    await stream.declare(q.LIST_BOOKMARKS, repository_id, after_name, page_size)
+    while rows := await stream.fetch():
         for r in rows:
             yield models.load_bookmark(r)
-        if len(rows) < batch_size:
-            break
 
 
 async def list_bookmarks_for_change(
@@ -475,19 +468,18 @@ async def list_bookmarks_for_change(
 async def iter_list_bookmarks_for_change(
     conn: Connection, *, repository_id: int, change_id: str, batch_size: int = 1000
 ) -> AsyncGenerator[models.Bookmark, None]:
-    """Stream list_bookmarks_for_change through asyncpg's cursor, ``batch_size`` rows per fetch.
+    """Stream list_bookmarks_for_change through a server-side cursor, ``batch_size`` rows per fetch.
 
     Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg``).
+    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
     """
-    stream_check(conn, "list_bookmarks_for_change", batch_size)
-    cursor = await conn.cursor(q.LIST_BOOKMARKS_FOR_CHANGE, repository_id, change_id)
-    while True:
-        rows = await cursor.fetch(batch_size)
+    stream = ServerStream(
+        conn, "list_bookmarks_for_change", "list_bookmarks_for_change_bbfb4f51_", batch_size
+    )
+    await stream.declare(q.LIST_BOOKMARKS_FOR_CHANGE, repository_id, change_id)
+    while rows := await stream.fetch():
         for r in rows:
             yield models.load_bookmark(r)
-        if len(rows) < batch_size:
-            break
 
 
 async def delete_bookmark(conn: Connection, *, repository_id: int, name: str) -> int:
@@ -560,19 +552,18 @@ async def list_protected_branches(
 async def iter_list_protected_branches(
     conn: Connection, *, repository_id: int, batch_size: int = 1000
 ) -> AsyncGenerator[models.ProtectedBranch, None]:
-    """Stream list_protected_branches through asyncpg's cursor, ``batch_size`` rows per fetch.
+    """Stream list_protected_branches through a server-side cursor, ``batch_size`` rows per fetch.
 
     Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg``).
+    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
     """
-    stream_check(conn, "list_protected_branches", batch_size)
-    cursor = await conn.cursor(q.LIST_PROTECTED_BRANCHES, repository_id)
-    while True:
-        rows = await cursor.fetch(batch_size)
+    stream = ServerStream(
+        conn, "list_protected_branches", "list_protected_branches_af050630_", batch_size
+    )
+    await stream.declare(q.LIST_PROTECTED_BRANCHES, repository_id)
+    while rows := await stream.fetch():
         for r in rows:
             yield models.load_protected_branch(r)
-        if len(rows) < batch_size:
-            break
 
 
 async def match_protected_branch(

@@ -11,7 +11,7 @@ from collections.abc import AsyncGenerator
 
 from plue_queries import models
 from plue_queries import users as q
-from plue_queries._asyncpg import Connection, raise_named, rowcount, stream_check
+from plue_queries._asyncpg import Connection, ServerStream, raise_named, rowcount
 from plue_queries.types import NoRowError
 
 
@@ -102,19 +102,16 @@ async def iter_list_users(
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncGenerator[models.User, None]:
-    """Stream list_users through asyncpg's cursor, ``batch_size`` rows per fetch.
+    """Stream list_users through a server-side cursor, ``batch_size`` rows per fetch.
 
     Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg``).
+    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
     """
-    stream_check(conn, "list_users", batch_size)
-    cursor = await conn.cursor(q.LIST_USERS, only_active, before_created_at, before_id, page_size)
-    while True:
-        rows = await cursor.fetch(batch_size)
+    stream = ServerStream(conn, "list_users", "list_users_953e49cf_", batch_size)
+    await stream.declare(q.LIST_USERS, only_active, before_created_at, before_id, page_size)
+    while rows := await stream.fetch():
         for r in rows:
             yield models.load_user(r)
-        if len(rows) < batch_size:
-            break
 
 
 async def update_user_profile(
@@ -233,19 +230,18 @@ async def list_email_addresses(conn: Connection, *, user_id: int) -> list[models
 async def iter_list_email_addresses(
     conn: Connection, *, user_id: int, batch_size: int = 1000
 ) -> AsyncGenerator[models.EmailAddress, None]:
-    """Stream list_email_addresses through asyncpg's cursor, ``batch_size`` rows per fetch.
+    """Stream list_email_addresses through a server-side cursor, ``batch_size`` rows per fetch.
 
     Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg``).
+    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
     """
-    stream_check(conn, "list_email_addresses", batch_size)
-    cursor = await conn.cursor(q.LIST_EMAIL_ADDRESSES, user_id)
-    while True:
-        rows = await cursor.fetch(batch_size)
+    stream = ServerStream(
+        conn, "list_email_addresses", "list_email_addresses_cf5361b0_", batch_size
+    )
+    await stream.declare(q.LIST_EMAIL_ADDRESSES, user_id)
+    while rows := await stream.fetch():
         for r in rows:
             yield models.load_email_address(r)
-        if len(rows) < batch_size:
-            break
 
 
 async def verify_email_address(

@@ -11,7 +11,7 @@ from collections.abc import AsyncGenerator, Iterable
 
 from plue_queries import enums, models
 from plue_queries import workflows as q
-from plue_queries._asyncpg import Connection, atomic, raise_named, rowcount, stream_check
+from plue_queries._asyncpg import Connection, ServerStream, atomic, raise_named, rowcount
 from plue_queries.types import JsonInput, NoRowError
 
 
@@ -87,21 +87,20 @@ async def iter_list_workflow_definitions(
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncGenerator[models.WorkflowDefinition, None]:
-    """Stream list_workflow_definitions through asyncpg's cursor, ``batch_size`` rows per fetch.
+    """Stream list_workflow_definitions through a server-side cursor, ``batch_size`` rows per fetch.
 
     Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg``).
+    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
     """
-    stream_check(conn, "list_workflow_definitions", batch_size)
-    cursor = await conn.cursor(
+    stream = ServerStream(
+        conn, "list_workflow_definitions", "list_workflow_definitions_76a38482_", batch_size
+    )
+    await stream.declare(
         q.LIST_WORKFLOW_DEFINITIONS, repository_id, active_only, after_name, page_size
     )
-    while True:
-        rows = await cursor.fetch(batch_size)
+    while rows := await stream.fetch():
         for r in rows:
             yield models.load_workflow_definition(r)
-        if len(rows) < batch_size:
-            break
 
 
 async def delete_workflow_definition(conn: Connection, *, id: int) -> int:
@@ -285,17 +284,18 @@ async def iter_list_recent_workflow_runs(
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncGenerator[q.ListRecentWorkflowRunsRow, None]:
-    """Stream list_recent_workflow_runs through asyncpg's cursor, ``batch_size`` rows per fetch.
+    """Stream list_recent_workflow_runs through a server-side cursor, ``batch_size`` rows per fetch.
 
     Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg``).
+    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
     """
-    stream_check(conn, "list_recent_workflow_runs", batch_size)
-    cursor = await conn.cursor(
+    stream = ServerStream(
+        conn, "list_recent_workflow_runs", "list_recent_workflow_runs_79473513_", batch_size
+    )
+    await stream.declare(
         q.LIST_RECENT_WORKFLOW_RUNS, repository_id, status, before_created_at, before_id, page_size
     )
-    while True:
-        rows = await cursor.fetch(batch_size)
+    while rows := await stream.fetch():
         for r in rows:
             yield q.ListRecentWorkflowRunsRow(
                 r[0],
@@ -311,8 +311,6 @@ async def iter_list_recent_workflow_runs(
                 r[10],
                 r[11],
             )
-        if len(rows) < batch_size:
-            break
 
 
 async def count_workflow_runs_by_status(
@@ -328,19 +326,18 @@ async def count_workflow_runs_by_status(
 async def iter_count_workflow_runs_by_status(
     conn: Connection, *, repository_id: int, batch_size: int = 1000
 ) -> AsyncGenerator[q.CountWorkflowRunsByStatusRow, None]:
-    """Stream count_workflow_runs_by_status through asyncpg's cursor, ``batch_size`` rows per fetch.
+    """Stream count_workflow_runs_by_status through a server-side cursor, ``batch_size`` rows per fetch.
 
     Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg``).
+    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
     """
-    stream_check(conn, "count_workflow_runs_by_status", batch_size)
-    cursor = await conn.cursor(q.COUNT_WORKFLOW_RUNS_BY_STATUS, repository_id)
-    while True:
-        rows = await cursor.fetch(batch_size)
+    stream = ServerStream(
+        conn, "count_workflow_runs_by_status", "count_workflow_runs_by_status_04aa63d7_", batch_size
+    )
+    await stream.declare(q.COUNT_WORKFLOW_RUNS_BY_STATUS, repository_id)
+    while rows := await stream.fetch():
         for r in rows:
             yield q.CountWorkflowRunsByStatusRow(enums.WORKFLOW_RUN_STATUS_BY_VALUE[r[0]], r[1])
-        if len(rows) < batch_size:
-            break
 
 
 async def create_workflow_step(
@@ -442,19 +439,16 @@ async def list_workflow_steps(conn: Connection, *, run_id: int) -> list[models.W
 async def iter_list_workflow_steps(
     conn: Connection, *, run_id: int, batch_size: int = 1000
 ) -> AsyncGenerator[models.WorkflowStep, None]:
-    """Stream list_workflow_steps through asyncpg's cursor, ``batch_size`` rows per fetch.
+    """Stream list_workflow_steps through a server-side cursor, ``batch_size`` rows per fetch.
 
     Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg``).
+    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
     """
-    stream_check(conn, "list_workflow_steps", batch_size)
-    cursor = await conn.cursor(q.LIST_WORKFLOW_STEPS, run_id)
-    while True:
-        rows = await cursor.fetch(batch_size)
+    stream = ServerStream(conn, "list_workflow_steps", "list_workflow_steps_85272418_", batch_size)
+    await stream.declare(q.LIST_WORKFLOW_STEPS, run_id)
+    while rows := await stream.fetch():
         for r in rows:
             yield models.load_workflow_step(r)
-        if len(rows) < batch_size:
-            break
 
 
 async def append_workflow_log(
@@ -525,19 +519,16 @@ async def iter_list_run_logs(
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncGenerator[models.WorkflowLog, None]:
-    """Stream list_run_logs through asyncpg's cursor, ``batch_size`` rows per fetch.
+    """Stream list_run_logs through a server-side cursor, ``batch_size`` rows per fetch.
 
     Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg``).
+    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
     """
-    stream_check(conn, "list_run_logs", batch_size)
-    cursor = await conn.cursor(q.LIST_RUN_LOGS, run_id, after_id, page_size)
-    while True:
-        rows = await cursor.fetch(batch_size)
+    stream = ServerStream(conn, "list_run_logs", "list_run_logs_c8bb1a94_", batch_size)
+    await stream.declare(q.LIST_RUN_LOGS, run_id, after_id, page_size)
+    while rows := await stream.fetch():
         for r in rows:
             yield models.load_workflow_log(r)
-        if len(rows) < batch_size:
-            break
 
 
 async def list_step_logs(
@@ -556,19 +547,16 @@ async def iter_list_step_logs(
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncGenerator[models.WorkflowLog, None]:
-    """Stream list_step_logs through asyncpg's cursor, ``batch_size`` rows per fetch.
+    """Stream list_step_logs through a server-side cursor, ``batch_size`` rows per fetch.
 
     Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg``).
+    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
     """
-    stream_check(conn, "list_step_logs", batch_size)
-    cursor = await conn.cursor(q.LIST_STEP_LOGS, step_id, after_id, page_size)
-    while True:
-        rows = await cursor.fetch(batch_size)
+    stream = ServerStream(conn, "list_step_logs", "list_step_logs_b78a1685_", batch_size)
+    await stream.declare(q.LIST_STEP_LOGS, step_id, after_id, page_size)
+    while rows := await stream.fetch():
         for r in rows:
             yield models.load_workflow_log(r)
-        if len(rows) < batch_size:
-            break
 
 
 async def upsert_runner(conn: Connection, *, name: str, labels: list[str]) -> models.RunnerPool:

@@ -10,9 +10,9 @@ Transactions stay the caller's, as in the psycopg modules:
 - ``:copyfrom`` and ``:batch*`` are all or nothing: inside a transaction in a
   savepoint (on error only their own rows are undone and the caller's transaction
   stays usable), outside one in a transaction of their own (:func:`atomic`).
-- ``iter_*`` streams read asyncpg's cursor, which exists only inside a transaction:
-  they run in the caller's and open none (leaving the loop early undoes nothing), and
-  outside one they raise :class:`StreamNeedsTransactionError` before sending anything.
+- ``iter_*`` streams DECLARE a server-side cursor in the caller's transaction and open
+  none (leaving the loop early undoes nothing); outside one they raise
+  :class:`StreamNeedsTransactionError` before sending anything (:class:`ServerStream`).
 
 Errors by name: a violation of a constraint ``apg_target.errors`` knows is raised
 as that class made a subclass of asyncpg's own class too (:func:`raise_named`), so
@@ -20,26 +20,31 @@ as that class made a subclass of asyncpg's own class too (:func:`raise_named`), 
 catch it.
 
 Tracing (OpenTelemetry's asyncpg instrumentation wraps ``execute``, ``executemany``,
-``fetch*`` and the cursor's fetches): each call sends its own statement through those,
-so its span carries the ``-- name:`` line, and its bookkeeping (BEGIN, SAVEPOINT,
-RELEASE, ROLLBACK, COMMIT) through ``fetchmany``, which the instrumentation leaves
-alone. A ``:copyfrom`` or ``:batchone``/``:batchmany`` call, whose rows go through
-methods that are not traced or traced once per row, passes its ``-- name:`` line as
-``mark``: its first bookkeeping statement is then sent where tracing sees it.
+``fetch``, ``fetchval``, ``fetchrow`` and the cursor's fetches, not ``fetchmany``): each
+call sends its own statement through those, so its one span carries the ``-- name:``
+line, and its bookkeeping (BEGIN, SAVEPOINT, RELEASE, ROLLBACK, COMMIT; a stream's
+FETCH, CLOSE and checks) through ``fetchmany``. A ``:copyfrom`` or
+``:batchone``/``:batchmany`` call, whose rows go through methods that are not traced or
+traced once per row, passes its ``-- name:`` line as ``mark``: its first bookkeeping
+statement is then sent where tracing sees it. A stream's traced statement is its
+DECLARE, which holds the query and so its ``-- name:`` line.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import types
-from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncGenerator, Callable, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, Final, LiteralString, Protocol
 
 import psycopg.errors
+from psycopg import sql
 from psycopg.pq import DiagnosticField
 
 from apg_target import errors
+from apg_target.types import StreamEndedError
 
 Record = Sequence[Any]
 """An ``asyncpg.Record`` as the generated decoders use it: indexed, sliced, unpacked."""
@@ -50,12 +55,6 @@ _ROLLBACK: LiteralString = "ROLLBACK"
 _SAVEPOINT: LiteralString = "SAVEPOINT sqlc_gen_psycopg_atomic"
 _RELEASE: LiteralString = "RELEASE SAVEPOINT sqlc_gen_psycopg_atomic"
 _ROLLBACK_TO: LiteralString = "ROLLBACK TO SAVEPOINT sqlc_gen_psycopg_atomic"
-
-
-class Cursor(Protocol):
-    """What the generated ``iter_*`` functions call on asyncpg's cursor."""
-
-    async def fetch(self, n: int) -> list[Record]: ...
 
 
 class Connection(Protocol):
@@ -79,8 +78,6 @@ class Connection(Protocol):
         columns: Sequence[str],
         schema_name: str | None = None,
     ) -> str: ...
-
-    def cursor(self, query: str, *args: Any) -> Awaitable[Cursor]: ...
 
     def transaction(self) -> AbstractAsyncContextManager[Any]: ...
 
@@ -161,18 +158,90 @@ async def atomic(conn: Connection, mark: LiteralString = "") -> AsyncGenerator[N
 
 class StreamNeedsTransactionError(psycopg.errors.NoActiveSqlTransaction):
     """An ``iter_*`` function of the asyncpg target was called outside a transaction:
-    asyncpg's cursors exist only inside one (SQLSTATE 25P01, as asyncpg's own error)."""
+    its cursor lives in the caller's, as asyncpg's own cursors do (SQLSTATE 25P01)."""
 
 
-def stream_check(conn: Connection, label: str, batch_size: int) -> None:
-    """Refuse, before anything is sent, what asyncpg's cursor can't do."""
-    if batch_size < 1:
-        raise ValueError(f"iter_{label}: batch_size must be at least 1, got {batch_size}")
-    if not conn.is_in_transaction():
-        raise StreamNeedsTransactionError(
-            f"iter_{label}: asyncpg streams through a cursor, which needs a transaction;"
-            " call it inside `async with conn.transaction():`"
+# The cursors already open on the connection whose names start with the prefix, and
+# the transaction's start (now()), which tells this transaction from a later one.
+_TAKEN: LiteralString = (
+    "SELECT now(), array(SELECT name FROM pg_catalog.pg_cursors WHERE starts_with(name, $1))"
+)
+_STILL_OPEN: LiteralString = (
+    "SELECT now() = $1 AND EXISTS (SELECT FROM pg_catalog.pg_cursors WHERE name = $2)"
+)
+
+
+class ServerStream:
+    """An ``iter_*`` call's server-side cursor, read ``batch_size`` rows per FETCH.
+
+    One span per call: only the DECLARE goes through a traced method. The cursor's
+    name is the function's prefix and the lowest number no open cursor has, so each
+    name's statements stay few in asyncpg's statement cache and always read one
+    query's columns. Before each fetch after the first (the caller's code ran in
+    between, and may have ended the transaction) the stream checks that its cursor is
+    still there in the same transaction, else raises ``StreamEndedError`` and sends
+    nothing more. The cursor is closed with the last, short batch; a stream left early
+    sends nothing (asyncio may close it from another task while the connection is
+    busy) and its cursor ends with the transaction.
+    """
+
+    def __init__(self, conn: Connection, label: str, prefix: str, batch_size: int) -> None:
+        if batch_size < 1:
+            raise ValueError(f"iter_{label}: batch_size must be at least 1, got {batch_size}")
+        if not conn.is_in_transaction():
+            raise StreamNeedsTransactionError(
+                f"iter_{label}: asyncpg streams through a cursor, which needs a transaction;"
+                " call it inside `async with conn.transaction():`"
+            )
+        self._conn = conn
+        self._label = label
+        self._prefix = prefix
+        self._batch_size = batch_size
+        self._name = ""
+        self._fetch = ""
+        self._began: Any = None
+        self._open = False
+        self._fresh = True  # no caller code has run since the last statement
+
+    async def declare(self, query: LiteralString, *args: Any) -> None:
+        """Open the cursor over ``query``: the one statement tracing sees."""
+        began, open_names = (await self._conn.fetchmany(_TAKEN, [(self._prefix,)]))[0]
+        taken = set(open_names)
+        names = (f"{self._prefix}{n}" for n in itertools.count(1))
+        self._name = next(name for name in names if name not in taken)
+        cursor = sql.Identifier(self._name)
+        self._fetch = (
+            sql.SQL("FETCH FORWARD {} FROM {}")
+            .format(sql.Literal(self._batch_size), cursor)
+            .as_string(None)
         )
+        declare = sql.SQL("DECLARE {} NO SCROLL CURSOR FOR {}").format(cursor, sql.SQL(query))
+        await self._conn.execute(declare.as_string(None), *args)
+        self._began, self._open, self._fresh = began, True, True
+
+    async def fetch(self) -> list[Record]:
+        """The next batch, ``[]`` at the end; the cursor is closed with the last batch."""
+        if not self._open:
+            return []
+        if not self._fresh and not await self._still_open():
+            self._open = False
+            raise StreamEndedError(
+                f"iter_{self._label}: the transaction holding this stream's cursor has ended;"
+                " read a stream to its end inside the transaction that opened it"
+            )
+        rows = await self._conn.fetchmany(self._fetch, [()])
+        self._fresh = False
+        if len(rows) < self._batch_size:
+            close = sql.SQL("CLOSE {}").format(sql.Identifier(self._name)).as_string(None)
+            await self._conn.fetchmany(close, [()])
+            self._open = False
+        return rows
+
+    async def _still_open(self) -> bool:
+        if self._conn.is_closed() or not self._conn.is_in_transaction():
+            return False
+        found = await self._conn.fetchmany(_STILL_OPEN, [(self._began, self._name)])
+        return bool(found[0][0])
 
 
 # asyncpg's attribute for each field of PostgreSQL's report, so that a named class's
@@ -211,13 +280,13 @@ def raise_named(error: Exception) -> None:
         return
     key = (named, type(error))
     both = _NAMED.get(key) or _NAMED.setdefault(key, _subclass(named, type(error)))
-    translated = both(*error.args)
-    vars(translated).update(vars(error))
-    translated._info = {
+    diagnostics: dict[int, bytes | None] = {
         field: str(value).encode()
         for attribute, field in _DIAGNOSTICS.items()
         if (value := getattr(error, attribute, None)) is not None
     }
+    translated = both(*error.args, info=diagnostics)
+    vars(translated).update(vars(error))
     raise translated from error
 
 

@@ -10,7 +10,7 @@ from collections.abc import AsyncGenerator, Iterable
 
 from apg_target import enums, models
 from apg_target import query as q
-from apg_target._asyncpg import Connection, atomic, raise_named, rowcount, stream_check
+from apg_target._asyncpg import Connection, ServerStream, atomic, raise_named, rowcount
 from apg_target.types import ExecResult, JsonInput, NoRowError
 
 
@@ -56,19 +56,16 @@ async def list_authors(conn: Connection, *, after_id: int, page_size: int) -> li
 async def iter_list_authors(
     conn: Connection, *, after_id: int, page_size: int, batch_size: int = 1000
 ) -> AsyncGenerator[models.Author, None]:
-    """Stream list_authors through asyncpg's cursor, ``batch_size`` rows per fetch.
+    """Stream list_authors through a server-side cursor, ``batch_size`` rows per fetch.
 
     Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``apg_target._asyncpg``).
+    the caller's work (see ``apg_target._asyncpg.ServerStream``).
     """
-    stream_check(conn, "list_authors", batch_size)
-    cursor = await conn.cursor(q.LIST_AUTHORS, after_id, page_size)
-    while True:
-        rows = await cursor.fetch(batch_size)
+    stream = ServerStream(conn, "list_authors", "list_authors_ed620109_", batch_size)
+    await stream.declare(q.LIST_AUTHORS, after_id, page_size)
+    while rows := await stream.fetch():
         for r in rows:
             yield models.load_author(r)
-        if len(rows) < batch_size:
-            break
 
 
 async def count_authors(conn: Connection) -> int:
@@ -97,19 +94,16 @@ async def books_with_authors(conn: Connection) -> list[q.BooksWithAuthorsRow]:
 async def iter_books_with_authors(
     conn: Connection, *, batch_size: int = 1000
 ) -> AsyncGenerator[q.BooksWithAuthorsRow, None]:
-    """Stream books_with_authors through asyncpg's cursor, ``batch_size`` rows per fetch.
+    """Stream books_with_authors through a server-side cursor, ``batch_size`` rows per fetch.
 
     Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``apg_target._asyncpg``).
+    the caller's work (see ``apg_target._asyncpg.ServerStream``).
     """
-    stream_check(conn, "books_with_authors", batch_size)
-    cursor = await conn.cursor(q.BOOKS_WITH_AUTHORS)
-    while True:
-        rows = await cursor.fetch(batch_size)
+    stream = ServerStream(conn, "books_with_authors", "books_with_authors_d367a633_", batch_size)
+    await stream.declare(q.BOOKS_WITH_AUTHORS)
+    while rows := await stream.fetch():
         for r in rows:
             yield q.BooksWithAuthorsRow(models.load_book(r[0:4]), models.load_author(r[4:12]))
-        if len(rows) < batch_size:
-            break
 
 
 async def book_titles(conn: Connection) -> list[q.BookTitlesRow]:
@@ -121,19 +115,16 @@ async def book_titles(conn: Connection) -> list[q.BookTitlesRow]:
 async def iter_book_titles(
     conn: Connection, *, batch_size: int = 1000
 ) -> AsyncGenerator[q.BookTitlesRow, None]:
-    """Stream book_titles through asyncpg's cursor, ``batch_size`` rows per fetch.
+    """Stream book_titles through a server-side cursor, ``batch_size`` rows per fetch.
 
     Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``apg_target._asyncpg``).
+    the caller's work (see ``apg_target._asyncpg.ServerStream``).
     """
-    stream_check(conn, "book_titles", batch_size)
-    cursor = await conn.cursor(q.BOOK_TITLES)
-    while True:
-        rows = await cursor.fetch(batch_size)
+    stream = ServerStream(conn, "book_titles", "book_titles_8b1bc8f4_", batch_size)
+    await stream.declare(q.BOOK_TITLES)
+    while rows := await stream.fetch():
         for r in rows:
             yield q.BookTitlesRow(*r)
-        if len(rows) < batch_size:
-            break
 
 
 async def touch_author(conn: Connection, *, id: int) -> None:
