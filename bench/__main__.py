@@ -20,7 +20,7 @@ from pathlib import Path
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
-from bench import bulk, harness, latency, report, routing, seed, statements
+from bench import asyncpg_target, bulk, harness, latency, report, routing, seed, statements
 from bench.harness import WorkloadResult
 from bench.scratch import scratch_database
 from plue_db import dsn, servers
@@ -128,7 +128,11 @@ def _measure(
             bulk.streaming(conn, seeded, plan.bulk_rows),
         ):
             results.append(harness.run(workload, plan.bulk_rounds, log))
-    return results, _pairs(results)
+    pairs = _pairs(results)
+    on_asyncpg, asyncpg_pairs = asyncpg_target.measure(
+        _no_sync_commit(url), seeded, plan.rounds, plan.lookup_ops, log
+    )
+    return results + on_asyncpg, pairs + asyncpg_pairs
 
 
 def _routing(

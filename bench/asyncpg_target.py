@@ -1,11 +1,14 @@
-"""``python -m bench.asyncpg_target``: plue_queries.asyncpg against raw asyncpg and
-against the generated psycopg async functions, in one run, in a scratch database.
+"""plue_queries.asyncpg against raw asyncpg and against the generated psycopg async
+functions, and what naming constraint violations costs its success path: part of
+``python -m bench``, or alone as ``python -m bench.asyncpg_target [--quick] [--rounds N]``.
 
 Each workload's baseline is raw asyncpg (``conn.fetch``/``fetchrow`` on the same
 ``$n`` SQL, rows decoded by hand into the same dataclasses); the A/A control is that
 baseline timed again under another name. Single calls run one after another on one
 connection; the concurrent workload runs 8 tasks at once, each call checking a
-connection out of an 8-connection pool (asyncpg's, psycopg_pool's async one).
+connection out of an 8-connection pool (asyncpg's, psycopg_pool's async one). The
+errors workload times ``update_user_profile`` (an UPDATE ... RETURNING, so it
+translates violations) against the same call written out without the handler.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from typing import Any
 import asyncpg
 import psycopg
 from plue_queries import asyncpg as apg
+from plue_queries import models, users
 from psycopg_pool import AsyncConnectionPool
 
 from bench import clients, harness, latency, report, seed, statements
@@ -35,6 +39,9 @@ AA = "raw asyncpg (A/A control)"
 GENERATED = "generated asyncpg"
 PSYCOPG = "generated psycopg async"
 TASKS = 8
+BEFORE = "no handler (before)"
+BEFORE_AA = "A/A: no handler again"
+HANDLED = "generated, with handler"
 
 
 def generated(st: statements.Statement) -> clients.AsyncOp:
@@ -84,7 +91,7 @@ def workloads(
         raw = clients.asyncpg_op(st)
         out.append(
             Workload(
-                st.name,
+                f"asyncpg: {st.name}",
                 ops,
                 [
                     Case(RAW, clients.awaited(loop, apg_conn, raw, calls)),
@@ -101,7 +108,7 @@ def workloads(
     raw = clients.asyncpg_op(pooled)
     out.append(
         Workload(
-            f"{pooled.name}, {TASKS} tasks",
+            f"asyncpg: {pooled.name}, {TASKS} tasks",
             ops * 2,
             [
                 Case(RAW, concurrent(loop, apg_pool.acquire, raw, calls)),
@@ -117,8 +124,45 @@ def workloads(
     return out
 
 
-def measure(url: str, rounds: int, ops: int, size: seed.Size, log: Callable[[str], None]) -> str:
-    seeded = seed.seed(url, size, random.Random(20250601))
+async def update_without_handler(
+    conn: Any, *, display_name: str, bio: str, avatar_url: str | None, id: int
+) -> models.User | None:
+    """apg.update_user_profile as generated before errors were named (no try/except)."""
+    r = await conn.fetchrow(users.UPDATE_USER_PROFILE, display_name, bio, avatar_url, id)
+    return None if r is None else models.load_user(r)
+
+
+def errors_path(loop: asyncio.AbstractEventLoop, conn: Any, ops: int) -> Workload:
+    """The success path of a translating function with and without its handler."""
+    user = loop.run_until_complete(
+        apg.create_user(
+            conn, username="bench_errors_asyncpg", display_name="B", bio="", is_admin=False
+        )
+    )
+    calls: list[clients.Call] = [
+        ((), {"display_name": f"name {n}", "bio": "", "avatar_url": None, "id": user.id})
+        for n in range(100)
+    ]
+
+    def timer(function: Callable[..., Any]) -> Timer:
+        return clients.awaited(loop, conn, lambda c, a, kw: function(c, **kw), calls)
+
+    return Workload(
+        "asyncpg: update_user_profile (success path)",
+        ops,
+        [
+            Case(BEFORE, timer(update_without_handler)),
+            Case(BEFORE_AA, timer(update_without_handler)),
+            Case(HANDLED, timer(apg.update_user_profile)),
+        ],
+    )
+
+
+def measure(
+    url: str, seeded: seed.Seeded, rounds: int, ops: int, log: Callable[[str], None]
+) -> tuple[list[WorkloadResult], list[tuple[str, float]]]:
+    """Every workload on ``url`` (seeded; commits should skip the WAL flush, which would
+    bury the client), with the named in-round ratios."""
     rng = random.Random(1)
     lookup = statements.point_lookup(seeded, rng, 2000)
     page = statements.list_page(seeded, 10)
@@ -145,9 +189,9 @@ def measure(url: str, rounds: int, ops: int, size: seed.Size, log: Callable[[str
 
     conns = loop.run_until_complete(open_all())
     try:
-        results: list[WorkloadResult] = [
-            harness.run(w, rounds, log) for w in workloads(loop, conns, single, lookup, ops)
-        ]
+        compared = workloads(loop, conns, single, lookup, ops)
+        results = [harness.run(w, rounds, log) for w in compared]
+        errors = harness.run(errors_path(loop, conns[0], ops), rounds, log)
     finally:
         loop.run_until_complete(close_all(conns))
         loop.close()
@@ -158,19 +202,25 @@ def measure(url: str, rounds: int, ops: int, size: seed.Size, log: Callable[[str
     ] + [
         (f"{w.name}: {GENERATED} / {PSYCOPG}", w.paired_ratio(GENERATED, PSYCOPG)) for w in results
     ]
-    return "\n\n".join([report.table(results), report.comparisons(pairs)])
+    pairs += [
+        (f"{errors.name}: {HANDLED} / before", errors.paired_ratio(HANDLED, BEFORE)),
+        (f"{errors.name}: A/A", errors.paired_ratio(BEFORE_AA, BEFORE)),
+    ]
+    return [*results, errors], pairs
 
 
 def main(argv: Sequence[str] | None = None, log: Callable[[str], None] = print) -> str:
     parser = argparse.ArgumentParser(prog="python -m bench.asyncpg_target")
     parser.add_argument("--quick", action="store_true", help="a smoke run (seconds)")
+    parser.add_argument("--rounds", type=int, default=0, help="interleaved rounds (default 24)")
     args = parser.parse_args(argv)
     rounds, ops, size = (2, 10, seed.QUICK) if args.quick else (24, 300, seed.FULL)
     with scratch_database(servers.database_url()) as url:
+        seeded = seed.seed(url, size, random.Random(20250601))
         # As bench's latency section: no WAL flush per commit, which would bury the client.
-        text = measure(
-            dsn.with_params(url, options="-c synchronous_commit=off"), rounds, ops, size, log
-        )
+        fast = dsn.with_params(url, options="-c synchronous_commit=off")
+        results, pairs = measure(fast, seeded, args.rounds or rounds, ops, log)
+    text = "\n\n".join([report.table(results), report.comparisons(pairs)])
     log(text)
     return text
 

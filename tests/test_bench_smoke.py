@@ -12,7 +12,7 @@ from pathlib import Path
 
 import psycopg
 
-from bench import bulk, latency, routing
+from bench import asyncpg_target, bulk, latency, routing
 from bench.__main__ import main
 
 SINGLE = [
@@ -31,6 +31,12 @@ THREADED = [
     latency.GENERATED,
     latency.SQLALCHEMY,
     latency.PGBENCH,
+]
+ON_ASYNCPG = [
+    asyncpg_target.RAW,
+    asyncpg_target.AA,
+    asyncpg_target.GENERATED,
+    asyncpg_target.PSYCOPG,
 ]
 
 
@@ -64,6 +70,15 @@ def test_quick_run_measures_every_case_and_writes_a_chart(server_url: str, tmp_p
         ],
         "50 small writes (attach labels)": [bulk.LOOP, bulk.BATCHEXEC, bulk.LOOP_AUTOCOMMIT],
         "stream 500 log lines": [bulk.RAW_STREAM, bulk.STREAM_IN_TX, bulk.STREAM_HOLD],
+        "asyncpg: point lookup (get_user_by_id)": ON_ASYNCPG,
+        "asyncpg: 50-row list (list_issues)": ON_ASYNCPG,
+        "asyncpg: insert RETURNING (create_comment)": ON_ASYNCPG,
+        "asyncpg: point lookup (get_user_by_id), 8 tasks": ON_ASYNCPG,
+        "asyncpg: update_user_profile (success path)": [
+            asyncpg_target.BEFORE,
+            asyncpg_target.BEFORE_AA,
+            asyncpg_target.HANDLED,
+        ],
         "routing overhead: point lookup per checkout": [
             routing.PLAIN,
             routing.PLAIN_AA,
@@ -88,6 +103,11 @@ def test_quick_run_measures_every_case_and_writes_a_chart(server_url: str, tmp_p
         "loop / :batchexec",
         "stream 500 log lines: generated WITH HOLD / raw",
         "router.reader(), no replicas / plain pool",
+        "asyncpg: 50-row list (list_issues): generated asyncpg / raw asyncpg",
+        "asyncpg: point lookup (get_user_by_id), 8 tasks: generated asyncpg / raw asyncpg",
+        "asyncpg: insert RETURNING (create_comment): generated asyncpg / generated psycopg async",
+        "asyncpg: update_user_profile (success path): generated, with handler / before",
+        "asyncpg: update_user_profile (success path): A/A",
     ):
         assert any(comparison in label for label in compared), comparison
     assert all(ratio > 0 for _, ratio in run.pairs)
