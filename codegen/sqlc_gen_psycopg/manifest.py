@@ -75,6 +75,9 @@ def function_entry(module: Module, fn: Function, scope: Scope) -> dict[str, Any]
         "sql": fn.sql,
         "copy_sql": fn.copy_sql or None,
         "returns": result.ref.text(scope) if result else None,
+        # :one/:batchone that PostgreSQL answers with exactly one row for any data: the
+        # function returns ``returns`` itself (never None for "no row"); see cardinality.py
+        "always_row": fn.always_row,
         "row_class": result.row_class.name if result and result.row_class else None,
         "params_class": fn.params_class.name if fn.params_class else None,
         "params": [param_entry(p, scope) for p in fn.params],
