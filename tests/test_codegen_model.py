@@ -4,16 +4,19 @@ the imports computed from a finished module."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
-from sqlc_gen_psycopg import imports
+from sqlc_gen_psycopg import imports, render
 from sqlc_gen_psycopg.access import READ_ONLY
 from sqlc_gen_psycopg.cursors import Cursor
 from sqlc_gen_psycopg.errors import GenerationError
-from sqlc_gen_psycopg.model.commands import Command
-from sqlc_gen_psycopg.model.package import ASYNC, SYNC, Function, Module
+from sqlc_gen_psycopg.model.commands import Command, Shape
+from sqlc_gen_psycopg.model.package import ASYNC, ASYNCPG, SYNC, Flavor, Function, Module, Param
 from sqlc_gen_psycopg.model.results import (
     Column,
     DataClass,
+    DbType,
     Embed,
     EnumLookup,
     Field,
@@ -143,6 +146,85 @@ def row_function(command: Command, *values: Value) -> Function:
         cursor=Cursor.ANY if command.streams else Cursor.NONE,
         access=READ_ONLY,
     )
+
+
+SHAPES = [
+    # command, always_row, shape
+    (Command.ONE, True, Shape.ONE),
+    (Command.ONE, False, Shape.ONE_OR_NONE),
+    (Command.MANY, False, Shape.MANY),
+    (Command.EXEC, False, Shape.EXEC),
+    (Command.EXECROWS, False, Shape.EXECROWS),
+    (Command.EXECRESULT, False, Shape.EXECRESULT),
+    (Command.COPYFROM, False, Shape.COPYFROM),
+    (Command.BATCHEXEC, False, Shape.BATCHEXEC),
+    (Command.BATCHONE, True, Shape.BATCHONE),
+    (Command.BATCHONE, False, Shape.BATCHONE_OR_NONE),
+    (Command.BATCHMANY, False, Shape.BATCHMANY),
+]
+
+
+@pytest.mark.parametrize(("command", "always_row", "shape"), SHAPES)
+def test_the_shape_follows_the_command_and_whether_a_row_always_comes(
+    command: Command, always_row: bool, shape: Shape
+) -> None:
+    assert Shape.of(command, always_row=always_row) is shape
+
+
+TEMPLATES = [
+    # command, flavor, templates (a :many streams in row_function)
+    (Command.ONE, SYNC, ("functions/sync/one_or_none.py.j2",)),
+    (Command.ONE, ASYNC, ("functions/aio/one_or_none.py.j2",)),
+    (Command.ONE, ASYNCPG, ("functions/asyncpg/one_or_none.py.j2",)),
+    (Command.MANY, SYNC, ("functions/sync/many.py.j2", "functions/psycopg/stream.py.j2")),
+    (Command.MANY, ASYNC, ("functions/aio/many.py.j2", "functions/psycopg/stream.py.j2")),
+    (Command.MANY, ASYNCPG, ("functions/asyncpg/many.py.j2", "functions/asyncpg/stream.py.j2")),
+    # batches print alike in both psycopg flavors
+    (Command.BATCHMANY, SYNC, ("functions/psycopg/batchmany.py.j2",)),
+    (Command.BATCHMANY, ASYNC, ("functions/psycopg/batchmany.py.j2",)),
+    (Command.BATCHMANY, ASYNCPG, ("functions/asyncpg/batchmany.py.j2",)),
+]
+
+
+@pytest.mark.parametrize(("command", "flavor", "templates"), TEMPLATES)
+def test_the_flavor_picks_the_templates_of_a_shape(
+    command: Command, flavor: Flavor, templates: tuple[str, ...]
+) -> None:
+    assert flavor.templates(row_function(command, Value(0, None, True))) == templates
+
+
+def test_every_function_template_is_one_the_model_picks() -> None:
+    """No shape lacks its template and no template is left unused (control: the
+    listing finds the files at all)."""
+    picked = {
+        template
+        for command in Command
+        for always_row in (True, False)
+        for flavor in (SYNC, ASYNC, ASYNCPG)
+        for template in flavor.templates(
+            replace(row_function(command, Value(0, None, True)), always_row=always_row)
+        )
+    }
+    on_disk = {
+        str(path.relative_to(render.TEMPLATES))
+        for path in (render.TEMPLATES / "functions").glob("*/*.py.j2")
+    }
+    assert len(on_disk) == 30
+    assert picked == on_disk
+
+
+def test_signatures_and_asyncpg_arguments_come_printed() -> None:
+    bare = row_function(Command.MANY, Value(0, None, True))
+    assert (bare.signature(QUERIES), bare.stream_signature(QUERIES), bare.trailing_args()) == (
+        "",
+        ", *",
+        "",
+    )
+    param = Param("id", INT, None, False, DbType("int8", 0, "int8", 0, ""), "issues.id")
+    taking = replace(bare, params=(param,))
+    assert (taking.stream_signature(QUERIES), taking.trailing_args()) == (", *, id: int", ", id")
+    marked = replace(bare, sql="-- name: Get :many\nSELECT 1")
+    assert marked.marker == "-- name: Get :many"
 
 
 def test_a_row_that_passes_through_is_unpacked_otherwise_built_positionally() -> None:

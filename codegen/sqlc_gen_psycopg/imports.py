@@ -68,7 +68,7 @@ def command_runtime(fn: Function, flavor: Flavor) -> Iterator[Symbol]:
 
 
 def asyncpg_runtime(fn: Function) -> Iterator[Symbol]:
-    """The helpers only asyncpg_function.py.j2 prints for ``fn``."""
+    """The helpers only the asyncpg templates (templates/functions/asyncpg) print for ``fn``."""
     if fn.command in (Command.EXECROWS, Command.EXECRESULT, Command.COPYFROM):
         yield ROWCOUNT
     if fn.translates_errors:

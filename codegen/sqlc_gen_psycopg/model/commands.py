@@ -46,3 +46,32 @@ class Command(StrEnum):
         """It may also get an ``iter_<name>`` twin reading through a server-side cursor
         (when PostgreSQL can DECLARE one over its statement: cursors.py)."""
         return self is Command.MANY
+
+
+class Shape(StrEnum):
+    """The body a function's command prints, named as its template
+    (``templates/functions/<folder>/<shape>.py.j2``)."""
+
+    ONE = "one"  # a :one that returns a row for any data: NoRowError when none came
+    ONE_OR_NONE = "one_or_none"
+    MANY = "many"
+    EXEC = "exec"
+    EXECROWS = "execrows"
+    EXECRESULT = "execresult"
+    COPYFROM = "copyfrom"
+    BATCHEXEC = "batchexec"
+    BATCHONE = "batchone"  # as ONE, per input row
+    BATCHONE_OR_NONE = "batchone_or_none"
+    BATCHMANY = "batchmany"
+    STREAM = "stream"  # the iter_* twin of a :many
+
+    @classmethod
+    def of(cls, command: Command, *, always_row: bool) -> Shape:
+        """A single-row command's shape also says whether "no row" can happen."""
+        match command:
+            case Command.ONE:
+                return cls.ONE if always_row else cls.ONE_OR_NONE
+            case Command.BATCHONE:
+                return cls.BATCHONE if always_row else cls.BATCHONE_OR_NONE
+            case _:
+                return cls(command.value.removeprefix(":"))

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from sqlc_gen_psycopg.access import UNCLASSIFIED, Access
 from sqlc_gen_psycopg.cursors import Cursor
-from sqlc_gen_psycopg.model.commands import Command
+from sqlc_gen_psycopg.model.commands import Command, Shape
 from sqlc_gen_psycopg.model.results import DataClass, DbType, Result, Value, passes_through
 from sqlc_gen_psycopg.model.types import (
     INT,
@@ -32,6 +32,7 @@ class Flavor:
 
     aio: bool
     driver: str  # "psycopg" or "asyncpg"
+    name: str  # "sync", "aio" or "asyncpg": its own folder of function templates
     subpackage: str  # where its modules live: "" (the package), "aio", "asyncpg"
     def_: str
     await_: str
@@ -47,10 +48,24 @@ class Flavor:
             return ref(from_import("collections.abc", "AsyncGenerator"), item, NONE)
         return ref(from_import("collections.abc", "Generator"), item, NONE, NONE)
 
+    def templates(self, fn: Function) -> tuple[str, ...]:
+        """The templates printing ``fn`` in this flavor, its ``iter_*`` twin's last.
+
+        A single statement's body differs between psycopg's sync and async cursors, so
+        each has its own folder; batches and streams differ only in what the flavor
+        prints (``await``, ``async with``), so both psycopg flavors share the driver's.
+        """
+        own = self.driver if fn.command.batch else self.name
+        main = f"functions/{own}/{fn.shape}.py.j2"
+        if fn.streams:
+            return (main, f"functions/{self.driver}/{Shape.STREAM}.py.j2")
+        return (main,)
+
 
 SYNC = Flavor(
     aio=False,
     driver="psycopg",
+    name="sync",
     subpackage="",
     def_="def",
     await_="",
@@ -64,6 +79,7 @@ SYNC = Flavor(
 ASYNC = Flavor(
     aio=True,
     driver="psycopg",
+    name="aio",
     subpackage="aio",
     def_="async def",
     await_="await ",
@@ -80,6 +96,7 @@ ASYNC = Flavor(
 ASYNCPG = Flavor(
     aio=True,
     driver="asyncpg",
+    name="asyncpg",
     subpackage="asyncpg",
     def_="async def",
     await_="await ",
@@ -170,6 +187,22 @@ class Function:
         return not self.access.read_only
 
     @property
+    def refuses_read_only(self) -> bool:
+        """Its psycopg functions check ``conn.read_only`` before sending anything: every
+        function that may write."""
+        return not self.access.read_only
+
+    @property
+    def shape(self) -> Shape:
+        """The body its command prints (which template: ``Flavor.templates``)."""
+        return Shape.of(self.command, always_row=self.always_row)
+
+    @property
+    def marker(self) -> str:
+        """The SQL's first line, ``-- name: X :cmd``: names the savepoint of a batch."""
+        return self.sql.split("\n")[0]
+
+    @property
     def stream_arguments(self) -> str:
         """The stream's arguments: a locking query's cursor can't be WITH HOLD."""
         holdable = "" if self.cursor is Cursor.ANY else ", holdable=False"
@@ -240,10 +273,19 @@ class Function:
         values = [p.arg(scope, prefix) for p in self.params]
         return f"({values[0]},)" if len(values) == 1 else f"({', '.join(values)})"
 
+    def stream_signature(self, scope: Scope) -> str:
+        """The ``iter_*`` twin's parameters: ``signature`` and then, keyword-only too,
+        ``batch_size``."""
+        return self.signature(scope) + ("" if self.params else ", *")
+
     def positional(self, prefix: str = "") -> str:
         """The parameters as asyncpg's ``*args`` (``a, b``), unwrapped: its codecs
         encode json itself (``_asyncpg.init_connection``)."""
         return ", ".join(f"{prefix}{p.name}" for p in self.params)
+
+    def trailing_args(self) -> str:
+        """The parameters after the SQL in an asyncpg call (``, a, b``), or nothing."""
+        return f", {self.positional()}" if self.params else ""
 
     def record(self, prefix: str) -> str:
         """The parameters as one tuple for asyncpg's executemany and COPY."""
