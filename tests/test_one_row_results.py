@@ -141,6 +141,7 @@ def test_only_queries_that_may_find_no_row_are_optional(pkg: ModuleType, query: 
     function = getattr(pkg, _snake(query))
     always = SHAPES[query][2]
     assert ("raise NoRowError" in inspect.getsource(function)) == always
+    assert pkg.__file__ is not None
     manifest = json.loads((Path(pkg.__file__).parent / "manifest.json").read_text())
     (entry,) = [f for f in manifest["functions"] if f["query"] == query]
     assert entry["always_row"] is always
