@@ -154,13 +154,7 @@ def _crash_postgres(data_dir: Path) -> None:
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    service_user.stop(process, timeout=20)
 
 
 def _start_etcd(root: Path, stack: ExitStack) -> int:

@@ -77,12 +77,7 @@ def running(
             _wait_listening(process, port, log)
             yield Pgbouncer(port=port, log=log, server_url=server_url)
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            service_user.stop(process, timeout=5)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 

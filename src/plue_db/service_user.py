@@ -51,3 +51,14 @@ def hand_over(path: Path) -> None:
             os.chown(os.path.join(root, item), entry.pw_uid, entry.pw_gid)
     for parent in path.resolve().parents:
         parent.chmod(parent.stat().st_mode | 0o005)
+
+
+def stop(process: subprocess.Popen[bytes], timeout: float) -> None:
+    """Stop a server process we started: SIGTERM, then SIGKILL after ``timeout`` seconds."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
