@@ -22,7 +22,7 @@ from plue_db.pool import open_pool
 from plue_db.transactions import run_in_transaction
 from tests import patroni_cluster
 from tests.fix_db import Conn
-from tests.patroni_cluster import PatroniCluster
+from tests.patroni_cluster import PatroniCluster, PatroniNode
 
 
 @pytest.fixture(scope="module")
@@ -41,6 +41,27 @@ def _insert(note: str) -> Any:
     return work
 
 
+def _wait_replayed(patroni: PatroniCluster, leader: PatroniNode, timeout: float = 30) -> None:
+    """Until every other node has replayed the leader's WAL up to now (a fixed sleep was
+    sometimes too short, and the promoted node then lacked the notes table)."""
+    with psycopg.connect(port=leader.pg_port, host="127.0.0.1", user="postgres") as conn:
+        row = conn.execute("SELECT pg_current_wal_lsn()::text").fetchone()
+    assert row is not None
+    deadline = time.monotonic() + timeout
+    for node in patroni.nodes:
+        if node is leader:
+            continue
+        with psycopg.connect(port=node.pg_port, host="127.0.0.1", user="postgres") as conn:
+            while True:
+                done = conn.execute(
+                    "SELECT coalesce(pg_last_wal_replay_lsn() >= %s::pg_lsn, false)", (row[0],)
+                ).fetchone()
+                if done == (True,):
+                    break
+                assert time.monotonic() < deadline, f"{node.name} did not replay within {timeout}s"
+                time.sleep(0.1)
+
+
 @pytest.mark.slow
 def test_pool_writes_to_the_new_leader_after_the_old_one_dies(patroni: PatroniCluster) -> None:
     old = patroni.leader()
@@ -50,7 +71,7 @@ def test_pool_writes_to_the_new_leader_after_the_old_one_dies(patroni: PatroniCl
     with open_pool(patroni.url(), min_size=2, max_size=2, timeout=3.0) as pool:
         port, in_recovery = run_in_transaction(pool, _insert("before"))
         assert (port, in_recovery) == (old.pg_port, False)
-        time.sleep(1.5)  # let the replica replay "before" (asynchronous replication)
+        _wait_replayed(patroni, old)  # asynchronous replication: "before" must be there
         old.kill()
         killed_at = time.monotonic()
         deadline = killed_at + 60
