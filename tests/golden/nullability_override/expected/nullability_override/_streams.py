@@ -29,7 +29,7 @@ the FETCHes, the existence checks and the CLOSE go through a plain ``RawCursor``
 from __future__ import annotations
 
 import itertools
-from typing import Any, LiteralString
+from typing import Any, LiteralString, Self
 
 import psycopg
 from psycopg import pq, sql
@@ -105,7 +105,7 @@ class ServerStream(_Stream):
         super().__init__(conn, label, batch_size, holdable)
         self._cur = psycopg.RawCursor(conn, row_factory=tuple_row)
 
-    def __enter__(self) -> ServerStream:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -152,7 +152,7 @@ class AsyncServerStream(_Stream):
         super().__init__(conn, label, batch_size, holdable)
         self._cur = psycopg.AsyncRawCursor(conn, row_factory=tuple_row)
 
-    async def __aenter__(self) -> AsyncServerStream:
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(self, *exc: object) -> None:

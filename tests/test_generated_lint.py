@@ -1,0 +1,60 @@
+"""Generated code passes ruff's default rules, not only the project's selection.
+
+A service that adds the package to its tree lints it with its own ruff settings, most
+often the defaults. The fixtures are generated outside the repository (no ruff config
+above them, so the plugin formats with ruff's defaults too) and checked with
+``ruff check --isolated``.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.codegen_support import BIN, EXPECTED, EXPECTED_ERROR, run_sqlc
+from tests.paths import GOLDEN
+
+# Between them: every module kind (models, enums, errors, the runtime helpers with
+# streams and batches, aio/ and asyncpg/).
+FIXTURES = ("kitchen_sink", "asyncpg_target")
+
+
+def ruff_defaults(path: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(BIN / "ruff"), "check", "--isolated", "--output-format", "concise", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def generated(fixture: str, tmp_path: Path) -> Path:
+    work = tmp_path / fixture
+    shutil.copytree(GOLDEN / fixture, work, ignore=shutil.ignore_patterns(EXPECTED, EXPECTED_ERROR))
+    done = run_sqlc(work)
+    assert done.returncode == 0, done.stderr
+    return work / EXPECTED
+
+
+@pytest.mark.parametrize("fixture", FIXTURES)
+def test_generated_package_passes_ruff_default_rules(fixture: str, tmp_path: Path) -> None:
+    done = ruff_defaults(generated(fixture, tmp_path))
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_stream_enter_returning_its_class_fails_the_default_rules(tmp_path: Path) -> None:
+    """Negative control: the streams module as it was (``__enter__`` annotated with the
+    class instead of Self) is what PYI034 reports, so the test above can see it."""
+    package = generated("kitchen_sink", tmp_path)
+    streams = next(package.rglob("_streams.py"))
+    text = streams.read_text()
+    old = text.replace(
+        "def __enter__(self) -> Self:", "def __enter__(self) -> ServerStream:"
+    ).replace("def __aenter__(self) -> Self:", "def __aenter__(self) -> AsyncServerStream:")
+    assert old != text
+    streams.write_text(old)
+    done = ruff_defaults(streams)
+    assert done.stdout.count("PYI034") == 2, done.stdout
