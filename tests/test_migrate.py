@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import psycopg
 import pytest
 from psycopg import sql
 
-from plue_db.migrate import TABLE, MigrationError, migrate
+from plue_db import config
+from plue_db import migrate as migrate_module
+from plue_db.migrate import TABLE, MigrationError, discover, migrate
 from tests.concurrency import run_together
 
 FIRST = "CREATE TABLE author (id bigint PRIMARY KEY, name text NOT NULL);\n"
@@ -16,6 +19,8 @@ SECOND = (
     "CREATE TABLE book (id bigint PRIMARY KEY, author_id bigint REFERENCES author);\n"
     "INSERT INTO author VALUES (1, 'Le Guin');\n"
 )
+ARABIC = "\u0660\u0660\u0660\u0661"  # 0001 in Arabic-Indic digits, which \\d matches
+WIDE = "\uff10\uff10\uff10"  # fullwidth 000
 
 
 def write(directory: Path, files: dict[str, str]) -> Path:
@@ -107,10 +112,13 @@ def test_failing_migration_rolls_back_and_names_file_and_reason(
 @pytest.mark.parametrize(
     ("files", "error"),
     [
-        ({"1_authors.sql": FIRST}, r"1_authors\.sql: migration file names must look like"),
-        ({"0001-authors.sql": FIRST}, r"0001-authors\.sql: migration file names"),
-        ({"0001_Authors.sql": FIRST}, r"0001_Authors\.sql: migration file names"),
-        ({"0001_authors.txt": FIRST}, r"0001_authors\.txt: migration file names"),
+        ({"1_authors.sql": FIRST}, r"1_authors\.sql: not a migration; .* may hold only"),
+        ({"0001-authors.sql": FIRST}, r"0001-authors\.sql: not a migration"),
+        ({"0001_Authors.sql": FIRST}, r"0001_Authors\.sql: not a migration"),
+        ({"0001_authors.txt": FIRST}, r"0001_authors\.txt: not a migration"),
+        ({"0001_authors.sql": FIRST, "README.md": "notes"}, r"README\.md: not a migration"),
+        ({"0001_authors.sql": FIRST, "0002_books.sql\n": SECOND}, r"0002_books\.sql\n: not"),
+        ({"0001_authors.sql": FIRST, f"{WIDE}2_books.sql": SECOND}, rf"{WIDE}2_books\.sql: not"),
         (
             {"0001_authors.sql": FIRST, "0001_books.sql": SECOND},
             r"0001_books\.sql: number 0001 is also used by 0001_authors\.sql",
@@ -123,6 +131,59 @@ def test_bad_file_names_are_refused(
     with pytest.raises(MigrationError, match=error):
         migrate(empty_database_url, write(tmp_path / "m", files))
     assert tables(empty_database_url) == []
+
+
+OLD_FILE_NAME = re.compile(r"^(\d{4})_([a-z0-9][a-z0-9_]*)\.sql$")  # before issue 17
+
+
+@pytest.mark.parametrize("checked", ["now", "old pattern"])
+def test_only_ascii_digits_number_a_migration(
+    tmp_path: Path, empty_database_url: str, monkeypatch: pytest.MonkeyPatch, checked: str
+) -> None:
+    """Arabic-Indic digits (U+0660-U+0669) are digits to \\d: the old pattern applied such a file
+    beside 0001_a.sql, past the duplicate-number check, and sorted it after 9999."""
+    migrations = write(
+        tmp_path / "m",
+        {
+            "0001_a.sql": "CREATE TABLE a ();",
+            f"{ARABIC}_b.sql": "CREATE TABLE b ();",
+            "9999_z.sql": "",
+        },
+    )
+    if checked == "old pattern":  # NEGATIVE CONTROL: the defect, visible to this test
+        monkeypatch.setattr(migrate_module, "FILE_NAME", OLD_FILE_NAME)
+        applied = migrate(empty_database_url, migrations)
+        assert [m.name for m in applied] == ["0001_a.sql", "9999_z.sql", f"{ARABIC}_b.sql"]
+        assert tables(empty_database_url) == ["a", "b", TABLE]
+        return
+    with pytest.raises(MigrationError) as info:
+        migrate(empty_database_url, migrations)
+    assert str(info.value) == (
+        f"{migrations / f'{ARABIC}_b.sql'}: not a migration; {migrations} may hold only files"
+        " named like 0001_create_users.sql (four ASCII digits 0-9, underscore, lower-case"
+        " ASCII name, .sql)"
+    )
+    assert tables(empty_database_url) == []
+
+
+def test_hidden_entries_are_ignored_and_subdirectories_refused(
+    tmp_path: Path, empty_database_url: str
+) -> None:
+    migrations = write(tmp_path / "m", {"0001_authors.sql": FIRST, ".gitkeep": ""})
+    (migrations / ".cache").mkdir()
+    assert [m.name for m in migrate(empty_database_url, migrations, dry_run=True)] == [
+        "0001_authors.sql"
+    ]
+    (migrations / "archive").mkdir()
+    with pytest.raises(MigrationError, match=r"/archive: not a migration"):
+        migrate(empty_database_url, migrations)
+    assert tables(empty_database_url) == []
+
+
+def test_the_projects_migrations_directory_passes() -> None:
+    """The repository's own migrations/ holds only NNNN_name.sql files today."""
+    names = [m.name for m in discover()]
+    assert names and names == sorted(p.name for p in config.MIGRATIONS_DIR.glob("*.sql"))
 
 
 def test_missing_directory_is_named(tmp_path: Path, empty_database_url: str) -> None:

@@ -30,7 +30,9 @@ from plue_db.migration_parse import MigrationError as MigrationError
 from plue_db.migration_parse import ParsedMigration, Statement, line_at, parse
 
 TABLE = "plue_schema_migrations"
-FILE_NAME = re.compile(r"^(\d{4})_([a-z0-9][a-z0-9_]*)\.sql$")
+# ASCII only, matched whole: \d would take any Unicode digit (Arabic-Indic 0001 sorts after
+# 9999 and escapes the duplicate-number check) and $ would accept a trailing newline.
+FILE_NAME = re.compile(r"([0-9]{4})_([a-z0-9][a-z0-9_]*)\.sql")
 # pg_advisory_lock key shared by every migrator of any plue database ("plue" in ASCII).
 LOCK_KEY = 0x706C7565
 # The checksum of a partly applied no-transaction file: not a sha256, so an older
@@ -79,19 +81,22 @@ class Record:
 
 
 def discover(directory: Path = config.MIGRATIONS_DIR) -> list[Migration]:
-    """The migrations in ``directory``, in order; every file must be NNNN_name.sql."""
+    """The migrations in ``directory``, in order. Everything there but hidden entries
+    (.gitkeep, editor files) must be an NNNN_name.sql file: anything else, a README or a
+    subdirectory included, is refused rather than skipped, so no migration is missed."""
     if not directory.is_dir():
         raise MigrationError(f"migrations directory {directory} does not exist")
     migrations: list[Migration] = []
     numbers: dict[str, str] = {}
     for path in sorted(directory.iterdir()):
-        if path.name.startswith(".") or path.is_dir():
+        if path.name.startswith("."):
             continue
-        match = FILE_NAME.match(path.name)
+        match = None if path.is_dir() else FILE_NAME.fullmatch(path.name)
         if match is None:
             raise MigrationError(
-                f"{path}: migration file names must look like 0001_create_users.sql "
-                "(four digits, underscore, lower-case name, .sql)"
+                f"{path}: not a migration; {directory} may hold only files named like"
+                " 0001_create_users.sql (four ASCII digits 0-9, underscore, lower-case"
+                " ASCII name, .sql)"
             )
         if match[1] in numbers:
             raise MigrationError(f"{path}: number {match[1]} is also used by {numbers[match[1]]}")
