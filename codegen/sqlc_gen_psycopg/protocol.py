@@ -96,11 +96,14 @@ class Enum:
 class Request:
     tables: tuple[Table, ...]
     enums: tuple[Enum, ...]
-    composite_type_names: tuple[str, ...]
+    composite_types: tuple[Identifier, ...]
     default_schema: str
     queries: tuple[Query, ...]
     schema_files: tuple[str, ...]
     options: dict[str, Any]
+    # sqlc.yaml's ``queries`` (files or folders, relative to sqlc's working directory,
+    # which is the plugin's): where a query's file is, for file:line in warnings.
+    query_paths: tuple[str, ...] = ()
 
 
 SYSTEM_SCHEMAS = frozenset({"pg_catalog", "information_schema", "pg_temp"})
@@ -112,7 +115,7 @@ def parse_request(data: bytes) -> Request:
     catalog = raw.get("catalog") or {}
     tables: list[Table] = []
     enums: list[Enum] = []
-    composites: list[str] = []
+    composites: list[Identifier] = []
     for schema in catalog.get("schemas") or []:
         schema_name = schema.get("name", "")
         if schema_name in SYSTEM_SCHEMAS:
@@ -136,7 +139,9 @@ def parse_request(data: bytes) -> Request:
                     comment=e.get("comment", ""),
                 )
             )
-        composites.extend(c["name"] for c in schema.get("composite_types") or [])
+        composites.extend(
+            Identifier(schema_name, c["name"]) for c in schema.get("composite_types") or []
+        )
     queries = tuple(
         Query(
             name=q["name"],
@@ -159,11 +164,12 @@ def parse_request(data: bytes) -> Request:
     return Request(
         tables=tuple(tables),
         enums=tuple(enums),
-        composite_type_names=tuple(composites),
+        composite_types=tuple(composites),
         default_schema=catalog.get("default_schema") or "public",
         queries=queries,
         schema_files=tuple(settings.get("schema") or []),
         options=options,
+        query_paths=tuple(settings.get("queries") or []),
     )
 
 

@@ -45,10 +45,37 @@ class SchemaInfo:
     constraints: Constraints = field(default_factory=Constraints)
 
 
+DEFAULT_SCHEMA = "public"
+_PLAIN_IDENTIFIER = re.compile(r"[a-z_][a-z0-9_$]*")
+
+
+def qualified(schema: str, name: str, default: str = DEFAULT_SCHEMA) -> str:
+    """The key of a table or type: its name as PostgreSQL stores it (``TenantMemberRole``
+    when created quoted), qualified unless it is in the default schema (``baz.users``).
+    Two schemas' objects of one name never share a key."""
+    return name if schema in ("", default, "pg_catalog") else f"{schema}.{name}"
+
+
+def regtype(key: str) -> str:
+    """A key as PostgreSQL's ``::regtype`` reads it: a part that isn't a plain lower-case
+    name quoted (``foo."PointType"``)."""
+    parts = key.split(".")
+    return ".".join(
+        p if _PLAIN_IDENTIFIER.fullmatch(p) else '"' + p.replace('"', '""') + '"' for p in parts
+    )
+
+
 def type_from_node(node: Any) -> SqlType:
-    """A pglast TypeName node as (qualified name, dims); schema qualification dropped."""
+    """A pglast TypeName node as (key, dims): the exact name, qualified when its schema is
+    neither the default one nor pg_catalog (``foo.mood``, ``int4``)."""
     names = [n.sval for n in node.names]
-    return SqlType(name=names[-1], array_dims=len(node.arrayBounds or ()))
+    schema = names[-2] if len(names) > 1 else ""
+    return SqlType(name=qualified(schema, names[-1]), array_dims=len(node.arrayBounds or ()))
+
+
+def object_key(names: list[Any]) -> str:
+    """The key of a created object from its (possibly qualified) name nodes."""
+    return qualified(names[-2].sval if len(names) > 1 else "", names[-1].sval)
 
 
 def read_schema(paths: list[Path]) -> SchemaInfo:
@@ -104,9 +131,10 @@ def _read_file(file: Path, info: SchemaInfo) -> None:
         stmt = raw.stmt
         info.constraints.read(stmt)
         if isinstance(stmt, ast.CreateDomainStmt):
-            info.domains[stmt.domainname[-1].sval] = type_from_node(stmt.typeName)
+            info.domains[object_key(stmt.domainname)] = type_from_node(stmt.typeName)
         elif isinstance(stmt, ast.CompositeTypeStmt):
-            info.composites[stmt.typevar.relname] = tuple(
+            key = qualified(stmt.typevar.schemaname or "", stmt.typevar.relname)
+            info.composites[key] = tuple(
                 CompositeField(
                     name=col.colname,
                     type=type_from_node(col.typeName),

@@ -202,6 +202,7 @@ class PgType:
     kind: str  # pg_type.typtype: b base, e enum, d domain, c composite, p pseudo
     element: int  # array element type, 0 if not an array
     base: int  # domain base type, 0 if not a domain
+    schema: str = "public"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -221,7 +222,10 @@ class Catalog:
             return self.base(pg.base)
         if pg.element and pg.name.startswith("_"):
             return self.base(pg.element)[0], True
-        return pg.name, False
+        # qualified as the generator keys types (sqlc_gen_psycopg.schema_info.qualified)
+        if pg.schema in ("public", "pg_catalog"):
+            return pg.name, False
+        return f"{pg.schema}.{pg.name}", False
 
     def base_text(self, oid: int) -> str:
         name, is_array = self.base(oid)
@@ -230,10 +234,10 @@ class Catalog:
 
 def read_catalog(conn: psycopg.Connection[Any]) -> Catalog:
     types = {
-        oid: PgType(name, kind, element, base)
-        for oid, name, kind, element, base in conn.execute(
-            "SELECT oid::int8, typname::text, typtype::text, typelem::int8, typbasetype::int8"
-            " FROM pg_type"
+        oid: PgType(name, kind, element, base, schema)
+        for oid, name, kind, element, base, schema in conn.execute(
+            "SELECT t.oid::int8, typname::text, typtype::text, typelem::int8, typbasetype::int8,"
+            " nspname::text FROM pg_type t JOIN pg_namespace n ON n.oid = typnamespace"
         )
     }
     tables: dict[int, str] = {}

@@ -56,7 +56,7 @@ from sqlc_gen_psycopg.options import Options, Override
 from sqlc_gen_psycopg.protocol import Column as SqlcColumn
 from sqlc_gen_psycopg.protocol import Query, Request, Table
 from sqlc_gen_psycopg.pytypes import UNRESOLVED, PyType, normalise
-from sqlc_gen_psycopg.schema_info import SchemaInfo, SqlType
+from sqlc_gen_psycopg.schema_info import SchemaInfo, SqlType, qualified, regtype
 
 JSON_VALUE = from_import(".types", "JsonValue")
 JSON_INPUT = from_import(".types", "JsonInput")  # what json parameters accept
@@ -78,29 +78,33 @@ class Builder:
         self.request = request
         self.options = options
         self.schema = schema
-        self.enums = {e.name: e for e in request.enums}
-        self.tables = {t.name: t for t in request.tables}
+        # Tables and types by key (``users``, ``baz.users``: schema_info.qualified), so
+        # two schemas' objects of one name stay apart; their classes get the schema's
+        # name in front (``BazUser``). Claimed in catalog order, before any query's class.
+        self.enums = {self.key(e.schema, e.name): e for e in request.enums}
+        self.tables = {self.key(t.schema, t.name): t for t in request.tables}
+        self.composite_keys = tuple(self.key(c.schema, c.name) for c in request.composite_types)
+        self.user_types = {*self.enums, *self.composite_keys, *schema.domains, *schema.composites}
         self.classes = naming.Scope(separator="", reserved=naming.BUILTINS | naming.MODULE_NAMES)
         self.model_names = {
-            t.name: self.class_name(
-                options.rename.get(t.name) or naming.model_name(t.name, options.initialisms),
-                f"table {t.name}",
+            key: self.class_name(
+                options.rename.get(key)
+                or naming.model_name(key.replace(".", "_"), options.initialisms),
+                f"table {key}",
             )
-            for t in request.tables
+            for key in self.tables
         }
         self.composite_names = {
-            name: self.class_name(
-                naming.pascal(name, options.initialisms), f"composite type {name}"
-            )
-            for name in request.composite_type_names
+            key: self.class_name(self.type_class(key), f"composite type {key}")
+            for key in self.composite_keys
         }
         self.enum_names = {
-            e.name: self.class_name(naming.pascal(e.name, options.initialisms), f"enum {e.name}")
-            for e in request.enums
+            key: self.class_name(self.type_class(key), f"enum {key}") for key in self.enums
         }
+        # The analyser reads relations by their unqualified name: the default schema's wins.
         relations: dict[str, Relation] = {
             t.name: {c.name: (self.sql_type(c), c.not_null) for c in t.columns}
-            for t in request.tables
+            for t in sorted(request.tables, key=lambda t: self.key(t.schema, t.name) == t.name)
         }
         self.analyser = Analyser(relations, schema)
         self.violations = self.violation_classes()
@@ -120,6 +124,17 @@ class Builder:
             classes[(c.table, c.name)] = Violation(name, c.name, c.table, c.kind.value, c.kind.base)
         return classes
 
+    def key(self, schema: str, name: str) -> str:
+        return qualified(schema, name, self.request.default_schema)
+
+    def type_class(self, key: str) -> str:
+        """An enum's or composite type's class (``mood``: ``Mood``; ``foo.mood``: ``FooMood``)."""
+        return naming.pascal(key.replace(".", "_"), self.options.initialisms)
+
+    def table_key(self, column: SqlcColumn) -> str:
+        """The key of the table a column belongs to, "" for none."""
+        return self.key(column.table.schema, column.table.name) if column.table else ""
+
     def class_name(self, wanted: str, holder: str) -> str:
         """A class name unique in the package (models, enums and Row classes never share
         one, nor a builtin or a name generated modules import)."""
@@ -133,7 +148,17 @@ class Builder:
 
     # -- types --------------------------------------------------------------------------
     def sql_type(self, column: SqlcColumn) -> SqlType:
-        return SqlType(normalise(column.type_name), column.array_dims if column.is_array else 0)
+        dims = column.array_dims if column.is_array else 0
+        return SqlType(self.type_name(column.type_schema, column.type_name), dims)
+
+    def type_name(self, schema: str, name: str) -> str:
+        """A user-defined type (enum, composite, domain) as its key, exactly as created
+        (``TenantMemberRole`` from ``::"TenantMemberRole"``, ``foo.mood``); any other
+        type normalised (``pg_catalog.int8`` -> ``int8``)."""
+        if not schema and "." in name:  # sqlc qualifies a parameter's type in its name
+            schema, _, name = name.rpartition(".")
+        key = self.key(schema, name)
+        return key if key in self.user_types else normalise(name)
 
     def base_type(self, type_: SqlType) -> SqlType:
         """The type with domains resolved to their base type."""
@@ -142,7 +167,7 @@ class Builder:
         while name in self.schema.domains and name not in seen:
             seen.add(name)
             base = self.schema.domains[name]
-            name, dims = normalise(base.name), dims + base.array_dims
+            name, dims = self.type_name("", base.name), dims + base.array_dims
         return SqlType(name, dims)
 
     def override_for(self, type_: SqlType, base: str, column_key: str) -> Override | None:
@@ -175,7 +200,7 @@ class Builder:
             return self.enum_type(name, dims, where, result=result)
         if name in self.schema.composites:
             return Mapped(list_of(ref(in_package(".models", self.composite_names[name])), dims))
-        if name in self.request.composite_type_names:
+        if name in self.composite_keys:
             raise GenerationError(
                 f"{where}: composite type {name} is not defined by CREATE TYPE ... AS in the "
                 f"schema files sqlc.yaml lists, so its fields are unknown"
@@ -209,19 +234,19 @@ class Builder:
     def build(self) -> Package:
         models = tuple(self.table_model(t) for t in self.request.tables)
         composites = tuple(
-            (name, self.composite_model(name))
-            for name in self.request.composite_type_names
-            if name in self.schema.composites
+            (regtype(key), self.composite_model(key))
+            for key in self.composite_keys
+            if key in self.schema.composites
         )
         enums = tuple(
             EnumClass(
-                name=self.enum_names[e.name],
-                doc=e.comment or f"Values of the PostgreSQL enum type {e.name}.",
-                members=self.enum_members(e.name, e.values),
-                by_value=enum_lookup(e.name),
-                sql_name=e.name,
+                name=self.enum_names[key],
+                doc=e.comment or f"Values of the PostgreSQL enum type {key}.",
+                members=self.enum_members(key, e.values),
+                by_value=enum_lookup(key),
+                sql_name=key,
             )
-            for e in self.request.enums
+            for key, e in self.enums.items()
         )
         functions: dict[str, list[Function]] = {}
         sources: dict[str, str] = {}
@@ -269,7 +294,7 @@ class Builder:
         fields = []
         for item in self.schema.composites[name]:
             where = f"schema: composite type {name}, field {item.name}"
-            type_ = SqlType(normalise(item.type.name), item.type.array_dims)
+            type_ = SqlType(self.type_name("", item.type.name), item.type.array_dims)
             annotation = self.mapped(type_, where, result=True).ref.or_none()
             fields.append(Field(self.field_name(item.name, where), annotation))
         doc = f"The PostgreSQL composite type {name} (register with register_composites)."
@@ -278,19 +303,20 @@ class Builder:
     def table_model(self, table: Table) -> Model:
         fields: list[Field] = []
         values: list[Value] = []
+        table_key = self.key(table.schema, table.name)
         for index, column in enumerate(table.columns):
-            where = f"schema: column {table.name}.{column.name}"
+            where = f"schema: column {table_key}.{column.name}"
             mapped = self.mapped(
                 self.sql_type(column),
                 where,
-                column_key=f"{table.name}.{column.name}",
+                column_key=f"{table_key}.{column.name}",
                 result=True,
             )
             name = self.field_name(column.name, where)
             fields.append(Field(name, mapped.ref.or_none(not column.not_null), column.comment))
             values.append(Value(index, mapped.loader, column.not_null))
-        name = self.model_names[table.name]
-        doc = table.comment or f"A row of the {table.name} table."
+        name = self.model_names[table_key]
+        doc = table.comment or f"A row of the {table_key} table."
         return Model(
             DataClass(in_package(".models", name), doc, tuple(fields)),
             model_decoder(name),
@@ -399,7 +425,7 @@ class Builder:
         for p in sorted(query.params, key=lambda p: p.number):
             col = p.column
             name = names[p.number]
-            table = col.table.name if col.table else ""
+            table = self.table_key(col)
             key = f"{table}.{col.original_name or col.name}"
             mapped = self.mapped(
                 self.sql_type(col),
@@ -485,13 +511,17 @@ class Builder:
         """
         if any(c.embed is not None for c in columns):
             return None
-        sources = {c.table.name for c in query.columns if c.table}
+        sources = {self.table_key(c) for c in query.columns if c.table}
         if len(sources) != 1 or any(c.table is None for c in query.columns):
             return None
         source = next(iter(sources))
         candidates = [self.tables[source]] if source in self.tables else list(self.tables.values())
         matches = [t for t in candidates if self.same_columns(query, columns, t)]
-        return self.model_names[matches[0].name] if len(matches) == 1 else None
+        return (
+            self.model_names[self.key(matches[0].schema, matches[0].name)]
+            if len(matches) == 1
+            else None
+        )
 
     def same_columns(self, query: Query, columns: tuple[Column, ...], table: Table) -> bool:
         if len(table.columns) != len(columns):
@@ -562,8 +592,7 @@ class Builder:
             not_null = not target.nullable
         if override is not None:
             not_null = override
-        table = column.table.name if column.table else ""
-        key = f"{table}.{column.original_name or raw_name}"
+        key = f"{self.table_key(column)}.{column.original_name or raw_name}"
         mapped = self.mapped(type_, what, column_key=key, result=True)
         named = sqlc_type_name(column) if type_ == self.sql_type(column) else type_.name
         return Column(
@@ -580,10 +609,11 @@ class Builder:
         self, column: SqlcColumn, facts: StatementFacts | None, start: int, where: str
     ) -> Column:
         assert column.embed_table is not None
-        table = self.tables.get(column.embed_table.name)
+        table_key = self.key(column.embed_table.schema, column.embed_table.name)
+        table = self.tables.get(table_key)
         if table is None:
-            raise GenerationError(f"{where}: sqlc.embed of unknown table {column.embed_table.name}")
-        model = self.model_names[table.name]
+            raise GenerationError(f"{where}: sqlc.embed of unknown table {table_key}")
+        model = self.model_names[table_key]
         nullable = facts is not None and any(
             facts.alias_tables.get(alias, alias) == table.name for alias in facts.nullable_relations
         )
@@ -600,13 +630,13 @@ class Builder:
             ref=ref(in_package(".models", model), optional=nullable),
             value=Embed(model_decoder(model), start, len(table.columns), probe),
             not_null=not nullable,
-            embed=table.name,
+            embed=table_key,
             parts=tuple(self.embedded_column(table, own, where) for own in table.columns),
         )
 
     def embedded_column(self, table: Table, own: SqlcColumn, where: str) -> Column:
         """One column of an embedded table as the manifest lists it (its model's field)."""
-        key = f"{table.name}.{own.name}"
+        key = f"{self.key(table.schema, table.name)}.{own.name}"
         type_ = self.sql_type(own)
         mapped = self.mapped(type_, f"{where}: {key}", column_key=key, result=True)
         return Column(
