@@ -1,18 +1,25 @@
 """``iter_*`` streams exist only where PostgreSQL can DECLARE a cursor (the kitchen_sink
 golden: codegen/sqlc_gen_psycopg/cursors.py), and a stream over a locking query refuses
-an autocommit connection with a message naming it, before sending anything."""
+an autocommit connection with a message naming it, before sending anything; a stream
+whose query fails raises PostgreSQL's error (the stream_errors golden)."""
 
 from __future__ import annotations
 
 import asyncio
+import importlib
 from collections.abc import Iterator
+from types import ModuleType
 
+import asyncpg
 import psycopg
 import pytest
 from kitchen import aio, queries
 
+from bench.latency import asyncpg_params
+from tests.asyncpg_flows import UndoError
 from tests.fix_db import fresh_database
 from tests.paths import GOLDEN
+from tests.test_golden_types import package
 
 REFUSAL = r"^iter_lock_pets_of_owner: its query locks rows \(FOR UPDATE/SHARE\)"
 
@@ -91,3 +98,82 @@ def test_unstreamed_many_queries_still_run(kitchen_url: str) -> None:
         other = queries.create_owner(conn, class_="b", from_=None)
         moved = queries.move_pets(conn, to_owner=other.id, from_owner=1)
         assert moved == sorted(row.id for row in shouted)
+
+
+@pytest.fixture(scope="module")
+def numbers_url(server_url: str) -> Iterator[str]:
+    with fresh_database(server_url, GOLDEN / "stream_errors" / "schema.sql") as url:
+        with psycopg.connect(url) as conn:
+            conn.execute("INSERT INTO numbers SELECT generate_series(1, 3)")
+        yield url
+
+
+def stream_errors() -> list[ModuleType]:
+    """The stream_errors golden's query modules and its _streams, imported late (its
+    expected/ directory joins sys.path through test_golden_types.package)."""
+    name = package("stream_errors")
+    modules = ("query", "aio.query", "asyncpg.query", "_streams")
+    return [importlib.import_module(f"{name}.{m}") for m in modules]
+
+
+def test_a_failing_fetch_raises_its_own_error(numbers_url: str) -> None:
+    """In an implicit and an explicit transaction, sync and async: the caller gets
+    DivisionByZero, and nothing more was sent (the connection is still INERROR)."""
+    query, aio_query, _, _ = stream_errors()
+    with psycopg.connect(numbers_url) as conn:
+        assert [row for row in query.iter_list_div(conn, d=1)] == [1, 2, 3]
+        with pytest.raises(psycopg.errors.DivisionByZero):
+            list(query.iter_list_div(conn, d=0))
+        assert conn.info.transaction_status == psycopg.pq.TransactionStatus.INERROR
+        conn.rollback()
+        with pytest.raises(psycopg.errors.DivisionByZero), conn.transaction():
+            list(query.iter_list_div(conn, d=0))
+
+    async def in_async() -> None:
+        async with await psycopg.AsyncConnection.connect(numbers_url) as conn:
+            with pytest.raises(psycopg.errors.DivisionByZero):
+                [row async for row in aio_query.iter_list_div(conn, d=0)]
+            await conn.rollback()
+            with pytest.raises(psycopg.errors.DivisionByZero):
+                async with conn.transaction():
+                    [row async for row in aio_query.iter_list_div(conn, d=0)]
+
+    asyncio.run(in_async())
+
+
+def test_a_failing_stream_on_autocommit_and_asyncpg_raises_its_own_error(numbers_url: str) -> None:
+    """WITH HOLD computes the rows at DECLARE, and asyncpg's stream was right already."""
+    query, _, apg_query, _ = stream_errors()
+    with (
+        psycopg.connect(numbers_url, autocommit=True) as conn,
+        pytest.raises(psycopg.errors.DivisionByZero),
+    ):
+        list(query.iter_list_div(conn, d=0))
+
+    async def on_asyncpg() -> None:
+        conn = await asyncpg.connect(**asyncpg_params(numbers_url))
+        try:
+            async with conn.transaction():
+                with pytest.raises(asyncpg.exceptions.DivisionByZeroError):
+                    [row async for row in apg_query.iter_list_div(conn, d=0)]
+                raise UndoError
+        except UndoError:
+            pass
+        finally:
+            await conn.close()
+
+    asyncio.run(on_asyncpg())
+
+
+def test_the_old_close_hid_the_error(numbers_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The control: a close that sends CLOSE in the failed transaction (the old one
+    checked nothing for a cursor that had not fetched yet) turns DivisionByZero into
+    InFailedSqlTransaction."""
+    query, _, _, streams = stream_errors()
+    monkeypatch.setattr(streams._Stream, "may_exist", lambda self: True)
+    with (
+        psycopg.connect(numbers_url) as conn,
+        pytest.raises(psycopg.errors.InFailedSqlTransaction) as raised,
+    ):
+        list(query.iter_list_div(conn, d=0))
+    assert isinstance(raised.value.__context__, psycopg.errors.DivisionByZero)
