@@ -2,24 +2,30 @@
 
 Both races start at a Barrier so the two transactions really overlap; each scenario
 also runs without retries to prove it does produce the error it claims to survive.
+Then what fn may end with: psycopg.Rollback, and results that still need the
+connection, each against the old attempt's shape as a control.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg
 import pytest
-from psycopg import IsolationLevel, errors
+from plue_queries import enums, issues, models
+from psycopg import IsolationLevel, errors, pq
 
+from plue_db.eager import LazyResultError
 from plue_db.pool import SyncPool, open_pool
-from plue_db.transactions import run_in_transaction
+from plue_db.transactions import RolledBackError, run_in_transaction
+from tests import factories
 from tests.concurrency import run_together
 from tests.fix_db import Conn
 
 Work = Callable[[Conn], int]
+T = TypeVar("T")
 
 
 @pytest.fixture
@@ -175,3 +181,113 @@ def test_connection_already_in_a_transaction_is_refused(empty_database_url: str)
         conn.execute("SELECT 1")
         with pytest.raises(ValueError, match="no transaction open"):
             run_in_transaction(conn, lambda c: 1)
+
+
+def old_attempt(conn: Conn, fn: Callable[[Conn], T]) -> T:
+    """run_in_transaction's attempt before issue 17: fn's outcome taken as it comes."""
+    with conn.transaction():
+        result = fn(conn)
+    return result
+
+
+def zero_then_roll_back(calls: list[int]) -> Work:
+    def work(conn: Conn) -> int:
+        calls.append(1)
+        conn.execute("UPDATE account SET balance = 0 WHERE id = 1")
+        raise psycopg.Rollback()
+
+    return work
+
+
+@pytest.mark.parametrize("source", ["pool", "plain connection"])
+def test_rollback_raised_by_fn_rolls_back_and_raises(
+    pool: SyncPool, race_url: str, source: str
+) -> None:
+    calls = list[int]()
+    with psycopg.connect(race_url) as plain:
+        with pytest.raises(RolledBackError, match="rolled back and nothing it wrote was kept") as e:
+            run_in_transaction(
+                plain if source == "plain connection" else pool, zero_then_roll_back(calls)
+            )
+        assert isinstance(e.value.__cause__, psycopg.Rollback)
+        assert plain.info.transaction_status == pq.TransactionStatus.IDLE
+        assert plain.execute("SELECT 1").fetchone() == (1,)  # usable afterwards
+    assert calls == [1]  # not run again
+    assert balances(race_url) == [(1, 100), (2, 100)]
+
+
+def test_rollback_raised_by_fn_left_the_old_attempt_without_a_result(race_url: str) -> None:
+    """NEGATIVE CONTROL: psycopg's transaction block swallows the Rollback."""
+    with psycopg.connect(race_url) as conn, pytest.raises(UnboundLocalError):
+        old_attempt(conn, zero_then_roll_back([]))
+    assert balances(race_url) == [(1, 100), (2, 100)]
+
+
+def test_rollback_of_fns_own_savepoint_keeps_the_rest(pool: SyncPool, race_url: str) -> None:
+    def work(conn: Conn) -> int:
+        conn.execute("UPDATE account SET balance = 0 WHERE id = 1")
+        with conn.transaction() as savepoint:
+            conn.execute("UPDATE account SET balance = 0 WHERE id = 2")
+            raise psycopg.Rollback(savepoint)
+        return 7
+
+    assert run_in_transaction(pool, work) == 7
+    assert balances(race_url) == [(1, 0), (2, 100)]
+
+
+async def _never_awaited(conn: Conn) -> int:
+    return 1
+
+
+LAZY: dict[str, tuple[Callable[[Conn], object], str]] = {
+    "generator": (lambda c: (row for row in c.execute("SELECT 1")), "a generator"),
+    "iterator": (lambda c: iter([1]), "an iterator"),
+    "cursor": (lambda c: c.execute("SELECT 1"), "a cursor"),
+    "server cursor": (lambda c: c.cursor("named"), "a cursor"),
+    "connection": (lambda c: c, "the connection"),
+    "coroutine": (_never_awaited, "an awaitable"),
+}
+
+
+@pytest.mark.parametrize("kind", LAZY)
+def test_a_result_that_needs_the_connection_is_refused_and_rolled_back(
+    pool: SyncPool, race_url: str, kind: str
+) -> None:
+    make, named = LAZY[kind]
+
+    def work(conn: Conn) -> object:
+        conn.execute("UPDATE account SET balance = 0 WHERE id = 1")
+        return make(conn)
+
+    with pytest.raises(LazyResultError, match=f"run_in_transaction: the function returned {named}"):
+        run_in_transaction(pool, work)
+    assert balances(race_url) == [(1, 100), (2, 100)]
+
+
+@pytest.mark.parametrize("via", ["run_in_transaction", "old attempt"])
+def test_a_stream_never_runs_in_the_next_borrowers_transaction(database_url: str, via: str) -> None:
+    """The issue's case: one pooled connection; the stream fn returned is read while
+    another caller holds it with an uncommitted issue."""
+    with open_pool(database_url, min_size=1, max_size=1) as one:
+        with one.connection() as setup:
+            repo = factories.make_repo(setup)
+
+        def list_open(conn: Conn) -> Iterator[models.Issue]:
+            return issues.iter_list_issues(
+                conn, repository_id=repo.id, state=enums.IssueState.OPEN, page_size=10
+            )
+
+        if via == "run_in_transaction":
+            with pytest.raises(
+                LazyResultError, match=r"returned a generator.*return list\(\.\.\.\)"
+            ):
+                run_in_transaction(one, list_open)
+            assert run_in_transaction(one, lambda c: list(list_open(c))) == []  # the fix it names
+            return
+        with one.connection() as conn:  # NEGATIVE CONTROL: the old attempt hands it back
+            stream = old_attempt(conn, list_open)
+        with one.connection() as other:
+            factories.make_issue(other, repo, title="not committed")
+            seen = [issue.title for issue in stream]
+            other.rollback()
+        assert seen == ["not committed"]

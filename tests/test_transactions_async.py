@@ -8,15 +8,19 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, TypeVar
 
 import psycopg
 import pytest
-from psycopg import IsolationLevel, errors
+from plue_queries import enums, models
+from plue_queries.aio import issues as aio_issues
+from psycopg import IsolationLevel, errors, pq
 
+from plue_db.eager import LazyResultError
 from plue_db.pool import open_async_pool
-from plue_db.transactions import CommitOutcomeUnknown, run_in_transaction_async
+from plue_db.transactions import CommitOutcomeUnknown, RolledBackError, run_in_transaction_async
+from tests import factories
 from tests.fix_db import AConn
 from tests.test_lost_connections import (
     _cut_off_waiting_commits,
@@ -29,6 +33,7 @@ from tests.test_transactions import balances, on_call, race_url
 __all__ = ["ledger_url", "race_url", "stalled_primary"]  # fixtures shared with the sync tests
 
 AsyncWork = Callable[[AConn], Awaitable[int]]
+T = TypeVar("T")
 
 
 def race(
@@ -256,3 +261,115 @@ def test_lost_during_commit_is_reported_never_rerun(stalled_primary: str) -> Non
         killer.join()
     assert len(calls) == 1
     assert _notes(stalled_primary, "commit-async") == 1
+
+
+async def old_attempt(conn: AConn, fn: Callable[[AConn], Awaitable[T]]) -> T:
+    """run_in_transaction_async's attempt before issue 17: fn's outcome as it comes."""
+    async with conn.transaction():
+        result = await fn(conn)
+    return result
+
+
+async def zero_then_roll_back(conn: AConn) -> int:
+    await conn.execute("UPDATE account SET balance = 0 WHERE id = 1")
+    raise psycopg.Rollback()
+
+
+@pytest.mark.parametrize("source", ["pool", "plain connection"])
+def test_rollback_raised_by_fn_rolls_back_and_raises(race_url: str, source: str) -> None:
+    async def scenario() -> tuple[object, pq.TransactionStatus]:
+        async with (
+            await psycopg.AsyncConnection.connect(race_url) as plain,
+            await open_async_pool(race_url) as pool,
+        ):
+            try:
+                await run_in_transaction_async(
+                    plain if source == "plain connection" else pool, zero_then_roll_back
+                )
+            except RolledBackError as exc:
+                return exc.__cause__, plain.info.transaction_status
+        raise AssertionError("no RolledBackError")
+
+    cause, status = asyncio.run(scenario())
+    assert isinstance(cause, psycopg.Rollback)
+    assert status == pq.TransactionStatus.IDLE
+    assert balances(race_url) == [(1, 100), (2, 100)]
+
+
+def test_rollback_raised_by_fn_left_the_old_attempt_without_a_result(race_url: str) -> None:
+    """NEGATIVE CONTROL: psycopg's transaction block swallows the Rollback."""
+
+    async def scenario() -> int:
+        async with await psycopg.AsyncConnection.connect(race_url) as conn:
+            return await old_attempt(conn, zero_then_roll_back)
+
+    with pytest.raises(UnboundLocalError):
+        asyncio.run(scenario())
+    assert balances(race_url) == [(1, 100), (2, 100)]
+
+
+async def _rows(conn: AConn) -> AsyncIterator[int]:
+    yield 1
+
+
+async def _zero_then(conn: AConn, result: Callable[[AConn], object]) -> object:
+    await conn.execute("UPDATE account SET balance = 0 WHERE id = 1")
+    return result(conn)
+
+
+LAZY: dict[str, tuple[Callable[[AConn], object], str]] = {
+    "async generator": (_rows, "an async generator"),
+    "cursor": (lambda c: c.cursor(), "a cursor"),
+    "coroutine": (lambda c: asyncio.sleep(0, 1), "an awaitable"),
+    "generator": (lambda c: (n for n in [1]), "a generator"),
+}
+
+
+@pytest.mark.parametrize("kind", LAZY)
+def test_a_result_that_needs_the_connection_is_refused_and_rolled_back(
+    race_url: str, kind: str
+) -> None:
+    make, named = LAZY[kind]
+
+    async def scenario() -> None:
+        async with await open_async_pool(race_url) as pool:
+            await run_in_transaction_async(pool, lambda c: _zero_then(c, make))
+
+    expected = f"run_in_transaction_async: the function returned {named}"
+    with pytest.raises(LazyResultError, match=expected):
+        asyncio.run(scenario())
+    assert balances(race_url) == [(1, 100), (2, 100)]
+
+
+@pytest.mark.parametrize("via", ["run_in_transaction_async", "old attempt"])
+def test_a_stream_never_runs_in_the_next_borrowers_transaction(database_url: str, via: str) -> None:
+    """The issue's case on asyncio: one pooled connection; the stream fn returned is
+    read while another task holds it with an uncommitted issue."""
+    with psycopg.connect(database_url) as setup:
+        repo = factories.make_repo(setup)
+        setup.commit()
+
+    async def list_open(conn: AConn) -> AsyncIterator[models.Issue]:
+        return aio_issues.iter_list_issues(
+            conn, repository_id=repo.id, state=enums.IssueState.OPEN, page_size=10
+        )
+
+    async def scenario() -> list[str]:
+        async with await open_async_pool(database_url, min_size=1, max_size=1) as one:
+            if via == "run_in_transaction_async":
+                with pytest.raises(LazyResultError, match="returned an async generator"):
+                    await run_in_transaction_async(one, list_open)
+                return []
+            async with one.connection() as conn:  # NEGATIVE CONTROL: handed back
+                stream = await old_attempt(conn, list_open)
+            async with one.connection() as other:
+                await aio_issues.create_issue(
+                    other, repository_id=repo.id, title="not committed", body=""
+                )
+                seen = [issue.title async for issue in stream]
+                await other.rollback()
+            return seen
+
+    assert asyncio.run(scenario()) == (
+        [] if via == "run_in_transaction_async" else ["not committed"]
+    )

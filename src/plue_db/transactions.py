@@ -12,6 +12,13 @@ synchronous standby. Running the work again could then write it twice, so that c
 raises :class:`CommitOutcomeUnknown` and is never retried. Any other error rolls back
 and propagates at once.
 
+``fn`` raising ``psycopg.Rollback`` rolls the transaction back and raises
+:class:`RolledBackError`: there is no value of ``fn`` to return, and psycopg's own
+transaction block would otherwise swallow it and leave the caller nothing. ``fn``
+returning something that still needs the connection (a generator such as a generated
+``iter_*``, a cursor) is refused by plue_db.eager, since the connection is released when
+the call returns.
+
 :func:`run_in_transaction_async` is the asyncio twin; both loops ask one :class:`_Retry`
 what to do after a failure, so the rules cannot drift apart.
 """
@@ -29,6 +36,8 @@ import psycopg
 from psycopg import IsolationLevel, errors, pq
 from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
+from plue_db import eager
+
 T = TypeVar("T")
 RETRYABLE = (errors.SerializationFailure, errors.DeadlockDetected)
 _jitter = random.SystemRandom()
@@ -41,6 +50,11 @@ class CommitOutcomeUnknown(psycopg.OperationalError):
     Look before redoing it (read back what it wrote, or give the write an idempotency
     key) or report the outcome as unknown. ``__cause__`` is the connection error.
     """
+
+
+class RolledBackError(Exception):
+    """``fn`` raised ``psycopg.Rollback``: the transaction was rolled back, so nothing
+    ``fn`` wrote is kept, and it was not run again. ``__cause__`` is the Rollback."""
 
 
 class _LostBeforeCommitError(Exception):
@@ -87,6 +101,10 @@ def run_in_transaction(
     :class:`CommitOutcomeUnknown`, never retried. With a plain connection a lost
     connection is not retried (there is no other): its ``psycopg.OperationalError``
     propagates, or ``CommitOutcomeUnknown`` if COMMIT was in flight.
+
+    ``fn`` raising ``psycopg.Rollback`` rolls back and raises :class:`RolledBackError`. A
+    result that would use the connection after it is released (a generator, a cursor)
+    rolls back and raises :class:`plue_db.eager.LazyResultError`: return ``list(...)``.
     """
     plain = isinstance(source, psycopg.Connection)
     retry = _Retry(retries, backoff_s, max_backoff_s, reconnect=not plain, conn=source)
@@ -185,6 +203,20 @@ def _losing(conn: psycopg.BaseConnection[Any]) -> Iterator[_Attempt]:
         raise _lost(conn, exc, attempt.committing) from exc
 
 
+@contextmanager
+def _rollback_raises() -> Iterator[None]:
+    """``psycopg.Rollback`` out of ``fn`` becomes :class:`RolledBackError`, inside the
+    transaction block, which then rolls back and lets it through instead of swallowing
+    it (and leaving the attempt without a result)."""
+    try:
+        yield
+    except psycopg.Rollback as exc:
+        raise RolledBackError(
+            "fn raised psycopg.Rollback: the transaction was rolled back and nothing it"
+            " wrote was kept"
+        ) from exc
+
+
 def _attempt(
     conn: psycopg.Connection[Any],
     fn: Callable[[psycopg.Connection[Any]], T],
@@ -192,7 +224,8 @@ def _attempt(
 ) -> T:
     with _losing(conn) as attempt, conn.transaction():
         conn.execute(_SET_ISOLATION[isolation])
-        result = fn(conn)
+        with _rollback_raises():
+            result = eager.check(fn(conn), "run_in_transaction")
         attempt.committing = True  # leaving the block sends COMMIT
     return result
 
@@ -205,7 +238,8 @@ async def _attempt_async(
     with _losing(conn) as attempt:
         async with conn.transaction():
             await conn.execute(_SET_ISOLATION[isolation])
-            result = await fn(conn)
+            with _rollback_raises():
+                result = await eager.check_async(await fn(conn), "run_in_transaction_async")
             attempt.committing = True  # leaving the block sends COMMIT
     return result
 
