@@ -24,6 +24,7 @@ from pathlib import Path
 import psycopg
 
 from plue_db import replicas, service_user
+from plue_db.pidfile import PidFile
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 TTL_S = 10
@@ -143,8 +144,9 @@ def _spawn(argv: list[str], log: Path, stack: ExitStack) -> subprocess.Popen[byt
 
 
 def _crash_postgres(data_dir: Path) -> None:
-    """Stop the PostgreSQL in ``data_dir`` at once, if one runs there."""
-    if (data_dir / "postmaster.pid").exists():
+    """Stop the PostgreSQL in ``data_dir`` at once, if one runs there; a postmaster.pid
+    naming any other process (its postgres died, the pid was reused) is left alone."""
+    if PidFile.postgres(data_dir).server_pid() is not None:
         subprocess.run(
             [str(PG_BIN / "pg_ctl"), "-D", str(data_dir), "-m", "immediate", "-w", "stop"],
             **service_user.process_kwargs(),

@@ -26,6 +26,7 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from plue_db import dsn, embedded
+from tests import strangers
 
 PLUE_DB = str(Path(sys.executable).parent / "plue-db")
 IS_ROOT = os.geteuid() == 0
@@ -384,15 +385,6 @@ def test_pgdata_on_a_read_only_filesystem(read_only_dir: Path, where: str) -> No
     assert list(read_only_dir.iterdir()) == []
 
 
-STRANGER = (
-    "import signal, time; signal.signal(signal.SIGINT, signal.SIG_DFL);"
-    " print('ready', flush=True); time.sleep(120)"
-)
-SYSTEM_PYTHON = (
-    "/usr/bin/python3"  # the venv's interpreter lives under /root, out of pgserver's reach
-)
-
-
 @pytest.fixture
 def stale_pid_dir() -> Iterator[tuple[Path, subprocess.Popen[bytes]]]:
     """A cluster whose postmaster.pid names a live process that is not PostgreSQL.
@@ -400,26 +392,13 @@ def stale_pid_dir() -> Iterator[tuple[Path, subprocess.Popen[bytes]]]:
     As after a crash and a reboot: PG_VERSION is there, and the pid now belongs to a
     process of the user pg_ctl runs as, so ``pg_ctl stop`` can signal it.
     """
-    with tempfile.TemporaryDirectory(prefix="plue_stale_") as name:
+    with tempfile.TemporaryDirectory(prefix="plue_stale_") as name, strangers.stranger() as other:
         data_dir = Path(name)
-        # A shell started in the background inherits SIGINT ignored, and so would a plain
-        # `sleep`: the stranger restores the default, and says so before it is signalled.
-        stranger = subprocess.Popen(
-            [SYSTEM_PYTHON, "-c", STRANGER],
-            user=PG_USER,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-        )
-        assert stranger.stdout is not None and stranger.stdout.readline() == b"ready\n"
-        try:
-            (data_dir / "PG_VERSION").write_text("16\n")
-            (data_dir / "postmaster.pid").write_text(f"{stranger.pid}\n{data_dir}\n")
-            for path in (data_dir, *data_dir.iterdir()):
-                shutil.chown(path, OWNER)
-            yield data_dir, stranger
-        finally:
-            stranger.kill()
-            stranger.wait()
+        (data_dir / "PG_VERSION").write_text("16\n")
+        strangers.write_pid_file(data_dir / "postmaster.pid", other.pid)
+        for path in (data_dir, *data_dir.iterdir()):
+            shutil.chown(path, OWNER)
+        yield data_dir, other
 
 
 def test_down_with_a_stale_pid_file_leaves_the_other_process_alone(
@@ -442,22 +421,6 @@ def test_down_with_a_garbage_pid_file_is_one_line(tmp_path: Path) -> None:
     result = plue_db("down", env={"PLUE_DB_PGDATA": str(tmp_path)})
     assert_one_line(result, "down", "postmaster.pid does not start with a pid", hidden=())
     assert (tmp_path / "postmaster.pid").read_text() == "not a pid\n"
-
-
-def test_up_with_a_stale_pid_file_says_so_and_starts_nothing(
-    stale_pid_dir: tuple[Path, subprocess.Popen[bytes]],
-) -> None:
-    data_dir, stranger = stale_pid_dir
-    result = up_in(data_dir)
-    assert_one_line(
-        result,
-        "up",
-        f"postmaster.pid is stale: pid {stranger.pid} is another process",
-        "run `plue-db down`",
-        hidden=(),
-    )
-    assert stranger.poll() is None
-    assert sorted(p.name for p in data_dir.iterdir()) == ["PG_VERSION", "postmaster.pid"]
 
 
 def test_negative_control_pg_ctl_stop_kills_the_process_a_stale_pid_file_names(

@@ -15,6 +15,7 @@ import os
 import re
 import sys
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 
 import psycopg
@@ -23,6 +24,7 @@ from psycopg_pool import PoolTimeout
 from plue_db import config, dsn, extras, schema_picture, servers
 from plue_db.embedded import EmbeddedError
 from plue_db.migrate import MigrationError, migrate
+from plue_db.pidfile import PidFileError
 from plue_db.replicas import ReplicaError
 from plue_db.schema_picture import SchemaPictureError
 from plue_db.scratch import SchemaError
@@ -31,14 +33,19 @@ Command = Callable[[argparse.Namespace], int]
 
 
 def cmd_up(args: argparse.Namespace) -> int:
+    embedded_server = not config.database_url_setting()
+    if args.replicas and not embedded_server:
+        raise EmbeddedError("--replicas starts replicas of the embedded server; unset DATABASE_URL")
+    if embedded_server:
+        from plue_db import embedded, embedded_replicas
+
+        for line in [embedded.clear_stale(), *embedded_replicas.clear_stale(args.replicas)]:
+            if line:
+                print(line)
     url = servers.database_url()
     _report_migrations(url, args.migrations_dir, dry_run=False)
     print(url)
     if args.replicas:
-        if config.database_url_setting():
-            raise EmbeddedError(
-                "--replicas starts replicas of the embedded server; unset DATABASE_URL"
-            )
         from plue_db import embedded_replicas
 
         urls = embedded_replicas.start(args.replicas, url)
@@ -47,12 +54,22 @@ def cmd_up(args: argparse.Namespace) -> int:
 
 
 def cmd_down(args: argparse.Namespace) -> int:
+    """Stop every server it can, replicas first, one line each (a failure on stderr,
+    and exit 1 after trying the rest)."""
     from plue_db import embedded, embedded_replicas
 
-    for line in embedded_replicas.stop():
-        print(line)
-    print(embedded.stop())
-    return 0
+    stops: list[Callable[[], str]] = [
+        *(partial(embedded_replicas.stop, d) for d in embedded_replicas.directories()),
+        embedded.stop,
+    ]
+    failed = False
+    for stop in stops:
+        try:
+            print(stop(), flush=True)
+        except USER_ERRORS as exc:
+            print(f"plue-db down: {describe(exc, args)}", file=sys.stderr, flush=True)
+            failed = True
+    return 1 if failed else 0
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
@@ -151,7 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="also run N streaming replicas of the embedded server and print "
         "PLUE_DB_REPLICA_URLS=... (reads are routed to them)",
     )
-    add("down", cmd_down, "stop the embedded server and its replicas")
+    add("down", cmd_down, "stop the embedded server and its replicas", ("embedded",))
     migrating = add(
         "migrate",
         cmd_migrate,
@@ -218,6 +235,7 @@ USER_ERRORS: tuple[type[Exception], ...] = (
     EmbeddedError,
     extras.MissingExtraError,
     ReplicaError,
+    PidFileError,
     psycopg.OperationalError,
     psycopg.errors.InsufficientPrivilege,
     PoolTimeout,

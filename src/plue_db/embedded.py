@@ -18,6 +18,7 @@ from typing import Any
 
 from plue_db import extras
 from plue_db.config import PROJECT_ROOT
+from plue_db.pidfile import PidFile
 
 DEFAULT_DATA_DIR = PROJECT_ROOT / ".pgdata"
 
@@ -45,20 +46,12 @@ def start(keep_running: bool = True) -> str:
     """Start (or attach to) the embedded server and return its connection URL.
 
     ``keep_running=True`` leaves the server up after this process exits, which is what
-    ``plue-db up`` wants; tests pass False so the last user stops it. Raises
-    EmbeddedError, with the tool's own last words, when the data directory is unusable.
+    ``plue-db up`` wants; tests pass False so the last user stops it. A stale
+    postmaster.pid is removed first (clear_stale). Raises EmbeddedError, with the
+    tool's own last words, when the data directory is unusable.
     """
-    extras.require("embedded")
-    import psutil
-
     path = data_dir()
-    _check_layout(path)
-    pid = _pid_in_file(path)
-    if pid is not None and psutil.pid_exists(pid) and not _is_postmaster_of(pid, path):
-        raise EmbeddedError(
-            f"{path / 'postmaster.pid'} is stale: pid {pid} is another process, not this "
-            "server; run `plue-db down` to remove the stale file"
-        )
+    clear_stale()
     with _tool_errors() as errors:
         try:
             return str(_server(keep_running).get_uri())
@@ -70,6 +63,21 @@ def start(keep_running: bool = True) -> str:
             tool = Path(str(exc.cmd[0])).name
             said = errors.last_line() or f"exit status {exc.returncode}"
             raise EmbeddedError(f"{tool} failed for {path}: {said}; {_FIX}") from exc
+
+
+def clear_stale() -> str | None:
+    """Remove a postmaster.pid that names no server of this data directory (pgserver
+    would take any live pid for the server and hand out its URL); says so, if it did."""
+    extras.require("embedded")
+    path = data_dir()
+    _check_layout(path)
+    guard = PidFile.postgres(path)
+    pid = guard.clear_stale()
+    return None if pid is None else f"{_what(path)} was not running; {guard.cleared(pid)}"
+
+
+def _what(path: Path) -> str:
+    return f"the embedded PostgreSQL in {path}"
 
 
 _FIX = "point PLUE_DB_PGDATA at a writable directory that is new, empty or a plue-db cluster"
@@ -117,35 +125,6 @@ def _tool_errors() -> Iterator[_ToolErrors]:
         logger.propagate = propagate
 
 
-def _pid_in_file(path: Path) -> int | None:
-    """The pid postmaster.pid names, or None without one; EmbeddedError if it is garbage."""
-    pid_file = path / "postmaster.pid"
-    try:
-        first = pid_file.read_text().split("\n", 1)[0].strip()
-    except FileNotFoundError:
-        return None
-    if not first.isdigit():
-        raise EmbeddedError(f"{pid_file} does not start with a pid; remove it if no server runs")
-    return int(first)
-
-
-def _is_postmaster_of(pid: int, path: Path) -> bool:
-    """Whether ``pid`` is a PostgreSQL server for ``path`` (postgres chdirs into its data dir).
-
-    A pid file outlives its server; after a reboot its pid may be any other process,
-    which ``pg_ctl stop`` would signal without asking.
-    """
-    import psutil  # the embedded extra, checked by start() and stop()
-
-    try:
-        process = psutil.Process(pid)
-        return process.name().startswith("postgres") and Path(process.cwd()).resolve() == path
-    except psutil.NoSuchProcess:
-        return False
-    except psutil.AccessDenied:
-        return True  # another user's process: we could not signal it either way
-
-
 def stop() -> str:
     """Stop the embedded server (``plue-db down``, restart tests); says what it did.
 
@@ -156,15 +135,12 @@ def stop() -> str:
     """
     extras.require("embedded")
     path = data_dir()
-    pid = _pid_in_file(path)
-    if pid is None:
-        return f"the embedded PostgreSQL in {path} is not running"
-    if not _is_postmaster_of(pid, path):
-        (path / "postmaster.pid").unlink()
-        return (
-            f"the embedded PostgreSQL in {path} is not running; removed its stale "
-            f"postmaster.pid (pid {pid} is not this server, and was left alone)"
-        )
+    guard = PidFile.postgres(path)
+    stale = guard.clear_stale()
+    if stale is not None:
+        return f"{_what(path)} is not running; {guard.cleared(stale)}"
+    if guard.pid() is None:
+        return f"{_what(path)} is not running"
     # pgserver runs the cluster as the unprivileged "pgserver" user when we are root.
     user = "pgserver" if os.geteuid() == 0 else None
     try:
@@ -178,7 +154,7 @@ def stop() -> str:
     except subprocess.CalledProcessError as exc:
         said = exc.stderr.strip().splitlines()[-1:] or [f"exit status {exc.returncode}"]
         raise EmbeddedError(f"pg_ctl stop failed for {path}: {said[0]}") from exc
-    return f"stopped the embedded PostgreSQL in {path}"
+    return f"stopped {_what(path)}"
 
 
 def bin_dir() -> Path:

@@ -13,17 +13,22 @@ from pathlib import Path
 import psycopg
 
 from plue_db import embedded, replicas
+from plue_db.pidfile import PidFile
 
 
 def root() -> Path:
     return embedded.data_dir().with_name(embedded.data_dir().name + "-replicas")
 
 
-def _nodes() -> list[replicas.Node]:
+def directories() -> list[Path]:
+    """The replicas' data directories, replica1 first."""
     if not root().is_dir():
         return []
-    dirs = sorted((d for d in root().iterdir() if (d / "PG_VERSION").exists()), key=_number)
-    return [replicas.Node.existing(d.name, d) for d in dirs]
+    return sorted((d for d in root().iterdir() if (d / "PG_VERSION").exists()), key=_number)
+
+
+def _what(data_dir: Path) -> str:
+    return f"{data_dir.name} of the embedded PostgreSQL ({data_dir})"
 
 
 def _number(path: Path) -> int:
@@ -31,10 +36,21 @@ def _number(path: Path) -> int:
     return int(digits) if digits.isdigit() else 0
 
 
+def clear_stale(count: int) -> list[str]:
+    """Remove the stale postmaster.pid of replicas 1..count (pidfile); says which."""
+    said = []
+    for data_dir in (d for d in directories() if 1 <= _number(d) <= count):
+        guard = PidFile.postgres(data_dir)
+        pid = guard.clear_stale()
+        if pid is not None:
+            said.append(f"{_what(data_dir)} was not running; {guard.cleared(pid)}")
+    return said
+
+
 def start(count: int, primary_url: str) -> list[str]:
     """Run replicas 1..count of the embedded primary (creating the missing ones);
-    returns their URLs."""
-    existing = {node.name: node for node in _nodes()}
+    returns their URLs, each checked to reach its replica (ReplicaError if one does not)."""
+    existing = {d.name: replicas.Node.existing(d.name, d) for d in directories()}
     root().mkdir(parents=True, exist_ok=True)
     urls = []
     for k in range(1, count + 1):
@@ -45,6 +61,12 @@ def start(count: int, primary_url: str) -> list[str]:
             node = replicas.clone_replica(primary_url, root() / name, name=name)
         elif not node.running():
             node.start()
+        why = node.unreachable()
+        if why is not None:
+            raise replicas.ReplicaError(
+                f"{_what(node.data_dir)} {why}; run `plue-db down`, then `plue-db up "
+                f"--replicas {count}` (or remove {node.data_dir} to clone it again)"
+            )
         urls.append(node.url())
     return urls
 
@@ -60,14 +82,21 @@ def _drop_stale_slot(primary_url: str, name: str) -> None:
 
 
 def running_urls() -> list[str]:
-    return [node.url() for node in _nodes() if node.running()]
+    return [
+        node.url()
+        for node in (replicas.Node.existing(d.name, d) for d in directories())
+        if node.running()
+    ]
 
 
-def stop() -> list[str]:
-    """Stop every running replica; says what it did for each."""
-    done = []
-    for node in _nodes():
-        if node.running():
-            node.stop("fast")
-            done.append(f"stopped {node.name} of the embedded PostgreSQL ({node.data_dir})")
-    return done
+def stop(data_dir: Path) -> str:
+    """Stop one replica (``plue-db down``); says what it did. A stale postmaster.pid is
+    removed and its process left alone."""
+    guard = PidFile.postgres(data_dir)
+    stale = guard.clear_stale()
+    if stale is not None:
+        return f"{_what(data_dir)} is not running; {guard.cleared(stale)}"
+    if guard.pid() is None:
+        return f"{_what(data_dir)} is not running"
+    replicas.Node.existing(data_dir.name, data_dir).stop("fast")
+    return f"stopped {_what(data_dir)}"

@@ -9,6 +9,7 @@ removed, when the ``with`` block ends, whatever happens.
 
 from __future__ import annotations
 
+import re
 import shutil
 import socket
 import subprocess
@@ -23,6 +24,7 @@ from typing import Any
 from psycopg.conninfo import conninfo_to_dict
 
 from plue_db import dsn, replicas, service_user
+from plue_db.pidfile import PidFile
 
 
 class PgbouncerError(RuntimeError):
@@ -72,9 +74,11 @@ def running(
             **service_user.process_kwargs(),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            cwd=workdir,  # where pidfile.PidFile looks for it
         )
         try:
-            _wait_listening(process, port, log)
+            guard = PidFile(workdir / "pgbouncer.pid", "pgbouncer", workdir)
+            _wait_listening(process, guard, port, log)
             yield Pgbouncer(port=port, log=log, server_url=server_url)
         finally:
             service_user.stop(process, timeout=5)
@@ -109,21 +113,37 @@ pidfile = {workdir / "pgbouncer.pid"}
     )
 
 
-def _wait_listening(process: subprocess.Popen[bytes], port: int, log: Path) -> None:
+def _wait_listening(process: subprocess.Popen[bytes], guard: PidFile, port: int, log: Path) -> None:
+    """Until ``process`` is the pgbouncer listening on ``port``.
+
+    pgbouncer writes its pid file once it listens, and not at all when the port is
+    taken: a pid file naming this process means the port is its own, where a bare
+    connect could reach whatever else listens there.
+    """
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            said = log.read_text().strip().splitlines()[-1:] if log.exists() else []
+            lines = log.read_text().splitlines() if log.exists() else []
+            said = [line.split(maxsplit=4)[-1] for line in lines if _COMPLAINT.search(line)]
             raise PgbouncerError(
                 f"pgbouncer exited with status {process.returncode} at start: "
-                + (said[0] if said else "no log written")
+                + "; ".join(said or lines[-1:] or ["no log written"])
             )
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.05)
+        if guard.server_pid() == process.pid and _accepts(port):
+            return
+        time.sleep(0.05)
     raise PgbouncerError(f"pgbouncer did not listen on 127.0.0.1:{port} within 5 s (log: {log})")
+
+
+def _accepts(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+_COMPLAINT = re.compile(r"\b(WARNING|ERROR|FATAL)\b")
 
 
 def _executable_version() -> str:

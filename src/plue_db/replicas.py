@@ -29,6 +29,7 @@ import psycopg
 from psycopg import sql
 
 from plue_db import dsn, embedded, service_user
+from plue_db.pidfile import PidFile
 
 SUPERUSER = "postgres"
 
@@ -107,7 +108,14 @@ class Node:
         with (self.data_dir / "postgresql.conf").open("a") as conf:
             conf.write(lines)
 
+    @property
+    def pid_file(self) -> PidFile:
+        return PidFile.postgres(self.data_dir)
+
     def start(self) -> None:
+        """Start the server; a stale postmaster.pid (naming no server of this data
+        directory) is removed first, else postgres would refuse to start."""
+        self.pid_file.clear_stale()
         log = self.data_dir / "server.log"
         try:
             _run(
@@ -126,16 +134,22 @@ class Node:
             )
 
     def running(self) -> bool:
-        pid_file = self.data_dir / "postmaster.pid"
+        """Whether this data directory's server runs (not just any process with its pid)."""
+        return self.pid_file.server_pid() is not None
+
+    def unreachable(self, timeout_s: int = 5) -> str | None:
+        """Why this node's URL does not reach this data directory's server; None if it does."""
+        where = f"127.0.0.1:{self.port}"
         try:
-            pid = int(pid_file.read_text().split("\n", 1)[0])
-        except (FileNotFoundError, ValueError):
-            return False
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return False
-        return True
+            with psycopg.connect(self.url(), autocommit=True, connect_timeout=timeout_s) as conn:
+                row = conn.execute("SHOW data_directory").fetchone()
+        except psycopg.OperationalError as exc:
+            said = " ".join(str(exc).split()) or type(exc).__name__
+            return f"does not answer at {where} ({said})"
+        serves = Path(row[0]) if row else None
+        if serves is None or serves.resolve() != self.data_dir.resolve():
+            return f"is not the server answering at {where} (that one serves {serves})"
+        return None
 
     def promote(self) -> None:
         """End recovery: this replica becomes a primary that accepts writes."""

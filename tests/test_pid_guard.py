@@ -1,0 +1,111 @@
+"""The one pid file guard (plue_db.pidfile) for every server plue-db runs but the CLI's.
+
+The embedded primary and its replicas are covered through `plue-db up`/`down`
+(tests/test_cli_replicas.py, tests/test_cli_errors.py). Here: pgbouncer, which counts
+as started only once its pid file names it (a bare connect took whatever else listened
+on its port for it), and the Patroni fixture's crash of a node's PostgreSQL, which ran
+``pg_ctl stop -m immediate`` whenever a postmaster.pid existed. Each has its negative
+control: the old check, run on the same state, is fooled.
+"""
+
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import psutil
+import pytest
+
+from plue_db import pgbouncer, replicas, service_user
+from plue_db.pidfile import PidFile
+from tests import patroni_cluster, strangers
+
+
+def test_pgbouncer_is_found_by_its_pid_file(server_url: str) -> None:
+    with pgbouncer.running(server_url) as bouncer:
+        home = bouncer.log.parent
+        pid = PidFile(home / "pgbouncer.pid", "pgbouncer", home).server_pid()
+        assert pid is not None
+        assert psutil.Process(pid).name() == "pgbouncer"
+        assert PidFile.postgres(home).server_pid() is None  # not a postgres of that dir
+
+
+@pytest.fixture
+def taken_port() -> Iterator[int]:
+    """A port another process listens on (not pgbouncer)."""
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        yield int(other.getsockname()[1])
+
+
+def test_pgbouncer_that_cannot_listen_is_not_claimed(
+    server_url: str, taken_port: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """If the free port chosen is taken before pgbouncer binds it, pgbouncer exits and
+    the error says why; the listener that holds the port is never taken for it."""
+    monkeypatch.setattr(replicas, "free_port", lambda: taken_port)
+    with pytest.raises(pgbouncer.PgbouncerError) as refused, pgbouncer.running(server_url):
+        pytest.fail("claimed a pgbouncer that does not listen")
+    assert str(refused.value) == (
+        "pgbouncer exited with status 1 at start: WARNING cannot listen on "
+        f"127.0.0.1:{taken_port}: bind(): Address already in use; FATAL nowhere to listen on"
+    )
+
+
+def test_negative_control_a_connect_cannot_tell_pgbouncer_from_the_port_holder(
+    taken_port: int,
+) -> None:
+    """The old readiness check (``socket.create_connection`` to the port succeeds) holds
+    for a port pgbouncer never listened on."""
+    with socket.create_connection(("127.0.0.1", taken_port), timeout=1):
+        pass
+
+
+@pytest.fixture
+def stale_pg15_dir() -> Iterator[tuple[Path, subprocess.Popen[bytes]]]:
+    """A Patroni-like data directory whose postmaster.pid names a live stranger."""
+    with tempfile.TemporaryDirectory(prefix="plue_patroni_stale_") as name:
+        data_dir = Path(name)
+        service_user.hand_over(data_dir)
+        with strangers.stranger(cwd=data_dir) as other:
+            (data_dir / "PG_VERSION").write_text("15\n")
+            strangers.write_pid_file(data_dir / "postmaster.pid", other.pid)
+            service_user.hand_over(data_dir)
+            yield data_dir, other
+
+
+def test_patroni_crash_leaves_a_stranger_alone(
+    stale_pg15_dir: tuple[Path, subprocess.Popen[bytes]],
+) -> None:
+    data_dir, other = stale_pg15_dir
+    patroni_cluster._crash_postgres(data_dir)
+    assert other.poll() is None
+
+
+def test_negative_control_the_old_crash_kills_the_stranger(
+    stale_pg15_dir: tuple[Path, subprocess.Popen[bytes]],
+) -> None:
+    """What the Patroni fixture ran whenever a postmaster.pid existed."""
+    data_dir, other = stale_pg15_dir
+    assert (data_dir / "postmaster.pid").exists()
+    subprocess.run(
+        [
+            str(patroni_cluster.PG_BIN / "pg_ctl"),
+            "-D",
+            str(data_dir),
+            "-m",
+            "immediate",
+            "-W",
+            "stop",
+        ],
+        **service_user.process_kwargs(),
+        capture_output=True,
+        check=False,
+        timeout=30,
+    )
+    assert other.wait(timeout=10) == -signal.SIGQUIT
