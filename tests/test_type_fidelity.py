@@ -20,8 +20,8 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from sqlc_gen_psycopg.analysis import project, typecheck
 
-from plue_db import fidelity
 from tests.fix_db import Conn
 from tests.paths import GOLDEN, ROOT
 
@@ -29,10 +29,10 @@ PLUE_DB = str(Path(sys.executable).parent / "plue-db")
 
 
 @pytest.fixture(scope="module")
-def functions() -> list[fidelity.GeneratedFunction]:
-    [target] = fidelity.targets(ROOT / "sqlc.yaml")
+def functions() -> list[typecheck.GeneratedFunction]:
+    [target] = project.targets(ROOT / "sqlc.yaml")
     [manifest] = target.manifests
-    return fidelity.read_manifest(manifest)
+    return typecheck.read_manifest(manifest)
 
 
 @pytest.fixture
@@ -41,13 +41,13 @@ def autocommit_conn(database_url: str) -> Iterator[Conn]:
         yield connection
 
 
-def find(functions: list[fidelity.GeneratedFunction], name: str) -> fidelity.GeneratedFunction:
+def find(functions: list[typecheck.GeneratedFunction], name: str) -> typecheck.GeneratedFunction:
     return next(f for f in functions if f.name == name)
 
 
 def retype(
-    values: tuple[fidelity.Value, ...], target: str, **changes: object
-) -> tuple[fidelity.Value, ...]:
+    values: tuple[typecheck.Value, ...], target: str, **changes: object
+) -> tuple[typecheck.Value, ...]:
     """values with the one named target changed."""
     assert target in {v.name for v in values}
     return tuple(
@@ -57,23 +57,23 @@ def retype(
 
 
 def probe(
-    sql: str, params: tuple[fidelity.Value, ...], columns: tuple[fidelity.Value, ...]
-) -> fidelity.GeneratedFunction:
-    return fidelity.GeneratedFunction("t", "probe", sql, None, params, columns)
+    sql: str, params: tuple[typecheck.Value, ...], columns: tuple[typecheck.Value, ...]
+) -> typecheck.GeneratedFunction:
+    return typecheck.GeneratedFunction("t", "probe", sql, None, params, columns)
 
 
 def value(
     name: str, base: str, *, nullable: bool = False, is_array: bool = False
-) -> fidelity.Value:
-    return fidelity.Value(name, "(annotation)", nullable, base, is_array)
+) -> typecheck.Value:
+    return typecheck.Value(name, "(annotation)", nullable, base, is_array)
 
 
 def test_every_generated_function_matches_postgres(database_url: str) -> None:
-    assert fidelity.check(database_url) == []
+    assert typecheck.check(database_url, ROOT / "sqlc.yaml") == []
 
 
 def test_manifest_lists_every_generated_function_with_its_annotations(
-    functions: list[fidelity.GeneratedFunction],
+    functions: list[typecheck.GeneratedFunction],
 ) -> None:
     """The manifest and the code come from one model: same functions, same parameters."""
     document = json.loads((ROOT / "generated/plue_queries/manifest.json").read_text())
@@ -103,36 +103,36 @@ def test_manifest_lists_every_generated_function_with_its_annotations(
 
 
 def test_control_int8_column_claimed_text_is_reported(
-    autocommit_conn: Conn, functions: list[fidelity.GeneratedFunction]
+    autocommit_conn: Conn, functions: list[typecheck.GeneratedFunction]
 ) -> None:
     function = find(functions, "get_user_by_id")
     wrong = dataclasses.replace(function, columns=retype(function.columns, "id", base="text"))
-    assert fidelity.check_functions(autocommit_conn, [wrong]) == [
+    assert typecheck.check_functions(autocommit_conn, [wrong]) == [
         "users.get_user_by_id: column id: PostgreSQL type int8, generated int from text"
     ]
 
 
 def test_control_nullable_column_claimed_non_optional_is_reported(
-    autocommit_conn: Conn, functions: list[fidelity.GeneratedFunction]
+    autocommit_conn: Conn, functions: list[typecheck.GeneratedFunction]
 ) -> None:
     function = find(functions, "get_user_by_id")
     wrong = dataclasses.replace(
         function, columns=retype(function.columns, "email", nullable=False, annotation="str")
     )
-    assert fidelity.check_functions(autocommit_conn, [wrong]) == [
+    assert typecheck.check_functions(autocommit_conn, [wrong]) == [
         "users.get_user_by_id: column email: users.email is nullable, generated non-optional str"
     ]
 
 
 def test_control_not_null_column_claimed_optional_without_outer_join_is_reported(
-    autocommit_conn: Conn, functions: list[fidelity.GeneratedFunction]
+    autocommit_conn: Conn, functions: list[typecheck.GeneratedFunction]
 ) -> None:
     function = find(functions, "get_user_by_id")
     wrong = dataclasses.replace(
         function,
         columns=retype(function.columns, "username", nullable=True, annotation="str | None"),
     )
-    assert fidelity.check_functions(autocommit_conn, [wrong]) == [
+    assert typecheck.check_functions(autocommit_conn, [wrong]) == [
         "users.get_user_by_id: column username: users.username is NOT NULL and no outer join"
         " can null it, generated str | None"
     ]
@@ -146,22 +146,22 @@ def test_not_null_column_on_outer_joined_side_may_be_optional(autocommit_conn: C
     )
     columns = (value("id", "int8"), value("name", "text", nullable=True))
     function = probe(sql, (value("id", "int8"),), columns)
-    assert fidelity.check_functions(autocommit_conn, [function]) == []
+    assert typecheck.check_functions(autocommit_conn, [function]) == []
     inner = dataclasses.replace(function, sql=sql.replace("LEFT JOIN", "JOIN"))
-    assert fidelity.check_functions(autocommit_conn, [inner]) == [
+    assert typecheck.check_functions(autocommit_conn, [inner]) == [
         "t.probe: column name: repositories.name is NOT NULL and no outer join can null it,"
         " generated (annotation)"
     ]
 
 
 def test_control_parameter_count_type_and_column_name_are_reported(
-    autocommit_conn: Conn, functions: list[fidelity.GeneratedFunction]
+    autocommit_conn: Conn, functions: list[typecheck.GeneratedFunction]
 ) -> None:
     get = find(functions, "get_user_by_id")
     wrong_type = dataclasses.replace(get, params=retype(get.params, "id", base="int4"))
     missing = dataclasses.replace(get, params=())
     renamed = dataclasses.replace(get, columns=retype(get.columns, "username", name="login"))
-    assert fidelity.check_functions(autocommit_conn, [wrong_type, missing, renamed]) == [
+    assert typecheck.check_functions(autocommit_conn, [wrong_type, missing, renamed]) == [
         "users.get_user_by_id: parameter $1 id: PostgreSQL type int8, generated int from int4",
         "users.get_user_by_id: PostgreSQL sees 1 parameters, the function takes 0",
         "users.get_user_by_id: column username: the manifest names it login",
@@ -179,12 +179,12 @@ def test_control_extra_column_and_array_and_domain_types_are_reported(
     )
     right = tuple(dataclasses.replace(p, nullable=True) for p in params)
     function = probe(sql, params, right)
-    assert fidelity.check_functions(autocommit_conn, [function]) == []
+    assert typecheck.check_functions(autocommit_conn, [function]) == []
     wrong = dataclasses.replace(
         function,
         columns=(value("doc", "json"), value("tags", "text"), right[2], value("x", "int4")),
     )
-    assert fidelity.check_functions(autocommit_conn, [wrong]) == [
+    assert typecheck.check_functions(autocommit_conn, [wrong]) == [
         "t.probe: PostgreSQL returns 3 columns, the generated row has 4",
         "t.probe: column doc: PostgreSQL type jsonb, generated (annotation) from json",
         "t.probe: column tags: PostgreSQL type text[], generated (annotation) from text",
@@ -192,12 +192,12 @@ def test_control_extra_column_and_array_and_domain_types_are_reported(
 
 
 def test_control_copy_target_columns_are_compared_with_the_table(
-    autocommit_conn: Conn, functions: list[fidelity.GeneratedFunction]
+    autocommit_conn: Conn, functions: list[typecheck.GeneratedFunction]
 ) -> None:
     """COPY can't be PREPAREd: its columns' types come from the table's catalog."""
     copy = find(functions, "copy_workflow_logs")
     assert copy.copy_sql is not None
-    assert fidelity.check_functions(autocommit_conn, [copy]) == []
+    assert typecheck.check_functions(autocommit_conn, [copy]) == []
     # The INSERT agrees (stream is text there), the COPY target column does not.
     mismatched_insert = (
         "INSERT INTO workflow_logs (run_id, step_id, stream, content)"
@@ -210,7 +210,7 @@ def test_control_copy_target_columns_are_compared_with_the_table(
     no_table = dataclasses.replace(
         copy, copy_sql=copy.copy_sql.replace('"workflow_logs"', '"logs"')
     )
-    assert fidelity.check_functions(autocommit_conn, [wrong_type, no_column, no_table]) == [
+    assert typecheck.check_functions(autocommit_conn, [wrong_type, no_column, no_table]) == [
         "workflows.copy_workflow_logs: COPY column workflow_logs.stream: PostgreSQL type"
         " log_stream, generated enums.LogStream from text",
         "workflows.copy_workflow_logs: COPY: table workflow_logs has no column body",
@@ -219,7 +219,7 @@ def test_control_copy_target_columns_are_compared_with_the_table(
 
 
 def test_sql_postgres_rejects_is_reported(autocommit_conn: Conn) -> None:
-    [problem] = fidelity.check_functions(
+    [problem] = typecheck.check_functions(
         autocommit_conn, [probe("SELECT no_such_column FROM users", (), ())]
     )
     assert problem.startswith("t.probe: PostgreSQL rejects the SQL:")
@@ -307,7 +307,26 @@ def test_unusable_sqlc_yaml_is_one_message_naming_it(
 ) -> None:
     sqlc_yaml = tmp_path / "sqlc.yaml"
     sqlc_yaml.write_text(text)
-    with pytest.raises(fidelity.ProjectError) as caught:
-        fidelity.targets(sqlc_yaml)
+    with pytest.raises(project.ProjectError) as caught:
+        project.targets(sqlc_yaml)
     assert str(caught.value).startswith(f"{sqlc_yaml}: ")
     assert message in str(caught.value)
+
+
+def test_the_plugins_command_is_the_same_check(tmp_path: Path, server_url: str) -> None:
+    """`sqlc-gen-psycopg-db check` (the plugin's distribution, no plue-db) passes the
+    fixture project and fails it, naming the column, once a manifest type is wrong."""
+    sqlc_yaml = copy_golden("kitchen_sink", tmp_path)
+    command = [str(Path(sys.executable).parent / "sqlc-gen-psycopg-db"), "check"]
+    command += ["-f", str(sqlc_yaml), "--database-url", server_url]
+    passed = subprocess.run(command, capture_output=True, text=True, check=False, timeout=120)
+    assert (passed.returncode, passed.stdout) == (
+        0,
+        f"ok   {sqlc_yaml}: generated types match PostgreSQL's\n",
+    )
+    manifest = sqlc_yaml.parent / "expected/kitchen/manifest.json"
+    manifest.write_text(manifest.read_text().replace('"base": "int8"', '"base": "text"', 1))
+    failed = subprocess.run(command, capture_output=True, text=True, check=False, timeout=120)
+    assert failed.returncode == 1
+    assert failed.stdout.startswith(f"FAIL {sqlc_yaml}: generated types match PostgreSQL's\n")
+    assert "PostgreSQL type int8" in failed.stdout and "from text" in failed.stdout

@@ -32,6 +32,7 @@ import psycopg
 import yaml
 from pglast import ast
 from pglast.enums import JoinType
+from sqlc_gen_psycopg.pytypes import UNRESOLVED
 
 from plue_db import config, pg_ast, servers
 from plue_db.scratch import SchemaError, load_schema, scratch_database
@@ -313,6 +314,8 @@ def compare(function: GeneratedFunction, server: ServerQuery, catalog: Catalog) 
 
 def compare_type(at: str, value: Value, oid: int, catalog: Catalog) -> list[str]:
     if catalog.base(oid) == (value.base, value.is_array):
+        return []
+    if value.base in UNRESOLVED:  # sqlc's any: annotated object, which claims nothing
         return []
     return [
         f"{at}: PostgreSQL type {catalog.base_text(oid)}, generated {value.annotation}"

@@ -1,35 +1,34 @@
 """``plue-db generate``: sqlc with our process plugin, applied to generated/ as a whole.
 
-sqlc finds the ``sqlc-gen-psycopg`` plugin by name on PATH, and the plugin is a console
-script next to the interpreter, so the venv's bin directory goes first on PATH.
-
 sqlc only ever adds and overwrites files, so a query file that was deleted would leave
 its module behind. We therefore generate into a scratch copy of the project first: that
 gives the complete expected output (or sqlc's file:line errors, with nothing written),
 which ``generate`` then mirrors into the project, stale files removed, and which the
 drift check compares against.
 
-The scratch copy is also where sqlc gets its database-backed analysis (plue_db.analysis):
-its sqlc config points at scratch databases on the embedded PostgreSQL 16 that hold the
-schema, so parameter and column types are PostgreSQL's own. The committed config stays
-static and usable by a plain ``sqlc generate``.
+In the scratch copy, sqlc runs as ``sqlc-gen-psycopg-db generate`` runs it (the plugin's
+``sqlc_gen_psycopg.analysis``, one implementation): with its database-backed analysis on
+scratch databases of the embedded PostgreSQL 16 that hold the schema, so parameter and
+column types are PostgreSQL's own, and every error at its own file:line. The server is
+never DATABASE_URL: generated types must not depend on which server (or version)
+happens to be configured. The committed config stays static and usable by a plain
+``sqlc generate``.
 """
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from plue_db import config
-from plue_db.analysis import ConfigError, analysis_databases
-from plue_db.embedded import EmbeddedError
-from plue_db.scratch import SchemaError
+from sqlc_gen_psycopg.analysis import generate as analysed
+from sqlc_gen_psycopg.analysis.project import ProjectError, find_config
+from sqlc_gen_psycopg.analysis.scratch import SchemaError
 
-VENV_BIN = Path(sys.executable).parent
+from plue_db import config, embedded
+from plue_db.embedded import EmbeddedError
+
 # Not inputs to generation; never copied into the scratch project.
 SKIP = shutil.ignore_patterns(
     ".venv", ".git", ".pgdata", "__pycache__", ".mypy_cache", ".ruff_cache", ".pytest_cache",
@@ -40,28 +39,6 @@ SKIP = shutil.ignore_patterns(
 class GenerationError(Exception):
     """sqlc (or the plugin) refused the schema or queries, the schema does not load, or the
     embedded server is unusable; the message is sqlc's output or names the file at fault."""
-
-
-def sqlc(
-    *args: str,
-    root: Path = config.PROJECT_ROOT,
-    capture: bool = False,
-    extra_env: dict[str, str] | None = None,
-) -> subprocess.CompletedProcess[str]:
-    """Run ``sqlc <args>`` in ``root`` (where sqlc.yaml is); never raises on a non-zero exit."""
-    binary = VENV_BIN / "sqlc"
-    if not binary.exists():
-        raise FileNotFoundError(f"sqlc is not installed at {binary}; run `make venv` first")
-    path = os.pathsep.join([str(VENV_BIN), os.environ.get("PATH", "")])
-    env = {**os.environ, **(extra_env or {}), "PATH": path}
-    return subprocess.run(  # noqa: S603 - fixed argv, no shell
-        [str(binary), *args],
-        cwd=root,
-        env=env,
-        text=True,
-        capture_output=capture,
-        check=False,
-    )
 
 
 def package_dirs(root: Path) -> set[Path]:
@@ -94,12 +71,10 @@ def fresh_output(root: Path = config.PROJECT_ROOT) -> dict[Path, str]:
         for package in package_dirs(scratch):  # start from nothing: no stale files
             shutil.rmtree(scratch / package)
         try:
-            with analysis_databases(root, scratch) as uris:
-                done = sqlc("generate", root=scratch, capture=True, extra_env=uris)
-        except (ConfigError, SchemaError, EmbeddedError) as exc:
-            raise GenerationError(str(exc)) from exc
-        if done.returncode != 0:
-            raise GenerationError((done.stdout + done.stderr).strip())
+            found = find_config(root)  # named in the user's project, not the copy
+            analysed.generate(scratch / found.name, embedded.start(keep_running=True))
+        except (ProjectError, SchemaError, EmbeddedError, analysed.SqlcError) as exc:
+            raise GenerationError(str(exc).replace(str(scratch), str(root))) from exc
         return package_files(scratch, package_dirs(scratch))
 
 
