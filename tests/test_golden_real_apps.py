@@ -5,15 +5,19 @@ PostgreSQL raised. Every test keeps the old output's shape as its negative contr
 from __future__ import annotations
 
 import ast
+import asyncio
+import gc
 import importlib
 from collections.abc import Iterator
 from types import ModuleType
-from typing import get_type_hints
+from typing import Any, get_type_hints
 
+import asyncpg
 import psycopg
 import pytest
 from psycopg.types.composite import CompositeInfo, register_composite
 
+from bench.latency import asyncpg_params
 from tests.fix_db import Conn, fresh_database
 from tests.paths import GOLDEN
 from tests.test_golden_types import package
@@ -39,7 +43,8 @@ def class_names(source: str) -> list[str]:
 def test_same_named_tables_and_types_of_two_schemas_get_a_class_each() -> None:
     path = GOLDEN / "naming_schema_clashes" / "expected" / "naming_schema_clashes"
     names = class_names((path / "models.py").read_text())
-    assert sorted(names) == ["BazUser", "FooPointType", "Place", "PointType", "User"]
+    assert len(set(names)) == len(names)
+    assert {"User", "BazUser", "PointType", "FooPointType"} <= set(names)
     # control: the old models.py defined each clashing class twice
     old = "class User2:\n    id: int\nclass User2:\n    id: int\n"
     assert len(set(class_names(old))) != len(class_names(old))
@@ -105,3 +110,67 @@ def test_casts_to_quoted_type_names_resolve_to_their_classes(server_url: str) ->
         # refuses only at run time
         with pytest.raises(psycopg.errors.InvalidTextRepresentation):
             query.count_by_role(conn, role="Owner")
+
+
+@pytest.fixture
+def shops_url(server_url: str) -> Iterator[str]:
+    with fresh_database(server_url, GOLDEN / "composite_targets" / "schema.sql") as url:
+        yield url
+
+
+def test_composites_work_on_every_target(shops_url: str) -> None:
+    models = golden("composite_targets", "models")
+    query = golden("composite_targets", "query")
+    aio_query = golden("composite_targets", "aio.query")
+    apg = golden("composite_targets", "_asyncpg")
+    apg_query = golden("composite_targets", "asyncpg.query")
+    price, spot = models.MoneyAmount("EUR", 250), models.GeoLatLng(48.5, 2.25)
+    with psycopg.connect(shops_url) as conn:
+        models.register_composites(conn)
+        assert query.add_shop(conn, price=price, spot=spot) == models.Shop(1, price, spot)
+        assert query.list_prices(conn) == [price]
+
+    async def on_psycopg_async() -> Any:
+        async with await psycopg.AsyncConnection.connect(shops_url) as conn:
+            await models.register_composites_async(conn)
+            await aio_query.add_shop(conn, price=price, spot=None)
+            return await aio_query.list_prices(conn)
+
+    assert asyncio.run(on_psycopg_async()) == [price, price]
+
+    async def on_asyncpg() -> Any:
+        conn = await asyncpg.connect(**asyncpg_params(shops_url))
+        try:
+            await apg.init_connection(conn)
+            added = await apg_query.add_shop(conn, price=price, spot=spot)
+            assert added == models.Shop(3, price, spot)
+            return await apg_query.list_prices(conn)
+        finally:
+            await conn.close()
+
+    assert asyncio.run(on_asyncpg()) == [price, price, price]
+
+
+@pytest.mark.filterwarnings("ignore:coroutine .* was never awaited")
+def test_the_sync_registration_fails_on_an_async_connection(shops_url: str) -> None:
+    """The control: the only registration there was, on an AsyncConnection, fails as
+    the issue reports (and asyncpg without init_connection returns a Record)."""
+    models = golden("composite_targets", "models")
+
+    async def register() -> None:
+        async with await psycopg.AsyncConnection.connect(shops_url) as conn:
+            models.register_composites(conn)
+
+    with pytest.raises(AttributeError, match="'coroutine' object has no attribute") as raised:
+        asyncio.run(register())
+    del raised
+    gc.collect()  # the never-awaited fetch warns here, where the mark filters it
+
+    async def plain_asyncpg() -> object:
+        conn = await asyncpg.connect(**asyncpg_params(shops_url))
+        try:
+            return await conn.fetchval("SELECT ('EUR', 1)::money_amount")
+        finally:
+            await conn.close()
+
+    assert not isinstance(asyncio.run(plain_asyncpg()), models.MoneyAmount)

@@ -4,7 +4,8 @@ The asyncpg modules return the same models, Row classes and enums as the psycopg
 so a value must arrive from asyncpg as an instance of the annotation psycopg's value
 gave it. These base types do (each read through asyncpg 0.32 on PostgreSQL 15 and 16,
 tests/test_asyncpg_target.py; json/jsonb once ``_asyncpg.init_connection`` set their
-codecs, enums as ``str`` decoded by the generated code). Every other type differs
+codecs, enums as ``str`` decoded by the generated code, composite types of these types
+as their dataclasses once ``init_connection`` set a tuple codec). Every other type differs
 (ranges are ``asyncpg.Range``, multiranges lists of them, ``bit`` an
 ``asyncpg.BitString``, geometric types asyncpg's own classes, ``pg_lsn`` and ``xid``
 ints, ``record`` a Record, unknown types text): a query reading or writing one fails
@@ -45,11 +46,18 @@ def columns(items: tuple[Column, ...]) -> Iterator[tuple[str, DbType]]:
 def check(pkg: Package) -> None:
     """Fail generation on the first value whose asyncpg type differs from its annotation."""
     enums = {normalise(e.sql_name) for e in pkg.enums}
+    # a composite whose fields asyncpg reads as psycopg does: init_connection gives
+    # it the dataclass (a tuple-format codec)
+    composites = {
+        normalise(c.name)
+        for c in pkg.composites
+        if all(normalise(base) in SHARED for base in c.field_bases)
+    }
     for module in pkg.modules:
         for fn in module.functions:
             for what, db_type in values(fn):
                 base = normalise(db_type.base)
-                if base not in SHARED and base not in enums:
+                if base not in SHARED | enums | composites:
                     raise GenerationError(
                         f"{module.source}: query {fn.query_name}: {what} is {db_type.name}, "
                         f"which asyncpg returns as another Python type than psycopg's "

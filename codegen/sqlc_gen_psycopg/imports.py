@@ -33,6 +33,9 @@ COMPOSITE_RUNTIME = (
     ANY,
     from_import("dataclasses", "astuple"),
     attribute("psycopg", "Connection"),
+    from_import("collections.abc", "Callable"),
+    from_import("typing", "Final"),
+    from_import("typing", "NamedTuple"),
     from_import("psycopg.types.composite", "CompositeInfo"),
     from_import("psycopg.types.composite", "register_composite"),
 )
@@ -124,9 +127,9 @@ def models_module(pkg: Package, scope: Scope) -> list[str]:
     for model in pkg.models:
         symbols.extend((DATACLASS, SEQUENCE, ANY))
         symbols.extend(model.symbols())
-    for _, cls in pkg.composites:
+    for composite in pkg.composites:
         symbols.extend((DATACLASS, *COMPOSITE_RUNTIME))
-        symbols.extend(cls.symbols())
+        symbols.extend(composite.cls.symbols())
     return lines(symbols, scope)
 
 

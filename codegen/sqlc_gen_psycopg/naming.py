@@ -35,6 +35,7 @@ MODULE_NAMES = frozenset(
         "AsyncIterator", "AsyncServerStream", "astuple", "asynccontextmanager", "atomic",
         "atomic_async", "Awaitable", "ByValue", "Callable", "cast", "Cidr", "ClassVar",
         "CompositeInfo", "Connection", "contextmanager", "dataclass", "datetime", "decimal",
+        "COMPOSITE_TYPES", "CompositeType",
         "DiagnosticField", "E", "enums", "errors", "ExecResult", "Final", "Format",
         "Generator", "Generic", "Inet", "ipaddress", "Iterable", "Iterator", "itertools",
         "json", "Json", "JsonInput", "Jsonb", "JsonValue", "LiteralString", "load_enum_array",

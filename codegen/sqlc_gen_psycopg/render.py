@@ -82,7 +82,7 @@ def render(pkg: Package) -> dict[str, str]:
         asyncpg_types.check(pkg)
     env = environment()
     models_scope = private_aliases(
-        [*(m.cls for m in pkg.models), *(cls for _, cls in pkg.composites)],
+        [*(m.cls for m in pkg.models), *(c.cls for c in pkg.composites)],
         Scope(pkg.name, f"{pkg.name}.models"),
     )
     files: dict[str, str] = {

@@ -19,6 +19,7 @@ from sqlc_gen_psycopg.errors import GenerationError
 from sqlc_gen_psycopg.inference import Analyser, Relation, StatementFacts, TargetFacts
 from sqlc_gen_psycopg.model.commands import Command
 from sqlc_gen_psycopg.model.package import (
+    Composite,
     CopyTarget,
     EnumClass,
     Function,
@@ -54,7 +55,7 @@ from sqlc_gen_psycopg.model.types import (
 )
 from sqlc_gen_psycopg.options import Options, Override
 from sqlc_gen_psycopg.protocol import Column as SqlcColumn
-from sqlc_gen_psycopg.protocol import Query, Request, Table
+from sqlc_gen_psycopg.protocol import Identifier, Query, Request, Table
 from sqlc_gen_psycopg.pytypes import UNRESOLVED, PyType, normalise
 from sqlc_gen_psycopg.schema_info import SchemaInfo, SqlType, qualified, regtype
 
@@ -234,9 +235,9 @@ class Builder:
     def build(self) -> Package:
         models = tuple(self.table_model(t) for t in self.request.tables)
         composites = tuple(
-            (regtype(key), self.composite_model(key))
-            for key in self.composite_keys
-            if key in self.schema.composites
+            self.composite(c)
+            for c in self.request.composite_types
+            if self.key(c.schema, c.name) in self.schema.composites
         )
         enums = tuple(
             EnumClass(
@@ -290,15 +291,19 @@ class Builder:
             members.append((scope.claim(member, value), value))
         return tuple(members)
 
-    def composite_model(self, name: str) -> DataClass:
+    def composite(self, type_: Identifier) -> Composite:
+        name = self.key(type_.schema, type_.name)
         fields = []
+        bases = []
         for item in self.schema.composites[name]:
             where = f"schema: composite type {name}, field {item.name}"
-            type_ = SqlType(self.type_name("", item.type.name), item.type.array_dims)
-            annotation = self.mapped(type_, where, result=True).ref.or_none()
+            field_type = SqlType(self.type_name("", item.type.name), item.type.array_dims)
+            annotation = self.mapped(field_type, where, result=True).ref.or_none()
             fields.append(Field(self.field_name(item.name, where), annotation))
+            bases.append(self.base_type(field_type).name)
         doc = f"The PostgreSQL composite type {name} (register with register_composites)."
-        return DataClass(in_package(".models", self.composite_names[name]), doc, tuple(fields))
+        cls = DataClass(in_package(".models", self.composite_names[name]), doc, tuple(fields))
+        return Composite(cls, regtype(name), type_.schema, type_.name, tuple(bases))
 
     def table_model(self, table: Table) -> Model:
         fields: list[Field] = []

@@ -350,10 +350,21 @@ class EnumClass:
 
 
 @dataclass(frozen=True, slots=True)
+class Composite:
+    """A composite type's dataclass and the names each driver finds the type by."""
+
+    cls: DataClass
+    regtype: str  # psycopg's ``CompositeInfo.fetch`` (``foo."PointXY"``)
+    schema: str  # asyncpg's ``set_type_codec`` takes the schema and the name apart
+    name: str
+    field_bases: tuple[str, ...]  # each field's type, domains resolved (asyncpg_types)
+
+
+@dataclass(frozen=True, slots=True)
 class Package:
     name: str
     models: tuple[Model, ...]
-    composites: tuple[tuple[str, DataClass], ...]  # (SQL type name, dataclass)
+    composites: tuple[Composite, ...]
     enums: tuple[EnumClass, ...]
     modules: tuple[Module, ...]
     emit_async: bool

@@ -1,6 +1,3 @@
--- Issue 18, bug 6: `$3::"TenantMemberRole"` was annotated str (the name was compared
--- lower-cased), so any string type-checked and failed at run time with 22P02.
-
 -- name: AddTenantMember :one
 INSERT INTO tenant_members (tenant_id, user_id, role, seats, spot, level)
 VALUES ($1, $2, $3::"TenantMemberRole", sqlc.narg(seats)::"Positive",

@@ -15,6 +15,8 @@ error is its ``__cause__``. A violation of a constraint this module does not kno
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import ClassVar, Final
 
 import psycopg
@@ -45,12 +47,7 @@ def raise_named(error: psycopg.errors.IntegrityError) -> None:
     """Raise ``error`` as its constraint's class (from ``error``) when this module has
     one for it; return otherwise, for the caller to re-raise ``error`` itself.
 
-    Generated functions call it; call it yourself where an error is raised outside them,
-    e.g. an INITIALLY DEFERRED constraint's violation at COMMIT::
-
-        except psycopg.IntegrityError as error:
-            raise_named(error)
-            raise
+    Generated functions call it; :func:`named` calls it for errors raised outside them.
     """
     diag = error.diag
     named = violation_class(error.sqlstate, diag.table_name, diag.constraint_name)
@@ -59,3 +56,18 @@ def raise_named(error: psycopg.errors.IntegrityError) -> None:
     translated = named(*error.args)
     vars(translated).update(vars(error))  # the same result, diagnostics and encoding
     raise translated from error
+
+
+@contextmanager
+def named() -> Iterator[None]:
+    """Raise a violation raised in the block as its constraint's class (``raise_named``).
+
+    For errors raised outside generated functions: an INITIALLY DEFERRED constraint's
+    violation at COMMIT, or one of a statement the caller queued in ``conn.pipeline()``
+    that arrives at the pipeline's sync. Wraps ``async with`` blocks as well.
+    """
+    try:
+        yield
+    except psycopg.errors.IntegrityError as error:
+        raise_named(error)
+        raise

@@ -8,9 +8,9 @@ decode rows through it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import astuple, dataclass
-from typing import Any
+from typing import Any, Final, NamedTuple
 
 import psycopg
 from psycopg.types.composite import CompositeInfo, register_composite
@@ -50,13 +50,44 @@ class PointXY:
     y: int | None
 
 
+class CompositeType(NamedTuple):
+    """A composite type's dataclass and the names each driver finds the type by."""
+
+    regtype: str  # psycopg's CompositeInfo.fetch
+    schema: str  # asyncpg's set_type_codec takes the schema and the name apart
+    name: str
+    cls: Callable[..., Any]
+
+    def load(self, values: tuple[Any, ...]) -> Any:
+        """The dataclass from the field values (asyncpg's ``format="tuple"`` decoder)."""
+        return self.cls(*values)
+
+
+COMPOSITE_TYPES: Final = (CompositeType('"PointXY"', "public", "PointXY", PointXY),)
+
+
 def register_composites(conn: psycopg.Connection[Any]) -> None:
     """Make ``conn`` read and write the schema's composite types as these dataclasses.
 
     psycopg needs each composite's OID, which differs per database, so this runs once
     per connection (e.g. as a pool's ``configure`` callback), never at import time.
+    ``register_composites_async`` does the same on an ``AsyncConnection``; on asyncpg,
+    ``init_connection`` of the asyncpg package registers them.
     """
-    info = CompositeInfo.fetch(conn, '"PointXY"')
+    for composite in COMPOSITE_TYPES:
+        _register(conn, composite, CompositeInfo.fetch(conn, composite.regtype))
+
+
+async def register_composites_async(conn: psycopg.AsyncConnection[Any]) -> None:
+    """``register_composites`` for an ``AsyncConnection`` (e.g. an ``AsyncConnectionPool``'s
+    ``configure`` callback)."""
+    for composite in COMPOSITE_TYPES:
+        _register(conn, composite, await CompositeInfo.fetch(conn, composite.regtype))
+
+
+def _register(
+    conn: psycopg.BaseConnection[Any], composite: CompositeType, info: CompositeInfo | None
+) -> None:
     if info is None:
-        raise LookupError('composite type "PointXY" does not exist in this database')
-    register_composite(info, conn, PointXY, make_sequence=lambda obj, _: astuple(obj))
+        raise LookupError(f"composite type {composite.regtype} does not exist in this database")
+    register_composite(info, conn, composite.cls, make_sequence=lambda obj, _: astuple(obj))

@@ -15,7 +15,6 @@ from naming_quoted_types.errors import raise_named
 from naming_quoted_types.types import NoRowError, ReadOnlyConnectionError
 
 ADD_TENANT_MEMBER: Final[LiteralString] = """-- name: AddTenantMember :one
-
 INSERT INTO tenant_members (tenant_id, user_id, role, seats, spot, level)
 VALUES ($1, $2, $3::"TenantMemberRole", $4::"Positive",
         $5::"PointXY", $6::audit.level)
@@ -55,8 +54,7 @@ def add_tenant_member(
     spot: models.PointXY | None = None,
     level: enums.AuditLevel | None = None,
 ) -> models.TenantMember:
-    """Issue 18, bug 6: `$3::"TenantMemberRole"` was annotated str (the name was compared
-    lower-cased), so any string type-checked and failed at run time with 22P02.
+    """Run the AddTenantMember query.
 
     Names made up by sqlc's rules (choose with sqlc.arg() or AS): dollar_3 for $3.
     """

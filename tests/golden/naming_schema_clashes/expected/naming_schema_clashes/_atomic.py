@@ -10,6 +10,13 @@ did not open:
 - On an autocommit connection outside any transaction the call is its own
   transaction, committed when it returns, like any autocommit statement.
 
+- In the caller's ``conn.pipeline()`` both hold too. The call first syncs what the
+  caller queued, so the state above is the real one, then syncs its own rows inside
+  the savepoint (or its transaction): their error arrives there, the savepoint is
+  rolled back and released, and the caller's transaction stays usable
+  (``_pipeline``). psycopg refuses COPY in pipeline mode, so a ``:copyfrom`` there
+  raises ``NotSupportedError`` naming the call, before anything is sent.
+
 psycopg's ``conn.transaction()`` alone is not enough: on a non-autocommit connection
 with no transaction open yet it issues BEGIN ... COMMIT, which would commit the
 rows before the caller's own ``with pool.connection():`` block decides.
@@ -32,12 +39,12 @@ import psycopg
 from psycopg import pq
 
 from naming_schema_clashes._cursors import new_async_cursor, new_cursor
+from naming_schema_clashes._pipeline import completed, completed_async
 
 _SAVEPOINT: LiteralString = "SAVEPOINT sqlc_gen_psycopg_atomic"
 _RELEASE: LiteralString = "RELEASE SAVEPOINT sqlc_gen_psycopg_atomic"
-_UNDO: LiteralString = (
-    "ROLLBACK TO SAVEPOINT sqlc_gen_psycopg_atomic; RELEASE SAVEPOINT sqlc_gen_psycopg_atomic"
-)
+# Two statements, not one text: pipeline mode sends each through the extended protocol.
+_UNDO: tuple[LiteralString, ...] = ("ROLLBACK TO SAVEPOINT sqlc_gen_psycopg_atomic", _RELEASE)
 _IN_TRANSACTION = (pq.TransactionStatus.INTRANS, pq.TransactionStatus.INERROR)
 
 
@@ -47,6 +54,13 @@ def _own_transaction(conn: psycopg.BaseConnection[Any]) -> bool:
 
 def _can_undo(conn: psycopg.BaseConnection[Any]) -> bool:
     return not conn.closed and conn.info.transaction_status in _IN_TRANSACTION
+
+
+def _refuse_copy_in_pipeline(conn: psycopg.BaseConnection[Any], copy: str) -> None:
+    if copy and conn.pgconn.pipeline_status:
+        raise psycopg.NotSupportedError(
+            f"{copy}: psycopg can't COPY in pipeline mode; call it outside conn.pipeline()"
+        )
 
 
 def _run(conn: psycopg.Connection[Any], statement: LiteralString, mark: LiteralString = "") -> None:
@@ -65,40 +79,72 @@ async def _run_async(
 
 
 @contextmanager
-def atomic(conn: psycopg.Connection[Any], mark: LiteralString = "") -> Generator[None, None, None]:
-    """Run the block in a savepoint of the open (or implicit) transaction, else in its own."""
-    if _own_transaction(conn):
-        with conn.transaction():
-            if mark:
-                _run(conn, _SAVEPOINT, mark)  # COMMIT releases it
-            yield
-        return
+def atomic(
+    conn: psycopg.Connection[Any], mark: LiteralString = "", copy: str = ""
+) -> Generator[None, None, None]:
+    """Run the block in a savepoint of the open (or implicit) transaction, else in its
+    own; ``copy`` is the calling function's name when the block is a COPY."""
+    _refuse_copy_in_pipeline(conn, copy)
+    with completed(conn):  # the caller's queue has run: the state read next is real
+        with _transaction(conn, mark) if _own_transaction(conn) else _savepoint(conn, mark):
+            with completed(conn):  # the block's error arrives inside the savepoint
+                yield
+
+
+@contextmanager
+def _transaction(conn: psycopg.Connection[Any], mark: LiteralString) -> Generator[None, None, None]:
+    with conn.transaction():
+        if mark:
+            _run(conn, _SAVEPOINT, mark)  # COMMIT releases it
+        yield
+
+
+@contextmanager
+def _savepoint(conn: psycopg.Connection[Any], mark: LiteralString) -> Generator[None, None, None]:
     _run(conn, _SAVEPOINT, mark)
     try:
         yield
     except BaseException:
         if _can_undo(conn):
-            _run(conn, _UNDO)
+            for statement in _UNDO:
+                _run(conn, statement)
         raise
     _run(conn, _RELEASE)
 
 
 @asynccontextmanager
 async def atomic_async(
-    conn: psycopg.AsyncConnection[Any], mark: LiteralString = ""
+    conn: psycopg.AsyncConnection[Any], mark: LiteralString = "", copy: str = ""
 ) -> AsyncGenerator[None, None]:
     """The asyncio twin of :func:`atomic`."""
-    if _own_transaction(conn):
-        async with conn.transaction():
-            if mark:
-                await _run_async(conn, _SAVEPOINT, mark)
-            yield
-        return
+    _refuse_copy_in_pipeline(conn, copy)
+    async with completed_async(conn):
+        own = _own_transaction(conn)
+        async with _transaction_async(conn, mark) if own else _savepoint_async(conn, mark):
+            async with completed_async(conn):
+                yield
+
+
+@asynccontextmanager
+async def _transaction_async(
+    conn: psycopg.AsyncConnection[Any], mark: LiteralString
+) -> AsyncGenerator[None, None]:
+    async with conn.transaction():
+        if mark:
+            await _run_async(conn, _SAVEPOINT, mark)
+        yield
+
+
+@asynccontextmanager
+async def _savepoint_async(
+    conn: psycopg.AsyncConnection[Any], mark: LiteralString
+) -> AsyncGenerator[None, None]:
     await _run_async(conn, _SAVEPOINT, mark)
     try:
         yield
     except BaseException:
         if _can_undo(conn):
-            await _run_async(conn, _UNDO)
+            for statement in _UNDO:
+                await _run_async(conn, statement)
         raise
     await _run_async(conn, _RELEASE)

@@ -14,12 +14,17 @@ A stream never begins, commits or rolls back anything, so leaving its loop early
   clause (FOR UPDATE, FOR SHARE): such a stream (``holdable=False``) raises
   ``FeatureNotSupported`` naming its function there, before sending anything.
 
+In the caller's ``conn.pipeline()`` a stream raises ``NotSupportedError`` naming its
+function before sending anything, as psycopg's own ``Cursor.stream()`` does there.
+
 Between fetches the caller's code runs, and may end the transaction (commit,
 rollback, the connection given back to its pool). So before every fetch after the
 first, and before closing, a stream asks whether its cursor still exists on the
 connection. If it does not, the stream sends nothing more: a further read raises
 ``StreamEndedError``, a close does nothing, and whoever holds the connection next
-is not disturbed.
+is not disturbed. Nor does a stream send anything in a failed transaction: when a FETCH
+fails (a division by zero in the query), the caller gets that error, not an
+``InFailedSqlTransaction`` from the close.
 
 Tracing sees one statement per stream: the DECLARE, which holds the query with its
 ``-- name:`` line, goes through the connection's own cursor factory (``_cursors``);
@@ -51,6 +56,11 @@ class _Stream:
     ) -> None:
         if batch_size < 1:
             raise ValueError(f"iter_{label}: batch_size must be at least 1, got {batch_size}")
+        if conn.pgconn.pipeline_status:
+            raise psycopg.NotSupportedError(
+                f"iter_{label}: a stream can't run in pipeline mode (it fetches in round"
+                f" trips anyway); call it outside conn.pipeline(), or {label}() for a list"
+            )
         self.label = label
         self.name = f"{label}_{next(_IDS)}"
         self.batch_size = batch_size
@@ -81,7 +91,9 @@ class _Stream:
         return sql.SQL("CLOSE {}").format(sql.Identifier(self.name))
 
     def may_exist(self) -> bool:
-        """False when the cursor is gone for sure, without asking the server."""
+        """False when the cursor is gone for sure, without asking the server (an aborted
+        transaction included: anything sent there would only raise InFailedSqlTransaction
+        over the error that aborted it)."""
         status = self._conn.info.transaction_status
         if self._conn.closed or status not in _USABLE:
             return False
@@ -131,7 +143,7 @@ class ServerStream(_Stream):
 
     def close(self) -> None:
         try:
-            if self.open and (self.fresh or self._exists()):
+            if self.open and self.may_exist() and (self.fresh or self._exists()):
                 self._cur.execute(self.close_sql(), prepare=False)
         finally:
             self.open = False
@@ -179,7 +191,7 @@ class AsyncServerStream(_Stream):
 
     async def close(self) -> None:
         try:
-            if self.open and (self.fresh or await self._exists()):
+            if self.open and self.may_exist() and (self.fresh or await self._exists()):
                 await self._cur.execute(self.close_sql(), prepare=False)
         finally:
             self.open = False

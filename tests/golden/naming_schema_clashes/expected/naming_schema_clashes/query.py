@@ -11,12 +11,12 @@ import psycopg
 
 from naming_schema_clashes import models
 from naming_schema_clashes._cursors import thread_cursor
+from naming_schema_clashes._pipeline import completed
 from naming_schema_clashes._streams import ServerStream
 from naming_schema_clashes.errors import raise_named
 from naming_schema_clashes.types import NoRowError, ReadOnlyConnectionError
 
 LIST_USER_PAIRS: Final[LiteralString] = """-- name: ListUserPairs :many
-
 SELECT users.id, users.name, users.age, bu.id, bu.name
 FROM users JOIN baz.users bu ON bu.id = users.id
 ORDER BY users.id
@@ -51,14 +51,14 @@ READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
 
 
 def list_user_pairs(conn: psycopg.Connection[Any]) -> list[ListUserPairsRow]:
-    """Issue 18, bug 1: both tables used to become one class User2 (the second definition
-    won), so users' 3 columns decoded as baz.users' 2 without an error.
+    """Run the ListUserPairs query.
 
     Names made up by sqlc's rules (choose with sqlc.arg() or AS): users_2 for column 2.
     """
 
     cur = thread_cursor(conn)
-    cur.execute(LIST_USER_PAIRS, ())
+    with completed(conn):
+        cur.execute(LIST_USER_PAIRS, ())
     return [
         ListUserPairsRow(models.load_user(r[0:3]), models.load_baz_user(r[3:5]))
         for r in cur.fetchall()
@@ -86,7 +86,8 @@ def get_baz_user(conn: psycopg.Connection[Any], *, id: int) -> models.BazUser | 
     """Run the GetBazUser query."""
 
     cur = thread_cursor(conn)
-    cur.execute(GET_BAZ_USER, (id,))
+    with completed(conn):
+        cur.execute(GET_BAZ_USER, (id,))
     r = cur.fetchone()
     return None if r is None else models.load_baz_user(r)
 
@@ -104,7 +105,8 @@ def add_place(
 
     cur = thread_cursor(conn)
     try:
-        cur.execute(ADD_PLACE, (id, here, there))
+        with completed(conn):
+            cur.execute(ADD_PLACE, (id, here, there))
     except psycopg.IntegrityError as error:
         raise_named(error)
         raise

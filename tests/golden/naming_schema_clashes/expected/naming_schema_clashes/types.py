@@ -76,3 +76,15 @@ JsonInput: TypeAlias = (
 
 class StreamEndedError(psycopg.ProgrammingError):
     """A stream was read after the transaction holding its cursor had ended."""
+
+
+class ParameterValueError(ValueError):
+    """A parameter's value was refused before anything was sent, because psycopg and
+    asyncpg would store it differently (a naive datetime for timestamptz, an aware one
+    for timestamp, a datetime for date) or because the schema refuses it (a None element
+    of an array whose column's CHECK keeps NULL elements out). ``where`` names the
+    function and parameter: ``create_auth_session: expires_at``."""
+
+    def __init__(self, where: str, problem: str) -> None:
+        super().__init__(f"{where}: {problem}")
+        self.where = where

@@ -90,8 +90,8 @@ class Connection(Protocol):
         typename: str,
         *,
         schema: str,
-        encoder: Callable[[Any], bytes],
-        decoder: Callable[[bytes], Any],
+        encoder: Callable[[Any], Any],
+        decoder: Callable[[Any], Any],
         format: str,
     ) -> None: ...
 

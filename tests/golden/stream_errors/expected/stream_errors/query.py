@@ -13,7 +13,6 @@ from stream_errors._pipeline import completed
 from stream_errors._streams import ServerStream
 
 LIST_DIV: Final[LiteralString] = """-- name: ListDiv :many
-
 SELECT id / $1::integer AS q FROM numbers ORDER BY id
 """
 
@@ -28,10 +27,7 @@ READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
 
 
 def list_div(conn: psycopg.Connection[Any], *, d: int) -> list[int | None]:
-    """Issue 18, bug 3: the query fails on its first FETCH when d = 0. The stream's close
-    used to send CLOSE in the aborted transaction, so the caller got
-    InFailedSqlTransaction with the real DivisionByZero only as its __context__.
-    """
+    """Run the ListDiv query."""
 
     cur = thread_cursor(conn)
     with completed(conn):

@@ -33,8 +33,7 @@ async def add_tenant_member(
     spot: models.PointXY | None = None,
     level: enums.AuditLevel | None = None,
 ) -> models.TenantMember:
-    """Issue 18, bug 6: `$3::"TenantMemberRole"` was annotated str (the name was compared
-    lower-cased), so any string type-checked and failed at run time with 22P02.
+    """Run the AddTenantMember query.
 
     Names made up by sqlc's rules (choose with sqlc.arg() or AS): dollar_3 for $3.
     """

@@ -11,6 +11,7 @@ import psycopg
 from naming_schema_clashes import models
 from naming_schema_clashes import query as q
 from naming_schema_clashes._cursors import new_async_cursor
+from naming_schema_clashes._pipeline import completed_async
 from naming_schema_clashes._streams import AsyncServerStream
 from naming_schema_clashes.errors import raise_named
 from naming_schema_clashes.types import NoRowError, ReadOnlyConnectionError
@@ -27,14 +28,14 @@ READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
 
 
 async def list_user_pairs(conn: psycopg.AsyncConnection[Any]) -> list[q.ListUserPairsRow]:
-    """Issue 18, bug 1: both tables used to become one class User2 (the second definition
-    won), so users' 3 columns decoded as baz.users' 2 without an error.
+    """Run the ListUserPairs query.
 
     Names made up by sqlc's rules (choose with sqlc.arg() or AS): users_2 for column 2.
     """
 
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.LIST_USER_PAIRS, ())
+        async with completed_async(conn):
+            await cur.execute(q.LIST_USER_PAIRS, ())
         rows = await cur.fetchall()
     return [
         q.ListUserPairsRow(models.load_user(r[0:3]), models.load_baz_user(r[3:5])) for r in rows
@@ -62,7 +63,8 @@ async def get_baz_user(conn: psycopg.AsyncConnection[Any], *, id: int) -> models
     """Run the GetBazUser query."""
 
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.GET_BAZ_USER, (id,))
+        async with completed_async(conn):
+            await cur.execute(q.GET_BAZ_USER, (id,))
         r = await cur.fetchone()
     return None if r is None else models.load_baz_user(r)
 
@@ -80,7 +82,8 @@ async def add_place(
 
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.ADD_PLACE, (id, here, there))
+            async with completed_async(conn):
+                await cur.execute(q.ADD_PLACE, (id, here, there))
         except psycopg.IntegrityError as error:
             raise_named(error)
             raise

@@ -24,10 +24,7 @@ READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
 
 
 async def list_div(conn: psycopg.AsyncConnection[Any], *, d: int) -> list[int | None]:
-    """Issue 18, bug 3: the query fails on its first FETCH when d = 0. The stream's close
-    used to send CLOSE in the aborted transaction, so the caller got
-    InFailedSqlTransaction with the real DivisionByZero only as its __context__.
-    """
+    """Run the ListDiv query."""
 
     async with new_async_cursor(conn) as cur:
         async with completed_async(conn):

@@ -13,10 +13,7 @@ from stream_errors._asyncpg import Connection, ServerStream
 
 
 async def list_div(conn: Connection, *, d: int) -> list[int | None]:
-    """Issue 18, bug 3: the query fails on its first FETCH when d = 0. The stream's close
-    used to send CLOSE in the aborted transaction, so the caller got
-    InFailedSqlTransaction with the real DivisionByZero only as its __context__.
-    """
+    """Run the ListDiv query."""
     rows = await conn.fetch(q.LIST_DIV, d)
     return [r[0] for r in rows]
 
@@ -29,7 +26,7 @@ async def iter_list_div(
     Needs the caller's transaction and opens none: leaving the loop early never undoes
     the caller's work (see ``stream_errors._asyncpg.ServerStream``).
     """
-    stream = ServerStream(conn, "list_div", "list_div_be612df4_", batch_size)
+    stream = ServerStream(conn, "list_div", "list_div_c6439450_", batch_size)
     await stream.declare(q.LIST_DIV, d)
     while rows := await stream.fetch():
         for r in rows:
