@@ -465,6 +465,57 @@ def test_runaway_query_is_cut_off_by_the_timeout(executor: readonly.ReadonlyExec
     assert executor.query("SELECT 1 AS ok").rows == [[1]], "the pool serves again afterwards"
 
 
+# Issue 17's query: 500 rows of about 8 ms each; no FETCH alone comes near a 1 s limit
+# while the whole takes several seconds.
+PER_ROW = (
+    "SELECT g, (SELECT count(*) FROM generate_series(1, 300 + g * 0) a,"
+    " generate_series(1, 300) b) FROM generate_series(1, 500) g"
+)
+ONE_SECOND = Limits(statement_timeout_ms=1000)
+
+
+def per_fetch_timeout(reader_url: str) -> tuple[int, float]:
+    """NEGATIVE CONTROL: the executor's transaction before issue 17, its statement
+    timeout set once, which PostgreSQL restarts at every FETCH. Rows read, seconds.
+    FETCHes of 10 rows, so that no single one nears the limit on a loaded machine (50
+    did, once): what is shown is the restart, not the batch size."""
+    with psycopg.connect(reader_url, autocommit=True) as conn:
+        started = time.monotonic()
+        conn.execute("BEGIN READ ONLY")
+        conn.execute("SELECT set_config('statement_timeout', '1000', true)")
+        with conn.cursor(name="per_fetch") as cur:
+            cur.execute(readonly.bounded(conn, PER_ROW, 2, ONE_SECOND.max_bytes))
+            rows = 0
+            while batch := cur.fetchmany(10):
+                rows += len(batch)
+        conn.rollback()
+    return rows, time.monotonic() - started
+
+
+@pytest.mark.parametrize("timeout", ["one deadline", "per fetch"])
+def test_one_deadline_bounds_the_declare_and_every_fetch(reader_url: str, timeout: str) -> None:
+    if timeout == "per fetch":
+        rows, elapsed = per_fetch_timeout(reader_url)
+        assert rows == 500 and elapsed > 1.5, elapsed  # every row, well past the second
+        return
+    executor = readonly.ReadonlyExecutor(reader_url, ONE_SECOND)
+    try:
+        started = time.monotonic()
+        with pytest.raises(QueryTimeoutError) as deadline:
+            executor.query(PER_ROW)
+        elapsed = time.monotonic() - started
+        with pytest.raises(QueryTimeoutError) as plain:
+            executor.query(RUNAWAY)  # one statement past the limit
+        assert executor.query("SELECT 1 AS ok").rows == [[1]], "the pool serves again"
+    finally:
+        executor.close()
+    assert 0.95 < elapsed < 1.4, elapsed
+    with pytest.raises(QueryTimeoutError) as between:  # the deadline passed between FETCHes
+        readonly._Deadline(0).left_ms()
+    message = "query cancelled by its time limit: canceling statement due to statement timeout"
+    assert str(deadline.value) == str(plain.value) == str(between.value) == message
+
+
 def test_query_blocked_by_a_lock_fails_after_lock_timeout(
     executor: readonly.ReadonlyExecutor, scratch_url: str, admin: Conn
 ) -> None:

@@ -13,6 +13,8 @@ stop the escapes we know of, and a hole in one is caught by the next:
    and ``SET ROLE`` cannot climb out.
 3. ``BEGIN READ ONLY`` with ``SET LOCAL`` timeouts, always rolled back, then
    ``DISCARD ALL`` so nothing (advisory locks, prepared statements) outlives the call.
+   The statement timeout is one deadline for the whole query: before each DECLARE and
+   FETCH it is set to the time left, since PostgreSQL restarts it with every statement.
 4. The text goes through ``DECLARE CURSOR`` on the extended protocol: PostgreSQL
    itself rejects a second statement and anything that is not a query.
 5. Memory is bounded before rows cross the wire: the statement is wrapped so the
@@ -27,6 +29,7 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import json
+import math
 import os
 import threading
 import time
@@ -55,6 +58,15 @@ FETCH_BATCH = 50
 
 class QueryTimeoutError(QueryError):
     """The query ran past its statement or lock timeout and was cancelled."""
+
+
+# PostgreSQL's own words for a statement timeout, which the deadline repeats when it
+# passes between two statements: one message, whichever side noticed.
+STATEMENT_TIMEOUT = "canceling statement due to statement timeout"
+
+
+def _timed_out(text: str) -> QueryTimeoutError:
+    return QueryTimeoutError(f"query cancelled by its time limit: {text}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,7 +155,7 @@ def _explain(exc: psycopg.Error) -> QueryError:
     """Turn a server (or decoding) error into the caller's error, keeping its own words."""
     text = str(exc).strip()
     if isinstance(exc, errors.QueryCanceled | errors.LockNotAvailable):
-        return QueryTimeoutError(f"query cancelled by its time limit: {text}")
+        return _timed_out(text)
     refusals = (
         errors.ReadOnlySqlTransaction,
         errors.InsufficientPrivilege,
@@ -155,6 +167,33 @@ def _explain(exc: psycopg.Error) -> QueryError:
     if isinstance(exc, psycopg.DataError) and exc.sqlstate is None:  # raised by a loader
         return QueryError(f"a value in the result cannot be read: {text}; cast it to text")
     return QueryError(f"PostgreSQL error: {text}")
+
+
+class _Deadline:
+    """One time limit across a query's statements. ``statement_timeout`` starts afresh
+    with every statement, so FETCHes of 50 rows that each stayed under it once ran a
+    1 s query for 5 s; each statement gets only what is left instead."""
+
+    def __init__(self, limit_ms: int) -> None:
+        self.at = time.monotonic() + limit_ms / 1000
+
+    def left_ms(self) -> str:
+        """Milliseconds left, as ``statement_timeout`` takes them; raises the timeout
+        error once none are (0 would mean no limit at all)."""
+        left = math.ceil((self.at - time.monotonic()) * 1000)
+        if left <= 0:
+            raise _timed_out(STATEMENT_TIMEOUT)
+        return str(left)
+
+    def arm(self, conn: psycopg.Connection[Any]) -> None:
+        """Let the next statement on ``conn`` run only until the deadline."""
+        conn.execute(
+            "SELECT set_config('statement_timeout', %s, true)", (self.left_ms(),), prepare=False
+        )
+
+    def fetchmany(self, cur: psycopg.ServerCursor[Any], size: int) -> list[Any]:
+        self.arm(cur.connection)
+        return cur.fetchmany(size)
 
 
 def _reset(conn: psycopg.Connection[Any]) -> None:
@@ -203,10 +242,12 @@ def execute_readonly(conn: psycopg.Connection[Any], text: str, limits: Limits) -
     names and PostgreSQL's own refusals), then declared again inside ``bounded``. The
     first declaration also proves the text is one complete statement (its parentheses,
     quotes and comments closed), so splicing it between parentheses cannot change it.
+    From BEGIN to the last FETCH, the statements share one ``statement_timeout_ms``.
     """
     if not conn.autocommit:
         raise ValueError("execute_readonly needs an autocommit connection")
     started = time.monotonic()
+    deadline = _Deadline(limits.statement_timeout_ms)
     try:
         # prepare=False throughout: DISCARD ALL drops server-side prepared statements.
         conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", prepare=False)
@@ -215,7 +256,7 @@ def execute_readonly(conn: psycopg.Connection[Any], text: str, limits: Limits) -
             " set_config('lock_timeout', %s, true),"
             " set_config('idle_in_transaction_session_timeout', %s, true)",
             (
-                str(limits.statement_timeout_ms),
+                deadline.left_ms(),
                 str(limits.lock_timeout_ms),
                 str(limits.idle_timeout_ms),
             ),
@@ -225,8 +266,9 @@ def execute_readonly(conn: psycopg.Connection[Any], text: str, limits: Limits) -
             probe.execute(text.encode())
             columns = [column.name for column in probe.description or ()]
         with conn.cursor(name=CURSOR_NAME) as cur:
+            deadline.arm(conn)
             cur.execute(bounded(conn, text, len(columns), limits.max_bytes))
-            result = _fetch(cur, columns, limits)
+            result = _fetch(cur, columns, limits, deadline)
     except psycopg.Error as exc:
         raise _explain(exc) from exc
     finally:
@@ -235,12 +277,15 @@ def execute_readonly(conn: psycopg.Connection[Any], text: str, limits: Limits) -
     return result
 
 
-def _fetch(cur: psycopg.ServerCursor[Any], columns: list[str], limits: Limits) -> QueryResult:
-    """Rows in small FETCHes until the row cap, the size cap or the end; the size cap is
-    measured again as the JSON the caller will get (escaping can make it larger)."""
+def _fetch(
+    cur: psycopg.ServerCursor[Any], columns: list[str], limits: Limits, deadline: _Deadline
+) -> QueryResult:
+    """Rows in small FETCHes, each within the deadline, until the row cap, the size cap
+    or the end; the size cap is measured again as the JSON the caller will get (escaping
+    can make it larger)."""
     result = QueryResult(columns=columns)
     size = 0
-    while batch := cur.fetchmany(FETCH_BATCH):
+    while batch := deadline.fetchmany(cur, FETCH_BATCH):
         for *row, running in batch:
             if len(result.rows) == limits.max_rows:
                 result.truncated_reason = f"row cap of {limits.max_rows} rows"
