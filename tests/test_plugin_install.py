@@ -149,3 +149,48 @@ def test_another_project_generates_type_checks_and_runs(
     with fresh_database(server_url, project / "schema.sql") as url:
         out = run([str(venv / "bin" / "python"), "app.py", url], project, env).stdout
     assert out.strip() == "True [('cup', <Size.SMALL: 'small'>, None)]"
+
+
+@pytest.mark.slow
+def test_the_database_command_names_its_extra_then_generates_and_checks(
+    venv: Path, tmp_path: Path, server_url: str
+) -> None:
+    """`sqlc-gen-psycopg-db` from the wheel alone: without the [analysis] extra one line
+    names it; with it, `generate --database-url` gives PostgreSQL's type for an uncast
+    expression (a plain `sqlc generate`: int), leaves nothing behind, and `check` passes."""
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "schema.sql").write_text(SCHEMA + "ALTER TABLE items ADD made timestamptz;\n")
+    (project / "items.sql").write_text(
+        QUERIES + "\n-- name: ItemAge :one\nSELECT now() - made AS age FROM items WHERE id = $1;\n"
+    )
+    (project / "sqlc.yaml").write_text(
+        'version: "2"\n'
+        + plugins_stanza()
+        + "sql:\n  - engine: postgresql\n    schema: schema.sql\n    queries: items.sql\n"
+        + "    codegen:\n      - plugin: psycopg\n        out: shop\n"
+        + "        options:\n          package: shop\n"
+    )
+    env = {"PATH": f"{venv / 'bin'}:/usr/bin:/bin", "HOME": str(Path.home())}
+    command = [str(venv / "bin" / "sqlc-gen-psycopg-db"), "generate"]
+    command += ["--database-url", server_url]
+    missing = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True)
+    assert missing.returncode == 1 and not (project / "shop").exists()
+    assert missing.stderr.splitlines() == [
+        "sqlc-gen-psycopg-db generate: sqlc-gen-psycopg-db generate needs yaml, which is not"
+        " installed: pip install 'sqlc-gen-psycopg[analysis]'"
+    ]
+    [wheel] = (venv.parent / "dist").glob("sqlc_gen_psycopg-*.whl")
+    pip = [sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python")]
+    run([*pip, "install", "--quiet", "-c", str(LOCK), f"{wheel}[analysis]"], venv.parent, env)
+    run(command, project, env)
+    assert "def item_age(" in (project / "shop" / "items.py").read_text()
+    assert "age: datetime.timedelta" in (project / "shop" / "items.py").read_text()
+    checked = [str(venv / "bin" / "sqlc-gen-psycopg-db"), "check", "--database-url", server_url]
+    assert run(checked, project, env).stdout.startswith("ok ")
+    assert sorted(p.name for p in project.iterdir()) == [
+        "items.sql",
+        "schema.sql",
+        "shop",
+        "sqlc.yaml",
+    ]
