@@ -174,3 +174,56 @@ def test_the_sync_registration_fails_on_an_async_connection(shops_url: str) -> N
             await conn.close()
 
     assert not isinstance(asyncio.run(plain_asyncpg()), models.MoneyAmount)
+
+
+PAYLOADS = [{"kind": "push", "refs": ["main"]}, [1, "two"], "text", 3.5, None]
+
+
+def test_json_arrays_are_sent_on_every_target(server_url: str) -> None:
+    """A jsonb[] of dicts, lists, scalars and JSON null, and a json[], sync, async and
+    on asyncpg; each comes back as it went in."""
+    query = golden("json_arrays", "query")
+    aio_query = golden("json_arrays", "aio.query")
+    apg = golden("json_arrays", "_asyncpg")
+    apg_query = golden("json_arrays", "asyncpg.query")
+    schema = GOLDEN / "json_arrays" / "schema.sql"
+    with fresh_database(server_url, schema) as url:
+        with psycopg.connect(url) as conn:
+            ids = query.add_events(conn, args=PAYLOADS)
+            query.set_tags(conn, tags=[{"a": 1}, ["b"]], id=ids[0])
+            first = query.get_event(conn, id=ids[0])
+            assert [query.get_event(conn, id=i).payload for i in ids] == PAYLOADS
+            assert first.tags == [{"a": 1}, ["b"]]
+
+        async def on_psycopg_async() -> Any:
+            async with await psycopg.AsyncConnection.connect(url) as conn:
+                return await aio_query.add_events(conn, args=PAYLOADS)
+
+        async def on_asyncpg() -> Any:
+            conn = await asyncpg.connect(**asyncpg_params(url))
+            try:
+                await apg.init_connection(conn)
+                ids = await apg_query.add_events(conn, args=PAYLOADS)
+                await apg_query.set_tags(conn, tags=[{"c": 2}], id=ids[0])
+                return await apg_query.get_event(conn, id=ids[0])
+            finally:
+                await conn.close()
+
+        assert len(asyncio.run(on_psycopg_async())) == len(PAYLOADS)
+        event = asyncio.run(on_asyncpg())
+        assert (event.payload, event.tags) == (PAYLOADS[0], [{"c": 2}])
+        # controls: the old calls passed the list as it is, which psycopg can't adapt
+        # and asyncpg takes the JSON array [1, "two"] in for a sub-array
+        with psycopg.connect(url) as conn, pytest.raises(psycopg.ProgrammingError, match="dict"):
+            psycopg.RawCursor(conn).execute(query.ADD_EVENTS, (PAYLOADS,))
+
+        async def old_asyncpg() -> None:
+            conn = await asyncpg.connect(**asyncpg_params(url))
+            try:
+                await apg.init_connection(conn)
+                await conn.fetch(query.ADD_EVENTS, PAYLOADS)
+            finally:
+                await conn.close()
+
+        with pytest.raises(asyncpg.DataError, match="non-homogeneous array"):
+            asyncio.run(old_asyncpg())

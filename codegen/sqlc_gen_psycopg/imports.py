@@ -98,8 +98,9 @@ def function_symbols(fn: Function, flavor: Flavor) -> Iterator[Symbol]:
     for param in fn.params:
         if not fn.command.batch:  # batch functions take rows of the Params class instead
             yield from param.ref.symbols()
-        if param.dump is not None and flavor.driver == "psycopg":
-            yield param.dump  # asyncpg's codecs encode json themselves (no Jsonb)
+        wrapper = param.wrapper(flavor.driver)  # Jsonb; on asyncpg only JsonItem in arrays
+        if wrapper is not None:
+            yield wrapper
     if fn.result is not None:
         yield from fn.result.symbols()
     yield from command_runtime(fn, flavor)

@@ -216,7 +216,7 @@ class Builder:
         element = described.element
         return Mapped(
             list_of(element.ref(), described.dims),
-            dump=None if described.dims else dump_symbol(element),
+            dump=dump_symbol(element),  # each element's, for an array (Param.arg)
         )
 
     def enum_type(self, name: str, dims: int, where: str, *, result: bool) -> Mapped:

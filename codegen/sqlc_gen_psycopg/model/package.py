@@ -108,6 +108,7 @@ ASYNCPG = Flavor(
     closing="aclosing",
 )
 EXEC_RESULT = ref(from_import(".types", "ExecResult"))
+JSON_ITEM = from_import("._asyncpg", "JsonItem")
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,18 +120,37 @@ class Param:
     db_type: DbType
     source: str  # ``table.column`` the parameter is compared with or written to, or ""
 
-    def arg(self, scope: Scope, prefix: str) -> str:
-        """The value as passed to psycopg (``Jsonb(x)``; None stays None)."""
+    def arg(self, scope: Scope, prefix: str, driver: str = "psycopg") -> str:
+        """The value as the driver is handed it: psycopg's ``Jsonb(x)``, each element's
+        for an array; None stays None. asyncpg's codecs encode json themselves, but take
+        a list element of an array for a sub-array, so a json array's elements go in
+        ``JsonItem`` there. The wrappers are imported by name, so print bare."""
         value = f"{prefix}{self.name}"
-        if self.dump is None:
+        wrapper = self.wrapper(driver)
+        if wrapper is None:
             return value
-        wrapped = f"{self.dump.text(scope)}({value})"
+        wrapped = wrap(wrapper.name, self.db_type.base_array_dims, value)
         return f"None if {value} is None else {wrapped}" if self.nullable else wrapped
+
+    def wrapper(self, driver: str) -> Symbol | None:
+        """What the driver needs each json value (or array element) wrapped in."""
+        if self.dump is None or (driver == "asyncpg" and not self.db_type.base_array_dims):
+            return None
+        return self.dump if driver == "psycopg" else JSON_ITEM
 
     def symbols(self) -> Iterator[Symbol]:
         yield from self.ref.symbols()
         if self.dump is not None:
             yield self.dump
+
+
+def wrap(dump: str, dims: int, value: str) -> str:
+    """``Jsonb(value)``; for an array each element wrapped (``[Jsonb(_e1) for _e1 in
+    value]``: psycopg adapts a list's elements by their Python type, and a dict has none)."""
+    if not dims:
+        return f"{dump}({value})"
+    item = f"_e{dims}"
+    return f"[{wrap(dump, dims - 1, item)} for {item} in {value}]"
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,9 +299,10 @@ class Function:
         return self.signature(scope) + ("" if self.params else ", *")
 
     def positional(self, prefix: str = "") -> str:
-        """The parameters as asyncpg's ``*args`` (``a, b``), unwrapped: its codecs
-        encode json itself (``_asyncpg.init_connection``)."""
-        return ", ".join(f"{prefix}{p.name}" for p in self.params)
+        """The parameters as asyncpg's ``*args`` (``a, b``): its codecs encode json
+        itself (``_asyncpg.init_connection``; ``Param.arg``)."""
+        scope = Scope("", "")  # asyncpg's wrapper prints bare
+        return ", ".join(p.arg(scope, prefix, "asyncpg") for p in self.params)
 
     def trailing_args(self) -> str:
         """The parameters after the SQL in an asyncpg call (``, a, b``), or nothing."""
