@@ -157,6 +157,24 @@ def test_runaway_query_is_cut_off_by_the_timeout(client: Client) -> None:
     assert structured(client.call("query", sql="SELECT 42 AS answer"))["rows"] == [[42]]
 
 
+def test_many_fetches_share_one_deadline(client: Client) -> None:
+    """Issue 17's query, four times heavier: each FETCH of 50 rows stays far under the
+    2 s limit, the whole would take many seconds (tests/test_readonly_query.py has the
+    per-fetch control)."""
+    started = time.monotonic()
+    slow = client.call(
+        "query",
+        sql="SELECT g, (SELECT count(*) FROM generate_series(1, 600 + g * 0) a,"
+        " generate_series(1, 600) b) FROM generate_series(1, 500) g",
+    )
+    elapsed = time.monotonic() - started
+    assert slow.is_error
+    assert error_text(slow).endswith(
+        ": query cancelled by its time limit: canceling statement due to statement timeout"
+    )
+    assert elapsed < 3, elapsed
+
+
 def test_huge_result_is_truncated(client: Client) -> None:
     result = structured(client.call("query", sql="SELECT generate_series(1, 100000000)"))
     assert result["row_count"] == 500 and result["truncated"] is True
