@@ -5,7 +5,7 @@ code is what the generator produces now (no stale files either); all migrations 
 to an empty scratch database give the catalog of schema.sql applied to another; optionally a
 live database has that catalog too. Scratch databases live on the configured server and
 are dropped afterwards, whatever happens; regeneration alone always analyses queries on
-the embedded PostgreSQL 16 (plue_db.analysis), so the expected output never depends on
+the embedded PostgreSQL 16 (plue_db.generate), so the expected output never depends on
 which server is configured.
 """
 
