@@ -71,9 +71,7 @@ def clear_stale() -> str | None:
     extras.require("embedded")
     path = data_dir()
     _check_layout(path)
-    guard = PidFile.postgres(path)
-    pid = guard.clear_stale()
-    return None if pid is None else f"{_what(path)} was not running; {guard.cleared(pid)}"
+    return PidFile.postgres(path).before_start(_what(path))
 
 
 def _what(path: Path) -> str:
@@ -135,12 +133,9 @@ def stop() -> str:
     """
     extras.require("embedded")
     path = data_dir()
-    guard = PidFile.postgres(path)
-    stale = guard.clear_stale()
-    if stale is not None:
-        return f"{_what(path)} is not running; {guard.cleared(stale)}"
-    if guard.pid() is None:
-        return f"{_what(path)} is not running"
+    nothing_to_stop = PidFile.postgres(path).before_stop(_what(path))
+    if nothing_to_stop is not None:
+        return nothing_to_stop
     # pgserver runs the cluster as the unprivileged "pgserver" user when we are root.
     user = "pgserver" if os.geteuid() == 0 else None
     try:

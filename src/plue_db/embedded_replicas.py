@@ -38,13 +38,12 @@ def _number(path: Path) -> int:
 
 def clear_stale(count: int) -> list[str]:
     """Remove the stale postmaster.pid of replicas 1..count (pidfile); says which."""
-    said = []
-    for data_dir in (d for d in directories() if 1 <= _number(d) <= count):
-        guard = PidFile.postgres(data_dir)
-        pid = guard.clear_stale()
-        if pid is not None:
-            said.append(f"{_what(data_dir)} was not running; {guard.cleared(pid)}")
-    return said
+    said = (
+        PidFile.postgres(d).before_start(_what(d))
+        for d in directories()
+        if 1 <= _number(d) <= count
+    )
+    return [line for line in said if line is not None]
 
 
 def start(count: int, primary_url: str) -> list[str]:
@@ -92,11 +91,8 @@ def running_urls() -> list[str]:
 def stop(data_dir: Path) -> str:
     """Stop one replica (``plue-db down``); says what it did. A stale postmaster.pid is
     removed and its process left alone."""
-    guard = PidFile.postgres(data_dir)
-    stale = guard.clear_stale()
-    if stale is not None:
-        return f"{_what(data_dir)} is not running; {guard.cleared(stale)}"
-    if guard.pid() is None:
-        return f"{_what(data_dir)} is not running"
+    nothing_to_stop = PidFile.postgres(data_dir).before_stop(_what(data_dir))
+    if nothing_to_stop is not None:
+        return nothing_to_stop
     replicas.Node.existing(data_dir.name, data_dir).stop("fast")
     return f"stopped {_what(data_dir)}"

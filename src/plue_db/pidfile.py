@@ -57,8 +57,20 @@ class PidFile:
         self.path.unlink(missing_ok=True)
         return pid
 
-    def cleared(self, pid: int) -> str:
-        """What clear_stale did, for the line a command prints."""
+    def before_start(self, what: str) -> str | None:
+        """clear_stale before starting ``what``: the line saying so, None if nothing was."""
+        pid = self.clear_stale()
+        return None if pid is None else f"{what} was not running; {self._cleared(pid)}"
+
+    def before_stop(self, what: str) -> str | None:
+        """clear_stale before stopping ``what``: the line saying why there is nothing to
+        stop (a stale file removed, or no file), None if the server runs."""
+        pid = self.clear_stale()
+        if pid is not None:
+            return f"{what} is not running; {self._cleared(pid)}"
+        return f"{what} is not running" if self.pid() is None else None
+
+    def _cleared(self, pid: int) -> str:
         return (
             f"removed its stale {self.path.name} (pid {pid} is not this server, and was left alone)"
         )
