@@ -33,7 +33,10 @@ def generate(data: bytes) -> dict[str, str]:
     options = parse_options(request.options)
     schema = read_schema([Path(p) for p in request.schema_files])
     package = Builder(request, options, schema).build()
-    return render(package)
+    files = render(package)
+    for line in package.warnings:  # sqlc drops them on success: manifest.json keeps them
+        sys.stderr.write(f"sqlc-gen-psycopg: warning: {line}\n")
+    return files
 
 
 def read_request() -> bytes:

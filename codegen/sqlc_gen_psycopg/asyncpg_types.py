@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from sqlc_gen_psycopg.errors import GenerationError
 from sqlc_gen_psycopg.model.package import Function, Package
 from sqlc_gen_psycopg.model.results import Column, DbType
-from sqlc_gen_psycopg.pytypes import normalise
+from sqlc_gen_psycopg.pytypes import UNRESOLVED, normalise
 
 SHARED = frozenset(
     {"int2", "int4", "int8", "oid", "numeric", "float4", "float8", "bool", "bytea",
@@ -57,7 +57,7 @@ def check(pkg: Package) -> None:
         for fn in module.functions:
             for what, db_type in values(fn):
                 base = normalise(db_type.base)
-                if base not in SHARED | enums | composites:
+                if base not in SHARED | enums | composites and base not in UNRESOLVED:
                     raise GenerationError(
                         f"{module.source}: query {fn.query_name}: {what} is {db_type.name}, "
                         f"which asyncpg returns as another Python type than psycopg's "

@@ -33,6 +33,8 @@ def manifest(pkg: Package) -> str:
         "package": pkg.name,
         "emit_async": pkg.emit_async,
         "functions": functions,
+        # generation went on despite these (notices.py); sqlc shows none of them
+        "warnings": list(pkg.warnings),
     }
     return pretty(document, "") + "\n"
 

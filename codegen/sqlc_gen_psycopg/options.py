@@ -35,6 +35,9 @@ class Options:
     # Refuse what would need a fallback name or a guess (unnamed or clashing parameters
     # and columns, enum values without a name of their own, rows an :exec discards).
     strict_names: bool = False
+    # Refuse a parameter or column sqlc can't type (``any``) instead of annotating it
+    # ``object`` with a warning (notices.py).
+    strict_types: bool = False
     initialisms: tuple[str, ...] = DEFAULT_INITIALISMS
 
 
@@ -45,6 +48,7 @@ KNOWN = {
     "overrides",
     "rename",
     "strict_names",
+    "strict_types",
     "initialisms",
 }
 
@@ -80,6 +84,7 @@ def parse_options(raw: dict[str, Any]) -> Options:
         by_column=by_column,
         rename={str(k): str(v) for k, v in (raw.get("rename") or {}).items()},
         strict_names=flag(raw, "strict_names", default=False),
+        strict_types=flag(raw, "strict_types", default=False),
         initialisms=initialisms(raw.get("initialisms", list(DEFAULT_INITIALISMS))),
     )
 

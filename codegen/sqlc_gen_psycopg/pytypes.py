@@ -103,6 +103,10 @@ def helper(name: str, dump: str = "") -> PyType:
 # What psycopg returns for a type it has no loader for: the text PostgreSQL sends.
 TEXT = plain("str")
 
+# A value sqlc types ``any`` (it couldn't infer one): no claim about it at all. Never
+# ``Any``, which would switch the type checker off for whatever touches it.
+UNKNOWN = plain("object")
+
 # Built-in types psycopg knows (so it loads their arrays as lists) but has no loader
 # for: it hands over the text PostgreSQL sends (``money`` as ``$1,234.50``, ``void``
 # as ``''``).

@@ -33,6 +33,7 @@ from pglast.enums import JoinType
 
 from sqlc_gen_psycopg.analysis.project import PLUGIN, ProjectError, targets
 from sqlc_gen_psycopg.analysis.scratch import scratch_database
+from sqlc_gen_psycopg.pytypes import UNRESOLVED
 
 PREFIX = "sqlc_gen_psycopg_check"  # scratch database names
 
@@ -254,6 +255,8 @@ def compare(function: GeneratedFunction, server: ServerQuery, catalog: Catalog) 
 
 def compare_type(at: str, value: Value, oid: int, catalog: Catalog) -> list[str]:
     if catalog.base(oid) == (value.base, value.is_array):
+        return []
+    if value.base in UNRESOLVED:  # sqlc's any: annotated object, which claims nothing
         return []
     return [
         f"{at}: PostgreSQL type {catalog.base_text(oid)}, generated {value.annotation}"

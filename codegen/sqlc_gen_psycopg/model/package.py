@@ -391,6 +391,7 @@ class Package:
     emit_async: bool
     emit_asyncpg: bool = False
     violations: tuple[Violation, ...] = ()  # every constraint's class, for the errors module
+    warnings: tuple[str, ...] = ()  # one line each (notices.py), in manifest.json
 
     def module_name(self, stem: str, *, aio: bool = False) -> str:
         return f"{self.name}.aio.{stem}" if aio else f"{self.name}.{stem}"
