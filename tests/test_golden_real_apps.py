@@ -8,6 +8,9 @@ import ast
 import asyncio
 import gc
 import importlib
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from types import ModuleType
 from typing import Any, get_type_hints
@@ -227,3 +230,52 @@ def test_json_arrays_are_sent_on_every_target(server_url: str) -> None:
 
         with pytest.raises(asyncpg.DataError, match="non-homogeneous array"):
             asyncio.run(old_asyncpg())
+
+
+def test_a_query_named_after_its_file_leaves_the_module_in_place(server_url: str) -> None:
+    name = package("naming_module_clashes")
+    pkg = importlib.import_module(name)
+    health = golden("naming_module_clashes", "health")
+    aio_health = golden("naming_module_clashes", "aio.health")
+    apg_health = golden("naming_module_clashes", "asyncpg.health")
+    apg = golden("naming_module_clashes", "_asyncpg")
+    assert pkg.health is health
+    assert golden("naming_module_clashes", "aio").health is aio_health
+    assert pkg.models_.count_checks is pkg.count_checks
+    schema = GOLDEN / "naming_module_clashes" / "schema.sql"
+    with fresh_database(server_url, schema) as url:
+        with psycopg.connect(url) as conn:
+            health.add_check(conn, id=1, ok=True)
+            conn.commit()
+            rows = health.health(conn)
+        assert [(r.id, r.ok) for r in rows] == [(1, True)]
+
+        async def on_psycopg_async() -> Any:
+            async with await psycopg.AsyncConnection.connect(url) as conn:
+                return await aio_health.health(conn)
+
+        async def on_asyncpg() -> Any:
+            conn = await asyncpg.connect(**asyncpg_params(url))
+            try:
+                await apg.init_connection(conn)
+                return await apg_health.health(conn)
+            finally:
+                await conn.close()
+
+        assert asyncio.run(on_psycopg_async()) == rows
+        assert asyncio.run(on_asyncpg()) == rows
+    # control: the old __init__ bound the function over the module, and a twin imported
+    # after it took the function for its sync module
+    script = (
+        f"import {name}\nfrom {name}.health import health\n{name}.health = health\n"
+        f"from {name}.aio import health as twin\nprint(type(twin.q).__name__)\n"
+    )
+    expected = str(GOLDEN / "naming_module_clashes" / "expected")
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        env={**os.environ, "PYTHONPATH": expected},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.strip() == "function"

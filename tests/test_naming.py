@@ -11,7 +11,7 @@ from sqlc_gen_psycopg import naming
 from sqlc_gen_psycopg.errors import GenerationError
 from sqlc_gen_psycopg.options import parse_options
 
-from tests.paths import ROOT
+from tests.paths import GOLDEN, ROOT
 
 SNAKE = [
     ("GetUserByID", "get_user_by_id"),
@@ -199,3 +199,13 @@ def test_module_names_cover_every_import_of_generated_code() -> None:
                 imported.update((a.asname or a.name).split(".")[0] for a in node.names)
     assert {"datetime", "psycopg", "models", "Any"} <= imported
     assert imported - naming.MODULE_NAMES == set()
+
+
+def test_package_modules_cover_every_module_the_plugin_writes() -> None:
+    """A query file named like one of them would replace it (models.sql: models_). The
+    composite_targets golden has every kind (asyncpg too); its query module is the only
+    other name."""
+    root = GOLDEN / "composite_targets" / "expected" / "composite_targets"
+    written = {p.stem for p in root.iterdir() if p.suffix == ".py" or p.is_dir()}
+    assert {"models", "_asyncpg", "asyncpg", "aio"} <= written  # the control: it sees them
+    assert written - naming.PACKAGE_MODULES - {"__init__", "__pycache__"} == {"query"}

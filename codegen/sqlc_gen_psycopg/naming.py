@@ -52,6 +52,12 @@ MODULE_NAMES = frozenset(
 # of every other function).
 SIGNATURE_NAMES = MODULE_NAMES | {"conn", "rows", "batch_size", "cur", "r", "row"}
 STREAM_SIGNATURE_NAMES = SIGNATURE_NAMES | {"stream"}
+# The generated package's own modules: a query file of one of these names (models.sql)
+# gets a trailing underscore (``models_``) instead of replacing it.
+PACKAGE_MODULES = frozenset(
+    {"aio", "asyncpg", "enums", "errors", "models", "types", "_asyncpg", "_atomic",
+     "_cursors", "_pipeline", "_streams", "_types"}
+)  # fmt: skip
 DEFAULT_INITIALISMS = ("id",)
 
 _PLURAL_INITIALISM = re.compile(r"([A-Z]{2,})s(?![a-z])")  # IDs, URLs, PRs

@@ -143,9 +143,7 @@ INIT_RUNTIME = {
 
 
 def render_init(env: jinja2.Environment, pkg: Package, flavor: Flavor) -> str:
-    exports = {
-        m.stem: sorted(name for fn in m.functions for name in fn.exported) for m in pkg.modules
-    }
+    exports = {m.stem: pkg.package_exports(m) for m in pkg.modules}
     runtime = INIT_RUNTIME.get(flavor, ())
     all_names = sorted(
         [m.stem for m in pkg.modules] + [n for v in exports.values() for n in v] + list(runtime)

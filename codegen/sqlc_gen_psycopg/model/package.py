@@ -391,7 +391,13 @@ class Package:
     emit_async: bool
     emit_asyncpg: bool = False
     violations: tuple[Violation, ...] = ()  # every constraint's class, for the errors module
-    warnings: tuple[str, ...] = ()  # one line each (notices.py), in manifest.json
+
+    def package_exports(self, module: Module) -> list[str]:
+        """The names a package's ``__init__`` re-exports from ``module``: its functions,
+        except one named like a query module (``Health`` in health.sql), which would
+        replace that module there; it stays ``pkg.health.health``."""
+        stems = {m.stem for m in self.modules}
+        return sorted(n for fn in module.functions for n in fn.exported if n not in stems)
 
     def module_name(self, stem: str, *, aio: bool = False) -> str:
         return f"{self.name}.aio.{stem}" if aio else f"{self.name}.{stem}"

@@ -1,0 +1,2 @@
+-- name: CountChecks :one
+SELECT count(*) AS n FROM checks;

@@ -1,0 +1,1 @@
+CREATE TABLE checks (id integer NOT NULL, ok boolean NOT NULL);
