@@ -12,6 +12,7 @@ from pathlib import PurePosixPath
 
 from sqlc_gen_psycopg import naming, pytypes
 from sqlc_gen_psycopg.access import Access, classify
+from sqlc_gen_psycopg.analysis_mode import database_backed
 from sqlc_gen_psycopg.cardinality import always_one_row
 from sqlc_gen_psycopg.constraints import violated_by
 from sqlc_gen_psycopg.cursors import Cursor, cursor_for
@@ -53,7 +54,9 @@ from sqlc_gen_psycopg.model.types import (
     ref,
     verbatim,
 )
+from sqlc_gen_psycopg.notices import Notices
 from sqlc_gen_psycopg.options import Options, Override
+from sqlc_gen_psycopg.places import Places
 from sqlc_gen_psycopg.protocol import Column as SqlcColumn
 from sqlc_gen_psycopg.protocol import Identifier, Query, Request, Table
 from sqlc_gen_psycopg.pytypes import UNRESOLVED, PyType, normalise
@@ -67,11 +70,13 @@ LOAD_ENUM_ARRAY = from_import("._types", "load_enum_array")
 @dataclass(frozen=True, slots=True)
 class Mapped:
     """A PostgreSQL type in Python: its annotation, how a read value is loaded (enums),
-    and the wrapper psycopg needs to be handed a written one (json)."""
+    and the wrapper psycopg needs to be handed a written one (json); ``untyped`` when
+    sqlc typed it ``any`` (annotated ``object``: nothing is claimed)."""
 
     ref: TypeRef
     loader: Loader | None = None
     dump: Symbol | None = None
+    untyped: bool = False
 
 
 class Builder:
@@ -79,6 +84,11 @@ class Builder:
         self.request = request
         self.options = options
         self.schema = schema
+        self.notices = Notices(
+            Places(request.query_paths),
+            strict_types=options.strict_types,
+            static=not database_backed(request.query_paths),
+        )
         # Tables and types by key (``users``, ``baz.users``: schema_info.qualified), so
         # two schemas' objects of one name stay apart; their classes get the schema's
         # name in front (``BazUser``). Claimed in catalog order, before any query's class.
@@ -207,12 +217,8 @@ class Builder:
                 f"schema files sqlc.yaml lists, so its fields are unknown"
             )
         described = pytypes.describe(name, dims, result=result)
-        if described is None:
-            raise GenerationError(
-                f"{where}: PostgreSQL type {type_.name or '(unknown)'!r} can't be inferred "
-                f"statically; add a cast, e.g. `... ::text` or `sqlc.arg(name)::bigint`, "
-                f"or an override of the column in sqlc.yaml"
-            )
+        if described is None:  # the caller warns, naming the value (notices)
+            return Mapped(pytypes.UNKNOWN.ref(), untyped=True)
         element = described.element
         return Mapped(
             list_of(element.ref(), described.dims),
@@ -277,6 +283,7 @@ class Builder:
             emit_async=self.options.emit_async,
             emit_asyncpg=self.options.emit_asyncpg,
             violations=tuple(self.violations.values()),
+            warnings=tuple(self.notices.lines),
         )
 
     def enum_members(self, type_name: str, values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
@@ -440,6 +447,8 @@ class Builder:
                 column_key=key,
                 result=False,
             )
+            if mapped.untyped:
+                self.notices.untyped_param(query, p.number, name, named=col.is_named_param)
             annotation = mapped.ref.or_none(not col.not_null)
             if mapped.dump is not None:
                 annotation = annotation.with_symbol(JSON_VALUE, JSON_INPUT)
@@ -559,7 +568,7 @@ class Builder:
                 wanted = built.field
             else:
                 target = targets[position] if position < len(targets) else None
-                built = self.value_column(column, target, position, where)
+                built = self.value_column(column, target, position, where, query)
                 position += 1
                 wanted = built.field or naming.fallback_column(number)
             other = scope.holder(wanted)
@@ -574,7 +583,12 @@ class Builder:
         return tuple(out)
 
     def value_column(
-        self, column: SqlcColumn, target: TargetFacts | None, index: int, where: str
+        self,
+        column: SqlcColumn,
+        target: TargetFacts | None,
+        index: int,
+        where: str,
+        query: Query,
     ) -> Column:
         raw_name = column.name
         override: bool | None = None
@@ -601,6 +615,10 @@ class Builder:
             not_null = override
         key = f"{self.table_key(column)}.{column.original_name or raw_name}"
         mapped = self.mapped(type_, what, column_key=key, result=True)
+        guessed = type_ == self.sql_type(column) and column.table is None
+        if mapped.untyped or (guessed and (target is None or target.type != type_)):
+            label = raw_name or str(index + 1)
+            self.notices.column(query, index, label, type_.name, untyped=mapped.untyped)
         named = sqlc_type_name(column) if type_ == self.sql_type(column) else type_.name
         return Column(
             field=field,

@@ -391,6 +391,7 @@ class Package:
     emit_async: bool
     emit_asyncpg: bool = False
     violations: tuple[Violation, ...] = ()  # every constraint's class, for the errors module
+    warnings: tuple[str, ...] = ()  # one line each (notices.py), in manifest.json
 
     def package_exports(self, module: Module) -> list[str]:
         """The names a package's ``__init__`` re-exports from ``module``: its functions,
