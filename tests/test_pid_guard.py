@@ -10,15 +10,18 @@ control: the old check, run on the same state, is fooled.
 
 from __future__ import annotations
 
+import shutil
 import signal
 import socket
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
 import pytest
+from psycopg.conninfo import conninfo_to_dict
 
 from plue_db import pgbouncer, replicas, service_user
 from plue_db.pidfile import PidFile
@@ -57,13 +60,60 @@ def test_pgbouncer_that_cannot_listen_is_not_claimed(
     )
 
 
-def test_negative_control_a_connect_cannot_tell_pgbouncer_from_the_port_holder(
-    taken_port: int,
+@pytest.fixture
+def slow_bouncer(
+    server_url: str, taken_port: int
+) -> Iterator[tuple[subprocess.Popen[bytes], Path]]:
+    """pgbouncer set up for the taken port, starting half a second late (a busy machine)."""
+    with tempfile.TemporaryDirectory(prefix="plue_slow_bouncer_") as name:
+        workdir = Path(name)
+        server = conninfo_to_dict(server_url)
+        pgbouncer._write_config(workdir, server, taken_port, "transaction", 1)
+        service_user.hand_over(workdir)
+        executable = shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"
+        process = subprocess.Popen(
+            ["/bin/sh", "-c", 'sleep 0.5; exec "$0" "$1"', executable, f"{workdir}/pgbouncer.ini"],
+            **service_user.process_kwargs(),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            cwd=workdir,
+        )
+        try:
+            yield process, workdir
+        finally:
+            service_user.stop(process, timeout=5)
+
+
+def test_a_slow_pgbouncer_is_not_claimed_before_it_listens(
+    slow_bouncer: tuple[subprocess.Popen[bytes], Path], taken_port: int
 ) -> None:
-    """The old readiness check (``socket.create_connection`` to the port succeeds) holds
-    for a port pgbouncer never listened on."""
-    with socket.create_connection(("127.0.0.1", taken_port), timeout=1):
-        pass
+    process, workdir = slow_bouncer
+    guard = PidFile(workdir / "pgbouncer.pid", "pgbouncer", workdir)
+    with pytest.raises(pgbouncer.PgbouncerError, match="bind\\(\\): Address already in use"):
+        pgbouncer._wait_listening(process, guard, taken_port, workdir / "pgbouncer.log")
+
+
+def old_wait_listening(process: subprocess.Popen[bytes], port: int) -> None:
+    """pgbouncer._wait_listening before the guard: alive and something accepts on the port."""
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise pgbouncer.PgbouncerError(f"pgbouncer exited with status {process.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise pgbouncer.PgbouncerError(f"pgbouncer did not listen on 127.0.0.1:{port} within 5 s")
+
+
+def test_negative_control_the_old_wait_claims_the_port_holder(
+    slow_bouncer: tuple[subprocess.Popen[bytes], Path], taken_port: int
+) -> None:
+    """The old check returned, handing out a pgbouncer that then failed to listen."""
+    process, _ = slow_bouncer
+    old_wait_listening(process, taken_port)
+    assert process.wait(timeout=10) == 1
 
 
 @pytest.fixture
