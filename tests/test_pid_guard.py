@@ -3,9 +3,10 @@
 The embedded primary and its replicas are covered through `plue-db up`/`down`
 (tests/test_cli_replicas.py, tests/test_cli_errors.py). Here: pgbouncer, which counts
 as started only once its pid file names it (a bare connect took whatever else listened
-on its port for it), and the Patroni fixture's crash of a node's PostgreSQL, which ran
-``pg_ctl stop -m immediate`` whenever a postmaster.pid existed. Each has its negative
-control: the old check, run on the same state, is fooled.
+on its port for it: a pgbouncer slow to start was handed out, then failed to bind),
+and the Patroni fixture's crash of a node's PostgreSQL, which ran ``pg_ctl stop -m
+immediate`` whenever a postmaster.pid existed. Each has its negative control: the old
+check, run on the same state, is fooled.
 """
 
 from __future__ import annotations
