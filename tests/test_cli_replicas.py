@@ -26,6 +26,9 @@ from plue_db.pidfile import PidFile
 from tests import strangers
 from tests.test_cli_errors import assert_one_line, plue_db
 
+# Servers of its own in a temporary PLUE_DB_PGDATA: run once, not per server under test.
+pytestmark = pytest.mark.own_servers
+
 
 @pytest.fixture(scope="module")
 def home() -> Iterator[Path]:
