@@ -25,7 +25,7 @@ import pytest
 from psycopg.conninfo import conninfo_to_dict
 
 from plue_db import pgbouncer, replicas, service_user
-from plue_db.pidfile import PidFile
+from plue_db.pidfile import PidFile, PidFileError
 from tests import patroni_cluster, strangers
 
 
@@ -160,3 +160,30 @@ def test_negative_control_the_old_crash_kills_the_stranger(
         timeout=30,
     )
     assert other.wait(timeout=10) == -signal.SIGQUIT
+
+
+@pytest.mark.parametrize(
+    "text", ["not a pid\n", "\n", "\u0663\u0661\n"], ids=["words", "empty", "arabic"]
+)
+def test_a_pid_file_without_an_ascii_pid_is_named_and_kept(tmp_path: Path, text: str) -> None:
+    (tmp_path / "postmaster.pid").write_text(text)
+    guard = PidFile.postgres(tmp_path)
+    for look in (guard.server_pid, guard.clear_stale):
+        with pytest.raises(PidFileError, match=r"postmaster\.pid does not start with a pid"):
+            look()
+    assert (tmp_path / "postmaster.pid").read_text() == text
+
+
+def test_negative_control_int_reads_arabic_indic_digits_as_a_pid() -> None:
+    """str.isdigit() then int(), without isascii(), took ٣١ for pid 31."""
+    assert "\u0663\u0661".isdigit() and int("\u0663\u0661") == 31
+
+
+def test_a_pid_file_naming_a_finished_process_is_stale(tmp_path: Path) -> None:
+    with strangers.stranger() as other:
+        pid = other.pid
+    strangers.write_pid_file(tmp_path / "postmaster.pid", pid)
+    guard = PidFile.postgres(tmp_path)
+    assert guard.server_pid() is None
+    assert guard.clear_stale() == pid
+    assert not (tmp_path / "postmaster.pid").exists()

@@ -36,9 +36,9 @@ class PidFile:
         """The pid the file names, None without a file; PidFileError if it names none."""
         try:
             first = self.path.read_text().split("\n", 1)[0].strip()
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):
             return None
-        if not first.isdigit():
+        if not (first.isascii() and first.isdigit()):  # int() reads any Unicode digit
             raise PidFileError(
                 f"{self.path} does not start with a pid; remove it if no server runs"
             )
@@ -80,9 +80,10 @@ class PidFile:
 
         try:
             process = psutil.Process(pid)
-            same_home = Path(process.cwd()).resolve() == self.home.resolve()
-            return process.name() == self.program and same_home
+            if process.name() != self.program:  # readable for any user's process
+                return False
+            return Path(process.cwd()).resolve() == self.home.resolve()
         except psutil.NoSuchProcess:
             return False
         except psutil.AccessDenied:
-            return True  # another user's process: we could not signal it either way
+            return True  # another user's server: we could not signal it either way
