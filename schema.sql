@@ -195,7 +195,8 @@ CREATE TABLE access_tokens (
         CONSTRAINT access_tokens_token_hash_sha256 CHECK (token_hash ~ '^[0-9a-f]{64}$'),
     token_last_eight text        NOT NULL
         CONSTRAINT access_tokens_token_last_eight_length CHECK (char_length(token_last_eight) = 8),
-    scopes           text[]      NOT NULL DEFAULT '{}',
+    scopes           text[]      NOT NULL DEFAULT '{}'
+        CONSTRAINT access_tokens_scopes_no_nulls CHECK (array_position(scopes, NULL) IS NULL),
     expires_at       timestamptz,
     last_used_at     timestamptz,
     revoked_at       timestamptz,
@@ -276,7 +277,8 @@ CREATE TABLE repositories (
     is_archived       boolean     NOT NULL DEFAULT false,
     default_branch    text        NOT NULL DEFAULT 'main'
         CONSTRAINT repositories_default_branch_not_empty CHECK (btrim(default_branch) <> ''),
-    topics            text[]      NOT NULL DEFAULT '{}',
+    topics            text[]      NOT NULL DEFAULT '{}'
+        CONSTRAINT repositories_topics_no_nulls CHECK (array_position(topics, NULL) IS NULL),
     next_issue_number bigint      NOT NULL DEFAULT 1
         CONSTRAINT repositories_next_issue_number_positive CHECK (next_issue_number > 0),
     created_at        timestamptz NOT NULL DEFAULT now(),
@@ -362,9 +364,11 @@ CREATE TABLE protected_branches (
     required_approvals      integer     NOT NULL DEFAULT 0
         CONSTRAINT protected_branches_required_approvals_non_negative CHECK (required_approvals >= 0),
     enable_push             boolean     NOT NULL DEFAULT false,
-    push_allowlist_user_ids bigint[]    NOT NULL DEFAULT '{}',
+    push_allowlist_user_ids bigint[]    NOT NULL DEFAULT '{}'
+        CONSTRAINT protected_branches_push_allowlist_user_ids_no_nulls CHECK (array_position(push_allowlist_user_ids, NULL) IS NULL),
     enable_force_push       boolean     NOT NULL DEFAULT false,
-    force_push_allowlist_user_ids bigint[] NOT NULL DEFAULT '{}',
+    force_push_allowlist_user_ids bigint[] NOT NULL DEFAULT '{}'
+        CONSTRAINT protected_branches_force_push_allowlist_user_ids_no_nulls CHECK (array_position(force_push_allowlist_user_ids, NULL) IS NULL),
     created_at              timestamptz NOT NULL DEFAULT now(),
     updated_at              timestamptz NOT NULL DEFAULT now(),
     CONSTRAINT protected_branches_repository_pattern_key UNIQUE (repository_id, pattern)
@@ -624,7 +628,8 @@ CREATE TABLE landing_queue (
     author_id        bigint         REFERENCES users (id) ON DELETE SET NULL,
     target_bookmark  text           NOT NULL DEFAULT 'main'
         CONSTRAINT landing_queue_target_bookmark_not_empty CHECK (btrim(target_bookmark) <> ''),
-    stack_change_ids text[]         NOT NULL DEFAULT '{}',
+    stack_change_ids text[]         NOT NULL DEFAULT '{}'
+        CONSTRAINT landing_queue_stack_change_ids_no_nulls CHECK (array_position(stack_change_ids, NULL) IS NULL),
     status           landing_status NOT NULL DEFAULT 'pending',
     has_conflicts    boolean        NOT NULL DEFAULT false,
     conflict_info    jsonb,
@@ -832,7 +837,8 @@ CREATE TABLE changes (
     author_name       text        NOT NULL DEFAULT '',
     author_email      text        NOT NULL DEFAULT '',
     author_id         bigint      REFERENCES users (id) ON DELETE SET NULL,
-    parent_change_ids text[]      NOT NULL DEFAULT '{}',
+    parent_change_ids text[]      NOT NULL DEFAULT '{}'
+        CONSTRAINT changes_parent_change_ids_no_nulls CHECK (array_position(parent_change_ids, NULL) IS NULL),
     is_empty          boolean     NOT NULL DEFAULT false,
     has_conflict      boolean     NOT NULL DEFAULT false,
     authored_at       timestamptz NOT NULL DEFAULT now(),
@@ -877,7 +883,8 @@ CREATE TABLE jj_operations (
     repository_id        bigint      NOT NULL REFERENCES repositories (id) ON DELETE CASCADE,
     operation_id         text        NOT NULL
         CONSTRAINT jj_operations_operation_id_format CHECK (operation_id ~ '^[0-9a-f]{12,128}$'),
-    parent_operation_ids text[]      NOT NULL DEFAULT '{}',
+    parent_operation_ids text[]      NOT NULL DEFAULT '{}'
+        CONSTRAINT jj_operations_parent_operation_ids_no_nulls CHECK (array_position(parent_operation_ids, NULL) IS NULL),
     description          text        NOT NULL DEFAULT '',
     user_id              bigint      REFERENCES users (id) ON DELETE SET NULL,
     metadata             jsonb       NOT NULL DEFAULT '{}',
@@ -1045,7 +1052,8 @@ CREATE TABLE runner_pool (
     id                bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     name              text          NOT NULL
         CONSTRAINT runner_pool_name_not_empty CHECK (btrim(name) <> ''),
-    labels            text[]        NOT NULL DEFAULT '{}',
+    labels            text[]        NOT NULL DEFAULT '{}'
+        CONSTRAINT runner_pool_labels_no_nulls CHECK (array_position(labels, NULL) IS NULL),
     status            runner_status NOT NULL DEFAULT 'idle',
     claimed_run_id    bigint,
     last_heartbeat_at timestamptz   NOT NULL DEFAULT now(),
@@ -1111,7 +1119,8 @@ CREATE TABLE workflow_steps (
         CONSTRAINT workflow_steps_name_not_empty CHECK (btrim(name) <> ''),
     position    integer              NOT NULL
         CONSTRAINT workflow_steps_position_non_negative CHECK (position >= 0),
-    depends_on  text[]               NOT NULL DEFAULT '{}',
+    depends_on  text[]               NOT NULL DEFAULT '{}'
+        CONSTRAINT workflow_steps_depends_on_no_nulls CHECK (array_position(depends_on, NULL) IS NULL),
     status      workflow_step_status NOT NULL DEFAULT 'pending',
     exit_code   integer,
     started_at  timestamptz,

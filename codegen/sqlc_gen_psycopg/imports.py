@@ -102,6 +102,7 @@ def function_symbols(fn: Function, flavor: Flavor) -> Iterator[Symbol]:
         if wrapper is not None:
             yield wrapper
     if fn.result is not None:
+        yield from param.checks
         yield from fn.result.symbols()
     yield from command_runtime(fn, flavor)
 

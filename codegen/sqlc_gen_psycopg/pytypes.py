@@ -202,3 +202,25 @@ def element(name: str) -> PyType | None:
     if name in MULTIRANGES:
         return PyType(MULTIRANGE, (SCALARS[RANGES[MULTIRANGES[name]]],))
     return SCALARS.get(name) or REGISTERED.get(name)
+
+
+# Parameters psycopg and asyncpg would store differently: the check of generated
+# ``_types`` each one's value passes first (the scalar's, the array's), which refuses
+# the value before anything is sent (docs/generated-api.md, "One meaning per value").
+CHECKS: dict[str, tuple[str, str]] = {
+    "timestamptz": ("aware", "aware_items"),
+    "timetz": ("aware", "aware_items"),
+    "timestamp": ("naive", "naive_items"),
+    "date": ("plain_date", ""),
+}
+
+
+def checks(name: str, dims: int, *, no_null_items: bool) -> tuple[Symbol, ...]:
+    """The checks a parameter of the normalised type ``name`` with ``dims`` array
+    dimensions gets, innermost first; ``no_null_items`` for an array written to a
+    column whose CHECK keeps NULL elements out (element_checks.py)."""
+    scalar, array = CHECKS.get(name, ("", ""))
+    names = [array if dims else scalar]
+    if dims and no_null_items:
+        names.append("no_null_items")
+    return tuple(from_import("._types", n) for n in names if n)

@@ -16,6 +16,7 @@ import pglast
 from pglast import ast
 
 from sqlc_gen_psycopg.constraints import Constraints
+from sqlc_gen_psycopg.element_checks import ElementChecks
 from sqlc_gen_psycopg.errors import GenerationError
 
 
@@ -43,6 +44,8 @@ class SchemaInfo:
     volatility: dict[str, frozenset[str]] = field(default_factory=dict)
     # unique, check, exclusion and foreign-key constraints, as PostgreSQL names them
     constraints: Constraints = field(default_factory=Constraints)
+    # the CHECKs proving array columns hold no NULL element (element_checks.py)
+    elements: ElementChecks = field(default_factory=lambda: ElementChecks(relation_key))
 
 
 DEFAULT_SCHEMA = "public"
@@ -71,6 +74,11 @@ def type_from_node(node: Any) -> SqlType:
     names = [n.sval for n in node.names]
     schema = names[-2] if len(names) > 1 else ""
     return SqlType(name=qualified(schema, names[-1]), array_dims=len(node.arrayBounds or ()))
+
+
+def relation_key(relation: Any) -> str:
+    """The key of a table from its pglast RangeVar."""
+    return qualified(relation.schemaname or "", relation.relname)
 
 
 def object_key(names: list[Any]) -> str:
@@ -130,6 +138,7 @@ def _read_file(file: Path, info: SchemaInfo) -> None:
     for raw in statements:
         stmt = raw.stmt
         info.constraints.read(stmt)
+        info.elements.read(stmt)
         if isinstance(stmt, ast.CreateDomainStmt):
             info.domains[object_key(stmt.domainname)] = type_from_node(stmt.typeName)
         elif isinstance(stmt, ast.CompositeTypeStmt):

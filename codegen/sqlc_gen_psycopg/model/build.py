@@ -48,9 +48,9 @@ from sqlc_gen_psycopg.model.results import (
 from sqlc_gen_psycopg.model.types import (
     Symbol,
     TypeRef,
+    array_of,
     from_import,
     in_package,
-    list_of,
     ref,
     verbatim,
 )
@@ -65,6 +65,7 @@ from sqlc_gen_psycopg.schema_info import SchemaInfo, SqlType, qualified, regtype
 JSON_VALUE = from_import(".types", "JsonValue")
 JSON_INPUT = from_import(".types", "JsonInput")  # what json parameters accept
 LOAD_ENUM_ARRAY = from_import("._types", "load_enum_array")
+LOAD_ENUM_ARRAY_NO_NULLS = from_import("._types", "load_enum_array_no_nulls")
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +90,7 @@ class Builder:
             strict_types=options.strict_types,
             static=not database_backed(request.query_paths),
         )
+        self.proven = schema.elements.proven()  # array columns without NULL elements
         # Tables and types by key (``users``, ``baz.users``: schema_info.qualified), so
         # two schemas' objects of one name stay apart; their classes get the schema's
         # name in front (``BazUser``). Claimed in catalog order, before any query's class.
@@ -198,19 +200,23 @@ class Builder:
         )
 
     def mapped(self, type_: SqlType, where: str, *, column_key: str = "", result: bool) -> Mapped:
+        """A value's Python type. A read array's elements are ``| None`` unless a CHECK
+        proves the column holds no NULL element; a parameter's are what callers pass."""
         base = self.base_type(type_)
         name, dims = base.name, base.array_dims
+        null_items = result and column_key not in self.proven
         override = self.override_for(type_, name, column_key)
         if override is not None:
             # The annotation changes; how psycopg must be handed the value does not.
             annotation = ref(verbatim(override.python_type, override.module))
             scalar = pytypes.element(name)
             dump = dump_symbol(scalar) if scalar and not dims else None
-            return Mapped(list_of(annotation, type_.array_dims), dump=dump)
+            return Mapped(array_of(annotation, type_.array_dims, null_items=null_items), dump=dump)
         if name in self.enums:
-            return self.enum_type(name, dims, where, result=result)
+            return self.enum_type(name, dims, where, result=result, null_items=null_items)
         if name in self.schema.composites:
-            return Mapped(list_of(ref(in_package(".models", self.composite_names[name])), dims))
+            composite = ref(in_package(".models", self.composite_names[name]))
+            return Mapped(array_of(composite, dims, null_items=null_items))
         if name in self.composite_keys:
             raise GenerationError(
                 f"{where}: composite type {name} is not defined by CREATE TYPE ... AS in the "
@@ -221,11 +227,13 @@ class Builder:
             return Mapped(pytypes.UNKNOWN.ref(), untyped=True)
         element = described.element
         return Mapped(
-            list_of(element.ref(), described.dims),
+            array_of(element.ref(), described.dims, null_items=null_items),
             dump=dump_symbol(element),  # each element's, for an array (Param.arg)
         )
 
-    def enum_type(self, name: str, dims: int, where: str, *, result: bool) -> Mapped:
+    def enum_type(
+        self, name: str, dims: int, where: str, *, result: bool, null_items: bool
+    ) -> Mapped:
         cls = in_package(".enums", self.enum_names[name])
         if dims > 1 and result:
             raise GenerationError(
@@ -234,8 +242,8 @@ class Builder:
             )
         loader: Loader = EnumLookup(in_package(".enums", enum_lookup(name)))
         if dims:
-            loader = EnumArrayLoad(LOAD_ENUM_ARRAY, cls)
-        return Mapped(list_of(ref(cls), dims), loader)
+            loader = EnumArrayLoad(LOAD_ENUM_ARRAY if null_items else LOAD_ENUM_ARRAY_NO_NULLS, cls)
+        return Mapped(array_of(ref(cls), dims, null_items=null_items), loader)
 
     # -- package ------------------------------------------------------------------------
     def build(self) -> Package:
@@ -353,7 +361,7 @@ class Builder:
         cursor = cursor_for(query.text) if command.streams else Cursor.NONE
         streams = cursor is not Cursor.NONE
         reserved = naming.STREAM_SIGNATURE_NAMES if streams else naming.SIGNATURE_NAMES
-        params = self.params(query, where, fallbacks, reserved)
+        params = self.params(query, where, fallbacks, reserved, fn_name)
         always_row = command.single_row and always_one_row(query.text)
         result: Result | None = None
         if command.returns_rows:
@@ -407,11 +415,17 @@ class Builder:
         )
 
     def params(
-        self, query: Query, where: str, fallbacks: list[str], reserved: frozenset[str]
+        self,
+        query: Query,
+        where: str,
+        fallbacks: list[str],
+        reserved: frozenset[str],
+        fn_name: str,
     ) -> tuple[Param, ...]:
         """Parameters named as sqlc's Go generator names them: after the column they meet,
         else ``dollar_N``; a clash numbered (``id``, ``id_2``), sqlc.arg() names first;
-        ``reserved`` (names the function binds) escaped."""
+        ``reserved`` (names the function binds) escaped. Each gets the checks its value
+        passes before it is sent (pytypes.checks)."""
         ordered = sorted(query.params, key=lambda p: (not p.column.is_named_param, p.number))
         scope = naming.Scope()
         names: dict[int, str] = {}
@@ -436,6 +450,7 @@ class Builder:
             if made_up or names[p.number] != wanted:
                 fallbacks.append(f"{names[p.number]} for ${p.number}")
         out: list[Param] = []
+        written = self.schema.elements.written(query.text)
         for p in sorted(query.params, key=lambda p: p.number):
             col = p.column
             name = names[p.number]
@@ -454,7 +469,21 @@ class Builder:
                 annotation = annotation.with_symbol(JSON_VALUE, JSON_INPUT)
             db_type = self.db_type(self.sql_type(col), sqlc_type_name(col), key)
             source = f"{table}.{col.original_name or col.name}" if table else ""
-            out.append(Param(name, annotation, mapped.dump, not col.not_null, db_type, source))
+            base = self.base_type(self.sql_type(col))
+            no_nulls = key in self.proven or written.get(p.number) in self.proven
+            checks = pytypes.checks(base.name, base.array_dims, no_null_items=no_nulls)
+            out.append(
+                Param(
+                    name,
+                    annotation,
+                    mapped.dump,
+                    not col.not_null,
+                    db_type,
+                    source,
+                    checks,
+                    f"{fn_name}: {name}",
+                )
+            )
         return tuple(out)
 
     def copy_sql(self, query: Query, where: str) -> str:

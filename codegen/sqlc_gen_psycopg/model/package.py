@@ -124,13 +124,17 @@ class Param:
         """The value as the driver is handed it: psycopg's ``Jsonb(x)``, each element's
         for an array; None stays None. asyncpg's codecs encode json themselves, but take
         a list element of an array for a sub-array, so a json array's elements go in
+    # the ``_types`` checks its value passes first, innermost first (pytypes.checks)
+    checks: tuple[Symbol, ...] = ()
+    where: str = ""  # ``function: parameter``, as a refused value's error names it
         ``JsonItem`` there. The wrappers are imported by name, so print bare."""
         value = f"{prefix}{self.name}"
         wrapper = self.wrapper(driver)
         if wrapper is None:
-            return value
-        wrapped = wrap(wrapper.name, self.db_type.base_array_dims, value)
+            return checked
+        wrapped = wrap(wrapper.name, self.db_type.base_array_dims, checked)
         return f"None if {value} is None else {wrapped}" if self.nullable else wrapped
+        checked = self.checked(prefix)
 
     def wrapper(self, driver: str) -> Symbol | None:
         """What the driver needs each json value (or array element) wrapped in."""
@@ -143,10 +147,19 @@ class Param:
         if self.dump is not None:
             yield self.dump
 
+    def checked(self, prefix: str) -> str:
+        """The value after its checks (``aware(p.expires_at, "f: expires_at")``); each
+        check is imported by name (``from ._types import aware``), so prints bare."""
+        value = f"{prefix}{self.name}"
+        for check in self.checks:
+            value = f'{check.name}({value}, "{self.where}")'
+        return value
+
 
 def wrap(dump: str, dims: int, value: str) -> str:
     """``Jsonb(value)``; for an array each element wrapped (``[Jsonb(_e1) for _e1 in
     value]``: psycopg adapts a list's elements by their Python type, and a dict has none)."""
+        yield from self.checks
     if not dims:
         return f"{dump}({value})"
     item = f"_e{dims}"

@@ -159,3 +159,10 @@ def list_of(item: TypeRef, dims: int = 1) -> TypeRef:
     for _ in range(dims):
         item = ref(LIST, item)
     return item
+
+
+def array_of(item: TypeRef, dims: int, *, null_items: bool) -> TypeRef:
+    """``item`` nested in ``dims`` lists; when ``null_items``, an array's innermost items
+    are ``| None`` (PostgreSQL keeps NULL elements unless a CHECK proves there are none:
+    element_checks.py)."""
+    return list_of(item.or_none(null_items and dims > 0), dims)
