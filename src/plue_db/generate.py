@@ -22,7 +22,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from sqlc_gen_psycopg.analysis import generate as analysed
+from sqlc_gen_psycopg.analysis.generate import SqlcError
+from sqlc_gen_psycopg.analysis.generate import generate as run_sqlc
 from sqlc_gen_psycopg.analysis.project import ProjectError, find_config
 from sqlc_gen_psycopg.analysis.scratch import SchemaError
 
@@ -72,8 +73,8 @@ def fresh_output(root: Path = config.PROJECT_ROOT) -> dict[Path, str]:
             shutil.rmtree(scratch / package)
         try:
             found = find_config(root)  # named in the user's project, not the copy
-            analysed.generate(scratch / found.name, embedded.start(keep_running=True))
-        except (ProjectError, SchemaError, EmbeddedError, analysed.SqlcError) as exc:
+            run_sqlc(scratch / found.name, embedded.start(keep_running=True))
+        except (ProjectError, SchemaError, EmbeddedError, SqlcError) as exc:
             raise GenerationError(str(exc).replace(str(scratch), str(root))) from exc
         return package_files(scratch, package_dirs(scratch))
 

@@ -1,22 +1,17 @@
 """Throw-away databases: a unique name on the given server, always dropped afterwards.
 
 The drift check, the test fixtures and the benchmarks all need a database nobody else
-writes to. Each is created from template0, so nothing an operator added to template1
-on a shared server leaks into what we compare or measure.
+writes to. The plugin's ``sqlc_gen_psycopg.analysis.scratch`` makes them (from
+template0, so nothing an operator added to template1 leaks in) and loads schema files as
+sqlc reads them; imported when used (the codegen extra), so that the CLI, which imports
+this module for SchemaError, loads without it.
 """
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-
-import psycopg
-from psycopg import sql
-
-from plue_db import config
 
 
 class SchemaError(Exception):
@@ -24,22 +19,15 @@ class SchemaError(Exception):
 
 
 def load_schema(url: str, schema: Path) -> None:
-    """Run a schema file (several statements) in the database at ``url``, as sqlc reads
-    it: psql meta-commands (pg_dump's ``\\restrict``, ``\\connect``), which the server
-    can't run, blanked and a migration's rollback section cut off."""
-    if not schema.is_file():
-        raise SchemaError(f"{schema} does not exist")
-    # the codegen extra: imported here so that the CLI, which imports this module for
-    # SchemaError, loads without it
-    from sqlc_gen_psycopg.schema_info import as_sqlc_reads
+    """Run a schema file in the database at ``url``, as sqlc reads it (psql
+    meta-commands blanked, a migration's rollback section cut off)."""
+    from sqlc_gen_psycopg.analysis.scratch import SchemaError as Refused
+    from sqlc_gen_psycopg.analysis.scratch import load_schema as load
 
-    text = as_sqlc_reads(schema.read_text(encoding="utf-8"))
-    with psycopg.connect(url, autocommit=True) as conn:
-        try:
-            conn.execute(text.encode())
-        except psycopg.Error as exc:
-            reason = exc.diag.message_primary or str(exc).strip()
-            raise SchemaError(f"{schema} does not load into an empty database: {reason}") from exc
+    try:
+        load(url, schema)
+    except Refused as exc:
+        raise SchemaError(str(exc)) from exc
 
 
 @contextmanager
@@ -48,15 +36,9 @@ def scratch_database(
 ) -> Iterator[str]:
     """A new database named ``<prefix>_<pid>_<random>``, with ``schema`` loaded if given;
     yields its URL and drops it on exit, whatever happens."""
-    name = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    ident = sql.Identifier(name)
-    with psycopg.connect(server_url, autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {} TEMPLATE template0").format(ident))
-    try:
-        url = config.with_database(server_url, name)
+    from sqlc_gen_psycopg.analysis.scratch import scratch_database as scratch
+
+    with scratch(server_url, prefix=prefix) as url:
         if schema is not None:
             load_schema(url, schema)
         yield url
-    finally:
-        with psycopg.connect(server_url, autocommit=True) as admin:
-            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(ident))
