@@ -1,8 +1,8 @@
 """Walking pglast's parse trees: the one walker plue_db's SQL checks share.
 
-The MCP guard (sql_guard) and the type-fidelity check (fidelity) both ask "which nodes
-are under here". The plugin in codegen/ is a distribution of its own and keeps its own
-traversal (cardinality's, which stops at subqueries on purpose).
+The MCP guard (sql_guard) asks "which nodes are under here". The plugin in codegen/ is
+a distribution of its own and keeps its own traversals (cardinality's, which stops at
+subqueries on purpose; the type check's in analysis/typecheck.py).
 """
 
 from __future__ import annotations
