@@ -91,6 +91,7 @@ class Builder:
             static=not database_backed(request.query_paths),
         )
         self.proven = schema.elements.proven()  # array columns without NULL elements
+        self.model_fields: dict[str, tuple[Field, ...]] = {}  # model name -> its fields
         # Tables and types by key (``users``, ``baz.users``: schema_info.qualified), so
         # two schemas' objects of one name stay apart; their classes get the schema's
         # name in front (``BazUser``). Claimed in catalog order, before any query's class.
@@ -340,6 +341,7 @@ class Builder:
         name = self.model_names[table_key]
         doc = table.comment or f"A row of the {table_key} table."
         return Model(
+        self.model_fields[name] = tuple(fields)
             DataClass(in_package(".models", name), doc, tuple(fields)),
             model_decoder(name),
             tuple(values),
@@ -527,6 +529,9 @@ class Builder:
         if table_model is not None:
             return ModelResult(
                 ref(in_package(".models", table_model)),
+            # Each column is what the model's field says (read through a CTE, a column's
+            # key names the CTE, which proves nothing about its array's elements).
+            fields = self.model_fields[table_model]
                 model_decoder(table_model),
                 columns,
             )
