@@ -339,9 +339,9 @@ class Builder:
             fields.append(Field(name, mapped.ref.or_none(not column.not_null), column.comment))
             values.append(Value(index, mapped.loader, column.not_null))
         name = self.model_names[table_key]
+        self.model_fields[name] = tuple(fields)
         doc = table.comment or f"A row of the {table_key} table."
         return Model(
-        self.model_fields[name] = tuple(fields)
             DataClass(in_package(".models", name), doc, tuple(fields)),
             model_decoder(name),
             tuple(values),
@@ -527,13 +527,13 @@ class Builder:
         columns = self.columns(query, facts, where, fallbacks)
         table_model = self.whole_table_model(query, columns)
         if table_model is not None:
-            return ModelResult(
-                ref(in_package(".models", table_model)),
             # Each column is what the model's field says (read through a CTE, a column's
             # key names the CTE, which proves nothing about its array's elements).
             fields = self.model_fields[table_model]
+            return ModelResult(
+                ref(in_package(".models", table_model)),
                 model_decoder(table_model),
-                columns,
+                tuple(replace(c, ref=f.ref) for c, f in zip(columns, fields, strict=True)),
             )
         ambiguous_none = command.single_row and not always_row
         if (
