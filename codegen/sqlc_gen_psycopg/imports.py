@@ -101,8 +101,8 @@ def function_symbols(fn: Function, flavor: Flavor) -> Iterator[Symbol]:
         wrapper = param.wrapper(flavor.driver)  # Jsonb; on asyncpg only JsonItem in arrays
         if wrapper is not None:
             yield wrapper
-    if fn.result is not None:
         yield from param.checks
+    if fn.result is not None:
         yield from fn.result.symbols()
     yield from command_runtime(fn, flavor)
 

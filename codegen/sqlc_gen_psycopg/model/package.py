@@ -119,33 +119,28 @@ class Param:
     nullable: bool
     db_type: DbType
     source: str  # ``table.column`` the parameter is compared with or written to, or ""
+    # the ``_types`` checks its value passes first, innermost first (pytypes.checks)
+    checks: tuple[Symbol, ...] = ()
+    where: str = ""  # ``function: parameter``, as a refused value's error names it
 
     def arg(self, scope: Scope, prefix: str, driver: str = "psycopg") -> str:
         """The value as the driver is handed it: psycopg's ``Jsonb(x)``, each element's
         for an array; None stays None. asyncpg's codecs encode json themselves, but take
         a list element of an array for a sub-array, so a json array's elements go in
-    # the ``_types`` checks its value passes first, innermost first (pytypes.checks)
-    checks: tuple[Symbol, ...] = ()
-    where: str = ""  # ``function: parameter``, as a refused value's error names it
         ``JsonItem`` there. The wrappers are imported by name, so print bare."""
         value = f"{prefix}{self.name}"
+        checked = self.checked(prefix)
         wrapper = self.wrapper(driver)
         if wrapper is None:
             return checked
         wrapped = wrap(wrapper.name, self.db_type.base_array_dims, checked)
         return f"None if {value} is None else {wrapped}" if self.nullable else wrapped
-        checked = self.checked(prefix)
 
     def wrapper(self, driver: str) -> Symbol | None:
         """What the driver needs each json value (or array element) wrapped in."""
         if self.dump is None or (driver == "asyncpg" and not self.db_type.base_array_dims):
             return None
         return self.dump if driver == "psycopg" else JSON_ITEM
-
-    def symbols(self) -> Iterator[Symbol]:
-        yield from self.ref.symbols()
-        if self.dump is not None:
-            yield self.dump
 
     def checked(self, prefix: str) -> str:
         """The value after its checks (``aware(p.expires_at, "f: expires_at")``); each
@@ -155,11 +150,16 @@ class Param:
             value = f'{check.name}({value}, "{self.where}")'
         return value
 
+    def symbols(self) -> Iterator[Symbol]:
+        yield from self.ref.symbols()
+        if self.dump is not None:
+            yield self.dump
+        yield from self.checks
+
 
 def wrap(dump: str, dims: int, value: str) -> str:
     """``Jsonb(value)``; for an array each element wrapped (``[Jsonb(_e1) for _e1 in
     value]``: psycopg adapts a list's elements by their Python type, and a dict has none)."""
-        yield from self.checks
     if not dims:
         return f"{dump}({value})"
     item = f"_e{dims}"
