@@ -152,12 +152,13 @@ def test_another_project_generates_type_checks_and_runs(
 
 
 @pytest.mark.slow
-def test_the_database_command_names_its_extra_then_generates_and_checks(
+def test_the_database_command_names_a_missing_extra_then_generates_and_checks(
     venv: Path, tmp_path: Path, server_url: str
 ) -> None:
-    """`sqlc-gen-psycopg-db` from the wheel alone: without the [analysis] extra one line
-    names it; with it, `generate --database-url` gives PostgreSQL's type for an uncast
-    expression (a plain `sqlc generate`: int), leaves nothing behind, and `check` passes."""
+    """`sqlc-gen-psycopg-db` from the wheel alone: with no server and no [embedded]
+    extra, one line names the extra; with [analysis], `generate --database-url` gives
+    PostgreSQL's type for an uncast expression (a plain `sqlc generate`: int), leaves
+    nothing behind, and `check` passes."""
     project = tmp_path / "project"
     project.mkdir()
     (project / "schema.sql").write_text(SCHEMA + "ALTER TABLE items ADD made timestamptz;\n")
@@ -173,13 +174,13 @@ def test_the_database_command_names_its_extra_then_generates_and_checks(
     )
     env = {"PATH": f"{venv / 'bin'}:/usr/bin:/bin", "HOME": str(Path.home())}
     command = [str(venv / "bin" / "sqlc-gen-psycopg-db"), "generate"]
-    command += ["--database-url", server_url]
     missing = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True)
     assert missing.returncode == 1 and not (project / "shop").exists()
     assert missing.stderr.splitlines() == [
-        "sqlc-gen-psycopg-db generate: sqlc-gen-psycopg-db generate needs yaml, which is not"
-        " installed: pip install 'sqlc-gen-psycopg[analysis]'"
+        "sqlc-gen-psycopg-db generate: the embedded PostgreSQL (without --database-url) needs"
+        " pgserver, which is not installed: pip install 'sqlc-gen-psycopg[embedded]'"
     ]
+    command += ["--database-url", server_url]
     [wheel] = (venv.parent / "dist").glob("sqlc_gen_psycopg-*.whl")
     pip = [sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python")]
     run([*pip, "install", "--quiet", "-c", str(LOCK), f"{wheel}[analysis]"], venv.parent, env)
@@ -188,9 +189,7 @@ def test_the_database_command_names_its_extra_then_generates_and_checks(
     assert "age: datetime.timedelta" in (project / "shop" / "items.py").read_text()
     checked = [str(venv / "bin" / "sqlc-gen-psycopg-db"), "check", "--database-url", server_url]
     assert run(checked, project, env).stdout.startswith("ok ")
-    assert sorted(p.name for p in project.iterdir()) == [
-        "items.sql",
-        "schema.sql",
-        "shop",
-        "sqlc.yaml",
-    ]
+    left = sorted(p.name for p in project.iterdir())
+    assert left == ["items.sql", "schema.sql", "shop", "sqlc.yaml"]
+    run([str(venv / "bin" / "sqlc"), "generate"], project, env)  # the control: static sqlc
+    assert "age: int" in (project / "shop" / "items.py").read_text()
