@@ -12,30 +12,36 @@ primary pool does.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 import psycopg
 import pytest
 from plue_queries import issues, users
+from plue_queries.enums import IssueState
 from plue_queries.types import ReadOnlyConnectionError
 from psycopg_pool import ConnectionPool
 
 from plue_db import replicas
 from plue_db.pool import PoolSettings
 from plue_db.routing import (
+    LazyResultError,
     NoPositionError,
     Policy,
     Replica,
     Router,
     RoutingSettings,
+    check_position,
     is_read_only,
     open_router,
     replica_configure,
 )
+from tests import factories
 from tests.fix_db import Conn
 from tests.fix_replicas import DBNAME, SERVER_TIMEOUTS, SERVER_ZONE
 
 INTRANS = psycopg.pq.TransactionStatus.INTRANS
+T = TypeVar("T")
 
 
 def where(conn: Conn) -> tuple[bool, int]:
@@ -228,3 +234,78 @@ def test_replica_pools_honour_transaction_pooler(
                            RoutingSettings()), router._open_replica)  # fmt: skip
             with pytest.raises(psycopg.errors.DuplicatePreparedStatement, match="_pg3_0"):
                 _pooled_reads(naive, user_id)
+
+
+def test_run_refuses_a_stream_that_would_outlive_its_connection(database_url: str) -> None:
+    """One pooled connection: a stream handed back by run() would read inside the next
+    borrower's transaction. run() refuses it (and anything else lazy) before release."""
+    with open_router(database_url, [], min_size=1, max_size=1) as router:
+        with router.connection() as conn:
+            repo = factories.make_repo(conn)
+        listing: dict[str, Any] = {
+            "repository_id": repo.id, "state": IssueState.OPEN, "page_size": 50,
+        }  # fmt: skip
+        with pytest.raises(
+            LazyResultError, match=r"^router.run\(iter_list_issues\) returned a generator.*"
+            r"`with router.reader\(\) as conn:`",
+        ):  # fmt: skip
+            router.run(issues.iter_list_issues, **listing)
+        with pytest.raises(LazyResultError, match="returned a Cursor"):
+            router.run(lambda conn: conn.execute("SELECT 1"))
+        with router.connection() as conn:  # nothing left open on the one connection
+            assert conn.execute("SELECT count(*) FROM pg_cursors").fetchone() == (0,)
+        assert router.run(issues.list_issues, **listing) == []  # eager results pass
+
+        def old_run(function: Callable[..., T], /, **kwargs: Any) -> T:
+            """Negative control: run() before the fix, the result returned unchecked."""
+            with router.reader() as conn:
+                return function(conn, **kwargs)
+
+        stream = old_run(issues.iter_list_issues, **listing)
+        with router.connection() as conn:
+            uncommitted = factories.make_issue(conn, repo)
+            assert [issue.id for issue in stream] == [uncommitted.id]
+            conn.rollback()
+
+
+# Texts PostgreSQL's pg_lsn accepts or refuses; check_position must agree on each.
+POSITIONS = [
+    "0/0", "0/3000060", "ffffffff/FFFFFFFF", "1/123456789ABCDEF", "123456789/0", "0/",
+    "/0", "0/0/0", " 0/0", "0/0 ", "0x1/0", "g/0", "\u0661/0", "", "/",
+]  # fmt: skip
+BAD_POSITION = "1/123456789ABCDEF"  # 16 hex digits, but 15 after the slash
+
+
+def old_check_position(after: str) -> bool:
+    """Negative control: the check before the fix (16 hex digits in all)."""
+    high, _, low = after.partition("/")
+    hexdigits = set("0123456789abcdefABCDEF")
+    return bool(high and low and set(high + low) <= hexdigits and len(high + low) <= 16)
+
+
+def accepts(check: Callable[[str], object], text: str) -> bool:
+    try:
+        check(text)
+    except (NoPositionError, psycopg.errors.InvalidTextRepresentation):
+        return False
+    return True
+
+
+def test_positions_are_checked_as_postgresql_reads_them(
+    database_url: str, cluster: replicas.Cluster
+) -> None:
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        server = {
+            t: accepts(lambda t: conn.execute("SELECT %s::pg_lsn", [t]), t) for t in POSITIONS
+        }
+    assert {t: accepts(check_position, t) for t in POSITIONS} == server
+    assert server[BAD_POSITION] is False and old_check_position(BAD_POSITION)  # the old gap
+    # The same ValueError, naming the argument, with replicas and without.
+    with (
+        open_router(database_url, [], min_size=1, max_size=1) as bare,
+        make_router(cluster) as routed,
+    ):
+        for router in (bare, routed):
+            bad = pytest.raises(ValueError, match=r"^after='1/123456789ABCDEF' is not a WAL")
+            with bad, router.reader(after=BAD_POSITION):
+                pass

@@ -12,16 +12,20 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
 
 import psycopg
 import pytest
+from plue_queries import models
 from plue_queries.aio import issues, users
+from plue_queries.enums import IssueState
 from plue_queries.types import ReadOnlyConnectionError
 
 from plue_db import replicas
-from plue_db.routing import NoPositionError, RoutingSettings
+from plue_db.routing import LazyResultError, NoPositionError, RoutingSettings
 from plue_db.routing_async import AsyncRouter, open_async_router
+from tests import factories
 from tests.fix_db import AConn
 from tests.fix_replicas import DBNAME, SERVER_TIMEOUTS, SERVER_ZONE
 
@@ -226,5 +230,61 @@ def test_replica_pools_honour_transaction_pooler(
                     for _ in range(6):
                         assert await users.get_user_by_id(conn, id=user_id) is not None
             assert zones == {"UTC"} != {SERVER_ZONE}
+
+    asyncio.run(main())
+
+
+def test_run_refuses_a_stream_that_would_outlive_its_connection(database_url: str) -> None:
+    """AsyncRouter.run refuses an async stream, called directly or returned by a
+    coroutine; the control (the old run) leaks it into the next borrower."""
+    with psycopg.connect(database_url) as setup:
+        repo = factories.make_repo(setup)
+        setup.commit()
+    listing: dict[str, Any] = {"repository_id": repo.id, "state": IssueState.OPEN, "page_size": 50}
+
+    async def stream_of(conn: AConn, **kwargs: Any) -> AsyncIterator[models.Issue]:
+        return issues.iter_list_issues(conn, **kwargs)
+
+    async def main() -> None:
+        async with await open_async_router(database_url, [], min_size=1, max_size=1) as router:
+            with pytest.raises(
+                LazyResultError, match=r"^router.run\(iter_list_issues\) returned an? async_gen"
+            ):
+                # mypy refuses this call too; run() refuses it for untyped callers
+                await router.run(issues.iter_list_issues, **listing)  # type: ignore[arg-type]
+            with pytest.raises(LazyResultError, match=r"\(stream_of\) returned an? async_gen"):
+                await router.run(stream_of, **listing)
+            assert await router.run(issues.list_issues, **listing) == []
+
+            async def old_run(function: Callable[..., Awaitable[Any]], /, **kwargs: Any) -> Any:
+                """Negative control: run() before the fix, the result returned unchecked."""
+                async with router.reader() as conn:
+                    return await function(conn, **kwargs)
+
+            stream = await old_run(stream_of, **listing)
+            async with router.connection() as conn:
+                uncommitted = await issues.create_issue(
+                    conn, repository_id=repo.id, title="uncommitted", body="",
+                    author_id=None, milestone_id=None, due_date=None,
+                )  # fmt: skip
+                assert [issue.id async for issue in stream] == [uncommitted.id]
+                await conn.rollback()
+
+    asyncio.run(main())
+
+
+def test_bad_positions_fail_alike_with_replicas_and_without(
+    cluster: replicas.Cluster, database_url: str
+) -> None:
+    async def main() -> None:
+        urls = [r.url(DBNAME) for r in cluster.replicas]
+        async with (
+            await open_async_router(database_url, [], min_size=1, max_size=1) as bare,
+            await open_async_router(cluster.primary.url(DBNAME), urls, min_size=1) as routed,
+        ):
+            for router in (bare, routed):
+                with pytest.raises(ValueError, match=r"^after='1/123456789ABCDEF' is not a WAL"):
+                    async with router.reader(after="1/123456789ABCDEF"):
+                        pass
 
     asyncio.run(main())

@@ -2,18 +2,26 @@
 
 ``router.connection()`` is the primary pool's ``connection()``, unchanged: a service with
 no replicas behaves and performs exactly as with :func:`plue_db.pool.open_pool`.
-``router.reader()`` hands out a connection for read-only work: from a replica whose
-replay lag is within ``max_lag_s``, else from the primary. Every reader connection is
-marked ``read_only`` (psycopg begins its transactions READ ONLY), so a generated
-function that writes refuses it before sending anything, naming itself, wherever the
-reader landed; the same code fails in development without replicas as it would in
-production with them.
+``router.reader()`` hands out a connection for read-only work: from a replica at most
+``max_lag_s`` behind the primary, else from the primary. Behind is measured against the
+primary, never against what the replica happens to have received: a replica is current
+as of the moment the router read the primary's WAL position if it has replayed that
+far, else as of the last commit it replayed; a replica whose stream has stopped
+therefore ages, however idle it looks. Every reader connection is marked
+``read_only`` (psycopg begins its transactions READ ONLY), so a generated function that
+writes refuses it before sending anything, naming itself, wherever the reader landed;
+the same code fails in development without replicas as it would in production with
+them. The block is one transaction at the database's default isolation, or at
+``isolation``; PostgreSQL runs no SERIALIZABLE transaction on a hot standby, so a
+serializable reader is a primary connection.
 
 Read-your-writes: take ``router.position()`` (the primary's WAL position) after a
 commit and pass it as ``reader(after=...)``; the reader waits up to ``wait_s`` for its
-replica to replay that far, then falls back to the primary. A replica that cannot be
-reached is skipped for ``retry_s`` and then probed again; once it answers, it serves
-reads again.
+replica to replay that far, then falls back to the primary. The router's own checks
+run in autocommit before the caller's transaction begins, so the caller's snapshot
+(REPEATABLE READ included) is taken after the replica has caught up. A replica that
+cannot be reached is skipped for ``retry_s`` and then probed again; once it answers, it
+serves reads again.
 
 Which replica, how stale, how long to wait and when to retry a dead one are decided by
 :class:`Policy`, shared with the asyncio twin (plue_db.routing_async); the routers only
@@ -23,15 +31,26 @@ do the I/O.
 from __future__ import annotations
 
 import itertools
+import string
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+import weakref
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Coroutine,
+    Generator,
+    Iterator,
+    Sequence,
+)
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Generic, LiteralString, Self, TypeVar, Unpack
 
 import psycopg
+from psycopg import IsolationLevel
 from psycopg.pq import TransactionStatus
 from psycopg.rows import TupleRow
 from psycopg_pool import ConnectionPool, PoolTimeout
@@ -43,13 +62,14 @@ Conn = psycopg.Connection[TupleRow]
 T = TypeVar("T")
 P = TypeVar("P")
 
-# Replay lag in seconds: 0 when everything received is replayed, else the age of the
-# last replayed commit (an idle primary must not make a current replica look late).
+# On the replica, given the primary's position read just before: whether it has replayed
+# that far (then it is current as of that read, however long the primary has been idle),
+# and the age in seconds of the last commit it replayed (NULL: none since it started).
 LAG_SQL: LiteralString = """
-SELECT CASE WHEN pg_last_wal_receive_lsn() IS NOT DISTINCT FROM pg_last_wal_replay_lsn()
-            THEN 0
-            ELSE extract(epoch FROM now() - pg_last_xact_replay_timestamp()) END::float8
+SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn,
+       extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8
 """
+DEFAULT_ISOLATION_SQL: LiteralString = "SELECT current_setting('default_transaction_isolation')"
 REPLAYED_SQL: LiteralString = "SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn"
 POSITION_SQL: LiteralString = "SELECT pg_current_wal_lsn()::text"
 PROBE_SQL: LiteralString = "SELECT 1"
@@ -60,10 +80,12 @@ PROBE_TIMEOUT_S = 1  # a readmission probe gives up on a replica after this
 class RoutingSettings:
     """How stale a replica may be and how long the router waits for one (seconds)."""
 
-    max_lag_s: float = 5.0  # replicas replaying further behind are skipped
+    max_lag_s: float = 5.0  # a replica missing what the primary had this long ago is skipped
     wait_s: float = 1.0  # read-your-writes: longest wait for a replica to catch up
     retry_s: float = 5.0  # an unreachable replica is probed again after this
-    lag_check_s: float = 1.0  # a replica's lag is measured at most this often
+    lag_check_s: float = (
+        1.0  # a replica's lag is measured this often (sooner if it may pass max_lag_s)
+    )
     checkout_s: float = 1.0  # longest wait for a replica connection before skipping it
 
 
@@ -77,16 +99,29 @@ class Replica(Generic[P]):
     url: str
     pool: P
     down_until: float = 0.0  # monotonic time before which it is not tried; 0 = up
-    lag_s: float = 0.0
-    lag_at: float = float("-inf")
+    current_at: float = float("-inf")  # it held all the primary had at this monotonic time
+    lag_at: float = float("-inf")  # when that was last measured
 
     @property
     def name(self) -> str:
         return config.redacted(self.url)
 
 
+@dataclass(frozen=True, slots=True)
+class Mark:
+    """The primary's WAL position and the monotonic time just before it was read."""
+
+    lsn: str
+    at: float
+
+
 class NoPositionError(ValueError):
     """``after`` is not a WAL position (``router.position()`` returns one)."""
+
+
+class LazyResultError(TypeError):
+    """A function given to ``router.run`` returned something that would use the
+    connection after it went back to the pool (a stream, generator, coroutine)."""
 
 
 class Policy(Generic[P]):
@@ -104,11 +139,14 @@ class Policy(Generic[P]):
         """The same replicas (and what is known about them) under other settings."""
         return Policy(self.replicas, settings)
 
-    def candidates(self) -> Iterator[tuple[Replica[P], bool]]:
+    def candidates(
+        self, isolation: IsolationLevel | None = None
+    ) -> Iterator[tuple[Replica[P], bool]]:
         """Replicas worth trying now, round-robin, each with whether it must be probed
         (and given a fresh pool) first: it was down and its retry time has come. One
-        caller gets the probe; the others skip it until the next retry time."""
-        if not self.replicas:
+        caller gets the probe; the others skip it until the next retry time. None for a
+        SERIALIZABLE reader: a hot standby refuses that isolation."""
+        if not self.replicas or isolation == IsolationLevel.SERIALIZABLE:
             return
         start = next(self._turn)
         count = len(self.replicas)
@@ -128,14 +166,30 @@ class Policy(Generic[P]):
                 yield replica, False
 
     def lag_due(self, replica: Replica[P]) -> bool:
-        return time.monotonic() - replica.lag_at >= self.settings.lag_check_s
+        """Every ``lag_check_s``; sooner for a replica last measured within ``max_lag_s``
+        that would pass it by now, so the bound holds between measurements."""
+        now, bound = time.monotonic(), self.settings.max_lag_s
+        if now - replica.lag_at >= self.settings.lag_check_s:
+            return True
+        return replica.lag_at - replica.current_at <= bound < now - replica.current_at
 
-    def record_lag(self, replica: Replica[P], row: tuple[Any, ...] | None) -> None:
-        replica.lag_s = float(row[0] if row and row[0] is not None else 0.0)
+    def record_lag(
+        self, replica: Replica[P], mark: Mark, asked_at: float, row: tuple[Any, ...] | None
+    ) -> None:
+        """Record LAG_SQL's answer, asked at ``asked_at`` after reading ``mark``: the
+        replica is current as of the mark if it has replayed that far, else as of its
+        last replayed commit; with neither it is as stale as can be."""
+        caught_up, commit_age = row if row is not None else (None, None)
+        if caught_up:
+            replica.current_at = mark.at
+        elif commit_age is not None:
+            replica.current_at = asked_at - max(float(commit_age), 0.0)
+        else:
+            replica.current_at = float("-inf")
         replica.lag_at = time.monotonic()
 
     def too_far_behind(self, replica: Replica[P]) -> bool:
-        return replica.lag_s > self.settings.max_lag_s
+        return time.monotonic() - replica.current_at > self.settings.max_lag_s
 
     def catch_up_pauses(self) -> Iterator[float]:
         """Pauses between checks of a replica's replay position (1 ms doubling to
@@ -159,13 +213,55 @@ class Policy(Generic[P]):
 
 
 def check_position(after: str | None) -> None:
-    """Raise NoPositionError unless ``after`` is None or a WAL position."""
+    """Raise NoPositionError unless ``after`` is None or what PostgreSQL's pg_lsn reads:
+    two hexadecimal numbers of 1 to 8 digits around a slash. Checked before any routing,
+    so a bad value fails alike with replicas and without."""
     if after is None:
         return
-    high, _, low = after.partition("/")
-    hexdigits = set("0123456789abcdefABCDEF")
-    if not (high and low and set(high + low) <= hexdigits and len(high + low) <= 16):
-        raise NoPositionError(f"after={after!r} is not a WAL position like '0/3000060'")
+    high, slash, low = after.partition("/")
+    if not (slash and _hex32(high) and _hex32(low)):
+        raise NoPositionError(
+            f"after={after!r} is not a WAL position: two hexadecimal numbers of 1 to 8"
+            " digits around a slash, like '0/3000060' (router.position() returns one)"
+        )
+
+
+def _hex32(part: str) -> bool:
+    return 0 < len(part) <= 8 and all(c in string.hexdigits for c in part)
+
+
+def refuse_lazy(function: Callable[..., Any], result: object) -> None:
+    """Raise LazyResultError if ``result`` would run later, after ``router.run`` has
+    given its connection back (a generator or server-side stream would then read inside
+    whoever borrowed the connection next). Nothing was sent for it: a generator or
+    coroutine has not started (closed here, so none warns it was never awaited), and a
+    cursor's transaction ends with the block."""
+    if not isinstance(result, Iterator | AsyncIterator | Awaitable):
+        return
+    if isinstance(result, Generator | Coroutine):
+        result.close()
+    raise LazyResultError(
+        f"router.run({function.__name__}) returned a {type(result).__name__}, which would"
+        " use the connection after it went back to the pool; read it inside"
+        " `with router.reader() as conn:` (or router.connection()) instead"
+    )
+
+
+# Replica connections whose session defaults to SERIALIZABLE (ALTER DATABASE/ROLE ... SET
+# default_transaction_isolation), found once per connection by replica_configure: a hot
+# standby refuses their transactions, so they serve only readers that ask for another level.
+_SERIALIZABLE_SESSIONS: weakref.WeakSet[psycopg.BaseConnection[Any]] = weakref.WeakSet()
+
+
+def note_default_isolation(conn: psycopg.BaseConnection[Any], row: tuple[Any, ...] | None) -> None:
+    """Remember whether ``conn``'s session defaults to SERIALIZABLE (DEFAULT_ISOLATION_SQL)."""
+    if row is not None and row[0] == "serializable":
+        _SERIALIZABLE_SESSIONS.add(conn)
+
+
+def replica_can_run(conn: psycopg.BaseConnection[Any], isolation: IsolationLevel | None) -> bool:
+    """Whether a reader at ``isolation`` (None: the session default) can run on ``conn``."""
+    return isolation is not None or conn not in _SERIALIZABLE_SESSIONS
 
 
 def is_read_only(function: Callable[..., Any]) -> bool:
@@ -221,40 +317,56 @@ class Router(RouterBase[SyncPool, Callable[[str], SyncPool]]):
         with self.primary.connection() as conn:
             return position_of(conn.execute(POSITION_SQL).fetchone())
 
+    def _mark(self) -> Mark:
+        """The primary's position and when it was read: what a replica's lag is against."""
+        at = time.monotonic()
+        return Mark(self.position(), at)
+
     @contextmanager
-    def reader(self, *, after: str | None = None) -> Iterator[Conn]:
+    def reader(
+        self, *, after: str | None = None, isolation: IsolationLevel | None = None
+    ) -> Iterator[Conn]:
         """A read-only connection, one transaction: a current replica, else the primary.
 
         With ``after`` (from :meth:`position`), only a replica that has replayed that
-        far within ``wait_s`` is used.
+        far within ``wait_s`` is used. The transaction runs at ``isolation`` (None: the
+        database's default) and begins only after the router's checks.
         """
         check_position(after)
         # Deliberately the twin of AsyncRouter.reader (plue_db.routing_async), line for line but
         # for await: the decisions are Policy's, only this I/O loop is written twice.
-        for replica, probe in self.policy.candidates():
+        for replica, probe in self.policy.candidates(isolation):
             if probe and not self._readmit(replica):
                 continue
+            mark = self._mark() if self.policy.lag_due(replica) else None
             entered = False
             try:
                 with replica.pool.connection(self.policy.settings.checkout_s) as conn:
-                    if not self._fresh(replica, conn, after):
-                        conn.rollback()
+                    if not self._fresh(replica, conn, after, mark, isolation):
                         continue
                     entered = True
-                    yield conn
+                    with _one_transaction(conn, isolation, read_only_after=True):
+                        yield conn
                     return
             except (PoolTimeout, psycopg.OperationalError):
                 if entered:
                     raise  # the caller's work failed; it is theirs to retry
                 self.policy.mark_down(replica)
-        with self._primary_reader() as conn:
-            yield conn
+        with self.primary.connection() as conn:
+            conn.read_only = True
+            with _one_transaction(conn, isolation, read_only_after=None):
+                yield conn
 
     def run(self, function: Callable[..., T], /, **kwargs: Any) -> T:
-        """Call a generated function on a reader if it is read-only, else the primary."""
+        """Call a generated function on a reader if it is read-only, else the primary.
+        Its result must be complete when it returns: a stream (``iter_*``) or anything
+        else lazy raises LazyResultError, since it would run after the connection went
+        back to the pool."""
         route = self.reader() if is_read_only(function) else self.connection()
         with route as conn:
-            return function(conn, **kwargs)
+            result = function(conn, **kwargs)
+            refuse_lazy(function, result)
+            return result
 
     def close(self) -> None:
         for replica in self.replicas:
@@ -267,20 +379,37 @@ class Router(RouterBase[SyncPool, Callable[[str], SyncPool]]):
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _fresh(self, replica: Replica[SyncPool], conn: Conn, after: str | None) -> bool:
-        if self.policy.lag_due(replica):
-            self.policy.record_lag(replica, conn.execute(LAG_SQL).fetchone())
-        if self.policy.too_far_behind(replica):
+    def _fresh(
+        self,
+        replica: Replica[SyncPool],
+        conn: Conn,
+        after: str | None,
+        mark: Mark | None,
+        isolation: IsolationLevel | None,
+    ) -> bool:
+        """Whether this replica may serve the reader. Asked in autocommit, so no
+        transaction (and no snapshot) exists yet when the caller gets the connection."""
+        if not replica_can_run(conn, isolation):
             return False
-        if after is None:
-            return True
-        pauses = self.policy.catch_up_pauses()
-        while not replayed(conn.execute(REPLAYED_SQL, [after]).fetchone()):
-            pause = next(pauses, None)
-            if pause is None:
+        if mark is None and after is None:  # nothing to ask the replica
+            return not self.policy.too_far_behind(replica)
+        with _autocommit(conn):
+            if mark is not None:
+                asked_at = time.monotonic()
+                self.policy.record_lag(
+                    replica, mark, asked_at, conn.execute(LAG_SQL, [mark.lsn]).fetchone()
+                )
+            if self.policy.too_far_behind(replica):
                 return False
-            time.sleep(pause)
-        return True
+            if after is None:
+                return True
+            pauses = self.policy.catch_up_pauses()
+            while not replayed(conn.execute(REPLAYED_SQL, [after]).fetchone()):
+                pause = next(pauses, None)
+                if pause is None:
+                    return False
+                time.sleep(pause)
+            return True
 
     def _readmit(self, replica: Replica[SyncPool]) -> bool:
         """Probe a replica that was down; if it answers, give it a fresh pool."""
@@ -294,40 +423,62 @@ class Router(RouterBase[SyncPool, Callable[[str], SyncPool]]):
         self.policy.readmit(replica, self._open_replica(replica.url)).close(timeout=0)
         return True
 
-    @contextmanager
-    def _primary_reader(self) -> Iterator[Conn]:
-        """A primary connection marked read-only for one transaction, then unmarked."""
-        with self.primary.connection() as conn:
-            conn.read_only = True
-            try:
-                yield conn
-                conn.commit()
-            except BaseException:
-                conn.rollback()
-                raise
-            finally:
-                _unmark(conn)
+
+@contextmanager
+def _autocommit(conn: Conn) -> Iterator[None]:
+    """The router's own checks, outside any transaction; a connection that fails
+    meanwhile is closed (its pool discards it) rather than handed on in autocommit."""
+    conn.autocommit = True
+    try:
+        yield
+    except BaseException:
+        conn.close()
+        raise
+    conn.autocommit = False
 
 
-def _unmark(conn: Conn) -> None:
-    """Return a connection to the primary pool as a writer; if that is impossible (it
-    broke mid-transaction), close it so the pool discards it."""
+@contextmanager
+def _one_transaction(
+    conn: Conn, isolation: IsolationLevel | None, *, read_only_after: bool | None
+) -> Iterator[None]:
+    """The reader's block as one transaction at ``isolation``, committed (rolled back if
+    it raised); then the connection goes back to its pool at the default isolation with
+    ``read_only_after`` (None: a writer again, for the primary pool)."""
+    if isolation is not None:
+        conn.isolation_level = isolation
+    try:
+        yield
+        conn.commit()
+    finally:
+        _reset(conn, read_only_after)
+
+
+def _reset(conn: Conn, read_only: bool | None) -> None:
+    """End what the reader left open and restore the pool's settings; if that is
+    impossible (it broke mid-transaction), close it so the pool discards it."""
     try:
         if conn.info.transaction_status != TransactionStatus.IDLE:
             conn.rollback()
-        conn.read_only = None
+        if conn.isolation_level is not None:
+            conn.isolation_level = None
+        if conn.read_only is not read_only:
+            conn.read_only = read_only
     except psycopg.Error:
         conn.close()
 
 
 def replica_configure(settings: PoolSettings) -> Callable[[Conn], None]:
     """A replica pool's ``configure``: what the primary pool's does (TimeZone by SET
-    behind a transaction-mode pooler), then read-only."""
+    behind a transaction-mode pooler), note whether the session defaults to SERIALIZABLE,
+    then read-only."""
     set_timezone = pooler.configure(settings.timezone) if settings.transaction_pooler else None
 
     def configure(conn: Conn) -> None:
         if set_timezone is not None:
             set_timezone(conn)
+        conn.autocommit = True
+        note_default_isolation(conn, conn.execute(DEFAULT_ISOLATION_SQL).fetchone())
+        conn.autocommit = False
         conn.read_only = True
 
     return configure

@@ -8,11 +8,14 @@ replicas gets :func:`plue_db.pool.open_async_pool`'s connections, unchanged.
 from __future__ import annotations
 
 import asyncio
+import inspect
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar, Unpack
 
 import psycopg
+from psycopg import IsolationLevel
 from psycopg.pq import TransactionStatus
 from psycopg.rows import TupleRow
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
@@ -20,20 +23,25 @@ from psycopg_pool import AsyncConnectionPool, PoolTimeout
 from plue_db import pooler, servers
 from plue_db.pool import AsyncPool, PoolOptions, PoolSettings, open_async_pool
 from plue_db.routing import (
+    DEFAULT_ISOLATION_SQL,
     DEFAULT_ROUTING,
     LAG_SQL,
     POSITION_SQL,
     PROBE_SQL,
     PROBE_TIMEOUT_S,
     REPLAYED_SQL,
+    Mark,
     Policy,
     Replica,
     RouterBase,
     RoutingSettings,
     check_position,
     is_read_only,
+    note_default_isolation,
     position_of,
+    refuse_lazy,
     replayed,
+    replica_can_run,
 )
 
 AsyncConn = psycopg.AsyncConnection[TupleRow]
@@ -48,36 +56,54 @@ class AsyncRouter(RouterBase[AsyncPool, Callable[[str], Awaitable[AsyncPool]]]):
         async with self.primary.connection() as conn:
             return position_of(await (await conn.execute(POSITION_SQL)).fetchone())
 
+    async def _mark(self) -> Mark:
+        """The primary's position and when it was read: what a replica's lag is against."""
+        at = time.monotonic()
+        return Mark(await self.position(), at)
+
     @asynccontextmanager
-    async def reader(self, *, after: str | None = None) -> AsyncIterator[AsyncConn]:
+    async def reader(
+        self, *, after: str | None = None, isolation: IsolationLevel | None = None
+    ) -> AsyncIterator[AsyncConn]:
         """A read-only connection, one transaction: a current replica, else the primary."""
         check_position(after)
         # Deliberately the twin of Router.reader (plue_db.routing), line for line but
         # for await: the decisions are Policy's, only this I/O loop is written twice.
-        for replica, probe in self.policy.candidates():
+        for replica, probe in self.policy.candidates(isolation):
             if probe and not await self._readmit(replica):
                 continue
+            mark = await self._mark() if self.policy.lag_due(replica) else None
             entered = False
             try:
                 async with replica.pool.connection(self.policy.settings.checkout_s) as conn:
-                    if not await self._fresh(replica, conn, after):
-                        await conn.rollback()
+                    if not await self._fresh(replica, conn, after, mark, isolation):
                         continue
                     entered = True
-                    yield conn
+                    async with _one_transaction(conn, isolation, read_only_after=True):
+                        yield conn
                     return
             except (PoolTimeout, psycopg.OperationalError):
                 if entered:
                     raise  # the caller's work failed; it is theirs to retry
                 self.policy.mark_down(replica)
-        async with self._primary_reader() as conn:
-            yield conn
+        async with self.primary.connection() as conn:
+            await conn.set_read_only(True)
+            async with _one_transaction(conn, isolation, read_only_after=None):
+                yield conn
 
     async def run(self, function: Callable[..., Awaitable[T]], /, **kwargs: Any) -> T:
-        """Await a generated function on a reader if it is read-only, else the primary."""
+        """Await a generated function on a reader if it is read-only, else the primary.
+        Its result must be complete when awaited: a stream (``iter_*``) or anything else
+        lazy raises LazyResultError, since it would run after the connection went back
+        to the pool."""
         route = self.reader() if is_read_only(function) else self.connection()
         async with route as conn:
-            return await function(conn, **kwargs)
+            call: object = function(conn, **kwargs)
+            if not inspect.isawaitable(call):
+                refuse_lazy(function, call)  # an async generator: a stream
+            result = await call  # type: ignore[misc]  # TypeError if not awaitable
+            refuse_lazy(function, result)
+            return result  # type: ignore[no-any-return]
 
     async def close(self) -> None:
         for replica in self.replicas:
@@ -90,20 +116,36 @@ class AsyncRouter(RouterBase[AsyncPool, Callable[[str], Awaitable[AsyncPool]]]):
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
 
-    async def _fresh(self, replica: Replica[AsyncPool], conn: AsyncConn, after: str | None) -> bool:
-        if self.policy.lag_due(replica):
-            self.policy.record_lag(replica, await (await conn.execute(LAG_SQL)).fetchone())
-        if self.policy.too_far_behind(replica):
+    async def _fresh(
+        self,
+        replica: Replica[AsyncPool],
+        conn: AsyncConn,
+        after: str | None,
+        mark: Mark | None,
+        isolation: IsolationLevel | None,
+    ) -> bool:
+        """Whether this replica may serve the reader, asked in autocommit (see
+        plue_db.routing's Router._fresh)."""
+        if not replica_can_run(conn, isolation):
             return False
-        if after is None:
-            return True
-        pauses = self.policy.catch_up_pauses()
-        while not replayed(await (await conn.execute(REPLAYED_SQL, [after])).fetchone()):
-            pause = next(pauses, None)
-            if pause is None:
+        if mark is None and after is None:  # nothing to ask the replica
+            return not self.policy.too_far_behind(replica)
+        async with _autocommit(conn):
+            if mark is not None:
+                asked_at = time.monotonic()
+                row = await (await conn.execute(LAG_SQL, [mark.lsn])).fetchone()
+                self.policy.record_lag(replica, mark, asked_at, row)
+            if self.policy.too_far_behind(replica):
                 return False
-            await asyncio.sleep(pause)
-        return True
+            if after is None:
+                return True
+            pauses = self.policy.catch_up_pauses()
+            while not replayed(await (await conn.execute(REPLAYED_SQL, [after])).fetchone()):
+                pause = next(pauses, None)
+                if pause is None:
+                    return False
+                await asyncio.sleep(pause)
+            return True
 
     async def _readmit(self, replica: Replica[AsyncPool]) -> bool:
         """Probe a replica that was down; if it answers, give it a fresh pool."""
@@ -118,28 +160,42 @@ class AsyncRouter(RouterBase[AsyncPool, Callable[[str], Awaitable[AsyncPool]]]):
         await self.policy.readmit(replica, fresh).close(timeout=0)
         return True
 
-    @asynccontextmanager
-    async def _primary_reader(self) -> AsyncIterator[AsyncConn]:
-        """A primary connection marked read-only for one transaction, then unmarked."""
-        async with self.primary.connection() as conn:
-            await conn.set_read_only(True)
-            try:
-                yield conn
-                await conn.commit()
-            except BaseException:
-                await conn.rollback()
-                raise
-            finally:
-                await _unmark(conn)
+
+@asynccontextmanager
+async def _autocommit(conn: AsyncConn) -> AsyncIterator[None]:
+    """The asyncio twin of plue_db.routing's _autocommit."""
+    await conn.set_autocommit(True)
+    try:
+        yield
+    except BaseException:
+        await conn.close()
+        raise
+    await conn.set_autocommit(False)
 
 
-async def _unmark(conn: AsyncConn) -> None:
-    """Return a connection to the primary pool as a writer, or close it so the pool
-    discards it."""
+@asynccontextmanager
+async def _one_transaction(
+    conn: AsyncConn, isolation: IsolationLevel | None, *, read_only_after: bool | None
+) -> AsyncIterator[None]:
+    """The asyncio twin of plue_db.routing's _one_transaction."""
+    if isolation is not None:
+        await conn.set_isolation_level(isolation)
+    try:
+        yield
+        await conn.commit()
+    finally:
+        await _reset(conn, read_only_after)
+
+
+async def _reset(conn: AsyncConn, read_only: bool | None) -> None:
+    """The asyncio twin of plue_db.routing's _reset."""
     try:
         if conn.info.transaction_status != TransactionStatus.IDLE:
             await conn.rollback()
-        await conn.set_read_only(None)
+        if conn.isolation_level is not None:
+            await conn.set_isolation_level(None)
+        if conn.read_only is not read_only:
+            await conn.set_read_only(read_only)
     except psycopg.Error:
         await conn.close()
 
@@ -153,6 +209,9 @@ def replica_configure(settings: PoolSettings) -> Callable[[AsyncConn], Awaitable
     async def configure(conn: AsyncConn) -> None:
         if set_timezone is not None:
             await set_timezone(conn)
+        await conn.set_autocommit(True)
+        note_default_isolation(conn, await (await conn.execute(DEFAULT_ISOLATION_SQL)).fetchone())
+        await conn.set_autocommit(False)
         await conn.set_read_only(True)
 
     return configure
