@@ -6,7 +6,9 @@ replica is skipped, a stopped one skipped and later readmitted; a write function
 reader fails before it is sent. Without replicas, readers are primary connections
 marked read-only, and the primary pool gets its connections back unmarked. Behind
 pgbouncer in transaction mode, replica pools prepare nothing and pin TimeZone as the
-primary pool does.
+primary pool does. run() refuses a stream it would hand back after release; ``after``
+is checked as PostgreSQL's pg_lsn reads it. Freshness under faults:
+tests/test_routing_freshness.py.
 """
 
 from __future__ import annotations

@@ -5,7 +5,8 @@ on replicas, writes on the primary; read-your-writes under 1 s of injected lag w
 bounded time and falls back; a lagging replica is skipped, a stopped one skipped and
 readmitted; a write function on a reader fails before it is sent; without replicas,
 readers are primary connections marked read-only and returned unmarked; behind
-pgbouncer in transaction mode, replica pools prepare nothing and pin TimeZone.
+pgbouncer in transaction mode, replica pools prepare nothing and pin TimeZone; run()
+refuses an async stream; a bad ``after`` fails alike with replicas and without.
 """
 
 from __future__ import annotations

@@ -170,18 +170,33 @@ def test_async_a_replica_whose_stream_stopped_goes_stale(cluster: replicas.Clust
     routed(cluster, scenario, max_lag_s=0.5, lag_check_s=0)
 
 
+def assert_commit_age_says_stale(replica: replicas.Node) -> None:
+    """Negative control: judged by the age of its last commit alone, it would be stale."""
+    with psycopg.connect(replica.url(DBNAME), autocommit=True) as direct:
+        row = direct.execute(COMMIT_AGE_SQL).fetchone()
+    assert row is not None and row[0] > 0.5
+
+
 def test_an_idle_primary_keeps_a_current_replica_fresh(cluster: replicas.Cluster) -> None:
     new_user(cluster, "idle-primary")
     time.sleep(1.0)  # nothing commits: the replica's last commit is older than max_lag_s
-    replica_url = cluster.replicas[0].url(DBNAME)
     with one_replica(cluster, max_lag_s=0.5, lag_check_s=0) as router:
         for _ in range(5):
             with router.reader() as conn:
                 assert where(conn)[0]
-    # Negative control: judged by the age of its last commit alone, it would be stale.
-    with psycopg.connect(replica_url, autocommit=True) as direct:
-        row = direct.execute(COMMIT_AGE_SQL).fetchone()
-    assert row is not None and row[0] > 0.5
+    assert_commit_age_says_stale(cluster.replicas[0])
+
+
+def test_async_an_idle_primary_keeps_a_current_replica_fresh(cluster: replicas.Cluster) -> None:
+    async def scenario(router: AsyncRouter) -> None:
+        for _ in range(5):
+            async with router.reader() as conn:
+                assert (await awhere(conn))[0]
+
+    new_user(cluster, "async-idle-primary")
+    time.sleep(1.0)
+    routed(cluster, scenario, max_lag_s=0.5, lag_check_s=0)
+    assert_commit_age_says_stale(cluster.replicas[0])
 
 
 CLAIMED_S = 0.5  # the max_lag_s under test

@@ -78,14 +78,16 @@ PROBE_TIMEOUT_S = 1  # a readmission probe gives up on a replica after this
 
 @dataclass(frozen=True, slots=True)
 class RoutingSettings:
-    """How stale a replica may be and how long the router waits for one (seconds)."""
+    """How stale a replica may be and how long the router waits for one (seconds).
 
-    max_lag_s: float = 5.0  # a replica missing what the primary had this long ago is skipped
+    ``max_lag_s``: a replica serves a reader only if it holds everything the primary had
+    committed ``max_lag_s`` before the reader began (see Policy.record_lag for how that
+    is measured against the primary)."""
+
+    max_lag_s: float = 5.0
     wait_s: float = 1.0  # read-your-writes: longest wait for a replica to catch up
     retry_s: float = 5.0  # an unreachable replica is probed again after this
-    lag_check_s: float = (
-        1.0  # a replica's lag is measured this often (sooner if it may pass max_lag_s)
-    )
+    lag_check_s: float = 1.0  # how often lag is measured (sooner near max_lag_s)
     checkout_s: float = 1.0  # longest wait for a replica connection before skipping it
 
 
