@@ -71,6 +71,6 @@ class Notices:
         message = f"sqlc can't infer its type (any), so it is annotated object; cast it: {cast}"
         self.lines.append(site.line(message))
 
-    def left_out(self, site: Site, reason: str) -> None:
+    def left_out(self, filename: str, query: str, what: str, reason: str) -> None:
         """A function one target can't carry, left out of that target only."""
-        self.lines.append(site.line(reason))
+        self.lines.append(self.sites.site(filename, query, "", None, what).line(reason))

@@ -10,7 +10,7 @@ from pathlib import Path
 import jinja2
 from ruff.__main__ import find_ruff_bin  # type: ignore[import-untyped]
 
-from sqlc_gen_psycopg import asyncpg_types, imports
+from sqlc_gen_psycopg import imports
 from sqlc_gen_psycopg.errors import GenerationError
 from sqlc_gen_psycopg.manifest import FILE_NAME as MANIFEST_FILE
 from sqlc_gen_psycopg.manifest import manifest
@@ -78,8 +78,6 @@ STATIC = ("types.py", "_types.py", "_cursors.py", "_streams.py", "_atomic.py", "
 def render(pkg: Package) -> dict[str, str]:
     """Every file of the package, keyed by path relative to the codegen ``out`` dir, and
     the manifest of what it holds."""
-    if pkg.emit_asyncpg:
-        asyncpg_types.check(pkg)
     env = environment()
     models_scope = private_aliases(
         [*(m.cls for m in pkg.models), *(c.cls for c in pkg.composites)],
@@ -98,10 +96,11 @@ def render(pkg: Package) -> dict[str, str]:
     }
     for flavor in pkg.flavors:
         folder = f"{flavor.subpackage}/" if flavor.subpackage else ""
-        for module in pkg.modules:
-            files[f"{folder}{module.stem}.py"] = render_module(env, pkg, module, flavor)
+        source = pkg.for_asyncpg() if flavor is ASYNCPG else pkg
+        for module in source.modules:
+            files[f"{folder}{module.stem}.py"] = render_module(env, source, module, flavor)
         if flavor.subpackage:
-            files[f"{folder}__init__.py"] = render_init(env, pkg, flavor)
+            files[f"{folder}__init__.py"] = render_init(env, source, flavor)
     if pkg.emit_asyncpg:
         files["_asyncpg.py"] = env.get_template("_asyncpg.py.j2").render(pkg=pkg)
     return {**format_sources(files, pkg.name), MANIFEST_FILE: manifest(pkg)}

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
 
-from sqlc_gen_psycopg import naming, pytypes
+from sqlc_gen_psycopg import asyncpg_types, naming, pytypes
 from sqlc_gen_psycopg.access import Access, classify
 from sqlc_gen_psycopg.analysis_mode import database_backed
 from sqlc_gen_psycopg.cardinality import always_one_row
@@ -281,7 +281,7 @@ class Builder:
                     )
                 seen[name] = query.name
             functions.setdefault(stem, []).append(fn)
-        return Package(
+        package = Package(
             name=self.options.package,
             models=models,
             composites=composites,
@@ -292,8 +292,10 @@ class Builder:
             emit_async=self.options.emit_async,
             emit_asyncpg=self.options.emit_asyncpg,
             violations=tuple(self.violations.values()),
-            warnings=tuple(self.notices.lines),
         )
+        if self.options.emit_asyncpg:  # told to notices: before the warnings are taken
+            package = replace(package, asyncpg_support=asyncpg_types.support(package, self.notices))
+        return replace(package, warnings=tuple(self.notices.lines))
 
     def enum_members(self, type_name: str, values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
         scope = naming.Scope()

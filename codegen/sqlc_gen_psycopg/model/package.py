@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlc_gen_psycopg.access import UNCLASSIFIED, Access
 from sqlc_gen_psycopg.cursors import Cursor
@@ -395,6 +395,16 @@ class Composite:
 
 
 @dataclass(frozen=True, slots=True)
+class AsyncpgSupport:
+    """What the asyncpg target adds to asyncpg's own codecs, and what it leaves out
+    (asyncpg_types.py)."""
+
+    text_types: tuple[str, ...] = ()  # pg_catalog types init_connection reads as text
+    hstore: bool = False  # init_connection sets asyncpg's hstore codec
+    left_out: frozenset[str] = frozenset()  # functions the asyncpg modules don't have
+
+
+@dataclass(frozen=True, slots=True)
 class Package:
     name: str
     models: tuple[Model, ...]
@@ -405,6 +415,7 @@ class Package:
     emit_asyncpg: bool = False
     violations: tuple[Violation, ...] = ()  # every constraint's class, for the errors module
     warnings: tuple[str, ...] = ()  # one line each (notices.py), in manifest.json
+    asyncpg_support: AsyncpgSupport = AsyncpgSupport()
 
     def package_exports(self, module: Module) -> list[str]:
         """The names a package's ``__init__`` re-exports from ``module``: its functions,
@@ -415,6 +426,16 @@ class Package:
 
     def module_name(self, stem: str, *, aio: bool = False) -> str:
         return f"{self.name}.aio.{stem}" if aio else f"{self.name}.{stem}"
+
+    def for_asyncpg(self) -> Package:
+        """The package as its asyncpg modules print it: without the functions they
+        leave out (and a module left with none)."""
+        left_out = self.asyncpg_support.left_out
+        kept = (
+            replace(m, functions=tuple(f for f in m.functions if f.name not in left_out))
+            for m in self.modules
+        )
+        return replace(self, modules=tuple(m for m in kept if m.functions))
 
     @property
     def flavors(self) -> tuple[Flavor, ...]:

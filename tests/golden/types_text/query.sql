@@ -8,3 +8,6 @@ SELECT id, tv FROM shapes WHERE tv @@ sqlc.arg(query)::tsquery ORDER BY id;
 
 -- name: AddDocument :one
 INSERT INTO documents (body) VALUES ($1) RETURNING *;
+
+-- name: CatalogValues :one
+SELECT 'shapes'::regclass AS rel, pg_sleep(0) AS nap, '5'::xid AS xact, '(0,1)'::tid AS tuple_id;

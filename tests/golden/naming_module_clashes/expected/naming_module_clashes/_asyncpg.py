@@ -97,8 +97,9 @@ class Connection(Protocol):
 
 
 async def init_connection(conn: Connection) -> None:
-    """Make ``conn`` read and write json/jsonb as Python values, as the generated
-    functions and their annotations expect (asyncpg's default is their text).
+    """Make ``conn`` read and write json/jsonb as Python values, and every other type
+    as the psycopg functions give it, as the generated functions and their annotations
+    expect (asyncpg's default for json is its text, for ``bit`` a BitString...).
 
     Call it once per connection, e.g. ``asyncpg.create_pool(dsn, init=init_connection)``
     or after ``asyncpg.connect``. The codecs are binary, so ``:copyfrom`` (asyncpg

@@ -10,6 +10,7 @@ import psycopg
 
 from citext_pkg import models
 from citext_pkg._cursors import thread_cursor
+from citext_pkg._pipeline import completed
 from citext_pkg.errors import raise_named
 from citext_pkg.types import NoRowError, ReadOnlyConnectionError
 
@@ -30,13 +31,21 @@ class AccountByEmailRow:
     email: str
 
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
-READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
-    {
-        "account_by_email",
-    }
-)
+ADD_ACCOUNT_EMAIL: Final[LiteralString] = """-- name: AddAccountEmail :one
+INSERT INTO accounts (email, aliases) VALUES ($1, $2) RETURNING id, email
+"""
+
+
+@dataclass(slots=True)
+class AddAccountEmailRow:
+    """A row of AddAccountEmail."""
+
+    id: int
+    email: str
+
+
+# Functions a hot standby can run; the others refuse a read-only connection.
+READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset({"account_by_email"})
 
 
 def add_account(
@@ -50,12 +59,12 @@ def add_account(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("add_account", "INSERT")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(ADD_ACCOUNT, (email, aliases))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(ADD_ACCOUNT, (email, aliases))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     if r is None:
@@ -66,8 +75,33 @@ def add_account(
 
 def account_by_email(conn: psycopg.Connection[Any], *, email: str) -> AccountByEmailRow | None:
     """Run the AccountByEmail query."""
-
     cur = thread_cursor(conn)
-    cur.execute(ACCOUNT_BY_EMAIL, (email,))
+    with completed(conn):
+        cur.execute(ACCOUNT_BY_EMAIL, (email,))
     r = cur.fetchone()
     return None if r is None else AccountByEmailRow(*r)
+
+
+def add_account_email(
+    conn: psycopg.Connection[Any], *, email: str, aliases: list[str] | None = None
+) -> AddAccountEmailRow:
+    """Run the AddAccountEmail query.
+
+    Raises, from citext_pkg.errors, on a violation of:
+    - AccountsEmailKeyViolation: unique accounts_email_key on accounts
+    - AccountsPkeyViolation: primary key accounts_pkey on accounts
+    """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("add_account_email", "INSERT")
+    cur = thread_cursor(conn)
+    try:
+        with completed(conn):
+            cur.execute(ADD_ACCOUNT_EMAIL, (email, aliases))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
+        raise
+    r = cur.fetchone()
+    if r is None:
+        raise NoRowError("add_account_email")
+    row: AddAccountEmailRow = AddAccountEmailRow(*r)
+    return row

@@ -11,6 +11,7 @@ import psycopg
 
 from hstore_pkg import models
 from hstore_pkg._cursors import thread_cursor
+from hstore_pkg._pipeline import completed
 from hstore_pkg._streams import ServerStream
 from hstore_pkg.errors import raise_named
 from hstore_pkg.types import NoRowError, ReadOnlyConnectionError
@@ -32,13 +33,9 @@ class SettingsWithKeyRow:
     attrs: dict[str, str | None]
 
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
+# Functions a hot standby can run; the others refuse a read-only connection.
 READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
-    {
-        "iter_settings_with_key",
-        "settings_with_key",
-    }
+    {"iter_settings_with_key", "settings_with_key"}
 )
 
 
@@ -55,12 +52,12 @@ def add_setting(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("add_setting", "INSERT")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(ADD_SETTING, (attrs, history))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(ADD_SETTING, (attrs, history))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     if r is None:
@@ -71,22 +68,17 @@ def add_setting(
 
 def settings_with_key(conn: psycopg.Connection[Any], *, key: str) -> list[SettingsWithKeyRow]:
     """Run the SettingsWithKey query."""
-
     cur = thread_cursor(conn)
-    cur.execute(SETTINGS_WITH_KEY, (key,))
+    with completed(conn):
+        cur.execute(SETTINGS_WITH_KEY, (key,))
     return [SettingsWithKeyRow(*r) for r in cur.fetchall()]
 
 
 def iter_settings_with_key(
     conn: psycopg.Connection[Any], *, key: str, batch_size: int = 1000
 ) -> Generator[SettingsWithKeyRow, None, None]:
-    """Stream settings_with_key through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``hstore_pkg._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
-
+    """settings_with_key through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``closing`` it before yours ends."""
     with ServerStream(conn, "settings_with_key", batch_size) as stream:
         stream.execute(SETTINGS_WITH_KEY, (key,))
         while rows := stream.fetch():

@@ -11,6 +11,7 @@ import psycopg
 
 from ltree_pkg import models
 from ltree_pkg._cursors import thread_cursor
+from ltree_pkg._pipeline import completed
 from ltree_pkg._streams import ServerStream
 from ltree_pkg.errors import raise_named
 from ltree_pkg.types import NoRowError, ReadOnlyConnectionError
@@ -32,13 +33,22 @@ class CategoriesUnderRow:
     path: str
 
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
+ADD_CATEGORY_PATH: Final[LiteralString] = """-- name: AddCategoryPath :one
+INSERT INTO categories (path, aliases) VALUES ($1, $2) RETURNING id, path
+"""
+
+
+@dataclass(slots=True)
+class AddCategoryPathRow:
+    """A row of AddCategoryPath."""
+
+    id: int
+    path: str
+
+
+# Functions a hot standby can run; the others refuse a read-only connection.
 READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
-    {
-        "categories_under",
-        "iter_categories_under",
-    }
+    {"categories_under", "iter_categories_under"}
 )
 
 
@@ -52,12 +62,12 @@ def add_category(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("add_category", "INSERT")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(ADD_CATEGORY, (path, aliases))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(ADD_CATEGORY, (path, aliases))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     if r is None:
@@ -68,24 +78,43 @@ def add_category(
 
 def categories_under(conn: psycopg.Connection[Any], *, root: str) -> list[CategoriesUnderRow]:
     """Run the CategoriesUnder query."""
-
     cur = thread_cursor(conn)
-    cur.execute(CATEGORIES_UNDER, (root,))
+    with completed(conn):
+        cur.execute(CATEGORIES_UNDER, (root,))
     return [CategoriesUnderRow(*r) for r in cur.fetchall()]
 
 
 def iter_categories_under(
     conn: psycopg.Connection[Any], *, root: str, batch_size: int = 1000
 ) -> Generator[CategoriesUnderRow, None, None]:
-    """Stream categories_under through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``ltree_pkg._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
-
+    """categories_under through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``closing`` it before yours ends."""
     with ServerStream(conn, "categories_under", batch_size) as stream:
         stream.execute(CATEGORIES_UNDER, (root,))
         while rows := stream.fetch():
             for r in rows:
                 yield CategoriesUnderRow(*r)
+
+
+def add_category_path(
+    conn: psycopg.Connection[Any], *, path: str, aliases: list[str] | None = None
+) -> AddCategoryPathRow:
+    """The aliases go in as a list (both drivers); read back they differ (AddCategory).
+
+    Raises, from ltree_pkg.errors, on a violation of:
+    - CategoriesPkeyViolation: primary key categories_pkey on categories
+    """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("add_category_path", "INSERT")
+    cur = thread_cursor(conn)
+    try:
+        with completed(conn):
+            cur.execute(ADD_CATEGORY_PATH, (path, aliases))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
+        raise
+    r = cur.fetchone()
+    if r is None:
+        raise NoRowError("add_category_path")
+    row: AddCategoryPathRow = AddCategoryPathRow(*r)
+    return row

@@ -15,6 +15,7 @@ import psycopg.types.range
 
 from ranges_pkg import models
 from ranges_pkg._cursors import thread_cursor
+from ranges_pkg._pipeline import completed
 from ranges_pkg._streams import ServerStream
 from ranges_pkg.errors import raise_named
 from ranges_pkg.types import NoRowError, ReadOnlyConnectionError
@@ -42,14 +43,9 @@ class DateSpanRow:
     md: psycopg.types.multirange.Multirange[datetime.date] | None
 
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
+# Functions a hot standby can run; the others refuse a read-only connection.
 READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
-    {
-        "date_span",
-        "iter_overlapping_span_ids",
-        "overlapping_span_ids",
-    }
+    {"date_span", "iter_overlapping_span_ids", "overlapping_span_ids"}
 )
 
 
@@ -77,12 +73,12 @@ def add_span(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("add_span", "INSERT")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(ADD_SPAN, (r4, r8, rn, rd, rts, rtz, m4, m8, mn, md, mts, mtz, r4s))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(ADD_SPAN, (r4, r8, rn, rd, rts, rtz, m4, m8, mn, md, mts, mtz, r4s))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     if r is None:
@@ -95,22 +91,17 @@ def overlapping_span_ids(
     conn: psycopg.Connection[Any], *, within: psycopg.types.range.Range[int]
 ) -> list[int]:
     """Run the OverlappingSpanIDs query."""
-
     cur = thread_cursor(conn)
-    cur.execute(OVERLAPPING_SPAN_IDS, (within,))
+    with completed(conn):
+        cur.execute(OVERLAPPING_SPAN_IDS, (within,))
     return [r[0] for r in cur.fetchall()]
 
 
 def iter_overlapping_span_ids(
     conn: psycopg.Connection[Any], *, within: psycopg.types.range.Range[int], batch_size: int = 1000
 ) -> Generator[int, None, None]:
-    """Stream overlapping_span_ids through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``ranges_pkg._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
-
+    """overlapping_span_ids through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``closing`` it before yours ends."""
     with ServerStream(conn, "overlapping_span_ids", batch_size) as stream:
         stream.execute(OVERLAPPING_SPAN_IDS, (within,))
         while rows := stream.fetch():
@@ -120,8 +111,8 @@ def iter_overlapping_span_ids(
 
 def date_span(conn: psycopg.Connection[Any], *, id: int) -> DateSpanRow | None:
     """Run the DateSpan query."""
-
     cur = thread_cursor(conn)
-    cur.execute(DATE_SPAN, (id,))
+    with completed(conn):
+        cur.execute(DATE_SPAN, (id,))
     r = cur.fetchone()
     return None if r is None else DateSpanRow(*r)

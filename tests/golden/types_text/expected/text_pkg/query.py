@@ -11,6 +11,7 @@ import psycopg
 
 from text_pkg import models
 from text_pkg._cursors import thread_cursor
+from text_pkg._pipeline import completed
 from text_pkg._streams import ServerStream
 from text_pkg.errors import raise_named
 from text_pkg.types import NoRowError, ReadOnlyConnectionError
@@ -38,14 +39,23 @@ ADD_DOCUMENT: Final[LiteralString] = """-- name: AddDocument :one
 INSERT INTO documents (body) VALUES ($1) RETURNING id, body
 """
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
-READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
-    {
-        "iter_shapes_matching",
-        "shapes_matching",
-    }
-)
+CATALOG_VALUES: Final[LiteralString] = """-- name: CatalogValues :one
+SELECT 'shapes'::regclass AS rel, pg_sleep(0) AS nap, '5'::xid AS xact, '(0,1)'::tid AS tuple_id
+"""
+
+
+@dataclass(slots=True)
+class CatalogValuesRow:
+    """A row of CatalogValues."""
+
+    rel: str
+    nap: str | None
+    xact: str
+    tuple_id: str
+
+
+# Functions a hot standby can run; the others refuse a read-only connection.
+READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset({"iter_shapes_matching", "shapes_matching"})
 
 
 def add_shape(
@@ -75,12 +85,14 @@ def add_shape(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("add_shape", "INSERT")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(ADD_SHAPE, (p, ln, ls, b, pa, pg, c, mac, mac8, tv, tq, bt, vb, mo, lsn, pts))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(
+                ADD_SHAPE, (p, ln, ls, b, pa, pg, c, mac, mac8, tv, tq, bt, vb, mo, lsn, pts)
+            )
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     if r is None:
@@ -91,22 +103,17 @@ def add_shape(
 
 def shapes_matching(conn: psycopg.Connection[Any], *, query: str) -> list[ShapesMatchingRow]:
     """Run the ShapesMatching query."""
-
     cur = thread_cursor(conn)
-    cur.execute(SHAPES_MATCHING, (query,))
+    with completed(conn):
+        cur.execute(SHAPES_MATCHING, (query,))
     return [ShapesMatchingRow(*r) for r in cur.fetchall()]
 
 
 def iter_shapes_matching(
     conn: psycopg.Connection[Any], *, query: str, batch_size: int = 1000
 ) -> Generator[ShapesMatchingRow, None, None]:
-    """Stream shapes_matching through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``text_pkg._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
-
+    """shapes_matching through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``closing`` it before yours ends."""
     with ServerStream(conn, "shapes_matching", batch_size) as stream:
         stream.execute(SHAPES_MATCHING, (query,))
         while rows := stream.fetch():
@@ -122,15 +129,32 @@ def add_document(conn: psycopg.Connection[Any], *, body: str) -> models.Document
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("add_document", "INSERT")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(ADD_DOCUMENT, (body,))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(ADD_DOCUMENT, (body,))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     if r is None:
         raise NoRowError("add_document")
     row: models.Document = models.load_document(r)
     return row
+
+
+def catalog_values(conn: psycopg.Connection[Any]) -> CatalogValuesRow | None:
+    """Run the CatalogValues query."""
+    if conn.read_only:
+        raise ReadOnlyConnectionError(
+            "catalog_values", "calls pg_sleep(), not known to be read-only"
+        )
+    cur = thread_cursor(conn)
+    try:
+        with completed(conn):
+            cur.execute(CATALOG_VALUES, ())
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
+        raise
+    r = cur.fetchone()
+    return None if r is None else CatalogValuesRow(*r)

@@ -10,6 +10,7 @@ import psycopg
 
 from vector_pkg import models
 from vector_pkg._cursors import thread_cursor
+from vector_pkg._pipeline import completed
 from vector_pkg.errors import raise_named
 from vector_pkg.types import NoRowError, ReadOnlyConnectionError
 
@@ -30,13 +31,21 @@ class NearestEmbeddingRow:
     embedding: str
 
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
-READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
-    {
-        "nearest_embedding",
-    }
-)
+ADD_EMBEDDING_ONLY: Final[LiteralString] = """-- name: AddEmbeddingOnly :one
+INSERT INTO embeddings (embedding, history) VALUES ($1, $2) RETURNING id, embedding
+"""
+
+
+@dataclass(slots=True)
+class AddEmbeddingOnlyRow:
+    """A row of AddEmbeddingOnly."""
+
+    id: int
+    embedding: str
+
+
+# Functions a hot standby can run; the others refuse a read-only connection.
+READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset({"nearest_embedding"})
 
 
 def add_embedding(
@@ -49,12 +58,12 @@ def add_embedding(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("add_embedding", "INSERT")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(ADD_EMBEDDING, (embedding, history))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(ADD_EMBEDDING, (embedding, history))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     if r is None:
@@ -65,8 +74,32 @@ def add_embedding(
 
 def nearest_embedding(conn: psycopg.Connection[Any], *, probe: str) -> NearestEmbeddingRow | None:
     """Run the NearestEmbedding query."""
-
     cur = thread_cursor(conn)
-    cur.execute(NEAREST_EMBEDDING, (probe,))
+    with completed(conn):
+        cur.execute(NEAREST_EMBEDDING, (probe,))
     r = cur.fetchone()
     return None if r is None else NearestEmbeddingRow(*r)
+
+
+def add_embedding_only(
+    conn: psycopg.Connection[Any], *, embedding: str, history: list[str] | None = None
+) -> AddEmbeddingOnlyRow:
+    """Run the AddEmbeddingOnly query.
+
+    Raises, from vector_pkg.errors, on a violation of:
+    - EmbeddingsPkeyViolation: primary key embeddings_pkey on embeddings
+    """
+    if conn.read_only:
+        raise ReadOnlyConnectionError("add_embedding_only", "INSERT")
+    cur = thread_cursor(conn)
+    try:
+        with completed(conn):
+            cur.execute(ADD_EMBEDDING_ONLY, (embedding, history))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
+        raise
+    r = cur.fetchone()
+    if r is None:
+        raise NoRowError("add_embedding_only")
+    row: AddEmbeddingOnlyRow = AddEmbeddingOnlyRow(*r)
+    return row
