@@ -210,7 +210,7 @@ REFUSED: dict[str, tuple[str, dict[str, Any], str]] = {
     "naive element of timestamptz[]": (
         "insert_stamp",
         stamp(ats=[AT, WALL]),
-        "insert_stamp: ats: element 1 (datetime.datetime(2030, 3, 1, 7, 38, 58)) is naive",
+        "insert_stamp: ats: element [1] (datetime.datetime(2030, 3, 1, 7, 38, 58)) is naive",
     ),
     "None element of a proven array": (
         "insert_stamp",
