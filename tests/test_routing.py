@@ -25,9 +25,9 @@ from plue_queries.types import ReadOnlyConnectionError
 from psycopg_pool import ConnectionPool
 
 from plue_db import replicas
+from plue_db.eager import LazyResultError
 from plue_db.pool import PoolSettings
 from plue_db.routing import (
-    LazyResultError,
     NoPositionError,
     Policy,
     Replica,
@@ -248,12 +248,14 @@ def test_run_refuses_a_stream_that_would_outlive_its_connection(database_url: st
             "repository_id": repo.id, "state": IssueState.OPEN, "page_size": 50,
         }  # fmt: skip
         with pytest.raises(
-            LazyResultError, match=r"^router.run\(iter_list_issues\) returned a generator.*"
-            r"`with router.reader\(\) as conn:`",
+            LazyResultError, match=r"^router.run\(iter_list_issues\): the function returned a "
+            r"generator.*`with router.reader\(\) as conn:`",
         ):  # fmt: skip
             router.run(issues.iter_list_issues, **listing)
-        with pytest.raises(LazyResultError, match="returned a Cursor"):
-            router.run(lambda conn: conn.execute("SELECT 1"))
+        with pytest.raises(LazyResultError, match="returned a server-side cursor"):
+            router.run(lambda conn: conn.cursor("named"))
+        # A client-side cursor's rows are in memory: reading them later sends nothing.
+        assert router.run(lambda conn: conn.execute("SELECT 1")).fetchall() == [(1,)]
         with router.connection() as conn:  # nothing left open on the one connection
             assert conn.execute("SELECT count(*) FROM pg_cursors").fetchone() == (0,)
         assert router.run(issues.list_issues, **listing) == []  # eager results pass

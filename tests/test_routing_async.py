@@ -24,7 +24,8 @@ from plue_queries.enums import IssueState
 from plue_queries.types import ReadOnlyConnectionError
 
 from plue_db import replicas
-from plue_db.routing import LazyResultError, NoPositionError, RoutingSettings
+from plue_db.eager import LazyResultError
+from plue_db.routing import NoPositionError, RoutingSettings
 from plue_db.routing_async import AsyncRouter, open_async_router
 from tests import factories
 from tests.fix_db import AConn
@@ -249,11 +250,14 @@ def test_run_refuses_a_stream_that_would_outlive_its_connection(database_url: st
     async def main() -> None:
         async with await open_async_router(database_url, [], min_size=1, max_size=1) as router:
             with pytest.raises(
-                LazyResultError, match=r"^router.run\(iter_list_issues\) returned an? async_gen"
+                LazyResultError,
+                match=r"^router.run\(iter_list_issues\): the function returned an async gen",
             ):
                 # mypy refuses this call too; run() refuses it for untyped callers
                 await router.run(issues.iter_list_issues, **listing)  # type: ignore[arg-type]
-            with pytest.raises(LazyResultError, match=r"\(stream_of\) returned an? async_gen"):
+            with pytest.raises(
+                LazyResultError, match=r"\(stream_of\): the function returned an async gen"
+            ):
                 await router.run(stream_of, **listing)
             assert await router.run(issues.list_issues, **listing) == []
 

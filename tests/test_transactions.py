@@ -242,8 +242,7 @@ async def _never_awaited(conn: Conn) -> int:
 LAZY: dict[str, tuple[Callable[[Conn], object], str]] = {
     "generator": (lambda c: (row for row in c.execute("SELECT 1")), "a generator"),
     "iterator": (lambda c: iter([1]), "an iterator"),
-    "cursor": (lambda c: c.execute("SELECT 1"), "a cursor"),
-    "server cursor": (lambda c: c.cursor("named"), "a cursor"),
+    "server cursor": (lambda c: c.cursor("named"), "a server-side cursor"),
     "connection": (lambda c: c, "the connection"),
     "coroutine": (_never_awaited, "an awaitable"),
 }
@@ -262,6 +261,16 @@ def test_a_result_that_needs_the_connection_is_refused_and_rolled_back(
     with pytest.raises(LazyResultError, match=f"run_in_transaction: the function returned {named}"):
         run_in_transaction(pool, work)
     assert balances(race_url) == [(1, 100), (2, 100)]
+
+
+def test_a_client_side_cursor_is_returned_with_its_rows(pool: SyncPool, race_url: str) -> None:
+    """``lambda c: c.execute(...)`` is the common shape: its rows are already in memory,
+    so the cursor comes back and the write is committed."""
+    cursor = run_in_transaction(
+        pool, lambda c: c.execute("UPDATE account SET balance = 7 WHERE id = 1 RETURNING id")
+    )
+    assert cursor.fetchall() == [(1,)]
+    assert balances(race_url) == [(1, 7), (2, 100)]
 
 
 @pytest.mark.parametrize("via", ["run_in_transaction", "old attempt"])

@@ -319,7 +319,7 @@ async def _zero_then(conn: AConn, result: Callable[[AConn], object]) -> object:
 
 LAZY: dict[str, tuple[Callable[[AConn], object], str]] = {
     "async generator": (_rows, "an async generator"),
-    "cursor": (lambda c: c.cursor(), "a cursor"),
+    "server cursor": (lambda c: c.cursor("named"), "a server-side cursor"),
     "coroutine": (lambda c: asyncio.sleep(0, 1), "an awaitable"),
     "generator": (lambda c: (n for n in [1]), "a generator"),
 }

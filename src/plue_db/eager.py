@@ -2,13 +2,15 @@
 
 Such a helper (``run_in_transaction``, ``Router.run``, their async twins) gives the
 connection back to its pool, or ends its transaction, as soon as ``fn`` returns. A
-generator, an async generator, a cursor or a coroutine returned by ``fn`` would run its
-statements later, on a connection that is by then someone else's, inside their
+generator, an async generator, a server-side cursor or a coroutine returned by ``fn``
+would run its statements later, on a connection that is by then someone else's, inside their
 transaction. So such a result is refused, and closed first, while the connection is
 still the helper's: a generated ``iter_*`` stream's cleanup must not run on a borrowed
 connection when the garbage collector gets to it.
 
-The check looks at the returned object itself, not inside containers.
+A client-side cursor (what ``conn.execute(...)`` returns) passes: its rows are already
+in memory, and reading them later sends nothing. The check looks at the returned object
+itself, not inside containers.
 """
 
 from __future__ import annotations
@@ -51,8 +53,10 @@ async def check_async(result: T, helper: str, hint: str = CONSUME_INSIDE) -> T:
 
 
 def _lazy_kind(result: object) -> str | None:
+    if isinstance(result, psycopg.ServerCursor | psycopg.AsyncServerCursor):
+        return "a server-side cursor"
     if isinstance(result, psycopg.Cursor | psycopg.AsyncCursor):
-        return "a cursor"
+        return None  # a client-side cursor: its rows are in memory, reading sends nothing
     if isinstance(result, psycopg.BaseConnection):
         return "the connection"
     if isinstance(result, Iterator):

@@ -37,11 +37,7 @@ import threading
 import time
 import weakref
 from collections.abc import (
-    AsyncIterator,
-    Awaitable,
     Callable,
-    Coroutine,
-    Generator,
     Iterator,
     Sequence,
 )
@@ -55,7 +51,7 @@ from psycopg.pq import TransactionStatus
 from psycopg.rows import TupleRow
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from plue_db import config, pooler, servers
+from plue_db import config, eager, pooler, servers
 from plue_db.pool import AsyncPool, PoolOptions, PoolSettings, SyncPool, open_pool
 
 Conn = psycopg.Connection[TupleRow]
@@ -119,11 +115,6 @@ class Mark:
 
 class NoPositionError(ValueError):
     """``after`` is not a WAL position (``router.position()`` returns one)."""
-
-
-class LazyResultError(TypeError):
-    """A function given to ``router.run`` returned something that would use the
-    connection after it went back to the pool (a stream, generator, coroutine)."""
 
 
 class Policy(Generic[P]):
@@ -232,21 +223,12 @@ def _hex32(part: str) -> bool:
     return 0 < len(part) <= 8 and all(c in string.hexdigits for c in part)
 
 
-def refuse_lazy(function: Callable[..., Any], result: object) -> None:
-    """Raise LazyResultError if ``result`` would run later, after ``router.run`` has
-    given its connection back (a generator or server-side stream would then read inside
-    whoever borrowed the connection next). Nothing was sent for it: a generator or
-    coroutine has not started (closed here, so none warns it was never awaited), and a
-    cursor's transaction ends with the block."""
-    if not isinstance(result, Iterator | AsyncIterator | Awaitable):
-        return
-    if isinstance(result, Generator | Coroutine):
-        result.close()
-    raise LazyResultError(
-        f"router.run({function.__name__}) returned a {type(result).__name__}, which would"
-        " use the connection after it went back to the pool; read it inside"
-        " `with router.reader() as conn:` (or router.connection()) instead"
-    )
+READ_INSIDE = "read it inside `with router.reader() as conn:` (or router.connection()) instead"
+
+
+def run_label(function: Callable[..., Any]) -> str:
+    """How ``router.run``'s refusals name the call (plue_db.eager.check's ``helper``)."""
+    return f"router.run({getattr(function, '__name__', repr(function))})"
 
 
 # Replica connections whose session defaults to SERIALIZABLE (ALTER DATABASE/ROLE ... SET
@@ -362,13 +344,11 @@ class Router(RouterBase[SyncPool, Callable[[str], SyncPool]]):
     def run(self, function: Callable[..., T], /, **kwargs: Any) -> T:
         """Call a generated function on a reader if it is read-only, else the primary.
         Its result must be complete when it returns: a stream (``iter_*``) or anything
-        else lazy raises LazyResultError, since it would run after the connection went
+        else lazy raises plue_db.eager.LazyResultError, since it would run after the connection went
         back to the pool."""
         route = self.reader() if is_read_only(function) else self.connection()
         with route as conn:
-            result = function(conn, **kwargs)
-            refuse_lazy(function, result)
-            return result
+            return eager.check(function(conn, **kwargs), run_label(function), READ_INSIDE)
 
     def close(self) -> None:
         for replica in self.replicas:

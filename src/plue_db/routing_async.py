@@ -20,7 +20,7 @@ from psycopg.pq import TransactionStatus
 from psycopg.rows import TupleRow
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
-from plue_db import pooler, servers
+from plue_db import eager, pooler, servers
 from plue_db.pool import AsyncPool, PoolOptions, PoolSettings, open_async_pool
 from plue_db.routing import (
     DEFAULT_ISOLATION_SQL,
@@ -29,6 +29,7 @@ from plue_db.routing import (
     POSITION_SQL,
     PROBE_SQL,
     PROBE_TIMEOUT_S,
+    READ_INSIDE,
     REPLAYED_SQL,
     Mark,
     Policy,
@@ -39,9 +40,9 @@ from plue_db.routing import (
     is_read_only,
     note_default_isolation,
     position_of,
-    refuse_lazy,
     replayed,
     replica_can_run,
+    run_label,
 )
 
 AsyncConn = psycopg.AsyncConnection[TupleRow]
@@ -94,16 +95,16 @@ class AsyncRouter(RouterBase[AsyncPool, Callable[[str], Awaitable[AsyncPool]]]):
     async def run(self, function: Callable[..., Awaitable[T]], /, **kwargs: Any) -> T:
         """Await a generated function on a reader if it is read-only, else the primary.
         Its result must be complete when awaited: a stream (``iter_*``) or anything else
-        lazy raises LazyResultError, since it would run after the connection went back
+        lazy raises plue_db.eager.LazyResultError, since it would run after the connection went back
         to the pool."""
         route = self.reader() if is_read_only(function) else self.connection()
         async with route as conn:
+            label = run_label(function)
             call: object = function(conn, **kwargs)
             if not inspect.isawaitable(call):
-                refuse_lazy(function, call)  # an async generator: a stream
+                await eager.check_async(call, label, READ_INSIDE)  # an async generator: a stream
             result = await call  # type: ignore[misc]  # TypeError if not awaitable
-            refuse_lazy(function, result)
-            return result  # type: ignore[no-any-return]
+            return await eager.check_async(result, label, READ_INSIDE)
 
     async def close(self) -> None:
         for replica in self.replicas:
