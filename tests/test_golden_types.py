@@ -139,7 +139,7 @@ def test_every_type_round_trips_through_a_generated_one(
     function, args, expected = CASES[fixture](query)
     row = function(fixture_conn, **args)
     assert {key: getattr(row, key) for key in expected} == expected
-    checker = Checker(vars(importlib.import_module(f"{name}._types")))
+    checker = Checker(vars(importlib.import_module(f"{name}.types")))
     assert checker.returned(function, row, fixture) == []
 
 
@@ -157,7 +157,7 @@ def test_xml_round_trips(server_url: str) -> None:
 def test_a_wrong_value_is_seen() -> None:
     """The control: a value that is not its annotation's type is reported."""
     query = importlib.import_module(f"{package('types_ranges')}.query")
-    checker = Checker(vars(importlib.import_module(f"{package('types_ranges')}._types")))
+    checker = Checker(vars(importlib.import_module(f"{package('types_ranges')}.types")))
     model = importlib.import_module(f"{package('types_ranges')}.models")
     good = {f: None for f in model.Span.__dataclass_fields__} | {"id": 1, "r4": Range(1, 2)}
     assert checker.returned(query.add_span, model.Span(**good), "ok") == []

@@ -113,6 +113,8 @@ def module_symbols(module: Module, flavor: Flavor) -> Iterator[Symbol]:
         yield from function_symbols(fn, flavor)
     if flavor.driver == "psycopg":
         yield FINAL  # READ_ONLY_FUNCTIONS
+        if flavor.aio:
+            yield module.read_only_constant
     if not flavor.aio:
         yield LITERAL_STRING
         for cls in module.classes():
@@ -124,15 +126,17 @@ def query_module(module: Module, flavor: Flavor, scope: Scope) -> list[str]:
     return lines(module_symbols(module, flavor), scope)
 
 
-def models_module(pkg: Package, scope: Scope) -> list[str]:
-    symbols: list[Symbol] = []
+def models_symbols(pkg: Package) -> Iterator[Symbol]:
     for model in pkg.models:
-        symbols.extend((DATACLASS, SEQUENCE, ANY))
-        symbols.extend(model.symbols())
+        yield from (DATACLASS, SEQUENCE, ANY)
+        yield from model.symbols()
     for composite in pkg.composites:
-        symbols.extend((DATACLASS, *COMPOSITE_RUNTIME))
-        symbols.extend(composite.cls.symbols())
-    return lines(symbols, scope)
+        yield from (DATACLASS, *COMPOSITE_RUNTIME)
+        yield from composite.cls.symbols()
+
+
+def models_module(pkg: Package, scope: Scope) -> list[str]:
+    return lines(models_symbols(pkg), scope)
 
 
 def enums_module(pkg: Package, scope: Scope) -> list[str]:

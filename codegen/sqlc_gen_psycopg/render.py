@@ -11,6 +11,7 @@ import jinja2
 from ruff.__main__ import find_ruff_bin  # type: ignore[import-untyped]
 
 from sqlc_gen_psycopg import imports
+from sqlc_gen_psycopg.contents import contents
 from sqlc_gen_psycopg.errors import GenerationError
 from sqlc_gen_psycopg.manifest import FILE_NAME as MANIFEST_FILE
 from sqlc_gen_psycopg.manifest import manifest
@@ -72,13 +73,16 @@ def environment() -> jinja2.Environment:
     return env
 
 
-STATIC = ("types.py", "_types.py", "_cursors.py", "_streams.py", "_atomic.py", "errors.py")
+# Written in every package: where callers look for the classes to catch. The helper
+# modules are written when something uses them (contents.py).
+ALWAYS = ("types.py", "errors.py")
 
 
 def render(pkg: Package) -> dict[str, str]:
     """Every file of the package, keyed by path relative to the codegen ``out`` dir, and
     the manifest of what it holds."""
     env = environment()
+    uses = contents(pkg)
     models_scope = private_aliases(
         [*(m.cls for m in pkg.models), *(c.cls for c in pkg.composites)],
         Scope(pkg.name, f"{pkg.name}.models"),
@@ -88,12 +92,16 @@ def render(pkg: Package) -> dict[str, str]:
         "models.py": env.get_template("models.py.j2").render(
             pkg=pkg, scope=models_scope, imports=imports.models_module(pkg, models_scope)
         ),
-        "enums.py": env.get_template("enums.py.j2").render(
-            pkg=pkg, imports=imports.enums_module(pkg, Scope(pkg.name, f"{pkg.name}.enums"))
-        ),
-        **{name: env.get_template(f"{name}.j2").render(pkg=pkg) for name in STATIC},
+        **{
+            name: env.get_template(f"{name}.j2").render(pkg=pkg, uses=uses)
+            for name in (*ALWAYS, *sorted(uses.helpers))
+        },
         "py.typed": "",
     }
+    if pkg.enums:
+        files["enums.py"] = env.get_template("enums.py.j2").render(
+            pkg=pkg, imports=imports.enums_module(pkg, Scope(pkg.name, f"{pkg.name}.enums"))
+        )
     for flavor in pkg.flavors:
         folder = f"{flavor.subpackage}/" if flavor.subpackage else ""
         source = pkg.for_asyncpg() if flavor is ASYNCPG else pkg
@@ -143,17 +151,13 @@ INIT_RUNTIME = {
 
 def render_init(env: jinja2.Environment, pkg: Package, flavor: Flavor) -> str:
     exports = {m.stem: pkg.package_exports(m) for m in pkg.modules}
-    runtime = INIT_RUNTIME.get(flavor, ())
-    all_names = sorted(
-        [m.stem for m in pkg.modules] + [n for v in exports.values() for n in v] + list(runtime)
-    )
     base = f"{pkg.name}.{flavor.subpackage}" if flavor.subpackage else pkg.name
-    lines = [f"from {pkg.name}._asyncpg import {', '.join(runtime)}"] if runtime else []
+    # ``import x as x``: the form type checkers take as a re-export, one line a name
+    lines = [f"from {pkg.name}._asyncpg import {n} as {n}" for n in INIT_RUNTIME.get(flavor, ())]
     return env.get_template("init.py.j2").render(
         pkg=pkg,
         base=base,
         exports=exports,
-        all_names=all_names,
         doc=INIT_DOCS[flavor].format(pkg.name),
         runtime=lines,
     )

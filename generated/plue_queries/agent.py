@@ -13,7 +13,9 @@ from psycopg.types.json import Jsonb
 
 from plue_queries import enums, models
 from plue_queries._cursors import thread_cursor
+from plue_queries._pipeline import completed
 from plue_queries._streams import ServerStream
+from plue_queries._types import aware
 from plue_queries.errors import raise_named
 from plue_queries.types import JsonInput, NoRowError, ReadOnlyConnectionError
 
@@ -142,8 +144,7 @@ class GetSessionTokenTotalsRow:
     output_tokens: int
 
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
+# Functions a hot standby can run; the others refuse a read-only connection.
 READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
     {
         "get_message",
@@ -183,14 +184,14 @@ def create_session(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("create_session", "INSERT")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(
-            CREATE_SESSION, (user_id, repository_id, parent_session_id, title, directory, model)
-        )
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(
+                CREATE_SESSION, (user_id, repository_id, parent_session_id, title, directory, model)
+            )
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     if r is None:
@@ -201,9 +202,9 @@ def create_session(
 
 def get_session(conn: psycopg.Connection[Any], *, id: int) -> models.Session | None:
     """An agent session by id."""
-
     cur = thread_cursor(conn)
-    cur.execute(GET_SESSION, (id,))
+    with completed(conn):
+        cur.execute(GET_SESSION, (id,))
     r = cur.fetchone()
     return None if r is None else models.load_session(r)
 
@@ -220,9 +221,18 @@ def list_user_sessions(
     """A user's sessions, newest first, optionally of one status; keyset-paginated on
     (created_at, id).
     """
-
     cur = thread_cursor(conn)
-    cur.execute(LIST_USER_SESSIONS, (user_id, status, before_created_at, before_id, page_size))
+    with completed(conn):
+        cur.execute(
+            LIST_USER_SESSIONS,
+            (
+                user_id,
+                status,
+                aware(before_created_at, "list_user_sessions: before_created_at"),
+                before_id,
+                page_size,
+            ),
+        )
     return [models.load_session(r) for r in cur.fetchall()]
 
 
@@ -236,16 +246,18 @@ def iter_list_user_sessions(
     page_size: int,
     batch_size: int = 1000,
 ) -> Generator[models.Session, None, None]:
-    """Stream list_user_sessions through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
-
+    """list_user_sessions through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``closing`` it before yours ends."""
     with ServerStream(conn, "list_user_sessions", batch_size) as stream:
         stream.execute(
-            LIST_USER_SESSIONS, (user_id, status, before_created_at, before_id, page_size)
+            LIST_USER_SESSIONS,
+            (
+                user_id,
+                status,
+                aware(before_created_at, "list_user_sessions: before_created_at"),
+                before_id,
+                page_size,
+            ),
         )
         while rows := stream.fetch():
             for r in rows:
@@ -258,12 +270,12 @@ def update_session_status(
     """Move a session to another status (idle, completed, failed, aborted, active)."""
     if conn.read_only:
         raise ReadOnlyConnectionError("update_session_status", "UPDATE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(UPDATE_SESSION_STATUS, (status, id))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(UPDATE_SESSION_STATUS, (status, id))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     return None if r is None else models.load_session(r)
@@ -275,12 +287,12 @@ def update_session_title(
     """Rename a session."""
     if conn.read_only:
         raise ReadOnlyConnectionError("update_session_title", "UPDATE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(UPDATE_SESSION_TITLE, (title, id))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(UPDATE_SESSION_TITLE, (title, id))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     return None if r is None else models.load_session(r)
@@ -295,12 +307,12 @@ def add_session_tokens(conn: psycopg.Connection[Any], *, tokens: int, id: int) -
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("add_session_tokens", "UPDATE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(ADD_SESSION_TOKENS, (tokens, id))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(ADD_SESSION_TOKENS, (tokens, id))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     return None if r is None else r[0]
@@ -310,12 +322,12 @@ def delete_session(conn: psycopg.Connection[Any], *, id: int) -> int:
     """Delete a session with its messages and parts."""
     if conn.read_only:
         raise ReadOnlyConnectionError("delete_session", "DELETE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(DELETE_SESSION, (id,))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(DELETE_SESSION, (id,))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     return cur.rowcount
 
@@ -345,12 +357,12 @@ def append_message(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("append_message", "INSERT")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(APPEND_MESSAGE, (role, status, model, session_id))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(APPEND_MESSAGE, (role, status, model, session_id))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     return None if r is None else models.load_message(r)
@@ -358,9 +370,9 @@ def append_message(
 
 def get_message(conn: psycopg.Connection[Any], *, id: int) -> models.Message | None:
     """A message by id."""
-
     cur = thread_cursor(conn)
-    cur.execute(GET_MESSAGE, (id,))
+    with completed(conn):
+        cur.execute(GET_MESSAGE, (id,))
     r = cur.fetchone()
     return None if r is None else models.load_message(r)
 
@@ -373,9 +385,9 @@ def list_session_messages(
     page_size: int,
 ) -> list[models.Message]:
     """A session's messages in order, after a position (pass NULL for the start)."""
-
     cur = thread_cursor(conn)
-    cur.execute(LIST_SESSION_MESSAGES, (session_id, after_position, page_size))
+    with completed(conn):
+        cur.execute(LIST_SESSION_MESSAGES, (session_id, after_position, page_size))
     return [models.load_message(r) for r in cur.fetchall()]
 
 
@@ -387,13 +399,8 @@ def iter_list_session_messages(
     page_size: int,
     batch_size: int = 1000,
 ) -> Generator[models.Message, None, None]:
-    """Stream list_session_messages through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
-
+    """list_session_messages through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``closing`` it before yours ends."""
     with ServerStream(conn, "list_session_messages", batch_size) as stream:
         stream.execute(LIST_SESSION_MESSAGES, (session_id, after_position, page_size))
         while rows := stream.fetch():
@@ -419,12 +426,12 @@ def finish_message(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("finish_message", "UPDATE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(FINISH_MESSAGE, (status, input_tokens, output_tokens, error, id))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(FINISH_MESSAGE, (status, input_tokens, output_tokens, error, id))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     return None if r is None else models.load_message(r)
@@ -436,12 +443,12 @@ def update_message_status(
     """Mark a message as streaming or back to pending without touching its usage."""
     if conn.read_only:
         raise ReadOnlyConnectionError("update_message_status", "UPDATE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(UPDATE_MESSAGE_STATUS, (status, id))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(UPDATE_MESSAGE_STATUS, (status, id))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     return None if r is None else models.load_message(r)
@@ -463,12 +470,12 @@ def append_part(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("append_part", "INSERT")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(APPEND_PART, (kind, Jsonb(content), message_id))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(APPEND_PART, (kind, Jsonb(content), message_id))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     return None if r is None else models.load_part(r)
@@ -480,12 +487,12 @@ def update_part_content(
     """Replace a part's payload, e.g. as streamed text grows or a tool call completes."""
     if conn.read_only:
         raise ReadOnlyConnectionError("update_part_content", "UPDATE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(UPDATE_PART_CONTENT, (Jsonb(content), id))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(UPDATE_PART_CONTENT, (Jsonb(content), id))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     return None if r is None else models.load_part(r)
@@ -493,22 +500,17 @@ def update_part_content(
 
 def list_message_parts(conn: psycopg.Connection[Any], *, message_id: int) -> list[models.Part]:
     """The parts of a message in order."""
-
     cur = thread_cursor(conn)
-    cur.execute(LIST_MESSAGE_PARTS, (message_id,))
+    with completed(conn):
+        cur.execute(LIST_MESSAGE_PARTS, (message_id,))
     return [models.load_part(r) for r in cur.fetchall()]
 
 
 def iter_list_message_parts(
     conn: psycopg.Connection[Any], *, message_id: int, batch_size: int = 1000
 ) -> Generator[models.Part, None, None]:
-    """Stream list_message_parts through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
-
+    """list_message_parts through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``closing`` it before yours ends."""
     with ServerStream(conn, "list_message_parts", batch_size) as stream:
         stream.execute(LIST_MESSAGE_PARTS, (message_id,))
         while rows := stream.fetch():
@@ -520,9 +522,9 @@ def get_session_token_totals(
     conn: psycopg.Connection[Any], *, session_id: int
 ) -> GetSessionTokenTotalsRow:
     """Token totals of a session from its messages: what the model read and wrote."""
-
     cur = thread_cursor(conn)
-    cur.execute(GET_SESSION_TOKEN_TOTALS, (session_id,))
+    with completed(conn):
+        cur.execute(GET_SESSION_TOKEN_TOTALS, (session_id,))
     r = cur.fetchone()
     if r is None:
         raise NoRowError("get_session_token_totals")

@@ -11,7 +11,9 @@ import psycopg
 
 from plue_queries import models
 from plue_queries._cursors import thread_cursor
+from plue_queries._pipeline import completed
 from plue_queries._streams import ServerStream
+from plue_queries._types import aware, no_null_items
 from plue_queries.errors import raise_named
 from plue_queries.types import ReadOnlyConnectionError
 
@@ -141,8 +143,7 @@ DELETE_SSH_KEY: Final[LiteralString] = """-- name: DeleteSshKey :execrows
 DELETE FROM ssh_keys WHERE id = $1 AND user_id = $2
 """
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
+# Functions a hot standby can run; the others refuse a read-only connection.
 READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
     {
         "get_access_token",
@@ -180,12 +181,20 @@ def create_auth_session(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("create_auth_session", "INSERT")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(CREATE_AUTH_SESSION, (user_id, session_key_hash, user_agent, expires_at))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(
+                CREATE_AUTH_SESSION,
+                (
+                    user_id,
+                    session_key_hash,
+                    user_agent,
+                    aware(expires_at, "create_auth_session: expires_at"),
+                ),
+            )
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     return None if r is None else models.load_auth_session(r)
@@ -195,9 +204,9 @@ def get_valid_auth_session(
     conn: psycopg.Connection[Any], *, session_key_hash: str
 ) -> models.AuthSession | None:
     """The session behind a cookie, if it has not expired and its user may still sign in."""
-
     cur = thread_cursor(conn)
-    cur.execute(GET_VALID_AUTH_SESSION, (session_key_hash,))
+    with completed(conn):
+        cur.execute(GET_VALID_AUTH_SESSION, (session_key_hash,))
     r = cur.fetchone()
     return None if r is None else models.load_auth_session(r)
 
@@ -220,12 +229,12 @@ def refresh_auth_session(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("refresh_auth_session", "UPDATE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(REFRESH_AUTH_SESSION, (ttl, refresh_window, session_key_hash))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(REFRESH_AUTH_SESSION, (ttl, refresh_window, session_key_hash))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     return None if r is None else models.load_auth_session(r)
@@ -235,22 +244,17 @@ def list_user_auth_sessions(
     conn: psycopg.Connection[Any], *, user_id: int
 ) -> list[models.AuthSession]:
     """A user's live sessions, newest first (the "where you're signed in" page)."""
-
     cur = thread_cursor(conn)
-    cur.execute(LIST_USER_AUTH_SESSIONS, (user_id,))
+    with completed(conn):
+        cur.execute(LIST_USER_AUTH_SESSIONS, (user_id,))
     return [models.load_auth_session(r) for r in cur.fetchall()]
 
 
 def iter_list_user_auth_sessions(
     conn: psycopg.Connection[Any], *, user_id: int, batch_size: int = 1000
 ) -> Generator[models.AuthSession, None, None]:
-    """Stream list_user_auth_sessions through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
-
+    """list_user_auth_sessions through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``closing`` it before yours ends."""
     with ServerStream(conn, "list_user_auth_sessions", batch_size) as stream:
         stream.execute(LIST_USER_AUTH_SESSIONS, (user_id,))
         while rows := stream.fetch():
@@ -262,12 +266,12 @@ def delete_auth_session(conn: psycopg.Connection[Any], *, session_key_hash: str)
     """Sign out one session."""
     if conn.read_only:
         raise ReadOnlyConnectionError("delete_auth_session", "DELETE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(DELETE_AUTH_SESSION, (session_key_hash,))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(DELETE_AUTH_SESSION, (session_key_hash,))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     return cur.rowcount
 
@@ -276,12 +280,12 @@ def delete_user_auth_sessions(conn: psycopg.Connection[Any], *, user_id: int) ->
     """Sign out everywhere (password change, account compromise)."""
     if conn.read_only:
         raise ReadOnlyConnectionError("delete_user_auth_sessions", "DELETE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(DELETE_USER_AUTH_SESSIONS, (user_id,))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(DELETE_USER_AUTH_SESSIONS, (user_id,))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     return cur.rowcount
 
@@ -290,12 +294,12 @@ def delete_expired_auth_sessions(conn: psycopg.Connection[Any]) -> int:
     """Housekeeping: drop sessions that have expired."""
     if conn.read_only:
         raise ReadOnlyConnectionError("delete_expired_auth_sessions", "DELETE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(DELETE_EXPIRED_AUTH_SESSIONS, ())
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(DELETE_EXPIRED_AUTH_SESSIONS, ())
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     return cur.rowcount
 
@@ -318,12 +322,12 @@ def create_siwe_nonce(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("create_siwe_nonce", "INSERT")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(CREATE_SIWE_NONCE, (nonce, wallet_address, ttl))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(CREATE_SIWE_NONCE, (nonce, wallet_address, ttl))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     return None if r is None else models.load_siwe_nonce(r)
@@ -339,12 +343,12 @@ def consume_siwe_nonce(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("consume_siwe_nonce", "UPDATE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(CONSUME_SIWE_NONCE, (nonce, wallet_address))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(CONSUME_SIWE_NONCE, (nonce, wallet_address))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     return None if r is None else models.load_siwe_nonce(r)
@@ -354,12 +358,12 @@ def delete_expired_siwe_nonces(conn: psycopg.Connection[Any]) -> int:
     """Housekeeping: drop expired nonces (used or not)."""
     if conn.read_only:
         raise ReadOnlyConnectionError("delete_expired_siwe_nonces", "DELETE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(DELETE_EXPIRED_SIWE_NONCES, ())
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(DELETE_EXPIRED_SIWE_NONCES, ())
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     return cur.rowcount
 
@@ -383,6 +387,7 @@ def create_access_token(
     - AccessTokensExpiryAfterCreationViolation: check access_tokens_expiry_after_creation on access_tokens
     - AccessTokensNameNotEmptyViolation: check access_tokens_name_not_empty on access_tokens
     - AccessTokensPkeyViolation: primary key access_tokens_pkey on access_tokens
+    - AccessTokensScopesNoNullsViolation: check access_tokens_scopes_no_nulls on access_tokens
     - AccessTokensTokenHashKeyViolation: unique access_tokens_token_hash_key on access_tokens
     - AccessTokensTokenHashSha256Violation: check access_tokens_token_hash_sha256 on access_tokens
     - AccessTokensTokenLastEightLengthViolation: check access_tokens_token_last_eight_length on access_tokens
@@ -391,14 +396,22 @@ def create_access_token(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("create_access_token", "INSERT")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(
-            CREATE_ACCESS_TOKEN, (user_id, name, token_hash, token_last_eight, scopes, expires_at)
-        )
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(
+                CREATE_ACCESS_TOKEN,
+                (
+                    user_id,
+                    name,
+                    token_hash,
+                    token_last_eight,
+                    no_null_items(scopes, "create_access_token: scopes"),
+                    aware(expires_at, "create_access_token: expires_at"),
+                ),
+            )
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     return None if r is None else models.load_access_token(r)
@@ -408,9 +421,9 @@ def get_access_token(
     conn: psycopg.Connection[Any], *, id: int, user_id: int
 ) -> models.AccessToken | None:
     """One of this user's tokens, for the token settings page (None if not theirs)."""
-
     cur = thread_cursor(conn)
-    cur.execute(GET_ACCESS_TOKEN, (id, user_id))
+    with completed(conn):
+        cur.execute(GET_ACCESS_TOKEN, (id, user_id))
     r = cur.fetchone()
     return None if r is None else models.load_access_token(r)
 
@@ -423,12 +436,12 @@ def validate_access_token(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("validate_access_token", "UPDATE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(VALIDATE_ACCESS_TOKEN, (token_hash,))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(VALIDATE_ACCESS_TOKEN, (token_hash,))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     return None if r is None else models.load_access_token(r)
@@ -436,22 +449,17 @@ def validate_access_token(
 
 def list_access_tokens(conn: psycopg.Connection[Any], *, user_id: int) -> list[models.AccessToken]:
     """A user's tokens (revoked ones included, for the audit view), newest first."""
-
     cur = thread_cursor(conn)
-    cur.execute(LIST_ACCESS_TOKENS, (user_id,))
+    with completed(conn):
+        cur.execute(LIST_ACCESS_TOKENS, (user_id,))
     return [models.load_access_token(r) for r in cur.fetchall()]
 
 
 def iter_list_access_tokens(
     conn: psycopg.Connection[Any], *, user_id: int, batch_size: int = 1000
 ) -> Generator[models.AccessToken, None, None]:
-    """Stream list_access_tokens through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
-
+    """list_access_tokens through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``closing`` it before yours ends."""
     with ServerStream(conn, "list_access_tokens", batch_size) as stream:
         stream.execute(LIST_ACCESS_TOKENS, (user_id,))
         while rows := stream.fetch():
@@ -465,12 +473,12 @@ def revoke_access_token(
     """Revoke a token of this user; None if it is not theirs or already revoked."""
     if conn.read_only:
         raise ReadOnlyConnectionError("revoke_access_token", "UPDATE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(REVOKE_ACCESS_TOKEN, (id, user_id))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(REVOKE_ACCESS_TOKEN, (id, user_id))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     return None if r is None else models.load_access_token(r)
@@ -500,12 +508,12 @@ def add_ssh_key(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("add_ssh_key", "INSERT")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(ADD_SSH_KEY, (user_id, name, fingerprint, public_key, key_type))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(ADD_SSH_KEY, (user_id, name, fingerprint, public_key, key_type))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     return None if r is None else models.load_ssh_key(r)
@@ -515,9 +523,9 @@ def get_ssh_key_by_fingerprint(
     conn: psycopg.Connection[Any], *, fingerprint: str
 ) -> models.SshKey | None:
     """The key with this fingerprint, whoever owns it (e.g. to refuse a duplicate)."""
-
     cur = thread_cursor(conn)
-    cur.execute(GET_SSH_KEY_BY_FINGERPRINT, (fingerprint,))
+    with completed(conn):
+        cur.execute(GET_SSH_KEY_BY_FINGERPRINT, (fingerprint,))
     r = cur.fetchone()
     return None if r is None else models.load_ssh_key(r)
 
@@ -530,12 +538,12 @@ def authenticate_ssh_key(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("authenticate_ssh_key", "UPDATE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(AUTHENTICATE_SSH_KEY, (fingerprint,))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(AUTHENTICATE_SSH_KEY, (fingerprint,))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     return None if r is None else models.load_ssh_key(r)
@@ -543,22 +551,17 @@ def authenticate_ssh_key(
 
 def list_ssh_keys(conn: psycopg.Connection[Any], *, user_id: int) -> list[models.SshKey]:
     """A user's keys in the order they were added."""
-
     cur = thread_cursor(conn)
-    cur.execute(LIST_SSH_KEYS, (user_id,))
+    with completed(conn):
+        cur.execute(LIST_SSH_KEYS, (user_id,))
     return [models.load_ssh_key(r) for r in cur.fetchall()]
 
 
 def iter_list_ssh_keys(
     conn: psycopg.Connection[Any], *, user_id: int, batch_size: int = 1000
 ) -> Generator[models.SshKey, None, None]:
-    """Stream list_ssh_keys through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
-
+    """list_ssh_keys through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``closing`` it before yours ends."""
     with ServerStream(conn, "list_ssh_keys", batch_size) as stream:
         stream.execute(LIST_SSH_KEYS, (user_id,))
         while rows := stream.fetch():
@@ -570,11 +573,11 @@ def delete_ssh_key(conn: psycopg.Connection[Any], *, id: int, user_id: int) -> i
     """Remove a key of this user (0 rows if it is not theirs)."""
     if conn.read_only:
         raise ReadOnlyConnectionError("delete_ssh_key", "DELETE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(DELETE_SSH_KEY, (id, user_id))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(DELETE_SSH_KEY, (id, user_id))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     return cur.rowcount

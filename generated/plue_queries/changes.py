@@ -13,7 +13,9 @@ from psycopg.types.json import Jsonb
 
 from plue_queries import enums, models
 from plue_queries._cursors import thread_cursor
+from plue_queries._pipeline import completed
 from plue_queries._streams import ServerStream
+from plue_queries._types import aware, no_null_items
 from plue_queries.errors import raise_named
 from plue_queries.types import JsonInput, NoRowError, ReadOnlyConnectionError
 
@@ -178,8 +180,7 @@ ORDER BY created_at DESC, id DESC
 LIMIT $3
 """
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
+# Functions a hot standby can run; the others refuse a read-only connection.
 READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
     {
         "get_change_by_change_id",
@@ -226,33 +227,34 @@ def upsert_change(
     - ChangesAuthorIDFkeyViolation: foreign key changes_author_id_fkey on changes
     - ChangesChangeIDFormatViolation: check changes_change_id_format on changes
     - ChangesCommitIDFormatViolation: check changes_commit_id_format on changes
+    - ChangesParentChangeIdsNoNullsViolation: check changes_parent_change_ids_no_nulls on changes
     - ChangesPkeyViolation: primary key changes_pkey on changes
     - ChangesRepositoryChangeKeyViolation: unique changes_repository_change_key on changes
     - ChangesRepositoryIDFkeyViolation: foreign key changes_repository_id_fkey on changes
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("upsert_change", "INSERT")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(
-            UPSERT_CHANGE,
-            (
-                repository_id,
-                change_id,
-                commit_id,
-                description,
-                author_name,
-                author_email,
-                author_id,
-                parent_change_ids,
-                is_empty,
-                has_conflict,
-                authored_at,
-            ),
-        )
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(
+                UPSERT_CHANGE,
+                (
+                    repository_id,
+                    change_id,
+                    commit_id,
+                    description,
+                    author_name,
+                    author_email,
+                    author_id,
+                    no_null_items(parent_change_ids, "upsert_change: parent_change_ids"),
+                    is_empty,
+                    has_conflict,
+                    aware(authored_at, "upsert_change: authored_at"),
+                ),
+            )
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     if r is None:
@@ -265,9 +267,9 @@ def get_change_by_change_id(
     conn: psycopg.Connection[Any], *, repository_id: int, change_id: str
 ) -> models.Change | None:
     """A change of a repository by its jj change id."""
-
     cur = thread_cursor(conn)
-    cur.execute(GET_CHANGE_BY_CHANGE_ID, (repository_id, change_id))
+    with completed(conn):
+        cur.execute(GET_CHANGE_BY_CHANGE_ID, (repository_id, change_id))
     r = cur.fetchone()
     return None if r is None else models.load_change(r)
 
@@ -276,9 +278,9 @@ def get_change_by_commit_id(
     conn: psycopg.Connection[Any], *, repository_id: int, commit_id: str
 ) -> models.Change | None:
     """The change currently held by a commit."""
-
     cur = thread_cursor(conn)
-    cur.execute(GET_CHANGE_BY_COMMIT_ID, (repository_id, commit_id))
+    with completed(conn):
+        cur.execute(GET_CHANGE_BY_COMMIT_ID, (repository_id, commit_id))
     r = cur.fetchone()
     return None if r is None else models.load_change(r)
 
@@ -294,9 +296,17 @@ def list_changes(
     """One page of a repository's changes, newest first. Pass the last row's
     created_at and id to get the next page.
     """
-
     cur = thread_cursor(conn)
-    cur.execute(LIST_CHANGES, (repository_id, before_created_at, before_id, page_size))
+    with completed(conn):
+        cur.execute(
+            LIST_CHANGES,
+            (
+                repository_id,
+                aware(before_created_at, "list_changes: before_created_at"),
+                before_id,
+                page_size,
+            ),
+        )
     return [models.load_change(r) for r in cur.fetchall()]
 
 
@@ -309,15 +319,18 @@ def iter_list_changes(
     page_size: int,
     batch_size: int = 1000,
 ) -> Generator[models.Change, None, None]:
-    """Stream list_changes through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
-
+    """list_changes through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``closing`` it before yours ends."""
     with ServerStream(conn, "list_changes", batch_size) as stream:
-        stream.execute(LIST_CHANGES, (repository_id, before_created_at, before_id, page_size))
+        stream.execute(
+            LIST_CHANGES,
+            (
+                repository_id,
+                aware(before_created_at, "list_changes: before_created_at"),
+                before_id,
+                page_size,
+            ),
+        )
         while rows := stream.fetch():
             for r in rows:
                 yield models.load_change(r)
@@ -327,22 +340,17 @@ def list_change_parents(
     conn: psycopg.Connection[Any], *, repository_id: int, change_id: str
 ) -> list[models.Change]:
     """The recorded parents of a change, in jj's parent order."""
-
     cur = thread_cursor(conn)
-    cur.execute(LIST_CHANGE_PARENTS, (repository_id, change_id))
+    with completed(conn):
+        cur.execute(LIST_CHANGE_PARENTS, (repository_id, change_id))
     return [models.load_change(r) for r in cur.fetchall()]
 
 
 def iter_list_change_parents(
     conn: psycopg.Connection[Any], *, repository_id: int, change_id: str, batch_size: int = 1000
 ) -> Generator[models.Change, None, None]:
-    """Stream list_change_parents through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
-
+    """list_change_parents through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``closing`` it before yours ends."""
     with ServerStream(conn, "list_change_parents", batch_size) as stream:
         stream.execute(LIST_CHANGE_PARENTS, (repository_id, change_id))
         while rows := stream.fetch():
@@ -354,22 +362,17 @@ def list_change_children(
     conn: psycopg.Connection[Any], *, repository_id: int, change_id: str
 ) -> list[models.Change]:
     """The recorded children of a change (changes listing it as a parent), oldest first."""
-
     cur = thread_cursor(conn)
-    cur.execute(LIST_CHANGE_CHILDREN, (repository_id, change_id))
+    with completed(conn):
+        cur.execute(LIST_CHANGE_CHILDREN, (repository_id, change_id))
     return [models.load_change(r) for r in cur.fetchall()]
 
 
 def iter_list_change_children(
     conn: psycopg.Connection[Any], *, repository_id: int, change_id: str, batch_size: int = 1000
 ) -> Generator[models.Change, None, None]:
-    """Stream list_change_children through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
-
+    """list_change_children through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``closing`` it before yours ends."""
     with ServerStream(conn, "list_change_children", batch_size) as stream:
         stream.execute(LIST_CHANGE_CHILDREN, (repository_id, change_id))
         while rows := stream.fetch():
@@ -381,12 +384,12 @@ def delete_change(conn: psycopg.Connection[Any], *, repository_id: int, change_i
     """Forget a change (abandoned in jj)."""
     if conn.read_only:
         raise ReadOnlyConnectionError("delete_change", "DELETE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(DELETE_CHANGE, (repository_id, change_id))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(DELETE_CHANGE, (repository_id, change_id))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     return cur.rowcount
 
@@ -417,15 +420,15 @@ def upsert_file_tracker(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("upsert_file_tracker", "INSERT")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(
-            UPSERT_FILE_TRACKER,
-            (repository_id, change_id, file_path, old_path, kind, additions, deletions),
-        )
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(
+                UPSERT_FILE_TRACKER,
+                (repository_id, change_id, file_path, old_path, kind, additions, deletions),
+            )
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     if r is None:
@@ -438,22 +441,17 @@ def list_file_trackers(
     conn: psycopg.Connection[Any], *, repository_id: int, change_id: str
 ) -> list[models.FileTracker]:
     """The files touched by a change, by path."""
-
     cur = thread_cursor(conn)
-    cur.execute(LIST_FILE_TRACKERS, (repository_id, change_id))
+    with completed(conn):
+        cur.execute(LIST_FILE_TRACKERS, (repository_id, change_id))
     return [models.load_file_tracker(r) for r in cur.fetchall()]
 
 
 def iter_list_file_trackers(
     conn: psycopg.Connection[Any], *, repository_id: int, change_id: str, batch_size: int = 1000
 ) -> Generator[models.FileTracker, None, None]:
-    """Stream list_file_trackers through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
-
+    """list_file_trackers through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``closing`` it before yours ends."""
     with ServerStream(conn, "list_file_trackers", batch_size) as stream:
         stream.execute(LIST_FILE_TRACKERS, (repository_id, change_id))
         while rows := stream.fetch():
@@ -465,9 +463,9 @@ def summarize_file_trackers(
     conn: psycopg.Connection[Any], *, repository_id: int, change_id: str
 ) -> SummarizeFileTrackersRow:
     """Diff totals of a change: files touched, lines added and deleted."""
-
     cur = thread_cursor(conn)
-    cur.execute(SUMMARIZE_FILE_TRACKERS, (repository_id, change_id))
+    with completed(conn):
+        cur.execute(SUMMARIZE_FILE_TRACKERS, (repository_id, change_id))
     r = cur.fetchone()
     if r is None:
         raise NoRowError("summarize_file_trackers")
@@ -481,12 +479,12 @@ def delete_file_trackers(
     """Drop a change's file records before recording them afresh after a rewrite."""
     if conn.read_only:
         raise ReadOnlyConnectionError("delete_file_trackers", "DELETE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(DELETE_FILE_TRACKERS, (repository_id, change_id))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(DELETE_FILE_TRACKERS, (repository_id, change_id))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     return cur.rowcount
 
@@ -506,6 +504,7 @@ def append_jj_operation(
 
     Raises, from plue_queries.errors, on a violation of:
     - JjOperationsOperationIDFormatViolation: check jj_operations_operation_id_format on jj_operations
+    - JjOperationsParentOperationIdsNoNullsViolation: check jj_operations_parent_operation_ids_no_nulls on jj_operations
     - JjOperationsPkeyViolation: primary key jj_operations_pkey on jj_operations
     - JjOperationsRepositoryIDFkeyViolation: foreign key jj_operations_repository_id_fkey on jj_operations
     - JjOperationsRepositoryOperationKeyViolation: unique jj_operations_repository_operation_key on jj_operations
@@ -513,22 +512,24 @@ def append_jj_operation(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("append_jj_operation", "INSERT")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(
-            APPEND_JJ_OPERATION,
-            (
-                repository_id,
-                operation_id,
-                parent_operation_ids,
-                description,
-                user_id,
-                Jsonb(metadata),
-            ),
-        )
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(
+                APPEND_JJ_OPERATION,
+                (
+                    repository_id,
+                    operation_id,
+                    no_null_items(
+                        parent_operation_ids, "append_jj_operation: parent_operation_ids"
+                    ),
+                    description,
+                    user_id,
+                    Jsonb(metadata),
+                ),
+            )
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     return None if r is None else models.load_jj_operation(r)
@@ -538,9 +539,9 @@ def get_jj_operation(
     conn: psycopg.Connection[Any], *, repository_id: int, operation_id: str
 ) -> models.JjOperation | None:
     """One operation of a repository's log by its jj operation id."""
-
     cur = thread_cursor(conn)
-    cur.execute(GET_JJ_OPERATION, (repository_id, operation_id))
+    with completed(conn):
+        cur.execute(GET_JJ_OPERATION, (repository_id, operation_id))
     r = cur.fetchone()
     return None if r is None else models.load_jj_operation(r)
 
@@ -556,9 +557,17 @@ def list_jj_operations(
     """One page of the operation log, most recent first (what `jj op log` shows).
     Pass the last row's created_at and id to get the next page.
     """
-
     cur = thread_cursor(conn)
-    cur.execute(LIST_JJ_OPERATIONS, (repository_id, before_created_at, before_id, page_size))
+    with completed(conn):
+        cur.execute(
+            LIST_JJ_OPERATIONS,
+            (
+                repository_id,
+                aware(before_created_at, "list_jj_operations: before_created_at"),
+                before_id,
+                page_size,
+            ),
+        )
     return [models.load_jj_operation(r) for r in cur.fetchall()]
 
 
@@ -571,15 +580,18 @@ def iter_list_jj_operations(
     page_size: int,
     batch_size: int = 1000,
 ) -> Generator[models.JjOperation, None, None]:
-    """Stream list_jj_operations through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
-
+    """list_jj_operations through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``closing`` it before yours ends."""
     with ServerStream(conn, "list_jj_operations", batch_size) as stream:
-        stream.execute(LIST_JJ_OPERATIONS, (repository_id, before_created_at, before_id, page_size))
+        stream.execute(
+            LIST_JJ_OPERATIONS,
+            (
+                repository_id,
+                aware(before_created_at, "list_jj_operations: before_created_at"),
+                before_id,
+                page_size,
+            ),
+        )
         while rows := stream.fetch():
             for r in rows:
                 yield models.load_jj_operation(r)
@@ -606,15 +618,15 @@ def record_snapshot(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("record_snapshot", "INSERT")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(
-            RECORD_SNAPSHOT,
-            (repository_id, change_id, commit_id, operation_id, description, created_by),
-        )
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(
+                RECORD_SNAPSHOT,
+                (repository_id, change_id, commit_id, operation_id, description, created_by),
+            )
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     if r is None:
@@ -632,9 +644,17 @@ def list_snapshots(
     page_size: int,
 ) -> list[models.SnapshotHistory]:
     """One page of a repository's snapshots, latest first."""
-
     cur = thread_cursor(conn)
-    cur.execute(LIST_SNAPSHOTS, (repository_id, before_created_at, before_id, page_size))
+    with completed(conn):
+        cur.execute(
+            LIST_SNAPSHOTS,
+            (
+                repository_id,
+                aware(before_created_at, "list_snapshots: before_created_at"),
+                before_id,
+                page_size,
+            ),
+        )
     return [models.load_snapshot_history(r) for r in cur.fetchall()]
 
 
@@ -647,15 +667,18 @@ def iter_list_snapshots(
     page_size: int,
     batch_size: int = 1000,
 ) -> Generator[models.SnapshotHistory, None, None]:
-    """Stream list_snapshots through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
-
+    """list_snapshots through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``closing`` it before yours ends."""
     with ServerStream(conn, "list_snapshots", batch_size) as stream:
-        stream.execute(LIST_SNAPSHOTS, (repository_id, before_created_at, before_id, page_size))
+        stream.execute(
+            LIST_SNAPSHOTS,
+            (
+                repository_id,
+                aware(before_created_at, "list_snapshots: before_created_at"),
+                before_id,
+                page_size,
+            ),
+        )
         while rows := stream.fetch():
             for r in rows:
                 yield models.load_snapshot_history(r)
@@ -665,9 +688,9 @@ def list_change_snapshots(
     conn: psycopg.Connection[Any], *, repository_id: int, change_id: str, page_size: int
 ) -> list[models.SnapshotHistory]:
     """The latest snapshots of one change, latest first."""
-
     cur = thread_cursor(conn)
-    cur.execute(LIST_CHANGE_SNAPSHOTS, (repository_id, change_id, page_size))
+    with completed(conn):
+        cur.execute(LIST_CHANGE_SNAPSHOTS, (repository_id, change_id, page_size))
     return [models.load_snapshot_history(r) for r in cur.fetchall()]
 
 
@@ -679,13 +702,8 @@ def iter_list_change_snapshots(
     page_size: int,
     batch_size: int = 1000,
 ) -> Generator[models.SnapshotHistory, None, None]:
-    """Stream list_change_snapshots through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
-
+    """list_change_snapshots through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``closing`` it before yours ends."""
     with ServerStream(conn, "list_change_snapshots", batch_size) as stream:
         stream.execute(LIST_CHANGE_SNAPSHOTS, (repository_id, change_id, page_size))
         while rows := stream.fetch():

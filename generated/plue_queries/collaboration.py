@@ -12,7 +12,9 @@ import psycopg
 
 from plue_queries import enums, models
 from plue_queries._cursors import thread_cursor
+from plue_queries._pipeline import completed
 from plue_queries._streams import ServerStream
+from plue_queries._types import aware
 from plue_queries.errors import raise_named
 from plue_queries.types import NoRowError, ReadOnlyConnectionError
 
@@ -149,8 +151,7 @@ class GetRepositorySocialCountsRow:
     watcher_count: int
 
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
+# Functions a hot standby can run; the others refuse a read-only connection.
 READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
     {
         "count_stars",
@@ -178,12 +179,12 @@ def star_repository(conn: psycopg.Connection[Any], *, user_id: int, repository_i
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("star_repository", "INSERT")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(STAR_REPOSITORY, (user_id, repository_id))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(STAR_REPOSITORY, (user_id, repository_id))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     return cur.rowcount
 
@@ -192,12 +193,12 @@ def unstar_repository(conn: psycopg.Connection[Any], *, user_id: int, repository
     """Unstar; 0 when it was not starred."""
     if conn.read_only:
         raise ReadOnlyConnectionError("unstar_repository", "DELETE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(UNSTAR_REPOSITORY, (user_id, repository_id))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(UNSTAR_REPOSITORY, (user_id, repository_id))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     return cur.rowcount
 
@@ -206,9 +207,9 @@ def is_repository_starred(
     conn: psycopg.Connection[Any], *, user_id: int, repository_id: int
 ) -> bool:
     """Whether this user starred this repository (for the star button)."""
-
     cur = thread_cursor(conn)
-    cur.execute(IS_REPOSITORY_STARRED, (user_id, repository_id))
+    with completed(conn):
+        cur.execute(IS_REPOSITORY_STARRED, (user_id, repository_id))
     r = cur.fetchone()
     if r is None:
         raise NoRowError("is_repository_starred")
@@ -218,9 +219,9 @@ def is_repository_starred(
 
 def count_stars(conn: psycopg.Connection[Any], *, repository_id: int) -> int:
     """How many users starred a repository."""
-
     cur = thread_cursor(conn)
-    cur.execute(COUNT_STARS, (repository_id,))
+    with completed(conn):
+        cur.execute(COUNT_STARS, (repository_id,))
     r = cur.fetchone()
     if r is None:
         raise NoRowError("count_stars")
@@ -239,9 +240,17 @@ def list_stargazers(
     """Who starred a repository, most recent first, by keyset (cursor = last row's
     starred_at and user id; NULL for the first page).
     """
-
     cur = thread_cursor(conn)
-    cur.execute(LIST_STARGAZERS, (repository_id, before_starred_at, before_user_id, page_size))
+    with completed(conn):
+        cur.execute(
+            LIST_STARGAZERS,
+            (
+                repository_id,
+                aware(before_starred_at, "list_stargazers: before_starred_at"),
+                before_user_id,
+                page_size,
+            ),
+        )
     return [ListStargazersRow(*r) for r in cur.fetchall()]
 
 
@@ -254,16 +263,17 @@ def iter_list_stargazers(
     page_size: int,
     batch_size: int = 1000,
 ) -> Generator[ListStargazersRow, None, None]:
-    """Stream list_stargazers through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
-
+    """list_stargazers through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``closing`` it before yours ends."""
     with ServerStream(conn, "list_stargazers", batch_size) as stream:
         stream.execute(
-            LIST_STARGAZERS, (repository_id, before_starred_at, before_user_id, page_size)
+            LIST_STARGAZERS,
+            (
+                repository_id,
+                aware(before_starred_at, "list_stargazers: before_starred_at"),
+                before_user_id,
+                page_size,
+            ),
         )
         while rows := stream.fetch():
             for r in rows:
@@ -282,12 +292,18 @@ def list_starred_repositories(
     """Repositories a user starred, most recent first, by keyset. Private ones only
     show to their owner (viewer_id).
     """
-
     cur = thread_cursor(conn)
-    cur.execute(
-        LIST_STARRED_REPOSITORIES,
-        (user_id, viewer_id, before_starred_at, before_repository_id, page_size),
-    )
+    with completed(conn):
+        cur.execute(
+            LIST_STARRED_REPOSITORIES,
+            (
+                user_id,
+                viewer_id,
+                aware(before_starred_at, "list_starred_repositories: before_starred_at"),
+                before_repository_id,
+                page_size,
+            ),
+        )
     return [ListStarredRepositoriesRow(*r) for r in cur.fetchall()]
 
 
@@ -301,17 +317,18 @@ def iter_list_starred_repositories(
     page_size: int,
     batch_size: int = 1000,
 ) -> Generator[ListStarredRepositoriesRow, None, None]:
-    """Stream list_starred_repositories through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
-
+    """list_starred_repositories through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``closing`` it before yours ends."""
     with ServerStream(conn, "list_starred_repositories", batch_size) as stream:
         stream.execute(
             LIST_STARRED_REPOSITORIES,
-            (user_id, viewer_id, before_starred_at, before_repository_id, page_size),
+            (
+                user_id,
+                viewer_id,
+                aware(before_starred_at, "list_starred_repositories: before_starred_at"),
+                before_repository_id,
+                page_size,
+            ),
         )
         while rows := stream.fetch():
             for r in rows:
@@ -330,12 +347,12 @@ def watch_repository(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("watch_repository", "INSERT")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(WATCH_REPOSITORY, (user_id, repository_id, mode))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(WATCH_REPOSITORY, (user_id, repository_id, mode))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     if r is None:
@@ -348,12 +365,12 @@ def unwatch_repository(conn: psycopg.Connection[Any], *, user_id: int, repositor
     """Stop watching; 0 when there was no watch."""
     if conn.read_only:
         raise ReadOnlyConnectionError("unwatch_repository", "DELETE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(UNWATCH_REPOSITORY, (user_id, repository_id))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(UNWATCH_REPOSITORY, (user_id, repository_id))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     return cur.rowcount
 
@@ -362,18 +379,18 @@ def get_watch(
     conn: psycopg.Connection[Any], *, user_id: int, repository_id: int
 ) -> models.Watch | None:
     """This user's watch on a repository, if any (for the watch button)."""
-
     cur = thread_cursor(conn)
-    cur.execute(GET_WATCH, (user_id, repository_id))
+    with completed(conn):
+        cur.execute(GET_WATCH, (user_id, repository_id))
     r = cur.fetchone()
     return None if r is None else models.load_watch(r)
 
 
 def count_watchers(conn: psycopg.Connection[Any], *, repository_id: int) -> int:
     """Watchers shown on the repository page (ignoring ones don't count)."""
-
     cur = thread_cursor(conn)
-    cur.execute(COUNT_WATCHERS, (repository_id,))
+    with completed(conn):
+        cur.execute(COUNT_WATCHERS, (repository_id,))
     r = cur.fetchone()
     if r is None:
         raise NoRowError("count_watchers")
@@ -393,9 +410,18 @@ def list_watchers(
     """Watchers with a given mode (e.g. 'watching' to fan out notifications), most
     recent first, by keyset on (watched_at, user id).
     """
-
     cur = thread_cursor(conn)
-    cur.execute(LIST_WATCHERS, (repository_id, mode, before_watched_at, before_user_id, page_size))
+    with completed(conn):
+        cur.execute(
+            LIST_WATCHERS,
+            (
+                repository_id,
+                mode,
+                aware(before_watched_at, "list_watchers: before_watched_at"),
+                before_user_id,
+                page_size,
+            ),
+        )
     return [
         ListWatchersRow(r[0], r[1], r[2], enums.WATCH_MODE_BY_VALUE[r[3]], r[4])
         for r in cur.fetchall()
@@ -412,16 +438,18 @@ def iter_list_watchers(
     page_size: int,
     batch_size: int = 1000,
 ) -> Generator[ListWatchersRow, None, None]:
-    """Stream list_watchers through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
-
+    """list_watchers through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``closing`` it before yours ends."""
     with ServerStream(conn, "list_watchers", batch_size) as stream:
         stream.execute(
-            LIST_WATCHERS, (repository_id, mode, before_watched_at, before_user_id, page_size)
+            LIST_WATCHERS,
+            (
+                repository_id,
+                mode,
+                aware(before_watched_at, "list_watchers: before_watched_at"),
+                before_user_id,
+                page_size,
+            ),
         )
         while rows := stream.fetch():
             for r in rows:
@@ -432,9 +460,9 @@ def get_repository_social_counts(
     conn: psycopg.Connection[Any], *, repository_id: int
 ) -> GetRepositorySocialCountsRow:
     """Star and watcher counts for a repository header, in one round trip."""
-
     cur = thread_cursor(conn)
-    cur.execute(GET_REPOSITORY_SOCIAL_COUNTS, (repository_id,))
+    with completed(conn):
+        cur.execute(GET_REPOSITORY_SOCIAL_COUNTS, (repository_id,))
     r = cur.fetchone()
     if r is None:
         raise NoRowError("get_repository_social_counts")

@@ -11,6 +11,7 @@ import psycopg
 
 from plue_queries import enums, models
 from plue_queries._cursors import thread_cursor
+from plue_queries._pipeline import completed
 from plue_queries._streams import ServerStream
 from plue_queries.errors import raise_named
 from plue_queries.types import NoRowError, ReadOnlyConnectionError
@@ -71,14 +72,9 @@ WHERE repository_id = $1
   AND context = $3
 """
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
+# Functions a hot standby can run; the others refuse a read-only connection.
 READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
-    {
-        "get_combined_commit_status",
-        "iter_list_commit_statuses",
-        "list_commit_statuses",
-    }
+    {"get_combined_commit_status", "iter_list_commit_statuses", "list_commit_statuses"}
 )
 
 
@@ -108,24 +104,24 @@ def upsert_commit_status(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("upsert_commit_status", "INSERT")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(
-            UPSERT_COMMIT_STATUS,
-            (
-                repository_id,
-                commit_sha,
-                context,
-                state,
-                target_url,
-                description,
-                creator_id,
-                workflow_run_id,
-            ),
-        )
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(
+                UPSERT_COMMIT_STATUS,
+                (
+                    repository_id,
+                    commit_sha,
+                    context,
+                    state,
+                    target_url,
+                    description,
+                    creator_id,
+                    workflow_run_id,
+                ),
+            )
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     if r is None:
@@ -138,22 +134,17 @@ def list_commit_statuses(
     conn: psycopg.Connection[Any], *, repository_id: int, commit_sha: str
 ) -> list[models.CommitStatus]:
     """The current statuses of a commit, one per context, by context name."""
-
     cur = thread_cursor(conn)
-    cur.execute(LIST_COMMIT_STATUSES, (repository_id, commit_sha))
+    with completed(conn):
+        cur.execute(LIST_COMMIT_STATUSES, (repository_id, commit_sha))
     return [models.load_commit_status(r) for r in cur.fetchall()]
 
 
 def iter_list_commit_statuses(
     conn: psycopg.Connection[Any], *, repository_id: int, commit_sha: str, batch_size: int = 1000
 ) -> Generator[models.CommitStatus, None, None]:
-    """Stream list_commit_statuses through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
-
+    """list_commit_statuses through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``closing`` it before yours ends."""
     with ServerStream(conn, "list_commit_statuses", batch_size) as stream:
         stream.execute(LIST_COMMIT_STATUSES, (repository_id, commit_sha))
         while rows := stream.fetch():
@@ -168,9 +159,9 @@ def get_combined_commit_status(
     otherwise pending if any check is pending or none has reported, otherwise
     success; with the number of checks in each state.
     """
-
     cur = thread_cursor(conn)
-    cur.execute(GET_COMBINED_COMMIT_STATUS, (repository_id, commit_sha))
+    with completed(conn):
+        cur.execute(GET_COMBINED_COMMIT_STATUS, (repository_id, commit_sha))
     r = cur.fetchone()
     if r is None:
         raise NoRowError("get_combined_commit_status")
@@ -186,11 +177,11 @@ def delete_commit_status(
     """Remove one context's status from a commit (a check that no longer applies)."""
     if conn.read_only:
         raise ReadOnlyConnectionError("delete_commit_status", "DELETE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(DELETE_COMMIT_STATUS, (repository_id, commit_sha, context))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(DELETE_COMMIT_STATUS, (repository_id, commit_sha, context))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     return cur.rowcount

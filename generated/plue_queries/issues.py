@@ -14,7 +14,9 @@ from psycopg.types.json import Jsonb
 from plue_queries import enums, models
 from plue_queries._atomic import atomic
 from plue_queries._cursors import new_cursor, thread_cursor
+from plue_queries._pipeline import completed
 from plue_queries._streams import ServerStream
+from plue_queries._types import aware, plain_date
 from plue_queries.errors import raise_named
 from plue_queries.types import JsonInput, NoRowError, ReadOnlyConnectionError
 
@@ -89,7 +91,7 @@ class GetIssueWithLabelsRow:
     closed_at: datetime.datetime | None
     created_at: datetime.datetime
     updated_at: datetime.datetime
-    label_names: list[str]
+    label_names: list[str | None]
 
 
 COUNT_ISSUES_BY_STATE: Final[LiteralString] = """-- name: CountIssuesByState :one
@@ -455,8 +457,7 @@ ORDER BY created_at, id
 LIMIT $4
 """
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
+# Functions a hot standby can run; the others refuse a read-only connection.
 READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
     {
         "count_comment_reactions",
@@ -525,12 +526,22 @@ def create_issue(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("create_issue", "INSERT")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(CREATE_ISSUE, (repository_id, title, body, author_id, milestone_id, due_date))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(
+                CREATE_ISSUE,
+                (
+                    repository_id,
+                    title,
+                    body,
+                    author_id,
+                    milestone_id,
+                    plain_date(due_date, "create_issue: due_date"),
+                ),
+            )
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     if r is None:
@@ -541,9 +552,9 @@ def create_issue(
 
 def get_issue(conn: psycopg.Connection[Any], *, id: int) -> models.Issue | None:
     """Fetch an issue by its surrogate id."""
-
     cur = thread_cursor(conn)
-    cur.execute(GET_ISSUE, (id,))
+    with completed(conn):
+        cur.execute(GET_ISSUE, (id,))
     r = cur.fetchone()
     return None if r is None else models.load_issue(r)
 
@@ -552,9 +563,9 @@ def get_issue_by_number(
     conn: psycopg.Connection[Any], *, repository_id: int, issue_number: int
 ) -> models.Issue | None:
     """Fetch an issue by the number users see (#42 of a repository)."""
-
     cur = thread_cursor(conn)
-    cur.execute(GET_ISSUE_BY_NUMBER, (repository_id, issue_number))
+    with completed(conn):
+        cur.execute(GET_ISSUE_BY_NUMBER, (repository_id, issue_number))
     r = cur.fetchone()
     return None if r is None else models.load_issue(r)
 
@@ -575,21 +586,21 @@ def list_issues(
     carrying a label, assigned to a user, or in a milestone. Keyset pagination: pass
     the created_at and id of the last row of the previous page.
     """
-
     cur = thread_cursor(conn)
-    cur.execute(
-        LIST_ISSUES,
-        (
-            repository_id,
-            state,
-            label_id,
-            assignee_id,
-            milestone_id,
-            before_created_at,
-            before_id,
-            page_size,
-        ),
-    )
+    with completed(conn):
+        cur.execute(
+            LIST_ISSUES,
+            (
+                repository_id,
+                state,
+                label_id,
+                assignee_id,
+                milestone_id,
+                aware(before_created_at, "list_issues: before_created_at"),
+                before_id,
+                page_size,
+            ),
+        )
     return [models.load_issue(r) for r in cur.fetchall()]
 
 
@@ -606,13 +617,8 @@ def iter_list_issues(
     page_size: int,
     batch_size: int = 1000,
 ) -> Generator[models.Issue, None, None]:
-    """Stream list_issues through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
-
+    """list_issues through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``closing`` it before yours ends."""
     with ServerStream(conn, "list_issues", batch_size) as stream:
         stream.execute(
             LIST_ISSUES,
@@ -622,7 +628,7 @@ def iter_list_issues(
                 label_id,
                 assignee_id,
                 milestone_id,
-                before_created_at,
+                aware(before_created_at, "list_issues: before_created_at"),
                 before_id,
                 page_size,
             ),
@@ -636,9 +642,9 @@ def get_issue_with_labels(
     conn: psycopg.Connection[Any], *, id: int
 ) -> GetIssueWithLabelsRow | None:
     """An issue together with the names of its labels, sorted, for an issue page header."""
-
     cur = thread_cursor(conn)
-    cur.execute(GET_ISSUE_WITH_LABELS, (id,))
+    with completed(conn):
+        cur.execute(GET_ISSUE_WITH_LABELS, (id,))
     r = cur.fetchone()
     return (
         None
@@ -665,9 +671,9 @@ def count_issues_by_state(
     conn: psycopg.Connection[Any], *, repository_id: int
 ) -> CountIssuesByStateRow:
     """How many issues of a repository are open and closed (the tab counters)."""
-
     cur = thread_cursor(conn)
-    cur.execute(COUNT_ISSUES_BY_STATE, (repository_id,))
+    with completed(conn):
+        cur.execute(COUNT_ISSUES_BY_STATE, (repository_id,))
     r = cur.fetchone()
     if r is None:
         raise NoRowError("count_issues_by_state")
@@ -685,12 +691,12 @@ def update_issue(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("update_issue", "UPDATE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(UPDATE_ISSUE, (title, body, id))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(UPDATE_ISSUE, (title, body, id))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     return None if r is None else models.load_issue(r)
@@ -704,12 +710,12 @@ def close_issue(conn: psycopg.Connection[Any], *, id: int) -> models.Issue | Non
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("close_issue", "UPDATE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(CLOSE_ISSUE, (id,))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(CLOSE_ISSUE, (id,))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     return None if r is None else models.load_issue(r)
@@ -723,12 +729,12 @@ def reopen_issue(conn: psycopg.Connection[Any], *, id: int) -> models.Issue | No
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("reopen_issue", "UPDATE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(REOPEN_ISSUE, (id,))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(REOPEN_ISSUE, (id,))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     return None if r is None else models.load_issue(r)
@@ -740,12 +746,14 @@ def set_issue_due_date(
     """Set or clear (NULL) an issue's due date."""
     if conn.read_only:
         raise ReadOnlyConnectionError("set_issue_due_date", "UPDATE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(SET_ISSUE_DUE_DATE, (due_date, id))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(
+                SET_ISSUE_DUE_DATE, (plain_date(due_date, "set_issue_due_date: due_date"), id)
+            )
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     return None if r is None else models.load_issue(r)
@@ -762,12 +770,12 @@ def set_issue_milestone(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("set_issue_milestone", "UPDATE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(SET_ISSUE_MILESTONE, (milestone_id, id))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(SET_ISSUE_MILESTONE, (milestone_id, id))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     return None if r is None else models.load_issue(r)
@@ -777,12 +785,12 @@ def delete_issue(conn: psycopg.Connection[Any], *, id: int) -> int:
     """Delete an issue and everything hanging off it; returns 1 if it existed."""
     if conn.read_only:
         raise ReadOnlyConnectionError("delete_issue", "DELETE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(DELETE_ISSUE, (id,))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(DELETE_ISSUE, (id,))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     return cur.rowcount
 
@@ -800,12 +808,12 @@ def create_comment(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("create_comment", "INSERT")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(CREATE_COMMENT, (issue_id, author_id, body))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(CREATE_COMMENT, (issue_id, author_id, body))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     if r is None:
@@ -816,9 +824,9 @@ def create_comment(
 
 def get_comment(conn: psycopg.Connection[Any], *, id: int) -> models.Comment | None:
     """Fetch one comment."""
-
     cur = thread_cursor(conn)
-    cur.execute(GET_COMMENT, (id,))
+    with completed(conn):
+        cur.execute(GET_COMMENT, (id,))
     r = cur.fetchone()
     return None if r is None else models.load_comment(r)
 
@@ -834,9 +842,17 @@ def list_comments(
     """One page of an issue's comments, oldest first (conversation order). Keyset: pass
     the created_at and id of the last comment of the previous page.
     """
-
     cur = thread_cursor(conn)
-    cur.execute(LIST_COMMENTS, (issue_id, after_created_at, after_id, page_size))
+    with completed(conn):
+        cur.execute(
+            LIST_COMMENTS,
+            (
+                issue_id,
+                aware(after_created_at, "list_comments: after_created_at"),
+                after_id,
+                page_size,
+            ),
+        )
     return [models.load_comment(r) for r in cur.fetchall()]
 
 
@@ -849,15 +865,18 @@ def iter_list_comments(
     page_size: int,
     batch_size: int = 1000,
 ) -> Generator[models.Comment, None, None]:
-    """Stream list_comments through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
-
+    """list_comments through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``closing`` it before yours ends."""
     with ServerStream(conn, "list_comments", batch_size) as stream:
-        stream.execute(LIST_COMMENTS, (issue_id, after_created_at, after_id, page_size))
+        stream.execute(
+            LIST_COMMENTS,
+            (
+                issue_id,
+                aware(after_created_at, "list_comments: after_created_at"),
+                after_id,
+                page_size,
+            ),
+        )
         while rows := stream.fetch():
             for r in rows:
                 yield models.load_comment(r)
@@ -871,12 +890,12 @@ def edit_comment(conn: psycopg.Connection[Any], *, body: str, id: int) -> models
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("edit_comment", "UPDATE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(EDIT_COMMENT, (body, id))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(EDIT_COMMENT, (body, id))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     return None if r is None else models.load_comment(r)
@@ -886,12 +905,12 @@ def delete_comment(conn: psycopg.Connection[Any], *, id: int) -> int:
     """Delete a comment; returns 1 if it existed."""
     if conn.read_only:
         raise ReadOnlyConnectionError("delete_comment", "DELETE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(DELETE_COMMENT, (id,))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(DELETE_COMMENT, (id,))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     return cur.rowcount
 
@@ -910,12 +929,12 @@ def add_issue_assignee(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("add_issue_assignee", "INSERT")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(ADD_ISSUE_ASSIGNEE, (issue_id, user_id, assigned_by))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(ADD_ISSUE_ASSIGNEE, (issue_id, user_id, assigned_by))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     return cur.rowcount
 
@@ -924,34 +943,29 @@ def remove_issue_assignee(conn: psycopg.Connection[Any], *, issue_id: int, user_
     """Unassign a user; returns 1 if they were assigned."""
     if conn.read_only:
         raise ReadOnlyConnectionError("remove_issue_assignee", "DELETE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(REMOVE_ISSUE_ASSIGNEE, (issue_id, user_id))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(REMOVE_ISSUE_ASSIGNEE, (issue_id, user_id))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     return cur.rowcount
 
 
 def list_issue_assignees(conn: psycopg.Connection[Any], *, issue_id: int) -> list[models.User]:
     """The users assigned to an issue, by username."""
-
     cur = thread_cursor(conn)
-    cur.execute(LIST_ISSUE_ASSIGNEES, (issue_id,))
+    with completed(conn):
+        cur.execute(LIST_ISSUE_ASSIGNEES, (issue_id,))
     return [models.load_user(r) for r in cur.fetchall()]
 
 
 def iter_list_issue_assignees(
     conn: psycopg.Connection[Any], *, issue_id: int, batch_size: int = 1000
 ) -> Generator[models.User, None, None]:
-    """Stream list_issue_assignees through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
-
+    """list_issue_assignees through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``closing`` it before yours ends."""
     with ServerStream(conn, "list_issue_assignees", batch_size) as stream:
         stream.execute(LIST_ISSUE_ASSIGNEES, (issue_id,))
         while rows := stream.fetch():
@@ -974,12 +988,12 @@ def create_label(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("create_label", "INSERT")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(CREATE_LABEL, (repository_id, name, color, description))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(CREATE_LABEL, (repository_id, name, color, description))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     if r is None:
@@ -990,9 +1004,9 @@ def create_label(
 
 def get_label(conn: psycopg.Connection[Any], *, id: int) -> models.Label | None:
     """Fetch a label by id."""
-
     cur = thread_cursor(conn)
-    cur.execute(GET_LABEL, (id,))
+    with completed(conn):
+        cur.execute(GET_LABEL, (id,))
     r = cur.fetchone()
     return None if r is None else models.load_label(r)
 
@@ -1001,9 +1015,9 @@ def get_label_by_name(
     conn: psycopg.Connection[Any], *, repository_id: int, name: str
 ) -> models.Label | None:
     """Fetch a label by its name within a repository."""
-
     cur = thread_cursor(conn)
-    cur.execute(GET_LABEL_BY_NAME, (repository_id, name))
+    with completed(conn):
+        cur.execute(GET_LABEL_BY_NAME, (repository_id, name))
     r = cur.fetchone()
     return None if r is None else models.load_label(r)
 
@@ -1016,9 +1030,9 @@ def list_labels(
     page_size: int,
 ) -> list[models.Label]:
     """One page of a repository's labels by name. Keyset: pass the last name seen."""
-
     cur = thread_cursor(conn)
-    cur.execute(LIST_LABELS, (repository_id, after_name, page_size))
+    with completed(conn):
+        cur.execute(LIST_LABELS, (repository_id, after_name, page_size))
     return [models.load_label(r) for r in cur.fetchall()]
 
 
@@ -1030,13 +1044,8 @@ def iter_list_labels(
     page_size: int,
     batch_size: int = 1000,
 ) -> Generator[models.Label, None, None]:
-    """Stream list_labels through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
-
+    """list_labels through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``closing`` it before yours ends."""
     with ServerStream(conn, "list_labels", batch_size) as stream:
         stream.execute(LIST_LABELS, (repository_id, after_name, page_size))
         while rows := stream.fetch():
@@ -1061,12 +1070,12 @@ def update_label(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("update_label", "UPDATE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(UPDATE_LABEL, (name, color, description, id))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(UPDATE_LABEL, (name, color, description, id))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     return None if r is None else models.load_label(r)
@@ -1076,12 +1085,12 @@ def delete_label(conn: psycopg.Connection[Any], *, id: int) -> int:
     """Delete a label (detaching it from every issue); returns 1 if it existed."""
     if conn.read_only:
         raise ReadOnlyConnectionError("delete_label", "DELETE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(DELETE_LABEL, (id,))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(DELETE_LABEL, (id,))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     return cur.rowcount
 
@@ -1101,12 +1110,12 @@ def attach_label(conn: psycopg.Connection[Any], *, issue_id: int, label_id: int)
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("attach_label", "INSERT")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(ATTACH_LABEL, (issue_id, label_id))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(ATTACH_LABEL, (issue_id, label_id))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     return cur.rowcount
 
@@ -1127,17 +1136,17 @@ def attach_labels(conn: psycopg.Connection[Any], rows: Iterable[AttachLabelsPara
     Sends every row in pipeline mode: all run or none do (a savepoint in an open
     transaction, else its own; see ``plue_queries._atomic``).
     """
+
     if conn.read_only:
         raise ReadOnlyConnectionError("attach_labels", "INSERT")
-
     params = [(p.issue_id, p.label_id) for p in rows]
     if not params:
         return
     try:
         with atomic(conn), new_cursor(conn) as cur:
             cur.executemany(ATTACH_LABELS, params)
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
 
 
@@ -1145,34 +1154,29 @@ def detach_label(conn: psycopg.Connection[Any], *, issue_id: int, label_id: int)
     """Detach a label from an issue; returns 1 if it was attached."""
     if conn.read_only:
         raise ReadOnlyConnectionError("detach_label", "DELETE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(DETACH_LABEL, (issue_id, label_id))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(DETACH_LABEL, (issue_id, label_id))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     return cur.rowcount
 
 
 def list_issue_labels(conn: psycopg.Connection[Any], *, issue_id: int) -> list[models.Label]:
     """The labels on an issue, by name."""
-
     cur = thread_cursor(conn)
-    cur.execute(LIST_ISSUE_LABELS, (issue_id,))
+    with completed(conn):
+        cur.execute(LIST_ISSUE_LABELS, (issue_id,))
     return [models.load_label(r) for r in cur.fetchall()]
 
 
 def iter_list_issue_labels(
     conn: psycopg.Connection[Any], *, issue_id: int, batch_size: int = 1000
 ) -> Generator[models.Label, None, None]:
-    """Stream list_issue_labels through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
-
+    """list_issue_labels through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``closing`` it before yours ends."""
     with ServerStream(conn, "list_issue_labels", batch_size) as stream:
         stream.execute(LIST_ISSUE_LABELS, (issue_id,))
         while rows := stream.fetch():
@@ -1199,12 +1203,12 @@ def add_issue_dependency(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("add_issue_dependency", "INSERT")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(ADD_ISSUE_DEPENDENCY, (blocker_issue_id, blocked_issue_id, created_by))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(ADD_ISSUE_DEPENDENCY, (blocker_issue_id, blocked_issue_id, created_by))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     return cur.rowcount
 
@@ -1215,12 +1219,12 @@ def remove_issue_dependency(
     """Remove a dependency edge; returns 1 if it existed."""
     if conn.read_only:
         raise ReadOnlyConnectionError("remove_issue_dependency", "DELETE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(REMOVE_ISSUE_DEPENDENCY, (blocker_issue_id, blocked_issue_id))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(REMOVE_ISSUE_DEPENDENCY, (blocker_issue_id, blocked_issue_id))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     return cur.rowcount
 
@@ -1229,22 +1233,17 @@ def list_issues_blocked_by(
     conn: psycopg.Connection[Any], *, blocker_issue_id: int
 ) -> list[models.Issue]:
     """The issues that this issue blocks."""
-
     cur = thread_cursor(conn)
-    cur.execute(LIST_ISSUES_BLOCKED_BY, (blocker_issue_id,))
+    with completed(conn):
+        cur.execute(LIST_ISSUES_BLOCKED_BY, (blocker_issue_id,))
     return [models.load_issue(r) for r in cur.fetchall()]
 
 
 def iter_list_issues_blocked_by(
     conn: psycopg.Connection[Any], *, blocker_issue_id: int, batch_size: int = 1000
 ) -> Generator[models.Issue, None, None]:
-    """Stream list_issues_blocked_by through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
-
+    """list_issues_blocked_by through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``closing`` it before yours ends."""
     with ServerStream(conn, "list_issues_blocked_by", batch_size) as stream:
         stream.execute(LIST_ISSUES_BLOCKED_BY, (blocker_issue_id,))
         while rows := stream.fetch():
@@ -1256,22 +1255,17 @@ def list_issue_blockers(
     conn: psycopg.Connection[Any], *, blocked_issue_id: int
 ) -> list[models.Issue]:
     """The issues that block this issue (what must be done first)."""
-
     cur = thread_cursor(conn)
-    cur.execute(LIST_ISSUE_BLOCKERS, (blocked_issue_id,))
+    with completed(conn):
+        cur.execute(LIST_ISSUE_BLOCKERS, (blocked_issue_id,))
     return [models.load_issue(r) for r in cur.fetchall()]
 
 
 def iter_list_issue_blockers(
     conn: psycopg.Connection[Any], *, blocked_issue_id: int, batch_size: int = 1000
 ) -> Generator[models.Issue, None, None]:
-    """Stream list_issue_blockers through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
-
+    """list_issue_blockers through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``closing`` it before yours ends."""
     with ServerStream(conn, "list_issue_blockers", batch_size) as stream:
         stream.execute(LIST_ISSUE_BLOCKERS, (blocked_issue_id,))
         while rows := stream.fetch():
@@ -1296,12 +1290,12 @@ def add_subtask(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("add_subtask", "INSERT")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(ADD_SUBTASK, (parent_issue_id, child_issue_id))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(ADD_SUBTASK, (parent_issue_id, child_issue_id))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     return None if r is None else models.load_subtask(r)
@@ -1313,34 +1307,29 @@ def remove_subtask(
     """Detach a subtask from its parent; returns 1 if it was attached."""
     if conn.read_only:
         raise ReadOnlyConnectionError("remove_subtask", "DELETE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(REMOVE_SUBTASK, (parent_issue_id, child_issue_id))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(REMOVE_SUBTASK, (parent_issue_id, child_issue_id))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     return cur.rowcount
 
 
 def list_subtasks(conn: psycopg.Connection[Any], *, parent_issue_id: int) -> list[models.Issue]:
     """The subtasks of an issue, in their order."""
-
     cur = thread_cursor(conn)
-    cur.execute(LIST_SUBTASKS, (parent_issue_id,))
+    with completed(conn):
+        cur.execute(LIST_SUBTASKS, (parent_issue_id,))
     return [models.load_issue(r) for r in cur.fetchall()]
 
 
 def iter_list_subtasks(
     conn: psycopg.Connection[Any], *, parent_issue_id: int, batch_size: int = 1000
 ) -> Generator[models.Issue, None, None]:
-    """Stream list_subtasks through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
-
+    """list_subtasks through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``closing`` it before yours ends."""
     with ServerStream(conn, "list_subtasks", batch_size) as stream:
         stream.execute(LIST_SUBTASKS, (parent_issue_id,))
         while rows := stream.fetch():
@@ -1350,9 +1339,9 @@ def iter_list_subtasks(
 
 def get_parent_issue(conn: psycopg.Connection[Any], *, child_issue_id: int) -> models.Issue | None:
     """The parent of a subtask, if it has one."""
-
     cur = thread_cursor(conn)
-    cur.execute(GET_PARENT_ISSUE, (child_issue_id,))
+    with completed(conn):
+        cur.execute(GET_PARENT_ISSUE, (child_issue_id,))
     r = cur.fetchone()
     return None if r is None else models.load_issue(r)
 
@@ -1372,12 +1361,12 @@ def pin_issue(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("pin_issue", "INSERT")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(PIN_ISSUE, (pinned_by, issue_id))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(PIN_ISSUE, (pinned_by, issue_id))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     return None if r is None else models.load_pinned_issue(r)
@@ -1387,12 +1376,12 @@ def unpin_issue(conn: psycopg.Connection[Any], *, issue_id: int) -> int:
     """Unpin an issue; returns 1 if it was pinned. The others keep their order."""
     if conn.read_only:
         raise ReadOnlyConnectionError("unpin_issue", "DELETE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(UNPIN_ISSUE, (issue_id,))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(UNPIN_ISSUE, (issue_id,))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     return cur.rowcount
 
@@ -1411,34 +1400,29 @@ def move_pinned_issue(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("move_pinned_issue", "a data-modifying WITH (UPDATE)")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(MOVE_PINNED_ISSUE, (issue_id, position))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(MOVE_PINNED_ISSUE, (issue_id, position))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     return [models.load_pinned_issue(r) for r in cur.fetchall()]
 
 
 def list_pinned_issues(conn: psycopg.Connection[Any], *, repository_id: int) -> list[models.Issue]:
     """A repository's pinned issues in display order."""
-
     cur = thread_cursor(conn)
-    cur.execute(LIST_PINNED_ISSUES, (repository_id,))
+    with completed(conn):
+        cur.execute(LIST_PINNED_ISSUES, (repository_id,))
     return [models.load_issue(r) for r in cur.fetchall()]
 
 
 def iter_list_pinned_issues(
     conn: psycopg.Connection[Any], *, repository_id: int, batch_size: int = 1000
 ) -> Generator[models.Issue, None, None]:
-    """Stream list_pinned_issues through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
-
+    """list_pinned_issues through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``closing`` it before yours ends."""
     with ServerStream(conn, "list_pinned_issues", batch_size) as stream:
         stream.execute(LIST_PINNED_ISSUES, (repository_id,))
         while rows := stream.fetch():
@@ -1465,12 +1449,12 @@ def create_mention(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("create_mention", "INSERT")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(CREATE_MENTION, (issue_id, comment_id, mentioned_user_id, mentioned_by))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(CREATE_MENTION, (issue_id, comment_id, mentioned_user_id, mentioned_by))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     if r is None:
@@ -1490,11 +1474,17 @@ def list_mentions_for_user(
     """One page of the mentions of a user, newest first (their notification feed).
     Keyset: pass the created_at and id of the last mention of the previous page.
     """
-
     cur = thread_cursor(conn)
-    cur.execute(
-        LIST_MENTIONS_FOR_USER, (mentioned_user_id, before_created_at, before_id, page_size)
-    )
+    with completed(conn):
+        cur.execute(
+            LIST_MENTIONS_FOR_USER,
+            (
+                mentioned_user_id,
+                aware(before_created_at, "list_mentions_for_user: before_created_at"),
+                before_id,
+                page_size,
+            ),
+        )
     return [models.load_mention(r) for r in cur.fetchall()]
 
 
@@ -1507,16 +1497,17 @@ def iter_list_mentions_for_user(
     page_size: int,
     batch_size: int = 1000,
 ) -> Generator[models.Mention, None, None]:
-    """Stream list_mentions_for_user through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
-
+    """list_mentions_for_user through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``closing`` it before yours ends."""
     with ServerStream(conn, "list_mentions_for_user", batch_size) as stream:
         stream.execute(
-            LIST_MENTIONS_FOR_USER, (mentioned_user_id, before_created_at, before_id, page_size)
+            LIST_MENTIONS_FOR_USER,
+            (
+                mentioned_user_id,
+                aware(before_created_at, "list_mentions_for_user: before_created_at"),
+                before_id,
+                page_size,
+            ),
         )
         while rows := stream.fetch():
             for r in rows:
@@ -1546,12 +1537,12 @@ def add_reaction(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("add_reaction", "INSERT")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(ADD_REACTION, (user_id, issue_id, comment_id, emoji))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(ADD_REACTION, (user_id, issue_id, comment_id, emoji))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     return cur.rowcount
 
@@ -1567,12 +1558,12 @@ def remove_reaction(
     """Take a reaction back from an issue or a comment; returns 1 if it existed."""
     if conn.read_only:
         raise ReadOnlyConnectionError("remove_reaction", "DELETE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(REMOVE_REACTION, (user_id, emoji, issue_id, comment_id))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(REMOVE_REACTION, (user_id, emoji, issue_id, comment_id))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     return cur.rowcount
 
@@ -1581,22 +1572,17 @@ def count_issue_reactions(
     conn: psycopg.Connection[Any], *, issue_id: int
 ) -> list[CountIssueReactionsRow]:
     """Reaction counts on an issue, grouped by emoji, most used first."""
-
     cur = thread_cursor(conn)
-    cur.execute(COUNT_ISSUE_REACTIONS, (issue_id,))
+    with completed(conn):
+        cur.execute(COUNT_ISSUE_REACTIONS, (issue_id,))
     return [CountIssueReactionsRow(*r) for r in cur.fetchall()]
 
 
 def iter_count_issue_reactions(
     conn: psycopg.Connection[Any], *, issue_id: int, batch_size: int = 1000
 ) -> Generator[CountIssueReactionsRow, None, None]:
-    """Stream count_issue_reactions through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
-
+    """count_issue_reactions through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``closing`` it before yours ends."""
     with ServerStream(conn, "count_issue_reactions", batch_size) as stream:
         stream.execute(COUNT_ISSUE_REACTIONS, (issue_id,))
         while rows := stream.fetch():
@@ -1608,22 +1594,17 @@ def count_comment_reactions(
     conn: psycopg.Connection[Any], *, comment_id: int
 ) -> list[CountCommentReactionsRow]:
     """Reaction counts on a comment, grouped by emoji, most used first."""
-
     cur = thread_cursor(conn)
-    cur.execute(COUNT_COMMENT_REACTIONS, (comment_id,))
+    with completed(conn):
+        cur.execute(COUNT_COMMENT_REACTIONS, (comment_id,))
     return [CountCommentReactionsRow(*r) for r in cur.fetchall()]
 
 
 def iter_count_comment_reactions(
     conn: psycopg.Connection[Any], *, comment_id: int, batch_size: int = 1000
 ) -> Generator[CountCommentReactionsRow, None, None]:
-    """Stream count_comment_reactions through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
-
+    """count_comment_reactions through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``closing`` it before yours ends."""
     with ServerStream(conn, "count_comment_reactions", batch_size) as stream:
         stream.execute(COUNT_COMMENT_REACTIONS, (comment_id,))
         while rows := stream.fetch():
@@ -1648,12 +1629,12 @@ def create_issue_event(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("create_issue_event", "INSERT")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(CREATE_ISSUE_EVENT, (issue_id, actor_id, event_type, Jsonb(payload)))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(CREATE_ISSUE_EVENT, (issue_id, actor_id, event_type, Jsonb(payload)))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     if r is None:
@@ -1673,9 +1654,17 @@ def list_issue_events(
     """One page of an issue's history, oldest first. Keyset: pass the created_at and
     id of the last event of the previous page.
     """
-
     cur = thread_cursor(conn)
-    cur.execute(LIST_ISSUE_EVENTS, (issue_id, after_created_at, after_id, page_size))
+    with completed(conn):
+        cur.execute(
+            LIST_ISSUE_EVENTS,
+            (
+                issue_id,
+                aware(after_created_at, "list_issue_events: after_created_at"),
+                after_id,
+                page_size,
+            ),
+        )
     return [models.load_issue_event(r) for r in cur.fetchall()]
 
 
@@ -1688,15 +1677,18 @@ def iter_list_issue_events(
     page_size: int,
     batch_size: int = 1000,
 ) -> Generator[models.IssueEvent, None, None]:
-    """Stream list_issue_events through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
-
+    """list_issue_events through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``closing`` it before yours ends."""
     with ServerStream(conn, "list_issue_events", batch_size) as stream:
-        stream.execute(LIST_ISSUE_EVENTS, (issue_id, after_created_at, after_id, page_size))
+        stream.execute(
+            LIST_ISSUE_EVENTS,
+            (
+                issue_id,
+                aware(after_created_at, "list_issue_events: after_created_at"),
+                after_id,
+                page_size,
+            ),
+        )
         while rows := stream.fetch():
             for r in rows:
                 yield models.load_issue_event(r)

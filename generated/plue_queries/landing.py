@@ -13,7 +13,9 @@ from psycopg.types.json import Jsonb
 
 from plue_queries import enums, models
 from plue_queries._cursors import thread_cursor
+from plue_queries._pipeline import completed
 from plue_queries._streams import ServerStream
+from plue_queries._types import aware, no_null_items
 from plue_queries.errors import raise_named
 from plue_queries.types import JsonInput, NoRowError, ReadOnlyConnectionError
 
@@ -255,8 +257,7 @@ DELETE_LANDING_LINE_COMMENT: Final[LiteralString] = """-- name: DeleteLandingLin
 DELETE FROM landing_line_comments WHERE id = $1
 """
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
+# Functions a hot standby can run; the others refuse a read-only connection.
 READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
     {
         "count_landing_approvals",
@@ -301,28 +302,29 @@ def submit_landing_request(
     - LandingQueueOpenChangeKeyViolation: unique landing_queue_open_change_key on landing_queue
     - LandingQueuePkeyViolation: primary key landing_queue_pkey on landing_queue
     - LandingQueueRepositoryIDFkeyViolation: foreign key landing_queue_repository_id_fkey on landing_queue
+    - LandingQueueStackChangeIdsNoNullsViolation: check landing_queue_stack_change_ids_no_nulls on landing_queue
     - LandingQueueTargetBookmarkNotEmptyViolation: check landing_queue_target_bookmark_not_empty on landing_queue
     - LandingQueueTitleNotEmptyViolation: check landing_queue_title_not_empty on landing_queue
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("submit_landing_request", "INSERT")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(
-            SUBMIT_LANDING_REQUEST,
-            (
-                repository_id,
-                change_id,
-                title,
-                description,
-                author_id,
-                target_bookmark,
-                stack_change_ids,
-            ),
-        )
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(
+                SUBMIT_LANDING_REQUEST,
+                (
+                    repository_id,
+                    change_id,
+                    title,
+                    description,
+                    author_id,
+                    target_bookmark,
+                    no_null_items(stack_change_ids, "submit_landing_request: stack_change_ids"),
+                ),
+            )
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     if r is None:
@@ -333,9 +335,9 @@ def submit_landing_request(
 
 def get_landing_request(conn: psycopg.Connection[Any], *, id: int) -> models.LandingQueue | None:
     """A landing request by id."""
-
     cur = thread_cursor(conn)
-    cur.execute(GET_LANDING_REQUEST, (id,))
+    with completed(conn):
+        cur.execute(GET_LANDING_REQUEST, (id,))
     r = cur.fetchone()
     return None if r is None else models.load_landing_queue(r)
 
@@ -344,9 +346,9 @@ def get_open_landing_request_for_change(
     conn: psycopg.Connection[Any], *, repository_id: int, change_id: str
 ) -> models.LandingQueue | None:
     """The open (not landed, not abandoned) landing request of a change, if any."""
-
     cur = thread_cursor(conn)
-    cur.execute(GET_OPEN_LANDING_REQUEST_FOR_CHANGE, (repository_id, change_id))
+    with completed(conn):
+        cur.execute(GET_OPEN_LANDING_REQUEST_FOR_CHANGE, (repository_id, change_id))
     r = cur.fetchone()
     return None if r is None else models.load_landing_queue(r)
 
@@ -363,12 +365,18 @@ def list_landing_requests_by_status(
     """One page of a repository's landing requests in a status, newest first. Pass the
     last row's created_at and id to get the next page.
     """
-
     cur = thread_cursor(conn)
-    cur.execute(
-        LIST_LANDING_REQUESTS_BY_STATUS,
-        (repository_id, status, before_created_at, before_id, page_size),
-    )
+    with completed(conn):
+        cur.execute(
+            LIST_LANDING_REQUESTS_BY_STATUS,
+            (
+                repository_id,
+                status,
+                aware(before_created_at, "list_landing_requests_by_status: before_created_at"),
+                before_id,
+                page_size,
+            ),
+        )
     return [models.load_landing_queue(r) for r in cur.fetchall()]
 
 
@@ -382,17 +390,18 @@ def iter_list_landing_requests_by_status(
     page_size: int,
     batch_size: int = 1000,
 ) -> Generator[models.LandingQueue, None, None]:
-    """Stream list_landing_requests_by_status through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
-
+    """list_landing_requests_by_status through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``closing`` it before yours ends."""
     with ServerStream(conn, "list_landing_requests_by_status", batch_size) as stream:
         stream.execute(
             LIST_LANDING_REQUESTS_BY_STATUS,
-            (repository_id, status, before_created_at, before_id, page_size),
+            (
+                repository_id,
+                status,
+                aware(before_created_at, "list_landing_requests_by_status: before_created_at"),
+                before_id,
+                page_size,
+            ),
         )
         while rows := stream.fetch():
             for r in rows:
@@ -403,9 +412,9 @@ def count_landing_requests_by_status(
     conn: psycopg.Connection[Any], *, repository_id: int
 ) -> list[CountLandingRequestsByStatusRow]:
     """Count a repository's landing requests per status (for the queue dashboard)."""
-
     cur = thread_cursor(conn)
-    cur.execute(COUNT_LANDING_REQUESTS_BY_STATUS, (repository_id,))
+    with completed(conn):
+        cur.execute(COUNT_LANDING_REQUESTS_BY_STATUS, (repository_id,))
     return [
         CountLandingRequestsByStatusRow(enums.LANDING_STATUS_BY_VALUE[r[0]], r[1])
         for r in cur.fetchall()
@@ -415,13 +424,8 @@ def count_landing_requests_by_status(
 def iter_count_landing_requests_by_status(
     conn: psycopg.Connection[Any], *, repository_id: int, batch_size: int = 1000
 ) -> Generator[CountLandingRequestsByStatusRow, None, None]:
-    """Stream count_landing_requests_by_status through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
-
+    """count_landing_requests_by_status through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``closing`` it before yours ends."""
     with ServerStream(conn, "count_landing_requests_by_status", batch_size) as stream:
         stream.execute(COUNT_LANDING_REQUESTS_BY_STATUS, (repository_id,))
         while rows := stream.fetch():
@@ -441,16 +445,25 @@ def update_landing_request(
     rewritten or its stack changed). Returns NULL once landed or abandoned.
 
     Raises, from plue_queries.errors, on a violation of:
+    - LandingQueueStackChangeIdsNoNullsViolation: check landing_queue_stack_change_ids_no_nulls on landing_queue
     - LandingQueueTitleNotEmptyViolation: check landing_queue_title_not_empty on landing_queue
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("update_landing_request", "UPDATE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(UPDATE_LANDING_REQUEST, (title, description, stack_change_ids, id))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(
+                UPDATE_LANDING_REQUEST,
+                (
+                    title,
+                    description,
+                    no_null_items(stack_change_ids, "update_landing_request: stack_change_ids"),
+                    id,
+                ),
+            )
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     return None if r is None else models.load_landing_queue(r)
@@ -473,12 +486,12 @@ def transition_landing_request(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("transition_landing_request", "UPDATE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(TRANSITION_LANDING_REQUEST, (to_status, id))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(TRANSITION_LANDING_REQUEST, (to_status, id))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     return None if r is None else models.load_landing_queue(r)
@@ -497,12 +510,12 @@ def record_landing_conflicts(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("record_landing_conflicts", "UPDATE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(RECORD_LANDING_CONFLICTS, (Jsonb(conflict_info), id))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(RECORD_LANDING_CONFLICTS, (Jsonb(conflict_info), id))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     return None if r is None else models.load_landing_queue(r)
@@ -520,12 +533,12 @@ def clear_landing_conflicts(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("clear_landing_conflicts", "UPDATE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(CLEAR_LANDING_CONFLICTS, (id,))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(CLEAR_LANDING_CONFLICTS, (id,))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     return None if r is None else models.load_landing_queue(r)
@@ -545,12 +558,12 @@ def mark_landing_landed(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("mark_landing_landed", "UPDATE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(MARK_LANDING_LANDED, (landed_commit_id, landed_by, id))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(MARK_LANDING_LANDED, (landed_commit_id, landed_by, id))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     return None if r is None else models.load_landing_queue(r)
@@ -562,22 +575,17 @@ def list_next_landable(
     """The next queued, conflict-free requests of a repository in queue order (oldest
     submission first), without claiming them.
     """
-
     cur = thread_cursor(conn)
-    cur.execute(LIST_NEXT_LANDABLE, (repository_id, max_count))
+    with completed(conn):
+        cur.execute(LIST_NEXT_LANDABLE, (repository_id, max_count))
     return [models.load_landing_queue(r) for r in cur.fetchall()]
 
 
 def iter_list_next_landable(
     conn: psycopg.Connection[Any], *, repository_id: int, max_count: int, batch_size: int = 1000
 ) -> Generator[models.LandingQueue, None, None]:
-    """Stream list_next_landable through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
-
+    """list_next_landable through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``closing`` it before yours ends."""
     with ServerStream(conn, "list_next_landable", batch_size) as stream:
         stream.execute(LIST_NEXT_LANDABLE, (repository_id, max_count))
         while rows := stream.fetch():
@@ -599,12 +607,12 @@ def claim_next_landable(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("claim_next_landable", "a data-modifying WITH (UPDATE)")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(CLAIM_NEXT_LANDABLE, (repository_id, max_count))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(CLAIM_NEXT_LANDABLE, (repository_id, max_count))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     return [models.load_landing_queue(r) for r in cur.fetchall()]
 
@@ -613,12 +621,12 @@ def delete_landing_request(conn: psycopg.Connection[Any], *, id: int) -> int:
     """Delete a landing request with its reviews and comments."""
     if conn.read_only:
         raise ReadOnlyConnectionError("delete_landing_request", "DELETE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(DELETE_LANDING_REQUEST, (id,))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(DELETE_LANDING_REQUEST, (id,))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     return cur.rowcount
 
@@ -642,12 +650,12 @@ def upsert_landing_review(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("upsert_landing_review", "INSERT")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(UPSERT_LANDING_REVIEW, (landing_id, reviewer_id, state, body))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(UPSERT_LANDING_REVIEW, (landing_id, reviewer_id, state, body))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     if r is None:
@@ -660,22 +668,17 @@ def list_landing_reviews(
     conn: psycopg.Connection[Any], *, landing_id: int
 ) -> list[models.LandingReview]:
     """The reviews of a landing request, oldest first."""
-
     cur = thread_cursor(conn)
-    cur.execute(LIST_LANDING_REVIEWS, (landing_id,))
+    with completed(conn):
+        cur.execute(LIST_LANDING_REVIEWS, (landing_id,))
     return [models.load_landing_review(r) for r in cur.fetchall()]
 
 
 def iter_list_landing_reviews(
     conn: psycopg.Connection[Any], *, landing_id: int, batch_size: int = 1000
 ) -> Generator[models.LandingReview, None, None]:
-    """Stream list_landing_reviews through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
-
+    """list_landing_reviews through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``closing`` it before yours ends."""
     with ServerStream(conn, "list_landing_reviews", batch_size) as stream:
         stream.execute(LIST_LANDING_REVIEWS, (landing_id,))
         while rows := stream.fetch():
@@ -689,12 +692,12 @@ def delete_landing_review(
     """Withdraw a reviewer's review."""
     if conn.read_only:
         raise ReadOnlyConnectionError("delete_landing_review", "DELETE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(DELETE_LANDING_REVIEW, (landing_id, reviewer_id))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(DELETE_LANDING_REVIEW, (landing_id, reviewer_id))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     return cur.rowcount
 
@@ -703,9 +706,9 @@ def count_landing_approvals(
     conn: psycopg.Connection[Any], *, landing_id: int
 ) -> CountLandingApprovalsRow:
     """How many reviewers approve and how many request changes (the landing gate)."""
-
     cur = thread_cursor(conn)
-    cur.execute(COUNT_LANDING_APPROVALS, (landing_id,))
+    with completed(conn):
+        cur.execute(COUNT_LANDING_APPROVALS, (landing_id,))
     r = cur.fetchone()
     if r is None:
         raise NoRowError("count_landing_approvals")
@@ -737,14 +740,14 @@ def create_landing_line_comment(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("create_landing_line_comment", "INSERT")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(
-            CREATE_LANDING_LINE_COMMENT, (landing_id, author_id, file_path, line, side, body)
-        )
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(
+                CREATE_LANDING_LINE_COMMENT, (landing_id, author_id, file_path, line, side, body)
+            )
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     if r is None:
@@ -757,9 +760,9 @@ def get_landing_line_comment(
     conn: psycopg.Connection[Any], *, id: int
 ) -> models.LandingLineComment | None:
     """A line comment by id."""
-
     cur = thread_cursor(conn)
-    cur.execute(GET_LANDING_LINE_COMMENT, (id,))
+    with completed(conn):
+        cur.execute(GET_LANDING_LINE_COMMENT, (id,))
     r = cur.fetchone()
     return None if r is None else models.load_landing_line_comment(r)
 
@@ -770,22 +773,17 @@ def list_landing_line_comments(
     """The line comments of a landing request in reading order: by file, line, then
     creation.
     """
-
     cur = thread_cursor(conn)
-    cur.execute(LIST_LANDING_LINE_COMMENTS, (landing_id,))
+    with completed(conn):
+        cur.execute(LIST_LANDING_LINE_COMMENTS, (landing_id,))
     return [models.load_landing_line_comment(r) for r in cur.fetchall()]
 
 
 def iter_list_landing_line_comments(
     conn: psycopg.Connection[Any], *, landing_id: int, batch_size: int = 1000
 ) -> Generator[models.LandingLineComment, None, None]:
-    """Stream list_landing_line_comments through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
-
+    """list_landing_line_comments through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``closing`` it before yours ends."""
     with ServerStream(conn, "list_landing_line_comments", batch_size) as stream:
         stream.execute(LIST_LANDING_LINE_COMMENTS, (landing_id,))
         while rows := stream.fetch():
@@ -803,12 +801,12 @@ def update_landing_line_comment(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("update_landing_line_comment", "UPDATE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(UPDATE_LANDING_LINE_COMMENT, (body, id))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(UPDATE_LANDING_LINE_COMMENT, (body, id))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     return None if r is None else models.load_landing_line_comment(r)
@@ -825,12 +823,12 @@ def resolve_landing_line_comment(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("resolve_landing_line_comment", "UPDATE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(RESOLVE_LANDING_LINE_COMMENT, (resolved_by, id))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(RESOLVE_LANDING_LINE_COMMENT, (resolved_by, id))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     return None if r is None else models.load_landing_line_comment(r)
@@ -847,12 +845,12 @@ def unresolve_landing_line_comment(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("unresolve_landing_line_comment", "UPDATE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(UNRESOLVE_LANDING_LINE_COMMENT, (id,))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(UNRESOLVE_LANDING_LINE_COMMENT, (id,))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     return None if r is None else models.load_landing_line_comment(r)
@@ -862,9 +860,9 @@ def count_unresolved_landing_line_comments(
     conn: psycopg.Connection[Any], *, landing_id: int
 ) -> int:
     """How many line comments of a request are still unresolved (blocks landing)."""
-
     cur = thread_cursor(conn)
-    cur.execute(COUNT_UNRESOLVED_LANDING_LINE_COMMENTS, (landing_id,))
+    with completed(conn):
+        cur.execute(COUNT_UNRESOLVED_LANDING_LINE_COMMENTS, (landing_id,))
     r = cur.fetchone()
     if r is None:
         raise NoRowError("count_unresolved_landing_line_comments")
@@ -876,11 +874,11 @@ def delete_landing_line_comment(conn: psycopg.Connection[Any], *, id: int) -> in
     """Delete a line comment."""
     if conn.read_only:
         raise ReadOnlyConnectionError("delete_landing_line_comment", "DELETE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(DELETE_LANDING_LINE_COMMENT, (id,))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(DELETE_LANDING_LINE_COMMENT, (id,))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     return cur.rowcount

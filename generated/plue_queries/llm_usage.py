@@ -12,7 +12,9 @@ import psycopg
 
 from plue_queries import models
 from plue_queries._cursors import thread_cursor
+from plue_queries._pipeline import completed
 from plue_queries._streams import ServerStream
+from plue_queries._types import aware
 from plue_queries.errors import raise_named
 from plue_queries.types import NoRowError, ReadOnlyConnectionError
 
@@ -103,8 +105,7 @@ DELETE_LLM_USAGE_BEFORE: Final[LiteralString] = """-- name: DeleteLlmUsageBefore
 DELETE FROM llm_usage WHERE created_at < $1
 """
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
+# Functions a hot standby can run; the others refuse a read-only connection.
 READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
     {
         "iter_llm_usage_by_day",
@@ -143,24 +144,24 @@ def record_llm_usage(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("record_llm_usage", "INSERT")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(
-            RECORD_LLM_USAGE,
-            (
-                user_id,
-                session_id,
-                workflow_run_id,
-                provider,
-                model,
-                input_tokens,
-                output_tokens,
-                cost_micro_usd,
-            ),
-        )
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(
+                RECORD_LLM_USAGE,
+                (
+                    user_id,
+                    session_id,
+                    workflow_run_id,
+                    provider,
+                    model,
+                    input_tokens,
+                    output_tokens,
+                    cost_micro_usd,
+                ),
+            )
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     if r is None:
@@ -173,9 +174,12 @@ def llm_usage_by_model(
     conn: psycopg.Connection[Any], *, since: datetime.datetime, until: datetime.datetime
 ) -> list[LlmUsageByModelRow]:
     """Calls, tokens and cost per model over [since, until), biggest spender first."""
-
     cur = thread_cursor(conn)
-    cur.execute(LLM_USAGE_BY_MODEL, (since, until))
+    with completed(conn):
+        cur.execute(
+            LLM_USAGE_BY_MODEL,
+            (aware(since, "llm_usage_by_model: since"), aware(until, "llm_usage_by_model: until")),
+        )
     return [LlmUsageByModelRow(*r) for r in cur.fetchall()]
 
 
@@ -186,15 +190,13 @@ def iter_llm_usage_by_model(
     until: datetime.datetime,
     batch_size: int = 1000,
 ) -> Generator[LlmUsageByModelRow, None, None]:
-    """Stream llm_usage_by_model through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
-
+    """llm_usage_by_model through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``closing`` it before yours ends."""
     with ServerStream(conn, "llm_usage_by_model", batch_size) as stream:
-        stream.execute(LLM_USAGE_BY_MODEL, (since, until))
+        stream.execute(
+            LLM_USAGE_BY_MODEL,
+            (aware(since, "llm_usage_by_model: since"), aware(until, "llm_usage_by_model: until")),
+        )
         while rows := stream.fetch():
             for r in rows:
                 yield LlmUsageByModelRow(*r)
@@ -208,9 +210,16 @@ def llm_usage_by_day(
     model: str | None = None,
 ) -> list[LlmUsageByDayRow]:
     """Calls, tokens and cost per UTC day over [since, until), optionally of one model."""
-
     cur = thread_cursor(conn)
-    cur.execute(LLM_USAGE_BY_DAY, (since, until, model))
+    with completed(conn):
+        cur.execute(
+            LLM_USAGE_BY_DAY,
+            (
+                aware(since, "llm_usage_by_day: since"),
+                aware(until, "llm_usage_by_day: until"),
+                model,
+            ),
+        )
     return [LlmUsageByDayRow(*r) for r in cur.fetchall()]
 
 
@@ -222,15 +231,17 @@ def iter_llm_usage_by_day(
     model: str | None = None,
     batch_size: int = 1000,
 ) -> Generator[LlmUsageByDayRow, None, None]:
-    """Stream llm_usage_by_day through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
-
+    """llm_usage_by_day through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``closing`` it before yours ends."""
     with ServerStream(conn, "llm_usage_by_day", batch_size) as stream:
-        stream.execute(LLM_USAGE_BY_DAY, (since, until, model))
+        stream.execute(
+            LLM_USAGE_BY_DAY,
+            (
+                aware(since, "llm_usage_by_day: since"),
+                aware(until, "llm_usage_by_day: until"),
+                model,
+            ),
+        )
         while rows := stream.fetch():
             for r in rows:
                 yield LlmUsageByDayRow(*r)
@@ -240,9 +251,9 @@ def llm_usage_for_session(
     conn: psycopg.Connection[Any], *, session_id: int | None = None
 ) -> LlmUsageForSessionRow:
     """Calls, tokens and cost of one agent session (zeros when it made no calls)."""
-
     cur = thread_cursor(conn)
-    cur.execute(LLM_USAGE_FOR_SESSION, (session_id,))
+    with completed(conn):
+        cur.execute(LLM_USAGE_FOR_SESSION, (session_id,))
     r = cur.fetchone()
     if r is None:
         raise NoRowError("llm_usage_for_session")
@@ -254,9 +265,9 @@ def user_llm_cost_since(
     conn: psycopg.Connection[Any], *, user_id: int | None = None, since: datetime.datetime
 ) -> int:
     """A user's spend since a moment, for budget checks before the next call."""
-
     cur = thread_cursor(conn)
-    cur.execute(USER_LLM_COST_SINCE, (user_id, since))
+    with completed(conn):
+        cur.execute(USER_LLM_COST_SINCE, (user_id, aware(since, "user_llm_cost_since: since")))
     r = cur.fetchone()
     if r is None:
         raise NoRowError("user_llm_cost_since")
@@ -268,11 +279,13 @@ def delete_llm_usage_before(conn: psycopg.Connection[Any], *, before: datetime.d
     """Retention: drop usage records older than a cutoff."""
     if conn.read_only:
         raise ReadOnlyConnectionError("delete_llm_usage_before", "DELETE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(DELETE_LLM_USAGE_BEFORE, (before,))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(
+                DELETE_LLM_USAGE_BEFORE, (aware(before, "delete_llm_usage_before: before"),)
+            )
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     return cur.rowcount

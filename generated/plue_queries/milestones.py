@@ -12,7 +12,9 @@ import psycopg
 
 from plue_queries import enums, models
 from plue_queries._cursors import thread_cursor
+from plue_queries._pipeline import completed
 from plue_queries._streams import ServerStream
+from plue_queries._types import plain_date
 from plue_queries.errors import raise_named
 from plue_queries.types import NoRowError, ReadOnlyConnectionError
 
@@ -97,8 +99,7 @@ DELETE_MILESTONE: Final[LiteralString] = """-- name: DeleteMilestone :execrows
 DELETE FROM milestones WHERE id = $1
 """
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
+# Functions a hot standby can run; the others refuse a read-only connection.
 READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
     {
         "get_milestone",
@@ -129,12 +130,20 @@ def create_milestone(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("create_milestone", "INSERT")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(CREATE_MILESTONE, (repository_id, title, description, due_date))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(
+                CREATE_MILESTONE,
+                (
+                    repository_id,
+                    title,
+                    description,
+                    plain_date(due_date, "create_milestone: due_date"),
+                ),
+            )
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     if r is None:
@@ -145,9 +154,9 @@ def create_milestone(
 
 def get_milestone(conn: psycopg.Connection[Any], *, id: int) -> models.Milestone | None:
     """Fetch a milestone by id."""
-
     cur = thread_cursor(conn)
-    cur.execute(GET_MILESTONE, (id,))
+    with completed(conn):
+        cur.execute(GET_MILESTONE, (id,))
     r = cur.fetchone()
     return None if r is None else models.load_milestone(r)
 
@@ -156,9 +165,9 @@ def get_milestone_by_title(
     conn: psycopg.Connection[Any], *, repository_id: int, title: str
 ) -> models.Milestone | None:
     """Fetch a milestone by its title within a repository."""
-
     cur = thread_cursor(conn)
-    cur.execute(GET_MILESTONE_BY_TITLE, (repository_id, title))
+    with completed(conn):
+        cur.execute(GET_MILESTONE_BY_TITLE, (repository_id, title))
     r = cur.fetchone()
     return None if r is None else models.load_milestone(r)
 
@@ -177,11 +186,18 @@ def list_milestones_with_counts(
     (possibly NULL) and id of the last row of the previous page; after_id NULL
     starts from the beginning.
     """
-
     cur = thread_cursor(conn)
-    cur.execute(
-        LIST_MILESTONES_WITH_COUNTS, (repository_id, state, after_id, after_due_date, page_size)
-    )
+    with completed(conn):
+        cur.execute(
+            LIST_MILESTONES_WITH_COUNTS,
+            (
+                repository_id,
+                state,
+                after_id,
+                plain_date(after_due_date, "list_milestones_with_counts: after_due_date"),
+                page_size,
+            ),
+        )
     return [
         ListMilestonesWithCountsRow(
             r[0],
@@ -210,16 +226,18 @@ def iter_list_milestones_with_counts(
     page_size: int,
     batch_size: int = 1000,
 ) -> Generator[ListMilestonesWithCountsRow, None, None]:
-    """Stream list_milestones_with_counts through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
-
+    """list_milestones_with_counts through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``closing`` it before yours ends."""
     with ServerStream(conn, "list_milestones_with_counts", batch_size) as stream:
         stream.execute(
-            LIST_MILESTONES_WITH_COUNTS, (repository_id, state, after_id, after_due_date, page_size)
+            LIST_MILESTONES_WITH_COUNTS,
+            (
+                repository_id,
+                state,
+                after_id,
+                plain_date(after_due_date, "list_milestones_with_counts: after_due_date"),
+                page_size,
+            ),
         )
         while rows := stream.fetch():
             for r in rows:
@@ -255,12 +273,15 @@ def update_milestone(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("update_milestone", "UPDATE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(UPDATE_MILESTONE, (title, description, due_date, id))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(
+                UPDATE_MILESTONE,
+                (title, description, plain_date(due_date, "update_milestone: due_date"), id),
+            )
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     return None if r is None else models.load_milestone(r)
@@ -274,12 +295,12 @@ def close_milestone(conn: psycopg.Connection[Any], *, id: int) -> models.Milesto
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("close_milestone", "UPDATE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(CLOSE_MILESTONE, (id,))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(CLOSE_MILESTONE, (id,))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     return None if r is None else models.load_milestone(r)
@@ -293,12 +314,12 @@ def reopen_milestone(conn: psycopg.Connection[Any], *, id: int) -> models.Milest
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("reopen_milestone", "UPDATE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(REOPEN_MILESTONE, (id,))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(REOPEN_MILESTONE, (id,))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     return None if r is None else models.load_milestone(r)
@@ -308,11 +329,11 @@ def delete_milestone(conn: psycopg.Connection[Any], *, id: int) -> int:
     """Delete a milestone; its issues stay, without a milestone. Returns 1 if it existed."""
     if conn.read_only:
         raise ReadOnlyConnectionError("delete_milestone", "DELETE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(DELETE_MILESTONE, (id,))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(DELETE_MILESTONE, (id,))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     return cur.rowcount

@@ -13,7 +13,9 @@ from psycopg.types.json import Jsonb
 
 from plue_queries import enums, models
 from plue_queries._cursors import thread_cursor
+from plue_queries._pipeline import completed
 from plue_queries._streams import ServerStream
+from plue_queries._types import aware
 from plue_queries.errors import raise_named
 from plue_queries.types import JsonInput, NoRowError, ReadOnlyConnectionError
 
@@ -268,8 +270,7 @@ FROM conflicts
 WHERE pull_request_id = $1 AND resolved_at IS NULL
 """
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
+# Functions a hot standby can run; the others refuse a read-only connection.
 READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
     {
         "count_pull_requests_by_state",
@@ -330,23 +331,23 @@ def create_pull_request(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("create_pull_request", "INSERT")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(
-            CREATE_PULL_REQUEST,
-            (
-                base_repository_id,
-                title,
-                body,
-                author_id,
-                head_repository_id,
-                head_branch,
-                base_branch,
-            ),
-        )
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(
+                CREATE_PULL_REQUEST,
+                (
+                    base_repository_id,
+                    title,
+                    body,
+                    author_id,
+                    head_repository_id,
+                    head_branch,
+                    base_branch,
+                ),
+            )
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     if r is None:
@@ -357,9 +358,9 @@ def create_pull_request(
 
 def get_pull_request(conn: psycopg.Connection[Any], *, id: int) -> models.PullRequest | None:
     """A pull request by id."""
-
     cur = thread_cursor(conn)
-    cur.execute(GET_PULL_REQUEST, (id,))
+    with completed(conn):
+        cur.execute(GET_PULL_REQUEST, (id,))
     r = cur.fetchone()
     return None if r is None else models.load_pull_request(r)
 
@@ -368,9 +369,9 @@ def get_pull_request_by_number(
     conn: psycopg.Connection[Any], *, base_repository_id: int, pr_number: int
 ) -> models.PullRequest | None:
     """A pull request by its number in the base repository (what URLs carry)."""
-
     cur = thread_cursor(conn)
-    cur.execute(GET_PULL_REQUEST_BY_NUMBER, (base_repository_id, pr_number))
+    with completed(conn):
+        cur.execute(GET_PULL_REQUEST_BY_NUMBER, (base_repository_id, pr_number))
     r = cur.fetchone()
     return None if r is None else models.load_pull_request(r)
 
@@ -386,12 +387,12 @@ def get_open_pull_request_for_branches(
     """The open pull request from a head branch into a base branch, if any (to avoid
     opening a duplicate).
     """
-
     cur = thread_cursor(conn)
-    cur.execute(
-        GET_OPEN_PULL_REQUEST_FOR_BRANCHES,
-        (base_repository_id, head_repository_id, head_branch, base_branch),
-    )
+    with completed(conn):
+        cur.execute(
+            GET_OPEN_PULL_REQUEST_FOR_BRANCHES,
+            (base_repository_id, head_repository_id, head_branch, base_branch),
+        )
     r = cur.fetchone()
     return None if r is None else models.load_pull_request(r)
 
@@ -408,12 +409,18 @@ def list_pull_requests_by_state(
     """One page of a repository's pull requests in a state, newest first. Pass the
     last row's created_at and id to get the next page.
     """
-
     cur = thread_cursor(conn)
-    cur.execute(
-        LIST_PULL_REQUESTS_BY_STATE,
-        (base_repository_id, state, before_created_at, before_id, page_size),
-    )
+    with completed(conn):
+        cur.execute(
+            LIST_PULL_REQUESTS_BY_STATE,
+            (
+                base_repository_id,
+                state,
+                aware(before_created_at, "list_pull_requests_by_state: before_created_at"),
+                before_id,
+                page_size,
+            ),
+        )
     return [models.load_pull_request(r) for r in cur.fetchall()]
 
 
@@ -427,17 +434,18 @@ def iter_list_pull_requests_by_state(
     page_size: int,
     batch_size: int = 1000,
 ) -> Generator[models.PullRequest, None, None]:
-    """Stream list_pull_requests_by_state through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
-
+    """list_pull_requests_by_state through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``closing`` it before yours ends."""
     with ServerStream(conn, "list_pull_requests_by_state", batch_size) as stream:
         stream.execute(
             LIST_PULL_REQUESTS_BY_STATE,
-            (base_repository_id, state, before_created_at, before_id, page_size),
+            (
+                base_repository_id,
+                state,
+                aware(before_created_at, "list_pull_requests_by_state: before_created_at"),
+                before_id,
+                page_size,
+            ),
         )
         while rows := stream.fetch():
             for r in rows:
@@ -448,9 +456,9 @@ def count_pull_requests_by_state(
     conn: psycopg.Connection[Any], *, base_repository_id: int
 ) -> list[CountPullRequestsByStateRow]:
     """How many pull requests a repository has in each state (tab counters)."""
-
     cur = thread_cursor(conn)
-    cur.execute(COUNT_PULL_REQUESTS_BY_STATE, (base_repository_id,))
+    with completed(conn):
+        cur.execute(COUNT_PULL_REQUESTS_BY_STATE, (base_repository_id,))
     return [
         CountPullRequestsByStateRow(enums.PR_STATE_BY_VALUE[r[0]], r[1]) for r in cur.fetchall()
     ]
@@ -459,13 +467,8 @@ def count_pull_requests_by_state(
 def iter_count_pull_requests_by_state(
     conn: psycopg.Connection[Any], *, base_repository_id: int, batch_size: int = 1000
 ) -> Generator[CountPullRequestsByStateRow, None, None]:
-    """Stream count_pull_requests_by_state through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
-
+    """count_pull_requests_by_state through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``closing`` it before yours ends."""
     with ServerStream(conn, "count_pull_requests_by_state", batch_size) as stream:
         stream.execute(COUNT_PULL_REQUESTS_BY_STATE, (base_repository_id,))
         while rows := stream.fetch():
@@ -485,12 +488,12 @@ def update_pull_request(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("update_pull_request", "UPDATE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(UPDATE_PULL_REQUEST, (title, body, base_branch, id))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(UPDATE_PULL_REQUEST, (title, body, base_branch, id))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     return None if r is None else models.load_pull_request(r)
@@ -515,15 +518,15 @@ def update_pull_request_stats(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("update_pull_request_stats", "UPDATE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(
-            UPDATE_PULL_REQUEST_STATS,
-            (additions, deletions, changed_files, has_conflicts, merge_base, id),
-        )
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(
+                UPDATE_PULL_REQUEST_STATS,
+                (additions, deletions, changed_files, has_conflicts, merge_base, id),
+            )
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     return None if r is None else models.load_pull_request(r)
@@ -547,12 +550,12 @@ def merge_pull_request(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("merge_pull_request", "UPDATE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(MERGE_PULL_REQUEST, (merge_style, merged_commit_id, merged_by, id))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(MERGE_PULL_REQUEST, (merge_style, merged_commit_id, merged_by, id))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     return None if r is None else models.load_pull_request(r)
@@ -566,12 +569,12 @@ def close_pull_request(conn: psycopg.Connection[Any], *, id: int) -> models.Pull
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("close_pull_request", "UPDATE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(CLOSE_PULL_REQUEST, (id,))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(CLOSE_PULL_REQUEST, (id,))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     return None if r is None else models.load_pull_request(r)
@@ -585,12 +588,12 @@ def reopen_pull_request(conn: psycopg.Connection[Any], *, id: int) -> models.Pul
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("reopen_pull_request", "UPDATE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(REOPEN_PULL_REQUEST, (id,))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(REOPEN_PULL_REQUEST, (id,))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     return None if r is None else models.load_pull_request(r)
@@ -600,12 +603,12 @@ def delete_pull_request(conn: psycopg.Connection[Any], *, id: int) -> int:
     """Delete a pull request with its reviews, comments and conflicts."""
     if conn.read_only:
         raise ReadOnlyConnectionError("delete_pull_request", "DELETE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(DELETE_PULL_REQUEST, (id,))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(DELETE_PULL_REQUEST, (id,))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     return cur.rowcount
 
@@ -627,12 +630,12 @@ def create_review(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("create_review", "INSERT")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(CREATE_REVIEW, (pull_request_id, reviewer_id, body, commit_id))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(CREATE_REVIEW, (pull_request_id, reviewer_id, body, commit_id))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     if r is None:
@@ -643,31 +646,26 @@ def create_review(
 
 def get_review(conn: psycopg.Connection[Any], *, id: int) -> models.Review | None:
     """A review by id."""
-
     cur = thread_cursor(conn)
-    cur.execute(GET_REVIEW, (id,))
+    with completed(conn):
+        cur.execute(GET_REVIEW, (id,))
     r = cur.fetchone()
     return None if r is None else models.load_review(r)
 
 
 def list_reviews(conn: psycopg.Connection[Any], *, pull_request_id: int) -> list[models.Review]:
     """The reviews of a pull request, oldest first."""
-
     cur = thread_cursor(conn)
-    cur.execute(LIST_REVIEWS, (pull_request_id,))
+    with completed(conn):
+        cur.execute(LIST_REVIEWS, (pull_request_id,))
     return [models.load_review(r) for r in cur.fetchall()]
 
 
 def iter_list_reviews(
     conn: psycopg.Connection[Any], *, pull_request_id: int, batch_size: int = 1000
 ) -> Generator[models.Review, None, None]:
-    """Stream list_reviews through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
-
+    """list_reviews through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``closing`` it before yours ends."""
     with ServerStream(conn, "list_reviews", batch_size) as stream:
         stream.execute(LIST_REVIEWS, (pull_request_id,))
         while rows := stream.fetch():
@@ -681,12 +679,12 @@ def submit_review(
     """Submit a pending review with its verdict; NULL if it was already submitted."""
     if conn.read_only:
         raise ReadOnlyConnectionError("submit_review", "UPDATE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(SUBMIT_REVIEW, (state, body, id))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(SUBMIT_REVIEW, (state, body, id))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     return None if r is None else models.load_review(r)
@@ -698,12 +696,12 @@ def dismiss_review(conn: psycopg.Connection[Any], *, id: int) -> models.Review |
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("dismiss_review", "UPDATE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(DISMISS_REVIEW, (id,))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(DISMISS_REVIEW, (id,))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     return None if r is None else models.load_review(r)
@@ -713,9 +711,9 @@ def count_review_verdicts(
     conn: psycopg.Connection[Any], *, pull_request_id: int
 ) -> CountReviewVerdictsRow:
     """How many distinct reviewers currently approve or request changes."""
-
     cur = thread_cursor(conn)
-    cur.execute(COUNT_REVIEW_VERDICTS, (pull_request_id,))
+    with completed(conn):
+        cur.execute(COUNT_REVIEW_VERDICTS, (pull_request_id,))
     r = cur.fetchone()
     if r is None:
         raise NoRowError("count_review_verdicts")
@@ -727,12 +725,12 @@ def delete_review(conn: psycopg.Connection[Any], *, id: int) -> int:
     """Delete a review with its comments."""
     if conn.read_only:
         raise ReadOnlyConnectionError("delete_review", "DELETE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(DELETE_REVIEW, (id,))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(DELETE_REVIEW, (id,))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     return cur.rowcount
 
@@ -763,15 +761,15 @@ def create_review_comment(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("create_review_comment", "INSERT")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(
-            CREATE_REVIEW_COMMENT,
-            (author_id, file_path, line, side, body, in_reply_to_id, review_id),
-        )
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(
+                CREATE_REVIEW_COMMENT,
+                (author_id, file_path, line, side, body, in_reply_to_id, review_id),
+            )
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     return None if r is None else models.load_review_comment(r)
@@ -779,9 +777,9 @@ def create_review_comment(
 
 def get_review_comment(conn: psycopg.Connection[Any], *, id: int) -> models.ReviewComment | None:
     """A review comment by id."""
-
     cur = thread_cursor(conn)
-    cur.execute(GET_REVIEW_COMMENT, (id,))
+    with completed(conn):
+        cur.execute(GET_REVIEW_COMMENT, (id,))
     r = cur.fetchone()
     return None if r is None else models.load_review_comment(r)
 
@@ -792,22 +790,17 @@ def list_review_comments_by_pull_request(
     """All inline comments of a pull request in reading order: by file, line, then
     creation.
     """
-
     cur = thread_cursor(conn)
-    cur.execute(LIST_REVIEW_COMMENTS_BY_PULL_REQUEST, (pull_request_id,))
+    with completed(conn):
+        cur.execute(LIST_REVIEW_COMMENTS_BY_PULL_REQUEST, (pull_request_id,))
     return [models.load_review_comment(r) for r in cur.fetchall()]
 
 
 def iter_list_review_comments_by_pull_request(
     conn: psycopg.Connection[Any], *, pull_request_id: int, batch_size: int = 1000
 ) -> Generator[models.ReviewComment, None, None]:
-    """Stream list_review_comments_by_pull_request through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
-
+    """list_review_comments_by_pull_request through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``closing`` it before yours ends."""
     with ServerStream(conn, "list_review_comments_by_pull_request", batch_size) as stream:
         stream.execute(LIST_REVIEW_COMMENTS_BY_PULL_REQUEST, (pull_request_id,))
         while rows := stream.fetch():
@@ -819,22 +812,17 @@ def list_review_comments_by_review(
     conn: psycopg.Connection[Any], *, review_id: int
 ) -> list[models.ReviewComment]:
     """The comments of one review, in creation order."""
-
     cur = thread_cursor(conn)
-    cur.execute(LIST_REVIEW_COMMENTS_BY_REVIEW, (review_id,))
+    with completed(conn):
+        cur.execute(LIST_REVIEW_COMMENTS_BY_REVIEW, (review_id,))
     return [models.load_review_comment(r) for r in cur.fetchall()]
 
 
 def iter_list_review_comments_by_review(
     conn: psycopg.Connection[Any], *, review_id: int, batch_size: int = 1000
 ) -> Generator[models.ReviewComment, None, None]:
-    """Stream list_review_comments_by_review through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
-
+    """list_review_comments_by_review through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``closing`` it before yours ends."""
     with ServerStream(conn, "list_review_comments_by_review", batch_size) as stream:
         stream.execute(LIST_REVIEW_COMMENTS_BY_REVIEW, (review_id,))
         while rows := stream.fetch():
@@ -852,12 +840,12 @@ def update_review_comment(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("update_review_comment", "UPDATE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(UPDATE_REVIEW_COMMENT, (body, id))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(UPDATE_REVIEW_COMMENT, (body, id))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     return None if r is None else models.load_review_comment(r)
@@ -869,12 +857,12 @@ def set_review_comment_resolved(
     """Resolve or reopen an inline comment thread; NULL if it already had that state."""
     if conn.read_only:
         raise ReadOnlyConnectionError("set_review_comment_resolved", "UPDATE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(SET_REVIEW_COMMENT_RESOLVED, (is_resolved, id))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(SET_REVIEW_COMMENT_RESOLVED, (is_resolved, id))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     return None if r is None else models.load_review_comment(r)
@@ -884,12 +872,12 @@ def delete_review_comment(conn: psycopg.Connection[Any], *, id: int) -> int:
     """Delete an inline comment and its replies."""
     if conn.read_only:
         raise ReadOnlyConnectionError("delete_review_comment", "DELETE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(DELETE_REVIEW_COMMENT, (id,))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(DELETE_REVIEW_COMMENT, (id,))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     return cur.rowcount
 
@@ -918,15 +906,15 @@ def record_conflict(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("record_conflict", "INSERT")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(
-            RECORD_CONFLICT,
-            (repository_id, pull_request_id, change_id, file_path, kind, Jsonb(details)),
-        )
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(
+                RECORD_CONFLICT,
+                (repository_id, pull_request_id, change_id, file_path, kind, Jsonb(details)),
+            )
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     if r is None:
@@ -939,22 +927,17 @@ def list_pull_request_conflicts(
     conn: psycopg.Connection[Any], *, pull_request_id: int | None = None
 ) -> list[models.Conflict]:
     """The conflicts of a pull request by file; unresolved and resolved alike."""
-
     cur = thread_cursor(conn)
-    cur.execute(LIST_PULL_REQUEST_CONFLICTS, (pull_request_id,))
+    with completed(conn):
+        cur.execute(LIST_PULL_REQUEST_CONFLICTS, (pull_request_id,))
     return [models.load_conflict(r) for r in cur.fetchall()]
 
 
 def iter_list_pull_request_conflicts(
     conn: psycopg.Connection[Any], *, pull_request_id: int | None = None, batch_size: int = 1000
 ) -> Generator[models.Conflict, None, None]:
-    """Stream list_pull_request_conflicts through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
-
+    """list_pull_request_conflicts through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``closing`` it before yours ends."""
     with ServerStream(conn, "list_pull_request_conflicts", batch_size) as stream:
         stream.execute(LIST_PULL_REQUEST_CONFLICTS, (pull_request_id,))
         while rows := stream.fetch():
@@ -971,9 +954,17 @@ def list_unresolved_conflicts(
     page_size: int,
 ) -> list[models.Conflict]:
     """One page of a repository's unresolved conflicts, newest first."""
-
     cur = thread_cursor(conn)
-    cur.execute(LIST_UNRESOLVED_CONFLICTS, (repository_id, before_created_at, before_id, page_size))
+    with completed(conn):
+        cur.execute(
+            LIST_UNRESOLVED_CONFLICTS,
+            (
+                repository_id,
+                aware(before_created_at, "list_unresolved_conflicts: before_created_at"),
+                before_id,
+                page_size,
+            ),
+        )
     return [models.load_conflict(r) for r in cur.fetchall()]
 
 
@@ -986,16 +977,17 @@ def iter_list_unresolved_conflicts(
     page_size: int,
     batch_size: int = 1000,
 ) -> Generator[models.Conflict, None, None]:
-    """Stream list_unresolved_conflicts through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
-
+    """list_unresolved_conflicts through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``closing`` it before yours ends."""
     with ServerStream(conn, "list_unresolved_conflicts", batch_size) as stream:
         stream.execute(
-            LIST_UNRESOLVED_CONFLICTS, (repository_id, before_created_at, before_id, page_size)
+            LIST_UNRESOLVED_CONFLICTS,
+            (
+                repository_id,
+                aware(before_created_at, "list_unresolved_conflicts: before_created_at"),
+                before_id,
+                page_size,
+            ),
         )
         while rows := stream.fetch():
             for r in rows:
@@ -1012,12 +1004,12 @@ def resolve_conflict(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("resolve_conflict", "UPDATE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(RESOLVE_CONFLICT, (resolved_by, id))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(RESOLVE_CONFLICT, (resolved_by, id))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     return None if r is None else models.load_conflict(r)
@@ -1027,9 +1019,9 @@ def count_unresolved_pull_request_conflicts(
     conn: psycopg.Connection[Any], *, pull_request_id: int | None = None
 ) -> int:
     """How many conflicts of a pull request are still unresolved (merge gate)."""
-
     cur = thread_cursor(conn)
-    cur.execute(COUNT_UNRESOLVED_PULL_REQUEST_CONFLICTS, (pull_request_id,))
+    with completed(conn):
+        cur.execute(COUNT_UNRESOLVED_PULL_REQUEST_CONFLICTS, (pull_request_id,))
     r = cur.fetchone()
     if r is None:
         raise NoRowError("count_unresolved_pull_request_conflicts")

@@ -10,6 +10,7 @@ from typing import Any, Final, LiteralString
 import psycopg
 
 from plue_queries._cursors import thread_cursor
+from plue_queries._pipeline import completed
 from plue_queries.errors import raise_named
 from plue_queries.types import NoRowError, ReadOnlyConnectionError
 
@@ -48,13 +49,8 @@ DELETE_EXPIRED_RATE_LIMITS: Final[LiteralString] = """-- name: DeleteExpiredRate
 DELETE FROM rate_limits WHERE window_start + window_size <= now()
 """
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
-READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
-    {
-        "get_rate_limit_count",
-    }
-)
+# Functions a hot standby can run; the others refuse a read-only connection.
+READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset({"get_rate_limit_count"})
 
 
 def hit_rate_limit(
@@ -75,12 +71,12 @@ def hit_rate_limit(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("hit_rate_limit", "INSERT")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(HIT_RATE_LIMIT, (key, window_size))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(HIT_RATE_LIMIT, (key, window_size))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     if r is None:
@@ -95,9 +91,9 @@ def get_rate_limit_count(
     """The count of a key in the window of this size containing now() (0 when it had no
     hits); window_size is checked as in HitRateLimit.
     """
-
     cur = thread_cursor(conn)
-    cur.execute(GET_RATE_LIMIT_COUNT, (key, window_size))
+    with completed(conn):
+        cur.execute(GET_RATE_LIMIT_COUNT, (key, window_size))
     r = cur.fetchone()
     if r is None:
         raise NoRowError("get_rate_limit_count")
@@ -109,12 +105,12 @@ def reset_rate_limit(conn: psycopg.Connection[Any], *, key: str) -> int:
     """Forget every window of a key, of every size, e.g. after a successful login."""
     if conn.read_only:
         raise ReadOnlyConnectionError("reset_rate_limit", "DELETE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(RESET_RATE_LIMIT, (key,))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(RESET_RATE_LIMIT, (key,))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     return cur.rowcount
 
@@ -127,11 +123,11 @@ def delete_expired_rate_limits(conn: psycopg.Connection[Any]) -> int:
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("delete_expired_rate_limits", "DELETE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(DELETE_EXPIRED_RATE_LIMITS, ())
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(DELETE_EXPIRED_RATE_LIMITS, ())
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     return cur.rowcount

@@ -11,7 +11,9 @@ import psycopg
 
 from plue_queries import models
 from plue_queries._cursors import thread_cursor
+from plue_queries._pipeline import completed
 from plue_queries._streams import ServerStream
+from plue_queries._types import aware, no_null_items
 from plue_queries.errors import raise_named
 from plue_queries.types import NoRowError, ReadOnlyConnectionError
 
@@ -255,8 +257,7 @@ DELETE_PROTECTED_BRANCH: Final[LiteralString] = """-- name: DeleteProtectedBranc
 DELETE FROM protected_branches WHERE id = $1
 """
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
+# Functions a hot standby can run; the others refuse a read-only connection.
 READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
     {
         "get_bookmark",
@@ -305,17 +306,26 @@ def create_repository(
     - RepositoriesOwnerIDFkeyViolation: foreign key repositories_owner_id_fkey on repositories
     - RepositoriesOwnerNameLowerKeyViolation: unique repositories_owner_name_lower_key on repositories
     - RepositoriesPkeyViolation: primary key repositories_pkey on repositories
+    - RepositoriesTopicsNoNullsViolation: check repositories_topics_no_nulls on repositories
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("create_repository", "INSERT")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(
-            CREATE_REPOSITORY, (owner_id, name, description, is_public, default_branch, topics)
-        )
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(
+                CREATE_REPOSITORY,
+                (
+                    owner_id,
+                    name,
+                    description,
+                    is_public,
+                    default_branch,
+                    no_null_items(topics, "create_repository: topics"),
+                ),
+            )
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     if r is None:
@@ -326,9 +336,9 @@ def create_repository(
 
 def get_repository_by_id(conn: psycopg.Connection[Any], *, id: int) -> models.Repository | None:
     """The repository with this id."""
-
     cur = thread_cursor(conn)
-    cur.execute(GET_REPOSITORY_BY_ID, (id,))
+    with completed(conn):
+        cur.execute(GET_REPOSITORY_BY_ID, (id,))
     r = cur.fetchone()
     return None if r is None else models.load_repository(r)
 
@@ -337,9 +347,9 @@ def get_repository_by_owner_and_name(
     conn: psycopg.Connection[Any], *, owner_username: str, name: str
 ) -> models.Repository | None:
     """Resolve an "owner/name" URL, both parts case-insensitively."""
-
     cur = thread_cursor(conn)
-    cur.execute(GET_REPOSITORY_BY_OWNER_AND_NAME, (owner_username, name))
+    with completed(conn):
+        cur.execute(GET_REPOSITORY_BY_OWNER_AND_NAME, (owner_username, name))
     r = cur.fetchone()
     return None if r is None else models.load_repository(r)
 
@@ -357,12 +367,18 @@ def list_repositories_by_owner(
     created_at and id; NULL for the first page). Private ones only when
     include_private (the owner looking at their own list).
     """
-
     cur = thread_cursor(conn)
-    cur.execute(
-        LIST_REPOSITORIES_BY_OWNER,
-        (owner_id, include_private, before_created_at, before_id, page_size),
-    )
+    with completed(conn):
+        cur.execute(
+            LIST_REPOSITORIES_BY_OWNER,
+            (
+                owner_id,
+                include_private,
+                aware(before_created_at, "list_repositories_by_owner: before_created_at"),
+                before_id,
+                page_size,
+            ),
+        )
     return [models.load_repository(r) for r in cur.fetchall()]
 
 
@@ -376,17 +392,18 @@ def iter_list_repositories_by_owner(
     page_size: int,
     batch_size: int = 1000,
 ) -> Generator[models.Repository, None, None]:
-    """Stream list_repositories_by_owner through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
-
+    """list_repositories_by_owner through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``closing`` it before yours ends."""
     with ServerStream(conn, "list_repositories_by_owner", batch_size) as stream:
         stream.execute(
             LIST_REPOSITORIES_BY_OWNER,
-            (owner_id, include_private, before_created_at, before_id, page_size),
+            (
+                owner_id,
+                include_private,
+                aware(before_created_at, "list_repositories_by_owner: before_created_at"),
+                before_id,
+                page_size,
+            ),
         )
         while rows := stream.fetch():
             for r in rows:
@@ -401,9 +418,16 @@ def list_public_repositories(
     page_size: int,
 ) -> list[models.Repository]:
     """The public catalogue, newest first, by keyset (backed by idx_repositories_public)."""
-
     cur = thread_cursor(conn)
-    cur.execute(LIST_PUBLIC_REPOSITORIES, (before_created_at, before_id, page_size))
+    with completed(conn):
+        cur.execute(
+            LIST_PUBLIC_REPOSITORIES,
+            (
+                aware(before_created_at, "list_public_repositories: before_created_at"),
+                before_id,
+                page_size,
+            ),
+        )
     return [models.load_repository(r) for r in cur.fetchall()]
 
 
@@ -415,15 +439,17 @@ def iter_list_public_repositories(
     page_size: int,
     batch_size: int = 1000,
 ) -> Generator[models.Repository, None, None]:
-    """Stream list_public_repositories through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
-
+    """list_public_repositories through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``closing`` it before yours ends."""
     with ServerStream(conn, "list_public_repositories", batch_size) as stream:
-        stream.execute(LIST_PUBLIC_REPOSITORIES, (before_created_at, before_id, page_size))
+        stream.execute(
+            LIST_PUBLIC_REPOSITORIES,
+            (
+                aware(before_created_at, "list_public_repositories: before_created_at"),
+                before_id,
+                page_size,
+            ),
+        )
         while rows := stream.fetch():
             for r in rows:
                 yield models.load_repository(r)
@@ -438,9 +464,17 @@ def list_public_repositories_by_topic(
     page_size: int,
 ) -> list[models.Repository]:
     """Public repositories tagged with a topic, newest first, by keyset."""
-
     cur = thread_cursor(conn)
-    cur.execute(LIST_PUBLIC_REPOSITORIES_BY_TOPIC, (topic, before_created_at, before_id, page_size))
+    with completed(conn):
+        cur.execute(
+            LIST_PUBLIC_REPOSITORIES_BY_TOPIC,
+            (
+                topic,
+                aware(before_created_at, "list_public_repositories_by_topic: before_created_at"),
+                before_id,
+                page_size,
+            ),
+        )
     return [models.load_repository(r) for r in cur.fetchall()]
 
 
@@ -453,16 +487,17 @@ def iter_list_public_repositories_by_topic(
     page_size: int,
     batch_size: int = 1000,
 ) -> Generator[models.Repository, None, None]:
-    """Stream list_public_repositories_by_topic through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
-
+    """list_public_repositories_by_topic through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``closing`` it before yours ends."""
     with ServerStream(conn, "list_public_repositories_by_topic", batch_size) as stream:
         stream.execute(
-            LIST_PUBLIC_REPOSITORIES_BY_TOPIC, (topic, before_created_at, before_id, page_size)
+            LIST_PUBLIC_REPOSITORIES_BY_TOPIC,
+            (
+                topic,
+                aware(before_created_at, "list_public_repositories_by_topic: before_created_at"),
+                before_id,
+                page_size,
+            ),
         )
         while rows := stream.fetch():
             for r in rows:
@@ -485,12 +520,14 @@ def update_repository(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("update_repository", "UPDATE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(UPDATE_REPOSITORY, (description, is_public, is_archived, default_branch, id))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(
+                UPDATE_REPOSITORY, (description, is_public, is_archived, default_branch, id)
+            )
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     return None if r is None else models.load_repository(r)
@@ -507,12 +544,12 @@ def rename_repository(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("rename_repository", "UPDATE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(RENAME_REPOSITORY, (name, id))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(RENAME_REPOSITORY, (name, id))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     return None if r is None else models.load_repository(r)
@@ -523,15 +560,18 @@ def set_repository_topics(
 ) -> models.Repository | None:
     """Replace the topics, normalised: trimmed, lower-cased, blanks and duplicates
     dropped, sorted.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - RepositoriesTopicsNoNullsViolation: check repositories_topics_no_nulls on repositories
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("set_repository_topics", "UPDATE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(SET_REPOSITORY_TOPICS, (topics, id))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(SET_REPOSITORY_TOPICS, (topics, id))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     return None if r is None else models.load_repository(r)
@@ -545,12 +585,12 @@ def delete_repository(conn: psycopg.Connection[Any], *, id: int) -> int:
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("delete_repository", "DELETE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(DELETE_REPOSITORY, (id,))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(DELETE_REPOSITORY, (id,))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     return cur.rowcount
 
@@ -575,12 +615,12 @@ def upsert_branch(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("upsert_branch", "INSERT")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(UPSERT_BRANCH, (repository_id, name, commit_id, pusher_id))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(UPSERT_BRANCH, (repository_id, name, commit_id, pusher_id))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     if r is None:
@@ -593,9 +633,9 @@ def get_branch(
     conn: psycopg.Connection[Any], *, repository_id: int, name: str
 ) -> models.Branch | None:
     """A branch of a repository by exact name."""
-
     cur = thread_cursor(conn)
-    cur.execute(GET_BRANCH, (repository_id, name))
+    with completed(conn):
+        cur.execute(GET_BRANCH, (repository_id, name))
     r = cur.fetchone()
     return None if r is None else models.load_branch(r)
 
@@ -610,9 +650,9 @@ def list_branches(
     """A repository's branches by name, by keyset: pass the last name seen (NULL for
     the first page).
     """
-
     cur = thread_cursor(conn)
-    cur.execute(LIST_BRANCHES, (repository_id, after_name, page_size))
+    with completed(conn):
+        cur.execute(LIST_BRANCHES, (repository_id, after_name, page_size))
     return [models.load_branch(r) for r in cur.fetchall()]
 
 
@@ -624,13 +664,8 @@ def iter_list_branches(
     page_size: int,
     batch_size: int = 1000,
 ) -> Generator[models.Branch, None, None]:
-    """Stream list_branches through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
-
+    """list_branches through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``closing`` it before yours ends."""
     with ServerStream(conn, "list_branches", batch_size) as stream:
         stream.execute(LIST_BRANCHES, (repository_id, after_name, page_size))
         while rows := stream.fetch():
@@ -642,12 +677,12 @@ def delete_branch(conn: psycopg.Connection[Any], *, repository_id: int, name: st
     """Delete a branch; 0 when it did not exist."""
     if conn.read_only:
         raise ReadOnlyConnectionError("delete_branch", "DELETE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(DELETE_BRANCH, (repository_id, name))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(DELETE_BRANCH, (repository_id, name))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     return cur.rowcount
 
@@ -677,12 +712,12 @@ def rename_branch(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("rename_branch", "INSERT")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(RENAME_BRANCH, (from_name, to_name, renamed_by, repository_id))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(RENAME_BRANCH, (from_name, to_name, renamed_by, repository_id))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     return None if r is None else models.load_renamed_branch(r)
@@ -696,9 +731,9 @@ def resolve_branch_name(
     (a -> b -> a) ends where it should and chains always terminate. Returns the
     name itself when it was never renamed.
     """
-
     cur = thread_cursor(conn)
-    cur.execute(RESOLVE_BRANCH_NAME, (name, repository_id))
+    with completed(conn):
+        cur.execute(RESOLVE_BRANCH_NAME, (name, repository_id))
     r = cur.fetchone()
     return None if r is None else r[0]
 
@@ -707,22 +742,17 @@ def list_renamed_branches(
     conn: psycopg.Connection[Any], *, repository_id: int
 ) -> list[models.RenamedBranch]:
     """Renames of a repository's branches, newest first."""
-
     cur = thread_cursor(conn)
-    cur.execute(LIST_RENAMED_BRANCHES, (repository_id,))
+    with completed(conn):
+        cur.execute(LIST_RENAMED_BRANCHES, (repository_id,))
     return [models.load_renamed_branch(r) for r in cur.fetchall()]
 
 
 def iter_list_renamed_branches(
     conn: psycopg.Connection[Any], *, repository_id: int, batch_size: int = 1000
 ) -> Generator[models.RenamedBranch, None, None]:
-    """Stream list_renamed_branches through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
-
+    """list_renamed_branches through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``closing`` it before yours ends."""
     with ServerStream(conn, "list_renamed_branches", batch_size) as stream:
         stream.execute(LIST_RENAMED_BRANCHES, (repository_id,))
         while rows := stream.fetch():
@@ -750,12 +780,12 @@ def upsert_bookmark(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("upsert_bookmark", "INSERT")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(UPSERT_BOOKMARK, (repository_id, name, change_id, commit_id))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(UPSERT_BOOKMARK, (repository_id, name, change_id, commit_id))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     if r is None:
@@ -768,9 +798,9 @@ def get_bookmark(
     conn: psycopg.Connection[Any], *, repository_id: int, name: str
 ) -> models.Bookmark | None:
     """A bookmark of a repository by exact name."""
-
     cur = thread_cursor(conn)
-    cur.execute(GET_BOOKMARK, (repository_id, name))
+    with completed(conn):
+        cur.execute(GET_BOOKMARK, (repository_id, name))
     r = cur.fetchone()
     return None if r is None else models.load_bookmark(r)
 
@@ -783,9 +813,9 @@ def list_bookmarks(
     page_size: int,
 ) -> list[models.Bookmark]:
     """A repository's bookmarks by name, by keyset on the last name seen."""
-
     cur = thread_cursor(conn)
-    cur.execute(LIST_BOOKMARKS, (repository_id, after_name, page_size))
+    with completed(conn):
+        cur.execute(LIST_BOOKMARKS, (repository_id, after_name, page_size))
     return [models.load_bookmark(r) for r in cur.fetchall()]
 
 
@@ -797,13 +827,8 @@ def iter_list_bookmarks(
     page_size: int,
     batch_size: int = 1000,
 ) -> Generator[models.Bookmark, None, None]:
-    """Stream list_bookmarks through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
-
+    """list_bookmarks through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``closing`` it before yours ends."""
     with ServerStream(conn, "list_bookmarks", batch_size) as stream:
         stream.execute(LIST_BOOKMARKS, (repository_id, after_name, page_size))
         while rows := stream.fetch():
@@ -815,22 +840,17 @@ def list_bookmarks_for_change(
     conn: psycopg.Connection[Any], *, repository_id: int, change_id: str
 ) -> list[models.Bookmark]:
     """Bookmarks pointing at a change (to label it in the log)."""
-
     cur = thread_cursor(conn)
-    cur.execute(LIST_BOOKMARKS_FOR_CHANGE, (repository_id, change_id))
+    with completed(conn):
+        cur.execute(LIST_BOOKMARKS_FOR_CHANGE, (repository_id, change_id))
     return [models.load_bookmark(r) for r in cur.fetchall()]
 
 
 def iter_list_bookmarks_for_change(
     conn: psycopg.Connection[Any], *, repository_id: int, change_id: str, batch_size: int = 1000
 ) -> Generator[models.Bookmark, None, None]:
-    """Stream list_bookmarks_for_change through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
-
+    """list_bookmarks_for_change through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``closing`` it before yours ends."""
     with ServerStream(conn, "list_bookmarks_for_change", batch_size) as stream:
         stream.execute(LIST_BOOKMARKS_FOR_CHANGE, (repository_id, change_id))
         while rows := stream.fetch():
@@ -842,12 +862,12 @@ def delete_bookmark(conn: psycopg.Connection[Any], *, repository_id: int, name: 
     """Delete a bookmark; 0 when it did not exist."""
     if conn.read_only:
         raise ReadOnlyConnectionError("delete_bookmark", "DELETE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(DELETE_BOOKMARK, (repository_id, name))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(DELETE_BOOKMARK, (repository_id, name))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     return cur.rowcount
 
@@ -867,33 +887,40 @@ def create_protected_branch(
     """Add a branch protection rule (pattern: a name or a glob with *).
 
     Raises, from plue_queries.errors, on a violation of:
+    - ProtectedBranchesForcePushAllowlistUserIdsNoNullsViolation: check protected_branches_force_push_allowlist_user_ids_no_nulls on protected_branches
     - ProtectedBranchesPatternNotEmptyViolation: check protected_branches_pattern_not_empty on protected_branches
     - ProtectedBranchesPkeyViolation: primary key protected_branches_pkey on protected_branches
     - ProtectedBranchesPriorityNonNegativeViolation: check protected_branches_priority_non_negative on protected_branches
+    - ProtectedBranchesPushAllowlistUserIdsNoNullsViolation: check protected_branches_push_allowlist_user_ids_no_nulls on protected_branches
     - ProtectedBranchesRepositoryIDFkeyViolation: foreign key protected_branches_repository_id_fkey on protected_branches
     - ProtectedBranchesRepositoryPatternKeyViolation: unique protected_branches_repository_pattern_key on protected_branches
     - ProtectedBranchesRequiredApprovalsNonNegativeViolation: check protected_branches_required_approvals_non_negative on protected_branches
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("create_protected_branch", "INSERT")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(
-            CREATE_PROTECTED_BRANCH,
-            (
-                repository_id,
-                pattern,
-                priority,
-                required_approvals,
-                enable_push,
-                push_allowlist_user_ids,
-                enable_force_push,
-                force_push_allowlist_user_ids,
-            ),
-        )
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(
+                CREATE_PROTECTED_BRANCH,
+                (
+                    repository_id,
+                    pattern,
+                    priority,
+                    required_approvals,
+                    enable_push,
+                    no_null_items(
+                        push_allowlist_user_ids, "create_protected_branch: push_allowlist_user_ids"
+                    ),
+                    enable_force_push,
+                    no_null_items(
+                        force_push_allowlist_user_ids,
+                        "create_protected_branch: force_push_allowlist_user_ids",
+                    ),
+                ),
+            )
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     if r is None:
@@ -906,9 +933,9 @@ def get_protected_branch(
     conn: psycopg.Connection[Any], *, id: int
 ) -> models.ProtectedBranch | None:
     """A protection rule by id."""
-
     cur = thread_cursor(conn)
-    cur.execute(GET_PROTECTED_BRANCH, (id,))
+    with completed(conn):
+        cur.execute(GET_PROTECTED_BRANCH, (id,))
     r = cur.fetchone()
     return None if r is None else models.load_protected_branch(r)
 
@@ -917,22 +944,17 @@ def list_protected_branches(
     conn: psycopg.Connection[Any], *, repository_id: int
 ) -> list[models.ProtectedBranch]:
     """A repository's rules in the order they are applied: highest priority first."""
-
     cur = thread_cursor(conn)
-    cur.execute(LIST_PROTECTED_BRANCHES, (repository_id,))
+    with completed(conn):
+        cur.execute(LIST_PROTECTED_BRANCHES, (repository_id,))
     return [models.load_protected_branch(r) for r in cur.fetchall()]
 
 
 def iter_list_protected_branches(
     conn: psycopg.Connection[Any], *, repository_id: int, batch_size: int = 1000
 ) -> Generator[models.ProtectedBranch, None, None]:
-    """Stream list_protected_branches through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
-
+    """list_protected_branches through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``closing`` it before yours ends."""
     with ServerStream(conn, "list_protected_branches", batch_size) as stream:
         stream.execute(LIST_PROTECTED_BRANCHES, (repository_id,))
         while rows := stream.fetch():
@@ -947,9 +969,9 @@ def match_protected_branch(
     matches the name, where * in a pattern matches any run of characters and every
     other character (including % and _) matches only itself. None = unprotected.
     """
-
     cur = thread_cursor(conn)
-    cur.execute(MATCH_PROTECTED_BRANCH, (repository_id, branch_name))
+    with completed(conn):
+        cur.execute(MATCH_PROTECTED_BRANCH, (repository_id, branch_name))
     r = cur.fetchone()
     return None if r is None else models.load_protected_branch(r)
 
@@ -969,31 +991,38 @@ def update_protected_branch(
     """Replace a rule's settings.
 
     Raises, from plue_queries.errors, on a violation of:
+    - ProtectedBranchesForcePushAllowlistUserIdsNoNullsViolation: check protected_branches_force_push_allowlist_user_ids_no_nulls on protected_branches
     - ProtectedBranchesPatternNotEmptyViolation: check protected_branches_pattern_not_empty on protected_branches
     - ProtectedBranchesPriorityNonNegativeViolation: check protected_branches_priority_non_negative on protected_branches
+    - ProtectedBranchesPushAllowlistUserIdsNoNullsViolation: check protected_branches_push_allowlist_user_ids_no_nulls on protected_branches
     - ProtectedBranchesRepositoryPatternKeyViolation: unique protected_branches_repository_pattern_key on protected_branches
     - ProtectedBranchesRequiredApprovalsNonNegativeViolation: check protected_branches_required_approvals_non_negative on protected_branches
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("update_protected_branch", "UPDATE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(
-            UPDATE_PROTECTED_BRANCH,
-            (
-                pattern,
-                priority,
-                required_approvals,
-                enable_push,
-                push_allowlist_user_ids,
-                enable_force_push,
-                force_push_allowlist_user_ids,
-                id,
-            ),
-        )
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(
+                UPDATE_PROTECTED_BRANCH,
+                (
+                    pattern,
+                    priority,
+                    required_approvals,
+                    enable_push,
+                    no_null_items(
+                        push_allowlist_user_ids, "update_protected_branch: push_allowlist_user_ids"
+                    ),
+                    enable_force_push,
+                    no_null_items(
+                        force_push_allowlist_user_ids,
+                        "update_protected_branch: force_push_allowlist_user_ids",
+                    ),
+                    id,
+                ),
+            )
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     return None if r is None else models.load_protected_branch(r)
@@ -1003,11 +1032,11 @@ def delete_protected_branch(conn: psycopg.Connection[Any], *, id: int) -> int:
     """Delete a protection rule; 0 when it did not exist."""
     if conn.read_only:
         raise ReadOnlyConnectionError("delete_protected_branch", "DELETE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(DELETE_PROTECTED_BRANCH, (id,))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(DELETE_PROTECTED_BRANCH, (id,))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     return cur.rowcount

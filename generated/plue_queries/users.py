@@ -12,7 +12,9 @@ import psycopg
 
 from plue_queries import models
 from plue_queries._cursors import thread_cursor
+from plue_queries._pipeline import completed
 from plue_queries._streams import ServerStream
+from plue_queries._types import aware
 from plue_queries.errors import raise_named
 from plue_queries.types import NoRowError, ReadOnlyConnectionError
 
@@ -105,7 +107,7 @@ class GetUserWithRepositoryNamesRow:
     username: str
     display_name: str
     avatar_url: str | None
-    repository_names: list[str]
+    repository_names: list[str | None]
 
 
 ADD_EMAIL_ADDRESS: Final[LiteralString] = """-- name: AddEmailAddress :one
@@ -159,8 +161,7 @@ DELETE FROM email_addresses
 WHERE id = $1 AND user_id = $2 AND NOT is_primary
 """
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
+# Functions a hot standby can run; the others refuse a read-only connection.
 READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
     {
         "get_email_address_by_email",
@@ -202,14 +203,15 @@ def create_user(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("create_user", "INSERT")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(
-            CREATE_USER, (username, email, display_name, bio, avatar_url, wallet_address, is_admin)
-        )
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(
+                CREATE_USER,
+                (username, email, display_name, bio, avatar_url, wallet_address, is_admin),
+            )
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     if r is None:
@@ -220,36 +222,36 @@ def create_user(
 
 def get_user_by_id(conn: psycopg.Connection[Any], *, id: int) -> models.User | None:
     """The user with this id."""
-
     cur = thread_cursor(conn)
-    cur.execute(GET_USER_BY_ID, (id,))
+    with completed(conn):
+        cur.execute(GET_USER_BY_ID, (id,))
     r = cur.fetchone()
     return None if r is None else models.load_user(r)
 
 
 def get_user_by_username(conn: psycopg.Connection[Any], *, username: str) -> models.User | None:
     """Look a user up by name, case-insensitively (backed by users_username_lower_key)."""
-
     cur = thread_cursor(conn)
-    cur.execute(GET_USER_BY_USERNAME, (username,))
+    with completed(conn):
+        cur.execute(GET_USER_BY_USERNAME, (username,))
     r = cur.fetchone()
     return None if r is None else models.load_user(r)
 
 
 def get_user_by_wallet(conn: psycopg.Connection[Any], *, wallet_address: str) -> models.User | None:
     """Look a user up by Ethereum address; accepts any case (e.g. EIP-55 checksummed)."""
-
     cur = thread_cursor(conn)
-    cur.execute(GET_USER_BY_WALLET, (wallet_address,))
+    with completed(conn):
+        cur.execute(GET_USER_BY_WALLET, (wallet_address,))
     r = cur.fetchone()
     return None if r is None else models.load_user(r)
 
 
 def get_user_by_email(conn: psycopg.Connection[Any], *, email: str) -> models.User | None:
     """Look a user up by contact email, case-insensitively."""
-
     cur = thread_cursor(conn)
-    cur.execute(GET_USER_BY_EMAIL, (email,))
+    with completed(conn):
+        cur.execute(GET_USER_BY_EMAIL, (email,))
     r = cur.fetchone()
     return None if r is None else models.load_user(r)
 
@@ -268,9 +270,17 @@ def list_users(
     generic plan keeps the row comparison as an index condition (an OR made deep
     pages scan and discard every earlier row).
     """
-
     cur = thread_cursor(conn)
-    cur.execute(LIST_USERS, (only_active, before_created_at, before_id, page_size))
+    with completed(conn):
+        cur.execute(
+            LIST_USERS,
+            (
+                only_active,
+                aware(before_created_at, "list_users: before_created_at"),
+                before_id,
+                page_size,
+            ),
+        )
     return [models.load_user(r) for r in cur.fetchall()]
 
 
@@ -283,15 +293,18 @@ def iter_list_users(
     page_size: int,
     batch_size: int = 1000,
 ) -> Generator[models.User, None, None]:
-    """Stream list_users through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
-
+    """list_users through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``closing`` it before yours ends."""
     with ServerStream(conn, "list_users", batch_size) as stream:
-        stream.execute(LIST_USERS, (only_active, before_created_at, before_id, page_size))
+        stream.execute(
+            LIST_USERS,
+            (
+                only_active,
+                aware(before_created_at, "list_users: before_created_at"),
+                before_id,
+                page_size,
+            ),
+        )
         while rows := stream.fetch():
             for r in rows:
                 yield models.load_user(r)
@@ -308,12 +321,12 @@ def update_user_profile(
     """Replace the editable profile fields; None when the user does not exist."""
     if conn.read_only:
         raise ReadOnlyConnectionError("update_user_profile", "UPDATE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(UPDATE_USER_PROFILE, (display_name, bio, avatar_url, id))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(UPDATE_USER_PROFILE, (display_name, bio, avatar_url, id))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     return None if r is None else models.load_user(r)
@@ -330,12 +343,12 @@ def set_user_wallet(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("set_user_wallet", "UPDATE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(SET_USER_WALLET, (wallet_address, id))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(SET_USER_WALLET, (wallet_address, id))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     return None if r is None else models.load_user(r)
@@ -347,12 +360,12 @@ def set_user_account_flags(
     """Admin switches: deactivate, grant admin, block sign-in."""
     if conn.read_only:
         raise ReadOnlyConnectionError("set_user_account_flags", "UPDATE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(SET_USER_ACCOUNT_FLAGS, (is_active, is_admin, prohibit_login, id))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(SET_USER_ACCOUNT_FLAGS, (is_active, is_admin, prohibit_login, id))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     return None if r is None else models.load_user(r)
@@ -364,12 +377,12 @@ def record_user_login(conn: psycopg.Connection[Any], *, id: int) -> models.User 
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("record_user_login", "UPDATE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(RECORD_USER_LOGIN, (id,))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(RECORD_USER_LOGIN, (id,))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     return None if r is None else models.load_user(r)
@@ -384,12 +397,12 @@ def delete_user(conn: psycopg.Connection[Any], *, id: int) -> int:
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("delete_user", "DELETE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(DELETE_USER, (id,))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(DELETE_USER, (id,))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     return cur.rowcount
 
@@ -400,9 +413,9 @@ def get_user_with_repository_names(
     """A user's profile header: the user and the names of their repositories, sorted
     (private ones only when include_private, e.g. for the owner themself).
     """
-
     cur = thread_cursor(conn)
-    cur.execute(GET_USER_WITH_REPOSITORY_NAMES, (include_private, id))
+    with completed(conn):
+        cur.execute(GET_USER_WITH_REPOSITORY_NAMES, (include_private, id))
     r = cur.fetchone()
     return None if r is None else GetUserWithRepositoryNamesRow(*r)
 
@@ -421,12 +434,12 @@ def add_email_address(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("add_email_address", "INSERT")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(ADD_EMAIL_ADDRESS, (user_id, email, is_verified))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(ADD_EMAIL_ADDRESS, (user_id, email, is_verified))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     if r is None:
@@ -439,9 +452,9 @@ def get_email_address_by_email(
     conn: psycopg.Connection[Any], *, email: str
 ) -> models.EmailAddress | None:
     """Who owns an address, case-insensitively."""
-
     cur = thread_cursor(conn)
-    cur.execute(GET_EMAIL_ADDRESS_BY_EMAIL, (email,))
+    with completed(conn):
+        cur.execute(GET_EMAIL_ADDRESS_BY_EMAIL, (email,))
     r = cur.fetchone()
     return None if r is None else models.load_email_address(r)
 
@@ -450,22 +463,17 @@ def list_email_addresses(
     conn: psycopg.Connection[Any], *, user_id: int
 ) -> list[models.EmailAddress]:
     """A user's addresses, primary first, then in the order they were added."""
-
     cur = thread_cursor(conn)
-    cur.execute(LIST_EMAIL_ADDRESSES, (user_id,))
+    with completed(conn):
+        cur.execute(LIST_EMAIL_ADDRESSES, (user_id,))
     return [models.load_email_address(r) for r in cur.fetchall()]
 
 
 def iter_list_email_addresses(
     conn: psycopg.Connection[Any], *, user_id: int, batch_size: int = 1000
 ) -> Generator[models.EmailAddress, None, None]:
-    """Stream list_email_addresses through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
-
+    """list_email_addresses through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``closing`` it before yours ends."""
     with ServerStream(conn, "list_email_addresses", batch_size) as stream:
         stream.execute(LIST_EMAIL_ADDRESSES, (user_id,))
         while rows := stream.fetch():
@@ -479,12 +487,12 @@ def verify_email_address(
     """Mark an address verified (after the user followed the link we mailed)."""
     if conn.read_only:
         raise ReadOnlyConnectionError("verify_email_address", "UPDATE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(VERIFY_EMAIL_ADDRESS, (id, user_id))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(VERIFY_EMAIL_ADDRESS, (id, user_id))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     return None if r is None else models.load_email_address(r)
@@ -505,12 +513,12 @@ def set_primary_email_address(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("set_primary_email_address", "UPDATE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(SET_PRIMARY_EMAIL_ADDRESS, (email_id, user_id))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(SET_PRIMARY_EMAIL_ADDRESS, (email_id, user_id))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     return None if r is None else models.load_email_address(r)
@@ -520,11 +528,11 @@ def delete_email_address(conn: psycopg.Connection[Any], *, id: int, user_id: int
     """Remove an address; the primary one cannot be removed (0 rows)."""
     if conn.read_only:
         raise ReadOnlyConnectionError("delete_email_address", "DELETE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(DELETE_EMAIL_ADDRESS, (id, user_id))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(DELETE_EMAIL_ADDRESS, (id, user_id))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     return cur.rowcount

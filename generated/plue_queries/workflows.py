@@ -14,7 +14,9 @@ from psycopg.types.json import Jsonb
 from plue_queries import enums, models
 from plue_queries._atomic import atomic
 from plue_queries._cursors import new_cursor, thread_cursor
+from plue_queries._pipeline import completed
 from plue_queries._streams import ServerStream
+from plue_queries._types import aware, no_null_items
 from plue_queries.errors import raise_named
 from plue_queries.types import JsonInput, NoRowError, ReadOnlyConnectionError
 
@@ -296,8 +298,7 @@ DELETE_RUNNER: Final[LiteralString] = """-- name: DeleteRunner :execrows
 DELETE FROM runner_pool WHERE id = $1
 """
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
+# Functions a hot standby can run; the others refuse a read-only connection.
 READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
     {
         "count_workflow_runs_by_status",
@@ -341,15 +342,15 @@ def upsert_workflow_definition(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("upsert_workflow_definition", "INSERT")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(
-            UPSERT_WORKFLOW_DEFINITION,
-            (repository_id, name, file_path, Jsonb(triggers), Jsonb(plan), is_active),
-        )
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(
+                UPSERT_WORKFLOW_DEFINITION,
+                (repository_id, name, file_path, Jsonb(triggers), Jsonb(plan), is_active),
+            )
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     if r is None:
@@ -362,9 +363,9 @@ def get_workflow_definition(
     conn: psycopg.Connection[Any], *, id: int
 ) -> models.WorkflowDefinition | None:
     """A workflow definition by id."""
-
     cur = thread_cursor(conn)
-    cur.execute(GET_WORKFLOW_DEFINITION, (id,))
+    with completed(conn):
+        cur.execute(GET_WORKFLOW_DEFINITION, (id,))
     r = cur.fetchone()
     return None if r is None else models.load_workflow_definition(r)
 
@@ -373,9 +374,9 @@ def get_workflow_definition_by_name(
     conn: psycopg.Connection[Any], *, repository_id: int, name: str
 ) -> models.WorkflowDefinition | None:
     """A repository's workflow definition by its name."""
-
     cur = thread_cursor(conn)
-    cur.execute(GET_WORKFLOW_DEFINITION_BY_NAME, (repository_id, name))
+    with completed(conn):
+        cur.execute(GET_WORKFLOW_DEFINITION_BY_NAME, (repository_id, name))
     r = cur.fetchone()
     return None if r is None else models.load_workflow_definition(r)
 
@@ -391,9 +392,9 @@ def list_workflow_definitions(
     """A repository's workflow definitions by name, optionally only the active ones;
     keyset-paginated on the name (pass the last name seen as after_name).
     """
-
     cur = thread_cursor(conn)
-    cur.execute(LIST_WORKFLOW_DEFINITIONS, (repository_id, active_only, after_name, page_size))
+    with completed(conn):
+        cur.execute(LIST_WORKFLOW_DEFINITIONS, (repository_id, active_only, after_name, page_size))
     return [models.load_workflow_definition(r) for r in cur.fetchall()]
 
 
@@ -406,13 +407,8 @@ def iter_list_workflow_definitions(
     page_size: int,
     batch_size: int = 1000,
 ) -> Generator[models.WorkflowDefinition, None, None]:
-    """Stream list_workflow_definitions through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
-
+    """list_workflow_definitions through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``closing`` it before yours ends."""
     with ServerStream(conn, "list_workflow_definitions", batch_size) as stream:
         stream.execute(
             LIST_WORKFLOW_DEFINITIONS, (repository_id, active_only, after_name, page_size)
@@ -426,12 +422,12 @@ def delete_workflow_definition(conn: psycopg.Connection[Any], *, id: int) -> int
     """Remove a workflow definition; its past runs keep existing without it."""
     if conn.read_only:
         raise ReadOnlyConnectionError("delete_workflow_definition", "DELETE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(DELETE_WORKFLOW_DEFINITION, (id,))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(DELETE_WORKFLOW_DEFINITION, (id,))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     return cur.rowcount
 
@@ -464,15 +460,15 @@ def create_workflow_run(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("create_workflow_run", "INSERT")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(
-            CREATE_WORKFLOW_RUN,
-            (trigger_event, ref, commit_id, Jsonb(inputs), triggered_by, definition_id),
-        )
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(
+                CREATE_WORKFLOW_RUN,
+                (trigger_event, ref, commit_id, Jsonb(inputs), triggered_by, definition_id),
+            )
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     return None if r is None else models.load_workflow_run(r)
@@ -480,9 +476,9 @@ def create_workflow_run(
 
 def get_workflow_run(conn: psycopg.Connection[Any], *, id: int) -> models.WorkflowRun | None:
     """A workflow run by id."""
-
     cur = thread_cursor(conn)
-    cur.execute(GET_WORKFLOW_RUN, (id,))
+    with completed(conn):
+        cur.execute(GET_WORKFLOW_RUN, (id,))
     r = cur.fetchone()
     return None if r is None else models.load_workflow_run(r)
 
@@ -504,12 +500,12 @@ def claim_workflow_run(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("claim_workflow_run", "a data-modifying WITH (UPDATE)")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(CLAIM_WORKFLOW_RUN, (max_heartbeat_age,))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(CLAIM_WORKFLOW_RUN, (max_heartbeat_age,))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     return None if r is None else ClaimWorkflowRunRow(*r)
@@ -528,12 +524,12 @@ def start_workflow_run(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("start_workflow_run", "UPDATE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(START_WORKFLOW_RUN, (id, runner_id))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(START_WORKFLOW_RUN, (id, runner_id))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     return None if r is None else models.load_workflow_run(r)
@@ -553,12 +549,12 @@ def finish_workflow_run(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("finish_workflow_run", "UPDATE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(FINISH_WORKFLOW_RUN, (conclusion, id))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(FINISH_WORKFLOW_RUN, (conclusion, id))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     return None if r is None else models.load_workflow_run(r)
@@ -574,12 +570,12 @@ def cancel_workflow_run(conn: psycopg.Connection[Any], *, id: int) -> models.Wor
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("cancel_workflow_run", "UPDATE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(CANCEL_WORKFLOW_RUN, (id,))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(CANCEL_WORKFLOW_RUN, (id,))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     return None if r is None else models.load_workflow_run(r)
@@ -598,11 +594,18 @@ def list_recent_workflow_runs(
     the definition is deleted), optionally of one status; keyset-paginated on
     (created_at, id).
     """
-
     cur = thread_cursor(conn)
-    cur.execute(
-        LIST_RECENT_WORKFLOW_RUNS, (repository_id, status, before_created_at, before_id, page_size)
-    )
+    with completed(conn):
+        cur.execute(
+            LIST_RECENT_WORKFLOW_RUNS,
+            (
+                repository_id,
+                status,
+                aware(before_created_at, "list_recent_workflow_runs: before_created_at"),
+                before_id,
+                page_size,
+            ),
+        )
     return [
         ListRecentWorkflowRunsRow(
             r[0],
@@ -632,17 +635,18 @@ def iter_list_recent_workflow_runs(
     page_size: int,
     batch_size: int = 1000,
 ) -> Generator[ListRecentWorkflowRunsRow, None, None]:
-    """Stream list_recent_workflow_runs through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
-
+    """list_recent_workflow_runs through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``closing`` it before yours ends."""
     with ServerStream(conn, "list_recent_workflow_runs", batch_size) as stream:
         stream.execute(
             LIST_RECENT_WORKFLOW_RUNS,
-            (repository_id, status, before_created_at, before_id, page_size),
+            (
+                repository_id,
+                status,
+                aware(before_created_at, "list_recent_workflow_runs: before_created_at"),
+                before_id,
+                page_size,
+            ),
         )
         while rows := stream.fetch():
             for r in rows:
@@ -666,9 +670,9 @@ def count_workflow_runs_by_status(
     conn: psycopg.Connection[Any], *, repository_id: int
 ) -> list[CountWorkflowRunsByStatusRow]:
     """How many runs a repository has in each status (statuses without runs are absent)."""
-
     cur = thread_cursor(conn)
-    cur.execute(COUNT_WORKFLOW_RUNS_BY_STATUS, (repository_id,))
+    with completed(conn):
+        cur.execute(COUNT_WORKFLOW_RUNS_BY_STATUS, (repository_id,))
     return [
         CountWorkflowRunsByStatusRow(enums.WORKFLOW_RUN_STATUS_BY_VALUE[r[0]], r[1])
         for r in cur.fetchall()
@@ -678,13 +682,8 @@ def count_workflow_runs_by_status(
 def iter_count_workflow_runs_by_status(
     conn: psycopg.Connection[Any], *, repository_id: int, batch_size: int = 1000
 ) -> Generator[CountWorkflowRunsByStatusRow, None, None]:
-    """Stream count_workflow_runs_by_status through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
-
+    """count_workflow_runs_by_status through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``closing`` it before yours ends."""
     with ServerStream(conn, "count_workflow_runs_by_status", batch_size) as stream:
         stream.execute(COUNT_WORKFLOW_RUNS_BY_STATUS, (repository_id,))
         while rows := stream.fetch():
@@ -698,6 +697,7 @@ def create_workflow_step(
     """Add a step to a run (a node of its plan), pending.
 
     Raises, from plue_queries.errors, on a violation of:
+    - WorkflowStepsDependsOnNoNullsViolation: check workflow_steps_depends_on_no_nulls on workflow_steps
     - WorkflowStepsFinishedIffConcludedViolation: check workflow_steps_finished_iff_concluded on workflow_steps
     - WorkflowStepsIDRunKeyViolation: unique workflow_steps_id_run_key on workflow_steps
     - WorkflowStepsNameNotEmptyViolation: check workflow_steps_name_not_empty on workflow_steps
@@ -710,12 +710,20 @@ def create_workflow_step(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("create_workflow_step", "INSERT")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(CREATE_WORKFLOW_STEP, (run_id, name, position, depends_on))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(
+                CREATE_WORKFLOW_STEP,
+                (
+                    run_id,
+                    name,
+                    position,
+                    no_null_items(depends_on, "create_workflow_step: depends_on"),
+                ),
+            )
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     if r is None:
@@ -733,12 +741,12 @@ def start_workflow_step(conn: psycopg.Connection[Any], *, id: int) -> models.Wor
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("start_workflow_step", "UPDATE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(START_WORKFLOW_STEP, (id,))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(START_WORKFLOW_STEP, (id,))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     return None if r is None else models.load_workflow_step(r)
@@ -760,12 +768,12 @@ def finish_workflow_step(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("finish_workflow_step", "UPDATE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(FINISH_WORKFLOW_STEP, (conclusion, exit_code, id))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(FINISH_WORKFLOW_STEP, (conclusion, exit_code, id))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     return None if r is None else models.load_workflow_step(r)
@@ -780,12 +788,12 @@ def skip_workflow_step(conn: psycopg.Connection[Any], *, id: int) -> models.Work
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("skip_workflow_step", "UPDATE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(SKIP_WORKFLOW_STEP, (id,))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(SKIP_WORKFLOW_STEP, (id,))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     return None if r is None else models.load_workflow_step(r)
@@ -800,34 +808,29 @@ def cancel_workflow_steps(conn: psycopg.Connection[Any], *, run_id: int) -> int:
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("cancel_workflow_steps", "UPDATE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(CANCEL_WORKFLOW_STEPS, (run_id,))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(CANCEL_WORKFLOW_STEPS, (run_id,))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     return cur.rowcount
 
 
 def list_workflow_steps(conn: psycopg.Connection[Any], *, run_id: int) -> list[models.WorkflowStep]:
     """The steps of a run in plan order."""
-
     cur = thread_cursor(conn)
-    cur.execute(LIST_WORKFLOW_STEPS, (run_id,))
+    with completed(conn):
+        cur.execute(LIST_WORKFLOW_STEPS, (run_id,))
     return [models.load_workflow_step(r) for r in cur.fetchall()]
 
 
 def iter_list_workflow_steps(
     conn: psycopg.Connection[Any], *, run_id: int, batch_size: int = 1000
 ) -> Generator[models.WorkflowStep, None, None]:
-    """Stream list_workflow_steps through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
-
+    """list_workflow_steps through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``closing`` it before yours ends."""
     with ServerStream(conn, "list_workflow_steps", batch_size) as stream:
         stream.execute(LIST_WORKFLOW_STEPS, (run_id,))
         while rows := stream.fetch():
@@ -852,12 +855,12 @@ def append_workflow_log(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("append_workflow_log", "INSERT")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(APPEND_WORKFLOW_LOG, (run_id, step_id, stream, content))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(APPEND_WORKFLOW_LOG, (run_id, step_id, stream, content))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     if r is None:
@@ -880,17 +883,20 @@ def copy_workflow_logs(
     transaction, else its own; see ``plue_queries._atomic``). Returns the number
     of rows written.
     """
+
     if conn.read_only:
         raise ReadOnlyConnectionError("copy_workflow_logs", "COPY")
-
     try:
-        with atomic(conn, "-- name: CopyWorkflowLogs :copyfrom"), new_cursor(conn) as cur:
+        with (
+            atomic(conn, "-- name: CopyWorkflowLogs :copyfrom", copy="copy_workflow_logs"),
+            new_cursor(conn) as cur,
+        ):
             with cur.copy(COPY_WORKFLOW_LOGS_COPY) as copy:
                 for p in rows:
                     copy.write_row((p.run_id, p.step_id, p.stream, p.content))
             return cur.rowcount
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
 
 
@@ -898,9 +904,9 @@ def list_run_logs(
     conn: psycopg.Connection[Any], *, run_id: int, after_id: int | None = None, page_size: int
 ) -> list[models.WorkflowLog]:
     """A page of a run's log in output order, after the last line id seen."""
-
     cur = thread_cursor(conn)
-    cur.execute(LIST_RUN_LOGS, (run_id, after_id, page_size))
+    with completed(conn):
+        cur.execute(LIST_RUN_LOGS, (run_id, after_id, page_size))
     return [models.load_workflow_log(r) for r in cur.fetchall()]
 
 
@@ -912,13 +918,8 @@ def iter_list_run_logs(
     page_size: int,
     batch_size: int = 1000,
 ) -> Generator[models.WorkflowLog, None, None]:
-    """Stream list_run_logs through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
-
+    """list_run_logs through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``closing`` it before yours ends."""
     with ServerStream(conn, "list_run_logs", batch_size) as stream:
         stream.execute(LIST_RUN_LOGS, (run_id, after_id, page_size))
         while rows := stream.fetch():
@@ -934,9 +935,9 @@ def list_step_logs(
     page_size: int,
 ) -> list[models.WorkflowLog]:
     """A page of one step's log in output order, after the last line id seen."""
-
     cur = thread_cursor(conn)
-    cur.execute(LIST_STEP_LOGS, (step_id, after_id, page_size))
+    with completed(conn):
+        cur.execute(LIST_STEP_LOGS, (step_id, after_id, page_size))
     return [models.load_workflow_log(r) for r in cur.fetchall()]
 
 
@@ -948,13 +949,8 @@ def iter_list_step_logs(
     page_size: int,
     batch_size: int = 1000,
 ) -> Generator[models.WorkflowLog, None, None]:
-    """Stream list_step_logs through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
-
+    """list_step_logs through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``closing`` it before yours ends."""
     with ServerStream(conn, "list_step_logs", batch_size) as stream:
         stream.execute(LIST_STEP_LOGS, (step_id, after_id, page_size))
         while rows := stream.fetch():
@@ -972,18 +968,19 @@ def upsert_runner(
     - RunnerPoolClaimOnlyWhenBusyViolation: check runner_pool_claim_only_when_busy on runner_pool
     - RunnerPoolClaimedRunFkeyViolation: foreign key runner_pool_claimed_run_fkey on runner_pool
     - RunnerPoolClaimedRunKeyViolation: unique runner_pool_claimed_run_key on runner_pool
+    - RunnerPoolLabelsNoNullsViolation: check runner_pool_labels_no_nulls on runner_pool
     - RunnerPoolNameKeyViolation: unique runner_pool_name_key on runner_pool
     - RunnerPoolNameNotEmptyViolation: check runner_pool_name_not_empty on runner_pool
     - RunnerPoolPkeyViolation: primary key runner_pool_pkey on runner_pool
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("upsert_runner", "INSERT")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(UPSERT_RUNNER, (name, labels))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(UPSERT_RUNNER, (name, no_null_items(labels, "upsert_runner: labels")))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     if r is None:
@@ -994,9 +991,9 @@ def upsert_runner(
 
 def get_runner(conn: psycopg.Connection[Any], *, id: int) -> models.RunnerPool | None:
     """A runner by id."""
-
     cur = thread_cursor(conn)
-    cur.execute(GET_RUNNER, (id,))
+    with completed(conn):
+        cur.execute(GET_RUNNER, (id,))
     r = cur.fetchone()
     return None if r is None else models.load_runner_pool(r)
 
@@ -1011,12 +1008,12 @@ def release_runner(conn: psycopg.Connection[Any], *, id: int) -> models.RunnerPo
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("release_runner", "UPDATE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(RELEASE_RUNNER, (id,))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(RELEASE_RUNNER, (id,))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     return None if r is None else models.load_runner_pool(r)
@@ -1041,12 +1038,12 @@ def reap_stale_runners(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("reap_stale_runners", "a data-modifying WITH (UPDATE)")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(REAP_STALE_RUNNERS, (max_heartbeat_age,))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(REAP_STALE_RUNNERS, (max_heartbeat_age,))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     if r is None:
@@ -1059,11 +1056,11 @@ def delete_runner(conn: psycopg.Connection[Any], *, id: int) -> int:
     """Remove a runner from the registry."""
     if conn.read_only:
         raise ReadOnlyConnectionError("delete_runner", "DELETE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(DELETE_RUNNER, (id,))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(DELETE_RUNNER, (id,))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     return cur.rowcount

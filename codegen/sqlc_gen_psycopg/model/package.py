@@ -19,6 +19,7 @@ from sqlc_gen_psycopg.model.types import (
     TypeRef,
     attribute,
     from_import,
+    in_package,
     list_of,
     ref,
 )
@@ -341,6 +342,11 @@ class Module:
     def classes(self) -> Iterator[DataClass]:
         for fn in self.functions:
             yield from fn.classes
+
+    @property
+    def read_only_constant(self) -> Symbol:
+        """The sync module's ``READ_ONLY_FUNCTIONS``, which its async twin shares."""
+        return in_package(f".{self.stem}", "READ_ONLY_FUNCTIONS")
 
     @property
     def read_only_names(self) -> list[str]:

@@ -13,25 +13,13 @@ from psycopg.types.json import Jsonb
 from plue_queries import agent as q
 from plue_queries import enums, models
 from plue_queries._cursors import new_async_cursor
+from plue_queries._pipeline import completed_async
 from plue_queries._streams import AsyncServerStream
+from plue_queries._types import aware
 from plue_queries.errors import raise_named
 from plue_queries.types import JsonInput, NoRowError, ReadOnlyConnectionError
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
-READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
-    {
-        "get_message",
-        "get_session",
-        "get_session_token_totals",
-        "iter_list_message_parts",
-        "iter_list_session_messages",
-        "iter_list_user_sessions",
-        "list_message_parts",
-        "list_session_messages",
-        "list_user_sessions",
-    }
-)
+READ_ONLY_FUNCTIONS: Final = q.READ_ONLY_FUNCTIONS  # what a hot standby can run
 
 
 async def create_session(
@@ -58,15 +46,15 @@ async def create_session(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("create_session", "INSERT")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(
-                q.CREATE_SESSION,
-                (user_id, repository_id, parent_session_id, title, directory, model),
-            )
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(
+                    q.CREATE_SESSION,
+                    (user_id, repository_id, parent_session_id, title, directory, model),
+                )
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     if r is None:
@@ -77,9 +65,9 @@ async def create_session(
 
 async def get_session(conn: psycopg.AsyncConnection[Any], *, id: int) -> models.Session | None:
     """An agent session by id."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.GET_SESSION, (id,))
+        async with completed_async(conn):
+            await cur.execute(q.GET_SESSION, (id,))
         r = await cur.fetchone()
     return None if r is None else models.load_session(r)
 
@@ -96,11 +84,18 @@ async def list_user_sessions(
     """A user's sessions, newest first, optionally of one status; keyset-paginated on
     (created_at, id).
     """
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(
-            q.LIST_USER_SESSIONS, (user_id, status, before_created_at, before_id, page_size)
-        )
+        async with completed_async(conn):
+            await cur.execute(
+                q.LIST_USER_SESSIONS,
+                (
+                    user_id,
+                    status,
+                    aware(before_created_at, "list_user_sessions: before_created_at"),
+                    before_id,
+                    page_size,
+                ),
+            )
         rows = await cur.fetchall()
     return [models.load_session(r) for r in rows]
 
@@ -115,16 +110,18 @@ async def iter_list_user_sessions(
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncGenerator[models.Session, None]:
-    """Stream list_user_sessions through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.aclosing``) before the transaction ends.
-    """
-
+    """list_user_sessions through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``aclosing`` it before yours ends."""
     async with AsyncServerStream(conn, "list_user_sessions", batch_size) as stream:
         await stream.execute(
-            q.LIST_USER_SESSIONS, (user_id, status, before_created_at, before_id, page_size)
+            q.LIST_USER_SESSIONS,
+            (
+                user_id,
+                status,
+                aware(before_created_at, "list_user_sessions: before_created_at"),
+                before_id,
+                page_size,
+            ),
         )
         while rows := await stream.fetch():
             for r in rows:
@@ -137,12 +134,12 @@ async def update_session_status(
     """Move a session to another status (idle, completed, failed, aborted, active)."""
     if conn.read_only:
         raise ReadOnlyConnectionError("update_session_status", "UPDATE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.UPDATE_SESSION_STATUS, (status, id))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.UPDATE_SESSION_STATUS, (status, id))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     return None if r is None else models.load_session(r)
@@ -154,12 +151,12 @@ async def update_session_title(
     """Rename a session."""
     if conn.read_only:
         raise ReadOnlyConnectionError("update_session_title", "UPDATE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.UPDATE_SESSION_TITLE, (title, id))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.UPDATE_SESSION_TITLE, (title, id))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     return None if r is None else models.load_session(r)
@@ -176,12 +173,12 @@ async def add_session_tokens(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("add_session_tokens", "UPDATE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.ADD_SESSION_TOKENS, (tokens, id))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.ADD_SESSION_TOKENS, (tokens, id))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     return None if r is None else r[0]
@@ -191,12 +188,12 @@ async def delete_session(conn: psycopg.AsyncConnection[Any], *, id: int) -> int:
     """Delete a session with its messages and parts."""
     if conn.read_only:
         raise ReadOnlyConnectionError("delete_session", "DELETE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.DELETE_SESSION, (id,))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.DELETE_SESSION, (id,))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         return cur.rowcount
 
@@ -226,12 +223,12 @@ async def append_message(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("append_message", "INSERT")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.APPEND_MESSAGE, (role, status, model, session_id))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.APPEND_MESSAGE, (role, status, model, session_id))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     return None if r is None else models.load_message(r)
@@ -239,9 +236,9 @@ async def append_message(
 
 async def get_message(conn: psycopg.AsyncConnection[Any], *, id: int) -> models.Message | None:
     """A message by id."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.GET_MESSAGE, (id,))
+        async with completed_async(conn):
+            await cur.execute(q.GET_MESSAGE, (id,))
         r = await cur.fetchone()
     return None if r is None else models.load_message(r)
 
@@ -254,9 +251,9 @@ async def list_session_messages(
     page_size: int,
 ) -> list[models.Message]:
     """A session's messages in order, after a position (pass NULL for the start)."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.LIST_SESSION_MESSAGES, (session_id, after_position, page_size))
+        async with completed_async(conn):
+            await cur.execute(q.LIST_SESSION_MESSAGES, (session_id, after_position, page_size))
         rows = await cur.fetchall()
     return [models.load_message(r) for r in rows]
 
@@ -269,13 +266,8 @@ async def iter_list_session_messages(
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncGenerator[models.Message, None]:
-    """Stream list_session_messages through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.aclosing``) before the transaction ends.
-    """
-
+    """list_session_messages through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``aclosing`` it before yours ends."""
     async with AsyncServerStream(conn, "list_session_messages", batch_size) as stream:
         await stream.execute(q.LIST_SESSION_MESSAGES, (session_id, after_position, page_size))
         while rows := await stream.fetch():
@@ -301,12 +293,14 @@ async def finish_message(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("finish_message", "UPDATE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.FINISH_MESSAGE, (status, input_tokens, output_tokens, error, id))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(
+                    q.FINISH_MESSAGE, (status, input_tokens, output_tokens, error, id)
+                )
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     return None if r is None else models.load_message(r)
@@ -318,12 +312,12 @@ async def update_message_status(
     """Mark a message as streaming or back to pending without touching its usage."""
     if conn.read_only:
         raise ReadOnlyConnectionError("update_message_status", "UPDATE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.UPDATE_MESSAGE_STATUS, (status, id))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.UPDATE_MESSAGE_STATUS, (status, id))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     return None if r is None else models.load_message(r)
@@ -345,12 +339,12 @@ async def append_part(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("append_part", "INSERT")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.APPEND_PART, (kind, Jsonb(content), message_id))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.APPEND_PART, (kind, Jsonb(content), message_id))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     return None if r is None else models.load_part(r)
@@ -362,12 +356,12 @@ async def update_part_content(
     """Replace a part's payload, e.g. as streamed text grows or a tool call completes."""
     if conn.read_only:
         raise ReadOnlyConnectionError("update_part_content", "UPDATE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.UPDATE_PART_CONTENT, (Jsonb(content), id))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.UPDATE_PART_CONTENT, (Jsonb(content), id))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     return None if r is None else models.load_part(r)
@@ -377,9 +371,9 @@ async def list_message_parts(
     conn: psycopg.AsyncConnection[Any], *, message_id: int
 ) -> list[models.Part]:
     """The parts of a message in order."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.LIST_MESSAGE_PARTS, (message_id,))
+        async with completed_async(conn):
+            await cur.execute(q.LIST_MESSAGE_PARTS, (message_id,))
         rows = await cur.fetchall()
     return [models.load_part(r) for r in rows]
 
@@ -387,13 +381,8 @@ async def list_message_parts(
 async def iter_list_message_parts(
     conn: psycopg.AsyncConnection[Any], *, message_id: int, batch_size: int = 1000
 ) -> AsyncGenerator[models.Part, None]:
-    """Stream list_message_parts through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.aclosing``) before the transaction ends.
-    """
-
+    """list_message_parts through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``aclosing`` it before yours ends."""
     async with AsyncServerStream(conn, "list_message_parts", batch_size) as stream:
         await stream.execute(q.LIST_MESSAGE_PARTS, (message_id,))
         while rows := await stream.fetch():
@@ -405,9 +394,9 @@ async def get_session_token_totals(
     conn: psycopg.AsyncConnection[Any], *, session_id: int
 ) -> q.GetSessionTokenTotalsRow:
     """Token totals of a session from its messages: what the model read and wrote."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.GET_SESSION_TOKEN_TOTALS, (session_id,))
+        async with completed_async(conn):
+            await cur.execute(q.GET_SESSION_TOKEN_TOTALS, (session_id,))
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("get_session_token_totals")

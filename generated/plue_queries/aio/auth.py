@@ -12,25 +12,13 @@ import psycopg
 from plue_queries import auth as q
 from plue_queries import models
 from plue_queries._cursors import new_async_cursor
+from plue_queries._pipeline import completed_async
 from plue_queries._streams import AsyncServerStream
+from plue_queries._types import aware, no_null_items
 from plue_queries.errors import raise_named
 from plue_queries.types import ReadOnlyConnectionError
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
-READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
-    {
-        "get_access_token",
-        "get_ssh_key_by_fingerprint",
-        "get_valid_auth_session",
-        "iter_list_access_tokens",
-        "iter_list_ssh_keys",
-        "iter_list_user_auth_sessions",
-        "list_access_tokens",
-        "list_ssh_keys",
-        "list_user_auth_sessions",
-    }
-)
+READ_ONLY_FUNCTIONS: Final = q.READ_ONLY_FUNCTIONS  # what a hot standby can run
 
 
 async def create_auth_session(
@@ -55,14 +43,20 @@ async def create_auth_session(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("create_auth_session", "INSERT")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(
-                q.CREATE_AUTH_SESSION, (user_id, session_key_hash, user_agent, expires_at)
-            )
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(
+                    q.CREATE_AUTH_SESSION,
+                    (
+                        user_id,
+                        session_key_hash,
+                        user_agent,
+                        aware(expires_at, "create_auth_session: expires_at"),
+                    ),
+                )
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     return None if r is None else models.load_auth_session(r)
@@ -72,9 +66,9 @@ async def get_valid_auth_session(
     conn: psycopg.AsyncConnection[Any], *, session_key_hash: str
 ) -> models.AuthSession | None:
     """The session behind a cookie, if it has not expired and its user may still sign in."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.GET_VALID_AUTH_SESSION, (session_key_hash,))
+        async with completed_async(conn):
+            await cur.execute(q.GET_VALID_AUTH_SESSION, (session_key_hash,))
         r = await cur.fetchone()
     return None if r is None else models.load_auth_session(r)
 
@@ -97,12 +91,12 @@ async def refresh_auth_session(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("refresh_auth_session", "UPDATE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.REFRESH_AUTH_SESSION, (ttl, refresh_window, session_key_hash))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.REFRESH_AUTH_SESSION, (ttl, refresh_window, session_key_hash))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     return None if r is None else models.load_auth_session(r)
@@ -112,9 +106,9 @@ async def list_user_auth_sessions(
     conn: psycopg.AsyncConnection[Any], *, user_id: int
 ) -> list[models.AuthSession]:
     """A user's live sessions, newest first (the "where you're signed in" page)."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.LIST_USER_AUTH_SESSIONS, (user_id,))
+        async with completed_async(conn):
+            await cur.execute(q.LIST_USER_AUTH_SESSIONS, (user_id,))
         rows = await cur.fetchall()
     return [models.load_auth_session(r) for r in rows]
 
@@ -122,13 +116,8 @@ async def list_user_auth_sessions(
 async def iter_list_user_auth_sessions(
     conn: psycopg.AsyncConnection[Any], *, user_id: int, batch_size: int = 1000
 ) -> AsyncGenerator[models.AuthSession, None]:
-    """Stream list_user_auth_sessions through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.aclosing``) before the transaction ends.
-    """
-
+    """list_user_auth_sessions through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``aclosing`` it before yours ends."""
     async with AsyncServerStream(conn, "list_user_auth_sessions", batch_size) as stream:
         await stream.execute(q.LIST_USER_AUTH_SESSIONS, (user_id,))
         while rows := await stream.fetch():
@@ -140,12 +129,12 @@ async def delete_auth_session(conn: psycopg.AsyncConnection[Any], *, session_key
     """Sign out one session."""
     if conn.read_only:
         raise ReadOnlyConnectionError("delete_auth_session", "DELETE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.DELETE_AUTH_SESSION, (session_key_hash,))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.DELETE_AUTH_SESSION, (session_key_hash,))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         return cur.rowcount
 
@@ -154,12 +143,12 @@ async def delete_user_auth_sessions(conn: psycopg.AsyncConnection[Any], *, user_
     """Sign out everywhere (password change, account compromise)."""
     if conn.read_only:
         raise ReadOnlyConnectionError("delete_user_auth_sessions", "DELETE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.DELETE_USER_AUTH_SESSIONS, (user_id,))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.DELETE_USER_AUTH_SESSIONS, (user_id,))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         return cur.rowcount
 
@@ -168,12 +157,12 @@ async def delete_expired_auth_sessions(conn: psycopg.AsyncConnection[Any]) -> in
     """Housekeeping: drop sessions that have expired."""
     if conn.read_only:
         raise ReadOnlyConnectionError("delete_expired_auth_sessions", "DELETE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.DELETE_EXPIRED_AUTH_SESSIONS, ())
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.DELETE_EXPIRED_AUTH_SESSIONS, ())
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         return cur.rowcount
 
@@ -196,12 +185,12 @@ async def create_siwe_nonce(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("create_siwe_nonce", "INSERT")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.CREATE_SIWE_NONCE, (nonce, wallet_address, ttl))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.CREATE_SIWE_NONCE, (nonce, wallet_address, ttl))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     return None if r is None else models.load_siwe_nonce(r)
@@ -217,12 +206,12 @@ async def consume_siwe_nonce(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("consume_siwe_nonce", "UPDATE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.CONSUME_SIWE_NONCE, (nonce, wallet_address))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.CONSUME_SIWE_NONCE, (nonce, wallet_address))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     return None if r is None else models.load_siwe_nonce(r)
@@ -232,12 +221,12 @@ async def delete_expired_siwe_nonces(conn: psycopg.AsyncConnection[Any]) -> int:
     """Housekeeping: drop expired nonces (used or not)."""
     if conn.read_only:
         raise ReadOnlyConnectionError("delete_expired_siwe_nonces", "DELETE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.DELETE_EXPIRED_SIWE_NONCES, ())
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.DELETE_EXPIRED_SIWE_NONCES, ())
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         return cur.rowcount
 
@@ -261,6 +250,7 @@ async def create_access_token(
     - AccessTokensExpiryAfterCreationViolation: check access_tokens_expiry_after_creation on access_tokens
     - AccessTokensNameNotEmptyViolation: check access_tokens_name_not_empty on access_tokens
     - AccessTokensPkeyViolation: primary key access_tokens_pkey on access_tokens
+    - AccessTokensScopesNoNullsViolation: check access_tokens_scopes_no_nulls on access_tokens
     - AccessTokensTokenHashKeyViolation: unique access_tokens_token_hash_key on access_tokens
     - AccessTokensTokenHashSha256Violation: check access_tokens_token_hash_sha256 on access_tokens
     - AccessTokensTokenLastEightLengthViolation: check access_tokens_token_last_eight_length on access_tokens
@@ -269,15 +259,22 @@ async def create_access_token(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("create_access_token", "INSERT")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(
-                q.CREATE_ACCESS_TOKEN,
-                (user_id, name, token_hash, token_last_eight, scopes, expires_at),
-            )
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(
+                    q.CREATE_ACCESS_TOKEN,
+                    (
+                        user_id,
+                        name,
+                        token_hash,
+                        token_last_eight,
+                        no_null_items(scopes, "create_access_token: scopes"),
+                        aware(expires_at, "create_access_token: expires_at"),
+                    ),
+                )
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     return None if r is None else models.load_access_token(r)
@@ -287,9 +284,9 @@ async def get_access_token(
     conn: psycopg.AsyncConnection[Any], *, id: int, user_id: int
 ) -> models.AccessToken | None:
     """One of this user's tokens, for the token settings page (None if not theirs)."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.GET_ACCESS_TOKEN, (id, user_id))
+        async with completed_async(conn):
+            await cur.execute(q.GET_ACCESS_TOKEN, (id, user_id))
         r = await cur.fetchone()
     return None if r is None else models.load_access_token(r)
 
@@ -302,12 +299,12 @@ async def validate_access_token(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("validate_access_token", "UPDATE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.VALIDATE_ACCESS_TOKEN, (token_hash,))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.VALIDATE_ACCESS_TOKEN, (token_hash,))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     return None if r is None else models.load_access_token(r)
@@ -317,9 +314,9 @@ async def list_access_tokens(
     conn: psycopg.AsyncConnection[Any], *, user_id: int
 ) -> list[models.AccessToken]:
     """A user's tokens (revoked ones included, for the audit view), newest first."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.LIST_ACCESS_TOKENS, (user_id,))
+        async with completed_async(conn):
+            await cur.execute(q.LIST_ACCESS_TOKENS, (user_id,))
         rows = await cur.fetchall()
     return [models.load_access_token(r) for r in rows]
 
@@ -327,13 +324,8 @@ async def list_access_tokens(
 async def iter_list_access_tokens(
     conn: psycopg.AsyncConnection[Any], *, user_id: int, batch_size: int = 1000
 ) -> AsyncGenerator[models.AccessToken, None]:
-    """Stream list_access_tokens through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.aclosing``) before the transaction ends.
-    """
-
+    """list_access_tokens through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``aclosing`` it before yours ends."""
     async with AsyncServerStream(conn, "list_access_tokens", batch_size) as stream:
         await stream.execute(q.LIST_ACCESS_TOKENS, (user_id,))
         while rows := await stream.fetch():
@@ -347,12 +339,12 @@ async def revoke_access_token(
     """Revoke a token of this user; None if it is not theirs or already revoked."""
     if conn.read_only:
         raise ReadOnlyConnectionError("revoke_access_token", "UPDATE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.REVOKE_ACCESS_TOKEN, (id, user_id))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.REVOKE_ACCESS_TOKEN, (id, user_id))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     return None if r is None else models.load_access_token(r)
@@ -382,12 +374,12 @@ async def add_ssh_key(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("add_ssh_key", "INSERT")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.ADD_SSH_KEY, (user_id, name, fingerprint, public_key, key_type))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.ADD_SSH_KEY, (user_id, name, fingerprint, public_key, key_type))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     return None if r is None else models.load_ssh_key(r)
@@ -397,9 +389,9 @@ async def get_ssh_key_by_fingerprint(
     conn: psycopg.AsyncConnection[Any], *, fingerprint: str
 ) -> models.SshKey | None:
     """The key with this fingerprint, whoever owns it (e.g. to refuse a duplicate)."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.GET_SSH_KEY_BY_FINGERPRINT, (fingerprint,))
+        async with completed_async(conn):
+            await cur.execute(q.GET_SSH_KEY_BY_FINGERPRINT, (fingerprint,))
         r = await cur.fetchone()
     return None if r is None else models.load_ssh_key(r)
 
@@ -412,12 +404,12 @@ async def authenticate_ssh_key(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("authenticate_ssh_key", "UPDATE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.AUTHENTICATE_SSH_KEY, (fingerprint,))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.AUTHENTICATE_SSH_KEY, (fingerprint,))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     return None if r is None else models.load_ssh_key(r)
@@ -425,9 +417,9 @@ async def authenticate_ssh_key(
 
 async def list_ssh_keys(conn: psycopg.AsyncConnection[Any], *, user_id: int) -> list[models.SshKey]:
     """A user's keys in the order they were added."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.LIST_SSH_KEYS, (user_id,))
+        async with completed_async(conn):
+            await cur.execute(q.LIST_SSH_KEYS, (user_id,))
         rows = await cur.fetchall()
     return [models.load_ssh_key(r) for r in rows]
 
@@ -435,13 +427,8 @@ async def list_ssh_keys(conn: psycopg.AsyncConnection[Any], *, user_id: int) -> 
 async def iter_list_ssh_keys(
     conn: psycopg.AsyncConnection[Any], *, user_id: int, batch_size: int = 1000
 ) -> AsyncGenerator[models.SshKey, None]:
-    """Stream list_ssh_keys through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.aclosing``) before the transaction ends.
-    """
-
+    """list_ssh_keys through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``aclosing`` it before yours ends."""
     async with AsyncServerStream(conn, "list_ssh_keys", batch_size) as stream:
         await stream.execute(q.LIST_SSH_KEYS, (user_id,))
         while rows := await stream.fetch():
@@ -453,11 +440,11 @@ async def delete_ssh_key(conn: psycopg.AsyncConnection[Any], *, id: int, user_id
     """Remove a key of this user (0 rows if it is not theirs)."""
     if conn.read_only:
         raise ReadOnlyConnectionError("delete_ssh_key", "DELETE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.DELETE_SSH_KEY, (id, user_id))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.DELETE_SSH_KEY, (id, user_id))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         return cur.rowcount

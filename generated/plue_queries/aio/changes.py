@@ -13,34 +13,13 @@ from psycopg.types.json import Jsonb
 from plue_queries import changes as q
 from plue_queries import enums, models
 from plue_queries._cursors import new_async_cursor
+from plue_queries._pipeline import completed_async
 from plue_queries._streams import AsyncServerStream
+from plue_queries._types import aware, no_null_items
 from plue_queries.errors import raise_named
 from plue_queries.types import JsonInput, NoRowError, ReadOnlyConnectionError
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
-READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
-    {
-        "get_change_by_change_id",
-        "get_change_by_commit_id",
-        "get_jj_operation",
-        "iter_list_change_children",
-        "iter_list_change_parents",
-        "iter_list_change_snapshots",
-        "iter_list_changes",
-        "iter_list_file_trackers",
-        "iter_list_jj_operations",
-        "iter_list_snapshots",
-        "list_change_children",
-        "list_change_parents",
-        "list_change_snapshots",
-        "list_changes",
-        "list_file_trackers",
-        "list_jj_operations",
-        "list_snapshots",
-        "summarize_file_trackers",
-    }
-)
+READ_ONLY_FUNCTIONS: Final = q.READ_ONLY_FUNCTIONS  # what a hot standby can run
 
 
 async def upsert_change(
@@ -65,33 +44,34 @@ async def upsert_change(
     - ChangesAuthorIDFkeyViolation: foreign key changes_author_id_fkey on changes
     - ChangesChangeIDFormatViolation: check changes_change_id_format on changes
     - ChangesCommitIDFormatViolation: check changes_commit_id_format on changes
+    - ChangesParentChangeIdsNoNullsViolation: check changes_parent_change_ids_no_nulls on changes
     - ChangesPkeyViolation: primary key changes_pkey on changes
     - ChangesRepositoryChangeKeyViolation: unique changes_repository_change_key on changes
     - ChangesRepositoryIDFkeyViolation: foreign key changes_repository_id_fkey on changes
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("upsert_change", "INSERT")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(
-                q.UPSERT_CHANGE,
-                (
-                    repository_id,
-                    change_id,
-                    commit_id,
-                    description,
-                    author_name,
-                    author_email,
-                    author_id,
-                    parent_change_ids,
-                    is_empty,
-                    has_conflict,
-                    authored_at,
-                ),
-            )
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(
+                    q.UPSERT_CHANGE,
+                    (
+                        repository_id,
+                        change_id,
+                        commit_id,
+                        description,
+                        author_name,
+                        author_email,
+                        author_id,
+                        no_null_items(parent_change_ids, "upsert_change: parent_change_ids"),
+                        is_empty,
+                        has_conflict,
+                        aware(authored_at, "upsert_change: authored_at"),
+                    ),
+                )
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     if r is None:
@@ -104,9 +84,9 @@ async def get_change_by_change_id(
     conn: psycopg.AsyncConnection[Any], *, repository_id: int, change_id: str
 ) -> models.Change | None:
     """A change of a repository by its jj change id."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.GET_CHANGE_BY_CHANGE_ID, (repository_id, change_id))
+        async with completed_async(conn):
+            await cur.execute(q.GET_CHANGE_BY_CHANGE_ID, (repository_id, change_id))
         r = await cur.fetchone()
     return None if r is None else models.load_change(r)
 
@@ -115,9 +95,9 @@ async def get_change_by_commit_id(
     conn: psycopg.AsyncConnection[Any], *, repository_id: int, commit_id: str
 ) -> models.Change | None:
     """The change currently held by a commit."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.GET_CHANGE_BY_COMMIT_ID, (repository_id, commit_id))
+        async with completed_async(conn):
+            await cur.execute(q.GET_CHANGE_BY_COMMIT_ID, (repository_id, commit_id))
         r = await cur.fetchone()
     return None if r is None else models.load_change(r)
 
@@ -133,9 +113,17 @@ async def list_changes(
     """One page of a repository's changes, newest first. Pass the last row's
     created_at and id to get the next page.
     """
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.LIST_CHANGES, (repository_id, before_created_at, before_id, page_size))
+        async with completed_async(conn):
+            await cur.execute(
+                q.LIST_CHANGES,
+                (
+                    repository_id,
+                    aware(before_created_at, "list_changes: before_created_at"),
+                    before_id,
+                    page_size,
+                ),
+            )
         rows = await cur.fetchall()
     return [models.load_change(r) for r in rows]
 
@@ -149,16 +137,17 @@ async def iter_list_changes(
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncGenerator[models.Change, None]:
-    """Stream list_changes through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.aclosing``) before the transaction ends.
-    """
-
+    """list_changes through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``aclosing`` it before yours ends."""
     async with AsyncServerStream(conn, "list_changes", batch_size) as stream:
         await stream.execute(
-            q.LIST_CHANGES, (repository_id, before_created_at, before_id, page_size)
+            q.LIST_CHANGES,
+            (
+                repository_id,
+                aware(before_created_at, "list_changes: before_created_at"),
+                before_id,
+                page_size,
+            ),
         )
         while rows := await stream.fetch():
             for r in rows:
@@ -169,9 +158,9 @@ async def list_change_parents(
     conn: psycopg.AsyncConnection[Any], *, repository_id: int, change_id: str
 ) -> list[models.Change]:
     """The recorded parents of a change, in jj's parent order."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.LIST_CHANGE_PARENTS, (repository_id, change_id))
+        async with completed_async(conn):
+            await cur.execute(q.LIST_CHANGE_PARENTS, (repository_id, change_id))
         rows = await cur.fetchall()
     return [models.load_change(r) for r in rows]
 
@@ -183,13 +172,8 @@ async def iter_list_change_parents(
     change_id: str,
     batch_size: int = 1000,
 ) -> AsyncGenerator[models.Change, None]:
-    """Stream list_change_parents through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.aclosing``) before the transaction ends.
-    """
-
+    """list_change_parents through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``aclosing`` it before yours ends."""
     async with AsyncServerStream(conn, "list_change_parents", batch_size) as stream:
         await stream.execute(q.LIST_CHANGE_PARENTS, (repository_id, change_id))
         while rows := await stream.fetch():
@@ -201,9 +185,9 @@ async def list_change_children(
     conn: psycopg.AsyncConnection[Any], *, repository_id: int, change_id: str
 ) -> list[models.Change]:
     """The recorded children of a change (changes listing it as a parent), oldest first."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.LIST_CHANGE_CHILDREN, (repository_id, change_id))
+        async with completed_async(conn):
+            await cur.execute(q.LIST_CHANGE_CHILDREN, (repository_id, change_id))
         rows = await cur.fetchall()
     return [models.load_change(r) for r in rows]
 
@@ -215,13 +199,8 @@ async def iter_list_change_children(
     change_id: str,
     batch_size: int = 1000,
 ) -> AsyncGenerator[models.Change, None]:
-    """Stream list_change_children through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.aclosing``) before the transaction ends.
-    """
-
+    """list_change_children through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``aclosing`` it before yours ends."""
     async with AsyncServerStream(conn, "list_change_children", batch_size) as stream:
         await stream.execute(q.LIST_CHANGE_CHILDREN, (repository_id, change_id))
         while rows := await stream.fetch():
@@ -235,12 +214,12 @@ async def delete_change(
     """Forget a change (abandoned in jj)."""
     if conn.read_only:
         raise ReadOnlyConnectionError("delete_change", "DELETE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.DELETE_CHANGE, (repository_id, change_id))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.DELETE_CHANGE, (repository_id, change_id))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         return cur.rowcount
 
@@ -271,15 +250,15 @@ async def upsert_file_tracker(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("upsert_file_tracker", "INSERT")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(
-                q.UPSERT_FILE_TRACKER,
-                (repository_id, change_id, file_path, old_path, kind, additions, deletions),
-            )
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(
+                    q.UPSERT_FILE_TRACKER,
+                    (repository_id, change_id, file_path, old_path, kind, additions, deletions),
+                )
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     if r is None:
@@ -292,9 +271,9 @@ async def list_file_trackers(
     conn: psycopg.AsyncConnection[Any], *, repository_id: int, change_id: str
 ) -> list[models.FileTracker]:
     """The files touched by a change, by path."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.LIST_FILE_TRACKERS, (repository_id, change_id))
+        async with completed_async(conn):
+            await cur.execute(q.LIST_FILE_TRACKERS, (repository_id, change_id))
         rows = await cur.fetchall()
     return [models.load_file_tracker(r) for r in rows]
 
@@ -306,13 +285,8 @@ async def iter_list_file_trackers(
     change_id: str,
     batch_size: int = 1000,
 ) -> AsyncGenerator[models.FileTracker, None]:
-    """Stream list_file_trackers through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.aclosing``) before the transaction ends.
-    """
-
+    """list_file_trackers through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``aclosing`` it before yours ends."""
     async with AsyncServerStream(conn, "list_file_trackers", batch_size) as stream:
         await stream.execute(q.LIST_FILE_TRACKERS, (repository_id, change_id))
         while rows := await stream.fetch():
@@ -324,9 +298,9 @@ async def summarize_file_trackers(
     conn: psycopg.AsyncConnection[Any], *, repository_id: int, change_id: str
 ) -> q.SummarizeFileTrackersRow:
     """Diff totals of a change: files touched, lines added and deleted."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.SUMMARIZE_FILE_TRACKERS, (repository_id, change_id))
+        async with completed_async(conn):
+            await cur.execute(q.SUMMARIZE_FILE_TRACKERS, (repository_id, change_id))
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("summarize_file_trackers")
@@ -340,12 +314,12 @@ async def delete_file_trackers(
     """Drop a change's file records before recording them afresh after a rewrite."""
     if conn.read_only:
         raise ReadOnlyConnectionError("delete_file_trackers", "DELETE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.DELETE_FILE_TRACKERS, (repository_id, change_id))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.DELETE_FILE_TRACKERS, (repository_id, change_id))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         return cur.rowcount
 
@@ -365,6 +339,7 @@ async def append_jj_operation(
 
     Raises, from plue_queries.errors, on a violation of:
     - JjOperationsOperationIDFormatViolation: check jj_operations_operation_id_format on jj_operations
+    - JjOperationsParentOperationIdsNoNullsViolation: check jj_operations_parent_operation_ids_no_nulls on jj_operations
     - JjOperationsPkeyViolation: primary key jj_operations_pkey on jj_operations
     - JjOperationsRepositoryIDFkeyViolation: foreign key jj_operations_repository_id_fkey on jj_operations
     - JjOperationsRepositoryOperationKeyViolation: unique jj_operations_repository_operation_key on jj_operations
@@ -372,22 +347,24 @@ async def append_jj_operation(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("append_jj_operation", "INSERT")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(
-                q.APPEND_JJ_OPERATION,
-                (
-                    repository_id,
-                    operation_id,
-                    parent_operation_ids,
-                    description,
-                    user_id,
-                    Jsonb(metadata),
-                ),
-            )
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(
+                    q.APPEND_JJ_OPERATION,
+                    (
+                        repository_id,
+                        operation_id,
+                        no_null_items(
+                            parent_operation_ids, "append_jj_operation: parent_operation_ids"
+                        ),
+                        description,
+                        user_id,
+                        Jsonb(metadata),
+                    ),
+                )
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     return None if r is None else models.load_jj_operation(r)
@@ -397,9 +374,9 @@ async def get_jj_operation(
     conn: psycopg.AsyncConnection[Any], *, repository_id: int, operation_id: str
 ) -> models.JjOperation | None:
     """One operation of a repository's log by its jj operation id."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.GET_JJ_OPERATION, (repository_id, operation_id))
+        async with completed_async(conn):
+            await cur.execute(q.GET_JJ_OPERATION, (repository_id, operation_id))
         r = await cur.fetchone()
     return None if r is None else models.load_jj_operation(r)
 
@@ -415,11 +392,17 @@ async def list_jj_operations(
     """One page of the operation log, most recent first (what `jj op log` shows).
     Pass the last row's created_at and id to get the next page.
     """
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(
-            q.LIST_JJ_OPERATIONS, (repository_id, before_created_at, before_id, page_size)
-        )
+        async with completed_async(conn):
+            await cur.execute(
+                q.LIST_JJ_OPERATIONS,
+                (
+                    repository_id,
+                    aware(before_created_at, "list_jj_operations: before_created_at"),
+                    before_id,
+                    page_size,
+                ),
+            )
         rows = await cur.fetchall()
     return [models.load_jj_operation(r) for r in rows]
 
@@ -433,16 +416,17 @@ async def iter_list_jj_operations(
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncGenerator[models.JjOperation, None]:
-    """Stream list_jj_operations through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.aclosing``) before the transaction ends.
-    """
-
+    """list_jj_operations through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``aclosing`` it before yours ends."""
     async with AsyncServerStream(conn, "list_jj_operations", batch_size) as stream:
         await stream.execute(
-            q.LIST_JJ_OPERATIONS, (repository_id, before_created_at, before_id, page_size)
+            q.LIST_JJ_OPERATIONS,
+            (
+                repository_id,
+                aware(before_created_at, "list_jj_operations: before_created_at"),
+                before_id,
+                page_size,
+            ),
         )
         while rows := await stream.fetch():
             for r in rows:
@@ -470,15 +454,15 @@ async def record_snapshot(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("record_snapshot", "INSERT")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(
-                q.RECORD_SNAPSHOT,
-                (repository_id, change_id, commit_id, operation_id, description, created_by),
-            )
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(
+                    q.RECORD_SNAPSHOT,
+                    (repository_id, change_id, commit_id, operation_id, description, created_by),
+                )
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     if r is None:
@@ -496,11 +480,17 @@ async def list_snapshots(
     page_size: int,
 ) -> list[models.SnapshotHistory]:
     """One page of a repository's snapshots, latest first."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(
-            q.LIST_SNAPSHOTS, (repository_id, before_created_at, before_id, page_size)
-        )
+        async with completed_async(conn):
+            await cur.execute(
+                q.LIST_SNAPSHOTS,
+                (
+                    repository_id,
+                    aware(before_created_at, "list_snapshots: before_created_at"),
+                    before_id,
+                    page_size,
+                ),
+            )
         rows = await cur.fetchall()
     return [models.load_snapshot_history(r) for r in rows]
 
@@ -514,16 +504,17 @@ async def iter_list_snapshots(
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncGenerator[models.SnapshotHistory, None]:
-    """Stream list_snapshots through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.aclosing``) before the transaction ends.
-    """
-
+    """list_snapshots through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``aclosing`` it before yours ends."""
     async with AsyncServerStream(conn, "list_snapshots", batch_size) as stream:
         await stream.execute(
-            q.LIST_SNAPSHOTS, (repository_id, before_created_at, before_id, page_size)
+            q.LIST_SNAPSHOTS,
+            (
+                repository_id,
+                aware(before_created_at, "list_snapshots: before_created_at"),
+                before_id,
+                page_size,
+            ),
         )
         while rows := await stream.fetch():
             for r in rows:
@@ -534,9 +525,9 @@ async def list_change_snapshots(
     conn: psycopg.AsyncConnection[Any], *, repository_id: int, change_id: str, page_size: int
 ) -> list[models.SnapshotHistory]:
     """The latest snapshots of one change, latest first."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.LIST_CHANGE_SNAPSHOTS, (repository_id, change_id, page_size))
+        async with completed_async(conn):
+            await cur.execute(q.LIST_CHANGE_SNAPSHOTS, (repository_id, change_id, page_size))
         rows = await cur.fetchall()
     return [models.load_snapshot_history(r) for r in rows]
 
@@ -549,13 +540,8 @@ async def iter_list_change_snapshots(
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncGenerator[models.SnapshotHistory, None]:
-    """Stream list_change_snapshots through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.aclosing``) before the transaction ends.
-    """
-
+    """list_change_snapshots through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``aclosing`` it before yours ends."""
     async with AsyncServerStream(conn, "list_change_snapshots", batch_size) as stream:
         await stream.execute(q.LIST_CHANGE_SNAPSHOTS, (repository_id, change_id, page_size))
         while rows := await stream.fetch():

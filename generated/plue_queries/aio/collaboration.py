@@ -12,27 +12,13 @@ import psycopg
 from plue_queries import collaboration as q
 from plue_queries import enums, models
 from plue_queries._cursors import new_async_cursor
+from plue_queries._pipeline import completed_async
 from plue_queries._streams import AsyncServerStream
+from plue_queries._types import aware
 from plue_queries.errors import raise_named
 from plue_queries.types import NoRowError, ReadOnlyConnectionError
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
-READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
-    {
-        "count_stars",
-        "count_watchers",
-        "get_repository_social_counts",
-        "get_watch",
-        "is_repository_starred",
-        "iter_list_stargazers",
-        "iter_list_starred_repositories",
-        "iter_list_watchers",
-        "list_stargazers",
-        "list_starred_repositories",
-        "list_watchers",
-    }
-)
+READ_ONLY_FUNCTIONS: Final = q.READ_ONLY_FUNCTIONS  # what a hot standby can run
 
 
 async def star_repository(
@@ -47,12 +33,12 @@ async def star_repository(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("star_repository", "INSERT")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.STAR_REPOSITORY, (user_id, repository_id))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.STAR_REPOSITORY, (user_id, repository_id))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         return cur.rowcount
 
@@ -63,12 +49,12 @@ async def unstar_repository(
     """Unstar; 0 when it was not starred."""
     if conn.read_only:
         raise ReadOnlyConnectionError("unstar_repository", "DELETE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.UNSTAR_REPOSITORY, (user_id, repository_id))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.UNSTAR_REPOSITORY, (user_id, repository_id))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         return cur.rowcount
 
@@ -77,9 +63,9 @@ async def is_repository_starred(
     conn: psycopg.AsyncConnection[Any], *, user_id: int, repository_id: int
 ) -> bool:
     """Whether this user starred this repository (for the star button)."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.IS_REPOSITORY_STARRED, (user_id, repository_id))
+        async with completed_async(conn):
+            await cur.execute(q.IS_REPOSITORY_STARRED, (user_id, repository_id))
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("is_repository_starred")
@@ -89,9 +75,9 @@ async def is_repository_starred(
 
 async def count_stars(conn: psycopg.AsyncConnection[Any], *, repository_id: int) -> int:
     """How many users starred a repository."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.COUNT_STARS, (repository_id,))
+        async with completed_async(conn):
+            await cur.execute(q.COUNT_STARS, (repository_id,))
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("count_stars")
@@ -110,11 +96,17 @@ async def list_stargazers(
     """Who starred a repository, most recent first, by keyset (cursor = last row's
     starred_at and user id; NULL for the first page).
     """
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(
-            q.LIST_STARGAZERS, (repository_id, before_starred_at, before_user_id, page_size)
-        )
+        async with completed_async(conn):
+            await cur.execute(
+                q.LIST_STARGAZERS,
+                (
+                    repository_id,
+                    aware(before_starred_at, "list_stargazers: before_starred_at"),
+                    before_user_id,
+                    page_size,
+                ),
+            )
         rows = await cur.fetchall()
     return [q.ListStargazersRow(*r) for r in rows]
 
@@ -128,16 +120,17 @@ async def iter_list_stargazers(
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncGenerator[q.ListStargazersRow, None]:
-    """Stream list_stargazers through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.aclosing``) before the transaction ends.
-    """
-
+    """list_stargazers through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``aclosing`` it before yours ends."""
     async with AsyncServerStream(conn, "list_stargazers", batch_size) as stream:
         await stream.execute(
-            q.LIST_STARGAZERS, (repository_id, before_starred_at, before_user_id, page_size)
+            q.LIST_STARGAZERS,
+            (
+                repository_id,
+                aware(before_starred_at, "list_stargazers: before_starred_at"),
+                before_user_id,
+                page_size,
+            ),
         )
         while rows := await stream.fetch():
             for r in rows:
@@ -156,12 +149,18 @@ async def list_starred_repositories(
     """Repositories a user starred, most recent first, by keyset. Private ones only
     show to their owner (viewer_id).
     """
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(
-            q.LIST_STARRED_REPOSITORIES,
-            (user_id, viewer_id, before_starred_at, before_repository_id, page_size),
-        )
+        async with completed_async(conn):
+            await cur.execute(
+                q.LIST_STARRED_REPOSITORIES,
+                (
+                    user_id,
+                    viewer_id,
+                    aware(before_starred_at, "list_starred_repositories: before_starred_at"),
+                    before_repository_id,
+                    page_size,
+                ),
+            )
         rows = await cur.fetchall()
     return [q.ListStarredRepositoriesRow(*r) for r in rows]
 
@@ -176,17 +175,18 @@ async def iter_list_starred_repositories(
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncGenerator[q.ListStarredRepositoriesRow, None]:
-    """Stream list_starred_repositories through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.aclosing``) before the transaction ends.
-    """
-
+    """list_starred_repositories through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``aclosing`` it before yours ends."""
     async with AsyncServerStream(conn, "list_starred_repositories", batch_size) as stream:
         await stream.execute(
             q.LIST_STARRED_REPOSITORIES,
-            (user_id, viewer_id, before_starred_at, before_repository_id, page_size),
+            (
+                user_id,
+                viewer_id,
+                aware(before_starred_at, "list_starred_repositories: before_starred_at"),
+                before_repository_id,
+                page_size,
+            ),
         )
         while rows := await stream.fetch():
             for r in rows:
@@ -205,12 +205,12 @@ async def watch_repository(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("watch_repository", "INSERT")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.WATCH_REPOSITORY, (user_id, repository_id, mode))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.WATCH_REPOSITORY, (user_id, repository_id, mode))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     if r is None:
@@ -225,12 +225,12 @@ async def unwatch_repository(
     """Stop watching; 0 when there was no watch."""
     if conn.read_only:
         raise ReadOnlyConnectionError("unwatch_repository", "DELETE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.UNWATCH_REPOSITORY, (user_id, repository_id))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.UNWATCH_REPOSITORY, (user_id, repository_id))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         return cur.rowcount
 
@@ -239,18 +239,18 @@ async def get_watch(
     conn: psycopg.AsyncConnection[Any], *, user_id: int, repository_id: int
 ) -> models.Watch | None:
     """This user's watch on a repository, if any (for the watch button)."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.GET_WATCH, (user_id, repository_id))
+        async with completed_async(conn):
+            await cur.execute(q.GET_WATCH, (user_id, repository_id))
         r = await cur.fetchone()
     return None if r is None else models.load_watch(r)
 
 
 async def count_watchers(conn: psycopg.AsyncConnection[Any], *, repository_id: int) -> int:
     """Watchers shown on the repository page (ignoring ones don't count)."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.COUNT_WATCHERS, (repository_id,))
+        async with completed_async(conn):
+            await cur.execute(q.COUNT_WATCHERS, (repository_id,))
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("count_watchers")
@@ -270,11 +270,18 @@ async def list_watchers(
     """Watchers with a given mode (e.g. 'watching' to fan out notifications), most
     recent first, by keyset on (watched_at, user id).
     """
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(
-            q.LIST_WATCHERS, (repository_id, mode, before_watched_at, before_user_id, page_size)
-        )
+        async with completed_async(conn):
+            await cur.execute(
+                q.LIST_WATCHERS,
+                (
+                    repository_id,
+                    mode,
+                    aware(before_watched_at, "list_watchers: before_watched_at"),
+                    before_user_id,
+                    page_size,
+                ),
+            )
         rows = await cur.fetchall()
     return [
         q.ListWatchersRow(r[0], r[1], r[2], enums.WATCH_MODE_BY_VALUE[r[3]], r[4]) for r in rows
@@ -291,16 +298,18 @@ async def iter_list_watchers(
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncGenerator[q.ListWatchersRow, None]:
-    """Stream list_watchers through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.aclosing``) before the transaction ends.
-    """
-
+    """list_watchers through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``aclosing`` it before yours ends."""
     async with AsyncServerStream(conn, "list_watchers", batch_size) as stream:
         await stream.execute(
-            q.LIST_WATCHERS, (repository_id, mode, before_watched_at, before_user_id, page_size)
+            q.LIST_WATCHERS,
+            (
+                repository_id,
+                mode,
+                aware(before_watched_at, "list_watchers: before_watched_at"),
+                before_user_id,
+                page_size,
+            ),
         )
         while rows := await stream.fetch():
             for r in rows:
@@ -311,9 +320,9 @@ async def get_repository_social_counts(
     conn: psycopg.AsyncConnection[Any], *, repository_id: int
 ) -> q.GetRepositorySocialCountsRow:
     """Star and watcher counts for a repository header, in one round trip."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.GET_REPOSITORY_SOCIAL_COUNTS, (repository_id,))
+        async with completed_async(conn):
+            await cur.execute(q.GET_REPOSITORY_SOCIAL_COUNTS, (repository_id,))
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("get_repository_social_counts")

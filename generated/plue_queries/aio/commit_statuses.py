@@ -11,19 +11,12 @@ import psycopg
 from plue_queries import commit_statuses as q
 from plue_queries import enums, models
 from plue_queries._cursors import new_async_cursor
+from plue_queries._pipeline import completed_async
 from plue_queries._streams import AsyncServerStream
 from plue_queries.errors import raise_named
 from plue_queries.types import NoRowError, ReadOnlyConnectionError
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
-READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
-    {
-        "get_combined_commit_status",
-        "iter_list_commit_statuses",
-        "list_commit_statuses",
-    }
-)
+READ_ONLY_FUNCTIONS: Final = q.READ_ONLY_FUNCTIONS  # what a hot standby can run
 
 
 async def upsert_commit_status(
@@ -52,24 +45,24 @@ async def upsert_commit_status(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("upsert_commit_status", "INSERT")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(
-                q.UPSERT_COMMIT_STATUS,
-                (
-                    repository_id,
-                    commit_sha,
-                    context,
-                    state,
-                    target_url,
-                    description,
-                    creator_id,
-                    workflow_run_id,
-                ),
-            )
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(
+                    q.UPSERT_COMMIT_STATUS,
+                    (
+                        repository_id,
+                        commit_sha,
+                        context,
+                        state,
+                        target_url,
+                        description,
+                        creator_id,
+                        workflow_run_id,
+                    ),
+                )
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     if r is None:
@@ -82,9 +75,9 @@ async def list_commit_statuses(
     conn: psycopg.AsyncConnection[Any], *, repository_id: int, commit_sha: str
 ) -> list[models.CommitStatus]:
     """The current statuses of a commit, one per context, by context name."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.LIST_COMMIT_STATUSES, (repository_id, commit_sha))
+        async with completed_async(conn):
+            await cur.execute(q.LIST_COMMIT_STATUSES, (repository_id, commit_sha))
         rows = await cur.fetchall()
     return [models.load_commit_status(r) for r in rows]
 
@@ -96,13 +89,8 @@ async def iter_list_commit_statuses(
     commit_sha: str,
     batch_size: int = 1000,
 ) -> AsyncGenerator[models.CommitStatus, None]:
-    """Stream list_commit_statuses through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.aclosing``) before the transaction ends.
-    """
-
+    """list_commit_statuses through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``aclosing`` it before yours ends."""
     async with AsyncServerStream(conn, "list_commit_statuses", batch_size) as stream:
         await stream.execute(q.LIST_COMMIT_STATUSES, (repository_id, commit_sha))
         while rows := await stream.fetch():
@@ -117,9 +105,9 @@ async def get_combined_commit_status(
     otherwise pending if any check is pending or none has reported, otherwise
     success; with the number of checks in each state.
     """
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.GET_COMBINED_COMMIT_STATUS, (repository_id, commit_sha))
+        async with completed_async(conn):
+            await cur.execute(q.GET_COMBINED_COMMIT_STATUS, (repository_id, commit_sha))
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("get_combined_commit_status")
@@ -135,11 +123,11 @@ async def delete_commit_status(
     """Remove one context's status from a commit (a check that no longer applies)."""
     if conn.read_only:
         raise ReadOnlyConnectionError("delete_commit_status", "DELETE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.DELETE_COMMIT_STATUS, (repository_id, commit_sha, context))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.DELETE_COMMIT_STATUS, (repository_id, commit_sha, context))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         return cur.rowcount

@@ -14,50 +14,13 @@ from plue_queries import enums, models
 from plue_queries import issues as q
 from plue_queries._atomic import atomic_async
 from plue_queries._cursors import new_async_cursor
+from plue_queries._pipeline import completed_async
 from plue_queries._streams import AsyncServerStream
+from plue_queries._types import aware, plain_date
 from plue_queries.errors import raise_named
 from plue_queries.types import JsonInput, NoRowError, ReadOnlyConnectionError
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
-READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
-    {
-        "count_comment_reactions",
-        "count_issue_reactions",
-        "count_issues_by_state",
-        "get_comment",
-        "get_issue",
-        "get_issue_by_number",
-        "get_issue_with_labels",
-        "get_label",
-        "get_label_by_name",
-        "get_parent_issue",
-        "iter_count_comment_reactions",
-        "iter_count_issue_reactions",
-        "iter_list_comments",
-        "iter_list_issue_assignees",
-        "iter_list_issue_blockers",
-        "iter_list_issue_events",
-        "iter_list_issue_labels",
-        "iter_list_issues",
-        "iter_list_issues_blocked_by",
-        "iter_list_labels",
-        "iter_list_mentions_for_user",
-        "iter_list_pinned_issues",
-        "iter_list_subtasks",
-        "list_comments",
-        "list_issue_assignees",
-        "list_issue_blockers",
-        "list_issue_events",
-        "list_issue_labels",
-        "list_issues",
-        "list_issues_blocked_by",
-        "list_labels",
-        "list_mentions_for_user",
-        "list_pinned_issues",
-        "list_subtasks",
-    }
-)
+READ_ONLY_FUNCTIONS: Final = q.READ_ONLY_FUNCTIONS  # what a hot standby can run
 
 
 async def create_issue(
@@ -88,14 +51,22 @@ async def create_issue(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("create_issue", "INSERT")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(
-                q.CREATE_ISSUE, (repository_id, title, body, author_id, milestone_id, due_date)
-            )
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(
+                    q.CREATE_ISSUE,
+                    (
+                        repository_id,
+                        title,
+                        body,
+                        author_id,
+                        milestone_id,
+                        plain_date(due_date, "create_issue: due_date"),
+                    ),
+                )
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     if r is None:
@@ -106,9 +77,9 @@ async def create_issue(
 
 async def get_issue(conn: psycopg.AsyncConnection[Any], *, id: int) -> models.Issue | None:
     """Fetch an issue by its surrogate id."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.GET_ISSUE, (id,))
+        async with completed_async(conn):
+            await cur.execute(q.GET_ISSUE, (id,))
         r = await cur.fetchone()
     return None if r is None else models.load_issue(r)
 
@@ -117,9 +88,9 @@ async def get_issue_by_number(
     conn: psycopg.AsyncConnection[Any], *, repository_id: int, issue_number: int
 ) -> models.Issue | None:
     """Fetch an issue by the number users see (#42 of a repository)."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.GET_ISSUE_BY_NUMBER, (repository_id, issue_number))
+        async with completed_async(conn):
+            await cur.execute(q.GET_ISSUE_BY_NUMBER, (repository_id, issue_number))
         r = await cur.fetchone()
     return None if r is None else models.load_issue(r)
 
@@ -140,21 +111,21 @@ async def list_issues(
     carrying a label, assigned to a user, or in a milestone. Keyset pagination: pass
     the created_at and id of the last row of the previous page.
     """
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(
-            q.LIST_ISSUES,
-            (
-                repository_id,
-                state,
-                label_id,
-                assignee_id,
-                milestone_id,
-                before_created_at,
-                before_id,
-                page_size,
-            ),
-        )
+        async with completed_async(conn):
+            await cur.execute(
+                q.LIST_ISSUES,
+                (
+                    repository_id,
+                    state,
+                    label_id,
+                    assignee_id,
+                    milestone_id,
+                    aware(before_created_at, "list_issues: before_created_at"),
+                    before_id,
+                    page_size,
+                ),
+            )
         rows = await cur.fetchall()
     return [models.load_issue(r) for r in rows]
 
@@ -172,13 +143,8 @@ async def iter_list_issues(
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncGenerator[models.Issue, None]:
-    """Stream list_issues through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.aclosing``) before the transaction ends.
-    """
-
+    """list_issues through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``aclosing`` it before yours ends."""
     async with AsyncServerStream(conn, "list_issues", batch_size) as stream:
         await stream.execute(
             q.LIST_ISSUES,
@@ -188,7 +154,7 @@ async def iter_list_issues(
                 label_id,
                 assignee_id,
                 milestone_id,
-                before_created_at,
+                aware(before_created_at, "list_issues: before_created_at"),
                 before_id,
                 page_size,
             ),
@@ -202,9 +168,9 @@ async def get_issue_with_labels(
     conn: psycopg.AsyncConnection[Any], *, id: int
 ) -> q.GetIssueWithLabelsRow | None:
     """An issue together with the names of its labels, sorted, for an issue page header."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.GET_ISSUE_WITH_LABELS, (id,))
+        async with completed_async(conn):
+            await cur.execute(q.GET_ISSUE_WITH_LABELS, (id,))
         r = await cur.fetchone()
     return (
         None
@@ -231,9 +197,9 @@ async def count_issues_by_state(
     conn: psycopg.AsyncConnection[Any], *, repository_id: int
 ) -> q.CountIssuesByStateRow:
     """How many issues of a repository are open and closed (the tab counters)."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.COUNT_ISSUES_BY_STATE, (repository_id,))
+        async with completed_async(conn):
+            await cur.execute(q.COUNT_ISSUES_BY_STATE, (repository_id,))
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("count_issues_by_state")
@@ -255,12 +221,12 @@ async def update_issue(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("update_issue", "UPDATE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.UPDATE_ISSUE, (title, body, id))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.UPDATE_ISSUE, (title, body, id))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     return None if r is None else models.load_issue(r)
@@ -274,12 +240,12 @@ async def close_issue(conn: psycopg.AsyncConnection[Any], *, id: int) -> models.
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("close_issue", "UPDATE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.CLOSE_ISSUE, (id,))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.CLOSE_ISSUE, (id,))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     return None if r is None else models.load_issue(r)
@@ -293,12 +259,12 @@ async def reopen_issue(conn: psycopg.AsyncConnection[Any], *, id: int) -> models
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("reopen_issue", "UPDATE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.REOPEN_ISSUE, (id,))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.REOPEN_ISSUE, (id,))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     return None if r is None else models.load_issue(r)
@@ -310,12 +276,14 @@ async def set_issue_due_date(
     """Set or clear (NULL) an issue's due date."""
     if conn.read_only:
         raise ReadOnlyConnectionError("set_issue_due_date", "UPDATE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.SET_ISSUE_DUE_DATE, (due_date, id))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(
+                    q.SET_ISSUE_DUE_DATE, (plain_date(due_date, "set_issue_due_date: due_date"), id)
+                )
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     return None if r is None else models.load_issue(r)
@@ -332,12 +300,12 @@ async def set_issue_milestone(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("set_issue_milestone", "UPDATE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.SET_ISSUE_MILESTONE, (milestone_id, id))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.SET_ISSUE_MILESTONE, (milestone_id, id))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     return None if r is None else models.load_issue(r)
@@ -347,12 +315,12 @@ async def delete_issue(conn: psycopg.AsyncConnection[Any], *, id: int) -> int:
     """Delete an issue and everything hanging off it; returns 1 if it existed."""
     if conn.read_only:
         raise ReadOnlyConnectionError("delete_issue", "DELETE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.DELETE_ISSUE, (id,))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.DELETE_ISSUE, (id,))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         return cur.rowcount
 
@@ -370,12 +338,12 @@ async def create_comment(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("create_comment", "INSERT")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.CREATE_COMMENT, (issue_id, author_id, body))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.CREATE_COMMENT, (issue_id, author_id, body))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     if r is None:
@@ -386,9 +354,9 @@ async def create_comment(
 
 async def get_comment(conn: psycopg.AsyncConnection[Any], *, id: int) -> models.Comment | None:
     """Fetch one comment."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.GET_COMMENT, (id,))
+        async with completed_async(conn):
+            await cur.execute(q.GET_COMMENT, (id,))
         r = await cur.fetchone()
     return None if r is None else models.load_comment(r)
 
@@ -404,9 +372,17 @@ async def list_comments(
     """One page of an issue's comments, oldest first (conversation order). Keyset: pass
     the created_at and id of the last comment of the previous page.
     """
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.LIST_COMMENTS, (issue_id, after_created_at, after_id, page_size))
+        async with completed_async(conn):
+            await cur.execute(
+                q.LIST_COMMENTS,
+                (
+                    issue_id,
+                    aware(after_created_at, "list_comments: after_created_at"),
+                    after_id,
+                    page_size,
+                ),
+            )
         rows = await cur.fetchall()
     return [models.load_comment(r) for r in rows]
 
@@ -420,15 +396,18 @@ async def iter_list_comments(
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncGenerator[models.Comment, None]:
-    """Stream list_comments through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.aclosing``) before the transaction ends.
-    """
-
+    """list_comments through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``aclosing`` it before yours ends."""
     async with AsyncServerStream(conn, "list_comments", batch_size) as stream:
-        await stream.execute(q.LIST_COMMENTS, (issue_id, after_created_at, after_id, page_size))
+        await stream.execute(
+            q.LIST_COMMENTS,
+            (
+                issue_id,
+                aware(after_created_at, "list_comments: after_created_at"),
+                after_id,
+                page_size,
+            ),
+        )
         while rows := await stream.fetch():
             for r in rows:
                 yield models.load_comment(r)
@@ -444,12 +423,12 @@ async def edit_comment(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("edit_comment", "UPDATE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.EDIT_COMMENT, (body, id))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.EDIT_COMMENT, (body, id))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     return None if r is None else models.load_comment(r)
@@ -459,12 +438,12 @@ async def delete_comment(conn: psycopg.AsyncConnection[Any], *, id: int) -> int:
     """Delete a comment; returns 1 if it existed."""
     if conn.read_only:
         raise ReadOnlyConnectionError("delete_comment", "DELETE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.DELETE_COMMENT, (id,))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.DELETE_COMMENT, (id,))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         return cur.rowcount
 
@@ -487,12 +466,12 @@ async def add_issue_assignee(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("add_issue_assignee", "INSERT")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.ADD_ISSUE_ASSIGNEE, (issue_id, user_id, assigned_by))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.ADD_ISSUE_ASSIGNEE, (issue_id, user_id, assigned_by))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         return cur.rowcount
 
@@ -503,12 +482,12 @@ async def remove_issue_assignee(
     """Unassign a user; returns 1 if they were assigned."""
     if conn.read_only:
         raise ReadOnlyConnectionError("remove_issue_assignee", "DELETE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.REMOVE_ISSUE_ASSIGNEE, (issue_id, user_id))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.REMOVE_ISSUE_ASSIGNEE, (issue_id, user_id))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         return cur.rowcount
 
@@ -517,9 +496,9 @@ async def list_issue_assignees(
     conn: psycopg.AsyncConnection[Any], *, issue_id: int
 ) -> list[models.User]:
     """The users assigned to an issue, by username."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.LIST_ISSUE_ASSIGNEES, (issue_id,))
+        async with completed_async(conn):
+            await cur.execute(q.LIST_ISSUE_ASSIGNEES, (issue_id,))
         rows = await cur.fetchall()
     return [models.load_user(r) for r in rows]
 
@@ -527,13 +506,8 @@ async def list_issue_assignees(
 async def iter_list_issue_assignees(
     conn: psycopg.AsyncConnection[Any], *, issue_id: int, batch_size: int = 1000
 ) -> AsyncGenerator[models.User, None]:
-    """Stream list_issue_assignees through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.aclosing``) before the transaction ends.
-    """
-
+    """list_issue_assignees through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``aclosing`` it before yours ends."""
     async with AsyncServerStream(conn, "list_issue_assignees", batch_size) as stream:
         await stream.execute(q.LIST_ISSUE_ASSIGNEES, (issue_id,))
         while rows := await stream.fetch():
@@ -561,12 +535,12 @@ async def create_label(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("create_label", "INSERT")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.CREATE_LABEL, (repository_id, name, color, description))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.CREATE_LABEL, (repository_id, name, color, description))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     if r is None:
@@ -577,9 +551,9 @@ async def create_label(
 
 async def get_label(conn: psycopg.AsyncConnection[Any], *, id: int) -> models.Label | None:
     """Fetch a label by id."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.GET_LABEL, (id,))
+        async with completed_async(conn):
+            await cur.execute(q.GET_LABEL, (id,))
         r = await cur.fetchone()
     return None if r is None else models.load_label(r)
 
@@ -588,9 +562,9 @@ async def get_label_by_name(
     conn: psycopg.AsyncConnection[Any], *, repository_id: int, name: str
 ) -> models.Label | None:
     """Fetch a label by its name within a repository."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.GET_LABEL_BY_NAME, (repository_id, name))
+        async with completed_async(conn):
+            await cur.execute(q.GET_LABEL_BY_NAME, (repository_id, name))
         r = await cur.fetchone()
     return None if r is None else models.load_label(r)
 
@@ -603,9 +577,9 @@ async def list_labels(
     page_size: int,
 ) -> list[models.Label]:
     """One page of a repository's labels by name. Keyset: pass the last name seen."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.LIST_LABELS, (repository_id, after_name, page_size))
+        async with completed_async(conn):
+            await cur.execute(q.LIST_LABELS, (repository_id, after_name, page_size))
         rows = await cur.fetchall()
     return [models.load_label(r) for r in rows]
 
@@ -618,13 +592,8 @@ async def iter_list_labels(
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncGenerator[models.Label, None]:
-    """Stream list_labels through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.aclosing``) before the transaction ends.
-    """
-
+    """list_labels through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``aclosing`` it before yours ends."""
     async with AsyncServerStream(conn, "list_labels", batch_size) as stream:
         await stream.execute(q.LIST_LABELS, (repository_id, after_name, page_size))
         while rows := await stream.fetch():
@@ -649,12 +618,12 @@ async def update_label(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("update_label", "UPDATE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.UPDATE_LABEL, (name, color, description, id))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.UPDATE_LABEL, (name, color, description, id))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     return None if r is None else models.load_label(r)
@@ -664,12 +633,12 @@ async def delete_label(conn: psycopg.AsyncConnection[Any], *, id: int) -> int:
     """Delete a label (detaching it from every issue); returns 1 if it existed."""
     if conn.read_only:
         raise ReadOnlyConnectionError("delete_label", "DELETE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.DELETE_LABEL, (id,))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.DELETE_LABEL, (id,))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         return cur.rowcount
 
@@ -689,12 +658,12 @@ async def attach_label(conn: psycopg.AsyncConnection[Any], *, issue_id: int, lab
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("attach_label", "INSERT")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.ATTACH_LABEL, (issue_id, label_id))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.ATTACH_LABEL, (issue_id, label_id))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         return cur.rowcount
 
@@ -717,17 +686,17 @@ async def attach_labels(
     Sends every row in pipeline mode: all run or none do (a savepoint in an open
     transaction, else its own; see ``plue_queries._atomic``).
     """
+
     if conn.read_only:
         raise ReadOnlyConnectionError("attach_labels", "INSERT")
-
     params = [(p.issue_id, p.label_id) for p in rows]
     if not params:
         return
     try:
         async with atomic_async(conn), new_async_cursor(conn) as cur:
             await cur.executemany(q.ATTACH_LABELS, params)
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
 
 
@@ -735,12 +704,12 @@ async def detach_label(conn: psycopg.AsyncConnection[Any], *, issue_id: int, lab
     """Detach a label from an issue; returns 1 if it was attached."""
     if conn.read_only:
         raise ReadOnlyConnectionError("detach_label", "DELETE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.DETACH_LABEL, (issue_id, label_id))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.DETACH_LABEL, (issue_id, label_id))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         return cur.rowcount
 
@@ -749,9 +718,9 @@ async def list_issue_labels(
     conn: psycopg.AsyncConnection[Any], *, issue_id: int
 ) -> list[models.Label]:
     """The labels on an issue, by name."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.LIST_ISSUE_LABELS, (issue_id,))
+        async with completed_async(conn):
+            await cur.execute(q.LIST_ISSUE_LABELS, (issue_id,))
         rows = await cur.fetchall()
     return [models.load_label(r) for r in rows]
 
@@ -759,13 +728,8 @@ async def list_issue_labels(
 async def iter_list_issue_labels(
     conn: psycopg.AsyncConnection[Any], *, issue_id: int, batch_size: int = 1000
 ) -> AsyncGenerator[models.Label, None]:
-    """Stream list_issue_labels through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.aclosing``) before the transaction ends.
-    """
-
+    """list_issue_labels through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``aclosing`` it before yours ends."""
     async with AsyncServerStream(conn, "list_issue_labels", batch_size) as stream:
         await stream.execute(q.LIST_ISSUE_LABELS, (issue_id,))
         while rows := await stream.fetch():
@@ -792,14 +756,14 @@ async def add_issue_dependency(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("add_issue_dependency", "INSERT")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(
-                q.ADD_ISSUE_DEPENDENCY, (blocker_issue_id, blocked_issue_id, created_by)
-            )
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(
+                    q.ADD_ISSUE_DEPENDENCY, (blocker_issue_id, blocked_issue_id, created_by)
+                )
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         return cur.rowcount
 
@@ -810,12 +774,12 @@ async def remove_issue_dependency(
     """Remove a dependency edge; returns 1 if it existed."""
     if conn.read_only:
         raise ReadOnlyConnectionError("remove_issue_dependency", "DELETE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.REMOVE_ISSUE_DEPENDENCY, (blocker_issue_id, blocked_issue_id))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.REMOVE_ISSUE_DEPENDENCY, (blocker_issue_id, blocked_issue_id))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         return cur.rowcount
 
@@ -824,9 +788,9 @@ async def list_issues_blocked_by(
     conn: psycopg.AsyncConnection[Any], *, blocker_issue_id: int
 ) -> list[models.Issue]:
     """The issues that this issue blocks."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.LIST_ISSUES_BLOCKED_BY, (blocker_issue_id,))
+        async with completed_async(conn):
+            await cur.execute(q.LIST_ISSUES_BLOCKED_BY, (blocker_issue_id,))
         rows = await cur.fetchall()
     return [models.load_issue(r) for r in rows]
 
@@ -834,13 +798,8 @@ async def list_issues_blocked_by(
 async def iter_list_issues_blocked_by(
     conn: psycopg.AsyncConnection[Any], *, blocker_issue_id: int, batch_size: int = 1000
 ) -> AsyncGenerator[models.Issue, None]:
-    """Stream list_issues_blocked_by through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.aclosing``) before the transaction ends.
-    """
-
+    """list_issues_blocked_by through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``aclosing`` it before yours ends."""
     async with AsyncServerStream(conn, "list_issues_blocked_by", batch_size) as stream:
         await stream.execute(q.LIST_ISSUES_BLOCKED_BY, (blocker_issue_id,))
         while rows := await stream.fetch():
@@ -852,9 +811,9 @@ async def list_issue_blockers(
     conn: psycopg.AsyncConnection[Any], *, blocked_issue_id: int
 ) -> list[models.Issue]:
     """The issues that block this issue (what must be done first)."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.LIST_ISSUE_BLOCKERS, (blocked_issue_id,))
+        async with completed_async(conn):
+            await cur.execute(q.LIST_ISSUE_BLOCKERS, (blocked_issue_id,))
         rows = await cur.fetchall()
     return [models.load_issue(r) for r in rows]
 
@@ -862,13 +821,8 @@ async def list_issue_blockers(
 async def iter_list_issue_blockers(
     conn: psycopg.AsyncConnection[Any], *, blocked_issue_id: int, batch_size: int = 1000
 ) -> AsyncGenerator[models.Issue, None]:
-    """Stream list_issue_blockers through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.aclosing``) before the transaction ends.
-    """
-
+    """list_issue_blockers through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``aclosing`` it before yours ends."""
     async with AsyncServerStream(conn, "list_issue_blockers", batch_size) as stream:
         await stream.execute(q.LIST_ISSUE_BLOCKERS, (blocked_issue_id,))
         while rows := await stream.fetch():
@@ -893,12 +847,12 @@ async def add_subtask(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("add_subtask", "INSERT")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.ADD_SUBTASK, (parent_issue_id, child_issue_id))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.ADD_SUBTASK, (parent_issue_id, child_issue_id))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     return None if r is None else models.load_subtask(r)
@@ -910,12 +864,12 @@ async def remove_subtask(
     """Detach a subtask from its parent; returns 1 if it was attached."""
     if conn.read_only:
         raise ReadOnlyConnectionError("remove_subtask", "DELETE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.REMOVE_SUBTASK, (parent_issue_id, child_issue_id))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.REMOVE_SUBTASK, (parent_issue_id, child_issue_id))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         return cur.rowcount
 
@@ -924,9 +878,9 @@ async def list_subtasks(
     conn: psycopg.AsyncConnection[Any], *, parent_issue_id: int
 ) -> list[models.Issue]:
     """The subtasks of an issue, in their order."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.LIST_SUBTASKS, (parent_issue_id,))
+        async with completed_async(conn):
+            await cur.execute(q.LIST_SUBTASKS, (parent_issue_id,))
         rows = await cur.fetchall()
     return [models.load_issue(r) for r in rows]
 
@@ -934,13 +888,8 @@ async def list_subtasks(
 async def iter_list_subtasks(
     conn: psycopg.AsyncConnection[Any], *, parent_issue_id: int, batch_size: int = 1000
 ) -> AsyncGenerator[models.Issue, None]:
-    """Stream list_subtasks through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.aclosing``) before the transaction ends.
-    """
-
+    """list_subtasks through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``aclosing`` it before yours ends."""
     async with AsyncServerStream(conn, "list_subtasks", batch_size) as stream:
         await stream.execute(q.LIST_SUBTASKS, (parent_issue_id,))
         while rows := await stream.fetch():
@@ -952,9 +901,9 @@ async def get_parent_issue(
     conn: psycopg.AsyncConnection[Any], *, child_issue_id: int
 ) -> models.Issue | None:
     """The parent of a subtask, if it has one."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.GET_PARENT_ISSUE, (child_issue_id,))
+        async with completed_async(conn):
+            await cur.execute(q.GET_PARENT_ISSUE, (child_issue_id,))
         r = await cur.fetchone()
     return None if r is None else models.load_issue(r)
 
@@ -974,12 +923,12 @@ async def pin_issue(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("pin_issue", "INSERT")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.PIN_ISSUE, (pinned_by, issue_id))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.PIN_ISSUE, (pinned_by, issue_id))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     return None if r is None else models.load_pinned_issue(r)
@@ -989,12 +938,12 @@ async def unpin_issue(conn: psycopg.AsyncConnection[Any], *, issue_id: int) -> i
     """Unpin an issue; returns 1 if it was pinned. The others keep their order."""
     if conn.read_only:
         raise ReadOnlyConnectionError("unpin_issue", "DELETE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.UNPIN_ISSUE, (issue_id,))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.UNPIN_ISSUE, (issue_id,))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         return cur.rowcount
 
@@ -1013,12 +962,12 @@ async def move_pinned_issue(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("move_pinned_issue", "a data-modifying WITH (UPDATE)")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.MOVE_PINNED_ISSUE, (issue_id, position))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.MOVE_PINNED_ISSUE, (issue_id, position))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         rows = await cur.fetchall()
     return [models.load_pinned_issue(r) for r in rows]
@@ -1028,9 +977,9 @@ async def list_pinned_issues(
     conn: psycopg.AsyncConnection[Any], *, repository_id: int
 ) -> list[models.Issue]:
     """A repository's pinned issues in display order."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.LIST_PINNED_ISSUES, (repository_id,))
+        async with completed_async(conn):
+            await cur.execute(q.LIST_PINNED_ISSUES, (repository_id,))
         rows = await cur.fetchall()
     return [models.load_issue(r) for r in rows]
 
@@ -1038,13 +987,8 @@ async def list_pinned_issues(
 async def iter_list_pinned_issues(
     conn: psycopg.AsyncConnection[Any], *, repository_id: int, batch_size: int = 1000
 ) -> AsyncGenerator[models.Issue, None]:
-    """Stream list_pinned_issues through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.aclosing``) before the transaction ends.
-    """
-
+    """list_pinned_issues through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``aclosing`` it before yours ends."""
     async with AsyncServerStream(conn, "list_pinned_issues", batch_size) as stream:
         await stream.execute(q.LIST_PINNED_ISSUES, (repository_id,))
         while rows := await stream.fetch():
@@ -1071,14 +1015,14 @@ async def create_mention(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("create_mention", "INSERT")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(
-                q.CREATE_MENTION, (issue_id, comment_id, mentioned_user_id, mentioned_by)
-            )
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(
+                    q.CREATE_MENTION, (issue_id, comment_id, mentioned_user_id, mentioned_by)
+                )
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     if r is None:
@@ -1098,11 +1042,17 @@ async def list_mentions_for_user(
     """One page of the mentions of a user, newest first (their notification feed).
     Keyset: pass the created_at and id of the last mention of the previous page.
     """
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(
-            q.LIST_MENTIONS_FOR_USER, (mentioned_user_id, before_created_at, before_id, page_size)
-        )
+        async with completed_async(conn):
+            await cur.execute(
+                q.LIST_MENTIONS_FOR_USER,
+                (
+                    mentioned_user_id,
+                    aware(before_created_at, "list_mentions_for_user: before_created_at"),
+                    before_id,
+                    page_size,
+                ),
+            )
         rows = await cur.fetchall()
     return [models.load_mention(r) for r in rows]
 
@@ -1116,16 +1066,17 @@ async def iter_list_mentions_for_user(
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncGenerator[models.Mention, None]:
-    """Stream list_mentions_for_user through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.aclosing``) before the transaction ends.
-    """
-
+    """list_mentions_for_user through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``aclosing`` it before yours ends."""
     async with AsyncServerStream(conn, "list_mentions_for_user", batch_size) as stream:
         await stream.execute(
-            q.LIST_MENTIONS_FOR_USER, (mentioned_user_id, before_created_at, before_id, page_size)
+            q.LIST_MENTIONS_FOR_USER,
+            (
+                mentioned_user_id,
+                aware(before_created_at, "list_mentions_for_user: before_created_at"),
+                before_id,
+                page_size,
+            ),
         )
         while rows := await stream.fetch():
             for r in rows:
@@ -1155,12 +1106,12 @@ async def add_reaction(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("add_reaction", "INSERT")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.ADD_REACTION, (user_id, issue_id, comment_id, emoji))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.ADD_REACTION, (user_id, issue_id, comment_id, emoji))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         return cur.rowcount
 
@@ -1176,12 +1127,12 @@ async def remove_reaction(
     """Take a reaction back from an issue or a comment; returns 1 if it existed."""
     if conn.read_only:
         raise ReadOnlyConnectionError("remove_reaction", "DELETE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.REMOVE_REACTION, (user_id, emoji, issue_id, comment_id))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.REMOVE_REACTION, (user_id, emoji, issue_id, comment_id))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         return cur.rowcount
 
@@ -1190,9 +1141,9 @@ async def count_issue_reactions(
     conn: psycopg.AsyncConnection[Any], *, issue_id: int
 ) -> list[q.CountIssueReactionsRow]:
     """Reaction counts on an issue, grouped by emoji, most used first."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.COUNT_ISSUE_REACTIONS, (issue_id,))
+        async with completed_async(conn):
+            await cur.execute(q.COUNT_ISSUE_REACTIONS, (issue_id,))
         rows = await cur.fetchall()
     return [q.CountIssueReactionsRow(*r) for r in rows]
 
@@ -1200,13 +1151,8 @@ async def count_issue_reactions(
 async def iter_count_issue_reactions(
     conn: psycopg.AsyncConnection[Any], *, issue_id: int, batch_size: int = 1000
 ) -> AsyncGenerator[q.CountIssueReactionsRow, None]:
-    """Stream count_issue_reactions through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.aclosing``) before the transaction ends.
-    """
-
+    """count_issue_reactions through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``aclosing`` it before yours ends."""
     async with AsyncServerStream(conn, "count_issue_reactions", batch_size) as stream:
         await stream.execute(q.COUNT_ISSUE_REACTIONS, (issue_id,))
         while rows := await stream.fetch():
@@ -1218,9 +1164,9 @@ async def count_comment_reactions(
     conn: psycopg.AsyncConnection[Any], *, comment_id: int
 ) -> list[q.CountCommentReactionsRow]:
     """Reaction counts on a comment, grouped by emoji, most used first."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.COUNT_COMMENT_REACTIONS, (comment_id,))
+        async with completed_async(conn):
+            await cur.execute(q.COUNT_COMMENT_REACTIONS, (comment_id,))
         rows = await cur.fetchall()
     return [q.CountCommentReactionsRow(*r) for r in rows]
 
@@ -1228,13 +1174,8 @@ async def count_comment_reactions(
 async def iter_count_comment_reactions(
     conn: psycopg.AsyncConnection[Any], *, comment_id: int, batch_size: int = 1000
 ) -> AsyncGenerator[q.CountCommentReactionsRow, None]:
-    """Stream count_comment_reactions through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.aclosing``) before the transaction ends.
-    """
-
+    """count_comment_reactions through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``aclosing`` it before yours ends."""
     async with AsyncServerStream(conn, "count_comment_reactions", batch_size) as stream:
         await stream.execute(q.COUNT_COMMENT_REACTIONS, (comment_id,))
         while rows := await stream.fetch():
@@ -1259,14 +1200,14 @@ async def create_issue_event(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("create_issue_event", "INSERT")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(
-                q.CREATE_ISSUE_EVENT, (issue_id, actor_id, event_type, Jsonb(payload))
-            )
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(
+                    q.CREATE_ISSUE_EVENT, (issue_id, actor_id, event_type, Jsonb(payload))
+                )
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     if r is None:
@@ -1286,9 +1227,17 @@ async def list_issue_events(
     """One page of an issue's history, oldest first. Keyset: pass the created_at and
     id of the last event of the previous page.
     """
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.LIST_ISSUE_EVENTS, (issue_id, after_created_at, after_id, page_size))
+        async with completed_async(conn):
+            await cur.execute(
+                q.LIST_ISSUE_EVENTS,
+                (
+                    issue_id,
+                    aware(after_created_at, "list_issue_events: after_created_at"),
+                    after_id,
+                    page_size,
+                ),
+            )
         rows = await cur.fetchall()
     return [models.load_issue_event(r) for r in rows]
 
@@ -1302,15 +1251,18 @@ async def iter_list_issue_events(
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncGenerator[models.IssueEvent, None]:
-    """Stream list_issue_events through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.aclosing``) before the transaction ends.
-    """
-
+    """list_issue_events through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``aclosing`` it before yours ends."""
     async with AsyncServerStream(conn, "list_issue_events", batch_size) as stream:
-        await stream.execute(q.LIST_ISSUE_EVENTS, (issue_id, after_created_at, after_id, page_size))
+        await stream.execute(
+            q.LIST_ISSUE_EVENTS,
+            (
+                issue_id,
+                aware(after_created_at, "list_issue_events: after_created_at"),
+                after_id,
+                page_size,
+            ),
+        )
         while rows := await stream.fetch():
             for r in rows:
                 yield models.load_issue_event(r)

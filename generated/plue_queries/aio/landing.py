@@ -13,31 +13,13 @@ from psycopg.types.json import Jsonb
 from plue_queries import enums, models
 from plue_queries import landing as q
 from plue_queries._cursors import new_async_cursor
+from plue_queries._pipeline import completed_async
 from plue_queries._streams import AsyncServerStream
+from plue_queries._types import aware, no_null_items
 from plue_queries.errors import raise_named
 from plue_queries.types import JsonInput, NoRowError, ReadOnlyConnectionError
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
-READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
-    {
-        "count_landing_approvals",
-        "count_landing_requests_by_status",
-        "count_unresolved_landing_line_comments",
-        "get_landing_line_comment",
-        "get_landing_request",
-        "get_open_landing_request_for_change",
-        "iter_count_landing_requests_by_status",
-        "iter_list_landing_line_comments",
-        "iter_list_landing_requests_by_status",
-        "iter_list_landing_reviews",
-        "iter_list_next_landable",
-        "list_landing_line_comments",
-        "list_landing_requests_by_status",
-        "list_landing_reviews",
-        "list_next_landable",
-    }
-)
+READ_ONLY_FUNCTIONS: Final = q.READ_ONLY_FUNCTIONS  # what a hot standby can run
 
 
 async def submit_landing_request(
@@ -63,28 +45,29 @@ async def submit_landing_request(
     - LandingQueueOpenChangeKeyViolation: unique landing_queue_open_change_key on landing_queue
     - LandingQueuePkeyViolation: primary key landing_queue_pkey on landing_queue
     - LandingQueueRepositoryIDFkeyViolation: foreign key landing_queue_repository_id_fkey on landing_queue
+    - LandingQueueStackChangeIdsNoNullsViolation: check landing_queue_stack_change_ids_no_nulls on landing_queue
     - LandingQueueTargetBookmarkNotEmptyViolation: check landing_queue_target_bookmark_not_empty on landing_queue
     - LandingQueueTitleNotEmptyViolation: check landing_queue_title_not_empty on landing_queue
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("submit_landing_request", "INSERT")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(
-                q.SUBMIT_LANDING_REQUEST,
-                (
-                    repository_id,
-                    change_id,
-                    title,
-                    description,
-                    author_id,
-                    target_bookmark,
-                    stack_change_ids,
-                ),
-            )
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(
+                    q.SUBMIT_LANDING_REQUEST,
+                    (
+                        repository_id,
+                        change_id,
+                        title,
+                        description,
+                        author_id,
+                        target_bookmark,
+                        no_null_items(stack_change_ids, "submit_landing_request: stack_change_ids"),
+                    ),
+                )
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     if r is None:
@@ -97,9 +80,9 @@ async def get_landing_request(
     conn: psycopg.AsyncConnection[Any], *, id: int
 ) -> models.LandingQueue | None:
     """A landing request by id."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.GET_LANDING_REQUEST, (id,))
+        async with completed_async(conn):
+            await cur.execute(q.GET_LANDING_REQUEST, (id,))
         r = await cur.fetchone()
     return None if r is None else models.load_landing_queue(r)
 
@@ -108,9 +91,9 @@ async def get_open_landing_request_for_change(
     conn: psycopg.AsyncConnection[Any], *, repository_id: int, change_id: str
 ) -> models.LandingQueue | None:
     """The open (not landed, not abandoned) landing request of a change, if any."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.GET_OPEN_LANDING_REQUEST_FOR_CHANGE, (repository_id, change_id))
+        async with completed_async(conn):
+            await cur.execute(q.GET_OPEN_LANDING_REQUEST_FOR_CHANGE, (repository_id, change_id))
         r = await cur.fetchone()
     return None if r is None else models.load_landing_queue(r)
 
@@ -127,12 +110,18 @@ async def list_landing_requests_by_status(
     """One page of a repository's landing requests in a status, newest first. Pass the
     last row's created_at and id to get the next page.
     """
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(
-            q.LIST_LANDING_REQUESTS_BY_STATUS,
-            (repository_id, status, before_created_at, before_id, page_size),
-        )
+        async with completed_async(conn):
+            await cur.execute(
+                q.LIST_LANDING_REQUESTS_BY_STATUS,
+                (
+                    repository_id,
+                    status,
+                    aware(before_created_at, "list_landing_requests_by_status: before_created_at"),
+                    before_id,
+                    page_size,
+                ),
+            )
         rows = await cur.fetchall()
     return [models.load_landing_queue(r) for r in rows]
 
@@ -147,17 +136,18 @@ async def iter_list_landing_requests_by_status(
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncGenerator[models.LandingQueue, None]:
-    """Stream list_landing_requests_by_status through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.aclosing``) before the transaction ends.
-    """
-
+    """list_landing_requests_by_status through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``aclosing`` it before yours ends."""
     async with AsyncServerStream(conn, "list_landing_requests_by_status", batch_size) as stream:
         await stream.execute(
             q.LIST_LANDING_REQUESTS_BY_STATUS,
-            (repository_id, status, before_created_at, before_id, page_size),
+            (
+                repository_id,
+                status,
+                aware(before_created_at, "list_landing_requests_by_status: before_created_at"),
+                before_id,
+                page_size,
+            ),
         )
         while rows := await stream.fetch():
             for r in rows:
@@ -168,9 +158,9 @@ async def count_landing_requests_by_status(
     conn: psycopg.AsyncConnection[Any], *, repository_id: int
 ) -> list[q.CountLandingRequestsByStatusRow]:
     """Count a repository's landing requests per status (for the queue dashboard)."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.COUNT_LANDING_REQUESTS_BY_STATUS, (repository_id,))
+        async with completed_async(conn):
+            await cur.execute(q.COUNT_LANDING_REQUESTS_BY_STATUS, (repository_id,))
         rows = await cur.fetchall()
     return [
         q.CountLandingRequestsByStatusRow(enums.LANDING_STATUS_BY_VALUE[r[0]], r[1]) for r in rows
@@ -180,13 +170,8 @@ async def count_landing_requests_by_status(
 async def iter_count_landing_requests_by_status(
     conn: psycopg.AsyncConnection[Any], *, repository_id: int, batch_size: int = 1000
 ) -> AsyncGenerator[q.CountLandingRequestsByStatusRow, None]:
-    """Stream count_landing_requests_by_status through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.aclosing``) before the transaction ends.
-    """
-
+    """count_landing_requests_by_status through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``aclosing`` it before yours ends."""
     async with AsyncServerStream(conn, "count_landing_requests_by_status", batch_size) as stream:
         await stream.execute(q.COUNT_LANDING_REQUESTS_BY_STATUS, (repository_id,))
         while rows := await stream.fetch():
@@ -206,16 +191,25 @@ async def update_landing_request(
     rewritten or its stack changed). Returns NULL once landed or abandoned.
 
     Raises, from plue_queries.errors, on a violation of:
+    - LandingQueueStackChangeIdsNoNullsViolation: check landing_queue_stack_change_ids_no_nulls on landing_queue
     - LandingQueueTitleNotEmptyViolation: check landing_queue_title_not_empty on landing_queue
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("update_landing_request", "UPDATE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.UPDATE_LANDING_REQUEST, (title, description, stack_change_ids, id))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(
+                    q.UPDATE_LANDING_REQUEST,
+                    (
+                        title,
+                        description,
+                        no_null_items(stack_change_ids, "update_landing_request: stack_change_ids"),
+                        id,
+                    ),
+                )
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     return None if r is None else models.load_landing_queue(r)
@@ -238,12 +232,12 @@ async def transition_landing_request(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("transition_landing_request", "UPDATE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.TRANSITION_LANDING_REQUEST, (to_status, id))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.TRANSITION_LANDING_REQUEST, (to_status, id))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     return None if r is None else models.load_landing_queue(r)
@@ -262,12 +256,12 @@ async def record_landing_conflicts(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("record_landing_conflicts", "UPDATE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.RECORD_LANDING_CONFLICTS, (Jsonb(conflict_info), id))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.RECORD_LANDING_CONFLICTS, (Jsonb(conflict_info), id))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     return None if r is None else models.load_landing_queue(r)
@@ -285,12 +279,12 @@ async def clear_landing_conflicts(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("clear_landing_conflicts", "UPDATE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.CLEAR_LANDING_CONFLICTS, (id,))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.CLEAR_LANDING_CONFLICTS, (id,))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     return None if r is None else models.load_landing_queue(r)
@@ -314,12 +308,12 @@ async def mark_landing_landed(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("mark_landing_landed", "UPDATE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.MARK_LANDING_LANDED, (landed_commit_id, landed_by, id))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.MARK_LANDING_LANDED, (landed_commit_id, landed_by, id))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     return None if r is None else models.load_landing_queue(r)
@@ -331,9 +325,9 @@ async def list_next_landable(
     """The next queued, conflict-free requests of a repository in queue order (oldest
     submission first), without claiming them.
     """
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.LIST_NEXT_LANDABLE, (repository_id, max_count))
+        async with completed_async(conn):
+            await cur.execute(q.LIST_NEXT_LANDABLE, (repository_id, max_count))
         rows = await cur.fetchall()
     return [models.load_landing_queue(r) for r in rows]
 
@@ -345,13 +339,8 @@ async def iter_list_next_landable(
     max_count: int,
     batch_size: int = 1000,
 ) -> AsyncGenerator[models.LandingQueue, None]:
-    """Stream list_next_landable through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.aclosing``) before the transaction ends.
-    """
-
+    """list_next_landable through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``aclosing`` it before yours ends."""
     async with AsyncServerStream(conn, "list_next_landable", batch_size) as stream:
         await stream.execute(q.LIST_NEXT_LANDABLE, (repository_id, max_count))
         while rows := await stream.fetch():
@@ -373,12 +362,12 @@ async def claim_next_landable(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("claim_next_landable", "a data-modifying WITH (UPDATE)")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.CLAIM_NEXT_LANDABLE, (repository_id, max_count))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.CLAIM_NEXT_LANDABLE, (repository_id, max_count))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         rows = await cur.fetchall()
     return [models.load_landing_queue(r) for r in rows]
@@ -388,12 +377,12 @@ async def delete_landing_request(conn: psycopg.AsyncConnection[Any], *, id: int)
     """Delete a landing request with its reviews and comments."""
     if conn.read_only:
         raise ReadOnlyConnectionError("delete_landing_request", "DELETE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.DELETE_LANDING_REQUEST, (id,))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.DELETE_LANDING_REQUEST, (id,))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         return cur.rowcount
 
@@ -417,12 +406,12 @@ async def upsert_landing_review(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("upsert_landing_review", "INSERT")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.UPSERT_LANDING_REVIEW, (landing_id, reviewer_id, state, body))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.UPSERT_LANDING_REVIEW, (landing_id, reviewer_id, state, body))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     if r is None:
@@ -435,9 +424,9 @@ async def list_landing_reviews(
     conn: psycopg.AsyncConnection[Any], *, landing_id: int
 ) -> list[models.LandingReview]:
     """The reviews of a landing request, oldest first."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.LIST_LANDING_REVIEWS, (landing_id,))
+        async with completed_async(conn):
+            await cur.execute(q.LIST_LANDING_REVIEWS, (landing_id,))
         rows = await cur.fetchall()
     return [models.load_landing_review(r) for r in rows]
 
@@ -445,13 +434,8 @@ async def list_landing_reviews(
 async def iter_list_landing_reviews(
     conn: psycopg.AsyncConnection[Any], *, landing_id: int, batch_size: int = 1000
 ) -> AsyncGenerator[models.LandingReview, None]:
-    """Stream list_landing_reviews through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.aclosing``) before the transaction ends.
-    """
-
+    """list_landing_reviews through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``aclosing`` it before yours ends."""
     async with AsyncServerStream(conn, "list_landing_reviews", batch_size) as stream:
         await stream.execute(q.LIST_LANDING_REVIEWS, (landing_id,))
         while rows := await stream.fetch():
@@ -465,12 +449,12 @@ async def delete_landing_review(
     """Withdraw a reviewer's review."""
     if conn.read_only:
         raise ReadOnlyConnectionError("delete_landing_review", "DELETE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.DELETE_LANDING_REVIEW, (landing_id, reviewer_id))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.DELETE_LANDING_REVIEW, (landing_id, reviewer_id))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         return cur.rowcount
 
@@ -479,9 +463,9 @@ async def count_landing_approvals(
     conn: psycopg.AsyncConnection[Any], *, landing_id: int
 ) -> q.CountLandingApprovalsRow:
     """How many reviewers approve and how many request changes (the landing gate)."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.COUNT_LANDING_APPROVALS, (landing_id,))
+        async with completed_async(conn):
+            await cur.execute(q.COUNT_LANDING_APPROVALS, (landing_id,))
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("count_landing_approvals")
@@ -513,14 +497,15 @@ async def create_landing_line_comment(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("create_landing_line_comment", "INSERT")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(
-                q.CREATE_LANDING_LINE_COMMENT, (landing_id, author_id, file_path, line, side, body)
-            )
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(
+                    q.CREATE_LANDING_LINE_COMMENT,
+                    (landing_id, author_id, file_path, line, side, body),
+                )
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     if r is None:
@@ -533,9 +518,9 @@ async def get_landing_line_comment(
     conn: psycopg.AsyncConnection[Any], *, id: int
 ) -> models.LandingLineComment | None:
     """A line comment by id."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.GET_LANDING_LINE_COMMENT, (id,))
+        async with completed_async(conn):
+            await cur.execute(q.GET_LANDING_LINE_COMMENT, (id,))
         r = await cur.fetchone()
     return None if r is None else models.load_landing_line_comment(r)
 
@@ -546,9 +531,9 @@ async def list_landing_line_comments(
     """The line comments of a landing request in reading order: by file, line, then
     creation.
     """
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.LIST_LANDING_LINE_COMMENTS, (landing_id,))
+        async with completed_async(conn):
+            await cur.execute(q.LIST_LANDING_LINE_COMMENTS, (landing_id,))
         rows = await cur.fetchall()
     return [models.load_landing_line_comment(r) for r in rows]
 
@@ -556,13 +541,8 @@ async def list_landing_line_comments(
 async def iter_list_landing_line_comments(
     conn: psycopg.AsyncConnection[Any], *, landing_id: int, batch_size: int = 1000
 ) -> AsyncGenerator[models.LandingLineComment, None]:
-    """Stream list_landing_line_comments through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.aclosing``) before the transaction ends.
-    """
-
+    """list_landing_line_comments through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``aclosing`` it before yours ends."""
     async with AsyncServerStream(conn, "list_landing_line_comments", batch_size) as stream:
         await stream.execute(q.LIST_LANDING_LINE_COMMENTS, (landing_id,))
         while rows := await stream.fetch():
@@ -580,12 +560,12 @@ async def update_landing_line_comment(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("update_landing_line_comment", "UPDATE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.UPDATE_LANDING_LINE_COMMENT, (body, id))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.UPDATE_LANDING_LINE_COMMENT, (body, id))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     return None if r is None else models.load_landing_line_comment(r)
@@ -602,12 +582,12 @@ async def resolve_landing_line_comment(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("resolve_landing_line_comment", "UPDATE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.RESOLVE_LANDING_LINE_COMMENT, (resolved_by, id))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.RESOLVE_LANDING_LINE_COMMENT, (resolved_by, id))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     return None if r is None else models.load_landing_line_comment(r)
@@ -624,12 +604,12 @@ async def unresolve_landing_line_comment(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("unresolve_landing_line_comment", "UPDATE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.UNRESOLVE_LANDING_LINE_COMMENT, (id,))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.UNRESOLVE_LANDING_LINE_COMMENT, (id,))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     return None if r is None else models.load_landing_line_comment(r)
@@ -639,9 +619,9 @@ async def count_unresolved_landing_line_comments(
     conn: psycopg.AsyncConnection[Any], *, landing_id: int
 ) -> int:
     """How many line comments of a request are still unresolved (blocks landing)."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.COUNT_UNRESOLVED_LANDING_LINE_COMMENTS, (landing_id,))
+        async with completed_async(conn):
+            await cur.execute(q.COUNT_UNRESOLVED_LANDING_LINE_COMMENTS, (landing_id,))
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("count_unresolved_landing_line_comments")
@@ -653,11 +633,11 @@ async def delete_landing_line_comment(conn: psycopg.AsyncConnection[Any], *, id:
     """Delete a line comment."""
     if conn.read_only:
         raise ReadOnlyConnectionError("delete_landing_line_comment", "DELETE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.DELETE_LANDING_LINE_COMMENT, (id,))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.DELETE_LANDING_LINE_COMMENT, (id,))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         return cur.rowcount

@@ -12,22 +12,13 @@ import psycopg
 from plue_queries import llm_usage as q
 from plue_queries import models
 from plue_queries._cursors import new_async_cursor
+from plue_queries._pipeline import completed_async
 from plue_queries._streams import AsyncServerStream
+from plue_queries._types import aware
 from plue_queries.errors import raise_named
 from plue_queries.types import NoRowError, ReadOnlyConnectionError
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
-READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
-    {
-        "iter_llm_usage_by_day",
-        "iter_llm_usage_by_model",
-        "llm_usage_by_day",
-        "llm_usage_by_model",
-        "llm_usage_for_session",
-        "user_llm_cost_since",
-    }
-)
+READ_ONLY_FUNCTIONS: Final = q.READ_ONLY_FUNCTIONS  # what a hot standby can run
 
 
 async def record_llm_usage(
@@ -56,24 +47,24 @@ async def record_llm_usage(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("record_llm_usage", "INSERT")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(
-                q.RECORD_LLM_USAGE,
-                (
-                    user_id,
-                    session_id,
-                    workflow_run_id,
-                    provider,
-                    model,
-                    input_tokens,
-                    output_tokens,
-                    cost_micro_usd,
-                ),
-            )
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(
+                    q.RECORD_LLM_USAGE,
+                    (
+                        user_id,
+                        session_id,
+                        workflow_run_id,
+                        provider,
+                        model,
+                        input_tokens,
+                        output_tokens,
+                        cost_micro_usd,
+                    ),
+                )
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     if r is None:
@@ -86,9 +77,15 @@ async def llm_usage_by_model(
     conn: psycopg.AsyncConnection[Any], *, since: datetime.datetime, until: datetime.datetime
 ) -> list[q.LlmUsageByModelRow]:
     """Calls, tokens and cost per model over [since, until), biggest spender first."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.LLM_USAGE_BY_MODEL, (since, until))
+        async with completed_async(conn):
+            await cur.execute(
+                q.LLM_USAGE_BY_MODEL,
+                (
+                    aware(since, "llm_usage_by_model: since"),
+                    aware(until, "llm_usage_by_model: until"),
+                ),
+            )
         rows = await cur.fetchall()
     return [q.LlmUsageByModelRow(*r) for r in rows]
 
@@ -100,15 +97,13 @@ async def iter_llm_usage_by_model(
     until: datetime.datetime,
     batch_size: int = 1000,
 ) -> AsyncGenerator[q.LlmUsageByModelRow, None]:
-    """Stream llm_usage_by_model through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.aclosing``) before the transaction ends.
-    """
-
+    """llm_usage_by_model through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``aclosing`` it before yours ends."""
     async with AsyncServerStream(conn, "llm_usage_by_model", batch_size) as stream:
-        await stream.execute(q.LLM_USAGE_BY_MODEL, (since, until))
+        await stream.execute(
+            q.LLM_USAGE_BY_MODEL,
+            (aware(since, "llm_usage_by_model: since"), aware(until, "llm_usage_by_model: until")),
+        )
         while rows := await stream.fetch():
             for r in rows:
                 yield q.LlmUsageByModelRow(*r)
@@ -122,9 +117,16 @@ async def llm_usage_by_day(
     model: str | None = None,
 ) -> list[q.LlmUsageByDayRow]:
     """Calls, tokens and cost per UTC day over [since, until), optionally of one model."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.LLM_USAGE_BY_DAY, (since, until, model))
+        async with completed_async(conn):
+            await cur.execute(
+                q.LLM_USAGE_BY_DAY,
+                (
+                    aware(since, "llm_usage_by_day: since"),
+                    aware(until, "llm_usage_by_day: until"),
+                    model,
+                ),
+            )
         rows = await cur.fetchall()
     return [q.LlmUsageByDayRow(*r) for r in rows]
 
@@ -137,15 +139,17 @@ async def iter_llm_usage_by_day(
     model: str | None = None,
     batch_size: int = 1000,
 ) -> AsyncGenerator[q.LlmUsageByDayRow, None]:
-    """Stream llm_usage_by_day through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.aclosing``) before the transaction ends.
-    """
-
+    """llm_usage_by_day through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``aclosing`` it before yours ends."""
     async with AsyncServerStream(conn, "llm_usage_by_day", batch_size) as stream:
-        await stream.execute(q.LLM_USAGE_BY_DAY, (since, until, model))
+        await stream.execute(
+            q.LLM_USAGE_BY_DAY,
+            (
+                aware(since, "llm_usage_by_day: since"),
+                aware(until, "llm_usage_by_day: until"),
+                model,
+            ),
+        )
         while rows := await stream.fetch():
             for r in rows:
                 yield q.LlmUsageByDayRow(*r)
@@ -155,9 +159,9 @@ async def llm_usage_for_session(
     conn: psycopg.AsyncConnection[Any], *, session_id: int | None = None
 ) -> q.LlmUsageForSessionRow:
     """Calls, tokens and cost of one agent session (zeros when it made no calls)."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.LLM_USAGE_FOR_SESSION, (session_id,))
+        async with completed_async(conn):
+            await cur.execute(q.LLM_USAGE_FOR_SESSION, (session_id,))
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("llm_usage_for_session")
@@ -169,9 +173,11 @@ async def user_llm_cost_since(
     conn: psycopg.AsyncConnection[Any], *, user_id: int | None = None, since: datetime.datetime
 ) -> int:
     """A user's spend since a moment, for budget checks before the next call."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.USER_LLM_COST_SINCE, (user_id, since))
+        async with completed_async(conn):
+            await cur.execute(
+                q.USER_LLM_COST_SINCE, (user_id, aware(since, "user_llm_cost_since: since"))
+            )
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("user_llm_cost_since")
@@ -185,11 +191,13 @@ async def delete_llm_usage_before(
     """Retention: drop usage records older than a cutoff."""
     if conn.read_only:
         raise ReadOnlyConnectionError("delete_llm_usage_before", "DELETE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.DELETE_LLM_USAGE_BEFORE, (before,))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(
+                    q.DELETE_LLM_USAGE_BEFORE, (aware(before, "delete_llm_usage_before: before"),)
+                )
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         return cur.rowcount

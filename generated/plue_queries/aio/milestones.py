@@ -12,20 +12,13 @@ import psycopg
 from plue_queries import enums, models
 from plue_queries import milestones as q
 from plue_queries._cursors import new_async_cursor
+from plue_queries._pipeline import completed_async
 from plue_queries._streams import AsyncServerStream
+from plue_queries._types import plain_date
 from plue_queries.errors import raise_named
 from plue_queries.types import NoRowError, ReadOnlyConnectionError
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
-READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
-    {
-        "get_milestone",
-        "get_milestone_by_title",
-        "iter_list_milestones_with_counts",
-        "list_milestones_with_counts",
-    }
-)
+READ_ONLY_FUNCTIONS: Final = q.READ_ONLY_FUNCTIONS  # what a hot standby can run
 
 
 async def create_milestone(
@@ -48,12 +41,20 @@ async def create_milestone(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("create_milestone", "INSERT")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.CREATE_MILESTONE, (repository_id, title, description, due_date))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(
+                    q.CREATE_MILESTONE,
+                    (
+                        repository_id,
+                        title,
+                        description,
+                        plain_date(due_date, "create_milestone: due_date"),
+                    ),
+                )
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     if r is None:
@@ -64,9 +65,9 @@ async def create_milestone(
 
 async def get_milestone(conn: psycopg.AsyncConnection[Any], *, id: int) -> models.Milestone | None:
     """Fetch a milestone by id."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.GET_MILESTONE, (id,))
+        async with completed_async(conn):
+            await cur.execute(q.GET_MILESTONE, (id,))
         r = await cur.fetchone()
     return None if r is None else models.load_milestone(r)
 
@@ -75,9 +76,9 @@ async def get_milestone_by_title(
     conn: psycopg.AsyncConnection[Any], *, repository_id: int, title: str
 ) -> models.Milestone | None:
     """Fetch a milestone by its title within a repository."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.GET_MILESTONE_BY_TITLE, (repository_id, title))
+        async with completed_async(conn):
+            await cur.execute(q.GET_MILESTONE_BY_TITLE, (repository_id, title))
         r = await cur.fetchone()
     return None if r is None else models.load_milestone(r)
 
@@ -96,12 +97,18 @@ async def list_milestones_with_counts(
     (possibly NULL) and id of the last row of the previous page; after_id NULL
     starts from the beginning.
     """
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(
-            q.LIST_MILESTONES_WITH_COUNTS,
-            (repository_id, state, after_id, after_due_date, page_size),
-        )
+        async with completed_async(conn):
+            await cur.execute(
+                q.LIST_MILESTONES_WITH_COUNTS,
+                (
+                    repository_id,
+                    state,
+                    after_id,
+                    plain_date(after_due_date, "list_milestones_with_counts: after_due_date"),
+                    page_size,
+                ),
+            )
         rows = await cur.fetchall()
     return [
         q.ListMilestonesWithCountsRow(
@@ -131,17 +138,18 @@ async def iter_list_milestones_with_counts(
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncGenerator[q.ListMilestonesWithCountsRow, None]:
-    """Stream list_milestones_with_counts through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.aclosing``) before the transaction ends.
-    """
-
+    """list_milestones_with_counts through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``aclosing`` it before yours ends."""
     async with AsyncServerStream(conn, "list_milestones_with_counts", batch_size) as stream:
         await stream.execute(
             q.LIST_MILESTONES_WITH_COUNTS,
-            (repository_id, state, after_id, after_due_date, page_size),
+            (
+                repository_id,
+                state,
+                after_id,
+                plain_date(after_due_date, "list_milestones_with_counts: after_due_date"),
+                page_size,
+            ),
         )
         while rows := await stream.fetch():
             for r in rows:
@@ -177,12 +185,15 @@ async def update_milestone(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("update_milestone", "UPDATE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.UPDATE_MILESTONE, (title, description, due_date, id))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(
+                    q.UPDATE_MILESTONE,
+                    (title, description, plain_date(due_date, "update_milestone: due_date"), id),
+                )
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     return None if r is None else models.load_milestone(r)
@@ -198,12 +209,12 @@ async def close_milestone(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("close_milestone", "UPDATE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.CLOSE_MILESTONE, (id,))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.CLOSE_MILESTONE, (id,))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     return None if r is None else models.load_milestone(r)
@@ -219,12 +230,12 @@ async def reopen_milestone(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("reopen_milestone", "UPDATE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.REOPEN_MILESTONE, (id,))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.REOPEN_MILESTONE, (id,))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     return None if r is None else models.load_milestone(r)
@@ -234,11 +245,11 @@ async def delete_milestone(conn: psycopg.AsyncConnection[Any], *, id: int) -> in
     """Delete a milestone; its issues stay, without a milestone. Returns 1 if it existed."""
     if conn.read_only:
         raise ReadOnlyConnectionError("delete_milestone", "DELETE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.DELETE_MILESTONE, (id,))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.DELETE_MILESTONE, (id,))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         return cur.rowcount

@@ -13,37 +13,13 @@ from psycopg.types.json import Jsonb
 from plue_queries import enums, models
 from plue_queries import pull_requests as q
 from plue_queries._cursors import new_async_cursor
+from plue_queries._pipeline import completed_async
 from plue_queries._streams import AsyncServerStream
+from plue_queries._types import aware
 from plue_queries.errors import raise_named
 from plue_queries.types import JsonInput, NoRowError, ReadOnlyConnectionError
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
-READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
-    {
-        "count_pull_requests_by_state",
-        "count_review_verdicts",
-        "count_unresolved_pull_request_conflicts",
-        "get_open_pull_request_for_branches",
-        "get_pull_request",
-        "get_pull_request_by_number",
-        "get_review",
-        "get_review_comment",
-        "iter_count_pull_requests_by_state",
-        "iter_list_pull_request_conflicts",
-        "iter_list_pull_requests_by_state",
-        "iter_list_review_comments_by_pull_request",
-        "iter_list_review_comments_by_review",
-        "iter_list_reviews",
-        "iter_list_unresolved_conflicts",
-        "list_pull_request_conflicts",
-        "list_pull_requests_by_state",
-        "list_review_comments_by_pull_request",
-        "list_review_comments_by_review",
-        "list_reviews",
-        "list_unresolved_conflicts",
-    }
-)
+READ_ONLY_FUNCTIONS: Final = q.READ_ONLY_FUNCTIONS  # what a hot standby can run
 
 
 async def create_pull_request(
@@ -79,23 +55,23 @@ async def create_pull_request(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("create_pull_request", "INSERT")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(
-                q.CREATE_PULL_REQUEST,
-                (
-                    base_repository_id,
-                    title,
-                    body,
-                    author_id,
-                    head_repository_id,
-                    head_branch,
-                    base_branch,
-                ),
-            )
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(
+                    q.CREATE_PULL_REQUEST,
+                    (
+                        base_repository_id,
+                        title,
+                        body,
+                        author_id,
+                        head_repository_id,
+                        head_branch,
+                        base_branch,
+                    ),
+                )
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     if r is None:
@@ -108,9 +84,9 @@ async def get_pull_request(
     conn: psycopg.AsyncConnection[Any], *, id: int
 ) -> models.PullRequest | None:
     """A pull request by id."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.GET_PULL_REQUEST, (id,))
+        async with completed_async(conn):
+            await cur.execute(q.GET_PULL_REQUEST, (id,))
         r = await cur.fetchone()
     return None if r is None else models.load_pull_request(r)
 
@@ -119,9 +95,9 @@ async def get_pull_request_by_number(
     conn: psycopg.AsyncConnection[Any], *, base_repository_id: int, pr_number: int
 ) -> models.PullRequest | None:
     """A pull request by its number in the base repository (what URLs carry)."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.GET_PULL_REQUEST_BY_NUMBER, (base_repository_id, pr_number))
+        async with completed_async(conn):
+            await cur.execute(q.GET_PULL_REQUEST_BY_NUMBER, (base_repository_id, pr_number))
         r = await cur.fetchone()
     return None if r is None else models.load_pull_request(r)
 
@@ -137,12 +113,12 @@ async def get_open_pull_request_for_branches(
     """The open pull request from a head branch into a base branch, if any (to avoid
     opening a duplicate).
     """
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(
-            q.GET_OPEN_PULL_REQUEST_FOR_BRANCHES,
-            (base_repository_id, head_repository_id, head_branch, base_branch),
-        )
+        async with completed_async(conn):
+            await cur.execute(
+                q.GET_OPEN_PULL_REQUEST_FOR_BRANCHES,
+                (base_repository_id, head_repository_id, head_branch, base_branch),
+            )
         r = await cur.fetchone()
     return None if r is None else models.load_pull_request(r)
 
@@ -159,12 +135,18 @@ async def list_pull_requests_by_state(
     """One page of a repository's pull requests in a state, newest first. Pass the
     last row's created_at and id to get the next page.
     """
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(
-            q.LIST_PULL_REQUESTS_BY_STATE,
-            (base_repository_id, state, before_created_at, before_id, page_size),
-        )
+        async with completed_async(conn):
+            await cur.execute(
+                q.LIST_PULL_REQUESTS_BY_STATE,
+                (
+                    base_repository_id,
+                    state,
+                    aware(before_created_at, "list_pull_requests_by_state: before_created_at"),
+                    before_id,
+                    page_size,
+                ),
+            )
         rows = await cur.fetchall()
     return [models.load_pull_request(r) for r in rows]
 
@@ -179,17 +161,18 @@ async def iter_list_pull_requests_by_state(
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncGenerator[models.PullRequest, None]:
-    """Stream list_pull_requests_by_state through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.aclosing``) before the transaction ends.
-    """
-
+    """list_pull_requests_by_state through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``aclosing`` it before yours ends."""
     async with AsyncServerStream(conn, "list_pull_requests_by_state", batch_size) as stream:
         await stream.execute(
             q.LIST_PULL_REQUESTS_BY_STATE,
-            (base_repository_id, state, before_created_at, before_id, page_size),
+            (
+                base_repository_id,
+                state,
+                aware(before_created_at, "list_pull_requests_by_state: before_created_at"),
+                before_id,
+                page_size,
+            ),
         )
         while rows := await stream.fetch():
             for r in rows:
@@ -200,9 +183,9 @@ async def count_pull_requests_by_state(
     conn: psycopg.AsyncConnection[Any], *, base_repository_id: int
 ) -> list[q.CountPullRequestsByStateRow]:
     """How many pull requests a repository has in each state (tab counters)."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.COUNT_PULL_REQUESTS_BY_STATE, (base_repository_id,))
+        async with completed_async(conn):
+            await cur.execute(q.COUNT_PULL_REQUESTS_BY_STATE, (base_repository_id,))
         rows = await cur.fetchall()
     return [q.CountPullRequestsByStateRow(enums.PR_STATE_BY_VALUE[r[0]], r[1]) for r in rows]
 
@@ -210,13 +193,8 @@ async def count_pull_requests_by_state(
 async def iter_count_pull_requests_by_state(
     conn: psycopg.AsyncConnection[Any], *, base_repository_id: int, batch_size: int = 1000
 ) -> AsyncGenerator[q.CountPullRequestsByStateRow, None]:
-    """Stream count_pull_requests_by_state through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.aclosing``) before the transaction ends.
-    """
-
+    """count_pull_requests_by_state through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``aclosing`` it before yours ends."""
     async with AsyncServerStream(conn, "count_pull_requests_by_state", batch_size) as stream:
         await stream.execute(q.COUNT_PULL_REQUESTS_BY_STATE, (base_repository_id,))
         while rows := await stream.fetch():
@@ -236,12 +214,12 @@ async def update_pull_request(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("update_pull_request", "UPDATE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.UPDATE_PULL_REQUEST, (title, body, base_branch, id))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.UPDATE_PULL_REQUEST, (title, body, base_branch, id))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     return None if r is None else models.load_pull_request(r)
@@ -266,15 +244,15 @@ async def update_pull_request_stats(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("update_pull_request_stats", "UPDATE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(
-                q.UPDATE_PULL_REQUEST_STATS,
-                (additions, deletions, changed_files, has_conflicts, merge_base, id),
-            )
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(
+                    q.UPDATE_PULL_REQUEST_STATS,
+                    (additions, deletions, changed_files, has_conflicts, merge_base, id),
+                )
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     return None if r is None else models.load_pull_request(r)
@@ -298,12 +276,14 @@ async def merge_pull_request(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("merge_pull_request", "UPDATE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.MERGE_PULL_REQUEST, (merge_style, merged_commit_id, merged_by, id))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(
+                    q.MERGE_PULL_REQUEST, (merge_style, merged_commit_id, merged_by, id)
+                )
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     return None if r is None else models.load_pull_request(r)
@@ -319,12 +299,12 @@ async def close_pull_request(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("close_pull_request", "UPDATE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.CLOSE_PULL_REQUEST, (id,))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.CLOSE_PULL_REQUEST, (id,))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     return None if r is None else models.load_pull_request(r)
@@ -340,12 +320,12 @@ async def reopen_pull_request(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("reopen_pull_request", "UPDATE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.REOPEN_PULL_REQUEST, (id,))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.REOPEN_PULL_REQUEST, (id,))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     return None if r is None else models.load_pull_request(r)
@@ -355,12 +335,12 @@ async def delete_pull_request(conn: psycopg.AsyncConnection[Any], *, id: int) ->
     """Delete a pull request with its reviews, comments and conflicts."""
     if conn.read_only:
         raise ReadOnlyConnectionError("delete_pull_request", "DELETE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.DELETE_PULL_REQUEST, (id,))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.DELETE_PULL_REQUEST, (id,))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         return cur.rowcount
 
@@ -382,12 +362,12 @@ async def create_review(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("create_review", "INSERT")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.CREATE_REVIEW, (pull_request_id, reviewer_id, body, commit_id))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.CREATE_REVIEW, (pull_request_id, reviewer_id, body, commit_id))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     if r is None:
@@ -398,9 +378,9 @@ async def create_review(
 
 async def get_review(conn: psycopg.AsyncConnection[Any], *, id: int) -> models.Review | None:
     """A review by id."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.GET_REVIEW, (id,))
+        async with completed_async(conn):
+            await cur.execute(q.GET_REVIEW, (id,))
         r = await cur.fetchone()
     return None if r is None else models.load_review(r)
 
@@ -409,9 +389,9 @@ async def list_reviews(
     conn: psycopg.AsyncConnection[Any], *, pull_request_id: int
 ) -> list[models.Review]:
     """The reviews of a pull request, oldest first."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.LIST_REVIEWS, (pull_request_id,))
+        async with completed_async(conn):
+            await cur.execute(q.LIST_REVIEWS, (pull_request_id,))
         rows = await cur.fetchall()
     return [models.load_review(r) for r in rows]
 
@@ -419,13 +399,8 @@ async def list_reviews(
 async def iter_list_reviews(
     conn: psycopg.AsyncConnection[Any], *, pull_request_id: int, batch_size: int = 1000
 ) -> AsyncGenerator[models.Review, None]:
-    """Stream list_reviews through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.aclosing``) before the transaction ends.
-    """
-
+    """list_reviews through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``aclosing`` it before yours ends."""
     async with AsyncServerStream(conn, "list_reviews", batch_size) as stream:
         await stream.execute(q.LIST_REVIEWS, (pull_request_id,))
         while rows := await stream.fetch():
@@ -439,12 +414,12 @@ async def submit_review(
     """Submit a pending review with its verdict; NULL if it was already submitted."""
     if conn.read_only:
         raise ReadOnlyConnectionError("submit_review", "UPDATE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.SUBMIT_REVIEW, (state, body, id))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.SUBMIT_REVIEW, (state, body, id))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     return None if r is None else models.load_review(r)
@@ -456,12 +431,12 @@ async def dismiss_review(conn: psycopg.AsyncConnection[Any], *, id: int) -> mode
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("dismiss_review", "UPDATE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.DISMISS_REVIEW, (id,))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.DISMISS_REVIEW, (id,))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     return None if r is None else models.load_review(r)
@@ -471,9 +446,9 @@ async def count_review_verdicts(
     conn: psycopg.AsyncConnection[Any], *, pull_request_id: int
 ) -> q.CountReviewVerdictsRow:
     """How many distinct reviewers currently approve or request changes."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.COUNT_REVIEW_VERDICTS, (pull_request_id,))
+        async with completed_async(conn):
+            await cur.execute(q.COUNT_REVIEW_VERDICTS, (pull_request_id,))
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("count_review_verdicts")
@@ -485,12 +460,12 @@ async def delete_review(conn: psycopg.AsyncConnection[Any], *, id: int) -> int:
     """Delete a review with its comments."""
     if conn.read_only:
         raise ReadOnlyConnectionError("delete_review", "DELETE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.DELETE_REVIEW, (id,))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.DELETE_REVIEW, (id,))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         return cur.rowcount
 
@@ -521,15 +496,15 @@ async def create_review_comment(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("create_review_comment", "INSERT")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(
-                q.CREATE_REVIEW_COMMENT,
-                (author_id, file_path, line, side, body, in_reply_to_id, review_id),
-            )
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(
+                    q.CREATE_REVIEW_COMMENT,
+                    (author_id, file_path, line, side, body, in_reply_to_id, review_id),
+                )
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     return None if r is None else models.load_review_comment(r)
@@ -539,9 +514,9 @@ async def get_review_comment(
     conn: psycopg.AsyncConnection[Any], *, id: int
 ) -> models.ReviewComment | None:
     """A review comment by id."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.GET_REVIEW_COMMENT, (id,))
+        async with completed_async(conn):
+            await cur.execute(q.GET_REVIEW_COMMENT, (id,))
         r = await cur.fetchone()
     return None if r is None else models.load_review_comment(r)
 
@@ -552,9 +527,9 @@ async def list_review_comments_by_pull_request(
     """All inline comments of a pull request in reading order: by file, line, then
     creation.
     """
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.LIST_REVIEW_COMMENTS_BY_PULL_REQUEST, (pull_request_id,))
+        async with completed_async(conn):
+            await cur.execute(q.LIST_REVIEW_COMMENTS_BY_PULL_REQUEST, (pull_request_id,))
         rows = await cur.fetchall()
     return [models.load_review_comment(r) for r in rows]
 
@@ -562,13 +537,8 @@ async def list_review_comments_by_pull_request(
 async def iter_list_review_comments_by_pull_request(
     conn: psycopg.AsyncConnection[Any], *, pull_request_id: int, batch_size: int = 1000
 ) -> AsyncGenerator[models.ReviewComment, None]:
-    """Stream list_review_comments_by_pull_request through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.aclosing``) before the transaction ends.
-    """
-
+    """list_review_comments_by_pull_request through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``aclosing`` it before yours ends."""
     async with AsyncServerStream(
         conn, "list_review_comments_by_pull_request", batch_size
     ) as stream:
@@ -582,9 +552,9 @@ async def list_review_comments_by_review(
     conn: psycopg.AsyncConnection[Any], *, review_id: int
 ) -> list[models.ReviewComment]:
     """The comments of one review, in creation order."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.LIST_REVIEW_COMMENTS_BY_REVIEW, (review_id,))
+        async with completed_async(conn):
+            await cur.execute(q.LIST_REVIEW_COMMENTS_BY_REVIEW, (review_id,))
         rows = await cur.fetchall()
     return [models.load_review_comment(r) for r in rows]
 
@@ -592,13 +562,8 @@ async def list_review_comments_by_review(
 async def iter_list_review_comments_by_review(
     conn: psycopg.AsyncConnection[Any], *, review_id: int, batch_size: int = 1000
 ) -> AsyncGenerator[models.ReviewComment, None]:
-    """Stream list_review_comments_by_review through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.aclosing``) before the transaction ends.
-    """
-
+    """list_review_comments_by_review through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``aclosing`` it before yours ends."""
     async with AsyncServerStream(conn, "list_review_comments_by_review", batch_size) as stream:
         await stream.execute(q.LIST_REVIEW_COMMENTS_BY_REVIEW, (review_id,))
         while rows := await stream.fetch():
@@ -616,12 +581,12 @@ async def update_review_comment(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("update_review_comment", "UPDATE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.UPDATE_REVIEW_COMMENT, (body, id))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.UPDATE_REVIEW_COMMENT, (body, id))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     return None if r is None else models.load_review_comment(r)
@@ -633,12 +598,12 @@ async def set_review_comment_resolved(
     """Resolve or reopen an inline comment thread; NULL if it already had that state."""
     if conn.read_only:
         raise ReadOnlyConnectionError("set_review_comment_resolved", "UPDATE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.SET_REVIEW_COMMENT_RESOLVED, (is_resolved, id))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.SET_REVIEW_COMMENT_RESOLVED, (is_resolved, id))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     return None if r is None else models.load_review_comment(r)
@@ -648,12 +613,12 @@ async def delete_review_comment(conn: psycopg.AsyncConnection[Any], *, id: int) 
     """Delete an inline comment and its replies."""
     if conn.read_only:
         raise ReadOnlyConnectionError("delete_review_comment", "DELETE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.DELETE_REVIEW_COMMENT, (id,))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.DELETE_REVIEW_COMMENT, (id,))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         return cur.rowcount
 
@@ -682,15 +647,15 @@ async def record_conflict(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("record_conflict", "INSERT")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(
-                q.RECORD_CONFLICT,
-                (repository_id, pull_request_id, change_id, file_path, kind, Jsonb(details)),
-            )
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(
+                    q.RECORD_CONFLICT,
+                    (repository_id, pull_request_id, change_id, file_path, kind, Jsonb(details)),
+                )
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     if r is None:
@@ -703,9 +668,9 @@ async def list_pull_request_conflicts(
     conn: psycopg.AsyncConnection[Any], *, pull_request_id: int | None = None
 ) -> list[models.Conflict]:
     """The conflicts of a pull request by file; unresolved and resolved alike."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.LIST_PULL_REQUEST_CONFLICTS, (pull_request_id,))
+        async with completed_async(conn):
+            await cur.execute(q.LIST_PULL_REQUEST_CONFLICTS, (pull_request_id,))
         rows = await cur.fetchall()
     return [models.load_conflict(r) for r in rows]
 
@@ -716,13 +681,8 @@ async def iter_list_pull_request_conflicts(
     pull_request_id: int | None = None,
     batch_size: int = 1000,
 ) -> AsyncGenerator[models.Conflict, None]:
-    """Stream list_pull_request_conflicts through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.aclosing``) before the transaction ends.
-    """
-
+    """list_pull_request_conflicts through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``aclosing`` it before yours ends."""
     async with AsyncServerStream(conn, "list_pull_request_conflicts", batch_size) as stream:
         await stream.execute(q.LIST_PULL_REQUEST_CONFLICTS, (pull_request_id,))
         while rows := await stream.fetch():
@@ -739,11 +699,17 @@ async def list_unresolved_conflicts(
     page_size: int,
 ) -> list[models.Conflict]:
     """One page of a repository's unresolved conflicts, newest first."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(
-            q.LIST_UNRESOLVED_CONFLICTS, (repository_id, before_created_at, before_id, page_size)
-        )
+        async with completed_async(conn):
+            await cur.execute(
+                q.LIST_UNRESOLVED_CONFLICTS,
+                (
+                    repository_id,
+                    aware(before_created_at, "list_unresolved_conflicts: before_created_at"),
+                    before_id,
+                    page_size,
+                ),
+            )
         rows = await cur.fetchall()
     return [models.load_conflict(r) for r in rows]
 
@@ -757,16 +723,17 @@ async def iter_list_unresolved_conflicts(
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncGenerator[models.Conflict, None]:
-    """Stream list_unresolved_conflicts through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.aclosing``) before the transaction ends.
-    """
-
+    """list_unresolved_conflicts through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``aclosing`` it before yours ends."""
     async with AsyncServerStream(conn, "list_unresolved_conflicts", batch_size) as stream:
         await stream.execute(
-            q.LIST_UNRESOLVED_CONFLICTS, (repository_id, before_created_at, before_id, page_size)
+            q.LIST_UNRESOLVED_CONFLICTS,
+            (
+                repository_id,
+                aware(before_created_at, "list_unresolved_conflicts: before_created_at"),
+                before_id,
+                page_size,
+            ),
         )
         while rows := await stream.fetch():
             for r in rows:
@@ -783,12 +750,12 @@ async def resolve_conflict(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("resolve_conflict", "UPDATE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.RESOLVE_CONFLICT, (resolved_by, id))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.RESOLVE_CONFLICT, (resolved_by, id))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     return None if r is None else models.load_conflict(r)
@@ -798,9 +765,9 @@ async def count_unresolved_pull_request_conflicts(
     conn: psycopg.AsyncConnection[Any], *, pull_request_id: int | None = None
 ) -> int:
     """How many conflicts of a pull request are still unresolved (merge gate)."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.COUNT_UNRESOLVED_PULL_REQUEST_CONFLICTS, (pull_request_id,))
+        async with completed_async(conn):
+            await cur.execute(q.COUNT_UNRESOLVED_PULL_REQUEST_CONFLICTS, (pull_request_id,))
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("count_unresolved_pull_request_conflicts")

@@ -10,16 +10,11 @@ import psycopg
 
 from plue_queries import rate_limits as q
 from plue_queries._cursors import new_async_cursor
+from plue_queries._pipeline import completed_async
 from plue_queries.errors import raise_named
 from plue_queries.types import NoRowError, ReadOnlyConnectionError
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
-READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
-    {
-        "get_rate_limit_count",
-    }
-)
+READ_ONLY_FUNCTIONS: Final = q.READ_ONLY_FUNCTIONS  # what a hot standby can run
 
 
 async def hit_rate_limit(
@@ -40,12 +35,12 @@ async def hit_rate_limit(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("hit_rate_limit", "INSERT")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.HIT_RATE_LIMIT, (key, window_size))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.HIT_RATE_LIMIT, (key, window_size))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     if r is None:
@@ -60,9 +55,9 @@ async def get_rate_limit_count(
     """The count of a key in the window of this size containing now() (0 when it had no
     hits); window_size is checked as in HitRateLimit.
     """
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.GET_RATE_LIMIT_COUNT, (key, window_size))
+        async with completed_async(conn):
+            await cur.execute(q.GET_RATE_LIMIT_COUNT, (key, window_size))
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("get_rate_limit_count")
@@ -74,12 +69,12 @@ async def reset_rate_limit(conn: psycopg.AsyncConnection[Any], *, key: str) -> i
     """Forget every window of a key, of every size, e.g. after a successful login."""
     if conn.read_only:
         raise ReadOnlyConnectionError("reset_rate_limit", "DELETE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.RESET_RATE_LIMIT, (key,))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.RESET_RATE_LIMIT, (key,))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         return cur.rowcount
 
@@ -92,11 +87,11 @@ async def delete_expired_rate_limits(conn: psycopg.AsyncConnection[Any]) -> int:
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("delete_expired_rate_limits", "DELETE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.DELETE_EXPIRED_RATE_LIMITS, ())
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.DELETE_EXPIRED_RATE_LIMITS, ())
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         return cur.rowcount

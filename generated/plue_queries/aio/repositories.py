@@ -12,39 +12,13 @@ import psycopg
 from plue_queries import models
 from plue_queries import repositories as q
 from plue_queries._cursors import new_async_cursor
+from plue_queries._pipeline import completed_async
 from plue_queries._streams import AsyncServerStream
+from plue_queries._types import aware, no_null_items
 from plue_queries.errors import raise_named
 from plue_queries.types import NoRowError, ReadOnlyConnectionError
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
-READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
-    {
-        "get_bookmark",
-        "get_branch",
-        "get_protected_branch",
-        "get_repository_by_id",
-        "get_repository_by_owner_and_name",
-        "iter_list_bookmarks",
-        "iter_list_bookmarks_for_change",
-        "iter_list_branches",
-        "iter_list_protected_branches",
-        "iter_list_public_repositories",
-        "iter_list_public_repositories_by_topic",
-        "iter_list_renamed_branches",
-        "iter_list_repositories_by_owner",
-        "list_bookmarks",
-        "list_bookmarks_for_change",
-        "list_branches",
-        "list_protected_branches",
-        "list_public_repositories",
-        "list_public_repositories_by_topic",
-        "list_renamed_branches",
-        "list_repositories_by_owner",
-        "match_protected_branch",
-        "resolve_branch_name",
-    }
-)
+READ_ONLY_FUNCTIONS: Final = q.READ_ONLY_FUNCTIONS  # what a hot standby can run
 
 
 async def create_repository(
@@ -66,18 +40,26 @@ async def create_repository(
     - RepositoriesOwnerIDFkeyViolation: foreign key repositories_owner_id_fkey on repositories
     - RepositoriesOwnerNameLowerKeyViolation: unique repositories_owner_name_lower_key on repositories
     - RepositoriesPkeyViolation: primary key repositories_pkey on repositories
+    - RepositoriesTopicsNoNullsViolation: check repositories_topics_no_nulls on repositories
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("create_repository", "INSERT")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(
-                q.CREATE_REPOSITORY,
-                (owner_id, name, description, is_public, default_branch, topics),
-            )
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(
+                    q.CREATE_REPOSITORY,
+                    (
+                        owner_id,
+                        name,
+                        description,
+                        is_public,
+                        default_branch,
+                        no_null_items(topics, "create_repository: topics"),
+                    ),
+                )
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     if r is None:
@@ -90,9 +72,9 @@ async def get_repository_by_id(
     conn: psycopg.AsyncConnection[Any], *, id: int
 ) -> models.Repository | None:
     """The repository with this id."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.GET_REPOSITORY_BY_ID, (id,))
+        async with completed_async(conn):
+            await cur.execute(q.GET_REPOSITORY_BY_ID, (id,))
         r = await cur.fetchone()
     return None if r is None else models.load_repository(r)
 
@@ -101,9 +83,9 @@ async def get_repository_by_owner_and_name(
     conn: psycopg.AsyncConnection[Any], *, owner_username: str, name: str
 ) -> models.Repository | None:
     """Resolve an "owner/name" URL, both parts case-insensitively."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.GET_REPOSITORY_BY_OWNER_AND_NAME, (owner_username, name))
+        async with completed_async(conn):
+            await cur.execute(q.GET_REPOSITORY_BY_OWNER_AND_NAME, (owner_username, name))
         r = await cur.fetchone()
     return None if r is None else models.load_repository(r)
 
@@ -121,12 +103,18 @@ async def list_repositories_by_owner(
     created_at and id; NULL for the first page). Private ones only when
     include_private (the owner looking at their own list).
     """
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(
-            q.LIST_REPOSITORIES_BY_OWNER,
-            (owner_id, include_private, before_created_at, before_id, page_size),
-        )
+        async with completed_async(conn):
+            await cur.execute(
+                q.LIST_REPOSITORIES_BY_OWNER,
+                (
+                    owner_id,
+                    include_private,
+                    aware(before_created_at, "list_repositories_by_owner: before_created_at"),
+                    before_id,
+                    page_size,
+                ),
+            )
         rows = await cur.fetchall()
     return [models.load_repository(r) for r in rows]
 
@@ -141,17 +129,18 @@ async def iter_list_repositories_by_owner(
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncGenerator[models.Repository, None]:
-    """Stream list_repositories_by_owner through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.aclosing``) before the transaction ends.
-    """
-
+    """list_repositories_by_owner through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``aclosing`` it before yours ends."""
     async with AsyncServerStream(conn, "list_repositories_by_owner", batch_size) as stream:
         await stream.execute(
             q.LIST_REPOSITORIES_BY_OWNER,
-            (owner_id, include_private, before_created_at, before_id, page_size),
+            (
+                owner_id,
+                include_private,
+                aware(before_created_at, "list_repositories_by_owner: before_created_at"),
+                before_id,
+                page_size,
+            ),
         )
         while rows := await stream.fetch():
             for r in rows:
@@ -166,9 +155,16 @@ async def list_public_repositories(
     page_size: int,
 ) -> list[models.Repository]:
     """The public catalogue, newest first, by keyset (backed by idx_repositories_public)."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.LIST_PUBLIC_REPOSITORIES, (before_created_at, before_id, page_size))
+        async with completed_async(conn):
+            await cur.execute(
+                q.LIST_PUBLIC_REPOSITORIES,
+                (
+                    aware(before_created_at, "list_public_repositories: before_created_at"),
+                    before_id,
+                    page_size,
+                ),
+            )
         rows = await cur.fetchall()
     return [models.load_repository(r) for r in rows]
 
@@ -181,15 +177,17 @@ async def iter_list_public_repositories(
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncGenerator[models.Repository, None]:
-    """Stream list_public_repositories through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.aclosing``) before the transaction ends.
-    """
-
+    """list_public_repositories through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``aclosing`` it before yours ends."""
     async with AsyncServerStream(conn, "list_public_repositories", batch_size) as stream:
-        await stream.execute(q.LIST_PUBLIC_REPOSITORIES, (before_created_at, before_id, page_size))
+        await stream.execute(
+            q.LIST_PUBLIC_REPOSITORIES,
+            (
+                aware(before_created_at, "list_public_repositories: before_created_at"),
+                before_id,
+                page_size,
+            ),
+        )
         while rows := await stream.fetch():
             for r in rows:
                 yield models.load_repository(r)
@@ -204,11 +202,19 @@ async def list_public_repositories_by_topic(
     page_size: int,
 ) -> list[models.Repository]:
     """Public repositories tagged with a topic, newest first, by keyset."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(
-            q.LIST_PUBLIC_REPOSITORIES_BY_TOPIC, (topic, before_created_at, before_id, page_size)
-        )
+        async with completed_async(conn):
+            await cur.execute(
+                q.LIST_PUBLIC_REPOSITORIES_BY_TOPIC,
+                (
+                    topic,
+                    aware(
+                        before_created_at, "list_public_repositories_by_topic: before_created_at"
+                    ),
+                    before_id,
+                    page_size,
+                ),
+            )
         rows = await cur.fetchall()
     return [models.load_repository(r) for r in rows]
 
@@ -222,16 +228,17 @@ async def iter_list_public_repositories_by_topic(
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncGenerator[models.Repository, None]:
-    """Stream list_public_repositories_by_topic through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.aclosing``) before the transaction ends.
-    """
-
+    """list_public_repositories_by_topic through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``aclosing`` it before yours ends."""
     async with AsyncServerStream(conn, "list_public_repositories_by_topic", batch_size) as stream:
         await stream.execute(
-            q.LIST_PUBLIC_REPOSITORIES_BY_TOPIC, (topic, before_created_at, before_id, page_size)
+            q.LIST_PUBLIC_REPOSITORIES_BY_TOPIC,
+            (
+                topic,
+                aware(before_created_at, "list_public_repositories_by_topic: before_created_at"),
+                before_id,
+                page_size,
+            ),
         )
         while rows := await stream.fetch():
             for r in rows:
@@ -254,14 +261,14 @@ async def update_repository(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("update_repository", "UPDATE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(
-                q.UPDATE_REPOSITORY, (description, is_public, is_archived, default_branch, id)
-            )
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(
+                    q.UPDATE_REPOSITORY, (description, is_public, is_archived, default_branch, id)
+                )
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     return None if r is None else models.load_repository(r)
@@ -278,12 +285,12 @@ async def rename_repository(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("rename_repository", "UPDATE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.RENAME_REPOSITORY, (name, id))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.RENAME_REPOSITORY, (name, id))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     return None if r is None else models.load_repository(r)
@@ -294,15 +301,18 @@ async def set_repository_topics(
 ) -> models.Repository | None:
     """Replace the topics, normalised: trimmed, lower-cased, blanks and duplicates
     dropped, sorted.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - RepositoriesTopicsNoNullsViolation: check repositories_topics_no_nulls on repositories
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("set_repository_topics", "UPDATE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.SET_REPOSITORY_TOPICS, (topics, id))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.SET_REPOSITORY_TOPICS, (topics, id))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     return None if r is None else models.load_repository(r)
@@ -316,12 +326,12 @@ async def delete_repository(conn: psycopg.AsyncConnection[Any], *, id: int) -> i
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("delete_repository", "DELETE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.DELETE_REPOSITORY, (id,))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.DELETE_REPOSITORY, (id,))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         return cur.rowcount
 
@@ -346,12 +356,12 @@ async def upsert_branch(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("upsert_branch", "INSERT")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.UPSERT_BRANCH, (repository_id, name, commit_id, pusher_id))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.UPSERT_BRANCH, (repository_id, name, commit_id, pusher_id))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     if r is None:
@@ -364,9 +374,9 @@ async def get_branch(
     conn: psycopg.AsyncConnection[Any], *, repository_id: int, name: str
 ) -> models.Branch | None:
     """A branch of a repository by exact name."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.GET_BRANCH, (repository_id, name))
+        async with completed_async(conn):
+            await cur.execute(q.GET_BRANCH, (repository_id, name))
         r = await cur.fetchone()
     return None if r is None else models.load_branch(r)
 
@@ -381,9 +391,9 @@ async def list_branches(
     """A repository's branches by name, by keyset: pass the last name seen (NULL for
     the first page).
     """
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.LIST_BRANCHES, (repository_id, after_name, page_size))
+        async with completed_async(conn):
+            await cur.execute(q.LIST_BRANCHES, (repository_id, after_name, page_size))
         rows = await cur.fetchall()
     return [models.load_branch(r) for r in rows]
 
@@ -396,13 +406,8 @@ async def iter_list_branches(
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncGenerator[models.Branch, None]:
-    """Stream list_branches through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.aclosing``) before the transaction ends.
-    """
-
+    """list_branches through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``aclosing`` it before yours ends."""
     async with AsyncServerStream(conn, "list_branches", batch_size) as stream:
         await stream.execute(q.LIST_BRANCHES, (repository_id, after_name, page_size))
         while rows := await stream.fetch():
@@ -416,12 +421,12 @@ async def delete_branch(
     """Delete a branch; 0 when it did not exist."""
     if conn.read_only:
         raise ReadOnlyConnectionError("delete_branch", "DELETE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.DELETE_BRANCH, (repository_id, name))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.DELETE_BRANCH, (repository_id, name))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         return cur.rowcount
 
@@ -451,12 +456,12 @@ async def rename_branch(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("rename_branch", "INSERT")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.RENAME_BRANCH, (from_name, to_name, renamed_by, repository_id))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.RENAME_BRANCH, (from_name, to_name, renamed_by, repository_id))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     return None if r is None else models.load_renamed_branch(r)
@@ -470,9 +475,9 @@ async def resolve_branch_name(
     (a -> b -> a) ends where it should and chains always terminate. Returns the
     name itself when it was never renamed.
     """
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.RESOLVE_BRANCH_NAME, (name, repository_id))
+        async with completed_async(conn):
+            await cur.execute(q.RESOLVE_BRANCH_NAME, (name, repository_id))
         r = await cur.fetchone()
     return None if r is None else r[0]
 
@@ -481,9 +486,9 @@ async def list_renamed_branches(
     conn: psycopg.AsyncConnection[Any], *, repository_id: int
 ) -> list[models.RenamedBranch]:
     """Renames of a repository's branches, newest first."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.LIST_RENAMED_BRANCHES, (repository_id,))
+        async with completed_async(conn):
+            await cur.execute(q.LIST_RENAMED_BRANCHES, (repository_id,))
         rows = await cur.fetchall()
     return [models.load_renamed_branch(r) for r in rows]
 
@@ -491,13 +496,8 @@ async def list_renamed_branches(
 async def iter_list_renamed_branches(
     conn: psycopg.AsyncConnection[Any], *, repository_id: int, batch_size: int = 1000
 ) -> AsyncGenerator[models.RenamedBranch, None]:
-    """Stream list_renamed_branches through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.aclosing``) before the transaction ends.
-    """
-
+    """list_renamed_branches through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``aclosing`` it before yours ends."""
     async with AsyncServerStream(conn, "list_renamed_branches", batch_size) as stream:
         await stream.execute(q.LIST_RENAMED_BRANCHES, (repository_id,))
         while rows := await stream.fetch():
@@ -525,12 +525,12 @@ async def upsert_bookmark(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("upsert_bookmark", "INSERT")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.UPSERT_BOOKMARK, (repository_id, name, change_id, commit_id))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.UPSERT_BOOKMARK, (repository_id, name, change_id, commit_id))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     if r is None:
@@ -543,9 +543,9 @@ async def get_bookmark(
     conn: psycopg.AsyncConnection[Any], *, repository_id: int, name: str
 ) -> models.Bookmark | None:
     """A bookmark of a repository by exact name."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.GET_BOOKMARK, (repository_id, name))
+        async with completed_async(conn):
+            await cur.execute(q.GET_BOOKMARK, (repository_id, name))
         r = await cur.fetchone()
     return None if r is None else models.load_bookmark(r)
 
@@ -558,9 +558,9 @@ async def list_bookmarks(
     page_size: int,
 ) -> list[models.Bookmark]:
     """A repository's bookmarks by name, by keyset on the last name seen."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.LIST_BOOKMARKS, (repository_id, after_name, page_size))
+        async with completed_async(conn):
+            await cur.execute(q.LIST_BOOKMARKS, (repository_id, after_name, page_size))
         rows = await cur.fetchall()
     return [models.load_bookmark(r) for r in rows]
 
@@ -573,13 +573,8 @@ async def iter_list_bookmarks(
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncGenerator[models.Bookmark, None]:
-    """Stream list_bookmarks through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.aclosing``) before the transaction ends.
-    """
-
+    """list_bookmarks through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``aclosing`` it before yours ends."""
     async with AsyncServerStream(conn, "list_bookmarks", batch_size) as stream:
         await stream.execute(q.LIST_BOOKMARKS, (repository_id, after_name, page_size))
         while rows := await stream.fetch():
@@ -591,9 +586,9 @@ async def list_bookmarks_for_change(
     conn: psycopg.AsyncConnection[Any], *, repository_id: int, change_id: str
 ) -> list[models.Bookmark]:
     """Bookmarks pointing at a change (to label it in the log)."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.LIST_BOOKMARKS_FOR_CHANGE, (repository_id, change_id))
+        async with completed_async(conn):
+            await cur.execute(q.LIST_BOOKMARKS_FOR_CHANGE, (repository_id, change_id))
         rows = await cur.fetchall()
     return [models.load_bookmark(r) for r in rows]
 
@@ -605,13 +600,8 @@ async def iter_list_bookmarks_for_change(
     change_id: str,
     batch_size: int = 1000,
 ) -> AsyncGenerator[models.Bookmark, None]:
-    """Stream list_bookmarks_for_change through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.aclosing``) before the transaction ends.
-    """
-
+    """list_bookmarks_for_change through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``aclosing`` it before yours ends."""
     async with AsyncServerStream(conn, "list_bookmarks_for_change", batch_size) as stream:
         await stream.execute(q.LIST_BOOKMARKS_FOR_CHANGE, (repository_id, change_id))
         while rows := await stream.fetch():
@@ -625,12 +615,12 @@ async def delete_bookmark(
     """Delete a bookmark; 0 when it did not exist."""
     if conn.read_only:
         raise ReadOnlyConnectionError("delete_bookmark", "DELETE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.DELETE_BOOKMARK, (repository_id, name))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.DELETE_BOOKMARK, (repository_id, name))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         return cur.rowcount
 
@@ -650,33 +640,41 @@ async def create_protected_branch(
     """Add a branch protection rule (pattern: a name or a glob with *).
 
     Raises, from plue_queries.errors, on a violation of:
+    - ProtectedBranchesForcePushAllowlistUserIdsNoNullsViolation: check protected_branches_force_push_allowlist_user_ids_no_nulls on protected_branches
     - ProtectedBranchesPatternNotEmptyViolation: check protected_branches_pattern_not_empty on protected_branches
     - ProtectedBranchesPkeyViolation: primary key protected_branches_pkey on protected_branches
     - ProtectedBranchesPriorityNonNegativeViolation: check protected_branches_priority_non_negative on protected_branches
+    - ProtectedBranchesPushAllowlistUserIdsNoNullsViolation: check protected_branches_push_allowlist_user_ids_no_nulls on protected_branches
     - ProtectedBranchesRepositoryIDFkeyViolation: foreign key protected_branches_repository_id_fkey on protected_branches
     - ProtectedBranchesRepositoryPatternKeyViolation: unique protected_branches_repository_pattern_key on protected_branches
     - ProtectedBranchesRequiredApprovalsNonNegativeViolation: check protected_branches_required_approvals_non_negative on protected_branches
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("create_protected_branch", "INSERT")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(
-                q.CREATE_PROTECTED_BRANCH,
-                (
-                    repository_id,
-                    pattern,
-                    priority,
-                    required_approvals,
-                    enable_push,
-                    push_allowlist_user_ids,
-                    enable_force_push,
-                    force_push_allowlist_user_ids,
-                ),
-            )
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(
+                    q.CREATE_PROTECTED_BRANCH,
+                    (
+                        repository_id,
+                        pattern,
+                        priority,
+                        required_approvals,
+                        enable_push,
+                        no_null_items(
+                            push_allowlist_user_ids,
+                            "create_protected_branch: push_allowlist_user_ids",
+                        ),
+                        enable_force_push,
+                        no_null_items(
+                            force_push_allowlist_user_ids,
+                            "create_protected_branch: force_push_allowlist_user_ids",
+                        ),
+                    ),
+                )
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     if r is None:
@@ -689,9 +687,9 @@ async def get_protected_branch(
     conn: psycopg.AsyncConnection[Any], *, id: int
 ) -> models.ProtectedBranch | None:
     """A protection rule by id."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.GET_PROTECTED_BRANCH, (id,))
+        async with completed_async(conn):
+            await cur.execute(q.GET_PROTECTED_BRANCH, (id,))
         r = await cur.fetchone()
     return None if r is None else models.load_protected_branch(r)
 
@@ -700,9 +698,9 @@ async def list_protected_branches(
     conn: psycopg.AsyncConnection[Any], *, repository_id: int
 ) -> list[models.ProtectedBranch]:
     """A repository's rules in the order they are applied: highest priority first."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.LIST_PROTECTED_BRANCHES, (repository_id,))
+        async with completed_async(conn):
+            await cur.execute(q.LIST_PROTECTED_BRANCHES, (repository_id,))
         rows = await cur.fetchall()
     return [models.load_protected_branch(r) for r in rows]
 
@@ -710,13 +708,8 @@ async def list_protected_branches(
 async def iter_list_protected_branches(
     conn: psycopg.AsyncConnection[Any], *, repository_id: int, batch_size: int = 1000
 ) -> AsyncGenerator[models.ProtectedBranch, None]:
-    """Stream list_protected_branches through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.aclosing``) before the transaction ends.
-    """
-
+    """list_protected_branches through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``aclosing`` it before yours ends."""
     async with AsyncServerStream(conn, "list_protected_branches", batch_size) as stream:
         await stream.execute(q.LIST_PROTECTED_BRANCHES, (repository_id,))
         while rows := await stream.fetch():
@@ -731,9 +724,9 @@ async def match_protected_branch(
     matches the name, where * in a pattern matches any run of characters and every
     other character (including % and _) matches only itself. None = unprotected.
     """
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.MATCH_PROTECTED_BRANCH, (repository_id, branch_name))
+        async with completed_async(conn):
+            await cur.execute(q.MATCH_PROTECTED_BRANCH, (repository_id, branch_name))
         r = await cur.fetchone()
     return None if r is None else models.load_protected_branch(r)
 
@@ -753,31 +746,39 @@ async def update_protected_branch(
     """Replace a rule's settings.
 
     Raises, from plue_queries.errors, on a violation of:
+    - ProtectedBranchesForcePushAllowlistUserIdsNoNullsViolation: check protected_branches_force_push_allowlist_user_ids_no_nulls on protected_branches
     - ProtectedBranchesPatternNotEmptyViolation: check protected_branches_pattern_not_empty on protected_branches
     - ProtectedBranchesPriorityNonNegativeViolation: check protected_branches_priority_non_negative on protected_branches
+    - ProtectedBranchesPushAllowlistUserIdsNoNullsViolation: check protected_branches_push_allowlist_user_ids_no_nulls on protected_branches
     - ProtectedBranchesRepositoryPatternKeyViolation: unique protected_branches_repository_pattern_key on protected_branches
     - ProtectedBranchesRequiredApprovalsNonNegativeViolation: check protected_branches_required_approvals_non_negative on protected_branches
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("update_protected_branch", "UPDATE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(
-                q.UPDATE_PROTECTED_BRANCH,
-                (
-                    pattern,
-                    priority,
-                    required_approvals,
-                    enable_push,
-                    push_allowlist_user_ids,
-                    enable_force_push,
-                    force_push_allowlist_user_ids,
-                    id,
-                ),
-            )
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(
+                    q.UPDATE_PROTECTED_BRANCH,
+                    (
+                        pattern,
+                        priority,
+                        required_approvals,
+                        enable_push,
+                        no_null_items(
+                            push_allowlist_user_ids,
+                            "update_protected_branch: push_allowlist_user_ids",
+                        ),
+                        enable_force_push,
+                        no_null_items(
+                            force_push_allowlist_user_ids,
+                            "update_protected_branch: force_push_allowlist_user_ids",
+                        ),
+                        id,
+                    ),
+                )
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     return None if r is None else models.load_protected_branch(r)
@@ -787,11 +788,11 @@ async def delete_protected_branch(conn: psycopg.AsyncConnection[Any], *, id: int
     """Delete a protection rule; 0 when it did not exist."""
     if conn.read_only:
         raise ReadOnlyConnectionError("delete_protected_branch", "DELETE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.DELETE_PROTECTED_BRANCH, (id,))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.DELETE_PROTECTED_BRANCH, (id,))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         return cur.rowcount

@@ -12,26 +12,13 @@ import psycopg
 from plue_queries import models
 from plue_queries import users as q
 from plue_queries._cursors import new_async_cursor
+from plue_queries._pipeline import completed_async
 from plue_queries._streams import AsyncServerStream
+from plue_queries._types import aware
 from plue_queries.errors import raise_named
 from plue_queries.types import NoRowError, ReadOnlyConnectionError
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
-READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
-    {
-        "get_email_address_by_email",
-        "get_user_by_email",
-        "get_user_by_id",
-        "get_user_by_username",
-        "get_user_by_wallet",
-        "get_user_with_repository_names",
-        "iter_list_email_addresses",
-        "iter_list_users",
-        "list_email_addresses",
-        "list_users",
-    }
-)
+READ_ONLY_FUNCTIONS: Final = q.READ_ONLY_FUNCTIONS  # what a hot standby can run
 
 
 async def create_user(
@@ -59,15 +46,15 @@ async def create_user(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("create_user", "INSERT")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(
-                q.CREATE_USER,
-                (username, email, display_name, bio, avatar_url, wallet_address, is_admin),
-            )
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(
+                    q.CREATE_USER,
+                    (username, email, display_name, bio, avatar_url, wallet_address, is_admin),
+                )
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     if r is None:
@@ -78,9 +65,9 @@ async def create_user(
 
 async def get_user_by_id(conn: psycopg.AsyncConnection[Any], *, id: int) -> models.User | None:
     """The user with this id."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.GET_USER_BY_ID, (id,))
+        async with completed_async(conn):
+            await cur.execute(q.GET_USER_BY_ID, (id,))
         r = await cur.fetchone()
     return None if r is None else models.load_user(r)
 
@@ -89,9 +76,9 @@ async def get_user_by_username(
     conn: psycopg.AsyncConnection[Any], *, username: str
 ) -> models.User | None:
     """Look a user up by name, case-insensitively (backed by users_username_lower_key)."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.GET_USER_BY_USERNAME, (username,))
+        async with completed_async(conn):
+            await cur.execute(q.GET_USER_BY_USERNAME, (username,))
         r = await cur.fetchone()
     return None if r is None else models.load_user(r)
 
@@ -100,9 +87,9 @@ async def get_user_by_wallet(
     conn: psycopg.AsyncConnection[Any], *, wallet_address: str
 ) -> models.User | None:
     """Look a user up by Ethereum address; accepts any case (e.g. EIP-55 checksummed)."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.GET_USER_BY_WALLET, (wallet_address,))
+        async with completed_async(conn):
+            await cur.execute(q.GET_USER_BY_WALLET, (wallet_address,))
         r = await cur.fetchone()
     return None if r is None else models.load_user(r)
 
@@ -111,9 +98,9 @@ async def get_user_by_email(
     conn: psycopg.AsyncConnection[Any], *, email: str
 ) -> models.User | None:
     """Look a user up by contact email, case-insensitively."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.GET_USER_BY_EMAIL, (email,))
+        async with completed_async(conn):
+            await cur.execute(q.GET_USER_BY_EMAIL, (email,))
         r = await cur.fetchone()
     return None if r is None else models.load_user(r)
 
@@ -132,9 +119,17 @@ async def list_users(
     generic plan keeps the row comparison as an index condition (an OR made deep
     pages scan and discard every earlier row).
     """
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.LIST_USERS, (only_active, before_created_at, before_id, page_size))
+        async with completed_async(conn):
+            await cur.execute(
+                q.LIST_USERS,
+                (
+                    only_active,
+                    aware(before_created_at, "list_users: before_created_at"),
+                    before_id,
+                    page_size,
+                ),
+            )
         rows = await cur.fetchall()
     return [models.load_user(r) for r in rows]
 
@@ -148,15 +143,18 @@ async def iter_list_users(
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncGenerator[models.User, None]:
-    """Stream list_users through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.aclosing``) before the transaction ends.
-    """
-
+    """list_users through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``aclosing`` it before yours ends."""
     async with AsyncServerStream(conn, "list_users", batch_size) as stream:
-        await stream.execute(q.LIST_USERS, (only_active, before_created_at, before_id, page_size))
+        await stream.execute(
+            q.LIST_USERS,
+            (
+                only_active,
+                aware(before_created_at, "list_users: before_created_at"),
+                before_id,
+                page_size,
+            ),
+        )
         while rows := await stream.fetch():
             for r in rows:
                 yield models.load_user(r)
@@ -173,12 +171,12 @@ async def update_user_profile(
     """Replace the editable profile fields; None when the user does not exist."""
     if conn.read_only:
         raise ReadOnlyConnectionError("update_user_profile", "UPDATE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.UPDATE_USER_PROFILE, (display_name, bio, avatar_url, id))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.UPDATE_USER_PROFILE, (display_name, bio, avatar_url, id))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     return None if r is None else models.load_user(r)
@@ -195,12 +193,12 @@ async def set_user_wallet(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("set_user_wallet", "UPDATE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.SET_USER_WALLET, (wallet_address, id))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.SET_USER_WALLET, (wallet_address, id))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     return None if r is None else models.load_user(r)
@@ -217,12 +215,14 @@ async def set_user_account_flags(
     """Admin switches: deactivate, grant admin, block sign-in."""
     if conn.read_only:
         raise ReadOnlyConnectionError("set_user_account_flags", "UPDATE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.SET_USER_ACCOUNT_FLAGS, (is_active, is_admin, prohibit_login, id))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(
+                    q.SET_USER_ACCOUNT_FLAGS, (is_active, is_admin, prohibit_login, id)
+                )
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     return None if r is None else models.load_user(r)
@@ -234,12 +234,12 @@ async def record_user_login(conn: psycopg.AsyncConnection[Any], *, id: int) -> m
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("record_user_login", "UPDATE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.RECORD_USER_LOGIN, (id,))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.RECORD_USER_LOGIN, (id,))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     return None if r is None else models.load_user(r)
@@ -254,12 +254,12 @@ async def delete_user(conn: psycopg.AsyncConnection[Any], *, id: int) -> int:
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("delete_user", "DELETE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.DELETE_USER, (id,))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.DELETE_USER, (id,))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         return cur.rowcount
 
@@ -270,9 +270,9 @@ async def get_user_with_repository_names(
     """A user's profile header: the user and the names of their repositories, sorted
     (private ones only when include_private, e.g. for the owner themself).
     """
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.GET_USER_WITH_REPOSITORY_NAMES, (include_private, id))
+        async with completed_async(conn):
+            await cur.execute(q.GET_USER_WITH_REPOSITORY_NAMES, (include_private, id))
         r = await cur.fetchone()
     return None if r is None else q.GetUserWithRepositoryNamesRow(*r)
 
@@ -291,12 +291,12 @@ async def add_email_address(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("add_email_address", "INSERT")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.ADD_EMAIL_ADDRESS, (user_id, email, is_verified))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.ADD_EMAIL_ADDRESS, (user_id, email, is_verified))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     if r is None:
@@ -309,9 +309,9 @@ async def get_email_address_by_email(
     conn: psycopg.AsyncConnection[Any], *, email: str
 ) -> models.EmailAddress | None:
     """Who owns an address, case-insensitively."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.GET_EMAIL_ADDRESS_BY_EMAIL, (email,))
+        async with completed_async(conn):
+            await cur.execute(q.GET_EMAIL_ADDRESS_BY_EMAIL, (email,))
         r = await cur.fetchone()
     return None if r is None else models.load_email_address(r)
 
@@ -320,9 +320,9 @@ async def list_email_addresses(
     conn: psycopg.AsyncConnection[Any], *, user_id: int
 ) -> list[models.EmailAddress]:
     """A user's addresses, primary first, then in the order they were added."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.LIST_EMAIL_ADDRESSES, (user_id,))
+        async with completed_async(conn):
+            await cur.execute(q.LIST_EMAIL_ADDRESSES, (user_id,))
         rows = await cur.fetchall()
     return [models.load_email_address(r) for r in rows]
 
@@ -330,13 +330,8 @@ async def list_email_addresses(
 async def iter_list_email_addresses(
     conn: psycopg.AsyncConnection[Any], *, user_id: int, batch_size: int = 1000
 ) -> AsyncGenerator[models.EmailAddress, None]:
-    """Stream list_email_addresses through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.aclosing``) before the transaction ends.
-    """
-
+    """list_email_addresses through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``aclosing`` it before yours ends."""
     async with AsyncServerStream(conn, "list_email_addresses", batch_size) as stream:
         await stream.execute(q.LIST_EMAIL_ADDRESSES, (user_id,))
         while rows := await stream.fetch():
@@ -350,12 +345,12 @@ async def verify_email_address(
     """Mark an address verified (after the user followed the link we mailed)."""
     if conn.read_only:
         raise ReadOnlyConnectionError("verify_email_address", "UPDATE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.VERIFY_EMAIL_ADDRESS, (id, user_id))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.VERIFY_EMAIL_ADDRESS, (id, user_id))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     return None if r is None else models.load_email_address(r)
@@ -376,12 +371,12 @@ async def set_primary_email_address(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("set_primary_email_address", "UPDATE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.SET_PRIMARY_EMAIL_ADDRESS, (email_id, user_id))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.SET_PRIMARY_EMAIL_ADDRESS, (email_id, user_id))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     return None if r is None else models.load_email_address(r)
@@ -391,11 +386,11 @@ async def delete_email_address(conn: psycopg.AsyncConnection[Any], *, id: int, u
     """Remove an address; the primary one cannot be removed (0 rows)."""
     if conn.read_only:
         raise ReadOnlyConnectionError("delete_email_address", "DELETE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.DELETE_EMAIL_ADDRESS, (id, user_id))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.DELETE_EMAIL_ADDRESS, (id, user_id))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         return cur.rowcount

@@ -14,32 +14,13 @@ from plue_queries import enums, models
 from plue_queries import workflows as q
 from plue_queries._atomic import atomic_async
 from plue_queries._cursors import new_async_cursor
+from plue_queries._pipeline import completed_async
 from plue_queries._streams import AsyncServerStream
+from plue_queries._types import aware, no_null_items
 from plue_queries.errors import raise_named
 from plue_queries.types import JsonInput, NoRowError, ReadOnlyConnectionError
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
-READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
-    {
-        "count_workflow_runs_by_status",
-        "get_runner",
-        "get_workflow_definition",
-        "get_workflow_definition_by_name",
-        "get_workflow_run",
-        "iter_count_workflow_runs_by_status",
-        "iter_list_recent_workflow_runs",
-        "iter_list_run_logs",
-        "iter_list_step_logs",
-        "iter_list_workflow_definitions",
-        "iter_list_workflow_steps",
-        "list_recent_workflow_runs",
-        "list_run_logs",
-        "list_step_logs",
-        "list_workflow_definitions",
-        "list_workflow_steps",
-    }
-)
+READ_ONLY_FUNCTIONS: Final = q.READ_ONLY_FUNCTIONS  # what a hot standby can run
 
 
 async def upsert_workflow_definition(
@@ -63,15 +44,15 @@ async def upsert_workflow_definition(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("upsert_workflow_definition", "INSERT")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(
-                q.UPSERT_WORKFLOW_DEFINITION,
-                (repository_id, name, file_path, Jsonb(triggers), Jsonb(plan), is_active),
-            )
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(
+                    q.UPSERT_WORKFLOW_DEFINITION,
+                    (repository_id, name, file_path, Jsonb(triggers), Jsonb(plan), is_active),
+                )
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     if r is None:
@@ -84,9 +65,9 @@ async def get_workflow_definition(
     conn: psycopg.AsyncConnection[Any], *, id: int
 ) -> models.WorkflowDefinition | None:
     """A workflow definition by id."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.GET_WORKFLOW_DEFINITION, (id,))
+        async with completed_async(conn):
+            await cur.execute(q.GET_WORKFLOW_DEFINITION, (id,))
         r = await cur.fetchone()
     return None if r is None else models.load_workflow_definition(r)
 
@@ -95,9 +76,9 @@ async def get_workflow_definition_by_name(
     conn: psycopg.AsyncConnection[Any], *, repository_id: int, name: str
 ) -> models.WorkflowDefinition | None:
     """A repository's workflow definition by its name."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.GET_WORKFLOW_DEFINITION_BY_NAME, (repository_id, name))
+        async with completed_async(conn):
+            await cur.execute(q.GET_WORKFLOW_DEFINITION_BY_NAME, (repository_id, name))
         r = await cur.fetchone()
     return None if r is None else models.load_workflow_definition(r)
 
@@ -113,11 +94,11 @@ async def list_workflow_definitions(
     """A repository's workflow definitions by name, optionally only the active ones;
     keyset-paginated on the name (pass the last name seen as after_name).
     """
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(
-            q.LIST_WORKFLOW_DEFINITIONS, (repository_id, active_only, after_name, page_size)
-        )
+        async with completed_async(conn):
+            await cur.execute(
+                q.LIST_WORKFLOW_DEFINITIONS, (repository_id, active_only, after_name, page_size)
+            )
         rows = await cur.fetchall()
     return [models.load_workflow_definition(r) for r in rows]
 
@@ -131,13 +112,8 @@ async def iter_list_workflow_definitions(
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncGenerator[models.WorkflowDefinition, None]:
-    """Stream list_workflow_definitions through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.aclosing``) before the transaction ends.
-    """
-
+    """list_workflow_definitions through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``aclosing`` it before yours ends."""
     async with AsyncServerStream(conn, "list_workflow_definitions", batch_size) as stream:
         await stream.execute(
             q.LIST_WORKFLOW_DEFINITIONS, (repository_id, active_only, after_name, page_size)
@@ -151,12 +127,12 @@ async def delete_workflow_definition(conn: psycopg.AsyncConnection[Any], *, id: 
     """Remove a workflow definition; its past runs keep existing without it."""
     if conn.read_only:
         raise ReadOnlyConnectionError("delete_workflow_definition", "DELETE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.DELETE_WORKFLOW_DEFINITION, (id,))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.DELETE_WORKFLOW_DEFINITION, (id,))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         return cur.rowcount
 
@@ -189,15 +165,15 @@ async def create_workflow_run(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("create_workflow_run", "INSERT")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(
-                q.CREATE_WORKFLOW_RUN,
-                (trigger_event, ref, commit_id, Jsonb(inputs), triggered_by, definition_id),
-            )
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(
+                    q.CREATE_WORKFLOW_RUN,
+                    (trigger_event, ref, commit_id, Jsonb(inputs), triggered_by, definition_id),
+                )
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     return None if r is None else models.load_workflow_run(r)
@@ -207,9 +183,9 @@ async def get_workflow_run(
     conn: psycopg.AsyncConnection[Any], *, id: int
 ) -> models.WorkflowRun | None:
     """A workflow run by id."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.GET_WORKFLOW_RUN, (id,))
+        async with completed_async(conn):
+            await cur.execute(q.GET_WORKFLOW_RUN, (id,))
         r = await cur.fetchone()
     return None if r is None else models.load_workflow_run(r)
 
@@ -231,12 +207,12 @@ async def claim_workflow_run(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("claim_workflow_run", "a data-modifying WITH (UPDATE)")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.CLAIM_WORKFLOW_RUN, (max_heartbeat_age,))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.CLAIM_WORKFLOW_RUN, (max_heartbeat_age,))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     return None if r is None else q.ClaimWorkflowRunRow(*r)
@@ -255,12 +231,12 @@ async def start_workflow_run(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("start_workflow_run", "UPDATE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.START_WORKFLOW_RUN, (id, runner_id))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.START_WORKFLOW_RUN, (id, runner_id))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     return None if r is None else models.load_workflow_run(r)
@@ -280,12 +256,12 @@ async def finish_workflow_run(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("finish_workflow_run", "UPDATE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.FINISH_WORKFLOW_RUN, (conclusion, id))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.FINISH_WORKFLOW_RUN, (conclusion, id))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     return None if r is None else models.load_workflow_run(r)
@@ -303,12 +279,12 @@ async def cancel_workflow_run(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("cancel_workflow_run", "UPDATE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.CANCEL_WORKFLOW_RUN, (id,))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.CANCEL_WORKFLOW_RUN, (id,))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     return None if r is None else models.load_workflow_run(r)
@@ -327,12 +303,18 @@ async def list_recent_workflow_runs(
     the definition is deleted), optionally of one status; keyset-paginated on
     (created_at, id).
     """
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(
-            q.LIST_RECENT_WORKFLOW_RUNS,
-            (repository_id, status, before_created_at, before_id, page_size),
-        )
+        async with completed_async(conn):
+            await cur.execute(
+                q.LIST_RECENT_WORKFLOW_RUNS,
+                (
+                    repository_id,
+                    status,
+                    aware(before_created_at, "list_recent_workflow_runs: before_created_at"),
+                    before_id,
+                    page_size,
+                ),
+            )
         rows = await cur.fetchall()
     return [
         q.ListRecentWorkflowRunsRow(
@@ -363,17 +345,18 @@ async def iter_list_recent_workflow_runs(
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncGenerator[q.ListRecentWorkflowRunsRow, None]:
-    """Stream list_recent_workflow_runs through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.aclosing``) before the transaction ends.
-    """
-
+    """list_recent_workflow_runs through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``aclosing`` it before yours ends."""
     async with AsyncServerStream(conn, "list_recent_workflow_runs", batch_size) as stream:
         await stream.execute(
             q.LIST_RECENT_WORKFLOW_RUNS,
-            (repository_id, status, before_created_at, before_id, page_size),
+            (
+                repository_id,
+                status,
+                aware(before_created_at, "list_recent_workflow_runs: before_created_at"),
+                before_id,
+                page_size,
+            ),
         )
         while rows := await stream.fetch():
             for r in rows:
@@ -397,9 +380,9 @@ async def count_workflow_runs_by_status(
     conn: psycopg.AsyncConnection[Any], *, repository_id: int
 ) -> list[q.CountWorkflowRunsByStatusRow]:
     """How many runs a repository has in each status (statuses without runs are absent)."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.COUNT_WORKFLOW_RUNS_BY_STATUS, (repository_id,))
+        async with completed_async(conn):
+            await cur.execute(q.COUNT_WORKFLOW_RUNS_BY_STATUS, (repository_id,))
         rows = await cur.fetchall()
     return [
         q.CountWorkflowRunsByStatusRow(enums.WORKFLOW_RUN_STATUS_BY_VALUE[r[0]], r[1]) for r in rows
@@ -409,13 +392,8 @@ async def count_workflow_runs_by_status(
 async def iter_count_workflow_runs_by_status(
     conn: psycopg.AsyncConnection[Any], *, repository_id: int, batch_size: int = 1000
 ) -> AsyncGenerator[q.CountWorkflowRunsByStatusRow, None]:
-    """Stream count_workflow_runs_by_status through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.aclosing``) before the transaction ends.
-    """
-
+    """count_workflow_runs_by_status through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``aclosing`` it before yours ends."""
     async with AsyncServerStream(conn, "count_workflow_runs_by_status", batch_size) as stream:
         await stream.execute(q.COUNT_WORKFLOW_RUNS_BY_STATUS, (repository_id,))
         while rows := await stream.fetch():
@@ -434,6 +412,7 @@ async def create_workflow_step(
     """Add a step to a run (a node of its plan), pending.
 
     Raises, from plue_queries.errors, on a violation of:
+    - WorkflowStepsDependsOnNoNullsViolation: check workflow_steps_depends_on_no_nulls on workflow_steps
     - WorkflowStepsFinishedIffConcludedViolation: check workflow_steps_finished_iff_concluded on workflow_steps
     - WorkflowStepsIDRunKeyViolation: unique workflow_steps_id_run_key on workflow_steps
     - WorkflowStepsNameNotEmptyViolation: check workflow_steps_name_not_empty on workflow_steps
@@ -446,12 +425,20 @@ async def create_workflow_step(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("create_workflow_step", "INSERT")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.CREATE_WORKFLOW_STEP, (run_id, name, position, depends_on))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(
+                    q.CREATE_WORKFLOW_STEP,
+                    (
+                        run_id,
+                        name,
+                        position,
+                        no_null_items(depends_on, "create_workflow_step: depends_on"),
+                    ),
+                )
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     if r is None:
@@ -471,12 +458,12 @@ async def start_workflow_step(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("start_workflow_step", "UPDATE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.START_WORKFLOW_STEP, (id,))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.START_WORKFLOW_STEP, (id,))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     return None if r is None else models.load_workflow_step(r)
@@ -498,12 +485,12 @@ async def finish_workflow_step(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("finish_workflow_step", "UPDATE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.FINISH_WORKFLOW_STEP, (conclusion, exit_code, id))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.FINISH_WORKFLOW_STEP, (conclusion, exit_code, id))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     return None if r is None else models.load_workflow_step(r)
@@ -520,12 +507,12 @@ async def skip_workflow_step(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("skip_workflow_step", "UPDATE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.SKIP_WORKFLOW_STEP, (id,))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.SKIP_WORKFLOW_STEP, (id,))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     return None if r is None else models.load_workflow_step(r)
@@ -540,12 +527,12 @@ async def cancel_workflow_steps(conn: psycopg.AsyncConnection[Any], *, run_id: i
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("cancel_workflow_steps", "UPDATE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.CANCEL_WORKFLOW_STEPS, (run_id,))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.CANCEL_WORKFLOW_STEPS, (run_id,))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         return cur.rowcount
 
@@ -554,9 +541,9 @@ async def list_workflow_steps(
     conn: psycopg.AsyncConnection[Any], *, run_id: int
 ) -> list[models.WorkflowStep]:
     """The steps of a run in plan order."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.LIST_WORKFLOW_STEPS, (run_id,))
+        async with completed_async(conn):
+            await cur.execute(q.LIST_WORKFLOW_STEPS, (run_id,))
         rows = await cur.fetchall()
     return [models.load_workflow_step(r) for r in rows]
 
@@ -564,13 +551,8 @@ async def list_workflow_steps(
 async def iter_list_workflow_steps(
     conn: psycopg.AsyncConnection[Any], *, run_id: int, batch_size: int = 1000
 ) -> AsyncGenerator[models.WorkflowStep, None]:
-    """Stream list_workflow_steps through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.aclosing``) before the transaction ends.
-    """
-
+    """list_workflow_steps through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``aclosing`` it before yours ends."""
     async with AsyncServerStream(conn, "list_workflow_steps", batch_size) as stream:
         await stream.execute(q.LIST_WORKFLOW_STEPS, (run_id,))
         while rows := await stream.fetch():
@@ -595,12 +577,12 @@ async def append_workflow_log(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("append_workflow_log", "INSERT")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.APPEND_WORKFLOW_LOG, (run_id, step_id, stream, content))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.APPEND_WORKFLOW_LOG, (run_id, step_id, stream, content))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     if r is None:
@@ -623,20 +605,20 @@ async def copy_workflow_logs(
     transaction, else its own; see ``plue_queries._atomic``). Returns the number
     of rows written.
     """
+
     if conn.read_only:
         raise ReadOnlyConnectionError("copy_workflow_logs", "COPY")
-
     try:
         async with (
-            atomic_async(conn, "-- name: CopyWorkflowLogs :copyfrom"),
+            atomic_async(conn, "-- name: CopyWorkflowLogs :copyfrom", copy="copy_workflow_logs"),
             new_async_cursor(conn) as cur,
         ):
             async with cur.copy(q.COPY_WORKFLOW_LOGS_COPY) as copy:
                 for p in rows:
                     await copy.write_row((p.run_id, p.step_id, p.stream, p.content))
             return cur.rowcount
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
 
 
@@ -644,9 +626,9 @@ async def list_run_logs(
     conn: psycopg.AsyncConnection[Any], *, run_id: int, after_id: int | None = None, page_size: int
 ) -> list[models.WorkflowLog]:
     """A page of a run's log in output order, after the last line id seen."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.LIST_RUN_LOGS, (run_id, after_id, page_size))
+        async with completed_async(conn):
+            await cur.execute(q.LIST_RUN_LOGS, (run_id, after_id, page_size))
         rows = await cur.fetchall()
     return [models.load_workflow_log(r) for r in rows]
 
@@ -659,13 +641,8 @@ async def iter_list_run_logs(
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncGenerator[models.WorkflowLog, None]:
-    """Stream list_run_logs through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.aclosing``) before the transaction ends.
-    """
-
+    """list_run_logs through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``aclosing`` it before yours ends."""
     async with AsyncServerStream(conn, "list_run_logs", batch_size) as stream:
         await stream.execute(q.LIST_RUN_LOGS, (run_id, after_id, page_size))
         while rows := await stream.fetch():
@@ -681,9 +658,9 @@ async def list_step_logs(
     page_size: int,
 ) -> list[models.WorkflowLog]:
     """A page of one step's log in output order, after the last line id seen."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.LIST_STEP_LOGS, (step_id, after_id, page_size))
+        async with completed_async(conn):
+            await cur.execute(q.LIST_STEP_LOGS, (step_id, after_id, page_size))
         rows = await cur.fetchall()
     return [models.load_workflow_log(r) for r in rows]
 
@@ -696,13 +673,8 @@ async def iter_list_step_logs(
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncGenerator[models.WorkflowLog, None]:
-    """Stream list_step_logs through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``plue_queries._streams``). Read it to the end or close it
-    (``contextlib.aclosing``) before the transaction ends.
-    """
-
+    """list_step_logs through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``aclosing`` it before yours ends."""
     async with AsyncServerStream(conn, "list_step_logs", batch_size) as stream:
         await stream.execute(q.LIST_STEP_LOGS, (step_id, after_id, page_size))
         while rows := await stream.fetch():
@@ -720,18 +692,21 @@ async def upsert_runner(
     - RunnerPoolClaimOnlyWhenBusyViolation: check runner_pool_claim_only_when_busy on runner_pool
     - RunnerPoolClaimedRunFkeyViolation: foreign key runner_pool_claimed_run_fkey on runner_pool
     - RunnerPoolClaimedRunKeyViolation: unique runner_pool_claimed_run_key on runner_pool
+    - RunnerPoolLabelsNoNullsViolation: check runner_pool_labels_no_nulls on runner_pool
     - RunnerPoolNameKeyViolation: unique runner_pool_name_key on runner_pool
     - RunnerPoolNameNotEmptyViolation: check runner_pool_name_not_empty on runner_pool
     - RunnerPoolPkeyViolation: primary key runner_pool_pkey on runner_pool
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("upsert_runner", "INSERT")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.UPSERT_RUNNER, (name, labels))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(
+                    q.UPSERT_RUNNER, (name, no_null_items(labels, "upsert_runner: labels"))
+                )
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     if r is None:
@@ -742,9 +717,9 @@ async def upsert_runner(
 
 async def get_runner(conn: psycopg.AsyncConnection[Any], *, id: int) -> models.RunnerPool | None:
     """A runner by id."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.GET_RUNNER, (id,))
+        async with completed_async(conn):
+            await cur.execute(q.GET_RUNNER, (id,))
         r = await cur.fetchone()
     return None if r is None else models.load_runner_pool(r)
 
@@ -761,12 +736,12 @@ async def release_runner(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("release_runner", "UPDATE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.RELEASE_RUNNER, (id,))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.RELEASE_RUNNER, (id,))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     return None if r is None else models.load_runner_pool(r)
@@ -791,12 +766,12 @@ async def reap_stale_runners(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("reap_stale_runners", "a data-modifying WITH (UPDATE)")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.REAP_STALE_RUNNERS, (max_heartbeat_age,))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.REAP_STALE_RUNNERS, (max_heartbeat_age,))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     if r is None:
@@ -809,11 +784,11 @@ async def delete_runner(conn: psycopg.AsyncConnection[Any], *, id: int) -> int:
     """Remove a runner from the registry."""
     if conn.read_only:
         raise ReadOnlyConnectionError("delete_runner", "DELETE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.DELETE_RUNNER, (id,))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.DELETE_RUNNER, (id,))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         return cur.rowcount

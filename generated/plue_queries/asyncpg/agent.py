@@ -12,6 +12,7 @@ from collections.abc import AsyncGenerator
 from plue_queries import agent as q
 from plue_queries import enums, models
 from plue_queries._asyncpg import Connection, ServerStream, raise_named, rowcount
+from plue_queries._types import aware
 from plue_queries.types import JsonInput, NoRowError
 
 
@@ -41,8 +42,8 @@ async def create_session(
         r = await conn.fetchrow(
             q.CREATE_SESSION, user_id, repository_id, parent_session_id, title, directory, model
         )
-    except Exception as error:
-        raise_named(error)
+    except Exception as _error:
+        raise_named(_error)
         raise
     if r is None:
         raise NoRowError("create_session")
@@ -69,7 +70,12 @@ async def list_user_sessions(
     (created_at, id).
     """
     rows = await conn.fetch(
-        q.LIST_USER_SESSIONS, user_id, status, before_created_at, before_id, page_size
+        q.LIST_USER_SESSIONS,
+        user_id,
+        status,
+        aware(before_created_at, "list_user_sessions: before_created_at"),
+        before_id,
+        page_size,
     )
     return [models.load_session(r) for r in rows]
 
@@ -84,14 +90,16 @@ async def iter_list_user_sessions(
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncGenerator[models.Session, None]:
-    """Stream list_user_sessions through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
-    """
+    """list_user_sessions through a server-side cursor, ``batch_size`` rows a fetch. Needs the
+    caller's transaction and opens none: leaving the loop early undoes nothing."""
     stream = ServerStream(conn, "list_user_sessions", "list_user_sessions_dbe8d0a5_", batch_size)
     await stream.declare(
-        q.LIST_USER_SESSIONS, user_id, status, before_created_at, before_id, page_size
+        q.LIST_USER_SESSIONS,
+        user_id,
+        status,
+        aware(before_created_at, "list_user_sessions: before_created_at"),
+        before_id,
+        page_size,
     )
     while rows := await stream.fetch():
         for r in rows:
@@ -104,8 +112,8 @@ async def update_session_status(
     """Move a session to another status (idle, completed, failed, aborted, active)."""
     try:
         r = await conn.fetchrow(q.UPDATE_SESSION_STATUS, status, id)
-    except Exception as error:
-        raise_named(error)
+    except Exception as _error:
+        raise_named(_error)
         raise
     return None if r is None else models.load_session(r)
 
@@ -114,8 +122,8 @@ async def update_session_title(conn: Connection, *, title: str, id: int) -> mode
     """Rename a session."""
     try:
         r = await conn.fetchrow(q.UPDATE_SESSION_TITLE, title, id)
-    except Exception as error:
-        raise_named(error)
+    except Exception as _error:
+        raise_named(_error)
         raise
     return None if r is None else models.load_session(r)
 
@@ -129,8 +137,8 @@ async def add_session_tokens(conn: Connection, *, tokens: int, id: int) -> int |
     """
     try:
         r = await conn.fetchrow(q.ADD_SESSION_TOKENS, tokens, id)
-    except Exception as error:
-        raise_named(error)
+    except Exception as _error:
+        raise_named(_error)
         raise
     return None if r is None else r[0]
 
@@ -138,11 +146,11 @@ async def add_session_tokens(conn: Connection, *, tokens: int, id: int) -> int |
 async def delete_session(conn: Connection, *, id: int) -> int:
     """Delete a session with its messages and parts."""
     try:
-        status = await conn.execute(q.DELETE_SESSION, id)
-    except Exception as error:
-        raise_named(error)
+        _status = await conn.execute(q.DELETE_SESSION, id)
+    except Exception as _error:
+        raise_named(_error)
         raise
-    return rowcount(status)
+    return rowcount(_status)
 
 
 async def append_message(
@@ -170,8 +178,8 @@ async def append_message(
     """
     try:
         r = await conn.fetchrow(q.APPEND_MESSAGE, role, status, model, session_id)
-    except Exception as error:
-        raise_named(error)
+    except Exception as _error:
+        raise_named(_error)
         raise
     return None if r is None else models.load_message(r)
 
@@ -198,11 +206,8 @@ async def iter_list_session_messages(
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncGenerator[models.Message, None]:
-    """Stream list_session_messages through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
-    """
+    """list_session_messages through a server-side cursor, ``batch_size`` rows a fetch. Needs the
+    caller's transaction and opens none: leaving the loop early undoes nothing."""
     stream = ServerStream(
         conn, "list_session_messages", "list_session_messages_8f559cca_", batch_size
     )
@@ -230,8 +235,8 @@ async def finish_message(
     """
     try:
         r = await conn.fetchrow(q.FINISH_MESSAGE, status, input_tokens, output_tokens, error, id)
-    except Exception as error:
-        raise_named(error)
+    except Exception as _error:
+        raise_named(_error)
         raise
     return None if r is None else models.load_message(r)
 
@@ -242,8 +247,8 @@ async def update_message_status(
     """Mark a message as streaming or back to pending without touching its usage."""
     try:
         r = await conn.fetchrow(q.UPDATE_MESSAGE_STATUS, status, id)
-    except Exception as error:
-        raise_named(error)
+    except Exception as _error:
+        raise_named(_error)
         raise
     return None if r is None else models.load_message(r)
 
@@ -264,8 +269,8 @@ async def append_part(
     """
     try:
         r = await conn.fetchrow(q.APPEND_PART, kind, content, message_id)
-    except Exception as error:
-        raise_named(error)
+    except Exception as _error:
+        raise_named(_error)
         raise
     return None if r is None else models.load_part(r)
 
@@ -276,8 +281,8 @@ async def update_part_content(
     """Replace a part's payload, e.g. as streamed text grows or a tool call completes."""
     try:
         r = await conn.fetchrow(q.UPDATE_PART_CONTENT, content, id)
-    except Exception as error:
-        raise_named(error)
+    except Exception as _error:
+        raise_named(_error)
         raise
     return None if r is None else models.load_part(r)
 
@@ -291,11 +296,8 @@ async def list_message_parts(conn: Connection, *, message_id: int) -> list[model
 async def iter_list_message_parts(
     conn: Connection, *, message_id: int, batch_size: int = 1000
 ) -> AsyncGenerator[models.Part, None]:
-    """Stream list_message_parts through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
-    """
+    """list_message_parts through a server-side cursor, ``batch_size`` rows a fetch. Needs the
+    caller's transaction and opens none: leaving the loop early undoes nothing."""
     stream = ServerStream(conn, "list_message_parts", "list_message_parts_e14bab0b_", batch_size)
     await stream.declare(q.LIST_MESSAGE_PARTS, message_id)
     while rows := await stream.fetch():

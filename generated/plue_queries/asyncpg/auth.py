@@ -12,6 +12,7 @@ from collections.abc import AsyncGenerator
 from plue_queries import auth as q
 from plue_queries import models
 from plue_queries._asyncpg import Connection, ServerStream, raise_named, rowcount
+from plue_queries._types import aware, no_null_items
 
 
 async def create_auth_session(
@@ -36,10 +37,14 @@ async def create_auth_session(
     """
     try:
         r = await conn.fetchrow(
-            q.CREATE_AUTH_SESSION, user_id, session_key_hash, user_agent, expires_at
+            q.CREATE_AUTH_SESSION,
+            user_id,
+            session_key_hash,
+            user_agent,
+            aware(expires_at, "create_auth_session: expires_at"),
         )
-    except Exception as error:
-        raise_named(error)
+    except Exception as _error:
+        raise_named(_error)
         raise
     return None if r is None else models.load_auth_session(r)
 
@@ -70,8 +75,8 @@ async def refresh_auth_session(
     """
     try:
         r = await conn.fetchrow(q.REFRESH_AUTH_SESSION, ttl, refresh_window, session_key_hash)
-    except Exception as error:
-        raise_named(error)
+    except Exception as _error:
+        raise_named(_error)
         raise
     return None if r is None else models.load_auth_session(r)
 
@@ -85,11 +90,8 @@ async def list_user_auth_sessions(conn: Connection, *, user_id: int) -> list[mod
 async def iter_list_user_auth_sessions(
     conn: Connection, *, user_id: int, batch_size: int = 1000
 ) -> AsyncGenerator[models.AuthSession, None]:
-    """Stream list_user_auth_sessions through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
-    """
+    """list_user_auth_sessions through a server-side cursor, ``batch_size`` rows a fetch. Needs the
+    caller's transaction and opens none: leaving the loop early undoes nothing."""
     stream = ServerStream(
         conn, "list_user_auth_sessions", "list_user_auth_sessions_df33d491_", batch_size
     )
@@ -102,31 +104,31 @@ async def iter_list_user_auth_sessions(
 async def delete_auth_session(conn: Connection, *, session_key_hash: str) -> int:
     """Sign out one session."""
     try:
-        status = await conn.execute(q.DELETE_AUTH_SESSION, session_key_hash)
-    except Exception as error:
-        raise_named(error)
+        _status = await conn.execute(q.DELETE_AUTH_SESSION, session_key_hash)
+    except Exception as _error:
+        raise_named(_error)
         raise
-    return rowcount(status)
+    return rowcount(_status)
 
 
 async def delete_user_auth_sessions(conn: Connection, *, user_id: int) -> int:
     """Sign out everywhere (password change, account compromise)."""
     try:
-        status = await conn.execute(q.DELETE_USER_AUTH_SESSIONS, user_id)
-    except Exception as error:
-        raise_named(error)
+        _status = await conn.execute(q.DELETE_USER_AUTH_SESSIONS, user_id)
+    except Exception as _error:
+        raise_named(_error)
         raise
-    return rowcount(status)
+    return rowcount(_status)
 
 
 async def delete_expired_auth_sessions(conn: Connection) -> int:
     """Housekeeping: drop sessions that have expired."""
     try:
-        status = await conn.execute(q.DELETE_EXPIRED_AUTH_SESSIONS)
-    except Exception as error:
-        raise_named(error)
+        _status = await conn.execute(q.DELETE_EXPIRED_AUTH_SESSIONS)
+    except Exception as _error:
+        raise_named(_error)
         raise
-    return rowcount(status)
+    return rowcount(_status)
 
 
 async def create_siwe_nonce(
@@ -147,8 +149,8 @@ async def create_siwe_nonce(
     """
     try:
         r = await conn.fetchrow(q.CREATE_SIWE_NONCE, nonce, wallet_address, ttl)
-    except Exception as error:
-        raise_named(error)
+    except Exception as _error:
+        raise_named(_error)
         raise
     return None if r is None else models.load_siwe_nonce(r)
 
@@ -163,8 +165,8 @@ async def consume_siwe_nonce(
     """
     try:
         r = await conn.fetchrow(q.CONSUME_SIWE_NONCE, nonce, wallet_address)
-    except Exception as error:
-        raise_named(error)
+    except Exception as _error:
+        raise_named(_error)
         raise
     return None if r is None else models.load_siwe_nonce(r)
 
@@ -172,11 +174,11 @@ async def consume_siwe_nonce(
 async def delete_expired_siwe_nonces(conn: Connection) -> int:
     """Housekeeping: drop expired nonces (used or not)."""
     try:
-        status = await conn.execute(q.DELETE_EXPIRED_SIWE_NONCES)
-    except Exception as error:
-        raise_named(error)
+        _status = await conn.execute(q.DELETE_EXPIRED_SIWE_NONCES)
+    except Exception as _error:
+        raise_named(_error)
         raise
-    return rowcount(status)
+    return rowcount(_status)
 
 
 async def create_access_token(
@@ -198,6 +200,7 @@ async def create_access_token(
     - AccessTokensExpiryAfterCreationViolation: check access_tokens_expiry_after_creation on access_tokens
     - AccessTokensNameNotEmptyViolation: check access_tokens_name_not_empty on access_tokens
     - AccessTokensPkeyViolation: primary key access_tokens_pkey on access_tokens
+    - AccessTokensScopesNoNullsViolation: check access_tokens_scopes_no_nulls on access_tokens
     - AccessTokensTokenHashKeyViolation: unique access_tokens_token_hash_key on access_tokens
     - AccessTokensTokenHashSha256Violation: check access_tokens_token_hash_sha256 on access_tokens
     - AccessTokensTokenLastEightLengthViolation: check access_tokens_token_last_eight_length on access_tokens
@@ -206,10 +209,16 @@ async def create_access_token(
     """
     try:
         r = await conn.fetchrow(
-            q.CREATE_ACCESS_TOKEN, user_id, name, token_hash, token_last_eight, scopes, expires_at
+            q.CREATE_ACCESS_TOKEN,
+            user_id,
+            name,
+            token_hash,
+            token_last_eight,
+            no_null_items(scopes, "create_access_token: scopes"),
+            aware(expires_at, "create_access_token: expires_at"),
         )
-    except Exception as error:
-        raise_named(error)
+    except Exception as _error:
+        raise_named(_error)
         raise
     return None if r is None else models.load_access_token(r)
 
@@ -226,8 +235,8 @@ async def validate_access_token(conn: Connection, *, token_hash: str) -> models.
     """
     try:
         r = await conn.fetchrow(q.VALIDATE_ACCESS_TOKEN, token_hash)
-    except Exception as error:
-        raise_named(error)
+    except Exception as _error:
+        raise_named(_error)
         raise
     return None if r is None else models.load_access_token(r)
 
@@ -241,11 +250,8 @@ async def list_access_tokens(conn: Connection, *, user_id: int) -> list[models.A
 async def iter_list_access_tokens(
     conn: Connection, *, user_id: int, batch_size: int = 1000
 ) -> AsyncGenerator[models.AccessToken, None]:
-    """Stream list_access_tokens through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
-    """
+    """list_access_tokens through a server-side cursor, ``batch_size`` rows a fetch. Needs the
+    caller's transaction and opens none: leaving the loop early undoes nothing."""
     stream = ServerStream(conn, "list_access_tokens", "list_access_tokens_2bfc09a1_", batch_size)
     await stream.declare(q.LIST_ACCESS_TOKENS, user_id)
     while rows := await stream.fetch():
@@ -259,8 +265,8 @@ async def revoke_access_token(
     """Revoke a token of this user; None if it is not theirs or already revoked."""
     try:
         r = await conn.fetchrow(q.REVOKE_ACCESS_TOKEN, id, user_id)
-    except Exception as error:
-        raise_named(error)
+    except Exception as _error:
+        raise_named(_error)
         raise
     return None if r is None else models.load_access_token(r)
 
@@ -283,8 +289,8 @@ async def add_ssh_key(
     """
     try:
         r = await conn.fetchrow(q.ADD_SSH_KEY, user_id, name, fingerprint, public_key, key_type)
-    except Exception as error:
-        raise_named(error)
+    except Exception as _error:
+        raise_named(_error)
         raise
     return None if r is None else models.load_ssh_key(r)
 
@@ -301,8 +307,8 @@ async def authenticate_ssh_key(conn: Connection, *, fingerprint: str) -> models.
     """
     try:
         r = await conn.fetchrow(q.AUTHENTICATE_SSH_KEY, fingerprint)
-    except Exception as error:
-        raise_named(error)
+    except Exception as _error:
+        raise_named(_error)
         raise
     return None if r is None else models.load_ssh_key(r)
 
@@ -316,11 +322,8 @@ async def list_ssh_keys(conn: Connection, *, user_id: int) -> list[models.SshKey
 async def iter_list_ssh_keys(
     conn: Connection, *, user_id: int, batch_size: int = 1000
 ) -> AsyncGenerator[models.SshKey, None]:
-    """Stream list_ssh_keys through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
-    """
+    """list_ssh_keys through a server-side cursor, ``batch_size`` rows a fetch. Needs the
+    caller's transaction and opens none: leaving the loop early undoes nothing."""
     stream = ServerStream(conn, "list_ssh_keys", "list_ssh_keys_274b8380_", batch_size)
     await stream.declare(q.LIST_SSH_KEYS, user_id)
     while rows := await stream.fetch():
@@ -331,8 +334,8 @@ async def iter_list_ssh_keys(
 async def delete_ssh_key(conn: Connection, *, id: int, user_id: int) -> int:
     """Remove a key of this user (0 rows if it is not theirs)."""
     try:
-        status = await conn.execute(q.DELETE_SSH_KEY, id, user_id)
-    except Exception as error:
-        raise_named(error)
+        _status = await conn.execute(q.DELETE_SSH_KEY, id, user_id)
+    except Exception as _error:
+        raise_named(_error)
         raise
-    return rowcount(status)
+    return rowcount(_status)

@@ -12,6 +12,7 @@ from collections.abc import AsyncGenerator
 from plue_queries import changes as q
 from plue_queries import enums, models
 from plue_queries._asyncpg import Connection, ServerStream, raise_named, rowcount
+from plue_queries._types import aware, no_null_items
 from plue_queries.types import JsonInput, NoRowError
 
 
@@ -37,6 +38,7 @@ async def upsert_change(
     - ChangesAuthorIDFkeyViolation: foreign key changes_author_id_fkey on changes
     - ChangesChangeIDFormatViolation: check changes_change_id_format on changes
     - ChangesCommitIDFormatViolation: check changes_commit_id_format on changes
+    - ChangesParentChangeIdsNoNullsViolation: check changes_parent_change_ids_no_nulls on changes
     - ChangesPkeyViolation: primary key changes_pkey on changes
     - ChangesRepositoryChangeKeyViolation: unique changes_repository_change_key on changes
     - ChangesRepositoryIDFkeyViolation: foreign key changes_repository_id_fkey on changes
@@ -51,13 +53,13 @@ async def upsert_change(
             author_name,
             author_email,
             author_id,
-            parent_change_ids,
+            no_null_items(parent_change_ids, "upsert_change: parent_change_ids"),
             is_empty,
             has_conflict,
-            authored_at,
+            aware(authored_at, "upsert_change: authored_at"),
         )
-    except Exception as error:
-        raise_named(error)
+    except Exception as _error:
+        raise_named(_error)
         raise
     if r is None:
         raise NoRowError("upsert_change")
@@ -92,7 +94,13 @@ async def list_changes(
     """One page of a repository's changes, newest first. Pass the last row's
     created_at and id to get the next page.
     """
-    rows = await conn.fetch(q.LIST_CHANGES, repository_id, before_created_at, before_id, page_size)
+    rows = await conn.fetch(
+        q.LIST_CHANGES,
+        repository_id,
+        aware(before_created_at, "list_changes: before_created_at"),
+        before_id,
+        page_size,
+    )
     return [models.load_change(r) for r in rows]
 
 
@@ -105,13 +113,16 @@ async def iter_list_changes(
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncGenerator[models.Change, None]:
-    """Stream list_changes through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
-    """
+    """list_changes through a server-side cursor, ``batch_size`` rows a fetch. Needs the
+    caller's transaction and opens none: leaving the loop early undoes nothing."""
     stream = ServerStream(conn, "list_changes", "list_changes_dd7ddfb5_", batch_size)
-    await stream.declare(q.LIST_CHANGES, repository_id, before_created_at, before_id, page_size)
+    await stream.declare(
+        q.LIST_CHANGES,
+        repository_id,
+        aware(before_created_at, "list_changes: before_created_at"),
+        before_id,
+        page_size,
+    )
     while rows := await stream.fetch():
         for r in rows:
             yield models.load_change(r)
@@ -128,11 +139,8 @@ async def list_change_parents(
 async def iter_list_change_parents(
     conn: Connection, *, repository_id: int, change_id: str, batch_size: int = 1000
 ) -> AsyncGenerator[models.Change, None]:
-    """Stream list_change_parents through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
-    """
+    """list_change_parents through a server-side cursor, ``batch_size`` rows a fetch. Needs the
+    caller's transaction and opens none: leaving the loop early undoes nothing."""
     stream = ServerStream(conn, "list_change_parents", "list_change_parents_2db613eb_", batch_size)
     await stream.declare(q.LIST_CHANGE_PARENTS, repository_id, change_id)
     while rows := await stream.fetch():
@@ -151,11 +159,8 @@ async def list_change_children(
 async def iter_list_change_children(
     conn: Connection, *, repository_id: int, change_id: str, batch_size: int = 1000
 ) -> AsyncGenerator[models.Change, None]:
-    """Stream list_change_children through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
-    """
+    """list_change_children through a server-side cursor, ``batch_size`` rows a fetch. Needs the
+    caller's transaction and opens none: leaving the loop early undoes nothing."""
     stream = ServerStream(
         conn, "list_change_children", "list_change_children_f04c7656_", batch_size
     )
@@ -168,11 +173,11 @@ async def iter_list_change_children(
 async def delete_change(conn: Connection, *, repository_id: int, change_id: str) -> int:
     """Forget a change (abandoned in jj)."""
     try:
-        status = await conn.execute(q.DELETE_CHANGE, repository_id, change_id)
-    except Exception as error:
-        raise_named(error)
+        _status = await conn.execute(q.DELETE_CHANGE, repository_id, change_id)
+    except Exception as _error:
+        raise_named(_error)
         raise
-    return rowcount(status)
+    return rowcount(_status)
 
 
 async def upsert_file_tracker(
@@ -210,8 +215,8 @@ async def upsert_file_tracker(
             additions,
             deletions,
         )
-    except Exception as error:
-        raise_named(error)
+    except Exception as _error:
+        raise_named(_error)
         raise
     if r is None:
         raise NoRowError("upsert_file_tracker")
@@ -230,11 +235,8 @@ async def list_file_trackers(
 async def iter_list_file_trackers(
     conn: Connection, *, repository_id: int, change_id: str, batch_size: int = 1000
 ) -> AsyncGenerator[models.FileTracker, None]:
-    """Stream list_file_trackers through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
-    """
+    """list_file_trackers through a server-side cursor, ``batch_size`` rows a fetch. Needs the
+    caller's transaction and opens none: leaving the loop early undoes nothing."""
     stream = ServerStream(conn, "list_file_trackers", "list_file_trackers_1245b118_", batch_size)
     await stream.declare(q.LIST_FILE_TRACKERS, repository_id, change_id)
     while rows := await stream.fetch():
@@ -256,11 +258,11 @@ async def summarize_file_trackers(
 async def delete_file_trackers(conn: Connection, *, repository_id: int, change_id: str) -> int:
     """Drop a change's file records before recording them afresh after a rewrite."""
     try:
-        status = await conn.execute(q.DELETE_FILE_TRACKERS, repository_id, change_id)
-    except Exception as error:
-        raise_named(error)
+        _status = await conn.execute(q.DELETE_FILE_TRACKERS, repository_id, change_id)
+    except Exception as _error:
+        raise_named(_error)
         raise
-    return rowcount(status)
+    return rowcount(_status)
 
 
 async def append_jj_operation(
@@ -278,6 +280,7 @@ async def append_jj_operation(
 
     Raises, from plue_queries.errors, on a violation of:
     - JjOperationsOperationIDFormatViolation: check jj_operations_operation_id_format on jj_operations
+    - JjOperationsParentOperationIdsNoNullsViolation: check jj_operations_parent_operation_ids_no_nulls on jj_operations
     - JjOperationsPkeyViolation: primary key jj_operations_pkey on jj_operations
     - JjOperationsRepositoryIDFkeyViolation: foreign key jj_operations_repository_id_fkey on jj_operations
     - JjOperationsRepositoryOperationKeyViolation: unique jj_operations_repository_operation_key on jj_operations
@@ -288,13 +291,13 @@ async def append_jj_operation(
             q.APPEND_JJ_OPERATION,
             repository_id,
             operation_id,
-            parent_operation_ids,
+            no_null_items(parent_operation_ids, "append_jj_operation: parent_operation_ids"),
             description,
             user_id,
             metadata,
         )
-    except Exception as error:
-        raise_named(error)
+    except Exception as _error:
+        raise_named(_error)
         raise
     return None if r is None else models.load_jj_operation(r)
 
@@ -319,7 +322,11 @@ async def list_jj_operations(
     Pass the last row's created_at and id to get the next page.
     """
     rows = await conn.fetch(
-        q.LIST_JJ_OPERATIONS, repository_id, before_created_at, before_id, page_size
+        q.LIST_JJ_OPERATIONS,
+        repository_id,
+        aware(before_created_at, "list_jj_operations: before_created_at"),
+        before_id,
+        page_size,
     )
     return [models.load_jj_operation(r) for r in rows]
 
@@ -333,14 +340,15 @@ async def iter_list_jj_operations(
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncGenerator[models.JjOperation, None]:
-    """Stream list_jj_operations through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
-    """
+    """list_jj_operations through a server-side cursor, ``batch_size`` rows a fetch. Needs the
+    caller's transaction and opens none: leaving the loop early undoes nothing."""
     stream = ServerStream(conn, "list_jj_operations", "list_jj_operations_5d495484_", batch_size)
     await stream.declare(
-        q.LIST_JJ_OPERATIONS, repository_id, before_created_at, before_id, page_size
+        q.LIST_JJ_OPERATIONS,
+        repository_id,
+        aware(before_created_at, "list_jj_operations: before_created_at"),
+        before_id,
+        page_size,
     )
     while rows := await stream.fetch():
         for r in rows:
@@ -376,8 +384,8 @@ async def record_snapshot(
             description,
             created_by,
         )
-    except Exception as error:
-        raise_named(error)
+    except Exception as _error:
+        raise_named(_error)
         raise
     if r is None:
         raise NoRowError("record_snapshot")
@@ -395,7 +403,11 @@ async def list_snapshots(
 ) -> list[models.SnapshotHistory]:
     """One page of a repository's snapshots, latest first."""
     rows = await conn.fetch(
-        q.LIST_SNAPSHOTS, repository_id, before_created_at, before_id, page_size
+        q.LIST_SNAPSHOTS,
+        repository_id,
+        aware(before_created_at, "list_snapshots: before_created_at"),
+        before_id,
+        page_size,
     )
     return [models.load_snapshot_history(r) for r in rows]
 
@@ -409,13 +421,16 @@ async def iter_list_snapshots(
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncGenerator[models.SnapshotHistory, None]:
-    """Stream list_snapshots through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
-    """
+    """list_snapshots through a server-side cursor, ``batch_size`` rows a fetch. Needs the
+    caller's transaction and opens none: leaving the loop early undoes nothing."""
     stream = ServerStream(conn, "list_snapshots", "list_snapshots_e5e41710_", batch_size)
-    await stream.declare(q.LIST_SNAPSHOTS, repository_id, before_created_at, before_id, page_size)
+    await stream.declare(
+        q.LIST_SNAPSHOTS,
+        repository_id,
+        aware(before_created_at, "list_snapshots: before_created_at"),
+        before_id,
+        page_size,
+    )
     while rows := await stream.fetch():
         for r in rows:
             yield models.load_snapshot_history(r)
@@ -432,11 +447,8 @@ async def list_change_snapshots(
 async def iter_list_change_snapshots(
     conn: Connection, *, repository_id: int, change_id: str, page_size: int, batch_size: int = 1000
 ) -> AsyncGenerator[models.SnapshotHistory, None]:
-    """Stream list_change_snapshots through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
-    """
+    """list_change_snapshots through a server-side cursor, ``batch_size`` rows a fetch. Needs the
+    caller's transaction and opens none: leaving the loop early undoes nothing."""
     stream = ServerStream(
         conn, "list_change_snapshots", "list_change_snapshots_9d4c9a56_", batch_size
     )

@@ -12,6 +12,7 @@ from collections.abc import AsyncGenerator
 from plue_queries import collaboration as q
 from plue_queries import enums, models
 from plue_queries._asyncpg import Connection, ServerStream, raise_named, rowcount
+from plue_queries._types import aware
 from plue_queries.types import NoRowError
 
 
@@ -24,21 +25,21 @@ async def star_repository(conn: Connection, *, user_id: int, repository_id: int)
     - StarsUserIDFkeyViolation: foreign key stars_user_id_fkey on stars
     """
     try:
-        status = await conn.execute(q.STAR_REPOSITORY, user_id, repository_id)
-    except Exception as error:
-        raise_named(error)
+        _status = await conn.execute(q.STAR_REPOSITORY, user_id, repository_id)
+    except Exception as _error:
+        raise_named(_error)
         raise
-    return rowcount(status)
+    return rowcount(_status)
 
 
 async def unstar_repository(conn: Connection, *, user_id: int, repository_id: int) -> int:
     """Unstar; 0 when it was not starred."""
     try:
-        status = await conn.execute(q.UNSTAR_REPOSITORY, user_id, repository_id)
-    except Exception as error:
-        raise_named(error)
+        _status = await conn.execute(q.UNSTAR_REPOSITORY, user_id, repository_id)
+    except Exception as _error:
+        raise_named(_error)
         raise
-    return rowcount(status)
+    return rowcount(_status)
 
 
 async def is_repository_starred(conn: Connection, *, user_id: int, repository_id: int) -> bool:
@@ -71,7 +72,11 @@ async def list_stargazers(
     starred_at and user id; NULL for the first page).
     """
     rows = await conn.fetch(
-        q.LIST_STARGAZERS, repository_id, before_starred_at, before_user_id, page_size
+        q.LIST_STARGAZERS,
+        repository_id,
+        aware(before_starred_at, "list_stargazers: before_starred_at"),
+        before_user_id,
+        page_size,
     )
     return [q.ListStargazersRow(*r) for r in rows]
 
@@ -85,14 +90,15 @@ async def iter_list_stargazers(
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncGenerator[q.ListStargazersRow, None]:
-    """Stream list_stargazers through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
-    """
+    """list_stargazers through a server-side cursor, ``batch_size`` rows a fetch. Needs the
+    caller's transaction and opens none: leaving the loop early undoes nothing."""
     stream = ServerStream(conn, "list_stargazers", "list_stargazers_c1a8683d_", batch_size)
     await stream.declare(
-        q.LIST_STARGAZERS, repository_id, before_starred_at, before_user_id, page_size
+        q.LIST_STARGAZERS,
+        repository_id,
+        aware(before_starred_at, "list_stargazers: before_starred_at"),
+        before_user_id,
+        page_size,
     )
     while rows := await stream.fetch():
         for r in rows:
@@ -115,7 +121,7 @@ async def list_starred_repositories(
         q.LIST_STARRED_REPOSITORIES,
         user_id,
         viewer_id,
-        before_starred_at,
+        aware(before_starred_at, "list_starred_repositories: before_starred_at"),
         before_repository_id,
         page_size,
     )
@@ -132,11 +138,8 @@ async def iter_list_starred_repositories(
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncGenerator[q.ListStarredRepositoriesRow, None]:
-    """Stream list_starred_repositories through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
-    """
+    """list_starred_repositories through a server-side cursor, ``batch_size`` rows a fetch. Needs the
+    caller's transaction and opens none: leaving the loop early undoes nothing."""
     stream = ServerStream(
         conn, "list_starred_repositories", "list_starred_repositories_e33946a4_", batch_size
     )
@@ -144,7 +147,7 @@ async def iter_list_starred_repositories(
         q.LIST_STARRED_REPOSITORIES,
         user_id,
         viewer_id,
-        before_starred_at,
+        aware(before_starred_at, "list_starred_repositories: before_starred_at"),
         before_repository_id,
         page_size,
     )
@@ -165,8 +168,8 @@ async def watch_repository(
     """
     try:
         r = await conn.fetchrow(q.WATCH_REPOSITORY, user_id, repository_id, mode)
-    except Exception as error:
-        raise_named(error)
+    except Exception as _error:
+        raise_named(_error)
         raise
     if r is None:
         raise NoRowError("watch_repository")
@@ -177,11 +180,11 @@ async def watch_repository(
 async def unwatch_repository(conn: Connection, *, user_id: int, repository_id: int) -> int:
     """Stop watching; 0 when there was no watch."""
     try:
-        status = await conn.execute(q.UNWATCH_REPOSITORY, user_id, repository_id)
-    except Exception as error:
-        raise_named(error)
+        _status = await conn.execute(q.UNWATCH_REPOSITORY, user_id, repository_id)
+    except Exception as _error:
+        raise_named(_error)
         raise
-    return rowcount(status)
+    return rowcount(_status)
 
 
 async def get_watch(conn: Connection, *, user_id: int, repository_id: int) -> models.Watch | None:
@@ -212,7 +215,12 @@ async def list_watchers(
     recent first, by keyset on (watched_at, user id).
     """
     rows = await conn.fetch(
-        q.LIST_WATCHERS, repository_id, mode, before_watched_at, before_user_id, page_size
+        q.LIST_WATCHERS,
+        repository_id,
+        mode,
+        aware(before_watched_at, "list_watchers: before_watched_at"),
+        before_user_id,
+        page_size,
     )
     return [
         q.ListWatchersRow(r[0], r[1], r[2], enums.WATCH_MODE_BY_VALUE[r[3]], r[4]) for r in rows
@@ -229,14 +237,16 @@ async def iter_list_watchers(
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncGenerator[q.ListWatchersRow, None]:
-    """Stream list_watchers through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
-    """
+    """list_watchers through a server-side cursor, ``batch_size`` rows a fetch. Needs the
+    caller's transaction and opens none: leaving the loop early undoes nothing."""
     stream = ServerStream(conn, "list_watchers", "list_watchers_9f0143f1_", batch_size)
     await stream.declare(
-        q.LIST_WATCHERS, repository_id, mode, before_watched_at, before_user_id, page_size
+        q.LIST_WATCHERS,
+        repository_id,
+        mode,
+        aware(before_watched_at, "list_watchers: before_watched_at"),
+        before_user_id,
+        page_size,
     )
     while rows := await stream.fetch():
         for r in rows:

@@ -50,8 +50,8 @@ async def upsert_commit_status(
             creator_id,
             workflow_run_id,
         )
-    except Exception as error:
-        raise_named(error)
+    except Exception as _error:
+        raise_named(_error)
         raise
     if r is None:
         raise NoRowError("upsert_commit_status")
@@ -70,11 +70,8 @@ async def list_commit_statuses(
 async def iter_list_commit_statuses(
     conn: Connection, *, repository_id: int, commit_sha: str, batch_size: int = 1000
 ) -> AsyncGenerator[models.CommitStatus, None]:
-    """Stream list_commit_statuses through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
-    """
+    """list_commit_statuses through a server-side cursor, ``batch_size`` rows a fetch. Needs the
+    caller's transaction and opens none: leaving the loop early undoes nothing."""
     stream = ServerStream(
         conn, "list_commit_statuses", "list_commit_statuses_9725055e_", batch_size
     )
@@ -105,8 +102,8 @@ async def delete_commit_status(
 ) -> int:
     """Remove one context's status from a commit (a check that no longer applies)."""
     try:
-        status = await conn.execute(q.DELETE_COMMIT_STATUS, repository_id, commit_sha, context)
-    except Exception as error:
-        raise_named(error)
+        _status = await conn.execute(q.DELETE_COMMIT_STATUS, repository_id, commit_sha, context)
+    except Exception as _error:
+        raise_named(_error)
         raise
-    return rowcount(status)
+    return rowcount(_status)

@@ -12,6 +12,7 @@ from collections.abc import AsyncGenerator, Iterable
 from plue_queries import enums, models
 from plue_queries import issues as q
 from plue_queries._asyncpg import Connection, ServerStream, atomic, raise_named, rowcount
+from plue_queries._types import aware, plain_date
 from plue_queries.types import JsonInput, NoRowError
 
 
@@ -43,10 +44,16 @@ async def create_issue(
     """
     try:
         r = await conn.fetchrow(
-            q.CREATE_ISSUE, repository_id, title, body, author_id, milestone_id, due_date
+            q.CREATE_ISSUE,
+            repository_id,
+            title,
+            body,
+            author_id,
+            milestone_id,
+            plain_date(due_date, "create_issue: due_date"),
         )
-    except Exception as error:
-        raise_named(error)
+    except Exception as _error:
+        raise_named(_error)
         raise
     if r is None:
         raise NoRowError("create_issue")
@@ -91,7 +98,7 @@ async def list_issues(
         label_id,
         assignee_id,
         milestone_id,
-        before_created_at,
+        aware(before_created_at, "list_issues: before_created_at"),
         before_id,
         page_size,
     )
@@ -111,11 +118,8 @@ async def iter_list_issues(
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncGenerator[models.Issue, None]:
-    """Stream list_issues through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
-    """
+    """list_issues through a server-side cursor, ``batch_size`` rows a fetch. Needs the
+    caller's transaction and opens none: leaving the loop early undoes nothing."""
     stream = ServerStream(conn, "list_issues", "list_issues_b5cca2ab_", batch_size)
     await stream.declare(
         q.LIST_ISSUES,
@@ -124,7 +128,7 @@ async def iter_list_issues(
         label_id,
         assignee_id,
         milestone_id,
-        before_created_at,
+        aware(before_created_at, "list_issues: before_created_at"),
         before_id,
         page_size,
     )
@@ -176,8 +180,8 @@ async def update_issue(
     """
     try:
         r = await conn.fetchrow(q.UPDATE_ISSUE, title, body, id)
-    except Exception as error:
-        raise_named(error)
+    except Exception as _error:
+        raise_named(_error)
         raise
     return None if r is None else models.load_issue(r)
 
@@ -190,8 +194,8 @@ async def close_issue(conn: Connection, *, id: int) -> models.Issue | None:
     """
     try:
         r = await conn.fetchrow(q.CLOSE_ISSUE, id)
-    except Exception as error:
-        raise_named(error)
+    except Exception as _error:
+        raise_named(_error)
         raise
     return None if r is None else models.load_issue(r)
 
@@ -204,8 +208,8 @@ async def reopen_issue(conn: Connection, *, id: int) -> models.Issue | None:
     """
     try:
         r = await conn.fetchrow(q.REOPEN_ISSUE, id)
-    except Exception as error:
-        raise_named(error)
+    except Exception as _error:
+        raise_named(_error)
         raise
     return None if r is None else models.load_issue(r)
 
@@ -215,9 +219,11 @@ async def set_issue_due_date(
 ) -> models.Issue | None:
     """Set or clear (NULL) an issue's due date."""
     try:
-        r = await conn.fetchrow(q.SET_ISSUE_DUE_DATE, due_date, id)
-    except Exception as error:
-        raise_named(error)
+        r = await conn.fetchrow(
+            q.SET_ISSUE_DUE_DATE, plain_date(due_date, "set_issue_due_date: due_date"), id
+        )
+    except Exception as _error:
+        raise_named(_error)
         raise
     return None if r is None else models.load_issue(r)
 
@@ -233,8 +239,8 @@ async def set_issue_milestone(
     """
     try:
         r = await conn.fetchrow(q.SET_ISSUE_MILESTONE, milestone_id, id)
-    except Exception as error:
-        raise_named(error)
+    except Exception as _error:
+        raise_named(_error)
         raise
     return None if r is None else models.load_issue(r)
 
@@ -242,11 +248,11 @@ async def set_issue_milestone(
 async def delete_issue(conn: Connection, *, id: int) -> int:
     """Delete an issue and everything hanging off it; returns 1 if it existed."""
     try:
-        status = await conn.execute(q.DELETE_ISSUE, id)
-    except Exception as error:
-        raise_named(error)
+        _status = await conn.execute(q.DELETE_ISSUE, id)
+    except Exception as _error:
+        raise_named(_error)
         raise
-    return rowcount(status)
+    return rowcount(_status)
 
 
 async def create_comment(
@@ -262,8 +268,8 @@ async def create_comment(
     """
     try:
         r = await conn.fetchrow(q.CREATE_COMMENT, issue_id, author_id, body)
-    except Exception as error:
-        raise_named(error)
+    except Exception as _error:
+        raise_named(_error)
         raise
     if r is None:
         raise NoRowError("create_comment")
@@ -288,7 +294,13 @@ async def list_comments(
     """One page of an issue's comments, oldest first (conversation order). Keyset: pass
     the created_at and id of the last comment of the previous page.
     """
-    rows = await conn.fetch(q.LIST_COMMENTS, issue_id, after_created_at, after_id, page_size)
+    rows = await conn.fetch(
+        q.LIST_COMMENTS,
+        issue_id,
+        aware(after_created_at, "list_comments: after_created_at"),
+        after_id,
+        page_size,
+    )
     return [models.load_comment(r) for r in rows]
 
 
@@ -301,13 +313,16 @@ async def iter_list_comments(
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncGenerator[models.Comment, None]:
-    """Stream list_comments through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
-    """
+    """list_comments through a server-side cursor, ``batch_size`` rows a fetch. Needs the
+    caller's transaction and opens none: leaving the loop early undoes nothing."""
     stream = ServerStream(conn, "list_comments", "list_comments_0db1b073_", batch_size)
-    await stream.declare(q.LIST_COMMENTS, issue_id, after_created_at, after_id, page_size)
+    await stream.declare(
+        q.LIST_COMMENTS,
+        issue_id,
+        aware(after_created_at, "list_comments: after_created_at"),
+        after_id,
+        page_size,
+    )
     while rows := await stream.fetch():
         for r in rows:
             yield models.load_comment(r)
@@ -321,8 +336,8 @@ async def edit_comment(conn: Connection, *, body: str, id: int) -> models.Commen
     """
     try:
         r = await conn.fetchrow(q.EDIT_COMMENT, body, id)
-    except Exception as error:
-        raise_named(error)
+    except Exception as _error:
+        raise_named(_error)
         raise
     return None if r is None else models.load_comment(r)
 
@@ -330,11 +345,11 @@ async def edit_comment(conn: Connection, *, body: str, id: int) -> models.Commen
 async def delete_comment(conn: Connection, *, id: int) -> int:
     """Delete a comment; returns 1 if it existed."""
     try:
-        status = await conn.execute(q.DELETE_COMMENT, id)
-    except Exception as error:
-        raise_named(error)
+        _status = await conn.execute(q.DELETE_COMMENT, id)
+    except Exception as _error:
+        raise_named(_error)
         raise
-    return rowcount(status)
+    return rowcount(_status)
 
 
 async def add_issue_assignee(
@@ -350,21 +365,21 @@ async def add_issue_assignee(
     - IssueAssigneesUserIDFkeyViolation: foreign key issue_assignees_user_id_fkey on issue_assignees
     """
     try:
-        status = await conn.execute(q.ADD_ISSUE_ASSIGNEE, issue_id, user_id, assigned_by)
-    except Exception as error:
-        raise_named(error)
+        _status = await conn.execute(q.ADD_ISSUE_ASSIGNEE, issue_id, user_id, assigned_by)
+    except Exception as _error:
+        raise_named(_error)
         raise
-    return rowcount(status)
+    return rowcount(_status)
 
 
 async def remove_issue_assignee(conn: Connection, *, issue_id: int, user_id: int) -> int:
     """Unassign a user; returns 1 if they were assigned."""
     try:
-        status = await conn.execute(q.REMOVE_ISSUE_ASSIGNEE, issue_id, user_id)
-    except Exception as error:
-        raise_named(error)
+        _status = await conn.execute(q.REMOVE_ISSUE_ASSIGNEE, issue_id, user_id)
+    except Exception as _error:
+        raise_named(_error)
         raise
-    return rowcount(status)
+    return rowcount(_status)
 
 
 async def list_issue_assignees(conn: Connection, *, issue_id: int) -> list[models.User]:
@@ -376,11 +391,8 @@ async def list_issue_assignees(conn: Connection, *, issue_id: int) -> list[model
 async def iter_list_issue_assignees(
     conn: Connection, *, issue_id: int, batch_size: int = 1000
 ) -> AsyncGenerator[models.User, None]:
-    """Stream list_issue_assignees through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
-    """
+    """list_issue_assignees through a server-side cursor, ``batch_size`` rows a fetch. Needs the
+    caller's transaction and opens none: leaving the loop early undoes nothing."""
     stream = ServerStream(
         conn, "list_issue_assignees", "list_issue_assignees_2efd6005_", batch_size
     )
@@ -405,8 +417,8 @@ async def create_label(
     """
     try:
         r = await conn.fetchrow(q.CREATE_LABEL, repository_id, name, color, description)
-    except Exception as error:
-        raise_named(error)
+    except Exception as _error:
+        raise_named(_error)
         raise
     if r is None:
         raise NoRowError("create_label")
@@ -444,11 +456,8 @@ async def iter_list_labels(
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncGenerator[models.Label, None]:
-    """Stream list_labels through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
-    """
+    """list_labels through a server-side cursor, ``batch_size`` rows a fetch. Needs the
+    caller's transaction and opens none: leaving the loop early undoes nothing."""
     stream = ServerStream(conn, "list_labels", "list_labels_db46e27a_", batch_size)
     await stream.declare(q.LIST_LABELS, repository_id, after_name, page_size)
     while rows := await stream.fetch():
@@ -473,8 +482,8 @@ async def update_label(
     """
     try:
         r = await conn.fetchrow(q.UPDATE_LABEL, name, color, description, id)
-    except Exception as error:
-        raise_named(error)
+    except Exception as _error:
+        raise_named(_error)
         raise
     return None if r is None else models.load_label(r)
 
@@ -482,11 +491,11 @@ async def update_label(
 async def delete_label(conn: Connection, *, id: int) -> int:
     """Delete a label (detaching it from every issue); returns 1 if it existed."""
     try:
-        status = await conn.execute(q.DELETE_LABEL, id)
-    except Exception as error:
-        raise_named(error)
+        _status = await conn.execute(q.DELETE_LABEL, id)
+    except Exception as _error:
+        raise_named(_error)
         raise
-    return rowcount(status)
+    return rowcount(_status)
 
 
 async def attach_label(conn: Connection, *, issue_id: int, label_id: int) -> int:
@@ -503,11 +512,11 @@ async def attach_label(conn: Connection, *, issue_id: int, label_id: int) -> int
     - IssueLabelsPkeyViolation: primary key issue_labels_pkey on issue_labels
     """
     try:
-        status = await conn.execute(q.ATTACH_LABEL, issue_id, label_id)
-    except Exception as error:
-        raise_named(error)
+        _status = await conn.execute(q.ATTACH_LABEL, issue_id, label_id)
+    except Exception as _error:
+        raise_named(_error)
         raise
-    return rowcount(status)
+    return rowcount(_status)
 
 
 async def attach_labels(conn: Connection, rows: Iterable[q.AttachLabelsParams]) -> None:
@@ -532,19 +541,19 @@ async def attach_labels(conn: Connection, rows: Iterable[q.AttachLabelsParams]) 
     try:
         async with atomic(conn):
             await conn.executemany(q.ATTACH_LABELS, params)
-    except Exception as error:
-        raise_named(error)
+    except Exception as _error:
+        raise_named(_error)
         raise
 
 
 async def detach_label(conn: Connection, *, issue_id: int, label_id: int) -> int:
     """Detach a label from an issue; returns 1 if it was attached."""
     try:
-        status = await conn.execute(q.DETACH_LABEL, issue_id, label_id)
-    except Exception as error:
-        raise_named(error)
+        _status = await conn.execute(q.DETACH_LABEL, issue_id, label_id)
+    except Exception as _error:
+        raise_named(_error)
         raise
-    return rowcount(status)
+    return rowcount(_status)
 
 
 async def list_issue_labels(conn: Connection, *, issue_id: int) -> list[models.Label]:
@@ -556,11 +565,8 @@ async def list_issue_labels(conn: Connection, *, issue_id: int) -> list[models.L
 async def iter_list_issue_labels(
     conn: Connection, *, issue_id: int, batch_size: int = 1000
 ) -> AsyncGenerator[models.Label, None]:
-    """Stream list_issue_labels through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
-    """
+    """list_issue_labels through a server-side cursor, ``batch_size`` rows a fetch. Needs the
+    caller's transaction and opens none: leaving the loop early undoes nothing."""
     stream = ServerStream(conn, "list_issue_labels", "list_issue_labels_b93fa941_", batch_size)
     await stream.declare(q.LIST_ISSUE_LABELS, issue_id)
     while rows := await stream.fetch():
@@ -582,13 +588,13 @@ async def add_issue_dependency(
     - IssueDependenciesPkeyViolation: primary key issue_dependencies_pkey on issue_dependencies
     """
     try:
-        status = await conn.execute(
+        _status = await conn.execute(
             q.ADD_ISSUE_DEPENDENCY, blocker_issue_id, blocked_issue_id, created_by
         )
-    except Exception as error:
-        raise_named(error)
+    except Exception as _error:
+        raise_named(_error)
         raise
-    return rowcount(status)
+    return rowcount(_status)
 
 
 async def remove_issue_dependency(
@@ -596,11 +602,11 @@ async def remove_issue_dependency(
 ) -> int:
     """Remove a dependency edge; returns 1 if it existed."""
     try:
-        status = await conn.execute(q.REMOVE_ISSUE_DEPENDENCY, blocker_issue_id, blocked_issue_id)
-    except Exception as error:
-        raise_named(error)
+        _status = await conn.execute(q.REMOVE_ISSUE_DEPENDENCY, blocker_issue_id, blocked_issue_id)
+    except Exception as _error:
+        raise_named(_error)
         raise
-    return rowcount(status)
+    return rowcount(_status)
 
 
 async def list_issues_blocked_by(conn: Connection, *, blocker_issue_id: int) -> list[models.Issue]:
@@ -612,11 +618,8 @@ async def list_issues_blocked_by(conn: Connection, *, blocker_issue_id: int) -> 
 async def iter_list_issues_blocked_by(
     conn: Connection, *, blocker_issue_id: int, batch_size: int = 1000
 ) -> AsyncGenerator[models.Issue, None]:
-    """Stream list_issues_blocked_by through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
-    """
+    """list_issues_blocked_by through a server-side cursor, ``batch_size`` rows a fetch. Needs the
+    caller's transaction and opens none: leaving the loop early undoes nothing."""
     stream = ServerStream(
         conn, "list_issues_blocked_by", "list_issues_blocked_by_d4c3d817_", batch_size
     )
@@ -635,11 +638,8 @@ async def list_issue_blockers(conn: Connection, *, blocked_issue_id: int) -> lis
 async def iter_list_issue_blockers(
     conn: Connection, *, blocked_issue_id: int, batch_size: int = 1000
 ) -> AsyncGenerator[models.Issue, None]:
-    """Stream list_issue_blockers through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
-    """
+    """list_issue_blockers through a server-side cursor, ``batch_size`` rows a fetch. Needs the
+    caller's transaction and opens none: leaving the loop early undoes nothing."""
     stream = ServerStream(conn, "list_issue_blockers", "list_issue_blockers_0b035563_", batch_size)
     await stream.declare(q.LIST_ISSUE_BLOCKERS, blocked_issue_id)
     while rows := await stream.fetch():
@@ -664,8 +664,8 @@ async def add_subtask(
     """
     try:
         r = await conn.fetchrow(q.ADD_SUBTASK, parent_issue_id, child_issue_id)
-    except Exception as error:
-        raise_named(error)
+    except Exception as _error:
+        raise_named(_error)
         raise
     return None if r is None else models.load_subtask(r)
 
@@ -673,11 +673,11 @@ async def add_subtask(
 async def remove_subtask(conn: Connection, *, parent_issue_id: int, child_issue_id: int) -> int:
     """Detach a subtask from its parent; returns 1 if it was attached."""
     try:
-        status = await conn.execute(q.REMOVE_SUBTASK, parent_issue_id, child_issue_id)
-    except Exception as error:
-        raise_named(error)
+        _status = await conn.execute(q.REMOVE_SUBTASK, parent_issue_id, child_issue_id)
+    except Exception as _error:
+        raise_named(_error)
         raise
-    return rowcount(status)
+    return rowcount(_status)
 
 
 async def list_subtasks(conn: Connection, *, parent_issue_id: int) -> list[models.Issue]:
@@ -689,11 +689,8 @@ async def list_subtasks(conn: Connection, *, parent_issue_id: int) -> list[model
 async def iter_list_subtasks(
     conn: Connection, *, parent_issue_id: int, batch_size: int = 1000
 ) -> AsyncGenerator[models.Issue, None]:
-    """Stream list_subtasks through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
-    """
+    """list_subtasks through a server-side cursor, ``batch_size`` rows a fetch. Needs the
+    caller's transaction and opens none: leaving the loop early undoes nothing."""
     stream = ServerStream(conn, "list_subtasks", "list_subtasks_5045af3d_", batch_size)
     await stream.declare(q.LIST_SUBTASKS, parent_issue_id)
     while rows := await stream.fetch():
@@ -722,8 +719,8 @@ async def pin_issue(
     """
     try:
         r = await conn.fetchrow(q.PIN_ISSUE, pinned_by, issue_id)
-    except Exception as error:
-        raise_named(error)
+    except Exception as _error:
+        raise_named(_error)
         raise
     return None if r is None else models.load_pinned_issue(r)
 
@@ -731,11 +728,11 @@ async def pin_issue(
 async def unpin_issue(conn: Connection, *, issue_id: int) -> int:
     """Unpin an issue; returns 1 if it was pinned. The others keep their order."""
     try:
-        status = await conn.execute(q.UNPIN_ISSUE, issue_id)
-    except Exception as error:
-        raise_named(error)
+        _status = await conn.execute(q.UNPIN_ISSUE, issue_id)
+    except Exception as _error:
+        raise_named(_error)
         raise
-    return rowcount(status)
+    return rowcount(_status)
 
 
 async def move_pinned_issue(
@@ -752,8 +749,8 @@ async def move_pinned_issue(
     """
     try:
         rows = await conn.fetch(q.MOVE_PINNED_ISSUE, issue_id, position)
-    except Exception as error:
-        raise_named(error)
+    except Exception as _error:
+        raise_named(_error)
         raise
     return [models.load_pinned_issue(r) for r in rows]
 
@@ -767,11 +764,8 @@ async def list_pinned_issues(conn: Connection, *, repository_id: int) -> list[mo
 async def iter_list_pinned_issues(
     conn: Connection, *, repository_id: int, batch_size: int = 1000
 ) -> AsyncGenerator[models.Issue, None]:
-    """Stream list_pinned_issues through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
-    """
+    """list_pinned_issues through a server-side cursor, ``batch_size`` rows a fetch. Needs the
+    caller's transaction and opens none: leaving the loop early undoes nothing."""
     stream = ServerStream(conn, "list_pinned_issues", "list_pinned_issues_6580a7c9_", batch_size)
     await stream.declare(q.LIST_PINNED_ISSUES, repository_id)
     while rows := await stream.fetch():
@@ -800,8 +794,8 @@ async def create_mention(
         r = await conn.fetchrow(
             q.CREATE_MENTION, issue_id, comment_id, mentioned_user_id, mentioned_by
         )
-    except Exception as error:
-        raise_named(error)
+    except Exception as _error:
+        raise_named(_error)
         raise
     if r is None:
         raise NoRowError("create_mention")
@@ -821,7 +815,11 @@ async def list_mentions_for_user(
     Keyset: pass the created_at and id of the last mention of the previous page.
     """
     rows = await conn.fetch(
-        q.LIST_MENTIONS_FOR_USER, mentioned_user_id, before_created_at, before_id, page_size
+        q.LIST_MENTIONS_FOR_USER,
+        mentioned_user_id,
+        aware(before_created_at, "list_mentions_for_user: before_created_at"),
+        before_id,
+        page_size,
     )
     return [models.load_mention(r) for r in rows]
 
@@ -835,16 +833,17 @@ async def iter_list_mentions_for_user(
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncGenerator[models.Mention, None]:
-    """Stream list_mentions_for_user through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
-    """
+    """list_mentions_for_user through a server-side cursor, ``batch_size`` rows a fetch. Needs the
+    caller's transaction and opens none: leaving the loop early undoes nothing."""
     stream = ServerStream(
         conn, "list_mentions_for_user", "list_mentions_for_user_7b071a34_", batch_size
     )
     await stream.declare(
-        q.LIST_MENTIONS_FOR_USER, mentioned_user_id, before_created_at, before_id, page_size
+        q.LIST_MENTIONS_FOR_USER,
+        mentioned_user_id,
+        aware(before_created_at, "list_mentions_for_user: before_created_at"),
+        before_id,
+        page_size,
     )
     while rows := await stream.fetch():
         for r in rows:
@@ -873,11 +872,11 @@ async def add_reaction(
     - ReactionsUserIDFkeyViolation: foreign key reactions_user_id_fkey on reactions
     """
     try:
-        status = await conn.execute(q.ADD_REACTION, user_id, issue_id, comment_id, emoji)
-    except Exception as error:
-        raise_named(error)
+        _status = await conn.execute(q.ADD_REACTION, user_id, issue_id, comment_id, emoji)
+    except Exception as _error:
+        raise_named(_error)
         raise
-    return rowcount(status)
+    return rowcount(_status)
 
 
 async def remove_reaction(
@@ -890,11 +889,11 @@ async def remove_reaction(
 ) -> int:
     """Take a reaction back from an issue or a comment; returns 1 if it existed."""
     try:
-        status = await conn.execute(q.REMOVE_REACTION, user_id, emoji, issue_id, comment_id)
-    except Exception as error:
-        raise_named(error)
+        _status = await conn.execute(q.REMOVE_REACTION, user_id, emoji, issue_id, comment_id)
+    except Exception as _error:
+        raise_named(_error)
         raise
-    return rowcount(status)
+    return rowcount(_status)
 
 
 async def count_issue_reactions(
@@ -908,11 +907,8 @@ async def count_issue_reactions(
 async def iter_count_issue_reactions(
     conn: Connection, *, issue_id: int, batch_size: int = 1000
 ) -> AsyncGenerator[q.CountIssueReactionsRow, None]:
-    """Stream count_issue_reactions through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
-    """
+    """count_issue_reactions through a server-side cursor, ``batch_size`` rows a fetch. Needs the
+    caller's transaction and opens none: leaving the loop early undoes nothing."""
     stream = ServerStream(
         conn, "count_issue_reactions", "count_issue_reactions_0deff756_", batch_size
     )
@@ -933,11 +929,8 @@ async def count_comment_reactions(
 async def iter_count_comment_reactions(
     conn: Connection, *, comment_id: int, batch_size: int = 1000
 ) -> AsyncGenerator[q.CountCommentReactionsRow, None]:
-    """Stream count_comment_reactions through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
-    """
+    """count_comment_reactions through a server-side cursor, ``batch_size`` rows a fetch. Needs the
+    caller's transaction and opens none: leaving the loop early undoes nothing."""
     stream = ServerStream(
         conn, "count_comment_reactions", "count_comment_reactions_57e37053_", batch_size
     )
@@ -964,8 +957,8 @@ async def create_issue_event(
     """
     try:
         r = await conn.fetchrow(q.CREATE_ISSUE_EVENT, issue_id, actor_id, event_type, payload)
-    except Exception as error:
-        raise_named(error)
+    except Exception as _error:
+        raise_named(_error)
         raise
     if r is None:
         raise NoRowError("create_issue_event")
@@ -984,7 +977,13 @@ async def list_issue_events(
     """One page of an issue's history, oldest first. Keyset: pass the created_at and
     id of the last event of the previous page.
     """
-    rows = await conn.fetch(q.LIST_ISSUE_EVENTS, issue_id, after_created_at, after_id, page_size)
+    rows = await conn.fetch(
+        q.LIST_ISSUE_EVENTS,
+        issue_id,
+        aware(after_created_at, "list_issue_events: after_created_at"),
+        after_id,
+        page_size,
+    )
     return [models.load_issue_event(r) for r in rows]
 
 
@@ -997,13 +996,16 @@ async def iter_list_issue_events(
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncGenerator[models.IssueEvent, None]:
-    """Stream list_issue_events through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
-    """
+    """list_issue_events through a server-side cursor, ``batch_size`` rows a fetch. Needs the
+    caller's transaction and opens none: leaving the loop early undoes nothing."""
     stream = ServerStream(conn, "list_issue_events", "list_issue_events_fec7bb03_", batch_size)
-    await stream.declare(q.LIST_ISSUE_EVENTS, issue_id, after_created_at, after_id, page_size)
+    await stream.declare(
+        q.LIST_ISSUE_EVENTS,
+        issue_id,
+        aware(after_created_at, "list_issue_events: after_created_at"),
+        after_id,
+        page_size,
+    )
     while rows := await stream.fetch():
         for r in rows:
             yield models.load_issue_event(r)

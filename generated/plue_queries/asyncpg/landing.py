@@ -12,6 +12,7 @@ from collections.abc import AsyncGenerator
 from plue_queries import enums, models
 from plue_queries import landing as q
 from plue_queries._asyncpg import Connection, ServerStream, raise_named, rowcount
+from plue_queries._types import aware, no_null_items
 from plue_queries.types import JsonInput, NoRowError
 
 
@@ -38,6 +39,7 @@ async def submit_landing_request(
     - LandingQueueOpenChangeKeyViolation: unique landing_queue_open_change_key on landing_queue
     - LandingQueuePkeyViolation: primary key landing_queue_pkey on landing_queue
     - LandingQueueRepositoryIDFkeyViolation: foreign key landing_queue_repository_id_fkey on landing_queue
+    - LandingQueueStackChangeIdsNoNullsViolation: check landing_queue_stack_change_ids_no_nulls on landing_queue
     - LandingQueueTargetBookmarkNotEmptyViolation: check landing_queue_target_bookmark_not_empty on landing_queue
     - LandingQueueTitleNotEmptyViolation: check landing_queue_title_not_empty on landing_queue
     """
@@ -50,10 +52,10 @@ async def submit_landing_request(
             description,
             author_id,
             target_bookmark,
-            stack_change_ids,
+            no_null_items(stack_change_ids, "submit_landing_request: stack_change_ids"),
         )
-    except Exception as error:
-        raise_named(error)
+    except Exception as _error:
+        raise_named(_error)
         raise
     if r is None:
         raise NoRowError("submit_landing_request")
@@ -91,7 +93,7 @@ async def list_landing_requests_by_status(
         q.LIST_LANDING_REQUESTS_BY_STATUS,
         repository_id,
         status,
-        before_created_at,
+        aware(before_created_at, "list_landing_requests_by_status: before_created_at"),
         before_id,
         page_size,
     )
@@ -108,11 +110,8 @@ async def iter_list_landing_requests_by_status(
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncGenerator[models.LandingQueue, None]:
-    """Stream list_landing_requests_by_status through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
-    """
+    """list_landing_requests_by_status through a server-side cursor, ``batch_size`` rows a fetch. Needs the
+    caller's transaction and opens none: leaving the loop early undoes nothing."""
     stream = ServerStream(
         conn,
         "list_landing_requests_by_status",
@@ -123,7 +122,7 @@ async def iter_list_landing_requests_by_status(
         q.LIST_LANDING_REQUESTS_BY_STATUS,
         repository_id,
         status,
-        before_created_at,
+        aware(before_created_at, "list_landing_requests_by_status: before_created_at"),
         before_id,
         page_size,
     )
@@ -145,11 +144,8 @@ async def count_landing_requests_by_status(
 async def iter_count_landing_requests_by_status(
     conn: Connection, *, repository_id: int, batch_size: int = 1000
 ) -> AsyncGenerator[q.CountLandingRequestsByStatusRow, None]:
-    """Stream count_landing_requests_by_status through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
-    """
+    """count_landing_requests_by_status through a server-side cursor, ``batch_size`` rows a fetch. Needs the
+    caller's transaction and opens none: leaving the loop early undoes nothing."""
     stream = ServerStream(
         conn,
         "count_landing_requests_by_status",
@@ -169,12 +165,19 @@ async def update_landing_request(
     rewritten or its stack changed). Returns NULL once landed or abandoned.
 
     Raises, from plue_queries.errors, on a violation of:
+    - LandingQueueStackChangeIdsNoNullsViolation: check landing_queue_stack_change_ids_no_nulls on landing_queue
     - LandingQueueTitleNotEmptyViolation: check landing_queue_title_not_empty on landing_queue
     """
     try:
-        r = await conn.fetchrow(q.UPDATE_LANDING_REQUEST, title, description, stack_change_ids, id)
-    except Exception as error:
-        raise_named(error)
+        r = await conn.fetchrow(
+            q.UPDATE_LANDING_REQUEST,
+            title,
+            description,
+            no_null_items(stack_change_ids, "update_landing_request: stack_change_ids"),
+            id,
+        )
+    except Exception as _error:
+        raise_named(_error)
         raise
     return None if r is None else models.load_landing_queue(r)
 
@@ -196,8 +199,8 @@ async def transition_landing_request(
     """
     try:
         r = await conn.fetchrow(q.TRANSITION_LANDING_REQUEST, to_status, id)
-    except Exception as error:
-        raise_named(error)
+    except Exception as _error:
+        raise_named(_error)
         raise
     return None if r is None else models.load_landing_queue(r)
 
@@ -215,8 +218,8 @@ async def record_landing_conflicts(
     """
     try:
         r = await conn.fetchrow(q.RECORD_LANDING_CONFLICTS, conflict_info, id)
-    except Exception as error:
-        raise_named(error)
+    except Exception as _error:
+        raise_named(_error)
         raise
     return None if r is None else models.load_landing_queue(r)
 
@@ -231,8 +234,8 @@ async def clear_landing_conflicts(conn: Connection, *, id: int) -> models.Landin
     """
     try:
         r = await conn.fetchrow(q.CLEAR_LANDING_CONFLICTS, id)
-    except Exception as error:
-        raise_named(error)
+    except Exception as _error:
+        raise_named(_error)
         raise
     return None if r is None else models.load_landing_queue(r)
 
@@ -251,8 +254,8 @@ async def mark_landing_landed(
     """
     try:
         r = await conn.fetchrow(q.MARK_LANDING_LANDED, landed_commit_id, landed_by, id)
-    except Exception as error:
-        raise_named(error)
+    except Exception as _error:
+        raise_named(_error)
         raise
     return None if r is None else models.load_landing_queue(r)
 
@@ -270,11 +273,8 @@ async def list_next_landable(
 async def iter_list_next_landable(
     conn: Connection, *, repository_id: int, max_count: int, batch_size: int = 1000
 ) -> AsyncGenerator[models.LandingQueue, None]:
-    """Stream list_next_landable through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
-    """
+    """list_next_landable through a server-side cursor, ``batch_size`` rows a fetch. Needs the
+    caller's transaction and opens none: leaving the loop early undoes nothing."""
     stream = ServerStream(conn, "list_next_landable", "list_next_landable_3d0701b6_", batch_size)
     await stream.declare(q.LIST_NEXT_LANDABLE, repository_id, max_count)
     while rows := await stream.fetch():
@@ -296,8 +296,8 @@ async def claim_next_landable(
     """
     try:
         rows = await conn.fetch(q.CLAIM_NEXT_LANDABLE, repository_id, max_count)
-    except Exception as error:
-        raise_named(error)
+    except Exception as _error:
+        raise_named(_error)
         raise
     return [models.load_landing_queue(r) for r in rows]
 
@@ -305,11 +305,11 @@ async def claim_next_landable(
 async def delete_landing_request(conn: Connection, *, id: int) -> int:
     """Delete a landing request with its reviews and comments."""
     try:
-        status = await conn.execute(q.DELETE_LANDING_REQUEST, id)
-    except Exception as error:
-        raise_named(error)
+        _status = await conn.execute(q.DELETE_LANDING_REQUEST, id)
+    except Exception as _error:
+        raise_named(_error)
         raise
-    return rowcount(status)
+    return rowcount(_status)
 
 
 async def upsert_landing_review(
@@ -326,8 +326,8 @@ async def upsert_landing_review(
     """
     try:
         r = await conn.fetchrow(q.UPSERT_LANDING_REVIEW, landing_id, reviewer_id, state, body)
-    except Exception as error:
-        raise_named(error)
+    except Exception as _error:
+        raise_named(_error)
         raise
     if r is None:
         raise NoRowError("upsert_landing_review")
@@ -344,11 +344,8 @@ async def list_landing_reviews(conn: Connection, *, landing_id: int) -> list[mod
 async def iter_list_landing_reviews(
     conn: Connection, *, landing_id: int, batch_size: int = 1000
 ) -> AsyncGenerator[models.LandingReview, None]:
-    """Stream list_landing_reviews through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
-    """
+    """list_landing_reviews through a server-side cursor, ``batch_size`` rows a fetch. Needs the
+    caller's transaction and opens none: leaving the loop early undoes nothing."""
     stream = ServerStream(
         conn, "list_landing_reviews", "list_landing_reviews_c3f6d441_", batch_size
     )
@@ -361,11 +358,11 @@ async def iter_list_landing_reviews(
 async def delete_landing_review(conn: Connection, *, landing_id: int, reviewer_id: int) -> int:
     """Withdraw a reviewer's review."""
     try:
-        status = await conn.execute(q.DELETE_LANDING_REVIEW, landing_id, reviewer_id)
-    except Exception as error:
-        raise_named(error)
+        _status = await conn.execute(q.DELETE_LANDING_REVIEW, landing_id, reviewer_id)
+    except Exception as _error:
+        raise_named(_error)
         raise
-    return rowcount(status)
+    return rowcount(_status)
 
 
 async def count_landing_approvals(
@@ -405,8 +402,8 @@ async def create_landing_line_comment(
         r = await conn.fetchrow(
             q.CREATE_LANDING_LINE_COMMENT, landing_id, author_id, file_path, line, side, body
         )
-    except Exception as error:
-        raise_named(error)
+    except Exception as _error:
+        raise_named(_error)
         raise
     if r is None:
         raise NoRowError("create_landing_line_comment")
@@ -435,11 +432,8 @@ async def list_landing_line_comments(
 async def iter_list_landing_line_comments(
     conn: Connection, *, landing_id: int, batch_size: int = 1000
 ) -> AsyncGenerator[models.LandingLineComment, None]:
-    """Stream list_landing_line_comments through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
-    """
+    """list_landing_line_comments through a server-side cursor, ``batch_size`` rows a fetch. Needs the
+    caller's transaction and opens none: leaving the loop early undoes nothing."""
     stream = ServerStream(
         conn, "list_landing_line_comments", "list_landing_line_comments_59f6e14b_", batch_size
     )
@@ -459,8 +453,8 @@ async def update_landing_line_comment(
     """
     try:
         r = await conn.fetchrow(q.UPDATE_LANDING_LINE_COMMENT, body, id)
-    except Exception as error:
-        raise_named(error)
+    except Exception as _error:
+        raise_named(_error)
         raise
     return None if r is None else models.load_landing_line_comment(r)
 
@@ -476,8 +470,8 @@ async def resolve_landing_line_comment(
     """
     try:
         r = await conn.fetchrow(q.RESOLVE_LANDING_LINE_COMMENT, resolved_by, id)
-    except Exception as error:
-        raise_named(error)
+    except Exception as _error:
+        raise_named(_error)
         raise
     return None if r is None else models.load_landing_line_comment(r)
 
@@ -493,8 +487,8 @@ async def unresolve_landing_line_comment(
     """
     try:
         r = await conn.fetchrow(q.UNRESOLVE_LANDING_LINE_COMMENT, id)
-    except Exception as error:
-        raise_named(error)
+    except Exception as _error:
+        raise_named(_error)
         raise
     return None if r is None else models.load_landing_line_comment(r)
 
@@ -511,8 +505,8 @@ async def count_unresolved_landing_line_comments(conn: Connection, *, landing_id
 async def delete_landing_line_comment(conn: Connection, *, id: int) -> int:
     """Delete a line comment."""
     try:
-        status = await conn.execute(q.DELETE_LANDING_LINE_COMMENT, id)
-    except Exception as error:
-        raise_named(error)
+        _status = await conn.execute(q.DELETE_LANDING_LINE_COMMENT, id)
+    except Exception as _error:
+        raise_named(_error)
         raise
-    return rowcount(status)
+    return rowcount(_status)

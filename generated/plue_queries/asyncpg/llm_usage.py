@@ -12,6 +12,7 @@ from collections.abc import AsyncGenerator
 from plue_queries import llm_usage as q
 from plue_queries import models
 from plue_queries._asyncpg import Connection, ServerStream, raise_named, rowcount
+from plue_queries._types import aware
 from plue_queries.types import NoRowError
 
 
@@ -51,8 +52,8 @@ async def record_llm_usage(
             output_tokens,
             cost_micro_usd,
         )
-    except Exception as error:
-        raise_named(error)
+    except Exception as _error:
+        raise_named(_error)
         raise
     if r is None:
         raise NoRowError("record_llm_usage")
@@ -64,20 +65,25 @@ async def llm_usage_by_model(
     conn: Connection, *, since: datetime.datetime, until: datetime.datetime
 ) -> list[q.LlmUsageByModelRow]:
     """Calls, tokens and cost per model over [since, until), biggest spender first."""
-    rows = await conn.fetch(q.LLM_USAGE_BY_MODEL, since, until)
+    rows = await conn.fetch(
+        q.LLM_USAGE_BY_MODEL,
+        aware(since, "llm_usage_by_model: since"),
+        aware(until, "llm_usage_by_model: until"),
+    )
     return [q.LlmUsageByModelRow(*r) for r in rows]
 
 
 async def iter_llm_usage_by_model(
     conn: Connection, *, since: datetime.datetime, until: datetime.datetime, batch_size: int = 1000
 ) -> AsyncGenerator[q.LlmUsageByModelRow, None]:
-    """Stream llm_usage_by_model through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
-    """
+    """llm_usage_by_model through a server-side cursor, ``batch_size`` rows a fetch. Needs the
+    caller's transaction and opens none: leaving the loop early undoes nothing."""
     stream = ServerStream(conn, "llm_usage_by_model", "llm_usage_by_model_8292b70d_", batch_size)
-    await stream.declare(q.LLM_USAGE_BY_MODEL, since, until)
+    await stream.declare(
+        q.LLM_USAGE_BY_MODEL,
+        aware(since, "llm_usage_by_model: since"),
+        aware(until, "llm_usage_by_model: until"),
+    )
     while rows := await stream.fetch():
         for r in rows:
             yield q.LlmUsageByModelRow(*r)
@@ -91,7 +97,12 @@ async def llm_usage_by_day(
     model: str | None = None,
 ) -> list[q.LlmUsageByDayRow]:
     """Calls, tokens and cost per UTC day over [since, until), optionally of one model."""
-    rows = await conn.fetch(q.LLM_USAGE_BY_DAY, since, until, model)
+    rows = await conn.fetch(
+        q.LLM_USAGE_BY_DAY,
+        aware(since, "llm_usage_by_day: since"),
+        aware(until, "llm_usage_by_day: until"),
+        model,
+    )
     return [q.LlmUsageByDayRow(*r) for r in rows]
 
 
@@ -103,13 +114,15 @@ async def iter_llm_usage_by_day(
     model: str | None = None,
     batch_size: int = 1000,
 ) -> AsyncGenerator[q.LlmUsageByDayRow, None]:
-    """Stream llm_usage_by_day through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
-    """
+    """llm_usage_by_day through a server-side cursor, ``batch_size`` rows a fetch. Needs the
+    caller's transaction and opens none: leaving the loop early undoes nothing."""
     stream = ServerStream(conn, "llm_usage_by_day", "llm_usage_by_day_87bee600_", batch_size)
-    await stream.declare(q.LLM_USAGE_BY_DAY, since, until, model)
+    await stream.declare(
+        q.LLM_USAGE_BY_DAY,
+        aware(since, "llm_usage_by_day: since"),
+        aware(until, "llm_usage_by_day: until"),
+        model,
+    )
     while rows := await stream.fetch():
         for r in rows:
             yield q.LlmUsageByDayRow(*r)
@@ -130,7 +143,9 @@ async def user_llm_cost_since(
     conn: Connection, *, user_id: int | None = None, since: datetime.datetime
 ) -> int:
     """A user's spend since a moment, for budget checks before the next call."""
-    r = await conn.fetchrow(q.USER_LLM_COST_SINCE, user_id, since)
+    r = await conn.fetchrow(
+        q.USER_LLM_COST_SINCE, user_id, aware(since, "user_llm_cost_since: since")
+    )
     if r is None:
         raise NoRowError("user_llm_cost_since")
     row: int = r[0]
@@ -140,8 +155,10 @@ async def user_llm_cost_since(
 async def delete_llm_usage_before(conn: Connection, *, before: datetime.datetime) -> int:
     """Retention: drop usage records older than a cutoff."""
     try:
-        status = await conn.execute(q.DELETE_LLM_USAGE_BEFORE, before)
-    except Exception as error:
-        raise_named(error)
+        _status = await conn.execute(
+            q.DELETE_LLM_USAGE_BEFORE, aware(before, "delete_llm_usage_before: before")
+        )
+    except Exception as _error:
+        raise_named(_error)
         raise
-    return rowcount(status)
+    return rowcount(_status)

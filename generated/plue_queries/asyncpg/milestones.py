@@ -12,6 +12,7 @@ from collections.abc import AsyncGenerator
 from plue_queries import enums, models
 from plue_queries import milestones as q
 from plue_queries._asyncpg import Connection, ServerStream, raise_named, rowcount
+from plue_queries._types import plain_date
 from plue_queries.types import NoRowError
 
 
@@ -34,9 +35,15 @@ async def create_milestone(
     - MilestonesTitleNotEmptyViolation: check milestones_title_not_empty on milestones
     """
     try:
-        r = await conn.fetchrow(q.CREATE_MILESTONE, repository_id, title, description, due_date)
-    except Exception as error:
-        raise_named(error)
+        r = await conn.fetchrow(
+            q.CREATE_MILESTONE,
+            repository_id,
+            title,
+            description,
+            plain_date(due_date, "create_milestone: due_date"),
+        )
+    except Exception as _error:
+        raise_named(_error)
         raise
     if r is None:
         raise NoRowError("create_milestone")
@@ -73,7 +80,12 @@ async def list_milestones_with_counts(
     starts from the beginning.
     """
     rows = await conn.fetch(
-        q.LIST_MILESTONES_WITH_COUNTS, repository_id, state, after_id, after_due_date, page_size
+        q.LIST_MILESTONES_WITH_COUNTS,
+        repository_id,
+        state,
+        after_id,
+        plain_date(after_due_date, "list_milestones_with_counts: after_due_date"),
+        page_size,
     )
     return [
         q.ListMilestonesWithCountsRow(
@@ -103,16 +115,18 @@ async def iter_list_milestones_with_counts(
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncGenerator[q.ListMilestonesWithCountsRow, None]:
-    """Stream list_milestones_with_counts through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
-    """
+    """list_milestones_with_counts through a server-side cursor, ``batch_size`` rows a fetch. Needs the
+    caller's transaction and opens none: leaving the loop early undoes nothing."""
     stream = ServerStream(
         conn, "list_milestones_with_counts", "list_milestones_with_counts_6d10e0e7_", batch_size
     )
     await stream.declare(
-        q.LIST_MILESTONES_WITH_COUNTS, repository_id, state, after_id, after_due_date, page_size
+        q.LIST_MILESTONES_WITH_COUNTS,
+        repository_id,
+        state,
+        after_id,
+        plain_date(after_due_date, "list_milestones_with_counts: after_due_date"),
+        page_size,
     )
     while rows := await stream.fetch():
         for r in rows:
@@ -147,9 +161,15 @@ async def update_milestone(
     - MilestonesTitleNotEmptyViolation: check milestones_title_not_empty on milestones
     """
     try:
-        r = await conn.fetchrow(q.UPDATE_MILESTONE, title, description, due_date, id)
-    except Exception as error:
-        raise_named(error)
+        r = await conn.fetchrow(
+            q.UPDATE_MILESTONE,
+            title,
+            description,
+            plain_date(due_date, "update_milestone: due_date"),
+            id,
+        )
+    except Exception as _error:
+        raise_named(_error)
         raise
     return None if r is None else models.load_milestone(r)
 
@@ -162,8 +182,8 @@ async def close_milestone(conn: Connection, *, id: int) -> models.Milestone | No
     """
     try:
         r = await conn.fetchrow(q.CLOSE_MILESTONE, id)
-    except Exception as error:
-        raise_named(error)
+    except Exception as _error:
+        raise_named(_error)
         raise
     return None if r is None else models.load_milestone(r)
 
@@ -176,8 +196,8 @@ async def reopen_milestone(conn: Connection, *, id: int) -> models.Milestone | N
     """
     try:
         r = await conn.fetchrow(q.REOPEN_MILESTONE, id)
-    except Exception as error:
-        raise_named(error)
+    except Exception as _error:
+        raise_named(_error)
         raise
     return None if r is None else models.load_milestone(r)
 
@@ -185,8 +205,8 @@ async def reopen_milestone(conn: Connection, *, id: int) -> models.Milestone | N
 async def delete_milestone(conn: Connection, *, id: int) -> int:
     """Delete a milestone; its issues stay, without a milestone. Returns 1 if it existed."""
     try:
-        status = await conn.execute(q.DELETE_MILESTONE, id)
-    except Exception as error:
-        raise_named(error)
+        _status = await conn.execute(q.DELETE_MILESTONE, id)
+    except Exception as _error:
+        raise_named(_error)
         raise
-    return rowcount(status)
+    return rowcount(_status)

@@ -12,6 +12,7 @@ from collections.abc import AsyncGenerator
 from plue_queries import enums, models
 from plue_queries import pull_requests as q
 from plue_queries._asyncpg import Connection, ServerStream, raise_named, rowcount
+from plue_queries._types import aware
 from plue_queries.types import JsonInput, NoRowError
 
 
@@ -57,8 +58,8 @@ async def create_pull_request(
             head_branch,
             base_branch,
         )
-    except Exception as error:
-        raise_named(error)
+    except Exception as _error:
+        raise_named(_error)
         raise
     if r is None:
         raise NoRowError("create_pull_request")
@@ -117,7 +118,7 @@ async def list_pull_requests_by_state(
         q.LIST_PULL_REQUESTS_BY_STATE,
         base_repository_id,
         state,
-        before_created_at,
+        aware(before_created_at, "list_pull_requests_by_state: before_created_at"),
         before_id,
         page_size,
     )
@@ -134,11 +135,8 @@ async def iter_list_pull_requests_by_state(
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncGenerator[models.PullRequest, None]:
-    """Stream list_pull_requests_by_state through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
-    """
+    """list_pull_requests_by_state through a server-side cursor, ``batch_size`` rows a fetch. Needs the
+    caller's transaction and opens none: leaving the loop early undoes nothing."""
     stream = ServerStream(
         conn, "list_pull_requests_by_state", "list_pull_requests_by_state_ddfcb7d6_", batch_size
     )
@@ -146,7 +144,7 @@ async def iter_list_pull_requests_by_state(
         q.LIST_PULL_REQUESTS_BY_STATE,
         base_repository_id,
         state,
-        before_created_at,
+        aware(before_created_at, "list_pull_requests_by_state: before_created_at"),
         before_id,
         page_size,
     )
@@ -166,11 +164,8 @@ async def count_pull_requests_by_state(
 async def iter_count_pull_requests_by_state(
     conn: Connection, *, base_repository_id: int, batch_size: int = 1000
 ) -> AsyncGenerator[q.CountPullRequestsByStateRow, None]:
-    """Stream count_pull_requests_by_state through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
-    """
+    """count_pull_requests_by_state through a server-side cursor, ``batch_size`` rows a fetch. Needs the
+    caller's transaction and opens none: leaving the loop early undoes nothing."""
     stream = ServerStream(
         conn, "count_pull_requests_by_state", "count_pull_requests_by_state_7fec05d6_", batch_size
     )
@@ -192,8 +187,8 @@ async def update_pull_request(
     """
     try:
         r = await conn.fetchrow(q.UPDATE_PULL_REQUEST, title, body, base_branch, id)
-    except Exception as error:
-        raise_named(error)
+    except Exception as _error:
+        raise_named(_error)
         raise
     return None if r is None else models.load_pull_request(r)
 
@@ -225,8 +220,8 @@ async def update_pull_request_stats(
             merge_base,
             id,
         )
-    except Exception as error:
-        raise_named(error)
+    except Exception as _error:
+        raise_named(_error)
         raise
     return None if r is None else models.load_pull_request(r)
 
@@ -249,8 +244,8 @@ async def merge_pull_request(
     """
     try:
         r = await conn.fetchrow(q.MERGE_PULL_REQUEST, merge_style, merged_commit_id, merged_by, id)
-    except Exception as error:
-        raise_named(error)
+    except Exception as _error:
+        raise_named(_error)
         raise
     return None if r is None else models.load_pull_request(r)
 
@@ -263,8 +258,8 @@ async def close_pull_request(conn: Connection, *, id: int) -> models.PullRequest
     """
     try:
         r = await conn.fetchrow(q.CLOSE_PULL_REQUEST, id)
-    except Exception as error:
-        raise_named(error)
+    except Exception as _error:
+        raise_named(_error)
         raise
     return None if r is None else models.load_pull_request(r)
 
@@ -277,8 +272,8 @@ async def reopen_pull_request(conn: Connection, *, id: int) -> models.PullReques
     """
     try:
         r = await conn.fetchrow(q.REOPEN_PULL_REQUEST, id)
-    except Exception as error:
-        raise_named(error)
+    except Exception as _error:
+        raise_named(_error)
         raise
     return None if r is None else models.load_pull_request(r)
 
@@ -286,11 +281,11 @@ async def reopen_pull_request(conn: Connection, *, id: int) -> models.PullReques
 async def delete_pull_request(conn: Connection, *, id: int) -> int:
     """Delete a pull request with its reviews, comments and conflicts."""
     try:
-        status = await conn.execute(q.DELETE_PULL_REQUEST, id)
-    except Exception as error:
-        raise_named(error)
+        _status = await conn.execute(q.DELETE_PULL_REQUEST, id)
+    except Exception as _error:
+        raise_named(_error)
         raise
-    return rowcount(status)
+    return rowcount(_status)
 
 
 async def create_review(
@@ -310,8 +305,8 @@ async def create_review(
     """
     try:
         r = await conn.fetchrow(q.CREATE_REVIEW, pull_request_id, reviewer_id, body, commit_id)
-    except Exception as error:
-        raise_named(error)
+    except Exception as _error:
+        raise_named(_error)
         raise
     if r is None:
         raise NoRowError("create_review")
@@ -334,11 +329,8 @@ async def list_reviews(conn: Connection, *, pull_request_id: int) -> list[models
 async def iter_list_reviews(
     conn: Connection, *, pull_request_id: int, batch_size: int = 1000
 ) -> AsyncGenerator[models.Review, None]:
-    """Stream list_reviews through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
-    """
+    """list_reviews through a server-side cursor, ``batch_size`` rows a fetch. Needs the
+    caller's transaction and opens none: leaving the loop early undoes nothing."""
     stream = ServerStream(conn, "list_reviews", "list_reviews_aa95e59e_", batch_size)
     await stream.declare(q.LIST_REVIEWS, pull_request_id)
     while rows := await stream.fetch():
@@ -352,8 +344,8 @@ async def submit_review(
     """Submit a pending review with its verdict; NULL if it was already submitted."""
     try:
         r = await conn.fetchrow(q.SUBMIT_REVIEW, state, body, id)
-    except Exception as error:
-        raise_named(error)
+    except Exception as _error:
+        raise_named(_error)
         raise
     return None if r is None else models.load_review(r)
 
@@ -364,8 +356,8 @@ async def dismiss_review(conn: Connection, *, id: int) -> models.Review | None:
     """
     try:
         r = await conn.fetchrow(q.DISMISS_REVIEW, id)
-    except Exception as error:
-        raise_named(error)
+    except Exception as _error:
+        raise_named(_error)
         raise
     return None if r is None else models.load_review(r)
 
@@ -384,11 +376,11 @@ async def count_review_verdicts(
 async def delete_review(conn: Connection, *, id: int) -> int:
     """Delete a review with its comments."""
     try:
-        status = await conn.execute(q.DELETE_REVIEW, id)
-    except Exception as error:
-        raise_named(error)
+        _status = await conn.execute(q.DELETE_REVIEW, id)
+    except Exception as _error:
+        raise_named(_error)
         raise
-    return rowcount(status)
+    return rowcount(_status)
 
 
 async def create_review_comment(
@@ -426,8 +418,8 @@ async def create_review_comment(
             in_reply_to_id,
             review_id,
         )
-    except Exception as error:
-        raise_named(error)
+    except Exception as _error:
+        raise_named(_error)
         raise
     return None if r is None else models.load_review_comment(r)
 
@@ -451,11 +443,8 @@ async def list_review_comments_by_pull_request(
 async def iter_list_review_comments_by_pull_request(
     conn: Connection, *, pull_request_id: int, batch_size: int = 1000
 ) -> AsyncGenerator[models.ReviewComment, None]:
-    """Stream list_review_comments_by_pull_request through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
-    """
+    """list_review_comments_by_pull_request through a server-side cursor, ``batch_size`` rows a fetch. Needs the
+    caller's transaction and opens none: leaving the loop early undoes nothing."""
     stream = ServerStream(
         conn,
         "list_review_comments_by_pull_request",
@@ -479,11 +468,8 @@ async def list_review_comments_by_review(
 async def iter_list_review_comments_by_review(
     conn: Connection, *, review_id: int, batch_size: int = 1000
 ) -> AsyncGenerator[models.ReviewComment, None]:
-    """Stream list_review_comments_by_review through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
-    """
+    """list_review_comments_by_review through a server-side cursor, ``batch_size`` rows a fetch. Needs the
+    caller's transaction and opens none: leaving the loop early undoes nothing."""
     stream = ServerStream(
         conn,
         "list_review_comments_by_review",
@@ -506,8 +492,8 @@ async def update_review_comment(
     """
     try:
         r = await conn.fetchrow(q.UPDATE_REVIEW_COMMENT, body, id)
-    except Exception as error:
-        raise_named(error)
+    except Exception as _error:
+        raise_named(_error)
         raise
     return None if r is None else models.load_review_comment(r)
 
@@ -518,8 +504,8 @@ async def set_review_comment_resolved(
     """Resolve or reopen an inline comment thread; NULL if it already had that state."""
     try:
         r = await conn.fetchrow(q.SET_REVIEW_COMMENT_RESOLVED, is_resolved, id)
-    except Exception as error:
-        raise_named(error)
+    except Exception as _error:
+        raise_named(_error)
         raise
     return None if r is None else models.load_review_comment(r)
 
@@ -527,11 +513,11 @@ async def set_review_comment_resolved(
 async def delete_review_comment(conn: Connection, *, id: int) -> int:
     """Delete an inline comment and its replies."""
     try:
-        status = await conn.execute(q.DELETE_REVIEW_COMMENT, id)
-    except Exception as error:
-        raise_named(error)
+        _status = await conn.execute(q.DELETE_REVIEW_COMMENT, id)
+    except Exception as _error:
+        raise_named(_error)
         raise
-    return rowcount(status)
+    return rowcount(_status)
 
 
 async def record_conflict(
@@ -560,8 +546,8 @@ async def record_conflict(
         r = await conn.fetchrow(
             q.RECORD_CONFLICT, repository_id, pull_request_id, change_id, file_path, kind, details
         )
-    except Exception as error:
-        raise_named(error)
+    except Exception as _error:
+        raise_named(_error)
         raise
     if r is None:
         raise NoRowError("record_conflict")
@@ -580,11 +566,8 @@ async def list_pull_request_conflicts(
 async def iter_list_pull_request_conflicts(
     conn: Connection, *, pull_request_id: int | None = None, batch_size: int = 1000
 ) -> AsyncGenerator[models.Conflict, None]:
-    """Stream list_pull_request_conflicts through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
-    """
+    """list_pull_request_conflicts through a server-side cursor, ``batch_size`` rows a fetch. Needs the
+    caller's transaction and opens none: leaving the loop early undoes nothing."""
     stream = ServerStream(
         conn, "list_pull_request_conflicts", "list_pull_request_conflicts_86def198_", batch_size
     )
@@ -604,7 +587,11 @@ async def list_unresolved_conflicts(
 ) -> list[models.Conflict]:
     """One page of a repository's unresolved conflicts, newest first."""
     rows = await conn.fetch(
-        q.LIST_UNRESOLVED_CONFLICTS, repository_id, before_created_at, before_id, page_size
+        q.LIST_UNRESOLVED_CONFLICTS,
+        repository_id,
+        aware(before_created_at, "list_unresolved_conflicts: before_created_at"),
+        before_id,
+        page_size,
     )
     return [models.load_conflict(r) for r in rows]
 
@@ -618,16 +605,17 @@ async def iter_list_unresolved_conflicts(
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncGenerator[models.Conflict, None]:
-    """Stream list_unresolved_conflicts through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
-    """
+    """list_unresolved_conflicts through a server-side cursor, ``batch_size`` rows a fetch. Needs the
+    caller's transaction and opens none: leaving the loop early undoes nothing."""
     stream = ServerStream(
         conn, "list_unresolved_conflicts", "list_unresolved_conflicts_d4b0cbf0_", batch_size
     )
     await stream.declare(
-        q.LIST_UNRESOLVED_CONFLICTS, repository_id, before_created_at, before_id, page_size
+        q.LIST_UNRESOLVED_CONFLICTS,
+        repository_id,
+        aware(before_created_at, "list_unresolved_conflicts: before_created_at"),
+        before_id,
+        page_size,
     )
     while rows := await stream.fetch():
         for r in rows:
@@ -644,8 +632,8 @@ async def resolve_conflict(
     """
     try:
         r = await conn.fetchrow(q.RESOLVE_CONFLICT, resolved_by, id)
-    except Exception as error:
-        raise_named(error)
+    except Exception as _error:
+        raise_named(_error)
         raise
     return None if r is None else models.load_conflict(r)
 

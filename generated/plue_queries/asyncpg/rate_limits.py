@@ -31,8 +31,8 @@ async def hit_rate_limit(
     """
     try:
         r = await conn.fetchrow(q.HIT_RATE_LIMIT, key, window_size)
-    except Exception as error:
-        raise_named(error)
+    except Exception as _error:
+        raise_named(_error)
         raise
     if r is None:
         raise NoRowError("hit_rate_limit")
@@ -56,11 +56,11 @@ async def get_rate_limit_count(
 async def reset_rate_limit(conn: Connection, *, key: str) -> int:
     """Forget every window of a key, of every size, e.g. after a successful login."""
     try:
-        status = await conn.execute(q.RESET_RATE_LIMIT, key)
-    except Exception as error:
-        raise_named(error)
+        _status = await conn.execute(q.RESET_RATE_LIMIT, key)
+    except Exception as _error:
+        raise_named(_error)
         raise
-    return rowcount(status)
+    return rowcount(_status)
 
 
 async def delete_expired_rate_limits(conn: Connection) -> int:
@@ -70,8 +70,8 @@ async def delete_expired_rate_limits(conn: Connection) -> int:
     window_size` can't be indexed (timestamptz + interval depends on the TimeZone).
     """
     try:
-        status = await conn.execute(q.DELETE_EXPIRED_RATE_LIMITS)
-    except Exception as error:
-        raise_named(error)
+        _status = await conn.execute(q.DELETE_EXPIRED_RATE_LIMITS)
+    except Exception as _error:
+        raise_named(_error)
         raise
-    return rowcount(status)
+    return rowcount(_status)

@@ -12,6 +12,7 @@ from collections.abc import AsyncGenerator
 from plue_queries import models
 from plue_queries import repositories as q
 from plue_queries._asyncpg import Connection, ServerStream, raise_named, rowcount
+from plue_queries._types import aware, no_null_items
 from plue_queries.types import NoRowError
 
 
@@ -34,13 +35,20 @@ async def create_repository(
     - RepositoriesOwnerIDFkeyViolation: foreign key repositories_owner_id_fkey on repositories
     - RepositoriesOwnerNameLowerKeyViolation: unique repositories_owner_name_lower_key on repositories
     - RepositoriesPkeyViolation: primary key repositories_pkey on repositories
+    - RepositoriesTopicsNoNullsViolation: check repositories_topics_no_nulls on repositories
     """
     try:
         r = await conn.fetchrow(
-            q.CREATE_REPOSITORY, owner_id, name, description, is_public, default_branch, topics
+            q.CREATE_REPOSITORY,
+            owner_id,
+            name,
+            description,
+            is_public,
+            default_branch,
+            no_null_items(topics, "create_repository: topics"),
         )
-    except Exception as error:
-        raise_named(error)
+    except Exception as _error:
+        raise_named(_error)
         raise
     if r is None:
         raise NoRowError("create_repository")
@@ -79,7 +87,7 @@ async def list_repositories_by_owner(
         q.LIST_REPOSITORIES_BY_OWNER,
         owner_id,
         include_private,
-        before_created_at,
+        aware(before_created_at, "list_repositories_by_owner: before_created_at"),
         before_id,
         page_size,
     )
@@ -96,11 +104,8 @@ async def iter_list_repositories_by_owner(
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncGenerator[models.Repository, None]:
-    """Stream list_repositories_by_owner through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
-    """
+    """list_repositories_by_owner through a server-side cursor, ``batch_size`` rows a fetch. Needs the
+    caller's transaction and opens none: leaving the loop early undoes nothing."""
     stream = ServerStream(
         conn, "list_repositories_by_owner", "list_repositories_by_owner_5e953534_", batch_size
     )
@@ -108,7 +113,7 @@ async def iter_list_repositories_by_owner(
         q.LIST_REPOSITORIES_BY_OWNER,
         owner_id,
         include_private,
-        before_created_at,
+        aware(before_created_at, "list_repositories_by_owner: before_created_at"),
         before_id,
         page_size,
     )
@@ -125,7 +130,12 @@ async def list_public_repositories(
     page_size: int,
 ) -> list[models.Repository]:
     """The public catalogue, newest first, by keyset (backed by idx_repositories_public)."""
-    rows = await conn.fetch(q.LIST_PUBLIC_REPOSITORIES, before_created_at, before_id, page_size)
+    rows = await conn.fetch(
+        q.LIST_PUBLIC_REPOSITORIES,
+        aware(before_created_at, "list_public_repositories: before_created_at"),
+        before_id,
+        page_size,
+    )
     return [models.load_repository(r) for r in rows]
 
 
@@ -137,15 +147,17 @@ async def iter_list_public_repositories(
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncGenerator[models.Repository, None]:
-    """Stream list_public_repositories through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
-    """
+    """list_public_repositories through a server-side cursor, ``batch_size`` rows a fetch. Needs the
+    caller's transaction and opens none: leaving the loop early undoes nothing."""
     stream = ServerStream(
         conn, "list_public_repositories", "list_public_repositories_a02a2cb5_", batch_size
     )
-    await stream.declare(q.LIST_PUBLIC_REPOSITORIES, before_created_at, before_id, page_size)
+    await stream.declare(
+        q.LIST_PUBLIC_REPOSITORIES,
+        aware(before_created_at, "list_public_repositories: before_created_at"),
+        before_id,
+        page_size,
+    )
     while rows := await stream.fetch():
         for r in rows:
             yield models.load_repository(r)
@@ -161,7 +173,11 @@ async def list_public_repositories_by_topic(
 ) -> list[models.Repository]:
     """Public repositories tagged with a topic, newest first, by keyset."""
     rows = await conn.fetch(
-        q.LIST_PUBLIC_REPOSITORIES_BY_TOPIC, topic, before_created_at, before_id, page_size
+        q.LIST_PUBLIC_REPOSITORIES_BY_TOPIC,
+        topic,
+        aware(before_created_at, "list_public_repositories_by_topic: before_created_at"),
+        before_id,
+        page_size,
     )
     return [models.load_repository(r) for r in rows]
 
@@ -175,11 +191,8 @@ async def iter_list_public_repositories_by_topic(
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncGenerator[models.Repository, None]:
-    """Stream list_public_repositories_by_topic through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
-    """
+    """list_public_repositories_by_topic through a server-side cursor, ``batch_size`` rows a fetch. Needs the
+    caller's transaction and opens none: leaving the loop early undoes nothing."""
     stream = ServerStream(
         conn,
         "list_public_repositories_by_topic",
@@ -187,7 +200,11 @@ async def iter_list_public_repositories_by_topic(
         batch_size,
     )
     await stream.declare(
-        q.LIST_PUBLIC_REPOSITORIES_BY_TOPIC, topic, before_created_at, before_id, page_size
+        q.LIST_PUBLIC_REPOSITORIES_BY_TOPIC,
+        topic,
+        aware(before_created_at, "list_public_repositories_by_topic: before_created_at"),
+        before_id,
+        page_size,
     )
     while rows := await stream.fetch():
         for r in rows:
@@ -212,8 +229,8 @@ async def update_repository(
         r = await conn.fetchrow(
             q.UPDATE_REPOSITORY, description, is_public, is_archived, default_branch, id
         )
-    except Exception as error:
-        raise_named(error)
+    except Exception as _error:
+        raise_named(_error)
         raise
     return None if r is None else models.load_repository(r)
 
@@ -227,8 +244,8 @@ async def rename_repository(conn: Connection, *, name: str, id: int) -> models.R
     """
     try:
         r = await conn.fetchrow(q.RENAME_REPOSITORY, name, id)
-    except Exception as error:
-        raise_named(error)
+    except Exception as _error:
+        raise_named(_error)
         raise
     return None if r is None else models.load_repository(r)
 
@@ -238,11 +255,14 @@ async def set_repository_topics(
 ) -> models.Repository | None:
     """Replace the topics, normalised: trimmed, lower-cased, blanks and duplicates
     dropped, sorted.
+
+    Raises, from plue_queries.errors, on a violation of:
+    - RepositoriesTopicsNoNullsViolation: check repositories_topics_no_nulls on repositories
     """
     try:
         r = await conn.fetchrow(q.SET_REPOSITORY_TOPICS, topics, id)
-    except Exception as error:
-        raise_named(error)
+    except Exception as _error:
+        raise_named(_error)
         raise
     return None if r is None else models.load_repository(r)
 
@@ -254,11 +274,11 @@ async def delete_repository(conn: Connection, *, id: int) -> int:
     - RunnerPoolClaimOnlyWhenBusyViolation: check runner_pool_claim_only_when_busy on runner_pool
     """
     try:
-        status = await conn.execute(q.DELETE_REPOSITORY, id)
-    except Exception as error:
-        raise_named(error)
+        _status = await conn.execute(q.DELETE_REPOSITORY, id)
+    except Exception as _error:
+        raise_named(_error)
         raise
-    return rowcount(status)
+    return rowcount(_status)
 
 
 async def upsert_branch(
@@ -276,8 +296,8 @@ async def upsert_branch(
     """
     try:
         r = await conn.fetchrow(q.UPSERT_BRANCH, repository_id, name, commit_id, pusher_id)
-    except Exception as error:
-        raise_named(error)
+    except Exception as _error:
+        raise_named(_error)
         raise
     if r is None:
         raise NoRowError("upsert_branch")
@@ -309,11 +329,8 @@ async def iter_list_branches(
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncGenerator[models.Branch, None]:
-    """Stream list_branches through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
-    """
+    """list_branches through a server-side cursor, ``batch_size`` rows a fetch. Needs the
+    caller's transaction and opens none: leaving the loop early undoes nothing."""
     stream = ServerStream(conn, "list_branches", "list_branches_ed9ebf80_", batch_size)
     await stream.declare(q.LIST_BRANCHES, repository_id, after_name, page_size)
     while rows := await stream.fetch():
@@ -324,11 +341,11 @@ async def iter_list_branches(
 async def delete_branch(conn: Connection, *, repository_id: int, name: str) -> int:
     """Delete a branch; 0 when it did not exist."""
     try:
-        status = await conn.execute(q.DELETE_BRANCH, repository_id, name)
-    except Exception as error:
-        raise_named(error)
+        _status = await conn.execute(q.DELETE_BRANCH, repository_id, name)
+    except Exception as _error:
+        raise_named(_error)
         raise
-    return rowcount(status)
+    return rowcount(_status)
 
 
 async def rename_branch(
@@ -356,8 +373,8 @@ async def rename_branch(
     """
     try:
         r = await conn.fetchrow(q.RENAME_BRANCH, from_name, to_name, renamed_by, repository_id)
-    except Exception as error:
-        raise_named(error)
+    except Exception as _error:
+        raise_named(_error)
         raise
     return None if r is None else models.load_renamed_branch(r)
 
@@ -383,11 +400,8 @@ async def list_renamed_branches(
 async def iter_list_renamed_branches(
     conn: Connection, *, repository_id: int, batch_size: int = 1000
 ) -> AsyncGenerator[models.RenamedBranch, None]:
-    """Stream list_renamed_branches through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
-    """
+    """list_renamed_branches through a server-side cursor, ``batch_size`` rows a fetch. Needs the
+    caller's transaction and opens none: leaving the loop early undoes nothing."""
     stream = ServerStream(
         conn, "list_renamed_branches", "list_renamed_branches_2e247a82_", batch_size
     )
@@ -412,8 +426,8 @@ async def upsert_bookmark(
     """
     try:
         r = await conn.fetchrow(q.UPSERT_BOOKMARK, repository_id, name, change_id, commit_id)
-    except Exception as error:
-        raise_named(error)
+    except Exception as _error:
+        raise_named(_error)
         raise
     if r is None:
         raise NoRowError("upsert_bookmark")
@@ -445,11 +459,8 @@ async def iter_list_bookmarks(
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncGenerator[models.Bookmark, None]:
-    """Stream list_bookmarks through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
-    """
+    """list_bookmarks through a server-side cursor, ``batch_size`` rows a fetch. Needs the
+    caller's transaction and opens none: leaving the loop early undoes nothing."""
     stream = ServerStream(conn, "list_bookmarks", "list_bookmarks_59c908e0_", batch_size)
     await stream.declare(q.LIST_BOOKMARKS, repository_id, after_name, page_size)
     while rows := await stream.fetch():
@@ -468,11 +479,8 @@ async def list_bookmarks_for_change(
 async def iter_list_bookmarks_for_change(
     conn: Connection, *, repository_id: int, change_id: str, batch_size: int = 1000
 ) -> AsyncGenerator[models.Bookmark, None]:
-    """Stream list_bookmarks_for_change through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
-    """
+    """list_bookmarks_for_change through a server-side cursor, ``batch_size`` rows a fetch. Needs the
+    caller's transaction and opens none: leaving the loop early undoes nothing."""
     stream = ServerStream(
         conn, "list_bookmarks_for_change", "list_bookmarks_for_change_bbfb4f51_", batch_size
     )
@@ -485,11 +493,11 @@ async def iter_list_bookmarks_for_change(
 async def delete_bookmark(conn: Connection, *, repository_id: int, name: str) -> int:
     """Delete a bookmark; 0 when it did not exist."""
     try:
-        status = await conn.execute(q.DELETE_BOOKMARK, repository_id, name)
-    except Exception as error:
-        raise_named(error)
+        _status = await conn.execute(q.DELETE_BOOKMARK, repository_id, name)
+    except Exception as _error:
+        raise_named(_error)
         raise
-    return rowcount(status)
+    return rowcount(_status)
 
 
 async def create_protected_branch(
@@ -507,9 +515,11 @@ async def create_protected_branch(
     """Add a branch protection rule (pattern: a name or a glob with *).
 
     Raises, from plue_queries.errors, on a violation of:
+    - ProtectedBranchesForcePushAllowlistUserIdsNoNullsViolation: check protected_branches_force_push_allowlist_user_ids_no_nulls on protected_branches
     - ProtectedBranchesPatternNotEmptyViolation: check protected_branches_pattern_not_empty on protected_branches
     - ProtectedBranchesPkeyViolation: primary key protected_branches_pkey on protected_branches
     - ProtectedBranchesPriorityNonNegativeViolation: check protected_branches_priority_non_negative on protected_branches
+    - ProtectedBranchesPushAllowlistUserIdsNoNullsViolation: check protected_branches_push_allowlist_user_ids_no_nulls on protected_branches
     - ProtectedBranchesRepositoryIDFkeyViolation: foreign key protected_branches_repository_id_fkey on protected_branches
     - ProtectedBranchesRepositoryPatternKeyViolation: unique protected_branches_repository_pattern_key on protected_branches
     - ProtectedBranchesRequiredApprovalsNonNegativeViolation: check protected_branches_required_approvals_non_negative on protected_branches
@@ -522,12 +532,17 @@ async def create_protected_branch(
             priority,
             required_approvals,
             enable_push,
-            push_allowlist_user_ids,
+            no_null_items(
+                push_allowlist_user_ids, "create_protected_branch: push_allowlist_user_ids"
+            ),
             enable_force_push,
-            force_push_allowlist_user_ids,
+            no_null_items(
+                force_push_allowlist_user_ids,
+                "create_protected_branch: force_push_allowlist_user_ids",
+            ),
         )
-    except Exception as error:
-        raise_named(error)
+    except Exception as _error:
+        raise_named(_error)
         raise
     if r is None:
         raise NoRowError("create_protected_branch")
@@ -552,11 +567,8 @@ async def list_protected_branches(
 async def iter_list_protected_branches(
     conn: Connection, *, repository_id: int, batch_size: int = 1000
 ) -> AsyncGenerator[models.ProtectedBranch, None]:
-    """Stream list_protected_branches through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
-    """
+    """list_protected_branches through a server-side cursor, ``batch_size`` rows a fetch. Needs the
+    caller's transaction and opens none: leaving the loop early undoes nothing."""
     stream = ServerStream(
         conn, "list_protected_branches", "list_protected_branches_af050630_", batch_size
     )
@@ -592,8 +604,10 @@ async def update_protected_branch(
     """Replace a rule's settings.
 
     Raises, from plue_queries.errors, on a violation of:
+    - ProtectedBranchesForcePushAllowlistUserIdsNoNullsViolation: check protected_branches_force_push_allowlist_user_ids_no_nulls on protected_branches
     - ProtectedBranchesPatternNotEmptyViolation: check protected_branches_pattern_not_empty on protected_branches
     - ProtectedBranchesPriorityNonNegativeViolation: check protected_branches_priority_non_negative on protected_branches
+    - ProtectedBranchesPushAllowlistUserIdsNoNullsViolation: check protected_branches_push_allowlist_user_ids_no_nulls on protected_branches
     - ProtectedBranchesRepositoryPatternKeyViolation: unique protected_branches_repository_pattern_key on protected_branches
     - ProtectedBranchesRequiredApprovalsNonNegativeViolation: check protected_branches_required_approvals_non_negative on protected_branches
     """
@@ -604,13 +618,18 @@ async def update_protected_branch(
             priority,
             required_approvals,
             enable_push,
-            push_allowlist_user_ids,
+            no_null_items(
+                push_allowlist_user_ids, "update_protected_branch: push_allowlist_user_ids"
+            ),
             enable_force_push,
-            force_push_allowlist_user_ids,
+            no_null_items(
+                force_push_allowlist_user_ids,
+                "update_protected_branch: force_push_allowlist_user_ids",
+            ),
             id,
         )
-    except Exception as error:
-        raise_named(error)
+    except Exception as _error:
+        raise_named(_error)
         raise
     return None if r is None else models.load_protected_branch(r)
 
@@ -618,8 +637,8 @@ async def update_protected_branch(
 async def delete_protected_branch(conn: Connection, *, id: int) -> int:
     """Delete a protection rule; 0 when it did not exist."""
     try:
-        status = await conn.execute(q.DELETE_PROTECTED_BRANCH, id)
-    except Exception as error:
-        raise_named(error)
+        _status = await conn.execute(q.DELETE_PROTECTED_BRANCH, id)
+    except Exception as _error:
+        raise_named(_error)
         raise
-    return rowcount(status)
+    return rowcount(_status)

@@ -12,6 +12,7 @@ from collections.abc import AsyncGenerator
 from plue_queries import models
 from plue_queries import users as q
 from plue_queries._asyncpg import Connection, ServerStream, raise_named, rowcount
+from plue_queries._types import aware
 from plue_queries.types import NoRowError
 
 
@@ -42,8 +43,8 @@ async def create_user(
         r = await conn.fetchrow(
             q.CREATE_USER, username, email, display_name, bio, avatar_url, wallet_address, is_admin
         )
-    except Exception as error:
-        raise_named(error)
+    except Exception as _error:
+        raise_named(_error)
         raise
     if r is None:
         raise NoRowError("create_user")
@@ -89,7 +90,13 @@ async def list_users(
     generic plan keeps the row comparison as an index condition (an OR made deep
     pages scan and discard every earlier row).
     """
-    rows = await conn.fetch(q.LIST_USERS, only_active, before_created_at, before_id, page_size)
+    rows = await conn.fetch(
+        q.LIST_USERS,
+        only_active,
+        aware(before_created_at, "list_users: before_created_at"),
+        before_id,
+        page_size,
+    )
     return [models.load_user(r) for r in rows]
 
 
@@ -102,13 +109,16 @@ async def iter_list_users(
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncGenerator[models.User, None]:
-    """Stream list_users through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
-    """
+    """list_users through a server-side cursor, ``batch_size`` rows a fetch. Needs the
+    caller's transaction and opens none: leaving the loop early undoes nothing."""
     stream = ServerStream(conn, "list_users", "list_users_953e49cf_", batch_size)
-    await stream.declare(q.LIST_USERS, only_active, before_created_at, before_id, page_size)
+    await stream.declare(
+        q.LIST_USERS,
+        only_active,
+        aware(before_created_at, "list_users: before_created_at"),
+        before_id,
+        page_size,
+    )
     while rows := await stream.fetch():
         for r in rows:
             yield models.load_user(r)
@@ -120,8 +130,8 @@ async def update_user_profile(
     """Replace the editable profile fields; None when the user does not exist."""
     try:
         r = await conn.fetchrow(q.UPDATE_USER_PROFILE, display_name, bio, avatar_url, id)
-    except Exception as error:
-        raise_named(error)
+    except Exception as _error:
+        raise_named(_error)
         raise
     return None if r is None else models.load_user(r)
 
@@ -137,8 +147,8 @@ async def set_user_wallet(
     """
     try:
         r = await conn.fetchrow(q.SET_USER_WALLET, wallet_address, id)
-    except Exception as error:
-        raise_named(error)
+    except Exception as _error:
+        raise_named(_error)
         raise
     return None if r is None else models.load_user(r)
 
@@ -149,8 +159,8 @@ async def set_user_account_flags(
     """Admin switches: deactivate, grant admin, block sign-in."""
     try:
         r = await conn.fetchrow(q.SET_USER_ACCOUNT_FLAGS, is_active, is_admin, prohibit_login, id)
-    except Exception as error:
-        raise_named(error)
+    except Exception as _error:
+        raise_named(_error)
         raise
     return None if r is None else models.load_user(r)
 
@@ -161,8 +171,8 @@ async def record_user_login(conn: Connection, *, id: int) -> models.User | None:
     """
     try:
         r = await conn.fetchrow(q.RECORD_USER_LOGIN, id)
-    except Exception as error:
-        raise_named(error)
+    except Exception as _error:
+        raise_named(_error)
         raise
     return None if r is None else models.load_user(r)
 
@@ -175,11 +185,11 @@ async def delete_user(conn: Connection, *, id: int) -> int:
     - RunnerPoolClaimOnlyWhenBusyViolation: check runner_pool_claim_only_when_busy on runner_pool
     """
     try:
-        status = await conn.execute(q.DELETE_USER, id)
-    except Exception as error:
-        raise_named(error)
+        _status = await conn.execute(q.DELETE_USER, id)
+    except Exception as _error:
+        raise_named(_error)
         raise
-    return rowcount(status)
+    return rowcount(_status)
 
 
 async def get_user_with_repository_names(
@@ -206,8 +216,8 @@ async def add_email_address(
     """
     try:
         r = await conn.fetchrow(q.ADD_EMAIL_ADDRESS, user_id, email, is_verified)
-    except Exception as error:
-        raise_named(error)
+    except Exception as _error:
+        raise_named(_error)
         raise
     if r is None:
         raise NoRowError("add_email_address")
@@ -230,11 +240,8 @@ async def list_email_addresses(conn: Connection, *, user_id: int) -> list[models
 async def iter_list_email_addresses(
     conn: Connection, *, user_id: int, batch_size: int = 1000
 ) -> AsyncGenerator[models.EmailAddress, None]:
-    """Stream list_email_addresses through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
-    """
+    """list_email_addresses through a server-side cursor, ``batch_size`` rows a fetch. Needs the
+    caller's transaction and opens none: leaving the loop early undoes nothing."""
     stream = ServerStream(
         conn, "list_email_addresses", "list_email_addresses_cf5361b0_", batch_size
     )
@@ -250,8 +257,8 @@ async def verify_email_address(
     """Mark an address verified (after the user followed the link we mailed)."""
     try:
         r = await conn.fetchrow(q.VERIFY_EMAIL_ADDRESS, id, user_id)
-    except Exception as error:
-        raise_named(error)
+    except Exception as _error:
+        raise_named(_error)
         raise
     return None if r is None else models.load_email_address(r)
 
@@ -271,8 +278,8 @@ async def set_primary_email_address(
     """
     try:
         r = await conn.fetchrow(q.SET_PRIMARY_EMAIL_ADDRESS, email_id, user_id)
-    except Exception as error:
-        raise_named(error)
+    except Exception as _error:
+        raise_named(_error)
         raise
     return None if r is None else models.load_email_address(r)
 
@@ -280,8 +287,8 @@ async def set_primary_email_address(
 async def delete_email_address(conn: Connection, *, id: int, user_id: int) -> int:
     """Remove an address; the primary one cannot be removed (0 rows)."""
     try:
-        status = await conn.execute(q.DELETE_EMAIL_ADDRESS, id, user_id)
-    except Exception as error:
-        raise_named(error)
+        _status = await conn.execute(q.DELETE_EMAIL_ADDRESS, id, user_id)
+    except Exception as _error:
+        raise_named(_error)
         raise
-    return rowcount(status)
+    return rowcount(_status)

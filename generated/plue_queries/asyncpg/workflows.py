@@ -12,6 +12,7 @@ from collections.abc import AsyncGenerator, Iterable
 from plue_queries import enums, models
 from plue_queries import workflows as q
 from plue_queries._asyncpg import Connection, ServerStream, atomic, raise_named, rowcount
+from plue_queries._types import aware, no_null_items
 from plue_queries.types import JsonInput, NoRowError
 
 
@@ -38,8 +39,8 @@ async def upsert_workflow_definition(
         r = await conn.fetchrow(
             q.UPSERT_WORKFLOW_DEFINITION, repository_id, name, file_path, triggers, plan, is_active
         )
-    except Exception as error:
-        raise_named(error)
+    except Exception as _error:
+        raise_named(_error)
         raise
     if r is None:
         raise NoRowError("upsert_workflow_definition")
@@ -87,11 +88,8 @@ async def iter_list_workflow_definitions(
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncGenerator[models.WorkflowDefinition, None]:
-    """Stream list_workflow_definitions through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
-    """
+    """list_workflow_definitions through a server-side cursor, ``batch_size`` rows a fetch. Needs the
+    caller's transaction and opens none: leaving the loop early undoes nothing."""
     stream = ServerStream(
         conn, "list_workflow_definitions", "list_workflow_definitions_76a38482_", batch_size
     )
@@ -106,11 +104,11 @@ async def iter_list_workflow_definitions(
 async def delete_workflow_definition(conn: Connection, *, id: int) -> int:
     """Remove a workflow definition; its past runs keep existing without it."""
     try:
-        status = await conn.execute(q.DELETE_WORKFLOW_DEFINITION, id)
-    except Exception as error:
-        raise_named(error)
+        _status = await conn.execute(q.DELETE_WORKFLOW_DEFINITION, id)
+    except Exception as _error:
+        raise_named(_error)
         raise
-    return rowcount(status)
+    return rowcount(_status)
 
 
 async def create_workflow_run(
@@ -149,8 +147,8 @@ async def create_workflow_run(
             triggered_by,
             definition_id,
         )
-    except Exception as error:
-        raise_named(error)
+    except Exception as _error:
+        raise_named(_error)
         raise
     return None if r is None else models.load_workflow_run(r)
 
@@ -178,8 +176,8 @@ async def claim_workflow_run(
     """
     try:
         r = await conn.fetchrow(q.CLAIM_WORKFLOW_RUN, max_heartbeat_age)
-    except Exception as error:
-        raise_named(error)
+    except Exception as _error:
+        raise_named(_error)
         raise
     return None if r is None else q.ClaimWorkflowRunRow(*r)
 
@@ -197,8 +195,8 @@ async def start_workflow_run(
     """
     try:
         r = await conn.fetchrow(q.START_WORKFLOW_RUN, id, runner_id)
-    except Exception as error:
-        raise_named(error)
+    except Exception as _error:
+        raise_named(_error)
         raise
     return None if r is None else models.load_workflow_run(r)
 
@@ -217,8 +215,8 @@ async def finish_workflow_run(
     """
     try:
         r = await conn.fetchrow(q.FINISH_WORKFLOW_RUN, conclusion, id)
-    except Exception as error:
-        raise_named(error)
+    except Exception as _error:
+        raise_named(_error)
         raise
     return None if r is None else models.load_workflow_run(r)
 
@@ -233,8 +231,8 @@ async def cancel_workflow_run(conn: Connection, *, id: int) -> models.WorkflowRu
     """
     try:
         r = await conn.fetchrow(q.CANCEL_WORKFLOW_RUN, id)
-    except Exception as error:
-        raise_named(error)
+    except Exception as _error:
+        raise_named(_error)
         raise
     return None if r is None else models.load_workflow_run(r)
 
@@ -253,7 +251,12 @@ async def list_recent_workflow_runs(
     (created_at, id).
     """
     rows = await conn.fetch(
-        q.LIST_RECENT_WORKFLOW_RUNS, repository_id, status, before_created_at, before_id, page_size
+        q.LIST_RECENT_WORKFLOW_RUNS,
+        repository_id,
+        status,
+        aware(before_created_at, "list_recent_workflow_runs: before_created_at"),
+        before_id,
+        page_size,
     )
     return [
         q.ListRecentWorkflowRunsRow(
@@ -284,16 +287,18 @@ async def iter_list_recent_workflow_runs(
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncGenerator[q.ListRecentWorkflowRunsRow, None]:
-    """Stream list_recent_workflow_runs through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
-    """
+    """list_recent_workflow_runs through a server-side cursor, ``batch_size`` rows a fetch. Needs the
+    caller's transaction and opens none: leaving the loop early undoes nothing."""
     stream = ServerStream(
         conn, "list_recent_workflow_runs", "list_recent_workflow_runs_79473513_", batch_size
     )
     await stream.declare(
-        q.LIST_RECENT_WORKFLOW_RUNS, repository_id, status, before_created_at, before_id, page_size
+        q.LIST_RECENT_WORKFLOW_RUNS,
+        repository_id,
+        status,
+        aware(before_created_at, "list_recent_workflow_runs: before_created_at"),
+        before_id,
+        page_size,
     )
     while rows := await stream.fetch():
         for r in rows:
@@ -326,11 +331,8 @@ async def count_workflow_runs_by_status(
 async def iter_count_workflow_runs_by_status(
     conn: Connection, *, repository_id: int, batch_size: int = 1000
 ) -> AsyncGenerator[q.CountWorkflowRunsByStatusRow, None]:
-    """Stream count_workflow_runs_by_status through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
-    """
+    """count_workflow_runs_by_status through a server-side cursor, ``batch_size`` rows a fetch. Needs the
+    caller's transaction and opens none: leaving the loop early undoes nothing."""
     stream = ServerStream(
         conn, "count_workflow_runs_by_status", "count_workflow_runs_by_status_04aa63d7_", batch_size
     )
@@ -346,6 +348,7 @@ async def create_workflow_step(
     """Add a step to a run (a node of its plan), pending.
 
     Raises, from plue_queries.errors, on a violation of:
+    - WorkflowStepsDependsOnNoNullsViolation: check workflow_steps_depends_on_no_nulls on workflow_steps
     - WorkflowStepsFinishedIffConcludedViolation: check workflow_steps_finished_iff_concluded on workflow_steps
     - WorkflowStepsIDRunKeyViolation: unique workflow_steps_id_run_key on workflow_steps
     - WorkflowStepsNameNotEmptyViolation: check workflow_steps_name_not_empty on workflow_steps
@@ -357,9 +360,15 @@ async def create_workflow_step(
     - WorkflowStepsRunningHasStartedViolation: check workflow_steps_running_has_started on workflow_steps
     """
     try:
-        r = await conn.fetchrow(q.CREATE_WORKFLOW_STEP, run_id, name, position, depends_on)
-    except Exception as error:
-        raise_named(error)
+        r = await conn.fetchrow(
+            q.CREATE_WORKFLOW_STEP,
+            run_id,
+            name,
+            position,
+            no_null_items(depends_on, "create_workflow_step: depends_on"),
+        )
+    except Exception as _error:
+        raise_named(_error)
         raise
     if r is None:
         raise NoRowError("create_workflow_step")
@@ -376,8 +385,8 @@ async def start_workflow_step(conn: Connection, *, id: int) -> models.WorkflowSt
     """
     try:
         r = await conn.fetchrow(q.START_WORKFLOW_STEP, id)
-    except Exception as error:
-        raise_named(error)
+    except Exception as _error:
+        raise_named(_error)
         raise
     return None if r is None else models.load_workflow_step(r)
 
@@ -394,8 +403,8 @@ async def finish_workflow_step(
     """
     try:
         r = await conn.fetchrow(q.FINISH_WORKFLOW_STEP, conclusion, exit_code, id)
-    except Exception as error:
-        raise_named(error)
+    except Exception as _error:
+        raise_named(_error)
         raise
     return None if r is None else models.load_workflow_step(r)
 
@@ -409,8 +418,8 @@ async def skip_workflow_step(conn: Connection, *, id: int) -> models.WorkflowSte
     """
     try:
         r = await conn.fetchrow(q.SKIP_WORKFLOW_STEP, id)
-    except Exception as error:
-        raise_named(error)
+    except Exception as _error:
+        raise_named(_error)
         raise
     return None if r is None else models.load_workflow_step(r)
 
@@ -423,11 +432,11 @@ async def cancel_workflow_steps(conn: Connection, *, run_id: int) -> int:
     - WorkflowStepsRunningHasStartedViolation: check workflow_steps_running_has_started on workflow_steps
     """
     try:
-        status = await conn.execute(q.CANCEL_WORKFLOW_STEPS, run_id)
-    except Exception as error:
-        raise_named(error)
+        _status = await conn.execute(q.CANCEL_WORKFLOW_STEPS, run_id)
+    except Exception as _error:
+        raise_named(_error)
         raise
-    return rowcount(status)
+    return rowcount(_status)
 
 
 async def list_workflow_steps(conn: Connection, *, run_id: int) -> list[models.WorkflowStep]:
@@ -439,11 +448,8 @@ async def list_workflow_steps(conn: Connection, *, run_id: int) -> list[models.W
 async def iter_list_workflow_steps(
     conn: Connection, *, run_id: int, batch_size: int = 1000
 ) -> AsyncGenerator[models.WorkflowStep, None]:
-    """Stream list_workflow_steps through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
-    """
+    """list_workflow_steps through a server-side cursor, ``batch_size`` rows a fetch. Needs the
+    caller's transaction and opens none: leaving the loop early undoes nothing."""
     stream = ServerStream(conn, "list_workflow_steps", "list_workflow_steps_85272418_", batch_size)
     await stream.declare(q.LIST_WORKFLOW_STEPS, run_id)
     while rows := await stream.fetch():
@@ -468,8 +474,8 @@ async def append_workflow_log(
     """
     try:
         r = await conn.fetchrow(q.APPEND_WORKFLOW_LOG, run_id, step_id, stream, content)
-    except Exception as error:
-        raise_named(error)
+    except Exception as _error:
+        raise_named(_error)
         raise
     if r is None:
         raise NoRowError("append_workflow_log")
@@ -497,8 +503,8 @@ async def copy_workflow_logs(conn: Connection, rows: Iterable[q.CopyWorkflowLogs
                 records=records,
                 columns=["run_id", "step_id", "stream", "content"],
             )
-    except Exception as error:
-        raise_named(error)
+    except Exception as _error:
+        raise_named(_error)
         raise
     return rowcount(status)
 
@@ -519,11 +525,8 @@ async def iter_list_run_logs(
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncGenerator[models.WorkflowLog, None]:
-    """Stream list_run_logs through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
-    """
+    """list_run_logs through a server-side cursor, ``batch_size`` rows a fetch. Needs the
+    caller's transaction and opens none: leaving the loop early undoes nothing."""
     stream = ServerStream(conn, "list_run_logs", "list_run_logs_c8bb1a94_", batch_size)
     await stream.declare(q.LIST_RUN_LOGS, run_id, after_id, page_size)
     while rows := await stream.fetch():
@@ -547,11 +550,8 @@ async def iter_list_step_logs(
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncGenerator[models.WorkflowLog, None]:
-    """Stream list_step_logs through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``plue_queries._asyncpg.ServerStream``).
-    """
+    """list_step_logs through a server-side cursor, ``batch_size`` rows a fetch. Needs the
+    caller's transaction and opens none: leaving the loop early undoes nothing."""
     stream = ServerStream(conn, "list_step_logs", "list_step_logs_b78a1685_", batch_size)
     await stream.declare(q.LIST_STEP_LOGS, step_id, after_id, page_size)
     while rows := await stream.fetch():
@@ -567,14 +567,17 @@ async def upsert_runner(conn: Connection, *, name: str, labels: list[str]) -> mo
     - RunnerPoolClaimOnlyWhenBusyViolation: check runner_pool_claim_only_when_busy on runner_pool
     - RunnerPoolClaimedRunFkeyViolation: foreign key runner_pool_claimed_run_fkey on runner_pool
     - RunnerPoolClaimedRunKeyViolation: unique runner_pool_claimed_run_key on runner_pool
+    - RunnerPoolLabelsNoNullsViolation: check runner_pool_labels_no_nulls on runner_pool
     - RunnerPoolNameKeyViolation: unique runner_pool_name_key on runner_pool
     - RunnerPoolNameNotEmptyViolation: check runner_pool_name_not_empty on runner_pool
     - RunnerPoolPkeyViolation: primary key runner_pool_pkey on runner_pool
     """
     try:
-        r = await conn.fetchrow(q.UPSERT_RUNNER, name, labels)
-    except Exception as error:
-        raise_named(error)
+        r = await conn.fetchrow(
+            q.UPSERT_RUNNER, name, no_null_items(labels, "upsert_runner: labels")
+        )
+    except Exception as _error:
+        raise_named(_error)
         raise
     if r is None:
         raise NoRowError("upsert_runner")
@@ -598,8 +601,8 @@ async def release_runner(conn: Connection, *, id: int) -> models.RunnerPool | No
     """
     try:
         r = await conn.fetchrow(q.RELEASE_RUNNER, id)
-    except Exception as error:
-        raise_named(error)
+    except Exception as _error:
+        raise_named(_error)
         raise
     return None if r is None else models.load_runner_pool(r)
 
@@ -623,8 +626,8 @@ async def reap_stale_runners(
     """
     try:
         r = await conn.fetchrow(q.REAP_STALE_RUNNERS, max_heartbeat_age)
-    except Exception as error:
-        raise_named(error)
+    except Exception as _error:
+        raise_named(_error)
         raise
     if r is None:
         raise NoRowError("reap_stale_runners")
@@ -635,8 +638,8 @@ async def reap_stale_runners(
 async def delete_runner(conn: Connection, *, id: int) -> int:
     """Remove a runner from the registry."""
     try:
-        status = await conn.execute(q.DELETE_RUNNER, id)
-    except Exception as error:
-        raise_named(error)
+        _status = await conn.execute(q.DELETE_RUNNER, id)
+    except Exception as _error:
+        raise_named(_error)
         raise
-    return rowcount(status)
+    return rowcount(_status)

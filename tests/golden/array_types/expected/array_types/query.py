@@ -11,6 +11,7 @@ import psycopg
 
 from array_types import models
 from array_types._cursors import thread_cursor
+from array_types._pipeline import completed
 from array_types._streams import ServerStream
 from array_types.errors import raise_named
 from array_types.types import NoRowError, ReadOnlyConnectionError
@@ -29,22 +30,16 @@ class PostsTaggedRow:
     """A row of PostsTagged."""
 
     id: int
-    tags: list[str]
+    tags: list[str | None]
 
 
 POSTS_BY_IDS: Final[LiteralString] = """-- name: PostsByIds :many
 SELECT id FROM posts WHERE id = ANY($1::bigint[])
 """
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
+# Functions a hot standby can run; the others refuse a read-only connection.
 READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
-    {
-        "iter_posts_by_ids",
-        "iter_posts_tagged",
-        "posts_by_ids",
-        "posts_tagged",
-    }
+    {"iter_posts_by_ids", "iter_posts_tagged", "posts_by_ids", "posts_tagged"}
 )
 
 
@@ -62,12 +57,12 @@ def create_post(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("create_post", "INSERT")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(CREATE_POST, (tags, scores, grid))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(CREATE_POST, (tags, scores, grid))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     if r is None:
@@ -78,22 +73,17 @@ def create_post(
 
 def posts_tagged(conn: psycopg.Connection[Any], *, wanted: list[str]) -> list[PostsTaggedRow]:
     """Run the PostsTagged query."""
-
     cur = thread_cursor(conn)
-    cur.execute(POSTS_TAGGED, (wanted,))
+    with completed(conn):
+        cur.execute(POSTS_TAGGED, (wanted,))
     return [PostsTaggedRow(*r) for r in cur.fetchall()]
 
 
 def iter_posts_tagged(
     conn: psycopg.Connection[Any], *, wanted: list[str], batch_size: int = 1000
 ) -> Generator[PostsTaggedRow, None, None]:
-    """Stream posts_tagged through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``array_types._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
-
+    """posts_tagged through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``closing`` it before yours ends."""
     with ServerStream(conn, "posts_tagged", batch_size) as stream:
         stream.execute(POSTS_TAGGED, (wanted,))
         while rows := stream.fetch():
@@ -103,22 +93,17 @@ def iter_posts_tagged(
 
 def posts_by_ids(conn: psycopg.Connection[Any], *, ids: list[int]) -> list[int]:
     """Run the PostsByIds query."""
-
     cur = thread_cursor(conn)
-    cur.execute(POSTS_BY_IDS, (ids,))
+    with completed(conn):
+        cur.execute(POSTS_BY_IDS, (ids,))
     return [r[0] for r in cur.fetchall()]
 
 
 def iter_posts_by_ids(
     conn: psycopg.Connection[Any], *, ids: list[int], batch_size: int = 1000
 ) -> Generator[int, None, None]:
-    """Stream posts_by_ids through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``array_types._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
-
+    """posts_by_ids through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``closing`` it before yours ends."""
     with ServerStream(conn, "posts_by_ids", batch_size) as stream:
         stream.execute(POSTS_BY_IDS, (ids,))
         while rows := stream.fetch():

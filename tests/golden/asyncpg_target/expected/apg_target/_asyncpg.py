@@ -90,8 +90,8 @@ class Connection(Protocol):
         typename: str,
         *,
         schema: str,
-        encoder: Callable[[Any], bytes],
-        decoder: Callable[[bytes], Any],
+        encoder: Callable[[Any], Any],
+        decoder: Callable[[Any], Any],
         format: str,
     ) -> None: ...
 
@@ -109,16 +109,27 @@ async def init_connection(conn: Connection) -> None:
         "jsonb", schema="pg_catalog", encoder=_jsonb_out, decoder=_jsonb_in, format="binary"
     )
     await conn.set_type_codec(
-        "json", schema="pg_catalog", encoder=_json_out, decoder=json.loads, format="binary"
+        "json", schema="pg_catalog", encoder=_json_text, decoder=json.loads, format="binary"
     )
 
 
-def _json_out(value: Any) -> bytes:
-    return json.dumps(value).encode()
+class JsonItem:
+    """One element of a json[]/jsonb[] parameter. asyncpg takes a list or tuple element
+    of an array for a sub-array, so a JSON array there would be refused (non-homogeneous
+    array); the generated functions hand each element over in this box instead."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+
+def _json_text(value: Any) -> bytes:
+    return json.dumps(value.value if isinstance(value, JsonItem) else value).encode()
 
 
 def _jsonb_out(value: Any) -> bytes:
-    return b"\x01" + json.dumps(value).encode()  # jsonb's binary format: version 1, text
+    return b"\x01" + _json_text(value)  # jsonb's binary format: version 1, text
 
 
 def _jsonb_in(data: bytes) -> Any:

@@ -14,6 +14,7 @@ from psycopg.types.json import Jsonb
 from apg_target import enums, models
 from apg_target._atomic import atomic
 from apg_target._cursors import new_cursor, thread_cursor
+from apg_target._pipeline import completed
 from apg_target._streams import ServerStream
 from apg_target.errors import raise_named
 from apg_target.types import ExecResult, JsonInput, JsonValue, NoRowError, ReadOnlyConnectionError
@@ -157,8 +158,7 @@ class BooksOfAuthorParams:
     author_id: int
 
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
+# Functions a hot standby can run; the others refuse a read-only connection.
 READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
     {
         "author_profile",
@@ -194,14 +194,15 @@ def create_author(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("create_author", "INSERT")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(
-            CREATE_AUTHOR, (name, mood, moods, None if profile is None else Jsonb(profile), tags)
-        )
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(
+                CREATE_AUTHOR,
+                (name, mood, moods, None if profile is None else Jsonb(profile), tags),
+            )
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     if r is None:
@@ -212,9 +213,9 @@ def create_author(
 
 def get_author(conn: psycopg.Connection[Any], *, id: int) -> models.Author | None:
     """Run the GetAuthor query."""
-
     cur = thread_cursor(conn)
-    cur.execute(GET_AUTHOR, (id,))
+    with completed(conn):
+        cur.execute(GET_AUTHOR, (id,))
     r = cur.fetchone()
     return None if r is None else models.load_author(r)
 
@@ -223,22 +224,17 @@ def list_authors(
     conn: psycopg.Connection[Any], *, after_id: int, page_size: int
 ) -> list[models.Author]:
     """Run the ListAuthors query."""
-
     cur = thread_cursor(conn)
-    cur.execute(LIST_AUTHORS, (after_id, page_size))
+    with completed(conn):
+        cur.execute(LIST_AUTHORS, (after_id, page_size))
     return [models.load_author(r) for r in cur.fetchall()]
 
 
 def iter_list_authors(
     conn: psycopg.Connection[Any], *, after_id: int, page_size: int, batch_size: int = 1000
 ) -> Generator[models.Author, None, None]:
-    """Stream list_authors through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``apg_target._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
-
+    """list_authors through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``closing`` it before yours ends."""
     with ServerStream(conn, "list_authors", batch_size) as stream:
         stream.execute(LIST_AUTHORS, (after_id, page_size))
         while rows := stream.fetch():
@@ -248,9 +244,9 @@ def iter_list_authors(
 
 def count_authors(conn: psycopg.Connection[Any]) -> int:
     """Run the CountAuthors query."""
-
     cur = thread_cursor(conn)
-    cur.execute(COUNT_AUTHORS, ())
+    with completed(conn):
+        cur.execute(COUNT_AUTHORS, ())
     r = cur.fetchone()
     if r is None:
         raise NoRowError("count_authors")
@@ -260,18 +256,18 @@ def count_authors(conn: psycopg.Connection[Any]) -> int:
 
 def author_profile(conn: psycopg.Connection[Any], *, id: int) -> AuthorProfileRow | None:
     """Run the AuthorProfile query."""
-
     cur = thread_cursor(conn)
-    cur.execute(AUTHOR_PROFILE, (id,))
+    with completed(conn):
+        cur.execute(AUTHOR_PROFILE, (id,))
     r = cur.fetchone()
     return None if r is None else AuthorProfileRow(*r)
 
 
 def books_with_authors(conn: psycopg.Connection[Any]) -> list[BooksWithAuthorsRow]:
     """Run the BooksWithAuthors query."""
-
     cur = thread_cursor(conn)
-    cur.execute(BOOKS_WITH_AUTHORS, ())
+    with completed(conn):
+        cur.execute(BOOKS_WITH_AUTHORS, ())
     return [
         BooksWithAuthorsRow(models.load_book(r[0:4]), models.load_author(r[4:12]))
         for r in cur.fetchall()
@@ -281,13 +277,8 @@ def books_with_authors(conn: psycopg.Connection[Any]) -> list[BooksWithAuthorsRo
 def iter_books_with_authors(
     conn: psycopg.Connection[Any], *, batch_size: int = 1000
 ) -> Generator[BooksWithAuthorsRow, None, None]:
-    """Stream books_with_authors through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``apg_target._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
-
+    """books_with_authors through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``closing`` it before yours ends."""
     with ServerStream(conn, "books_with_authors", batch_size) as stream:
         stream.execute(BOOKS_WITH_AUTHORS, ())
         while rows := stream.fetch():
@@ -297,22 +288,17 @@ def iter_books_with_authors(
 
 def book_titles(conn: psycopg.Connection[Any]) -> list[BookTitlesRow]:
     """Run the BookTitles query."""
-
     cur = thread_cursor(conn)
-    cur.execute(BOOK_TITLES, ())
+    with completed(conn):
+        cur.execute(BOOK_TITLES, ())
     return [BookTitlesRow(*r) for r in cur.fetchall()]
 
 
 def iter_book_titles(
     conn: psycopg.Connection[Any], *, batch_size: int = 1000
 ) -> Generator[BookTitlesRow, None, None]:
-    """Stream book_titles through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``apg_target._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
-
+    """book_titles through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``closing`` it before yours ends."""
     with ServerStream(conn, "book_titles", batch_size) as stream:
         stream.execute(BOOK_TITLES, ())
         while rows := stream.fetch():
@@ -324,12 +310,12 @@ def touch_author(conn: psycopg.Connection[Any], *, id: int) -> None:
     """Run the TouchAuthor query."""
     if conn.read_only:
         raise ReadOnlyConnectionError("touch_author", "UPDATE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(TOUCH_AUTHOR, (id,))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(TOUCH_AUTHOR, (id,))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
 
 
@@ -337,12 +323,12 @@ def rename_authors(conn: psycopg.Connection[Any], *, new_name: str, old_name: st
     """Run the RenameAuthors query."""
     if conn.read_only:
         raise ReadOnlyConnectionError("rename_authors", "UPDATE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(RENAME_AUTHORS, (new_name, old_name))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(RENAME_AUTHORS, (new_name, old_name))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     return cur.rowcount
 
@@ -351,12 +337,12 @@ def delete_book(conn: psycopg.Connection[Any], *, id: int) -> ExecResult:
     """Run the DeleteBook query."""
     if conn.read_only:
         raise ReadOnlyConnectionError("delete_book", "DELETE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(DELETE_BOOK, (id,))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(DELETE_BOOK, (id,))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     return ExecResult(cur.rowcount, cur.statusmessage or "")
 
@@ -371,19 +357,22 @@ def copy_authors(conn: psycopg.Connection[Any], rows: Iterable[CopyAuthorsParams
     transaction, else its own; see ``apg_target._atomic``). Returns the number
     of rows written.
     """
+
     if conn.read_only:
         raise ReadOnlyConnectionError("copy_authors", "COPY")
-
     try:
-        with atomic(conn, "-- name: CopyAuthors :copyfrom"), new_cursor(conn) as cur:
+        with (
+            atomic(conn, "-- name: CopyAuthors :copyfrom", copy="copy_authors"),
+            new_cursor(conn) as cur,
+        ):
             with cur.copy(COPY_AUTHORS_COPY) as copy:
                 for p in rows:
                     copy.write_row(
                         (p.name, p.mood, None if p.profile is None else Jsonb(p.profile))
                     )
             return cur.rowcount
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
 
 
@@ -398,17 +387,17 @@ def add_books(conn: psycopg.Connection[Any], rows: Iterable[AddBooksParams]) -> 
     Sends every row in pipeline mode: all run or none do (a savepoint in an open
     transaction, else its own; see ``apg_target._atomic``).
     """
+
     if conn.read_only:
         raise ReadOnlyConnectionError("add_books", "INSERT")
-
     params = [(p.author_id, p.title, p.price) for p in rows]
     if not params:
         return
     try:
         with atomic(conn), new_cursor(conn) as cur:
             cur.executemany(ADD_BOOKS, params)
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
 
 
@@ -425,6 +414,7 @@ def add_book_returning(
     Sends every row in pipeline mode, all or nothing (see ``apg_target._atomic``),
     and returns one result per input row, in order.
     """
+
     if conn.read_only:
         raise ReadOnlyConnectionError("add_book_returning", "INSERT")
 
@@ -442,8 +432,8 @@ def add_book_returning(
                 out.append(models.load_book(r))
                 if not cur.nextset():
                     break
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     return out
 

@@ -27,8 +27,7 @@ class SetBiosParams:
     id: int
 
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
+# Functions a hot standby can run; the others refuse a read-only connection.
 READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset()
 
 
@@ -38,15 +37,15 @@ def set_bios(conn: psycopg.Connection[Any], rows: Iterable[SetBiosParams]) -> No
     Sends every row in pipeline mode: all run or none do (a savepoint in an open
     transaction, else its own; see ``cmd_batchexec._atomic``).
     """
+
     if conn.read_only:
         raise ReadOnlyConnectionError("set_bios", "UPDATE")
-
     params = [(p.bio, p.id) for p in rows]
     if not params:
         return
     try:
         with atomic(conn), new_cursor(conn) as cur:
             cur.executemany(SET_BIOS, params)
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise

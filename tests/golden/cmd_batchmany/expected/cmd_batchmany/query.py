@@ -25,13 +25,8 @@ class ListAuthorsByNameParams:
     name: str
 
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
-READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
-    {
-        "list_authors_by_name",
-    }
-)
+# Functions a hot standby can run; the others refuse a read-only connection.
+READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset({"list_authors_by_name"})
 
 
 def list_authors_by_name(

@@ -39,13 +39,8 @@ class InsertAuthorsParams:
     name: str
 
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
-READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
-    {
-        "get_authors",
-    }
-)
+# Functions a hot standby can run; the others refuse a read-only connection.
+READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset({"get_authors"})
 
 
 def get_authors(
@@ -80,6 +75,7 @@ def insert_authors(conn: psycopg.Connection[Any], rows: Iterable[InsertAuthorsPa
     Sends every row in pipeline mode, all or nothing (see ``cmd_batchone._atomic``),
     and returns one result per input row, in order.
     """
+
     if conn.read_only:
         raise ReadOnlyConnectionError("insert_authors", "INSERT")
 
@@ -97,7 +93,7 @@ def insert_authors(conn: psycopg.Connection[Any], rows: Iterable[InsertAuthorsPa
                 out.append(r[0])
                 if not cur.nextset():
                     break
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     return out

@@ -28,8 +28,7 @@ class CopyAuthorsParams:
     bio: str | None
 
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
+# Functions a hot standby can run; the others refuse a read-only connection.
 READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset()
 
 
@@ -43,15 +42,18 @@ def copy_authors(conn: psycopg.Connection[Any], rows: Iterable[CopyAuthorsParams
     transaction, else its own; see ``cmd_copyfrom._atomic``). Returns the number
     of rows written.
     """
+
     if conn.read_only:
         raise ReadOnlyConnectionError("copy_authors", "COPY")
-
     try:
-        with atomic(conn, "-- name: CopyAuthors :copyfrom"), new_cursor(conn) as cur:
+        with (
+            atomic(conn, "-- name: CopyAuthors :copyfrom", copy="copy_authors"),
+            new_cursor(conn) as cur,
+        ):
             with cur.copy(COPY_AUTHORS_COPY) as copy:
                 for p in rows:
                     copy.write_row((p.name, p.bio))
             return cur.rowcount
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise

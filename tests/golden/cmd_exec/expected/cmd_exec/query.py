@@ -8,6 +8,7 @@ from typing import Any, Final, LiteralString
 import psycopg
 
 from cmd_exec._cursors import thread_cursor
+from cmd_exec._pipeline import completed
 from cmd_exec.errors import raise_named
 from cmd_exec.types import ReadOnlyConnectionError
 
@@ -15,8 +16,7 @@ DELETE_AUTHOR: Final[LiteralString] = """-- name: DeleteAuthor :exec
 DELETE FROM authors WHERE id = $1
 """
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
+# Functions a hot standby can run; the others refuse a read-only connection.
 READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset()
 
 
@@ -24,10 +24,10 @@ def delete_author(conn: psycopg.Connection[Any], *, id: int) -> None:
     """Run the DeleteAuthor query."""
     if conn.read_only:
         raise ReadOnlyConnectionError("delete_author", "DELETE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(DELETE_AUTHOR, (id,))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(DELETE_AUTHOR, (id,))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise

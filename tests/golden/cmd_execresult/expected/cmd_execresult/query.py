@@ -8,6 +8,7 @@ from typing import Any, Final, LiteralString
 import psycopg
 
 from cmd_execresult._cursors import thread_cursor
+from cmd_execresult._pipeline import completed
 from cmd_execresult.errors import raise_named
 from cmd_execresult.types import ExecResult, ReadOnlyConnectionError
 
@@ -15,8 +16,7 @@ DELETE_AUTHORS_NAMED: Final[LiteralString] = """-- name: DeleteAuthorsNamed :exe
 DELETE FROM authors WHERE name = $1
 """
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
+# Functions a hot standby can run; the others refuse a read-only connection.
 READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset()
 
 
@@ -24,11 +24,11 @@ def delete_authors_named(conn: psycopg.Connection[Any], *, name: str) -> ExecRes
     """Run the DeleteAuthorsNamed query."""
     if conn.read_only:
         raise ReadOnlyConnectionError("delete_authors_named", "DELETE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(DELETE_AUTHORS_NAMED, (name,))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(DELETE_AUTHORS_NAMED, (name,))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     return ExecResult(cur.rowcount, cur.statusmessage or "")

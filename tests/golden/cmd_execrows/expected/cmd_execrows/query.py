@@ -8,6 +8,7 @@ from typing import Any, Final, LiteralString
 import psycopg
 
 from cmd_execrows._cursors import thread_cursor
+from cmd_execrows._pipeline import completed
 from cmd_execrows.errors import raise_named
 from cmd_execrows.types import ReadOnlyConnectionError
 
@@ -15,8 +16,7 @@ UPDATE_BIO: Final[LiteralString] = """-- name: UpdateBio :execrows
 UPDATE authors SET bio = $1 WHERE id = $2
 """
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
+# Functions a hot standby can run; the others refuse a read-only connection.
 READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset()
 
 
@@ -24,11 +24,11 @@ def update_bio(conn: psycopg.Connection[Any], *, bio: str | None = None, id: int
     """Run the UpdateBio query."""
     if conn.read_only:
         raise ReadOnlyConnectionError("update_bio", "UPDATE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(UPDATE_BIO, (bio, id))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(UPDATE_BIO, (bio, id))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     return cur.rowcount

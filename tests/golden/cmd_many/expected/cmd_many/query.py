@@ -11,6 +11,7 @@ import psycopg
 
 from cmd_many import models
 from cmd_many._cursors import thread_cursor
+from cmd_many._pipeline import completed
 from cmd_many._streams import ServerStream
 
 LIST_AUTHORS: Final[LiteralString] = """-- name: ListAuthors :many
@@ -34,8 +35,7 @@ class ListBiosRow:
     name: str
 
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
+# Functions a hot standby can run; the others refuse a read-only connection.
 READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
     {
         "iter_list_author_names",
@@ -50,22 +50,17 @@ READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
 
 def list_authors(conn: psycopg.Connection[Any]) -> list[models.Author]:
     """Run the ListAuthors query."""
-
     cur = thread_cursor(conn)
-    cur.execute(LIST_AUTHORS, ())
+    with completed(conn):
+        cur.execute(LIST_AUTHORS, ())
     return [models.load_author(r) for r in cur.fetchall()]
 
 
 def iter_list_authors(
     conn: psycopg.Connection[Any], *, batch_size: int = 1000
 ) -> Generator[models.Author, None, None]:
-    """Stream list_authors through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``cmd_many._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
-
+    """list_authors through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``closing`` it before yours ends."""
     with ServerStream(conn, "list_authors", batch_size) as stream:
         stream.execute(LIST_AUTHORS, ())
         while rows := stream.fetch():
@@ -75,22 +70,17 @@ def iter_list_authors(
 
 def list_author_names(conn: psycopg.Connection[Any]) -> list[str]:
     """Run the ListAuthorNames query."""
-
     cur = thread_cursor(conn)
-    cur.execute(LIST_AUTHOR_NAMES, ())
+    with completed(conn):
+        cur.execute(LIST_AUTHOR_NAMES, ())
     return [r[0] for r in cur.fetchall()]
 
 
 def iter_list_author_names(
     conn: psycopg.Connection[Any], *, batch_size: int = 1000
 ) -> Generator[str, None, None]:
-    """Stream list_author_names through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``cmd_many._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
-
+    """list_author_names through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``closing`` it before yours ends."""
     with ServerStream(conn, "list_author_names", batch_size) as stream:
         stream.execute(LIST_AUTHOR_NAMES, ())
         while rows := stream.fetch():
@@ -100,22 +90,17 @@ def iter_list_author_names(
 
 def list_bios(conn: psycopg.Connection[Any]) -> list[ListBiosRow]:
     """Not the table's columns in table order: a Row class."""
-
     cur = thread_cursor(conn)
-    cur.execute(LIST_BIOS, ())
+    with completed(conn):
+        cur.execute(LIST_BIOS, ())
     return [ListBiosRow(*r) for r in cur.fetchall()]
 
 
 def iter_list_bios(
     conn: psycopg.Connection[Any], *, batch_size: int = 1000
 ) -> Generator[ListBiosRow, None, None]:
-    """Stream list_bios through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``cmd_many._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
-
+    """list_bios through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``closing`` it before yours ends."""
     with ServerStream(conn, "list_bios", batch_size) as stream:
         stream.execute(LIST_BIOS, ())
         while rows := stream.fetch():

@@ -9,6 +9,7 @@ import psycopg
 
 from cmd_one import models
 from cmd_one._cursors import thread_cursor
+from cmd_one._pipeline import completed
 from cmd_one.errors import raise_named
 from cmd_one.types import NoRowError, ReadOnlyConnectionError
 
@@ -24,21 +25,15 @@ GET_AUTHOR_NAME: Final[LiteralString] = """-- name: GetAuthorName :one
 SELECT name FROM authors WHERE id = $1
 """
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
-READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
-    {
-        "get_author",
-        "get_author_name",
-    }
-)
+# Functions a hot standby can run; the others refuse a read-only connection.
+READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset({"get_author", "get_author_name"})
 
 
 def get_author(conn: psycopg.Connection[Any], *, id: int) -> models.Author | None:
     """One author by id, or None."""
-
     cur = thread_cursor(conn)
-    cur.execute(GET_AUTHOR, (id,))
+    with completed(conn):
+        cur.execute(GET_AUTHOR, (id,))
     r = cur.fetchone()
     return None if r is None else models.load_author(r)
 
@@ -53,12 +48,12 @@ def create_author(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("create_author", "INSERT")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(CREATE_AUTHOR, (name, bio))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(CREATE_AUTHOR, (name, bio))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     if r is None:
@@ -69,8 +64,8 @@ def create_author(
 
 def get_author_name(conn: psycopg.Connection[Any], *, id: int) -> str | None:
     """A single column comes back bare."""
-
     cur = thread_cursor(conn)
-    cur.execute(GET_AUTHOR_NAME, (id,))
+    with completed(conn):
+        cur.execute(GET_AUTHOR_NAME, (id,))
     r = cur.fetchone()
     return None if r is None else r[0]

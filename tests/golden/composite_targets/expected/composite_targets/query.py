@@ -23,14 +23,8 @@ LIST_PRICES: Final[LiteralString] = """-- name: ListPrices :many
 SELECT price FROM shops ORDER BY id
 """
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
-READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
-    {
-        "iter_list_prices",
-        "list_prices",
-    }
-)
+# Functions a hot standby can run; the others refuse a read-only connection.
+READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset({"iter_list_prices", "list_prices"})
 
 
 def add_shop(
@@ -46,13 +40,12 @@ def add_shop(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("add_shop", "INSERT")
-
     cur = thread_cursor(conn)
     try:
         with completed(conn):
             cur.execute(ADD_SHOP, (price, spot))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     if r is None:
@@ -63,7 +56,6 @@ def add_shop(
 
 def list_prices(conn: psycopg.Connection[Any]) -> list[models.MoneyAmount]:
     """Run the ListPrices query."""
-
     cur = thread_cursor(conn)
     with completed(conn):
         cur.execute(LIST_PRICES, ())
@@ -73,13 +65,8 @@ def list_prices(conn: psycopg.Connection[Any]) -> list[models.MoneyAmount]:
 def iter_list_prices(
     conn: psycopg.Connection[Any], *, batch_size: int = 1000
 ) -> Generator[models.MoneyAmount, None, None]:
-    """Stream list_prices through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``composite_targets._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
-
+    """list_prices through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``closing`` it before yours ends."""
     with ServerStream(conn, "list_prices", batch_size) as stream:
         stream.execute(LIST_PRICES, ())
         while rows := stream.fetch():

@@ -9,6 +9,7 @@ import psycopg
 
 from composite_types import models
 from composite_types._cursors import thread_cursor
+from composite_types._pipeline import completed
 from composite_types.errors import raise_named
 from composite_types.types import ReadOnlyConnectionError
 
@@ -20,20 +21,15 @@ MOVE_PLACE: Final[LiteralString] = """-- name: MovePlace :exec
 UPDATE places SET location = $1 WHERE id = $2
 """
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
-READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
-    {
-        "get_place",
-    }
-)
+# Functions a hot standby can run; the others refuse a read-only connection.
+READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset({"get_place"})
 
 
 def get_place(conn: psycopg.Connection[Any], *, id: int) -> models.Place | None:
     """Run the GetPlace query."""
-
     cur = thread_cursor(conn)
-    cur.execute(GET_PLACE, (id,))
+    with completed(conn):
+        cur.execute(GET_PLACE, (id,))
     r = cur.fetchone()
     return None if r is None else models.load_place(r)
 
@@ -44,10 +40,10 @@ def move_place(
     """Run the MovePlace query."""
     if conn.read_only:
         raise ReadOnlyConnectionError("move_place", "UPDATE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(MOVE_PLACE, (location, id))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(MOVE_PLACE, (location, id))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise

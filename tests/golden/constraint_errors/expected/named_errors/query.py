@@ -14,6 +14,7 @@ import psycopg.types.range
 from named_errors import models
 from named_errors._atomic import atomic
 from named_errors._cursors import new_cursor, thread_cursor
+from named_errors._pipeline import completed
 from named_errors._streams import ServerStream
 from named_errors.errors import raise_named
 from named_errors.types import ExecResult, NoRowError, ReadOnlyConnectionError
@@ -99,14 +100,8 @@ LIST_TEAMS: Final[LiteralString] = """-- name: ListTeams :many
 SELECT id, name FROM teams ORDER BY id
 """
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
-READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
-    {
-        "iter_list_teams",
-        "list_teams",
-    }
-)
+# Functions a hot standby can run; the others refuse a read-only connection.
+READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset({"iter_list_teams", "list_teams"})
 
 
 def create_team(conn: psycopg.Connection[Any], *, name: str) -> models.Team:
@@ -119,12 +114,12 @@ def create_team(conn: psycopg.Connection[Any], *, name: str) -> models.Team:
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("create_team", "INSERT")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(CREATE_TEAM, (name,))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(CREATE_TEAM, (name,))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     if r is None:
@@ -141,12 +136,12 @@ def delete_team(conn: psycopg.Connection[Any], *, id: int) -> None:
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("delete_team", "DELETE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(DELETE_TEAM, (id,))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(DELETE_TEAM, (id,))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
 
 
@@ -167,12 +162,12 @@ def add_member(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("add_member", "INSERT")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(ADD_MEMBER, (team_id, handle, age))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(ADD_MEMBER, (team_id, handle, age))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     if r is None:
@@ -189,12 +184,12 @@ def set_age(conn: psycopg.Connection[Any], *, age: int, id: int) -> int:
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("set_age", "UPDATE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(SET_AGE, (age, id))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(SET_AGE, (age, id))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     return cur.rowcount
 
@@ -203,12 +198,12 @@ def delete_member(conn: psycopg.Connection[Any], *, id: int) -> ExecResult:
     """Run the DeleteMember query."""
     if conn.read_only:
         raise ReadOnlyConnectionError("delete_member", "DELETE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(DELETE_MEMBER, (id,))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(DELETE_MEMBER, (id,))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     return ExecResult(cur.rowcount, cur.statusmessage or "")
 
@@ -228,12 +223,12 @@ def book(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("book", "INSERT")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(BOOK, (member_id, during))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(BOOK, (member_id, during))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     if r is None:
@@ -251,12 +246,12 @@ def rename_team_returning(conn: psycopg.Connection[Any], *, name: str, id: int) 
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("rename_team_returning", "a data-modifying WITH (UPDATE)")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(RENAME_TEAM_RETURNING, (name, id))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(RENAME_TEAM_RETURNING, (name, id))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     return [r[0] for r in cur.fetchall()]
 
@@ -278,17 +273,20 @@ def copy_members(conn: psycopg.Connection[Any], rows: Iterable[CopyMembersParams
     transaction, else its own; see ``named_errors._atomic``). Returns the number
     of rows written.
     """
+
     if conn.read_only:
         raise ReadOnlyConnectionError("copy_members", "COPY")
-
     try:
-        with atomic(conn, "-- name: CopyMembers :copyfrom"), new_cursor(conn) as cur:
+        with (
+            atomic(conn, "-- name: CopyMembers :copyfrom", copy="copy_members"),
+            new_cursor(conn) as cur,
+        ):
             with cur.copy(COPY_MEMBERS_COPY) as copy:
                 for p in rows:
                     copy.write_row((p.team_id, p.handle, p.age))
             return cur.rowcount
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
 
 
@@ -308,17 +306,17 @@ def add_members(conn: psycopg.Connection[Any], rows: Iterable[AddMembersParams])
     Sends every row in pipeline mode: all run or none do (a savepoint in an open
     transaction, else its own; see ``named_errors._atomic``).
     """
+
     if conn.read_only:
         raise ReadOnlyConnectionError("add_members", "INSERT")
-
     params = [(p.team_id, p.handle, p.age) for p in rows]
     if not params:
         return
     try:
         with atomic(conn), new_cursor(conn) as cur:
             cur.executemany(ADD_MEMBERS, params)
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
 
 
@@ -340,6 +338,7 @@ def add_members_returning(
     Sends every row in pipeline mode, all or nothing (see ``named_errors._atomic``),
     and returns one result per input row, in order.
     """
+
     if conn.read_only:
         raise ReadOnlyConnectionError("add_members_returning", "INSERT")
 
@@ -357,8 +356,8 @@ def add_members_returning(
                 out.append(r[0])
                 if not cur.nextset():
                     break
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     return out
 
@@ -371,12 +370,12 @@ def add_note(conn: psycopg.Connection[Any], *, member_id: int, body: str) -> int
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("add_note", "INSERT")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(ADD_NOTE, (member_id, body))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(ADD_NOTE, (member_id, body))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     if r is None:
@@ -387,22 +386,17 @@ def add_note(conn: psycopg.Connection[Any], *, member_id: int, body: str) -> int
 
 def list_teams(conn: psycopg.Connection[Any]) -> list[models.Team]:
     """Run the ListTeams query."""
-
     cur = thread_cursor(conn)
-    cur.execute(LIST_TEAMS, ())
+    with completed(conn):
+        cur.execute(LIST_TEAMS, ())
     return [models.load_team(r) for r in cur.fetchall()]
 
 
 def iter_list_teams(
     conn: psycopg.Connection[Any], *, batch_size: int = 1000
 ) -> Generator[models.Team, None, None]:
-    """Stream list_teams through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``named_errors._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
-
+    """list_teams through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``closing`` it before yours ends."""
     with ServerStream(conn, "list_teams", batch_size) as stream:
         stream.execute(LIST_TEAMS, ())
         while rows := stream.fetch():

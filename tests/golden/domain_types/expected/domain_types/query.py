@@ -10,6 +10,7 @@ import psycopg
 
 from domain_types import models
 from domain_types._cursors import thread_cursor
+from domain_types._pipeline import completed
 from domain_types.errors import raise_named
 from domain_types.types import NoRowError, ReadOnlyConnectionError
 
@@ -30,13 +31,8 @@ class SubscriberByAddressRow:
     weight: int | None
 
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
-READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
-    {
-        "subscriber_by_address",
-    }
-)
+# Functions a hot standby can run; the others refuse a read-only connection.
+READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset({"subscriber_by_address"})
 
 
 def subscribe(
@@ -49,12 +45,12 @@ def subscribe(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("subscribe", "INSERT")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(SUBSCRIBE, (address, weight))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(SUBSCRIBE, (address, weight))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     if r is None:
@@ -67,8 +63,8 @@ def subscriber_by_address(
     conn: psycopg.Connection[Any], *, address: str
 ) -> SubscriberByAddressRow | None:
     """Run the SubscriberByAddress query."""
-
     cur = thread_cursor(conn)
-    cur.execute(SUBSCRIBER_BY_ADDRESS, (address,))
+    with completed(conn):
+        cur.execute(SUBSCRIBER_BY_ADDRESS, (address,))
     r = cur.fetchone()
     return None if r is None else SubscriberByAddressRow(*r)

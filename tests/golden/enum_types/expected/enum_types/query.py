@@ -11,6 +11,7 @@ import psycopg
 
 from enum_types import enums, models
 from enum_types._cursors import thread_cursor
+from enum_types._pipeline import completed
 from enum_types._streams import ServerStream
 from enum_types.errors import raise_named
 from enum_types.types import NoRowError, ReadOnlyConnectionError
@@ -36,14 +37,9 @@ TICKET_STATUS: Final[LiteralString] = """-- name: TicketStatus :one
 SELECT status FROM tickets WHERE id = $1
 """
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
+# Functions a hot standby can run; the others refuse a read-only connection.
 READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
-    {
-        "iter_tickets_in",
-        "ticket_status",
-        "tickets_in",
-    }
+    {"iter_tickets_in", "ticket_status", "tickets_in"}
 )
 
 
@@ -55,12 +51,12 @@ def create_ticket(conn: psycopg.Connection[Any], *, status: enums.Status) -> mod
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("create_ticket", "INSERT")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(CREATE_TICKET, (status,))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(CREATE_TICKET, (status,))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     if r is None:
@@ -73,22 +69,17 @@ def tickets_in(
     conn: psycopg.Connection[Any], *, statuses: list[enums.Status]
 ) -> list[TicketsInRow]:
     """Run the TicketsIn query."""
-
     cur = thread_cursor(conn)
-    cur.execute(TICKETS_IN, (statuses,))
+    with completed(conn):
+        cur.execute(TICKETS_IN, (statuses,))
     return [TicketsInRow(r[0], enums.STATUS_BY_VALUE[r[1]]) for r in cur.fetchall()]
 
 
 def iter_tickets_in(
     conn: psycopg.Connection[Any], *, statuses: list[enums.Status], batch_size: int = 1000
 ) -> Generator[TicketsInRow, None, None]:
-    """Stream tickets_in through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``enum_types._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
-
+    """tickets_in through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``closing`` it before yours ends."""
     with ServerStream(conn, "tickets_in", batch_size) as stream:
         stream.execute(TICKETS_IN, (statuses,))
         while rows := stream.fetch():
@@ -98,8 +89,8 @@ def iter_tickets_in(
 
 def ticket_status(conn: psycopg.Connection[Any], *, id: int) -> enums.Status | None:
     """Run the TicketStatus query."""
-
     cur = thread_cursor(conn)
-    cur.execute(TICKET_STATUS, (id,))
+    with completed(conn):
+        cur.execute(TICKET_STATUS, (id,))
     r = cur.fetchone()
     return None if r is None else enums.STATUS_BY_VALUE[r[0]]

@@ -26,13 +26,8 @@ GET_EVENT: Final[LiteralString] = """-- name: GetEvent :one
 SELECT id, payload, tags FROM events WHERE id = $1
 """
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
-READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
-    {
-        "get_event",
-    }
-)
+# Functions a hot standby can run; the others refuse a read-only connection.
+READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset({"get_event"})
 
 
 def add_events(conn: psycopg.Connection[Any], *, args: list[JsonInput]) -> list[int]:
@@ -43,13 +38,12 @@ def add_events(conn: psycopg.Connection[Any], *, args: list[JsonInput]) -> list[
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("add_events", "INSERT")
-
     cur = thread_cursor(conn)
     try:
         with completed(conn):
             cur.execute(ADD_EVENTS, ([Jsonb(_e1) for _e1 in args],))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     return [r[0] for r in cur.fetchall()]
 
@@ -60,19 +54,17 @@ def set_tags(
     """Run the SetTags query."""
     if conn.read_only:
         raise ReadOnlyConnectionError("set_tags", "UPDATE")
-
     cur = thread_cursor(conn)
     try:
         with completed(conn):
             cur.execute(SET_TAGS, (None if tags is None else [Json(_e1) for _e1 in tags], id))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
 
 
 def get_event(conn: psycopg.Connection[Any], *, id: int) -> models.Event | None:
     """Run the GetEvent query."""
-
     cur = thread_cursor(conn)
     with completed(conn):
         cur.execute(GET_EVENT, (id,))

@@ -12,6 +12,7 @@ from psycopg.types.json import Json, Jsonb
 
 from json_columns import models
 from json_columns._cursors import thread_cursor
+from json_columns._pipeline import completed
 from json_columns._streams import ServerStream
 from json_columns.errors import raise_named
 from json_columns.types import JsonInput, NoRowError, ReadOnlyConnectionError
@@ -33,14 +34,8 @@ class EventKindsRow:
     kind: str | None
 
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
-READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
-    {
-        "event_kinds",
-        "iter_event_kinds",
-    }
-)
+# Functions a hot standby can run; the others refuse a read-only connection.
+READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset({"event_kinds", "iter_event_kinds"})
 
 
 def record_event(
@@ -57,19 +52,19 @@ def record_event(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("record_event", "INSERT")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(
-            RECORD_EVENT,
-            (
-                Jsonb(payload),
-                None if raw is None else Json(raw),
-                None if extra is None else Jsonb(extra),
-            ),
-        )
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(
+                RECORD_EVENT,
+                (
+                    Jsonb(payload),
+                    None if raw is None else Json(raw),
+                    None if extra is None else Jsonb(extra),
+                ),
+            )
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     if r is None:
@@ -80,22 +75,17 @@ def record_event(
 
 def event_kinds(conn: psycopg.Connection[Any], *, filter: JsonInput) -> list[EventKindsRow]:
     """Run the EventKinds query."""
-
     cur = thread_cursor(conn)
-    cur.execute(EVENT_KINDS, (Jsonb(filter),))
+    with completed(conn):
+        cur.execute(EVENT_KINDS, (Jsonb(filter),))
     return [EventKindsRow(*r) for r in cur.fetchall()]
 
 
 def iter_event_kinds(
     conn: psycopg.Connection[Any], *, filter: JsonInput, batch_size: int = 1000
 ) -> Generator[EventKindsRow, None, None]:
-    """Stream event_kinds through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``json_columns._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
-
+    """event_kinds through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``closing`` it before yours ends."""
     with ServerStream(conn, "event_kinds", batch_size) as stream:
         stream.execute(EVENT_KINDS, (Jsonb(filter),))
         while rows := stream.fetch():

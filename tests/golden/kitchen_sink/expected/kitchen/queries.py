@@ -16,7 +16,9 @@ from psycopg.types.json import Json, Jsonb
 from kitchen import enums, models
 from kitchen._atomic import atomic
 from kitchen._cursors import new_cursor, thread_cursor
+from kitchen._pipeline import completed
 from kitchen._streams import ServerStream
+from kitchen._types import aware, naive, plain_date
 from kitchen.errors import raise_named
 from kitchen.types import (
     Cidr,
@@ -76,7 +78,7 @@ class KindStatsRow:
     total_regular: int | None
     mean_precise: float | None
     n: int
-    ids: list[int] | None
+    ids: list[int | None] | None
     first_ts: datetime.datetime | None
 
 
@@ -285,8 +287,7 @@ WITH moved AS (
 SELECT id FROM moved ORDER BY id
 """
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
+# Functions a hot standby can run; the others refuse a read-only connection.
 READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
     {
         "count_kinds",
@@ -347,44 +348,44 @@ def insert_kind(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("insert_kind", "INSERT")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(
-            INSERT_KIND,
-            (
-                small,
-                regular,
-                big,
-                amount,
-                ratio,
-                precise,
-                flag,
-                label,
-                code,
-                fixed,
-                blob,
-                ident,
-                day,
-                at_time,
-                at_timetz,
-                local_ts,
-                ts,
-                span,
-                Json(doc),
-                Jsonb(docb),
-                addr,
-                net,
-                tags,
-                grid,
-                feeling,
-                feelings,
-                wallet,
-                note,
-            ),
-        )
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(
+                INSERT_KIND,
+                (
+                    small,
+                    regular,
+                    big,
+                    amount,
+                    ratio,
+                    precise,
+                    flag,
+                    label,
+                    code,
+                    fixed,
+                    blob,
+                    ident,
+                    plain_date(day, "insert_kind: day"),
+                    at_time,
+                    aware(at_timetz, "insert_kind: at_timetz"),
+                    naive(local_ts, "insert_kind: local_ts"),
+                    aware(ts, "insert_kind: ts"),
+                    span,
+                    Json(doc),
+                    Jsonb(docb),
+                    addr,
+                    net,
+                    tags,
+                    grid,
+                    feeling,
+                    feelings,
+                    wallet,
+                    note,
+                ),
+            )
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     if r is None:
@@ -395,31 +396,26 @@ def insert_kind(
 
 def get_kind(conn: psycopg.Connection[Any], *, id: int) -> models.Kind | None:
     """Run the GetKind query."""
-
     cur = thread_cursor(conn)
-    cur.execute(GET_KIND, (id,))
+    with completed(conn):
+        cur.execute(GET_KIND, (id,))
     r = cur.fetchone()
     return None if r is None else models.load_kind(r)
 
 
 def list_kinds_by_ids(conn: psycopg.Connection[Any], *, ids: list[int]) -> list[ListKindsByIdsRow]:
     """Run the ListKindsByIds query."""
-
     cur = thread_cursor(conn)
-    cur.execute(LIST_KINDS_BY_IDS, (ids,))
+    with completed(conn):
+        cur.execute(LIST_KINDS_BY_IDS, (ids,))
     return [ListKindsByIdsRow(r[0], r[1], enums.MOOD_BY_VALUE[r[2]]) for r in cur.fetchall()]
 
 
 def iter_list_kinds_by_ids(
     conn: psycopg.Connection[Any], *, ids: list[int], batch_size: int = 1000
 ) -> Generator[ListKindsByIdsRow, None, None]:
-    """Stream list_kinds_by_ids through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``kitchen._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
-
+    """list_kinds_by_ids through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``closing`` it before yours ends."""
     with ServerStream(conn, "list_kinds_by_ids", batch_size) as stream:
         stream.execute(LIST_KINDS_BY_IDS, (ids,))
         while rows := stream.fetch():
@@ -429,9 +425,9 @@ def iter_list_kinds_by_ids(
 
 def count_kinds(conn: psycopg.Connection[Any]) -> int:
     """Run the CountKinds query."""
-
     cur = thread_cursor(conn)
-    cur.execute(COUNT_KINDS, ())
+    with completed(conn):
+        cur.execute(COUNT_KINDS, ())
     r = cur.fetchone()
     if r is None:
         raise NoRowError("count_kinds")
@@ -441,9 +437,9 @@ def count_kinds(conn: psycopg.Connection[Any]) -> int:
 
 def kind_stats(conn: psycopg.Connection[Any], *, feeling: enums.Mood) -> KindStatsRow:
     """Run the KindStats query."""
-
     cur = thread_cursor(conn)
-    cur.execute(KIND_STATS, (feeling,))
+    with completed(conn):
+        cur.execute(KIND_STATS, (feeling,))
     r = cur.fetchone()
     if r is None:
         raise NoRowError("kind_stats")
@@ -453,31 +449,26 @@ def kind_stats(conn: psycopg.Connection[Any], *, feeling: enums.Mood) -> KindSta
 
 def nullability_cases(conn: psycopg.Connection[Any], *, id: int) -> NullabilityCasesRow | None:
     """Run the NullabilityCases query."""
-
     cur = thread_cursor(conn)
-    cur.execute(NULLABILITY_CASES, (id,))
+    with completed(conn):
+        cur.execute(NULLABILITY_CASES, (id,))
     r = cur.fetchone()
     return None if r is None else NullabilityCasesRow(*r)
 
 
 def union_with_null(conn: psycopg.Connection[Any]) -> list[int | None]:
     """Run the UnionWithNull query."""
-
     cur = thread_cursor(conn)
-    cur.execute(UNION_WITH_NULL, ())
+    with completed(conn):
+        cur.execute(UNION_WITH_NULL, ())
     return [r[0] for r in cur.fetchall()]
 
 
 def iter_union_with_null(
     conn: psycopg.Connection[Any], *, batch_size: int = 1000
 ) -> Generator[int | None, None, None]:
-    """Stream union_with_null through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``kitchen._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
-
+    """union_with_null through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``closing`` it before yours ends."""
     with ServerStream(conn, "union_with_null", batch_size) as stream:
         stream.execute(UNION_WITH_NULL, ())
         while rows := stream.fetch():
@@ -487,9 +478,9 @@ def iter_union_with_null(
 
 def pets_with_owners(conn: psycopg.Connection[Any]) -> list[PetsWithOwnersRow]:
     """Run the PetsWithOwners query."""
-
     cur = thread_cursor(conn)
-    cur.execute(PETS_WITH_OWNERS, ())
+    with completed(conn):
+        cur.execute(PETS_WITH_OWNERS, ())
     return [
         PetsWithOwnersRow(
             models.load_owner(r[0:3]), None if r[3] is None else models.load_pet(r[3:7])
@@ -501,13 +492,8 @@ def pets_with_owners(conn: psycopg.Connection[Any]) -> list[PetsWithOwnersRow]:
 def iter_pets_with_owners(
     conn: psycopg.Connection[Any], *, batch_size: int = 1000
 ) -> Generator[PetsWithOwnersRow, None, None]:
-    """Stream pets_with_owners through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``kitchen._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
-
+    """pets_with_owners through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``closing`` it before yours ends."""
     with ServerStream(conn, "pets_with_owners", batch_size) as stream:
         stream.execute(PETS_WITH_OWNERS, ())
         while rows := stream.fetch():
@@ -527,12 +513,12 @@ def create_owner(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("create_owner", "INSERT")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(CREATE_OWNER, (class_, from_))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(CREATE_OWNER, (class_, from_))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     if r is None:
@@ -543,9 +529,9 @@ def create_owner(
 
 def odd_text(conn: psycopg.Connection[Any], *, suffix: str) -> str | None:
     """Percent signs, $ signs, quotes, backslashes and triple quotes stay literal."""
-
     cur = thread_cursor(conn)
-    cur.execute(ODD_TEXT, (suffix,))
+    with completed(conn):
+        cur.execute(ODD_TEXT, (suffix,))
     r = cur.fetchone()
     if r is None:
         raise NoRowError("odd_text")
@@ -557,12 +543,12 @@ def rename_pet(conn: psycopg.Connection[Any], *, new_name: str, id: int) -> int:
     """Run the RenamePet query."""
     if conn.read_only:
         raise ReadOnlyConnectionError("rename_pet", "UPDATE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(RENAME_PET, (new_name, id))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(RENAME_PET, (new_name, id))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     return cur.rowcount
 
@@ -571,12 +557,12 @@ def touch_pets(conn: psycopg.Connection[Any], *, feeling: enums.Mood) -> ExecRes
     """Run the TouchPets query."""
     if conn.read_only:
         raise ReadOnlyConnectionError("touch_pets", "UPDATE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(TOUCH_PETS, (feeling,))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(TOUCH_PETS, (feeling,))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     return ExecResult(cur.rowcount, cur.statusmessage or "")
 
@@ -585,12 +571,12 @@ def delete_pet(conn: psycopg.Connection[Any], *, id: int) -> None:
     """Run the DeletePet query."""
     if conn.read_only:
         raise ReadOnlyConnectionError("delete_pet", "DELETE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(DELETE_PET, (id,))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(DELETE_PET, (id,))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
 
 
@@ -605,17 +591,17 @@ def copy_pets(conn: psycopg.Connection[Any], rows: Iterable[CopyPetsParams]) -> 
     transaction, else its own; see ``kitchen._atomic``). Returns the number
     of rows written.
     """
+
     if conn.read_only:
         raise ReadOnlyConnectionError("copy_pets", "COPY")
-
     try:
-        with atomic(conn, "-- name: CopyPets :copyfrom"), new_cursor(conn) as cur:
+        with atomic(conn, "-- name: CopyPets :copyfrom", copy="copy_pets"), new_cursor(conn) as cur:
             with cur.copy(COPY_PETS_COPY) as copy:
                 for p in rows:
                     copy.write_row((p.owner_id, p.name, p.feeling))
             return cur.rowcount
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
 
 
@@ -629,17 +615,17 @@ def add_pets(conn: psycopg.Connection[Any], rows: Iterable[AddPetsParams]) -> No
     Sends every row in pipeline mode: all run or none do (a savepoint in an open
     transaction, else its own; see ``kitchen._atomic``).
     """
+
     if conn.read_only:
         raise ReadOnlyConnectionError("add_pets", "INSERT")
-
     params = [(p.owner_id, p.name) for p in rows]
     if not params:
         return
     try:
         with atomic(conn), new_cursor(conn) as cur:
             cur.executemany(ADD_PETS, params)
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
 
 
@@ -694,12 +680,12 @@ def set_doc(
     """Run the SetDoc query."""
     if conn.read_only:
         raise ReadOnlyConnectionError("set_doc", "UPDATE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(SET_DOC, (Jsonb(docb), id, None if doc is None else Json(doc)))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(SET_DOC, (Jsonb(docb), id, None if doc is None else Json(doc)))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     return None if r is None else SetDocRow(*r)
@@ -707,9 +693,9 @@ def set_doc(
 
 def get_owner(conn: psycopg.Connection[Any], *, id: int) -> models.Owner | None:
     """Run the GetOwner query."""
-
     cur = thread_cursor(conn)
-    cur.execute(GET_OWNER, (id,))
+    with completed(conn):
+        cur.execute(GET_OWNER, (id,))
     r = cur.fetchone()
     return None if r is None else models.load_owner(r)
 
@@ -722,12 +708,12 @@ def delete_owner(conn: psycopg.Connection[Any], *, id: int) -> None:
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("delete_owner", "DELETE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(DELETE_OWNER, (id,))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(DELETE_OWNER, (id,))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
 
 
@@ -737,17 +723,17 @@ def rename_pets(conn: psycopg.Connection[Any], rows: Iterable[RenamePetsParams])
     Sends every row in pipeline mode: all run or none do (a savepoint in an open
     transaction, else its own; see ``kitchen._atomic``).
     """
+
     if conn.read_only:
         raise ReadOnlyConnectionError("rename_pets", "UPDATE")
-
     params = [(p.new_name, p.id) for p in rows]
     if not params:
         return
     try:
         with atomic(conn), new_cursor(conn) as cur:
             cur.executemany(RENAME_PETS, params)
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
 
 
@@ -757,12 +743,12 @@ def set_spot(
     """Run the SetSpot query."""
     if conn.read_only:
         raise ReadOnlyConnectionError("set_spot", "UPDATE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(SET_SPOT, (spot, id))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(SET_SPOT, (spot, id))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     return None if r is None else SetSpotRow(*r)
@@ -772,12 +758,12 @@ def lock_pets_of_owner(conn: psycopg.Connection[Any], *, owner_id: int) -> list[
     """Locks its rows: its iter_ twin runs only inside a transaction (no WITH HOLD cursor)."""
     if conn.read_only:
         raise ReadOnlyConnectionError("lock_pets_of_owner", "a locking clause (FOR UPDATE)")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(LOCK_PETS_OF_OWNER, (owner_id,))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(LOCK_PETS_OF_OWNER, (owner_id,))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     return [LockPetsOfOwnerRow(*r) for r in cur.fetchall()]
 
@@ -785,23 +771,18 @@ def lock_pets_of_owner(conn: psycopg.Connection[Any], *, owner_id: int) -> list[
 def iter_lock_pets_of_owner(
     conn: psycopg.Connection[Any], *, owner_id: int, batch_size: int = 1000
 ) -> Generator[LockPetsOfOwnerRow, None, None]:
-    """Stream lock_pets_of_owner through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``kitchen._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
+    """lock_pets_of_owner through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``closing`` it before yours ends."""
     if conn.read_only:
         raise ReadOnlyConnectionError("lock_pets_of_owner", "a locking clause (FOR UPDATE)")
-
     try:
         with ServerStream(conn, "lock_pets_of_owner", batch_size, holdable=False) as stream:
             stream.execute(LOCK_PETS_OF_OWNER, (owner_id,))
             while rows := stream.fetch():
                 for r in rows:
                     yield LockPetsOfOwnerRow(*r)
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
 
 
@@ -809,12 +790,12 @@ def shout_pet_names(conn: psycopg.Connection[Any], *, owner_id: int) -> list[Sho
     """No iter_ twin: PostgreSQL can't DECLARE a cursor over UPDATE ... RETURNING."""
     if conn.read_only:
         raise ReadOnlyConnectionError("shout_pet_names", "UPDATE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(SHOUT_PET_NAMES, (owner_id,))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(SHOUT_PET_NAMES, (owner_id,))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     return [ShoutPetNamesRow(*r) for r in cur.fetchall()]
 
@@ -827,11 +808,11 @@ def move_pets(conn: psycopg.Connection[Any], *, to_owner: int, from_owner: int) 
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("move_pets", "a data-modifying WITH (UPDATE)")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(MOVE_PETS, (to_owner, from_owner))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(MOVE_PETS, (to_owner, from_owner))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     return [r[0] for r in cur.fetchall()]

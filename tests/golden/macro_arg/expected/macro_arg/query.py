@@ -11,6 +11,7 @@ import psycopg
 
 from macro_arg import models
 from macro_arg._cursors import thread_cursor
+from macro_arg._pipeline import completed
 from macro_arg._streams import ServerStream
 
 PAGE_AUTHORS: Final[LiteralString] = """-- name: PageAuthors :many
@@ -33,15 +34,9 @@ AUTHORS_BY_IDS: Final[LiteralString] = """-- name: AuthorsByIds :many
 SELECT id, name, bio FROM authors WHERE id = ANY($1::bigint[])
 """
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
+# Functions a hot standby can run; the others refuse a read-only connection.
 READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
-    {
-        "authors_by_ids",
-        "iter_authors_by_ids",
-        "iter_page_authors",
-        "page_authors",
-    }
+    {"authors_by_ids", "iter_authors_by_ids", "iter_page_authors", "page_authors"}
 )
 
 
@@ -51,9 +46,9 @@ def page_authors(
     """Keyset pagination with named parameters, in both spellings sqlc accepts. LIMIT's
     parameter is cast: static sqlc says integer where PostgreSQL says bigint.
     """
-
     cur = thread_cursor(conn)
-    cur.execute(PAGE_AUTHORS, (after_id, skip_name, page_size))
+    with completed(conn):
+        cur.execute(PAGE_AUTHORS, (after_id, skip_name, page_size))
     return [PageAuthorsRow(*r) for r in cur.fetchall()]
 
 
@@ -65,13 +60,8 @@ def iter_page_authors(
     page_size: int,
     batch_size: int = 1000,
 ) -> Generator[PageAuthorsRow, None, None]:
-    """Stream page_authors through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``macro_arg._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
-
+    """page_authors through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``closing`` it before yours ends."""
     with ServerStream(conn, "page_authors", batch_size) as stream:
         stream.execute(PAGE_AUTHORS, (after_id, skip_name, page_size))
         while rows := stream.fetch():
@@ -81,22 +71,17 @@ def iter_page_authors(
 
 def authors_by_ids(conn: psycopg.Connection[Any], *, ids: list[int]) -> list[models.Author]:
     """Run the AuthorsByIds query."""
-
     cur = thread_cursor(conn)
-    cur.execute(AUTHORS_BY_IDS, (ids,))
+    with completed(conn):
+        cur.execute(AUTHORS_BY_IDS, (ids,))
     return [models.load_author(r) for r in cur.fetchall()]
 
 
 def iter_authors_by_ids(
     conn: psycopg.Connection[Any], *, ids: list[int], batch_size: int = 1000
 ) -> Generator[models.Author, None, None]:
-    """Stream authors_by_ids through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``macro_arg._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
-
+    """authors_by_ids through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``closing`` it before yours ends."""
     with ServerStream(conn, "authors_by_ids", batch_size) as stream:
         stream.execute(AUTHORS_BY_IDS, (ids,))
         while rows := stream.fetch():

@@ -11,6 +11,7 @@ import psycopg
 
 from macro_embed import models
 from macro_embed._cursors import thread_cursor
+from macro_embed._pipeline import completed
 from macro_embed._streams import ServerStream
 
 BOOKS_WITH_AUTHORS: Final[LiteralString] = """-- name: BooksWithAuthors :many
@@ -43,8 +44,7 @@ class AuthorsWithBooksRow:
     books: models.Book | None
 
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
+# Functions a hot standby can run; the others refuse a read-only connection.
 READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
     {
         "authors_with_books",
@@ -57,9 +57,9 @@ READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
 
 def books_with_authors(conn: psycopg.Connection[Any]) -> list[BooksWithAuthorsRow]:
     """Run the BooksWithAuthors query."""
-
     cur = thread_cursor(conn)
-    cur.execute(BOOKS_WITH_AUTHORS, ())
+    with completed(conn):
+        cur.execute(BOOKS_WITH_AUTHORS, ())
     return [
         BooksWithAuthorsRow(models.load_book(r[0:3]), models.load_author(r[3:6]))
         for r in cur.fetchall()
@@ -69,13 +69,8 @@ def books_with_authors(conn: psycopg.Connection[Any]) -> list[BooksWithAuthorsRo
 def iter_books_with_authors(
     conn: psycopg.Connection[Any], *, batch_size: int = 1000
 ) -> Generator[BooksWithAuthorsRow, None, None]:
-    """Stream books_with_authors through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``macro_embed._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
-
+    """books_with_authors through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``closing`` it before yours ends."""
     with ServerStream(conn, "books_with_authors", batch_size) as stream:
         stream.execute(BOOKS_WITH_AUTHORS, ())
         while rows := stream.fetch():
@@ -85,9 +80,9 @@ def iter_books_with_authors(
 
 def authors_with_books(conn: psycopg.Connection[Any]) -> list[AuthorsWithBooksRow]:
     """The embedded book is on the nullable side of the outer join."""
-
     cur = thread_cursor(conn)
-    cur.execute(AUTHORS_WITH_BOOKS, ())
+    with completed(conn):
+        cur.execute(AUTHORS_WITH_BOOKS, ())
     return [
         AuthorsWithBooksRow(
             models.load_author(r[0:3]), None if r[3] is None else models.load_book(r[3:6])
@@ -99,13 +94,8 @@ def authors_with_books(conn: psycopg.Connection[Any]) -> list[AuthorsWithBooksRo
 def iter_authors_with_books(
     conn: psycopg.Connection[Any], *, batch_size: int = 1000
 ) -> Generator[AuthorsWithBooksRow, None, None]:
-    """Stream authors_with_books through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``macro_embed._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
-
+    """authors_with_books through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``closing`` it before yours ends."""
     with ServerStream(conn, "authors_with_books", batch_size) as stream:
         stream.execute(AUTHORS_WITH_BOOKS, ())
         while rows := stream.fetch():

@@ -10,6 +10,7 @@ import psycopg
 
 from macro_narg import models
 from macro_narg._cursors import thread_cursor
+from macro_narg._pipeline import completed
 from macro_narg._streams import ServerStream
 from macro_narg.errors import raise_named
 from macro_narg.types import ReadOnlyConnectionError
@@ -24,14 +25,8 @@ SET_BIO: Final[LiteralString] = """-- name: SetBio :exec
 UPDATE authors SET bio = $1 WHERE id = $2
 """
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
-READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
-    {
-        "iter_search_authors",
-        "search_authors",
-    }
-)
+# Functions a hot standby can run; the others refuse a read-only connection.
+READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset({"iter_search_authors", "search_authors"})
 
 
 def search_authors(
@@ -40,22 +35,17 @@ def search_authors(
     """A filter that is off when its argument is None; the same narg used twice is one
     parameter.
     """
-
     cur = thread_cursor(conn)
-    cur.execute(SEARCH_AUTHORS, (name,))
+    with completed(conn):
+        cur.execute(SEARCH_AUTHORS, (name,))
     return [models.load_author(r) for r in cur.fetchall()]
 
 
 def iter_search_authors(
     conn: psycopg.Connection[Any], *, name: str | None = None, batch_size: int = 1000
 ) -> Generator[models.Author, None, None]:
-    """Stream search_authors through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``macro_narg._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
-
+    """search_authors through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``closing`` it before yours ends."""
     with ServerStream(conn, "search_authors", batch_size) as stream:
         stream.execute(SEARCH_AUTHORS, (name,))
         while rows := stream.fetch():
@@ -67,10 +57,10 @@ def set_bio(conn: psycopg.Connection[Any], *, bio: str | None = None, id: int) -
     """Run the SetBio query."""
     if conn.read_only:
         raise ReadOnlyConnectionError("set_bio", "UPDATE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(SET_BIO, (bio, id))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(SET_BIO, (bio, id))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise

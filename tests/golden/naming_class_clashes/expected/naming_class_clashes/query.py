@@ -10,6 +10,7 @@ import psycopg
 
 from naming_class_clashes import models
 from naming_class_clashes._cursors import thread_cursor
+from naming_class_clashes._pipeline import completed
 from naming_class_clashes.errors import raise_named
 from naming_class_clashes.types import NoRowError, ReadOnlyConnectionError
 
@@ -35,30 +36,24 @@ ADD_PET: Final[LiteralString] = """-- name: AddPet :one
 INSERT INTO pets (name, card) VALUES ($1, $2) RETURNING id, name, kind, card
 """
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
-READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
-    {
-        "get_pet",
-        "get_pet_row_note",
-    }
-)
+# Functions a hot standby can run; the others refuse a read-only connection.
+READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset({"get_pet", "get_pet_row_note"})
 
 
 def get_pet(conn: psycopg.Connection[Any], *, id: int) -> GetPetRow2 | None:
     """Run the GetPet query."""
-
     cur = thread_cursor(conn)
-    cur.execute(GET_PET, (id,))
+    with completed(conn):
+        cur.execute(GET_PET, (id,))
     r = cur.fetchone()
     return None if r is None else GetPetRow2(*r)
 
 
 def get_pet_row_note(conn: psycopg.Connection[Any], *, id: int) -> models.GetPetRow | None:
     """Run the GetPetRowNote query."""
-
     cur = thread_cursor(conn)
-    cur.execute(GET_PET_ROW_NOTE, (id,))
+    with completed(conn):
+        cur.execute(GET_PET_ROW_NOTE, (id,))
     r = cur.fetchone()
     return None if r is None else models.load_get_pet_row(r)
 
@@ -73,12 +68,12 @@ def add_pet(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("add_pet", "INSERT")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(ADD_PET, (name, card))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(ADD_PET, (name, card))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     if r is None:

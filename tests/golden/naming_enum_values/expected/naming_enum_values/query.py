@@ -10,6 +10,7 @@ import psycopg
 
 from naming_enum_values import enums, models
 from naming_enum_values._cursors import thread_cursor
+from naming_enum_values._pipeline import completed
 from naming_enum_values._streams import ServerStream
 from naming_enum_values.errors import raise_named
 from naming_enum_values.types import NoRowError, ReadOnlyConnectionError
@@ -22,14 +23,8 @@ LIST_MARKS: Final[LiteralString] = """-- name: ListMarks :many
 SELECT id, mark FROM marks ORDER BY id
 """
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
-READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
-    {
-        "iter_list_marks",
-        "list_marks",
-    }
-)
+# Functions a hot standby can run; the others refuse a read-only connection.
+READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset({"iter_list_marks", "list_marks"})
 
 
 def add_mark(conn: psycopg.Connection[Any], *, mark: enums.Mark2) -> models.Mark:
@@ -40,12 +35,12 @@ def add_mark(conn: psycopg.Connection[Any], *, mark: enums.Mark2) -> models.Mark
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("add_mark", "INSERT")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(ADD_MARK, (mark,))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(ADD_MARK, (mark,))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     if r is None:
@@ -56,22 +51,17 @@ def add_mark(conn: psycopg.Connection[Any], *, mark: enums.Mark2) -> models.Mark
 
 def list_marks(conn: psycopg.Connection[Any]) -> list[models.Mark]:
     """Run the ListMarks query."""
-
     cur = thread_cursor(conn)
-    cur.execute(LIST_MARKS, ())
+    with completed(conn):
+        cur.execute(LIST_MARKS, ())
     return [models.load_mark(r) for r in cur.fetchall()]
 
 
 def iter_list_marks(
     conn: psycopg.Connection[Any], *, batch_size: int = 1000
 ) -> Generator[models.Mark, None, None]:
-    """Stream list_marks through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``naming_enum_values._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
-
+    """list_marks through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``closing`` it before yours ends."""
     with ServerStream(conn, "list_marks", batch_size) as stream:
         stream.execute(LIST_MARKS, ())
         while rows := stream.fetch():

@@ -8,6 +8,7 @@ from typing import Any, Final, LiteralString
 import psycopg
 
 from naming_exec_discards_rows._cursors import thread_cursor
+from naming_exec_discards_rows._pipeline import completed
 from naming_exec_discards_rows.errors import raise_named
 from naming_exec_discards_rows.types import ExecResult, ReadOnlyConnectionError
 
@@ -27,8 +28,7 @@ ADD_JOB: Final[LiteralString] = """-- name: AddJob :exec
 INSERT INTO jobs (name) VALUES ($1) RETURNING id
 """
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
+# Functions a hot standby can run; the others refuse a read-only connection.
 READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset()
 
 
@@ -38,12 +38,12 @@ def lock_jobs(conn: psycopg.Connection[Any], *, pg_advisory_xact_lock: int) -> N
         raise ReadOnlyConnectionError(
             "lock_jobs", "calls pg_advisory_xact_lock(), not known to be read-only"
         )
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(LOCK_JOBS, (pg_advisory_xact_lock,))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(LOCK_JOBS, (pg_advisory_xact_lock,))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
 
 
@@ -53,12 +53,12 @@ def lock_jobs_counted(conn: psycopg.Connection[Any], *, pg_advisory_xact_lock: i
         raise ReadOnlyConnectionError(
             "lock_jobs_counted", "calls pg_advisory_xact_lock(), not known to be read-only"
         )
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(LOCK_JOBS_COUNTED, (pg_advisory_xact_lock,))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(LOCK_JOBS_COUNTED, (pg_advisory_xact_lock,))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     return cur.rowcount
 
@@ -69,12 +69,12 @@ def lock_jobs_result(conn: psycopg.Connection[Any], *, pg_advisory_xact_lock: in
         raise ReadOnlyConnectionError(
             "lock_jobs_result", "calls pg_advisory_xact_lock(), not known to be read-only"
         )
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(LOCK_JOBS_RESULT, (pg_advisory_xact_lock,))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(LOCK_JOBS_RESULT, (pg_advisory_xact_lock,))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     return ExecResult(cur.rowcount, cur.statusmessage or "")
 
@@ -87,10 +87,10 @@ def add_job(conn: psycopg.Connection[Any], *, name: str) -> None:
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("add_job", "INSERT")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(ADD_JOB, (name,))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(ADD_JOB, (name,))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise

@@ -10,6 +10,7 @@ import psycopg
 
 from naming_initialisms import models
 from naming_initialisms._cursors import thread_cursor
+from naming_initialisms._pipeline import completed
 from naming_initialisms._streams import ServerStream
 
 GET_APPS_BY_IDS: Final[LiteralString] = """-- name: GetAppsByIDs :many
@@ -24,37 +25,25 @@ ID: Final[LiteralString] = """-- name: ID :one
 SELECT id FROM app_ids WHERE home_url = $1
 """
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
+# Functions a hot standby can run; the others refuse a read-only connection.
 READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
-    {
-        "get_apps_by_ids",
-        "http_server_urls",
-        "id_",
-        "iter_get_apps_by_ids",
-        "iter_http_server_urls",
-    }
+    {"get_apps_by_ids", "http_server_urls", "id_", "iter_get_apps_by_ids", "iter_http_server_urls"}
 )
 
 
 def get_apps_by_ids(conn: psycopg.Connection[Any], *, ids: list[int]) -> list[models.AppID]:
     """Run the GetAppsByIDs query."""
-
     cur = thread_cursor(conn)
-    cur.execute(GET_APPS_BY_IDS, (ids,))
+    with completed(conn):
+        cur.execute(GET_APPS_BY_IDS, (ids,))
     return [models.load_app_id(r) for r in cur.fetchall()]
 
 
 def iter_get_apps_by_ids(
     conn: psycopg.Connection[Any], *, ids: list[int], batch_size: int = 1000
 ) -> Generator[models.AppID, None, None]:
-    """Stream get_apps_by_ids through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``naming_initialisms._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
-
+    """get_apps_by_ids through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``closing`` it before yours ends."""
     with ServerStream(conn, "get_apps_by_ids", batch_size) as stream:
         stream.execute(GET_APPS_BY_IDS, (ids,))
         while rows := stream.fetch():
@@ -64,22 +53,17 @@ def iter_get_apps_by_ids(
 
 def http_server_urls(conn: psycopg.Connection[Any]) -> list[str]:
     """Run the HTTPServerURLs query."""
-
     cur = thread_cursor(conn)
-    cur.execute(HTTP_SERVER_URLS, ())
+    with completed(conn):
+        cur.execute(HTTP_SERVER_URLS, ())
     return [r[0] for r in cur.fetchall()]
 
 
 def iter_http_server_urls(
     conn: psycopg.Connection[Any], *, batch_size: int = 1000
 ) -> Generator[str, None, None]:
-    """Stream http_server_urls through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``naming_initialisms._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
-
+    """http_server_urls through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``closing`` it before yours ends."""
     with ServerStream(conn, "http_server_urls", batch_size) as stream:
         stream.execute(HTTP_SERVER_URLS, ())
         while rows := stream.fetch():
@@ -89,8 +73,8 @@ def iter_http_server_urls(
 
 def id_(conn: psycopg.Connection[Any], *, home_url: str) -> int | None:
     """Run the ID query."""
-
     cur = thread_cursor(conn)
-    cur.execute(ID, (home_url,))
+    with completed(conn):
+        cur.execute(ID, (home_url,))
     r = cur.fetchone()
     return None if r is None else r[0]

@@ -23,19 +23,12 @@ ADD_CHECK: Final[LiteralString] = """-- name: AddCheck :exec
 INSERT INTO checks (id, ok) VALUES ($1, $2)
 """
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
-READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
-    {
-        "health",
-        "iter_health",
-    }
-)
+# Functions a hot standby can run; the others refuse a read-only connection.
+READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset({"health", "iter_health"})
 
 
 def health(conn: psycopg.Connection[Any]) -> list[models.Check]:
     """Run the Health query."""
-
     cur = thread_cursor(conn)
     with completed(conn):
         cur.execute(HEALTH, ())
@@ -45,13 +38,8 @@ def health(conn: psycopg.Connection[Any]) -> list[models.Check]:
 def iter_health(
     conn: psycopg.Connection[Any], *, batch_size: int = 1000
 ) -> Generator[models.Check, None, None]:
-    """Stream health through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``naming_module_clashes._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
-
+    """health through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``closing`` it before yours ends."""
     with ServerStream(conn, "health", batch_size) as stream:
         stream.execute(HEALTH, ())
         while rows := stream.fetch():
@@ -63,11 +51,10 @@ def add_check(conn: psycopg.Connection[Any], *, id: int, ok: bool) -> None:
     """Run the AddCheck query."""
     if conn.read_only:
         raise ReadOnlyConnectionError("add_check", "INSERT")
-
     cur = thread_cursor(conn)
     try:
         with completed(conn):
             cur.execute(ADD_CHECK, (id, ok))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise

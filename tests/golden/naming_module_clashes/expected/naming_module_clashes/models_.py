@@ -15,18 +15,12 @@ COUNT_CHECKS: Final[LiteralString] = """-- name: CountChecks :one
 SELECT count(*) AS n FROM checks
 """
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
-READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
-    {
-        "count_checks",
-    }
-)
+# Functions a hot standby can run; the others refuse a read-only connection.
+READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset({"count_checks"})
 
 
 def count_checks(conn: psycopg.Connection[Any]) -> int:
     """Run the CountChecks query."""
-
     cur = thread_cursor(conn)
     with completed(conn):
         cur.execute(COUNT_CHECKS, ())

@@ -10,6 +10,7 @@ import psycopg
 
 from naming_module_constants import models
 from naming_module_constants._cursors import thread_cursor
+from naming_module_constants._pipeline import completed
 from naming_module_constants._streams import ServerStream
 from naming_module_constants.errors import raise_named
 from naming_module_constants.types import ReadOnlyConnectionError
@@ -26,35 +27,25 @@ ADD_NOTE: Final[LiteralString] = """-- name: AddNote :exec
 INSERT INTO notes (body) VALUES ($1)
 """
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
+# Functions a hot standby can run; the others refuse a read-only connection.
 READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
-    {
-        "e",
-        "iter_read_only_functions",
-        "read_only_functions",
-    }
+    {"e", "iter_read_only_functions", "read_only_functions"}
 )
 
 
 def read_only_functions(conn: psycopg.Connection[Any]) -> list[models.Note]:
     """Run the ReadOnlyFunctions query."""
-
     cur = thread_cursor(conn)
-    cur.execute(READ_ONLY_FUNCTIONS_, ())
+    with completed(conn):
+        cur.execute(READ_ONLY_FUNCTIONS_, ())
     return [models.load_note(r) for r in cur.fetchall()]
 
 
 def iter_read_only_functions(
     conn: psycopg.Connection[Any], *, batch_size: int = 1000
 ) -> Generator[models.Note, None, None]:
-    """Stream read_only_functions through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``naming_module_constants._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
-
+    """read_only_functions through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``closing`` it before yours ends."""
     with ServerStream(conn, "read_only_functions", batch_size) as stream:
         stream.execute(READ_ONLY_FUNCTIONS_, ())
         while rows := stream.fetch():
@@ -64,9 +55,9 @@ def iter_read_only_functions(
 
 def e(conn: psycopg.Connection[Any], *, id: int) -> str | None:
     """Run the E query."""
-
     cur = thread_cursor(conn)
-    cur.execute(E_, (id,))
+    with completed(conn):
+        cur.execute(E_, (id,))
     r = cur.fetchone()
     return None if r is None else r[0]
 
@@ -79,10 +70,10 @@ def add_note(conn: psycopg.Connection[Any], *, body: str) -> None:
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("add_note", "INSERT")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(ADD_NOTE, (body,))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(ADD_NOTE, (body,))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise

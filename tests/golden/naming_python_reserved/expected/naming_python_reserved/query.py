@@ -14,6 +14,7 @@ import psycopg
 
 from naming_python_reserved import models
 from naming_python_reserved._cursors import thread_cursor
+from naming_python_reserved._pipeline import completed
 from naming_python_reserved._streams import ServerStream
 from naming_python_reserved.errors import raise_named
 from naming_python_reserved.types import NoRowError, ReadOnlyConnectionError
@@ -56,7 +57,7 @@ class ModelsRow:
     """A row of Models."""
 
     id: int
-    list_: list[str]
+    list_: list[str | None]
     str_: str
 
 
@@ -64,8 +65,7 @@ ADD_EVENT: Final[LiteralString] = """-- name: AddEvent :one
 INSERT INTO events ("type", "case", "_", "__private") VALUES ($1, $2, $3, $4) RETURNING id, datetime, uuid, decimal, list, str, type, match, "case", _, class, "from", models, enums, psycopg, conn, rows, batch_size, __private, seen_on
 """
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
+# Functions a hot standby can run; the others refuse a read-only connection.
 READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
     {
         "datetime_",
@@ -82,22 +82,17 @@ READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
 
 def list_(conn: psycopg.Connection[Any]) -> list[models.Event]:
     """Run the List query."""
-
     cur = thread_cursor(conn)
-    cur.execute(LIST, ())
+    with completed(conn):
+        cur.execute(LIST, ())
     return [models.load_event(r) for r in cur.fetchall()]
 
 
 def iter_list_(
     conn: psycopg.Connection[Any], *, batch_size: int = 1000
 ) -> Generator[models.Event, None, None]:
-    """Stream list_ through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``naming_python_reserved._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
-
+    """list_ through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``closing`` it before yours ends."""
     with ServerStream(conn, "list_", batch_size) as stream:
         stream.execute(LIST, ())
         while rows := stream.fetch():
@@ -109,22 +104,17 @@ def filter_(
     conn: psycopg.Connection[Any], *, type: str, match_: str | None = None
 ) -> list[FilterRow]:
     """Run the Filter query."""
-
     cur = thread_cursor(conn)
-    cur.execute(FILTER, (type, match_))
+    with completed(conn):
+        cur.execute(FILTER, (type, match_))
     return [FilterRow(*r) for r in cur.fetchall()]
 
 
 def iter_filter_(
     conn: psycopg.Connection[Any], *, type: str, match_: str | None = None, batch_size: int = 1000
 ) -> Generator[FilterRow, None, None]:
-    """Stream filter_ through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``naming_python_reserved._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
-
+    """filter_ through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``closing`` it before yours ends."""
     with ServerStream(conn, "filter_", batch_size) as stream:
         stream.execute(FILTER, (type, match_))
         while rows := stream.fetch():
@@ -134,9 +124,9 @@ def iter_filter_(
 
 def type_(conn: psycopg.Connection[Any], *, id: int) -> str | None:
     """Run the Type query."""
-
     cur = thread_cursor(conn)
-    cur.execute(TYPE, (id,))
+    with completed(conn):
+        cur.execute(TYPE, (id,))
     r = cur.fetchone()
     return None if r is None else r[0]
 
@@ -151,9 +141,9 @@ def datetime_(
     from_: str | None = None,
 ) -> _datetime.datetime | None:
     """Run the Datetime query."""
-
     cur = thread_cursor(conn)
-    cur.execute(DATETIME, (conn_, rows_, batch_size_, class_, from_))
+    with completed(conn):
+        cur.execute(DATETIME, (conn_, rows_, batch_size_, class_, from_))
     r = cur.fetchone()
     return None if r is None else r[0]
 
@@ -167,9 +157,9 @@ def models_(
     uuid_: _uuid.UUID,
 ) -> list[ModelsRow]:
     """Run the Models query."""
-
     cur = thread_cursor(conn)
-    cur.execute(MODELS, (models_, enums_, psycopg_, uuid_))
+    with completed(conn):
+        cur.execute(MODELS, (models_, enums_, psycopg_, uuid_))
     return [ModelsRow(*r) for r in cur.fetchall()]
 
 
@@ -182,13 +172,8 @@ def iter_models_(
     uuid_: _uuid.UUID,
     batch_size: int = 1000,
 ) -> Generator[ModelsRow, None, None]:
-    """Stream models_ through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``naming_python_reserved._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
-
+    """models_ through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``closing`` it before yours ends."""
     with ServerStream(conn, "models_", batch_size) as stream:
         stream.execute(MODELS, (models_, enums_, psycopg_, uuid_))
         while rows := stream.fetch():
@@ -211,12 +196,12 @@ def add_event(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("add_event", "INSERT")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(ADD_EVENT, (type, case_, __, _private))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(ADD_EVENT, (type, case_, __, _private))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     if r is None:

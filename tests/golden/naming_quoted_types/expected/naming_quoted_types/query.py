@@ -35,13 +35,8 @@ class CountByRoleRow:
     role: enums.TenantMemberRole | None
 
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
-READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
-    {
-        "count_by_role",
-    }
-)
+# Functions a hot standby can run; the others refuse a read-only connection.
+READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset({"count_by_role"})
 
 
 def add_tenant_member(
@@ -60,13 +55,12 @@ def add_tenant_member(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("add_tenant_member", "INSERT")
-
     cur = thread_cursor(conn)
     try:
         with completed(conn):
             cur.execute(ADD_TENANT_MEMBER, (tenant_id, user_id, dollar_3, seats, spot, level))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     if r is None:
@@ -77,7 +71,6 @@ def add_tenant_member(
 
 def count_by_role(conn: psycopg.Connection[Any], *, role: enums.TenantMemberRole) -> CountByRoleRow:
     """Run the CountByRole query."""
-
     cur = thread_cursor(conn)
     with completed(conn):
         cur.execute(COUNT_BY_ROLE, (role,))

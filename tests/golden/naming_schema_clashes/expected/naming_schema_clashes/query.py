@@ -39,14 +39,9 @@ ADD_PLACE: Final[LiteralString] = """-- name: AddPlace :one
 INSERT INTO places (id, here, there) VALUES ($1, $2, $3) RETURNING id, here, there
 """
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
+# Functions a hot standby can run; the others refuse a read-only connection.
 READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
-    {
-        "get_baz_user",
-        "iter_list_user_pairs",
-        "list_user_pairs",
-    }
+    {"get_baz_user", "iter_list_user_pairs", "list_user_pairs"}
 )
 
 
@@ -55,7 +50,6 @@ def list_user_pairs(conn: psycopg.Connection[Any]) -> list[ListUserPairsRow]:
 
     Names made up by sqlc's rules (choose with sqlc.arg() or AS): users_2 for column 2.
     """
-
     cur = thread_cursor(conn)
     with completed(conn):
         cur.execute(LIST_USER_PAIRS, ())
@@ -68,13 +62,8 @@ def list_user_pairs(conn: psycopg.Connection[Any]) -> list[ListUserPairsRow]:
 def iter_list_user_pairs(
     conn: psycopg.Connection[Any], *, batch_size: int = 1000
 ) -> Generator[ListUserPairsRow, None, None]:
-    """Stream list_user_pairs through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``naming_schema_clashes._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
-
+    """list_user_pairs through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``closing`` it before yours ends."""
     with ServerStream(conn, "list_user_pairs", batch_size) as stream:
         stream.execute(LIST_USER_PAIRS, ())
         while rows := stream.fetch():
@@ -84,7 +73,6 @@ def iter_list_user_pairs(
 
 def get_baz_user(conn: psycopg.Connection[Any], *, id: int) -> models.BazUser | None:
     """Run the GetBazUser query."""
-
     cur = thread_cursor(conn)
     with completed(conn):
         cur.execute(GET_BAZ_USER, (id,))
@@ -102,13 +90,12 @@ def add_place(
     """Run the AddPlace query."""
     if conn.read_only:
         raise ReadOnlyConnectionError("add_place", "INSERT")
-
     cur = thread_cursor(conn)
     try:
         with completed(conn):
             cur.execute(ADD_PLACE, (id, here, there))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     if r is None:

@@ -10,6 +10,7 @@ from typing import Any, Final, LiteralString
 import psycopg
 
 from naming_select_star_join._cursors import thread_cursor
+from naming_select_star_join._pipeline import completed
 from naming_select_star_join._streams import ServerStream
 
 BOOKS_WITH_AUTHORS: Final[LiteralString] = """-- name: BooksWithAuthors :many
@@ -41,14 +42,9 @@ class SelfJoinRow:
     name_2: str
 
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
+# Functions a hot standby can run; the others refuse a read-only connection.
 READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
-    {
-        "books_with_authors",
-        "iter_books_with_authors",
-        "self_join",
-    }
+    {"books_with_authors", "iter_books_with_authors", "self_join"}
 )
 
 
@@ -57,22 +53,17 @@ def books_with_authors(conn: psycopg.Connection[Any]) -> list[BooksWithAuthorsRo
 
     Names made up by sqlc's rules (choose with sqlc.arg() or AS): id_2 for column 4, name_2 for column 5.
     """
-
     cur = thread_cursor(conn)
-    cur.execute(BOOKS_WITH_AUTHORS, ())
+    with completed(conn):
+        cur.execute(BOOKS_WITH_AUTHORS, ())
     return [BooksWithAuthorsRow(*r) for r in cur.fetchall()]
 
 
 def iter_books_with_authors(
     conn: psycopg.Connection[Any], *, batch_size: int = 1000
 ) -> Generator[BooksWithAuthorsRow, None, None]:
-    """Stream books_with_authors through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``naming_select_star_join._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
-
+    """books_with_authors through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``closing`` it before yours ends."""
     with ServerStream(conn, "books_with_authors", batch_size) as stream:
         stream.execute(BOOKS_WITH_AUTHORS, ())
         while rows := stream.fetch():
@@ -85,8 +76,8 @@ def self_join(conn: psycopg.Connection[Any], *, id: int) -> SelfJoinRow | None:
 
     Names made up by sqlc's rules (choose with sqlc.arg() or AS): name_2 for column 2.
     """
-
     cur = thread_cursor(conn)
-    cur.execute(SELF_JOIN, (id,))
+    with completed(conn):
+        cur.execute(SELF_JOIN, (id,))
     r = cur.fetchone()
     return None if r is None else SelfJoinRow(*r)

@@ -10,6 +10,7 @@ from typing import Any, Final, LiteralString
 import psycopg
 
 from naming_unnamed_columns._cursors import thread_cursor
+from naming_unnamed_columns._pipeline import completed
 from naming_unnamed_columns._streams import ServerStream
 
 JOBS_PLUS_ONE: Final[LiteralString] = """-- name: JobsPlusOne :many
@@ -50,8 +51,7 @@ class EveryJobRow:
     """A row of EveryJob, which has no columns."""
 
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
+# Functions a hot standby can run; the others refuse a read-only connection.
 READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
     {
         "every_job",
@@ -69,22 +69,17 @@ def jobs_plus_one(conn: psycopg.Connection[Any]) -> list[JobsPlusOneRow]:
 
     Names made up by sqlc's rules (choose with sqlc.arg() or AS): column_1 for column 1, column_2 for column 2.
     """
-
     cur = thread_cursor(conn)
-    cur.execute(JOBS_PLUS_ONE, ())
+    with completed(conn):
+        cur.execute(JOBS_PLUS_ONE, ())
     return [JobsPlusOneRow(*r) for r in cur.fetchall()]
 
 
 def iter_jobs_plus_one(
     conn: psycopg.Connection[Any], *, batch_size: int = 1000
 ) -> Generator[JobsPlusOneRow, None, None]:
-    """Stream jobs_plus_one through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``naming_unnamed_columns._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
-
+    """jobs_plus_one through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``closing`` it before yours ends."""
     with ServerStream(conn, "jobs_plus_one", batch_size) as stream:
         stream.execute(JOBS_PLUS_ONE, ())
         while rows := stream.fetch():
@@ -97,40 +92,35 @@ def one_number(conn: psycopg.Connection[Any], *, id: int) -> int | None:
 
     Names made up by sqlc's rules (choose with sqlc.arg() or AS): column_1 for column 1.
     """
-
     cur = thread_cursor(conn)
-    cur.execute(ONE_NUMBER, (id,))
+    with completed(conn):
+        cur.execute(ONE_NUMBER, (id,))
     r = cur.fetchone()
     return None if r is None else r[0]
 
 
 def job_exists(conn: psycopg.Connection[Any], *, id: int) -> JobExistsRow | None:
     """Run the JobExists query."""
-
     cur = thread_cursor(conn)
-    cur.execute(JOB_EXISTS, (id,))
+    with completed(conn):
+        cur.execute(JOB_EXISTS, (id,))
     r = cur.fetchone()
     return None if r is None else JobExistsRow(*r)
 
 
 def every_job(conn: psycopg.Connection[Any]) -> list[EveryJobRow]:
     """Run the EveryJob query."""
-
     cur = thread_cursor(conn)
-    cur.execute(EVERY_JOB, ())
+    with completed(conn):
+        cur.execute(EVERY_JOB, ())
     return [EveryJobRow(*r) for r in cur.fetchall()]
 
 
 def iter_every_job(
     conn: psycopg.Connection[Any], *, batch_size: int = 1000
 ) -> Generator[EveryJobRow, None, None]:
-    """Stream every_job through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``naming_unnamed_columns._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
-
+    """every_job through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``closing`` it before yours ends."""
     with ServerStream(conn, "every_job", batch_size) as stream:
         stream.execute(EVERY_JOB, ())
         while rows := stream.fetch():

@@ -10,6 +10,7 @@ from typing import Any, Final, LiteralString
 import psycopg
 
 from naming_unnamed_parameters._cursors import thread_cursor
+from naming_unnamed_parameters._pipeline import completed
 from naming_unnamed_parameters._streams import ServerStream
 from naming_unnamed_parameters.errors import raise_named
 from naming_unnamed_parameters.types import ReadOnlyConnectionError
@@ -42,8 +43,7 @@ RENAME_USER: Final[LiteralString] = """-- name: RenameUser :execrows
 UPDATE users SET name = $1 WHERE id = $2 AND name <> $1
 """
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
+# Functions a hot standby can run; the others refuse a read-only connection.
 READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
     {
         "iter_users_below",
@@ -67,22 +67,17 @@ def users_by_ids(conn: psycopg.Connection[Any], *, dollar_1: list[int]) -> list[
 
     Names made up by sqlc's rules (choose with sqlc.arg() or AS): dollar_1 for $1.
     """
-
     cur = thread_cursor(conn)
-    cur.execute(USERS_BY_IDS, (dollar_1,))
+    with completed(conn):
+        cur.execute(USERS_BY_IDS, (dollar_1,))
     return [r[0] for r in cur.fetchall()]
 
 
 def iter_users_by_ids(
     conn: psycopg.Connection[Any], *, dollar_1: list[int], batch_size: int = 1000
 ) -> Generator[int, None, None]:
-    """Stream users_by_ids through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``naming_unnamed_parameters._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
-
+    """users_by_ids through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``closing`` it before yours ends."""
     with ServerStream(conn, "users_by_ids", batch_size) as stream:
         stream.execute(USERS_BY_IDS, (dollar_1,))
         while rows := stream.fetch():
@@ -95,22 +90,17 @@ def users_from(conn: psycopg.Connection[Any], *, dollar_1: int) -> list[int]:
 
     Names made up by sqlc's rules (choose with sqlc.arg() or AS): dollar_1 for $1.
     """
-
     cur = thread_cursor(conn)
-    cur.execute(USERS_FROM, (dollar_1,))
+    with completed(conn):
+        cur.execute(USERS_FROM, (dollar_1,))
     return [r[0] for r in cur.fetchall()]
 
 
 def iter_users_from(
     conn: psycopg.Connection[Any], *, dollar_1: int, batch_size: int = 1000
 ) -> Generator[int, None, None]:
-    """Stream users_from through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``naming_unnamed_parameters._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
-
+    """users_from through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``closing`` it before yours ends."""
     with ServerStream(conn, "users_from", batch_size) as stream:
         stream.execute(USERS_FROM, (dollar_1,))
         while rows := stream.fetch():
@@ -123,22 +113,17 @@ def users_tagged(conn: psycopg.Connection[Any], *, dollar_1: list[str]) -> list[
 
     Names made up by sqlc's rules (choose with sqlc.arg() or AS): dollar_1 for $1.
     """
-
     cur = thread_cursor(conn)
-    cur.execute(USERS_TAGGED, (dollar_1,))
+    with completed(conn):
+        cur.execute(USERS_TAGGED, (dollar_1,))
     return [r[0] for r in cur.fetchall()]
 
 
 def iter_users_tagged(
     conn: psycopg.Connection[Any], *, dollar_1: list[str], batch_size: int = 1000
 ) -> Generator[int, None, None]:
-    """Stream users_tagged through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``naming_unnamed_parameters._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
-
+    """users_tagged through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``closing`` it before yours ends."""
     with ServerStream(conn, "users_tagged", batch_size) as stream:
         stream.execute(USERS_TAGGED, (dollar_1,))
         while rows := stream.fetch():
@@ -151,22 +136,17 @@ def users_since(conn: psycopg.Connection[Any], *, dollar_1: datetime.timedelta) 
 
     Names made up by sqlc's rules (choose with sqlc.arg() or AS): dollar_1 for $1.
     """
-
     cur = thread_cursor(conn)
-    cur.execute(USERS_SINCE, (dollar_1,))
+    with completed(conn):
+        cur.execute(USERS_SINCE, (dollar_1,))
     return [r[0] for r in cur.fetchall()]
 
 
 def iter_users_since(
     conn: psycopg.Connection[Any], *, dollar_1: datetime.timedelta, batch_size: int = 1000
 ) -> Generator[int, None, None]:
-    """Stream users_since through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``naming_unnamed_parameters._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
-
+    """users_since through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``closing`` it before yours ends."""
     with ServerStream(conn, "users_since", batch_size) as stream:
         stream.execute(USERS_SINCE, (dollar_1,))
         while rows := stream.fetch():
@@ -179,22 +159,17 @@ def users_between(conn: psycopg.Connection[Any], *, id: int, id_2: int) -> list[
 
     Names made up by sqlc's rules (choose with sqlc.arg() or AS): id_2 for $2.
     """
-
     cur = thread_cursor(conn)
-    cur.execute(USERS_BETWEEN, (id, id_2))
+    with completed(conn):
+        cur.execute(USERS_BETWEEN, (id, id_2))
     return [r[0] for r in cur.fetchall()]
 
 
 def iter_users_between(
     conn: psycopg.Connection[Any], *, id: int, id_2: int, batch_size: int = 1000
 ) -> Generator[int, None, None]:
-    """Stream users_between through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``naming_unnamed_parameters._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
-
+    """users_between through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``closing`` it before yours ends."""
     with ServerStream(conn, "users_between", batch_size) as stream:
         stream.execute(USERS_BETWEEN, (id, id_2))
         while rows := stream.fetch():
@@ -207,22 +182,17 @@ def users_below(conn: psycopg.Connection[Any], *, id_2: int, id: int) -> list[in
 
     Names made up by sqlc's rules (choose with sqlc.arg() or AS): id_2 for $1.
     """
-
     cur = thread_cursor(conn)
-    cur.execute(USERS_BELOW, (id_2, id))
+    with completed(conn):
+        cur.execute(USERS_BELOW, (id_2, id))
     return [r[0] for r in cur.fetchall()]
 
 
 def iter_users_below(
     conn: psycopg.Connection[Any], *, id_2: int, id: int, batch_size: int = 1000
 ) -> Generator[int, None, None]:
-    """Stream users_below through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``naming_unnamed_parameters._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
-
+    """users_below through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``closing`` it before yours ends."""
     with ServerStream(conn, "users_below", batch_size) as stream:
         stream.execute(USERS_BELOW, (id_2, id))
         while rows := stream.fetch():
@@ -234,11 +204,11 @@ def rename_user(conn: psycopg.Connection[Any], *, name: str, id: int) -> int:
     """Run the RenameUser query."""
     if conn.read_only:
         raise ReadOnlyConnectionError("rename_user", "UPDATE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(RENAME_USER, (name, id))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(RENAME_USER, (name, id))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     return cur.rowcount

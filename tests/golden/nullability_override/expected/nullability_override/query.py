@@ -10,6 +10,7 @@ from typing import Any, Final, LiteralString
 import psycopg
 
 from nullability_override._cursors import thread_cursor
+from nullability_override._pipeline import completed
 from nullability_override._streams import ServerStream
 from nullability_override.types import NoRowError
 
@@ -30,22 +31,17 @@ NAMES_MAYBE: Final[LiteralString] = """-- name: NamesMaybe :many
 SELECT name AS "name?" FROM authors
 """
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
+# Functions a hot standby can run; the others refuse a read-only connection.
 READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
-    {
-        "author_stats",
-        "iter_names_maybe",
-        "names_maybe",
-    }
+    {"author_stats", "iter_names_maybe", "names_maybe"}
 )
 
 
 def author_stats(conn: psycopg.Connection[Any]) -> AuthorStatsRow:
     """`!` promises a value where the generator can't prove it, `?` admits NULL."""
-
     cur = thread_cursor(conn)
-    cur.execute(AUTHOR_STATS, ())
+    with completed(conn):
+        cur.execute(AUTHOR_STATS, ())
     r = cur.fetchone()
     if r is None:
         raise NoRowError("author_stats")
@@ -55,22 +51,17 @@ def author_stats(conn: psycopg.Connection[Any]) -> AuthorStatsRow:
 
 def names_maybe(conn: psycopg.Connection[Any]) -> list[str | None]:
     """Run the NamesMaybe query."""
-
     cur = thread_cursor(conn)
-    cur.execute(NAMES_MAYBE, ())
+    with completed(conn):
+        cur.execute(NAMES_MAYBE, ())
     return [r[0] for r in cur.fetchall()]
 
 
 def iter_names_maybe(
     conn: psycopg.Connection[Any], *, batch_size: int = 1000
 ) -> Generator[str | None, None, None]:
-    """Stream names_maybe through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``nullability_override._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
-
+    """names_maybe through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``closing`` it before yours ends."""
     with ServerStream(conn, "names_maybe", batch_size) as stream:
         stream.execute(NAMES_MAYBE, ())
         while rows := stream.fetch():

@@ -9,24 +9,20 @@ import psycopg
 
 from option_emit_async_false import models
 from option_emit_async_false._cursors import thread_cursor
+from option_emit_async_false._pipeline import completed
 
 GET_AUTHOR: Final[LiteralString] = """-- name: GetAuthor :one
 SELECT id, name, bio FROM authors WHERE id = $1
 """
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
-READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
-    {
-        "get_author",
-    }
-)
+# Functions a hot standby can run; the others refuse a read-only connection.
+READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset({"get_author"})
 
 
 def get_author(conn: psycopg.Connection[Any], *, id: int) -> models.Author | None:
     """No aio/ package is written."""
-
     cur = thread_cursor(conn)
-    cur.execute(GET_AUTHOR, (id,))
+    with completed(conn):
+        cur.execute(GET_AUTHOR, (id,))
     r = cur.fetchone()
     return None if r is None else models.load_author(r)

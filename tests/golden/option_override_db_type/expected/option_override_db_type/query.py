@@ -11,6 +11,7 @@ import psycopg
 
 from option_override_db_type import models
 from option_override_db_type._cursors import thread_cursor
+from option_override_db_type._pipeline import completed
 from option_override_db_type._streams import ServerStream
 
 GET_PRICE: Final[LiteralString] = """-- name: GetPrice :one
@@ -21,44 +22,34 @@ PRICES_ABOVE: Final[LiteralString] = """-- name: PricesAbove :many
 SELECT id FROM prices WHERE amount > $1
 """
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
+# Functions a hot standby can run; the others refuse a read-only connection.
 READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
-    {
-        "get_price",
-        "iter_prices_above",
-        "prices_above",
-    }
+    {"get_price", "iter_prices_above", "prices_above"}
 )
 
 
 def get_price(conn: psycopg.Connection[Any], *, id: int) -> models.Price | None:
     """Run the GetPrice query."""
-
     cur = thread_cursor(conn)
-    cur.execute(GET_PRICE, (id,))
+    with completed(conn):
+        cur.execute(GET_PRICE, (id,))
     r = cur.fetchone()
     return None if r is None else models.load_price(r)
 
 
 def prices_above(conn: psycopg.Connection[Any], *, amount: decimal.Decimal) -> list[int]:
     """Run the PricesAbove query."""
-
     cur = thread_cursor(conn)
-    cur.execute(PRICES_ABOVE, (amount,))
+    with completed(conn):
+        cur.execute(PRICES_ABOVE, (amount,))
     return [r[0] for r in cur.fetchall()]
 
 
 def iter_prices_above(
     conn: psycopg.Connection[Any], *, amount: decimal.Decimal, batch_size: int = 1000
 ) -> Generator[int, None, None]:
-    """Stream prices_above through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``option_override_db_type._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
-
+    """prices_above through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``closing`` it before yours ends."""
     with ServerStream(conn, "prices_above", batch_size) as stream:
         stream.execute(PRICES_ABOVE, (amount,))
         while rows := stream.fetch():

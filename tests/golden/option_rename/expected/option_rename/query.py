@@ -9,24 +9,20 @@ import psycopg
 
 from option_rename import models
 from option_rename._cursors import thread_cursor
+from option_rename._pipeline import completed
 
 GET_PERSON: Final[LiteralString] = """-- name: GetPerson :one
 SELECT id, name FROM people WHERE id = $1
 """
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
-READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
-    {
-        "get_person",
-    }
-)
+# Functions a hot standby can run; the others refuse a read-only connection.
+READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset({"get_person"})
 
 
 def get_person(conn: psycopg.Connection[Any], *, id: int) -> models.Person | None:
     """Run the GetPerson query."""
-
     cur = thread_cursor(conn)
-    cur.execute(GET_PERSON, (id,))
+    with completed(conn):
+        cur.execute(GET_PERSON, (id,))
     r = cur.fetchone()
     return None if r is None else models.load_person(r)

@@ -12,6 +12,7 @@ from psycopg.types.json import Jsonb
 
 from tuned import models
 from tuned._cursors import thread_cursor
+from tuned._pipeline import completed
 from tuned._streams import ServerStream
 from tuned.errors import raise_named
 from tuned.types import JsonInput, NoRowError, ReadOnlyConnectionError
@@ -24,14 +25,8 @@ LIST_PEOPLE: Final[LiteralString] = """-- name: ListPeople :many
 SELECT id, profile, settings, balance FROM people ORDER BY id
 """
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
-READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
-    {
-        "iter_list_people",
-        "list_people",
-    }
-)
+# Functions a hot standby can run; the others refuse a read-only connection.
+READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset({"iter_list_people", "list_people"})
 
 
 def create_person(
@@ -48,14 +43,15 @@ def create_person(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("create_person", "INSERT")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(
-            CREATE_PERSON, (Jsonb(profile), None if settings is None else Jsonb(settings), balance)
-        )
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(
+                CREATE_PERSON,
+                (Jsonb(profile), None if settings is None else Jsonb(settings), balance),
+            )
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     if r is None:
@@ -66,22 +62,17 @@ def create_person(
 
 def list_people(conn: psycopg.Connection[Any]) -> list[models.Person]:
     """Run the ListPeople query."""
-
     cur = thread_cursor(conn)
-    cur.execute(LIST_PEOPLE, ())
+    with completed(conn):
+        cur.execute(LIST_PEOPLE, ())
     return [models.load_person(r) for r in cur.fetchall()]
 
 
 def iter_list_people(
     conn: psycopg.Connection[Any], *, batch_size: int = 1000
 ) -> Generator[models.Person, None, None]:
-    """Stream list_people through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``tuned._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
-
+    """list_people through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``closing`` it before yours ends."""
     with ServerStream(conn, "list_people", batch_size) as stream:
         stream.execute(LIST_PEOPLE, ())
         while rows := stream.fetch():

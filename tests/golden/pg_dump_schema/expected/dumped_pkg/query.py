@@ -12,6 +12,7 @@ import psycopg.types.range
 
 from dumped_pkg import enums, models
 from dumped_pkg._cursors import thread_cursor
+from dumped_pkg._pipeline import completed
 from dumped_pkg.errors import raise_named
 from dumped_pkg.types import NoRowError, ReadOnlyConnectionError
 
@@ -48,21 +49,15 @@ class TicketLabelRow:
     label: str | None
 
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
-READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
-    {
-        "get_ticket",
-        "ticket_label",
-    }
-)
+# Functions a hot standby can run; the others refuse a read-only connection.
+READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset({"get_ticket", "ticket_label"})
 
 
 def get_ticket(conn: psycopg.Connection[Any], *, id: int) -> models.Ticket | None:
     """Run the GetTicket query."""
-
     cur = thread_cursor(conn)
-    cur.execute(GET_TICKET, (id,))
+    with completed(conn):
+        cur.execute(GET_TICKET, (id,))
     r = cur.fetchone()
     return None if r is None else models.load_ticket(r)
 
@@ -82,12 +77,12 @@ def open_ticket(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("open_ticket", "INSERT")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(OPEN_TICKET, (slug, price, open_during))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(OPEN_TICKET, (slug, price, open_during))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     r = cur.fetchone()
     if r is None:
@@ -98,8 +93,8 @@ def open_ticket(
 
 def ticket_label(conn: psycopg.Connection[Any], *, id: int) -> TicketLabelRow | None:
     """Run the TicketLabel query."""
-
     cur = thread_cursor(conn)
-    cur.execute(TICKET_LABEL, (id,))
+    with completed(conn):
+        cur.execute(TICKET_LABEL, (id,))
     r = cur.fetchone()
     return None if r is None else TicketLabelRow(*r)

@@ -16,19 +16,12 @@ LIST_DIV: Final[LiteralString] = """-- name: ListDiv :many
 SELECT id / $1::integer AS q FROM numbers ORDER BY id
 """
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
-READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
-    {
-        "iter_list_div",
-        "list_div",
-    }
-)
+# Functions a hot standby can run; the others refuse a read-only connection.
+READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset({"iter_list_div", "list_div"})
 
 
 def list_div(conn: psycopg.Connection[Any], *, d: int) -> list[int | None]:
     """Run the ListDiv query."""
-
     cur = thread_cursor(conn)
     with completed(conn):
         cur.execute(LIST_DIV, (d,))
@@ -38,13 +31,8 @@ def list_div(conn: psycopg.Connection[Any], *, d: int) -> list[int | None]:
 def iter_list_div(
     conn: psycopg.Connection[Any], *, d: int, batch_size: int = 1000
 ) -> Generator[int | None, None, None]:
-    """Stream list_div through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``stream_errors._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
-
+    """list_div through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``closing`` it before yours ends."""
     with ServerStream(conn, "list_div", batch_size) as stream:
         stream.execute(LIST_DIV, (d,))
         while rows := stream.fetch():

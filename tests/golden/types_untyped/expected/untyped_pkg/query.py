@@ -46,22 +46,14 @@ MATCHING: Final[LiteralString] = """-- name: Matching :many
 SELECT id FROM users WHERE $1 OR active ORDER BY id
 """
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
+# Functions a hot standby can run; the others refuse a read-only connection.
 READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
-    {
-        "flagged",
-        "iter_flagged",
-        "iter_matching",
-        "matching",
-        "nothing",
-    }
+    {"flagged", "iter_flagged", "iter_matching", "matching", "nothing"}
 )
 
 
 def nothing(conn: psycopg.Connection[Any], *, id: int) -> NothingRow | None:
     """Run the Nothing query."""
-
     cur = thread_cursor(conn)
     with completed(conn):
         cur.execute(NOTHING, (id,))
@@ -71,7 +63,6 @@ def nothing(conn: psycopg.Connection[Any], *, id: int) -> NothingRow | None:
 
 def flagged(conn: psycopg.Connection[Any], *, flag: object | None = None) -> list[FlaggedRow]:
     """A bare boolean condition: PostgreSQL infers boolean, sqlc's static analysis any."""
-
     cur = thread_cursor(conn)
     with completed(conn):
         cur.execute(FLAGGED, (flag,))
@@ -81,13 +72,8 @@ def flagged(conn: psycopg.Connection[Any], *, flag: object | None = None) -> lis
 def iter_flagged(
     conn: psycopg.Connection[Any], *, flag: object | None = None, batch_size: int = 1000
 ) -> Generator[FlaggedRow, None, None]:
-    """Stream flagged through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``untyped_pkg._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
-
+    """flagged through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``closing`` it before yours ends."""
     with ServerStream(conn, "flagged", batch_size) as stream:
         stream.execute(FLAGGED, (flag,))
         while rows := stream.fetch():
@@ -100,7 +86,6 @@ def matching(conn: psycopg.Connection[Any], *, dollar_1: object | None = None) -
 
     Names made up by sqlc's rules (choose with sqlc.arg() or AS): dollar_1 for $1.
     """
-
     cur = thread_cursor(conn)
     with completed(conn):
         cur.execute(MATCHING, (dollar_1,))
@@ -110,13 +95,8 @@ def matching(conn: psycopg.Connection[Any], *, dollar_1: object | None = None) -
 def iter_matching(
     conn: psycopg.Connection[Any], *, dollar_1: object | None = None, batch_size: int = 1000
 ) -> Generator[int, None, None]:
-    """Stream matching through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``untyped_pkg._streams``). Read it to the end or close it
-    (``contextlib.closing``) before the transaction ends.
-    """
-
+    """matching through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``closing`` it before yours ends."""
     with ServerStream(conn, "matching", batch_size) as stream:
         stream.execute(MATCHING, (dollar_1,))
         while rows := stream.fetch():

@@ -8,6 +8,7 @@ from typing import Any, Final, LiteralString
 import psycopg
 
 from unmapped_pkg._cursors import thread_cursor
+from unmapped_pkg._pipeline import completed
 from unmapped_pkg.errors import raise_named
 from unmapped_pkg.types import ReadOnlyConnectionError
 
@@ -19,20 +20,15 @@ RENAME_ITEM: Final[LiteralString] = """-- name: RenameItem :exec
 UPDATE items SET name = $2 WHERE id = $1
 """
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
-READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
-    {
-        "item_name",
-    }
-)
+# Functions a hot standby can run; the others refuse a read-only connection.
+READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset({"item_name"})
 
 
 def item_name(conn: psycopg.Connection[Any], *, id: int) -> str | None:
     """Run the ItemName query."""
-
     cur = thread_cursor(conn)
-    cur.execute(ITEM_NAME, (id,))
+    with completed(conn):
+        cur.execute(ITEM_NAME, (id,))
     r = cur.fetchone()
     return None if r is None else r[0]
 
@@ -41,10 +37,10 @@ def rename_item(conn: psycopg.Connection[Any], *, id: int, name: str) -> None:
     """Run the RenameItem query."""
     if conn.read_only:
         raise ReadOnlyConnectionError("rename_item", "UPDATE")
-
     cur = thread_cursor(conn)
     try:
-        cur.execute(RENAME_ITEM, (id, name))
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+        with completed(conn):
+            cur.execute(RENAME_ITEM, (id, name))
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise

@@ -11,20 +11,12 @@ import psycopg
 from array_types import models
 from array_types import query as q
 from array_types._cursors import new_async_cursor
+from array_types._pipeline import completed_async
 from array_types._streams import AsyncServerStream
 from array_types.errors import raise_named
 from array_types.types import NoRowError, ReadOnlyConnectionError
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
-READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
-    {
-        "iter_posts_by_ids",
-        "iter_posts_tagged",
-        "posts_by_ids",
-        "posts_tagged",
-    }
-)
+READ_ONLY_FUNCTIONS: Final = q.READ_ONLY_FUNCTIONS  # what a hot standby can run
 
 
 async def create_post(
@@ -41,12 +33,12 @@ async def create_post(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("create_post", "INSERT")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.CREATE_POST, (tags, scores, grid))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.CREATE_POST, (tags, scores, grid))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     if r is None:
@@ -59,9 +51,9 @@ async def posts_tagged(
     conn: psycopg.AsyncConnection[Any], *, wanted: list[str]
 ) -> list[q.PostsTaggedRow]:
     """Run the PostsTagged query."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.POSTS_TAGGED, (wanted,))
+        async with completed_async(conn):
+            await cur.execute(q.POSTS_TAGGED, (wanted,))
         rows = await cur.fetchall()
     return [q.PostsTaggedRow(*r) for r in rows]
 
@@ -69,13 +61,8 @@ async def posts_tagged(
 async def iter_posts_tagged(
     conn: psycopg.AsyncConnection[Any], *, wanted: list[str], batch_size: int = 1000
 ) -> AsyncGenerator[q.PostsTaggedRow, None]:
-    """Stream posts_tagged through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``array_types._streams``). Read it to the end or close it
-    (``contextlib.aclosing``) before the transaction ends.
-    """
-
+    """posts_tagged through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``aclosing`` it before yours ends."""
     async with AsyncServerStream(conn, "posts_tagged", batch_size) as stream:
         await stream.execute(q.POSTS_TAGGED, (wanted,))
         while rows := await stream.fetch():
@@ -85,9 +72,9 @@ async def iter_posts_tagged(
 
 async def posts_by_ids(conn: psycopg.AsyncConnection[Any], *, ids: list[int]) -> list[int]:
     """Run the PostsByIds query."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.POSTS_BY_IDS, (ids,))
+        async with completed_async(conn):
+            await cur.execute(q.POSTS_BY_IDS, (ids,))
         rows = await cur.fetchall()
     return [r[0] for r in rows]
 
@@ -95,13 +82,8 @@ async def posts_by_ids(conn: psycopg.AsyncConnection[Any], *, ids: list[int]) ->
 async def iter_posts_by_ids(
     conn: psycopg.AsyncConnection[Any], *, ids: list[int], batch_size: int = 1000
 ) -> AsyncGenerator[int, None]:
-    """Stream posts_by_ids through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``array_types._streams``). Read it to the end or close it
-    (``contextlib.aclosing``) before the transaction ends.
-    """
-
+    """posts_by_ids through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``aclosing`` it before yours ends."""
     async with AsyncServerStream(conn, "posts_by_ids", batch_size) as stream:
         await stream.execute(q.POSTS_BY_IDS, (ids,))
         while rows := await stream.fetch():

@@ -13,27 +13,12 @@ from apg_target import enums, models
 from apg_target import query as q
 from apg_target._atomic import atomic_async
 from apg_target._cursors import new_async_cursor
+from apg_target._pipeline import completed_async
 from apg_target._streams import AsyncServerStream
 from apg_target.errors import raise_named
 from apg_target.types import ExecResult, JsonInput, NoRowError, ReadOnlyConnectionError
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
-READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
-    {
-        "author_profile",
-        "book_titles",
-        "books_of_author",
-        "books_with_authors",
-        "count_authors",
-        "find_book_ids",
-        "get_author",
-        "iter_book_titles",
-        "iter_books_with_authors",
-        "iter_list_authors",
-        "list_authors",
-    }
-)
+READ_ONLY_FUNCTIONS: Final = q.READ_ONLY_FUNCTIONS  # what a hot standby can run
 
 
 async def create_author(
@@ -54,15 +39,15 @@ async def create_author(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("create_author", "INSERT")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(
-                q.CREATE_AUTHOR,
-                (name, mood, moods, None if profile is None else Jsonb(profile), tags),
-            )
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(
+                    q.CREATE_AUTHOR,
+                    (name, mood, moods, None if profile is None else Jsonb(profile), tags),
+                )
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     if r is None:
@@ -73,9 +58,9 @@ async def create_author(
 
 async def get_author(conn: psycopg.AsyncConnection[Any], *, id: int) -> models.Author | None:
     """Run the GetAuthor query."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.GET_AUTHOR, (id,))
+        async with completed_async(conn):
+            await cur.execute(q.GET_AUTHOR, (id,))
         r = await cur.fetchone()
     return None if r is None else models.load_author(r)
 
@@ -84,9 +69,9 @@ async def list_authors(
     conn: psycopg.AsyncConnection[Any], *, after_id: int, page_size: int
 ) -> list[models.Author]:
     """Run the ListAuthors query."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.LIST_AUTHORS, (after_id, page_size))
+        async with completed_async(conn):
+            await cur.execute(q.LIST_AUTHORS, (after_id, page_size))
         rows = await cur.fetchall()
     return [models.load_author(r) for r in rows]
 
@@ -94,13 +79,8 @@ async def list_authors(
 async def iter_list_authors(
     conn: psycopg.AsyncConnection[Any], *, after_id: int, page_size: int, batch_size: int = 1000
 ) -> AsyncGenerator[models.Author, None]:
-    """Stream list_authors through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``apg_target._streams``). Read it to the end or close it
-    (``contextlib.aclosing``) before the transaction ends.
-    """
-
+    """list_authors through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``aclosing`` it before yours ends."""
     async with AsyncServerStream(conn, "list_authors", batch_size) as stream:
         await stream.execute(q.LIST_AUTHORS, (after_id, page_size))
         while rows := await stream.fetch():
@@ -110,9 +90,9 @@ async def iter_list_authors(
 
 async def count_authors(conn: psycopg.AsyncConnection[Any]) -> int:
     """Run the CountAuthors query."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.COUNT_AUTHORS, ())
+        async with completed_async(conn):
+            await cur.execute(q.COUNT_AUTHORS, ())
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("count_authors")
@@ -124,18 +104,18 @@ async def author_profile(
     conn: psycopg.AsyncConnection[Any], *, id: int
 ) -> q.AuthorProfileRow | None:
     """Run the AuthorProfile query."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.AUTHOR_PROFILE, (id,))
+        async with completed_async(conn):
+            await cur.execute(q.AUTHOR_PROFILE, (id,))
         r = await cur.fetchone()
     return None if r is None else q.AuthorProfileRow(*r)
 
 
 async def books_with_authors(conn: psycopg.AsyncConnection[Any]) -> list[q.BooksWithAuthorsRow]:
     """Run the BooksWithAuthors query."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.BOOKS_WITH_AUTHORS, ())
+        async with completed_async(conn):
+            await cur.execute(q.BOOKS_WITH_AUTHORS, ())
         rows = await cur.fetchall()
     return [
         q.BooksWithAuthorsRow(models.load_book(r[0:4]), models.load_author(r[4:12])) for r in rows
@@ -145,13 +125,8 @@ async def books_with_authors(conn: psycopg.AsyncConnection[Any]) -> list[q.Books
 async def iter_books_with_authors(
     conn: psycopg.AsyncConnection[Any], *, batch_size: int = 1000
 ) -> AsyncGenerator[q.BooksWithAuthorsRow, None]:
-    """Stream books_with_authors through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``apg_target._streams``). Read it to the end or close it
-    (``contextlib.aclosing``) before the transaction ends.
-    """
-
+    """books_with_authors through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``aclosing`` it before yours ends."""
     async with AsyncServerStream(conn, "books_with_authors", batch_size) as stream:
         await stream.execute(q.BOOKS_WITH_AUTHORS, ())
         while rows := await stream.fetch():
@@ -161,9 +136,9 @@ async def iter_books_with_authors(
 
 async def book_titles(conn: psycopg.AsyncConnection[Any]) -> list[q.BookTitlesRow]:
     """Run the BookTitles query."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.BOOK_TITLES, ())
+        async with completed_async(conn):
+            await cur.execute(q.BOOK_TITLES, ())
         rows = await cur.fetchall()
     return [q.BookTitlesRow(*r) for r in rows]
 
@@ -171,13 +146,8 @@ async def book_titles(conn: psycopg.AsyncConnection[Any]) -> list[q.BookTitlesRo
 async def iter_book_titles(
     conn: psycopg.AsyncConnection[Any], *, batch_size: int = 1000
 ) -> AsyncGenerator[q.BookTitlesRow, None]:
-    """Stream book_titles through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``apg_target._streams``). Read it to the end or close it
-    (``contextlib.aclosing``) before the transaction ends.
-    """
-
+    """book_titles through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``aclosing`` it before yours ends."""
     async with AsyncServerStream(conn, "book_titles", batch_size) as stream:
         await stream.execute(q.BOOK_TITLES, ())
         while rows := await stream.fetch():
@@ -189,12 +159,12 @@ async def touch_author(conn: psycopg.AsyncConnection[Any], *, id: int) -> None:
     """Run the TouchAuthor query."""
     if conn.read_only:
         raise ReadOnlyConnectionError("touch_author", "UPDATE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.TOUCH_AUTHOR, (id,))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.TOUCH_AUTHOR, (id,))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
 
 
@@ -204,12 +174,12 @@ async def rename_authors(
     """Run the RenameAuthors query."""
     if conn.read_only:
         raise ReadOnlyConnectionError("rename_authors", "UPDATE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.RENAME_AUTHORS, (new_name, old_name))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.RENAME_AUTHORS, (new_name, old_name))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         return cur.rowcount
 
@@ -218,12 +188,12 @@ async def delete_book(conn: psycopg.AsyncConnection[Any], *, id: int) -> ExecRes
     """Run the DeleteBook query."""
     if conn.read_only:
         raise ReadOnlyConnectionError("delete_book", "DELETE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.DELETE_BOOK, (id,))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.DELETE_BOOK, (id,))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         return ExecResult(cur.rowcount, cur.statusmessage or "")
 
@@ -240,12 +210,12 @@ async def copy_authors(
     transaction, else its own; see ``apg_target._atomic``). Returns the number
     of rows written.
     """
+
     if conn.read_only:
         raise ReadOnlyConnectionError("copy_authors", "COPY")
-
     try:
         async with (
-            atomic_async(conn, "-- name: CopyAuthors :copyfrom"),
+            atomic_async(conn, "-- name: CopyAuthors :copyfrom", copy="copy_authors"),
             new_async_cursor(conn) as cur,
         ):
             async with cur.copy(q.COPY_AUTHORS_COPY) as copy:
@@ -254,8 +224,8 @@ async def copy_authors(
                         (p.name, p.mood, None if p.profile is None else Jsonb(p.profile))
                     )
             return cur.rowcount
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
 
 
@@ -270,17 +240,17 @@ async def add_books(conn: psycopg.AsyncConnection[Any], rows: Iterable[q.AddBook
     Sends every row in pipeline mode: all run or none do (a savepoint in an open
     transaction, else its own; see ``apg_target._atomic``).
     """
+
     if conn.read_only:
         raise ReadOnlyConnectionError("add_books", "INSERT")
-
     params = [(p.author_id, p.title, p.price) for p in rows]
     if not params:
         return
     try:
         async with atomic_async(conn), new_async_cursor(conn) as cur:
             await cur.executemany(q.ADD_BOOKS, params)
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
 
 
@@ -297,6 +267,7 @@ async def add_book_returning(
     Sends every row in pipeline mode, all or nothing (see ``apg_target._atomic``),
     and returns one result per input row, in order.
     """
+
     if conn.read_only:
         raise ReadOnlyConnectionError("add_book_returning", "INSERT")
 
@@ -314,8 +285,8 @@ async def add_book_returning(
                 out.append(models.load_book(r))
                 if not cur.nextset():
                     break
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     return out
 

@@ -32,8 +32,8 @@ async def create_author(
     """
     try:
         r = await conn.fetchrow(q.CREATE_AUTHOR, name, mood, moods, profile, tags)
-    except Exception as error:
-        raise_named(error)
+    except Exception as _error:
+        raise_named(_error)
         raise
     if r is None:
         raise NoRowError("create_author")
@@ -56,11 +56,8 @@ async def list_authors(conn: Connection, *, after_id: int, page_size: int) -> li
 async def iter_list_authors(
     conn: Connection, *, after_id: int, page_size: int, batch_size: int = 1000
 ) -> AsyncGenerator[models.Author, None]:
-    """Stream list_authors through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``apg_target._asyncpg.ServerStream``).
-    """
+    """list_authors through a server-side cursor, ``batch_size`` rows a fetch. Needs the
+    caller's transaction and opens none: leaving the loop early undoes nothing."""
     stream = ServerStream(conn, "list_authors", "list_authors_ed620109_", batch_size)
     await stream.declare(q.LIST_AUTHORS, after_id, page_size)
     while rows := await stream.fetch():
@@ -94,11 +91,8 @@ async def books_with_authors(conn: Connection) -> list[q.BooksWithAuthorsRow]:
 async def iter_books_with_authors(
     conn: Connection, *, batch_size: int = 1000
 ) -> AsyncGenerator[q.BooksWithAuthorsRow, None]:
-    """Stream books_with_authors through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``apg_target._asyncpg.ServerStream``).
-    """
+    """books_with_authors through a server-side cursor, ``batch_size`` rows a fetch. Needs the
+    caller's transaction and opens none: leaving the loop early undoes nothing."""
     stream = ServerStream(conn, "books_with_authors", "books_with_authors_d367a633_", batch_size)
     await stream.declare(q.BOOKS_WITH_AUTHORS)
     while rows := await stream.fetch():
@@ -115,11 +109,8 @@ async def book_titles(conn: Connection) -> list[q.BookTitlesRow]:
 async def iter_book_titles(
     conn: Connection, *, batch_size: int = 1000
 ) -> AsyncGenerator[q.BookTitlesRow, None]:
-    """Stream book_titles through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``apg_target._asyncpg.ServerStream``).
-    """
+    """book_titles through a server-side cursor, ``batch_size`` rows a fetch. Needs the
+    caller's transaction and opens none: leaving the loop early undoes nothing."""
     stream = ServerStream(conn, "book_titles", "book_titles_8b1bc8f4_", batch_size)
     await stream.declare(q.BOOK_TITLES)
     while rows := await stream.fetch():
@@ -131,29 +122,29 @@ async def touch_author(conn: Connection, *, id: int) -> None:
     """Run the TouchAuthor query."""
     try:
         await conn.execute(q.TOUCH_AUTHOR, id)
-    except Exception as error:
-        raise_named(error)
+    except Exception as _error:
+        raise_named(_error)
         raise
 
 
 async def rename_authors(conn: Connection, *, new_name: str, old_name: str) -> int:
     """Run the RenameAuthors query."""
     try:
-        status = await conn.execute(q.RENAME_AUTHORS, new_name, old_name)
-    except Exception as error:
-        raise_named(error)
+        _status = await conn.execute(q.RENAME_AUTHORS, new_name, old_name)
+    except Exception as _error:
+        raise_named(_error)
         raise
-    return rowcount(status)
+    return rowcount(_status)
 
 
 async def delete_book(conn: Connection, *, id: int) -> ExecResult:
     """Run the DeleteBook query."""
     try:
-        status = await conn.execute(q.DELETE_BOOK, id)
-    except Exception as error:
-        raise_named(error)
+        _status = await conn.execute(q.DELETE_BOOK, id)
+    except Exception as _error:
+        raise_named(_error)
         raise
-    return ExecResult(rowcount(status), status)
+    return ExecResult(rowcount(_status), _status)
 
 
 async def copy_authors(conn: Connection, rows: Iterable[q.CopyAuthorsParams]) -> int:
@@ -174,8 +165,8 @@ async def copy_authors(conn: Connection, rows: Iterable[q.CopyAuthorsParams]) ->
                 records=records,
                 columns=["name", "mood", "profile"],
             )
-    except Exception as error:
-        raise_named(error)
+    except Exception as _error:
+        raise_named(_error)
         raise
     return rowcount(status)
 
@@ -197,8 +188,8 @@ async def add_books(conn: Connection, rows: Iterable[q.AddBooksParams]) -> None:
     try:
         async with atomic(conn):
             await conn.executemany(q.ADD_BOOKS, params)
-    except Exception as error:
-        raise_named(error)
+    except Exception as _error:
+        raise_named(_error)
         raise
 
 
@@ -228,8 +219,8 @@ async def add_book_returning(
                     raise NoRowError("add_book_returning")
                 r = found[0]
                 out.append(models.load_book(r))
-    except Exception as error:
-        raise_named(error)
+    except Exception as _error:
+        raise_named(_error)
         raise
     return out
 

@@ -14,9 +14,7 @@ from cmd_batchexec._cursors import new_async_cursor
 from cmd_batchexec.errors import raise_named
 from cmd_batchexec.types import ReadOnlyConnectionError
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
-READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset()
+READ_ONLY_FUNCTIONS: Final = q.READ_ONLY_FUNCTIONS  # what a hot standby can run
 
 
 async def set_bios(conn: psycopg.AsyncConnection[Any], rows: Iterable[q.SetBiosParams]) -> None:
@@ -25,15 +23,15 @@ async def set_bios(conn: psycopg.AsyncConnection[Any], rows: Iterable[q.SetBiosP
     Sends every row in pipeline mode: all run or none do (a savepoint in an open
     transaction, else its own; see ``cmd_batchexec._atomic``).
     """
+
     if conn.read_only:
         raise ReadOnlyConnectionError("set_bios", "UPDATE")
-
     params = [(p.bio, p.id) for p in rows]
     if not params:
         return
     try:
         async with atomic_async(conn), new_async_cursor(conn) as cur:
             await cur.executemany(q.SET_BIOS, params)
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise

@@ -13,13 +13,7 @@ from cmd_batchmany import query as q
 from cmd_batchmany._atomic import atomic_async
 from cmd_batchmany._cursors import new_async_cursor
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
-READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
-    {
-        "list_authors_by_name",
-    }
-)
+READ_ONLY_FUNCTIONS: Final = q.READ_ONLY_FUNCTIONS  # what a hot standby can run
 
 
 async def list_authors_by_name(

@@ -15,13 +15,7 @@ from cmd_batchone._cursors import new_async_cursor
 from cmd_batchone.errors import raise_named
 from cmd_batchone.types import NoRowError, ReadOnlyConnectionError
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
-READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
-    {
-        "get_authors",
-    }
-)
+READ_ONLY_FUNCTIONS: Final = q.READ_ONLY_FUNCTIONS  # what a hot standby can run
 
 
 async def get_authors(
@@ -58,6 +52,7 @@ async def insert_authors(
     Sends every row in pipeline mode, all or nothing (see ``cmd_batchone._atomic``),
     and returns one result per input row, in order.
     """
+
     if conn.read_only:
         raise ReadOnlyConnectionError("insert_authors", "INSERT")
 
@@ -75,7 +70,7 @@ async def insert_authors(
                 out.append(r[0])
                 if not cur.nextset():
                     break
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     return out

@@ -14,9 +14,7 @@ from cmd_copyfrom._cursors import new_async_cursor
 from cmd_copyfrom.errors import raise_named
 from cmd_copyfrom.types import ReadOnlyConnectionError
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
-READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset()
+READ_ONLY_FUNCTIONS: Final = q.READ_ONLY_FUNCTIONS  # what a hot standby can run
 
 
 async def copy_authors(
@@ -31,18 +29,18 @@ async def copy_authors(
     transaction, else its own; see ``cmd_copyfrom._atomic``). Returns the number
     of rows written.
     """
+
     if conn.read_only:
         raise ReadOnlyConnectionError("copy_authors", "COPY")
-
     try:
         async with (
-            atomic_async(conn, "-- name: CopyAuthors :copyfrom"),
+            atomic_async(conn, "-- name: CopyAuthors :copyfrom", copy="copy_authors"),
             new_async_cursor(conn) as cur,
         ):
             async with cur.copy(q.COPY_AUTHORS_COPY) as copy:
                 for p in rows:
                     await copy.write_row((p.name, p.bio))
             return cur.rowcount
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise

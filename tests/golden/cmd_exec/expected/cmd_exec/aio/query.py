@@ -9,22 +9,21 @@ import psycopg
 
 from cmd_exec import query as q
 from cmd_exec._cursors import new_async_cursor
+from cmd_exec._pipeline import completed_async
 from cmd_exec.errors import raise_named
 from cmd_exec.types import ReadOnlyConnectionError
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
-READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset()
+READ_ONLY_FUNCTIONS: Final = q.READ_ONLY_FUNCTIONS  # what a hot standby can run
 
 
 async def delete_author(conn: psycopg.AsyncConnection[Any], *, id: int) -> None:
     """Run the DeleteAuthor query."""
     if conn.read_only:
         raise ReadOnlyConnectionError("delete_author", "DELETE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.DELETE_AUTHOR, (id,))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.DELETE_AUTHOR, (id,))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise

@@ -9,23 +9,22 @@ import psycopg
 
 from cmd_execresult import query as q
 from cmd_execresult._cursors import new_async_cursor
+from cmd_execresult._pipeline import completed_async
 from cmd_execresult.errors import raise_named
 from cmd_execresult.types import ExecResult, ReadOnlyConnectionError
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
-READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset()
+READ_ONLY_FUNCTIONS: Final = q.READ_ONLY_FUNCTIONS  # what a hot standby can run
 
 
 async def delete_authors_named(conn: psycopg.AsyncConnection[Any], *, name: str) -> ExecResult:
     """Run the DeleteAuthorsNamed query."""
     if conn.read_only:
         raise ReadOnlyConnectionError("delete_authors_named", "DELETE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.DELETE_AUTHORS_NAMED, (name,))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.DELETE_AUTHORS_NAMED, (name,))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         return ExecResult(cur.rowcount, cur.statusmessage or "")

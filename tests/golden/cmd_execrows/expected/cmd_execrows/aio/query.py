@@ -9,23 +9,22 @@ import psycopg
 
 from cmd_execrows import query as q
 from cmd_execrows._cursors import new_async_cursor
+from cmd_execrows._pipeline import completed_async
 from cmd_execrows.errors import raise_named
 from cmd_execrows.types import ReadOnlyConnectionError
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
-READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset()
+READ_ONLY_FUNCTIONS: Final = q.READ_ONLY_FUNCTIONS  # what a hot standby can run
 
 
 async def update_bio(conn: psycopg.AsyncConnection[Any], *, bio: str | None = None, id: int) -> int:
     """Run the UpdateBio query."""
     if conn.read_only:
         raise ReadOnlyConnectionError("update_bio", "UPDATE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.UPDATE_BIO, (bio, id))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.UPDATE_BIO, (bio, id))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         return cur.rowcount

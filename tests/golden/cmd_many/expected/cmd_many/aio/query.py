@@ -11,27 +11,17 @@ import psycopg
 from cmd_many import models
 from cmd_many import query as q
 from cmd_many._cursors import new_async_cursor
+from cmd_many._pipeline import completed_async
 from cmd_many._streams import AsyncServerStream
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
-READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
-    {
-        "iter_list_author_names",
-        "iter_list_authors",
-        "iter_list_bios",
-        "list_author_names",
-        "list_authors",
-        "list_bios",
-    }
-)
+READ_ONLY_FUNCTIONS: Final = q.READ_ONLY_FUNCTIONS  # what a hot standby can run
 
 
 async def list_authors(conn: psycopg.AsyncConnection[Any]) -> list[models.Author]:
     """Run the ListAuthors query."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.LIST_AUTHORS, ())
+        async with completed_async(conn):
+            await cur.execute(q.LIST_AUTHORS, ())
         rows = await cur.fetchall()
     return [models.load_author(r) for r in rows]
 
@@ -39,13 +29,8 @@ async def list_authors(conn: psycopg.AsyncConnection[Any]) -> list[models.Author
 async def iter_list_authors(
     conn: psycopg.AsyncConnection[Any], *, batch_size: int = 1000
 ) -> AsyncGenerator[models.Author, None]:
-    """Stream list_authors through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``cmd_many._streams``). Read it to the end or close it
-    (``contextlib.aclosing``) before the transaction ends.
-    """
-
+    """list_authors through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``aclosing`` it before yours ends."""
     async with AsyncServerStream(conn, "list_authors", batch_size) as stream:
         await stream.execute(q.LIST_AUTHORS, ())
         while rows := await stream.fetch():
@@ -55,9 +40,9 @@ async def iter_list_authors(
 
 async def list_author_names(conn: psycopg.AsyncConnection[Any]) -> list[str]:
     """Run the ListAuthorNames query."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.LIST_AUTHOR_NAMES, ())
+        async with completed_async(conn):
+            await cur.execute(q.LIST_AUTHOR_NAMES, ())
         rows = await cur.fetchall()
     return [r[0] for r in rows]
 
@@ -65,13 +50,8 @@ async def list_author_names(conn: psycopg.AsyncConnection[Any]) -> list[str]:
 async def iter_list_author_names(
     conn: psycopg.AsyncConnection[Any], *, batch_size: int = 1000
 ) -> AsyncGenerator[str, None]:
-    """Stream list_author_names through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``cmd_many._streams``). Read it to the end or close it
-    (``contextlib.aclosing``) before the transaction ends.
-    """
-
+    """list_author_names through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``aclosing`` it before yours ends."""
     async with AsyncServerStream(conn, "list_author_names", batch_size) as stream:
         await stream.execute(q.LIST_AUTHOR_NAMES, ())
         while rows := await stream.fetch():
@@ -81,9 +61,9 @@ async def iter_list_author_names(
 
 async def list_bios(conn: psycopg.AsyncConnection[Any]) -> list[q.ListBiosRow]:
     """Not the table's columns in table order: a Row class."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.LIST_BIOS, ())
+        async with completed_async(conn):
+            await cur.execute(q.LIST_BIOS, ())
         rows = await cur.fetchall()
     return [q.ListBiosRow(*r) for r in rows]
 
@@ -91,13 +71,8 @@ async def list_bios(conn: psycopg.AsyncConnection[Any]) -> list[q.ListBiosRow]:
 async def iter_list_bios(
     conn: psycopg.AsyncConnection[Any], *, batch_size: int = 1000
 ) -> AsyncGenerator[q.ListBiosRow, None]:
-    """Stream list_bios through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``cmd_many._streams``). Read it to the end or close it
-    (``contextlib.aclosing``) before the transaction ends.
-    """
-
+    """list_bios through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``aclosing`` it before yours ends."""
     async with AsyncServerStream(conn, "list_bios", batch_size) as stream:
         await stream.execute(q.LIST_BIOS, ())
         while rows := await stream.fetch():

@@ -10,24 +10,18 @@ import psycopg
 from cmd_one import models
 from cmd_one import query as q
 from cmd_one._cursors import new_async_cursor
+from cmd_one._pipeline import completed_async
 from cmd_one.errors import raise_named
 from cmd_one.types import NoRowError, ReadOnlyConnectionError
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
-READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
-    {
-        "get_author",
-        "get_author_name",
-    }
-)
+READ_ONLY_FUNCTIONS: Final = q.READ_ONLY_FUNCTIONS  # what a hot standby can run
 
 
 async def get_author(conn: psycopg.AsyncConnection[Any], *, id: int) -> models.Author | None:
     """One author by id, or None."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.GET_AUTHOR, (id,))
+        async with completed_async(conn):
+            await cur.execute(q.GET_AUTHOR, (id,))
         r = await cur.fetchone()
     return None if r is None else models.load_author(r)
 
@@ -42,12 +36,12 @@ async def create_author(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("create_author", "INSERT")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.CREATE_AUTHOR, (name, bio))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.CREATE_AUTHOR, (name, bio))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     if r is None:
@@ -58,8 +52,8 @@ async def create_author(
 
 async def get_author_name(conn: psycopg.AsyncConnection[Any], *, id: int) -> str | None:
     """A single column comes back bare."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.GET_AUTHOR_NAME, (id,))
+        async with completed_async(conn):
+            await cur.execute(q.GET_AUTHOR_NAME, (id,))
         r = await cur.fetchone()
     return None if r is None else r[0]

@@ -16,14 +16,7 @@ from composite_targets._streams import AsyncServerStream
 from composite_targets.errors import raise_named
 from composite_targets.types import NoRowError, ReadOnlyConnectionError
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
-READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
-    {
-        "iter_list_prices",
-        "list_prices",
-    }
-)
+READ_ONLY_FUNCTIONS: Final = q.READ_ONLY_FUNCTIONS  # what a hot standby can run
 
 
 async def add_shop(
@@ -39,13 +32,12 @@ async def add_shop(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("add_shop", "INSERT")
-
     async with new_async_cursor(conn) as cur:
         try:
             async with completed_async(conn):
                 await cur.execute(q.ADD_SHOP, (price, spot))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     if r is None:
@@ -56,7 +48,6 @@ async def add_shop(
 
 async def list_prices(conn: psycopg.AsyncConnection[Any]) -> list[models.MoneyAmount]:
     """Run the ListPrices query."""
-
     async with new_async_cursor(conn) as cur:
         async with completed_async(conn):
             await cur.execute(q.LIST_PRICES, ())
@@ -67,13 +58,8 @@ async def list_prices(conn: psycopg.AsyncConnection[Any]) -> list[models.MoneyAm
 async def iter_list_prices(
     conn: psycopg.AsyncConnection[Any], *, batch_size: int = 1000
 ) -> AsyncGenerator[models.MoneyAmount, None]:
-    """Stream list_prices through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``composite_targets._streams``). Read it to the end or close it
-    (``contextlib.aclosing``) before the transaction ends.
-    """
-
+    """list_prices through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``aclosing`` it before yours ends."""
     async with AsyncServerStream(conn, "list_prices", batch_size) as stream:
         await stream.execute(q.LIST_PRICES, ())
         while rows := await stream.fetch():

@@ -24,8 +24,8 @@ async def add_shop(
     """
     try:
         r = await conn.fetchrow(q.ADD_SHOP, price, spot)
-    except Exception as error:
-        raise_named(error)
+    except Exception as _error:
+        raise_named(_error)
         raise
     if r is None:
         raise NoRowError("add_shop")
@@ -42,11 +42,8 @@ async def list_prices(conn: Connection) -> list[models.MoneyAmount]:
 async def iter_list_prices(
     conn: Connection, *, batch_size: int = 1000
 ) -> AsyncGenerator[models.MoneyAmount, None]:
-    """Stream list_prices through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``composite_targets._asyncpg.ServerStream``).
-    """
+    """list_prices through a server-side cursor, ``batch_size`` rows a fetch. Needs the
+    caller's transaction and opens none: leaving the loop early undoes nothing."""
     stream = ServerStream(conn, "list_prices", "list_prices_49ba2c8d_", batch_size)
     await stream.declare(q.LIST_PRICES)
     while rows := await stream.fetch():

@@ -10,23 +10,18 @@ import psycopg
 from composite_types import models
 from composite_types import query as q
 from composite_types._cursors import new_async_cursor
+from composite_types._pipeline import completed_async
 from composite_types.errors import raise_named
 from composite_types.types import ReadOnlyConnectionError
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
-READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
-    {
-        "get_place",
-    }
-)
+READ_ONLY_FUNCTIONS: Final = q.READ_ONLY_FUNCTIONS  # what a hot standby can run
 
 
 async def get_place(conn: psycopg.AsyncConnection[Any], *, id: int) -> models.Place | None:
     """Run the GetPlace query."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.GET_PLACE, (id,))
+        async with completed_async(conn):
+            await cur.execute(q.GET_PLACE, (id,))
         r = await cur.fetchone()
     return None if r is None else models.load_place(r)
 
@@ -37,10 +32,10 @@ async def move_place(
     """Run the MovePlace query."""
     if conn.read_only:
         raise ReadOnlyConnectionError("move_place", "UPDATE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.MOVE_PLACE, (location, id))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.MOVE_PLACE, (location, id))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise

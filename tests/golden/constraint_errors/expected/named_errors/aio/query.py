@@ -14,18 +14,12 @@ from named_errors import models
 from named_errors import query as q
 from named_errors._atomic import atomic_async
 from named_errors._cursors import new_async_cursor
+from named_errors._pipeline import completed_async
 from named_errors._streams import AsyncServerStream
 from named_errors.errors import raise_named
 from named_errors.types import ExecResult, NoRowError, ReadOnlyConnectionError
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
-READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
-    {
-        "iter_list_teams",
-        "list_teams",
-    }
-)
+READ_ONLY_FUNCTIONS: Final = q.READ_ONLY_FUNCTIONS  # what a hot standby can run
 
 
 async def create_team(conn: psycopg.AsyncConnection[Any], *, name: str) -> models.Team:
@@ -38,12 +32,12 @@ async def create_team(conn: psycopg.AsyncConnection[Any], *, name: str) -> model
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("create_team", "INSERT")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.CREATE_TEAM, (name,))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.CREATE_TEAM, (name,))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     if r is None:
@@ -60,12 +54,12 @@ async def delete_team(conn: psycopg.AsyncConnection[Any], *, id: int) -> None:
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("delete_team", "DELETE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.DELETE_TEAM, (id,))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.DELETE_TEAM, (id,))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
 
 
@@ -86,12 +80,12 @@ async def add_member(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("add_member", "INSERT")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.ADD_MEMBER, (team_id, handle, age))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.ADD_MEMBER, (team_id, handle, age))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     if r is None:
@@ -108,12 +102,12 @@ async def set_age(conn: psycopg.AsyncConnection[Any], *, age: int, id: int) -> i
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("set_age", "UPDATE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.SET_AGE, (age, id))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.SET_AGE, (age, id))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         return cur.rowcount
 
@@ -122,12 +116,12 @@ async def delete_member(conn: psycopg.AsyncConnection[Any], *, id: int) -> ExecR
     """Run the DeleteMember query."""
     if conn.read_only:
         raise ReadOnlyConnectionError("delete_member", "DELETE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.DELETE_MEMBER, (id,))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.DELETE_MEMBER, (id,))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         return ExecResult(cur.rowcount, cur.statusmessage or "")
 
@@ -147,12 +141,12 @@ async def book(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("book", "INSERT")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.BOOK, (member_id, during))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.BOOK, (member_id, during))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     if r is None:
@@ -172,12 +166,12 @@ async def rename_team_returning(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("rename_team_returning", "a data-modifying WITH (UPDATE)")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.RENAME_TEAM_RETURNING, (name, id))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.RENAME_TEAM_RETURNING, (name, id))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         rows = await cur.fetchall()
     return [r[0] for r in rows]
@@ -202,20 +196,20 @@ async def copy_members(
     transaction, else its own; see ``named_errors._atomic``). Returns the number
     of rows written.
     """
+
     if conn.read_only:
         raise ReadOnlyConnectionError("copy_members", "COPY")
-
     try:
         async with (
-            atomic_async(conn, "-- name: CopyMembers :copyfrom"),
+            atomic_async(conn, "-- name: CopyMembers :copyfrom", copy="copy_members"),
             new_async_cursor(conn) as cur,
         ):
             async with cur.copy(q.COPY_MEMBERS_COPY) as copy:
                 for p in rows:
                     await copy.write_row((p.team_id, p.handle, p.age))
             return cur.rowcount
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
 
 
@@ -237,17 +231,17 @@ async def add_members(
     Sends every row in pipeline mode: all run or none do (a savepoint in an open
     transaction, else its own; see ``named_errors._atomic``).
     """
+
     if conn.read_only:
         raise ReadOnlyConnectionError("add_members", "INSERT")
-
     params = [(p.team_id, p.handle, p.age) for p in rows]
     if not params:
         return
     try:
         async with atomic_async(conn), new_async_cursor(conn) as cur:
             await cur.executemany(q.ADD_MEMBERS, params)
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
 
 
@@ -269,6 +263,7 @@ async def add_members_returning(
     Sends every row in pipeline mode, all or nothing (see ``named_errors._atomic``),
     and returns one result per input row, in order.
     """
+
     if conn.read_only:
         raise ReadOnlyConnectionError("add_members_returning", "INSERT")
 
@@ -286,8 +281,8 @@ async def add_members_returning(
                 out.append(r[0])
                 if not cur.nextset():
                     break
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
     return out
 
@@ -300,12 +295,12 @@ async def add_note(conn: psycopg.AsyncConnection[Any], *, member_id: int, body: 
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("add_note", "INSERT")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.ADD_NOTE, (member_id, body))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.ADD_NOTE, (member_id, body))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     if r is None:
@@ -316,9 +311,9 @@ async def add_note(conn: psycopg.AsyncConnection[Any], *, member_id: int, body: 
 
 async def list_teams(conn: psycopg.AsyncConnection[Any]) -> list[models.Team]:
     """Run the ListTeams query."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.LIST_TEAMS, ())
+        async with completed_async(conn):
+            await cur.execute(q.LIST_TEAMS, ())
         rows = await cur.fetchall()
     return [models.load_team(r) for r in rows]
 
@@ -326,13 +321,8 @@ async def list_teams(conn: psycopg.AsyncConnection[Any]) -> list[models.Team]:
 async def iter_list_teams(
     conn: psycopg.AsyncConnection[Any], *, batch_size: int = 1000
 ) -> AsyncGenerator[models.Team, None]:
-    """Stream list_teams through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``named_errors._streams``). Read it to the end or close it
-    (``contextlib.aclosing``) before the transaction ends.
-    """
-
+    """list_teams through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``aclosing`` it before yours ends."""
     async with AsyncServerStream(conn, "list_teams", batch_size) as stream:
         await stream.execute(q.LIST_TEAMS, ())
         while rows := await stream.fetch():

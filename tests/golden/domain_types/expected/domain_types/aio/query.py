@@ -10,16 +10,11 @@ import psycopg
 from domain_types import models
 from domain_types import query as q
 from domain_types._cursors import new_async_cursor
+from domain_types._pipeline import completed_async
 from domain_types.errors import raise_named
 from domain_types.types import NoRowError, ReadOnlyConnectionError
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
-READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
-    {
-        "subscriber_by_address",
-    }
-)
+READ_ONLY_FUNCTIONS: Final = q.READ_ONLY_FUNCTIONS  # what a hot standby can run
 
 
 async def subscribe(
@@ -32,12 +27,12 @@ async def subscribe(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("subscribe", "INSERT")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.SUBSCRIBE, (address, weight))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.SUBSCRIBE, (address, weight))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     if r is None:
@@ -50,8 +45,8 @@ async def subscriber_by_address(
     conn: psycopg.AsyncConnection[Any], *, address: str
 ) -> q.SubscriberByAddressRow | None:
     """Run the SubscriberByAddress query."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.SUBSCRIBER_BY_ADDRESS, (address,))
+        async with completed_async(conn):
+            await cur.execute(q.SUBSCRIBER_BY_ADDRESS, (address,))
         r = await cur.fetchone()
     return None if r is None else q.SubscriberByAddressRow(*r)

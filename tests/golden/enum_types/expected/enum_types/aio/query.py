@@ -11,19 +11,12 @@ import psycopg
 from enum_types import enums, models
 from enum_types import query as q
 from enum_types._cursors import new_async_cursor
+from enum_types._pipeline import completed_async
 from enum_types._streams import AsyncServerStream
 from enum_types.errors import raise_named
 from enum_types.types import NoRowError, ReadOnlyConnectionError
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
-READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
-    {
-        "iter_tickets_in",
-        "ticket_status",
-        "tickets_in",
-    }
-)
+READ_ONLY_FUNCTIONS: Final = q.READ_ONLY_FUNCTIONS  # what a hot standby can run
 
 
 async def create_ticket(
@@ -36,12 +29,12 @@ async def create_ticket(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("create_ticket", "INSERT")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.CREATE_TICKET, (status,))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.CREATE_TICKET, (status,))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     if r is None:
@@ -54,9 +47,9 @@ async def tickets_in(
     conn: psycopg.AsyncConnection[Any], *, statuses: list[enums.Status]
 ) -> list[q.TicketsInRow]:
     """Run the TicketsIn query."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.TICKETS_IN, (statuses,))
+        async with completed_async(conn):
+            await cur.execute(q.TICKETS_IN, (statuses,))
         rows = await cur.fetchall()
     return [q.TicketsInRow(r[0], enums.STATUS_BY_VALUE[r[1]]) for r in rows]
 
@@ -64,13 +57,8 @@ async def tickets_in(
 async def iter_tickets_in(
     conn: psycopg.AsyncConnection[Any], *, statuses: list[enums.Status], batch_size: int = 1000
 ) -> AsyncGenerator[q.TicketsInRow, None]:
-    """Stream tickets_in through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``enum_types._streams``). Read it to the end or close it
-    (``contextlib.aclosing``) before the transaction ends.
-    """
-
+    """tickets_in through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``aclosing`` it before yours ends."""
     async with AsyncServerStream(conn, "tickets_in", batch_size) as stream:
         await stream.execute(q.TICKETS_IN, (statuses,))
         while rows := await stream.fetch():
@@ -80,8 +68,8 @@ async def iter_tickets_in(
 
 async def ticket_status(conn: psycopg.AsyncConnection[Any], *, id: int) -> enums.Status | None:
     """Run the TicketStatus query."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.TICKET_STATUS, (id,))
+        async with completed_async(conn):
+            await cur.execute(q.TICKET_STATUS, (id,))
         r = await cur.fetchone()
     return None if r is None else enums.STATUS_BY_VALUE[r[0]]

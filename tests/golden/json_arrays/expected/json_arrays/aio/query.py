@@ -15,13 +15,7 @@ from json_arrays._pipeline import completed_async
 from json_arrays.errors import raise_named
 from json_arrays.types import JsonInput, ReadOnlyConnectionError
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
-READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
-    {
-        "get_event",
-    }
-)
+READ_ONLY_FUNCTIONS: Final = q.READ_ONLY_FUNCTIONS  # what a hot standby can run
 
 
 async def add_events(conn: psycopg.AsyncConnection[Any], *, args: list[JsonInput]) -> list[int]:
@@ -32,13 +26,12 @@ async def add_events(conn: psycopg.AsyncConnection[Any], *, args: list[JsonInput
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("add_events", "INSERT")
-
     async with new_async_cursor(conn) as cur:
         try:
             async with completed_async(conn):
                 await cur.execute(q.ADD_EVENTS, ([Jsonb(_e1) for _e1 in args],))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         rows = await cur.fetchall()
     return [r[0] for r in rows]
@@ -50,21 +43,19 @@ async def set_tags(
     """Run the SetTags query."""
     if conn.read_only:
         raise ReadOnlyConnectionError("set_tags", "UPDATE")
-
     async with new_async_cursor(conn) as cur:
         try:
             async with completed_async(conn):
                 await cur.execute(
                     q.SET_TAGS, (None if tags is None else [Json(_e1) for _e1 in tags], id)
                 )
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
 
 
 async def get_event(conn: psycopg.AsyncConnection[Any], *, id: int) -> models.Event | None:
     """Run the GetEvent query."""
-
     async with new_async_cursor(conn) as cur:
         async with completed_async(conn):
             await cur.execute(q.GET_EVENT, (id,))

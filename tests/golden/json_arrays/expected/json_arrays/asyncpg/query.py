@@ -20,8 +20,8 @@ async def add_events(conn: Connection, *, args: list[JsonInput]) -> list[int]:
     """
     try:
         rows = await conn.fetch(q.ADD_EVENTS, [JsonItem(_e1) for _e1 in args])
-    except Exception as error:
-        raise_named(error)
+    except Exception as _error:
+        raise_named(_error)
         raise
     return [r[0] for r in rows]
 
@@ -32,8 +32,8 @@ async def set_tags(conn: Connection, *, tags: list[JsonInput] | None = None, id:
         await conn.execute(
             q.SET_TAGS, None if tags is None else [JsonItem(_e1) for _e1 in tags], id
         )
-    except Exception as error:
-        raise_named(error)
+    except Exception as _error:
+        raise_named(_error)
         raise
 
 

@@ -12,18 +12,12 @@ from psycopg.types.json import Json, Jsonb
 from json_columns import models
 from json_columns import query as q
 from json_columns._cursors import new_async_cursor
+from json_columns._pipeline import completed_async
 from json_columns._streams import AsyncServerStream
 from json_columns.errors import raise_named
 from json_columns.types import JsonInput, NoRowError, ReadOnlyConnectionError
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
-READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
-    {
-        "event_kinds",
-        "iter_event_kinds",
-    }
-)
+READ_ONLY_FUNCTIONS: Final = q.READ_ONLY_FUNCTIONS  # what a hot standby can run
 
 
 async def record_event(
@@ -40,19 +34,19 @@ async def record_event(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("record_event", "INSERT")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(
-                q.RECORD_EVENT,
-                (
-                    Jsonb(payload),
-                    None if raw is None else Json(raw),
-                    None if extra is None else Jsonb(extra),
-                ),
-            )
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(
+                    q.RECORD_EVENT,
+                    (
+                        Jsonb(payload),
+                        None if raw is None else Json(raw),
+                        None if extra is None else Jsonb(extra),
+                    ),
+                )
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     if r is None:
@@ -65,9 +59,9 @@ async def event_kinds(
     conn: psycopg.AsyncConnection[Any], *, filter: JsonInput
 ) -> list[q.EventKindsRow]:
     """Run the EventKinds query."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.EVENT_KINDS, (Jsonb(filter),))
+        async with completed_async(conn):
+            await cur.execute(q.EVENT_KINDS, (Jsonb(filter),))
         rows = await cur.fetchall()
     return [q.EventKindsRow(*r) for r in rows]
 
@@ -75,13 +69,8 @@ async def event_kinds(
 async def iter_event_kinds(
     conn: psycopg.AsyncConnection[Any], *, filter: JsonInput, batch_size: int = 1000
 ) -> AsyncGenerator[q.EventKindsRow, None]:
-    """Stream event_kinds through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``json_columns._streams``). Read it to the end or close it
-    (``contextlib.aclosing``) before the transaction ends.
-    """
-
+    """event_kinds through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``aclosing`` it before yours ends."""
     async with AsyncServerStream(conn, "event_kinds", batch_size) as stream:
         await stream.execute(q.EVENT_KINDS, (Jsonb(filter),))
         while rows := await stream.fetch():

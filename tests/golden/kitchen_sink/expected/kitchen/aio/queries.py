@@ -16,30 +16,13 @@ from kitchen import enums, models
 from kitchen import queries as q
 from kitchen._atomic import atomic_async
 from kitchen._cursors import new_async_cursor
+from kitchen._pipeline import completed_async
 from kitchen._streams import AsyncServerStream
+from kitchen._types import aware, naive, plain_date
 from kitchen.errors import raise_named
 from kitchen.types import Cidr, ExecResult, Inet, JsonInput, NoRowError, ReadOnlyConnectionError
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
-READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
-    {
-        "count_kinds",
-        "get_kind",
-        "get_owner",
-        "get_pets_batch",
-        "iter_list_kinds_by_ids",
-        "iter_pets_with_owners",
-        "iter_union_with_null",
-        "kind_stats",
-        "list_kinds_by_ids",
-        "nullability_cases",
-        "odd_text",
-        "pets_of_owners_batch",
-        "pets_with_owners",
-        "union_with_null",
-    }
-)
+READ_ONLY_FUNCTIONS: Final = q.READ_ONLY_FUNCTIONS  # what a hot standby can run
 
 
 async def insert_kind(
@@ -82,44 +65,44 @@ async def insert_kind(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("insert_kind", "INSERT")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(
-                q.INSERT_KIND,
-                (
-                    small,
-                    regular,
-                    big,
-                    amount,
-                    ratio,
-                    precise,
-                    flag,
-                    label,
-                    code,
-                    fixed,
-                    blob,
-                    ident,
-                    day,
-                    at_time,
-                    at_timetz,
-                    local_ts,
-                    ts,
-                    span,
-                    Json(doc),
-                    Jsonb(docb),
-                    addr,
-                    net,
-                    tags,
-                    grid,
-                    feeling,
-                    feelings,
-                    wallet,
-                    note,
-                ),
-            )
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(
+                    q.INSERT_KIND,
+                    (
+                        small,
+                        regular,
+                        big,
+                        amount,
+                        ratio,
+                        precise,
+                        flag,
+                        label,
+                        code,
+                        fixed,
+                        blob,
+                        ident,
+                        plain_date(day, "insert_kind: day"),
+                        at_time,
+                        aware(at_timetz, "insert_kind: at_timetz"),
+                        naive(local_ts, "insert_kind: local_ts"),
+                        aware(ts, "insert_kind: ts"),
+                        span,
+                        Json(doc),
+                        Jsonb(docb),
+                        addr,
+                        net,
+                        tags,
+                        grid,
+                        feeling,
+                        feelings,
+                        wallet,
+                        note,
+                    ),
+                )
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     if r is None:
@@ -130,9 +113,9 @@ async def insert_kind(
 
 async def get_kind(conn: psycopg.AsyncConnection[Any], *, id: int) -> models.Kind | None:
     """Run the GetKind query."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.GET_KIND, (id,))
+        async with completed_async(conn):
+            await cur.execute(q.GET_KIND, (id,))
         r = await cur.fetchone()
     return None if r is None else models.load_kind(r)
 
@@ -141,9 +124,9 @@ async def list_kinds_by_ids(
     conn: psycopg.AsyncConnection[Any], *, ids: list[int]
 ) -> list[q.ListKindsByIdsRow]:
     """Run the ListKindsByIds query."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.LIST_KINDS_BY_IDS, (ids,))
+        async with completed_async(conn):
+            await cur.execute(q.LIST_KINDS_BY_IDS, (ids,))
         rows = await cur.fetchall()
     return [q.ListKindsByIdsRow(r[0], r[1], enums.MOOD_BY_VALUE[r[2]]) for r in rows]
 
@@ -151,13 +134,8 @@ async def list_kinds_by_ids(
 async def iter_list_kinds_by_ids(
     conn: psycopg.AsyncConnection[Any], *, ids: list[int], batch_size: int = 1000
 ) -> AsyncGenerator[q.ListKindsByIdsRow, None]:
-    """Stream list_kinds_by_ids through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``kitchen._streams``). Read it to the end or close it
-    (``contextlib.aclosing``) before the transaction ends.
-    """
-
+    """list_kinds_by_ids through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``aclosing`` it before yours ends."""
     async with AsyncServerStream(conn, "list_kinds_by_ids", batch_size) as stream:
         await stream.execute(q.LIST_KINDS_BY_IDS, (ids,))
         while rows := await stream.fetch():
@@ -167,9 +145,9 @@ async def iter_list_kinds_by_ids(
 
 async def count_kinds(conn: psycopg.AsyncConnection[Any]) -> int:
     """Run the CountKinds query."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.COUNT_KINDS, ())
+        async with completed_async(conn):
+            await cur.execute(q.COUNT_KINDS, ())
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("count_kinds")
@@ -179,9 +157,9 @@ async def count_kinds(conn: psycopg.AsyncConnection[Any]) -> int:
 
 async def kind_stats(conn: psycopg.AsyncConnection[Any], *, feeling: enums.Mood) -> q.KindStatsRow:
     """Run the KindStats query."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.KIND_STATS, (feeling,))
+        async with completed_async(conn):
+            await cur.execute(q.KIND_STATS, (feeling,))
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("kind_stats")
@@ -193,18 +171,18 @@ async def nullability_cases(
     conn: psycopg.AsyncConnection[Any], *, id: int
 ) -> q.NullabilityCasesRow | None:
     """Run the NullabilityCases query."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.NULLABILITY_CASES, (id,))
+        async with completed_async(conn):
+            await cur.execute(q.NULLABILITY_CASES, (id,))
         r = await cur.fetchone()
     return None if r is None else q.NullabilityCasesRow(*r)
 
 
 async def union_with_null(conn: psycopg.AsyncConnection[Any]) -> list[int | None]:
     """Run the UnionWithNull query."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.UNION_WITH_NULL, ())
+        async with completed_async(conn):
+            await cur.execute(q.UNION_WITH_NULL, ())
         rows = await cur.fetchall()
     return [r[0] for r in rows]
 
@@ -212,13 +190,8 @@ async def union_with_null(conn: psycopg.AsyncConnection[Any]) -> list[int | None
 async def iter_union_with_null(
     conn: psycopg.AsyncConnection[Any], *, batch_size: int = 1000
 ) -> AsyncGenerator[int | None, None]:
-    """Stream union_with_null through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``kitchen._streams``). Read it to the end or close it
-    (``contextlib.aclosing``) before the transaction ends.
-    """
-
+    """union_with_null through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``aclosing`` it before yours ends."""
     async with AsyncServerStream(conn, "union_with_null", batch_size) as stream:
         await stream.execute(q.UNION_WITH_NULL, ())
         while rows := await stream.fetch():
@@ -228,9 +201,9 @@ async def iter_union_with_null(
 
 async def pets_with_owners(conn: psycopg.AsyncConnection[Any]) -> list[q.PetsWithOwnersRow]:
     """Run the PetsWithOwners query."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.PETS_WITH_OWNERS, ())
+        async with completed_async(conn):
+            await cur.execute(q.PETS_WITH_OWNERS, ())
         rows = await cur.fetchall()
     return [
         q.PetsWithOwnersRow(
@@ -243,13 +216,8 @@ async def pets_with_owners(conn: psycopg.AsyncConnection[Any]) -> list[q.PetsWit
 async def iter_pets_with_owners(
     conn: psycopg.AsyncConnection[Any], *, batch_size: int = 1000
 ) -> AsyncGenerator[q.PetsWithOwnersRow, None]:
-    """Stream pets_with_owners through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``kitchen._streams``). Read it to the end or close it
-    (``contextlib.aclosing``) before the transaction ends.
-    """
-
+    """pets_with_owners through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``aclosing`` it before yours ends."""
     async with AsyncServerStream(conn, "pets_with_owners", batch_size) as stream:
         await stream.execute(q.PETS_WITH_OWNERS, ())
         while rows := await stream.fetch():
@@ -269,12 +237,12 @@ async def create_owner(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("create_owner", "INSERT")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.CREATE_OWNER, (class_, from_))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.CREATE_OWNER, (class_, from_))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     if r is None:
@@ -285,9 +253,9 @@ async def create_owner(
 
 async def odd_text(conn: psycopg.AsyncConnection[Any], *, suffix: str) -> str | None:
     """Percent signs, $ signs, quotes, backslashes and triple quotes stay literal."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.ODD_TEXT, (suffix,))
+        async with completed_async(conn):
+            await cur.execute(q.ODD_TEXT, (suffix,))
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("odd_text")
@@ -299,12 +267,12 @@ async def rename_pet(conn: psycopg.AsyncConnection[Any], *, new_name: str, id: i
     """Run the RenamePet query."""
     if conn.read_only:
         raise ReadOnlyConnectionError("rename_pet", "UPDATE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.RENAME_PET, (new_name, id))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.RENAME_PET, (new_name, id))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         return cur.rowcount
 
@@ -313,12 +281,12 @@ async def touch_pets(conn: psycopg.AsyncConnection[Any], *, feeling: enums.Mood)
     """Run the TouchPets query."""
     if conn.read_only:
         raise ReadOnlyConnectionError("touch_pets", "UPDATE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.TOUCH_PETS, (feeling,))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.TOUCH_PETS, (feeling,))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         return ExecResult(cur.rowcount, cur.statusmessage or "")
 
@@ -327,12 +295,12 @@ async def delete_pet(conn: psycopg.AsyncConnection[Any], *, id: int) -> None:
     """Run the DeletePet query."""
     if conn.read_only:
         raise ReadOnlyConnectionError("delete_pet", "DELETE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.DELETE_PET, (id,))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.DELETE_PET, (id,))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
 
 
@@ -347,17 +315,20 @@ async def copy_pets(conn: psycopg.AsyncConnection[Any], rows: Iterable[q.CopyPet
     transaction, else its own; see ``kitchen._atomic``). Returns the number
     of rows written.
     """
+
     if conn.read_only:
         raise ReadOnlyConnectionError("copy_pets", "COPY")
-
     try:
-        async with atomic_async(conn, "-- name: CopyPets :copyfrom"), new_async_cursor(conn) as cur:
+        async with (
+            atomic_async(conn, "-- name: CopyPets :copyfrom", copy="copy_pets"),
+            new_async_cursor(conn) as cur,
+        ):
             async with cur.copy(q.COPY_PETS_COPY) as copy:
                 for p in rows:
                     await copy.write_row((p.owner_id, p.name, p.feeling))
             return cur.rowcount
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
 
 
@@ -371,17 +342,17 @@ async def add_pets(conn: psycopg.AsyncConnection[Any], rows: Iterable[q.AddPetsP
     Sends every row in pipeline mode: all run or none do (a savepoint in an open
     transaction, else its own; see ``kitchen._atomic``).
     """
+
     if conn.read_only:
         raise ReadOnlyConnectionError("add_pets", "INSERT")
-
     params = [(p.owner_id, p.name) for p in rows]
     if not params:
         return
     try:
         async with atomic_async(conn), new_async_cursor(conn) as cur:
             await cur.executemany(q.ADD_PETS, params)
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
 
 
@@ -436,12 +407,12 @@ async def set_doc(
     """Run the SetDoc query."""
     if conn.read_only:
         raise ReadOnlyConnectionError("set_doc", "UPDATE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.SET_DOC, (Jsonb(docb), id, None if doc is None else Json(doc)))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.SET_DOC, (Jsonb(docb), id, None if doc is None else Json(doc)))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     return None if r is None else q.SetDocRow(*r)
@@ -449,9 +420,9 @@ async def set_doc(
 
 async def get_owner(conn: psycopg.AsyncConnection[Any], *, id: int) -> models.Owner | None:
     """Run the GetOwner query."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.GET_OWNER, (id,))
+        async with completed_async(conn):
+            await cur.execute(q.GET_OWNER, (id,))
         r = await cur.fetchone()
     return None if r is None else models.load_owner(r)
 
@@ -464,12 +435,12 @@ async def delete_owner(conn: psycopg.AsyncConnection[Any], *, id: int) -> None:
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("delete_owner", "DELETE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.DELETE_OWNER, (id,))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.DELETE_OWNER, (id,))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
 
 
@@ -481,17 +452,17 @@ async def rename_pets(
     Sends every row in pipeline mode: all run or none do (a savepoint in an open
     transaction, else its own; see ``kitchen._atomic``).
     """
+
     if conn.read_only:
         raise ReadOnlyConnectionError("rename_pets", "UPDATE")
-
     params = [(p.new_name, p.id) for p in rows]
     if not params:
         return
     try:
         async with atomic_async(conn), new_async_cursor(conn) as cur:
             await cur.executemany(q.RENAME_PETS, params)
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
 
 
@@ -501,12 +472,12 @@ async def set_spot(
     """Run the SetSpot query."""
     if conn.read_only:
         raise ReadOnlyConnectionError("set_spot", "UPDATE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.SET_SPOT, (spot, id))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.SET_SPOT, (spot, id))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     return None if r is None else q.SetSpotRow(*r)
@@ -518,12 +489,12 @@ async def lock_pets_of_owner(
     """Locks its rows: its iter_ twin runs only inside a transaction (no WITH HOLD cursor)."""
     if conn.read_only:
         raise ReadOnlyConnectionError("lock_pets_of_owner", "a locking clause (FOR UPDATE)")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.LOCK_PETS_OF_OWNER, (owner_id,))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.LOCK_PETS_OF_OWNER, (owner_id,))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         rows = await cur.fetchall()
     return [q.LockPetsOfOwnerRow(*r) for r in rows]
@@ -532,15 +503,10 @@ async def lock_pets_of_owner(
 async def iter_lock_pets_of_owner(
     conn: psycopg.AsyncConnection[Any], *, owner_id: int, batch_size: int = 1000
 ) -> AsyncGenerator[q.LockPetsOfOwnerRow, None]:
-    """Stream lock_pets_of_owner through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``kitchen._streams``). Read it to the end or close it
-    (``contextlib.aclosing``) before the transaction ends.
-    """
+    """lock_pets_of_owner through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``aclosing`` it before yours ends."""
     if conn.read_only:
         raise ReadOnlyConnectionError("lock_pets_of_owner", "a locking clause (FOR UPDATE)")
-
     try:
         async with AsyncServerStream(
             conn, "lock_pets_of_owner", batch_size, holdable=False
@@ -549,8 +515,8 @@ async def iter_lock_pets_of_owner(
             while rows := await stream.fetch():
                 for r in rows:
                     yield q.LockPetsOfOwnerRow(*r)
-    except psycopg.IntegrityError as error:
-        raise_named(error)
+    except psycopg.IntegrityError as _error:
+        raise_named(_error)
         raise
 
 
@@ -560,12 +526,12 @@ async def shout_pet_names(
     """No iter_ twin: PostgreSQL can't DECLARE a cursor over UPDATE ... RETURNING."""
     if conn.read_only:
         raise ReadOnlyConnectionError("shout_pet_names", "UPDATE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.SHOUT_PET_NAMES, (owner_id,))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.SHOUT_PET_NAMES, (owner_id,))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         rows = await cur.fetchall()
     return [q.ShoutPetNamesRow(*r) for r in rows]
@@ -581,12 +547,12 @@ async def move_pets(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("move_pets", "a data-modifying WITH (UPDATE)")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.MOVE_PETS, (to_owner, from_owner))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.MOVE_PETS, (to_owner, from_owner))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         rows = await cur.fetchall()
     return [r[0] for r in rows]

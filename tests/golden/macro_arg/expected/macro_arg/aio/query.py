@@ -11,18 +11,10 @@ import psycopg
 from macro_arg import models
 from macro_arg import query as q
 from macro_arg._cursors import new_async_cursor
+from macro_arg._pipeline import completed_async
 from macro_arg._streams import AsyncServerStream
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
-READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
-    {
-        "authors_by_ids",
-        "iter_authors_by_ids",
-        "iter_page_authors",
-        "page_authors",
-    }
-)
+READ_ONLY_FUNCTIONS: Final = q.READ_ONLY_FUNCTIONS  # what a hot standby can run
 
 
 async def page_authors(
@@ -31,9 +23,9 @@ async def page_authors(
     """Keyset pagination with named parameters, in both spellings sqlc accepts. LIMIT's
     parameter is cast: static sqlc says integer where PostgreSQL says bigint.
     """
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.PAGE_AUTHORS, (after_id, skip_name, page_size))
+        async with completed_async(conn):
+            await cur.execute(q.PAGE_AUTHORS, (after_id, skip_name, page_size))
         rows = await cur.fetchall()
     return [q.PageAuthorsRow(*r) for r in rows]
 
@@ -46,13 +38,8 @@ async def iter_page_authors(
     page_size: int,
     batch_size: int = 1000,
 ) -> AsyncGenerator[q.PageAuthorsRow, None]:
-    """Stream page_authors through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``macro_arg._streams``). Read it to the end or close it
-    (``contextlib.aclosing``) before the transaction ends.
-    """
-
+    """page_authors through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``aclosing`` it before yours ends."""
     async with AsyncServerStream(conn, "page_authors", batch_size) as stream:
         await stream.execute(q.PAGE_AUTHORS, (after_id, skip_name, page_size))
         while rows := await stream.fetch():
@@ -64,9 +51,9 @@ async def authors_by_ids(
     conn: psycopg.AsyncConnection[Any], *, ids: list[int]
 ) -> list[models.Author]:
     """Run the AuthorsByIds query."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.AUTHORS_BY_IDS, (ids,))
+        async with completed_async(conn):
+            await cur.execute(q.AUTHORS_BY_IDS, (ids,))
         rows = await cur.fetchall()
     return [models.load_author(r) for r in rows]
 
@@ -74,13 +61,8 @@ async def authors_by_ids(
 async def iter_authors_by_ids(
     conn: psycopg.AsyncConnection[Any], *, ids: list[int], batch_size: int = 1000
 ) -> AsyncGenerator[models.Author, None]:
-    """Stream authors_by_ids through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``macro_arg._streams``). Read it to the end or close it
-    (``contextlib.aclosing``) before the transaction ends.
-    """
-
+    """authors_by_ids through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``aclosing`` it before yours ends."""
     async with AsyncServerStream(conn, "authors_by_ids", batch_size) as stream:
         await stream.execute(q.AUTHORS_BY_IDS, (ids,))
         while rows := await stream.fetch():

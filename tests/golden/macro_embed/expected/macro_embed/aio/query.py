@@ -11,25 +11,17 @@ import psycopg
 from macro_embed import models
 from macro_embed import query as q
 from macro_embed._cursors import new_async_cursor
+from macro_embed._pipeline import completed_async
 from macro_embed._streams import AsyncServerStream
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
-READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
-    {
-        "authors_with_books",
-        "books_with_authors",
-        "iter_authors_with_books",
-        "iter_books_with_authors",
-    }
-)
+READ_ONLY_FUNCTIONS: Final = q.READ_ONLY_FUNCTIONS  # what a hot standby can run
 
 
 async def books_with_authors(conn: psycopg.AsyncConnection[Any]) -> list[q.BooksWithAuthorsRow]:
     """Run the BooksWithAuthors query."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.BOOKS_WITH_AUTHORS, ())
+        async with completed_async(conn):
+            await cur.execute(q.BOOKS_WITH_AUTHORS, ())
         rows = await cur.fetchall()
     return [
         q.BooksWithAuthorsRow(models.load_book(r[0:3]), models.load_author(r[3:6])) for r in rows
@@ -39,13 +31,8 @@ async def books_with_authors(conn: psycopg.AsyncConnection[Any]) -> list[q.Books
 async def iter_books_with_authors(
     conn: psycopg.AsyncConnection[Any], *, batch_size: int = 1000
 ) -> AsyncGenerator[q.BooksWithAuthorsRow, None]:
-    """Stream books_with_authors through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``macro_embed._streams``). Read it to the end or close it
-    (``contextlib.aclosing``) before the transaction ends.
-    """
-
+    """books_with_authors through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``aclosing`` it before yours ends."""
     async with AsyncServerStream(conn, "books_with_authors", batch_size) as stream:
         await stream.execute(q.BOOKS_WITH_AUTHORS, ())
         while rows := await stream.fetch():
@@ -55,9 +42,9 @@ async def iter_books_with_authors(
 
 async def authors_with_books(conn: psycopg.AsyncConnection[Any]) -> list[q.AuthorsWithBooksRow]:
     """The embedded book is on the nullable side of the outer join."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.AUTHORS_WITH_BOOKS, ())
+        async with completed_async(conn):
+            await cur.execute(q.AUTHORS_WITH_BOOKS, ())
         rows = await cur.fetchall()
     return [
         q.AuthorsWithBooksRow(
@@ -70,13 +57,8 @@ async def authors_with_books(conn: psycopg.AsyncConnection[Any]) -> list[q.Autho
 async def iter_authors_with_books(
     conn: psycopg.AsyncConnection[Any], *, batch_size: int = 1000
 ) -> AsyncGenerator[q.AuthorsWithBooksRow, None]:
-    """Stream authors_with_books through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``macro_embed._streams``). Read it to the end or close it
-    (``contextlib.aclosing``) before the transaction ends.
-    """
-
+    """authors_with_books through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``aclosing`` it before yours ends."""
     async with AsyncServerStream(conn, "authors_with_books", batch_size) as stream:
         await stream.execute(q.AUTHORS_WITH_BOOKS, ())
         while rows := await stream.fetch():

@@ -11,18 +11,12 @@ import psycopg
 from macro_narg import models
 from macro_narg import query as q
 from macro_narg._cursors import new_async_cursor
+from macro_narg._pipeline import completed_async
 from macro_narg._streams import AsyncServerStream
 from macro_narg.errors import raise_named
 from macro_narg.types import ReadOnlyConnectionError
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
-READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
-    {
-        "iter_search_authors",
-        "search_authors",
-    }
-)
+READ_ONLY_FUNCTIONS: Final = q.READ_ONLY_FUNCTIONS  # what a hot standby can run
 
 
 async def search_authors(
@@ -31,9 +25,9 @@ async def search_authors(
     """A filter that is off when its argument is None; the same narg used twice is one
     parameter.
     """
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.SEARCH_AUTHORS, (name,))
+        async with completed_async(conn):
+            await cur.execute(q.SEARCH_AUTHORS, (name,))
         rows = await cur.fetchall()
     return [models.load_author(r) for r in rows]
 
@@ -41,13 +35,8 @@ async def search_authors(
 async def iter_search_authors(
     conn: psycopg.AsyncConnection[Any], *, name: str | None = None, batch_size: int = 1000
 ) -> AsyncGenerator[models.Author, None]:
-    """Stream search_authors through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``macro_narg._streams``). Read it to the end or close it
-    (``contextlib.aclosing``) before the transaction ends.
-    """
-
+    """search_authors through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``aclosing`` it before yours ends."""
     async with AsyncServerStream(conn, "search_authors", batch_size) as stream:
         await stream.execute(q.SEARCH_AUTHORS, (name,))
         while rows := await stream.fetch():
@@ -59,10 +48,10 @@ async def set_bio(conn: psycopg.AsyncConnection[Any], *, bio: str | None = None,
     """Run the SetBio query."""
     if conn.read_only:
         raise ReadOnlyConnectionError("set_bio", "UPDATE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.SET_BIO, (bio, id))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.SET_BIO, (bio, id))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise

@@ -10,24 +10,18 @@ import psycopg
 from naming_class_clashes import models
 from naming_class_clashes import query as q
 from naming_class_clashes._cursors import new_async_cursor
+from naming_class_clashes._pipeline import completed_async
 from naming_class_clashes.errors import raise_named
 from naming_class_clashes.types import NoRowError, ReadOnlyConnectionError
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
-READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
-    {
-        "get_pet",
-        "get_pet_row_note",
-    }
-)
+READ_ONLY_FUNCTIONS: Final = q.READ_ONLY_FUNCTIONS  # what a hot standby can run
 
 
 async def get_pet(conn: psycopg.AsyncConnection[Any], *, id: int) -> q.GetPetRow2 | None:
     """Run the GetPet query."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.GET_PET, (id,))
+        async with completed_async(conn):
+            await cur.execute(q.GET_PET, (id,))
         r = await cur.fetchone()
     return None if r is None else q.GetPetRow2(*r)
 
@@ -36,9 +30,9 @@ async def get_pet_row_note(
     conn: psycopg.AsyncConnection[Any], *, id: int
 ) -> models.GetPetRow | None:
     """Run the GetPetRowNote query."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.GET_PET_ROW_NOTE, (id,))
+        async with completed_async(conn):
+            await cur.execute(q.GET_PET_ROW_NOTE, (id,))
         r = await cur.fetchone()
     return None if r is None else models.load_get_pet_row(r)
 
@@ -53,12 +47,12 @@ async def add_pet(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("add_pet", "INSERT")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.ADD_PET, (name, card))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.ADD_PET, (name, card))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     if r is None:

@@ -11,18 +11,12 @@ import psycopg
 from naming_enum_values import enums, models
 from naming_enum_values import query as q
 from naming_enum_values._cursors import new_async_cursor
+from naming_enum_values._pipeline import completed_async
 from naming_enum_values._streams import AsyncServerStream
 from naming_enum_values.errors import raise_named
 from naming_enum_values.types import NoRowError, ReadOnlyConnectionError
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
-READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
-    {
-        "iter_list_marks",
-        "list_marks",
-    }
-)
+READ_ONLY_FUNCTIONS: Final = q.READ_ONLY_FUNCTIONS  # what a hot standby can run
 
 
 async def add_mark(conn: psycopg.AsyncConnection[Any], *, mark: enums.Mark2) -> models.Mark:
@@ -33,12 +27,12 @@ async def add_mark(conn: psycopg.AsyncConnection[Any], *, mark: enums.Mark2) -> 
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("add_mark", "INSERT")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.ADD_MARK, (mark,))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.ADD_MARK, (mark,))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     if r is None:
@@ -49,9 +43,9 @@ async def add_mark(conn: psycopg.AsyncConnection[Any], *, mark: enums.Mark2) -> 
 
 async def list_marks(conn: psycopg.AsyncConnection[Any]) -> list[models.Mark]:
     """Run the ListMarks query."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.LIST_MARKS, ())
+        async with completed_async(conn):
+            await cur.execute(q.LIST_MARKS, ())
         rows = await cur.fetchall()
     return [models.load_mark(r) for r in rows]
 
@@ -59,13 +53,8 @@ async def list_marks(conn: psycopg.AsyncConnection[Any]) -> list[models.Mark]:
 async def iter_list_marks(
     conn: psycopg.AsyncConnection[Any], *, batch_size: int = 1000
 ) -> AsyncGenerator[models.Mark, None]:
-    """Stream list_marks through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``naming_enum_values._streams``). Read it to the end or close it
-    (``contextlib.aclosing``) before the transaction ends.
-    """
-
+    """list_marks through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``aclosing`` it before yours ends."""
     async with AsyncServerStream(conn, "list_marks", batch_size) as stream:
         await stream.execute(q.LIST_MARKS, ())
         while rows := await stream.fetch():

@@ -9,12 +9,11 @@ import psycopg
 
 from naming_exec_discards_rows import query as q
 from naming_exec_discards_rows._cursors import new_async_cursor
+from naming_exec_discards_rows._pipeline import completed_async
 from naming_exec_discards_rows.errors import raise_named
 from naming_exec_discards_rows.types import ExecResult, ReadOnlyConnectionError
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
-READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset()
+READ_ONLY_FUNCTIONS: Final = q.READ_ONLY_FUNCTIONS  # what a hot standby can run
 
 
 async def lock_jobs(conn: psycopg.AsyncConnection[Any], *, pg_advisory_xact_lock: int) -> None:
@@ -23,12 +22,12 @@ async def lock_jobs(conn: psycopg.AsyncConnection[Any], *, pg_advisory_xact_lock
         raise ReadOnlyConnectionError(
             "lock_jobs", "calls pg_advisory_xact_lock(), not known to be read-only"
         )
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.LOCK_JOBS, (pg_advisory_xact_lock,))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.LOCK_JOBS, (pg_advisory_xact_lock,))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
 
 
@@ -40,12 +39,12 @@ async def lock_jobs_counted(
         raise ReadOnlyConnectionError(
             "lock_jobs_counted", "calls pg_advisory_xact_lock(), not known to be read-only"
         )
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.LOCK_JOBS_COUNTED, (pg_advisory_xact_lock,))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.LOCK_JOBS_COUNTED, (pg_advisory_xact_lock,))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         return cur.rowcount
 
@@ -58,12 +57,12 @@ async def lock_jobs_result(
         raise ReadOnlyConnectionError(
             "lock_jobs_result", "calls pg_advisory_xact_lock(), not known to be read-only"
         )
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.LOCK_JOBS_RESULT, (pg_advisory_xact_lock,))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.LOCK_JOBS_RESULT, (pg_advisory_xact_lock,))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         return ExecResult(cur.rowcount, cur.statusmessage or "")
 
@@ -76,10 +75,10 @@ async def add_job(conn: psycopg.AsyncConnection[Any], *, name: str) -> None:
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("add_job", "INSERT")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.ADD_JOB, (name,))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.ADD_JOB, (name,))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise

@@ -11,28 +11,19 @@ import psycopg
 from naming_initialisms import models
 from naming_initialisms import query as q
 from naming_initialisms._cursors import new_async_cursor
+from naming_initialisms._pipeline import completed_async
 from naming_initialisms._streams import AsyncServerStream
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
-READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
-    {
-        "get_apps_by_ids",
-        "http_server_urls",
-        "id_",
-        "iter_get_apps_by_ids",
-        "iter_http_server_urls",
-    }
-)
+READ_ONLY_FUNCTIONS: Final = q.READ_ONLY_FUNCTIONS  # what a hot standby can run
 
 
 async def get_apps_by_ids(
     conn: psycopg.AsyncConnection[Any], *, ids: list[int]
 ) -> list[models.AppID]:
     """Run the GetAppsByIDs query."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.GET_APPS_BY_IDS, (ids,))
+        async with completed_async(conn):
+            await cur.execute(q.GET_APPS_BY_IDS, (ids,))
         rows = await cur.fetchall()
     return [models.load_app_id(r) for r in rows]
 
@@ -40,13 +31,8 @@ async def get_apps_by_ids(
 async def iter_get_apps_by_ids(
     conn: psycopg.AsyncConnection[Any], *, ids: list[int], batch_size: int = 1000
 ) -> AsyncGenerator[models.AppID, None]:
-    """Stream get_apps_by_ids through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``naming_initialisms._streams``). Read it to the end or close it
-    (``contextlib.aclosing``) before the transaction ends.
-    """
-
+    """get_apps_by_ids through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``aclosing`` it before yours ends."""
     async with AsyncServerStream(conn, "get_apps_by_ids", batch_size) as stream:
         await stream.execute(q.GET_APPS_BY_IDS, (ids,))
         while rows := await stream.fetch():
@@ -56,9 +42,9 @@ async def iter_get_apps_by_ids(
 
 async def http_server_urls(conn: psycopg.AsyncConnection[Any]) -> list[str]:
     """Run the HTTPServerURLs query."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.HTTP_SERVER_URLS, ())
+        async with completed_async(conn):
+            await cur.execute(q.HTTP_SERVER_URLS, ())
         rows = await cur.fetchall()
     return [r[0] for r in rows]
 
@@ -66,13 +52,8 @@ async def http_server_urls(conn: psycopg.AsyncConnection[Any]) -> list[str]:
 async def iter_http_server_urls(
     conn: psycopg.AsyncConnection[Any], *, batch_size: int = 1000
 ) -> AsyncGenerator[str, None]:
-    """Stream http_server_urls through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``naming_initialisms._streams``). Read it to the end or close it
-    (``contextlib.aclosing``) before the transaction ends.
-    """
-
+    """http_server_urls through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``aclosing`` it before yours ends."""
     async with AsyncServerStream(conn, "http_server_urls", batch_size) as stream:
         await stream.execute(q.HTTP_SERVER_URLS, ())
         while rows := await stream.fetch():
@@ -82,8 +63,8 @@ async def iter_http_server_urls(
 
 async def id_(conn: psycopg.AsyncConnection[Any], *, home_url: str) -> int | None:
     """Run the ID query."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.ID, (home_url,))
+        async with completed_async(conn):
+            await cur.execute(q.ID, (home_url,))
         r = await cur.fetchone()
     return None if r is None else r[0]

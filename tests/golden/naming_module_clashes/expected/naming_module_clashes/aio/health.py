@@ -16,19 +16,11 @@ from naming_module_clashes._streams import AsyncServerStream
 from naming_module_clashes.errors import raise_named
 from naming_module_clashes.types import ReadOnlyConnectionError
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
-READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
-    {
-        "health",
-        "iter_health",
-    }
-)
+READ_ONLY_FUNCTIONS: Final = q.READ_ONLY_FUNCTIONS  # what a hot standby can run
 
 
 async def health(conn: psycopg.AsyncConnection[Any]) -> list[models.Check]:
     """Run the Health query."""
-
     async with new_async_cursor(conn) as cur:
         async with completed_async(conn):
             await cur.execute(q.HEALTH, ())
@@ -39,13 +31,8 @@ async def health(conn: psycopg.AsyncConnection[Any]) -> list[models.Check]:
 async def iter_health(
     conn: psycopg.AsyncConnection[Any], *, batch_size: int = 1000
 ) -> AsyncGenerator[models.Check, None]:
-    """Stream health through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``naming_module_clashes._streams``). Read it to the end or close it
-    (``contextlib.aclosing``) before the transaction ends.
-    """
-
+    """health through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``aclosing`` it before yours ends."""
     async with AsyncServerStream(conn, "health", batch_size) as stream:
         await stream.execute(q.HEALTH, ())
         while rows := await stream.fetch():
@@ -57,11 +44,10 @@ async def add_check(conn: psycopg.AsyncConnection[Any], *, id: int, ok: bool) ->
     """Run the AddCheck query."""
     if conn.read_only:
         raise ReadOnlyConnectionError("add_check", "INSERT")
-
     async with new_async_cursor(conn) as cur:
         try:
             async with completed_async(conn):
                 await cur.execute(q.ADD_CHECK, (id, ok))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise

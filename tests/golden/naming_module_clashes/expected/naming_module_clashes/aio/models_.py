@@ -12,18 +12,11 @@ from naming_module_clashes._cursors import new_async_cursor
 from naming_module_clashes._pipeline import completed_async
 from naming_module_clashes.types import NoRowError
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
-READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
-    {
-        "count_checks",
-    }
-)
+READ_ONLY_FUNCTIONS: Final = q.READ_ONLY_FUNCTIONS  # what a hot standby can run
 
 
 async def count_checks(conn: psycopg.AsyncConnection[Any]) -> int:
     """Run the CountChecks query."""
-
     async with new_async_cursor(conn) as cur:
         async with completed_async(conn):
             await cur.execute(q.COUNT_CHECKS, ())

@@ -22,11 +22,8 @@ async def health(conn: Connection) -> list[models.Check]:
 async def iter_health(
     conn: Connection, *, batch_size: int = 1000
 ) -> AsyncGenerator[models.Check, None]:
-    """Stream health through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``naming_module_clashes._asyncpg.ServerStream``).
-    """
+    """health through a server-side cursor, ``batch_size`` rows a fetch. Needs the
+    caller's transaction and opens none: leaving the loop early undoes nothing."""
     stream = ServerStream(conn, "health", "health_31d6feb3_", batch_size)
     await stream.declare(q.HEALTH)
     while rows := await stream.fetch():
@@ -38,6 +35,6 @@ async def add_check(conn: Connection, *, id: int, ok: bool) -> None:
     """Run the AddCheck query."""
     try:
         await conn.execute(q.ADD_CHECK, id, ok)
-    except Exception as error:
-        raise_named(error)
+    except Exception as _error:
+        raise_named(_error)
         raise

@@ -11,26 +11,19 @@ import psycopg
 from naming_module_constants import models
 from naming_module_constants import query as q
 from naming_module_constants._cursors import new_async_cursor
+from naming_module_constants._pipeline import completed_async
 from naming_module_constants._streams import AsyncServerStream
 from naming_module_constants.errors import raise_named
 from naming_module_constants.types import ReadOnlyConnectionError
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
-READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
-    {
-        "e",
-        "iter_read_only_functions",
-        "read_only_functions",
-    }
-)
+READ_ONLY_FUNCTIONS: Final = q.READ_ONLY_FUNCTIONS  # what a hot standby can run
 
 
 async def read_only_functions(conn: psycopg.AsyncConnection[Any]) -> list[models.Note]:
     """Run the ReadOnlyFunctions query."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.READ_ONLY_FUNCTIONS_, ())
+        async with completed_async(conn):
+            await cur.execute(q.READ_ONLY_FUNCTIONS_, ())
         rows = await cur.fetchall()
     return [models.load_note(r) for r in rows]
 
@@ -38,13 +31,8 @@ async def read_only_functions(conn: psycopg.AsyncConnection[Any]) -> list[models
 async def iter_read_only_functions(
     conn: psycopg.AsyncConnection[Any], *, batch_size: int = 1000
 ) -> AsyncGenerator[models.Note, None]:
-    """Stream read_only_functions through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``naming_module_constants._streams``). Read it to the end or close it
-    (``contextlib.aclosing``) before the transaction ends.
-    """
-
+    """read_only_functions through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``aclosing`` it before yours ends."""
     async with AsyncServerStream(conn, "read_only_functions", batch_size) as stream:
         await stream.execute(q.READ_ONLY_FUNCTIONS_, ())
         while rows := await stream.fetch():
@@ -54,9 +42,9 @@ async def iter_read_only_functions(
 
 async def e(conn: psycopg.AsyncConnection[Any], *, id: int) -> str | None:
     """Run the E query."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.E_, (id,))
+        async with completed_async(conn):
+            await cur.execute(q.E_, (id,))
         r = await cur.fetchone()
     return None if r is None else r[0]
 
@@ -69,10 +57,10 @@ async def add_note(conn: psycopg.AsyncConnection[Any], *, body: str) -> None:
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("add_note", "INSERT")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.ADD_NOTE, (body,))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.ADD_NOTE, (body,))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise

@@ -13,31 +13,19 @@ import psycopg
 from naming_python_reserved import models
 from naming_python_reserved import query as q
 from naming_python_reserved._cursors import new_async_cursor
+from naming_python_reserved._pipeline import completed_async
 from naming_python_reserved._streams import AsyncServerStream
 from naming_python_reserved.errors import raise_named
 from naming_python_reserved.types import NoRowError, ReadOnlyConnectionError
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
-READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
-    {
-        "datetime_",
-        "filter_",
-        "iter_filter_",
-        "iter_list_",
-        "iter_models_",
-        "list_",
-        "models_",
-        "type_",
-    }
-)
+READ_ONLY_FUNCTIONS: Final = q.READ_ONLY_FUNCTIONS  # what a hot standby can run
 
 
 async def list_(conn: psycopg.AsyncConnection[Any]) -> list[models.Event]:
     """Run the List query."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.LIST, ())
+        async with completed_async(conn):
+            await cur.execute(q.LIST, ())
         rows = await cur.fetchall()
     return [models.load_event(r) for r in rows]
 
@@ -45,13 +33,8 @@ async def list_(conn: psycopg.AsyncConnection[Any]) -> list[models.Event]:
 async def iter_list_(
     conn: psycopg.AsyncConnection[Any], *, batch_size: int = 1000
 ) -> AsyncGenerator[models.Event, None]:
-    """Stream list_ through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``naming_python_reserved._streams``). Read it to the end or close it
-    (``contextlib.aclosing``) before the transaction ends.
-    """
-
+    """list_ through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``aclosing`` it before yours ends."""
     async with AsyncServerStream(conn, "list_", batch_size) as stream:
         await stream.execute(q.LIST, ())
         while rows := await stream.fetch():
@@ -63,9 +46,9 @@ async def filter_(
     conn: psycopg.AsyncConnection[Any], *, type: str, match_: str | None = None
 ) -> list[q.FilterRow]:
     """Run the Filter query."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.FILTER, (type, match_))
+        async with completed_async(conn):
+            await cur.execute(q.FILTER, (type, match_))
         rows = await cur.fetchall()
     return [q.FilterRow(*r) for r in rows]
 
@@ -77,13 +60,8 @@ async def iter_filter_(
     match_: str | None = None,
     batch_size: int = 1000,
 ) -> AsyncGenerator[q.FilterRow, None]:
-    """Stream filter_ through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``naming_python_reserved._streams``). Read it to the end or close it
-    (``contextlib.aclosing``) before the transaction ends.
-    """
-
+    """filter_ through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``aclosing`` it before yours ends."""
     async with AsyncServerStream(conn, "filter_", batch_size) as stream:
         await stream.execute(q.FILTER, (type, match_))
         while rows := await stream.fetch():
@@ -93,9 +71,9 @@ async def iter_filter_(
 
 async def type_(conn: psycopg.AsyncConnection[Any], *, id: int) -> str | None:
     """Run the Type query."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.TYPE, (id,))
+        async with completed_async(conn):
+            await cur.execute(q.TYPE, (id,))
         r = await cur.fetchone()
     return None if r is None else r[0]
 
@@ -110,9 +88,9 @@ async def datetime_(
     from_: str | None = None,
 ) -> datetime.datetime | None:
     """Run the Datetime query."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.DATETIME, (conn_, rows_, batch_size_, class_, from_))
+        async with completed_async(conn):
+            await cur.execute(q.DATETIME, (conn_, rows_, batch_size_, class_, from_))
         r = await cur.fetchone()
     return None if r is None else r[0]
 
@@ -126,9 +104,9 @@ async def models_(
     uuid_: uuid.UUID,
 ) -> list[q.ModelsRow]:
     """Run the Models query."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.MODELS, (models_, enums_, psycopg_, uuid_))
+        async with completed_async(conn):
+            await cur.execute(q.MODELS, (models_, enums_, psycopg_, uuid_))
         rows = await cur.fetchall()
     return [q.ModelsRow(*r) for r in rows]
 
@@ -142,13 +120,8 @@ async def iter_models_(
     uuid_: uuid.UUID,
     batch_size: int = 1000,
 ) -> AsyncGenerator[q.ModelsRow, None]:
-    """Stream models_ through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``naming_python_reserved._streams``). Read it to the end or close it
-    (``contextlib.aclosing``) before the transaction ends.
-    """
-
+    """models_ through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``aclosing`` it before yours ends."""
     async with AsyncServerStream(conn, "models_", batch_size) as stream:
         await stream.execute(q.MODELS, (models_, enums_, psycopg_, uuid_))
         while rows := await stream.fetch():
@@ -171,12 +144,12 @@ async def add_event(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("add_event", "INSERT")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.ADD_EVENT, (type, case_, __, _private))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.ADD_EVENT, (type, case_, __, _private))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     if r is None:

@@ -14,13 +14,7 @@ from naming_quoted_types._pipeline import completed_async
 from naming_quoted_types.errors import raise_named
 from naming_quoted_types.types import NoRowError, ReadOnlyConnectionError
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
-READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
-    {
-        "count_by_role",
-    }
-)
+READ_ONLY_FUNCTIONS: Final = q.READ_ONLY_FUNCTIONS  # what a hot standby can run
 
 
 async def add_tenant_member(
@@ -39,15 +33,14 @@ async def add_tenant_member(
     """
     if conn.read_only:
         raise ReadOnlyConnectionError("add_tenant_member", "INSERT")
-
     async with new_async_cursor(conn) as cur:
         try:
             async with completed_async(conn):
                 await cur.execute(
                     q.ADD_TENANT_MEMBER, (tenant_id, user_id, dollar_3, seats, spot, level)
                 )
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     if r is None:
@@ -60,7 +53,6 @@ async def count_by_role(
     conn: psycopg.AsyncConnection[Any], *, role: enums.TenantMemberRole
 ) -> q.CountByRoleRow:
     """Run the CountByRole query."""
-
     async with new_async_cursor(conn) as cur:
         async with completed_async(conn):
             await cur.execute(q.COUNT_BY_ROLE, (role,))

@@ -16,15 +16,7 @@ from naming_schema_clashes._streams import AsyncServerStream
 from naming_schema_clashes.errors import raise_named
 from naming_schema_clashes.types import NoRowError, ReadOnlyConnectionError
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
-READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
-    {
-        "get_baz_user",
-        "iter_list_user_pairs",
-        "list_user_pairs",
-    }
-)
+READ_ONLY_FUNCTIONS: Final = q.READ_ONLY_FUNCTIONS  # what a hot standby can run
 
 
 async def list_user_pairs(conn: psycopg.AsyncConnection[Any]) -> list[q.ListUserPairsRow]:
@@ -32,7 +24,6 @@ async def list_user_pairs(conn: psycopg.AsyncConnection[Any]) -> list[q.ListUser
 
     Names made up by sqlc's rules (choose with sqlc.arg() or AS): users_2 for column 2.
     """
-
     async with new_async_cursor(conn) as cur:
         async with completed_async(conn):
             await cur.execute(q.LIST_USER_PAIRS, ())
@@ -45,13 +36,8 @@ async def list_user_pairs(conn: psycopg.AsyncConnection[Any]) -> list[q.ListUser
 async def iter_list_user_pairs(
     conn: psycopg.AsyncConnection[Any], *, batch_size: int = 1000
 ) -> AsyncGenerator[q.ListUserPairsRow, None]:
-    """Stream list_user_pairs through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``naming_schema_clashes._streams``). Read it to the end or close it
-    (``contextlib.aclosing``) before the transaction ends.
-    """
-
+    """list_user_pairs through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``aclosing`` it before yours ends."""
     async with AsyncServerStream(conn, "list_user_pairs", batch_size) as stream:
         await stream.execute(q.LIST_USER_PAIRS, ())
         while rows := await stream.fetch():
@@ -61,7 +47,6 @@ async def iter_list_user_pairs(
 
 async def get_baz_user(conn: psycopg.AsyncConnection[Any], *, id: int) -> models.BazUser | None:
     """Run the GetBazUser query."""
-
     async with new_async_cursor(conn) as cur:
         async with completed_async(conn):
             await cur.execute(q.GET_BAZ_USER, (id,))
@@ -79,13 +64,12 @@ async def add_place(
     """Run the AddPlace query."""
     if conn.read_only:
         raise ReadOnlyConnectionError("add_place", "INSERT")
-
     async with new_async_cursor(conn) as cur:
         try:
             async with completed_async(conn):
                 await cur.execute(q.ADD_PLACE, (id, here, there))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         r = await cur.fetchone()
     if r is None:

@@ -10,17 +10,10 @@ import psycopg
 
 from naming_select_star_join import query as q
 from naming_select_star_join._cursors import new_async_cursor
+from naming_select_star_join._pipeline import completed_async
 from naming_select_star_join._streams import AsyncServerStream
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
-READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
-    {
-        "books_with_authors",
-        "iter_books_with_authors",
-        "self_join",
-    }
-)
+READ_ONLY_FUNCTIONS: Final = q.READ_ONLY_FUNCTIONS  # what a hot standby can run
 
 
 async def books_with_authors(conn: psycopg.AsyncConnection[Any]) -> list[q.BooksWithAuthorsRow]:
@@ -28,9 +21,9 @@ async def books_with_authors(conn: psycopg.AsyncConnection[Any]) -> list[q.Books
 
     Names made up by sqlc's rules (choose with sqlc.arg() or AS): id_2 for column 4, name_2 for column 5.
     """
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.BOOKS_WITH_AUTHORS, ())
+        async with completed_async(conn):
+            await cur.execute(q.BOOKS_WITH_AUTHORS, ())
         rows = await cur.fetchall()
     return [q.BooksWithAuthorsRow(*r) for r in rows]
 
@@ -38,13 +31,8 @@ async def books_with_authors(conn: psycopg.AsyncConnection[Any]) -> list[q.Books
 async def iter_books_with_authors(
     conn: psycopg.AsyncConnection[Any], *, batch_size: int = 1000
 ) -> AsyncGenerator[q.BooksWithAuthorsRow, None]:
-    """Stream books_with_authors through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``naming_select_star_join._streams``). Read it to the end or close it
-    (``contextlib.aclosing``) before the transaction ends.
-    """
-
+    """books_with_authors through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``aclosing`` it before yours ends."""
     async with AsyncServerStream(conn, "books_with_authors", batch_size) as stream:
         await stream.execute(q.BOOKS_WITH_AUTHORS, ())
         while rows := await stream.fetch():
@@ -57,8 +45,8 @@ async def self_join(conn: psycopg.AsyncConnection[Any], *, id: int) -> q.SelfJoi
 
     Names made up by sqlc's rules (choose with sqlc.arg() or AS): name_2 for column 2.
     """
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.SELF_JOIN, (id,))
+        async with completed_async(conn):
+            await cur.execute(q.SELF_JOIN, (id,))
         r = await cur.fetchone()
     return None if r is None else q.SelfJoinRow(*r)

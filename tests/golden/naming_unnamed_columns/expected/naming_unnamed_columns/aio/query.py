@@ -10,20 +10,10 @@ import psycopg
 
 from naming_unnamed_columns import query as q
 from naming_unnamed_columns._cursors import new_async_cursor
+from naming_unnamed_columns._pipeline import completed_async
 from naming_unnamed_columns._streams import AsyncServerStream
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
-READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
-    {
-        "every_job",
-        "iter_every_job",
-        "iter_jobs_plus_one",
-        "job_exists",
-        "jobs_plus_one",
-        "one_number",
-    }
-)
+READ_ONLY_FUNCTIONS: Final = q.READ_ONLY_FUNCTIONS  # what a hot standby can run
 
 
 async def jobs_plus_one(conn: psycopg.AsyncConnection[Any]) -> list[q.JobsPlusOneRow]:
@@ -31,9 +21,9 @@ async def jobs_plus_one(conn: psycopg.AsyncConnection[Any]) -> list[q.JobsPlusOn
 
     Names made up by sqlc's rules (choose with sqlc.arg() or AS): column_1 for column 1, column_2 for column 2.
     """
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.JOBS_PLUS_ONE, ())
+        async with completed_async(conn):
+            await cur.execute(q.JOBS_PLUS_ONE, ())
         rows = await cur.fetchall()
     return [q.JobsPlusOneRow(*r) for r in rows]
 
@@ -41,13 +31,8 @@ async def jobs_plus_one(conn: psycopg.AsyncConnection[Any]) -> list[q.JobsPlusOn
 async def iter_jobs_plus_one(
     conn: psycopg.AsyncConnection[Any], *, batch_size: int = 1000
 ) -> AsyncGenerator[q.JobsPlusOneRow, None]:
-    """Stream jobs_plus_one through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``naming_unnamed_columns._streams``). Read it to the end or close it
-    (``contextlib.aclosing``) before the transaction ends.
-    """
-
+    """jobs_plus_one through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``aclosing`` it before yours ends."""
     async with AsyncServerStream(conn, "jobs_plus_one", batch_size) as stream:
         await stream.execute(q.JOBS_PLUS_ONE, ())
         while rows := await stream.fetch():
@@ -60,27 +45,27 @@ async def one_number(conn: psycopg.AsyncConnection[Any], *, id: int) -> int | No
 
     Names made up by sqlc's rules (choose with sqlc.arg() or AS): column_1 for column 1.
     """
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.ONE_NUMBER, (id,))
+        async with completed_async(conn):
+            await cur.execute(q.ONE_NUMBER, (id,))
         r = await cur.fetchone()
     return None if r is None else r[0]
 
 
 async def job_exists(conn: psycopg.AsyncConnection[Any], *, id: int) -> q.JobExistsRow | None:
     """Run the JobExists query."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.JOB_EXISTS, (id,))
+        async with completed_async(conn):
+            await cur.execute(q.JOB_EXISTS, (id,))
         r = await cur.fetchone()
     return None if r is None else q.JobExistsRow(*r)
 
 
 async def every_job(conn: psycopg.AsyncConnection[Any]) -> list[q.EveryJobRow]:
     """Run the EveryJob query."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.EVERY_JOB, ())
+        async with completed_async(conn):
+            await cur.execute(q.EVERY_JOB, ())
         rows = await cur.fetchall()
     return [q.EveryJobRow(*r) for r in rows]
 
@@ -88,13 +73,8 @@ async def every_job(conn: psycopg.AsyncConnection[Any]) -> list[q.EveryJobRow]:
 async def iter_every_job(
     conn: psycopg.AsyncConnection[Any], *, batch_size: int = 1000
 ) -> AsyncGenerator[q.EveryJobRow, None]:
-    """Stream every_job through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``naming_unnamed_columns._streams``). Read it to the end or close it
-    (``contextlib.aclosing``) before the transaction ends.
-    """
-
+    """every_job through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``aclosing`` it before yours ends."""
     async with AsyncServerStream(conn, "every_job", batch_size) as stream:
         await stream.execute(q.EVERY_JOB, ())
         while rows := await stream.fetch():

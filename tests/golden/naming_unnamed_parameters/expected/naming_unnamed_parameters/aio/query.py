@@ -11,28 +11,12 @@ import psycopg
 
 from naming_unnamed_parameters import query as q
 from naming_unnamed_parameters._cursors import new_async_cursor
+from naming_unnamed_parameters._pipeline import completed_async
 from naming_unnamed_parameters._streams import AsyncServerStream
 from naming_unnamed_parameters.errors import raise_named
 from naming_unnamed_parameters.types import ReadOnlyConnectionError
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
-READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
-    {
-        "iter_users_below",
-        "iter_users_between",
-        "iter_users_by_ids",
-        "iter_users_from",
-        "iter_users_since",
-        "iter_users_tagged",
-        "users_below",
-        "users_between",
-        "users_by_ids",
-        "users_from",
-        "users_since",
-        "users_tagged",
-    }
-)
+READ_ONLY_FUNCTIONS: Final = q.READ_ONLY_FUNCTIONS  # what a hot standby can run
 
 
 async def users_by_ids(conn: psycopg.AsyncConnection[Any], *, dollar_1: list[int]) -> list[int]:
@@ -40,9 +24,9 @@ async def users_by_ids(conn: psycopg.AsyncConnection[Any], *, dollar_1: list[int
 
     Names made up by sqlc's rules (choose with sqlc.arg() or AS): dollar_1 for $1.
     """
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.USERS_BY_IDS, (dollar_1,))
+        async with completed_async(conn):
+            await cur.execute(q.USERS_BY_IDS, (dollar_1,))
         rows = await cur.fetchall()
     return [r[0] for r in rows]
 
@@ -50,13 +34,8 @@ async def users_by_ids(conn: psycopg.AsyncConnection[Any], *, dollar_1: list[int
 async def iter_users_by_ids(
     conn: psycopg.AsyncConnection[Any], *, dollar_1: list[int], batch_size: int = 1000
 ) -> AsyncGenerator[int, None]:
-    """Stream users_by_ids through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``naming_unnamed_parameters._streams``). Read it to the end or close it
-    (``contextlib.aclosing``) before the transaction ends.
-    """
-
+    """users_by_ids through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``aclosing`` it before yours ends."""
     async with AsyncServerStream(conn, "users_by_ids", batch_size) as stream:
         await stream.execute(q.USERS_BY_IDS, (dollar_1,))
         while rows := await stream.fetch():
@@ -69,9 +48,9 @@ async def users_from(conn: psycopg.AsyncConnection[Any], *, dollar_1: int) -> li
 
     Names made up by sqlc's rules (choose with sqlc.arg() or AS): dollar_1 for $1.
     """
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.USERS_FROM, (dollar_1,))
+        async with completed_async(conn):
+            await cur.execute(q.USERS_FROM, (dollar_1,))
         rows = await cur.fetchall()
     return [r[0] for r in rows]
 
@@ -79,13 +58,8 @@ async def users_from(conn: psycopg.AsyncConnection[Any], *, dollar_1: int) -> li
 async def iter_users_from(
     conn: psycopg.AsyncConnection[Any], *, dollar_1: int, batch_size: int = 1000
 ) -> AsyncGenerator[int, None]:
-    """Stream users_from through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``naming_unnamed_parameters._streams``). Read it to the end or close it
-    (``contextlib.aclosing``) before the transaction ends.
-    """
-
+    """users_from through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``aclosing`` it before yours ends."""
     async with AsyncServerStream(conn, "users_from", batch_size) as stream:
         await stream.execute(q.USERS_FROM, (dollar_1,))
         while rows := await stream.fetch():
@@ -98,9 +72,9 @@ async def users_tagged(conn: psycopg.AsyncConnection[Any], *, dollar_1: list[str
 
     Names made up by sqlc's rules (choose with sqlc.arg() or AS): dollar_1 for $1.
     """
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.USERS_TAGGED, (dollar_1,))
+        async with completed_async(conn):
+            await cur.execute(q.USERS_TAGGED, (dollar_1,))
         rows = await cur.fetchall()
     return [r[0] for r in rows]
 
@@ -108,13 +82,8 @@ async def users_tagged(conn: psycopg.AsyncConnection[Any], *, dollar_1: list[str
 async def iter_users_tagged(
     conn: psycopg.AsyncConnection[Any], *, dollar_1: list[str], batch_size: int = 1000
 ) -> AsyncGenerator[int, None]:
-    """Stream users_tagged through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``naming_unnamed_parameters._streams``). Read it to the end or close it
-    (``contextlib.aclosing``) before the transaction ends.
-    """
-
+    """users_tagged through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``aclosing`` it before yours ends."""
     async with AsyncServerStream(conn, "users_tagged", batch_size) as stream:
         await stream.execute(q.USERS_TAGGED, (dollar_1,))
         while rows := await stream.fetch():
@@ -129,9 +98,9 @@ async def users_since(
 
     Names made up by sqlc's rules (choose with sqlc.arg() or AS): dollar_1 for $1.
     """
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.USERS_SINCE, (dollar_1,))
+        async with completed_async(conn):
+            await cur.execute(q.USERS_SINCE, (dollar_1,))
         rows = await cur.fetchall()
     return [r[0] for r in rows]
 
@@ -139,13 +108,8 @@ async def users_since(
 async def iter_users_since(
     conn: psycopg.AsyncConnection[Any], *, dollar_1: datetime.timedelta, batch_size: int = 1000
 ) -> AsyncGenerator[int, None]:
-    """Stream users_since through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``naming_unnamed_parameters._streams``). Read it to the end or close it
-    (``contextlib.aclosing``) before the transaction ends.
-    """
-
+    """users_since through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``aclosing`` it before yours ends."""
     async with AsyncServerStream(conn, "users_since", batch_size) as stream:
         await stream.execute(q.USERS_SINCE, (dollar_1,))
         while rows := await stream.fetch():
@@ -158,9 +122,9 @@ async def users_between(conn: psycopg.AsyncConnection[Any], *, id: int, id_2: in
 
     Names made up by sqlc's rules (choose with sqlc.arg() or AS): id_2 for $2.
     """
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.USERS_BETWEEN, (id, id_2))
+        async with completed_async(conn):
+            await cur.execute(q.USERS_BETWEEN, (id, id_2))
         rows = await cur.fetchall()
     return [r[0] for r in rows]
 
@@ -168,13 +132,8 @@ async def users_between(conn: psycopg.AsyncConnection[Any], *, id: int, id_2: in
 async def iter_users_between(
     conn: psycopg.AsyncConnection[Any], *, id: int, id_2: int, batch_size: int = 1000
 ) -> AsyncGenerator[int, None]:
-    """Stream users_between through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``naming_unnamed_parameters._streams``). Read it to the end or close it
-    (``contextlib.aclosing``) before the transaction ends.
-    """
-
+    """users_between through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``aclosing`` it before yours ends."""
     async with AsyncServerStream(conn, "users_between", batch_size) as stream:
         await stream.execute(q.USERS_BETWEEN, (id, id_2))
         while rows := await stream.fetch():
@@ -187,9 +146,9 @@ async def users_below(conn: psycopg.AsyncConnection[Any], *, id_2: int, id: int)
 
     Names made up by sqlc's rules (choose with sqlc.arg() or AS): id_2 for $1.
     """
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.USERS_BELOW, (id_2, id))
+        async with completed_async(conn):
+            await cur.execute(q.USERS_BELOW, (id_2, id))
         rows = await cur.fetchall()
     return [r[0] for r in rows]
 
@@ -197,13 +156,8 @@ async def users_below(conn: psycopg.AsyncConnection[Any], *, id_2: int, id: int)
 async def iter_users_below(
     conn: psycopg.AsyncConnection[Any], *, id_2: int, id: int, batch_size: int = 1000
 ) -> AsyncGenerator[int, None]:
-    """Stream users_below through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``naming_unnamed_parameters._streams``). Read it to the end or close it
-    (``contextlib.aclosing``) before the transaction ends.
-    """
-
+    """users_below through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``aclosing`` it before yours ends."""
     async with AsyncServerStream(conn, "users_below", batch_size) as stream:
         await stream.execute(q.USERS_BELOW, (id_2, id))
         while rows := await stream.fetch():
@@ -215,11 +169,11 @@ async def rename_user(conn: psycopg.AsyncConnection[Any], *, name: str, id: int)
     """Run the RenameUser query."""
     if conn.read_only:
         raise ReadOnlyConnectionError("rename_user", "UPDATE")
-
     async with new_async_cursor(conn) as cur:
         try:
-            await cur.execute(q.RENAME_USER, (name, id))
-        except psycopg.IntegrityError as error:
-            raise_named(error)
+            async with completed_async(conn):
+                await cur.execute(q.RENAME_USER, (name, id))
+        except psycopg.IntegrityError as _error:
+            raise_named(_error)
             raise
         return cur.rowcount

@@ -10,25 +10,18 @@ import psycopg
 
 from nullability_override import query as q
 from nullability_override._cursors import new_async_cursor
+from nullability_override._pipeline import completed_async
 from nullability_override._streams import AsyncServerStream
 from nullability_override.types import NoRowError
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
-READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
-    {
-        "author_stats",
-        "iter_names_maybe",
-        "names_maybe",
-    }
-)
+READ_ONLY_FUNCTIONS: Final = q.READ_ONLY_FUNCTIONS  # what a hot standby can run
 
 
 async def author_stats(conn: psycopg.AsyncConnection[Any]) -> q.AuthorStatsRow:
     """`!` promises a value where the generator can't prove it, `?` admits NULL."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.AUTHOR_STATS, ())
+        async with completed_async(conn):
+            await cur.execute(q.AUTHOR_STATS, ())
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("author_stats")
@@ -38,9 +31,9 @@ async def author_stats(conn: psycopg.AsyncConnection[Any]) -> q.AuthorStatsRow:
 
 async def names_maybe(conn: psycopg.AsyncConnection[Any]) -> list[str | None]:
     """Run the NamesMaybe query."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.NAMES_MAYBE, ())
+        async with completed_async(conn):
+            await cur.execute(q.NAMES_MAYBE, ())
         rows = await cur.fetchall()
     return [r[0] for r in rows]
 
@@ -48,13 +41,8 @@ async def names_maybe(conn: psycopg.AsyncConnection[Any]) -> list[str | None]:
 async def iter_names_maybe(
     conn: psycopg.AsyncConnection[Any], *, batch_size: int = 1000
 ) -> AsyncGenerator[str | None, None]:
-    """Stream names_maybe through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``nullability_override._streams``). Read it to the end or close it
-    (``contextlib.aclosing``) before the transaction ends.
-    """
-
+    """names_maybe through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``aclosing`` it before yours ends."""
     async with AsyncServerStream(conn, "names_maybe", batch_size) as stream:
         await stream.execute(q.NAMES_MAYBE, ())
         while rows := await stream.fetch():

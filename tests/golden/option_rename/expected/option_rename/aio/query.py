@@ -10,20 +10,15 @@ import psycopg
 from option_rename import models
 from option_rename import query as q
 from option_rename._cursors import new_async_cursor
+from option_rename._pipeline import completed_async
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
-READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
-    {
-        "get_person",
-    }
-)
+READ_ONLY_FUNCTIONS: Final = q.READ_ONLY_FUNCTIONS  # what a hot standby can run
 
 
 async def get_person(conn: psycopg.AsyncConnection[Any], *, id: int) -> models.Person | None:
     """Run the GetPerson query."""
-
     async with new_async_cursor(conn) as cur:
-        await cur.execute(q.GET_PERSON, (id,))
+        async with completed_async(conn):
+            await cur.execute(q.GET_PERSON, (id,))
         r = await cur.fetchone()
     return None if r is None else models.load_person(r)

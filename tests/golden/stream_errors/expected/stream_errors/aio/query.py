@@ -13,19 +13,11 @@ from stream_errors._cursors import new_async_cursor
 from stream_errors._pipeline import completed_async
 from stream_errors._streams import AsyncServerStream
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
-READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
-    {
-        "iter_list_div",
-        "list_div",
-    }
-)
+READ_ONLY_FUNCTIONS: Final = q.READ_ONLY_FUNCTIONS  # what a hot standby can run
 
 
 async def list_div(conn: psycopg.AsyncConnection[Any], *, d: int) -> list[int | None]:
     """Run the ListDiv query."""
-
     async with new_async_cursor(conn) as cur:
         async with completed_async(conn):
             await cur.execute(q.LIST_DIV, (d,))
@@ -36,13 +28,8 @@ async def list_div(conn: psycopg.AsyncConnection[Any], *, d: int) -> list[int | 
 async def iter_list_div(
     conn: psycopg.AsyncConnection[Any], *, d: int, batch_size: int = 1000
 ) -> AsyncGenerator[int | None, None]:
-    """Stream list_div through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``stream_errors._streams``). Read it to the end or close it
-    (``contextlib.aclosing``) before the transaction ends.
-    """
-
+    """list_div through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``aclosing`` it before yours ends."""
     async with AsyncServerStream(conn, "list_div", batch_size) as stream:
         await stream.execute(q.LIST_DIV, (d,))
         while rows := await stream.fetch():

@@ -21,11 +21,8 @@ async def list_div(conn: Connection, *, d: int) -> list[int | None]:
 async def iter_list_div(
     conn: Connection, *, d: int, batch_size: int = 1000
 ) -> AsyncGenerator[int | None, None]:
-    """Stream list_div through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``stream_errors._asyncpg.ServerStream``).
-    """
+    """list_div through a server-side cursor, ``batch_size`` rows a fetch. Needs the
+    caller's transaction and opens none: leaving the loop early undoes nothing."""
     stream = ServerStream(conn, "list_div", "list_div_c6439450_", batch_size)
     await stream.declare(q.LIST_DIV, d)
     while rows := await stream.fetch():

@@ -13,22 +13,11 @@ from untyped_pkg._cursors import new_async_cursor
 from untyped_pkg._pipeline import completed_async
 from untyped_pkg._streams import AsyncServerStream
 
-# Functions a hot standby can run (sqlc_gen_psycopg.access); the others are writes and
-# refuse a read-only connection (``conn.read_only``) before sending anything.
-READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
-    {
-        "flagged",
-        "iter_flagged",
-        "iter_matching",
-        "matching",
-        "nothing",
-    }
-)
+READ_ONLY_FUNCTIONS: Final = q.READ_ONLY_FUNCTIONS  # what a hot standby can run
 
 
 async def nothing(conn: psycopg.AsyncConnection[Any], *, id: int) -> q.NothingRow | None:
     """Run the Nothing query."""
-
     async with new_async_cursor(conn) as cur:
         async with completed_async(conn):
             await cur.execute(q.NOTHING, (id,))
@@ -40,7 +29,6 @@ async def flagged(
     conn: psycopg.AsyncConnection[Any], *, flag: object | None = None
 ) -> list[q.FlaggedRow]:
     """A bare boolean condition: PostgreSQL infers boolean, sqlc's static analysis any."""
-
     async with new_async_cursor(conn) as cur:
         async with completed_async(conn):
             await cur.execute(q.FLAGGED, (flag,))
@@ -51,13 +39,8 @@ async def flagged(
 async def iter_flagged(
     conn: psycopg.AsyncConnection[Any], *, flag: object | None = None, batch_size: int = 1000
 ) -> AsyncGenerator[q.FlaggedRow, None]:
-    """Stream flagged through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``untyped_pkg._streams``). Read it to the end or close it
-    (``contextlib.aclosing``) before the transaction ends.
-    """
-
+    """flagged through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``aclosing`` it before yours ends."""
     async with AsyncServerStream(conn, "flagged", batch_size) as stream:
         await stream.execute(q.FLAGGED, (flag,))
         while rows := await stream.fetch():
@@ -72,7 +55,6 @@ async def matching(
 
     Names made up by sqlc's rules (choose with sqlc.arg() or AS): dollar_1 for $1.
     """
-
     async with new_async_cursor(conn) as cur:
         async with completed_async(conn):
             await cur.execute(q.MATCHING, (dollar_1,))
@@ -83,13 +65,8 @@ async def matching(
 async def iter_matching(
     conn: psycopg.AsyncConnection[Any], *, dollar_1: object | None = None, batch_size: int = 1000
 ) -> AsyncGenerator[int, None]:
-    """Stream matching through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Opens no transaction: leaving the loop early never undoes the caller's work
-    (see ``untyped_pkg._streams``). Read it to the end or close it
-    (``contextlib.aclosing``) before the transaction ends.
-    """
-
+    """matching through a server-side cursor, ``batch_size`` rows a fetch. Opens no
+    transaction: read it to the end or ``aclosing`` it before yours ends."""
     async with AsyncServerStream(conn, "matching", batch_size) as stream:
         await stream.execute(q.MATCHING, (dollar_1,))
         while rows := await stream.fetch():

@@ -27,11 +27,8 @@ async def flagged(conn: Connection, *, flag: object | None = None) -> list[q.Fla
 async def iter_flagged(
     conn: Connection, *, flag: object | None = None, batch_size: int = 1000
 ) -> AsyncGenerator[q.FlaggedRow, None]:
-    """Stream flagged through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``untyped_pkg._asyncpg.ServerStream``).
-    """
+    """flagged through a server-side cursor, ``batch_size`` rows a fetch. Needs the
+    caller's transaction and opens none: leaving the loop early undoes nothing."""
     stream = ServerStream(conn, "flagged", "flagged_32d7275e_", batch_size)
     await stream.declare(q.FLAGGED, flag)
     while rows := await stream.fetch():
@@ -51,11 +48,8 @@ async def matching(conn: Connection, *, dollar_1: object | None = None) -> list[
 async def iter_matching(
     conn: Connection, *, dollar_1: object | None = None, batch_size: int = 1000
 ) -> AsyncGenerator[int, None]:
-    """Stream matching through a server-side cursor, ``batch_size`` rows per fetch.
-
-    Needs the caller's transaction and opens none: leaving the loop early never undoes
-    the caller's work (see ``untyped_pkg._asyncpg.ServerStream``).
-    """
+    """matching through a server-side cursor, ``batch_size`` rows a fetch. Needs the
+    caller's transaction and opens none: leaving the loop early undoes nothing."""
     stream = ServerStream(conn, "matching", "matching_6f36ccc6_", batch_size)
     await stream.declare(q.MATCHING, dollar_1)
     while rows := await stream.fetch():
