@@ -2,9 +2,8 @@
 the column or parameter, and saying how to remove it.
 
 sqlc 1.31.1 shows a process plugin's stderr only when the plugin fails: on success it
-drops it. So warnings are written to stderr (seen when a run fails for another reason,
-or when the plugin runs outside sqlc) and kept in the package's manifest.json
-(``warnings``), where tools read them.
+drops it. So warnings are written to stderr (seen when the plugin runs outside sqlc)
+and kept in the package's manifest.json (``warnings``), where tools read them.
 """
 
 from __future__ import annotations
