@@ -16,6 +16,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from sqlc_gen_psycopg.analysis import configs, explain
 from sqlc_gen_psycopg.analysis import generate as analysed
 from sqlc_gen_psycopg.analysis.project import read_config
 
@@ -279,7 +280,7 @@ def test_each_sql_entry_is_analysed_on_its_own_schema(tmp_path: Path, server_url
     assert "-> int" in files[Path("out/other/notes.py")]  # date - date
     with analysed.analysis_databases(tmp_path / "sqlc.yaml", server_url) as urls:
         assert sorted(urls) == [0, 1]
-        assert analysed.variable(1) == "SQLC_GEN_PSYCOPG_URI_B"
+        assert configs.variable(1) == "SQLC_GEN_PSYCOPG_URI_B"
         with psycopg.connect(urls[1]) as conn:
             created = "SELECT atttypid::regtype::text FROM pg_attribute"
             created += " WHERE attrelid = 'stamped'::regclass AND attname = 'created'"
@@ -380,10 +381,10 @@ def users_project(root: Path, typo: tuple[str, str]) -> Path:
 def raw_database_run(root: Path, server_url: str) -> str:
     """Plain sqlc with a `database:` entry: the old way, which misplaces errors."""
     with analysed.analysis_databases(root / "sqlc.yaml", server_url) as urls:
-        settings = analysed.analysed(read_config(root / "sqlc.yaml"), urls)
+        settings = configs.analysed(read_config(root / "sqlc.yaml"), urls)
         (root / "raw.yaml").write_text(json.dumps(settings))
-        env = {analysed.variable(0): urls[0]}
-        done = analysed.run_sqlc(root / "raw.yaml", env)
+        env = {configs.variable(0): urls[0]}
+        done = configs.run_sqlc(root / "raw.yaml", env)
     (root / "raw.yaml").unlink()
     assert done.returncode == 1
     return done.stdout + done.stderr
@@ -427,7 +428,7 @@ def test_an_error_only_postgresql_sees_is_placed_and_names_the_static_fallback(
         assert done.returncode == 1
         assert first.startswith(f"queries/notes.sql:12:{column}: {message}"), first
         assert first.endswith("(query GetUserByID)")
-        assert fallback == analysed.FALLBACK
+        assert fallback == explain.FALLBACK
         raw = raw_database_run(root, server_url)  # the control: sqlc's place is another
         assert f"queries/notes.sql:12:{column}: " not in raw and message in raw
         assert command(root, "generate", "--static").returncode == 0
@@ -455,12 +456,13 @@ def test_without_a_server_the_command_uses_a_temporary_embedded_cluster(tmp_path
     assert line.endswith("set TMPDIR to a short, writable folder, or pass --database-url")
 
 
-def test_errors_both_analyses_see_are_placed_and_one_only_postgresql_sees_is_named(
+def test_errors_both_analyses_see_and_one_only_postgresql_sees_are_all_placed(
     tmp_path: Path, server_url: str
 ) -> None:
     """A typo (both analyses refuse it) in one query and an operator only PostgreSQL
-    refuses in another: the typo at sqlc's static place with its query; the other named
-    with its file, unplaced, since the static run gives no request to place it from."""
+    refuses in another: the typo at sqlc's static place; the other relocated from a
+    static request made with the typo's query blanked (without it, the static run fails
+    and gives no request). No static fallback is named: static fails too."""
     root = users_project(tmp_path, ("WHERE id", "WHERE idd"))
     queries = root / "queries" / "notes.sql"
     queries.write_text(queries.read_text().replace("lower(sqlc.arg(username))", "1 + now()"))
@@ -468,6 +470,17 @@ def test_errors_both_analyses_see_are_placed_and_one_only_postgresql_sees_is_nam
     assert done.returncode == 1
     assert done.stderr.splitlines() == [
         'queries/notes.sql:12:27: column "idd" does not exist (query GetUserByID)',
-        "queries/notes.sql: operator does not exist: integer + timestamp with time zone"
-        " (PostgreSQL's analysis; its line is shown once the errors above are fixed)",
+        "queries/notes.sql:16:47: operator does not exist: integer + timestamp with time zone"
+        " (query GetUserByUsername)",
     ]
+    raw = raw_database_run(root, server_url)  # the control: sqlc places the typo elsewhere
+    assert 'queries/notes.sql:16:1: column "idd" does not exist' in raw
+    config = root / "sqlc.yaml"
+    with analysed.analysis_databases(config, server_url) as urls:
+        found, rewritten = explain.static_run(config, read_config(config), urls, [])
+        assert rewritten == {} and [(e.line, e.column) for e in found] == [(12, 27)]
+        _, rewritten = explain.static_run(config, read_config(config), urls, found)
+        assert sorted(rewritten) == [
+            ("notes.sql", "CreateUser"),
+            ("notes.sql", "GetUserByUsername"),
+        ]

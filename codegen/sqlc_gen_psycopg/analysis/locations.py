@@ -58,11 +58,20 @@ def parse_errors(output: str) -> tuple[list[Located], list[str]]:
 @dataclasses.dataclass(frozen=True)
 class Statement:
     """One query of a query file: its ``-- name:`` and where its SQL is, in characters
-    (PostgreSQL's stmt_location: the first token, comments excluded, as sqlc counts)."""
+    (PostgreSQL's stmt_location: the first token, comments excluded, as sqlc counts);
+    ``head`` is where its comments begin (the end of the statement before)."""
 
     name: str
     start: int
     text: str
+    head: int
+
+    def blanked(self, text: str) -> str:
+        """``text`` (the file) without this query: its comments and SQL turned to spaces,
+        newlines kept, so every other query keeps its line and column."""
+        end = self.start + len(self.text)
+        gone = "".join(c if c == "\n" else " " for c in text[self.head : end])
+        return text[: self.head] + gone + text[end:]
 
 
 def statements(text: str) -> list[Statement]:
@@ -77,7 +86,8 @@ def statements(text: str) -> list[Statement]:
         start = stmt.stmt_location or 0
         end = start + stmt.stmt_len if stmt.stmt_len else len(text)
         names = QUERY_NAME.findall(text[previous_end:start])
-        found.append(Statement(names[-1] if names else "?", start, text[start:end]))
+        name = names[-1] if names else "?"
+        found.append(Statement(name, start, text[start:end], previous_end))
         previous_end = end
     return found
 
