@@ -20,6 +20,8 @@ import pglast
 from pglast import ast, enums
 from pglast.stream import RawStream
 
+from sqlc_gen_psycopg.inference import returning
+
 
 @dataclass(frozen=True, slots=True)
 class Site:
@@ -99,8 +101,7 @@ def output_targets(text: str) -> tuple[Any, ...]:
         while stmt.op != enums.SetOperation.SETOP_NONE:
             stmt = stmt.larg
         return tuple(stmt.targetList or ())
-    clause = getattr(stmt, "returningClause", None)
-    return tuple(clause.exprs or ()) if clause is not None else ()
+    return returning(stmt)
 
 
 def target(text: str, index: int) -> Any:
