@@ -14,7 +14,8 @@ on unless ``--no-asyncpg``. Each generated package is then imported, type-checke
 check --sqlc-yaml``). The result is a Markdown table: one row per entry, with the number
 of queries, generation's outcome, the plugin's warnings, and each check's outcome.
 ``--database-url`` picks the server for the PREPARE check (default: the one
-``plue_db.servers`` resolves).
+``plue_db.servers`` resolves). sqlc's own end-to-end corpus has a mode of its own,
+``python -m bench.sqlc_corpus`` (one config per case, all packages type-checked at once).
 """
 
 from __future__ import annotations
@@ -59,15 +60,17 @@ class Entry:
         return f"{self.project}:{self.config.name}#{self.index}"
 
 
-def export(source: Path, into: Path) -> Path:
-    """A plain copy of ``source``: a work tree as it is, a git directory's text files at
-    HEAD (a stored snapshot may lack its largest blobs; they are left out)."""
+def export(source: Path, into: Path, under: str = "") -> Path:
+    """A plain copy of ``source`` (only its folder ``under``, if given): a work tree as it
+    is, a git directory's text files at HEAD (a stored snapshot may lack its largest
+    blobs; they are left out)."""
     target = into / source.parent.name.replace("+", "_")
     if not ((source / "HEAD").is_file() and not (source / ".git").exists()):
-        shutil.copytree(source, target, ignore=shutil.ignore_patterns(".git"))
+        shutil.copytree(source / under, target / under, ignore=shutil.ignore_patterns(".git"))
         return target
     git = ["git", "--git-dir", str(source)]
-    listing = subprocess.run([*git, "ls-tree", "-r", "-z", "HEAD"], check=True, capture_output=True)
+    tree = ["HEAD", *([under] if under else [])]
+    listing = subprocess.run([*git, "ls-tree", "-r", "-z", *tree], check=True, capture_output=True)
     blobs: list[tuple[str, str]] = []
     for record in listing.stdout.decode().split("\0"):
         meta, _, path = record.partition("\t")
