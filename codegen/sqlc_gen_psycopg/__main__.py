@@ -17,6 +17,7 @@ from sqlc_gen_psycopg.options import parse_options
 from sqlc_gen_psycopg.protocol import encode_response, parse_request
 from sqlc_gen_psycopg.render import render
 from sqlc_gen_psycopg.schema_info import read_schema
+from sqlc_gen_psycopg.view_nullability import prove_views
 
 NOT_JSON = (
     "the input is not sqlc's JSON generate request: run this plugin from sqlc, with "
@@ -32,6 +33,7 @@ def generate(data: bytes) -> dict[str, str]:
         raise GenerationError(NOT_JSON) from exc
     options = parse_options(request.options)
     schema = read_schema([Path(p) for p in request.schema_files])
+    request = prove_views(request, schema)
     package = Builder(request, options, schema).build()
     files = render(package)
     for line in package.warnings:  # sqlc drops them on success: manifest.json keeps them

@@ -203,6 +203,35 @@ class Analyser:
             scope.nullable.update(scope.relations)
         return [self.target(t, scope) for t in stmt.targetList or ()]
 
+    def view_columns(self, query: Any) -> list[tuple[str | None, bool]] | None:
+        """(name, proven NOT NULL?) of each output column of a view's defining query,
+        ``*`` expanded in FROM order; None when a ``*`` can't be expanded (in a UNION
+        branch, over a relation we don't know, or with JOIN ... USING merging columns)."""
+        if not isinstance(query, ast.SelectStmt):
+            return None
+        scope = Scope()
+        facts = self.select_targets(query, scope, {})
+        targets = self.output_targets(query)
+        if len(targets) != len(facts):  # VALUES lists have no targets to name
+            return None
+        columns: list[tuple[str | None, bool]] = []
+        for res, fact in zip(targets, facts, strict=True):
+            star = star_of(res.val)
+            if star is None:
+                columns.append((res.name or column_name_of(res.val), not fact.nullable))
+                continue
+            if query.op != enums.SetOperation.SETOP_NONE or has_using(query.fromClause):
+                return None
+            aliases = list(scope.relations) if star == "" else [star]
+            if not all(scope.relations.get(a) for a in aliases):
+                return None
+            columns.extend(
+                (name, not_null and alias not in scope.nullable)
+                for alias in aliases
+                for name, (_, not_null) in scope.relations[alias].items()
+            )
+        return columns
+
     def target(self, res: Any, scope: Scope) -> TargetFacts:
         nullable, type_ = self.expr_facts(res.val, scope)
         return TargetFacts(res.name, nullable, type_, is_aggregate_call(res.val))
@@ -461,6 +490,22 @@ def is_aggregate_call(node: Any) -> bool:
         isinstance(node, ast.FuncCall)
         and node.over is None
         and node.funcname[-1].sval.lower() in NULL_ON_EMPTY_AGGREGATES
+    )
+
+
+def star_of(node: Any) -> str | None:
+    """For ``*`` "", for ``t.*`` "t"; None for any other expression."""
+    if not (isinstance(node, ast.ColumnRef) and isinstance(node.fields[-1], ast.A_Star)):
+        return None
+    return str(node.fields[-2].sval) if len(node.fields) == 2 else ""
+
+
+def has_using(items: Any) -> bool:
+    """Does a FROM list join with USING or NATURAL (which merge the joined columns)?"""
+    return any(
+        isinstance(item, ast.JoinExpr)
+        and (item.usingClause or item.isNatural or has_using((item.larg, item.rarg)))
+        for item in items or ()
     )
 
 

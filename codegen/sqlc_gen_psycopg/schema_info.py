@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pglast
-from pglast import ast
+from pglast import ast, enums
 
 from sqlc_gen_psycopg.constraints import Constraints
 from sqlc_gen_psycopg.element_checks import ElementChecks
@@ -35,6 +35,15 @@ class CompositeField:
     not_null: bool
 
 
+@dataclass(frozen=True, slots=True)
+class ViewDefinition:
+    """The defining query of a view or materialized view (a pglast SelectStmt), and the
+    column names its CREATE gives (``CREATE VIEW v (a, b) AS ...``), if any."""
+
+    query: Any
+    names: tuple[str, ...]
+
+
 @dataclass(slots=True)
 class SchemaInfo:
     domains: dict[str, SqlType] = field(default_factory=dict)
@@ -46,6 +55,8 @@ class SchemaInfo:
     constraints: Constraints = field(default_factory=Constraints)
     # the CHECKs proving array columns hold no NULL element (element_checks.py)
     elements: ElementChecks = field(default_factory=lambda: ElementChecks(relation_key))
+    # views and materialized views as last defined, in definition order (view_nullability.py)
+    views: dict[str, ViewDefinition] = field(default_factory=dict)
 
 
 DEFAULT_SCHEMA = "public"
@@ -139,6 +150,7 @@ def _read_file(file: Path, info: SchemaInfo) -> None:
         stmt = raw.stmt
         info.constraints.read(stmt)
         info.elements.read(stmt)
+        _read_view(stmt, info.views)
         if isinstance(stmt, ast.CreateDomainStmt):
             info.domains[object_key(stmt.domainname)] = type_from_node(stmt.typeName)
         elif isinstance(stmt, ast.CompositeTypeStmt):
@@ -155,6 +167,27 @@ def _read_file(file: Path, info: SchemaInfo) -> None:
             name = stmt.funcname[-1].sval
             info.functions[name] = type_from_node(stmt.returnType)
             info.volatility[name] = info.volatility.get(name, frozenset()) | {_volatility(stmt)}
+
+
+VIEW_KINDS = (enums.ObjectType.OBJECT_VIEW, enums.ObjectType.OBJECT_MATVIEW)
+
+
+def _read_view(stmt: Any, views: dict[str, ViewDefinition]) -> None:
+    """Track a view's definition through CREATE [OR REPLACE], DROP and RENAME TO."""
+    if isinstance(stmt, ast.ViewStmt):
+        views[relation_key(stmt.view)] = ViewDefinition(
+            stmt.query, tuple(a.sval for a in stmt.aliases or ())
+        )
+    elif isinstance(stmt, ast.CreateTableAsStmt) and stmt.objtype in VIEW_KINDS:
+        names = tuple(c.sval for c in stmt.into.colNames or ())
+        views[relation_key(stmt.into.rel)] = ViewDefinition(stmt.query, names)
+    elif isinstance(stmt, ast.DropStmt) and stmt.removeType in VIEW_KINDS:
+        for names in stmt.objects or ():
+            views.pop(object_key(list(names)), None)
+    elif isinstance(stmt, ast.RenameStmt) and stmt.relation is not None and not stmt.subname:
+        old = relation_key(stmt.relation)
+        if old in views:
+            views[qualified(stmt.relation.schemaname or "", stmt.newname)] = views.pop(old)
 
 
 def _volatility(stmt: ast.CreateFunctionStmt) -> str:

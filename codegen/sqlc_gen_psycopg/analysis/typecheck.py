@@ -188,6 +188,7 @@ def read_catalog(conn: psycopg.Connection[Any]) -> Catalog:
         "SELECT c.oid::int8, c.relname::text, a.attnum::int8, a.attnotnull"
         " FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid"
         " WHERE c.relnamespace = 'public'::regnamespace AND a.attnum > 0"
+        " AND c.relkind NOT IN ('v', 'm')"  # a view's attnotnull is always false
     ):
         tables[rel] = relname
         not_null[(rel, attnum)] = notnull
