@@ -130,7 +130,7 @@ def test_asyncpg_gives_psycopgs_values(database: str, request: pytest.FixtureReq
     by_asyncpg = asyncpg_row(database, pkg, twin, args)
     assert {key: getattr(by_asyncpg, key) for key in expected} == expected
     assert without_id(by_asyncpg) == without_id(by_psycopg)
-    checker = Checker(vars(importlib.import_module(f"{pkg}._types")))
+    checker = Checker(vars(importlib.import_module(f"{pkg}.types")))
     assert checker.returned(function, by_asyncpg, fixture) == []
 
 
