@@ -12,8 +12,8 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from types import FrameType
 
@@ -25,16 +25,11 @@ PROG = "sqlc-gen-psycopg-db"
 def server(args: argparse.Namespace) -> AbstractContextManager[str]:
     """The server to make scratch databases on: --database-url, else the embedded one."""
     if args.database_url:
-        return given(args.database_url)
+        return nullcontext(args.database_url)
     require("embedded", "the embedded PostgreSQL (without --database-url)")
     from sqlc_gen_psycopg.analysis.scratch import embedded_server
 
     return embedded_server()
-
-
-@contextmanager
-def given(url: str) -> Iterator[str]:
-    yield url
 
 
 def config_file(args: argparse.Namespace) -> Path:
