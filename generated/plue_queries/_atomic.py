@@ -58,10 +58,12 @@ def atomic(
     """Run the block in a savepoint of the open (or implicit) transaction, else in its
     own; ``copy`` is the calling function's name when the block is a COPY."""
     _refuse_copy_in_pipeline(conn, copy)
-    with completed(conn):  # the caller's queue has run: the state read next is real
-        with _transaction(conn, mark) if _own_transaction(conn) else _savepoint(conn, mark):
-            with completed(conn):  # the block's error arrives inside the savepoint
-                yield
+    with (
+        completed(conn),  # the caller's queue has run: the state read next is real
+        _transaction(conn, mark) if _own_transaction(conn) else _savepoint(conn, mark),
+        completed(conn),  # the block's error arrives inside the savepoint
+    ):
+        yield
 
 
 @contextmanager
@@ -91,11 +93,12 @@ async def atomic_async(
 ) -> AsyncGenerator[None, None]:
     """The asyncio twin of :func:`atomic`."""
     _refuse_copy_in_pipeline(conn, copy)
-    async with completed_async(conn):
-        own = _own_transaction(conn)
-        async with _transaction_async(conn, mark) if own else _savepoint_async(conn, mark):
-            async with completed_async(conn):
-                yield
+    async with (
+        completed_async(conn),
+        _transaction_async(conn, mark) if _own_transaction(conn) else _savepoint_async(conn, mark),
+        completed_async(conn),
+    ):
+        yield
 
 
 @asynccontextmanager

@@ -196,8 +196,7 @@ def create_session(
     r = cur.fetchone()
     if r is None:
         raise NoRowError("create_session")
-    row: models.Session = models.load_session(r)
-    return row
+    return models.load_session(r)
 
 
 def get_session(conn: psycopg.Connection[Any], *, id: int) -> models.Session | None:
@@ -528,5 +527,4 @@ def get_session_token_totals(
     r = cur.fetchone()
     if r is None:
         raise NoRowError("get_session_token_totals")
-    row: GetSessionTokenTotalsRow = GetSessionTokenTotalsRow(*r)
-    return row
+    return GetSessionTokenTotalsRow(*r)

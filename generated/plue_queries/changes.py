@@ -259,8 +259,7 @@ def upsert_change(
     r = cur.fetchone()
     if r is None:
         raise NoRowError("upsert_change")
-    row: models.Change = models.load_change(r)
-    return row
+    return models.load_change(r)
 
 
 def get_change_by_change_id(
@@ -433,8 +432,7 @@ def upsert_file_tracker(
     r = cur.fetchone()
     if r is None:
         raise NoRowError("upsert_file_tracker")
-    row: models.FileTracker = models.load_file_tracker(r)
-    return row
+    return models.load_file_tracker(r)
 
 
 def list_file_trackers(
@@ -469,8 +467,7 @@ def summarize_file_trackers(
     r = cur.fetchone()
     if r is None:
         raise NoRowError("summarize_file_trackers")
-    row: SummarizeFileTrackersRow = SummarizeFileTrackersRow(*r)
-    return row
+    return SummarizeFileTrackersRow(*r)
 
 
 def delete_file_trackers(
@@ -631,8 +628,7 @@ def record_snapshot(
     r = cur.fetchone()
     if r is None:
         raise NoRowError("record_snapshot")
-    row: models.SnapshotHistory = models.load_snapshot_history(r)
-    return row
+    return models.load_snapshot_history(r)
 
 
 def list_snapshots(

@@ -357,8 +357,7 @@ def watch_repository(
     r = cur.fetchone()
     if r is None:
         raise NoRowError("watch_repository")
-    row: models.Watch = models.load_watch(r)
-    return row
+    return models.load_watch(r)
 
 
 def unwatch_repository(conn: psycopg.Connection[Any], *, user_id: int, repository_id: int) -> int:
@@ -466,5 +465,4 @@ def get_repository_social_counts(
     r = cur.fetchone()
     if r is None:
         raise NoRowError("get_repository_social_counts")
-    row: GetRepositorySocialCountsRow = GetRepositorySocialCountsRow(*r)
-    return row
+    return GetRepositorySocialCountsRow(*r)

@@ -126,8 +126,7 @@ def upsert_commit_status(
     r = cur.fetchone()
     if r is None:
         raise NoRowError("upsert_commit_status")
-    row: models.CommitStatus = models.load_commit_status(r)
-    return row
+    return models.load_commit_status(r)
 
 
 def list_commit_statuses(
@@ -165,10 +164,7 @@ def get_combined_commit_status(
     r = cur.fetchone()
     if r is None:
         raise NoRowError("get_combined_commit_status")
-    row: GetCombinedCommitStatusRow = GetCombinedCommitStatusRow(
-        enums.COMMIT_STATE_BY_VALUE[r[0]], r[1], r[2], r[3], r[4]
-    )
-    return row
+    return GetCombinedCommitStatusRow(enums.COMMIT_STATE_BY_VALUE[r[0]], r[1], r[2], r[3], r[4])
 
 
 def delete_commit_status(

@@ -546,8 +546,7 @@ def create_issue(
     r = cur.fetchone()
     if r is None:
         raise NoRowError("create_issue")
-    row: models.Issue = models.load_issue(r)
-    return row
+    return models.load_issue(r)
 
 
 def get_issue(conn: psycopg.Connection[Any], *, id: int) -> models.Issue | None:
@@ -677,8 +676,7 @@ def count_issues_by_state(
     r = cur.fetchone()
     if r is None:
         raise NoRowError("count_issues_by_state")
-    row: CountIssuesByStateRow = CountIssuesByStateRow(*r)
-    return row
+    return CountIssuesByStateRow(*r)
 
 
 def update_issue(
@@ -818,8 +816,7 @@ def create_comment(
     r = cur.fetchone()
     if r is None:
         raise NoRowError("create_comment")
-    row: models.Comment = models.load_comment(r)
-    return row
+    return models.load_comment(r)
 
 
 def get_comment(conn: psycopg.Connection[Any], *, id: int) -> models.Comment | None:
@@ -998,8 +995,7 @@ def create_label(
     r = cur.fetchone()
     if r is None:
         raise NoRowError("create_label")
-    row: models.Label = models.load_label(r)
-    return row
+    return models.load_label(r)
 
 
 def get_label(conn: psycopg.Connection[Any], *, id: int) -> models.Label | None:
@@ -1459,8 +1455,7 @@ def create_mention(
     r = cur.fetchone()
     if r is None:
         raise NoRowError("create_mention")
-    row: models.Mention = models.load_mention(r)
-    return row
+    return models.load_mention(r)
 
 
 def list_mentions_for_user(
@@ -1639,8 +1634,7 @@ def create_issue_event(
     r = cur.fetchone()
     if r is None:
         raise NoRowError("create_issue_event")
-    row: models.IssueEvent = models.load_issue_event(r)
-    return row
+    return models.load_issue_event(r)
 
 
 def list_issue_events(

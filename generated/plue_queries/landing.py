@@ -329,8 +329,7 @@ def submit_landing_request(
     r = cur.fetchone()
     if r is None:
         raise NoRowError("submit_landing_request")
-    row: models.LandingQueue = models.load_landing_queue(r)
-    return row
+    return models.load_landing_queue(r)
 
 
 def get_landing_request(conn: psycopg.Connection[Any], *, id: int) -> models.LandingQueue | None:
@@ -660,8 +659,7 @@ def upsert_landing_review(
     r = cur.fetchone()
     if r is None:
         raise NoRowError("upsert_landing_review")
-    row: models.LandingReview = models.load_landing_review(r)
-    return row
+    return models.load_landing_review(r)
 
 
 def list_landing_reviews(
@@ -712,8 +710,7 @@ def count_landing_approvals(
     r = cur.fetchone()
     if r is None:
         raise NoRowError("count_landing_approvals")
-    row: CountLandingApprovalsRow = CountLandingApprovalsRow(*r)
-    return row
+    return CountLandingApprovalsRow(*r)
 
 
 def create_landing_line_comment(
@@ -752,8 +749,7 @@ def create_landing_line_comment(
     r = cur.fetchone()
     if r is None:
         raise NoRowError("create_landing_line_comment")
-    row: models.LandingLineComment = models.load_landing_line_comment(r)
-    return row
+    return models.load_landing_line_comment(r)
 
 
 def get_landing_line_comment(

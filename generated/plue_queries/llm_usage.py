@@ -166,8 +166,7 @@ def record_llm_usage(
     r = cur.fetchone()
     if r is None:
         raise NoRowError("record_llm_usage")
-    row: models.LlmUsage = models.load_llm_usage(r)
-    return row
+    return models.load_llm_usage(r)
 
 
 def llm_usage_by_model(
@@ -257,8 +256,7 @@ def llm_usage_for_session(
     r = cur.fetchone()
     if r is None:
         raise NoRowError("llm_usage_for_session")
-    row: LlmUsageForSessionRow = LlmUsageForSessionRow(*r)
-    return row
+    return LlmUsageForSessionRow(*r)
 
 
 def user_llm_cost_since(

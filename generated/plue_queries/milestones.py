@@ -148,8 +148,7 @@ def create_milestone(
     r = cur.fetchone()
     if r is None:
         raise NoRowError("create_milestone")
-    row: models.Milestone = models.load_milestone(r)
-    return row
+    return models.load_milestone(r)
 
 
 def get_milestone(conn: psycopg.Connection[Any], *, id: int) -> models.Milestone | None:

@@ -352,8 +352,7 @@ def create_pull_request(
     r = cur.fetchone()
     if r is None:
         raise NoRowError("create_pull_request")
-    row: models.PullRequest = models.load_pull_request(r)
-    return row
+    return models.load_pull_request(r)
 
 
 def get_pull_request(conn: psycopg.Connection[Any], *, id: int) -> models.PullRequest | None:
@@ -640,8 +639,7 @@ def create_review(
     r = cur.fetchone()
     if r is None:
         raise NoRowError("create_review")
-    row: models.Review = models.load_review(r)
-    return row
+    return models.load_review(r)
 
 
 def get_review(conn: psycopg.Connection[Any], *, id: int) -> models.Review | None:
@@ -717,8 +715,7 @@ def count_review_verdicts(
     r = cur.fetchone()
     if r is None:
         raise NoRowError("count_review_verdicts")
-    row: CountReviewVerdictsRow = CountReviewVerdictsRow(*r)
-    return row
+    return CountReviewVerdictsRow(*r)
 
 
 def delete_review(conn: psycopg.Connection[Any], *, id: int) -> int:
@@ -919,8 +916,7 @@ def record_conflict(
     r = cur.fetchone()
     if r is None:
         raise NoRowError("record_conflict")
-    row: models.Conflict = models.load_conflict(r)
-    return row
+    return models.load_conflict(r)
 
 
 def list_pull_request_conflicts(

@@ -81,8 +81,7 @@ def hit_rate_limit(
     r = cur.fetchone()
     if r is None:
         raise NoRowError("hit_rate_limit")
-    row: HitRateLimitRow = HitRateLimitRow(*r)
-    return row
+    return HitRateLimitRow(*r)
 
 
 def get_rate_limit_count(

@@ -330,8 +330,7 @@ def create_repository(
     r = cur.fetchone()
     if r is None:
         raise NoRowError("create_repository")
-    row: models.Repository = models.load_repository(r)
-    return row
+    return models.load_repository(r)
 
 
 def get_repository_by_id(conn: psycopg.Connection[Any], *, id: int) -> models.Repository | None:
@@ -625,8 +624,7 @@ def upsert_branch(
     r = cur.fetchone()
     if r is None:
         raise NoRowError("upsert_branch")
-    row: models.Branch = models.load_branch(r)
-    return row
+    return models.load_branch(r)
 
 
 def get_branch(
@@ -790,8 +788,7 @@ def upsert_bookmark(
     r = cur.fetchone()
     if r is None:
         raise NoRowError("upsert_bookmark")
-    row: models.Bookmark = models.load_bookmark(r)
-    return row
+    return models.load_bookmark(r)
 
 
 def get_bookmark(
@@ -925,8 +922,7 @@ def create_protected_branch(
     r = cur.fetchone()
     if r is None:
         raise NoRowError("create_protected_branch")
-    row: models.ProtectedBranch = models.load_protected_branch(r)
-    return row
+    return models.load_protected_branch(r)
 
 
 def get_protected_branch(

@@ -216,8 +216,7 @@ def create_user(
     r = cur.fetchone()
     if r is None:
         raise NoRowError("create_user")
-    row: models.User = models.load_user(r)
-    return row
+    return models.load_user(r)
 
 
 def get_user_by_id(conn: psycopg.Connection[Any], *, id: int) -> models.User | None:
@@ -444,8 +443,7 @@ def add_email_address(
     r = cur.fetchone()
     if r is None:
         raise NoRowError("add_email_address")
-    row: models.EmailAddress = models.load_email_address(r)
-    return row
+    return models.load_email_address(r)
 
 
 def get_email_address_by_email(

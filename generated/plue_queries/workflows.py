@@ -355,8 +355,7 @@ def upsert_workflow_definition(
     r = cur.fetchone()
     if r is None:
         raise NoRowError("upsert_workflow_definition")
-    row: models.WorkflowDefinition = models.load_workflow_definition(r)
-    return row
+    return models.load_workflow_definition(r)
 
 
 def get_workflow_definition(
@@ -728,8 +727,7 @@ def create_workflow_step(
     r = cur.fetchone()
     if r is None:
         raise NoRowError("create_workflow_step")
-    row: models.WorkflowStep = models.load_workflow_step(r)
-    return row
+    return models.load_workflow_step(r)
 
 
 def start_workflow_step(conn: psycopg.Connection[Any], *, id: int) -> models.WorkflowStep | None:
@@ -865,8 +863,7 @@ def append_workflow_log(
     r = cur.fetchone()
     if r is None:
         raise NoRowError("append_workflow_log")
-    row: models.WorkflowLog = models.load_workflow_log(r)
-    return row
+    return models.load_workflow_log(r)
 
 
 def copy_workflow_logs(
@@ -985,8 +982,7 @@ def upsert_runner(
     r = cur.fetchone()
     if r is None:
         raise NoRowError("upsert_runner")
-    row: models.RunnerPool = models.load_runner_pool(r)
-    return row
+    return models.load_runner_pool(r)
 
 
 def get_runner(conn: psycopg.Connection[Any], *, id: int) -> models.RunnerPool | None:
@@ -1048,8 +1044,7 @@ def reap_stale_runners(
     r = cur.fetchone()
     if r is None:
         raise NoRowError("reap_stale_runners")
-    row: ReapStaleRunnersRow = ReapStaleRunnersRow(*r)
-    return row
+    return ReapStaleRunnersRow(*r)
 
 
 def delete_runner(conn: psycopg.Connection[Any], *, id: int) -> int:

@@ -190,6 +190,11 @@ class ModelResult:
     def row_class(self) -> None:
         return None
 
+    @property
+    def typed(self) -> bool:
+        """``decode`` is a call type checkers know the type of (``r[0]`` is ``Any``)."""
+        return True
+
     def decode(self, scope: Scope) -> str:
         return f"{self.decoder.text(scope)}(r)"
 
@@ -216,6 +221,10 @@ class ScalarResult:
     def row_class(self) -> None:
         return None
 
+    @property
+    def typed(self) -> bool:
+        return False
+
     def decode(self, scope: Scope) -> str:
         return self.column.value.expr(scope)
 
@@ -234,6 +243,10 @@ class RowResult:
     @property
     def ref(self) -> TypeRef:
         return TypeRef(self.row_class.symbol)
+
+    @property
+    def typed(self) -> bool:
+        return True
 
     def decode(self, scope: Scope) -> str:
         return constructor(self.row_class.symbol, tuple(c.value for c in self.columns), scope)

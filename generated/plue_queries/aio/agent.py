@@ -59,8 +59,7 @@ async def create_session(
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("create_session")
-    row: models.Session = models.load_session(r)
-    return row
+    return models.load_session(r)
 
 
 async def get_session(conn: psycopg.AsyncConnection[Any], *, id: int) -> models.Session | None:
@@ -400,5 +399,4 @@ async def get_session_token_totals(
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("get_session_token_totals")
-    row: q.GetSessionTokenTotalsRow = q.GetSessionTokenTotalsRow(*r)
-    return row
+    return q.GetSessionTokenTotalsRow(*r)

@@ -76,8 +76,7 @@ async def upsert_change(
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("upsert_change")
-    row: models.Change = models.load_change(r)
-    return row
+    return models.load_change(r)
 
 
 async def get_change_by_change_id(
@@ -263,8 +262,7 @@ async def upsert_file_tracker(
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("upsert_file_tracker")
-    row: models.FileTracker = models.load_file_tracker(r)
-    return row
+    return models.load_file_tracker(r)
 
 
 async def list_file_trackers(
@@ -304,8 +302,7 @@ async def summarize_file_trackers(
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("summarize_file_trackers")
-    row: q.SummarizeFileTrackersRow = q.SummarizeFileTrackersRow(*r)
-    return row
+    return q.SummarizeFileTrackersRow(*r)
 
 
 async def delete_file_trackers(
@@ -467,8 +464,7 @@ async def record_snapshot(
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("record_snapshot")
-    row: models.SnapshotHistory = models.load_snapshot_history(r)
-    return row
+    return models.load_snapshot_history(r)
 
 
 async def list_snapshots(

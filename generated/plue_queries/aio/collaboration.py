@@ -215,8 +215,7 @@ async def watch_repository(
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("watch_repository")
-    row: models.Watch = models.load_watch(r)
-    return row
+    return models.load_watch(r)
 
 
 async def unwatch_repository(
@@ -326,5 +325,4 @@ async def get_repository_social_counts(
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("get_repository_social_counts")
-    row: q.GetRepositorySocialCountsRow = q.GetRepositorySocialCountsRow(*r)
-    return row
+    return q.GetRepositorySocialCountsRow(*r)

@@ -71,8 +71,7 @@ async def create_issue(
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("create_issue")
-    row: models.Issue = models.load_issue(r)
-    return row
+    return models.load_issue(r)
 
 
 async def get_issue(conn: psycopg.AsyncConnection[Any], *, id: int) -> models.Issue | None:
@@ -203,8 +202,7 @@ async def count_issues_by_state(
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("count_issues_by_state")
-    row: q.CountIssuesByStateRow = q.CountIssuesByStateRow(*r)
-    return row
+    return q.CountIssuesByStateRow(*r)
 
 
 async def update_issue(
@@ -348,8 +346,7 @@ async def create_comment(
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("create_comment")
-    row: models.Comment = models.load_comment(r)
-    return row
+    return models.load_comment(r)
 
 
 async def get_comment(conn: psycopg.AsyncConnection[Any], *, id: int) -> models.Comment | None:
@@ -545,8 +542,7 @@ async def create_label(
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("create_label")
-    row: models.Label = models.load_label(r)
-    return row
+    return models.load_label(r)
 
 
 async def get_label(conn: psycopg.AsyncConnection[Any], *, id: int) -> models.Label | None:
@@ -1027,8 +1023,7 @@ async def create_mention(
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("create_mention")
-    row: models.Mention = models.load_mention(r)
-    return row
+    return models.load_mention(r)
 
 
 async def list_mentions_for_user(
@@ -1212,8 +1207,7 @@ async def create_issue_event(
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("create_issue_event")
-    row: models.IssueEvent = models.load_issue_event(r)
-    return row
+    return models.load_issue_event(r)
 
 
 async def list_issue_events(

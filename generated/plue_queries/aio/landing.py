@@ -72,8 +72,7 @@ async def submit_landing_request(
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("submit_landing_request")
-    row: models.LandingQueue = models.load_landing_queue(r)
-    return row
+    return models.load_landing_queue(r)
 
 
 async def get_landing_request(
@@ -416,8 +415,7 @@ async def upsert_landing_review(
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("upsert_landing_review")
-    row: models.LandingReview = models.load_landing_review(r)
-    return row
+    return models.load_landing_review(r)
 
 
 async def list_landing_reviews(
@@ -469,8 +467,7 @@ async def count_landing_approvals(
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("count_landing_approvals")
-    row: q.CountLandingApprovalsRow = q.CountLandingApprovalsRow(*r)
-    return row
+    return q.CountLandingApprovalsRow(*r)
 
 
 async def create_landing_line_comment(
@@ -510,8 +507,7 @@ async def create_landing_line_comment(
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("create_landing_line_comment")
-    row: models.LandingLineComment = models.load_landing_line_comment(r)
-    return row
+    return models.load_landing_line_comment(r)
 
 
 async def get_landing_line_comment(

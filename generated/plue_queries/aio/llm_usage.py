@@ -69,8 +69,7 @@ async def record_llm_usage(
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("record_llm_usage")
-    row: models.LlmUsage = models.load_llm_usage(r)
-    return row
+    return models.load_llm_usage(r)
 
 
 async def llm_usage_by_model(
@@ -165,8 +164,7 @@ async def llm_usage_for_session(
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("llm_usage_for_session")
-    row: q.LlmUsageForSessionRow = q.LlmUsageForSessionRow(*r)
-    return row
+    return q.LlmUsageForSessionRow(*r)
 
 
 async def user_llm_cost_since(

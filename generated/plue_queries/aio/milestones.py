@@ -59,8 +59,7 @@ async def create_milestone(
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("create_milestone")
-    row: models.Milestone = models.load_milestone(r)
-    return row
+    return models.load_milestone(r)
 
 
 async def get_milestone(conn: psycopg.AsyncConnection[Any], *, id: int) -> models.Milestone | None:

@@ -76,8 +76,7 @@ async def create_pull_request(
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("create_pull_request")
-    row: models.PullRequest = models.load_pull_request(r)
-    return row
+    return models.load_pull_request(r)
 
 
 async def get_pull_request(
@@ -372,8 +371,7 @@ async def create_review(
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("create_review")
-    row: models.Review = models.load_review(r)
-    return row
+    return models.load_review(r)
 
 
 async def get_review(conn: psycopg.AsyncConnection[Any], *, id: int) -> models.Review | None:
@@ -452,8 +450,7 @@ async def count_review_verdicts(
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("count_review_verdicts")
-    row: q.CountReviewVerdictsRow = q.CountReviewVerdictsRow(*r)
-    return row
+    return q.CountReviewVerdictsRow(*r)
 
 
 async def delete_review(conn: psycopg.AsyncConnection[Any], *, id: int) -> int:
@@ -660,8 +657,7 @@ async def record_conflict(
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("record_conflict")
-    row: models.Conflict = models.load_conflict(r)
-    return row
+    return models.load_conflict(r)
 
 
 async def list_pull_request_conflicts(

@@ -45,8 +45,7 @@ async def hit_rate_limit(
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("hit_rate_limit")
-    row: q.HitRateLimitRow = q.HitRateLimitRow(*r)
-    return row
+    return q.HitRateLimitRow(*r)
 
 
 async def get_rate_limit_count(

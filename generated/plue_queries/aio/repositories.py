@@ -64,8 +64,7 @@ async def create_repository(
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("create_repository")
-    row: models.Repository = models.load_repository(r)
-    return row
+    return models.load_repository(r)
 
 
 async def get_repository_by_id(
@@ -366,8 +365,7 @@ async def upsert_branch(
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("upsert_branch")
-    row: models.Branch = models.load_branch(r)
-    return row
+    return models.load_branch(r)
 
 
 async def get_branch(
@@ -535,8 +533,7 @@ async def upsert_bookmark(
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("upsert_bookmark")
-    row: models.Bookmark = models.load_bookmark(r)
-    return row
+    return models.load_bookmark(r)
 
 
 async def get_bookmark(
@@ -679,8 +676,7 @@ async def create_protected_branch(
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("create_protected_branch")
-    row: models.ProtectedBranch = models.load_protected_branch(r)
-    return row
+    return models.load_protected_branch(r)
 
 
 async def get_protected_branch(

@@ -59,8 +59,7 @@ async def create_user(
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("create_user")
-    row: models.User = models.load_user(r)
-    return row
+    return models.load_user(r)
 
 
 async def get_user_by_id(conn: psycopg.AsyncConnection[Any], *, id: int) -> models.User | None:
@@ -301,8 +300,7 @@ async def add_email_address(
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("add_email_address")
-    row: models.EmailAddress = models.load_email_address(r)
-    return row
+    return models.load_email_address(r)
 
 
 async def get_email_address_by_email(

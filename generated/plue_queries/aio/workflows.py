@@ -57,8 +57,7 @@ async def upsert_workflow_definition(
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("upsert_workflow_definition")
-    row: models.WorkflowDefinition = models.load_workflow_definition(r)
-    return row
+    return models.load_workflow_definition(r)
 
 
 async def get_workflow_definition(
@@ -443,8 +442,7 @@ async def create_workflow_step(
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("create_workflow_step")
-    row: models.WorkflowStep = models.load_workflow_step(r)
-    return row
+    return models.load_workflow_step(r)
 
 
 async def start_workflow_step(
@@ -587,8 +585,7 @@ async def append_workflow_log(
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("append_workflow_log")
-    row: models.WorkflowLog = models.load_workflow_log(r)
-    return row
+    return models.load_workflow_log(r)
 
 
 async def copy_workflow_logs(
@@ -711,8 +708,7 @@ async def upsert_runner(
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("upsert_runner")
-    row: models.RunnerPool = models.load_runner_pool(r)
-    return row
+    return models.load_runner_pool(r)
 
 
 async def get_runner(conn: psycopg.AsyncConnection[Any], *, id: int) -> models.RunnerPool | None:
@@ -776,8 +772,7 @@ async def reap_stale_runners(
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("reap_stale_runners")
-    row: q.ReapStaleRunnersRow = q.ReapStaleRunnersRow(*r)
-    return row
+    return q.ReapStaleRunnersRow(*r)
 
 
 async def delete_runner(conn: psycopg.AsyncConnection[Any], *, id: int) -> int:

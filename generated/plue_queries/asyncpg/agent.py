@@ -47,8 +47,7 @@ async def create_session(
         raise
     if r is None:
         raise NoRowError("create_session")
-    row: models.Session = models.load_session(r)
-    return row
+    return models.load_session(r)
 
 
 async def get_session(conn: Connection, *, id: int) -> models.Session | None:
@@ -312,5 +311,4 @@ async def get_session_token_totals(
     r = await conn.fetchrow(q.GET_SESSION_TOKEN_TOTALS, session_id)
     if r is None:
         raise NoRowError("get_session_token_totals")
-    row: q.GetSessionTokenTotalsRow = q.GetSessionTokenTotalsRow(*r)
-    return row
+    return q.GetSessionTokenTotalsRow(*r)

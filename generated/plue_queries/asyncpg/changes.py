@@ -63,8 +63,7 @@ async def upsert_change(
         raise
     if r is None:
         raise NoRowError("upsert_change")
-    row: models.Change = models.load_change(r)
-    return row
+    return models.load_change(r)
 
 
 async def get_change_by_change_id(
@@ -220,8 +219,7 @@ async def upsert_file_tracker(
         raise
     if r is None:
         raise NoRowError("upsert_file_tracker")
-    row: models.FileTracker = models.load_file_tracker(r)
-    return row
+    return models.load_file_tracker(r)
 
 
 async def list_file_trackers(
@@ -251,8 +249,7 @@ async def summarize_file_trackers(
     r = await conn.fetchrow(q.SUMMARIZE_FILE_TRACKERS, repository_id, change_id)
     if r is None:
         raise NoRowError("summarize_file_trackers")
-    row: q.SummarizeFileTrackersRow = q.SummarizeFileTrackersRow(*r)
-    return row
+    return q.SummarizeFileTrackersRow(*r)
 
 
 async def delete_file_trackers(conn: Connection, *, repository_id: int, change_id: str) -> int:
@@ -389,8 +386,7 @@ async def record_snapshot(
         raise
     if r is None:
         raise NoRowError("record_snapshot")
-    row: models.SnapshotHistory = models.load_snapshot_history(r)
-    return row
+    return models.load_snapshot_history(r)
 
 
 async def list_snapshots(

@@ -173,8 +173,7 @@ async def watch_repository(
         raise
     if r is None:
         raise NoRowError("watch_repository")
-    row: models.Watch = models.load_watch(r)
-    return row
+    return models.load_watch(r)
 
 
 async def unwatch_repository(conn: Connection, *, user_id: int, repository_id: int) -> int:
@@ -260,5 +259,4 @@ async def get_repository_social_counts(
     r = await conn.fetchrow(q.GET_REPOSITORY_SOCIAL_COUNTS, repository_id)
     if r is None:
         raise NoRowError("get_repository_social_counts")
-    row: q.GetRepositorySocialCountsRow = q.GetRepositorySocialCountsRow(*r)
-    return row
+    return q.GetRepositorySocialCountsRow(*r)

@@ -55,8 +55,7 @@ async def upsert_commit_status(
         raise
     if r is None:
         raise NoRowError("upsert_commit_status")
-    row: models.CommitStatus = models.load_commit_status(r)
-    return row
+    return models.load_commit_status(r)
 
 
 async def list_commit_statuses(
@@ -91,10 +90,7 @@ async def get_combined_commit_status(
     r = await conn.fetchrow(q.GET_COMBINED_COMMIT_STATUS, repository_id, commit_sha)
     if r is None:
         raise NoRowError("get_combined_commit_status")
-    row: q.GetCombinedCommitStatusRow = q.GetCombinedCommitStatusRow(
-        enums.COMMIT_STATE_BY_VALUE[r[0]], r[1], r[2], r[3], r[4]
-    )
-    return row
+    return q.GetCombinedCommitStatusRow(enums.COMMIT_STATE_BY_VALUE[r[0]], r[1], r[2], r[3], r[4])
 
 
 async def delete_commit_status(

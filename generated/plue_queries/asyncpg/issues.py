@@ -57,8 +57,7 @@ async def create_issue(
         raise
     if r is None:
         raise NoRowError("create_issue")
-    row: models.Issue = models.load_issue(r)
-    return row
+    return models.load_issue(r)
 
 
 async def get_issue(conn: Connection, *, id: int) -> models.Issue | None:
@@ -166,8 +165,7 @@ async def count_issues_by_state(conn: Connection, *, repository_id: int) -> q.Co
     r = await conn.fetchrow(q.COUNT_ISSUES_BY_STATE, repository_id)
     if r is None:
         raise NoRowError("count_issues_by_state")
-    row: q.CountIssuesByStateRow = q.CountIssuesByStateRow(*r)
-    return row
+    return q.CountIssuesByStateRow(*r)
 
 
 async def update_issue(
@@ -273,8 +271,7 @@ async def create_comment(
         raise
     if r is None:
         raise NoRowError("create_comment")
-    row: models.Comment = models.load_comment(r)
-    return row
+    return models.load_comment(r)
 
 
 async def get_comment(conn: Connection, *, id: int) -> models.Comment | None:
@@ -422,8 +419,7 @@ async def create_label(
         raise
     if r is None:
         raise NoRowError("create_label")
-    row: models.Label = models.load_label(r)
-    return row
+    return models.load_label(r)
 
 
 async def get_label(conn: Connection, *, id: int) -> models.Label | None:
@@ -799,8 +795,7 @@ async def create_mention(
         raise
     if r is None:
         raise NoRowError("create_mention")
-    row: models.Mention = models.load_mention(r)
-    return row
+    return models.load_mention(r)
 
 
 async def list_mentions_for_user(
@@ -962,8 +957,7 @@ async def create_issue_event(
         raise
     if r is None:
         raise NoRowError("create_issue_event")
-    row: models.IssueEvent = models.load_issue_event(r)
-    return row
+    return models.load_issue_event(r)
 
 
 async def list_issue_events(

@@ -59,8 +59,7 @@ async def submit_landing_request(
         raise
     if r is None:
         raise NoRowError("submit_landing_request")
-    row: models.LandingQueue = models.load_landing_queue(r)
-    return row
+    return models.load_landing_queue(r)
 
 
 async def get_landing_request(conn: Connection, *, id: int) -> models.LandingQueue | None:
@@ -331,8 +330,7 @@ async def upsert_landing_review(
         raise
     if r is None:
         raise NoRowError("upsert_landing_review")
-    row: models.LandingReview = models.load_landing_review(r)
-    return row
+    return models.load_landing_review(r)
 
 
 async def list_landing_reviews(conn: Connection, *, landing_id: int) -> list[models.LandingReview]:
@@ -372,8 +370,7 @@ async def count_landing_approvals(
     r = await conn.fetchrow(q.COUNT_LANDING_APPROVALS, landing_id)
     if r is None:
         raise NoRowError("count_landing_approvals")
-    row: q.CountLandingApprovalsRow = q.CountLandingApprovalsRow(*r)
-    return row
+    return q.CountLandingApprovalsRow(*r)
 
 
 async def create_landing_line_comment(
@@ -407,8 +404,7 @@ async def create_landing_line_comment(
         raise
     if r is None:
         raise NoRowError("create_landing_line_comment")
-    row: models.LandingLineComment = models.load_landing_line_comment(r)
-    return row
+    return models.load_landing_line_comment(r)
 
 
 async def get_landing_line_comment(

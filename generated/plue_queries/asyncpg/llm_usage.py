@@ -57,8 +57,7 @@ async def record_llm_usage(
         raise
     if r is None:
         raise NoRowError("record_llm_usage")
-    row: models.LlmUsage = models.load_llm_usage(r)
-    return row
+    return models.load_llm_usage(r)
 
 
 async def llm_usage_by_model(
@@ -135,8 +134,7 @@ async def llm_usage_for_session(
     r = await conn.fetchrow(q.LLM_USAGE_FOR_SESSION, session_id)
     if r is None:
         raise NoRowError("llm_usage_for_session")
-    row: q.LlmUsageForSessionRow = q.LlmUsageForSessionRow(*r)
-    return row
+    return q.LlmUsageForSessionRow(*r)
 
 
 async def user_llm_cost_since(

@@ -47,8 +47,7 @@ async def create_milestone(
         raise
     if r is None:
         raise NoRowError("create_milestone")
-    row: models.Milestone = models.load_milestone(r)
-    return row
+    return models.load_milestone(r)
 
 
 async def get_milestone(conn: Connection, *, id: int) -> models.Milestone | None:

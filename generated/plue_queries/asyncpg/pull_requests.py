@@ -63,8 +63,7 @@ async def create_pull_request(
         raise
     if r is None:
         raise NoRowError("create_pull_request")
-    row: models.PullRequest = models.load_pull_request(r)
-    return row
+    return models.load_pull_request(r)
 
 
 async def get_pull_request(conn: Connection, *, id: int) -> models.PullRequest | None:
@@ -310,8 +309,7 @@ async def create_review(
         raise
     if r is None:
         raise NoRowError("create_review")
-    row: models.Review = models.load_review(r)
-    return row
+    return models.load_review(r)
 
 
 async def get_review(conn: Connection, *, id: int) -> models.Review | None:
@@ -369,8 +367,7 @@ async def count_review_verdicts(
     r = await conn.fetchrow(q.COUNT_REVIEW_VERDICTS, pull_request_id)
     if r is None:
         raise NoRowError("count_review_verdicts")
-    row: q.CountReviewVerdictsRow = q.CountReviewVerdictsRow(*r)
-    return row
+    return q.CountReviewVerdictsRow(*r)
 
 
 async def delete_review(conn: Connection, *, id: int) -> int:
@@ -551,8 +548,7 @@ async def record_conflict(
         raise
     if r is None:
         raise NoRowError("record_conflict")
-    row: models.Conflict = models.load_conflict(r)
-    return row
+    return models.load_conflict(r)
 
 
 async def list_pull_request_conflicts(

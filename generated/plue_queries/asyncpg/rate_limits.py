@@ -36,8 +36,7 @@ async def hit_rate_limit(
         raise
     if r is None:
         raise NoRowError("hit_rate_limit")
-    row: q.HitRateLimitRow = q.HitRateLimitRow(*r)
-    return row
+    return q.HitRateLimitRow(*r)
 
 
 async def get_rate_limit_count(

@@ -52,8 +52,7 @@ async def create_repository(
         raise
     if r is None:
         raise NoRowError("create_repository")
-    row: models.Repository = models.load_repository(r)
-    return row
+    return models.load_repository(r)
 
 
 async def get_repository_by_id(conn: Connection, *, id: int) -> models.Repository | None:
@@ -301,8 +300,7 @@ async def upsert_branch(
         raise
     if r is None:
         raise NoRowError("upsert_branch")
-    row: models.Branch = models.load_branch(r)
-    return row
+    return models.load_branch(r)
 
 
 async def get_branch(conn: Connection, *, repository_id: int, name: str) -> models.Branch | None:
@@ -431,8 +429,7 @@ async def upsert_bookmark(
         raise
     if r is None:
         raise NoRowError("upsert_bookmark")
-    row: models.Bookmark = models.load_bookmark(r)
-    return row
+    return models.load_bookmark(r)
 
 
 async def get_bookmark(
@@ -546,8 +543,7 @@ async def create_protected_branch(
         raise
     if r is None:
         raise NoRowError("create_protected_branch")
-    row: models.ProtectedBranch = models.load_protected_branch(r)
-    return row
+    return models.load_protected_branch(r)
 
 
 async def get_protected_branch(conn: Connection, *, id: int) -> models.ProtectedBranch | None:

@@ -48,8 +48,7 @@ async def create_user(
         raise
     if r is None:
         raise NoRowError("create_user")
-    row: models.User = models.load_user(r)
-    return row
+    return models.load_user(r)
 
 
 async def get_user_by_id(conn: Connection, *, id: int) -> models.User | None:
@@ -221,8 +220,7 @@ async def add_email_address(
         raise
     if r is None:
         raise NoRowError("add_email_address")
-    row: models.EmailAddress = models.load_email_address(r)
-    return row
+    return models.load_email_address(r)
 
 
 async def get_email_address_by_email(conn: Connection, *, email: str) -> models.EmailAddress | None:

@@ -44,8 +44,7 @@ async def upsert_workflow_definition(
         raise
     if r is None:
         raise NoRowError("upsert_workflow_definition")
-    row: models.WorkflowDefinition = models.load_workflow_definition(r)
-    return row
+    return models.load_workflow_definition(r)
 
 
 async def get_workflow_definition(conn: Connection, *, id: int) -> models.WorkflowDefinition | None:
@@ -372,8 +371,7 @@ async def create_workflow_step(
         raise
     if r is None:
         raise NoRowError("create_workflow_step")
-    row: models.WorkflowStep = models.load_workflow_step(r)
-    return row
+    return models.load_workflow_step(r)
 
 
 async def start_workflow_step(conn: Connection, *, id: int) -> models.WorkflowStep | None:
@@ -479,8 +477,7 @@ async def append_workflow_log(
         raise
     if r is None:
         raise NoRowError("append_workflow_log")
-    row: models.WorkflowLog = models.load_workflow_log(r)
-    return row
+    return models.load_workflow_log(r)
 
 
 async def copy_workflow_logs(conn: Connection, rows: Iterable[q.CopyWorkflowLogsParams]) -> int:
@@ -581,8 +578,7 @@ async def upsert_runner(conn: Connection, *, name: str, labels: list[str]) -> mo
         raise
     if r is None:
         raise NoRowError("upsert_runner")
-    row: models.RunnerPool = models.load_runner_pool(r)
-    return row
+    return models.load_runner_pool(r)
 
 
 async def get_runner(conn: Connection, *, id: int) -> models.RunnerPool | None:
@@ -631,8 +627,7 @@ async def reap_stale_runners(
         raise
     if r is None:
         raise NoRowError("reap_stale_runners")
-    row: q.ReapStaleRunnersRow = q.ReapStaleRunnersRow(*r)
-    return row
+    return q.ReapStaleRunnersRow(*r)
 
 
 async def delete_runner(conn: Connection, *, id: int) -> int:

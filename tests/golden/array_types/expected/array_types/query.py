@@ -67,8 +67,7 @@ def create_post(
     r = cur.fetchone()
     if r is None:
         raise NoRowError("create_post")
-    row: models.Post = models.load_post(r)
-    return row
+    return models.load_post(r)
 
 
 def posts_tagged(conn: psycopg.Connection[Any], *, wanted: list[str]) -> list[PostsTaggedRow]:

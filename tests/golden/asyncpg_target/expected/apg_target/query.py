@@ -207,8 +207,7 @@ def create_author(
     r = cur.fetchone()
     if r is None:
         raise NoRowError("create_author")
-    row: models.Author = models.load_author(r)
-    return row
+    return models.load_author(r)
 
 
 def get_author(conn: psycopg.Connection[Any], *, id: int) -> models.Author | None:

@@ -90,8 +90,7 @@ def create_author(
     r = cur.fetchone()
     if r is None:
         raise NoRowError("create_author")
-    row: models.Author = models.load_author(r)
-    return row
+    return models.load_author(r)
 
 
 def delete_author(conn: psycopg.Connection[Any], *, id: int) -> None:

@@ -50,8 +50,7 @@ def add_shop(
     r = cur.fetchone()
     if r is None:
         raise NoRowError("add_shop")
-    row: models.Shop = models.load_shop(r)
-    return row
+    return models.load_shop(r)
 
 
 def list_prices(conn: psycopg.Connection[Any]) -> list[models.MoneyAmount]:

@@ -124,8 +124,7 @@ def create_team(conn: psycopg.Connection[Any], *, name: str) -> models.Team:
     r = cur.fetchone()
     if r is None:
         raise NoRowError("create_team")
-    row: models.Team = models.load_team(r)
-    return row
+    return models.load_team(r)
 
 
 def delete_team(conn: psycopg.Connection[Any], *, id: int) -> None:
@@ -172,8 +171,7 @@ def add_member(
     r = cur.fetchone()
     if r is None:
         raise NoRowError("add_member")
-    row: models.Member = models.load_member(r)
-    return row
+    return models.load_member(r)
 
 
 def set_age(conn: psycopg.Connection[Any], *, age: int, id: int) -> int:

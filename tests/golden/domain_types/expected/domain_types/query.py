@@ -55,8 +55,7 @@ def subscribe(
     r = cur.fetchone()
     if r is None:
         raise NoRowError("subscribe")
-    row: models.Subscriber = models.load_subscriber(r)
-    return row
+    return models.load_subscriber(r)
 
 
 def subscriber_by_address(

@@ -61,8 +61,7 @@ def create_ticket(conn: psycopg.Connection[Any], *, status: enums.Status) -> mod
     r = cur.fetchone()
     if r is None:
         raise NoRowError("create_ticket")
-    row: models.Ticket = models.load_ticket(r)
-    return row
+    return models.load_ticket(r)
 
 
 def tickets_in(

@@ -69,8 +69,7 @@ def record_event(
     r = cur.fetchone()
     if r is None:
         raise NoRowError("record_event")
-    row: models.Event = models.load_event(r)
-    return row
+    return models.load_event(r)
 
 
 def event_kinds(conn: psycopg.Connection[Any], *, filter: JsonInput) -> list[EventKindsRow]:

@@ -61,7 +61,7 @@ def aware(value: Clock, where: str) -> Clock:
 def aware_items(value: Items, where: str) -> Items:
     """A timestamptz[] or timetz[] parameter: every element aware (or None)."""
     for index, item in _leaves(value):
-        if item is not None and item.utcoffset() is None:
+        if isinstance(item, _CLOCKS) and item.utcoffset() is None:
             raise ParameterValueError(where, f"element {index} ({item!r}) is naive; {_AWARE}")
     return value
 
@@ -77,7 +77,7 @@ def naive(value: Clock, where: str) -> Clock:
 def naive_items(value: Items, where: str) -> Items:
     """A timestamp[] parameter: every element naive (or None)."""
     for index, item in _leaves(value):
-        if item is not None and item.utcoffset() is not None:
+        if isinstance(item, _CLOCKS) and item.utcoffset() is not None:
             raise ParameterValueError(where, f"element {index} ({item!r}) is aware; {_NAIVE}")
     return value
 
@@ -101,6 +101,7 @@ def no_null_items(value: Items, where: str) -> Items:
     return value
 
 
+_CLOCKS = (datetime.datetime, datetime.time)
 _AWARE = "the column keeps an instant: pass an aware value (tzinfo set, e.g. datetime.now(UTC))"
 _NAIVE = (
     "timestamp keeps wall-clock time: pass a naive value"
@@ -108,10 +109,10 @@ _NAIVE = (
 )
 
 
-def _leaves(value: list[Any] | None, path: str = "") -> Iterator[tuple[int | str, Any]]:
-    """(index, element) of every innermost element of a (nested) list; "[1][0]" paths."""
-    for index, item in enumerate(value or ()):
-        if isinstance(item, list):
-            yield from _leaves(cast("list[Any]", item), f"{path}[{index}]")
-        else:
-            yield f"{path}[{index}]" if path else index, item
+def _leaves(value: object, path: str = "") -> Iterator[tuple[str, object]]:
+    """(position, element) of every innermost element of a (nested) list: ``[1][0]``."""
+    if isinstance(value, list):
+        for index, item in enumerate(cast("list[object]", value)):
+            yield from _leaves(item, f"{path}[{index}]")
+    else:
+        yield path, value

@@ -390,8 +390,7 @@ def insert_kind(
     r = cur.fetchone()
     if r is None:
         raise NoRowError("insert_kind")
-    row: models.Kind = models.load_kind(r)
-    return row
+    return models.load_kind(r)
 
 
 def get_kind(conn: psycopg.Connection[Any], *, id: int) -> models.Kind | None:
@@ -443,8 +442,7 @@ def kind_stats(conn: psycopg.Connection[Any], *, feeling: enums.Mood) -> KindSta
     r = cur.fetchone()
     if r is None:
         raise NoRowError("kind_stats")
-    row: KindStatsRow = KindStatsRow(*r)
-    return row
+    return KindStatsRow(*r)
 
 
 def nullability_cases(conn: psycopg.Connection[Any], *, id: int) -> NullabilityCasesRow | None:
@@ -523,8 +521,7 @@ def create_owner(
     r = cur.fetchone()
     if r is None:
         raise NoRowError("create_owner")
-    row: models.Owner = models.load_owner(r)
-    return row
+    return models.load_owner(r)
 
 
 def odd_text(conn: psycopg.Connection[Any], *, suffix: str) -> str | None:

@@ -78,5 +78,4 @@ def add_pet(
     r = cur.fetchone()
     if r is None:
         raise NoRowError("add_pet")
-    row: models.Pet = models.load_pet(r)
-    return row
+    return models.load_pet(r)

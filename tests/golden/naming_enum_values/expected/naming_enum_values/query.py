@@ -45,8 +45,7 @@ def add_mark(conn: psycopg.Connection[Any], *, mark: enums.Mark2) -> models.Mark
     r = cur.fetchone()
     if r is None:
         raise NoRowError("add_mark")
-    row: models.Mark = models.load_mark(r)
-    return row
+    return models.load_mark(r)
 
 
 def list_marks(conn: psycopg.Connection[Any]) -> list[models.Mark]:

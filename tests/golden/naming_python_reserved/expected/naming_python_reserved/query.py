@@ -206,5 +206,4 @@ def add_event(
     r = cur.fetchone()
     if r is None:
         raise NoRowError("add_event")
-    row: models.Event = models.load_event(r)
-    return row
+    return models.load_event(r)

@@ -65,8 +65,7 @@ def add_tenant_member(
     r = cur.fetchone()
     if r is None:
         raise NoRowError("add_tenant_member")
-    row: models.TenantMember = models.load_tenant_member(r)
-    return row
+    return models.load_tenant_member(r)
 
 
 def count_by_role(conn: psycopg.Connection[Any], *, role: enums.TenantMemberRole) -> CountByRoleRow:
@@ -77,7 +76,4 @@ def count_by_role(conn: psycopg.Connection[Any], *, role: enums.TenantMemberRole
     r = cur.fetchone()
     if r is None:
         raise NoRowError("count_by_role")
-    row: CountByRoleRow = CountByRoleRow(
-        r[0], None if r[1] is None else enums.TENANT_MEMBER_ROLE_BY_VALUE[r[1]]
-    )
-    return row
+    return CountByRoleRow(r[0], None if r[1] is None else enums.TENANT_MEMBER_ROLE_BY_VALUE[r[1]])

@@ -100,5 +100,4 @@ def add_place(
     r = cur.fetchone()
     if r is None:
         raise NoRowError("add_place")
-    row: models.Place = models.load_place(r)
-    return row
+    return models.load_place(r)

@@ -45,8 +45,7 @@ def author_stats(conn: psycopg.Connection[Any]) -> AuthorStatsRow:
     r = cur.fetchone()
     if r is None:
         raise NoRowError("author_stats")
-    row: AuthorStatsRow = AuthorStatsRow(*r)
-    return row
+    return AuthorStatsRow(*r)
 
 
 def names_maybe(conn: psycopg.Connection[Any]) -> list[str | None]:

@@ -56,8 +56,7 @@ def create_person(
     r = cur.fetchone()
     if r is None:
         raise NoRowError("create_person")
-    row: models.Person = models.load_person(r)
-    return row
+    return models.load_person(r)
 
 
 def list_people(conn: psycopg.Connection[Any]) -> list[models.Person]:

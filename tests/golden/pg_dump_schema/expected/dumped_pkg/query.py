@@ -87,8 +87,7 @@ def open_ticket(
     r = cur.fetchone()
     if r is None:
         raise NoRowError("open_ticket")
-    row: OpenTicketRow = OpenTicketRow(r[0], r[1], enums.TICKET_STATE_BY_VALUE[r[2]], r[3], r[4])
-    return row
+    return OpenTicketRow(r[0], r[1], enums.TICKET_STATE_BY_VALUE[r[2]], r[3], r[4])
 
 
 def ticket_label(conn: psycopg.Connection[Any], *, id: int) -> TicketLabelRow | None:

@@ -69,8 +69,7 @@ def add_account(
     r = cur.fetchone()
     if r is None:
         raise NoRowError("add_account")
-    row: models.Account = models.load_account(r)
-    return row
+    return models.load_account(r)
 
 
 def account_by_email(conn: psycopg.Connection[Any], *, email: str) -> AccountByEmailRow | None:
@@ -103,5 +102,4 @@ def add_account_email(
     r = cur.fetchone()
     if r is None:
         raise NoRowError("add_account_email")
-    row: AddAccountEmailRow = AddAccountEmailRow(*r)
-    return row
+    return AddAccountEmailRow(*r)

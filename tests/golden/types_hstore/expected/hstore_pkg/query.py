@@ -62,8 +62,7 @@ def add_setting(
     r = cur.fetchone()
     if r is None:
         raise NoRowError("add_setting")
-    row: models.Setting = models.load_setting(r)
-    return row
+    return models.load_setting(r)
 
 
 def settings_with_key(conn: psycopg.Connection[Any], *, key: str) -> list[SettingsWithKeyRow]:

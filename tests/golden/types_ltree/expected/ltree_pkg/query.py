@@ -72,8 +72,7 @@ def add_category(
     r = cur.fetchone()
     if r is None:
         raise NoRowError("add_category")
-    row: models.Category = models.load_category(r)
-    return row
+    return models.load_category(r)
 
 
 def categories_under(conn: psycopg.Connection[Any], *, root: str) -> list[CategoriesUnderRow]:
@@ -116,5 +115,4 @@ def add_category_path(
     r = cur.fetchone()
     if r is None:
         raise NoRowError("add_category_path")
-    row: AddCategoryPathRow = AddCategoryPathRow(*r)
-    return row
+    return AddCategoryPathRow(*r)

@@ -83,8 +83,7 @@ def add_span(
     r = cur.fetchone()
     if r is None:
         raise NoRowError("add_span")
-    row: models.Span = models.load_span(r)
-    return row
+    return models.load_span(r)
 
 
 def overlapping_span_ids(

@@ -97,8 +97,7 @@ def add_shape(
     r = cur.fetchone()
     if r is None:
         raise NoRowError("add_shape")
-    row: models.Shape = models.load_shape(r)
-    return row
+    return models.load_shape(r)
 
 
 def shapes_matching(conn: psycopg.Connection[Any], *, query: str) -> list[ShapesMatchingRow]:
@@ -139,8 +138,7 @@ def add_document(conn: psycopg.Connection[Any], *, body: str) -> models.Document
     r = cur.fetchone()
     if r is None:
         raise NoRowError("add_document")
-    row: models.Document = models.load_document(r)
-    return row
+    return models.load_document(r)
 
 
 def catalog_values(conn: psycopg.Connection[Any]) -> CatalogValuesRow | None:

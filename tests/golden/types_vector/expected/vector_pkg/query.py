@@ -68,8 +68,7 @@ def add_embedding(
     r = cur.fetchone()
     if r is None:
         raise NoRowError("add_embedding")
-    row: models.Embedding = models.load_embedding(r)
-    return row
+    return models.load_embedding(r)
 
 
 def nearest_embedding(conn: psycopg.Connection[Any], *, probe: str) -> NearestEmbeddingRow | None:
@@ -101,5 +100,4 @@ def add_embedding_only(
     r = cur.fetchone()
     if r is None:
         raise NoRowError("add_embedding_only")
-    row: AddEmbeddingOnlyRow = AddEmbeddingOnlyRow(*r)
-    return row
+    return AddEmbeddingOnlyRow(*r)

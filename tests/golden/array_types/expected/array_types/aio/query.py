@@ -43,8 +43,7 @@ async def create_post(
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("create_post")
-    row: models.Post = models.load_post(r)
-    return row
+    return models.load_post(r)
 
 
 async def posts_tagged(

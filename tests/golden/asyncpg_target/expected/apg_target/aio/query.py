@@ -52,8 +52,7 @@ async def create_author(
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("create_author")
-    row: models.Author = models.load_author(r)
-    return row
+    return models.load_author(r)
 
 
 async def get_author(conn: psycopg.AsyncConnection[Any], *, id: int) -> models.Author | None:

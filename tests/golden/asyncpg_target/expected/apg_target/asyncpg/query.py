@@ -37,8 +37,7 @@ async def create_author(
         raise
     if r is None:
         raise NoRowError("create_author")
-    row: models.Author = models.load_author(r)
-    return row
+    return models.load_author(r)
 
 
 async def get_author(conn: Connection, *, id: int) -> models.Author | None:

@@ -42,8 +42,7 @@ async def add_shop(
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("add_shop")
-    row: models.Shop = models.load_shop(r)
-    return row
+    return models.load_shop(r)
 
 
 async def list_prices(conn: psycopg.AsyncConnection[Any]) -> list[models.MoneyAmount]:

@@ -29,8 +29,7 @@ async def add_shop(
         raise
     if r is None:
         raise NoRowError("add_shop")
-    row: models.Shop = models.load_shop(r)
-    return row
+    return models.load_shop(r)
 
 
 async def list_prices(conn: Connection) -> list[models.MoneyAmount]:

@@ -42,8 +42,7 @@ async def create_team(conn: psycopg.AsyncConnection[Any], *, name: str) -> model
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("create_team")
-    row: models.Team = models.load_team(r)
-    return row
+    return models.load_team(r)
 
 
 async def delete_team(conn: psycopg.AsyncConnection[Any], *, id: int) -> None:
@@ -90,8 +89,7 @@ async def add_member(
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("add_member")
-    row: models.Member = models.load_member(r)
-    return row
+    return models.load_member(r)
 
 
 async def set_age(conn: psycopg.AsyncConnection[Any], *, age: int, id: int) -> int:

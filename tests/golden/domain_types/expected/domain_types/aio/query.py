@@ -37,8 +37,7 @@ async def subscribe(
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("subscribe")
-    row: models.Subscriber = models.load_subscriber(r)
-    return row
+    return models.load_subscriber(r)
 
 
 async def subscriber_by_address(

@@ -39,8 +39,7 @@ async def create_ticket(
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("create_ticket")
-    row: models.Ticket = models.load_ticket(r)
-    return row
+    return models.load_ticket(r)
 
 
 async def tickets_in(

@@ -51,8 +51,7 @@ async def record_event(
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("record_event")
-    row: models.Event = models.load_event(r)
-    return row
+    return models.load_event(r)
 
 
 async def event_kinds(

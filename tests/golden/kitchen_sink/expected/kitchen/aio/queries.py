@@ -107,8 +107,7 @@ async def insert_kind(
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("insert_kind")
-    row: models.Kind = models.load_kind(r)
-    return row
+    return models.load_kind(r)
 
 
 async def get_kind(conn: psycopg.AsyncConnection[Any], *, id: int) -> models.Kind | None:
@@ -163,8 +162,7 @@ async def kind_stats(conn: psycopg.AsyncConnection[Any], *, feeling: enums.Mood)
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("kind_stats")
-    row: q.KindStatsRow = q.KindStatsRow(*r)
-    return row
+    return q.KindStatsRow(*r)
 
 
 async def nullability_cases(
@@ -247,8 +245,7 @@ async def create_owner(
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("create_owner")
-    row: models.Owner = models.load_owner(r)
-    return row
+    return models.load_owner(r)
 
 
 async def odd_text(conn: psycopg.AsyncConnection[Any], *, suffix: str) -> str | None:

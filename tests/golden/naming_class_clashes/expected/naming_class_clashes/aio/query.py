@@ -57,5 +57,4 @@ async def add_pet(
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("add_pet")
-    row: models.Pet = models.load_pet(r)
-    return row
+    return models.load_pet(r)

@@ -37,8 +37,7 @@ async def add_mark(conn: psycopg.AsyncConnection[Any], *, mark: enums.Mark2) -> 
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("add_mark")
-    row: models.Mark = models.load_mark(r)
-    return row
+    return models.load_mark(r)
 
 
 async def list_marks(conn: psycopg.AsyncConnection[Any]) -> list[models.Mark]:

@@ -154,5 +154,4 @@ async def add_event(
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("add_event")
-    row: models.Event = models.load_event(r)
-    return row
+    return models.load_event(r)

@@ -45,8 +45,7 @@ async def add_tenant_member(
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("add_tenant_member")
-    row: models.TenantMember = models.load_tenant_member(r)
-    return row
+    return models.load_tenant_member(r)
 
 
 async def count_by_role(
@@ -59,7 +58,4 @@ async def count_by_role(
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("count_by_role")
-    row: q.CountByRoleRow = q.CountByRoleRow(
-        r[0], None if r[1] is None else enums.TENANT_MEMBER_ROLE_BY_VALUE[r[1]]
-    )
-    return row
+    return q.CountByRoleRow(r[0], None if r[1] is None else enums.TENANT_MEMBER_ROLE_BY_VALUE[r[1]])

@@ -74,5 +74,4 @@ async def add_place(
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("add_place")
-    row: models.Place = models.load_place(r)
-    return row
+    return models.load_place(r)

@@ -25,8 +25,7 @@ async def author_stats(conn: psycopg.AsyncConnection[Any]) -> q.AuthorStatsRow:
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("author_stats")
-    row: q.AuthorStatsRow = q.AuthorStatsRow(*r)
-    return row
+    return q.AuthorStatsRow(*r)
 
 
 async def names_maybe(conn: psycopg.AsyncConnection[Any]) -> list[str | None]:

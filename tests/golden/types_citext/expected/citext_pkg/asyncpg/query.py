@@ -33,5 +33,4 @@ async def add_account_email(
         raise
     if r is None:
         raise NoRowError("add_account_email")
-    row: q.AddAccountEmailRow = q.AddAccountEmailRow(*r)
-    return row
+    return q.AddAccountEmailRow(*r)

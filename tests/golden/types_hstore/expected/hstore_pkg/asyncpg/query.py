@@ -32,8 +32,7 @@ async def add_setting(
         raise
     if r is None:
         raise NoRowError("add_setting")
-    row: models.Setting = models.load_setting(r)
-    return row
+    return models.load_setting(r)
 
 
 async def settings_with_key(conn: Connection, *, key: str) -> list[q.SettingsWithKeyRow]:

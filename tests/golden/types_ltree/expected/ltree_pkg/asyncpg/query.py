@@ -46,5 +46,4 @@ async def add_category_path(
         raise
     if r is None:
         raise NoRowError("add_category_path")
-    row: q.AddCategoryPathRow = q.AddCategoryPathRow(*r)
-    return row
+    return q.AddCategoryPathRow(*r)

@@ -48,8 +48,7 @@ async def add_shape(
         raise
     if r is None:
         raise NoRowError("add_shape")
-    row: models.Shape = models.load_shape(r)
-    return row
+    return models.load_shape(r)
 
 
 async def shapes_matching(conn: Connection, *, query: str) -> list[q.ShapesMatchingRow]:
@@ -83,8 +82,7 @@ async def add_document(conn: Connection, *, body: str) -> models.Document:
         raise
     if r is None:
         raise NoRowError("add_document")
-    row: models.Document = models.load_document(r)
-    return row
+    return models.load_document(r)
 
 
 async def catalog_values(conn: Connection) -> q.CatalogValuesRow | None:

@@ -32,5 +32,4 @@ async def add_embedding_only(
         raise
     if r is None:
         raise NoRowError("add_embedding_only")
-    row: q.AddEmbeddingOnlyRow = q.AddEmbeddingOnlyRow(*r)
-    return row
+    return q.AddEmbeddingOnlyRow(*r)
