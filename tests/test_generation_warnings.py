@@ -120,3 +120,23 @@ def test_untyped_parameter_warning_or_error(tmp_path: Path, strict: bool) -> Non
         assert warnings_of(tmp_path) == [
             f"{line}, so it is annotated object; cast it: `sqlc.arg(flag)::<type>`"
         ]
+
+
+def test_untyped_columns_are_placed_after_star_union_and_returning(tmp_path: Path) -> None:
+    """The column's own line: ``*`` expanded before it, a UNION's first branch, RETURNING."""
+    (tmp_path / "schema.sql").write_text(SCHEMA)
+    (tmp_path / "query.sql").write_text(
+        "-- name: WithStar :many\nSELECT *,\n  NULL AS extra\nFROM events;\n\n"
+        "-- name: Both :many\nSELECT id, NULL AS note FROM events\nUNION ALL\n"
+        "SELECT id, NULL FROM events;\n\n"
+        "-- name: Stamp :one\nINSERT INTO events (amount, created_at) VALUES (1, now())\n"
+        "RETURNING id,\n  NULL AS marker;\n"
+    )
+    options = "{package: events_pkg}"
+    (tmp_path / "sqlc.yaml").write_text(sqlc_config("query.sql", "out/events_pkg", options))
+    cast = "sqlc can't infer its type (any), so it is annotated object; cast it: `NULL::<type>"
+    assert warnings_of(tmp_path) == [
+        f"query.sql:3: query WithStar: column extra: {cast} AS extra`",
+        f"query.sql:7: query Both: column note: {cast} AS note`",
+        f"query.sql:14: query Stamp: column marker: {cast} AS marker`",
+    ]
