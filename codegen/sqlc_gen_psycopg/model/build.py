@@ -337,7 +337,7 @@ class Builder:
                 column_key=f"{table_key}.{column.name}",
                 result=True,
             )
-            name = self.field_name(column.name, where)
+            name = self.field_name(column.name or f"column_{index + 1}", where)  # view's SELECT 1
             fields.append(Field(name, mapped.ref.or_none(not column.not_null), column.comment))
             values.append(Value(index, mapped.loader, column.not_null))
         name = self.model_names[table_key]
