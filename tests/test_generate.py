@@ -484,3 +484,20 @@ def test_errors_both_analyses_see_and_one_only_postgresql_sees_are_all_placed(
             ("notes.sql", "CreateUser"),
             ("notes.sql", "GetUserByUsername"),
         ]
+
+
+def test_an_error_no_query_explains_keeps_sqlcs_place_and_says_so(
+    tmp_path: Path, server_url: str
+) -> None:
+    """An error from the database-backed run that no query's PREPARE reproduces is not
+    silently shown at sqlc's place: the line says that place need not be right."""
+    root = users_project(tmp_path, ("", ""))
+    config = root / "sqlc.yaml"
+    output = "# package tiny\nqueries/notes.sql:16:1: something else went wrong\n"
+    with analysed.analysis_databases(config, server_url) as urls:
+        lines = explain.explain(config, read_config(config), urls, output).splitlines()
+    assert lines == [
+        "queries/notes.sql: something else went wrong (PostgreSQL's analysis; sqlc reports"
+        " it at 16:1, which need not be its place)",
+        explain.FALLBACK,
+    ]

@@ -36,21 +36,19 @@ def explain(config: Path, settings: dict[str, Any], urls: dict[int, str], output
     if not errors:
         return output.strip()  # the plugin's own errors, or sqlc's about its configuration
     found, rewritten = static_run(config, settings, urls, [])
-    if not found:
-        placed = [locations.relocate(e, config.parent, rewritten) or e for e in errors]
-        return report(config, placed, [*other, FALLBACK])
     both = [e for e in found if any(same(e, error) for error in errors)]
     only = [e for e in errors if not any(same(e, static) for static in found)]
-    if only:
+    if found and only:
         _, rewritten = static_run(config, settings, urls, found)
     moved = [locations.relocate(e, config.parent, rewritten) for e in only]
     unplaced = [
-        f"{e.path}: {e.message} (PostgreSQL's analysis; its line is shown once the errors "
-        "above are fixed)"
+        f"{e.path}: {e.message} (PostgreSQL's analysis; sqlc reports it at {e.line}:"
+        f"{e.column}, which need not be its place)"
         for e, m in zip(only, moved, strict=True)
         if m is None
     ]
-    return report(config, [*both, *(m for m in moved if m)], [*unplaced, *other])
+    fallback = [] if found else [FALLBACK]
+    return report(config, [*both, *(m for m in moved if m)], [*unplaced, *other, *fallback])
 
 
 def same(one: Located, other: Located) -> bool:
