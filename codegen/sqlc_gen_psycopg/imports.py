@@ -81,7 +81,8 @@ def asyncpg_runtime(fn: Function) -> Iterator[Symbol]:
 def psycopg_runtime(fn: Function, flavor: Flavor) -> Iterator[Symbol]:
     """The helpers only the psycopg templates print for ``fn``."""
     if fn.command in SINGLE_STATEMENT:
-        yield flavor.raw_cursor if flavor.aio else THREAD_CURSOR
+        assert flavor.completed is not None
+        yield from (flavor.raw_cursor if flavor.aio else THREAD_CURSOR, flavor.completed)
     if fn.command.batch:
         yield flavor.raw_cursor
     if fn.translates_errors:

@@ -31,16 +31,17 @@ ANNOTATION_BUILTINS = frozenset({"bool", "bytes", "dict", "float", "int", "list"
 # would hide them (tests/test_naming.py checks the imports are all listed).
 MODULE_NAMES = frozenset(
     {
-        "AbstractAsyncContextManager", "annotations", "aio", "Any", "AsyncGenerator",
-        "AsyncIterator", "AsyncServerStream", "astuple", "asynccontextmanager", "atomic",
-        "atomic_async", "Awaitable", "ByValue", "Callable", "cast", "Cidr", "ClassVar",
-        "CompositeInfo", "Connection", "contextmanager", "dataclass", "datetime", "decimal",
+        "AbstractAsyncContextManager", "AbstractContextManager", "annotations", "aio", "Any",
+        "AsyncGenerator", "AsyncIterator", "AsyncServerStream", "astuple", "asynccontextmanager",
+        "atomic", "atomic_async", "Awaitable", "ByValue", "Callable", "cast", "Cidr", "ClassVar",
+        "completed", "completed_async", "CompositeInfo", "Connection", "contextmanager",
+        "dataclass", "datetime", "decimal",
         "COMPOSITE_TYPES", "CompositeType",
         "DiagnosticField", "E", "enums", "errors", "ExecResult", "Final", "Format",
         "Generator", "Generic", "Inet", "ipaddress", "Iterable", "Iterator", "itertools",
         "json", "Json", "JsonInput", "Jsonb", "JsonValue", "LiteralString", "load_enum_array",
         "Mapping", "models", "NamedTuple", "new_async_cursor", "new_cursor", "NoRowError",
-        "pq", "Protocol", "psycopg", "q", "raise_named", "RawCursorMixin",
+        "nullcontext", "pq", "Protocol", "psycopg", "q", "raise_named", "RawCursorMixin",
         "READ_ONLY_FUNCTIONS", "ReadOnlyConnectionError", "register_composite", "rowcount",
         "Sequence", "ServerStream", "sql", "StreamEndedError", "StrEnum",
         "thread_cursor", "threading", "tuple_row", "TupleRow", "TypeAlias", "types", "TypeVar",

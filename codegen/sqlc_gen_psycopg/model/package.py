@@ -43,6 +43,9 @@ class Flavor:
     stream: Symbol
     atomic: Symbol
     closing: str
+    # psycopg's block that completes a statement inside the caller's pipeline
+    # (templates/_pipeline.py.j2); asyncpg has no pipeline mode
+    completed: Symbol | None = None
 
     def generator(self, item: TypeRef) -> TypeRef:
         if self.aio:
@@ -76,6 +79,7 @@ SYNC = Flavor(
     stream=from_import("._streams", "ServerStream"),
     atomic=from_import("._atomic", "atomic"),
     closing="closing",
+    completed=from_import("._pipeline", "completed"),
 )
 ASYNC = Flavor(
     aio=True,
@@ -90,6 +94,7 @@ ASYNC = Flavor(
     stream=from_import("._streams", "AsyncServerStream"),
     atomic=from_import("._atomic", "atomic_async"),
     closing="aclosing",
+    completed=from_import("._pipeline", "completed_async"),
 )
 # asyncpg ships no type information: its functions take the package's own Protocol of
 # the connection methods they call (templates/_asyncpg.py.j2). It has no raw cursor;
