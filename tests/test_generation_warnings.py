@@ -140,3 +140,24 @@ def test_untyped_columns_are_placed_after_star_union_and_returning(tmp_path: Pat
         f"query.sql:7: query Both: column note: {cast} AS note`",
         f"query.sql:14: query Stamp: column marker: {cast} AS marker`",
     ]
+
+
+def test_config_given_from_another_directory(tmp_path: Path) -> None:
+    """``sqlc generate -f sub/sqlc.yaml`` runs the plugin in sqlc's own directory: the
+    schema, the queries and the config are read from the config's folder (the schema
+    read from here was a FileNotFoundError traceback), and file:line names the file from
+    here."""
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    (sub / "schema.sql").write_text(SCHEMA)
+    (sub / "query.sql").write_text(
+        "-- name: Recent :many\nSELECT id FROM events\nWHERE @flag AND amount > 0;\n"
+    )
+    (sub / "sqlc.yaml").write_text(sqlc_config("query.sql", "out/events_pkg", "{package: p}"))
+    done = run_sqlc(tmp_path, "generate", "-f", "sub/sqlc.yaml")
+    assert done.returncode == 0, done.stderr
+    manifest = json.loads((sub / "out" / "events_pkg" / "manifest.json").read_text())
+    assert manifest["warnings"] == [
+        "sub/query.sql:3: query Recent: parameter flag: sqlc can't infer its type (any), so "
+        "it is annotated object; cast it: `sqlc.arg(flag)::<type>`"
+    ]

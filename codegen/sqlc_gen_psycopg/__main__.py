@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 
+from sqlc_gen_psycopg.analysis_mode import config_directory
 from sqlc_gen_psycopg.errors import GenerationError
 from sqlc_gen_psycopg.model.build import Builder
 from sqlc_gen_psycopg.options import parse_options
@@ -32,7 +32,7 @@ def generate(data: bytes) -> dict[str, str]:
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise GenerationError(NOT_JSON) from exc
     options = parse_options(request.options)
-    schema = read_schema([Path(p) for p in request.schema_files])
+    schema = read_schema([config_directory() / p for p in request.schema_files])
     request = prove_views(request, schema)
     package = Builder(request, options, schema).build()
     files = render(package)

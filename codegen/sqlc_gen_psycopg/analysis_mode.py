@@ -31,6 +31,13 @@ def database_backed(query_paths: tuple[str, ...], directory: Path = Path()) -> b
     return not (isinstance(analyzer, dict) and analyzer.get("database") is False)
 
 
+def config_directory() -> Path:
+    """Where sqlc.yaml's relative paths start: the folder of the config sqlc was given
+    with ``-f`` (the plugin runs in sqlc's own working directory), else here."""
+    given = sqlc_file_argument()
+    return Path(given).parent if given else Path()
+
+
 def config_entry(query_paths: tuple[str, ...], directory: Path) -> dict[str, Any] | None:
     given = sqlc_file_argument()
     for name in (given,) if given else CONFIG_NAMES:

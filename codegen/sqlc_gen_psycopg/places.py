@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 import pglast
@@ -40,8 +40,9 @@ class Places:
     """Finds queries in the files sqlc.yaml's ``queries`` names (relative to sqlc's
     working directory, which is the plugin's)."""
 
-    def __init__(self, query_paths: tuple[str, ...]) -> None:
+    def __init__(self, query_paths: tuple[str, ...], directory: Path = Path()) -> None:
         self.query_paths = query_paths
+        self.directory = directory  # the config's folder, where query_paths start
         self.files: dict[str, tuple[str, list[str]] | None] = {}
 
     def site(self, filename: str, query: str, text: str, offset: int | None, what: str) -> Site:
@@ -61,11 +62,10 @@ class Places:
         if filename not in self.files:
             self.files[filename] = None
             for entry in self.query_paths:
-                base = Path(entry)
+                base = self.directory / entry
                 path = base / filename if base.is_dir() else base
                 if path.name == filename and path.is_file():
-                    shown = PurePosixPath(entry) / filename if base.is_dir() else entry
-                    self.files[filename] = (str(shown), path.read_text().splitlines())
+                    self.files[filename] = (path.as_posix(), path.read_text().splitlines())
                     break
         return self.files[filename]
 

@@ -12,7 +12,7 @@ from pathlib import PurePosixPath
 
 from sqlc_gen_psycopg import asyncpg_types, naming, pytypes
 from sqlc_gen_psycopg.access import Access, classify
-from sqlc_gen_psycopg.analysis_mode import database_backed
+from sqlc_gen_psycopg.analysis_mode import config_directory, database_backed
 from sqlc_gen_psycopg.cardinality import always_one_row
 from sqlc_gen_psycopg.constraints import violated_by
 from sqlc_gen_psycopg.cursors import Cursor, cursor_for
@@ -86,7 +86,7 @@ class Builder:
         self.options = options
         self.schema = schema
         self.notices = Notices(
-            Places(request.query_paths),
+            Places(request.query_paths, config_directory()),
             strict_types=options.strict_types,
             static=not database_backed(request.query_paths),
         )
