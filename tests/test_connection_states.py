@@ -33,6 +33,8 @@ from typing import Any, Literal, LiteralString
 import asyncpg
 import psycopg
 import pytest
+from kitchen import queries as kitchen
+from kitchen.enums import Mood
 from plue_queries import aio, errors, issues, users, workflows
 from plue_queries import asyncpg as apg
 from plue_queries.enums import LogStream
@@ -526,3 +528,25 @@ def test_a_generated_call_in_a_pipeline_raises_what_the_caller_queued_before_it(
         with pytest.raises(errors.LabelsRepositoryNameKeyViolation):
             issues.attach_label(conn, issue_id=cell.issue_id, label_id=cell.label_id)
     assert seen(cell).attached == 0
+
+
+@pytest.mark.parametrize("pipelined", [False, True], ids=["outside", "pipeline"])
+def test_returning_batches_and_commands_give_the_same_results_in_a_pipeline(
+    kitchen_conn: Conn, pipelined: bool
+) -> None:
+    """The kitchen fixture's :batchmany, :batchone and :execresult (Plue has none)."""
+    owner = kitchen.create_owner(kitchen_conn, class_="breeder", from_=None)
+    assert owner is not None
+    kitchen.add_pets(kitchen_conn, [kitchen.AddPetsParams(owner.id, f"p{i}") for i in range(3)])
+    with kitchen_conn.pipeline() if pipelined else nullcontext():
+        mine = kitchen.pets_of_owners_batch(
+            kitchen_conn, [kitchen.PetsOfOwnersBatchParams(owner.id)]
+        )
+        first = mine[0][0]
+        got = kitchen.get_pets_batch(
+            kitchen_conn, [kitchen.GetPetsBatchParams(first.id), kitchen.GetPetsBatchParams(-1)]
+        )
+        touched = kitchen.touch_pets(kitchen_conn, feeling=Mood.HAPPY)
+    assert [p.name for p in mine[0]] == ["p0", "p1", "p2"]
+    assert got == [first, None]
+    assert touched.rowcount >= 3 and touched.status.startswith("UPDATE")
