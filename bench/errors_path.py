@@ -9,7 +9,9 @@ autocommit, ``synchronous_commit=off``; the operation is ``users.update_user_pro
 - baseline: today's shape before the change, written out here: the same thread
   cursor, SQL constant, arguments and row decoder, with no handler;
 - A/A: the baseline timed again under another name (the noise);
-- generated: ``users.update_user_profile`` itself, with the handler.
+- generated: ``users.update_user_profile`` itself, with the handler;
+- handler, no pipeline block: the generated shape before issue 17, without the
+  ``with completed(conn):`` that completes the execute inside a caller's pipeline.
 
 Interleaved rounds and in-round ratios, as bench/harness.py does for every workload.
 ``python -m bench.errors_path [--rounds N] [--server-url URL]``.
@@ -24,6 +26,7 @@ from typing import Any
 import psycopg
 from plue_queries import models, users
 from plue_queries._cursors import thread_cursor
+from plue_queries.errors import raise_named
 
 from bench.harness import Case, Timer, Workload, run
 from bench.report import comparisons, table
@@ -37,6 +40,21 @@ def update_without_handler(
     """update_user_profile as generated before errors were named (no try/except)."""
     cur = thread_cursor(conn)
     cur.execute(users.UPDATE_USER_PROFILE, (display_name, bio, avatar_url, id))
+    r = cur.fetchone()
+    return None if r is None else models.load_user(r)
+
+
+def update_without_pipeline_block(
+    conn: psycopg.Connection[Any], *, display_name: str, bio: str, avatar_url: str | None, id: int
+) -> models.User | None:
+    """update_user_profile as generated before its execute went in ``with completed(conn):``
+    (the block that completes it inside a caller's pipeline, issue 17)."""
+    cur = thread_cursor(conn)
+    try:
+        cur.execute(users.UPDATE_USER_PROFILE, (display_name, bio, avatar_url, id))
+    except psycopg.IntegrityError as error:
+        raise_named(error)
+        raise
     r = cur.fetchone()
     return None if r is None else models.load_user(r)
 
@@ -73,6 +91,10 @@ def main() -> None:
                     Case(
                         "generated, with handler", timer(conn, users.update_user_profile, user.id)
                     ),
+                    Case(
+                        "handler, no pipeline block",
+                        timer(conn, update_without_pipeline_block, user.id),
+                    ),
                 ],
             )
             result = run(workload, args.rounds)
@@ -84,6 +106,11 @@ def main() -> None:
                 (
                     "generated with handler / before",
                     result.case("generated, with handler").median_ratio,
+                ),
+                (
+                    "generated / handler without the pipeline block",
+                    result.case("generated, with handler").median_ratio
+                    / result.case("handler, no pipeline block").median_ratio,
                 ),
                 ("A/A control", result.case("A/A: no handler again").median_ratio),
             ]
