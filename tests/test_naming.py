@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import keyword
+from pathlib import Path
 
 import pytest
 from sqlc_gen_psycopg import naming
@@ -209,3 +210,61 @@ def test_package_modules_cover_every_module_the_plugin_writes() -> None:
     written = {p.stem for p in root.iterdir() if p.suffix == ".py" or p.is_dir()}
     assert {"models", "_asyncpg", "asyncpg", "aio"} <= written  # the control: it sees them
     assert written - naming.PACKAGE_MODULES - {"__init__", "__pycache__"} == {"query"}
+
+
+def bound_names(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
+    """Names the function's body binds: assignments, for/with targets, except clauses
+    (comprehension targets are scoped to their comprehension, so can't rebind)."""
+    bound: set[str] = set()
+    for node in ast.walk(fn):
+        if isinstance(node, ast.comprehension):
+            continue
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            bound.add(node.id)
+        if isinstance(node, ast.ExceptHandler) and node.name:
+            bound.add(node.name)
+    comprehended = {
+        name.id
+        for node in ast.walk(fn)
+        if isinstance(node, ast.comprehension)
+        for name in ast.walk(node.target)
+        if isinstance(name, ast.Name)
+    }
+    return bound - comprehended
+
+
+def body_clashes(source: str) -> dict[str, set[str]]:
+    """Per function of a query module: names that are both a parameter and bound in the
+    body, and names bound that naming.LOCAL_NAMES (with ``stream`` in iter_*) lacks."""
+    out: dict[str, set[str]] = {}
+    for fn in ast.parse(source).body:
+        if not isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef) or not fn.args.kwonlyargs:
+            continue  # batches and :copyfrom take (conn, rows) only
+        params = {a.arg for a in [*fn.args.args, *fn.args.kwonlyargs]}
+        allowed = naming.LOCAL_NAMES | ({"stream"} if fn.name.startswith("iter_") else set())
+        bound = bound_names(fn)
+        found = (bound & params) | (bound - allowed)
+        if found:
+            out[fn.name] = found
+    return out
+
+
+def query_modules() -> list[Path]:
+    golden = [p for p in GOLDEN.glob("*/expected/*/**/*.py") if not p.name.startswith("_")]
+    own = ("models.py", "enums.py", "types.py", "errors.py")
+    return [p for p in golden if p.name not in own]
+
+
+def test_function_bodies_bind_only_local_names() -> None:
+    """Every golden package (naming_body_locals names its parameters after each local)
+    and generated/: a body never rebinds a parameter, whatever the SQL names."""
+    modules = query_modules() + sorted((ROOT / "generated" / "plue_queries").rglob("[!_]*.py"))
+    assert len(modules) > 50
+    assert {str(p): body_clashes(p.read_text()) for p in modules} == {str(p): {} for p in modules}
+    # control: the old body of a function with a parameter named error
+    old = (
+        "def finish(conn, *, error):\n    cur = thread_cursor(conn)\n    try:\n"
+        "        cur.execute(SQL, (error,))\n    except psycopg.IntegrityError as error:\n"
+        "        raise\n"
+    )
+    assert body_clashes(old) == {"finish": {"error"}}

@@ -46,12 +46,21 @@ MODULE_NAMES = frozenset(
         "Sequence", "ServerStream", "sql", "StreamEndedError", "StrEnum",
         "thread_cursor", "threading", "tuple_row", "TupleRow", "TypeAlias", "types", "TypeVar",
         "uuid",
+        # the parameter checks of _types (one meaning per value) and asyncpg's json box
+        "aware", "aware_items", "JsonItem", "load_enum_array_no_nulls", "naive",
+        "naive_items", "no_null_items", "ParameterValueError", "plain_date", "Self",
     }
 )  # fmt: skip
-# Names a generated function's signature or body binds besides its parameters; an
-# ``iter_*`` twin also binds ``stream`` (only there, so ``stream`` stays a parameter name
-# of every other function).
-SIGNATURE_NAMES = MODULE_NAMES | {"conn", "rows", "batch_size", "cur", "r", "row"}
+# Every name the body of a function with keyword parameters (templates/functions/:
+# single statements and ``iter_*`` streams) binds besides its parameters: its cursor,
+# the fetched tuple, the decoded row(s), the caught error, asyncpg's command status. A
+# parameter of one of these names gets a trailing underscore (``row_``); the newer ones
+# are private (``_error``) so that a column named ``error`` keeps its parameter name.
+# tests/test_naming.py checks every generated body binds only these.
+LOCAL_NAMES = frozenset({"conn", "batch_size", "cur", "r", "row", "rows", "_error", "_status"})
+# An ``iter_*`` twin also binds ``stream`` (only there, so ``stream`` stays a parameter
+# name of every other function).
+SIGNATURE_NAMES = MODULE_NAMES | LOCAL_NAMES
 STREAM_SIGNATURE_NAMES = SIGNATURE_NAMES | {"stream"}
 # The generated package's own modules: a query file of one of these names (models.sql)
 # gets a trailing underscore (``models_``) instead of replacing it.
