@@ -275,3 +275,26 @@ def test_imports_are_what_the_module_uses() -> None:
     assert "from pkg._cursors import new_async_cursor" in twin  # traced, kept raw
     assert "from typing import Final" in twin  # READ_ONLY_FUNCTIONS
     assert not any("dataclass" in line for line in twin)
+
+
+JSONB = from_import("psycopg.types.json", "Jsonb")
+JSON_ARGS = [
+    # dims, nullable, driver, the value as handed to the driver
+    (0, False, "psycopg", "Jsonb(g)"),
+    (0, False, "asyncpg", "g"),  # asyncpg's codecs encode a json value themselves
+    (1, False, "psycopg", "[Jsonb(_e1) for _e1 in g]"),
+    (1, True, "psycopg", "None if g is None else [Jsonb(_e1) for _e1 in g]"),
+    (1, False, "asyncpg", "[JsonItem(_e1) for _e1 in g]"),
+    (2, False, "psycopg", "[[Jsonb(_e1) for _e1 in _e2] for _e2 in g]"),
+]
+
+
+@pytest.mark.parametrize(("dims", "nullable", "driver", "expected"), JSON_ARGS)
+def test_json_parameters_are_wrapped_element_by_element(
+    dims: int, nullable: bool, driver: str, expected: str
+) -> None:
+    """Issue 18 bug 2: a jsonb[] went to psycopg as a bare list (the dims 0 rows are the
+    old shape, which psycopg can't adapt for a list of dicts)."""
+    db_type = DbType("jsonb", dims, "jsonb", dims, "")
+    param = Param("g", list_of(INT, dims), JSONB, nullable, db_type, "")
+    assert param.arg(QUERIES, "", driver) == expected

@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 from types import ModuleType
 from typing import Any, get_type_hints
 
@@ -21,6 +22,7 @@ import pytest
 from psycopg.types.composite import CompositeInfo, register_composite
 
 from bench.latency import asyncpg_params
+from tests.codegen_support import copy_fixture, run_sqlc
 from tests.fix_db import Conn, fresh_database
 from tests.paths import GOLDEN
 from tests.test_golden_types import package
@@ -283,3 +285,25 @@ def test_a_query_named_after_its_file_leaves_the_module_in_place(server_url: str
         check=True,
     )
     assert done.stdout.strip() == "function"
+
+
+def test_class_names_do_not_depend_on_query_order(tmp_path: Path) -> None:
+    """The naming_schema_clashes queries in reverse order give the same models.py, the
+    same classes and the same function signatures."""
+    work = copy_fixture(GOLDEN / "naming_schema_clashes", tmp_path)
+    queries = (work / "query.sql").read_text().strip().split("\n\n")
+    (work / "query.sql").write_text("\n\n".join(reversed(queries)) + "\n")
+    done = run_sqlc(work)
+    assert done.returncode == 0, done.stderr
+    out = work / "expected" / "naming_schema_clashes"
+    golden_pkg = GOLDEN / "naming_schema_clashes" / "expected" / "naming_schema_clashes"
+    assert (out / "models.py").read_text() == (golden_pkg / "models.py").read_text()
+    assert signatures(out / "query.py") == signatures(golden_pkg / "query.py")
+    assert signatures(out / "query.py") != {}  # the control: it sees the functions
+
+
+def signatures(path: Path) -> dict[str, str]:
+    """Each function's def line (parameters and return annotation), keyed by name."""
+    tree = ast.parse(path.read_text())
+    functions = [node for node in tree.body if isinstance(node, ast.FunctionDef)]
+    return {fn.name: ast.unparse(fn).partition("\n")[0] for fn in functions}  # the def line

@@ -8,7 +8,7 @@ import keyword
 from pathlib import Path
 
 import pytest
-from sqlc_gen_psycopg import naming
+from sqlc_gen_psycopg import naming, schema_info
 from sqlc_gen_psycopg.errors import GenerationError
 from sqlc_gen_psycopg.options import parse_options
 
@@ -268,3 +268,24 @@ def test_function_bodies_bind_only_local_names() -> None:
         "        raise\n"
     )
     assert body_clashes(old) == {"finish": {"error"}}
+
+
+KEYS = [
+    # schema, name: the key a table or type is found by, and its ::regtype spelling
+    ("", "users", "users", "users"),
+    ("public", "users", "users", "users"),
+    ("pg_catalog", "int8", "int8", "int8"),
+    ("baz", "users", "baz.users", "baz.users"),
+    ("", "TenantMemberRole", "TenantMemberRole", '"TenantMemberRole"'),
+    ("geo", "LatLng", "geo.LatLng", 'geo."LatLng"'),
+]
+
+
+@pytest.mark.parametrize(("schema", "name", "key", "regtype"), KEYS)
+def test_types_and_tables_are_keyed_by_schema_and_exact_name(
+    schema: str, name: str, key: str, regtype: str
+) -> None:
+    """Issue 18 bugs 1 and 6: keys were the bare lower-cased name, so baz.users met users
+    and "TenantMemberRole" met nothing."""
+    assert schema_info.qualified(schema, name) == key
+    assert schema_info.regtype(key) == regtype
