@@ -12,8 +12,11 @@ folder itself, any other). Cases whose expected outcome is an error (sqlc's test
 command than ``generate`` (``exec.json``) are counted apart, not run. Every PostgreSQL
 entry of the others is generated with the plugin (``bench.real_apps.write_config``: its
 schema and queries, our options), statically as sqlc's ``base`` context does. A refusal
-is sqlc's when ``sqlc compile`` refuses the same config too, else the plugin's. Then all
-generated packages are checked at once: one interpreter imports each, one ``mypy
+is sqlc's when ``sqlc vet`` refuses the entry without its codegen too (``sqlc compile``
+runs the listed plugins, and without any checks nothing), else the plugin's;
+``:execlastid`` is a refusal the plugin keeps, counted apart. ``--database-url`` generates
+through ``sqlc-gen-psycopg-db generate`` on that server instead. Then all generated
+packages are checked at once: one interpreter imports each, one ``mypy
 --strict`` run and one basedpyright strict run cover them all, and each error is mapped
 back to its package by path. The result: a summary table and one line per failing case
 with its first error.
@@ -33,6 +36,8 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+
+import yaml
 
 from bench.real_apps import BIN, CONFIG_NAMES, Entry, entries, export, first_lines, write_config
 
@@ -123,22 +128,39 @@ def run(command: list[str], cwd: Path, env: dict[str, str]) -> tuple[int, str]:
     return done.returncode, (done.stdout + done.stderr).strip()
 
 
-def generate(case: Case, packages: Path, env: dict[str, str], asyncpg: bool) -> None:
-    """Generate each entry of the case's config and move its package under ``packages``."""
+def generate(case: Case, packages: Path, env: dict[str, str], asyncpg: bool, url: str) -> None:
+    """Generate each entry of the case's config and move its package under ``packages``;
+    with ``url``, through ``sqlc-gen-psycopg-db generate`` (database-backed analysis on a
+    scratch database of that server)."""
     folder = case.config.parent
     safe = re.sub(r"\W", "_", case.name).lower()
     found = entries(f"c_{safe}", folder)
     case.entries = tuple(e for e in found if e.config == case.config)
     for entry in case.entries:
         config = write_config(entry, asyncpg)
-        code, output = run([str(BIN / "sqlc"), "generate", "-f", config.name], folder, env)
+        command = [str(BIN / "sqlc"), "generate", "-f", config.name]
+        if url:
+            command = [str(BIN / "sqlc-gen-psycopg-db"), *command[1:], "--database-url", url]
+        code, output = run(command, folder, env)
         if code != 0:
-            compiled, _ = run([str(BIN / "sqlc"), "compile", "-f", config.name], folder, env)
-            case.refused_by = "plugin" if compiled == 0 else "sqlc"
+            plain = config.with_name(f"sqlc.vet{entry.index}.yaml")
+            settings = yaml.safe_load(config.read_text())
+            del settings["plugins"], settings["sql"][0]["codegen"]
+            plain.write_text(yaml.safe_dump(settings))
+            vetted, _ = run([str(BIN / "sqlc"), "vet", "-f", plain.name], folder, env)
+            case.refused_by = "sqlc" if vetted != 0 else refuser(output)
             said = [line for line in output.splitlines() if not line.startswith("# package")]
             case.fail("generate", first_lines("\n".join(said), 1))
             return
         shutil.move(folder / "gen_psycopg" / entry.package, packages / entry.package)
+
+
+def refuser(output: str) -> str:
+    """Who refused a config sqlc vets: the plugin (``:execlastid`` apart, a refusal it
+    keeps), or else the database-backed analysis (PostgreSQL or sqlc on the server)."""
+    if "error running command sqlc-gen-psycopg" not in output:
+        return "database"
+    return "plugin, kept" if ":execlastid" in output else "plugin"
 
 
 def owner(path: str, packages: Path) -> str:
@@ -193,8 +215,13 @@ def summary(cases: list[Case]) -> str:
         ("cases with a postgresql config", len(cases)),
         *((f"not run: {reason}", count) for reason, count in sorted(skipped.items())),
         ("run", len(ran)),
-        ("refused by sqlc (sqlc compile fails too)", sum(c.refused_by == "sqlc" for c in ran)),
-        ("refused by the plugin", sum(c.refused_by == "plugin" for c in ran)),
+        ("refused by sqlc (sqlc vet fails too)", sum(c.refused_by == "sqlc" for c in ran)),
+        (
+            "refused by the plugin: :execlastid (kept)",
+            sum(c.refused_by == "plugin, kept" for c in ran),
+        ),
+        ("refused by the plugin, other", sum(c.refused_by == "plugin" for c in ran)),
+        ("refused on the database (--database-url)", sum(c.refused_by == "database" for c in ran)),
         ("generated", len(generated)),
         *(
             (f"{stage} failures", sum(bool(c.failures and stage in c.failures) for c in generated))
@@ -222,6 +249,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("sqlc", type=Path, help="sqlc checkout or git directory")
     parser.add_argument("--no-asyncpg", action="store_true", help="psycopg targets only")
     parser.add_argument("--no-pyright", action="store_true", help="skip basedpyright")
+    parser.add_argument("--database-url", default="", help="database-backed analysis there")
     parser.add_argument("-k", dest="only", default="", help="only cases whose name has this")
     parser.add_argument("--jobs", type=int, default=2, help="sqlc runs at a time")
     parser.add_argument("--keep", action="store_true", help="keep the work folder, print it")
@@ -236,7 +264,8 @@ def main(argv: list[str] | None = None) -> int:
         env = {**os.environ, "PATH": path, "PYTHONPATH": str(packages), "MYPYPATH": str(packages)}
         todo = [c for c in cases if not c.skip]
         with ThreadPoolExecutor(max(1, args.jobs)) as pool:
-            list(pool.map(lambda c: generate(c, packages, env, not args.no_asyncpg), todo))
+            asyncpg, url = not args.no_asyncpg, args.database_url
+            list(pool.map(lambda c: generate(c, packages, env, asyncpg, url), todo))
         check_imports(todo, packages, env)
         broken = {
             e.package
