@@ -64,11 +64,25 @@ def entry_schema(config: Path, entry: dict[str, Any]) -> list[Path]:
 
 @dataclasses.dataclass(frozen=True)
 class Target:
-    """One ``sql:`` entry that the plugin generates: its schema files and the manifest of
-    each package generated from it."""
+    """One ``sql:`` entry that the plugin generates: its schema files, the manifest of
+    each package generated from it, and those of them generated with ``strict_types``."""
 
     schema: tuple[Path, ...]
     manifests: tuple[Path, ...]
+    strict: frozenset[Path] = frozenset()
+
+
+def target(config: Path, entry: dict[str, Any], codegens: list[dict[str, Any]]) -> Target:
+    """The entry with these codegen items of the plugin."""
+    manifests = {
+        config.parent / str(c["out"]) / MANIFEST: (c.get("options") or {}).get("strict_types")
+        for c in codegens
+    }
+    return Target(
+        tuple(entry_schema(config, entry)),
+        tuple(manifests),
+        frozenset(path for path, strict in manifests.items() if strict is True),
+    )
 
 
 def targets(config: Path) -> list[Target]:
@@ -81,15 +95,9 @@ def targets(config: Path) -> list[Target]:
             if Path(str((plugin.get("process") or {}).get("cmd", ""))).name == PLUGIN
         }
         found = [
-            Target(tuple(entry_schema(config, entry)), tuple(outs))
+            target(config, entry, codegens)
             for entry in settings["sql"]
-            if (
-                outs := [
-                    config.parent / str(c["out"]) / MANIFEST
-                    for c in entry.get("codegen") or []
-                    if c.get("plugin") in ours
-                ]
-            )
+            if (codegens := [c for c in entry.get("codegen") or [] if c.get("plugin") in ours])
         ]
     except (AttributeError, KeyError, TypeError) as exc:
         raise ProjectError(f"{config}: not an sqlc version 2 configuration ({exc!r})") from exc

@@ -2,7 +2,9 @@
 embedded PostgreSQL 16 (pgserver) as a temporary cluster when no server is given.
 
 Each database is created from template0, so nothing an operator added to template1 on
-a shared server leaks into what sqlc or the check sees.
+a shared server leaks into what sqlc or the check sees. A schema file is loaded as sqlc
+reads it into its catalog: the statements that define the schema, one at a time, each
+failure named by file:line.
 """
 
 from __future__ import annotations
@@ -16,7 +18,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pglast
 import psycopg
+from pglast import ast
+from pglast.enums import AlterTableType
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
@@ -36,19 +41,76 @@ def with_database(url: str, dbname: str) -> str:
     return make_conninfo("", **{**conninfo_to_dict(url), "dbname": dbname})
 
 
+# Statements sqlc's catalog ignores that would change data or the session rather than
+# the schema: a query file listed among the schema files (its `-- name:` queries), a
+# lookup table's rows, pg_dump's set_config SELECT and COPY ... FROM stdin, and
+# transaction control (each statement runs on its own, so CREATE INDEX CONCURRENTLY
+# loads as a migration tool runs it). Privileges and owners name roles a scratch server
+# lacks (pg_dump's GRANT ... TO app, ALTER ... OWNER TO app) and change no type.
+NOT_SCHEMA = (
+    ast.SelectStmt,
+    ast.InsertStmt,
+    ast.UpdateStmt,
+    ast.DeleteStmt,
+    ast.MergeStmt,
+    ast.CopyStmt,
+    ast.ExplainStmt,
+    ast.TransactionStmt,
+    ast.CallStmt,
+    ast.PrepareStmt,
+    ast.ExecuteStmt,
+    ast.DeallocateStmt,
+    ast.LockStmt,
+    ast.NotifyStmt,
+    ast.ListenStmt,
+    ast.UnlistenStmt,
+    ast.GrantStmt,
+    ast.GrantRoleStmt,
+    ast.AlterOwnerStmt,
+    ast.AlterDefaultPrivilegesStmt,
+)
+
+
+def defines_schema(stmt: ast.Node) -> bool:
+    """Whether a schema file's statement is loaded: not NOT_SCHEMA, nor an ALTER TABLE
+    whose only commands change the owner."""
+    if isinstance(stmt, ast.AlterTableStmt):
+        return any(cmd.subtype != AlterTableType.AT_ChangeOwner for cmd in stmt.cmds or ())
+    return not isinstance(stmt, NOT_SCHEMA)
+
+
+def schema_statements(text: str) -> Iterator[tuple[int, str]]:
+    """(line, text) of each statement of a schema file that defines the schema (all but
+    NOT_SCHEMA), as sqlc reads the file; line counts from 1 at the statement's start."""
+    text = as_sqlc_reads(text)
+    for raw in pglast.parse_sql(text):
+        if not defines_schema(raw.stmt):
+            continue
+        start = raw.stmt_location or 0
+        statement = text[start : start + raw.stmt_len] if raw.stmt_len else text[start:]
+        yield text.count("\n", 0, start) + 1, statement
+
+
 def load_schema(url: str, schema: Path) -> None:
-    """Run a schema file (several statements) in the database at ``url``, as sqlc reads
-    it: psql meta-commands (pg_dump's ``\\restrict``, ``\\connect``), which the server
-    can't run, blanked and a migration's rollback section cut off."""
+    """Run the statements of a schema file that define the schema (schema_statements),
+    one at a time outside a transaction, in the database at ``url``."""
     if not schema.is_file():
         raise SchemaError(f"{schema} does not exist")
-    text = as_sqlc_reads(schema.read_text(encoding="utf-8"))
+    try:
+        statements = list(schema_statements(schema.read_text(encoding="utf-8")))
+    except pglast.parser.ParseError as exc:
+        raise SchemaError(f"{schema}: cannot parse it: {exc}") from exc
     with psycopg.connect(url, autocommit=True) as conn:
-        try:
-            conn.execute(text.encode())
-        except psycopg.Error as exc:
-            reason = exc.diag.message_primary or str(exc).strip()
-            raise SchemaError(f"{schema} does not load into an empty database: {reason}") from exc
+        for line, statement in statements:
+            try:
+                conn.execute(statement.encode())
+            except psycopg.Error as exc:
+                reason = exc.diag.message_primary or str(exc).strip()
+                first = " ".join(statement.split())[:80]
+                raise SchemaError(
+                    f"{schema}:{line}: does not load into an empty database: {reason}"
+                    f" (in `{first}`)"
+                ) from exc
 
 
 @contextmanager

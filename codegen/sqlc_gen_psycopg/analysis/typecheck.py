@@ -33,7 +33,7 @@ from pglast.enums import JoinType
 
 from sqlc_gen_psycopg.analysis.project import PLUGIN, ProjectError, targets
 from sqlc_gen_psycopg.analysis.scratch import scratch_database
-from sqlc_gen_psycopg.pytypes import UNRESOLVED
+from sqlc_gen_psycopg.pytypes import CHECKS, UNRESOLVED, element
 
 PREFIX = "sqlc_gen_psycopg_check"  # scratch database names
 
@@ -71,17 +71,18 @@ class GeneratedFunction:
     params: tuple[Value, ...]
     columns: tuple[Value, ...]
     returns_rows: bool = True  # False for :exec* and :copyfrom, which discard any rows
+    strict: bool = True  # generated with strict_types: every type difference is an error
 
     @property
     def where(self) -> str:
         return f"{self.module}.{self.name}"
 
 
-def read_manifest(path: Path) -> list[GeneratedFunction]:
-    """Every function a manifest.json lists."""
+def read_manifest(path: Path, *, strict: bool = True) -> list[GeneratedFunction]:
+    """Every function a manifest.json lists (``strict``: its package's strict_types)."""
     try:
         document = json.loads(path.read_text())
-        return [function_from(entry) for entry in document["functions"]]
+        return [function_from(entry, strict) for entry in document["functions"]]
     except FileNotFoundError:
         raise ProjectError(
             f"{path}: no manifest; regenerate the package with {PLUGIN} (`sqlc generate`)"
@@ -90,7 +91,7 @@ def read_manifest(path: Path) -> list[GeneratedFunction]:
         raise ProjectError(f"{path}: not a {PLUGIN} manifest ({exc!r})") from exc
 
 
-def function_from(entry: dict[str, Any]) -> GeneratedFunction:
+def function_from(entry: dict[str, Any], strict: bool = True) -> GeneratedFunction:
     return GeneratedFunction(
         module=entry["module"],
         name=entry["name"],
@@ -99,6 +100,7 @@ def function_from(entry: dict[str, Any]) -> GeneratedFunction:
         params=tuple(value_from(p, p["name"]) for p in entry["params"]),
         columns=tuple(flatten(entry["columns"])),
         returns_rows=entry["command"] in (":one", ":many", ":batchone", ":batchmany"),
+        strict=strict,
     )
 
 
@@ -242,7 +244,8 @@ def compare(function: GeneratedFunction, server: ServerQuery, catalog: Catalog) 
             f" the function takes {len(function.params)}"
         )
     for i, (param, oid) in enumerate(zip(function.params, server.param_oids, strict=False), 1):
-        problems.extend(compare_type(f"{where}: parameter ${i} {param.name}", param, oid, catalog))
+        at = f"{where}: parameter ${i} {param.name}"
+        problems.extend(compare_type(at, param, oid, catalog, function.strict))
     if function.returns_rows and len(function.columns) != len(server.columns):
         problems.append(
             f"{where}: PostgreSQL returns {len(server.columns)} columns,"
@@ -250,33 +253,55 @@ def compare(function: GeneratedFunction, server: ServerQuery, catalog: Catalog) 
         )
     nullable_tables = outer_joined_tables(function.sql) if server.columns else frozenset()
     for value, column in zip(function.columns, server.columns, strict=False):
-        problems.extend(compare_column(where, value, column, catalog, nullable_tables))
+        problems.extend(compare_column(function, value, column, catalog, nullable_tables))
     return problems
 
 
-def compare_type(at: str, value: Value, oid: int, catalog: Catalog) -> list[str]:
-    if catalog.base(oid) == (value.base, value.is_array):
+# A finding that does not fail the check (report prints it, says ok).
+NOTE = "note: "
+
+
+def compare_type(at: str, value: Value, oid: int, catalog: Catalog, strict: bool) -> list[str]:
+    """The type difference, if any. Without strict_types, a static guess of another
+    built-in type that is the same Python value, read and written alike (int4 for int8,
+    varchar for text), is a note: the annotation is honest; only the name differs."""
+    server, is_array = catalog.base(oid)
+    if (server, is_array) == (value.base, value.is_array):
         return []
     if value.base in UNRESOLVED:  # sqlc's any: annotated object, which claims nothing
         return []
-    return [
+    found = (
         f"{at}: PostgreSQL type {catalog.base_text(oid)}, generated {value.annotation}"
         f" from {value.type_text}"
-    ]
+    )
+    if not strict and is_array == value.is_array and same_value(value.base, server):
+        return [f"{NOTE}{found} (the same Python value; an error with strict_types)"]
+    return [found]
+
+
+def same_value(generated: str, server: str) -> bool:
+    """Whether two built-in types load as one Python type and take the same check and
+    wrapper as a parameter (timestamp and timestamptz differ: naive vs aware)."""
+    python = element(generated)
+    return (
+        python is not None
+        and python == element(server)
+        and CHECKS.get(generated) == (CHECKS.get(server))
+    )
 
 
 def compare_column(
-    where: str,
+    function: GeneratedFunction,
     value: Value,
     column: ServerColumn,
     catalog: Catalog,
     nullable_tables: frozenset[str],
 ) -> list[str]:
-    at = f"{where}: column {column.name}"
+    at = f"{function.where}: column {column.name}"
     problems: list[str] = []
     if value.name and value.name != column.name:  # "": unnamed, PostgreSQL's ?column?
         problems.append(f"{at}: the manifest names it {value.name}")
-    problems.extend(compare_type(at, value, column.type_oid, catalog))
+    problems.extend(compare_type(at, value, column.type_oid, catalog, function.strict))
     not_null = catalog.not_null.get((column.table_oid, column.table_col))
     if not_null is None:  # an expression: PostgreSQL does not say whether it can be NULL
         return problems
@@ -314,7 +339,8 @@ def compare_copy(
         if oid is None:
             problems.append(f"{where}: table {table} has no column {name}")
         else:
-            problems.extend(compare_type(f"{where} column {table}.{name}", param, oid, catalog))
+            at = f"{where} column {table}.{name}"
+            problems.extend(compare_type(at, param, oid, catalog, function.strict))
     return problems
 
 
@@ -366,7 +392,10 @@ def check(conninfo: str, sqlc_yaml: Path) -> list[str]:
     """Problems found comparing every manifest sqlc.yaml names with the database at
     conninfo, which must already have the schema applied; nothing is written to it."""
     functions = [
-        f for target in targets(sqlc_yaml) for m in target.manifests for f in read_manifest(m)
+        f
+        for target in targets(sqlc_yaml)
+        for m in target.manifests
+        for f in read_manifest(m, strict=m in target.strict)
     ]
     with psycopg.connect(conninfo, autocommit=True) as conn:
         return check_functions(conn, functions)
@@ -377,7 +406,9 @@ def check_project(sqlc_yaml: Path, server_url: str) -> list[str]:
     loaded into a scratch database on server_url, its manifests compared with it."""
     problems: list[str] = []
     for target in targets(sqlc_yaml):
-        functions = [f for m in target.manifests for f in read_manifest(m)]
+        functions = [
+            f for m in target.manifests for f in read_manifest(m, strict=m in target.strict)
+        ]
         with (
             scratch_database(server_url, prefix=PREFIX, schema=target.schema) as url,
             psycopg.connect(url, autocommit=True) as conn,
@@ -387,8 +418,10 @@ def check_project(sqlc_yaml: Path, server_url: str) -> list[str]:
 
 
 def report(sqlc_yaml: Path, problems: list[str]) -> bool:
-    """Print the result as one ok/FAIL line and a line per problem; passed?"""
-    print(f"{'ok  ' if not problems else 'FAIL'} {sqlc_yaml}: generated types match PostgreSQL's")
+    """Print the result as one ok/FAIL line and a line per problem or note; passed
+    (no problem but notes)?"""
+    passed = all(problem.startswith(NOTE) for problem in problems)
+    print(f"{'ok  ' if passed else 'FAIL'} {sqlc_yaml}: generated types match PostgreSQL's")
     for problem in problems:
         print("  " + problem.replace("\n", "\n  "))
-    return not problems
+    return passed
