@@ -25,6 +25,7 @@ import inspect
 import os
 import time
 from collections.abc import Awaitable, Callable, Iterator
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -333,3 +334,26 @@ def test_plue_sessions_and_topics_keep_one_meaning(
             await d.rows(repositories.CREATE_REPOSITORY, *values)
 
     run(target, database_url, "plue_queries", flow)
+
+
+@pytest.mark.parametrize("state", ["autocommit", "pipeline", "pipeline in autocommit"])
+def test_a_refused_value_sends_nothing_in_any_connection_state(
+    state: str, meaning_url: str, elsewhere: None
+) -> None:
+    """The check runs before the statement, so a refused value leaves an autocommit
+    connection and a pipeline as they were: the pipeline's next sync succeeds and the
+    row written before it stays (no aborted pipeline, nothing partial)."""
+    with psycopg.connect(meaning_url, autocommit=state != "pipeline") as conn:
+        try:
+            with conn.pipeline() if "pipeline" in state else nullcontext():
+                kept = meaning.insert_stamp(conn, **stamp())
+                with pytest.raises(ParameterValueError, match=r"^insert_stamp: at: "):
+                    meaning.insert_stamp(conn, **stamp(at=WALL))
+                with pytest.raises(ParameterValueError, match=r"^set_tags: tags: "):
+                    meaning.set_tags(conn, tags=["a", None], id=kept.id)
+            assert meaning.get_stamp(conn, id=kept.id) == kept
+            assert conn.execute("SELECT count(*) FROM stamps").fetchone() == (1,)
+        finally:
+            conn.rollback()
+            conn.execute("DELETE FROM stamps")
+            conn.commit()
