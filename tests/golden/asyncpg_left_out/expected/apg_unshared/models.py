@@ -11,6 +11,8 @@ from typing import Any
 
 import psycopg.types.range
 
+from apg_unshared._types import as_range
+
 
 @dataclass(slots=True)
 class Booking:
@@ -18,8 +20,13 @@ class Booking:
 
     id: int
     during: psycopg.types.range.Range[datetime.datetime]
+    seats: str
 
 
 def load_booking(r: Sequence[Any]) -> Booking:
     """A Booking from a row of its table's columns, in order."""
-    return Booking(*r)
+    return Booking(
+        r[0],  # id
+        as_range(r[1]),  # during
+        r[2],  # seats
+    )

@@ -3,59 +3,65 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator
+import datetime
+from dataclasses import dataclass
 from typing import Any, Final, LiteralString
 
 import psycopg
+import psycopg.types.range
 
-from apg_unshared import models
 from apg_unshared._cursors import thread_cursor
 from apg_unshared._pipeline import completed
-from apg_unshared._streams import ServerStream
+from apg_unshared._types import as_range
 
 GET_BOOKING: Final[LiteralString] = """-- name: GetBooking :one
 
 SELECT id, during FROM bookings WHERE id = $1
 """
 
-LIST_BOOKING_IDS: Final[LiteralString] = """-- name: ListBookingIDs :many
-SELECT id FROM bookings ORDER BY id
+
+@dataclass(slots=True)
+class GetBookingRow:
+    """A row of GetBooking."""
+
+    id: int
+    during: psycopg.types.range.Range[datetime.datetime]
+
+
+BOOKING_SEATS: Final[LiteralString] = """-- name: BookingSeats :one
+SELECT id, seats FROM bookings WHERE id = $1
 """
 
+
+@dataclass(slots=True)
+class BookingSeatsRow:
+    """A row of BookingSeats."""
+
+    id: int
+    seats: str
+
+
 # Functions a hot standby can run; the others refuse a read-only connection.
-READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
-    {"get_booking", "iter_list_booking_ids", "list_booking_ids"}
-)
+READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset({"booking_seats", "get_booking"})
 
 
-def get_booking(conn: psycopg.Connection[Any], *, id: int) -> models.Booking | None:
-    """asyncpg returns a tstzrange as asyncpg.Range, psycopg as psycopg's Range, and asyncpg
-    takes no codec for range types: the models are shared, so emit_asyncpg leaves
-    GetBooking out of apg_unshared.asyncpg (a warning in manifest.json names it) and
-    keeps ListBookingIDs; the psycopg modules have both.
+def get_booking(conn: psycopg.Connection[Any], *, id: int) -> GetBookingRow | None:
+    """asyncpg reads an int2vector as a list of int, psycopg as its text, and asyncpg takes
+    no codec for it; the row classes are shared, so emit_asyncpg leaves BookingSeats out
+    of apg_unshared.asyncpg (a warning in manifest.json names it) and keeps GetBooking (a
+    tstzrange, converted to psycopg's Range); the psycopg modules have both.
     """
     cur = thread_cursor(conn)
     with completed(conn):
         cur.execute(GET_BOOKING, (id,))
     r = cur.fetchone()
-    return None if r is None else models.load_booking(r)
+    return None if r is None else GetBookingRow(r[0], as_range(r[1]))
 
 
-def list_booking_ids(conn: psycopg.Connection[Any]) -> list[int]:
-    """Run the ListBookingIDs query."""
+def booking_seats(conn: psycopg.Connection[Any], *, id: int) -> BookingSeatsRow | None:
+    """Run the BookingSeats query."""
     cur = thread_cursor(conn)
     with completed(conn):
-        cur.execute(LIST_BOOKING_IDS, ())
-    return [r[0] for r in cur.fetchall()]
-
-
-def iter_list_booking_ids(
-    conn: psycopg.Connection[Any], *, batch_size: int = 1000
-) -> Generator[int, None, None]:
-    """list_booking_ids through a server-side cursor, ``batch_size`` rows a fetch. Opens no
-    transaction: read it to the end or ``closing`` it before yours ends."""
-    with ServerStream(conn, "list_booking_ids", batch_size) as stream:
-        stream.execute(LIST_BOOKING_IDS, ())
-        while rows := stream.fetch():
-            for r in rows:
-                yield r[0]
+        cur.execute(BOOKING_SEATS, (id,))
+    r = cur.fetchone()
+    return None if r is None else BookingSeatsRow(*r)

@@ -11,6 +11,8 @@ from typing import Any
 
 import psycopg.types.range
 
+from named_errors._types import as_range
+
 
 @dataclass(slots=True)
 class Team:
@@ -52,7 +54,11 @@ class Booking:
 
 def load_booking(r: Sequence[Any]) -> Booking:
     """A Booking from a row of its table's columns, in order."""
-    return Booking(*r)
+    return Booking(
+        r[0],  # id
+        r[1],  # member_id
+        as_range(r[2]),  # during
+    )
 
 
 @dataclass(slots=True)

@@ -22,14 +22,12 @@ def _raw_class(factory: type[Any], kind: tuple[type[Any], type[Any], type[Any]])
     subclass with psycopg's raw query handling mixed in front, anything else ``RawCursor``."""
     made = _RAW.get(factory)
     if made is None:
-        cursor, client, raw = kind
+        plain, client, raw = kind
         made = raw
         if issubclass(factory, RawCursorMixin):
             made = cast("type[Any]", factory)
         elif (
-            factory is not cursor
-            and issubclass(factory, cursor)
-            and not issubclass(factory, client)
+            factory is not plain and issubclass(factory, plain) and not issubclass(factory, client)
         ):
             made = type(f"Raw{factory.__name__}", (RawCursorMixin, factory), {})
         _RAW[factory] = made

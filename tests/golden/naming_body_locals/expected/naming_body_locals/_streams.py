@@ -46,20 +46,15 @@ class _Stream:
         # True while no caller code has run since the last statement: the cursor is ours.
         self.fresh = True
         self._conn = conn
+        cursor = sql.Identifier(self.name)
+        self.fetch_sql = sql.SQL("FETCH FORWARD {} FROM {}").format(sql.Literal(batch_size), cursor)
+        self.close_sql = sql.SQL("CLOSE {}").format(cursor)
 
     def declare(self, query: LiteralString) -> sql.Composed:
         hold = sql.SQL("WITH HOLD" if self.hold else "WITHOUT HOLD")
         return sql.SQL("DECLARE {} NO SCROLL CURSOR {} FOR {}").format(
             sql.Identifier(self.name), hold, sql.SQL(query)
         )
-
-    def fetch_sql(self) -> sql.Composed:
-        return sql.SQL("FETCH FORWARD {} FROM {}").format(
-            sql.Literal(self.batch_size), sql.Identifier(self.name)
-        )
-
-    def close_sql(self) -> sql.Composed:
-        return sql.SQL("CLOSE {}").format(sql.Identifier(self.name))
 
     def may_exist(self) -> bool:
         """False when the cursor is gone for sure, without asking the server (an aborted
@@ -105,17 +100,17 @@ class ServerStream(_Stream):
             return []
         if not self.fresh and not self._exists():
             raise self.ended()
-        rows = self._cur.execute(self.fetch_sql(), prepare=False).fetchall()
+        rows = self._cur.execute(self.fetch_sql, prepare=False).fetchall()
         self.fresh = False
         if len(rows) < self.batch_size:
-            self._cur.execute(self.close_sql(), prepare=False)
+            self._cur.execute(self.close_sql, prepare=False)
             self.open = False
         return rows
 
     def close(self) -> None:
         try:
             if self.open and self.may_exist() and (self.fresh or self._exists()):
-                self._cur.execute(self.close_sql(), prepare=False)
+                self._cur.execute(self.close_sql, prepare=False)
         finally:
             self.open = False
             self._cur.close()
@@ -152,18 +147,18 @@ class AsyncServerStream(_Stream):
             return []
         if not self.fresh and not await self._exists():
             raise self.ended()
-        await self._cur.execute(self.fetch_sql(), prepare=False)
+        await self._cur.execute(self.fetch_sql, prepare=False)
         rows = await self._cur.fetchall()
         self.fresh = False
         if len(rows) < self.batch_size:
-            await self._cur.execute(self.close_sql(), prepare=False)
+            await self._cur.execute(self.close_sql, prepare=False)
             self.open = False
         return rows
 
     async def close(self) -> None:
         try:
             if self.open and self.may_exist() and (self.fresh or await self._exists()):
-                await self._cur.execute(self.close_sql(), prepare=False)
+                await self._cur.execute(self.close_sql, prepare=False)
         finally:
             self.open = False
             await self._cur.close()

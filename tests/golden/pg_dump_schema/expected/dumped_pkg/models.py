@@ -14,6 +14,7 @@ import psycopg.types.range
 from psycopg.types.composite import CompositeInfo, register_composite
 
 from dumped_pkg import enums
+from dumped_pkg._types import as_range
 
 
 @dataclass(slots=True)
@@ -35,7 +36,7 @@ def load_ticket(r: Sequence[Any]) -> Ticket:
         r[1],  # slug
         enums.TICKET_STATE_BY_VALUE[r[2]],  # state
         r[3],  # price
-        r[4],  # open_during
+        None if r[4] is None else as_range(r[4]),  # open_during
         r[5],  # created_at
     )
 

@@ -13,6 +13,7 @@ import psycopg.types.range
 from dumped_pkg import enums, models
 from dumped_pkg._cursors import thread_cursor
 from dumped_pkg._pipeline import completed
+from dumped_pkg._types import as_range
 from dumped_pkg.errors import raise_named
 from dumped_pkg.types import NoRowError, ReadOnlyConnectionError
 
@@ -87,7 +88,13 @@ def open_ticket(
     r = cur.fetchone()
     if r is None:
         raise NoRowError("open_ticket")
-    return OpenTicketRow(r[0], r[1], enums.TICKET_STATE_BY_VALUE[r[2]], r[3], r[4])
+    return OpenTicketRow(
+        r[0],
+        r[1],
+        enums.TICKET_STATE_BY_VALUE[r[2]],
+        r[3],
+        None if r[4] is None else as_range(r[4]),
+    )
 
 
 def ticket_label(conn: psycopg.Connection[Any], *, id: int) -> TicketLabelRow | None:

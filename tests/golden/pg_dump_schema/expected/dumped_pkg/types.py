@@ -28,3 +28,13 @@ class ReadOnlyConnectionError(psycopg.errors.ReadOnlySqlTransaction):
             " (a replica reader); run it on a primary connection"
         )
         self.function = function
+
+
+class ParameterValueError(ValueError):
+    """A parameter's value was refused before anything was sent: psycopg and asyncpg
+    would store it differently, or the schema refuses it. ``where`` names the function
+    and parameter: ``create_auth_session: expires_at``."""
+
+    def __init__(self, where: str, problem: str) -> None:
+        super().__init__(f"{where}: {problem}")
+        self.where = where

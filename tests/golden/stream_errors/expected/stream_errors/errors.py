@@ -33,11 +33,8 @@ def violation_class(
 
 
 def raise_named(error: psycopg.errors.IntegrityError) -> None:
-    """Raise ``error`` as its constraint's class (from ``error``) when this module has
-    one for it; return otherwise, for the caller to re-raise ``error`` itself.
-
-    Generated functions call it; :func:`named` calls it for errors raised outside them.
-    """
+    """Raise ``error`` as its constraint's class (from ``error``) if this module has one;
+    return otherwise, for the caller to re-raise ``error`` itself."""
     diag = error.diag
     named = violation_class(error.sqlstate, diag.table_name, diag.constraint_name)
     if named is None:
@@ -49,12 +46,8 @@ def raise_named(error: psycopg.errors.IntegrityError) -> None:
 
 @contextmanager
 def named() -> Generator[None, None, None]:
-    """Raise a violation raised in the block as its constraint's class (``raise_named``).
-
-    For errors raised outside generated functions: an INITIALLY DEFERRED constraint's
-    violation at COMMIT, or one of a statement the caller queued in ``conn.pipeline()``
-    that arrives at the pipeline's sync. Wraps ``async with`` blocks as well.
-    """
+    """``raise_named`` for a violation raised in the block, sync or async, outside
+    generated functions: a deferred constraint's at COMMIT, a ``conn.pipeline()``'s sync."""
     try:
         yield
     except psycopg.errors.IntegrityError as error:

@@ -32,6 +32,7 @@ DECLARE, which holds the query and so its ``-- name:`` line.
 
 from __future__ import annotations
 
+import importlib
 import itertools
 import json
 import types
@@ -111,6 +112,27 @@ async def init_connection(conn: Connection) -> None:
     await conn.set_type_codec(
         "json", schema="pg_catalog", encoder=_json_text, decoder=json.loads, format="binary"
     )
+
+
+def to_asyncpg_range(value: Any) -> Any:
+    """psycopg's Range as ``asyncpg.Range``, the only range asyncpg's codec takes (a
+    tuple can't say its bounds); None stays None. asyncpg is imported here, once a range
+    is sent, and by name: it ships no type information."""
+    if value is None:
+        return None
+    asyncpg_range = importlib.import_module("asyncpg").Range
+    return asyncpg_range(
+        value.lower,
+        value.upper,
+        lower_inc=value.lower_inc,
+        upper_inc=value.upper_inc,
+        empty=value.isempty,
+    )
+
+
+def to_asyncpg_multirange(value: Any) -> Any:
+    """psycopg's Multirange as asyncpg takes one: a list of ``asyncpg.Range``."""
+    return None if value is None else [to_asyncpg_range(item) for item in value]
 
 
 class JsonItem:

@@ -13,6 +13,8 @@ from typing import Any
 import psycopg.types.multirange
 import psycopg.types.range
 
+from ranges_pkg._types import as_multirange, as_range
+
 
 @dataclass(slots=True)
 class Span:
@@ -36,4 +38,19 @@ class Span:
 
 def load_span(r: Sequence[Any]) -> Span:
     """A Span from a row of its table's columns, in order."""
-    return Span(*r)
+    return Span(
+        r[0],  # id
+        as_range(r[1]),  # r4
+        None if r[2] is None else as_range(r[2]),  # r8
+        None if r[3] is None else as_range(r[3]),  # rn
+        None if r[4] is None else as_range(r[4]),  # rd
+        None if r[5] is None else as_range(r[5]),  # rts
+        None if r[6] is None else as_range(r[6]),  # rtz
+        None if r[7] is None else as_multirange(r[7]),  # m4
+        None if r[8] is None else as_multirange(r[8]),  # m8
+        None if r[9] is None else as_multirange(r[9]),  # mn
+        None if r[10] is None else as_multirange(r[10]),  # md
+        None if r[11] is None else as_multirange(r[11]),  # mts
+        None if r[12] is None else as_multirange(r[12]),  # mtz
+        None if r[13] is None else as_range(r[13]),  # r4s
+    )

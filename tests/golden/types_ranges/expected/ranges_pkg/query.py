@@ -17,6 +17,7 @@ from ranges_pkg import models
 from ranges_pkg._cursors import thread_cursor
 from ranges_pkg._pipeline import completed
 from ranges_pkg._streams import ServerStream
+from ranges_pkg._types import as_multirange, as_range
 from ranges_pkg.errors import raise_named
 from ranges_pkg.types import NoRowError, ReadOnlyConnectionError
 
@@ -114,4 +115,10 @@ def date_span(conn: psycopg.Connection[Any], *, id: int) -> DateSpanRow | None:
     with completed(conn):
         cur.execute(DATE_SPAN, (id,))
     r = cur.fetchone()
-    return None if r is None else DateSpanRow(*r)
+    return (
+        None
+        if r is None
+        else DateSpanRow(
+            None if r[0] is None else as_range(r[0]), None if r[1] is None else as_multirange(r[1])
+        )
+    )

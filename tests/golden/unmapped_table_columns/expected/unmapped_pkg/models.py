@@ -11,6 +11,8 @@ from typing import Any
 
 import psycopg.types.range
 
+from unmapped_pkg._types import as_range
+
 
 @dataclass(slots=True)
 class Item:
@@ -30,4 +32,15 @@ class Item:
 
 def load_item(r: Sequence[Any]) -> Item:
     """A Item from a row of its table's columns, in order."""
-    return Item(*r)
+    return Item(
+        r[0],  # id
+        r[1],  # name
+        r[2],  # area
+        None if r[3] is None else as_range(r[3]),  # during
+        None if r[4] is None else as_range(r[4]),  # days
+        r[5],  # search
+        r[6],  # mac
+        r[7],  # flags
+        r[8],  # price
+        r[9],  # corners
+    )

@@ -2,6 +2,5 @@
 """Async twins of apg_unshared's query functions (psycopg.AsyncConnection)."""
 
 from apg_unshared.aio import query as query
+from apg_unshared.aio.query import booking_seats as booking_seats
 from apg_unshared.aio.query import get_booking as get_booking
-from apg_unshared.aio.query import iter_list_booking_ids as iter_list_booking_ids
-from apg_unshared.aio.query import list_booking_ids as list_booking_ids

@@ -3,49 +3,35 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
 from typing import Any, Final
 
 import psycopg
 
-from apg_unshared import models
 from apg_unshared import query as q
 from apg_unshared._cursors import new_async_cursor
 from apg_unshared._pipeline import completed_async
-from apg_unshared._streams import AsyncServerStream
+from apg_unshared._types import as_range
 
 READ_ONLY_FUNCTIONS: Final = q.READ_ONLY_FUNCTIONS  # what a hot standby can run
 
 
-async def get_booking(conn: psycopg.AsyncConnection[Any], *, id: int) -> models.Booking | None:
-    """asyncpg returns a tstzrange as asyncpg.Range, psycopg as psycopg's Range, and asyncpg
-    takes no codec for range types: the models are shared, so emit_asyncpg leaves
-    GetBooking out of apg_unshared.asyncpg (a warning in manifest.json names it) and
-    keeps ListBookingIDs; the psycopg modules have both.
+async def get_booking(conn: psycopg.AsyncConnection[Any], *, id: int) -> q.GetBookingRow | None:
+    """asyncpg reads an int2vector as a list of int, psycopg as its text, and asyncpg takes
+    no codec for it; the row classes are shared, so emit_asyncpg leaves BookingSeats out
+    of apg_unshared.asyncpg (a warning in manifest.json names it) and keeps GetBooking (a
+    tstzrange, converted to psycopg's Range); the psycopg modules have both.
     """
     async with new_async_cursor(conn) as cur:
         async with completed_async(conn):
             await cur.execute(q.GET_BOOKING, (id,))
         r = await cur.fetchone()
-    return None if r is None else models.load_booking(r)
+    return None if r is None else q.GetBookingRow(r[0], as_range(r[1]))
 
 
-async def list_booking_ids(conn: psycopg.AsyncConnection[Any]) -> list[int]:
-    """Run the ListBookingIDs query."""
+async def booking_seats(conn: psycopg.AsyncConnection[Any], *, id: int) -> q.BookingSeatsRow | None:
+    """Run the BookingSeats query."""
     async with new_async_cursor(conn) as cur:
         async with completed_async(conn):
-            await cur.execute(q.LIST_BOOKING_IDS, ())
-        rows = await cur.fetchall()
-    return [r[0] for r in rows]
-
-
-async def iter_list_booking_ids(
-    conn: psycopg.AsyncConnection[Any], *, batch_size: int = 1000
-) -> AsyncGenerator[int, None]:
-    """list_booking_ids through a server-side cursor, ``batch_size`` rows a fetch. Opens no
-    transaction: read it to the end or ``aclosing`` it before yours ends."""
-    async with AsyncServerStream(conn, "list_booking_ids", batch_size) as stream:
-        await stream.execute(q.LIST_BOOKING_IDS, ())
-        while rows := await stream.fetch():
-            for r in rows:
-                yield r[0]
+            await cur.execute(q.BOOKING_SEATS, (id,))
+        r = await cur.fetchone()
+    return None if r is None else q.BookingSeatsRow(*r)

@@ -5,5 +5,4 @@ from apg_unshared._asyncpg import Connection as Connection
 from apg_unshared._asyncpg import StreamNeedsTransactionError as StreamNeedsTransactionError
 from apg_unshared._asyncpg import init_connection as init_connection
 from apg_unshared.asyncpg import query as query
-from apg_unshared.asyncpg.query import iter_list_booking_ids as iter_list_booking_ids
-from apg_unshared.asyncpg.query import list_booking_ids as list_booking_ids
+from apg_unshared.asyncpg.query import get_booking as get_booking

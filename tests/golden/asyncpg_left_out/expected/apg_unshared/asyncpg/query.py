@@ -6,25 +6,16 @@ Call ``apg_unshared.asyncpg.init_connection`` once per connection first (json co
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
-
 from apg_unshared import query as q
-from apg_unshared._asyncpg import Connection, ServerStream
+from apg_unshared._asyncpg import Connection
+from apg_unshared._types import as_range
 
 
-async def list_booking_ids(conn: Connection) -> list[int]:
-    """Run the ListBookingIDs query."""
-    rows = await conn.fetch(q.LIST_BOOKING_IDS)
-    return [r[0] for r in rows]
-
-
-async def iter_list_booking_ids(
-    conn: Connection, *, batch_size: int = 1000
-) -> AsyncGenerator[int, None]:
-    """list_booking_ids through a server-side cursor, ``batch_size`` rows a fetch. Needs the
-    caller's transaction and opens none: leaving the loop early undoes nothing."""
-    stream = ServerStream(conn, "list_booking_ids", "list_booking_ids_f225d2f0_", batch_size)
-    await stream.declare(q.LIST_BOOKING_IDS)
-    while rows := await stream.fetch():
-        for r in rows:
-            yield r[0]
+async def get_booking(conn: Connection, *, id: int) -> q.GetBookingRow | None:
+    """asyncpg reads an int2vector as a list of int, psycopg as its text, and asyncpg takes
+    no codec for it; the row classes are shared, so emit_asyncpg leaves BookingSeats out
+    of apg_unshared.asyncpg (a warning in manifest.json names it) and keeps GetBooking (a
+    tstzrange, converted to psycopg's Range); the psycopg modules have both.
+    """
+    r = await conn.fetchrow(q.GET_BOOKING, id)
+    return None if r is None else q.GetBookingRow(r[0], as_range(r[1]))

@@ -4,3 +4,8 @@
 from ranges_pkg._asyncpg import Connection as Connection
 from ranges_pkg._asyncpg import StreamNeedsTransactionError as StreamNeedsTransactionError
 from ranges_pkg._asyncpg import init_connection as init_connection
+from ranges_pkg.asyncpg import query as query
+from ranges_pkg.asyncpg.query import add_span as add_span
+from ranges_pkg.asyncpg.query import date_span as date_span
+from ranges_pkg.asyncpg.query import iter_overlapping_span_ids as iter_overlapping_span_ids
+from ranges_pkg.asyncpg.query import overlapping_span_ids as overlapping_span_ids
