@@ -11,6 +11,7 @@ from typing import Any
 import pglast
 import psycopg
 import pytest
+from meaning_pkg import models
 from sqlc_gen_psycopg.element_checks import ElementChecks, written_columns
 
 from tests.fix_db import Conn
@@ -83,3 +84,15 @@ def test_parameters_are_traced_to_the_column_they_are_written_to() -> None:
     )
     assert written_columns(sql, key) == {1: "t.tags", 3: "s.a", 4: "s.b", 5: "s.b"}
     assert written_columns("SELECT * FROM t WHERE tags @> $1", key) == {}
+
+
+def test_the_fixture_types_only_proven_arrays_without_none() -> None:
+    """tests/golden/value_meaning: a CHECKed column is ``list[T]``; the same type without
+    one, or with one added NOT VALID, keeps ``| None`` (the negative controls)."""
+    stamp = models.Stamp.__annotations__
+    assert (stamp["tags"], stamp["moods"]) == ("list[str]", "list[enums.Mood]")
+    assert (stamp["loose"], stamp["ats"]) == (
+        "list[str | None]",
+        "list[datetime.datetime | None] | None",
+    )
+    assert models.Mark.__annotations__["labels"] == "list[str | None]"
