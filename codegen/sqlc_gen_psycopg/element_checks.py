@@ -133,7 +133,7 @@ class _Writes(Visitor):  # type: ignore[misc]  # pglast's Visitor is untyped
         self.key = key
         self.found: dict[int, str] = {}
 
-    def visit_InsertStmt(self, _ancestors: Any, node: Any) -> None:
+    def visit_InsertStmt(self, _ancestors: Any, node: Any) -> None:  # noqa: N802 - pglast
         table = self.key(node.relation)
         select = node.selectStmt
         names = [target.name for target in node.cols or ()]
@@ -146,7 +146,7 @@ class _Writes(Visitor):  # type: ignore[misc]  # pglast's Visitor is untyped
         if node.onConflictClause is not None:
             self._set(table, node.onConflictClause.targetList)
 
-    def visit_UpdateStmt(self, _ancestors: Any, node: Any) -> None:
+    def visit_UpdateStmt(self, _ancestors: Any, node: Any) -> None:  # noqa: N802 - pglast
         self._set(self.key(node.relation), node.targetList)
 
     def _set(self, table: str, targets: Any) -> None:
