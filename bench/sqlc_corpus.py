@@ -36,6 +36,7 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -68,6 +69,7 @@ class Case:
     skip: str = ""
     entries: tuple[Entry, ...] = ()
     refused_by: str = ""
+    database_only: bool = False  # sqlc's own test runs it only with a database
     failures: dict[str, str] | None = None
 
     def fail(self, stage: str, message: str) -> None:
@@ -88,12 +90,11 @@ def expected_error(folder: Path) -> bool:
     )
 
 
-def other_command(folder: Path) -> str:
+def exec_settings(folder: Path) -> dict[str, Any]:
+    """sqlc's ``exec.json`` for a case variant: ``command`` other than generate,
+    ``contexts`` it runs in (``managed-db`` only: sqlc claims it with a database)."""
     exec_file = folder / "exec.json"
-    if not exec_file.is_file():
-        return ""
-    command = str(json.loads(exec_file.read_text()).get("command") or "generate")
-    return "" if command == "generate" else command
+    return dict(json.loads(exec_file.read_text())) if exec_file.is_file() else {}
 
 
 def find_cases(testdata: Path) -> list[Case]:
@@ -109,10 +110,12 @@ def find_cases(testdata: Path) -> list[Case]:
     for root, configs in sorted(by_case.items()):
         config = min(configs, key=lambda c: (rank(c, root), str(c)))
         case = Case(str(root.parent.relative_to(testdata)), config)
+        settings = exec_settings(config.parent)
         if expected_error(config.parent):
             case.skip = "expected error"
-        elif command := other_command(config.parent):
+        elif (command := settings.get("command", "generate")) != "generate":
             case.skip = f"command {command}"
+        case.database_only = "base" not in settings.get("contexts", ["base"])
         cases.append(case)
     return cases
 
@@ -149,6 +152,8 @@ def generate(case: Case, packages: Path, env: dict[str, str], asyncpg: bool, url
             plain.write_text(yaml.safe_dump(settings))
             vetted, _ = run([str(BIN / "sqlc"), "vet", "-f", plain.name], folder, env)
             case.refused_by = "sqlc" if vetted != 0 else refuser(output)
+            if case.refused_by == "sqlc" and case.database_only:
+                case.refused_by = "sqlc, database-only case"
             said = [line for line in output.splitlines() if not line.startswith("# package")]
             case.fail("generate", first_lines("\n".join(said), 1))
             return
@@ -215,7 +220,11 @@ def summary(cases: list[Case]) -> str:
         ("cases with a postgresql config", len(cases)),
         *((f"not run: {reason}", count) for reason, count in sorted(skipped.items())),
         ("run", len(ran)),
-        ("refused by sqlc (sqlc vet fails too)", sum(c.refused_by == "sqlc" for c in ran)),
+        ("refused by sqlc (sqlc vet fails too)", sum(c.refused_by.startswith("sqlc") for c in ran)),
+        (
+            "of which sqlc's tests run only with a database (exec.json)",
+            sum(c.refused_by == "sqlc, database-only case" for c in ran),
+        ),
         (
             "refused by the plugin: :execlastid (kept)",
             sum(c.refused_by == "plugin, kept" for c in ran),

@@ -11,11 +11,15 @@ import dataclasses
 import types
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any, get_type_hints
 
 import asyncpg
 import psycopg
 import pytest
+from sqlc_gen_psycopg.inference import Analyser
+from sqlc_gen_psycopg.schema_info import read_schema
+from sqlc_gen_psycopg.view_nullability import lined_up
 
 from bench.latency import asyncpg_params
 from tests.fix_db import fresh_database
@@ -130,3 +134,42 @@ def test_the_nulls_come_back_on_every_target(teams_url: str) -> None:
             hints = get_type_hints(type(row))
             for field in dataclasses.fields(row):
                 assert fits(getattr(row, field.name), hints[field.name]), field.name
+
+
+def test_view_definitions_follow_the_schema_as_postgresql_keeps_it(
+    server_url: str, tmp_path: Path
+) -> None:
+    """CREATE [OR REPLACE], DROP and RENAME TO leave the plugin with the views the server
+    has, each with the columns the server gives it."""
+    schema = tmp_path / "schema.sql"
+    schema.write_text(
+        "CREATE TABLE t (id int PRIMARY KEY, note text);\n"
+        "CREATE VIEW a AS SELECT id FROM t;\n"
+        "CREATE VIEW gone AS SELECT id FROM t;\n"
+        "DROP VIEW gone;\n"
+        "CREATE VIEW old_name AS SELECT t.* FROM t;\n"
+        "ALTER VIEW old_name RENAME TO new_name;\n"
+        "CREATE OR REPLACE VIEW a AS SELECT id, note FROM t;\n"
+        "CREATE MATERIALIZED VIEW m (ident) AS SELECT id FROM t;\n"
+    )
+    with fresh_database(server_url, schema) as url, psycopg.connect(url) as conn:
+        on_server: dict[str, list[str]] = dict(
+            conn.execute(
+                "SELECT c.relname, array_agg(a.attname::text ORDER BY a.attnum)"
+                " FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0"
+                " WHERE c.relkind IN ('v', 'm') AND c.relnamespace = 'public'::regnamespace"
+                " GROUP BY c.relname"
+            ).fetchall()
+        )
+    assert on_server == {"a": ["id", "note"], "new_name": ["id", "note"], "m": ["ident"]}
+    info = read_schema([schema])
+    analyser = Analyser({"t": {"id": (None, True), "note": (None, False)}}, info)
+    found = {
+        key: lined_up(analyser.view_columns(view.query), view.names, on_server[key])
+        for key, view in info.views.items()
+    }
+    assert found == {"a": [True, False], "new_name": [True, False], "m": [True]}
+    # control: names that don't line up (the old definition of a, or a renamed column)
+    # prove nothing
+    assert lined_up([("id", True)], (), ["id", "note"]) == [False, False]
+    assert lined_up([("id", True)], (), ["ident"]) == [False]
