@@ -14,10 +14,12 @@ from __future__ import annotations
 import ast
 import asyncio
 import importlib
+import re
 from pathlib import Path
 
 import psycopg
 import pytest
+from sqlc_gen_psycopg import contents
 
 from tests.fix_db import fresh_database
 from tests.paths import GOLDEN
@@ -114,3 +116,38 @@ def test_every_feature_is_still_there(server_url: str) -> None:
                 return [a.name async for a in aio.iter_list_authors(aconn)]
 
         assert asyncio.run(run()) == ["Brian"]
+
+
+TEMPLATES = Path(contents.__file__).parent / "templates"
+PACKAGE_IMPORT = re.compile(r"^from \{\{ pkg\.name \}\}\.(\w+) import (.+)$", re.MULTILINE)
+
+
+def unlisted(template: str, helper: str) -> set[str]:
+    """What ``template`` (the helper module ``helper``'s) imports from the package that
+    contents.HELPER_NEEDS does not list for it, as ``module.name``."""
+    listed = {(s.module, s.name) for s in contents.HELPER_NEEDS.get(helper, ())}
+    modules = {m for m, _ in listed}
+    found = set()
+    for module, names in PACKAGE_IMPORT.findall(template):
+        for name in (n.strip() for n in names.split(",")):
+            wanted = (
+                (f".{module}", name) in listed if module == "types" else f".{module}" in modules
+            )
+            if not wanted:
+                found.add(f"{module}.{name}")
+    return found
+
+
+def test_helper_needs_lists_what_each_helper_template_imports() -> None:
+    """contents.HELPER_NEEDS mirrors the helper templates' own imports, so a helper a
+    written helper needs is written too."""
+    helpers = sorted(TEMPLATES.glob("_*.py.j2"))
+    assert len(helpers) >= 6
+    for path in helpers:
+        assert unlisted(path.read_text(), "." + path.name.removesuffix(".py.j2")) == set()
+    # control: an import the table doesn't list is seen
+    new_import = "from {{ pkg.name }}._cursors import new_cursor\n"
+    assert unlisted(new_import, "._types") == {"_cursors.new_cursor"}
+    assert unlisted("from {{ pkg.name }}.types import NoRowError\n", "._streams") == {
+        "types.NoRowError"
+    }

@@ -4,8 +4,9 @@ imports (codegen/README.md, "What a package contains").
 
 A helper module is written only when a generated module imports a name from it, or
 another written helper does (``_streams`` reads cursors from ``_cursors``); ``types.py``
-defines only the names something imports. ``errors`` and ``types`` are always written:
-they are where callers look for the classes to catch.
+defines only the names something imports; ``enums`` is written when the schema has
+enums (render.py). ``errors`` and ``types`` are always written: they are where callers
+look for the classes to catch.
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ HELPER_NEEDS: dict[str, tuple[Symbol, ...]] = {
     "._types": (from_import(TYPES, "ParameterValueError"),),
     "._asyncpg": (from_import(TYPES, "StreamEndedError"),),
 }
-
 
 TYPE_ALIAS = from_import("typing", "TypeAlias")
 ERRORS = attribute("psycopg.errors", "NoDataFound")  # ``import psycopg.errors``
