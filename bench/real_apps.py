@@ -9,13 +9,14 @@ git directories, read at HEAD) that you fetched yourself, for example::
 Every PostgreSQL entry of every ``sqlc.yaml``/``sqlc.json`` in a project is generated
 with the plugin instead of its own ``gen``/``codegen`` settings (Go options don't carry
 over; schema and queries stay exactly as the project has them), with ``emit_asyncpg``
-on unless ``--no-asyncpg``. Each generated package is then imported, type-checked with
-``mypy --strict``, and PREPAREd against its schema in a scratch database (``plue-db
-check --sqlc-yaml``). The result is a Markdown table: one row per entry, with the number
-of queries, generation's outcome, the plugin's warnings, and each check's outcome.
-``--database-url`` picks the server for the PREPARE check (default: the one
-``plue_db.servers`` resolves). sqlc's own end-to-end corpus has a mode of its own,
-``python -m bench.sqlc_corpus`` (one config per case, all packages type-checked at once).
+on unless ``--no-asyncpg``, twice: ``sqlc-gen-psycopg-db generate --static`` and with
+the database-backed analysis. Each package is then imported, type-checked (``mypy
+--strict``, basedpyright strict), PREPAREd against its schema (``sqlc-gen-psycopg-db
+check``), and every function is called on a scratch database with its schema, on empty
+and seeded tables (bench.call_every: ok/pg-error/failure). The result is a Markdown
+table, one row per entry and mode, then every failing call. ``--database-url`` picks
+the server (default: the one ``plue_db.servers`` resolves). sqlc's own end-to-end corpus
+has a mode of its own, ``python -m bench.sqlc_corpus``.
 """
 
 from __future__ import annotations
@@ -33,8 +34,13 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from sqlc_gen_psycopg.analysis.project import targets
+from sqlc_gen_psycopg.analysis.scratch import SchemaError, scratch_database
+
+from plue_db.servers import database_url
 
 BIN = Path(sys.executable).parent
+ROOT = Path(__file__).resolve().parent.parent  # bench.call_every runs from here
 CONFIG_NAMES = ("sqlc.yaml", "sqlc.yml", "sqlc.json")
 QUERY_NAME = re.compile(r"^\s*--\s*name:\s*\w+", re.MULTILINE)
 
@@ -124,8 +130,9 @@ def query_count(entry: Entry) -> int:
     return sum(len(QUERY_NAME.findall(p.read_text())) for p in paths if p.is_file())
 
 
-def write_config(entry: Entry, asyncpg: bool) -> Path:
-    """A sqlc.yaml beside the original that sends its entry to our plugin."""
+def write_config(entry: Entry, asyncpg: bool, mode: str) -> Path:
+    """A sqlc.yaml beside the original that sends its entry to our plugin, writing
+    under gen_psycopg_<mode>/."""
     config = {
         "version": "2",
         "plugins": [{"name": "psycopg", "process": {"cmd": "sqlc-gen-psycopg", "format": "json"}}],
@@ -137,14 +144,14 @@ def write_config(entry: Entry, asyncpg: bool) -> Path:
                 "codegen": [
                     {
                         "plugin": "psycopg",
-                        "out": f"gen_psycopg/{entry.package}",
+                        "out": f"gen_psycopg_{mode}/{entry.package}",
                         "options": {"package": entry.package, "emit_asyncpg": asyncpg},
                     }
                 ],
             }
         ],
     }
-    path = entry.config.with_name(f"sqlc.psycopg{entry.index}.yaml")
+    path = entry.config.with_name(f"sqlc.psycopg{entry.index}.{mode}.yaml")
     path.write_text(yaml.safe_dump(config, sort_keys=False))
     return path
 
@@ -160,56 +167,117 @@ def first_lines(text: str, count: int = 3) -> str:
     return " / ".join(lines[:count]).replace("|", "\\|") + extra
 
 
-def check(entry: Entry, database_url: str | None, asyncpg: bool) -> None:
-    """Generate, import, type-check and PREPARE one entry, recording each outcome."""
+MODES = ("static", "database")
+
+
+def check(entry: Entry, database_url: str, asyncpg: bool) -> None:
+    """Generate the entry in both analysis modes, then import, type-check, PREPARE and
+    call each package, recording each outcome under its mode."""
     folder = entry.config.parent
-    config = write_config(entry, asyncpg)
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
-    code, output = run([str(BIN / "sqlc"), "generate", "-f", config.name], folder, env)
-    warnings = [line for line in output.splitlines() if "warning" in line.lower()]
     entry.outcomes["queries"] = str(query_count(entry))
-    entry.outcomes["warnings"] = str(len(warnings))
-    if code != 0:
-        entry.outcomes["generate"] = "FAILED: " + first_lines(output)
-        return
-    entry.outcomes["generate"] = "ok"
-    out = folder / "gen_psycopg"
-    pyenv = {**env, "PYTHONPATH": str(out), "MYPYPATH": str(out)}
+    for mode in MODES:
+        config = write_config(entry, asyncpg, mode)
+        where = ["--static"] if mode == "static" else ["--database-url", database_url]
+        command = [str(BIN / "sqlc-gen-psycopg-db"), "generate", "-f", config.name, *where]
+        code, output = run(command, folder, env)
+        if code != 0:
+            entry.outcomes[f"{mode} generate"] = "FAILED: " + first_lines(output)
+            continue
+        entry.outcomes[f"{mode} generate"] = "ok"
+        # sqlc drops a plugin's stderr when it succeeds; the manifest keeps the warnings
+        manifest = folder / f"gen_psycopg_{mode}" / entry.package / "manifest.json"
+        entry.outcomes[f"{mode} warnings"] = str(len(json.loads(manifest.read_text())["warnings"]))
+        check_package(entry, mode, config, database_url, env)
+
+
+def check_package(
+    entry: Entry, mode: str, config: Path, database_url: str, env: dict[str, str]
+) -> None:
+    """Import, mypy --strict, basedpyright strict, PREPARE and the calls of one package."""
+    folder = entry.config.parent
+    out = folder / f"gen_psycopg_{mode}"
+    pyenv = {**env, "PYTHONPATH": f"{out}{os.pathsep}{ROOT}", "MYPYPATH": str(out)}
     importer = (
         "import importlib, pkgutil, {0}\n"
         "for m in pkgutil.walk_packages({0}.__path__, '{0}.'): importlib.import_module(m.name)"
     )
+    outcomes = entry.outcomes
     code, output = run([sys.executable, "-c", importer.format(entry.package)], out, pyenv)
-    entry.outcomes["import"] = "ok" if code == 0 else "FAILED: " + first_lines(output)
+    outcomes[f"{mode} import"] = "ok" if code == 0 else "FAILED: " + first_lines(output)
     code, output = run(
         [str(BIN / "mypy"), "--strict", "--no-incremental", "-p", entry.package], out, pyenv
     )
-    entry.outcomes["mypy --strict"] = "ok" if code == 0 else first_lines(output, 2)
-    prepare = [str(BIN / "plue-db"), "check", "--sqlc-yaml", str(config)]
-    if database_url:
-        prepare += ["--database-url", database_url]
-    code, output = run(prepare, folder, env)
-    entry.outcomes["PREPARE"] = "ok" if code == 0 else first_lines(output, 2)
+    outcomes[f"{mode} mypy"] = "ok" if code == 0 else first_lines(output, 2)
+    outcomes[f"{mode} basedpyright"] = pyright(out, entry.package, pyenv)
+    prepare = [str(BIN / "sqlc-gen-psycopg-db"), "check", "-f", config.name]
+    code, output = run([*prepare, "--database-url", database_url], folder, env)
+    failed = [line for line in output.splitlines()[1:] if not line.strip().startswith("note:")]
+    notes = len(output.splitlines()) - 1 - len(failed)
+    passed = "ok" + (f" ({notes} notes)" if notes else "")
+    outcomes[f"{mode} PREPARE"] = passed if code == 0 else first_lines(output, 2)
+    outcomes[f"{mode} calls"] = calls(entry, config, database_url, pyenv)
 
 
-COLUMNS = ("queries", "generate", "warnings", "import", "mypy --strict", "PREPARE")
+def pyright(out: Path, package: str, env: dict[str, str]) -> str:
+    """basedpyright strict over the package: ok, or its error count and first error."""
+    settings = {"typeCheckingMode": "strict", "pythonVersion": "3.11", "include": [package]}
+    (out / "pyrightconfig.json").write_text(json.dumps(settings))
+    command = [str(BIN / "basedpyright"), "--project", "pyrightconfig.json", "--outputjson"]
+    _, output = run([*command, "--pythonpath", sys.executable], out, env)
+    report = json.loads(output[output.index("{") :])
+    errors = [d for d in report.get("generalDiagnostics", []) if d.get("severity") == "error"]
+    if not errors:
+        return "ok"
+    first = errors[0]
+    where = f"{Path(first['file']).name}:{first['range']['start']['line'] + 1}"
+    return f"{len(errors)} errors: {where}: {first['message'].splitlines()[0]}"
+
+
+def calls(entry: Entry, config: Path, database_url: str, env: dict[str, str]) -> str:
+    """bench.call_every on a scratch database with the entry's schema: ok/pg-error/failure
+    over both passes (empty, seeded), and the first failures."""
+    [target] = targets(config)
+    try:
+        with scratch_database(database_url, prefix="plue_bench_calls", schema=target.schema) as url:
+            command = [sys.executable, "-m", "bench.call_every", entry.package, url]
+            code, output = run(command, entry.config.parent, env)
+    except SchemaError as exc:
+        return f"schema: {exc}"
+    if code != 0:
+        return "FAILED: " + first_lines(output)
+    result = json.loads(output.splitlines()[-1])
+    passes = (result["empty"], result["seeded_tables"])
+    failures = [line for p in passes for line in p["failures"]]
+    counts = [sum(p[k] for p in passes) for k in ("ok", "pg_error")]
+    CALL_FAILURES.extend(f"{entry.label} {line}" for line in failures)
+    text = f"{counts[0]}/{counts[1]}/{len(failures)}"
+    return text + (f": {first_lines(chr(10).join(failures), 2)}" if failures else "")
+
+
+# Every failing call of the run, printed after the table.
+CALL_FAILURES: list[str] = []
+STAGES = ("generate", "warnings", "import", "mypy", "basedpyright", "PREPARE", "calls")
 
 
 def report(found: list[Entry]) -> str:
+    columns = [f"{stage}" for stage in STAGES]
     lines = [
-        "| entry | " + " | ".join(COLUMNS) + " |",
-        "|---|" + "---|" * len(COLUMNS),
+        "| entry | mode | queries | " + " | ".join(columns) + " |",
+        "|---|---|---|" + "---|" * len(columns),
     ]
     for entry in found:
-        cells = [entry.outcomes.get(column, "-") for column in COLUMNS]
-        lines.append(f"| {entry.label} | " + " | ".join(cells) + " |")
+        for mode in MODES:
+            cells = [entry.outcomes.get(f"{mode} {stage}", "-") for stage in STAGES]
+            queries = entry.outcomes.get("queries", "-")
+            lines.append(f"| {entry.label} | {mode} | {queries} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("projects", nargs="+", type=Path, help="checkouts or git directories")
-    parser.add_argument("--database-url", help="server for the PREPARE check")
+    parser.add_argument("--database-url", help="server for database mode, PREPARE and the calls")
     parser.add_argument("--no-asyncpg", action="store_true", help="psycopg targets only")
     parser.add_argument("--keep", action="store_true", help="keep the work folder, print it")
     args = parser.parse_args(argv)
@@ -219,14 +287,20 @@ def main(argv: list[str] | None = None) -> int:
         for source in args.projects:
             root = export(source.resolve(), work)
             found.extend(entries(root.name, root))
+        server = args.database_url or database_url()
         for entry in found:
             print(f"... {entry.label}", file=sys.stderr, flush=True)
-            check(entry, args.database_url, not args.no_asyncpg)
+            check(entry, server, not args.no_asyncpg)
         print(report(found))
+        print("\n".join(CALL_FAILURES))
         failed = [
             e
             for e in found
-            if any(v != "ok" for k, v in e.outcomes.items() if k not in ("queries", "warnings"))
+            if any(
+                not v.startswith("ok") and not re.fullmatch(r"\d+/\d+/0", v)
+                for k, v in e.outcomes.items()
+                if k != "queries" and not k.endswith("warnings")
+            )
         ]
         return 1 if failed else 0
     finally:

@@ -246,7 +246,7 @@ def test_a_schema_that_does_not_load_names_the_file_and_leaves_nothing(
     (root / "schema.sql").write_text(STAMPED + "CREATE TABLE broken (id bigint REFERENCES nope);\n")
     assert generate(root) != 0
     err = capfd.readouterr().err
-    assert f"{root / 'schema.sql'} does not load into an empty database" in err
+    assert f"{root / 'schema.sql'}:2: does not load into an empty database" in err
     assert 'relation "nope" does not exist' in err
     assert not (root / "out").exists()
     assert embedded_databases() == []
