@@ -166,3 +166,72 @@ def test_scratch_databases_are_dropped(server_url: str) -> None:
     with psycopg.connect(server_url) as admin:
         left = admin.execute("SELECT count(*) FROM pg_database WHERE datname = %s", (name,))
         assert left.fetchone() == (0,)
+
+
+def tables_in(problems: list[str]) -> list[str]:
+    """The problems about whole tables (a table's columns etc. are reported apart)."""
+    return [p for p in problems if p.startswith("table ")]
+
+
+def test_table_only_in_migrations_is_named_on_that_side(
+    project: tuple[Path, Path], server_url: str
+) -> None:
+    problems = drift_with(project, server_url, "CREATE TABLE gadgets (id bigint);")
+    assert tables_in(problems) == ["table gadgets: only in migrations"]
+    assert "column gadgets.id: only in migrations: bigint" in problems
+
+
+def test_table_only_in_schema_is_named_on_that_side(
+    project: tuple[Path, Path], server_url: str
+) -> None:
+    schema, migrations = project
+    schema.write_text(SCHEMA + "CREATE TABLE gadgets (id bigint);\n")
+    problems = drift.check_migrations(server_url, schema, migrations)
+    assert tables_in(problems) == ["table gadgets: only in schema.sql"]
+
+
+def test_renamed_table_names_each_name_on_its_own_side(
+    project: tuple[Path, Path], server_url: str
+) -> None:
+    problems = drift_with(project, server_url, "ALTER TABLE person RENAME TO people;")
+    assert tables_in(problems) == [
+        "table people: only in migrations",
+        "table person: only in schema.sql",
+    ]
+
+
+def old_describe_tables(left: dict[str, str], right: dict[str, str]) -> list[str]:
+    """The old representation: '' for absent, tested with a falsy check, as drift had it."""
+    labels = ("schema.sql", "migrations")
+    found = []
+    for key in sorted(left.keys() | right.keys()):
+        a, b = left.get(key, ""), right.get(key, "")
+        if key.startswith("table ") and left.get(key) != right.get(key):
+            side = next(s for s, there in ((labels[0], b), (labels[1], a)) if not there)
+            found.append(f"{key}: only in {side}")
+    return found
+
+
+def test_negative_control_empty_string_for_absent_names_the_wrong_side(
+    project: tuple[Path, Path], server_url: str
+) -> None:
+    schema, migrations = project
+    (migrations / "0004_rename.sql").write_text("ALTER TABLE person RENAME TO people;")
+    with (
+        scratch_database(server_url, schema=schema) as from_schema,
+        scratch_database(server_url) as migrated,
+    ):
+        migrate(migrated, migrations)
+        with psycopg.connect(from_schema) as left, psycopg.connect(migrated) as right:
+            before, after = catalog.snapshot(left), catalog.snapshot(right)
+    assert old_describe_tables(before, after) == [
+        "table people: only in schema.sql",
+        "table person: only in schema.sql",
+    ]
+    described = [
+        drift.describe(*d, ("schema.sql", "migrations")) for d in catalog.differences(before, after)
+    ]
+    assert tables_in(described) == [
+        "table people: only in migrations",
+        "table person: only in schema.sql",
+    ]

@@ -137,10 +137,16 @@ def snapshot(conn: psycopg.Connection[Any]) -> dict[str, str]:
     return objects
 
 
-def differences(left: dict[str, str], right: dict[str, str]) -> list[tuple[str, str, str]]:
-    """(key, left definition, right definition) for each object that differs; '' = absent."""
+def differences(
+    left: dict[str, str], right: dict[str, str]
+) -> list[tuple[str, str | None, str | None]]:
+    """(key, left definition, right definition) for each object that differs; None = absent.
+
+    Not '': a table's own definition is '' (its columns are entries of their own), so ''
+    for "absent" would make a table present on one side look absent on both.
+    """
     return [
-        (key, left.get(key, ""), right.get(key, ""))
+        (key, left.get(key), right.get(key))
         for key in sorted(left.keys() | right.keys())
         if left.get(key) != right.get(key)
     ]

@@ -83,11 +83,13 @@ def compare(left_url: str, right_url: str, labels: tuple[str, str]) -> list[str]
     return [describe(key, a, b, labels) for key, a, b in pairs]
 
 
-def describe(key: str, left: str, right: str, labels: tuple[str, str]) -> str:
-    """One difference as text: which side has the object, or both definitions."""
+def describe(key: str, left: str | None, right: str | None, labels: tuple[str, str]) -> str:
+    """One difference as text: which side has the object (None = absent), or both
+    definitions."""
     for side, here, there in ((labels[0], left, right), (labels[1], right, left)):
-        if not there:
+        if there is None:
             return f"{key}: only in {side}" + (f": {here}" if here else "")
+    assert left is not None and right is not None  # one side absent returned above
     if "\n" in left or "\n" in right:
         diff = difflib.unified_diff(
             left.splitlines(), right.splitlines(), labels[0], labels[1], lineterm=""
