@@ -289,8 +289,8 @@ def test_negative_control_set_role_escapes_through_set_config(
 def test_guard_messages_name_what_is_wrong() -> None:
     cases = {
         "SELECT 1; SELECT 2": "exactly one statement; got 2",
-        "DELETE FROM users": "DeleteStmt is not allowed",
-        "WITH d AS (DELETE FROM users RETURNING *) SELECT * FROM d": "DeleteStmt",
+        "DELETE FROM users": "DELETE is not allowed: the query tool only reads",
+        "WITH d AS (DELETE FROM users RETURNING *) SELECT * FROM d": "DELETE inside the query",
         "SELECT * FROM users FOR SHARE": "row locks",
         "SELEC 1": "not valid SQL",
         "SELECT * INTO t FROM users": "SELECT INTO",

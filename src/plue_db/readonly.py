@@ -52,6 +52,9 @@ from plue_db.sql_guard import QueryRefusedError as QueryRefusedError
 from plue_db.sql_guard import check_calls, check_statement
 
 PROBE_CURSOR = "plue_mcp_probe"
+# What psycopg sends before the user's text when it declares the probe cursor: a server
+# error's position counts these characters too.
+PROBE_PREFIX = f'DECLARE "{PROBE_CURSOR}" CURSOR FOR '
 CURSOR_NAME = "plue_mcp_query"
 FETCH_BATCH = 50
 
@@ -151,9 +154,35 @@ def to_json(value: object) -> JsonValue:
     return str(value)
 
 
-def _explain(exc: psycopg.Error) -> QueryError:
-    """Turn a server (or decoding) error into the caller's error, keeping its own words."""
-    text = str(exc).strip()
+def server_words(exc: psycopg.Error, query: str, offset: int | None) -> str:
+    """PostgreSQL's message, with its ``LINE n:`` caret under the user's own ``query``.
+
+    The server saw ``offset`` characters of ours before the query (the DECLARE), so its
+    position is shifted back; without an offset (the statement we wrapped) or outside
+    the query, the caret is left out rather than drawn under text the user never wrote.
+    """
+    diag = exc.diag
+    if diag.message_primary is None:  # not from the server (a loader, a lost connection)
+        return str(exc).strip()
+    lines = [diag.message_primary]
+    position = int(diag.statement_position or 0) - 1 - (offset or 0)
+    if offset is not None and 0 <= position <= len(query):
+        start = query.rfind("\n", 0, position) + 1
+        end = query.find("\n", position)
+        label = f"LINE {query.count(chr(10), 0, position) + 1}: "
+        lines.append(label + query[start : end if end >= 0 else None])
+        lines.append(" " * (len(label) + position - start) + "^")
+    lines += [f"{name}:  {text}" for name, text in _notes(diag) if text]
+    return "\n".join(lines)
+
+
+def _notes(diag: psycopg.errors.Diagnostic) -> list[tuple[str, str | None]]:
+    return [("DETAIL", diag.message_detail), ("HINT", diag.message_hint)]
+
+
+def _explain(exc: psycopg.Error, text: str) -> QueryError:
+    """Turn a server (or decoding) error into the caller's error, keeping its own words
+    (``text``, from server_words)."""
     if isinstance(exc, errors.QueryCanceled | errors.LockNotAvailable):
         return _timed_out(text)
     refusals = (
@@ -248,6 +277,7 @@ def execute_readonly(conn: psycopg.Connection[Any], text: str, limits: Limits) -
         raise ValueError("execute_readonly needs an autocommit connection")
     started = time.monotonic()
     deadline = _Deadline(limits.statement_timeout_ms)
+    offset: int | None = None  # only the probe's DECLARE holds the text as the user wrote it
     try:
         # prepare=False throughout: DISCARD ALL drops server-side prepared statements.
         conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", prepare=False)
@@ -262,15 +292,17 @@ def execute_readonly(conn: psycopg.Connection[Any], text: str, limits: Limits) -
             ),
             prepare=False,
         )
+        offset = len(PROBE_PREFIX)
         with conn.cursor(name=PROBE_CURSOR) as probe:
             probe.execute(text.encode())
             columns = [column.name for column in probe.description or ()]
+        offset = None
         with conn.cursor(name=CURSOR_NAME) as cur:
             deadline.arm(conn)
             cur.execute(bounded(conn, text, len(columns), limits.max_bytes))
             result = _fetch(cur, columns, limits, deadline)
     except psycopg.Error as exc:
-        raise _explain(exc) from exc
+        raise _explain(exc, server_words(exc, text, offset)) from exc
     finally:
         _reset(conn)
     result.elapsed_ms = (time.monotonic() - started) * 1000
@@ -351,7 +383,7 @@ class ReadonlyExecutor:
                 try:
                     check_calls(conn, statement.calls)
                 except psycopg.Error as exc:
-                    raise _explain(exc) from exc
+                    raise _explain(exc, server_words(exc, text, None)) from exc
                 return execute_readonly(conn, statement.text, self.limits)
         finally:
             self._slots.release()

@@ -44,7 +44,14 @@ HARMLESS_FUNCTIONS = (
     "random",
     "timeofday",
 )
-WRITE_NODES = ("InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt")
+# A statement kind in SQL's words, not the parser's class names (DeleteStmt).
+WRITES = {
+    "InsertStmt": "INSERT",
+    "UpdateStmt": "UPDATE",
+    "DeleteStmt": "DELETE",
+    "MergeStmt": "MERGE",
+}
+READS_ONLY = "the query tool only reads (SELECT, VALUES, TABLE or WITH ... SELECT)"
 
 UNSAFE_CALL = """
 WITH called AS (
@@ -146,25 +153,29 @@ def _parse(text: str) -> Any:
     return statements[0]
 
 
+def _kind(root: Any, text: str, start: int) -> str:
+    """What the statement is, as its author wrote it: the write's keyword (even after a
+    WITH), else the statement's first word (DROP, CREATE, SET, COPY ...)."""
+    name = type(root).__name__
+    return WRITES.get(name) or text[start:].split(None, 1)[0].upper()
+
+
 def check_statement(text: str) -> Statement:
     """Refuse anything but exactly one plain query, with a message that says what is wrong;
     return the statement and the functions and operators it calls, for check_calls."""
     raw = _parse(text)
     root = raw.stmt
     if not isinstance(root, pglast.ast.SelectStmt):
-        kind = type(root).__name__
         raise QueryRefusedError(
-            f"{kind} is not allowed: only SELECT, VALUES, TABLE or WITH ... SELECT may run"
+            f"{_kind(root, text, raw.stmt_location)} is not allowed: {READS_ONLY}"
         )
     if root.intoClause is not None:
         raise QueryRefusedError("SELECT INTO creates a table; it is not allowed")
     calls: list[Call] = []
     for node in pg_ast.nodes(root):
         name = type(node).__name__
-        if name in WRITE_NODES:
-            raise QueryRefusedError(
-                f"data-modifying statement ({name}) inside the query is not allowed"
-            )
+        if name in WRITES:
+            raise QueryRefusedError(f"{WRITES[name]} inside the query is not allowed: {READS_ONLY}")
         if name == "SelectStmt" and node.lockingClause:
             raise QueryRefusedError("row locks (FOR UPDATE/SHARE) are not allowed")
         if name == "FuncCall":
