@@ -11,7 +11,8 @@ import importlib
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from types import ModuleType
 from typing import Any, get_type_hints
@@ -30,6 +31,19 @@ from tests.test_golden_types import package
 
 def golden(fixture: str, module: str) -> ModuleType:
     return importlib.import_module(f"{package(fixture)}.{module}")
+
+
+@asynccontextmanager
+async def on_asyncpg_of(url: str, runtime: ModuleType | None) -> AsyncIterator[Any]:
+    """An asyncpg connection, set up by a golden package's ``_asyncpg.init_connection``
+    (none for ``runtime=None``), closed at the end."""
+    conn = await asyncpg.connect(**asyncpg_params(url))
+    try:
+        if runtime is not None:
+            await runtime.init_connection(conn)
+        yield conn
+    finally:
+        await conn.close()
 
 
 @pytest.fixture
@@ -144,14 +158,10 @@ def test_composites_work_on_every_target(shops_url: str) -> None:
     assert asyncio.run(on_psycopg_async()) == [price, price]
 
     async def on_asyncpg() -> Any:
-        conn = await asyncpg.connect(**asyncpg_params(shops_url))
-        try:
-            await apg.init_connection(conn)
+        async with on_asyncpg_of(shops_url, apg) as conn:
             added = await apg_query.add_shop(conn, price=price, spot=spot)
             assert added == models.Shop(3, price, spot)
             return await apg_query.list_prices(conn)
-        finally:
-            await conn.close()
 
     assert asyncio.run(on_asyncpg()) == [price, price, price]
 
@@ -172,11 +182,8 @@ def test_the_sync_registration_fails_on_an_async_connection(shops_url: str) -> N
     gc.collect()  # the never-awaited fetch warns here, where the mark filters it
 
     async def plain_asyncpg() -> object:
-        conn = await asyncpg.connect(**asyncpg_params(shops_url))
-        try:
+        async with on_asyncpg_of(shops_url, None) as conn:
             return await conn.fetchval("SELECT ('EUR', 1)::money_amount")
-        finally:
-            await conn.close()
 
     assert not isinstance(asyncio.run(plain_asyncpg()), models.MoneyAmount)
 
@@ -205,14 +212,10 @@ def test_json_arrays_are_sent_on_every_target(server_url: str) -> None:
                 return await aio_query.add_events(conn, args=PAYLOADS)
 
         async def on_asyncpg() -> Any:
-            conn = await asyncpg.connect(**asyncpg_params(url))
-            try:
-                await apg.init_connection(conn)
+            async with on_asyncpg_of(url, apg) as conn:
                 ids = await apg_query.add_events(conn, args=PAYLOADS)
                 await apg_query.set_tags(conn, tags=[{"c": 2}], id=ids[0])
                 return await apg_query.get_event(conn, id=ids[0])
-            finally:
-                await conn.close()
 
         assert len(asyncio.run(on_psycopg_async())) == len(PAYLOADS)
         event = asyncio.run(on_asyncpg())
@@ -223,12 +226,8 @@ def test_json_arrays_are_sent_on_every_target(server_url: str) -> None:
             psycopg.RawCursor(conn).execute(query.ADD_EVENTS, (PAYLOADS,))
 
         async def old_asyncpg() -> None:
-            conn = await asyncpg.connect(**asyncpg_params(url))
-            try:
-                await apg.init_connection(conn)
+            async with on_asyncpg_of(url, apg) as conn:
                 await conn.fetch(query.ADD_EVENTS, PAYLOADS)
-            finally:
-                await conn.close()
 
         with pytest.raises(asyncpg.DataError, match="non-homogeneous array"):
             asyncio.run(old_asyncpg())
@@ -260,12 +259,8 @@ def test_a_query_named_after_its_file_leaves_the_module_in_place(server_url: str
                 return await aio_health.health(conn)
 
         async def on_asyncpg() -> Any:
-            conn = await asyncpg.connect(**asyncpg_params(url))
-            try:
-                await apg.init_connection(conn)
+            async with on_asyncpg_of(url, apg) as conn:
                 return await apg_health.health(conn)
-            finally:
-                await conn.close()
 
         assert asyncio.run(on_psycopg_async()) == rows
         assert asyncio.run(on_asyncpg()) == rows
