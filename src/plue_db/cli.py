@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.metadata
 import os
 import re
 import sys
@@ -26,6 +27,7 @@ from plue_db.embedded import EmbeddedError
 from plue_db.migrate import MigrationError, migrate
 from plue_db.pidfile import PidFileError
 from plue_db.replicas import ReplicaError
+from plue_db.reset import ResetRefusedError
 from plue_db.schema_picture import SchemaPictureError
 from plue_db.scratch import SchemaError
 
@@ -33,6 +35,8 @@ Command = Callable[[argparse.Namespace], int]
 
 
 def cmd_up(args: argparse.Namespace) -> int:
+    if args.replicas < 0:
+        raise ReplicaError(f"--replicas takes a number of replicas, 0 or more; got {args.replicas}")
     embedded_server = not config.database_url_setting()
     if args.replicas and not embedded_server:
         raise EmbeddedError("--replicas starts replicas of the embedded server; unset DATABASE_URL")
@@ -48,9 +52,14 @@ def cmd_up(args: argparse.Namespace) -> int:
     if args.replicas:
         from plue_db import embedded_replicas
 
-        urls = embedded_replicas.start(args.replicas, url)
+        urls = embedded_replicas.start(args.replicas, url, say=_progress)
         print(f"{config.REPLICA_URLS}={' '.join(urls)}")
     return 0
+
+
+def _progress(line: str) -> None:
+    """A step of a long command, on stderr: stdout keeps only what scripts read."""
+    print(line, file=sys.stderr, flush=True)
 
 
 def cmd_down(args: argparse.Namespace) -> int:
@@ -87,9 +96,9 @@ def _report_migrations(url: str, directory: Path, *, dry_run: bool) -> None:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    from plue_db.generate import generate
+    from plue_db.generate import generate, watch
 
-    return generate()
+    return watch() if args.watch else generate(check=args.check)
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -97,10 +106,36 @@ def cmd_check(args: argparse.Namespace) -> int:
     if args.sqlc_yaml is None:
         from plue_db import drift
 
-        return 0 if drift.run_check(url) else 1
+        if "live" in args.only and url is None:
+            raise UsageError("check --only live compares a live database: add --database-url")
+        passed = drift.run_check(url, only=args.only, as_json=args.json, diff=args.diff)
+        return 0 if passed else 1
+    if args.only or args.json or args.diff:
+        raise UsageError("--only, --json and --diff apply to the project's checks, not --sqlc-yaml")
     from plue_db import fidelity
 
     return 0 if fidelity.run_check(args.sqlc_yaml, url) else 1
+
+
+def cmd_reset(args: argparse.Namespace) -> int:
+    from plue_db import reset
+
+    url, where = reset.target(args.force)
+    name = reset.recreate(url)
+    done = migrate(url, args.migrations_dir)
+    print(
+        f"reset: dropped and recreated database {name} on {where}; applied {len(done)} migrations"
+    )
+    return 0
+
+
+def cmd_migration_release(args: argparse.Namespace) -> int:
+    from plue_db import released
+
+    recorded = released.release(args.migrations_dir)
+    listed = ", ".join(recorded) if recorded else "nothing new"
+    print(f"recorded in {released.SUM_PATH.name} as released: {listed}")
+    return 0
 
 
 def cmd_docs(args: argparse.Namespace) -> int:
@@ -112,6 +147,24 @@ def cmd_mcp(args: argparse.Namespace) -> int:
     if reader_url:
         dsn.validate(reader_url, READER_URL)
     return delegate("mcp_server")(args)
+
+
+# plue_db.drift.checks' names, in the order they run (the fast ones first).
+CHECK_NAMES = ("released", "generated", "migrations", "types", "live")
+
+
+class UsageError(Exception):
+    """Options that make no sense together; the message says which."""
+
+
+def _check_names(text: str) -> tuple[str, ...]:
+    names = tuple(name.strip() for name in text.split(",") if name.strip())
+    unknown = [name for name in names if name not in CHECK_NAMES]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(
+            f"unknown check {', '.join(unknown) or '(none)'}; choose from {', '.join(CHECK_NAMES)}"
+        )
+    return names
 
 
 def _database_url_option(args: argparse.Namespace) -> str | None:
@@ -134,6 +187,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="plue-db",
         description="Plue's PostgreSQL data layer. Uses DATABASE_URL if set, "
         "else an embedded PostgreSQL 16 under .pgdata/.",
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"plue-db {importlib.metadata.version('plue-db')}"
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -182,7 +238,20 @@ def build_parser() -> argparse.ArgumentParser:
         "--database-url", help="migrate this database instead of the configured one"
     )
     migrations_dir(migrating)
-    add("generate", cmd_generate, "regenerate generated/plue_queries with sqlc", ("codegen",))
+    generating = add(
+        "generate", cmd_generate, "regenerate generated/plue_queries with sqlc", ("codegen",)
+    )
+    mode = generating.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--check",
+        action="store_true",
+        help="write nothing; exit 1 naming every generated file that would change",
+    )
+    mode.add_argument(
+        "--watch",
+        action="store_true",
+        help="generate again whenever sqlc.yaml, schema.sql or queries/ change, until Ctrl-C",
+    )
     check = add(
         "check",
         cmd_check,
@@ -196,6 +265,19 @@ def build_parser() -> argparse.ArgumentParser:
         "generated types with this database, which has that project's schema)",
     )
     check.add_argument(
+        "--only",
+        type=_check_names,
+        default=(),
+        metavar="NAMES",
+        help="run only these checks, comma-separated: " + ", ".join(CHECK_NAMES),
+    )
+    check.add_argument(
+        "--json", action="store_true", help="print one JSON document: each check's result"
+    )
+    check.add_argument(
+        "--diff", action="store_true", help="show stale generated files' diffs, not only names"
+    )
+    check.add_argument(
         "--sqlc-yaml",
         type=Path,
         help="check only the generated types of the project this sqlc.yaml describes (any "
@@ -204,9 +286,31 @@ def build_parser() -> argparse.ArgumentParser:
     add(
         "demo",
         delegate("demo.scenario"),
-        "walk through Plue on the embedded database and print tables",
+        "walk through Plue, migrating and writing demo rows into DATABASE_URL's database "
+        "if set, else the embedded one, and print tables",
         ("migrate",),
     )
+    resetting = add(
+        "reset",
+        cmd_reset,
+        "drop and recreate the embedded database (DATABASE_URL's only with --force), then "
+        "apply every migration: the way back from a database ahead of this branch",
+        ("migrate",),
+    )
+    resetting.add_argument(
+        "--force", action="store_true", help="also reset the database DATABASE_URL points at"
+    )
+    migrations_dir(resetting)
+    migration = add("migration", cmd_migration_release, "manage migrations/ files")
+    migration_commands = migration.add_subparsers(
+        dest="migration_command", required=True, metavar="SUBCOMMAND"
+    )
+    release = migration_commands.add_parser(
+        "release",
+        help="record migrations/ in migrations.sum as released: check then fails if one changes",
+    )
+    release.set_defaults(handler=cmd_migration_release, needs=())
+    migrations_dir(release)
     add("stats", delegate("stats"), "print database statistics")
     docs = add(
         "docs",
@@ -240,6 +344,8 @@ USER_ERRORS: tuple[type[Exception], ...] = (
     psycopg.errors.InsufficientPrivilege,
     PoolTimeout,
     FileNotFoundError,
+    UsageError,
+    ResetRefusedError,
 )
 
 # What to do about a failed connection, by what libpq or the server said.

@@ -1,6 +1,7 @@
 """``plue-db check``: prove generated/, migrations/ and live databases match schema.sql.
 
-Each check returns the problems it found as readable text (empty = passed): generated
+Each check returns the problems it found as readable text (empty = passed): released
+migrations are unchanged (plue_db.released, migrations.sum); generated
 code is what the generator produces now (no stale files either); all migrations applied
 to an empty scratch database give the catalog of schema.sql applied to another; optionally a
 live database has that catalog too. Scratch databases live on the configured server and
@@ -12,25 +13,37 @@ which server is configured.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import cache, partial
 from pathlib import Path
 
 import psycopg
 
-from plue_db import catalog, config, generate, servers
+from plue_db import catalog, config, generate, released, servers
 from plue_db.migrate import MigrationError, migrate
 from plue_db.scratch import SchemaError, scratch_database
 
 
-def check_generated(root: Path = config.PROJECT_ROOT) -> list[str]:
-    """How generated/ differs from what the generator writes now: changed, missing and
-    stale files, each with a unified diff (or sqlc's errors if generation fails)."""
+def check_generated(root: Path = config.PROJECT_ROOT, *, diff: bool = False) -> list[str]:
+    """How generated/ differs from what the generator writes now: one problem naming the
+    changed, missing and stale files and the fix, then (with ``diff``) a unified diff
+    per file; or sqlc's errors if generation fails."""
     try:
         fresh = generate.fresh_output(root)
     except generate.GenerationError as exc:
         return [f"the generator fails on schema.sql / queries/:\n{exc}"]
     packages = {path.parent for path in fresh if path.name == "models.py"}
     current = generate.package_files(root, packages)
+    stale = [p for p in sorted(set(fresh) | set(current)) if fresh.get(p) != current.get(p)]
+    if not stale:
+        return []
+    state = {True: "changed", False: "missing"}
+    names = [f"{p} ({state[p in current] if p in fresh else 'no longer generated'})" for p in stale]
+    summary = f"{len(stale)} generated files are stale: run `plue-db generate`\n" + "\n".join(names)
+    if not diff:
+        return [summary + "\n(`plue-db check --only generated --diff` shows the diff)"]
     diffs = [
         "".join(
             difflib.unified_diff(
@@ -40,13 +53,9 @@ def check_generated(root: Path = config.PROJECT_ROOT) -> list[str]:
                 tofile=f"{path} (generated now)" if path in fresh else "/dev/null",
             )
         )
-        or f"{path}: differs"
-        for path in sorted(set(fresh) | set(current))
-        if fresh.get(path) != current.get(path)
+        for path in stale
     ]
-    if not diffs:
-        return []
-    return ["generated/ is not what `plue-db generate` produces now:\n" + "\n".join(diffs)]
+    return [summary, *diffs]
 
 
 def check_migrations(
@@ -99,25 +108,79 @@ def describe(key: str, left: str | None, right: str | None, labels: tuple[str, s
     return f"{key}: differs\n    {labels[0]:<{width}}  {left}\n    {labels[1]:<{width}}  {right}"
 
 
-def run_check(live_url: str | None = None) -> bool:
-    """Run every check, print a section per check, return whether all passed."""
-    server_url = servers.database_url()
-    sections: list[tuple[str, Callable[[], list[str]]]] = [
-        ("generated/ matches the generator", check_generated),
-        ("migrations/ matches schema.sql", lambda: check_migrations(server_url)),
-        ("generated types match PostgreSQL's (PREPARE)", lambda: check_fidelity(server_url)),
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One check of ``plue-db check``: ``name`` is what --only and --json call it."""
+
+    name: str
+    title: str
+    run: Callable[[], list[str]]
+
+
+def checks(live_url: str | None, *, diff: bool = False) -> list[Check]:
+    """Every check, in order; 'live' only with a live database to compare. The server
+    for scratch databases is resolved (and the embedded one started) on first use."""
+    server = cache(servers.database_url)
+    found = [
+        Check(
+            "released",
+            f"released migrations are unchanged ({released.SUM_PATH.name})",
+            released.check,
+        ),
+        Check("generated", "generated/ matches the generator", partial(check_generated, diff=diff)),
+        Check("migrations", "migrations/ matches schema.sql", lambda: check_migrations(server())),
+        Check(
+            "types",
+            "generated types match PostgreSQL's (PREPARE)",
+            lambda: check_fidelity(server()),
+        ),
     ]
     if live_url is not None:
-        label = f"{config.redacted(live_url)} matches schema.sql"
-        sections.append((label, lambda: check_live(server_url, live_url)))
-    passed = True
-    for title, check in sections:
+        title = f"{config.redacted(live_url)} matches schema.sql"
+        found.append(Check("live", title, lambda: check_live(server(), live_url)))
+    return found
+
+
+def run_check(
+    live_url: str | None = None,
+    *,
+    only: Sequence[str] = (),
+    as_json: bool = False,
+    diff: bool = False,
+) -> bool:
+    """Run the checks (``only`` those named), print a section per check (or, with
+    ``as_json``, one JSON document) and a last line; return whether all passed.
+
+    A live database is connected to first, so an unreachable one fails in a second with
+    the connection error (psycopg.OperationalError, for the CLI's fix line), not after
+    the slow checks.
+    """
+    if live_url is not None and (not only or "live" in only):
+        psycopg.connect(live_url, connect_timeout=10).close()
+    selected = [c for c in checks(live_url, diff=diff) if not only or c.name in only]
+    results = []
+    for check in selected:
         try:
-            problems = check()
+            problems = check.run()
         except (MigrationError, SchemaError, psycopg.OperationalError, FileNotFoundError) as exc:
             problems = [str(exc).strip()]
-        print(f"{'ok  ' if not problems else 'FAIL'} {title}")
-        for problem in problems:
-            print("  " + problem.replace("\n", "\n  "))
-        passed = passed and not problems
-    return passed
+        results.append((check, problems))
+        if not as_json:
+            print(f"{'ok  ' if not problems else 'FAIL'} {check.title}", flush=True)
+            for problem in problems:
+                print("  " + problem.replace("\n", "\n  "))
+    failed = [check.name for check, problems in results if problems]
+    if as_json:
+        document = {
+            "passed": not failed,
+            "checks": [
+                {"name": c.name, "title": c.title, "passed": not p, "problems": p}
+                for c, p in results
+            ],
+        }
+        print(json.dumps(document, indent=2))
+    elif failed:
+        print(f"check: failed: {', '.join(failed)} ({len(failed)} of {len(results)} checks)")
+    else:
+        print(f"check: all passed ({', '.join(check.name for check, _ in results)})")
+    return not failed

@@ -129,7 +129,11 @@ def pending(migrations: Sequence[Migration], done: dict[str, Record]) -> list[Mi
     for name, record in sorted(done.items()):
         if name not in by_name:
             state = "applied" if record.statements_done is None else "partly applied"
-            raise MigrationError(f"{name} is recorded as {state} but its file is missing")
+            raise MigrationError(
+                f"{name} is recorded as {state} but its file is missing; a local database "
+                "ahead of this branch: `plue-db reset` recreates it with this branch's "
+                f"migrations (rows are lost); elsewhere, restore {name}"
+            )
         if record.statements_done is None and by_name[name].checksum != record.checksum:
             raise MigrationError(
                 f"{by_name[name].path} was changed after it was applied "
