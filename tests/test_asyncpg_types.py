@@ -6,17 +6,20 @@ tests/test_golden_types.py through their asyncpg twin, on the same database: the
 equals the psycopg row (ids aside) and every value is an instance of its annotation.
 ``bit``, geometric types, ``macaddr``, ``money``, ``pg_lsn``, ``regclass``, ``void``,
 ``xid`` and ``tid`` come back as psycopg's text through init_connection's text codecs,
-hstore as dicts through asyncpg's contrib codec, ltree/vector/citext as text. Ranges, and
-the functions reading an array of a type neither driver knows, are left out of the
-asyncpg modules, each with a warning. Negative control: without init_connection the
-same calls return asyncpg's own classes (BitString, Point...), which the comparison
-reports.
+hstore as dicts through asyncpg's contrib codec, ltree/vector/citext as text, ranges and
+multiranges (and arrays of them) as psycopg's Range/Multirange, converted both ways by
+the generated code. ``int2vector`` and the functions reading an array of a type neither
+driver knows are left out of the asyncpg modules, each with a warning. Negative
+controls: without init_connection the same calls return asyncpg's own classes
+(BitString, Point...), which the comparison reports; asyncpg's codec refuses psycopg's
+Range and reads asyncpg.Range, which only the conversion makes psycopg's.
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+import decimal
 import importlib
 import json
 from collections.abc import Callable, Iterator
@@ -28,13 +31,14 @@ import psycopg
 import pytest
 from psycopg.types import TypeInfo
 from psycopg.types.hstore import register_hstore
+from psycopg.types.range import Range
 
 from bench.latency import asyncpg_params
 from plue_db.runtime_types import Checker
 from tests.extensions import extensions_of, skip_without
 from tests.fix_db import fresh_database
 from tests.paths import GOLDEN
-from tests.test_golden_types import hstore_case, package, text_case
+from tests.test_golden_types import hstore_case, package, ranges_case, text_case
 
 Case = Callable[[ModuleType], tuple[Callable[..., Any], dict[str, Any], dict[str, Any]]]
 
@@ -64,6 +68,7 @@ def catalog_case(query: ModuleType) -> tuple[Callable[..., Any], dict[str, Any],
 
 
 CASES: dict[str, tuple[str, Case]] = {
+    "ranges": ("types_ranges", ranges_case),
     "shapes": ("types_text", text_case),
     "catalog": ("types_text", catalog_case),
     "hstore": ("types_hstore", hstore_case),
@@ -73,7 +78,7 @@ CASES: dict[str, tuple[str, Case]] = {
 }
 # Left out of the asyncpg modules (asyncpg_types.UNSUPPORTED, UNKNOWN_ARRAY).
 LEFT_OUT = {
-    "types_ranges": ("add_span", "overlapping_span_ids", "date_span"),
+    "asyncpg_left_out": ("booking_seats",),
     "types_ltree": ("add_category",),
     "types_vector": ("add_embedding",),
     "types_citext": ("add_account",),
@@ -159,3 +164,25 @@ def test_functions_asyncpg_cannot_carry_are_left_out_with_a_warning(fixture: str
         assert not hasattr(apg, name)
     left = [w for w in warnings if w.endswith(f"left out of {pkg}.asyncpg")]
     assert len(left) == len(LEFT_OUT[fixture])
+
+
+@pytest.mark.parametrize("database", ["ranges"], indirect=True)
+def test_ranges_need_the_conversion(database: str) -> None:
+    """Control: asyncpg alone refuses psycopg's Range and returns its own, which
+    ``_types.as_range`` turns into psycopg's."""
+    pkg = package("types_ranges")
+    as_range = importlib.import_module(f"{pkg}._types").as_range
+
+    async def go() -> tuple[Any, Any]:
+        conn = await asyncpg.connect(**asyncpg_params(database))
+        try:
+            with pytest.raises(asyncpg.DataError, match="Range object expected"):
+                await conn.fetchval("SELECT $1::numrange", Range(1, 2, "(]"))
+            raw = await conn.fetchval("SELECT '(1,2]'::numrange")
+            return raw, as_range(raw)
+        finally:
+            await conn.close()
+
+    raw, converted = asyncio.run(go())
+    assert raw != Range(decimal.Decimal(1), decimal.Decimal(2), "(]")
+    assert converted == Range(decimal.Decimal(1), decimal.Decimal(2), "(]")

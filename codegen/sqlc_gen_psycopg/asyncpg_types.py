@@ -14,12 +14,16 @@ gave it. Each read through asyncpg 0.32 on PostgreSQL 15 and 16
   own classes (``BitString``, ``Point``) or ints: ``init_connection`` gives each one the
   package uses a text codec, so asyncpg hands over the same text (arrays: lists of it);
 - ``hstore``: asyncpg's built-in contrib codec gives psycopg's dicts;
+- ranges and multiranges: asyncpg takes no codec on range types, so the generated code
+  converts: parameters to ``asyncpg.Range`` (``_asyncpg.to_asyncpg_range``), results to
+  psycopg's ``Range``/``Multirange`` (``_types.as_range``, which the psycopg decoders
+  call too and which passes psycopg's values through);
 - a type neither driver knows (``ltree``, ``vector``, ``citext``...): the text, from both.
 
 The rest can't be given psycopg's value, and each function reading or writing one is
 left out of the asyncpg target only, with a warning naming it (``UNSUPPORTED``): asyncpg
-takes no codec on range types (``asyncpg.Range``, multiranges lists of them) nor on
-``int2vector``/``oidvector`` (lists of int), ``record`` is an ``asyncpg.Record``, a result
+takes no codec on ``int2vector``/``oidvector`` (lists of int), ``record`` is an
+``asyncpg.Record``, a composite type keeps asyncpg's values of its fields, a result
 array of a type neither knows is a list from asyncpg and its text literal from psycopg,
 and asyncpg copies (``:copyfrom``) only through binary codecs.
 """
@@ -44,9 +48,8 @@ VECTORS = frozenset({"int2vector", "oidvector"})
 TEXT = pytypes.BUILTIN_TEXT - SHARED - VECTORS
 HSTORE = "hstore"
 
+RANGES = frozenset({*pytypes.RANGES, *pytypes.MULTIRANGES})
 UNSUPPORTED = {
-    **{r: "asyncpg reads it as asyncpg.Range and takes no codec for range types" for r in
-       (*pytypes.RANGES, *pytypes.MULTIRANGES)},
     **{v: "asyncpg reads it as a list of int and takes no codec for it" for v in VECTORS},
     "record": "asyncpg reads it as an asyncpg.Record, psycopg as a tuple of text",
 }  # fmt: skip
@@ -100,14 +103,16 @@ def support(pkg: Package, notices: Notices) -> AsyncpgSupport:
                 bases.add(base)
             else:
                 used |= bases
-    return AsyncpgSupport(tuple(sorted(used & TEXT)), HSTORE in used, frozenset(left_out))
+    return AsyncpgSupport(
+        tuple(sorted(used & TEXT)), HSTORE in used, frozenset(left_out), bool(used & RANGES)
+    )
 
 
 def problem(
     base: str, dims: int, known: set[str], composites: Container[str], *, read: bool, fn: Function
 ) -> str:
     """Why the asyncpg target can't give this value psycopg's Python value ('' if it can)."""
-    if base in SHARED or base in known or base in UNRESOLVED:
+    if base in SHARED or base in known or base in UNRESOLVED or base in RANGES:
         return ""
     if base in UNSUPPORTED:
         return UNSUPPORTED[base]

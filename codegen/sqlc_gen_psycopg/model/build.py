@@ -40,6 +40,7 @@ from sqlc_gen_psycopg.model.results import (
     Field,
     Loader,
     ModelResult,
+    RangeLoad,
     Result,
     RowResult,
     ScalarResult,
@@ -65,6 +66,9 @@ from sqlc_gen_psycopg.schema_info import SchemaInfo, SqlType, qualified, regtype
 JSON_VALUE = from_import(".types", "JsonValue")
 JSON_INPUT = from_import(".types", "JsonInput")  # what json parameters accept
 LOAD_ENUM_ARRAY = from_import("._types", "load_enum_array")
+# psycopg's Range whichever driver read it (results.RangeLoad)
+AS_RANGE = from_import("._types", "as_range")
+AS_MULTIRANGE = from_import("._types", "as_multirange")
 LOAD_ENUM_ARRAY_NO_NULLS = from_import("._types", "load_enum_array_no_nulls")
 
 
@@ -227,8 +231,14 @@ class Builder:
         if described is None:  # the caller warns, naming the value (notices)
             return Mapped(pytypes.UNKNOWN.ref(), untyped=True)
         element = described.element
+        loader: Loader | None = None
+        if result and name in pytypes.RANGES:
+            loader = RangeLoad(AS_RANGE)
+        elif result and name in pytypes.MULTIRANGES:
+            loader = RangeLoad(AS_MULTIRANGE, dims)
         return Mapped(
             array_of(element.ref(), described.dims, null_items=null_items),
+            loader,
             dump=dump_symbol(element),  # each element's, for an array (Param.arg)
         )
 

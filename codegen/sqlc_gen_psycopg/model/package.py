@@ -10,7 +10,14 @@ from dataclasses import dataclass, replace
 from sqlc_gen_psycopg.access import UNCLASSIFIED, Access
 from sqlc_gen_psycopg.cursors import Cursor
 from sqlc_gen_psycopg.model.commands import Command, Shape
-from sqlc_gen_psycopg.model.results import DataClass, DbType, Result, Value, passes_through
+from sqlc_gen_psycopg.model.results import (
+    DataClass,
+    DbType,
+    RangeLoad,
+    Result,
+    Value,
+    passes_through,
+)
 from sqlc_gen_psycopg.model.types import (
     INT,
     NONE,
@@ -23,6 +30,7 @@ from sqlc_gen_psycopg.model.types import (
     list_of,
     ref,
 )
+from sqlc_gen_psycopg.pytypes import MULTIRANGES, RANGES
 
 ANY = ref(from_import("typing", "Any"))
 
@@ -115,6 +123,11 @@ ASYNCPG = Flavor(
 )
 EXEC_RESULT = ref(from_import(".types", "ExecResult"))
 JSON_ITEM = from_import("._asyncpg", "JsonItem")
+# asyncpg's codecs take only asyncpg.Range: psycopg's Range (and Multirange) made so
+ASYNCPG_RANGES = {
+    **dict.fromkeys(RANGES, from_import("._asyncpg", "to_asyncpg_range")),
+    **dict.fromkeys(MULTIRANGES, from_import("._asyncpg", "to_asyncpg_multirange")),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,7 +156,10 @@ class Param:
         return f"None if {value} is None else {wrapped}" if self.nullable else wrapped
 
     def wrapper(self, driver: str) -> Symbol | None:
-        """What the driver needs each json value (or array element) wrapped in."""
+        """What the driver needs each json value (or array element) wrapped in; on
+        asyncpg, each range too."""
+        if driver == "asyncpg" and self.db_type.base in ASYNCPG_RANGES:
+            return ASYNCPG_RANGES[self.db_type.base]
         if self.dump is None or (driver == "asyncpg" and not self.db_type.base_array_dims):
             return None
         return self.dump if driver == "psycopg" else JSON_ITEM
@@ -413,6 +429,7 @@ class AsyncpgSupport:
     text_types: tuple[str, ...] = ()  # pg_catalog types init_connection reads as text
     hstore: bool = False  # init_connection sets asyncpg's hstore codec
     left_out: frozenset[str] = frozenset()  # functions the asyncpg modules don't have
+    ranges: bool = False  # a function passes a range: _asyncpg.to_asyncpg_range
 
 
 @dataclass(frozen=True, slots=True)
@@ -437,6 +454,14 @@ class Package:
 
     def module_name(self, stem: str, *, aio: bool = False) -> str:
         return f"{self.name}.aio.{stem}" if aio else f"{self.name}.{stem}"
+
+    @property
+    def loads_ranges(self) -> bool:
+        """Whether a decoder reads a range through ``_types.as_range`` (RangeLoad)."""
+        values = [v for m in self.models for v in m.values] + [
+            c.value for m in self.modules for f in m.functions if f.result for c in f.result.columns
+        ]
+        return any(isinstance(v, Value) and isinstance(v.loader, RangeLoad) for v in values)
 
     def for_asyncpg(self) -> Package:
         """The package as its asyncpg modules print it: without the functions they

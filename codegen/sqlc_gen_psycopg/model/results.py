@@ -44,7 +44,25 @@ class EnumArrayLoad:
         yield from (self.function, self.enum)
 
 
-Loader = EnumLookup | EnumArrayLoad
+@dataclass(frozen=True, slots=True)
+class RangeLoad:
+    """A range or multirange column (``dims``: array dimensions around a multirange):
+    ``as_range(value)``, which passes psycopg's Range through and makes asyncpg's
+    (``asyncpg.Range``; a multirange: a list of them) psycopg's, so the models both
+    drivers share hold one type."""
+
+    function: Symbol
+    dims: int = 0
+
+    def expr(self, value: str, scope: Scope) -> str:
+        dims = f", {self.dims}" if self.dims else ""
+        return f"{self.function.text(scope)}({value}{dims})"
+
+    def symbols(self) -> Iterator[Symbol]:
+        yield self.function
+
+
+Loader = EnumLookup | EnumArrayLoad | RangeLoad
 
 
 @dataclass(frozen=True, slots=True)

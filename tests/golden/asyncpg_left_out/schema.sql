@@ -1,4 +1,5 @@
 CREATE TABLE bookings (
     id bigserial PRIMARY KEY,
-    during tstzrange NOT NULL
+    during tstzrange NOT NULL,
+    seats int2vector NOT NULL DEFAULT ''
 );
