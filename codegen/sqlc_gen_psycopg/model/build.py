@@ -189,8 +189,11 @@ class Builder:
         return SqlType(name, dims)
 
     def override_for(self, type_: SqlType, base: str, column_key: str) -> Override | None:
-        return self.options.by_column.get(column_key) or self.options.by_db_type.get(
-            type_.name, self.options.by_db_type.get(base)
+        """A column's override, else its type's or its base type's: db_type overrides are
+        keyed as options.py normalises them (``"Mood"``, ``audit.level``: ``mood``, ``level``)."""
+        by_type = self.options.by_db_type
+        return self.options.by_column.get(column_key) or by_type.get(
+            normalise(type_.name), by_type.get(normalise(base))
         )
 
     def db_type(self, type_: SqlType, named: str, column_key: str) -> DbType:
