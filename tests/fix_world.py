@@ -45,6 +45,7 @@ from plue_queries.enums import (
     ReviewState,
     WatchMode,
 )
+from psycopg import sql
 
 from plue_db.runtime_types import Checker
 from tests import factories
@@ -301,6 +302,27 @@ def seed(conn: Conn) -> World:
     rate_limits.hit_rate_limit(conn, key="login:1", window_size=datetime.timedelta(minutes=1))
     assert all(row is not None for row in rows.values()), [k for k, v in rows.items() if not v]
     return World(rows, wallet, parent_change)
+
+
+TABLES = """
+SELECT relname FROM pg_class
+WHERE relnamespace = 'public'::regnamespace AND relkind IN ('r', 'p') ORDER BY relname
+"""
+
+
+def unseeded(conn: Conn) -> list[str]:
+    """What to do about each table of the schema that seed() left empty, by name: a new
+    table gets its row here, or the sweeps' functions on it return nothing."""
+    names = [name for (name,) in conn.execute(TABLES)]
+    has_row = sql.SQL("SELECT EXISTS (SELECT FROM {})")
+    empty = [
+        name
+        for name in names
+        if conn.execute(has_row.format(sql.Identifier(name))).fetchone() != (True,)
+    ]
+    return [
+        f"table {name} has no seed row: add one to seed() in tests/fix_world.py" for name in empty
+    ]
 
 
 @pytest.fixture(scope="module")

@@ -11,6 +11,7 @@ not answer. The negative control runs the old checks (``kill -0`` and a blind
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import tempfile
@@ -39,6 +40,7 @@ def home() -> Iterator[Path]:
         try:
             made = cli(root, "up", "--replicas", "1")
             assert made.returncode == 0, made.stderr
+            assert progress("cloned from the primary and started").match(made.stderr)
             yield root
         finally:
             cli(root, "down")
@@ -50,6 +52,11 @@ def stopped(home: Path) -> Iterator[Path]:
     assert cli(home, "down").returncode == 0
     yield home
     cli(home, "down")
+
+
+def progress(done: str) -> re.Pattern[str]:
+    """`up`'s line on stderr as a replica is up (stdout keeps the URLs scripts read)."""
+    return re.compile(rf"replica1 of 1: {done} \(\d+\.\d s\)\n\Z")
 
 
 def cli(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -102,6 +109,7 @@ def test_up_removes_a_stale_pid_file_and_starts_the_server(stopped: Path, server
         strangers.write_pid_file(data_dir / "postmaster.pid", other.pid)
         result = cli(stopped, "up", "--replicas", "1")
         assert result.returncode == 0, result.stderr
+        assert progress("started").match(result.stderr), result.stderr
         lines = result.stdout.splitlines()
         assert lines[0] == stale_line(what, other.pid, "was")
         replica_url = lines[-1].removeprefix("PLUE_DB_REPLICA_URLS=")

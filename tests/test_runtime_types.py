@@ -47,7 +47,7 @@ from plue_queries.enums import (
 from plue_db.runtime_types import Checker
 from tests import factories
 from tests.fix_db import Conn
-from tests.fix_world import NOW, World
+from tests.fix_world import NOW, World, unseeded
 from tests.paths import ROOT
 
 MANIFEST = ROOT / "generated/plue_queries/manifest.json"
@@ -359,7 +359,29 @@ def test_every_read_function_returns_instances_of_its_annotation(sync_sweep: Swe
 
 def test_every_read_function_returned_a_value(sync_sweep: Sweep) -> None:
     """Not vacuous: each function (and stream) produced a non-None, non-empty result."""
-    assert sync_sweep.called - sync_sweep.produced == set()
+    assert sync_sweep.called - sync_sweep.produced == set(), NOTHING_RETURNED
+
+
+NOTHING_RETURNED = (
+    "these functions returned nothing on the seeded world: give the tables they read a "
+    "seed row in seed() of tests/fix_world.py, or their arguments in this file's tables"
+)
+
+
+def test_the_world_has_a_row_in_every_table(seeded: tuple[str, World]) -> None:
+    """A table added to schema.sql (README, "Adding a table") fails here by name, with
+    the file to edit, before the sweeps report its functions as returning nothing."""
+    url, _ = seeded
+    with psycopg.connect(url) as conn:
+        assert unseeded(conn) == []
+        # Control: a table emptied in a rolled-back transaction is named, with the fix.
+        with conn.transaction(force_rollback=True):
+            conn.execute("CREATE TABLE gadgets (id bigint)")
+            conn.execute("DELETE FROM watches")
+            assert unseeded(conn) == [
+                "table gadgets has no seed row: add one to seed() in tests/fix_world.py",
+                "table watches has no seed row: add one to seed() in tests/fix_world.py",
+            ]
 
 
 def test_async_twins_return_instances_of_their_annotations(

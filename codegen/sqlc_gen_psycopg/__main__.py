@@ -7,6 +7,7 @@ so sqlc writes nothing.
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import sys
 
@@ -53,6 +54,9 @@ def read_request() -> bytes:
 
 
 def main() -> None:
+    if sys.argv[1:] == ["--version"]:  # sqlc passes only its RPC method name
+        print(f"sqlc-gen-psycopg {importlib.metadata.version('sqlc-gen-psycopg')}")
+        return
     try:
         files = generate(read_request())
     except GenerationError as exc:

@@ -8,6 +8,8 @@ without PLUE_DB_REPLICA_URLS routes reads to them.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
@@ -46,20 +48,26 @@ def clear_stale(count: int) -> list[str]:
     return [line for line in said if line is not None]
 
 
-def start(count: int, primary_url: str) -> list[str]:
-    """Run replicas 1..count of the embedded primary (creating the missing ones);
-    returns their URLs, each checked to reach its replica (ReplicaError if one does not)."""
+def start(count: int, primary_url: str, say: Callable[[str], None]) -> list[str]:
+    """Run replicas 1..count of the embedded primary (creating the missing ones), calling
+    ``say`` with a line as each is up (a clone takes seconds); returns their URLs, each
+    checked to reach its replica (ReplicaError if one does not)."""
     existing = {d.name: replicas.Node.existing(d.name, d) for d in directories()}
     root().mkdir(parents=True, exist_ok=True)
     urls = []
     for k in range(1, count + 1):
         name = f"replica{k}"
         node = existing.get(name)
+        started = time.monotonic()
         if node is None:
             _drop_stale_slot(primary_url, name)
             node = replicas.clone_replica(primary_url, root() / name, name=name)
+            done = "cloned from the primary and started"
         elif not node.running():
             node.start()
+            done = "started"
+        else:
+            done = "already running"
         why = node.unreachable()
         if why is not None:
             raise replicas.ReplicaError(
@@ -67,6 +75,7 @@ def start(count: int, primary_url: str) -> list[str]:
                 f"--replicas {count}` (or remove {node.data_dir} to clone it again)"
             )
         urls.append(node.url())
+        say(f"{name} of {count}: {done} ({time.monotonic() - started:.1f} s)")
     return urls
 
 

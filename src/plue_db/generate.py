@@ -17,14 +17,16 @@ happens to be configured. The committed config stays static and usable by a plai
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from sqlc_gen_psycopg.analysis.generate import SqlcError
 from sqlc_gen_psycopg.analysis.generate import generate as run_sqlc
-from sqlc_gen_psycopg.analysis.project import ProjectError, find_config
+from sqlc_gen_psycopg.analysis.project import ProjectError, find_config, read_config
 from sqlc_gen_psycopg.analysis.scratch import SchemaError
 
 from plue_db import config, embedded
@@ -79,19 +81,135 @@ def fresh_output(root: Path = config.PROJECT_ROOT) -> dict[Path, str]:
         return package_files(scratch, package_dirs(scratch))
 
 
-def generate(root: Path = config.PROJECT_ROOT) -> int:
-    """Rewrite the generated packages from schema.sql and queries/; the exit code."""
+@dataclasses.dataclass(frozen=True)
+class Changes:
+    """How the generated packages on disk differ from what generation produces now
+    (paths relative to the project)."""
+
+    new: list[Path]
+    changed: list[Path]
+    removed: list[Path]
+    unchanged: int
+
+    @property
+    def stale(self) -> list[Path]:
+        return sorted([*self.new, *self.changed, *self.removed])
+
+
+def compare(root: Path, files: dict[Path, str]) -> Changes:
+    packages = {path.parent for path in files if path.name == "models.py"}
+    on_disk = package_files(root, packages)
+    return Changes(
+        new=sorted(p for p in files if p not in on_disk),
+        changed=sorted(p for p, text in files.items() if p in on_disk and on_disk[p] != text),
+        removed=sorted(set(on_disk) - set(files)),
+        unchanged=sum(on_disk.get(p) == text for p, text in files.items()),
+    )
+
+
+def write(root: Path, files: dict[Path, str], changes: Changes) -> None:
+    for stale in changes.removed:
+        (root / stale).unlink()
+    for path in [*changes.new, *changes.changed]:
+        target = root / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(files[path])
+
+
+def summary(changes: Changes, seconds: float) -> str:
+    """The one line ``generate`` ends with: what it wrote, what it left alone, how long."""
+    written = len(changes.new) + len(changes.changed)
+    return (
+        f"generate: {written} file{'s' * (written != 1)} written ({len(changes.new)} new, "
+        f"{len(changes.changed)} changed), {len(changes.removed)} removed, "
+        f"{changes.unchanged} unchanged in {seconds:.1f} s"
+    )
+
+
+def check_summary(changes: Changes, seconds: float) -> str:
+    """The line ``generate --check`` ends with, naming every stale file."""
+    if not changes.stale:
+        return (
+            f"generate --check: all {changes.unchanged} generated files are current"
+            f" ({seconds:.1f} s)"
+        )
+    removed = set(changes.removed)
+    names = ", ".join(f"{p}{' (to be removed)' * (p in removed)}" for p in changes.stale)
+    count = len(changes.stale)
+    return (
+        f"generate --check: {count} generated file{'s are' if count != 1 else ' is'} stale: "
+        f"{names}; run `plue-db generate` ({seconds:.1f} s)"
+    )
+
+
+def outcome(root: Path, *, check: bool) -> tuple[int, str]:
+    """Generate (with ``check``: compare only, exit code 1 if a file is stale); the exit
+    code and the summary line. Raises GenerationError."""
+    started = time.monotonic()
+    files = fresh_output(root)
+    changes = compare(root, files)
+    if check:
+        return (1 if changes.stale else 0), check_summary(changes, time.monotonic() - started)
+    write(root, files, changes)
+    return 0, summary(changes, time.monotonic() - started)
+
+
+def generate(root: Path = config.PROJECT_ROOT, *, check: bool = False) -> int:
+    """Rewrite the generated packages from schema.sql and queries/ (with ``check``: only
+    say which files would change); prints one summary line, or the error on stderr."""
     try:
-        files = fresh_output(root)
+        code, line = outcome(root, check=check)
     except GenerationError as exc:
         print(exc, file=sys.stderr)
         return 1
-    packages = {path.parent for path in files if path.name == "models.py"}
-    for stale in set(package_files(root, packages)) - set(files):
-        (root / stale).unlink()
-    for path, text in files.items():
-        target = root / path
-        if not target.exists() or target.read_text() != text:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(text)
-    return 0
+    print(line)
+    return code
+
+
+def watched(root: Path) -> dict[Path, tuple[int, int]]:
+    """The mtime and size of every generation input: the sqlc configuration and each
+    entry's schema and queries files (a folder: the files in it)."""
+    try:
+        found = find_config(root)
+        entries = read_config(found)["sql"]
+    except ProjectError:
+        return {}
+    paths = [found]
+    for entry in entries:
+        for key in ("schema", "queries"):
+            named = entry.get(key) if isinstance(entry, dict) else None
+            for name in [named] if isinstance(named, str) else named or []:
+                path = found.parent / str(name)
+                paths += sorted(path.rglob("*")) if path.is_dir() else [path]
+    return {
+        p: (stat.st_mtime_ns, stat.st_size) for p in paths if p.is_file() and (stat := p.stat())
+    }
+
+
+def watch(root: Path = config.PROJECT_ROOT, interval: float = 0.5) -> int:
+    """Generate, then again whenever an input changes (polled every ``interval`` s),
+    printing each run's summary or the first line of its error, until Ctrl-C."""
+    print(f"generate --watch: watching {root}'s sqlc configuration, schema and queries")
+    seen: dict[Path, tuple[int, int]] | None = None
+    runs = 0
+    try:
+        while True:
+            inputs = watched(root)
+            if inputs != seen:
+                seen = inputs
+                runs += 1
+                run_once(root)
+            time.sleep(interval)
+    except KeyboardInterrupt:
+        print(f"generate --watch: stopped after {runs} run{'s' * (runs != 1)}")
+        return 0
+
+
+def run_once(root: Path) -> None:
+    """One watched run: its summary, or the first line of its error (on stdout, in order)."""
+    try:
+        _, line = outcome(root, check=False)
+    except GenerationError as exc:
+        first = next((text for text in str(exc).splitlines() if text.strip()), "failed")
+        line = f"generate: error: {first}"
+    print(line, flush=True)
