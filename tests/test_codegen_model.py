@@ -252,8 +252,8 @@ def test_model_result_decodes_through_the_models_decoder() -> None:
 
 
 def test_imports_are_what_the_module_uses() -> None:
-    """A sync :many with an enum column: the cursor, the stream, the generator, the
-    enums module; the async twin reaches the row class through ``q``. Nothing else
+    """A sync :many with an enum column: the cursor, the pipeline block, the stream, the generator,
+    the enums module; the async twin reaches the row class through ``q``. Nothing else
     (no ExecResult, no NoRowError, no json wrapper)."""
     fn = row_function(Command.MANY, Value(0, None, True), Value(1, STATE, True))
     module = Module("issues", "issues.sql", (fn,))
@@ -263,6 +263,7 @@ def test_imports_are_what_the_module_uses() -> None:
         "from dataclasses import dataclass",
         "from pkg import enums",
         "from pkg._cursors import thread_cursor",
+        "from pkg._pipeline import completed",
         "from pkg._streams import ServerStream",
         "from typing import Any",
         "from typing import Final",
