@@ -13,7 +13,8 @@ import pytest
 from plue_db import cli, config
 
 PLUE_DB = str(Path(sys.executable).parent / "plue-db")
-COMMANDS = ["up", "down", "migrate", "generate", "check", "demo", "stats", "docs", "mcp"]
+COMMANDS = ["up", "down", "migrate", "reset", "migration", "generate", "check", "demo", "stats"]
+COMMANDS += ["docs", "mcp"]
 
 
 def plue_db(*args: str, server_url: str | None = None) -> subprocess.CompletedProcess[str]:

@@ -48,11 +48,14 @@ def test_check_reports_a_hand_edited_generated_file(tmp_path: Path) -> None:
     assert drift.check_generated(root) == []
     edited = root / "out" / "tiny" / "notes.py"
     edited.write_text(edited.read_text() + "# edited by hand\n")
-    problems = drift.check_generated(root)
-    assert len(problems) == 1
-    assert problems[0].startswith("generated/ is not what `plue-db generate` produces now:")
-    assert "out/tiny/notes.py" in problems[0]
-    assert "-# edited by hand" in problems[0]
+    assert drift.check_generated(root) == [
+        "1 generated file is stale: run `plue-db generate`\n"
+        "out/tiny/notes.py (changed)\n"
+        "(`plue-db check --only generated --diff` shows the diff)"
+    ]
+    summary, diff = drift.check_generated(root, diff=True)
+    assert summary.startswith("1 generated file is stale")
+    assert "-# edited by hand" in diff
 
 
 def test_generate_passes_sqlc_errors_through(
@@ -75,7 +78,7 @@ def test_generate_removes_modules_of_deleted_query_files(tmp_path: Path) -> None
     assert (root / "out" / "tiny" / "extra.py").exists()
     (root / "queries" / "extra.sql").unlink()
     problems = drift.check_generated(root)
-    assert len(problems) == 1 and "out/tiny/extra.py (committed)" in problems[0]
+    assert len(problems) == 1 and "out/tiny/extra.py (no longer generated)" in problems[0]
     assert generate(root) == 0
     assert not (root / "out" / "tiny" / "extra.py").exists()
     assert not (root / "out" / "tiny" / "aio" / "extra.py").exists()

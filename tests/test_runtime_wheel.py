@@ -189,6 +189,7 @@ NEEDS_AN_EXTRA = [
     (["up"], "migrate"),
     (["down"], "embedded"),
     (["migrate"], "migrate"),
+    (["reset"], "migrate"),
     (["demo"], "migrate"),
     (["generate"], "codegen"),
     (["check"], "codegen"),

@@ -41,7 +41,8 @@ def check_generated(root: Path = config.PROJECT_ROOT, *, diff: bool = False) -> 
         return []
     state = {True: "changed", False: "missing"}
     names = [f"{p} ({state[p in current] if p in fresh else 'no longer generated'})" for p in stale]
-    summary = f"{len(stale)} generated files are stale: run `plue-db generate`\n" + "\n".join(names)
+    are = "file is" if len(stale) == 1 else "files are"
+    summary = f"{len(stale)} generated {are} stale: run `plue-db generate`\n" + "\n".join(names)
     if not diff:
         return [summary + "\n(`plue-db check --only generated --diff` shows the diff)"]
     diffs = [
