@@ -132,9 +132,13 @@ def snapshot(conn: psycopg.Connection[Any]) -> dict[str, str]:
     objects: dict[str, str] = {}
     for query in QUERIES:
         for kind, schema, name, definition in conn.execute(query, params):
-            qualified = name if schema == "public" else f"{schema}.{name}"
-            objects[f"{kind} {qualified}"] = definition or ""
+            objects[key(kind, schema, name)] = definition or ""
     return objects
+
+
+def key(kind: str, schema: str, name: str) -> str:
+    """An object's key: kind and name, the schema in front unless it is public."""
+    return f"{kind} {name if schema == 'public' else f'{schema}.{name}'}"
 
 
 def differences(

@@ -138,6 +138,15 @@ def cmd_migration_release(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_migration_new(args: argparse.Namespace) -> int:
+    from plue_db import migration_draft
+
+    url = None if args.empty else servers.database_url()
+    written = migration_draft.new_migration(args.name, url, args.migrations_dir, args.schema)
+    print(migration_draft.summary(written))
+    return 1 if written.failure else 0
+
+
 def cmd_docs(args: argparse.Namespace) -> int:
     return schema_picture.main(args.output)
 
@@ -150,7 +159,7 @@ def cmd_mcp(args: argparse.Namespace) -> int:
 
 
 # plue_db.drift.checks' names, in the order they run (the fast ones first).
-CHECK_NAMES = ("released", "generated", "migrations", "types", "live")
+CHECK_NAMES = ("released", "lint", "generated", "migrations", "types", "live")
 
 
 class UsageError(Exception):
@@ -311,6 +320,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     release.set_defaults(handler=cmd_migration_release, needs=())
     migrations_dir(release)
+    new = migration_commands.add_parser(
+        "new",
+        help="write the next NNNN_name.sql, drafted from how schema.sql differs from migrations/",
+        description="write the next NNNN_name.sql, drafted from how schema.sql differs from "
+        "migrations/ (what cannot be drafted safely is listed in the file as left by hand)",
+    )
+    new.set_defaults(handler=cmd_migration_new, needs=("codegen",))
+    new.add_argument("name", help="lower-case letters, digits and underscores (add_topics)")
+    new.add_argument("--empty", action="store_true", help="write only the header; draft nothing")
+    new.add_argument("--schema", type=Path, default=config.SCHEMA_PATH, help="default: %(default)s")
+    migrations_dir(new)
     add("stats", delegate("stats"), "print database statistics")
     docs = add(
         "docs",

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import psycopg
 
-from plue_db import catalog, config, generate, released, servers
+from plue_db import catalog, config, generate, migration_lint, released, servers
 from plue_db.migrate import MigrationError, migrate
 from plue_db.scratch import SchemaError, scratch_database
 
@@ -71,6 +71,22 @@ def check_migrations(
     ):
         migrate(migrated, migrations)
         return compare(from_schema, migrated, ("schema.sql", "migrations"))
+
+
+DRAFT_HINT = (
+    "fix: `plue-db migration new NAME` drafts the next migration from these differences "
+    "and lists in it what is left to write by hand"
+)
+
+
+def check_migrations_or_draft(
+    server_url: str,
+    schema: Path = config.SCHEMA_PATH,
+    migrations: Path = config.MIGRATIONS_DIR,
+) -> list[str]:
+    """check_migrations, with the command that writes the missing migration."""
+    problems = check_migrations(server_url, schema, migrations)
+    return [*problems, DRAFT_HINT] if problems else []
 
 
 def check_live(server_url: str, live_url: str, schema: Path = config.SCHEMA_PATH) -> list[str]:
@@ -128,8 +144,17 @@ def checks(live_url: str | None, *, diff: bool = False) -> list[Check]:
             f"released migrations are unchanged ({released.SUM_PATH.name})",
             released.check,
         ),
+        Check(
+            "lint",
+            "unreleased migrations pass squawk's safety rules (.squawk.toml)",
+            migration_lint.check_lint,
+        ),
         Check("generated", "generated/ matches the generator", partial(check_generated, diff=diff)),
-        Check("migrations", "migrations/ matches schema.sql", lambda: check_migrations(server())),
+        Check(
+            "migrations",
+            "migrations/ matches schema.sql",
+            lambda: check_migrations_or_draft(server()),
+        ),
         Check(
             "types",
             "generated types match PostgreSQL's (PREPARE)",
