@@ -160,3 +160,11 @@ def test_a_negative_replica_count_is_refused_in_one_line() -> None:
         done, "up", "--replicas takes a number of replicas, 0 or more; got -1", hidden=()
     )
     assert done.stdout == ""
+
+
+def test_demo_help_names_the_database_it_writes() -> None:
+    """The old help said "on the embedded database" while the demo migrated and wrote
+    into DATABASE_URL's database when that was set."""
+    done = plue_db("demo", "--help", env={})
+    assert "writing demo rows into DATABASE_URL's database if set" in " ".join(done.stdout.split())
+    assert "on the embedded database" not in done.stdout
