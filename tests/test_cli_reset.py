@@ -71,7 +71,7 @@ def test_reset_recovers_a_database_ahead_of_the_branch(home: Path) -> None:
     assert reset.returncode == 0, reset.stderr
     assert reset.stdout.splitlines() == [
         f"reset: dropped and recreated database postgres on the embedded server "
-        f"({(home / 'pgdata').resolve()}); applied 1 migrations"
+        f"({(home / 'pgdata').resolve()}); applied 1 migration"
     ]
     assert tables(url) == ["widgets"]
     again = cli(home, "migrate", "--migrations-dir", branch)

@@ -123,9 +123,8 @@ def cmd_reset(args: argparse.Namespace) -> int:
     url, where = reset.target(args.force)
     name = reset.recreate(url)
     done = migrate(url, args.migrations_dir)
-    print(
-        f"reset: dropped and recreated database {name} on {where}; applied {len(done)} migrations"
-    )
+    count = f"{len(done)} migration{'' if len(done) == 1 else 's'}"
+    print(f"reset: dropped and recreated database {name} on {where}; applied {count}")
     return 0
 
 
