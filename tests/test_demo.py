@@ -74,6 +74,13 @@ def test_demo_runs_twice_and_prints_this_runs_tables(
     second = capsys.readouterr().out
 
     assert "migrations applied now: 0001_initial.sql" in first
+    for out in (first, second):  # the command ends with one line saying what it did
+        last = out.splitlines()[-1]
+        assert re.fullmatch(
+            rf"demo: run {suffix_of(out)} wrote 2 users, a repository, \d+ "
+            r"issues and 2 workflow runs to .+",
+            last,
+        ), last
     assert "migrations applied now: none (up to date)" in second
     suffixes = [suffix_of(first), suffix_of(second)]
     assert suffixes[0] != suffixes[1]

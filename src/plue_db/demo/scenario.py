@@ -82,8 +82,12 @@ def main() -> int:
     print(f"migrations applied now: {', '.join(m.name for m in applied) or 'none (up to date)'}")
     try:
         with psycopg.connect(url) as conn:
-            run(conn)
+            done = run(conn)
     except DemoError as exc:
         print(f"plue-db demo: {exc}", file=sys.stderr)
         return 1
+    print(
+        f"\ndemo: run {done.suffix} wrote 2 users, a repository, {len(done.issues)} issues"
+        f" and {len(done.runs)} workflow runs to {config.redacted(url)}"
+    )
     return 0
