@@ -7,10 +7,13 @@ database that holds the entry's schema::
 
     python -m bench.call_every <package> <database-url>
 
-prints one JSON object: counts of calls that returned values of their annotations
-(``ok``), that PostgreSQL refused because of the data (``pg_error``), and every other
-outcome (``failures``: a Python error, an unadaptable parameter, a value that is not its
-annotation), one line each.
+prints one JSON object: for each pass (empty, seeded tables) and target (sync psycopg,
+``aio``, ``asyncpg`` after the package's init_connection), counts of calls that returned
+values of their annotations (``ok``) and that PostgreSQL refused because of the data
+(``pg_error``), the calls whose SQL PostgreSQL rejects whatever the data (``rejected``,
+SQLSTATE class 42: a function the schema files lack, the project's own template text),
+and every other outcome (``failures``: a Python error, an unadaptable parameter, a value
+that is not its annotation), one line each.
 
 Arguments are the same for every call: 1, "a", the UUID ...0001, so that the rows the
 seeding calls insert reference each other (a foreign key of 1 finds the row of id 1).
@@ -20,6 +23,7 @@ succeeds; every other call runs in a transaction that is rolled back.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import datetime
 import decimal
@@ -37,6 +41,7 @@ from pathlib import Path
 from typing import Any, get_args, get_origin
 
 import psycopg
+from psycopg.conninfo import conninfo_to_dict
 from psycopg.types.multirange import Multirange
 from psycopg.types.range import Range
 
@@ -80,6 +85,7 @@ NOW = datetime.datetime(2024, 1, 2, 3, 4, 5, tzinfo=datetime.UTC)
 class Outcome:
     ok: int = 0
     pg_error: int = 0
+    rejected: list[str] = dataclasses.field(default_factory=list)  # class 42: the SQL itself
     failures: list[str] = dataclasses.field(default_factory=list)
 
 
@@ -146,18 +152,40 @@ class Arguments:
 CHECKER_NAMES: dict[str, Any] = {}
 
 
+class DriverChecker(Checker):
+    """plue_db's checker, taking asyncpg's uuid (a subclass of uuid.UUID, equal and
+    hashing alike) for the uuid.UUID it is documented to be (docs/generated-api.md)."""
+
+    def instance(self, value: object, cls: type, where: str) -> list[str]:
+        if cls is uuid.UUID and isinstance(value, uuid.UUID):
+            return []
+        return super().instance(value, cls, where)
+
+
 @dataclasses.dataclass(frozen=True)
 class Call:
+    """One function with its arguments, and its twins in aio/ and asyncpg/ (None when
+    not generated: emit_async off, or left out of the asyncpg target)."""
+
     where: str
     function: Callable[..., Any]
     kwargs: dict[str, object]
     positional: tuple[object, ...]
     writes: bool
     stream: bool
+    twins: dict[str, Callable[..., Any] | None]
 
     def run(self, conn: psycopg.Connection[Any]) -> object:
         result = self.function(conn, *self.positional, **self.kwargs)
         return list(result) if self.stream else result
+
+    async def run_async(self, target: str, conn: Any) -> object:
+        function = self.twins[target]
+        assert function is not None
+        result = function(conn, *self.positional, **self.kwargs)
+        if self.stream:
+            return [item async for item in result]
+        return await result
 
 
 def calls(package: str, checker: Checker, labels: dict[str, str]) -> list[Call]:
@@ -167,6 +195,7 @@ def calls(package: str, checker: Checker, labels: dict[str, str]) -> list[Call]:
     found: list[Call] = []
     for entry in manifest["functions"]:
         module = importlib.import_module(f"{package}.{entry['module']}")
+        twins = {target: twin_module(package, target, entry["module"]) for target in ASYNC}
         arguments = Arguments({p["name"]: p["type"]["base"] for p in entry["params"]}, labels)
         writes = entry["write_reason"] == "INSERT"
         names = [entry["name"]] + ([entry["stream"]] if entry["stream"] else [])
@@ -191,9 +220,20 @@ def calls(package: str, checker: Checker, labels: dict[str, str]) -> list[Call]:
                     tuple(positional),
                     writes,
                     name == entry["stream"],
+                    {t: getattr(m, name, None) if m else None for t, m in twins.items()},
                 )
             )
     return found
+
+
+ASYNC = ("aio", "asyncpg")
+
+
+def twin_module(package: str, target: str, module: str) -> types.ModuleType | None:
+    try:
+        return importlib.import_module(f"{package}.{target}.{module}")
+    except ModuleNotFoundError:
+        return None
 
 
 def enum_labels(conn: psycopg.Connection[Any]) -> dict[str, str]:
@@ -205,36 +245,101 @@ def enum_labels(conn: psycopg.Connection[Any]) -> dict[str, str]:
     return dict(rows)
 
 
+def count(
+    outcome: Outcome, where: str, checker: Checker, function: Callable[..., Any], value: object
+) -> None:
+    """A returned value: ok, or each place that is not its annotation a failure."""
+    mismatches = checker.returned(function, value, where)
+    if mismatches:
+        outcome.failures.extend(mismatches)
+    else:
+        outcome.ok += 1
+
+
+def failed(outcome: Outcome, where: str, error: BaseException) -> None:
+    """An error of PostgreSQL's because of the data (DATA_ERRORS) or a failure."""
+    state = getattr(error, "sqlstate", None) or ""
+    if state.startswith(DATA_ERRORS):
+        outcome.pg_error += 1
+    elif state.startswith("42"):
+        outcome.rejected.append(f"{where}: [{state}] {str(error).splitlines()[0]}")
+    else:
+        outcome.failures.append(f"{where}: {type(error).__name__} [{state}] {error}")
+
+
 def play(conn: psycopg.Connection[Any], call: Call, checker: Checker, outcome: Outcome) -> None:
-    """One call in a transaction rolled back afterwards; its outcome counted."""
+    """One sync call in a transaction rolled back afterwards; its outcome counted."""
     try:
         value = call.run(conn)
-    except psycopg.Error as error:
-        state = error.sqlstate or ""
-        if state.startswith(DATA_ERRORS):
-            outcome.pg_error += 1
-        else:
-            outcome.failures.append(f"{call.where}: {type(error).__name__} [{state}] {error}")
-    except Exception as error:  # any other error is the generated code's: report it
-        outcome.failures.append(f"{call.where}: {type(error).__name__}: {error}")
+    except Exception as error:  # any error is counted: the data's, or a failure
+        failed(outcome, f"sync {call.where}", error)
     else:
-        mismatches = checker.returned(call.function, value, call.where)
-        if mismatches:
-            outcome.failures.extend(mismatches)
-        else:
-            outcome.ok += 1
+        count(outcome, f"sync {call.where}", checker, call.function, value)
     finally:
         conn.rollback()
 
 
+async def play_async(
+    url: str, found: list[Call], checker: Checker, outcomes: dict[str, Outcome]
+) -> None:
+    """Every call on psycopg's AsyncConnection and on asyncpg (after the package's
+    init_connection), each in a transaction rolled back afterwards."""
+    async with await psycopg.AsyncConnection.connect(url) as aconn:
+        for call in found:
+            if call.twins["aio"] is None:
+                continue
+            where = f"aio {call.where}"
+            try:
+                value = await call.run_async("aio", aconn)
+            except Exception as error:  # counted as above
+                failed(outcomes["aio"], where, error)
+            else:
+                count(outcomes["aio"], where, checker, call.twins["aio"], value)
+            finally:
+                await aconn.rollback()
+    if not any(call.twins["asyncpg"] for call in found):
+        return
+    import asyncpg
+
+    package = found[0].function.__module__.split(".")[0]
+    params = conninfo_to_dict(url)  # asyncpg takes a URL, not libpq's key=value text
+    conn = await asyncpg.connect(
+        host=params.get("host"),
+        port=params.get("port"),
+        user=params.get("user"),
+        password=params.get("password"),
+        database=params.get("dbname"),
+    )
+    try:
+        await importlib.import_module(f"{package}._asyncpg").init_connection(conn)
+        for call in found:
+            if call.twins["asyncpg"] is None:
+                continue
+            where = f"asyncpg {call.where}"
+            transaction = conn.transaction()
+            await transaction.start()
+            try:
+                value = await call.run_async("asyncpg", conn)
+            except Exception as error:  # counted as above
+                failed(outcomes["asyncpg"], where, error)
+            else:
+                count(outcomes["asyncpg"], where, checker, call.twins["asyncpg"], value)
+            finally:
+                await transaction.rollback()
+    finally:
+        await conn.close()
+
+
 def seed(conn: psycopg.Connection[Any], found: list[Call]) -> int:
     """Run every writing call three times (rows whose foreign keys need other rows come
-    later), committing each that succeeds; the number of successes."""
+    later), committing each that succeeds; the number of successes. Those with more
+    arguments go first: an insert that takes the key (create_project_with_id) makes the
+    row of id ...0001 that the others' foreign keys name, where one whose key is a
+    random default would take the unique name first."""
+    writers = sorted((c for c in found if c.writes), key=lambda c: -len(c.kwargs))
     done = 0
     for _ in range(3):
-        for call in found:
-            if not call.writes:
-                continue
+        for call in writers:
             try:
                 call.run(conn)
             except Exception:  # seeding takes what succeeds; the checked pass reports
@@ -245,28 +350,28 @@ def seed(conn: psycopg.Connection[Any], found: list[Call]) -> int:
     return done
 
 
+def one_pass(
+    url: str, conn: psycopg.Connection[Any], found: list[Call], checker: Checker
+) -> dict[str, Any]:
+    outcomes = {"sync": Outcome(), "aio": Outcome(), "asyncpg": Outcome()}
+    for call in found:
+        play(conn, call, checker, outcomes["sync"])
+    asyncio.run(play_async(url, found, checker, outcomes))
+    return {target: dataclasses.asdict(outcome) for target, outcome in outcomes.items()}
+
+
 def main(argv: list[str]) -> int:
     package, url = argv
     types_module = importlib.import_module(f"{package}.types")
-    checker = Checker(vars(types_module))
+    checker = DriverChecker(vars(types_module))
     CHECKER_NAMES.update(checker.namespace)
     with psycopg.connect(url) as conn:
         found = calls(package, checker, enum_labels(conn))
-        empty, seeded = Outcome(), Outcome()
-        for call in found:
-            play(conn, call, checker, empty)
+        empty = one_pass(url, conn, found, checker)
         seeds = seed(conn, found)
-        for call in found:
-            play(conn, call, checker, seeded)
+        seeded = one_pass(url, conn, found, checker)
     print(
-        json.dumps(
-            {
-                "calls": len(found),
-                "seeded": seeds,
-                "empty": dataclasses.asdict(empty),
-                "seeded_tables": dataclasses.asdict(seeded),
-            }
-        )
+        json.dumps({"calls": len(found), "seeded": seeds, "empty": empty, "seeded_tables": seeded})
     )
     return 0
 

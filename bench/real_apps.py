@@ -235,11 +235,12 @@ def pyright(out: Path, package: str, env: dict[str, str]) -> str:
 
 
 def calls(entry: Entry, config: Path, database_url: str, env: dict[str, str]) -> str:
-    """bench.call_every on a scratch database with the entry's schema: ok/pg-error/failure
-    over both passes (empty, seeded), and the first failures."""
-    [target] = targets(config)
+    """bench.call_every on a scratch database with the entry's schema: per target (sync,
+    aio, asyncpg) ok/pg-error/rejected/failure over both passes (empty, seeded)."""
+    [entry_target] = targets(config)
+    schema = entry_target.schema
     try:
-        with scratch_database(database_url, prefix="plue_bench_calls", schema=target.schema) as url:
+        with scratch_database(database_url, prefix="plue_bench_calls", schema=schema) as url:
             command = [sys.executable, "-m", "bench.call_every", entry.package, url]
             code, output = run(command, entry.config.parent, env)
     except SchemaError as exc:
@@ -247,16 +248,23 @@ def calls(entry: Entry, config: Path, database_url: str, env: dict[str, str]) ->
     if code != 0:
         return "FAILED: " + first_lines(output)
     result = json.loads(output.splitlines()[-1])
-    passes = (result["empty"], result["seeded_tables"])
-    failures = [line for p in passes for line in p["failures"]]
-    counts = [sum(p[k] for p in passes) for k in ("ok", "pg_error")]
-    CALL_FAILURES.extend(f"{entry.label} {line}" for line in failures)
-    text = f"{counts[0]}/{counts[1]}/{len(failures)}"
-    return text + (f": {first_lines(chr(10).join(failures), 2)}" if failures else "")
+    cells: list[str] = []
+    for target in ("sync", "aio", "asyncpg"):
+        passes = [result[p][target] for p in ("empty", "seeded_tables")]
+        failures = [line for p in passes for line in p["failures"]]
+        rejected = [line for p in passes for line in p["rejected"]]
+        CALL_FAILURES.extend(f"{entry.label} {line}" for line in failures)
+        REJECTED.extend(f"{entry.label} {line}" for line in rejected)
+        ok, pg_error = (sum(p[k] for p in passes) for k in ("ok", "pg_error"))
+        if ok or pg_error or failures or rejected:
+            cells.append(f"{target} {ok}/{pg_error}/{len(rejected)}/{len(failures)}")
+    return ", ".join(cells)
 
 
-# Every failing call of the run, printed after the table.
+# Every failing call of the run, and every call whose SQL PostgreSQL rejects whatever
+# the data (the project's: its PREPARE fails too), printed after the table.
 CALL_FAILURES: list[str] = []
+REJECTED: list[str] = []
 STAGES = ("generate", "warnings", "import", "mypy", "basedpyright", "PREPARE", "calls")
 
 
@@ -272,6 +280,12 @@ def report(found: list[Entry]) -> str:
             queries = entry.outcomes.get("queries", "-")
             lines.append(f"| {entry.label} | {mode} | {queries} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def passed(cell: str) -> bool:
+    """An outcome that is no failure: ok (with notes), or calls none of which failed."""
+    calls = r"(sync|aio|asyncpg) \d+/\d+/\d+/0"
+    return cell.startswith("ok") or all(re.fullmatch(calls, c) for c in cell.split(", "))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -292,12 +306,13 @@ def main(argv: list[str] | None = None) -> int:
             print(f"... {entry.label}", file=sys.stderr, flush=True)
             check(entry, server, not args.no_asyncpg)
         print(report(found))
-        print("\n".join(CALL_FAILURES))
+        print("\nFailing calls:", *CALL_FAILURES, sep="\n")
+        print("\nSQL PostgreSQL rejects (class 42):", *REJECTED, sep="\n")
         failed = [
             e
             for e in found
             if any(
-                not v.startswith("ok") and not re.fullmatch(r"\d+/\d+/0", v)
+                not passed(v)
                 for k, v in e.outcomes.items()
                 if k != "queries" and not k.endswith("warnings")
             )
