@@ -9,6 +9,8 @@ guessed type, and says so. Database-backed analysis: PostgreSQL typed it, no war
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -161,3 +163,17 @@ def test_config_given_from_another_directory(tmp_path: Path) -> None:
         "sub/query.sql:3: query Recent: parameter flag: sqlc can't infer its type (any), so "
         "it is annotated object; cast it: `sqlc.arg(flag)::<type>`"
     ]
+
+
+def test_the_plugins_command_prints_what_sqlc_drops(tmp_path: Path) -> None:
+    """``sqlc-gen-psycopg-db generate`` prints each warning on stderr, one line each;
+    control: plain ``sqlc generate`` succeeds and shows none of them."""
+    work = project(tmp_path)
+    plain = run_sqlc(work)
+    assert plain.returncode == 0 and "static guess" not in plain.stdout + plain.stderr
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "sqlc-gen-psycopg-db"), "generate", "--static"],
+        cwd=work, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.splitlines() == [f"warning: {line}" for line in GUESSES]

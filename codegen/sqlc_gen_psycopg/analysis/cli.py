@@ -41,13 +41,16 @@ def config_file(args: argparse.Namespace) -> Path:
 
 def cmd_generate(args: argparse.Namespace) -> int:
     from sqlc_gen_psycopg.analysis.generate import generate
+    from sqlc_gen_psycopg.analysis.project import warnings
 
     config = config_file(args)
     if args.static:
         generate(config, None)
-        return 0
-    with server(args) as url:
-        generate(config, url)
+    else:
+        with server(args) as url:
+            generate(config, url)
+    for line in warnings(config):
+        print(f"warning: {line}", file=sys.stderr)
     return 0
 
 

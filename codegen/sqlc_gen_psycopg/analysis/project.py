@@ -5,6 +5,7 @@ writes for them."""
 from __future__ import annotations
 
 import dataclasses
+import json
 from pathlib import Path
 from typing import Any
 
@@ -104,3 +105,15 @@ def targets(config: Path) -> list[Target]:
     if not found:
         raise ProjectError(f"{config}: no codegen entry uses the {PLUGIN} plugin")
     return found
+
+
+def warnings(config: Path) -> list[str]:
+    """The warnings the last generation left in each package's manifest.json: sqlc drops
+    a plugin's stderr when it succeeds, so this is where a command finds them to print."""
+    return [
+        line
+        for found in targets(config)
+        for manifest in found.manifests
+        if manifest.is_file()
+        for line in json.loads(manifest.read_text()).get("warnings", [])
+    ]
