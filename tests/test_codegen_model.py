@@ -257,7 +257,7 @@ def test_imports_are_what_the_module_uses() -> None:
     (no ExecResult, no NoRowError, no json wrapper)."""
     fn = row_function(Command.MANY, Value(0, None, True), Value(1, STATE, True))
     module = Module("issues", "issues.sql", (fn,))
-    sync = imports.query_module(module, SYNC, QUERIES)
+    sync = imports.query_module(module, SYNC, QUERIES, classes=False)
     assert sync == [
         "from collections.abc import Generator",
         "from dataclasses import dataclass",
@@ -270,7 +270,7 @@ def test_imports_are_what_the_module_uses() -> None:
         "from typing import LiteralString",
         "import psycopg",
     ]
-    twin = imports.query_module(module, ASYNC, TWIN)
+    twin = imports.query_module(module, ASYNC, TWIN, classes=False)
     assert "from pkg import issues as q" in twin
     assert "from pkg._streams import AsyncServerStream" in twin
     assert "from pkg._cursors import new_async_cursor" in twin  # traced, kept raw
@@ -299,3 +299,41 @@ def test_json_parameters_are_wrapped_element_by_element(
     db_type = DbType("jsonb", dims, "jsonb", dims, "")
     param = Param("g", list_of(INT, dims), JSONB, nullable, db_type, "")
     assert param.arg(QUERIES, "", driver) == expected
+
+
+def test_methods_call_the_function_of_their_name_with_its_parameters() -> None:
+    """emit_classes: a method per function (its stream last), taking what the function
+    takes after ``conn`` and passing each on by name; async twins await, streams don't."""
+    param = Param("id", INT, None, False, DbType("int8", 0, "int8", 0, ""), "issues.id")
+    many = replace(row_function(Command.MANY, Value(0, None, True)), params=(param,))
+    main, stream = many.methods(QUERIES, SYNC)
+    assert (main.def_, main.name, main.parameters, main.call) == (
+        "def",
+        "get",
+        many.parameters(QUERIES),
+        "get(self.conn, id=id)",
+    )
+    assert (stream.name, stream.parameters, stream.call) == (
+        "iter_get",
+        ", *, id: int, batch_size: int = 1000",
+        "iter_get(self.conn, id=id, batch_size=batch_size)",
+    )
+    assert stream.returns == SYNC.generator(many.row)
+    twin, twin_stream = many.methods(TWIN, ASYNC)
+    assert (twin.def_, twin.call, twin_stream.def_) == (
+        "async def",
+        "await get(self.conn, id=id)",
+        "def",
+    )
+    rows = DataClass(in_package(".issues", "GetParams"), "", (Field("id", INT),))
+    batch = replace(many, command=Command.BATCHEXEC, params_class=rows, cursor=Cursor.NONE)
+    (only,) = batch.methods(TWIN, ASYNCPG)
+    assert (only.parameters, only.call) == (
+        ", rows: Iterable[q.GetParams]",
+        "await get(self.conn, rows)",
+    )
+    assert (SYNC.queries_class, ASYNC.queries_class, ASYNCPG.queries_class) == (
+        "Queries",
+        "AsyncQueries",
+        "AsyncQueries",
+    )

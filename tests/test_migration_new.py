@@ -96,12 +96,29 @@ def test_what_cannot_be_drafted_is_left_by_hand(tmp_path: Path, server_url: str)
     written = migration_draft.new_migration("email", server_url, migrations, schema)
     assert written.by_hand == (
         "column account.age: only in migrations (drop it, or add it to schema.sql)",
-        "column account.email: only in schema.sql",
+        f"column account.email: only in schema.sql ({migration_draft.REQUIRED_COLUMN})",
     )
     text = written.paths[0].read_text()
-    assert "--   column account.email: only in schema.sql\n" in text
+    assert "--   column account.email: only in schema.sql (NOT NULL without a default" in text
+    assert migration_draft.summary(written).endswith(
+        ": 0 statements drafted, 2 differences left by hand (listed in the file)"
+    )
     assert "ADD COLUMN" not in text
     assert len(drift.check_migrations(server_url, schema, migrations)) == 2
+
+
+def test_nothing_to_draft_is_said(tmp_path: Path, server_url: str) -> None:
+    schema = tmp_path / "schema.sql"
+    schema.write_text("CREATE TABLE account (id bigint PRIMARY KEY);\n")
+    migrations = tmp_path / "migrations"
+    migrations.mkdir()
+    (migrations / "0001_account.sql").write_text(schema.read_text())
+    written = migration_draft.new_migration("noop", server_url, migrations, schema)
+    assert migration_draft.summary(written) == (
+        f"wrote {migrations / '0002_noop.sql'}: migrations/ already match schema.sql, "
+        "nothing to draft"
+    )
+    assert "SET lock_timeout" not in written.paths[0].read_text()
 
 
 def test_cli_prints_one_line_naming_the_file(

@@ -68,7 +68,7 @@ def used_symbols(pkg: Package) -> Iterator[Symbol]:
     for flavor in pkg.flavors:
         source = pkg.for_asyncpg() if flavor is ASYNCPG else pkg
         for module in source.modules:
-            yield from imports.module_symbols(module, flavor)
+            yield from imports.module_symbols(module, flavor, classes=pkg.emit_classes)
     yield from imports.models_symbols(pkg)
     if pkg.emit_asyncpg:
         yield from HELPER_NEEDS["._asyncpg"]

@@ -39,6 +39,9 @@ class Options:
     # ``object`` with a warning (notices.py).
     strict_types: bool = False
     initialisms: tuple[str, ...] = DEFAULT_INITIALISMS
+    # Also write a ``Queries(conn)`` class per query module (``AsyncQueries`` in the async
+    # ones) whose methods call the module's functions (model/package.py, Method).
+    emit_classes: bool = False
 
 
 KNOWN = {
@@ -50,6 +53,7 @@ KNOWN = {
     "strict_names",
     "strict_types",
     "initialisms",
+    "emit_classes",
 }
 
 
@@ -86,6 +90,7 @@ def parse_options(raw: dict[str, Any]) -> Options:
         strict_names=flag(raw, "strict_names", default=False),
         strict_types=flag(raw, "strict_types", default=False),
         initialisms=initialisms(raw.get("initialisms", list(DEFAULT_INITIALISMS))),
+        emit_classes=flag(raw, "emit_classes", default=False),
     )
 
 

@@ -134,7 +134,7 @@ def render_module(env: jinja2.Environment, pkg: Package, module: Module, flavor:
         module=module,
         flavor=flavor,
         scope=scope,
-        imports=imports.query_module(module, flavor, scope),
+        imports=imports.query_module(module, flavor, scope, classes=pkg.emit_classes),
     )
 
 

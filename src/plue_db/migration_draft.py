@@ -354,8 +354,12 @@ def summary(written: Written) -> str:
     if written.failure:
         return f"{what}: the draft fails to apply (why is at the top of the file); fix it"
     left = len(written.by_hand)
-    return f"{what}: {written.drafted} statements drafted, {left} differences left by hand" + (
-        " (listed in the file)" if left else ""
+    if not written.drafted and not left:
+        return f"{what}: migrations/ already match schema.sql, nothing to draft"
+    differences = "difference" if left == 1 else "differences"
+    listed = " (listed in the file)" if left else ""
+    return (
+        f"{what}: {written.drafted} statements drafted, {left} {differences} left by hand{listed}"
     )
 
 
@@ -374,11 +378,18 @@ def _apply(drafted: list[tuple[Path, str]], url: str, directory: Path) -> str | 
     return None
 
 
+REQUIRED_COLUMN = "NOT NULL without a default: add it nullable, backfill, then SET NOT NULL"
+
+
 def _one_line(key: str, wanted: str | None, present: str | None) -> str:
-    if present is None:
-        return f"{key}: only in schema.sql"
+    """One difference left by hand (catalog.differences: None = absent)."""
     if wanted is None:
         return f"{key}: only in migrations (drop it, or add it to schema.sql)"
+    if present is None:
+        required = " NOT NULL" in wanted and " DEFAULT " not in wanted
+        if key.startswith("column ") and required:
+            return f"{key}: only in schema.sql ({REQUIRED_COLUMN})"
+        return f"{key}: only in schema.sql"
     if "\n" in wanted or "\n" in present:
         return f"{key}: differs"
     return f"{key}: {present} -> {wanted}"

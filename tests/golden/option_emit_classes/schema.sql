@@ -1,0 +1,5 @@
+CREATE TABLE authors (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    name text NOT NULL UNIQUE,
+    bio text
+);
