@@ -108,10 +108,13 @@ def function_symbols(fn: Function, flavor: Flavor) -> Iterator[Symbol]:
     yield from command_runtime(fn, flavor)
 
 
-def module_symbols(module: Module, flavor: Flavor) -> Iterator[Symbol]:
-    """A query module: its functions, and in the sync one the constants and classes."""
+def module_symbols(module: Module, flavor: Flavor, *, classes: bool) -> Iterator[Symbol]:
+    """A query module: its functions, and in the sync one the constants and classes;
+    with ``classes`` its ``Queries`` class, a dataclass using what its functions use."""
     for fn in module.functions:
         yield from function_symbols(fn, flavor)
+    if classes:
+        yield DATACLASS
     if flavor.driver == "psycopg":
         yield FINAL  # READ_ONLY_FUNCTIONS
         if flavor.aio:
@@ -123,8 +126,8 @@ def module_symbols(module: Module, flavor: Flavor) -> Iterator[Symbol]:
             yield from cls.symbols()
 
 
-def query_module(module: Module, flavor: Flavor, scope: Scope) -> list[str]:
-    return lines(module_symbols(module, flavor), scope)
+def query_module(module: Module, flavor: Flavor, scope: Scope, *, classes: bool) -> list[str]:
+    return lines(module_symbols(module, flavor, classes=classes), scope)
 
 
 def models_symbols(pkg: Package) -> Iterator[Symbol]:

@@ -304,6 +304,7 @@ class Builder:
             ),
             emit_async=self.options.emit_async,
             emit_asyncpg=self.options.emit_asyncpg,
+            emit_classes=self.options.emit_classes,
             violations=tuple(self.violations.values()),
         )
         if self.options.emit_asyncpg:  # told to notices: before the warnings are taken
@@ -378,6 +379,8 @@ class Builder:
         cursor = cursor_for(query.text) if command.streams else Cursor.NONE
         streams = cursor is not Cursor.NONE
         reserved = naming.STREAM_SIGNATURE_NAMES if streams else naming.SIGNATURE_NAMES
+        if self.options.emit_classes:  # a method binds self and calls the function by name
+            reserved |= {"self", fn_name, f"iter_{fn_name}"}
         params = self.params(query, where, fallbacks, reserved, fn_name)
         always_row = command.single_row and always_one_row(query.text)
         result: Result | None = None

@@ -54,6 +54,8 @@ class Flavor:
     # psycopg's block that completes a statement inside the caller's pipeline
     # (templates/_pipeline.py.j2); asyncpg has no pipeline mode
     completed: Symbol | None = None
+    # the class of a module's functions as methods (option emit_classes)
+    queries_class: str = "Queries"
 
     def generator(self, item: TypeRef) -> TypeRef:
         if self.aio:
@@ -103,6 +105,7 @@ ASYNC = Flavor(
     atomic=from_import("._atomic", "atomic_async"),
     closing="aclosing",
     completed=from_import("._pipeline", "completed_async"),
+    queries_class="AsyncQueries",
 )
 # asyncpg ships no type information: its functions take the package's own Protocol of
 # the connection methods they call (templates/_asyncpg.py.j2). It has no raw cursor;
@@ -120,8 +123,10 @@ ASYNCPG = Flavor(
     stream=from_import("._asyncpg", "ServerStream"),
     atomic=from_import("._asyncpg", "atomic"),
     closing="aclosing",
+    queries_class="AsyncQueries",
 )
 EXEC_RESULT = ref(from_import(".types", "ExecResult"))
+ITERABLE = from_import("collections.abc", "Iterable")
 JSON_ITEM = from_import("._asyncpg", "JsonItem")
 # asyncpg's codecs take only asyncpg.Range: psycopg's Range (and Multirange) made so
 ASYNCPG_RANGES = {
@@ -210,6 +215,26 @@ class Violation:
 
     def describe(self) -> str:
         return f"{self.cls}: {self.kind} {self.constraint} on {self.table}"
+
+
+@dataclass(frozen=True, slots=True)
+class Method:
+    """A method of a module's ``Queries`` class (option emit_classes): the module function
+    of its name called on ``self.conn`` with the same parameters, so the two can't drift."""
+
+    name: str
+    parameters: str  # after ``self``: the function's after ``conn``
+    returns: TypeRef
+    arguments: str  # after ``self.conn`` in the call
+    awaits: bool  # an async function (an ``iter_*`` stream's generator is returned as is)
+
+    @property
+    def def_(self) -> str:
+        return "async def" if self.awaits else "def"
+
+    @property
+    def call(self) -> str:
+        return f"{'await ' if self.awaits else ''}{self.name}(self.conn{self.arguments})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -322,6 +347,33 @@ class Function:
             for p in self.params
         ]
         return "".join(f", {'*, ' if i == 0 else ''}{part}" for i, part in enumerate(parts))
+
+    def parameters(self, scope: Scope) -> str:
+        """What the main function takes after ``conn``: a batch's rows, else ``signature``."""
+        if self.params_class is not None and self.command.batch:
+            rows = ref(ITERABLE, ref(self.params_class.symbol))
+            return f", rows: {rows.text(scope)}"
+        return self.signature(scope)
+
+    def stream_parameters(self, scope: Scope) -> str:
+        """What the ``iter_*`` twin takes after ``conn``."""
+        return f"{self.stream_signature(scope)}, batch_size: int = 1000"
+
+    def methods(self, scope: Scope, flavor: Flavor) -> tuple[Method, ...]:
+        """Its methods in ``flavor``'s ``Queries`` class, its ``iter_*`` twin's last."""
+        keywords = "".join(f", {p.name}={p.name}" for p in self.params)
+        arguments = ", rows" if self.command.batch else keywords
+        main = Method(self.name, self.parameters(scope), self.returns, arguments, flavor.aio)
+        if not self.streams:
+            return (main,)
+        stream = Method(
+            f"iter_{self.name}",
+            self.stream_parameters(scope),
+            flavor.generator(self.row),
+            f"{keywords}, batch_size=batch_size",
+            awaits=False,
+        )
+        return (main, stream)
 
     def args(self, scope: Scope, prefix: str = "") -> str:
         """The parameters as the tuple handed to psycopg."""
@@ -441,6 +493,7 @@ class Package:
     modules: tuple[Module, ...]
     emit_async: bool
     emit_asyncpg: bool = False
+    emit_classes: bool = False  # a Queries class per query module (Function.methods)
     violations: tuple[Violation, ...] = ()  # every constraint's class, for the errors module
     warnings: tuple[str, ...] = ()  # one line each (notices.py), in manifest.json
     asyncpg_support: AsyncpgSupport = AsyncpgSupport()
