@@ -128,3 +128,27 @@ def test_check_command_fails_naming_the_edited_file(
     result = check_in_copy(tmp_path, "--only", "released")
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.splitlines()[-1] == "check: all passed (released)"
+
+
+def test_release_command_records_the_new_migration_in_one_line(
+    copy: tuple[Path, Path], tmp_path: Path
+) -> None:
+    migrations, sums = copy
+    shutil.copytree(config.PROJECT_ROOT / "src", tmp_path / "src")
+    (migrations / "0005_gadgets.sql").write_text("CREATE TABLE gadgets (id bigint);\n")
+    env = {**os.environ, "PYTHONPATH": str(tmp_path / "src")}
+    command = [sys.executable, "-m", "plue_db.cli", "migration", "release"]
+    done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    assert (done.returncode, done.stdout) == (
+        0,
+        "recorded in migrations.sum as released: 0005_gadgets.sql\n",
+    ), done.stderr
+    assert released.released_migrations(sums)["0005_gadgets.sql"] == (
+        discover(migrations)[-1].checksum
+    )
+    with (migrations / "0005_gadgets.sql").open("a") as file:
+        file.write("-- edited after release\n")
+    refused = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    assert refused.returncode == 1
+    assert refused.stderr.startswith("plue-db migration: ")
+    assert "0005_gadgets.sql was changed after it was released" in refused.stderr
