@@ -71,7 +71,9 @@ def writer(url: str, repository_id: int, stop: threading.Event, out: list[Write]
             out.append(Write(start, time.perf_counter()))
 
 
-def measure(url: str, statement: str, ddl: LiteralString) -> Build:
+def measure(
+    url: str, statement: str, ddl: LiteralString, before: float = BEFORE, after: float = AFTER
+) -> Build:
     stop = threading.Event()
     logs: list[list[Write]] = [[] for _ in range(WRITERS)]
     threads = [
@@ -80,35 +82,35 @@ def measure(url: str, statement: str, ddl: LiteralString) -> Build:
     for thread in threads:
         thread.start()
     with psycopg.connect(url, autocommit=True) as conn:
-        time.sleep(BEFORE)
+        time.sleep(before)
         began = time.perf_counter()
         conn.execute(ddl)
         ended = time.perf_counter()
-        time.sleep(AFTER)
+        time.sleep(after)
         stop.set()
         for thread in threads:
             thread.join()
         conn.execute("DROP INDEX bench_issue_body")
     writes = [w for log in logs for w in log]
-    before = [w.end - w.start for w in writes if w.end < began]
+    earlier = [w.end - w.start for w in writes if w.end < began]
     overlapping = [w.end - w.start for w in writes if w.start < ended and w.end > began]
     return Build(
         statement,
         ended - began,
         sum(1 for w in writes if began <= w.end <= ended),
         max(overlapping, default=0.0),
-        max(before),
-        statistics.median(before),
+        max(earlier),
+        statistics.median(earlier),
     )
 
 
-def run(server_url: str, rows: int) -> list[Build]:
+def run(server_url: str, rows: int, before: float = BEFORE, after: float = AFTER) -> list[Build]:
     with scratch_database(server_url) as url:
         seed.seed(url, seed.QUICK, random.Random(19))
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute(PAD, (rows,))
             conn.execute("VACUUM ANALYZE issues")
-        return [measure(url, statement, ddl) for statement, ddl in BUILDS]
+        return [measure(url, statement, ddl, before, after) for statement, ddl in BUILDS]
 
 
 def table(builds: list[Build], rows: int) -> str:
