@@ -10,13 +10,16 @@ there is the same file unlisted, which is.
 from __future__ import annotations
 
 import hashlib
+import json
+import shutil
 from pathlib import Path
 
 import pytest
 
-from plue_db import migration_lint
+from plue_db import config, migration_lint
 from plue_db.migrate import migrate
 from plue_db.scratch import scratch_database
+from tests.test_released import check_in_copy
 
 RELEASED = """\
 CREATE TABLE account (id bigint PRIMARY KEY, name text NOT NULL, score integer NOT NULL);
@@ -135,3 +138,29 @@ def test_plue_migrations_pass() -> None:
     without migrations.sum all of them are linted, and 0001-0004 predate the rules)."""
     assert migration_lint.check_lint() == []
     assert migration_lint.check_lint(sum_path=Path("/nonexistent/migrations.sum")) != []
+
+
+def test_check_command_names_the_finding(tmp_path: Path) -> None:
+    """``plue-db check --only lint`` in a copy of the project: an unreleased migration
+    with a plain CREATE INDEX on an existing table fails, at its line, with the fix;
+    the control, the same index built CONCURRENTLY in a no-transaction file, passes."""
+    for name in ("src", "migrations"):
+        shutil.copytree(config.PROJECT_ROOT / name, tmp_path / name)
+    for name in (".squawk.toml", "migrations.sum"):
+        shutil.copy(config.PROJECT_ROOT / name, tmp_path / name)
+    added = tmp_path / "migrations" / "0005_issue_titles.sql"
+    added.write_text(TIMEOUT + "CREATE INDEX issues_title ON issues (title);\n")
+    result = check_in_copy(tmp_path, "--only", "lint", "--json")
+    assert result.returncode == 1, result.stderr
+    [outcome] = json.loads(result.stdout)["checks"]
+    assert outcome["problems"] == [
+        "migrations/0005_issue_titles.sql:2: require-concurrent-index-creation: During normal "
+        "index creation, table updates are blocked, but reads are still allowed. Fix: "
+        + migration_lint.FIXES["require-concurrent-index-creation"]
+    ]
+    added.write_text(
+        SEPARATE + TIMEOUT + "CREATE INDEX CONCURRENTLY issues_title ON issues (title);\n"
+    )
+    result = check_in_copy(tmp_path, "--only", "lint")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.splitlines()[-1] == "check: all passed (lint)"
