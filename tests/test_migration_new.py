@@ -69,6 +69,40 @@ def test_drafted_migration_makes_check_pass(copy: tuple[Path, Path, Path], serve
     assert "CREATE INDEX CONCURRENTLY users_nickname ON public.users" in second
 
 
+TRIGGERED = """
+CREATE TYPE gadget_kind AS ENUM ('small', 'large');
+CREATE TABLE gadget (id bigint PRIMARY KEY, kind gadget_kind NOT NULL DEFAULT 'small',
+                     touched_at timestamptz);
+COMMENT ON COLUMN gadget.kind IS 'How big';
+CREATE FUNCTION gadget_touch() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    NEW.touched_at := now();
+    RETURN NEW;
+END $$;
+CREATE TRIGGER gadget_touch BEFORE UPDATE ON gadget
+    FOR EACH ROW EXECUTE FUNCTION gadget_touch();
+ALTER TABLE issues ADD CONSTRAINT issues_title_short CHECK (length(title) < 10000);
+"""
+
+
+def test_types_functions_triggers_and_checks_on_existing_tables(
+    copy: tuple[Path, Path, Path], server_url: str
+) -> None:
+    """A new enum type, function, trigger and column comment are drafted; a check on
+    the existing issues is added NOT VALID and validated in the no-transaction file."""
+    schema, migrations, sum_path = copy
+    schema.write_text(config.SCHEMA_PATH.read_text() + TRIGGERED)
+    written = migration_draft.new_migration("gadget_kinds", server_url, migrations, schema)
+    assert (written.failure, written.by_hand) == (None, ())
+    assert drift.check_migrations(server_url, schema, migrations) == []
+    assert migration_lint.check_lint(migrations, sum_path) == []
+    first, second = (p.read_text() for p in written.paths)
+    assert "CREATE TYPE gadget_kind AS ENUM ('small', 'large');" in first
+    assert "CREATE OR REPLACE FUNCTION public.gadget_touch()" in first
+    assert "CHECK ((length(title) < 10000)) NOT VALID;" in first
+    assert second.endswith("ALTER TABLE public.issues VALIDATE CONSTRAINT issues_title_short;\n")
+
+
 def test_control_an_empty_migration_leaves_check_failing(
     copy: tuple[Path, Path, Path], server_url: str
 ) -> None:
