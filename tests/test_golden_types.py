@@ -22,6 +22,7 @@ from psycopg.types.multirange import Multirange
 from psycopg.types.range import Range
 
 from plue_db.runtime_types import Checker
+from tests.codegen_support import copy_fixture, run_sqlc
 from tests.extensions import extensions_of, skip_without
 from tests.fix_db import Conn, fresh_database
 from tests.paths import GOLDEN
@@ -129,12 +130,42 @@ def fixture_conn(request: pytest.FixtureRequest, server_url: str) -> Iterator[Co
         yield conn
 
 
+# option model_type (codegen/README.md, "Model types"): each fixture is generated once
+# per kind into a temporary directory; dataclass is its expected/ package.
+MODEL_TYPES = ("dataclass", "attrs", "msgspec", "pydantic")
+_generated: dict[tuple[str, str], str] = {}
+
+
+def package_of(fixture: str, model_type: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The fixture's package with ``model_type``'s row classes, importable."""
+    if model_type == "dataclass":
+        return package(fixture)
+    if (fixture, model_type) not in _generated:
+        name = package(fixture)
+        work = copy_fixture(GOLDEN / fixture, tmp_path_factory.mktemp(model_type))
+        config = (work / "sqlc.yaml").read_text()
+        own = f"{name}_{model_type}"
+        config = config.replace(f"out: expected/{name}", f"out: expected/{own}").replace(
+            f"package: {name}", f"package: {own}\n          model_type: {model_type}"
+        )
+        (work / "sqlc.yaml").write_text(config)
+        done = run_sqlc(work)
+        assert done.returncode == 0, done.stderr
+        sys.path.append(str(work / "expected"))
+        _generated[fixture, model_type] = own
+    return _generated[fixture, model_type]
+
+
+@pytest.mark.parametrize("model_type", MODEL_TYPES)
 @pytest.mark.parametrize("fixture_conn", sorted(CASES), indirect=True)
 def test_every_type_round_trips_through_a_generated_one(
-    fixture_conn: Conn, request: pytest.FixtureRequest
+    fixture_conn: Conn,
+    model_type: str,
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
     fixture = request.node.callspec.params["fixture_conn"]
-    name = package(fixture)
+    name = package_of(fixture, model_type, tmp_path_factory)
     query = importlib.import_module(f"{name}.query")
     function, args, expected = CASES[fixture](query)
     row = function(fixture_conn, **args)

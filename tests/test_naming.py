@@ -181,6 +181,10 @@ def test_options_strict_names_and_initialisms() -> None:
         ({"emit_async": "false"}, "option 'emit_async' must be true or false, not 'false'"),
         ({"initialisms": "id"}, "option 'initialisms' must be a list of words"),
         ({"initialisms": ["i d"]}, "option 'initialisms' must be a list of words"),
+        (
+            {"model_type": "Pydantic"},
+            "option 'model_type' must be one of dataclass, attrs, msgspec, pydantic, not 'Pydantic'",
+        ),
     ],
 )
 def test_bad_option_values_are_named(raw: dict[str, object], message: str) -> None:

@@ -31,9 +31,7 @@ ROWCOUNT = from_import("._asyncpg", "rowcount")
 ASYNCPG_RAISE_NAMED = from_import("._asyncpg", "raise_named")
 COMPOSITE_RUNTIME = (
     ANY,
-    from_import("dataclasses", "astuple"),
     attribute("psycopg", "Connection"),
-    from_import("collections.abc", "Callable"),
     from_import("typing", "Final"),
     from_import("typing", "NamedTuple"),
     from_import("psycopg.types.composite", "CompositeInfo"),
@@ -96,8 +94,10 @@ def function_symbols(fn: Function, flavor: Flavor) -> Iterator[Symbol]:
     yield from flavor.connection.symbols()
     yield fn.constant
     yield from fn.returns.symbols()
+    if fn.params_class is not None:  # a batch's rows, or the parameter object
+        yield fn.params_class.symbol
     for param in fn.params:
-        if not fn.command.batch:  # batch functions take rows of the Params class instead
+        if fn.params_class is None:  # else only the Params class's fields annotate them
             yield from param.ref.symbols()
         wrapper = param.wrapper(flavor.driver)  # Jsonb; on asyncpg only JsonItem in arrays
         if wrapper is not None:
@@ -122,7 +122,6 @@ def module_symbols(module: Module, flavor: Flavor, *, classes: bool) -> Iterator
     if not flavor.aio:
         yield LITERAL_STRING
         for cls in module.classes():
-            yield DATACLASS
             yield from cls.symbols()
 
 
@@ -132,10 +131,11 @@ def query_module(module: Module, flavor: Flavor, scope: Scope, *, classes: bool)
 
 def models_symbols(pkg: Package) -> Iterator[Symbol]:
     for model in pkg.models:
-        yield from (DATACLASS, SEQUENCE, ANY)
+        yield from (SEQUENCE, ANY)
         yield from model.symbols()
     for composite in pkg.composites:
-        yield from (DATACLASS, *COMPOSITE_RUNTIME)
+        yield from COMPOSITE_RUNTIME
+        yield from pkg.model_type.composite_symbols()
         yield from composite.cls.symbols()
 
 

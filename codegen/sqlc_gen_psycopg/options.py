@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlc_gen_psycopg.errors import GenerationError
+from sqlc_gen_psycopg.model.kinds import ModelType
 from sqlc_gen_psycopg.naming import DEFAULT_INITIALISMS
 from sqlc_gen_psycopg.pytypes import normalise
 
@@ -39,9 +40,14 @@ class Options:
     # ``object`` with a warning (notices.py).
     strict_types: bool = False
     initialisms: tuple[str, ...] = DEFAULT_INITIALISMS
+    # The class kind of table models, composite types and Row classes (model/kinds.py).
+    model_type: ModelType = ModelType.DATACLASS
     # Also write a ``Queries(conn)`` class per query module (``AsyncQueries`` in the async
     # ones) whose methods call the module's functions (model/package.py, Method).
     emit_classes: bool = False
+    # A function with more parameters than this takes one frozen ``<Query>Params`` instead
+    # of keyword arguments (model/package.py, Function.takes_object); None: never.
+    query_parameter_limit: int | None = None
 
 
 KNOWN = {
@@ -53,7 +59,9 @@ KNOWN = {
     "strict_names",
     "strict_types",
     "initialisms",
+    "model_type",
     "emit_classes",
+    "query_parameter_limit",
 }
 
 
@@ -90,7 +98,9 @@ def parse_options(raw: dict[str, Any]) -> Options:
         strict_names=flag(raw, "strict_names", default=False),
         strict_types=flag(raw, "strict_types", default=False),
         initialisms=initialisms(raw.get("initialisms", list(DEFAULT_INITIALISMS))),
+        model_type=model_type(raw.get("model_type", ModelType.DATACLASS.value)),
         emit_classes=flag(raw, "emit_classes", default=False),
+        query_parameter_limit=parameter_limit(raw.get("query_parameter_limit")),
     )
 
 
@@ -111,3 +121,24 @@ def initialisms(value: object) -> tuple[str, ...]:
             f"not {value!r}"
         )
     return tuple(word.lower() for word in value)
+
+
+def parameter_limit(value: object) -> int | None:
+    """``query_parameter_limit``: a number of parameters (0 or more), or absent."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise GenerationError(
+            f"sqlc.yaml: option 'query_parameter_limit' must be a number of parameters "
+            f"(0 or more), not {value!r}"
+        )
+    return value
+
+
+def model_type(value: object) -> ModelType:
+    """``model_type``: one of the kinds kinds.py knows."""
+    for kind in ModelType:
+        if value == kind.value:
+            return kind
+    known = ", ".join(kind.value for kind in ModelType)
+    raise GenerationError(f"sqlc.yaml: option 'model_type' must be one of {known}, not {value!r}")

@@ -55,7 +55,7 @@ class Checker:
         origin = get_origin(hint)
         if hint is Any:
             return []
-        if hint is Json:
+        if hint is Json or is_pydantic_json(hint):
             return json_mismatches(value, where)
         if hint is None or hint is type(None):
             return [] if value is None else [f"{where}: {value!r} is not None"]
@@ -114,17 +114,39 @@ class Checker:
         raise TypeError(f"{where}: no rule for the annotation {hint!r}")
 
     def instance(self, value: object, cls: type, where: str) -> list[str]:
-        """value is exactly a cls (enum members: of that enum); a dataclass field by field."""
+        """value is exactly a cls (enum members: of that enum); a row class (any
+        model_type) field by field."""
         if type(value) is not cls:
             return [f"{where}: {describe(value)} is not a {cls.__module__}.{cls.__qualname__}"]
-        if issubclass(cls, enum.Enum) or not dataclasses.is_dataclass(cls):
+        if issubclass(cls, enum.Enum):
             return []
-        hints = self.hints(cls)
+        names = row_fields(cls)
+        hints = self.hints(cls) if names else {}
         return [
             p
-            for f in dataclasses.fields(cls)
-            for p in self.mismatches(getattr(value, f.name), hints[f.name], f"{where}.{f.name}")
+            for name in names
+            for p in self.mismatches(getattr(value, name), hints[name], f"{where}.{name}")
         ]
+
+
+def row_fields(cls: type) -> tuple[str, ...]:
+    """The fields of a generated row class of any model_type (dataclass, attrs,
+    msgspec.Struct, pydantic), () for any other class."""
+    if dataclasses.is_dataclass(cls):
+        return tuple(f.name for f in dataclasses.fields(cls))
+    if hasattr(cls, "__attrs_attrs__"):
+        return tuple(a.name for a in cls.__attrs_attrs__)
+    if hasattr(cls, "__struct_fields__"):
+        return tuple(cls.__struct_fields__)
+    model_fields = getattr(cls, "__pydantic_fields__", None)
+    return tuple(model_fields) if isinstance(model_fields, dict) else ()
+
+
+def is_pydantic_json(hint: Any) -> bool:
+    """pydantic's ``JsonValue`` (the pydantic model_type's json annotation)."""
+    return getattr(hint, "__name__", None) == "JsonValue" and "pydantic" in str(
+        getattr(hint, "__module__", "")
+    )
 
 
 def shape(hint: Any) -> Any:

@@ -7,6 +7,7 @@ order the request is read, so a failure's cause is found here and nowhere else.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
 
@@ -305,6 +306,7 @@ class Builder:
             emit_async=self.options.emit_async,
             emit_asyncpg=self.options.emit_asyncpg,
             emit_classes=self.options.emit_classes,
+            model_type=self.options.model_type,
             violations=tuple(self.violations.values()),
         )
         if self.options.emit_asyncpg:  # told to notices: before the warnings are taken
@@ -336,7 +338,7 @@ class Builder:
             fields.append(Field(self.field_name(item.name, where), annotation))
             bases.append(self.base_type(field_type).name)
         doc = f"The PostgreSQL composite type {name} (register with register_composites)."
-        cls = DataClass(in_package(".models", self.composite_names[name]), doc, tuple(fields))
+        cls = self.row_class(in_package(".models", self.composite_names[name]), doc, fields)
         return Composite(cls, regtype(name), type_.schema, type_.name, tuple(bases))
 
     def table_model(self, table: Table) -> Model:
@@ -358,10 +360,16 @@ class Builder:
         self.model_fields[name] = tuple(fields)
         doc = table.comment or f"A row of the {table_key} table."
         return Model(
-            DataClass(in_package(".models", name), doc, tuple(fields)),
+            self.row_class(in_package(".models", name), doc, fields),
             model_decoder(name),
             tuple(values),
         )
+
+    def row_class(self, symbol: Symbol, doc: str, fields: Iterable[Field]) -> DataClass:
+        """A class holding a row, of the kind option ``model_type`` chose (kinds.py)."""
+        kind = self.options.model_type
+        held = tuple(replace(item, ref=kind.field_ref(item.ref)) for item in fields)
+        return DataClass(symbol, doc, held, kind)
 
     def field_name(self, column: str, where: str) -> str:
         """A table's or composite type's column as a dataclass field: its own name,
@@ -373,7 +381,9 @@ class Builder:
         where = f"{query.filename}: query {query.name}"
         command = Command.parse(query.cmd, where)
         fn_name = naming.identifier(
-            naming.snake(query.name), where, naming.BUILTINS | naming.MODULE_NAMES
+            naming.snake(query.name),
+            where,
+            naming.BUILTINS | naming.MODULE_NAMES | self.options.model_type.module_names,
         )
         fallbacks: list[str] = []  # names sqlc's rules made up, told in the docstring
         cursor = cursor_for(query.text) if command.streams else Cursor.NONE
@@ -405,13 +415,14 @@ class Builder:
             listed = "\n".join(f"- {v.describe()}" for v in violations)
             doc += f"\n\nRaises, from {self.options.package}.errors, on a violation of:\n{listed}"
         params_class = None
-        if command.batch:
+        limit = self.options.query_parameter_limit
+        if command.batch or (limit is not None and len(params) > limit):
             params_class = DataClass(
                 in_package(
                     f".{stem}",
                     self.class_name(f"{naming.pascal(query.name)}Params", where),
                 ),
-                f"One row of input for {fn_name}.",
+                f"{'One row of input' if command.batch else 'The parameters'} for {fn_name}.",
                 tuple(Field(p.name, p.ref) for p in params),
             )
         return Function(
@@ -561,7 +572,7 @@ class Builder:
         ):
             return ScalarResult(columns[0])
         fields = tuple(Field(column.field, column.ref) for column in columns)
-        row = DataClass(
+        row = self.row_class(
             in_package(f".{stem}", self.class_name(f"{naming.pascal(query.name)}Row", where)),
             f"A row of {query.name}."
             if fields

@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from sqlc_gen_psycopg.access import UNCLASSIFIED, Access
 from sqlc_gen_psycopg.cursors import Cursor
 from sqlc_gen_psycopg.model.commands import Command, Shape
+from sqlc_gen_psycopg.model.kinds import ModelType
 from sqlc_gen_psycopg.model.results import (
     DataClass,
     DbType,
@@ -336,16 +337,35 @@ class Function:
         return tuple(c for c in (row_class, self.params_class) if c is not None)
 
     @property
+    def plain_classes(self) -> tuple[DataClass, ...]:
+        """``classes`` but a parameter object, which prints frozen and keyword-only
+        (templates/macros.j2, params_object)."""
+        return tuple(c for c in self.classes if not (self.takes_object and c is self.params_class))
+
+    @property
     def exported(self) -> tuple[str, ...]:
         """The names this function adds to its module (``iter_`` twins of streams)."""
         return (self.name, f"iter_{self.name}") if self.streams else (self.name,)
 
-    def signature(self, scope: Scope) -> str:
-        """Keyword-only parameters after ``conn``; those that may be NULL default to None."""
-        parts = [
+    @property
+    def takes_object(self) -> bool:
+        """It takes its parameters as one frozen ``<Query>Params`` (more of them than
+        option query_parameter_limit allows), which its body reads as ``params.x``."""
+        return self.params_class is not None and not self.command.batch
+
+    def fields(self, scope: Scope) -> list[str]:
+        """Each parameter declared (``bio: str | None = None``: those that may be NULL
+        default to None), as a keyword parameter or a field of the parameter object."""
+        return [
             f"{p.name}: {p.ref.text(scope)}" + (" = None" if p.nullable else "")
             for p in self.params
         ]
+
+    def signature(self, scope: Scope) -> str:
+        """Keyword-only parameters after ``conn``, or the parameter object."""
+        if self.params_class is not None and self.takes_object:
+            return f", params: {self.params_class.symbol.text(scope)}"
+        parts = self.fields(scope)
         return "".join(f", {'*, ' if i == 0 else ''}{part}" for i, part in enumerate(parts))
 
     def parameters(self, scope: Scope) -> str:
@@ -361,8 +381,10 @@ class Function:
 
     def methods(self, scope: Scope, flavor: Flavor) -> tuple[Method, ...]:
         """Its methods in ``flavor``'s ``Queries`` class, its ``iter_*`` twin's last."""
-        keywords = "".join(f", {p.name}={p.name}" for p in self.params)
-        arguments = ", rows" if self.command.batch else keywords
+        passed = (
+            ", params" if self.takes_object else "".join(f", {p.name}={p.name}" for p in self.params)
+        )
+        arguments = ", rows" if self.command.batch else passed
         main = Method(self.name, self.parameters(scope), self.returns, arguments, flavor.aio)
         if not self.streams:
             return (main,)
@@ -370,24 +392,33 @@ class Function:
             f"iter_{self.name}",
             self.stream_parameters(scope),
             flavor.generator(self.row),
-            f"{keywords}, batch_size=batch_size",
+            f"{passed}, batch_size=batch_size",
             awaits=False,
         )
         return (main, stream)
 
-    def args(self, scope: Scope, prefix: str = "") -> str:
-        """The parameters as the tuple handed to psycopg."""
+    def args(self, scope: Scope, prefix: str | None = None) -> str:
+        """The parameters as the tuple handed to psycopg, each read after ``prefix``
+        (by default ``params.`` from a parameter object, else bare)."""
+        prefix = self.prefix if prefix is None else prefix
         values = [p.arg(scope, prefix) for p in self.params]
         return f"({values[0]},)" if len(values) == 1 else f"({', '.join(values)})"
+
+    @property
+    def prefix(self) -> str:
+        """What the body reads a parameter after: ``params.`` or nothing."""
+        return "params." if self.takes_object else ""
 
     def stream_signature(self, scope: Scope) -> str:
         """The ``iter_*`` twin's parameters: ``signature`` and then, keyword-only too,
         ``batch_size``."""
-        return self.signature(scope) + ("" if self.params else ", *")
+        keywords = self.params and not self.takes_object
+        return self.signature(scope) + ("" if keywords else ", *")
 
-    def positional(self, prefix: str = "") -> str:
+    def positional(self, prefix: str | None = None) -> str:
         """The parameters as asyncpg's ``*args`` (``a, b``): its codecs encode json
         itself (``_asyncpg.init_connection``; ``Param.arg``)."""
+        prefix = self.prefix if prefix is None else prefix
         scope = Scope("", "")  # asyncpg's wrapper prints bare
         return ", ".join(p.arg(scope, prefix, "asyncpg") for p in self.params)
 
@@ -438,12 +469,17 @@ class Model:
     @property
     def star(self) -> bool:
         """The row is the fields exactly as psycopg returns them: ``Cls(*r)``."""
-        return passes_through(self.values)
+        return self.cls.kind.positional and passes_through(self.values)
+
+    @property
+    def opening(self) -> str:
+        """The decoder's call before its ``(``: the class, or pydantic's ``model_construct``."""
+        return self.cls.kind.opening(self.cls.name)
 
     def arguments(self, scope: Scope) -> tuple[tuple[str, str], ...]:
         """Each constructor argument and the field it fills."""
         return tuple(
-            (value.expr(scope), item.name)
+            (self.cls.kind.argument(item.name, value.expr(scope)), item.name)
             for value, item in zip(self.values, self.cls.fields, strict=True)
         )
 
@@ -497,6 +533,7 @@ class Package:
     violations: tuple[Violation, ...] = ()  # every constraint's class, for the errors module
     warnings: tuple[str, ...] = ()  # one line each (notices.py), in manifest.json
     asyncpg_support: AsyncpgSupport = AsyncpgSupport()
+    model_type: ModelType = ModelType.DATACLASS  # of models, composites and Row classes
 
     def package_exports(self, module: Module) -> list[str]:
         """The names a package's ``__init__`` re-exports from ``module``: its functions,

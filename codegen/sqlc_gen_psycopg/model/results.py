@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 
+from sqlc_gen_psycopg.model.kinds import ModelType
 from sqlc_gen_psycopg.model.types import Scope, Symbol, TypeRef
 from sqlc_gen_psycopg.schema_info import SqlType
 
@@ -151,19 +152,34 @@ class Field:
 
 @dataclass(frozen=True, slots=True)
 class DataClass:
-    """A generated ``@dataclass(slots=True)``, and the symbol other modules use for it."""
+    """A generated class (``@dataclass(slots=True)``, or the row classes' ``kind``: see
+    kinds.py), and the symbol other modules use for it."""
 
     symbol: Symbol
     doc: str
     fields: tuple[Field, ...]
+    kind: ModelType = ModelType.DATACLASS
 
     @property
     def name(self) -> str:
         return self.symbol.name
 
     def symbols(self) -> Iterator[Symbol]:
+        yield from self.kind.class_symbols()
         for item in self.fields:
             yield from item.ref.symbols()
+
+    def build(self, values: tuple[Value | Embed, ...], scope: Scope) -> str:
+        """The class from one row: ``Cls(*r)`` when the row passes through and the
+        kind takes positional arguments, else each value (positionally: keyword
+        arguments cost about twice as much per row; see docs/generated-api.md)."""
+        cls = self.symbol.text(scope)
+        if self.kind.positional and passes_through(values):
+            return f"{cls}(*r)"
+        names = (item.name for item in self.fields)
+        return self.kind.construct(
+            cls, [(n, v.expr(scope)) for n, v in zip(names, values, strict=True)]
+        )
 
 
 def private_aliases(classes: Iterable[DataClass], scope: Scope) -> Scope:
@@ -186,14 +202,6 @@ def passes_through(values: tuple[Value | Embed, ...]) -> bool:
     return all(
         isinstance(v, Value) and v.passthrough and v.index == i for i, v in enumerate(values)
     )
-
-
-def constructor(cls: Symbol, values: tuple[Value | Embed, ...], scope: Scope) -> str:
-    """``Cls(*r)`` when the row passes through, else positional arguments (keyword
-    arguments cost about twice as much per row; see docs/generated-api.md)."""
-    if passes_through(values):
-        return f"{cls.text(scope)}(*r)"
-    return f"{cls.text(scope)}({', '.join(v.expr(scope) for v in values)})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,7 +275,7 @@ class RowResult:
         return True
 
     def decode(self, scope: Scope) -> str:
-        return constructor(self.row_class.symbol, tuple(c.value for c in self.columns), scope)
+        return self.row_class.build(tuple(c.value for c in self.columns), scope)
 
     def symbols(self) -> Iterator[Symbol]:
         yield self.row_class.symbol
