@@ -42,6 +42,15 @@ def test_a_server_error_points_into_the_users_text(executor: readonly.ReadonlyEx
     )
 
 
+def test_lines_are_counted_in_what_the_user_sent(executor: readonly.ReadonlyExecutor) -> None:
+    """Leading comments are not sent to the server, yet the line numbers count them."""
+    assert error_of(executor, "-- café, all of them\nSELECT *\n  FROM gadgets") == (
+        'PostgreSQL error: relation "gadgets" does not exist\n'
+        "LINE 3:   FROM gadgets\n"
+        "               ^"
+    )
+
+
 def test_detail_and_hint_are_kept(executor: readonly.ReadonlyExecutor) -> None:
     message = error_of(executor, "SELECT lenght('x')")
     assert message.startswith(

@@ -154,18 +154,20 @@ def to_json(value: object) -> JsonValue:
     return str(value)
 
 
-def server_words(exc: psycopg.Error, query: str, offset: int | None) -> str:
+def server_words(exc: psycopg.Error, query: str, offset: int | None, lead: str = "") -> str:
     """PostgreSQL's message, with its ``LINE n:`` caret under the user's own ``query``.
 
     The server saw ``offset`` characters of ours before the query (the DECLARE), so its
     position is shifted back; without an offset (the statement we wrapped) or outside
     the query, the caret is left out rather than drawn under text the user never wrote.
+    ``lead`` is what the user sent before the query (comments), counted in the lines.
     """
     diag = exc.diag
     if diag.message_primary is None:  # not from the server (a loader, a lost connection)
         return str(exc).strip()
     lines = [diag.message_primary]
-    position = int(diag.statement_position or 0) - 1 - (offset or 0)
+    query = lead + query
+    position = int(diag.statement_position or 0) - 1 - (offset or 0) + len(lead)
     if offset is not None and 0 <= position <= len(query):
         start = query.rfind("\n", 0, position) + 1
         end = query.find("\n", position)
@@ -262,8 +264,11 @@ def bounded(conn: psycopg.Connection[Any], statement: str, width: int, max_bytes
     return head.as_bytes(conn) + statement.encode() + tail.as_bytes(conn)
 
 
-def execute_readonly(conn: psycopg.Connection[Any], text: str, limits: Limits) -> QueryResult:
-    """Run ``text`` with the server-side layers only (2-5 of the module docstring).
+def execute_readonly(
+    conn: psycopg.Connection[Any], text: str, limits: Limits, lead: str = ""
+) -> QueryResult:
+    """Run ``text`` with the server-side layers only (2-5 of the module docstring);
+    ``lead`` is what the user sent before it (comments), so error lines count it too.
 
     ``conn`` must be in autocommit mode: the transaction is opened here explicitly so
     its read-only mode and local timeouts are set before the untrusted text arrives.
@@ -302,7 +307,7 @@ def execute_readonly(conn: psycopg.Connection[Any], text: str, limits: Limits) -
             cur.execute(bounded(conn, text, len(columns), limits.max_bytes))
             result = _fetch(cur, columns, limits, deadline)
     except psycopg.Error as exc:
-        raise _explain(exc, server_words(exc, text, offset)) from exc
+        raise _explain(exc, server_words(exc, text, offset, lead)) from exc
     finally:
         _reset(conn)
     result.elapsed_ms = (time.monotonic() - started) * 1000
@@ -384,7 +389,8 @@ class ReadonlyExecutor:
                     check_calls(conn, statement.calls)
                 except psycopg.Error as exc:
                     raise _explain(exc, server_words(exc, text, None)) from exc
-                return execute_readonly(conn, statement.text, self.limits)
+                lead = text[: statement.start]
+                return execute_readonly(conn, statement.text, self.limits, lead)
         finally:
             self._slots.release()
 

@@ -99,10 +99,12 @@ class Call:
 
 @dataclass(frozen=True, slots=True)
 class Statement:
-    """One checked query: its text without a trailing semicolon, and what it calls."""
+    """One checked query: its text without a trailing semicolon, what it calls, and
+    where it starts in what the user sent (after leading comments)."""
 
     text: str
     calls: tuple[Call, ...]
+    start: int = 0
 
 
 def require_text(what: str, value: str) -> None:
@@ -184,7 +186,9 @@ def check_statement(text: str) -> Statement:
             calls.append(Call(node.location, *_name(node.name), operator=True))
     end = raw.stmt_location + raw.stmt_len if raw.stmt_len else len(text)  # characters
     return Statement(
-        text[raw.stmt_location : end].rstrip(), tuple(sorted(calls, key=lambda c: c.position))
+        text[raw.stmt_location : end].rstrip(),
+        tuple(sorted(calls, key=lambda c: c.position)),
+        raw.stmt_location,
     )
 
 
