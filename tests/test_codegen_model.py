@@ -36,6 +36,7 @@ from sqlc_gen_psycopg.model.types import (
     ref,
     verbatim,
 )
+from sqlc_gen_psycopg.options import parse_options
 
 QUERIES = Scope("pkg", "pkg.issues")
 MODELS = Scope("pkg", "pkg.models")
@@ -337,3 +338,49 @@ def test_methods_call_the_function_of_their_name_with_its_parameters() -> None:
         "AsyncQueries",
         "AsyncQueries",
     )
+
+
+def test_a_parameter_object_replaces_the_keywords_everywhere() -> None:
+    """query_parameter_limit: a non-batch function with a Params class takes it as
+    ``params``, reads each value from it, passes it on from a method, and prints it
+    apart from the plain dataclasses (frozen, keyword-only)."""
+    param = Param("id", INT, None, True, DbType("int8", 0, "int8", 0, ""), "issues.id")
+    many = replace(row_function(Command.MANY, Value(0, None, True)), params=(param,))
+    assert (many.takes_object, many.signature(QUERIES), many.args(QUERIES)) == (
+        False,
+        ", *, id: int = None",
+        "(id,)",
+    )
+    held = DataClass(in_package(".issues", "GetParams"), "", (Field("id", INT),))
+    taking = replace(many, params_class=held)
+    assert taking.takes_object
+    assert (taking.signature(QUERIES), taking.signature(TWIN)) == (
+        ", params: GetParams",
+        ", params: q.GetParams",
+    )
+    assert taking.fields(QUERIES) == ["id: int = None"]
+    assert (taking.args(QUERIES), taking.trailing_args(), taking.record("p.")) == (
+        "(params.id,)",
+        ", params.id",
+        "(p.id,)",
+    )
+    assert taking.stream_parameters(QUERIES) == ", params: GetParams, *, batch_size: int = 1000"
+    assert [m.call for m in taking.methods(QUERIES, SYNC)] == [
+        "get(self.conn, params)",
+        "iter_get(self.conn, params, batch_size=batch_size)",
+    ]
+    row, _ = taking.classes
+    assert (taking.classes, taking.plain_classes) == ((row, held), (row,))
+    batch = replace(taking, command=Command.BATCHEXEC, cursor=Cursor.NONE)
+    assert (batch.takes_object, batch.plain_classes[-1]) == (False, held)
+
+
+@pytest.mark.parametrize("value", [-1, True, "3", 1.5])
+def test_query_parameter_limit_must_be_a_count(value: object) -> None:
+    with pytest.raises(GenerationError, match="'query_parameter_limit' must be a number"):
+        parse_options({"package": "p", "query_parameter_limit": value})
+
+
+def test_query_parameter_limit_is_off_unless_set() -> None:
+    assert parse_options({"package": "p"}).query_parameter_limit is None
+    assert parse_options({"package": "p", "query_parameter_limit": 0}).query_parameter_limit == 0

@@ -381,9 +381,8 @@ class Function:
 
     def methods(self, scope: Scope, flavor: Flavor) -> tuple[Method, ...]:
         """Its methods in ``flavor``'s ``Queries`` class, its ``iter_*`` twin's last."""
-        passed = (
-            ", params" if self.takes_object else "".join(f", {p.name}={p.name}" for p in self.params)
-        )
+        keywords = "".join(f", {p.name}={p.name}" for p in self.params)
+        passed = ", params" if self.takes_object else keywords
         arguments = ", rows" if self.command.batch else passed
         main = Method(self.name, self.parameters(scope), self.returns, arguments, flavor.aio)
         if not self.streams:
@@ -412,7 +411,7 @@ class Function:
     def stream_signature(self, scope: Scope) -> str:
         """The ``iter_*`` twin's parameters: ``signature`` and then, keyword-only too,
         ``batch_size``."""
-        keywords = self.params and not self.takes_object
+        keywords = bool(self.params) and not self.takes_object
         return self.signature(scope) + ("" if keywords else ", *")
 
     def positional(self, prefix: str | None = None) -> str:
