@@ -357,9 +357,17 @@ def nodes(root: Any) -> Iterator[Any]:
 
 
 def outer_joined_tables(sql: str) -> frozenset[str]:
-    """Tables on the nullable side of some outer join in the statement."""
+    """Tables on the nullable side of some outer join in the statement, through the
+    CTEs named there (PostgreSQL gives a column read through ``LEFT JOIN claims c``,
+    a CTE over a table, that table as its origin)."""
+    statement = pglast.parse_sql(sql)
+    ctes = {
+        node.ctename: {n.relname for n in nodes(node.ctequery) if isinstance(n, ast.RangeVar)}
+        for node in nodes(statement)
+        if isinstance(node, ast.CommonTableExpr)
+    }
     found: set[str] = set()
-    for node in nodes(pglast.parse_sql(sql)):
+    for node in nodes(statement):
         if isinstance(node, ast.JoinExpr):
             sides = {
                 JoinType.JOIN_LEFT: (node.rarg,),
@@ -368,6 +376,11 @@ def outer_joined_tables(sql: str) -> frozenset[str]:
             }.get(node.jointype, ())
             for side in sides:
                 found.update(n.relname for n in nodes(side) if isinstance(n, ast.RangeVar))
+    pending = found & ctes.keys()
+    while pending:  # a CTE over CTEs: every table under it
+        tables = ctes.pop(pending.pop())
+        pending |= tables & ctes.keys() - found
+        found |= tables
     return frozenset(found)
 
 
