@@ -7,12 +7,21 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from sqlc_gen_psycopg import imports, render
-from sqlc_gen_psycopg.access import READ_ONLY
+from sqlc_gen_psycopg import docstrings, imports, render
+from sqlc_gen_psycopg.access import READ_ONLY, Access
 from sqlc_gen_psycopg.cursors import Cursor
 from sqlc_gen_psycopg.errors import GenerationError
 from sqlc_gen_psycopg.model.commands import Command, Shape
-from sqlc_gen_psycopg.model.package import ASYNC, ASYNCPG, SYNC, Flavor, Function, Module, Param
+from sqlc_gen_psycopg.model.package import (
+    ASYNC,
+    ASYNCPG,
+    SYNC,
+    Flavor,
+    Function,
+    Module,
+    Param,
+    Violation,
+)
 from sqlc_gen_psycopg.model.results import (
     Column,
     DataClass,
@@ -384,3 +393,33 @@ def test_query_parameter_limit_must_be_a_count(value: object) -> None:
 def test_query_parameter_limit_is_off_unless_set() -> None:
     assert parse_options({"package": "p"}).query_parameter_limit is None
     assert parse_options({"package": "p", "query_parameter_limit": 0}).query_parameter_limit == 0
+
+
+def test_google_sections_come_from_the_model() -> None:
+    """docstrings: google: Args from each parameter's type and column, Returns from the
+    command and result (None when no row can come), Raises from what the function
+    checks and the constraints its statement can violate; after ``doc``."""
+    param = Param("bio", INT, None, True, DbType("pg_catalog.int8", 0, "int8", 0, ""), "a.bio")
+    one = replace(row_function(Command.ONE, Value(0, None, True)), params=(param,))
+    assert docstrings.google(one, "pkg") == (
+        "Args:\n    bio (int8): meets a.bio; None sends NULL.\n\n"
+        "Returns:\n    A GetRow, or None when no row matches."
+    )
+    violation = Violation("APkeyViolation", "a_pkey", "a", "primary key", "UniqueViolation")
+    writing = replace(one, always_row=True, access=Access(False, "INSERT"), violations=(violation,))
+    assert docstrings.google(writing, "pkg").split("\n\n")[1:] == [
+        "Returns:\n    A GetRow.",
+        "Raises:\n    NoRowError: the statement returned no row.\n"
+        "    ReadOnlyConnectionError: on a read-only psycopg connection, before sending "
+        "(INSERT).\n"
+        "    APkeyViolation: primary key a_pkey on a (pkg.errors).",
+    ]
+    assert replace(one, sections="S").docstring == "Get.\n\nS"
+    assert one.docstring == "Get."
+
+
+def test_docstrings_option_takes_google_only() -> None:
+    assert parse_options({"package": "p"}).docstrings == ""
+    assert parse_options({"package": "p", "docstrings": "google"}).docstrings == "google"
+    with pytest.raises(GenerationError, match="'docstrings' must be google, not 'numpy'"):
+        parse_options({"package": "p", "docstrings": "numpy"})

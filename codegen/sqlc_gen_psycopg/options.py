@@ -48,6 +48,8 @@ class Options:
     # A function with more parameters than this takes one frozen ``<Query>Params`` instead
     # of keyword arguments (model/package.py, Function.takes_object); None: never.
     query_parameter_limit: int | None = None
+    # "google": docstrings with Args/Returns/Raises sections (docstrings.py); "": as before.
+    docstrings: str = ""
 
 
 KNOWN = {
@@ -62,6 +64,7 @@ KNOWN = {
     "model_type",
     "emit_classes",
     "query_parameter_limit",
+    "docstrings",
 }
 
 
@@ -101,6 +104,7 @@ def parse_options(raw: dict[str, Any]) -> Options:
         model_type=model_type(raw.get("model_type", ModelType.DATACLASS.value)),
         emit_classes=flag(raw, "emit_classes", default=False),
         query_parameter_limit=parameter_limit(raw.get("query_parameter_limit")),
+        docstrings=docstring_style(raw.get("docstrings")),
     )
 
 
@@ -121,6 +125,15 @@ def initialisms(value: object) -> tuple[str, ...]:
             f"not {value!r}"
         )
     return tuple(word.lower() for word in value)
+
+
+def docstring_style(value: object) -> str:
+    """``docstrings``: absent (the summary and the constraint list, as before) or google."""
+    if value is None:
+        return ""
+    if value == "google":
+        return "google"
+    raise GenerationError(f"sqlc.yaml: option 'docstrings' must be google, not {value!r}")
 
 
 def parameter_limit(value: object) -> int | None:

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
 
-from sqlc_gen_psycopg import asyncpg_types, naming, pytypes
+from sqlc_gen_psycopg import asyncpg_types, docstrings, naming, pytypes
 from sqlc_gen_psycopg.access import Access, classify
 from sqlc_gen_psycopg.analysis_mode import config_directory, database_backed
 from sqlc_gen_psycopg.cardinality import always_one_row
@@ -411,7 +411,7 @@ class Builder:
             self.violations[(c.table, c.name)]
             for c in violated_by(query.text, self.schema.constraints)
         )
-        if violations:
+        if violations and not self.options.docstrings:  # else in the Raises section
             listed = "\n".join(f"- {v.describe()}" for v in violations)
             doc += f"\n\nRaises, from {self.options.package}.errors, on a violation of:\n{listed}"
         params_class = None
@@ -425,7 +425,7 @@ class Builder:
                 f"{'One row of input' if command.batch else 'The parameters'} for {fn_name}.",
                 tuple(Field(p.name, p.ref) for p in params),
             )
-        return Function(
+        fn = Function(
             name=fn_name,
             query_name=query.name,
             command=command,
@@ -444,6 +444,9 @@ class Builder:
             if command is Command.COPYFROM
             else classify(query.text, self.schema.volatility),
         )
+        if self.options.docstrings:
+            return replace(fn, sections=docstrings.google(fn, self.options.package))
+        return fn
 
     def params(
         self,

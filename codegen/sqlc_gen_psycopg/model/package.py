@@ -255,6 +255,12 @@ class Function:
     access: Access = UNCLASSIFIED  # may it run on a replica (access.py)
     cursor: Cursor = Cursor.NONE  # the server-side cursor an iter_* twin can use (cursors.py)
     violations: tuple[Violation, ...] = ()  # what its statement can violate (constraints.py)
+    sections: str = ""  # Args/Returns/Raises after ``doc`` (option docstrings, docstrings.py)
+
+    @property
+    def docstring(self) -> str:
+        """``doc`` and then its sections, if any."""
+        return f"{self.doc}\n\n{self.sections}" if self.sections else self.doc
 
     @property
     def streams(self) -> bool:
