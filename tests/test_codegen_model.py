@@ -414,6 +414,11 @@ def test_google_sections_come_from_the_model() -> None:
         "(INSERT).\n"
         "    APkeyViolation: primary key a_pkey on a (pkg.errors).",
     ]
+    held = DataClass(in_package(".issues", "GetParams"), "", (Field("bio", INT),))
+    assert docstrings.args(replace(one, params_class=held)) == [
+        "params: a GetParams; fields:",
+        "    bio (int8): meets a.bio; None sends NULL.",
+    ]
     assert replace(one, sections="S").docstring == "Get.\n\nS"
     assert one.docstring == "Get."
 
