@@ -9,20 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import datetime
-import importlib
 import inspect
 import re
 from types import ModuleType
-from typing import Any
 
-import asyncpg
 import psycopg
 import pytest
 
-from bench.latency import asyncpg_params
+from tests import option_goldens
 from tests.fix_db import fresh_database
 from tests.paths import GOLDEN
-from tests.test_golden_types import package
 
 FIXTURE = "option_docstrings"
 SCHEMA = GOLDEN / FIXTURE / "schema.sql"
@@ -30,7 +26,7 @@ JAN = datetime.datetime(2024, 1, 1, tzinfo=datetime.UTC)
 
 
 def load(module: str, fixture: str = FIXTURE) -> ModuleType:
-    return importlib.import_module(f"{package(fixture)}.{module}")
+    return option_goldens.load(fixture, module)
 
 
 def section(doc: str, title: str) -> list[str]:
@@ -107,18 +103,13 @@ def test_async_calls_do_what_the_sections_say(server_url: str) -> None:
 def test_asyncpg_calls_do_what_the_sections_say(server_url: str) -> None:
     query = load("asyncpg.query")
     errors = load("errors")
-    init = load("asyncpg").init_connection
 
     async def go(url: str) -> None:
-        conn: Any = await asyncpg.connect(**asyncpg_params(url))
-        try:
-            await init(conn)
+        async with option_goldens.asyncpg_connection(url, FIXTURE) as conn:
             ada = await query.create_author(conn, name="Ada", joined=JAN)
             assert await query.get_author(conn, id=ada.id + 1) is None
             with pytest.raises(errors.AuthorsNameKeyViolation):
                 await query.create_author(conn, name="Ada", joined=JAN)
-        finally:
-            await conn.close()
 
     with fresh_database(server_url, SCHEMA) as url:
         asyncio.run(go(url))

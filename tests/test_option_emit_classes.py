@@ -7,25 +7,22 @@ lost a parameter is reported by the same drift check."""
 from __future__ import annotations
 
 import asyncio
-import importlib
 import inspect
+from functools import partial
 from types import ModuleType
 from typing import Any
 
-import asyncpg
 import psycopg
 
-from bench.latency import asyncpg_params
+from tests import option_goldens
 from tests.fix_db import fresh_database
 from tests.paths import GOLDEN
-from tests.test_golden_types import package
 
 FIXTURE = "option_emit_classes"
 SCHEMA = GOLDEN / FIXTURE / "schema.sql"
 
 
-def load(module: str) -> ModuleType:
-    return importlib.import_module(f"{package(FIXTURE)}.{module}")
+load = partial(option_goldens.load, FIXTURE)
 
 
 def functions(module: ModuleType) -> dict[str, Any]:
@@ -121,12 +118,9 @@ def test_async_methods_return_what_the_functions_return(server_url: str) -> None
 def test_asyncpg_methods_return_what_the_functions_return(server_url: str) -> None:
     query = load("asyncpg.query")
     sync = load("query")
-    init = load("asyncpg").init_connection
 
     async def go(url: str) -> None:
-        conn = await asyncpg.connect(**asyncpg_params(url))
-        try:
-            await init(conn)
+        async with option_goldens.asyncpg_connection(url, FIXTURE) as conn:
             q = query.AsyncQueries(conn)
             assert (await q.create_author(name="a", bio="x")).name == "a"
             bio = await q.get_bio(self_="a", get_bio_="-")
@@ -140,8 +134,6 @@ def test_asyncpg_methods_return_what_the_functions_return(server_url: str) -> No
             async with conn.transaction():  # an asyncpg stream needs the caller's
                 assert listed == [a async for a in q.iter_list_authors(batch_size=2)]
             assert await q.delete_authors() == 3
-        finally:
-            await conn.close()
 
     with fresh_database(server_url, SCHEMA) as url:
         asyncio.run(go(url))

@@ -10,19 +10,15 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import datetime
-import importlib
 import inspect
 from types import ModuleType
-from typing import Any
 
-import asyncpg
 import psycopg
 import pytest
 
-from bench.latency import asyncpg_params
+from tests import option_goldens
 from tests.fix_db import fresh_database
 from tests.paths import GOLDEN
-from tests.test_golden_types import package
 
 FIXTURE = "option_query_parameter_limit"
 SCHEMA = GOLDEN / FIXTURE / "schema.sql"
@@ -31,7 +27,7 @@ DAY = datetime.timedelta(days=1)
 
 
 def load(module: str, fixture: str = FIXTURE) -> ModuleType:
-    return importlib.import_module(f"{package(fixture)}.{module}")
+    return option_goldens.load(fixture, module)
 
 
 def object_takers(module: ModuleType) -> dict[str, str]:
@@ -110,12 +106,9 @@ def test_async_functions_read_the_object(server_url: str) -> None:
 def test_asyncpg_functions_read_the_object(server_url: str) -> None:
     query = load("asyncpg.query")
     sync = load("query")
-    init = load("asyncpg").init_connection
 
     async def go(url: str) -> None:
-        conn: Any = await asyncpg.connect(**asyncpg_params(url))
-        try:
-            await init(conn)
+        async with option_goldens.asyncpg_connection(url, FIXTURE) as conn:
             q = query.AsyncQueries(conn)
             created = await q.create_author(sync.CreateAuthorParams(name="a", joined=JAN))
             window = sync.ListJoinedParams(since=JAN, until=JAN + DAY, not_name="-")
@@ -124,8 +117,6 @@ def test_asyncpg_functions_read_the_object(server_url: str) -> None:
                 assert [a async for a in q.iter_list_joined(window)] == [created]
             bio = sync.SetBioParams(bio="y", name="a", before=JAN + DAY)
             assert await query.set_bio(conn, bio) == 1
-        finally:
-            await conn.close()
 
     with fresh_database(server_url, SCHEMA) as url:
         asyncio.run(go(url))
