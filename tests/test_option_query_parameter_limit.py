@@ -50,6 +50,7 @@ def test_functions_above_the_limit_take_the_module_s_params_class() -> None:
         "list_joined": "ListJoinedParams",
         "iter_list_joined": "ListJoinedParams",
         "set_bio": "SetBioParams",
+        "params_": "ParamsParams",  # query Params: its method passes params on to params_
     }
     assert object_takers(load("query")) == objects
     qualified = {name: f"q.{cls}" for name, cls in objects.items()}
@@ -79,6 +80,8 @@ def test_sync_functions_and_methods_read_the_object(server_url: str) -> None:
         assert [a.name for a in q.list_joined(window)] == ["a"]
         assert list(query.iter_list_joined(conn, window, batch_size=1)) == [created]
         assert q.set_bio(query.SetBioParams(bio="y", name="a", before=JAN + DAY)) == 1
+        between = query.ParamsParams(name="-", joined=JAN, joined_2=JAN + 2 * DAY)
+        assert q.params_(between) == query.params_(conn, between) == 2
         assert query.get_author(conn, id=created.id).bio == "y"
         naive = query.SetBioParams(name="a", before=datetime.datetime(2024, 1, 2))
         with pytest.raises(load("types").ParameterValueError, match="set_bio: before"):

@@ -380,11 +380,10 @@ class Builder:
     def function(self, query: Query, stem: str) -> Function:
         where = f"{query.filename}: query {query.name}"
         command = Command.parse(query.cmd, where)
-        fn_name = naming.identifier(
-            naming.snake(query.name),
-            where,
-            naming.BUILTINS | naming.MODULE_NAMES | self.options.model_type.module_names,
-        )
+        taken = naming.BUILTINS | naming.MODULE_NAMES | self.options.model_type.module_names
+        if self.options.emit_classes and self.options.query_parameter_limit is not None:
+            taken |= {"params"}  # a method hands its parameter object, params, on to it
+        fn_name = naming.identifier(naming.snake(query.name), where, taken)
         fallbacks: list[str] = []  # names sqlc's rules made up, told in the docstring
         cursor = cursor_for(query.text) if command.streams else Cursor.NONE
         streams = cursor is not Cursor.NONE

@@ -1,7 +1,8 @@
 -- query_parameter_limit: 2 (with emit_classes and emit_asyncpg): a function of three or
 -- more parameters takes one frozen, keyword-only <Query>Params (defined in this module,
 -- q.<Query>Params in the async ones), read as params.x; two or fewer stay keywords;
--- batches take rows of their Params as before.
+-- batches take rows of their Params as before. A query named Params becomes params_: its
+-- method hands the object, params, on to it.
 
 -- name: CreateAuthor :one
 INSERT INTO authors (name, bio, joined) VALUES ($1, $2, $3) RETURNING *;
@@ -19,3 +20,6 @@ UPDATE authors SET bio = sqlc.narg(bio) WHERE name = sqlc.arg(name) AND joined <
 
 -- name: AddAuthors :batchexec
 INSERT INTO authors (name, bio, joined) VALUES ($1, $2, $3);
+
+-- name: Params :one
+SELECT count(*) FROM authors WHERE name <> $1 AND joined >= $2 AND joined < $3;

@@ -7,4 +7,5 @@ from option_query_parameter_limit.query import create_author as create_author
 from option_query_parameter_limit.query import get_author as get_author
 from option_query_parameter_limit.query import iter_list_joined as iter_list_joined
 from option_query_parameter_limit.query import list_joined as list_joined
+from option_query_parameter_limit.query import params_ as params_
 from option_query_parameter_limit.query import set_bio as set_bio

@@ -82,9 +82,23 @@ class AddAuthorsParams:
     joined: datetime.datetime
 
 
+PARAMS: Final[LiteralString] = """-- name: Params :one
+SELECT count(*) FROM authors WHERE name <> $1 AND joined >= $2 AND joined < $3
+"""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ParamsParams:
+    """The parameters for params_."""
+
+    name: str
+    joined: datetime.datetime
+    joined_2: datetime.datetime
+
+
 # Functions a hot standby can run; the others refuse a read-only connection.
 READ_ONLY_FUNCTIONS: Final[frozenset[str]] = frozenset(
-    {"get_author", "iter_list_joined", "list_joined"}
+    {"get_author", "iter_list_joined", "list_joined", "params_"}
 )
 
 
@@ -92,7 +106,8 @@ def create_author(conn: psycopg.Connection[Any], params: CreateAuthorParams) -> 
     """query_parameter_limit: 2 (with emit_classes and emit_asyncpg): a function of three or
     more parameters takes one frozen, keyword-only <Query>Params (defined in this module,
     q.<Query>Params in the async ones), read as params.x; two or fewer stay keywords;
-    batches take rows of their Params as before.
+    batches take rows of their Params as before. A query named Params becomes params_: its
+    method hands the object, params, on to it.
 
     Raises, from option_query_parameter_limit.errors, on a violation of:
     - AuthorsNameKeyViolation: unique authors_name_key on authors
@@ -197,6 +212,28 @@ def add_authors(conn: psycopg.Connection[Any], rows: Iterable[AddAuthorsParams])
         raise
 
 
+def params_(conn: psycopg.Connection[Any], params: ParamsParams) -> int:
+    """Run the Params query.
+
+    Names made up by sqlc's rules (choose with sqlc.arg() or AS): joined_2 for $3.
+    """
+    cur = thread_cursor(conn)
+    with completed(conn):
+        cur.execute(
+            PARAMS,
+            (
+                params.name,
+                aware(params.joined, "params_: joined"),
+                aware(params.joined_2, "params_: joined_2"),
+            ),
+        )
+    r = cur.fetchone()
+    if r is None:
+        raise NoRowError("params_")
+    row: int = r[0]
+    return row
+
+
 @dataclass(frozen=True, slots=True)
 class Queries:
     """The functions of this module as methods over ``conn``: each calls the function
@@ -229,3 +266,7 @@ class Queries:
     def add_authors(self, rows: Iterable[AddAuthorsParams]) -> None:
         """``add_authors`` on ``self.conn``."""
         return add_authors(self.conn, rows)
+
+    def params_(self, params: ParamsParams) -> int:
+        """``params_`` on ``self.conn``."""
+        return params_(self.conn, params)

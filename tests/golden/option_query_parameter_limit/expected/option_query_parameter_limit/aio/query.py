@@ -28,7 +28,8 @@ async def create_author(
     """query_parameter_limit: 2 (with emit_classes and emit_asyncpg): a function of three or
     more parameters takes one frozen, keyword-only <Query>Params (defined in this module,
     q.<Query>Params in the async ones), read as params.x; two or fewer stay keywords;
-    batches take rows of their Params as before.
+    batches take rows of their Params as before. A query named Params becomes params_: its
+    method hands the object, params, on to it.
 
     Raises, from option_query_parameter_limit.errors, on a violation of:
     - AuthorsNameKeyViolation: unique authors_name_key on authors
@@ -140,6 +141,28 @@ async def add_authors(
         raise
 
 
+async def params_(conn: psycopg.AsyncConnection[Any], params: q.ParamsParams) -> int:
+    """Run the Params query.
+
+    Names made up by sqlc's rules (choose with sqlc.arg() or AS): joined_2 for $3.
+    """
+    async with new_async_cursor(conn) as cur:
+        async with completed_async(conn):
+            await cur.execute(
+                q.PARAMS,
+                (
+                    params.name,
+                    aware(params.joined, "params_: joined"),
+                    aware(params.joined_2, "params_: joined_2"),
+                ),
+            )
+        r = await cur.fetchone()
+    if r is None:
+        raise NoRowError("params_")
+    row: int = r[0]
+    return row
+
+
 @dataclass(frozen=True, slots=True)
 class AsyncQueries:
     """The functions of this module as methods over ``conn``: each calls the function
@@ -172,3 +195,7 @@ class AsyncQueries:
     async def add_authors(self, rows: Iterable[q.AddAuthorsParams]) -> None:
         """``add_authors`` on ``self.conn``."""
         return await add_authors(self.conn, rows)
+
+    async def params_(self, params: q.ParamsParams) -> int:
+        """``params_`` on ``self.conn``."""
+        return await params_(self.conn, params)

@@ -12,4 +12,5 @@ from option_query_parameter_limit.asyncpg.query import create_author as create_a
 from option_query_parameter_limit.asyncpg.query import get_author as get_author
 from option_query_parameter_limit.asyncpg.query import iter_list_joined as iter_list_joined
 from option_query_parameter_limit.asyncpg.query import list_joined as list_joined
+from option_query_parameter_limit.asyncpg.query import params_ as params_
 from option_query_parameter_limit.asyncpg.query import set_bio as set_bio
