@@ -17,6 +17,7 @@ import psycopg
 import pytest
 from plue_queries import collaboration, issues, llm_usage, models, users, workflows
 from plue_queries.enums import IssueEventType, WatchMode
+from plue_queries.types import ParameterValueError
 from psycopg import errors, sql
 
 from tests.factories import make_issue, make_repo, make_user, make_workflow_run
@@ -156,10 +157,11 @@ def test_int8_out_of_range_is_numeric_value_out_of_range(conn: Conn) -> None:
     assert str(error) == "bigint out of range"
 
 
-def test_naive_datetime_is_read_in_the_session_time_zone(conn: Conn) -> None:
-    """psycopg sends a naive datetime as `timestamp`; PostgreSQL converts it to
-    timestamptz using the session's TimeZone, silently. So the same naive value is a
-    different instant under a different TimeZone: callers must pass aware datetimes."""
+def test_naive_datetime_for_timestamptz_is_refused_before_sending(conn: Conn) -> None:
+    """A naive datetime has no instant: psycopg would send it as `timestamp` and
+    PostgreSQL read it in the session's TimeZone (asyncpg in Python's local zone), so the
+    generated functions refuse it, naming the parameter, and send nothing. Control: the
+    same naive value sent raw is silently read as Tokyo time."""
     conn.execute("SET LOCAL TimeZone = 'Asia/Tokyo'")
     usage = llm_usage.record_llm_usage(
         conn,
@@ -170,16 +172,16 @@ def test_naive_datetime_is_read_in_the_session_time_zone(conn: Conn) -> None:
         cost_micro_usd=3,
     )
     utc_wall = usage.created_at.astimezone(datetime.UTC).replace(tzinfo=None)
-    tokyo_wall = usage.created_at.astimezone(zoneinfo.ZoneInfo("Asia/Tokyo")).replace(tzinfo=None)
     cursor = psycopg.RawCursor(conn)
     assumed = cursor.execute("SELECT $1::timestamptz", (utc_wall,)).fetchone()
-    assert assumed == (utc_wall.replace(tzinfo=zoneinfo.ZoneInfo("Asia/Tokyo")),)
-    # A cutoff one minute after the row, meant as UTC, is read as Tokyo time (9 hours
-    # earlier), so it deletes nothing; the Tokyo wall-clock value deletes the row.
+    assert assumed == (utc_wall.replace(tzinfo=zoneinfo.ZoneInfo("Asia/Tokyo")),)  # control
     minute = datetime.timedelta(minutes=1)
     before = row_counts(conn, ("llm_usage",))["llm_usage"]
-    assert llm_usage.delete_llm_usage_before(conn, before=utc_wall + minute) == 0
-    assert llm_usage.delete_llm_usage_before(conn, before=tokyo_wall + minute) == 1
+    with pytest.raises(ParameterValueError, match=r"^delete_llm_usage_before: before: .* is naive"):
+        llm_usage.delete_llm_usage_before(conn, before=utc_wall + minute)
+    assert row_counts(conn, ("llm_usage",))["llm_usage"] == before
+    aware = (utc_wall + minute).replace(tzinfo=datetime.UTC)
+    assert llm_usage.delete_llm_usage_before(conn, before=aware) == 1
     assert row_counts(conn, ("llm_usage",))["llm_usage"] == before - 1
 
 
