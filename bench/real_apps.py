@@ -254,7 +254,7 @@ def calls(entry: Entry, config: Path, database_url: str, env: dict[str, str]) ->
         failures = [line for p in passes for line in p["failures"]]
         rejected = [line for p in passes for line in p["rejected"]]
         CALL_FAILURES.extend(f"{entry.label} {line}" for line in failures)
-        REJECTED.extend(f"{entry.label} {line}" for line in rejected)
+        REJECTED.update((f"{entry.label} {line.split(' ', 1)[1]}", None) for line in rejected)
         ok, pg_error = (sum(p[k] for p in passes) for k in ("ok", "pg_error"))
         if ok or pg_error or failures or rejected:
             cells.append(f"{target} {ok}/{pg_error}/{len(rejected)}/{len(failures)}")
@@ -264,7 +264,7 @@ def calls(entry: Entry, config: Path, database_url: str, env: dict[str, str]) ->
 # Every failing call of the run, and every call whose SQL PostgreSQL rejects whatever
 # the data (the project's: its PREPARE fails too), printed after the table.
 CALL_FAILURES: list[str] = []
-REJECTED: list[str] = []
+REJECTED: dict[str, None] = {}  # one line per function, whichever target and pass
 STAGES = ("generate", "warnings", "import", "mypy", "basedpyright", "PREPARE", "calls")
 
 
