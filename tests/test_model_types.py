@@ -12,15 +12,20 @@ import decimal
 import importlib
 import ipaddress
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import asyncpg
 import psycopg
 import pytest
 from psycopg.types.range import Range
+from sqlc_gen_psycopg.model.kinds import ModelType
+from sqlc_gen_psycopg.model.results import DataClass, Field, Value
+from sqlc_gen_psycopg.model.types import INT, Scope, in_package
 
 from bench.latency import asyncpg_params
 from plue_db.runtime_types import Checker
+from tests.codegen_support import copy_fixture, run_sqlc
 from tests.fix_db import fresh_database
 from tests.paths import GOLDEN
 from tests.test_golden_types import package
@@ -140,3 +145,37 @@ def test_pydantic_cannot_be_built_positionally() -> None:
     with pytest.raises(TypeError):
         models.Point2(1.5, 2.0)
     assert models.Point2.model_construct(x=1.5, y=2.0).x == 1.5
+
+
+def test_only_pydantic_rows_are_built_by_keyword() -> None:
+    """The decoders' expression, decided by the kind (kinds.ModelType.construct)."""
+    fields = (Field("a", INT), Field("b", INT))
+    passing = (Value(0, None, True), Value(1, None, True))
+    scope = Scope("pkg", "pkg.issues")
+    built = {
+        kind: DataClass(in_package(".issues", "GetRow"), "A row.", fields, kind).build(
+            passing, scope
+        )
+        for kind in ModelType
+    }
+    assert built == {
+        ModelType.DATACLASS: "GetRow(*r)",
+        ModelType.ATTRS: "GetRow(*r)",
+        ModelType.MSGSPEC: "GetRow(*r)",
+        ModelType.PYDANTIC: "GetRow.model_construct(a=r[0], b=r[1])",
+    }
+
+
+@pytest.mark.parametrize(("kind", "name"), [("pydantic", "pydantic_"), ("dataclass", "pydantic")])
+def test_a_query_named_like_the_library_is_escaped(kind: str, name: str, tmp_path: Path) -> None:
+    """A function named ``pydantic`` would hide the module the Row classes use; escaped
+    only when that library is imported (control: the dataclass package keeps the name)."""
+    work = copy_fixture(GOLDEN / "model_type_pydantic", tmp_path)
+    with (work / "query.sql").open("a") as queries:
+        queries.write("\n-- name: Pydantic :one\nSELECT id, body FROM notes WHERE id = $1;\n")
+    config = (work / "sqlc.yaml").read_text().replace("model_type: pydantic", f"model_type: {kind}")
+    (work / "sqlc.yaml").write_text(config)
+    done = run_sqlc(work)
+    assert done.returncode == 0, done.stderr
+    text = (work / "expected" / "model_type_pydantic_pkg" / "query.py").read_text()
+    assert f"\ndef {name}(conn" in text
