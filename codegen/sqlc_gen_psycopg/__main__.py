@@ -13,6 +13,7 @@ import sys
 
 from sqlc_gen_psycopg.analysis_mode import config_directory
 from sqlc_gen_psycopg.errors import GenerationError
+from sqlc_gen_psycopg.identity_columns import identities_not_null
 from sqlc_gen_psycopg.model.build import Builder
 from sqlc_gen_psycopg.options import parse_options
 from sqlc_gen_psycopg.protocol import encode_response, parse_request
@@ -34,7 +35,7 @@ def generate(data: bytes) -> dict[str, str]:
         raise GenerationError(NOT_JSON) from exc
     options = parse_options(request.options)
     schema = read_schema([config_directory() / p for p in request.schema_files])
-    request = prove_views(request, schema)
+    request = prove_views(identities_not_null(request, schema), schema)
     package = Builder(request, options, schema).build()
     files = render(package)
     for line in package.warnings:  # sqlc drops them on success: manifest.json keeps them

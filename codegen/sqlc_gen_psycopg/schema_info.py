@@ -57,6 +57,8 @@ class SchemaInfo:
     elements: ElementChecks = field(default_factory=lambda: ElementChecks(relation_key))
     # views and materialized views as last defined, in definition order (view_nullability.py)
     views: dict[str, ViewDefinition] = field(default_factory=dict)
+    # "table.column" of each identity column, NOT NULL whatever it says (identity_columns.py)
+    identities: set[str] = field(default_factory=set)
 
 
 DEFAULT_SCHEMA = "public"
@@ -151,6 +153,7 @@ def _read_file(file: Path, info: SchemaInfo) -> None:
         info.constraints.read(stmt)
         info.elements.read(stmt)
         _read_view(stmt, info.views)
+        _read_identities(stmt, info.identities)
         if isinstance(stmt, ast.CreateDomainStmt):
             info.domains[object_key(stmt.domainname)] = type_from_node(stmt.typeName)
         elif isinstance(stmt, ast.CompositeTypeStmt):
@@ -167,6 +170,27 @@ def _read_file(file: Path, info: SchemaInfo) -> None:
             name = stmt.funcname[-1].sval
             info.functions[name] = type_from_node(stmt.returnType)
             info.volatility[name] = info.volatility.get(name, frozenset()) | {_volatility(stmt)}
+
+
+def _read_identities(stmt: Any, identities: set[str]) -> None:
+    """The columns ``GENERATED ... AS IDENTITY`` (in CREATE TABLE, ALTER TABLE ... ADD
+    COLUMN or ALTER COLUMN ... ADD GENERATED), which PostgreSQL makes NOT NULL."""
+    if not isinstance(stmt, ast.CreateStmt | ast.AlterTableStmt):
+        return
+    table = relation_key(stmt.relation)
+    if isinstance(stmt, ast.CreateStmt):
+        columns = [e for e in stmt.tableElts or () if isinstance(e, ast.ColumnDef)]
+    else:
+        columns = []
+        for cmd in stmt.cmds or ():
+            if cmd.subtype == enums.AlterTableType.AT_AddIdentity:
+                identities.add(f"{table}.{cmd.name}")
+            elif cmd.subtype == enums.AlterTableType.AT_AddColumn:
+                columns.append(cmd.def_)
+    for column in columns:
+        kinds = {c.contype for c in column.constraints or () if isinstance(c, ast.Constraint)}
+        if enums.ConstrType.CONSTR_IDENTITY in kinds:
+            identities.add(f"{table}.{column.colname}")
 
 
 VIEW_KINDS = (enums.ObjectType.OBJECT_VIEW, enums.ObjectType.OBJECT_MATVIEW)
