@@ -42,6 +42,19 @@ class ModelType(Enum):
     PYDANTIC = "pydantic"
 
     @property
+    def noun(self) -> str:
+        """What the docstrings call one of its classes (plural: with ``es``)."""
+        match self:
+            case ModelType.DATACLASS:
+                return "dataclass"
+            case ModelType.ATTRS:
+                return "attrs class"
+            case ModelType.MSGSPEC:
+                return "msgspec Struct class"
+            case ModelType.PYDANTIC:
+                return "pydantic model class"
+
+    @property
     def module_names(self) -> frozenset[str]:
         """The names its imports bind at module level, which no query function may
         take (a parameter may: function bodies don't use them)."""

@@ -112,7 +112,7 @@ async def init_connection(conn: Connection) -> None:
     await conn.set_type_codec(
         "json", schema="pg_catalog", encoder=_json_text, decoder=json.loads, format="binary"
     )
-    for composite in models.COMPOSITE_TYPES:  # as the psycopg package's dataclasses
+    for composite in models.COMPOSITE_TYPES:  # as the psycopg package's pydantic model classes
         await conn.set_type_codec(
             composite.name,
             schema=composite.schema,
