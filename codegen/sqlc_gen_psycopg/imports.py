@@ -103,6 +103,8 @@ def function_symbols(fn: Function, flavor: Flavor) -> Iterator[Symbol]:
         if wrapper is not None:
             yield wrapper
         yield from param.checks
+        if param.to_db is not None:
+            yield from param.to_db.symbols()
     if fn.result is not None:
         yield from fn.result.symbols()
     yield from command_runtime(fn, flavor)

@@ -121,7 +121,9 @@ def column_entry(column: Column, scope: Scope) -> dict[str, Any]:
 
 
 def type_entry(db_type: DbType) -> dict[str, Any]:
-    return {
+    """The PostgreSQL type, and the override replacing its annotation; a converter's
+    functions only when there is one (``type`` stays the database's: check compares it)."""
+    entry: dict[str, Any] = {
         "type": {
             "name": db_type.name,
             "array_dims": db_type.array_dims,
@@ -130,3 +132,6 @@ def type_entry(db_type: DbType) -> dict[str, Any]:
         },
         "override": db_type.override or None,
     }
+    if db_type.from_db:
+        entry["converter"] = {"from_db": db_type.from_db, "to_db": db_type.to_db}
+    return entry

@@ -12,16 +12,27 @@ from sqlc_gen_psycopg.pytypes import normalise
 
 
 @dataclass(frozen=True, slots=True)
+class Converter:
+    """An override's functions, as dotted paths into the user's package: ``from_db``
+    turns the driver's value into ``python_type`` on every read, ``to_db`` turns it back
+    on every write (model/convert.py)."""
+
+    from_db: str
+    to_db: str
+
+
+@dataclass(frozen=True, slots=True)
 class Override:
     """Replace the Python annotation for a db type or one ``table.column``.
 
-    psycopg's loader still decides the runtime value, so the annotation must describe
-    it (the typical use: a TypedDict for a jsonb column). ``import`` is the module to
-    import for the annotation, e.g. ``plue_types``.
+    Without a converter psycopg's loader still decides the runtime value, so the
+    annotation must describe it. ``import`` is the module to import for the
+    annotation, e.g. ``plue_types``.
     """
 
     python_type: str
     module: str
+    converter: Converter | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +95,7 @@ def parse_options(raw: dict[str, Any]) -> Options:
         if not isinstance(python_type, str) or not python_type:
             raise GenerationError(f"sqlc.yaml: override {item!r} needs a 'python_type'")
         module = item.get("import") or python_type.rpartition(".")[0]
-        override = Override(python_type=python_type, module=module)
+        override = Override(python_type, module, converter(item))
         if "column" in item:
             by_column[str(item["column"])] = override
         elif "db_type" in item:
@@ -106,6 +117,21 @@ def parse_options(raw: dict[str, Any]) -> Options:
         query_parameter_limit=parameter_limit(raw.get("query_parameter_limit")),
         docstrings=docstring_style(raw.get("docstrings")),
     )
+
+
+def converter(item: dict[str, Any]) -> Converter | None:
+    """An override's ``from_db`` and ``to_db``: both or neither, each ``module.function``."""
+    paths = {key: item.get(key) for key in ("from_db", "to_db")}
+    if all(path is None for path in paths.values()):
+        return None
+    for key, path in paths.items():
+        parts = path.split(".") if isinstance(path, str) else []
+        if len(parts) < 2 or not all(part.isidentifier() for part in parts):
+            raise GenerationError(
+                f"sqlc.yaml: override {item!r}: {key!r} must be a dotted path to a function "
+                f"(module.function), not {path!r}"
+            )
+    return Converter(from_db=str(paths["from_db"]), to_db=str(paths["to_db"]))
 
 
 def flag(raw: dict[str, Any], name: str, *, default: bool) -> bool:

@@ -19,7 +19,9 @@ from sqlc_gen_psycopg.constraints import violated_by
 from sqlc_gen_psycopg.cursors import Cursor, cursor_for
 from sqlc_gen_psycopg.errors import GenerationError
 from sqlc_gen_psycopg.inference import Analyser, Relation, StatementFacts, TargetFacts
+from sqlc_gen_psycopg.model import convert
 from sqlc_gen_psycopg.model.commands import Command
+from sqlc_gen_psycopg.model.convert import Convert
 from sqlc_gen_psycopg.model.package import (
     Composite,
     CopyTarget,
@@ -77,12 +79,14 @@ LOAD_ENUM_ARRAY_NO_NULLS = from_import("._types", "load_enum_array_no_nulls")
 class Mapped:
     """A PostgreSQL type in Python: its annotation, how a read value is loaded (enums),
     and the wrapper psycopg needs to be handed a written one (json); ``untyped`` when
-    sqlc typed it ``any`` (annotated ``object``: nothing is claimed)."""
+    sqlc typed it ``any`` (annotated ``object``: nothing is claimed); ``to_db`` the
+    converter a written value goes through first (a read one's is its loader)."""
 
     ref: TypeRef
     loader: Loader | None = None
     dump: Symbol | None = None
     untyped: bool = False
+    to_db: Convert | None = None
 
 
 class Builder:
@@ -189,13 +193,18 @@ class Builder:
             name, dims = self.type_name("", base.name), dims + base.array_dims
         return SqlType(name, dims)
 
-    def override_for(self, type_: SqlType, base: str, column_key: str) -> Override | None:
+    def override_for(
+        self, type_: SqlType, base: str, column_key: str, *, converters: bool = True
+    ) -> Override | None:
         """A column's override, else its type's or its base type's: db_type overrides are
-        keyed as options.py normalises them (``"Mood"``, ``audit.level``: ``mood``, ``level``)."""
+        keyed as options.py normalises them (``"Mood"``, ``audit.level``: ``mood``, ``level``).
+        Without ``converters`` (a composite type's fields, which psycopg builds itself)
+        an override with a converter doesn't count."""
         by_type = self.options.by_db_type
-        return self.options.by_column.get(column_key) or by_type.get(
+        found = self.options.by_column.get(column_key) or by_type.get(
             normalise(type_.name), by_type.get(normalise(base))
         )
+        return None if found and found.converter and not converters else found
 
     def db_type(self, type_: SqlType, named: str, column_key: str) -> DbType:
         base = self.base_type(type_)
@@ -206,21 +215,42 @@ class Builder:
             base.name,
             base.array_dims,
             override.python_type if override else "",
+            override.converter.from_db if override and override.converter else "",
+            override.converter.to_db if override and override.converter else "",
         )
 
-    def mapped(self, type_: SqlType, where: str, *, column_key: str = "", result: bool) -> Mapped:
+    def mapped(
+        self,
+        type_: SqlType,
+        where: str,
+        *,
+        column_key: str = "",
+        result: bool,
+        converters: bool = True,
+    ) -> Mapped:
         """A value's Python type. A read array's elements are ``| None`` unless a CHECK
         proves the column holds no NULL element; a parameter's are what callers pass."""
         base = self.base_type(type_)
         name, dims = base.name, base.array_dims
         null_items = result and column_key not in self.proven
-        override = self.override_for(type_, name, column_key)
+        override = self.override_for(type_, name, column_key, converters=converters)
         if override is not None:
-            # The annotation changes; how psycopg must be handed the value does not.
+            # The annotation changes; how psycopg must be handed the value does not, and
+            # a converter turns the driver's value into the annotated one and back.
             annotation = ref(verbatim(override.python_type, override.module))
             scalar = pytypes.element(name)
             dump = dump_symbol(scalar) if scalar and not dims else None
-            return Mapped(array_of(annotation, type_.array_dims, null_items=null_items), dump=dump)
+            converter = override.converter
+            used = converter and (converter.from_db if result else converter.to_db)
+            converted = (
+                Convert(convert.function(used), type_.array_dims, null_items) if used else None
+            )
+            return Mapped(
+                array_of(annotation, type_.array_dims, null_items=null_items),
+                converted if result else None,
+                dump=dump,
+                to_db=None if result else converted,
+            )
         if name in self.enums:
             return self.enum_type(name, dims, where, result=result, null_items=null_items)
         if name in self.schema.composites:
@@ -334,7 +364,8 @@ class Builder:
         for item in self.schema.composites[name]:
             where = f"schema: composite type {name}, field {item.name}"
             field_type = SqlType(self.type_name("", item.type.name), item.type.array_dims)
-            annotation = self.mapped(field_type, where, result=True).ref.or_none()
+            mapped = self.mapped(field_type, where, result=True, converters=False)
+            annotation = mapped.ref.or_none()
             fields.append(Field(self.field_name(item.name, where), annotation))
             bases.append(self.base_type(field_type).name)
         doc = f"The PostgreSQL composite type {name} (register with register_composites)."
@@ -515,6 +546,7 @@ class Builder:
                     source,
                     checks,
                     f"{fn_name}: {name}",
+                    mapped.to_db,
                 )
             )
         return tuple(out)

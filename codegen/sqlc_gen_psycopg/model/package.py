@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from sqlc_gen_psycopg.access import UNCLASSIFIED, Access
 from sqlc_gen_psycopg.cursors import Cursor
 from sqlc_gen_psycopg.model.commands import Command, Shape
+from sqlc_gen_psycopg.model.convert import Convert
 from sqlc_gen_psycopg.model.kinds import ModelType
 from sqlc_gen_psycopg.model.results import (
     DataClass,
@@ -147,19 +148,22 @@ class Param:
     # the ``_types`` checks its value passes first, innermost first (pytypes.checks)
     checks: tuple[Symbol, ...] = ()
     where: str = ""  # ``function: parameter``, as a refused value's error names it
+    to_db: Convert | None = None  # the converter's function, first of all (convert.py)
 
     def arg(self, scope: Scope, prefix: str, driver: str = "psycopg") -> str:
-        """The value as the driver is handed it: psycopg's ``Jsonb(x)``, each element's
-        for an array; None stays None. asyncpg's codecs encode json themselves, but take
-        a list element of an array for a sub-array, so a json array's elements go in
-        ``JsonItem`` there. The wrappers are imported by name, so print bare."""
+        """The value as the driver is handed it: the converter's ``to_db(x)`` if any,
+        then psycopg's ``Jsonb(x)``, each element's for an array; None stays None.
+        asyncpg's codecs encode json themselves, but take a list element of an array
+        for a sub-array, so a json array's elements go in ``JsonItem`` there. The
+        wrappers are imported by name, so print bare."""
         value = f"{prefix}{self.name}"
-        checked = self.checked(prefix)
+        checked = self.checked(self.to_db.expr(value, scope) if self.to_db else value)
         wrapper = self.wrapper(driver)
-        if wrapper is None:
+        if wrapper is None and self.to_db is None:
             return checked
-        wrapped = wrap(wrapper.name, self.db_type.base_array_dims, checked)
-        return f"None if {value} is None else {wrapped}" if self.nullable else wrapped
+        if wrapper is not None:
+            checked = wrap(wrapper.name, self.db_type.base_array_dims, checked)
+        return f"None if {value} is None else {checked}" if self.nullable else checked
 
     def wrapper(self, driver: str) -> Symbol | None:
         """What the driver needs each json value (or array element) wrapped in; on
@@ -170,10 +174,9 @@ class Param:
             return None
         return self.dump if driver == "psycopg" else JSON_ITEM
 
-    def checked(self, prefix: str) -> str:
+    def checked(self, value: str) -> str:
         """The value after its checks (``aware(p.expires_at, "f: expires_at")``); each
         check is imported by name (``from ._types import aware``), so prints bare."""
-        value = f"{prefix}{self.name}"
         for check in self.checks:
             value = f'{check.name}({value}, "{self.where}")'
         return value
@@ -183,6 +186,8 @@ class Param:
         if self.dump is not None:
             yield self.dump
         yield from self.checks
+        if self.to_db is not None:
+            yield from self.to_db.symbols()
 
 
 def wrap(dump: str, dims: int, value: str) -> str:

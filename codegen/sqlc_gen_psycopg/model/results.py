@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 
+from sqlc_gen_psycopg.model.convert import Convert
 from sqlc_gen_psycopg.model.kinds import ModelType
 from sqlc_gen_psycopg.model.types import Scope, Symbol, TypeRef
 from sqlc_gen_psycopg.schema_info import SqlType
@@ -63,7 +64,7 @@ class RangeLoad:
         yield self.function
 
 
-Loader = EnumLookup | EnumArrayLoad | RangeLoad
+Loader = EnumLookup | EnumArrayLoad | RangeLoad | Convert
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,13 +119,16 @@ class DbType:
     """A value's PostgreSQL type, kept for the manifest (what `plue-db check` compares):
     as sqlc named it (schema-qualified when sqlc qualifies it; inference's name when that
     replaced sqlc's guess), the base type the annotation maps from (domains resolved),
-    and the python_type of the override that replaced the annotation, if any."""
+    and the python_type of the override that replaced the annotation, if any, with its
+    converter's functions (dotted paths; "" without one)."""
 
     name: str
     array_dims: int
     base: str
     base_array_dims: int
     override: str
+    from_db: str = ""
+    to_db: str = ""
 
 
 @dataclass(frozen=True, slots=True)
