@@ -37,6 +37,15 @@ def test_text_output_ends_with_one_line_saying_what_happened(server_url: str) ->
     ]
 
 
+def test_each_check_says_on_stderr_when_it_starts(server_url: str) -> None:
+    """Progress for a slow check goes to stderr, so stdout stays the sections or JSON."""
+    result = plue_db(
+        "check", "--only", "released,migrations", "--json", env={"DATABASE_URL": server_url}
+    )
+    assert result.stderr.splitlines() == ["check 1/2: released...", "check 2/2: migrations..."]
+    assert json.loads(result.stdout)["passed"] is True
+
+
 def test_unreachable_live_database_fails_first_with_the_fix(server_url: str) -> None:
     started = time.monotonic()
     result = plue_db("check", "--database-url", UNREACHABLE, env={"DATABASE_URL": server_url})

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache, partial
@@ -185,7 +186,10 @@ def run_check(
         psycopg.connect(live_url, connect_timeout=10).close()
     selected = [c for c in checks(live_url, diff=diff) if not only or c.name in only]
     results = []
-    for check in selected:
+    for number, check in enumerate(selected, 1):
+        # Progress on stderr (stdout keeps the sections or the JSON): a check on a loaded
+        # machine or a remote server can take tens of seconds.
+        print(f"check {number}/{len(selected)}: {check.name}...", file=sys.stderr, flush=True)
         try:
             problems = check.run()
         except (MigrationError, SchemaError, psycopg.OperationalError, FileNotFoundError) as exc:
