@@ -1,7 +1,7 @@
 """What ``plue-db generate`` says it did: one summary line (files written, changed,
 unchanged, removed; time), ``--check`` (names the stale files, writes nothing, exit 1),
-``--watch`` (a run per change of an input, until Ctrl-C), and ``--version`` on both
-commands."""
+``--watch`` (a run per change of an input, until Ctrl-C), and ``--version`` on every
+command."""
 
 from __future__ import annotations
 
@@ -139,7 +139,7 @@ def test_watch_regenerates_when_a_query_file_changes(tmp_path: Path) -> None:
     assert (root / "out" / "tiny" / "extra.py").exists()
 
 
-def test_version_of_both_commands() -> None:
+def test_version_of_every_command() -> None:
     from importlib.metadata import version
 
     done = plue_db("--version", env={})
@@ -151,6 +151,14 @@ def test_version_of_both_commands() -> None:
     assert (done.returncode, done.stdout) == (
         0,
         f"sqlc-gen-psycopg {version('sqlc-gen-psycopg')}\n",
+    )
+    analysis = Path(sys.executable).with_name("sqlc-gen-psycopg-db")
+    done = subprocess.run(
+        [analysis, "--version"], capture_output=True, text=True, check=False, timeout=60
+    )
+    assert (done.returncode, done.stdout) == (
+        0,
+        f"sqlc-gen-psycopg-db {version('sqlc-gen-psycopg')}\n",
     )
 
 

@@ -10,6 +10,7 @@ embedded cluster are removed whichever way the run ends short of SIGKILL.
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import signal
 import sys
 from collections.abc import Callable, Sequence
@@ -68,6 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="sqlc-gen-psycopg with PostgreSQL's own types: each command loads the "
         "project's schema files into a scratch database and drops it afterwards.",
     )
+    version = importlib.metadata.version("sqlc-gen-psycopg")
+    parser.add_argument("--version", action="version", version=f"{PROG} {version}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     handlers: dict[str, Callable[[argparse.Namespace], int]] = {
         "generate": cmd_generate,
