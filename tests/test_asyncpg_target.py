@@ -25,7 +25,7 @@ import pytest
 from plue_queries import asyncpg as apg
 from plue_queries import issues, workflows
 from plue_queries.enums import IssueState, LogStream
-from plue_queries.types import NoRowError
+from plue_queries.types import JsonShapeError, NoRowError
 
 from bench.latency import asyncpg_params
 from plue_db import replicas
@@ -93,7 +93,7 @@ async def sweep(url: str, world: World, checker: Checker, *, init: bool = True) 
                         value = await rolled_back(
                             apg_conn, state, partial(call, getattr(ours, name)), entry, sync, kwargs
                         )
-                    except (asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                    except (asyncpg.PostgresError, asyncpg.InterfaceError, JsonShapeError) as exc:
                         found.failed(where, kwargs, exc)
                         continue
                     found.returned(checker, getattr(ours, name), value, where)
@@ -150,6 +150,9 @@ def test_control_without_init_connection_jsonb_differs(
     assert "asyncpg.agent.list_message_parts" in differing  # parts hold jsonb content
     # Each difference is JSON text where psycopg gave a value.
     assert all("='{" in d or "='[" in d for d in found.differences), found.differences[:2]
+    # A typed json column (workflow_definitions.plan, sqlc.yaml json_types) refuses the text.
+    refused = [e for e in found.errors if "JsonShapeError" in e]
+    assert refused and all("expected an object, got a string" in e for e in refused), refused
 
 
 # ---- transactions stay the caller's ------------------------------------------------

@@ -19,6 +19,7 @@ import psycopg
 import pytest
 from plue_queries import models, workflows
 from plue_queries.enums import LogStream, RunnerStatus, WorkflowRunStatus, WorkflowStepStatus
+from plue_queries.types import JsonShapeError
 from psycopg import errors
 
 from tests.concurrency import run_on_connections
@@ -58,6 +59,32 @@ def claimed(conn: Conn) -> tuple[models.WorkflowRun, models.RunnerPool]:
 
 
 # --- definitions -------------------------------------------------------------------
+
+
+def test_a_stored_plan_that_doesnt_fit_raises_one_error(conn: Conn) -> None:
+    """plan is a WorkflowPlan (sqlc.yaml json_types): a stored step without its run
+    command is refused when read, naming the function, the column and the path; the
+    control is the same row read raw, where psycopg hands back the dict as stored."""
+    definition = make_workflow_definition(conn)
+    assert definition.plan["steps"][1] == {
+        "name": "test",
+        "run": "zig build test",
+        "needs": ["build"],
+    }
+    conn.execute(
+        "UPDATE workflow_definitions SET plan = plan #- '{steps,1,run}' WHERE id = %s",
+        (definition.id,),
+    )
+    with pytest.raises(JsonShapeError) as raised:
+        workflows.get_workflow_definition(conn, id=definition.id)
+    assert str(raised.value) == (
+        "models.load_workflow_definition: column workflow_definitions.plan: the JSON does "
+        "not fit WorkflowPlan: a required key is missing at $.steps[1].run"
+    )
+    raw = conn.execute("SELECT plan FROM workflow_definitions WHERE id = %s", (definition.id,))
+    assert raw.fetchone() == (
+        {"steps": [definition.plan["steps"][0], {"name": "test", "needs": ["build"]}]},
+    )
 
 
 def test_upsert_definition_replaces_by_repository_and_name(

@@ -44,6 +44,7 @@ from plue_queries.enums import (
     WorkflowStepStatus,
 )
 
+from plue_db.json_shapes import WorkflowPlan
 from plue_db.runtime_types import Checker
 from tests import factories
 from tests.fix_db import Conn
@@ -441,3 +442,16 @@ def test_control_streams_and_lists_are_checked_element_by_element(checker: Check
     assert problem == "l: () (builtins.tuple) is not a list"
     [problem] = checker.mismatches(decimal.Decimal("1.5"), float, "f")
     assert problem == "f: Decimal('1.5') (decimal.Decimal) is not a builtins.float"
+
+
+def test_control_a_typed_json_column_is_checked_key_by_key(checker: Checker) -> None:
+    """workflow_definitions.plan is a WorkflowPlan (sqlc.yaml json_types): each key."""
+    ok = {"steps": [{"name": "a", "run": "make"}, {"name": "b", "run": "t", "needs": ["a"]}]}
+    assert checker.mismatches(ok, WorkflowPlan, "p") == []
+    bad = {"steps": [{"name": "a", "run": 1}, {"run": "t", "after": []}], "extra": 1}
+    assert checker.mismatches(bad, WorkflowPlan, "p") == [
+        "p: 'extra' is not a key of WorkflowPlan",
+        "p['steps'][0]['run']: 1 (builtins.int) is not a builtins.str",
+        "p['steps'][1]: 'after' is not a key of PlanStep",
+        "p['steps'][1]: 'name' of PlanStep is missing",
+    ]

@@ -25,6 +25,7 @@ HELPER_NEEDS: dict[str, tuple[Symbol, ...]] = {
     "._streams": (from_import("._cursors", "new_cursor"), from_import(TYPES, "StreamEndedError")),
     "._types": (from_import(TYPES, "ParameterValueError"),),
     "._asyncpg": (from_import(TYPES, "StreamEndedError"),),
+    "._json_shapes": (from_import(TYPES, "JsonShapeError"),),
 }
 
 TYPE_ALIAS = from_import("typing", "TypeAlias")
@@ -44,6 +45,7 @@ TYPE_IMPORTS: dict[str, tuple[Symbol, ...]] = {
     "ReadOnlyConnectionError": (ERRORS,),
     "StreamEndedError": (attribute("psycopg", "ProgrammingError"),),
     "ParameterValueError": (),
+    "JsonShapeError": (),
 }
 
 

@@ -33,6 +33,9 @@ class Override:
     python_type: str
     module: str
     converter: Converter | None = None
+    # option json_types: the converter is the package's own typed-json reader and writer
+    # (templates/_json_shapes.py.j2), which also takes python_type and where it reads.
+    json_shape: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +79,7 @@ KNOWN = {
     "emit_classes",
     "query_parameter_limit",
     "docstrings",
+    "json_types",
 }
 
 
@@ -102,6 +106,12 @@ def parse_options(raw: dict[str, Any]) -> Options:
             by_db_type[normalise(str(item["db_type"]))] = override
         else:
             raise GenerationError(f"sqlc.yaml: override {item!r} needs 'db_type' or 'column'")
+    for column, override in json_types(raw.get("json_types"), package).items():
+        if column in by_column:
+            raise GenerationError(
+                f"sqlc.yaml: column {column} has both an override and a json_types entry; keep one"
+            )
+        by_column[column] = override
     return Options(
         package=package,
         emit_async=flag(raw, "emit_async", default=True),
@@ -132,6 +142,26 @@ def converter(item: dict[str, Any]) -> Converter | None:
                 f"(module.function), not {path!r}"
             )
     return Converter(from_db=str(paths["from_db"]), to_db=str(paths["to_db"]))
+
+
+def json_types(value: object, package: str) -> dict[str, Override]:
+    """``json_types``: ``table.column`` -> the dotted type its json values are read as."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and "." in k and isinstance(v, str) and "." in v
+        for k, v in value.items()
+    ):
+        raise GenerationError(
+            f"sqlc.yaml: option 'json_types' must map table.column to a dotted type "
+            f"(module.Type), not {value!r}"
+        )
+    runtime = f"{package}._json_shapes"
+    converter = Converter(f"{runtime}.json_shape", f"{runtime}.json_value")
+    return {
+        str(column): Override(str(shape), str(shape).rpartition(".")[0], converter, True)
+        for column, shape in value.items()
+    }
 
 
 def flag(raw: dict[str, Any], name: str, *, default: bool) -> bool:

@@ -9,7 +9,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import plue_db.json_shapes
+
 from plue_queries import enums
+from plue_queries._json_shapes import json_shape
 from plue_queries.types import JsonValue
 
 
@@ -1018,7 +1021,7 @@ class WorkflowDefinition:
     file_path: str
     triggers: JsonValue
     """Events that start a run, e.g. [{"event": "push", "bookmarks": ["main"]}]."""
-    plan: JsonValue
+    plan: plue_db.json_shapes.WorkflowPlan
     """The step DAG: {"steps": [{"name": ..., "run": ..., "needs": [...]}]}."""
     is_active: bool
     created_at: datetime.datetime
@@ -1027,7 +1030,21 @@ class WorkflowDefinition:
 
 def load_workflow_definition(r: Sequence[Any]) -> WorkflowDefinition:
     """A WorkflowDefinition from a row of its table's columns, in order."""
-    return WorkflowDefinition(*r)
+    return WorkflowDefinition(
+        r[0],  # id
+        r[1],  # repository_id
+        r[2],  # name
+        r[3],  # file_path
+        r[4],  # triggers
+        json_shape(
+            plue_db.json_shapes.WorkflowPlan,
+            r[5],
+            "models.load_workflow_definition: column workflow_definitions.plan",
+        ),  # plan
+        r[6],  # is_active
+        r[7],  # created_at
+        r[8],  # updated_at
+    )
 
 
 @dataclass(slots=True)

@@ -54,3 +54,14 @@ class ParameterValueError(ValueError):
     def __init__(self, where: str, problem: str) -> None:
         super().__init__(f"{where}: {problem}")
         self.where = where
+
+
+class JsonShapeError(ValueError):
+    """A json value read from a column given a type (option json_types) doesn't fit it.
+    ``where`` names the function (or models decoder) and the column, ``path`` the place
+    in the JSON (``$.steps[0].run``); no value is returned, so none is half typed."""
+
+    def __init__(self, where: str, shape: str, path: str, problem: str) -> None:
+        super().__init__(f"{where}: the JSON does not fit {shape}: {problem} at {path}")
+        self.where = where
+        self.path = path

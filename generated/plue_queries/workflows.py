@@ -8,12 +8,14 @@ from collections.abc import Generator, Iterable
 from dataclasses import dataclass
 from typing import Any, Final, LiteralString
 
+import plue_db.json_shapes
 import psycopg
 from psycopg.types.json import Jsonb
 
 from plue_queries import enums, models
 from plue_queries._atomic import atomic
 from plue_queries._cursors import new_cursor, thread_cursor
+from plue_queries._json_shapes import json_value
 from plue_queries._pipeline import completed
 from plue_queries._streams import ServerStream
 from plue_queries._types import aware, no_null_items
@@ -328,7 +330,7 @@ def upsert_workflow_definition(
     name: str,
     file_path: str,
     triggers: JsonInput,
-    plan: JsonInput,
+    plan: plue_db.json_shapes.WorkflowPlan,
     is_active: bool,
 ) -> models.WorkflowDefinition:
     """Create or replace a repository's workflow by name, as found when its file is
@@ -347,7 +349,14 @@ def upsert_workflow_definition(
         with completed(conn):
             cur.execute(
                 UPSERT_WORKFLOW_DEFINITION,
-                (repository_id, name, file_path, Jsonb(triggers), Jsonb(plan), is_active),
+                (
+                    repository_id,
+                    name,
+                    file_path,
+                    Jsonb(triggers),
+                    Jsonb(json_value(plan)),
+                    is_active,
+                ),
             )
     except psycopg.IntegrityError as _error:
         raise_named(_error)

@@ -109,9 +109,34 @@ class Checker:
                 if getattr(r, end) is not None
                 for p in self.mismatches(getattr(r, end), item, f"{where}[{i}].{end}")
             ]
+        if typing.is_typeddict(hint):  # a typed json column (option json_types)
+            return self.typed_dict(value, hint, where)
         if isinstance(hint, type):
             return self.instance(value, hint, where)
         raise TypeError(f"{where}: no rule for the annotation {hint!r}")
+
+    def typed_dict(self, value: object, cls: Any, where: str) -> list[str]:
+        """value is a dict of the TypedDict's keys (a ``NotRequired`` one may be missing,
+        none other may be added), each an instance of its annotation."""
+        if type(value) is not dict:
+            return [f"{where}: {describe(value)} is not a dict ({cls.__qualname__})"]
+        items = typing.cast(dict[str, object], value)
+        hints = typing.get_type_hints(cls, self.namespace, include_extras=True)
+        found = [
+            f"{where}: {key!r} is not a key of {cls.__qualname__}"
+            for key in items
+            if key not in hints
+        ]
+        for key, hint in hints.items():
+            marker = get_origin(hint)
+            if key in items:
+                inner = (
+                    get_args(hint)[0] if marker in (typing.Required, typing.NotRequired) else hint
+                )
+                found += self.mismatches(items[key], inner, f"{where}[{key!r}]")
+            elif marker is not typing.NotRequired:
+                found.append(f"{where}: {key!r} of {cls.__qualname__} is missing")
+        return found
 
     def instance(self, value: object, cls: type, where: str) -> list[str]:
         """value is exactly a cls (enum members: of that enum); a row class (any

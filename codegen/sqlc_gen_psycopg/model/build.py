@@ -73,6 +73,9 @@ LOAD_ENUM_ARRAY = from_import("._types", "load_enum_array")
 AS_RANGE = from_import("._types", "as_range")
 AS_MULTIRANGE = from_import("._types", "as_multirange")
 LOAD_ENUM_ARRAY_NO_NULLS = from_import("._types", "load_enum_array_no_nulls")
+# option json_types: the package's typed-json reader and writer (_json_shapes)
+JSON_SHAPE = from_import("._json_shapes", "json_shape")
+JSON_SHAPE_VALUE = from_import("._json_shapes", "json_value")
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +134,9 @@ class Builder:
         }
         self.analyser = Analyser(relations, schema)
         self.violations = self.violation_classes()
+        # The function (or models decoder) whose values are being built: a typed json
+        # column's error names it (option json_types).
+        self.reader = ""
 
     def violation_classes(self) -> dict[tuple[str, str], Violation]:
         """One exception class per constraint, keyed by (table, constraint name): the
@@ -240,6 +246,8 @@ class Builder:
             annotation = ref(verbatim(override.python_type, override.module))
             scalar = pytypes.element(name)
             dump = dump_symbol(scalar) if scalar and not dims else None
+            if override.json_shape:
+                return self.json_shape(override, type_, name, column_key, result, null_items)
             converter = override.converter
             used = converter and (converter.from_db if result else converter.to_db)
             converted = (
@@ -274,6 +282,32 @@ class Builder:
             array_of(element.ref(), described.dims, null_items=null_items),
             loader,
             dump=dump_symbol(element),  # each element's, for an array (Param.arg)
+        )
+
+    def json_shape(
+        self,
+        override: Override,
+        type_: SqlType,
+        base: str,
+        column_key: str,
+        result: bool,
+        null_items: bool,
+    ) -> Mapped:
+        """A json/jsonb column given a type by option json_types: read through the
+        package's ``json_shape`` (checked, or one JsonShapeError), written as json."""
+        if base not in ("json", "jsonb"):
+            raise GenerationError(
+                f"sqlc.yaml: option json_types gives {column_key} the type "
+                f"{override.python_type}, but the column is {base}, not json or jsonb"
+            )
+        shape = verbatim(override.python_type, override.module)
+        dims = type_.array_dims
+        where = f"{self.reader}: column {column_key}"
+        return Mapped(
+            array_of(ref(shape), dims, null_items=null_items),
+            Convert(JSON_SHAPE, dims, null_items, shape, where) if result else None,
+            dump=dump_symbol(scalar) if (scalar := pytypes.element(base)) else None,
+            to_db=None if result else Convert(JSON_SHAPE_VALUE, dims),
         )
 
     def enum_type(
@@ -376,6 +410,7 @@ class Builder:
         fields: list[Field] = []
         values: list[Value] = []
         table_key = self.key(table.schema, table.name)
+        self.reader = f"models.{model_decoder(self.model_names[table_key]).name}"
         for index, column in enumerate(table.columns):
             where = f"schema: column {table_key}.{column.name}"
             mapped = self.mapped(
@@ -421,6 +456,7 @@ class Builder:
         reserved = naming.STREAM_SIGNATURE_NAMES if streams else naming.SIGNATURE_NAMES
         if self.options.emit_classes:  # a method binds self and calls the function by name
             reserved |= {"self", fn_name, f"iter_{fn_name}"}
+        self.reader = fn_name
         params = self.params(query, where, fallbacks, reserved, fn_name)
         always_row = command.single_row and always_one_row(query.text)
         result: Result | None = None

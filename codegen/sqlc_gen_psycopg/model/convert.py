@@ -9,7 +9,8 @@ allows one stays None), and a NULL value is guarded by its caller (``Value.expr`
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from sqlc_gen_psycopg.model.types import Scope, Symbol, attribute
@@ -18,26 +19,39 @@ from sqlc_gen_psycopg.model.types import Scope, Symbol, attribute
 @dataclass(frozen=True, slots=True)
 class Convert:
     """``function`` (``from_db`` on a read, ``to_db`` on a write) on a value of ``dims``
-    array dimensions whose innermost elements may be NULL when ``null_items``."""
+    array dimensions whose innermost elements may be NULL when ``null_items``. A typed
+    json column's reader (option json_types) also takes the ``shape`` and, for its
+    error, ``where``: ``json_shape(Plan, r[4], "get_plan: column workflows.plan")``."""
 
     function: Symbol
     dims: int = 0
     null_items: bool = False
+    shape: Symbol | None = None
+    where: str = ""
 
     def expr(self, value: str, scope: Scope) -> str:
-        return apply(self.function.text(scope), self.dims, value, null_items=self.null_items)
+        return apply(lambda v: self.call(v, scope), self.dims, value, null_items=self.null_items)
+
+    def call(self, value: str, scope: Scope) -> str:
+        """The function on one (non-NULL) value."""
+        if self.shape is None:
+            return f"{self.function.text(scope)}({value})"
+        shape, where = self.shape.text(scope), json.dumps(self.where)
+        return f"{self.function.text(scope)}({shape}, {value}, {where})"
 
     def symbols(self) -> Iterator[Symbol]:
         yield self.function
+        if self.shape is not None:
+            yield self.shape
 
 
-def apply(function: str, dims: int, value: str, *, null_items: bool) -> str:
+def apply(call: Callable[[str], str], dims: int, value: str, *, null_items: bool) -> str:
     """``f(value)``, or for an array ``[f(_e1) for _e1 in value]`` nested ``dims`` deep
     (PostgreSQL's sub-arrays are never NULL; only the innermost elements may be)."""
     if not dims:
-        return f"{function}({value})"
+        return call(value)
     item = f"_e{dims}"
-    inner = apply(function, dims - 1, item, null_items=null_items)
+    inner = apply(call, dims - 1, item, null_items=null_items)
     if dims == 1 and null_items:
         inner = f"None if {item} is None else {inner}"
     return f"[{inner} for {item} in {value}]"

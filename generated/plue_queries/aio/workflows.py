@@ -7,6 +7,7 @@ import datetime
 from collections.abc import AsyncGenerator, Iterable
 from typing import Any, Final
 
+import plue_db.json_shapes
 import psycopg
 from psycopg.types.json import Jsonb
 
@@ -14,6 +15,7 @@ from plue_queries import enums, models
 from plue_queries import workflows as q
 from plue_queries._atomic import atomic_async
 from plue_queries._cursors import new_async_cursor
+from plue_queries._json_shapes import json_value
 from plue_queries._pipeline import completed_async
 from plue_queries._streams import AsyncServerStream
 from plue_queries._types import aware, no_null_items
@@ -30,7 +32,7 @@ async def upsert_workflow_definition(
     name: str,
     file_path: str,
     triggers: JsonInput,
-    plan: JsonInput,
+    plan: plue_db.json_shapes.WorkflowPlan,
     is_active: bool,
 ) -> models.WorkflowDefinition:
     """Create or replace a repository's workflow by name, as found when its file is
@@ -49,7 +51,14 @@ async def upsert_workflow_definition(
             async with completed_async(conn):
                 await cur.execute(
                     q.UPSERT_WORKFLOW_DEFINITION,
-                    (repository_id, name, file_path, Jsonb(triggers), Jsonb(plan), is_active),
+                    (
+                        repository_id,
+                        name,
+                        file_path,
+                        Jsonb(triggers),
+                        Jsonb(json_value(plan)),
+                        is_active,
+                    ),
                 )
         except psycopg.IntegrityError as _error:
             raise_named(_error)

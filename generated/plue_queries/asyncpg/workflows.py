@@ -9,9 +9,12 @@ from __future__ import annotations
 import datetime
 from collections.abc import AsyncGenerator, Iterable
 
+import plue_db.json_shapes
+
 from plue_queries import enums, models
 from plue_queries import workflows as q
 from plue_queries._asyncpg import Connection, ServerStream, atomic, raise_named, rowcount
+from plue_queries._json_shapes import json_value
 from plue_queries._types import aware, no_null_items
 from plue_queries.types import JsonInput, NoRowError
 
@@ -23,7 +26,7 @@ async def upsert_workflow_definition(
     name: str,
     file_path: str,
     triggers: JsonInput,
-    plan: JsonInput,
+    plan: plue_db.json_shapes.WorkflowPlan,
     is_active: bool,
 ) -> models.WorkflowDefinition:
     """Create or replace a repository's workflow by name, as found when its file is
@@ -37,7 +40,13 @@ async def upsert_workflow_definition(
     """
     try:
         r = await conn.fetchrow(
-            q.UPSERT_WORKFLOW_DEFINITION, repository_id, name, file_path, triggers, plan, is_active
+            q.UPSERT_WORKFLOW_DEFINITION,
+            repository_id,
+            name,
+            file_path,
+            triggers,
+            json_value(plan),
+            is_active,
         )
     except Exception as _error:
         raise_named(_error)

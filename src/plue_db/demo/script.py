@@ -7,7 +7,9 @@ position in a tuple, and changing the story means editing only this file.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any, NamedTuple
+from typing import NamedTuple
+
+from plue_db.json_shapes import WorkflowPlan
 
 NONCE_TTL = timedelta(minutes=5)
 SESSION_TTL = timedelta(days=30)
@@ -98,7 +100,7 @@ PLAN_STEPS = (
     PlanStep("lint", "ruff check .", needs=("test",)),
 )
 # The workflow definition's plan as stored (jsonb).
-PLAN: dict[str, Any] = {
+PLAN: WorkflowPlan = {
     "steps": [{"name": s.name, "run": s.run, "needs": list(s.needs)} for s in PLAN_STEPS]
 }
 
