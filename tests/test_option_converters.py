@@ -8,6 +8,7 @@ psycopg's own Decimal and str."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import importlib
 import sys
 from decimal import Decimal
@@ -17,6 +18,8 @@ from typing import Any
 
 import psycopg
 import pytest
+from sqlc_gen_psycopg.analysis import typecheck
+from sqlc_gen_psycopg.analysis.scratch import scratch_database
 from sqlc_gen_psycopg.errors import GenerationError
 from sqlc_gen_psycopg.model import convert
 from sqlc_gen_psycopg.model.convert import Convert
@@ -32,6 +35,7 @@ from tests.paths import GOLDEN
 
 FIXTURE = "option_converters"
 SCHEMA = GOLDEN / FIXTURE / "schema.sql"
+MANIFEST = GOLDEN / FIXTURE / "expected" / FIXTURE / "manifest.json"
 if str(GOLDEN / FIXTURE) not in sys.path:  # converters_shop, the user's module
     sys.path.append(str(GOLDEN / FIXTURE))
 
@@ -164,3 +168,30 @@ def test_a_written_json_value_is_converted_then_wrapped() -> None:
             to_db=Convert(convert.function("shapes.dump"), dims),
         )
         assert param.arg(Scope("p", "p.query"), "") == want
+
+
+def test_check_compares_the_database_type_behind_a_converter(server_url: str) -> None:
+    """The manifest keeps numeric under Money, so PREPARE agrees; control: the same
+    functions with the converted columns described as text are refused."""
+    functions = typecheck.read_manifest(MANIFEST)
+    with (
+        scratch_database(server_url, prefix="plue_test", schema=(SCHEMA,)) as url,
+        psycopg.connect(url, autocommit=True) as conn,
+    ):
+        assert typecheck.check_functions(conn, functions) == []
+        retyped = [as_text(f, "balance") for f in functions]
+        found = typecheck.check_functions(conn, retyped)
+        assert found and all("PostgreSQL type numeric" in line for line in found), found
+
+
+def as_text(function: typecheck.GeneratedFunction, column: str) -> typecheck.GeneratedFunction:
+    """The function with ``column`` (a parameter or result column) typed text."""
+    return dataclasses.replace(
+        function,
+        params=tuple(
+            dataclasses.replace(v, base="text") if v.name == column else v for v in function.params
+        ),
+        columns=tuple(
+            dataclasses.replace(v, base="text") if v.name == column else v for v in function.columns
+        ),
+    )
