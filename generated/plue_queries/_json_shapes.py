@@ -66,9 +66,9 @@ def _reader(annotation: Any) -> Reader:
     if pydantic is not None and _subclass(annotation, pydantic.BaseModel):
         return functools.partial(_pydantic, pydantic, annotation)
     if typing.is_typeddict(annotation):
-        return functools.partial(_typed_dict, annotation)
+        return functools.partial(_fields, dict, *_typed_dict_keys(annotation))
     if dataclasses.is_dataclass(annotation):
-        return functools.partial(_dataclass, annotation)
+        return functools.partial(_fields, annotation, *_dataclass_keys(annotation))
     origin, args = typing.get_origin(annotation), typing.get_args(annotation)
     if origin is list:
         return functools.partial(_list, args[0])
@@ -108,8 +108,9 @@ def _pydantic(pydantic: Any, shape: Any, value: Any, path: str) -> Any:
         raise _MismatchError(path + "".join(steps), first["msg"]) from None
 
 
-def _fields(value: Any, path: str, hints: dict[str, Any], required: Any) -> dict[str, Any]:
-    """A json object's keys read as the type's fields; a missing or unknown key refused."""
+def _fields(build: Any, hints: dict[str, Any], required: set[str], value: Any, path: str) -> Any:
+    """A json object's keys read as the type's fields (a missing or unknown key refused),
+    then ``build(**fields)``: the class, or ``dict`` for a TypedDict."""
     if not isinstance(value, dict):
         raise _MismatchError(path, f"expected an object, got {_kind(value)}")
     mapping = typing.cast(dict[str, Any], value)
@@ -119,12 +120,14 @@ def _fields(value: Any, path: str, hints: dict[str, Any], required: Any) -> dict
     for key in mapping:
         if key not in hints:
             raise _MismatchError(f"{path}.{key}", "a key the type doesn't declare")
-    return {key: _reader(hints[key])(item, f"{path}.{key}") for key, item in mapping.items()}
+    return build(
+        **{key: _reader(hints[key])(item, f"{path}.{key}") for key, item in mapping.items()}
+    )
 
 
-def _typed_dict(shape: Any, value: Any, path: str) -> Any:
-    """A TypedDict's keys; ``__required_keys__`` alone misses a ``NotRequired`` written
-    as a string (``from __future__ import annotations``), so each hint is read too."""
+def _typed_dict_keys(shape: Any) -> tuple[dict[str, Any], set[str]]:
+    """A TypedDict's keys and its required ones; ``__required_keys__`` alone misses a
+    ``NotRequired`` written as a string (``from __future__ import annotations``)."""
     hints: dict[str, Any] = {}
     required: set[str] = set()
     for key, hint in typing.get_type_hints(shape, include_extras=True).items():
@@ -132,10 +135,11 @@ def _typed_dict(shape: Any, value: Any, path: str) -> Any:
         hints[key] = typing.get_args(hint)[0] if marker in MARKERS else hint
         if marker is typing.Required or (key in shape.__required_keys__ and marker is None):
             required.add(key)
-    return _fields(value, path, hints, required)
+    return hints, required
 
 
-def _dataclass(shape: Any, value: Any, path: str) -> Any:
+def _dataclass_keys(shape: Any) -> tuple[dict[str, Any], set[str]]:
+    """A dataclass's constructor fields and those without a default."""
     fields = [field for field in dataclasses.fields(shape) if field.init]
     hints = typing.get_type_hints(shape)
     required = {
@@ -143,9 +147,7 @@ def _dataclass(shape: Any, value: Any, path: str) -> Any:
         for field in fields
         if field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING
     }
-    return shape(
-        **_fields(value, path, {field.name: hints[field.name] for field in fields}, required)
-    )
+    return {field.name: hints[field.name] for field in fields}, required
 
 
 def _list(item: Any, value: Any, path: str) -> Any:
