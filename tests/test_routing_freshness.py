@@ -12,6 +12,7 @@ fail.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
@@ -24,7 +25,15 @@ from plue_queries.aio import users as ausers
 from psycopg import IsolationLevel, sql
 
 from plue_db import replicas
-from plue_db.routing import REPLAYED_SQL, Router, RoutingSettings, open_router
+from plue_db.routing import (
+    LAG_SQL,
+    REPLAYED_SQL,
+    Mark,
+    Policy,
+    Router,
+    RoutingSettings,
+    open_router,
+)
 from plue_db.routing_async import AsyncRouter, open_async_router
 from tests.fix_db import AConn, Conn
 from tests.fix_replicas import DBNAME
@@ -362,3 +371,35 @@ def test_reader_isolation_is_asked_per_block(cluster: replicas.Cluster) -> None:
             assert await awhere(conn) == (False, "serializable")
 
     routed(cluster, scenario)
+
+
+def test_a_write_in_flight_is_waited_for_before_lag_is_measured(
+    cluster: replicas.Cluster,
+) -> None:
+    """After an idle spell the replica's last replayed commit is old, and the caller's
+    own write is still in flight (apply delay): measured then, the replica would look
+    stale and the reader fall back. reader(after=...) waits for the write first, then
+    measures, and reads on the replica. Control: the old order (lag measured before the
+    wait, Policy's own rule) calls the same replica too far behind."""
+    user_id = new_user(cluster, "in-flight")
+    replica = cluster.replicas[0]
+    replica.set_apply_delay(300)
+    try:
+        with one_replica(cluster, max_lag_s=0.5, wait_s=3.0) as router:
+            time.sleep(1.0)  # idle: the last replayed commit is older than max_lag_s
+            with router.connection() as conn:
+                conn.execute(RENAME_SQL, ["new", user_id])
+            after = router.position()
+            mark = Mark(after, time.monotonic())
+            with psycopg.connect(replica.url(DBNAME), autocommit=True) as direct:
+                row = direct.execute(LAG_SQL, [mark.lsn]).fetchone()
+            measured = dataclasses.replace(router.replicas[0])  # the router's stays untouched
+            old = Policy([measured], RoutingSettings(max_lag_s=0.5))
+            old.record_lag(measured, mark, time.monotonic(), row)
+            assert old.too_far_behind(measured)  # the old order's verdict: fall back
+            with router.reader(after=after) as conn:
+                assert where(conn)[0], "served by the primary"
+                assert display_name(conn, user_id) == "new"
+    finally:
+        replica.set_apply_delay(0)
+        replicas.wait_replayed(cluster.primary.url(), replica.url(), timeout=30)

@@ -370,28 +370,30 @@ class Router(RouterBase[SyncPool, Callable[[str], SyncPool]]):
         isolation: IsolationLevel | None,
     ) -> bool:
         """Whether this replica may serve the reader. Asked in autocommit, so no
-        transaction (and no snapshot) exists yet when the caller gets the connection."""
+        transaction (and no snapshot) exists yet when the caller gets the connection.
+
+        A replica already known to be too far behind is skipped at once. Otherwise it
+        first replays ``after`` (the caller's write), and only then is its lag measured
+        when due: measured before the wait, a replica that had replayed no commit since
+        it started looked as stale as can be while the caller's write was in flight."""
         if not replica_can_run(conn, isolation):
             return False
-        if mark is None and after is None:  # nothing to ask the replica
-            return not self.policy.too_far_behind(replica)
+        if mark is None and (after is None or self.policy.too_far_behind(replica)):
+            return not self.policy.too_far_behind(replica)  # nothing to ask the replica
         with _autocommit(conn):
+            if after is not None:
+                pauses = self.policy.catch_up_pauses()
+                while not replayed(conn.execute(REPLAYED_SQL, [after]).fetchone()):
+                    pause = next(pauses, None)
+                    if pause is None:
+                        return False
+                    time.sleep(pause)
             if mark is not None:
                 asked_at = time.monotonic()
                 self.policy.record_lag(
                     replica, mark, asked_at, conn.execute(LAG_SQL, [mark.lsn]).fetchone()
                 )
-            if self.policy.too_far_behind(replica):
-                return False
-            if after is None:
-                return True
-            pauses = self.policy.catch_up_pauses()
-            while not replayed(conn.execute(REPLAYED_SQL, [after]).fetchone()):
-                pause = next(pauses, None)
-                if pause is None:
-                    return False
-                time.sleep(pause)
-            return True
+            return not self.policy.too_far_behind(replica)
 
     def _readmit(self, replica: Replica[SyncPool]) -> bool:
         """Probe a replica that was down; if it answers, give it a fresh pool."""

@@ -129,24 +129,21 @@ class AsyncRouter(RouterBase[AsyncPool, Callable[[str], Awaitable[AsyncPool]]]):
         plue_db.routing's Router._fresh)."""
         if not replica_can_run(conn, isolation):
             return False
-        if mark is None and after is None:  # nothing to ask the replica
-            return not self.policy.too_far_behind(replica)
+        if mark is None and (after is None or self.policy.too_far_behind(replica)):
+            return not self.policy.too_far_behind(replica)  # nothing to ask the replica
         async with _autocommit(conn):
+            if after is not None:
+                pauses = self.policy.catch_up_pauses()
+                while not replayed(await (await conn.execute(REPLAYED_SQL, [after])).fetchone()):
+                    pause = next(pauses, None)
+                    if pause is None:
+                        return False
+                    await asyncio.sleep(pause)
             if mark is not None:
                 asked_at = time.monotonic()
                 row = await (await conn.execute(LAG_SQL, [mark.lsn])).fetchone()
                 self.policy.record_lag(replica, mark, asked_at, row)
-            if self.policy.too_far_behind(replica):
-                return False
-            if after is None:
-                return True
-            pauses = self.policy.catch_up_pauses()
-            while not replayed(await (await conn.execute(REPLAYED_SQL, [after])).fetchone()):
-                pause = next(pauses, None)
-                if pause is None:
-                    return False
-                await asyncio.sleep(pause)
-            return True
+            return not self.policy.too_far_behind(replica)
 
     async def _readmit(self, replica: Replica[AsyncPool]) -> bool:
         """Probe a replica that was down; if it answers, give it a fresh pool."""
