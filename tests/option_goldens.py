@@ -1,17 +1,22 @@
 """The option fixtures' generated packages (tests/golden/option_*) in tests: a module of
-one imported from its expected/ directory, and an asyncpg connection with its codecs."""
+one imported from its expected/ directory, an asyncpg connection with its codecs, and
+the fixture generated without an option (a control)."""
 
 from __future__ import annotations
 
 import importlib
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import asyncpg
 
 from bench.latency import asyncpg_params
+from tests.codegen_support import copy_fixture, run_sqlc
+from tests.paths import GOLDEN
 from tests.test_golden_types import package
 
 
@@ -29,3 +34,17 @@ async def asyncpg_connection(url: str, fixture: str) -> AsyncIterator[Any]:
         yield conn
     finally:
         await conn.close()
+
+
+def without_lines(fixture: str, work: Path, name: str, dropped: tuple[str, ...]) -> ModuleType:
+    """Control: the fixture's ``query`` module generated into ``work`` as package ``name``
+    from its sqlc.yaml without the lines starting (after indentation) with ``dropped``,
+    which is the fixture without the option those lines set."""
+    copy = copy_fixture(GOLDEN / fixture, work)
+    lines = (copy / "sqlc.yaml").read_text().splitlines()
+    kept = "\n".join(line for line in lines if not line.strip().startswith(dropped))
+    (copy / "sqlc.yaml").write_text(kept.replace(f"{fixture}\n", f"{name}\n"))
+    done = run_sqlc(copy)
+    assert done.returncode == 0, done.stderr
+    sys.path.append(str(copy / "expected"))
+    return importlib.import_module(f"{name}.query")

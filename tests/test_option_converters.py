@@ -13,7 +13,6 @@ import importlib
 import sys
 from decimal import Decimal
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import psycopg
@@ -29,7 +28,6 @@ from sqlc_gen_psycopg.model.types import INT, Scope, from_import
 from sqlc_gen_psycopg.options import Converter, parse_options
 
 from tests import option_goldens
-from tests.codegen_support import copy_fixture, run_sqlc
 from tests.fix_db import fresh_database
 from tests.paths import GOLDEN
 
@@ -113,21 +111,9 @@ def test_asyncpg_values_are_the_users_types(server_url: str) -> None:
         asyncio.run(go(url))
 
 
-def without_converters(tmp_path: Path) -> ModuleType:
-    """Control: the fixture's overrides without from_db/to_db, generated as its own package."""
-    work = copy_fixture(GOLDEN / FIXTURE, tmp_path)
-    config = (work / "sqlc.yaml").read_text()
-    kept = [line for line in config.splitlines() if "from_db:" not in line and "to_db:" not in line]
-    config = "\n".join(kept).replace(FIXTURE, "option_no_converters")
-    (work / "sqlc.yaml").write_text(config)
-    done = run_sqlc(work)
-    assert done.returncode == 0, done.stderr
-    sys.path.append(str(work / "expected"))
-    return importlib.import_module("option_no_converters.query")
-
-
 def test_without_converters_values_are_psycopgs(server_url: str, tmp_path: Path) -> None:
-    query = without_converters(tmp_path)
+    dropped = ("from_db:", "to_db:")
+    query: Any = option_goldens.without_lines(FIXTURE, tmp_path, "option_no_converters", dropped)
     with fresh_database(server_url, SCHEMA) as url, psycopg.connect(url) as conn:
         account = query.create_account(conn, balance=Decimal("12.34"), tags=["a"])
         assert (account.balance, account.tags) == (Decimal("12.34"), ["a"])

@@ -159,25 +159,9 @@ def test_asyncpg_values_are_the_types(server_url: str) -> None:
         asyncio.run(go(url))
 
 
-def without_json_types(tmp_path: Path) -> Any:
-    """Control: the fixture generated without json_types, as its own package."""
-    work = copy_fixture(GOLDEN / FIXTURE, tmp_path)
-    config = (work / "sqlc.yaml").read_text()
-    kept = [
-        line
-        for line in config.splitlines()
-        if not line.strip().startswith(("json_types:", "documents."))
-    ]
-    config = "\n".join(kept).replace(FIXTURE, "option_no_json_types")
-    (work / "sqlc.yaml").write_text(config)
-    done = run_sqlc(work)
-    assert done.returncode == 0, done.stderr
-    sys.path.append(str(work / "expected"))
-    return importlib.import_module("option_no_json_types.query")
-
-
 def test_without_json_types_values_are_psycopgs(server_url: str, tmp_path: Path) -> None:
-    query = without_json_types(tmp_path)
+    dropped = ("json_types:", "documents.")
+    query: Any = option_goldens.without_lines(FIXTURE, tmp_path, "option_no_json_types", dropped)
     with fresh_database(server_url, SCHEMA) as url, psycopg.connect(url) as conn:
         row = conn.execute(INSERT, VALID).fetchone()
         assert row is not None
