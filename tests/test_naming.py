@@ -183,7 +183,8 @@ def test_options_strict_names_and_initialisms() -> None:
         ({"initialisms": ["i d"]}, "option 'initialisms' must be a list of words"),
         (
             {"model_type": "Pydantic"},
-            "option 'model_type' must be one of dataclass, attrs, msgspec, pydantic, not 'Pydantic'",
+            "option 'model_type' must be one of dataclass, attrs, msgspec, pydantic,"
+            " not 'Pydantic'",
         ),
     ],
 )
