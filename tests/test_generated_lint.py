@@ -13,6 +13,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from sqlc_gen_psycopg import render
 
 from tests.codegen_support import BIN, EXPECTED, EXPECTED_ERROR, run_sqlc
 from tests.paths import GOLDEN
@@ -58,3 +59,29 @@ def test_stream_enter_returning_its_class_fails_the_default_rules(tmp_path: Path
     streams.write_text(old)
     done = ruff_defaults(streams)
     assert done.stdout.count("PYI034") == 2, done.stdout
+
+
+SOURCE = "import shapes\nimport psycopg\n\nprint(psycopg, shapes)\n"
+GROUPED = "import psycopg\n\nimport shapes\n\nprint(psycopg, shapes)\n"  # first-party apart
+ONE_GROUP = "import psycopg\nimport shapes\n\nprint(psycopg, shapes)\n"  # as third-party
+
+
+def test_the_projects_src_modules_sort_as_first_party(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A converter's module in the project's src/ is imported by generated code: it must
+    sort as the project's own ruff check sorts it (first-party, its own group), although
+    the plugin formats in a temporary folder. Control: the project's config alone, as
+    the plugin passed it before, sorts it with psycopg (third-party)."""
+    config = tmp_path / "pyproject.toml"
+    config.write_text("[tool.ruff]\nline-length = 100\n")
+    (tmp_path / "src" / "shapes").mkdir(parents=True)
+    (tmp_path / "src" / "shapes" / "__init__.py").write_text("")
+    monkeypatch.chdir(tmp_path)
+    assert render.format_sources({"query.py": SOURCE}, "pkg")["query.py"] == GROUPED
+    layout = tmp_path / "layout" / "pkg"
+    layout.mkdir(parents=True)
+    (layout / "query.py").write_text(SOURCE)
+    fix = ["check", "--quiet", "--select=I", "--fix", "--config", str(config), "."]
+    subprocess.run([str(BIN / "ruff"), *fix], cwd=layout.parent, check=False)
+    assert (layout / "query.py").read_text() == ONE_GROUP

@@ -3,8 +3,10 @@ formatting it with ruff."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import tempfile
+import tomllib
 from pathlib import Path
 
 import jinja2
@@ -175,16 +177,38 @@ def nearest_ruff_config(start: Path) -> Path | None:
     return None
 
 
+def first_party_roots(config: Path, layout: Path) -> str:
+    """ruff's ``src`` setting as an inline override with absolute paths: the project's
+    own (``[tool.ruff] src``, default ``[".", "src"]``, relative to the config's folder)
+    and ``layout``, where the package is formatted.
+
+    ruff resolves relative ``src`` entries against its working directory when given
+    ``--config``, so in the temporary layout an import of the project's own code (a
+    converter's module in ``src/``) counted as third-party there and first-party in the
+    project: the generated imports were sorted differently from ``ruff check``'s view.
+    """
+    data = tomllib.loads(config.read_text()) if config.suffix == ".toml" else {}
+    settings = data.get("tool", {}).get("ruff", {}) if config.name == "pyproject.toml" else data
+    entries = settings.get("src", [".", "src"])
+    roots = [str((config.parent / entry).resolve()) for entry in entries] + [str(layout)]
+    return "src = [" + ", ".join(json.dumps(root) for root in roots) + "]"
+
+
 def format_sources(files: dict[str, str], package: str) -> dict[str, str]:
     """Sort imports and format with ruff, using the project's ruff settings when present.
 
     Files are laid out under a directory named after the package, as in the project,
-    so ruff classifies the package's own imports as first-party the same way.
+    so ruff classifies the package's own imports as first-party the same way, and the
+    project's ``src`` folders count as first-party as they do in the project.
     """
     ruff = find_ruff_bin()
     config = nearest_ruff_config(Path.cwd())
-    config_args = ["--config", str(config)] if config else []
     with tempfile.TemporaryDirectory(prefix="sqlc-gen-psycopg-") as tmp:
+        config_args = (
+            ["--config", str(config), "--config", first_party_roots(config, Path(tmp))]
+            if config
+            else []
+        )
         root = Path(tmp) / package
         for name, text in files.items():
             path = root / name
