@@ -78,8 +78,8 @@ def test_a_stored_plan_that_doesnt_fit_raises_one_error(conn: Conn) -> None:
     with pytest.raises(JsonShapeError) as raised:
         workflows.get_workflow_definition(conn, id=definition.id)
     assert str(raised.value) == (
-        "models.load_workflow_definition: column workflow_definitions.plan: the JSON does "
-        "not fit WorkflowPlan: a required key is missing at $.steps[1].run"
+        "get_workflow_definition: column workflow_definitions.plan: the JSON does not fit "
+        "WorkflowPlan: a required key is missing at $.steps[1].run"
     )
     raw = conn.execute("SELECT plan FROM workflow_definitions WHERE id = %s", (definition.id,))
     assert raw.fetchone() == (

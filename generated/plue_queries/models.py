@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import plue_db.json_shapes
-
 from plue_queries import enums
 from plue_queries._json_shapes import json_shape
 from plue_queries.types import JsonValue
@@ -1028,7 +1027,9 @@ class WorkflowDefinition:
     updated_at: datetime.datetime
 
 
-def load_workflow_definition(r: Sequence[Any]) -> WorkflowDefinition:
+def load_workflow_definition(
+    r: Sequence[Any], caller: str = "models.load_workflow_definition"
+) -> WorkflowDefinition:
     """A WorkflowDefinition from a row of its table's columns, in order."""
     return WorkflowDefinition(
         r[0],  # id
@@ -1037,9 +1038,7 @@ def load_workflow_definition(r: Sequence[Any]) -> WorkflowDefinition:
         r[3],  # file_path
         r[4],  # triggers
         json_shape(
-            plue_db.json_shapes.WorkflowPlan,
-            r[5],
-            "models.load_workflow_definition: column workflow_definitions.plan",
+            plue_db.json_shapes.WorkflowPlan, r[5], caller, "workflow_definitions.plan"
         ),  # plan
         r[6],  # is_active
         r[7],  # created_at

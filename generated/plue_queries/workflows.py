@@ -8,10 +8,10 @@ from collections.abc import Generator, Iterable
 from dataclasses import dataclass
 from typing import Any, Final, LiteralString
 
-import plue_db.json_shapes
 import psycopg
 from psycopg.types.json import Jsonb
 
+import plue_db.json_shapes
 from plue_queries import enums, models
 from plue_queries._atomic import atomic
 from plue_queries._cursors import new_cursor, thread_cursor
@@ -364,7 +364,7 @@ def upsert_workflow_definition(
     r = cur.fetchone()
     if r is None:
         raise NoRowError("upsert_workflow_definition")
-    return models.load_workflow_definition(r)
+    return models.load_workflow_definition(r, "upsert_workflow_definition")
 
 
 def get_workflow_definition(
@@ -375,7 +375,7 @@ def get_workflow_definition(
     with completed(conn):
         cur.execute(GET_WORKFLOW_DEFINITION, (id,))
     r = cur.fetchone()
-    return None if r is None else models.load_workflow_definition(r)
+    return None if r is None else models.load_workflow_definition(r, "get_workflow_definition")
 
 
 def get_workflow_definition_by_name(
@@ -386,7 +386,9 @@ def get_workflow_definition_by_name(
     with completed(conn):
         cur.execute(GET_WORKFLOW_DEFINITION_BY_NAME, (repository_id, name))
     r = cur.fetchone()
-    return None if r is None else models.load_workflow_definition(r)
+    return (
+        None if r is None else models.load_workflow_definition(r, "get_workflow_definition_by_name")
+    )
 
 
 def list_workflow_definitions(
@@ -403,7 +405,7 @@ def list_workflow_definitions(
     cur = thread_cursor(conn)
     with completed(conn):
         cur.execute(LIST_WORKFLOW_DEFINITIONS, (repository_id, active_only, after_name, page_size))
-    return [models.load_workflow_definition(r) for r in cur.fetchall()]
+    return [models.load_workflow_definition(r, "list_workflow_definitions") for r in cur.fetchall()]
 
 
 def iter_list_workflow_definitions(
@@ -423,7 +425,7 @@ def iter_list_workflow_definitions(
         )
         while rows := stream.fetch():
             for r in rows:
-                yield models.load_workflow_definition(r)
+                yield models.load_workflow_definition(r, "list_workflow_definitions")
 
 
 def delete_workflow_definition(conn: psycopg.Connection[Any], *, id: int) -> int:

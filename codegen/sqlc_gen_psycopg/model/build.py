@@ -7,6 +7,7 @@ order the request is read, so a failure's cause is found here and nowhere else.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
@@ -21,7 +22,7 @@ from sqlc_gen_psycopg.errors import GenerationError
 from sqlc_gen_psycopg.inference import Analyser, Relation, StatementFacts, TargetFacts
 from sqlc_gen_psycopg.model import convert
 from sqlc_gen_psycopg.model.commands import Command
-from sqlc_gen_psycopg.model.convert import Convert
+from sqlc_gen_psycopg.model.convert import CALLER, Convert
 from sqlc_gen_psycopg.model.package import (
     Composite,
     CopyTarget,
@@ -134,9 +135,11 @@ class Builder:
         }
         self.analyser = Analyser(relations, schema)
         self.violations = self.violation_classes()
-        # The function (or models decoder) whose values are being built: a typed json
-        # column's error names it (option json_types).
+        # Who reads the values being built, as a Python expression: a typed json
+        # column's error names it (option json_types). A function's name; in a models
+        # decoder its ``caller`` parameter, which the functions pass (CALLER).
         self.reader = ""
+        self.caller_models: set[str] = set()  # models whose decoder takes ``caller``
 
     def violation_classes(self) -> dict[tuple[str, str], Violation]:
         """One exception class per constraint, keyed by (table, constraint name): the
@@ -302,10 +305,10 @@ class Builder:
             )
         shape = verbatim(override.python_type, override.module)
         dims = type_.array_dims
-        where = f"{self.reader}: column {column_key}"
+        read = Convert(JSON_SHAPE, dims, null_items, shape, self.reader, column_key)
         return Mapped(
             array_of(ref(shape), dims, null_items=null_items),
-            Convert(JSON_SHAPE, dims, null_items, shape, where) if result else None,
+            read if result else None,
             dump=dump_symbol(scalar) if (scalar := pytypes.element(base)) else None,
             to_db=None if result else Convert(JSON_SHAPE_VALUE, dims),
         )
@@ -410,7 +413,7 @@ class Builder:
         fields: list[Field] = []
         values: list[Value] = []
         table_key = self.key(table.schema, table.name)
-        self.reader = f"models.{model_decoder(self.model_names[table_key]).name}"
+        self.reader = CALLER
         for index, column in enumerate(table.columns):
             where = f"schema: column {table_key}.{column.name}"
             mapped = self.mapped(
@@ -425,11 +428,14 @@ class Builder:
         name = self.model_names[table_key]
         self.model_fields[name] = tuple(fields)
         doc = table.comment or f"A row of the {table_key} table."
-        return Model(
+        model = Model(
             self.row_class(in_package(".models", name), doc, fields),
             model_decoder(name),
             tuple(values),
         )
+        if model.takes_caller:
+            self.caller_models.add(name)
+        return model
 
     def row_class(self, symbol: Symbol, doc: str, fields: Iterable[Field]) -> DataClass:
         """A class holding a row, of the kind option ``model_type`` chose (kinds.py)."""
@@ -456,7 +462,7 @@ class Builder:
         reserved = naming.STREAM_SIGNATURE_NAMES if streams else naming.SIGNATURE_NAMES
         if self.options.emit_classes:  # a method binds self and calls the function by name
             reserved |= {"self", fn_name, f"iter_{fn_name}"}
-        self.reader = fn_name
+        self.reader = json.dumps(fn_name)
         params = self.params(query, where, fallbacks, reserved, fn_name)
         always_row = command.single_row and always_one_row(query.text)
         result: Result | None = None
@@ -633,6 +639,7 @@ class Builder:
                 ref(in_package(".models", table_model)),
                 model_decoder(table_model),
                 tuple(replace(c, ref=f.ref) for c, f in zip(columns, fields, strict=True)),
+                self.reader if table_model in self.caller_models else "",
             )
         ambiguous_none = command.single_row and not always_row
         if (
@@ -786,7 +793,13 @@ class Builder:
         return Column(
             field=naming.identifier(column.name or table.name, where),
             ref=ref(in_package(".models", model), optional=nullable),
-            value=Embed(model_decoder(model), start, len(table.columns), probe),
+            value=Embed(
+                model_decoder(model),
+                start,
+                len(table.columns),
+                probe,
+                self.reader if model in self.caller_models else "",
+            ),
             not_null=not nullable,
             embed=table_key,
             parts=tuple(self.embedded_column(table, own, where) for own in table.columns),

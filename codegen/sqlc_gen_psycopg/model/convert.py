@@ -15,19 +15,26 @@ from dataclasses import dataclass
 
 from sqlc_gen_psycopg.model.types import Scope, Symbol, attribute
 
+# The parameter of a models decoder with a typed json column: who called it, which its
+# JsonShapeError names (the query functions pass their name).
+CALLER = "caller"
+
 
 @dataclass(frozen=True, slots=True)
 class Convert:
     """``function`` (``from_db`` on a read, ``to_db`` on a write) on a value of ``dims``
     array dimensions whose innermost elements may be NULL when ``null_items``. A typed
     json column's reader (option json_types) also takes the ``shape`` and, for its
-    error, ``where``: ``json_shape(Plan, r[4], "get_plan: column workflows.plan")``."""
+    error, the ``caller`` (an expression: the function's name, or a models decoder's
+    ``caller`` parameter) and the ``column``:
+    ``json_shape(Plan, r[4], "get_plan", "workflows.plan")``."""
 
     function: Symbol
     dims: int = 0
     null_items: bool = False
     shape: Symbol | None = None
-    where: str = ""
+    caller: str = ""
+    column: str = ""
 
     def expr(self, value: str, scope: Scope) -> str:
         return apply(lambda v: self.call(v, scope), self.dims, value, null_items=self.null_items)
@@ -36,8 +43,8 @@ class Convert:
         """The function on one (non-NULL) value."""
         if self.shape is None:
             return f"{self.function.text(scope)}({value})"
-        shape, where = self.shape.text(scope), json.dumps(self.where)
-        return f"{self.function.text(scope)}({shape}, {value}, {where})"
+        shape, column = self.shape.text(scope), json.dumps(self.column)
+        return f"{self.function.text(scope)}({shape}, {value}, {self.caller}, {column})"
 
     def symbols(self) -> Iterator[Symbol]:
         yield self.function

@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from sqlc_gen_psycopg.access import UNCLASSIFIED, Access
 from sqlc_gen_psycopg.cursors import Cursor
 from sqlc_gen_psycopg.model.commands import Command, Shape
-from sqlc_gen_psycopg.model.convert import Convert
+from sqlc_gen_psycopg.model.convert import CALLER, Convert
 from sqlc_gen_psycopg.model.kinds import ModelType
 from sqlc_gen_psycopg.model.results import (
     DataClass,
@@ -480,6 +480,17 @@ class Model:
     def star(self) -> bool:
         """The row is the fields exactly as psycopg returns them: ``Cls(*r)``."""
         return self.cls.kind.positional and passes_through(self.values)
+
+    @property
+    def takes_caller(self) -> bool:
+        """A typed json column's error names who read it: the decoder takes ``caller``."""
+        return any(isinstance(v.loader, Convert) and v.loader.shape for v in self.values)
+
+    @property
+    def caller_parameter(self) -> str:
+        """The decoder's parameter after ``r`` when it takes one (``, caller: str = ...``)."""
+        default = f"models.{self.decoder.name}"
+        return f', {CALLER}: str = "{default}"' if self.takes_caller else ""
 
     @property
     def opening(self) -> str:

@@ -101,13 +101,15 @@ class Embed:
     start: int
     width: int
     probe: int | None
+    caller: str = ""  # the function's name, for a decoder with a typed json column
 
     @property
     def passthrough(self) -> bool:
         return False
 
     def expr(self, scope: Scope) -> str:
-        call = f"{self.decoder.text(scope)}(r[{self.start}:{self.start + self.width}])"
+        caller = f", {self.caller}" if self.caller else ""
+        call = f"{self.decoder.text(scope)}(r[{self.start}:{self.start + self.width}]{caller})"
         return call if self.probe is None else f"None if r[{self.probe}] is None else {call}"
 
     def symbols(self) -> Iterator[Symbol]:
@@ -215,6 +217,7 @@ class ModelResult:
     ref: TypeRef
     decoder: Symbol
     columns: tuple[Column, ...]
+    caller: str = ""  # the function's name, for a decoder with a typed json column
 
     @property
     def row_class(self) -> None:
@@ -226,7 +229,8 @@ class ModelResult:
         return True
 
     def decode(self, scope: Scope) -> str:
-        return f"{self.decoder.text(scope)}(r)"
+        caller = f", {self.caller}" if self.caller else ""
+        return f"{self.decoder.text(scope)}(r{caller})"
 
     def symbols(self) -> Iterator[Symbol]:
         yield from self.ref.symbols()

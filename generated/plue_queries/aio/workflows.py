@@ -7,10 +7,10 @@ import datetime
 from collections.abc import AsyncGenerator, Iterable
 from typing import Any, Final
 
-import plue_db.json_shapes
 import psycopg
 from psycopg.types.json import Jsonb
 
+import plue_db.json_shapes
 from plue_queries import enums, models
 from plue_queries import workflows as q
 from plue_queries._atomic import atomic_async
@@ -66,7 +66,7 @@ async def upsert_workflow_definition(
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("upsert_workflow_definition")
-    return models.load_workflow_definition(r)
+    return models.load_workflow_definition(r, "upsert_workflow_definition")
 
 
 async def get_workflow_definition(
@@ -77,7 +77,7 @@ async def get_workflow_definition(
         async with completed_async(conn):
             await cur.execute(q.GET_WORKFLOW_DEFINITION, (id,))
         r = await cur.fetchone()
-    return None if r is None else models.load_workflow_definition(r)
+    return None if r is None else models.load_workflow_definition(r, "get_workflow_definition")
 
 
 async def get_workflow_definition_by_name(
@@ -88,7 +88,9 @@ async def get_workflow_definition_by_name(
         async with completed_async(conn):
             await cur.execute(q.GET_WORKFLOW_DEFINITION_BY_NAME, (repository_id, name))
         r = await cur.fetchone()
-    return None if r is None else models.load_workflow_definition(r)
+    return (
+        None if r is None else models.load_workflow_definition(r, "get_workflow_definition_by_name")
+    )
 
 
 async def list_workflow_definitions(
@@ -108,7 +110,7 @@ async def list_workflow_definitions(
                 q.LIST_WORKFLOW_DEFINITIONS, (repository_id, active_only, after_name, page_size)
             )
         rows = await cur.fetchall()
-    return [models.load_workflow_definition(r) for r in rows]
+    return [models.load_workflow_definition(r, "list_workflow_definitions") for r in rows]
 
 
 async def iter_list_workflow_definitions(
@@ -128,7 +130,7 @@ async def iter_list_workflow_definitions(
         )
         while rows := await stream.fetch():
             for r in rows:
-                yield models.load_workflow_definition(r)
+                yield models.load_workflow_definition(r, "list_workflow_definitions")
 
 
 async def delete_workflow_definition(conn: psycopg.AsyncConnection[Any], *, id: int) -> int:

@@ -10,7 +10,6 @@ import datetime
 from collections.abc import AsyncGenerator, Iterable
 
 import plue_db.json_shapes
-
 from plue_queries import enums, models
 from plue_queries import workflows as q
 from plue_queries._asyncpg import Connection, ServerStream, atomic, raise_named, rowcount
@@ -53,13 +52,13 @@ async def upsert_workflow_definition(
         raise
     if r is None:
         raise NoRowError("upsert_workflow_definition")
-    return models.load_workflow_definition(r)
+    return models.load_workflow_definition(r, "upsert_workflow_definition")
 
 
 async def get_workflow_definition(conn: Connection, *, id: int) -> models.WorkflowDefinition | None:
     """A workflow definition by id."""
     r = await conn.fetchrow(q.GET_WORKFLOW_DEFINITION, id)
-    return None if r is None else models.load_workflow_definition(r)
+    return None if r is None else models.load_workflow_definition(r, "get_workflow_definition")
 
 
 async def get_workflow_definition_by_name(
@@ -67,7 +66,9 @@ async def get_workflow_definition_by_name(
 ) -> models.WorkflowDefinition | None:
     """A repository's workflow definition by its name."""
     r = await conn.fetchrow(q.GET_WORKFLOW_DEFINITION_BY_NAME, repository_id, name)
-    return None if r is None else models.load_workflow_definition(r)
+    return (
+        None if r is None else models.load_workflow_definition(r, "get_workflow_definition_by_name")
+    )
 
 
 async def list_workflow_definitions(
@@ -84,7 +85,7 @@ async def list_workflow_definitions(
     rows = await conn.fetch(
         q.LIST_WORKFLOW_DEFINITIONS, repository_id, active_only, after_name, page_size
     )
-    return [models.load_workflow_definition(r) for r in rows]
+    return [models.load_workflow_definition(r, "list_workflow_definitions") for r in rows]
 
 
 async def iter_list_workflow_definitions(
@@ -106,7 +107,7 @@ async def iter_list_workflow_definitions(
     )
     while rows := await stream.fetch():
         for r in rows:
-            yield models.load_workflow_definition(r)
+            yield models.load_workflow_definition(r, "list_workflow_definitions")
 
 
 async def delete_workflow_definition(conn: Connection, *, id: int) -> int:

@@ -34,11 +34,13 @@ class _MismatchError(Exception):
         self.problem = problem
 
 
-def json_shape(shape: Any, value: Any, where: str) -> Any:
-    """``value`` (the driver's decoded json) as ``shape``, or JsonShapeError."""
+def json_shape(shape: Any, value: Any, caller: str, column: str) -> Any:
+    """``value`` (the driver's decoded json) as ``shape``, or JsonShapeError naming the
+    function that read it and the column."""
     try:
         return _reader(shape)(value, "$")
     except _MismatchError as error:
+        where = f"{caller}: column {column}"
         raise JsonShapeError(where, shape.__name__, error.path, error.problem) from None
 
 

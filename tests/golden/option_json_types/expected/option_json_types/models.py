@@ -24,22 +24,14 @@ class Document:
     settings: json_types_shapes.Settings
 
 
-def load_document(r: Sequence[Any]) -> Document:
+def load_document(r: Sequence[Any], caller: str = "models.load_document") -> Document:
     """A Document from a row of its table's columns, in order."""
     return Document(
         r[0],  # id
-        json_shape(
-            json_types_shapes.Plan, r[1], "models.load_document: column documents.plan"
-        ),  # plan
+        json_shape(json_types_shapes.Plan, r[1], caller, "documents.plan"),  # plan
         None
         if r[2] is None
-        else json_shape(
-            json_types_shapes.Person, r[2], "models.load_document: column documents.owner"
-        ),  # owner
-        json_shape(
-            json_types_shapes.Usage, r[3], "models.load_document: column documents.usage"
-        ),  # usage
-        json_shape(
-            json_types_shapes.Settings, r[4], "models.load_document: column documents.settings"
-        ),  # settings
+        else json_shape(json_types_shapes.Person, r[2], caller, "documents.owner"),  # owner
+        json_shape(json_types_shapes.Usage, r[3], caller, "documents.usage"),  # usage
+        json_shape(json_types_shapes.Settings, r[4], caller, "documents.settings"),  # settings
     )

@@ -83,7 +83,7 @@ def create_document(
     r = cur.fetchone()
     if r is None:
         raise NoRowError("create_document")
-    return models.load_document(r)
+    return models.load_document(r, "create_document")
 
 
 def get_plan(conn: psycopg.Connection[Any], *, id: int) -> json_types_shapes.Plan | None:
@@ -95,7 +95,7 @@ def get_plan(conn: psycopg.Connection[Any], *, id: int) -> json_types_shapes.Pla
     return (
         None
         if r is None
-        else json_shape(json_types_shapes.Plan, r[0], "get_plan: column documents.plan")
+        else json_shape(json_types_shapes.Plan, r[0], "get_plan", "documents.plan")
     )
 
 
@@ -109,7 +109,7 @@ def list_owners(conn: psycopg.Connection[Any]) -> list[ListOwnersRow]:
             r[0],
             None
             if r[1] is None
-            else json_shape(json_types_shapes.Person, r[1], "list_owners: column documents.owner"),
+            else json_shape(json_types_shapes.Person, r[1], "list_owners", "documents.owner"),
         )
         for r in cur.fetchall()
     ]
@@ -129,7 +129,7 @@ def iter_list_owners(
                     None
                     if r[1] is None
                     else json_shape(
-                        json_types_shapes.Person, r[1], "list_owners: column documents.owner"
+                        json_types_shapes.Person, r[1], "list_owners", "documents.owner"
                     ),
                 )
 

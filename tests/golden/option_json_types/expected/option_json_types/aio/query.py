@@ -55,7 +55,7 @@ async def create_document(
         r = await cur.fetchone()
     if r is None:
         raise NoRowError("create_document")
-    return models.load_document(r)
+    return models.load_document(r, "create_document")
 
 
 async def get_plan(conn: psycopg.AsyncConnection[Any], *, id: int) -> json_types_shapes.Plan | None:
@@ -67,7 +67,7 @@ async def get_plan(conn: psycopg.AsyncConnection[Any], *, id: int) -> json_types
     return (
         None
         if r is None
-        else json_shape(json_types_shapes.Plan, r[0], "get_plan: column documents.plan")
+        else json_shape(json_types_shapes.Plan, r[0], "get_plan", "documents.plan")
     )
 
 
@@ -82,7 +82,7 @@ async def list_owners(conn: psycopg.AsyncConnection[Any]) -> list[q.ListOwnersRo
             r[0],
             None
             if r[1] is None
-            else json_shape(json_types_shapes.Person, r[1], "list_owners: column documents.owner"),
+            else json_shape(json_types_shapes.Person, r[1], "list_owners", "documents.owner"),
         )
         for r in rows
     ]
@@ -102,7 +102,7 @@ async def iter_list_owners(
                     None
                     if r[1] is None
                     else json_shape(
-                        json_types_shapes.Person, r[1], "list_owners: column documents.owner"
+                        json_types_shapes.Person, r[1], "list_owners", "documents.owner"
                     ),
                 )
 

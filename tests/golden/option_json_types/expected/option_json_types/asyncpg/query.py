@@ -43,7 +43,7 @@ async def create_document(
         raise
     if r is None:
         raise NoRowError("create_document")
-    return models.load_document(r)
+    return models.load_document(r, "create_document")
 
 
 async def get_plan(conn: Connection, *, id: int) -> json_types_shapes.Plan | None:
@@ -52,7 +52,7 @@ async def get_plan(conn: Connection, *, id: int) -> json_types_shapes.Plan | Non
     return (
         None
         if r is None
-        else json_shape(json_types_shapes.Plan, r[0], "get_plan: column documents.plan")
+        else json_shape(json_types_shapes.Plan, r[0], "get_plan", "documents.plan")
     )
 
 
@@ -64,7 +64,7 @@ async def list_owners(conn: Connection) -> list[q.ListOwnersRow]:
             r[0],
             None
             if r[1] is None
-            else json_shape(json_types_shapes.Person, r[1], "list_owners: column documents.owner"),
+            else json_shape(json_types_shapes.Person, r[1], "list_owners", "documents.owner"),
         )
         for r in rows
     ]
@@ -83,9 +83,7 @@ async def iter_list_owners(
                 r[0],
                 None
                 if r[1] is None
-                else json_shape(
-                    json_types_shapes.Person, r[1], "list_owners: column documents.owner"
-                ),
+                else json_shape(json_types_shapes.Person, r[1], "list_owners", "documents.owner"),
             )
 
 
