@@ -8,6 +8,7 @@ import keyword
 from pathlib import Path
 
 import pytest
+import yaml
 from sqlc_gen_psycopg import naming, schema_info
 from sqlc_gen_psycopg.errors import GenerationError
 from sqlc_gen_psycopg.options import parse_options
@@ -204,7 +205,11 @@ def test_module_names_cover_every_import_of_generated_code() -> None:
             if isinstance(node, ast.Import | ast.ImportFrom):
                 imported.update((a.asname or a.name).split(".")[0] for a in node.names)
     assert {"datetime", "psycopg", "models", "Any"} <= imported
-    assert imported - naming.MODULE_NAMES == set()
+    # Plue's overrides and json_types import its own modules (plue_db.json_shapes).
+    [entry] = yaml.safe_load((ROOT / "sqlc.yaml").read_text())["sql"]
+    options = parse_options(entry["codegen"][0]["options"])
+    assert options.module_names == {"plue_db"}
+    assert imported - naming.MODULE_NAMES - options.module_names == set()
 
 
 def test_package_modules_cover_every_module_the_plugin_writes() -> None:
@@ -294,3 +299,18 @@ def test_types_and_tables_are_keyed_by_schema_and_exact_name(
     and "TenantMemberRole" met nothing."""
     assert schema_info.qualified(schema, name) == key
     assert schema_info.regtype(key) == regtype
+
+
+def test_a_query_never_takes_the_name_an_override_module_binds() -> None:
+    """``import shop.conv`` binds ``shop`` in the query module, so a query named Shop
+    becomes shop_; control: without the override the name is free."""
+    override = {
+        "db_type": "numeric",
+        "python_type": "shop.Money",
+        "from_db": "shop.conv.money",
+        "to_db": "shop.conv.cents",
+    }
+    options = parse_options({"package": "pkg", "overrides": [override]})
+    assert options.module_names == {"shop"}
+    assert naming.identifier("shop", "q", options.module_names) == "shop_"
+    assert naming.identifier("shop", "q", parse_options({"package": "pkg"}).module_names) == "shop"

@@ -49,6 +49,9 @@ MODULE_NAMES = frozenset(
         # the parameter checks of _types (one meaning per value) and asyncpg's json box
         "aware", "aware_items", "JsonItem", "load_enum_array_no_nulls", "naive",
         "naive_items", "no_null_items", "ParameterValueError", "plain_date", "Self",
+        # typed json columns (_json_shapes) and what that module imports
+        "dataclasses", "functools", "json_shape", "json_value", "JsonShapeError", "sys",
+        "typing",
     }
 )  # fmt: skip
 # Every name the body of a function with keyword parameters (templates/functions/:

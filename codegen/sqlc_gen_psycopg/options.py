@@ -65,6 +65,19 @@ class Options:
     # "google": docstrings with Args/Returns/Raises sections (docstrings.py); "": as before.
     docstrings: str = ""
 
+    @property
+    def module_names(self) -> frozenset[str]:
+        """The top-level names the imports of overrides and converters bind in generated
+        modules (``import plue_db.json_shapes`` binds ``plue_db``), which no query
+        function may take."""
+        paths: list[str] = []
+        for override in (*self.by_db_type.values(), *self.by_column.values()):
+            paths.append(override.module)
+            if override.converter is not None and not override.json_shape:
+                # (a json_types reader and writer are names imported from _json_shapes)
+                paths += [override.converter.from_db, override.converter.to_db]
+        return frozenset(path.split(".")[0] for path in paths if path)
+
 
 KNOWN = {
     "package",

@@ -453,6 +453,7 @@ class Builder:
         where = f"{query.filename}: query {query.name}"
         command = Command.parse(query.cmd, where)
         taken = naming.BUILTINS | naming.MODULE_NAMES | self.options.model_type.module_names
+        taken |= self.options.module_names
         if self.options.emit_classes and self.options.query_parameter_limit is not None:
             taken |= {"params"}  # a method hands its parameter object, params, on to it
         fn_name = naming.identifier(naming.snake(query.name), where, taken)
