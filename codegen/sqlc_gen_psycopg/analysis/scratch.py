@@ -121,9 +121,11 @@ def scratch_database(
     in order; yields its URL and drops it on exit, whatever happens."""
     name = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
     ident = sql.Identifier(name)
-    with psycopg.connect(server_url, autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {} TEMPLATE template0").format(ident))
     try:
+        # Inside the try: a signal (SIGTERM unwinds like Ctrl-C) that lands after the
+        # server committed the CREATE but before the client moved on must still drop it.
+        with psycopg.connect(server_url, autocommit=True) as admin:
+            admin.execute(sql.SQL("CREATE DATABASE {} TEMPLATE template0").format(ident))
         url = with_database(server_url, name)
         for path in schema:
             load_schema(url, path)
