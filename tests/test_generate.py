@@ -212,7 +212,8 @@ def test_a_killed_run_leaves_no_database_and_no_configuration(
     """SIGTERM while the schema loads (it sleeps): the command exits 130 and drops the
     scratch database; the temporary sqlc configuration is gone too."""
     root = stamped_project(tmp_path)
-    (root / "schema.sql").write_text(STAMPED + "SELECT pg_sleep(60);\n")
+    # A DO block: the loader runs it (a bare SELECT it skips, as sqlc's catalog does).
+    (root / "schema.sql").write_text(STAMPED + "DO $$ BEGIN PERFORM pg_sleep(60); END $$;\n")
     running = subprocess.Popen(
         [COMMAND, "generate", "--database-url", server_url],
         cwd=root,
