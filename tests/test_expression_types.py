@@ -85,11 +85,11 @@ PARAMETERS = [
     Parameter("ById", "id = sqlc.arg(id)", "bigint", int, 1),
 ]  # fmt: skip
 # What plain `sqlc generate` (static analysis) makes of these: issue 11's table. (The
-# plugin already resolves sqlc's anyarray/anyelement for max/upper and sum's type.)
+# plugin already resolves sqlc's anyarray/anyelement for max/upper and sum's type, and
+# types date/time arithmetic as PostgreSQL does: Age and Tomorrow, in
+# tests/test_datetime_arithmetic.py.)
 STATIC_WRONG = {
     "DateTrunc": "datetime.timedelta",
-    "Age": "int",
-    "Tomorrow": "int",
     "NameLength": "float",
     "OlderThan.age": "datetime.datetime",
     "LongerThan.n": "str",

@@ -45,6 +45,44 @@ NULL_ON_EMPTY_AGGREGATES = frozenset(
         "covar_pop", "covar_samp", "regr_avgx", "regr_avgy", "range_agg",
     }
 )  # fmt: skip
+# Functions whose result type is fixed (PostgreSQL's pg_proc), whatever sqlc guesses.
+TIMESTAMPTZ_FUNCTIONS = frozenset(
+    {"now", "clock_timestamp", "statement_timestamp", "transaction_timestamp"}
+)
+NUMERIC_TYPES = ("int2", "int4", "int8", "float4", "float8", "numeric")
+
+
+def _datetime_operators() -> dict[tuple[str, str, str], str]:
+    """(left, operator, right) -> result type of PostgreSQL's date/time arithmetic, as it
+    resolves the operator (pg_operator; implicit casts: timestamp to timestamptz, date to
+    either, int2 to int4). tests/test_datetime_arithmetic.py asks PostgreSQL each one."""
+    table: dict[tuple[str, str, str], str] = {}
+
+    def both_ways(left: str, op: str, right: str, result: str) -> None:
+        table[(left, op, right)] = table[(right, op, left)] = result
+
+    for left in ("timestamptz", "timestamp", "date"):
+        for right in ("timestamptz", "timestamp", "date"):
+            table[(left, "-", right)] = "interval"
+    table[("date", "-", "date")] = "int4"
+    for moment in ("timestamptz", "timestamp", "date", "time", "timetz", "interval"):
+        result = "timestamp" if moment == "date" else moment
+        both_ways(moment, "+", "interval", result)
+        table[(moment, "-", "interval")] = result
+    for days in ("int2", "int4"):
+        both_ways("date", "+", days, "date")
+        table[("date", "-", days)] = "date"
+    table[("time", "-", "time")] = "interval"
+    both_ways("date", "+", "time", "timestamp")
+    both_ways("date", "+", "timetz", "timestamptz")
+    for number in NUMERIC_TYPES:
+        both_ways("interval", "*", number, "interval")
+        table[("interval", "/", number)] = "interval"
+    return table
+
+
+DATETIME_OPERATORS = _datetime_operators()
+ARITHMETIC_OPERATORS = frozenset({"+", "-", "*", "/"})
 JSON_OPERATORS = frozenset({"->", "->>", "#>", "#>>"})
 JSON_TEXT_OPERATORS = frozenset({"->>", "#>>"})
 COMPARISON_OPERATORS = frozenset({"=", "<>", "<", ">", "<=", ">=", "~", "~*", "!~", "!~*"})
@@ -101,6 +139,9 @@ class TargetFacts:
     nullable: bool
     type: SqlType | None
     is_aggregate: bool
+    # The type is PostgreSQL's own rule over operands of known types (date/time
+    # arithmetic, now()), so it beats a static guess of sqlc's.
+    exact: bool = False
 
 
 @dataclass(slots=True)
@@ -234,7 +275,27 @@ class Analyser:
 
     def target(self, res: Any, scope: Scope) -> TargetFacts:
         nullable, type_ = self.expr_facts(res.val, scope)
-        return TargetFacts(res.name, nullable, type_, is_aggregate_call(res.val))
+        exact = type_ is not None and self.exact(res.val)
+        return TargetFacts(res.name, nullable, type_, is_aggregate_call(res.val), exact)
+
+    def exact(self, node: Any) -> bool:
+        """Is a typed expression's type fixed by PostgreSQL, not a guess of ours? Date and
+        time arithmetic (typed only from DATETIME_OPERATORS) and the built-in clocks."""
+        if isinstance(node, ast.A_Expr):
+            return (
+                node.kind == enums.A_Expr_Kind.AEXPR_OP
+                and bool(node.name)
+                and node.name[-1].sval in ARITHMETIC_OPERATORS
+            )
+        if isinstance(node, ast.FuncCall):
+            name = node.funcname[-1].sval.lower()
+            qualifier = [n.sval for n in node.funcname[:-1]]
+            return (
+                name in TIMESTAMPTZ_FUNCTIONS
+                and qualifier in ([], ["pg_catalog"])
+                and name not in self.schema.functions
+            )
+        return isinstance(node, ast.SQLValueFunction)
 
     def relation_of(self, stmt: Any, scope: Scope, aliases: Any = None) -> Relation:
         """Output columns of a subquery or CTE, as a relation for the outer scope;
@@ -365,6 +426,8 @@ class Analyser:
             return SqlType(normalise(declared.name), declared.array_dims)
         if name == "count":
             return SqlType("int8")
+        if name in TIMESTAMPTZ_FUNCTIONS:
+            return SqlType("timestamptz")
         if name in ("min", "max"):
             return arg
         if name == "array_agg" and arg is not None:
@@ -447,7 +510,26 @@ class Analyser:
             return nullable, next(
                 (t for t in types if t is not None and t.array_dims), SqlType("text")
             )
+        if kind == enums.A_Expr_Kind.AEXPR_OP and op in ARITHMETIC_OPERATORS and len(operands) == 2:
+            return nullable, self.datetime_arithmetic(op, operands, scope)
         return nullable, None
+
+    def datetime_arithmetic(self, op: str, operands: list[Any], scope: Scope) -> SqlType | None:
+        """The type of date/time arithmetic when both operands' types are known."""
+        left, right = (self.scalar_base(self.expr_facts(n, scope)[1]) for n in operands)
+        if left is None or right is None:
+            return None
+        result = DATETIME_OPERATORS.get((left, op, right))
+        return SqlType(result) if result else None
+
+    def scalar_base(self, type_: SqlType | None) -> str | None:
+        """A non-array type's name, a domain resolved to its base type."""
+        seen: set[str] = set()
+        while type_ is not None and type_.name in self.schema.domains and type_.name not in seen:
+            seen.add(type_.name)
+            base = self.schema.domains[type_.name]
+            type_ = SqlType(normalise(base.name), type_.array_dims + base.array_dims)
+        return type_.name if type_ is not None and not type_.array_dims else None
 
     def bool_expr_facts(self, node: Any, scope: Scope) -> Facts:
         return self.strict_over(node.args, scope), SqlType("bool")
@@ -479,7 +561,11 @@ def returning(stmt: Any) -> tuple[Any, ...]:
 def merge_branches(a: TargetFacts, b: TargetFacts) -> TargetFacts:
     """A UNION (or VALUES) column may be NULL if any branch may; name and type come first."""
     return TargetFacts(
-        a.name, a.nullable or b.nullable, a.type or b.type, a.is_aggregate or b.is_aggregate
+        a.name,
+        a.nullable or b.nullable,
+        a.type or b.type,
+        a.is_aggregate or b.is_aggregate,
+        a.exact and b.exact and a.type == b.type,
     )
 
 

@@ -743,10 +743,19 @@ class Builder:
         if not field and self.options.strict_names:
             raise GenerationError(f"{what}: has no name; give it an alias (`AS name`)")
         type_ = self.sql_type(column)
+        # sqlc's type stands, unless it has none, or (an expression's, no table's) it is
+        # wrong for aggregates, or in static mode a guess where PostgreSQL's own rule
+        # gives the type (inference.TargetFacts.exact: date/time arithmetic, now()).
         if (
             target is not None
             and target.type is not None
-            and (type_.name in UNRESOLVED or (target.is_aggregate and not column.table))
+            and (
+                type_.name in UNRESOLVED
+                or (
+                    not column.table
+                    and (target.is_aggregate or (target.exact and self.notices.static))
+                )
+            )
         ):
             type_ = target.type
         not_null = column.not_null
