@@ -1,7 +1,7 @@
 """``python -m bench.ha``: what durability and a transaction-mode pooler cost.
 
 - **Commit latency**, local vs ``synchronous_commit=remote_apply``: a primary and one
-  streaming replica from the wheel's PostgreSQL 16 binaries (plue_db.replicas), the
+  streaming replica from the wheel's PostgreSQL 16 binaries (plue_db.servers.replicas), the
   replica named in ``synchronous_standby_names``; one autocommit connection inserts a
   row per commit, the two settings alternating round by round on the same connection
   (``SET synchronous_commit``). Baseline: ``local`` (the primary's own WAL flush).
@@ -28,8 +28,9 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
 from bench.scratch import scratch_database
-from plue_db import pgbouncer, replicas, servers
+from plue_db import servers
 from plue_db.pool import SyncPool, Timeouts, open_pool
+from plue_db.servers import pgbouncer, replicas
 
 THREADS = 8
 

@@ -35,7 +35,7 @@ from psycopg.types.range import Range
 from bench import report
 from bench.harness import Case, Workload, WorkloadResult, run
 from plue_db import servers
-from plue_db.scratch import scratch_database
+from plue_db.servers.scratch import scratch_database
 
 FIXTURE = Path(__file__).resolve().parent.parent / "tests" / "golden" / "model_type_attrs"
 KINDS = ("dataclass", "attrs", "msgspec", "pydantic")

@@ -16,7 +16,7 @@ from psycopg.conninfo import make_conninfo
 from bench import placeholders
 from bench.harness import Timer
 from bench.statements import Statement
-from plue_db import embedded
+from plue_db.servers import embedded
 
 _COMMENT = re.compile(r"--[^\n]*")
 _TPS = re.compile(r"^tps = ([0-9.]+) \(without initial connection time\)", re.M)

@@ -2,7 +2,7 @@
 waits under injected replay lag.
 
 A primary and three streaming replicas of the wheel's PostgreSQL 16 are started here
-(plue_db.replicas, in a temporary directory, always stopped afterwards), whatever server
+(plue_db.servers.replicas, in a temporary directory, always stopped afterwards), whatever server
 the rest of the benchmark runs on. The replicas apply WAL 0, 10 and 100 ms late
 (``recovery_min_apply_delay``): real lag, not a simulation.
 
@@ -33,9 +33,10 @@ from plue_queries import users
 from psycopg import sql
 
 from bench.harness import Case, Timer, Workload, WorkloadResult
-from plue_db import config, replicas
+from plue_db import config
 from plue_db.pool import SyncPool, open_pool
 from plue_db.routing import Router, RoutingSettings, open_router
+from plue_db.servers import replicas
 
 DBNAME = "plue_bench_routing"
 LAGS_MS = (0, 10, 100)

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from plue_db import config
-from plue_db.scratch import scratch_database as _scratch
+from plue_db.servers.scratch import scratch_database as _scratch
 
 
 @contextmanager

@@ -13,7 +13,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from plue_db import embedded
+from plue_db.servers import embedded
 from tests.run_suites import LOCAL_SERVER
 
 CREATE_EXTENSION = re.compile(r"CREATE\s+EXTENSION\s+(?:IF\s+NOT\s+EXISTS\s+)?(\w+)", re.I)

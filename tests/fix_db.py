@@ -15,7 +15,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from plue_db.scratch import scratch_database
+from plue_db.servers.scratch import scratch_database
 from tests.paths import SCHEMA
 
 # Tests read rows by position and by attribute through generated code alike: rows are Any.

@@ -15,8 +15,8 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from plue_db import pgbouncer, replicas
 from plue_db.pool import Timeouts
+from plue_db.servers import pgbouncer, replicas
 from tests.paths import SCHEMA
 
 DBNAME = "plue"  # the database the fixture creates

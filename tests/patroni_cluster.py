@@ -23,8 +23,8 @@ from pathlib import Path
 
 import psycopg
 
-from plue_db import replicas, service_user
-from plue_db.pidfile import PidFile
+from plue_db.servers import replicas, service_user
+from plue_db.servers.pidfile import PidFile
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 TTL_S = 10

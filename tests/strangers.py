@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from plue_db import service_user
+from plue_db.servers import service_user
 
 # A shell started in the background inherits SIGINT and SIGQUIT ignored (pg_ctl's fast
 # and immediate stops), and so would a plain `sleep`: the stranger restores the

@@ -25,7 +25,7 @@ from plue_queries.types import ReadOnlyConnectionError
 from sqlc_gen_psycopg.access import classify
 from sqlc_gen_psycopg.schema_info import read_schema
 
-from plue_db import replicas
+from plue_db.servers import replicas
 from tests.fix_db import Conn
 from tests.fix_replicas import DBNAME
 from tests.paths import ROOT, SCHEMA

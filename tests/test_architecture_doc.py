@@ -49,9 +49,9 @@ def test_the_module_tables_list_exactly_the_modules_on_disk() -> None:
 
 
 def test_control_a_missing_and_a_stale_row_are_both_seen() -> None:
-    text = DOC.read_text().replace("| `pidfile.py` |", "| `pidfiles.py` |")
+    text = DOC.read_text().replace("| `servers/pidfile.py` |", "| `servers/pidfiles.py` |")
     heading = "## The runtime beside it (src/plue_db)"
-    assert drift(text)[heading] == (["pidfile.py"], ["pidfiles.py"])
+    assert drift(text)[heading] == (["servers/pidfile.py"], ["servers/pidfiles.py"])
 
 
 def commands() -> set[str]:

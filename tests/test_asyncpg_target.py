@@ -28,8 +28,8 @@ from plue_queries.enums import IssueState, LogStream
 from plue_queries.types import JsonShapeError, NoRowError
 
 from bench.latency import asyncpg_params
-from plue_db import replicas
 from plue_db.runtime_types import Checker
+from plue_db.servers import replicas
 from tests.asyncpg_flows import UndoError, connect, run_rolled_back
 from tests.factories import unique_name
 from tests.fix_replicas import DBNAME

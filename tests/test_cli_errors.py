@@ -25,7 +25,8 @@ import pytest
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from plue_db import dsn, embedded
+from plue_db import dsn
+from plue_db.servers import embedded
 from tests import strangers
 
 PLUE_DB = str(Path(sys.executable).parent / "plue-db")

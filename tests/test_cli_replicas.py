@@ -22,8 +22,8 @@ import psutil
 import psycopg
 import pytest
 
-from plue_db import embedded, replicas, service_user
-from plue_db.pidfile import PidFile
+from plue_db.servers import embedded, replicas, service_user
+from plue_db.servers.pidfile import PidFile
 from tests import strangers
 from tests.test_cli_errors import assert_one_line, plue_db
 

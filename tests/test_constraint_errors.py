@@ -27,7 +27,7 @@ from plue_queries.aio import users as ausers
 from psycopg.types.range import Range
 from sqlc_gen_psycopg.schema_info import read_schema
 
-from plue_db.scratch import scratch_database
+from plue_db.servers.scratch import scratch_database
 from tests.factories import make_user, unique_name
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -9,7 +9,7 @@ import pytest
 
 from plue_db import catalog, drift
 from plue_db.migrate import MigrationError, migrate
-from plue_db.scratch import scratch_database
+from plue_db.servers.scratch import scratch_database
 
 # The updated_at trigger, written once: the schema and its last migration share it.
 TOUCH = """

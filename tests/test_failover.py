@@ -1,7 +1,7 @@
 """Crash the primary under a write loop, promote its replica, count what survived.
 
 A primary and a streaming replica from the wheel's PostgreSQL 16 binaries
-(plue_db.replicas). Four threads write through one pool on a multi-host DSN
+(plue_db.servers.replicas). Four threads write through one pool on a multi-host DSN
 (``target_session_attrs=read-write``, ``check`` on checkout) with run_in_transaction,
 each row keyed by thread and sequence. The primary is stopped with ``-m immediate``
 (a crash: no checkpoint, no goodbye to the replica) and the replica promoted.
@@ -27,8 +27,8 @@ import psycopg
 import pytest
 from psycopg_pool import PoolTimeout
 
-from plue_db import replicas
 from plue_db.pool import SyncPool, open_pool
+from plue_db.servers import replicas
 from plue_db.transactions import CommitOutcomeUnknown, run_in_transaction
 from tests.fix_db import Conn
 

@@ -18,8 +18,8 @@ from collections.abc import Callable, Iterator
 import psycopg
 import pytest
 
-from plue_db import replicas
 from plue_db.pool import SyncPool, open_pool
+from plue_db.servers import replicas
 from plue_db.transactions import CommitOutcomeUnknown, run_in_transaction
 from tests.fix_db import Conn
 

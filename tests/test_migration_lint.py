@@ -18,7 +18,7 @@ import pytest
 
 from plue_db import config, migration_lint
 from plue_db.migrate import migrate
-from plue_db.scratch import scratch_database
+from plue_db.servers.scratch import scratch_database
 from tests.test_released import check_in_copy
 
 RELEASED = """\

@@ -24,7 +24,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from plue_db.scratch import scratch_database
+from plue_db.servers.scratch import scratch_database
 from tests.codegen_support import run_sqlc, sqlc_config
 from tests.fix_db import Conn
 

@@ -25,8 +25,9 @@ from psycopg import errors, sql
 from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import ConnectionPool
 
-from plue_db import pgbouncer, pooler
+from plue_db import pooler
 from plue_db.pool import Timeouts, open_async_pool, open_pool
+from plue_db.servers import pgbouncer
 from tests.fix_db import Conn, fresh_database
 from tests.paths import GOLDEN
 

@@ -1,4 +1,4 @@
-"""The one pid file guard (plue_db.pidfile) for every server plue-db runs but the CLI's.
+"""The one pid file guard (plue_db.servers.pidfile) for every server plue-db runs but the CLI's.
 
 The embedded primary and its replicas are covered through `plue-db up`/`down`
 (tests/test_cli_replicas.py, tests/test_cli_errors.py). Here: pgbouncer, which counts
@@ -24,8 +24,8 @@ import psutil
 import pytest
 from psycopg.conninfo import conninfo_to_dict
 
-from plue_db import pgbouncer, replicas, service_user
-from plue_db.pidfile import PidFile, PidFileError
+from plue_db.servers import pgbouncer, replicas, service_user
+from plue_db.servers.pidfile import PidFile, PidFileError
 from tests import patroni_cluster, strangers
 
 

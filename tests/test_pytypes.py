@@ -189,7 +189,7 @@ def test_annotation_is_what_psycopg_returns(
 def test_extension_types_are_what_psycopg_returns(
     extension: str, sql_type: str, literal: str, annotation: str
 ) -> None:
-    from plue_db.scratch import scratch_database
+    from plue_db.servers.scratch import scratch_database
 
     assert described(sql_type, result=True) == annotation
     servers = list(servers_with(extension))
@@ -213,7 +213,7 @@ def test_hstore_without_its_registration_is_text(conn: Conn) -> None:
     servers = list(servers_with("hstore"))
     if not servers:
         pytest.skip("no reachable server has hstore")
-    from plue_db.scratch import scratch_database
+    from plue_db.servers.scratch import scratch_database
 
     with scratch_database(servers[0], prefix="plue_ext") as url, psycopg.connect(url) as other:
         other.execute("CREATE EXTENSION hstore")

@@ -20,7 +20,7 @@ import pytest
 
 from plue_db import config, released
 from plue_db.migrate import MigrationError, applied, discover, migrate
-from plue_db.scratch import scratch_database
+from plue_db.servers.scratch import scratch_database
 
 EDITED = "0002_drop_redundant_log_step_fkey.sql"
 

@@ -24,7 +24,6 @@ from plue_queries.enums import IssueState
 from plue_queries.types import ReadOnlyConnectionError
 from psycopg_pool import ConnectionPool
 
-from plue_db import replicas
 from plue_db.eager import LazyResultError
 from plue_db.pool import PoolSettings
 from plue_db.routing import (
@@ -38,6 +37,7 @@ from plue_db.routing import (
     open_router,
     replica_configure,
 )
+from plue_db.servers import replicas
 from tests import factories
 from tests.fix_db import Conn
 from tests.fix_replicas import DBNAME, SERVER_TIMEOUTS, SERVER_ZONE

@@ -23,10 +23,10 @@ from plue_queries.aio import issues, users
 from plue_queries.enums import IssueState
 from plue_queries.types import ReadOnlyConnectionError
 
-from plue_db import replicas
 from plue_db.eager import LazyResultError
 from plue_db.routing import NoPositionError, RoutingSettings
 from plue_db.routing_async import AsyncRouter, open_async_router
+from plue_db.servers import replicas
 from tests import factories
 from tests.fix_db import AConn
 from tests.fix_replicas import DBNAME, SERVER_TIMEOUTS, SERVER_ZONE

@@ -24,7 +24,6 @@ from plue_queries import users
 from plue_queries.aio import users as ausers
 from psycopg import IsolationLevel, sql
 
-from plue_db import replicas
 from plue_db.routing import (
     LAG_SQL,
     REPLAYED_SQL,
@@ -35,6 +34,7 @@ from plue_db.routing import (
     open_router,
 )
 from plue_db.routing_async import AsyncRouter, open_async_router
+from plue_db.servers import replicas
 from tests.fix_db import AConn, Conn
 from tests.fix_replicas import DBNAME
 

@@ -111,7 +111,7 @@ def local_pg_dump() -> tuple[str, str]:
 
 
 def test_real_pg_dump_output_reads_like_the_schema_it_dumps(tmp_path: Path) -> None:
-    from plue_db.scratch import scratch_database
+    from plue_db.servers.scratch import scratch_database
 
     pg_dump, server = local_pg_dump()
     source = tmp_path / "source.sql"

@@ -13,7 +13,7 @@ from pglast.enums import ConstrType
 
 from plue_db import cli, pg_ast, schema_picture
 from plue_db.schema_picture import ForeignKey, SchemaPictureError
-from plue_db.scratch import load_schema
+from plue_db.servers.scratch import load_schema
 from tests.fix_db import Conn
 from tests.paths import SCHEMA
 

@@ -23,13 +23,13 @@ import psycopg
 from psycopg_pool import PoolTimeout
 
 from plue_db import config, dsn, extras, schema_picture, servers
-from plue_db.embedded import EmbeddedError
 from plue_db.migrate import MigrationError, migrate
-from plue_db.pidfile import PidFileError
-from plue_db.replicas import ReplicaError
 from plue_db.reset import ResetRefusedError
 from plue_db.schema_picture import SchemaPictureError
-from plue_db.scratch import SchemaError
+from plue_db.servers.embedded import EmbeddedError
+from plue_db.servers.pidfile import PidFileError
+from plue_db.servers.replicas import ReplicaError
+from plue_db.servers.scratch import SchemaError
 
 Command = Callable[[argparse.Namespace], int]
 
@@ -41,7 +41,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     if args.replicas and not embedded_server:
         raise EmbeddedError("--replicas starts replicas of the embedded server; unset DATABASE_URL")
     if embedded_server:
-        from plue_db import embedded, embedded_replicas
+        from plue_db.servers import embedded, embedded_replicas
 
         for line in [embedded.clear_stale(), *embedded_replicas.clear_stale(args.replicas)]:
             if line:
@@ -50,7 +50,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     _report_migrations(url, args.migrations_dir, dry_run=False)
     print(url)
     if args.replicas:
-        from plue_db import embedded_replicas
+        from plue_db.servers import embedded_replicas
 
         urls = embedded_replicas.start(args.replicas, url, say=_progress)
         print(f"{config.REPLICA_URLS}={' '.join(urls)}")
@@ -65,7 +65,7 @@ def _progress(line: str) -> None:
 def cmd_down(args: argparse.Namespace) -> int:
     """Stop every server it can, replicas first, one line each (a failure on stderr,
     and exit 1 after trying the rest)."""
-    from plue_db import embedded, embedded_replicas
+    from plue_db.servers import embedded, embedded_replicas
 
     stops: list[Callable[[], str]] = [
         *(partial(embedded_replicas.stop, d) for d in embedded_replicas.directories()),

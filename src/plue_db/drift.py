@@ -24,7 +24,7 @@ import psycopg
 
 from plue_db import catalog, config, generate, migration_lint, released, servers
 from plue_db.migrate import MigrationError, migrate
-from plue_db.scratch import SchemaError, scratch_database
+from plue_db.servers.scratch import SchemaError, scratch_database
 
 
 def check_generated(root: Path = config.PROJECT_ROOT, *, diff: bool = False) -> list[str]:

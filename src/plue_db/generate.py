@@ -29,8 +29,9 @@ from sqlc_gen_psycopg.analysis.generate import generate as run_sqlc
 from sqlc_gen_psycopg.analysis.project import ProjectError, find_config, read_config
 from sqlc_gen_psycopg.analysis.scratch import SchemaError
 
-from plue_db import config, embedded
-from plue_db.embedded import EmbeddedError
+from plue_db import config
+from plue_db.servers import embedded
+from plue_db.servers.embedded import EmbeddedError
 
 # Not inputs to generation; never copied into the scratch project.
 SKIP = shutil.ignore_patterns(

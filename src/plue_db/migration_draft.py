@@ -31,7 +31,7 @@ from plue_db import catalog, config
 from plue_db.catalog import key as _key
 from plue_db.migrate import FILE_NAME, MigrationError, discover, migrate
 from plue_db.migration_parse import NO_TRANSACTION
-from plue_db.scratch import scratch_database
+from plue_db.servers.scratch import scratch_database
 
 # What every drafted file starts with: squawk's require-lock-timeout, and what it guards
 # against (an ALTER queued behind a long query blocks every query behind it).

@@ -42,7 +42,8 @@ def target(force: bool) -> tuple[str, str]:
     """The URL to reset and how to name it; refuses a DATABASE_URL without ``force``."""
     setting = config.database_url_setting()
     if setting is None:
-        from plue_db import embedded, servers
+        from plue_db import servers
+        from plue_db.servers import embedded
 
         return servers.database_url(), f"the embedded server ({embedded.data_dir()})"
     if not force:

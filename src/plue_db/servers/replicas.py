@@ -28,8 +28,10 @@ from urllib.parse import quote
 import psycopg
 from psycopg import sql
 
-from plue_db import dsn, embedded, service_user
-from plue_db.pidfile import PidFile
+import plue_db.servers.embedded as embedded
+import plue_db.servers.service_user as service_user
+from plue_db import dsn
+from plue_db.servers.pidfile import PidFile
 
 SUPERUSER = "postgres"
 

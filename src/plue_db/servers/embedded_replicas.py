@@ -14,8 +14,9 @@ from pathlib import Path
 
 import psycopg
 
-from plue_db import embedded, replicas
-from plue_db.pidfile import PidFile
+import plue_db.servers.embedded as embedded
+import plue_db.servers.replicas as replicas
+from plue_db.servers.pidfile import PidFile
 
 
 def root() -> Path:

@@ -18,7 +18,7 @@ from typing import Any
 
 from plue_db import extras
 from plue_db.config import PROJECT_ROOT
-from plue_db.pidfile import PidFile
+from plue_db.servers.pidfile import PidFile
 
 DEFAULT_DATA_DIR = PROJECT_ROOT / ".pgdata"
 

@@ -23,8 +23,10 @@ from typing import Any
 
 from psycopg.conninfo import conninfo_to_dict
 
-from plue_db import dsn, replicas, service_user
-from plue_db.pidfile import PidFile
+import plue_db.servers.replicas as replicas
+import plue_db.servers.service_user as service_user
+from plue_db import dsn
+from plue_db.servers.pidfile import PidFile
 
 
 class PgbouncerError(RuntimeError):

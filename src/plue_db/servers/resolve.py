@@ -8,7 +8,8 @@ plue_db.config, which starts nothing.
 
 from __future__ import annotations
 
-from plue_db import config, embedded
+import plue_db.servers.embedded as embedded
+from plue_db import config
 
 
 def database_url() -> str:
@@ -25,6 +26,6 @@ def replica_urls() -> list[str]:
     configured = config.replica_urls()
     if configured or config.database_url_setting():
         return configured
-    from plue_db import embedded_replicas
+    import plue_db.servers.embedded_replicas as embedded_replicas
 
     return embedded_replicas.running_urls()
