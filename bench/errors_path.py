@@ -25,7 +25,7 @@ from typing import Any
 
 import psycopg
 from plue_queries import models, users
-from plue_queries._cursors import thread_cursor
+from sqlc_gen_psycopg_runtime.cursors import thread_cursor
 from plue_queries.errors import raise_named
 
 from bench.harness import Case, Timer, Workload, run

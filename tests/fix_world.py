@@ -17,7 +17,6 @@ from typing import Any
 import psycopg
 import pytest
 from plue_queries import (
-    _types,
     agent,
     auth,
     changes,
@@ -33,6 +32,7 @@ from plue_queries import (
     users,
     workflows,
 )
+from plue_queries import types as plue_types
 from plue_queries.enums import (
     ConflictKind,
     DiffSide,
@@ -327,7 +327,7 @@ def unseeded(conn: Conn) -> list[str]:
 
 @pytest.fixture(scope="module")
 def checker() -> Checker:
-    return Checker(vars(_types))
+    return Checker(vars(plue_types))
 
 
 @pytest.fixture(scope="module")

@@ -15,6 +15,10 @@ from tests.paths import ROOT
 DOC = ROOT / "docs" / "architecture.md"
 PACKAGES = {
     "## The plugin's modules (codegen/sqlc_gen_psycopg)": ROOT / "codegen" / "sqlc_gen_psycopg",
+    "## The plugin's runtime (codegen/runtime/sqlc_gen_psycopg_runtime)": ROOT
+    / "codegen"
+    / "runtime"
+    / "sqlc_gen_psycopg_runtime",
     "## The runtime beside it (src/plue_db)": ROOT / "src" / "plue_db",
 }
 ROW = re.compile(r"^\| `([\w/]+\.py)` \|", re.MULTILINE)

@@ -34,7 +34,7 @@ from psycopg.types.hstore import register_hstore
 from psycopg.types.range import Range
 
 from bench.latency import asyncpg_params
-from plue_db.runtime_types import Checker
+from plue_db.typecheck.runtime_types import Checker
 from tests.extensions import extensions_of, skip_without
 from tests.fix_db import fresh_database
 from tests.paths import GOLDEN
@@ -169,9 +169,9 @@ def test_functions_asyncpg_cannot_carry_are_left_out_with_a_warning(fixture: str
 @pytest.mark.parametrize("database", ["ranges"], indirect=True)
 def test_ranges_need_the_conversion(database: str) -> None:
     """Control: asyncpg alone refuses psycopg's Range and returns its own, which
-    ``_types.as_range`` turns into psycopg's."""
-    pkg = package("types_ranges")
-    as_range = importlib.import_module(f"{pkg}._types").as_range
+    the runtime's ``values.as_range`` turns into psycopg's."""
+    package("types_ranges")
+    as_range = importlib.import_module("sqlc_gen_psycopg_runtime.values").as_range
 
     async def go() -> tuple[Any, Any]:
         conn = await asyncpg.connect(**asyncpg_params(database))

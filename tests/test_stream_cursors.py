@@ -109,11 +109,11 @@ def numbers_url(server_url: str) -> Iterator[str]:
 
 
 def stream_errors() -> list[ModuleType]:
-    """The stream_errors golden's query modules and its _streams, imported late (its
-    expected/ directory joins sys.path through test_golden_types.package)."""
+    """The stream_errors golden's query modules and the runtime's streams, imported late
+    (its expected/ directory joins sys.path through test_golden_types.package)."""
     name = package("stream_errors")
-    modules = ("query", "aio.query", "asyncpg.query", "_streams")
-    return [importlib.import_module(f"{name}.{m}") for m in modules]
+    modules = [f"{name}.{m}" for m in ("query", "aio.query", "asyncpg.query")]
+    return [importlib.import_module(m) for m in (*modules, "sqlc_gen_psycopg_runtime.streams")]
 
 
 def test_a_failing_fetch_raises_its_own_error(numbers_url: str) -> None:

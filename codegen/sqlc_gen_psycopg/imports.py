@@ -12,7 +12,14 @@ from collections.abc import Iterable, Iterator
 
 from sqlc_gen_psycopg.model.commands import Command
 from sqlc_gen_psycopg.model.package import Flavor, Function, Module, Package
-from sqlc_gen_psycopg.model.types import Import, Scope, Symbol, attribute, from_import
+from sqlc_gen_psycopg.model.types import (
+    Import,
+    Scope,
+    Symbol,
+    attribute,
+    from_import,
+    from_runtime,
+)
 
 ANY = from_import("typing", "Any")
 DATACLASS = from_import("dataclasses", "dataclass")
@@ -22,7 +29,7 @@ TYPE_VAR = from_import("typing", "TypeVar")
 LITERAL_STRING = from_import("typing", "LiteralString")
 ITERABLE = from_import("collections.abc", "Iterable")
 SEQUENCE = from_import("collections.abc", "Sequence")
-THREAD_CURSOR = from_import("._cursors", "thread_cursor")
+THREAD_CURSOR = from_runtime("cursors", "thread_cursor")
 NO_ROW = from_import(".types", "NoRowError")
 READ_ONLY_ERROR = from_import(".types", "ReadOnlyConnectionError")
 RAISE_NAMED = from_import(".errors", "raise_named")

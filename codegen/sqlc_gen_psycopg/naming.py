@@ -46,10 +46,10 @@ MODULE_NAMES = frozenset(
         "Sequence", "ServerStream", "sql", "StreamEndedError", "StrEnum",
         "thread_cursor", "threading", "tuple_row", "TupleRow", "TypeAlias", "types", "TypeVar",
         "uuid",
-        # the parameter checks of _types (one meaning per value) and asyncpg's json box
+        # the runtime's parameter checks (one meaning per value) and asyncpg's json box
         "aware", "aware_items", "JsonItem", "load_enum_array_no_nulls", "naive",
         "naive_items", "no_null_items", "ParameterValueError", "plain_date", "Self",
-        # typed json columns (_json_shapes) and what that module imports
+        # typed json columns (the runtime's json_shapes) and what that module imports
         "dataclasses", "functools", "json_shape", "json_value", "JsonShapeError", "sys",
         "typing",
     }
@@ -68,8 +68,7 @@ STREAM_SIGNATURE_NAMES = SIGNATURE_NAMES | {"stream"}
 # The generated package's own modules: a query file of one of these names (models.sql)
 # gets a trailing underscore (``models_``) instead of replacing it.
 PACKAGE_MODULES = frozenset(
-    {"aio", "asyncpg", "enums", "errors", "models", "types", "_asyncpg", "_atomic",
-     "_cursors", "_pipeline", "_streams", "_types"}
+    {"aio", "asyncpg", "enums", "errors", "models", "types", "_asyncpg"}
 )  # fmt: skip
 DEFAULT_INITIALISMS = ("id",)
 

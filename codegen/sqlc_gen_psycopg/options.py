@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlc_gen_psycopg.errors import GenerationError
 from sqlc_gen_psycopg.model.kinds import ModelType
+from sqlc_gen_psycopg.model.types import RUNTIME
 from sqlc_gen_psycopg.naming import DEFAULT_INITIALISMS
 from sqlc_gen_psycopg.pytypes import normalise
 
@@ -33,8 +34,8 @@ class Override:
     python_type: str
     module: str
     converter: Converter | None = None
-    # option json_types: the converter is the package's own typed-json reader and writer
-    # (templates/_json_shapes.py.j2), which also takes python_type and where it reads.
+    # option json_types: the converter is the runtime's typed-json reader and writer
+    # (sqlc_gen_psycopg_runtime.json_shapes), which also takes python_type and where it reads.
     json_shape: bool = False
 
 
@@ -119,7 +120,7 @@ def parse_options(raw: dict[str, Any]) -> Options:
             by_db_type[normalise(str(item["db_type"]))] = override
         else:
             raise GenerationError(f"sqlc.yaml: override {item!r} needs 'db_type' or 'column'")
-    for column, override in json_types(raw.get("json_types"), package).items():
+    for column, override in json_types(raw.get("json_types")).items():
         if column in by_column:
             raise GenerationError(
                 f"sqlc.yaml: column {column} has both an override and a json_types entry; keep one"
@@ -157,7 +158,7 @@ def converter(item: dict[str, Any]) -> Converter | None:
     return Converter(from_db=str(paths["from_db"]), to_db=str(paths["to_db"]))
 
 
-def json_types(value: object, package: str) -> dict[str, Override]:
+def json_types(value: object) -> dict[str, Override]:
     """``json_types``: ``table.column`` -> the dotted type its json values are read as."""
     if value is None:
         return {}
@@ -169,7 +170,7 @@ def json_types(value: object, package: str) -> dict[str, Override]:
             f"sqlc.yaml: option 'json_types' must map table.column to a dotted type "
             f"(module.Type), not {value!r}"
         )
-    runtime = f"{package}._json_shapes"
+    runtime = f"{RUNTIME}.json_shapes"
     converter = Converter(f"{runtime}.json_shape", f"{runtime}.json_value")
     return {
         str(column): Override(str(shape), str(shape).rpartition(".")[0], converter, True)

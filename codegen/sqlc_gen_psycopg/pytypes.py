@@ -17,6 +17,7 @@ from sqlc_gen_psycopg.model.types import (
     attribute,
     builtin,
     from_import,
+    from_runtime,
 )
 
 ALIASES: dict[str, str] = {
@@ -223,4 +224,4 @@ def checks(name: str, dims: int, *, no_null_items: bool) -> tuple[Symbol, ...]:
     names = [array if dims else scalar]
     if dims and no_null_items:
         names.append("no_null_items")
-    return tuple(from_import("._types", n) for n in names if n)
+    return tuple(from_runtime("values", n) for n in names if n)

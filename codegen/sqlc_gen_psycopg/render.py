@@ -75,8 +75,8 @@ def environment() -> jinja2.Environment:
     return env
 
 
-# Written in every package: where callers look for the classes to catch. The helper
-# modules are written when something uses them (contents.py).
+# Written in every package: where callers look for the classes to catch. The helpers
+# are imported from sqlc-gen-psycopg-runtime (contents.py).
 ALWAYS = ("types.py", "errors.py")
 
 
@@ -94,10 +94,7 @@ def render(pkg: Package) -> dict[str, str]:
         "models.py": env.get_template("models.py.j2").render(
             pkg=pkg, scope=models_scope, imports=imports.models_module(pkg, models_scope)
         ),
-        **{
-            name: env.get_template(f"{name}.j2").render(pkg=pkg, uses=uses)
-            for name in (*ALWAYS, *sorted(uses.helpers))
-        },
+        **{name: env.get_template(f"{name}.j2").render(pkg=pkg, uses=uses) for name in ALWAYS},
         "py.typed": "",
     }
     if pkg.enums:

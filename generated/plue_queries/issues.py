@@ -10,13 +10,13 @@ from typing import Any, Final, LiteralString
 
 import psycopg
 from psycopg.types.json import Jsonb
+from sqlc_gen_psycopg_runtime.atomic import atomic
+from sqlc_gen_psycopg_runtime.cursors import new_cursor, thread_cursor
+from sqlc_gen_psycopg_runtime.pipeline import completed
+from sqlc_gen_psycopg_runtime.streams import ServerStream
+from sqlc_gen_psycopg_runtime.values import aware, plain_date
 
 from plue_queries import enums, models
-from plue_queries._atomic import atomic
-from plue_queries._cursors import new_cursor, thread_cursor
-from plue_queries._pipeline import completed
-from plue_queries._streams import ServerStream
-from plue_queries._types import aware, plain_date
 from plue_queries.errors import raise_named
 from plue_queries.types import JsonInput, NoRowError, ReadOnlyConnectionError
 
@@ -1130,7 +1130,7 @@ def attach_labels(conn: psycopg.Connection[Any], rows: Iterable[AttachLabelsPara
     - IssueLabelsPkeyViolation: primary key issue_labels_pkey on issue_labels
 
     Sends every row in pipeline mode: all run or none do (a savepoint in an open
-    transaction, else its own; see ``plue_queries._atomic``).
+    transaction, else its own; see ``sqlc_gen_psycopg_runtime.atomic``).
     """
 
     if conn.read_only:

@@ -9,12 +9,12 @@ from dataclasses import dataclass
 from typing import Any, Final, LiteralString
 
 import psycopg
+from sqlc_gen_psycopg_runtime.cursors import thread_cursor
+from sqlc_gen_psycopg_runtime.pipeline import completed
+from sqlc_gen_psycopg_runtime.streams import ServerStream
+from sqlc_gen_psycopg_runtime.values import aware
 
 from plue_queries import models
-from plue_queries._cursors import thread_cursor
-from plue_queries._pipeline import completed
-from plue_queries._streams import ServerStream
-from plue_queries._types import aware
 from plue_queries.errors import raise_named
 from plue_queries.types import NoRowError, ReadOnlyConnectionError
 

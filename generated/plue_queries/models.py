@@ -9,9 +9,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sqlc_gen_psycopg_runtime.json_shapes import json_shape
+
 import plue_db.json_shapes
 from plue_queries import enums
-from plue_queries._json_shapes import json_shape
 from plue_queries.types import JsonValue
 
 

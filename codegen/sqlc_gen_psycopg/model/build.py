@@ -55,6 +55,7 @@ from sqlc_gen_psycopg.model.types import (
     TypeRef,
     array_of,
     from_import,
+    from_runtime,
     in_package,
     ref,
     verbatim,
@@ -69,14 +70,14 @@ from sqlc_gen_psycopg.schema_info import SchemaInfo, SqlType, qualified, regtype
 
 JSON_VALUE = from_import(".types", "JsonValue")
 JSON_INPUT = from_import(".types", "JsonInput")  # what json parameters accept
-LOAD_ENUM_ARRAY = from_import("._types", "load_enum_array")
+LOAD_ENUM_ARRAY = from_runtime("values", "load_enum_array")
 # psycopg's Range whichever driver read it (results.RangeLoad)
-AS_RANGE = from_import("._types", "as_range")
-AS_MULTIRANGE = from_import("._types", "as_multirange")
-LOAD_ENUM_ARRAY_NO_NULLS = from_import("._types", "load_enum_array_no_nulls")
-# option json_types: the package's typed-json reader and writer (_json_shapes)
-JSON_SHAPE = from_import("._json_shapes", "json_shape")
-JSON_SHAPE_VALUE = from_import("._json_shapes", "json_value")
+AS_RANGE = from_runtime("values", "as_range")
+AS_MULTIRANGE = from_runtime("values", "as_multirange")
+LOAD_ENUM_ARRAY_NO_NULLS = from_runtime("values", "load_enum_array_no_nulls")
+# option json_types: the runtime's typed-json reader and writer (json_shapes)
+JSON_SHAPE = from_runtime("json_shapes", "json_shape")
+JSON_SHAPE_VALUE = from_runtime("json_shapes", "json_value")
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,6 +28,7 @@ from sqlc_gen_psycopg.model.types import (
     TypeRef,
     attribute,
     from_import,
+    from_runtime,
     in_package,
     list_of,
     ref,
@@ -54,7 +55,7 @@ class Flavor:
     atomic: Symbol
     closing: str
     # psycopg's block that completes a statement inside the caller's pipeline
-    # (templates/_pipeline.py.j2); asyncpg has no pipeline mode
+    # (sqlc_gen_psycopg_runtime.pipeline); asyncpg has no pipeline mode
     completed: Symbol | None = None
     # the class of a module's functions as methods (option emit_classes)
     queries_class: str = "Queries"
@@ -87,11 +88,11 @@ SYNC = Flavor(
     await_="",
     with_="with",
     connection=ref(attribute("psycopg", "Connection"), ANY),
-    raw_cursor=from_import("._cursors", "new_cursor"),
-    stream=from_import("._streams", "ServerStream"),
-    atomic=from_import("._atomic", "atomic"),
+    raw_cursor=from_runtime("cursors", "new_cursor"),
+    stream=from_runtime("streams", "ServerStream"),
+    atomic=from_runtime("atomic", "atomic"),
     closing="closing",
-    completed=from_import("._pipeline", "completed"),
+    completed=from_runtime("pipeline", "completed"),
 )
 ASYNC = Flavor(
     aio=True,
@@ -102,11 +103,11 @@ ASYNC = Flavor(
     await_="await ",
     with_="async with",
     connection=ref(attribute("psycopg", "AsyncConnection"), ANY),
-    raw_cursor=from_import("._cursors", "new_async_cursor"),
-    stream=from_import("._streams", "AsyncServerStream"),
-    atomic=from_import("._atomic", "atomic_async"),
+    raw_cursor=from_runtime("cursors", "new_async_cursor"),
+    stream=from_runtime("streams", "AsyncServerStream"),
+    atomic=from_runtime("atomic", "atomic_async"),
     closing="aclosing",
-    completed=from_import("._pipeline", "completed_async"),
+    completed=from_runtime("pipeline", "completed_async"),
     queries_class="AsyncQueries",
 )
 # asyncpg ships no type information: its functions take the package's own Protocol of
@@ -145,7 +146,7 @@ class Param:
     nullable: bool
     db_type: DbType
     source: str  # ``table.column`` the parameter is compared with or written to, or ""
-    # the ``_types`` checks its value passes first, innermost first (pytypes.checks)
+    # the runtime's ``values`` checks its value passes first, innermost first (pytypes.checks)
     checks: tuple[Symbol, ...] = ()
     where: str = ""  # ``function: parameter``, as a refused value's error names it
     to_db: Convert | None = None  # the converter's function, first of all (convert.py)
@@ -176,7 +177,7 @@ class Param:
 
     def checked(self, value: str) -> str:
         """The value after its checks (``aware(p.expires_at, "f: expires_at")``); each
-        check is imported by name (``from ._types import aware``), so prints bare."""
+        check is imported by name from the runtime's ``values``, so prints bare."""
         for check in self.checks:
             value = f'{check.name}({value}, "{self.where}")'
         return value
@@ -568,7 +569,7 @@ class Package:
 
     @property
     def loads_ranges(self) -> bool:
-        """Whether a decoder reads a range through ``_types.as_range`` (RangeLoad)."""
+        """Whether a decoder reads a range through ``values.as_range`` (RangeLoad)."""
         values = [v for m in self.models for v in m.values] + [
             c.value for m in self.modules for f in m.functions if f.result for c in f.result.columns
         ]

@@ -104,6 +104,16 @@ def from_import(module: str, name: str) -> Symbol:
     return Symbol(module, name, Style.FROM)
 
 
+# The distribution every generated package imports its shared helpers from
+# (codegen/runtime: streams, cursors, pipelines, value checks, the error classes).
+RUNTIME = "sqlc_gen_psycopg_runtime"
+
+
+def from_runtime(module: str, name: str) -> Symbol:
+    """``name`` of the runtime's ``module`` (``from_runtime("streams", "ServerStream")``)."""
+    return from_import(f"{RUNTIME}.{module}", name)
+
+
 def in_package(module: str, name: str) -> Symbol:
     """A name defined in one of the generated package's modules (``.models``)."""
     return Symbol(module, name, Style.SUBMODULE)

@@ -8,13 +8,13 @@ from collections.abc import AsyncGenerator
 from typing import Any, Final
 
 import psycopg
+from sqlc_gen_psycopg_runtime.cursors import new_async_cursor
+from sqlc_gen_psycopg_runtime.pipeline import completed_async
+from sqlc_gen_psycopg_runtime.streams import AsyncServerStream
+from sqlc_gen_psycopg_runtime.values import aware, no_null_items
 
 from plue_queries import auth as q
 from plue_queries import models
-from plue_queries._cursors import new_async_cursor
-from plue_queries._pipeline import completed_async
-from plue_queries._streams import AsyncServerStream
-from plue_queries._types import aware, no_null_items
 from plue_queries.errors import raise_named
 from plue_queries.types import ReadOnlyConnectionError
 

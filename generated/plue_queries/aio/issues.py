@@ -9,14 +9,14 @@ from typing import Any, Final
 
 import psycopg
 from psycopg.types.json import Jsonb
+from sqlc_gen_psycopg_runtime.atomic import atomic_async
+from sqlc_gen_psycopg_runtime.cursors import new_async_cursor
+from sqlc_gen_psycopg_runtime.pipeline import completed_async
+from sqlc_gen_psycopg_runtime.streams import AsyncServerStream
+from sqlc_gen_psycopg_runtime.values import aware, plain_date
 
 from plue_queries import enums, models
 from plue_queries import issues as q
-from plue_queries._atomic import atomic_async
-from plue_queries._cursors import new_async_cursor
-from plue_queries._pipeline import completed_async
-from plue_queries._streams import AsyncServerStream
-from plue_queries._types import aware, plain_date
 from plue_queries.errors import raise_named
 from plue_queries.types import JsonInput, NoRowError, ReadOnlyConnectionError
 
@@ -680,7 +680,7 @@ async def attach_labels(
     - IssueLabelsPkeyViolation: primary key issue_labels_pkey on issue_labels
 
     Sends every row in pipeline mode: all run or none do (a savepoint in an open
-    transaction, else its own; see ``plue_queries._atomic``).
+    transaction, else its own; see ``sqlc_gen_psycopg_runtime.atomic``).
     """
 
     if conn.read_only:

@@ -7,10 +7,10 @@ import datetime
 from typing import Any, Final
 
 import psycopg
+from sqlc_gen_psycopg_runtime.cursors import new_async_cursor
+from sqlc_gen_psycopg_runtime.pipeline import completed_async
 
 from plue_queries import rate_limits as q
-from plue_queries._cursors import new_async_cursor
-from plue_queries._pipeline import completed_async
 from plue_queries.errors import raise_named
 from plue_queries.types import NoRowError, ReadOnlyConnectionError
 

@@ -9,16 +9,16 @@ from typing import Any, Final
 
 import psycopg
 from psycopg.types.json import Jsonb
+from sqlc_gen_psycopg_runtime.atomic import atomic_async
+from sqlc_gen_psycopg_runtime.cursors import new_async_cursor
+from sqlc_gen_psycopg_runtime.json_shapes import json_value
+from sqlc_gen_psycopg_runtime.pipeline import completed_async
+from sqlc_gen_psycopg_runtime.streams import AsyncServerStream
+from sqlc_gen_psycopg_runtime.values import aware, no_null_items
 
 import plue_db.json_shapes
 from plue_queries import enums, models
 from plue_queries import workflows as q
-from plue_queries._atomic import atomic_async
-from plue_queries._cursors import new_async_cursor
-from plue_queries._json_shapes import json_value
-from plue_queries._pipeline import completed_async
-from plue_queries._streams import AsyncServerStream
-from plue_queries._types import aware, no_null_items
 from plue_queries.errors import raise_named
 from plue_queries.types import JsonInput, NoRowError, ReadOnlyConnectionError
 
@@ -610,7 +610,7 @@ async def copy_workflow_logs(
     - WorkflowLogsStepOfRunFkeyViolation: foreign key workflow_logs_step_of_run_fkey on workflow_logs
 
     Writes all rows with COPY, all of them or, on error, none (a savepoint in an open
-    transaction, else its own; see ``plue_queries._atomic``). Returns the number
+    transaction, else its own; see ``sqlc_gen_psycopg_runtime.atomic``). Returns the number
     of rows written.
     """
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 import datetime
 from collections.abc import AsyncGenerator
 
+from sqlc_gen_psycopg_runtime.values import aware
+
 from plue_queries import enums, models
 from plue_queries import pull_requests as q
 from plue_queries._asyncpg import Connection, ServerStream, raise_named, rowcount
-from plue_queries._types import aware
 from plue_queries.types import JsonInput, NoRowError
 
 

@@ -9,12 +9,13 @@ from __future__ import annotations
 import datetime
 from collections.abc import AsyncGenerator, Iterable
 
+from sqlc_gen_psycopg_runtime.json_shapes import json_value
+from sqlc_gen_psycopg_runtime.values import aware, no_null_items
+
 import plue_db.json_shapes
 from plue_queries import enums, models
 from plue_queries import workflows as q
 from plue_queries._asyncpg import Connection, ServerStream, atomic, raise_named, rowcount
-from plue_queries._json_shapes import json_value
-from plue_queries._types import aware, no_null_items
 from plue_queries.types import JsonInput, NoRowError
 
 

@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from typing import Any, Final, LiteralString
 
 import psycopg
+from sqlc_gen_psycopg_runtime.cursors import thread_cursor
+from sqlc_gen_psycopg_runtime.pipeline import completed
+from sqlc_gen_psycopg_runtime.streams import ServerStream
 
 from array_types import models
-from array_types._cursors import thread_cursor
-from array_types._pipeline import completed
-from array_types._streams import ServerStream
 from array_types.errors import raise_named
 from array_types.types import NoRowError, ReadOnlyConnectionError
 

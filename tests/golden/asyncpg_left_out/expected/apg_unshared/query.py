@@ -9,10 +9,9 @@ from typing import Any, Final, LiteralString
 
 import psycopg
 import psycopg.types.range
-
-from apg_unshared._cursors import thread_cursor
-from apg_unshared._pipeline import completed
-from apg_unshared._types import as_range
+from sqlc_gen_psycopg_runtime.cursors import thread_cursor
+from sqlc_gen_psycopg_runtime.pipeline import completed
+from sqlc_gen_psycopg_runtime.values import as_range
 
 GET_BOOKING: Final[LiteralString] = """-- name: GetBooking :one
 

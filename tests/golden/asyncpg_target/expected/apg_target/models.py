@@ -10,8 +10,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sqlc_gen_psycopg_runtime.values import load_enum_array
+
 from apg_target import enums
-from apg_target._types import load_enum_array
 from apg_target.types import JsonValue
 
 

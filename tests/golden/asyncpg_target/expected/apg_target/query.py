@@ -10,12 +10,12 @@ from typing import Any, Final, LiteralString
 
 import psycopg
 from psycopg.types.json import Jsonb
+from sqlc_gen_psycopg_runtime.atomic import atomic
+from sqlc_gen_psycopg_runtime.cursors import new_cursor, thread_cursor
+from sqlc_gen_psycopg_runtime.pipeline import completed
+from sqlc_gen_psycopg_runtime.streams import ServerStream
 
 from apg_target import enums, models
-from apg_target._atomic import atomic
-from apg_target._cursors import new_cursor, thread_cursor
-from apg_target._pipeline import completed
-from apg_target._streams import ServerStream
 from apg_target.errors import raise_named
 from apg_target.types import ExecResult, JsonInput, JsonValue, NoRowError, ReadOnlyConnectionError
 
@@ -353,7 +353,7 @@ def copy_authors(conn: psycopg.Connection[Any], rows: Iterable[CopyAuthorsParams
     - AuthorsPkeyViolation: primary key authors_pkey on authors
 
     Writes all rows with COPY, all of them or, on error, none (a savepoint in an open
-    transaction, else its own; see ``apg_target._atomic``). Returns the number
+    transaction, else its own; see ``sqlc_gen_psycopg_runtime.atomic``). Returns the number
     of rows written.
     """
 
@@ -384,7 +384,7 @@ def add_books(conn: psycopg.Connection[Any], rows: Iterable[AddBooksParams]) -> 
     - BooksPkeyViolation: primary key books_pkey on books
 
     Sends every row in pipeline mode: all run or none do (a savepoint in an open
-    transaction, else its own; see ``apg_target._atomic``).
+    transaction, else its own; see ``sqlc_gen_psycopg_runtime.atomic``).
     """
 
     if conn.read_only:
@@ -410,7 +410,7 @@ def add_book_returning(
     - BooksAuthorIDTitleKeyViolation: unique books_author_id_title_key on books
     - BooksPkeyViolation: primary key books_pkey on books
 
-    Sends every row in pipeline mode, all or nothing (see ``apg_target._atomic``),
+    Sends every row in pipeline mode, all or nothing (see ``sqlc_gen_psycopg_runtime.atomic``),
     and returns one result per input row, in order.
     """
 
@@ -442,7 +442,7 @@ def find_book_ids(
 ) -> list[int | None]:
     """Run the FindBookIDs query.
 
-    Sends every row in pipeline mode, all or nothing (see ``apg_target._atomic``),
+    Sends every row in pipeline mode, all or nothing (see ``sqlc_gen_psycopg_runtime.atomic``),
     and returns one result per input row, in order.
     """
 
@@ -465,7 +465,7 @@ def books_of_author(
 ) -> list[list[models.Book]]:
     """Run the BooksOfAuthor query.
 
-    Sends every row in pipeline mode, all or nothing (see ``apg_target._atomic``),
+    Sends every row in pipeline mode, all or nothing (see ``sqlc_gen_psycopg_runtime.atomic``),
     and returns one result per input row, in order.
     """
 

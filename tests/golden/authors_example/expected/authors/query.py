@@ -7,11 +7,11 @@ from collections.abc import Generator
 from typing import Any, Final, LiteralString
 
 import psycopg
+from sqlc_gen_psycopg_runtime.cursors import thread_cursor
+from sqlc_gen_psycopg_runtime.pipeline import completed
+from sqlc_gen_psycopg_runtime.streams import ServerStream
 
 from authors import models
-from authors._cursors import thread_cursor
-from authors._pipeline import completed
-from authors._streams import ServerStream
 from authors.errors import raise_named
 from authors.types import NoRowError, ReadOnlyConnectionError
 

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from typing import Any, Final, LiteralString
 
 import psycopg
+from sqlc_gen_psycopg_runtime.atomic import atomic
+from sqlc_gen_psycopg_runtime.cursors import new_cursor
 
-from cmd_batchexec._atomic import atomic
-from cmd_batchexec._cursors import new_cursor
 from cmd_batchexec.errors import raise_named
 from cmd_batchexec.types import ReadOnlyConnectionError
 
@@ -35,7 +35,7 @@ def set_bios(conn: psycopg.Connection[Any], rows: Iterable[SetBiosParams]) -> No
     """Run the SetBios query.
 
     Sends every row in pipeline mode: all run or none do (a savepoint in an open
-    transaction, else its own; see ``cmd_batchexec._atomic``).
+    transaction, else its own; see ``sqlc_gen_psycopg_runtime.atomic``).
     """
 
     if conn.read_only:

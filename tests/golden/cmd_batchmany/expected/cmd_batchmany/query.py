@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from typing import Any, Final, LiteralString
 
 import psycopg
+from sqlc_gen_psycopg_runtime.atomic import atomic
+from sqlc_gen_psycopg_runtime.cursors import new_cursor
 
 from cmd_batchmany import models
-from cmd_batchmany._atomic import atomic
-from cmd_batchmany._cursors import new_cursor
 
 LIST_AUTHORS_BY_NAME: Final[LiteralString] = """-- name: ListAuthorsByName :batchmany
 SELECT id, name, bio FROM authors WHERE name = $1 ORDER BY id
@@ -34,7 +34,7 @@ def list_authors_by_name(
 ) -> list[list[models.Author]]:
     """Run the ListAuthorsByName query.
 
-    Sends every row in pipeline mode, all or nothing (see ``cmd_batchmany._atomic``),
+    Sends every row in pipeline mode, all or nothing (see ``sqlc_gen_psycopg_runtime.atomic``),
     and returns one result per input row, in order.
     """
 

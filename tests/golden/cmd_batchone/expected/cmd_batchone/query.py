@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from typing import Any, Final, LiteralString
 
 import psycopg
+from sqlc_gen_psycopg_runtime.atomic import atomic
+from sqlc_gen_psycopg_runtime.cursors import new_cursor
 
 from cmd_batchone import models
-from cmd_batchone._atomic import atomic
-from cmd_batchone._cursors import new_cursor
 from cmd_batchone.errors import raise_named
 from cmd_batchone.types import NoRowError, ReadOnlyConnectionError
 
@@ -48,7 +48,7 @@ def get_authors(
 ) -> list[models.Author | None]:
     """Run the GetAuthors query.
 
-    Sends every row in pipeline mode, all or nothing (see ``cmd_batchone._atomic``),
+    Sends every row in pipeline mode, all or nothing (see ``sqlc_gen_psycopg_runtime.atomic``),
     and returns one result per input row, in order.
     """
 
@@ -72,7 +72,7 @@ def insert_authors(conn: psycopg.Connection[Any], rows: Iterable[InsertAuthorsPa
     Raises, from cmd_batchone.errors, on a violation of:
     - AuthorsPkeyViolation: primary key authors_pkey on authors
 
-    Sends every row in pipeline mode, all or nothing (see ``cmd_batchone._atomic``),
+    Sends every row in pipeline mode, all or nothing (see ``sqlc_gen_psycopg_runtime.atomic``),
     and returns one result per input row, in order.
     """
 

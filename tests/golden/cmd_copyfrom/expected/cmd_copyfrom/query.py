@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from typing import Any, Final, LiteralString
 
 import psycopg
+from sqlc_gen_psycopg_runtime.atomic import atomic
+from sqlc_gen_psycopg_runtime.cursors import new_cursor
 
-from cmd_copyfrom._atomic import atomic
-from cmd_copyfrom._cursors import new_cursor
 from cmd_copyfrom.errors import raise_named
 from cmd_copyfrom.types import ReadOnlyConnectionError
 
@@ -39,7 +39,7 @@ def copy_authors(conn: psycopg.Connection[Any], rows: Iterable[CopyAuthorsParams
     - AuthorsPkeyViolation: primary key authors_pkey on authors
 
     Writes all rows with COPY, all of them or, on error, none (a savepoint in an open
-    transaction, else its own; see ``cmd_copyfrom._atomic``). Returns the number
+    transaction, else its own; see ``sqlc_gen_psycopg_runtime.atomic``). Returns the number
     of rows written.
     """
 

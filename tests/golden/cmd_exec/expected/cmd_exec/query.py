@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import Any, Final, LiteralString
 
 import psycopg
+from sqlc_gen_psycopg_runtime.cursors import thread_cursor
+from sqlc_gen_psycopg_runtime.pipeline import completed
 
-from cmd_exec._cursors import thread_cursor
-from cmd_exec._pipeline import completed
 from cmd_exec.errors import raise_named
 from cmd_exec.types import ReadOnlyConnectionError
 

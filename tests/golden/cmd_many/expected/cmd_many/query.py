@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from typing import Any, Final, LiteralString
 
 import psycopg
+from sqlc_gen_psycopg_runtime.cursors import thread_cursor
+from sqlc_gen_psycopg_runtime.pipeline import completed
+from sqlc_gen_psycopg_runtime.streams import ServerStream
 
 from cmd_many import models
-from cmd_many._cursors import thread_cursor
-from cmd_many._pipeline import completed
-from cmd_many._streams import ServerStream
 
 LIST_AUTHORS: Final[LiteralString] = """-- name: ListAuthors :many
 SELECT id, name, bio FROM authors ORDER BY name

@@ -6,10 +6,10 @@ from __future__ import annotations
 from typing import Any, Final, LiteralString
 
 import psycopg
+from sqlc_gen_psycopg_runtime.cursors import thread_cursor
+from sqlc_gen_psycopg_runtime.pipeline import completed
 
 from cmd_one import models
-from cmd_one._cursors import thread_cursor
-from cmd_one._pipeline import completed
 from cmd_one.errors import raise_named
 from cmd_one.types import NoRowError, ReadOnlyConnectionError
 

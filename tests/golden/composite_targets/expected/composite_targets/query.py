@@ -7,11 +7,11 @@ from collections.abc import Generator
 from typing import Any, Final, LiteralString
 
 import psycopg
+from sqlc_gen_psycopg_runtime.cursors import thread_cursor
+from sqlc_gen_psycopg_runtime.pipeline import completed
+from sqlc_gen_psycopg_runtime.streams import ServerStream
 
 from composite_targets import models
-from composite_targets._cursors import thread_cursor
-from composite_targets._pipeline import completed
-from composite_targets._streams import ServerStream
 from composite_targets.errors import raise_named
 from composite_targets.types import NoRowError, ReadOnlyConnectionError
 

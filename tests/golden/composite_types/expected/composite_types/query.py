@@ -6,10 +6,10 @@ from __future__ import annotations
 from typing import Any, Final, LiteralString
 
 import psycopg
+from sqlc_gen_psycopg_runtime.cursors import thread_cursor
+from sqlc_gen_psycopg_runtime.pipeline import completed
 
 from composite_types import models
-from composite_types._cursors import thread_cursor
-from composite_types._pipeline import completed
 from composite_types.errors import raise_named
 from composite_types.types import ReadOnlyConnectionError
 

@@ -10,12 +10,12 @@ from typing import Any, Final, LiteralString
 
 import psycopg
 import psycopg.types.range
+from sqlc_gen_psycopg_runtime.atomic import atomic
+from sqlc_gen_psycopg_runtime.cursors import new_cursor, thread_cursor
+from sqlc_gen_psycopg_runtime.pipeline import completed
+from sqlc_gen_psycopg_runtime.streams import ServerStream
 
 from named_errors import models
-from named_errors._atomic import atomic
-from named_errors._cursors import new_cursor, thread_cursor
-from named_errors._pipeline import completed
-from named_errors._streams import ServerStream
 from named_errors.errors import raise_named
 from named_errors.types import ExecResult, NoRowError, ReadOnlyConnectionError
 
@@ -268,7 +268,7 @@ def copy_members(conn: psycopg.Connection[Any], rows: Iterable[CopyMembersParams
     - MembersNameNotEmptyViolation: check name_not_empty on members
 
     Writes all rows with COPY, all of them or, on error, none (a savepoint in an open
-    transaction, else its own; see ``named_errors._atomic``). Returns the number
+    transaction, else its own; see ``sqlc_gen_psycopg_runtime.atomic``). Returns the number
     of rows written.
     """
 
@@ -302,7 +302,7 @@ def add_members(conn: psycopg.Connection[Any], rows: Iterable[AddMembersParams])
     - MembersNameNotEmptyViolation: check name_not_empty on members
 
     Sends every row in pipeline mode: all run or none do (a savepoint in an open
-    transaction, else its own; see ``named_errors._atomic``).
+    transaction, else its own; see ``sqlc_gen_psycopg_runtime.atomic``).
     """
 
     if conn.read_only:
@@ -333,7 +333,7 @@ def add_members_returning(
     - MembersTeamIDHandleKeyViolation: unique members_team_id_handle_key on members
     - MembersNameNotEmptyViolation: check name_not_empty on members
 
-    Sends every row in pipeline mode, all or nothing (see ``named_errors._atomic``),
+    Sends every row in pipeline mode, all or nothing (see ``sqlc_gen_psycopg_runtime.atomic``),
     and returns one result per input row, in order.
     """
 

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from typing import Any, Final, LiteralString
 
 import psycopg
+from sqlc_gen_psycopg_runtime.cursors import thread_cursor
+from sqlc_gen_psycopg_runtime.pipeline import completed
 
 from domain_types import models
-from domain_types._cursors import thread_cursor
-from domain_types._pipeline import completed
 from domain_types.errors import raise_named
 from domain_types.types import NoRowError, ReadOnlyConnectionError
 

@@ -8,8 +8,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sqlc_gen_psycopg_runtime.values import load_enum_array
+
 from enum_types import enums
-from enum_types._types import load_enum_array
 
 
 @dataclass(slots=True)

@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from typing import Any, Final, LiteralString
 
 import psycopg
+from sqlc_gen_psycopg_runtime.cursors import thread_cursor
+from sqlc_gen_psycopg_runtime.pipeline import completed
+from sqlc_gen_psycopg_runtime.streams import ServerStream
 
 from identity_pkg import models
-from identity_pkg._cursors import thread_cursor
-from identity_pkg._pipeline import completed
-from identity_pkg._streams import ServerStream
 from identity_pkg.errors import raise_named
 from identity_pkg.types import NoRowError, ReadOnlyConnectionError
 

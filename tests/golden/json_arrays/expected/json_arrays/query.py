@@ -7,10 +7,10 @@ from typing import Any, Final, LiteralString
 
 import psycopg
 from psycopg.types.json import Json, Jsonb
+from sqlc_gen_psycopg_runtime.cursors import thread_cursor
+from sqlc_gen_psycopg_runtime.pipeline import completed
 
 from json_arrays import models
-from json_arrays._cursors import thread_cursor
-from json_arrays._pipeline import completed
 from json_arrays.errors import raise_named
 from json_arrays.types import JsonInput, ReadOnlyConnectionError
 

@@ -9,11 +9,11 @@ from typing import Any, Final, LiteralString
 
 import psycopg
 from psycopg.types.json import Json, Jsonb
+from sqlc_gen_psycopg_runtime.cursors import thread_cursor
+from sqlc_gen_psycopg_runtime.pipeline import completed
+from sqlc_gen_psycopg_runtime.streams import ServerStream
 
 from json_columns import models
-from json_columns._cursors import thread_cursor
-from json_columns._pipeline import completed
-from json_columns._streams import ServerStream
 from json_columns.errors import raise_named
 from json_columns.types import JsonInput, NoRowError, ReadOnlyConnectionError
 

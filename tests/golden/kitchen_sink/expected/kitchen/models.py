@@ -13,9 +13,9 @@ from typing import Any, Final, NamedTuple
 
 import psycopg
 from psycopg.types.composite import CompositeInfo, register_composite
+from sqlc_gen_psycopg_runtime.values import load_enum_array
 
 from kitchen import enums
-from kitchen._types import load_enum_array
 from kitchen.types import Cidr, Inet, JsonValue
 
 

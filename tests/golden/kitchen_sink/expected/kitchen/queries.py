@@ -12,13 +12,13 @@ from typing import Any, Final, LiteralString
 
 import psycopg
 from psycopg.types.json import Json, Jsonb
+from sqlc_gen_psycopg_runtime.atomic import atomic
+from sqlc_gen_psycopg_runtime.cursors import new_cursor, thread_cursor
+from sqlc_gen_psycopg_runtime.pipeline import completed
+from sqlc_gen_psycopg_runtime.streams import ServerStream
+from sqlc_gen_psycopg_runtime.values import aware, naive, plain_date
 
 from kitchen import enums, models
-from kitchen._atomic import atomic
-from kitchen._cursors import new_cursor, thread_cursor
-from kitchen._pipeline import completed
-from kitchen._streams import ServerStream
-from kitchen._types import aware, naive, plain_date
 from kitchen.errors import raise_named
 from kitchen.types import (
     Cidr,
@@ -585,7 +585,7 @@ def copy_pets(conn: psycopg.Connection[Any], rows: Iterable[CopyPetsParams]) -> 
     - PetsPkeyViolation: primary key pets_pkey on pets
 
     Writes all rows with COPY, all of them or, on error, none (a savepoint in an open
-    transaction, else its own; see ``kitchen._atomic``). Returns the number
+    transaction, else its own; see ``sqlc_gen_psycopg_runtime.atomic``). Returns the number
     of rows written.
     """
 
@@ -610,7 +610,7 @@ def add_pets(conn: psycopg.Connection[Any], rows: Iterable[AddPetsParams]) -> No
     - PetsPkeyViolation: primary key pets_pkey on pets
 
     Sends every row in pipeline mode: all run or none do (a savepoint in an open
-    transaction, else its own; see ``kitchen._atomic``).
+    transaction, else its own; see ``sqlc_gen_psycopg_runtime.atomic``).
     """
 
     if conn.read_only:
@@ -631,7 +631,7 @@ def get_pets_batch(
 ) -> list[models.Pet | None]:
     """Run the GetPetsBatch query.
 
-    Sends every row in pipeline mode, all or nothing (see ``kitchen._atomic``),
+    Sends every row in pipeline mode, all or nothing (see ``sqlc_gen_psycopg_runtime.atomic``),
     and returns one result per input row, in order.
     """
 
@@ -654,7 +654,7 @@ def pets_of_owners_batch(
 ) -> list[list[models.Pet]]:
     """Run the PetsOfOwnersBatch query.
 
-    Sends every row in pipeline mode, all or nothing (see ``kitchen._atomic``),
+    Sends every row in pipeline mode, all or nothing (see ``sqlc_gen_psycopg_runtime.atomic``),
     and returns one result per input row, in order.
     """
 
@@ -718,7 +718,7 @@ def rename_pets(conn: psycopg.Connection[Any], rows: Iterable[RenamePetsParams])
     """Run the RenamePets query.
 
     Sends every row in pipeline mode: all run or none do (a savepoint in an open
-    transaction, else its own; see ``kitchen._atomic``).
+    transaction, else its own; see ``sqlc_gen_psycopg_runtime.atomic``).
     """
 
     if conn.read_only:

@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from typing import Any, Final, LiteralString
 
 import psycopg
+from sqlc_gen_psycopg_runtime.cursors import thread_cursor
+from sqlc_gen_psycopg_runtime.pipeline import completed
+from sqlc_gen_psycopg_runtime.streams import ServerStream
 
 from macro_arg import models
-from macro_arg._cursors import thread_cursor
-from macro_arg._pipeline import completed
-from macro_arg._streams import ServerStream
 
 PAGE_AUTHORS: Final[LiteralString] = """-- name: PageAuthors :many
 SELECT id, name FROM authors

@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from typing import Any, Final, LiteralString
 
 import psycopg
+from sqlc_gen_psycopg_runtime.cursors import thread_cursor
+from sqlc_gen_psycopg_runtime.pipeline import completed
+from sqlc_gen_psycopg_runtime.streams import ServerStream
 
 from macro_embed import models
-from macro_embed._cursors import thread_cursor
-from macro_embed._pipeline import completed
-from macro_embed._streams import ServerStream
 
 BOOKS_WITH_AUTHORS: Final[LiteralString] = """-- name: BooksWithAuthors :many
 SELECT books.id, books.author_id, books.title, authors.id, authors.name, authors.bio

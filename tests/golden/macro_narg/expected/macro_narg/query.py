@@ -7,11 +7,11 @@ from collections.abc import Generator
 from typing import Any, Final, LiteralString
 
 import psycopg
+from sqlc_gen_psycopg_runtime.cursors import thread_cursor
+from sqlc_gen_psycopg_runtime.pipeline import completed
+from sqlc_gen_psycopg_runtime.streams import ServerStream
 
 from macro_narg import models
-from macro_narg._cursors import thread_cursor
-from macro_narg._pipeline import completed
-from macro_narg._streams import ServerStream
 from macro_narg.errors import raise_named
 from macro_narg.types import ReadOnlyConnectionError
 

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from typing import Any, Final, LiteralString
 
 import psycopg
+from sqlc_gen_psycopg_runtime.cursors import thread_cursor
+from sqlc_gen_psycopg_runtime.pipeline import completed
 
-from matview_unnamed_column._cursors import thread_cursor
-from matview_unnamed_column._pipeline import completed
 from matview_unnamed_column.errors import raise_named
 from matview_unnamed_column.types import ReadOnlyConnectionError
 

@@ -13,9 +13,9 @@ import attrs
 import psycopg
 import psycopg.types.range
 from psycopg.types.composite import CompositeInfo, register_composite
+from sqlc_gen_psycopg_runtime.values import as_range, load_enum_array
 
 from model_type_attrs_pkg import enums
-from model_type_attrs_pkg._types import as_range, load_enum_array
 from model_type_attrs_pkg.types import Inet, JsonValue
 
 

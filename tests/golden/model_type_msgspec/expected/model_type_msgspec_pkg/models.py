@@ -14,9 +14,9 @@ import msgspec.structs
 import psycopg
 import psycopg.types.range
 from psycopg.types.composite import CompositeInfo, register_composite
+from sqlc_gen_psycopg_runtime.values import as_range, load_enum_array
 
 from model_type_msgspec_pkg import enums
-from model_type_msgspec_pkg._types import as_range, load_enum_array
 from model_type_msgspec_pkg.types import Inet, JsonValue
 
 

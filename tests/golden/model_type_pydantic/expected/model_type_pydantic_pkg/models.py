@@ -13,9 +13,9 @@ import psycopg
 import psycopg.types.range
 import pydantic
 from psycopg.types.composite import CompositeInfo, register_composite
+from sqlc_gen_psycopg_runtime.values import as_range, load_enum_array
 
 from model_type_pydantic_pkg import enums
-from model_type_pydantic_pkg._types import as_range, load_enum_array
 from model_type_pydantic_pkg.types import Inet
 
 

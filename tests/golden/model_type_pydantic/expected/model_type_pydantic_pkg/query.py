@@ -12,12 +12,12 @@ import psycopg
 import psycopg.types.range
 import pydantic
 from psycopg.types.json import Json, Jsonb
+from sqlc_gen_psycopg_runtime.cursors import thread_cursor
+from sqlc_gen_psycopg_runtime.pipeline import completed
+from sqlc_gen_psycopg_runtime.streams import ServerStream
+from sqlc_gen_psycopg_runtime.values import aware, load_enum_array
 
 from model_type_pydantic_pkg import enums, models
-from model_type_pydantic_pkg._cursors import thread_cursor
-from model_type_pydantic_pkg._pipeline import completed
-from model_type_pydantic_pkg._streams import ServerStream
-from model_type_pydantic_pkg._types import aware, load_enum_array
 from model_type_pydantic_pkg.errors import raise_named
 from model_type_pydantic_pkg.types import Inet, JsonInput, NoRowError, ReadOnlyConnectionError
 

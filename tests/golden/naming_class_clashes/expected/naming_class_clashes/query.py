@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from typing import Any, Final, LiteralString
 
 import psycopg
+from sqlc_gen_psycopg_runtime.cursors import thread_cursor
+from sqlc_gen_psycopg_runtime.pipeline import completed
 
 from naming_class_clashes import models
-from naming_class_clashes._cursors import thread_cursor
-from naming_class_clashes._pipeline import completed
 from naming_class_clashes.errors import raise_named
 from naming_class_clashes.types import NoRowError, ReadOnlyConnectionError
 

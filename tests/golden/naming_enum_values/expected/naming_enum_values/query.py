@@ -7,11 +7,11 @@ from collections.abc import Generator
 from typing import Any, Final, LiteralString
 
 import psycopg
+from sqlc_gen_psycopg_runtime.cursors import thread_cursor
+from sqlc_gen_psycopg_runtime.pipeline import completed
+from sqlc_gen_psycopg_runtime.streams import ServerStream
 
 from naming_enum_values import enums, models
-from naming_enum_values._cursors import thread_cursor
-from naming_enum_values._pipeline import completed
-from naming_enum_values._streams import ServerStream
 from naming_enum_values.errors import raise_named
 from naming_enum_values.types import NoRowError, ReadOnlyConnectionError
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import Any, Final, LiteralString
 
 import psycopg
+from sqlc_gen_psycopg_runtime.cursors import thread_cursor
+from sqlc_gen_psycopg_runtime.pipeline import completed
 
-from naming_exec_discards_rows._cursors import thread_cursor
-from naming_exec_discards_rows._pipeline import completed
 from naming_exec_discards_rows.errors import raise_named
 from naming_exec_discards_rows.types import ExecResult, ReadOnlyConnectionError
 

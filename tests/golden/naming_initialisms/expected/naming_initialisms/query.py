@@ -7,11 +7,11 @@ from collections.abc import Generator
 from typing import Any, Final, LiteralString
 
 import psycopg
+from sqlc_gen_psycopg_runtime.cursors import thread_cursor
+from sqlc_gen_psycopg_runtime.pipeline import completed
+from sqlc_gen_psycopg_runtime.streams import ServerStream
 
 from naming_initialisms import models
-from naming_initialisms._cursors import thread_cursor
-from naming_initialisms._pipeline import completed
-from naming_initialisms._streams import ServerStream
 
 GET_APPS_BY_IDS: Final[LiteralString] = """-- name: GetAppsByIDs :many
 SELECT id, home_url, method FROM app_ids WHERE id = ANY($1::bigint[]) ORDER BY id

@@ -7,11 +7,11 @@ from collections.abc import Generator
 from typing import Any, Final, LiteralString
 
 import psycopg
+from sqlc_gen_psycopg_runtime.cursors import thread_cursor
+from sqlc_gen_psycopg_runtime.pipeline import completed
+from sqlc_gen_psycopg_runtime.streams import ServerStream
 
 from naming_module_clashes import models
-from naming_module_clashes._cursors import thread_cursor
-from naming_module_clashes._pipeline import completed
-from naming_module_clashes._streams import ServerStream
 from naming_module_clashes.errors import raise_named
 from naming_module_clashes.types import ReadOnlyConnectionError
 

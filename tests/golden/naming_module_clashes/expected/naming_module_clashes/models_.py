@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import Any, Final, LiteralString
 
 import psycopg
+from sqlc_gen_psycopg_runtime.cursors import thread_cursor
+from sqlc_gen_psycopg_runtime.pipeline import completed
 
-from naming_module_clashes._cursors import thread_cursor
-from naming_module_clashes._pipeline import completed
 from naming_module_clashes.types import NoRowError
 
 COUNT_CHECKS: Final[LiteralString] = """-- name: CountChecks :one

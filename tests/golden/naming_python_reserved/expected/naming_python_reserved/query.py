@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from typing import Any, Final, LiteralString
 
 import psycopg
+from sqlc_gen_psycopg_runtime.cursors import thread_cursor
+from sqlc_gen_psycopg_runtime.pipeline import completed
+from sqlc_gen_psycopg_runtime.streams import ServerStream
 
 from naming_python_reserved import models
-from naming_python_reserved._cursors import thread_cursor
-from naming_python_reserved._pipeline import completed
-from naming_python_reserved._streams import ServerStream
 from naming_python_reserved.errors import raise_named
 from naming_python_reserved.types import NoRowError, ReadOnlyConnectionError
 

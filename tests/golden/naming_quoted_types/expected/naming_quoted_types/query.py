@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from typing import Any, Final, LiteralString
 
 import psycopg
+from sqlc_gen_psycopg_runtime.cursors import thread_cursor
+from sqlc_gen_psycopg_runtime.pipeline import completed
 
 from naming_quoted_types import enums, models
-from naming_quoted_types._cursors import thread_cursor
-from naming_quoted_types._pipeline import completed
 from naming_quoted_types.errors import raise_named
 from naming_quoted_types.types import NoRowError, ReadOnlyConnectionError
 

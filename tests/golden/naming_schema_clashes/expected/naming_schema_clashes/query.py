@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from typing import Any, Final, LiteralString
 
 import psycopg
+from sqlc_gen_psycopg_runtime.cursors import thread_cursor
+from sqlc_gen_psycopg_runtime.pipeline import completed
+from sqlc_gen_psycopg_runtime.streams import ServerStream
 
 from naming_schema_clashes import models
-from naming_schema_clashes._cursors import thread_cursor
-from naming_schema_clashes._pipeline import completed
-from naming_schema_clashes._streams import ServerStream
 from naming_schema_clashes.errors import raise_named
 from naming_schema_clashes.types import NoRowError, ReadOnlyConnectionError
 

@@ -8,10 +8,9 @@ from dataclasses import dataclass
 from typing import Any, Final, LiteralString
 
 import psycopg
-
-from naming_select_star_join._cursors import thread_cursor
-from naming_select_star_join._pipeline import completed
-from naming_select_star_join._streams import ServerStream
+from sqlc_gen_psycopg_runtime.cursors import thread_cursor
+from sqlc_gen_psycopg_runtime.pipeline import completed
+from sqlc_gen_psycopg_runtime.streams import ServerStream
 
 BOOKS_WITH_AUTHORS: Final[LiteralString] = """-- name: BooksWithAuthors :many
 SELECT books.id, author_id, books.name, authors.id, authors.name FROM books JOIN authors ON authors.id = books.author_id ORDER BY books.id

@@ -8,10 +8,9 @@ from dataclasses import dataclass
 from typing import Any, Final, LiteralString
 
 import psycopg
-
-from naming_unnamed_columns._cursors import thread_cursor
-from naming_unnamed_columns._pipeline import completed
-from naming_unnamed_columns._streams import ServerStream
+from sqlc_gen_psycopg_runtime.cursors import thread_cursor
+from sqlc_gen_psycopg_runtime.pipeline import completed
+from sqlc_gen_psycopg_runtime.streams import ServerStream
 
 JOBS_PLUS_ONE: Final[LiteralString] = """-- name: JobsPlusOne :many
 SELECT 1, name || '!', name FROM jobs ORDER BY id

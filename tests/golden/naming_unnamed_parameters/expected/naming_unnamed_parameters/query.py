@@ -8,10 +8,10 @@ from collections.abc import Generator
 from typing import Any, Final, LiteralString
 
 import psycopg
+from sqlc_gen_psycopg_runtime.cursors import thread_cursor
+from sqlc_gen_psycopg_runtime.pipeline import completed
+from sqlc_gen_psycopg_runtime.streams import ServerStream
 
-from naming_unnamed_parameters._cursors import thread_cursor
-from naming_unnamed_parameters._pipeline import completed
-from naming_unnamed_parameters._streams import ServerStream
 from naming_unnamed_parameters.errors import raise_named
 from naming_unnamed_parameters.types import ReadOnlyConnectionError
 

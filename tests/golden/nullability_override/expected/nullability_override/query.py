@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from typing import Any, Final, LiteralString
 
 import psycopg
+from sqlc_gen_psycopg_runtime.cursors import thread_cursor
+from sqlc_gen_psycopg_runtime.pipeline import completed
+from sqlc_gen_psycopg_runtime.streams import ServerStream
 
-from nullability_override._cursors import thread_cursor
-from nullability_override._pipeline import completed
-from nullability_override._streams import ServerStream
 from nullability_override.types import NoRowError
 
 AUTHOR_STATS: Final[LiteralString] = """-- name: AuthorStats :one

@@ -9,12 +9,12 @@ from typing import Any, Final, LiteralString
 
 import converters_shop
 import psycopg
+from sqlc_gen_psycopg_runtime.atomic import atomic
+from sqlc_gen_psycopg_runtime.cursors import new_cursor, thread_cursor
+from sqlc_gen_psycopg_runtime.pipeline import completed
+from sqlc_gen_psycopg_runtime.streams import ServerStream
 
 from option_converters import models
-from option_converters._atomic import atomic
-from option_converters._cursors import new_cursor, thread_cursor
-from option_converters._pipeline import completed
-from option_converters._streams import ServerStream
 from option_converters.errors import raise_named
 from option_converters.types import NoRowError, ReadOnlyConnectionError
 
@@ -184,7 +184,7 @@ def add_accounts(conn: psycopg.Connection[Any], rows: Iterable[AddAccountsParams
     - AccountsPkeyViolation: primary key accounts_pkey on accounts
 
     Writes all rows with COPY, all of them or, on error, none (a savepoint in an open
-    transaction, else its own; see ``option_converters._atomic``). Returns the number
+    transaction, else its own; see ``sqlc_gen_psycopg_runtime.atomic``). Returns the number
     of rows written.
     """
 

@@ -9,13 +9,13 @@ from dataclasses import dataclass
 from typing import Any, Final, LiteralString
 
 import psycopg
+from sqlc_gen_psycopg_runtime.atomic import atomic
+from sqlc_gen_psycopg_runtime.cursors import new_cursor, thread_cursor
+from sqlc_gen_psycopg_runtime.pipeline import completed
+from sqlc_gen_psycopg_runtime.streams import ServerStream
+from sqlc_gen_psycopg_runtime.values import aware
 
 from option_docstrings import models
-from option_docstrings._atomic import atomic
-from option_docstrings._cursors import new_cursor, thread_cursor
-from option_docstrings._pipeline import completed
-from option_docstrings._streams import ServerStream
-from option_docstrings._types import aware
 from option_docstrings.errors import raise_named
 from option_docstrings.types import ExecResult, NoRowError, ReadOnlyConnectionError
 
@@ -262,7 +262,7 @@ def add_authors(conn: psycopg.Connection[Any], rows: Iterable[AddAuthorsParams])
     """Run the AddAuthors query.
 
     Sends every row in pipeline mode: all run or none do (a savepoint in an open
-    transaction, else its own; see ``option_docstrings._atomic``).
+    transaction, else its own; see ``sqlc_gen_psycopg_runtime.atomic``).
 
     Args:
         rows: AddAuthorsParams values, one statement each; fields:
@@ -296,7 +296,7 @@ def find_authors(
 ) -> list[models.Author | None]:
     """Run the FindAuthors query.
 
-    Sends every row in pipeline mode, all or nothing (see ``option_docstrings._atomic``),
+    Sends every row in pipeline mode, all or nothing (see ``sqlc_gen_psycopg_runtime.atomic``),
     and returns one result per input row, in order.
 
     Args:
@@ -325,7 +325,7 @@ def copy_authors(conn: psycopg.Connection[Any], rows: Iterable[CopyAuthorsParams
     """Run the CopyAuthors query.
 
     Writes all rows with COPY, all of them or, on error, none (a savepoint in an open
-    transaction, else its own; see ``option_docstrings._atomic``). Returns the number
+    transaction, else its own; see ``sqlc_gen_psycopg_runtime.atomic``). Returns the number
     of rows written.
 
     Args:

@@ -6,10 +6,10 @@ from __future__ import annotations
 from typing import Any, Final, LiteralString
 
 import psycopg
+from sqlc_gen_psycopg_runtime.cursors import thread_cursor
+from sqlc_gen_psycopg_runtime.pipeline import completed
 
 from option_emit_async_false import models
-from option_emit_async_false._cursors import thread_cursor
-from option_emit_async_false._pipeline import completed
 
 GET_AUTHOR: Final[LiteralString] = """-- name: GetAuthor :one
 SELECT id, name, bio FROM authors WHERE id = $1

@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from typing import Any, Final, LiteralString
 
 import psycopg
+from sqlc_gen_psycopg_runtime.atomic import atomic
+from sqlc_gen_psycopg_runtime.cursors import new_cursor, thread_cursor
+from sqlc_gen_psycopg_runtime.pipeline import completed
+from sqlc_gen_psycopg_runtime.streams import ServerStream
 
 from option_emit_classes import models
-from option_emit_classes._atomic import atomic
-from option_emit_classes._cursors import new_cursor, thread_cursor
-from option_emit_classes._pipeline import completed
-from option_emit_classes._streams import ServerStream
 from option_emit_classes.errors import raise_named
 from option_emit_classes.types import NoRowError, ReadOnlyConnectionError
 
@@ -152,7 +152,7 @@ def add_authors(conn: psycopg.Connection[Any], rows: Iterable[AddAuthorsParams])
     - AuthorsPkeyViolation: primary key authors_pkey on authors
 
     Sends every row in pipeline mode: all run or none do (a savepoint in an open
-    transaction, else its own; see ``option_emit_classes._atomic``).
+    transaction, else its own; see ``sqlc_gen_psycopg_runtime.atomic``).
     """
 
     if conn.read_only:
@@ -176,7 +176,7 @@ def copy_authors(conn: psycopg.Connection[Any], rows: Iterable[CopyAuthorsParams
     - AuthorsPkeyViolation: primary key authors_pkey on authors
 
     Writes all rows with COPY, all of them or, on error, none (a savepoint in an open
-    transaction, else its own; see ``option_emit_classes._atomic``). Returns the number
+    transaction, else its own; see ``sqlc_gen_psycopg_runtime.atomic``). Returns the number
     of rows written.
     """
 

@@ -9,8 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import json_types_shapes
-
-from option_json_types._json_shapes import json_shape
+from sqlc_gen_psycopg_runtime.json_shapes import json_shape
 
 
 @dataclass(slots=True)

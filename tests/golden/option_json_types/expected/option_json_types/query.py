@@ -10,12 +10,12 @@ from typing import Any, Final, LiteralString
 import json_types_shapes
 import psycopg
 from psycopg.types.json import Json, Jsonb
+from sqlc_gen_psycopg_runtime.cursors import thread_cursor
+from sqlc_gen_psycopg_runtime.json_shapes import json_shape, json_value
+from sqlc_gen_psycopg_runtime.pipeline import completed
+from sqlc_gen_psycopg_runtime.streams import ServerStream
 
 from option_json_types import models
-from option_json_types._cursors import thread_cursor
-from option_json_types._json_shapes import json_shape, json_value
-from option_json_types._pipeline import completed
-from option_json_types._streams import ServerStream
 from option_json_types.errors import raise_named
 from option_json_types.types import NoRowError, ReadOnlyConnectionError
 

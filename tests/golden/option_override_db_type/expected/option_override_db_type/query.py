@@ -8,11 +8,11 @@ from collections.abc import Generator
 from typing import Any, Final, LiteralString
 
 import psycopg
+from sqlc_gen_psycopg_runtime.cursors import thread_cursor
+from sqlc_gen_psycopg_runtime.pipeline import completed
+from sqlc_gen_psycopg_runtime.streams import ServerStream
 
 from option_override_db_type import models
-from option_override_db_type._cursors import thread_cursor
-from option_override_db_type._pipeline import completed
-from option_override_db_type._streams import ServerStream
 
 GET_PRICE: Final[LiteralString] = """-- name: GetPrice :one
 SELECT id, amount FROM prices WHERE id = $1

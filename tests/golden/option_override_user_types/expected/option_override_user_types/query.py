@@ -6,10 +6,10 @@ from __future__ import annotations
 from typing import Any, Final, LiteralString
 
 import psycopg
+from sqlc_gen_psycopg_runtime.cursors import thread_cursor
+from sqlc_gen_psycopg_runtime.pipeline import completed
 
 from option_override_user_types import models
-from option_override_user_types._cursors import thread_cursor
-from option_override_user_types._pipeline import completed
 from option_override_user_types.errors import raise_named
 from option_override_user_types.types import NoRowError, ReadOnlyConnectionError
 

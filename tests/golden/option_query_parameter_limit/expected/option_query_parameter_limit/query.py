@@ -9,13 +9,13 @@ from dataclasses import dataclass
 from typing import Any, Final, LiteralString
 
 import psycopg
+from sqlc_gen_psycopg_runtime.atomic import atomic
+from sqlc_gen_psycopg_runtime.cursors import new_cursor, thread_cursor
+from sqlc_gen_psycopg_runtime.pipeline import completed
+from sqlc_gen_psycopg_runtime.streams import ServerStream
+from sqlc_gen_psycopg_runtime.values import aware
 
 from option_query_parameter_limit import models
-from option_query_parameter_limit._atomic import atomic
-from option_query_parameter_limit._cursors import new_cursor, thread_cursor
-from option_query_parameter_limit._pipeline import completed
-from option_query_parameter_limit._streams import ServerStream
-from option_query_parameter_limit._types import aware
 from option_query_parameter_limit.errors import raise_named
 from option_query_parameter_limit.types import NoRowError, ReadOnlyConnectionError
 
@@ -196,7 +196,7 @@ def add_authors(conn: psycopg.Connection[Any], rows: Iterable[AddAuthorsParams])
     - AuthorsPkeyViolation: primary key authors_pkey on authors
 
     Sends every row in pipeline mode: all run or none do (a savepoint in an open
-    transaction, else its own; see ``option_query_parameter_limit._atomic``).
+    transaction, else its own; see ``sqlc_gen_psycopg_runtime.atomic``).
     """
 
     if conn.read_only:

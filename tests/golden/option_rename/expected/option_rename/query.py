@@ -6,10 +6,10 @@ from __future__ import annotations
 from typing import Any, Final, LiteralString
 
 import psycopg
+from sqlc_gen_psycopg_runtime.cursors import thread_cursor
+from sqlc_gen_psycopg_runtime.pipeline import completed
 
 from option_rename import models
-from option_rename._cursors import thread_cursor
-from option_rename._pipeline import completed
 
 GET_PERSON: Final[LiteralString] = """-- name: GetPerson :one
 SELECT id, name FROM people WHERE id = $1

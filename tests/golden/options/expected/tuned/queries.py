@@ -9,11 +9,11 @@ from typing import Any, Final, LiteralString
 import psycopg
 import tuned_types
 from psycopg.types.json import Jsonb
+from sqlc_gen_psycopg_runtime.cursors import thread_cursor
+from sqlc_gen_psycopg_runtime.pipeline import completed
+from sqlc_gen_psycopg_runtime.streams import ServerStream
 
 from tuned import models
-from tuned._cursors import thread_cursor
-from tuned._pipeline import completed
-from tuned._streams import ServerStream
 from tuned.errors import raise_named
 from tuned.types import JsonInput, NoRowError, ReadOnlyConnectionError
 

@@ -12,9 +12,9 @@ from typing import Any, Final, NamedTuple
 import psycopg
 import psycopg.types.range
 from psycopg.types.composite import CompositeInfo, register_composite
+from sqlc_gen_psycopg_runtime.values import as_range
 
 from dumped_pkg import enums
-from dumped_pkg._types import as_range
 
 
 @dataclass(slots=True)

@@ -9,11 +9,11 @@ from typing import Any, Final, LiteralString
 
 import psycopg
 import psycopg.types.range
+from sqlc_gen_psycopg_runtime.cursors import thread_cursor
+from sqlc_gen_psycopg_runtime.pipeline import completed
+from sqlc_gen_psycopg_runtime.values import as_range
 
 from dumped_pkg import enums, models
-from dumped_pkg._cursors import thread_cursor
-from dumped_pkg._pipeline import completed
-from dumped_pkg._types import as_range
 from dumped_pkg.errors import raise_named
 from dumped_pkg.types import NoRowError, ReadOnlyConnectionError
 

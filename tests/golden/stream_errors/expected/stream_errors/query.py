@@ -7,10 +7,9 @@ from collections.abc import Generator
 from typing import Any, Final, LiteralString
 
 import psycopg
-
-from stream_errors._cursors import thread_cursor
-from stream_errors._pipeline import completed
-from stream_errors._streams import ServerStream
+from sqlc_gen_psycopg_runtime.cursors import thread_cursor
+from sqlc_gen_psycopg_runtime.pipeline import completed
+from sqlc_gen_psycopg_runtime.streams import ServerStream
 
 LIST_DIV: Final[LiteralString] = """-- name: ListDiv :many
 SELECT id / $1::integer AS q FROM numbers ORDER BY id

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from typing import Any, Final, LiteralString
 
 import psycopg
+from sqlc_gen_psycopg_runtime.cursors import thread_cursor
+from sqlc_gen_psycopg_runtime.pipeline import completed
 
 from citext_pkg import models
-from citext_pkg._cursors import thread_cursor
-from citext_pkg._pipeline import completed
 from citext_pkg.errors import raise_named
 from citext_pkg.types import NoRowError, ReadOnlyConnectionError
 

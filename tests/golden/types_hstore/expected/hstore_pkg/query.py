@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from typing import Any, Final, LiteralString
 
 import psycopg
+from sqlc_gen_psycopg_runtime.cursors import thread_cursor
+from sqlc_gen_psycopg_runtime.pipeline import completed
+from sqlc_gen_psycopg_runtime.streams import ServerStream
 
 from hstore_pkg import models
-from hstore_pkg._cursors import thread_cursor
-from hstore_pkg._pipeline import completed
-from hstore_pkg._streams import ServerStream
 from hstore_pkg.errors import raise_named
 from hstore_pkg.types import NoRowError, ReadOnlyConnectionError
 

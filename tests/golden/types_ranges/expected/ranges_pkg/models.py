@@ -12,8 +12,7 @@ from typing import Any
 
 import psycopg.types.multirange
 import psycopg.types.range
-
-from ranges_pkg._types import as_multirange, as_range
+from sqlc_gen_psycopg_runtime.values import as_multirange, as_range
 
 
 @dataclass(slots=True)

@@ -12,12 +12,12 @@ from typing import Any, Final, LiteralString
 import psycopg
 import psycopg.types.multirange
 import psycopg.types.range
+from sqlc_gen_psycopg_runtime.cursors import thread_cursor
+from sqlc_gen_psycopg_runtime.pipeline import completed
+from sqlc_gen_psycopg_runtime.streams import ServerStream
+from sqlc_gen_psycopg_runtime.values import as_multirange, as_range
 
 from ranges_pkg import models
-from ranges_pkg._cursors import thread_cursor
-from ranges_pkg._pipeline import completed
-from ranges_pkg._streams import ServerStream
-from ranges_pkg._types import as_multirange, as_range
 from ranges_pkg.errors import raise_named
 from ranges_pkg.types import NoRowError, ReadOnlyConnectionError
 

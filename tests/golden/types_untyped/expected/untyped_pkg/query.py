@@ -8,10 +8,9 @@ from dataclasses import dataclass
 from typing import Any, Final, LiteralString
 
 import psycopg
-
-from untyped_pkg._cursors import thread_cursor
-from untyped_pkg._pipeline import completed
-from untyped_pkg._streams import ServerStream
+from sqlc_gen_psycopg_runtime.cursors import thread_cursor
+from sqlc_gen_psycopg_runtime.pipeline import completed
+from sqlc_gen_psycopg_runtime.streams import ServerStream
 
 NOTHING: Final[LiteralString] = """-- name: Nothing :one
 SELECT NULL AS nothing FROM users WHERE id = $1

@@ -10,8 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import psycopg.types.range
-
-from unmapped_pkg._types import as_range
+from sqlc_gen_psycopg_runtime.values import as_range
 
 
 @dataclass(slots=True)

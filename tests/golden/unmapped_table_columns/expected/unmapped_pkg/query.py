@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import Any, Final, LiteralString
 
 import psycopg
+from sqlc_gen_psycopg_runtime.cursors import thread_cursor
+from sqlc_gen_psycopg_runtime.pipeline import completed
 
-from unmapped_pkg._cursors import thread_cursor
-from unmapped_pkg._pipeline import completed
 from unmapped_pkg.errors import raise_named
 from unmapped_pkg.types import ReadOnlyConnectionError
 

@@ -9,8 +9,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sqlc_gen_psycopg_runtime.values import load_enum_array_no_nulls
+
 from meaning_pkg import enums
-from meaning_pkg._types import load_enum_array_no_nulls
 from meaning_pkg.types import JsonValue
 
 

@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from typing import Any, Final, LiteralString
 
 import psycopg
+from sqlc_gen_psycopg_runtime.cursors import thread_cursor
+from sqlc_gen_psycopg_runtime.pipeline import completed
+from sqlc_gen_psycopg_runtime.streams import ServerStream
 
 from view_nullability import models
-from view_nullability._cursors import thread_cursor
-from view_nullability._pipeline import completed
-from view_nullability._streams import ServerStream
 
 LIST_TEAM_MEMBERS: Final[LiteralString] = """-- name: ListTeamMembers :many
 SELECT teams.id, teams.name, team_members.id, team_members.team_id, team_members.handle, team_members.team_ref

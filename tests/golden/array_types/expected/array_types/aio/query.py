@@ -7,12 +7,12 @@ from collections.abc import AsyncGenerator
 from typing import Any, Final
 
 import psycopg
+from sqlc_gen_psycopg_runtime.cursors import new_async_cursor
+from sqlc_gen_psycopg_runtime.pipeline import completed_async
+from sqlc_gen_psycopg_runtime.streams import AsyncServerStream
 
 from array_types import models
 from array_types import query as q
-from array_types._cursors import new_async_cursor
-from array_types._pipeline import completed_async
-from array_types._streams import AsyncServerStream
 from array_types.errors import raise_named
 from array_types.types import NoRowError, ReadOnlyConnectionError
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 from typing import Any, Final
 
 import psycopg
+from sqlc_gen_psycopg_runtime.cursors import new_async_cursor
+from sqlc_gen_psycopg_runtime.pipeline import completed_async
+from sqlc_gen_psycopg_runtime.values import as_range
 
 from apg_unshared import query as q
-from apg_unshared._cursors import new_async_cursor
-from apg_unshared._pipeline import completed_async
-from apg_unshared._types import as_range
 
 READ_ONLY_FUNCTIONS: Final = q.READ_ONLY_FUNCTIONS  # what a hot standby can run
 

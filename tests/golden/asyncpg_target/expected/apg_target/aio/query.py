@@ -8,13 +8,13 @@ from typing import Any, Final
 
 import psycopg
 from psycopg.types.json import Jsonb
+from sqlc_gen_psycopg_runtime.atomic import atomic_async
+from sqlc_gen_psycopg_runtime.cursors import new_async_cursor
+from sqlc_gen_psycopg_runtime.pipeline import completed_async
+from sqlc_gen_psycopg_runtime.streams import AsyncServerStream
 
 from apg_target import enums, models
 from apg_target import query as q
-from apg_target._atomic import atomic_async
-from apg_target._cursors import new_async_cursor
-from apg_target._pipeline import completed_async
-from apg_target._streams import AsyncServerStream
 from apg_target.errors import raise_named
 from apg_target.types import ExecResult, JsonInput, NoRowError, ReadOnlyConnectionError
 
@@ -206,7 +206,7 @@ async def copy_authors(
     - AuthorsPkeyViolation: primary key authors_pkey on authors
 
     Writes all rows with COPY, all of them or, on error, none (a savepoint in an open
-    transaction, else its own; see ``apg_target._atomic``). Returns the number
+    transaction, else its own; see ``sqlc_gen_psycopg_runtime.atomic``). Returns the number
     of rows written.
     """
 
@@ -237,7 +237,7 @@ async def add_books(conn: psycopg.AsyncConnection[Any], rows: Iterable[q.AddBook
     - BooksPkeyViolation: primary key books_pkey on books
 
     Sends every row in pipeline mode: all run or none do (a savepoint in an open
-    transaction, else its own; see ``apg_target._atomic``).
+    transaction, else its own; see ``sqlc_gen_psycopg_runtime.atomic``).
     """
 
     if conn.read_only:
@@ -263,7 +263,7 @@ async def add_book_returning(
     - BooksAuthorIDTitleKeyViolation: unique books_author_id_title_key on books
     - BooksPkeyViolation: primary key books_pkey on books
 
-    Sends every row in pipeline mode, all or nothing (see ``apg_target._atomic``),
+    Sends every row in pipeline mode, all or nothing (see ``sqlc_gen_psycopg_runtime.atomic``),
     and returns one result per input row, in order.
     """
 
@@ -295,7 +295,7 @@ async def find_book_ids(
 ) -> list[int | None]:
     """Run the FindBookIDs query.
 
-    Sends every row in pipeline mode, all or nothing (see ``apg_target._atomic``),
+    Sends every row in pipeline mode, all or nothing (see ``sqlc_gen_psycopg_runtime.atomic``),
     and returns one result per input row, in order.
     """
 
@@ -318,7 +318,7 @@ async def books_of_author(
 ) -> list[list[models.Book]]:
     """Run the BooksOfAuthor query.
 
-    Sends every row in pipeline mode, all or nothing (see ``apg_target._atomic``),
+    Sends every row in pipeline mode, all or nothing (see ``sqlc_gen_psycopg_runtime.atomic``),
     and returns one result per input row, in order.
     """
 

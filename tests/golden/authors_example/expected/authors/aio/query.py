@@ -7,12 +7,12 @@ from collections.abc import AsyncGenerator
 from typing import Any, Final
 
 import psycopg
+from sqlc_gen_psycopg_runtime.cursors import new_async_cursor
+from sqlc_gen_psycopg_runtime.pipeline import completed_async
+from sqlc_gen_psycopg_runtime.streams import AsyncServerStream
 
 from authors import models
 from authors import query as q
-from authors._cursors import new_async_cursor
-from authors._pipeline import completed_async
-from authors._streams import AsyncServerStream
 from authors.errors import raise_named
 from authors.types import NoRowError, ReadOnlyConnectionError
 

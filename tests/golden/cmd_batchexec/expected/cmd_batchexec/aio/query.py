@@ -7,10 +7,10 @@ from collections.abc import Iterable
 from typing import Any, Final
 
 import psycopg
+from sqlc_gen_psycopg_runtime.atomic import atomic_async
+from sqlc_gen_psycopg_runtime.cursors import new_async_cursor
 
 from cmd_batchexec import query as q
-from cmd_batchexec._atomic import atomic_async
-from cmd_batchexec._cursors import new_async_cursor
 from cmd_batchexec.errors import raise_named
 from cmd_batchexec.types import ReadOnlyConnectionError
 
@@ -21,7 +21,7 @@ async def set_bios(conn: psycopg.AsyncConnection[Any], rows: Iterable[q.SetBiosP
     """Run the SetBios query.
 
     Sends every row in pipeline mode: all run or none do (a savepoint in an open
-    transaction, else its own; see ``cmd_batchexec._atomic``).
+    transaction, else its own; see ``sqlc_gen_psycopg_runtime.atomic``).
     """
 
     if conn.read_only:

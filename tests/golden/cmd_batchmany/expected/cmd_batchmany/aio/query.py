@@ -7,11 +7,11 @@ from collections.abc import Iterable
 from typing import Any, Final
 
 import psycopg
+from sqlc_gen_psycopg_runtime.atomic import atomic_async
+from sqlc_gen_psycopg_runtime.cursors import new_async_cursor
 
 from cmd_batchmany import models
 from cmd_batchmany import query as q
-from cmd_batchmany._atomic import atomic_async
-from cmd_batchmany._cursors import new_async_cursor
 
 READ_ONLY_FUNCTIONS: Final = q.READ_ONLY_FUNCTIONS  # what a hot standby can run
 
@@ -21,7 +21,7 @@ async def list_authors_by_name(
 ) -> list[list[models.Author]]:
     """Run the ListAuthorsByName query.
 
-    Sends every row in pipeline mode, all or nothing (see ``cmd_batchmany._atomic``),
+    Sends every row in pipeline mode, all or nothing (see ``sqlc_gen_psycopg_runtime.atomic``),
     and returns one result per input row, in order.
     """
 

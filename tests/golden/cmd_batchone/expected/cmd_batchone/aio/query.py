@@ -7,11 +7,11 @@ from collections.abc import Iterable
 from typing import Any, Final
 
 import psycopg
+from sqlc_gen_psycopg_runtime.atomic import atomic_async
+from sqlc_gen_psycopg_runtime.cursors import new_async_cursor
 
 from cmd_batchone import models
 from cmd_batchone import query as q
-from cmd_batchone._atomic import atomic_async
-from cmd_batchone._cursors import new_async_cursor
 from cmd_batchone.errors import raise_named
 from cmd_batchone.types import NoRowError, ReadOnlyConnectionError
 
@@ -23,7 +23,7 @@ async def get_authors(
 ) -> list[models.Author | None]:
     """Run the GetAuthors query.
 
-    Sends every row in pipeline mode, all or nothing (see ``cmd_batchone._atomic``),
+    Sends every row in pipeline mode, all or nothing (see ``sqlc_gen_psycopg_runtime.atomic``),
     and returns one result per input row, in order.
     """
 
@@ -49,7 +49,7 @@ async def insert_authors(
     Raises, from cmd_batchone.errors, on a violation of:
     - AuthorsPkeyViolation: primary key authors_pkey on authors
 
-    Sends every row in pipeline mode, all or nothing (see ``cmd_batchone._atomic``),
+    Sends every row in pipeline mode, all or nothing (see ``sqlc_gen_psycopg_runtime.atomic``),
     and returns one result per input row, in order.
     """
 

@@ -7,10 +7,10 @@ from collections.abc import Iterable
 from typing import Any, Final
 
 import psycopg
+from sqlc_gen_psycopg_runtime.atomic import atomic_async
+from sqlc_gen_psycopg_runtime.cursors import new_async_cursor
 
 from cmd_copyfrom import query as q
-from cmd_copyfrom._atomic import atomic_async
-from cmd_copyfrom._cursors import new_async_cursor
 from cmd_copyfrom.errors import raise_named
 from cmd_copyfrom.types import ReadOnlyConnectionError
 
@@ -26,7 +26,7 @@ async def copy_authors(
     - AuthorsPkeyViolation: primary key authors_pkey on authors
 
     Writes all rows with COPY, all of them or, on error, none (a savepoint in an open
-    transaction, else its own; see ``cmd_copyfrom._atomic``). Returns the number
+    transaction, else its own; see ``sqlc_gen_psycopg_runtime.atomic``). Returns the number
     of rows written.
     """
 

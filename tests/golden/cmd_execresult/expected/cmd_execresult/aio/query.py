@@ -6,10 +6,10 @@ from __future__ import annotations
 from typing import Any, Final
 
 import psycopg
+from sqlc_gen_psycopg_runtime.cursors import new_async_cursor
+from sqlc_gen_psycopg_runtime.pipeline import completed_async
 
 from cmd_execresult import query as q
-from cmd_execresult._cursors import new_async_cursor
-from cmd_execresult._pipeline import completed_async
 from cmd_execresult.errors import raise_named
 from cmd_execresult.types import ExecResult, ReadOnlyConnectionError
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 from typing import Any, Final
 
 import psycopg
+from sqlc_gen_psycopg_runtime.cursors import new_async_cursor
+from sqlc_gen_psycopg_runtime.pipeline import completed_async
 
 from cmd_execrows import query as q
-from cmd_execrows._cursors import new_async_cursor
-from cmd_execrows._pipeline import completed_async
 from cmd_execrows.errors import raise_named
 from cmd_execrows.types import ReadOnlyConnectionError
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 from typing import Any, Final
 
 import psycopg
+from sqlc_gen_psycopg_runtime.cursors import new_async_cursor
+from sqlc_gen_psycopg_runtime.pipeline import completed_async
 
 from cmd_one import models
 from cmd_one import query as q
-from cmd_one._cursors import new_async_cursor
-from cmd_one._pipeline import completed_async
 from cmd_one.errors import raise_named
 from cmd_one.types import NoRowError, ReadOnlyConnectionError
 

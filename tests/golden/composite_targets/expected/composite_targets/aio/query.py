@@ -7,12 +7,12 @@ from collections.abc import AsyncGenerator
 from typing import Any, Final
 
 import psycopg
+from sqlc_gen_psycopg_runtime.cursors import new_async_cursor
+from sqlc_gen_psycopg_runtime.pipeline import completed_async
+from sqlc_gen_psycopg_runtime.streams import AsyncServerStream
 
 from composite_targets import models
 from composite_targets import query as q
-from composite_targets._cursors import new_async_cursor
-from composite_targets._pipeline import completed_async
-from composite_targets._streams import AsyncServerStream
 from composite_targets.errors import raise_named
 from composite_targets.types import NoRowError, ReadOnlyConnectionError
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 from typing import Any, Final
 
 import psycopg
+from sqlc_gen_psycopg_runtime.cursors import new_async_cursor
+from sqlc_gen_psycopg_runtime.pipeline import completed_async
 
 from composite_types import models
 from composite_types import query as q
-from composite_types._cursors import new_async_cursor
-from composite_types._pipeline import completed_async
 from composite_types.errors import raise_named
 from composite_types.types import ReadOnlyConnectionError
 

@@ -9,13 +9,13 @@ from typing import Any, Final
 
 import psycopg
 import psycopg.types.range
+from sqlc_gen_psycopg_runtime.atomic import atomic_async
+from sqlc_gen_psycopg_runtime.cursors import new_async_cursor
+from sqlc_gen_psycopg_runtime.pipeline import completed_async
+from sqlc_gen_psycopg_runtime.streams import AsyncServerStream
 
 from named_errors import models
 from named_errors import query as q
-from named_errors._atomic import atomic_async
-from named_errors._cursors import new_async_cursor
-from named_errors._pipeline import completed_async
-from named_errors._streams import AsyncServerStream
 from named_errors.errors import raise_named
 from named_errors.types import ExecResult, NoRowError, ReadOnlyConnectionError
 
@@ -191,7 +191,7 @@ async def copy_members(
     - MembersNameNotEmptyViolation: check name_not_empty on members
 
     Writes all rows with COPY, all of them or, on error, none (a savepoint in an open
-    transaction, else its own; see ``named_errors._atomic``). Returns the number
+    transaction, else its own; see ``sqlc_gen_psycopg_runtime.atomic``). Returns the number
     of rows written.
     """
 
@@ -227,7 +227,7 @@ async def add_members(
     - MembersNameNotEmptyViolation: check name_not_empty on members
 
     Sends every row in pipeline mode: all run or none do (a savepoint in an open
-    transaction, else its own; see ``named_errors._atomic``).
+    transaction, else its own; see ``sqlc_gen_psycopg_runtime.atomic``).
     """
 
     if conn.read_only:
@@ -258,7 +258,7 @@ async def add_members_returning(
     - MembersTeamIDHandleKeyViolation: unique members_team_id_handle_key on members
     - MembersNameNotEmptyViolation: check name_not_empty on members
 
-    Sends every row in pipeline mode, all or nothing (see ``named_errors._atomic``),
+    Sends every row in pipeline mode, all or nothing (see ``sqlc_gen_psycopg_runtime.atomic``),
     and returns one result per input row, in order.
     """
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 from typing import Any, Final
 
 import psycopg
+from sqlc_gen_psycopg_runtime.cursors import new_async_cursor
+from sqlc_gen_psycopg_runtime.pipeline import completed_async
 
 from domain_types import models
 from domain_types import query as q
-from domain_types._cursors import new_async_cursor
-from domain_types._pipeline import completed_async
 from domain_types.errors import raise_named
 from domain_types.types import NoRowError, ReadOnlyConnectionError
 

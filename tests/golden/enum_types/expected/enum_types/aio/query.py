@@ -7,12 +7,12 @@ from collections.abc import AsyncGenerator
 from typing import Any, Final
 
 import psycopg
+from sqlc_gen_psycopg_runtime.cursors import new_async_cursor
+from sqlc_gen_psycopg_runtime.pipeline import completed_async
+from sqlc_gen_psycopg_runtime.streams import AsyncServerStream
 
 from enum_types import enums, models
 from enum_types import query as q
-from enum_types._cursors import new_async_cursor
-from enum_types._pipeline import completed_async
-from enum_types._streams import AsyncServerStream
 from enum_types.errors import raise_named
 from enum_types.types import NoRowError, ReadOnlyConnectionError
 

@@ -7,12 +7,12 @@ from collections.abc import AsyncGenerator
 from typing import Any, Final
 
 import psycopg
+from sqlc_gen_psycopg_runtime.cursors import new_async_cursor
+from sqlc_gen_psycopg_runtime.pipeline import completed_async
+from sqlc_gen_psycopg_runtime.streams import AsyncServerStream
 
 from identity_pkg import models
 from identity_pkg import query as q
-from identity_pkg._cursors import new_async_cursor
-from identity_pkg._pipeline import completed_async
-from identity_pkg._streams import AsyncServerStream
 from identity_pkg.errors import raise_named
 from identity_pkg.types import NoRowError, ReadOnlyConnectionError
 

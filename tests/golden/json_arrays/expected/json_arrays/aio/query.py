@@ -7,11 +7,11 @@ from typing import Any, Final
 
 import psycopg
 from psycopg.types.json import Json, Jsonb
+from sqlc_gen_psycopg_runtime.cursors import new_async_cursor
+from sqlc_gen_psycopg_runtime.pipeline import completed_async
 
 from json_arrays import models
 from json_arrays import query as q
-from json_arrays._cursors import new_async_cursor
-from json_arrays._pipeline import completed_async
 from json_arrays.errors import raise_named
 from json_arrays.types import JsonInput, ReadOnlyConnectionError
 

@@ -8,12 +8,12 @@ from typing import Any, Final
 
 import psycopg
 from psycopg.types.json import Json, Jsonb
+from sqlc_gen_psycopg_runtime.cursors import new_async_cursor
+from sqlc_gen_psycopg_runtime.pipeline import completed_async
+from sqlc_gen_psycopg_runtime.streams import AsyncServerStream
 
 from json_columns import models
 from json_columns import query as q
-from json_columns._cursors import new_async_cursor
-from json_columns._pipeline import completed_async
-from json_columns._streams import AsyncServerStream
 from json_columns.errors import raise_named
 from json_columns.types import JsonInput, NoRowError, ReadOnlyConnectionError
 

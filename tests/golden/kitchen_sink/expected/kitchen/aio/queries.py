@@ -11,14 +11,14 @@ from typing import Any, Final
 
 import psycopg
 from psycopg.types.json import Json, Jsonb
+from sqlc_gen_psycopg_runtime.atomic import atomic_async
+from sqlc_gen_psycopg_runtime.cursors import new_async_cursor
+from sqlc_gen_psycopg_runtime.pipeline import completed_async
+from sqlc_gen_psycopg_runtime.streams import AsyncServerStream
+from sqlc_gen_psycopg_runtime.values import aware, naive, plain_date
 
 from kitchen import enums, models
 from kitchen import queries as q
-from kitchen._atomic import atomic_async
-from kitchen._cursors import new_async_cursor
-from kitchen._pipeline import completed_async
-from kitchen._streams import AsyncServerStream
-from kitchen._types import aware, naive, plain_date
 from kitchen.errors import raise_named
 from kitchen.types import Cidr, ExecResult, Inet, JsonInput, NoRowError, ReadOnlyConnectionError
 
@@ -309,7 +309,7 @@ async def copy_pets(conn: psycopg.AsyncConnection[Any], rows: Iterable[q.CopyPet
     - PetsPkeyViolation: primary key pets_pkey on pets
 
     Writes all rows with COPY, all of them or, on error, none (a savepoint in an open
-    transaction, else its own; see ``kitchen._atomic``). Returns the number
+    transaction, else its own; see ``sqlc_gen_psycopg_runtime.atomic``). Returns the number
     of rows written.
     """
 
@@ -337,7 +337,7 @@ async def add_pets(conn: psycopg.AsyncConnection[Any], rows: Iterable[q.AddPetsP
     - PetsPkeyViolation: primary key pets_pkey on pets
 
     Sends every row in pipeline mode: all run or none do (a savepoint in an open
-    transaction, else its own; see ``kitchen._atomic``).
+    transaction, else its own; see ``sqlc_gen_psycopg_runtime.atomic``).
     """
 
     if conn.read_only:
@@ -358,7 +358,7 @@ async def get_pets_batch(
 ) -> list[models.Pet | None]:
     """Run the GetPetsBatch query.
 
-    Sends every row in pipeline mode, all or nothing (see ``kitchen._atomic``),
+    Sends every row in pipeline mode, all or nothing (see ``sqlc_gen_psycopg_runtime.atomic``),
     and returns one result per input row, in order.
     """
 
@@ -381,7 +381,7 @@ async def pets_of_owners_batch(
 ) -> list[list[models.Pet]]:
     """Run the PetsOfOwnersBatch query.
 
-    Sends every row in pipeline mode, all or nothing (see ``kitchen._atomic``),
+    Sends every row in pipeline mode, all or nothing (see ``sqlc_gen_psycopg_runtime.atomic``),
     and returns one result per input row, in order.
     """
 
@@ -447,7 +447,7 @@ async def rename_pets(
     """Run the RenamePets query.
 
     Sends every row in pipeline mode: all run or none do (a savepoint in an open
-    transaction, else its own; see ``kitchen._atomic``).
+    transaction, else its own; see ``sqlc_gen_psycopg_runtime.atomic``).
     """
 
     if conn.read_only:

@@ -7,12 +7,12 @@ from collections.abc import AsyncGenerator
 from typing import Any, Final
 
 import psycopg
+from sqlc_gen_psycopg_runtime.cursors import new_async_cursor
+from sqlc_gen_psycopg_runtime.pipeline import completed_async
+from sqlc_gen_psycopg_runtime.streams import AsyncServerStream
 
 from macro_narg import models
 from macro_narg import query as q
-from macro_narg._cursors import new_async_cursor
-from macro_narg._pipeline import completed_async
-from macro_narg._streams import AsyncServerStream
 from macro_narg.errors import raise_named
 from macro_narg.types import ReadOnlyConnectionError
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 from typing import Any, Final
 
 import psycopg
+from sqlc_gen_psycopg_runtime.cursors import new_async_cursor
+from sqlc_gen_psycopg_runtime.pipeline import completed_async
 
 from matview_unnamed_column import query as q
-from matview_unnamed_column._cursors import new_async_cursor
-from matview_unnamed_column._pipeline import completed_async
 from matview_unnamed_column.errors import raise_named
 from matview_unnamed_column.types import ReadOnlyConnectionError
 

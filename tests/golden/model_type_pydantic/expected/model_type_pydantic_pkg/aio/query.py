@@ -11,13 +11,13 @@ from typing import Any, Final
 import psycopg
 import psycopg.types.range
 from psycopg.types.json import Json, Jsonb
+from sqlc_gen_psycopg_runtime.cursors import new_async_cursor
+from sqlc_gen_psycopg_runtime.pipeline import completed_async
+from sqlc_gen_psycopg_runtime.streams import AsyncServerStream
+from sqlc_gen_psycopg_runtime.values import aware, load_enum_array
 
 from model_type_pydantic_pkg import enums, models
 from model_type_pydantic_pkg import query as q
-from model_type_pydantic_pkg._cursors import new_async_cursor
-from model_type_pydantic_pkg._pipeline import completed_async
-from model_type_pydantic_pkg._streams import AsyncServerStream
-from model_type_pydantic_pkg._types import aware, load_enum_array
 from model_type_pydantic_pkg.errors import raise_named
 from model_type_pydantic_pkg.types import Inet, JsonInput, NoRowError, ReadOnlyConnectionError
 

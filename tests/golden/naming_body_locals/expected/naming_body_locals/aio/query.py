@@ -7,12 +7,12 @@ from collections.abc import AsyncGenerator
 from typing import Any, Final
 
 import psycopg
+from sqlc_gen_psycopg_runtime.cursors import new_async_cursor
+from sqlc_gen_psycopg_runtime.pipeline import completed_async
+from sqlc_gen_psycopg_runtime.streams import AsyncServerStream
 
 from naming_body_locals import models
 from naming_body_locals import query as q
-from naming_body_locals._cursors import new_async_cursor
-from naming_body_locals._pipeline import completed_async
-from naming_body_locals._streams import AsyncServerStream
 from naming_body_locals.errors import raise_named
 from naming_body_locals.types import ExecResult, NoRowError, ReadOnlyConnectionError
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 from typing import Any, Final
 
 import psycopg
+from sqlc_gen_psycopg_runtime.cursors import new_async_cursor
+from sqlc_gen_psycopg_runtime.pipeline import completed_async
 
 from naming_class_clashes import models
 from naming_class_clashes import query as q
-from naming_class_clashes._cursors import new_async_cursor
-from naming_class_clashes._pipeline import completed_async
 from naming_class_clashes.errors import raise_named
 from naming_class_clashes.types import NoRowError, ReadOnlyConnectionError
 

@@ -7,12 +7,12 @@ from collections.abc import AsyncGenerator
 from typing import Any, Final
 
 import psycopg
+from sqlc_gen_psycopg_runtime.cursors import new_async_cursor
+from sqlc_gen_psycopg_runtime.pipeline import completed_async
+from sqlc_gen_psycopg_runtime.streams import AsyncServerStream
 
 from naming_enum_values import enums, models
 from naming_enum_values import query as q
-from naming_enum_values._cursors import new_async_cursor
-from naming_enum_values._pipeline import completed_async
-from naming_enum_values._streams import AsyncServerStream
 from naming_enum_values.errors import raise_named
 from naming_enum_values.types import NoRowError, ReadOnlyConnectionError
 

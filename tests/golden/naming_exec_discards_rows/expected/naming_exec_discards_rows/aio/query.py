@@ -6,10 +6,10 @@ from __future__ import annotations
 from typing import Any, Final
 
 import psycopg
+from sqlc_gen_psycopg_runtime.cursors import new_async_cursor
+from sqlc_gen_psycopg_runtime.pipeline import completed_async
 
 from naming_exec_discards_rows import query as q
-from naming_exec_discards_rows._cursors import new_async_cursor
-from naming_exec_discards_rows._pipeline import completed_async
 from naming_exec_discards_rows.errors import raise_named
 from naming_exec_discards_rows.types import ExecResult, ReadOnlyConnectionError
 

@@ -7,12 +7,12 @@ from collections.abc import AsyncGenerator
 from typing import Any, Final
 
 import psycopg
+from sqlc_gen_psycopg_runtime.cursors import new_async_cursor
+from sqlc_gen_psycopg_runtime.pipeline import completed_async
+from sqlc_gen_psycopg_runtime.streams import AsyncServerStream
 
 from naming_module_clashes import health as q
 from naming_module_clashes import models
-from naming_module_clashes._cursors import new_async_cursor
-from naming_module_clashes._pipeline import completed_async
-from naming_module_clashes._streams import AsyncServerStream
 from naming_module_clashes.errors import raise_named
 from naming_module_clashes.types import ReadOnlyConnectionError
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 from typing import Any, Final
 
 import psycopg
+from sqlc_gen_psycopg_runtime.cursors import new_async_cursor
+from sqlc_gen_psycopg_runtime.pipeline import completed_async
 
 from naming_module_clashes import models_ as q
-from naming_module_clashes._cursors import new_async_cursor
-from naming_module_clashes._pipeline import completed_async
 from naming_module_clashes.types import NoRowError
 
 READ_ONLY_FUNCTIONS: Final = q.READ_ONLY_FUNCTIONS  # what a hot standby can run

@@ -9,12 +9,12 @@ from collections.abc import AsyncGenerator
 from typing import Any, Final
 
 import psycopg
+from sqlc_gen_psycopg_runtime.cursors import new_async_cursor
+from sqlc_gen_psycopg_runtime.pipeline import completed_async
+from sqlc_gen_psycopg_runtime.streams import AsyncServerStream
 
 from naming_python_reserved import models
 from naming_python_reserved import query as q
-from naming_python_reserved._cursors import new_async_cursor
-from naming_python_reserved._pipeline import completed_async
-from naming_python_reserved._streams import AsyncServerStream
 from naming_python_reserved.errors import raise_named
 from naming_python_reserved.types import NoRowError, ReadOnlyConnectionError
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 from typing import Any, Final
 
 import psycopg
+from sqlc_gen_psycopg_runtime.cursors import new_async_cursor
+from sqlc_gen_psycopg_runtime.pipeline import completed_async
 
 from naming_quoted_types import enums, models
 from naming_quoted_types import query as q
-from naming_quoted_types._cursors import new_async_cursor
-from naming_quoted_types._pipeline import completed_async
 from naming_quoted_types.errors import raise_named
 from naming_quoted_types.types import NoRowError, ReadOnlyConnectionError
 

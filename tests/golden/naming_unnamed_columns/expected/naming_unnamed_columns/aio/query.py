@@ -7,11 +7,11 @@ from collections.abc import AsyncGenerator
 from typing import Any, Final
 
 import psycopg
+from sqlc_gen_psycopg_runtime.cursors import new_async_cursor
+from sqlc_gen_psycopg_runtime.pipeline import completed_async
+from sqlc_gen_psycopg_runtime.streams import AsyncServerStream
 
 from naming_unnamed_columns import query as q
-from naming_unnamed_columns._cursors import new_async_cursor
-from naming_unnamed_columns._pipeline import completed_async
-from naming_unnamed_columns._streams import AsyncServerStream
 
 READ_ONLY_FUNCTIONS: Final = q.READ_ONLY_FUNCTIONS  # what a hot standby can run
 

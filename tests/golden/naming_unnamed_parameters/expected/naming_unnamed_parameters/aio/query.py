@@ -8,11 +8,11 @@ from collections.abc import AsyncGenerator
 from typing import Any, Final
 
 import psycopg
+from sqlc_gen_psycopg_runtime.cursors import new_async_cursor
+from sqlc_gen_psycopg_runtime.pipeline import completed_async
+from sqlc_gen_psycopg_runtime.streams import AsyncServerStream
 
 from naming_unnamed_parameters import query as q
-from naming_unnamed_parameters._cursors import new_async_cursor
-from naming_unnamed_parameters._pipeline import completed_async
-from naming_unnamed_parameters._streams import AsyncServerStream
 from naming_unnamed_parameters.errors import raise_named
 from naming_unnamed_parameters.types import ReadOnlyConnectionError
 

@@ -7,11 +7,11 @@ from collections.abc import AsyncGenerator
 from typing import Any, Final
 
 import psycopg
+from sqlc_gen_psycopg_runtime.cursors import new_async_cursor
+from sqlc_gen_psycopg_runtime.pipeline import completed_async
+from sqlc_gen_psycopg_runtime.streams import AsyncServerStream
 
 from nullability_override import query as q
-from nullability_override._cursors import new_async_cursor
-from nullability_override._pipeline import completed_async
-from nullability_override._streams import AsyncServerStream
 from nullability_override.types import NoRowError
 
 READ_ONLY_FUNCTIONS: Final = q.READ_ONLY_FUNCTIONS  # what a hot standby can run

@@ -8,13 +8,13 @@ from typing import Any, Final
 
 import converters_shop
 import psycopg
+from sqlc_gen_psycopg_runtime.atomic import atomic_async
+from sqlc_gen_psycopg_runtime.cursors import new_async_cursor
+from sqlc_gen_psycopg_runtime.pipeline import completed_async
+from sqlc_gen_psycopg_runtime.streams import AsyncServerStream
 
 from option_converters import models
 from option_converters import query as q
-from option_converters._atomic import atomic_async
-from option_converters._cursors import new_async_cursor
-from option_converters._pipeline import completed_async
-from option_converters._streams import AsyncServerStream
 from option_converters.errors import raise_named
 from option_converters.types import NoRowError, ReadOnlyConnectionError
 
@@ -142,7 +142,7 @@ async def add_accounts(
     - AccountsPkeyViolation: primary key accounts_pkey on accounts
 
     Writes all rows with COPY, all of them or, on error, none (a savepoint in an open
-    transaction, else its own; see ``option_converters._atomic``). Returns the number
+    transaction, else its own; see ``sqlc_gen_psycopg_runtime.atomic``). Returns the number
     of rows written.
     """
 

@@ -8,14 +8,14 @@ from collections.abc import AsyncGenerator, Iterable
 from typing import Any, Final
 
 import psycopg
+from sqlc_gen_psycopg_runtime.atomic import atomic_async
+from sqlc_gen_psycopg_runtime.cursors import new_async_cursor
+from sqlc_gen_psycopg_runtime.pipeline import completed_async
+from sqlc_gen_psycopg_runtime.streams import AsyncServerStream
+from sqlc_gen_psycopg_runtime.values import aware
 
 from option_docstrings import models
 from option_docstrings import query as q
-from option_docstrings._atomic import atomic_async
-from option_docstrings._cursors import new_async_cursor
-from option_docstrings._pipeline import completed_async
-from option_docstrings._streams import AsyncServerStream
-from option_docstrings._types import aware
 from option_docstrings.errors import raise_named
 from option_docstrings.types import ExecResult, NoRowError, ReadOnlyConnectionError
 
@@ -191,7 +191,7 @@ async def add_authors(
     """Run the AddAuthors query.
 
     Sends every row in pipeline mode: all run or none do (a savepoint in an open
-    transaction, else its own; see ``option_docstrings._atomic``).
+    transaction, else its own; see ``sqlc_gen_psycopg_runtime.atomic``).
 
     Args:
         rows: AddAuthorsParams values, one statement each; fields:
@@ -225,7 +225,7 @@ async def find_authors(
 ) -> list[models.Author | None]:
     """Run the FindAuthors query.
 
-    Sends every row in pipeline mode, all or nothing (see ``option_docstrings._atomic``),
+    Sends every row in pipeline mode, all or nothing (see ``sqlc_gen_psycopg_runtime.atomic``),
     and returns one result per input row, in order.
 
     Args:
@@ -256,7 +256,7 @@ async def copy_authors(
     """Run the CopyAuthors query.
 
     Writes all rows with COPY, all of them or, on error, none (a savepoint in an open
-    transaction, else its own; see ``option_docstrings._atomic``). Returns the number
+    transaction, else its own; see ``sqlc_gen_psycopg_runtime.atomic``). Returns the number
     of rows written.
 
     Args:

@@ -9,10 +9,11 @@ from __future__ import annotations
 import datetime
 from collections.abc import AsyncGenerator, Iterable
 
+from sqlc_gen_psycopg_runtime.values import aware
+
 from option_docstrings import models
 from option_docstrings import query as q
 from option_docstrings._asyncpg import Connection, ServerStream, atomic, raise_named, rowcount
-from option_docstrings._types import aware
 from option_docstrings.types import ExecResult, NoRowError
 
 

@@ -8,13 +8,13 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 import psycopg
+from sqlc_gen_psycopg_runtime.atomic import atomic_async
+from sqlc_gen_psycopg_runtime.cursors import new_async_cursor
+from sqlc_gen_psycopg_runtime.pipeline import completed_async
+from sqlc_gen_psycopg_runtime.streams import AsyncServerStream
 
 from option_emit_classes import models
 from option_emit_classes import query as q
-from option_emit_classes._atomic import atomic_async
-from option_emit_classes._cursors import new_async_cursor
-from option_emit_classes._pipeline import completed_async
-from option_emit_classes._streams import AsyncServerStream
 from option_emit_classes.errors import raise_named
 from option_emit_classes.types import NoRowError, ReadOnlyConnectionError
 
@@ -103,7 +103,7 @@ async def add_authors(
     - AuthorsPkeyViolation: primary key authors_pkey on authors
 
     Sends every row in pipeline mode: all run or none do (a savepoint in an open
-    transaction, else its own; see ``option_emit_classes._atomic``).
+    transaction, else its own; see ``sqlc_gen_psycopg_runtime.atomic``).
     """
 
     if conn.read_only:
@@ -129,7 +129,7 @@ async def copy_authors(
     - AuthorsPkeyViolation: primary key authors_pkey on authors
 
     Writes all rows with COPY, all of them or, on error, none (a savepoint in an open
-    transaction, else its own; see ``option_emit_classes._atomic``). Returns the number
+    transaction, else its own; see ``sqlc_gen_psycopg_runtime.atomic``). Returns the number
     of rows written.
     """
 

@@ -9,13 +9,13 @@ from typing import Any, Final
 import json_types_shapes
 import psycopg
 from psycopg.types.json import Json, Jsonb
+from sqlc_gen_psycopg_runtime.cursors import new_async_cursor
+from sqlc_gen_psycopg_runtime.json_shapes import json_shape, json_value
+from sqlc_gen_psycopg_runtime.pipeline import completed_async
+from sqlc_gen_psycopg_runtime.streams import AsyncServerStream
 
 from option_json_types import models
 from option_json_types import query as q
-from option_json_types._cursors import new_async_cursor
-from option_json_types._json_shapes import json_shape, json_value
-from option_json_types._pipeline import completed_async
-from option_json_types._streams import AsyncServerStream
 from option_json_types.errors import raise_named
 from option_json_types.types import NoRowError, ReadOnlyConnectionError
 

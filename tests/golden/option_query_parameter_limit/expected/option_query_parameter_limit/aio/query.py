@@ -8,14 +8,14 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 import psycopg
+from sqlc_gen_psycopg_runtime.atomic import atomic_async
+from sqlc_gen_psycopg_runtime.cursors import new_async_cursor
+from sqlc_gen_psycopg_runtime.pipeline import completed_async
+from sqlc_gen_psycopg_runtime.streams import AsyncServerStream
+from sqlc_gen_psycopg_runtime.values import aware
 
 from option_query_parameter_limit import models
 from option_query_parameter_limit import query as q
-from option_query_parameter_limit._atomic import atomic_async
-from option_query_parameter_limit._cursors import new_async_cursor
-from option_query_parameter_limit._pipeline import completed_async
-from option_query_parameter_limit._streams import AsyncServerStream
-from option_query_parameter_limit._types import aware
 from option_query_parameter_limit.errors import raise_named
 from option_query_parameter_limit.types import NoRowError, ReadOnlyConnectionError
 
@@ -125,7 +125,7 @@ async def add_authors(
     - AuthorsPkeyViolation: primary key authors_pkey on authors
 
     Sends every row in pipeline mode: all run or none do (a savepoint in an open
-    transaction, else its own; see ``option_query_parameter_limit._atomic``).
+    transaction, else its own; see ``sqlc_gen_psycopg_runtime.atomic``).
     """
 
     if conn.read_only:

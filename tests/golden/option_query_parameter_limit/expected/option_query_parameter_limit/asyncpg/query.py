@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, Iterable
 from dataclasses import dataclass
 
+from sqlc_gen_psycopg_runtime.values import aware
+
 from option_query_parameter_limit import models
 from option_query_parameter_limit import query as q
 from option_query_parameter_limit._asyncpg import (
@@ -18,7 +20,6 @@ from option_query_parameter_limit._asyncpg import (
     raise_named,
     rowcount,
 )
-from option_query_parameter_limit._types import aware
 from option_query_parameter_limit.types import NoRowError
 
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 from typing import Any, Final
 
 import psycopg
+from sqlc_gen_psycopg_runtime.cursors import new_async_cursor
+from sqlc_gen_psycopg_runtime.pipeline import completed_async
 
 from option_rename import models
 from option_rename import query as q
-from option_rename._cursors import new_async_cursor
-from option_rename._pipeline import completed_async
 
 READ_ONLY_FUNCTIONS: Final = q.READ_ONLY_FUNCTIONS  # what a hot standby can run
 

@@ -12,6 +12,7 @@ from collections.abc import AsyncGenerator
 
 import psycopg.types.multirange
 import psycopg.types.range
+from sqlc_gen_psycopg_runtime.values import as_multirange, as_range
 
 from ranges_pkg import models
 from ranges_pkg import query as q
@@ -22,7 +23,6 @@ from ranges_pkg._asyncpg import (
     to_asyncpg_multirange,
     to_asyncpg_range,
 )
-from ranges_pkg._types import as_multirange, as_range
 from ranges_pkg.types import NoRowError
 
 

@@ -9,14 +9,14 @@ from typing import Any, Final
 
 import psycopg
 from psycopg.types.json import Jsonb
+from sqlc_gen_psycopg_runtime.atomic import atomic_async
+from sqlc_gen_psycopg_runtime.cursors import new_async_cursor
+from sqlc_gen_psycopg_runtime.pipeline import completed_async
+from sqlc_gen_psycopg_runtime.streams import AsyncServerStream
+from sqlc_gen_psycopg_runtime.values import aware, aware_items, naive, no_null_items, plain_date
 
 from meaning_pkg import enums, models
 from meaning_pkg import query as q
-from meaning_pkg._atomic import atomic_async
-from meaning_pkg._cursors import new_async_cursor
-from meaning_pkg._pipeline import completed_async
-from meaning_pkg._streams import AsyncServerStream
-from meaning_pkg._types import aware, aware_items, naive, no_null_items, plain_date
 from meaning_pkg.errors import raise_named
 from meaning_pkg.types import JsonInput, NoRowError, ReadOnlyConnectionError
 
@@ -133,7 +133,7 @@ async def copy_stamps(
     - StampsTagsNoNullsViolation: check stamps_tags_no_nulls on stamps
 
     Writes all rows with COPY, all of them or, on error, none (a savepoint in an open
-    transaction, else its own; see ``meaning_pkg._atomic``). Returns the number
+    transaction, else its own; see ``sqlc_gen_psycopg_runtime.atomic``). Returns the number
     of rows written.
     """
 

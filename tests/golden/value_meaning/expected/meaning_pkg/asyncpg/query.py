@@ -9,10 +9,11 @@ from __future__ import annotations
 import datetime
 from collections.abc import AsyncGenerator, Iterable
 
+from sqlc_gen_psycopg_runtime.values import aware, aware_items, naive, no_null_items, plain_date
+
 from meaning_pkg import enums, models
 from meaning_pkg import query as q
 from meaning_pkg._asyncpg import Connection, ServerStream, atomic, raise_named, rowcount
-from meaning_pkg._types import aware, aware_items, naive, no_null_items, plain_date
 from meaning_pkg.types import JsonInput, NoRowError
 
 

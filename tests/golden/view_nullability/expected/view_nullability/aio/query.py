@@ -7,12 +7,12 @@ from collections.abc import AsyncGenerator
 from typing import Any, Final
 
 import psycopg
+from sqlc_gen_psycopg_runtime.cursors import new_async_cursor
+from sqlc_gen_psycopg_runtime.pipeline import completed_async
+from sqlc_gen_psycopg_runtime.streams import AsyncServerStream
 
 from view_nullability import models
 from view_nullability import query as q
-from view_nullability._cursors import new_async_cursor
-from view_nullability._pipeline import completed_async
-from view_nullability._streams import AsyncServerStream
 
 READ_ONLY_FUNCTIONS: Final = q.READ_ONLY_FUNCTIONS  # what a hot standby can run
 
