@@ -19,6 +19,7 @@ from sqlc_gen_psycopg.options import parse_options
 from sqlc_gen_psycopg.protocol import encode_response, parse_request
 from sqlc_gen_psycopg.render import render
 from sqlc_gen_psycopg.schema_info import read_schema
+from sqlc_gen_psycopg.view_columns import merge_view_columns
 from sqlc_gen_psycopg.view_nullability import prove_views
 
 NOT_JSON = (
@@ -35,7 +36,8 @@ def generate(data: bytes) -> dict[str, str]:
         raise GenerationError(NOT_JSON) from exc
     options = parse_options(request.options)
     schema = read_schema([config_directory() / p for p in request.schema_files])
-    request = prove_views(identities_not_null(request, schema), schema)
+    request = merge_view_columns(identities_not_null(request, schema), schema)
+    request = prove_views(request, schema)
     package = Builder(request, options, schema).build()
     files = render(package)
     for line in package.warnings:  # sqlc drops them on success: manifest.json keeps them

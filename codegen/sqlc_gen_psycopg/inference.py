@@ -246,8 +246,8 @@ class Analyser:
 
     def view_columns(self, query: Any) -> list[tuple[str | None, bool]] | None:
         """(name, proven NOT NULL?) of each output column of a view's defining query,
-        ``*`` expanded in FROM order; None when a ``*`` can't be expanded (in a UNION
-        branch, over a relation we don't know, or with JOIN ... USING merging columns)."""
+        ``*`` expanded as PostgreSQL expands it (from_columns); None when a ``*`` can't
+        be expanded (in a UNION branch, or over a relation we don't know)."""
         if not isinstance(query, ast.SelectStmt):
             return None
         scope = Scope()
@@ -261,17 +261,78 @@ class Analyser:
             if star is None:
                 columns.append((res.name or column_name_of(res.val), not fact.nullable))
                 continue
-            if query.op != enums.SetOperation.SETOP_NONE or has_using(query.fromClause):
+            if query.op != enums.SetOperation.SETOP_NONE:
                 return None
-            aliases = list(scope.relations) if star == "" else [star]
-            if not all(scope.relations.get(a) for a in aliases):
-                return None
-            columns.extend(
-                (name, not_null and alias not in scope.nullable)
-                for alias in aliases
-                for name, (_, not_null) in scope.relations[alias].items()
+            expanded = (
+                self.from_columns(query.fromClause or (), scope)
+                if star == ""
+                else self.alias_columns(star, scope)
             )
+            if expanded is None:
+                return None
+            columns.extend(expanded)
         return columns
+
+    def from_columns(self, items: Any, scope: Scope) -> list[tuple[str | None, bool]] | None:
+        """The columns ``*`` gives over a FROM list (after select_targets filled
+        ``scope``): each item's in order; a join's are its left's then its right's, but
+        with USING or NATURAL the merged columns come first, once, then the left's and
+        the right's others (PostgreSQL's rule). None for an item we can't expand."""
+        columns: list[tuple[str | None, bool]] = []
+        for item in items:
+            if isinstance(item, ast.JoinExpr):
+                found = self.join_columns(item, scope)
+            elif isinstance(item, ast.RangeVar):
+                found = self.alias_columns(
+                    item.alias.aliasname if item.alias else item.relname, scope
+                )
+            elif isinstance(item, ast.RangeSubselect | ast.RangeFunction) and item.alias:
+                found = self.alias_columns(item.alias.aliasname, scope)
+            else:
+                found = None
+            if found is None:
+                return None
+            columns.extend(found)
+        return columns
+
+    def join_columns(self, join: Any, scope: Scope) -> list[tuple[str | None, bool]] | None:
+        left = self.from_columns((join.larg,), scope)
+        right = self.from_columns((join.rarg,), scope)
+        if left is None or right is None:
+            return None
+        if join.usingClause:
+            merged = [name.sval for name in join.usingClause]
+        elif join.isNatural:
+            right_names = {name for name, _ in right}
+            merged = [name for name, _ in left if name in right_names]
+        else:
+            return left + right
+        lefts, rights = dict(left), dict(right)
+        if not all(name in lefts and name in rights for name in merged):
+            return None
+        kind = join.jointype
+        # INNER and LEFT give the left's value, RIGHT the right's, FULL COALESCE(l, r).
+        if kind == enums.JoinType.JOIN_RIGHT:
+            proven = {name: rights[name] for name in merged}
+        elif kind == enums.JoinType.JOIN_FULL:
+            proven = {name: lefts[name] and rights[name] for name in merged}
+        else:
+            proven = {name: lefts[name] for name in merged}
+        return [
+            *((name, proven[name]) for name in merged),
+            *((name, nn) for name, nn in left if name not in proven),
+            *((name, nn) for name, nn in right if name not in proven),
+        ]
+
+    def alias_columns(self, alias: str, scope: Scope) -> list[tuple[str | None, bool]] | None:
+        """``alias.*``: the relation's columns, NULL on an outer join's nullable side."""
+        relation = scope.relations.get(alias)
+        if not relation:
+            return None
+        return [
+            (name, not_null and alias not in scope.nullable)
+            for name, (_, not_null) in relation.items()
+        ]
 
     def target(self, res: Any, scope: Scope) -> TargetFacts:
         nullable, type_ = self.expr_facts(res.val, scope)
@@ -584,15 +645,6 @@ def star_of(node: Any) -> str | None:
     if not (isinstance(node, ast.ColumnRef) and isinstance(node.fields[-1], ast.A_Star)):
         return None
     return str(node.fields[-2].sval) if len(node.fields) == 2 else ""
-
-
-def has_using(items: Any) -> bool:
-    """Does a FROM list join with USING or NATURAL (which merge the joined columns)?"""
-    return any(
-        isinstance(item, ast.JoinExpr)
-        and (item.usingClause or item.isNatural or has_using((item.larg, item.rarg)))
-        for item in items or ()
-    )
 
 
 def column_name_of(node: Any) -> str | None:
