@@ -23,8 +23,9 @@ from typing import Any
 
 import psycopg
 import pytest
+from pglast import ast, parse_sql
 from sqlc_gen_psycopg import pytypes
-from sqlc_gen_psycopg.inference import DATETIME_OPERATORS
+from sqlc_gen_psycopg.inference import DATETIME_OPERATORS, SQL_VALUE_FUNCTION_TYPES
 
 from tests.codegen_support import run_sqlc, sqlc_config
 from tests.fix_db import fresh_database
@@ -75,7 +76,12 @@ EXPRESSIONS = {
     "domain": ("now() - seen", "datetime.timedelta"),
     "at": ("now()", "datetime.datetime"),
     "today": ("current_date", "datetime.date"),
+    "clock_time": ("current_time", "datetime.time"),
+    "local_time": ("localtime(0)", "datetime.time"),
+    "login": ("current_user", "str"),
 }
+# sqlc types these SQL value functions any; before, the plugin made them text (str).
+WERE_TEXT = ("clock_time", "local_time")
 # An operand of no type the plugin knows (a string literal): sqlc's guess and a warning.
 UNKNOWN_OPERAND = "since_2024"
 QUERIES = (
@@ -85,6 +91,7 @@ QUERIES = (
 )
 CLASSES: dict[str, type] = {
     "int": int,
+    "str": str,
     "datetime.date": datetime.date,
     "datetime.datetime": datetime.datetime,
     "datetime.time": datetime.time,
@@ -159,6 +166,28 @@ def test_every_rule_is_postgresql_own(jobs_url: str) -> None:
             assert pg == ours, f"{left} {op} {right}: PostgreSQL says {pg}, the table {ours}"
 
 
+SQL_VALUE_FUNCTIONS = (
+    "current_date", "current_time", "current_time(2)", "current_timestamp",
+    "current_timestamp(2)", "localtime", "localtime(2)", "localtimestamp", "localtimestamp(2)",
+    "current_role", "current_user", "user", "session_user", "current_catalog",
+    "current_schema",
+)  # fmt: skip
+
+
+def test_every_sql_value_function_is_typed_as_postgresql_types_it(jobs_url: str) -> None:
+    seen = set()
+    with psycopg.connect(jobs_url) as conn:
+        for spelled in SQL_VALUE_FUNCTIONS:
+            node = parse_sql(f"SELECT {spelled}")[0].stmt.targetList[0].val
+            assert isinstance(node, ast.SQLValueFunction), spelled
+            ours = SQL_VALUE_FUNCTION_TYPES[node.op]
+            sql = f"SELECT pg_typeof({spelled})::text, %s::regtype::text"
+            pg, expected = conn.execute(sql, (ours,)).fetchone() or ("", "")
+            assert pg == expected, f"{spelled}: PostgreSQL says {pg}, the table {ours}"
+            seen.add(node.op)
+    assert seen == set(SQL_VALUE_FUNCTION_TYPES)
+
+
 def test_static_annotations_are_postgresql_types(generated: tuple[dict[str, Any], Any]) -> None:
     manifest, _ = generated
     found = columns_of(manifest, "job_times")
@@ -213,8 +242,11 @@ def test_control_sqlc_guesses_do_not_fit(
         assert described is not None, (name, guessed[name])
         if described.element.text() != annotation.split(" | ")[0]:
             old[name] = described.element.text()
-    assert set(old) == set(EXPRESSIONS) - {"days_late", "days_ago", "at", "today"}
+    assert set(old) == set(EXPRESSIONS) - {
+        "days_late", "days_ago", "at", "today", "login", *WERE_TEXT
+    }  # fmt: skip
     assert set(old.values()) == {"int"}  # sqlc's int4 for every one of them
+    old.update(dict.fromkeys(WERE_TEXT, "str"))
     _, module = generated
     with psycopg.connect(jobs_url) as conn:
         (row, _) = module.job_times(conn)

@@ -82,6 +82,25 @@ def _datetime_operators() -> dict[tuple[str, str, str], str]:
 
 
 DATETIME_OPERATORS = _datetime_operators()
+_SVF = enums.SQLValueFunctionOp
+# current_date, current_user ... as PostgreSQL types them (sqlc says any): all of them.
+SQL_VALUE_FUNCTION_TYPES = {
+    _SVF.SVFOP_CURRENT_DATE: "date",
+    _SVF.SVFOP_CURRENT_TIME: "timetz",
+    _SVF.SVFOP_CURRENT_TIME_N: "timetz",
+    _SVF.SVFOP_CURRENT_TIMESTAMP: "timestamptz",
+    _SVF.SVFOP_CURRENT_TIMESTAMP_N: "timestamptz",
+    _SVF.SVFOP_LOCALTIME: "time",
+    _SVF.SVFOP_LOCALTIME_N: "time",
+    _SVF.SVFOP_LOCALTIMESTAMP: "timestamp",
+    _SVF.SVFOP_LOCALTIMESTAMP_N: "timestamp",
+    _SVF.SVFOP_CURRENT_ROLE: "name",
+    _SVF.SVFOP_CURRENT_USER: "name",
+    _SVF.SVFOP_USER: "name",
+    _SVF.SVFOP_SESSION_USER: "name",
+    _SVF.SVFOP_CURRENT_CATALOG: "name",
+    _SVF.SVFOP_CURRENT_SCHEMA: "name",
+}
 ARITHMETIC_OPERATORS = frozenset({"+", "-", "*", "/"})
 JSON_OPERATORS = frozenset({"->", "->>", "#>", "#>>"})
 JSON_TEXT_OPERATORS = frozenset({"->>", "#>>"})
@@ -356,7 +375,7 @@ class Analyser:
                 and qualifier in ([], ["pg_catalog"])
                 and name not in self.schema.functions
             )
-        return isinstance(node, ast.SQLValueFunction)
+        return isinstance(node, ast.SQLValueFunction) and node.op in SQL_VALUE_FUNCTION_TYPES
 
     def relation_of(self, stmt: Any, scope: Scope, aliases: Any = None) -> Relation:
         """Output columns of a subquery or CTE, as a relation for the outer scope;
@@ -602,15 +621,8 @@ class Analyser:
         return False, SqlType("bool")
 
     def sqlvalue_function_facts(self, node: Any, scope: Scope) -> Facts:
-        op = enums.SQLValueFunctionOp
-        types = {
-            op.SVFOP_CURRENT_DATE: "date",
-            op.SVFOP_CURRENT_TIMESTAMP: "timestamptz",
-            op.SVFOP_CURRENT_TIMESTAMP_N: "timestamptz",
-            op.SVFOP_LOCALTIMESTAMP: "timestamp",
-            op.SVFOP_LOCALTIMESTAMP_N: "timestamp",
-        }
-        return node.op in NULLABLE_SQL_VALUE_FUNCTIONS, SqlType(types.get(node.op, "text"))
+        type_ = SQL_VALUE_FUNCTION_TYPES.get(node.op)
+        return node.op in NULLABLE_SQL_VALUE_FUNCTIONS, SqlType(type_) if type_ else None
 
 
 def returning(stmt: Any) -> tuple[Any, ...]:
