@@ -1,6 +1,6 @@
 """Does a plain CREATE INDEX block writes, and CREATE INDEX CONCURRENTLY not?
 
-The claim behind squawk's require-concurrent-index-creation (plue_db.migration_lint),
+The claim behind squawk's require-concurrent-index-creation (plue_db.schema.migration_lint),
 measured: writer threads call the generated ``issues.create_issue`` (each on its own
 repository, so they never wait for each other's repository row) on a seeded scratch
 database, while the main thread builds an index on issues, first plainly, then

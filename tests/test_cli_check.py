@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 import time
 
-from plue_db import cli, drift
+from plue_db import cli
+from plue_db.schema import drift
 from tests.test_cli_errors import assert_one_line, plue_db
 
 UNREACHABLE = "postgresql://postgres:s3cret@127.0.0.1:1/none?connect_timeout=2"

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from plue_db import drift, fidelity
+from plue_db import fidelity
+from plue_db.schema import drift
 from tests.codegen_support import (
     BIN,
     EXPECTED,

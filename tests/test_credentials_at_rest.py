@@ -14,8 +14,8 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from plue_db import migrate
 from plue_db.demo import scenario
+from plue_db.schema import migrate
 from plue_db.values import sha256_hex
 from tests.fix_db import Conn
 

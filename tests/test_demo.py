@@ -15,9 +15,9 @@ import psycopg
 import pytest
 from plue_queries import workflows
 
-from plue_db import migrate
 from plue_db.demo import scenario
 from plue_db.demo.tables import format_table
+from plue_db.schema import migrate
 from plue_db.values import sha256_hex
 from tests import factories
 from tests.fix_db import Conn

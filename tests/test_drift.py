@@ -7,8 +7,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from plue_db import catalog, drift
-from plue_db.migrate import MigrationError, migrate
+from plue_db.schema import catalog, drift
+from plue_db.schema.migrate import MigrationError, migrate
 from plue_db.servers.scratch import scratch_database
 
 # The updated_at trigger, written once: the schema and its last migration share it.

@@ -10,8 +10,8 @@ import pytest
 from psycopg import sql
 
 from plue_db import config
-from plue_db import migrate as migrate_module
-from plue_db.migrate import TABLE, MigrationError, discover, migrate
+from plue_db.schema import migrate as migrate_module
+from plue_db.schema.migrate import TABLE, MigrationError, discover, migrate
 from tests.concurrency import run_together
 
 FIRST = "CREATE TABLE author (id bigint PRIMARY KEY, name text NOT NULL);\n"

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import psycopg
 
-from plue_db import config, migrate
+from plue_db import config
+from plue_db.schema import migrate
 from tests.factories import sha256_hex
 
 

@@ -15,7 +15,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from plue_db import config, migrate
+from plue_db import config
+from plue_db.schema import migrate
 
 NO_NULLS = """
 SELECT conrelid::regclass::text || '.' || conname, convalidated FROM pg_constraint

@@ -16,8 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from plue_db import config, migration_lint
-from plue_db.migrate import migrate
+from plue_db import config
+from plue_db.schema import migration_lint
+from plue_db.schema.migrate import migrate
 from plue_db.servers.scratch import scratch_database
 from tests.test_released import check_in_copy
 

@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from plue_db import cli, config, drift, migration_draft, migration_lint
-from plue_db.migrate import MigrationError
+from plue_db import cli, config
+from plue_db.schema import drift, migration_draft, migration_lint
+from plue_db.schema.migrate import MigrationError
 
 ADDED = """
 CREATE TABLE gadget (

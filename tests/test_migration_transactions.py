@@ -16,7 +16,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from plue_db.migrate import PARTIAL, TABLE, MigrationError, migrate
+from plue_db.schema.migrate import PARTIAL, TABLE, MigrationError, migrate
 from tests.concurrency import run_together
 from tests.test_migrate import recorded, tables, write
 

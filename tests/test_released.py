@@ -18,8 +18,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from plue_db import config, released
-from plue_db.migrate import MigrationError, applied, discover, migrate
+from plue_db import config
+from plue_db.schema import released
+from plue_db.schema.migrate import MigrationError, applied, discover, migrate
 from plue_db.servers.scratch import scratch_database
 
 EDITED = "0002_drop_redundant_log_step_fkey.sql"

@@ -11,8 +11,9 @@ import psycopg
 import pytest
 from pglast.enums import ConstrType
 
-from plue_db import cli, pg_ast, schema_picture
-from plue_db.schema_picture import ForeignKey, SchemaPictureError
+from plue_db import cli, pg_ast
+from plue_db.schema import picture as schema_picture
+from plue_db.schema.picture import ForeignKey, SchemaPictureError
 from plue_db.servers.scratch import load_schema
 from tests.fix_db import Conn
 from tests.paths import SCHEMA

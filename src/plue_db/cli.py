@@ -22,10 +22,11 @@ from pathlib import Path
 import psycopg
 from psycopg_pool import PoolTimeout
 
-from plue_db import config, dsn, extras, schema_picture, servers
-from plue_db.migrate import MigrationError, migrate
-from plue_db.reset import ResetRefusedError
-from plue_db.schema_picture import SchemaPictureError
+from plue_db import config, dsn, extras, servers
+from plue_db.schema import picture as schema_picture
+from plue_db.schema.migrate import MigrationError, migrate
+from plue_db.schema.picture import SchemaPictureError
+from plue_db.schema.reset import ResetRefusedError
 from plue_db.servers.embedded import EmbeddedError
 from plue_db.servers.pidfile import PidFileError
 from plue_db.servers.replicas import ReplicaError
@@ -104,7 +105,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     url = _database_url_option(args)
     if args.sqlc_yaml is None:
-        from plue_db import drift
+        from plue_db.schema import drift
 
         if "live" in args.only and url is None:
             raise UsageError("check --only live compares a live database: add --database-url")
@@ -118,7 +119,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_reset(args: argparse.Namespace) -> int:
-    from plue_db import reset
+    from plue_db.schema import reset
 
     url, where = reset.target(args.force)
     name = reset.recreate(url)
@@ -129,7 +130,7 @@ def cmd_reset(args: argparse.Namespace) -> int:
 
 
 def cmd_migration_release(args: argparse.Namespace) -> int:
-    from plue_db import released
+    from plue_db.schema import released
 
     recorded = released.release(args.migrations_dir)
     listed = ", ".join(recorded) if recorded else "nothing new"
@@ -138,7 +139,7 @@ def cmd_migration_release(args: argparse.Namespace) -> int:
 
 
 def cmd_migration_new(args: argparse.Namespace) -> int:
-    from plue_db import migration_draft
+    from plue_db.schema import migration_draft
 
     url = None if args.empty else servers.database_url()
     written = migration_draft.new_migration(args.name, url, args.migrations_dir, args.schema)
@@ -157,7 +158,7 @@ def cmd_mcp(args: argparse.Namespace) -> int:
     return delegate("mcp_server")(args)
 
 
-# plue_db.drift.checks' names, in the order they run (the fast ones first).
+# plue_db.schema.drift.checks' names, in the order they run (the fast ones first).
 CHECK_NAMES = ("released", "lint", "generated", "migrations", "types", "live")
 
 

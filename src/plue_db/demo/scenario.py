@@ -17,12 +17,13 @@ from typing import Any
 import psycopg
 from plue_queries import llm_usage, models
 
-from plue_db import config, migrate, servers
+from plue_db import config, servers
 from plue_db.demo.forge import create_repository, file_issues, land_a_change
 from plue_db.demo.readback import print_tables
 from plue_db.demo.runs import RunSummary, record_usage, run_workflows
 from plue_db.demo.sign_in import Credentials, sign_in
 from plue_db.demo.steps import Demo, DemoError, Say
+from plue_db.schema import migrate
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,7 @@
 """``plue-db check``: prove generated/, migrations/ and live databases match schema.sql.
 
 Each check returns the problems it found as readable text (empty = passed): released
-migrations are unchanged (plue_db.released, migrations.sum); generated
+migrations are unchanged (plue_db.schema.released, migrations.sum); generated
 code is what the generator produces now (no stale files either); all migrations applied
 to an empty scratch database give the catalog of schema.sql applied to another; optionally a
 live database has that catalog too. Scratch databases live on the configured server and
@@ -22,8 +22,9 @@ from pathlib import Path
 
 import psycopg
 
-from plue_db import catalog, config, generate, migration_lint, released, servers
-from plue_db.migrate import MigrationError, migrate
+from plue_db import config, generate, servers
+from plue_db.schema import catalog, migration_lint, released
+from plue_db.schema.migrate import MigrationError, migrate
 from plue_db.servers.scratch import SchemaError, scratch_database
 
 

@@ -17,7 +17,7 @@ from typing import Any, LiteralString
 
 import psycopg
 
-from plue_db.migrate import TABLE as MIGRATIONS_TABLE
+from plue_db.schema.migrate import TABLE as MIGRATIONS_TABLE
 
 # Every query yields (kind, schema, name, definition); %(skip)s is the migrations table.
 # Schema names starting with pg_ are reserved for the system, so "user schema" is

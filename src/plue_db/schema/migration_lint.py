@@ -19,9 +19,10 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from plue_db import config, released
-from plue_db.migrate import discover
-from plue_db.migration_parse import NO_TRANSACTION
+from plue_db import config
+from plue_db.schema import released
+from plue_db.schema.migrate import discover
+from plue_db.schema.migration_parse import NO_TRANSACTION
 
 SQUAWK_CONFIG = config.PROJECT_ROOT / ".squawk.toml"
 

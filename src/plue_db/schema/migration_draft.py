@@ -1,6 +1,6 @@
 """``plue-db migration new NAME``: write the next migration, drafted from schema.sql.
 
-The difference is the drift check's (plue_db.catalog): migrations/ applied to one scratch
+The difference is the drift check's (plue_db.schema.catalog): migrations/ applied to one scratch
 database, schema.sql to another, their catalogs compared object by object. What can be
 added without locking out traffic or losing data is drafted from the schema.sql side's
 catalog, in PostgreSQL's own renderings (format_type via the column entries,
@@ -27,10 +27,11 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from plue_db import catalog, config
-from plue_db.catalog import key as _key
-from plue_db.migrate import FILE_NAME, MigrationError, discover, migrate
-from plue_db.migration_parse import NO_TRANSACTION
+from plue_db import config
+from plue_db.schema import catalog
+from plue_db.schema.catalog import key as _key
+from plue_db.schema.migrate import FILE_NAME, MigrationError, discover, migrate
+from plue_db.schema.migration_parse import NO_TRANSACTION
 from plue_db.servers.scratch import scratch_database
 
 # What every drafted file starts with: squawk's require-lock-timeout, and what it guards

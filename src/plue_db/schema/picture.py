@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from plue_db import config
-from plue_db.migration_parse import line_at
+from plue_db.schema.migration_parse import line_at
 
 DOC_PATH = config.PROJECT_ROOT / "docs" / "schema.md"
 SECTION = re.compile(r"^-- -{20,}\n-- (?P<title>.+)\n-- -{20,}$", re.MULTILINE)

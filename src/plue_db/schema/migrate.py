@@ -26,8 +26,8 @@ import psycopg
 from psycopg import errors, sql
 
 from plue_db import config, extras
-from plue_db.migration_parse import MigrationError as MigrationError
-from plue_db.migration_parse import ParsedMigration, Statement, line_at, parse
+from plue_db.schema.migration_parse import MigrationError as MigrationError
+from plue_db.schema.migration_parse import ParsedMigration, Statement, line_at, parse
 
 TABLE = "plue_schema_migrations"
 # ASCII only, matched whole: \d would take any Unicode digit (Arabic-Indic 0001 sorts after

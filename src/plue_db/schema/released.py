@@ -3,7 +3,7 @@
 ``plue-db migrate`` refuses a database whose applied migration was edited afterwards,
 but only on a deploy; ``plue-db check`` runs on empty scratch databases and could not
 see it. So ``plue-db migration release`` records each migration's sha256 (the checksum
-migrate records in the database, plue_db.migrate.Migration.checksum) in migrations.sum at
+migrate records in the database, plue_db.schema.migrate.Migration.checksum) in migrations.sum at
 the project root, and check fails, naming the file, when a listed migration differs or
 is gone. It lives outside migrations/ because migrate refuses anything there but
 NNNN_name.sql files. A migration not listed yet is *unreleased*: free to change, and
@@ -15,7 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from plue_db import config
-from plue_db.migrate import Migration, MigrationError, discover
+from plue_db.schema.migrate import Migration, MigrationError, discover
 
 SUM_PATH = config.PROJECT_ROOT / "migrations.sum"
 HEADER = (
