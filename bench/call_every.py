@@ -1,6 +1,6 @@
 """Call every generated function of a package with arguments made from its signature, on
 empty tables and then on seeded ones, and check each returned value against its
-annotation (plue_db.runtime_types).
+annotation (plue_db.typecheck.runtime_types).
 
 Run by bench.real_apps in a subprocess whose PYTHONPATH has the generated package, on a
 database that holds the entry's schema::
@@ -45,7 +45,7 @@ from psycopg.conninfo import conninfo_to_dict
 from psycopg.types.multirange import Multirange
 from psycopg.types.range import Range
 
-from plue_db.runtime_types import Checker, Json
+from plue_db.typecheck.runtime_types import Checker, Json
 
 # SQLSTATE classes of errors the data causes, not the code: cardinality (21), data
 # exception (22), integrity (23), triggered data change (27), serialization (40),

@@ -47,7 +47,7 @@ from plue_queries.enums import (
 )
 from psycopg import sql
 
-from plue_db.runtime_types import Checker
+from plue_db.typecheck.runtime_types import Checker
 from tests import factories
 from tests.fix_db import Conn, fresh_database
 from tests.paths import SCHEMA

@@ -16,9 +16,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from plue_db import generate
 from plue_db.schema import drift
 from plue_db.schema import picture as schema_picture
+from plue_db.typecheck import generate
 from tests.fix_db import fresh_database
 from tests.fix_world import seed, unseeded
 from tests.paths import ROOT

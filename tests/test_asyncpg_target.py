@@ -2,7 +2,7 @@
 
 Every read function of every domain module runs on the seeded world of
 tests/fix_world.py through asyncpg: each value is an instance of the
-function's annotation (plue_db.runtime_types) and equals what the psycopg async twin
+function's annotation (plue_db.typecheck.runtime_types) and equals what the psycopg async twin
 returns for the same call. Then the transaction rules: :copyfrom and :batchexec are all
 or nothing in a savepoint of the caller's transaction (or their own), and an iter_*
 stream runs in the caller's transaction, refused outside one. Negative controls: a
@@ -28,8 +28,8 @@ from plue_queries.enums import IssueState, LogStream
 from plue_queries.types import JsonShapeError, NoRowError
 
 from bench.latency import asyncpg_params
-from plue_db.runtime_types import Checker
 from plue_db.servers import replicas
+from plue_db.typecheck.runtime_types import Checker
 from tests.asyncpg_flows import UndoError, connect, run_rolled_back
 from tests.factories import unique_name
 from tests.fix_replicas import DBNAME

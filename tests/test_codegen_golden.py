@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from plue_db import fidelity
 from plue_db.schema import drift
+from plue_db.typecheck import fidelity
 from tests.codegen_support import (
     BIN,
     EXPECTED,
@@ -172,7 +172,7 @@ def test_expected_output_imports(tmp_path: Path) -> None:
 def test_expected_output_agrees_with_postgresql(fixture: str, server_url: str) -> None:
     """The fixture's schema loaded into a scratch database; every generated function's SQL
     PREPAREd there, and its parameter and column types and nullability, as the manifest
-    records them, compared with PostgreSQL's (plue_db.fidelity, as `plue-db check`).
+    records them, compared with PostgreSQL's (plue_db.typecheck.fidelity, as `plue-db check`).
     A fixture whose schema creates an extension runs on the servers that have it."""
     for extension in extensions_of(GOLDEN / fixture / "schema.sql"):
         skip_without(extension, server_url)

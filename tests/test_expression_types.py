@@ -24,7 +24,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from plue_db.generate import generate
+from plue_db.typecheck.generate import generate
 from tests.codegen_support import run_sqlc, sqlc_config
 from tests.fix_db import Conn, fresh_database
 

@@ -20,9 +20,9 @@ from sqlc_gen_psycopg.analysis import configs, explain
 from sqlc_gen_psycopg.analysis import generate as analysed
 from sqlc_gen_psycopg.analysis.project import read_config
 
-from plue_db.generate import fresh_output, generate
 from plue_db.schema import drift
 from plue_db.servers import embedded
+from plue_db.typecheck.generate import fresh_output, generate
 from tests.codegen_support import run_sqlc, sqlc_config
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from plue_db.generate import compare, fresh_output, generate
+from plue_db.typecheck.generate import compare, fresh_output, generate
 from tests.test_cli_errors import assert_one_line, plue_db
 from tests.test_generate import project
 
@@ -105,7 +105,7 @@ def test_check_names_a_file_to_be_removed(
     assert (root / "out" / "tiny" / "extra.py").exists()
 
 
-WATCH = "import sys; from pathlib import Path; from plue_db.generate import watch; "
+WATCH = "import sys; from pathlib import Path; from plue_db.typecheck.generate import watch; "
 WATCH += "sys.exit(watch(Path(sys.argv[1]), interval=0.1))"
 
 

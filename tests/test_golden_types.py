@@ -1,7 +1,7 @@
 """Each type golden (tests/golden/types_*) round-trips on a real server: its generated
 ``:one`` takes a value of every column type as a parameter and returns it, equal (or as
 PostgreSQL's canonical text where the annotation is ``str``), and every returned value
-is an instance of the function's annotation (plue_db.runtime_types). Extension types run
+is an instance of the function's annotation (plue_db.typecheck.runtime_types). Extension types run
 on the servers that have the extension (tests/extensions.py)."""
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from psycopg.types.hstore import register_hstore
 from psycopg.types.multirange import Multirange
 from psycopg.types.range import Range
 
-from plue_db.runtime_types import Checker
+from plue_db.typecheck.runtime_types import Checker
 from tests.codegen_support import copy_fixture, run_sqlc
 from tests.extensions import extensions_of, skip_without
 from tests.fix_db import Conn, fresh_database

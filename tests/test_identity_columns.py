@@ -21,7 +21,7 @@ from sqlc_gen_psycopg.analysis import typecheck
 from sqlc_gen_psycopg.analysis.scratch import scratch_database
 from sqlc_gen_psycopg.schema_info import read_schema
 
-from plue_db.runtime_types import Checker
+from plue_db.typecheck.runtime_types import Checker
 from tests.paths import GOLDEN
 from tests.test_golden_types import package
 

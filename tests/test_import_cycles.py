@@ -88,7 +88,7 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 def test_the_graph_is_read() -> None:
     graph = import_graph()
     assert "plue_db.cli" in graph and "sqlc_gen_psycopg.model.build" in graph
-    assert "plue_db.servers" in graph["plue_db.fidelity"]
+    assert "plue_db.servers" in graph["plue_db.typecheck.fidelity"]
 
 
 def test_a_cycle_is_found() -> None:

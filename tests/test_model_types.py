@@ -24,7 +24,7 @@ from sqlc_gen_psycopg.model.results import DataClass, Field, Value
 from sqlc_gen_psycopg.model.types import INT, Scope, in_package
 
 from bench.latency import asyncpg_params
-from plue_db.runtime_types import Checker
+from plue_db.typecheck.runtime_types import Checker
 from tests.codegen_support import copy_fixture, run_sqlc
 from tests.fix_db import fresh_database
 from tests.paths import GOLDEN

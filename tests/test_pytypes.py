@@ -27,7 +27,7 @@ from psycopg.types import TypeInfo
 from psycopg.types.hstore import register_hstore
 from sqlc_gen_psycopg import pytypes
 
-from plue_db.runtime_types import Checker
+from plue_db.typecheck.runtime_types import Checker
 from tests.extensions import servers_with
 from tests.fix_db import Conn
 

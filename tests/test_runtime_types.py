@@ -4,7 +4,7 @@ A world with a row in every table is seeded through the generated functions them
 (tests/fix_world.py). Then every :one and :many function of plue_queries (and each
 iter_* stream, and each async twin) runs with arguments taken from that world, each call
 in a savepoint that is rolled back, and every returned value is walked against
-``typing.get_type_hints`` of the function (plue_db.runtime_types). A sweep over empty
+``typing.get_type_hints`` of the function (plue_db.typecheck.runtime_types). A sweep over empty
 results proves little, so the test also asserts that every function produced a non-None
 value.
 
@@ -45,7 +45,7 @@ from plue_queries.enums import (
 )
 
 from plue_db.json_shapes import WorkflowPlan
-from plue_db.runtime_types import Checker
+from plue_db.typecheck.runtime_types import Checker
 from tests import factories
 from tests.fix_db import Conn
 from tests.fix_world import NOW, World, unseeded

@@ -97,7 +97,7 @@ def _report_migrations(url: str, directory: Path, *, dry_run: bool) -> None:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    from plue_db.generate import generate, watch
+    from plue_db.typecheck.generate import generate, watch
 
     return watch() if args.watch else generate(check=args.check)
 
@@ -113,7 +113,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         return 0 if passed else 1
     if args.only or args.json or args.diff:
         raise UsageError("--only, --json and --diff apply to the project's checks, not --sqlc-yaml")
-    from plue_db import fidelity
+    from plue_db.typecheck import fidelity
 
     return 0 if fidelity.run_check(args.sqlc_yaml, url) else 1
 

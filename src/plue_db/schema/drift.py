@@ -6,7 +6,7 @@ code is what the generator produces now (no stale files either); all migrations 
 to an empty scratch database give the catalog of schema.sql applied to another; optionally a
 live database has that catalog too. Scratch databases live on the configured server and
 are dropped afterwards, whatever happens; regeneration alone always analyses queries on
-the embedded PostgreSQL 16 (plue_db.generate), so the expected output never depends on
+the embedded PostgreSQL 16 (plue_db.typecheck.generate), so the expected output never depends on
 which server is configured.
 """
 
@@ -22,10 +22,11 @@ from pathlib import Path
 
 import psycopg
 
-from plue_db import config, generate, servers
+from plue_db import config, servers
 from plue_db.schema import catalog, migration_lint, released
 from plue_db.schema.migrate import MigrationError, migrate
 from plue_db.servers.scratch import SchemaError, scratch_database
+from plue_db.typecheck import generate
 
 
 def check_generated(root: Path = config.PROJECT_ROOT, *, diff: bool = False) -> list[str]:
@@ -99,7 +100,9 @@ def check_live(server_url: str, live_url: str, schema: Path = config.SCHEMA_PATH
 
 def check_fidelity(server_url: str, schema: Path = config.SCHEMA_PATH) -> list[str]:
     """Queries whose generated Python types disagree with what PostgreSQL reports."""
-    from plue_db import fidelity  # imports the generated package; only this check needs it
+    from plue_db.typecheck import (
+        fidelity,  # imports the generated package; only this check needs it
+    )
 
     with scratch_database(server_url, schema=schema) as from_schema:
         return fidelity.check(from_schema)
