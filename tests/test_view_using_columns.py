@@ -32,6 +32,7 @@ SCHEMA = """CREATE TABLE a (x text NOT NULL, id int NOT NULL, k int NOT NULL);
 CREATE TABLE b (id int NOT NULL, k int NOT NULL, y text);
 CREATE TABLE c (id int NOT NULL, z text NOT NULL);
 CREATE VIEW v AS SELECT * FROM a JOIN b USING (id, k);
+CREATE VIEW vk AS SELECT * FROM a JOIN b USING (k, id);
 CREATE VIEW n AS SELECT * FROM a NATURAL JOIN b;
 CREATE VIEW lc AS SELECT * FROM a LEFT JOIN c USING (id);
 CREATE VIEW rc AS SELECT * FROM c RIGHT JOIN a USING (id);
@@ -39,6 +40,9 @@ CREATE VIEW w AS SELECT * FROM v;
 """
 QUERIES = """-- name: ListV :many
 SELECT * FROM v ORDER BY id;
+
+-- name: ListVk :many
+SELECT * FROM vk ORDER BY id;
 
 -- name: ListN :many
 SELECT * FROM n ORDER BY id;
@@ -71,6 +75,7 @@ INSERT INTO c VALUES (1, 'c1');
 # view -> (model, its columns as PostgreSQL gives them)
 VIEWS = {
     "v": ("V", ["id", "k", "x", "y"]),
+    "vk": ("Vk", ["k", "id", "x", "y"]),  # sqlc lists it as v: the query says which
     "n": ("N", ["id", "k", "x", "y"]),
     "lc": ("Lc", ["id", "x", "k", "z"]),
     "rc": ("Rc", ["id", "z", "x", "k"]),
@@ -163,7 +168,7 @@ def test_functions_over_the_views_return_their_annotations(
     with psycopg.connect(seeded_url) as conn:
         results = {
             name: getattr(query, name)(conn)
-            for name in ("list_v", "list_n", "list_lc", "list_rc", "list_w", "embedded",
+            for name in ("list_v", "list_vk", "list_n", "list_lc", "list_rc", "list_w", "embedded",
                          "star_and_more", "picked", "accented")
         }  # fmt: skip
     for rows in results.values():
@@ -171,6 +176,7 @@ def test_functions_over_the_views_return_their_annotations(
         for row in rows:
             check_row(row)
     assert results["list_v"] == [models.V(1, 10, "one", "b1"), models.V(2, 20, "two", None)]
+    assert results["list_vk"] == [models.Vk(10, 1, "one", "b1"), models.Vk(20, 2, "two", None)]
     assert results["list_w"] == [models.W(1, 10, "one", "b1"), models.W(2, 20, "two", None)]
     assert [r.z for r in results["list_lc"]] == ["c1", None, None]
     assert [(r.id, r.z) for r in results["list_rc"]] == [(1, "c1"), (2, None), (3, None)]

@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import pglast
-from pglast import ast
+from pglast import ast, visitors
 
 from sqlc_gen_psycopg.inference import Analyser
 from sqlc_gen_psycopg.protocol import Query, Request, Table
@@ -34,6 +34,7 @@ from sqlc_gen_psycopg.view_nullability import relation
 class Merged:
     """One view's columns as sqlc listed them and as PostgreSQL holds them."""
 
+    name: str
     sqlc: tuple[str, ...]
     real: tuple[str, ...]
 
@@ -65,7 +66,7 @@ def merge_view_columns(request: Request, schema: SchemaInfo) -> Request:
         names = tuple(name for name in real if name is not None)
         first = {c.name: c for c in reversed(table.columns)}
         tables[key] = replace(table, columns=tuple(first[name] for name in names))
-        merged[key] = Merged(sqlc_names, names)
+        merged[key] = Merged(table.name, sqlc_names, names)
         if relations.get(table.name) is not None:
             relations[table.name] = relation(tables[key])
     if not merged:
@@ -79,14 +80,17 @@ def rewrite(query: Query, views: Sequence[Merged], originals: dict[str, Table]) 
     """The query with each run of its select list that is sqlc's expansion of a merged
     view replaced by the view's own columns, its result columns likewise."""
     data = query.text  # pglast's locations count characters
-    targets = select_list(data)
+    stmt = statement(data)
+    targets = select_list(stmt)
     if targets is None:
         return query
+    read = RelationNames()
+    read(stmt)
     spans = column_spans(data, targets)
     edits: list[tuple[int, int, Merged]] = []  # (first target, count, view)
     index = 0
     while index < len(spans):
-        view = next((v for v in views if run_at(spans, index, v.sqlc)), None)
+        view = view_at(spans, index, views, read.names)
         if view is None:
             index += 1
             continue
@@ -124,15 +128,30 @@ class Span:
     end: int
 
 
-def select_list(data: str) -> tuple[Any, ...] | None:
-    """The top-level select list (or RETURNING list) of the statement, if it has one."""
+def statement(data: str) -> Any:
+    """The query's one statement, None if it isn't one we can parse."""
     try:
         parsed = pglast.parse_sql(data)
     except pglast.parser.ParseError:
         return None
-    if len(parsed) != 1:
+    return parsed[0].stmt if len(parsed) == 1 else None
+
+
+class RelationNames(visitors.Visitor):  # type: ignore[misc]
+    """Every relation a statement names: its alias (or name) -> its name."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.names: dict[str, str] = {}
+
+    def visit_RangeVar(self, ancestors: Any, node: Any) -> None:  # noqa: N802 (pglast's)
+        self.names[node.alias.aliasname if node.alias else node.relname] = node.relname
+
+
+def select_list(stmt: Any) -> tuple[Any, ...] | None:
+    """The top-level select list (or RETURNING list) of the statement, if it has one."""
+    if stmt is None:
         return None
-    stmt: Any = parsed[0].stmt
     if isinstance(stmt, ast.SelectStmt):
         return tuple(stmt.targetList or ())
     clause = getattr(stmt, "returningClause", None)
@@ -164,12 +183,24 @@ def column_spans(data: str, targets: tuple[Any, ...]) -> list[Span]:
     return out
 
 
-def run_at(spans: list[Span], index: int, names: tuple[str, ...]) -> bool:
-    """Is sqlc's column list ``names`` at ``index``: plain references, one qualifier?"""
-    run = spans[index : index + len(names)]
-    if len(run) != len(names) or any(s.name != n for s, n in zip(run, names, strict=True)):
-        return False
-    return len({s.qualifier for s in run if s.qualifier is not None}) <= 1
+def view_at(
+    spans: list[Span], index: int, views: Sequence[Merged], read: dict[str, str]
+) -> Merged | None:
+    """The merged view whose sqlc column list starts at ``index`` (plain references, at
+    most one qualifier): one the query reads, the qualifier's if there is one; None
+    unless every such view has one real list."""
+    found: list[Merged] = []
+    for view in views:
+        run = spans[index : index + len(view.sqlc)]
+        if len(run) != len(view.sqlc) or view.name not in read.values():
+            continue
+        if any(s.name != n for s, n in zip(run, view.sqlc, strict=True)):
+            continue
+        qualifiers = {s.qualifier for s in run if s.qualifier is not None}
+        if len(qualifiers) > 1 or any(read.get(q) != view.name for q in qualifiers):
+            continue
+        found.append(view)
+    return found[0] if found and all(v.real == found[0].real for v in found) else None
 
 
 def result_positions(
