@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from plue_db import reader_role, readonly
+from plue_db.mcp import reader_role, readonly
 from tests.fix_db import fresh_database
 
 

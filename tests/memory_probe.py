@@ -4,7 +4,7 @@
 the current resident size, runs the action and reads ``VmHWM``: the peak above idle.
 
 Run as ``python -m tests.memory_probe URL old|new SQL`` it measures one fetch in a
-fresh process: ``new`` is plue_db.readonly's bounded path, ``old`` the fetch-all path
+fresh process: ``new`` is plue_db.mcp.readonly's bounded path, ``old`` the fetch-all path
 it replaced (a plain cursor, ``FETCHing max_rows + 1`` rows whatever their size), kept
 here only as the negative control. It prints the peak in MB.
 """
@@ -19,7 +19,7 @@ from typing import Any
 
 import psycopg
 
-from plue_db import readonly
+from plue_db.mcp import readonly
 from tests.fix_db import Conn
 
 LIMITS = readonly.Limits(statement_timeout_ms=60_000)

@@ -1,6 +1,6 @@
 """The MCP server as a client sees it: started over stdio by the SDK's own client.
 
-Each test launches ``python -m plue_db.mcp_server`` against the test database (with
+Each test launches ``python -m plue_db.mcp.server`` against the test database (with
 schema.sql), so the tools are checked through the real protocol, process and login.
 """
 
@@ -22,13 +22,13 @@ from anyio.from_thread import BlockingPortal, start_blocking_portal
 from mcp.client.session import ClientSession
 from mcp.client.stdio import StdioServerParameters, stdio_client
 
-from plue_db import reader_role, stats
+from plue_db.mcp import reader_role, stats
 from tests.fix_db import Conn
 
 TOOLS = {"query", "list_tables", "describe_table", "find_user", "db_stats"}
 
 
-SERVER = ["-m", "plue_db.mcp_server"]
+SERVER = ["-m", "plue_db.mcp.server"]
 
 
 @asynccontextmanager

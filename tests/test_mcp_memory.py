@@ -21,7 +21,7 @@ import pytest
 from anyio.from_thread import start_blocking_portal
 from mcp.client.session import ClientSession
 
-from plue_db import reader_role
+from plue_db.mcp import reader_role
 from tests.memory_probe import peak_mb
 from tests.paths import ROOT
 from tests.test_mcp import Client, connected, structured
@@ -33,10 +33,10 @@ SIZE_CAP = "size cap of 1000000 bytes"
 
 
 def _server_pid() -> int:
-    """The MCP server: a child of this process (any thread) running plue_db.mcp_server."""
+    """The MCP server: a child of this process (any thread) running plue_db.mcp.server."""
     for children in Path("/proc/self/task").glob("*/children"):
         for pid in children.read_text().split():
-            if b"plue_db.mcp_server" in Path(f"/proc/{pid}/cmdline").read_bytes():
+            if b"plue_db.mcp.server" in Path(f"/proc/{pid}/cmdline").read_bytes():
                 return int(pid)
     raise LookupError("the MCP server subprocess is not running")
 

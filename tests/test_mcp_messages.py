@@ -9,8 +9,8 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 
-from plue_db import readonly, sql_guard
-from plue_db.readonly import Limits, QueryError, QueryRefusedError
+from plue_db.mcp import readonly, sql_guard
+from plue_db.mcp.readonly import Limits, QueryError, QueryRefusedError
 from tests.fix_db import Conn
 
 

@@ -19,8 +19,8 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from plue_db import reader_role, readonly, stats
-from plue_db.readonly import Limits, QueryError, QueryResult
+from plue_db.mcp import reader_role, readonly, stats
+from plue_db.mcp.readonly import Limits, QueryError, QueryResult
 
 Run = Callable[[str], QueryResult]
 LIMITS = Limits(statement_timeout_ms=3000)

@@ -29,8 +29,14 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from plue_db import reader_role, readonly, sql_guard
-from plue_db.readonly import Limits, QueryError, QueryRefusedError, QueryResult, QueryTimeoutError
+from plue_db.mcp import reader_role, readonly, sql_guard
+from plue_db.mcp.readonly import (
+    Limits,
+    QueryError,
+    QueryRefusedError,
+    QueryResult,
+    QueryTimeoutError,
+)
 from plue_db.schema.migrate import LOCK_KEY
 from tests.concurrency import run_together
 from tests.fix_db import Conn

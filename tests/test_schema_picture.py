@@ -11,7 +11,8 @@ import psycopg
 import pytest
 from pglast.enums import ConstrType
 
-from plue_db import cli, pg_ast
+from plue_db import cli
+from plue_db.mcp import pg_ast
 from plue_db.schema import picture as schema_picture
 from plue_db.schema.picture import ForeignKey, SchemaPictureError
 from plue_db.servers.scratch import load_schema

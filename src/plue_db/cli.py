@@ -155,7 +155,7 @@ def cmd_mcp(args: argparse.Namespace) -> int:
     reader_url = os.environ.get(READER_URL, "").strip()
     if reader_url:
         dsn.validate(reader_url, READER_URL)
-    return delegate("mcp_server")(args)
+    return delegate("mcp.server")(args)
 
 
 # plue_db.schema.drift.checks' names, in the order they run (the fast ones first).
@@ -331,7 +331,7 @@ def build_parser() -> argparse.ArgumentParser:
     new.add_argument("--empty", action="store_true", help="write only the header; draft nothing")
     new.add_argument("--schema", type=Path, default=config.SCHEMA_PATH, help="default: %(default)s")
     migrations_dir(new)
-    add("stats", delegate("stats"), "print database statistics")
+    add("stats", delegate("mcp.stats"), "print database statistics")
     docs = add(
         "docs",
         cmd_docs,

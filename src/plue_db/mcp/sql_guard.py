@@ -13,7 +13,7 @@ expression's depth (20,000 ``+`` terms crash the C extension outright), so a sta
 past the bound is refused as too complex rather than parsed.
 
 Functions reached only through a view's definition or a cast are not seen here; the
-server-side layers of plue_db.readonly (a role that can only read, a read-only
+server-side layers of plue_db.mcp.readonly (a role that can only read, a read-only
 transaction, the statement timeout) bound those.
 """
 
@@ -25,7 +25,7 @@ from typing import Any
 import pglast
 import psycopg
 
-from plue_db import pg_ast
+from plue_db.mcp import pg_ast
 
 MAX_QUERY_BYTES = 100_000
 MAX_TOKENS = 10_000

@@ -2,7 +2,7 @@
 
 It speaks stdio (the client starts it as a subprocess) and offers read-only tools:
 ``query``, ``list_tables``, ``describe_table``, ``find_user`` and ``db_stats``. Every
-tool runs as the read-only login of plue_db.readonly; ``query`` also goes through
+tool runs as the read-only login of plue_db.mcp.readonly; ``query`` also goes through
 all of that module's layers, because its SQL comes from a model or a person.
 
 Every failure a caller can cause (bad SQL, a refusal, a NUL byte in a name, a server
@@ -29,10 +29,11 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import ToolAnnotations
 
-from plue_db import dsn, servers, stats
-from plue_db.reader_role import ReaderSetupError
-from plue_db.readonly import QueryError, ReadonlyExecutor, to_json
-from plue_db.sql_guard import require_text
+from plue_db import dsn, servers
+from plue_db.mcp import stats
+from plue_db.mcp.reader_role import ReaderSetupError
+from plue_db.mcp.readonly import QueryError, ReadonlyExecutor, to_json
+from plue_db.mcp.sql_guard import require_text
 
 READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True)
 

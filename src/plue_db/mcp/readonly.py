@@ -4,11 +4,11 @@ Read-only is not one switch (inside ``BEGIN READ ONLY``, a text sent through the
 query protocol may hold ``COMMIT; CREATE TABLE ...`` and it runs), so several layers each
 stop the escapes we know of, and a hole in one is caught by the next:
 
-1. plue_db.sql_guard parses the text and accepts exactly one plain query, and refuses
+1. plue_db.mcp.sql_guard parses the text and accepts exactly one plain query, and refuses
    any function PostgreSQL marks volatile or parallel unsafe. It exists for clear
    messages; the layers below do not rely on it.
 2. The session is a LOGIN role granted only SELECT on the application's tables
-   (plue_db.reader_role), never a superuser nor a member of ``pg_read_all_data``.
+   (plue_db.mcp.reader_role), never a superuser nor a member of ``pg_read_all_data``.
    Permissions are checked against the session user, so ``set_config('role', ...)``
    and ``SET ROLE`` cannot climb out.
 3. ``BEGIN READ ONLY`` with ``SET LOCAL`` timeouts, always rolled back, then
@@ -46,10 +46,10 @@ from plue_queries.types import JsonValue
 from psycopg import errors, sql
 from psycopg.types.range import Range
 
-from plue_db.reader_role import ensure_reader_role, verify_reader
-from plue_db.sql_guard import QueryError as QueryError
-from plue_db.sql_guard import QueryRefusedError as QueryRefusedError
-from plue_db.sql_guard import check_calls, check_statement
+from plue_db.mcp.reader_role import ensure_reader_role, verify_reader
+from plue_db.mcp.sql_guard import QueryError as QueryError
+from plue_db.mcp.sql_guard import QueryRefusedError as QueryRefusedError
+from plue_db.mcp.sql_guard import check_calls, check_statement
 
 PROBE_CURSOR = "plue_mcp_probe"
 # What psycopg sends before the user's text when it declares the probe cursor: a server
