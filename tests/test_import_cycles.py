@@ -1,7 +1,9 @@
 """No import cycles in plue_db or the plugin: every import, top-level or deferred inside
 a function, counts (a deferred import that closes a cycle only hides it until run time).
 
-The graph is read from the source with ast, so nothing is imported to build it.
+The graph is read from the source with ast, so nothing is imported to build it. The same
+graph shows that no package reaches into another's private (``_x``) module, and that each
+sub-package of plue_db imports only what its ``__init__`` docstring allows.
 """
 
 from __future__ import annotations
@@ -99,3 +101,77 @@ def test_a_cycle_is_found() -> None:
 
 def test_no_import_cycles() -> None:
     assert cycles(import_graph()) == []
+
+
+def private_reaches(graph: dict[str, set[str]]) -> list[tuple[str, str]]:
+    """(importer, module) for each private module (``_x``) imported from outside the
+    package it lives in: a private module is its own package's business."""
+    found = []
+    for module, targets in graph.items():
+        for target in targets:
+            parent, _, name = target.rpartition(".")
+            private = name.startswith("_") and not name.startswith("__")
+            if private and not (module == parent or module.startswith(parent + ".")):
+                found.append((module, target))
+    return sorted(found)
+
+
+def test_no_package_imports_another_packages_private_module() -> None:
+    assert private_reaches(import_graph()) == []
+
+
+def test_control_a_private_module_reached_from_outside_is_found() -> None:
+    graph = {
+        "p.a": {"p.b._inner"},
+        "p.b.c": {"p.b._inner"},
+        "p.b._inner": set(),
+        "p.b": {"p.b._inner"},
+    }
+    assert private_reaches(graph) == [("p.a", "p.b._inner")]
+
+
+# What each part of plue_db may import (its __init__ docstring says so): "top" is the
+# service runtime's modules at the top level; cli dispatches into everything.
+MAY_IMPORT = {
+    "top": {"top", "servers"},
+    "servers": {"top", "servers"},
+    "typecheck": {"top", "servers", "typecheck"},
+    "schema": {"top", "servers", "typecheck", "schema"},
+    "mcp": {"top", "servers", "demo", "mcp"},
+    "demo": {"top", "servers", "schema", "demo"},
+}
+
+
+def part(module: str) -> str:
+    """The sub-package of plue_db ``module`` lives in, "top" for the top level, "cli"."""
+    parts = module.split(".")
+    if len(parts) > 2 or (len(parts) == 2 and parts[1] in MAY_IMPORT):
+        return parts[1]
+    return "cli" if parts[1:] == ["cli"] else "top"
+
+
+def layer_breaks(graph: dict[str, set[str]]) -> list[tuple[str, str]]:
+    return sorted(
+        (module, target)
+        for module, targets in graph.items()
+        if module.startswith("plue_db") and part(module) != "cli"
+        for target in targets
+        if target.startswith("plue_db.") and part(target) not in MAY_IMPORT[part(module)]
+    )
+
+
+def test_each_sub_package_imports_only_what_its_docstring_allows() -> None:
+    assert layer_breaks(import_graph()) == []
+
+
+def test_control_a_server_module_importing_the_schema_is_a_break() -> None:
+    graph = import_graph()
+    graph["plue_db.servers.embedded"] = {
+        *graph["plue_db.servers.embedded"],
+        "plue_db.schema.migrate",
+    }
+    graph["plue_db.pool"] = {*graph["plue_db.pool"], "plue_db.mcp.stats"}
+    assert layer_breaks(graph) == [
+        ("plue_db.pool", "plue_db.mcp.stats"),
+        ("plue_db.servers.embedded", "plue_db.schema.migrate"),
+    ]
