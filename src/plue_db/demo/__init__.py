@@ -11,4 +11,7 @@ claimed by a runner, LLM usage, then tables read back from the database.
 - tables.py    the one plain-text table renderer (``plue-db stats`` uses it too)
 
 Nothing is imported here, so ``plue_db.demo.tables`` loads without the scenario.
+
+May import: the top level (transactions, values, json_shapes, config), servers/ and
+schema/ (the demo migrates its database first). Only mcp/ imports it (tables.py).
 """
