@@ -25,8 +25,8 @@ from typing import Any
 
 import psycopg
 from plue_queries import models, users
-from sqlc_gen_psycopg_runtime.cursors import thread_cursor
 from plue_queries.errors import raise_named
+from sqlc_gen_psycopg_runtime.cursors import thread_cursor
 
 from bench.harness import Case, Timer, Workload, run
 from bench.report import comparisons, table

@@ -25,6 +25,7 @@ import pytest
 import sqlc_gen_psycopg_runtime
 import sqlc_gen_psycopg_runtime.types
 from sqlc_gen_psycopg import contents
+from sqlc_gen_psycopg.model.types import RUNTIME as RUNTIME_PACKAGE
 
 from tests.fix_db import fresh_database
 from tests.paths import GOLDEN
@@ -136,7 +137,7 @@ def imported_roots(path: Path) -> dict[str, set[str]]:
             roots |= {a.name.partition(".")[0] for a in node.names}
         elif isinstance(node, ast.ImportFrom) and node.module:
             roots.add(node.module.partition(".")[0])
-            if node.module == f"{contents.RUNTIME}.types":
+            if node.module == f"{RUNTIME_PACKAGE}.types":
                 from_types |= {a.name for a in node.names}
     return {"roots": roots, "types": from_types}
 
@@ -145,7 +146,7 @@ def test_the_runtime_imports_psycopg_and_the_standard_library_only() -> None:
     """Its pyproject names psycopg as its one dependency; every module keeps to that."""
     for path in RUNTIME.glob("*.py"):
         roots = imported_roots(path)["roots"] - set(STANDARD_LIBRARY) - {"__future__"}
-        assert roots <= {"psycopg", contents.RUNTIME}, (path.name, roots)
+        assert roots <= {"psycopg", RUNTIME_PACKAGE}, (path.name, roots)
 
 
 def test_raises_lists_the_error_each_runtime_helper_raises() -> None:
@@ -155,9 +156,9 @@ def test_raises_lists_the_error_each_runtime_helper_raises() -> None:
         if path.stem in {"__init__", "types"}:
             continue
         raised = imported_roots(path)["types"]
-        listed = contents.RAISES.get(f"{contents.RUNTIME}.{path.stem}")
+        listed = contents.RAISES.get(f"{RUNTIME_PACKAGE}.{path.stem}")
         assert raised == ({listed} if listed else set()), path.name
     # control: a helper importing an error RAISES doesn't list is seen
     atomic = RUNTIME / "atomic.py"
     assert imported_roots(atomic)["types"] == set()
-    assert f"{contents.RUNTIME}.atomic" not in contents.RAISES
+    assert f"{RUNTIME_PACKAGE}.atomic" not in contents.RAISES

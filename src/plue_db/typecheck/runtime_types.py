@@ -31,7 +31,7 @@ JSON_SCALARS = (str, int, float, bool, type(None))
 class Checker:
     """Mismatches between values and annotations of one generated package.
 
-    ``namespace`` is its ``_types`` module's names, which annotations may use without
+    ``namespace`` is its ``types`` module's names, which annotations may use without
     their own module importing them (``JsonInput`` needs ``Mapping``).
     """
 
