@@ -74,7 +74,11 @@ def defined_names(path: Path) -> set[str]:
             imported |= {a.name for a in node.names}
         elif isinstance(node, ast.Assign):
             assert isinstance(node.value, ast.List)
-            exported = {e.value for e in node.value.elts if isinstance(e, ast.Constant)}
+            exported = {
+                e.value
+                for e in node.value.elts
+                if isinstance(e, ast.Constant) and isinstance(e.value, str)
+            }
     assert imported == exported, path
     return exported
 
