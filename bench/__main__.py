@@ -1,7 +1,7 @@
 """``python -m bench``: every benchmark of plue-db in one run, in a scratch database.
 
 Prints a Markdown table (the one in bench/README.md) and writes a PNG chart; ``main``
-also returns what it measured, for tests/test_bench_smoke.py.
+also returns what it measured, for tests/scale/test_bench_smoke.py.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from typing import TypeVar, cast
 
 import psycopg
 
-from tests.fix_db import Conn
+from tests.fixtures.fix_db import Conn
 
 T = TypeVar("T")
 R = TypeVar("R")

@@ -15,9 +15,9 @@ setting (pyproject.toml).
 
 pytest_plugins = (
     "tests.fix_server",
-    "tests.fix_db",
-    "tests.fix_replicas",
-    "tests.fix_golden",
-    "tests.fix_world",
-    "tests.fix_reader",
+    "tests.fixtures.fix_db",
+    "tests.fixtures.fix_replicas",
+    "tests.fixtures.fix_golden",
+    "tests.fixtures.fix_world",
+    "tests.fixtures.fix_reader",
 )

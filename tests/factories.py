@@ -31,7 +31,7 @@ from plue_db.values import change_id as change_id
 from plue_db.values import commit_id as commit_id
 from plue_db.values import sha256_hex as sha256_hex
 from plue_db.values import wallet_address as wallet_address
-from tests.fix_db import Conn
+from tests.fixtures.fix_db import Conn
 
 _serial = itertools.count(1)
 

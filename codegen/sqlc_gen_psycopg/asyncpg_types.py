@@ -3,7 +3,7 @@
 The asyncpg modules return the same models, Row classes and enums as the psycopg ones,
 so a value must arrive from asyncpg as an instance of the annotation psycopg's value
 gave it. Each read through asyncpg 0.32 on PostgreSQL 15 and 16
-(tests/test_asyncpg_target.py, tests/test_golden_types.py):
+(tests/runtime/test_asyncpg_target.py, tests/codegen/test_golden_types.py):
 
 - ``SHARED``: asyncpg's own codecs give psycopg's value (json/jsonb once
   ``_asyncpg.init_connection`` set their codecs; enums arrive as ``str`` and the

@@ -6,7 +6,7 @@ A constraint violation reaches the client as a psycopg IntegrityError whose
 the ones PostgreSQL chooses: an explicit ``CONSTRAINT name`` or index name, else the
 default PostgreSQL 15/16 derive (``<table>_pkey``, ``<table>_<columns>_key``/``_fkey``/
 ``_excl``/``_check``, ``<table>_<columns>_idx`` for an unnamed unique index, truncated
-to 63 bytes, numbered on a clash). tests/test_constraint_errors.py compares them with
+to 63 bytes, numbered on a clash). tests/codegen/test_constraint_errors.py compares them with
 pg_constraint and pg_index on a real server.
 
 NOT NULL is left out: PostgreSQL 15 and 16 report no constraint name for it.

@@ -9,7 +9,7 @@ conjunct of an ``AND``, is what pg_dump prints back for it too::
 
 ``array_position`` finds a NULL element (it compares with IS NOT DISTINCT FROM), and
 ``IS NULL`` is never NULL itself, so the CHECK fails exactly for arrays holding a NULL
-(tests/test_value_meaning.py shows it on PostgreSQL 15 and 16, and shows that the
+(tests/codegen/test_value_meaning.py shows it on PostgreSQL 15 and 16, and shows that the
 look-alike ``NOT (NULL = ANY(col))``, which is NULL and so passes, proves nothing).
 A CHECK added ``NOT VALID`` proves nothing until ``VALIDATE CONSTRAINT``; a dropped
 one nothing at all.

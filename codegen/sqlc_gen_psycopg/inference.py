@@ -55,7 +55,7 @@ NUMERIC_TYPES = ("int2", "int4", "int8", "float4", "float8", "numeric")
 def _datetime_operators() -> dict[tuple[str, str, str], str]:
     """(left, operator, right) -> result type of PostgreSQL's date/time arithmetic, as it
     resolves the operator (pg_operator; implicit casts: timestamp to timestamptz, date to
-    either, int2 to int4). tests/test_datetime_arithmetic.py asks PostgreSQL each one."""
+    either, int2 to int4). tests/codegen/test_datetime_arithmetic.py asks PostgreSQL each one."""
     table: dict[tuple[str, str, str], str] = {}
 
     def both_ways(left: str, op: str, right: str, result: str) -> None:

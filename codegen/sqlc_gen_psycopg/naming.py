@@ -28,7 +28,7 @@ BUILTINS = frozenset(name for name in dir(builtins) if not name.startswith("_"))
 ANNOTATION_BUILTINS = frozenset({"bool", "bytes", "dict", "float", "int", "list", "str", "tuple"})
 # Names generated modules bind at module level (imports, helpers, READ_ONLY_FUNCTIONS,
 # which plue_db.routing reads): a query function, SQL constant or class of that name
-# would hide them (tests/test_naming.py checks the imports are all listed).
+# would hide them (tests/codegen/test_naming.py checks the imports are all listed).
 MODULE_NAMES = frozenset(
     {
         "AbstractAsyncContextManager", "AbstractContextManager", "annotations", "aio", "Any",
@@ -59,7 +59,7 @@ MODULE_NAMES = frozenset(
 # the fetched tuple, the decoded row(s), the caught error, asyncpg's command status. A
 # parameter of one of these names gets a trailing underscore (``row_``); the newer ones
 # are private (``_error``) so that a column named ``error`` keeps its parameter name.
-# tests/test_naming.py checks every generated body binds only these.
+# tests/codegen/test_naming.py checks every generated body binds only these.
 LOCAL_NAMES = frozenset({"conn", "batch_size", "cur", "r", "row", "rows", "_error", "_status"})
 # An ``iter_*`` twin also binds ``stream`` (only there, so ``stream`` stays a parameter
 # name of every other function).

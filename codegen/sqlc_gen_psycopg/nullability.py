@@ -2,7 +2,7 @@
 
 A generated annotation without ``| None`` is a promise, so an expression is non-null
 only when every step of it is proven here; every function or operator not listed is
-assumed to return NULL. Each entry is a fact PostgreSQL showed us: tests/test_nullability.py
+assumed to return NULL. Each entry is a fact PostgreSQL showed us: tests/codegen/test_nullability.py
 runs every one at edge-case inputs (empty string and array, zero, negative numbers,
 ±infinity, long strings) on PostgreSQL 15 and 16, and shows the look-alikes that do
 return NULL for non-NULL input (``array_length('{}', 1)``, ``to_char(ts, '')``,

@@ -9,7 +9,7 @@ pgbouncer, the unprivileged user they run as, the pid-file guard, scratch databa
 May import: the top level (config, dsn, extras) and each other by full module path
 (``import plue_db.servers.embedded as embedded``), never ``from plue_db.servers import
 x``: that names this file, which imports resolve.py, which reaches embedded and the
-replicas, a cycle tests/test_import_cycles.py would report. Not schema/, typecheck/,
+replicas, a cycle tests/docs/test_import_cycles.py would report. Not schema/, typecheck/,
 mcp/ or demo/: those use servers, never the reverse.
 """
 

@@ -1,5 +1,5 @@
 -- Every constraint kind the errors module names, explicit and default-named, and every
--- ON DELETE action a referenced row's delete can meet (tests/test_constraint_errors.py).
+-- ON DELETE action a referenced row's delete can meet (tests/codegen/test_constraint_errors.py).
 CREATE TABLE teams (
     id   bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     name text NOT NULL UNIQUE,

@@ -1,4 +1,4 @@
--- Every value kind in and out of the three targets (tests/test_value_meaning.py).
+-- Every value kind in and out of the three targets (tests/codegen/test_value_meaning.py).
 
 -- name: InsertStamp :one
 INSERT INTO stamps (at, wall, day, ats, tags, loose, moods, mood, doc)

@@ -77,7 +77,7 @@ def insert_stamp(
     mood: enums.Mood | None = None,
     doc: JsonInput | None = None,
 ) -> models.Stamp:
-    """Every value kind in and out of the three targets (tests/test_value_meaning.py).
+    """Every value kind in and out of the three targets (tests/codegen/test_value_meaning.py).
 
     Raises, from meaning_pkg.errors, on a violation of:
     - StampsMoodsNoNullsViolation: check stamps_moods_no_nulls on stamps

@@ -1,0 +1,1 @@
+"""The plugin (codegen/): goldens, model, names, types, nullability, options, PostgreSQL judging."""

@@ -1,0 +1,1 @@
+"""``plue-db demo`` (plue_db.demo) end to end, and what it leaves in the database."""

@@ -1,0 +1,1 @@
+"""The docs hold: examples run, architecture.md is the tree, no import cycles, README works."""

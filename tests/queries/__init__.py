@@ -1,0 +1,1 @@
+"""Plue's queries (queries/*.sql) on a real server: results, races, plans, read-only marking."""

@@ -1,0 +1,1 @@
+"""What services run: pool, routing, transactions, generated calls, streams, tracing, asyncpg."""

@@ -1,0 +1,1 @@
+"""The benchmarks (bench/) still run: a quick smoke run of each."""

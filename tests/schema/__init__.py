@@ -1,0 +1,1 @@
+"""Schema changes (plue_db.schema): migrate, migrations, lint, drafts, drift, picture."""
