@@ -16,7 +16,6 @@ from pathlib import PurePosixPath
 from sqlc_gen_psycopg import asyncpg_types, docstrings, naming, pytypes
 from sqlc_gen_psycopg.access import Access, classify
 from sqlc_gen_psycopg.cardinality import always_one_row
-from sqlc_gen_psycopg.constraints import violated_by
 from sqlc_gen_psycopg.cursors import Cursor, cursor_for
 from sqlc_gen_psycopg.errors import GenerationError
 from sqlc_gen_psycopg.model.columns import ResultColumns, model_decoder
@@ -39,6 +38,7 @@ from sqlc_gen_psycopg.model.types import in_package
 from sqlc_gen_psycopg.options import Options
 from sqlc_gen_psycopg.protocol import Identifier, Query, Request, Table
 from sqlc_gen_psycopg.schema_info import SchemaInfo, SqlType, regtype
+from sqlc_gen_psycopg.violations import violated_by
 
 
 class Builder(ResultColumns):

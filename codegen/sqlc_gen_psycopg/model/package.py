@@ -1,5 +1,12 @@
 """The generated package as a model: modules of functions, models, enums, and the
-flavors the query modules are printed in (psycopg sync and async, asyncpg)."""
+flavors the query modules are printed in (psycopg sync and async, asyncpg).
+
+Over 400 lines on purpose: these are the records the templates print, and the two large
+ones need each other: a flavor picks each function's templates (``flavor.templates(fn)``
+in every query module's template) and a function's methods are printed per flavor, so
+Function and Flavor can't live apart without an import cycle; the rest are small
+records a Package holds.
+"""
 
 from __future__ import annotations
 
@@ -260,7 +267,7 @@ class Function:
     always_row: bool = False  # :one/:batchone that returns a row for any data (cardinality)
     access: Access = UNCLASSIFIED  # may it run on a replica (access.py)
     cursor: Cursor = Cursor.NONE  # the server-side cursor an iter_* twin can use (cursors.py)
-    violations: tuple[Violation, ...] = ()  # what its statement can violate (constraints.py)
+    violations: tuple[Violation, ...] = ()  # what its statement can violate (violations.py)
     sections: str = ""  # Args/Returns/Raises after ``doc`` (option docstrings, docstrings.py)
 
     @property
