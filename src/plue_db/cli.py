@@ -5,6 +5,10 @@ privileges, an unusable PLUE_DB_PGDATA) print one line to stderr naming the prob
 the fix, and exit 1; a traceback means a bug in plue-db. Every such line is scrubbed of
 the passwords of every connection string in play (plue_db.dsn), because libpq's
 messages can quote them.
+
+Over 400 lines on purpose: the parser of every command is one table read top to bottom,
+each command's function only hands over to the sub-package doing the work, and the one
+line a user error prints is chosen here (``describe``), in one place for every command.
 """
 
 from __future__ import annotations

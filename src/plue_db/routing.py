@@ -26,6 +26,10 @@ serves reads again.
 Which replica, how stale, how long to wait and when to retry a dead one are decided by
 :class:`Policy`, shared with the asyncio twin (plue_db.routing_async); the routers only
 do the I/O.
+
+Over 400 lines on purpose: services import the router, its settings and its errors from
+this one path, and the rules the asyncio twin shares (Policy and the small functions
+above the routers) sit beside the sync router that applies them, so the two read together.
 """
 
 from __future__ import annotations
