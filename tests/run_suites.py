@@ -1,11 +1,18 @@
-"""Run the whole pytest suite against every server we can reach.
+"""Run the pytest suite against every server we can reach, each run spread over workers.
 
-Always against the embedded PostgreSQL 16; then, when a server answers at
-127.0.0.1:5432 (PostgreSQL 15 on this machine and in CI), against it too, chosen with
-pytest's ``--server-url`` (tests/fix_server.py). Tests marked ``own_servers`` start
-servers of their own (replicas, Patroni) and don't depend on the server under test, so
-the second run leaves them out. Exits non-zero if any run fails or collects no tests
-(pytest's own exit code 5).
+All of it against the embedded PostgreSQL 16; then, when a server answers at
+127.0.0.1:5432 (PostgreSQL 15 on this machine and in CI), what may differ between
+servers against it too: the tests marked ``each_server`` (tests/fix_server.py lists
+them: types, queries, migrations, errors), chosen with pytest's ``--server-url``. Tests
+marked ``own_servers`` start servers of their own and don't depend on the server under
+test, so they run in the first run only. Exits non-zero if any run fails or collects no
+tests (pytest's own exit code 5).
+
+Each run is spread over WORKERS processes (pytest-xdist). Most of the suite waits on
+PostgreSQL, sqlc or a child process, so more workers than the machine's two cores pay
+(tests/README.md has the measurements). ``--dist loadgroup`` keeps the own-server tests in one
+worker, one after another. The embedded server is started here first, so that the
+workers find it up instead of racing to start it.
 """
 
 from __future__ import annotations
@@ -15,7 +22,11 @@ import socket
 import subprocess
 import sys
 
+from plue_db import servers
+
 LOCAL_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
+WORKERS = "4"
+PARALLEL = ("-n", WORKERS, "--dist", "loadgroup")
 
 
 def local_server_answers() -> bool:
@@ -28,14 +39,18 @@ def local_server_answers() -> bool:
 
 def run(label: str, env: dict[str, str], *options: str) -> int:
     print(f"\n=== pytest against {label} ===", flush=True)
-    return subprocess.call([sys.executable, "-m", "pytest", *options, *sys.argv[1:]], env=env)
+    command = [sys.executable, "-m", "pytest", *PARALLEL, *options, *sys.argv[1:]]
+    return subprocess.call(command, env=env)
 
 
 def main() -> int:
     base = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    os.environ.pop("DATABASE_URL", None)
+    servers.database_url()  # the embedded server, up before the workers ask for it
     codes = [run("embedded PostgreSQL 16", base)]
     if local_server_answers():
-        codes.append(run(LOCAL_SERVER, base, "--server-url", LOCAL_SERVER, "-m", "not own_servers"))
+        each = ("-m", "each_server and not own_servers")
+        codes.append(run(LOCAL_SERVER, base, "--server-url", LOCAL_SERVER, *each))
     else:
         print("no server at 127.0.0.1:5432; ran against the embedded server only")
     return max(codes)

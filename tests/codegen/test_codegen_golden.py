@@ -168,6 +168,7 @@ def test_expected_output_imports(tmp_path: Path) -> None:
     assert {f"{p.name}.models" for f in GENERATED for p in packages(f)} <= set(modules)
 
 
+@pytest.mark.each_server  # PostgreSQL's description of each statement, on every server
 @pytest.mark.parametrize("fixture", GENERATED)
 def test_expected_output_agrees_with_postgresql(fixture: str, server_url: str) -> None:
     """The fixture's schema loaded into a scratch database; every generated function's SQL
