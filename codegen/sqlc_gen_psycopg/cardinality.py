@@ -21,7 +21,8 @@ from typing import Any
 import pglast
 from pglast import ast, enums
 
-from sqlc_gen_psycopg.inference import NULL_ON_EMPTY_AGGREGATES, returning
+from sqlc_gen_psycopg.expression_types import NULL_ON_EMPTY_AGGREGATES
+from sqlc_gen_psycopg.inference import returning
 
 AGGREGATES = NULL_ON_EMPTY_AGGREGATES | {"count"}
 

@@ -2,7 +2,7 @@
 
 Without a database, sqlc guesses ``int4`` for ``now() - started_at`` and every other
 date/time operator. The plugin types these from the operands' known types by
-PostgreSQL's operator rules (inference.DATETIME_OPERATORS), with no "static guess"
+PostgreSQL's operator rules (expression_types.DATETIME_OPERATORS), with no "static guess"
 warning; an operand it can't type keeps sqlc's guess and the warning. Checked three
 ways: every rule against PostgreSQL's own answer; a static generation's annotations;
 and the generated function run on PostgreSQL, each value an instance of its annotation.
@@ -25,7 +25,7 @@ import psycopg
 import pytest
 from pglast import ast, parse_sql
 from sqlc_gen_psycopg import pytypes
-from sqlc_gen_psycopg.inference import DATETIME_OPERATORS, SQL_VALUE_FUNCTION_TYPES
+from sqlc_gen_psycopg.expression_types import DATETIME_OPERATORS, SQL_VALUE_FUNCTION_TYPES
 
 from tests.codegen.codegen_support import run_sqlc, sqlc_config
 from tests.fixtures.fix_db import fresh_database
