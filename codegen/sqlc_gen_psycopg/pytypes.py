@@ -46,6 +46,17 @@ ALIASES: dict[str, str] = {
     "bit varying": "varbit",
 }
 
+# information_schema's domains (PostgreSQL 12 and later) by their base types. sqlc names
+# them bare (``cardinal_number``) and sends no base, and PostgreSQL sends a domain's
+# value as its base type's, which psycopg and asyncpg load (``ordinal_position``: int).
+INFORMATION_SCHEMA_DOMAINS: dict[str, str] = {
+    "cardinal_number": "int4",
+    "character_data": "varchar",
+    "sql_identifier": "name",
+    "time_stamp": "timestamptz",
+    "yes_or_no": "varchar",
+}
+
 # Pseudo-types: no value has them, so nothing can describe a parameter or column typed
 # so (sqlc says ``any`` where its static analysis gives up).
 UNRESOLVED = frozenset(

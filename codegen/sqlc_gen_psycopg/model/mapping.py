@@ -137,13 +137,16 @@ class TypeMapping:
         return key if key in self.user_types else normalise(name)
 
     def base_type(self, type_: SqlType) -> SqlType:
-        """The type with domains resolved to their base type."""
+        """The type with domains resolved to their base type: the schema files' and
+        information_schema's (which no schema file defines)."""
         name, dims = type_.name, type_.array_dims
         seen: set[str] = set()
         while name in self.schema.domains and name not in seen:
             seen.add(name)
             base = self.schema.domains[name]
             name, dims = self.type_name("", base.name), dims + base.array_dims
+        if name not in self.user_types:
+            name = pytypes.INFORMATION_SCHEMA_DOMAINS.get(name, name)
         return SqlType(name, dims)
 
     def override_for(
