@@ -34,8 +34,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from sqlc_gen_psycopg.analysis.project import targets
+from sqlc_gen_psycopg.analysis.project import ProjectError, targets
 from sqlc_gen_psycopg.analysis.scratch import SchemaError, scratch_database
+from sqlc_gen_psycopg.analysis.typecheck import NOTE, check_project
 
 from plue_db.servers import database_url
 
@@ -210,13 +211,27 @@ def check_package(
     )
     outcomes[f"{mode} mypy"] = "ok" if code == 0 else first_lines(output, 2)
     outcomes[f"{mode} basedpyright"] = pyright(out, entry.package, pyenv)
-    prepare = [str(BIN / "sqlc-gen-psycopg-db"), "check", "-f", config.name]
-    code, output = run([*prepare, "--database-url", database_url], folder, env)
-    failed = [line for line in output.splitlines()[1:] if not line.strip().startswith("note:")]
-    notes = len(output.splitlines()) - 1 - len(failed)
-    passed = "ok" + (f" ({notes} notes)" if notes else "")
-    outcomes[f"{mode} PREPARE"] = passed if code == 0 else first_lines(output, 2)
+    try:  # sqlc-gen-psycopg-db check's comparison, each problem one item
+        outcomes[f"{mode} PREPARE"] = prepare_cell(check_project(config, database_url))
+    except (ProjectError, SchemaError) as exc:
+        outcomes[f"{mode} PREPARE"] = "FAILED: " + first_lines(str(exc))
     outcomes[f"{mode} calls"] = calls(entry, config, database_url, pyenv)
+
+
+REJECTED_SQL = ": PostgreSQL rejects the SQL: "
+
+
+def prepare_cell(problems: list[str]) -> str:
+    """The PREPARE check as a cell, every problem counted (the check's text shows the
+    first alone): ``ok``, or the queries PostgreSQL rejects (the project's SQL: what its
+    schema files lack) and the other findings, the first named; notes in brackets."""
+    notes = sum(problem.startswith(NOTE) for problem in problems)
+    rejected = sum(REJECTED_SQL in problem for problem in problems)
+    others = [p for p in problems if not p.startswith(NOTE) and REJECTED_SQL not in p]
+    parts = [f"{rejected} rejected"] if rejected else []
+    if others:
+        parts.append(f"{len(others)} other: {first_lines(others[0], 1)}")
+    return (", ".join(parts) or "ok") + (f" ({notes} notes)" if notes else "")
 
 
 def pyright(out: Path, package: str, env: dict[str, str]) -> str:
