@@ -101,7 +101,11 @@ def test_failed_generation_leaves_generated_files_alone(tmp_path: Path) -> None:
 
 # Database-backed analysis (sqlc_gen_psycopg.analysis): types from PostgreSQL itself.
 
-AGE_QUERY = "-- name: NoteAge :one\nSELECT now() - created AS age FROM stamped WHERE id = $1;\n"
+# now() - created alone is typed in static mode too (the plugin's date/time rules); the
+# untyped literal leaves sqlc's guess (int) there, PostgreSQL still says interval
+AGE_QUERY = (
+    "-- name: NoteAge :one\nSELECT now() - created + '1 hour' AS age FROM stamped WHERE id = $1;\n"
+)
 STAMPED = "CREATE TABLE stamped (id bigint PRIMARY KEY, created timestamptz NOT NULL);\n"
 LOCAL_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
 COMMAND = str(Path(sys.executable).parent / "sqlc-gen-psycopg-db")
@@ -144,7 +148,8 @@ def command_with(root: Path, env: dict[str, str], *args: str) -> subprocess.Comp
 
 
 def test_types_come_from_the_database(tmp_path: Path) -> None:
-    """Statically sqlc says `now() - created` is an int; PostgreSQL says interval."""
+    """Statically sqlc says `now() - created + '1 hour'` is an int; PostgreSQL says
+    interval."""
     root = stamped_project(tmp_path / "db")
     assert generate(root) == 0
     module = (root / "out" / "tiny" / "notes.py").read_text()
@@ -442,7 +447,7 @@ def test_an_error_only_postgresql_sees_is_placed_and_names_the_static_fallback(
 
 def test_without_a_server_the_command_uses_a_temporary_embedded_cluster(tmp_path: Path) -> None:
     """No --database-url: a PostgreSQL 16 cluster in a temporary directory, gone after
-    the run, and PostgreSQL's type for `now() - created`. A TMPDIR too long for the
+    the run, and PostgreSQL's type for the age. A TMPDIR too long for the
     server's socket is one line naming the fix, not a traceback."""
     root = stamped_project(tmp_path / "project")
     # short (the socket lives in the data directory) and under /tmp, which pgserver's
