@@ -10,9 +10,9 @@ tests (pytest's own exit code 5).
 
 Each run is spread over WORKERS processes (pytest-xdist). Most of the suite waits on
 PostgreSQL, sqlc or a child process, so more workers than the machine's two cores pay
-(tests/README.md has the measurements). ``--dist loadgroup`` keeps the own-server tests in one
-worker, one after another. The embedded server is started here first, so that the
-workers find it up instead of racing to start it.
+(tests/README.md, "Where the time goes", measures 2, 4 and 6). ``--dist loadgroup``
+keeps the own-server tests in one worker, one after another. The embedded server is
+started here first, so that the workers find it up instead of racing to start it.
 """
 
 from __future__ import annotations
