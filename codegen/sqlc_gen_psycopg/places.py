@@ -134,8 +134,13 @@ def walk(node: Any) -> Any:
             yield from walk(item)
 
 
+# Expressions that a ``::type`` written right after them casts whole.
+BARE = (ast.ColumnRef, ast.A_Const, ast.FuncCall, ast.ParamRef, ast.SQLValueFunction)
+
+
 def sql_of(node: Any) -> str:
-    """An expression as SQL, parenthesised unless it is a name, a literal or a call,
-    so that ``::type`` after it casts all of it."""
+    """An expression as SQL, parenthesised unless it is a name, a literal, a parameter or
+    a call, so that ``::type`` after it casts all of it. Decided by the node, not the
+    text: ``lower(x) || upper(y)`` starts and ends like one call but is two."""
     text = str(RawStream()(node))
-    return text if re.fullmatch(r"[\w.'$]+(\(.*\))?", text) else f"({text})"
+    return text if isinstance(node, BARE) else f"({text})"

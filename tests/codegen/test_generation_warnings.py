@@ -9,11 +9,14 @@ guessed type, and says so. Database-backed analysis: PostgreSQL typed it, no war
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from pglast import parse_sql
+from sqlc_gen_psycopg import places
 
 from tests.codegen.codegen_support import run_sqlc, sqlc_config
 from tests.fixtures.fix_db import fresh_database
@@ -179,3 +182,29 @@ def test_the_plugins_command_prints_what_sqlc_drops(tmp_path: Path) -> None:
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert done.stderr.splitlines() == [f"warning: {line}" for line in GUESSES]
+
+
+CAST_TARGETS = {
+    "now()": "now()",
+    "a.b": "a.b",
+    "$1": "$1",
+    "current_date": "CURRENT_DATE",
+    "a + 1": "(a + 1)",
+    "lower(x) || upper(y)": "(lower(x) || upper(y))",
+    "now() - CAST('1 hour' AS interval)": "(now() - CAST('1 hour' AS interval))",
+}
+
+
+def old_sql_of(text: str) -> str:
+    """The suggestion's expression as it was chosen before: by its text."""
+    return text if re.fullmatch(r"[\w.'$]+(\(.*\))?", text) else f"({text})"
+
+
+def test_the_suggested_cast_applies_to_the_whole_expression() -> None:
+    """A warning's ``<expression>::<type>`` casts all of it: an expression that starts
+    with a call and ends with one is still two, and gets parentheses. Control: judged by
+    its text, as before, ``lower(x) || upper(y)::<type>`` would cast ``upper(y)`` alone."""
+    for expression, suggested in CAST_TARGETS.items():
+        node = parse_sql(f"SELECT {expression}")[0].stmt.targetList[0].val
+        assert places.sql_of(node) == suggested, expression
+    assert old_sql_of("lower(x) || upper(y)") == "lower(x) || upper(y)"
