@@ -19,6 +19,7 @@ import importlib.metadata
 import os
 import re
 import sys
+import time
 from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
@@ -93,11 +94,21 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def _report_migrations(url: str, directory: Path, *, dry_run: bool) -> None:
+    """A line per migration, then one that sums them up: how many, how long, where the
+    database now is (or, for a dry run, that nothing changed)."""
+    started = time.monotonic()
     done = migrate(url, directory, dry_run=dry_run)
     if not done:
         print("database is up to date; no migration to apply")
+        return
     for migration in done:
         print(f"{'would apply' if dry_run else 'applied'} {migration.name}")
+    count = f"{len(done)} migration{'s' if len(done) > 1 else ''}"
+    if dry_run:
+        print(f"dry run: {count} would apply; nothing was changed")
+    else:
+        took = time.monotonic() - started
+        print(f"migrated: {count} applied in {took:.1f} s; the database is at {done[-1].name}")
 
 
 def cmd_generate(args: argparse.Namespace) -> int:

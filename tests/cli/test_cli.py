@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -44,9 +45,17 @@ def test_every_command_has_help(command: str, capsys: pytest.CaptureFixture[str]
 def test_migrate_applies_reports_and_is_idempotent(tmp_path: Path, empty_database_url: str) -> None:
     (tmp_path / "0001_things.sql").write_text("CREATE TABLE thing (id int PRIMARY KEY);")
     args = ("migrate", "--database-url", empty_database_url, "--migrations-dir", str(tmp_path))
-    assert plue_db(*args, "--dry-run").stdout == "would apply 0001_things.sql\n"
+    assert plue_db(*args, "--dry-run").stdout.splitlines() == [
+        "would apply 0001_things.sql",
+        "dry run: 1 migration would apply; nothing was changed",
+    ]
     first = plue_db(*args)
-    assert (first.returncode, first.stdout) == (0, "applied 0001_things.sql\n")
+    assert first.returncode == 0
+    applied, summary = first.stdout.splitlines()
+    assert applied == "applied 0001_things.sql"
+    assert re.fullmatch(
+        r"migrated: 1 migration applied in \d+\.\d s; the database is at 0001_things\.sql", summary
+    ), summary
     again = plue_db(*args)
     assert (again.returncode, again.stdout) == (
         0,
