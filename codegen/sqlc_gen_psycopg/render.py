@@ -3,6 +3,7 @@ formatting it with ruff."""
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import subprocess
 import tempfile
@@ -159,6 +160,8 @@ def render_init(env: jinja2.Environment, pkg: Package, flavor: Flavor) -> str:
         exports=exports,
         doc=INIT_DOCS[flavor].format(pkg.name),
         runtime=lines,
+        # the package checks, once, that the runtime installed is the one it was made for
+        generated_by="" if flavor.subpackage else importlib.metadata.version("sqlc-gen-psycopg"),
     )
 
 
