@@ -241,6 +241,30 @@ def test_a_killed_run_leaves_no_database_and_no_configuration(
     assert sorted(p.name for p in root.iterdir()) == ["queries", "schema.sql", "sqlc.yaml"]
 
 
+def test_a_run_killed_outright_leaves_a_database_the_next_run_drops(
+    tmp_path: Path, server_url: str
+) -> None:
+    """SIGKILL while the schema loads: the run can drop nothing (the control: its
+    database is still there), and the next run on the same server drops it first."""
+    root = stamped_project(tmp_path)
+    (root / "schema.sql").write_text(STAMPED + "DO $$ BEGIN PERFORM pg_sleep(60); END $$;\n")
+    running = subprocess.Popen([COMMAND, "generate", "--database-url", server_url], cwd=root)
+    try:
+        deadline = time.monotonic() + 60
+        while not own_analysis_databases(server_url, running.pid):
+            assert running.poll() is None and time.monotonic() < deadline
+            time.sleep(0.1)
+        running.kill()
+        running.wait(timeout=60)
+    finally:
+        running.kill()
+    assert len(own_analysis_databases(server_url, running.pid)) == 1
+    (root / "schema.sql").write_text(STAMPED)
+    done = command(root, "generate", "--database-url", server_url)
+    assert (done.returncode, done.stderr) == (0, "")
+    assert own_analysis_databases(server_url, running.pid) == []
+
+
 def test_failing_generation_leaves_no_scratch_database(
     tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:

@@ -2,13 +2,16 @@
 embedded PostgreSQL 16 (pgserver) as a temporary cluster when no server is given.
 
 Each database is created from template0, so nothing an operator added to template1 on
-a shared server leaks into what sqlc or the check sees. A schema file is loaded as sqlc
-reads it into its catalog: the statements that define the schema, one at a time, each
-failure named by file:line.
+a shared server leaks into what sqlc or the check sees. A run killed outright (SIGKILL,
+out of memory) can't drop its database, so each one is written down in a local ledger
+first, and the next run on the same server drops those whose process is gone. A schema
+file is loaded as sqlc reads it into its catalog: the statements that define the schema,
+one at a time, each failure named by file:line.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 import tempfile
@@ -113,14 +116,74 @@ def load_schema(url: str, schema: Path) -> None:
                 ) from exc
 
 
+def ledger(server_url: str) -> Path:
+    """This user's folder of scratch databases not yet dropped on that server: one empty
+    file ``<database>`` each, kept only on this machine, so a pid in a name is a process
+    here. The server is named by a hash of its address and user, never its password."""
+    where = {k: v for k, v in conninfo_to_dict(server_url).items() if k != "password"}
+    server = hashlib.sha256(repr(sorted(where.items())).encode()).hexdigest()[:16]
+    return Path(tempfile.gettempdir()) / f"sqlc-gen-psycopg-{os.getuid()}" / server
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+def drop_left_behind(admin: psycopg.Connection[object], folder: Path, prefix: str) -> None:
+    """Drop the databases in ``folder`` whose run was killed before it could (its pid, the
+    name's second part, is no process here), and forget them. Only a folder of this user's
+    own and only scratch names: /tmp is shared, and a name there is something we drop."""
+    if not folder.is_dir() or folder.is_symlink() or folder.stat().st_uid != os.getuid():
+        return
+    for entry in folder.glob(f"{prefix}_*"):
+        pid = entry.name.rsplit("_", 2)[-2]
+        if pid.isdigit() and not alive(int(pid)):
+            drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
+            admin.execute(drop.format(sql.Identifier(entry.name)))
+            forget(entry)
+
+
+def remember(entry: Path) -> None:
+    """Write a database into the ledger (its folder made private to this user)."""
+    for _ in range(3):
+        entry.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        try:
+            entry.touch()
+            return
+        except FileNotFoundError:  # another run removed the empty folder just now
+            continue
+    entry.touch()
+
+
+def forget(entry: Path) -> None:
+    """Take a dropped database out of the ledger, and the ledger's folders once empty."""
+    entry.unlink(missing_ok=True)
+    for folder in (entry.parent, entry.parent.parent):
+        try:
+            folder.rmdir()
+        except OSError:  # not empty: another run's entries
+            return
+
+
 @contextmanager
 def scratch_database(
     server_url: str, *, prefix: str, schema: tuple[Path, ...] = ()
 ) -> Iterator[str]:
     """A new database named ``<prefix>_<pid>_<random>`` with the ``schema`` files loaded
-    in order; yields its URL and drops it on exit, whatever happens."""
+    in order; yields its URL and drops it on exit, whatever happens. Databases an earlier
+    run here could not drop (it was killed) are dropped first."""
     name = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
     ident = sql.Identifier(name)
+    folder = ledger(server_url)
+    with psycopg.connect(server_url, autocommit=True) as admin:
+        drop_left_behind(admin, folder, prefix)
+    remember(folder / name)  # before CREATE: a kill right after it is still seen
     try:
         # Inside the try: a signal (SIGTERM unwinds like Ctrl-C) that lands after the
         # server committed the CREATE but before the client moved on must still drop it.
@@ -133,6 +196,7 @@ def scratch_database(
     finally:
         with psycopg.connect(server_url, autocommit=True) as admin:
             admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(ident))
+        forget(folder / name)
 
 
 @contextmanager
