@@ -14,6 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import psutil
 import psycopg
 import pytest
 from sqlc_gen_psycopg.analysis import configs, explain
@@ -263,6 +264,44 @@ def test_a_run_killed_outright_leaves_a_database_the_next_run_drops(
     done = command(root, "generate", "--database-url", server_url)
     assert (done.returncode, done.stderr) == (0, "")
     assert own_analysis_databases(server_url, running.pid) == []
+
+
+def running_postgres_of(folder: Path) -> psutil.Process | None:
+    """The postgres serving the cluster in ``folder``, if one runs."""
+    for process in psutil.process_iter(["cmdline", "status"]):
+        cmdline = " ".join(process.info["cmdline"] or ())
+        if str(folder) in cmdline and process.info["status"] != psutil.STATUS_ZOMBIE:
+            return process
+    return None
+
+
+def test_a_temporary_cluster_killed_outright_is_stopped_by_the_next_run(tmp_path: Path) -> None:
+    """SIGKILL while the schema loads on the temporary PostgreSQL 16 (no --database-url):
+    the run can stop nothing (the control: its cluster's folder is there and its server
+    runs), and the next run stops that server and deletes the folder first."""
+    root = stamped_project(tmp_path / "project")
+    (root / "schema.sql").write_text(STAMPED + "DO $$ BEGIN PERFORM pg_sleep(60); END $$;\n")
+    temporary = Path(tempfile.mkdtemp(prefix="sqlc-killed-", dir="/tmp"))  # see above
+    env = {**os.environ, "TMPDIR": str(temporary)}
+    running = subprocess.Popen([COMMAND, "generate"], cwd=root, env=env)
+    try:
+        deadline = time.monotonic() + 60
+        while not [c for c in temporary.glob("sqlc-gen-psycopg-pg-*") if running_postgres_of(c)]:
+            assert running.poll() is None and time.monotonic() < deadline
+            time.sleep(0.2)
+        running.kill()
+        running.wait(timeout=60)
+        [cluster] = temporary.glob("sqlc-gen-psycopg-pg-*")
+        server = running_postgres_of(cluster)
+        assert server is not None
+        (root / "schema.sql").write_text(STAMPED)
+        done = command_with(root, {"TMPDIR": str(temporary)}, "generate")
+        assert (done.returncode, done.stderr) == (0, "")
+        assert not cluster.exists()
+        assert running_postgres_of(cluster) is None
+    finally:
+        running.kill()
+        shutil.rmtree(temporary, ignore_errors=True)
 
 
 def test_failing_generation_leaves_no_scratch_database(

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
+import signal
 import subprocess
 import tempfile
 import uuid
@@ -181,9 +183,11 @@ def scratch_database(
     name = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
     ident = sql.Identifier(name)
     folder = ledger(server_url)
-    with psycopg.connect(server_url, autocommit=True) as admin:
-        drop_left_behind(admin, folder, prefix)
-    remember(folder / name)  # before CREATE: a kill right after it is still seen
+    kept = server_url not in TEMPORARY
+    if kept:
+        with psycopg.connect(server_url, autocommit=True) as admin:
+            drop_left_behind(admin, folder, prefix)
+        remember(folder / name)  # before CREATE: a kill right after it is still seen
     try:
         # Inside the try: a signal (SIGTERM unwinds like Ctrl-C) that lands after the
         # server committed the CREATE but before the client moved on must still drop it.
@@ -196,7 +200,8 @@ def scratch_database(
     finally:
         with psycopg.connect(server_url, autocommit=True) as admin:
             admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(ident))
-        forget(folder / name)
+        if kept:
+            forget(folder / name)
 
 
 @contextmanager
@@ -207,17 +212,62 @@ def embedded_server() -> Iterator[str]:
     warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
     from pgserver.postgres_server import get_server
 
-    with tempfile.TemporaryDirectory(prefix="sqlc-gen-psycopg-pg-") as tmp:
+    stop_left_behind(Path(tempfile.gettempdir()))
+    # the pid in the name tells a later run whether this one is still alive
+    with tempfile.TemporaryDirectory(prefix=f"{CLUSTER}{os.getpid()}-") as tmp:
         try:
             server = get_server(Path(tmp), cleanup_mode="delete")
         except subprocess.CalledProcessError as exc:
             raise ServerError(not_started(tmp, f"{Path(str(exc.cmd[0])).name} failed")) from exc
         except (OSError, RuntimeError) as exc:  # RuntimeError: no usable socket path
             raise ServerError(not_started(tmp, str(exc))) from exc
+        url = str(server.get_uri())
+        TEMPORARY.add(url)
         try:
-            yield str(server.get_uri())
+            yield url
         finally:
+            TEMPORARY.discard(url)
             server.cleanup()
+
+
+CLUSTER = "sqlc-gen-psycopg-pg-"  # a temporary cluster's folder: CLUSTER<pid>-<random>
+# The URLs of the temporary clusters this process runs: a scratch database there goes
+# with its cluster, so it needs no ledger entry (which no later run could act on).
+TEMPORARY: set[str] = set()
+
+
+def pgserver_user() -> tuple[int, ...]:
+    """Run as root, pgserver hands its clusters to its own user: that user's id too."""
+    if os.getuid() != 0:
+        return ()
+    import pwd
+
+    try:
+        return (pwd.getpwnam("pgserver").pw_uid,)
+    except KeyError:
+        return ()
+
+
+def stop_left_behind(parent: Path) -> None:
+    """Stop and delete the temporary clusters of runs killed outright (SIGKILL) before
+    they could: folders of this user's whose run's pid is no process here. The server is
+    stopped only if the process its postmaster.pid names is a postgres of that folder."""
+    import psutil  # pgserver's own dependency: present wherever a cluster was made
+
+    for folder in parent.glob(f"{CLUSTER}*-*"):
+        pid = folder.name.removeprefix(CLUSTER).split("-", 1)[0]
+        if not pid.isdigit() or alive(int(pid)) or folder.is_symlink():
+            continue
+        if folder.stat().st_uid not in (os.getuid(), *pgserver_user()):
+            continue
+        try:
+            server = psutil.Process(int((folder / "postmaster.pid").read_text().split()[0]))
+            if str(folder) in " ".join(server.cmdline()):
+                server.send_signal(signal.SIGQUIT)  # immediate shutdown: it is thrown away
+                server.wait(timeout=10)
+        except (OSError, ValueError, IndexError, psutil.Error):
+            pass  # no pid file, or its process is gone or another one
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def not_started(directory: str, reason: str) -> str:
