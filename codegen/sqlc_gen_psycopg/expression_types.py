@@ -1,6 +1,6 @@
 """PostgreSQL's own rules for the built-in expressions inference.py walks: the type an
-aggregate, a function of fixed type, date/time arithmetic or a SQL value function
-(``current_date``) returns, and which operators and operator kinds give a boolean, text
+aggregate, a function of fixed type, date_trunc, date/time arithmetic or a SQL value
+function (``current_date``) returns, and which operators and operator kinds give a boolean, text
 or json, or are strict over their operands.
 
 Facts, not guesses: tests/codegen/test_datetime_arithmetic.py asks PostgreSQL each date/time
@@ -28,6 +28,15 @@ TIMESTAMPTZ_FUNCTIONS = frozenset(
     {"now", "clock_timestamp", "statement_timestamp", "transaction_timestamp"}
 )
 NUMERIC_TYPES = ("int2", "int4", "int8", "float4", "float8", "numeric")
+# date_trunc(field, source [, zone]): the overload PostgreSQL picks by the source's type
+# (a date takes the timestamptz one, its category's preferred type). sqlc's catalog
+# picks one without looking, an interval (timedelta) for a timestamp.
+DATE_TRUNC_RESULTS = {
+    "timestamptz": "timestamptz",
+    "timestamp": "timestamp",
+    "date": "timestamptz",
+    "interval": "interval",
+}
 
 
 def _datetime_operators() -> dict[tuple[str, str, str], str]:

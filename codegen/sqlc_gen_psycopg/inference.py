@@ -26,6 +26,7 @@ from sqlc_gen_psycopg.expression_types import (
     ARITHMETIC_OPERATORS,
     BOOLEAN_KINDS,
     COMPARISON_OPERATORS,
+    DATE_TRUNC_RESULTS,
     DATETIME_OPERATORS,
     JSON_OPERATORS,
     JSON_TEXT_OPERATORS,
@@ -280,7 +281,8 @@ class Analyser:
 
     def exact(self, node: Any) -> bool:
         """Is a typed expression's type fixed by PostgreSQL, not a guess of ours? Date and
-        time arithmetic (typed only from DATETIME_OPERATORS) and the built-in clocks."""
+        time arithmetic (typed only from DATETIME_OPERATORS), the built-in clocks and
+        date_trunc (DATE_TRUNC_RESULTS, by its source's type)."""
         if isinstance(node, ast.A_Expr):
             return (
                 node.kind == enums.A_Expr_Kind.AEXPR_OP
@@ -291,7 +293,7 @@ class Analyser:
             name = node.funcname[-1].sval.lower()
             qualifier = [n.sval for n in node.funcname[:-1]]
             return (
-                name in TIMESTAMPTZ_FUNCTIONS
+                (name in TIMESTAMPTZ_FUNCTIONS or name == "date_trunc")
                 and qualifier in ([], ["pg_catalog"])
                 and name not in self.schema.functions
             )
@@ -402,7 +404,7 @@ class Analyser:
     def func_call_facts(self, node: Any, scope: Scope) -> Facts:
         name = node.funcname[-1].sval.lower()
         args = [self.expr_facts(a, scope) for a in node.args or ()]
-        type_ = self.function_type(name, args[0][1] if args else None)
+        type_ = self.function_type(name, [t for _, t in args])
         return self.call_nullable(node, name, args), type_
 
     def call_nullable(self, node: Any, name: str, args: list[Facts]) -> bool:
@@ -420,7 +422,7 @@ class Analyser:
             return True
         return name not in STRICT_FUNCTIONS or any(n for n, _ in args)
 
-    def function_type(self, name: str, arg: SqlType | None) -> SqlType | None:
+    def function_type(self, name: str, args: list[SqlType | None]) -> SqlType | None:
         if name in self.schema.functions:
             declared = self.schema.functions[name]
             return SqlType(normalise(declared.name), declared.array_dims)
@@ -428,6 +430,12 @@ class Analyser:
             return SqlType("int8")
         if name in TIMESTAMPTZ_FUNCTIONS:
             return SqlType("timestamptz")
+        if name == "date_trunc":
+            source = args[1] if len(args) > 1 else None
+            if source is None or source.array_dims or source.name not in DATE_TRUNC_RESULTS:
+                return None
+            return SqlType(DATE_TRUNC_RESULTS[source.name])
+        arg = args[0] if args else None
         if name in ("min", "max"):
             return arg
         if name == "array_agg" and arg is not None:

@@ -25,7 +25,11 @@ import psycopg
 import pytest
 from pglast import ast, parse_sql
 from sqlc_gen_psycopg import pytypes
-from sqlc_gen_psycopg.expression_types import DATETIME_OPERATORS, SQL_VALUE_FUNCTION_TYPES
+from sqlc_gen_psycopg.expression_types import (
+    DATE_TRUNC_RESULTS,
+    DATETIME_OPERATORS,
+    SQL_VALUE_FUNCTION_TYPES,
+)
 
 from tests.codegen.codegen_support import run_sqlc, sqlc_config
 from tests.fixtures.fix_db import fresh_database
@@ -79,6 +83,11 @@ EXPRESSIONS = {
     "clock_time": ("current_time", "datetime.time"),
     "local_time": ("localtime(0)", "datetime.time"),
     "login": ("current_user", "str"),
+    "trunc_tz": ("date_trunc('day', started_at)", "datetime.datetime"),
+    "trunc_ts": ("date_trunc('hour', done)", "datetime.datetime | None"),
+    "trunc_date": ("date_trunc('month', due)", "datetime.datetime"),
+    "trunc_wait": ("date_trunc('minute', wait)", "datetime.timedelta"),
+    "trunc_zone": ("date_trunc('day', started_at, 'Europe/Paris')", "datetime.datetime"),
 }
 # sqlc types these SQL value functions any; before, the plugin made them text (str).
 WERE_TEXT = ("clock_time", "local_time")
@@ -166,6 +175,14 @@ def test_every_rule_is_postgresql_own(jobs_url: str) -> None:
             assert pg == ours, f"{left} {op} {right}: PostgreSQL says {pg}, the table {ours}"
 
 
+def test_every_date_trunc_rule_is_postgresql_own(jobs_url: str) -> None:
+    with psycopg.connect(jobs_url) as conn:
+        for source, result in DATE_TRUNC_RESULTS.items():
+            sql = f"SELECT pg_typeof(date_trunc('day', NULL::{source}))::text, %s::regtype::text"
+            pg, ours = conn.execute(sql, (result,)).fetchone() or ("", "")
+            assert pg == ours, f"date_trunc of {source}: PostgreSQL says {pg}, the table {ours}"
+
+
 SQL_VALUE_FUNCTIONS = (
     "current_date", "current_time", "current_time(2)", "current_timestamp",
     "current_timestamp(2)", "localtime", "localtime(2)", "localtimestamp", "localtimestamp(2)",
@@ -242,10 +259,14 @@ def test_control_sqlc_guesses_do_not_fit(
         assert described is not None, (name, guessed[name])
         if described.element.text() != annotation.split(" | ")[0]:
             old[name] = described.element.text()
+    # sqlc's pick of date_trunc's overload is right for an interval and for the
+    # three-argument form (a timestamptz one only); wrong (an interval) for the rest
     assert set(old) == set(EXPRESSIONS) - {
-        "days_late", "days_ago", "at", "today", "login", *WERE_TEXT
+        "days_late", "days_ago", "at", "today", "login", *WERE_TEXT, "trunc_wait",
+        "trunc_zone",
     }  # fmt: skip
-    assert set(old.values()) == {"int"}  # sqlc's int4 for every one of them
+    # sqlc's int4 for the arithmetic, its interval for date_trunc
+    assert set(old.values()) == {"int", "datetime.timedelta"}
     old.update(dict.fromkeys(WERE_TEXT, "str"))
     _, module = generated
     with psycopg.connect(jobs_url) as conn:

@@ -86,10 +86,9 @@ PARAMETERS = [
 ]  # fmt: skip
 # What plain `sqlc generate` (static analysis) makes of these: issue 11's table. (The
 # plugin already resolves sqlc's anyarray/anyelement for max/upper and sum's type, and
-# types date/time arithmetic as PostgreSQL does: Age and Tomorrow, in
-# tests/codegen/test_datetime_arithmetic.py.)
+# types date/time arithmetic and date_trunc as PostgreSQL does: Age, Tomorrow and
+# DateTrunc, in tests/codegen/test_datetime_arithmetic.py.)
 STATIC_WRONG = {
-    "DateTrunc": "datetime.timedelta",
     "NameLength": "float",
     "OlderThan.age": "datetime.datetime",
     "LongerThan.n": "str",

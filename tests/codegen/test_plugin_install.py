@@ -163,15 +163,15 @@ def test_the_database_command_names_a_missing_extra_then_generates_and_checks(
 ) -> None:
     """`sqlc-gen-psycopg-db` from the wheel alone: with no server and no [embedded]
     extra, one line names the extra; with [analysis], `generate --database-url` gives
-    PostgreSQL's type for an uncast expression (a plain `sqlc generate`: a timedelta for
-    date_trunc), leaves nothing behind, and `check` passes."""
+    PostgreSQL's type for an uncast expression (a plain `sqlc generate`: a float for
+    length(name)), leaves nothing behind, and `check` passes."""
     project = tmp_path / "project"
     project.mkdir()
     (project / "schema.sql").write_text(SCHEMA + "ALTER TABLE items ADD made timestamptz;\n")
     (project / "items.sql").write_text(
         QUERIES
-        + "\n-- name: ItemDay :one\n"
-        + "SELECT date_trunc('day', made) AS day FROM items WHERE id = $1;\n"
+        + "\n-- name: ItemNameLength :one\n"
+        + "SELECT length(name) AS letters FROM items WHERE id = $1;\n"
     )
     (project / "sqlc.yaml").write_text(
         'version: "2"\n'
@@ -193,11 +193,11 @@ def test_the_database_command_names_a_missing_extra_then_generates_and_checks(
     pip = [sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python")]
     run([*pip, "install", "--quiet", "-c", str(LOCK), f"{wheel}[analysis]"], venv.parent, env)
     run(command, project, env)
-    assert "def item_day(" in (project / "shop" / "items.py").read_text()
-    assert "day: datetime.datetime" in (project / "shop" / "items.py").read_text()
+    assert "def item_name_length(" in (project / "shop" / "items.py").read_text()
+    assert "id: int) -> int | None:" in (project / "shop" / "items.py").read_text()
     checked = [str(venv / "bin" / "sqlc-gen-psycopg-db"), "check", "--database-url", server_url]
     assert run(checked, project, env).stdout.startswith("ok ")
     left = sorted(p.name for p in project.iterdir())
     assert left == ["items.sql", "schema.sql", "shop", "sqlc.yaml"]
     run([str(venv / "bin" / "sqlc"), "generate"], project, env)  # the control: static sqlc
-    assert "day: datetime.timedelta" in (project / "shop" / "items.py").read_text()
+    assert "id: int) -> float | None:" in (project / "shop" / "items.py").read_text()
