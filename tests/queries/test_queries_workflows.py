@@ -12,6 +12,7 @@ import datetime
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 
@@ -351,29 +352,38 @@ def test_concurrent_claims_hand_out_each_run_and_runner_exactly_once(
         cleanup(database_url, repository_id, pool)
 
 
-def naive_claim(conn: Conn, runner_id: int) -> int | None:
+def naive_claim(
+    conn: Conn, runner_id: int, between: Callable[[], object] = lambda: None
+) -> int | None:
     """SELECT-then-UPDATE without row locks or SKIP LOCKED: what ClaimWorkflowRun must
-    not be."""
+    not be. ``between`` runs between the two statements."""
     row = conn.execute(
         "SELECT id FROM workflow_runs WHERE status = 'queued' AND runner_id IS NULL"
         " ORDER BY created_at, id LIMIT 1"
     ).fetchone()
     if row is None:
         return None
+    between()
     conn.execute("UPDATE workflow_runs SET runner_id = %s WHERE id = %s", (runner_id, row[0]))
     return int(row[0])
 
 
 def test_naive_claim_double_claims_under_the_same_load(database_url: str) -> None:
-    """Negative control: the same race and check catch a naive claim."""
+    """Negative control: the same race and check catch a naive claim. Every worker's
+    first claim waits, between its SELECT and its UPDATE, for all the others to have
+    read: the race is then certain, not left to how the threads happen to be scheduled
+    (a loaded machine once let each worker through alone)."""
     runs, pool, repository_id = seed_runs_and_runners(database_url, WORKERS)
     runner_ids = list(pool)
     claims: list[tuple[int, int]] = []
     lock = threading.Lock()
+    all_read = threading.Barrier(WORKERS, timeout=30)
 
     def work(conn: Conn, n: int) -> None:
         runner_id = runner_ids[n]
-        while (run_id := naive_claim(conn, runner_id)) is not None:
+        between: Callable[[], object] = all_read.wait
+        while (run_id := naive_claim(conn, runner_id, between)) is not None:
+            between = lambda: None  # noqa: E731 - only the first claim waits
             with lock:
                 claims.append((run_id, runner_id))
 
