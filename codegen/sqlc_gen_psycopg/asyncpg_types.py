@@ -15,7 +15,7 @@ gave it. Each read through asyncpg 0.32 on PostgreSQL 15 and 16
   package uses a text codec, so asyncpg hands over the same text (arrays: lists of it);
 - ``hstore``: asyncpg's built-in contrib codec gives psycopg's dicts;
 - ranges and multiranges: asyncpg takes no codec on range types, so the generated code
-  converts: parameters to ``asyncpg.Range`` (``_asyncpg.to_asyncpg_range``), results to
+  converts: parameters to ``asyncpg.Range`` (``asyncpg_target.to_asyncpg_range``), results to
   psycopg's ``Range``/``Multirange`` (``_types.as_range``, which the psycopg decoders
   call too and which passes psycopg's values through);
 - a type neither driver knows (``ltree``, ``vector``, ``citext``...): the text, from both.

@@ -25,7 +25,7 @@ RAISES: dict[str, str] = {
     f"{RUNTIME}.streams": "StreamEndedError",
     f"{RUNTIME}.values": "ParameterValueError",
     f"{RUNTIME}.json_shapes": "JsonShapeError",
-    "._asyncpg": "StreamEndedError",
+    f"{RUNTIME}.asyncpg_target": "StreamEndedError",
 }
 
 
@@ -53,5 +53,5 @@ def contents(pkg: Package) -> Contents:
     names = {s.name for s in used if s.module == TYPES}
     names |= {RAISES[s.module] for s in used if s.module in RAISES}
     if pkg.emit_asyncpg:
-        names.add(RAISES["._asyncpg"])
+        names.add(RAISES[f"{RUNTIME}.asyncpg_target"])
     return Contents(frozenset(names))

@@ -34,7 +34,7 @@ NO_ROW = from_import(".types", "NoRowError")
 READ_ONLY_ERROR = from_import(".types", "ReadOnlyConnectionError")
 RAISE_NAMED = from_import(".errors", "raise_named")
 INTEGRITY_ERROR = attribute("psycopg", "IntegrityError")
-ROWCOUNT = from_import("._asyncpg", "rowcount")
+ROWCOUNT = from_runtime("asyncpg_target", "rowcount")
 ASYNCPG_RAISE_NAMED = from_import("._asyncpg", "raise_named")
 COMPOSITE_RUNTIME = (
     ANY,

@@ -52,6 +52,8 @@ MODULE_NAMES = frozenset(
         # typed json columns (the runtime's json_shapes) and what that module imports
         "dataclasses", "functools", "json_shape", "json_value", "JsonShapeError", "sys",
         "typing",
+        # the package's _asyncpg and what it takes from the runtime's asyncpg_target
+        "asyncpg_target", "set_json_codecs", "sqlc_gen_psycopg_runtime",
     }
 )  # fmt: skip
 # Every name the body of a function with keyword parameters (templates/functions/:

@@ -20,7 +20,7 @@ from sqlc_gen_psycopg.manifest import FILE_NAME as MANIFEST_FILE
 from sqlc_gen_psycopg.manifest import manifest
 from sqlc_gen_psycopg.model.package import ASYNC, ASYNCPG, SYNC, Flavor, Module, Package
 from sqlc_gen_psycopg.model.results import private_aliases
-from sqlc_gen_psycopg.model.types import Scope, Symbol, TypeRef
+from sqlc_gen_psycopg.model.types import Scope, Symbol, TypeRef, from_import, from_runtime
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -145,7 +145,11 @@ INIT_DOCS = {
 }
 # What a subpackage's __init__ offers besides the query functions.
 INIT_RUNTIME = {
-    ASYNCPG: ("Connection", "StreamNeedsTransactionError", "init_connection"),
+    ASYNCPG: (
+        from_runtime("asyncpg_target", "Connection"),
+        from_runtime("asyncpg_target", "StreamNeedsTransactionError"),
+        from_import("._asyncpg", "init_connection"),
+    ),
 }
 
 
@@ -153,7 +157,11 @@ def render_init(env: jinja2.Environment, pkg: Package, flavor: Flavor) -> str:
     exports = {m.stem: pkg.package_exports(m) for m in pkg.modules}
     base = f"{pkg.name}.{flavor.subpackage}" if flavor.subpackage else pkg.name
     # ``import x as x``: the form type checkers take as a re-export, one line a name
-    lines = [f"from {pkg.name}._asyncpg import {n} as {n}" for n in INIT_RUNTIME.get(flavor, ())]
+    scope = Scope(pkg.name, base)
+    lines = [
+        f"from {scope.resolve(s.module)} import {s.name} as {s.name}"
+        for s in INIT_RUNTIME.get(flavor, ())
+    ]
     return env.get_template("init.py.j2").render(
         pkg=pkg,
         base=base,

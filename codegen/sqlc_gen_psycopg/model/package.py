@@ -119,7 +119,8 @@ ASYNC = Flavor(
 )
 # asyncpg ships no type information: its functions take the package's own Protocol of
 # the connection methods they call (templates/_asyncpg.py.j2). It has no raw cursor;
-# the stream is ``_asyncpg.ServerStream``, a DECLAREd cursor read through fetchmany.
+# the stream is the runtime's ``asyncpg_target.ServerStream``, a DECLAREd cursor read
+# through fetchmany.
 ASYNCPG = Flavor(
     aio=True,
     driver="asyncpg",
@@ -128,20 +129,20 @@ ASYNCPG = Flavor(
     def_="async def",
     await_="await ",
     with_="async with",
-    connection=ref(from_import("._asyncpg", "Connection")),
-    raw_cursor=from_import("._asyncpg", "Connection"),
-    stream=from_import("._asyncpg", "ServerStream"),
-    atomic=from_import("._asyncpg", "atomic"),
+    connection=ref(from_runtime("asyncpg_target", "Connection")),
+    raw_cursor=from_runtime("asyncpg_target", "Connection"),
+    stream=from_runtime("asyncpg_target", "ServerStream"),
+    atomic=from_runtime("asyncpg_target", "atomic"),
     closing="aclosing",
     queries_class="AsyncQueries",
 )
 EXEC_RESULT = ref(from_import(".types", "ExecResult"))
 ITERABLE = from_import("collections.abc", "Iterable")
-JSON_ITEM = from_import("._asyncpg", "JsonItem")
+JSON_ITEM = from_runtime("asyncpg_target", "JsonItem")
 # asyncpg's codecs take only asyncpg.Range: psycopg's Range (and Multirange) made so
 ASYNCPG_RANGES = {
-    **dict.fromkeys(RANGES, from_import("._asyncpg", "to_asyncpg_range")),
-    **dict.fromkeys(MULTIRANGES, from_import("._asyncpg", "to_asyncpg_multirange")),
+    **dict.fromkeys(RANGES, from_runtime("asyncpg_target", "to_asyncpg_range")),
+    **dict.fromkeys(MULTIRANGES, from_runtime("asyncpg_target", "to_asyncpg_multirange")),
 }
 
 
@@ -546,7 +547,7 @@ class AsyncpgSupport:
     text_types: tuple[str, ...] = ()  # pg_catalog types init_connection reads as text
     hstore: bool = False  # init_connection sets asyncpg's hstore codec
     left_out: frozenset[str] = frozenset()  # functions the asyncpg modules don't have
-    ranges: bool = False  # a function passes a range: _asyncpg.to_asyncpg_range
+    ranges: bool = False  # a function passes a range: asyncpg_target.to_asyncpg_range
 
 
 @dataclass(frozen=True, slots=True)

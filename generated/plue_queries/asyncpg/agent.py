@@ -9,11 +9,12 @@ from __future__ import annotations
 import datetime
 from collections.abc import AsyncGenerator
 
+from sqlc_gen_psycopg_runtime.asyncpg_target import Connection, ServerStream, rowcount
 from sqlc_gen_psycopg_runtime.values import aware
 
 from plue_queries import agent as q
 from plue_queries import enums, models
-from plue_queries._asyncpg import Connection, ServerStream, raise_named, rowcount
+from plue_queries._asyncpg import raise_named
 from plue_queries.types import JsonInput, NoRowError
 
 

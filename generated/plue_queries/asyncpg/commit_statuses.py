@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 
+from sqlc_gen_psycopg_runtime.asyncpg_target import Connection, ServerStream, rowcount
+
 from plue_queries import commit_statuses as q
 from plue_queries import enums, models
-from plue_queries._asyncpg import Connection, ServerStream, raise_named, rowcount
+from plue_queries._asyncpg import raise_named
 from plue_queries.types import NoRowError
 
 

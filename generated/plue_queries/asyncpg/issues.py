@@ -9,11 +9,12 @@ from __future__ import annotations
 import datetime
 from collections.abc import AsyncGenerator, Iterable
 
+from sqlc_gen_psycopg_runtime.asyncpg_target import Connection, ServerStream, atomic, rowcount
 from sqlc_gen_psycopg_runtime.values import aware, plain_date
 
 from plue_queries import enums, models
 from plue_queries import issues as q
-from plue_queries._asyncpg import Connection, ServerStream, atomic, raise_named, rowcount
+from plue_queries._asyncpg import raise_named
 from plue_queries.types import JsonInput, NoRowError
 
 
@@ -530,7 +531,7 @@ async def attach_labels(conn: Connection, rows: Iterable[q.AttachLabelsParams]) 
     - IssueLabelsPkeyViolation: primary key issue_labels_pkey on issue_labels
 
     Sends every row through asyncpg's executemany (pipelined): all run or none do (a
-    savepoint in an open transaction, else its own; see ``plue_queries._asyncpg``).
+    savepoint in an open transaction, else its own; see ``sqlc_gen_psycopg_runtime.asyncpg_target``).
     """
     params = [(p.issue_id, p.label_id) for p in rows]
     if not params:

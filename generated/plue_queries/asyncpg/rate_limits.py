@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import datetime
 
+from sqlc_gen_psycopg_runtime.asyncpg_target import Connection, rowcount
+
 from plue_queries import rate_limits as q
-from plue_queries._asyncpg import Connection, raise_named, rowcount
+from plue_queries._asyncpg import raise_named
 from plue_queries.types import NoRowError
 
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 import datetime
 from collections.abc import AsyncGenerator
 
+from sqlc_gen_psycopg_runtime.asyncpg_target import Connection, ServerStream, rowcount
 from sqlc_gen_psycopg_runtime.values import aware, no_null_items
 
 from plue_queries import models
 from plue_queries import repositories as q
-from plue_queries._asyncpg import Connection, ServerStream, raise_named, rowcount
+from plue_queries._asyncpg import raise_named
 from plue_queries.types import NoRowError
 
 

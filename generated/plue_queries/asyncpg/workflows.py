@@ -9,13 +9,14 @@ from __future__ import annotations
 import datetime
 from collections.abc import AsyncGenerator, Iterable
 
+from sqlc_gen_psycopg_runtime.asyncpg_target import Connection, ServerStream, atomic, rowcount
 from sqlc_gen_psycopg_runtime.json_shapes import json_value
 from sqlc_gen_psycopg_runtime.values import aware, no_null_items
 
 import plue_db.json_shapes
 from plue_queries import enums, models
 from plue_queries import workflows as q
-from plue_queries._asyncpg import Connection, ServerStream, atomic, raise_named, rowcount
+from plue_queries._asyncpg import raise_named
 from plue_queries.types import JsonInput, NoRowError
 
 
@@ -500,7 +501,7 @@ async def copy_workflow_logs(conn: Connection, rows: Iterable[q.CopyWorkflowLogs
     - WorkflowLogsStepOfRunFkeyViolation: foreign key workflow_logs_step_of_run_fkey on workflow_logs
 
     Writes all rows with asyncpg's binary COPY, all of them or, on error, none (a
-    savepoint in an open transaction, else its own; see ``plue_queries._asyncpg``).
+    savepoint in an open transaction, else its own; see ``sqlc_gen_psycopg_runtime.asyncpg_target``).
     Returns the number of rows written.
     """
     records = [(p.run_id, p.step_id, p.stream, p.content) for p in rows]

@@ -6,10 +6,10 @@ Call ``apg_unshared.asyncpg.init_connection`` once per connection first (json co
 
 from __future__ import annotations
 
+from sqlc_gen_psycopg_runtime.asyncpg_target import Connection
 from sqlc_gen_psycopg_runtime.values import as_range
 
 from apg_unshared import query as q
-from apg_unshared._asyncpg import Connection
 
 
 async def get_booking(conn: Connection, *, id: int) -> q.GetBookingRow | None:

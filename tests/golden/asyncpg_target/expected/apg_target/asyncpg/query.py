@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Iterable
 
+from sqlc_gen_psycopg_runtime.asyncpg_target import Connection, ServerStream, atomic, rowcount
+
 from apg_target import enums, models
 from apg_target import query as q
-from apg_target._asyncpg import Connection, ServerStream, atomic, raise_named, rowcount
+from apg_target._asyncpg import raise_named
 from apg_target.types import ExecResult, JsonInput, NoRowError
 
 
@@ -153,7 +155,7 @@ async def copy_authors(conn: Connection, rows: Iterable[q.CopyAuthorsParams]) ->
     - AuthorsPkeyViolation: primary key authors_pkey on authors
 
     Writes all rows with asyncpg's binary COPY, all of them or, on error, none (a
-    savepoint in an open transaction, else its own; see ``apg_target._asyncpg``).
+    savepoint in an open transaction, else its own; see ``sqlc_gen_psycopg_runtime.asyncpg_target``).
     Returns the number of rows written.
     """
     records = [(p.name, p.mood, p.profile) for p in rows]
@@ -179,7 +181,7 @@ async def add_books(conn: Connection, rows: Iterable[q.AddBooksParams]) -> None:
     - BooksPkeyViolation: primary key books_pkey on books
 
     Sends every row through asyncpg's executemany (pipelined): all run or none do (a
-    savepoint in an open transaction, else its own; see ``apg_target._asyncpg``).
+    savepoint in an open transaction, else its own; see ``sqlc_gen_psycopg_runtime.asyncpg_target``).
     """
     params = [(p.author_id, p.title, p.price) for p in rows]
     if not params:
@@ -203,7 +205,7 @@ async def add_book_returning(
     - BooksPkeyViolation: primary key books_pkey on books
 
     Runs the statement once per row (asyncpg's executemany returns no rows), all or
-    nothing (see ``apg_target._asyncpg``), and returns one result per input row,
+    nothing (see ``sqlc_gen_psycopg_runtime.asyncpg_target``), and returns one result per input row,
     in order.
     """
     out: list[models.Book] = []
@@ -228,7 +230,7 @@ async def find_book_ids(conn: Connection, rows: Iterable[q.FindBookIDsParams]) -
     """Run the FindBookIDs query.
 
     Runs the statement once per row (asyncpg's executemany returns no rows), all or
-    nothing (see ``apg_target._asyncpg``), and returns one result per input row,
+    nothing (see ``sqlc_gen_psycopg_runtime.asyncpg_target``), and returns one result per input row,
     in order.
     """
     out: list[int | None] = []
@@ -249,7 +251,7 @@ async def books_of_author(
     """Run the BooksOfAuthor query.
 
     Runs the statement once per row (asyncpg's executemany returns no rows), all or
-    nothing (see ``apg_target._asyncpg``), and returns one result per input row,
+    nothing (see ``sqlc_gen_psycopg_runtime.asyncpg_target``), and returns one result per input row,
     in order.
     """
     out: list[list[models.Book]] = []

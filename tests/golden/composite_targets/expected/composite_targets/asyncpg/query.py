@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 
+from sqlc_gen_psycopg_runtime.asyncpg_target import Connection, ServerStream
+
 from composite_targets import models
 from composite_targets import query as q
-from composite_targets._asyncpg import Connection, ServerStream, raise_named
+from composite_targets._asyncpg import raise_named
 from composite_targets.types import NoRowError
 
 

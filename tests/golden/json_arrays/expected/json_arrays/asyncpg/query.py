@@ -6,9 +6,11 @@ Call ``json_arrays.asyncpg.init_connection`` once per connection first (json cod
 
 from __future__ import annotations
 
+from sqlc_gen_psycopg_runtime.asyncpg_target import Connection, JsonItem
+
 from json_arrays import models
 from json_arrays import query as q
-from json_arrays._asyncpg import Connection, JsonItem, raise_named
+from json_arrays._asyncpg import raise_named
 from json_arrays.types import JsonInput
 
 

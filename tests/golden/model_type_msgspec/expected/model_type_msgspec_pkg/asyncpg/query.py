@@ -11,11 +11,12 @@ import decimal
 from collections.abc import AsyncGenerator
 
 import psycopg.types.range
+from sqlc_gen_psycopg_runtime.asyncpg_target import Connection, ServerStream, to_asyncpg_range
 from sqlc_gen_psycopg_runtime.values import aware, load_enum_array
 
 from model_type_msgspec_pkg import enums, models
 from model_type_msgspec_pkg import query as q
-from model_type_msgspec_pkg._asyncpg import Connection, ServerStream, raise_named, to_asyncpg_range
+from model_type_msgspec_pkg._asyncpg import raise_named
 from model_type_msgspec_pkg.types import Inet, JsonInput, NoRowError
 
 

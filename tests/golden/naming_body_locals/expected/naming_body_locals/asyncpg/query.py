@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 
+from sqlc_gen_psycopg_runtime.asyncpg_target import Connection, ServerStream, rowcount
+
 from naming_body_locals import models
 from naming_body_locals import query as q
-from naming_body_locals._asyncpg import Connection, ServerStream, raise_named, rowcount
+from naming_body_locals._asyncpg import raise_named
 from naming_body_locals.types import ExecResult, NoRowError
 
 

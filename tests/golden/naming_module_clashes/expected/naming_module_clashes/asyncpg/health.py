@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 
+from sqlc_gen_psycopg_runtime.asyncpg_target import Connection, ServerStream
+
 from naming_module_clashes import health as q
 from naming_module_clashes import models
-from naming_module_clashes._asyncpg import Connection, ServerStream, raise_named
+from naming_module_clashes._asyncpg import raise_named
 
 
 async def health(conn: Connection) -> list[models.Check]:

@@ -6,8 +6,9 @@ Call ``naming_module_clashes.asyncpg.init_connection`` once per connection first
 
 from __future__ import annotations
 
+from sqlc_gen_psycopg_runtime.asyncpg_target import Connection
+
 from naming_module_clashes import models_ as q
-from naming_module_clashes._asyncpg import Connection
 from naming_module_clashes.types import NoRowError
 
 

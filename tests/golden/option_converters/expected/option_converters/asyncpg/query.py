@@ -9,10 +9,11 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, Iterable
 
 import converters_shop
+from sqlc_gen_psycopg_runtime.asyncpg_target import Connection, ServerStream, atomic, rowcount
 
 from option_converters import models
 from option_converters import query as q
-from option_converters._asyncpg import Connection, ServerStream, atomic, raise_named, rowcount
+from option_converters._asyncpg import raise_named
 from option_converters.types import NoRowError
 
 
@@ -112,7 +113,7 @@ async def add_accounts(conn: Connection, rows: Iterable[q.AddAccountsParams]) ->
     - AccountsPkeyViolation: primary key accounts_pkey on accounts
 
     Writes all rows with asyncpg's binary COPY, all of them or, on error, none (a
-    savepoint in an open transaction, else its own; see ``option_converters._asyncpg``).
+    savepoint in an open transaction, else its own; see ``sqlc_gen_psycopg_runtime.asyncpg_target``).
     Returns the number of rows written.
     """
     records = [

@@ -9,11 +9,12 @@ from __future__ import annotations
 import datetime
 from collections.abc import AsyncGenerator, Iterable
 
+from sqlc_gen_psycopg_runtime.asyncpg_target import Connection, ServerStream, atomic, rowcount
 from sqlc_gen_psycopg_runtime.values import aware
 
 from option_docstrings import models
 from option_docstrings import query as q
-from option_docstrings._asyncpg import Connection, ServerStream, atomic, raise_named, rowcount
+from option_docstrings._asyncpg import raise_named
 from option_docstrings.types import ExecResult, NoRowError
 
 
@@ -154,7 +155,7 @@ async def add_authors(conn: Connection, rows: Iterable[q.AddAuthorsParams]) -> N
     """Run the AddAuthors query.
 
     Sends every row through asyncpg's executemany (pipelined): all run or none do (a
-    savepoint in an open transaction, else its own; see ``option_docstrings._asyncpg``).
+    savepoint in an open transaction, else its own; see ``sqlc_gen_psycopg_runtime.asyncpg_target``).
 
     Args:
         rows: AddAuthorsParams values, one statement each; fields:
@@ -186,7 +187,7 @@ async def find_authors(
     """Run the FindAuthors query.
 
     Runs the statement once per row (asyncpg's executemany returns no rows), all or
-    nothing (see ``option_docstrings._asyncpg``), and returns one result per input row,
+    nothing (see ``sqlc_gen_psycopg_runtime.asyncpg_target``), and returns one result per input row,
     in order.
 
     Args:
@@ -212,7 +213,7 @@ async def copy_authors(conn: Connection, rows: Iterable[q.CopyAuthorsParams]) ->
     """Run the CopyAuthors query.
 
     Writes all rows with asyncpg's binary COPY, all of them or, on error, none (a
-    savepoint in an open transaction, else its own; see ``option_docstrings._asyncpg``).
+    savepoint in an open transaction, else its own; see ``sqlc_gen_psycopg_runtime.asyncpg_target``).
     Returns the number of rows written.
 
     Args:

@@ -9,9 +9,11 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, Iterable
 from dataclasses import dataclass
 
+from sqlc_gen_psycopg_runtime.asyncpg_target import Connection, ServerStream, atomic, rowcount
+
 from option_emit_classes import models
 from option_emit_classes import query as q
-from option_emit_classes._asyncpg import Connection, ServerStream, atomic, raise_named, rowcount
+from option_emit_classes._asyncpg import raise_named
 from option_emit_classes.types import NoRowError
 
 
@@ -76,7 +78,7 @@ async def add_authors(conn: Connection, rows: Iterable[q.AddAuthorsParams]) -> N
     - AuthorsPkeyViolation: primary key authors_pkey on authors
 
     Sends every row through asyncpg's executemany (pipelined): all run or none do (a
-    savepoint in an open transaction, else its own; see ``option_emit_classes._asyncpg``).
+    savepoint in an open transaction, else its own; see ``sqlc_gen_psycopg_runtime.asyncpg_target``).
     """
     params = [(p.name, p.bio) for p in rows]
     if not params:
@@ -97,7 +99,7 @@ async def copy_authors(conn: Connection, rows: Iterable[q.CopyAuthorsParams]) ->
     - AuthorsPkeyViolation: primary key authors_pkey on authors
 
     Writes all rows with asyncpg's binary COPY, all of them or, on error, none (a
-    savepoint in an open transaction, else its own; see ``option_emit_classes._asyncpg``).
+    savepoint in an open transaction, else its own; see ``sqlc_gen_psycopg_runtime.asyncpg_target``).
     Returns the number of rows written.
     """
     records = [(p.name, p.bio) for p in rows]

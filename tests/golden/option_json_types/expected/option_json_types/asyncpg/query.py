@@ -9,11 +9,12 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 
 import json_types_shapes
+from sqlc_gen_psycopg_runtime.asyncpg_target import Connection, ServerStream
 from sqlc_gen_psycopg_runtime.json_shapes import json_shape, json_value
 
 from option_json_types import models
 from option_json_types import query as q
-from option_json_types._asyncpg import Connection, ServerStream, raise_named
+from option_json_types._asyncpg import raise_named
 from option_json_types.types import NoRowError
 
 

@@ -9,17 +9,12 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, Iterable
 from dataclasses import dataclass
 
+from sqlc_gen_psycopg_runtime.asyncpg_target import Connection, ServerStream, atomic, rowcount
 from sqlc_gen_psycopg_runtime.values import aware
 
 from option_query_parameter_limit import models
 from option_query_parameter_limit import query as q
-from option_query_parameter_limit._asyncpg import (
-    Connection,
-    ServerStream,
-    atomic,
-    raise_named,
-    rowcount,
-)
+from option_query_parameter_limit._asyncpg import raise_named
 from option_query_parameter_limit.types import NoRowError
 
 
@@ -100,7 +95,7 @@ async def add_authors(conn: Connection, rows: Iterable[q.AddAuthorsParams]) -> N
     - AuthorsPkeyViolation: primary key authors_pkey on authors
 
     Sends every row through asyncpg's executemany (pipelined): all run or none do (a
-    savepoint in an open transaction, else its own; see ``option_query_parameter_limit._asyncpg``).
+    savepoint in an open transaction, else its own; see ``sqlc_gen_psycopg_runtime.asyncpg_target``).
     """
     params = [(p.name, p.bio, aware(p.joined, "add_authors: joined")) for p in rows]
     if not params:

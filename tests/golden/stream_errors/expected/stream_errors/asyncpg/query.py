@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 
+from sqlc_gen_psycopg_runtime.asyncpg_target import Connection, ServerStream
+
 from stream_errors import query as q
-from stream_errors._asyncpg import Connection, ServerStream
 
 
 async def list_div(conn: Connection, *, d: int) -> list[int | None]:

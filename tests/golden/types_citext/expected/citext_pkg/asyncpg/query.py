@@ -6,8 +6,10 @@ Call ``citext_pkg.asyncpg.init_connection`` once per connection first (json code
 
 from __future__ import annotations
 
+from sqlc_gen_psycopg_runtime.asyncpg_target import Connection
+
 from citext_pkg import query as q
-from citext_pkg._asyncpg import Connection, raise_named
+from citext_pkg._asyncpg import raise_named
 from citext_pkg.types import NoRowError
 
 

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 
+from sqlc_gen_psycopg_runtime.asyncpg_target import Connection, ServerStream
+
 from hstore_pkg import models
 from hstore_pkg import query as q
-from hstore_pkg._asyncpg import Connection, ServerStream, raise_named
+from hstore_pkg._asyncpg import raise_named
 from hstore_pkg.types import NoRowError
 
 

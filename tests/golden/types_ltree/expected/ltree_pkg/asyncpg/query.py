@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 
+from sqlc_gen_psycopg_runtime.asyncpg_target import Connection, ServerStream
+
 from ltree_pkg import query as q
-from ltree_pkg._asyncpg import Connection, ServerStream, raise_named
+from ltree_pkg._asyncpg import raise_named
 from ltree_pkg.types import NoRowError
 
 

@@ -12,17 +12,17 @@ from collections.abc import AsyncGenerator
 
 import psycopg.types.multirange
 import psycopg.types.range
+from sqlc_gen_psycopg_runtime.asyncpg_target import (
+    Connection,
+    ServerStream,
+    to_asyncpg_multirange,
+    to_asyncpg_range,
+)
 from sqlc_gen_psycopg_runtime.values import as_multirange, as_range
 
 from ranges_pkg import models
 from ranges_pkg import query as q
-from ranges_pkg._asyncpg import (
-    Connection,
-    ServerStream,
-    raise_named,
-    to_asyncpg_multirange,
-    to_asyncpg_range,
-)
+from ranges_pkg._asyncpg import raise_named
 from ranges_pkg.types import NoRowError
 
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 
+from sqlc_gen_psycopg_runtime.asyncpg_target import Connection, ServerStream
+
 from untyped_pkg import query as q
-from untyped_pkg._asyncpg import Connection, ServerStream
 
 
 async def nothing(conn: Connection, *, id: int) -> q.NothingRow | None:

@@ -6,8 +6,10 @@ Call ``vector_pkg.asyncpg.init_connection`` once per connection first (json code
 
 from __future__ import annotations
 
+from sqlc_gen_psycopg_runtime.asyncpg_target import Connection
+
 from vector_pkg import query as q
-from vector_pkg._asyncpg import Connection, raise_named
+from vector_pkg._asyncpg import raise_named
 from vector_pkg.types import NoRowError
 
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 import datetime
 from collections.abc import AsyncGenerator, Iterable
 
+from sqlc_gen_psycopg_runtime.asyncpg_target import Connection, ServerStream, atomic, rowcount
 from sqlc_gen_psycopg_runtime.values import aware, aware_items, naive, no_null_items, plain_date
 
 from meaning_pkg import enums, models
 from meaning_pkg import query as q
-from meaning_pkg._asyncpg import Connection, ServerStream, atomic, raise_named, rowcount
+from meaning_pkg._asyncpg import raise_named
 from meaning_pkg.types import JsonInput, NoRowError
 
 
@@ -106,7 +107,7 @@ async def copy_stamps(conn: Connection, rows: Iterable[q.CopyStampsParams]) -> i
     - StampsTagsNoNullsViolation: check stamps_tags_no_nulls on stamps
 
     Writes all rows with asyncpg's binary COPY, all of them or, on error, none (a
-    savepoint in an open transaction, else its own; see ``meaning_pkg._asyncpg``).
+    savepoint in an open transaction, else its own; see ``sqlc_gen_psycopg_runtime.asyncpg_target``).
     Returns the number of rows written.
     """
     records = [

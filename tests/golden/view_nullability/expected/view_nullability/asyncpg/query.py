@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 
+from sqlc_gen_psycopg_runtime.asyncpg_target import Connection, ServerStream
+
 from view_nullability import models
 from view_nullability import query as q
-from view_nullability._asyncpg import Connection, ServerStream
 
 
 async def list_team_members(conn: Connection) -> list[q.ListTeamMembersRow]:
