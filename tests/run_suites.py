@@ -44,8 +44,8 @@ def run(label: str, env: dict[str, str], *options: str) -> int:
 
 
 def main() -> int:
-    base = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    os.environ.pop("DATABASE_URL", None)
+    os.environ.pop("DATABASE_URL", None)  # the first run is the embedded server's
+    base = dict(os.environ)
     servers.database_url()  # the embedded server, up before the workers ask for it
     codes = [run("embedded PostgreSQL 16", base)]
     if local_server_answers():
